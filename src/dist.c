@@ -1,0 +1,78 @@
+/*
+ * dist.c - draws from the distributions of SPEC 1.5 (durations and sizes).
+ */
+#include <math.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "dist.h"
+
+/* Inverse CDF of the empirical distribution: linear between the points. */
+static double empirical_at(const struct scn_dist *d, double pct)
+{
+    if (pct <= d->pct[0])
+        return d->val[0];
+    for (size_t i = 1; i < d->n_points; i++) {
+        if (pct <= d->pct[i]) {
+            double span = d->pct[i] - d->pct[i - 1];
+            double t = span > 0 ? (pct - d->pct[i - 1]) / span : 1.0;
+            return d->val[i - 1] + t * (d->val[i] - d->val[i - 1]);
+        }
+    }
+    return d->val[d->n_points - 1];
+}
+
+double dist_draw(const struct scn_dist *d, gsl_rng *r)
+{
+    double x = 0;
+    switch (d->kind) {
+    case SCN_DIST_CONSTANT:
+        return d->value;
+    case SCN_DIST_UNIFORM:
+        x = gsl_ran_flat(r, d->min, d->max);
+        break;
+    case SCN_DIST_NORMAL:
+        x = d->mean + gsl_ran_gaussian_ziggurat(r, d->stddev);
+        if (x < d->min)
+            x = d->min;
+        break;
+    case SCN_DIST_LOGNORMAL:
+        x = gsl_ran_lognormal(r, log(d->median), d->sigma);
+        break;
+    case SCN_DIST_GAMMA:
+        x = gsl_ran_gamma(r, d->shape, d->scale);
+        break;
+    case SCN_DIST_EXPONENTIAL:
+        x = gsl_ran_exponential(r, d->mean);
+        break;
+    case SCN_DIST_EMPIRICAL:
+        x = empirical_at(d, 100.0 * gsl_rng_uniform(r));
+        break;
+    }
+    return x > 0 ? x : 0;
+}
+
+double dist_mean(const struct scn_dist *d)
+{
+    switch (d->kind) {
+    case SCN_DIST_CONSTANT:
+        return d->value;
+    case SCN_DIST_UNIFORM:
+        return (d->min + d->max) / 2;
+    case SCN_DIST_NORMAL:
+        return d->mean;
+    case SCN_DIST_LOGNORMAL:
+        return d->median * exp(d->sigma * d->sigma / 2);
+    case SCN_DIST_GAMMA:
+        return d->shape * d->scale;
+    case SCN_DIST_EXPONENTIAL:
+        return d->mean;
+    case SCN_DIST_EMPIRICAL: {
+        double sum = 0;
+        for (int i = 0; i < 100; i++)
+            sum += empirical_at(d, i + 0.5);
+        return sum / 100;
+    }
+    }
+    return 0;
+}

@@ -1,0 +1,1 @@
+/* placeholder while modules are written in parallel */

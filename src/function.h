@@ -1,0 +1,58 @@
+/*
+ * function.h - the Lambda function as a model (SPEC 1.5, R11): durations from
+ * distributions, cold starts, timeout, reserved concurrency, failure rules and
+ * how the function reports what failed.
+ */
+#ifndef ESMSIM_FUNCTION_H
+#define ESMSIM_FUNCTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simlog.h"
+
+struct eng;
+struct keytab;
+struct stm;
+struct stm_record;
+struct scn_function;
+struct fn;
+
+struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
+                     const struct keytab *keys, const struct stm *stream,
+                     char *err, size_t errlen);
+void fn_destroy(struct fn *f);
+
+/* What one invocation did. */
+struct fn_result {
+    enum outcome outcome;     /* success, error or timeout */
+    int64_t duration_us;      /* until the invocation ends (<= timeout) */
+    bool cold_start;
+    /* Records [0, handled) were handled successfully: their side effects
+     * happened, whatever the outcome. */
+    uint32_t handled;
+    const char *error;        /* "Unhandled" / "Task timed out", or NULL */
+};
+
+/*
+ * Take an execution environment for an invocation starting now.  Returns
+ * false when the concurrency limit is reached (a throttle, R9/R11).
+ */
+bool fn_acquire(struct fn *f, bool *cold_start);
+/* Give the environment back when the invocation ends. */
+void fn_release(struct fn *f);
+
+/*
+ * Run the model on recs[0..n) for an invocation starting at start_us that
+ * was acquired (cold_start as fn_acquire said).
+ */
+void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
+               struct stm_record *const *recs, uint32_t n,
+               struct fn_result *out);
+
+/* Concurrent invocations now, and the most seen. */
+uint32_t fn_running(const struct fn *f);
+uint32_t fn_peak(const struct fn *f);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * keytab.h - partition keys, stored once each, with their 128-bit MD5 (the
+ * hash-key that routes them, SPEC 1.1) and their length once escaped in JSON
+ * (the event size of R2).  Keys are identified by a dense uint32 id; the same
+ * string added twice gets two ids, which is harmless: routing and matching
+ * use the string and its hash, never the id.
+ */
+#ifndef ESMSIM_KEYTAB_H
+#define ESMSIM_KEYTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct keytab;
+
+/* The 128-bit hash-key: MD5 of the key read as a big-endian integer. */
+struct hashkey {
+    uint64_t hi, lo;
+};
+
+struct keytab *keytab_create(void);
+void keytab_destroy(struct keytab *t);
+
+/* Copy key into the table; returns its id, or UINT32_MAX when out of memory. */
+uint32_t keytab_add(struct keytab *t, const char *key);
+
+const char *keytab_key(const struct keytab *t, uint32_t id);
+struct hashkey keytab_hash(const struct keytab *t, uint32_t id);
+/* Length of the key once JSON-escaped, without the quotes. */
+uint32_t keytab_json_len(const struct keytab *t, uint32_t id);
+size_t keytab_count(const struct keytab *t);
+
+/* MD5 of key as a 128-bit big-endian integer (nettle). */
+struct hashkey hashkey_of(const char *key, size_t len);
+/* Decimal text of h into buf (at least 40 bytes). */
+void hashkey_format(struct hashkey h, char *buf);
+
+/* Bytes that s takes inside a JSON string once escaped (as cJSON prints it). */
+size_t json_escaped_len(const char *s);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * msgtab.h - produced messages and their fates (R17).
+ *
+ * A message is held by its producer until the producer lets go (written, or
+ * rejected), and by each stream record made of it until that record leaves
+ * the stream (processed, discarded, expired, lost, missed).  When nobody
+ * holds it any more its fate is final and it is logged once.  The fate of a
+ * message written several times (producer duplicates) is the best of its
+ * records' (enum fate order).  Entries live in a ring indexed by message id,
+ * so memory follows the oldest message still in flight.
+ */
+#ifndef ESMSIM_MSGTAB_H
+#define ESMSIM_MSGTAB_H
+
+#include <stdint.h>
+
+#include "simlog.h"
+
+struct keytab;
+struct msgtab;
+
+/* Borrows log and keys.  NULL when out of memory. */
+struct msgtab *msg_create(const struct slog *log, const struct keytab *keys);
+void msg_destroy(struct msgtab *t);
+
+/*
+ * A new message, held by its producer.  producer must outlive the table.
+ * Returns its id (1, 2, ...), or 0 when out of memory.
+ */
+uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
+                 uint32_t bytes, int64_t created_us);
+
+/* A record of message id reached the stream. */
+void msg_written(struct msgtab *t, uint64_t id);
+/* The producer lets go of id (delivered, or given up: then it is rejected
+ * unless a record of it reached the stream). */
+void msg_released(struct msgtab *t, uint64_t id);
+/* A record of id left the stream with fate f. */
+void msg_record_done(struct msgtab *t, uint64_t id, enum fate f);
+
+/* End of run: every message still held ends with its best fate so far, or
+ * pending.  Logs them in id order. */
+void msg_finish(struct msgtab *t);
+
+/* Messages per final fate so far; total messages created. */
+void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT]);
+uint64_t msg_created(const struct msgtab *t);
+/* Messages written to the stream more than once (producer duplicates). */
+uint64_t msg_duplicated(const struct msgtab *t);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * producer.h - writers to the stream (SPEC 1.3): arrival processes, key
+ * spaces, record sizes, buffering into PutRecords requests, and the retry
+ * policies of the seeds' PutRecords thread (failed-only, all, none).
+ */
+#ifndef ESMSIM_PRODUCER_H
+#define ESMSIM_PRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct eng;
+struct stm;
+struct keytab;
+struct msgtab;
+struct scn_producer;
+struct scn_record;
+struct prd;
+
+/*
+ * A producer for cfg (borrowed, must outlive it).  It starts writing when the
+ * engine runs.  Returns NULL with a message in err.
+ */
+struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
+                       struct stm *stream, struct keytab *keys,
+                       struct msgtab *msgs, char *err, size_t errlen);
+
+/*
+ * The writer of a scenario's explicit records: each is one PutRecord at its
+ * time, without retry (a throttled explicit record is rejected).
+ */
+struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
+                                size_t n, struct stm *stream,
+                                struct keytab *keys, struct msgtab *msgs,
+                                char *err, size_t errlen);
+
+void prd_destroy(struct prd *p);
+
+struct prd_stats {
+    uint64_t messages;        /* messages created */
+    uint64_t requests;        /* PutRecords / PutRecord calls */
+    uint64_t entries_failed;  /* entries that came back failed */
+    uint64_t resent;          /* entries sent again by a retry */
+    uint64_t rejected;        /* messages given up */
+};
+void prd_stats(const struct prd *p, struct prd_stats *out);
+
+/* End of run: messages still buffered or waiting for a retry are let go
+ * (their fate is pending unless a record of them made it). */
+void prd_finish(struct prd *p);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * scenario.h - a scenario file (SPEC section 2) as plain structs.
+ *
+ * The loader (scenario.c) is the only place that knows JSON: it validates
+ * every key strictly and turns the file into these structs, with every
+ * duration in microseconds and every size in bytes.  The simulation core reads
+ * only these structs.  Defaults are filled in by the loader, so the core never
+ * has to guess.
+ */
+#ifndef ESMSIM_SCENARIO_H
+#define ESMSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A random quantity: a duration (in us) or a size (in bytes), by context. */
+enum scn_dist_kind {
+    SCN_DIST_CONSTANT,     /* value */
+    SCN_DIST_UNIFORM,      /* min, max */
+    SCN_DIST_NORMAL,       /* mean, stddev (truncated at min, default 0) */
+    SCN_DIST_LOGNORMAL,    /* median, sigma */
+    SCN_DIST_GAMMA,        /* shape, scale */
+    SCN_DIST_EXPONENTIAL,  /* mean */
+    SCN_DIST_EMPIRICAL,    /* percentile points, linear in between */
+};
+
+struct scn_dist {
+    enum scn_dist_kind kind;
+    double value;          /* constant */
+    double min, max;       /* uniform bounds; min also floors normal draws */
+    double mean, stddev;   /* normal; mean also for exponential */
+    double median, sigma;  /* lognormal */
+    double shape, scale;   /* gamma */
+    size_t n_points;       /* empirical: points sorted by percentile */
+    double *pct;           /* empirical: percentiles, 0..100, ascending */
+    double *val;           /* empirical: value at each percentile, ascending */
+};
+
+enum scn_key_dist { SCN_KEYS_UNIFORM, SCN_KEYS_ZIPF };
+
+/* Where partition keys come from: prefix + 0..count-1, or a fixed list. */
+struct scn_keys {
+    enum scn_key_dist distribution;
+    double zipf_s;          /* zipf exponent (> 0) */
+    uint32_t count;         /* generated keys, when list is NULL */
+    char *prefix;           /* generated keys are prefix + decimal index */
+    char **list;            /* fixed keys, or NULL */
+    size_t n_list;
+};
+
+enum scn_retry_mode { SCN_RETRY_FAILED_ONLY, SCN_RETRY_ALL, SCN_RETRY_NONE };
+enum scn_backoff { SCN_BACKOFF_CONSTANT, SCN_BACKOFF_LINEAR, SCN_BACKOFF_EXPONENTIAL };
+
+struct scn_retry {
+    enum scn_retry_mode mode;
+    uint32_t max_attempts;  /* attempts in all, first one included (>= 1) */
+    enum scn_backoff backoff;
+    int64_t base_us;        /* constant: wait; linear: wait * attempt; exp: base * 2^(attempt-1) */
+    int64_t max_us;         /* cap on one wait */
+    bool jitter;            /* exponential only: full jitter, uniform in [0, wait] */
+};
+
+struct scn_burst {
+    int64_t at_us, for_us;
+    double multiplier;      /* rate multiplier while the burst lasts; 0 = off period */
+};
+
+enum scn_arrival { SCN_ARRIVAL_CONSTANT, SCN_ARRIVAL_POISSON };
+enum scn_put_api { SCN_PUT_RECORDS, SCN_PUT_RECORD };
+
+struct scn_producer {
+    char *name;
+    double rate;            /* records per second */
+    enum scn_arrival arrival;
+    struct scn_keys keys;
+    struct scn_dist record_bytes;  /* data bytes per record, >= 1 after rounding */
+    enum scn_put_api api;
+    uint32_t max_records;   /* records per PutRecords request (1..500) */
+    int64_t linger_us;      /* flush a partial request after this long */
+    struct scn_retry retry;
+    int64_t start_us, stop_us;
+    struct scn_burst *bursts;
+    size_t n_bursts;
+};
+
+/* An explicit record, written once with PutRecord at `at` (no retries). */
+struct scn_record {
+    int64_t at_us;
+    char *partition_key;
+    char *data;             /* the record's data, as given (bytes = strlen) */
+};
+
+enum scn_consumer { SCN_CONSUMER_SHARED, SCN_CONSUMER_EFO };
+
+struct scn_stream {
+    char *type;             /* "kinesis" */
+    char *name;
+    uint32_t shards;        /* 1..10000 */
+    int64_t retention_us;   /* 24h .. 8760h */
+    enum scn_consumer consumer;
+    uint32_t other_consumers;   /* other shared-throughput readers, 0..4 */
+    uint64_t write_records_per_sec;  /* 1000 */
+    uint64_t write_bytes_per_sec;    /* 1 MiB */
+    uint64_t max_record_bytes;       /* 1 MiB */
+    uint64_t max_request_bytes;      /* 5 MiB */
+    uint32_t max_request_records;    /* 500 */
+    double internal_failure_rate;    /* chance a PutRecords entry gets InternalFailure */
+};
+
+enum scn_start { SCN_START_TRIM_HORIZON, SCN_START_LATEST, SCN_START_AT_TIMESTAMP };
+
+struct scn_mapping {
+    uint32_t batch_size;            /* 1..10000 */
+    int64_t batching_window_us;     /* 0..300 s */
+    uint32_t parallelization_factor;  /* 1..10 */
+    int64_t max_retry_attempts;     /* -1 infinite, 0..10000 */
+    int64_t max_record_age_us;      /* -1 infinite, 60..604800 s */
+    bool bisect_on_error;
+    bool report_batch_item_failures;
+    enum scn_start starting_position;
+    int64_t starting_timestamp_us;  /* AT_TIMESTAMP, virtual time */
+    int64_t tumbling_window_us;     /* 0 = off */
+    char *on_failure_destination;   /* ARN or NULL */
+    bool enabled;
+    char *function_arn;             /* from FunctionArn, or made from function.name */
+    char *event_source_arn;         /* from EventSourceArn, or made from stream.name */
+};
+
+/* Pacing that AWS does not document: chosen, documented in the README. */
+struct scn_model {
+    int64_t poll_interval_us;       /* base poll period per shard (1 s) */
+    int64_t retry_delay_us;         /* wait before retrying a failed batch */
+    int64_t throttle_backoff_us;    /* first wait after a throttle; doubles */
+    int64_t throttle_backoff_max_us;
+    int64_t latest_start_delay_us;  /* LATEST: polling starts after this */
+    int64_t sample_interval_us;     /* metrics sampling period (1 s) */
+    int64_t epoch_ms;               /* wall time of virtual 0, for ARNs/timestamps */
+    char *region;
+    char *account;
+};
+
+enum scn_match_kind {
+    SCN_MATCH_KEY,           /* partition_key equals */
+    SCN_MATCH_DATA_CONTAINS, /* explicit record data contains a marker */
+    SCN_MATCH_MESSAGE_ID,    /* message id equals */
+    SCN_MATCH_PROBABILITY,   /* each record fails with this chance */
+    SCN_MATCH_INTERVAL,      /* invocations starting in [from, to) */
+    SCN_MATCH_ALL,           /* every record */
+};
+
+enum scn_effect { SCN_EFFECT_FAIL, SCN_EFFECT_SLOW };
+
+struct scn_failure {
+    enum scn_match_kind match;
+    char *text;              /* key or marker */
+    uint64_t message_id;
+    double probability;
+    int64_t from_us, to_us;
+    enum scn_effect effect;
+    struct scn_dist extra;   /* SLOW: extra duration per matching record */
+};
+
+enum scn_report {
+    SCN_REPORT_THROW,
+    SCN_REPORT_FIRST_FAILURE,
+    SCN_REPORT_ALL_FAILURES,
+    SCN_REPORT_EMPTY_IDENTIFIER,
+    SCN_REPORT_WRONG_KEY,
+    SCN_REPORT_WRONG_LIST_KEY,
+    SCN_REPORT_UNKNOWN_SEQUENCE,
+};
+
+struct scn_function {
+    char *name;
+    int64_t timeout_us;            /* 1 s .. 900 s */
+    int64_t reserved_concurrency;  /* -1 = unreserved (account limit), else 0.. */
+    uint32_t account_concurrency;  /* limit when unreserved (1000) */
+    struct scn_dist per_invoke;    /* us */
+    struct scn_dist per_record;    /* us */
+    struct scn_dist cold_start;    /* us, added when a new environment starts */
+    int64_t idle_timeout_us;       /* an idle environment is reclaimed after this */
+    struct scn_failure *failures;
+    size_t n_failures;
+    enum scn_report report;
+};
+
+struct scenario {
+    char *path;             /* file it came from */
+    char *name;
+    char *description;
+    uint64_t seed;
+    int64_t duration_us;
+    struct scn_stream stream;
+    struct scn_producer *producers;
+    size_t n_producers;
+    struct scn_record *records;
+    size_t n_records;
+    struct scn_mapping mapping;
+    struct scn_function function;
+    struct scn_model model;
+    bool per_record_tables; /* log.per_record: messages, records, deliveries */
+    char *json;             /* the effective scenario (overrides applied), compact */
+};
+
+/*
+ * Load and validate path, applying each "path=value" override in order.
+ * Returns a scenario the caller frees with scn_free(), or NULL with a message
+ * in err naming the file, the JSON path and what was expected.
+ */
+struct scenario *scn_load(const char *path, const char *const *overrides,
+                          size_t n_overrides, char *err, size_t errlen);
+
+/* Same from a JSON text (tests); name is used in messages as the file. */
+struct scenario *scn_parse(const char *name, const char *text,
+                           const char *const *overrides, size_t n_overrides,
+                           char *err, size_t errlen);
+
+void scn_free(struct scenario *s);
+
+/*
+ * Parse a duration: a number of seconds (text "1.5") or a number with a unit
+ * ms, s, m, h, d ("250ms", "90s", "15m", "2h", "1d").  Returns 0 and the
+ * value in us, or -1 when text is not a duration.
+ */
+int scn_parse_duration(const char *text, int64_t *out_us);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * simlog.h - what the simulation tells the outside world (SPEC section 3).
+ *
+ * The core reports every event through this table of callbacks and never
+ * sees SQLite.  Times are virtual microseconds here; the run log turns them
+ * into the milliseconds of the contract.  A sink that fails (disk full) keeps
+ * its error and answers true to failed(); the simulation checks it and stops,
+ * so a callback never needs a return code on the hot path.
+ */
+#ifndef ESMSIM_SIMLOG_H
+#define ESMSIM_SIMLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct scenario;
+
+/* Fates of a produced message (R17), in order of precedence: when a message
+ * became several stream records, its fate is the best of theirs. */
+enum fate {
+    FATE_PROCESSED = 0,
+    FATE_PENDING,
+    FATE_LOST,
+    FATE_DISCARDED,
+    FATE_EXPIRED,
+    FATE_MISSED,
+    FATE_REJECTED,
+    FATE_COUNT
+};
+const char *fate_name(enum fate f);
+
+enum outcome {
+    OUTCOME_SUCCESS = 0,
+    OUTCOME_PARTIAL,
+    OUTCOME_ERROR,
+    OUTCOME_TIMEOUT,
+    OUTCOME_THROTTLED,
+    OUTCOME_COUNT
+};
+const char *outcome_name(enum outcome o);
+
+enum ckpt_reason {
+    CKPT_SUCCESS = 0,
+    CKPT_PARTIAL,
+    CKPT_DISCARDED,
+    CKPT_EXPIRED,
+    CKPT_SHARD_END,
+    CKPT_STARTING_POSITION,  /* LATEST / AT_TIMESTAMP skipping older records */
+    CKPT_COUNT
+};
+const char *ckpt_reason_name(enum ckpt_reason r);
+
+struct slog_shard {
+    const char *shard_id;
+    const char *parent_shard_id;           /* NULL when none */
+    const char *adjacent_parent_shard_id;  /* NULL when none */
+    const char *starting_hash_key;         /* decimal */
+    const char *ending_hash_key;           /* decimal */
+    int64_t opened_us;
+    int64_t closed_us;                     /* -1 while open */
+};
+
+struct slog_message {
+    uint64_t message_id;
+    const char *producer;
+    const char *partition_key;
+    int64_t created_us;
+    uint32_t bytes;
+    enum fate fate;
+};
+
+struct slog_record {
+    const char *shard_id;
+    uint64_t sequence_number;
+    uint64_t message_id;
+    const char *partition_key;
+    int64_t arrival_us;
+    uint32_t bytes;
+};
+
+struct slog_invocation {
+    uint64_t invocation_id;
+    const char *shard_id;
+    uint32_t lane;
+    int64_t start_us, end_us;
+    uint32_t record_count;
+    uint64_t payload_bytes;        /* size of the event JSON */
+    uint64_t first_sequence_number, last_sequence_number;
+    uint32_t attempt;              /* 1 for the first try of these records */
+    enum outcome outcome;
+    int64_t iterator_age_us;       /* R14; -1 when not emitted (throttled) */
+    bool cold_start;
+    const char *error;             /* function error text, NULL on success */
+};
+
+enum discard_condition { DISCARD_RETRIES_EXHAUSTED, DISCARD_RECORD_AGE };
+
+/* A discarded batch: everything the OnFailure invocation record holds (R6). */
+struct slog_discard {
+    int64_t at_us;
+    const char *shard_id;
+    enum discard_condition condition;
+    uint64_t start_sequence_number, end_sequence_number;
+    uint32_t record_count;
+    int64_t first_arrival_us, last_arrival_us;
+    uint64_t invocation_id;        /* last invocation of the batch (request id) */
+    uint32_t approximate_invoke_count;
+    bool has_response;             /* false for RecordAgeExceeded */
+    const char *function_error;    /* "Unhandled", or NULL (JSON null) */
+    const char *destination;       /* OnFailure ARN, or NULL: dropped */
+    const char *function_arn;
+    const char *stream_arn;
+    int64_t epoch_ms;              /* wall time of virtual 0 */
+};
+
+struct slog_ops {
+    void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
+    void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
+    void (*record)(void *ctx, const struct slog_record *r);
+    void (*invocation)(void *ctx, const struct slog_invocation *inv);
+    void (*delivery)(void *ctx, uint64_t invocation_id, const char *shard_id,
+                     uint64_t sequence_number);
+    void (*checkpoint)(void *ctx, const char *shard_id, int64_t at_us,
+                       uint64_t sequence_number, enum ckpt_reason reason);
+    void (*discard)(void *ctx, const struct slog_discard *d);
+    void (*metric)(void *ctx, int64_t at_us, const char *name,
+                   const char *shard_id /* NULL: stream-wide */, double value);
+    bool (*failed)(void *ctx);
+};
+
+/* The sink the core writes to.  per_record false: message, record and
+ * delivery are never called (huge runs). */
+struct slog {
+    const struct slog_ops *ops;
+    void *ctx;
+    bool per_record;
+};
+
+#endif

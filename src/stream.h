@@ -1,0 +1,128 @@
+/*
+ * stream.h - a Kinesis data stream (SPEC 1.1): shards owning hash-key ranges,
+ * MD5 routing, sequence numbers, write limits, PutRecords, shared read limits
+ * and retention.
+ *
+ * The stream keeps in memory only the records its one simulated consumer (the
+ * mapping) still needs: the consumer releases what it has checkpointed, and
+ * retention trims the rest.  So memory follows the records in flight.
+ */
+#ifndef ESMSIM_STREAM_H
+#define ESMSIM_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simlog.h"
+
+struct eng;
+struct keytab;
+struct scn_stream;
+
+/* A record in a shard.  Fields after `bytes` belong to the consumer. */
+struct stm_record {
+    uint64_t seq;          /* sequence number: unique, increasing in a shard */
+    uint64_t message_id;
+    int64_t arrival_us;    /* approximateArrivalTimestamp, virtual */
+    uint32_t bytes;        /* data bytes */
+    uint32_t key_id;       /* partition key, in the keytab */
+    uint32_t data_id;      /* 0: synthetic data; else explicit data (stm_data) */
+    uint16_t deliveries;   /* consumer: times given to the function */
+    uint8_t handled;       /* consumer: handled successfully at least once */
+    uint8_t lane;          /* consumer: lane within the shard (R10) */
+};
+
+/* One entry of a PutRecords request. */
+struct stm_put_entry {
+    uint64_t message_id;
+    uint32_t key_id;
+    uint32_t bytes;
+    uint32_t data_id;
+};
+
+enum stm_put_result {
+    STM_PUT_OK = 0,
+    STM_PUT_THROTTLED,         /* ProvisionedThroughputExceededException */
+    STM_PUT_INTERNAL_FAILURE,  /* InternalFailure */
+};
+
+enum stm_read_result { STM_READ_OK = 0, STM_READ_THROTTLED };
+
+/* What the stream asks of its consumer when retention trims records. */
+struct stm_consumer {
+    void *ctx;
+    /* Lowest index of shard the consumer is using right now (in flight); the
+     * stream does not trim at or past it. */
+    uint64_t (*pinned)(void *ctx, uint32_t shard);
+    /* Records [from, to) of shard are about to be trimmed unprocessed. */
+    void (*expire)(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
+};
+
+struct stm;
+
+/*
+ * Create the stream of cfg with its shards open at time 0, and log them.
+ * Returns NULL with a message in err.  The stream borrows e, keys and log.
+ */
+struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
+                       struct keytab *keys, const struct slog *log,
+                       char *err, size_t errlen);
+void stm_destroy(struct stm *s);
+
+void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
+
+uint32_t stm_shard_count(const struct stm *s);
+const char *stm_shard_id(const struct stm *s, uint32_t shard);
+const char *stm_arn(const struct stm *s);
+
+/* The open shard whose hash-key range holds MD5(key). */
+uint32_t stm_route(const struct stm *s, uint32_t key_id);
+
+/*
+ * PutRecords at the current time: results[i] is the fate of entries[i], in
+ * request order.  Returns the number of failed entries (FailedRecordCount),
+ * or -1 with err set when the request itself is invalid (too many records or
+ * bytes, a record over the record limit).  Accepted records are logged.
+ */
+int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
+                    size_t n, uint8_t *results, char *err, size_t errlen);
+
+/* Records of shard held in memory: indexes [begin, end). */
+uint64_t stm_begin(const struct stm *s, uint32_t shard);
+uint64_t stm_end(const struct stm *s, uint32_t shard);
+struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index);
+
+/* Explicit data of a record (data_id != 0), or NULL. */
+const char *stm_data(const struct stm *s, uint32_t data_id);
+/* Register explicit data; returns its data_id (> 0), or 0 when out of memory. */
+uint32_t stm_add_data(struct stm *s, const char *data);
+
+/*
+ * GetRecords on shard from index `from` by the mapping: on success *to is the
+ * index after the last record returned (at most max_records and 10 MiB).
+ * Counts against the shard's 5 calls/s and 2 MiB/s shared with the other
+ * consumers.  On throttling, *retry_at_us says when a call may succeed.
+ */
+enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
+                                     uint64_t from, uint32_t max_records,
+                                     uint64_t *to, int64_t *retry_at_us);
+
+/* The consumer no longer needs records of shard below index upto. */
+void stm_release(struct stm *s, uint32_t shard, uint64_t upto);
+
+/* Retention in us; records with arrival + retention <= now are trimmed. */
+int64_t stm_retention(const struct stm *s);
+
+/* Counters for the summary. */
+struct stm_stats {
+    uint64_t records_written;
+    uint64_t put_throttled;       /* entries refused by the write limits */
+    uint64_t put_internal_failures;
+    uint64_t reads, read_throttles;
+    uint64_t records_trimmed;     /* unprocessed records lost to retention */
+    uint64_t peak_records_held;
+};
+void stm_stats(const struct stm *s, struct stm_stats *out);
+
+#endif
