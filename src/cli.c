@@ -1,1 +1,339 @@
-/* placeholder while modules are written in parallel */
+/*
+ * cli.c - the esmsim command line (SPEC section 5): `run` and `check`.
+ *
+ * This is where the pieces meet: the scenario loader turns the file into
+ * structs, the run log is the simulation's sink, and the summary is printed
+ * for a person.  The wall clock is read here only, for the speed figure and
+ * the progress line; it never reaches the simulation.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "runlog.h"
+#include "scenario.h"
+#include "sim.h"
+
+#define EXIT_BAD_INPUT 2
+#define MAX_OVERRIDES 256
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
+          "                [--no-record-tables] [--quiet]\n"
+          "       esmsim check SCENARIO [--set path=value ...]\n"
+          "       esmsim --version\n"
+          "\n"
+          "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
+          "       a database may hold many runs) and print a summary\n"
+          "check  validate the scenario without running it\n"
+          "\n"
+          "--set path=value        override a scenario key, e.g. --set event_source_mapping.BatchSize=500\n"
+          "--seed N                the same as --set seed=N\n"
+          "--no-record-tables      do not write messages, records and deliveries (huge runs)\n"
+          "exit status: 0 success, 1 an expectation failed, 2 bad input\n", out);
+}
+
+struct options {
+    const char *command;
+    const char *scenario;
+    const char *output;
+    const char *overrides[MAX_OVERRIDES];
+    size_t n_overrides;
+    char seed_override[64];
+    bool no_record_tables;
+    bool quiet;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){ .output = "run.db" };
+    if (argc < 2) {
+        usage(stderr);
+        return -1;
+    }
+    o->command = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
+            o->output = argv[++i];
+        } else if (!strcmp(a, "--set") && has_value) {
+            if (o->n_overrides == MAX_OVERRIDES) {
+                fprintf(stderr, "esmsim: more than %d --set options\n", MAX_OVERRIDES);
+                return -1;
+            }
+            o->overrides[o->n_overrides++] = argv[++i];
+        } else if (!strcmp(a, "--seed") && has_value) {
+            snprintf(o->seed_override, sizeof o->seed_override, "seed=%s", argv[++i]);
+        } else if (!strcmp(a, "--no-record-tables")) {
+            o->no_record_tables = true;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "esmsim %s: unknown option or missing value: %s\n", o->command, a);
+            return -1;
+        } else if (!o->scenario) {
+            o->scenario = a;
+        } else {
+            fprintf(stderr, "esmsim %s: unexpected argument: %s\n", o->command, a);
+            return -1;
+        }
+    }
+    /* --seed applies last, whatever its place among the --set options. */
+    if (o->seed_override[0] && o->n_overrides < MAX_OVERRIDES)
+        o->overrides[o->n_overrides++] = o->seed_override;
+    if (!o->scenario) {
+        fprintf(stderr, "esmsim %s: missing SCENARIO\n", o->command);
+        return -1;
+    }
+    return 0;
+}
+
+static struct scenario *load(const struct options *o)
+{
+    char err[1024];
+    struct scenario *scn = scn_load(o->scenario, o->overrides, o->n_overrides, err, sizeof err);
+    if (!scn)
+        fprintf(stderr, "esmsim: %s\n", err);
+    return scn;
+}
+
+/* ---- the summary -------------------------------------------------------- */
+
+/* 1234567 -> "1,234,567" */
+static const char *count(uint64_t n, char buf[32])
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%" PRIu64, n), o = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* A virtual duration for people: "2h", "1h30m", "45.2s", "250ms". */
+static const char *span(int64_t us, char buf[32])
+{
+    int64_t s = us / 1000000;
+    if (us < 1000000)
+        snprintf(buf, 32, "%" PRId64 "ms", us / 1000);
+    else if (s < 60)
+        snprintf(buf, 32, "%.1fs", (double)us / 1e6);
+    else if (s < 3600)
+        snprintf(buf, 32, s % 60 ? "%" PRId64 "m%" PRId64 "s" : "%" PRId64 "m", s / 60, s % 60);
+    else
+        snprintf(buf, 32, s % 3600 / 60 ? "%" PRId64 "h%" PRId64 "m" : "%" PRId64 "h",
+                 s / 3600, s % 3600 / 60);
+    return buf;
+}
+
+static void print_summary(FILE *out, const struct scenario *scn, const struct sim_summary *sum,
+                          double wall, const char *db, int64_t run_id, enum sim_status status)
+{
+    char a[32], b[32], c[32];
+    const struct esm_stats *m = &sum->mapping;
+
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(out, "%s (seed %" PRIu64 "): %s simulated in %.2f s wall, %.2f M records/s,"
+            " peak memory %ld MiB%s\n",
+            scn->name, scn->seed, span(sum->simulated_us, a), wall,
+            wall > 0 ? (double)sum->stream.records_written / wall / 1e6 : 0.0,
+            ru.ru_maxrss / 1024, status == SIM_COMPLETE ? "" : "  [INCOMPLETE]");
+
+    fprintf(out, "\nmessages     %12s ", count(sum->messages, a));
+    for (int f = 0; f < FATE_COUNT; f++)
+        if (sum->fates[f])
+            fprintf(out, "  %s %s", fate_name((enum fate)f), count(sum->fates[f], a));
+    fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
+            count(sum->stream.records_written, a), count(sum->put_entries_failed, b),
+            count(sum->put_resent, c));
+
+    uint64_t invocations = 0;
+    for (int o = 0; o < OUTCOME_COUNT; o++)
+        invocations += m->invocations[o];
+    fprintf(out, "invocations  %12s ", count(invocations, a));
+    for (int o = 0; o < OUTCOME_COUNT; o++)
+        if (m->invocations[o])
+            fprintf(out, "  %s %s", outcome_name((enum outcome)o), count(m->invocations[o], a));
+    fprintf(out, "   (peak concurrency %u)\n", sum->peak_concurrency);
+
+    fprintf(out, "duplicates   %12s   records delivered more than once (consumer redeliveries)\n",
+            count(m->redelivered, a));
+    fprintf(out, "             %12s   messages written more than once (producer duplicates)\n",
+            count(sum->producer_duplicates, a));
+    fprintf(out, "discards     %12s   batches, %s records%s%s\n", count(m->discards, a),
+            count(m->discarded_records, b),
+            scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
+            scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
+    if (m->expired_records || m->missed_records)
+        fprintf(out, "lost         %12s   records expired by retention, %s skipped by the starting position\n",
+                count(m->expired_records, a), count(m->missed_records, b));
+
+    fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
+    for (size_t i = 0; i < m->n_shards; i++) {
+        const struct esm_shard_stats *s = &m->shards[i];
+        fprintf(out, "%-22s %12s %12.0f %12.0f %12.0f\n", s->shard_id, count(s->invocations, a),
+                s->age_p50_ms, s->age_p99_ms, s->age_max_ms);
+    }
+    fprintf(out, "\nrun log: %s (run %" PRId64 ")\n", db, run_id);
+}
+
+/* ---- progress on a terminal ------------------------------------------ */
+
+struct progress {
+    bool on;
+    double started, last;
+};
+
+static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t records)
+{
+    struct progress *p = ctx;
+    double now = wall_seconds();
+    if (!p->on || now - p->last < 0.25)
+        return;
+    p->last = now;
+    char a[32], b[32], c[32];
+    fprintf(stderr, "\r[%3.0f%%] %s of %s simulated, %s records  ",
+            100.0 * (double)now_us / (double)end_us, span(now_us, a), span(end_us, b),
+            count(records, c));
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static int cmd_check(const struct options *o)
+{
+    struct scenario *scn = load(o);
+    if (!scn)
+        return EXIT_BAD_INPUT;
+    printf("%s: ok: %s%s%s\n", o->scenario, scn->name, scn->description ? ": " : "",
+           scn->description ? scn->description : "");
+    scn_free(scn);
+    return 0;
+}
+
+static int cmd_run(const struct options *o)
+{
+    char err[1024];
+    int rc = EXIT_BAD_INPUT;
+    struct runlog *rl = NULL;
+    struct sim *sim = NULL;
+    struct scenario *scn = load(o);
+    if (!scn)
+        return EXIT_BAD_INPUT;
+    if (o->no_record_tables)
+        scn->per_record_tables = false;
+
+    rl = runlog_open(o->output, err, sizeof err);
+    int64_t run_id = 0;
+    if (!rl || runlog_begin_run(rl, scn, scn->seed, scn->per_record_tables, &run_id,
+                                     err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim: %s\n", err);
+        goto out;
+    }
+    struct slog sink = runlog_sink(rl);
+    sim = sim_create(scn, &sink, err, sizeof err);
+    if (!sim) {
+        fprintf(stderr, "esmsim: %s: %s\n", o->scenario, err);
+        runlog_end_run(rl, false, 0, 0, NULL, err, sizeof err);
+        goto out;
+    }
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct progress prog = { .on = !o->quiet && isatty(STDERR_FILENO) };
+    prog.started = prog.last = wall_seconds();
+    enum sim_status status = sim_run(sim, &interrupted, show_progress, &prog);
+    double wall = wall_seconds() - prog.started;
+    if (prog.on)
+        fputs("\r\033[K", stderr);
+
+    struct sim_summary sum;
+    sim_summary(sim, &sum);
+    if (runlog_end_run(rl, status == SIM_COMPLETE, sum.simulated_us, wall, NULL,
+                       err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    if (!o->quiet)
+        print_summary(stdout, scn, &sum, wall, o->output, run_id, status);
+    switch (status) {
+    case SIM_COMPLETE:
+        rc = 0;
+        break;
+    case SIM_INTERRUPTED:
+        fprintf(stderr, "esmsim: interrupted: %s run %" PRId64 " is marked incomplete\n",
+                o->output, run_id);
+        rc = 130;
+        break;
+    case SIM_FAILED:
+        fprintf(stderr, "esmsim: run stopped: %s\n",
+                runlog_error(rl) ? runlog_error(rl) : "out of memory");
+        rc = 1;
+        break;
+    }
+out:
+    sim_destroy(sim);
+    runlog_close(rl);
+    scn_free(scn);
+    return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+        printf("esmsim %s\n", ESMSIM_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") ||
+                      !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    struct options o;
+    if (parse_args(argc, argv, &o) < 0)
+        return EXIT_BAD_INPUT;
+    if (!strcmp(o.command, "run"))
+        return cmd_run(&o);
+    if (!strcmp(o.command, "check"))
+        return cmd_check(&o);
+    if (!strcmp(o.command, "report") || !strcmp(o.command, "trace") ||
+        !strcmp(o.command, "plot") || !strcmp(o.command, "sweep")) {
+        fprintf(stderr, "esmsim: '%s' is not implemented in this version (run and check are)\n",
+                o.command);
+        return EXIT_BAD_INPUT;
+    }
+    fprintf(stderr, "esmsim: unknown command '%s'\n", o.command);
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+}

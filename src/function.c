@@ -1,1 +1,177 @@
-/* placeholder while modules are written in parallel */
+/*
+ * function.c - the Lambda function as a model (SPEC 1.5, R11).
+ *
+ * An invocation handles its records in order: a fixed part, then each
+ * record's part, plus the extra time of "slow" failure rules.  It stops at the
+ * first record a "fail" rule matches (report style throw: the records before
+ * it were handled, their side effects happened) or when its time passes the
+ * timeout ("Task timed out": the records finished by then were handled).
+ *
+ * Execution environments: an invocation takes an idle one (warm) or starts a
+ * new one (cold start).  Idle environments are reclaimed after idle_timeout.
+ * Concurrency is capped by the reserved concurrency, or the account limit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "engine.h"
+#include "function.h"
+#include "keytab.h"
+#include "scenario.h"
+#include "stream.h"
+
+struct fn {
+    struct eng *e;
+    const struct scn_function *cfg;
+    const struct keytab *keys;
+    const struct stm *stream;
+    gsl_rng *rng_duration;   /* per-invoke, per-record and cold-start draws */
+    gsl_rng *rng_failure;    /* probability rules and slow extras */
+    uint32_t limit;          /* concurrent invocations allowed */
+    uint32_t running, peak;
+    /* Idle environments by the time they became idle, oldest first:
+     * idle[lo..hi).  The newest is reused first, the oldest reclaimed. */
+    int64_t *idle;
+    size_t lo, hi, cap;
+};
+
+struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
+                     const struct keytab *keys, const struct stm *stream,
+                     char *err, size_t errlen)
+{
+    struct fn *f = calloc(1, sizeof *f);
+    if (!f)
+        goto nomem;
+    f->e = e;
+    f->cfg = cfg;
+    f->keys = keys;
+    f->stream = stream;
+    f->limit = cfg->reserved_concurrency >= 0 ? (uint32_t)cfg->reserved_concurrency
+                                              : cfg->account_concurrency;
+    f->rng_duration = eng_rng_create(e, "function/duration");
+    f->rng_failure = eng_rng_create(e, "function/failures");
+    f->cap = 64;
+    f->idle = malloc(f->cap * sizeof *f->idle);
+    if (!f->rng_duration || !f->rng_failure || !f->idle)
+        goto nomem;
+    return f;
+nomem:
+    fn_destroy(f);
+    snprintf(err, errlen, "function: out of memory");
+    return NULL;
+}
+
+void fn_destroy(struct fn *f)
+{
+    if (!f)
+        return;
+    if (f->rng_duration)
+        gsl_rng_free(f->rng_duration);
+    if (f->rng_failure)
+        gsl_rng_free(f->rng_failure);
+    free(f->idle);
+    free(f);
+}
+
+bool fn_acquire(struct fn *f, bool *cold_start)
+{
+    if (f->running >= f->limit)
+        return false;
+    int64_t now = eng_now(f->e);
+    while (f->lo < f->hi && now - f->idle[f->lo] >= f->cfg->idle_timeout_us)
+        f->lo++;
+    *cold_start = f->lo == f->hi;
+    if (!*cold_start)
+        f->hi--;
+    if (++f->running > f->peak)
+        f->peak = f->running;
+    return true;
+}
+
+void fn_release(struct fn *f)
+{
+    f->running--;
+    if (f->hi == f->cap) {
+        /* Slide the live part down, or grow when it fills the array. */
+        if (f->lo > 0) {
+            memmove(f->idle, f->idle + f->lo, (f->hi - f->lo) * sizeof *f->idle);
+            f->hi -= f->lo;
+            f->lo = 0;
+        } else {
+            int64_t *idle = realloc(f->idle, 2 * f->cap * sizeof *idle);
+            if (!idle)
+                return;   /* the environment is reclaimed instead: harmless */
+            f->idle = idle;
+            f->cap *= 2;
+        }
+    }
+    f->idle[f->hi++] = eng_now(f->e);
+}
+
+uint32_t fn_running(const struct fn *f) { return f->running; }
+uint32_t fn_peak(const struct fn *f) { return f->peak; }
+
+static bool rule_matches(struct fn *f, const struct scn_failure *rule,
+                         const struct stm_record *r, int64_t start_us)
+{
+    switch (rule->match) {
+    case SCN_MATCH_KEY:
+        return strcmp(keytab_key(f->keys, r->key_id), rule->text) == 0;
+    case SCN_MATCH_DATA_CONTAINS: {
+        const char *data = r->data_id ? stm_data(f->stream, r->data_id) : NULL;
+        return data && strstr(data, rule->text);
+    }
+    case SCN_MATCH_MESSAGE_ID:
+        return r->message_id == rule->message_id;
+    case SCN_MATCH_PROBABILITY:
+        return gsl_rng_uniform(f->rng_failure) < rule->probability;
+    case SCN_MATCH_INTERVAL:
+        return start_us >= rule->from_us && start_us < rule->to_us;
+    case SCN_MATCH_ALL:
+        return true;
+    }
+    return false;
+}
+
+void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
+               struct stm_record *const *recs, uint32_t n,
+               struct fn_result *out)
+{
+    const struct scn_function *cfg = f->cfg;
+    double t = dist_draw(&cfg->per_invoke, f->rng_duration);
+    if (cold_start)
+        t += dist_draw(&cfg->cold_start, f->rng_duration);
+    double timeout = (double)cfg->timeout_us;
+
+    *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start };
+    uint32_t i = 0;
+    for (; i < n && t <= timeout; i++) {
+        bool fails = false;
+        t += dist_draw(&cfg->per_record, f->rng_duration);
+        for (size_t k = 0; k < cfg->n_failures; k++) {
+            const struct scn_failure *rule = &cfg->failures[k];
+            if (!rule_matches(f, rule, recs[i], start_us))
+                continue;
+            if (rule->effect == SCN_EFFECT_SLOW)
+                t += dist_draw(&rule->extra, f->rng_failure);
+            else
+                fails = true;
+        }
+        if (t > timeout)
+            break;               /* timed out while handling record i */
+        if (fails) {
+            out->outcome = OUTCOME_ERROR;
+            out->error = "Unhandled";
+            break;
+        }
+    }
+    out->handled = i;
+    if (t > timeout) {
+        out->outcome = OUTCOME_TIMEOUT;
+        out->error = "Task timed out";
+        t = timeout;
+    }
+    out->duration_us = llround(t);
+}

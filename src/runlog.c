@@ -1,1 +1,648 @@
-/* placeholder while modules are written in parallel */
+/*
+ * runlog.c - the SQLite run log of SPEC section 3: one row per shard,
+ * message, record, invocation, delivery, checkpoint, discard (with the R6
+ * invocation record) and metric sample, every row tagged with its run_id.
+ *
+ * The schema is a table: each entry gives a table's columns and the insert
+ * statement that fills it, and every callback of the sink reduces its event
+ * to a short array of values for one bind-and-step helper.  Speed comes from
+ * prepared statements reused for the whole run and large transactions
+ * (RUNLOG_ROWS_PER_COMMIT rows); indexes are built once at the end of a run,
+ * not maintained row by row.  Times are stored as integer milliseconds of
+ * virtual time, sequence numbers and ids as INTEGER (64-bit signed: values
+ * from 2^63 up would read back negative; the stream never makes them).
+ */
+#include "runlog.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awsjson.h"
+#include "scenario.h"
+
+#ifndef ESMSIM_VERSION
+#define ESMSIM_VERSION "unknown"
+#endif
+
+/* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
+ * the version of its schema (PRAGMA user_version). */
+#define RUNLOG_APPLICATION_ID 0x45534d53
+#define RUNLOG_SCHEMA_VERSION 1
+
+enum runlog_table {
+    RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
+    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_TABLE_COUNT
+};
+
+/*
+ * The per-run tables.  columns is the body of CREATE TABLE after run_id;
+ * insert names the same columns in the order the sink binds them (run_id
+ * always first).  runs, written once per run, is handled apart.
+ */
+static const struct runlog_schema {
+    const char *name;
+    const char *columns;
+    const char *insert;
+} runlog_schema[RL_TABLE_COUNT] = {
+    [RL_SHARDS] = { "shards",
+        "shard_id TEXT NOT NULL, parent_shard_id TEXT, adjacent_parent_shard_id TEXT,"
+        " starting_hash_key TEXT, ending_hash_key TEXT, opened_ms INTEGER, closed_ms INTEGER,"
+        " PRIMARY KEY (run_id, shard_id)",
+        /* called at open and again at close: the second call updates the row */
+        "INSERT INTO shards (run_id, shard_id, parent_shard_id, adjacent_parent_shard_id,"
+        " starting_hash_key, ending_hash_key, opened_ms, closed_ms) VALUES (?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (run_id, shard_id) DO UPDATE SET parent_shard_id = excluded.parent_shard_id,"
+        " adjacent_parent_shard_id = excluded.adjacent_parent_shard_id,"
+        " starting_hash_key = excluded.starting_hash_key,"
+        " ending_hash_key = excluded.ending_hash_key,"
+        " opened_ms = excluded.opened_ms, closed_ms = excluded.closed_ms" },
+    [RL_MESSAGES] = { "messages",
+        "message_id INTEGER, producer TEXT, partition_key TEXT, created_ms INTEGER,"
+        " bytes INTEGER, fate TEXT",
+        "INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes,"
+        " fate) VALUES (?,?,?,?,?,?,?)" },
+    [RL_RECORDS] = { "records",
+        "shard_id TEXT, sequence_number INTEGER, message_id INTEGER, partition_key TEXT,"
+        " arrival_ms INTEGER, bytes INTEGER",
+        "INSERT INTO records (run_id, shard_id, sequence_number, message_id, partition_key,"
+        " arrival_ms, bytes) VALUES (?,?,?,?,?,?,?)" },
+    [RL_INVOCATIONS] = { "invocations",
+        "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
+        " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
+        " last_sequence_number INTEGER, attempt INTEGER, outcome TEXT, iterator_age_ms INTEGER,"
+        " cold_start INTEGER, error TEXT",
+        "INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms,"
+        " record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt,"
+        " outcome, iterator_age_ms, cold_start, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
+    [RL_DELIVERIES] = { "deliveries",
+        "invocation_id INTEGER, shard_id TEXT, sequence_number INTEGER",
+        "INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number)"
+        " VALUES (?,?,?,?)" },
+    [RL_CHECKPOINTS] = { "checkpoints",
+        "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
+        "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
+        " VALUES (?,?,?,?,?)" },
+    [RL_DISCARDS] = { "discards",
+        "at_ms INTEGER, shard_id TEXT, condition TEXT, start_sequence_number INTEGER,"
+        " end_sequence_number INTEGER, record_count INTEGER, invocation_record TEXT,"
+        " destination TEXT, invocation_id INTEGER, approximate_invoke_count INTEGER,"
+        " first_arrival_ms INTEGER, last_arrival_ms INTEGER",
+        "INSERT INTO discards (run_id, at_ms, shard_id, condition, start_sequence_number,"
+        " end_sequence_number, record_count, invocation_record, destination, invocation_id,"
+        " approximate_invoke_count, first_arrival_ms, last_arrival_ms)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)" },
+    [RL_METRICS] = { "metrics",
+        "at_ms INTEGER, name TEXT, shard_id TEXT, value REAL",
+        "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)" },
+};
+
+static const char runlog_runs_table[] =
+    "CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, scenario TEXT, seed INTEGER,"
+    " scenario_json TEXT, duration_ms INTEGER, esmsim_version TEXT,"
+    " complete INTEGER NOT NULL DEFAULT 0, end_ms INTEGER, per_record_tables INTEGER,"
+    " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT)";
+
+struct runlog {
+    sqlite3 *db;
+    char *path;                              /* for messages */
+    sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
+    int64_t run_id;                          /* the open run, 0 when none */
+    bool per_record;                         /* the open run writes messages/records/deliveries */
+    bool in_txn;
+    uint32_t rows_in_txn;
+    bool failed;                             /* latched: every later row is dropped */
+    char error[512];                         /* the first failure */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                     */
+
+static void runlog_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Latch the first failure: "PATH: WHAT: sqlite's message". */
+static void runlog_fail(struct runlog *rl, const char *what)
+{
+    if (rl->failed)
+        return;
+    rl->failed = true;
+    snprintf(rl->error, sizeof rl->error, "%s: %s: %s", rl->path, what, sqlite3_errmsg(rl->db));
+}
+
+/* Copy the latched error to the caller's buffer and return -1. */
+static int runlog_report(const struct runlog *rl, char *err, size_t errlen)
+{
+    runlog_seterr(err, errlen, "%s", rl->error);
+    return -1;
+}
+
+/* Run SQL text with no result rows; on error latch "PATH: WHAT: message". */
+static int runlog_exec(struct runlog *rl, const char *sql, const char *what)
+{
+    if (sqlite3_exec(rl->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        runlog_fail(rl, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                               */
+
+/*
+ * Every write happens in a transaction begun IMMEDIATE: it takes the write
+ * lock at once, through the busy handler, so that a second process appending
+ * to the same file (a sweep) waits its turn instead of failing with a stale
+ * WAL snapshot, as a deferred transaction upgrading to a writer could.
+ */
+static int runlog_begin(struct runlog *rl)
+{
+    if (runlog_exec(rl, "BEGIN IMMEDIATE", "begin transaction") != 0)
+        return -1;
+    rl->in_txn = true;
+    rl->rows_in_txn = 0;
+    return 0;
+}
+
+static void runlog_rollback(struct runlog *rl)
+{
+    if (rl->in_txn && !sqlite3_get_autocommit(rl->db))
+        sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
+    rl->in_txn = false;
+    rl->rows_in_txn = 0;
+}
+
+static int runlog_commit(struct runlog *rl)
+{
+    if (!rl->in_txn)
+        return 0;
+    rl->in_txn = false;
+    rl->rows_in_txn = 0;
+    if (sqlite3_get_autocommit(rl->db))
+        return 0;   /* SQLite already rolled it back after an error (disk full) */
+    if (runlog_exec(rl, "COMMIT", "commit") != 0) {
+        rl->in_txn = true;
+        runlog_rollback(rl);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every row goes into a transaction; a long one is cut every so many rows
+ * so that a crash loses little and the WAL stays bounded. */
+static int runlog_before_row(struct runlog *rl)
+{
+    if (rl->in_txn && rl->rows_in_txn >= RUNLOG_ROWS_PER_COMMIT && runlog_commit(rl) != 0)
+        return -1;
+    if (!rl->in_txn && runlog_begin(rl) != 0)
+        return -1;
+    rl->rows_in_txn++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One row                                                                    */
+
+enum runlog_vtype { RV_NULL, RV_INT, RV_REAL, RV_TEXT };
+
+struct runlog_val {
+    enum runlog_vtype type;
+    union {
+        int64_t i;
+        double r;
+        const char *s;
+    };
+};
+
+static struct runlog_val rv_int(int64_t i)
+{
+    return (struct runlog_val){ .type = RV_INT, .i = i };
+}
+
+static struct runlog_val rv_real(double r)
+{
+    return (struct runlog_val){ .type = RV_REAL, .r = r };
+}
+
+/* A text, or NULL for a missing one (no parent shard, stream-wide metric). */
+static struct runlog_val rv_text(const char *s)
+{
+    return (struct runlog_val){ .type = s ? RV_TEXT : RV_NULL, .s = s };
+}
+
+/* Virtual microseconds to the milliseconds of the contract (floor). */
+static int64_t runlog_ms(int64_t us)
+{
+    return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+}
+
+static struct runlog_val rv_ms(int64_t us)
+{
+    return rv_int(runlog_ms(us));
+}
+
+/* A time that may be absent (-1): milliseconds, or NULL. */
+static struct runlog_val rv_opt_ms(int64_t us)
+{
+    return us < 0 ? (struct runlog_val){ .type = RV_NULL } : rv_ms(us);
+}
+
+/* Count of a compound-literal array of values; sizeof does not evaluate them. */
+#define RUNLOG_VALS(...) \
+    (const struct runlog_val[]){ __VA_ARGS__ }, \
+    (int)(sizeof((struct runlog_val[]){ __VA_ARGS__ }) / sizeof(struct runlog_val))
+
+/*
+ * Bind the n values to parameters first..first+n-1 of st and step it once.
+ * Texts are bound SQLITE_STATIC: they only need to live until the step,
+ * which copies them.  Returns SQLITE_OK or an error, whose message is still
+ * in the connection (the caller takes it before resetting st).
+ */
+static int runlog_bind_step(sqlite3_stmt *st, int first, const struct runlog_val *v, int n)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; i < n && rc == SQLITE_OK; i++) {
+        int p = first + i;
+        switch (v[i].type) {
+        case RV_NULL: rc = sqlite3_bind_null(st, p); break;
+        case RV_INT:  rc = sqlite3_bind_int64(st, p, v[i].i); break;
+        case RV_REAL: rc = sqlite3_bind_double(st, p, v[i].r); break;
+        case RV_TEXT: rc = sqlite3_bind_text(st, p, v[i].s, -1, SQLITE_STATIC); break;
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    return rc;
+}
+
+/* A statement run once (the runs row): prepare, bind, step, finalize. */
+static int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
+                           const struct runlog_val *v, int n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = runlog_bind_step(st, 1, v, n);
+    if (rc != SQLITE_OK)
+        runlog_fail(rl, what);   /* before finalize, which may reset the message */
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * One row of a per-run table: run_id then the values, with the table's
+ * prepared insert.  clear_bindings after the step drops the borrowed text
+ * pointers.
+ */
+static void runlog_insert(struct runlog *rl, enum runlog_table t,
+                          const struct runlog_val *v, int n)
+{
+    if (rl->failed || rl->run_id == 0 || runlog_before_row(rl) != 0)
+        return;
+    sqlite3_stmt *st = rl->insert[t];
+    int rc = sqlite3_bind_int64(st, 1, rl->run_id);
+    if (rc == SQLITE_OK)
+        rc = runlog_bind_step(st, 2, v, n);
+    if (rc != SQLITE_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "insert into %s", runlog_schema[t].name);
+        runlog_fail(rl, what);   /* before reset, which would clear the message */
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+#define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
+
+/* ------------------------------------------------------------------------ */
+/* The sink                                                                   */
+
+static void runlog_on_shard(void *ctx, const struct slog_shard *s)
+{
+    RUNLOG_INSERT(ctx, RL_SHARDS, rv_text(s->shard_id), rv_text(s->parent_shard_id),
+                  rv_text(s->adjacent_parent_shard_id), rv_text(s->starting_hash_key),
+                  rv_text(s->ending_hash_key), rv_ms(s->opened_us), rv_opt_ms(s->closed_us));
+}
+
+static void runlog_on_message(void *ctx, const struct slog_message *m)
+{
+    struct runlog *rl = ctx;
+    if (rl->per_record)
+        RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id), rv_text(m->producer),
+                      rv_text(m->partition_key), rv_ms(m->created_us), rv_int(m->bytes),
+                      rv_text(fate_name(m->fate)));
+}
+
+static void runlog_on_record(void *ctx, const struct slog_record *r)
+{
+    struct runlog *rl = ctx;
+    if (rl->per_record)
+        RUNLOG_INSERT(rl, RL_RECORDS, rv_text(r->shard_id), rv_int(r->sequence_number),
+                      rv_int(r->message_id), rv_text(r->partition_key), rv_ms(r->arrival_us),
+                      rv_int(r->bytes));
+}
+
+static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    RUNLOG_INSERT(ctx, RL_INVOCATIONS, rv_int(inv->invocation_id), rv_text(inv->shard_id),
+                  rv_int(inv->lane), rv_ms(inv->start_us), rv_ms(inv->end_us),
+                  rv_int(inv->record_count), rv_int(inv->payload_bytes),
+                  rv_int(inv->first_sequence_number), rv_int(inv->last_sequence_number),
+                  rv_int(inv->attempt), rv_text(outcome_name(inv->outcome)),
+                  rv_opt_ms(inv->iterator_age_us), rv_int(inv->cold_start), rv_text(inv->error));
+}
+
+static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
+                               uint64_t sequence_number)
+{
+    struct runlog *rl = ctx;
+    if (rl->per_record)
+        RUNLOG_INSERT(rl, RL_DELIVERIES, rv_int(invocation_id), rv_text(shard_id),
+                      rv_int(sequence_number));
+}
+
+static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                                 uint64_t sequence_number, enum ckpt_reason reason)
+{
+    RUNLOG_INSERT(ctx, RL_CHECKPOINTS, rv_text(shard_id), rv_ms(at_us), rv_int(sequence_number),
+                  rv_text(ckpt_reason_name(reason)));
+}
+
+/* The invocation record is stored even when there is no destination (the
+ * batch was dropped): it says what AWS would have sent. */
+static void runlog_on_discard(void *ctx, const struct slog_discard *d)
+{
+    struct runlog *rl = ctx;
+    if (rl->failed)
+        return;
+    char *record = awsjson_invocation_record(d);
+    if (!record) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error, "%s: invocation record of a discarded batch"
+                 " of %s: out of memory", rl->path, d->shard_id);
+        return;
+    }
+    RUNLOG_INSERT(rl, RL_DISCARDS, rv_ms(d->at_us), rv_text(d->shard_id),
+                  rv_text(awsjson_condition_name(d->condition)),
+                  rv_int(d->start_sequence_number), rv_int(d->end_sequence_number),
+                  rv_int(d->record_count), rv_text(record), rv_text(d->destination),
+                  rv_int(d->invocation_id), rv_int(d->approximate_invoke_count),
+                  rv_ms(d->first_arrival_us), rv_ms(d->last_arrival_us));
+    free(record);
+}
+
+static void runlog_on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
+                             double value)
+{
+    RUNLOG_INSERT(ctx, RL_METRICS, rv_ms(at_us), rv_text(name), rv_text(shard_id),
+                  rv_real(value));
+}
+
+static bool runlog_on_failed(void *ctx)
+{
+    return ((struct runlog *)ctx)->failed;
+}
+
+static const struct slog_ops runlog_ops = {
+    .shard = runlog_on_shard,
+    .message = runlog_on_message,
+    .record = runlog_on_record,
+    .invocation = runlog_on_invocation,
+    .delivery = runlog_on_delivery,
+    .checkpoint = runlog_on_checkpoint,
+    .discard = runlog_on_discard,
+    .metric = runlog_on_metric,
+    .failed = runlog_on_failed,
+};
+
+struct slog runlog_sink(struct runlog *rl)
+{
+    return (struct slog){ .ops = &runlog_ops, .ctx = rl, .per_record = rl->per_record };
+}
+
+const char *runlog_error(const struct runlog *rl)
+{
+    return rl->failed ? rl->error : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening: the file, its identity, its tables                               */
+
+/* A single integer out of a one-row query ("PRAGMA user_version"). */
+static int runlog_query_int(struct runlog *rl, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        runlog_fail(rl, sql);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * A new file becomes a run log; an existing one must be one, of this schema
+ * version, so that esmsim never appends runs to someone else's database.
+ */
+static int runlog_claim(struct runlog *rl)
+{
+    int64_t app = 0, version = 0, tables = 0;
+    if (runlog_query_int(rl, "PRAGMA application_id", &app) != 0
+        || runlog_query_int(rl, "PRAGMA user_version", &version) != 0
+        || runlog_query_int(rl, "SELECT count(*) FROM sqlite_schema", &tables) != 0)
+        return -1;
+    if (app == 0 && tables == 0) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 RUNLOG_APPLICATION_ID, RUNLOG_SCHEMA_VERSION);
+        return runlog_exec(rl, sql, "mark as run log");
+    }
+    if (app != RUNLOG_APPLICATION_ID) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error,
+                 "%s: not an esmsim run log (a SQLite database with other tables)", rl->path);
+        return -1;
+    }
+    if (version != RUNLOG_SCHEMA_VERSION) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error,
+                 "%s: run log schema version %lld, this esmsim writes version %d",
+                 rl->path, (long long)version, RUNLOG_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+static int runlog_create_tables(struct runlog *rl)
+{
+    if (runlog_exec(rl, runlog_runs_table, "create table runs") != 0)
+        return -1;
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        char sql[1024], what[64];
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s (run_id INTEGER NOT NULL, %s)",
+                 runlog_schema[t].name, runlog_schema[t].columns);
+        snprintf(what, sizeof what, "create table %s", runlog_schema[t].name);
+        if (runlog_exec(rl, sql, what) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int runlog_prepare(struct runlog *rl)
+{
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        if (sqlite3_prepare_v3(rl->db, runlog_schema[t].insert, -1, SQLITE_PREPARE_PERSISTENT,
+                               &rl->insert[t], NULL) != SQLITE_OK) {
+            char what[64];
+            snprintf(what, sizeof what, "prepare insert into %s", runlog_schema[t].name);
+            runlog_fail(rl, what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void runlog_free(struct runlog *rl)
+{
+    for (int t = 0; t < RL_TABLE_COUNT; t++)
+        sqlite3_finalize(rl->insert[t]);
+    sqlite3_close(rl->db);
+    free(rl->path);
+    free(rl);
+}
+
+struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+{
+    struct runlog *rl = calloc(1, sizeof *rl);
+    if (!rl || !(rl->path = strdup(path))) {
+        free(rl);
+        runlog_seterr(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &rl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        /* sqlite says "unable to open database file"; errno says why */
+        int sys = rl->db ? sqlite3_system_errno(rl->db) : 0;
+        runlog_seterr(err, errlen, "%s: %s%s%s%s", path,
+                      rl->db ? sqlite3_errmsg(rl->db) : sqlite3_errstr(rc),
+                      sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+        runlog_free(rl);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(rl->db, 1);
+    /* A sweep may have another process appending to the same file: wait
+     * for its commit rather than fail at once. */
+    sqlite3_busy_timeout(rl->db, 60000);
+    if (runlog_exec(rl, RUNLOG_PRAGMAS, "open") != 0
+        || runlog_begin(rl) != 0   /* claim and create as one, should two processes race */
+        || runlog_claim(rl) != 0
+        || runlog_create_tables(rl) != 0
+        || runlog_commit(rl) != 0
+        || runlog_prepare(rl) != 0) {
+        runlog_report(rl, err, errlen);
+        runlog_free(rl);
+        return NULL;
+    }
+    return rl;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runs                                                                       */
+
+/* The wall time a run started, the only field besides wall_seconds that may
+ * differ between two runs of the same scenario and seed (SPEC section 6). */
+static void runlog_wall_now(char *buf, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "?");
+}
+
+int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                     bool per_record, int64_t *run_id, char *err, size_t errlen)
+{
+    if (rl->run_id != 0) {
+        runlog_seterr(err, errlen, "%s: run %lld is still open", rl->path, (long long)rl->run_id);
+        return -1;
+    }
+    rl->failed = false;
+    rl->error[0] = 0;
+
+    static const char sql[] =
+        "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"
+        " per_record_tables, started_at_wall) VALUES (?,?,?,?,?,0,?,?)";
+    char wall[32];
+    runlog_wall_now(wall, sizeof wall);
+    if (runlog_begin(rl) != 0)
+        return runlog_report(rl, err, errlen);
+    /* seed as a bit pattern: seeds from 2^63 up read back negative */
+    if (runlog_run_once(rl, sql, "insert into runs",
+                        RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
+                                    rv_ms(scn->duration_us), rv_text(ESMSIM_VERSION),
+                                    rv_int(per_record), rv_text(wall))) != 0) {
+        runlog_rollback(rl);
+        return runlog_report(rl, err, errlen);
+    }
+    int64_t id = sqlite3_last_insert_rowid(rl->db);
+    /* Committed at once: the run exists, complete = 0, whatever happens next. */
+    if (runlog_commit(rl) != 0)
+        return runlog_report(rl, err, errlen);
+    rl->run_id = id;
+    rl->per_record = per_record;
+    if (run_id)
+        *run_id = rl->run_id;
+    return 0;
+}
+
+int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
+                   const char *summary_json, char *err, size_t errlen)
+{
+    if (rl->run_id == 0) {
+        runlog_seterr(err, errlen, "%s: no run is open", rl->path);
+        return -1;
+    }
+    /* After a failure the rows written so far are still committed and the
+     * runs row still tried (the disk may have room for one row), but the run
+     * is never complete, and the first error is the one reported. */
+    runlog_commit(rl);
+    if (runlog_begin(rl) == 0) {
+        if (!rl->failed)
+            runlog_exec(rl, RUNLOG_INDEXES, "create indexes");
+        static const char sql[] = "UPDATE runs SET complete = ?, end_ms = ?, wall_seconds = ?,"
+                                  " summary_json = ? WHERE run_id = ?";
+        runlog_run_once(rl, sql, "update runs",
+                        RUNLOG_VALS(rv_int(complete && !rl->failed), rv_ms(end_us),
+                                    rv_real(wall_seconds), rv_text(summary_json),
+                                    rv_int(rl->run_id)));
+        runlog_commit(rl);
+    }
+    rl->run_id = 0;
+    rl->per_record = false;
+    return rl->failed ? runlog_report(rl, err, errlen) : 0;
+}
+
+void runlog_close(struct runlog *rl)
+{
+    if (!rl)
+        return;
+    runlog_commit(rl);   /* a failure here has nobody left to tell: the run stays complete = 0 */
+    runlog_free(rl);
+}

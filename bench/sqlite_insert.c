@@ -1,0 +1,284 @@
+/*
+ * sqlite_insert.c - how fast this machine inserts the run log's per-record
+ * rows (records, deliveries, messages: SPEC section 3), first with plain
+ * SQLite, then through the run log's sink, so the sink's overhead is measured
+ * against the best plain approach on the same rows.
+ *
+ * Plain: one prepared statement per table, a commit every
+ * RUNLOG_ROWS_PER_COMMIT rows, the run log's own pragmas and indexes (see
+ * runlog.h), and its schema (the file is created by runlog_open, so the
+ * columns are the same by construction).
+ *
+ *   bench_sqlite_insert [--plain-only] [N | RECORDS DELIVERIES MESSAGES [DB]]
+ *
+ * N rows of each table (default 1,000,000), or as many of each as given
+ * (bench/run.sh passes the counts of a real run); DB is the scratch file
+ * (default $TMPDIR/bench_sqlite_insert.PID.db), removed at the end.
+ * --plain-only skips the run log's half.
+ */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runlog.h"
+#include "scenario.h"
+
+#define SHARDS 4
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void remove_db(const char *path)
+{
+    char side[600];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+/* How many rows of each table. */
+struct counts {
+    uint64_t records, deliveries, messages;
+};
+
+static uint64_t counts_max(struct counts c)
+{
+    uint64_t m = c.records > c.deliveries ? c.records : c.deliveries;
+    return m > c.messages ? m : c.messages;
+}
+
+/* The rows, the same for both ways: row i is message i, written as record i
+ * of shard i % SHARDS, delivered by invocation i / 100. */
+struct row {
+    char shard[24], key[16];
+    int64_t seq, msg, at_ms, invocation;
+    int bytes;
+};
+
+static void make_row(uint64_t i, struct row *r)
+{
+    snprintf(r->shard, sizeof r->shard, "shardId-%012llu", (unsigned long long)(i % SHARDS));
+    snprintf(r->key, sizeof r->key, "user-%llu", (unsigned long long)(i * 7919 % 1000));
+    r->seq = (int64_t)(i / SHARDS + 1);
+    r->msg = (int64_t)i;
+    r->at_ms = (int64_t)i;   /* 1000 records/s */
+    r->invocation = (int64_t)(i / 100);
+    r->bytes = 900 + (int)(i % 200);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, msg);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int step(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "insert: %s\n", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Plain SQLite into a file whose schema runlog_open made; returns seconds. */
+static double bench_plain(const char *path, struct counts c, double *index_s)
+{
+    char err[256];
+    struct runlog *rl = runlog_open(path, err, sizeof err);   /* the schema, nothing else */
+    if (!rl) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    runlog_close(rl);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *rec = NULL, *del = NULL, *msg = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK || exec(db, RUNLOG_PRAGMAS) != 0
+        || sqlite3_prepare_v2(db, "INSERT INTO records (run_id, shard_id, sequence_number,"
+                              " message_id, partition_key, arrival_ms, bytes)"
+                              " VALUES (1,?,?,?,?,?,?)", -1, &rec, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO deliveries (run_id, invocation_id, shard_id,"
+                              " sequence_number) VALUES (1,?,?,?)", -1, &del, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO messages (run_id, message_id, producer,"
+                              " partition_key, created_ms, bytes, fate)"
+                              " VALUES (1,?,?,?,?,?,?)", -1, &msg, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+        return -1;
+    }
+
+    double t0 = now_s();
+    uint64_t in_txn = 0;
+    int rc = exec(db, "BEGIN");
+    uint64_t n = counts_max(c);
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        struct row r;
+        make_row(i, &r);
+        if (i < c.records) {
+            sqlite3_bind_text(rec, 1, r.shard, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(rec, 2, r.seq);
+            sqlite3_bind_int64(rec, 3, r.msg);
+            sqlite3_bind_text(rec, 4, r.key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(rec, 5, r.at_ms);
+            sqlite3_bind_int(rec, 6, r.bytes);
+            rc |= step(db, rec);
+            in_txn++;
+        }
+        if (i < c.deliveries) {
+            sqlite3_bind_int64(del, 1, r.invocation);
+            sqlite3_bind_text(del, 2, r.shard, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(del, 3, r.seq);
+            rc |= step(db, del);
+            in_txn++;
+        }
+        if (i < c.messages) {
+            sqlite3_bind_int64(msg, 1, r.msg);
+            sqlite3_bind_text(msg, 2, "api", -1, SQLITE_STATIC);
+            sqlite3_bind_text(msg, 3, r.key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(msg, 4, r.at_ms);
+            sqlite3_bind_int(msg, 5, r.bytes);
+            sqlite3_bind_text(msg, 6, "processed", -1, SQLITE_STATIC);
+            rc |= step(db, msg);
+            in_txn++;
+        }
+        if (in_txn >= RUNLOG_ROWS_PER_COMMIT && rc == 0) {
+            rc = exec(db, "COMMIT") | exec(db, "BEGIN");
+            in_txn = 0;
+        }
+    }
+    if (rc == 0)
+        rc = exec(db, "COMMIT");
+    double t1 = now_s();
+    if (rc == 0)
+        rc = exec(db, RUNLOG_INDEXES);
+    *index_s = now_s() - t1;
+    sqlite3_finalize(rec);
+    sqlite3_finalize(del);
+    sqlite3_finalize(msg);
+    sqlite3_close(db);
+    return rc == 0 ? t1 - t0 : -1;
+}
+
+/* The same rows through the run log's sink, end_run (commit + indexes) included. */
+static double bench_runlog(const char *path, struct counts c)
+{
+    char err[256];
+    struct scenario scn = { .name = "bench", .json = "{}" };
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    if (!rl || runlog_begin_run(rl, &scn, 1, true, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        runlog_close(rl);
+        return -1;
+    }
+    struct slog log = runlog_sink(rl);
+    double t0 = now_s();
+    uint64_t n = counts_max(c);
+    for (uint64_t i = 0; i < n && !log.ops->failed(log.ctx); i++) {
+        struct row r;
+        make_row(i, &r);
+        if (i < c.records) {
+            struct slog_record rec = { .shard_id = r.shard, .sequence_number = (uint64_t)r.seq,
+                .message_id = (uint64_t)r.msg, .partition_key = r.key,
+                .arrival_us = r.at_ms * 1000, .bytes = (uint32_t)r.bytes };
+            log.ops->record(log.ctx, &rec);
+        }
+        if (i < c.deliveries)
+            log.ops->delivery(log.ctx, (uint64_t)r.invocation, r.shard, (uint64_t)r.seq);
+        if (i < c.messages) {
+            struct slog_message m = { .message_id = (uint64_t)r.msg, .producer = "api",
+                .partition_key = r.key, .created_us = r.at_ms * 1000,
+                .bytes = (uint32_t)r.bytes, .fate = FATE_PROCESSED };
+            log.ops->message(log.ctx, &m);
+        }
+    }
+    int rc = runlog_end_run(rl, true, (int64_t)n * 1000, 0, NULL, err, sizeof err);
+    double t = now_s() - t0;
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    runlog_close(rl);
+    return rc == 0 ? t : -1;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_sqlite_insert [--plain-only]"
+                    " [N | RECORDS DELIVERIES MESSAGES [DB]]\n");
+    return 2;
+}
+
+static int parse_count(const char *text, uint64_t *out)
+{
+    char *end = NULL;
+    *out = strtoull(text, &end, 10);
+    return end != text && *end == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    bool plain_only = argc > 1 && strcmp(argv[1], "--plain-only") == 0;
+    char **arg = argv + 1 + plain_only;
+    int nargs = argc - 1 - plain_only;
+    struct counts c = { 1000000, 1000000, 1000000 };
+    if (nargs == 1) {
+        if (parse_count(arg[0], &c.records) != 0)
+            return usage();
+        c.deliveries = c.messages = c.records;
+    } else if (nargs == 3 || nargs == 4) {
+        if (parse_count(arg[0], &c.records) != 0 || parse_count(arg[1], &c.deliveries) != 0
+            || parse_count(arg[2], &c.messages) != 0)
+            return usage();
+    } else if (nargs != 0) {
+        return usage();
+    }
+    uint64_t rows = c.records + c.deliveries + c.messages;
+    if (rows == 0)
+        return usage();
+
+    char path[512];
+    if (nargs == 4) {
+        snprintf(path, sizeof path, "%s", arg[3]);
+    } else {
+        const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        snprintf(path, sizeof path, "%s/bench_sqlite_insert.%ld.db", tmp, (long)getpid());
+    }
+
+    remove_db(path);
+    double index_s = 0;
+    double plain = bench_plain(path, c, &index_s);
+    remove_db(path);
+    if (plain < 0)
+        return 1;
+    printf("sqlite %s: %llu records + %llu deliveries + %llu messages = %llu rows\n",
+           sqlite3_libversion(), (unsigned long long)c.records,
+           (unsigned long long)c.deliveries, (unsigned long long)c.messages,
+           (unsigned long long)rows);
+    printf("plain inserts:       %8.3f s  %10.0f rows/s\n", plain, (double)rows / plain);
+    printf("plain + indexes:     %8.3f s  %10.0f rows/s\n", plain + index_s,
+           (double)rows / (plain + index_s));
+    if (plain_only)
+        return 0;
+    double sink = bench_runlog(path, c);
+    remove_db(path);
+    if (sink < 0)
+        return 1;
+    printf("run log sink (all):  %8.3f s  %10.0f rows/s  %.2fx plain + indexes\n", sink,
+           (double)rows / sink, sink / (plain + index_s));
+    return 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * awsjson.h - the JSON documents esmsim shows to the outside world in AWS's
+ * exact shapes: the Kinesis Lambda event (SPEC section 4, and the size rule
+ * R2 that lambda_event.h counts) and the OnFailure invocation record of a
+ * discarded batch (R6).  An edge module: the core never includes it.
+ *
+ * Every function returns a compact JSON text allocated with malloc (cJSON's
+ * default allocator) that the caller releases with free(), or NULL when out
+ * of memory.  Nothing here reads the wall clock: times come from the virtual
+ * clock plus the scenario's epoch, so the same run prints the same bytes.
+ */
+#ifndef ESMSIM_AWSJSON_H
+#define ESMSIM_AWSJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lambda_event.h"
+#include "simlog.h"
+
+/* One stream record as the Lambda event shows it. */
+struct awsjson_record {
+    const char *partition_key;
+    uint64_t sequence_number;
+    const unsigned char *data;  /* the record's bytes; NULL: synthetic, data_len filler bytes */
+    uint32_t data_len;          /* bytes before base64 */
+    int64_t arrival_us;         /* virtual arrival time, >= 0 */
+};
+
+/* Byte that stands for every byte of a synthetic record's data ('x'). */
+#define AWSJSON_FILLER_BYTE 'x'
+
+/*
+ * The Lambda event {"Records":[...]} for n records of one shard, keys in the
+ * order of AWS's sample event.  Its strlen() equals lev_envelope_bytes() plus
+ * each lev_record_bytes() plus n - 1 commas.
+ */
+char *awsjson_kinesis_event(const struct lev_source *src,
+                            const struct awsjson_record *records, size_t n);
+
+/*
+ * The invocation record sent to the OnFailure destination for a discarded
+ * batch (R6), key for key as AWS prints it: requestContext, responseContext
+ * (left out when d->has_response is false: RecordAgeExceeded), version,
+ * timestamp, and KinesisBatchInfo (DDBStreamBatchInfo when d->stream_arn is a
+ * DynamoDB stream ARN).
+ */
+char *awsjson_invocation_record(const struct slog_discard *d);
+
+/* The condition word of R6: "RetryAttemptsExhausted" or "RecordAgeExceeded". */
+const char *awsjson_condition_name(enum discard_condition c);
+
+/*
+ * The requestId of an invocation: a UUID-shaped text (8-4-4-4-12 hex,
+ * version 4, RFC 4122 variant) made from invocation_id alone, so it is the
+ * same in every run.  buf holds at least AWSJSON_UUID_LEN + 1 bytes.
+ */
+#define AWSJSON_UUID_LEN 36
+void awsjson_request_id(uint64_t invocation_id, char *buf);
+
+/* ISO-8601 UTC text with milliseconds ("2026-01-01T00:13:49.717Z") of the
+ * virtual time at_us, virtual 0 being epoch_ms.  buf holds >= 32 bytes. */
+void awsjson_iso_time(int64_t epoch_ms, int64_t at_us, char *buf);
+
+#endif

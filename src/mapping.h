@@ -1,0 +1,57 @@
+/*
+ * mapping.h - the Lambda event source mapping on a Kinesis stream (SPEC 1.4):
+ * polling (R1), batching (R2), order (R3), checkpoints (R4), retries (R5),
+ * discards and OnFailure records (R6), throttles (R9), starting positions
+ * (R13), IteratorAge (R14) and the record side of fates (R17).
+ *
+ * The mapping reads each shard through lanes (R10: one lane while
+ * ParallelizationFactor is 1) and works on batches of record indexes, so that
+ * a batch can be split or cut short.
+ */
+#ifndef ESMSIM_MAPPING_H
+#define ESMSIM_MAPPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simlog.h"
+
+struct eng;
+struct stm;
+struct fn;
+struct msgtab;
+struct keytab;
+struct scenario;
+struct esm;
+
+/* Borrows everything; starts polling when the engine runs. */
+struct esm *esm_create(struct eng *e, const struct scenario *scn,
+                       struct stm *stream, struct fn *function,
+                       struct msgtab *msgs, const struct keytab *keys,
+                       const struct slog *log, char *err, size_t errlen);
+void esm_destroy(struct esm *m);
+
+/* End of run: records still in the stream end pending (or processed when
+ * handled once).  Call before msg_finish. */
+void esm_finish(struct esm *m);
+
+struct esm_shard_stats {
+    const char *shard_id;
+    uint64_t invocations;
+    double age_p50_ms, age_p99_ms, age_max_ms;   /* IteratorAge (R14) */
+};
+
+struct esm_stats {
+    uint64_t invocations[OUTCOME_COUNT];
+    uint64_t deliveries;           /* records given to the function */
+    uint64_t redelivered;          /* records delivered more than once */
+    uint64_t discards, discarded_records;
+    uint64_t expired_records, missed_records;
+    uint64_t read_throttles;
+    size_t n_shards;
+    struct esm_shard_stats *shards;   /* owned by the mapping */
+};
+/* Fill the counters; shards points into the mapping (valid until destroy). */
+void esm_stats(struct esm *m, struct esm_stats *out);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * runlog.h - the run log: a SQLite database in the shape of SPEC section 3,
+ * written through the slog interface of simlog.h.
+ *
+ * Life cycle: runlog_open() a file (created with its tables if missing; a
+ * file may hold many runs, as a sweep does), then for each run
+ * runlog_begin_run(), hand runlog_sink() to the simulation, and
+ * runlog_end_run(); finally runlog_close().  Errors are a return code and a
+ * message with context in the caller's buffer ("run.db: insert into
+ * invocations: database or disk is full").  A failure while the simulation
+ * writes is latched: the sink's failed() turns true, every later row is
+ * dropped, and runlog_error() keeps the first message.
+ *
+ * A run is marked complete (runs.complete = 1) only by runlog_end_run(rl,
+ * true, ...); a run stopped early, or a process killed in the middle, leaves
+ * complete = 0 and a valid database.
+ */
+#ifndef ESMSIM_RUNLOG_H
+#define ESMSIM_RUNLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simlog.h"
+
+struct runlog;
+struct scenario;
+
+/*
+ * What every connection of the run log sets, shared with the raw-insert
+ * benchmark (bench/sqlite_insert.c) so that both measure the same thing.
+ * WAL with synchronous=NORMAL: a killed process (SIGKILL, crash) never
+ * corrupts the file, and the WAL is replayed when the file is next opened; only
+ * an OS crash or power loss may lose the last commits, never consistency.
+ * The cost of syncing hardly matters anyway, as rows are committed in large
+ * transactions.  WAL also lets `esmsim report` read a database while a sweep
+ * is still appending runs to it.
+ */
+#define RUNLOG_PRAGMAS \
+    "PRAGMA journal_mode=WAL;" \
+    "PRAGMA synchronous=NORMAL;" \
+    "PRAGMA cache_size=-65536;"    /* 64 MiB of page cache */ \
+    "PRAGMA temp_store=MEMORY;"    /* index builds at the end of a run */
+
+/* The indexes runlog_end_run builds once the rows are in (cheaper than
+ * keeping them up to date row by row), for the queries of report and trace;
+ * shared with the benchmark too. */
+#define RUNLOG_INDEXES \
+    "CREATE INDEX IF NOT EXISTS deliveries_by_seq" \
+    "  ON deliveries (run_id, shard_id, sequence_number);" \
+    "CREATE INDEX IF NOT EXISTS records_by_key ON records (run_id, partition_key);" \
+    "CREATE INDEX IF NOT EXISTS invocations_by_shard ON invocations (run_id, shard_id, start_ms);"
+
+/* Rows written between two commits. */
+#define RUNLOG_ROWS_PER_COMMIT 100000
+
+/* Open (or create) the database at path.  NULL on error, with a message. */
+struct runlog *runlog_open(const char *path, char *err, size_t errlen);
+
+/*
+ * Start a run: insert its runs row (complete = 0) and return its id in
+ * *run_id (1, 2, ... within a file).  seed is the seed actually used (after
+ * --seed); per_record false means no messages, records or deliveries rows.
+ * Only one run is open at a time on a runlog.
+ */
+int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                     bool per_record, int64_t *run_id, char *err, size_t errlen);
+
+/* The sink the simulation writes the open run to (ctx is rl).  Take it after
+ * runlog_begin_run: its per_record flag is the run's.  Rows given while no
+ * run is open are dropped. */
+struct slog runlog_sink(struct runlog *rl);
+
+/*
+ * End the open run: commit the rows still pending, build the indexes the
+ * reports need, and fill in runs.complete, end_ms (virtual time reached),
+ * wall_seconds and summary_json (may be NULL).  Returns -1 with a message
+ * when the run could not be written in full (the latched error, if any).
+ */
+int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
+                   const char *summary_json, char *err, size_t errlen);
+
+/* The first error the sink met, or NULL. */
+const char *runlog_error(const struct runlog *rl);
+
+/* Commit whatever is pending and close; a run left open stays complete = 0. */
+void runlog_close(struct runlog *rl);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * memlog.h - a log sink for tests: keeps every row in memory so that a test
+ * can assert the exact sequence of invocations, checkpoints, discards and
+ * fates of a run.
+ */
+#ifndef ESMSIM_MEMLOG_H
+#define ESMSIM_MEMLOG_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "simlog.h"
+
+struct mem_invocation {
+    struct slog_invocation v;
+    char shard_id[32];
+};
+
+struct mem_checkpoint {
+    char shard_id[32];
+    int64_t at_us;
+    uint64_t seq;
+    enum ckpt_reason reason;
+};
+
+struct mem_discard {
+    struct slog_discard v;
+    char shard_id[32];
+};
+
+struct mem_message {
+    uint64_t id;
+    enum fate fate;
+    char key[64];
+    int64_t created_us;
+};
+
+struct mem_record {
+    uint64_t seq, message_id;
+    char shard_id[32];
+    char key[64];
+    int64_t arrival_us;
+};
+
+struct memlog {
+    struct mem_invocation *inv;
+    size_t n_inv, cap_inv;
+    struct mem_checkpoint *ckpt;
+    size_t n_ckpt, cap_ckpt;
+    struct mem_discard *disc;
+    size_t n_disc, cap_disc;
+    struct mem_message *msg;
+    size_t n_msg, cap_msg;
+    struct mem_record *rec;
+    size_t n_rec, cap_rec;
+    uint64_t deliveries, metrics, shards;
+    uint64_t fates[FATE_COUNT];
+};
+
+#define MEMLOG_PUSH(arr, n, cap) \
+    ((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 64, \
+                     (arr) = realloc((arr), (cap) * sizeof *(arr))) : (arr), &(arr)[(n)++])
+
+static inline void memlog_copy(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+static void ml_shard(void *ctx, const struct slog_shard *s) { ((struct memlog *)ctx)->shards++; (void)s; }
+
+static void ml_message(void *ctx, const struct slog_message *m)
+{
+    struct memlog *ml = ctx;
+    struct mem_message *row = MEMLOG_PUSH(ml->msg, ml->n_msg, ml->cap_msg);
+    row->id = m->message_id;
+    row->fate = m->fate;
+    row->created_us = m->created_us;
+    memlog_copy(row->key, sizeof row->key, m->partition_key);
+    ml->fates[m->fate]++;
+}
+
+static void ml_record(void *ctx, const struct slog_record *r)
+{
+    struct memlog *ml = ctx;
+    struct mem_record *row = MEMLOG_PUSH(ml->rec, ml->n_rec, ml->cap_rec);
+    row->seq = r->sequence_number;
+    row->message_id = r->message_id;
+    row->arrival_us = r->arrival_us;
+    memlog_copy(row->shard_id, sizeof row->shard_id, r->shard_id);
+    memlog_copy(row->key, sizeof row->key, r->partition_key);
+}
+
+static void ml_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    struct memlog *ml = ctx;
+    struct mem_invocation *row = MEMLOG_PUSH(ml->inv, ml->n_inv, ml->cap_inv);
+    row->v = *inv;
+    memlog_copy(row->shard_id, sizeof row->shard_id, inv->shard_id);
+    row->v.shard_id = NULL;
+    row->v.error = NULL;
+}
+
+static void ml_delivery(void *ctx, uint64_t id, const char *shard, uint64_t seq)
+{
+    (void)id; (void)shard; (void)seq;
+    ((struct memlog *)ctx)->deliveries++;
+}
+
+static void ml_checkpoint(void *ctx, const char *shard, int64_t at, uint64_t seq, enum ckpt_reason why)
+{
+    struct memlog *ml = ctx;
+    struct mem_checkpoint *row = MEMLOG_PUSH(ml->ckpt, ml->n_ckpt, ml->cap_ckpt);
+    memlog_copy(row->shard_id, sizeof row->shard_id, shard);
+    row->at_us = at;
+    row->seq = seq;
+    row->reason = why;
+}
+
+static void ml_discard(void *ctx, const struct slog_discard *d)
+{
+    struct memlog *ml = ctx;
+    struct mem_discard *row = MEMLOG_PUSH(ml->disc, ml->n_disc, ml->cap_disc);
+    row->v = *d;
+    memlog_copy(row->shard_id, sizeof row->shard_id, d->shard_id);
+    row->v.shard_id = NULL;
+}
+
+static void ml_metric(void *ctx, int64_t at, const char *name, const char *shard, double v)
+{
+    (void)at; (void)name; (void)shard; (void)v;
+    ((struct memlog *)ctx)->metrics++;
+}
+
+static bool ml_failed(void *ctx) { (void)ctx; return false; }
+
+static const struct slog_ops memlog_ops = {
+    .shard = ml_shard, .message = ml_message, .record = ml_record,
+    .invocation = ml_invocation, .delivery = ml_delivery, .checkpoint = ml_checkpoint,
+    .discard = ml_discard, .metric = ml_metric, .failed = ml_failed,
+};
+
+static inline void memlog_free(struct memlog *ml)
+{
+    free(ml->inv);
+    free(ml->ckpt);
+    free(ml->disc);
+    free(ml->msg);
+    free(ml->rec);
+    memset(ml, 0, sizeof *ml);
+}
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * test_awsjson.c - AWS's JSON shapes (R2, R6, SPEC section 4).
+ *
+ * The size lambda_event.c counts must be the exact strlen of the event
+ * awsjson.c builds with cJSON, for any key (quotes, backslashes, control
+ * characters, UTF-8), data size, sequence number and arrival time; the
+ * OnFailure invocation record must match AWS's shape character for character.
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsjson.h"
+#include "check.h"
+#include "lambda_event.h"
+
+#define EPOCH_2026 INT64_C(1767225600000)   /* 2026-01-01T00:00:00Z, in ms */
+/* requestId of invocation 7, pinned so that a change of derivation shows. */
+#define REQUEST_ID_7 "63cbe1e4-5932-4dd7-844c-3cd7f43c661c"
+
+static uint64_t rng_state = 20260101;
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+    return n ? rnd() % n : 0;
+}
+
+/* The escaped length of s as cJSON prints it: the reference, not a copy of
+ * its rules. */
+static size_t cjson_escaped_len(const char *s)
+{
+    cJSON *str = cJSON_CreateString(s);
+    char *text = cJSON_PrintUnformatted(str);
+    size_t n = strlen(text) - 2;
+    free(text);
+    cJSON_Delete(str);
+    return n;
+}
+
+/* A key mixing the characters JSON treats specially with plain and UTF-8 ones. */
+static void random_key(char *buf, size_t cap)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "7", "-", "user-", "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t",
+        "\x01", "\x1f", "\x7f", "\xc3\xa9" /* é */, "\xe6\x97\xa5" /* 日 */,
+        "\xf0\x9f\x98\x80" /* U+1F600 */, " ", "'", "<", "\\u0000",
+    };
+    size_t n = rnd_below(40), len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[rnd_below(sizeof pieces / sizeof pieces[0])];
+        size_t pl = strlen(p);
+        if (len + pl + 1 > cap)
+            break;
+        memcpy(buf + len, p, pl + 1);
+        len += pl;
+    }
+}
+
+/* Sequence numbers of every digit count from 1 to 20. */
+static uint64_t random_sequence(void)
+{
+    unsigned digits = 1 + (unsigned)rnd_below(20);
+    if (digits == 20)
+        return UINT64_C(10000000000000000000) + rnd_below(UINT64_C(8446744073709551615) + 1);
+    uint64_t lo = 1;
+    for (unsigned i = 1; i < digits; i++)
+        lo *= 10;
+    return digits == 1 ? rnd_below(10) : lo + rnd_below(9 * lo);
+}
+
+/* Arrival times whose milliseconds end in 0, 00, 000, or anything, with a
+ * sub-millisecond part that must be dropped. */
+static int64_t random_arrival_us(void)
+{
+    int64_t ms = (int64_t)rnd_below(UINT64_C(30) * 86400 * 1000);
+    switch (rnd_below(4)) {
+    case 0: ms -= ms % 10; break;
+    case 1: ms -= ms % 100; break;
+    case 2: ms -= ms % 1000; break;
+    default: break;
+    }
+    return ms * 1000 + (int64_t)rnd_below(1000);
+}
+
+static const struct lev_source src_default = {
+    .shard_id = "shardId-000000000001",
+    .event_source_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/orders",
+    .invoke_identity_arn = "arn:aws:iam::123456789012:role/lambda-role",
+    .region = "us-east-1",
+    .epoch_ms = EPOCH_2026,
+};
+
+/* The size lambda_event.c counts, by its one-step and two-step forms (which
+ * must agree: a disagreement counts as a mismatch). */
+static size_t expected_event_bytes(const struct lev_source *src,
+                                   const struct awsjson_record *recs, size_t n)
+{
+    size_t total = lev_envelope_bytes() + (n ? n - 1 : 0);
+    size_t source = lev_source_bytes(src);
+    for (size_t i = 0; i < n; i++) {
+        size_t key = cjson_escaped_len(recs[i].partition_key);
+        size_t one = lev_record_bytes(src, key, recs[i].sequence_number, recs[i].data_len,
+                                      recs[i].arrival_us);
+        size_t two = lev_record_bytes_from(source, src->epoch_ms, key, recs[i].sequence_number,
+                                           recs[i].data_len, recs[i].arrival_us);
+        total += one == two ? one : 0;
+    }
+    return total;
+}
+
+/* Source strings may need escaping too (an ARN given in a scenario). */
+static const struct lev_source src_odd = {
+    .shard_id = "shard\"1",
+    .event_source_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/a\\b\tc",
+    .invoke_identity_arn = "",
+    .region = "\x01",
+    .epoch_ms = EPOCH_2026,
+};
+
+static void test_event_size_random(void)
+{
+    enum { EVENTS = 400, MAX_RECORDS = 12 };
+    char keys[MAX_RECORDS][200];
+    unsigned char *data[MAX_RECORDS];
+    struct awsjson_record recs[MAX_RECORDS];
+    int mismatches = 0;
+    struct lev_source src = src_default;
+
+    for (int e = 0; e < EVENTS; e++) {
+        /* Some events from another epoch: one with milliseconds of its own,
+         * and the Unix epoch itself. */
+        src = e % 13 == 6 ? src_odd : src_default;
+        src.epoch_ms = e % 7 == 3 ? INT64_C(1545084650987) : e % 11 == 5 ? 0 : EPOCH_2026;
+        size_t n = 1 + rnd_below(MAX_RECORDS);
+        for (size_t i = 0; i < n; i++) {
+            random_key(keys[i], sizeof keys[i]);
+            uint32_t len = (uint32_t)rnd_below(5001);
+            data[i] = NULL;
+            if (rnd_below(2)) {   /* real bytes, every value */
+                data[i] = malloc(len + 1);
+                for (uint32_t j = 0; j < len; j++)
+                    data[i][j] = (unsigned char)rnd();
+            }
+            recs[i] = (struct awsjson_record){ .partition_key = keys[i],
+                .sequence_number = random_sequence(), .data = data[i], .data_len = len,
+                .arrival_us = random_arrival_us() };
+        }
+        char *json = awsjson_kinesis_event(&src, recs, n);
+        size_t want = expected_event_bytes(&src, recs, n);
+        if (!json || strlen(json) != want) {
+            if (mismatches++ < 3)
+                fprintf(stderr, "event %d: strlen %zu, counted %zu\n%s\n", e,
+                        json ? strlen(json) : 0, want, json ? json : "(null)");
+        }
+        free(json);
+        for (size_t i = 0; i < n; i++)
+            free(data[i]);
+    }
+    CHECK_INT(mismatches, 0);
+}
+
+static void test_event_empty(void)
+{
+    char *json = awsjson_kinesis_event(&src_default, NULL, 0);
+    CHECK_STR(json, "{\"Records\":[]}");
+    CHECK_INT(strlen(json), lev_envelope_bytes());
+    free(json);
+}
+
+/* One record, the whole text: pins the key order of AWS's sample event. */
+static void test_event_exact(void)
+{
+    struct awsjson_record r = { .partition_key = "user-\"7\"", .sequence_number = 49590338271490256ull,
+                                .data = NULL, .data_len = 4, .arrival_us = 829717400 };
+    char *json = awsjson_kinesis_event(&src_default, &r, 1);
+    CHECK_STR(json,
+        "{\"Records\":[{\"kinesis\":{\"kinesisSchemaVersion\":\"1.0\",\"partitionKey\":\"user-\\\"7\\\"\","
+        "\"sequenceNumber\":\"49590338271490256\",\"data\":\"eHh4eA==\","
+        "\"approximateArrivalTimestamp\":1767226429.717},\"eventSource\":\"aws:kinesis\","
+        "\"eventVersion\":\"1.0\",\"eventID\":\"shardId-000000000001:49590338271490256\","
+        "\"eventName\":\"aws:kinesis:record\","
+        "\"invokeIdentityArn\":\"arn:aws:iam::123456789012:role/lambda-role\","
+        "\"awsRegion\":\"us-east-1\","
+        "\"eventSourceARN\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}]}");
+    free(json);
+
+    /* Real bytes are encoded as they are. */
+    static const unsigned char hello[] = "Hello, this is a test.";
+    r.data = hello;
+    r.data_len = (uint32_t)strlen((const char *)hello);
+    json = awsjson_kinesis_event(&src_default, &r, 1);
+    CHECK_CONTAINS(json, "\"data\":\"SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==\"");
+    free(json);
+}
+
+/* The timestamp text is what cJSON prints for the same double. */
+static void check_timestamp(int64_t epoch_ms, int64_t arrival_us, const char *want)
+{
+    char buf[32];
+    size_t n = lev_format_timestamp(epoch_ms, arrival_us, buf);
+    CHECK_STR(buf, want);
+    CHECK_INT(n, strlen(want));
+}
+
+static void test_timestamp(void)
+{
+    check_timestamp(EPOCH_2026, 120000, "1767225600.12");
+    check_timestamp(EPOCH_2026, 500999, "1767225600.5");
+    check_timestamp(EPOCH_2026, 999, "1767225600");
+    check_timestamp(EPOCH_2026, 1000, "1767225600.001");
+    check_timestamp(EPOCH_2026, 10000, "1767225600.01");
+    check_timestamp(EPOCH_2026, 100000, "1767225600.1");
+    check_timestamp(0, 0, "0");
+    check_timestamp(0, 5000, "0.005");
+    check_timestamp(1545084650987, 0, "1545084650.987");
+
+    /* Against cJSON itself, over the fast path and the fallback (negative
+     * and more-than-15-digit values). */
+    int mismatches = 0;
+    for (int i = 0; i < 20000; i++) {
+        int64_t epoch = i % 5 == 0 ? -(int64_t)rnd_below(UINT64_C(1) << 40)
+                      : i % 5 == 1 ? (int64_t)(UINT64_C(1) << 52) - (int64_t)rnd_below(1000000)
+                      : i % 5 == 2 ? (int64_t)rnd_below(UINT64_C(1) << 45) : EPOCH_2026;
+        int64_t arrival = random_arrival_us();
+        cJSON *num = cJSON_CreateNumber((double)(epoch + arrival / 1000) / 1000.0);
+        char *want = cJSON_PrintUnformatted(num);
+        char got[32];
+        size_t n = lev_format_timestamp(epoch, arrival, got);
+        if (strcmp(got, want) != 0 || n != strlen(want)) {
+            if (mismatches++ < 5)
+                fprintf(stderr, "timestamp %" PRId64 " + %" PRId64 "us: \"%s\", cJSON \"%s\"\n",
+                        epoch, arrival, got, want);
+        }
+        free(want);
+        cJSON_Delete(num);
+    }
+    CHECK_INT(mismatches, 0);
+}
+
+static void test_request_id(void)
+{
+    char a[AWSJSON_UUID_LEN + 1], b[AWSJSON_UUID_LEN + 1];
+    awsjson_request_id(42, a);
+    awsjson_request_id(42, b);
+    CHECK_STR(a, b);
+    CHECK_INT(strlen(a), AWSJSON_UUID_LEN);
+    CHECK(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    CHECK(a[14] == '4');                     /* version 4 */
+    CHECK(strchr("89ab", a[19]) != NULL);    /* RFC 4122 variant */
+    awsjson_request_id(43, b);
+    CHECK(strcmp(a, b) != 0);
+    /* Pinned: the same id in every run and every release. */
+    awsjson_request_id(7, a);
+    CHECK_STR(a, REQUEST_ID_7);
+}
+
+static void test_iso_time(void)
+{
+    char buf[32];
+    awsjson_iso_time(EPOCH_2026, 829717999, buf);
+    CHECK_STR(buf, "2026-01-01T00:13:49.717Z");
+    awsjson_iso_time(EPOCH_2026, 0, buf);
+    CHECK_STR(buf, "2026-01-01T00:00:00.000Z");
+    awsjson_iso_time(1573691886021, 0, buf);
+    CHECK_STR(buf, "2019-11-14T00:38:06.021Z");
+}
+
+static struct slog_discard discard_example(void)
+{
+    return (struct slog_discard){
+        .at_us = 829717000,
+        .shard_id = "shardId-000000000001",
+        .condition = DISCARD_RETRIES_EXHAUSTED,
+        .start_sequence_number = 1000,
+        .end_sequence_number = 1099,
+        .record_count = 100,
+        .first_arrival_us = 799000000,
+        .last_arrival_us = 799580000,
+        .invocation_id = 7,
+        .approximate_invoke_count = 2,   /* MaximumRetryAttempts 1: two invocations (R6) */
+        .has_response = true,
+        .function_error = "Unhandled",
+        .destination = "arn:aws:sqs:us-east-1:123456789012:dlq",
+        .function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-function",
+        .stream_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/orders",
+        .epoch_ms = EPOCH_2026,
+    };
+}
+
+#define BATCH_INFO_TAIL \
+    "\"shardId\":\"shardId-000000000001\",\"startSequenceNumber\":\"1000\"," \
+    "\"endSequenceNumber\":\"1099\",\"approximateArrivalOfFirstRecord\":\"2026-01-01T00:13:19.000Z\"," \
+    "\"approximateArrivalOfLastRecord\":\"2026-01-01T00:13:19.580Z\",\"batchSize\":100,"
+
+static void test_invocation_record(void)
+{
+    struct slog_discard d = discard_example();
+    char *json = awsjson_invocation_record(&d);
+    CHECK_STR(json,
+        "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\","
+        "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\","
+        "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":2},"
+        "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
+        "\"functionError\":\"Unhandled\"},\"version\":\"1.0\","
+        "\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"KinesisBatchInfo\":{" BATCH_INFO_TAIL
+        "\"streamArn\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}}");
+    free(json);
+
+    /* Retries run out on a partial-batch response: functionError is null. */
+    d.function_error = NULL;
+    json = awsjson_invocation_record(&d);
+    CHECK_CONTAINS(json, "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
+                         "\"functionError\":null},");
+    free(json);
+
+    /* RecordAgeExceeded: no responseContext at all. */
+    d = discard_example();
+    d.condition = DISCARD_RECORD_AGE;
+    d.has_response = false;
+    d.approximate_invoke_count = 0;
+    json = awsjson_invocation_record(&d);
+    CHECK_STR(json,
+        "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\","
+        "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\","
+        "\"condition\":\"RecordAgeExceeded\",\"approximateInvokeCount\":0},"
+        "\"version\":\"1.0\",\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"KinesisBatchInfo\":{"
+        BATCH_INFO_TAIL
+        "\"streamArn\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}}");
+    free(json);
+
+    /* A DynamoDB stream gets DDBStreamBatchInfo, as in the seeds' example. */
+    d.stream_arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388";
+    json = awsjson_invocation_record(&d);
+    CHECK_CONTAINS(json, "\"DDBStreamBatchInfo\":{\"shardId\"");
+    CHECK(json && !strstr(json, "KinesisBatchInfo"));
+    free(json);
+}
+
+int main(void)
+{
+    test_event_empty();
+    test_event_exact();
+    test_event_size_random();
+    test_timestamp();
+    test_request_id();
+    test_iso_time();
+    test_invocation_record();
+    return check_done();
+}

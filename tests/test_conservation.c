@@ -1,0 +1,116 @@
+/*
+ * test_conservation.c - R17 over many random scenarios: every produced
+ * message ends in exactly one fate, whatever the producers, retry policies,
+ * failures and mapping settings; and the checkpoints of a shard never go
+ * backwards (R3/R4).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "check.h"
+#include "memlog.h"
+#include "scenario.h"
+#include "sim.h"
+
+static const char *const retry_modes[] = { "failed-only", "all", "none" };
+static const char *const starts[] = { "TRIM_HORIZON", "LATEST", "TRIM_HORIZON" };
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void one_scenario(gsl_rng *r, int index)
+{
+    char json[4096], producers[2048];
+    int len = 0, n_producers = 1 + (int)gsl_rng_uniform_int(r, 3);
+    for (int p = 0; p < n_producers; p++)
+        len += snprintf(producers + len, sizeof producers - (size_t)len,
+                        "%s{\"name\":\"p%d\",\"rate\":%d,\"keys\":{\"count\":%d},"
+                        "\"record_bytes\":%d,\"put\":{\"retry\":{\"mode\":\"%s\",\"max_attempts\":%d}}}",
+                        p ? "," : "", p, 200 + (int)gsl_rng_uniform_int(r, 1800),
+                        1 + (int)gsl_rng_uniform_int(r, 50), 50 + (int)gsl_rng_uniform_int(r, 2000),
+                        retry_modes[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 4));
+    int max_retry = (int)gsl_rng_uniform_int(r, 4) - 1;
+    snprintf(json, sizeof json,
+             "{\"name\":\"random-%d\",\"seed\":%d,\"duration\":\"%ds\","
+             "\"stream\":{\"shards\":%d},\"producers\":[%s],"
+             "\"records\":[{\"at\":\"5s\",\"partition_key\":\"k\",\"data\":\"poison\"}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"%s\",\"BatchSize\":%d,"
+             "\"MaximumBatchingWindowInSeconds\":%d,\"MaximumRetryAttempts\":%d,"
+             "\"MaximumRecordAgeInSeconds\":%d},"
+             "\"function\":{\"reserved_concurrency\":%d,\"timeout\":\"%ds\","
+             "\"duration\":{\"per_invoke\":\"20ms\",\"per_record\":{\"distribution\":\"exponential\",\"mean\":\"2ms\"}},"
+             "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}]},"
+             "\"model\":{\"latest_start_delay\":\"10s\"}}",
+             index, index, 60 + (int)gsl_rng_uniform_int(r, 120), 1 + (int)gsl_rng_uniform_int(r, 4),
+             producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
+             (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
+             (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),
+             gsl_rng_uniform(r) * 0.05);
+
+    char err[1024];
+    struct scenario *scn = scn_parse("random.json", json, NULL, 0, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "random scenario %d: %s\n", index, err);
+        CHECK(scn != NULL);
+        return;
+    }
+    struct memlog ml = { 0 };
+    struct slog log = { .ops = &memlog_ops, .ctx = &ml, .per_record = true };
+    struct sim *sim = sim_create(scn, &log, err, sizeof err);
+    CHECK(sim != NULL);
+    if (sim) {
+        CHECK_INT(sim_run(sim, NULL, NULL, NULL), SIM_COMPLETE);
+        struct sim_summary sum;
+        sim_summary(sim, &sum);
+
+        /* Every message has one fate row, and only one. */
+        CHECK_INT(ml.n_msg, sum.messages);
+        uint64_t *ids = malloc((ml.n_msg + 1) * sizeof *ids), total = 0;
+        for (size_t i = 0; i < ml.n_msg; i++)
+            ids[i] = ml.msg[i].id;
+        qsort(ids, ml.n_msg, sizeof *ids, cmp_u64);
+        size_t dups = 0;
+        for (size_t i = 0; i < ml.n_msg; i++) {
+            dups += i > 0 && ids[i] == ids[i - 1];
+            if (ids[i] != i + 1) {
+                CHECK_INT(ids[i], i + 1);
+                break;
+            }
+        }
+        CHECK_INT(dups, 0);
+        for (int f = 0; f < FATE_COUNT; f++) {
+            CHECK_INT(ml.fates[f], sum.fates[f]);
+            total += sum.fates[f];
+        }
+        CHECK_INT(total, sum.messages);
+        /* Records: every one belongs to a message that reached the stream. */
+        CHECK_INT(ml.n_rec, sum.stream.records_written);
+        CHECK(sum.fates[FATE_REJECTED] <= sum.messages);
+        /* R3/R4: a shard's checkpoint only moves forward. */
+        int backwards = 0;
+        for (size_t i = 0; i < ml.n_ckpt; i++)
+            for (size_t j = i + 1; j < ml.n_ckpt && j < i + 64; j++)
+                if (!strcmp(ml.ckpt[i].shard_id, ml.ckpt[j].shard_id) && ml.ckpt[j].seq <= ml.ckpt[i].seq)
+                    backwards++;
+        CHECK_INT(backwards, 0);
+        free(ids);
+        sim_destroy(sim);
+    }
+    memlog_free(&ml);
+    scn_free(scn);
+}
+
+int main(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2026);
+    for (int i = 0; i < 40; i++)
+        one_scenario(r, i);
+    gsl_rng_free(r);
+    return check_done();
+}

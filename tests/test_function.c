@@ -1,0 +1,249 @@
+/*
+ * test_function.c - the function model (SPEC 1.5, R11): durations, the
+ * report style throw (records before the failing one are handled), timeouts,
+ * reserved concurrency, cold starts and idle environments.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "engine.h"
+#include "function.h"
+#include "keytab.h"
+#include "scenario.h"
+#include "stream.h"
+
+static struct scn_dist constant(double v)
+{
+    return (struct scn_dist){ .kind = SCN_DIST_CONSTANT, .value = v };
+}
+
+static struct scn_function base_config(void)
+{
+    return (struct scn_function){
+        .name = "f", .timeout_us = 3000000, .reserved_concurrency = -1,
+        .account_concurrency = 1000,
+        .per_invoke = constant(10000), .per_record = constant(1000),
+        .cold_start = constant(200000), .idle_timeout_us = 600000000,
+        .report = SCN_REPORT_THROW,
+    };
+}
+
+struct fixture {
+    struct eng *e;
+    struct keytab *keys;
+    struct stm_record recs[20];
+    struct stm_record *ptrs[20];
+};
+
+static void fixture_init(struct fixture *fx)
+{
+    fx->e = eng_create(1);
+    fx->keys = keytab_create();
+    for (int i = 0; i < 20; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "user-%d", i);
+        fx->recs[i] = (struct stm_record){ .seq = 100 + (uint64_t)i, .message_id = 1 + (uint64_t)i,
+                                           .key_id = keytab_add(fx->keys, key), .bytes = 10 };
+        fx->ptrs[i] = &fx->recs[i];
+    }
+}
+
+static void fixture_free(struct fixture *fx)
+{
+    keytab_destroy(fx->keys);
+    eng_destroy(fx->e);
+}
+
+/* Duration = per-invoke + per-record parts (+ cold start the first time). */
+static void test_durations_and_cold_start(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    bool cold;
+
+    CHECK(fn_acquire(f, &cold));
+    CHECK(cold);
+    fn_invoke(f, 0, cold, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 10000 + 10 * 1000 + 200000);
+    CHECK_INT(r.handled, 10);
+    CHECK(r.error == NULL);
+    fn_release(f);
+
+    CHECK(fn_acquire(f, &cold));
+    CHECK(!cold);                        /* the environment is warm now */
+    fn_invoke(f, 0, cold, fx.ptrs, 5, &r);
+    CHECK_INT(r.duration_us, 10000 + 5 * 1000);
+    bool cold2;
+    CHECK(fn_acquire(f, &cold2));        /* a second at once: a new one */
+    CHECK(cold2);
+    CHECK_INT(fn_running(f), 2);
+    CHECK_INT(fn_peak(f), 2);
+    fn_release(f);
+    fn_release(f);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* Idle environments are reclaimed after idle_timeout: a cold start again. */
+static void nothing(void *ctx, uint64_t arg) { (void)ctx; (void)arg; }
+
+static void test_idle_timeout(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    cfg.idle_timeout_us = 1000;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    bool cold;
+    CHECK(fn_acquire(f, &cold) && cold);
+    fn_release(f);
+    eng_schedule(fx.e, 999, ENG_CLASS_POLL, nothing, NULL, 0);
+    eng_run_until(fx.e, 999);
+    CHECK(fn_acquire(f, &cold) && !cold);
+    fn_release(f);
+    eng_schedule(fx.e, 1999, ENG_CLASS_POLL, nothing, NULL, 0);
+    eng_run_until(fx.e, 1999);
+    CHECK(fn_acquire(f, &cold) && cold);
+    fn_release(f);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* R11: reserved concurrency caps invocations; 0 throttles everything. */
+static void test_concurrency(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    cfg.reserved_concurrency = 2;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    bool cold;
+    CHECK(fn_acquire(f, &cold));
+    CHECK(fn_acquire(f, &cold));
+    CHECK(!fn_acquire(f, &cold));
+    fn_release(f);
+    CHECK(fn_acquire(f, &cold));
+    fn_release(f);
+    fn_release(f);
+    fn_destroy(f);
+
+    cfg.reserved_concurrency = 0;
+    f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    CHECK(!fn_acquire(f, &cold));
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* SPEC 1.5 throw: records before the poison one are handled, then the error. */
+static void test_throw_at_poison_key(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    struct scn_failure rule = { .match = SCN_MATCH_KEY, .text = "user-7", .effect = SCN_EFFECT_FAIL };
+    cfg.failures = &rule;
+    cfg.n_failures = 1;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    CHECK_STR(r.error, "Unhandled");
+    CHECK_INT(r.handled, 7);
+    CHECK_INT(r.duration_us, 10000 + 8 * 1000);   /* it failed while on user-7 */
+    fn_invoke(f, 0, false, fx.ptrs, 7, &r);        /* without it: fine */
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+
+    rule = (struct scn_failure){ .match = SCN_MATCH_MESSAGE_ID, .message_id = 3, .effect = SCN_EFFECT_FAIL };
+    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.handled, 2);
+    rule = (struct scn_failure){ .match = SCN_MATCH_INTERVAL, .from_us = 100, .to_us = 200, .effect = SCN_EFFECT_FAIL };
+    fn_invoke(f, 99, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    fn_invoke(f, 100, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    CHECK_INT(r.handled, 0);
+    fn_invoke(f, 200, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* R11: past the timeout the invocation ends at the timeout, as an error;
+ * the records finished by then were handled. */
+static void test_timeout(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    cfg.timeout_us = 1000000;
+    struct scn_failure slow = { .match = SCN_MATCH_KEY, .text = "user-4", .effect = SCN_EFFECT_SLOW,
+                                .extra = constant(2000000) };
+    cfg.failures = &slow;
+    cfg.n_failures = 1;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_STR(r.error, "Task timed out");
+    CHECK_INT(r.duration_us, 1000000);
+    CHECK_INT(r.handled, 4);
+    fn_invoke(f, 0, false, fx.ptrs, 4, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 14000);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* A probability rule fails about that share of records, reproducibly. */
+static void test_probability(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    struct scn_failure rule = { .match = SCN_MATCH_PROBABILITY, .probability = 0.25, .effect = SCN_EFFECT_FAIL };
+    cfg.failures = &rule;
+    cfg.n_failures = 1;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    int failed = 0;
+    uint32_t first[20];
+    for (int i = 0; i < 4000; i++) {
+        struct fn_result r;
+        fn_invoke(f, 0, false, fx.ptrs, 1, &r);
+        failed += r.outcome == OUTCOME_ERROR;
+        if (i < 20)
+            first[i] = r.handled;
+    }
+    CHECK(failed > 900 && failed < 1100);
+    fn_destroy(f);
+    f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    int same = 0;
+    for (int i = 0; i < 20; i++) {
+        struct fn_result r;
+        fn_invoke(f, 0, false, fx.ptrs, 1, &r);
+        same += r.handled == first[i];
+    }
+    CHECK_INT(same, 20);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+int main(void)
+{
+    test_durations_and_cold_start();
+    test_idle_timeout();
+    test_concurrency();
+    test_throw_at_poison_key();
+    test_timeout();
+    test_probability();
+    return check_done();
+}

@@ -1,0 +1,450 @@
+/*
+ * test_mapping.c - the event source mapping, rule by rule (SPEC 1.4): each
+ * test runs a small scenario whose records are written at known times and
+ * asserts the exact invocations, checkpoints, discards and fates.
+ *
+ * Pacing used in the expectations (README "Model choices"): the shard is
+ * polled at 0 s, 1 s, 2 s ...; explicit records get sequence numbers 1, 2, 3
+ * ... in the order they are written; cold starts are set to 0 here so that an
+ * invocation lasts per_invoke + records * per_record exactly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "memlog.h"
+#include "scenario.h"
+#include "sim.h"
+
+#define MS 1000
+#define SEC 1000000
+
+/* Keys that MD5-route to shard 0 and shard 1 of a 2-shard stream. */
+#define KEY_SHARD0 "order-0"
+#define KEY_SHARD1 "order-3"
+
+struct run {
+    struct memlog ml;
+    struct sim_summary sum;
+    uint64_t shard_invocations[4];
+};
+
+/* Explicit records JSON: n records at `at` on key, the poison-th (1-based,
+ * 0 = none) with a poison marker in its data. */
+static int records_json(char *buf, size_t size, int n, const char *at, const char *key, int poison)
+{
+    int len = 0;
+    for (int i = 1; i <= n; i++)
+        len += snprintf(buf + len, size - (size_t)len,
+                        "%s{\"at\":\"%s\",\"partition_key\":\"%s\",\"data\":\"%s\"}",
+                        i > 1 ? "," : "", at, key, i == poison ? "poison" : "ok");
+    return len;
+}
+
+/* Run a scenario given as JSON text; fails the test on a load error. */
+static bool run_json(const char *json, struct run *r)
+{
+    char err[1024];
+    memset(r, 0, sizeof *r);
+    struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "scenario error: %s\n", err);
+        CHECK(scn != NULL);
+        return false;
+    }
+    struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true };
+    struct sim *sim = sim_create(scn, &log, err, sizeof err);
+    CHECK(sim != NULL);
+    if (!sim) {
+        fprintf(stderr, "sim error: %s\n", err);
+        scn_free(scn);
+        return false;
+    }
+    CHECK_INT(sim_run(sim, NULL, NULL, NULL), SIM_COMPLETE);
+    sim_summary(sim, &r->sum);
+    for (size_t i = 0; i < r->sum.mapping.n_shards && i < 4; i++)
+        r->shard_invocations[i] = r->sum.mapping.shards[i].invocations;
+    r->sum.mapping.shards = NULL;   /* owned by the sim */
+    sim_destroy(sim);
+    scn_free(scn);
+    return true;
+}
+
+/* A one-shard scenario with explicit records and a constant-time function. */
+static void scenario_json(char *buf, size_t size, const char *duration, const char *records,
+                          const char *mapping, const char *function_extra, const char *extra)
+{
+    snprintf(buf, size,
+             "{\"name\":\"t\",\"seed\":1,\"duration\":\"%s\","
+             "\"stream\":{\"shards\":%d},"
+             "\"records\":[%s],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"%s},"
+             "\"function\":{\"timeout\":\"30s\",\"cold_start\":0,"
+             "\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}%s}%s}",
+             duration, strstr(records, KEY_SHARD1) ? 2 : 1, records, mapping, function_extra, extra);
+}
+
+static char text[1 << 20], recs[1 << 19];
+
+static void release(struct run *r) { memlog_free(&r->ml); }
+
+/* R1, R2 (BatchSize), R3, R4: 250 records read at the 1 s poll make three
+ * batches back to back; each success checkpoints its last sequence number. */
+static void test_r1_r4_batches_in_order(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 250, "500ms", "user-1", 0);
+    scenario_json(text, sizeof text, "10s", recs, "", "", "");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.ml.n_inv, 3);
+    int64_t starts[] = { 1 * SEC, 1 * SEC + 110 * MS, 1 * SEC + 220 * MS };
+    uint64_t first[] = { 1, 101, 201 }, last[] = { 100, 200, 250 };
+    for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++) {
+        struct slog_invocation *v = &r.ml.inv[i].v;
+        CHECK_INT(v->start_us, starts[i]);
+        CHECK_INT(v->first_sequence_number, first[i]);
+        CHECK_INT(v->last_sequence_number, last[i]);
+        CHECK_INT(v->record_count, last[i] - first[i] + 1);
+        CHECK_INT(v->outcome, OUTCOME_SUCCESS);
+        CHECK_INT(v->attempt, 1);
+    }
+    /* R14: completion minus arrival of the batch's last record. */
+    CHECK_INT(r.ml.inv[0].v.iterator_age_us, 1110 * MS - 500 * MS);
+    CHECK_INT(r.ml.inv[2].v.end_us, 1280 * MS);
+    CHECK_INT(r.ml.inv[2].v.iterator_age_us, 780 * MS);
+    CHECK_INT(r.ml.n_ckpt, 3);
+    for (size_t i = 0; i < 3 && i < r.ml.n_ckpt; i++) {
+        CHECK_INT(r.ml.ckpt[i].seq, last[i]);
+        CHECK_INT(r.ml.ckpt[i].reason, CKPT_SUCCESS);
+        CHECK_INT(r.ml.ckpt[i].at_us, r.ml.inv[i].v.end_us);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 250);
+    CHECK_INT(r.ml.n_msg, 250);
+    CHECK_INT(r.ml.deliveries, 250);
+    CHECK_INT(r.sum.mapping.redelivered, 0);
+    release(&r);
+}
+
+/* R2 batching window: records wait for the window unless BatchSize is
+ * reached; the next window starts when the previous invocation completes. */
+static void test_r2_batching_window(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 10, "2500ms", "user-1", 0);
+
+    scenario_json(text, sizeof text, "20s", recs, ",\"MaximumBatchingWindowInSeconds\":5", "", "");
+    if (run_json(text, &r)) {
+        /* The window opens at the 1 s poll and ends at 6 s: one batch of 20. */
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.inv[0].v.start_us, 6 * SEC);
+        CHECK_INT(r.ml.inv[0].v.record_count, 20);
+        release(&r);
+    }
+    scenario_json(text, sizeof text, "20s", recs,
+                  ",\"MaximumBatchingWindowInSeconds\":5,\"BatchSize\":15", "", "");
+    if (run_json(text, &r)) {
+        /* At 3 s there are 20 >= 15: a full batch goes at once; the other 5
+         * wait for the window that opened when it completed (3.025 s). */
+        CHECK_INT(r.ml.n_inv, 2);
+        CHECK_INT(r.ml.inv[0].v.start_us, 3 * SEC);
+        CHECK_INT(r.ml.inv[0].v.record_count, 15);
+        CHECK_INT(r.ml.inv[1].v.start_us, 8 * SEC + 25 * MS);
+        CHECK_INT(r.ml.inv[1].v.record_count, 5);
+        CHECK_INT(r.ml.inv[1].v.first_sequence_number, 16);
+        release(&r);
+    }
+}
+
+/* R2 6 MB: six 1,000,000-byte records (1,333,336 base64 bytes each) make a
+ * batch of four, because a fifth would take the event past 6,291,456 bytes. */
+static void test_r2_six_megabytes(void)
+{
+    struct run r;
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"10s\","
+             "\"stream\":{\"shards\":1,\"limits\":{\"write_bytes_per_sec\":10485760}},"
+             "\"producers\":[{\"name\":\"big\",\"rate\":10,\"arrival\":\"constant\","
+             "\"keys\":{\"count\":1},\"record_bytes\":1000000,\"stop\":\"600ms\","
+             "\"put\":{\"api\":\"PutRecord\"}}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":100},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}}");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.sum.stream.records_written, 6);
+    CHECK_INT(r.ml.n_inv, 2);
+    if (r.ml.n_inv == 2) {
+        CHECK_INT(r.ml.inv[0].v.record_count, 4);
+        CHECK_INT(r.ml.inv[1].v.record_count, 2);
+        CHECK(r.ml.inv[0].v.payload_bytes <= 6291456);
+        CHECK(r.ml.inv[0].v.payload_bytes * 5 / 4 > 6291456);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 6);
+    release(&r);
+}
+
+/* R5 + R6: with MaximumRetryAttempts N the batch is invoked N + 1 times,
+ * then discarded with one OnFailure record; the records the function handled
+ * before the poison record are processed, the rest discarded. */
+static void test_r5_r6_retries_then_discard(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 30, "500ms", "user-1", 10);
+    scenario_json(text, sizeof text, "30s", recs,
+                  ",\"MaximumRetryAttempts\":2,\"DestinationConfig\":{\"OnFailure\":"
+                  "{\"Destination\":\"arn:aws:sqs:us-east-1:123456789012:dlq\"}}",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]", "");
+    if (!run_json(text, &r))
+        return;
+    /* Each try handles 9 records then fails on the 10th: 10 + 10 ms. */
+    CHECK_INT(r.ml.n_inv, 3);
+    int64_t start = 1 * SEC;
+    for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++) {
+        struct slog_invocation *v = &r.ml.inv[i].v;
+        CHECK_INT(v->outcome, OUTCOME_ERROR);
+        CHECK_INT(v->attempt, i + 1);
+        CHECK_INT(v->first_sequence_number, 1);
+        CHECK_INT(v->record_count, 30);
+        CHECK_INT(v->start_us, start);
+        start = v->end_us + 1 * SEC;    /* retry_delay */
+    }
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 1);
+        CHECK_INT(d->end_sequence_number, 30);
+        CHECK_INT(d->record_count, 30);
+        CHECK_INT(d->approximate_invoke_count, 3);
+        CHECK_STR(d->function_error, "Unhandled");
+        CHECK(d->has_response);
+        CHECK_STR(d->destination, "arn:aws:sqs:us-east-1:123456789012:dlq");
+        CHECK_INT(d->first_arrival_us, 500 * MS);
+        CHECK_INT(d->at_us, r.ml.inv[2].v.end_us);
+    }
+    CHECK_INT(r.ml.n_ckpt, 1);
+    CHECK_INT(r.ml.ckpt[0].seq, 30);
+    CHECK_INT(r.ml.ckpt[0].reason, CKPT_DISCARDED);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 21);
+    CHECK_INT(r.sum.mapping.redelivered, 30);
+    CHECK_INT(r.ml.deliveries, 90);
+    release(&r);
+
+    /* R6 as recorded from AWS: MaximumRetryAttempts 1 -> approximateInvokeCount 2. */
+    scenario_json(text, sizeof text, "30s", recs, ",\"MaximumRetryAttempts\":1",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]", "");
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.n_inv, 2);
+        CHECK_INT(r.ml.n_disc, 1);
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+        CHECK(r.ml.disc[0].v.destination == NULL);
+        release(&r);
+    }
+    /* MaximumRetryAttempts 0: one invocation, no retry. */
+    scenario_json(text, sizeof text, "30s", recs, ",\"MaximumRetryAttempts\":0",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]", "");
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 1);
+        release(&r);
+    }
+}
+
+/* R5 with the defaults: the failing shard retries forever and is blocked;
+ * the other shard flows.  R14: the blocked shard's oldest record ages. */
+static void test_r5_blocked_shard_other_flows(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 5, "500ms", KEY_SHARD0, 3);
+    recs[len++] = ',';
+    len += records_json(recs + len, sizeof recs - (size_t)len, 5, "500ms", KEY_SHARD1, 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 5, "20s", KEY_SHARD1, 0);
+    scenario_json(text, sizeof text, "60s", recs, "",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]", "");
+    if (!run_json(text, &r))
+        return;
+    uint64_t errors0 = 0, success1 = 0, other = 0;
+    for (size_t i = 0; i < r.ml.n_inv; i++) {
+        struct mem_invocation *v = &r.ml.inv[i];
+        if (!strcmp(v->shard_id, "shardId-000000000000") && v->v.outcome == OUTCOME_ERROR &&
+            v->v.first_sequence_number == 1 && v->v.record_count == 5)
+            errors0++;
+        else if (!strcmp(v->shard_id, "shardId-000000000001") && v->v.outcome == OUTCOME_SUCCESS)
+            success1++;
+        else
+            other++;
+    }
+    /* Shard 0: tries at 1 s, then every 1 s + 13 ms: 58 tries by 60 s. */
+    CHECK_INT(errors0, 58);
+    CHECK_INT(success1, 2);
+    CHECK_INT(other, 0);
+    CHECK_INT(r.ml.n_disc, 0);
+    for (size_t i = 0; i < r.ml.n_ckpt; i++)
+        CHECK_STR(r.ml.ckpt[i].shard_id, "shardId-000000000001");
+    /* Records 1, 2 of shard 0 were handled (before the poison one): processed;
+     * 3, 4, 5 are pending at the end; shard 1's ten are processed. */
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 12);
+    CHECK_INT(r.ml.fates[FATE_PENDING], 3);
+    release(&r);
+}
+
+/* R6 MaximumRecordAgeInSeconds: checked before every invocation; the old
+ * records are discarded as RecordAgeExceeded, without a responseContext. */
+static void test_r6_record_age(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 30, "500ms", "user-1", 10);
+    scenario_json(text, sizeof text, "120s", recs, ",\"MaximumRecordAgeInSeconds\":60",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]",
+                  ",\"model\":{\"retry_delay\":\"10s\"}");
+    if (!run_json(text, &r))
+        return;
+    /* Tries start at 1 s, 11.02 s, ... 51.10 s; at 61.12 s the records are
+     * 60.62 s old: discarded before a seventh try. */
+    CHECK_INT(r.ml.n_inv, 6);
+    CHECK_INT(r.ml.inv[5].v.start_us, 51100 * MS);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RECORD_AGE);
+        CHECK(!d->has_response);
+        CHECK(d->function_error == NULL);
+        CHECK_INT(d->record_count, 30);
+        CHECK_INT(d->approximate_invoke_count, 6);
+        CHECK_INT(d->at_us, 61120 * MS);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 21);
+    release(&r);
+}
+
+/* R13: LATEST misses what was written before polling began; AT_TIMESTAMP
+ * starts at the first record at or after the timestamp. */
+static void test_r13_starting_positions(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 10, "6s", "user-1", 0);
+
+    scenario_json(text, sizeof text, "20s", recs, "", "", ",\"model\":{\"latest_start_delay\":\"5s\"}");
+    if (run_json(text, &r)) {   /* TRIM_HORIZON: all 20 */
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
+        CHECK_INT(r.ml.inv[0].v.first_sequence_number, 1);
+        release(&r);
+    }
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}},"
+             "\"model\":{\"latest_start_delay\":\"5s\"}}", recs);
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.fates[FATE_MISSED], 10);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.inv[0].v.first_sequence_number, 11);
+        CHECK_INT(r.ml.inv[0].v.start_us, 7 * SEC);   /* polls at 5 s, 6 s, 7 s */
+        CHECK_INT(r.ml.ckpt[0].reason, CKPT_STARTING_POSITION);
+        CHECK_INT(r.ml.ckpt[0].seq, 10);
+        CHECK_INT(r.ml.ckpt[0].at_us, 5 * SEC);
+        release(&r);
+    }
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"AT_TIMESTAMP\","
+             "\"StartingPositionTimestamp\":\"3s\"},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}}",
+             recs);
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.fates[FATE_MISSED], 10);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+        CHECK_INT(r.ml.inv[0].v.first_sequence_number, 11);
+        release(&r);
+    }
+}
+
+/* R17 expired: records the mapping has not processed when they pass the
+ * retention period are trimmed; nothing is sent to the OnFailure destination. */
+static void test_r17_retention_expiry(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 5, "500ms", "user-1", 3);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 5, "1h", "user-2", 0);
+    scenario_json(text, sizeof text, "1450m", recs,
+                  ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":\"arn:aws:sqs:us-east-1:1:q\"}}",
+                  ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]",
+                  ",\"model\":{\"retry_delay\":\"60s\"}");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.ml.n_disc, 0);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 7);   /* 1, 2 handled; 6..10 after */
+    CHECK_INT(r.ml.fates[FATE_EXPIRED], 3);
+    CHECK_INT(r.sum.mapping.expired_records, 5);
+    int expired_ckpt = 0;
+    for (size_t i = 0; i < r.ml.n_ckpt; i++)
+        if (r.ml.ckpt[i].reason == CKPT_EXPIRED) {
+            expired_ckpt++;
+            CHECK_INT(r.ml.ckpt[i].seq, 5);
+            CHECK(r.ml.ckpt[i].at_us >= 24 * 3600 * (int64_t)SEC + 500 * MS);
+        }
+    CHECK_INT(expired_ckpt, 1);
+    /* Every invocation before the expiry retried the same five records. */
+    CHECK_INT(r.ml.inv[0].v.record_count, 5);
+    CHECK_INT(r.ml.inv[r.ml.n_inv - 1].v.first_sequence_number, 6);
+    CHECK_INT(r.ml.inv[r.ml.n_inv - 1].v.outcome, OUTCOME_SUCCESS);
+    release(&r);
+}
+
+/* R9 / R11: over the reserved concurrency an invocation is throttled; it is
+ * not an attempt, the mapping backs off and tries again. */
+static void test_r9_throttles(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 5, "500ms", KEY_SHARD0, 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 5, "500ms", KEY_SHARD1, 0);
+    scenario_json(text, sizeof text, "10s", recs, "", ",\"reserved_concurrency\":1", "");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.ml.n_inv, 3);
+    if (r.ml.n_inv == 3) {
+        CHECK_STR(r.ml.inv[0].shard_id, "shardId-000000000000");
+        CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_SUCCESS);
+        CHECK_STR(r.ml.inv[1].shard_id, "shardId-000000000001");
+        CHECK_INT(r.ml.inv[1].v.outcome, OUTCOME_THROTTLED);
+        CHECK_INT(r.ml.inv[1].v.start_us, 1 * SEC);
+        CHECK_INT(r.ml.inv[2].v.outcome, OUTCOME_SUCCESS);
+        CHECK_INT(r.ml.inv[2].v.attempt, 1);     /* the throttle was no attempt */
+        CHECK_INT(r.ml.inv[2].v.start_us, 2 * SEC);  /* after 1 s of backoff */
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+    release(&r);
+
+    /* Reserved concurrency 0: nothing runs, records stay pending. */
+    scenario_json(text, sizeof text, "10s", recs, "", ",\"reserved_concurrency\":0", "");
+    if (run_json(text, &r)) {
+        CHECK_INT(r.sum.mapping.invocations[OUTCOME_SUCCESS], 0);
+        CHECK(r.sum.mapping.invocations[OUTCOME_THROTTLED] > 0);
+        CHECK_INT(r.ml.fates[FATE_PENDING], 10);
+        release(&r);
+    }
+}
+
+int main(void)
+{
+    test_r1_r4_batches_in_order();
+    test_r2_batching_window();
+    test_r2_six_megabytes();
+    test_r5_r6_retries_then_discard();
+    test_r5_blocked_shard_other_flows();
+    test_r6_record_age();
+    test_r13_starting_positions();
+    test_r17_retention_expiry();
+    test_r9_throttles();
+    return check_done();
+}

@@ -1,0 +1,642 @@
+/*
+ * test_producer.c - the producers (SPEC 1.3): arrival processes, bursts,
+ * keys, linger and request sizes, and the PutRecords retry policies of the
+ * seeds' thread (failed-only, all, none) with their backoffs, including the
+ * producer-side reordering that retries cause.
+ *
+ * Most setups use a stream with tiny write limits so that throttling, and
+ * so every retry time, is exactly predictable.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "engine.h"
+#include "keytab.h"
+#include "msgtab.h"
+#include "producer.h"
+#include "scenario.h"
+#include "stream.h"
+
+#define MIB (1u << 20)
+#define SEC ENG_US_PER_SEC
+#define MS ENG_US_PER_MS
+
+/* ---- a log sink: stream records and final message fates ---------------- */
+
+struct rec_row {
+    uint64_t seq, msg;
+    int64_t arrival_us;
+    uint32_t bytes;
+    char key[16];
+};
+
+struct sink {
+    struct rec_row *recs;
+    size_t n_recs, cap_recs;
+    uint64_t fates[FATE_COUNT];
+    uint64_t key0, key1, key9;   /* messages of user-0, user-1, user-9 */
+    int64_t win_from, win_to;    /* messages created in [win_from, win_to) ... */
+    uint64_t in_win;             /* ... are counted here */
+};
+
+static void sink_record(void *ctx, const struct slog_record *r)
+{
+    struct sink *k = ctx;
+    if (k->n_recs == k->cap_recs) {
+        k->cap_recs = k->cap_recs ? 2 * k->cap_recs : 1024;
+        k->recs = realloc(k->recs, k->cap_recs * sizeof *k->recs);
+    }
+    struct rec_row *row = &k->recs[k->n_recs++];
+    row->seq = r->sequence_number;
+    row->msg = r->message_id;
+    row->arrival_us = r->arrival_us;
+    row->bytes = r->bytes;
+    snprintf(row->key, sizeof row->key, "%s", r->partition_key);
+}
+
+static void sink_message(void *ctx, const struct slog_message *m)
+{
+    struct sink *k = ctx;
+    k->fates[m->fate]++;
+    k->key0 += strcmp(m->partition_key, "user-0") == 0;
+    k->key1 += strcmp(m->partition_key, "user-1") == 0;
+    k->key9 += strcmp(m->partition_key, "user-9") == 0;
+    k->in_win += m->created_us >= k->win_from && m->created_us < k->win_to;
+}
+
+static void sink_shard(void *ctx, const struct slog_shard *s) {}
+static bool sink_failed(void *ctx) { return false; }
+
+static const struct slog_ops sink_ops = {
+    .shard = sink_shard, .record = sink_record, .message = sink_message,
+    .failed = sink_failed,
+};
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static char *one_key[] = { (char *)"K" };
+
+static struct scn_stream stream_cfg(uint32_t shards, uint64_t records_per_sec)
+{
+    return (struct scn_stream){
+        .type = (char *)"kinesis", .name = (char *)"orders", .shards = shards,
+        .retention_us = 24 * 3600 * SEC, .write_records_per_sec = records_per_sec,
+        .write_bytes_per_sec = 1000 * MIB, .max_record_bytes = MIB,
+        .max_request_bytes = 5 * MIB, .max_request_records = 500,
+    };
+}
+
+static struct scn_producer prod_cfg(double rate, int64_t stop_us)
+{
+    return (struct scn_producer){
+        .name = (char *)"api", .rate = rate, .arrival = SCN_ARRIVAL_CONSTANT,
+        .keys = { .distribution = SCN_KEYS_UNIFORM, .count = 100, .prefix = (char *)"user-" },
+        .record_bytes = { .kind = SCN_DIST_CONSTANT, .value = 100 },
+        .api = SCN_PUT_RECORDS, .max_records = 500, .linger_us = 100 * MS,
+        .retry = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 3,
+                   .backoff = SCN_BACKOFF_CONSTANT, .base_us = 100 * MS },
+        .start_us = 0, .stop_us = stop_us,
+    };
+}
+
+/* One key "K" for every record: one shard, one ordering to watch. */
+static void single_key(struct scn_producer *p)
+{
+    p->keys.list = one_key;
+    p->keys.n_list = 1;
+}
+
+struct fix {
+    struct eng *e;
+    struct keytab *keys;
+    struct sink sink;
+    struct slog log;
+    struct stm *s;
+    struct msgtab *msgs;
+    struct prd *p;
+    struct prd_stats st;
+    char err[256];
+};
+
+static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct scn_producer *pcfg,
+                    uint64_t seed, int64_t end_us)
+{
+    memset(f, 0, sizeof *f);
+    f->e = eng_create(seed);
+    f->keys = keytab_create();
+    f->log = (struct slog){ .ops = &sink_ops, .ctx = &f->sink, .per_record = true };
+    f->s = stm_create(f->e, scfg, f->keys, &f->log, f->err, sizeof f->err);
+    f->msgs = msg_create(&f->log, f->keys);
+    f->p = prd_create(f->e, pcfg, f->s, f->keys, f->msgs, f->err, sizeof f->err);
+    if (!f->s || !f->msgs || !f->p)
+        return false;
+    eng_run_until(f->e, end_us);
+    prd_stats(f->p, &f->st);
+    return true;
+}
+
+/* End of run as sim.c does it: fates settle, then the producer lets go. */
+static void fix_finish(struct fix *f)
+{
+    msg_finish(f->msgs);
+    if (f->p)
+        prd_finish(f->p);
+}
+
+static void fix_close(struct fix *f)
+{
+    prd_destroy(f->p);
+    msg_destroy(f->msgs);
+    stm_destroy(f->s);
+    keytab_destroy(f->keys);
+    eng_destroy(f->e);
+    free(f->sink.recs);
+}
+
+/* Records per message id: the largest count. */
+static uint64_t max_copies(const struct fix *f, uint64_t messages)
+{
+    uint32_t *n = calloc(messages + 1, sizeof *n);
+    uint32_t max = 0;
+    for (size_t i = 0; i < f->sink.n_recs; i++)
+        if (f->sink.recs[i].msg <= messages && ++n[f->sink.recs[i].msg] > max)
+            max = n[f->sink.recs[i].msg];
+    free(n);
+    return max;
+}
+
+/* ---- retry policies ----------------------------------------------------- */
+
+/* SPEC 1.3 failed-only: only failed entries are resent, so no message is
+ * written twice; a record still failing after max_attempts is rejected. */
+static void test_failed_only(void)
+{
+    struct scn_stream s = stream_cfg(1, 1000);
+    struct scn_producer p = prod_cfg(3000, 5 * SEC);
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
+    uint64_t created = msg_created(f.msgs);
+    CHECK_INT(created, 15000);
+    CHECK_INT(max_copies(&f, created), 1);
+    CHECK_INT(msg_duplicated(f.msgs), 0);
+    CHECK(f.st.resent > 0);
+    CHECK(f.st.rejected > 0);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(f.msgs, counts);
+    CHECK_INT(counts[FATE_REJECTED], f.st.rejected);
+    CHECK_INT(f.sink.n_recs + f.st.rejected, created);   /* written once, or rejected */
+    /* never more than 1,000 records in a second of the shard */
+    uint64_t per_sec[30] = { 0 };
+    bool within = true;
+    for (size_t i = 0; i < f.sink.n_recs; i++)
+        within &= ++per_sec[f.sink.recs[i].arrival_us / SEC] <= 1000;
+    CHECK(within);
+    fix_finish(&f);
+    CHECK_INT(f.sink.fates[FATE_PENDING] + f.sink.fates[FATE_REJECTED], created);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 all: the whole request is resent, entries that had succeeded are
+ * written again: producer duplicates. */
+static void test_all_duplicates(void)
+{
+    struct scn_stream s = stream_cfg(1, 1000);
+    struct scn_producer p = prod_cfg(3000, 5 * SEC);
+    p.retry = (struct scn_retry){ .mode = SCN_RETRY_ALL, .max_attempts = 5,
+                                  .backoff = SCN_BACKOFF_CONSTANT, .base_us = 400 * MS };
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
+    uint64_t created = msg_created(f.msgs);
+    CHECK(max_copies(&f, created) > 1);
+    CHECK(msg_duplicated(f.msgs) > 0);
+    CHECK(f.sink.n_recs > created - f.st.rejected);   /* more records than messages written */
+    uint64_t counts[FATE_COUNT];
+    msg_counts(f.msgs, counts);
+    CHECK_INT(counts[FATE_REJECTED], f.st.rejected);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 none: a failed entry is rejected at once, nothing is resent. */
+static void test_none(void)
+{
+    struct scn_stream s = stream_cfg(1, 1000);
+    struct scn_producer p = prod_cfg(3000, 5 * SEC);
+    p.retry.mode = SCN_RETRY_NONE;
+    p.retry.max_attempts = 10;   /* ignored: none means one attempt */
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
+    CHECK_INT(f.st.resent, 0);
+    CHECK(f.st.rejected > 0);
+    CHECK_INT(f.st.rejected, f.st.entries_failed);
+    uint64_t per_sec[30] = { 0 };
+    for (size_t i = 0; i < f.sink.n_recs; i++)
+        per_sec[f.sink.recs[i].arrival_us / SEC]++;
+    CHECK_INT(per_sec[0], 1000);   /* the shard's limit, each second */
+    CHECK_INT(per_sec[4], 1000);
+    CHECK_INT(f.sink.n_recs + f.st.rejected, msg_created(f.msgs));
+    fix_close(&f);
+}
+
+/* ---- backoffs ----------------------------------------------------------- */
+
+/*
+ * One shard taking 1 record per second; 4 records (0, 250, 500, 750 ms) in
+ * one request flushed at 750 ms.  Each attempt writes at most one record per
+ * second, so the arrival times of the four records give the attempt times.
+ */
+static void backoff_run(const struct scn_retry *retry, const int64_t *want_ms, int n_want,
+                        uint64_t rejected)
+{
+    struct scn_stream s = stream_cfg(1, 1);
+    struct scn_producer p = prod_cfg(4, SEC);
+    single_key(&p);
+    p.max_records = 4;
+    p.linger_us = SEC;
+    p.retry = *retry;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 60 * SEC));
+    CHECK_INT(msg_created(f.msgs), 4);
+    CHECK_INT(f.sink.n_recs, n_want);
+    for (int i = 0; i < n_want && i < (int)f.sink.n_recs; i++) {
+        CHECK_INT(f.sink.recs[i].arrival_us, want_ms[i] * MS);
+        CHECK_INT(f.sink.recs[i].msg, i + 1);
+    }
+    CHECK_INT(f.st.rejected, rejected);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 backoff: linear waits base * attempt (the thread's wait * attempt):
+ * attempts at 750, 850, 1050, 1350, 1750, 2250, 2850, 3550 ms. */
+static void test_backoff_linear(void)
+{
+    struct scn_retry r = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 10,
+                           .backoff = SCN_BACKOFF_LINEAR, .base_us = 100 * MS };
+    const int64_t want[] = { 750, 1050, 2250, 3550 };
+    backoff_run(&r, want, 4, 0);
+    /* 7 attempts: the 4th record's 8th attempt never happens: rejected */
+    r.max_attempts = 7;
+    backoff_run(&r, want, 3, 1);
+}
+
+/* SPEC 1.3 backoff: constant waits base; exponential waits base * 2^(k-1),
+ * capped at max. */
+static void test_backoff_constant_exponential(void)
+{
+    struct scn_retry r = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 30,
+                           .backoff = SCN_BACKOFF_CONSTANT, .base_us = 100 * MS };
+    const int64_t constant[] = { 750, 1050, 2050, 3050 };
+    backoff_run(&r, constant, 4, 0);
+
+    /* 750, 850 (+100), 1050 (+200), 1450 (+400), 2250 (+800), 3850 (+1600) */
+    r = (struct scn_retry){ .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 10,
+                            .backoff = SCN_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
+                            .max_us = 10 * SEC };
+    const int64_t expo[] = { 750, 1050, 2250, 3850 };
+    backoff_run(&r, expo, 4, 0);
+
+    /* capped at 300 ms: 750 850 1050 1350 1650 1950 2250 2550 2850 3150:
+     * the 10th attempt writes the last record, a 9th would reject it. */
+    r.max_us = 300 * MS;
+    const int64_t capped[] = { 750, 1050, 2250, 3150 };
+    backoff_run(&r, capped, 4, 0);
+    r.max_attempts = 9;
+    backoff_run(&r, capped, 3, 1);
+}
+
+/* SPEC 1.3 backoff: full jitter draws each wait in [0, wait] from the
+ * producer's own stream: reproducible, and not the lattice of the plain one. */
+static void test_backoff_jitter(void)
+{
+    struct scn_stream s = stream_cfg(1, 1);
+    struct scn_producer p = prod_cfg(4, SEC);
+    single_key(&p);
+    p.max_records = 4;
+    p.linger_us = SEC;
+    p.retry = (struct scn_retry){ .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 100,
+                                  .backoff = SCN_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
+                                  .max_us = 2 * SEC, .jitter = true };
+    int64_t times[2][4] = { { 0 } };
+    for (int run = 0; run < 2; run++) {
+        struct fix f;
+        CHECK(fix_run(&f, &s, &p, 99, 60 * SEC));
+        CHECK_INT(f.sink.n_recs, 4);
+        for (size_t i = 0; i < 4 && i < f.sink.n_recs; i++)
+            times[run][i] = f.sink.recs[i].arrival_us;
+        fix_close(&f);
+    }
+    CHECK(memcmp(times[0], times[1], sizeof times[0]) == 0);
+    CHECK(times[0][1] % (50 * MS) != 0 || times[0][2] % (50 * MS) != 0);
+}
+
+/* SPEC 1.3 reordering: a retried record lands behind newer records of the
+ * same key.  Limit 2/s; requests {1,2,3,4} at 750 ms and {5,6,7,8} at 1750
+ * ms; failed entries wait 1.5 s: the stream holds 1 2 5 6 3 4 7 8. */
+static void test_reordering(void)
+{
+    struct scn_stream s = stream_cfg(1, 2);
+    struct scn_producer p = prod_cfg(4, 2 * SEC);
+    single_key(&p);
+    p.max_records = 4;
+    p.linger_us = SEC;
+    p.retry.base_us = 1500 * MS;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 60 * SEC));
+    const uint64_t want[] = { 1, 2, 5, 6, 3, 4, 7, 8 };
+    CHECK_INT(f.sink.n_recs, 8);
+    char got[64] = "", exp[64] = "";
+    for (size_t i = 0; i < 8 && i < f.sink.n_recs; i++) {
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%llu ",
+                 (unsigned long long)f.sink.recs[i].msg);
+        snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%llu ",
+                 (unsigned long long)want[i]);
+    }
+    CHECK_STR(got, exp);
+    CHECK_STR(f.sink.recs[2].key, "K");
+    CHECK_INT(f.sink.recs[4].arrival_us, 2250 * MS);
+    fix_close(&f);
+}
+
+/* ---- arrivals ----------------------------------------------------------- */
+
+/* SPEC 1.3 constant rate: exactly rate x duration messages. */
+static void test_constant_rate(void)
+{
+    struct scn_stream s = stream_cfg(4, 100000);
+    struct scn_producer p = prod_cfg(800, 10 * SEC);
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 8000);
+    CHECK_INT(f.sink.n_recs, 8000);
+    CHECK_INT(f.st.messages, 8000);
+    fix_close(&f);
+
+    p = prod_cfg(3, SEC);   /* gaps of 333333.3 us: still exactly 3 */
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 3);
+    fix_close(&f);
+
+    p = prod_cfg(100, 3 * SEC);
+    p.start_us = 2 * SEC;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 100);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 bursts: the rate is multiplied while a burst lasts; 0 is an off
+ * period; overlapping bursts multiply. */
+static void test_bursts(void)
+{
+    struct scn_stream s = stream_cfg(4, 100000);
+    struct scn_producer p = prod_cfg(100, 10 * SEC);
+    struct scn_burst b[2] = { { .at_us = 2 * SEC, .for_us = 3 * SEC, .multiplier = 4 } };
+    p.bursts = b;
+    p.n_bursts = 1;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 700 + 1200);
+    fix_close(&f);
+
+    b[0].multiplier = 0;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 700);
+    f.sink.win_from = 2 * SEC;
+    f.sink.win_to = 5 * SEC;
+    fix_finish(&f);
+    CHECK_INT(f.sink.in_win, 0);   /* nothing created during the off period */
+    fix_close(&f);
+
+    /* [2,5) x2 and [4,6) x3: 200 + 400 + 600 + 300 + 400 */
+    b[0].multiplier = 2;
+    b[1] = (struct scn_burst){ .at_us = 4 * SEC, .for_us = 2 * SEC, .multiplier = 3 };
+    p.n_bursts = 2;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(msg_created(f.msgs), 1900);
+    fix_close(&f);
+}
+
+/* A digest of the stream's records, to compare runs. */
+static uint64_t digest(const struct fix *f)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < f->sink.n_recs; i++) {
+        const struct rec_row *r = &f->sink.recs[i];
+        uint64_t v[3] = { r->msg, (uint64_t)r->arrival_us, r->bytes };
+        for (int j = 0; j < 3; j++)
+            h = (h ^ v[j]) * 1099511628211u;
+        for (const char *c = r->key; *c; c++)
+            h = (h ^ (uint8_t)*c) * 1099511628211u;
+    }
+    return h;
+}
+
+/* SPEC 1.3 Poisson arrivals, SPEC 6 determinism: about rate x duration
+ * (within 5 sigma), identical for the same seed, different for another. */
+static void test_poisson(void)
+{
+    struct scn_stream s = stream_cfg(8, 100000);
+    struct scn_producer p = prod_cfg(1000, 100 * SEC);
+    p.arrival = SCN_ARRIVAL_POISSON;
+    p.record_bytes = (struct scn_dist){ .kind = SCN_DIST_LOGNORMAL, .median = 900, .sigma = 0.5 };
+    uint64_t n[3], d[3];
+    for (int run = 0; run < 3; run++) {
+        struct fix f;
+        CHECK(fix_run(&f, &s, &p, run < 2 ? 42 : 43, 200 * SEC));
+        n[run] = msg_created(f.msgs);
+        d[run] = digest(&f);
+        CHECK_INT(f.sink.n_recs, n[run]);
+        fix_close(&f);
+    }
+    CHECK(fabs((double)n[0] - 100000.0) < 5 * sqrt(100000.0));
+    CHECK_INT(n[0], n[1]);
+    CHECK(d[0] == d[1]);
+    CHECK(d[0] != d[2]);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+/* SPEC 1.3 linger (RecordMaxBufferedTime): a partial request leaves when its
+ * oldest record has waited linger_us. */
+static void test_linger(void)
+{
+    struct scn_stream s = stream_cfg(1, 100000);
+    struct scn_producer p = prod_cfg(100, SEC);
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    /* arrivals every 10 ms: 0..100 ms (11 records) leave at 100 ms */
+    size_t first = 0;
+    while (first < f.sink.n_recs && f.sink.recs[first].arrival_us == 100 * MS)
+        first++;
+    CHECK_INT(first, 11);
+    CHECK_INT(f.sink.recs[first].arrival_us, 210 * MS);   /* 110..210 ms */
+    CHECK_INT(f.st.requests, 10);
+    fix_close(&f);
+
+    /* full requests leave at once: 500 records at 10,000/s fill in 49.9 ms */
+    s = stream_cfg(8, 100000);
+    p = prod_cfg(10000, SEC);
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.st.requests, 20);
+    CHECK_INT(f.sink.recs[0].arrival_us, 49900);
+    fix_close(&f);
+}
+
+/* SPEC 1.1/1.3 request bytes: a request never passes max_request_bytes; the
+ * record that would not fit starts the next request. */
+static void test_request_bytes(void)
+{
+    struct scn_stream s = stream_cfg(8, 100000);
+    s.max_request_bytes = 10000;
+    struct scn_producer p = prod_cfg(1000, SEC);
+    p.record_bytes.value = 994;   /* + "user-NN" (6 or 7 bytes) = 1000 or 1001 */
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.st.invalid_requests, 0);
+    CHECK_INT(f.st.entries_failed, 0);
+    CHECK_INT(f.sink.n_recs, 1000);
+    CHECK(f.st.requests >= 100);
+    fix_close(&f);
+
+    /* sizes are capped so data + key fits the record limit */
+    s = stream_cfg(8, 100000);
+    p = prod_cfg(10, SEC);
+    p.record_bytes.value = 5.0 * MIB;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.sink.n_recs, 10);
+    CHECK_INT(f.st.invalid_requests, 0);
+    CHECK(f.sink.n_recs > 0 && f.sink.recs[0].bytes + strlen(f.sink.recs[0].key) == MIB);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 PutRecord: one record per request, sent when it arrives. */
+static void test_put_record(void)
+{
+    struct scn_stream s = stream_cfg(1, 100000);
+    struct scn_producer p = prod_cfg(10, SEC);
+    p.api = SCN_PUT_RECORD;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.st.requests, 10);
+    CHECK_INT(f.sink.n_recs, 10);
+    bool on_arrival = true;
+    for (size_t i = 0; i < f.sink.n_recs; i++)
+        on_arrival &= f.sink.recs[i].arrival_us == (int64_t)i * 100 * MS;
+    CHECK(on_arrival);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 keys: Zipf makes index 0 the hottest (P ~ 1/(i+1)^s); uniform
+ * spreads evenly; keys are added to the key table only when first used. */
+static void test_keys(void)
+{
+    struct scn_stream s = stream_cfg(8, 1000000);
+    struct scn_producer p = prod_cfg(2000, 10 * SEC);
+    p.keys = (struct scn_keys){ .distribution = SCN_KEYS_ZIPF, .zipf_s = 1.1, .count = 1000000,
+                                .prefix = (char *)"user-" };
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
+    fix_finish(&f);
+    CHECK_INT(msg_created(f.msgs), 20000);
+    /* P(0)/P(1) = 2^1.1 = 2.14 */
+    double ratio = (double)f.sink.key0 / (double)f.sink.key1;
+    CHECK(ratio > 1.8 && ratio < 2.6);
+    CHECK(f.sink.key1 > f.sink.key9);
+    CHECK(keytab_count(f.keys) < 20000);   /* lazily interned: far fewer than 1e6 */
+    fix_close(&f);
+
+    p.keys = (struct scn_keys){ .distribution = SCN_KEYS_UNIFORM, .count = 10,
+                                .prefix = (char *)"user-" };
+    CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
+    fix_finish(&f);
+    CHECK(f.sink.key0 > 1700 && f.sink.key0 < 2300);
+    CHECK(f.sink.key9 > 1700 && f.sink.key9 < 2300);
+    CHECK_INT(keytab_count(f.keys), 10);
+    fix_close(&f);
+}
+
+/* ---- explicit records and the end of a run ------------------------------ */
+
+/* SPEC 2 records: each written once by PutRecord at its time, with its data;
+ * a throttled one is rejected (no retry). */
+static void test_explicit(void)
+{
+    struct scn_stream s = stream_cfg(1, 1);
+    struct scn_record recs[3] = {
+        { .at_us = 10 * SEC, .partition_key = (char *)"user-7", .data = (char *)"{\"poison\":true}" },
+        { .at_us = 5 * SEC, .partition_key = (char *)"user-7", .data = (char *)"" },
+        { .at_us = 10 * SEC, .partition_key = (char *)"user-8", .data = (char *)"x" },
+    };
+    struct fix f;
+    memset(&f, 0, sizeof f);
+    f.e = eng_create(1);
+    f.keys = keytab_create();
+    f.log = (struct slog){ .ops = &sink_ops, .ctx = &f.sink, .per_record = true };
+    f.s = stm_create(f.e, &s, f.keys, &f.log, f.err, sizeof f.err);
+    f.msgs = msg_create(&f.log, f.keys);
+    f.p = prd_create_explicit(f.e, recs, 3, f.s, f.keys, f.msgs, f.err, sizeof f.err);
+    CHECK(f.p != NULL);
+    eng_run_until(f.e, 60 * SEC);
+    prd_stats(f.p, &f.st);
+    CHECK_INT(f.st.messages, 3);
+    CHECK_INT(f.st.requests, 3);
+    CHECK_INT(f.st.rejected, 1);          /* the second at 10 s: over 1/s */
+    CHECK_INT(f.sink.n_recs, 2);
+    CHECK_INT(f.sink.recs[0].arrival_us, 5 * SEC);
+    CHECK_INT(f.sink.recs[0].bytes, 0);
+    CHECK_INT(f.sink.recs[1].bytes, 15);
+    const struct stm_record *r = stm_at(f.s, 0, 1);
+    CHECK_STR(stm_data(f.s, r->data_id), "{\"poison\":true}");
+    CHECK_STR(keytab_key(f.keys, r->key_id), "user-7");
+    uint64_t counts[FATE_COUNT];
+    msg_counts(f.msgs, counts);
+    CHECK_INT(counts[FATE_REJECTED], 1);
+    fix_finish(&f);
+    fix_close(&f);
+}
+
+/* SPEC 1.3 / R17 end of run: messages buffered or waiting for a retry stay
+ * pending, every message has one fate, and a finished producer writes no more. */
+static void test_finish(void)
+{
+    struct scn_stream s = stream_cfg(1, 1000);
+    struct scn_producer p = prod_cfg(3000, 10 * SEC);
+    p.retry.max_attempts = 1000;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 3, 2050 * MS));
+    uint64_t created = msg_created(f.msgs);
+    CHECK(created > f.sink.n_recs);   /* some buffered or waiting */
+    fix_finish(&f);
+    CHECK_INT(f.sink.fates[FATE_PENDING], created);
+    size_t written = f.sink.n_recs;
+    eng_run_until(f.e, 20 * SEC);
+    CHECK_INT(f.sink.n_recs, written);
+    fix_close(&f);
+
+    /* errors name the producer */
+    p = prod_cfg(-1, SEC);
+    CHECK(!fix_run(&f, &s, &p, 3, SEC));
+    CHECK(f.p == NULL);
+    CHECK_CONTAINS(f.err, "producer api");
+    fix_close(&f);
+}
+
+int main(void)
+{
+    test_failed_only();
+    test_all_duplicates();
+    test_none();
+    test_backoff_linear();
+    test_backoff_constant_exponential();
+    test_backoff_jitter();
+    test_reordering();
+    test_constant_rate();
+    test_bursts();
+    test_poisson();
+    test_linger();
+    test_request_bytes();
+    test_put_record();
+    test_keys();
+    test_explicit();
+    test_finish();
+    return check_done();
+}

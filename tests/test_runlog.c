@@ -1,0 +1,476 @@
+/*
+ * test_runlog.c - the SQLite run log (SPEC section 3): every callback of the
+ * sink lands in its table with the contract's columns, times in ms, NULL for
+ * what is absent; runs are numbered 1, 2 within a file and marked complete
+ * only when ended so; per_record=false writes no per-record rows; errors
+ * (unwritable path, foreign database, a write failing mid-run) are clear and
+ * latched, and leave a valid file, as does a process killed mid-run.
+ */
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "awsjson.h"
+#include "check.h"
+#include "runlog.h"
+#include "scenario.h"
+
+static char dir[64];
+
+static const char *path_in_dir(const char *name)
+{
+    static char buf[4][128];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+    return p;
+}
+
+static void remove_db(const char *path)
+{
+    char side[160];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-journal", path);
+    unlink(side);
+}
+
+/* ---- reading the database back, with a connection of our own ---------- */
+
+static sqlite3 *db_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    /* read-write, so that it may recover the WAL of a killed writer */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        fprintf(stderr, "open %s: %s\n", path, sqlite3_errmsg(db));
+    return db;
+}
+
+static long long q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -999;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    else if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The text of the first column of the first row ("(null)" for NULL); the
+ * result lives until the next call. */
+static const char *q_text(sqlite3 *db, const char *sql)
+{
+    static char buf[4096];
+    sqlite3_stmt *st = NULL;
+    snprintf(buf, sizeof buf, "(no row)");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    else if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "(null)");
+    }
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* ---- a small run, through every callback -------------------------------- */
+
+static struct scenario test_scenario(void)
+{
+    static char name[] = "unit-run", json[] = "{\"name\":\"unit-run\",\"duration\":\"2h\"}";
+    return (struct scenario){ .name = name, .json = json, .duration_us = INT64_C(7200000000) };
+}
+
+static struct slog_discard test_discard(const char *destination)
+{
+    return (struct slog_discard){
+        .at_us = 829717999, .shard_id = "shardId-000000000001",
+        .condition = DISCARD_RETRIES_EXHAUSTED, .start_sequence_number = 10,
+        .end_sequence_number = 12, .record_count = 3, .first_arrival_us = 799000000,
+        .last_arrival_us = 799580000, .invocation_id = 3, .approximate_invoke_count = 2,
+        .has_response = true, .function_error = "Unhandled", .destination = destination,
+        .function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f",
+        .stream_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+        .epoch_ms = INT64_C(1767225600000),
+    };
+}
+
+/* Everything a run can say, once or twice per callback. */
+static void write_small_run(struct slog log)
+{
+    const struct slog_ops *o = log.ops;
+    void *c = log.ctx;
+    struct slog_shard parent = { .shard_id = "shardId-000000000001", .starting_hash_key = "0",
+        .ending_hash_key = "340282366920938463463374607431768211455", .opened_us = 0,
+        .closed_us = -1 };
+    o->shard(c, &parent);
+    struct slog_shard child = { .shard_id = "shardId-000000000002",
+        .parent_shard_id = "shardId-000000000001", .adjacent_parent_shard_id = NULL,
+        .starting_hash_key = "0", .ending_hash_key = "170141183460469231731687303715884105727",
+        .opened_us = 1800000000, .closed_us = -1 };
+    o->shard(c, &child);
+    parent.closed_us = 1800000999;   /* closed at the split: the same row, updated */
+    o->shard(c, &parent);
+
+    struct slog_message m = { .message_id = 77, .producer = "api", .partition_key = "user-7",
+                              .created_us = 1999, .bytes = 900, .fate = FATE_DISCARDED };
+    o->message(c, &m);
+    struct slog_record r = { .shard_id = "shardId-000000000001", .sequence_number = 10,
+                             .message_id = 77, .partition_key = "user-7", .arrival_us = 1234567,
+                             .bytes = 906 };
+    o->record(c, &r);
+    r.sequence_number = 11;   /* a producer duplicate of the same message */
+    r.arrival_us = 2000000;
+    o->record(c, &r);
+
+    struct slog_invocation inv = { .invocation_id = 3, .shard_id = "shardId-000000000001",
+        .lane = 0, .start_us = 2500000, .end_us = 2540999, .record_count = 3,
+        .payload_bytes = 4321, .first_sequence_number = 10, .last_sequence_number = 12,
+        .attempt = 2, .outcome = OUTCOME_ERROR, .iterator_age_us = 540999, .cold_start = true,
+        .error = "poison record" };
+    o->invocation(c, &inv);
+    struct slog_invocation throttled = { .invocation_id = 4, .shard_id = "shardId-000000000002",
+        .lane = 1, .start_us = 3000000, .end_us = 3000000, .outcome = OUTCOME_THROTTLED,
+        .iterator_age_us = -1 };
+    o->invocation(c, &throttled);
+
+    o->delivery(c, 3, "shardId-000000000001", 10);
+    o->delivery(c, 3, "shardId-000000000001", 11);
+    o->checkpoint(c, "shardId-000000000001", 2541000, 12, CKPT_DISCARDED);
+    struct slog_discard d = test_discard("arn:aws:sqs:us-east-1:123456789012:dlq");
+    o->discard(c, &d);
+    d = test_discard(NULL);
+    d.condition = DISCARD_RECORD_AGE;
+    d.has_response = false;
+    o->discard(c, &d);
+    o->metric(c, 60000000, "IteratorAge", NULL, 540.5);
+    o->metric(c, 60000000, "OldestUnprocessedAge", "shardId-000000000001", 12.25);
+}
+
+static void test_full_run(void)
+{
+    const char *path = path_in_dir("run.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    CHECK(rl != NULL);
+    if (!rl) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    int64_t run_id = 0;
+    CHECK_INT(runlog_begin_run(rl, &scn, 42, true, &run_id, err, sizeof err), 0);
+    CHECK_INT(run_id, 1);
+    struct slog log = runlog_sink(rl);
+    CHECK(log.per_record);
+    write_small_run(log);
+    CHECK(!log.ops->failed(log.ctx));
+    CHECK(runlog_error(rl) == NULL);
+    CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, "{\"messages\":1}", err, sizeof err), 0);
+    runlog_close(rl);
+
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    /* runs */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM runs"), 1);
+    CHECK_STR(q_text(db, "SELECT scenario FROM runs"), "unit-run");
+    CHECK_STR(q_text(db, "SELECT scenario_json FROM runs"), scn.json);
+    CHECK_INT(q_int(db, "SELECT seed FROM runs"), 42);
+    CHECK_INT(q_int(db, "SELECT duration_ms FROM runs"), 7200000);
+    CHECK_STR(q_text(db, "SELECT esmsim_version FROM runs"), ESMSIM_VERSION);
+    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 1);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), 7200000);
+    CHECK_INT(q_int(db, "SELECT per_record_tables FROM runs"), 1);
+    CHECK_STR(q_text(db, "SELECT summary_json FROM runs"), "{\"messages\":1}");
+    CHECK_STR(q_text(db, "SELECT wall_seconds FROM runs"), "1.5");
+    /* shards: upserted, NULL for what is absent */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM shards"), 2);
+    CHECK_INT(q_int(db, "SELECT closed_ms FROM shards WHERE shard_id = 'shardId-000000000001'"), 1800000);
+    CHECK_INT(q_int(db, "SELECT closed_ms IS NULL FROM shards WHERE shard_id = 'shardId-000000000002'"), 1);
+    CHECK_INT(q_int(db, "SELECT parent_shard_id IS NULL AND adjacent_parent_shard_id IS NULL"
+                        " FROM shards WHERE shard_id = 'shardId-000000000001'"), 1);
+    CHECK_STR(q_text(db, "SELECT parent_shard_id FROM shards WHERE shard_id = 'shardId-000000000002'"),
+              "shardId-000000000001");
+    CHECK_INT(q_int(db, "SELECT opened_ms FROM shards WHERE shard_id = 'shardId-000000000002'"), 1800000);
+    CHECK_STR(q_text(db, "SELECT ending_hash_key FROM shards WHERE shard_id = 'shardId-000000000001'"),
+              "340282366920938463463374607431768211455");
+    /* messages and records */
+    CHECK_STR(q_text(db, "SELECT run_id || '|' || message_id || '|' || producer || '|' || partition_key"
+                         " || '|' || created_ms || '|' || bytes || '|' || fate FROM messages"),
+              "1|77|api|user-7|1|900|discarded");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM records WHERE message_id = 77"), 2);
+    CHECK_STR(q_text(db, "SELECT shard_id || '|' || sequence_number || '|' || partition_key || '|'"
+                         " || arrival_ms || '|' || bytes FROM records ORDER BY sequence_number"),
+              "shardId-000000000001|10|user-7|1234|906");
+    CHECK_INT(q_int(db, "SELECT typeof(sequence_number) = 'integer' FROM records LIMIT 1"), 1);
+    /* invocations */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
+    CHECK_STR(q_text(db, "SELECT invocation_id || '|' || shard_id || '|' || lane || '|' || start_ms"
+                         " || '|' || end_ms || '|' || record_count || '|' || payload_bytes || '|'"
+                         " || first_sequence_number || '|' || last_sequence_number || '|' || attempt"
+                         " || '|' || outcome || '|' || iterator_age_ms || '|' || cold_start || '|'"
+                         " || error FROM invocations WHERE invocation_id = 3"),
+              "3|shardId-000000000001|0|2500|2540|3|4321|10|12|2|error|540|1|poison record");
+    CHECK_STR(q_text(db, "SELECT outcome FROM invocations WHERE invocation_id = 4"), "throttled");
+    CHECK_INT(q_int(db, "SELECT iterator_age_ms IS NULL AND error IS NULL FROM invocations"
+                        " WHERE invocation_id = 4"), 1);
+    /* deliveries, checkpoints */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM deliveries WHERE run_id = 1 AND invocation_id = 3"), 2);
+    CHECK_INT(q_int(db, "SELECT sum(sequence_number) FROM deliveries"), 21);
+    CHECK_STR(q_text(db, "SELECT shard_id || '|' || at_ms || '|' || sequence_number || '|' || reason"
+                         " FROM checkpoints"), "shardId-000000000001|2541|12|discarded");
+    /* discards: the AWS invocation record as awsjson builds it */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM discards"), 2);
+    struct slog_discard d = test_discard("arn:aws:sqs:us-east-1:123456789012:dlq");
+    char *want = awsjson_invocation_record(&d);
+    CHECK_STR(q_text(db, "SELECT invocation_record FROM discards WHERE condition = 'RetryAttemptsExhausted'"),
+              want);
+    free(want);
+    CHECK_STR(q_text(db, "SELECT at_ms || '|' || shard_id || '|' || start_sequence_number || '|'"
+                         " || end_sequence_number || '|' || record_count || '|' || destination"
+                         " FROM discards WHERE condition = 'RetryAttemptsExhausted'"),
+              "829717|shardId-000000000001|10|12|3|arn:aws:sqs:us-east-1:123456789012:dlq");
+    CHECK_INT(q_int(db, "SELECT destination IS NULL FROM discards WHERE condition = 'RecordAgeExceeded'"), 1);
+    CHECK_INT(q_int(db, "SELECT instr(invocation_record, 'responseContext') FROM discards"
+                        " WHERE condition = 'RecordAgeExceeded'"), 0);
+    /* metrics */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM metrics WHERE at_ms = 60000"), 2);
+    CHECK_STR(q_text(db, "SELECT value FROM metrics WHERE shard_id IS NULL AND name = 'IteratorAge'"),
+              "540.5");
+    CHECK_STR(q_text(db, "SELECT value FROM metrics WHERE shard_id = 'shardId-000000000001'"), "12.25");
+    /* every table carries run_id; the indexes the reports need exist */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                        " AND sql NOT LIKE '%run_id%'"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+                        " AND name IN ('deliveries_by_seq', 'records_by_key')"), 2);
+    sqlite3_close(db);
+}
+
+/* A second run in the same file: run_id 2, no per-record rows, and ended
+ * incomplete (Ctrl-C). */
+static void test_second_run(void)
+{
+    const char *path = path_in_dir("run.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    CHECK(rl != NULL);
+    if (!rl) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    int64_t run_id = 0;
+    CHECK_INT(runlog_begin_run(rl, &scn, UINT64_MAX, false, &run_id, err, sizeof err), 0);
+    CHECK_INT(run_id, 2);
+    struct slog log = runlog_sink(rl);
+    CHECK(!log.per_record);
+    write_small_run(log);   /* the core would not call message/record/delivery; if it did... */
+    CHECK_INT(runlog_end_run(rl, false, 60000000, 0.25, NULL, err, sizeof err), 0);
+    CHECK(runlog_end_run(rl, false, 0, 0, NULL, err, sizeof err) != 0);   /* no run open */
+    CHECK_CONTAINS(err, "no run is open");
+    runlog_close(rl);
+
+    sqlite3 *db = db_open(path);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM runs"), 2);
+    CHECK_INT(q_int(db, "SELECT complete FROM runs WHERE run_id = 1"), 1);
+    CHECK_INT(q_int(db, "SELECT complete FROM runs WHERE run_id = 2"), 0);
+    CHECK_INT(q_int(db, "SELECT per_record_tables FROM runs WHERE run_id = 2"), 0);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs WHERE run_id = 2"), 60000);
+    CHECK_INT(q_int(db, "SELECT summary_json IS NULL FROM runs WHERE run_id = 2"), 1);
+    CHECK_INT(q_int(db, "SELECT seed FROM runs WHERE run_id = 2"), -1);   /* 2^64-1 as a bit pattern */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM messages WHERE run_id = 2"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM records WHERE run_id = 2"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM deliveries WHERE run_id = 2"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations WHERE run_id = 2"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM shards WHERE run_id = 2"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM discards WHERE run_id = 2"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM messages WHERE run_id = 1"), 1);
+    sqlite3_close(db);
+}
+
+/* A run never ended (the process was killed): complete stays 0. */
+static void test_unfinished_run(void)
+{
+    const char *path = path_in_dir("killed.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    int64_t run_id = 0;
+    CHECK(rl && runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err) == 0);
+    if (!rl)
+        return;
+    write_small_run(runlog_sink(rl));
+    runlog_close(rl);   /* without end_run */
+    sqlite3 *db = db_open(path);
+    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), -1);   /* NULL */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
+    sqlite3_close(db);
+}
+
+/*
+ * SIGKILL in the middle of a run: the file is still a valid database, the
+ * run says complete = 0, and the rows present are whole transactions.
+ */
+static void test_killed_process(void)
+{
+    const char *path = path_in_dir("sigkill.db");
+    pid_t pid = fork();
+    if (pid == 0) {
+        char err[256];
+        struct scenario scn = test_scenario();
+        struct runlog *rl = runlog_open(path, err, sizeof err);
+        if (!rl || runlog_begin_run(rl, &scn, 1, true, NULL, err, sizeof err) != 0)
+            _exit(3);
+        struct slog log = runlog_sink(rl);
+        struct slog_record r = { .shard_id = "shardId-000000000000", .partition_key = "k",
+                                 .bytes = 100 };
+        for (uint64_t n = 1; !log.ops->failed(log.ctx); n++) {   /* until killed */
+            r.sequence_number = n;
+            log.ops->record(log.ctx, &r);
+        }
+        _exit(4);
+    }
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    /* Wait for a first commit to be visible, then kill. */
+    long long rows = 0;
+    for (int i = 0; i < 2000 && rows <= 0; i++) {
+        struct timespec ms10 = { 0, 10000000 };
+        nanosleep(&ms10, NULL);
+        sqlite3 *db = NULL;
+        if (access(path, F_OK) == 0
+            && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+            && sqlite3_table_column_metadata(db, NULL, "records", NULL, NULL, NULL, NULL, NULL,
+                                             NULL) == SQLITE_OK)   /* the tables exist */
+            rows = q_int(db, "SELECT count(*) FROM records");
+        sqlite3_close(db);
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM runs"), 1);
+    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    rows = q_int(db, "SELECT count(*) FROM records");
+    CHECK(rows > 0);
+    CHECK_INT(rows % RUNLOG_ROWS_PER_COMMIT, 0);
+    sqlite3_close(db);
+    remove_db(path);
+}
+
+static void test_open_errors(void)
+{
+    char err[256] = "";
+    /* an unwritable place */
+    struct runlog *rl = runlog_open("/nonexistent-esmsim-dir/run.db", err, sizeof err);
+    CHECK(rl == NULL);
+    CHECK_CONTAINS(err, "/nonexistent-esmsim-dir/run.db: unable to open database file");
+    CHECK_CONTAINS(err, "No such file or directory");
+
+    /* a file that is not a database */
+    const char *text = path_in_dir("notes.txt");
+    FILE *f = fopen(text, "w");
+    fputs("these are not the pages you are looking for, not a SQLite header at all\n", f);
+    fclose(f);
+    err[0] = 0;
+    rl = runlog_open(text, err, sizeof err);
+    CHECK(rl == NULL);
+    CHECK_CONTAINS(err, "notes.txt: open: file is not a database");
+    unlink(text);
+
+    /* somebody else's database */
+    const char *other = path_in_dir("other.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(other, &db);
+    sqlite3_exec(db, "CREATE TABLE invoices (id INTEGER)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    err[0] = 0;
+    rl = runlog_open(other, err, sizeof err);
+    CHECK(rl == NULL);
+    CHECK_CONTAINS(err, "other.db: not an esmsim run log");
+    remove_db(other);
+}
+
+/*
+ * A write failing in the middle of a run (here the file size limit stands
+ * for a full disk): the failure is latched with the file and the step, every
+ * later row is dropped, end_run reports it, and the file stays valid with the
+ * run marked incomplete.
+ */
+static void test_write_failure(void)
+{
+    const char *path = path_in_dir("full.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    int64_t run_id = 0;
+    CHECK(rl && runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err) == 0);
+    if (!rl)
+        return;
+    struct slog log = runlog_sink(rl);
+
+    struct rlimit old, small;
+    getrlimit(RLIMIT_FSIZE, &old);
+    small = old;
+    small.rlim_cur = 2u << 20;   /* 2 MiB */
+    signal(SIGXFSZ, SIG_IGN);    /* a failed write(2), not a dead process */
+    setrlimit(RLIMIT_FSIZE, &small);
+
+    struct slog_record r = { .shard_id = "shardId-000000000000", .partition_key = "k",
+                             .bytes = 100 };
+    uint64_t n = 0;
+    while (!log.ops->failed(log.ctx) && n < 10 * RUNLOG_ROWS_PER_COMMIT) {
+        r.sequence_number = ++n;
+        r.arrival_us = (int64_t)n * 1000;
+        log.ops->record(log.ctx, &r);
+    }
+    CHECK(log.ops->failed(log.ctx));
+    CHECK_CONTAINS(runlog_error(rl), "full.db: commit: ");
+    err[0] = 0;
+    CHECK(runlog_end_run(rl, true, 1000, 0, NULL, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "full.db: commit: ");
+    runlog_close(rl);
+
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/esmsim-runlog-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_full_run();
+    test_second_run();
+    test_unfinished_run();
+    test_killed_process();
+    test_open_errors();
+    test_write_failure();
+
+    remove_db(path_in_dir("run.db"));
+    remove_db(path_in_dir("killed.db"));
+    remove_db(path_in_dir("full.db"));
+    rmdir(dir);
+    return check_done();
+}
