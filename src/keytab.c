@@ -1,1 +1,176 @@
-/* placeholder while modules are written in parallel */
+/*
+ * keytab.c - the partition keys of a run (SPEC 1.1): each key string stored
+ * once, with its MD5 hash-key (the 128-bit big-endian integer that routes it
+ * to a shard) and its length once escaped in event JSON (R2 payload size).
+ *
+ * Strings live in a chunked arena: chunks are never moved, so the pointer
+ * keytab_key() returns stays valid for the table's life, and a million keys
+ * cost a few hundred mallocs, not a million.  Per key the table keeps a
+ * pointer, the hash and two lengths (32 bytes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/md5.h>
+
+#include "keytab.h"
+
+#define ARENA_CHUNK 65536   /* bytes per arena chunk; longer keys get their own */
+
+struct chunk {
+    struct chunk *next;     /* older chunk */
+    size_t used, cap;       /* bytes of text[] */
+    char text[];
+};
+
+struct keytab {
+    struct chunk *arena;    /* newest chunk first */
+    const char **str;       /* key id -> its NUL-terminated copy in the arena */
+    struct hashkey *hash;   /* key id -> MD5 of the key */
+    uint32_t *len;          /* key id -> bytes, without the NUL */
+    uint32_t *json_len;     /* key id -> bytes once JSON-escaped, without quotes */
+    size_t n, cap;          /* keys held, slots allocated */
+};
+
+struct keytab *keytab_create(void)
+{
+    return calloc(1, sizeof(struct keytab));
+}
+
+void keytab_destroy(struct keytab *t)
+{
+    if (!t)
+        return;
+    for (struct chunk *c = t->arena, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(t->str);
+    free(t->hash);
+    free(t->len);
+    free(t->json_len);
+    free(t);
+}
+
+/* Room for size bytes in the arena (a new chunk when the newest is full). */
+static char *arena_alloc(struct keytab *t, size_t size)
+{
+    struct chunk *c = t->arena;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = t->arena;
+        t->arena = c;
+    }
+    char *p = c->text + c->used;
+    c->used += size;
+    return p;
+}
+
+/* Grow the per-key arrays to cap slots; each realloc is kept as it succeeds,
+ * so a failure leaves the table consistent at its old capacity. */
+static int grow(struct keytab *t, size_t cap)
+{
+    const char **str = realloc(t->str, cap * sizeof *str);
+    if (!str)
+        return -1;
+    t->str = str;
+    struct hashkey *hash = realloc(t->hash, cap * sizeof *hash);
+    if (!hash)
+        return -1;
+    t->hash = hash;
+    uint32_t *len = realloc(t->len, cap * sizeof *len);
+    if (!len)
+        return -1;
+    t->len = len;
+    uint32_t *json_len = realloc(t->json_len, cap * sizeof *json_len);
+    if (!json_len)
+        return -1;
+    t->json_len = json_len;
+    t->cap = cap;
+    return 0;
+}
+
+uint32_t keytab_add(struct keytab *t, const char *key)
+{
+    size_t len = strlen(key);
+    if (t->n >= UINT32_MAX - 1 || len >= UINT32_MAX)
+        return UINT32_MAX;
+    if (t->n == t->cap && grow(t, t->cap ? 2 * t->cap : 1024) < 0)
+        return UINT32_MAX;
+    char *copy = arena_alloc(t, len + 1);
+    if (!copy)
+        return UINT32_MAX;
+    memcpy(copy, key, len + 1);
+    uint32_t id = (uint32_t)t->n++;
+    t->str[id] = copy;
+    t->hash[id] = hashkey_of(key, len);
+    t->len[id] = (uint32_t)len;
+    t->json_len[id] = (uint32_t)json_escaped_len(key);
+    return id;
+}
+
+const char *keytab_key(const struct keytab *t, uint32_t id) { return t->str[id]; }
+struct hashkey keytab_hash(const struct keytab *t, uint32_t id) { return t->hash[id]; }
+uint32_t keytab_len(const struct keytab *t, uint32_t id) { return t->len[id]; }
+uint32_t keytab_json_len(const struct keytab *t, uint32_t id) { return t->json_len[id]; }
+size_t keytab_count(const struct keytab *t) { return t->n; }
+
+struct hashkey hashkey_of(const char *key, size_t len)
+{
+    struct md5_ctx ctx;
+    uint8_t d[MD5_DIGEST_SIZE];
+    md5_init(&ctx);
+    md5_update(&ctx, len, (const uint8_t *)key);
+    md5_digest(&ctx, sizeof d, d);
+    struct hashkey h = { 0, 0 };
+    for (int i = 0; i < 8; i++) {
+        h.hi = h.hi << 8 | d[i];
+        h.lo = h.lo << 8 | d[8 + i];
+    }
+    return h;
+}
+
+void hashkey_format(struct hashkey h, char *buf)
+{
+    /* Repeated division by 10 over four 32-bit limbs, most significant first:
+     * 39 digits at most, so the quadratic cost is nothing. */
+    uint32_t limb[4] = { (uint32_t)(h.hi >> 32), (uint32_t)h.hi,
+                         (uint32_t)(h.lo >> 32), (uint32_t)h.lo };
+    char rev[40];
+    int n = 0;
+    do {
+        uint64_t rem = 0;
+        for (int i = 0; i < 4; i++) {
+            uint64_t cur = rem << 32 | limb[i];
+            limb[i] = (uint32_t)(cur / 10);
+            rem = cur % 10;
+        }
+        rev[n++] = (char)('0' + rem);
+    } while (limb[0] | limb[1] | limb[2] | limb[3]);
+    for (int i = 0; i < n; i++)
+        buf[i] = rev[n - 1 - i];
+    buf[n] = '\0';
+}
+
+size_t json_escaped_len(const char *s)
+{
+    /* As cJSON's print_string_ptr: two-character escapes for " \ \b \f \n \r
+     * \t, \u00XX for the other control bytes, everything else (UTF-8
+     * included) copied as is. */
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+            n += 2;
+            break;
+        default:
+            n += *p < 0x20 ? 6 : 1;
+        }
+    }
+    return n;
+}

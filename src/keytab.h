@@ -26,6 +26,8 @@ uint32_t keytab_add(struct keytab *t, const char *key);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);
+/* Length of the key in bytes (what the stream's limits count). */
+uint32_t keytab_len(const struct keytab *t, uint32_t id);
 /* Length of the key once JSON-escaped, without the quotes. */
 uint32_t keytab_json_len(const struct keytab *t, uint32_t id);
 size_t keytab_count(const struct keytab *t);

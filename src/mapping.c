@@ -102,6 +102,7 @@ struct esm {
 static void poll_shard(struct shardc *sc);
 static void dispatch(struct lane *l);
 static void on_window(void *ctx, uint64_t gen);
+static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
 static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
 {
@@ -207,6 +208,19 @@ static void discard_too_old(struct lane *l)
         old++;
     if (old > 0)
         discard_prefix(l, old, DISCARD_RECORD_AGE);
+}
+
+/* Before every invocation: records past the retention period expire now,
+ * even if the stream could not trim them while they were in flight. */
+static void expire_stale(struct lane *l)
+{
+    struct shardc *sc = l->sc;
+    int64_t oldest_kept = eng_now(sc->m->e) - stm_retention(sc->m->stream);
+    uint32_t stale = 0;
+    while (stale < l->batch.n && rec_at(sc, l->batch.idx[stale])->arrival_us <= oldest_kept)
+        stale++;
+    if (stale > 0)
+        expire(sc->m, sc->shard, sc->done_pos, l->batch.idx[stale - 1] + 1);
 }
 
 /* ---- batches (R2) ----------------------------------------------------- */
@@ -434,6 +448,7 @@ static void dispatch(struct lane *l)
     while (l->state == LANE_IDLE) {
         if (l->batch.n == 0 && !take_batch(l))
             return;
+        expire_stale(l);
         discard_too_old(l);
         if (l->batch.n == 0)
             continue;            /* all too old: look at what follows */

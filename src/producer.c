@@ -1,1 +1,721 @@
-/* placeholder while modules are written in parallel */
+/*
+ * producer.c - writers to the stream (SPEC 1.3): an arrival process
+ * (constant or Poisson, with bursts and off periods), keys (uniform, Zipf or
+ * a fixed list), record sizes, buffering into PutRecords requests (full, or
+ * the oldest record has waited linger_us: the KPL's RecordMaxBufferedTime),
+ * and the retry policies of the seeds' PutRecords thread.
+ *
+ * Cost: one engine event per request, not per record.  After each flush the
+ * producer draws the arrivals that go into the next request (up to
+ * max_records, until the first one's linger runs out, or until the request
+ * bytes would pass the stream's limit) and schedules that request's flush at
+ * the moment the KPL would send it.  Messages are created when they are
+ * drawn, with their true created time (which is at or before the flush), so
+ * a run cut at stop_us counts exactly the messages created before it; a stop
+ * beyond the run's end would count the last request's messages created
+ * after the end (the loader keeps stop within the duration).
+ *
+ * Record sizes are drawn, rounded, at least 1 byte, and capped so that data
+ * + partition key fit the stream's per-record limit: a real producer does
+ * not keep sending a record that makes every request invalid.  A request
+ * also never passes the stream's request byte limit: the record that would
+ * not fit is sent in the next one.
+ *
+ * Retries (SPEC 1.3):
+ * - failed-only: the next attempt sends only the entries that failed, found
+ *   by their position in the result array;
+ * - all: the next attempt sends the whole original request again, so entries
+ *   that had succeeded are written again (producer duplicates);
+ * - none: no retry.
+ * Attempts in all <= max_attempts.  The wait before attempt k+1 (k attempts
+ * made) is base (constant), base * k (linear, the thread's wait * attempt)
+ * or base * 2^(k-1) (exponential, full jitter when asked: uniform in
+ * [0, wait]); every wait is capped at max_us when max_us > 0.  While a
+ * request waits for its retry the producer goes on with new requests, so a
+ * retried record lands behind newer records of its key: producer-side
+ * reordering, as in real life.
+ *
+ * Messages (msgtab): msg_written once per record of the message the stream
+ * accepted; msg_released exactly once, when the producer is done with it
+ * (written and no attempt pending, or given up: then rejected if no record
+ * of it made it).
+ *
+ * Random streams: "producer/<name>" for arrivals and "producer/<name>/keys",
+ * "/bytes", "/backoff" for the rest, so changing one distribution never
+ * shifts the draws of another.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "dist.h"
+#include "engine.h"
+#include "keytab.h"
+#include "msgtab.h"
+#include "producer.h"
+#include "scenario.h"
+#include "stream.h"
+
+#define NONE UINT32_MAX           /* no slot / key not interned yet */
+#define KEY_BATCH 64              /* key indexes drawn ahead at a time */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define PREFETCH(addr) ((void)(addr))
+#endif
+#define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
+
+/* A request: being filled, in flight, or waiting for its retry. */
+struct preq {
+    struct stm_put_entry *e;      /* entries in request order (max_records slots) */
+    uint8_t *written;             /* mode all: entry i reached the stream once at least */
+    uint32_t n;                   /* entries */
+    uint32_t attempts;            /* attempts made */
+    uint32_t next_free;           /* free-list link */
+    bool busy;                    /* holds messages */
+};
+
+/* A key of the key space, once interned: its id and length side by side
+ * (one cache miss per record with a million keys). */
+struct pkey {
+    uint32_t id;                  /* key id, NONE until first use */
+    uint32_t len;                 /* bytes */
+};
+
+/* The next record to create, drawn ahead (it decides when to flush). */
+struct arrival {
+    int64_t at_us;                /* created time */
+    struct pkey key;
+    uint32_t bytes;               /* data bytes */
+};
+
+struct prd {
+    struct eng *e;
+    const struct scn_producer *cfg;   /* NULL for the explicit writer */
+    const char *name;             /* borrowed: messages keep it */
+    struct stm *stream;
+    struct keytab *keys;
+    struct msgtab *msgs;
+    struct stm_put_limits lim;
+
+    /* what to do on failure */
+    enum scn_retry_mode mode;
+    uint32_t max_attempts;
+    struct scn_retry retry;
+    uint32_t max_records;         /* per request (1 for PutRecord) */
+    int64_t linger_us;
+
+    gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_backoff;
+
+    /* key space */
+    gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
+    struct pkey *key_of;          /* key index -> key, id NONE until first use */
+    uint32_t n_keys;
+    char *keybuf;                 /* prefix + room for a decimal index */
+    size_t prefix_len;
+    size_t key_batch[KEY_BATCH];  /* key indexes drawn ahead, used in order */
+    uint32_t key_next;            /* next of key_batch to use (KEY_BATCH: empty) */
+
+    /* arrival process: a segment of constant rate [seg_start, seg_end) */
+    int64_t seg_start, seg_end;   /* us */
+    double seg_rate;              /* records per second, 0: off */
+    uint64_t k;                   /* arrivals drawn in the segment */
+    double pos_us;                /* last arrival, exact (Poisson) */
+    bool has_next;
+    struct arrival next;
+
+    /* requests, by slot index (stable across growth) */
+    struct preq *req;
+    uint32_t n_req, cap_req;
+    uint32_t free_head;
+    uint8_t *results;             /* max_records per-entry results */
+
+    /* explicit records */
+    const struct scn_record *recs;
+    uint32_t *rec_key, *rec_data; /* key id and data id of each */
+
+    bool finished;
+    struct prd_stats stats;
+};
+
+static void on_plan(void *ctx, uint64_t arg);
+static void on_flush(void *ctx, uint64_t slot);
+static void on_retry(void *ctx, uint64_t slot);
+static void on_explicit(void *ctx, uint64_t index);
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
+static void schedule(struct prd *p, int64_t at_us, eng_handler fn, uint64_t arg)
+{
+    if (eng_schedule(p->e, at_us, ENG_CLASS_WRITE, fn, p, arg) < 0)
+        eng_stop(p->e);   /* out of memory: stop, the run is incomplete */
+}
+
+/* ---- request slots ----------------------------------------------------- */
+
+static uint32_t req_alloc(struct prd *p)
+{
+    uint32_t slot = p->free_head;
+    if (slot != NONE) {
+        p->free_head = p->req[slot].next_free;
+    } else {
+        if (p->n_req == p->cap_req) {
+            uint32_t cap = p->cap_req ? 2 * p->cap_req : 4;
+            struct preq *grown = realloc(p->req, cap * sizeof *grown);
+            if (!grown)
+                return NONE;
+            p->req = grown;
+            p->cap_req = cap;
+        }
+        struct preq *q = &p->req[p->n_req];
+        *q = (struct preq){ 0 };
+        q->e = malloc(p->max_records * sizeof *q->e);
+        q->written = p->mode == SCN_RETRY_ALL ? malloc(p->max_records) : NULL;
+        if (!q->e || (p->mode == SCN_RETRY_ALL && !q->written)) {
+            free(q->e);
+            free(q->written);
+            return NONE;
+        }
+        slot = p->n_req++;
+    }
+    struct preq *q = &p->req[slot];
+    q->n = q->attempts = 0;
+    q->busy = true;
+    return slot;
+}
+
+static void req_free(struct prd *p, uint32_t slot)
+{
+    p->req[slot].busy = false;
+    p->req[slot].n = 0;
+    p->req[slot].next_free = p->free_head;
+    p->free_head = slot;
+}
+
+/* Append a new message to request q; false when out of memory. */
+static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t bytes,
+                    uint32_t data_id, int64_t created_us)
+{
+    uint64_t id = msg_new(p->msgs, p->name, key_id, bytes, created_us);
+    if (id == 0)
+        return false;
+    if (q->written)
+        q->written[q->n] = 0;
+    q->e[q->n++] = (struct stm_put_entry){
+        .message_id = id, .key_id = key_id, .bytes = bytes, .data_id = data_id,
+    };
+    p->stats.messages++;
+    return true;
+}
+
+/* ---- retries ----------------------------------------------------------- */
+
+/* The wait before attempt k + 1, k attempts made. */
+static int64_t backoff_us(struct prd *p, uint32_t k)
+{
+    const struct scn_retry *r = &p->retry;
+    int64_t base = r->base_us > 0 ? r->base_us : 0, w = base;
+    switch (r->backoff) {
+    case SCN_BACKOFF_CONSTANT:
+        break;
+    case SCN_BACKOFF_LINEAR:
+        w = base > INT64_MAX / k ? INT64_MAX : base * (int64_t)k;
+        break;
+    case SCN_BACKOFF_EXPONENTIAL: {
+        uint32_t shift = k - 1;
+        w = shift >= 62 || base > (INT64_MAX >> shift) ? INT64_MAX : base << shift;
+        break;
+    }
+    }
+    if (r->max_us > 0 && w > r->max_us)
+        w = r->max_us;
+    if (r->backoff == SCN_BACKOFF_EXPONENTIAL && r->jitter)
+        w = (int64_t)(gsl_rng_uniform(p->rng_backoff) * ((double)w + 1.0));  /* [0, w] */
+    return w;
+}
+
+/*
+ * Send request slot once more and apply the retry policy to the results:
+ * settle the messages that are done, keep what must be sent again, and
+ * schedule the retry or free the slot.
+ */
+static void attempt(struct prd *p, uint32_t slot)
+{
+    struct preq *q = &p->req[slot];
+    q->attempts++;
+    p->stats.requests++;
+    if (q->attempts > 1)
+        p->stats.resent += q->n;
+    char err[256];
+    int failed = stm_put_records(p->stream, q->e, q->n, p->results, err, sizeof err);
+    if (failed < 0) {
+        /* Refused as a whole (cannot happen with capped sizes): every entry
+         * failed; the policy decides as for any failure. */
+        p->stats.invalid_requests++;
+        memset(p->results, STM_PUT_INTERNAL_FAILURE, q->n);
+        failed = (int)q->n;
+    }
+    p->stats.entries_failed += (uint64_t)failed;
+    bool again = failed > 0 && p->mode != SCN_RETRY_NONE && q->attempts < p->max_attempts;
+
+    if (p->mode == SCN_RETRY_ALL) {
+        for (uint32_t i = 0; i < q->n; i++) {
+            if (p->results[i] == STM_PUT_OK) {
+                msg_written(p->msgs, q->e[i].message_id);
+                q->written[i] = 1;
+            }
+        }
+        if (!again) {
+            for (uint32_t i = 0; i < q->n; i++) {
+                msg_released(p->msgs, q->e[i].message_id);
+                p->stats.rejected += !q->written[i];
+            }
+        }
+    } else {
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < q->n; i++) {
+            uint64_t id = q->e[i].message_id;
+            if (p->results[i] == STM_PUT_OK) {
+                msg_written(p->msgs, id);
+                msg_released(p->msgs, id);
+            } else if (again) {
+                q->e[kept++] = q->e[i];
+            } else {
+                msg_released(p->msgs, id);
+                p->stats.rejected++;
+            }
+        }
+        q->n = kept;
+    }
+    if (again)
+        schedule(p, add_sat(eng_now(p->e), backoff_us(p, q->attempts)), on_retry, slot);
+    else
+        req_free(p, slot);
+}
+
+static void on_retry(void *ctx, uint64_t slot)
+{
+    struct prd *p = ctx;
+    if (!p->finished)
+        attempt(p, (uint32_t)slot);
+}
+
+/* ---- keys and sizes ---------------------------------------------------- */
+
+/* The key of index idx, added to the keytab on first use. */
+static struct pkey key_at(struct prd *p, size_t idx)
+{
+    struct pkey *k = &p->key_of[idx];
+    if (k->id != NONE)
+        return *k;
+    const struct scn_keys *ks = &p->cfg->keys;
+    if (ks->list) {
+        k->id = keytab_add(p->keys, ks->list[idx]);
+    } else {
+        snprintf(p->keybuf + p->prefix_len, 24, "%zu", idx);
+        k->id = keytab_add(p->keys, p->keybuf);
+    }
+    if (k->id != NONE)    /* out of memory: tried again next time */
+        k->len = keytab_len(p->keys, k->id);
+    return *k;
+}
+
+/*
+ * The next key.  Indexes are drawn KEY_BATCH at a time and their slots
+ * prefetched together: with a million keys every draw is a cache miss, and
+ * a batch lets them overlap instead of costing ~100 ns each in turn.  The
+ * keys stream gives the same sequence either way.
+ */
+static struct pkey draw_key(struct prd *p)
+{
+    if (p->key_next == KEY_BATCH) {
+        for (int i = 0; i < KEY_BATCH; i++)
+            p->key_batch[i] = p->zipf ? gsl_ran_discrete(p->rng_keys, p->zipf)
+                                      : gsl_rng_uniform_int(p->rng_keys, p->n_keys);
+        for (int i = 0; i < KEY_BATCH; i++)
+            PREFETCH(&p->key_of[p->key_batch[i]]);
+        p->key_next = 0;
+    }
+    return key_at(p, p->key_batch[p->key_next++]);
+}
+
+/* Data bytes of a record: the draw rounded, at least 1, and capped so that
+ * data + key fit the stream's record limit (an oversized record would make
+ * the whole request invalid, which no real producer keeps sending). */
+static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
+{
+    double x = dist_draw(&p->cfg->record_bytes, p->rng_bytes);
+    uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
+                       ? p->lim.max_record_bytes - key_len : 1;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
+    uint64_t b = x >= (double)cap ? cap : (uint64_t)(x + 0.5);
+    return b < 1 ? 1 : (uint32_t)b;
+}
+
+/* ---- arrivals ---------------------------------------------------------- */
+
+/* Start the segment of constant rate that begins at t: the base rate times
+ * the multipliers of the bursts covering t (overlapping bursts multiply),
+ * until the next burst edge or stop. */
+static void segment_at(struct prd *p, int64_t t)
+{
+    const struct scn_producer *c = p->cfg;
+    double mult = 1;
+    int64_t end = c->stop_us;
+    for (size_t i = 0; i < c->n_bursts; i++) {
+        int64_t from = c->bursts[i].at_us, to = add_sat(from, c->bursts[i].for_us);
+        if (from <= t && t < to) {
+            mult *= c->bursts[i].multiplier;
+            if (to < end)
+                end = to;
+        } else if (from > t && from < end) {
+            end = from;
+        }
+    }
+    p->seg_start = t;
+    p->seg_end = end;
+    p->seg_rate = c->rate * mult;
+    p->k = 0;
+    p->pos_us = (double)t;
+}
+
+/*
+ * The created time of the next record, false when the producer has stopped.
+ * Constant: the k-th arrival of a segment is at start + k * 1e6 / rate,
+ * computed from k (no accumulated rounding: rate * duration records exactly).
+ * Poisson: exponential gaps; a gap that crosses a rate change is dropped
+ * and drawn again from the change (memorylessness makes that exact).
+ */
+static bool next_arrival(struct prd *p, int64_t *at_us)
+{
+    for (;;) {
+        if (p->seg_rate > 0) {
+            double pos = p->cfg->arrival == SCN_ARRIVAL_CONSTANT
+                ? (double)p->seg_start + (double)p->k * 1e6 / p->seg_rate
+                : p->pos_us + gsl_ran_exponential(p->rng_arrival, 1e6 / p->seg_rate);
+            if (pos < (double)p->seg_end) {
+                p->k++;
+                p->pos_us = pos;
+                *at_us = (int64_t)floor(pos);
+                return true;
+            }
+        }
+        if (p->seg_end >= p->cfg->stop_us)
+            return false;
+        segment_at(p, p->seg_end);
+    }
+}
+
+/* Draw the next record ahead: time, key, size. */
+static void draw_next(struct prd *p)
+{
+    p->has_next = next_arrival(p, &p->next.at_us);
+    if (!p->has_next)
+        return;
+    p->next.key = draw_key(p);
+    if (p->next.key.id == NONE) {
+        p->has_next = false;
+        eng_stop(p->e);   /* out of memory */
+        return;
+    }
+    p->next.bytes = draw_bytes(p, p->next.key.len);
+}
+
+/*
+ * Fill the next request and schedule its flush: when it holds max_records
+ * (at the last one's arrival), when the next record would take it over the
+ * request byte limit (at that record's arrival), or when its first record
+ * has waited linger_us.
+ */
+static void plan(struct prd *p)
+{
+    if (!p->has_next || p->finished)
+        return;
+    uint32_t slot = req_alloc(p);
+    if (slot == NONE) {
+        eng_stop(p->e);
+        return;
+    }
+    struct preq *q = &p->req[slot];
+    int64_t flush_at = add_sat(p->next.at_us, p->linger_us), deadline = flush_at;
+    uint64_t bytes = 0;
+    while (p->has_next && p->next.at_us <= deadline) {
+        struct arrival a = p->next;
+        uint64_t b = (uint64_t)a.bytes + a.key.len;
+        if (q->n > 0 && bytes + b > p->lim.max_request_bytes) {
+            flush_at = a.at_us;
+            break;
+        }
+        if (!req_add(p, q, a.key.id, a.bytes, 0, a.at_us)) {
+            eng_stop(p->e);
+            break;
+        }
+        bytes += b;
+        draw_next(p);
+        if (q->n == p->max_records) {
+            flush_at = a.at_us;
+            break;
+        }
+    }
+    schedule(p, flush_at, on_flush, slot);
+}
+
+static void on_plan(void *ctx, uint64_t arg)
+{
+    plan(ctx);
+}
+
+static void on_flush(void *ctx, uint64_t slot)
+{
+    struct prd *p = ctx;
+    if (p->finished)
+        return;
+    attempt(p, (uint32_t)slot);
+    plan(p);
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static struct prd *prd_alloc(struct eng *e, struct stm *stream, struct keytab *keys,
+                             struct msgtab *msgs)
+{
+    struct prd *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->e = e;
+    p->stream = stream;
+    p->keys = keys;
+    p->msgs = msgs;
+    p->free_head = NONE;
+    stm_put_limits(stream, &p->lim);
+    return p;
+}
+
+/* A random stream named prefix + name + suffix. */
+static gsl_rng *rng_named(struct eng *e, const char *name, const char *suffix)
+{
+    size_t n = strlen("producer/") + strlen(name) + strlen(suffix) + 1;
+    char *full = malloc(n);
+    if (!full)
+        return NULL;
+    snprintf(full, n, "producer/%s%s", name, suffix);
+    gsl_rng *r = eng_rng_create(e, full);
+    free(full);
+    return r;
+}
+
+/* Check cfg; 0, or -1 with err set. */
+static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits *lim,
+                     char *err, size_t errlen)
+{
+    const char *name = cfg->name;
+    const struct scn_keys *k = &cfg->keys;
+    const char *why = NULL;
+    if (!(cfg->rate >= 0) || !isfinite(cfg->rate))
+        why = "rate must be a finite number >= 0";
+    else if (k->list ? k->n_list == 0 || k->n_list >= NONE : k->count == 0 || k->count == NONE)
+        why = "the key space is empty";
+    else if (k->distribution == SCN_KEYS_ZIPF && !(k->zipf_s > 0))
+        why = "keys.s (Zipf exponent) must be > 0";
+    else if (cfg->api == SCN_PUT_RECORDS &&
+             (cfg->max_records < 1 || cfg->max_records > lim->max_request_records))
+        why = "put.max_records must be between 1 and the stream's records per request";
+    else if (cfg->retry.max_attempts < 1)
+        why = "put.retry.max_attempts must be >= 1";
+    else if (cfg->linger_us < 0)
+        why = "linger must be >= 0";
+    if (why) {
+        snprintf(err, errlen, "producer %s: %s", name, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The key space: a lazy index -> key id table, and the Zipf alias table. */
+static int init_keys(struct prd *p)
+{
+    const struct scn_keys *k = &p->cfg->keys;
+    p->n_keys = k->list ? (uint32_t)k->n_list : k->count;
+    p->key_of = malloc((size_t)p->n_keys * sizeof *p->key_of);
+    if (!p->key_of)
+        return -1;
+    for (uint32_t i = 0; i < p->n_keys; i++)
+        p->key_of[i] = (struct pkey){ .id = NONE };
+    p->key_next = KEY_BATCH;
+    if (!k->list) {
+        const char *prefix = k->prefix ? k->prefix : "";
+        p->prefix_len = strlen(prefix);
+        p->keybuf = malloc(p->prefix_len + 24);
+        if (!p->keybuf)
+            return -1;
+        memcpy(p->keybuf, prefix, p->prefix_len);
+    }
+    if (k->distribution == SCN_KEYS_ZIPF) {
+        /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
+        double *w = malloc((size_t)p->n_keys * sizeof *w);
+        if (!w)
+            return -1;
+        for (uint32_t i = 0; i < p->n_keys; i++)
+            w[i] = pow(i + 1.0, -k->zipf_s);
+        p->zipf = gsl_ran_discrete_preproc(p->n_keys, w);
+        free(w);
+        if (!p->zipf)
+            return -1;
+    }
+    return 0;
+}
+
+struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
+                       struct stm *stream, struct keytab *keys,
+                       struct msgtab *msgs, char *err, size_t errlen)
+{
+    struct prd *p = prd_alloc(e, stream, keys, msgs);
+    if (!p) {
+        snprintf(err, errlen, "producer %s: out of memory", cfg->name);
+        return NULL;
+    }
+    if (check_cfg(cfg, &p->lim, err, errlen) < 0) {
+        prd_destroy(p);
+        return NULL;
+    }
+    p->cfg = cfg;
+    p->name = cfg->name;
+    p->mode = cfg->retry.mode;
+    p->max_attempts = cfg->retry.mode == SCN_RETRY_NONE ? 1 : cfg->retry.max_attempts;
+    p->retry = cfg->retry;
+    p->max_records = cfg->api == SCN_PUT_RECORD ? 1 : cfg->max_records;
+    p->linger_us = cfg->linger_us;
+    p->rng_arrival = rng_named(e, cfg->name, "");
+    p->rng_keys = rng_named(e, cfg->name, "/keys");
+    p->rng_bytes = rng_named(e, cfg->name, "/bytes");
+    p->rng_backoff = rng_named(e, cfg->name, "/backoff");
+    p->results = malloc(p->max_records);
+    if (!p->rng_arrival || !p->rng_keys || !p->rng_bytes || !p->rng_backoff || !p->results ||
+        init_keys(p) < 0) {
+        prd_destroy(p);
+        snprintf(err, errlen, "producer %s: out of memory", cfg->name);
+        return NULL;
+    }
+    segment_at(p, cfg->start_us);
+    draw_next(p);
+    if (p->has_next && eng_schedule(e, p->next.at_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
+        prd_destroy(p);
+        snprintf(err, errlen, "producer %s: out of memory", cfg->name);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- explicit records -------------------------------------------------- */
+
+/* One explicit record: one PutRecord at its time, no retry. */
+static void on_explicit(void *ctx, uint64_t index)
+{
+    struct prd *p = ctx;
+    if (p->finished)
+        return;
+    uint32_t slot = req_alloc(p);
+    if (slot == NONE) {
+        eng_stop(p->e);
+        return;
+    }
+    const struct scn_record *r = &p->recs[index];
+    size_t bytes = strlen(r->data);
+    if (!req_add(p, &p->req[slot], p->rec_key[index], bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
+                 p->rec_data[index], eng_now(p->e))) {
+        req_free(p, slot);
+        eng_stop(p->e);
+        return;
+    }
+    attempt(p, slot);
+}
+
+struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
+                                size_t n, struct stm *stream,
+                                struct keytab *keys, struct msgtab *msgs,
+                                char *err, size_t errlen)
+{
+    struct prd *p = prd_alloc(e, stream, keys, msgs);
+    if (!p)
+        goto nomem;
+    p->name = EXPLICIT_NAME;
+    p->mode = SCN_RETRY_NONE;
+    p->max_attempts = 1;
+    p->max_records = 1;
+    p->recs = recs;
+    p->results = malloc(1);
+    p->rec_key = malloc((n ? n : 1) * sizeof *p->rec_key);
+    p->rec_data = malloc((n ? n : 1) * sizeof *p->rec_data);
+    if (!p->results || !p->rec_key || !p->rec_data)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        p->rec_key[i] = keytab_add(keys, recs[i].partition_key);
+        p->rec_data[i] = stm_add_data(stream, recs[i].data);
+        if (p->rec_key[i] == NONE || p->rec_data[i] == 0 ||
+            eng_schedule(e, recs[i].at_us, ENG_CLASS_WRITE, on_explicit, p, i) < 0)
+            goto nomem;
+    }
+    return p;
+nomem:
+    prd_destroy(p);
+    snprintf(err, errlen, "explicit records: out of memory");
+    return NULL;
+}
+
+/* ---- end --------------------------------------------------------------- */
+
+void prd_destroy(struct prd *p)
+{
+    if (!p)
+        return;
+    for (uint32_t i = 0; i < p->n_req; i++) {
+        free(p->req[i].e);
+        free(p->req[i].written);
+    }
+    free(p->req);
+    free(p->results);
+    free(p->rec_key);
+    free(p->rec_data);
+    if (p->zipf)
+        gsl_ran_discrete_free(p->zipf);
+    free(p->key_of);
+    free(p->keybuf);
+    gsl_rng *rngs[] = { p->rng_arrival, p->rng_keys, p->rng_bytes, p->rng_backoff };
+    for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
+        if (rngs[i])
+            gsl_rng_free(rngs[i]);
+    free(p);
+}
+
+void prd_stats(const struct prd *p, struct prd_stats *out) { *out = p->stats; }
+
+/*
+ * Let go of every message still held: buffered in the request being filled,
+ * or waiting for a retry.  Called after msg_finish (as sim.c does), these
+ * releases change nothing and the messages stay pending (or take the fate of
+ * a record of theirs already written); called before it, a never-written
+ * message would become rejected, which is not what a cut-off run means.
+ */
+void prd_finish(struct prd *p)
+{
+    if (p->finished)
+        return;
+    p->finished = true;
+    for (uint32_t i = 0; i < p->n_req; i++) {
+        struct preq *q = &p->req[i];
+        if (!q->busy)
+            continue;
+        for (uint32_t j = 0; j < q->n; j++)
+            msg_released(p->msgs, q->e[j].message_id);
+        req_free(p, i);
+    }
+}

@@ -42,6 +42,7 @@ struct prd_stats {
     uint64_t entries_failed;  /* entries that came back failed */
     uint64_t resent;          /* entries sent again by a retry */
     uint64_t rejected;        /* messages given up */
+    uint64_t invalid_requests;  /* requests the stream refused as a whole */
 };
 void prd_stats(const struct prd *p, struct prd_stats *out);
 

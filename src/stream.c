@@ -1,1 +1,691 @@
-/* placeholder while modules are written in parallel */
+/*
+ * stream.c - a Kinesis data stream (SPEC 1.1): shards with hash-key ranges,
+ * MD5 routing, sequence numbers, per-shard write limits, PutRecords with
+ * per-entry results in request order, shared read limits (R1) and retention.
+ *
+ * Choices (AWS leaves them open or the model needs them fixed):
+ * - Hash ranges: shard i of N starts at floor(i * 2^128 / N) and ends one
+ *   below the next start; the last ends at 2^128 - 1.  That is what
+ *   CreateStream gives (AWS CLI describe-stream example, 3 shards: 0,
+ *   113427455640312821154458202477256070485, 226854911280625642308916404954512140970;
+ *   a 20-shard stream shows it is not i * floor(2^128 / N)).
+ * - Sequence numbers: one counter for the whole stream, starting at 1, so a
+ *   number is unique in the stream and increases within each shard.
+ * - Write limits (records/s and bytes/s per shard, data + partition key):
+ *   fixed one-second windows aligned on whole virtual seconds [k s, (k+1) s).
+ *   An entry over a limit is refused (ProvisionedThroughputExceeded) and uses
+ *   no capacity, so later smaller entries of the same request may pass.
+ *   InternalFailure is drawn first, per entry, and uses no capacity either.
+ * - Read limits, shared throughput: per shard and per whole-second window,
+ *   5 GetRecords calls and 2 MiB (data + key).  Each of other_consumers
+ *   other readers is modelled as taking one call per second and reading
+ *   what was written to the shard in the previous second.  A call passes
+ *   while the window has calls and bytes left, and then returns up to
+ *   max_records and 10 MiB whatever remains: bytes read over the budget are
+ *   a debt carried into the next windows (so 2 MiB/s holds on average), and
+ *   a call cut by the 10 MiB cap throttles the shard's calls for 5 seconds
+ *   (the documented rule).  With enhanced fan-out the mapping has its own
+ *   2 MiB/s per shard: no call limit and no sharing.
+ * - Retention: a trim pass runs on a whole virtual second, only when a held
+ *   record may be due: it is scheduled at the first whole second at or
+ *   after (oldest held arrival + retention), or one second later while the
+ *   consumer pins a due record.  So a record is trimmed at most one second
+ *   after it expires, and an idle stream has no trim events at all.
+ * - Memory: each shard keeps its held records in a ring addressed by
+ *   absolute index (index & mask), doubled when full; it follows the records
+ *   held, never the records ever written.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "engine.h"
+#include "keytab.h"
+#include "scenario.h"
+#include "stream.h"
+
+#define MIB (UINT64_C(1) << 20)
+#define READ_CALLS_PER_SEC 5u
+#define READ_BYTES_PER_SEC (2 * MIB)
+#define READ_MAX_RECORDS 10000u          /* per GetRecords call */
+#define READ_MAX_BYTES (10 * MIB)        /* per GetRecords call */
+#define READ_PENALTY_US (5 * ENG_US_PER_SEC)  /* after a call cut at 10 MiB */
+#define RING_MIN 16u                     /* first ring size of a shard */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define PREFETCH(addr) ((void)(addr))
+#endif
+
+struct shard {
+    char id[24];                  /* shardId-000000000000 */
+    struct hashkey first_key, last_key;  /* hash-key range, both inclusive */
+    int64_t opened_us, closed_us; /* closed_us -1 while open */
+
+    /* Records [begin, end) are held; record i is ring[i & (cap - 1)]. */
+    struct stm_record *ring;
+    uint64_t cap;                 /* ring slots, a power of two (0: no ring yet) */
+    uint64_t begin, end;          /* absolute indexes */
+
+    /* Write window: the virtual second w_sec. */
+    int64_t w_sec;
+    uint64_t w_records, w_bytes;  /* used in w_sec (bytes: data + key) */
+    uint64_t w_prev_bytes;        /* written in w_sec - 1 */
+
+    /* Read window: the virtual second r_sec. */
+    int64_t r_sec;
+    uint32_t r_calls;             /* GetRecords calls passed in r_sec */
+    uint64_t r_bytes;             /* bytes read in r_sec, debt included */
+    uint64_t r_budget;            /* bytes the mapping may read in r_sec */
+    int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
+};
+
+/* What a write needs of a key, side by side so that a record costs one
+ * cache miss with a million keys. */
+struct key_info {
+    uint32_t shard;               /* open shard of the key; UINT32_MAX: not known yet */
+    uint32_t bytes;               /* key length, counted by the limits */
+};
+
+/* key id -> key_info, filled on first use; separate so stm_route stays const. */
+struct route_cache {
+    struct key_info *info;
+    size_t n;
+};
+
+struct stm {
+    struct eng *e;
+    struct keytab *keys;
+    const struct slog *log;       /* may be NULL: nothing logged */
+    struct stm_consumer consumer;
+    bool has_consumer;
+    char *name, *arn;
+    gsl_rng *rng;                 /* "stream/<name>": InternalFailure draws */
+
+    /* limits, copied from the config */
+    uint64_t w_records_limit;     /* per shard per second */
+    uint64_t w_bytes_limit;       /* per shard per second, data + key */
+    uint64_t max_record_bytes;    /* one entry, data + key */
+    uint64_t max_request_bytes;   /* one request, data + key */
+    uint32_t max_request_records;
+    double failure_rate;          /* chance of InternalFailure per entry */
+    int64_t retention_us;
+    uint32_t other_consumers;
+    bool efo;
+
+    struct shard *shards;
+    uint32_t n_shards;
+    uint32_t *open;               /* open shards, sorted by starting hash key */
+    uint32_t n_open;
+    struct route_cache *cache;
+
+    uint64_t next_seq;            /* next sequence number (from 1) */
+    uint64_t held;                /* records held, all shards */
+    bool trim_scheduled;          /* a trim event is pending */
+    char **data;                  /* data_id - 1 -> explicit data */
+    size_t n_data, cap_data;
+    struct stm_stats stats;
+};
+
+/* ---- hash keys --------------------------------------------------------- */
+
+static int hashkey_cmp(struct hashkey a, struct hashkey b)
+{
+    if (a.hi != b.hi)
+        return a.hi < b.hi ? -1 : 1;
+    return a.lo < b.lo ? -1 : a.lo > b.lo;
+}
+
+/* floor(i * 2^128 / n) for i < n: long division of the 160-bit number
+ * i:0:0:0:0 (32-bit limbs) by n; the quotient fits in 128 bits. */
+static struct hashkey split_point(uint32_t i, uint32_t n)
+{
+    uint32_t num[5] = { i, 0, 0, 0, 0 }, q[5];
+    uint64_t rem = 0;
+    for (int k = 0; k < 5; k++) {
+        uint64_t cur = rem << 32 | num[k];
+        q[k] = (uint32_t)(cur / n);
+        rem = cur % n;
+    }
+    return (struct hashkey){ (uint64_t)q[1] << 32 | q[2], (uint64_t)q[3] << 32 | q[4] };
+}
+
+static struct hashkey hashkey_pred(struct hashkey h)
+{
+    if (h.lo == 0)
+        h.hi--;
+    h.lo--;
+    return h;
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static void log_shard(const struct stm *s, const struct shard *sh)
+{
+    if (!s->log || !s->log->ops->shard)
+        return;
+    char start[40], end[40];
+    hashkey_format(sh->first_key, start);
+    hashkey_format(sh->last_key, end);
+    struct slog_shard row = {
+        .shard_id = sh->id, .starting_hash_key = start, .ending_hash_key = end,
+        .opened_us = sh->opened_us, .closed_us = sh->closed_us,
+    };
+    s->log->ops->shard(s->log->ctx, &row);
+}
+
+static char *dup_str(const char *src)
+{
+    size_t n = strlen(src) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, src, n) : NULL;
+}
+
+struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
+                       struct keytab *keys, const struct slog *log,
+                       char *err, size_t errlen)
+{
+    const char *name = cfg->name ? cfg->name : "stream";
+    if (cfg->shards < 1) {
+        snprintf(err, errlen, "stream %s: %u shards, expected at least 1", name, cfg->shards);
+        return NULL;
+    }
+    if (cfg->retention_us <= 0) {
+        snprintf(err, errlen, "stream %s: retention %lld us, expected > 0", name,
+                 (long long)cfg->retention_us);
+        return NULL;
+    }
+    struct stm *s = calloc(1, sizeof *s);
+    if (!s)
+        goto nomem;
+    *s = (struct stm){
+        .e = e, .keys = keys, .log = log,
+        .w_records_limit = cfg->write_records_per_sec,
+        .w_bytes_limit = cfg->write_bytes_per_sec,
+        .max_record_bytes = cfg->max_record_bytes,
+        .max_request_bytes = cfg->max_request_bytes,
+        .max_request_records = cfg->max_request_records,
+        .failure_rate = cfg->internal_failure_rate,
+        .retention_us = cfg->retention_us,
+        .other_consumers = cfg->other_consumers,
+        .efo = cfg->consumer == SCN_CONSUMER_EFO,
+        .n_shards = cfg->shards, .n_open = cfg->shards,
+        .next_seq = 1,
+    };
+    s->name = dup_str(name);
+    s->shards = calloc(cfg->shards, sizeof *s->shards);
+    s->open = malloc(cfg->shards * sizeof *s->open);
+    s->cache = calloc(1, sizeof *s->cache);
+    if (!s->name || !s->shards || !s->open || !s->cache)
+        goto nomem;
+    size_t n = strlen(name);
+    char *rng_name = malloc(n + sizeof "stream/");
+    if (!rng_name)
+        goto nomem;
+    memcpy(rng_name, "stream/", 7);
+    memcpy(rng_name + 7, name, n + 1);
+    s->rng = eng_rng_create(e, rng_name);
+    free(rng_name);
+    if (!s->rng || stm_set_arn(s, NULL) < 0)
+        goto nomem;
+
+    int64_t now = eng_now(e);
+    for (uint32_t i = 0; i < cfg->shards; i++) {
+        struct shard *sh = &s->shards[i];
+        snprintf(sh->id, sizeof sh->id, "shardId-%012u", i);
+        sh->first_key = split_point(i, cfg->shards);
+        sh->last_key = i + 1 < cfg->shards ? hashkey_pred(split_point(i + 1, cfg->shards))
+                                           : (struct hashkey){ UINT64_MAX, UINT64_MAX };
+        sh->opened_us = now;
+        sh->closed_us = -1;
+        sh->w_sec = sh->r_sec = now / ENG_US_PER_SEC;
+        sh->r_budget = READ_BYTES_PER_SEC;
+        s->open[i] = i;
+        log_shard(s, sh);
+    }
+    return s;
+nomem:
+    stm_destroy(s);
+    snprintf(err, errlen, "stream %s: out of memory", name);
+    return NULL;
+}
+
+void stm_destroy(struct stm *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; s->shards && i < s->n_shards; i++)
+        free(s->shards[i].ring);
+    for (size_t i = 0; i < s->n_data; i++)
+        free(s->data[i]);
+    free(s->data);
+    if (s->cache)
+        free(s->cache->info);
+    free(s->cache);
+    free(s->open);
+    free(s->shards);
+    if (s->rng)
+        gsl_rng_free(s->rng);
+    free(s->arn);
+    free(s->name);
+    free(s);
+}
+
+int stm_set_arn(struct stm *s, const char *arn)
+{
+    char *copy;
+    if (arn) {
+        copy = dup_str(arn);
+    } else {
+        static const char prefix[] = "arn:aws:kinesis:us-east-1:123456789012:stream/";
+        size_t n = strlen(s->name);
+        copy = malloc(sizeof prefix + n);
+        if (copy) {
+            memcpy(copy, prefix, sizeof prefix - 1);
+            memcpy(copy + sizeof prefix - 1, s->name, n + 1);
+        }
+    }
+    if (!copy)
+        return -1;
+    free(s->arn);
+    s->arn = copy;
+    return 0;
+}
+
+void stm_set_consumer(struct stm *s, const struct stm_consumer *c)
+{
+    s->has_consumer = c != NULL;
+    if (c)
+        s->consumer = *c;
+}
+
+uint32_t stm_shard_count(const struct stm *s) { return s->n_shards; }
+const char *stm_shard_id(const struct stm *s, uint32_t shard) { return s->shards[shard].id; }
+const char *stm_arn(const struct stm *s) { return s->arn; }
+int64_t stm_retention(const struct stm *s) { return s->retention_us; }
+void stm_stats(const struct stm *s, struct stm_stats *out) { *out = s->stats; }
+
+void stm_put_limits(const struct stm *s, struct stm_put_limits *out)
+{
+    *out = (struct stm_put_limits){
+        .max_request_records = s->max_request_records,
+        .max_request_bytes = s->max_request_bytes,
+        .max_record_bytes = s->max_record_bytes,
+    };
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* The open shard whose range holds h: the last open shard starting at or
+ * below h (the open ranges tile the whole key space). */
+static uint32_t route_search(const struct stm *s, struct hashkey h)
+{
+    uint32_t lo = 0, hi = s->n_open;   /* answer in [lo, hi) */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (hashkey_cmp(s->shards[s->open[mid]].first_key, h) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return s->open[lo];
+}
+
+/* The key's shard and length, computed on first use: the same key is
+ * routed millions of times (a reshard would have to clear this cache). */
+static struct key_info key_info(const struct stm *s, uint32_t key_id)
+{
+    struct route_cache *c = s->cache;
+    if (key_id < c->n && c->info[key_id].shard != UINT32_MAX)
+        return c->info[key_id];
+    struct key_info ki = {
+        .shard = route_search(s, keytab_hash(s->keys, key_id)),
+        .bytes = keytab_len(s->keys, key_id),
+    };
+    if (key_id >= c->n) {
+        size_t n = keytab_count(s->keys);
+        if (n < (size_t)key_id + 1)
+            n = (size_t)key_id + 1;
+        if (n < 2 * c->n)
+            n = 2 * c->n;
+        struct key_info *grown = realloc(c->info, n * sizeof *grown);
+        if (!grown)
+            return ki;   /* no cache, still the right answer */
+        for (size_t i = c->n; i < n; i++)
+            grown[i].shard = UINT32_MAX;
+        c->info = grown;
+        c->n = n;
+    }
+    c->info[key_id] = ki;
+    return ki;
+}
+
+uint32_t stm_route(const struct stm *s, uint32_t key_id)
+{
+    return key_info(s, key_id).shard;
+}
+
+/* ---- storage ----------------------------------------------------------- */
+
+static int ring_grow(struct shard *sh)
+{
+    uint64_t cap = sh->cap ? 2 * sh->cap : RING_MIN;
+    struct stm_record *ring = malloc(cap * sizeof *ring);
+    if (!ring)
+        return -1;
+    for (uint64_t i = sh->begin; i < sh->end; i++)
+        ring[i & (cap - 1)] = sh->ring[i & (sh->cap - 1)];
+    free(sh->ring);
+    sh->ring = ring;
+    sh->cap = cap;
+    return 0;
+}
+
+static inline struct stm_record *slot(const struct shard *sh, uint64_t index)
+{
+    return &sh->ring[index & (sh->cap - 1)];
+}
+
+/* Forget the records of sh below upto. */
+static void drop(struct stm *s, struct shard *sh, uint64_t upto)
+{
+    if (upto > sh->end)
+        upto = sh->end;
+    if (upto > sh->begin) {
+        s->held -= upto - sh->begin;
+        sh->begin = upto;
+    }
+}
+
+uint64_t stm_begin(const struct stm *s, uint32_t shard) { return s->shards[shard].begin; }
+uint64_t stm_end(const struct stm *s, uint32_t shard) { return s->shards[shard].end; }
+
+struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index)
+{
+    const struct shard *sh = &s->shards[shard];
+    assert(index >= sh->begin && index < sh->end);
+    return slot(sh, index);
+}
+
+void stm_release(struct stm *s, uint32_t shard, uint64_t upto)
+{
+    drop(s, &s->shards[shard], upto);
+}
+
+const char *stm_data(const struct stm *s, uint32_t data_id)
+{
+    return data_id >= 1 && data_id <= s->n_data ? s->data[data_id - 1] : NULL;
+}
+
+uint32_t stm_add_data(struct stm *s, const char *data)
+{
+    if (s->n_data >= UINT32_MAX - 1)
+        return 0;
+    if (s->n_data == s->cap_data) {
+        size_t cap = s->cap_data ? 2 * s->cap_data : 16;
+        char **grown = realloc(s->data, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        s->data = grown;
+        s->cap_data = cap;
+    }
+    char *copy = dup_str(data);
+    if (!copy)
+        return 0;
+    s->data[s->n_data++] = copy;
+    return (uint32_t)s->n_data;
+}
+
+/* ---- retention --------------------------------------------------------- */
+
+/* The first whole second at or after due, and after now. */
+static int64_t next_tick(int64_t due, int64_t now)
+{
+    int64_t at = due <= 0 ? 0 : (due + ENG_US_PER_SEC - 1) / ENG_US_PER_SEC * ENG_US_PER_SEC;
+    if (at <= now)
+        at = (now / ENG_US_PER_SEC + 1) * ENG_US_PER_SEC;
+    return at;
+}
+
+static void on_trim(void *ctx, uint64_t arg);
+
+static void schedule_trim(struct stm *s, int64_t due)
+{
+    int64_t now = eng_now(s->e);
+    if (eng_schedule(s->e, next_tick(due, now), ENG_CLASS_TOPOLOGY, on_trim, s, 0) < 0) {
+        eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+        return;
+    }
+    s->trim_scheduled = true;
+}
+
+/* Trim the due records of one shard below what the consumer pins. */
+static void trim_shard(struct stm *s, uint32_t shard, int64_t now)
+{
+    struct shard *sh = &s->shards[shard];
+    if (sh->begin == sh->end)
+        return;
+    uint64_t pin = s->has_consumer ? s->consumer.pinned(s->consumer.ctx, shard) : UINT64_MAX;
+    uint64_t from = sh->begin, to = from, unhandled = 0;
+    for (; to < sh->end && to < pin && slot(sh, to)->arrival_us + s->retention_us <= now; to++)
+        unhandled += !slot(sh, to)->handled;
+    if (to == from)
+        return;
+    /* The consumer may release [from, to) itself while it resolves them. */
+    if (s->has_consumer)
+        s->consumer.expire(s->consumer.ctx, shard, from, to);
+    s->stats.records_trimmed += unhandled;   /* handled ones were not lost */
+    drop(s, sh, to);
+}
+
+static void on_trim(void *ctx, uint64_t arg)
+{
+    struct stm *s = ctx;
+    int64_t now = eng_now(s->e);
+    s->trim_scheduled = false;
+    int64_t due = INT64_MAX;
+    for (uint32_t i = 0; i < s->n_shards; i++) {
+        struct shard *sh = &s->shards[i];
+        trim_shard(s, i, now);
+        if (sh->begin < sh->end && slot(sh, sh->begin)->arrival_us + s->retention_us < due)
+            due = slot(sh, sh->begin)->arrival_us + s->retention_us;
+    }
+    if (due != INT64_MAX)
+        schedule_trim(s, due);
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static void write_roll(struct shard *sh, int64_t sec)
+{
+    if (sh->w_sec == sec)
+        return;
+    sh->w_prev_bytes = sh->w_sec == sec - 1 ? sh->w_bytes : 0;
+    sh->w_sec = sec;
+    sh->w_records = sh->w_bytes = 0;
+}
+
+/* Bytes written to sh in the virtual second sec (0 when not tracked: only
+ * the current and previous write windows are, which is all reads need). */
+static uint64_t written_in(const struct shard *sh, int64_t sec)
+{
+    if (sec == sh->w_sec)
+        return sh->w_bytes;
+    if (sec == sh->w_sec - 1)
+        return sh->w_prev_bytes;
+    return 0;
+}
+
+/* Check the request as AWS does before taking any entry. */
+static int validate(const struct stm *s, const struct stm_put_entry *entries, size_t n,
+                    char *err, size_t errlen)
+{
+    if (n == 0 || n > s->max_request_records) {
+        snprintf(err, errlen, "stream %s: PutRecords with %zu records, expected 1 to %u",
+                 s->name, n, s->max_request_records);
+        return -1;
+    }
+    /* With many keys each entry's key_info is a cache miss: ask for them
+     * all first so that they overlap. */
+    for (size_t i = 0; i < n; i++)
+        if (entries[i].key_id < s->cache->n)
+            PREFETCH(&s->cache->info[entries[i].key_id]);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b = (uint64_t)entries[i].bytes + key_info(s, entries[i].key_id).bytes;
+        if (b > s->max_record_bytes) {
+            snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
+                     "(data + partition key), at most %llu", s->name, i,
+                     (unsigned long long)entries[i].message_id, (unsigned long long)b,
+                     (unsigned long long)s->max_record_bytes);
+            return -1;
+        }
+        total += b;
+    }
+    if (total > s->max_request_bytes) {
+        snprintf(err, errlen, "stream %s: PutRecords request of %llu bytes "
+                 "(data + partition keys), at most %llu", s->name,
+                 (unsigned long long)total, (unsigned long long)s->max_request_bytes);
+        return -1;
+    }
+    return 0;
+}
+
+static void log_record(const struct stm *s, const struct shard *sh, const struct stm_record *r)
+{
+    struct slog_record row = {
+        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
+        .partition_key = keytab_key(s->keys, r->key_id), .arrival_us = r->arrival_us,
+        .bytes = r->bytes,
+    };
+    s->log->ops->record(s->log->ctx, &row);
+}
+
+/* One entry at time now: its fate, and the record when accepted. */
+static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en, int64_t now)
+{
+    if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
+        s->stats.put_internal_failures++;
+        return STM_PUT_INTERNAL_FAILURE;
+    }
+    struct key_info ki = key_info(s, en->key_id);
+    struct shard *sh = &s->shards[ki.shard];
+    uint64_t b = (uint64_t)en->bytes + ki.bytes;
+    write_roll(sh, now / ENG_US_PER_SEC);
+    if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {
+        s->stats.put_throttled++;
+        return STM_PUT_THROTTLED;
+    }
+    if (sh->end - sh->begin == sh->cap && ring_grow(sh) < 0) {
+        eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+        s->stats.put_internal_failures++;
+        return STM_PUT_INTERNAL_FAILURE;
+    }
+    struct stm_record *r = slot(sh, sh->end++);
+    *r = (struct stm_record){
+        .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
+        .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
+    };
+    sh->w_records++;
+    sh->w_bytes += b;
+    s->stats.records_written++;
+    if (++s->held > s->stats.peak_records_held)
+        s->stats.peak_records_held = s->held;
+    if (s->log && s->log->per_record && s->log->ops->record)
+        log_record(s, sh, r);
+    return STM_PUT_OK;
+}
+
+int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
+                    size_t n, uint8_t *results, char *err, size_t errlen)
+{
+    if (validate(s, entries, n, err, errlen) < 0)
+        return -1;
+    int64_t now = eng_now(s->e);
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        results[i] = (uint8_t)put_one(s, &entries[i], now);
+        failed += results[i] != STM_PUT_OK;
+    }
+    /* An empty stream has no trim pending: the first record arms it. */
+    if (!s->trim_scheduled && s->held > 0)
+        schedule_trim(s, now + s->retention_us);
+    return failed;
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+/* Bytes the mapping may read from sh in second sec: 2 MiB, less what the
+ * other consumers read (each reads what was written the second before). */
+static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t sec)
+{
+    if (s->efo)
+        return READ_BYTES_PER_SEC;
+    uint64_t others = (uint64_t)s->other_consumers * written_in(sh, sec - 1);
+    return others >= READ_BYTES_PER_SEC ? 0 : READ_BYTES_PER_SEC - others;
+}
+
+/* Open the read window sec, carrying over what was read beyond the budgets
+ * of the windows in between (approximate for windows without any call:
+ * their budgets use the write history still known). */
+static void read_roll(const struct stm *s, struct shard *sh, int64_t sec)
+{
+    if (sh->r_sec == sec)
+        return;
+    uint64_t debt = sh->r_bytes > sh->r_budget ? sh->r_bytes - sh->r_budget : 0;
+    for (int64_t w = sh->r_sec + 1; w < sec && debt > 0; w++) {
+        uint64_t b = read_budget(s, sh, w);
+        debt = debt > b ? debt - b : 0;
+    }
+    sh->r_sec = sec;
+    sh->r_calls = 0;
+    sh->r_bytes = debt;
+    sh->r_budget = read_budget(s, sh, sec);
+}
+
+enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
+                                     uint64_t from, uint32_t max_records,
+                                     uint64_t *to, int64_t *retry_at_us)
+{
+    struct shard *sh = &s->shards[shard];
+    int64_t now = eng_now(s->e), sec = now / ENG_US_PER_SEC;
+    uint32_t calls = s->efo ? UINT32_MAX
+                   : s->other_consumers < READ_CALLS_PER_SEC ? READ_CALLS_PER_SEC - s->other_consumers
+                   : 0;
+    read_roll(s, sh, sec);
+    int64_t retry = -1;
+    if (now < sh->r_blocked_until_us)
+        retry = sh->r_blocked_until_us;
+    else if (sh->r_calls >= calls || sh->r_bytes >= sh->r_budget)
+        retry = (sec + 1) * ENG_US_PER_SEC;
+    if (retry >= 0) {
+        s->stats.read_throttles++;
+        *retry_at_us = retry;
+        return STM_READ_THROTTLED;
+    }
+    sh->r_calls++;
+    s->stats.reads++;
+
+    assert(from >= sh->begin && from <= sh->end);
+    if (max_records == 0 || max_records > READ_MAX_RECORDS)
+        max_records = READ_MAX_RECORDS;
+    uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
+    uint64_t bytes = 0;
+    for (; i < last; i++) {
+        const struct stm_record *r = slot(sh, i);
+        uint64_t b = (uint64_t)r->bytes + key_info(s, r->key_id).bytes;
+        if (bytes + b > READ_MAX_BYTES) {
+            sh->r_blocked_until_us = now + READ_PENALTY_US;
+            break;
+        }
+        bytes += b;
+    }
+    sh->r_bytes += bytes;
+    *to = i;
+    *retry_at_us = now;
+    return STM_READ_OK;
+}

@@ -75,6 +75,10 @@ void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
 uint32_t stm_shard_count(const struct stm *s);
 const char *stm_shard_id(const struct stm *s, uint32_t shard);
 const char *stm_arn(const struct stm *s);
+/* Set the stream ARN (the mapping's EventSourceArn); NULL keeps the default
+ * arn:aws:kinesis:us-east-1:123456789012:stream/NAME.  0, or -1 when out of
+ * memory. */
+int stm_set_arn(struct stm *s, const char *arn);
 
 /* The open shard whose hash-key range holds MD5(key). */
 uint32_t stm_route(const struct stm *s, uint32_t key_id);
@@ -87,6 +91,14 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id);
  */
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen);
+
+/* The request limits a writer must respect (from the stream's config). */
+struct stm_put_limits {
+    uint32_t max_request_records;
+    uint64_t max_request_bytes;   /* data + partition keys */
+    uint64_t max_record_bytes;    /* one entry, data + partition key */
+};
+void stm_put_limits(const struct stm *s, struct stm_put_limits *out);
 
 /* Records of shard held in memory: indexes [begin, end). */
 uint64_t stm_begin(const struct stm *s, uint32_t shard);
@@ -119,8 +131,9 @@ struct stm_stats {
     uint64_t records_written;
     uint64_t put_throttled;       /* entries refused by the write limits */
     uint64_t put_internal_failures;
-    uint64_t reads, read_throttles;
-    uint64_t records_trimmed;     /* unprocessed records lost to retention */
+    uint64_t reads, read_throttles;  /* GetRecords calls that passed / were throttled */
+    uint64_t records_trimmed;     /* unprocessed records lost to retention
+                                     (trimmed while held and not `handled`) */
     uint64_t peak_records_held;
 };
 void stm_stats(const struct stm *s, struct stm_stats *out);

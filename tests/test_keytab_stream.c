@@ -581,6 +581,12 @@ static void unpin(struct fix *f)
     g_exp.pin = UINT64_MAX;
 }
 
+/* The consumer handled record 0 before it expired: trimmed, not lost. */
+static void handle_first(struct fix *f)
+{
+    stm_at(f->s, 0, 0)->handled = 1;
+}
+
 /* SPEC 1.1 retention: records older than the retention are trimmed and
  * reported to the consumer (expired), never at or past what it pins. */
 static void test_retention(void)
@@ -598,10 +604,12 @@ static void test_retention(void)
         at(&f, 2500000, write_five);
         if (variant)
             at(&f, 10500000, unpin);
+        else
+            at(&f, SEC, handle_first);
         eng_run_until(f.e, 60 * SEC);
         struct stm_stats st;
         stm_stats(f.s, &st);
-        CHECK_INT(st.records_trimmed, 10);
+        CHECK_INT(st.records_trimmed, variant ? 10 : 9);   /* unhandled ones only */
         CHECK_INT(stm_begin(f.s, 0), 10);
         CHECK_INT(eng_pending(f.e), 0);   /* nothing held: no trim pending */
         if (variant == 0) {
