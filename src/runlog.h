@@ -41,7 +41,7 @@ struct scenario;
     "PRAGMA journal_mode=WAL;" \
     "PRAGMA synchronous=NORMAL;" \
     "PRAGMA cache_size=-65536;"    /* 64 MiB of page cache */ \
-    "PRAGMA temp_store=MEMORY;"    /* index builds at the end of a run */
+    "PRAGMA temp_store=FILE;"      /* index builds sort on disk: memory stays flat */
 
 /* The indexes runlog_end_run builds once the rows are in (cheaper than
  * keeping them up to date row by row), for the queries of report and trace;

@@ -26,6 +26,7 @@ struct mem_checkpoint {
 struct mem_discard {
     struct slog_discard v;
     char shard_id[32];
+    char destination[128];   /* "" when none */
 };
 
 struct mem_message {
@@ -122,7 +123,10 @@ static void ml_discard(void *ctx, const struct slog_discard *d)
     struct mem_discard *row = MEMLOG_PUSH(ml->disc, ml->n_disc, ml->cap_disc);
     row->v = *d;
     memlog_copy(row->shard_id, sizeof row->shard_id, d->shard_id);
+    memlog_copy(row->destination, sizeof row->destination, d->destination);
     row->v.shard_id = NULL;
+    /* Pointers into the sim or this array would dangle: keep copies only. */
+    row->v.destination = row->v.function_arn = row->v.stream_arn = NULL;
 }
 
 static void ml_metric(void *ctx, int64_t at, const char *name, const char *shard, double v)

@@ -31,7 +31,7 @@ static void one_scenario(gsl_rng *r, int index)
         len += snprintf(producers + len, sizeof producers - (size_t)len,
                         "%s{\"name\":\"p%d\",\"rate\":%d,\"keys\":{\"count\":%d},"
                         "\"record_bytes\":%d,\"put\":{\"retry\":{\"mode\":\"%s\",\"max_attempts\":%d}}}",
-                        p ? "," : "", p, 200 + (int)gsl_rng_uniform_int(r, 1800),
+                        p ? "," : "", p, 50 + (int)gsl_rng_uniform_int(r, 1200),
                         1 + (int)gsl_rng_uniform_int(r, 50), 50 + (int)gsl_rng_uniform_int(r, 2000),
                         retry_modes[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 4));
     int max_retry = (int)gsl_rng_uniform_int(r, 4) - 1;
@@ -46,7 +46,7 @@ static void one_scenario(gsl_rng *r, int index)
              "\"duration\":{\"per_invoke\":\"20ms\",\"per_record\":{\"distribution\":\"exponential\",\"mean\":\"2ms\"}},"
              "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}]},"
              "\"model\":{\"latest_start_delay\":\"10s\"}}",
-             index, index, 60 + (int)gsl_rng_uniform_int(r, 120), 1 + (int)gsl_rng_uniform_int(r, 4),
+             index, index, 30 + (int)gsl_rng_uniform_int(r, 60), 1 + (int)gsl_rng_uniform_int(r, 4),
              producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
              (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),

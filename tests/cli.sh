@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tests/cli.sh ESMSIM SRCDIR - the command line end to end (SPEC section 5):
+# bad input exits 2 with a message naming file and path and writes nothing;
+# every bundled scenario checks; a run writes a complete database; an
+# interrupted run leaves a valid database marked incomplete; runs append.
+set -u
+esmsim=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); }
+ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
+expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+
+# Every bad scenario fixture: `check` and `run` exit 2, say what and where, write nothing.
+for bad in "$src"/tests/data/bad/*.json; do
+  name=$(basename "$bad" .json)
+  want=$(cat "${bad%.json}.expect")
+  msg=$("$esmsim" check "$bad" 2>&1 >/dev/null); rc=$?
+  expect_eq "$rc" 2 "check $name exit status"
+  expect_in "$msg" "$want" "check $name message"
+  expect_in "$msg" "$name.json" "check $name names the file"
+  "$esmsim" run "$bad" -o "$work/bad.db" >/dev/null 2>&1; rc=$?
+  expect_eq "$rc" 2 "run $name exit status"
+  [ ! -e "$work/bad.db" ] && ok || ko "run $name wrote a database"
+done
+
+msg=$("$esmsim" check "$work/missing.json" 2>&1); rc=$?
+expect_eq "$rc" 2 "unreadable file exit status"
+expect_in "$msg" "missing.json: cannot read" "unreadable file message"
+msg=$("$esmsim" run "$src/scenarios/steady-state.json" --frobnicate 2>&1); rc=$?
+expect_eq "$rc" 2 "unknown option exit status"
+expect_in "$msg" "--frobnicate" "unknown option message"
+msg=$("$esmsim" check "$src/scenarios/steady-state.json" --set event_source_mapping.BatchSize=0 2>&1); rc=$?
+expect_eq "$rc" 2 "--set out of range exit status"
+expect_in "$msg" "BatchSize" "--set out of range names the key"
+msg=$("$esmsim" frob 2>&1); rc=$?
+expect_eq "$rc" 2 "unknown command"
+
+# Every bundled scenario is valid.
+for s in "$src"/scenarios/*.json "$src"/bench/*.json; do
+  "$esmsim" check "$s" >/dev/null 2>&1; rc=$?
+  expect_eq "$rc" 0 "check $(basename "$s")"
+done
+
+# A run writes a complete database; a second run appends as run 2.
+db="$work/run.db"
+out=$("$esmsim" run "$src/scenarios/latest-start.json" -o "$db" 2>&1); rc=$?
+expect_eq "$rc" 0 "run exit status"
+expect_in "$out" "missed" "summary shows missed messages"
+expect_in "$out" "IteratorAge" "summary shows IteratorAge"
+expect_eq "$(sqlite3 "$db" 'SELECT complete FROM runs WHERE run_id = 1')" 1 "run complete"
+expect_eq "$(sqlite3 "$db" 'SELECT count(*) > 0 FROM invocations')" 1 "invocations written"
+expect_eq "$(sqlite3 "$db" "SELECT count(*) > 0 FROM messages WHERE fate = 'missed'")" 1 "missed rows"
+expect_eq "$(sqlite3 "$db" "SELECT count(*) FROM messages WHERE fate NOT IN ('missed','processed','pending')")" 0 \
+          "latest-start fates"
+"$esmsim" run "$src/scenarios/latest-start.json" -o "$db" --seed 9 --no-record-tables -q; rc=$?
+expect_eq "$rc" 0 "second run exit status"
+expect_eq "$(sqlite3 "$db" 'SELECT group_concat(run_id) FROM runs')" "1,2" "runs append"
+expect_eq "$(sqlite3 "$db" 'SELECT seed FROM runs WHERE run_id = 2')" 9 "--seed is recorded"
+expect_eq "$(sqlite3 "$db" 'SELECT count(*) FROM records WHERE run_id = 2')" 0 "--no-record-tables"
+expect_eq "$(sqlite3 "$db" 'SELECT count(*) > 0 FROM invocations WHERE run_id = 2')" 1 "run 2 invocations"
+
+# Ctrl-C: exit 130, the database is valid and says the run is incomplete.
+db="$work/int.db"
+"$esmsim" run "$src/scenarios/poison-pill.json" -o "$db" -q --set duration=30d \
+    --set stream.retention=8760h >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"; rc=$?
+expect_eq "$rc" 130 "interrupted exit status"
+expect_eq "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "interrupted database integrity"
+expect_eq "$(sqlite3 "$db" 'SELECT complete FROM runs')" 0 "interrupted run marked incomplete"
+expect_eq "$(sqlite3 "$db" "SELECT count(*) = (SELECT count(*) FROM messages) FROM messages WHERE fate IN ('processed','pending','rejected')")" 1 \
+          "interrupted run settles every message"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
