@@ -1,0 +1,1053 @@
+/*
+ * test_scenario.c - the scenario loader (SPEC section 2): durations, a full
+ * scenario and its values in us, the defaults, get-event-source-mapping
+ * output accepted as it is, --set overrides, and bad input of every kind,
+ * each with the exact path and expectation of its message.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "scenario.h"
+
+#define S 1000000LL     /* us per second */
+#define MS 1000LL
+
+static char err[1024];
+
+/* Test JSON is written with single quotes for readability: 'a' -> "a". */
+static const char *dq(const char *text)
+{
+    static char buf[8192];
+    size_t n = strlen(text);
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = text[i] == '\'' ? '"' : text[i];
+    buf[n] = '\0';
+    return buf;
+}
+
+static struct scenario *parse(const char *text, const char *const *sets, size_t n)
+{
+    return scn_parse("t.json", dq(text), sets, n, err, sizeof err);
+}
+
+/* A scenario that must be refused with a message containing want. */
+static void bad_set(int line, const char *text, const char *const *sets, size_t n, const char *want)
+{
+    struct scenario *s = parse(text, sets, n);
+    if (s || !strstr(err, want))
+        fprintf(stderr, "test_scenario.c:%d: case failed\n", line);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, want);
+    CHECK_CONTAINS(err, "t.json: ");
+    scn_free(s);
+}
+#define BAD(text, want) bad_set(__LINE__, text, NULL, 0, want)
+
+/* The smallest valid scenario, pieces to build others from. */
+#define HEAD "{'name':'t','duration':'1h',"
+#define ESM "'event_source_mapping':{'StartingPosition':'LATEST'}"
+#define MIN HEAD ESM "}"
+#define WITH(rest) HEAD ESM "," rest "}"
+#define ESM_WITH(keys) HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON'," keys "}}"
+
+/* ---- durations ---------------------------------------------------------- */
+
+static void test_durations(void)
+{
+    static const struct { const char *text; long long us; } good[] = {
+        { "250ms", 250 * MS }, { "90s", 90 * S }, { "15m", 900 * S }, { "2h", 7200 * S },
+        { "1d", 86400 * S }, { "1.5", 1500 * MS }, { "0", 0 }, { "42", 42 * S },
+        { "0.2ms", 200 }, { "1.5h", 5400 * S }, { "0.25d", 21600 * S }, { "50us", 50 },
+        { "1.1s", 1100 * MS }, { "100000d", 100000LL * 86400 * S }, { "0.0000004", 0 },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int64_t us = -7;
+        CHECK_INT(scn_parse_duration(good[i].text, &us), 0);
+        CHECK_INT(us, good[i].us);
+    }
+    static const char *const bad[] = {
+        "", "-1s", "-1", "+1s", "1x", "s", "ms", "1 s", " 1s", "1s ", "1.s", ".5s", "1e3", "1S",
+        "1sec", "1hh", "1.5.5s", "0x10", "inf", "nan", "1,5s", "99999999999999999999d",
+        "100001d", "9223372036854775807", "18446744073709551616us",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t us = -7;
+        int rc = scn_parse_duration(bad[i], &us);
+        if (rc != -1)
+            fprintf(stderr, "duration \"%s\" was accepted\n", bad[i]);
+        CHECK_INT(rc, -1);
+        CHECK_INT(us, -7);   /* untouched on error */
+    }
+    int64_t us;
+    CHECK_INT(scn_parse_duration(NULL, &us), -1);
+}
+
+/* ---- a full scenario ---------------------------------------------------- */
+
+/* SPEC section 2's example without what is not simulated yet (reshard,
+ * ReportBatchItemFailures, first-failure, schedule), plus more keys. */
+static const char FULL[] =
+    "{ 'name': 'poison-pill', 'description': 'One bad record blocks its shard.',"
+    "  'seed': 42, 'duration': '2h',"
+    "  'stream': { 'type': 'kinesis', 'name': 'orders', 'shards': 4, 'retention': '48h',"
+    "              'consumer': 'shared', 'other_consumers': 1, 'reshard': [],"
+    "              'limits': { 'write_records_per_sec': 2000, 'max_request_records': 400 },"
+    "              'internal_failure_rate': 0.01 },"
+    "  'producers': ["
+    "    { 'name': 'api', 'rate': 800, 'arrival': 'poisson',"
+    "      'keys': { 'count': 1000, 'distribution': 'zipf', 's': 1.1, 'prefix': 'user-' },"
+    "      'record_bytes': { 'distribution': 'lognormal', 'median': 900, 'sigma': 0.5 },"
+    "      'put': { 'api': 'PutRecords', 'max_records': 300, 'linger': '50ms',"
+    "               'retry': { 'mode': 'failed-only', 'max_attempts': 10, 'backoff': 'linear',"
+    "                          'base': '100ms', 'max': '5s', 'jitter': false } },"
+    "      'start': '0s', 'stop': '90m', 'bursts': [ { 'at': '20m', 'for': '2m', 'multiplier': 4 } ] },"
+    "    { 'name': 'batch', 'rate': 5.5, 'arrival': 'constant', 'keys': { 'list': ['a', 'b', 'c'] },"
+    "      'record_bytes': 2048, 'put': { 'api': 'PutRecord', 'retry': { 'mode': 'all' } } }"
+    "  ],"
+    "  'records': [ { 'at': '10s', 'partition_key': 'user-7', 'data': '{\\'poison\\':true}' },"
+    "               { 'at': 60, 'partition_key': 'user-8' } ],"
+    "  'event_source_mapping': {"
+    "    'BatchSize': 100, 'MaximumBatchingWindowInSeconds': 5, 'ParallelizationFactor': 1,"
+    "    'MaximumRetryAttempts': 2, 'MaximumRecordAgeInSeconds': 3600,"
+    "    'BisectBatchOnFunctionError': false, 'FunctionResponseTypes': [],"
+    "    'StartingPosition': 'TRIM_HORIZON', 'TumblingWindowInSeconds': 0, 'Enabled': true,"
+    "    'DestinationConfig': { 'OnFailure': { 'Destination': 'arn:aws:sqs:us-east-1:123456789012:dlq' } }"
+    "  },"
+    "  'function': {"
+    "    'name': 'my-function', 'timeout': '30s', 'reserved_concurrency': 100,"
+    "    'account_concurrency': 500, 'idle_timeout': '5m', 'cold_start': '300ms',"
+    "    'duration': { 'per_invoke': { 'distribution': 'lognormal', 'median': '40ms', 'sigma': 0.3 },"
+    "                  'per_record': { 'distribution': 'constant', 'value': '2ms' } },"
+    "    'failures': [ { 'match': { 'data_contains': 'poison' }, 'effect': 'fail' },"
+    "                  { 'match': { 'probability': 0.001 } },"
+    "                  { 'match': { 'from': '40m', 'to': '45m' }, 'effect': 'fail' },"
+    "                  { 'match': { 'key': 'user-9' }, 'effect': 'slow',"
+    "                    'extra': { 'distribution': 'uniform', 'min': '1s', 'max': '2s' } },"
+    "                  { 'match': { 'message_id': 17 } }, { 'match': { 'all': true } } ],"
+    "    'report': 'throw'"
+    "  },"
+    "  'model': { 'poll_interval': '500ms', 'retry_delay': '10s', 'throttle_backoff': 2,"
+    "             'throttle_backoff_max': '1m', 'latest_start_delay': '2m', 'sample_interval': '5s',"
+    "             'start_time': '2026-03-01T12:00:00Z', 'region': 'eu-west-1', 'account': '111122223333' },"
+    "  'log': { 'per_record': false },"
+    "  'schedule': [],"
+    "  'expect': { 'anything': ['goes', 'for now'] }"
+    "}";
+
+static void test_full(void)
+{
+    struct scenario *s = parse(FULL, NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_STR(s->path, "t.json");
+    CHECK_STR(s->name, "poison-pill");
+    CHECK_STR(s->description, "One bad record blocks its shard.");
+    CHECK_INT(s->seed, 42);
+    CHECK_INT(s->duration_us, 7200 * S);
+    CHECK(!s->per_record_tables);
+    CHECK(s->json && strstr(s->json, "\"name\":\"poison-pill\""));
+
+    CHECK_STR(s->stream.type, "kinesis");
+    CHECK_STR(s->stream.name, "orders");
+    CHECK_INT(s->stream.shards, 4);
+    CHECK_INT(s->stream.retention_us, 48 * 3600 * S);
+    CHECK_INT(s->stream.consumer, SCN_CONSUMER_SHARED);
+    CHECK_INT(s->stream.other_consumers, 1);
+    CHECK_INT(s->stream.write_records_per_sec, 2000);
+    CHECK_INT(s->stream.write_bytes_per_sec, 1048576);
+    CHECK_INT(s->stream.max_request_records, 400);
+    CHECK(s->stream.internal_failure_rate == 0.01);
+
+    CHECK_INT(s->n_producers, 2);
+    const struct scn_producer *p = &s->producers[0];
+    CHECK_STR(p->name, "api");
+    CHECK(p->rate == 800);
+    CHECK_INT(p->arrival, SCN_ARRIVAL_POISSON);
+    CHECK_INT(p->keys.distribution, SCN_KEYS_ZIPF);
+    CHECK(p->keys.zipf_s == 1.1);
+    CHECK_INT(p->keys.count, 1000);
+    CHECK_STR(p->keys.prefix, "user-");
+    CHECK(p->keys.list == NULL);
+    CHECK_INT(p->record_bytes.kind, SCN_DIST_LOGNORMAL);
+    CHECK(p->record_bytes.median == 900 && p->record_bytes.sigma == 0.5);
+    CHECK_INT(p->api, SCN_PUT_RECORDS);
+    CHECK_INT(p->max_records, 300);
+    CHECK_INT(p->linger_us, 50 * MS);
+    CHECK_INT(p->retry.mode, SCN_RETRY_FAILED_ONLY);
+    CHECK_INT(p->retry.max_attempts, 10);
+    CHECK_INT(p->retry.backoff, SCN_BACKOFF_LINEAR);
+    CHECK_INT(p->retry.base_us, 100 * MS);
+    CHECK_INT(p->retry.max_us, 5 * S);
+    CHECK(!p->retry.jitter);
+    CHECK_INT(p->start_us, 0);
+    CHECK_INT(p->stop_us, 90 * 60 * S);
+    CHECK_INT(p->n_bursts, 1);
+    CHECK_INT(p->bursts[0].at_us, 20 * 60 * S);
+    CHECK_INT(p->bursts[0].for_us, 120 * S);
+    CHECK(p->bursts[0].multiplier == 4);
+    p = &s->producers[1];
+    CHECK(p->rate == 5.5);
+    CHECK_INT(p->arrival, SCN_ARRIVAL_CONSTANT);
+    CHECK_INT(p->keys.n_list, 3);
+    CHECK_STR(p->keys.list[2], "c");
+    CHECK(p->keys.prefix == NULL);
+    CHECK_INT(p->keys.distribution, SCN_KEYS_UNIFORM);
+    CHECK_INT(p->record_bytes.kind, SCN_DIST_CONSTANT);
+    CHECK(p->record_bytes.value == 2048);
+    CHECK_INT(p->api, SCN_PUT_RECORD);
+    CHECK_INT(p->max_records, 1);              /* PutRecord: one record per request */
+    CHECK_INT(p->retry.mode, SCN_RETRY_ALL);
+    CHECK_INT(p->retry.max_attempts, 3);
+    CHECK_INT(p->stop_us, 7200 * S);           /* default: the end of the run */
+
+    CHECK_INT(s->n_records, 2);
+    CHECK_INT(s->records[0].at_us, 10 * S);
+    CHECK_STR(s->records[0].partition_key, "user-7");
+    CHECK_STR(s->records[0].data, "{\"poison\":true}");
+    CHECK_INT(s->records[1].at_us, 60 * S);
+    CHECK_STR(s->records[1].data, "");
+
+    const struct scn_mapping *m = &s->mapping;
+    CHECK_INT(m->batch_size, 100);
+    CHECK_INT(m->batching_window_us, 5 * S);
+    CHECK_INT(m->parallelization_factor, 1);
+    CHECK_INT(m->max_retry_attempts, 2);
+    CHECK_INT(m->max_record_age_us, 3600 * S);
+    CHECK(!m->bisect_on_error && !m->report_batch_item_failures && m->enabled);
+    CHECK_INT(m->starting_position, SCN_START_TRIM_HORIZON);
+    CHECK_INT(m->tumbling_window_us, 0);
+    CHECK_STR(m->on_failure_destination, "arn:aws:sqs:us-east-1:123456789012:dlq");
+    CHECK_STR(m->function_arn, "arn:aws:lambda:eu-west-1:111122223333:function:my-function");
+    CHECK_STR(m->event_source_arn, "arn:aws:kinesis:eu-west-1:111122223333:stream/orders");
+
+    const struct scn_function *f = &s->function;
+    CHECK_STR(f->name, "my-function");
+    CHECK_INT(f->timeout_us, 30 * S);
+    CHECK_INT(f->reserved_concurrency, 100);
+    CHECK_INT(f->account_concurrency, 500);
+    CHECK_INT(f->idle_timeout_us, 300 * S);
+    CHECK_INT(f->cold_start.kind, SCN_DIST_CONSTANT);
+    CHECK(f->cold_start.value == 300 * MS);
+    CHECK_INT(f->per_invoke.kind, SCN_DIST_LOGNORMAL);
+    CHECK(f->per_invoke.median == 40 * MS && f->per_invoke.sigma == 0.3);
+    CHECK_INT(f->per_record.kind, SCN_DIST_CONSTANT);
+    CHECK(f->per_record.value == 2 * MS);
+    CHECK_INT(f->n_failures, 6);
+    CHECK_INT(f->failures[0].match, SCN_MATCH_DATA_CONTAINS);
+    CHECK_STR(f->failures[0].text, "poison");
+    CHECK_INT(f->failures[0].effect, SCN_EFFECT_FAIL);
+    CHECK_INT(f->failures[1].match, SCN_MATCH_PROBABILITY);
+    CHECK(f->failures[1].probability == 0.001);
+    CHECK_INT(f->failures[2].match, SCN_MATCH_INTERVAL);
+    CHECK_INT(f->failures[2].from_us, 40 * 60 * S);
+    CHECK_INT(f->failures[2].to_us, 45 * 60 * S);
+    CHECK_INT(f->failures[3].match, SCN_MATCH_KEY);
+    CHECK_STR(f->failures[3].text, "user-9");
+    CHECK_INT(f->failures[3].effect, SCN_EFFECT_SLOW);
+    CHECK_INT(f->failures[3].extra.kind, SCN_DIST_UNIFORM);
+    CHECK(f->failures[3].extra.min == 1 * S && f->failures[3].extra.max == 2 * S);
+    CHECK_INT(f->failures[4].match, SCN_MATCH_MESSAGE_ID);
+    CHECK_INT(f->failures[4].message_id, 17);
+    CHECK_INT(f->failures[5].match, SCN_MATCH_ALL);
+    CHECK_INT(f->report, SCN_REPORT_THROW);
+
+    const struct scn_model *md = &s->model;
+    CHECK_INT(md->poll_interval_us, 500 * MS);
+    CHECK_INT(md->retry_delay_us, 10 * S);
+    CHECK_INT(md->throttle_backoff_us, 2 * S);
+    CHECK_INT(md->throttle_backoff_max_us, 60 * S);
+    CHECK_INT(md->latest_start_delay_us, 120 * S);
+    CHECK_INT(md->sample_interval_us, 5 * S);
+    CHECK_INT(md->epoch_ms, 1772366400000LL);   /* 2026-03-01T12:00:00Z */
+    CHECK_STR(md->region, "eu-west-1");
+    CHECK_STR(md->account, "111122223333");
+    scn_free(s);
+}
+
+/* Every distribution, in both units. */
+static void test_distributions(void)
+{
+    struct scenario *s = parse(WITH(
+        "'function': { 'cold_start': { 'distribution': 'normal', 'mean': '1s', 'stddev': '100ms' },"
+        "  'duration': { 'per_invoke': { 'distribution': 'empirical', 'percentiles':"
+        "                  { 'p99.9': '2s', 'p0': '5ms', 'p50': 0.02, 'p99': '1s' } },"
+        "                'per_record': { 'distribution': 'gamma', 'shape': 2, 'scale': '3ms' } },"
+        "  'failures': [ { 'match': { 'all': true }, 'effect': 'slow',"
+        "                  'extra': { 'distribution': 'exponential', 'mean': '250ms' } },"
+        "                { 'match': { 'all': true }, 'effect': 'slow', 'extra': 1.5 } ] },"
+        "'producers': [ { 'name': 'a', 'rate': 1, 'keys': { 'count': 1 },"
+        "  'record_bytes': { 'distribution': 'normal', 'mean': 500, 'stddev': 100, 'min': 50 } },"
+        "  { 'name': 'b', 'rate': 1, 'keys': { 'count': 1 }, 'record_bytes': { 'distribution': 'empirical',"
+        "    'percentiles': { 'p100': 9000, 'p0': 10 } } } ]"), NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    const struct scn_dist *d = &s->function.cold_start;
+    CHECK_INT(d->kind, SCN_DIST_NORMAL);
+    CHECK(d->mean == 1 * S && d->stddev == 100 * MS && d->min == 0);
+    d = &s->function.per_invoke;
+    CHECK_INT(d->kind, SCN_DIST_EMPIRICAL);
+    CHECK_INT(d->n_points, 4);
+    CHECK(d->pct[0] == 0 && d->pct[1] == 50 && d->pct[2] == 99 && d->pct[3] == 99.9);
+    CHECK(d->val[0] == 5 * MS && d->val[1] == 20 * MS && d->val[2] == 1 * S && d->val[3] == 2 * S);
+    d = &s->function.per_record;
+    CHECK_INT(d->kind, SCN_DIST_GAMMA);
+    CHECK(d->shape == 2 && d->scale == 3 * MS);
+    d = &s->function.failures[0].extra;
+    CHECK_INT(d->kind, SCN_DIST_EXPONENTIAL);
+    CHECK(d->mean == 250 * MS);
+    d = &s->function.failures[1].extra;
+    CHECK_INT(d->kind, SCN_DIST_CONSTANT);
+    CHECK(d->value == 1500 * MS);
+    d = &s->producers[0].record_bytes;
+    CHECK_INT(d->kind, SCN_DIST_NORMAL);
+    CHECK(d->mean == 500 && d->stddev == 100 && d->min == 50);
+    d = &s->producers[1].record_bytes;
+    CHECK_INT(d->n_points, 2);
+    CHECK(d->pct[0] == 0 && d->val[0] == 10 && d->pct[1] == 100 && d->val[1] == 9000);
+    scn_free(s);
+}
+
+/* ---- defaults ----------------------------------------------------------- */
+
+static void test_defaults(void)
+{
+    struct scenario *s = parse(WITH("'producers': [ { 'name': 'p', 'rate': 10, 'keys': { 'count': 5 } } ]"),
+                               NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK(s->description == NULL);
+    CHECK_INT(s->seed, 1);
+    CHECK_INT(s->duration_us, 3600 * S);
+    CHECK(s->per_record_tables);
+    CHECK_INT(s->n_records, 0);
+    CHECK(s->records == NULL);
+
+    CHECK_STR(s->stream.type, "kinesis");
+    CHECK_STR(s->stream.name, "stream");
+    CHECK_INT(s->stream.shards, 1);
+    CHECK_INT(s->stream.retention_us, 24 * 3600 * S);
+    CHECK_INT(s->stream.consumer, SCN_CONSUMER_SHARED);
+    CHECK_INT(s->stream.other_consumers, 0);
+    CHECK_INT(s->stream.write_records_per_sec, 1000);
+    CHECK_INT(s->stream.write_bytes_per_sec, 1048576);
+    CHECK_INT(s->stream.max_record_bytes, 1048576);
+    CHECK_INT(s->stream.max_request_bytes, 5242880);
+    CHECK_INT(s->stream.max_request_records, 500);
+    CHECK(s->stream.internal_failure_rate == 0);
+
+    const struct scn_producer *p = &s->producers[0];
+    CHECK_INT(p->arrival, SCN_ARRIVAL_POISSON);
+    CHECK_INT(p->keys.count, 5);
+    CHECK_STR(p->keys.prefix, "key-");
+    CHECK_INT(p->keys.distribution, SCN_KEYS_UNIFORM);
+    CHECK(p->keys.zipf_s == 1.0);
+    CHECK_INT(p->record_bytes.kind, SCN_DIST_CONSTANT);
+    CHECK(p->record_bytes.value == 100);
+    CHECK_INT(p->api, SCN_PUT_RECORDS);
+    CHECK_INT(p->max_records, 500);
+    CHECK_INT(p->linger_us, 100 * MS);
+    CHECK_INT(p->retry.mode, SCN_RETRY_FAILED_ONLY);
+    CHECK_INT(p->retry.max_attempts, 3);
+    CHECK_INT(p->retry.backoff, SCN_BACKOFF_EXPONENTIAL);
+    CHECK_INT(p->retry.base_us, 100 * MS);
+    CHECK_INT(p->retry.max_us, 10 * S);
+    CHECK(p->retry.jitter);
+    CHECK_INT(p->start_us, 0);
+    CHECK_INT(p->stop_us, 3600 * S);
+    CHECK_INT(p->n_bursts, 0);
+
+    const struct scn_mapping *m = &s->mapping;
+    CHECK_INT(m->batch_size, 100);
+    CHECK_INT(m->batching_window_us, 0);
+    CHECK_INT(m->parallelization_factor, 1);
+    CHECK_INT(m->max_retry_attempts, -1);
+    CHECK_INT(m->max_record_age_us, -1);
+    CHECK(!m->bisect_on_error && !m->report_batch_item_failures);
+    CHECK(m->enabled);
+    CHECK_INT(m->starting_position, SCN_START_LATEST);
+    CHECK_INT(m->tumbling_window_us, 0);
+    CHECK(m->on_failure_destination == NULL);
+    CHECK_STR(m->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:function");
+    CHECK_STR(m->event_source_arn, "arn:aws:kinesis:us-east-1:123456789012:stream/stream");
+
+    const struct scn_function *f = &s->function;
+    CHECK_STR(f->name, "function");
+    CHECK_INT(f->timeout_us, 3 * S);
+    CHECK_INT(f->reserved_concurrency, -1);
+    CHECK_INT(f->account_concurrency, 1000);
+    CHECK(f->per_invoke.kind == SCN_DIST_CONSTANT && f->per_invoke.value == 10 * MS);
+    CHECK(f->per_record.kind == SCN_DIST_CONSTANT && f->per_record.value == 1 * MS);
+    CHECK(f->cold_start.kind == SCN_DIST_CONSTANT && f->cold_start.value == 200 * MS);
+    CHECK_INT(f->idle_timeout_us, 600 * S);
+    CHECK_INT(f->n_failures, 0);
+    CHECK_INT(f->report, SCN_REPORT_THROW);
+
+    const struct scn_model *md = &s->model;
+    CHECK_INT(md->poll_interval_us, 1 * S);
+    CHECK_INT(md->retry_delay_us, 1 * S);
+    CHECK_INT(md->throttle_backoff_us, 1 * S);
+    CHECK_INT(md->throttle_backoff_max_us, 30 * S);
+    CHECK_INT(md->latest_start_delay_us, 60 * S);
+    CHECK_INT(md->sample_interval_us, 1 * S);
+    CHECK_INT(md->epoch_ms, 1767225600000LL);   /* 2026-01-01T00:00:00Z */
+    CHECK_STR(md->region, "us-east-1");
+    CHECK_STR(md->account, "123456789012");
+    scn_free(s);
+
+    /* producers may be absent or empty */
+    s = parse(WITH("'producers': []"), NULL, 0);
+    CHECK(s && s->n_producers == 0 && s->producers == NULL);
+    scn_free(s);
+}
+
+/* StartingPositionTimestamp: ISO-8601, epoch seconds, or a duration from the start. */
+static void test_at_timestamp(void)
+{
+    static const struct { const char *ts; long long us; } cases[] = {
+        { "'2026-01-01T00:10:00Z'", 600 * S },
+        { "'2026-01-01T01:10:00+01:00'", 600 * S },
+        { "'2026-01-01T00:00:01.5Z'", 1500 * MS },
+        { "'2026-01-01T00:10:00.000000+00:00'", 600 * S },   /* as the AWS CLI v2 prints it */
+        { "1767226200", 600 * S },
+        { "1767225600.25", 250 * MS },
+        { "'10m'", 600 * S },
+        { "'0'", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
+                 "'StartingPositionTimestamp':%s}}", cases[i].ts);
+        struct scenario *s = parse(text, NULL, 0);
+        CHECK(s != NULL);
+        if (!s) {
+            fprintf(stderr, "%s\n", err);
+            continue;
+        }
+        CHECK_INT(s->mapping.starting_position, SCN_START_AT_TIMESTAMP);
+        CHECK_INT(s->mapping.starting_timestamp_us, cases[i].us);
+        scn_free(s);
+    }
+    /* relative to model.start_time */
+    struct scenario *s = parse(HEAD "'model':{'start_time':'2030-06-15T08:00:00Z'},"
+                               "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
+                               "'StartingPositionTimestamp':'2030-06-15T08:00:30Z'}}", NULL, 0);
+    CHECK(s && s->mapping.starting_timestamp_us == 30 * S);
+    scn_free(s);
+}
+
+/* ---- get-event-source-mapping output, as it is ------------------------- */
+
+/* seeds/002 line 150 (update + get-event-source-mapping), verbatim. */
+#define SEED_GET \
+    "{ \"UUID\": \"f89f8514-cdd9-4602-9e1f-01a5b77d449b\", \"BatchSize\": 100, " \
+    "\"MaximumBatchingWindowInSeconds\": 0, \"ParallelizationFactor\": 1, \"EventSourceArn\": " \
+    "\"arn:aws:dynamodb:us-east-2:123456789012:table/my-table/stream/2023-06-10T19:26:16.525\", " \
+    "\"FunctionArn\": \"arn:aws:lambda:us-east-2:123456789012:function:my-function\", " \
+    "\"LastModified\": 1573244760.0, \"LastProcessingResult\": \"PROBLEM: Function call failed\", " \
+    "\"State\": \"Enabled\", \"StateTransitionReason\": \"User action\", \"DestinationConfig\": { " \
+    "\"OnFailure\": { \"Destination\": \"arn:aws:sqs:us-east-2:123456789012:dlq\" } }, " \
+    "\"MaximumRecordAgeInSeconds\": 3600, \"BisectBatchOnFunctionError\": false, " \
+    "\"MaximumRetryAttempts\": 2 }"
+/* seeds/002 line 134 (create-event-source-mapping), verbatim: DestinationConfig {}. */
+#define SEED_CREATE \
+    "{ \"UUID\": \"14e0db71-5d35-4eb5-b481-8945cf9d10c2\", \"BatchSize\": 500, " \
+    "\"MaximumBatchingWindowInSeconds\": 5, \"ParallelizationFactor\": 1, \"EventSourceArn\": " \
+    "\"arn:aws:dynamodb:us-east-2:123456789012:table/my-table/stream/2019-06-10T19:26:16.525\", " \
+    "\"FunctionArn\": \"arn:aws:lambda:us-east-2:123456789012:function:my-function\", " \
+    "\"LastModified\": 1560209851.963, \"LastProcessingResult\": \"No records processed\", " \
+    "\"State\": \"Creating\", \"StateTransitionReason\": \"User action\", \"DestinationConfig\": {}, " \
+    "\"MaximumRecordAgeInSeconds\": 604800, \"BisectBatchOnFunctionError\": false, " \
+    "\"MaximumRetryAttempts\": 10000 }"
+
+/* A scenario whose mapping is the JSON object `mapping`, with StartingPosition
+ * `pos` added in front when pos is not NULL. */
+static struct scenario *with_mapping(const char *pos, const char *mapping)
+{
+    char text[4096];
+    if (pos)
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"duration\":\"1h\",\"event_source_mapping\":"
+                 "{\"StartingPosition\":\"%s\",%s}", pos, strchr(mapping, '{') + 1);
+    else
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"duration\":\"1h\",\"event_source_mapping\":%s}",
+                 mapping);
+    return scn_parse("t.json", text, NULL, 0, err, sizeof err);
+}
+
+static void test_aws_output(void)
+{
+    /* The seeds' outputs are abbreviated: a real one for a stream always has
+     * StartingPosition, which this loader requires.  With it, as is: */
+    struct scenario *s = with_mapping(NULL, SEED_GET);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: $.event_source_mapping.StartingPosition: missing required key "
+                   "(expected one of \"TRIM_HORIZON\", \"LATEST\", \"AT_TIMESTAMP\")");
+
+    s = with_mapping("TRIM_HORIZON", SEED_GET);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(s->mapping.batch_size, 100);
+        CHECK_INT(s->mapping.max_retry_attempts, 2);
+        CHECK_INT(s->mapping.max_record_age_us, 3600 * S);
+        CHECK_STR(s->mapping.on_failure_destination, "arn:aws:sqs:us-east-2:123456789012:dlq");
+        CHECK_STR(s->mapping.function_arn, "arn:aws:lambda:us-east-2:123456789012:function:my-function");
+        CHECK_STR(s->mapping.event_source_arn,
+                  "arn:aws:dynamodb:us-east-2:123456789012:table/my-table/stream/2023-06-10T19:26:16.525");
+        CHECK(s->mapping.enabled);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+    scn_free(s);
+
+    s = with_mapping("LATEST", SEED_CREATE);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(s->mapping.batch_size, 500);
+        CHECK_INT(s->mapping.batching_window_us, 5 * S);
+        CHECK_INT(s->mapping.max_retry_attempts, 10000);
+        CHECK_INT(s->mapping.max_record_age_us, 604800 * S);
+        CHECK(s->mapping.on_failure_destination == NULL);
+    }
+    scn_free(s);
+
+    /* The other fields get-event-source-mapping prints for a stream mapping
+     * (AWS CLI v2 shape: ISO timestamps), including ones about other sources. */
+    s = with_mapping(NULL, dq("{ 'UUID': 'a1b2', 'StartingPosition': 'AT_TIMESTAMP',"
+        " 'StartingPositionTimestamp': '2026-01-01T00:05:00+00:00', 'BatchSize': 10,"
+        " 'MaximumBatchingWindowInSeconds': 1, 'ParallelizationFactor': 1,"
+        " 'EventSourceArn': 'arn:aws:kinesis:us-east-1:123456789012:stream/orders',"
+        " 'FilterCriteria': {}, 'FunctionArn': 'arn:aws:lambda:us-east-1:123456789012:function:f',"
+        " 'LastModified': '2026-01-01T00:00:00+00:00', 'LastProcessingResult': 'OK', 'State': 'Enabled',"
+        " 'StateTransitionReason': 'USER_INITIATED', 'DestinationConfig': { 'OnFailure': {},"
+        " 'OnSuccess': { 'Destination': 'arn:aws:sns:us-east-1:123456789012:ok' } },"
+        " 'MaximumRecordAgeInSeconds': -1, 'BisectBatchOnFunctionError': false,"
+        " 'MaximumRetryAttempts': -1, 'TumblingWindowInSeconds': 0, 'FunctionResponseTypes': [],"
+        " 'EventSourceMappingArn': 'arn:aws:lambda:us-east-1:123456789012:event-source-mapping:a1b2',"
+        " 'MetricsConfig': { 'Metrics': ['EventCount'] }, 'ScalingConfig': {}, 'Topics': [], 'Queues': [],"
+        " 'SourceAccessConfigurations': [], 'SelfManagedEventSource': {}, 'KMSKeyArn': 'arn:aws:kms:x:y:key/z',"
+        " 'FilterCriteriaError': {}, 'ProvisionedPollerConfig': {}, 'Tags': {}, 'LoggingConfig': {} }"));
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(s->mapping.starting_timestamp_us, 300 * S);
+        CHECK(s->mapping.on_failure_destination == NULL);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+    scn_free(s);
+}
+
+/* ---- overrides ---------------------------------------------------------- */
+
+static const char BASE[] =
+    "{ 'name': 'base', 'duration': '1h', 'stream': { 'shards': 2 },"
+    "  'producers': [ { 'name': 'p', 'rate': 100, 'keys': { 'count': 10 } } ],"
+    "  'records': [ { 'at': '1m', 'partition_key': 'k' } ],"
+    "  'event_source_mapping': { 'StartingPosition': 'TRIM_HORIZON', 'BatchSize': 10 },"
+    "  'function': { 'failures': [ { 'match': { 'key': 'k' } }, { 'match': { 'probability': 0.5 } } ] },"
+    "  'log': {} }";
+
+static void test_overrides(void)
+{
+    const char *sets[] = {
+        "event_source_mapping.BatchSize=500",
+        "duration=2h",
+        "stream.shards=8",
+        "producers[0].rate=2000",
+        "function.failures[1].match.probability=0.01",
+        "function.cold_start=5ms",            /* a new key in an existing object */
+        "stream.name=orders",                  /* not JSON: a plain string */
+        "stream.name=\"orders-2\"",            /* JSON string, later wins */
+        "$.function.timeout=10",
+        "records[1]={\"at\":\"2m\",\"partition_key\":\"k2\",\"data\":\"x\"}",   /* appends */
+        "producers[0].keys={\"list\":[\"a\",\"b\"]}",
+        "seed=18446744073709551615",
+        "log.per_record=false",
+    };
+    struct scenario *s = parse(BASE, sets, sizeof sets / sizeof sets[0]);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(s->mapping.batch_size, 500);
+    CHECK_INT(s->duration_us, 7200 * S);
+    CHECK_INT(s->stream.shards, 8);
+    CHECK(s->producers[0].rate == 2000);
+    CHECK(s->function.failures[1].probability == 0.01);
+    CHECK(s->function.cold_start.kind == SCN_DIST_CONSTANT && s->function.cold_start.value == 5 * MS);
+    CHECK_STR(s->stream.name, "orders-2");
+    CHECK_INT(s->function.timeout_us, 10 * S);
+    CHECK_INT(s->n_records, 2);
+    CHECK_STR(s->records[1].partition_key, "k2");
+    CHECK_INT(s->producers[0].keys.n_list, 2);
+    CHECK(s->seed == UINT64_MAX);
+    CHECK(!s->per_record_tables);
+    CHECK_INT(s->producers[0].stop_us, 7200 * S);   /* default follows the new duration */
+    /* the effective scenario is the one after the overrides */
+    CHECK(strstr(s->json, "\"BatchSize\":500") != NULL);
+    CHECK(strstr(s->json, "\"duration\":\"2h\"") != NULL);
+    CHECK(strstr(s->json, "\"BatchSize\":10") == NULL);
+    CHECK(strchr(s->json, '\n') == NULL);
+    scn_free(s);
+
+    /* errors: each names the override */
+    static const struct { const char *set, *want; } bad[] = {
+        { "event_source_mapping.BatchSzie=5",
+          "t.json: --set event_source_mapping.BatchSzie=5: $.event_source_mapping.BatchSzie: "
+          "unknown key (expected one of: BatchSize," },
+        { "event_source_mapping.BatchSize=0",
+          "t.json: --set event_source_mapping.BatchSize=0: $.event_source_mapping.BatchSize: "
+          "expected an integer from 1 to 10000, got 0" },
+        { "event_source_mapping.BatchSize=lots",
+          "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got \"lots\"" },
+        { "nosuch.x=1", "t.json: --set nosuch.x=1: $.nosuch: no such key" },
+        { "function.duration.per_invoke=1", "--set function.duration.per_invoke=1: $.function.duration: "
+          "no such key" },
+        { "producers[3].rate=1", "--set producers[3].rate=1: $.producers[3]: no such element (the array has 1)" },
+        { "producers[1].rate=1", "--set producers[1].rate=1: $.producers[1]: no such key" },
+        { "duration.x=1", "--set duration.x=1: $.duration: is a value, not an object" },
+        { "stream[0]=1", "--set stream[0]=1: $.stream: is an object, not an array" },
+        { "producers.rate=1", "--set producers.rate=1: $.producers: is an array, not an object" },
+        { "BatchSize", "t.json: --set BatchSize: expected path=value" },
+        { "=5", "--set =5: expected path=value" },
+        { "a..b=1", "t.json: --set a..b=1: expected path=value" },
+        { "records[x]=1", "--set records[x]=1: expected path=value" },
+        { "stream.shards=", "$.stream.shards: expected an integer from 1 to 10000, got \"\"" },
+        { "seed=-1", "--set seed=-1: $.seed: expected an integer from 0 to 18446744073709551615" },
+        { "seed=18446744073709551616", "$.seed: expected an integer from 0 to 18446744073709551615" },
+        { "producers[0]={\"name\":\"q\"}", "--set producers[0]={\"name\":\"q\"}: $.producers[0].rate: "
+          "missing required key (expected a number > 0)" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        bad_set(__LINE__, BASE, &bad[i].set, 1, bad[i].want);
+
+    /* an error not at an overridden path does not blame the override */
+    const char *two[] = { "stream.shards=3", "event_source_mapping.BatchSize=0" };
+    bad_set(__LINE__, BASE, two, 2, "t.json: --set event_source_mapping.BatchSize=0: $.event_source_mapping");
+    const char *one[] = { "duration=2h" };
+    bad_set(__LINE__, "{'name':'t','duration':'1h','event_source_mapping':{'StartingPosition':'X'}}", one, 1,
+            "t.json: $.event_source_mapping.StartingPosition: expected one of");
+    CHECK(strstr(err, "--set") == NULL);
+}
+
+/* ---- bad input ---------------------------------------------------------- */
+
+static void test_bad_keys_and_types(void)
+{
+    BAD("{'name':'t','duration':'1h','nmae':1," ESM "}",
+        "t.json: $.nmae: unknown key (expected one of: name, description, seed, duration, stream, producers, "
+        "records, event_source_mapping, function, model, log, schedule, expect)");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':3,'distrbution':'zipf'}}]"),
+        "t.json: $.producers[0].keys.distrbution: unknown key (expected one of: count, distribution, s, "
+        "prefix, list); did you mean distribution?");
+    BAD(ESM_WITH("'BatchSzie':5"), "$.event_source_mapping.BatchSzie: unknown key (expected one of: "
+        "BatchSize, MaximumBatchingWindowInSeconds,");
+    BAD(ESM_WITH("'batchSize':5"), "did you mean BatchSize?");
+    BAD(WITH("'stream':{'limits':{'max_records':5}}"),
+        "$.stream.limits.max_records: unknown key (expected one of: write_records_per_sec,");
+    BAD(WITH("'function':{'duration':{'per_invoke':{'distribution':'uniform','min':1,'max':2,'median':1}}}"),
+        "$.function.duration.per_invoke.median: unknown key (expected one of: distribution, min, max)");
+    BAD(WITH("'function':{'cold_start':{'distrib':'constant','value':1}}"),
+        "$.function.cold_start.distrib: unknown key (expected one of: distribution, value, min, max,");
+    BAD(WITH("'function':{'failures':[{'match':{'kee':'x'}}]}"),
+        "$.function.failures[0].match.kee: unknown key (expected one of: key, data_contains, message_id,");
+    BAD(WITH("'model':{'region':'us-east-1','Region':'x'}"), "$.model.Region: unknown key");
+    BAD(WITH("'log':{'per_records':true}"), "$.log.per_records: unknown key (expected one of: per_record)");
+    BAD(WITH("'$schema':'x'"), "t.json: $[\"$schema\"]: unknown key");
+    /* what the file says is escaped: a message stays on one line */
+    BAD(WITH("'a\\nb':1"), "t.json: $[\"a\\nb\"]: unknown key");
+    BAD("{'name':'t\\n\\u0001\\\"','duration':'1h'," ESM ",'seed':'x\\ty'}", "$.seed: expected an integer "
+        "from 0 to 18446744073709551615 (as a string of digits above 9007199254740992), got \"x\\ty\"");
+    CHECK(strchr(err, '\n') == NULL && strchr(err, '\t') == NULL);
+    BAD(WITH("'function':{'name':'a\\u0001b'}"), "$.function.name: expected a function name (1 to 64 letters, "
+        "digits, - or _), got \"a\\u0001b\"");
+    BAD(ESM_WITH("'BatchSize':5,'BatchSize':6"), "$.event_source_mapping.BatchSize: duplicate key");
+
+    BAD("{'name':5,'duration':'1h'," ESM "}", "t.json: $.name: expected a non-empty string, got 5");
+    BAD("{'name':'','duration':'1h'," ESM "}", "$.name: expected a non-empty string, got \"\"");
+    BAD(WITH("'stream':{'shards':'4'}"), "$.stream.shards: expected an integer from 1 to 10000, got \"4\"");
+    BAD(WITH("'stream':{'shards':2.5}"), "$.stream.shards: expected an integer from 1 to 10000, got 2.5");
+    BAD(WITH("'stream':[]"), "t.json: $.stream: expected an object, got an array");
+    BAD(WITH("'producers':{}"), "$.producers: expected an array, got an object");
+    BAD(WITH("'producers':[5]"), "$.producers[0]: expected an object, got 5");
+    BAD(ESM_WITH("'Enabled':'yes'"), "$.event_source_mapping.Enabled: expected true or false, got \"yes\"");
+    BAD(ESM_WITH("'BisectBatchOnFunctionError':null"),
+        "$.event_source_mapping.BisectBatchOnFunctionError: expected true or false, got null");
+    BAD(ESM_WITH("'FunctionResponseTypes':['ReportBatchItemFailure']"),
+        "$.event_source_mapping.FunctionResponseTypes: expected [] or [\"ReportBatchItemFailures\"], got an array");
+    BAD(ESM_WITH("'FunctionResponseTypes':'ReportBatchItemFailures'"),
+        "expected [] or [\"ReportBatchItemFailures\"], got \"ReportBatchItemFailures\"");
+    BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'my-dlq'}}"),
+        "$.event_source_mapping.DestinationConfig.OnFailure.Destination: expected an SQS queue, SNS topic "
+        "or S3 bucket ARN, got \"my-dlq\"");
+    BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:lambda:us-east-1:1:function:f'}}"),
+        "OnFailure.Destination: expected an SQS queue, SNS topic or S3 bucket ARN");
+    BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Dest':'x'}}"),
+        "$.event_source_mapping.DestinationConfig.OnFailure.Dest: unknown key (expected one of: Destination)");
+    BAD(ESM_WITH("'FunctionArn':'my-function'"), "$.event_source_mapping.FunctionArn: expected a function ARN");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'latest'}}",
+        "expected one of \"TRIM_HORIZON\", \"LATEST\", \"AT_TIMESTAMP\", got \"latest\"");
+    BAD(WITH("'stream':{'consumer':'dedicated'}"), "$.stream.consumer: expected \"shared\" or \"efo\", got \"dedicated\"");
+    BAD("[1,2]", "t.json: $: expected an object, got an array");
+}
+
+static void test_bad_ranges(void)
+{
+    BAD(ESM_WITH("'BatchSize':0"), "t.json: $.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got 0");
+    BAD(ESM_WITH("'BatchSize':10001"), "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got 10001");
+    BAD(ESM_WITH("'MaximumBatchingWindowInSeconds':301"),
+        "$.event_source_mapping.MaximumBatchingWindowInSeconds: expected an integer from 0 to 300, got 301");
+    BAD(ESM_WITH("'MaximumBatchingWindowInSeconds':0.5"), "expected an integer from 0 to 300, got 0.5");
+    BAD(ESM_WITH("'ParallelizationFactor':11"),
+        "$.event_source_mapping.ParallelizationFactor: expected an integer from 1 to 10, got 11");
+    BAD(ESM_WITH("'ParallelizationFactor':0"), "expected an integer from 1 to 10, got 0");
+    BAD(ESM_WITH("'MaximumRetryAttempts':-2"),
+        "$.event_source_mapping.MaximumRetryAttempts: expected an integer from -1 to 10000, got -2");
+    BAD(ESM_WITH("'MaximumRetryAttempts':10001"), "expected an integer from -1 to 10000, got 10001");
+    BAD(ESM_WITH("'MaximumRecordAgeInSeconds':59"),
+        "$.event_source_mapping.MaximumRecordAgeInSeconds: expected -1 or an integer from 60 to 604800, got 59");
+    BAD(ESM_WITH("'MaximumRecordAgeInSeconds':0"), "expected -1 or an integer from 60 to 604800, got 0");
+    BAD(ESM_WITH("'MaximumRecordAgeInSeconds':604801"), "expected -1 or an integer from 60 to 604800, got 604801");
+    BAD(ESM_WITH("'TumblingWindowInSeconds':901"),
+        "$.event_source_mapping.TumblingWindowInSeconds: expected an integer from 0 to 900, got 901");
+    BAD(WITH("'stream':{'retention':'23h'}"), "$.stream.retention: expected a duration from 24h to 8760h, got \"23h\"");
+    BAD(WITH("'stream':{'retention':'8761h'}"), "expected a duration from 24h to 8760h, got \"8761h\"");
+    BAD(WITH("'stream':{'shards':10001}"), "$.stream.shards: expected an integer from 1 to 10000, got 10001");
+    BAD(WITH("'stream':{'other_consumers':5}"), "$.stream.other_consumers: expected an integer from 0 to 4, got 5");
+    BAD(WITH("'stream':{'internal_failure_rate':1.5}"),
+        "$.stream.internal_failure_rate: expected a number from 0 to 1, got 1.5");
+    BAD(WITH("'stream':{'limits':{'max_request_records':501}}"),
+        "$.stream.limits.max_request_records: expected an integer from 1 to 500, got 501");
+    BAD(WITH("'stream':{'limits':{'max_record_bytes':6000000}}"),
+        "$.stream.limits.max_request_bytes: expected at least max_record_bytes (6000000)");
+    BAD(WITH("'function':{'timeout':'901s'}"), "$.function.timeout: expected a duration from 1s to 15m, got \"901s\"");
+    BAD(WITH("'function':{'timeout':0.5}"), "$.function.timeout: expected a duration from 1s to 15m, got 0.5");
+    BAD(WITH("'function':{'reserved_concurrency':-2}"),
+        "$.function.reserved_concurrency: expected -1 or an integer from 0 to 10000, got -2");
+    BAD(WITH("'function':{'reserved_concurrency':2000}"),
+        "$.function.reserved_concurrency: expected at most account_concurrency (1000)");
+    BAD(WITH("'function':{'account_concurrency':0}"), "$.function.account_concurrency: expected an integer from 1 to 1000000, got 0");
+    BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration > 0, got 0");
+    BAD(WITH("'model':{'account':'1234'}"), "$.model.account: expected a string of 12 digits, got \"1234\"");
+    BAD(WITH("'model':{'account':123456789012}"), "$.model.account: expected a string of 12 digits, got 123456789012");
+    BAD(WITH("'model':{'region':'US East'}"), "$.model.region: expected a region name such as \"us-east-1\"");
+    BAD(WITH("'model':{'start_time':'2026-01-01 00:00:00'}"), "$.model.start_time: expected a time: an ISO-8601 string");
+    BAD(WITH("'model':{'start_time':'2026-02-30T00:00:00Z'}"), "$.model.start_time: expected a time");
+    BAD(WITH("'model':{'start_time':'2026-01-01T00:00:00'}"), "$.model.start_time: expected a time");
+    BAD(WITH("'function':{'name':'my function'}"),
+        "$.function.name: expected a function name (1 to 64 letters, digits, - or _), got \"my function\"");
+    BAD(WITH("'stream':{'name':'a/b'}"), "$.stream.name: expected a stream name");
+    BAD("{'name':'t','duration':'1h','seed':-1," ESM "}", "$.seed: expected an integer from 0 to 18446744073709551615");
+    BAD("{'name':'t','duration':'1h','seed':1.5," ESM "}", "$.seed: expected an integer");
+    BAD("{'name':'t','duration':'1h','seed':'12a'," ESM "}", "$.seed: expected an integer");
+}
+
+static void test_bad_required_and_durations(void)
+{
+    BAD("{'duration':'1h'," ESM "}", "t.json: $.name: missing required key (expected a non-empty string)");
+    BAD("{'name':'t'," ESM "}", "t.json: $.duration: missing required key (expected a duration > 0)");
+    BAD("{'name':'t','duration':'1h'}", "t.json: $.event_source_mapping: missing required key (expected an object)");
+    BAD(HEAD "'event_source_mapping':{'BatchSize':10}}",
+        "$.event_source_mapping.StartingPosition: missing required key (expected one of \"TRIM_HORIZON\", "
+        "\"LATEST\", \"AT_TIMESTAMP\")");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP'}}",
+        "$.event_source_mapping.StartingPositionTimestamp: missing required key (expected a time");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':"
+        "'2025-12-31T23:59:59Z'}}",
+        "$.event_source_mapping.StartingPositionTimestamp: expected a time at or after the start of the run");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':600}}",
+        "$.event_source_mapping.StartingPositionTimestamp: expected a time at or after the start of the run");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':'soon'}}",
+        "$.event_source_mapping.StartingPositionTimestamp: expected a time: an ISO-8601 string with a zone");
+    BAD("{'name':'t','duration':'2x'," ESM "}",
+        "t.json: $.duration: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", "
+        "\"90s\", \"15m\", \"2h\", \"1d\"), got \"2x\"");
+    BAD("{'name':'t','duration':0," ESM "}", "$.duration: expected a duration > 0, got 0");
+    BAD("{'name':'t','duration':-5," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
+    BAD("{'name':'t','duration':'-5s'," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
+    BAD("{'name':'t','duration':true," ESM "}", "$.duration: expected a duration > 0, got true");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'linger':'1 s'}}]"),
+        "$.producers[0].put.linger: expected a duration (a number of seconds");
+    BAD(WITH("'producers':[{'rate':1,'keys':{'count':1}}]"),
+        "$.producers[0].name: missing required key (expected a producer name (1 to 64 letters, digits, -, _ or .))");
+    BAD(WITH("'producers':[{'name':'a/keys','rate':1,'keys':{'count':1}}]"),
+        "$.producers[0].name: expected a producer name (1 to 64 letters, digits, -, _ or .), got \"a/keys\"");
+    BAD(WITH("'producers':[{'name':'p','keys':{'count':1}}]"),
+        "$.producers[0].rate: missing required key (expected a number > 0)");
+    BAD(WITH("'producers':[{'name':'p','rate':1}]"), "$.producers[0].keys: missing required key (expected an object)");
+    BAD(WITH("'records':[{'partition_key':'k'}]"), "$.records[0].at: missing required key (expected a duration from 0s to 1h)");
+    BAD(WITH("'records':[{'at':0}]"), "$.records[0].partition_key: missing required key (expected a partition key");
+}
+
+static void test_bad_distributions(void)
+{
+    BAD(WITH("'function':{'cold_start':{'distribution':'poisson','mean':1}}"),
+        "$.function.cold_start.distribution: expected one of \"constant\", \"uniform\", \"normal\", "
+        "\"lognormal\", \"gamma\", \"exponential\", \"empirical\", got \"poisson\"");
+    BAD(WITH("'function':{'cold_start':{'value':1}}"),
+        "$.function.cold_start.distribution: missing required key (expected one of \"constant\"");
+    BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s','max':'1s'}}"),
+        "$.function.cold_start.max: expected a value >= min");
+    BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s'}}"),
+        "$.function.cold_start.max: missing required key (expected a duration)");
+    BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':0,'sigma':1}}"),
+        "$.function.cold_start.median: expected a duration > 0, got 0");
+    BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':'1s','sigma':'1s'}}"),
+        "$.function.cold_start.sigma: expected a number >= 0, got \"1s\"");
+    BAD(WITH("'function':{'cold_start':{'distribution':'gamma','shape':0,'scale':1}}"),
+        "$.function.cold_start.shape: expected a number > 0, got 0");
+    BAD(WITH("'function':{'cold_start':{'distribution':'exponential','mean':'-1s'}}"),
+        "$.function.cold_start.mean: expected a duration > 0 (a number of seconds");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1}}}"),
+        "$.function.cold_start.percentiles: expected at least 2 points");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':2,'p90':1}}}"),
+        "$.function.cold_start.percentiles: expected values that do not decrease with the percentile (p90 is below p50)");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'q90':2}}}"),
+        "$.function.cold_start.percentiles.q90: unknown key (expected a percentile \"pN\", N from 0 to 100");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'p101':2}}}"),
+        "$.function.cold_start.percentiles.p101: unknown key (expected a percentile");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'p50.0':2}}}"),
+        "$.function.cold_start.percentiles[\"p50.0\"]: percentile 50 given twice");
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':[1,2]}}"),
+        "$.function.cold_start.percentiles: expected an object, got an array");
+    BAD(WITH("'function':{'cold_start':true}"),
+        "$.function.cold_start: expected a distribution object, or a duration meaning a constant, got true");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'record_bytes':'1KB'}]"),
+        "$.producers[0].record_bytes: expected a distribution object, or a number of bytes meaning a constant, got \"1KB\"");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'record_bytes':0}]"),
+        "$.producers[0].record_bytes: expected a number > 0, got 0");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'record_bytes':{'distribution':'constant','value':'1s'}}]"),
+        "$.producers[0].record_bytes.value: expected a number > 0, got \"1s\"");
+}
+
+static void test_bad_producers_records_failures(void)
+{
+#define P(rest) WITH("'producers':[{'name':'p','rate':1," rest "}]")
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1}},{'name':'p','rate':1,'keys':{'count':1}}]"),
+        "$.producers[1].name: a producer named \"p\" comes before: names must be unique");
+    BAD(WITH("'producers':[{'name':'records','rate':1,'keys':{'count':1}}]"),
+        "$.producers[0].name: \"records\" is reserved for the explicit records");
+    BAD(WITH("'producers':[{'name':'p','rate':0,'keys':{'count':1}}]"), "$.producers[0].rate: expected a number > 0, got 0");
+    BAD(P("'keys':{'count':1,'list':['a']}"), "$.producers[0].keys: expected exactly one of: count, list");
+    BAD(P("'keys':{}"), "$.producers[0].keys: expected exactly one of: count, list");
+    BAD(P("'keys':{'count':0}"), "$.producers[0].keys.count: expected an integer from 1 to 4294967294, got 0");
+    BAD(P("'keys':{'list':[]}"), "$.producers[0].keys.list: expected at least one key");
+    BAD(P("'keys':{'list':['a','']}"), "$.producers[0].keys.list[1]: expected a partition key (a string of 1 to 256 characters), got \"\"");
+    BAD(P("'keys':{'list':['a'],'prefix':'x-'}"), "$.producers[0].keys.prefix: only with count");
+    BAD(P("'keys':{'count':1,'distribution':'pareto'}"), "$.producers[0].keys.distribution: expected \"uniform\" or \"zipf\", got \"pareto\"");
+    BAD(P("'keys':{'count':1,'s':0}"), "$.producers[0].keys.s: expected a number > 0, got 0");
+    BAD(P("'keys':{'count':1},'arrival':'bursty'"), "$.producers[0].arrival: expected \"constant\" or \"poisson\", got \"bursty\"");
+    BAD(P("'keys':{'count':1},'put':{'max_records':501}"), "$.producers[0].put.max_records: expected an integer from 1 to 500, got 501");
+    BAD(WITH("'stream':{'limits':{'max_request_records':100}},"
+             "'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'max_records':200}}]"),
+        "$.producers[0].put.max_records: expected at most stream.limits.max_request_records (100)");
+    BAD(P("'keys':{'count':1},'put':{'api':'PutRecordz'}"), "$.producers[0].put.api: expected \"PutRecords\" or \"PutRecord\"");
+    BAD(P("'keys':{'count':1},'put':{'retry':{'max_attempts':0}}"),
+        "$.producers[0].put.retry.max_attempts: expected an integer from 1 to 1000000, got 0");
+    BAD(P("'keys':{'count':1},'put':{'retry':{'mode':'some'}}"),
+        "$.producers[0].put.retry.mode: expected one of \"failed-only\", \"all\", \"none\", got \"some\"");
+    BAD(P("'keys':{'count':1},'put':{'retry':{'backoff':'fibonacci'}}"), "$.producers[0].put.retry.backoff: expected one of");
+    BAD(P("'keys':{'count':1},'put':{'retry':{'jitter':1}}"), "$.producers[0].put.retry.jitter: expected true or false, got 1");
+    BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':'1m','multiplier':-1}]"),
+        "$.producers[0].bursts[0].multiplier: expected a number >= 0, got -1");
+    BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':0,'multiplier':2}]"),
+        "$.producers[0].bursts[0].for: expected a duration > 0, got 0");
+    BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','multiplier':2}]"),
+        "$.producers[0].bursts[0].for: missing required key (expected a duration > 0)");
+    BAD(P("'keys':{'count':1},'start':'10m','stop':'5m'"),
+        "$.producers[0].stop: expected a duration of at least 10m, got \"5m\"");
+    BAD(WITH("'records':[{'at':'2h','partition_key':'k'}]"),
+        "$.records[0].at: expected a duration from 0s to 1h, got \"2h\"");
+    char key[300], text[600];
+    memset(key, 'k', 257);
+    key[257] = '\0';
+    snprintf(text, sizeof text, WITH("'records':[{'at':0,'partition_key':'%s'}]"), key);
+    BAD(text, "$.records[0].partition_key: expected a partition key (a string of 1 to 256 characters)");
+    key[256] = '\0';   /* 256 characters is the limit */
+    snprintf(text, sizeof text, WITH("'records':[{'at':0,'partition_key':'%s'}]"), key);
+    struct scenario *s = parse(text, NULL, 0);
+    CHECK(s != NULL);
+    scn_free(s);
+    BAD(WITH("'stream':{'limits':{'max_record_bytes':10}},'records':[{'at':0,'partition_key':'key','data':'12345678'}]"),
+        "$.records[0].data: 11 bytes with the partition key, over stream.limits.max_record_bytes (10)");
+    memset(key, 'x', 254);
+    key[254] = '\0';
+    snprintf(text, sizeof text, P("'keys':{'count':1000,'prefix':'%s'}"), key);
+    BAD(text, "$.producers[0].keys.prefix: too long: prefix + key number must be at most 256 characters");
+
+#define F(rest) WITH("'function':{'failures':[" rest "]}")
+    BAD(F("{'effect':'fail'}"), "$.function.failures[0].match: missing required key (expected an object)");
+    BAD(F("{'match':{}}"), "$.function.failures[0].match: expected exactly one of: key, data_contains, message_id, "
+        "probability, from and to, all");
+    BAD(F("{'match':{'key':'a','probability':0.5}}"), "$.function.failures[0].match: expected exactly one of");
+    BAD(F("{'match':{'probability':1.5}}"), "$.function.failures[0].match.probability: expected a number from 0 to 1, got 1.5");
+    BAD(F("{'match':{'from':'5m','to':'5m'}}"), "$.function.failures[0].match.to: expected a time after from");
+    BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration)");
+    BAD(F("{'match':{'all':false}}"), "$.function.failures[0].match.all: expected true, got false");
+    BAD(F("{'match':{'message_id':0}}"), "$.function.failures[0].match.message_id: expected an integer >= 1, got 0");
+    BAD(F("{'match':{'data_contains':''}}"), "$.function.failures[0].match.data_contains: expected a non-empty string");
+    BAD(F("{'match':{'all':true},'effect':'slow'}"),
+        "$.function.failures[0].extra: missing required key (expected a distribution object, or a duration");
+    BAD(F("{'match':{'all':true},'effect':'fail','extra':'1s'}"), "$.function.failures[0].extra: only with effect \"slow\"");
+    BAD(F("{'match':{'all':true},'effect':'crash'}"), "$.function.failures[0].effect: expected \"fail\" or \"slow\", got \"crash\"");
+    BAD(WITH("'function':{'report':'first'}"), "$.function.report: expected one of \"throw\", \"first-failure\", "
+        "\"all-failures\", \"empty-identifier\", \"wrong-key\", \"wrong-list-key\", \"unknown-sequence\", got \"first\"");
+    BAD(WITH("'function':{'handler':{'command':[]}}"), "$.function.handler.command: expected a non-empty array of non-empty strings");
+    BAD(WITH("'function':{'handler':{'cmd':['node']}}"), "$.function.handler.cmd: unknown key (expected one of: command)");
+    BAD(WITH("'expect':[]"), "$.expect: expected an object, got an array");
+    BAD(WITH("'stream':{'reshard':[{'at':'1m'}]}"),
+        "$.stream.reshard[0]: expected exactly one of: split, merge, target_shard_count");
+    BAD(WITH("'stream':{'reshard':[{'at':'1m','split':'shard-1'}]}"),
+        "$.stream.reshard[0].split: expected a shard id such as \"shardId-000000000001\", got \"shard-1\"");
+    BAD(WITH("'stream':{'reshard':[{'at':'1m','split':'dddddddddddddddddddd'}]}"),
+        "$.stream.reshard[0].split: expected a shard id such as \"shardId-000000000001\"");
+    BAD(WITH("'stream':{'reshard':[{'at':'1m','merge':['shardId-000000000000']}]}"),
+        "$.stream.reshard[0].merge: expected two shard ids");
+    BAD(WITH("'schedule':[{'at':'1m','update_mapping':{'BatchSise':5}}]"),
+        "$.schedule[0].update_mapping.BatchSise: unknown key (expected one of: BatchSize,");
+    BAD(WITH("'schedule':[{'at':'1m','update_mapping':{'BatchSize':0}}]"),
+        "$.schedule[0].update_mapping.BatchSize: expected an integer from 1 to 10000, got 0");
+    BAD(WITH("'schedule':[{'at':'1m','update_mapping':{'StartingPosition':'LATEST'}}]"),
+        "$.schedule[0].update_mapping.StartingPosition: fixed when the mapping is created");
+#undef P
+#undef F
+}
+
+/* Parsed and validated, then refused: never silently ignored. */
+static void test_unsimulated(void)
+{
+    BAD(ESM_WITH("'ParallelizationFactor':2"),
+        "t.json: $.event_source_mapping.ParallelizationFactor: a ParallelizationFactor above 1 is not simulated yet");
+    BAD(ESM_WITH("'TumblingWindowInSeconds':60"),
+        "$.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
+    BAD(ESM_WITH("'BisectBatchOnFunctionError':true"),
+        "$.event_source_mapping.BisectBatchOnFunctionError: BisectBatchOnFunctionError is not simulated yet");
+    BAD(ESM_WITH("'FunctionResponseTypes':['ReportBatchItemFailures']"),
+        "$.event_source_mapping.FunctionResponseTypes: ReportBatchItemFailures is not simulated yet");
+    BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}"),
+        "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
+    BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
+        "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
+    BAD(WITH("'function':{'report':'first-failure'}"),
+        "$.function.report: a report other than \"throw\" is not simulated yet");
+    BAD(WITH("'function':{'handler':{'command':['node','handler.mjs']}}"),
+        "$.function.handler: a real handler program is not simulated yet");
+    BAD(WITH("'stream':{'type':'dynamodb'}"), "$.stream.type: DynamoDB Streams are not simulated yet");
+    BAD(WITH("'stream':{'consumer':'efo'}"), "$.stream.consumer: enhanced fan-out (\"efo\") is not simulated yet");
+    BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'},{'at':'60m','target_shard_count':8}]}"),
+        "$.stream.reshard: resharding is not simulated yet");
+    BAD(WITH("'schedule':[{'at':'50m','update_mapping':{'BatchSize':500}}]"), "$.schedule: a schedule is not simulated yet");
+    /* the SPEC example itself: its first unsimulated feature is named */
+    BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
+        "$.stream.reshard: resharding is not simulated yet");
+    /* a typo inside an unsimulated feature is still a typo */
+    BAD(ESM_WITH("'ParallelizationFactor':2,'Bisect':true"), "$.event_source_mapping.Bisect: unknown key");
+    /* through --set, the message names the override */
+    const char *set[] = { "event_source_mapping.ParallelizationFactor=4" };
+    bad_set(__LINE__, MIN, set, 1, "--set event_source_mapping.ParallelizationFactor=4: "
+            "$.event_source_mapping.ParallelizationFactor: a ParallelizationFactor above 1 is not simulated yet");
+    /* empty reshard and schedule lists, and empty Filters, are fine */
+    struct scenario *s = parse(WITH("'stream':{'reshard':[]},'schedule':[],'expect':{}"), NULL, 0);
+    CHECK(s != NULL);
+    scn_free(s);
+    s = parse(ESM_WITH("'FilterCriteria':{'Filters':[]}"), NULL, 0);
+    CHECK(s != NULL);
+    scn_free(s);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static void test_files(void)
+{
+    struct scenario *s = scn_load(SRCDIR "/tests/data/no-such-file.json", NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "/tests/data/no-such-file.json: cannot read: No such file or directory");
+    s = scn_load(SRCDIR "/tests", NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "/tests: cannot read: Is a directory");
+
+    s = parse("{'name':'t',\n  'duration': '1h'\n  'stream': {}}", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: invalid JSON at line 3, column 3 (near `  \"stream\": {}}`)");
+    s = parse("{'name':'t',", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: invalid JSON at line 1, column 13 (unexpected end of input)");
+    s = parse("", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: invalid JSON at line 1, column 1");
+    s = parse("{'a': {'b': 1, }\n}", NULL, 0);   /* cJSON stops past the '}': reported on it */
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: invalid JSON at line 1, column 16 (near `\": {\"b\": 1, }`)");
+    s = parse(MIN " x", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: invalid JSON at line 1");
+
+    /* a NUL byte would make cJSON ignore the rest of the file */
+    char nul_path[] = "/tmp/test_scenario_XXXXXX";
+    int fd = mkstemp(nul_path);
+    CHECK(fd >= 0 && write(fd, "{\"name\":\"t\"}\0junk", 17) == 17);
+    if (fd >= 0)
+        close(fd);
+    s = scn_load(nul_path, NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, ": invalid JSON at line 1, column 13 (a NUL byte)");
+    unlink(nul_path);
+
+    /* a file is named by its path in every message */
+    s = scn_load(SRCDIR "/tests/data/bad/unknown-key.json", NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "tests/data/bad/unknown-key.json: $.");
+
+    /* every bundled scenario loads */
+    static const char *const bundled[] = {
+        "steady-state", "poison-pill", "poison-pill-bounded", "producer-retries", "falls-behind", "latest-start",
+    };
+    for (size_t i = 0; i < sizeof bundled / sizeof bundled[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, SRCDIR "/scenarios/%s.json", bundled[i]);
+        s = scn_load(path, NULL, 0, err, sizeof err);
+        if (!s)
+            fprintf(stderr, "%s\n", err);
+        CHECK(s != NULL);
+        CHECK(s && strcmp(s->name, bundled[i]) == 0 && strcmp(s->path, path) == 0);
+        scn_free(s);
+    }
+
+    /* a small error buffer is never overrun, and a NULL scenario frees */
+    char tiny[8];
+    s = scn_parse("t.json", "{", NULL, 0, tiny, sizeof tiny);
+    CHECK(s == NULL);
+    CHECK_INT(strlen(tiny), 7);
+    scn_free(NULL);
+}
+
+int main(void)
+{
+    test_durations();
+    test_full();
+    test_distributions();
+    test_defaults();
+    test_at_timestamp();
+    test_aws_output();
+    test_overrides();
+    test_bad_keys_and_types();
+    test_bad_ranges();
+    test_bad_required_and_durations();
+    test_bad_distributions();
+    test_bad_producers_records_failures();
+    test_unsimulated();
+    test_files();
+    return check_done();
+}
