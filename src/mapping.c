@@ -73,7 +73,6 @@ struct shardc {
     uint64_t done_pos;           /* every index below is resolved and released */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
     int64_t read_blocked_until_us;
-    uint32_t last_read;          /* records the last GetRecords returned */
     struct lane lane;
     struct hist *age;            /* IteratorAge in ms (R14) */
     uint64_t invocations;
@@ -82,7 +81,6 @@ struct shardc {
 
 struct esm {
     struct eng *e;
-    const struct scenario *scn;
     const struct scn_mapping *cfg;
     const struct scn_model *model;
     struct stm *stream;
@@ -477,7 +475,6 @@ static void poll_shard(struct shardc *sc)
             m->stats.read_throttles++;
             sc->read_blocked_until_us = retry_at;
         } else {
-            sc->last_read = (uint32_t)(to - sc->read_pos);
             sc->read_pos = to;
         }
     }
@@ -594,7 +591,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     if (!m)
         goto nomem;
     *m = (struct esm){
-        .e = e, .scn = scn, .cfg = cfg, .model = &scn->model, .stream = stream,
+        .e = e, .cfg = cfg, .model = &scn->model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
     };
     m->n_shards = stm_shard_count(stream);
