@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "expect.h"
 #include "runlog.h"
 #include "scenario.h"
 #include "sim.h"
@@ -289,7 +290,9 @@ static int cmd_run(const struct options *o)
         print_summary(stdout, scn, &sum, wall, o->output, run_id, status);
     switch (status) {
     case SIM_COMPLETE:
-        rc = 0;
+        rc = expect_check(scn->expect, scn->n_expect, &sum, stderr) ? 1 : 0;
+        if (rc)
+            fprintf(stderr, "esmsim: %s: the run violates its expect block\n", o->scenario);
         break;
     case SIM_INTERRUPTED:
         fprintf(stderr, "esmsim: interrupted: %s run %" PRId64 " is marked incomplete\n",

@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "expect.h"
 #include "scenario.h"
 
 #define US_PER_MS 1000LL
@@ -1585,9 +1586,54 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
 
 /* ---- the whole file ---------------------------------------------------- */
 
+/*
+ * "expect": { "messages_lost": 0, "redelivered_records": { "min": 1 } }: a
+ * number is an exact count, an object gives bounds (at least one).
+ */
+static int parse_expect(struct ctx *c, const cJSON *root, struct scenario *s)
+{
+    static const char *const bound_keys[] = { "min", "max", NULL };
+    const cJSON *ex;
+    size_t mark;
+    if (enter(c, root, "expect", OPT, expect_metric_names(), &ex, &mark))
+        return -1;
+    int rc = 0;
+    size_t n = (size_t)cJSON_GetArraySize(ex);
+    if (n > 0 && !(s->expect = calloc(n, sizeof *s->expect)))
+        rc = fail(c, NULL, "out of memory");
+    for (const cJSON *v = ex ? ex->child : NULL; v && !rc; v = v->next) {
+        struct scn_expect *e = &s->expect[s->n_expect];
+        if (!(e->metric = strdup(v->string))) {
+            rc = fail(c, NULL, "out of memory");
+            break;
+        }
+        s->n_expect++;
+        if (cJSON_IsNumber(v)) {
+            rc = get_number(c, ex, v->string, REQ, 0, false, HUGE_VAL, 0, &e->min);
+            e->max = e->min;
+            continue;
+        }
+        if (!cJSON_IsObject(v)) {
+            rc = expected(c, v->string, "a count, or an object with min and/or max", v);
+            break;
+        }
+        size_t inner = path_key(c, v->string);
+        rc = check_keys(c, v, bound_keys, NULL) ||
+             get_number(c, v, "min", OPT, 0, false, HUGE_VAL, 0, &e->min) ||
+             get_number(c, v, "max", OPT, 0, false, HUGE_VAL, HUGE_VAL, &e->max);
+        if (!rc && !item(v, "min") && !item(v, "max"))
+            rc = fail(c, NULL, "expected min and/or max");
+        else if (!rc && e->min > e->max)
+            rc = fail(c, NULL, "expected min <= max");
+        path_pop(c, inner);
+    }
+    path_pop(c, mark);
+    return rc ? -1 : 0;
+}
+
 static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
 {
-    const cJSON *o, *ex;
+    const cJSON *o;
     size_t mark;
     if (!cJSON_IsObject(root))
         return expected(c, NULL, "an object", root);
@@ -1614,9 +1660,8 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         return -1;
     rc = get_bool(c, log, "per_record", true, &s->per_record_tables);
     path_pop(c, mark);
-    /* expect: accepted for now and not checked (a later issue evaluates it). */
     if (rc || get_list(c, root, "schedule", 0, NULL, NULL, parse_schedule, s) ||
-        get_object(c, root, "expect", OPT, &ex))
+        parse_expect(c, root, s))
         return -1;
     return reject_unsimulated(c, s);
 }
@@ -1867,6 +1912,9 @@ void scn_free(struct scenario *s)
         free_dist(&s->function.failures[i].extra);
     }
     free(s->function.failures);
+    for (size_t i = 0; i < s->n_expect; i++)
+        free(s->expect[i].metric);
+    free(s->expect);
     free(s->function.name);
     free_dist(&s->function.per_invoke);
     free_dist(&s->function.per_record);

@@ -185,6 +185,12 @@ struct scn_function {
     enum scn_report report;
 };
 
+/* One line of the `expect` block: min <= metric <= max (equal: exact). */
+struct scn_expect {
+    char *metric;           /* one of expect_metric_names() */
+    double min, max;
+};
+
 struct scenario {
     char *path;             /* file it came from */
     char *name;
@@ -200,6 +206,8 @@ struct scenario {
     struct scn_function function;
     struct scn_model model;
     bool per_record_tables; /* log.per_record: messages, records, deliveries */
+    struct scn_expect *expect;
+    size_t n_expect;
     char *json;             /* the effective scenario (overrides applied), compact */
 };
 

@@ -40,11 +40,24 @@ expect_in "$msg" "BatchSize" "--set out of range names the key"
 msg=$("$esmsim" frob 2>&1); rc=$?
 expect_eq "$rc" 2 "unknown command"
 
-# Every bundled scenario is valid.
+# Every bundled scenario is valid, and each one's run meets its expect block.
 for s in "$src"/scenarios/*.json "$src"/bench/*.json; do
   "$esmsim" check "$s" >/dev/null 2>&1; rc=$?
   expect_eq "$rc" 0 "check $(basename "$s")"
 done
+for s in "$src"/scenarios/*.json; do
+  msg=$("$esmsim" run "$s" -o "$work/scenario.db" --no-record-tables -q 2>&1); rc=$?
+  expect_eq "$rc" 0 "run $(basename "$s") meets its expect block: $msg"
+  rm -f "$work"/scenario.db*
+done
+
+# A violated expectation: exit status 1, each violation named; the run is still logged.
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/expect.db" -q \
+      --set expect.discards=2 --set 'expect.invocations_error={"min":4}' 2>&1); rc=$?
+expect_eq "$rc" 1 "violated expect exit status"
+expect_in "$msg" "expect: discards is 1, expected 2" "violated exact expectation"
+expect_in "$msg" "expect: invocations_error is 3, expected at least 4" "violated min expectation"
+expect_eq "$(sqlite3 "$work/expect.db" 'SELECT complete FROM runs')" 1 "violated expect run still complete"
 
 # A run writes a complete database; a second run appends as run 2.
 db="$work/run.db"

@@ -1,0 +1,133 @@
+/*
+ * expect.c - a scenario's `expect` block checked against the run's summary.
+ *
+ * A metric is a count the summary prints: "messages_lost", "invocations_error",
+ * "redelivered_records" ...  The scenario loader validates names against
+ * expect_metric_names(), so a typo is a load error, not a silent pass.
+ */
+#include "expect.h"
+
+#include <string.h>
+
+#include "scenario.h"
+#include "sim.h"
+
+enum source { MESSAGES, FATE, INVOCATIONS, OUTCOME, COUNTER, AGE_MAX };
+
+struct metric {
+    const char *name;
+    enum source source;
+    int index;                 /* FATE, OUTCOME: the enum; COUNTER: the field */
+};
+
+enum counter {
+    C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
+    C_DELIVERIES, C_REDELIVERED, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
+    C_MISSED_RECORDS, C_PEAK_CONCURRENCY,
+};
+
+static const struct metric metrics[] = {
+    { "messages", MESSAGES, 0 },
+    { "messages_processed", FATE, FATE_PROCESSED },
+    { "messages_pending", FATE, FATE_PENDING },
+    { "messages_lost", FATE, FATE_LOST },
+    { "messages_discarded", FATE, FATE_DISCARDED },
+    { "messages_expired", FATE, FATE_EXPIRED },
+    { "messages_missed", FATE, FATE_MISSED },
+    { "messages_rejected", FATE, FATE_REJECTED },
+    { "invocations", INVOCATIONS, 0 },
+    { "invocations_success", OUTCOME, OUTCOME_SUCCESS },
+    { "invocations_partial", OUTCOME, OUTCOME_PARTIAL },
+    { "invocations_error", OUTCOME, OUTCOME_ERROR },
+    { "invocations_timeout", OUTCOME, OUTCOME_TIMEOUT },
+    { "invocations_throttled", OUTCOME, OUTCOME_THROTTLED },
+    { "records_written", COUNTER, C_RECORDS_WRITTEN },
+    { "put_entries_failed", COUNTER, C_PUT_ENTRIES_FAILED },
+    { "put_resent", COUNTER, C_PUT_RESENT },
+    { "producer_duplicates", COUNTER, C_PRODUCER_DUPLICATES },
+    { "deliveries", COUNTER, C_DELIVERIES },
+    { "redelivered_records", COUNTER, C_REDELIVERED },
+    { "discards", COUNTER, C_DISCARDS },
+    { "discarded_records", COUNTER, C_DISCARDED_RECORDS },
+    { "expired_records", COUNTER, C_EXPIRED_RECORDS },
+    { "missed_records", COUNTER, C_MISSED_RECORDS },
+    { "peak_concurrency", COUNTER, C_PEAK_CONCURRENCY },
+    { "iterator_age_max_ms", AGE_MAX, 0 },
+};
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+const char *const *expect_metric_names(void)
+{
+    static const char *names[N_METRICS + 1];
+    if (!names[0])
+        for (size_t i = 0; i < N_METRICS; i++)
+            names[i] = metrics[i].name;
+    return names;
+}
+
+static double counter(enum counter c, const struct sim_summary *s)
+{
+    const struct esm_stats *m = &s->mapping;
+    switch (c) {
+    case C_RECORDS_WRITTEN: return (double)s->stream.records_written;
+    case C_PUT_ENTRIES_FAILED: return (double)s->put_entries_failed;
+    case C_PUT_RESENT: return (double)s->put_resent;
+    case C_PRODUCER_DUPLICATES: return (double)s->producer_duplicates;
+    case C_DELIVERIES: return (double)m->deliveries;
+    case C_REDELIVERED: return (double)m->redelivered;
+    case C_DISCARDS: return (double)m->discards;
+    case C_DISCARDED_RECORDS: return (double)m->discarded_records;
+    case C_EXPIRED_RECORDS: return (double)m->expired_records;
+    case C_MISSED_RECORDS: return (double)m->missed_records;
+    case C_PEAK_CONCURRENCY: return (double)s->peak_concurrency;
+    }
+    return 0;
+}
+
+double expect_metric_value(const char *metric, const struct sim_summary *s)
+{
+    const struct metric *mt = NULL;
+    for (size_t i = 0; i < N_METRICS && !mt; i++)
+        if (strcmp(metrics[i].name, metric) == 0)
+            mt = &metrics[i];
+    if (!mt)
+        return 0;
+    double v = 0;
+    switch (mt->source) {
+    case MESSAGES: return (double)s->messages;
+    case FATE: return (double)s->fates[mt->index];
+    case INVOCATIONS:
+        for (int o = 0; o < OUTCOME_COUNT; o++)
+            v += (double)s->mapping.invocations[o];
+        return v;
+    case OUTCOME: return (double)s->mapping.invocations[mt->index];
+    case COUNTER: return counter((enum counter)mt->index, s);
+    case AGE_MAX:
+        for (size_t i = 0; i < s->mapping.n_shards; i++)
+            if (s->mapping.shards[i].age_max_ms > v)
+                v = s->mapping.shards[i].age_max_ms;
+        return v;
+    }
+    return 0;
+}
+
+size_t expect_check(const struct scn_expect *ex, size_t n, const struct sim_summary *sum,
+                    FILE *out)
+{
+    size_t violated = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = expect_metric_value(ex[i].metric, sum);
+        if (v >= ex[i].min && v <= ex[i].max)
+            continue;
+        violated++;
+        if (ex[i].min == ex[i].max)
+            fprintf(out, "expect: %s is %.15g, expected %.15g\n", ex[i].metric, v, ex[i].min);
+        else if (v < ex[i].min)
+            fprintf(out, "expect: %s is %.15g, expected at least %.15g\n", ex[i].metric, v,
+                    ex[i].min);
+        else
+            fprintf(out, "expect: %s is %.15g, expected at most %.15g\n", ex[i].metric, v,
+                    ex[i].max);
+    }
+    return violated;
+}
