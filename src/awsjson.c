@@ -169,7 +169,7 @@ char *awsjson_invocation_record(const struct slog_discard *d)
 
 /* Base64 of one record's data (nettle), synthetic records drawing on filler,
  * a buffer of AWSJSON_FILLER_BYTE long enough for any of them. */
-static char *aj_base64(const struct awsjson_record *r, const uint8_t *filler)
+static char *aj_base64(const struct slog_event_record *r, const uint8_t *filler)
 {
     size_t len = lev_base64_len(r->data_len);
     char *out = malloc(len + 1);
@@ -189,7 +189,7 @@ struct aj_event {
     char *event_id;         /* room for "SHARD:SEQUENCE" */
 };
 
-static void aj_kinesis_record(struct aj_event *e, cJSON *list, const struct awsjson_record *r)
+static void aj_kinesis_record(struct aj_event *e, cJSON *list, const struct slog_event_record *r)
 {
     struct aj_build *b = &e->b;
     cJSON *rec = aj_check(b, cJSON_CreateObject());
@@ -228,7 +228,7 @@ static void aj_kinesis_record(struct aj_event *e, cJSON *list, const struct awsj
 }
 
 char *awsjson_kinesis_event(const struct lev_source *src,
-                            const struct awsjson_record *records, size_t n)
+                            const struct slog_event_record *records, size_t n)
 {
     struct aj_event e = { .b = { .ok = true }, .src = src,
                           .shard_id = src->shard_id ? src->shard_id : "" };

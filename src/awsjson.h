@@ -18,15 +18,6 @@
 #include "lambda_event.h"
 #include "simlog.h"
 
-/* One stream record as the Lambda event shows it. */
-struct awsjson_record {
-    const char *partition_key;
-    uint64_t sequence_number;
-    const unsigned char *data;  /* the record's bytes; NULL: synthetic, data_len filler bytes */
-    uint32_t data_len;          /* bytes before base64 */
-    int64_t arrival_us;         /* virtual arrival time, >= 0 */
-};
-
 /* Byte that stands for every byte of a synthetic record's data ('x'). */
 #define AWSJSON_FILLER_BYTE 'x'
 
@@ -36,7 +27,7 @@ struct awsjson_record {
  * each lev_record_bytes() plus n - 1 commas.
  */
 char *awsjson_kinesis_event(const struct lev_source *src,
-                            const struct awsjson_record *records, size_t n);
+                            const struct slog_event_record *records, size_t n);
 
 /*
  * The invocation record sent to the OnFailure destination for a discarded

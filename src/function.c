@@ -2,10 +2,13 @@
  * function.c - the Lambda function as a model (SPEC 1.5, R11).
  *
  * An invocation handles its records in order: a fixed part, then each
- * record's part, plus the extra time of "slow" failure rules.  It stops at the
- * first record a "fail" rule matches (report style throw: the records before
- * it were handled, their side effects happened) or when its time passes the
- * timeout ("Task timed out": the records finished by then were handled).
+ * record's part, plus the extra time of "slow" failure rules.  A record a
+ * "fail" rule matches is not handled; the report style says what follows:
+ * throw stops there and throws (the records before it were handled, their
+ * side effects happened), first-failure and the buggy single-item styles stop
+ * there and return it, all-failures and wrong-list-key go on to the end and
+ * return every failure.  Past the timeout the invocation ends as "Task timed
+ * out": the records finished by then were handled.
  *
  * Execution environments: an invocation takes an idle one (warm) or starts a
  * new one (cold start).  Idle environments are reclaimed after idle_timeout.
@@ -135,9 +138,57 @@ static bool rule_matches(struct fn *f, const struct scn_failure *rule,
     return false;
 }
 
+/* Styles that stop at the first failing record (the AWS samples); the
+ * others work through the whole batch (Powertools, the Go DynamoDB sample). */
+static bool stops_at_first_failure(enum scn_report style)
+{
+    return style != SCN_REPORT_ALL_FAILURES && style != SCN_REPORT_WRONG_LIST_KEY;
+}
+
+/* What a function that returned normally hands back, per report style. */
+static void build_response(const struct scn_function *cfg, struct stm_record *const *recs,
+                           uint32_t n, const struct fn_scratch *scratch, struct fn_result *out)
+{
+    struct rsp_response *r = &out->response;
+    *r = (struct rsp_response){ .shape = RSP_LIST, .items = scratch->items };
+    if (out->n_failed == 0) {
+        if (cfg->report == SCN_REPORT_THROW)
+            r->shape = RSP_NULL;          /* a handler that throws returns nothing */
+        return;                           /* {"batchItemFailures": []} */
+    }
+    const struct stm_record *first = recs[out->failed[0]];
+    switch (cfg->report) {
+    case SCN_REPORT_THROW:                /* threw instead: not reached */
+    case SCN_REPORT_FIRST_FAILURE:
+    case SCN_REPORT_ALL_FAILURES:
+    case SCN_REPORT_WRONG_LIST_KEY:
+        for (uint32_t k = 0; k < out->n_failed; k++)
+            scratch->items[k] = (struct rsp_item){ RSP_ITEM_SEQUENCE,
+                                                   recs[out->failed[k]]->seq };
+        r->n_items = out->n_failed;
+        if (cfg->report == SCN_REPORT_WRONG_LIST_KEY) {
+            r->shape = RSP_OBJECT;
+            r->list_key = "BatchItemFailures";
+        }
+        return;
+    case SCN_REPORT_EMPTY_IDENTIFIER:
+        scratch->items[0] = (struct rsp_item){ RSP_ITEM_EMPTY, 0 };
+        break;
+    case SCN_REPORT_WRONG_KEY:
+        scratch->items[0] = (struct rsp_item){ RSP_ITEM_MISSING, first->seq };
+        r->item_key = "ItemIdentifier";
+        break;
+    case SCN_REPORT_UNKNOWN_SEQUENCE:
+        /* one past the batch's last record: a number that is not in it */
+        scratch->items[0] = (struct rsp_item){ RSP_ITEM_SEQUENCE, recs[n - 1]->seq + 1 };
+        break;
+    }
+    r->n_items = 1;
+}
+
 void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                struct stm_record *const *recs, uint32_t n,
-               struct fn_result *out)
+               const struct fn_scratch *scratch, struct fn_result *out)
 {
     const struct scn_function *cfg = f->cfg;
     double t = dist_draw(&cfg->per_invoke, f->rng_duration);
@@ -145,7 +196,8 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         t += dist_draw(&cfg->cold_start, f->rng_duration);
     double timeout = (double)cfg->timeout_us;
 
-    *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start };
+    *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start,
+                               .failed = scratch->failed };
     uint32_t i = 0;
     for (; i < n && t <= timeout; i++) {
         bool fails = false;
@@ -160,18 +212,25 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                 fails = true;
         }
         if (t > timeout)
-            break;               /* timed out while handling record i */
+            break;               /* timed out while working on record i */
         if (fails) {
-            out->outcome = OUTCOME_ERROR;
-            out->error = "Unhandled";
-            break;
+            scratch->failed[out->n_failed++] = i;
+            if (stops_at_first_failure(cfg->report)) {
+                i++;
+                break;
+            }
         }
     }
-    out->handled = i;
+    out->reached = i;
     if (t > timeout) {
         out->outcome = OUTCOME_TIMEOUT;
         out->error = "Task timed out";
         t = timeout;
+    } else if (out->n_failed > 0 && cfg->report == SCN_REPORT_THROW) {
+        out->outcome = OUTCOME_ERROR;
+        out->error = "Unhandled";
+    } else {
+        build_response(cfg, recs, n, scratch, out);
     }
     out->duration_us = llround(t);
 }

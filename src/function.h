@@ -1,7 +1,7 @@
 /*
  * function.h - the Lambda function as a model (SPEC 1.5, R11): durations from
  * distributions, cold starts, timeout, reserved concurrency, failure rules and
- * how the function reports what failed.
+ * how the function reports what failed (the report styles of SPEC 1.5).
  */
 #ifndef ESMSIM_FUNCTION_H
 #define ESMSIM_FUNCTION_H
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "response.h"
 #include "simlog.h"
 
 struct eng;
@@ -26,13 +27,24 @@ void fn_destroy(struct fn *f);
 
 /* What one invocation did. */
 struct fn_result {
-    enum outcome outcome;     /* success, error or timeout */
+    enum outcome outcome;     /* SUCCESS: returned `response`; ERROR: threw; TIMEOUT */
     int64_t duration_us;      /* until the invocation ends (<= timeout) */
     bool cold_start;
-    /* Records [0, handled) were handled successfully: their side effects
-     * happened, whatever the outcome. */
-    uint32_t handled;
     const char *error;        /* "Unhandled" / "Task timed out", or NULL */
+    /* The function worked through records [0, reached) and failed those at
+     * positions failed[0..n_failed) (ascending); the others of [0, reached)
+     * were handled: their side effects happened, whatever the outcome. */
+    uint32_t reached;
+    const uint32_t *failed;
+    uint32_t n_failed;
+    struct rsp_response response;   /* SUCCESS: what it returned (R7) */
+};
+
+/* Where an invocation's result points: owned by the caller, one per
+ * invocation in flight, each with room for the largest batch. */
+struct fn_scratch {
+    uint32_t *failed;
+    struct rsp_item *items;
 };
 
 /*
@@ -45,11 +57,11 @@ void fn_release(struct fn *f);
 
 /*
  * Run the model on recs[0..n) for an invocation starting at start_us that
- * was acquired (cold_start as fn_acquire said).
+ * was acquired (cold_start as fn_acquire said).  out points into scratch.
  */
 void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                struct stm_record *const *recs, uint32_t n,
-               struct fn_result *out);
+               const struct fn_scratch *scratch, struct fn_result *out);
 
 /* Concurrent invocations now, and the most seen. */
 uint32_t fn_running(const struct fn *f);

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 struct scenario;
+struct lev_source;
+struct rsp_response;
 
 /* Fates of a produced message (R17), in order of precedence: when a message
  * became several stream records, its fate is the best of theirs. */
@@ -113,6 +115,25 @@ struct slog_discard {
     int64_t epoch_ms;              /* wall time of virtual 0 */
 };
 
+/* One record of an invocation's event, as the Lambda event shows it. */
+struct slog_event_record {
+    const char *partition_key;
+    uint64_t sequence_number;
+    const unsigned char *data;  /* the record's bytes; NULL: synthetic, data_len filler bytes */
+    uint32_t data_len;          /* bytes before base64 */
+    int64_t arrival_us;         /* virtual arrival time, >= 0 */
+};
+
+/* An invocation's event and what the function answered (--dump-events). */
+struct slog_event {
+    const struct slog_invocation *inv;
+    const struct lev_source *source;      /* the shard's part of every record */
+    const struct slog_event_record *records;
+    uint32_t n_records;
+    const struct rsp_response *response;  /* NULL when the function threw or timed out */
+    int64_t timeout_us;                   /* the function's timeout, for the error text */
+};
+
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
@@ -128,12 +149,18 @@ struct slog_ops {
     bool (*failed)(void *ctx);
 };
 
+/* Optional: a sink that wants every invocation's event sets this; the
+ * mapping builds the records only then. */
+typedef void (*slog_event_fn)(void *ctx, const struct slog_event *ev);
+
 /* The sink the core writes to.  per_record false: message, record and
  * delivery are never called (huge runs). */
 struct slog {
     const struct slog_ops *ops;
     void *ctx;
     bool per_record;
+    slog_event_fn event;      /* NULL: events are not wanted */
+    void *event_ctx;
 };
 
 #endif

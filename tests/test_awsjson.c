@@ -104,7 +104,7 @@ static const struct lev_source src_default = {
 /* The size lambda_event.c counts, by its one-step and two-step forms (which
  * must agree: a disagreement counts as a mismatch). */
 static size_t expected_event_bytes(const struct lev_source *src,
-                                   const struct awsjson_record *recs, size_t n)
+                                   const struct slog_event_record *recs, size_t n)
 {
     size_t total = lev_envelope_bytes() + (n ? n - 1 : 0);
     size_t source = lev_source_bytes(src);
@@ -133,7 +133,7 @@ static void test_event_size_random(void)
     enum { EVENTS = 400, MAX_RECORDS = 12 };
     char keys[MAX_RECORDS][200];
     unsigned char *data[MAX_RECORDS];
-    struct awsjson_record recs[MAX_RECORDS];
+    struct slog_event_record recs[MAX_RECORDS];
     int mismatches = 0;
     struct lev_source src = src_default;
 
@@ -152,7 +152,7 @@ static void test_event_size_random(void)
                 for (uint32_t j = 0; j < len; j++)
                     data[i][j] = (unsigned char)rnd();
             }
-            recs[i] = (struct awsjson_record){ .partition_key = keys[i],
+            recs[i] = (struct slog_event_record){ .partition_key = keys[i],
                 .sequence_number = random_sequence(), .data = data[i], .data_len = len,
                 .arrival_us = random_arrival_us() };
         }
@@ -181,7 +181,7 @@ static void test_event_empty(void)
 /* One record, the whole text: pins the key order of AWS's sample event. */
 static void test_event_exact(void)
 {
-    struct awsjson_record r = { .partition_key = "user-\"7\"", .sequence_number = 49590338271490256ull,
+    struct slog_event_record r = { .partition_key = "user-\"7\"", .sequence_number = 49590338271490256ull,
                                 .data = NULL, .data_len = 4, .arrival_us = 829717400 };
     char *json = awsjson_kinesis_event(&src_default, &r, 1);
     CHECK_STR(json,
