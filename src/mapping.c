@@ -7,13 +7,17 @@
  * while ParallelizationFactor is 1) takes its batch from there (R2: BatchSize,
  * batching window, 6 MB of event JSON), invokes the function and, when it
  * completes, checkpoints (R4) or retries the same records (R5) until the
- * retries run out and the batch is discarded (R6).  MaximumRecordAgeInSeconds
- * is checked before every invocation.  Records leave the stream with a fate
+ * retries run out and the batch is discarded (R6).  A ReportBatchItemFailures
+ * response checkpoints before the lowest failure and retries from it (R7);
+ * BisectBatchOnFunctionError splits a failed batch into sets retried one
+ * after the other, first half first (R8).  MaximumRecordAgeInSeconds is
+ * checked before every invocation.  Records leave the stream with a fate
  * (R17): checkpointed, discarded, expired by retention, or skipped by the
  * starting position (R13).
  *
  * Records are always read through their index in the shard: a batch is an
- * array of indexes, so that it can be cut (age check) or split later.
+ * array of indexes, so that it can be cut (age check, partial response) or
+ * split (bisect).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +30,28 @@
 #include "lambda_event.h"
 #include "mapping.h"
 #include "msgtab.h"
+#include "response.h"
 #include "scenario.h"
 #include "stream.h"
 
 #define GETRECORDS_MAX_RECORDS 10000
 
+/* Bisect halves waiting behind the current set: each split of a set of n
+ * records adds one, and BatchSize <= 10,000 allows 14 splits in a row. */
+#define MAX_WAITING_SETS 32
+
+/*
+ * The records a lane holds: the current set idx[0..n) (invoked, retried,
+ * discarded as one), then the sets that bisection left waiting behind it
+ * (R8), in order.  Attempts count the invocations of the current set (R5).
+ */
 struct batch {
     uint64_t *idx;          /* record indexes in the shard, in sequence order */
-    uint32_t n;
-    uint32_t attempts;      /* invocations of these records so far (R5) */
-    uint64_t payload_bytes; /* event JSON size of the batch (R2) */
+    uint32_t n;             /* records in the current set */
+    uint32_t attempts;      /* invocations of the current set so far (R5) */
+    uint64_t payload_bytes; /* event JSON size of the current set (R2); 0: to compute */
+    uint32_t waiting[MAX_WAITING_SETS];   /* sizes of the sets behind it, next first */
+    uint32_t n_waiting;
 };
 
 enum lane_state {
@@ -57,6 +73,9 @@ struct lane {
     uint64_t invocation_id;      /* in flight */
     int64_t start_us;            /* in flight: started at */
     struct fn_result res;        /* in flight: what the function will do */
+    struct fn_scratch scratch;   /* what res points into */
+    uint64_t *seqs;              /* the current set's sequence numbers, for R7 */
+    struct slog_event_record *event_records;   /* only when the log wants events */
     int64_t throttle_wait_us;    /* next wait after a concurrency throttle */
 };
 
@@ -93,6 +112,8 @@ struct esm {
     uint32_t n_shards;
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t next_invocation_id;
+    bool bisect;                     /* BisectBatchOnFunctionError (R8) */
+    int64_t fn_timeout_us;           /* for the timeout text of dumped events */
     struct esm_stats stats;
     struct esm_shard_stats *shard_stats;
 };
@@ -143,6 +164,46 @@ static void skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_rea
     advance(sc, upto, why);
 }
 
+/* ---- the sets of a batch (R8) ------------------------------------------ */
+
+static uint32_t batch_total(const struct batch *b)
+{
+    uint32_t total = b->n;
+    for (uint32_t i = 0; i < b->n_waiting; i++)
+        total += b->waiting[i];
+    return total;
+}
+
+/* Remove the first k records of the current set; an emptied current set
+ * gives way to the next waiting one, which has not been invoked yet. */
+static void batch_drop(struct batch *b, uint32_t k)
+{
+    memmove(b->idx, b->idx + k, (batch_total(b) - k) * sizeof *b->idx);
+    b->n -= k;
+    b->payload_bytes = 0;
+    if (b->n == 0 && b->n_waiting > 0) {
+        b->n = b->waiting[0];
+        b->n_waiting--;
+        memmove(b->waiting, b->waiting + 1, b->n_waiting * sizeof *b->waiting);
+        b->attempts = 0;
+    }
+}
+
+/* Split the current set in two halves, the first (n/2 records) to go
+ * first; the split is not an attempt of either half (R8). */
+static bool batch_split(struct batch *b)
+{
+    if (b->n < 2 || b->n_waiting == MAX_WAITING_SETS)
+        return false;
+    memmove(b->waiting + 1, b->waiting, b->n_waiting * sizeof *b->waiting);
+    b->waiting[0] = b->n - b->n / 2;
+    b->n_waiting++;
+    b->n /= 2;
+    b->attempts = 0;
+    b->payload_bytes = 0;
+    return true;
+}
+
 static void schedule(struct lane *l, int64_t at_us, enum eng_class cls, eng_handler fn)
 {
     if (eng_schedule(l->sc->m->e, at_us, cls, fn, l, l->gen) < 0)
@@ -152,10 +213,12 @@ static void schedule(struct lane *l, int64_t at_us, enum eng_class cls, eng_hand
 /* ---- discards (R6) ---------------------------------------------------- */
 
 /*
- * Discard the first n records of the lane's batch: they are resolved, the
- * checkpoint moves past them, and the OnFailure record is logged.
+ * Discard the first n records of the lane's current set: they are resolved,
+ * the checkpoint moves past them, and the OnFailure record is logged with
+ * function_error as responseContext.functionError (NULL: JSON null).
  */
-static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond)
+static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
+                           const char *function_error)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
@@ -175,7 +238,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         .invocation_id = l->invocation_id,
         .approximate_invoke_count = b->attempts,
         .has_response = invoked,
-        .function_error = invoked ? "Unhandled" : NULL,
+        .function_error = invoked ? function_error : NULL,
         .destination = m->cfg->on_failure_destination,
         .function_arn = m->cfg->function_arn,
         .stream_arn = stm_arn(m->stream),
@@ -188,8 +251,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     for (uint32_t i = 0; i < n; i++)
         resolve(m, rec_at(sc, b->idx[i]), FATE_DISCARDED);
     advance(sc, b->idx[n - 1] + 1, CKPT_DISCARDED);
-    b->n -= n;
-    memmove(b->idx, b->idx + n, b->n * sizeof *b->idx);
+    batch_drop(b, n);
 }
 
 /* Before every invocation: records older than MaximumRecordAgeInSeconds
@@ -205,7 +267,7 @@ static void discard_too_old(struct lane *l)
     while (old < l->batch.n && now - rec_at(sc, l->batch.idx[old])->arrival_us > max_age)
         old++;
     if (old > 0)
-        discard_prefix(l, old, DISCARD_RECORD_AGE);
+        discard_prefix(l, old, DISCARD_RECORD_AGE, NULL);
 }
 
 /* Before every invocation: records past the retention period expire now,
@@ -307,11 +369,40 @@ static uint64_t batch_payload(struct lane *l)
 static void on_complete(void *ctx, uint64_t gen);
 static void on_wake(void *ctx, uint64_t gen);
 
-static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
-                           int64_t age_us)
+/* The invocation's event and answer, for a sink that wants them. */
+static void log_event(struct lane *l, const struct slog_invocation *inv)
 {
     struct shardc *sc = l->sc;
+    struct esm *m = sc->m;
+    for (uint32_t i = 0; i < l->batch.n; i++) {
+        const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
+        const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
+        l->event_records[i] = (struct slog_event_record){
+            .partition_key = keytab_key(m->keys, r->key_id),
+            .sequence_number = r->seq,
+            .data = (const unsigned char *)data,
+            .data_len = r->bytes,
+            .arrival_us = r->arrival_us,
+        };
+    }
+    struct slog_event ev = {
+        .inv = inv,
+        .source = &sc->lev,
+        .records = l->event_records,
+        .n_records = l->batch.n,
+        .response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL,
+        .timeout_us = m->fn_timeout_us,
+    };
+    m->log->event(m->log->event_ctx, &ev);
+}
+
+static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
+                           int64_t age_us, const char *error)
+{
+    struct shardc *sc = l->sc;
+    struct esm *m = sc->m;
     struct batch *b = &l->batch;
+    bool throttled = outcome == OUTCOME_THROTTLED;
     struct slog_invocation inv = {
         .invocation_id = l->invocation_id,
         .shard_id = sc->shard_id,
@@ -322,17 +413,19 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         .payload_bytes = b->payload_bytes,
         .first_sequence_number = rec_at(sc, b->idx[0])->seq,
         .last_sequence_number = rec_at(sc, b->idx[b->n - 1])->seq,
-        .attempt = b->attempts + (outcome != OUTCOME_THROTTLED ? 0 : 1),
+        .attempt = b->attempts + (throttled ? 1 : 0),
         .outcome = outcome,
         .iterator_age_us = age_us,
-        .cold_start = outcome != OUTCOME_THROTTLED && l->res.cold_start,
-        .error = outcome == OUTCOME_THROTTLED ? "Rate Exceeded." : l->res.error,
+        .cold_start = !throttled && l->res.cold_start,
+        .error = error,
     };
-    sc->m->log->ops->invocation(sc->m->log->ctx, &inv);
-    sc->m->stats.invocations[outcome]++;
+    m->log->ops->invocation(m->log->ctx, &inv);
+    m->stats.invocations[outcome]++;
+    if (m->log->event && !throttled)
+        log_event(l, &inv);
 }
 
-/* Invoke the function with the lane's batch, or back off on a throttle. */
+/* Invoke the function with the lane's current set, or back off on a throttle. */
 static void invoke(struct lane *l)
 {
     struct shardc *sc = l->sc;
@@ -345,7 +438,7 @@ static void invoke(struct lane *l)
     l->start_us = now;
     if (!fn_acquire(m->fn, &cold)) {
         /* R9/R11: a throttle is not an attempt; wait longer each time. */
-        log_invocation(l, now, OUTCOME_THROTTLED, -1);
+        log_invocation(l, now, OUTCOME_THROTTLED, -1, "Rate Exceeded.");
         l->state = LANE_BACKOFF;
         schedule(l, now + l->throttle_wait_us, ENG_CLASS_POLL, on_wake);
         l->throttle_wait_us *= 2;
@@ -362,20 +455,68 @@ static void invoke(struct lane *l)
             m->log->ops->delivery(m->log->ctx, l->invocation_id, sc->shard_id, r->seq);
     }
     m->stats.deliveries += b->n;
-    fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->res);
+    fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
     l->state = LANE_IN_FLIGHT;
     schedule(l, now + l->res.duration_us, ENG_CLASS_COMPLETE, on_complete);
 }
 
-/* Resolve the whole batch as checkpointed by a success (R4). */
-static void checkpoint_batch(struct lane *l)
+/* Resolve the first n records of the current set as checkpointed (R4, R7):
+ * a record the function failed but the mapping took as done is lost. */
+static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
-    for (uint32_t i = 0; i < b->n; i++)
+    for (uint32_t i = 0; i < n; i++)
         resolve(sc->m, rec_at(sc, b->idx[i]), FATE_LOST);
-    advance(sc, b->idx[b->n - 1] + 1, CKPT_SUCCESS);
-    b->n = 0;
+    advance(sc, b->idx[n - 1] + 1, why);
+    batch_drop(b, n);
+}
+
+/* The records the invocation handled: those it reached and did not fail. */
+static void mark_handled(struct lane *l)
+{
+    const struct fn_result *res = &l->res;
+    for (uint32_t i = 0, k = 0; i < res->reached; i++) {
+        if (k < res->n_failed && res->failed[k] == i)
+            k++;
+        else
+            rec_at(l->sc, l->batch.idx[i])->handled = 1;
+    }
+}
+
+/*
+ * How the mapping takes the invocation's end (R4, R7): a function error or
+ * timeout fails the whole set; a returned value is a full success unless
+ * FunctionResponseTypes holds ReportBatchItemFailures, when R7 judges it.
+ */
+static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const char **why)
+{
+    struct esm *m = l->sc->m;
+    const struct batch *b = &l->batch;
+    *why = l->res.error;
+    if (l->res.outcome != OUTCOME_SUCCESS)
+        return RSP_FULL_FAILURE;
+    if (!m->cfg->report_batch_item_failures)
+        return RSP_FULL_SUCCESS;
+    for (uint32_t i = 0; i < b->n; i++)
+        l->seqs[i] = rec_at(l->sc, b->idx[i])->seq;
+    return rsp_judge(&l->res.response, l->seqs, b->n, first_failed, why);
+}
+
+/* The current set failed and is retried after the retry delay, unless its
+ * retries are spent (R5) and it is discarded (R6). */
+static void retry_or_discard(struct lane *l, const char *function_error)
+{
+    struct esm *m = l->sc->m;
+    struct batch *b = &l->batch;
+    if (m->cfg->max_retry_attempts >= 0 &&
+        (int64_t)b->attempts > m->cfg->max_retry_attempts) {
+        discard_prefix(l, b->n, DISCARD_RETRIES_EXHAUSTED, function_error);
+        poll_shard(l->sc);
+        return;
+    }
+    l->state = LANE_BACKOFF;
+    schedule(l, eng_now(m->e) + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
 }
 
 static void on_complete(void *ctx, uint64_t gen)
@@ -388,37 +529,56 @@ static void on_complete(void *ctx, uint64_t gen)
     (void)gen;   /* an invocation in flight is never cancelled */
 
     fn_release(m->fn);
-    for (uint32_t i = 0; i < l->res.handled; i++)
-        rec_at(sc, b->idx[i])->handled = 1;
+    mark_handled(l);
     b->attempts++;
 
-    /* R14: completion time minus arrival of the batch's last record. */
+    /* R14: completion time minus arrival of the set's last record. */
     int64_t age_us = now - rec_at(sc, b->idx[b->n - 1])->arrival_us;
     double age_ms = (double)age_us / ENG_US_PER_MS;
     hist_add(sc->age, age_ms);
     if (age_ms > sc->interval_age_max_ms)
         sc->interval_age_max_ms = age_ms;
     sc->invocations++;
-    log_invocation(l, now, l->res.outcome, age_us);
+
+    uint32_t first_failed = 0;
+    const char *why;
+    enum rsp_verdict v = verdict(l, &first_failed, &why);
+    enum outcome shown = l->res.outcome;
+    if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
+        shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
+    log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
 
     l->state = LANE_IDLE;
     l->gen++;
-    if (l->res.outcome == OUTCOME_SUCCESS) {
-        checkpoint_batch(l);
-        if (m->cfg->batching_window_us > 0)
+    switch (v) {
+    case RSP_FULL_SUCCESS:
+        checkpoint_prefix(l, b->n, CKPT_SUCCESS);
+        if (b->n == 0 && m->cfg->batching_window_us > 0)
             l->window_start_us = now;   /* the next window starts now (R2) */
         poll_shard(sc);                 /* R1: read again at once */
         return;
-    }
-    /* R5: a function error; R6 when the retries are spent. */
-    if (m->cfg->max_retry_attempts >= 0 &&
-        (int64_t)b->attempts > m->cfg->max_retry_attempts) {
-        discard_prefix(l, b->n, DISCARD_RETRIES_EXHAUSTED);
-        poll_shard(sc);
+    case RSP_PARTIAL:
+        /* R7: checkpoint before the lowest failure, retry from it.  With
+         * bisect that is a split (R8): the rest is a new set, not a retry. */
+        if (first_failed > 0) {
+            uint32_t attempts = b->attempts;
+            checkpoint_prefix(l, first_failed, CKPT_PARTIAL);
+            b->attempts = m->bisect ? 0 : attempts;
+            b->payload_bytes = 0;
+        }
+        retry_or_discard(l, NULL);
+        return;
+    case RSP_FULL_FAILURE:
+        /* R8: halves instead of a retry, down to a single record. */
+        if (m->bisect && batch_split(b)) {
+            m->stats.bisects++;
+            l->state = LANE_BACKOFF;
+            schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
+            return;
+        }
+        retry_or_discard(l, l->res.outcome == OUTCOME_SUCCESS ? NULL : "Unhandled");
         return;
     }
-    l->state = LANE_BACKOFF;
-    schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
 }
 
 /* A retry or throttle backoff is over. */
@@ -443,15 +603,17 @@ static void on_window(void *ctx, uint64_t gen)
 /* Start the lane's next invocation if it is idle and has records for it. */
 static void dispatch(struct lane *l)
 {
+    struct batch *b = &l->batch;
     while (l->state == LANE_IDLE) {
-        if (l->batch.n == 0 && !take_batch(l))
+        if (b->n == 0 && !take_batch(l))
             return;
+        uint32_t before = batch_total(b);
         expire_stale(l);
         discard_too_old(l);
-        if (l->batch.n == 0)
-            continue;            /* all too old: look at what follows */
-        if (l->batch.attempts > 0)
-            l->batch.payload_bytes = batch_payload(l);
+        if (batch_total(b) != before)
+            continue;            /* look again at what is left, or what follows */
+        if (b->payload_bytes == 0)
+            b->payload_bytes = batch_payload(l);
         invoke(l);
     }
 }
@@ -538,17 +700,21 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
         /* Not reading yet (LATEST delay): they would have been skipped. */
         sc->done_pos = sc->next_pos = sc->read_pos = to;
     }
-    /* Drop them from a batch waiting to be retried. */
-    uint32_t gone = 0;
-    while (gone < l->batch.n && l->batch.idx[gone] < to)
-        gone++;
-    if (gone > 0) {
-        l->batch.n -= gone;
-        memmove(l->batch.idx, l->batch.idx + gone, l->batch.n * sizeof *l->batch.idx);
-        if (l->batch.n == 0 && l->state == LANE_BACKOFF) {
-            l->state = LANE_IDLE;
-            l->gen++;
-        }
+    /* Drop them from a batch waiting to be retried, set by set. */
+    struct batch *b = &l->batch;
+    bool set_gone = false;
+    while (b->n > 0 && b->idx[0] < to) {
+        uint32_t gone = 1;
+        while (gone < b->n && b->idx[gone] < to)
+            gone++;
+        set_gone = gone == b->n;
+        batch_drop(b, gone);
+        if (!set_gone)
+            break;
+    }
+    if (set_gone && l->state == LANE_BACKOFF) {
+        l->state = LANE_IDLE;    /* nothing left to retry: the next set may go */
+        l->gen++;
     }
     uint64_t lo = from > sc->done_pos ? from : sc->done_pos;
     m->stats.expired_records += to - lo;
@@ -593,6 +759,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     *m = (struct esm){
         .e = e, .cfg = cfg, .model = &scn->model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
+        .bisect = cfg->bisect_on_error, .fn_timeout_us = scn->function.timeout_us,
     };
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
@@ -623,7 +790,13 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
         l->window_start_us = -1;
         l->throttle_wait_us = scn->model.throttle_backoff_us;
         l->batch.idx = malloc(cfg->batch_size * sizeof *l->batch.idx);
-        if (!sc->age || !l->batch.idx)
+        l->scratch.failed = malloc(cfg->batch_size * sizeof *l->scratch.failed);
+        l->scratch.items = malloc(cfg->batch_size * sizeof *l->scratch.items);
+        l->seqs = malloc(cfg->batch_size * sizeof *l->seqs);
+        if (log->event)
+            l->event_records = malloc(cfg->batch_size * sizeof *l->event_records);
+        if (!sc->age || !l->batch.idx || !l->scratch.failed || !l->scratch.items || !l->seqs ||
+            (log->event && !l->event_records))
             goto nomem;
         int64_t start = cfg->starting_position == SCN_START_LATEST
                             ? scn->model.latest_start_delay_us : 0;
@@ -646,8 +819,13 @@ void esm_destroy(struct esm *m)
     if (!m)
         return;
     for (uint32_t s = 0; m->shards && s < m->n_shards; s++) {
+        struct lane *l = &m->shards[s].lane;
         hist_destroy(m->shards[s].age);
-        free(m->shards[s].lane.batch.idx);
+        free(l->batch.idx);
+        free(l->scratch.failed);
+        free(l->scratch.items);
+        free(l->seqs);
+        free(l->event_records);
     }
     free(m->shards);
     free(m->shard_stats);

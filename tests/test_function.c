@@ -1,6 +1,6 @@
 /*
  * test_function.c - the function model (SPEC 1.5, R11): durations, the
- * report style throw (records before the failing one are handled), timeouts,
+ * report styles (what each returns and handles), timeouts,
  * reserved concurrency, cold starts and idle environments.
  */
 #include <stdlib.h>
@@ -33,7 +33,16 @@ struct fixture {
     struct keytab *keys;
     struct stm_record recs[20];
     struct stm_record *ptrs[20];
+    uint32_t failed[20];
+    struct rsp_item items[20];
+    struct fn_scratch scratch;
 };
+
+/* Records the invocation handled: reached and not failed. */
+static uint32_t handled(const struct fn_result *r)
+{
+    return r->reached - r->n_failed;
+}
 
 static void fixture_init(struct fixture *fx)
 {
@@ -46,6 +55,7 @@ static void fixture_init(struct fixture *fx)
                                            .key_id = keytab_add(fx->keys, key), .bytes = 10 };
         fx->ptrs[i] = &fx->recs[i];
     }
+    fx->scratch = (struct fn_scratch){ fx->failed, fx->items };
 }
 
 static void fixture_free(struct fixture *fx)
@@ -67,16 +77,16 @@ static void test_durations_and_cold_start(void)
 
     CHECK(fn_acquire(f, &cold));
     CHECK(cold);
-    fn_invoke(f, 0, cold, fx.ptrs, 10, &r);
+    fn_invoke(f, 0, cold, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.duration_us, 10000 + 10 * 1000 + 200000);
-    CHECK_INT(r.handled, 10);
+    CHECK_INT(handled(&r), 10);
     CHECK(r.error == NULL);
     fn_release(f);
 
     CHECK(fn_acquire(f, &cold));
     CHECK(!cold);                        /* the environment is warm now */
-    fn_invoke(f, 0, cold, fx.ptrs, 5, &r);
+    fn_invoke(f, 0, cold, fx.ptrs, 5, &fx.scratch, &r);
     CHECK_INT(r.duration_us, 10000 + 5 * 1000);
     bool cold2;
     CHECK(fn_acquire(f, &cold2));        /* a second at once: a new one */
@@ -153,26 +163,112 @@ static void test_throw_at_poison_key(void)
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
     struct fn_result r;
-    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
+    fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_ERROR);
     CHECK_STR(r.error, "Unhandled");
-    CHECK_INT(r.handled, 7);
+    CHECK_INT(handled(&r), 7);
     CHECK_INT(r.duration_us, 10000 + 8 * 1000);   /* it failed while on user-7 */
-    fn_invoke(f, 0, false, fx.ptrs, 7, &r);        /* without it: fine */
+    fn_invoke(f, 0, false, fx.ptrs, 7, &fx.scratch, &r);        /* without it: fine */
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
 
     rule = (struct scn_failure){ .match = SCN_MATCH_MESSAGE_ID, .message_id = 3, .effect = SCN_EFFECT_FAIL };
-    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
-    CHECK_INT(r.handled, 2);
+    fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(handled(&r), 2);
     rule = (struct scn_failure){ .match = SCN_MATCH_INTERVAL, .from_us = 100, .to_us = 200, .effect = SCN_EFFECT_FAIL };
-    fn_invoke(f, 99, false, fx.ptrs, 10, &r);
+    fn_invoke(f, 99, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
-    fn_invoke(f, 100, false, fx.ptrs, 10, &r);
+    fn_invoke(f, 100, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_ERROR);
-    CHECK_INT(r.handled, 0);
-    fn_invoke(f, 200, false, fx.ptrs, 10, &r);
+    CHECK_INT(handled(&r), 0);
+    fn_invoke(f, 200, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* One invocation of the first n records (seq 100...) with user-3 and user-6
+ * failing, under report style `style`. */
+static void invoke_with_style(enum scn_report style, struct fixture *fx, uint32_t n,
+                              struct fn_result *r)
+{
+    struct scn_function cfg = base_config();
+    struct scn_failure rules[2] = {
+        { .match = SCN_MATCH_KEY, .text = "user-3", .effect = SCN_EFFECT_FAIL },
+        { .match = SCN_MATCH_KEY, .text = "user-6", .effect = SCN_EFFECT_FAIL },
+    };
+    cfg.failures = rules;
+    cfg.n_failures = 2;
+    cfg.report = style;
+    char err[256];
+    struct fn *f = fn_create(fx->e, &cfg, fx->keys, NULL, err, sizeof err);
+    fn_invoke(f, 0, false, fx->ptrs, n, &fx->scratch, r);
+    fn_destroy(f);
+}
+
+/* SPEC 1.5 report styles: what each returns, and what it handled by then. */
+static void test_report_styles(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct fn_result r;
+
+    /* first-failure: stops at user-3 and returns its sequence number */
+    invoke_with_style(SCN_REPORT_FIRST_FAILURE, &fx, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.reached, 4);
+    CHECK_INT(r.n_failed, 1);
+    CHECK_INT(r.failed[0], 3);
+    CHECK_INT(handled(&r), 3);
+    CHECK_INT(r.duration_us, 10000 + 4 * 1000);
+    CHECK_INT(r.response.shape, RSP_LIST);
+    CHECK_INT(r.response.n_items, 1);
+    CHECK_INT(r.response.items[0].kind, RSP_ITEM_SEQUENCE);
+    CHECK_INT(r.response.items[0].sequence_number, 103);
+
+    /* all-failures: goes to the end, returns both */
+    invoke_with_style(SCN_REPORT_ALL_FAILURES, &fx, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.reached, 10);
+    CHECK_INT(r.n_failed, 2);
+    CHECK_INT(handled(&r), 8);
+    CHECK_INT(r.duration_us, 10000 + 10 * 1000);
+    CHECK_INT(r.response.n_items, 2);
+    CHECK_INT(r.response.items[0].sequence_number, 103);
+    CHECK_INT(r.response.items[1].sequence_number, 106);
+
+    /* the buggy shapes */
+    invoke_with_style(SCN_REPORT_EMPTY_IDENTIFIER, &fx, 10, &r);
+    CHECK_INT(r.reached, 4);
+    CHECK_INT(r.response.shape, RSP_LIST);
+    CHECK_INT(r.response.n_items, 1);
+    CHECK_INT(r.response.items[0].kind, RSP_ITEM_EMPTY);
+    invoke_with_style(SCN_REPORT_WRONG_KEY, &fx, 10, &r);
+    CHECK_INT(r.reached, 4);
+    CHECK_INT(r.response.items[0].kind, RSP_ITEM_MISSING);
+    CHECK_STR(r.response.item_key, "ItemIdentifier");
+    CHECK_INT(r.response.items[0].sequence_number, 103);
+    invoke_with_style(SCN_REPORT_WRONG_LIST_KEY, &fx, 10, &r);
+    CHECK_INT(r.reached, 10);
+    CHECK_INT(handled(&r), 8);
+    CHECK_INT(r.response.shape, RSP_OBJECT);
+    CHECK_STR(r.response.list_key, "BatchItemFailures");
+    CHECK_INT(r.response.n_items, 2);
+    invoke_with_style(SCN_REPORT_UNKNOWN_SEQUENCE, &fx, 10, &r);
+    CHECK_INT(r.reached, 4);
+    CHECK_INT(r.response.items[0].kind, RSP_ITEM_SEQUENCE);
+    CHECK_INT(r.response.items[0].sequence_number, 110);   /* one past the batch */
+
+    /* throw: an error, no response; nothing failing: returns nothing */
+    invoke_with_style(SCN_REPORT_THROW, &fx, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    CHECK_INT(handled(&r), 3);
+    invoke_with_style(SCN_REPORT_THROW, &fx, 3, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.response.shape, RSP_NULL);
+    invoke_with_style(SCN_REPORT_FIRST_FAILURE, &fx, 3, &r);
+    CHECK_INT(r.response.shape, RSP_LIST);          /* {"batchItemFailures": []} */
+    CHECK_INT(r.response.n_items, 0);
+    CHECK_INT(handled(&r), 3);
     fixture_free(&fx);
 }
 
@@ -191,12 +287,12 @@ static void test_timeout(void)
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
     struct fn_result r;
-    fn_invoke(f, 0, false, fx.ptrs, 10, &r);
+    fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
     CHECK_STR(r.error, "Task timed out");
     CHECK_INT(r.duration_us, 1000000);
-    CHECK_INT(r.handled, 4);
-    fn_invoke(f, 0, false, fx.ptrs, 4, &r);
+    CHECK_INT(handled(&r), 4);
+    fn_invoke(f, 0, false, fx.ptrs, 4, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.duration_us, 14000);
     fn_destroy(f);
@@ -218,10 +314,10 @@ static void test_probability(void)
     uint32_t first[20];
     for (int i = 0; i < 4000; i++) {
         struct fn_result r;
-        fn_invoke(f, 0, false, fx.ptrs, 1, &r);
+        fn_invoke(f, 0, false, fx.ptrs, 1, &fx.scratch, &r);
         failed += r.outcome == OUTCOME_ERROR;
         if (i < 20)
-            first[i] = r.handled;
+            first[i] = handled(&r);
     }
     CHECK(failed > 900 && failed < 1100);
     fn_destroy(f);
@@ -229,8 +325,8 @@ static void test_probability(void)
     int same = 0;
     for (int i = 0; i < 20; i++) {
         struct fn_result r;
-        fn_invoke(f, 0, false, fx.ptrs, 1, &r);
-        same += r.handled == first[i];
+        fn_invoke(f, 0, false, fx.ptrs, 1, &fx.scratch, &r);
+        same += handled(&r) == first[i];
     }
     CHECK_INT(same, 20);
     fn_destroy(f);
@@ -243,6 +339,7 @@ int main(void)
     test_idle_timeout();
     test_concurrency();
     test_throw_at_poison_key();
+    test_report_styles();
     test_timeout();
     test_probability();
     return check_done();

@@ -4,6 +4,7 @@
  * output accepted as it is, --set overrides, and bad input of every kind,
  * each with the exact path and expectation of its message.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,7 +136,7 @@ static const char FULL[] =
     "             'start_time': '2026-03-01T12:00:00Z', 'region': 'eu-west-1', 'account': '111122223333' },"
     "  'log': { 'per_record': false },"
     "  'schedule': [],"
-    "  'expect': { 'anything': ['goes', 'for now'] }"
+    "  'expect': { 'messages_lost': 0, 'discards': { 'max': 3 }, 'redelivered_records': { 'min': 1 } }"
     "}";
 
 static void test_full(void)
@@ -152,6 +153,15 @@ static void test_full(void)
     CHECK_INT(s->seed, 42);
     CHECK_INT(s->duration_us, 7200 * S);
     CHECK(!s->per_record_tables);
+    CHECK_INT(s->n_expect, 3);
+    if (s->n_expect == 3) {
+        CHECK_STR(s->expect[0].metric, "messages_lost");
+        CHECK(s->expect[0].min == 0 && s->expect[0].max == 0);
+        CHECK_STR(s->expect[1].metric, "discards");
+        CHECK(s->expect[1].min == 0 && s->expect[1].max == 3);
+        CHECK_STR(s->expect[2].metric, "redelivered_records");
+        CHECK(s->expect[2].min == 1 && s->expect[2].max == HUGE_VAL);
+    }
     CHECK(s->json && strstr(s->json, "\"name\":\"poison-pill\""));
 
     CHECK_STR(s->stream.type, "kinesis");
@@ -925,6 +935,31 @@ static void test_bad_producers_records_failures(void)
 #undef F
 }
 
+/* R7, R8 and the report styles of SPEC 1.5 are simulated: accepted. */
+static void test_failure_handling_accepted(void)
+{
+    struct scenario *s = parse(ESM_WITH("'BisectBatchOnFunctionError':true,"
+                                        "'FunctionResponseTypes':['ReportBatchItemFailures']"), NULL, 0);
+    CHECK(s && s->mapping.bisect_on_error && s->mapping.report_batch_item_failures);
+    scn_free(s);
+    static const struct { const char *name; enum scn_report style; } styles[] = {
+        { "throw", SCN_REPORT_THROW }, { "first-failure", SCN_REPORT_FIRST_FAILURE },
+        { "all-failures", SCN_REPORT_ALL_FAILURES }, { "empty-identifier", SCN_REPORT_EMPTY_IDENTIFIER },
+        { "wrong-key", SCN_REPORT_WRONG_KEY }, { "wrong-list-key", SCN_REPORT_WRONG_LIST_KEY },
+        { "unknown-sequence", SCN_REPORT_UNKNOWN_SEQUENCE },
+    };
+    for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
+        char set[64];
+        snprintf(set, sizeof set, "function.report=%s", styles[i].name);
+        const char *sets[] = { set };
+        s = parse(WITH("'function':{}"), sets, 1);
+        CHECK(s && s->function.report == styles[i].style);
+        if (!s)
+            fprintf(stderr, "%s\n", err);
+        scn_free(s);
+    }
+}
+
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
@@ -932,16 +967,10 @@ static void test_unsimulated(void)
         "t.json: $.event_source_mapping.ParallelizationFactor: a ParallelizationFactor above 1 is not simulated yet");
     BAD(ESM_WITH("'TumblingWindowInSeconds':60"),
         "$.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
-    BAD(ESM_WITH("'BisectBatchOnFunctionError':true"),
-        "$.event_source_mapping.BisectBatchOnFunctionError: BisectBatchOnFunctionError is not simulated yet");
-    BAD(ESM_WITH("'FunctionResponseTypes':['ReportBatchItemFailures']"),
-        "$.event_source_mapping.FunctionResponseTypes: ReportBatchItemFailures is not simulated yet");
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}"),
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
         "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
-    BAD(WITH("'function':{'report':'first-failure'}"),
-        "$.function.report: a report other than \"throw\" is not simulated yet");
     BAD(WITH("'function':{'handler':{'command':['node','handler.mjs']}}"),
         "$.function.handler: a real handler program is not simulated yet");
     BAD(WITH("'stream':{'type':'dynamodb'}"), "$.stream.type: DynamoDB Streams are not simulated yet");
@@ -1047,6 +1076,7 @@ int main(void)
     test_bad_required_and_durations();
     test_bad_distributions();
     test_bad_producers_records_failures();
+    test_failure_handling_accepted();
     test_unsimulated();
     test_files();
     return check_done();
