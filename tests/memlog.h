@@ -14,6 +14,7 @@
 struct mem_invocation {
     struct slog_invocation v;
     char shard_id[32];
+    char error[64];          /* "" when none */
 };
 
 struct mem_checkpoint {
@@ -97,6 +98,7 @@ static void ml_invocation(void *ctx, const struct slog_invocation *inv)
     struct mem_invocation *row = MEMLOG_PUSH(ml->inv, ml->n_inv, ml->cap_inv);
     row->v = *inv;
     memlog_copy(row->shard_id, sizeof row->shard_id, inv->shard_id);
+    memlog_copy(row->error, sizeof row->error, inv->error ? inv->error : "");
     row->v.shard_id = NULL;
     row->v.error = NULL;
 }

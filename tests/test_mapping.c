@@ -29,15 +29,20 @@ struct run {
     uint64_t shard_invocations[4];
 };
 
-/* Explicit records JSON: n records at `at` on key, the poison-th (1-based,
- * 0 = none) with a poison marker in its data. */
-static int records_json(char *buf, size_t size, int n, const char *at, const char *key, int poison)
+/* The i-th record (1-based) of records_json carries the poison marker. */
+#define POISON(i) (1ull << ((i) - 1))
+
+/* Explicit records JSON: n records at `at` on key, those in the poison mask
+ * (POISON(i) | ...) with a poison marker in their data. */
+static int records_json(char *buf, size_t size, int n, const char *at, const char *key,
+                        uint64_t poison)
 {
     int len = 0;
     for (int i = 1; i <= n; i++)
         len += snprintf(buf + len, size - (size_t)len,
                         "%s{\"at\":\"%s\",\"partition_key\":\"%s\",\"data\":\"%s\"}",
-                        i > 1 ? "," : "", at, key, i == poison ? "poison" : "ok");
+                        i > 1 ? "," : "", at, key,
+                        i <= 64 && (poison & POISON(i)) ? "poison" : "ok");
     return len;
 }
 
@@ -70,18 +75,29 @@ static bool run_json(const char *json, struct run *r)
     return true;
 }
 
-/* A one-shard scenario with explicit records and a constant-time function. */
-static void scenario_json(char *buf, size_t size, const char *duration, const char *records,
-                          const char *mapping, const char *function_extra, const char *extra)
+#define TIMING "\"timeout\":\"30s\",\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}"
+
+/* A scenario with explicit records (two shards when KEY_SHARD1 is used) and
+ * a function of the given timing (timeout and durations), no cold starts. */
+static void scenario_json_timed(char *buf, size_t size, const char *timing, const char *duration,
+                                const char *records, const char *mapping,
+                                const char *function_extra, const char *extra)
 {
     snprintf(buf, size,
              "{\"name\":\"t\",\"seed\":1,\"duration\":\"%s\","
              "\"stream\":{\"shards\":%d},"
              "\"records\":[%s],"
              "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"%s},"
-             "\"function\":{\"timeout\":\"30s\",\"cold_start\":0,"
-             "\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}%s}%s}",
-             duration, strstr(records, KEY_SHARD1) ? 2 : 1, records, mapping, function_extra, extra);
+             "\"function\":{\"cold_start\":0,%s%s}%s}",
+             duration, strstr(records, KEY_SHARD1) ? 2 : 1, records, mapping, timing,
+             function_extra, extra);
+}
+
+/* The same with a 30 s timeout, 10 ms per invocation and 1 ms per record. */
+static void scenario_json(char *buf, size_t size, const char *duration, const char *records,
+                          const char *mapping, const char *function_extra, const char *extra)
+{
+    scenario_json_timed(buf, size, TIMING, duration, records, mapping, function_extra, extra);
 }
 
 static char text[1 << 20], recs[1 << 19];
@@ -192,7 +208,7 @@ static void test_r2_six_megabytes(void)
 static void test_r5_r6_retries_then_discard(void)
 {
     struct run r;
-    records_json(recs, sizeof recs, 30, "500ms", "user-1", 10);
+    records_json(recs, sizeof recs, 30, "500ms", "user-1", POISON(10));
     scenario_json(text, sizeof text, "30s", recs,
                   ",\"MaximumRetryAttempts\":2,\"DestinationConfig\":{\"OnFailure\":"
                   "{\"Destination\":\"arn:aws:sqs:us-east-1:123456789012:dlq\"}}",
@@ -259,7 +275,7 @@ static void test_r5_r6_retries_then_discard(void)
 static void test_r5_blocked_shard_other_flows(void)
 {
     struct run r;
-    int len = records_json(recs, sizeof recs, 5, "500ms", KEY_SHARD0, 3);
+    int len = records_json(recs, sizeof recs, 5, "500ms", KEY_SHARD0, POISON(3));
     recs[len++] = ',';
     len += records_json(recs + len, sizeof recs - (size_t)len, 5, "500ms", KEY_SHARD1, 0);
     recs[len++] = ',';
@@ -299,7 +315,7 @@ static void test_r5_blocked_shard_other_flows(void)
 static void test_r6_record_age(void)
 {
     struct run r;
-    records_json(recs, sizeof recs, 30, "500ms", "user-1", 10);
+    records_json(recs, sizeof recs, 30, "500ms", "user-1", POISON(10));
     scenario_json(text, sizeof text, "120s", recs, ",\"MaximumRecordAgeInSeconds\":60",
                   ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]",
                   ",\"model\":{\"retry_delay\":\"10s\"}");
@@ -374,7 +390,7 @@ static void test_r13_starting_positions(void)
 static void test_r17_retention_expiry(void)
 {
     struct run r;
-    int len = records_json(recs, sizeof recs, 5, "500ms", "user-1", 3);
+    int len = records_json(recs, sizeof recs, 5, "500ms", "user-1", POISON(3));
     recs[len++] = ',';
     records_json(recs + len, sizeof recs - (size_t)len, 5, "1h", "user-2", 0);
     scenario_json(text, sizeof text, "1450m", recs,
@@ -441,6 +457,310 @@ static void test_r9_throttles(void)
     }
 }
 
+/* ---- failure handling (R7, R8, R11) ------------------------------------ */
+
+/* One expected invocation row. */
+struct want_inv {
+    int64_t start_us;
+    uint64_t first_seq;
+    uint32_t count;
+    uint32_t attempt;
+    enum outcome outcome;
+};
+
+/* The run's invocations are exactly want[0..n), in order. */
+static void check_invocations(int line, const struct run *r, const struct want_inv *want, size_t n)
+{
+    if (r->ml.n_inv != n)
+        fprintf(stderr, "test_mapping.c:%d: %zu invocations, expected %zu\n", line, r->ml.n_inv, n);
+    CHECK_INT(r->ml.n_inv, n);
+    for (size_t i = 0; i < n && i < r->ml.n_inv; i++) {
+        const struct slog_invocation *v = &r->ml.inv[i].v;
+        if (v->start_us != want[i].start_us || v->first_sequence_number != want[i].first_seq ||
+            v->record_count != want[i].count || v->attempt != want[i].attempt ||
+            v->outcome != want[i].outcome)
+            fprintf(stderr, "test_mapping.c:%d: invocation %zu: start %lld first %llu count %u "
+                    "attempt %u outcome %s\n", line, i + 1, (long long)v->start_us,
+                    (unsigned long long)v->first_sequence_number, v->record_count, v->attempt,
+                    outcome_name(v->outcome));
+        CHECK_INT(v->start_us, want[i].start_us);
+        CHECK_INT(v->first_sequence_number, want[i].first_seq);
+        CHECK_INT(v->record_count, want[i].count);
+        CHECK_INT(v->attempt, want[i].attempt);
+        CHECK_INT(v->outcome, want[i].outcome);
+    }
+}
+
+/* The run's checkpoints are exactly seqs[0..n) with reasons why[0..n). */
+static void check_checkpoints(const struct run *r, const uint64_t *seqs,
+                              const enum ckpt_reason *why, size_t n)
+{
+    CHECK_INT(r->ml.n_ckpt, n);
+    for (size_t i = 0; i < n && i < r->ml.n_ckpt; i++) {
+        CHECK_INT(r->ml.ckpt[i].seq, seqs[i]);
+        CHECK_INT(r->ml.ckpt[i].reason, why[i]);
+    }
+}
+
+#define RBIF ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]"
+#define DLQ ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":" \
+            "\"arn:aws:sqs:us-east-1:123456789012:dlq\"}}"
+#define POISON_RULE ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]"
+
+/* A run of 10 records (seq 1..10, at 500 ms) with the given poison mask,
+ * mapping settings and report style. */
+static bool run_ten(struct run *r, uint64_t poison, const char *mapping, const char *report)
+{
+    char function[256];
+    records_json(recs, sizeof recs, 10, "500ms", "user-1", poison);
+    snprintf(function, sizeof function, POISON_RULE ",\"report\":\"%s\"", report);
+    scenario_json(text, sizeof text, "30s", recs, mapping, function, "");
+    return run_json(text, r);
+}
+
+/* R7 first-failure: checkpoint before the reported record, retry from it
+ * (a retry, counted: R5); when the retries run out, the discarded batch
+ * holds the records from the failure on and functionError is null (R6). */
+static void test_r7_partial_first_failure(void)
+{
+    struct run r;
+    if (!run_ten(&r, POISON(4), RBIF DLQ ",\"MaximumRetryAttempts\":2", "first-failure"))
+        return;
+    /* 10 ms + 1 ms per record reached; the retry 1 s after the end. */
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
+        { 2014 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+        { 3025 * MS, 4, 7, 3, OUTCOME_PARTIAL },
+    };
+    check_invocations(__LINE__, &r, want, 3);
+    const uint64_t seqs[] = { 3, 10 };
+    const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.ckpt[0].at_us, 1014 * MS);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 4);
+        CHECK_INT(d->end_sequence_number, 10);
+        CHECK_INT(d->record_count, 7);
+        CHECK_INT(d->approximate_invoke_count, 3);
+        CHECK(d->has_response);
+        CHECK(d->function_error == NULL);        /* null: the function returned */
+        CHECK_INT(d->at_us, 3036 * MS);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
+    CHECK_INT(r.ml.deliveries, 10 + 7 + 7);
+    CHECK_INT(r.sum.mapping.redelivered, 7);
+    release(&r);
+}
+
+/* R7 all-failures against first-failure: the records after the lowest
+ * failure that had succeeded are delivered again (consumer duplicates), and
+ * their side effects happened, so they are processed even when discarded. */
+static void test_r7_all_failures_duplicates(void)
+{
+    struct run r;
+    if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "all-failures"))
+        return;
+    /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
+        { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+    };
+    check_invocations(__LINE__, &r, want, 2);
+    const uint64_t seqs[] = { 3, 10 };
+    const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.n_disc, 1);
+    CHECK_INT(r.ml.disc[0].v.record_count, 7);
+    /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
+    CHECK_INT(r.sum.mapping.redelivered, 7);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+    release(&r);
+
+    /* first-failure on the same batch: record 7 is never reached */
+    if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "first-failure"))
+        return;
+    CHECK_INT(r.ml.n_inv, 2);
+    CHECK_INT(r.ml.deliveries, 17);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
+    release(&r);
+}
+
+/* R7 "the response is ignored without ReportBatchItemFailures": a returned
+ * list is a full success, and what the function failed is lost (R17). */
+static void test_r7_response_ignored_without_setting(void)
+{
+    struct run r;
+    if (!run_ten(&r, POISON(4), ",\"MaximumRetryAttempts\":2", "first-failure"))
+        return;
+    const struct want_inv want[] = { { 1000 * MS, 1, 10, 1, OUTCOME_SUCCESS } };
+    check_invocations(__LINE__, &r, want, 1);
+    const uint64_t seqs[] = { 10 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    CHECK_INT(r.ml.fates[FATE_LOST], 7);          /* 4 failed, 5..10 never reached */
+    release(&r);
+
+    /* R7 wrong-list-key (SPEC 1.5): the mapping sees no list: success, lost */
+    if (!run_ten(&r, POISON(4), RBIF, "wrong-list-key"))
+        return;
+    check_invocations(__LINE__, &r, want, 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
+    CHECK_INT(r.ml.fates[FATE_LOST], 1);
+    release(&r);
+}
+
+/* R7 full failures from buggy responses: the whole batch is retried, then
+ * discarded whole with functionError null. */
+static void test_r7_buggy_responses_fail_the_batch(void)
+{
+    static const struct { const char *style, *error; } cases[] = {
+        { "empty-identifier", "empty-string itemIdentifier" },
+        { "wrong-key", "no itemIdentifier key (wrong key name)" },
+        { "unknown-sequence", "itemIdentifier not in the batch" },
+    };
+    for (size_t c = 0; c < 3; c++) {
+        struct run r;
+        if (!run_ten(&r, POISON(4), RBIF ",\"MaximumRetryAttempts\":1", cases[c].style))
+            return;
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 10, 1, OUTCOME_ERROR },
+            { 2014 * MS, 1, 10, 2, OUTCOME_ERROR },
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        if (r.ml.n_inv == 2)
+            CHECK_STR(r.ml.inv[1].error, cases[c].error);
+        const uint64_t seqs[] = { 10 };
+        const enum ckpt_reason why[] = { CKPT_DISCARDED };
+        check_checkpoints(&r, seqs, why, 1);
+        CHECK_INT(r.ml.n_disc, 1);
+        if (r.ml.n_disc == 1) {
+            CHECK_INT(r.ml.disc[0].v.record_count, 10);
+            CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+            CHECK(r.ml.disc[0].v.function_error == NULL);
+        }
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
+        release(&r);
+    }
+}
+
+/* R8: a function error halves the batch, first half first, down to the
+ * single poison record; only its own failures count toward the retries. */
+static void test_r8_bisect_to_the_poison_record(void)
+{
+    struct run r;
+    if (!run_ten(&r, POISON(4), ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":1" DLQ,
+                 "throw"))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_ERROR },     /* -> [1..5] [6..10] */
+        { 2014 * MS, 1, 5, 1, OUTCOME_ERROR },      /* -> [1,2] [3..5] */
+        { 3028 * MS, 1, 2, 1, OUTCOME_SUCCESS },
+        { 3040 * MS, 3, 3, 1, OUTCOME_ERROR },      /* -> [3] [4,5] */
+        { 4052 * MS, 3, 1, 1, OUTCOME_SUCCESS },
+        { 4063 * MS, 4, 2, 1, OUTCOME_ERROR },      /* -> [4] [5]: the 4th split */
+        { 5074 * MS, 4, 1, 1, OUTCOME_ERROR },      /* one record: an attempt */
+        { 6085 * MS, 4, 1, 2, OUTCOME_ERROR },      /* retries spent: discarded */
+        { 6096 * MS, 5, 1, 1, OUTCOME_SUCCESS },
+        { 6107 * MS, 6, 5, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 10);
+    const uint64_t seqs[] = { 2, 3, 4, 5, 10 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SUCCESS, CKPT_DISCARDED, CKPT_SUCCESS,
+                                     CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 5);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->start_sequence_number, 4);
+        CHECK_INT(d->end_sequence_number, 4);
+        CHECK_INT(d->record_count, 1);
+        CHECK_INT(d->approximate_invoke_count, 2);
+        CHECK_STR(d->function_error, "Unhandled");
+    }
+    CHECK_INT(r.sum.mapping.bisects, 4);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+    release(&r);
+
+    /* A bad response is a full failure: bisected like an error. */
+    if (!run_ten(&r, POISON(4), RBIF ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":0",
+                 "empty-identifier"))
+        return;
+    CHECK_INT(r.sum.mapping.bisects, 4);
+    CHECK_INT(r.ml.n_disc, 1);
+    CHECK_INT(r.ml.disc[0].v.start_sequence_number, 4);
+    CHECK_INT(r.ml.disc[0].v.record_count, 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
+    release(&r);
+}
+
+/* R8 with R7: a partial response splits at the returned record, and the
+ * rest is a new set (the split is no retry); a failure reported on the set's
+ * first record is a retry of the set. */
+static void test_r8_bisect_with_partial_response(void)
+{
+    struct run r;
+    if (!run_ten(&r, POISON(4), RBIF ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":1",
+                 "first-failure"))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },   /* split at 4: [4..10] is new */
+        { 2014 * MS, 4, 7, 1, OUTCOME_PARTIAL },    /* fails on its first record */
+        { 3025 * MS, 4, 7, 2, OUTCOME_PARTIAL },    /* retries spent */
+    };
+    check_invocations(__LINE__, &r, want, 3);
+    const uint64_t seqs[] = { 3, 10 };
+    const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.n_disc, 1);
+    CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+    CHECK_INT(r.sum.mapping.bisects, 0);
+    release(&r);
+}
+
+/* R11 + R8: a batch too slow for the timeout ends at the timeout as an error
+ * (the records finished by then were handled); bisect makes it fit. */
+static void test_r11_timeout_then_bisect(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    /* 10 ms + 300 ms per record against a 1 s timeout: 3 records fit, 4 do not */
+    scenario_json_timed(text, sizeof text, "\"timeout\":\"1s\",\"duration\":{\"per_invoke\":\"10ms\","
+                        "\"per_record\":\"300ms\"}", "30s", recs,
+                        ",\"BisectBatchOnFunctionError\":true", "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_TIMEOUT },   /* -> [1..5] [6..10] */
+        { 3000 * MS, 1, 5, 1, OUTCOME_TIMEOUT },    /* -> [1,2] [3..5] */
+        { 5000 * MS, 1, 2, 1, OUTCOME_SUCCESS },
+        { 5610 * MS, 3, 3, 1, OUTCOME_SUCCESS },
+        { 6520 * MS, 6, 5, 1, OUTCOME_TIMEOUT },    /* -> [6,7] [8..10] */
+        { 8520 * MS, 6, 2, 1, OUTCOME_SUCCESS },
+        { 9130 * MS, 8, 3, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 7);
+    if (r.ml.n_inv == 7) {
+        CHECK_INT(r.ml.inv[0].v.end_us, 2000 * MS);   /* ended at the timeout */
+        CHECK_STR(r.ml.inv[0].error, "Task timed out");
+    }
+    const uint64_t seqs[] = { 2, 5, 7, 10 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SUCCESS, CKPT_SUCCESS, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 4);
+    CHECK_INT(r.sum.mapping.bisects, 3);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+    CHECK_INT(r.sum.mapping.redelivered, 10);
+    release(&r);
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -452,5 +772,12 @@ int main(void)
     test_r13_starting_positions();
     test_r17_retention_expiry();
     test_r9_throttles();
+    test_r7_partial_first_failure();
+    test_r7_all_failures_duplicates();
+    test_r7_response_ignored_without_setting();
+    test_r7_buggy_responses_fail_the_batch();
+    test_r8_bisect_to_the_poison_record();
+    test_r8_bisect_with_partial_response();
+    test_r11_timeout_then_bisect();
     return check_done();
 }
