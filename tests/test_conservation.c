@@ -1,7 +1,8 @@
 /*
  * test_conservation.c - R17 over many random scenarios: every produced
  * message ends in exactly one fate, whatever the producers, retry policies,
- * failures and mapping settings; and the checkpoints of a shard never go
+ * failures, report styles and mapping settings (bisect, partial batch
+ * responses); and the checkpoints of a shard never go
  * backwards (R3/R4).
  */
 #include <stdio.h>
@@ -16,6 +17,8 @@
 
 static const char *const retry_modes[] = { "failed-only", "all", "none" };
 static const char *const starts[] = { "TRIM_HORIZON", "LATEST", "TRIM_HORIZON" };
+static const char *const reports[] = { "throw", "first-failure", "all-failures", "empty-identifier",
+                                       "wrong-key", "wrong-list-key", "unknown-sequence" };
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -41,16 +44,19 @@ static void one_scenario(gsl_rng *r, int index)
              "\"records\":[{\"at\":\"5s\",\"partition_key\":\"k\",\"data\":\"poison\"}],"
              "\"event_source_mapping\":{\"StartingPosition\":\"%s\",\"BatchSize\":%d,"
              "\"MaximumBatchingWindowInSeconds\":%d,\"MaximumRetryAttempts\":%d,"
-             "\"MaximumRecordAgeInSeconds\":%d},"
+             "\"MaximumRecordAgeInSeconds\":%d,\"BisectBatchOnFunctionError\":%s%s},"
              "\"function\":{\"reserved_concurrency\":%d,\"timeout\":\"%ds\","
              "\"duration\":{\"per_invoke\":\"20ms\",\"per_record\":{\"distribution\":\"exponential\",\"mean\":\"2ms\"}},"
-             "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}]},"
+             "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}],"
+             "\"report\":\"%s\"},"
              "\"model\":{\"latest_start_delay\":\"10s\"}}",
              index, index, 30 + (int)gsl_rng_uniform_int(r, 60), 1 + (int)gsl_rng_uniform_int(r, 4),
              producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
+             gsl_rng_uniform_int(r, 2) ? "true" : "false",
+             gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",
              (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),
-             gsl_rng_uniform(r) * 0.05);
+             gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, 7)]);
 
     char err[1024];
     struct scenario *scn = scn_parse("random.json", json, NULL, 0, err, sizeof err);
