@@ -22,7 +22,7 @@ struct metric {
 
 enum counter {
     C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
-    C_DELIVERIES, C_REDELIVERED, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
+    C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
     C_MISSED_RECORDS, C_PEAK_CONCURRENCY,
 };
 
@@ -47,6 +47,8 @@ static const struct metric metrics[] = {
     { "producer_duplicates", COUNTER, C_PRODUCER_DUPLICATES },
     { "deliveries", COUNTER, C_DELIVERIES },
     { "redelivered_records", COUNTER, C_REDELIVERED },
+    { "reprocessed_records", COUNTER, C_REPROCESSED },
+    { "bisects", COUNTER, C_BISECTS },
     { "discards", COUNTER, C_DISCARDS },
     { "discarded_records", COUNTER, C_DISCARDED_RECORDS },
     { "expired_records", COUNTER, C_EXPIRED_RECORDS },
@@ -75,6 +77,8 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_PRODUCER_DUPLICATES: return (double)s->producer_duplicates;
     case C_DELIVERIES: return (double)m->deliveries;
     case C_REDELIVERED: return (double)m->redelivered;
+    case C_REPROCESSED: return (double)m->reprocessed;
+    case C_BISECTS: return (double)m->bisects;
     case C_DISCARDS: return (double)m->discards;
     case C_DISCARDED_RECORDS: return (double)m->discarded_records;
     case C_EXPIRED_RECORDS: return (double)m->expired_records;

@@ -133,6 +133,8 @@ static void resolve(struct esm *m, const struct stm_record *r, enum fate unhandl
 {
     if (r->deliveries > 1)
         m->stats.redelivered++;
+    if (r->handled > 1)
+        m->stats.reprocessed++;
     msg_record_done(m->msgs, r->message_id, r->handled ? FATE_PROCESSED : unhandled);
 }
 
@@ -477,10 +479,13 @@ static void mark_handled(struct lane *l)
 {
     const struct fn_result *res = &l->res;
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
-        if (k < res->n_failed && res->failed[k] == i)
+        if (k < res->n_failed && res->failed[k] == i) {
             k++;
-        else
-            rec_at(l->sc, l->batch.idx[i])->handled = 1;
+            continue;
+        }
+        struct stm_record *r = rec_at(l->sc, l->batch.idx[i]);
+        if (r->handled < UINT8_MAX)
+            r->handled++;
     }
 }
 

@@ -45,6 +45,7 @@ struct esm_stats {
     uint64_t invocations[OUTCOME_COUNT];
     uint64_t deliveries;           /* records given to the function */
     uint64_t redelivered;          /* records delivered more than once */
+    uint64_t reprocessed;          /* records handled more than once: side effects twice */
     uint64_t bisects;              /* batches split in two (R8) */
     uint64_t discards, discarded_records;
     uint64_t expired_records, missed_records;

@@ -29,7 +29,7 @@ struct stm_record {
     uint32_t key_id;       /* partition key, in the keytab */
     uint32_t data_id;      /* 0: synthetic data; else explicit data (stm_data) */
     uint16_t deliveries;   /* consumer: times given to the function */
-    uint8_t handled;       /* consumer: handled successfully at least once */
+    uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
     uint8_t lane;          /* consumer: lane within the shard (R10) */
 };
 

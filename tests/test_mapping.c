@@ -577,6 +577,7 @@ static void test_r7_all_failures_duplicates(void)
     CHECK_INT(r.ml.disc[0].v.record_count, 7);
     /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
     CHECK_INT(r.sum.mapping.redelivered, 7);
+    CHECK_INT(r.sum.mapping.reprocessed, 5);
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
     release(&r);
@@ -586,6 +587,7 @@ static void test_r7_all_failures_duplicates(void)
         return;
     CHECK_INT(r.ml.n_inv, 2);
     CHECK_INT(r.ml.deliveries, 17);
+    CHECK_INT(r.sum.mapping.reprocessed, 0);       /* redelivered, never handled twice */
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
     release(&r);
@@ -686,6 +688,7 @@ static void test_r8_bisect_to_the_poison_record(void)
         CHECK_STR(d->function_error, "Unhandled");
     }
     CHECK_INT(r.sum.mapping.bisects, 4);
+    CHECK_INT(r.sum.mapping.reprocessed, 3);       /* 1..3, handled before the first throw */
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 9);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
     release(&r);
@@ -758,6 +761,7 @@ static void test_r11_timeout_then_bisect(void)
     CHECK_INT(r.sum.mapping.bisects, 3);
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
     CHECK_INT(r.sum.mapping.redelivered, 10);
+    CHECK_INT(r.sum.mapping.reprocessed, 6);       /* 1..3 and 6..8 finished before timeouts */
     release(&r);
 }
 
