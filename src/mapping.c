@@ -113,6 +113,7 @@ struct esm {
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
+    gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
     int64_t fn_timeout_us;           /* for the timeout text of dumped events */
     struct esm_stats stats;
     struct esm_shard_stats *shard_stats;
@@ -370,6 +371,7 @@ static uint64_t batch_payload(struct lane *l)
 
 static void on_complete(void *ctx, uint64_t gen);
 static void on_wake(void *ctx, uint64_t gen);
+static void on_reinvoke(void *ctx, uint64_t gen);
 
 /* The invocation's event and answer, for a sink that wants them. */
 static void log_event(struct lane *l, const struct slog_invocation *inv)
@@ -439,10 +441,15 @@ static void invoke(struct lane *l)
     l->invocation_id = ++m->next_invocation_id;
     l->start_us = now;
     if (!fn_acquire(m->fn, &cold)) {
-        /* R9/R11: a throttle is not an attempt; wait longer each time. */
+        /* R9/R11: a throttle is not an attempt; wait longer each time, by
+         * half the wait plus a random part of the other half: lanes that
+         * were throttled together must not all come back at the instant
+         * the lanes holding the concurrency poll again. */
         log_invocation(l, now, OUTCOME_THROTTLED, -1, "Rate Exceeded.");
         l->state = LANE_BACKOFF;
-        schedule(l, now + l->throttle_wait_us, ENG_CLASS_POLL, on_wake);
+        int64_t half = l->throttle_wait_us / 2;
+        schedule(l, now + half + (int64_t)gsl_rng_uniform_int(m->rng_throttle, (unsigned long)half + 1),
+                 ENG_CLASS_POLL, on_wake);
         l->throttle_wait_us *= 2;
         if (l->throttle_wait_us > m->model->throttle_backoff_max_us)
             l->throttle_wait_us = m->model->throttle_backoff_max_us;
@@ -508,6 +515,21 @@ static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const ch
     return rsp_judge(&l->res.response, l->seqs, b->n, first_failed, why);
 }
 
+/* The lane is done with a set (checkpointed or discarded): it reads and
+ * invokes again (R1) after model.reinvoke_delay, the time a poller takes to
+ * checkpoint and fetch.  That pause also frees its unit of concurrency for a
+ * moment, which is when throttled lanes can get it (R9). */
+static void next_batch(struct lane *l)
+{
+    struct esm *m = l->sc->m;
+    if (m->model->reinvoke_delay_us == 0) {
+        poll_shard(l->sc);
+        return;
+    }
+    l->state = LANE_BACKOFF;
+    schedule(l, eng_now(m->e) + m->model->reinvoke_delay_us, ENG_CLASS_POLL, on_reinvoke);
+}
+
 /* The current set failed and is retried after the retry delay, unless its
  * retries are spent (R5) and it is discarded (R6). */
 static void retry_or_discard(struct lane *l, const char *function_error)
@@ -517,7 +539,7 @@ static void retry_or_discard(struct lane *l, const char *function_error)
     if (m->cfg->max_retry_attempts >= 0 &&
         (int64_t)b->attempts > m->cfg->max_retry_attempts) {
         discard_prefix(l, b->n, DISCARD_RETRIES_EXHAUSTED, function_error);
-        poll_shard(l->sc);
+        next_batch(l);
         return;
     }
     l->state = LANE_BACKOFF;
@@ -560,7 +582,7 @@ static void on_complete(void *ctx, uint64_t gen)
         checkpoint_prefix(l, b->n, CKPT_SUCCESS);
         if (b->n == 0 && m->cfg->batching_window_us > 0)
             l->window_start_us = now;   /* the next window starts now (R2) */
-        poll_shard(sc);                 /* R1: read again at once */
+        next_batch(l);
         return;
     case RSP_PARTIAL:
         /* R7: checkpoint before the lowest failure, retry from it.  With
@@ -584,6 +606,16 @@ static void on_complete(void *ctx, uint64_t gen)
         retry_or_discard(l, l->res.outcome == OUTCOME_SUCCESS ? NULL : "Unhandled");
         return;
     }
+}
+
+/* The pause after a success is over: read again (R1). */
+static void on_reinvoke(void *ctx, uint64_t gen)
+{
+    struct lane *l = ctx;
+    if (gen != l->gen || l->state != LANE_BACKOFF)
+        return;
+    l->state = LANE_IDLE;
+    poll_shard(l->sc);
 }
 
 /* A retry or throttle backoff is over. */
@@ -768,11 +800,12 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     };
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
+    m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(cfg->batch_size * sizeof *m->scratch);
     size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
     m->role_arn = malloc(role_len);
-    if (!m->shards || !m->shard_stats || !m->scratch || !m->role_arn)
+    if (!m->shards || !m->shard_stats || !m->scratch || !m->role_arn || !m->rng_throttle)
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
              scn->model.account, scn->function.name);
@@ -836,6 +869,8 @@ void esm_destroy(struct esm *m)
     free(m->shard_stats);
     free(m->scratch);
     free(m->role_arn);
+    if (m->rng_throttle)
+        gsl_rng_free(m->rng_throttle);
     free(m);
 }
 

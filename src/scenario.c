@@ -950,7 +950,7 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 }
 
 static const char *const MODEL_KEYS[] = {
-    "poll_interval", "retry_delay", "throttle_backoff", "throttle_backoff_max",
+    "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "sample_interval", "start_time", "region", "account", NULL };
 
 static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
@@ -962,6 +962,7 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         return -1;
     int rc = get_duration(c, o, "poll_interval", OPT, 1, MAX_DURATION_US, US_PER_S, &m->poll_interval_us) ||
         get_duration(c, o, "retry_delay", OPT, 0, MAX_DURATION_US, US_PER_S, &m->retry_delay_us) ||
+        get_duration(c, o, "reinvoke_delay", OPT, 0, MAX_DURATION_US, 20 * US_PER_MS, &m->reinvoke_delay_us) ||
         get_duration(c, o, "throttle_backoff", OPT, 1, MAX_DURATION_US, US_PER_S, &m->throttle_backoff_us) ||
         get_duration(c, o, "throttle_backoff_max", OPT, 1, MAX_DURATION_US, 30 * US_PER_S,
                      &m->throttle_backoff_max_us) ||

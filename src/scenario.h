@@ -131,6 +131,7 @@ struct scn_mapping {
 struct scn_model {
     int64_t poll_interval_us;       /* base poll period per shard (1 s) */
     int64_t retry_delay_us;         /* wait before retrying a failed batch */
+    int64_t reinvoke_delay_us;      /* end of an invocation to the lane's next GetRecords */
     int64_t throttle_backoff_us;    /* first wait after a throttle; doubles */
     int64_t throttle_backoff_max_us;
     int64_t latest_start_delay_us;  /* LATEST: polling starts after this */

@@ -4,8 +4,10 @@
  * asserts the exact invocations, checkpoints, discards and fates.
  *
  * Pacing used in the expectations (README "Model choices"): the shard is
- * polled at 0 s, 1 s, 2 s ...; explicit records get sequence numbers 1, 2, 3
- * ... in the order they are written; cold starts are set to 0 here so that an
+ * polled at 0 s, 1 s, 2 s ...; after a batch is done the lane invokes again
+ * 20 ms later (model.reinvoke_delay), a failed one is retried 1 s later
+ * (model.retry_delay); explicit records get sequence numbers 1, 2, 3 ... in
+ * the order they are written; cold starts are set to 0 here so that an
  * invocation lasts per_invoke + records * per_record exactly.
  */
 #include <stdio.h>
@@ -114,7 +116,8 @@ static void test_r1_r4_batches_in_order(void)
     if (!run_json(text, &r))
         return;
     CHECK_INT(r.ml.n_inv, 3);
-    int64_t starts[] = { 1 * SEC, 1 * SEC + 110 * MS, 1 * SEC + 220 * MS };
+    /* each next batch 20 ms (model.reinvoke_delay) after the previous one ends */
+    int64_t starts[] = { 1 * SEC, 1 * SEC + 130 * MS, 1 * SEC + 260 * MS };
     uint64_t first[] = { 1, 101, 201 }, last[] = { 100, 200, 250 };
     for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++) {
         struct slog_invocation *v = &r.ml.inv[i].v;
@@ -127,8 +130,8 @@ static void test_r1_r4_batches_in_order(void)
     }
     /* R14: completion minus arrival of the batch's last record. */
     CHECK_INT(r.ml.inv[0].v.iterator_age_us, 1110 * MS - 500 * MS);
-    CHECK_INT(r.ml.inv[2].v.end_us, 1280 * MS);
-    CHECK_INT(r.ml.inv[2].v.iterator_age_us, 780 * MS);
+    CHECK_INT(r.ml.inv[2].v.end_us, 1320 * MS);
+    CHECK_INT(r.ml.inv[2].v.iterator_age_us, 820 * MS);
     CHECK_INT(r.ml.n_ckpt, 3);
     for (size_t i = 0; i < 3 && i < r.ml.n_ckpt; i++) {
         CHECK_INT(r.ml.ckpt[i].seq, last[i]);
@@ -442,7 +445,8 @@ static void test_r9_throttles(void)
         CHECK_STR(r.ml.inv[2].shard_id, "shardId-000000000001");
         CHECK_INT(r.ml.inv[2].v.outcome, OUTCOME_SUCCESS);
         CHECK_INT(r.ml.inv[2].v.attempt, 1);         /* the throttle was no attempt */
-        CHECK_INT(r.ml.inv[2].v.start_us, 2 * SEC);  /* after 1 s of backoff */
+        /* after the 1 s backoff with jitter: half of it plus a random part of the rest */
+        CHECK(r.ml.inv[2].v.start_us >= 1500 * MS && r.ml.inv[2].v.start_us <= 2 * SEC);
     }
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
     release(&r);
@@ -665,13 +669,13 @@ static void test_r8_bisect_to_the_poison_record(void)
         { 1000 * MS, 1, 10, 1, OUTCOME_ERROR },     /* -> [1..5] [6..10] */
         { 2014 * MS, 1, 5, 1, OUTCOME_ERROR },      /* -> [1,2] [3..5] */
         { 3028 * MS, 1, 2, 1, OUTCOME_SUCCESS },
-        { 3040 * MS, 3, 3, 1, OUTCOME_ERROR },      /* -> [3] [4,5] */
-        { 4052 * MS, 3, 1, 1, OUTCOME_SUCCESS },
-        { 4063 * MS, 4, 2, 1, OUTCOME_ERROR },      /* -> [4] [5]: the 4th split */
-        { 5074 * MS, 4, 1, 1, OUTCOME_ERROR },      /* one record: an attempt */
-        { 6085 * MS, 4, 1, 2, OUTCOME_ERROR },      /* retries spent: discarded */
-        { 6096 * MS, 5, 1, 1, OUTCOME_SUCCESS },
-        { 6107 * MS, 6, 5, 1, OUTCOME_SUCCESS },
+        { 3060 * MS, 3, 3, 1, OUTCOME_ERROR },      /* -> [3] [4,5] */
+        { 4072 * MS, 3, 1, 1, OUTCOME_SUCCESS },
+        { 4103 * MS, 4, 2, 1, OUTCOME_ERROR },      /* -> [4] [5]: the 4th split */
+        { 5114 * MS, 4, 1, 1, OUTCOME_ERROR },      /* one record: an attempt */
+        { 6125 * MS, 4, 1, 2, OUTCOME_ERROR },      /* retries spent: discarded */
+        { 6156 * MS, 5, 1, 1, OUTCOME_SUCCESS },
+        { 6187 * MS, 6, 5, 1, OUTCOME_SUCCESS },
     };
     check_invocations(__LINE__, &r, want, 10);
     const uint64_t seqs[] = { 2, 3, 4, 5, 10 };
@@ -745,10 +749,10 @@ static void test_r11_timeout_then_bisect(void)
         { 1000 * MS, 1, 10, 1, OUTCOME_TIMEOUT },   /* -> [1..5] [6..10] */
         { 3000 * MS, 1, 5, 1, OUTCOME_TIMEOUT },    /* -> [1,2] [3..5] */
         { 5000 * MS, 1, 2, 1, OUTCOME_SUCCESS },
-        { 5610 * MS, 3, 3, 1, OUTCOME_SUCCESS },
-        { 6520 * MS, 6, 5, 1, OUTCOME_TIMEOUT },    /* -> [6,7] [8..10] */
-        { 8520 * MS, 6, 2, 1, OUTCOME_SUCCESS },
-        { 9130 * MS, 8, 3, 1, OUTCOME_SUCCESS },
+        { 5630 * MS, 3, 3, 1, OUTCOME_SUCCESS },
+        { 6560 * MS, 6, 5, 1, OUTCOME_TIMEOUT },    /* -> [6,7] [8..10] */
+        { 8560 * MS, 6, 2, 1, OUTCOME_SUCCESS },
+        { 9190 * MS, 8, 3, 1, OUTCOME_SUCCESS },
     };
     check_invocations(__LINE__, &r, want, 7);
     if (r.ml.n_inv == 7) {
