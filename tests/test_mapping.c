@@ -79,19 +79,20 @@ static bool run_json(const char *json, struct run *r)
 
 #define TIMING "\"timeout\":\"30s\",\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}"
 
-/* A scenario with explicit records (two shards when KEY_SHARD1 is used) and
- * a function of the given timing (timeout and durations), no cold starts. */
-static void scenario_json_timed(char *buf, size_t size, const char *timing, const char *duration,
-                                const char *records, const char *mapping,
+/* A scenario with explicit records (two shards when KEY_SHARD1 is used, more
+ * stream keys in stream_extra) and a function of the given timing (timeout
+ * and durations), no cold starts. */
+static void scenario_json_timed(char *buf, size_t size, const char *timing, const char *stream_extra,
+                                const char *duration, const char *records, const char *mapping,
                                 const char *function_extra, const char *extra)
 {
     snprintf(buf, size,
              "{\"name\":\"t\",\"seed\":1,\"duration\":\"%s\","
-             "\"stream\":{\"shards\":%d},"
+             "\"stream\":{\"shards\":%d%s},"
              "\"records\":[%s],"
              "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"%s},"
              "\"function\":{\"cold_start\":0,%s%s}%s}",
-             duration, strstr(records, KEY_SHARD1) ? 2 : 1, records, mapping, timing,
+             duration, strstr(records, KEY_SHARD1) ? 2 : 1, stream_extra, records, mapping, timing,
              function_extra, extra);
 }
 
@@ -99,7 +100,7 @@ static void scenario_json_timed(char *buf, size_t size, const char *timing, cons
 static void scenario_json(char *buf, size_t size, const char *duration, const char *records,
                           const char *mapping, const char *function_extra, const char *extra)
 {
-    scenario_json_timed(buf, size, TIMING, duration, records, mapping, function_extra, extra);
+    scenario_json_timed(buf, size, TIMING, "", duration, records, mapping, function_extra, extra);
 }
 
 static char text[1 << 20], recs[1 << 19];
@@ -741,7 +742,7 @@ static void test_r11_timeout_then_bisect(void)
     records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
     /* 10 ms + 300 ms per record against a 1 s timeout: 3 records fit, 4 do not */
     scenario_json_timed(text, sizeof text, "\"timeout\":\"1s\",\"duration\":{\"per_invoke\":\"10ms\","
-                        "\"per_record\":\"300ms\"}", "30s", recs,
+                        "\"per_record\":\"300ms\"}", "", "30s", recs,
                         ",\"BisectBatchOnFunctionError\":true", "", "");
     if (!run_json(text, &r))
         return;
@@ -769,6 +770,34 @@ static void test_r11_timeout_then_bisect(void)
     release(&r);
 }
 
+/* R9: a throttled GetRecords call is no attempt either: the shard waits for
+ * its read budget.  With 4 other consumers the mapping has 1 call a second. */
+static void test_r9_getrecords_throttle(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 10, "1030ms", "user-1", 0);
+    for (int others = 0; others <= 4; others += 4) {
+        char stream[64];
+        snprintf(stream, sizeof stream, ",\"other_consumers\":%d", others);
+        scenario_json_timed(text, sizeof text, TIMING, stream, "10s", recs, ",\"BatchSize\":10", "", "");
+        if (!run_json(text, &r))
+            return;
+        /* the second batch: read 20 ms after the first ends, or at the next
+         * second when that read is throttled */
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 10, 1, OUTCOME_SUCCESS },
+            { others ? 2000 * MS : 1040 * MS, 11, 10, 1, OUTCOME_SUCCESS },
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        /* throttled at 1.040 s and again after the second batch, at 2.040 s */
+        CHECK_INT(r.sum.mapping.read_throttles, others ? 2 : 0);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
+        release(&r);
+    }
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -787,5 +816,6 @@ int main(void)
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();
     test_r11_timeout_then_bisect();
+    test_r9_getrecords_throttle();
     return check_done();
 }
