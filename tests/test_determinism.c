@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -86,17 +87,25 @@ static sqlite3 *open_pair(const char *a, const char *b)
 int main(void)
 {
     const char *path = SRCDIR "/scenarios/producer-retries.json";
-    /* Throttled writes, retries of both kinds, transient function failures
-     * and discards: every random stream is exercised. */
+    /* Throttled writes, retries of both kinds, transient function failures,
+     * partial responses, bisection, concurrency throttles (with jittered
+     * backoff) and discards: every random stream is exercised. */
     const char *sets[] = {
         "duration=90s",
         "function.failures=[{\"match\":{\"probability\":0.02}}]",
         "event_source_mapping.MaximumRetryAttempts=1",
+        "event_source_mapping.BisectBatchOnFunctionError=true",
+        "event_source_mapping.FunctionResponseTypes=[\"ReportBatchItemFailures\"]",
+        "function.report=all-failures",
+        "function.reserved_concurrency=1",
     };
-    CHECK_INT(run_into("det-a.db", path, sets, 3), 0);
-    CHECK_INT(run_into("det-b.db", path, sets, 3), 0);
-    const char *other_seed[] = { sets[0], sets[1], sets[2], "seed=4" };
-    CHECK_INT(run_into("det-c.db", path, other_seed, 4), 0);
+    size_t n_sets = sizeof sets / sizeof *sets;
+    CHECK_INT(run_into("det-a.db", path, sets, n_sets), 0);
+    CHECK_INT(run_into("det-b.db", path, sets, n_sets), 0);
+    const char *other_seed[sizeof sets / sizeof *sets + 1];
+    memcpy(other_seed, sets, sizeof sets);
+    other_seed[n_sets] = "seed=4";
+    CHECK_INT(run_into("det-c.db", path, other_seed, n_sets + 1), 0);
 
     sqlite3 *db = open_pair("det-a.db", "det-b.db");
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
@@ -109,6 +118,8 @@ int main(void)
         CHECK_INT(d, 0);
     }
     CHECK(scalar(db, "SELECT count(*) FROM main.discards") > 0);
+    CHECK(scalar(db, "SELECT count(*) FROM main.invocations WHERE outcome = 'partial'") > 0);
+    CHECK(scalar(db, "SELECT count(*) FROM main.invocations WHERE outcome = 'throttled'") > 0);
     /* runs: everything but the wall-time fields. */
     CHECK_INT(scalar(db, "SELECT count(*) FROM main.runs a JOIN other.runs b USING"
                          " (run_id, scenario, seed, scenario_json, duration_ms, esmsim_version)"), 1);
