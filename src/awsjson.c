@@ -1,7 +1,8 @@
 /*
  * awsjson.c - AWS's JSON shapes, built with cJSON: the Kinesis Lambda event
- * (SPEC section 4; its size is counted by lambda_event.c for R2) and the
- * OnFailure invocation record of a discarded batch (R6).
+ * (SPEC section 4; its size is counted by lambda_event.c for R2), the
+ * OnFailure invocation record of a discarded batch (R6), and what the
+ * function answered an invocation (R7), for --dump-events.
  *
  * Key order follows AWS's own examples (the Kinesis sample event of the
  * "Using Lambda with Kinesis" page, and the invocation record of "Retain
@@ -251,4 +252,90 @@ char *awsjson_kinesis_event(const struct lev_source *src,
     free(e.filler);
     free(e.event_id);
     return aj_finish(&e.b, root);
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* One element of batchItemFailures, as the handler wrote it. */
+static void aj_response_item(struct aj_build *b, cJSON *list, const struct rsp_item *it,
+                             const char *item_key)
+{
+    cJSON *obj = aj_check(b, cJSON_CreateObject());
+    if (!obj)
+        return;
+    if (!cJSON_AddItemToArray(list, obj)) {
+        cJSON_Delete(obj);
+        b->ok = false;
+        return;
+    }
+    char seq[24];
+    snprintf(seq, sizeof seq, "%" PRIu64, it->sequence_number);
+    switch (it->kind) {
+    case RSP_ITEM_SEQUENCE:
+        aj_str(b, obj, RSP_ITEM_KEY, seq);
+        break;
+    case RSP_ITEM_EMPTY:
+        aj_str(b, obj, RSP_ITEM_KEY, "");
+        break;
+    case RSP_ITEM_NULL:
+        aj_check(b, cJSON_AddNullToObject(obj, RSP_ITEM_KEY));
+        break;
+    case RSP_ITEM_MISSING:
+        if (item_key)    /* no key at all: the object stays empty */
+            aj_str(b, obj, item_key, seq);
+        break;
+    }
+}
+
+char *awsjson_response(const struct rsp_response *r)
+{
+    struct aj_build b = { .ok = true };
+    cJSON *root;
+    const char *list_key = RSP_LIST_KEY;
+    switch (r->shape) {
+    case RSP_NULL:
+        return aj_finish(&b, aj_check(&b, cJSON_CreateNull()));
+    case RSP_LIST_NULL:
+        root = aj_check(&b, cJSON_CreateObject());
+        if (root)
+            aj_check(&b, cJSON_AddNullToObject(root, RSP_LIST_KEY));
+        return aj_finish(&b, root);
+    case RSP_OBJECT:
+        if (!r->list_key)
+            return aj_finish(&b, aj_check(&b, cJSON_CreateObject()));
+        list_key = r->list_key;
+        break;
+    case RSP_LIST:
+        break;
+    }
+    root = aj_check(&b, cJSON_CreateObject());
+    cJSON *list = root ? aj_check(&b, cJSON_AddArrayToObject(root, list_key)) : NULL;
+    for (uint32_t i = 0; list && b.ok && i < r->n_items; i++)
+        aj_response_item(&b, list, &r->items[i], r->item_key);
+    return aj_finish(&b, root);
+}
+
+char *awsjson_function_error(const struct slog_event *ev)
+{
+    const struct slog_invocation *inv = ev->inv;
+    struct aj_build b = { .ok = true };
+    cJSON *root = aj_check(&b, cJSON_CreateObject());
+    char text[256];
+    if (inv->outcome == OUTCOME_TIMEOUT) {
+        /* Lambda's runtime log line: end time, request id, the timeout to
+         * the hundredth of a second (rounded, in integers: no float text). */
+        char when[32], request_id[AWSJSON_UUID_LEN + 1];
+        awsjson_iso_time(ev->source->epoch_ms, inv->end_us, when);
+        awsjson_request_id(inv->invocation_id, request_id);
+        int64_t centis = (ev->timeout_us + 5000) / 10000;
+        snprintf(text, sizeof text, "%s %s Task timed out after %" PRId64 ".%02" PRId64 " seconds",
+                 when, request_id, centis / 100, centis % 100);
+    } else {
+        aj_str(&b, root, "errorType", "Error");
+        snprintf(text, sizeof text, "esmsim: the handler threw on the batch %s %" PRIu64 "-%" PRIu64,
+                 inv->shard_id ? inv->shard_id : "", inv->first_sequence_number,
+                 inv->last_sequence_number);
+    }
+    aj_str(&b, root, "errorMessage", text);
+    return aj_finish(&b, root);
 }

@@ -1,8 +1,10 @@
 /*
  * awsjson.h - the JSON documents esmsim shows to the outside world in AWS's
  * exact shapes: the Kinesis Lambda event (SPEC section 4, and the size rule
- * R2 that lambda_event.h counts) and the OnFailure invocation record of a
- * discarded batch (R6).  An edge module: the core never includes it.
+ * R2 that lambda_event.h counts), the OnFailure invocation record of a
+ * discarded batch (R6), and what the function answered an invocation (its
+ * R7 response, or the error payload of a throw or a timeout).  An edge
+ * module: the core never includes it.
  *
  * Every function returns a compact JSON text allocated with malloc (cJSON's
  * default allocator) that the caller releases with free(), or NULL when out
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "lambda_event.h"
+#include "response.h"
 #include "simlog.h"
 
 /* Byte that stands for every byte of a synthetic record's data ('x'). */
@@ -37,6 +40,27 @@ char *awsjson_kinesis_event(const struct lev_source *src,
  * DynamoDB stream ARN).
  */
 char *awsjson_invocation_record(const struct slog_discard *d);
+
+/*
+ * What the function returned (R7), as its handler would have written it:
+ * null, {}, {"<list_key>":[...]} (the list under a misspelt key),
+ * {"batchItemFailures":null} or {"batchItemFailures":[...]}, each item
+ * {"itemIdentifier":"<seq>"}, {"itemIdentifier":""}, {"itemIdentifier":null},
+ * or {"<item_key>":"<seq>"} (the key misspelt; {} when item_key is NULL).
+ */
+char *awsjson_response(const struct rsp_response *r);
+
+/*
+ * The payload `aws lambda invoke` shows for an invocation whose function
+ * failed (ev->response NULL).  A timeout (ev->inv->outcome OUTCOME_TIMEOUT)
+ * gives Lambda's own text, ending time and request id included:
+ *   {"errorMessage":"2026-01-01T00:10:30.020Z <requestId> Task timed out after 30.00 seconds"}
+ * Anything else is a handler that threw: the model knows no exception, so
+ * the payload is that of a Node.js handler throwing `new Error(...)`, with a
+ * message naming the batch (no stack trace):
+ *   {"errorType":"Error","errorMessage":"esmsim: the handler threw on the batch <shard> <first>-<last>"}
+ */
+char *awsjson_function_error(const struct slog_event *ev);
 
 /* The condition word of R6: "RetryAttemptsExhausted" or "RecordAgeExceeded". */
 const char *awsjson_condition_name(enum discard_condition c);

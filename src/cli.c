@@ -2,9 +2,10 @@
  * cli.c - the esmsim command line (SPEC section 5): `run` and `check`.
  *
  * This is where the pieces meet: the scenario loader turns the file into
- * structs, the run log is the simulation's sink, and the summary is printed
- * for a person.  The wall clock is read here only, for the speed figure and
- * the progress line; it never reaches the simulation.
+ * structs, the run log is the simulation's sink (with the event dump on its
+ * event hook, --dump-events), and the summary is printed for a person.  The
+ * wall clock is read here only, for the speed figure and the progress line;
+ * it never reaches the simulation.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dump.h"
 #include "expect.h"
 #include "runlog.h"
 #include "scenario.h"
@@ -24,6 +26,7 @@
 
 #define EXIT_BAD_INPUT 2
 #define MAX_OVERRIDES 256
+#define DEFAULT_DUMP_LIMIT 10000
 
 static volatile sig_atomic_t interrupted;
 
@@ -42,8 +45,9 @@ static double wall_seconds(void)
 
 static void usage(FILE *out)
 {
-    fputs("usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
-          "                [--no-record-tables] [--quiet]\n"
+    fprintf(out,
+          "usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
+          "                [--no-record-tables] [--dump-events DIR [--dump-limit N]] [--quiet]\n"
           "       esmsim check SCENARIO [--set path=value ...]\n"
           "       esmsim --version\n"
           "\n"
@@ -54,7 +58,12 @@ static void usage(FILE *out)
           "--set path=value        override a scenario key, e.g. --set event_source_mapping.BatchSize=500\n"
           "--seed N                the same as --set seed=N\n"
           "--no-record-tables      do not write messages, records and deliveries (huge runs)\n"
-          "exit status: 0 success, 1 an expectation failed, 2 bad input\n", out);
+          "--dump-events DIR       write each invocation's Lambda event and the function's response\n"
+          "                        to DIR/NNNNNNNNN.event.json and .response.json, listed in\n"
+          "                        DIR/index.jsonl (DIR is created if missing)\n"
+          "--dump-limit N          dump the first N invocations only (default %d)\n"
+          "exit status: 0 success, 1 an expectation failed or the run or dump could not be\n"
+          "             written in full, 2 bad input\n", DEFAULT_DUMP_LIMIT);
 }
 
 struct options {
@@ -66,11 +75,28 @@ struct options {
     char seed_override[64];
     bool no_record_tables;
     bool quiet;
+    const char *dump_dir;      /* --dump-events, NULL: no dump */
+    uint64_t dump_limit;       /* --dump-limit, invocations */
 };
+
+/* A positive decimal integer, all of text; false for anything else. */
+static bool parse_positive(const char *text, uint64_t *out)
+{
+    if (text[0] < '0' || text[0] > '9')   /* strtoull would take "-1" and " 1" */
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end || v == 0)
+        return false;
+    *out = v;
+    return true;
+}
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){ .output = "run.db" };
+    *o = (struct options){ .output = "run.db", .dump_limit = DEFAULT_DUMP_LIMIT };
+    bool dump_limit_given = false;
     if (argc < 2) {
         usage(stderr);
         return -1;
@@ -89,6 +115,15 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->overrides[o->n_overrides++] = argv[++i];
         } else if (!strcmp(a, "--seed") && has_value) {
             snprintf(o->seed_override, sizeof o->seed_override, "seed=%s", argv[++i]);
+        } else if (!strcmp(a, "--dump-events") && has_value) {
+            o->dump_dir = argv[++i];
+        } else if (!strcmp(a, "--dump-limit") && has_value) {
+            if (!parse_positive(argv[++i], &o->dump_limit)) {
+                fprintf(stderr, "esmsim %s: --dump-limit takes a positive integer, not '%s'\n",
+                        o->command, argv[i]);
+                return -1;
+            }
+            dump_limit_given = true;
         } else if (!strcmp(a, "--no-record-tables")) {
             o->no_record_tables = true;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -108,6 +143,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         o->overrides[o->n_overrides++] = o->seed_override;
     if (!o->scenario) {
         fprintf(stderr, "esmsim %s: missing SCENARIO\n", o->command);
+        return -1;
+    }
+    if (dump_limit_given && !o->dump_dir) {
+        fprintf(stderr, "esmsim %s: --dump-limit without --dump-events\n", o->command);
         return -1;
     }
     return 0;
@@ -244,6 +283,7 @@ static int cmd_run(const struct options *o)
     char err[1024];
     int rc = EXIT_BAD_INPUT;
     struct runlog *rl = NULL;
+    struct dump *dump = NULL;
     struct sim *sim = NULL;
     struct scenario *scn = load(o);
     if (!scn)
@@ -251,6 +291,12 @@ static int cmd_run(const struct options *o)
     if (o->no_record_tables)
         scn->per_record_tables = false;
 
+    /* Before the run log: a directory that cannot be used is bad input, and
+     * nothing is run. */
+    if (o->dump_dir && !(dump = dump_open(o->dump_dir, o->dump_limit, err, sizeof err))) {
+        fprintf(stderr, "esmsim: --dump-events: %s\n", err);
+        goto out;
+    }
     rl = runlog_open(o->output, err, sizeof err);
     int64_t run_id = 0;
     if (!rl || runlog_begin_run(rl, scn, scn->seed, scn->per_record_tables, &run_id,
@@ -259,6 +305,10 @@ static int cmd_run(const struct options *o)
         goto out;
     }
     struct slog sink = runlog_sink(rl);
+    if (dump) {
+        sink.event = dump_event;
+        sink.event_ctx = dump;
+    }
     sim = sim_create(scn, &sink, err, sizeof err);
     if (!sim) {
         fprintf(stderr, "esmsim: %s: %s\n", o->scenario, err);
@@ -286,8 +336,21 @@ static int cmd_run(const struct options *o)
         rc = 1;
         goto out;
     }
-    if (!o->quiet)
+    uint64_t dumped = dump ? dump_written(dump) : 0, not_dumped = dump ? dump_skipped(dump) : 0;
+    char dump_err[1024];
+    int dump_rc = dump_close(dump, dump_err, sizeof dump_err);
+    dump = NULL;
+
+    if (!o->quiet) {
         print_summary(stdout, scn, &sum, wall, o->output, run_id, status);
+        if (o->dump_dir && dump_rc == 0) {
+            char a[32], b[32];
+            printf("events: %s invocations written to %s", count(dumped, a), o->dump_dir);
+            if (not_dumped)
+                printf(" (%s more not written: --dump-limit)", count(not_dumped, b));
+            putchar('\n');
+        }
+    }
     switch (status) {
     case SIM_COMPLETE:
         rc = expect_check(scn->expect, scn->n_expect, &sum, stderr) ? 1 : 0;
@@ -305,7 +368,14 @@ static int cmd_run(const struct options *o)
         rc = 1;
         break;
     }
+    if (dump_rc != 0) {
+        fprintf(stderr, "esmsim: --dump-events: %s (%" PRIu64 " invocations written)\n",
+                dump_err, dumped);
+        if (rc == 0)
+            rc = 1;
+    }
 out:
+    dump_close(dump, NULL, 0);   /* still open if the run log failed, whose error was said */
     sim_destroy(sim);
     runlog_close(rl);
     scn_free(scn);

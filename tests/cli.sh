@@ -2,7 +2,8 @@
 # tests/cli.sh ESMSIM SRCDIR - the command line end to end (SPEC section 5):
 # bad input exits 2 with a message naming file and path and writes nothing;
 # every bundled scenario checks; a run writes a complete database; an
-# interrupted run leaves a valid database marked incomplete; runs append.
+# interrupted run leaves a valid database marked incomplete; runs append;
+# --dump-events writes each invocation's event and response as JSON files.
 set -u
 esmsim=$1
 src=$2
@@ -90,6 +91,43 @@ expect_eq "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "interrupted database i
 expect_eq "$(sqlite3 "$db" 'SELECT complete FROM runs')" 0 "interrupted run marked incomplete"
 expect_eq "$(sqlite3 "$db" "SELECT count(*) = (SELECT count(*) FROM messages) FROM messages WHERE fate IN ('processed','pending','rejected')")" 1 \
           "interrupted run settles every message"
+
+# --dump-events: the first invocations' exact events and responses, listed in index.jsonl.
+dump="$work/events"
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" \
+      --dump-events "$dump" --dump-limit 5 -q 2>&1); rc=$?
+expect_eq "$rc" 0 "--dump-events exit status: $msg"
+expect_eq "$(ls "$dump" | grep -c '\.event\.json$')" 5 "--dump-limit 5: event files"
+expect_eq "$(ls "$dump" | grep -c '\.response\.json$')" 5 "--dump-limit 5: response files"
+expect_eq "$(wc -l < "$dump/index.jsonl" | tr -d ' ')" 5 "--dump-limit 5: index.jsonl lines"
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+while read -r line; do
+  event=$(field "$line" event_file) response=$(field "$line" response_file)
+  for f in "$event" "$response"; do
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$dump/$f"; rc=$?
+    expect_eq "$rc" 0 "$f parses"
+  done
+  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Records"]))' "$dump/$event" 2>&1)
+  expect_eq "$n" "$(field "$line" record_count)" "$event: Records against the index's record_count"
+  # The exact event the mapping sized for R2: as many bytes as payload_bytes, and a newline.
+  want=$(sqlite3 "$work/dump.db" "SELECT payload_bytes + 1 FROM invocations WHERE invocation_id = $(field "$line" invocation_id) AND outcome != 'throttled'")
+  expect_eq "$(wc -c < "$dump/$event" | tr -d ' ')" "$want" "$event: size against payload_bytes"
+done < "$dump/index.jsonl"
+out=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" --no-record-tables \
+      --dump-events "$work/events2" --dump-limit 2 2>&1); rc=$?
+expect_eq "$rc" 0 "--dump-events with a summary: exit status"
+expect_in "$out" "events: 2 invocations written to $work/events2 (" "--dump-events summary line"
+expect_in "$out" "more not written: --dump-limit)" "--dump-events summary counts the rest"
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.db" \
+      --dump-events "$work/events3" --dump-limit 0 2>&1); rc=$?
+expect_eq "$rc" 2 "--dump-limit 0 exit status"
+expect_in "$msg" "--dump-limit takes a positive integer, not '0'" "--dump-limit 0 message"
+[ ! -e "$work/nodump.db" ] && ok || ko "--dump-limit 0 wrote a database"
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.db" \
+      --dump-events "$work/missing/events" 2>&1); rc=$?
+expect_eq "$rc" 2 "--dump-events in a missing directory: exit status"
+expect_in "$msg" "$work/missing/events: cannot create directory" "--dump-events unusable directory message"
+[ ! -e "$work/nodump.db" ] && ok || ko "--dump-events unusable directory wrote a database"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,10 +1,11 @@
 /*
- * test_awsjson.c - AWS's JSON shapes (R2, R6, SPEC section 4).
+ * test_awsjson.c - AWS's JSON shapes (R2, R6, R7, SPEC section 4).
  *
  * The size lambda_event.c counts must be the exact strlen of the event
  * awsjson.c builds with cJSON, for any key (quotes, backslashes, control
  * characters, UTF-8), data size, sequence number and arrival time; the
- * OnFailure invocation record must match AWS's shape character for character.
+ * OnFailure invocation record must match AWS's shape character for character;
+ * a function's response prints as its handler wrote it, every shape of R7.
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -347,6 +348,90 @@ static void test_invocation_record(void)
     free(json);
 }
 
+/* One response, the whole text, for the rule R7 shape named by `what`. */
+static void check_response(const struct rsp_response *r, const char *want, const char *what)
+{
+    char *json = awsjson_response(r);
+    if (!json || strcmp(json, want) != 0)
+        fprintf(stderr, "R7 %s: the response prints as %s\n", what, json ? json : "(null)");
+    CHECK_STR(json, want);
+    free(json);
+}
+
+static void test_response(void)
+{
+    check_response(&(struct rsp_response){ .shape = RSP_NULL }, "null", "null response");
+    check_response(&(struct rsp_response){ .shape = RSP_OBJECT }, "{}", "empty object");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST_NULL },
+                   "{\"batchItemFailures\":null}", "null list");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST }, "{\"batchItemFailures\":[]}",
+                   "empty list");
+
+    static const struct rsp_item items[] = {
+        { RSP_ITEM_SEQUENCE, 49590338271490256ull },
+        { RSP_ITEM_EMPTY, 0 },
+        { RSP_ITEM_NULL, 0 },
+        { RSP_ITEM_MISSING, 18446744073709551615ull },   /* the largest sequence, as a string */
+    };
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .items = items, .n_items = 1 },
+                   "{\"batchItemFailures\":[{\"itemIdentifier\":\"49590338271490256\"}]}",
+                   "sequence item");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .items = items + 1, .n_items = 1 },
+                   "{\"batchItemFailures\":[{\"itemIdentifier\":\"\"}]}", "empty identifier");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .items = items + 2, .n_items = 1 },
+                   "{\"batchItemFailures\":[{\"itemIdentifier\":null}]}", "null identifier");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .item_key = "ItemIdentifier",
+                                           .items = items + 3, .n_items = 1 },
+                   "{\"batchItemFailures\":[{\"ItemIdentifier\":\"18446744073709551615\"}]}",
+                   "misspelt item key");
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .items = items + 3, .n_items = 1 },
+                   "{\"batchItemFailures\":[{}]}", "item without any key");
+    /* Every kind in one list, in order. */
+    check_response(&(struct rsp_response){ .shape = RSP_LIST, .item_key = "ItemIdentifier",
+                                           .items = items, .n_items = 4 },
+                   "{\"batchItemFailures\":[{\"itemIdentifier\":\"49590338271490256\"},"
+                   "{\"itemIdentifier\":\"\"},{\"itemIdentifier\":null},"
+                   "{\"ItemIdentifier\":\"18446744073709551615\"}]}", "mixed items");
+    /* The list under a misspelt key: the mapping sees an object without it. */
+    check_response(&(struct rsp_response){ .shape = RSP_OBJECT, .list_key = "BatchItemFailures",
+                                           .items = items, .n_items = 1 },
+                   "{\"BatchItemFailures\":[{\"itemIdentifier\":\"49590338271490256\"}]}",
+                   "misspelt list key");
+    check_response(&(struct rsp_response){ .shape = RSP_OBJECT, .list_key = "BatchItemFailures" },
+                   "{\"BatchItemFailures\":[]}", "misspelt list key, empty");
+}
+
+/* The error payloads of an invocation that threw (R5) or timed out (R11). */
+static void test_function_error(void)
+{
+    struct slog_invocation inv = {
+        .invocation_id = 7, .shard_id = "shardId-000000000001", .start_us = 600000000,
+        .end_us = 630020000, .record_count = 100, .first_sequence_number = 1000,
+        .last_sequence_number = 1099, .attempt = 3, .outcome = OUTCOME_TIMEOUT,
+        .error = "Task timed out",
+    };
+    struct slog_event ev = { .inv = &inv, .source = &src_default, .timeout_us = 30000000 };
+    char *json = awsjson_function_error(&ev);
+    CHECK_STR(json, "{\"errorMessage\":\"2026-01-01T00:10:30.020Z " REQUEST_ID_7
+                    " Task timed out after 30.00 seconds\"}");
+    free(json);
+    ev.timeout_us = 1234567;   /* rounded to the hundredth */
+    json = awsjson_function_error(&ev);
+    CHECK_CONTAINS(json, " Task timed out after 1.23 seconds\"}");
+    free(json);
+    ev.timeout_us = 900000000;
+    json = awsjson_function_error(&ev);
+    CHECK_CONTAINS(json, " Task timed out after 900.00 seconds\"}");
+    free(json);
+
+    inv.outcome = OUTCOME_ERROR;
+    inv.error = "Unhandled";
+    json = awsjson_function_error(&ev);
+    CHECK_STR(json, "{\"errorType\":\"Error\",\"errorMessage\":"
+                    "\"esmsim: the handler threw on the batch shardId-000000000001 1000-1099\"}");
+    free(json);
+}
+
 int main(void)
 {
     test_event_empty();
@@ -356,5 +441,7 @@ int main(void)
     test_request_id();
     test_iso_time();
     test_invocation_record();
+    test_response();
+    test_function_error();
     return check_done();
 }
