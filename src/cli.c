@@ -226,12 +226,18 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
 
     fprintf(out, "duplicates   %12s   records delivered more than once (consumer redeliveries)\n",
             count(m->redelivered, a));
+    if (m->reprocessed)
+        fprintf(out, "             %12s   records the function handled more than once\n",
+                count(m->reprocessed, a));
     fprintf(out, "             %12s   messages written more than once (producer duplicates)\n",
             count(sum->producer_duplicates, a));
     fprintf(out, "discards     %12s   batches, %s records%s%s\n", count(m->discards, a),
             count(m->discarded_records, b),
             scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
             scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
+    if (m->bisects)
+        fprintf(out, "bisects      %12s   batches split in halves after a function error (R8)\n",
+                count(m->bisects, a));
     if (m->expired_records || m->missed_records)
         fprintf(out, "lost         %12s   records expired by retention, %s skipped by the starting position\n",
                 count(m->expired_records, a), count(m->missed_records, b));

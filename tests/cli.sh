@@ -92,6 +92,35 @@ expect_eq "$(sqlite3 "$db" 'SELECT complete FROM runs')" 0 "interrupted run mark
 expect_eq "$(sqlite3 "$db" "SELECT count(*) = (SELECT count(*) FROM messages) FROM messages WHERE fate IN ('processed','pending','rejected')")" 1 \
           "interrupted run settles every message"
 
+# R6/R8 end to end: the OnFailure invocation record in discards, as AWS shapes it.
+"$esmsim" run "$src/scenarios/poison-pill-bisect.json" -o "$work/bisect.db" -q; rc=$?
+expect_eq "$rc" 0 "poison-pill-bisect exit status"
+q() { sqlite3 "$1" "$2"; }
+rec="json_extract(invocation_record, '\$.%s')"
+j() { printf "$rec" "$1"; }
+expect_eq "$(q "$work/bisect.db" "SELECT count(*), record_count, condition FROM discards")" \
+  "1|1|RetryAttemptsExhausted" "R8 bisect to the poison record: one discard of one record"
+expect_eq "$(q "$work/bisect.db" "SELECT $(j requestContext.condition), $(j requestContext.approximateInvokeCount),
+    $(j responseContext.functionError), $(j KinesisBatchInfo.batchSize), $(j version)
+    FROM discards")" "RetryAttemptsExhausted|3|Unhandled|1|1.0" \
+  "R6 invocation record: condition, approximateInvokeCount (1 + MaximumRetryAttempts 2), functionError"
+expect_eq "$(q "$work/bisect.db" "SELECT $(j KinesisBatchInfo.startSequenceNumber) = CAST(start_sequence_number AS TEXT)
+    AND $(j KinesisBatchInfo.endSequenceNumber) = CAST(end_sequence_number AS TEXT)
+    AND $(j KinesisBatchInfo.shardId) = shard_id FROM discards")" 1 \
+  "R6 invocation record: KinesisBatchInfo sequence numbers and shard match the row"
+expect_eq "$(q "$work/bisect.db" "SELECT count(*) FROM messages m JOIN records r USING (run_id, message_id)
+    JOIN discards d ON r.sequence_number = d.start_sequence_number WHERE m.fate = 'discarded'")" 1 \
+  "R17 the discarded record's message has fate discarded"
+expect_eq "$(q "$work/bisect.db" "SELECT count(*) FROM messages WHERE fate = 'discarded'")" 1 \
+  "R17 only the poison record's message is discarded"
+"$esmsim" run "$src/scenarios/buggy-empty-identifier.json" -o "$work/empty-id.db" -q; rc=$?
+expect_eq "$rc" 0 "buggy-empty-identifier exit status"
+expect_eq "$(q "$work/empty-id.db" "SELECT count(*) > 0, min(json_type(invocation_record, '\$.responseContext.functionError')),
+    max(json_type(invocation_record, '\$.responseContext.functionError')),
+    min($(j requestContext.approximateInvokeCount)), max($(j requestContext.approximateInvokeCount)),
+    sum($(j KinesisBatchInfo.batchSize) = record_count) = count(*) FROM discards")" "1|null|null|3|3|1" \
+  "R6/R7 a batch failed by an empty itemIdentifier: functionError null, 3 invocations, batchSize = records"
+
 # --dump-events: the first invocations' exact events and responses, listed in index.jsonl.
 dump="$work/events"
 msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" \
