@@ -14,7 +14,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "awsjson.h"
+#include "errmsg.h"
 
 /* "%09" PRIu64 ".response.json" with room to spare for 20 digits. */
 #define DUMP_NAME_MAX 48
@@ -36,16 +36,6 @@ struct dump {
     bool failed;           /* latched: nothing more is written */
     char error[512];       /* the first failure */
 };
-
-static void dump_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Latch the first failure: "PATH: strerror". */
 static void dump_fail(struct dump *d, const char *path, int errnum)
@@ -80,7 +70,7 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
     while (len > 1 && dir[len - 1] == '/')   /* "out/" names out; "/" stays "/" */
         len--;
     if (!d || !(d->dir = strndup(dir, len)) || !(d->path = malloc(len + 1 + DUMP_NAME_MAX))) {
-        dump_seterr(err, errlen, "%s: out of memory", dir);
+        errmsg_set(err, errlen, "%s: out of memory", dir);
         dump_free(d);
         return NULL;
     }
@@ -88,17 +78,17 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
 
     struct stat st;
     if (mkdir(d->dir, 0777) != 0 && errno != EEXIST) {
-        dump_seterr(err, errlen, "%s: cannot create directory: %s", d->dir, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot create directory: %s", d->dir, strerror(errno));
         dump_free(d);
         return NULL;
     }
     if (stat(d->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        dump_seterr(err, errlen, "%s: not a directory", d->dir);
+        errmsg_set(err, errlen, "%s: not a directory", d->dir);
         dump_free(d);
         return NULL;
     }
     if (!(d->index = fopen(dump_path(d, DUMP_INDEX_NAME), "w"))) {
-        dump_seterr(err, errlen, "%s: %s", d->path, strerror(errno));
+        errmsg_set(err, errlen, "%s: %s", d->path, strerror(errno));
         dump_free(d);
         return NULL;
     }
@@ -202,7 +192,7 @@ int dump_close(struct dump *d, char *err, size_t errlen)
         dump_fail(d, dump_path(d, DUMP_INDEX_NAME), errno);
     int rc = 0;
     if (d->failed) {
-        dump_seterr(err, errlen, "%s", d->error);
+        errmsg_set(err, errlen, "%s", d->error);
         rc = -1;
     }
     dump_free(d);

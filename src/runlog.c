@@ -15,13 +15,13 @@
 #include "runlog.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "awsjson.h"
+#include "errmsg.h"
 #include "scenario.h"
 
 #ifndef ESMSIM_VERSION
@@ -121,16 +121,6 @@ struct runlog {
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                     */
 
-static void runlog_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Latch the first failure: "PATH: WHAT: sqlite's message". */
 static void runlog_fail(struct runlog *rl, const char *what)
 {
@@ -143,7 +133,7 @@ static void runlog_fail(struct runlog *rl, const char *what)
 /* Copy the latched error to the caller's buffer and return -1. */
 static int runlog_report(const struct runlog *rl, char *err, size_t errlen)
 {
-    runlog_seterr(err, errlen, "%s", rl->error);
+    errmsg_set(err, errlen, "%s", rl->error);
     return -1;
 }
 
@@ -533,14 +523,14 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
     struct runlog *rl = calloc(1, sizeof *rl);
     if (!rl || !(rl->path = strdup(path))) {
         free(rl);
-        runlog_seterr(err, errlen, "%s: out of memory", path);
+        errmsg_set(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     int rc = sqlite3_open_v2(path, &rl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         /* sqlite says "unable to open database file"; errno says why */
         int sys = rl->db ? sqlite3_system_errno(rl->db) : 0;
-        runlog_seterr(err, errlen, "%s: %s%s%s%s", path,
+        errmsg_set(err, errlen, "%s: %s%s%s%s", path,
                       rl->db ? sqlite3_errmsg(rl->db) : sqlite3_errstr(rc),
                       sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
         runlog_free(rl);
@@ -580,7 +570,7 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
                      bool per_record, int64_t *run_id, char *err, size_t errlen)
 {
     if (rl->run_id != 0) {
-        runlog_seterr(err, errlen, "%s: run %lld is still open", rl->path, (long long)rl->run_id);
+        errmsg_set(err, errlen, "%s: run %lld is still open", rl->path, (long long)rl->run_id);
         return -1;
     }
     rl->failed = false;
@@ -616,7 +606,7 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
                    const char *summary_json, char *err, size_t errlen)
 {
     if (rl->run_id == 0) {
-        runlog_seterr(err, errlen, "%s: no run is open", rl->path);
+        errmsg_set(err, errlen, "%s: no run is open", rl->path);
         return -1;
     }
     /* After a failure the rows written so far are still committed and the

@@ -1,0 +1,16 @@
+/*
+ * errmsg.h - the error-message convention of the edge modules: a function
+ * that can fail takes (char *err, size_t errlen) and writes one line of
+ * context there ("PATH: what went wrong") before returning its error code.
+ */
+#ifndef ESMSIM_ERRMSG_H
+#define ESMSIM_ERRMSG_H
+
+#include <stddef.h>
+
+/* printf into err; a NULL err or a zero errlen means the caller does not
+ * want the message. */
+void errmsg_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
