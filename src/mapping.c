@@ -2,10 +2,11 @@
  * mapping.c - the Lambda event source mapping on a Kinesis stream.
  *
  * Per shard, a poller reads with GetRecords (R1: a tick every poll interval,
- * and again at once after a batch completes while records are waiting) into
- * the shard's fetched range [next_pos, read_pos).  A lane (R10; one per shard
- * while ParallelizationFactor is 1) takes its batch from there (R2: BatchSize,
- * batching window, 6 MB of event JSON), invokes the function and, when it
+ * and again at once after a batch completes while records are waiting) and
+ * deals the records out to the shard's ParallelizationFactor lanes by the
+ * hash of their partition key (R10), so that each key keeps its order.  A
+ * lane takes its batch from its queue (R2: BatchSize, batching window, 6 MB
+ * of event JSON), invokes the function and, when it
  * completes, checkpoints (R4) or retries the same records (R5) until the
  * retries run out and the batch is discarded (R6).  A ReportBatchItemFailures
  * response checkpoints before the lowest failure and retries from it (R7);
@@ -17,7 +18,14 @@
  *
  * Records are always read through their index in the shard: a batch is an
  * array of indexes, so that it can be cut (age check, partial response) or
- * split (bisect).
+ * split (bisect).  Lanes finish records out of shard order, so each record
+ * says when it has its fate (`resolved`), and the shard's checkpoint is the
+ * end of the resolved prefix (R10).
+ *
+ * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
+ * modulo the factor.  AWS does not document its assignment; any function of
+ * the key keeps per-key order, and this one spreads keys evenly, so two keys
+ * use at most two lanes (or one, when they collide) as in AWS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +62,14 @@ struct batch {
     uint32_t n_waiting;
 };
 
+/* A lane's fetched records not yet in its batch: record indexes in shard
+ * order, in a ring that doubles when full. */
+struct idxq {
+    uint64_t *v;
+    uint64_t cap;            /* a power of two, or 0 */
+    uint64_t head, len;
+};
+
 enum lane_state {
     LANE_IDLE,       /* may start a batch */
     LANE_IN_FLIGHT,  /* an invocation runs */
@@ -67,15 +83,15 @@ struct lane {
     uint32_t no;                 /* lane number in the shard */
     enum lane_state state;
     uint64_t gen;                /* tags timers: a timer of an older gen is stale */
+    struct idxq queue;           /* fetched, for this lane, not yet batched */
     struct batch batch;          /* n > 0: the records to (re)invoke */
+    uint32_t batch_cap;          /* room in batch.idx and scratch, grown on demand */
     int64_t window_start_us;     /* batching window opened at, or -1 */
     bool window_timer;           /* a timer for the window's end is pending */
     uint64_t invocation_id;      /* in flight */
     int64_t start_us;            /* in flight: started at */
     struct fn_result res;        /* in flight: what the function will do */
     struct fn_scratch scratch;   /* what res points into */
-    uint64_t *seqs;              /* the current set's sequence numbers, for R7 */
-    struct slog_event_record *event_records;   /* only when the log wants events */
     int64_t throttle_wait_us;    /* next wait after a concurrency throttle */
 };
 
@@ -88,11 +104,12 @@ struct shardc {
     size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
     bool polling;                /* started (R13) */
     uint64_t read_pos;           /* next index GetRecords returns */
-    uint64_t next_pos;           /* next fetched index not yet in a batch */
-    uint64_t done_pos;           /* every index below is resolved and released */
+    uint64_t done_pos;           /* every index below is resolved and released:
+                                    the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
     int64_t read_blocked_until_us;
-    struct lane lane;
+    struct lane *lanes;          /* ParallelizationFactor of them */
+    uint32_t n_lanes;
     struct hist *age;            /* IteratorAge in ms (R14) */
     uint64_t invocations;
     double interval_age_max_ms;  /* max IteratorAge since the last sample, or -1 */
@@ -108,9 +125,12 @@ struct esm {
     const struct keytab *keys;
     const struct slog *log;
     char *role_arn;
-    struct shardc *shards;
+    struct lev_source lev_template;  /* what every shard's event source shares */
+    struct shardc **shards;          /* by the stream's shard index */
     uint32_t n_shards;
     struct stm_record **scratch;     /* batch records for fn_invoke */
+    uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
+    struct slog_event_record *event_records;   /* only when the log wants events */
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
     gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
@@ -119,7 +139,7 @@ struct esm {
     struct esm_shard_stats *shard_stats;
 };
 
-static void poll_shard(struct shardc *sc);
+static void poll_shard(struct shardc *sc, bool tick);
 static void dispatch(struct lane *l);
 static void on_window(void *ctx, uint64_t gen);
 static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
@@ -130,8 +150,9 @@ static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
 }
 
 /* The record leaves the stream: its message learns the fate (R17). */
-static void resolve(struct esm *m, const struct stm_record *r, enum fate unhandled)
+static void resolve(struct esm *m, struct stm_record *r, enum fate unhandled)
 {
+    r->resolved = 1;
     if (r->deliveries > 1)
         m->stats.redelivered++;
     if (r->handled > 1)
@@ -145,26 +166,67 @@ static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why
     log->ops->checkpoint(log->ctx, sc->shard_id, eng_now(sc->m->e), seq, why);
 }
 
-/* Records [done_pos, upto) are resolved: checkpoint after them, release. */
-static void advance(struct shardc *sc, uint64_t upto, enum ckpt_reason why)
+/* Move the checkpoint to the end of the resolved prefix (R10: every record
+ * below it is processed or discarded) and release what it passed. */
+static void advance(struct shardc *sc, enum ckpt_reason why)
 {
-    if (upto <= sc->done_pos)
+    uint64_t upto = sc->done_pos;
+    while (upto < sc->read_pos && rec_at(sc, upto)->resolved)
+        upto++;
+    if (upto == sc->done_pos)
         return;
     log_checkpoint(sc, rec_at(sc, upto - 1)->seq, why);
     sc->done_pos = upto;
-    if (sc->next_pos < upto)
-        sc->next_pos = upto;
-    if (sc->read_pos < upto)
-        sc->read_pos = upto;
     stm_release(sc->m->stream, sc->shard, upto);
 }
 
-/* Resolve records [done_pos, upto) with fate f and move past them. */
-static void skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_reason why)
+/* Give fate f to the records of [done_pos, upto) that have none yet (they
+ * are in no batch) and move past them; returns how many got it. */
+static uint64_t skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_reason why)
 {
-    for (uint64_t i = sc->done_pos; i < upto; i++)
-        resolve(sc->m, rec_at(sc, i), f);
-    advance(sc, upto, why);
+    uint64_t n = 0;
+    for (uint64_t i = sc->done_pos; i < upto; i++) {
+        struct stm_record *r = rec_at(sc, i);
+        if (!r->resolved) {
+            resolve(sc->m, r, f);
+            n++;
+        }
+    }
+    if (sc->read_pos < upto)
+        sc->read_pos = upto;
+    advance(sc, why);
+    return n;
+}
+
+/* ---- a lane's queue (R10) ----------------------------------------------- */
+
+static inline uint64_t idxq_at(const struct idxq *q, uint64_t i)
+{
+    return q->v[(q->head + i) & (q->cap - 1)];
+}
+
+static bool idxq_push(struct idxq *q, uint64_t idx)
+{
+    if (q->len == q->cap) {
+        uint64_t cap = q->cap ? q->cap * 2 : 64;
+        uint64_t *v = malloc(cap * sizeof *v);
+        if (!v)
+            return false;
+        for (uint64_t i = 0; i < q->len; i++)
+            v[i] = idxq_at(q, i);
+        free(q->v);
+        q->v = v;
+        q->cap = cap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->len++) & (q->cap - 1)] = idx;
+    return true;
+}
+
+static void idxq_pop(struct idxq *q, uint64_t n)
+{
+    q->head = (q->head + n) & (q->cap - 1);
+    q->len -= n;
 }
 
 /* ---- the sets of a batch (R8) ------------------------------------------ */
@@ -253,7 +315,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
 
     for (uint32_t i = 0; i < n; i++)
         resolve(m, rec_at(sc, b->idx[i]), FATE_DISCARDED);
-    advance(sc, b->idx[n - 1] + 1, CKPT_DISCARDED);
+    advance(sc, CKPT_DISCARDED);
     batch_drop(b, n);
 }
 
@@ -273,17 +335,23 @@ static void discard_too_old(struct lane *l)
         discard_prefix(l, old, DISCARD_RECORD_AGE, NULL);
 }
 
-/* Before every invocation: records past the retention period expire now,
- * even if the stream could not trim them while they were in flight. */
+/* Before every invocation: records of the set past the retention period
+ * expire now, even if the stream could not trim them while they were in
+ * flight.  Nothing is sent anywhere for them (R17). */
 static void expire_stale(struct lane *l)
 {
     struct shardc *sc = l->sc;
-    int64_t oldest_kept = eng_now(sc->m->e) - stm_retention(sc->m->stream);
+    struct esm *m = sc->m;
+    struct batch *b = &l->batch;
+    int64_t oldest_kept = eng_now(m->e) - stm_retention(m->stream);
     uint32_t stale = 0;
-    while (stale < l->batch.n && rec_at(sc, l->batch.idx[stale])->arrival_us <= oldest_kept)
-        stale++;
-    if (stale > 0)
-        expire(sc->m, sc->shard, sc->done_pos, l->batch.idx[stale - 1] + 1);
+    while (stale < b->n && rec_at(sc, b->idx[stale])->arrival_us <= oldest_kept)
+        resolve(m, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
+    if (stale == 0)
+        return;
+    m->stats.expired_records += stale;
+    advance(sc, CKPT_EXPIRED);
+    batch_drop(b, stale);
 }
 
 /* ---- batches (R2) ----------------------------------------------------- */
@@ -296,19 +364,20 @@ static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r
 }
 
 /*
- * How many fetched records the next batch takes, and its payload: up to
- * BatchSize, cut before the event JSON would pass 6 MB.  *full says that the
- * batch cannot grow: waiting for the window would not change it.
+ * How many queued records the lane's next batch takes, and its payload: up
+ * to BatchSize, cut before the event JSON would pass 6 MB.  *full says that
+ * the batch cannot grow: waiting for the window would not change it.
  */
-static uint32_t batch_extent(struct shardc *sc, uint64_t *payload, bool *full)
+static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
 {
+    struct shardc *sc = l->sc;
     uint32_t limit = sc->m->cfg->batch_size;
-    uint64_t avail = sc->read_pos - sc->next_pos;
+    uint64_t avail = l->queue.len;
     uint64_t bytes = lev_envelope_bytes();
     uint32_t n = 0;
     *full = false;
     while (n < limit && n < avail) {
-        uint64_t add = record_event_bytes(sc, rec_at(sc, sc->next_pos + n)) + (n > 0);
+        uint64_t add = record_event_bytes(sc, rec_at(sc, idxq_at(&l->queue, n))) + (n > 0);
         if (bytes + add > LEV_MAX_PAYLOAD_BYTES) {
             *full = true;
             break;
@@ -322,7 +391,32 @@ static uint32_t batch_extent(struct shardc *sc, uint64_t *payload, bool *full)
     return n;
 }
 
-/* Take the fetched records into the lane's batch, if it is time (R2). */
+/* Room for a batch of n records in the lane's buffers, which grow with the
+ * batches actually taken, not with BatchSize: many lanes of few records
+ * cost little.  False when out of memory. */
+static bool lane_reserve(struct lane *l, uint32_t n)
+{
+    if (n <= l->batch_cap)
+        return true;
+    uint32_t cap = l->batch_cap * 2 > n ? l->batch_cap * 2 : n;
+    if (cap > l->sc->m->cfg->batch_size)
+        cap = l->sc->m->cfg->batch_size;
+    uint64_t *idx = realloc(l->batch.idx, cap * sizeof *idx);
+    if (idx)
+        l->batch.idx = idx;
+    uint32_t *failed = realloc(l->scratch.failed, cap * sizeof *failed);
+    if (failed)
+        l->scratch.failed = failed;
+    struct rsp_item *items = realloc(l->scratch.items, cap * sizeof *items);
+    if (items)
+        l->scratch.items = items;
+    if (!idx || !failed || !items)
+        return false;
+    l->batch_cap = cap;
+    return true;
+}
+
+/* Take queued records into the lane's batch, if it is time (R2). */
 static bool take_batch(struct lane *l)
 {
     struct shardc *sc = l->sc;
@@ -330,7 +424,7 @@ static bool take_batch(struct lane *l)
     int64_t now = eng_now(m->e), window = m->cfg->batching_window_us;
     bool full;
     uint64_t payload;
-    uint32_t n = batch_extent(sc, &payload, &full);
+    uint32_t n = batch_extent(l, &payload, &full);
 
     if (window > 0 && l->window_start_us >= 0 && n == 0 &&
         now >= l->window_start_us + window)
@@ -349,12 +443,16 @@ static bool take_batch(struct lane *l)
             return false;
         }
     }
+    if (!lane_reserve(l, n)) {
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+        return false;
+    }
     for (uint32_t i = 0; i < n; i++)
-        l->batch.idx[i] = sc->next_pos + i;
+        l->batch.idx[i] = idxq_at(&l->queue, i);
+    idxq_pop(&l->queue, n);
     l->batch.n = n;
     l->batch.attempts = 0;
     l->batch.payload_bytes = payload;
-    sc->next_pos += n;
     l->window_start_us = -1;
     return true;
 }
@@ -381,7 +479,7 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
     for (uint32_t i = 0; i < l->batch.n; i++) {
         const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
         const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
-        l->event_records[i] = (struct slog_event_record){
+        m->event_records[i] = (struct slog_event_record){
             .partition_key = keytab_key(m->keys, r->key_id),
             .sequence_number = r->seq,
             .data = (const unsigned char *)data,
@@ -392,7 +490,7 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
     struct slog_event ev = {
         .inv = inv,
         .source = &sc->lev,
-        .records = l->event_records,
+        .records = m->event_records,
         .n_records = l->batch.n,
         .response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL,
         .timeout_us = m->fn_timeout_us,
@@ -477,7 +575,7 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
     struct batch *b = &l->batch;
     for (uint32_t i = 0; i < n; i++)
         resolve(sc->m, rec_at(sc, b->idx[i]), FATE_LOST);
-    advance(sc, b->idx[n - 1] + 1, why);
+    advance(sc, why);
     batch_drop(b, n);
 }
 
@@ -511,8 +609,8 @@ static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const ch
     if (!m->cfg->report_batch_item_failures)
         return RSP_FULL_SUCCESS;
     for (uint32_t i = 0; i < b->n; i++)
-        l->seqs[i] = rec_at(l->sc, b->idx[i])->seq;
-    return rsp_judge(&l->res.response, l->seqs, b->n, first_failed, why);
+        m->seqs[i] = rec_at(l->sc, b->idx[i])->seq;
+    return rsp_judge(&l->res.response, m->seqs, b->n, first_failed, why);
 }
 
 /* The lane is done with a set (checkpointed or discarded): it reads and
@@ -523,7 +621,7 @@ static void next_batch(struct lane *l)
 {
     struct esm *m = l->sc->m;
     if (m->model->reinvoke_delay_us == 0) {
-        poll_shard(l->sc);
+        poll_shard(l->sc, false);
         return;
     }
     l->state = LANE_BACKOFF;
@@ -615,7 +713,7 @@ static void on_reinvoke(void *ctx, uint64_t gen)
     if (gen != l->gen || l->state != LANE_BACKOFF)
         return;
     l->state = LANE_IDLE;
-    poll_shard(l->sc);
+    poll_shard(l->sc, false);
 }
 
 /* A retry or throttle backoff is over. */
@@ -657,43 +755,80 @@ static void dispatch(struct lane *l)
 
 /* ---- polling (R1) and starting positions (R13) ------------------------- */
 
-static void poll_shard(struct shardc *sc)
+/* The lane of a record (R10; see the choice in the header). */
+static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
+{
+    if (sc->n_lanes == 1)
+        return 0;
+    return (uint32_t)(keytab_hash(sc->m->keys, r->key_id).lo % sc->n_lanes);
+}
+
+/* Records [from, to) were fetched: deal them out to their lanes. */
+static void deal(struct shardc *sc, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++) {
+        struct lane *l = &sc->lanes[lane_of(sc, rec_at(sc, i))];
+        if (!idxq_push(&l->queue, i)) {
+            eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
+            return;
+        }
+    }
+}
+
+/* Some idle lane has too few records queued for a full batch. */
+static bool wants_records(const struct shardc *sc)
+{
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        if (l->state == LANE_IDLE && l->queue.len < sc->m->cfg->batch_size)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Read the shard if a lane wants records, then start every lane that can.
+ * The tick is the base rate (R1); between ticks a poll after a batch reads
+ * only while records are waiting in the shard, so that fast lanes on a
+ * quiet shard do not spend the shard's 5 GetRecords a second on empty calls.
+ */
+static void poll_shard(struct shardc *sc, bool tick)
 {
     struct esm *m = sc->m;
-    struct lane *l = &sc->lane;
     int64_t now = eng_now(m->e);
 
-    if (!sc->polling || l->state != LANE_IDLE)
+    if (!sc->polling)
         return;
-    /* Read only when the fetched records do not make a full batch. */
-    if (sc->read_pos - sc->next_pos < m->cfg->batch_size && now >= sc->read_blocked_until_us) {
-        uint64_t to;
+    if (wants_records(sc) && now >= sc->read_blocked_until_us &&
+        (tick || sc->read_pos < stm_end(m->stream, sc->shard))) {
+        uint64_t from = sc->read_pos, to;
         int64_t retry_at;
-        if (stm_get_records(m->stream, sc->shard, sc->read_pos, GETRECORDS_MAX_RECORDS,
+        if (stm_get_records(m->stream, sc->shard, from, GETRECORDS_MAX_RECORDS,
                             &to, &retry_at) == STM_READ_THROTTLED) {
             m->stats.read_throttles++;
             sc->read_blocked_until_us = retry_at;
         } else {
             sc->read_pos = to;
+            if (sc->skip_before_ts) {
+                /* AT_TIMESTAMP: nothing is dealt before the first record at
+                 * or after the timestamp. */
+                while (from < to && rec_at(sc, from)->arrival_us < m->cfg->starting_timestamp_us)
+                    from++;
+                m->stats.missed_records += skip_to(sc, from, FATE_MISSED, CKPT_STARTING_POSITION);
+                sc->skip_before_ts = from == to;
+            }
+            deal(sc, from, to);
         }
     }
-    if (sc->skip_before_ts) {
-        uint64_t i = sc->next_pos;
-        while (i < sc->read_pos && rec_at(sc, i)->arrival_us < m->cfg->starting_timestamp_us)
-            i++;
-        m->stats.missed_records += i - sc->next_pos;
-        skip_to(sc, i, FATE_MISSED, CKPT_STARTING_POSITION);
-        if (i < sc->read_pos)
-            sc->skip_before_ts = false;
-    }
-    dispatch(l);
+    for (uint32_t i = 0; i < sc->n_lanes; i++)
+        dispatch(&sc->lanes[i]);
 }
 
 static void on_tick(void *ctx, uint64_t arg)
 {
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
-    poll_shard(sc);
+    poll_shard(sc, true);
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
                      on_tick, sc, arg) < 0)
         eng_stop(m->e);
@@ -705,12 +840,10 @@ static void on_start(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     sc->polling = true;
-    sc->done_pos = sc->next_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
-    if (m->cfg->starting_position == SCN_START_LATEST) {
-        uint64_t end = stm_end(m->stream, sc->shard);
-        m->stats.missed_records += end - sc->done_pos;
-        skip_to(sc, end, FATE_MISSED, CKPT_STARTING_POSITION);
-    }
+    sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
+    if (m->cfg->starting_position == SCN_START_LATEST)
+        m->stats.missed_records += skip_to(sc, stm_end(m->stream, sc->shard), FATE_MISSED,
+                                           CKPT_STARTING_POSITION);
     sc->skip_before_ts = m->cfg->starting_position == SCN_START_AT_TIMESTAMP;
     on_tick(sc, arg);
 }
@@ -720,24 +853,26 @@ static void on_start(void *ctx, uint64_t arg)
 static uint64_t pinned(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    const struct lane *l = &m->shards[shard].lane;
-    return l->state == LANE_IN_FLIGHT ? l->batch.idx[0] : UINT64_MAX;
+    const struct shardc *sc = m->shards[shard];
+    uint64_t lowest = UINT64_MAX;
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        if (l->state == LANE_IN_FLIGHT && l->batch.idx[0] < lowest)
+            lowest = l->batch.idx[0];
+    }
+    return lowest;
 }
 
-/* Records [from, to) are trimmed unprocessed: they expire (R17). */
-static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
+/* Drop the lane's records below index `to` from its queue and from a batch
+ * waiting to be retried, set by set. */
+static void lane_forget(struct lane *l, uint64_t to)
 {
-    struct esm *m = ctx;
-    struct shardc *sc = &m->shards[shard];
-    struct lane *l = &sc->lane;
+    uint64_t queued = 0;
+    while (queued < l->queue.len && idxq_at(&l->queue, queued) < to)
+        queued++;
+    if (queued > 0)
+        idxq_pop(&l->queue, queued);
 
-    if (to <= sc->done_pos)
-        return;
-    if (!sc->polling) {
-        /* Not reading yet (LATEST delay): they would have been skipped. */
-        sc->done_pos = sc->next_pos = sc->read_pos = to;
-    }
-    /* Drop them from a batch waiting to be retried, set by set. */
     struct batch *b = &l->batch;
     bool set_gone = false;
     while (b->n > 0 && b->idx[0] < to) {
@@ -753,9 +888,26 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
         l->state = LANE_IDLE;    /* nothing left to retry: the next set may go */
         l->gen++;
     }
-    uint64_t lo = from > sc->done_pos ? from : sc->done_pos;
-    m->stats.expired_records += to - lo;
-    skip_to(sc, to, FATE_EXPIRED, CKPT_EXPIRED);
+}
+
+/* Records [from, to) are trimmed unprocessed: they expire (R17).  None is
+ * in flight: the stream does not trim what pinned() holds. */
+static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
+{
+    struct esm *m = ctx;
+    struct shardc *sc = m->shards[shard];
+    (void)from;   /* below done_pos all is resolved already */
+
+    if (to <= sc->done_pos)
+        return;
+    if (!sc->polling) {
+        /* Not reading yet (LATEST delay): they would have been skipped. */
+        sc->done_pos = sc->read_pos = to;
+        return;
+    }
+    for (uint32_t i = 0; i < sc->n_lanes; i++)
+        lane_forget(&sc->lanes[i], to);
+    m->stats.expired_records += skip_to(sc, to, FATE_EXPIRED, CKPT_EXPIRED);
 }
 
 /* ---- metrics (R14) ---------------------------------------------------- */
@@ -766,7 +918,7 @@ static void on_sample(void *ctx, uint64_t arg)
     int64_t now = eng_now(m->e);
     const struct slog *log = m->log;
     for (uint32_t s = 0; s < m->n_shards; s++) {
-        struct shardc *sc = &m->shards[s];
+        struct shardc *sc = m->shards[s];
         double oldest = 0;
         if (sc->done_pos < stm_end(m->stream, s))
             oldest = (double)(now - rec_at(sc, sc->done_pos)->arrival_us) / ENG_US_PER_MS;
@@ -783,6 +935,55 @@ static void on_sample(void *ctx, uint64_t arg)
 }
 
 /* ---- life cycle ------------------------------------------------------- */
+
+/* The mapping's side of shard s, its lanes idle and empty; NULL when out of
+ * memory.  Polling starts with on_start. */
+static struct shardc *shardc_create(struct esm *m, uint32_t s)
+{
+    struct shardc *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->m = m;
+    sc->shard = s;
+    sc->shard_id = stm_shard_id(m->stream, s);
+    sc->lev = m->lev_template;
+    sc->lev.shard_id = sc->shard_id;
+    sc->lev_source_bytes = lev_source_bytes(&sc->lev);
+    sc->interval_age_max_ms = -1;
+    sc->n_lanes = m->cfg->parallelization_factor;
+    sc->age = hist_create();
+    sc->lanes = calloc(sc->n_lanes, sizeof *sc->lanes);
+    if (!sc->age || !sc->lanes) {
+        hist_destroy(sc->age);
+        free(sc->lanes);
+        free(sc);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        struct lane *l = &sc->lanes[i];
+        l->sc = sc;
+        l->no = i;
+        l->window_start_us = -1;
+        l->throttle_wait_us = m->model->throttle_backoff_us;
+    }
+    return sc;
+}
+
+static void shardc_destroy(struct shardc *sc)
+{
+    if (!sc)
+        return;
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        struct lane *l = &sc->lanes[i];
+        free(l->queue.v);
+        free(l->batch.idx);
+        free(l->scratch.failed);
+        free(l->scratch.items);
+    }
+    free(sc->lanes);
+    hist_destroy(sc->age);
+    free(sc);
+}
 
 struct esm *esm_create(struct eng *e, const struct scenario *scn,
                        struct stm *stream, struct fn *function,
@@ -803,42 +1004,26 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(cfg->batch_size * sizeof *m->scratch);
+    m->seqs = malloc(cfg->batch_size * sizeof *m->seqs);
+    if (log->event)
+        m->event_records = malloc(cfg->batch_size * sizeof *m->event_records);
     size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
     m->role_arn = malloc(role_len);
-    if (!m->shards || !m->shard_stats || !m->scratch || !m->role_arn || !m->rng_throttle)
+    if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
+        !m->rng_throttle || (log->event && !m->event_records))
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
              scn->model.account, scn->function.name);
+    m->lev_template = (struct lev_source){
+        .event_source_arn = stm_arn(stream), .invoke_identity_arn = m->role_arn,
+        .region = scn->model.region, .epoch_ms = scn->model.epoch_ms,
+    };
 
+    int64_t start = cfg->starting_position == SCN_START_LATEST ? scn->model.latest_start_delay_us : 0;
     for (uint32_t s = 0; s < m->n_shards; s++) {
-        struct shardc *sc = &m->shards[s];
-        sc->m = m;
-        sc->shard = s;
-        sc->shard_id = stm_shard_id(stream, s);
-        sc->lev = (struct lev_source){
-            .shard_id = sc->shard_id, .event_source_arn = stm_arn(stream),
-            .invoke_identity_arn = m->role_arn, .region = scn->model.region,
-            .epoch_ms = scn->model.epoch_ms,
-        };
-        sc->lev_source_bytes = lev_source_bytes(&sc->lev);
-        sc->interval_age_max_ms = -1;
-        sc->age = hist_create();
-        struct lane *l = &sc->lane;
-        l->sc = sc;
-        l->window_start_us = -1;
-        l->throttle_wait_us = scn->model.throttle_backoff_us;
-        l->batch.idx = malloc(cfg->batch_size * sizeof *l->batch.idx);
-        l->scratch.failed = malloc(cfg->batch_size * sizeof *l->scratch.failed);
-        l->scratch.items = malloc(cfg->batch_size * sizeof *l->scratch.items);
-        l->seqs = malloc(cfg->batch_size * sizeof *l->seqs);
-        if (log->event)
-            l->event_records = malloc(cfg->batch_size * sizeof *l->event_records);
-        if (!sc->age || !l->batch.idx || !l->scratch.failed || !l->scratch.items || !l->seqs ||
-            (log->event && !l->event_records))
+        if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
-        int64_t start = cfg->starting_position == SCN_START_LATEST
-                            ? scn->model.latest_start_delay_us : 0;
-        if (cfg->enabled && eng_schedule(e, start, ENG_CLASS_POLL, on_start, sc, 0) < 0)
+        if (cfg->enabled && eng_schedule(e, start, ENG_CLASS_POLL, on_start, m->shards[s], 0) < 0)
             goto nomem;
     }
     if (eng_schedule(e, scn->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
@@ -856,18 +1041,13 @@ void esm_destroy(struct esm *m)
 {
     if (!m)
         return;
-    for (uint32_t s = 0; m->shards && s < m->n_shards; s++) {
-        struct lane *l = &m->shards[s].lane;
-        hist_destroy(m->shards[s].age);
-        free(l->batch.idx);
-        free(l->scratch.failed);
-        free(l->scratch.items);
-        free(l->seqs);
-        free(l->event_records);
-    }
+    for (uint32_t s = 0; m->shards && s < m->n_shards; s++)
+        shardc_destroy(m->shards[s]);
     free(m->shards);
     free(m->shard_stats);
     free(m->scratch);
+    free(m->seqs);
+    free(m->event_records);
     free(m->role_arn);
     if (m->rng_throttle)
         gsl_rng_free(m->rng_throttle);
@@ -877,17 +1057,20 @@ void esm_destroy(struct esm *m)
 void esm_finish(struct esm *m)
 {
     for (uint32_t s = 0; s < m->n_shards; s++) {
-        struct shardc *sc = &m->shards[s];
+        struct shardc *sc = m->shards[s];
         uint64_t end = stm_end(m->stream, s);
-        for (uint64_t i = stm_begin(m->stream, s); i < end; i++)
-            resolve(m, rec_at(sc, i), FATE_PENDING);
+        for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {
+            struct stm_record *r = rec_at(sc, i);
+            if (!r->resolved)
+                resolve(m, r, FATE_PENDING);
+        }
     }
 }
 
 void esm_stats(struct esm *m, struct esm_stats *out)
 {
     for (uint32_t s = 0; s < m->n_shards; s++) {
-        const struct shardc *sc = &m->shards[s];
+        const struct shardc *sc = m->shards[s];
         m->shard_stats[s] = (struct esm_shard_stats){
             .shard_id = sc->shard_id,
             .invocations = sc->invocations,

@@ -1559,8 +1559,6 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
         { strcmp(s->stream.type, "kinesis") != 0, "$.stream.type", "DynamoDB Streams are" },
         { s->stream.consumer == SCN_CONSUMER_EFO, "$.stream.consumer", "enhanced fan-out (\"efo\") is" },
         { c->n_reshard > 0, "$.stream.reshard", "resharding is" },
-        { m->parallelization_factor > 1, "$.event_source_mapping.ParallelizationFactor",
-          "a ParallelizationFactor above 1 is" },
         { m->tumbling_window_us > 0, "$.event_source_mapping.TumblingWindowInSeconds",
           "tumbling windows are" },
         { c->filters, "$.event_source_mapping.FilterCriteria",

@@ -30,7 +30,7 @@ struct stm_record {
     uint32_t data_id;      /* 0: synthetic data; else explicit data (stm_data) */
     uint16_t deliveries;   /* consumer: times given to the function */
     uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
-    uint8_t lane;          /* consumer: lane within the shard (R10) */
+    uint8_t resolved;      /* consumer: the record has its fate (lanes resolve out of order, R10) */
 };
 
 /* One entry of a PutRecords request. */

@@ -2,7 +2,7 @@
  * test_conservation.c - R17 over many random scenarios: every produced
  * message ends in exactly one fate, whatever the producers, retry policies,
  * failures, report styles and mapping settings (bisect, partial batch
- * responses); and the checkpoints of a shard never go
+ * responses, ParallelizationFactor); and the checkpoints of a shard never go
  * backwards (R3/R4).
  */
 #include <stdio.h>
@@ -44,7 +44,8 @@ static void one_scenario(gsl_rng *r, int index)
              "\"records\":[{\"at\":\"5s\",\"partition_key\":\"k\",\"data\":\"poison\"}],"
              "\"event_source_mapping\":{\"StartingPosition\":\"%s\",\"BatchSize\":%d,"
              "\"MaximumBatchingWindowInSeconds\":%d,\"MaximumRetryAttempts\":%d,"
-             "\"MaximumRecordAgeInSeconds\":%d,\"BisectBatchOnFunctionError\":%s%s},"
+             "\"MaximumRecordAgeInSeconds\":%d,\"BisectBatchOnFunctionError\":%s%s,"
+             "\"ParallelizationFactor\":%d},"
              "\"function\":{\"reserved_concurrency\":%d,\"timeout\":\"%ds\","
              "\"duration\":{\"per_invoke\":\"20ms\",\"per_record\":{\"distribution\":\"exponential\",\"mean\":\"2ms\"}},"
              "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}],"
@@ -55,6 +56,7 @@ static void one_scenario(gsl_rng *r, int index)
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
              gsl_rng_uniform_int(r, 2) ? "true" : "false",
              gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",
+             gsl_rng_uniform_int(r, 2) ? 1 : 1 + (int)gsl_rng_uniform_int(r, 10),
              (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),
              gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, 7)]);
 

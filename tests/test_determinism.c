@@ -88,16 +88,18 @@ int main(void)
 {
     const char *path = SRCDIR "/scenarios/producer-retries.json";
     /* Throttled writes, retries of both kinds, transient function failures,
-     * partial responses, bisection, concurrency throttles (with jittered
-     * backoff) and discards: every random stream is exercised. */
+     * partial responses, bisection, lanes (ParallelizationFactor),
+     * concurrency throttles (with jittered backoff) and discards: every
+     * random stream is exercised. */
     const char *sets[] = {
         "duration=90s",
-        "function.failures=[{\"match\":{\"probability\":0.02}}]",
-        "event_source_mapping.MaximumRetryAttempts=1",
+        "function.failures=[{\"match\":{\"probability\":0.05}}]",
+        "event_source_mapping.MaximumRetryAttempts=0",
         "event_source_mapping.BisectBatchOnFunctionError=true",
         "event_source_mapping.FunctionResponseTypes=[\"ReportBatchItemFailures\"]",
         "function.report=all-failures",
-        "function.reserved_concurrency=1",
+        "function.reserved_concurrency=3",
+        "event_source_mapping.ParallelizationFactor=3",
     };
     size_t n_sets = sizeof sets / sizeof *sets;
     CHECK_INT(run_into("det-a.db", path, sets, n_sets), 0);
@@ -120,6 +122,7 @@ int main(void)
     CHECK(scalar(db, "SELECT count(*) FROM main.discards") > 0);
     CHECK(scalar(db, "SELECT count(*) FROM main.invocations WHERE outcome = 'partial'") > 0);
     CHECK(scalar(db, "SELECT count(*) FROM main.invocations WHERE outcome = 'throttled'") > 0);
+    CHECK(scalar(db, "SELECT count(DISTINCT lane) FROM main.invocations") == 3);
     /* runs: everything but the wall-time fields. */
     CHECK_INT(scalar(db, "SELECT count(*) FROM main.runs a JOIN other.runs b USING"
                          " (run_id, scenario, seed, scenario_json, duration_ms, esmsim_version)"), 1);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "keytab.h"
 #include "memlog.h"
 #include "scenario.h"
 #include "sim.h"
@@ -791,11 +792,187 @@ static void test_r9_getrecords_throttle(void)
             { others ? 2000 * MS : 1040 * MS, 11, 10, 1, OUTCOME_SUCCESS },
         };
         check_invocations(__LINE__, &r, want, 2);
-        /* throttled at 1.040 s and again after the second batch, at 2.040 s */
-        CHECK_INT(r.sum.mapping.read_throttles, others ? 2 : 0);
+        /* throttled at 1.040 s; after the second batch nothing waits in the
+         * shard, so no call is made before the next tick (R1) */
+        CHECK_INT(r.sum.mapping.read_throttles, others ? 1 : 0);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
         release(&r);
     }
+}
+
+/* ---- R10 ParallelizationFactor ------------------------------------------ */
+
+/* A key whose records go to lane `lane` of `factor` (mapping.c: the low 64
+ * bits of the key's MD5 modulo the factor), into buf. */
+static void key_in_lane(char *buf, size_t size, const char *prefix, uint32_t lane, uint32_t factor)
+{
+    for (int i = 0;; i++) {
+        snprintf(buf, size, "%s-%d", prefix, i);
+        if (hashkey_of(buf, strlen(buf)).lo % factor == lane)
+            return;
+    }
+}
+
+/* One record JSON object, appended to buf at *len. */
+static void add_record(char *buf, size_t size, int *len, const char *at, const char *key,
+                       const char *data)
+{
+    *len += snprintf(buf + *len, size - (size_t)*len,
+                     "%s{\"at\":\"%s\",\"partition_key\":\"%s\",\"data\":\"%s\"}",
+                     *len ? "," : "", at, key, data);
+}
+
+/* R10: with factor 4, two keys in lanes 1 and 3 make two batches in flight
+ * at once, each holding one key's records in order; the shard checkpoint
+ * moves only as far as every record below it is done. */
+static void test_r10_lanes_keep_key_order(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 1, 4);
+    key_in_lane(kb, sizeof kb, "b", 3, 4);
+    int len = 0;
+    for (int i = 0; i < 5; i++) {
+        add_record(recs, sizeof recs, &len, "500ms", ka, "ok");   /* seq 1, 3, 5, 7, 9 */
+        add_record(recs, sizeof recs, &len, "500ms", kb, "ok");   /* seq 2, 4, 6, 8, 10 */
+    }
+    struct run r;
+    scenario_json(text, sizeof text, "10s", recs, ",\"ParallelizationFactor\":4", "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 5, 1, OUTCOME_SUCCESS },   /* lane 1: key a */
+        { 1000 * MS, 2, 5, 1, OUTCOME_SUCCESS },   /* lane 3: key b, concurrently */
+    };
+    check_invocations(__LINE__, &r, want, 2);
+    if (r.ml.n_inv == 2) {
+        CHECK_INT(r.ml.inv[0].v.lane, 1);
+        CHECK_INT(r.ml.inv[0].v.last_sequence_number, 9);
+        CHECK_INT(r.ml.inv[1].v.lane, 3);
+        CHECK_INT(r.ml.inv[1].v.last_sequence_number, 10);
+    }
+    CHECK_INT(r.sum.peak_concurrency, 2);
+    /* lane 1 ends first: only seq 1 is done below seq 2; then all of them */
+    const uint64_t seqs[] = { 1, 10 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+    release(&r);
+}
+
+/* R10 + R5/R6: a poison record blocks its own lane only.  Key a's batch
+ * (seq 1 poison, 4) fails and is retried while key b's lane goes on with
+ * the records written later; the checkpoint waits at seq 1 until key a's
+ * batch is discarded, then jumps past everything. */
+static void test_r10_failure_blocks_only_its_lane(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 0, 2);
+    key_in_lane(kb, sizeof kb, "b", 1, 2);
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", ka, "poison");   /* seq 1 */
+    add_record(recs, sizeof recs, &len, "500ms", kb, "ok");       /* seq 2 */
+    add_record(recs, sizeof recs, &len, "500ms", kb, "ok");       /* seq 3 */
+    add_record(recs, sizeof recs, &len, "500ms", ka, "ok");       /* seq 4 */
+    add_record(recs, sizeof recs, &len, "1500ms", kb, "ok");      /* seq 5 */
+    add_record(recs, sizeof recs, &len, "1500ms", kb, "ok");      /* seq 6 */
+    struct run r;
+    scenario_json(text, sizeof text, "10s", recs,
+                  ",\"ParallelizationFactor\":2,\"MaximumRetryAttempts\":1", POISON_RULE, "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },     /* lane 0: seq 1, 4 */
+        { 1000 * MS, 2, 2, 1, OUTCOME_SUCCESS },   /* lane 1: seq 2, 3 */
+        { 2000 * MS, 5, 2, 1, OUTCOME_SUCCESS },   /* lane 1 goes on at the tick */
+        { 2011 * MS, 1, 2, 2, OUTCOME_ERROR },     /* lane 0's retry, 1 s after (a throw
+                                                      at the first record: 11 ms) */
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    const uint64_t seqs[] = { 6 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED };
+    check_checkpoints(&r, seqs, why, 1);
+    if (r.ml.n_ckpt == 1)
+        CHECK_INT(r.ml.ckpt[0].at_us, 2022 * MS);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        CHECK_INT(r.ml.disc[0].v.start_sequence_number, 1);
+        CHECK_INT(r.ml.disc[0].v.end_sequence_number, 4);
+        CHECK_INT(r.ml.disc[0].v.record_count, 2);
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 4);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+    release(&r);
+}
+
+/* R10: few distinct keys cap the parallelism.  Factor 10 and two keys in
+ * two lanes: 400 records never have more than 2 batches in flight, each
+ * batch holds one key, and each key's records are delivered in order. */
+static void test_r10_two_keys_cap_parallelism(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 2, 10);
+    key_in_lane(kb, sizeof kb, "b", 7, 10);
+    int len = 0;
+    for (int i = 0; i < 200; i++) {
+        add_record(recs, sizeof recs, &len, "500ms", ka, "ok");
+        add_record(recs, sizeof recs, &len, "500ms", kb, "ok");
+    }
+    struct run r;
+    scenario_json(text, sizeof text, "10s", recs, ",\"ParallelizationFactor\":10", "", "");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.sum.peak_concurrency, 2);
+    CHECK_INT(r.ml.n_inv, 4);                 /* 200 per key: two batches of 100 each */
+    uint64_t next_first[10] = { 0 };
+    for (size_t i = 0; i < r.ml.n_inv; i++) {
+        const struct slog_invocation *v = &r.ml.inv[i].v;
+        CHECK(v->lane == 2 || v->lane == 7);
+        CHECK_INT(v->record_count, 100);
+        /* one key per batch: its records are every other sequence number */
+        CHECK_INT(v->last_sequence_number - v->first_sequence_number, 2 * 99);
+        CHECK(v->first_sequence_number > next_first[v->lane]);   /* in order per key */
+        next_first[v->lane] = v->last_sequence_number;
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 400);
+    CHECK_INT(r.sum.mapping.redelivered, 0);
+    release(&r);
+}
+
+/* R10 + R11: concurrency reaches shards x factor, capped by the reserved
+ * concurrency: of four lanes with records, two invoke and two are
+ * throttled (no attempt, R9) and get their turn after the backoff. */
+static void test_r10_reserved_concurrency_caps_lanes(void)
+{
+    char keys[4][32];
+    int len = 0;
+    for (uint32_t lane = 0; lane < 4; lane++) {
+        key_in_lane(keys[lane], sizeof keys[lane], "k", lane, 4);
+        add_record(recs, sizeof recs, &len, "500ms", keys[lane], "ok");   /* seq lane + 1 */
+    }
+    struct run r;
+    scenario_json(text, sizeof text, "10s", recs, ",\"ParallelizationFactor\":4",
+                  ",\"reserved_concurrency\":2", "");
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.sum.peak_concurrency, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 4);
+    CHECK_INT(r.sum.mapping.invocations[OUTCOME_SUCCESS], 4);
+    CHECK(r.sum.mapping.invocations[OUTCOME_THROTTLED] >= 2);
+    if (r.ml.n_inv >= 4) {
+        /* At the first poll lanes 0 and 1 run, lanes 2 and 3 are throttled.
+         * Rows are logged when an attempt ends: the throttles come first. */
+        const uint32_t lane[] = { 2, 3, 0, 1 };
+        const enum outcome outcome[] = { OUTCOME_THROTTLED, OUTCOME_THROTTLED, OUTCOME_SUCCESS,
+                                         OUTCOME_SUCCESS };
+        for (uint32_t i = 0; i < 4; i++) {
+            CHECK_INT(r.ml.inv[i].v.start_us, 1000 * MS);
+            CHECK_INT(r.ml.inv[i].v.lane, lane[i]);
+            CHECK_INT(r.ml.inv[i].v.first_sequence_number, lane[i] + 1);
+            CHECK_INT(r.ml.inv[i].v.outcome, outcome[i]);
+        }
+    }
+    release(&r);
 }
 
 int main(void)
@@ -817,5 +994,9 @@ int main(void)
     test_r8_bisect_with_partial_response();
     test_r11_timeout_then_bisect();
     test_r9_getrecords_throttle();
+    test_r10_lanes_keep_key_order();
+    test_r10_failure_blocks_only_its_lane();
+    test_r10_two_keys_cap_parallelism();
+    test_r10_reserved_concurrency_caps_lanes();
     return check_done();
 }

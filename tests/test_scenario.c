@@ -963,10 +963,8 @@ static void test_failure_handling_accepted(void)
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
-    BAD(ESM_WITH("'ParallelizationFactor':2"),
-        "t.json: $.event_source_mapping.ParallelizationFactor: a ParallelizationFactor above 1 is not simulated yet");
     BAD(ESM_WITH("'TumblingWindowInSeconds':60"),
-        "$.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
+        "t.json: $.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}"),
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
@@ -982,11 +980,11 @@ static void test_unsimulated(void)
     BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
         "$.stream.reshard: resharding is not simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
-    BAD(ESM_WITH("'ParallelizationFactor':2,'Bisect':true"), "$.event_source_mapping.Bisect: unknown key");
+    BAD(ESM_WITH("'TumblingWindowInSeconds':60,'Bisect':true"), "$.event_source_mapping.Bisect: unknown key");
     /* through --set, the message names the override */
-    const char *set[] = { "event_source_mapping.ParallelizationFactor=4" };
-    bad_set(__LINE__, MIN, set, 1, "--set event_source_mapping.ParallelizationFactor=4: "
-            "$.event_source_mapping.ParallelizationFactor: a ParallelizationFactor above 1 is not simulated yet");
+    const char *set[] = { "event_source_mapping.TumblingWindowInSeconds=60" };
+    bad_set(__LINE__, MIN, set, 1, "--set event_source_mapping.TumblingWindowInSeconds=60: "
+            "$.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
     /* empty reshard and schedule lists, and empty Filters, are fine */
     struct scenario *s = parse(WITH("'stream':{'reshard':[]},'schedule':[],'expect':{}"), NULL, 0);
     CHECK(s != NULL);
