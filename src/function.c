@@ -40,6 +40,14 @@ struct fn {
     size_t lo, hi, cap;
 };
 
+void fn_update(struct fn *f, const struct scn_function *cfg)
+{
+    f->cfg = cfg;
+    /* A lower limit than what runs now throttles new invocations only. */
+    f->limit = cfg->reserved_concurrency >= 0 ? (uint32_t)cfg->reserved_concurrency
+                                              : cfg->account_concurrency;
+}
+
 struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
                      const struct keytab *keys, const struct stm *stream,
                      char *err, size_t errlen)
@@ -48,11 +56,9 @@ struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
     if (!f)
         goto nomem;
     f->e = e;
-    f->cfg = cfg;
     f->keys = keys;
     f->stream = stream;
-    f->limit = cfg->reserved_concurrency >= 0 ? (uint32_t)cfg->reserved_concurrency
-                                              : cfg->account_concurrency;
+    fn_update(f, cfg);
     f->rng_duration = eng_rng_create(e, "function/duration");
     f->rng_failure = eng_rng_create(e, "function/failures");
     f->cap = 64;

@@ -25,6 +25,11 @@ struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
                      char *err, size_t errlen);
 void fn_destroy(struct fn *f);
 
+/* R16: the function behaves as cfg says from now on (borrowed; it must
+ * outlive f): durations, failures, report style, timeout, concurrency.
+ * Invocations in flight keep what they drew when they started. */
+void fn_update(struct fn *f, const struct scn_function *cfg);
+
 /* What one invocation did. */
 struct fn_result {
     enum outcome outcome;     /* SUCCESS: returned `response`; ERROR: threw; TIMEOUT */

@@ -22,6 +22,13 @@
  * says when it has its fate (`resolved`), and the shard's checkpoint is the
  * end of the resolved prefix (R10).
  *
+ * A scheduled update (R16) swaps the configuration: Enabled false stops
+ * polling and invoking (batches in flight finish; the checkpoint stays) and
+ * true resumes from there; a new ParallelizationFactor takes effect on a
+ * shard once its batches are done (no new batch is taken meanwhile), when
+ * its queued records are dealt again, so that no key has records in two
+ * lanes at once.
+ *
  * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
  * modulo the factor.  AWS does not document its assignment; any function of
  * the key keeps per-key order, and this one spreads keys evenly, so two keys
@@ -108,8 +115,8 @@ struct shardc {
                                     the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
     int64_t read_blocked_until_us;
-    struct lane *lanes;          /* ParallelizationFactor of them */
-    uint32_t n_lanes;
+    struct lane *lanes;          /* the largest ParallelizationFactor of the run */
+    uint32_t n_lanes;            /* in use: the factor in effect on this shard */
     struct hist *age;            /* IteratorAge in ms (R14) */
     uint64_t invocations;
     double interval_age_max_ms;  /* max IteratorAge since the last sample, or -1 */
@@ -130,6 +137,8 @@ struct esm {
     uint32_t n_shards;
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
+    uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
+    uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
     struct slog_event_record *event_records;   /* only when the log wants events */
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
@@ -424,6 +433,8 @@ static bool take_batch(struct lane *l)
     int64_t now = eng_now(m->e), window = m->cfg->batching_window_us;
     bool full;
     uint64_t payload;
+    if (sc->n_lanes != m->cfg->parallelization_factor)
+        return false;            /* a new factor waits for the batches to finish */
     uint32_t n = batch_extent(l, &payload, &full);
 
     if (window > 0 && l->window_start_us >= 0 && n == 0 &&
@@ -739,7 +750,7 @@ static void on_window(void *ctx, uint64_t gen)
 static void dispatch(struct lane *l)
 {
     struct batch *b = &l->batch;
-    while (l->state == LANE_IDLE) {
+    while (l->state == LANE_IDLE && l->sc->m->cfg->enabled) {
         if (b->n == 0 && !take_batch(l))
             return;
         uint32_t before = batch_total(b);
@@ -775,6 +786,25 @@ static void deal(struct shardc *sc, uint64_t from, uint64_t to)
     }
 }
 
+/* R16: once no lane of the shard holds a batch, its queued records are
+ * dealt again to the lanes of the new factor. */
+static void relane(struct shardc *sc)
+{
+    uint32_t factor = sc->m->cfg->parallelization_factor;
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        if (l->batch.n > 0 || l->state == LANE_IN_FLIGHT)
+            return;
+    }
+    for (uint32_t i = 0; i < sc->n_lanes; i++)
+        sc->lanes[i].queue.len = sc->lanes[i].queue.head = 0;
+    sc->n_lanes = factor;
+    /* Everything fetched and not resolved was queued. */
+    for (uint64_t i = sc->done_pos; i < sc->read_pos; i++)
+        if (!rec_at(sc, i)->resolved)
+            deal(sc, i, i + 1);
+}
+
 /* Some idle lane has too few records queued for a full batch. */
 static bool wants_records(const struct shardc *sc)
 {
@@ -797,8 +827,10 @@ static void poll_shard(struct shardc *sc, bool tick)
     struct esm *m = sc->m;
     int64_t now = eng_now(m->e);
 
-    if (!sc->polling)
+    if (!sc->polling || !m->cfg->enabled)
         return;
+    if (sc->n_lanes != m->cfg->parallelization_factor)
+        relane(sc);
     if (wants_records(sc) && now >= sc->read_blocked_until_us &&
         (tick || sc->read_pos < stm_end(m->stream, sc->shard))) {
         uint64_t from = sc->read_pos, to;
@@ -839,6 +871,8 @@ static void on_start(void *ctx, uint64_t arg)
 {
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
+    if (sc->polling)
+        return;              /* started already: enabled by the schedule (R16) */
     sc->polling = true;
     sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
     if (m->cfg->starting_position == SCN_START_LATEST)
@@ -952,14 +986,14 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->interval_age_max_ms = -1;
     sc->n_lanes = m->cfg->parallelization_factor;
     sc->age = hist_create();
-    sc->lanes = calloc(sc->n_lanes, sizeof *sc->lanes);
+    sc->lanes = calloc(m->max_lanes, sizeof *sc->lanes);
     if (!sc->age || !sc->lanes) {
         hist_destroy(sc->age);
         free(sc->lanes);
         free(sc);
         return NULL;
     }
-    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+    for (uint32_t i = 0; i < m->max_lanes; i++) {
         struct lane *l = &sc->lanes[i];
         l->sc = sc;
         l->no = i;
@@ -973,7 +1007,7 @@ static void shardc_destroy(struct shardc *sc)
 {
     if (!sc)
         return;
-    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+    for (uint32_t i = 0; i < sc->m->max_lanes; i++) {
         struct lane *l = &sc->lanes[i];
         free(l->queue.v);
         free(l->batch.idx);
@@ -999,14 +1033,23 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error, .fn_timeout_us = scn->function.timeout_us,
     };
+    m->max_batch = cfg->batch_size;
+    m->max_lanes = cfg->parallelization_factor;
+    for (size_t i = 0; i < scn->n_schedule; i++) {
+        const struct scn_mapping *later = scn->schedule[i].mapping;
+        if (later && later->batch_size > m->max_batch)
+            m->max_batch = later->batch_size;
+        if (later && later->parallelization_factor > m->max_lanes)
+            m->max_lanes = later->parallelization_factor;
+    }
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
-    m->scratch = malloc(cfg->batch_size * sizeof *m->scratch);
-    m->seqs = malloc(cfg->batch_size * sizeof *m->seqs);
+    m->scratch = malloc(m->max_batch * sizeof *m->scratch);
+    m->seqs = malloc(m->max_batch * sizeof *m->seqs);
     if (log->event)
-        m->event_records = malloc(cfg->batch_size * sizeof *m->event_records);
+        m->event_records = malloc(m->max_batch * sizeof *m->event_records);
     size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
     m->role_arn = malloc(role_len);
     if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
@@ -1064,6 +1107,22 @@ void esm_finish(struct esm *m)
             if (!r->resolved)
                 resolve(m, r, FATE_PENDING);
         }
+    }
+}
+
+void esm_update(struct esm *m, const struct scn_mapping *cfg)
+{
+    m->cfg = cfg;
+    m->bisect = cfg->bisect_on_error;
+    if (!cfg->enabled)
+        return;
+    /* Resume at once; a shard never started (created disabled) starts now. */
+    for (uint32_t s = 0; s < m->n_shards; s++) {
+        struct shardc *sc = m->shards[s];
+        if (sc->polling)
+            poll_shard(sc, false);
+        else
+            on_start(sc, 0);
     }
 }
 

@@ -22,6 +22,7 @@ struct fn;
 struct msgtab;
 struct keytab;
 struct scenario;
+struct scn_mapping;
 struct esm;
 
 /* Borrows everything; starts polling when the engine runs. */
@@ -30,6 +31,11 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen);
 void esm_destroy(struct esm *m);
+
+/* R16: the mapping's configuration is cfg from now on (borrowed; it must
+ * outlive the mapping).  Its BatchSize and ParallelizationFactor must not
+ * exceed the largest of the scenario's schedule, which esm_create sized for. */
+void esm_update(struct esm *m, const struct scn_mapping *cfg);
 
 /* End of run: records still in the stream end pending (or processed when
  * handled once).  Call before msg_finish. */

@@ -55,7 +55,7 @@ struct ctx {
     char **set_paths;           /* normalised path of each override, to name it in errors */
     size_t n_set;
     /* unsimulated features seen while parsing, refused by reject_unsimulated() */
-    size_t n_reshard, n_schedule;
+    size_t n_reshard;
     bool handler, filters, s3_destination;
 };
 
@@ -951,7 +951,8 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
-    "latest_start_delay", "sample_interval", "start_time", "region", "account", NULL };
+    "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
+    "account", NULL };
 
 static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
 {
@@ -968,6 +969,8 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
                      &m->throttle_backoff_max_us) ||
         get_duration(c, o, "latest_start_delay", OPT, 0, MAX_DURATION_US, 60 * US_PER_S,
                      &m->latest_start_delay_us) ||
+        get_duration(c, o, "mapping_update_delay", OPT, 0, MAX_DURATION_US, 60 * US_PER_S,
+                     &m->mapping_update_delay_us) ||
         get_duration(c, o, "sample_interval", OPT, 1, MAX_DURATION_US, US_PER_S, &m->sample_interval_us) ||
         get_time(c, o, "start_time", OPT, DEFAULT_START_TIME, &epoch_us) ||
         get_string(c, o, "region", OPT, &REGION, "us-east-1", &m->region) ||
@@ -1172,14 +1175,13 @@ static int parse_handler(struct ctx *c, const cJSON *fn)
     return rc;
 }
 
-static int parse_function(struct ctx *c, const cJSON *root, struct scn_function *f)
+/* The keys of a function object o (checked by the caller), or the defaults. */
+static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_function *f)
 {
-    const cJSON *o, *dur;
-    size_t mark, m2;
+    const cJSON *dur;
+    size_t m2;
     int64_t reserved = -1, account = 1000;
     int report = 0;
-    if (enter(c, root, "function", OPT, FUNCTION_KEYS, &o, &mark))
-        return -1;
     int rc = get_string(c, o, "name", OPT, &FUNCTION_NAME, "function", &f->name) ||
         get_duration(c, o, "timeout", OPT, US_PER_S, 900 * US_PER_S, 3 * US_PER_S, &f->timeout_us) ||
         get_int(c, o, "account_concurrency", OPT, 1, 1000000, 1000, &account) ||
@@ -1196,11 +1198,49 @@ static int parse_function(struct ctx *c, const cJSON *root, struct scn_function 
              get_dist(c, dur, "per_record", OPT, QTY_US, 1 * US_PER_MS, &f->per_record);
         path_pop(c, m2);
     }
-    path_pop(c, mark);
     f->reserved_concurrency = reserved;
     f->account_concurrency = (uint32_t)account;
     f->report = (enum scn_report)report;
     return rc ? -1 : 0;
+}
+
+static int parse_function(struct ctx *c, const cJSON *root, struct scn_function *f)
+{
+    const cJSON *o;
+    size_t mark;
+    if (enter(c, root, "function", OPT, FUNCTION_KEYS, &o, &mark))
+        return -1;
+    int rc = parse_function_fields(c, o, f);
+    path_pop(c, mark);
+    return rc;
+}
+
+static void free_dist(struct scn_dist *d)
+{
+    free(d->pct);
+    free(d->val);
+}
+
+/* What a function config owns (not f itself). */
+static void free_function(struct scn_function *f)
+{
+    for (size_t i = 0; i < f->n_failures; i++) {
+        free(f->failures[i].text);
+        free_dist(&f->failures[i].extra);
+    }
+    free(f->failures);
+    free(f->name);
+    free_dist(&f->per_invoke);
+    free_dist(&f->per_record);
+    free_dist(&f->cold_start);
+}
+
+/* What a mapping config owns (not m itself). */
+static void free_mapping(struct scn_mapping *m)
+{
+    free(m->on_failure_destination);
+    free(m->function_arn);
+    free(m->event_source_arn);
 }
 
 /* ---- the event source mapping ------------------------------------------ */
@@ -1326,9 +1366,14 @@ static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct scn_m
  * event_source_mapping, as get-event-source-mapping prints it; with update,
  * the subset update_mapping may change (a scheduled update-event-source-mapping).
  */
-static int parse_mapping(struct ctx *c, const cJSON *o, struct scenario *s, bool update)
+/*
+ * The mapping object o into m (s gives the names its ARNs default to).  An
+ * update (R16) is checked alone, without the create-only and read-only keys,
+ * and m is left half-filled: the caller only validates it.
+ */
+static int parse_mapping(struct ctx *c, const cJSON *o, const struct scenario *s,
+                         struct scn_mapping *m, bool update)
 {
-    struct scn_mapping *m = &s->mapping;
     int64_t batch = 0, window = 0, pf = 0, retries = 0, age = 0, tumbling = 0;
     int start = 0;
     if (check_keys(c, o, MAPPING_KEYS, update ? NULL : MAPPING_IGNORED))
@@ -1375,25 +1420,119 @@ static int parse_mapping(struct ctx *c, const cJSON *o, struct scenario *s, bool
     return m->function_arn && m->event_source_arn ? 0 : nomem(c);
 }
 
-static const char *const SCHEDULE_KEYS[] = { "at", "update_mapping", NULL };
+static const char *const SCHEDULE_KEYS[] = { "at", "update_mapping", "update_function", NULL };
+/* What update_function may change: the function's behaviour, not its identity. */
+static const char *const FUNCTION_UPDATE_KEYS[] = {
+    "timeout", "reserved_concurrency", "duration", "cold_start", "idle_timeout", "failures",
+    "report", NULL };
 
-/* One scheduled change: {at, update_mapping: {...}} (R16), validated, then refused. */
+/* What the schedule entries build on: the configuration as the previous
+ * entry left it, as JSON, and that entry's time. */
+struct schedule_state {
+    struct scenario *s;
+    cJSON *mapping, *function;   /* owned */
+    int64_t last_at;
+};
+
+/*
+ * base with every key of update replaced (a shallow merge: a nested object
+ * such as DestinationConfig or duration is replaced whole), as a new object
+ * owned by the caller; NULL when out of memory.
+ */
+static cJSON *merge_keys(const cJSON *base, const cJSON *update)
+{
+    cJSON *out = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
+    for (const cJSON *k = update ? update->child : NULL; out && k; k = k->next) {
+        cJSON *v = cJSON_Duplicate(k, 1);
+        if (!v || (cJSON_HasObjectItem(out, k->string)
+                       ? !cJSON_ReplaceItemInObjectCaseSensitive(out, k->string, v)
+                       : !cJSON_AddItemToObject(out, k->string, v))) {
+            cJSON_Delete(v);
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* The mapping after update u, into *out (allocated), the state advanced. */
+static int schedule_mapping(struct ctx *c, struct schedule_state *st, const cJSON *u,
+                            struct scn_mapping **out)
+{
+    struct scn_mapping alone = { 0 };   /* u checked by itself: its own paths in messages */
+    int rc = parse_mapping(c, u, st->s, &alone, true);
+    free_mapping(&alone);
+    if (rc)
+        return -1;
+    cJSON *merged = merge_keys(st->mapping, u);
+    if (!merged || !(*out = calloc(1, sizeof **out))) {
+        cJSON_Delete(merged);
+        return nomem(c);
+    }
+    cJSON_Delete(st->mapping);
+    st->mapping = merged;
+    return parse_mapping(c, merged, st->s, *out, false);
+}
+
+/* The function after update u, into *out (allocated), the state advanced. */
+static int schedule_function(struct ctx *c, struct schedule_state *st, const cJSON *u,
+                             struct scn_function **out)
+{
+    if (check_keys(c, u, FUNCTION_UPDATE_KEYS, NULL))
+        return -1;
+    cJSON *merged = merge_keys(st->function, u);
+    if (!merged || !(*out = calloc(1, sizeof **out))) {
+        cJSON_Delete(merged);
+        return nomem(c);
+    }
+    cJSON_Delete(st->function);
+    st->function = merged;
+    return parse_function_fields(c, merged, *out);
+}
+
+/* One scheduled change (R16): {at, update_mapping, update_function}. */
 static int parse_schedule(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    struct scenario tmp = { 0 };   /* what an update sets is checked, then dropped */
-    const cJSON *u;
+    struct schedule_state *st = arg;
+    struct scn_change *ch = elem;
+    const cJSON *um, *uf;
     size_t mark;
-    int64_t at;
-    if (elem_object(c, v, SCHEDULE_KEYS) || get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &at) ||
-        get_object(c, v, "update_mapping", REQ, &u))
+    if (elem_object(c, v, SCHEDULE_KEYS) ||
+        get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &ch->at_us) ||
+        get_object(c, v, "update_mapping", OPT, &um) ||
+        get_object(c, v, "update_function", OPT, &uf))
         return -1;
-    mark = path_key(c, "update_mapping");
-    int rc = parse_mapping(c, u, &tmp, true);
-    path_pop(c, mark);
-    free(tmp.mapping.on_failure_destination);
-    free(tmp.mapping.function_arn);
-    free(tmp.mapping.event_source_arn);
-    c->n_schedule++;
+    if (!um && !uf)
+        return fail(c, NULL, "expected update_mapping, update_function or both");
+    if (ch->at_us < st->last_at)
+        return fail(c, "at", "expected entries in time order: at or after the previous "
+                    "entry's %.3f s", (double)st->last_at / US_PER_S);
+    st->last_at = ch->at_us;
+    int rc = 0;
+    if (um) {
+        mark = path_key(c, "update_mapping");
+        rc = schedule_mapping(c, st, um, &ch->mapping);
+        path_pop(c, mark);
+    }
+    if (!rc && uf) {
+        mark = path_key(c, "update_function");
+        rc = schedule_function(c, st, uf, &ch->function);
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
+static int parse_schedule_list(struct ctx *c, const cJSON *root, struct scenario *s)
+{
+    struct schedule_state st = {
+        .s = s,
+        .mapping = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, "event_source_mapping"), 1),
+        .function = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, "function"), 1),
+    };
+    int rc = get_list(c, root, "schedule", sizeof *s->schedule, &s->schedule, &s->n_schedule,
+                      parse_schedule, &st);
+    cJSON_Delete(st.mapping);
+    cJSON_Delete(st.function);
     return rc;
 }
 
@@ -1566,7 +1705,6 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
         { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",
           "an S3 OnFailure destination is" },
         { c->handler, "$.function.handler", "a real handler program is" },
-        { c->n_schedule > 0, "$.schedule", "a schedule is" },
     };
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
         if (!features[i].used)
@@ -1642,7 +1780,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         get_object(c, root, "event_source_mapping", REQ, &o))
         return -1;
     mark = path_key(c, "event_source_mapping");
-    int rc = parse_mapping(c, o, s, false);
+    int rc = parse_mapping(c, o, s, &s->mapping, false);
     path_pop(c, mark);
     if (rc || get_list(c, root, "producers", sizeof *s->producers, &s->producers, &s->n_producers,
                        parse_producer, s) ||
@@ -1654,7 +1792,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         return -1;
     rc = get_bool(c, log, "per_record", true, &s->per_record_tables);
     path_pop(c, mark);
-    if (rc || get_list(c, root, "schedule", 0, NULL, NULL, parse_schedule, s) ||
+    if (rc || parse_schedule_list(c, root, s) ||
         parse_expect(c, root, s))
         return -1;
     return reject_unsimulated(c, s);
@@ -1875,12 +2013,6 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
     return s;
 }
 
-static void free_dist(struct scn_dist *d)
-{
-    free(d->pct);
-    free(d->val);
-}
-
 void scn_free(struct scenario *s)
 {
     if (!s)
@@ -1901,23 +2033,22 @@ void scn_free(struct scenario *s)
         free(s->records[i].data);
     }
     free(s->records);
-    for (size_t i = 0; i < s->function.n_failures; i++) {
-        free(s->function.failures[i].text);
-        free_dist(&s->function.failures[i].extra);
+    free_function(&s->function);
+    free_mapping(&s->mapping);
+    for (size_t i = 0; i < s->n_schedule; i++) {
+        if (s->schedule[i].function)
+            free_function(s->schedule[i].function);
+        if (s->schedule[i].mapping)
+            free_mapping(s->schedule[i].mapping);
+        free(s->schedule[i].function);
+        free(s->schedule[i].mapping);
     }
-    free(s->function.failures);
+    free(s->schedule);
     for (size_t i = 0; i < s->n_expect; i++)
         free(s->expect[i].metric);
     free(s->expect);
-    free(s->function.name);
-    free_dist(&s->function.per_invoke);
-    free_dist(&s->function.per_record);
-    free_dist(&s->function.cold_start);
     free(s->stream.type);
     free(s->stream.name);
-    free(s->mapping.on_failure_destination);
-    free(s->mapping.function_arn);
-    free(s->mapping.event_source_arn);
     free(s->model.region);
     free(s->model.account);
     free(s->path);

@@ -135,6 +135,7 @@ struct scn_model {
     int64_t throttle_backoff_us;    /* first wait after a throttle; doubles */
     int64_t throttle_backoff_max_us;
     int64_t latest_start_delay_us;  /* LATEST: polling starts after this */
+    int64_t mapping_update_delay_us;  /* a scheduled mapping update takes effect after this (R16) */
     int64_t sample_interval_us;     /* metrics sampling period (1 s) */
     int64_t epoch_ms;               /* wall time of virtual 0, for ARNs/timestamps */
     char *region;
@@ -186,6 +187,17 @@ struct scn_function {
     enum scn_report report;
 };
 
+/*
+ * One scheduled change (R16): the mapping and/or the function as they are
+ * from at_us on, i.e. the configuration before it with the update's keys
+ * replaced.  A mapping change takes effect model.mapping_update_delay later.
+ */
+struct scn_change {
+    int64_t at_us;
+    struct scn_mapping *mapping;     /* NULL: the mapping is unchanged */
+    struct scn_function *function;   /* NULL: the function is unchanged */
+};
+
 /* One line of the `expect` block: min <= metric <= max (equal: exact). */
 struct scn_expect {
     char *metric;           /* one of expect_metric_names() */
@@ -209,6 +221,8 @@ struct scenario {
     bool per_record_tables; /* log.per_record: messages, records, deliveries */
     struct scn_expect *expect;
     size_t n_expect;
+    struct scn_change *schedule;   /* in time order */
+    size_t n_schedule;
     char *json;             /* the effective scenario (overrides applied), compact */
 };
 

@@ -35,6 +35,41 @@ struct sim {
     bool finished;
 };
 
+/* ---- the schedule (R16) ------------------------------------------------- */
+
+/* arg: the index of the scheduled change. */
+static void on_function_change(void *ctx, uint64_t arg)
+{
+    struct sim *s = ctx;
+    fn_update(s->fn, s->scn->schedule[arg].function);
+}
+
+static void on_mapping_change(void *ctx, uint64_t arg)
+{
+    struct sim *s = ctx;
+    esm_update(s->esm, s->scn->schedule[arg].mapping);
+}
+
+/* A function change applies at its time (it models what the function does,
+ * e.g. a dependency that goes down); a mapping change after the delay AWS
+ * takes to apply an UpdateEventSourceMapping. */
+static int schedule_changes(struct sim *s)
+{
+    const struct scenario *scn = s->scn;
+    for (size_t i = 0; i < scn->n_schedule; i++) {
+        const struct scn_change *ch = &scn->schedule[i];
+        if (ch->function && eng_schedule(s->e, ch->at_us, ENG_CLASS_TOPOLOGY,
+                                         on_function_change, s, i) < 0)
+            return -1;
+        if (ch->mapping && eng_schedule(s->e, ch->at_us + scn->model.mapping_update_delay_us,
+                                        ENG_CLASS_TOPOLOGY, on_mapping_change, s, i) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
 struct sim *sim_create(const struct scenario *scn, const struct slog *log,
                        char *err, size_t errlen)
 {
@@ -70,6 +105,10 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
     s->esm = esm_create(s->e, scn, s->stream, s->fn, s->msgs, s->keys, log, err, errlen);
     if (!s->esm)
         goto fail;
+    if (schedule_changes(s) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < scn->n_producers; i++) {
         s->producers[s->n_producers] = prd_create(s->e, &scn->producers[i], s->stream,
                                                   s->keys, s->msgs, err, errlen);

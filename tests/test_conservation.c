@@ -2,7 +2,7 @@
  * test_conservation.c - R17 over many random scenarios: every produced
  * message ends in exactly one fate, whatever the producers, retry policies,
  * failures, report styles and mapping settings (bisect, partial batch
- * responses, ParallelizationFactor); and the checkpoints of a shard never go
+ * responses, ParallelizationFactor, scheduled updates); and the checkpoints of a shard never go
  * backwards (R3/R4).
  */
 #include <stdio.h>
@@ -28,7 +28,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void one_scenario(gsl_rng *r, int index)
 {
-    char json[4096], producers[2048];
+    char json[4096], producers[2048], schedule[512];
     int len = 0, n_producers = 1 + (int)gsl_rng_uniform_int(r, 3);
     for (int p = 0; p < n_producers; p++)
         len += snprintf(producers + len, sizeof producers - (size_t)len,
@@ -38,6 +38,15 @@ static void one_scenario(gsl_rng *r, int index)
                         1 + (int)gsl_rng_uniform_int(r, 50), 50 + (int)gsl_rng_uniform_int(r, 2000),
                         retry_modes[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 4));
     int max_retry = (int)gsl_rng_uniform_int(r, 4) - 1;
+    /* R16: a mapping update that may disable it and change the factor
+     * (records queued are dealt again), then one that enables it. */
+    int first_change = 5 + (int)gsl_rng_uniform_int(r, 30);
+    snprintf(schedule, sizeof schedule,
+             "[{\"at\":\"%ds\",\"update_mapping\":{\"ParallelizationFactor\":%d,\"Enabled\":%s}},"
+             "{\"at\":\"%ds\",\"update_mapping\":{\"Enabled\":true}}]",
+             first_change, 1 + (int)gsl_rng_uniform_int(r, 10),
+             gsl_rng_uniform_int(r, 2) ? "true" : "false",
+             first_change + (int)gsl_rng_uniform_int(r, 20));
     snprintf(json, sizeof json,
              "{\"name\":\"random-%d\",\"seed\":%d,\"duration\":\"%ds\","
              "\"stream\":{\"shards\":%d},\"producers\":[%s],"
@@ -50,7 +59,8 @@ static void one_scenario(gsl_rng *r, int index)
              "\"duration\":{\"per_invoke\":\"20ms\",\"per_record\":{\"distribution\":\"exponential\",\"mean\":\"2ms\"}},"
              "\"failures\":[{\"match\":{\"probability\":%g}},{\"match\":{\"data_contains\":\"poison\"}}],"
              "\"report\":\"%s\"},"
-             "\"model\":{\"latest_start_delay\":\"10s\"}}",
+             "\"model\":{\"latest_start_delay\":\"10s\",\"mapping_update_delay\":\"%ds\"},"
+             "\"schedule\":%s}",
              index, index, 30 + (int)gsl_rng_uniform_int(r, 60), 1 + (int)gsl_rng_uniform_int(r, 4),
              producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
@@ -58,7 +68,8 @@ static void one_scenario(gsl_rng *r, int index)
              gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",
              gsl_rng_uniform_int(r, 2) ? 1 : 1 + (int)gsl_rng_uniform_int(r, 10),
              (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),
-             gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, 7)]);
+             gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, 7)],
+             (int)gsl_rng_uniform_int(r, 3), schedule);
 
     char err[1024];
     struct scenario *scn = scn_parse("random.json", json, NULL, 0, err, sizeof err);

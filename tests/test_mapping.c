@@ -975,6 +975,97 @@ static void test_r10_reserved_concurrency_caps_lanes(void)
     release(&r);
 }
 
+/* ---- R16 schedule -------------------------------------------------------- */
+
+/* R16: a scheduled Enabled false stops polling after the update delay and
+ * keeps the checkpoint; Enabled true resumes from it. */
+static void test_r16_disable_enable(void)
+{
+    int len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 10, "5500ms", "user-1", 0);
+    struct run r;
+    scenario_json(text, sizeof text, "20s", recs, "", "",
+                  ",\"model\":{\"mapping_update_delay\":\"1s\"},"
+                  "\"schedule\":[{\"at\":\"2s\",\"update_mapping\":{\"Enabled\":false}},"
+                  "{\"at\":\"10s\",\"update_mapping\":{\"Enabled\":true}}]");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_SUCCESS },
+        { 11000 * MS, 11, 10, 1, OUTCOME_SUCCESS },   /* enabled at 10 s + 1 s delay */
+    };
+    check_invocations(__LINE__, &r, want, 2);
+    const uint64_t seqs[] = { 10, 20 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    if (r.ml.n_ckpt == 2)
+        CHECK_INT(r.ml.ckpt[1].at_us, 11020 * MS);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
+    release(&r);
+}
+
+/* R16: a function update applies at its time: a dependency that is down
+ * from 3 s to 6 s fails every invocation in between; the batch is retried
+ * (R5) and succeeds once it is back. */
+static void test_r16_function_outage(void)
+{
+    records_json(recs, sizeof recs, 10, "3500ms", "user-1", 0);
+    struct run r;
+    scenario_json(text, sizeof text, "20s", recs, "", "",
+                  ",\"schedule\":[{\"at\":\"3s\",\"update_function\":"
+                  "{\"failures\":[{\"match\":{\"probability\":1}}]}},"
+                  "{\"at\":\"6s\",\"update_function\":{\"failures\":[]}}]");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 4000 * MS, 1, 10, 1, OUTCOME_ERROR },     /* throws at the first record: 11 ms */
+        { 5011 * MS, 1, 10, 2, OUTCOME_ERROR },
+        { 6022 * MS, 1, 10, 3, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 3);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
+    CHECK_INT(r.sum.mapping.redelivered, 10);
+    release(&r);
+}
+
+/* R16 + R10: a new ParallelizationFactor deals the next records to the new
+ * lanes: one lane for both keys before, one lane per key after. */
+static void test_r16_parallelization_update(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 0, 2);
+    key_in_lane(kb, sizeof kb, "b", 1, 2);
+    int len = 0;
+    for (int i = 0; i < 2; i++) {
+        add_record(recs, sizeof recs, &len, "500ms", ka, "ok");    /* seq 1, 3 */
+        add_record(recs, sizeof recs, &len, "500ms", kb, "ok");    /* seq 2, 4 */
+    }
+    for (int i = 0; i < 2; i++) {
+        add_record(recs, sizeof recs, &len, "2500ms", ka, "ok");   /* seq 5, 7 */
+        add_record(recs, sizeof recs, &len, "2500ms", kb, "ok");   /* seq 6, 8 */
+    }
+    struct run r;
+    scenario_json(text, sizeof text, "10s", recs, "", "",
+                  ",\"model\":{\"mapping_update_delay\":0},"
+                  "\"schedule\":[{\"at\":\"2s\",\"update_mapping\":{\"ParallelizationFactor\":2}}]");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 4, 1, OUTCOME_SUCCESS },   /* factor 1: both keys */
+        { 3000 * MS, 5, 2, 1, OUTCOME_SUCCESS },   /* factor 2: key a in lane 0 */
+        { 3000 * MS, 6, 2, 1, OUTCOME_SUCCESS },   /* key b in lane 1 */
+    };
+    check_invocations(__LINE__, &r, want, 3);
+    if (r.ml.n_inv == 3) {
+        CHECK_INT(r.ml.inv[1].v.lane, 0);
+        CHECK_INT(r.ml.inv[2].v.lane, 1);
+    }
+    CHECK_INT(r.sum.peak_concurrency, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
+    release(&r);
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -998,5 +1089,8 @@ int main(void)
     test_r10_failure_blocks_only_its_lane();
     test_r10_two_keys_cap_parallelism();
     test_r10_reserved_concurrency_caps_lanes();
+    test_r16_disable_enable();
+    test_r16_function_outage();
+    test_r16_parallelization_update();
     return check_done();
 }

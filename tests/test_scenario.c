@@ -960,6 +960,59 @@ static void test_failure_handling_accepted(void)
     }
 }
 
+/* R16: each schedule entry holds the whole configuration from then on: the
+ * previous one with the update's keys replaced. */
+static void test_schedule(void)
+{
+    struct scenario *s = parse(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON',"
+        "'BatchSize':50,'MaximumRetryAttempts':3},"
+        "'function':{'name':'f','timeout':'10s','duration':{'per_invoke':'40ms'}},"
+        "'model':{'mapping_update_delay':'5s'},"
+        "'schedule':[{'at':'10m','update_mapping':{'BatchSize':500}},"
+        "{'at':'20m','update_function':{'failures':[{'match':{'probability':1}}],'reserved_concurrency':2}},"
+        "{'at':'20m','update_mapping':{'Enabled':false,'ParallelizationFactor':4}}]}", NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(s->model.mapping_update_delay_us, 5000000);
+    CHECK_INT(s->n_schedule, 3);
+    const struct scn_change *ch = s->schedule;
+    CHECK_INT(ch[0].at_us, 600000000);
+    CHECK(ch[0].function == NULL && ch[0].mapping != NULL);
+    CHECK_INT(ch[0].mapping->batch_size, 500);
+    CHECK_INT(ch[0].mapping->max_retry_attempts, 3);        /* kept */
+    CHECK_INT(ch[0].mapping->starting_position, SCN_START_TRIM_HORIZON);
+    CHECK(ch[0].mapping->enabled);
+    CHECK(ch[1].mapping == NULL && ch[1].function != NULL);
+    CHECK_INT(ch[1].function->n_failures, 1);
+    CHECK_INT(ch[1].function->reserved_concurrency, 2);
+    CHECK_INT(ch[1].function->timeout_us, 10000000);       /* kept */
+    CHECK_INT(ch[1].function->per_invoke.value, 40000);     /* kept */
+    CHECK_STR(ch[1].function->name, "f");
+    CHECK(!ch[2].mapping->enabled);
+    CHECK_INT(ch[2].mapping->batch_size, 500);              /* from the first update */
+    CHECK_INT(ch[2].mapping->parallelization_factor, 4);
+    CHECK_INT(s->mapping.batch_size, 50);                   /* the start is untouched */
+    scn_free(s);
+
+    BAD(WITH("'schedule':[{'at':'10m','update_mapping':{'BatchSize':0}}]"),
+        "$.schedule[0].update_mapping.BatchSize: expected an integer from 1 to 10000, got 0");
+    BAD(WITH("'schedule':[{'at':'10m','update_mapping':{'StartingPosition':'LATEST'}}]"),
+        "$.schedule[0].update_mapping.StartingPosition: fixed when the mapping is created");
+    BAD(WITH("'schedule':[{'at':'10m','update_mapping':{'UUID':'x'}}]"),
+        "$.schedule[0].update_mapping.UUID: unknown key");
+    BAD(WITH("'schedule':[{'at':'10m','update_function':{'name':'g'}}]"),
+        "$.schedule[0].update_function.name: unknown key");
+    BAD(WITH("'schedule':[{'at':'10m','update_function':{'timeout':'0s'}}]"),
+        "$.schedule[0].update_function.timeout");
+    BAD(WITH("'schedule':[{'at':'10m'}]"),
+        "$.schedule[0]: expected update_mapping, update_function or both");
+    BAD(WITH("'schedule':[{'at':'10m','update_function':{}},{'at':'5m','update_function':{}}]"),
+        "$.schedule[1].at: expected entries in time order: at or after the previous entry's 600.000 s");
+}
+
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
@@ -975,7 +1028,6 @@ static void test_unsimulated(void)
     BAD(WITH("'stream':{'consumer':'efo'}"), "$.stream.consumer: enhanced fan-out (\"efo\") is not simulated yet");
     BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'},{'at':'60m','target_shard_count':8}]}"),
         "$.stream.reshard: resharding is not simulated yet");
-    BAD(WITH("'schedule':[{'at':'50m','update_mapping':{'BatchSize':500}}]"), "$.schedule: a schedule is not simulated yet");
     /* the SPEC example itself: its first unsimulated feature is named */
     BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
         "$.stream.reshard: resharding is not simulated yet");
@@ -1076,6 +1128,7 @@ int main(void)
     test_bad_producers_records_failures();
     test_failure_handling_accepted();
     test_unsimulated();
+    test_schedule();
     test_files();
     return check_done();
 }
