@@ -6,7 +6,9 @@
  * Strings live in a chunked arena: chunks are never moved, so the pointer
  * keytab_key() returns stays valid for the table's life, and a million keys
  * cost a few hundred mallocs, not a million.  Per key the table keeps a
- * pointer, the hash and two lengths (32 bytes).
+ * pointer, the hash and two lengths (32 bytes), and two slots of an index
+ * that finds a key by its MD5, so that a string has one id however often it
+ * is added: per-key order (R10, R12) can then be followed by id.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ struct keytab {
     uint32_t *len;          /* key id -> bytes, without the NUL */
     uint32_t *json_len;     /* key id -> bytes once JSON-escaped, without quotes */
     size_t n, cap;          /* keys held, slots allocated */
+    uint32_t *index;        /* open addressing on the MD5: key id + 1, 0 empty */
+    size_t index_cap;       /* a power of two, at least twice n */
 };
 
 struct keytab *keytab_create(void)
@@ -49,6 +53,7 @@ void keytab_destroy(struct keytab *t)
     free(t->hash);
     free(t->len);
     free(t->json_len);
+    free(t->index);
     free(t);
 }
 
@@ -95,11 +100,45 @@ static int grow(struct keytab *t, size_t cap)
     return 0;
 }
 
+/* The index slot of key (its MD5 h): the slot holding it, or the empty slot
+ * where it goes.  MD5 is uniform, so its low bits are a fine slot number. */
+static size_t index_slot(const struct keytab *t, struct hashkey h, const char *key)
+{
+    size_t mask = t->index_cap - 1;
+    for (size_t i = h.lo & mask;; i = (i + 1) & mask) {
+        uint32_t id = t->index[i];
+        if (id == 0 || (t->hash[id - 1].lo == h.lo && t->hash[id - 1].hi == h.hi &&
+                        strcmp(t->str[id - 1], key) == 0))
+            return i;
+    }
+}
+
+/* Double the index (or create it) and put every key back. */
+static int index_grow(struct keytab *t)
+{
+    size_t cap = t->index_cap ? 2 * t->index_cap : 2048;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index)
+        return -1;
+    free(t->index);
+    t->index = index;
+    t->index_cap = cap;
+    for (size_t id = 0; id < t->n; id++)
+        t->index[index_slot(t, t->hash[id], t->str[id])] = (uint32_t)id + 1;
+    return 0;
+}
+
 uint32_t keytab_add(struct keytab *t, const char *key)
 {
     size_t len = strlen(key);
     if (t->n >= UINT32_MAX - 1 || len >= UINT32_MAX)
         return UINT32_MAX;
+    if (2 * (t->n + 1) > t->index_cap && index_grow(t) < 0)
+        return UINT32_MAX;
+    struct hashkey h = hashkey_of(key, len);
+    size_t slot = index_slot(t, h, key);
+    if (t->index[slot])
+        return t->index[slot] - 1;
     if (t->n == t->cap && grow(t, t->cap ? 2 * t->cap : 1024) < 0)
         return UINT32_MAX;
     char *copy = arena_alloc(t, len + 1);
@@ -108,7 +147,8 @@ uint32_t keytab_add(struct keytab *t, const char *key)
     memcpy(copy, key, len + 1);
     uint32_t id = (uint32_t)t->n++;
     t->str[id] = copy;
-    t->hash[id] = hashkey_of(key, len);
+    t->hash[id] = h;
+    t->index[slot] = id + 1;
     t->len[id] = (uint32_t)len;
     t->json_len[id] = (uint32_t)json_escaped_len(key);
     return id;

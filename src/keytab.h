@@ -1,9 +1,8 @@
 /*
  * keytab.h - partition keys, stored once each, with their 128-bit MD5 (the
  * hash-key that routes them, SPEC 1.1) and their length once escaped in JSON
- * (the event size of R2).  Keys are identified by a dense uint32 id; the same
- * string added twice gets two ids, which is harmless: routing and matching
- * use the string and its hash, never the id.
+ * (the event size of R2).  Keys are identified by a dense uint32 id, one per
+ * distinct string: adding a string again returns its id.
  */
 #ifndef ESMSIM_KEYTAB_H
 #define ESMSIM_KEYTAB_H
@@ -21,7 +20,8 @@ struct hashkey {
 struct keytab *keytab_create(void);
 void keytab_destroy(struct keytab *t);
 
-/* Copy key into the table; returns its id, or UINT32_MAX when out of memory. */
+/* The id of key, copied into the table if it is new; UINT32_MAX when out of
+ * memory. */
 uint32_t keytab_add(struct keytab *t, const char *key);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);

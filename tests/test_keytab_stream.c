@@ -225,7 +225,8 @@ static void test_hashkey_format(void)
     CHECK_STR(buf, "1");
 }
 
-/* Keys: dense ids, copies that stay put while the table grows. */
+/* Keys: dense ids, one per distinct string, copies that stay put while the
+ * table grows. */
 static void test_keytab_table(void)
 {
     struct keytab *t = keytab_create();
@@ -242,7 +243,9 @@ static void test_keytab_table(void)
     CHECK_STR(keytab_key(t, a), "first");
     CHECK_STR(keytab_key(t, 12346), "key-12345");
     CHECK_INT(keytab_count(t), 200001);
-    CHECK_INT(keytab_add(t, "first"), 200001);   /* same string, new id */
+    CHECK_INT(keytab_add(t, "first"), a);        /* the same string keeps its id */
+    CHECK_INT(keytab_add(t, "key-199999"), 200000);
+    CHECK_INT(keytab_count(t), 200001);
     keytab_destroy(t);
 }
 
