@@ -235,6 +235,9 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
             count(m->discarded_records, b),
             scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
             scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
+    if (m->order_violations)
+        fprintf(out, "order        %12s   records delivered after a later record of their key\n",
+                count(m->order_violations, a));
     if (m->bisects)
         fprintf(out, "bisects      %12s   batches split in halves after a function error (R8)\n",
                 count(m->bisects, a));

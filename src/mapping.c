@@ -139,6 +139,8 @@ struct esm {
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
+    uint64_t *key_last_seq;          /* key id -> highest sequence number delivered */
+    size_t n_key_last_seq;
     struct slog_event_record *event_records;   /* only when the log wants events */
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
@@ -538,6 +540,32 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         log_event(l, &inv);
 }
 
+/*
+ * Per-key order (R10, R12): a record delivered for the first time after a
+ * record of its key with a higher sequence number was broke the key's order.
+ * Sequence numbers grow with time across shards, so this also catches a
+ * child shard read before its parent.  Redeliveries are retries, not
+ * reordering.
+ */
+static void follow_key_order(struct esm *m, const struct stm_record *r)
+{
+    if (r->key_id >= m->n_key_last_seq) {
+        size_t n = keytab_count(m->keys);
+        uint64_t *grown = n > r->key_id ? realloc(m->key_last_seq, n * sizeof *grown) : NULL;
+        if (!grown) {
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
+            return;
+        }
+        memset(grown + m->n_key_last_seq, 0, (n - m->n_key_last_seq) * sizeof *grown);
+        m->key_last_seq = grown;
+        m->n_key_last_seq = n;
+    }
+    if (m->key_last_seq[r->key_id] > r->seq)
+        m->stats.order_violations++;
+    else
+        m->key_last_seq[r->key_id] = r->seq;
+}
+
 /* Invoke the function with the lane's current set, or back off on a throttle. */
 static void invoke(struct lane *l)
 {
@@ -568,7 +596,8 @@ static void invoke(struct lane *l)
     for (uint32_t i = 0; i < b->n; i++) {
         struct stm_record *r = rec_at(sc, b->idx[i]);
         m->scratch[i] = r;
-        r->deliveries++;
+        if (++r->deliveries == 1)
+            follow_key_order(m, r);
         if (m->log->per_record)
             m->log->ops->delivery(m->log->ctx, l->invocation_id, sc->shard_id, r->seq);
     }
@@ -1091,6 +1120,7 @@ void esm_destroy(struct esm *m)
     free(m->scratch);
     free(m->seqs);
     free(m->event_records);
+    free(m->key_last_seq);
     free(m->role_arn);
     if (m->rng_throttle)
         gsl_rng_free(m->rng_throttle);
