@@ -238,6 +238,9 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     if (m->order_violations)
         fprintf(out, "order        %12s   records delivered after a later record of their key\n",
                 count(m->order_violations, a));
+    if (m->windows)
+        fprintf(out, "windows      %12s   tumbling windows closed (final states in the windows table)\n",
+                count(m->windows, a));
     if (m->bisects)
         fprintf(out, "bisects      %12s   batches split in halves after a function error (R8)\n",
                 count(m->bisects, a));

@@ -23,7 +23,7 @@ struct metric {
 enum counter {
     C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
     C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
-    C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS,
+    C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS,
 };
 
 static const struct metric metrics[] = {
@@ -55,6 +55,7 @@ static const struct metric metrics[] = {
     { "missed_records", COUNTER, C_MISSED_RECORDS },
     { "peak_concurrency", COUNTER, C_PEAK_CONCURRENCY },
     { "order_violations", COUNTER, C_ORDER_VIOLATIONS },
+    { "windows", COUNTER, C_WINDOWS },
     { "iterator_age_max_ms", AGE_MAX, 0 },
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -86,6 +87,7 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_MISSED_RECORDS: return (double)m->missed_records;
     case C_PEAK_CONCURRENCY: return (double)s->peak_concurrency;
     case C_ORDER_VIOLATIONS: return (double)m->order_violations;
+    case C_WINDOWS: return (double)m->windows;
     }
     return 0;
 }

@@ -237,6 +237,7 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         out->error = "Unhandled";
     } else {
         build_response(cfg, recs, n, scratch, out);
+        out->returned_state = cfg->returns_state;
     }
     out->duration_us = llround(t);
 }

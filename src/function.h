@@ -43,6 +43,7 @@ struct fn_result {
     const uint32_t *failed;
     uint32_t n_failed;
     struct rsp_response response;   /* SUCCESS: what it returned (R7) */
+    bool returned_state;            /* SUCCESS: the response has a `state` (R15) */
 };
 
 /* Where an invocation's result points: owned by the caller, one per

@@ -29,6 +29,15 @@
  * its queued records are dealt again, so that no key has records in two
  * lanes at once.
  *
+ * Tumbling windows (R15): a batch holds records of one window; each
+ * invocation gets the state the previous successful one returned, and once
+ * the window has ended and its records are done, a final invocation without
+ * records gets the state with isFinalInvokeForWindow (and
+ * isWindowTerminatedEarly when the state passed 1 MB, after which the same
+ * window goes on with a fresh state).  Choice: the final invocation is a
+ * separate one with no records, it always succeeds unless the function
+ * returns no state, and it is retried until it succeeds, as AWS says.
+ *
  * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
  * modulo the factor.  AWS does not document its assignment; any function of
  * the key keeps per-key order, and this one spreads keys evenly, so two keys
@@ -48,6 +57,7 @@
 #include "response.h"
 #include "scenario.h"
 #include "stream.h"
+#include "window.h"
 
 #define GETRECORDS_MAX_RECORDS 10000
 
@@ -100,7 +110,14 @@ struct lane {
     struct fn_result res;        /* in flight: what the function will do */
     struct fn_scratch scratch;   /* what res points into */
     int64_t throttle_wait_us;    /* next wait after a concurrency throttle */
+    /* Tumbling windows (R15), when TumblingWindowInSeconds is set */
+    struct win_state *win;       /* the state the open window's invocations returned */
+    int64_t win_k;               /* the open window, or WIN_NONE */
+    bool win_early;              /* the state passed 1 MB: the window ends now */
+    bool win_final;              /* the invocation running or to retry is the final one */
 };
+
+#define WIN_NONE INT64_MIN
 
 /* The mapping's view of one shard. */
 struct shardc {
@@ -109,6 +126,7 @@ struct shardc {
     const char *shard_id;
     struct lev_source lev;       /* for event sizes */
     size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
+    size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
     bool polling;                /* started (R13) */
     uint64_t read_pos;           /* next index GetRecords returns */
     uint64_t done_pos;           /* every index below is resolved and released:
@@ -365,6 +383,88 @@ static void expire_stale(struct lane *l)
     batch_drop(b, stale);
 }
 
+/* ---- tumbling windows (R15) -------------------------------------------- */
+
+static inline bool windowed(const struct esm *m)
+{
+    return m->cfg->tumbling_window_us > 0;
+}
+
+static int64_t window_of(const struct shardc *sc, const struct stm_record *r)
+{
+    const struct esm *m = sc->m;
+    return win_index(m->model->epoch_ms, m->cfg->tumbling_window_us, r->arrival_us);
+}
+
+/* What the window adds to the lane's next event (0 without windows). */
+static uint64_t window_event_bytes(const struct lane *l, bool final)
+{
+    const struct shardc *sc = l->sc;
+    if (!windowed(sc->m))
+        return 0;
+    return win_event_extra_bytes(strlen(sc->shard_id), sc->arn_json_len,
+                                 win_state_bytes(l->win), final, final && l->win_early);
+}
+
+/* The open window is over for this lane: a final invocation is due.  It
+ * is when the state passed 1 MB, when the lane's next record is of a later
+ * window, or when the window has ended and every record written in it has
+ * been read. */
+static bool window_ends(const struct lane *l)
+{
+    const struct shardc *sc = l->sc;
+    const struct esm *m = sc->m;
+    if (!windowed(m) || l->win_k == WIN_NONE)
+        return false;
+    if (l->win_early)
+        return true;
+    if (l->queue.len > 0)
+        return window_of(sc, rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))) != l->win_k;
+    int64_t end = win_start_us(m->model->epoch_ms, m->cfg->tumbling_window_us, l->win_k + 1);
+    return eng_now(m->e) >= end && sc->read_pos == stm_end(m->stream, sc->shard);
+}
+
+/* The final invocation succeeded: the window's result goes to the log. */
+static void log_window(struct lane *l)
+{
+    struct shardc *sc = l->sc;
+    struct esm *m = sc->m;
+    uint32_t n = win_state_keys(l->win);
+    if (m->log->ops->window) {
+        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
+        if (!keys || !counts) {
+            free(keys);
+            free(counts);
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
+            return;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t key_id;
+            win_state_entry(l->win, i, &key_id, &counts[i]);
+            keys[i] = keytab_key(m->keys, key_id);
+        }
+        int64_t width = m->cfg->tumbling_window_us;
+        struct slog_window w = {
+            .shard_id = sc->shard_id, .lane = l->no,
+            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
+            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
+            .final_invocation_id = l->invocation_id, .terminated_early = l->win_early,
+            .records = win_state_records(l->win), .state_bytes = win_state_bytes(l->win),
+            .n_keys = n, .keys = keys, .counts = counts,
+        };
+        m->log->ops->window(m->log->ctx, &w);
+        free(keys);
+        free(counts);
+    }
+    m->stats.windows++;
+    win_state_clear(l->win);
+    if (l->win_early)
+        l->win_early = false;    /* the same window goes on with a fresh state */
+    else
+        l->win_k = WIN_NONE;
+}
+
 /* ---- batches (R2) ----------------------------------------------------- */
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
@@ -384,11 +484,18 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
     struct shardc *sc = l->sc;
     uint32_t limit = sc->m->cfg->batch_size;
     uint64_t avail = l->queue.len;
-    uint64_t bytes = lev_envelope_bytes();
+    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, false);
+    bool windows = windowed(sc->m);
+    int64_t k = windows && avail > 0 ? window_of(sc, rec_at(sc, idxq_at(&l->queue, 0))) : 0;
     uint32_t n = 0;
     *full = false;
     while (n < limit && n < avail) {
-        uint64_t add = record_event_bytes(sc, rec_at(sc, idxq_at(&l->queue, n))) + (n > 0);
+        const struct stm_record *r = rec_at(sc, idxq_at(&l->queue, n));
+        if (windows && window_of(sc, r) != k) {
+            *full = true;        /* R15: a batch never spans two windows */
+            break;
+        }
+        uint64_t add = record_event_bytes(sc, r) + (n > 0);
         if (bytes + add > LEV_MAX_PAYLOAD_BYTES) {
             *full = true;
             break;
@@ -467,12 +574,14 @@ static bool take_batch(struct lane *l)
     l->batch.attempts = 0;
     l->batch.payload_bytes = payload;
     l->window_start_us = -1;
+    if (windowed(m) && l->win_k == WIN_NONE)
+        l->win_k = window_of(sc, rec_at(sc, l->batch.idx[0]));
     return true;
 }
 
 static uint64_t batch_payload(struct lane *l)
 {
-    uint64_t bytes = lev_envelope_bytes();
+    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win_final);
     for (uint32_t i = 0; i < l->batch.n; i++)
         bytes += record_event_bytes(l->sc, rec_at(l->sc, l->batch.idx[i])) + (i > 0);
     return bytes;
@@ -526,8 +635,8 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         .end_us = end_us,
         .record_count = b->n,
         .payload_bytes = b->payload_bytes,
-        .first_sequence_number = rec_at(sc, b->idx[0])->seq,
-        .last_sequence_number = rec_at(sc, b->idx[b->n - 1])->seq,
+        .first_sequence_number = b->n ? rec_at(sc, b->idx[0])->seq : 0,   /* 0: a final */
+        .last_sequence_number = b->n ? rec_at(sc, b->idx[b->n - 1])->seq : 0, /* window call */
         .attempt = b->attempts + (throttled ? 1 : 0),
         .outcome = outcome,
         .iterator_age_us = age_us,
@@ -619,10 +728,13 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
     batch_drop(b, n);
 }
 
-/* The records the invocation handled: those it reached and did not fail. */
-static void mark_handled(struct lane *l)
+/* The records the invocation handled: those it reached and did not fail.
+ * With in_state, the function also counted them in the window's state
+ * (R15: it returned a state, which the mapping keeps). */
+static void mark_handled(struct lane *l, bool in_state)
 {
     const struct fn_result *res = &l->res;
+    struct esm *m = l->sc->m;
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
         if (k < res->n_failed && res->failed[k] == i) {
             k++;
@@ -631,7 +743,11 @@ static void mark_handled(struct lane *l)
         struct stm_record *r = rec_at(l->sc, l->batch.idx[i]);
         if (r->handled < UINT8_MAX)
             r->handled++;
+        if (in_state && win_state_add(l->win, m->keys, r->key_id) < 0)
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
     }
+    if (in_state && win_state_bytes(l->win) > WIN_MAX_STATE_BYTES)
+        l->win_early = true;
 }
 
 /*
@@ -646,6 +762,10 @@ static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const ch
     *why = l->res.error;
     if (l->res.outcome != OUTCOME_SUCCESS)
         return RSP_FULL_FAILURE;
+    if (windowed(m) && !l->res.returned_state) {
+        *why = "the response has no state";   /* R15: a failed invocation */
+        return RSP_FULL_FAILURE;
+    }
     if (!m->cfg->report_batch_item_failures)
         return RSP_FULL_SUCCESS;
     for (uint32_t i = 0; i < b->n; i++)
@@ -694,20 +814,24 @@ static void on_complete(void *ctx, uint64_t gen)
     (void)gen;   /* an invocation in flight is never cancelled */
 
     fn_release(m->fn);
-    mark_handled(l);
     b->attempts++;
-
-    /* R14: completion time minus arrival of the set's last record. */
-    int64_t age_us = now - rec_at(sc, b->idx[b->n - 1])->arrival_us;
-    double age_ms = (double)age_us / ENG_US_PER_MS;
-    hist_add(sc->age, age_ms);
-    if (age_ms > sc->interval_age_max_ms)
-        sc->interval_age_max_ms = age_ms;
-    sc->invocations++;
-
     uint32_t first_failed = 0;
     const char *why;
     enum rsp_verdict v = verdict(l, &first_failed, &why);
+    mark_handled(l, windowed(m) && v != RSP_FULL_FAILURE);
+
+    /* R14: completion time minus arrival of the set's last record (none for
+     * a final window invocation, which has no records). */
+    int64_t age_us = -1;
+    if (b->n > 0) {
+        age_us = now - rec_at(sc, b->idx[b->n - 1])->arrival_us;
+        double age_ms = (double)age_us / ENG_US_PER_MS;
+        hist_add(sc->age, age_ms);
+        if (age_ms > sc->interval_age_max_ms)
+            sc->interval_age_max_ms = age_ms;
+    }
+    sc->invocations++;
+
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
@@ -715,6 +839,19 @@ static void on_complete(void *ctx, uint64_t gen)
 
     l->state = LANE_IDLE;
     l->gen++;
+    if (l->win_final) {
+        /* R15: the window's state is final once this succeeds; until then
+         * the lane retries it and holds its next records back. */
+        if (v == RSP_FULL_FAILURE) {
+            l->state = LANE_BACKOFF;
+            schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
+            return;
+        }
+        l->win_final = false;
+        log_window(l);
+        next_batch(l);
+        return;
+    }
     switch (v) {
     case RSP_FULL_SUCCESS:
         checkpoint_prefix(l, b->n, CKPT_SUCCESS);
@@ -780,13 +917,22 @@ static void dispatch(struct lane *l)
 {
     struct batch *b = &l->batch;
     while (l->state == LANE_IDLE && l->sc->m->cfg->enabled) {
-        if (b->n == 0 && !take_batch(l))
-            return;
-        uint32_t before = batch_total(b);
-        expire_stale(l);
-        discard_too_old(l);
-        if (batch_total(b) != before)
-            continue;            /* look again at what is left, or what follows */
+        if (b->n == 0 && !l->win_final) {
+            if (window_ends(l)) {
+                l->win_final = true;     /* R15: the final invocation, no records */
+                b->attempts = 0;
+                b->payload_bytes = 0;
+            } else if (!take_batch(l)) {
+                return;
+            }
+        }
+        if (b->n > 0) {
+            uint32_t before = batch_total(b);
+            expire_stale(l);
+            discard_too_old(l);
+            if (batch_total(b) != before)
+                continue;        /* look again at what is left, or what follows */
+        }
         if (b->payload_bytes == 0)
             b->payload_bytes = batch_payload(l);
         invoke(l);
@@ -920,7 +1066,7 @@ static uint64_t pinned(void *ctx, uint32_t shard)
     uint64_t lowest = UINT64_MAX;
     for (uint32_t i = 0; i < sc->n_lanes; i++) {
         const struct lane *l = &sc->lanes[i];
-        if (l->state == LANE_IN_FLIGHT && l->batch.idx[0] < lowest)
+        if (l->state == LANE_IN_FLIGHT && l->batch.n > 0 && l->batch.idx[0] < lowest)
             lowest = l->batch.idx[0];
     }
     return lowest;
@@ -999,6 +1145,8 @@ static void on_sample(void *ctx, uint64_t arg)
 
 /* ---- life cycle ------------------------------------------------------- */
 
+static void shardc_destroy(struct shardc *sc);
+
 /* The mapping's side of shard s, its lanes idle and empty; NULL when out of
  * memory.  Polling starts with on_start. */
 static struct shardc *shardc_create(struct esm *m, uint32_t s)
@@ -1012,6 +1160,7 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->lev = m->lev_template;
     sc->lev.shard_id = sc->shard_id;
     sc->lev_source_bytes = lev_source_bytes(&sc->lev);
+    sc->arn_json_len = json_escaped_len(sc->lev.event_source_arn);
     sc->interval_age_max_ms = -1;
     sc->n_lanes = m->cfg->parallelization_factor;
     sc->age = hist_create();
@@ -1028,6 +1177,11 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
         l->no = i;
         l->window_start_us = -1;
         l->throttle_wait_us = m->model->throttle_backoff_us;
+        l->win_k = WIN_NONE;
+        if (windowed(m) && !(l->win = win_state_create())) {
+            shardc_destroy(sc);
+            return NULL;
+        }
     }
     return sc;
 }
@@ -1042,6 +1196,7 @@ static void shardc_destroy(struct shardc *sc)
         free(l->batch.idx);
         free(l->scratch.failed);
         free(l->scratch.items);
+        win_state_destroy(l->win);
     }
     free(sc->lanes);
     hist_destroy(sc->age);

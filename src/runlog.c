@@ -14,6 +14,7 @@
  */
 #include "runlog.h"
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,11 @@
 /* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
  * the version of its schema (PRAGMA user_version). */
 #define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 1
+#define RUNLOG_SCHEMA_VERSION 2   /* 2: the windows table */
 
 enum runlog_table {
     RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
-    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_TABLE_COUNT
+    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_TABLE_COUNT
 };
 
 /*
@@ -98,6 +99,12 @@ static const struct runlog_schema {
     [RL_METRICS] = { "metrics",
         "at_ms INTEGER, name TEXT, shard_id TEXT, value REAL",
         "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)" },
+    [RL_WINDOWS] = { "windows",
+        "shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
+        " final_invocation_id INTEGER, terminated_early INTEGER, records INTEGER,"
+        " keys INTEGER, state_bytes INTEGER, state TEXT",
+        "INSERT INTO windows (run_id, shard_id, lane, start_ms, end_ms, final_invocation_id,"
+        " terminated_early, records, keys, state_bytes, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)" },
 };
 
 static const char runlog_runs_table[] =
@@ -248,6 +255,12 @@ static struct runlog_val rv_opt_ms(int64_t us)
     return us < 0 ? (struct runlog_val){ .type = RV_NULL } : rv_ms(us);
 }
 
+/* A sequence number, or NULL for none (0: a final window invocation). */
+static struct runlog_val rv_opt_seq(uint64_t seq)
+{
+    return seq ? rv_int((int64_t)seq) : (struct runlog_val){ .type = RV_NULL };
+}
+
 /* Count of a compound-literal array of values; sizeof does not evaluate them. */
 #define RUNLOG_VALS(...) \
     (const struct runlog_val[]){ __VA_ARGS__ }, \
@@ -348,7 +361,7 @@ static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
     RUNLOG_INSERT(ctx, RL_INVOCATIONS, rv_int(inv->invocation_id), rv_text(inv->shard_id),
                   rv_int(inv->lane), rv_ms(inv->start_us), rv_ms(inv->end_us),
                   rv_int(inv->record_count), rv_int(inv->payload_bytes),
-                  rv_int(inv->first_sequence_number), rv_int(inv->last_sequence_number),
+                  rv_opt_seq(inv->first_sequence_number), rv_opt_seq(inv->last_sequence_number),
                   rv_int(inv->attempt), rv_text(outcome_name(inv->outcome)),
                   rv_opt_ms(inv->iterator_age_us), rv_int(inv->cold_start), rv_text(inv->error));
 }
@@ -399,6 +412,28 @@ static void runlog_on_metric(void *ctx, int64_t at_us, const char *name, const c
                   rv_real(value));
 }
 
+/* R15: a window's final state, as the JSON object the function returned. */
+static void runlog_on_window(void *ctx, const struct slog_window *w)
+{
+    struct runlog *rl = ctx;
+    cJSON *state = cJSON_CreateObject();
+    bool ok = state != NULL;
+    for (uint32_t i = 0; ok && i < w->n_keys; i++)
+        ok = cJSON_AddNumberToObject(state, w->keys[i], (double)w->counts[i]) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(state) : NULL;
+    cJSON_Delete(state);
+    if (!text) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error, "%s: state of a window of %s: out of memory",
+                 rl->path, w->shard_id);
+        return;
+    }
+    RUNLOG_INSERT(rl, RL_WINDOWS, rv_text(w->shard_id), rv_int(w->lane), rv_ms(w->start_us),
+                  rv_ms(w->end_us), rv_int(w->final_invocation_id), rv_int(w->terminated_early),
+                  rv_int(w->records), rv_int(w->n_keys), rv_int(w->state_bytes), rv_text(text));
+    cJSON_free(text);
+}
+
 static bool runlog_on_failed(void *ctx)
 {
     return ((struct runlog *)ctx)->failed;
@@ -413,6 +448,7 @@ static const struct slog_ops runlog_ops = {
     .checkpoint = runlog_on_checkpoint,
     .discard = runlog_on_discard,
     .metric = runlog_on_metric,
+    .window = runlog_on_window,
     .failed = runlog_on_failed,
 };
 

@@ -1148,7 +1148,7 @@ static int parse_failure(struct ctx *c, const cJSON *v, void *elem, void *arg)
 
 static const char *const FUNCTION_KEYS[] = {
     "name", "timeout", "reserved_concurrency", "account_concurrency", "duration", "cold_start",
-    "idle_timeout", "failures", "report", "handler", NULL };
+    "idle_timeout", "failures", "report", "returns_state", "handler", NULL };
 static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record", NULL };
 static const char *const HANDLER_KEYS[] = { "command", NULL };
 static const char *const REPORTS[] = {   /* by enum scn_report */
@@ -1192,6 +1192,7 @@ static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_funct
         get_duration(c, o, "idle_timeout", OPT, 0, MAX_DURATION_US, 600 * US_PER_S, &f->idle_timeout_us) ||
         get_list(c, o, "failures", sizeof *f->failures, &f->failures, &f->n_failures, parse_failure, NULL) ||
         get_enum(c, o, "report", OPT, REPORTS, 0, &report) ||
+        get_bool(c, o, "returns_state", true, &f->returns_state) ||
         parse_handler(c, o);
     if (!rc && !(rc = enter(c, o, "duration", OPT, FUNCTION_DURATION_KEYS, &dur, &m2))) {
         rc = get_dist(c, dur, "per_invoke", OPT, QTY_US, 10 * US_PER_MS, &f->per_invoke) ||
@@ -1424,7 +1425,7 @@ static const char *const SCHEDULE_KEYS[] = { "at", "update_mapping", "update_fun
 /* What update_function may change: the function's behaviour, not its identity. */
 static const char *const FUNCTION_UPDATE_KEYS[] = {
     "timeout", "reserved_concurrency", "duration", "cold_start", "idle_timeout", "failures",
-    "report", NULL };
+    "report", "returns_state", NULL };
 
 /* What the schedule entries build on: the configuration as the previous
  * entry left it, as JSON, and that entry's time. */
@@ -1691,6 +1692,19 @@ static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
  * Features this version parses and validates but does not simulate: refused
  * here, never silently ignored.  An issue that implements one deletes its line.
  */
+/* A schedule entry that changes the window width, or turns windows on
+ * while ParallelizationFactor is above 1. */
+static bool tumbling_changes(const struct scenario *s)
+{
+    for (size_t i = 0; i < s->n_schedule; i++) {
+        const struct scn_mapping *m = s->schedule[i].mapping;
+        if (m && (m->tumbling_window_us != s->mapping.tumbling_window_us ||
+                  (m->tumbling_window_us > 0 && m->parallelization_factor > 1)))
+            return true;
+    }
+    return false;
+}
+
 static int reject_unsimulated(struct ctx *c, const struct scenario *s)
 {
     const struct scn_mapping *m = &s->mapping;
@@ -1698,8 +1712,10 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
         { strcmp(s->stream.type, "kinesis") != 0, "$.stream.type", "DynamoDB Streams are" },
         { s->stream.consumer == SCN_CONSUMER_EFO, "$.stream.consumer", "enhanced fan-out (\"efo\") is" },
         { c->n_reshard > 0, "$.stream.reshard", "resharding is" },
-        { m->tumbling_window_us > 0, "$.event_source_mapping.TumblingWindowInSeconds",
-          "tumbling windows are" },
+        { m->tumbling_window_us > 0 && m->parallelization_factor > 1,
+          "$.event_source_mapping.TumblingWindowInSeconds",
+          "tumbling windows with a ParallelizationFactor above 1 are" },
+        { tumbling_changes(s), "$.schedule", "a scheduled change of TumblingWindowInSeconds is" },
         { c->filters, "$.event_source_mapping.FilterCriteria",
           "event filtering (FilterCriteria.Filters) is" },
         { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",

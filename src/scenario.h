@@ -185,6 +185,7 @@ struct scn_function {
     struct scn_failure *failures;
     size_t n_failures;
     enum scn_report report;
+    bool returns_state;            /* with tumbling windows, the response has `state` (R15) */
 };
 
 /*

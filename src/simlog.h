@@ -95,6 +95,21 @@ struct slog_invocation {
     const char *error;             /* function error text, NULL on success */
 };
 
+/* A tumbling window closed by its final invocation (R15): what the function
+ * aggregated, a count of handled records per key. */
+struct slog_window {
+    const char *shard_id;
+    uint32_t lane;
+    int64_t start_us, end_us;       /* the window's bounds, virtual */
+    uint64_t final_invocation_id;
+    bool terminated_early;          /* the state passed 1 MB */
+    uint64_t records;               /* records counted in the state */
+    uint64_t state_bytes;           /* size of the state's JSON */
+    uint32_t n_keys;
+    const char *const *keys;        /* n_keys partition keys, first counted first */
+    const uint64_t *counts;         /* their counts */
+};
+
 enum discard_condition { DISCARD_RETRIES_EXHAUSTED, DISCARD_RECORD_AGE };
 
 /* A discarded batch: everything the OnFailure invocation record holds (R6). */
@@ -146,6 +161,8 @@ struct slog_ops {
     void (*discard)(void *ctx, const struct slog_discard *d);
     void (*metric)(void *ctx, int64_t at_us, const char *name,
                    const char *shard_id /* NULL: stream-wide */, double value);
+    /* Optional (NULL: not wanted): a tumbling window's final state (R15). */
+    void (*window)(void *ctx, const struct slog_window *w);
     bool (*failed)(void *ctx);
 };
 

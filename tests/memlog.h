@@ -6,6 +6,7 @@
 #ifndef ESMSIM_MEMLOG_H
 #define ESMSIM_MEMLOG_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,11 @@ struct mem_record {
     int64_t arrival_us;
 };
 
+struct mem_window {
+    struct slog_window v;   /* keys and counts: NULL; see state */
+    char state[256];        /* {"key":count,...} of the first keys, as the function returned it */
+};
+
 struct memlog {
     struct mem_invocation *inv;
     size_t n_inv, cap_inv;
@@ -55,6 +61,8 @@ struct memlog {
     size_t n_msg, cap_msg;
     struct mem_record *rec;
     size_t n_rec, cap_rec;
+    struct mem_window *win;
+    size_t n_win, cap_win;
     uint64_t deliveries, metrics, shards;
     uint64_t fates[FATE_COUNT];
 };
@@ -137,12 +145,27 @@ static void ml_metric(void *ctx, int64_t at, const char *name, const char *shard
     ((struct memlog *)ctx)->metrics++;
 }
 
+static void ml_window(void *ctx, const struct slog_window *w)
+{
+    struct memlog *ml = ctx;
+    struct mem_window *row = MEMLOG_PUSH(ml->win, ml->n_win, ml->cap_win);
+    row->v = *w;
+    row->v.keys = NULL;
+    row->v.counts = NULL;
+    size_t len = (size_t)snprintf(row->state, sizeof row->state, "{");
+    for (uint32_t i = 0; i < w->n_keys && len < sizeof row->state; i++)
+        len += (size_t)snprintf(row->state + len, sizeof row->state - len, "%s\"%s\":%llu",
+                                i ? "," : "", w->keys[i], (unsigned long long)w->counts[i]);
+    if (len < sizeof row->state)
+        snprintf(row->state + len, sizeof row->state - len, "}");
+}
+
 static bool ml_failed(void *ctx) { (void)ctx; return false; }
 
 static const struct slog_ops memlog_ops = {
     .shard = ml_shard, .message = ml_message, .record = ml_record,
     .invocation = ml_invocation, .delivery = ml_delivery, .checkpoint = ml_checkpoint,
-    .discard = ml_discard, .metric = ml_metric, .failed = ml_failed,
+    .discard = ml_discard, .metric = ml_metric, .window = ml_window, .failed = ml_failed,
 };
 
 static inline void memlog_free(struct memlog *ml)
@@ -152,6 +175,7 @@ static inline void memlog_free(struct memlog *ml)
     free(ml->disc);
     free(ml->msg);
     free(ml->rec);
+    free(ml->win);
     memset(ml, 0, sizeof *ml);
 }
 

@@ -15,6 +15,8 @@
 
 #include "check.h"
 #include "keytab.h"
+#include "lambda_event.h"
+#include "window.h"
 #include "memlog.h"
 #include "scenario.h"
 #include "sim.h"
@@ -1066,6 +1068,160 @@ static void test_r16_parallelization_update(void)
     release(&r);
 }
 
+/* ---- R15 tumbling windows ------------------------------------------------ */
+
+/* The size of a windowed event without records, written out in full. */
+static size_t final_event_len(const char *start, const char *end, const char *state, bool early)
+{
+    char buf[1024];
+    return (size_t)snprintf(buf, sizeof buf,
+        "{\"Records\":[],\"window\":{\"start\":\"%s\",\"end\":\"%s\"},\"state\":%s,"
+        "\"shardId\":\"shardId-000000000000\","
+        "\"eventSourceARN\":\"arn:aws:kinesis:us-east-1:123456789012:stream/stream\","
+        "\"isFinalInvokeForWindow\":true,\"isWindowTerminatedEarly\":%s}",
+        start, end, state, early ? "true" : "false");
+}
+
+/* R15: windows of 60 s by arrival time; batches never span two windows;
+ * each invocation gets the state the previous one returned (a count per
+ * key); once the window is over and read, a final invocation without
+ * records gets the whole state, and the window's result is logged. */
+static void test_r15_tumbling_windows(void)
+{
+    int len = records_json(recs, sizeof recs, 5, "10s", "user-a", 0);
+    recs[len++] = ',';
+    len += records_json(recs + len, sizeof recs - (size_t)len, 3, "20s", "user-b", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 4, "59500ms", "user-a", 0);
+    len = (int)strlen(recs);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 2, "60s", "user-a", 0);
+    struct run r;
+    scenario_json(text, sizeof text, "3m", recs, ",\"TumblingWindowInSeconds\":60", "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 10000 * MS, 1, 5, 1, OUTCOME_SUCCESS },   /* window [0, 60 s): user-a x5 */
+        { 20000 * MS, 6, 3, 1, OUTCOME_SUCCESS },   /* user-b x3, state {user-a: 5} */
+        { 60000 * MS, 9, 4, 1, OUTCOME_SUCCESS },   /* read at 60 s with the next window's
+                                                       records: cut at the boundary */
+        { 60034 * MS, 0, 0, 1, OUTCOME_SUCCESS },   /* final invocation of window 0 */
+        { 60064 * MS, 13, 2, 1, OUTCOME_SUCCESS },  /* window [60 s, 120 s) */
+        { 120000 * MS, 0, 0, 1, OUTCOME_SUCCESS },  /* its final invocation */
+    };
+    check_invocations(__LINE__, &r, want, 6);
+    CHECK_INT(r.ml.n_win, 2);
+    if (r.ml.n_win == 2 && r.ml.n_inv == 6) {
+        CHECK_INT(r.ml.win[0].v.start_us, 0);
+        CHECK_INT(r.ml.win[0].v.end_us, 60 * SEC);
+        CHECK_INT(r.ml.win[0].v.records, 12);
+        CHECK_INT(r.ml.win[0].v.n_keys, 2);
+        CHECK_STR(r.ml.win[0].state, "{\"user-a\":9,\"user-b\":3}");
+        CHECK_INT(r.ml.win[0].v.final_invocation_id, r.ml.inv[3].v.invocation_id);
+        CHECK(!r.ml.win[0].v.terminated_early);
+        CHECK_INT(r.ml.win[1].v.start_us, 60 * SEC);
+        CHECK_STR(r.ml.win[1].state, "{\"user-a\":2}");
+        /* the final events, byte for byte: {"Records":[], window, state, ...} */
+        CHECK_INT(r.ml.inv[3].v.payload_bytes,
+                  final_event_len("2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z",
+                                  "{\"user-a\":9,\"user-b\":3}", false));
+        CHECK_INT(r.ml.inv[5].v.payload_bytes,
+                  final_event_len("2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z",
+                                  "{\"user-a\":2}", false));
+    }
+    CHECK_INT(r.sum.mapping.windows, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 14);
+    release(&r);
+}
+
+/* R15: a response without `state` is a failed invocation: retried (R5)
+ * and, with MaximumRetryAttempts 1, discarded; the window's state stays
+ * empty, and the final invocation fails too, so it is retried for ever. */
+static void test_r15_response_without_state(void)
+{
+    records_json(recs, sizeof recs, 3, "10s", "user-a", 0);
+    struct run r;
+    scenario_json(text, sizeof text, "65s", recs,
+                  ",\"TumblingWindowInSeconds\":60,\"MaximumRetryAttempts\":1",
+                  ",\"returns_state\":false", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 10000 * MS, 1, 3, 1, OUTCOME_ERROR },
+        { 11013 * MS, 1, 3, 2, OUTCOME_ERROR },
+        { 60000 * MS, 0, 0, 1, OUTCOME_ERROR },
+        { 61010 * MS, 0, 0, 2, OUTCOME_ERROR },
+        { 62020 * MS, 0, 0, 3, OUTCOME_ERROR },
+        { 63030 * MS, 0, 0, 4, OUTCOME_ERROR },
+        { 64040 * MS, 0, 0, 5, OUTCOME_ERROR },
+    };
+    check_invocations(__LINE__, &r, want, 7);
+    if (r.ml.n_inv > 0)
+        CHECK_STR(r.ml.inv[0].error, "the response has no state");
+    CHECK_INT(r.ml.n_disc, 1);
+    CHECK_INT(r.ml.n_win, 0);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);   /* handled, but the state was lost */
+    release(&r);
+}
+
+/* R15: a state over 1 MB ends the window early: a final invocation with
+ * isWindowTerminatedEarly, then the same window goes on with a fresh state.
+ * 1,000 records/s over 100,000 keys of 26 characters make about 30 bytes
+ * of state per record: the first window passes 1 MB after ~35,000 records;
+ * the second has not by the end at 90 s (nor has it ended). */
+static void test_r15_state_over_one_megabyte(void)
+{
+    struct run r;
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"seed\":3,\"duration\":\"90s\",\"stream\":{\"shards\":1},"
+             "\"producers\":[{\"name\":\"p\",\"rate\":1000,\"arrival\":\"constant\",\"record_bytes\":10,"
+             "\"keys\":{\"count\":100000,\"prefix\":\"customer-account-number-\"}}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":1000,"
+             "\"TumblingWindowInSeconds\":60},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"10us\"}}}");
+    if (!run_json(text, &r))
+        return;
+    uint64_t in_window0 = 0;
+    size_t early = 0;
+    for (size_t i = 0; i < r.ml.n_win; i++) {
+        const struct slog_window *w = &r.ml.win[i].v;
+        if (w->start_us == 0)
+            in_window0 += w->records;
+        if (w->terminated_early) {
+            early++;
+            CHECK(w->state_bytes > WIN_MAX_STATE_BYTES);
+            CHECK(w->state_bytes < WIN_MAX_STATE_BYTES + 1000 * 40);   /* by one batch at most */
+        }
+    }
+    CHECK_INT(early, 1);
+    CHECK_INT(r.ml.n_win, 2);                   /* window 0 twice: early, then the rest */
+    if (r.ml.n_win == 2) {
+        CHECK(r.ml.win[0].v.terminated_early);
+        CHECK_INT(r.ml.win[0].v.start_us, 0);
+        CHECK_INT(r.ml.win[1].v.start_us, 0);   /* the same window, a fresh state */
+        CHECK(!r.ml.win[1].v.terminated_early);
+    }
+    uint64_t arrived0 = 0;                      /* records that arrived in [0, 60 s) */
+    for (size_t i = 0; i < r.ml.n_rec; i++)
+        arrived0 += r.ml.rec[i].arrival_us < 60 * SEC;
+    CHECK(arrived0 > 59000);
+    CHECK_INT(in_window0, arrived0);            /* each counted once, in its window */
+    /* the early final invocation says so in its event: "isWindowTerminatedEarly":true */
+    bool found = false;
+    for (size_t i = 0; i < r.ml.n_inv; i++)
+        if (r.ml.inv[i].v.invocation_id == r.ml.win[0].v.final_invocation_id) {
+            found = true;
+            CHECK_INT(r.ml.inv[i].v.record_count, 0);
+            CHECK_INT(r.ml.inv[i].v.payload_bytes,
+                      lev_envelope_bytes() +
+                      win_event_extra_bytes(strlen("shardId-000000000000"),
+                                            strlen("arn:aws:kinesis:us-east-1:123456789012:stream/stream"),
+                                            r.ml.win[0].v.state_bytes, true, true));
+        }
+    CHECK(found);
+    release(&r);
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -1092,5 +1248,8 @@ int main(void)
     test_r16_disable_enable();
     test_r16_function_outage();
     test_r16_parallelization_update();
+    test_r15_tumbling_windows();
+    test_r15_response_without_state();
+    test_r15_state_over_one_megabyte();
     return check_done();
 }

@@ -1016,8 +1016,12 @@ static void test_schedule(void)
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
-    BAD(ESM_WITH("'TumblingWindowInSeconds':60"),
-        "t.json: $.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
+    BAD(ESM_WITH("'TumblingWindowInSeconds':60,'ParallelizationFactor':2"),
+        "t.json: $.event_source_mapping.TumblingWindowInSeconds: tumbling windows with a "
+        "ParallelizationFactor above 1 are not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'LATEST','TumblingWindowInSeconds':60},"
+        "'schedule':[{'at':'1m','update_mapping':{'TumblingWindowInSeconds':120}}]}",
+        "$.schedule: a scheduled change of TumblingWindowInSeconds is not simulated yet");
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}"),
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
@@ -1032,11 +1036,12 @@ static void test_unsimulated(void)
     BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
         "$.stream.reshard: resharding is not simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
-    BAD(ESM_WITH("'TumblingWindowInSeconds':60,'Bisect':true"), "$.event_source_mapping.Bisect: unknown key");
+    BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
+        "$.event_source_mapping.Bisect: unknown key");
     /* through --set, the message names the override */
-    const char *set[] = { "event_source_mapping.TumblingWindowInSeconds=60" };
-    bad_set(__LINE__, MIN, set, 1, "--set event_source_mapping.TumblingWindowInSeconds=60: "
-            "$.event_source_mapping.TumblingWindowInSeconds: tumbling windows are not simulated yet");
+    const char *set[] = { "event_source_mapping.FilterCriteria={\"Filters\":[{\"Pattern\":\"{}\"}]}" };
+    bad_set(__LINE__, MIN, set, 1, "--set event_source_mapping.FilterCriteria={\"Filters\":[{\"Pattern\":\"{}\"}]}: "
+            "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     /* empty reshard and schedule lists, and empty Filters, are fine */
     struct scenario *s = parse(WITH("'stream':{'reshard':[]},'schedule':[],'expect':{}"), NULL, 0);
     CHECK(s != NULL);

@@ -1,0 +1,179 @@
+/*
+ * window.c - tumbling windows (R15), see window.h: window arithmetic, the
+ * count-per-key state with its JSON size kept up to date as it grows, and
+ * the bytes a window adds to the event.
+ *
+ * The state keeps its keys in first-counted order (arrays), with an index
+ * from key id to position (open addressing), so counting a record is O(1)
+ * and the JSON comes out in a fixed order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "keytab.h"
+#include "window.h"
+
+#define US_PER_MS 1000
+#define INDEX_MIN 64u
+
+struct win_state {
+    uint32_t *key_ids;      /* in first-counted order */
+    uint64_t *counts;
+    uint32_t n, cap;
+    uint32_t *index;        /* key id + 1 -> slot holds position + 1; 0: empty */
+    uint32_t *index_key;    /* the key id + 1 in each slot */
+    uint32_t index_cap;     /* a power of two, at least twice n */
+    size_t bytes;           /* of the compact JSON object */
+    uint64_t records;
+};
+
+/* Floor division for a possibly negative numerator (a start time before
+ * the epoch is refused by the loader, but the arithmetic stays right). */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int64_t win_index(int64_t epoch_ms, int64_t width_us, int64_t arrival_us)
+{
+    return floor_div(epoch_ms * US_PER_MS + arrival_us, width_us);
+}
+
+int64_t win_start_us(int64_t epoch_ms, int64_t width_us, int64_t k)
+{
+    return k * width_us - epoch_ms * US_PER_MS;
+}
+
+static size_t digits(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+struct win_state *win_state_create(void)
+{
+    struct win_state *st = calloc(1, sizeof *st);
+    if (st)
+        st->bytes = 2;   /* {} */
+    return st;
+}
+
+void win_state_destroy(struct win_state *st)
+{
+    if (!st)
+        return;
+    free(st->key_ids);
+    free(st->counts);
+    free(st->index);
+    free(st->index_key);
+    free(st);
+}
+
+void win_state_clear(struct win_state *st)
+{
+    st->n = 0;
+    st->bytes = 2;
+    st->records = 0;
+    if (st->index) {
+        memset(st->index, 0, st->index_cap * sizeof *st->index);
+        memset(st->index_key, 0, st->index_cap * sizeof *st->index_key);
+    }
+}
+
+/* The index slot of key_id: where it is, or the empty slot it would take. */
+static uint32_t slot_of(const struct win_state *st, uint32_t key_id)
+{
+    uint32_t mask = st->index_cap - 1;
+    uint32_t i = (key_id * 2654435761u) & mask;   /* Knuth's multiplicative hash */
+    while (st->index[i] && st->index_key[i] != key_id + 1)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Room for one more key: arrays and index grown as needed. */
+static int reserve(struct win_state *st)
+{
+    if (st->n == st->cap) {
+        uint32_t cap = st->cap ? 2 * st->cap : 16;
+        uint32_t *ids = realloc(st->key_ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        st->key_ids = ids;
+        uint64_t *counts = realloc(st->counts, cap * sizeof *counts);
+        if (!counts)
+            return -1;
+        st->counts = counts;
+        st->cap = cap;
+    }
+    if (2 * (st->n + 1) > st->index_cap) {
+        uint32_t cap = st->index_cap ? 2 * st->index_cap : INDEX_MIN;
+        uint32_t *index = calloc(cap, sizeof *index), *index_key = calloc(cap, sizeof *index_key);
+        if (!index || !index_key) {
+            free(index);
+            free(index_key);
+            return -1;
+        }
+        free(st->index);
+        free(st->index_key);
+        st->index = index;
+        st->index_key = index_key;
+        st->index_cap = cap;
+        for (uint32_t pos = 0; pos < st->n; pos++) {
+            uint32_t s = slot_of(st, st->key_ids[pos]);
+            st->index[s] = pos + 1;
+            st->index_key[s] = st->key_ids[pos] + 1;
+        }
+    }
+    return 0;
+}
+
+int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_id)
+{
+    if (reserve(st) < 0)
+        return -1;
+    uint32_t s = slot_of(st, key_id);
+    if (st->index[s]) {
+        uint64_t *c = &st->counts[st->index[s] - 1];
+        st->bytes += digits(*c + 1) - digits(*c);
+        (*c)++;
+    } else {
+        /* "key":1, plus a comma after the first key */
+        st->bytes += (st->n > 0) + 2 + keytab_json_len(keys, key_id) + 1 + 1;
+        st->key_ids[st->n] = key_id;
+        st->counts[st->n] = 1;
+        st->index[s] = ++st->n;
+        st->index_key[s] = key_id + 1;
+    }
+    st->records++;
+    return 0;
+}
+
+size_t win_state_bytes(const struct win_state *st) { return st->bytes; }
+uint64_t win_state_records(const struct win_state *st) { return st->records; }
+uint32_t win_state_keys(const struct win_state *st) { return st->n; }
+
+void win_state_entry(const struct win_state *st, uint32_t i, uint32_t *key_id, uint64_t *count)
+{
+    *key_id = st->key_ids[i];
+    *count = st->counts[i];
+}
+
+size_t win_event_extra_bytes(size_t shard_id_json_len, size_t arn_json_len,
+                             size_t state_bytes, bool final, bool early)
+{
+    static const char window[] = ",\"window\":{\"start\":\"2026-01-01T00:00:00Z\","
+                                 "\"end\":\"2026-01-01T00:00:00Z\"}";
+    static const char state[] = ",\"state\":";
+    static const char shard[] = ",\"shardId\":\"\"";
+    static const char arn[] = ",\"eventSourceARN\":\"\"";
+    static const char final_flag[] = ",\"isFinalInvokeForWindow\":";
+    static const char early_flag[] = ",\"isWindowTerminatedEarly\":";
+    return (sizeof window - 1) + (sizeof state - 1) + state_bytes +
+           (sizeof shard - 1) + shard_id_json_len + (sizeof arn - 1) + arn_json_len +
+           (sizeof final_flag - 1) + (final ? 4 : 5) + (sizeof early_flag - 1) + (early ? 4 : 5);
+}
