@@ -248,6 +248,8 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
         fprintf(out, "lost         %12s   records expired by retention, %s skipped by the starting position\n",
                 count(m->expired_records, a), count(m->missed_records, b));
 
+    fprintf(out, "read delay   %9.0f ms mean, %.0f ms max, from arrival to GetRecords (propagation)\n",
+            m->read_delay_mean_ms, m->read_delay_max_ms);
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
         const struct esm_shard_stats *s = &m->shards[i];

@@ -23,7 +23,8 @@ struct metric {
 enum counter {
     C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
     C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
-    C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS,
+    C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS, C_READ_DELAY_MEAN,
+    C_READ_DELAY_MAX,
 };
 
 static const struct metric metrics[] = {
@@ -56,6 +57,8 @@ static const struct metric metrics[] = {
     { "peak_concurrency", COUNTER, C_PEAK_CONCURRENCY },
     { "order_violations", COUNTER, C_ORDER_VIOLATIONS },
     { "windows", COUNTER, C_WINDOWS },
+    { "read_delay_mean_ms", COUNTER, C_READ_DELAY_MEAN },
+    { "read_delay_max_ms", COUNTER, C_READ_DELAY_MAX },
     { "iterator_age_max_ms", AGE_MAX, 0 },
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -88,6 +91,8 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_PEAK_CONCURRENCY: return (double)s->peak_concurrency;
     case C_ORDER_VIOLATIONS: return (double)m->order_violations;
     case C_WINDOWS: return (double)m->windows;
+    case C_READ_DELAY_MEAN: return m->read_delay_mean_ms;
+    case C_READ_DELAY_MAX: return m->read_delay_max_ms;
     }
     return 0;
 }

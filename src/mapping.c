@@ -158,6 +158,9 @@ struct esm {
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
     uint64_t *key_last_seq;          /* key id -> highest sequence number delivered */
+    double read_delay_sum_us;        /* propagation delays of the records read (R1) */
+    uint64_t read_delays;
+    int64_t read_delay_max_us;
     size_t n_key_last_seq;
     struct slog_event_record *event_records;   /* only when the log wants events */
     uint64_t next_invocation_id;
@@ -949,15 +952,30 @@ static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
     return (uint32_t)(keytab_hash(sc->m->keys, r->key_id).lo % sc->n_lanes);
 }
 
-/* Records [from, to) were fetched: deal them out to their lanes. */
+/* Queue record i in its lane; false (the run stopped) when out of memory. */
+static bool enqueue(struct shardc *sc, uint64_t i)
+{
+    struct lane *l = &sc->lanes[lane_of(sc, rec_at(sc, i))];
+    if (idxq_push(&l->queue, i))
+        return true;
+    eng_stop(sc->m->e);          /* out of memory: stop, the run is incomplete */
+    return false;
+}
+
+/* Records [from, to) were read now: note how long they took to get here
+ * (R1's propagation delay) and deal them out to their lanes. */
 static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
+    struct esm *m = sc->m;
+    int64_t now = eng_now(m->e);
     for (uint64_t i = from; i < to; i++) {
-        struct lane *l = &sc->lanes[lane_of(sc, rec_at(sc, i))];
-        if (!idxq_push(&l->queue, i)) {
-            eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
+        int64_t delay = now - rec_at(sc, i)->arrival_us;
+        m->read_delay_sum_us += (double)delay;
+        m->read_delays++;
+        if (delay > m->read_delay_max_us)
+            m->read_delay_max_us = delay;
+        if (!enqueue(sc, i))
             return;
-        }
     }
 }
 
@@ -976,8 +994,8 @@ static void relane(struct shardc *sc)
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++)
-        if (!rec_at(sc, i)->resolved)
-            deal(sc, i, i + 1);
+        if (!rec_at(sc, i)->resolved && !enqueue(sc, i))
+            return;
 }
 
 /* Some idle lane has too few records queued for a full batch. */
@@ -1324,6 +1342,8 @@ void esm_stats(struct esm *m, struct esm_stats *out)
         };
     }
     *out = m->stats;
+    out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
+    out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }

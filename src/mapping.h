@@ -54,6 +54,9 @@ struct esm_stats {
     uint64_t reprocessed;          /* records handled more than once: side effects twice */
     uint64_t bisects;              /* batches split in two (R8) */
     uint64_t windows;              /* tumbling windows closed by a final invocation (R15) */
+    /* Propagation delay (R1): from a record's arrival to its reading by
+     * GetRecords (or its push, with enhanced fan-out). */
+    double read_delay_mean_ms, read_delay_max_ms;
     uint64_t order_violations;     /* records first delivered after a later record
                                       of their key (R10, R12: per-key order broken) */
     uint64_t discards, discarded_records;
