@@ -121,6 +121,20 @@ expect_eq "$(q "$work/empty-id.db" "SELECT count(*) > 0, min(json_type(invocatio
     sum($(j KinesisBatchInfo.batchSize) = record_count) = count(*) FROM discards")" "1|null|null|3|3|1" \
   "R6/R7 a batch failed by an empty itemIdentifier: functionError null, 3 invocations, batchSize = records"
 
+# R15 end to end: each window's final state counts exactly the records that arrived in it.
+"$esmsim" run "$src/scenarios/tumbling-window-counts.json" -o "$work/windows.db" -q; rc=$?
+expect_eq "$rc" 0 "tumbling-window-counts exit status"
+expect_eq "$(q "$work/windows.db" "SELECT count(*) FROM windows w WHERE w.records !=
+    (SELECT sum(value) FROM json_each(w.state))")" 0 "R15 each state's counts add up to its records"
+expect_eq "$(q "$work/windows.db" "SELECT count(*) FROM windows w WHERE w.records !=
+    (SELECT count(*) FROM records r WHERE r.shard_id = w.shard_id
+       AND r.arrival_ms >= w.start_ms AND r.arrival_ms < w.end_ms)")" 0 \
+  "R15 each window counts the records that arrived in it, once"
+expect_eq "$(q "$work/windows.db" "SELECT count(*) FROM windows w WHERE NOT EXISTS (SELECT 1 FROM
+    invocations i WHERE i.invocation_id = w.final_invocation_id AND i.record_count = 0
+    AND i.first_sequence_number IS NULL AND i.outcome = 'success')")" 0 \
+  "R15 each window is closed by a successful final invocation without records"
+
 # --dump-events: the first invocations' exact events and responses, listed in index.jsonl.
 dump="$work/events"
 msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" \
