@@ -1,20 +1,22 @@
 /*
- * awsjson.c - AWS's JSON shapes, built with cJSON: the Kinesis Lambda event
- * (SPEC section 4; its size is counted by lambda_event.c for R2), the
- * OnFailure invocation record of a discarded batch (R6), and what the
- * function answered an invocation (R7), for --dump-events.
+ * awsjson.c - AWS's JSON shapes, built with cJSON: the Lambda events of
+ * Kinesis and DynamoDB Streams (SPEC section 4; their sizes are counted by
+ * lambda_event.c for R2), the OnFailure invocation record of a discarded
+ * batch (R6), and what the function answered an invocation (R7), for
+ * --dump-events.
  *
  * Key order follows AWS's own examples (the Kinesis sample event of the
- * "Using Lambda with Kinesis" page, and the invocation record of "Retain
- * discarded batch records for a Kinesis Data Streams event source"), so a
- * text diff against a real record shows only the values.  Base64 comes from
- * nettle.  Nothing reads the wall clock.
+ * "Using Lambda with Kinesis" page, the DynamoDB records Lambda delivers,
+ * and the invocation records of the "Retain discarded records" pages), so a
+ * text diff against a real record shows only the values.  Base64 and MD5
+ * come from nettle.  Nothing reads the wall clock.
  */
 #include "awsjson.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <nettle/base64.h>
+#include <nettle/md5.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,18 @@ static void aj_num(struct aj_build *b, cJSON *obj, const char *key, double val)
 static cJSON *aj_obj(struct aj_build *b, cJSON *parent, const char *key)
 {
     return parent ? aj_check(b, cJSON_AddObjectToObject(parent, key)) : NULL;
+}
+
+/* A new object at the end of the array list. */
+static cJSON *aj_array_obj(struct aj_build *b, cJSON *list)
+{
+    cJSON *obj = aj_check(b, cJSON_CreateObject());
+    if (obj && !cJSON_AddItemToArray(list, obj)) {
+        cJSON_Delete(obj);
+        b->ok = false;
+        return NULL;
+    }
+    return obj;
 }
 
 /* Print compactly and free the tree; NULL if anything failed on the way. */
@@ -99,27 +113,28 @@ static int64_t aj_floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-void awsjson_iso_time(int64_t epoch_ms, int64_t at_us, char *buf)
+/* ISO-8601 UTC text, to the millisecond or (with_ms false) to the second,
+ * rounded down. */
+static void aj_iso_time(int64_t epoch_ms, int64_t at_us, bool with_ms, char *buf)
 {
     int64_t ms = epoch_ms + aj_floor_div(at_us, 1000);
     int64_t secs = aj_floor_div(ms, 1000);
     time_t t = (time_t)secs;
     struct tm tm;
     if (!gmtime_r(&t, &tm)) {   /* a year beyond int: no real epoch gets here */
-        snprintf(buf, 32, "1970-01-01T00:00:00.000Z");
+        snprintf(buf, 32, with_ms ? "1970-01-01T00:00:00.000Z" : "1970-01-01T00:00:00Z");
         return;
     }
     size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms - secs * 1000));
+    if (with_ms)
+        snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms - secs * 1000));
+    else
+        snprintf(buf + n, 32 - n, "Z");
 }
 
-/* arn:PARTITION:SERVICE:... names the service that owns the stream. */
-static bool aj_is_dynamodb_arn(const char *arn)
+void awsjson_iso_time(int64_t epoch_ms, int64_t at_us, char *buf)
 {
-    if (!arn || strncmp(arn, "arn:", 4) != 0)
-        return false;
-    const char *service = strchr(arn + 4, ':');
-    return service && strncmp(service + 1, "dynamodb:", 9) == 0;
+    aj_iso_time(epoch_ms, at_us, true, buf);
 }
 
 char *awsjson_invocation_record(const struct slog_discard *d)
@@ -149,16 +164,18 @@ char *awsjson_invocation_record(const struct slog_discard *d)
     awsjson_iso_time(d->epoch_ms, d->at_us, text);
     aj_str(&b, root, "timestamp", text);
 
-    cJSON *info = aj_obj(&b, root, aj_is_dynamodb_arn(d->stream_arn) ? "DDBStreamBatchInfo"
-                                                                       : "KinesisBatchInfo");
+    /* DynamoDB knows arrival times to the second only (its
+     * ApproximateCreationDateTime), and AWS's example prints them so. */
+    bool ddb = d->source_type == SLOG_SOURCE_DYNAMODB;
+    cJSON *info = aj_obj(&b, root, ddb ? "DDBStreamBatchInfo" : "KinesisBatchInfo");
     aj_str(&b, info, "shardId", d->shard_id);
     snprintf(text, sizeof text, "%" PRIu64, d->start_sequence_number);
     aj_str(&b, info, "startSequenceNumber", text);
     snprintf(text, sizeof text, "%" PRIu64, d->end_sequence_number);
     aj_str(&b, info, "endSequenceNumber", text);
-    awsjson_iso_time(d->epoch_ms, d->first_arrival_us, text);
+    aj_iso_time(d->epoch_ms, d->first_arrival_us, !ddb, text);
     aj_str(&b, info, "approximateArrivalOfFirstRecord", text);
-    awsjson_iso_time(d->epoch_ms, d->last_arrival_us, text);
+    aj_iso_time(d->epoch_ms, d->last_arrival_us, !ddb, text);
     aj_str(&b, info, "approximateArrivalOfLastRecord", text);
     aj_num(&b, info, "batchSize", d->record_count);
     aj_str(&b, info, "streamArn", d->stream_arn);
@@ -168,39 +185,72 @@ char *awsjson_invocation_record(const struct slog_discard *d)
 
 /* ------------------------------------------------------------------------ */
 
-/* Base64 of one record's data (nettle), synthetic records drawing on filler,
- * a buffer of AWSJSON_FILLER_BYTE long enough for any of them. */
-static char *aj_base64(const struct slog_event_record *r, const uint8_t *filler)
-{
-    size_t len = lev_base64_len(r->data_len);
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
-    base64_encode_raw(out, r->data_len, r->data ? r->data : filler);
-    out[len] = 0;
-    return out;
-}
-
 /* What every record of one event shares while it is built. */
 struct aj_event {
     struct aj_build b;
     const struct lev_source *src;
     const char *shard_id;   /* src->shard_id, "" when missing */
-    uint8_t *filler;        /* AWSJSON_FILLER_BYTE, as long as the longest synthetic record */
-    char *event_id;         /* room for "SHARD:SEQUENCE" */
+    char *filler;           /* AWSJSON_FILLER_BYTE, as long as the longest synthetic record */
+    char *text;             /* room for "SHARD:SEQUENCE" */
 };
 
-static void aj_kinesis_record(struct aj_event *e, cJSON *list, const struct slog_event_record *r)
+/* What the event builder needs of one record type (Kinesis, DynamoDB):
+ * the length of element i's synthetic payload (0 when it has real data),
+ * and how to fill rec with element i. */
+struct aj_record_type {
+    size_t (*synthetic_len)(const void *records, size_t i);
+    void (*fill)(struct aj_event *e, cJSON *rec, const void *records, size_t i);
+};
+
+/* {"Records":[...]} for n records of one shard. */
+static char *aj_stream_event(const struct lev_source *src, const void *records, size_t n,
+                             const struct aj_record_type *type)
 {
-    struct aj_build *b = &e->b;
-    cJSON *rec = aj_check(b, cJSON_CreateObject());
-    if (!rec)
-        return;
-    if (!cJSON_AddItemToArray(list, rec)) {
-        cJSON_Delete(rec);
-        b->ok = false;
-        return;
+    struct aj_event e = { .b = { .ok = true }, .src = src,
+                          .shard_id = src->shard_id ? src->shard_id : "" };
+    size_t filler_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = type->synthetic_len(records, i);
+        filler_len = len > filler_len ? len : filler_len;
     }
+    e.filler = malloc(filler_len + 1);
+    e.text = malloc(strlen(e.shard_id) + 1 + 24);
+    cJSON *root = NULL;
+    if (e.filler && e.text) {
+        memset(e.filler, AWSJSON_FILLER_BYTE, filler_len);
+        e.filler[filler_len] = 0;
+        root = aj_check(&e.b, cJSON_CreateObject());
+        cJSON *list = root ? aj_check(&e.b, cJSON_AddArrayToObject(root, "Records")) : NULL;
+        for (size_t i = 0; list && e.b.ok && i < n; i++) {
+            cJSON *rec = aj_array_obj(&e.b, list);
+            if (rec)
+                type->fill(&e, rec, records, i);
+        }
+    } else {
+        e.b.ok = false;
+    }
+    free(e.filler);
+    free(e.text);
+    return aj_finish(&e.b, root);
+}
+
+/* Base64 of one record's data (nettle), synthetic records drawing on the
+ * filler. */
+static char *aj_base64(const struct slog_event_record *r, const char *filler)
+{
+    size_t len = lev_base64_len(r->data_len);
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    base64_encode_raw(out, r->data_len, r->data ? r->data : (const uint8_t *)filler);
+    out[len] = 0;
+    return out;
+}
+
+static void aj_kinesis_record(struct aj_event *e, cJSON *rec, const void *records, size_t i)
+{
+    const struct slog_event_record *r = (const struct slog_event_record *)records + i;
+    struct aj_build *b = &e->b;
     char seq[24];
     snprintf(seq, sizeof seq, "%" PRIu64, r->sequence_number);
 
@@ -220,38 +270,110 @@ static void aj_kinesis_record(struct aj_event *e, cJSON *list, const struct slog
 
     aj_str(b, rec, "eventSource", "aws:kinesis");
     aj_str(b, rec, "eventVersion", "1.0");
-    sprintf(e->event_id, "%s:%s", e->shard_id, seq);
-    aj_str(b, rec, "eventID", e->event_id);
+    sprintf(e->text, "%s:%s", e->shard_id, seq);
+    aj_str(b, rec, "eventID", e->text);
     aj_str(b, rec, "eventName", "aws:kinesis:record");
     aj_str(b, rec, "invokeIdentityArn", e->src->invoke_identity_arn);
     aj_str(b, rec, "awsRegion", e->src->region);
     aj_str(b, rec, "eventSourceARN", e->src->event_source_arn);
 }
 
+static size_t aj_kinesis_synthetic(const void *records, size_t i)
+{
+    const struct slog_event_record *r = (const struct slog_event_record *)records + i;
+    return r->data ? 0 : r->data_len;
+}
+
 char *awsjson_kinesis_event(const struct lev_source *src,
                             const struct slog_event_record *records, size_t n)
 {
-    struct aj_event e = { .b = { .ok = true }, .src = src,
-                          .shard_id = src->shard_id ? src->shard_id : "" };
-    size_t filler_len = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!records[i].data && records[i].data_len > filler_len)
-            filler_len = records[i].data_len;
-    e.filler = malloc(filler_len + 1);
-    e.event_id = malloc(strlen(e.shard_id) + 1 + 24);
-    cJSON *root = NULL;
-    if (e.filler && e.event_id) {
-        memset(e.filler, AWSJSON_FILLER_BYTE, filler_len);
-        root = aj_check(&e.b, cJSON_CreateObject());
-        cJSON *list = root ? aj_check(&e.b, cJSON_AddArrayToObject(root, "Records")) : NULL;
-        for (size_t i = 0; list && e.b.ok && i < n; i++)
-            aj_kinesis_record(&e, list, &records[i]);
-    } else {
-        e.b.ok = false;
+    static const struct aj_record_type kinesis = { aj_kinesis_synthetic, aj_kinesis_record };
+    return aj_stream_event(src, records, n, &kinesis);
+}
+
+/* eventID: the MD5 of the Kinesis-style "SHARD:SEQUENCE" in lowercase hex,
+ * the look of DynamoDB's own ids and the same in every run. */
+static void aj_ddb_event_id(struct aj_event *e, const char *seq, char *id)
+{
+    struct md5_ctx ctx;
+    uint8_t digest[MD5_DIGEST_SIZE];
+    int len = sprintf(e->text, "%s:%s", e->shard_id, seq);
+    md5_init(&ctx);
+    md5_update(&ctx, (size_t)len, (const uint8_t *)e->text);
+    md5_digest(&ctx, sizeof digest, digest);
+    for (size_t i = 0; i < sizeof digest; i++)
+        sprintf(id + 2 * i, "%02x", digest[i]);
+}
+
+/* "name":{"S":"value"} */
+static void aj_ddb_string(struct aj_build *b, cJSON *item, const char *name, const char *value)
+{
+    aj_str(b, aj_obj(b, item, name), "S", value);
+}
+
+/* Keys (the key attribute alone) or an image (the key and the payload).
+ * Both images show the one modelled item: what a MODIFY changed is not
+ * modelled. */
+static void aj_ddb_item(struct aj_event *e, cJSON *dynamodb, const char *field,
+                        const struct lev_ddb_record *r, bool image)
+{
+    const struct lev_source *src = e->src;
+    cJSON *item = aj_obj(&e->b, dynamodb, field);
+    aj_ddb_string(&e->b, item, src->key_attribute ? src->key_attribute : LEV_DDB_KEY_ATTRIBUTE,
+                  r->key);
+    if (!image)
+        return;
+    const char *name = src->data_attribute ? src->data_attribute : LEV_DDB_DATA_ATTRIBUTE;
+    if (r->data) {
+        aj_ddb_string(&e->b, item, name, r->data);
+    } else {   /* the filler cut to item_bytes for a moment */
+        char *end = e->filler + r->item_bytes, saved = *end;
+        *end = 0;
+        aj_ddb_string(&e->b, item, name, e->filler);
+        *end = saved;
     }
-    free(e.filler);
-    free(e.event_id);
-    return aj_finish(&e.b, root);
+}
+
+static void aj_ddb_record(struct aj_event *e, cJSON *rec, const void *records, size_t i)
+{
+    const struct lev_ddb_record *r = (const struct lev_ddb_record *)records + i;
+    const struct lev_source *src = e->src;
+    struct aj_build *b = &e->b;
+    char seq[24], id[LEV_DDB_EVENT_ID_LEN + 1];
+    snprintf(seq, sizeof seq, "%" PRIu64, r->sequence_number);
+    aj_ddb_event_id(e, seq, id);
+    unsigned images = lev_ddb_images(src->view, r->kind);
+
+    aj_str(b, rec, "eventID", id);
+    aj_str(b, rec, "eventName", lev_ddb_event_name(r->kind));
+    aj_str(b, rec, "eventVersion", "1.1");
+    aj_str(b, rec, "eventSource", "aws:dynamodb");
+    aj_str(b, rec, "awsRegion", src->region);
+    cJSON *dyn = aj_obj(b, rec, "dynamodb");
+    aj_num(b, dyn, "ApproximateCreationDateTime",
+           (double)lev_ddb_creation_time(src->epoch_ms, r->arrival_us));
+    aj_ddb_item(e, dyn, "Keys", r, false);
+    if (images & LEV_DDB_HAS_NEW)
+        aj_ddb_item(e, dyn, "NewImage", r, true);
+    if (images & LEV_DDB_HAS_OLD)
+        aj_ddb_item(e, dyn, "OldImage", r, true);
+    aj_str(b, dyn, "SequenceNumber", seq);
+    aj_num(b, dyn, "SizeBytes", (double)lev_ddb_size_bytes(src, r));
+    aj_str(b, dyn, "StreamViewType", lev_ddb_view_name(src->view));
+    aj_str(b, rec, "eventSourceARN", src->event_source_arn);
+}
+
+static size_t aj_ddb_synthetic(const void *records, size_t i)
+{
+    const struct lev_ddb_record *r = (const struct lev_ddb_record *)records + i;
+    return r->data ? 0 : r->item_bytes;
+}
+
+char *awsjson_dynamodb_event(const struct lev_source *src,
+                             const struct lev_ddb_record *records, size_t n)
+{
+    static const struct aj_record_type dynamodb = { aj_ddb_synthetic, aj_ddb_record };
+    return aj_stream_event(src, records, n, &dynamodb);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -260,14 +382,9 @@ char *awsjson_kinesis_event(const struct lev_source *src,
 static void aj_response_item(struct aj_build *b, cJSON *list, const struct rsp_item *it,
                              const char *item_key)
 {
-    cJSON *obj = aj_check(b, cJSON_CreateObject());
+    cJSON *obj = aj_array_obj(b, list);
     if (!obj)
         return;
-    if (!cJSON_AddItemToArray(list, obj)) {
-        cJSON_Delete(obj);
-        b->ok = false;
-        return;
-    }
     char seq[24];
     snprintf(seq, sizeof seq, "%" PRIu64, it->sequence_number);
     switch (it->kind) {

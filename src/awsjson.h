@@ -1,7 +1,8 @@
 /*
  * awsjson.h - the JSON documents esmsim shows to the outside world in AWS's
- * exact shapes: the Kinesis Lambda event (SPEC section 4, and the size rule
- * R2 that lambda_event.h counts), the OnFailure invocation record of a
+ * exact shapes: the Lambda events of Kinesis and DynamoDB Streams (SPEC
+ * section 4, and the size rule R2 that lambda_event.h counts), the OnFailure
+ * invocation record of a
  * discarded batch (R6), and what the function answered an invocation (its
  * R7 response, or the error payload of a throw or a timeout).  An edge
  * module: the core never includes it.
@@ -21,7 +22,8 @@
 #include "response.h"
 #include "simlog.h"
 
-/* Byte that stands for every byte of a synthetic record's data ('x'). */
+/* Byte that stands for every byte of a synthetic record's data, or every
+ * character of a synthetic DynamoDB item's payload ('x'). */
 #define AWSJSON_FILLER_BYTE 'x'
 
 /*
@@ -33,11 +35,22 @@ char *awsjson_kinesis_event(const struct lev_source *src,
                             const struct slog_event_record *records, size_t n);
 
 /*
+ * The same for n DynamoDB Streams records, shaped as lambda_event.h shows;
+ * its strlen() equals lev_envelope_bytes() plus each lev_ddb_record_bytes()
+ * plus n - 1 commas.  A record's eventID is the MD5, in lowercase hex, of
+ * "<shardId>:<SequenceNumber>" (what the Kinesis eventID would be): 32 hex
+ * digits like DynamoDB's own, the same in every run.
+ */
+char *awsjson_dynamodb_event(const struct lev_source *src,
+                             const struct lev_ddb_record *records, size_t n);
+
+/*
  * The invocation record sent to the OnFailure destination for a discarded
  * batch (R6), key for key as AWS prints it: requestContext, responseContext
  * (left out when d->has_response is false: RecordAgeExceeded), version,
- * timestamp, and KinesisBatchInfo (DDBStreamBatchInfo when d->stream_arn is a
- * DynamoDB stream ARN).
+ * timestamp, and KinesisBatchInfo, or DDBStreamBatchInfo when d->source_type
+ * is SLOG_SOURCE_DYNAMODB: the same keys, the arrival times to the second
+ * ("2019-11-14T00:13:19Z") as in AWS's DynamoDB example.
  */
 char *awsjson_invocation_record(const struct slog_discard *d);
 

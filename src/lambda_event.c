@@ -1,6 +1,6 @@
 /*
- * lambda_event.c - the byte size of the Kinesis Lambda event JSON (R2),
- * counted without building it.
+ * lambda_event.c - the byte size of the Lambda event JSON (R2) for Kinesis
+ * and DynamoDB Streams records, counted without building it.
  *
  * The mapping asks for every record it adds to a batch whether the event
  * would pass 6,291,456 bytes, so this is on the hot path: plain arithmetic,
@@ -39,23 +39,31 @@
 
 #define LEV_ENVELOPE "{\"Records\":[]}"
 
-/* Below this many milliseconds the timestamp has at most 15 significant
- * digits, so cJSON's "%1.15g" prints it exactly and the integer rendering
- * below is the same text.  1e15 ms is the year 33658. */
-#define LEV_EXACT_MS_LIMIT 1000000000000000LL
+/* Below this magnitude a number of whole milliseconds (or a whole number)
+ * has at most 15 significant digits, so cJSON's "%1.15g" prints it exactly
+ * and the integer rendering below is the same text.  1e15 ms is the year
+ * 33658. */
+#define LEV_EXACT_LIMIT 1000000000000000LL
 
 size_t lev_envelope_bytes(void)
 {
     return sizeof(LEV_ENVELOPE) - 1;
 }
 
+/* Comparisons, not divisions: this runs several times per record sized. */
 static size_t lev_u64_digits(uint64_t v)
 {
+    static const uint64_t pow10[19] = {
+        UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+        UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+        UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+        UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+        UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+        UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+    };
     size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
+    while (n < 20 && v >= pow10[n - 1])
         n++;
-    }
     return n;
 }
 
@@ -71,12 +79,12 @@ static int64_t lev_arrival_ms(int64_t epoch_ms, int64_t arrival_us)
 }
 
 /*
- * What cJSON prints for the double ms / 1000.0, for values outside the exact
- * range (negative, or more than 15 digits): its print_number, step for step.
+ * What cJSON prints for a double: its print_number, step for step.  Only the
+ * values the fast paths cannot render exactly come here (negative, or more
+ * than 15 digits).
  */
-static size_t lev_format_like_cjson(int64_t ms, char *buf)
+static size_t lev_format_like_cjson(double d, char *buf)
 {
-    double d = (double)ms / 1000.0;
     double back = 0.0;
     int len = snprintf(buf, 32, "%1.15g", d);
     /* cJSON's round-trip test is a relative tolerance, not equality */
@@ -88,8 +96,8 @@ static size_t lev_format_like_cjson(int64_t ms, char *buf)
 size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf)
 {
     int64_t ms = lev_arrival_ms(epoch_ms, arrival_us);
-    if (ms < 0 || ms >= LEV_EXACT_MS_LIMIT)
-        return lev_format_like_cjson(ms, buf);
+    if (ms < 0 || ms >= LEV_EXACT_LIMIT)
+        return lev_format_like_cjson((double)ms / 1000.0, buf);
 
     int len = snprintf(buf, 32, "%lld", (long long)(ms / 1000));
     unsigned frac = (unsigned)(ms % 1000);
@@ -112,9 +120,9 @@ size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf)
 static size_t lev_timestamp_len(int64_t epoch_ms, int64_t arrival_us)
 {
     int64_t ms = lev_arrival_ms(epoch_ms, arrival_us);
-    if (ms < 0 || ms >= LEV_EXACT_MS_LIMIT) {
+    if (ms < 0 || ms >= LEV_EXACT_LIMIT) {
         char buf[32];
-        return lev_format_like_cjson(ms, buf);
+        return lev_format_like_cjson((double)ms / 1000.0, buf);
     }
     size_t len = lev_u64_digits((uint64_t)(ms / 1000));
     unsigned frac = (unsigned)(ms % 1000);
@@ -150,4 +158,147 @@ size_t lev_record_bytes(const struct lev_source *src, size_t key_json_len,
 {
     return lev_record_bytes_from(lev_source_bytes(src), src->epoch_ms, key_json_len,
                                  sequence_number, data_bytes, arrival_us);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DynamoDB Streams */
+
+/*
+ * The fixed text of one DynamoDB record, cut before each variable field (the
+ * whole shape is in lambda_event.h).  An attribute is "NAME":{"S":"VALUE"};
+ * Keys holds one, an image two.
+ */
+#define DDB_ID_OPEN      "{\"eventID\":\""
+#define DDB_NAME_OPEN    "\",\"eventName\":\""
+#define DDB_REGION_OPEN  "\",\"eventVersion\":\"1.1\",\"eventSource\":\"aws:dynamodb\"," \
+                         "\"awsRegion\":\""
+#define DDB_TIME_OPEN    "\",\"dynamodb\":{\"ApproximateCreationDateTime\":"
+#define DDB_KEYS_OPEN    ",\"Keys\":{"
+#define DDB_SEQ_OPEN     "},\"SequenceNumber\":\""
+#define DDB_SIZE_OPEN    "\",\"SizeBytes\":"
+#define DDB_VIEW_OPEN    ",\"StreamViewType\":\""
+#define DDB_ARN_OPEN     "\"},\"eventSourceARN\":\""
+#define DDB_RECORD_CLOSE "\"}"
+#define DDB_IMAGE_OPEN   "},\"NewImage\":{"   /* or OldImage: the same length */
+#define DDB_ATTR_SEP     ","
+#define DDB_ATTR         "\"\":{\"S\":\"\"}"   /* one attribute, name and value apart */
+
+#define DDB_RECORD_FIXED (sizeof(DDB_ID_OPEN DDB_NAME_OPEN DDB_REGION_OPEN DDB_TIME_OPEN \
+                                 DDB_KEYS_OPEN DDB_SEQ_OPEN DDB_SIZE_OPEN DDB_VIEW_OPEN \
+                                 DDB_ARN_OPEN DDB_RECORD_CLOSE) - 1 + LEV_DDB_EVENT_ID_LEN)
+#define DDB_ATTR_FIXED   (sizeof(DDB_ATTR) - 1)
+#define DDB_IMAGE_FIXED  (sizeof(DDB_IMAGE_OPEN DDB_ATTR_SEP) - 1 + 2 * DDB_ATTR_FIXED)
+
+const char *lev_ddb_event_name(enum lev_ddb_event kind)
+{
+    static const char *const names[] = { "INSERT", "MODIFY", "REMOVE" };
+    return (unsigned)kind < 3 ? names[kind] : "";
+}
+
+const char *lev_ddb_view_name(enum lev_ddb_view view)
+{
+    static const char *const names[] = { "NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE",
+                                         "KEYS_ONLY" };
+    return (unsigned)view < 4 ? names[view] : "";
+}
+
+unsigned lev_ddb_images(enum lev_ddb_view view, enum lev_ddb_event kind)
+{
+    enum { N = LEV_DDB_HAS_NEW, O = LEV_DDB_HAS_OLD };
+    static const unsigned char kept[4][3] = {   /* INSERT, MODIFY, REMOVE */
+        [LEV_DDB_NEW_AND_OLD_IMAGES] = { N, N | O, O },
+        [LEV_DDB_NEW_IMAGE]          = { N, N, 0 },
+        [LEV_DDB_OLD_IMAGE]          = { 0, O, O },
+        [LEV_DDB_KEYS_ONLY]          = { 0, 0, 0 },
+    };
+    return (unsigned)view < 4 && (unsigned)kind < 3 ? kept[view][kind] : 0;
+}
+
+static unsigned lev_ddb_image_count(enum lev_ddb_view view, enum lev_ddb_event kind)
+{
+    unsigned m = lev_ddb_images(view, kind);
+    return (m & LEV_DDB_HAS_NEW ? 1 : 0) + (m & LEV_DDB_HAS_OLD ? 1 : 0);
+}
+
+static const char *lev_key_attribute(const struct lev_source *src)
+{
+    return src->key_attribute ? src->key_attribute : LEV_DDB_KEY_ATTRIBUTE;
+}
+
+static const char *lev_data_attribute(const struct lev_source *src)
+{
+    return src->data_attribute ? src->data_attribute : LEV_DDB_DATA_ATTRIBUTE;
+}
+
+/* Keys holds the key attribute; each of the `images` images holds it and
+ * the payload. */
+static uint64_t lev_ddb_size(unsigned images, size_t key_name, size_t data_name,
+                             const struct lev_ddb_record *r)
+{
+    uint64_t key_attr = key_name + r->key_len;
+    return (1 + images) * key_attr + images * (uint64_t)(data_name + r->item_bytes);
+}
+
+uint64_t lev_ddb_size_bytes(const struct lev_source *src, const struct lev_ddb_record *r)
+{
+    return lev_ddb_size(lev_ddb_image_count(src->view, r->kind), strlen(lev_key_attribute(src)),
+                        strlen(lev_data_attribute(src)), r);
+}
+
+int64_t lev_ddb_creation_time(int64_t epoch_ms, int64_t arrival_us)
+{
+    int64_t ms = lev_arrival_ms(epoch_ms, arrival_us);
+    return ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);   /* down, before 1970 too */
+}
+
+/* Length of what cJSON prints for the whole number v. */
+static size_t lev_whole_len(int64_t v)
+{
+    if (v > -LEV_EXACT_LIMIT && v < LEV_EXACT_LIMIT)
+        return v < 0 ? 1 + lev_u64_digits((uint64_t)-v) : lev_u64_digits((uint64_t)v);
+    char buf[32];
+    return lev_format_like_cjson((double)v, buf);
+}
+
+void lev_ddb_source_part(const struct lev_source *src, struct lev_ddb_part *part)
+{
+    const char *key_name = lev_key_attribute(src), *data_name = lev_data_attribute(src);
+    size_t keys = DDB_ATTR_FIXED + json_escaped_len(key_name);
+    size_t image = DDB_IMAGE_FIXED + json_escaped_len(key_name) + json_escaped_len(data_name);
+    size_t shared = DDB_RECORD_FIXED
+                    + json_escaped_len(lev_str(src->region))
+                    + json_escaped_len(lev_str(src->event_source_arn))
+                    + strlen(lev_ddb_view_name(src->view))
+                    + keys;
+    for (int kind = LEV_DDB_INSERT; kind <= LEV_DDB_REMOVE; kind++) {
+        part->images[kind] = lev_ddb_image_count(src->view, (enum lev_ddb_event)kind);
+        part->fixed[kind] = shared + strlen(lev_ddb_event_name((enum lev_ddb_event)kind))
+                            + part->images[kind] * image;
+    }
+    part->key_name_bytes = strlen(key_name);
+    part->data_name_bytes = strlen(data_name);
+    part->epoch_ms = src->epoch_ms;
+}
+
+size_t lev_ddb_record_bytes_from(const struct lev_ddb_part *part, const struct lev_ddb_record *r)
+{
+    /* A kind out of range has no meaning; it must only not read past fixed[]. */
+    unsigned kind = (unsigned)r->kind < 3 ? (unsigned)r->kind : LEV_DDB_INSERT;
+    unsigned images = part->images[kind];
+    size_t item_json = images == 0 ? 0 : r->data ? json_escaped_len(r->data) : r->item_bytes;
+    uint64_t size = lev_ddb_size(images, part->key_name_bytes, part->data_name_bytes, r);
+    return part->fixed[kind]
+           + (1 + images) * r->key_json_len + images * item_json
+           + lev_u64_digits(r->sequence_number)
+           + lev_whole_len(lev_ddb_creation_time(part->epoch_ms, r->arrival_us))
+           + lev_whole_len((int64_t)size);
+}
+
+/* Scans the source strings on every call: the two-step form is for many
+ * records. */
+size_t lev_ddb_record_bytes(const struct lev_source *src, const struct lev_ddb_record *r)
+{
+    struct lev_ddb_part part;
+    lev_ddb_source_part(src, &part);
+    return lev_ddb_record_bytes_from(&part, r);
 }

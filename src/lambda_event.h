@@ -1,16 +1,34 @@
 /*
- * lambda_event.h - the size of the Lambda event JSON for Kinesis records,
+ * lambda_event.h - the size of the Lambda event JSON for stream records,
  * computed without building it (R2: a batch is cut before the event would
  * pass 6,291,456 bytes).  awsjson.c builds the same JSON with cJSON; a test
- * proves the two agree byte for byte.
+ * proves the two agree byte for byte.  The event is {"Records":[r1,r2,...]},
+ * compact, as cJSON_PrintUnformatted.
  *
- * One record, in the key order of AWS's sample event, data base64-encoded:
+ * A Kinesis record, in the key order of AWS's sample event, data base64:
  * {"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":K,"sequenceNumber":"S",
  *  "data":"B64","approximateArrivalTimestamp":T},"eventSource":"aws:kinesis",
  *  "eventVersion":"1.0","eventID":"SHARD:S","eventName":"aws:kinesis:record",
  *  "invokeIdentityArn":ROLE,"awsRegion":REGION,"eventSourceARN":ARN}
  * T is epoch seconds with the milliseconds as decimals, trailing zeros cut.
- * The event is {"Records":[r1,r2,...]}: compact, as cJSON_PrintUnformatted.
+ *
+ * A DynamoDB Streams record, in the key order of the records Lambda delivers
+ * (the sample on AWS's "Using Lambda with DynamoDB" page has eventVersion
+ * "1.0", no ApproximateCreationDateTime and another order):
+ * {"eventID":ID,"eventName":"INSERT","eventVersion":"1.1","eventSource":"aws:dynamodb",
+ *  "awsRegion":REGION,"dynamodb":{"ApproximateCreationDateTime":C,
+ *  "Keys":{"pk":{"S":K}},"NewImage":{"pk":{"S":K},"data":{"S":D}},
+ *  "OldImage":{"pk":{"S":K},"data":{"S":D}},"SequenceNumber":"S","SizeBytes":N,
+ *  "StreamViewType":"NEW_AND_OLD_IMAGES"},"eventSourceARN":ARN}
+ * The item is modelled as two string attributes: its key (named by the
+ * source, "pk" by default) and a payload ("data") of item_bytes characters.
+ * NewImage is there for INSERT and MODIFY, OldImage for MODIFY and REMOVE,
+ * each only when the StreamViewType keeps it; a MODIFY's two images are the
+ * same (what changed is not modelled).  C is the write's epoch
+ * seconds, rounded down as DynamoDB does.  S is the simulator's sequence
+ * number as given (DynamoDB's own have 21 digits or more; ours are whatever
+ * the stream hands out).  ID is 32 hex digits (awsjson.h says how they are
+ * made).  N is lev_ddb_size_bytes() below.
  */
 #ifndef ESMSIM_LAMBDA_EVENT_H
 #define ESMSIM_LAMBDA_EVENT_H
@@ -20,13 +38,38 @@
 
 #define LEV_MAX_PAYLOAD_BYTES 6291456u   /* synchronous invocation payload */
 
+/*
+ * DynamoDB Streams GetRecords: at most 1,000 records or 1 MB a call, the
+ * first reached.  AWS writes "1 MB" and does not say which: DynamoDB counts
+ * its sizes in binary units (the 400 KB item limit is 409,600 bytes), so 1 MB
+ * is taken as 1,048,576 bytes, an assumption.  The bytes that count are the
+ * records' SizeBytes.
+ */
+#define LEV_DDB_GET_RECORDS_MAX_RECORDS 1000u
+#define LEV_DDB_GET_RECORDS_MAX_BYTES   1048576u
+
+/* What a DynamoDB table's stream keeps of a changed item (StreamViewType). */
+enum lev_ddb_view {
+    LEV_DDB_NEW_AND_OLD_IMAGES = 0,
+    LEV_DDB_NEW_IMAGE,
+    LEV_DDB_OLD_IMAGE,
+    LEV_DDB_KEYS_ONLY
+};
+
+#define LEV_DDB_KEY_ATTRIBUTE  "pk"     /* attribute names when the source gives none */
+#define LEV_DDB_DATA_ATTRIBUTE "data"
+
 /* What is the same for every record of a shard. */
 struct lev_source {
     const char *shard_id;
     const char *event_source_arn;   /* the stream ARN */
-    const char *invoke_identity_arn;
+    const char *invoke_identity_arn;  /* Kinesis only */
     const char *region;
     int64_t epoch_ms;               /* wall time of virtual 0 */
+    /* DynamoDB Streams only (the Kinesis functions ignore them): */
+    enum lev_ddb_view view;         /* the stream's StreamViewType */
+    const char *key_attribute;      /* name of the item's key attribute; NULL: "pk" */
+    const char *data_attribute;     /* name of its payload attribute; NULL: "data"; must differ */
 };
 
 /* Bytes of {"Records":[]} around the records. */
@@ -55,5 +98,64 @@ size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf);
 
 /* Base64 length of n bytes. */
 static inline size_t lev_base64_len(size_t n) { return 4 * ((n + 2) / 3); }
+
+/* ------------------------------------------------------------------------ */
+/* DynamoDB Streams */
+
+enum lev_ddb_event { LEV_DDB_INSERT, LEV_DDB_MODIFY, LEV_DDB_REMOVE };
+
+#define LEV_DDB_EVENT_ID_LEN 32   /* hex digits of a record's eventID */
+
+/* One stream record: a change of one item. */
+struct lev_ddb_record {
+    const char *key;            /* the item's key value: the partition key */
+    size_t key_len;             /* strlen(key): DynamoDB counts UTF-8 bytes */
+    size_t key_json_len;        /* key escaped as JSON (json_escaped_len) */
+    enum lev_ddb_event kind;
+    uint64_t sequence_number;
+    const char *data;           /* payload text; NULL: item_bytes filler characters */
+    uint32_t item_bytes;        /* bytes of the payload (strlen(data) when data is set) */
+    int64_t arrival_us;         /* virtual time of the write, >= 0 */
+};
+
+/* "INSERT", "MODIFY", "REMOVE"; "NEW_AND_OLD_IMAGES", "NEW_IMAGE", ... */
+const char *lev_ddb_event_name(enum lev_ddb_event kind);
+const char *lev_ddb_view_name(enum lev_ddb_view view);
+
+/* Which images a record of this kind carries under this view. */
+#define LEV_DDB_HAS_NEW 1u
+#define LEV_DDB_HAS_OLD 2u
+unsigned lev_ddb_images(enum lev_ddb_view view, enum lev_ddb_event kind);
+
+/*
+ * SizeBytes, as DynamoDB reports it: the size of every attribute in Keys,
+ * NewImage and OldImage, a string attribute counting the UTF-8 bytes of its
+ * name and of its value (AWS's item-size rule).  It reproduces the SizeBytes
+ * of AWS's sample events; the service's own count is not documented further,
+ * so take it as an approximation.
+ */
+uint64_t lev_ddb_size_bytes(const struct lev_source *src, const struct lev_ddb_record *r);
+
+/* ApproximateCreationDateTime: epoch seconds of the write, rounded down. */
+int64_t lev_ddb_creation_time(int64_t epoch_ms, int64_t arrival_us);
+
+/* Bytes of one record's JSON object (without the comma between records). */
+size_t lev_ddb_record_bytes(const struct lev_source *src, const struct lev_ddb_record *r);
+
+/*
+ * The same in two steps, as for Kinesis: lev_ddb_source_part() scans the
+ * source's strings once per shard; lev_ddb_record_bytes_from() then costs a
+ * few nanoseconds a record (a record with explicit data also scans it, to
+ * count its JSON escapes).
+ */
+struct lev_ddb_part {
+    size_t fixed[3];            /* JSON bytes of a record of each kind, its own fields apart */
+    unsigned images[3];         /* images a record of each kind carries: 0, 1 or 2 */
+    size_t key_name_bytes;      /* UTF-8 bytes of the attribute names, for SizeBytes */
+    size_t data_name_bytes;
+    int64_t epoch_ms;           /* src->epoch_ms */
+};
+void lev_ddb_source_part(const struct lev_source *src, struct lev_ddb_part *part);
+size_t lev_ddb_record_bytes_from(const struct lev_ddb_part *part, const struct lev_ddb_record *r);
 
 #endif

@@ -112,6 +112,10 @@ struct slog_window {
 
 enum discard_condition { DISCARD_RETRIES_EXHAUSTED, DISCARD_RECORD_AGE };
 
+/* The service whose stream a batch came from: it names the batch's object in
+ * the OnFailure record (KinesisBatchInfo or DDBStreamBatchInfo). */
+enum slog_source_type { SLOG_SOURCE_KINESIS = 0, SLOG_SOURCE_DYNAMODB };
+
 /* A discarded batch: everything the OnFailure invocation record holds (R6). */
 struct slog_discard {
     int64_t at_us;
@@ -128,6 +132,7 @@ struct slog_discard {
     const char *function_arn;
     const char *stream_arn;
     int64_t epoch_ms;              /* wall time of virtual 0 */
+    enum slog_source_type source_type;  /* 0: Kinesis */
 };
 
 /* One record of an invocation's event, as the Lambda event shows it. */

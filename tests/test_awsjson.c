@@ -2,10 +2,11 @@
  * test_awsjson.c - AWS's JSON shapes (R2, R6, R7, SPEC section 4).
  *
  * The size lambda_event.c counts must be the exact strlen of the event
- * awsjson.c builds with cJSON, for any key (quotes, backslashes, control
- * characters, UTF-8), data size, sequence number and arrival time; the
- * OnFailure invocation record must match AWS's shape character for character;
- * a function's response prints as its handler wrote it, every shape of R7.
+ * awsjson.c builds with cJSON, Kinesis and DynamoDB Streams alike, for any
+ * key (quotes, backslashes, control characters, UTF-8), data size, sequence
+ * number, arrival time, event kind and StreamViewType; the OnFailure
+ * invocation record must match AWS's shape character for character; a
+ * function's response prints as its handler wrote it, every shape of R7.
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -18,6 +19,11 @@
 #include "lambda_event.h"
 
 #define EPOCH_2026 INT64_C(1767225600000)   /* 2026-01-01T00:00:00Z, in ms */
+/* eventIDs of the DynamoDB records of shard ddb_default, pinned likewise:
+ * MD5 of "<shardId>:<SequenceNumber>" (computed apart, with md5sum). */
+#define EVENT_ID_1000 "23da8cdbc9c113e8d397a0c28979620b"
+#define EVENT_ID_1001 "861a79481396c07382440e461bf7bd08"
+#define EVENT_ID_MAX  "6af6a460665576c187f0b7318e7feaa4"
 /* requestId of invocation 7, pinned so that a change of derivation shows. */
 #define REQUEST_ID_7 "63cbe1e4-5932-4dd7-844c-3cd7f43c661c"
 
@@ -304,17 +310,20 @@ static struct slog_discard discard_example(void)
     "\"endSequenceNumber\":\"1099\",\"approximateArrivalOfFirstRecord\":\"2026-01-01T00:13:19.000Z\"," \
     "\"approximateArrivalOfLastRecord\":\"2026-01-01T00:13:19.580Z\",\"batchSize\":100,"
 
+/* Up to the timestamp, for discard_example(). */
+#define RECORD_HEAD_UNHANDLED \
+    "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\"," \
+    "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\"," \
+    "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":2}," \
+    "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\"," \
+    "\"functionError\":\"Unhandled\"},\"version\":\"1.0\","
+
 static void test_invocation_record(void)
 {
     struct slog_discard d = discard_example();
     char *json = awsjson_invocation_record(&d);
     CHECK_STR(json,
-        "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\","
-        "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\","
-        "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":2},"
-        "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
-        "\"functionError\":\"Unhandled\"},\"version\":\"1.0\","
-        "\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"KinesisBatchInfo\":{" BATCH_INFO_TAIL
+        RECORD_HEAD_UNHANDLED "\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"KinesisBatchInfo\":{" BATCH_INFO_TAIL
         "\"streamArn\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}}");
     free(json);
 
@@ -340,12 +349,273 @@ static void test_invocation_record(void)
         "\"streamArn\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}}");
     free(json);
 
-    /* A DynamoDB stream gets DDBStreamBatchInfo, as in the seeds' example. */
+}
+
+/* A DynamoDB stream's batch: DDBStreamBatchInfo, its arrival times to the
+ * second, as in AWS's example (the seeds' "Retain discarded records for a
+ * DynamoDB event source" page). */
+static void test_invocation_record_dynamodb(void)
+{
+    struct slog_discard d = discard_example();
+    d.source_type = SLOG_SOURCE_DYNAMODB;
+    d.shard_id = "shardId-00000001573689847184-864758bb";
     d.stream_arn = "arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388";
-    json = awsjson_invocation_record(&d);
-    CHECK_CONTAINS(json, "\"DDBStreamBatchInfo\":{\"shardId\"");
-    CHECK(json && !strstr(json, "KinesisBatchInfo"));
+    d.last_arrival_us = 799999999;   /* rounded down, not to the nearest */
+    char *json = awsjson_invocation_record(&d);
+    CHECK_STR(json,
+        RECORD_HEAD_UNHANDLED "\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"DDBStreamBatchInfo\":{"
+        "\"shardId\":\"shardId-00000001573689847184-864758bb\",\"startSequenceNumber\":\"1000\","
+        "\"endSequenceNumber\":\"1099\",\"approximateArrivalOfFirstRecord\":\"2026-01-01T00:13:19Z\","
+        "\"approximateArrivalOfLastRecord\":\"2026-01-01T00:13:19Z\",\"batchSize\":100,"
+        "\"streamArn\":\"arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/"
+        "2019-11-14T00:04:06.388\"}}");
     free(json);
+
+    /* The source type decides, not the ARN. */
+    d.source_type = SLOG_SOURCE_KINESIS;
+    json = awsjson_invocation_record(&d);
+    CHECK_CONTAINS(json, "\"KinesisBatchInfo\":{\"shardId\"");
+    CHECK_CONTAINS(json, "\"approximateArrivalOfLastRecord\":\"2026-01-01T00:13:19.999Z\"");
+    free(json);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DynamoDB Streams events */
+
+static const struct lev_source ddb_default = {
+    .shard_id = "shardId-00000001573689847184-864758bb",
+    .event_source_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000",
+    .region = "us-east-1",
+    .epoch_ms = EPOCH_2026,
+};
+
+static struct lev_ddb_record ddb_record(const char *key, enum lev_ddb_event kind, uint64_t seq,
+                                        const char *data, uint32_t item_bytes, int64_t arrival_us)
+{
+    return (struct lev_ddb_record){ .key = key, .key_len = strlen(key),
+        .key_json_len = cjson_escaped_len(key), .kind = kind, .sequence_number = seq,
+        .data = data, .item_bytes = data ? (uint32_t)strlen(data) : item_bytes,
+        .arrival_us = arrival_us };
+}
+
+/* Independently of lambda_event.c: SizeBytes must be the sum, over every
+ * attribute of Keys, NewImage and OldImage as built, of its name's and its
+ * string value's bytes. */
+static bool size_bytes_consistent(const char *json)
+{
+    cJSON *root = cJSON_Parse(json);
+    cJSON *rec;
+    bool ok = root != NULL;
+    cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(root, "Records")) {
+        cJSON *dyn = cJSON_GetObjectItemCaseSensitive(rec, "dynamodb");
+        double sum = 0;
+        static const char *const parts[] = { "Keys", "NewImage", "OldImage" };
+        for (int p = 0; p < 3; p++) {
+            cJSON *attr;
+            cJSON_ArrayForEach(attr, cJSON_GetObjectItemCaseSensitive(dyn, parts[p])) {
+                cJSON *v = cJSON_GetObjectItemCaseSensitive(attr, "S");
+                sum += (double)(strlen(attr->string) + (cJSON_IsString(v) ? strlen(v->valuestring) : 0));
+            }
+        }
+        cJSON *size = cJSON_GetObjectItemCaseSensitive(dyn, "SizeBytes");
+        ok = ok && cJSON_IsNumber(size) && size->valuedouble == sum;
+    }
+    cJSON_Delete(root);
+    return ok;
+}
+
+static size_t expected_ddb_bytes(const struct lev_source *src, const struct lev_ddb_record *recs,
+                                 size_t n)
+{
+    struct lev_ddb_part part;
+    lev_ddb_source_part(src, &part);
+    size_t total = lev_envelope_bytes() + (n ? n - 1 : 0);
+    for (size_t i = 0; i < n; i++) {
+        size_t one = lev_ddb_record_bytes(src, &recs[i]);
+        size_t two = lev_ddb_record_bytes_from(&part, &recs[i]);
+        total += one == two ? one : 0;
+    }
+    return total;
+}
+
+/* One event: counted == built, and SizeBytes agrees with the images built. */
+static bool check_ddb_event(const struct lev_source *src, const struct lev_ddb_record *recs,
+                            size_t n, const char *what)
+{
+    char *json = awsjson_dynamodb_event(src, recs, n);
+    size_t want = expected_ddb_bytes(src, recs, n);
+    bool ok = json && strlen(json) == want && size_bytes_consistent(json);
+    if (!ok)
+        fprintf(stderr, "%s: strlen %zu, counted %zu\n%.2000s\n", what, json ? strlen(json) : 0,
+                want, json ? json : "(null)");
+    free(json);
+    return ok;
+}
+
+/* Every kind under every view, random keys (and attribute names) that need
+ * escaping, explicit and synthetic payloads of every size, every epoch. */
+static void test_ddb_event_size_random(void)
+{
+    enum { EVENTS = 600, MAX_RECORDS = 12 };
+    char keys[MAX_RECORDS][200], datas[MAX_RECORDS][200], key_attr[200], data_attr[200];
+    struct lev_ddb_record recs[MAX_RECORDS];
+    int mismatches = 0;
+
+    for (int e = 0; e < EVENTS; e++) {
+        struct lev_source src = ddb_default;
+        src.view = (enum lev_ddb_view)(e % 4);
+        if (e % 5 == 2) {   /* odd attribute names and source strings */
+            random_key(key_attr, sizeof key_attr);
+            random_key(data_attr, sizeof data_attr);
+            src.key_attribute = key_attr;
+            src.data_attribute = data_attr;
+            src.region = "\x01\"";
+            src.event_source_arn = "arn:aws:dynamodb:us-east-1:1:table/a\\b\tc/stream/x";
+            src.shard_id = NULL;
+        }
+        /* Epochs: 2026, the Unix epoch, one with milliseconds of its own,
+         * negative ones, and ones past 1e15 seconds (cJSON's exponent form). */
+        switch (e % 9) {
+        case 3: src.epoch_ms = 0; break;
+        case 4: src.epoch_ms = INT64_C(1545084650987); break;
+        case 5: src.epoch_ms = -(int64_t)rnd_below(UINT64_C(1) << 45); break;
+        case 6: src.epoch_ms = INT64_C(2000000000000000000) + (int64_t)rnd_below(1000000); break;
+        default: break;
+        }
+        size_t n = 1 + rnd_below(MAX_RECORDS);
+        for (size_t i = 0; i < n; i++) {
+            random_key(keys[i], sizeof keys[i]);
+            uint32_t len = rnd_below(4) == 0 ? 0 : (uint32_t)rnd_below(rnd_below(2) ? 50 : 20000);
+            const char *data = NULL;
+            if (rnd_below(3) == 0) {
+                random_key(datas[i], sizeof datas[i]);
+                data = datas[i];
+            }
+            recs[i] = ddb_record(keys[i], (enum lev_ddb_event)rnd_below(3), random_sequence(),
+                                 data, len, random_arrival_us());
+        }
+        char what[32];
+        snprintf(what, sizeof what, "ddb event %d", e);
+        if (!check_ddb_event(&src, recs, n, what))
+            mismatches++;
+    }
+    CHECK_INT(mismatches, 0);
+
+    /* Large payloads: 400 KB (DynamoDB's item limit) and 6 MB, each kind. */
+    for (int kind = LEV_DDB_INSERT; kind <= LEV_DDB_REMOVE; kind++) {
+        struct lev_ddb_record big[2] = {
+            ddb_record("big", (enum lev_ddb_event)kind, 1, NULL, 409600, 0),
+            ddb_record("huge", (enum lev_ddb_event)kind, 2, NULL, LEV_MAX_PAYLOAD_BYTES, 999999),
+        };
+        CHECK(check_ddb_event(&ddb_default, big, 2, "large payloads"));
+    }
+    char *json = awsjson_dynamodb_event(&ddb_default, NULL, 0);
+    CHECK_STR(json, "{\"Records\":[]}");
+    free(json);
+}
+
+/* Three records, the whole text: the key order of the records Lambda
+ * delivers, NewImage and OldImage as the kind and view say. */
+static void test_ddb_event_exact(void)
+{
+    struct lev_ddb_record recs[3] = {
+        ddb_record("user-\"7\"", LEV_DDB_INSERT, 1000, NULL, 3, 829717400),
+        ddb_record("user-\"7\"", LEV_DDB_MODIFY, 1001, "{\"poison\":true}", 0, 829999999),
+        ddb_record("user-\"7\"", LEV_DDB_REMOVE, 18446744073709551615ull, NULL, 0, 830000000),
+    };
+    char *json = awsjson_dynamodb_event(&ddb_default, recs, 3);
+#define DDB_ARN "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/" \
+                "2026-01-01T00:00:00.000\"}"
+#define DDB_HEAD(id, name) "{\"eventID\":\"" id "\",\"eventName\":\"" name "\"," \
+                "\"eventVersion\":\"1.1\",\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"us-east-1\"," \
+                "\"dynamodb\":{\"ApproximateCreationDateTime\":"
+#define DDB_KEYS "\"Keys\":{\"pk\":{\"S\":\"user-\\\"7\\\"\"}}"
+    CHECK_STR(json,
+        "{\"Records\":["
+        DDB_HEAD(EVENT_ID_1000, "INSERT") "1767226429," DDB_KEYS ","
+        "\"NewImage\":{\"pk\":{\"S\":\"user-\\\"7\\\"\"},\"data\":{\"S\":\"xxx\"}},"
+        "\"SequenceNumber\":\"1000\",\"SizeBytes\":27,\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"},"
+        DDB_ARN ","
+        DDB_HEAD(EVENT_ID_1001, "MODIFY") "1767226429," DDB_KEYS ","
+        "\"NewImage\":{\"pk\":{\"S\":\"user-\\\"7\\\"\"},\"data\":{\"S\":\"{\\\"poison\\\":true}\"}},"
+        "\"OldImage\":{\"pk\":{\"S\":\"user-\\\"7\\\"\"},\"data\":{\"S\":\"{\\\"poison\\\":true}\"}},"
+        "\"SequenceNumber\":\"1001\",\"SizeBytes\":68,\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"},"
+        DDB_ARN ","
+        DDB_HEAD(EVENT_ID_MAX, "REMOVE") "1767226430," DDB_KEYS ","
+        "\"OldImage\":{\"pk\":{\"S\":\"user-\\\"7\\\"\"},\"data\":{\"S\":\"\"}},"
+        "\"SequenceNumber\":\"18446744073709551615\",\"SizeBytes\":24,"
+        "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}," DDB_ARN "]}");
+    CHECK(json && strlen(json) == expected_ddb_bytes(&ddb_default, recs, 3));
+    free(json);
+}
+
+/* What each view keeps of each kind, and its name in the record. */
+static void test_ddb_views(void)
+{
+    static const struct { enum lev_ddb_view view; const char *name; bool keep[3][2]; } cases[] = {
+        /*                                         INSERT       MODIFY       REMOVE  (new, old) */
+        { LEV_DDB_NEW_AND_OLD_IMAGES, "NEW_AND_OLD_IMAGES", { { 1, 0 }, { 1, 1 }, { 0, 1 } } },
+        { LEV_DDB_NEW_IMAGE, "NEW_IMAGE",                   { { 1, 0 }, { 1, 0 }, { 0, 0 } } },
+        { LEV_DDB_OLD_IMAGE, "OLD_IMAGE",                   { { 0, 0 }, { 0, 1 }, { 0, 1 } } },
+        { LEV_DDB_KEYS_ONLY, "KEYS_ONLY",                   { { 0, 0 }, { 0, 0 }, { 0, 0 } } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct lev_source src = ddb_default;
+        src.view = cases[c].view;
+        src.key_attribute = "Id";
+        src.data_attribute = "Message";
+        CHECK_STR(lev_ddb_view_name(src.view), cases[c].name);
+        for (int kind = LEV_DDB_INSERT; kind <= LEV_DDB_REMOVE; kind++) {
+            struct lev_ddb_record r = ddb_record("101", (enum lev_ddb_event)kind, 7, "New item!", 0, 0);
+            char *json = awsjson_dynamodb_event(&src, &r, 1);
+            bool has_new = json && strstr(json, "\"NewImage\":{\"Id\":{\"S\":\"101\"},"
+                                                "\"Message\":{\"S\":\"New item!\"}}");
+            bool has_old = json && strstr(json, "\"OldImage\":{\"Id\":{\"S\":\"101\"},"
+                                                "\"Message\":{\"S\":\"New item!\"}}");
+            CHECK(has_new == cases[c].keep[kind][0]);
+            CHECK(has_old == cases[c].keep[kind][1]);
+            CHECK(json && strstr(json, "\"Keys\":{\"Id\":{\"S\":\"101\"}}"));
+            CHECK(json && strstr(json, cases[c].name));
+            CHECK_CONTAINS(json, lev_ddb_event_name((enum lev_ddb_event)kind));
+            /* Keys 5, each image 5 + 16 (the AWS sample's attributes, as strings) */
+            CHECK_INT(lev_ddb_size_bytes(&src, &r), 5 + 21 * (uint64_t)(has_new + has_old));
+            free(json);
+        }
+    }
+}
+
+/* SizeBytes against the AWS sample event (Id 101 is three bytes as a number
+ * or as a string): INSERT {Id, Message:"New item!"} 26, REMOVE with
+ * Message "This item has changed" 38; and against an INSERT of
+ * {id:"2", key:"original"} that Lambda delivered: 17. */
+static void test_ddb_size_bytes(void)
+{
+    struct lev_source src = ddb_default;
+    src.key_attribute = "Id";
+    src.data_attribute = "Message";
+    struct lev_ddb_record r = ddb_record("101", LEV_DDB_INSERT, 1, "New item!", 0, 0);
+    CHECK_INT(lev_ddb_size_bytes(&src, &r), 26);
+    r = ddb_record("101", LEV_DDB_REMOVE, 1, "This item has changed", 0, 0);
+    CHECK_INT(lev_ddb_size_bytes(&src, &r), 38);
+    src.key_attribute = "id";
+    src.data_attribute = "key";
+    r = ddb_record("2", LEV_DDB_INSERT, 1, "original", 0, 0);
+    CHECK_INT(lev_ddb_size_bytes(&src, &r), 17);
+    /* UTF-8 counts bytes: é is two; a synthetic payload its item_bytes. */
+    r = ddb_record("\xc3\xa9", LEV_DDB_INSERT, 1, NULL, 10, 0);
+    CHECK_INT(lev_ddb_size_bytes(&src, &r), (2 + 2) + (2 + 2 + 3 + 10));
+}
+
+static void test_ddb_creation_time(void)
+{
+    CHECK_INT(lev_ddb_creation_time(EPOCH_2026, 0), 1767225600);
+    CHECK_INT(lev_ddb_creation_time(EPOCH_2026, 999999), 1767225600);   /* rounded down */
+    CHECK_INT(lev_ddb_creation_time(EPOCH_2026, 1000000), 1767225601);
+    CHECK_INT(lev_ddb_creation_time(-1, 0), -1);                        /* floor, not toward 0 */
+    CHECK_INT(lev_ddb_creation_time(-1000, 999999), -1);
+    CHECK_INT(lev_ddb_creation_time(-1000, 1000000), 0);
+    CHECK_INT(LEV_DDB_GET_RECORDS_MAX_RECORDS, 1000);
+    CHECK_INT(LEV_DDB_GET_RECORDS_MAX_BYTES, 1048576);
 }
 
 /* One response, the whole text, for the rule R7 shape named by `what`. */
@@ -441,6 +711,12 @@ int main(void)
     test_request_id();
     test_iso_time();
     test_invocation_record();
+    test_invocation_record_dynamodb();
+    test_ddb_event_exact();
+    test_ddb_event_size_random();
+    test_ddb_views();
+    test_ddb_size_bytes();
+    test_ddb_creation_time();
     test_response();
     test_function_error();
     return check_done();
