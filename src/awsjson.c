@@ -202,9 +202,30 @@ struct aj_record_type {
     void (*fill)(struct aj_event *e, cJSON *rec, const void *records, size_t i);
 };
 
-/* {"Records":[...]} for n records of one shard. */
+/* The tumbling-window fields after "Records" (R15). */
+static void aj_window(struct aj_event *e, cJSON *root, const struct slog_event_window *w)
+{
+    struct aj_build *b = &e->b;
+    char when[32];
+    cJSON *window = aj_obj(b, root, "window");
+    aj_iso_time(e->src->epoch_ms, w->start_us, false, when);
+    aj_str(b, window, "start", when);
+    aj_iso_time(e->src->epoch_ms, w->end_us, false, when);
+    aj_str(b, window, "end", when);
+    cJSON *state = aj_obj(b, root, "state");
+    for (uint32_t i = 0; state && i < w->n_keys; i++)
+        aj_num(b, state, w->keys[i], (double)w->counts[i]);
+    aj_str(b, root, "shardId", e->shard_id);
+    aj_str(b, root, "eventSourceARN", e->src->event_source_arn);
+    aj_check(b, cJSON_AddBoolToObject(root, "isFinalInvokeForWindow", w->final));
+    aj_check(b, cJSON_AddBoolToObject(root, "isWindowTerminatedEarly", w->terminated_early));
+}
+
+/* {"Records":[...]} for n records of one shard, and the window's fields
+ * when w is not NULL. */
 static char *aj_stream_event(const struct lev_source *src, const void *records, size_t n,
-                             const struct aj_record_type *type)
+                             const struct aj_record_type *type,
+                             const struct slog_event_window *w)
 {
     struct aj_event e = { .b = { .ok = true }, .src = src,
                           .shard_id = src->shard_id ? src->shard_id : "" };
@@ -226,6 +247,8 @@ static char *aj_stream_event(const struct lev_source *src, const void *records, 
             if (rec)
                 type->fill(&e, rec, records, i);
         }
+        if (root && w && e.b.ok)
+            aj_window(&e, root, w);
     } else {
         e.b.ok = false;
     }
@@ -287,8 +310,15 @@ static size_t aj_kinesis_synthetic(const void *records, size_t i)
 char *awsjson_kinesis_event(const struct lev_source *src,
                             const struct slog_event_record *records, size_t n)
 {
+    return awsjson_kinesis_window_event(src, records, n, NULL);
+}
+
+char *awsjson_kinesis_window_event(const struct lev_source *src,
+                                   const struct slog_event_record *records, size_t n,
+                                   const struct slog_event_window *w)
+{
     static const struct aj_record_type kinesis = { aj_kinesis_synthetic, aj_kinesis_record };
-    return aj_stream_event(src, records, n, &kinesis);
+    return aj_stream_event(src, records, n, &kinesis, w);
 }
 
 /* eventID: the MD5 of the Kinesis-style "SHARD:SEQUENCE" in lowercase hex,
@@ -373,7 +403,7 @@ char *awsjson_dynamodb_event(const struct lev_source *src,
                              const struct lev_ddb_record *records, size_t n)
 {
     static const struct aj_record_type dynamodb = { aj_ddb_synthetic, aj_ddb_record };
-    return aj_stream_event(src, records, n, &dynamodb);
+    return aj_stream_event(src, records, n, &dynamodb, NULL);
 }
 
 /* ------------------------------------------------------------------------ */

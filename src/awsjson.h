@@ -35,6 +35,17 @@ char *awsjson_kinesis_event(const struct lev_source *src,
                             const struct slog_event_record *records, size_t n);
 
 /*
+ * The same with a tumbling window (R15), AWS's KinesisTimeWindowEvent: after
+ * "Records", "window" {"start","end"} (ISO-8601 to the second), "state" (the
+ * counts of w, {"key":count,...}), "shardId", "eventSourceARN",
+ * "isFinalInvokeForWindow" and "isWindowTerminatedEarly".  Its strlen() is
+ * that of awsjson_kinesis_event() plus win_event_extra_bytes().
+ */
+char *awsjson_kinesis_window_event(const struct lev_source *src,
+                                   const struct slog_event_record *records, size_t n,
+                                   const struct slog_event_window *w);
+
+/*
  * The same for n DynamoDB Streams records, shaped as lambda_event.h shows;
  * its strlen() equals lev_envelope_bytes() plus each lev_ddb_record_bytes()
  * plus n - 1 commas.  A record's eventID is the MD5, in lowercase hex, of

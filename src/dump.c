@@ -154,7 +154,7 @@ void dump_event(void *ctx, const struct slog_event *ev)
     snprintf(response_file, sizeof response_file, "%09" PRIu64 ".response.json",
              inv->invocation_id);
 
-    char *event = awsjson_kinesis_event(ev->source, ev->records, ev->n_records);
+    char *event = awsjson_kinesis_window_event(ev->source, ev->records, ev->n_records, ev->window);
     char *response = ev->response ? awsjson_response(ev->response) : awsjson_function_error(ev);
     char *line = dump_index_line(inv, event_file, response_file);
     if (!event || !response || !line) {

@@ -427,26 +427,37 @@ static bool window_ends(const struct lane *l)
     return eng_now(m->e) >= end && sc->read_pos == stm_end(m->stream, sc->shard);
 }
 
+/* The lane's window state as two arrays the log can read (the caller frees
+ * both); false, with the run stopped, when out of memory. */
+static bool state_entries(const struct lane *l, const char ***keys, uint64_t **counts)
+{
+    struct esm *m = l->sc->m;
+    uint32_t n = win_state_keys(l->win);
+    *keys = malloc((n ? n : 1) * sizeof **keys);
+    *counts = malloc((n ? n : 1) * sizeof **counts);
+    if (!*keys || !*counts) {
+        free(*keys);
+        free(*counts);
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key_id;
+        win_state_entry(l->win, i, &key_id, &(*counts)[i]);
+        (*keys)[i] = keytab_key(m->keys, key_id);
+    }
+    return true;
+}
+
 /* The final invocation succeeded: the window's result goes to the log. */
 static void log_window(struct lane *l)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
-    uint32_t n = win_state_keys(l->win);
-    if (m->log->ops->window) {
-        const char **keys = malloc((n ? n : 1) * sizeof *keys);
-        uint64_t *counts = malloc((n ? n : 1) * sizeof *counts);
-        if (!keys || !counts) {
-            free(keys);
-            free(counts);
-            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
-            return;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t key_id;
-            win_state_entry(l->win, i, &key_id, &counts[i]);
-            keys[i] = keytab_key(m->keys, key_id);
-        }
+    const char **keys;
+    uint64_t *counts;
+    if (m->log->ops->window && state_entries(l, &keys, &counts)) {
+        uint32_t n = win_state_keys(l->win);
         int64_t width = m->cfg->tumbling_window_us;
         struct slog_window w = {
             .shard_id = sc->shard_id, .lane = l->no,
@@ -620,7 +631,25 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
         .response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL,
         .timeout_us = m->fn_timeout_us,
     };
+    /* R15: the window and the state the function was given */
+    struct slog_event_window w;
+    const char **keys = NULL;
+    uint64_t *counts = NULL;
+    if (windowed(m)) {
+        if (!state_entries(l, &keys, &counts))
+            return;
+        int64_t width = m->cfg->tumbling_window_us;
+        w = (struct slog_event_window){
+            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
+            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
+            .n_keys = win_state_keys(l->win), .keys = keys, .counts = counts,
+            .final = l->win_final, .terminated_early = l->win_final && l->win_early,
+        };
+        ev.window = &w;
+    }
     m->log->event(m->log->event_ctx, &ev);
+    free(keys);
+    free(counts);
 }
 
 static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
@@ -821,7 +850,6 @@ static void on_complete(void *ctx, uint64_t gen)
     uint32_t first_failed = 0;
     const char *why;
     enum rsp_verdict v = verdict(l, &first_failed, &why);
-    mark_handled(l, windowed(m) && v != RSP_FULL_FAILURE);
 
     /* R14: completion time minus arrival of the set's last record (none for
      * a final window invocation, which has no records). */
@@ -839,6 +867,8 @@ static void on_complete(void *ctx, uint64_t gen)
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
     log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
+    /* after the log: a dumped event shows the state the function was given */
+    mark_handled(l, windowed(m) && v != RSP_FULL_FAILURE);
 
     l->state = LANE_IDLE;
     l->gen++;

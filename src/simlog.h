@@ -145,6 +145,16 @@ struct slog_event_record {
 };
 
 /* An invocation's event and what the function answered (--dump-events). */
+/* What a windowed event adds to its records (R15): the window, and the
+ * state the invocation was given. */
+struct slog_event_window {
+    int64_t start_us, end_us;
+    uint32_t n_keys;
+    const char *const *keys;       /* the state: n_keys partition keys ... */
+    const uint64_t *counts;        /* ... and their counts */
+    bool final, terminated_early;  /* isFinalInvokeForWindow, isWindowTerminatedEarly */
+};
+
 struct slog_event {
     const struct slog_invocation *inv;
     const struct lev_source *source;      /* the shard's part of every record */
@@ -152,6 +162,7 @@ struct slog_event {
     uint32_t n_records;
     const struct rsp_response *response;  /* NULL when the function threw or timed out */
     int64_t timeout_us;                   /* the function's timeout, for the error text */
+    const struct slog_event_window *window;   /* NULL: no tumbling window */
 };
 
 struct slog_ops {

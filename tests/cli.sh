@@ -143,19 +143,56 @@ expect_eq "$rc" 0 "--dump-events exit status: $msg"
 expect_eq "$(ls "$dump" | grep -c '\.event\.json$')" 5 "--dump-limit 5: event files"
 expect_eq "$(ls "$dump" | grep -c '\.response\.json$')" 5 "--dump-limit 5: response files"
 expect_eq "$(wc -l < "$dump/index.jsonl" | tr -d ' ')" 5 "--dump-limit 5: index.jsonl lines"
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-while read -r line; do
-  event=$(field "$line" event_file) response=$(field "$line" response_file)
-  for f in "$event" "$response"; do
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$dump/$f"; rc=$?
-    expect_eq "$rc" 0 "$f parses"
-  done
-  n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Records"]))' "$dump/$event" 2>&1)
-  expect_eq "$n" "$(field "$line" record_count)" "$event: Records against the index's record_count"
-  # The exact event the mapping sized for R2: as many bytes as payload_bytes, and a newline.
-  want=$(sqlite3 "$work/dump.db" "SELECT payload_bytes + 1 FROM invocations WHERE invocation_id = $(field "$line" invocation_id) AND outcome != 'throttled'")
-  expect_eq "$(wc -c < "$dump/$event" | tr -d ' ')" "$want" "$event: size against payload_bytes"
-done < "$dump/index.jsonl"
+# Every dumped event of DIR parses, has its index's record count, and is the
+# exact event the mapping sized for R2 (payload_bytes in DB, and a newline).
+# One python process checks a whole directory: prints one line per failure.
+check_dump() {
+  local bad
+  bad=$(python3 - "$1" "$2" <<'PY'
+import json, os, sqlite3, sys
+d, db = sys.argv[1], sqlite3.connect(sys.argv[2])
+for line in open(os.path.join(d, "index.jsonl")):
+    entry = json.loads(line)
+    for f in (entry["event_file"], entry["response_file"]):
+        try:
+            json.load(open(os.path.join(d, f)))
+        except ValueError as e:
+            print("%s does not parse: %s" % (f, e))
+    event = os.path.join(d, entry["event_file"])
+    n = len(json.load(open(event))["Records"])
+    if n != entry["record_count"]:
+        print("%s: %d Records, index says %d" % (event, n, entry["record_count"]))
+    want, = db.execute("SELECT payload_bytes + 1 FROM invocations WHERE invocation_id = ?"
+                       " AND outcome != 'throttled'", (entry["invocation_id"],)).fetchone()
+    if os.path.getsize(event) != want:
+        print("%s: %d bytes, payload_bytes + 1 is %d" % (event, os.path.getsize(event), want))
+PY
+)
+  expect_eq "$bad" "" "every event in $1 parses, has its record_count and payload_bytes"
+}
+check_dump "$dump" "$work/dump.db"
+# R15: windowed events carry the window, the state given, and the flags; the
+# final one of a window has no records and the whole state.
+"$esmsim" run "$src/scenarios/tumbling-window-counts.json" -o "$work/wdump.db" --no-record-tables \
+  --set duration=3m --set 'expect={}' --dump-events "$work/wevents" -q; rc=$?
+expect_eq "$rc" 0 "--dump-events with windows: exit status"
+check_dump "$work/wevents" "$work/wdump.db"
+finals=$(python3 - "$work/wevents" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+out = []
+for line in open(os.path.join(d, "index.jsonl")):
+    e = json.load(open(os.path.join(d, json.loads(line)["event_file"])))
+    assert set(e) == {"Records", "window", "state", "shardId", "eventSourceARN",
+                      "isFinalInvokeForWindow", "isWindowTerminatedEarly"}, sorted(e)
+    if e["isFinalInvokeForWindow"]:
+        out.append("%s %s %d %d" % (e["shardId"], e["window"]["start"], len(e["Records"]),
+                                    sum(e["state"].values())))
+print("\n".join(sorted(out)))
+PY
+)
+want=$(sqlite3 -separator ' ' "$work/wdump.db" "SELECT shard_id, strftime('%Y-%m-%dT%H:%M:%SZ', '2026-01-01', '+' || (start_ms / 1000) || ' seconds'), 0, records FROM windows ORDER BY 1, 2")
+expect_eq "$finals" "$want" "R15 final events: no records, the window's whole state, as in the windows table"
 out=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" --no-record-tables \
       --dump-events "$work/events2" --dump-limit 2 2>&1); rc=$?
 expect_eq "$rc" 0 "--dump-events with a summary: exit status"
