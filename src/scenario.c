@@ -27,6 +27,7 @@
 
 #include "expect.h"
 #include "scenario.h"
+#include "stream.h"
 
 #define US_PER_MS 1000LL
 #define US_PER_S 1000000LL
@@ -982,43 +983,65 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
 
 static const char *const RESHARD_KEYS[] = { "at", "split", "hash_key", "merge", "target_shard_count", NULL };
 
-/* One reshard: at, and exactly one of split (with an optional hash_key), merge, target_shard_count. */
+/*
+ * One reshard into elem: at, and exactly one of split (with an optional
+ * hash_key), merge, target_shard_count; *arg is the previous entry's time.
+ * Whether the shards exist then is for stm_check_reshard(), once all are read.
+ */
 static int parse_reshard(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    int64_t at = 0, count = 0;
-    char *shard = NULL, *hash = NULL;
+    struct scn_reshard *r = elem;
+    int64_t *last_at = arg, count = 0;
     const cJSON *merge = NULL;
-    if (elem_object(c, v, RESHARD_KEYS) || get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &at) ||
-        get_string(c, v, "split", OPT, &SHARD_ID, NULL, &shard) ||
-        get_string(c, v, "hash_key", OPT, &DIGITS, NULL, &hash) ||
+    if (elem_object(c, v, RESHARD_KEYS) || get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &r->at_us) ||
+        get_string(c, v, "split", OPT, &SHARD_ID, NULL, &r->shard) ||
+        get_string(c, v, "hash_key", OPT, &DIGITS, NULL, &r->hash_key) ||
         get_array(c, v, "merge", OPT, &merge) ||
         get_int(c, v, "target_shard_count", OPT, 1, 10000, 0, &count))
-        goto bad;
-    int kinds = (shard != NULL) + (merge != NULL) + (count != 0);
-    if (kinds != 1) {
-        fail(c, NULL, "expected exactly one of: split, merge, target_shard_count");
-        goto bad;
-    }
-    if (hash && !shard) {
-        fail(c, "hash_key", "only with split");
-        goto bad;
-    }
+        return -1;
+    int kinds = (r->shard != NULL) + (merge != NULL) + (count != 0);
+    if (kinds != 1)
+        return fail(c, NULL, "expected exactly one of: split, merge, target_shard_count");
+    if (r->hash_key && !r->shard)
+        return fail(c, "hash_key", "only with split");
+    if (r->at_us < *last_at)
+        return fail(c, "at", "expected entries in time order: at or after the previous "
+                    "entry's %.3f s", (double)*last_at / US_PER_S);
+    *last_at = r->at_us;
+    r->kind = r->shard ? SCN_RESHARD_SPLIT : merge ? SCN_RESHARD_MERGE : SCN_RESHARD_TARGET;
+    r->target = (uint32_t)count;
     if (merge) {
         const cJSON *s0 = cJSON_GetArrayItem(merge, 0), *s1 = cJSON_GetArrayItem(merge, 1);
         if (cJSON_GetArraySize(merge) != 2 || !cJSON_IsString(s0) || !cJSON_IsString(s1) ||
-            !text_ok(s0->valuestring, &SHARD_ID) || !text_ok(s1->valuestring, &SHARD_ID)) {
-            expected(c, "merge", "two shard ids such as [\"shardId-000000000000\", "
-                     "\"shardId-000000000001\"]", merge);
-            goto bad;
-        }
+            !text_ok(s0->valuestring, &SHARD_ID) || !text_ok(s1->valuestring, &SHARD_ID))
+            return expected(c, "merge", "two shard ids such as [\"shardId-000000000000\", "
+                            "\"shardId-000000000001\"]", merge);
+        if (strcmp(s0->valuestring, s1->valuestring) == 0)
+            return expected(c, "merge", "two different shard ids", merge);
+        if (!(r->shard = strdup(s0->valuestring)) || !(r->adjacent = strdup(s1->valuestring)))
+            return nomem(c);
     }
-    free(shard);
-    free(hash);
     c->n_reshard++;
     return 0;
-bad:
-    free(shard);
-    free(hash);
+}
+
+/* The reshard list into st (st->shards already read), checked against the
+ * shards each operation will meet. */
+static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *st)
+{
+    int64_t last_at = 0;
+    if (get_list(c, o, "reshard", sizeof *st->reshard, &st->reshard, &st->n_reshard,
+                 parse_reshard, &last_at))
+        return -1;
+    size_t op;
+    const char *key;
+    char msg[400];
+    if (stm_check_reshard(st, &op, &key, msg, sizeof msg) == 0)
+        return 0;
+    size_t mark = path_key(c, "reshard");
+    path_index(c, op);
+    fail(c, key, "%s", msg);
+    path_pop(c, mark);
     return -1;
 }
 
@@ -1046,7 +1069,6 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scn_stream *st)
                      &st->retention_us) ||
         get_enum(c, o, "consumer", OPT, CONSUMERS, 0, &consumer) ||
         get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others) ||
-        get_list(c, o, "reshard", 0, NULL, NULL, parse_reshard, NULL) ||
         get_number(c, o, "internal_failure_rate", OPT, 0, false, 1, 0, &st->internal_failure_rate);
     if (!rc && !(rc = enter(c, o, "limits", OPT, LIMITS_KEYS, &lim, &m2))) {
         int64_t big = (int64_t)MAX_EXACT_INT;
@@ -1059,11 +1081,14 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scn_stream *st)
                                (long long)rec) : 0);
         path_pop(c, m2);
     }
+    if (!rc) {
+        st->shards = (uint32_t)shards;
+        rc = parse_reshard_list(c, o, st);
+    }
     path_pop(c, mark);
     if (rc)
         return -1;
     st->type = strdup(STREAM_TYPES[type]);
-    st->shards = (uint32_t)shards;
     st->consumer = (enum scn_consumer)consumer;
     st->other_consumers = (uint32_t)others;
     st->write_records_per_sec = (uint64_t)wr;
@@ -2063,6 +2088,12 @@ void scn_free(struct scenario *s)
     for (size_t i = 0; i < s->n_expect; i++)
         free(s->expect[i].metric);
     free(s->expect);
+    for (size_t i = 0; i < s->stream.n_reshard; i++) {
+        free(s->stream.reshard[i].shard);
+        free(s->stream.reshard[i].adjacent);
+        free(s->stream.reshard[i].hash_key);
+    }
+    free(s->stream.reshard);
     free(s->stream.type);
     free(s->stream.name);
     free(s->model.region);

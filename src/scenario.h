@@ -93,6 +93,23 @@ struct scn_record {
 
 enum scn_consumer { SCN_CONSUMER_SHARED, SCN_CONSUMER_EFO };
 
+enum scn_reshard_kind {
+    SCN_RESHARD_SPLIT,     /* SplitShard */
+    SCN_RESHARD_MERGE,     /* MergeShards */
+    SCN_RESHARD_TARGET,    /* UpdateShardCount, UNIFORM_SCALING */
+};
+
+/* One resharding operation (SPEC 1.1), done by the stream at at_us.  Shard
+ * ids are checked against the shards of that time by stm_check_reshard(). */
+struct scn_reshard {
+    int64_t at_us;
+    enum scn_reshard_kind kind;
+    char *shard;            /* SPLIT: ShardToSplit; MERGE: ShardToMerge (the child's parent) */
+    char *adjacent;         /* MERGE: AdjacentShardToMerge (the child's adjacent parent) */
+    char *hash_key;         /* SPLIT: NewStartingHashKey in decimal; NULL: the range's midpoint */
+    uint32_t target;        /* TARGET: TargetShardCount, 1..10000 */
+};
+
 struct scn_stream {
     char *type;             /* "kinesis" */
     char *name;
@@ -106,6 +123,8 @@ struct scn_stream {
     uint64_t max_request_bytes;      /* 5 MiB */
     uint32_t max_request_records;    /* 500 */
     double internal_failure_rate;    /* chance a PutRecords entry gets InternalFailure */
+    struct scn_reshard *reshard;     /* in time order (equal times: file order) */
+    size_t n_reshard;
 };
 
 enum scn_start { SCN_START_TRIM_HORIZON, SCN_START_LATEST, SCN_START_AT_TIMESTAMP };

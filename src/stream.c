@@ -1,7 +1,9 @@
 /*
  * stream.c - a Kinesis data stream (SPEC 1.1): shards with hash-key ranges,
  * MD5 routing, sequence numbers, per-shard write limits, PutRecords with
- * per-entry results in request order, shared read limits (R1) and retention.
+ * per-entry results in request order, shared read limits (R1), retention,
+ * and resharding (SplitShard, MergeShards, UpdateShardCount; the consumer's
+ * side of it is R12).
  *
  * Choices (AWS leaves them open or the model needs them fixed):
  * - Hash ranges: shard i of N starts at floor(i * 2^128 / N) and ends one
@@ -34,6 +36,41 @@
  * - Memory: each shard keeps its held records in a ring addressed by
  *   absolute index (index & mask), doubled when full; it follows the records
  *   held, never the records ever written.
+ *
+ * Resharding:
+ * - Planned whole at create time (the plan depends on the config only), so
+ *   that a bad operation is an error before the run (stm_check_reshard), and
+ *   every shard the stream will have is known: the shard table never moves.
+ *   A shard's index never changes; children are appended.  Ids go on with the
+ *   next integers, as AWS numbers new shards: a split's lower child first.
+ * - An operation happens at its instant, whole (AWS takes seconds in the
+ *   UPDATING state): an event of ENG_CLASS_TOPOLOGY, the class that runs
+ *   before the writes of the same instant, so that a write at `at` already
+ *   goes to the children.  Operations of the same instant run in file order.
+ * - SplitShard: the parent, open, is closed; child 1 gets [start, key - 1]
+ *   and child 2 [key, end], key being NewStartingHashKey (first < key <=
+ *   end).  Without a key: the midpoint start + ceil((end - start) / 2), which
+ *   halves an even-sized range exactly (so splitting CreateStream's single
+ *   shard gives CreateStream's two; AWS's sample code rounds down instead).
+ * - MergeShards: two open shards whose ranges touch become one child with
+ *   the union; its parent is ShardToMerge and its adjacent parent
+ *   AdjacentShardToMerge, whichever of the two ranges is the lower.
+ * - UpdateShardCount (UNIFORM_SCALING) to N: the open shards end up with
+ *   exactly the ranges CreateStream gives N shards, boundaries
+ *   floor(i * 2^128 / N).  First each missing boundary, lowest first, splits
+ *   the open shard holding it there; then, lowest first, each open shard
+ *   merges with the next one (the lower is the parent, the upper the
+ *   adjacent parent) while that one starts below the next boundary.  From N shards, doubling is one
+ *   split per shard and halving one merge per pair; other counts go through
+ *   temporary shards, opened and closed at the same instant, as AWS warns
+ *   UpdateShardCount may.  AWS's limits are checked: N at most twice and at
+ *   least half the open shards, at most 10 UpdateShardCount per rolling 24 h.
+ * - A closed parent keeps its records, readable until retention trims them.
+ *   Write windows are per shard, so children start with empty ones.
+ * - Routing: a key's cached shard is checked at each write against the
+ *   shard's closed mark (on the cache line the write touches anyway), and a
+ *   key of a closed shard is routed again then: no scan of the cache at a
+ *   reshard, no cost on the common path.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -57,13 +94,45 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
+#define COLD __attribute__((cold, noinline))   /* keeps a rare path out of its hot caller */
 #else
 #define PREFETCH(addr) ((void)(addr))
+#define COLD
 #endif
+
+/* What a shard is apart from its records, fixed by the reshard plan. */
+struct shard_def {
+    struct hashkey first_key, last_key;  /* hash-key range, both inclusive */
+    uint32_t parent, adjacent;    /* shards it came from; UINT32_MAX: none */
+};
+
+/* Every shard the stream will have, and the ones open now. */
+struct topo {
+    struct shard_def *def;        /* by shard index */
+    uint32_t n_def;
+    uint32_t *open;               /* open shards, sorted by starting hash key */
+    uint32_t n_open;
+    uint32_t max_open;            /* the most open at any time */
+    size_t cap_def, cap_open;     /* allocated */
+};
+
+/* One SplitShard or MergeShards, the unit of every reshard operation. */
+struct reshard_step {
+    uint32_t pos;                 /* the parent's place in the open list (a merge: the lower one's) */
+    uint32_t child;               /* first child's index; a split's second follows */
+    bool merge;                   /* open[pos], open[pos + 1] -> child; else open[pos] -> 2 children */
+};
+
+/* The reshard operations of a config as steps, built at create time. */
+struct plan {
+    struct topo t;
+    struct reshard_step *steps;
+    size_t n_steps, cap_steps;
+    size_t *op_end;               /* operation i is steps [op_end[i - 1] or 0, op_end[i]) */
+};
 
 struct shard {
     char id[24];                  /* shardId-000000000000 */
-    struct hashkey first_key, last_key;  /* hash-key range, both inclusive */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
 
     /* Records [begin, end) are held; record i is ring[i & (cap - 1)]. */
@@ -117,10 +186,11 @@ struct stm {
     uint32_t other_consumers;
     bool efo;
 
-    struct shard *shards;
+    struct shard *shards;         /* topo.n_def of them; the first n_shards exist */
     uint32_t n_shards;
-    uint32_t *open;               /* open shards, sorted by starting hash key */
-    uint32_t n_open;
+    struct topo topo;             /* the plan's shards; open: as of now */
+    struct reshard_step *steps;   /* the plan's steps ... */
+    size_t *op_end;               /* ... by operation */
     struct route_cache *cache;
 
     uint64_t next_seq;            /* next sequence number (from 1) */
@@ -162,20 +232,388 @@ static struct hashkey hashkey_pred(struct hashkey h)
     return h;
 }
 
-/* ---- creation ---------------------------------------------------------- */
+/* first + ceil((last - first) / 2) for first < last: where the upper half
+ * of the range starts. */
+static struct hashkey hashkey_midpoint(struct hashkey first, struct hashkey last)
+{
+    struct hashkey d = { last.hi - first.hi - (last.lo < first.lo), last.lo - first.lo };
+    uint64_t odd = d.lo & 1;
+    struct hashkey half = { d.hi >> 1, (d.lo >> 1 | d.hi << 63) + odd };
+    half.hi += odd && half.lo == 0;   /* carry of the rounding up */
+    struct hashkey m = { first.hi + half.hi, first.lo + half.lo };
+    m.hi += m.lo < first.lo;
+    return m;
+}
 
-static void log_shard(const struct stm *s, const struct shard *sh)
+/* A hash key written in decimal: -1 when text is empty, not all digits, or
+ * above 2^128 - 1. */
+static int hashkey_parse(const char *text, struct hashkey *out)
+{
+    uint32_t limb[4] = { 0 };   /* most significant first */
+    if (!*text)
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        uint64_t carry = (uint64_t)(*p - '0');
+        for (int i = 3; i >= 0; i--) {
+            uint64_t cur = (uint64_t)limb[i] * 10 + carry;
+            limb[i] = (uint32_t)cur;
+            carry = cur >> 32;
+        }
+        if (carry)
+            return -1;
+    }
+    *out = (struct hashkey){ (uint64_t)limb[0] << 32 | limb[1], (uint64_t)limb[2] << 32 | limb[3] };
+    return 0;
+}
+
+/* ---- the shards' topology ---------------------------------------------- */
+
+/* Room for need elements of size in the array *arr points to (capacity
+ * *cap, doubled); -1 when out of memory. */
+static int grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *old, *p;
+    memcpy(&old, arr, sizeof old);   /* arr points to a `T *`: no type punning */
+    if (!(p = realloc(old, n * size)))
+        return -1;
+    memcpy(arr, &p, sizeof p);
+    *cap = n;
+    return 0;
+}
+
+/* The place in the open list of the shard whose range holds h: the last
+ * open shard starting at or below h (the open ranges tile the key space). */
+static uint32_t route_pos(const struct topo *t, struct hashkey h)
+{
+    uint32_t lo = 0, hi = t->n_open;   /* answer in [lo, hi) */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (hashkey_cmp(t->def[t->open[mid]].first_key, h) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Put the n_in shards numbered from first in place of the n_out open shards
+ * at pos: they cover the same keys, so the list stays sorted.  The caller
+ * made room. */
+static void open_replace(struct topo *t, uint32_t pos, uint32_t n_out, uint32_t first, uint32_t n_in)
+{
+    memmove(t->open + pos + n_in, t->open + pos + n_out,
+            (t->n_open - pos - n_out) * sizeof *t->open);
+    for (uint32_t k = 0; k < n_in; k++)
+        t->open[pos + k] = first + k;
+    t->n_open = t->n_open - n_out + n_in;
+    if (t->n_open > t->max_open)
+        t->max_open = t->n_open;
+}
+
+/* ---- the reshard plan -------------------------------------------------- */
+
+/* The shards CreateStream makes: equal splits of the key space. */
+static int plan_init(struct plan *p, uint32_t shards, size_t n_ops)
+{
+    struct topo *t = &p->t;
+    *p = (struct plan){ 0 };
+    if (grow(&t->def, &t->cap_def, shards, sizeof *t->def) < 0 ||
+        grow(&t->open, &t->cap_open, shards, sizeof *t->open) < 0 ||
+        !(p->op_end = calloc(n_ops + 1, sizeof *p->op_end)))
+        return -1;
+    for (uint32_t i = 0; i < shards; i++) {
+        t->def[i] = (struct shard_def){
+            .first_key = split_point(i, shards),
+            .last_key = i + 1 < shards ? hashkey_pred(split_point(i + 1, shards))
+                                       : (struct hashkey){ UINT64_MAX, UINT64_MAX },
+            .parent = UINT32_MAX, .adjacent = UINT32_MAX,
+        };
+        t->open[i] = i;
+    }
+    t->n_def = t->n_open = t->max_open = shards;
+    return 0;
+}
+
+static void plan_free(struct plan *p)
+{
+    free(p->t.def);
+    free(p->t.open);
+    free(p->steps);
+    free(p->op_end);
+}
+
+/* Append children (two, or one for a merge) and the step that makes them
+ * of the open shards at pos. */
+static int plan_step(struct plan *p, uint32_t pos, bool merge, const struct shard_def *children)
+{
+    struct topo *t = &p->t;
+    uint32_t n = merge ? 1 : 2;
+    if (t->n_def > UINT32_MAX - 3 ||   /* UINT32_MAX means "no shard" */
+        grow(&t->def, &t->cap_def, (size_t)t->n_def + n, sizeof *t->def) < 0 ||
+        grow(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0 ||
+        grow(&p->steps, &p->cap_steps, p->n_steps + 1, sizeof *p->steps) < 0)
+        return -1;
+    p->steps[p->n_steps++] = (struct reshard_step){ .pos = pos, .child = t->n_def, .merge = merge };
+    memcpy(t->def + t->n_def, children, n * sizeof *children);
+    open_replace(t, pos, merge ? 2 : 1, t->n_def, n);
+    t->n_def += n;
+    return 0;
+}
+
+/* SplitShard of the open shard at pos, the second child starting at key. */
+static int plan_split(struct plan *p, uint32_t pos, struct hashkey key)
+{
+    uint32_t parent = p->t.open[pos];
+    struct shard_def d = p->t.def[parent];
+    struct shard_def children[2] = {
+        { d.first_key, hashkey_pred(key), parent, UINT32_MAX },
+        { key, d.last_key, parent, UINT32_MAX },
+    };
+    return plan_step(p, pos, false, children);
+}
+
+/* MergeShards of the open shards at pos and pos + 1, which are parent and
+ * adjacent in some order. */
+static int plan_merge(struct plan *p, uint32_t pos, uint32_t parent, uint32_t adjacent)
+{
+    const struct topo *t = &p->t;
+    struct shard_def child = {
+        t->def[t->open[pos]].first_key, t->def[t->open[pos + 1]].last_key, parent, adjacent,
+    };
+    return plan_step(p, pos, true, &child);
+}
+
+/* UpdateShardCount to target, UNIFORM_SCALING (the file header says how). */
+static int plan_uniform(struct plan *p, uint32_t target)
+{
+    const struct topo *t = &p->t;
+    for (uint32_t i = 1; i < target; i++) {
+        struct hashkey b = split_point(i, target);
+        uint32_t pos = route_pos(t, b);
+        if (hashkey_cmp(t->def[t->open[pos]].first_key, b) != 0 && plan_split(p, pos, b) < 0)
+            return -1;
+    }
+    /* Every boundary starts a shard now: the shard at pos takes in its
+     * neighbours up to boundary i. */
+    for (uint32_t pos = 0, i = 1; pos < t->n_open; pos++, i++)
+        while (pos + 1 < t->n_open &&
+               (i == target || hashkey_cmp(t->def[t->open[pos + 1]].first_key, split_point(i, target)) < 0))
+            if (plan_merge(p, pos, t->open[pos], t->open[pos + 1]) < 0)
+                return -1;
+    return 0;
+}
+
+/* Where the shard called id is in the open list at at_us; -1 with a message
+ * when it does not exist or is closed then. */
+static int plan_find(const struct plan *p, const char *id, int64_t at_us, uint32_t *pos,
+                     char *err, size_t errlen)
+{
+    const struct topo *t = &p->t;
+    const char *d = id + 8;
+    uint64_t n = 0;
+    bool ok = strncmp(id, "shardId-", 8) == 0 && *d;
+    for (; ok && *d; d++) {
+        ok = *d >= '0' && *d <= '9' && n < UINT32_MAX;
+        n = n * 10 + (uint64_t)(*d - '0');
+    }
+    if (!ok || n >= t->n_def) {
+        snprintf(err, errlen, "%s does not exist at %.3f s (the stream has shardId-000000000000 "
+                 "to shardId-%012u then)", id, (double)at_us / ENG_US_PER_SEC, t->n_def - 1);
+        return -1;
+    }
+    *pos = route_pos(t, t->def[n].first_key);
+    if (t->open[*pos] != n) {
+        snprintf(err, errlen, "%s is closed at %.3f s: an earlier reshard replaced it",
+                 id, (double)at_us / ENG_US_PER_SEC);
+        return -1;
+    }
+    return 0;
+}
+
+static int plan_split_op(struct plan *p, const struct scn_reshard *r, const char **key,
+                         char *err, size_t errlen)
+{
+    uint32_t pos;
+    *key = "split";
+    if (plan_find(p, r->shard, r->at_us, &pos, err, errlen) < 0)
+        return -1;
+    const struct shard_def *d = &p->t.def[p->t.open[pos]];
+    if (hashkey_cmp(d->first_key, d->last_key) == 0) {
+        snprintf(err, errlen, "%s owns a single hash key: it cannot be split", r->shard);
+        return -1;
+    }
+    struct hashkey at = hashkey_midpoint(d->first_key, d->last_key);
+    if (r->hash_key) {
+        *key = "hash_key";
+        if (hashkey_parse(r->hash_key, &at) < 0 || hashkey_cmp(at, d->first_key) <= 0 ||
+            hashkey_cmp(at, d->last_key) > 0) {
+            char lo[40], hi[40];
+            hashkey_format(d->first_key, lo);
+            hashkey_format(d->last_key, hi);
+            snprintf(err, errlen, "expected a hash key > %s and <= %s (the range of %s at %.3f s), "
+                     "got %s", lo, hi, r->shard, (double)r->at_us / ENG_US_PER_SEC, r->hash_key);
+            return -1;
+        }
+    }
+    return plan_split(p, pos, at);
+}
+
+static int plan_merge_op(struct plan *p, const struct scn_reshard *r, const char **key,
+                         char *err, size_t errlen)
+{
+    uint32_t pos, adj;
+    *key = "merge";
+    if (plan_find(p, r->shard, r->at_us, &pos, err, errlen) < 0 ||
+        plan_find(p, r->adjacent, r->at_us, &adj, err, errlen) < 0)
+        return -1;
+    if (pos + 1 != adj && adj + 1 != pos) {
+        snprintf(err, errlen, "%s and %s are not adjacent at %.3f s: their hash-key ranges do "
+                 "not touch", r->shard, r->adjacent, (double)r->at_us / ENG_US_PER_SEC);
+        return -1;
+    }
+    return plan_merge(p, pos < adj ? pos : adj, p->t.open[pos], p->t.open[adj]);
+}
+
+/* AWS's UpdateShardCount limits: at most double and at least half the open
+ * shards, 10,000 shards, 10 calls in a rolling 24 hours. */
+static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i,
+                          const char **key, char *err, size_t errlen)
+{
+    const struct scn_reshard *r = &cfg->reshard[i];
+    uint32_t open = p->t.n_open, lo = open / 2 + open % 2, hi = open > 5000 ? 10000 : 2 * open;
+    *key = "target_shard_count";
+    if (r->target < lo || r->target > hi) {
+        snprintf(err, errlen, "expected %u to %u (at most double and at least half the %u shards "
+                 "open at %.3f s), got %u", lo, hi, open, (double)r->at_us / ENG_US_PER_SEC, r->target);
+        return -1;
+    }
+    unsigned recent = 0;
+    for (size_t j = 0; j < i; j++)
+        recent += cfg->reshard[j].kind == SCN_RESHARD_TARGET &&
+                  cfg->reshard[j].at_us > r->at_us - 24 * 3600 * ENG_US_PER_SEC;
+    if (recent >= 10) {
+        snprintf(err, errlen, "an 11th UpdateShardCount within 24 hours: AWS allows 10 in any "
+                 "rolling 24 hours");
+        return -1;
+    }
+    return plan_uniform(p, r->target);
+}
+
+/* The steps of cfg's operations; -1 with *op, *key and err as
+ * stm_check_reshard says. */
+static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, const char **key,
+                      char *err, size_t errlen)
+{
+    assert(cfg->shards >= 1);
+    *op = 0;
+    *key = NULL;
+    if (plan_init(p, cfg->shards, cfg->n_reshard) < 0)
+        goto nomem;
+    for (size_t i = 0; i < cfg->n_reshard; i++) {
+        const struct scn_reshard *r = &cfg->reshard[i];
+        int rc;
+        *op = i;
+        *key = "at";
+        if (i > 0 && r->at_us < r[-1].at_us) {
+            snprintf(err, errlen, "expected operations in time order: at or after the previous "
+                     "one's %.3f s", (double)r[-1].at_us / ENG_US_PER_SEC);
+            return -1;
+        }
+        err[0] = '\0';
+        rc = r->kind == SCN_RESHARD_SPLIT ? plan_split_op(p, r, key, err, errlen)
+           : r->kind == SCN_RESHARD_MERGE ? plan_merge_op(p, r, key, err, errlen)
+           : plan_target_op(p, cfg, i, key, err, errlen);
+        if (rc < 0 && !err[0])   /* the checks passed: a step found no memory */
+            goto nomem;
+        if (rc < 0)
+            return -1;
+        p->op_end[i] = p->n_steps;
+    }
+    return 0;
+nomem:
+    *key = NULL;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key,
+                      char *err, size_t errlen)
+{
+    struct plan p;
+    int rc = plan_build(&p, cfg, op, key, err, errlen);
+    plan_free(&p);
+    return rc;
+}
+
+/* ---- creation and resharding ------------------------------------------- */
+
+static void log_shard(const struct stm *s, uint32_t i)
 {
     if (!s->log || !s->log->ops->shard)
         return;
+    const struct shard *sh = &s->shards[i];
+    const struct shard_def *d = &s->topo.def[i];
     char start[40], end[40];
-    hashkey_format(sh->first_key, start);
-    hashkey_format(sh->last_key, end);
+    hashkey_format(d->first_key, start);
+    hashkey_format(d->last_key, end);
     struct slog_shard row = {
         .shard_id = sh->id, .starting_hash_key = start, .ending_hash_key = end,
+        .parent_shard_id = d->parent != UINT32_MAX ? s->shards[d->parent].id : NULL,
+        .adjacent_parent_shard_id = d->adjacent != UINT32_MAX ? s->shards[d->adjacent].id : NULL,
         .opened_us = sh->opened_us, .closed_us = sh->closed_us,
     };
     s->log->ops->shard(s->log->ctx, &row);
+}
+
+/* Shard i comes into being now, empty and open. */
+static void open_shard(struct stm *s, uint32_t i, int64_t now)
+{
+    struct shard *sh = &s->shards[i];
+    sh->opened_us = now;
+    sh->closed_us = -1;
+    sh->w_sec = sh->r_sec = now / ENG_US_PER_SEC;
+    sh->r_budget = READ_BYTES_PER_SEC;
+    log_shard(s, i);
+}
+
+/* One step of the plan, now: the parents close, the children open, then
+ * the consumer hears of it (stream.h says in what order). */
+static void reshard_step(struct stm *s, const struct reshard_step *st)
+{
+    int64_t now = eng_now(s->e);
+    uint32_t n = st->merge ? 1 : 2;
+    const struct shard_def *d = &s->topo.def[st->child];
+    uint32_t parents[2] = { d->parent, d->adjacent };   /* a split has no adjacent parent */
+    uint32_t n_parents = st->merge ? 2 : 1;
+    for (uint32_t k = 0; k < n_parents; k++) {
+        s->shards[parents[k]].closed_us = now;
+        log_shard(s, parents[k]);
+    }
+    for (uint32_t c = st->child; c < st->child + n; c++)
+        open_shard(s, c, now);
+    s->n_shards = st->child + n;
+    open_replace(&s->topo, st->pos, n_parents, st->child, n);
+    if (!s->has_consumer)
+        return;
+    for (uint32_t k = 0; k < n_parents && s->consumer.shard_closed; k++)
+        s->consumer.shard_closed(s->consumer.ctx, parents[k]);
+    for (uint32_t c = st->child; c < st->child + n && s->consumer.shard_opened; c++)
+        s->consumer.shard_opened(s->consumer.ctx, c);
+}
+
+/* Reshard operation op of the config, all its steps at this instant. */
+static void on_reshard(void *ctx, uint64_t op)
+{
+    struct stm *s = ctx;
+    for (size_t k = op ? s->op_end[op - 1] : 0; k < s->op_end[op]; k++)
+        reshard_step(s, &s->steps[k]);
 }
 
 static char *dup_str(const char *src)
@@ -199,9 +637,23 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
                  (long long)cfg->retention_us);
         return NULL;
     }
+    struct plan plan;
+    size_t op;
+    const char *key;
+    char msg[400];
+    if (plan_build(&plan, cfg, &op, &key, msg, sizeof msg) < 0) {
+        if (key)
+            snprintf(err, errlen, "stream %s: reshard[%zu].%s: %s", name, op, key, msg);
+        else
+            snprintf(err, errlen, "stream %s: %s", name, msg);
+        plan_free(&plan);
+        return NULL;
+    }
     struct stm *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        plan_free(&plan);
         goto nomem;
+    }
     *s = (struct stm){
         .e = e, .keys = keys, .log = log,
         .w_records_limit = cfg->write_records_per_sec,
@@ -213,14 +665,22 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         .retention_us = cfg->retention_us,
         .other_consumers = cfg->other_consumers,
         .efo = cfg->consumer == SCN_CONSUMER_EFO,
-        .n_shards = cfg->shards, .n_open = cfg->shards,
+        .n_shards = cfg->shards,
+        .topo = plan.t, .steps = plan.steps, .op_end = plan.op_end,
         .next_seq = 1,
     };
+    /* The plan's open list is as the last operation left it: replay from
+     * CreateStream's, with room for the most ever open. */
+    struct topo *t = &s->topo;
+    if (grow(&t->open, &t->cap_open, t->max_open, sizeof *t->open) < 0)
+        goto nomem;
+    for (uint32_t i = 0; i < cfg->shards; i++)
+        t->open[i] = i;
+    t->n_open = cfg->shards;
     s->name = dup_str(name);
-    s->shards = calloc(cfg->shards, sizeof *s->shards);
-    s->open = malloc(cfg->shards * sizeof *s->open);
+    s->shards = calloc(t->n_def, sizeof *s->shards);
     s->cache = calloc(1, sizeof *s->cache);
-    if (!s->name || !s->shards || !s->open || !s->cache)
+    if (!s->name || !s->shards || !s->cache)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -233,20 +693,13 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     if (!s->rng || stm_set_arn(s, NULL) < 0)
         goto nomem;
 
-    int64_t now = eng_now(e);
-    for (uint32_t i = 0; i < cfg->shards; i++) {
-        struct shard *sh = &s->shards[i];
-        snprintf(sh->id, sizeof sh->id, "shardId-%012u", i);
-        sh->first_key = split_point(i, cfg->shards);
-        sh->last_key = i + 1 < cfg->shards ? hashkey_pred(split_point(i + 1, cfg->shards))
-                                           : (struct hashkey){ UINT64_MAX, UINT64_MAX };
-        sh->opened_us = now;
-        sh->closed_us = -1;
-        sh->w_sec = sh->r_sec = now / ENG_US_PER_SEC;
-        sh->r_budget = READ_BYTES_PER_SEC;
-        s->open[i] = i;
-        log_shard(s, sh);
-    }
+    for (uint32_t i = 0; i < t->n_def; i++)
+        snprintf(s->shards[i].id, sizeof s->shards[i].id, "shardId-%012u", i);
+    for (uint32_t i = 0; i < cfg->shards; i++)
+        open_shard(s, i, eng_now(e));
+    for (size_t i = 0; i < cfg->n_reshard; i++)
+        if (eng_schedule(e, cfg->reshard[i].at_us, ENG_CLASS_TOPOLOGY, on_reshard, s, i) < 0)
+            goto nomem;
     return s;
 nomem:
     stm_destroy(s);
@@ -266,7 +719,10 @@ void stm_destroy(struct stm *s)
     if (s->cache)
         free(s->cache->info);
     free(s->cache);
-    free(s->open);
+    free(s->topo.def);
+    free(s->topo.open);
+    free(s->steps);
+    free(s->op_end);
     free(s->shards);
     if (s->rng)
         gsl_rng_free(s->rng);
@@ -305,6 +761,13 @@ void stm_set_consumer(struct stm *s, const struct stm_consumer *c)
 
 uint32_t stm_shard_count(const struct stm *s) { return s->n_shards; }
 const char *stm_shard_id(const struct stm *s, uint32_t shard) { return s->shards[shard].id; }
+uint32_t stm_shard_parent(const struct stm *s, uint32_t shard) { return s->topo.def[shard].parent; }
+bool stm_shard_closed(const struct stm *s, uint32_t shard) { return s->shards[shard].closed_us >= 0; }
+
+uint32_t stm_shard_adjacent_parent(const struct stm *s, uint32_t shard)
+{
+    return s->topo.def[shard].adjacent;
+}
 const char *stm_arn(const struct stm *s) { return s->arn; }
 int64_t stm_retention(const struct stm *s) { return s->retention_us; }
 void stm_stats(const struct stm *s, struct stm_stats *out) { *out = s->stats; }
@@ -320,32 +783,17 @@ void stm_put_limits(const struct stm *s, struct stm_put_limits *out)
 
 /* ---- routing ----------------------------------------------------------- */
 
-/* The open shard whose range holds h: the last open shard starting at or
- * below h (the open ranges tile the whole key space). */
-static uint32_t route_search(const struct stm *s, struct hashkey h)
+/* The open shard whose range holds the key's hash. */
+static uint32_t route_key(const struct stm *s, uint32_t key_id)
 {
-    uint32_t lo = 0, hi = s->n_open;   /* answer in [lo, hi) */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (hashkey_cmp(s->shards[s->open[mid]].first_key, h) <= 0)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return s->open[lo];
+    return s->topo.open[route_pos(&s->topo, keytab_hash(s->keys, key_id))];
 }
 
-/* The key's shard and length, computed on first use: the same key is
- * routed millions of times (a reshard would have to clear this cache). */
-static struct key_info key_info(const struct stm *s, uint32_t key_id)
+/* key_info() of a key seen for the first time: route it and cache it. */
+static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 {
     struct route_cache *c = s->cache;
-    if (key_id < c->n && c->info[key_id].shard != UINT32_MAX)
-        return c->info[key_id];
-    struct key_info ki = {
-        .shard = route_search(s, keytab_hash(s->keys, key_id)),
-        .bytes = keytab_len(s->keys, key_id),
-    };
+    struct key_info ki = { .shard = route_key(s, key_id), .bytes = keytab_len(s->keys, key_id) };
     if (key_id >= c->n) {
         size_t n = keytab_count(s->keys);
         if (n < (size_t)key_id + 1)
@@ -364,9 +812,30 @@ static struct key_info key_info(const struct stm *s, uint32_t key_id)
     return ki;
 }
 
+/* The key's shard as last routed, and its length, computed on first use:
+ * the same key is routed millions of times.  The shard may have closed
+ * since (a reshard): who routes checks, and reroute() mends the entry. */
+static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
+{
+    const struct route_cache *c = s->cache;
+    if (key_id < c->n && c->info[key_id].shard != UINT32_MAX)
+        return c->info[key_id];
+    return key_learn(s, key_id);
+}
+
+/* The key's shard now, for a key whose cached shard has closed. */
+static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
+{
+    uint32_t shard = route_key(s, key_id);
+    if (key_id < s->cache->n)
+        s->cache->info[key_id].shard = shard;
+    return shard;
+}
+
 uint32_t stm_route(const struct stm *s, uint32_t key_id)
 {
-    return key_info(s, key_id).shard;
+    uint32_t shard = key_info(s, key_id).shard;
+    return s->shards[shard].closed_us < 0 ? shard : reroute(s, key_id);
 }
 
 /* ---- storage ----------------------------------------------------------- */
@@ -574,6 +1043,8 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
     }
     struct key_info ki = key_info(s, en->key_id);
     struct shard *sh = &s->shards[ki.shard];
+    if (sh->closed_us >= 0)   /* resharded since the key was routed */
+        sh = &s->shards[reroute(s, en->key_id)];
     uint64_t b = (uint64_t)en->bytes + ki.bytes;
     write_roll(sh, now / ENG_US_PER_SEC);
     if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {

@@ -1,7 +1,7 @@
 /*
  * stream.h - a Kinesis data stream (SPEC 1.1): shards owning hash-key ranges,
- * MD5 routing, sequence numbers, write limits, PutRecords, shared read limits
- * and retention.
+ * MD5 routing, sequence numbers, write limits, PutRecords, shared read limits,
+ * retention and resharding.
  *
  * The stream keeps in memory only the records its one simulated consumer (the
  * mapping) still needs: the consumer releases what it has checkpointed, and
@@ -49,7 +49,14 @@ enum stm_put_result {
 
 enum stm_read_result { STM_READ_OK = 0, STM_READ_THROTTLED };
 
-/* What the stream asks of its consumer when retention trims records. */
+/*
+ * What the stream asks of its consumer when retention trims records, and
+ * tells it when it reshards.  In one SplitShard or MergeShards, the parents
+ * are closed (shard_closed, parent before adjacent parent) and then the
+ * children opened (shard_opened, in index order), once the whole step is
+ * done: every callback sees the new shards and open ranges.  An
+ * UpdateShardCount is several such steps at the same instant.
+ */
 struct stm_consumer {
     void *ctx;
     /* Lowest index of shard the consumer is using right now (in flight); the
@@ -57,23 +64,51 @@ struct stm_consumer {
     uint64_t (*pinned)(void *ctx, uint32_t shard);
     /* Records [from, to) of shard are about to be trimmed unprocessed. */
     void (*expire)(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
+    /* Optional (NULL: not wanted).  A child shard exists, empty and open,
+     * before any write to it. */
+    void (*shard_opened)(void *ctx, uint32_t shard);
+    /* Optional.  A parent shard takes no more writes: stm_end(shard) is
+     * final; its records stay readable until retention trims them. */
+    void (*shard_closed)(void *ctx, uint32_t shard);
 };
 
 struct stm;
 
 /*
- * Create the stream of cfg with its shards open at time 0, and log them.
- * Returns NULL with a message in err.  The stream borrows e, keys and log.
+ * Create the stream of cfg with its shards open at time 0, and log them; its
+ * reshard operations are scheduled on e and done by the stream itself.
+ * Returns NULL with a message in err (a reshard that cannot be done is named
+ * as in stm_check_reshard).  The stream borrows e, keys and log.
  */
 struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
                        struct keytab *keys, const struct slog *log,
                        char *err, size_t errlen);
 void stm_destroy(struct stm *s);
 
+/*
+ * Whether every reshard operation of cfg (cfg->shards >= 1) can be done on
+ * the shards it will meet: the shard ids exist and are open then, a split's
+ * hash key lies inside its parent's range, merged shards are adjacent, and
+ * UpdateShardCount keeps AWS's limits.  Returns 0, or -1 with *op the index
+ * of the first operation that cannot be done, *key its offending key
+ * ("at", "split", "hash_key", "merge", "target_shard_count"; NULL when out
+ * of memory) and a message in err.
+ */
+int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key,
+                      char *err, size_t errlen);
+
 void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
 
+/* Shards made so far: indexes never change, a reshard appends its children. */
 uint32_t stm_shard_count(const struct stm *s);
+/* The shard's id; the pointer stays valid as long as the stream. */
 const char *stm_shard_id(const struct stm *s, uint32_t shard);
+/* The shard a child came from (a merge child: ShardToMerge), or UINT32_MAX. */
+uint32_t stm_shard_parent(const struct stm *s, uint32_t shard);
+/* A merge child's AdjacentShardToMerge, or UINT32_MAX. */
+uint32_t stm_shard_adjacent_parent(const struct stm *s, uint32_t shard);
+/* The shard was closed by a reshard: no more writes, stm_end is final. */
+bool stm_shard_closed(const struct stm *s, uint32_t shard);
 const char *stm_arn(const struct stm *s);
 /* Set the stream ARN (the mapping's EventSourceArn); NULL keeps the default
  * arn:aws:kinesis:us-east-1:123456789012:stream/NAME.  0, or -1 when out of

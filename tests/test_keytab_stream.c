@@ -2,11 +2,13 @@
  * test_keytab_stream.c - partition keys and the Kinesis stream (SPEC 1.1):
  * MD5 routing, CreateStream hash ranges, JSON lengths, write limits,
  * PutRecords results and limits, sequence numbers, the ring buffer,
- * retention trimming and the shared read limits (R1).
+ * retention trimming, the shared read limits (R1) and resharding (SPEC 1.1
+ * Resharding, the stream's side of R12).
  *
  * Expected MD5 digests were computed apart with `printf %s KEY | md5sum`;
  * expected hash ranges come from AWS's own describe-stream outputs.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -22,6 +24,7 @@
 
 struct shard_row {
     char id[32], start[48], end[48];
+    char parent[32], adjacent[32];   /* "" for none */
     bool has_parent;
     int64_t opened_us, closed_us;
 };
@@ -34,7 +37,7 @@ struct rec_row {
 };
 
 struct sink {
-    struct shard_row shards[32];
+    struct shard_row shards[64];   /* a row at open and another at close */
     int n_shards;
     struct rec_row *recs;
     size_t n_recs, cap_recs;
@@ -43,12 +46,15 @@ struct sink {
 static void sink_shard(void *ctx, const struct slog_shard *s)
 {
     struct sink *k = ctx;
-    if (k->n_shards == 32)
-        return;
+    if (k->n_shards == 64)
+        abort();
     struct shard_row *r = &k->shards[k->n_shards++];
     snprintf(r->id, sizeof r->id, "%s", s->shard_id);
     snprintf(r->start, sizeof r->start, "%s", s->starting_hash_key);
     snprintf(r->end, sizeof r->end, "%s", s->ending_hash_key);
+    snprintf(r->parent, sizeof r->parent, "%s", s->parent_shard_id ? s->parent_shard_id : "");
+    snprintf(r->adjacent, sizeof r->adjacent, "%s",
+             s->adjacent_parent_shard_id ? s->adjacent_parent_shard_id : "");
     r->has_parent = s->parent_shard_id || s->adjacent_parent_shard_id;
     r->opened_us = s->opened_us;
     r->closed_us = s->closed_us;
@@ -137,13 +143,18 @@ static void run_step(void *ctx, uint64_t i)
     g_steps[i].fn(g_steps[i].f);
 }
 
-static void at(struct fix *f, int64_t at_us, step_fn fn)
+static void at_class(struct fix *f, int64_t at_us, enum eng_class cls, step_fn fn)
 {
     if (g_n_steps == 64)
         abort();
     g_steps[g_n_steps].f = f;
     g_steps[g_n_steps].fn = fn;
-    eng_schedule(f->e, at_us, ENG_CLASS_POLL, run_step, NULL, (uint64_t)g_n_steps++);
+    eng_schedule(f->e, at_us, cls, run_step, NULL, (uint64_t)g_n_steps++);
+}
+
+static void at(struct fix *f, int64_t at_us, step_fn fn)
+{
+    at_class(f, at_us, ENG_CLASS_POLL, fn);
 }
 
 /* ---- keytab ------------------------------------------------------------- */
@@ -469,6 +480,21 @@ static void test_request_limits(void)
     fix_close(&f);
 }
 
+/* The logged records' sequence numbers are unique in the stream and
+ * increase in each shard, in the order written. */
+static void check_sequence_numbers(const struct sink *k)
+{
+    bool unique = true, increasing = true;
+    for (size_t i = 0; i < k->n_recs; i++)
+        for (size_t j = i + 1; j < k->n_recs; j++) {
+            unique &= k->recs[i].seq != k->recs[j].seq;
+            if (strcmp(k->recs[i].shard, k->recs[j].shard) == 0)
+                increasing &= k->recs[i].seq < k->recs[j].seq;
+        }
+    CHECK(unique);
+    CHECK(increasing);
+}
+
 /* SPEC 1.1 sequence numbers: unique in the stream, increasing per shard. */
 static void test_sequence_numbers(void)
 {
@@ -484,15 +510,7 @@ static void test_sequence_numbers(void)
     CHECK(all_ok);
     CHECK_INT(f.sink.n_recs, 200);
     CHECK_INT(f.sink.recs[0].seq, 1);
-    bool unique = true, increasing = true;
-    for (size_t i = 0; i < f.sink.n_recs; i++)
-        for (size_t j = i + 1; j < f.sink.n_recs; j++) {
-            unique &= f.sink.recs[i].seq != f.sink.recs[j].seq;
-            if (strcmp(f.sink.recs[i].shard, f.sink.recs[j].shard) == 0)
-                increasing &= f.sink.recs[i].seq < f.sink.recs[j].seq;
-        }
-    CHECK(unique);
-    CHECK(increasing);
+    check_sequence_numbers(&f.sink);
     uint64_t held = 0;
     bool stored_in_order = true;
     for (uint32_t s = 0; s < 4; s++) {
@@ -799,6 +817,476 @@ static void test_read_10mib(void)
     fix_close(&f);
 }
 
+/* ---- resharding --------------------------------------------------------- */
+
+#define HK_MAX "340282366920938463463374607431768211455"   /* 2^128 - 1 */
+
+/* What the consumer hears: "c1 o4 o5 " for closed 1, opened 4 and 5, and
+ * "e0:0-3@10 " for records [0, 3) of shard 0 expired at 10 s. */
+struct reshard_log {
+    struct stm *s;
+    struct eng *e;
+    char text[512];
+    bool consistent;   /* every callback saw the step done */
+};
+static struct reshard_log g_rl;
+
+static void rl_append(const char *fmt, ...)
+{
+    size_t n = strlen(g_rl.text);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_rl.text + n, sizeof g_rl.text - n, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t rl_pinned(void *ctx, uint32_t shard) { return UINT64_MAX; }
+
+static void rl_expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
+{
+    struct reshard_log *l = ctx;
+    rl_append("e%u:%llu-%llu@%lld ", shard, (unsigned long long)from, (unsigned long long)to,
+              (long long)(eng_now(l->e) / SEC));
+}
+
+/* A child is open and empty, exists, and its parents are closed. */
+static void rl_opened(void *ctx, uint32_t shard)
+{
+    struct reshard_log *l = ctx;
+    uint32_t p = stm_shard_parent(l->s, shard), a = stm_shard_adjacent_parent(l->s, shard);
+    l->consistent &= shard < stm_shard_count(l->s) && !stm_shard_closed(l->s, shard) &&
+                     stm_end(l->s, shard) == 0 && p != UINT32_MAX && stm_shard_closed(l->s, p) &&
+                     (a == UINT32_MAX || stm_shard_closed(l->s, a));
+    rl_append("o%u ", shard);
+}
+
+static void rl_closed(void *ctx, uint32_t shard)
+{
+    struct reshard_log *l = ctx;
+    l->consistent &= stm_shard_closed(l->s, shard);
+    rl_append("c%u ", shard);
+}
+
+/* The fixture's stream with ops, its consumer logging to g_rl. */
+static void reshard_open(struct fix *f, struct scn_stream *cfg, struct scn_reshard *ops, size_t n)
+{
+    cfg->reshard = ops;
+    cfg->n_reshard = n;
+    fix_open(f, cfg, 1);
+    g_rl = (struct reshard_log){ .s = f->s, .e = f->e, .consistent = true };
+    struct stm_consumer c = { .ctx = &g_rl, .pinned = rl_pinned, .expire = rl_expire,
+                              .shard_opened = rl_opened, .shard_closed = rl_closed };
+    stm_set_consumer(f->s, &c);
+}
+
+/* The last log row of shard (its state at close, if closed). */
+static const struct shard_row *row_of(const struct fix *f, uint32_t shard)
+{
+    const char *id = stm_shard_id(f->s, shard);
+    for (int i = f->sink.n_shards - 1; i >= 0; i--)
+        if (strcmp(f->sink.shards[i].id, id) == 0)
+            return &f->sink.shards[i];
+    return NULL;
+}
+
+/* Decimal a + 1 into out (a has no leading zeros). */
+static void dec_succ(const char *a, char *out)
+{
+    size_t n = strlen(a);
+    int carry = 1;
+    char tmp[48];
+    for (size_t i = n; i-- > 0;) {
+        int d = a[i] - '0' + carry;
+        carry = d / 10;
+        tmp[i + 1] = (char)('0' + d % 10);
+    }
+    tmp[0] = (char)('0' + carry);
+    tmp[n + 1] = '\0';
+    snprintf(out, 48, "%s", carry ? tmp : tmp + 1);
+}
+
+static int dec_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+/*
+ * The open shards in key order: their ids into ids ("4 5 "), their ranges
+ * into ranges ("0-41 42-99 "); and check that they tile [0, 2^128 - 1]
+ * without gap or overlap.
+ */
+static void open_shards(const struct fix *f, char *ids, char *ranges, size_t cap)
+{
+    const struct shard_row *open[64];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < stm_shard_count(f->s); i++)
+        if (!stm_shard_closed(f->s, i))
+            open[n++] = row_of(f, i);
+    for (uint32_t i = 1; i < n; i++)   /* insertion sort by starting key */
+        for (uint32_t j = i; j > 0 && dec_cmp(open[j - 1]->start, open[j]->start) > 0; j--) {
+            const struct shard_row *t = open[j];
+            open[j] = open[j - 1];
+            open[j - 1] = t;
+        }
+    ids[0] = ranges[0] = '\0';
+    bool tiled = n > 0 && strcmp(open[0]->start, "0") == 0 && strcmp(open[n - 1]->end, HK_MAX) == 0;
+    for (uint32_t i = 0; i < n; i++) {
+        char next[48];
+        if (i + 1 < n) {
+            dec_succ(open[i]->end, next);
+            tiled &= strcmp(next, open[i + 1]->start) == 0;
+        }
+        snprintf(ids + strlen(ids), cap - strlen(ids), "%d ", atoi(open[i]->id + 8));
+        snprintf(ranges + strlen(ranges), cap - strlen(ranges), "%s-%s ", open[i]->start, open[i]->end);
+    }
+    CHECK(tiled);
+}
+
+static void put_user7_pk1(struct fix *f)
+{
+    CHECK(put_ok(f, "user-7", 10, 1));          /* MD5 in shard 1 of 4, below 3 * 2^125 */
+    CHECK(put_ok(f, "partitionKey-1", 10, 2));  /* shard 1 of 4, above 3 * 2^125 */
+}
+
+/* SPEC 1.1 Resharding, SplitShard: the parent closes at the instant, its
+ * children get [start, key - 1] and [key, end] and the next ids; writes
+ * before go to the parent, writes at and after the instant to the child
+ * owning the key's MD5; sequence numbers go on. */
+static void test_reshard_split(void)
+{
+    struct scn_stream cfg = stream_cfg(4);
+    struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_SPLIT,
+                              .shard = (char *)"shardId-000000000001",
+                              .hash_key = (char *)"127605887595351923798765477786913079296" };
+    struct fix f;
+    reshard_open(&f, &cfg, &op, 1);
+    uint32_t u7 = keytab_add(f.keys, "user-7"), pk1 = keytab_add(f.keys, "partitionKey-1");
+    uint32_t alpha = keytab_add(f.keys, "alpha");
+    CHECK_INT(stm_route(f.s, u7), 1);
+    CHECK_INT(stm_route(f.s, pk1), 1);
+    CHECK_INT(stm_route(f.s, alpha), 0);
+    at(&f, 5 * SEC, put_user7_pk1);
+    at(&f, 10 * SEC - 1, put_user7_pk1);
+    at_class(&f, 10 * SEC, ENG_CLASS_WRITE, put_user7_pk1);   /* a write of the same instant */
+    CHECK_INT(stm_shard_count(f.s), 4);
+    eng_run_until(f.e, 20 * SEC);
+
+    CHECK_INT(stm_shard_count(f.s), 6);
+    CHECK_STR(stm_shard_id(f.s, 4), "shardId-000000000004");
+    CHECK_STR(stm_shard_id(f.s, 5), "shardId-000000000005");
+    CHECK(stm_shard_closed(f.s, 1));
+    CHECK(!stm_shard_closed(f.s, 0) && !stm_shard_closed(f.s, 4) && !stm_shard_closed(f.s, 5));
+    CHECK_INT(stm_shard_parent(f.s, 4), 1);
+    CHECK_INT(stm_shard_parent(f.s, 5), 1);
+    CHECK_INT(stm_shard_adjacent_parent(f.s, 4), UINT32_MAX);
+    CHECK_INT(stm_shard_parent(f.s, 1), UINT32_MAX);
+    CHECK_STR(g_rl.text, "c1 o4 o5 ");
+    CHECK(g_rl.consistent);
+
+    /* the parent keeps the four records written before 10 s */
+    CHECK_INT(stm_end(f.s, 1), 4);
+    CHECK_INT(stm_at(f.s, 1, 3)->seq, 4);
+    CHECK_INT(stm_at(f.s, 1, 3)->arrival_us, 10 * SEC - 1);
+    CHECK_INT(stm_end(f.s, 4), 1);
+    CHECK_INT(stm_at(f.s, 4, 0)->key_id, u7);
+    CHECK_INT(stm_at(f.s, 4, 0)->seq, 5);
+    CHECK_INT(stm_end(f.s, 5), 1);
+    CHECK_INT(stm_at(f.s, 5, 0)->key_id, pk1);
+    CHECK_INT(stm_at(f.s, 5, 0)->seq, 6);
+    CHECK_INT(stm_route(f.s, u7), 4);
+    CHECK_INT(stm_route(f.s, u7), 4);    /* the mended cache entry */
+    CHECK_INT(stm_route(f.s, pk1), 5);
+    CHECK_INT(stm_route(f.s, alpha), 0);
+    CHECK_INT(f.sink.n_recs, 6);
+    CHECK_STR(f.sink.recs[3].shard, "shardId-000000000001");
+    CHECK_STR(f.sink.recs[4].shard, "shardId-000000000004");
+    CHECK_STR(f.sink.recs[5].shard, "shardId-000000000005");
+    check_sequence_numbers(&f.sink);
+
+    /* the log: the parent's row again at close, then the children's */
+    CHECK_INT(f.sink.n_shards, 7);
+    const struct shard_row *r = &f.sink.shards[4];
+    CHECK_STR(r->id, "shardId-000000000001");
+    CHECK_INT(r->opened_us, 0);
+    CHECK_INT(r->closed_us, 10 * SEC);
+    CHECK_STR(r->start, "85070591730234615865843651857942052864");
+    r = &f.sink.shards[5];
+    CHECK_STR(r->id, "shardId-000000000004");
+    CHECK_STR(r->start, "85070591730234615865843651857942052864");
+    CHECK_STR(r->end, "127605887595351923798765477786913079295");
+    CHECK_STR(r->parent, "shardId-000000000001");
+    CHECK_STR(r->adjacent, "");
+    CHECK_INT(r->opened_us, 10 * SEC);
+    CHECK_INT(r->closed_us, -1);
+    r = &f.sink.shards[6];
+    CHECK_STR(r->id, "shardId-000000000005");
+    CHECK_STR(r->start, "127605887595351923798765477786913079296");
+    CHECK_STR(r->end, "170141183460469231731687303715884105727");
+    CHECK_STR(r->parent, "shardId-000000000001");
+    fix_close(&f);
+}
+
+static void put_alpha(struct fix *f)
+{
+    CHECK(put_ok(f, "alpha", 10, 1));
+}
+
+/* SPEC 1.1 SplitShard without a hash key: the range's midpoint, rounded up;
+ * a reshard at 0 comes before the writes at 0. */
+static void test_reshard_split_midpoint(void)
+{
+    struct scn_stream cfg = stream_cfg(1);
+    struct scn_reshard op = { .at_us = 0, .kind = SCN_RESHARD_SPLIT,
+                              .shard = (char *)"shardId-000000000000" };
+    struct fix f;
+    reshard_open(&f, &cfg, &op, 1);
+    at_class(&f, 0, ENG_CLASS_WRITE, put_alpha);
+    eng_run_until(f.e, 0);
+    char ids[256], ranges[1024];
+    open_shards(&f, ids, ranges, sizeof ranges);
+    CHECK_STR(ids, "1 2 ");   /* CreateStream's two halves */
+    CHECK_STR(ranges, "0-170141183460469231731687303715884105727 "
+                      "170141183460469231731687303715884105728-" HK_MAX " ");
+    CHECK_INT(stm_end(f.s, 0), 0);
+    CHECK_INT(stm_end(f.s, 1), 1);
+    fix_close(&f);
+
+    /* an even-sized range is halved exactly */
+    cfg = stream_cfg(3);
+    reshard_open(&f, &cfg, &op, 1);
+    eng_run_until(f.e, 0);
+    CHECK_STR(row_of(&f, 3)->end, "56713727820156410577229101238628035241");
+    CHECK_STR(row_of(&f, 4)->start, "56713727820156410577229101238628035242");
+    CHECK_STR(row_of(&f, 4)->end, "113427455640312821154458202477256070484");
+    fix_close(&f);
+}
+
+static void put_user7_user0(struct fix *f)
+{
+    CHECK(put_ok(f, "user-7", 10, 1));   /* shard 1 of 4 */
+    CHECK(put_ok(f, "user-0", 10, 2));   /* shard 2 of 4 */
+}
+
+/* SPEC 1.1 MergeShards: the child has the union of the ranges, its parent is
+ * ShardToMerge and its adjacent parent AdjacentShardToMerge. */
+static void test_reshard_merge(void)
+{
+    struct scn_stream cfg = stream_cfg(4);
+    struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_MERGE,
+                              .shard = (char *)"shardId-000000000002",
+                              .adjacent = (char *)"shardId-000000000001" };
+    struct fix f;
+    reshard_open(&f, &cfg, &op, 1);
+    at(&f, 5 * SEC, put_user7_user0);
+    at_class(&f, 10 * SEC, ENG_CLASS_WRITE, put_user7_user0);
+    eng_run_until(f.e, 20 * SEC);
+    CHECK_INT(stm_shard_count(f.s), 5);
+    CHECK_INT(stm_shard_parent(f.s, 4), 2);
+    CHECK_INT(stm_shard_adjacent_parent(f.s, 4), 1);
+    CHECK(stm_shard_closed(f.s, 1) && stm_shard_closed(f.s, 2));
+    CHECK_STR(g_rl.text, "c2 c1 o4 ");
+    CHECK(g_rl.consistent);
+    CHECK_INT(stm_end(f.s, 1), 1);
+    CHECK_INT(stm_end(f.s, 2), 1);
+    CHECK_INT(stm_end(f.s, 4), 2);
+    const struct shard_row *r = row_of(&f, 4);
+    CHECK_STR(r->start, "85070591730234615865843651857942052864");
+    CHECK_STR(r->end, "255211775190703847597530955573826158591");
+    CHECK_STR(r->parent, "shardId-000000000002");
+    CHECK_STR(r->adjacent, "shardId-000000000001");
+    CHECK_INT(r->opened_us, 10 * SEC);
+    CHECK_INT(row_of(&f, 1)->closed_us, 10 * SEC);
+    CHECK_INT(row_of(&f, 2)->closed_us, 10 * SEC);
+    char ids[256], ranges[1024];
+    open_shards(&f, ids, ranges, sizeof ranges);
+    CHECK_STR(ids, "0 4 3 ");
+    fix_close(&f);
+}
+
+static void put_many(struct fix *f)
+{
+    char key[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "key-%d", i);
+        CHECK(put_ok(f, key, 10, (uint64_t)i + 1));
+    }
+}
+
+/* SPEC 1.1 UpdateShardCount, uniform scaling: the open shards end with the
+ * ranges CreateStream gives the target count (so they tile the key space),
+ * through the documented splits and merges. */
+static void test_reshard_uniform(void)
+{
+    static const struct {
+        uint32_t from, to, count;
+        const char *ids, *events;
+    } cases[] = {
+        { 4, 8, 12, "4 5 6 7 8 9 10 11 ", "c0 o4 o5 c1 o6 o7 c2 o8 o9 c3 o10 o11 " },
+        { 8, 4, 12, "8 9 10 11 ", "c0 c1 o8 c2 c3 o9 c4 c5 o10 c6 c7 o11 " },
+        /* boundary 3/6 is 2/4's; 1/6, 2/6, 4/6, 5/6 split, then 5+6 and 9+10 merge */
+        { 4, 6, 14, "4 12 7 8 13 11 ", "c0 o4 o5 c1 o6 o7 c2 o8 o9 c3 o10 o11 c5 c6 o12 c9 c10 o13 " },
+        { 3, 2, 7, "5 6 ", "c1 o3 o4 c0 c3 o5 c4 c2 o6 " },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scn_stream cfg = stream_cfg(cases[i].from);
+        struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_TARGET,
+                                  .target = cases[i].to };
+        struct fix f;
+        reshard_open(&f, &cfg, &op, 1);
+        at(&f, 5 * SEC, put_many);
+        at(&f, 15 * SEC, put_many);
+        eng_run_until(f.e, 20 * SEC);
+        char ids[256], ranges[1024], want[1024], unused[256];
+        open_shards(&f, ids, ranges, sizeof ranges);
+        CHECK_INT(stm_shard_count(f.s), cases[i].count);
+        CHECK_STR(ids, cases[i].ids);
+        CHECK_STR(g_rl.text, cases[i].events);
+        CHECK(g_rl.consistent);
+        check_sequence_numbers(&f.sink);
+        CHECK_INT(f.sink.n_recs, 200);
+        struct fix created;
+        cfg = stream_cfg(cases[i].to);
+        fix_open(&created, &cfg, 1);
+        open_shards(&created, unused, want, sizeof want);
+        CHECK_STR(ranges, want);
+        fix_close(&created);
+        if (i == 0) {   /* writes go to the new shard owning the key's MD5 (its index of 8) */
+            CHECK_INT(stm_route(f.s, keytab_add(f.keys, "user-7")), 6);
+            CHECK_INT(stm_route(f.s, keytab_add(f.keys, "partitionKey-1")), 7);
+            CHECK_INT(stm_route(f.s, keytab_add(f.keys, "user-0")), 9);
+            CHECK_INT(stm_route(f.s, keytab_add(f.keys, "")), 10);
+        }
+        if (i == 2) {   /* a temporary shard opens and closes at the same instant */
+            CHECK_INT(row_of(&f, 5)->opened_us, 10 * SEC);
+            CHECK_INT(row_of(&f, 5)->closed_us, 10 * SEC);
+            CHECK_STR(row_of(&f, 12)->parent, "shardId-000000000005");
+            CHECK_STR(row_of(&f, 12)->adjacent, "shardId-000000000006");
+        }
+        fix_close(&f);
+    }
+}
+
+static void put_three_alpha(struct fix *f)
+{
+    put_expect(f, entries(f, 3, "alpha", 10, 1), 3, 0, "ooo");
+}
+
+static void put_alpha_k(struct fix *f)
+{
+    CHECK(put_ok(f, "alpha", 10, 4));   /* below 2^127: child 1 */
+    CHECK(put_ok(f, "K", 10, 5));       /* above: child 2 */
+}
+
+/* Records of the closed parent are still there at 5 s, and readable. */
+static void read_parent(struct fix *f)
+{
+    uint64_t to = 0;
+    int64_t retry;
+    CHECK_INT(stm_begin(f->s, 0), 0);
+    CHECK_INT(stm_end(f->s, 0), 3);
+    CHECK_INT(stm_at(f->s, 0, 2)->seq, 3);
+    CHECK_INT(stm_get_records(f->s, 0, 0, 100, &to, &retry), STM_READ_OK);
+    CHECK_INT(to, 3);
+}
+
+/* SPEC 1.1: a closed parent stays readable until its records expire by
+ * retention; a consumer without reshard callbacks is fine. */
+static void test_reshard_retention(void)
+{
+    struct scn_stream cfg = stream_cfg(1);
+    cfg.retention_us = 10 * SEC;
+    struct scn_reshard op = { .at_us = 2 * SEC, .kind = SCN_RESHARD_SPLIT,
+                              .shard = (char *)"shardId-000000000000" };
+    struct fix f;
+    reshard_open(&f, &cfg, &op, 1);
+    struct stm_consumer c = { .ctx = &g_rl, .pinned = rl_pinned, .expire = rl_expire };
+    stm_set_consumer(f.s, &c);
+    at(&f, 0, put_three_alpha);
+    at(&f, 3 * SEC, put_alpha_k);
+    at(&f, 5 * SEC, read_parent);
+    at(&f, 9 * SEC, read_parent);
+    eng_run_until(f.e, 60 * SEC);
+    CHECK_STR(g_rl.text, "e0:0-3@10 e1:0-1@13 e2:0-1@13 ");
+    CHECK_INT(stm_begin(f.s, 0), 3);
+    CHECK_INT(stm_end(f.s, 0), 3);
+    CHECK_INT(eng_pending(f.e), 0);
+    struct stm_stats st;
+    stm_stats(f.s, &st);
+    CHECK_INT(st.records_trimmed, 5);
+    fix_close(&f);
+}
+
+static void fill_parent(struct fix *f)
+{
+    put_expect(f, entries(f, 3, "alpha", 1, 1), 3, 1, "oot");
+}
+
+static void fill_children(struct fix *f)
+{
+    put_expect(f, entries(f, 3, "alpha", 1, 4), 3, 1, "oot");
+    put_expect(f, entries(f, 2, "K", 1, 7), 2, 0, "oo");
+}
+
+/* SPEC 1.1 write limits per shard: children have their own windows, even
+ * in the second their parent filled. */
+static void test_reshard_write_limits(void)
+{
+    struct scn_stream cfg = stream_cfg(1);
+    cfg.write_records_per_sec = 2;
+    struct scn_reshard op = { .at_us = SEC / 2, .kind = SCN_RESHARD_SPLIT,
+                              .shard = (char *)"shardId-000000000000" };
+    struct fix f;
+    reshard_open(&f, &cfg, &op, 1);
+    at(&f, SEC / 5, fill_parent);
+    at(&f, SEC * 7 / 10, fill_children);
+    eng_run_until(f.e, SEC);
+    CHECK_INT(stm_end(f.s, 0), 2);
+    CHECK_INT(stm_end(f.s, 1), 2);
+    CHECK_INT(stm_end(f.s, 2), 2);
+    fix_close(&f);
+}
+
+/* Operations that cannot be done are refused before the run, naming the
+ * operation and its key. */
+static void test_reshard_errors(void)
+{
+    struct scn_stream cfg = stream_cfg(4);
+    struct scn_reshard ops[2] = {
+        { .at_us = 60 * SEC, .kind = SCN_RESHARD_SPLIT, .shard = (char *)"shardId-000000000001" },
+        { .at_us = 90 * SEC, .kind = SCN_RESHARD_SPLIT, .shard = (char *)"shardId-000000000007" },
+    };
+    cfg.reshard = ops;
+    cfg.n_reshard = 2;
+    size_t op = 99;
+    const char *key = NULL;
+    char err[256];
+    CHECK_INT(stm_check_reshard(&cfg, &op, &key, err, sizeof err), -1);
+    CHECK_INT(op, 1);
+    CHECK_STR(key, "split");
+    CHECK_STR(err, "shardId-000000000007 does not exist at 90.000 s (the stream has "
+                   "shardId-000000000000 to shardId-000000000005 then)");
+    struct eng *e = eng_create(1);
+    struct keytab *t = keytab_create();
+    CHECK(stm_create(e, &cfg, t, NULL, err, sizeof err) == NULL);
+    CHECK_STR(err, "stream orders: reshard[1].split: shardId-000000000007 does not exist at "
+                   "90.000 s (the stream has shardId-000000000000 to shardId-000000000005 then)");
+    ops[1].shard = (char *)"shardId-000000000005";
+    CHECK_INT(stm_check_reshard(&cfg, &op, &key, err, sizeof err), 0);
+    ops[1].at_us = 30 * SEC;   /* out of time order */
+    CHECK(stm_create(e, &cfg, t, NULL, err, sizeof err) == NULL);
+    CHECK_STR(err, "stream orders: reshard[1].at: expected operations in time order: at or "
+                   "after the previous one's 60.000 s");
+    ops[1] = (struct scn_reshard){ .at_us = 90 * SEC, .kind = SCN_RESHARD_MERGE,
+                                   .shard = (char *)"shardId-000000000000",
+                                   .adjacent = (char *)"shardId-000000000001" };
+    CHECK(stm_create(e, &cfg, t, NULL, err, sizeof err) == NULL);
+    CHECK_STR(err, "stream orders: reshard[1].merge: shardId-000000000001 is closed at 90.000 s: "
+                   "an earlier reshard replaced it");
+    keytab_destroy(t);
+    eng_destroy(e);
+}
+
 int main(void)
 {
     test_md5_hashkey();
@@ -818,5 +1306,12 @@ int main(void)
     test_read_calls();
     test_read_bytes();
     test_read_10mib();
+    test_reshard_split();
+    test_reshard_split_midpoint();
+    test_reshard_merge();
+    test_reshard_uniform();
+    test_reshard_retention();
+    test_reshard_write_limits();
+    test_reshard_errors();
     return check_done();
 }

@@ -1013,6 +1013,91 @@ static void test_schedule(void)
         "$.schedule[1].at: expected entries in time order: at or after the previous entry's 600.000 s");
 }
 
+/* SPEC 1.1 resharding: each operation is checked against the shards it will
+ * meet (stm_check_reshard), so a bad id is an error before the run.  The
+ * ones that pass are still refused until the mapping follows reshards: the
+ * message "not simulated yet" is what shows that they passed. */
+#define RESHARD(shards, ops) WITH("'stream':{'shards':" #shards ",'reshard':[" ops "]}")
+static void test_reshard(void)
+{
+    static const struct { const char *json, *want; } cases[] = {
+        { RESHARD(4, "{'at':'30m','split':'shardId-000000000001'},{'at':'60m','target_shard_count':8}"), NULL },
+        /* ids go on from the last: 1 -> 4, 5; UpdateShardCount 1 -> 2 makes 1, 2 */
+        { RESHARD(4, "{'at':'30m','split':'shardId-000000000001'},{'at':'40m','split':'shardId-000000000005'}"), NULL },
+        { RESHARD(1, "{'at':'1m','target_shard_count':2},{'at':'2m','merge':['shardId-000000000002','shardId-000000000001']},"
+                     "{'at':'3m','split':'shardId-000000000003'}"), NULL },
+        { RESHARD(1, "{'at':'1m','target_shard_count':2},{'at':'2m','split':'shardId-000000000003'}"),
+          "t.json: $.stream.reshard[1].split: shardId-000000000003 does not exist at 120.000 s "
+          "(the stream has shardId-000000000000 to shardId-000000000002 then)" },
+        { RESHARD(4, "{'at':0,'split':'shardId-000000000004'}"),
+          "t.json: $.stream.reshard[0].split: shardId-000000000004 does not exist at 0.000 s "
+          "(the stream has shardId-000000000000 to shardId-000000000003 then)" },
+        { RESHARD(4, "{'at':'30m','split':'shardId-000000000001'},{'at':'40m','split':'shardId-000000000001'}"),
+          "t.json: $.stream.reshard[1].split: shardId-000000000001 is closed at 2400.000 s: "
+          "an earlier reshard replaced it" },
+        /* the same instant: file order */
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000'},{'at':'1m','merge':['shardId-000000000000','shardId-000000000001']}"),
+          "t.json: $.stream.reshard[1].merge: shardId-000000000000 is closed at 60.000 s" },
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000'},{'at':'1m','merge':['shardId-000000000003','shardId-000000000001']}"), NULL },
+        /* NewStartingHashKey: above the parent's first key, at most its last */
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000','hash_key':'170141183460469231731687303715884105727'}"), NULL },
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000','hash_key':'1'}"), NULL },
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000','hash_key':'0'}"),
+          "t.json: $.stream.reshard[0].hash_key: expected a hash key > 0 and <= "
+          "170141183460469231731687303715884105727 (the range of shardId-000000000000 at 60.000 s), got 0" },
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000001','hash_key':'340282366920938463463374607431768211456'}"),
+          "t.json: $.stream.reshard[0].hash_key: expected a hash key > 170141183460469231731687303715884105728 "
+          "and <= 340282366920938463463374607431768211455 (the range of shardId-000000000001 at 60.000 s), "
+          "got 340282366920938463463374607431768211456" },
+        { RESHARD(2, "{'at':'1m','split':'shardId-000000000000','hash_key':'1'},{'at':'2m','split':'shardId-000000000002'}"),
+          "t.json: $.stream.reshard[1].split: shardId-000000000002 owns a single hash key: it cannot be split" },
+        { RESHARD(2, "{'at':'1m','merge':['shardId-000000000000','shardId-000000000001'],'hash_key':'5'}"),
+          "t.json: $.stream.reshard[0].hash_key: only with split" },
+        /* MergeShards: two different, adjacent, open shards */
+        { RESHARD(4, "{'at':'1m','merge':['shardId-000000000002','shardId-000000000001']}"), NULL },
+        { RESHARD(4, "{'at':'1m','merge':['shardId-000000000000','shardId-000000000002']}"),
+          "t.json: $.stream.reshard[0].merge: shardId-000000000000 and shardId-000000000002 are not "
+          "adjacent at 60.000 s: their hash-key ranges do not touch" },
+        { RESHARD(4, "{'at':'1m','merge':['shardId-000000000001','shardId-000000000001']}"),
+          "t.json: $.stream.reshard[0].merge: expected two different shard ids, got an array" },
+        { RESHARD(4, "{'at':'1m','merge':['shardId-000000000003','shardId-000000000009']}"),
+          "t.json: $.stream.reshard[0].merge: shardId-000000000009 does not exist at 60.000 s" },
+        /* UpdateShardCount: at most double, at least half the open shards */
+        { RESHARD(4, "{'at':'1m','target_shard_count':2}"), NULL },
+        { RESHARD(4, "{'at':'1m','target_shard_count':9}"),
+          "t.json: $.stream.reshard[0].target_shard_count: expected 2 to 8 (at most double and at least "
+          "half the 4 shards open at 60.000 s), got 9" },
+        { RESHARD(4, "{'at':'1m','target_shard_count':1}"),
+          "t.json: $.stream.reshard[0].target_shard_count: expected 2 to 8" },
+        { RESHARD(4, "{'at':'1m','split':'shardId-000000000000'},{'at':'2m','target_shard_count':11}"),
+          "t.json: $.stream.reshard[1].target_shard_count: expected 3 to 10 (at most double and at least "
+          "half the 5 shards open at 120.000 s), got 11" },
+        { RESHARD(5000, "{'at':'1m','target_shard_count':10000}"), NULL },
+        /* ... and 10 calls in a rolling 24 hours */
+#define TEN "{'at':'1h','target_shard_count':2},{'at':'2h','target_shard_count':1},{'at':'3h','target_shard_count':2}," \
+            "{'at':'4h','target_shard_count':1},{'at':'5h','target_shard_count':2},{'at':'6h','target_shard_count':1}," \
+            "{'at':'7h','target_shard_count':2},{'at':'8h','target_shard_count':1},{'at':'9h','target_shard_count':2}," \
+            "{'at':'10h','target_shard_count':1}"
+        { RESHARD(1, TEN ",{'at':'25h','target_shard_count':2}"), NULL },
+        { RESHARD(1, TEN ",{'at':'24h','target_shard_count':2}"),
+          "t.json: $.stream.reshard[10].target_shard_count: an 11th UpdateShardCount within 24 hours: "
+          "AWS allows 10 in any rolling 24 hours" },
+#undef TEN
+        /* time order, as in the schedule */
+        { RESHARD(4, "{'at':'1h','target_shard_count':2},{'at':'30m','split':'shardId-000000000000'}"),
+          "t.json: $.stream.reshard[1].at: expected entries in time order: at or after the previous "
+          "entry's 3600.000 s" },
+    };
+    const char *ok = "$.stream.reshard: resharding is not simulated yet";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        bad_set(__LINE__, cases[i].json, NULL, 0, cases[i].want ? cases[i].want : ok);
+    /* through --set, the message names the override */
+    const char *set[] = { "stream.reshard=[{\"at\":\"1m\",\"split\":\"shardId-000000000001\"}]" };
+    bad_set(__LINE__, WITH("'stream':{}"), set, 1, "t.json: --set stream.reshard=[{\"at\":\"1m\",\"split\":"
+            "\"shardId-000000000001\"}]: $.stream.reshard[0].split: shardId-000000000001 does not exist");
+}
+#undef RESHARD
+
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
@@ -1030,10 +1115,10 @@ static void test_unsimulated(void)
         "$.function.handler: a real handler program is not simulated yet");
     BAD(WITH("'stream':{'type':'dynamodb'}"), "$.stream.type: DynamoDB Streams are not simulated yet");
     BAD(WITH("'stream':{'consumer':'efo'}"), "$.stream.consumer: enhanced fan-out (\"efo\") is not simulated yet");
-    BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'},{'at':'60m','target_shard_count':8}]}"),
+    BAD(WITH("'stream':{'shards':4,'reshard':[{'at':'30m','split':'shardId-000000000001'},{'at':'60m','target_shard_count':8}]}"),
         "$.stream.reshard: resharding is not simulated yet");
     /* the SPEC example itself: its first unsimulated feature is named */
-    BAD(WITH("'stream':{'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
+    BAD(WITH("'stream':{'shards':4,'reshard':[{'at':'30m','split':'shardId-000000000001'}]},'function':{'report':'first-failure'}"),
         "$.stream.reshard: resharding is not simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
@@ -1132,6 +1217,7 @@ int main(void)
     test_bad_distributions();
     test_bad_producers_records_failures();
     test_failure_handling_accepted();
+    test_reshard();
     test_unsimulated();
     test_schedule();
     test_files();
