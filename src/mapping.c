@@ -29,6 +29,15 @@
  * its queued records are dealt again, so that no key has records in two
  * lanes at once.
  *
+ * Resharding (R12): a child shard starts (at TRIM_HORIZON) only once its
+ * parent, and a merge child's adjacent parent too, is finished: closed, read
+ * to its end, every record resolved and its windows closed, which the
+ * checkpoint reason `shard_end` marks.  A shard that exists when the mapping
+ * begins uses the mapping's StartingPosition, one made later TRIM_HORIZON.
+ * model.wait_for_parent_shards false models a consumer that reads a child as
+ * soon as it opens, as a misconfigured custom consumer would: a key's newer
+ * records in the child may then go before its older ones in the parent.
+ *
  * Tumbling windows (R15): a batch holds records of one window; each
  * invocation gets the state the previous successful one returned, and once
  * the window has ended and its records are done, a final invocation without
@@ -128,6 +137,11 @@ struct shardc {
     size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
     size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
     bool polling;                /* started (R13) */
+    bool at_begin;               /* existed when the mapping began: starts at
+                                    StartingPosition, not TRIM_HORIZON (R12) */
+    bool ended;                  /* closed and finished: its children may start (R12) */
+    bool checkpointed;           /* checkpoint_seq holds the last checkpoint */
+    uint64_t checkpoint_seq;
     uint64_t read_pos;           /* next index GetRecords returns */
     uint64_t done_pos;           /* every index below is resolved and released:
                                     the checkpoint (R10) */
@@ -151,8 +165,9 @@ struct esm {
     const struct slog *log;
     char *role_arn;
     struct lev_source lev_template;  /* what every shard's event source shares */
-    struct shardc **shards;          /* by the stream's shard index */
+    struct shardc **shards;          /* by the stream's shard index; grows (R12) */
     uint32_t n_shards;
+    bool begun;                      /* polling has begun (R13) */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
@@ -173,6 +188,7 @@ struct esm {
 
 static void poll_shard(struct shardc *sc, bool tick);
 static void dispatch(struct lane *l);
+static void maybe_end(struct shardc *sc);
 static void on_window(void *ctx, uint64_t gen);
 static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
@@ -195,6 +211,8 @@ static void resolve(struct esm *m, struct stm_record *r, enum fate unhandled)
 static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why)
 {
     const struct slog *log = sc->m->log;
+    sc->checkpointed = true;
+    sc->checkpoint_seq = seq;
     log->ops->checkpoint(log->ctx, sc->shard_id, eng_now(sc->m->e), seq, why);
 }
 
@@ -411,8 +429,8 @@ static uint64_t window_event_bytes(const struct lane *l, bool final)
 
 /* The open window is over for this lane: a final invocation is due.  It
  * is when the state passed 1 MB, when the lane's next record is of a later
- * window, or when the window has ended and every record written in it has
- * been read. */
+ * window, or when the window has ended (or the shard closed) and every
+ * record written in it has been read. */
 static bool window_ends(const struct lane *l)
 {
     const struct shardc *sc = l->sc;
@@ -423,8 +441,12 @@ static bool window_ends(const struct lane *l)
         return true;
     if (l->queue.len > 0)
         return window_of(sc, rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))) != l->win_k;
+    if (sc->read_pos != stm_end(m->stream, sc->shard))
+        return false;
+    /* R12: a closed shard read to its end gets no more records: a reshard
+     * ends the parent's window. */
     int64_t end = win_start_us(m->model->epoch_ms, m->cfg->tumbling_window_us, l->win_k + 1);
-    return eng_now(m->e) >= end && sc->read_pos == stm_end(m->stream, sc->shard);
+    return eng_now(m->e) >= end || stm_shard_closed(m->stream, sc->shard);
 }
 
 /* The lane's window state as two arrays the log can read (the caller frees
@@ -956,6 +978,7 @@ static void dispatch(struct lane *l)
                 b->attempts = 0;
                 b->payload_bytes = 0;
             } else if (!take_batch(l)) {
+                maybe_end(l->sc);
                 return;
             }
         }
@@ -1084,25 +1107,101 @@ static void on_tick(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     poll_shard(sc, true);
+    if (sc->ended)
+        return;                  /* R12: a finished shard is read no more */
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
                      on_tick, sc, arg) < 0)
         eng_stop(m->e);
 }
 
-/* Polling begins (R13): LATEST skips what is already in the shard. */
-static void on_start(void *ctx, uint64_t arg)
+/* Polling of the shard begins (R13): LATEST skips what is already in it,
+ * AT_TIMESTAMP what is older; a child made after the mapping began reads
+ * from its first record (R12). */
+static void start_shard(struct shardc *sc)
 {
-    struct shardc *sc = ctx;
     struct esm *m = sc->m;
-    if (sc->polling)
-        return;              /* started already: enabled by the schedule (R16) */
+    enum scn_start from = sc->at_begin ? m->cfg->starting_position : SCN_START_TRIM_HORIZON;
     sc->polling = true;
     sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
-    if (m->cfg->starting_position == SCN_START_LATEST)
+    if (from == SCN_START_LATEST)
         m->stats.missed_records += skip_to(sc, stm_end(m->stream, sc->shard), FATE_MISSED,
                                            CKPT_STARTING_POSITION);
-    sc->skip_before_ts = m->cfg->starting_position == SCN_START_AT_TIMESTAMP;
-    on_tick(sc, arg);
+    sc->skip_before_ts = from == SCN_START_AT_TIMESTAMP;
+    on_tick(sc, 0);
+}
+
+/* The shard may start now: the mapping reads, and its parents are finished
+ * unless the consumer does not wait for them (R12). */
+static bool can_start(const struct shardc *sc)
+{
+    const struct esm *m = sc->m;
+    if (sc->polling || !m->begun || !m->cfg->enabled)
+        return false;
+    if (!m->model->wait_for_parent_shards)
+        return true;
+    uint32_t parents[2] = { stm_shard_parent(m->stream, sc->shard),
+                            stm_shard_adjacent_parent(m->stream, sc->shard) };
+    for (int i = 0; i < 2; i++)
+        if (parents[i] != UINT32_MAX && !m->shards[parents[i]]->ended)
+            return false;
+    return true;
+}
+
+/* Start every shard that can start, in index order (parents first). */
+static void start_ready_shards(struct esm *m)
+{
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        if (can_start(m->shards[s]))
+            start_shard(m->shards[s]);
+}
+
+/* The mapping begins polling (R13), at once or after LATEST's delay: the
+ * shards there are now start at StartingPosition. */
+static void begin(struct esm *m)
+{
+    if (m->begun || !m->cfg->enabled)
+        return;
+    m->begun = true;
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        m->shards[s]->at_begin = true;
+    start_ready_shards(m);
+}
+
+static void on_begin(void *ctx, uint64_t arg)
+{
+    (void)arg;
+    begin(ctx);
+}
+
+/* A parent finished: its children may start, after the event that finished
+ * it is over (arg: unused). */
+static void on_parent_ended(void *ctx, uint64_t arg)
+{
+    (void)arg;
+    start_ready_shards(ctx);
+}
+
+/* R12: once a closed shard is read to its end, every record resolved, its
+ * lanes idle and its windows closed, it is finished; the checkpoint at its
+ * last record says so (none for a shard that never had a record). */
+static void maybe_end(struct shardc *sc)
+{
+    struct esm *m = sc->m;
+    uint64_t end = stm_end(m->stream, sc->shard);
+    if (sc->ended || !sc->polling || !stm_shard_closed(m->stream, sc->shard) ||
+        sc->done_pos != end)
+        return;
+    for (uint32_t i = 0; i < sc->n_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        if (l->state != LANE_IDLE || l->win_final || l->win_k != WIN_NONE)
+            return;
+    }
+    sc->ended = true;
+    if (sc->checkpointed)
+        log_checkpoint(sc, sc->checkpoint_seq, CKPT_SHARD_END);
+    if (m->model->wait_for_parent_shards &&
+        eng_schedule(m->e, eng_now(m->e), ENG_CLASS_POLL, on_parent_ended, m, 0) < 0)
+        eng_stop(m->e);
 }
 
 /* ---- retention (the stream asks) -------------------------------------- */
@@ -1157,14 +1256,21 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
 
     if (to <= sc->done_pos)
         return;
-    if (!sc->polling) {
-        /* Not reading yet (LATEST delay): they would have been skipped. */
-        sc->done_pos = sc->read_pos = to;
-        return;
+    if (!sc->polling && !m->begun && m->cfg->starting_position != SCN_START_TRIM_HORIZON) {
+        /* Before the mapping begins, LATEST would skip them all, and
+         * AT_TIMESTAMP those older than its timestamp (R13). */
+        uint64_t missed = to;
+        if (m->cfg->starting_position == SCN_START_AT_TIMESTAMP)
+            for (missed = sc->done_pos; missed < to; missed++)
+                if (rec_at(sc, missed)->arrival_us >= m->cfg->starting_timestamp_us)
+                    break;
+        m->stats.missed_records += skip_to(sc, missed, FATE_MISSED, CKPT_STARTING_POSITION);
     }
+    /* Read or not (a child waiting for its parent, R12), they are lost. */
     for (uint32_t i = 0; i < sc->n_lanes; i++)
         lane_forget(&sc->lanes[i], to);
     m->stats.expired_records += skip_to(sc, to, FATE_EXPIRED, CKPT_EXPIRED);
+    maybe_end(sc);
 }
 
 /* ---- metrics (R14) ---------------------------------------------------- */
@@ -1177,6 +1283,8 @@ static void on_sample(void *ctx, uint64_t arg)
     for (uint32_t s = 0; s < m->n_shards; s++) {
         struct shardc *sc = m->shards[s];
         double oldest = 0;
+        if (sc->ended && sc->interval_age_max_ms < 0)
+            continue;            /* R12: a finished parent has nothing more to say */
         if (sc->done_pos < stm_end(m->stream, s))
             oldest = (double)(now - rec_at(sc, sc->done_pos)->arrival_us) / ENG_US_PER_MS;
         log->ops->metric(log->ctx, now, "oldest_unprocessed_age_ms", sc->shard_id, oldest);
@@ -1251,6 +1359,42 @@ static void shardc_destroy(struct shardc *sc)
     free(sc);
 }
 
+/* ---- resharding (the stream tells, R12) --------------------------------- */
+
+/* A child shard opened: the mapping's side of it, started now if its
+ * parents are finished (or the consumer does not wait). */
+static void shard_opened(void *ctx, uint32_t shard)
+{
+    struct esm *m = ctx;
+    uint32_t n = stm_shard_count(m->stream);
+    struct shardc **shards = realloc(m->shards, n * sizeof *shards);
+    if (shards)
+        m->shards = shards;
+    struct esm_shard_stats *stats = realloc(m->shard_stats, n * sizeof *stats);
+    if (stats)
+        m->shard_stats = stats;
+    if (!shards || !stats) {
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+        return;
+    }
+    while (m->n_shards < n) {
+        if (!(m->shards[m->n_shards] = shardc_create(m, m->n_shards))) {
+            eng_stop(m->e);
+            return;
+        }
+        m->n_shards++;
+    }
+    if (can_start(m->shards[shard]))
+        start_shard(m->shards[shard]);
+}
+
+/* A parent closed: once read to its end it is finished. */
+static void shard_closed(void *ctx, uint32_t shard)
+{
+    struct esm *m = ctx;
+    maybe_end(m->shards[shard]);
+}
+
 struct esm *esm_create(struct eng *e, const struct scenario *scn,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
@@ -1295,15 +1439,16 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     };
 
     int64_t start = cfg->starting_position == SCN_START_LATEST ? scn->model.latest_start_delay_us : 0;
-    for (uint32_t s = 0; s < m->n_shards; s++) {
+    for (uint32_t s = 0; s < m->n_shards; s++)
         if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
-        if (cfg->enabled && eng_schedule(e, start, ENG_CLASS_POLL, on_start, m->shards[s], 0) < 0)
-            goto nomem;
-    }
-    if (eng_schedule(e, scn->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
+    if ((cfg->enabled && eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0) ||
+        eng_schedule(e, scn->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
         goto nomem;
-    struct stm_consumer consumer = { .ctx = m, .pinned = pinned, .expire = expire };
+    struct stm_consumer consumer = {
+        .ctx = m, .pinned = pinned, .expire = expire,
+        .shard_opened = shard_opened, .shard_closed = shard_closed,
+    };
     stm_set_consumer(stream, &consumer);
     return m;
 nomem:
@@ -1349,14 +1494,16 @@ void esm_update(struct esm *m, const struct scn_mapping *cfg)
     m->bisect = cfg->bisect_on_error;
     if (!cfg->enabled)
         return;
-    /* Resume at once; a shard never started (created disabled) starts now. */
-    for (uint32_t s = 0; s < m->n_shards; s++) {
-        struct shardc *sc = m->shards[s];
-        if (sc->polling)
-            poll_shard(sc, false);
-        else
-            on_start(sc, 0);
+    /* Resume at once; a mapping created disabled begins now, and children
+     * whose parents finished meanwhile start. */
+    if (!m->begun) {
+        begin(m);
+        return;
     }
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        if (m->shards[s]->polling)
+            poll_shard(m->shards[s], false);
+    start_ready_shards(m);
 }
 
 void esm_stats(struct esm *m, struct esm_stats *out)

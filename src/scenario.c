@@ -56,7 +56,6 @@ struct ctx {
     char **set_paths;           /* normalised path of each override, to name it in errors */
     size_t n_set;
     /* unsimulated features seen while parsing, refused by reject_unsimulated() */
-    size_t n_reshard;
     bool handler, filters, s3_destination;
 };
 
@@ -953,7 +952,7 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
-    "account", NULL };
+    "account", "wait_for_parent_shards", NULL };
 
 static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
 {
@@ -975,7 +974,8 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         get_duration(c, o, "sample_interval", OPT, 1, MAX_DURATION_US, US_PER_S, &m->sample_interval_us) ||
         get_time(c, o, "start_time", OPT, DEFAULT_START_TIME, &epoch_us) ||
         get_string(c, o, "region", OPT, &REGION, "us-east-1", &m->region) ||
-        get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account);
+        get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account) ||
+        get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards);
     m->epoch_ms = rc ? 0 : epoch_us / US_PER_MS;
     path_pop(c, mark);
     return rc ? -1 : 0;
@@ -1021,7 +1021,6 @@ static int parse_reshard(struct ctx *c, const cJSON *v, void *elem, void *arg)
         if (!(r->shard = strdup(s0->valuestring)) || !(r->adjacent = strdup(s1->valuestring)))
             return nomem(c);
     }
-    c->n_reshard++;
     return 0;
 }
 
@@ -1736,7 +1735,6 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
     const struct { bool used; const char *path, *what; } features[] = {
         { strcmp(s->stream.type, "kinesis") != 0, "$.stream.type", "DynamoDB Streams are" },
         { s->stream.consumer == SCN_CONSUMER_EFO, "$.stream.consumer", "enhanced fan-out (\"efo\") is" },
-        { c->n_reshard > 0, "$.stream.reshard", "resharding is" },
         { m->tumbling_window_us > 0 && m->parallelization_factor > 1,
           "$.event_source_mapping.TumblingWindowInSeconds",
           "tumbling windows with a ParallelizationFactor above 1 are" },
@@ -1863,8 +1861,9 @@ static int bad_override(struct ctx *c)
                 "indexes, such as producers[0].rate=2000");
 }
 
-/* Apply "a.b[2].c=value" to the tree: every step but the last must exist; the last
- * is created (an object key, or an array index one past the end). */
+/* Apply "a.b[2].c=value" to the tree: a missing object key on the way is
+ * created empty, a missing array element is an error; the last step is
+ * created (an object key, or an array index one past the end). */
 static int apply_override(struct ctx *c, cJSON *root, const char *set, char **norm)
 {
     const char *eq = strchr(set, '='), *p = set;
@@ -1877,6 +1876,7 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
     cJSON *cur = root, *parent = NULL;
     char key[256];
     long index = -1;
+    size_t made = 0;    /* path length of the first object created, or 0 */
     while (p < eq) {
         size_t n = strcspn(p, ".[=");
         if (cur == NULL)   /* the previous step, not the last, named nothing */
@@ -1905,6 +1905,14 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
                 return fail(c, NULL, "is %s, not an object", cJSON_IsArray(cur) ? "an array" : "a value");
             path_key(c, key);
             cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+            /* a missing object on the way is made empty: --set model.x=1
+             * works without a "model" in the file, and x is validated */
+            if (!cur && p[n] == '.') {
+                if (!(cur = cJSON_AddObjectToObject(parent, key)))
+                    return nomem(c);
+                if (made == 0)
+                    made = c->plen;    /* errors inside it name the override */
+            }
             index = -1;
             p += n;
         }
@@ -1927,7 +1935,7 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
         cJSON_Delete(v);
         return nomem(c);
     }
-    *norm = strdup(c->path);
+    *norm = strndup(c->path, made ? made : c->plen);
     return *norm ? 0 : nomem(c);
 }
 

@@ -157,6 +157,7 @@ struct scn_model {
     int64_t mapping_update_delay_us;  /* a scheduled mapping update takes effect after this (R16) */
     int64_t sample_interval_us;     /* metrics sampling period (1 s) */
     int64_t epoch_ms;               /* wall time of virtual 0, for ARNs/timestamps */
+    bool wait_for_parent_shards;    /* R12; false: a consumer that reads children at once */
     char *region;
     char *account;
 };

@@ -46,7 +46,8 @@ struct mem_record {
 };
 
 struct mem_window {
-    struct slog_window v;   /* keys and counts: NULL; see state */
+    struct slog_window v;   /* shard_id, keys and counts: NULL; see the copies */
+    char shard_id[32];
     char state[256];        /* {"key":count,...} of the first keys, as the function returned it */
 };
 
@@ -150,6 +151,8 @@ static void ml_window(void *ctx, const struct slog_window *w)
     struct memlog *ml = ctx;
     struct mem_window *row = MEMLOG_PUSH(ml->win, ml->n_win, ml->cap_win);
     row->v = *w;
+    memlog_copy(row->shard_id, sizeof row->shard_id, w->shard_id);
+    row->v.shard_id = NULL;
     row->v.keys = NULL;
     row->v.counts = NULL;
     size_t len = (size_t)snprintf(row->state, sizeof row->state, "{");

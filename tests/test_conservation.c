@@ -2,8 +2,9 @@
  * test_conservation.c - R17 over many random scenarios: every produced
  * message ends in exactly one fate, whatever the producers, retry policies,
  * failures, report styles and mapping settings (bisect, partial batch
- * responses, ParallelizationFactor, scheduled updates); the checkpoints of a shard never go
- * backwards (R3/R4); and every key's records are first delivered in order (R3, R10).
+ * responses, ParallelizationFactor, scheduled updates, resharding); the
+ * checkpoints of a shard never go backwards (R3/R4); and every key's records
+ * are first delivered in order (R3, R10, R12: parents before children).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void one_scenario(gsl_rng *r, int index)
 {
-    char json[4096], producers[2048], schedule[512];
+    char json[4096], producers[2048], schedule[512], reshard[256] = "";
     int len = 0, n_producers = 1 + (int)gsl_rng_uniform_int(r, 3);
     for (int p = 0; p < n_producers; p++)
         len += snprintf(producers + len, sizeof producers - (size_t)len,
@@ -47,9 +48,17 @@ static void one_scenario(gsl_rng *r, int index)
              first_change, 1 + (int)gsl_rng_uniform_int(r, 10),
              gsl_rng_uniform_int(r, 2) ? "true" : "false",
              first_change + (int)gsl_rng_uniform_int(r, 20));
+    /* R12: a split, and UpdateShardCount, at random times, or none. */
+    int shards = 1 + (int)gsl_rng_uniform_int(r, 4);
+    if (gsl_rng_uniform_int(r, 2))
+        snprintf(reshard, sizeof reshard,
+                 ",\"reshard\":[{\"at\":\"%ds\",\"split\":\"shardId-000000000000\"},"
+                 "{\"at\":\"%ds\",\"target_shard_count\":%d}]",
+                 (int)gsl_rng_uniform_int(r, 20), 20 + (int)gsl_rng_uniform_int(r, 20),
+                 (shards + 2) / 2 + (int)gsl_rng_uniform_int(r, (unsigned long)(3 * shards / 2 + 1)));
     snprintf(json, sizeof json,
              "{\"name\":\"random-%d\",\"seed\":%d,\"duration\":\"%ds\","
-             "\"stream\":{\"shards\":%d},\"producers\":[%s],"
+             "\"stream\":{\"shards\":%d%s},\"producers\":[%s],"
              "\"records\":[{\"at\":\"5s\",\"partition_key\":\"k\",\"data\":\"poison\"}],"
              "\"event_source_mapping\":{\"StartingPosition\":\"%s\",\"BatchSize\":%d,"
              "\"MaximumBatchingWindowInSeconds\":%d,\"MaximumRetryAttempts\":%d,"
@@ -61,8 +70,7 @@ static void one_scenario(gsl_rng *r, int index)
              "\"report\":\"%s\"},"
              "\"model\":{\"latest_start_delay\":\"10s\",\"mapping_update_delay\":\"%ds\"},"
              "\"schedule\":%s}",
-             index, index, 30 + (int)gsl_rng_uniform_int(r, 60), 1 + (int)gsl_rng_uniform_int(r, 4),
-             producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
+             index, index, 30 + (int)gsl_rng_uniform_int(r, 60), shards, reshard, producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
              gsl_rng_uniform_int(r, 2) ? "true" : "false",
              gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",
@@ -114,7 +122,9 @@ static void one_scenario(gsl_rng *r, int index)
         int backwards = 0;
         for (size_t i = 0; i < ml.n_ckpt; i++)
             for (size_t j = i + 1; j < ml.n_ckpt && j < i + 64; j++)
-                if (!strcmp(ml.ckpt[i].shard_id, ml.ckpt[j].shard_id) && ml.ckpt[j].seq <= ml.ckpt[i].seq)
+                if (!strcmp(ml.ckpt[i].shard_id, ml.ckpt[j].shard_id) &&
+                    (ml.ckpt[j].seq < ml.ckpt[i].seq ||
+                     (ml.ckpt[j].seq == ml.ckpt[i].seq && ml.ckpt[j].reason != CKPT_SHARD_END)))
                     backwards++;
         CHECK_INT(backwards, 0);
         /* R3/R10: whatever lanes, retries, bisection and updates do, each

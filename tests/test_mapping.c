@@ -1222,6 +1222,183 @@ static void test_r15_state_over_one_megabyte(void)
     release(&r);
 }
 
+/* ---- R12 resharding ------------------------------------------------------ */
+
+/* Shard ids of the run's invocations, in order, against want[0..n). */
+static void check_invocation_shards(int line, const struct run *r, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n && i < r->ml.n_inv; i++) {
+        if (strcmp(r->ml.inv[i].shard_id, want[i]) != 0)
+            fprintf(stderr, "test_mapping.c:%d: invocation %zu on %s\n", line, i + 1, r->ml.inv[i].shard_id);
+        CHECK_STR(r->ml.inv[i].shard_id, want[i]);
+    }
+}
+
+/* The checkpoint shard ids, in order, against want[0..n). */
+static void check_checkpoint_shards(const struct run *r, const char *const *want, size_t n)
+{
+    for (size_t i = 0; i < n && i < r->ml.n_ckpt; i++)
+        CHECK_STR(r->ml.ckpt[i].shard_id, want[i]);
+}
+
+#define S0 "shardId-000000000000"
+#define S1 "shardId-000000000001"
+#define S2 "shardId-000000000002"
+
+/* One shard split at 1.5 s while its first batch (seq 1 poison, 2) is being
+ * retried; user-1's records 5-7, written at 2 s, go to child S2. */
+static void split_scenario(char *buf, size_t size, bool wait)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", "user-1", "poison");
+    for (int i = 0; i < 3; i++)
+        add_record(recs, sizeof recs, &len, "500ms", "user-1", "ok");
+    for (int i = 0; i < 3; i++)
+        add_record(recs, sizeof recs, &len, "2s", "user-1", "ok");
+    scenario_json_timed(buf, size, TIMING POISON_RULE,
+                        ",\"reshard\":[{\"at\":\"1500ms\",\"split\":\"" S0 "\"}]", "10s", recs,
+                        ",\"BatchSize\":2,\"MaximumRetryAttempts\":2", "",
+                        wait ? "" : ",\"model\":{\"wait_for_parent_shards\":false}");
+}
+
+/* R12: the child starts only once the parent is finished: its poison batch
+ * discarded after 3 attempts, seq 3-4 processed, and shard_end checkpointed
+ * at 3.085 s; then the child reads from TRIM_HORIZON.  user-1 keeps its
+ * order: no violation. */
+static void test_r12_parent_before_child(void)
+{
+    split_scenario(text, sizeof text, true);
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },
+        { 2011 * MS, 1, 2, 2, OUTCOME_ERROR },
+        { 3022 * MS, 1, 2, 3, OUTCOME_ERROR },
+        { 3053 * MS, 3, 2, 1, OUTCOME_SUCCESS },
+        { 3085 * MS, 5, 2, 1, OUTCOME_SUCCESS },   /* the child, at the parent's end */
+        { 3117 * MS, 7, 1, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 6);
+    const char *const shards[] = { S0, S0, S0, S0, S2, S2 };
+    check_invocation_shards(__LINE__, &r, shards, 6);
+    const uint64_t seqs[] = { 2, 4, 4, 6, 7 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS, CKPT_SHARD_END, CKPT_SUCCESS,
+                                     CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 5);
+    const char *const ckpt_shards[] = { S0, S0, S0, S2, S2 };
+    check_checkpoint_shards(&r, ckpt_shards, 5);
+    if (r.ml.n_ckpt == 5)
+        CHECK_INT(r.ml.ckpt[2].at_us, 3085 * MS);
+    CHECK_INT(r.sum.mapping.order_violations, 0);
+    CHECK_INT(r.sum.mapping.n_shards, 3);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 5);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+    release(&r);
+}
+
+/* R12, the consumer that does not wait: the child is read from its opening
+ * and user-1's seq 5-7 go at 2.5 s, before seq 3-4 of the parent: two
+ * records first delivered after a later record of their key. */
+static void test_r12_no_wait_breaks_key_order(void)
+{
+    split_scenario(text, sizeof text, false);
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },
+        { 2011 * MS, 1, 2, 2, OUTCOME_ERROR },
+        { 2500 * MS, 5, 2, 1, OUTCOME_SUCCESS },   /* the child, at its first poll */
+        { 2532 * MS, 7, 1, 1, OUTCOME_SUCCESS },
+        { 3022 * MS, 1, 2, 3, OUTCOME_ERROR },
+        { 3053 * MS, 3, 2, 1, OUTCOME_SUCCESS },   /* older records of user-1, later */
+    };
+    check_invocations(__LINE__, &r, want, 6);
+    const char *const shards[] = { S0, S0, S2, S2, S0, S0 };
+    check_invocation_shards(__LINE__, &r, shards, 6);
+    CHECK_INT(r.sum.mapping.order_violations, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 5);
+    release(&r);
+}
+
+/* R12 merge: the child of S0 and S1 waits for both.  S1 ends at the merge
+ * (1.5 s, its record done); S0's poison record is discarded at 2.022 s and
+ * S0 ends at 2.042 s, when the child reads the two records written at 2 s. */
+static void test_r12_merge_waits_for_both_parents(void)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", KEY_SHARD0, "poison");
+    add_record(recs, sizeof recs, &len, "500ms", KEY_SHARD1, "ok");
+    add_record(recs, sizeof recs, &len, "2s", KEY_SHARD0, "ok");
+    add_record(recs, sizeof recs, &len, "2s", KEY_SHARD1, "ok");
+    scenario_json_timed(text, sizeof text, TIMING POISON_RULE,
+                        ",\"reshard\":[{\"at\":\"1500ms\",\"merge\":[\"" S0 "\",\"" S1 "\"]}]", "10s",
+                        recs, ",\"MaximumRetryAttempts\":1", "", "");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 1, 1, OUTCOME_ERROR },
+        { 1000 * MS, 2, 1, 1, OUTCOME_SUCCESS },
+        { 2011 * MS, 1, 1, 2, OUTCOME_ERROR },
+        { 2042 * MS, 3, 2, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    const char *const shards[] = { S0, S1, S0, S2 };
+    check_invocation_shards(__LINE__, &r, shards, 4);
+    const uint64_t seqs[] = { 2, 2, 1, 1, 4 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SHARD_END, CKPT_DISCARDED, CKPT_SHARD_END,
+                                     CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 5);
+    const char *const ckpt_shards[] = { S1, S1, S0, S0, S2 };
+    check_checkpoint_shards(&r, ckpt_shards, 5);
+    if (r.ml.n_ckpt == 5) {
+        CHECK_INT(r.ml.ckpt[1].at_us, 1500 * MS);
+        CHECK_INT(r.ml.ckpt[3].at_us, 2042 * MS);
+    }
+    release(&r);
+}
+
+/* R12 + R15: the split at 3 s ends the parent's 60 s window: its final
+ * invocation runs at once with the state of seq 1-2, then the parent ends;
+ * the child opens its own window with seq 3. */
+static void test_r12_reshard_ends_the_window(void)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", "user-1", "ok");
+    add_record(recs, sizeof recs, &len, "600ms", "user-2", "ok");
+    add_record(recs, sizeof recs, &len, "4s", "user-1", "ok");
+    scenario_json_timed(text, sizeof text, TIMING, ",\"reshard\":[{\"at\":\"3s\",\"split\":\"" S0 "\"}]",
+                        "10s", recs, ",\"TumblingWindowInSeconds\":60", "", "");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_SUCCESS },
+        { 3000 * MS, 0, 0, 1, OUTCOME_SUCCESS },   /* final, at the split */
+        { 4030 * MS, 3, 1, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 3);
+    const char *const shards[] = { S0, S0, S2 };
+    check_invocation_shards(__LINE__, &r, shards, 3);
+    CHECK_INT(r.ml.n_win, 1);
+    if (r.ml.n_win == 1) {
+        CHECK_STR(r.ml.win[0].shard_id, S0);
+        CHECK_INT(r.ml.win[0].v.records, 2);
+        CHECK_STR(r.ml.win[0].state, "{\"user-1\":1,\"user-2\":1}");
+    }
+    const uint64_t seqs[] = { 2, 2, 3 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SHARD_END, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 3);
+    if (r.ml.n_ckpt == 3)
+        CHECK_INT(r.ml.ckpt[1].at_us, 3030 * MS);
+    release(&r);
+}
+#undef S0
+#undef S1
+#undef S2
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -1251,5 +1428,9 @@ int main(void)
     test_r15_tumbling_windows();
     test_r15_response_without_state();
     test_r15_state_over_one_megabyte();
+    test_r12_parent_before_child();
+    test_r12_no_wait_breaks_key_order();
+    test_r12_merge_waits_for_both_parents();
+    test_r12_reshard_ends_the_window();
     return check_done();
 }
