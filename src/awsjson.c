@@ -402,8 +402,15 @@ static size_t aj_ddb_synthetic(const void *records, size_t i)
 char *awsjson_dynamodb_event(const struct lev_source *src,
                              const struct lev_ddb_record *records, size_t n)
 {
+    return awsjson_dynamodb_window_event(src, records, n, NULL);
+}
+
+char *awsjson_dynamodb_window_event(const struct lev_source *src,
+                                    const struct lev_ddb_record *records, size_t n,
+                                    const struct slog_event_window *w)
+{
     static const struct aj_record_type dynamodb = { aj_ddb_synthetic, aj_ddb_record };
-    return aj_stream_event(src, records, n, &dynamodb, NULL);
+    return aj_stream_event(src, records, n, &dynamodb, w);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -54,6 +54,10 @@ char *awsjson_kinesis_window_event(const struct lev_source *src,
  */
 char *awsjson_dynamodb_event(const struct lev_source *src,
                              const struct lev_ddb_record *records, size_t n);
+/* The same with a tumbling window's fields, as for Kinesis (w NULL: none). */
+char *awsjson_dynamodb_window_event(const struct lev_source *src,
+                                    const struct lev_ddb_record *records, size_t n,
+                                    const struct slog_event_window *w);
 
 /*
  * The invocation record sent to the OnFailure destination for a discarded

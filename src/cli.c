@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "expect.h"
+#include "lambda_event.h"
 #include "runlog.h"
 #include "scenario.h"
 #include "sim.h"
@@ -196,7 +197,7 @@ static const char *span(int64_t us, char buf[32])
 static void print_summary(FILE *out, const struct scenario *scn, const struct sim_summary *sum,
                           double wall, const char *db, int64_t run_id, enum sim_status status)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], d[32];
     const struct esm_stats *m = &sum->mapping;
 
     struct rusage ru;
@@ -211,9 +212,20 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     for (int f = 0; f < FATE_COUNT; f++)
         if (sum->fates[f])
             fprintf(out, "  %s %s", fate_name((enum fate)f), count(sum->fates[f], a));
-    fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
-            count(sum->stream.records_written, a), count(sum->put_entries_failed, b),
-            count(sum->put_resent, c));
+    if (strcmp(scn->stream.type, "dynamodb") == 0)
+        fprintf(out, "\nrecords      %12s   written to the stream: INSERT %s, MODIFY %s, REMOVE %s\n",
+                count(sum->stream.records_written, a),
+                count(sum->stream.item_events[LEV_DDB_INSERT], b),
+                count(sum->stream.item_events[LEV_DDB_MODIFY], c),
+                count(sum->stream.item_events[LEV_DDB_REMOVE], d));
+    else
+        fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
+                count(sum->stream.records_written, a), count(sum->put_entries_failed, b),
+                count(sum->put_resent, c));
+    if (sum->stream.read_throttles)
+        fprintf(out, "GetRecords   %12s   calls, %s throttled (the shard's reads are shared with %u other readers)\n",
+                count(sum->stream.reads + sum->stream.read_throttles, a),
+                count(sum->stream.read_throttles, b), scn->stream.other_consumers);
 
     uint64_t invocations = 0;
     for (int o = 0; o < OUTCOME_COUNT; o++)

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "lambda_event.h"
 #include "scenario.h"
 #include "sim.h"
 
@@ -24,7 +25,7 @@ enum counter {
     C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
     C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
     C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS, C_READ_DELAY_MEAN,
-    C_READ_DELAY_MAX,
+    C_READ_DELAY_MAX, C_READ_THROTTLES, C_RECORDS_INSERT, C_RECORDS_MODIFY, C_RECORDS_REMOVE,
 };
 
 static const struct metric metrics[] = {
@@ -59,6 +60,10 @@ static const struct metric metrics[] = {
     { "windows", COUNTER, C_WINDOWS },
     { "read_delay_mean_ms", COUNTER, C_READ_DELAY_MEAN },
     { "read_delay_max_ms", COUNTER, C_READ_DELAY_MAX },
+    { "read_throttles", COUNTER, C_READ_THROTTLES },
+    { "records_insert", COUNTER, C_RECORDS_INSERT },
+    { "records_modify", COUNTER, C_RECORDS_MODIFY },
+    { "records_remove", COUNTER, C_RECORDS_REMOVE },
     { "iterator_age_max_ms", AGE_MAX, 0 },
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -93,6 +98,10 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_WINDOWS: return (double)m->windows;
     case C_READ_DELAY_MEAN: return m->read_delay_mean_ms;
     case C_READ_DELAY_MAX: return m->read_delay_max_ms;
+    case C_READ_THROTTLES: return (double)s->stream.read_throttles;
+    case C_RECORDS_INSERT: return (double)s->stream.item_events[LEV_DDB_INSERT];
+    case C_RECORDS_MODIFY: return (double)s->stream.item_events[LEV_DDB_MODIFY];
+    case C_RECORDS_REMOVE: return (double)s->stream.item_events[LEV_DDB_REMOVE];
     }
     return 0;
 }

@@ -203,6 +203,7 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
     double timeout = (double)cfg->timeout_us;
 
     *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start,
+                               .timeout_us = cfg->timeout_us,
                                .failed = scratch->failed };
     uint32_t i = 0;
     for (; i < n && t <= timeout; i++) {

@@ -34,6 +34,7 @@ void fn_update(struct fn *f, const struct scn_function *cfg);
 struct fn_result {
     enum outcome outcome;     /* SUCCESS: returned `response`; ERROR: threw; TIMEOUT */
     int64_t duration_us;      /* until the invocation ends (<= timeout) */
+    int64_t timeout_us;       /* the function's timeout when it started */
     bool cold_start;
     const char *error;        /* "Unhandled" / "Task timed out", or NULL */
     /* The function worked through records [0, reached) and failed those at

@@ -51,7 +51,7 @@ size_t lev_envelope_bytes(void)
 }
 
 /* Comparisons, not divisions: this runs several times per record sized. */
-static size_t lev_u64_digits(uint64_t v)
+size_t lev_u64_digits(uint64_t v)
 {
     static const uint64_t pow10[19] = {
         UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),

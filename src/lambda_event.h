@@ -48,6 +48,11 @@
 #define LEV_DDB_GET_RECORDS_MAX_RECORDS 1000u
 #define LEV_DDB_GET_RECORDS_MAX_BYTES   1048576u
 
+/* An item is at most 400 KB, 409,600 bytes: the UTF-8 bytes of its
+ * attributes' names and values (here the key and the payload, names
+ * included). */
+#define LEV_DDB_MAX_ITEM_BYTES 409600u
+
 /* What a DynamoDB table's stream keeps of a changed item (StreamViewType). */
 enum lev_ddb_view {
     LEV_DDB_NEW_AND_OLD_IMAGES = 0,
@@ -89,6 +94,9 @@ size_t lev_record_bytes(const struct lev_source *src, size_t key_json_len,
  * src->epoch_ms, ...).
  */
 size_t lev_source_bytes(const struct lev_source *src);
+
+/* The decimal digits of v: the length of a number in the JSON. */
+size_t lev_u64_digits(uint64_t v);
 size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms, size_t key_json_len,
                              uint64_t sequence_number, uint32_t data_bytes,
                              int64_t arrival_us);

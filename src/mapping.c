@@ -1,5 +1,8 @@
 /*
- * mapping.c - the Lambda event source mapping on a Kinesis stream.
+ * mapping.c - the Lambda event source mapping on a Kinesis stream or a
+ * DynamoDB table's stream (SPEC 1.2: the same mapping; events, their sizes
+ * and the OnFailure record take the table's shapes, and the stream applies
+ * its own GetRecords caps and read sharing).
  *
  * Per shard, a poller reads with GetRecords (R1: a tick every poll interval,
  * and again at once after a batch completes while records are waiting) and
@@ -28,6 +31,12 @@
  * shard once its batches are done (no new batch is taken meanwhile), when
  * its queued records are dealt again, so that no key has records in two
  * lanes at once.
+ *
+ * Enhanced fan-out (R1): with stream.consumer "efo" nothing polls: a record
+ * is pushed model.efo_push_latency after its arrival, within the consumer's
+ * own 2 MiB/s of the shard (its data bytes count), when a lane wants
+ * records: a record that arrives while its lane is busy waits for it, as
+ * the subscription's flow control holds it back.
  *
  * Resharding (R12): a child shard starts (at TRIM_HORIZON) only once its
  * parent, and a merge child's adjacent parent too, is finished: closed, read
@@ -69,6 +78,8 @@
 #include "window.h"
 
 #define GETRECORDS_MAX_RECORDS 10000
+/* Enhanced fan-out: each registered consumer's own read throughput per shard. */
+#define EFO_BYTES_PER_SEC (2 * 1024 * 1024)
 
 /* Bisect halves waiting behind the current set: each split of a set of n
  * records adds one, and BatchSize <= 10,000 allows 14 splits in a row. */
@@ -135,6 +146,7 @@ struct shardc {
     const char *shard_id;
     struct lev_source lev;       /* for event sizes */
     size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
+    struct lev_ddb_part ddb_part;  /* the same for a DynamoDB record */
     size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
     bool polling;                /* started (R13) */
     bool at_begin;               /* existed when the mapping began: starts at
@@ -147,6 +159,13 @@ struct shardc {
                                     the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
     int64_t read_blocked_until_us;
+    int64_t calls_sec;           /* DynamoDB: the second of `calls`, the mapping's */
+    uint32_t calls;              /* own GetRecords of the shard in it */
+    /* Enhanced fan-out: a push is scheduled; what the consumer may still
+     * receive as of efo_at_us, in millionths of a byte so that refills are
+     * exact (a bucket of one second's 2 MiB) */
+    bool push_pending;
+    int64_t efo_credit, efo_at_us;
     struct lane *lanes;          /* the largest ParallelizationFactor of the run */
     uint32_t n_lanes;            /* in use: the factor in effect on this shard */
     struct hist *age;            /* IteratorAge in ms (R14) */
@@ -168,6 +187,9 @@ struct esm {
     struct shardc **shards;          /* by the stream's shard index; grows (R12) */
     uint32_t n_shards;
     bool begun;                      /* polling has begun (R13) */
+    bool efo;                        /* enhanced fan-out: pushed, not polled (R1) */
+    bool ddb;                        /* a DynamoDB table's stream (SPEC 1.2) */
+    uint32_t ddb_calls_per_sec;      /* its own pace on each shard */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
@@ -181,7 +203,6 @@ struct esm {
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
     gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
-    int64_t fn_timeout_us;           /* for the timeout text of dumped events */
     struct esm_stats stats;
     struct esm_shard_stats *shard_stats;
 };
@@ -358,6 +379,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         .function_arn = m->cfg->function_arn,
         .stream_arn = stm_arn(m->stream),
         .epoch_ms = m->model->epoch_ms,
+        .source_type = stm_source(m->stream),
     };
     m->log->ops->discard(m->log->ctx, &d);
     m->stats.discards++;
@@ -505,6 +527,17 @@ static void log_window(struct lane *l)
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
+    const struct esm *m = sc->m;
+    if (m->ddb) {
+        struct lev_ddb_record item = {
+            .key_len = keytab_len(m->keys, r->key_id),
+            .key_json_len = keytab_json_len(m->keys, r->key_id),
+            .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
+            .data = r->data_id ? stm_data(m->stream, r->data_id) : NULL,
+            .item_bytes = r->bytes, .arrival_us = r->arrival_us,
+        };
+        return lev_ddb_record_bytes_from(&sc->ddb_part, &item);
+    }
     return lev_record_bytes_from(sc->lev_source_bytes, sc->lev.epoch_ms,
                                  keytab_json_len(sc->m->keys, r->key_id),
                                  r->seq, r->bytes, r->arrival_us);
@@ -643,6 +676,7 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
             .data = (const unsigned char *)data,
             .data_len = r->bytes,
             .arrival_us = r->arrival_us,
+            .ddb_event = (uint8_t)r->event,
         };
     }
     struct slog_event ev = {
@@ -651,7 +685,8 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
         .records = m->event_records,
         .n_records = l->batch.n,
         .response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL,
-        .timeout_us = m->fn_timeout_us,
+        .timeout_us = l->res.timeout_us,
+        .source_type = stm_source(m->stream),
     };
     /* R15: the window and the state the function was given */
     struct slog_event_window w;
@@ -1068,38 +1103,124 @@ static bool wants_records(const struct shardc *sc)
  * only while records are waiting in the shard, so that fast lanes on a
  * quiet shard do not spend the shard's 5 GetRecords a second on empty calls.
  */
-static void poll_shard(struct shardc *sc, bool tick)
+/* Records [read_pos, to) are read now: AT_TIMESTAMP skips those before its
+ * timestamp (R13), the others go to their lanes. */
+static void take_read(struct shardc *sc, uint64_t to)
+{
+    struct esm *m = sc->m;
+    uint64_t from = sc->read_pos;
+    sc->read_pos = to;
+    if (sc->skip_before_ts) {
+        while (from < to && rec_at(sc, from)->arrival_us < m->cfg->starting_timestamp_us)
+            from++;
+        m->stats.missed_records += skip_to(sc, from, FATE_MISSED, CKPT_STARTING_POSITION);
+        sc->skip_before_ts = from == to;
+    }
+    deal(sc, from, to);
+}
+
+static void on_push(void *ctx, uint64_t arg);
+
+#define EFO_CREDIT_MAX ((int64_t)EFO_BYTES_PER_SEC * ENG_US_PER_SEC)
+
+/* The credit r costs: its bytes, or at most a full bucket for a record
+ * larger than one second's throughput (records may be up to 10 MiB). */
+static inline int64_t efo_cost(const struct stm_record *r)
+{
+    int64_t cost = (int64_t)r->bytes * ENG_US_PER_SEC;
+    return cost < EFO_CREDIT_MAX ? cost : EFO_CREDIT_MAX;
+}
+
+/* Enhanced fan-out (R1): take what has been pushed by now, as far as the
+ * consumer's 2 MiB/s allows, and make sure a push comes for the rest. */
+static void efo_receive(struct shardc *sc)
+{
+    struct esm *m = sc->m;
+    int64_t now = eng_now(m->e), latency = m->model->efo_push_latency_us;
+    int64_t elapsed = now - sc->efo_at_us;
+    sc->efo_credit = elapsed >= ENG_US_PER_SEC ? EFO_CREDIT_MAX
+                                               : sc->efo_credit + elapsed * EFO_BYTES_PER_SEC;
+    if (sc->efo_credit > EFO_CREDIT_MAX)
+        sc->efo_credit = EFO_CREDIT_MAX;
+    sc->efo_at_us = now;
+
+    uint64_t to = sc->read_pos, end = stm_end(m->stream, sc->shard);
+    while (to < end) {
+        const struct stm_record *r = rec_at(sc, to);
+        if (r->arrival_us + latency > now || efo_cost(r) > sc->efo_credit)
+            break;
+        sc->efo_credit -= efo_cost(r);
+        to++;
+    }
+    if (to > sc->read_pos)
+        take_read(sc, to);
+    if (to == end || sc->push_pending)
+        return;
+    /* The next record is due later, or waits for the bucket to refill. */
+    const struct stm_record *next = rec_at(sc, to);
+    int64_t at = next->arrival_us + latency;
+    if (at <= now)   /* the credit it lacks, at 2 MiB/s, rounded up */
+        at = now + (efo_cost(next) - sc->efo_credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
+    sc->push_pending = true;
+    if (eng_schedule(m->e, at, ENG_CLASS_POLL, on_push, sc, 0) < 0)
+        eng_stop(m->e);
+}
+
+/* Shared throughput (R1): one GetRecords, unless the shard's limits say to
+ * wait; between ticks only while records are waiting. */
+static void get_records(struct shardc *sc, bool tick)
 {
     struct esm *m = sc->m;
     int64_t now = eng_now(m->e);
+    if (now < sc->read_blocked_until_us ||
+        (!tick && sc->read_pos == stm_end(m->stream, sc->shard)))
+        return;
+    if (m->ddb) {
+        /* SPEC 1.2: the mapping polls a DynamoDB shard 4 times a second
+         * (1 s / poll_interval), the calls after a batch included. */
+        int64_t sec = now / ENG_US_PER_SEC;
+        if (sec != sc->calls_sec) {
+            sc->calls_sec = sec;
+            sc->calls = 0;
+        }
+        if (sc->calls >= m->ddb_calls_per_sec)
+            return;
+        sc->calls++;
+    }
+    uint64_t to;
+    int64_t retry_at;
+    if (stm_get_records(m->stream, sc->shard, sc->read_pos, GETRECORDS_MAX_RECORDS,
+                        &to, &retry_at) == STM_READ_THROTTLED) {
+        m->stats.read_throttles++;
+        sc->read_blocked_until_us = retry_at;
+        return;
+    }
+    take_read(sc, to);
+}
 
+static void poll_shard(struct shardc *sc, bool tick)
+{
+    struct esm *m = sc->m;
     if (!sc->polling || !m->cfg->enabled)
         return;
     if (sc->n_lanes != m->cfg->parallelization_factor)
         relane(sc);
-    if (wants_records(sc) && now >= sc->read_blocked_until_us &&
-        (tick || sc->read_pos < stm_end(m->stream, sc->shard))) {
-        uint64_t from = sc->read_pos, to;
-        int64_t retry_at;
-        if (stm_get_records(m->stream, sc->shard, from, GETRECORDS_MAX_RECORDS,
-                            &to, &retry_at) == STM_READ_THROTTLED) {
-            m->stats.read_throttles++;
-            sc->read_blocked_until_us = retry_at;
-        } else {
-            sc->read_pos = to;
-            if (sc->skip_before_ts) {
-                /* AT_TIMESTAMP: nothing is dealt before the first record at
-                 * or after the timestamp. */
-                while (from < to && rec_at(sc, from)->arrival_us < m->cfg->starting_timestamp_us)
-                    from++;
-                m->stats.missed_records += skip_to(sc, from, FATE_MISSED, CKPT_STARTING_POSITION);
-                sc->skip_before_ts = from == to;
-            }
-            deal(sc, from, to);
-        }
+    if (wants_records(sc)) {
+        if (m->efo)
+            efo_receive(sc);
+        else
+            get_records(sc, tick);
     }
     for (uint32_t i = 0; i < sc->n_lanes; i++)
         dispatch(&sc->lanes[i]);
+}
+
+static void on_push(void *ctx, uint64_t arg)
+{
+    struct shardc *sc = ctx;
+    (void)arg;
+    sc->push_pending = false;
+    poll_shard(sc, false);
 }
 
 static void on_tick(void *ctx, uint64_t arg)
@@ -1107,8 +1228,9 @@ static void on_tick(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     poll_shard(sc, true);
-    if (sc->ended)
-        return;                  /* R12: a finished shard is read no more */
+    if (sc->ended || m->efo)
+        return;                  /* R12: a finished shard is read no more;
+                                    EFO pushes instead (R1) */
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
                      on_tick, sc, arg) < 0)
         eng_stop(m->e);
@@ -1316,8 +1438,10 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->lev = m->lev_template;
     sc->lev.shard_id = sc->shard_id;
     sc->lev_source_bytes = lev_source_bytes(&sc->lev);
+    lev_ddb_source_part(&sc->lev, &sc->ddb_part);
     sc->arn_json_len = json_escaped_len(sc->lev.event_source_arn);
     sc->interval_age_max_ms = -1;
+    sc->efo_credit = EFO_CREDIT_MAX;
     sc->n_lanes = m->cfg->parallelization_factor;
     sc->age = hist_create();
     sc->lanes = calloc(m->max_lanes, sizeof *sc->lanes);
@@ -1388,6 +1512,19 @@ static void shard_opened(void *ctx, uint32_t shard)
         start_shard(m->shards[shard]);
 }
 
+/* Enhanced fan-out: a record written now is pushed after the latency. */
+static void written(void *ctx, uint32_t shard)
+{
+    struct esm *m = ctx;
+    struct shardc *sc = m->shards[shard];
+    if (!sc->polling || sc->push_pending)
+        return;
+    sc->push_pending = true;
+    if (eng_schedule(m->e, eng_now(m->e) + m->model->efo_push_latency_us, ENG_CLASS_POLL,
+                     on_push, sc, 0) < 0)
+        eng_stop(m->e);
+}
+
 /* A parent closed: once read to its end it is finished. */
 static void shard_closed(void *ctx, uint32_t shard)
 {
@@ -1407,7 +1544,11 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     *m = (struct esm){
         .e = e, .cfg = cfg, .model = &scn->model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
-        .bisect = cfg->bisect_on_error, .fn_timeout_us = scn->function.timeout_us,
+        .bisect = cfg->bisect_on_error,
+        .efo = scn->stream.consumer == SCN_CONSUMER_EFO,
+        .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
+        .ddb_calls_per_sec = scn->model.poll_interval_us >= ENG_US_PER_SEC ? 1
+                             : (uint32_t)(ENG_US_PER_SEC / scn->model.poll_interval_us),
     };
     m->max_batch = cfg->batch_size;
     m->max_lanes = cfg->parallelization_factor;
@@ -1436,6 +1577,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     m->lev_template = (struct lev_source){
         .event_source_arn = stm_arn(stream), .invoke_identity_arn = m->role_arn,
         .region = scn->model.region, .epoch_ms = scn->model.epoch_ms,
+        .view = scn->stream.view_type,
     };
 
     int64_t start = cfg->starting_position == SCN_START_LATEST ? scn->model.latest_start_delay_us : 0;
@@ -1448,6 +1590,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     struct stm_consumer consumer = {
         .ctx = m, .pinned = pinned, .expire = expire,
         .shard_opened = shard_opened, .shard_closed = shard_closed,
+        .written = m->efo ? written : NULL,
     };
     stm_set_consumer(stream, &consumer);
     return m;

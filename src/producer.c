@@ -40,9 +40,19 @@
  * (written and no attempt pending, or given up: then rejected if no record
  * of it made it).
  *
+ * DynamoDB (SPEC 1.2): the same producers write a table's items, the key
+ * being the item's key and the size its payload's.  The loader makes each
+ * write its own request at its created time (an item write is PutItem,
+ * UpdateItem or DeleteItem, one item, sent at once; the table never
+ * refuses one, so nothing is retried).  With remove_share, each write is
+ * drawn a delete with that chance; the table makes it a REMOVE when the
+ * item exists, and a write (INSERT) when it does not (stream.h, enum
+ * stm_item_op).  Explicit records carry their event when the scenario
+ * gives one.
+ *
  * Random streams: "producer/<name>" for arrivals and "producer/<name>/keys",
- * "/bytes", "/backoff" for the rest, so changing one distribution never
- * shifts the draws of another.
+ * "/bytes", "/backoff", "/table" (deletes) for the rest, so changing one
+ * distribution never shifts the draws of another.
  */
 #include <math.h>
 #include <stdio.h>
@@ -92,6 +102,7 @@ struct arrival {
     int64_t at_us;                /* created time */
     struct pkey key;
     uint32_t bytes;               /* data bytes */
+    uint8_t item_op;              /* DynamoDB: enum stm_item_op */
 };
 
 struct prd {
@@ -110,7 +121,7 @@ struct prd {
     uint32_t max_records;         /* per request (1 for PutRecord) */
     int64_t linger_us;
 
-    gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_backoff;
+    gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_backoff, *rng_table;
 
     /* key space */
     gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
@@ -202,7 +213,7 @@ static void req_free(struct prd *p, uint32_t slot)
 
 /* Append a new message to request q; false when out of memory. */
 static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t bytes,
-                    uint32_t data_id, int64_t created_us)
+                    uint32_t data_id, uint8_t item_op, int64_t created_us)
 {
     uint64_t id = msg_new(p->msgs, p->name, key_id, bytes, created_us);
     if (id == 0)
@@ -211,6 +222,7 @@ static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t byt
         q->written[q->n] = 0;
     q->e[q->n++] = (struct stm_put_entry){
         .message_id = id, .key_id = key_id, .bytes = bytes, .data_id = data_id,
+        .item_op = item_op,
     };
     p->stats.messages++;
     return true;
@@ -415,7 +427,8 @@ static bool next_arrival(struct prd *p, int64_t *at_us)
     }
 }
 
-/* Draw the next record ahead: time, key, size. */
+/* Draw the next record ahead: time, key, size, and on a table whether it
+ * is a delete. */
 static void draw_next(struct prd *p)
 {
     p->has_next = next_arrival(p, &p->next.at_us);
@@ -428,6 +441,9 @@ static void draw_next(struct prd *p)
         return;
     }
     p->next.bytes = draw_bytes(p, p->next.key.len);
+    double share = p->cfg->remove_share;
+    p->next.item_op = share > 0 && gsl_rng_uniform(p->rng_table) < share ? STM_ITEM_DELETE
+                                                                         : STM_ITEM_WRITE;
 }
 
 /*
@@ -455,7 +471,7 @@ static void plan(struct prd *p)
             flush_at = a.at_us;
             break;
         }
-        if (!req_add(p, q, a.key.id, a.bytes, 0, a.at_us)) {
+        if (!req_add(p, q, a.key.id, a.bytes, 0, a.item_op, a.at_us)) {
             eng_stop(p->e);
             break;
         }
@@ -533,6 +549,8 @@ static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits
         why = "put.retry.max_attempts must be >= 1";
     else if (cfg->linger_us < 0)
         why = "linger must be >= 0";
+    else if (!(cfg->remove_share >= 0 && cfg->remove_share <= 1))
+        why = "table.remove_share must be from 0 to 1";
     if (why) {
         snprintf(err, errlen, "producer %s: %s", name, why);
         return -1;
@@ -598,9 +616,10 @@ struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
     p->rng_keys = rng_named(e, cfg->name, "/keys");
     p->rng_bytes = rng_named(e, cfg->name, "/bytes");
     p->rng_backoff = rng_named(e, cfg->name, "/backoff");
+    p->rng_table = rng_named(e, cfg->name, "/table");
     p->results = malloc(p->max_records);
-    if (!p->rng_arrival || !p->rng_keys || !p->rng_bytes || !p->rng_backoff || !p->results ||
-        init_keys(p) < 0) {
+    if (!p->rng_arrival || !p->rng_keys || !p->rng_bytes || !p->rng_backoff || !p->rng_table ||
+        !p->results || init_keys(p) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
         return NULL;
@@ -630,8 +649,9 @@ static void on_explicit(void *ctx, uint64_t index)
     }
     const struct scn_record *r = &p->recs[index];
     size_t bytes = strlen(r->data);
+    uint8_t op = r->has_event ? (uint8_t)(STM_ITEM_INSERT + r->event) : STM_ITEM_WRITE;
     if (!req_add(p, &p->req[slot], p->rec_key[index], bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
-                 p->rec_data[index], eng_now(p->e))) {
+                 p->rec_data[index], op, eng_now(p->e))) {
         req_free(p, slot);
         eng_stop(p->e);
         return;
@@ -689,7 +709,7 @@ void prd_destroy(struct prd *p)
         gsl_ran_discrete_free(p->zipf);
     free(p->key_of);
     free(p->keybuf);
-    gsl_rng *rngs[] = { p->rng_arrival, p->rng_keys, p->rng_bytes, p->rng_backoff };
+    gsl_rng *rngs[] = { p->rng_arrival, p->rng_keys, p->rng_bytes, p->rng_backoff, p->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
         if (rngs[i])
             gsl_rng_free(rngs[i]);

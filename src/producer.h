@@ -1,7 +1,9 @@
 /*
  * producer.h - writers to the stream (SPEC 1.3): arrival processes, key
  * spaces, record sizes, buffering into PutRecords requests, and the retry
- * policies of the seeds' PutRecords thread (failed-only, all, none).
+ * policies of the seeds' PutRecords thread (failed-only, all, none).  On a
+ * DynamoDB table's stream (SPEC 1.2) they write items: INSERT, MODIFY,
+ * REMOVE.
  */
 #ifndef ESMSIM_PRODUCER_H
 #define ESMSIM_PRODUCER_H
@@ -27,7 +29,8 @@ struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
 
 /*
  * The writer of a scenario's explicit records: each is one PutRecord at its
- * time, without retry (a throttled explicit record is rejected).
+ * time, without retry (a throttled explicit record is rejected); on a
+ * table, one item write with the record's event when it has one.
  */
 struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
                                 size_t n, struct stm *stream,

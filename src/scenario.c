@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "awsjson.h"
 #include "expect.h"
 #include "scenario.h"
 #include "stream.h"
@@ -952,7 +953,7 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
-    "account", "wait_for_parent_shards", NULL };
+    "account", "wait_for_parent_shards", "efo_push_latency", NULL };
 
 static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
 {
@@ -975,7 +976,9 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         get_time(c, o, "start_time", OPT, DEFAULT_START_TIME, &epoch_us) ||
         get_string(c, o, "region", OPT, &REGION, "us-east-1", &m->region) ||
         get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account) ||
-        get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards);
+        get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards) ||
+        get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, 70 * US_PER_MS,
+                     &m->efo_push_latency_us);
     m->epoch_ms = rc ? 0 : epoch_us / US_PER_MS;
     path_pop(c, mark);
     return rc ? -1 : 0;
@@ -1046,28 +1049,59 @@ static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *
 
 static const char *const STREAM_KEYS[] = {
     "type", "name", "shards", "retention", "consumer", "other_consumers", "reshard", "limits",
-    "internal_failure_rate", NULL };
+    "internal_failure_rate", "table", "view_type", "shard_lifetime", NULL };
 static const char *const LIMITS_KEYS[] = {
     "write_records_per_sec", "write_bytes_per_sec", "max_record_bytes", "max_request_bytes",
     "max_request_records", NULL };
 static const char *const STREAM_TYPES[] = { "kinesis", "dynamodb", NULL };
 static const char *const CONSUMERS[] = { "shared", "efo", NULL };
+static const char *const VIEW_TYPES[] = {   /* by enum lev_ddb_view */
+    "NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY", NULL };
+static const struct text_rule TABLE_NAME = {
+    .min = 3, .max = 255, .chars = ALNUM "-_.",
+    .what = "a table name (3 to 255 letters, digits, -, _ or .)" };
 
-static int parse_stream(struct ctx *c, const cJSON *root, struct scn_stream *st)
+/* The keys of one stream type only, and why the other type has none. */
+static const struct { const char *key, *type, *why; } STREAM_TYPE_KEYS[] = {
+    { "name", "kinesis", "a DynamoDB stream is named by its table (table)" },
+    { "consumer", "kinesis", "DynamoDB Streams have no enhanced fan-out" },
+    { "reshard", "kinesis", "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
+    { "limits", "kinesis", "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
+    { "internal_failure_rate", "kinesis", "writes to a DynamoDB table do not fail in this model" },
+    { "table", "dynamodb", "a Kinesis stream has a name (name)" },
+    { "view_type", "dynamodb", "a Kinesis stream keeps the records as they are written" },
+    { "shard_lifetime", "dynamodb", "Kinesis shards change only by reshard" },
+};
+
+static bool is_dynamodb(const struct scenario *s)
 {
-    const cJSON *o, *lim;
-    size_t mark, m2;
-    int type = 0, consumer = 0;
-    int64_t shards = 0, others = 0, wr = 0, wb = 0, rec = 0, req = 0, reqn = 0;
-    if (enter(c, root, "stream", OPT, STREAM_KEYS, &o, &mark))
-        return -1;
-    int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type) ||
-        get_string(c, o, "name", OPT, &STREAM_NAME, "stream", &st->name) ||
-        get_int(c, o, "shards", OPT, 1, 10000, 1, &shards) ||
+    return strcmp(s->stream.type, "dynamodb") == 0;
+}
+
+/* A key of one stream type given with the other: "only with stream type ...". */
+static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, const struct scenario *s,
+                            const char *type, const char *why)
+{
+    if (!item(obj, key) || strcmp(s->stream.type, type) == 0)
+        return 0;
+    return fail(c, key, "only with stream type \"%s\": %s", type, why);
+}
+
+/* Shards a DynamoDB stream may make over a run, rollovers included: each
+ * costs memory in the stream and the mapping until the end. */
+#define MAX_DDB_SHARDS 100000
+
+/* The Kinesis part of a stream: consumer, reshard, limits, failures. */
+static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
+{
+    const cJSON *lim;
+    size_t m2;
+    int consumer = 0;
+    int64_t wr = 0, wb = 0, rec = 0, req = 0, reqn = 0;
+    int rc = get_string(c, o, "name", OPT, &STREAM_NAME, "stream", &st->name) ||
         get_duration(c, o, "retention", OPT, 24 * US_PER_H, 8760 * US_PER_H, 24 * US_PER_H,
                      &st->retention_us) ||
         get_enum(c, o, "consumer", OPT, CONSUMERS, 0, &consumer) ||
-        get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others) ||
         get_number(c, o, "internal_failure_rate", OPT, 0, false, 1, 0, &st->internal_failure_rate);
     if (!rc && !(rc = enter(c, o, "limits", OPT, LIMITS_KEYS, &lim, &m2))) {
         int64_t big = (int64_t)MAX_EXACT_INT;
@@ -1080,22 +1114,99 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scn_stream *st)
                                (long long)rec) : 0);
         path_pop(c, m2);
     }
-    if (!rc) {
-        st->shards = (uint32_t)shards;
-        rc = parse_reshard_list(c, o, st);
-    }
-    path_pop(c, mark);
-    if (rc)
-        return -1;
-    st->type = strdup(STREAM_TYPES[type]);
     st->consumer = (enum scn_consumer)consumer;
-    st->other_consumers = (uint32_t)others;
     st->write_records_per_sec = (uint64_t)wr;
     st->write_bytes_per_sec = (uint64_t)wb;
     st->max_record_bytes = (uint64_t)rec;
     st->max_request_bytes = (uint64_t)req;
     st->max_request_records = (uint32_t)reqn;
-    return st->type ? 0 : nomem(c);
+    return rc || parse_reshard_list(c, o, st) ? -1 : 0;
+}
+
+/*
+ * The DynamoDB part of a stream (SPEC 1.2): table, view_type,
+ * shard_lifetime, and what a table is in place of the Kinesis settings:
+ * 24 h of retention, no write limits (on demand: never throttled), one item
+ * of at most 400 KB a write, shared reads.
+ */
+static int parse_dynamodb(struct ctx *c, const cJSON *o, const struct scenario *s,
+                          struct scn_stream *st)
+{
+    int view = 0;
+    int rc = get_string(c, o, "table", OPT, &TABLE_NAME, "table", &st->name) ||
+        get_duration(c, o, "retention", OPT, 0, MAX_DURATION_US, 24 * US_PER_H, &st->retention_us) ||
+        (st->retention_us != 24 * US_PER_H
+             ? expected(c, "retention", "\"24h\" (DynamoDB Streams keep records 24 hours)",
+                        item(o, "retention")) : 0) ||
+        get_enum(c, o, "view_type", OPT, VIEW_TYPES, LEV_DDB_NEW_AND_OLD_IMAGES, &view) ||
+        get_duration(c, o, "shard_lifetime", OPT, 60 * US_PER_S, MAX_DURATION_US, 4 * US_PER_H,
+                     &st->shard_lifetime_us);
+    if (rc)
+        return -1;
+    st->view_type = (enum lev_ddb_view)view;
+    st->rollover_until_us = s->duration_us;
+    int64_t rollovers = (s->duration_us - 1) / st->shard_lifetime_us;
+    if ((double)st->shards * (double)(rollovers + 1) > MAX_DDB_SHARDS) {
+        char a[32], b[32];
+        return fail(c, "shard_lifetime", "expected a lifetime that keeps the run within %d shards: "
+                    "%u shards rolling over every %s for %s make %.0f", MAX_DDB_SHARDS, st->shards,
+                    fmt_us(st->shard_lifetime_us, a), fmt_us(s->duration_us, b),
+                    (double)st->shards * (double)(rollovers + 1));
+    }
+    st->consumer = SCN_CONSUMER_SHARED;
+    st->write_records_per_sec = st->write_bytes_per_sec = UINT64_MAX;
+    st->max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - strlen(LEV_DDB_KEY_ATTRIBUTE) -
+                           strlen(LEV_DDB_DATA_ATTRIBUTE);   /* the item: key and payload */
+    st->max_request_bytes = st->max_record_bytes;
+    st->max_request_records = 1;
+    return 0;
+}
+
+/* The stream, and a DynamoDB stream's default poll interval: 250 ms, the
+ * mapping's 4 polls a second (R1), unless model.poll_interval is given. */
+static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
+{
+    struct scn_stream *st = &s->stream;
+    const cJSON *o;
+    size_t mark;
+    int type = 0;
+    int64_t shards = 0, others = 0;
+    if (enter(c, root, "stream", OPT, STREAM_KEYS, &o, &mark))
+        return -1;
+    int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type);
+    if (!rc && !(st->type = strdup(STREAM_TYPES[type])))
+        rc = nomem(c);
+    for (size_t i = 0; !rc && i < sizeof STREAM_TYPE_KEYS / sizeof STREAM_TYPE_KEYS[0]; i++)
+        rc = stream_type_only(c, o, STREAM_TYPE_KEYS[i].key, s, STREAM_TYPE_KEYS[i].type,
+                              STREAM_TYPE_KEYS[i].why);
+    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, 1, &shards) ||
+        get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others);
+    st->shards = (uint32_t)shards;
+    st->other_consumers = (uint32_t)others;
+    if (!rc)
+        rc = is_dynamodb(s) ? parse_dynamodb(c, o, s, st) : parse_kinesis(c, o, st);
+    path_pop(c, mark);
+    if (rc)
+        return -1;
+    if (is_dynamodb(s) && !item(item(root, "model"), "poll_interval"))
+        s->model.poll_interval_us = 250 * US_PER_MS;
+    return 0;
+}
+
+/* The ARN of the stream: arn:aws:kinesis:REGION:ACCOUNT:stream/NAME, or for
+ * DynamoDB arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL, the label
+ * being the stream's creation time, model.start_time, as DynamoDB writes
+ * it (2026-01-01T00:00:00.000). */
+static char *stream_arn(const struct scenario *s)
+{
+    if (!is_dynamodb(s))
+        return fmt_dup("arn:aws:kinesis:%s:%s:stream/%s", s->model.region, s->model.account,
+                       s->stream.name);
+    char label[32];
+    awsjson_iso_time(s->model.epoch_ms, 0, label);
+    label[strcspn(label, "Z")] = '\0';
+    return fmt_dup("arn:aws:dynamodb:%s:%s:table/%s/stream/%s", s->model.region, s->model.account,
+                   s->stream.name, label);
 }
 
 /* ---- the function ------------------------------------------------------ */
@@ -1428,6 +1539,9 @@ static int parse_mapping(struct ctx *c, const cJSON *o, const struct scenario *s
     m->max_record_age_us = age < 0 ? -1 : age * US_PER_S;
     m->tumbling_window_us = tumbling * US_PER_S;
     m->starting_position = (enum scn_start)start;
+    if (m->starting_position == SCN_START_AT_TIMESTAMP && is_dynamodb(s))
+        return expected(c, "StartingPosition", "\"TRIM_HORIZON\" or \"LATEST\" (AT_TIMESTAMP is for Kinesis "
+                        "streams, not DynamoDB Streams)", item(o, "StartingPosition"));
     /* Validated whatever the position, used only with AT_TIMESTAMP (a --set of
      * StartingPosition should not have to remove it). */
     if ((m->starting_position == SCN_START_AT_TIMESTAMP || item(o, "StartingPositionTimestamp")) &&
@@ -1439,9 +1553,7 @@ static int parse_mapping(struct ctx *c, const cJSON *o, const struct scenario *s
         m->function_arn = fmt_dup("arn:aws:lambda:%s:%s:function:%s", s->model.region,
                                   s->model.account, s->function.name);
     if (!m->event_source_arn)
-        m->event_source_arn = fmt_dup("arn:aws:%s:%s:%s:stream/%s",
-                                      strcmp(s->stream.type, "kinesis") == 0 ? "kinesis" : "dynamodb",
-                                      s->model.region, s->model.account, s->stream.name);
+        m->event_source_arn = stream_arn(s);
     return m->function_arn && m->event_source_arn ? 0 : nomem(c);
 }
 
@@ -1564,7 +1676,10 @@ static int parse_schedule_list(struct ctx *c, const cJSON *root, struct scenario
 /* ---- producers and records --------------------------------------------- */
 
 static const char *const PRODUCER_KEYS[] = {
-    "name", "rate", "arrival", "keys", "record_bytes", "put", "start", "stop", "bursts", NULL };
+    "name", "rate", "arrival", "keys", "record_bytes", "put", "table", "start", "stop", "bursts",
+    NULL };
+static const char *const TABLE_KEYS[] = { "remove_share", NULL };
+static const char *const EVENT_NAMES[] = { "INSERT", "MODIFY", "REMOVE", NULL };   /* by enum lev_ddb_event */
 static const char *const KEYS_KEYS[] = { "count", "distribution", "s", "prefix", "list", NULL };
 static const char *const PUT_KEYS[] = { "api", "max_records", "linger", "retry", NULL };
 static const char *const RETRY_KEYS[] = { "mode", "max_attempts", "backoff", "base", "max", "jitter", NULL };
@@ -1656,6 +1771,33 @@ static int parse_put(struct ctx *c, const cJSON *p, const struct scn_stream *st,
     return rc ? -1 : 0;
 }
 
+/*
+ * How a producer writes: PutRecords (put) on Kinesis; on a DynamoDB table,
+ * each item at once, alone, never refused so never retried, and a delete
+ * with the chance table.remove_share (SPEC 1.2).
+ */
+static int parse_writes(struct ctx *c, const cJSON *v, const struct scenario *s,
+                        struct scn_producer *p)
+{
+    const cJSON *o;
+    size_t mark;
+    if (stream_type_only(c, v, "put", s, "kinesis", "a DynamoDB table's items are written one at a "
+                         "time, at once (PutItem, UpdateItem, DeleteItem)") ||
+        stream_type_only(c, v, "table", s, "dynamodb", "a Kinesis stream has no items to remove"))
+        return -1;
+    if (!is_dynamodb(s))
+        return parse_put(c, v, &s->stream, p);
+    if (enter(c, v, "table", OPT, TABLE_KEYS, &o, &mark))
+        return -1;
+    int rc = get_number(c, o, "remove_share", OPT, 0, false, 1, 0, &p->remove_share);
+    path_pop(c, mark);
+    p->api = SCN_PUT_RECORD;
+    p->max_records = 1;
+    p->linger_us = 0;
+    p->retry = (struct scn_retry){ .mode = SCN_RETRY_NONE, .max_attempts = 1 };
+    return rc ? -1 : 0;
+}
+
 static int parse_burst(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scn_burst *b = elem;
@@ -1683,7 +1825,7 @@ static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
         get_enum(c, v, "arrival", OPT, ARRIVALS, 1, &arrival) ||
         parse_keys(c, v, &p->keys) ||
         get_dist(c, v, "record_bytes", OPT, QTY_BYTES, 100, &p->record_bytes) ||
-        parse_put(c, v, &s->stream, p) ||
+        parse_writes(c, v, s, p) ||
         get_duration(c, v, "start", OPT, 0, MAX_DURATION_US, 0, &p->start_us) ||
         get_duration(c, v, "stop", OPT, p->start_us, MAX_DURATION_US,
                      s->duration_us > p->start_us ? s->duration_us : p->start_us, &p->stop_us) ||
@@ -1692,18 +1834,29 @@ static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
     return rc ? -1 : 0;
 }
 
-static const char *const RECORD_KEYS[] = { "at", "partition_key", "data", NULL };
+static const char *const RECORD_KEYS[] = { "at", "partition_key", "data", "event", NULL };
 
+/* An explicit record; on a DynamoDB table, a write of the item partition_key,
+ * with the stream record's eventName when event is given. */
 static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scenario *s = arg;
     struct scn_record *r = elem;
+    int event = 0;
     if (elem_object(c, v, RECORD_KEYS) ||
         get_duration(c, v, "at", REQ, 0, s->duration_us, 0, &r->at_us) ||
         get_string(c, v, "partition_key", REQ, &PARTITION_KEY, NULL, &r->partition_key) ||
-        get_string(c, v, "data", OPT, &ANY_TEXT, "", &r->data))
+        get_string(c, v, "data", OPT, &ANY_TEXT, "", &r->data) ||
+        stream_type_only(c, v, "event", s, "dynamodb", "a Kinesis record has no event name") ||
+        get_enum(c, v, "event", OPT, EVENT_NAMES, 0, &event))
         return -1;
+    r->has_event = item(v, "event") != NULL;
+    r->event = (enum lev_ddb_event)event;
     size_t bytes = strlen(r->data) + strlen(r->partition_key);
+    if (bytes > s->stream.max_record_bytes && is_dynamodb(s))
+        return fail(c, "data", "%zu bytes with the item's key, over DynamoDB's 400 KB item limit "
+                    "(%u bytes with the attribute names \"%s\" and \"%s\")", bytes,
+                    LEV_DDB_MAX_ITEM_BYTES, LEV_DDB_KEY_ATTRIBUTE, LEV_DDB_DATA_ATTRIBUTE);
     if (bytes > s->stream.max_record_bytes)
         return fail(c, "data", "%zu bytes with the partition key, over stream.limits.max_record_bytes "
                     "(%llu)", bytes, (unsigned long long)s->stream.max_record_bytes);
@@ -1733,8 +1886,6 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
 {
     const struct scn_mapping *m = &s->mapping;
     const struct { bool used; const char *path, *what; } features[] = {
-        { strcmp(s->stream.type, "kinesis") != 0, "$.stream.type", "DynamoDB Streams are" },
-        { s->stream.consumer == SCN_CONSUMER_EFO, "$.stream.consumer", "enhanced fan-out (\"efo\") is" },
         { m->tumbling_window_us > 0 && m->parallelization_factor > 1,
           "$.event_source_mapping.TumblingWindowInSeconds",
           "tumbling windows with a ParallelizationFactor above 1 are" },
@@ -1814,7 +1965,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         get_seed(c, root, &s->seed) ||
         get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->duration_us) ||
         parse_model(c, root, &s->model) ||
-        parse_stream(c, root, &s->stream) ||
+        parse_stream(c, root, s) ||
         parse_function(c, root, &s->function) ||
         get_object(c, root, "event_source_mapping", REQ, &o))
         return -1;

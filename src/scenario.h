@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lambda_event.h"
+
 /* A random quantity: a duration (in us) or a size (in bytes), by context. */
 enum scn_dist_kind {
     SCN_DIST_CONSTANT,     /* value */
@@ -82,13 +84,17 @@ struct scn_producer {
     int64_t start_us, stop_us;
     struct scn_burst *bursts;
     size_t n_bursts;
+    double remove_share;    /* DynamoDB: chance that a write to an existing item deletes it */
 };
 
-/* An explicit record, written once with PutRecord at `at` (no retries). */
+/* An explicit record, written once with PutRecord at `at` (no retries); on
+ * a DynamoDB table, one write of the item partition_key. */
 struct scn_record {
     int64_t at_us;
     char *partition_key;
     char *data;             /* the record's data, as given (bytes = strlen) */
+    bool has_event;         /* DynamoDB: event given; false: INSERT or MODIFY as the table says */
+    enum lev_ddb_event event;   /* DynamoDB: the stream record's eventName, when has_event */
 };
 
 enum scn_consumer { SCN_CONSUMER_SHARED, SCN_CONSUMER_EFO };
@@ -110,21 +116,31 @@ struct scn_reshard {
     uint32_t target;        /* TARGET: TargetShardCount, 1..10000 */
 };
 
+/*
+ * A Kinesis stream, or a DynamoDB table's stream (type "dynamodb", SPEC 1.2).
+ * For DynamoDB the loader fills the Kinesis-only fields with what a table
+ * does: retention 24 h, no write limits, one item of at most 400 KB a write,
+ * no InternalFailure, shared reads, no reshard.
+ */
 struct scn_stream {
-    char *type;             /* "kinesis" */
-    char *name;
-    uint32_t shards;        /* 1..10000 */
-    int64_t retention_us;   /* 24h .. 8760h */
+    char *type;             /* "kinesis" or "dynamodb" */
+    char *name;             /* Kinesis: the stream's name; DynamoDB: the table's */
+    uint32_t shards;        /* 1..10000 (DynamoDB: at the start) */
+    int64_t retention_us;   /* 24h .. 8760h (DynamoDB: 24h) */
     enum scn_consumer consumer;
     uint32_t other_consumers;   /* other shared-throughput readers, 0..4 */
-    uint64_t write_records_per_sec;  /* 1000 */
-    uint64_t write_bytes_per_sec;    /* 1 MiB */
-    uint64_t max_record_bytes;       /* 1 MiB */
+    uint64_t write_records_per_sec;  /* 1000; UINT64_MAX: no limit */
+    uint64_t write_bytes_per_sec;    /* 1 MiB; UINT64_MAX: no limit */
+    uint64_t max_record_bytes;       /* 1 MiB: data + key of one record (DynamoDB: of one item) */
     uint64_t max_request_bytes;      /* 5 MiB */
     uint32_t max_request_records;    /* 500 */
     double internal_failure_rate;    /* chance a PutRecords entry gets InternalFailure */
     struct scn_reshard *reshard;     /* in time order (equal times: file order) */
     size_t n_reshard;
+    /* DynamoDB only: */
+    enum lev_ddb_view view_type;     /* StreamViewType */
+    int64_t shard_lifetime_us;       /* a shard rolls over this long after it opened (4 h) */
+    int64_t rollover_until_us;       /* rollovers happen before this time: the run's duration */
 };
 
 enum scn_start { SCN_START_TRIM_HORIZON, SCN_START_LATEST, SCN_START_AT_TIMESTAMP };
@@ -158,6 +174,7 @@ struct scn_model {
     int64_t sample_interval_us;     /* metrics sampling period (1 s) */
     int64_t epoch_ms;               /* wall time of virtual 0, for ARNs/timestamps */
     bool wait_for_parent_shards;    /* R12; false: a consumer that reads children at once */
+    int64_t efo_push_latency_us;    /* enhanced fan-out: arrival to push (70 ms, R1) */
     char *region;
     char *account;
 };

@@ -140,8 +140,9 @@ struct slog_event_record {
     const char *partition_key;
     uint64_t sequence_number;
     const unsigned char *data;  /* the record's bytes; NULL: synthetic, data_len filler bytes */
-    uint32_t data_len;          /* bytes before base64 */
+    uint32_t data_len;          /* bytes before base64 (DynamoDB: the item's payload) */
     int64_t arrival_us;         /* virtual arrival time, >= 0 */
+    uint8_t ddb_event;          /* DynamoDB: eventName, enum lev_ddb_event */
 };
 
 /* An invocation's event and what the function answered (--dump-events). */
@@ -163,6 +164,7 @@ struct slog_event {
     const struct rsp_response *response;  /* NULL when the function threw or timed out */
     int64_t timeout_us;                   /* the function's timeout, for the error text */
     const struct slog_event_window *window;   /* NULL: no tumbling window */
+    enum slog_source_type source_type;    /* the shape of the records */
 };
 
 struct slog_ops {

@@ -3,7 +3,8 @@
  * MD5 routing, sequence numbers, per-shard write limits, PutRecords with
  * per-entry results in request order, shared read limits (R1), retention,
  * and resharding (SplitShard, MergeShards, UpdateShardCount; the consumer's
- * side of it is R12).
+ * side of it is R12).  The stream of a DynamoDB table (SPEC 1.2) is the same
+ * machinery with the table's rules, at the end of this comment.
  *
  * Choices (AWS leaves them open or the model needs them fixed):
  * - Hash ranges: shard i of N starts at floor(i * 2^128 / N) and ends one
@@ -19,15 +20,20 @@
  *   no capacity, so later smaller entries of the same request may pass.
  *   InternalFailure is drawn first, per entry, and uses no capacity either.
  * - Read limits, shared throughput: per shard and per whole-second window,
- *   5 GetRecords calls and 2 MiB (data + key).  Each of other_consumers
- *   other readers is modelled as taking one call per second and reading
- *   what was written to the shard in the previous second.  A call passes
- *   while the window has calls and bytes left, and then returns up to
- *   max_records and 10 MiB whatever remains: bytes read over the budget are
- *   a debt carried into the next windows (so 2 MiB/s holds on average), and
- *   a call cut by the 10 MiB cap throttles the shard's calls for 5 seconds
- *   (the documented rule).  With enhanced fan-out the mapping has its own
- *   2 MiB/s per shard: no call limit and no sharing.
+ *   C GetRecords calls (Kinesis 5) and 2 MiB (data + key).  Each of the n
+ *   other_consumers other readers asks for r calls a second (Kinesis 1).
+ *   While they all fit, n r + r <= C, they take theirs and the mapping has
+ *   the rest, C - n r calls a second; when they do not, every reader gets
+ *   the same share, C / (n + 1) calls a second, which window k of the
+ *   mapping holds exactly over time as floor(C (k + 1) / (n + 1)) -
+ *   floor(C k / (n + 1)) calls.  The other readers read what was written to
+ *   the shard in the previous second.  A call passes while the window has
+ *   calls and bytes left, and then returns up to max_records and 10 MiB
+ *   whatever remains: bytes read over the budget are a debt carried into
+ *   the next windows (so 2 MiB/s holds on average), and a call cut by the
+ *   10 MiB cap throttles the shard's calls for 5 seconds (the documented
+ *   rule).  With enhanced fan-out the mapping has its own 2 MiB/s per shard:
+ *   no call limit and no sharing.
  * - Retention: a trim pass runs on a whole virtual second, only when a held
  *   record may be due: it is scheduled at the first whole second at or
  *   after (oldest held arrival + retention), or one second later while the
@@ -71,6 +77,33 @@
  *   shard's closed mark (on the cache line the write touches anyway), and a
  *   key of a closed shard is routed again then: no scan of the cache at a
  *   reshard, no cost on the common path.
+ * - A closed shard emptied (released or trimmed to its end) frees its ring:
+ *   a long run leaves many closed shards behind, and memory still follows
+ *   the records held.
+ *
+ * DynamoDB Streams (SPEC 1.2):
+ * - The table is on demand and takes every write: the loader gives the
+ *   stream no write limits and no InternalFailure, and one item (at most
+ *   400 KB) per write.  A real on-demand table throttles a partition past
+ *   1,000 write units a second, or a table past twice its previous peak;
+ *   the model leaves that out, so a run shows the stream and the mapping,
+ *   not the table's capacity.
+ * - Items: one bit per key id says whether the item exists (memory: a bit
+ *   per distinct key), which makes each write an INSERT, a MODIFY or a
+ *   REMOVE as stream.h (enum stm_item_op) says; the record keeps its event.
+ * - Rollover: every shard_lifetime each open shard is closed and a child
+ *   with its hash-key range continues it: a plan step with one parent and
+ *   one child, beside splits and merges.  All shards open at 0, so they roll
+ *   over together, at k * shard_lifetime for each k >= 1 before the end of
+ *   the run (rollover_until_us).  Ids go on as for Kinesis (AWS's carry a
+ *   creation time and a random suffix; nothing in the model reads them).
+ * - Reads: a shard serves C = 8 GetRecords a second, an assumption: AWS
+ *   says no more than two processes should read a shard at once, and a
+ *   mapping polls 4 times a second (R1), so two readers' worth.  Each other
+ *   reader polls like the mapping, r = 4, so with two of them every reader,
+ *   the mapping too, gets 8/3 calls a second, and its other calls are
+ *   throttled.  There is no byte rate; a call returns at most 1,000 records
+ *   and 1 MB of SizeBytes (LEV_DDB_GET_RECORDS_MAX_*), without a penalty.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -81,16 +114,34 @@
 
 #include "engine.h"
 #include "keytab.h"
+#include "lambda_event.h"
 #include "scenario.h"
 #include "stream.h"
 
 #define MIB (UINT64_C(1) << 20)
-#define READ_CALLS_PER_SEC 5u
-#define READ_BYTES_PER_SEC (2 * MIB)
-#define READ_MAX_RECORDS 10000u          /* per GetRecords call */
-#define READ_MAX_BYTES (10 * MIB)        /* per GetRecords call */
-#define READ_PENALTY_US (5 * ENG_US_PER_SEC)  /* after a call cut at 10 MiB */
 #define RING_MIN 16u                     /* first ring size of a shard */
+
+/* A service's read limits per shard (R1). */
+struct read_limits {
+    uint32_t calls_per_sec;       /* GetRecords a shard serves a second, all readers */
+    uint32_t other_calls_per_sec; /* what each other reader asks a second */
+    uint64_t bytes_per_sec;       /* read a second, all readers; UINT64_MAX: no limit */
+    uint32_t max_records;         /* one call */
+    uint64_t max_bytes;           /* one call: data + key (Kinesis), SizeBytes (DynamoDB) */
+    int64_t penalty_us;           /* calls throttled this long after one cut at max_bytes */
+};
+
+static const struct read_limits KINESIS_READS = {
+    .calls_per_sec = 5, .other_calls_per_sec = 1, .bytes_per_sec = 2 * MIB,
+    .max_records = 10000, .max_bytes = 10 * MIB, .penalty_us = 5 * ENG_US_PER_SEC,
+};
+static const struct read_limits DYNAMODB_READS = {
+    .calls_per_sec = 8, .other_calls_per_sec = 4, .bytes_per_sec = UINT64_MAX,
+    .max_records = LEV_DDB_GET_RECORDS_MAX_RECORDS, .max_bytes = LEV_DDB_GET_RECORDS_MAX_BYTES,
+    .penalty_us = 0,
+};
+
+_Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
@@ -116,19 +167,31 @@ struct topo {
     size_t cap_def, cap_open;     /* allocated */
 };
 
-/* One SplitShard or MergeShards, the unit of every reshard operation. */
+enum step_kind {
+    STEP_SPLIT,                   /* open[pos] -> 2 children */
+    STEP_MERGE,                   /* open[pos], open[pos + 1] -> 1 child */
+    STEP_ROLLOVER,                /* open[pos] -> 1 child with its range (DynamoDB) */
+};
+
+/* One SplitShard, MergeShards or rollover, the unit of every operation. */
 struct reshard_step {
     uint32_t pos;                 /* the parent's place in the open list (a merge: the lower one's) */
     uint32_t child;               /* first child's index; a split's second follows */
-    bool merge;                   /* open[pos], open[pos + 1] -> child; else open[pos] -> 2 children */
+    enum step_kind kind;
 };
 
-/* The reshard operations of a config as steps, built at create time. */
+static uint32_t step_parents(enum step_kind k) { return k == STEP_MERGE ? 2 : 1; }
+static uint32_t step_children(enum step_kind k) { return k == STEP_SPLIT ? 2 : 1; }
+
+/* The reshard operations (DynamoDB: the rollovers) of a config as steps,
+ * built at create time. */
 struct plan {
     struct topo t;
     struct reshard_step *steps;
     size_t n_steps, cap_steps;
+    size_t n_ops;
     size_t *op_end;               /* operation i is steps [op_end[i - 1] or 0, op_end[i]) */
+    int64_t *op_at;               /* operation i happens at op_at[i] */
 };
 
 struct shard {
@@ -185,12 +248,20 @@ struct stm {
     int64_t retention_us;
     uint32_t other_consumers;
     bool efo;
+    bool ddb;                     /* a DynamoDB table's stream, else Kinesis */
+    const struct read_limits *reads;
+    uint64_t read_num, read_den;  /* the mapping's GetRecords a second: read_num / read_den */
+    struct lev_source size_src;   /* DynamoDB: the view, for SizeBytes */
+    uint64_t *items;              /* DynamoDB: bit k set while the item of key id k exists */
+    size_t n_item_words;
 
     struct shard *shards;         /* topo.n_def of them; the first n_shards exist */
     uint32_t n_shards;
     struct topo topo;             /* the plan's shards; open: as of now */
     struct reshard_step *steps;   /* the plan's steps ... */
-    size_t *op_end;               /* ... by operation */
+    size_t *op_end;               /* ... by operation ... */
+    int64_t *op_at;               /* ... and their times */
+    size_t n_ops;
     struct route_cache *cache;
 
     uint64_t next_seq;            /* next sequence number (from 1) */
@@ -323,10 +394,11 @@ static void open_replace(struct topo *t, uint32_t pos, uint32_t n_out, uint32_t 
 static int plan_init(struct plan *p, uint32_t shards, size_t n_ops)
 {
     struct topo *t = &p->t;
-    *p = (struct plan){ 0 };
+    *p = (struct plan){ .n_ops = n_ops };
     if (grow(&t->def, &t->cap_def, shards, sizeof *t->def) < 0 ||
         grow(&t->open, &t->cap_open, shards, sizeof *t->open) < 0 ||
-        !(p->op_end = calloc(n_ops + 1, sizeof *p->op_end)))
+        !(p->op_end = calloc(n_ops + 1, sizeof *p->op_end)) ||
+        !(p->op_at = calloc(n_ops + 1, sizeof *p->op_at)))
         return -1;
     for (uint32_t i = 0; i < shards; i++) {
         t->def[i] = (struct shard_def){
@@ -347,22 +419,24 @@ static void plan_free(struct plan *p)
     free(p->t.open);
     free(p->steps);
     free(p->op_end);
+    free(p->op_at);
 }
 
-/* Append children (two, or one for a merge) and the step that makes them
- * of the open shards at pos. */
-static int plan_step(struct plan *p, uint32_t pos, bool merge, const struct shard_def *children)
+/* Append the children of a step of this kind (two for a split, else one)
+ * and the step that makes them of the open shards at pos. */
+static int plan_step(struct plan *p, uint32_t pos, enum step_kind kind,
+                     const struct shard_def *children)
 {
     struct topo *t = &p->t;
-    uint32_t n = merge ? 1 : 2;
+    uint32_t n = step_children(kind);
     if (t->n_def > UINT32_MAX - 3 ||   /* UINT32_MAX means "no shard" */
         grow(&t->def, &t->cap_def, (size_t)t->n_def + n, sizeof *t->def) < 0 ||
         grow(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0 ||
         grow(&p->steps, &p->cap_steps, p->n_steps + 1, sizeof *p->steps) < 0)
         return -1;
-    p->steps[p->n_steps++] = (struct reshard_step){ .pos = pos, .child = t->n_def, .merge = merge };
+    p->steps[p->n_steps++] = (struct reshard_step){ .pos = pos, .child = t->n_def, .kind = kind };
     memcpy(t->def + t->n_def, children, n * sizeof *children);
-    open_replace(t, pos, merge ? 2 : 1, t->n_def, n);
+    open_replace(t, pos, step_parents(kind), t->n_def, n);
     t->n_def += n;
     return 0;
 }
@@ -376,7 +450,7 @@ static int plan_split(struct plan *p, uint32_t pos, struct hashkey key)
         { d.first_key, hashkey_pred(key), parent, UINT32_MAX },
         { key, d.last_key, parent, UINT32_MAX },
     };
-    return plan_step(p, pos, false, children);
+    return plan_step(p, pos, STEP_SPLIT, children);
 }
 
 /* MergeShards of the open shards at pos and pos + 1, which are parent and
@@ -387,7 +461,7 @@ static int plan_merge(struct plan *p, uint32_t pos, uint32_t parent, uint32_t ad
     struct shard_def child = {
         t->def[t->open[pos]].first_key, t->def[t->open[pos + 1]].last_key, parent, adjacent,
     };
-    return plan_step(p, pos, true, &child);
+    return plan_step(p, pos, STEP_MERGE, &child);
 }
 
 /* UpdateShardCount to target, UNIFORM_SCALING (the file header says how). */
@@ -506,17 +580,51 @@ static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i
     return plan_uniform(p, r->target);
 }
 
+static bool is_dynamodb(const struct scn_stream *cfg)
+{
+    return cfg->type && strcmp(cfg->type, "dynamodb") == 0;
+}
+
+/* DynamoDB: the rollovers before rollover_until_us, k * lifetime for k >= 1. */
+static size_t rollover_count(const struct scn_stream *cfg)
+{
+    if (cfg->shard_lifetime_us <= 0 || cfg->rollover_until_us <= 0)
+        return 0;
+    return (size_t)((cfg->rollover_until_us - 1) / cfg->shard_lifetime_us);
+}
+
+/* DynamoDB: operation i closes every open shard at (i + 1) * lifetime, a
+ * child with its range continuing each, in key order. */
+static int plan_rollovers(struct plan *p, const struct scn_stream *cfg)
+{
+    for (size_t i = 0; i < p->n_ops; i++) {
+        p->op_at[i] = (int64_t)(i + 1) * cfg->shard_lifetime_us;
+        for (uint32_t pos = 0; pos < p->t.n_open; pos++) {
+            uint32_t parent = p->t.open[pos];
+            struct shard_def child = p->t.def[parent];
+            child.parent = parent;
+            child.adjacent = UINT32_MAX;
+            if (plan_step(p, pos, STEP_ROLLOVER, &child) < 0)
+                return -1;
+        }
+        p->op_end[i] = p->n_steps;
+    }
+    return 0;
+}
+
 /* The steps of cfg's operations; -1 with *op, *key and err as
  * stm_check_reshard says. */
 static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, const char **key,
                       char *err, size_t errlen)
 {
     assert(cfg->shards >= 1);
+    bool ddb = is_dynamodb(cfg);
     *op = 0;
     *key = NULL;
-    if (plan_init(p, cfg->shards, cfg->n_reshard) < 0)
+    if (plan_init(p, cfg->shards, ddb ? rollover_count(cfg) : cfg->n_reshard) < 0 ||
+        (ddb && plan_rollovers(p, cfg) < 0))
         goto nomem;
-    for (size_t i = 0; i < cfg->n_reshard; i++) {
+    for (size_t i = 0; !ddb && i < cfg->n_reshard; i++) {
         const struct scn_reshard *r = &cfg->reshard[i];
         int rc;
         *op = i;
@@ -535,6 +643,7 @@ static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, 
         if (rc < 0)
             return -1;
         p->op_end[i] = p->n_steps;
+        p->op_at[i] = r->at_us;
     }
     return 0;
 nomem:
@@ -572,6 +681,16 @@ static void log_shard(const struct stm *s, uint32_t i)
     s->log->ops->shard(s->log->ctx, &row);
 }
 
+/* A closed shard that holds nothing will never hold a record again. */
+static void free_if_done(struct shard *sh)
+{
+    if (sh->closed_us >= 0 && sh->begin == sh->end && sh->ring) {
+        free(sh->ring);
+        sh->ring = NULL;
+        sh->cap = 0;
+    }
+}
+
 /* Shard i comes into being now, empty and open. */
 static void open_shard(struct stm *s, uint32_t i, int64_t now)
 {
@@ -579,7 +698,7 @@ static void open_shard(struct stm *s, uint32_t i, int64_t now)
     sh->opened_us = now;
     sh->closed_us = -1;
     sh->w_sec = sh->r_sec = now / ENG_US_PER_SEC;
-    sh->r_budget = READ_BYTES_PER_SEC;
+    sh->r_budget = s->reads->bytes_per_sec;
     log_shard(s, i);
 }
 
@@ -588,12 +707,13 @@ static void open_shard(struct stm *s, uint32_t i, int64_t now)
 static void reshard_step(struct stm *s, const struct reshard_step *st)
 {
     int64_t now = eng_now(s->e);
-    uint32_t n = st->merge ? 1 : 2;
+    uint32_t n = step_children(st->kind);
     const struct shard_def *d = &s->topo.def[st->child];
-    uint32_t parents[2] = { d->parent, d->adjacent };   /* a split has no adjacent parent */
-    uint32_t n_parents = st->merge ? 2 : 1;
+    uint32_t parents[2] = { d->parent, d->adjacent };   /* only a merge has an adjacent parent */
+    uint32_t n_parents = step_parents(st->kind);
     for (uint32_t k = 0; k < n_parents; k++) {
         s->shards[parents[k]].closed_us = now;
+        free_if_done(&s->shards[parents[k]]);
         log_shard(s, parents[k]);
     }
     for (uint32_t c = st->child; c < st->child + n; c++)
@@ -623,6 +743,8 @@ static char *dup_str(const char *src)
     return d ? memcpy(d, src, n) : NULL;
 }
 
+static void read_share(struct stm *s);
+
 struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
                        struct keytab *keys, const struct slog *log,
                        char *err, size_t errlen)
@@ -641,6 +763,7 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     size_t op;
     const char *key;
     char msg[400];
+    bool ddb = is_dynamodb(cfg);
     if (plan_build(&plan, cfg, &op, &key, msg, sizeof msg) < 0) {
         if (key)
             snprintf(err, errlen, "stream %s: reshard[%zu].%s: %s", name, op, key, msg);
@@ -665,10 +788,15 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         .retention_us = cfg->retention_us,
         .other_consumers = cfg->other_consumers,
         .efo = cfg->consumer == SCN_CONSUMER_EFO,
+        .ddb = ddb,
+        .reads = ddb ? &DYNAMODB_READS : &KINESIS_READS,
+        .size_src = { .view = cfg->view_type },
         .n_shards = cfg->shards,
-        .topo = plan.t, .steps = plan.steps, .op_end = plan.op_end,
+        .topo = plan.t, .steps = plan.steps, .op_end = plan.op_end, .op_at = plan.op_at,
+        .n_ops = plan.n_ops,
         .next_seq = 1,
     };
+    read_share(s);
     /* The plan's open list is as the last operation left it: replay from
      * CreateStream's, with room for the most ever open. */
     struct topo *t = &s->topo;
@@ -697,8 +825,8 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         snprintf(s->shards[i].id, sizeof s->shards[i].id, "shardId-%012u", i);
     for (uint32_t i = 0; i < cfg->shards; i++)
         open_shard(s, i, eng_now(e));
-    for (size_t i = 0; i < cfg->n_reshard; i++)
-        if (eng_schedule(e, cfg->reshard[i].at_us, ENG_CLASS_TOPOLOGY, on_reshard, s, i) < 0)
+    for (size_t i = 0; i < s->n_ops; i++)
+        if (eng_schedule(e, s->op_at[i], ENG_CLASS_TOPOLOGY, on_reshard, s, i) < 0)
             goto nomem;
     return s;
 nomem:
@@ -723,6 +851,8 @@ void stm_destroy(struct stm *s)
     free(s->topo.open);
     free(s->steps);
     free(s->op_end);
+    free(s->op_at);
+    free(s->items);
     free(s->shards);
     if (s->rng)
         gsl_rng_free(s->rng);
@@ -737,12 +867,15 @@ int stm_set_arn(struct stm *s, const char *arn)
     if (arn) {
         copy = dup_str(arn);
     } else {
-        static const char prefix[] = "arn:aws:kinesis:us-east-1:123456789012:stream/";
-        size_t n = strlen(s->name);
-        copy = malloc(sizeof prefix + n);
+        const char *prefix = s->ddb ? "arn:aws:dynamodb:us-east-1:123456789012:table/"
+                                    : "arn:aws:kinesis:us-east-1:123456789012:stream/";
+        const char *suffix = s->ddb ? "/stream/1970-01-01T00:00:00.000" : "";
+        size_t lp = strlen(prefix), ln = strlen(s->name), ls = strlen(suffix);
+        copy = malloc(lp + ln + ls + 1);
         if (copy) {
-            memcpy(copy, prefix, sizeof prefix - 1);
-            memcpy(copy + sizeof prefix - 1, s->name, n + 1);
+            memcpy(copy, prefix, lp);
+            memcpy(copy + lp, s->name, ln);
+            memcpy(copy + lp + ln, suffix, ls + 1);
         }
     }
     if (!copy)
@@ -757,6 +890,11 @@ void stm_set_consumer(struct stm *s, const struct stm_consumer *c)
     s->has_consumer = c != NULL;
     if (c)
         s->consumer = *c;
+}
+
+enum slog_source_type stm_source(const struct stm *s)
+{
+    return s->ddb ? SLOG_SOURCE_DYNAMODB : SLOG_SOURCE_KINESIS;
 }
 
 uint32_t stm_shard_count(const struct stm *s) { return s->n_shards; }
@@ -867,6 +1005,7 @@ static void drop(struct stm *s, struct shard *sh, uint64_t upto)
     if (upto > sh->begin) {
         s->held -= upto - sh->begin;
         sh->begin = upto;
+        free_if_done(sh);
     }
 }
 
@@ -1034,6 +1173,39 @@ static void log_record(const struct stm *s, const struct shard *sh, const struct
     s->log->ops->record(s->log->ctx, &row);
 }
 
+/* DynamoDB: the event of the item write en, the table's item updated
+ * (stream.h, enum stm_item_op); -1 when out of memory. */
+static int item_event(struct stm *s, const struct stm_put_entry *en)
+{
+    size_t w = en->key_id / 64;
+    if (w >= s->n_item_words) {
+        size_t n = keytab_count(s->keys) / 64 + 1;
+        if (n <= w)
+            n = w + 1;
+        if (n < 2 * s->n_item_words)
+            n = 2 * s->n_item_words;
+        uint64_t *grown = realloc(s->items, n * sizeof *grown);
+        if (!grown)
+            return -1;
+        memset(grown + s->n_item_words, 0, (n - s->n_item_words) * sizeof *grown);
+        s->items = grown;
+        s->n_item_words = n;
+    }
+    assert(en->item_op <= STM_ITEM_REMOVE);
+    uint64_t bit = UINT64_C(1) << (en->key_id % 64);
+    bool exists = (s->items[w] & bit) != 0;
+    enum lev_ddb_event ev = en->item_op >= STM_ITEM_INSERT
+                                ? (enum lev_ddb_event)(en->item_op - STM_ITEM_INSERT)
+                          : !exists ? LEV_DDB_INSERT
+                          : en->item_op == STM_ITEM_DELETE ? LEV_DDB_REMOVE : LEV_DDB_MODIFY;
+    if (ev == LEV_DDB_REMOVE)
+        s->items[w] &= ~bit;
+    else
+        s->items[w] |= bit;
+    s->stats.item_events[ev]++;
+    return (int)ev;
+}
+
 /* One entry at time now: its fate, and the record when accepted. */
 static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en, int64_t now)
 {
@@ -1051,7 +1223,9 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         s->stats.put_throttled++;
         return STM_PUT_THROTTLED;
     }
-    if (sh->end - sh->begin == sh->cap && ring_grow(sh) < 0) {
+    int event = 0;
+    if ((sh->end - sh->begin == sh->cap && ring_grow(sh) < 0) ||
+        (s->ddb && (event = item_event(s, en)) < 0)) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
@@ -1060,6 +1234,7 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
     *r = (struct stm_record){
         .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
+        .event = (unsigned)event,
     };
     sh->w_records++;
     sh->w_bytes += b;
@@ -1068,6 +1243,8 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         s->stats.peak_records_held = s->held;
     if (s->log && s->log->per_record && s->log->ops->record)
         log_record(s, sh, r);
+    if (s->consumer.written)
+        s->consumer.written(s->consumer.ctx, (uint32_t)(sh - s->shards));
     return STM_PUT_OK;
 }
 
@@ -1090,14 +1267,53 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
 
 /* ---- reads ------------------------------------------------------------- */
 
-/* Bytes the mapping may read from sh in second sec: 2 MiB, less what the
- * other consumers read (each reads what was written the second before). */
-static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t sec)
+/* The mapping's share of the shard's GetRecords calls, read_num / read_den
+ * a second (the header says how it is shared). */
+static void read_share(struct stm *s)
+{
+    const struct read_limits *l = s->reads;
+    uint64_t n = s->other_consumers, others = n * l->other_calls_per_sec;
+    if (others + l->other_calls_per_sec <= l->calls_per_sec) {
+        s->read_num = l->calls_per_sec - others;
+        s->read_den = 1;
+    } else {
+        s->read_num = l->calls_per_sec;
+        s->read_den = n + 1;
+    }
+}
+
+/* The mapping's GetRecords calls in second sec (>= 0): its share, exact
+ * over the seconds. */
+static uint32_t read_calls(const struct stm *s, int64_t sec)
 {
     if (s->efo)
-        return READ_BYTES_PER_SEC;
+        return UINT32_MAX;
+    uint64_t k = (uint64_t)sec;
+    return (uint32_t)(s->read_num * (k + 1) / s->read_den - s->read_num * k / s->read_den);
+}
+
+/* Bytes the mapping may read from sh in second sec: the shard's rate (2 MiB
+ * for Kinesis), less what the other consumers read (each reads what was
+ * written the second before). */
+static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t sec)
+{
+    uint64_t limit = s->reads->bytes_per_sec;
+    if (s->efo || limit == UINT64_MAX)
+        return limit;
     uint64_t others = (uint64_t)s->other_consumers * written_in(sh, sec - 1);
-    return others >= READ_BYTES_PER_SEC ? 0 : READ_BYTES_PER_SEC - others;
+    return others >= limit ? 0 : limit - others;
+}
+
+/* The bytes a read of r counts: data + key (Kinesis), SizeBytes (DynamoDB). */
+static uint64_t read_bytes(const struct stm *s, const struct stm_record *r)
+{
+    uint32_t key_len = key_info(s, r->key_id).bytes;
+    if (!s->ddb)
+        return (uint64_t)r->bytes + key_len;
+    struct lev_ddb_record item = {
+        .key_len = key_len, .kind = (enum lev_ddb_event)r->event, .item_bytes = r->bytes,
+    };
+    return lev_ddb_size_bytes(&s->size_src, &item);
 }
 
 /* Open the read window sec, carrying over what was read beyond the budgets
@@ -1123,15 +1339,13 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
                                      uint64_t *to, int64_t *retry_at_us)
 {
     struct shard *sh = &s->shards[shard];
+    const struct read_limits *l = s->reads;
     int64_t now = eng_now(s->e), sec = now / ENG_US_PER_SEC;
-    uint32_t calls = s->efo ? UINT32_MAX
-                   : s->other_consumers < READ_CALLS_PER_SEC ? READ_CALLS_PER_SEC - s->other_consumers
-                   : 0;
     read_roll(s, sh, sec);
     int64_t retry = -1;
     if (now < sh->r_blocked_until_us)
         retry = sh->r_blocked_until_us;
-    else if (sh->r_calls >= calls || sh->r_bytes >= sh->r_budget)
+    else if (sh->r_calls >= read_calls(s, sec) || sh->r_bytes >= sh->r_budget)
         retry = (sec + 1) * ENG_US_PER_SEC;
     if (retry >= 0) {
         s->stats.read_throttles++;
@@ -1142,15 +1356,15 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     s->stats.reads++;
 
     assert(from >= sh->begin && from <= sh->end);
-    if (max_records == 0 || max_records > READ_MAX_RECORDS)
-        max_records = READ_MAX_RECORDS;
+    if (max_records == 0 || max_records > l->max_records)
+        max_records = l->max_records;
     uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
     uint64_t bytes = 0;
     for (; i < last; i++) {
-        const struct stm_record *r = slot(sh, i);
-        uint64_t b = (uint64_t)r->bytes + key_info(s, r->key_id).bytes;
-        if (bytes + b > READ_MAX_BYTES) {
-            sh->r_blocked_until_us = now + READ_PENALTY_US;
+        uint64_t b = read_bytes(s, slot(sh, i));
+        if (bytes + b > l->max_bytes) {
+            if (l->penalty_us > 0)
+                sh->r_blocked_until_us = now + l->penalty_us;
             break;
         }
         bytes += b;

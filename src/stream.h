@@ -1,7 +1,9 @@
 /*
- * stream.h - a Kinesis data stream (SPEC 1.1): shards owning hash-key ranges,
- * MD5 routing, sequence numbers, write limits, PutRecords, shared read limits,
- * retention and resharding.
+ * stream.h - a Kinesis data stream (SPEC 1.1) or a DynamoDB table's stream
+ * (SPEC 1.2): shards owning hash-key ranges, MD5 routing, sequence numbers,
+ * write limits, PutRecords (a DynamoDB table: item writes that are INSERT,
+ * MODIFY or REMOVE), shared read limits, retention, resharding (DynamoDB:
+ * shard rollover).
  *
  * The stream keeps in memory only the records its one simulated consumer (the
  * mapping) still needs: the consumer releases what it has checkpointed, and
@@ -20,25 +22,46 @@ struct eng;
 struct keytab;
 struct scn_stream;
 
-/* A record in a shard.  Fields after `bytes` belong to the consumer. */
+/* A record in a shard, 40 bytes.  The consumer owns `deliveries`, `handled`
+ * and `resolved`; the stream the rest. */
 struct stm_record {
     uint64_t seq;          /* sequence number: unique, increasing in a shard */
     uint64_t message_id;
     int64_t arrival_us;    /* approximateArrivalTimestamp, virtual */
-    uint32_t bytes;        /* data bytes */
-    uint32_t key_id;       /* partition key, in the keytab */
+    uint32_t bytes;        /* data bytes (DynamoDB: the item's payload) */
+    uint32_t key_id;       /* partition key (DynamoDB: the item's key), in the keytab */
     uint32_t data_id;      /* 0: synthetic data; else explicit data (stm_data) */
     uint16_t deliveries;   /* consumer: times given to the function */
     uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
-    uint8_t resolved;      /* consumer: the record has its fate (lanes resolve out of order, R10) */
+    unsigned resolved : 1; /* consumer: the record has its fate (lanes resolve out of order, R10) */
+    unsigned event : 2;    /* DynamoDB: eventName, enum lev_ddb_event; Kinesis: 0 */
 };
 
-/* One entry of a PutRecords request. */
+/*
+ * What a write does to a DynamoDB table's item (SPEC 1.2; Kinesis ignores
+ * it).  The table knows which items exist: a write of an absent item is an
+ * INSERT, of an existing one a MODIFY; a delete of an existing item is a
+ * REMOVE, and the item is absent until its next write.  DynamoDB writes no
+ * stream record for a delete of an absent item, so the model makes such a
+ * delete a write (an INSERT): every write makes exactly one record.  The
+ * explicit events are written as they are, whatever the table holds, and
+ * the table follows them.
+ */
+enum stm_item_op {
+    STM_ITEM_WRITE = 0,    /* PutItem / UpdateItem */
+    STM_ITEM_DELETE,       /* DeleteItem of the item if it exists, else a write */
+    STM_ITEM_INSERT,       /* STM_ITEM_INSERT + enum lev_ddb_event: that event */
+    STM_ITEM_MODIFY,
+    STM_ITEM_REMOVE,
+};
+
+/* One entry of a PutRecords request (DynamoDB: one item write). */
 struct stm_put_entry {
     uint64_t message_id;
     uint32_t key_id;
     uint32_t bytes;
     uint32_t data_id;
+    uint8_t item_op;       /* DynamoDB: enum stm_item_op */
 };
 
 enum stm_put_result {
@@ -55,7 +78,9 @@ enum stm_read_result { STM_READ_OK = 0, STM_READ_THROTTLED };
  * are closed (shard_closed, parent before adjacent parent) and then the
  * children opened (shard_opened, in index order), once the whole step is
  * done: every callback sees the new shards and open ranges.  An
- * UpdateShardCount is several such steps at the same instant.
+ * UpdateShardCount is several such steps at the same instant.  A DynamoDB
+ * shard's rollover is a step with one parent and one child that has the
+ * parent's range; the shards of a table roll over together, one step each.
  */
 struct stm_consumer {
     void *ctx;
@@ -70,13 +95,18 @@ struct stm_consumer {
     /* Optional.  A parent shard takes no more writes: stm_end(shard) is
      * final; its records stay readable until retention trims them. */
     void (*shard_closed)(void *ctx, uint32_t shard);
+    /* Optional.  A record was just written to shard (enhanced fan-out
+     * pushes it). */
+    void (*written)(void *ctx, uint32_t shard);
 };
 
 struct stm;
 
 /*
  * Create the stream of cfg with its shards open at time 0, and log them; its
- * reshard operations are scheduled on e and done by the stream itself.
+ * reshard operations (DynamoDB: its rollovers, every cfg->shard_lifetime_us
+ * before cfg->rollover_until_us) are scheduled on e and done by the stream
+ * itself.
  * Returns NULL with a message in err (a reshard that cannot be done is named
  * as in stm_check_reshard).  The stream borrows e, keys and log.
  */
@@ -99,6 +129,9 @@ int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key
 
 void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
 
+/* Which service the stream is: SLOG_SOURCE_KINESIS or SLOG_SOURCE_DYNAMODB. */
+enum slog_source_type stm_source(const struct stm *s);
+
 /* Shards made so far: indexes never change, a reshard appends its children. */
 uint32_t stm_shard_count(const struct stm *s);
 /* The shard's id; the pointer stays valid as long as the stream. */
@@ -107,12 +140,13 @@ const char *stm_shard_id(const struct stm *s, uint32_t shard);
 uint32_t stm_shard_parent(const struct stm *s, uint32_t shard);
 /* A merge child's AdjacentShardToMerge, or UINT32_MAX. */
 uint32_t stm_shard_adjacent_parent(const struct stm *s, uint32_t shard);
-/* The shard was closed by a reshard: no more writes, stm_end is final. */
+/* The shard was closed by a reshard or a rollover: no more writes, stm_end is final. */
 bool stm_shard_closed(const struct stm *s, uint32_t shard);
 const char *stm_arn(const struct stm *s);
 /* Set the stream ARN (the mapping's EventSourceArn); NULL keeps the default
- * arn:aws:kinesis:us-east-1:123456789012:stream/NAME.  0, or -1 when out of
- * memory. */
+ * arn:aws:kinesis:us-east-1:123456789012:stream/NAME (DynamoDB:
+ * arn:aws:dynamodb:us-east-1:123456789012:table/NAME/stream/1970-01-01T00:00:00.000).
+ * 0, or -1 when out of memory. */
 int stm_set_arn(struct stm *s, const char *arn);
 
 /* The open shard whose hash-key range holds MD5(key). */
@@ -122,7 +156,9 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id);
  * PutRecords at the current time: results[i] is the fate of entries[i], in
  * request order.  Returns the number of failed entries (FailedRecordCount),
  * or -1 with err set when the request itself is invalid (too many records or
- * bytes, a record over the record limit).  Accepted records are logged.
+ * bytes, a record over the record limit).  Accepted records are logged.  On
+ * a DynamoDB stream each entry is an item write (its item_op), whose record
+ * holds the event it made.
  */
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen);
@@ -147,9 +183,13 @@ uint32_t stm_add_data(struct stm *s, const char *data);
 
 /*
  * GetRecords on shard from index `from` by the mapping: on success *to is the
- * index after the last record returned (at most max_records and 10 MiB).
- * Counts against the shard's 5 calls/s and 2 MiB/s shared with the other
- * consumers.  On throttling, *retry_at_us says when a call may succeed.
+ * index after the last record returned: at most max_records, and the
+ * service's own caps (Kinesis: 10,000 records and 10 MiB; DynamoDB: 1,000
+ * records and 1 MB of SizeBytes).  Counts against the shard's read limits
+ * shared with the other consumers (Kinesis: 5 calls/s and 2 MiB/s;
+ * DynamoDB: 8 calls/s, two readers polling 4 times a second; stream.c says
+ * how they are shared).  On throttling, *retry_at_us says when a call may
+ * succeed.
  */
 enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
                                      uint64_t from, uint32_t max_records,
@@ -170,6 +210,7 @@ struct stm_stats {
     uint64_t records_trimmed;     /* unprocessed records lost to retention
                                      (trimmed while held and not `handled`) */
     uint64_t peak_records_held;
+    uint64_t item_events[3];      /* DynamoDB: records by enum lev_ddb_event */
 };
 void stm_stats(const struct stm *s, struct stm_stats *out);
 

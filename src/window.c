@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "keytab.h"
+#include "lambda_event.h"
 #include "window.h"
 
 #define US_PER_MS 1000
@@ -43,16 +44,6 @@ int64_t win_index(int64_t epoch_ms, int64_t width_us, int64_t arrival_us)
 int64_t win_start_us(int64_t epoch_ms, int64_t width_us, int64_t k)
 {
     return k * width_us - epoch_ms * US_PER_MS;
-}
-
-static size_t digits(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
 }
 
 struct win_state *win_state_create(void)
@@ -139,7 +130,7 @@ int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_
     uint32_t s = slot_of(st, key_id);
     if (st->index[s]) {
         uint64_t *c = &st->counts[st->index[s] - 1];
-        st->bytes += digits(*c + 1) - digits(*c);
+        st->bytes += lev_u64_digits(*c + 1) - lev_u64_digits(*c);
         (*c)++;
     } else {
         /* "key":1, plus a comma after the first key */

@@ -209,5 +209,65 @@ expect_eq "$rc" 2 "--dump-events in a missing directory: exit status"
 expect_in "$msg" "$work/missing/events: cannot create directory" "--dump-events unusable directory message"
 [ ! -e "$work/nodump.db" ] && ok || ko "--dump-events unusable directory wrote a database"
 
+# SPEC 1.2 DynamoDB Streams end to end (ddb-three-readers.json): the events have the table's
+# shape and exactly the size the mapping counted (R2); the stream ARN has DynamoDB's label.
+ddb="$src/scenarios/ddb-three-readers.json"
+arn="arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+"$esmsim" run "$ddb" -o "$work/ddb.db" -q --dump-events "$work/ddbevents" --dump-limit 300; rc=$?
+expect_eq "$rc" 0 "ddb-three-readers exit status"
+check_dump "$work/ddbevents" "$work/ddb.db"
+bad=$(python3 - "$work/ddbevents" "$arn" <<'PY'
+import json, os, sys
+d, arn = sys.argv[1], sys.argv[2]
+seen = set()
+for line in open(os.path.join(d, "index.jsonl")):
+    for r in json.load(open(os.path.join(d, json.loads(line)["event_file"])))["Records"]:
+        name, ddb = r["eventName"], r["dynamodb"]
+        seen.add(name)
+        images = ("NewImage" in ddb, "OldImage" in ddb)
+        want = {"INSERT": (True, False), "MODIFY": (True, True), "REMOVE": (False, True)}[name]
+        if (images != want or r["eventSource"] != "aws:dynamodb" or r["eventSourceARN"] != arn
+                or ddb["StreamViewType"] != "NEW_AND_OLD_IMAGES" or "order-" not in ddb["Keys"]["pk"]["S"]):
+            print("bad record: %s" % json.dumps(r)[:300])
+if seen != {"INSERT", "MODIFY", "REMOVE"}:
+    print("event names seen: %s" % sorted(seen))
+PY
+)
+expect_eq "$bad" "" "SPEC 1.2 dumped DynamoDB records: eventName, images of NEW_AND_OLD_IMAGES, ARN"
+# R6 on a table: the OnFailure record of a discarded batch has DDBStreamBatchInfo.
+"$esmsim" run "$ddb" -o "$work/ddbfail.db" -q --set 'expect={}' --set duration=2m \
+  --set 'records=[{"at":"30s","partition_key":"order-7","data":"poison","event":"REMOVE"}]' \
+  --set 'function.failures=[{"match":{"data_contains":"poison"}}]' \
+  --set 'event_source_mapping.DestinationConfig={"OnFailure":{"Destination":"arn:aws:sqs:us-east-1:123456789012:dlq"}}'
+rc=$?
+expect_eq "$rc" 0 "ddb-three-readers with a poison item: exit status"
+expect_eq "$(q "$work/ddbfail.db" "SELECT count(*) > 0, min($(j DDBStreamBatchInfo.streamArn)),
+    sum($(j DDBStreamBatchInfo.batchSize) = record_count) = count(*),
+    count($(j KinesisBatchInfo)) FROM discards")" "1|$arn|1|0" \
+  "R6 a table's discarded batch: DDBStreamBatchInfo with the stream ARN, no KinesisBatchInfo"
+expect_eq "$(q "$work/ddbfail.db" "SELECT count(*) FROM discards d JOIN records r
+    ON r.sequence_number BETWEEN d.start_sequence_number AND d.end_sequence_number
+    AND r.shard_id = d.shard_id JOIN messages m USING (run_id, message_id)
+    WHERE m.producer = 'records' AND m.fate = 'discarded'")" 1 \
+  "R17 the poison item's REMOVE record is in the discarded batch"
+# SPEC 1.2 rollover, R12/R3: every 10 minutes each shard closes and a child with its range
+# continues it; the mapping finishes the parent first: no record out of its key's order.
+"$esmsim" run "$ddb" -o "$work/roll.db" -q --set duration=25m --set stream.shard_lifetime=10m \
+  --set 'expect={"order_violations":0,"messages_lost":0,"messages_expired":0,"messages_pending":{"max":50}}'
+rc=$?
+expect_eq "$rc" 0 "ddb-three-readers with rollovers every 10m: exit status"
+expect_eq "$(q "$work/roll.db" "SELECT group_concat(shard_id || '<' || coalesce(parent_shard_id, '') || '@'
+    || opened_ms || '-' || coalesce(closed_ms, ''), ' ') FROM (SELECT * FROM shards ORDER BY shard_id)")" \
+  "shardId-000000000000<@0-600000 shardId-000000000001<@0-600000 shardId-000000000002<shardId-000000000000@600000-1200000 shardId-000000000003<shardId-000000000001@600000-1200000 shardId-000000000004<shardId-000000000002@1200000- shardId-000000000005<shardId-000000000003@1200000-" \
+  "SPEC 1.2 rollover lineage in the shards table"
+expect_eq "$(q "$work/roll.db" "SELECT count(DISTINCT shard_id) FROM invocations")" 6 \
+  "R12 every rolled-over shard is read"
+# R1 read sharing: alone on its shards the mapping keeps to its own 4 calls a second
+# (re-polls after a batch included), within the shard's 8: never throttled, and its
+# records wait less than with two other readers (286 ms).
+"$esmsim" run "$ddb" -o "$work/alone.db" -q --set stream.other_consumers=0 \
+  --set 'expect={"read_throttles":0,"read_delay_mean_ms":{"max":200}}'; rc=$?
+expect_eq "$rc" 0 "ddb-three-readers alone on its shards: no throttles, shorter read delay"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

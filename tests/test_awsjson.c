@@ -17,6 +17,7 @@
 #include "awsjson.h"
 #include "check.h"
 #include "lambda_event.h"
+#include "window.h"
 
 #define EPOCH_2026 INT64_C(1767225600000)   /* 2026-01-01T00:00:00Z, in ms */
 /* eventIDs of the DynamoDB records of shard ddb_default, pinned likewise:
@@ -549,6 +550,36 @@ static void test_ddb_event_exact(void)
     free(json);
 }
 
+/* R15 on a table: the window's fields after the DynamoDB records, as for
+ * Kinesis, and the size lambda_event.c and window.c count for them. */
+static void test_ddb_window_event(void)
+{
+    struct lev_ddb_record rec = ddb_record("k", LEV_DDB_INSERT, 7, NULL, 2, 0);
+    const char *keys[1] = { "k" };
+    uint64_t counts[1] = { 3 };
+    struct slog_event_window w = { .start_us = 0, .end_us = 60 * 1000000LL, .n_keys = 1,
+                                   .keys = keys, .counts = counts, .final = true };
+    char *plain = awsjson_dynamodb_event(&ddb_default, &rec, 1);
+    char *json = awsjson_dynamodb_window_event(&ddb_default, &rec, 1, &w);
+    CHECK(plain && json);
+    if (!plain || !json) {
+        free(plain);
+        free(json);
+        return;
+    }
+    size_t n = strlen(plain) - 1;   /* without the closing brace */
+    CHECK(strncmp(json, plain, n) == 0);
+    CHECK_STR(json + n, ",\"window\":{\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2026-01-01T00:01:00Z\"},"
+              "\"state\":{\"k\":3},\"shardId\":\"shardId-00000001573689847184-864758bb\","
+              "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/"
+              "2026-01-01T00:00:00.000\",\"isFinalInvokeForWindow\":true,\"isWindowTerminatedEarly\":false}");
+    CHECK_INT(strlen(json), strlen(plain) + win_event_extra_bytes(strlen(ddb_default.shard_id),
+                                                                  strlen(ddb_default.event_source_arn),
+                                                                  strlen("{\"k\":3}"), true, false));
+    free(plain);
+    free(json);
+}
+
 /* What each view keeps of each kind, and its name in the record. */
 static void test_ddb_views(void)
 {
@@ -715,6 +746,7 @@ int main(void)
     test_ddb_event_exact();
     test_ddb_event_size_random();
     test_ddb_views();
+    test_ddb_window_event();
     test_ddb_size_bytes();
     test_ddb_creation_time();
     test_response();

@@ -2,7 +2,8 @@
  * test_conservation.c - R17 over many random scenarios: every produced
  * message ends in exactly one fate, whatever the producers, retry policies,
  * failures, report styles and mapping settings (bisect, partial batch
- * responses, ParallelizationFactor, scheduled updates, resharding); the
+ * responses, ParallelizationFactor, scheduled updates, resharding,
+ * enhanced fan-out); the
  * checkpoints of a shard never go backwards (R3/R4); and every key's records
  * are first delivered in order (R3, R10, R12: parents before children).
  */
@@ -29,7 +30,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void one_scenario(gsl_rng *r, int index)
 {
-    char json[4096], producers[2048], schedule[512], reshard[256] = "";
+    char json[4096], producers[2048], schedule[512], stream_extra[256] = "";
     int len = 0, n_producers = 1 + (int)gsl_rng_uniform_int(r, 3);
     for (int p = 0; p < n_producers; p++)
         len += snprintf(producers + len, sizeof producers - (size_t)len,
@@ -48,10 +49,14 @@ static void one_scenario(gsl_rng *r, int index)
              first_change, 1 + (int)gsl_rng_uniform_int(r, 10),
              gsl_rng_uniform_int(r, 2) ? "true" : "false",
              first_change + (int)gsl_rng_uniform_int(r, 20));
-    /* R12: a split, and UpdateShardCount, at random times, or none. */
+    /* R1: enhanced fan-out (pushed, not polled) in one run of four; R12: a
+     * split, then an UpdateShardCount, at random times, in one of two. */
     int shards = 1 + (int)gsl_rng_uniform_int(r, 4);
+    int len_extra = 0;
+    if (gsl_rng_uniform_int(r, 4) == 0)
+        len_extra = snprintf(stream_extra, sizeof stream_extra, ",\"consumer\":\"efo\"");
     if (gsl_rng_uniform_int(r, 2))
-        snprintf(reshard, sizeof reshard,
+        snprintf(stream_extra + len_extra, sizeof stream_extra - (size_t)len_extra,
                  ",\"reshard\":[{\"at\":\"%ds\",\"split\":\"shardId-000000000000\"},"
                  "{\"at\":\"%ds\",\"target_shard_count\":%d}]",
                  (int)gsl_rng_uniform_int(r, 20), 20 + (int)gsl_rng_uniform_int(r, 20),
@@ -70,7 +75,8 @@ static void one_scenario(gsl_rng *r, int index)
              "\"report\":\"%s\"},"
              "\"model\":{\"latest_start_delay\":\"10s\",\"mapping_update_delay\":\"%ds\"},"
              "\"schedule\":%s}",
-             index, index, 30 + (int)gsl_rng_uniform_int(r, 60), shards, reshard, producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
+             index, index, 30 + (int)gsl_rng_uniform_int(r, 60), shards, stream_extra,
+             producers, starts[gsl_rng_uniform_int(r, 3)], 1 + (int)gsl_rng_uniform_int(r, 500),
              (int)gsl_rng_uniform_int(r, 3), max_retry, gsl_rng_uniform_int(r, 2) ? -1 : 60,
              gsl_rng_uniform_int(r, 2) ? "true" : "false",
              gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",

@@ -3,7 +3,9 @@
  * MD5 routing, CreateStream hash ranges, JSON lengths, write limits,
  * PutRecords results and limits, sequence numbers, the ring buffer,
  * retention trimming, the shared read limits (R1) and resharding (SPEC 1.1
- * Resharding, the stream's side of R12).
+ * Resharding, the stream's side of R12); and a DynamoDB table's stream
+ * (SPEC 1.2): shard rollover, INSERT/MODIFY/REMOVE, GetRecords caps and
+ * read sharing.
  *
  * Expected MD5 digests were computed apart with `printf %s KEY | md5sum`;
  * expected hash ranges come from AWS's own describe-stream outputs.
@@ -14,6 +16,7 @@
 #include "check.h"
 #include "engine.h"
 #include "keytab.h"
+#include "lambda_event.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -1287,6 +1290,272 @@ static void test_reshard_errors(void)
     eng_destroy(e);
 }
 
+/* ---- DynamoDB Streams (SPEC 1.2) ----------------------------------------- */
+
+#define HOUR (3600 * SEC)
+
+/* A table's stream as the loader makes it: no write limits (on demand), one
+ * item of at most 400 KB a write, 24 h retention, 4 h shard lifetime. */
+static struct scn_stream ddb_cfg(uint32_t shards, uint32_t other)
+{
+    return (struct scn_stream){
+        .type = (char *)"dynamodb", .name = (char *)"orders", .shards = shards,
+        .retention_us = 24 * HOUR, .consumer = SCN_CONSUMER_SHARED, .other_consumers = other,
+        .write_records_per_sec = UINT64_MAX, .write_bytes_per_sec = UINT64_MAX,
+        .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,
+        .max_request_records = 1, .view_type = LEV_DDB_NEW_AND_OLD_IMAGES,
+        .shard_lifetime_us = 4 * HOUR, .rollover_until_us = 24 * HOUR,
+    };
+}
+
+/* One item write; its record's event (enum lev_ddb_event), or -1. */
+static int item_write(struct fix *f, const char *key, enum stm_item_op op, uint32_t bytes)
+{
+    uint8_t res[1];
+    struct stm_put_entry en = { .message_id = 1, .key_id = keytab_add(f->keys, key),
+                                .bytes = bytes, .item_op = (uint8_t)op };
+    if (stm_put_records(f->s, &en, 1, res, f->err, sizeof f->err) != 0 || res[0] != STM_PUT_OK)
+        return -1;
+    uint32_t shard = stm_route(f->s, en.key_id);
+    return (int)stm_at(f->s, shard, stm_end(f->s, shard) - 1)->event;
+}
+
+static void write_u7(struct fix *f) { CHECK(item_write(f, "user-7", STM_ITEM_WRITE, 10) >= 0); }
+static void write_k(struct fix *f) { CHECK(item_write(f, "K", STM_ITEM_WRITE, 10) >= 0); }
+
+/* SPEC 1.2 rollover: every shard_lifetime each open shard is closed and a
+ * child with the same hash-key range opened, its parent logged; writes go
+ * to the child from that instant, the parent stays readable, the items
+ * live on; the last rollover is before the end of the run. */
+static void test_ddb_rollover(void)
+{
+    struct scn_stream cfg = ddb_cfg(2, 0);
+    cfg.rollover_until_us = 9 * HOUR;
+    struct fix f;
+    reshard_open(&f, &cfg, NULL, 0);
+    CHECK_INT(stm_source(f.s), SLOG_SOURCE_DYNAMODB);
+    CHECK_STR(stm_arn(f.s), "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/"
+                            "1970-01-01T00:00:00.000");
+    at(&f, HOUR, write_u7);
+    at(&f, HOUR, write_k);
+    at_class(&f, 4 * HOUR, ENG_CLASS_WRITE, write_u7);   /* the instant of the rollover */
+    at(&f, 5 * HOUR, write_k);
+    at(&f, 8 * HOUR + SEC, write_u7);
+    eng_run_until(f.e, 9 * HOUR);
+
+    CHECK_INT(stm_shard_count(f.s), 6);
+    CHECK_STR(g_rl.text, "c0 o2 c1 o3 c2 o4 c3 o5 ");
+    CHECK(g_rl.consistent);
+    static const uint32_t parent[6] = { UINT32_MAX, UINT32_MAX, 0, 1, 2, 3 };
+    for (uint32_t i = 0; i < 6; i++) {
+        CHECK_INT(stm_shard_parent(f.s, i), parent[i]);
+        CHECK_INT(stm_shard_adjacent_parent(f.s, i), UINT32_MAX);
+        CHECK(stm_shard_closed(f.s, i) == (i < 4));
+    }
+    /* the log: each shard's range, opened and closed times, parent id */
+    CHECK_INT(f.sink.n_shards, 10);
+    static const struct { uint32_t shard; int64_t opened, closed; const char *parent; } rows[] = {
+        { 0, 0, 4 * HOUR, "" }, { 1, 0, 4 * HOUR, "" }, { 4, 8 * HOUR, -1, "shardId-000000000002" },
+        { 5, 8 * HOUR, -1, "shardId-000000000003" }, { 2, 4 * HOUR, 8 * HOUR, "shardId-000000000000" },
+        { 3, 4 * HOUR, 8 * HOUR, "shardId-000000000001" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct shard_row *r = row_of(&f, rows[i].shard);
+        CHECK_INT(r->opened_us, rows[i].opened);
+        CHECK_INT(r->closed_us, rows[i].closed);
+        CHECK_STR(r->parent, rows[i].parent);
+        CHECK_STR(r->adjacent, "");
+        CHECK_STR(r->start, rows[i].shard % 2 ? "170141183460469231731687303715884105728" : "0");
+        CHECK_STR(r->end, rows[i].shard % 2 ? HK_MAX : "170141183460469231731687303715884105727");
+    }
+    /* records: 1 h in the first shards, 4 h and 5 h in the first children,
+     * 8 h + 1 s in the second; an item's life goes on across shards */
+    static const uint32_t held[6] = { 1, 1, 1, 1, 1, 0 };
+    for (uint32_t i = 0; i < 6; i++)
+        CHECK_INT(stm_end(f.s, i), held[i]);
+    CHECK_INT(stm_at(f.s, 2, 0)->arrival_us, 4 * HOUR);
+    CHECK_INT(stm_at(f.s, 2, 0)->event, LEV_DDB_MODIFY);
+    CHECK_INT(stm_at(f.s, 4, 0)->seq, 5);
+    check_sequence_numbers(&f.sink);
+    uint64_t to;
+    int64_t retry;
+    CHECK_INT(stm_get_records(f.s, 0, 0, 100, &to, &retry), STM_READ_OK);   /* closed, readable */
+    CHECK_INT(to, 1);
+    fix_close(&f);
+
+    /* no rollover at the end of the run itself */
+    cfg.rollover_until_us = 8 * HOUR;
+    reshard_open(&f, &cfg, NULL, 0);
+    eng_run_until(f.e, 8 * HOUR);
+    CHECK_INT(stm_shard_count(f.s), 4);
+    CHECK_STR(g_rl.text, "c0 o2 c1 o3 ");
+    fix_close(&f);
+}
+
+/* SPEC 1.2 INSERT/MODIFY/REMOVE: a write of an absent item is an INSERT,
+ * of an existing one a MODIFY; a delete of an existing item a REMOVE, after
+ * which the item is inserted again; a delete of an absent item is a write;
+ * explicit events are written as they are and the table follows them. */
+static void test_ddb_item_events(void)
+{
+    static const struct { const char *key; enum stm_item_op op; int event; } writes[] = {
+        { "a", STM_ITEM_WRITE, LEV_DDB_INSERT },
+        { "a", STM_ITEM_WRITE, LEV_DDB_MODIFY },
+        { "a", STM_ITEM_DELETE, LEV_DDB_REMOVE },
+        { "a", STM_ITEM_WRITE, LEV_DDB_INSERT },
+        { "b", STM_ITEM_DELETE, LEV_DDB_INSERT },
+        { "b", STM_ITEM_DELETE, LEV_DDB_REMOVE },
+        { "b", STM_ITEM_DELETE, LEV_DDB_INSERT },
+        { "a", STM_ITEM_MODIFY, LEV_DDB_MODIFY },
+        { "c", STM_ITEM_REMOVE, LEV_DDB_REMOVE },   /* absent: as told */
+        { "c", STM_ITEM_WRITE, LEV_DDB_INSERT },
+        { "a", STM_ITEM_INSERT, LEV_DDB_INSERT },   /* present: as told */
+        { "a", STM_ITEM_WRITE, LEV_DDB_MODIFY },
+        { "d", STM_ITEM_MODIFY, LEV_DDB_MODIFY },   /* absent: as told, then present */
+        { "d", STM_ITEM_DELETE, LEV_DDB_REMOVE },
+        { "a", STM_ITEM_REMOVE, LEV_DDB_REMOVE },
+        { "a", STM_ITEM_DELETE, LEV_DDB_INSERT },
+    };
+    struct scn_stream cfg = ddb_cfg(1, 0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    int counts[3] = { 0 };
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        int ev = item_write(&f, writes[i].key, writes[i].op, 10);
+        if (ev != writes[i].event)
+            fprintf(stderr, "write %zu\n", i);
+        CHECK_INT(ev, writes[i].event);
+        counts[writes[i].event]++;
+    }
+    struct stm_stats st;
+    stm_stats(f.s, &st);
+    CHECK_INT(st.records_written, 16);
+    CHECK_INT(counts[LEV_DDB_INSERT], 7);
+    CHECK_INT(counts[LEV_DDB_MODIFY], 4);
+    CHECK_INT(counts[LEV_DDB_REMOVE], 5);
+    for (int k = 0; k < 3; k++)
+        CHECK_INT(st.item_events[k], counts[k]);
+
+    /* an on-demand table throttles no write: 2,000 in one second on one shard */
+    int refused = 0;
+    for (int i = 0; i < 2000; i++)
+        refused += item_write(&f, "e", STM_ITEM_WRITE, 400000) < 0;
+    CHECK_INT(refused, 0);
+    stm_stats(f.s, &st);
+    CHECK_INT(st.put_throttled, 0);
+    /* one item a write, of at most 400 KB with the attribute names */
+    uint8_t res[2];
+    struct stm_put_entry two[2] = { { .key_id = keytab_add(f.keys, "e"), .bytes = 1 },
+                                    { .key_id = keytab_add(f.keys, "e"), .bytes = 1 } };
+    CHECK_INT(stm_put_records(f.s, two, 2, res, f.err, sizeof f.err), -1);
+    CHECK_STR(f.err, "stream orders: PutRecords with 2 records, expected 1 to 1");
+    two[0].bytes = LEV_DDB_MAX_ITEM_BYTES - 6;   /* 409,594 + "e" > 409,594 */
+    CHECK_INT(stm_put_records(f.s, two, 1, res, f.err, sizeof f.err), -1);
+    two[0].bytes = LEV_DDB_MAX_ITEM_BYTES - 7;
+    CHECK_INT(stm_put_records(f.s, two, 1, res, f.err, sizeof f.err), 0);
+    fix_close(&f);
+}
+
+/* SPEC 1.2 GetRecords: at most 1,000 records or 1 MB (1,048,576 bytes) of
+ * SizeBytes a call, the first reached, and no penalty after a cut call. */
+static void test_ddb_get_records_caps(void)
+{
+    /* NEW_AND_OLD_IMAGES, key "k", 100,000-byte items: the INSERT has
+     * SizeBytes 2 x (2 + 1) + (4 + 100000) = 100,010, each MODIFY
+     * 3 x 3 + 2 x 100,004 = 200,017: 1 + 4 fit in 1 MB, then 5, then 2. */
+    struct scn_stream cfg = ddb_cfg(1, 0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    for (int i = 0; i < 12; i++)
+        CHECK_INT(item_write(&f, "k", STM_ITEM_WRITE, 100000), i ? LEV_DDB_MODIFY : LEV_DDB_INSERT);
+    uint64_t from = 0, to;
+    int64_t retry;
+    static const uint64_t ends[3] = { 5, 10, 12 };
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(stm_get_records(f.s, 0, from, 10000, &to, &retry), STM_READ_OK);
+        CHECK_INT(to, ends[i]);
+        CHECK_INT(retry, 0);
+        from = to;
+    }
+    fix_close(&f);
+    /* exactly 1,048,576 bytes fit: an INSERT of 10 + 104,498 and 4 MODIFY
+     * of 17 + 2 x 118,000; one byte more does not */
+    for (uint32_t extra = 0; extra < 2; extra++) {
+        fix_open(&f, &cfg, 1);
+        CHECK_INT(item_write(&f, "k", STM_ITEM_WRITE, 104498 + extra), LEV_DDB_INSERT);
+        for (int i = 0; i < 4; i++)
+            CHECK_INT(item_write(&f, "k", STM_ITEM_WRITE, 118000), LEV_DDB_MODIFY);
+        CHECK_INT(stm_get_records(f.s, 0, 0, 10000, &to, &retry), STM_READ_OK);
+        CHECK_INT(to, extra ? 4 : 5);
+        fix_close(&f);
+    }
+
+    /* KEYS_ONLY: SizeBytes 3 a record, so 1,000 records cap the call; a
+     * smaller max_records is kept */
+    cfg.view_type = LEV_DDB_KEYS_ONLY;
+    fix_open(&f, &cfg, 1);
+    for (int i = 0; i < 1500; i++)
+        item_write(&f, "k", STM_ITEM_WRITE, 100000);
+    CHECK_INT(stm_end(f.s, 0), 1500);
+    CHECK_INT(stm_get_records(f.s, 0, 0, 10000, &to, &retry), STM_READ_OK);
+    CHECK_INT(to, 1000);
+    CHECK_INT(stm_get_records(f.s, 0, 1000, 300, &to, &retry), STM_READ_OK);
+    CHECK_INT(to, 1300);
+    CHECK_INT(stm_get_records(f.s, 0, 1300, 0, &to, &retry), STM_READ_OK);   /* 0: the cap */
+    CHECK_INT(to, 1500);
+    fix_close(&f);
+}
+
+/* Calls at per_sec evenly spaced instants of each of `seconds` seconds on a
+ * table's shard with `other` other readers: g_ok and g_throttled count them. */
+static void ddb_reads(uint32_t other, int per_sec, int seconds)
+{
+    struct scn_stream cfg = ddb_cfg(1, other);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    reset_reads(1000);
+    for (int k = 0; k < seconds; k++)
+        for (int i = 0; i < per_sec; i++)
+            at(&f, k * SEC + i * (SEC / per_sec), read_once);
+    eng_run_until(f.e, seconds * SEC);
+    struct stm_stats st;
+    stm_stats(f.s, &st);
+    CHECK_INT(st.reads, g_ok);
+    CHECK_INT(st.read_throttles, g_throttled);
+    fix_close(&f);
+}
+
+/* SPEC 1.2 / R1 read sharing: a shard serves 8 GetRecords a second (two
+ * readers polling 4 times a second); each other reader polls 4 times a
+ * second.  One other reader leaves the mapping its 4 calls; with two, the
+ * mapping is the third reader and gets 8/3 calls a second (2, 3, 3), the
+ * rest of its calls throttled until the next second. */
+static void test_ddb_read_sharing(void)
+{
+    static const struct { uint32_t other; int per_sec, seconds, ok, throttled; } cases[] = {
+        { 0, 4, 3, 12, 0 },
+        { 1, 4, 3, 12, 0 },
+        { 2, 4, 3, 8, 4 },
+        { 0, 9, 3, 24, 3 },     /* 8 a second */
+        { 1, 9, 3, 12, 15 },    /* 4 a second */
+        { 2, 9, 3, 8, 19 },     /* 2, 3, 3 */
+        { 3, 4, 5, 10, 10 },    /* 2 a second */
+        { 4, 4, 5, 8, 12 },     /* 8/5 a second: 1, 3, 4, 6, 8 by the end of each second */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ddb_reads(cases[i].other, cases[i].per_sec, cases[i].seconds);
+        if (g_ok != cases[i].ok || g_throttled != cases[i].throttled)
+            fprintf(stderr, "read sharing case %zu\n", i);
+        CHECK_INT(g_ok, cases[i].ok);
+        CHECK_INT(g_throttled, cases[i].throttled);
+    }
+    /* the mapping as the third reader: calls 1 and 2 of second 0 pass, the
+     * third is throttled until 1 s */
+    ddb_reads(2, 4, 1);
+    CHECK_INT(g_ok, 2);
+    CHECK_INT(g_retry, SEC);
+}
+
 int main(void)
 {
     test_md5_hashkey();
@@ -1313,5 +1582,9 @@ int main(void)
     test_reshard_retention();
     test_reshard_write_limits();
     test_reshard_errors();
+    test_ddb_rollover();
+    test_ddb_item_events();
+    test_ddb_get_records_caps();
+    test_ddb_read_sharing();
     return check_done();
 }

@@ -106,7 +106,7 @@ static void scenario_json(char *buf, size_t size, const char *duration, const ch
     scenario_json_timed(buf, size, TIMING, "", duration, records, mapping, function_extra, extra);
 }
 
-static char text[1 << 20], recs[1 << 19];
+static char text[1 << 23], recs[1 << 22];
 
 static void release(struct run *r) { memlog_free(&r->ml); }
 
@@ -1399,6 +1399,79 @@ static void test_r12_reshard_ends_the_window(void)
 #undef S1
 #undef S2
 
+/* ---- R1 propagation delay ------------------------------------------------- */
+
+/* Read delay (arrival to read) of a quiet stream, 2 records/s for 10
+ * minutes, under the given stream and model keys. */
+static bool propagation_run(const char *stream, const char *model, struct run *r)
+{
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"seed\":3,\"duration\":\"10m\",\"stream\":{\"shards\":1%s},"
+             "\"producers\":[{\"name\":\"p\",\"rate\":2,\"keys\":{\"count\":100},\"record_bytes\":200}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"},"
+             "\"function\":{\"cold_start\":0," TIMING "},\"model\":{\"sample_interval\":\"1m\"%s}}",
+             stream, model);
+    return run_json(text, r);
+}
+
+/* R1: AWS quotes average propagation delays of about 200 ms with one shared
+ * consumer, about 1 s with five, about 70 ms with enhanced fan-out.  esmsim
+ * reproduces the poll period behind them: alone, a consumer may poll every
+ * 200 ms (5 GetRecords/s), so a record waits at most about that long and
+ * 100 ms on average; among five, once a second: 500 ms on average, at most
+ * 1 s; with EFO each record is pushed 70 ms after it arrives (a little more
+ * when its lane is busy). */
+static void test_r1_propagation_delays(void)
+{
+    struct run r;
+    if (propagation_run("", ",\"poll_interval\":\"200ms\"", &r)) {
+        CHECK(r.sum.mapping.read_delay_mean_ms >= 85 && r.sum.mapping.read_delay_mean_ms <= 115);
+        release(&r);
+    }
+    if (propagation_run(",\"other_consumers\":4", "", &r)) {
+        CHECK(r.sum.mapping.read_delay_mean_ms >= 450 && r.sum.mapping.read_delay_mean_ms <= 550);
+        CHECK(r.sum.mapping.read_delay_max_ms <= 1000);
+        release(&r);
+    }
+    if (propagation_run(",\"consumer\":\"efo\",\"other_consumers\":4", "", &r)) {
+        CHECK(r.sum.mapping.read_delay_mean_ms >= 70 && r.sum.mapping.read_delay_mean_ms < 71);
+        CHECK(r.sum.mapping.read_delay_max_ms >= 70 && r.sum.mapping.read_delay_max_ms < 100);
+        CHECK_INT(r.sum.mapping.read_throttles, 0);   /* no GetRecords: the others do not matter */
+        CHECK_INT(r.sum.stream.reads, 0);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], r.sum.messages);
+        release(&r);
+    }
+}
+
+/* R1 enhanced fan-out: each record is pushed exactly 70 ms after it arrives
+ * to an idle lane; three records of 1,047,999 bytes written at once come
+ * within the consumer's own 2 MiB/s: the first two 70 ms later (a full
+ * bucket of 2,097,152 bytes), the third once the bucket has the 1,046,845
+ * bytes it lacks, 499.175 ms later at 2 MiB/s. */
+static void test_r1_efo_push(void)
+{
+    static char data[1048000];
+    memset(data, 'x', sizeof data - 1);
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "100ms", "k", "small");
+    for (int i = 0; i < 3; i++)
+        add_record(recs, sizeof recs, &len, "2s", "k", data);
+    scenario_json_timed(text, sizeof text, TIMING,
+                        ",\"consumer\":\"efo\",\"limits\":{\"write_bytes_per_sec\":10485760}", "10s", recs,
+                        ",\"BatchSize\":1", "", "");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 170 * MS, 1, 1, 1, OUTCOME_SUCCESS },
+        { 2070 * MS, 2, 1, 1, OUTCOME_SUCCESS },
+        { 2101 * MS, 3, 1, 1, OUTCOME_SUCCESS },   /* after 11 ms and the 20 ms pause */
+        { 2569175, 4, 1, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    release(&r);
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -1432,5 +1505,7 @@ int main(void)
     test_r12_no_wait_breaks_key_order();
     test_r12_merge_waits_for_both_parents();
     test_r12_reshard_ends_the_window();
+    test_r1_propagation_delays();
+    test_r1_efo_push();
     return check_done();
 }

@@ -2,7 +2,8 @@
  * test_producer.c - the producers (SPEC 1.3): arrival processes, bursts,
  * keys, linger and request sizes, and the PutRecords retry policies of the
  * seeds' thread (failed-only, all, none) with their backoffs, including the
- * producer-side reordering that retries cause.
+ * producer-side reordering that retries cause; and on a DynamoDB table
+ * (SPEC 1.2), item writes that are INSERT, MODIFY or REMOVE.
  *
  * Most setups use a stream with tiny write limits so that throttling, and
  * so every retry time, is exactly predictable.
@@ -10,9 +11,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "check.h"
 #include "engine.h"
 #include "keytab.h"
+#include "lambda_event.h"
 #include "msgtab.h"
 #include "producer.h"
 #include "scenario.h"
@@ -119,8 +123,8 @@ struct fix {
     char err[256];
 };
 
-static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct scn_producer *pcfg,
-                    uint64_t seed, int64_t end_us)
+/* The engine, stream and messages of a run, without its producer. */
+static void fix_open(struct fix *f, const struct scn_stream *scfg, uint64_t seed)
 {
     memset(f, 0, sizeof *f);
     f->e = eng_create(seed);
@@ -128,12 +132,35 @@ static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct s
     f->log = (struct slog){ .ops = &sink_ops, .ctx = &f->sink, .per_record = true };
     f->s = stm_create(f->e, scfg, f->keys, &f->log, f->err, sizeof f->err);
     f->msgs = msg_create(&f->log, f->keys);
-    f->p = prd_create(f->e, pcfg, f->s, f->keys, f->msgs, f->err, sizeof f->err);
+}
+
+/* Run the producer (f->p, NULL when it could not be made) until end_us. */
+static bool fix_go(struct fix *f, int64_t end_us)
+{
     if (!f->s || !f->msgs || !f->p)
         return false;
     eng_run_until(f->e, end_us);
     prd_stats(f->p, &f->st);
     return true;
+}
+
+static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct scn_producer *pcfg,
+                    uint64_t seed, int64_t end_us)
+{
+    fix_open(f, scfg, seed);
+    if (f->s && f->msgs)
+        f->p = prd_create(f->e, pcfg, f->s, f->keys, f->msgs, f->err, sizeof f->err);
+    return fix_go(f, end_us);
+}
+
+/* The same with the explicit records recs[0..n), seed 1. */
+static bool fix_run_explicit(struct fix *f, const struct scn_stream *scfg,
+                             const struct scn_record *recs, size_t n, int64_t end_us)
+{
+    fix_open(f, scfg, 1);
+    if (f->s && f->msgs)
+        f->p = prd_create_explicit(f->e, recs, n, f->s, f->keys, f->msgs, f->err, sizeof f->err);
+    return fix_go(f, end_us);
 }
 
 /* End of run as sim.c does it: fates settle, then the producer lets go. */
@@ -567,16 +594,7 @@ static void test_explicit(void)
         { .at_us = 10 * SEC, .partition_key = (char *)"user-8", .data = (char *)"x" },
     };
     struct fix f;
-    memset(&f, 0, sizeof f);
-    f.e = eng_create(1);
-    f.keys = keytab_create();
-    f.log = (struct slog){ .ops = &sink_ops, .ctx = &f.sink, .per_record = true };
-    f.s = stm_create(f.e, &s, f.keys, &f.log, f.err, sizeof f.err);
-    f.msgs = msg_create(&f.log, f.keys);
-    f.p = prd_create_explicit(f.e, recs, 3, f.s, f.keys, f.msgs, f.err, sizeof f.err);
-    CHECK(f.p != NULL);
-    eng_run_until(f.e, 60 * SEC);
-    prd_stats(f.p, &f.st);
+    CHECK(fix_run_explicit(&f, &s, recs, 3, 60 * SEC));
     CHECK_INT(f.st.messages, 3);
     CHECK_INT(f.st.requests, 3);
     CHECK_INT(f.st.rejected, 1);          /* the second at 10 s: over 1/s */
@@ -620,6 +638,115 @@ static void test_finish(void)
     fix_close(&f);
 }
 
+/* ---- a DynamoDB table (SPEC 1.2) ------------------------------------------ */
+
+/* A table's stream and a producer writing its items, as the loader makes
+ * them: no write limits, each item written alone at its created time. */
+static struct scn_stream table_cfg(void)
+{
+    return (struct scn_stream){
+        .type = (char *)"dynamodb", .name = (char *)"orders", .shards = 1,
+        .retention_us = 24 * 3600 * SEC, .write_records_per_sec = UINT64_MAX,
+        .write_bytes_per_sec = UINT64_MAX, .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,
+        .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_records = 1,
+        .view_type = LEV_DDB_NEW_AND_OLD_IMAGES, .shard_lifetime_us = 4 * 3600 * SEC,
+        .rollover_until_us = 24 * 3600 * SEC,
+    };
+}
+
+static struct scn_producer item_writer(double remove_share)
+{
+    struct scn_producer p = prod_cfg(20, 10 * SEC);
+    p.keys.count = 3;
+    p.api = SCN_PUT_RECORD;
+    p.max_records = 1;
+    p.linger_us = 0;
+    p.retry = (struct scn_retry){ .mode = SCN_RETRY_NONE, .max_attempts = 1 };
+    p.remove_share = remove_share;
+    return p;
+}
+
+/* SPEC 1.2 table writes: each item written at its created time, never
+ * refused; a write of an absent item is an INSERT, of an existing one a
+ * MODIFY, or with remove_share a REMOVE (then the next write inserts it
+ * again).  The events are checked against the producer's own draws,
+ * replayed from its "producer/api/table" stream. */
+static void test_table_writes(void)
+{
+    struct scn_stream s = table_cfg();
+    static const double shares[] = { 0, 1, 0.3 };
+    for (size_t c = 0; c < sizeof shares / sizeof shares[0]; c++) {
+        struct scn_producer p = item_writer(shares[c]);
+        struct fix f;
+        CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
+        CHECK_INT(f.sink.n_recs, 200);
+        CHECK_INT(f.st.requests, 200);
+        CHECK_INT(f.st.entries_failed, 0);
+        gsl_rng *draws = eng_rng_create(f.e, "producer/api/table");
+        bool exists[3] = { false, false, false };
+        int events[3] = { 0 }, mismatches = 0, late = 0;
+        for (size_t i = 0; i < f.sink.n_recs; i++) {
+            const struct rec_row *row = &f.sink.recs[i];
+            int k = row->key[5] - '0';   /* "user-0" .. "user-2" */
+            bool del = shares[c] > 0 && gsl_rng_uniform(draws) < shares[c];
+            int want = !exists[k] ? LEV_DDB_INSERT : del ? LEV_DDB_REMOVE : LEV_DDB_MODIFY;
+            exists[k] = want != LEV_DDB_REMOVE;
+            events[want]++;
+            mismatches += (int)stm_at(f.s, 0, i)->event != want;
+            late += row->arrival_us != (int64_t)i * 50 * MS;   /* 20 a second, each at once */
+        }
+        gsl_rng_free(draws);
+        CHECK_INT(mismatches, 0);
+        CHECK_INT(late, 0);
+        struct stm_stats st;
+        stm_stats(f.s, &st);
+        for (int k = 0; k < 3; k++)
+            CHECK_INT(st.item_events[k], events[k]);
+        if (c == 0) {          /* each key inserted once, then modified */
+            CHECK_INT(events[LEV_DDB_INSERT], 3);
+            CHECK_INT(events[LEV_DDB_REMOVE], 0);
+        } else if (c == 1) {   /* inserted, removed, inserted... */
+            CHECK_INT(events[LEV_DDB_MODIFY], 0);
+            CHECK(events[LEV_DDB_INSERT] - events[LEV_DDB_REMOVE] <= 3);
+        } else {
+            CHECK(events[LEV_DDB_REMOVE] > 0 && events[LEV_DDB_MODIFY] > events[LEV_DDB_REMOVE]);
+        }
+        fix_finish(&f);
+        CHECK_INT(f.sink.fates[FATE_PENDING], 200);
+        fix_close(&f);
+    }
+}
+
+/* SPEC 1.2 explicit records on a table: the event given is written as it is
+ * (a REMOVE of an absent item too), the table follows it; without one, the
+ * table decides. */
+static void test_table_explicit(void)
+{
+    struct scn_stream s = table_cfg();
+    struct scn_record recs[5] = {
+        { .at_us = 1 * SEC, .partition_key = (char *)"k", .data = (char *)"", .has_event = true,
+          .event = LEV_DDB_REMOVE },
+        { .at_us = 2 * SEC, .partition_key = (char *)"k", .data = (char *)"x" },
+        { .at_us = 3 * SEC, .partition_key = (char *)"k", .data = (char *)"{\"poison\":true}" },
+        { .at_us = 4 * SEC, .partition_key = (char *)"k", .data = (char *)"", .has_event = true,
+          .event = LEV_DDB_INSERT },
+        { .at_us = 5 * SEC, .partition_key = (char *)"k", .data = (char *)"", .has_event = true,
+          .event = LEV_DDB_MODIFY },
+    };
+    static const int want[5] = { LEV_DDB_REMOVE, LEV_DDB_INSERT, LEV_DDB_MODIFY, LEV_DDB_INSERT,
+                                 LEV_DDB_MODIFY };
+    struct fix f;
+    CHECK(fix_run_explicit(&f, &s, recs, 5, 60 * SEC));
+    CHECK_INT(stm_end(f.s, 0), 5);
+    for (uint64_t i = 0; i < 5; i++) {
+        CHECK_INT(stm_at(f.s, 0, i)->event, want[i]);
+        CHECK_INT(stm_at(f.s, 0, i)->arrival_us, (int64_t)(i + 1) * SEC);
+    }
+    CHECK_STR(stm_data(f.s, stm_at(f.s, 0, 2)->data_id), "{\"poison\":true}");
+    fix_finish(&f);
+    fix_close(&f);
+}
+
 int main(void)
 {
     test_failed_only();
@@ -638,5 +765,7 @@ int main(void)
     test_keys();
     test_explicit();
     test_finish();
+    test_table_writes();
+    test_table_explicit();
     return check_done();
 }

@@ -1108,6 +1108,167 @@ static void test_reshard(void)
 }
 #undef RESHARD
 
+/* ---- DynamoDB Streams (SPEC 1.2) ----------------------------------------- */
+
+#define DDB(keys) WITH("'stream':{'type':'dynamodb'" keys "}")
+#define DDB_WITH(rest) WITH("'stream':{'type':'dynamodb'}," rest)
+
+/* SPEC 1.2 scenario keys: table, view_type, shard_lifetime, shards,
+ * other_consumers; retention fixed at 24 h; what a table is in place of the
+ * Kinesis settings; the stream ARN with DynamoDB's label; 4 polls a second;
+ * producers writing items, with remove_share; records with their event. */
+static void test_dynamodb(void)
+{
+    struct scenario *s = parse(DDB(""), NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    const struct scn_stream *st = &s->stream;
+    CHECK_STR(st->type, "dynamodb");
+    CHECK_STR(st->name, "table");
+    CHECK_INT(st->shards, 1);
+    CHECK_INT(st->retention_us, 24 * 3600 * S);
+    CHECK_INT(st->view_type, LEV_DDB_NEW_AND_OLD_IMAGES);
+    CHECK_INT(st->shard_lifetime_us, 4 * 3600 * S);
+    CHECK_INT(st->rollover_until_us, 3600 * S);   /* the run's duration */
+    CHECK_INT(st->other_consumers, 0);
+    CHECK_INT(st->consumer, SCN_CONSUMER_SHARED);
+    CHECK_INT(st->n_reshard, 0);
+    CHECK(st->write_records_per_sec == UINT64_MAX && st->write_bytes_per_sec == UINT64_MAX);
+    CHECK_INT(st->max_record_bytes, 409594);       /* 400 KB less "pk" and "data" */
+    CHECK_INT(st->max_request_bytes, 409594);
+    CHECK_INT(st->max_request_records, 1);
+    CHECK(st->internal_failure_rate == 0);
+    CHECK_INT(s->model.poll_interval_us, 250 * MS);   /* R1: 4 polls a second */
+    CHECK_STR(s->mapping.event_source_arn,
+              "arn:aws:dynamodb:us-east-1:123456789012:table/table/stream/2026-01-01T00:00:00.000");
+    scn_free(s);
+
+    s = parse(HEAD "'stream':{'type':'dynamodb','table':'orders.v2','view_type':'KEYS_ONLY',"
+              "'shard_lifetime':'6h','shards':4,'other_consumers':2,'retention':86400},"
+              "'model':{'poll_interval':'1s','region':'eu-west-1','account':'111122223333',"
+              "'start_time':'2026-03-04T05:06:07.089Z'},"
+              "'producers':[{'name':'p','rate':10,'keys':{'count':5},'table':{'remove_share':0.1}},"
+              "{'name':'q','rate':1,'keys':{'count':5}}],"
+              "'records':[{'at':'1m','partition_key':'k','event':'REMOVE'},{'at':'2m','partition_key':'k'}],"
+              ESM "}", NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    st = &s->stream;
+    CHECK_STR(st->name, "orders.v2");
+    CHECK_INT(st->view_type, LEV_DDB_KEYS_ONLY);
+    CHECK_INT(st->shard_lifetime_us, 6 * 3600 * S);
+    CHECK_INT(st->shards, 4);
+    CHECK_INT(st->other_consumers, 2);
+    CHECK_INT(s->model.poll_interval_us, 1 * S);   /* given: kept */
+    CHECK_STR(s->mapping.event_source_arn,
+              "arn:aws:dynamodb:eu-west-1:111122223333:table/orders.v2/stream/2026-03-04T05:06:07.089");
+    const struct scn_producer *p = &s->producers[0];
+    CHECK(p->remove_share == 0.1);
+    CHECK_INT(p->api, SCN_PUT_RECORD);
+    CHECK_INT(p->max_records, 1);
+    CHECK_INT(p->linger_us, 0);
+    CHECK_INT(p->retry.mode, SCN_RETRY_NONE);
+    CHECK_INT(p->retry.max_attempts, 1);
+    CHECK(s->producers[1].remove_share == 0);
+    CHECK(s->records[0].has_event && s->records[0].event == LEV_DDB_REMOVE);
+    CHECK(!s->records[1].has_event);
+    scn_free(s);
+
+    /* a Kinesis stream is unchanged by the DynamoDB keys' existence */
+    s = parse(WITH("'records':[{'at':'1m','partition_key':'k'}]"), NULL, 0);
+    CHECK(s && !s->records[0].has_event && s->stream.shard_lifetime_us == 0);
+    scn_free(s);
+
+    static const struct { const char *json, *want; } cases[] = {
+        { DDB(",'retention':'48h'"),
+          "t.json: $.stream.retention: expected \"24h\" (DynamoDB Streams keep records 24 hours), got \"48h\"" },
+        { DDB(",'retention':'1x'"), "t.json: $.stream.retention: expected a duration (a number of seconds" },
+        { DDB(",'view_type':'NEW'"),
+          "t.json: $.stream.view_type: expected one of \"NEW_AND_OLD_IMAGES\", \"NEW_IMAGE\", \"OLD_IMAGE\", "
+          "\"KEYS_ONLY\", got \"NEW\"" },
+        { DDB(",'table':'ab'"),
+          "t.json: $.stream.table: expected a table name (3 to 255 letters, digits, -, _ or .), got \"ab\"" },
+        { DDB(",'table':'a b c'"), "t.json: $.stream.table: expected a table name" },
+        { DDB(",'table':7"), "t.json: $.stream.table: expected a table name (3 to 255 letters, digits, -, _ or .), got 7" },
+        { DDB(",'shard_lifetime':'30s'"),
+          "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got \"30s\"" },
+        { DDB(",'shard_lifetime':true"), "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got true" },
+        { DDB(",'shards':10000,'shard_lifetime':'1m'"),
+          "t.json: $.stream.shard_lifetime: expected a lifetime that keeps the run within 100000 shards: "
+          "10000 shards rolling over every 1m for 1h make 600000" },
+        { DDB(",'shards':0"), "t.json: $.stream.shards: expected an integer from 1 to 10000, got 0" },
+        { HEAD "'stream':{'type':'dynamodb'},'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
+          "'StartingPositionTimestamp':'10m'}}", "t.json: $.event_source_mapping.StartingPosition: expected "
+          "\"TRIM_HORIZON\" or \"LATEST\" (AT_TIMESTAMP is for Kinesis streams, not DynamoDB Streams), got "
+          "\"AT_TIMESTAMP\"" },
+        { DDB(",'other_consumers':5"), "t.json: $.stream.other_consumers: expected an integer from 0 to 4, got 5" },
+        { DDB(",'view_typ':'KEYS_ONLY'"), "t.json: $.stream.view_typ: unknown key (expected one of: type, name, "
+          "shards, retention, consumer, other_consumers, reshard, limits, internal_failure_rate, table, view_type, "
+          "shard_lifetime); did you mean view_type?" },
+        /* Kinesis-only keys */
+        { DDB(",'name':'orders'"), "t.json: $.stream.name: only with stream type \"kinesis\": a DynamoDB stream "
+          "is named by its table (table)" },
+        { DDB(",'consumer':'shared'"), "t.json: $.stream.consumer: only with stream type \"kinesis\": DynamoDB "
+          "Streams have no enhanced fan-out" },
+        { DDB(",'reshard':[]"), "t.json: $.stream.reshard: only with stream type \"kinesis\": a DynamoDB table's "
+          "shards roll over by themselves (shard_lifetime)" },
+        { DDB(",'limits':{'write_records_per_sec':5}"), "t.json: $.stream.limits: only with stream type "
+          "\"kinesis\": a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
+        { DDB(",'internal_failure_rate':0.1"), "t.json: $.stream.internal_failure_rate: only with stream type "
+          "\"kinesis\": writes to a DynamoDB table do not fail in this model" },
+        /* DynamoDB-only keys */
+        { WITH("'stream':{'table':'orders'}"), "t.json: $.stream.table: only with stream type \"dynamodb\": a "
+          "Kinesis stream has a name (name)" },
+        { WITH("'stream':{'view_type':'KEYS_ONLY'}"), "t.json: $.stream.view_type: only with stream type "
+          "\"dynamodb\": a Kinesis stream keeps the records as they are written" },
+        { WITH("'stream':{'type':'kinesis','shard_lifetime':'4h'}"), "t.json: $.stream.shard_lifetime: only with "
+          "stream type \"dynamodb\": Kinesis shards change only by reshard" },
+        /* producers and records */
+        { DDB_WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2},'put':{'api':'PutRecord'}}]"),
+          "t.json: $.producers[0].put: only with stream type \"kinesis\": a DynamoDB table's items are written "
+          "one at a time, at once (PutItem, UpdateItem, DeleteItem)" },
+        { WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2},'table':{'remove_share':0.5}}]"),
+          "t.json: $.producers[0].table: only with stream type \"dynamodb\": a Kinesis stream has no items to remove" },
+        { DDB_WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2},'table':{'remove_share':1.5}}]"),
+          "t.json: $.producers[0].table.remove_share: expected a number from 0 to 1, got 1.5" },
+        { DDB_WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2},'table':{'remove':0.5}}]"),
+          "t.json: $.producers[0].table.remove: unknown key (expected one of: remove_share)" },
+        { DDB_WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2},'table':0.5}]"),
+          "t.json: $.producers[0].table: expected an object, got 0.5" },
+        { WITH("'records':[{'at':'1m','partition_key':'k','event':'INSERT'}]"),
+          "t.json: $.records[0].event: only with stream type \"dynamodb\": a Kinesis record has no event name" },
+        { DDB_WITH("'records':[{'at':'1m','partition_key':'k','event':'DELETE'}]"),
+          "t.json: $.records[0].event: expected one of \"INSERT\", \"MODIFY\", \"REMOVE\", got \"DELETE\"" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        bad_set(__LINE__, cases[i].json, NULL, 0, cases[i].want);
+
+    /* an explicit item of more than 400 KB, names and key included */
+    static const char head[] = "{\"name\":\"t\",\"duration\":\"1h\",\"stream\":{\"type\":\"dynamodb\"},"
+                               "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"},"
+                               "\"records\":[{\"at\":1,\"partition_key\":\"k\",\"data\":\"";
+    char *text = malloc(sizeof head + 409594 + 8);
+    for (size_t data = 409593; text && data <= 409594; data++) {
+        memcpy(text, head, sizeof head - 1);
+        memset(text + sizeof head - 1, 'x', data);
+        strcpy(text + sizeof head - 1 + data, "\"}]}");
+        s = scn_parse("t.json", text, NULL, 0, err, sizeof err);
+        CHECK(data == 409593 ? s != NULL : s == NULL);
+        scn_free(s);
+    }
+    free(text);
+    CHECK_STR(err, "t.json: $.records[0].data: 409595 bytes with the item's key, over DynamoDB's 400 KB "
+              "item limit (409600 bytes with the attribute names \"pk\" and \"data\")");
+}
+#undef DDB
+#undef DDB_WITH
+
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
@@ -1123,8 +1284,6 @@ static void test_unsimulated(void)
         "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
     BAD(WITH("'function':{'handler':{'command':['node','handler.mjs']}}"),
         "$.function.handler: a real handler program is not simulated yet");
-    BAD(WITH("'stream':{'type':'dynamodb'}"), "$.stream.type: DynamoDB Streams are not simulated yet");
-    BAD(WITH("'stream':{'consumer':'efo'}"), "$.stream.consumer: enhanced fan-out (\"efo\") is not simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
         "$.event_source_mapping.Bisect: unknown key");
@@ -1224,6 +1383,7 @@ int main(void)
     test_failure_handling_accepted();
     test_reshard();
     test_unsimulated();
+    test_dynamodb();
     test_schedule();
     test_files();
     return check_done();
