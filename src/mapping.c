@@ -55,6 +55,8 @@
  * window goes on with a fresh state).  Choice: the final invocation is a
  * separate one with no records, it always succeeds unless the function
  * returns no state, and it is retried until it succeeds, as AWS says.
+ * Choice: each lane keeps its own state and final invocation (R10 lanes are
+ * ordered sequences of batches; AWS does not say how lanes share a state).
  *
  * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
  * modulo the factor.  AWS does not document its assignment; any function of

@@ -1869,14 +1869,15 @@ static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
  * Features this version parses and validates but does not simulate: refused
  * here, never silently ignored.  An issue that implements one deletes its line.
  */
-/* A schedule entry that changes the window width, or turns windows on
- * while ParallelizationFactor is above 1. */
+/* A schedule entry that changes the window width, or the lanes (and so
+ * which state a key's records go to) while windows are on. */
 static bool tumbling_changes(const struct scenario *s)
 {
     for (size_t i = 0; i < s->n_schedule; i++) {
         const struct scn_mapping *m = s->schedule[i].mapping;
         if (m && (m->tumbling_window_us != s->mapping.tumbling_window_us ||
-                  (m->tumbling_window_us > 0 && m->parallelization_factor > 1)))
+                  (m->tumbling_window_us > 0 &&
+                   m->parallelization_factor != s->mapping.parallelization_factor)))
             return true;
     }
     return false;
@@ -1884,12 +1885,9 @@ static bool tumbling_changes(const struct scenario *s)
 
 static int reject_unsimulated(struct ctx *c, const struct scenario *s)
 {
-    const struct scn_mapping *m = &s->mapping;
     const struct { bool used; const char *path, *what; } features[] = {
-        { m->tumbling_window_us > 0 && m->parallelization_factor > 1,
-          "$.event_source_mapping.TumblingWindowInSeconds",
-          "tumbling windows with a ParallelizationFactor above 1 are" },
-        { tumbling_changes(s), "$.schedule", "a scheduled change of TumblingWindowInSeconds is" },
+        { tumbling_changes(s), "$.schedule", "a scheduled change of TumblingWindowInSeconds, or of "
+          "ParallelizationFactor with tumbling windows, is" },
         { c->filters, "$.event_source_mapping.FilterCriteria",
           "event filtering (FilterCriteria.Filters) is" },
         { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",

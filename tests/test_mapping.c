@@ -1222,6 +1222,46 @@ static void test_r15_state_over_one_megabyte(void)
     release(&r);
 }
 
+/* R15 + R10: with ParallelizationFactor 2 each lane keeps its own window
+ * state and ends it with its own final invocation: key a (lane 0, two
+ * records) and key b (lane 1, one record) are counted apart, and the
+ * windows table has one row per lane. */
+static void test_r15_windows_per_lane(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 0, 2);
+    key_in_lane(kb, sizeof kb, "b", 1, 2);
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "10s", ka, "ok");
+    add_record(recs, sizeof recs, &len, "10s", kb, "ok");
+    add_record(recs, sizeof recs, &len, "10s", ka, "ok");
+    struct run r;
+    scenario_json(text, sizeof text, "70s", recs,
+                  ",\"TumblingWindowInSeconds\":60,\"ParallelizationFactor\":2", "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 10000 * MS, 2, 1, 1, OUTCOME_SUCCESS },   /* lane 1: seq 2 (logged when done) */
+        { 10000 * MS, 1, 2, 1, OUTCOME_SUCCESS },   /* lane 0: seq 1 and 3, at once */
+        { 60000 * MS, 0, 0, 1, OUTCOME_SUCCESS },   /* each lane's final invocation */
+        { 60000 * MS, 0, 0, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    CHECK_INT(r.ml.n_win, 2);
+    if (r.ml.n_win == 2) {
+        char state[64];
+        CHECK_INT(r.ml.win[0].v.lane, 0);
+        snprintf(state, sizeof state, "{\"%s\":2}", ka);
+        CHECK_STR(r.ml.win[0].state, state);
+        CHECK_INT(r.ml.win[1].v.lane, 1);
+        snprintf(state, sizeof state, "{\"%s\":1}", kb);
+        CHECK_STR(r.ml.win[1].state, state);
+    }
+    CHECK_INT(r.sum.peak_concurrency, 2);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    release(&r);
+}
+
 /* ---- R12 resharding ------------------------------------------------------ */
 
 /* Shard ids of the run's invocations, in order, against want[0..n). */
@@ -1501,6 +1541,7 @@ int main(void)
     test_r15_tumbling_windows();
     test_r15_response_without_state();
     test_r15_state_over_one_megabyte();
+    test_r15_windows_per_lane();
     test_r12_parent_before_child();
     test_r12_no_wait_breaks_key_order();
     test_r12_merge_waits_for_both_parents();

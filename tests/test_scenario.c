@@ -1272,12 +1272,20 @@ static void test_dynamodb(void)
 /* Parsed and validated, then refused: never silently ignored. */
 static void test_unsimulated(void)
 {
-    BAD(ESM_WITH("'TumblingWindowInSeconds':60,'ParallelizationFactor':2"),
-        "t.json: $.event_source_mapping.TumblingWindowInSeconds: tumbling windows with a "
-        "ParallelizationFactor above 1 are not simulated yet");
     BAD(HEAD "'event_source_mapping':{'StartingPosition':'LATEST','TumblingWindowInSeconds':60},"
         "'schedule':[{'at':'1m','update_mapping':{'TumblingWindowInSeconds':120}}]}",
-        "$.schedule: a scheduled change of TumblingWindowInSeconds is not simulated yet");
+        "$.schedule: a scheduled change of TumblingWindowInSeconds, or of ParallelizationFactor with "
+        "tumbling windows, is not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'LATEST','TumblingWindowInSeconds':60,"
+        "'ParallelizationFactor':2},'schedule':[{'at':'1m','update_mapping':{'ParallelizationFactor':4}}]}",
+        "$.schedule: a scheduled change of TumblingWindowInSeconds, or of ParallelizationFactor with "
+        "tumbling windows, is not simulated yet");
+    /* windows with lanes are simulated, and so is a schedule that keeps both */
+    struct scenario *lanes = parse(HEAD "'event_source_mapping':{'StartingPosition':'LATEST',"
+                                   "'TumblingWindowInSeconds':60,'ParallelizationFactor':2},"
+                                   "'schedule':[{'at':'1m','update_mapping':{'BatchSize':5}}]}", NULL, 0);
+    CHECK(lanes != NULL);
+    scn_free(lanes);
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}"),
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
