@@ -408,6 +408,17 @@ out:
     return rc;
 }
 
+/* Commands that analyse run logs parse their own arguments (argv[0] is the
+ * command's name); each returns an exit status (0, 1, or 2 for bad input). */
+struct command {
+    const char *name;
+    int (*main)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    { NULL, NULL }
+};
+
 int cli_main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
@@ -419,6 +430,9 @@ int cli_main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    for (const struct command *c = commands; argc >= 2 && c->name; c++)
+        if (!strcmp(argv[1], c->name))
+            return c->main(argc - 1, argv + 1);
     struct options o;
     if (parse_args(argc, argv, &o) < 0)
         return EXIT_BAD_INPUT;

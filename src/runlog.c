@@ -29,11 +29,6 @@
 #define ESMSIM_VERSION "unknown"
 #endif
 
-/* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
- * the version of its schema (PRAGMA user_version). */
-#define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 2   /* 2: the windows table */
-
 enum runlog_table {
     RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
     RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_TABLE_COUNT

@@ -53,6 +53,11 @@ struct scenario;
     "CREATE INDEX IF NOT EXISTS records_by_key ON records (run_id, partition_key);" \
     "CREATE INDEX IF NOT EXISTS invocations_by_shard ON invocations (run_id, shard_id, start_ms);"
 
+/* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
+ * the version of its schema (PRAGMA user_version). */
+#define RUNLOG_APPLICATION_ID 0x45534d53
+#define RUNLOG_SCHEMA_VERSION 2   /* 2: the windows table */
+
 /* Rows written between two commits. */
 #define RUNLOG_ROWS_PER_COMMIT 100000
 
