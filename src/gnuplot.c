@@ -1,0 +1,103 @@
+/*
+ * gnuplot.c - running a script of plots/ with gnuplot: see gnuplot.h.
+ * gnuplot is found through PATH by execvp; nothing goes through a shell, so
+ * file names need no quoting beyond gnuplot's own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "gnuplot.h"
+
+#ifndef ESMSIM_PLOTS_DIR
+#define ESMSIM_PLOTS_DIR "plots"
+#endif
+
+#define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
+
+/* "name='value'" with the value's quotes doubled, as gnuplot wants in a
+ * single-quoted string; the caller frees it. */
+static char *gp_assignment(const struct gp_var *v)
+{
+    size_t len = strlen(v->name) + 4;
+    for (const char *p = v->value; *p; p++)
+        len += *p == '\'' ? 2 : 1;
+    char *out = malloc(len), *o = out;
+    if (!out)
+        return NULL;
+    o += sprintf(o, "%s='", v->name);
+    for (const char *p = v->value; *p; p++) {
+        if (*p == '\'')
+            *o++ = '\'';
+        *o++ = *p;
+    }
+    strcpy(o, "'");
+    return out;
+}
+
+int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen)
+{
+    const char *dir = getenv("ESMSIM_PLOTS");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : ESMSIM_PLOTS_DIR, script);
+    struct stat stbuf;
+    if (stat(path, &stbuf) != 0) {
+        errmsg_set(err, errlen, "%s: cannot read the gnuplot script: %s (set ESMSIM_PLOTS to the "
+                   "plots/ directory)", path, strerror(errno));
+        return -1;
+    }
+    /* gnuplot -e 'a=...; b=...' SCRIPT */
+    size_t len = 1;
+    char **parts = calloc(n ? n : 1, sizeof *parts);
+    int rc = -1;
+    if (!parts)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        if (!(parts[i] = gp_assignment(&vars[i])))
+            goto nomem;
+        len += strlen(parts[i]) + 2;
+    }
+    char *assign = malloc(len);
+    if (!assign)
+        goto nomem;
+    assign[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        strcat(assign, parts[i]);
+        strcat(assign, "; ");
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = { "gnuplot", "-e", assign, path, NULL };
+        execvp("gnuplot", argv);
+        _exit(GP_NOT_FOUND);
+    }
+    int status = 0;
+    if (pid < 0)
+        errmsg_set(err, errlen, "cannot start gnuplot: %s", strerror(errno));
+    else if (waitpid(pid, &status, 0) < 0)
+        errmsg_set(err, errlen, "gnuplot: %s", strerror(errno));
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == GP_NOT_FOUND)
+        errmsg_set(err, errlen, "gnuplot not found: install it, e.g. apt-get install gnuplot-nox");
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        errmsg_set(err, errlen, "%s: gnuplot failed (exit status %d)", path,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    else
+        rc = 0;
+    free(assign);
+    for (size_t i = 0; i < n; i++)
+        free(parts[i]);
+    free(parts);
+    return rc;
+nomem:
+    for (size_t i = 0; parts && i < n; i++)
+        free(parts[i]);
+    free(parts);
+    errmsg_set(err, errlen, "out of memory");
+    return -1;
+}

@@ -1,0 +1,26 @@
+/*
+ * gnuplot.h - running one of the gnuplot scripts of plots/ (the plot and
+ * sweep commands): the script reads the data files the caller wrote and
+ * writes the chart; variables are passed with gnuplot's -e.
+ */
+#ifndef ESMSIM_GNUPLOT_H
+#define ESMSIM_GNUPLOT_H
+
+#include <stddef.h>
+
+/* One variable for the script: name='value' (value is quoted for gnuplot). */
+struct gp_var {
+    const char *name;
+    const char *value;
+};
+
+/*
+ * Run plots/SCRIPT (found in $ESMSIM_PLOTS, else in the source tree's
+ * plots/ the binary was built from) with vars[0..n) set.  Returns 0, or -1
+ * with a message: gnuplot missing ("gnuplot not found: install it, e.g.
+ * apt-get install gnuplot-nox"), the script missing, or gnuplot failing
+ * (its exit status; its own messages went to stderr).
+ */
+int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
+
+#endif
