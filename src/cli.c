@@ -212,7 +212,7 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     for (int f = 0; f < FATE_COUNT; f++)
         if (sum->fates[f])
             fprintf(out, "  %s %s", fate_name((enum fate)f), count(sum->fates[f], a));
-    if (strcmp(scn->stream.type, "dynamodb") == 0)
+    if (scn->stream.type == SCN_STREAM_DYNAMODB)
         fprintf(out, "\nrecords      %12s   written to the stream: INSERT %s, MODIFY %s, REMOVE %s\n",
                 count(sum->stream.records_written, a),
                 count(sum->stream.item_events[LEV_DDB_INSERT], b),
@@ -223,7 +223,8 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
                 count(sum->stream.records_written, a), count(sum->put_entries_failed, b),
                 count(sum->put_resent, c));
     if (sum->stream.read_throttles)
-        fprintf(out, "GetRecords   %12s   calls, %s throttled (the shard's reads are shared with %u other readers)\n",
+        fprintf(out, "GetRecords   %12s   calls, %s throttled "
+                "(the shard's reads are shared with %u other readers)\n",
                 count(sum->stream.reads + sum->stream.read_throttles, a),
                 count(sum->stream.read_throttles, b), scn->stream.other_consumers);
 

@@ -34,7 +34,7 @@
  *
  * Enhanced fan-out (R1): with stream.consumer "efo" nothing polls: a record
  * is pushed model.efo_push_latency after its arrival, within the consumer's
- * own 2 MiB/s of the shard (its data bytes count), when a lane wants
+ * own 2 MiB/s of the shard (data and key bytes count), when a lane wants
  * records: a record that arrives while its lane is busy waits for it, as
  * the subscription's flow control holds it back.
  *
@@ -63,6 +63,7 @@
  * the key keeps per-key order, and this one spreads keys evenly, so two keys
  * use at most two lanes (or one, when they collide) as in AWS.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +155,11 @@ struct shardc {
     bool at_begin;               /* existed when the mapping began: starts at
                                     StartingPosition, not TRIM_HORIZON (R12) */
     bool ended;                  /* closed and finished: its children may start (R12) */
+    uint32_t children[2];        /* shards opened from it (R12: at most two) */
+    uint32_t n_children;
     bool checkpointed;           /* checkpoint_seq holds the last checkpoint */
-    uint64_t checkpoint_seq;
+    uint64_t checkpoint_seq;     /* the last checkpoint's sequence number */
+    struct esm_shard_stats final_stats;   /* once ended: its figures, age freed */
     uint64_t read_pos;           /* next index GetRecords returns */
     uint64_t done_pos;           /* every index below is resolved and released:
                                     the checkpoint (R10) */
@@ -170,7 +174,7 @@ struct shardc {
     int64_t efo_credit, efo_at_us;
     struct lane *lanes;          /* the largest ParallelizationFactor of the run */
     uint32_t n_lanes;            /* in use: the factor in effect on this shard */
-    struct hist *age;            /* IteratorAge in ms (R14) */
+    struct hist *age;            /* IteratorAge in ms (R14); NULL once ended */
     uint64_t invocations;
     double interval_age_max_ms;  /* max IteratorAge since the last sample, or -1 */
 };
@@ -189,6 +193,7 @@ struct esm {
     struct shardc **shards;          /* by the stream's shard index; grows (R12) */
     uint32_t n_shards;
     bool begun;                      /* polling has begun (R13) */
+    int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
     bool efo;                        /* enhanced fan-out: pushed, not polled (R1) */
     bool ddb;                        /* a DynamoDB table's stream (SPEC 1.2) */
     uint32_t ddb_calls_per_sec;      /* its own pace on each shard */
@@ -212,6 +217,7 @@ struct esm {
 static void poll_shard(struct shardc *sc, bool tick);
 static void dispatch(struct lane *l);
 static void maybe_end(struct shardc *sc);
+static void shardc_retire(struct shardc *sc);
 static void on_window(void *ctx, uint64_t gen);
 static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
@@ -1099,12 +1105,6 @@ static bool wants_records(const struct shardc *sc)
     return false;
 }
 
-/*
- * Read the shard if a lane wants records, then start every lane that can.
- * The tick is the base rate (R1); between ticks a poll after a batch reads
- * only while records are waiting in the shard, so that fast lanes on a
- * quiet shard do not spend the shard's 5 GetRecords a second on empty calls.
- */
 /* Records [read_pos, to) are read now: AT_TIMESTAMP skips those before its
  * timestamp (R13), the others go to their lanes. */
 static void take_read(struct shardc *sc, uint64_t to)
@@ -1125,12 +1125,13 @@ static void on_push(void *ctx, uint64_t arg);
 
 #define EFO_CREDIT_MAX ((int64_t)EFO_BYTES_PER_SEC * ENG_US_PER_SEC)
 
-/* The credit r costs: its bytes, or at most a full bucket for a record
- * larger than one second's throughput (records may be up to 10 MiB). */
-static inline int64_t efo_cost(const struct stm_record *r)
+/* The credit r costs: its data and partition key bytes (as the shared
+ * limits count them), or at most a full bucket for a record larger than one
+ * second's throughput (records may be up to 10 MiB). */
+static inline int64_t efo_cost(const struct esm *m, const struct stm_record *r)
 {
-    int64_t cost = (int64_t)r->bytes * ENG_US_PER_SEC;
-    return cost < EFO_CREDIT_MAX ? cost : EFO_CREDIT_MAX;
+    int64_t bytes = (int64_t)r->bytes + (int64_t)keytab_len(m->keys, r->key_id);
+    return bytes * ENG_US_PER_SEC < EFO_CREDIT_MAX ? bytes * ENG_US_PER_SEC : EFO_CREDIT_MAX;
 }
 
 /* Enhanced fan-out (R1): take what has been pushed by now, as far as the
@@ -1149,9 +1150,9 @@ static void efo_receive(struct shardc *sc)
     uint64_t to = sc->read_pos, end = stm_end(m->stream, sc->shard);
     while (to < end) {
         const struct stm_record *r = rec_at(sc, to);
-        if (r->arrival_us + latency > now || efo_cost(r) > sc->efo_credit)
+        if (r->arrival_us + latency > now || efo_cost(m, r) > sc->efo_credit)
             break;
-        sc->efo_credit -= efo_cost(r);
+        sc->efo_credit -= efo_cost(m, r);
         to++;
     }
     if (to > sc->read_pos)
@@ -1162,7 +1163,7 @@ static void efo_receive(struct shardc *sc)
     const struct stm_record *next = rec_at(sc, to);
     int64_t at = next->arrival_us + latency;
     if (at <= now)   /* the credit it lacks, at 2 MiB/s, rounded up */
-        at = now + (efo_cost(next) - sc->efo_credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
+        at = now + (efo_cost(m, next) - sc->efo_credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
     sc->push_pending = true;
     if (eng_schedule(m->e, at, ENG_CLASS_POLL, on_push, sc, 0) < 0)
         eng_stop(m->e);
@@ -1200,10 +1201,17 @@ static void get_records(struct shardc *sc, bool tick)
     take_read(sc, to);
 }
 
+/*
+ * Read the shard if a lane wants records, then start every lane that can.
+ * The tick is the base rate (R1; with EFO it reads what was pushed, no
+ * call); between ticks a poll after a batch reads only while records are
+ * waiting in the shard, so that fast lanes on a quiet shard do not spend
+ * the shard's 5 GetRecords a second on empty calls.
+ */
 static void poll_shard(struct shardc *sc, bool tick)
 {
     struct esm *m = sc->m;
-    if (!sc->polling || !m->cfg->enabled)
+    if (!sc->polling || sc->ended || !m->cfg->enabled)
         return;
     if (sc->n_lanes != m->cfg->parallelization_factor)
         relane(sc);
@@ -1230,27 +1238,26 @@ static void on_tick(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     poll_shard(sc, true);
-    if (sc->ended || m->efo)
-        return;                  /* R12: a finished shard is read no more;
-                                    EFO pushes instead (R1) */
+    if (sc->ended)
+        return;                  /* R12: a finished shard is read no more */
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
                      on_tick, sc, arg) < 0)
         eng_stop(m->e);
 }
 
-/* Polling of the shard begins (R13): LATEST skips what is already in it,
- * AT_TIMESTAMP what is older; a child made after the mapping began reads
- * from its first record (R12). */
+/* Polling of the shard begins (R13): LATEST skips what is already in a
+ * shard that existed when the mapping began (a child made later reads from
+ * its first record, R12); AT_TIMESTAMP skips, in every shard, the records
+ * older than its timestamp. */
 static void start_shard(struct shardc *sc)
 {
     struct esm *m = sc->m;
-    enum scn_start from = sc->at_begin ? m->cfg->starting_position : SCN_START_TRIM_HORIZON;
     sc->polling = true;
     sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
-    if (from == SCN_START_LATEST)
+    if (sc->at_begin && m->cfg->starting_position == SCN_START_LATEST)
         m->stats.missed_records += skip_to(sc, stm_end(m->stream, sc->shard), FATE_MISSED,
                                            CKPT_STARTING_POSITION);
-    sc->skip_before_ts = from == SCN_START_AT_TIMESTAMP;
+    sc->skip_before_ts = m->cfg->starting_position == SCN_START_AT_TIMESTAMP;
     on_tick(sc, 0);
 }
 
@@ -1297,12 +1304,17 @@ static void on_begin(void *ctx, uint64_t arg)
     begin(ctx);
 }
 
-/* A parent finished: its children may start, after the event that finished
- * it is over (arg: unused). */
+/* Parent arg finished: its children may start, after the event that
+ * finished it is over. */
 static void on_parent_ended(void *ctx, uint64_t arg)
 {
-    (void)arg;
-    start_ready_shards(ctx);
+    struct esm *m = ctx;
+    const struct shardc *parent = m->shards[arg];
+    for (uint32_t i = 0; i < parent->n_children; i++) {
+        struct shardc *child = m->shards[parent->children[i]];
+        if (can_start(child))
+            start_shard(child);
+    }
 }
 
 /* R12: once a closed shard is read to its end, every record resolved, its
@@ -1323,8 +1335,9 @@ static void maybe_end(struct shardc *sc)
     sc->ended = true;
     if (sc->checkpointed)
         log_checkpoint(sc, sc->checkpoint_seq, CKPT_SHARD_END);
+    shardc_retire(sc);
     if (m->model->wait_for_parent_shards &&
-        eng_schedule(m->e, eng_now(m->e), ENG_CLASS_POLL, on_parent_ended, m, 0) < 0)
+        eng_schedule(m->e, eng_now(m->e), ENG_CLASS_POLL, on_parent_ended, m, sc->shard) < 0)
         eng_stop(m->e);
 }
 
@@ -1428,7 +1441,7 @@ static void on_sample(void *ctx, uint64_t arg)
 static void shardc_destroy(struct shardc *sc);
 
 /* The mapping's side of shard s, its lanes idle and empty; NULL when out of
- * memory.  Polling starts with on_start. */
+ * memory.  Polling starts with start_shard(). */
 static struct shardc *shardc_create(struct esm *m, uint32_t s)
 {
     struct shardc *sc = calloc(1, sizeof *sc);
@@ -1468,10 +1481,23 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     return sc;
 }
 
-static void shardc_destroy(struct shardc *sc)
+/* The shard's figures for the summary (R14). */
+static struct esm_shard_stats shardc_stats(const struct shardc *sc)
 {
-    if (!sc)
-        return;
+    if (!sc->age)
+        return sc->final_stats;
+    return (struct esm_shard_stats){
+        .shard_id = sc->shard_id,
+        .invocations = sc->invocations,
+        .age_p50_ms = hist_quantile(sc->age, 0.50),
+        .age_p99_ms = hist_quantile(sc->age, 0.99),
+        .age_max_ms = hist_max(sc->age),
+    };
+}
+
+/* Free what the lanes hold (their lanes stay, idle and empty). */
+static void lanes_free(struct shardc *sc)
+{
     for (uint32_t i = 0; i < sc->m->max_lanes; i++) {
         struct lane *l = &sc->lanes[i];
         free(l->queue.v);
@@ -1479,7 +1505,27 @@ static void shardc_destroy(struct shardc *sc)
         free(l->scratch.failed);
         free(l->scratch.items);
         win_state_destroy(l->win);
+        /* a newer gen: a timer still pending for the lane is stale */
+        *l = (struct lane){ .sc = sc, .no = i, .gen = l->gen + 1, .win_k = WIN_NONE,
+                            .window_start_us = -1 };
     }
+}
+
+/* A finished shard keeps its figures and frees the rest, so that memory
+ * follows the shards open, not every shard a long run of reshards made. */
+static void shardc_retire(struct shardc *sc)
+{
+    sc->final_stats = shardc_stats(sc);
+    hist_destroy(sc->age);
+    sc->age = NULL;
+    lanes_free(sc);
+}
+
+static void shardc_destroy(struct shardc *sc)
+{
+    if (!sc)
+        return;
+    lanes_free(sc);
     free(sc->lanes);
     hist_destroy(sc->age);
     free(sc);
@@ -1504,11 +1550,20 @@ static void shard_opened(void *ctx, uint32_t shard)
         return;
     }
     while (m->n_shards < n) {
-        if (!(m->shards[m->n_shards] = shardc_create(m, m->n_shards))) {
+        uint32_t s = m->n_shards;
+        if (!(m->shards[s] = shardc_create(m, s))) {
             eng_stop(m->e);
             return;
         }
         m->n_shards++;
+        uint32_t parents[2] = { stm_shard_parent(m->stream, s), stm_shard_adjacent_parent(m->stream, s) };
+        for (int i = 0; i < 2; i++) {
+            if (parents[i] == UINT32_MAX)
+                continue;
+            struct shardc *p = m->shards[parents[i]];
+            assert(p->n_children < 2);   /* a split makes two children, a merge one */
+            p->children[p->n_children++] = s;
+        }
     }
     if (can_start(m->shards[shard]))
         start_shard(m->shards[shard]);
@@ -1518,6 +1573,8 @@ static void shard_opened(void *ctx, uint32_t shard)
 static void written(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
+    if (shard >= m->n_shards)    /* out of memory: the run is stopping */
+        return;
     struct shardc *sc = m->shards[shard];
     if (!sc->polling || sc->push_pending)
         return;
@@ -1531,7 +1588,8 @@ static void written(void *ctx, uint32_t shard)
 static void shard_closed(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    maybe_end(m->shards[shard]);
+    if (shard < m->n_shards)     /* else out of memory: the run is stopping */
+        maybe_end(m->shards[shard]);
 }
 
 struct esm *esm_create(struct eng *e, const struct scenario *scn,
@@ -1586,7 +1644,8 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     for (uint32_t s = 0; s < m->n_shards; s++)
         if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
-    if ((cfg->enabled && eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0) ||
+    m->begin_at_us = start;
+    if (eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0 ||
         eng_schedule(e, scn->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
         goto nomem;
     struct stm_consumer consumer = {
@@ -1639,10 +1698,11 @@ void esm_update(struct esm *m, const struct scn_mapping *cfg)
     m->bisect = cfg->bisect_on_error;
     if (!cfg->enabled)
         return;
-    /* Resume at once; a mapping created disabled begins now, and children
-     * whose parents finished meanwhile start. */
+    /* Resume at once; a mapping created disabled begins now (not before
+     * LATEST's delay), and children whose parents finished meanwhile start. */
     if (!m->begun) {
-        begin(m);
+        if (eng_now(m->e) >= m->begin_at_us)
+            begin(m);
         return;
     }
     for (uint32_t s = 0; s < m->n_shards; s++)
@@ -1653,16 +1713,8 @@ void esm_update(struct esm *m, const struct scn_mapping *cfg)
 
 void esm_stats(struct esm *m, struct esm_stats *out)
 {
-    for (uint32_t s = 0; s < m->n_shards; s++) {
-        const struct shardc *sc = m->shards[s];
-        m->shard_stats[s] = (struct esm_shard_stats){
-            .shard_id = sc->shard_id,
-            .invocations = sc->invocations,
-            .age_p50_ms = hist_quantile(sc->age, 0.50),
-            .age_p99_ms = hist_quantile(sc->age, 0.99),
-            .age_max_ms = hist_max(sc->age),
-        };
-    }
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        m->shard_stats[s] = shardc_stats(m->shards[s]);
     *out = m->stats;
     out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
     out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;

@@ -1062,29 +1062,29 @@ static const struct text_rule TABLE_NAME = {
     .what = "a table name (3 to 255 letters, digits, -, _ or .)" };
 
 /* The keys of one stream type only, and why the other type has none. */
-static const struct { const char *key, *type, *why; } STREAM_TYPE_KEYS[] = {
-    { "name", "kinesis", "a DynamoDB stream is named by its table (table)" },
-    { "consumer", "kinesis", "DynamoDB Streams have no enhanced fan-out" },
-    { "reshard", "kinesis", "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
-    { "limits", "kinesis", "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
-    { "internal_failure_rate", "kinesis", "writes to a DynamoDB table do not fail in this model" },
-    { "table", "dynamodb", "a Kinesis stream has a name (name)" },
-    { "view_type", "dynamodb", "a Kinesis stream keeps the records as they are written" },
-    { "shard_lifetime", "dynamodb", "Kinesis shards change only by reshard" },
+static const struct { const char *key; enum scn_stream_type type; const char *why; } STREAM_TYPE_KEYS[] = {
+    { "name", SCN_STREAM_KINESIS, "a DynamoDB stream is named by its table (table)" },
+    { "consumer", SCN_STREAM_KINESIS, "DynamoDB Streams have no enhanced fan-out" },
+    { "reshard", SCN_STREAM_KINESIS, "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
+    { "limits", SCN_STREAM_KINESIS, "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
+    { "internal_failure_rate", SCN_STREAM_KINESIS, "writes to a DynamoDB table do not fail in this model" },
+    { "table", SCN_STREAM_DYNAMODB, "a Kinesis stream has a name (name)" },
+    { "view_type", SCN_STREAM_DYNAMODB, "a Kinesis stream keeps the records as they are written" },
+    { "shard_lifetime", SCN_STREAM_DYNAMODB, "Kinesis shards change only by reshard" },
 };
 
 static bool is_dynamodb(const struct scenario *s)
 {
-    return strcmp(s->stream.type, "dynamodb") == 0;
+    return s->stream.type == SCN_STREAM_DYNAMODB;
 }
 
 /* A key of one stream type given with the other: "only with stream type ...". */
 static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, const struct scenario *s,
-                            const char *type, const char *why)
+                            enum scn_stream_type type, const char *why)
 {
-    if (!item(obj, key) || strcmp(s->stream.type, type) == 0)
+    if (!item(obj, key) || s->stream.type == type)
         return 0;
-    return fail(c, key, "only with stream type \"%s\": %s", type, why);
+    return fail(c, key, "only with stream type \"%s\": %s", STREAM_TYPES[type], why);
 }
 
 /* Shards a DynamoDB stream may make over a run, rollovers included: each
@@ -1174,8 +1174,7 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
     if (enter(c, root, "stream", OPT, STREAM_KEYS, &o, &mark))
         return -1;
     int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type);
-    if (!rc && !(st->type = strdup(STREAM_TYPES[type])))
-        rc = nomem(c);
+    st->type = (enum scn_stream_type)type;
     for (size_t i = 0; !rc && i < sizeof STREAM_TYPE_KEYS / sizeof STREAM_TYPE_KEYS[0]; i++)
         rc = stream_type_only(c, o, STREAM_TYPE_KEYS[i].key, s, STREAM_TYPE_KEYS[i].type,
                               STREAM_TYPE_KEYS[i].why);
@@ -1283,7 +1282,7 @@ static int parse_failure(struct ctx *c, const cJSON *v, void *elem, void *arg)
 
 static const char *const FUNCTION_KEYS[] = {
     "name", "timeout", "reserved_concurrency", "account_concurrency", "duration", "cold_start",
-    "idle_timeout", "failures", "report", "returns_state", "handler", NULL };
+    "idle_timeout", "failures", "report", "returns_state", "handler", "memory_mb", NULL };
 static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record", NULL };
 static const char *const HANDLER_KEYS[] = { "command", NULL };
 static const char *const REPORTS[] = {   /* by enum scn_report */
@@ -1315,11 +1314,12 @@ static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_funct
 {
     const cJSON *dur;
     size_t m2;
-    int64_t reserved = -1, account = 1000;
+    int64_t reserved = -1, account = 1000, memory = 128;
     int report = 0;
     int rc = get_string(c, o, "name", OPT, &FUNCTION_NAME, "function", &f->name) ||
         get_duration(c, o, "timeout", OPT, US_PER_S, 900 * US_PER_S, 3 * US_PER_S, &f->timeout_us) ||
         get_int(c, o, "account_concurrency", OPT, 1, 1000000, 1000, &account) ||
+        get_int(c, o, "memory_mb", OPT, 128, 10240, 128, &memory) ||
         get_int_or(c, o, "reserved_concurrency", OPT, -1, 0, 10000, -1, &reserved) ||
         (reserved > account ? fail(c, "reserved_concurrency", "expected at most account_concurrency "
                                    "(%lld)", (long long)account) : 0) ||
@@ -1336,6 +1336,7 @@ static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_funct
     }
     f->reserved_concurrency = reserved;
     f->account_concurrency = (uint32_t)account;
+    f->memory_mb = (uint32_t)memory;
     f->report = (enum scn_report)report;
     return rc ? -1 : 0;
 }
@@ -1781,9 +1782,9 @@ static int parse_writes(struct ctx *c, const cJSON *v, const struct scenario *s,
 {
     const cJSON *o;
     size_t mark;
-    if (stream_type_only(c, v, "put", s, "kinesis", "a DynamoDB table's items are written one at a "
+    if (stream_type_only(c, v, "put", s, SCN_STREAM_KINESIS, "a DynamoDB table's items are written one at a "
                          "time, at once (PutItem, UpdateItem, DeleteItem)") ||
-        stream_type_only(c, v, "table", s, "dynamodb", "a Kinesis stream has no items to remove"))
+        stream_type_only(c, v, "table", s, SCN_STREAM_DYNAMODB, "a Kinesis stream has no items to remove"))
         return -1;
     if (!is_dynamodb(s))
         return parse_put(c, v, &s->stream, p);
@@ -1847,7 +1848,7 @@ static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
         get_duration(c, v, "at", REQ, 0, s->duration_us, 0, &r->at_us) ||
         get_string(c, v, "partition_key", REQ, &PARTITION_KEY, NULL, &r->partition_key) ||
         get_string(c, v, "data", OPT, &ANY_TEXT, "", &r->data) ||
-        stream_type_only(c, v, "event", s, "dynamodb", "a Kinesis record has no event name") ||
+        stream_type_only(c, v, "event", s, SCN_STREAM_DYNAMODB, "a Kinesis record has no event name") ||
         get_enum(c, v, "event", OPT, EVENT_NAMES, 0, &event))
         return -1;
     r->has_event = item(v, "event") != NULL;
@@ -2251,7 +2252,6 @@ void scn_free(struct scenario *s)
         free(s->stream.reshard[i].hash_key);
     }
     free(s->stream.reshard);
-    free(s->stream.type);
     free(s->stream.name);
     free(s->model.region);
     free(s->model.account);

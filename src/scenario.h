@@ -116,6 +116,8 @@ struct scn_reshard {
     uint32_t target;        /* TARGET: TargetShardCount, 1..10000 */
 };
 
+enum scn_stream_type { SCN_STREAM_KINESIS, SCN_STREAM_DYNAMODB };
+
 /*
  * A Kinesis stream, or a DynamoDB table's stream (type "dynamodb", SPEC 1.2).
  * For DynamoDB the loader fills the Kinesis-only fields with what a table
@@ -123,7 +125,7 @@ struct scn_reshard {
  * no InternalFailure, shared reads, no reshard.
  */
 struct scn_stream {
-    char *type;             /* "kinesis" or "dynamodb" */
+    enum scn_stream_type type;
     char *name;             /* Kinesis: the stream's name; DynamoDB: the table's */
     uint32_t shards;        /* 1..10000 (DynamoDB: at the start) */
     int64_t retention_us;   /* 24h .. 8760h (DynamoDB: 24h) */
@@ -215,6 +217,8 @@ struct scn_function {
     int64_t timeout_us;            /* 1 s .. 900 s */
     int64_t reserved_concurrency;  /* -1 = unreserved (account limit), else 0.. */
     uint32_t account_concurrency;  /* limit when unreserved (1000) */
+    uint32_t memory_mb;            /* MemorySize, 128..10240 MB: only the cost in GB-seconds
+                                      (sweep); durations come from the model alone */
     struct scn_dist per_invoke;    /* us */
     struct scn_dist per_record;    /* us */
     struct scn_dist cold_start;    /* us, added when a new environment starts */

@@ -145,7 +145,6 @@ struct slog_event_record {
     uint8_t ddb_event;          /* DynamoDB: eventName, enum lev_ddb_event */
 };
 
-/* An invocation's event and what the function answered (--dump-events). */
 /* What a windowed event adds to its records (R15): the window, and the
  * state the invocation was given. */
 struct slog_event_window {
@@ -156,6 +155,7 @@ struct slog_event_window {
     bool final, terminated_early;  /* isFinalInvokeForWindow, isWindowTerminatedEarly */
 };
 
+/* An invocation's event and what the function answered (--dump-events). */
 struct slog_event {
     const struct slog_invocation *inv;
     const struct lev_source *source;      /* the shard's part of every record */

@@ -32,8 +32,8 @@
  *   whatever remains: bytes read over the budget are a debt carried into
  *   the next windows (so 2 MiB/s holds on average), and a call cut by the
  *   10 MiB cap throttles the shard's calls for 5 seconds (the documented
- *   rule).  With enhanced fan-out the mapping has its own 2 MiB/s per shard:
- *   no call limit and no sharing.
+ *   rule).  Enhanced fan-out does not come here: the mapping's pushes
+ *   have their own 2 MiB/s per shard (mapping.c).
  * - Retention: a trim pass runs on a whole virtual second, only when a held
  *   record may be due: it is scheduled at the first whole second at or
  *   after (oldest held arrival + retention), or one second later while the
@@ -247,7 +247,6 @@ struct stm {
     double failure_rate;          /* chance of InternalFailure per entry */
     int64_t retention_us;
     uint32_t other_consumers;
-    bool efo;
     bool ddb;                     /* a DynamoDB table's stream, else Kinesis */
     const struct read_limits *reads;
     uint64_t read_num, read_den;  /* the mapping's GetRecords a second: read_num / read_den */
@@ -582,7 +581,7 @@ static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i
 
 static bool is_dynamodb(const struct scn_stream *cfg)
 {
-    return cfg->type && strcmp(cfg->type, "dynamodb") == 0;
+    return cfg->type == SCN_STREAM_DYNAMODB;
 }
 
 /* DynamoDB: the rollovers before rollover_until_us, k * lifetime for k >= 1. */
@@ -787,7 +786,6 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         .failure_rate = cfg->internal_failure_rate,
         .retention_us = cfg->retention_us,
         .other_consumers = cfg->other_consumers,
-        .efo = cfg->consumer == SCN_CONSUMER_EFO,
         .ddb = ddb,
         .reads = ddb ? &DYNAMODB_READS : &KINESIS_READS,
         .size_src = { .view = cfg->view_type },
@@ -1286,8 +1284,6 @@ static void read_share(struct stm *s)
  * over the seconds. */
 static uint32_t read_calls(const struct stm *s, int64_t sec)
 {
-    if (s->efo)
-        return UINT32_MAX;
     uint64_t k = (uint64_t)sec;
     return (uint32_t)(s->read_num * (k + 1) / s->read_den - s->read_num * k / s->read_den);
 }
@@ -1298,7 +1294,7 @@ static uint32_t read_calls(const struct stm *s, int64_t sec)
 static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t sec)
 {
     uint64_t limit = s->reads->bytes_per_sec;
-    if (s->efo || limit == UINT64_MAX)
+    if (limit == UINT64_MAX)
         return limit;
     uint64_t others = (uint64_t)s->other_consumers * written_in(sh, sec - 1);
     return others >= limit ? 0 : limit - others;

@@ -89,7 +89,7 @@ static const struct slog_ops sink_ops = {
 static struct scn_stream stream_cfg(uint32_t shards)
 {
     return (struct scn_stream){
-        .type = (char *)"kinesis", .name = (char *)"orders", .shards = shards,
+        .type = SCN_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
         .retention_us = 24 * 3600 * SEC, .consumer = SCN_CONSUMER_SHARED,
         .write_records_per_sec = 1000, .write_bytes_per_sec = MIB,
         .max_record_bytes = MIB, .max_request_bytes = 5 * MIB, .max_request_records = 500,
@@ -740,17 +740,6 @@ static void test_read_calls(void)
     CHECK_INT(g_ok, 3);
     CHECK_INT(g_throttled, 2);
     fix_close(&f);
-
-    /* enhanced fan-out: no shared call limit */
-    cfg = read_cfg(2);
-    cfg.consumer = SCN_CONSUMER_EFO;
-    fix_open(&f, &cfg, 1);
-    reset_reads(2);
-    for (int i = 0; i < 8; i++)
-        at(&f, 500000 + i, read_once);
-    eng_run_until(f.e, 600000);
-    CHECK_INT(g_ok, 8);
-    fix_close(&f);
 }
 
 /* R1 shared throughput: 2 MiB per shard per second (data + key). */
@@ -1299,7 +1288,7 @@ static void test_reshard_errors(void)
 static struct scn_stream ddb_cfg(uint32_t shards, uint32_t other)
 {
     return (struct scn_stream){
-        .type = (char *)"dynamodb", .name = (char *)"orders", .shards = shards,
+        .type = SCN_STREAM_DYNAMODB, .name = (char *)"orders", .shards = shards,
         .retention_us = 24 * HOUR, .consumer = SCN_CONSUMER_SHARED, .other_consumers = other,
         .write_records_per_sec = UINT64_MAX, .write_bytes_per_sec = UINT64_MAX,
         .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,

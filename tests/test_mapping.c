@@ -390,6 +390,42 @@ static void test_r13_starting_positions(void)
         CHECK_INT(r.ml.inv[0].v.first_sequence_number, 11);
         release(&r);
     }
+    /* AT_TIMESTAMP holds in a child too (R12): split at 1 s, timestamp 3 s:
+     * the child's records of 2 s are skipped, those of 6 s read. */
+    len = records_json(recs, sizeof recs, 4, "2s", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 3, "6s", "user-1", 0);
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
+             "\"stream\":{\"reshard\":[{\"at\":\"1s\",\"split\":\"shardId-000000000000\"}]},"
+             "\"event_source_mapping\":{\"StartingPosition\":\"AT_TIMESTAMP\","
+             "\"StartingPositionTimestamp\":\"3s\"},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}}",
+             recs);
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.fates[FATE_MISSED], 4);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.inv[0].v.first_sequence_number, 5);
+        release(&r);
+    }
+    /* LATEST's delay holds whatever the schedule does meanwhile (R16): an
+     * update at 1 s (applied at once here) does not start polling before 5 s. */
+    len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 10, "6s", "user-1", 0);
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}},"
+             "\"model\":{\"latest_start_delay\":\"5s\",\"mapping_update_delay\":0},"
+             "\"schedule\":[{\"at\":\"1s\",\"update_mapping\":{\"BatchSize\":50}}]}", recs);
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.fates[FATE_MISSED], 10);
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.inv[0].v.start_us, 6 * SEC);
+        release(&r);
+    }
 }
 
 /* R17 expired: records the mapping has not processed when they pass the
@@ -1484,10 +1520,10 @@ static void test_r1_propagation_delays(void)
 }
 
 /* R1 enhanced fan-out: each record is pushed exactly 70 ms after it arrives
- * to an idle lane; three records of 1,047,999 bytes written at once come
- * within the consumer's own 2 MiB/s: the first two 70 ms later (a full
- * bucket of 2,097,152 bytes), the third once the bucket has the 1,046,845
- * bytes it lacks, 499.175 ms later at 2 MiB/s. */
+ * to an idle lane; three records of 1,048,000 bytes (data and key) written
+ * at once come within the consumer's own 2 MiB/s: the first two 70 ms later
+ * (a full bucket of 2,097,152 bytes), the third once the bucket has the
+ * 1,046,848 bytes it lacks, 499.177 ms later (rounded up) at 2 MiB/s. */
 static void test_r1_efo_push(void)
 {
     static char data[1048000];
@@ -1506,9 +1542,30 @@ static void test_r1_efo_push(void)
         { 170 * MS, 1, 1, 1, OUTCOME_SUCCESS },
         { 2070 * MS, 2, 1, 1, OUTCOME_SUCCESS },
         { 2101 * MS, 3, 1, 1, OUTCOME_SUCCESS },   /* after 11 ms and the 20 ms pause */
-        { 2569175, 4, 1, 1, OUTCOME_SUCCESS },
+        { 2569177, 4, 1, 1, OUTCOME_SUCCESS },
     };
     check_invocations(__LINE__, &r, want, 4);
+    release(&r);
+}
+
+/* R1 + R15: with enhanced fan-out the shard's base tick still runs (it makes
+ * no GetRecords call): a window whose last record came long ago ends at its
+ * end, with no write to wake the shard. */
+static void test_r1_efo_window_on_quiet_shard(void)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "10s", "user-1", "ok");
+    scenario_json_timed(text, sizeof text, TIMING, ",\"consumer\":\"efo\"", "70s", recs,
+                        ",\"TumblingWindowInSeconds\":60", "", "");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = {
+        { 10070 * MS, 1, 1, 1, OUTCOME_SUCCESS },   /* pushed 70 ms after it arrived */
+        { 60000 * MS, 0, 0, 1, OUTCOME_SUCCESS },   /* the window's end, found by the tick */
+    };
+    check_invocations(__LINE__, &r, want, 2);
+    CHECK_INT(r.ml.n_win, 1);
     release(&r);
 }
 
@@ -1548,5 +1605,6 @@ int main(void)
     test_r12_reshard_ends_the_window();
     test_r1_propagation_delays();
     test_r1_efo_push();
+    test_r1_efo_window_on_quiet_shard();
     return check_done();
 }

@@ -84,7 +84,7 @@ static char *one_key[] = { (char *)"K" };
 static struct scn_stream stream_cfg(uint32_t shards, uint64_t records_per_sec)
 {
     return (struct scn_stream){
-        .type = (char *)"kinesis", .name = (char *)"orders", .shards = shards,
+        .type = SCN_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
         .retention_us = 24 * 3600 * SEC, .write_records_per_sec = records_per_sec,
         .write_bytes_per_sec = 1000 * MIB, .max_record_bytes = MIB,
         .max_request_bytes = 5 * MIB, .max_request_records = 500,
@@ -645,7 +645,7 @@ static void test_finish(void)
 static struct scn_stream table_cfg(void)
 {
     return (struct scn_stream){
-        .type = (char *)"dynamodb", .name = (char *)"orders", .shards = 1,
+        .type = SCN_STREAM_DYNAMODB, .name = (char *)"orders", .shards = 1,
         .retention_us = 24 * 3600 * SEC, .write_records_per_sec = UINT64_MAX,
         .write_bytes_per_sec = UINT64_MAX, .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,
         .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_records = 1,

@@ -120,7 +120,7 @@ static const char FULL[] =
     "  },"
     "  'function': {"
     "    'name': 'my-function', 'timeout': '30s', 'reserved_concurrency': 100,"
-    "    'account_concurrency': 500, 'idle_timeout': '5m', 'cold_start': '300ms',"
+    "    'account_concurrency': 500, 'idle_timeout': '5m', 'cold_start': '300ms', 'memory_mb': 1769,"
     "    'duration': { 'per_invoke': { 'distribution': 'lognormal', 'median': '40ms', 'sigma': 0.3 },"
     "                  'per_record': { 'distribution': 'constant', 'value': '2ms' } },"
     "    'failures': [ { 'match': { 'data_contains': 'poison' }, 'effect': 'fail' },"
@@ -164,7 +164,7 @@ static void test_full(void)
     }
     CHECK(s->json && strstr(s->json, "\"name\":\"poison-pill\""));
 
-    CHECK_STR(s->stream.type, "kinesis");
+    CHECK_INT(s->stream.type, SCN_STREAM_KINESIS);
     CHECK_STR(s->stream.name, "orders");
     CHECK_INT(s->stream.shards, 4);
     CHECK_INT(s->stream.retention_us, 48 * 3600 * S);
@@ -242,6 +242,7 @@ static void test_full(void)
     CHECK_INT(f->timeout_us, 30 * S);
     CHECK_INT(f->reserved_concurrency, 100);
     CHECK_INT(f->account_concurrency, 500);
+    CHECK_INT(f->memory_mb, 1769);
     CHECK_INT(f->idle_timeout_us, 300 * S);
     CHECK_INT(f->cold_start.kind, SCN_DIST_CONSTANT);
     CHECK(f->cold_start.value == 300 * MS);
@@ -345,7 +346,7 @@ static void test_defaults(void)
     CHECK_INT(s->n_records, 0);
     CHECK(s->records == NULL);
 
-    CHECK_STR(s->stream.type, "kinesis");
+    CHECK_INT(s->stream.type, SCN_STREAM_KINESIS);
     CHECK_STR(s->stream.name, "stream");
     CHECK_INT(s->stream.shards, 1);
     CHECK_INT(s->stream.retention_us, 24 * 3600 * S);
@@ -398,6 +399,7 @@ static void test_defaults(void)
     CHECK_INT(f->timeout_us, 3 * S);
     CHECK_INT(f->reserved_concurrency, -1);
     CHECK_INT(f->account_concurrency, 1000);
+    CHECK_INT(f->memory_mb, 128);
     CHECK(f->per_invoke.kind == SCN_DIST_CONSTANT && f->per_invoke.value == 10 * MS);
     CHECK(f->per_record.kind == SCN_DIST_CONSTANT && f->per_record.value == 1 * MS);
     CHECK(f->cold_start.kind == SCN_DIST_CONSTANT && f->cold_start.value == 200 * MS);
@@ -751,6 +753,8 @@ static void test_bad_ranges(void)
     BAD(WITH("'function':{'reserved_concurrency':2000}"),
         "$.function.reserved_concurrency: expected at most account_concurrency (1000)");
     BAD(WITH("'function':{'account_concurrency':0}"), "$.function.account_concurrency: expected an integer from 1 to 1000000, got 0");
+    BAD(WITH("'function':{'memory_mb':127}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 127");
+    BAD(WITH("'function':{'memory_mb':10241}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 10241");
     BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration > 0, got 0");
     BAD(WITH("'model':{'account':'1234'}"), "$.model.account: expected a string of 12 digits, got \"1234\"");
     BAD(WITH("'model':{'account':123456789012}"), "$.model.account: expected a string of 12 digits, got 123456789012");
@@ -1126,7 +1130,7 @@ static void test_dynamodb(void)
         return;
     }
     const struct scn_stream *st = &s->stream;
-    CHECK_STR(st->type, "dynamodb");
+    CHECK_INT(st->type, SCN_STREAM_DYNAMODB);
     CHECK_STR(st->name, "table");
     CHECK_INT(st->shards, 1);
     CHECK_INT(st->retention_us, 24 * 3600 * S);
