@@ -347,26 +347,41 @@ static void test_r6_record_age(void)
     release(&r);
 }
 
-/* R13: LATEST misses what was written before polling began; AT_TIMESTAMP
- * starts at the first record at or after the timestamp. */
+/* Records for R13: n1 of user-1 at at1, then n2 at at2 (seq 1.. in order). */
+static void two_bursts(int n1, const char *at1, int n2, const char *at2)
+{
+    int len = records_json(recs, sizeof recs, n1, at1, "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, n2, at2, "user-1", 0);
+}
+
+/* A 20 s scenario of those records with the given stream keys, mapping keys
+ * (after StartingPosition) and top-level extras. */
+static void positioned_json(const char *stream, const char *mapping, const char *extra)
+{
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],\"stream\":{%s},"
+             "\"event_source_mapping\":{\"StartingPosition\":%s},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}%s}",
+             recs, stream, mapping, extra);
+}
+
+#define AT_3S "\"AT_TIMESTAMP\",\"StartingPositionTimestamp\":\"3s\""
+
+/* R13: TRIM_HORIZON reads all; LATEST misses what was written before
+ * polling began (after its delay, 5 s here); AT_TIMESTAMP starts at the
+ * first record at or after the timestamp. */
 static void test_r13_starting_positions(void)
 {
     struct run r;
-    int len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
-    recs[len++] = ',';
-    records_json(recs + len, sizeof recs - (size_t)len, 10, "6s", "user-1", 0);
-
-    scenario_json(text, sizeof text, "20s", recs, "", "", ",\"model\":{\"latest_start_delay\":\"5s\"}");
+    two_bursts(10, "500ms", 10, "6s");
+    positioned_json("", "\"TRIM_HORIZON\"", "");
     if (run_json(text, &r)) {   /* TRIM_HORIZON: all 20 */
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
         CHECK_INT(r.ml.inv[0].v.first_sequence_number, 1);
         release(&r);
     }
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
-             "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"},"
-             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}},"
-             "\"model\":{\"latest_start_delay\":\"5s\"}}", recs);
+    positioned_json("", "\"LATEST\"", ",\"model\":{\"latest_start_delay\":\"5s\"}");
     if (run_json(text, &r)) {
         CHECK_INT(r.ml.fates[FATE_MISSED], 10);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
@@ -378,12 +393,18 @@ static void test_r13_starting_positions(void)
         CHECK_INT(r.ml.ckpt[0].at_us, 5 * SEC);
         release(&r);
     }
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
-             "\"event_source_mapping\":{\"StartingPosition\":\"AT_TIMESTAMP\","
-             "\"StartingPositionTimestamp\":\"3s\"},"
-             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}}",
-             recs);
+    /* LATEST's delay holds whatever the schedule does meanwhile (R16): an
+     * update at 1 s (applied at once here) does not start polling before 5 s. */
+    positioned_json("", "\"LATEST\"",
+                    ",\"model\":{\"latest_start_delay\":\"5s\",\"mapping_update_delay\":0},"
+                    "\"schedule\":[{\"at\":\"1s\",\"update_mapping\":{\"BatchSize\":50}}]");
+    if (run_json(text, &r)) {
+        CHECK_INT(r.ml.fates[FATE_MISSED], 10);
+        CHECK_INT(r.ml.n_inv, 1);
+        CHECK_INT(r.ml.inv[0].v.start_us, 6 * SEC);
+        release(&r);
+    }
+    positioned_json("", AT_3S, "");
     if (run_json(text, &r)) {
         CHECK_INT(r.ml.fates[FATE_MISSED], 10);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
@@ -392,16 +413,8 @@ static void test_r13_starting_positions(void)
     }
     /* AT_TIMESTAMP holds in a child too (R12): split at 1 s, timestamp 3 s:
      * the child's records of 2 s are skipped, those of 6 s read. */
-    len = records_json(recs, sizeof recs, 4, "2s", "user-1", 0);
-    recs[len++] = ',';
-    records_json(recs + len, sizeof recs - (size_t)len, 3, "6s", "user-1", 0);
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
-             "\"stream\":{\"reshard\":[{\"at\":\"1s\",\"split\":\"shardId-000000000000\"}]},"
-             "\"event_source_mapping\":{\"StartingPosition\":\"AT_TIMESTAMP\","
-             "\"StartingPositionTimestamp\":\"3s\"},"
-             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}}}",
-             recs);
+    two_bursts(4, "2s", 3, "6s");
+    positioned_json("\"reshard\":[{\"at\":\"1s\",\"split\":\"shardId-000000000000\"}]", AT_3S, "");
     if (run_json(text, &r)) {
         CHECK_INT(r.ml.fates[FATE_MISSED], 4);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
@@ -409,24 +422,8 @@ static void test_r13_starting_positions(void)
         CHECK_INT(r.ml.inv[0].v.first_sequence_number, 5);
         release(&r);
     }
-    /* LATEST's delay holds whatever the schedule does meanwhile (R16): an
-     * update at 1 s (applied at once here) does not start polling before 5 s. */
-    len = records_json(recs, sizeof recs, 10, "500ms", "user-1", 0);
-    recs[len++] = ',';
-    records_json(recs + len, sizeof recs - (size_t)len, 10, "6s", "user-1", 0);
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"duration\":\"20s\",\"records\":[%s],"
-             "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"},"
-             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}},"
-             "\"model\":{\"latest_start_delay\":\"5s\",\"mapping_update_delay\":0},"
-             "\"schedule\":[{\"at\":\"1s\",\"update_mapping\":{\"BatchSize\":50}}]}", recs);
-    if (run_json(text, &r)) {
-        CHECK_INT(r.ml.fates[FATE_MISSED], 10);
-        CHECK_INT(r.ml.n_inv, 1);
-        CHECK_INT(r.ml.inv[0].v.start_us, 6 * SEC);
-        release(&r);
-    }
 }
+#undef AT_3S
 
 /* R17 expired: records the mapping has not processed when they pass the
  * retention period are trimmed; nothing is sent to the OnFailure destination. */
