@@ -7,6 +7,7 @@
  * wall clock is read here only, for the speed figure and the progress line;
  * it never reaches the simulation.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -21,9 +22,14 @@
 #include "dump.h"
 #include "expect.h"
 #include "lambda_event.h"
+#include "merge.h"
+#include "plot.h"
+#include "report.h"
 #include "runlog.h"
 #include "scenario.h"
 #include "sim.h"
+#include "sweep.h"
+#include "trace.h"
 
 #define EXIT_BAD_INPUT 2
 #define MAX_OVERRIDES 256
@@ -50,6 +56,13 @@ static void usage(FILE *out)
           "usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
           "                [--no-record-tables] [--dump-events DIR [--dump-limit N]] [--quiet]\n"
           "       esmsim check SCENARIO [--set path=value ...]\n"
+          "       esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART] (plot --help)\n"
+          "       esmsim report RUN.db [--run ID] [--json]   (report --help)\n"
+          "       esmsim sweep SCENARIO --vary path=v1,v2,... [--vary ...] [-j N] [-o SWEEP.db]\n"
+          "                (sweep --help)\n"
+          "       esmsim merge OUT.db IN.db...   (append the runs of run logs to OUT.db)\n"
+          "       esmsim trace RUN.db --key KEY | --sequence N [--shard ID] [--run ID]\n"
+          "                (the timeline of a partition key or a record: trace --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
@@ -305,13 +318,82 @@ static int cmd_check(const struct options *o)
     return 0;
 }
 
+/* runs.summary_json: every count of the summary, by the names of the expect
+ * block ({"messages": 35684, "messages_processed": ...}), so that a run log
+ * keeps the summary even without its per-record tables (sweep reads it);
+ * NULL when out of memory (the column stays empty). */
+static char *summary_json(const struct sim_summary *sum)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o != NULL;
+    for (const char *const *m = expect_metric_names(); ok && *m; m++)
+        ok = cJSON_AddNumberToObject(o, *m, expect_metric_value(*m, sum)) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
+                 struct dump *dump, bool progress)
+{
+    char err[1024];
+    *r = (struct cli_run){ 0 };
+    r->rl = runlog_open(db, err, sizeof err);
+    if (!r->rl || runlog_begin_run(r->rl, scn, scn->seed, scn->per_record_tables, &r->run_id,
+                                   err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    r->sink = runlog_sink(r->rl);
+    if (dump) {
+        r->sink.event = dump_event;
+        r->sink.event_ctx = dump;
+    }
+    r->sim = sim_create(scn, &r->sink, err, sizeof err);
+    if (!r->sim) {
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+        runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
+        return EXIT_BAD_INPUT;
+    }
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct progress prog = { .on = progress };
+    prog.started = prog.last = wall_seconds();
+    r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
+    r->wall = wall_seconds() - prog.started;
+    if (prog.on)
+        fputs("\r\033[K", stderr);
+
+    sim_summary(r->sim, &r->sum);
+    char *summary = summary_json(&r->sum);
+    int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
+                            summary, err, sizeof err);
+    cJSON_free(summary);
+    if (rc < 0) {
+        fprintf(stderr, "esmsim: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+void cli_run_close(struct cli_run *r)
+{
+    sim_destroy(r->sim);
+    runlog_close(r->rl);
+    r->sim = NULL;
+    r->rl = NULL;
+}
+
 static int cmd_run(const struct options *o)
 {
     char err[1024];
     int rc = EXIT_BAD_INPUT;
-    struct runlog *rl = NULL;
+    struct cli_run r = { 0 };
     struct dump *dump = NULL;
-    struct sim *sim = NULL;
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;
@@ -324,52 +406,16 @@ static int cmd_run(const struct options *o)
         fprintf(stderr, "esmsim: --dump-events: %s\n", err);
         goto out;
     }
-    rl = runlog_open(o->output, err, sizeof err);
-    int64_t run_id = 0;
-    if (!rl || runlog_begin_run(rl, scn, scn->seed, scn->per_record_tables, &run_id,
-                                     err, sizeof err) < 0) {
-        fprintf(stderr, "esmsim: %s\n", err);
+    rc = cli_simulate(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO));
+    if (rc != 0)
         goto out;
-    }
-    struct slog sink = runlog_sink(rl);
-    if (dump) {
-        sink.event = dump_event;
-        sink.event_ctx = dump;
-    }
-    sim = sim_create(scn, &sink, err, sizeof err);
-    if (!sim) {
-        fprintf(stderr, "esmsim: %s: %s\n", o->scenario, err);
-        runlog_end_run(rl, false, 0, 0, NULL, err, sizeof err);
-        goto out;
-    }
-
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
-    struct progress prog = { .on = !o->quiet && isatty(STDERR_FILENO) };
-    prog.started = prog.last = wall_seconds();
-    enum sim_status status = sim_run(sim, &interrupted, show_progress, &prog);
-    double wall = wall_seconds() - prog.started;
-    if (prog.on)
-        fputs("\r\033[K", stderr);
-
-    struct sim_summary sum;
-    sim_summary(sim, &sum);
-    if (runlog_end_run(rl, status == SIM_COMPLETE, sum.simulated_us, wall, NULL,
-                       err, sizeof err) < 0) {
-        fprintf(stderr, "esmsim: %s\n", err);
-        rc = 1;
-        goto out;
-    }
     uint64_t dumped = dump ? dump_written(dump) : 0, not_dumped = dump ? dump_skipped(dump) : 0;
     char dump_err[1024];
     int dump_rc = dump_close(dump, dump_err, sizeof dump_err);
     dump = NULL;
 
     if (!o->quiet) {
-        print_summary(stdout, scn, &sum, wall, o->output, run_id, status);
+        print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status);
         if (o->dump_dir && dump_rc == 0) {
             char a[32], b[32];
             printf("events: %s invocations written to %s", count(dumped, a), o->dump_dir);
@@ -378,20 +424,20 @@ static int cmd_run(const struct options *o)
             putchar('\n');
         }
     }
-    switch (status) {
+    switch (r.status) {
     case SIM_COMPLETE:
-        rc = expect_check(scn->expect, scn->n_expect, &sum, stderr) ? 1 : 0;
+        rc = expect_check(scn->expect, scn->n_expect, &r.sum, stderr) ? 1 : 0;
         if (rc)
             fprintf(stderr, "esmsim: %s: the run violates its expect block\n", o->scenario);
         break;
     case SIM_INTERRUPTED:
         fprintf(stderr, "esmsim: interrupted: %s run %" PRId64 " is marked incomplete\n",
-                o->output, run_id);
+                o->output, r.run_id);
         rc = 130;
         break;
     case SIM_FAILED:
         fprintf(stderr, "esmsim: run stopped: %s\n",
-                runlog_error(rl) ? runlog_error(rl) : "out of memory");
+                runlog_error(r.rl) ? runlog_error(r.rl) : "out of memory");
         rc = 1;
         break;
     }
@@ -403,8 +449,7 @@ static int cmd_run(const struct options *o)
     }
 out:
     dump_close(dump, NULL, 0);   /* still open if the run log failed, whose error was said */
-    sim_destroy(sim);
-    runlog_close(rl);
+    cli_run_close(&r);
     scn_free(scn);
     return rc;
 }
@@ -417,6 +462,11 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "plot", plot_main },
+    { "report", report_main },
+    { "sweep", sweep_main },
+    { "merge", merge_main },
+    { "trace", trace_main },
     { NULL, NULL }
 };
 
@@ -441,12 +491,6 @@ int cli_main(int argc, char **argv)
         return cmd_run(&o);
     if (!strcmp(o.command, "check"))
         return cmd_check(&o);
-    if (!strcmp(o.command, "report") || !strcmp(o.command, "trace") ||
-        !strcmp(o.command, "plot") || !strcmp(o.command, "sweep")) {
-        fprintf(stderr, "esmsim: '%s' is not implemented in this version (run and check are)\n",
-                o.command);
-        return EXIT_BAD_INPUT;
-    }
     fprintf(stderr, "esmsim: unknown command '%s'\n", o.command);
     usage(stderr);
     return EXIT_BAD_INPUT;

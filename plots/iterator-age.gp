@@ -1,0 +1,11 @@
+# plots/iterator-age.gp - IteratorAge over time as CloudWatch shows it
+# (SPEC section 5, R14): the maximum per minute of each shard and of all
+# shards, with the marks of common.gp.  data: "SHARD MINUTE MS" rows, a block
+# per shard and the "all" block last; series: their names in that order;
+# ymax: the largest value (ms).
+load ARG0[1:strlen(ARG0) - strlen("iterator-age.gp")] . "common.gp"
+
+set title sprintf("IteratorAge (maximum per minute): %s", run)
+set ylabel sprintf("IteratorAge (%s)", age_unit)
+set yrange [0:(ymax > 0 ? ymax : 1000) * 1.12 / age_div]
+eval bands . lines(age_series) . marks

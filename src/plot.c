@@ -1,0 +1,704 @@
+/*
+ * plot.c - `esmsim plot`: see plot.h (SPEC section 5, R14, R16, R6, R12).
+ *
+ * Every figure is an SQL aggregate per minute over the run log, one prepared
+ * statement per data file; the rows go to data files (mkstemp in $TMPDIR, or
+ * DIR with --keep-data) that plots/CHART.gp reads through gp_run, and the
+ * files are removed afterwards.  Minute m holds the instants
+ * [m * 60000, (m + 1) * 60000) ms, as a 60 s CloudWatch period does, and is
+ * drawn at x = m; a minute without data has no point, as in CloudWatch.
+ *
+ * Data files have one row per point, "SERIES X VALUE" (the series a shard
+ * id, "all", "max", "written", ...), series after series in blocks two
+ * blank lines apart, so that gnuplot's `index i` is the i-th series.
+ *
+ * The outages come from the scenario the run stored (runs.scenario_json)
+ * read back by the scenario loader, so that durations and the schedule mean
+ * what they meant to the run: the mapping is disabled from a scheduled
+ * `Enabled: false` (in effect model.mapping_update_delay later, R16) until an
+ * `Enabled: true` takes effect; the function is failing where a `fail` rule
+ * hits every record (`from`/`to`, `all`, probability 1) in the function as
+ * the schedule left it.  A scenario that no longer loads gives no outage
+ * marks and a warning.
+ *
+ * The chart itself is written to a temporary file beside the output and
+ * renamed when gnuplot succeeds, so a failure never leaves half a chart.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "errmsg.h"
+#include "gnuplot.h"
+#include "plot.h"
+#include "runread.h"
+#include "scenario.h"
+
+#define EXIT_FAILED 1
+#define EXIT_BAD_INPUT 2
+#define MS_PER_MINUTE 60000.0
+
+/* ---- what is drawn ------------------------------------------------------ */
+
+/*
+ * The charts, in the order of --chart all.  Each query gives the rows
+ * SERIES, MINUTE, VALUE ordered by series then minute (?1 is the run id,
+ * ?2 the last minute the run covers).
+ */
+static const struct plot_chart {
+    const char *name;   /* --chart NAME, plots/NAME.gp, the default file NAME.svg */
+    const char *sql;
+} plot_charts[] = {
+    /* R14: IteratorAge is emitted when an invocation completes (throttled
+     * attempts emit none); CloudWatch's Maximum per minute, per shard, and
+     * over all shards last. */
+    { "iterator-age",
+      "SELECT * FROM ("
+      " SELECT shard_id AS series, end_ms / 60000 AS minute, max(iterator_age_ms)"
+      " FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL GROUP BY 1, 2"
+      " UNION ALL"
+      " SELECT 'all', end_ms / 60000, max(iterator_age_ms)"
+      " FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL GROUP BY 2)"
+      " ORDER BY series = 'all', series, minute" },
+    /* R14: the per-second sample of the oldest record not yet checkpointed. */
+    { "oldest",
+      "SELECT * FROM ("
+      " SELECT shard_id AS series, at_ms / 60000 AS minute, max(value) FROM metrics"
+      " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY 1, 2"
+      " UNION ALL"
+      " SELECT 'all', at_ms / 60000, max(value) FROM metrics"
+      " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY 2)"
+      " ORDER BY series = 'all', series, minute" },
+    /* The per-second sample of the invocations running, stream-wide. */
+    { "concurrency",
+      "SELECT * FROM ("
+      " SELECT 'max' AS series, at_ms / 60000 AS minute, max(value) FROM metrics"
+      " WHERE run_id = ?1 AND name = 'concurrent_executions' GROUP BY 2"
+      " UNION ALL"
+      " SELECT 'mean', at_ms / 60000, avg(value) FROM metrics"
+      " WHERE run_id = ?1 AND name = 'concurrent_executions' GROUP BY 2)"
+      " ORDER BY series, minute" },
+    /* Records written to the stream (by arrival; none without the
+     * per-record tables), given to the function (retries included, at the
+     * invocation's start), and in invocations that succeeded (at the end):
+     * counts, so a minute without any is a 0 (?2 is the last minute). */
+    { "throughput",
+      "WITH RECURSIVE m(minute) AS (SELECT 0 UNION ALL SELECT minute + 1 FROM m WHERE minute < ?2),"
+      " w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"
+      "  WHERE run_id = ?1 GROUP BY 1),"
+      " d(minute, n) AS (SELECT start_ms / 60000, sum(record_count) FROM invocations"
+      "  WHERE run_id = ?1 AND outcome <> 'throttled' GROUP BY 1),"
+      " s(minute, n) AS (SELECT end_ms / 60000, sum(record_count) FROM invocations"
+      "  WHERE run_id = ?1 AND outcome = 'success' GROUP BY 1)"
+      "SELECT * FROM ("
+      " SELECT 'written' AS series, minute, coalesce(w.n, 0) FROM m LEFT JOIN w USING (minute)"
+      " WHERE (SELECT per_record_tables FROM runs WHERE run_id = ?1)"
+      " UNION ALL"
+      " SELECT 'delivered', minute, coalesce(d.n, 0) FROM m LEFT JOIN d USING (minute)"
+      " UNION ALL"
+      " SELECT 'succeeded', minute, coalesce(s.n, 0) FROM m LEFT JOIN s USING (minute))"
+      " ORDER BY CASE series WHEN 'written' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END, minute" },
+};
+#define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
+
+/*
+ * The marks every chart carries: one data file each, and a gnuplot variable
+ * of the same name (its path) with nNAME its number of rows.
+ */
+enum plot_mark { MARK_RESHARDS, MARK_DISCARDS, MARK_EXPIRIES, MARK_DISABLED, MARK_FAILING,
+                 MARK_COUNT };
+static const struct {
+    const char *name;
+    const char *sql;    /* NULL: computed from the scenario */
+} plot_marks[MARK_COUNT] = {
+    /* R12: the instants children open (a split, merge, rescale or rollover). */
+    [MARK_RESHARDS] = { "reshards",
+        "SELECT 'reshard', opened_ms / 60000.0 FROM shards"
+        " WHERE run_id = ?1 AND parent_shard_id IS NOT NULL GROUP BY opened_ms ORDER BY opened_ms" },
+    /* R6: batches discarded per minute. */
+    [MARK_DISCARDS] = { "discards",
+        "SELECT 'discard', at_ms / 60000 AS minute, count(*) FROM discards"
+        " WHERE run_id = ?1 GROUP BY minute ORDER BY minute" },
+    /* Retention expiries: the checkpoint moves past expired records. */
+    [MARK_EXPIRIES] = { "expiries",
+        "SELECT 'expiry', at_ms / 60000 AS minute, count(*) FROM checkpoints"
+        " WHERE run_id = ?1 AND reason = 'expired' GROUP BY minute ORDER BY minute" },
+    /* R16 and the function's failure rules: "SERIES FROM TO" in minutes. */
+    [MARK_DISABLED] = { "disabled", NULL },
+    [MARK_FAILING] = { "failing", NULL },
+};
+
+/* ---- data files ------------------------------------------------------- */
+
+struct pdata {
+    const char *name;   /* NAME.dat with --keep-data */
+    char *path;         /* malloc'd; NULL until opened */
+    bool temp;          /* removed by pdata_free */
+    FILE *f;
+    long rows;          /* points written */
+    double max;         /* the largest last column */
+    double total;       /* the sum of the last column */
+    char *series;       /* the series in order, space-separated (malloc'd) */
+    size_t n_series;
+    char count[24];     /* rows as text, for gnuplot */
+};
+
+static int pdata_open(struct pdata *d, const char *name, const char *keep_dir,
+                      char *err, size_t errlen)
+{
+    *d = (struct pdata){ .name = name };
+    const char *tmp = getenv("TMPDIR");
+    const char *dir = keep_dir ? keep_dir : tmp && *tmp ? tmp : "/tmp";
+    size_t len = strlen(dir) + strlen(name) + 32;
+    if (!(d->path = malloc(len)) || !(d->series = calloc(1, 1))) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (keep_dir) {
+        snprintf(d->path, len, "%s/%s.dat", dir, name);
+        d->f = fopen(d->path, "w");
+    } else {
+        snprintf(d->path, len, "%s/esmsim-plot-%s-XXXXXX", dir, name);
+        int fd = mkstemp(d->path);
+        d->temp = fd >= 0;
+        d->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (fd >= 0 && !d->f)
+            close(fd);
+    }
+    if (!d->f) {
+        errmsg_set(err, errlen, "%s: cannot create the data file: %s", d->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Start a point of series; a new series begins a new gnuplot block. */
+static int pdata_point(struct pdata *d, const char *series)
+{
+    const char *last = d->n_series ? strrchr(d->series, ' ') : NULL;
+    last = last ? last + 1 : d->series;
+    if (d->n_series && !strcmp(last, series))
+        return 0;
+    size_t len = strlen(d->series);
+    char *grown = realloc(d->series, len + strlen(series) + 2);
+    if (!grown)
+        return -1;
+    d->series = grown;
+    sprintf(d->series + len, "%s%s", len ? " " : "", series);
+    if (d->n_series++)
+        fputs("\n\n", d->f);
+    return 0;
+}
+
+static void pdata_value(struct pdata *d, double v)
+{
+    d->max = d->rows == 0 || v > d->max ? v : d->max;
+    d->total += v;
+    d->rows++;
+}
+
+/*
+ * Write the rows of sql (?1 bound to run_id, ?2 to last_minute): the first
+ * column is the series; where an integer second column (the minute) skips
+ * minutes, a blank line breaks the series' line (no data: no point).
+ */
+static int pdata_query(struct pdata *d, sqlite3 *db, const char *sql, int64_t run_id,
+                       int64_t last_minute, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: %s", d->name, sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, last_minute);
+    int rc, n = sqlite3_column_count(st);
+    int64_t prev = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *series = (const char *)sqlite3_column_text(st, 0);
+        size_t before = d->n_series;
+        if (pdata_point(d, series ? series : "?") < 0) {
+            sqlite3_finalize(st);
+            errmsg_set(err, errlen, "out of memory");
+            return -1;
+        }
+        bool minute = n >= 3 && sqlite3_column_type(st, 1) == SQLITE_INTEGER;
+        int64_t x = sqlite3_column_int64(st, 1);
+        if (minute && d->n_series == before && x > prev + 1)
+            fputc('\n', d->f);
+        prev = x;
+        for (int c = 0; c < n; c++) {
+            const char *text = (const char *)sqlite3_column_text(st, c);
+            fprintf(d->f, "%s%s", c ? " " : "", text ? text : "NaN");
+        }
+        fputc('\n', d->f);
+        pdata_value(d, sqlite3_column_double(st, n - 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        errmsg_set(err, errlen, "%s: %s", d->name, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Flush and close; the file stays until pdata_free. */
+static int pdata_close(struct pdata *d, char *err, size_t errlen)
+{
+    snprintf(d->count, sizeof d->count, "%ld", d->rows);
+    bool bad = ferror(d->f) != 0;
+    bad |= fclose(d->f) != 0;
+    d->f = NULL;
+    if (bad)
+        errmsg_set(err, errlen, "%s: cannot write the data file: %s", d->path, strerror(errno));
+    return bad ? -1 : 0;
+}
+
+static void pdata_free(struct pdata *d)
+{
+    if (d->f)
+        fclose(d->f);
+    if (d->temp && d->path)
+        unlink(d->path);
+    free(d->path);
+    free(d->series);
+    *d = (struct pdata){ 0 };
+}
+
+/* ---- outages from the scenario ---------------------------------------- */
+
+struct span {
+    int64_t from_us, to_us;
+};
+
+struct spans {
+    struct span *v;
+    size_t n, cap;
+};
+
+static int spans_add(struct spans *s, int64_t from_us, int64_t to_us)
+{
+    if (from_us >= to_us)
+        return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        struct span *grown = realloc(s->v, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->v = grown;
+        s->cap = cap;
+    }
+    s->v[s->n++] = (struct span){ from_us, to_us };
+    return 0;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return (x->from_us > y->from_us) - (x->from_us < y->from_us);
+}
+
+/* Write the spans, sorted and merged where they overlap or touch. */
+static int spans_write(struct spans *s, struct pdata *d)
+{
+    if (s->n)
+        qsort(s->v, s->n, sizeof *s->v, span_cmp);
+    for (size_t i = 0; i < s->n;) {
+        struct span u = s->v[i];
+        for (i++; i < s->n && s->v[i].from_us <= u.to_us; i++)
+            u.to_us = s->v[i].to_us > u.to_us ? s->v[i].to_us : u.to_us;
+        if (pdata_point(d, d->name) < 0)
+            return -1;
+        double to_min = (double)u.to_us / 1000 / MS_PER_MINUTE;
+        fprintf(d->f, "%s %.3f %.3f\n", d->name, (double)u.from_us / 1000 / MS_PER_MINUTE, to_min);
+        pdata_value(d, to_min);
+    }
+    return 0;
+}
+
+/* R16: where the mapping is disabled, up to end_us. */
+static int outage_disabled(const struct scenario *scn, int64_t end_us, struct spans *out)
+{
+    bool enabled = scn->mapping.enabled;
+    int64_t since_us = 0;
+    for (size_t i = 0; i < scn->n_schedule; i++) {
+        const struct scn_change *c = &scn->schedule[i];
+        int64_t at_us = c->at_us + scn->model.mapping_update_delay_us;
+        if (!c->mapping || at_us >= end_us)
+            continue;
+        if (enabled && !c->mapping->enabled)
+            since_us = at_us;
+        else if (!enabled && c->mapping->enabled && spans_add(out, since_us, at_us) < 0)
+            return -1;
+        enabled = c->mapping->enabled;
+    }
+    return enabled ? 0 : spans_add(out, since_us, end_us);
+}
+
+/* Where fn, in effect over [from_us, to_us), fails every record. */
+static int outage_function(const struct scn_function *fn, int64_t from_us, int64_t to_us,
+                           struct spans *out)
+{
+    for (size_t i = 0; i < fn->n_failures; i++) {
+        const struct scn_failure *r = &fn->failures[i];
+        if (r->effect != SCN_EFFECT_FAIL)
+            continue;
+        int64_t a = from_us, b = to_us;
+        if (r->match == SCN_MATCH_INTERVAL) {
+            a = r->from_us > a ? r->from_us : a;
+            b = r->to_us < b ? r->to_us : b;
+        } else if (r->match != SCN_MATCH_ALL &&
+                   !(r->match == SCN_MATCH_PROBABILITY && r->probability >= 1)) {
+            continue;
+        }
+        if (spans_add(out, a, b) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The function as the schedule changes it, up to end_us. */
+static int outage_failing(const struct scenario *scn, int64_t end_us, struct spans *out)
+{
+    const struct scn_function *fn = &scn->function;
+    int64_t since_us = 0;
+    for (size_t i = 0; i < scn->n_schedule; i++) {
+        const struct scn_change *c = &scn->schedule[i];
+        if (!c->function || c->at_us >= end_us)
+            continue;
+        if (outage_function(fn, since_us, c->at_us, out) < 0)
+            return -1;
+        fn = c->function;
+        since_us = c->at_us;
+    }
+    return outage_function(fn, since_us, end_us, out);
+}
+
+/* Fill the disabled and failing files from the run's scenario. */
+static int plot_outages(const struct runread *rr, const char *json, int64_t end_ms,
+                        struct pdata *disabled, struct pdata *failing)
+{
+    char err[1024];
+    struct scenario *scn = json ? scn_parse("runs.scenario_json", json, NULL, 0, err, sizeof err)
+                                : NULL;
+    if (!scn) {
+        fprintf(stderr, "esmsim plot: warning: %s run %lld: cannot read the scenario (%s): "
+                "outages are not marked\n", rr->path, (long long)rr->run_id,
+                json ? err : "none stored");
+        return 0;
+    }
+    struct spans off = { 0 }, down = { 0 };
+    int rc = -1;
+    if (outage_disabled(scn, end_ms * 1000, &off) == 0 &&
+        outage_failing(scn, end_ms * 1000, &down) == 0 &&
+        spans_write(&off, disabled) == 0 && spans_write(&down, failing) == 0)
+        rc = 0;
+    free(off.v);
+    free(down.v);
+    scn_free(scn);
+    return rc;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static void plot_usage(FILE *out)
+{
+    fputs("usage: esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART]\n"
+          "                  [--keep-data DIR]\n"
+          "\n"
+          "CHART  iterator-age (default)  IteratorAge, maximum per minute, per shard and overall\n"
+          "       oldest        age of the oldest unprocessed record, maximum per minute\n"
+          "       concurrency   concurrent executions, maximum and mean per minute\n"
+          "       throughput    records written, delivered and succeeded per minute\n"
+          "       all           every chart: FILE-CHART.svg (or .png) for -o FILE.svg,\n"
+          "                     CHART.svg without -o\n"
+          "-o FILE         the chart, SVG or PNG by its extension (default CHART.svg)\n"
+          "--run ID        the run of RUN.db (default the latest)\n"
+          "--keep-data DIR write the data files given to gnuplot to DIR/NAME.dat and keep them\n"
+          "exit status: 0 written, 1 gnuplot or a data file failed, 2 bad input or no gnuplot\n",
+          out);
+}
+
+struct plot_opts {
+    const char *db;
+    int64_t run_id;           /* 0: the latest */
+    const char *output;       /* NULL: CHART.svg */
+    const char *chart;        /* a plot_charts name or "all" */
+    const char *keep_dir;     /* NULL: temporary data files */
+};
+
+static int plot_args(int argc, char **argv, struct plot_opts *o)
+{
+    char err[256];
+    *o = (struct plot_opts){ .chart = "iterator-age" };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            plot_usage(stdout);
+            return 1;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
+            o->output = argv[++i];
+        } else if (!strcmp(a, "--run") && has_value) {
+            if (runread_parse_run_id(argv[++i], &o->run_id, err, sizeof err) < 0) {
+                fprintf(stderr, "esmsim plot: %s\n", err);
+                return -1;
+            }
+        } else if (!strcmp(a, "--chart") && has_value) {
+            o->chart = argv[++i];
+        } else if (!strcmp(a, "--keep-data") && has_value) {
+            o->keep_dir = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "esmsim plot: unknown option or missing value: %s\n", a);
+            return -1;
+        } else if (!o->db) {
+            o->db = a;
+        } else {
+            fprintf(stderr, "esmsim plot: unexpected argument: %s\n", a);
+            return -1;
+        }
+    }
+    if (!o->db) {
+        fprintf(stderr, "esmsim plot: missing RUN.db\n");
+        return -1;
+    }
+    bool known = !strcmp(o->chart, "all");
+    for (size_t c = 0; c < PLOT_CHARTS; c++)
+        known |= !strcmp(o->chart, plot_charts[c].name);
+    if (!known) {
+        fprintf(stderr, "esmsim plot: --chart: expected iterator-age, oldest, concurrency, "
+                "throughput or all, got \"%s\"\n", o->chart);
+        return -1;
+    }
+    struct stat stbuf;
+    if (o->keep_dir && (stat(o->keep_dir, &stbuf) != 0 || !S_ISDIR(stbuf.st_mode))) {
+        fprintf(stderr, "esmsim plot: --keep-data %s: expected an existing directory\n",
+                o->keep_dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- one chart file ---------------------------------------------------- */
+
+struct plot_out {
+    char *path;        /* the chart's file (malloc'd) */
+    char *temp;        /* where gnuplot writes it, renamed to path at the end */
+    const char *format;
+};
+
+/* The file of chart: -o (SVG or PNG by its extension) with "-CHART" before
+ * the extension for --chart all, or CHART.svg without -o. */
+static int plot_out_name(const struct plot_opts *o, const char *chart, struct plot_out *p,
+                         char *err, size_t errlen)
+{
+    const char *given = o->output ? o->output : "";
+    const char *dot = strrchr(given, '.'), *slash = strrchr(given, '/');
+    if (dot && slash && dot < slash)
+        dot = NULL;
+    if (o->output && (!dot || (strcasecmp(dot, ".svg") && strcasecmp(dot, ".png")))) {
+        errmsg_set(err, errlen, "-o %s: expected a file name ending in .svg or .png", given);
+        return -1;
+    }
+    p->format = dot && !strcasecmp(dot, ".png") ? "png" : "svg";
+    size_t stem = o->output ? (size_t)(dot - given) : 0;
+    size_t len = strlen(given) + strlen(chart) + 8;
+    if (!(p->path = malloc(len)) || !(p->temp = malloc(len + 8))) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!o->output)
+        snprintf(p->path, len, "%s.svg", chart);
+    else if (!strcmp(o->chart, "all"))
+        snprintf(p->path, len, "%.*s-%s%s", (int)stem, given, chart, dot);
+    else
+        snprintf(p->path, len, "%s", given);
+    /* Created now, so that an unwritable place is bad input before any work. */
+    snprintf(p->temp, len + 8, "%s.XXXXXX", p->path);
+    int fd = mkstemp(p->temp);
+    if (fd < 0) {
+        errmsg_set(err, errlen, "-o %s: cannot create: %s", p->path, strerror(errno));
+        free(p->temp);
+        p->temp = NULL;
+        return -1;
+    }
+    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    return 0;
+}
+
+static void plot_out_free(struct plot_out *p)
+{
+    if (p->temp)
+        unlink(p->temp);
+    free(p->temp);
+    free(p->path);
+    *p = (struct plot_out){ 0 };
+}
+
+/* What the run gives every chart. */
+struct plot_run {
+    struct runread rr;
+    int64_t end_ms;           /* the simulated end (runs.end_ms, else duration_ms) */
+    bool per_record;          /* the records table was written */
+    char *scenario_json;      /* malloc'd, NULL when none */
+    char xmax[32];            /* end_ms in minutes, for gnuplot */
+    char title[320];          /* "scenario, run N" */
+    struct pdata marks[MARK_COUNT];
+};
+
+static int plot_run_read(struct plot_run *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->rr.db, "SELECT coalesce(end_ms, duration_ms), per_record_tables,"
+                           " scenario_json FROM runs WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: %s", r->rr.path, sqlite3_errmsg(r->rr.db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, r->rr.run_id);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0) {
+        const char *json = (const char *)sqlite3_column_text(st, 2);
+        r->end_ms = sqlite3_column_int64(st, 0);
+        r->per_record = sqlite3_column_int(st, 1) != 0;
+        r->scenario_json = json ? strdup(json) : NULL;
+    } else {
+        errmsg_set(err, errlen, "%s: %s", r->rr.path, sqlite3_errmsg(r->rr.db));
+    }
+    sqlite3_finalize(st);
+    snprintf(r->xmax, sizeof r->xmax, "%.3f", (double)r->end_ms / MS_PER_MINUTE);
+    snprintf(r->title, sizeof r->title, "%s, run %lld%s", r->rr.scenario,
+             (long long)r->rr.run_id, r->rr.complete ? "" : " (incomplete)");
+    return rc;
+}
+
+/* The last minute the run covers (it ends at end_ms, exclusive). */
+static int64_t plot_last_minute(const struct plot_run *r)
+{
+    return r->end_ms > 0 ? (r->end_ms - 1) / 60000 : 0;
+}
+
+/* The mark files, shared by every chart. */
+static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err, size_t errlen)
+{
+    for (int m = 0; m < MARK_COUNT; m++)
+        if (pdata_open(&r->marks[m], plot_marks[m].name, keep_dir, err, errlen) < 0)
+            return -1;
+    for (int m = 0; m < MARK_COUNT; m++)
+        if (plot_marks[m].sql &&
+            pdata_query(&r->marks[m], r->rr.db, plot_marks[m].sql, r->rr.run_id,
+                        plot_last_minute(r), err, errlen) < 0)
+            return -1;
+    if (plot_outages(&r->rr, r->scenario_json, r->end_ms, &r->marks[MARK_DISABLED],
+                     &r->marks[MARK_FAILING]) < 0) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int m = 0; m < MARK_COUNT; m++)
+        if (pdata_close(&r->marks[m], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* Write chart's data and draw it into out->temp.  Returns 0, -1 (exit 1)
+ * or -2 (no gnuplot: exit 2). */
+static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart,
+                           const struct plot_out *out, const char *keep_dir,
+                           char *err, size_t errlen)
+{
+    struct pdata d;
+    int rc = -1;
+    if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
+        pdata_query(&d, r->rr.db, chart->sql, r->rr.run_id, plot_last_minute(r), err, errlen) < 0 ||
+        pdata_close(&d, err, errlen) < 0)
+        goto out;
+    char nseries[24], ymax[32], discarded[32], script[64], names[MARK_COUNT][32];
+    snprintf(nseries, sizeof nseries, "%zu", d.n_series);
+    snprintf(ymax, sizeof ymax, "%.17g", d.rows ? d.max : 0.0);
+    snprintf(discarded, sizeof discarded, "%.0f", r->marks[MARK_DISCARDS].total);
+    snprintf(script, sizeof script, "%s.gp", chart->name);
+    struct gp_var vars[9 + 2 * MARK_COUNT] = {
+        { "format", out->format }, { "out", out->temp }, { "run", r->title },
+        { "xmax", r->xmax }, { "data", d.path }, { "series", d.series },
+        { "nseries", nseries }, { "ymax", ymax }, { "discarded", discarded },
+    };
+    size_t n = 9;
+    for (int m = 0; m < MARK_COUNT; m++) {
+        snprintf(names[m], sizeof names[m], "n%s", plot_marks[m].name);
+        vars[n++] = (struct gp_var){ plot_marks[m].name, r->marks[m].path };
+        vars[n++] = (struct gp_var){ names[m], r->marks[m].count };
+    }
+    if (gp_run(script, vars, n, err, errlen) == 0)
+        rc = 0;
+    else if (!strncmp(err, "gnuplot not found", 17))
+        rc = -2;
+out:
+    pdata_free(&d);
+    return rc;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+int plot_main(int argc, char **argv)
+{
+    struct plot_opts o;
+    int rc = plot_args(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : EXIT_BAD_INPUT;
+
+    char err[1024];
+    struct plot_out outs[PLOT_CHARTS] = { 0 };
+    struct plot_run r = { 0 };
+    rc = EXIT_BAD_INPUT;
+    bool all = !strcmp(o.chart, "all");
+    for (size_t c = 0; c < PLOT_CHARTS; c++)
+        if ((all || !strcmp(o.chart, plot_charts[c].name)) &&
+            plot_out_name(&o, plot_charts[c].name, &outs[c], err, sizeof err) < 0)
+            goto fail;
+    if (runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
+        goto fail;
+    rc = EXIT_FAILED;
+    if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
+        goto fail;
+    for (size_t c = 0; c < PLOT_CHARTS; c++) {
+        if (!outs[c].path)
+            continue;
+        if (!strcmp(plot_charts[c].name, "throughput") && !r.per_record)
+            fprintf(stderr, "esmsim plot: %s run %lld has no records table (--no-record-tables):"
+                    " %s shows no records written\n", o.db, (long long)r.rr.run_id, outs[c].path);
+        int drawn = plot_chart_draw(&r, &plot_charts[c], &outs[c], o.keep_dir, err, sizeof err);
+        if (drawn < 0) {
+            rc = drawn == -2 ? EXIT_BAD_INPUT : EXIT_FAILED;
+            goto fail;
+        }
+        if (rename(outs[c].temp, outs[c].path) != 0) {
+            errmsg_set(err, sizeof err, "%s: cannot write: %s", outs[c].path, strerror(errno));
+            goto fail;
+        }
+        free(outs[c].temp);
+        outs[c].temp = NULL;
+        printf("wrote %s\n", outs[c].path);
+    }
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "esmsim plot: %s\n", err);
+    for (size_t c = 0; c < PLOT_CHARTS; c++)
+        plot_out_free(&outs[c]);
+    for (int m = 0; m < MARK_COUNT; m++)
+        pdata_free(&r.marks[m]);
+    free(r.scenario_json);
+    runread_close(&r.rr);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * plot.h - `esmsim plot RUN.db` (SPEC section 5, R14): the charts of a run
+ * as CloudWatch would show them, per minute of simulated time, drawn by
+ * gnuplot with the scripts of plots/:
+ *
+ *   iterator-age   IteratorAge, maximum per minute, per shard and overall
+ *   oldest         age of the oldest unprocessed record, maximum per minute
+ *   concurrency    concurrent executions, maximum and mean per minute
+ *   throughput     records written, delivered and succeeded per minute
+ *
+ * each with the run's events marked: reshards, discarded batches, retention
+ * expiries, and the scenario's outages (mapping disabled, function failing).
+ */
+#ifndef ESMSIM_PLOT_H
+#define ESMSIM_PLOT_H
+
+/*
+ * The command: argv[0] is "plot", the rest its options (see usage in
+ * plot.c).  Returns the exit status: 0 the charts are written, 1 gnuplot or
+ * a data file failed, 2 bad input (options, the run log, the output name,
+ * no gnuplot).
+ */
+int plot_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1290 @@
+/*
+ * sweep.c - `esmsim sweep` (SPEC section 5): see sweep.h.  The cluster
+ * recipe is docs/sweep.md; the sweep_results table is described in the
+ * README's run log section.
+ *
+ * The parent validates the scenario of every run first (bad input runs
+ * nothing), finds the runs the database already holds, then forks one child
+ * per run left, at most -j at once.  A child does what `esmsim run` does
+ * (cli_simulate) into a database of its own next to the output, sums its run
+ * up into sweep_results there, and exits.  Only the parent writes the sweep
+ * database: it appends each child's database with merge_append(), in grid
+ * order whatever the order the children finish in, so that run ids and rows
+ * do not depend on -j, and no two processes ever write the file at once.
+ */
+#include "sweep.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gnuplot.h"
+#include "merge.h"
+#include "runlog.h"
+#include "scenario.h"
+
+#ifndef ESMSIM_VERSION
+#define ESMSIM_VERSION "unknown"
+#endif
+
+#define SWEEP_MAX_VARY 16
+#define SWEEP_MAX_SET 64
+/* The overrides of one run: the --set ones, one per --vary, the seed. */
+#define SWEEP_MAX_OVERRIDES (SWEEP_MAX_SET + SWEEP_MAX_VARY + 1)
+#define SWEEP_MAX_RUNS 100000
+#define SWEEP_MAX_JOBS 1024
+#define SWEEP_MAX_SEEDS 1000
+
+/* What a setting is ranked by: an aggregate over its runs (sweep_results s),
+ * lowest first. */
+struct objective {
+    const char *name;       /* --objective NAME */
+    const char *sql;
+    const char *label;      /* the ranking's heading and the chart's Y axis */
+    bool ms;                /* in milliseconds: the chart picks s, min or h */
+};
+
+static const struct objective objectives[] = {
+    { "p99", "avg(s.iterator_age_p99_ms)", "p99 IteratorAge", true },
+    { "max", "avg(s.iterator_age_max_ms)", "maximum IteratorAge", true },
+    { "drain", "CASE WHEN count(s.drain_ms) = count(*) THEN avg(s.drain_ms) END",
+      "time to drain", true },
+    { "cost", "avg(s.gb_seconds)", "cost (GB-seconds)", false },
+    { "duplicates", "avg(s.redelivered_records + s.producer_duplicates)",
+      "duplicates (records redelivered + messages written twice)", false },
+    { NULL, NULL, NULL, false },
+};
+
+/* One --vary path=v1,v2,... */
+struct sweep_vary {
+    const char *arg;        /* as given, for messages */
+    char *path;
+    char **values;          /* split at the top-level commas */
+    size_t n_values;
+};
+
+struct sweep_opts {
+    const char *scenario;
+    const char *output;             /* -o, the sweep database */
+    const char *sets[SWEEP_MAX_SET];  /* --set path=value: every run */
+    size_t n_sets;
+    struct sweep_vary vary[SWEEP_MAX_VARY];
+    size_t n_vary;
+    uint64_t seeds;                 /* --seeds: 1 is the scenario's own seed, no override */
+    uint64_t jobs;                  /* -j: child processes at once */
+    const struct objective *objective;
+    bool keep_runs;                 /* copy the per-run tables into the sweep database */
+    bool no_chart;
+    int64_t drain_below_ms;         /* --drain-below: "drained" means at most this */
+    const char *print_runs;         /* --print-runs DIR, or NULL */
+};
+
+/* A combination of one value of each --vary. */
+struct sweep_setting {
+    char **overrides;       /* "path=value", one per --vary, in --vary order */
+    char *json;             /* {"path": value, ...}: the setting column of sweep_results */
+    char **values;          /* borrowed from the --vary options */
+};
+
+/* todo -> running (a child) -> finished (reaped) -> done (in the database) or failed;
+ * a run found in the database goes from todo to done at once. */
+enum run_state { RUN_TODO, RUN_RUNNING, RUN_FINISHED, RUN_DONE, RUN_FAILED };
+
+/* One run: a setting and a seed. */
+struct sweep_run {
+    size_t setting;
+    char seed_override[40]; /* "seed=N" with --seeds above 1, else "" */
+    uint64_t seed;
+    char *json;             /* the effective scenario, as runs.scenario_json holds it */
+    int64_t run_id;         /* in the sweep database; 0 until it is there */
+    enum run_state state;
+    pid_t pid;              /* while RUN_RUNNING */
+    char *tmp;              /* the child's database */
+    int exit_status;        /* the child's, once RUN_FINISHED */
+};
+
+struct sweep {
+    struct sweep_opts o;
+    struct sweep_setting *settings;
+    size_t n_settings;
+    struct sweep_run *runs;         /* setting-major: run s * seeds + k */
+    size_t n_runs;
+    char *name;                     /* the scenario's name */
+    sqlite3 *db;                    /* the sweep database, parent only */
+    size_t simulated, reused, failed;
+};
+
+/* The table of SPEC section 3 that a sweep adds: one row per run. */
+static const char results_table[] =
+    "CREATE TABLE IF NOT EXISTS sweep_results ("
+    " run_id INTEGER PRIMARY KEY,"          /* runs.run_id */
+    " setting TEXT NOT NULL,"               /* JSON object: varied path -> value */
+    " seed INTEGER,"
+    " iterator_age_p50_ms INTEGER, iterator_age_p99_ms INTEGER, iterator_age_max_ms INTEGER,"
+    " drain_ms INTEGER, drain_below_ms INTEGER,"
+    " redelivered_records INTEGER, producer_duplicates INTEGER,"
+    " messages_discarded INTEGER, messages_expired INTEGER, messages_lost INTEGER,"
+    " invocations INTEGER, memory_mb INTEGER, gb_seconds REAL,"
+    " run_tables INTEGER NOT NULL)";        /* 1: the run's own tables are in this database */
+
+/* What a sweep keeps of a run without --keep-runs. */
+static const char *const summary_tables[] = { "runs", "sweep_results", NULL };
+
+static volatile sig_atomic_t sweep_interrupted;
+
+static void sweep_on_signal(int sig)
+{
+    (void)sig;
+    sweep_interrupted = 1;
+}
+
+static double sweep_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static void sweep_usage(FILE *out)
+{
+    fprintf(out,
+          "usage: esmsim sweep SCENARIO --vary path=v1,v2,... [--vary ...] [--set path=value ...]\n"
+          "                [-o SWEEP.db] [--seeds N] [-j N] [--objective p99|max|drain|cost|duplicates]\n"
+          "                [--keep-runs] [--drain-below DURATION] [--no-chart]\n"
+          "       esmsim sweep SCENARIO --vary ... [--seeds N] --print-runs DIR\n"
+          "\n"
+          "run every combination of the --vary values (a path as for run --set; values\n"
+          "split at commas outside JSON brackets and strings), rank the settings and chart\n"
+          "the objective against the first varied parameter (SWEEP.svg beside SWEEP.db)\n"
+          "\n"
+          "--set path=value        an override of every run, applied before the --vary ones\n"
+          "-o SWEEP.db             the sweep database (default sweep.db): runs and sweep_results;\n"
+          "                        runs already there are used again, not simulated\n"
+          "--seeds N               N runs per setting, seeds S to S+N-1 (S: the scenario's)\n"
+          "-j N                    N runs at once (default: the number of processors)\n"
+          "--objective NAME        rank by the lowest p99 IteratorAge (default), max IteratorAge,\n"
+          "                        drain time, cost in GB-seconds or duplicates, settings that\n"
+          "                        lose no message first\n"
+          "--keep-runs             keep every run's tables (invocations, ...) in SWEEP.db\n"
+          "--drain-below DURATION  drained: the oldest unprocessed record stays at most this\n"
+          "                        old until the end (default 0)\n"
+          "--no-chart              no chart (no gnuplot needed)\n"
+          "--print-runs DIR        print one esmsim run command per run, writing DIR/run-NNNN.db,\n"
+          "                        and run nothing (for a cluster: docs/sweep.md)\n"
+          "exit status: 0 done, 1 a run or the chart failed, 2 bad input (nothing is run),\n"
+          "             130 interrupted (the runs done are kept and used again next time)\n");
+}
+
+static bool parse_count(const char *opt, const char *text, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
+    if (v == 0 || v > hi || errno || *end) {
+        fprintf(stderr, "esmsim sweep: %s takes an integer from 1 to %" PRIu64 ", not '%s'\n",
+                opt, hi, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Append [from, to) to v->values. */
+static bool add_value(struct sweep_vary *v, const char *from, const char *to)
+{
+    char **grown = realloc(v->values, (v->n_values + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    v->values = grown;
+    if (!(v->values[v->n_values] = strndup(from, (size_t)(to - from))))
+        return false;
+    v->n_values++;
+    return true;
+}
+
+/*
+ * path=v1,v2,...: the values split at the commas outside JSON brackets and
+ * strings, so that `function.failures=[{"match":{"all":true}}],[]` is two
+ * values.  Empty and repeated values are refused.
+ */
+static bool parse_vary(struct sweep_vary *v, const char *arg)
+{
+    *v = (struct sweep_vary){ .arg = arg };
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "esmsim sweep: --vary %s: expected path=v1,v2,...\n", arg);
+        return false;
+    }
+    if (!(v->path = strndup(arg, (size_t)(eq - arg))))
+        goto nomem;
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    const char *start = eq + 1;
+    for (const char *p = start;; p++) {
+        if (*p == '\0' || (*p == ',' && depth == 0 && !in_string)) {
+            if (p == start) {
+                fprintf(stderr, "esmsim sweep: --vary %s: an empty value\n", arg);
+                return false;
+            }
+            if (!add_value(v, start, p))
+                goto nomem;
+            if (!*p)
+                break;
+            start = p + 1;
+        } else if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (*p == '\\')
+                escaped = true;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            depth++;
+        } else if ((*p == ']' || *p == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    for (size_t i = 0; i < v->n_values; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(v->values[i], v->values[j])) {
+                fprintf(stderr, "esmsim sweep: --vary %s: the value %s is given twice\n", arg,
+                        v->values[i]);
+                return false;
+            }
+    return true;
+nomem:
+    fprintf(stderr, "esmsim sweep: out of memory\n");
+    return false;
+}
+
+static int parse_args(int argc, char **argv, struct sweep_opts *o)
+{
+    *o = (struct sweep_opts){ .output = "sweep.db", .seeds = 1, .objective = &objectives[0] };
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            sweep_usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--vary") && has_value) {
+            if (o->n_vary == SWEEP_MAX_VARY) {
+                fprintf(stderr, "esmsim sweep: more than %d --vary options\n", SWEEP_MAX_VARY);
+                return -1;
+            }
+            if (!parse_vary(&o->vary[o->n_vary++], argv[++i]))
+                return -1;
+            for (size_t k = 0; k + 1 < o->n_vary; k++)
+                if (!strcmp(o->vary[k].path, o->vary[o->n_vary - 1].path)) {
+                    fprintf(stderr, "esmsim sweep: --vary %s: the path %s is varied twice\n",
+                            argv[i], o->vary[k].path);
+                    return -1;
+                }
+        } else if (!strcmp(a, "--set") && has_value) {
+            if (o->n_sets == SWEEP_MAX_SET) {
+                fprintf(stderr, "esmsim sweep: more than %d --set options\n", SWEEP_MAX_SET);
+                return -1;
+            }
+            o->sets[o->n_sets++] = argv[++i];
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
+            o->output = argv[++i];
+        } else if (!strcmp(a, "--seeds") && has_value) {
+            if (!parse_count(a, argv[++i], SWEEP_MAX_SEEDS, &o->seeds))
+                return -1;
+        } else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && has_value) {
+            if (!parse_count(a, argv[++i], SWEEP_MAX_JOBS, &o->jobs))
+                return -1;
+        } else if (!strcmp(a, "--objective") && has_value) {
+            const char *name = argv[++i];
+            for (o->objective = objectives; o->objective->name; o->objective++)
+                if (!strcmp(o->objective->name, name))
+                    break;
+            if (!o->objective->name) {
+                fprintf(stderr, "esmsim sweep: --objective %s: expected p99, max, drain, cost or "
+                        "duplicates\n", name);
+                return -1;
+            }
+        } else if (!strcmp(a, "--drain-below") && has_value) {
+            int64_t us;
+            if (scn_parse_duration(argv[++i], &us) < 0 || us < 0) {
+                fprintf(stderr, "esmsim sweep: --drain-below takes a duration (\"0\", \"5s\", "
+                        "\"2m\"), not '%s'\n", argv[i]);
+                return -1;
+            }
+            o->drain_below_ms = us / 1000;
+        } else if (!strcmp(a, "--print-runs") && has_value) {
+            o->print_runs = argv[++i];
+        } else if (!strcmp(a, "--keep-runs")) {
+            o->keep_runs = true;
+        } else if (!strcmp(a, "--no-chart")) {
+            o->no_chart = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "esmsim sweep: unknown option or missing value: %s\n", a);
+            return -1;
+        } else if (!o->scenario) {
+            o->scenario = a;
+        } else {
+            fprintf(stderr, "esmsim sweep: unexpected argument: %s\n", a);
+            return -1;
+        }
+    }
+    if (!o->scenario) {
+        fprintf(stderr, "esmsim sweep: missing SCENARIO\n");
+        return -1;
+    }
+    if (o->n_vary == 0) {
+        fprintf(stderr, "esmsim sweep: no --vary path=v1,v2,...: nothing to sweep\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the grid ------------------------------------------------------------ */
+
+/* The override list of a run: the --set ones, its setting's, its seed's;
+ * vary (when not SIZE_MAX) keeps only that --vary of the setting. */
+static size_t run_overrides(const struct sweep *sw, const struct sweep_run *run, size_t vary,
+                            const char *out[SWEEP_MAX_OVERRIDES])
+{
+    const struct sweep_setting *s = &sw->settings[run->setting];
+    size_t n = 0;
+    for (size_t i = 0; i < sw->o.n_sets; i++)
+        out[n++] = sw->o.sets[i];
+    for (size_t k = 0; k < sw->o.n_vary; k++)
+        if (vary == SIZE_MAX || vary == k)
+            out[n++] = s->overrides[k];
+    if (run->seed_override[0])
+        out[n++] = run->seed_override;
+    return n;
+}
+
+/* A value as JSON when it parses, otherwise a string: the rule of --set. */
+static cJSON *json_value(const char *text)
+{
+    cJSON *v = cJSON_ParseWithOpts(text, NULL, 1);
+    return v ? v : cJSON_CreateString(text);
+}
+
+/* Settings in grid order, the last --vary changing fastest. */
+static int build_settings(struct sweep *sw)
+{
+    const struct sweep_opts *o = &sw->o;
+    size_t n = 1;
+    for (size_t k = 0; k < o->n_vary; k++) {
+        if (n > SWEEP_MAX_RUNS / o->vary[k].n_values / o->seeds) {
+            fprintf(stderr, "esmsim sweep: more than %d runs\n", SWEEP_MAX_RUNS);
+            return -1;
+        }
+        n *= o->vary[k].n_values;
+    }
+    sw->n_settings = n;
+    sw->n_runs = n * o->seeds;
+    sw->settings = calloc(n, sizeof *sw->settings);
+    sw->runs = calloc(sw->n_runs, sizeof *sw->runs);
+    if (!sw->settings || !sw->runs)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        struct sweep_setting *s = &sw->settings[i];
+        s->overrides = calloc(o->n_vary, sizeof *s->overrides);
+        s->values = calloc(o->n_vary, sizeof *s->values);
+        cJSON *json = cJSON_CreateObject();
+        bool ok = s->overrides && s->values && json;
+        size_t rest = i;
+        for (size_t k = o->n_vary; ok && k-- > 0;) {
+            const struct sweep_vary *v = &o->vary[k];
+            s->values[k] = v->values[rest % v->n_values];
+            rest /= v->n_values;
+            size_t len = strlen(v->path) + strlen(s->values[k]) + 2;
+            ok = (s->overrides[k] = malloc(len)) != NULL;
+            if (ok)
+                snprintf(s->overrides[k], len, "%s=%s", v->path, s->values[k]);
+        }
+        for (size_t k = 0; ok && k < o->n_vary; k++) {
+            cJSON *v = json_value(s->values[k]);
+            ok = v && cJSON_AddItemToObject(json, o->vary[k].path, v);
+            if (!ok)
+                cJSON_Delete(v);
+        }
+        s->json = ok ? cJSON_PrintUnformatted(json) : NULL;
+        cJSON_Delete(json);
+        if (!s->json)
+            goto nomem;
+    }
+    return 0;
+nomem:
+    fprintf(stderr, "esmsim sweep: out of memory\n");
+    return -1;
+}
+
+/*
+ * Load the scenario of every run before anything runs: a bad --vary path or
+ * value exits 2 naming the --vary and the setting.  Keeps each run's
+ * effective scenario (runs.scenario_json) and seed.
+ */
+static int validate(struct sweep *sw)
+{
+    char err[1024];
+    const struct sweep_opts *o = &sw->o;
+    struct scenario *scn = scn_load(o->scenario, o->sets, o->n_sets, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
+        return -1;
+    }
+    sw->name = strdup(scn->name);
+    scn_free(scn);
+    if (!sw->name) {
+        fprintf(stderr, "esmsim sweep: out of memory\n");
+        return -1;
+    }
+    for (size_t i = 0; i < sw->n_settings; i++) {
+        const struct sweep_setting *s = &sw->settings[i];
+        uint64_t base = 0;
+        for (uint64_t k = 0; k < o->seeds; k++) {
+            struct sweep_run *run = &sw->runs[i * o->seeds + k];
+            const char *ov[SWEEP_MAX_OVERRIDES];
+            run->setting = i;
+            if (k > 0)
+                snprintf(run->seed_override, sizeof run->seed_override, "seed=%" PRIu64, base + k);
+            if (!(scn = scn_load(o->scenario, ov, run_overrides(sw, run, SIZE_MAX, ov), err,
+                                 sizeof err))) {
+                /* Which --vary: the first whose value the scenario refuses
+                 * alone; none when only the combination is refused. */
+                for (size_t v = 0; v < o->n_vary; v++) {
+                    char alone[1024];
+                    struct scenario *one = scn_load(o->scenario, ov,
+                                                    run_overrides(sw, run, v, ov), alone,
+                                                    sizeof alone);
+                    if (!one) {
+                        fprintf(stderr, "esmsim sweep: --vary %s: setting %s: %s\n",
+                                o->vary[v].arg, s->json, alone);
+                        return -1;
+                    }
+                    scn_free(one);
+                }
+                fprintf(stderr, "esmsim sweep: --vary setting %s: %s\n", s->json, err);
+                return -1;
+            }
+            if (k == 0 && o->seeds > 1) {
+                /* the setting's own seed is the first; the others count from it */
+                base = scn->seed;
+                snprintf(run->seed_override, sizeof run->seed_override, "seed=%" PRIu64, base);
+                scn_free(scn);
+                if (!(scn = scn_load(o->scenario, ov, run_overrides(sw, run, SIZE_MAX, ov), err,
+                                     sizeof err))) {
+                    fprintf(stderr, "esmsim sweep: --seeds: setting %s: %s\n", s->json, err);
+                    return -1;
+                }
+            }
+            run->seed = scn->seed;
+            run->json = strdup(scn->json);
+            scn_free(scn);
+            if (!run->json) {
+                fprintf(stderr, "esmsim sweep: out of memory\n");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- --print-runs -------------------------------------------------------- */
+
+/* A word for sh: as it is when it is safe, else in single quotes. */
+static void shell_word(FILE *out, const char *w)
+{
+    bool safe = *w != '\0';
+    for (const char *p = w; *p && safe; p++)
+        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               strchr("_-./=:,+@%", *p);
+    if (safe) {
+        fputs(w, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *p = w; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('\'', out);
+}
+
+/* One `esmsim run` per run, in grid order: what the sweep would simulate. */
+static void print_runs(const struct sweep *sw)
+{
+    for (size_t r = 0; r < sw->n_runs; r++) {
+        const struct sweep_run *run = &sw->runs[r];
+        const struct sweep_setting *s = &sw->settings[run->setting];
+        fputs("esmsim run ", stdout);
+        shell_word(stdout, sw->o.scenario);
+        for (size_t i = 0; i < sw->o.n_sets; i++) {
+            fputs(" --set ", stdout);
+            shell_word(stdout, sw->o.sets[i]);
+        }
+        for (size_t k = 0; k < sw->o.n_vary; k++) {
+            fputs(" --set ", stdout);
+            shell_word(stdout, s->overrides[k]);
+        }
+        if (run->seed_override[0])
+            printf(" --seed %" PRIu64, run->seed);
+        char db[4096];
+        snprintf(db, sizeof db, "%s/run-%04zu.db", sw->o.print_runs, r + 1);
+        fputs(sw->o.keep_runs ? " --quiet -o " : " --no-record-tables --quiet -o ", stdout);
+        shell_word(stdout, db);
+        putchar('\n');
+    }
+}
+
+/* ---- the summary row of a run ---------------------------------------------- */
+
+/* One integer from a one-row query with run_id as ?1; NULL reads as 0. */
+static int query_run_int(sqlite3 *db, const char *sql, int64_t run_id, int64_t *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The memory size of the run's function, from its effective scenario. */
+static int run_memory_mb(sqlite3 *db, int64_t run_id, int64_t *memory_mb, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "SELECT scenario_json FROM runs WHERE run_id = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "runs: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        char name[64], why[768];
+        snprintf(name, sizeof name, "run %" PRId64, run_id);
+        struct scenario *scn = scn_parse(name, (const char *)sqlite3_column_text(st, 0), NULL, 0,
+                                         why, sizeof why);
+        if (scn) {
+            *memory_mb = scn->function.memory_mb;
+            scn_free(scn);
+            rc = 0;
+        } else {
+            snprintf(err, errlen, "scenario_json: %s", why);
+        }
+    } else {
+        snprintf(err, errlen, "no run %" PRId64 " with a scenario", run_id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * The sweep_results row of run run_id, all figures by SQL over its tables in
+ * db.  IteratorAge percentiles are nearest-rank over every invocation that
+ * emitted one (value of rank ceil(p% of n)).  drain_ms is the first sample
+ * time from which the age of the oldest unprocessed record (every shard) stays
+ * at most drain_below_ms to the end; 0 if it never was above, NULL if it is
+ * above at the end.  Duplicates and fates are the counts of the run's summary
+ * (runs.summary_json, kept with or without the per-record tables; NULL
+ * without it).  GB-seconds: (end_ms - start_ms) of every invocation but
+ * throttled attempts, times memory_mb / 1024, in seconds.
+ */
+static int summarize(sqlite3 *db, int64_t run_id, const char *setting, int64_t drain_below_ms,
+                     bool run_tables, char *err, size_t errlen)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO sweep_results (run_id, setting, seed, iterator_age_p50_ms,"
+        " iterator_age_p99_ms, iterator_age_max_ms, drain_ms, drain_below_ms,"
+        " redelivered_records, producer_duplicates, messages_discarded, messages_expired,"
+        " messages_lost, invocations, memory_mb, gb_seconds, run_tables)"
+        " SELECT ?1, ?2, r.seed,"
+        "  (SELECT iterator_age_ms FROM invocations WHERE run_id = ?1"
+        "   AND iterator_age_ms IS NOT NULL ORDER BY iterator_age_ms LIMIT 1 OFFSET ?4),"
+        "  (SELECT iterator_age_ms FROM invocations WHERE run_id = ?1"
+        "   AND iterator_age_ms IS NOT NULL ORDER BY iterator_age_ms LIMIT 1 OFFSET ?5),"
+        "  (SELECT max(iterator_age_ms) FROM invocations WHERE run_id = ?1),"
+        "  (SELECT CASE WHEN last_at IS NULL OR last_bad = last_at THEN NULL"
+        "               WHEN last_bad IS NULL THEN 0"
+        "               ELSE (SELECT min(at_ms) FROM metrics WHERE run_id = ?1"
+        "                     AND name = 'oldest_unprocessed_age_ms' AND at_ms > last_bad) END"
+        "   FROM (SELECT max(at_ms) AS last_at,"
+        "                max(CASE WHEN value > ?6 THEN at_ms END) AS last_bad"
+        "         FROM metrics WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms')),"
+        "  ?6,"
+        "  json_extract(r.summary_json, '$.redelivered_records'),"
+        "  json_extract(r.summary_json, '$.producer_duplicates'),"
+        "  json_extract(r.summary_json, '$.messages_discarded'),"
+        "  json_extract(r.summary_json, '$.messages_expired'),"
+        "  json_extract(r.summary_json, '$.messages_lost'),"
+        "  (SELECT count(*) FROM invocations WHERE run_id = ?1 AND outcome <> 'throttled'),"
+        "  ?3,"
+        "  (SELECT coalesce(sum(end_ms - start_ms), 0) FROM invocations"
+        "   WHERE run_id = ?1 AND outcome <> 'throttled') * ?3 / 1024000.0,"
+        "  ?7"
+        " FROM runs r WHERE r.run_id = ?1";
+    int64_t memory_mb = 0, n_ages = 0;
+    if (run_memory_mb(db, run_id, &memory_mb, err, errlen) < 0)
+        return -1;
+    if (query_run_int(db, "SELECT count(iterator_age_ms) FROM invocations WHERE run_id = ?",
+                      run_id, &n_ages) < 0)
+        goto sql_error;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto sql_error;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, setting, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, memory_mb);
+    /* nearest rank ceil(p * n / 100), as an offset from 0 */
+    sqlite3_bind_int64(st, 4, n_ages ? (50 * n_ages + 99) / 100 - 1 : 0);
+    sqlite3_bind_int64(st, 5, n_ages ? (99 * n_ages + 99) / 100 - 1 : 0);
+    sqlite3_bind_int64(st, 6, drain_below_ms);
+    sqlite3_bind_int(st, 7, run_tables);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+sql_error:
+    snprintf(err, errlen, "sweep_results of run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
+    return -1;
+}
+
+/* ---- the database ---------------------------------------------------------- */
+
+static int exec(sqlite3 *db, const char *sql, const char *path)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    fprintf(stderr, "esmsim sweep: %s: %s\n", path, sqlite3_errmsg(db));
+    return -1;
+}
+
+static int record_grid(struct sweep *sw, struct sweep_run *run)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(sw->db, "INSERT INTO temp.sweep_grid (run_id, setting)"
+                                " VALUES (?, ?)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, run->run_id);
+        sqlite3_bind_int64(st, 2, (int64_t)run->setting);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK || rc == SQLITE_DONE) {
+        run->state = RUN_DONE;
+        return 0;
+    }
+    fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
+    run->state = RUN_FAILED;
+    return -1;
+}
+
+/*
+ * Runs the database already holds: complete, of this esmsim version, with
+ * the same effective scenario and seed.  One with its tables gets its row
+ * computed again; one without keeps its row (with the setting renamed) when
+ * the row fits the options, else it is run again.
+ */
+static int find_runs(struct sweep *sw)
+{
+    static const char lookup[] =
+        "SELECT r.run_id, s.run_id IS NOT NULL, coalesce(s.run_tables, 1), s.drain_below_ms"
+        " FROM runs r LEFT JOIN sweep_results s ON s.run_id = r.run_id"
+        " WHERE r.scenario_json = ?1 AND r.seed = ?2 AND r.complete = 1"
+        " AND r.esmsim_version = ?3"
+        " ORDER BY coalesce(s.run_tables, 1) DESC, r.run_id DESC LIMIT 1";
+    char err[1024];
+    sqlite3_stmt *st, *rename;
+    if (sqlite3_prepare_v2(sw->db, lookup, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_prepare_v2(sw->db, "UPDATE sweep_results SET setting = ? WHERE run_id = ?", -1,
+                           &rename, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        goto fail;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < sw->n_runs && rc == 0; i++) {
+        struct sweep_run *run = &sw->runs[i];
+        const char *setting = sw->settings[run->setting].json;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, run->json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)run->seed);
+        sqlite3_bind_text(st, 3, ESMSIM_VERSION, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            continue;
+        int64_t run_id = sqlite3_column_int64(st, 0);
+        bool has_row = sqlite3_column_int(st, 1), has_tables = sqlite3_column_int(st, 2);
+        int64_t drain_below = sqlite3_column_int64(st, 3);
+        if (has_tables) {
+            if (summarize(sw->db, run_id, setting, sw->o.drain_below_ms, true, err,
+                          sizeof err) < 0) {
+                fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
+                rc = -1;
+                break;
+            }
+        } else if (has_row && !sw->o.keep_runs && drain_below == sw->o.drain_below_ms) {
+            sqlite3_reset(rename);
+            sqlite3_bind_text(rename, 1, setting, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(rename, 2, run_id);
+            if (sqlite3_step(rename) != SQLITE_DONE) {
+                fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
+                rc = -1;
+                break;
+            }
+        } else {
+            continue;
+        }
+        run->run_id = run_id;
+        rc = record_grid(sw, run);
+        sw->reused++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(rename);
+    return rc;
+fail:
+    fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
+    return -1;
+}
+
+static int open_db(struct sweep *sw)
+{
+    char err[1024];
+    if (!(sw->db = merge_open(sw->o.output, err, sizeof err))) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
+        return -1;
+    }
+    return exec(sw->db, results_table, sw->o.output) < 0 ||
+           exec(sw->db, "CREATE TEMP TABLE sweep_grid (run_id INTEGER NOT NULL,"
+                        " setting INTEGER NOT NULL)", sw->o.output) < 0 ? -1 : 0;
+}
+
+/* ---- running --------------------------------------------------------------- */
+
+/*
+ * In the child: the run into its own database, then its sweep_results row
+ * there.  Returns the exit status.  The parent's connection to the sweep
+ * database is left alone (never closed here: closing it would act on the
+ * parent's file).
+ */
+static int child_main(const struct sweep *sw, const struct sweep_run *run)
+{
+    char err[1024];
+    const char *ov[SWEEP_MAX_OVERRIDES];
+    size_t n = run_overrides(sw, run, SIZE_MAX, ov);
+    struct scenario *scn = scn_load(sw->o.scenario, ov, n, err, sizeof err);
+    if (!scn) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
+        return 2;
+    }
+    /* The row needs none of the per-record tables: without --keep-runs,
+     * writing them would only slow the run down. */
+    if (!sw->o.keep_runs)
+        scn->per_record_tables = false;
+    struct cli_run r;
+    int rc = cli_simulate(&r, scn, run->tmp, NULL, false);
+    if (rc == 0 && r.status == SIM_INTERRUPTED) {
+        rc = 130;
+    } else if (rc == 0 && r.status == SIM_FAILED) {
+        fprintf(stderr, "esmsim sweep: run stopped: %s\n",
+                runlog_error(r.rl) ? runlog_error(r.rl) : "out of memory");
+        rc = 1;
+    }
+    int64_t run_id = r.run_id;
+    cli_run_close(&r);
+    scn_free(scn);
+    if (rc != 0)
+        return rc;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(run->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, results_table, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, db ? sqlite3_errmsg(db) : "out of memory");
+        rc = 1;
+    } else if (summarize(db, run_id, sw->settings[run->setting].json, sw->o.drain_below_ms,
+                         sw->o.keep_runs, err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, err);
+        rc = 1;
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int launch(struct sweep *sw, struct sweep_run *run)
+{
+    size_t len = strlen(sw->o.output) + 16;
+    if (!(run->tmp = malloc(len))) {
+        fprintf(stderr, "esmsim sweep: out of memory\n");
+        return -1;
+    }
+    snprintf(run->tmp, len, "%s.run-XXXXXX", sw->o.output);
+    int fd = mkstemp(run->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "esmsim sweep: %s: cannot create a run's database: %s\n", run->tmp,
+                strerror(errno));
+        free(run->tmp);
+        run->tmp = NULL;
+        return -1;
+    }
+    close(fd);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_main(sw, run));
+    if (pid < 0) {
+        fprintf(stderr, "esmsim sweep: cannot start a process: %s\n", strerror(errno));
+        return -1;
+    }
+    run->pid = pid;
+    run->state = RUN_RUNNING;
+    return 0;
+}
+
+/* A child's database and what SQLite may have left beside it. */
+static void remove_db(char **path)
+{
+    if (!*path)
+        return;
+    char side[4200];
+    unlink(*path);
+    snprintf(side, sizeof side, "%s-wal", *path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", *path);
+    unlink(side);
+    free(*path);
+    *path = NULL;
+}
+
+/* A finished child: its run appended to the sweep database, or a failure said. */
+static void collect(struct sweep *sw, struct sweep_run *run)
+{
+    char err[1024];
+    if (run->exit_status == 0) {
+        int64_t offset = 0, n = 0;
+        if (merge_append(sw->db, run->tmp, sw->o.keep_runs ? NULL : summary_tables, &offset, &n,
+                         err, sizeof err) < 0) {
+            fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
+            run->state = RUN_FAILED;
+        } else {
+            run->run_id = offset + 1;   /* the child's database holds its run only, run 1 */
+            if (record_grid(sw, run) == 0)
+                sw->simulated++;
+        }
+    } else {
+        if (run->exit_status != 130)
+            fprintf(stderr, "esmsim sweep: the run of setting %s, seed %" PRIu64 " failed"
+                    " (exit status %d)\n", sw->settings[run->setting].json, run->seed,
+                    run->exit_status);
+        run->state = RUN_FAILED;
+    }
+    if (run->state == RUN_FAILED)
+        sw->failed++;
+    remove_db(&run->tmp);
+}
+
+/*
+ * Append the finished runs in grid order: up to the first one still
+ * running (or, with all, every finished one).
+ */
+static void collect_in_order(struct sweep *sw, size_t *todo, size_t n_todo, size_t *next,
+                             bool all)
+{
+    for (; *next < n_todo; (*next)++) {
+        struct sweep_run *run = &sw->runs[todo[*next]];
+        if (run->state == RUN_FINISHED)
+            collect(sw, run);
+        else if (!all || run->state == RUN_RUNNING)
+            break;
+    }
+}
+
+static void show_progress(const struct sweep *sw, size_t done, size_t running, double started)
+{
+    fprintf(stderr, "\r[%zu/%zu runs] %zu running, %zu used again, %.0f s  ", done + sw->reused,
+            sw->n_runs, running, sw->reused, sweep_wall() - started);
+}
+
+/* Simulate the runs the database does not hold, -j at a time. */
+static void run_all(struct sweep *sw, double started)
+{
+    size_t *todo = calloc(sw->n_runs ? sw->n_runs : 1, sizeof *todo), n_todo = 0;
+    if (!todo) {
+        fprintf(stderr, "esmsim sweep: out of memory\n");
+        sw->failed = sw->n_runs;
+        return;
+    }
+    for (size_t i = 0; i < sw->n_runs; i++)
+        if (sw->runs[i].state == RUN_TODO)
+            todo[n_todo++] = i;
+
+    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: waitpid returns on a signal */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    bool progress = isatty(STDERR_FILENO), stopping = false;
+    size_t launched = 0, merged = 0, running = 0, done = 0;
+    for (;;) {
+        if (sweep_interrupted && !stopping) {
+            stopping = true;
+            for (size_t i = 0; i < n_todo; i++)
+                if (sw->runs[todo[i]].state == RUN_RUNNING)
+                    kill(sw->runs[todo[i]].pid, SIGTERM);
+        }
+        while (!stopping && running < sw->o.jobs && launched < n_todo) {
+            if (launch(sw, &sw->runs[todo[launched]]) < 0) {
+                stopping = true;
+                sw->failed++;
+                break;
+            }
+            launched++;
+            running++;
+        }
+        collect_in_order(sw, todo, n_todo, &merged, false);
+        if (progress)
+            show_progress(sw, done, running, started);
+        if (running == 0)
+            break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            break;   /* no child left: cannot happen while running > 0 */
+        }
+        for (size_t i = 0; i < n_todo; i++) {
+            struct sweep_run *run = &sw->runs[todo[i]];
+            if (run->state == RUN_RUNNING && run->pid == pid) {
+                run->state = RUN_FINISHED;
+                run->exit_status = WIFEXITED(status) ? WEXITSTATUS(status)
+                                                     : 128 + WTERMSIG(status);
+                running--;
+                done++;
+            }
+        }
+    }
+    collect_in_order(sw, todo, n_todo, &merged, true);
+    /* Launched or not, a run never finished has no database left. */
+    for (size_t i = 0; i < n_todo; i++)
+        remove_db(&sw->runs[todo[i]].tmp);
+    if (progress)
+        fputs("\r\033[K", stderr);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(todo);
+}
+
+/* ---- ranking ----------------------------------------------------------------- */
+
+enum { AG_P50, AG_P99, AG_MAX, AG_DRAIN, AG_REDELIVERED, AG_PRODUCER_DUPS, AG_LOST,
+       AG_INVOCATIONS, AG_GB_S, AG_OBJECTIVE, AG_COUNT };
+
+/* A setting's figures over its runs (means; lost: the sum). */
+struct ranked {
+    size_t setting;
+    int64_t runs;
+    double v[AG_COUNT];
+    bool known[AG_COUNT];   /* false: NULL (never drained, no per-record tables, ...) */
+};
+
+/* The settings, best first: those that lose no message (lost known and 0),
+ * then the others, each by the objective (unknown last), then grid order. */
+static struct ranked *rank(struct sweep *sw, size_t *n)
+{
+    static const char fmt[] =
+        "SELECT g.setting, count(*), avg(s.iterator_age_p50_ms), avg(s.iterator_age_p99_ms),"
+        " avg(s.iterator_age_max_ms),"
+        " CASE WHEN count(s.drain_ms) = count(*) THEN avg(s.drain_ms) END,"
+        " avg(s.redelivered_records), avg(s.producer_duplicates),"
+        " CASE WHEN count(s.messages_lost) = count(*) THEN"
+        "  sum(s.messages_discarded + s.messages_expired + s.messages_lost) END AS lost,"
+        " avg(s.invocations), avg(s.gb_seconds), %s AS objective"
+        " FROM temp.sweep_grid g JOIN sweep_results s ON s.run_id = g.run_id"
+        " GROUP BY g.setting"
+        " ORDER BY coalesce(lost > 0, 1), objective IS NULL, objective, g.setting";
+    char sql[2048];
+    snprintf(sql, sizeof sql, fmt, sw->o.objective->sql);
+    struct ranked *out = calloc(sw->n_settings, sizeof *out);
+    sqlite3_stmt *st;
+    *n = 0;
+    if (!out || sqlite3_prepare_v2(sw->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "esmsim sweep: %s: rank: %s\n", sw->o.output,
+                out ? sqlite3_errmsg(sw->db) : "out of memory");
+        free(out);
+        return NULL;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && *n < sw->n_settings) {
+        struct ranked *r = &out[(*n)++];
+        r->setting = (size_t)sqlite3_column_int64(st, 0);
+        r->runs = sqlite3_column_int64(st, 1);
+        for (int a = 0; a < AG_COUNT; a++) {
+            r->known[a] = sqlite3_column_type(st, 2 + a) != SQLITE_NULL;
+            r->v[a] = sqlite3_column_double(st, 2 + a);
+        }
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void print_figure(const struct ranked *r, int a, int width, const char *fmt)
+{
+    if (r->known[a])
+        printf(fmt, width, r->v[a]);
+    else
+        printf("%*s", width, "-");
+}
+
+static void print_ranking(const struct sweep *sw, const struct ranked *rk, size_t n)
+{
+    const struct sweep_opts *o = &sw->o;
+    int widths[SWEEP_MAX_VARY];
+    printf("ranked by the lowest %s, settings that lose no message first (lost: messages"
+           " discarded, expired or lost%s)\n\n", o->objective->label,
+           o->seeds > 1 ? "; figures: means over the seeds, lost: the total" : "");
+    printf("rank");
+    for (size_t k = 0; k < o->n_vary; k++) {
+        widths[k] = (int)strlen(o->vary[k].path);
+        for (size_t v = 0; v < o->vary[k].n_values; v++)
+            if ((int)strlen(o->vary[k].values[v]) > widths[k])
+                widths[k] = (int)strlen(o->vary[k].values[v]);
+        printf("  %-*s", widths[k], o->vary[k].path);
+    }
+    printf("  %8s  %8s  %8s  %9s  %11s  %9s  %7s  %11s  %10s\n", "p50 ms", "p99 ms", "max ms",
+           "drain ms", "redelivered", "prod.dups", "lost", "invocations", "GB-s");
+    for (size_t i = 0; i < n; i++) {
+        const struct ranked *r = &rk[i];
+        printf("%4zu", i + 1);
+        for (size_t k = 0; k < o->n_vary; k++)
+            printf("  %-*s", widths[k], sw->settings[r->setting].values[k]);
+        printf("  ");
+        print_figure(r, AG_P50, 8, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_P99, 8, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_MAX, 8, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_DRAIN, 9, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_REDELIVERED, 11, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_PRODUCER_DUPS, 9, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_LOST, 7, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_INVOCATIONS, 11, "%*.0f");
+        printf("  ");
+        print_figure(r, AG_GB_S, 10, "%*.3f");
+        putchar('\n');
+    }
+}
+
+/* ---- the chart ----------------------------------------------------------------- */
+
+/* SWEEP.db -> SWEEP.svg (any other name: NAME.svg). */
+static char *chart_path(const char *output)
+{
+    size_t len = strlen(output);
+    char *out = malloc(len + 5);
+    if (!out)
+        return NULL;
+    memcpy(out, output, len + 1);
+    if (len > 3 && !strcmp(out + len - 3, ".db"))
+        out[len - 3] = '\0';
+    strcat(out, ".svg");
+    return out;
+}
+
+/*
+ * The objective against the values of the first --vary (the X axis, in
+ * --vary order), one line per value of the second; with more, each point is
+ * the best-ranked setting of its pair.  Data: a block per line, its title
+ * first, then "X LABEL VALUE LOSES" rows.  Returns 0, or 1 when the chart
+ * could not be drawn (said on stderr).
+ */
+static int chart(const struct sweep *sw, const struct ranked *rk, size_t n)
+{
+    const struct sweep_opts *o = &sw->o;
+    size_t nx = o->vary[0].n_values, nl = o->n_vary > 1 ? o->vary[1].n_values : 1;
+    char err[1024], datapath[4096];
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(datapath, sizeof datapath, "%s/esmsim-sweep-XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
+    ssize_t *best = malloc(nx * nl * sizeof *best);
+    char *svg = chart_path(o->output);
+    int fd = -1, rc = 1;
+    bool made = false;
+    FILE *f = NULL;
+    if (!best || !svg) {
+        fprintf(stderr, "esmsim sweep: chart: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < nx * nl; i++)
+        best[i] = -1;
+    size_t points = 0, losing = 0;
+    double ymin = HUGE_VAL, ymax = 0;
+    for (size_t i = 0; i < n; i++) {   /* rank order: the first of a pair is its best */
+        size_t s = rk[i].setting, per_x = sw->n_settings / nx;
+        size_t x = s / per_x, l = o->n_vary > 1 ? s % per_x / (per_x / nl) : 0;
+        if (best[x * nl + l] < 0 && rk[i].known[AG_OBJECTIVE]) {
+            best[x * nl + l] = (ssize_t)i;
+            points++;
+            ymin = fmin(ymin, rk[i].v[AG_OBJECTIVE]);
+            ymax = fmax(ymax, rk[i].v[AG_OBJECTIVE]);
+            losing += !(rk[i].known[AG_LOST] && rk[i].v[AG_LOST] == 0);
+        }
+    }
+    if (points == 0) {
+        fprintf(stderr, "esmsim sweep: no chart: no setting has a %s\n", o->objective->label);
+        rc = 0;
+        goto out;
+    }
+    made = (fd = mkstemp(datapath)) >= 0;
+    if (!made || !(f = fdopen(fd, "w"))) {
+        fprintf(stderr, "esmsim sweep: chart: %s: %s\n", datapath, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    for (size_t l = 0; l < nl; l++) {
+        if (o->n_vary > 1)
+            fprintf(f, "\"%s=%s\"\n", o->vary[1].path, o->vary[1].values[l]);
+        else
+            fprintf(f, "\"%s\"\n", o->objective->label);
+        for (size_t x = 0; x < nx; x++) {
+            ssize_t i = best[x * nl + l];
+            fprintf(f, "%zu\t\"%s\"\t", x, o->vary[0].values[x]);
+            if (i < 0)
+                fprintf(f, "NaN\t0\n");
+            else
+                fprintf(f, "%.17g\t%d\n", rk[i].v[AG_OBJECTIVE],
+                        !(rk[i].known[AG_LOST] && rk[i].v[AG_LOST] == 0));
+        }
+        fprintf(f, "\n\n");
+    }
+    if (fclose(f) != 0) {
+        f = NULL;
+        fprintf(stderr, "esmsim sweep: chart: %s: %s\n", datapath, strerror(errno));
+        goto out;
+    }
+    f = NULL;
+    char nlines[32], nlosing[32], lo[32], hi[32], title[512], ylabel[256];
+    snprintf(nlines, sizeof nlines, "%zu", nl);
+    snprintf(nlosing, sizeof nlosing, "%zu", losing);
+    snprintf(lo, sizeof lo, "%.17g", ymin);
+    snprintf(hi, sizeof hi, "%.17g", ymax);
+    snprintf(title, sizeof title, "%s: %s by %s (%zu settings)", sw->name, o->objective->label,
+             o->vary[0].path, sw->n_settings);
+    snprintf(ylabel, sizeof ylabel, "%s%s", o->objective->label,
+             o->seeds > 1 ? ", mean over the seeds" : "");
+    const struct gp_var vars[] = {
+        { "data", datapath }, { "out", svg }, { "title", title }, { "xlabel", o->vary[0].path },
+        { "ylabel", ylabel }, { "nlines", nlines }, { "nlosing", nlosing }, { "ymin", lo },
+        { "ymax", hi }, { "ms", o->objective->ms ? "1" : "0" },
+    };
+    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0)
+        fprintf(stderr, "esmsim sweep: chart: %s\n", err);
+    else {
+        printf("chart: %s\n", svg);
+        rc = 0;
+    }
+out:
+    if (f)
+        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    if (made)
+        unlink(datapath);
+    free(best);
+    free(svg);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static void sweep_free(struct sweep *sw)
+{
+    for (size_t i = 0; i < sw->n_settings && sw->settings; i++) {
+        for (size_t k = 0; k < sw->o.n_vary && sw->settings[i].overrides; k++)
+            free(sw->settings[i].overrides[k]);
+        free(sw->settings[i].overrides);
+        free(sw->settings[i].values);
+        cJSON_free(sw->settings[i].json);
+    }
+    free(sw->settings);
+    for (size_t i = 0; i < sw->n_runs && sw->runs; i++) {
+        free(sw->runs[i].json);
+        free(sw->runs[i].tmp);
+    }
+    free(sw->runs);
+    for (size_t k = 0; k < sw->o.n_vary; k++) {
+        for (size_t v = 0; v < sw->o.vary[k].n_values; v++)
+            free(sw->o.vary[k].values[v]);
+        free(sw->o.vary[k].values);
+        free(sw->o.vary[k].path);
+    }
+    free(sw->name);
+    sqlite3_close(sw->db);
+}
+
+int sweep_main(int argc, char **argv)
+{
+    struct sweep sw = { 0 };
+    double started = sweep_wall();
+    int rc = parse_args(argc, argv, &sw.o);
+    if (rc != 0) {
+        sweep_free(&sw);
+        return rc > 0 ? 0 : 2;
+    }
+    rc = 2;
+    if (build_settings(&sw) < 0 || validate(&sw) < 0)
+        goto out;
+    if (sw.o.print_runs) {
+        print_runs(&sw);
+        rc = 0;
+        goto out;
+    }
+    if (open_db(&sw) < 0 || find_runs(&sw) < 0)
+        goto out;
+    run_all(&sw, started);
+    if (sweep_interrupted) {
+        fprintf(stderr, "esmsim sweep: interrupted: %zu of %zu runs are in %s; the same command"
+                " again simulates only the others\n", sw.simulated + sw.reused, sw.n_runs,
+                sw.o.output);
+        rc = 130;
+        goto out;
+    }
+    printf("%s: %zu setting%s x %" PRIu64 " seed%s = %zu run%s: %zu simulated, %zu used again"
+           " from %s, %zu failed, in %.1f s wall with at most %" PRIu64 " process%s\n", sw.name,
+           sw.n_settings, sw.n_settings == 1 ? "" : "s", sw.o.seeds, sw.o.seeds == 1 ? "" : "s",
+           sw.n_runs, sw.n_runs == 1 ? "" : "s", sw.simulated, sw.reused, sw.o.output, sw.failed,
+           sweep_wall() - started, sw.o.jobs, sw.o.jobs == 1 ? "" : "es");
+    size_t n = 0;
+    struct ranked *rk = rank(&sw, &n);
+    rc = rk && sw.failed == 0 ? 0 : 1;
+    if (rk) {
+        print_ranking(&sw, rk, n);
+        printf("\nrows: %s, table sweep_results\n", sw.o.output);
+        if (!sw.o.no_chart && n > 0 && chart(&sw, rk, n) != 0)
+            rc = 1;
+    }
+    free(rk);
+out:
+    sweep_free(&sw);
+    return rc;
+}

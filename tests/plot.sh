@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# tests/plot.sh ESMSIM SRCDIR - `esmsim plot` (SPEC section 5, R14): every
+# chart is written as a valid SVG or PNG; the figures handed to gnuplot
+# (--keep-data) equal SQL written here by hand over the run log; the marks
+# (outages from the schedule, reshards, discards, expiries) are where the
+# scenarios put them; bad input and a missing gnuplot exit 2 with a message
+# and leave no file behind.
+set -u
+esmsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # absolute: the test changes directory
+src=$(cd "$2" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); }
+ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
+expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+q() { sqlite3 -separator ' ' "$1" "$2"; }
+points() { grep -v '^$' "$1"; }        # a data file's rows, blank lines (gnuplot blocks) left out
+is_svg() { head -c 5 "$1" | grep -q '<?xml' && grep -q '<svg' "$1" && tail -c 16 "$1" | grep -q '</svg>'; }
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+
+# Under UBSan, undefined behaviour stops the program (and fails a case).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+# Temporary data files go to TMPDIR: every case checks it is left empty.
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+tmp_empty() { expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "$1: temporary data files removed"; }
+
+# The runs: an outage with a disabled mapping and discards (run 1) and a short
+# steady state (run 2) in one database; a reshard; a day of falling behind
+# (expiries) without the per-record tables.
+dep="$work/dep.db" split="$work/split.db" fb="$work/fb.db"
+"$esmsim" run "$src/scenarios/dependency-outage.json" -o "$dep" -q --set 'producers[0].rate=30' ||
+  ko "run dependency-outage"
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$dep" -q --set duration=3m --no-record-tables ||
+  ko "run steady-state"
+"$esmsim" run "$src/scenarios/split-during-backlog.json" -o "$split" -q --set 'producers[0].rate=60' \
+  --set duration=30m || ko "run split-during-backlog"
+"$esmsim" run "$src/scenarios/falls-behind.json" -o "$fb" -q --no-record-tables || ko "run falls-behind"
+
+# ---- bad input: exit 2, a message naming what was wrong, nothing written ----
+cd "$work"
+bad() {   # bad WHAT WANT ARGS...: exit 2 and the message has WANT
+  local what=$1 want=$2; shift 2
+  local msg rc
+  msg=$("$esmsim" plot "$@" 2>&1); rc=$?
+  expect_eq "$rc" 2 "$what: exit status"
+  expect_in "$msg" "$want" "$what: message"
+}
+bad "unknown option" "--frobnicate" "$dep" --frobnicate
+bad "missing RUN.db" "missing RUN.db"
+bad "two run logs" "unexpected argument: other.db" "$dep" other.db
+bad "unknown chart" '--chart: expected iterator-age, oldest, concurrency, throughput or all, got "pie"' \
+  "$dep" --chart pie
+bad "--chart without value" "missing value: --chart" "$dep" --chart
+bad "bad extension" "-o chart.jpg: expected a file name ending in .svg or .png" "$dep" -o chart.jpg
+bad "no extension" "-o chart: expected a file name ending in .svg or .png" "$dep" -o chart
+bad "bad run id" '--run: expected a run id, a positive integer, got "0"' "$dep" --run 0
+bad "unknown run" "no run 7 (the runs are 1 to 2)" "$dep" --run 7
+bad "missing run log" "$work/none.db: cannot open" "$work/none.db"
+echo "not a database" > "$work/text.db"
+bad "not a run log" "text.db" "$work/text.db"
+bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep" -o "$work/no/such/dir/x.svg"
+bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
+  "$dep" --keep-data "$work/nodir"
+expect_eq "$(ls "$work" | grep -c -E '\.(svg|png)')" 0 "bad input writes no chart"
+tmp_empty "bad input"
+
+# ---- no gnuplot on PATH: exit 2, the message, no chart and no temporary file ----
+mkdir -p "$work/nognuplot"
+msg=$(PATH="$work/nognuplot" "$esmsim" plot "$dep" -o "$work/nogp.svg" 2>&1); rc=$?
+expect_eq "$rc" 2 "missing gnuplot: exit status"
+expect_in "$msg" "gnuplot not found: install it" "missing gnuplot: message"
+expect_eq "$(ls "$work" | grep -c nogp)" 0 "missing gnuplot: no chart, not even a partial one"
+tmp_empty "missing gnuplot"
+
+# ---- gnuplot failing (a broken script): exit 1, named; no chart, not even half ----
+mkdir -p "$work/badplots"
+printf 'set output out\nset terminal svg\nplot 1 with lines\nthis is not gnuplot\n' > "$work/badplots/iterator-age.gp"
+msg=$(ESMSIM_PLOTS="$work/badplots" "$esmsim" plot "$dep" -o "$work/broken.svg" 2>&1); rc=$?
+expect_eq "$rc" 1 "gnuplot failing: exit status"
+expect_in "$msg" "$work/badplots/iterator-age.gp: gnuplot failed" "gnuplot failing: message names the script"
+expect_eq "$(ls "$work" | grep -c broken)" 0 "gnuplot failing: no chart left behind"
+tmp_empty "gnuplot failing"
+
+# ---- every chart, SVG and PNG, named as documented ----
+out=$("$esmsim" plot "$dep" --run 1 --chart all -o "$work/dep.svg" 2>&1); rc=$?
+expect_eq "$rc" 0 "--chart all exit status: $out"
+for c in iterator-age oldest concurrency throughput; do
+  f="$work/dep-$c.svg"
+  [ -s "$f" ] && ok || ko "--chart all writes $f"
+  is_svg "$f" && ok || ko "$f is an SVG document"
+  expect_in "$out" "wrote $f" "--chart all names $f"
+  expect_in "$(cat "$f")" "dependency-outage, run 1" "$c title names the scenario and run"
+  expect_in "$(cat "$f")" "simulated time (minutes)" "$c X axis label with its unit"
+done
+tmp_empty "--chart all"
+"$esmsim" plot "$dep" --run 1 --chart all -o "$work/dep.png" >/dev/null; rc=$?
+expect_eq "$rc" 0 "--chart all PNG exit status"
+for c in iterator-age oldest concurrency throughput; do
+  [ -s "$work/dep-$c.png" ] && is_png "$work/dep-$c.png" && ok || ko "dep-$c.png is a PNG file"
+done
+# the Y axis unit fits the figures: minutes for a 21-minute backlog, seconds
+# for a steady state (run 2, the latest, is the default), hours for a day
+expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge (minutes)" "Y axis in minutes"
+mkdir -p "$work/cwd" && cd "$work/cwd"
+"$esmsim" plot "$dep" >/dev/null; rc=$?
+expect_eq "$rc" 0 "default chart exit status"
+is_svg iterator-age.svg && ok || ko "default output iterator-age.svg"
+expect_in "$(cat iterator-age.svg)" "steady-state, run 2" "default run is the latest"
+expect_in "$(cat iterator-age.svg)" "IteratorAge (seconds)" "Y axis in seconds"
+"$esmsim" plot "$dep" --chart oldest >/dev/null && is_svg oldest.svg && ok || ko "default name oldest.svg"
+mkdir -p "$work/cwd-all" && cd "$work/cwd-all"
+"$esmsim" plot "$dep" --chart all >/dev/null 2>&1; rc=$?
+expect_eq "$rc $(ls | tr '\n' ' ')" "0 concurrency.svg iterator-age.svg oldest.svg throughput.svg " \
+  "--chart all without -o: CHART.svg each"
+cd "$work/cwd"
+"$esmsim" plot "$dep" --chart concurrency -o C.PNG >/dev/null && is_png C.PNG && ok ||
+  ko "-o with an upper-case .PNG"
+cd "$work"
+
+# --help; an incomplete run says so in the title; a run without any
+# invocation still gets a chart, saying it has no data.
+out=$("$esmsim" plot --help); rc=$?
+expect_eq "$rc" 0 "--help exit status"
+expect_in "$out" "usage: esmsim plot RUN.db" "--help prints the usage"
+cp "$dep" "$work/incomplete.db"
+sqlite3 "$work/incomplete.db" "UPDATE runs SET complete = 0 WHERE run_id = 1"
+"$esmsim" plot "$work/incomplete.db" --run 1 -o "$work/incomplete.svg" >/dev/null
+expect_in "$(cat "$work/incomplete.svg")" "dependency-outage, run 1 (incomplete)" "an incomplete run is marked"
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$work/empty.db" -q --set duration=1s --no-record-tables
+"$esmsim" plot "$work/empty.db" -o "$work/empty.svg" >/dev/null; rc=$?
+expect_eq "$rc" 0 "a run without invocations: exit status"
+expect_in "$(cat "$work/empty.svg")" "no data in this run" "a run without invocations: said on the chart"
+
+# ---- the figures given to gnuplot equal SQL over the run log ----
+keep="$work/keep-dep"
+mkdir -p "$keep"
+"$esmsim" plot "$dep" --run 1 --chart all -o "$work/k.svg" --keep-data "$keep" >/dev/null ||
+  ko "--keep-data exit status"
+for f in iterator-age oldest concurrency throughput reshards discards expiries disabled failing; do
+  [ -f "$keep/$f.dat" ] && ok || ko "--keep-data writes $f.dat"
+done
+tmp_empty "--keep-data"
+
+# R14: IteratorAge, CloudWatch's maximum per minute of what the completed
+# invocations emit (throttled attempts emit none), per shard, then overall.
+expect_eq "$(points "$keep/iterator-age.dat" | grep -v '^all ')" \
+  "$(q "$dep" "SELECT shard_id, end_ms / 60000 AS m, max(iterator_age_ms) FROM invocations
+               WHERE run_id = 1 AND outcome <> 'throttled' GROUP BY shard_id, m ORDER BY shard_id, m")" \
+  "R14 IteratorAge per shard per minute"
+expect_eq "$(points "$keep/iterator-age.dat" | grep '^all ')" \
+  "$(q "$dep" "SELECT 'all', end_ms / 60000 AS m, max(iterator_age_ms) FROM invocations
+               WHERE run_id = 1 AND outcome <> 'throttled' GROUP BY m ORDER BY m")" \
+  "R14 IteratorAge over all shards per minute"
+expect_eq "$(points "$keep/iterator-age.dat" | awk '$1 != "all" { if (!($2 in m) || $3 > m[$2]) m[$2] = $3 }
+             END { for (k in m) print k, m[k] }' | sort -n)" \
+  "$(points "$keep/iterator-age.dat" | awk '$1 == "all" { print $2, $3 }')" \
+  "the overall line is the maximum of the shards' lines"
+expect_eq "$(points "$keep/iterator-age.dat" | awk '$3 > m { m = $3 } END { print m }')" \
+  "$(q "$dep" "SELECT CAST(max(value) AS INTEGER) FROM metrics WHERE run_id = 1 AND name = 'iterator_age_ms'")" \
+  "R14 the largest IteratorAge equals the per-second metric's"
+# no invocation while the mapping is disabled: no point, and the line breaks
+expect_eq "$(points "$keep/iterator-age.dat" | awk '$2 >= 18 && $2 < 37' | wc -l)" 0 \
+  "R16 no IteratorAge while the mapping is disabled"
+expect_eq "$(awk 'NF == 0 { blank++ } NF && $1 == "shardId-000000000000" && $2 == 37 { print blank; exit }' \
+             "$keep/iterator-age.dat")" 1 "R16 a blank line breaks the line across the gap"
+expect_eq "$(points "$keep/oldest.dat" | grep -v '^all ')" \
+  "$(q "$dep" "SELECT shard_id, at_ms / 60000 AS m, max(value) FROM metrics
+               WHERE run_id = 1 AND name = 'oldest_unprocessed_age_ms' GROUP BY shard_id, m ORDER BY shard_id, m")" \
+  "R14 oldest unprocessed age per shard per minute"
+expect_eq "$(points "$keep/concurrency.dat")" \
+  "$(q "$dep" "SELECT 'max', at_ms / 60000 AS m, max(value) FROM metrics
+               WHERE run_id = 1 AND name = 'concurrent_executions' GROUP BY m ORDER BY m;
+               SELECT 'mean', at_ms / 60000 AS m, avg(value) FROM metrics
+               WHERE run_id = 1 AND name = 'concurrent_executions' GROUP BY m ORDER BY m")" \
+  "concurrent executions, maximum and mean per minute"
+# throughput: counts per minute over the 60 minutes of the run, 0 where none
+expect_eq "$(points "$keep/throughput.dat" | awk '{ n[$1]++ } END { print n["written"], n["delivered"], n["succeeded"] }')" \
+  "60 60 60" "throughput: a point for each of the 60 minutes"
+expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "written" && $3 > 0 { print $2, $3 }')" \
+  "$(q "$dep" "SELECT arrival_ms / 60000 AS m, count(*) FROM records WHERE run_id = 1 GROUP BY m ORDER BY m")" \
+  "records written per minute"
+expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "succeeded" { s += $3 } END { print s }')" \
+  "$(q "$dep" "SELECT sum(record_count) FROM invocations WHERE run_id = 1 AND outcome = 'success'")" \
+  "records in successful invocations, in total"
+expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "succeeded" && $2 >= 15 && $2 < 35 && $3 > 0' | wc -l)" 0 \
+  "nothing succeeds while the function fails"
+expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "delivered" { s += $3 } END { print s }')" \
+  "$(q "$dep" "SELECT sum(record_count) FROM invocations WHERE run_id = 1 AND outcome <> 'throttled'")" \
+  "records delivered to the function, retries included, in total"
+
+# R6 discards: batches per minute; the outage schedule of the scenario: the
+# function fails from 15m to 35m, the mapping is disabled at 17m and enabled
+# at 36m, each in effect 60 s later (model.mapping_update_delay).
+expect_eq "$(points "$keep/discards.dat")" \
+  "$(q "$dep" "SELECT 'discard', at_ms / 60000 AS m, count(*) FROM discards WHERE run_id = 1 GROUP BY m ORDER BY m")" \
+  "R6 discarded batches per minute"
+expect_eq "$(awk '{ s += $3 } END { print s }' "$keep/discards.dat")" \
+  "$(q "$dep" "SELECT count(*) FROM discards WHERE run_id = 1")" "R6 every discard counted"
+expect_in "$(cat "$work/k-iterator-age.svg")" \
+  "discarded batches ($(q "$dep" "SELECT count(*) FROM discards WHERE run_id = 1"))" "R6 the legend's count"
+expect_eq "$(cat "$keep/disabled.dat")" "disabled 18.000 37.000" "R16 the mapping is disabled from 18m to 37m"
+expect_eq "$(cat "$keep/failing.dat")" "failing 15.000 35.000" "the function fails from 15m to 35m"
+expect_eq "$(cat "$keep/reshards.dat" "$keep/expiries.dat")" "" "no reshard, no expiry in this run"
+
+# R12 reshards: UpdateShardCount 2 -> 4 at minute 20 opens four children at once.
+keep="$work/keep-split"
+mkdir -p "$keep"
+"$esmsim" plot "$split" -o "$work/split.png" --keep-data "$keep" >/dev/null && is_png "$work/split.png" && ok ||
+  ko "split chart"
+expect_eq "$(cat "$keep/reshards.dat")" "reshard 20.0" "R12 one reshard mark at 20m"
+expect_eq "$(cat "$keep/failing.dat")" "failing 5.000 15.000" "a failure rule from/to is an outage"
+expect_eq "$(cat "$keep/disabled.dat")" "" "never disabled"
+expect_eq "$(points "$keep/iterator-age.dat" | awk '{ print $1 }' | sort -u | tr '\n' ' ')" \
+  "all shardId-000000000000 shardId-000000000001 shardId-000000000002 shardId-000000000003 shardId-000000000004 shardId-000000000005 " \
+  "R12 a line per shard, parents and children"
+
+# Retention expiries, and a run without the records table: no "written" series.
+keep="$work/keep-fb"
+mkdir -p "$keep"
+msg=$("$esmsim" plot "$fb" --chart all -o "$work/fb.svg" --keep-data "$keep" 2>&1); rc=$?
+expect_eq "$rc" 0 "falls-behind exit status"
+expect_in "$msg" "has no records table (--no-record-tables)" "throughput without records: said"
+expect_eq "$(points "$keep/throughput.dat" | grep -c '^written ')" 0 "throughput without records: no written series"
+expect_eq "$(points "$keep/expiries.dat")" \
+  "$(q "$fb" "SELECT 'expiry', at_ms / 60000 AS m, count(*) FROM checkpoints WHERE reason = 'expired' GROUP BY m ORDER BY m")" \
+  "expiries per minute"
+[ -s "$keep/expiries.dat" ] && ok || ko "falls-behind has expiries"
+expect_in "$(cat "$work/fb-oldest.svg")" "records expired (retention)" "expiries in the legend"
+expect_in "$(cat "$work/fb-oldest.svg")" "oldest unprocessed record age (hours)" "Y axis in hours"
+tmp_empty "all charts"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# tests/sweep.sh ESMSIM SRCDIR - `esmsim sweep` and `esmsim merge` end to end
+# (SPEC section 5 sweep, section 3 runs in one database, section 6 determinism):
+# a 2x2 grid gives 4 sweep_results rows whose figures equal those of separate
+# `esmsim run`s with the same --set (counts from their printed summaries,
+# IteratorAge, drain and GB-seconds from SQL written here); the ranking order;
+# -j 1 and -j 2 write identical rows; --print-runs gives the runs of a cluster,
+# which `esmsim merge` combines (distinct run ids, rows intact) into a database
+# that the same sweep then ranks without simulating anything; --keep-runs,
+# --drain-below, function.memory_mb; bad --vary and bad merge inputs exit 2.
+set -u
+esmsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # the test works in its own directory
+src=$(cd "$2" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); }
+ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
+expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+q() { sqlite3 "$1" "$2"; }
+
+cd "$work" || exit 1
+scn="$src/scenarios/poison-pill-bounded.json"
+# 12 minutes: the poison record comes at 10m.  Without the scenario's expect
+# block, which describes its own settings, every run exits 0.
+fixed=(--set duration=12m --set 'expect={}')
+grid=(--vary event_source_mapping.BatchSize=10,100 --vary event_source_mapping.MaximumRetryAttempts=-1,2)
+bs=(10 10 100 100)
+mra=(-1 2 -1 2)
+
+# ---- the grid, -j 1 and -j 2 -------------------------------------------------------
+out=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -j 1 -o j1.db 2>j1.err); rc=$?
+expect_eq "$rc" 0 "sweep -j 1 exit status: $(cat j1.err)"
+"$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -j 2 --no-chart -o j2.db >j2.out 2>&1; rc=$?
+expect_eq "$rc" 0 "sweep -j 2 exit status: $(cat j2.out)"
+expect_eq "$(q j1.db 'SELECT count(*) FROM sweep_results')" 4 "4 rows, one per setting"
+expect_eq "$(q j1.db 'SELECT count(*) FROM runs WHERE complete = 1')" 4 "4 complete runs"
+expect_in "$out" "4 settings x 1 seed = 4 runs: 4 simulated, 0 used again" "sweep says what it ran"
+rows="SELECT * FROM sweep_results ORDER BY run_id"
+expect_eq "$(q j2.db "$rows")" "$(q j1.db "$rows")" "SPEC 6: -j 1 and -j 2 give identical rows"
+runs="SELECT run_id, scenario, seed, scenario_json, complete FROM runs ORDER BY run_id"
+expect_eq "$(q j2.db "$runs")" "$(q j1.db "$runs")" "-j 1 and -j 2 give identical runs"
+# Without --keep-runs only runs and sweep_results rows are kept.
+expect_eq "$(q j1.db 'SELECT count(*) FROM invocations')" 0 "no per-run tables without --keep-runs"
+expect_eq "$(q j1.db 'SELECT sum(run_tables) FROM sweep_results')" 0 "run_tables 0"
+expect_eq "$(q j1.db 'SELECT sum(per_record_tables) FROM runs')" 0 "a sweep's runs write no per-record tables"
+# Grid order: the last --vary changes fastest.
+expect_eq "$(q j1.db "SELECT group_concat(setting, ' ') FROM sweep_results")" \
+  '{"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":2} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":2}' \
+  "setting column in grid order"
+[ -s j1.svg ] && ok || ko "chart j1.svg written next to j1.db"
+expect_in "$(cat j1.svg)" "event_source_mapping.MaximumRetryAttempts=2" "chart has one line per retry setting"
+expect_in "$out" "chart: j1.svg" "sweep names its chart"
+
+# ---- each row equals a separate esmsim run with the same --set ----------------------------
+# Counts from the run's printed summary; percentiles, drain and cost by SQL here.
+summary_count() {   # summary text, line pattern -> the number on that line (no commas)
+  printf '%s\n' "$1" | grep -E "$2" | head -1 | sed -E 's/^[a-z]* *//; s/ .*//; s/,//g'
+}
+fate_count() {      # summary text, fate -> its count on the messages line, 0 when absent
+  local n
+  n=$(printf '%s\n' "$1" | grep '^messages' | grep -oE "  $2 [0-9,]+" | sed -E 's/.* //; s/,//g')
+  echo "${n:-0}"
+}
+for i in 0 1 2 3; do
+  id=$((i + 1)) db="run-$id.db"
+  sum=$("$esmsim" run "$scn" "${fixed[@]}" --set "event_source_mapping.BatchSize=${bs[$i]}" \
+        --set "event_source_mapping.MaximumRetryAttempts=${mra[$i]}" -o "$db" 2>&1); rc=$?
+  expect_eq "$rc" 0 "separate run $id exit status"
+  row() { q j1.db "SELECT $1 FROM sweep_results WHERE run_id = $id"; }
+  what="row $id (BatchSize ${bs[$i]}, MaximumRetryAttempts ${mra[$i]})"
+  expect_eq "$(q j1.db "SELECT scenario_json FROM runs WHERE run_id = $id")" \
+            "$(q "$db" 'SELECT scenario_json FROM runs')" "$what: the same effective scenario"
+  expect_eq "$(row invocations)" "$(summary_count "$sum" '^invocations')" "$what: invocations"
+  expect_eq "$(row redelivered_records)" "$(summary_count "$sum" 'records delivered more than once')" \
+            "$what: redelivered records"
+  expect_eq "$(row producer_duplicates)" "$(summary_count "$sum" 'messages written more than once')" \
+            "$what: producer duplicates"
+  for fate in discarded expired lost; do
+    expect_eq "$(row "messages_$fate")" "$(fate_count "$sum" "$fate")" "$what: messages $fate"
+  done
+  # nearest rank: the smallest age with at least p% of the ages at or below it
+  for p in 50 99; do
+    expect_eq "$(row "iterator_age_p${p}_ms")" "$(q "$db" "SELECT min(a) FROM (SELECT iterator_age_ms a,
+      row_number() OVER (ORDER BY iterator_age_ms) k, count(*) OVER () n FROM invocations
+      WHERE iterator_age_ms IS NOT NULL) WHERE k * 100 >= $p * n")" "$what: p$p IteratorAge"
+  done
+  expect_eq "$(row iterator_age_max_ms)" "$(q "$db" 'SELECT max(iterator_age_ms) FROM invocations')" \
+            "$what: max IteratorAge"
+  expect_eq "$(row memory_mb)" 128 "$what: memory_mb default"
+  expect_eq "$(row gb_seconds)" "$(q "$db" "SELECT sum(end_ms - start_ms) * 128 / 1024000.0
+      FROM invocations WHERE outcome <> 'throttled'")" "$what: GB-seconds"
+  # the producers never stop: the oldest unprocessed record is never 0 ms old at the end
+  expect_eq "$(row 'drain_ms IS NULL')" 1 "$what: never drained below 0 ms"
+done
+# The retries: -1 never discards (the poison record blocks its shard), 2 discards it.
+expect_eq "$(q j1.db 'SELECT group_concat(messages_discarded) FROM sweep_results')" "0,1,0,1" \
+          "discards follow MaximumRetryAttempts"
+
+# ---- the ranking ---------------------------------------------------------------------------
+# Printed order: no message lost first, each group by p99 (then grid order).
+ranked() { printf '%s\n' "$1" | awk '$1 ~ /^[0-9]+$/ && NF > 5 { print $2 "/" $3 }' | paste -sd' '; }
+want=$(q j1.db "SELECT group_concat(b || '/' || m, ' ') FROM (SELECT
+  json_extract(setting, '$.\"event_source_mapping.BatchSize\"') b,
+  json_extract(setting, '$.\"event_source_mapping.MaximumRetryAttempts\"') m
+  FROM sweep_results ORDER BY messages_discarded + messages_expired + messages_lost > 0,
+  iterator_age_p99_ms, run_id)")
+expect_eq "$(ranked "$out")" "$want" "ranking by p99, nothing lost first"
+expect_eq "${want%% *}" "10/-1" "best p99 among settings that lose nothing"
+cost=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --objective cost --no-chart -o j1.db 2>&1)
+want=$(q j1.db "SELECT group_concat(b || '/' || m, ' ') FROM (SELECT
+  json_extract(setting, '$.\"event_source_mapping.BatchSize\"') b,
+  json_extract(setting, '$.\"event_source_mapping.MaximumRetryAttempts\"') m
+  FROM sweep_results ORDER BY messages_discarded + messages_expired + messages_lost > 0,
+  gb_seconds, run_id)")
+expect_eq "$(ranked "$cost")" "$want" "--objective cost ranking"
+expect_in "$cost" "0 simulated, 4 used again" "a second sweep uses the runs again"
+expect_eq "$(q j1.db "$rows")" "$(q j2.db "$rows")" "rows unchanged by a second sweep"
+
+# ---- merge -------------------------------------------------------------------------------
+msg=$("$esmsim" merge m.db run-1.db run-2.db 2>&1); rc=$?
+expect_eq "$rc" 0 "merge exit status: $msg"
+expect_in "$msg" "run-2.db: 1 run appended to m.db as run 2" "merge says the new ids"
+expect_eq "$(q m.db 'SELECT group_concat(run_id) FROM runs')" "1,2" "merge: both runs, distinct ids"
+for t in shards messages records invocations deliveries checkpoints discards metrics; do
+  for id in 1 2; do
+    expect_eq "$(q m.db "SELECT count(*) FROM $t WHERE run_id = $id")" \
+              "$(q "run-$id.db" "SELECT count(*) FROM $t")" "merge: $t rows of run $id"
+  done
+done
+cols="invocation_id, shard_id, lane, start_ms, end_ms, record_count, payload_bytes,
+      first_sequence_number, last_sequence_number, attempt, outcome, iterator_age_ms, error"
+expect_eq "$(q m.db "SELECT $cols FROM invocations WHERE run_id = 2 ORDER BY rowid")" \
+          "$(q run-2.db "SELECT $cols FROM invocations ORDER BY rowid")" "merge: invocations intact"
+expect_eq "$(q m.db "SELECT shard_id, start_sequence_number, invocation_record FROM discards WHERE run_id = 2")" \
+          "$(q run-2.db "SELECT shard_id, start_sequence_number, invocation_record FROM discards")" \
+          "merge: the discard and its invocation record intact"
+"$esmsim" merge m.db run-3.db run-4.db >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 0 "merge into a database that has runs"
+expect_eq "$(q m.db 'SELECT group_concat(run_id) FROM runs')" "1,2,3,4" "merge appends after the last id"
+# A sweep database: its sweep_results rows follow their runs to the new ids.
+"$esmsim" merge m2.db run-4.db j1.db >/dev/null 2>&1
+expect_eq "$(q m2.db 'SELECT group_concat(run_id) FROM sweep_results')" "2,3,4,5" "merge renumbers sweep rows"
+expect_eq "$(q m2.db 'SELECT count(*) FROM sweep_results s JOIN runs r USING (run_id)
+    WHERE r.scenario_json = (SELECT scenario_json FROM runs WHERE run_id = 5) AND s.run_id = 5')" 1 \
+          "merge: a sweep row stays with its run"
+
+# Bad inputs: exit 2, nothing written.
+sqlite3 other.db 'CREATE TABLE t (a); INSERT INTO t VALUES (1)'
+echo "not a database" > text.db
+for bad in other.db text.db missing.db; do
+  msg=$("$esmsim" merge out.db run-1.db "$bad" 2>&1); rc=$?
+  expect_eq "$rc" 2 "merge $bad exit status"
+  expect_in "$msg" "$bad" "merge $bad names the file"
+done
+expect_in "$("$esmsim" merge out.db other.db 2>&1)" "not an esmsim run log" "merge refuses a non run log"
+[ ! -e out.db ] && ok || ko "merge wrote a database from bad input"
+msg=$("$esmsim" merge m.db m.db 2>&1); rc=$?
+expect_eq "$rc" 2 "merge of the output into itself"
+msg=$("$esmsim" merge m.db run-1.db ./run-1.db 2>&1); rc=$?
+expect_eq "$rc" 2 "merge of one input twice"
+expect_eq "$(q m.db 'SELECT count(*) FROM runs')" 4 "refused merges left the output alone"
+"$esmsim" merge m.db >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 2 "merge without inputs"
+
+# ---- a cluster: --print-runs, one esmsim run each, merge, the sweep ranks -------------------
+"$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --print-runs parts >runs.txt 2>&1; rc=$?
+expect_eq "$rc" 0 "--print-runs exit status"
+expect_eq "$(sed -n 2p runs.txt)" "esmsim run $scn --set duration=12m --set 'expect={}' --set event_source_mapping.BatchSize=10 --set event_source_mapping.MaximumRetryAttempts=2 --no-record-tables --quiet -o parts/run-0002.db" \
+          "--print-runs: the esmsim run of the second setting"
+expect_eq "$(wc -l < runs.txt)" 4 "--print-runs: one command per run"
+mkdir -p parts bin
+ln -s "$esmsim" bin/esmsim
+PATH="$work/bin:$PATH" sh -e runs.txt; rc=$?
+expect_eq "$rc" 0 "the printed runs run"
+"$esmsim" merge cluster.db parts/run-*.db >/dev/null 2>&1
+out=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --no-chart -o cluster.db 2>&1); rc=$?
+expect_eq "$rc" 0 "sweep over the merged runs"
+expect_in "$out" "0 simulated, 4 used again" "the merged runs are not simulated again"
+rows_but_tables="SELECT run_id, setting, seed, iterator_age_p50_ms, iterator_age_p99_ms,
+  iterator_age_max_ms, drain_ms, redelivered_records, producer_duplicates, messages_discarded,
+  messages_expired, messages_lost, invocations, memory_mb, gb_seconds FROM sweep_results ORDER BY run_id"
+expect_eq "$(q cluster.db "$rows_but_tables")" "$(q j1.db "$rows_but_tables")" \
+          "a merged cluster sweep equals the local sweep"
+expect_eq "$(q cluster.db 'SELECT sum(run_tables) FROM sweep_results')" 4 "merged runs keep their tables"
+
+# ---- --keep-runs, --drain-below, function.memory_mb ------------------------------------------
+# MaximumRecordAgeInSeconds 60 and infinite retries: the poison record blocks its shard for a
+# minute, is discarded as too old, and the shard catches up.
+"$esmsim" sweep "$scn" --set duration=15m --set 'expect={}' --set function.memory_mb=1769 \
+  --set event_source_mapping.MaximumRetryAttempts=-1 --vary event_source_mapping.MaximumRecordAgeInSeconds=60 \
+  --drain-below 5s --keep-runs --no-chart -o keep.db >keep.out 2>&1; rc=$?
+expect_eq "$rc" 0 "--keep-runs sweep exit status: $(cat keep.out)"
+expect_eq "$(q keep.db 'SELECT run_tables FROM sweep_results')" 1 "--keep-runs: run_tables 1"
+expect_eq "$(q keep.db 'SELECT count(*) > 0 FROM invocations WHERE run_id = 1')" 1 "--keep-runs keeps invocations"
+expect_eq "$(q keep.db 'SELECT count(*) FROM records') $(q keep.db 'SELECT count(*) FROM messages')" \
+          "$(q keep.db 'SELECT count(*) FROM records WHERE run_id = 1') $(q keep.db 'SELECT count(*) FROM messages WHERE run_id = 1')" \
+          "--keep-runs keeps the per-record tables"
+drain=$(q keep.db "SELECT min(m.at_ms) FROM metrics m WHERE m.name = 'oldest_unprocessed_age_ms'
+  AND NOT EXISTS (SELECT 1 FROM metrics x WHERE x.name = 'oldest_unprocessed_age_ms'
+                  AND x.at_ms >= m.at_ms AND x.value > 5000)")
+expect_eq "$(q keep.db 'SELECT drain_ms FROM sweep_results')" "$drain" "drain time below 5 s"
+expect_eq "$(q keep.db 'SELECT drain_ms > 600000 AND drain_ms < 900000 FROM sweep_results')" 1 \
+          "drained after the poison record's minute"
+expect_eq "$(q keep.db 'SELECT memory_mb FROM sweep_results')" 1769 "function.memory_mb in the row"
+expect_eq "$(q keep.db 'SELECT gb_seconds FROM sweep_results')" \
+          "$(q keep.db "SELECT sum(end_ms - start_ms) * 1769 / 1024000.0 FROM invocations
+              WHERE outcome <> 'throttled'")" "GB-seconds with 1769 MB"
+
+# ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
+msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?
+expect_eq "$rc" 2 "bad --vary value exit status"
+expect_in "$msg" "--vary event_source_mapping.BatchSize=0,10" "bad --vary value names the --vary"
+expect_in "$msg" 'setting {"event_source_mapping.BatchSize":0}' "bad --vary value names the setting"
+expect_in "$msg" "expected an integer from 1 to 10000, got 0" "bad --vary value says what was expected"
+msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSzie=10 -o bad.db 2>&1); rc=$?
+expect_eq "$rc" 2 "bad --vary path exit status"
+expect_in "$msg" "BatchSzie: unknown key" "bad --vary path named"
+msg=$("$esmsim" sweep "$scn" --vary function.reserved_concurrency=5,200 \
+      --vary function.account_concurrency=1000,100 -o bad.db 2>&1); rc=$?
+expect_eq "$rc" 2 "a refused combination exit status"
+expect_in "$msg" '{"function.reserved_concurrency":200,"function.account_concurrency":100}' \
+          "a refused combination names the setting"
+for args in "--vary x" "--vary event_source_mapping.BatchSize=1,,2" "--vary event_source_mapping.BatchSize=1,1" \
+            "--objective fastest --vary duration=1m" "--seeds 0 --vary duration=1m" "-j x --vary duration=1m" \
+            "--frobnicate --vary duration=1m" ""; do
+  # shellcheck disable=SC2086
+  "$esmsim" sweep "$scn" $args -o bad.db >/dev/null 2>&1; rc=$?
+  expect_eq "$rc" 2 "sweep $args exit status"
+done
+[ ! -e bad.db ] && ok || ko "a refused sweep wrote a database"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
