@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "expect.h"
+#include "fmt.h"
 #include "lambda_event.h"
 #include "merge.h"
 #include "plot.h"
@@ -43,7 +44,7 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-static double wall_seconds(void)
+double cli_wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -177,19 +178,6 @@ static struct scenario *load(const struct options *o)
 
 /* ---- the summary -------------------------------------------------------- */
 
-/* 1234567 -> "1,234,567" */
-static const char *count(uint64_t n, char buf[32])
-{
-    char digits[24];
-    int len = snprintf(digits, sizeof digits, "%" PRIu64, n), o = 0;
-    for (int i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 /* A virtual duration for people: "2h", "1h30m", "45.2s", "250ms". */
 static const char *span(int64_t us, char buf[32])
@@ -221,65 +209,65 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
             wall > 0 ? (double)sum->stream.records_written / wall / 1e6 : 0.0,
             ru.ru_maxrss / 1024, status == SIM_COMPLETE ? "" : "  [INCOMPLETE]");
 
-    fprintf(out, "\nmessages     %12s ", count(sum->messages, a));
+    fprintf(out, "\nmessages     %12s ", fmt_count((int64_t)sum->messages, a));
     for (int f = 0; f < FATE_COUNT; f++)
         if (sum->fates[f])
-            fprintf(out, "  %s %s", fate_name((enum fate)f), count(sum->fates[f], a));
+            fprintf(out, "  %s %s", fate_name((enum fate)f), fmt_count((int64_t)sum->fates[f], a));
     if (scn->stream.type == SCN_STREAM_DYNAMODB)
         fprintf(out, "\nrecords      %12s   written to the stream: INSERT %s, MODIFY %s, REMOVE %s\n",
-                count(sum->stream.records_written, a),
-                count(sum->stream.item_events[LEV_DDB_INSERT], b),
-                count(sum->stream.item_events[LEV_DDB_MODIFY], c),
-                count(sum->stream.item_events[LEV_DDB_REMOVE], d));
+                fmt_count((int64_t)sum->stream.records_written, a),
+                fmt_count((int64_t)sum->stream.item_events[LEV_DDB_INSERT], b),
+                fmt_count((int64_t)sum->stream.item_events[LEV_DDB_MODIFY], c),
+                fmt_count((int64_t)sum->stream.item_events[LEV_DDB_REMOVE], d));
     else
         fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
-                count(sum->stream.records_written, a), count(sum->put_entries_failed, b),
-                count(sum->put_resent, c));
+                fmt_count((int64_t)sum->stream.records_written, a), fmt_count((int64_t)sum->put_entries_failed, b),
+                fmt_count((int64_t)sum->put_resent, c));
     if (sum->stream.read_throttles)
         fprintf(out, "GetRecords   %12s   calls, %s throttled "
                 "(the shard's reads are shared with %u other readers)\n",
-                count(sum->stream.reads + sum->stream.read_throttles, a),
-                count(sum->stream.read_throttles, b), scn->stream.other_consumers);
+                fmt_count((int64_t)sum->stream.reads + sum->stream.read_throttles, a),
+                fmt_count((int64_t)sum->stream.read_throttles, b), scn->stream.other_consumers);
 
     uint64_t invocations = 0;
     for (int o = 0; o < OUTCOME_COUNT; o++)
         invocations += m->invocations[o];
-    fprintf(out, "invocations  %12s ", count(invocations, a));
+    fprintf(out, "invocations  %12s ", fmt_count((int64_t)invocations, a));
     for (int o = 0; o < OUTCOME_COUNT; o++)
         if (m->invocations[o])
-            fprintf(out, "  %s %s", outcome_name((enum outcome)o), count(m->invocations[o], a));
+            fprintf(out, "  %s %s", outcome_name((enum outcome)o), fmt_count((int64_t)m->invocations[o], a));
     fprintf(out, "   (peak concurrency %u)\n", sum->peak_concurrency);
 
     fprintf(out, "duplicates   %12s   records delivered more than once (consumer redeliveries)\n",
-            count(m->redelivered, a));
+            fmt_count((int64_t)m->redelivered, a));
     if (m->reprocessed)
         fprintf(out, "             %12s   records the function handled more than once\n",
-                count(m->reprocessed, a));
+                fmt_count((int64_t)m->reprocessed, a));
     fprintf(out, "             %12s   messages written more than once (producer duplicates)\n",
-            count(sum->producer_duplicates, a));
-    fprintf(out, "discards     %12s   batches, %s records%s%s\n", count(m->discards, a),
-            count(m->discarded_records, b),
+            fmt_count((int64_t)sum->producer_duplicates, a));
+    fprintf(out, "discards     %12s   batches, %s records%s%s\n", fmt_count((int64_t)m->discards, a),
+            fmt_count((int64_t)m->discarded_records, b),
             scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
             scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
     if (m->order_violations)
         fprintf(out, "order        %12s   records delivered after a later record of their key\n",
-                count(m->order_violations, a));
+                fmt_count((int64_t)m->order_violations, a));
     if (m->windows)
         fprintf(out, "windows      %12s   tumbling windows closed (final states in the windows table)\n",
-                count(m->windows, a));
+                fmt_count((int64_t)m->windows, a));
     if (m->bisects)
         fprintf(out, "bisects      %12s   batches split in halves after a function error (R8)\n",
-                count(m->bisects, a));
+                fmt_count((int64_t)m->bisects, a));
     if (m->expired_records || m->missed_records)
         fprintf(out, "lost         %12s   records expired by retention, %s skipped by the starting position\n",
-                count(m->expired_records, a), count(m->missed_records, b));
+                fmt_count((int64_t)m->expired_records, a), fmt_count((int64_t)m->missed_records, b));
 
     fprintf(out, "read delay   %9.0f ms mean, %.0f ms max, from arrival to GetRecords (propagation)\n",
             m->read_delay_mean_ms, m->read_delay_max_ms);
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
         const struct esm_shard_stats *s = &m->shards[i];
-        fprintf(out, "%-22s %12s %12.0f %12.0f %12.0f\n", s->shard_id, count(s->invocations, a),
+        fprintf(out, "%-22s %12s %12.0f %12.0f %12.0f\n", s->shard_id, fmt_count((int64_t)s->invocations, a),
                 s->age_p50_ms, s->age_p99_ms, s->age_max_ms);
     }
     fprintf(out, "\nrun log: %s (run %" PRId64 ")\n", db, run_id);
@@ -295,14 +283,14 @@ struct progress {
 static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t records)
 {
     struct progress *p = ctx;
-    double now = wall_seconds();
+    double now = cli_wall_seconds();
     if (!p->on || now - p->last < 0.25)
         return;
     p->last = now;
     char a[32], b[32], c[32];
     fprintf(stderr, "\r[%3.0f%%] %s of %s simulated, %s records  ",
             100.0 * (double)now_us / (double)end_us, span(now_us, a), span(end_us, b),
-            count(records, c));
+            fmt_count((int64_t)records, c));
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -362,9 +350,9 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
     sigaction(SIGTERM, &sa, NULL);
 
     struct progress prog = { .on = progress };
-    prog.started = prog.last = wall_seconds();
+    prog.started = prog.last = cli_wall_seconds();
     r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
-    r->wall = wall_seconds() - prog.started;
+    r->wall = cli_wall_seconds() - prog.started;
     if (prog.on)
         fputs("\r\033[K", stderr);
 
@@ -418,9 +406,9 @@ static int cmd_run(const struct options *o)
         print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status);
         if (o->dump_dir && dump_rc == 0) {
             char a[32], b[32];
-            printf("events: %s invocations written to %s", count(dumped, a), o->dump_dir);
+            printf("events: %s invocations written to %s", fmt_count((int64_t)dumped, a), o->dump_dir);
             if (not_dumped)
-                printf(" (%s more not written: --dump-limit)", count(not_dumped, b));
+                printf(" (%s more not written: --dump-limit)", fmt_count((int64_t)not_dumped, b));
             putchar('\n');
         }
     }

@@ -17,6 +17,10 @@ struct scenario;
 /* Run one esmsim command; returns the process exit status (SPEC 5). */
 int cli_main(int argc, char **argv);
 
+/* Seconds on a monotonic wall clock: for speed figures and progress only,
+ * never for the simulation (SPEC 6). */
+double cli_wall_seconds(void);
+
 /*
  * One simulation into a run log: what `esmsim run` does, and each run of a
  * sweep.  cli_simulate() appends a run of scn to the run log at db (its

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errmsg.h"
+#include "fmt.h"
 #include "runread.h"
 #include "scenario.h"
 
@@ -61,59 +61,18 @@ struct report {
     bool per_record;           /* runs.per_record_tables */
     bool first_failure;        /* every version of the function reports first-failure */
     int64_t expiry_before_ms;  /* only records that arrived before this can have expired */
-    bool failed;               /* latched: the first error is in err */
-    char err[1024];
 };
 
 /* ---- SQL ------------------------------------------------------------------ */
-
-/* Latch "RUN.db: WHAT: sqlite's message". */
-static void rpt_fail(struct report *r, const char *what)
-{
-    if (r->failed)
-        return;
-    r->failed = true;
-    errmsg_set(r->err, sizeof r->err, "%s: %s: %s", r->rr.path, what, sqlite3_errmsg(r->rr.db));
-}
-
-/* sql prepared, with ?1 bound to the run id when it has parameters; NULL
- * once anything has failed. */
-static sqlite3_stmt *rpt_prepare(struct report *r, const char *sql, const char *what)
-{
-    sqlite3_stmt *st = NULL;
-    if (r->failed)
-        return NULL;
-    if (sqlite3_prepare_v2(r->rr.db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rpt_fail(r, what);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, r->rr.run_id);
-    return st;
-}
-
-/* Step to the next row: false at the end, or on an error (latched). */
-static bool rpt_row(struct report *r, sqlite3_stmt *st, const char *what)
-{
-    if (!st)
-        return false;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return true;
-    if (rc != SQLITE_DONE)
-        rpt_fail(r, what);
-    return false;
-}
 
 /* A statement run for its effect (the TEMP tables), with ?2 bound to arg
  * when it has that parameter. */
 static void rpt_exec_with(struct report *r, const char *sql, const char *what, int64_t arg)
 {
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     if (st && sqlite3_bind_parameter_count(st) >= 2)
         sqlite3_bind_int64(st, 2, arg);
-    while (rpt_row(r, st, what))
+    while (runread_row(&r->rr, st, what))
         ;
     sqlite3_finalize(st);
 }
@@ -139,10 +98,8 @@ static cJSON *j_add(struct report *r, cJSON *parent, const char *key, cJSON *ite
     if (ok)
         return item;
     cJSON_Delete(item);
-    if (!r->failed && parent) {
-        r->failed = true;
-        errmsg_set(r->err, sizeof r->err, "%s: out of memory", r->rr.path);
-    }
+    if (parent)
+        runread_failf(&r->rr, "out of memory");
     return NULL;
 }
 
@@ -285,10 +242,10 @@ static void report_run(struct report *r)
         "SELECT scenario, seed, esmsim_version, duration_ms, end_ms, complete,"
         " coalesce(per_record_tables, 1), scenario_json FROM runs WHERE run_id = ?1";
     const char *what = "reading the runs row";
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     cJSON *run = j_obj(r, r->root, "run");
     j_int(r, run, "run_id", r->rr.run_id);
-    if (rpt_row(r, st, what)) {
+    if (runread_row(&r->rr, st, what)) {
         j_col_text(r, run, "scenario", st, 0);
         j_col(r, run, "seed", st, 1);
         j_col_text(r, run, "esmsim_version", st, 2);
@@ -322,21 +279,21 @@ static void report_invocations(struct report *r)
     const char *what = "counting invocations";
     cJSON *inv = j_counts(r, r->root, "invocations", report_outcome_names);
     int64_t deliveries = 0;
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
-    while (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    while (runread_row(&r->rr, st, what)) {
         j_count(r, inv, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
         deliveries += sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
     if (r->per_record) {
-        st = rpt_prepare(r, deliveries_sql, what);
-        if (rpt_row(r, st, what))
+        st = runread_prepare(&r->rr, deliveries_sql, what);
+        if (runread_row(&r->rr, st, what))
             deliveries = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
     j_int(r, inv, "deliveries", deliveries);
-    st = rpt_prepare(r, peak_sql, "reading concurrent_executions");
-    if (rpt_row(r, st, "reading concurrent_executions"))
+    st = runread_prepare(&r->rr, peak_sql, "reading concurrent_executions");
+    if (runread_row(&r->rr, st, "reading concurrent_executions"))
         j_col(r, inv, "concurrent_executions_max", st, 0);
     sqlite3_finalize(st);
 }
@@ -347,8 +304,8 @@ static void report_checkpoints(struct report *r)
         "SELECT reason, count(*) FROM checkpoints WHERE run_id = ?1 GROUP BY reason";
     const char *what = "counting checkpoints";
     cJSON *c = j_counts(r, r->root, "checkpoints", report_reason_names);
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
-    while (rpt_row(r, st, what))
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    while (runread_row(&r->rr, st, what))
         j_count(r, c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_finalize(st);
 }
@@ -366,16 +323,16 @@ static void report_discards(struct report *r)
     cJSON *d = j_obj(r, r->root, "discards");
     cJSON *batches = j_counts(r, d, "batches", report_condition_names);
     cJSON *records = j_counts(r, d, "records", report_condition_names);
-    sqlite3_stmt *st = rpt_prepare(r, by_sql, what);
-    while (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, by_sql, what);
+    while (runread_row(&r->rr, st, what)) {
         const char *cond = (const char *)sqlite3_column_text(st, 0);
         j_count(r, batches, cond, sqlite3_column_int64(st, 1));
         j_count(r, records, cond, sqlite3_column_int64(st, 2));
     }
     sqlite3_finalize(st);
     cJSON *list = j_arr(r, d, "first");
-    st = rpt_prepare(r, list_sql, what);
-    while (rpt_row(r, st, what)) {
+    st = runread_prepare(&r->rr, list_sql, what);
+    while (runread_row(&r->rr, st, what)) {
         cJSON *b = j_obj(r, list, NULL);
         j_col(r, b, "at_ms", st, 0);
         j_col_text(r, b, "shard_id", st, 1);
@@ -427,7 +384,7 @@ static sqlite3_stmt *report_age_query(struct report *r, const char *group)
              "  count(*) OVER (PARTITION BY %s) AS n"
              "  FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL)"
              " GROUP BY g ORDER BY g", group, group, group);
-    return rpt_prepare(r, sql, "IteratorAge percentiles");
+    return runread_prepare(&r->rr, sql, "IteratorAge percentiles");
 }
 
 /* The shard object of id in the shards array, made with its defaults if
@@ -464,8 +421,8 @@ static void report_shards(struct report *r)
         " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY shard_id";
     const char *what = "reading shards";
     cJSON *shards = j_arr(r, r->root, "shards");
-    sqlite3_stmt *st = rpt_prepare(r, shards_sql, what);
-    while (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, shards_sql, what);
+    while (runread_row(&r->rr, st, what)) {
         cJSON *s = report_shard(r, shards, (const char *)sqlite3_column_text(st, 0));
         j_col_text(r, s, "parent_shard_id", st, 1);
         j_col_text(r, s, "adjacent_parent_shard_id", st, 2);
@@ -475,8 +432,8 @@ static void report_shards(struct report *r)
     sqlite3_finalize(st);
 
     what = "counting invocations per shard";
-    st = rpt_prepare(r, inv_sql, what);
-    while (rpt_row(r, st, what)) {
+    st = runread_prepare(&r->rr, inv_sql, what);
+    while (runread_row(&r->rr, st, what)) {
         cJSON *s = report_shard(r, shards, (const char *)sqlite3_column_text(st, 0));
         j_col(r, s, "invocations", st, 1);
         j_col(r, s, "throttled", st, 2);
@@ -485,17 +442,17 @@ static void report_shards(struct report *r)
 
     what = "IteratorAge percentiles";
     st = report_age_query(r, "shard_id");
-    while (rpt_row(r, st, what))
+    while (runread_row(&r->rr, st, what))
         j_add(r, report_shard(r, shards, (const char *)sqlite3_column_text(st, 0)),
               "iterator_age_ms", report_age(st));
     sqlite3_finalize(st);
     st = report_age_query(r, "NULL");
-    j_add(r, r->root, "iterator_age_ms", report_age(rpt_row(r, st, what) ? st : NULL));
+    j_add(r, r->root, "iterator_age_ms", report_age(runread_row(&r->rr, st, what) ? st : NULL));
     sqlite3_finalize(st);
 
     what = "reading oldest_unprocessed_age_ms";
-    st = rpt_prepare(r, oldest_sql, what);
-    while (rpt_row(r, st, what))
+    st = runread_prepare(&r->rr, oldest_sql, what);
+    while (runread_row(&r->rr, st, what))
         j_col(r, report_shard(r, shards, (const char *)sqlite3_column_text(st, 0)),
               "oldest_unprocessed_age_max_ms", st, 1);
     sqlite3_finalize(st);
@@ -573,8 +530,8 @@ static void report_message_fates(struct report *r)
     static const char sql[] = "SELECT fate, count(*) FROM messages WHERE run_id = ?1 GROUP BY fate";
     const char *what = "counting fates";
     cJSON *m = j_counts(r, r->root, "messages", report_fate_names);
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
-    while (rpt_row(r, st, what))
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    while (runread_row(&r->rr, st, what))
         j_count(r, m, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_finalize(st);
 }
@@ -610,8 +567,8 @@ static void report_duplicates(struct report *r)
         "SELECT count(*), coalesce(sum(n - 1), 0) FROM report_dup";
     cJSON *d = j_obj(r, r->root, "duplicates");
     const char *what = "counting redeliveries";
-    sqlite3_stmt *st = rpt_prepare(r, redelivered_sql, what);
-    if (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, redelivered_sql, what);
+    if (runread_row(&r->rr, st, what)) {
         j_col(r, d, "redelivered_records", st, 0);
         j_col(r, d, "redeliveries", st, 1);
     }
@@ -619,17 +576,17 @@ static void report_duplicates(struct report *r)
 
     what = "counting records handled more than once";
     rpt_exec(r, redelivered_table_sql, what);
-    st = rpt_prepare(r, handled_sql, what);
+    st = runread_prepare(&r->rr, handled_sql, what);
     if (st)
         sqlite3_bind_int(st, 2, r->first_failure);
-    if (rpt_row(r, st, what))
+    if (runread_row(&r->rr, st, what))
         j_bounded(r, d, "reprocessed_records", 0, sqlite3_column_int64(st, 0));
     sqlite3_finalize(st);
     j_add(r, d, "first_failure_rule", cJSON_CreateBool(r->first_failure));
 
     what = "counting producer duplicates";
-    st = rpt_prepare(r, producer_sql, what);
-    if (rpt_row(r, st, what)) {
+    st = runread_prepare(&r->rr, producer_sql, what);
+    if (runread_row(&r->rr, st, what)) {
         j_col(r, d, "producer_duplicates", st, 0);
         j_col(r, d, "producer_duplicate_records", st, 1);
     }
@@ -656,8 +613,8 @@ static void report_retention(struct report *r)
         " WHERE m.run_id = ?1";
     const char *what = "counting expired records";
     cJSON *ret = j_obj(r, r->root, "retention");
-    sqlite3_stmt *st = rpt_prepare(r, sql, what);
-    if (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    if (runread_row(&r->rr, st, what)) {
         int64_t expired = sqlite3_column_int64(st, 0);
         j_bounded(r, ret, "expired_records", expired, expired + sqlite3_column_int64(st, 1));
         j_int(r, ret, "expired_messages", expired);
@@ -728,8 +685,8 @@ static void report_order_kind(struct report *r, cJSON *order, const char *key,
     j_int(r, o, "violations", violations);
     cJSON *list = j_arr(r, o, "examples");
     const char *what = "finding ordering examples";
-    sqlite3_stmt *st = rpt_prepare(r, examples_sql, what);
-    while (rpt_row(r, st, what)) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, examples_sql, what);
+    while (runread_row(&r->rr, st, what)) {
         cJSON *e = j_obj(r, list, NULL);
         j_col_text(r, e, "partition_key", st, 0);
         for (int k = 0; k < 8; k++)
@@ -746,8 +703,8 @@ static void report_order(struct report *r)
     for (size_t i = 0; i < sizeof report_order_steps / sizeof report_order_steps[0]; i++)
         rpt_exec(r, report_order_steps[i][0], report_order_steps[i][1]);
     int64_t by_seq = 0, by_producer = 0;
-    sqlite3_stmt *st = rpt_prepare(r, count_sql, "counting ordering violations");
-    if (rpt_row(r, st, "counting ordering violations")) {
+    sqlite3_stmt *st = runread_prepare(&r->rr, count_sql, "counting ordering violations");
+    if (runread_row(&r->rr, st, "counting ordering violations")) {
         by_seq = sqlite3_column_int64(st, 0);
         by_producer = sqlite3_column_int64(st, 1);
     }
@@ -803,20 +760,6 @@ static void report_compute(struct report *r)
 /* ---- the text view ------------------------------------------------------------------ */
 
 /* 1234567 -> "1,234,567" */
-static const char *fmt_count(int64_t n, char buf[32])
-{
-    char digits[24];
-    int len = snprintf(digits, sizeof digits, "%" PRId64, n < 0 ? -n : n), o = 0;
-    if (n < 0)
-        buf[o++] = '-';
-    for (int i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 /* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s". */
 static const char *fmt_ms(int64_t ms, char buf[32])
@@ -1115,8 +1058,8 @@ int report_main(int argc, char **argv)
     rpt_exec(&r, "PRAGMA temp.cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
     report_compute(&r);
     int rc = 0;
-    if (r.failed) {
-        fprintf(stderr, "esmsim report: %s\n", r.err);
+    if (r.rr.failed) {
+        fprintf(stderr, "esmsim report: %s\n", r.rr.err);
         rc = REPORT_EXIT_BAD_INPUT;
     } else if (json) {
         char *text = cJSON_Print(r.root);

@@ -2,6 +2,7 @@
  * runread.c - reading a run log back: see runread.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +95,49 @@ int runread_parse_run_id(const char *text, int64_t *run_id, char *err, size_t er
     }
     *run_id = v;
     return 0;
+}
+
+void runread_fail(struct runread *rr, const char *what)
+{
+    runread_failf(rr, "%s: %s", what, sqlite3_errmsg(rr->db));
+}
+
+void runread_failf(struct runread *rr, const char *fmt, ...)
+{
+    if (rr->failed)
+        return;
+    rr->failed = true;
+    int n = snprintf(rr->err, sizeof rr->err, "%s: ", rr->path);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof rr->err)
+        vsnprintf(rr->err + n, sizeof rr->err - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    if (rr->failed)
+        return NULL;
+    if (sqlite3_prepare_v2(rr->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        runread_fail(rr, what);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, rr->run_id);
+    return st;
+}
+
+bool runread_row(struct runread *rr, sqlite3_stmt *st, const char *what)
+{
+    if (!st)
+        return false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc != SQLITE_DONE)
+        runread_fail(rr, what);
+    return false;
 }

@@ -148,13 +148,6 @@ static void sweep_on_signal(int sig)
     sweep_interrupted = 1;
 }
 
-static double sweep_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- options ------------------------------------------------------------- */
 
 static void sweep_usage(FILE *out)
@@ -918,7 +911,7 @@ static void collect_in_order(struct sweep *sw, size_t *todo, size_t n_todo, size
 static void show_progress(const struct sweep *sw, size_t done, size_t running, double started)
 {
     fprintf(stderr, "\r[%zu/%zu runs] %zu running, %zu used again, %.0f s  ", done + sw->reused,
-            sw->n_runs, running, sw->reused, sweep_wall() - started);
+            sw->n_runs, running, sw->reused, cli_wall_seconds() - started);
 }
 
 /* Simulate the runs the database does not hold, -j at a time. */
@@ -1043,13 +1036,18 @@ static struct ranked *rank(struct sweep *sw, size_t *n)
     return out;
 }
 
-static void print_figure(const struct ranked *r, int a, int width, const char *fmt)
-{
-    if (r->known[a])
-        printf(fmt, width, r->v[a]);
-    else
-        printf("%*s", width, "-");
-}
+/* The ranking's figure columns, in order. */
+static const struct { int figure; const char *title; int width; const char *fmt; } rank_columns[] = {
+    { AG_P50, "p50 ms", 8, "%*.0f" },
+    { AG_P99, "p99 ms", 8, "%*.0f" },
+    { AG_MAX, "max ms", 8, "%*.0f" },
+    { AG_DRAIN, "drain ms", 9, "%*.0f" },
+    { AG_REDELIVERED, "redelivered", 11, "%*.0f" },
+    { AG_PRODUCER_DUPS, "prod.dups", 9, "%*.0f" },
+    { AG_LOST, "lost", 7, "%*.0f" },
+    { AG_INVOCATIONS, "invocations", 11, "%*.0f" },
+    { AG_GB_S, "GB-s", 10, "%*.3f" },
+};
 
 static void print_ranking(const struct sweep *sw, const struct ranked *rk, size_t n)
 {
@@ -1066,31 +1064,21 @@ static void print_ranking(const struct sweep *sw, const struct ranked *rk, size_
                 widths[k] = (int)strlen(o->vary[k].values[v]);
         printf("  %-*s", widths[k], o->vary[k].path);
     }
-    printf("  %8s  %8s  %8s  %9s  %11s  %9s  %7s  %11s  %10s\n", "p50 ms", "p99 ms", "max ms",
-           "drain ms", "redelivered", "prod.dups", "lost", "invocations", "GB-s");
+    for (size_t c = 0; c < sizeof rank_columns / sizeof rank_columns[0]; c++)
+        printf("  %*s", rank_columns[c].width, rank_columns[c].title);
+    putchar('\n');
     for (size_t i = 0; i < n; i++) {
         const struct ranked *r = &rk[i];
         printf("%4zu", i + 1);
         for (size_t k = 0; k < o->n_vary; k++)
             printf("  %-*s", widths[k], sw->settings[r->setting].values[k]);
-        printf("  ");
-        print_figure(r, AG_P50, 8, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_P99, 8, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_MAX, 8, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_DRAIN, 9, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_REDELIVERED, 11, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_PRODUCER_DUPS, 9, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_LOST, 7, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_INVOCATIONS, 11, "%*.0f");
-        printf("  ");
-        print_figure(r, AG_GB_S, 10, "%*.3f");
+        for (size_t c = 0; c < sizeof rank_columns / sizeof rank_columns[0]; c++) {
+            printf("  ");
+            if (r->known[rank_columns[c].figure])
+                printf(rank_columns[c].fmt, rank_columns[c].width, r->v[rank_columns[c].figure]);
+            else
+                printf("%*s", rank_columns[c].width, "-");
+        }
         putchar('\n');
     }
 }
@@ -1245,7 +1233,7 @@ static void sweep_free(struct sweep *sw)
 int sweep_main(int argc, char **argv)
 {
     struct sweep sw = { 0 };
-    double started = sweep_wall();
+    double started = cli_wall_seconds();
     int rc = parse_args(argc, argv, &sw.o);
     if (rc != 0) {
         sweep_free(&sw);
@@ -1273,7 +1261,7 @@ int sweep_main(int argc, char **argv)
            " from %s, %zu failed, in %.1f s wall with at most %" PRIu64 " process%s\n", sw.name,
            sw.n_settings, sw.n_settings == 1 ? "" : "s", sw.o.seeds, sw.o.seeds == 1 ? "" : "s",
            sw.n_runs, sw.n_runs == 1 ? "" : "s", sw.simulated, sw.reused, sw.o.output, sw.failed,
-           sweep_wall() - started, sw.o.jobs, sw.o.jobs == 1 ? "" : "es");
+           cli_wall_seconds() - started, sw.o.jobs, sw.o.jobs == 1 ? "" : "es");
     size_t n = 0;
     struct ranked *rk = rank(&sw, &n);
     rc = rk && sw.failed == 0 ? 0 : 1;

@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errmsg.h"
 #include "runread.h"
 
 #define TRACE_EXIT_BAD_INPUT 2
@@ -46,37 +45,17 @@ struct trace {
     char *key;          /* the partition key traced (owned) */
     int64_t seq;        /* --sequence: the record traced; 0: the whole key */
     char *shard;        /* --sequence: the record's shard (owned); NULL: the whole key */
-    bool failed;        /* latched: the first error is in err */
-    char err[1024];
 };
 
 /* ---- SQL ------------------------------------------------------------------ */
-
-/* Latch "RUN.db: WHAT: sqlite's message". */
-static void tr_fail(struct trace *t, const char *what)
-{
-    if (t->failed)
-        return;
-    t->failed = true;
-    errmsg_set(t->err, sizeof t->err, "%s: %s: %s", t->rr.path, what, sqlite3_errmsg(t->rr.db));
-}
 
 /* sql prepared with its parameters bound: ?1 run id, ?2 key, ?3 and ?4
  * the record of --sequence (NULL for a whole key); NULL once anything has
  * failed. */
 static sqlite3_stmt *tr_prepare(struct trace *t, const char *sql, const char *what)
 {
-    sqlite3_stmt *st = NULL;
-    if (t->failed)
-        return NULL;
-    if (sqlite3_prepare_v2(t->rr.db, sql, -1, &st, NULL) != SQLITE_OK) {
-        tr_fail(t, what);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    int n = sqlite3_bind_parameter_count(st);
-    if (n >= 1)
-        sqlite3_bind_int64(st, 1, t->rr.run_id);
+    sqlite3_stmt *st = runread_prepare(&t->rr, sql, what);
+    int n = st ? sqlite3_bind_parameter_count(st) : 0;
     if (n >= 2)
         sqlite3_bind_text(st, 2, t->key ? t->key : "", -1, SQLITE_STATIC);
     if (n >= 3 && t->seq)
@@ -86,24 +65,12 @@ static sqlite3_stmt *tr_prepare(struct trace *t, const char *sql, const char *wh
     return st;
 }
 
-/* Step to the next row: false at the end, or on an error (latched). */
-static bool tr_row(struct trace *t, sqlite3_stmt *st, const char *what)
-{
-    if (!st)
-        return false;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return true;
-    if (rc != SQLITE_DONE)
-        tr_fail(t, what);
-    return false;
-}
 
 /* A statement run for its effect (the TEMP tables). */
 static void tr_exec(struct trace *t, const char *sql, const char *what)
 {
     sqlite3_stmt *st = tr_prepare(t, sql, what);
-    while (tr_row(t, st, what))
+    while (runread_row(&t->rr, st, what))
         ;
     sqlite3_finalize(st);
 }
@@ -113,10 +80,8 @@ static char *tr_strdup(struct trace *t, sqlite3_stmt *st, int col)
 {
     const char *s = (const char *)sqlite3_column_text(st, col);
     char *copy = strdup(s ? s : "");
-    if (!copy && !t->failed) {
-        t->failed = true;
-        errmsg_set(t->err, sizeof t->err, "%s: out of memory", t->rr.path);
-    }
+    if (!copy)
+        runread_failf(&t->rr, "out of memory");
     return copy;
 }
 
@@ -128,12 +93,9 @@ static void tr_check_per_record(struct trace *t)
     const char *what = "reading the runs row";
     sqlite3_stmt *st = tr_prepare(t, "SELECT coalesce(per_record_tables, 1) FROM runs"
                                      " WHERE run_id = ?1", what);
-    if (tr_row(t, st, what) && sqlite3_column_int(st, 0) == 0) {
-        t->failed = true;
-        errmsg_set(t->err, sizeof t->err, "%s: run %" PRId64 " was written with"
-                   " --no-record-tables: it has no messages, records or deliveries to trace",
-                   t->rr.path, t->rr.run_id);
-    }
+    if (runread_row(&t->rr, st, what) && sqlite3_column_int(st, 0) == 0)
+        runread_failf(&t->rr, "run %" PRId64 " was written with --no-record-tables: it has no"
+                      " messages, records or deliveries to trace", t->rr.run_id);
     sqlite3_finalize(st);
 }
 
@@ -145,19 +107,15 @@ static void tr_find_record(struct trace *t, const char *want_shard)
     const char *what = "finding the record";
     sqlite3_stmt *st = tr_prepare(t, "SELECT partition_key, shard_id FROM records"
                                      " WHERE run_id = ?1 AND sequence_number = ?3", what);
-    if (tr_row(t, st, what)) {
+    if (runread_row(&t->rr, st, what)) {
         t->key = tr_strdup(t, st, 0);
         t->shard = tr_strdup(t, st, 1);
-        if (t->shard && want_shard && strcmp(t->shard, want_shard) != 0) {
-            t->failed = true;
-            errmsg_set(t->err, sizeof t->err, "%s: run %" PRId64 ": record %" PRId64
-                       " is on %s, not on %s", t->rr.path, t->rr.run_id, t->seq, t->shard,
-                       want_shard);
-        }
-    } else if (!t->failed) {
-        t->failed = true;
-        errmsg_set(t->err, sizeof t->err, "%s: run %" PRId64 " has no record with sequence"
-                   " number %" PRId64, t->rr.path, t->rr.run_id, t->seq);
+        if (t->shard && want_shard && strcmp(t->shard, want_shard) != 0)
+            runread_failf(&t->rr, "run %" PRId64 ": record %" PRId64 " is on %s, not on %s",
+                          t->rr.run_id, t->seq, t->shard, want_shard);
+    } else {
+        runread_failf(&t->rr, "run %" PRId64 " has no record with sequence number %" PRId64,
+                      t->rr.run_id, t->seq);
     }
     sqlite3_finalize(st);
 }
@@ -385,7 +343,7 @@ static void tr_widths(struct trace *t, struct widths *w)
     const char *what = "measuring the timeline";
     *w = (struct widths){ 0 };
     sqlite3_stmt *st = tr_prepare(t, sql, what);
-    if (tr_row(t, st, what)) {
+    if (runread_row(&t->rr, st, what)) {
         w->clock = w->time = sqlite3_column_int(st, 0);
         w->shard = sqlite3_column_int(st, 1);
         w->seq = sqlite3_column_int(st, 2);
@@ -474,7 +432,7 @@ static void print_fates(struct trace *t, FILE *out)
         " WHEN 'rejected' THEN 6 ELSE 7 END, fate";
     const char *what = "counting fates";
     sqlite3_stmt *st = tr_prepare(t, sql, what);
-    while (tr_row(t, st, what))
+    while (runread_row(&t->rr, st, what))
         fprintf(out, "  %s %" PRId64, col_text(st, 0), col_int(st, 1));
     sqlite3_finalize(st);
 }
@@ -505,7 +463,7 @@ static void print_head(struct trace *t, FILE *out)
     fprintf(out, ": run %" PRId64 " of %s (%s)%s\n\n", t->rr.run_id, t->rr.path, t->rr.scenario,
             t->rr.complete ? "" : " [INCOMPLETE]");
     sqlite3_stmt *st = tr_prepare(t, sql, what);
-    if (tr_row(t, st, what)) {
+    if (runread_row(&t->rr, st, what)) {
         fprintf(out, "messages    %8" PRId64 " ", col_int(st, 0));
         print_fates(t, out);
         fprintf(out, "\nwrites      %8" PRId64 "   to the stream%s%s\n", col_int(st, 1),
@@ -532,7 +490,7 @@ static void print_timeline(struct trace *t, FILE *out)
             w.seq, "seq", "detail");
     const char *what = "reading the timeline";
     sqlite3_stmt *st = tr_prepare(t, trace_lines_sql, what);
-    while (tr_row(t, st, what)) {
+    while (runread_row(&t->rr, st, what)) {
         char a[32];
         int64_t rank = col_int(st, L_RANK);
         bool broken = sqlite3_column_type(st, L_AFTER) != SQLITE_NULL;
@@ -554,11 +512,9 @@ static void tr_build(struct trace *t)
     const char *what = "counting the key's messages";
     sqlite3_stmt *st = tr_prepare(t, "SELECT (SELECT count(*) FROM trace_msg)"
                                      " + (SELECT count(*) FROM trace_rec)", what);
-    if (tr_row(t, st, what) && col_int(st, 0) == 0) {
-        t->failed = true;
-        errmsg_set(t->err, sizeof t->err, "%s: run %" PRId64 " has no message or record with"
-                   " partition key \"%s\"", t->rr.path, t->rr.run_id, t->key);
-    }
+    if (runread_row(&t->rr, st, what) && col_int(st, 0) == 0)
+        runread_failf(&t->rr, "run %" PRId64 " has no message or record with partition key \"%s\"",
+                      t->rr.run_id, t->key);
     sqlite3_finalize(st);
 }
 
@@ -643,16 +599,14 @@ int trace_main(int argc, char **argv)
     tr_check_per_record(&t);
     if (seq)
         tr_find_record(&t, shard);
-    else if (!(t.key = strdup(key)) && !t.failed) {
-        t.failed = true;
-        errmsg_set(t.err, sizeof t.err, "%s: out of memory", path);
-    }
+    else if (!(t.key = strdup(key)))
+        runread_failf(&t.rr, "out of memory");
     tr_build(&t);
-    if (!t.failed)
+    if (!t.rr.failed)
         print_timeline(&t, stdout);
     int rc = 0;
-    if (t.failed) {
-        fprintf(stderr, "esmsim trace: %s\n", t.err);
+    if (t.rr.failed) {
+        fprintf(stderr, "esmsim trace: %s\n", t.rr.err);
         rc = TRACE_EXIT_BAD_INPUT;
     } else if (!t.rr.complete) {
         fprintf(stderr, "esmsim trace: warning: %s run %" PRId64 " is incomplete\n",

@@ -4,17 +4,7 @@
 # every bundled scenario checks; a run writes a complete database; an
 # interrupted run leaves a valid database marked incomplete; runs append;
 # --dump-events writes each invocation's event and response as JSON files.
-set -u
-esmsim=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 
 # Every bad scenario fixture: `check` and `run` exit 2, say what and where, write nothing.
 for bad in "$src"/tests/data/bad/*.json; do
@@ -269,5 +259,4 @@ expect_eq "$(q "$work/roll.db" "SELECT count(DISTINCT shard_id) FROM invocations
   --set 'expect={"read_throttles":0,"read_delay_mean_ms":{"max":200}}'; rc=$?
 expect_eq "$rc" 0 "ddb-three-readers alone on its shards: no throttles, shorter read delay"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,17 +5,7 @@
 # (outages from the schedule, reshards, discards, expiries) are where the
 # scenarios put them; bad input and a missing gnuplot exit 2 with a message
 # and leave no file behind.
-set -u
-esmsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # absolute: the test changes directory
-src=$(cd "$2" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 points() { grep -v '^$' "$1"; }        # a data file's rows, blank lines (gnuplot blocks) left out
 is_svg() { head -c 5 "$1" | grep -q '<?xml' && grep -q '<svg' "$1" && tail -c 16 "$1" | grep -q '</svg>'; }
@@ -234,5 +224,4 @@ expect_in "$(cat "$work/fb-oldest.svg")" "records expired (retention)" "expiries
 expect_in "$(cat "$work/fb-oldest.svg")" "oldest unprocessed record age (hours)" "Y axis in hours"
 tmp_empty "all charts"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

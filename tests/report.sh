@@ -8,17 +8,7 @@
 # figure the run's summary also prints is equal (counts through the run's own
 # `expect` block, IteratorAge from its table), and a run without the per-record
 # tables gives the same invocation, discard, checkpoint and shard figures.
-set -u
-esmsim=$1
-src=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 
 # check_json FILE WHAT: each line of stdin is "PATH VALUE" (PATH dotted, array
 # indexes as numbers; VALUE JSON); one assertion per line.
@@ -307,5 +297,4 @@ print(b["unavailable"], all(a[k] == b[k] for k in ("invocations", "discards", "c
   "['messages', 'duplicates', 'order', 'retention'] True True" \
   "--no-record-tables: invocations, discards, checkpoints, shards and IteratorAge unchanged"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,17 +8,7 @@
 # which `esmsim merge` combines (distinct run ids, rows intact) into a database
 # that the same sweep then ranks without simulating anything; --keep-runs,
 # --drain-below, function.memory_mb; bad --vary and bad merge inputs exit 2.
-set -u
-esmsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # the test works in its own directory
-src=$(cd "$2" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
 
 cd "$work" || exit 1
@@ -232,5 +222,4 @@ for args in "--vary x" "--vary event_source_mapping.BatchSize=1,,2" "--vary even
 done
 [ ! -e bad.db ] && ok || ko "a refused sweep wrote a database"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -11,17 +11,7 @@
 #   per-key order, producer order, duplicates, places in the batch, bisect
 #   depth;
 # - bad input exits 2 with a one-line message.
-set -u
-esmsim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")   # absolute: the test changes directory
-src=$(cd "$2" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
-expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
+. "$(dirname "$0")/lib.sh"
 # The whole output of a command equals the expected text (a diff on failure).
 expect_text() {
   if [ "$1" = "$2" ]; then ok; else
@@ -316,5 +306,4 @@ bad "--no-record-tables: it has no messages, records or deliveries to trace" "no
 expect_eq "$("$esmsim" trace trace.db --run 1 --key zz 2>&1 | wc -l | tr -d ' ')" 1 "an error is one line"
 expect_in "$("$esmsim" trace --help)" "usage: esmsim trace RUN.db --key KEY" "--help"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
