@@ -116,7 +116,8 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
                               " message_id, partition_key, arrival_ms, bytes)"
                               " VALUES (1,?,?,?,?,?,?)", -1, &rec, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO deliveries (run_id, invocation_id, shard_id,"
-                              " sequence_number) VALUES (1,?,?,?)", -1, &del, NULL) != SQLITE_OK
+                              " sequence_number, handled) VALUES (1,?,?,?,1)", -1, &del,
+                              NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO messages (run_id, message_id, producer,"
                               " partition_key, created_ms, bytes, fate)"
                               " VALUES (1,?,?,?,?,?,?)", -1, &msg, NULL) != SQLITE_OK) {
@@ -200,7 +201,7 @@ static double bench_runlog(const char *path, struct counts c)
             log.ops->record(log.ctx, &rec);
         }
         if (i < c.deliveries)
-            log.ops->delivery(log.ctx, (uint64_t)r.invocation, r.shard, (uint64_t)r.seq);
+            log.ops->delivery(log.ctx, (uint64_t)r.invocation, r.shard, (uint64_t)r.seq, true);
         if (i < c.messages) {
             struct slog_message m = { .message_id = (uint64_t)r.msg, .producer = "api",
                 .partition_key = r.key, .created_us = r.at_ms * 1000,

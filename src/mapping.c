@@ -804,11 +804,21 @@ static void invoke(struct lane *l)
         m->scratch[i] = r;
         if (++r->deliveries == 1)
             follow_key_order(m, r);
-        if (m->log->per_record)
-            m->log->ops->delivery(m->log->ctx, l->invocation_id, sc->shard_id, r->seq);
     }
     m->stats.deliveries += b->n;
     fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
+    if (m->log->per_record) {
+        /* The function's result is drawn now: each delivery says whether it
+         * was handled ([0, reached) but the failed positions, ascending). */
+        const struct fn_result *res = &l->res;
+        uint32_t f = 0;
+        for (uint32_t i = 0; i < b->n; i++) {
+            bool failed = f < res->n_failed && res->failed[f] == i;
+            f += failed;
+            m->log->ops->delivery(m->log->ctx, l->invocation_id, sc->shard_id,
+                                  m->scratch[i]->seq, i < res->reached && !failed);
+        }
+    }
     l->state = LANE_IN_FLIGHT;
     schedule(l, now + l->res.duration_us, ENG_CLASS_COMPLETE, on_complete);
 }

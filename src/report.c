@@ -59,7 +59,6 @@ struct report {
     struct runread rr;
     cJSON *root;               /* the figures; the JSON output */
     bool per_record;           /* runs.per_record_tables */
-    bool first_failure;        /* every version of the function reports first-failure */
     int64_t expiry_before_ms;  /* only records that arrived before this can have expired */
 };
 
@@ -205,12 +204,7 @@ static const cJSON *j_at(const cJSON *o, const char *key)
 /*
  * What the run's scenario (runs.scenario_json, the effective scenario) tells
  * the per-record figures; a scenario this esmsim cannot read leaves the
- * safe defaults (no first-failure rule, any record may have expired).
- *  - first_failure: every version of the function (function.report and each
- *    scheduled update) reports first-failure, which handles exactly the
- *    records before the one it reports; so in a partial invocation the
- *    records that were delivered again (those from the reported one on) were
- *    not handled.
+ * safe default (any record may have expired).
  *  - expiry_before_ms: a record expires once it is older than the retention
  *    period, so only records that arrived a retention period before the end
  *    of the run (end_ms) can have expired (1 ms of slack for the rounding of
@@ -220,17 +214,11 @@ static void report_scenario(struct report *r, const char *scenario_json, bool ha
                             int64_t end_ms)
 {
     char err[256];
-    r->first_failure = false;
     r->expiry_before_ms = INT64_MAX;
     struct scenario *scn = scenario_json ? scn_parse(r->rr.path, scenario_json, NULL, 0, err,
                                                      sizeof err) : NULL;
     if (!scn)
         return;
-    r->first_failure = scn->function.report == SCN_REPORT_FIRST_FAILURE;
-    for (size_t i = 0; i < scn->n_schedule; i++)
-        if (scn->schedule[i].function &&
-            scn->schedule[i].function->report != SCN_REPORT_FIRST_FAILURE)
-            r->first_failure = false;
     if (has_end)
         r->expiry_before_ms = end_ms - scn->stream.retention_us / 1000 + 1;
     scn_free(scn);
@@ -489,16 +477,16 @@ static void report_gather(struct report *r)
         { "INSERT INTO report_inv SELECT invocation_id, start_ms, outcome FROM invocations"
           " WHERE run_id = ?1 AND outcome <> 'throttled'", "gathering invocations" },
         { "CREATE TEMP TABLE report_deliv (seq INTEGER PRIMARY KEY, first_inv INTEGER,"
-          " last_inv INTEGER, n INTEGER)", "creating report_deliv" },
+          " last_inv INTEGER, n INTEGER, handled INTEGER)", "creating report_deliv" },
         { "INSERT INTO report_deliv SELECT sequence_number, min(invocation_id),"
-          " max(invocation_id), count(*) FROM deliveries NOT INDEXED WHERE run_id = ?1"
-          " GROUP BY sequence_number", "gathering deliveries" },
+          " max(invocation_id), count(*), sum(handled) FROM deliveries NOT INDEXED"
+          " WHERE run_id = ?1 GROUP BY sequence_number", "gathering deliveries" },
         { "CREATE TEMP TABLE report_first (seq INTEGER, shard_id TEXT, partition_key TEXT,"
           " message_id INTEGER, arrival_ms INTEGER, created_ms INTEGER, first_inv INTEGER,"
-          " last_inv INTEGER, n INTEGER, settled INTEGER, prank INTEGER)",
+          " last_inv INTEGER, n INTEGER, handled INTEGER, settled INTEGER, prank INTEGER)",
           "creating report_first" },
         { "INSERT INTO report_first SELECT r.sequence_number, r.shard_id, r.partition_key,"
-          " r.message_id, r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n,"
+          " r.message_id, r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n, d.handled,"
           " coalesce(i.outcome = 'success', 0), rank() OVER (ORDER BY m.created_ms, r.message_id)"
           " FROM records AS r NOT INDEXED JOIN report_deliv d ON d.seq = r.sequence_number"
           " LEFT JOIN report_inv i ON i.id = d.last_inv"
@@ -537,52 +525,26 @@ static void report_message_fates(struct report *r)
 }
 
 /*
- * Consumer duplicates: records delivered more than once (exact), and
- * records handled more than once, bounded.  The run log says which records
- * an invocation was given, not which ones the function handled before it
- * failed, so a record is counted in max when at least two of its deliveries
- * may have been handled: its message is processed, and the delivery is not
- * one the tables rule out (with first-failure, a partial invocation's
- * records that were delivered again).  A record's deliveries that surely
- * handled it (success, or before the reported failure) are at most one, its
- * last: so min is 0.
+ * Consumer duplicates: records delivered more than once, and records the
+ * function handled more than once (deliveries.handled: its side effects
+ * happened twice, whatever the invocations' outcomes).
  */
 static void report_duplicates(struct report *r)
 {
-    static const char redelivered_sql[] =
-        "SELECT coalesce(sum(n > 1), 0), coalesce(sum(n) - count(*), 0) FROM report_first";
-    static const char redelivered_table_sql[] =
-        "CREATE TEMP TABLE report_redelivered AS SELECT seq, shard_id, message_id, last_inv"
-        " FROM report_first WHERE n > 1";
-    static const char handled_sql[] =
-        "SELECT count(*) FROM (SELECT 1 FROM report_redelivered f"
-        " CROSS JOIN deliveries d ON d.run_id = ?1 AND d.shard_id = f.shard_id"
-        "  AND d.sequence_number = f.seq"
-        " LEFT JOIN report_inv i ON i.id = d.invocation_id"
-        " WHERE f.message_id NOT IN"
-        "  (SELECT message_id FROM messages WHERE run_id = ?1 AND fate <> 'processed')"
-        "  AND NOT (?2 AND coalesce(i.outcome, '') = 'partial' AND d.invocation_id < f.last_inv)"
-        " GROUP BY f.seq HAVING count(*) > 1)";
+    static const char consumer_sql[] =
+        "SELECT coalesce(sum(n > 1), 0), coalesce(sum(n) - count(*), 0), coalesce(sum(handled > 1), 0)"
+        " FROM report_first";
     static const char producer_sql[] =
         "SELECT count(*), coalesce(sum(n - 1), 0) FROM report_dup";
     cJSON *d = j_obj(r, r->root, "duplicates");
     const char *what = "counting redeliveries";
-    sqlite3_stmt *st = runread_prepare(&r->rr, redelivered_sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, consumer_sql, what);
     if (runread_row(&r->rr, st, what)) {
         j_col(r, d, "redelivered_records", st, 0);
         j_col(r, d, "redeliveries", st, 1);
+        j_col(r, d, "reprocessed_records", st, 2);
     }
     sqlite3_finalize(st);
-
-    what = "counting records handled more than once";
-    rpt_exec(r, redelivered_table_sql, what);
-    st = runread_prepare(&r->rr, handled_sql, what);
-    if (st)
-        sqlite3_bind_int(st, 2, r->first_failure);
-    if (runread_row(&r->rr, st, what))
-        j_bounded(r, d, "reprocessed_records", 0, sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
-    j_add(r, d, "first_failure_rule", cJSON_CreateBool(r->first_failure));
 
     what = "counting producer duplicates";
     st = runread_prepare(&r->rr, producer_sql, what);
@@ -834,13 +796,8 @@ static void print_duplicates(FILE *out, const cJSON *d)
     fprintf(out, "duplicates   %12s   records delivered more than once (consumer redeliveries,"
             " %s deliveries beyond the first)\n",
             fmt_count(j_get(d, "redelivered_records"), a), fmt_count(j_get(d, "redeliveries"), b));
-    const cJSON *handled = j_at(d, "reprocessed_records");
-    fmt_bounded(handled, c);
-    fprintf(out, "             %12s   records the function handled more than once%s\n", c,
-            j_at(handled, "value") ? "" :
-            cJSON_IsTrue(j_at(d, "first_failure_rule"))
-            ? " (the run log does not say which records a timed-out invocation handled)"
-            : " (the run log does not say which records a failed or partial invocation handled)");
+    fprintf(out, "             %12s   records the function handled more than once (side effects"
+            " twice)\n", fmt_count(j_get(d, "reprocessed_records"), c));
     fprintf(out, "             %12s   messages written more than once (producer duplicates,"
             " %s extra records)\n",
             fmt_count(j_get(d, "producer_duplicates"), a),

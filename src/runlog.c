@@ -75,9 +75,9 @@ static const struct runlog_schema {
         " record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt,"
         " outcome, iterator_age_ms, cold_start, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
     [RL_DELIVERIES] = { "deliveries",
-        "invocation_id INTEGER, shard_id TEXT, sequence_number INTEGER",
-        "INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number)"
-        " VALUES (?,?,?,?)" },
+        "invocation_id INTEGER, shard_id TEXT, sequence_number INTEGER, handled INTEGER",
+        "INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number, handled)"
+        " VALUES (?,?,?,?,?)" },
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
@@ -362,12 +362,12 @@ static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
 }
 
 static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
-                               uint64_t sequence_number)
+                               uint64_t sequence_number, bool handled)
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_DELIVERIES, rv_int(invocation_id), rv_text(shard_id),
-                      rv_int(sequence_number));
+                      rv_int(sequence_number), rv_int(handled));
 }
 
 static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,

@@ -56,7 +56,7 @@ struct scenario;
 /* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
  * the version of its schema (PRAGMA user_version). */
 #define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 2   /* 2: the windows table */
+#define RUNLOG_SCHEMA_VERSION 3   /* 2: the windows table; 3: deliveries.handled */
 
 /* Rows written between two commits. */
 #define RUNLOG_ROWS_PER_COMMIT 100000

@@ -172,8 +172,10 @@ struct slog_ops {
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
     void (*record)(void *ctx, const struct slog_record *r);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
+    /* A record given to an invocation; handled: the function handled it
+     * (its side effects happened), whatever the invocation's outcome. */
     void (*delivery)(void *ctx, uint64_t invocation_id, const char *shard_id,
-                     uint64_t sequence_number);
+                     uint64_t sequence_number, bool handled);
     void (*checkpoint)(void *ctx, const char *shard_id, int64_t at_us,
                        uint64_t sequence_number, enum ckpt_reason reason);
     void (*discard)(void *ctx, const struct slog_discard *d);

@@ -64,7 +64,7 @@ struct memlog {
     size_t n_rec, cap_rec;
     struct mem_window *win;
     size_t n_win, cap_win;
-    uint64_t deliveries, metrics, shards;
+    uint64_t deliveries, handled, metrics, shards;
     uint64_t fates[FATE_COUNT];
 };
 
@@ -112,10 +112,11 @@ static void ml_invocation(void *ctx, const struct slog_invocation *inv)
     row->v.error = NULL;
 }
 
-static void ml_delivery(void *ctx, uint64_t id, const char *shard, uint64_t seq)
+static void ml_delivery(void *ctx, uint64_t id, const char *shard, uint64_t seq, bool handled)
 {
     (void)id; (void)shard; (void)seq;
     ((struct memlog *)ctx)->deliveries++;
+    ((struct memlog *)ctx)->handled += handled;
 }
 
 static void ml_checkpoint(void *ctx, const char *shard, int64_t at, uint64_t seq, enum ckpt_reason why)

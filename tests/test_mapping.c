@@ -619,6 +619,7 @@ static void test_r7_all_failures_duplicates(void)
     /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
     CHECK_INT(r.sum.mapping.redelivered, 7);
     CHECK_INT(r.sum.mapping.reprocessed, 5);
+    CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
     release(&r);
@@ -629,6 +630,7 @@ static void test_r7_all_failures_duplicates(void)
     CHECK_INT(r.ml.n_inv, 2);
     CHECK_INT(r.ml.deliveries, 17);
     CHECK_INT(r.sum.mapping.reprocessed, 0);       /* redelivered, never handled twice */
+    CHECK_INT(r.ml.handled, 3);                    /* 1..3, before the first failure */
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
     release(&r);

@@ -144,8 +144,8 @@ static void write_small_run(struct slog log)
         .iterator_age_us = -1 };
     o->invocation(c, &throttled);
 
-    o->delivery(c, 3, "shardId-000000000001", 10);
-    o->delivery(c, 3, "shardId-000000000001", 11);
+    o->delivery(c, 3, "shardId-000000000001", 10, true);
+    o->delivery(c, 3, "shardId-000000000001", 11, false);
     o->checkpoint(c, "shardId-000000000001", 2541000, 12, CKPT_DISCARDED);
     struct slog_discard d = test_discard("arn:aws:sqs:us-east-1:123456789012:dlq");
     o->discard(c, &d);
@@ -227,6 +227,7 @@ static void test_full_run(void)
     /* deliveries, checkpoints */
     CHECK_INT(q_int(db, "SELECT count(*) FROM deliveries WHERE run_id = 1 AND invocation_id = 3"), 2);
     CHECK_INT(q_int(db, "SELECT sum(sequence_number) FROM deliveries"), 21);
+    CHECK_INT(q_int(db, "SELECT sequence_number FROM deliveries WHERE handled = 1"), 10);
     CHECK_STR(q_text(db, "SELECT shard_id || '|' || at_ms || '|' || sequence_number || '|' || reason"
                          " FROM checkpoints"), "shardId-000000000001|2541|12|discarded");
     /* discards: the AWS invocation record as awsjson builds it */

@@ -9,10 +9,10 @@
 --                producer duplicates 2, extra records 2
 --   invocations 9: success 4, partial 1, timeout 3, throttled 1; deliveries 18
 --   delivered records 12; redelivered 4 (seq 5, 6, 9, 10); redeliveries 18 - 12 = 6
---   handled more than once, at most: seq 5 (three timeouts, message processed) = 1;
---     seq 6's message was never processed; seq 9 and 10 were redelivered after the
---     partial invocation 2, so with first-failure it did not handle them.
---     Run 2 (all-failures) may have: at most 3.
+--   handled more than once (deliveries.handled): seq 5, handled before each of its
+--     three timeouts = 1; seq 6 never handled; seq 9 and 10 were redelivered after the
+--     partial invocation 2, which (first-failure, reporting 9) handled only seq 8.
+--     Run 2 (all-failures) handled seq 10 in invocation 2 too: 2.
 --   order by sequence: seq 11 (key d, first delivered by invocation 9 at 7600) after
 --     seq 12 (invocation 5 at 3300): 1
 --   order by producer: message 1 (created 1000, seq 2) after message 2 (created 1010,
@@ -92,17 +92,17 @@ INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms
  (1, 8, 'shardId-000000000000', 0, 6500, 7500, 2, 999, 5, 6, 3, 'timeout', 6180, 0, 'Task timed out'),
  (1, 9, 'shardId-000000000000', 0, 7600, 7650, 1, 999, 11, 11, 1, 'success', 6150, 0, NULL);
 
-INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number) VALUES
- (1, 1, 'shardId-000000000000', 1), (1, 1, 'shardId-000000000000', 2),
- (1, 1, 'shardId-000000000000', 3), (1, 1, 'shardId-000000000000', 4),
- (1, 2, 'shardId-000000000001', 8), (1, 2, 'shardId-000000000001', 9),
- (1, 2, 'shardId-000000000001', 10),
- (1, 3, 'shardId-000000000000', 5), (1, 3, 'shardId-000000000000', 6),
- (1, 4, 'shardId-000000000001', 9), (1, 4, 'shardId-000000000001', 10),
- (1, 5, 'shardId-000000000001', 12), (1, 5, 'shardId-000000000001', 13),
- (1, 6, 'shardId-000000000000', 5), (1, 6, 'shardId-000000000000', 6),
- (1, 8, 'shardId-000000000000', 5), (1, 8, 'shardId-000000000000', 6),
- (1, 9, 'shardId-000000000000', 11);
+INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number, handled) VALUES
+ (1, 1, 'shardId-000000000000', 1, 1), (1, 1, 'shardId-000000000000', 2, 1),
+ (1, 1, 'shardId-000000000000', 3, 1), (1, 1, 'shardId-000000000000', 4, 1),
+ (1, 2, 'shardId-000000000001', 8, 1), (1, 2, 'shardId-000000000001', 9, 0),
+ (1, 2, 'shardId-000000000001', 10, 0),
+ (1, 3, 'shardId-000000000000', 5, 1), (1, 3, 'shardId-000000000000', 6, 0),
+ (1, 4, 'shardId-000000000001', 9, 1), (1, 4, 'shardId-000000000001', 10, 1),
+ (1, 5, 'shardId-000000000001', 12, 1), (1, 5, 'shardId-000000000001', 13, 1),
+ (1, 6, 'shardId-000000000000', 5, 1), (1, 6, 'shardId-000000000000', 6, 0),
+ (1, 8, 'shardId-000000000000', 5, 1), (1, 8, 'shardId-000000000000', 6, 0),
+ (1, 9, 'shardId-000000000000', 11, 1);
 
 INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason) VALUES
  (1, 'shardId-000000000000', 2100, 4, 'success'),
@@ -161,5 +161,7 @@ INSERT INTO messages SELECT c.run_id, message_id, producer, partition_key, creat
   FROM messages, copies c WHERE messages.run_id = 1 AND c.per_record;
 INSERT INTO records SELECT c.run_id, shard_id, sequence_number, message_id, partition_key,
   arrival_ms, bytes FROM records, copies c WHERE records.run_id = 1 AND c.per_record;
-INSERT INTO deliveries SELECT c.run_id, invocation_id, shard_id, sequence_number
+INSERT INTO deliveries SELECT c.run_id, invocation_id, shard_id, sequence_number, handled
   FROM deliveries, copies c WHERE deliveries.run_id = 1 AND c.per_record;
+-- all-failures works through the whole batch: invocation 2 handled seq 10 as well
+UPDATE deliveries SET handled = 1 WHERE run_id = 2 AND invocation_id = 2 AND sequence_number = 10;
