@@ -152,8 +152,6 @@ struct shardc {
     struct lev_ddb_part ddb_part;  /* the same for a DynamoDB record */
     size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
     bool polling;                /* started (R13) */
-    bool at_begin;               /* existed when the mapping began: starts at
-                                    StartingPosition, not TRIM_HORIZON (R12) */
     bool ended;                  /* closed and finished: its children may start (R12) */
     uint32_t children[2];        /* shards opened from it (R12: at most two) */
     uint32_t n_children;
@@ -193,6 +191,8 @@ struct esm {
     struct shardc **shards;          /* by the stream's shard index; grows (R12) */
     uint32_t n_shards;
     bool begun;                      /* polling has begun (R13) */
+    uint32_t shards_at_begin;        /* shards [0, this) existed then: they start at
+                                        StartingPosition, later ones at TRIM_HORIZON (R12) */
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
     bool efo;                        /* enhanced fan-out: pushed, not polled (R1) */
     bool ddb;                        /* a DynamoDB table's stream (SPEC 1.2) */
@@ -1160,9 +1160,10 @@ static void efo_receive(struct shardc *sc)
     uint64_t to = sc->read_pos, end = stm_end(m->stream, sc->shard);
     while (to < end) {
         const struct stm_record *r = rec_at(sc, to);
-        if (r->arrival_us + latency > now || efo_cost(m, r) > sc->efo_credit)
+        int64_t cost = efo_cost(m, r);
+        if (r->arrival_us + latency > now || cost > sc->efo_credit)
             break;
-        sc->efo_credit -= efo_cost(m, r);
+        sc->efo_credit -= cost;
         to++;
     }
     if (to > sc->read_pos)
@@ -1264,7 +1265,7 @@ static void start_shard(struct shardc *sc)
     struct esm *m = sc->m;
     sc->polling = true;
     sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
-    if (sc->at_begin && m->cfg->starting_position == SCN_START_LATEST)
+    if (sc->shard < m->shards_at_begin && m->cfg->starting_position == SCN_START_LATEST)
         m->stats.missed_records += skip_to(sc, stm_end(m->stream, sc->shard), FATE_MISSED,
                                            CKPT_STARTING_POSITION);
     sc->skip_before_ts = m->cfg->starting_position == SCN_START_AT_TIMESTAMP;
@@ -1303,8 +1304,7 @@ static void begin(struct esm *m)
     if (m->begun || !m->cfg->enabled)
         return;
     m->begun = true;
-    for (uint32_t s = 0; s < m->n_shards; s++)
-        m->shards[s]->at_begin = true;
+    m->shards_at_begin = m->n_shards;   /* a reshard appends: indexes only grow */
     start_ready_shards(m);
 }
 
