@@ -96,8 +96,15 @@ static uint64_t aj_splitmix64(uint64_t *state)
 void awsjson_request_id(uint64_t invocation_id, char *buf)
 {
     uint64_t state = invocation_id;
-    uint64_t hi = aj_splitmix64(&state);
-    uint64_t lo = aj_splitmix64(&state);
+    uint64_t bits[2];
+    bits[0] = aj_splitmix64(&state);
+    bits[1] = aj_splitmix64(&state);
+    awsjson_uuid(bits, buf);
+}
+
+void awsjson_uuid(const uint64_t bits[2], char *buf)
+{
+    uint64_t hi = bits[0], lo = bits[1];
     hi = (hi & ~UINT64_C(0xf000)) | UINT64_C(0x4000);            /* version 4 */
     lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);     /* variant 10xx */
     snprintf(buf, AWSJSON_UUID_LEN + 1, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64
@@ -144,7 +151,7 @@ char *awsjson_invocation_record(const struct slog_discard *d)
     char text[64];
 
     cJSON *req = aj_obj(&b, root, "requestContext");
-    awsjson_request_id(d->invocation_id, text);
+    awsjson_uuid(d->request_id, text);
     aj_str(&b, req, "requestId", text);
     aj_str(&b, req, "functionArn", d->function_arn);
     aj_str(&b, req, "condition", awsjson_condition_name(d->condition));
@@ -152,7 +159,8 @@ char *awsjson_invocation_record(const struct slog_discard *d)
 
     if (d->has_response) {
         cJSON *resp = aj_obj(&b, root, "responseContext");
-        aj_num(&b, resp, "statusCode", 200);   /* the invoke call succeeded; the function erred */
+        aj_num(&b, resp, "statusCode", d->status_code);   /* the Invoke call's: 200 when the
+                                                              function ran, 413 when refused */
         aj_str(&b, resp, "executedVersion", "$LATEST");
         if (d->function_error)
             aj_str(&b, resp, "functionError", d->function_error);

@@ -60,9 +60,10 @@ char *awsjson_dynamodb_window_event(const struct lev_source *src,
                                     const struct slog_event_window *w);
 
 /*
- * The invocation record sent to the OnFailure destination for a discarded
- * batch (R6), key for key as AWS prints it: requestContext, responseContext
- * (left out when d->has_response is false: RecordAgeExceeded), version,
+ * The invocation record sent to the OnFailure destination for discarded
+ * records (R6), key for key as AWS prints it: requestContext (requestId the
+ * UUID of d->request_id), responseContext (statusCode d->status_code; left
+ * out when d->has_response is false: RecordAgeExceeded), version,
  * timestamp, and KinesisBatchInfo, or DDBStreamBatchInfo when d->source_type
  * is SLOG_SOURCE_DYNAMODB: the same keys, the arrival times to the second
  * ("2019-11-14T00:13:19Z") as in AWS's DynamoDB example.
@@ -100,6 +101,10 @@ const char *awsjson_condition_name(enum discard_condition c);
  */
 #define AWSJSON_UUID_LEN 36
 void awsjson_request_id(uint64_t invocation_id, char *buf);
+
+/* The same UUID text from 128 given bits (an OnFailure message's own
+ * requestId, R6): version and variant bits set, the other 122 kept. */
+void awsjson_uuid(const uint64_t bits[2], char *buf);
 
 /* ISO-8601 UTC text with milliseconds ("2026-01-01T00:13:49.717Z") of the
  * virtual time at_us, virtual 0 being epoch_ms.  buf holds >= 32 bytes. */

@@ -97,8 +97,11 @@ struct batch {
     uint64_t *idx;          /* record indexes in the shard, in sequence order */
     uint32_t n;             /* records in the current set */
     uint32_t attempts;      /* invocations of the current set so far (R5) */
+    uint32_t inherited;     /* invocations of the sets it was split from (R8): with
+                               attempts, what its records went through */
     uint64_t payload_bytes; /* event JSON size of the current set (R2); 0: to compute */
     uint32_t waiting[MAX_WAITING_SETS];   /* sizes of the sets behind it, next first */
+    uint32_t waiting_inherited[MAX_WAITING_SETS];   /* and their inherited counts */
     uint32_t n_waiting;
 };
 
@@ -133,6 +136,12 @@ struct lane {
     struct fn_result res;        /* in flight: what the function will do */
     struct fn_scratch scratch;   /* what res points into */
     int64_t throttle_wait_us;    /* next wait after a concurrency throttle */
+    bool refused;                /* in flight: Lambda refused the invocation, its
+                                    event being over 6 MB (R2, R5) */
+    uint64_t batch_no;           /* batches taken so far: tells the batches apart */
+    struct slog_discard pending; /* the OnFailure message being consolidated (R6, R8),
+                                    of batch pending_batch; record_count 0: none */
+    uint64_t pending_batch;
     /* Tumbling windows (R15), when TumblingWindowInSeconds is set */
     struct win_state *win;       /* the state the open window's invocations returned */
     int64_t win_k;               /* the open window, or WIN_NONE */
@@ -210,6 +219,7 @@ struct esm {
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
     gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
+    gsl_rng *rng_on_failure;         /* requestIds of the OnFailure messages (R6) */
     struct esm_stats stats;
     struct esm_shard_stats *shard_stats;
 };
@@ -327,10 +337,22 @@ static void batch_drop(struct batch *b, uint32_t k)
     b->payload_bytes = 0;
     if (b->n == 0 && b->n_waiting > 0) {
         b->n = b->waiting[0];
+        b->inherited = b->waiting_inherited[0];
         b->n_waiting--;
         memmove(b->waiting, b->waiting + 1, b->n_waiting * sizeof *b->waiting);
+        memmove(b->waiting_inherited, b->waiting_inherited + 1,
+                b->n_waiting * sizeof *b->waiting_inherited);
         b->attempts = 0;
     }
+}
+
+/* The current set becomes a new one (a split, R8): not an attempt, but
+ * its records keep the count of the invocations they went through. */
+static void batch_renew(struct batch *b)
+{
+    b->inherited += b->attempts;
+    b->attempts = 0;
+    b->payload_bytes = 0;
 }
 
 /* Split the current set in two halves, the first (n/2 records) to go
@@ -339,12 +361,14 @@ static bool batch_split(struct batch *b)
 {
     if (b->n < 2 || b->n_waiting == MAX_WAITING_SETS)
         return false;
+    batch_renew(b);
     memmove(b->waiting + 1, b->waiting, b->n_waiting * sizeof *b->waiting);
+    memmove(b->waiting_inherited + 1, b->waiting_inherited,
+            b->n_waiting * sizeof *b->waiting_inherited);
     b->waiting[0] = b->n - b->n / 2;
+    b->waiting_inherited[0] = b->inherited;
     b->n_waiting++;
     b->n /= 2;
-    b->attempts = 0;
-    b->payload_bytes = 0;
     return true;
 }
 
@@ -356,10 +380,62 @@ static void schedule(struct lane *l, int64_t at_us, enum eng_class cls, eng_hand
 
 /* ---- discards (R6) ---------------------------------------------------- */
 
+/* The Invoke call's HTTP status in an OnFailure responseContext: Lambda
+ * answers 200 when the function ran (whatever it did), 413 when it refused
+ * an event over 6 MB (RequestEntityTooLargeException). */
+#define STATUS_INVOKED 200
+#define STATUS_TOO_LARGE 413
+
+/* Write the lane's pending OnFailure message, if any, with its own
+ * requestId: 128 bits of the mapping's stream `mapping/on-failure`, so that
+ * every message has its own id and a run gives the same ids every time. */
+static void send_pending(struct lane *l)
+{
+    struct esm *m = l->sc->m;
+    struct slog_discard *d = &l->pending;
+    if (d->record_count == 0)
+        return;
+    for (int i = 0; i < 2; i++)
+        d->request_id[i] = (uint64_t)gsl_rng_get(m->rng_on_failure) << 32 |
+                           gsl_rng_get(m->rng_on_failure);
+    m->log->ops->discard(m->log->ctx, d);
+    m->stats.discards++;
+    m->stats.discarded_records += d->record_count;
+    d->record_count = 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Issue 11 item 4: with BisectBatchOnFunctionError, Lambda "consolidates
+ * failed messages metadata", so an OnFailure message may hold more than one
+ * record.  Choice: the discarded sets of one batch that follow one another
+ * (no record of the batch checkpointed or expired between them) with the
+ * same condition and responseContext make one message; it is written when
+ * that run ends (a record of the batch is checkpointed or expires, a
+ * discard of another kind comes, the batch is done, or the simulation
+ * ends), with the time of its last discard.
+ */
+static bool consolidates(const struct lane *l, const struct slog_discard *d)
+{
+    const struct slog_discard *p = &l->pending;
+    return l->sc->m->bisect && p->record_count > 0 && l->pending_batch == l->batch_no &&
+           p->condition == d->condition && p->has_response == d->has_response &&
+           p->status_code == d->status_code && same_text(p->function_error, d->function_error);
+}
+
 /*
  * Discard the first n records of the lane's current set: they are resolved,
- * the checkpoint moves past them, and the OnFailure record is logged with
+ * the checkpoint moves past them, and the OnFailure message describes them
+ * (alone, or consolidated with the sets discarded just before, above), with
  * function_error as responseContext.functionError (NULL: JSON null).
+ * approximateInvokeCount counts the invocations that delivered the records
+ * (issue 11 item 7b: those of the set and of the sets it was split from),
+ * and is at least 1: AWS reports 1 for records that expire before any
+ * invocation (item 5).
  */
 static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
                            const char *function_error)
@@ -370,6 +446,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     const struct stm_record *first = rec_at(sc, b->idx[0]);
     const struct stm_record *last = rec_at(sc, b->idx[n - 1]);
     bool invoked = b->attempts > 0 && cond == DISCARD_RETRIES_EXHAUSTED;
+    uint32_t invocations = b->inherited + b->attempts;
     struct slog_discard d = {
         .at_us = eng_now(m->e),
         .shard_id = sc->shard_id,
@@ -380,8 +457,9 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         .first_arrival_us = first->arrival_us,
         .last_arrival_us = last->arrival_us,
         .invocation_id = l->invocation_id,
-        .approximate_invoke_count = b->attempts,
+        .approximate_invoke_count = invocations > 0 ? invocations : 1,
         .has_response = invoked,
+        .status_code = invoked ? (l->refused ? STATUS_TOO_LARGE : STATUS_INVOKED) : 0,
         .function_error = invoked ? function_error : NULL,
         .destination = m->cfg->on_failure_destination,
         .function_arn = m->cfg->function_arn,
@@ -389,14 +467,29 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         .epoch_ms = m->model->epoch_ms,
         .source_type = stm_source(m->stream),
     };
-    m->log->ops->discard(m->log->ctx, &d);
-    m->stats.discards++;
-    m->stats.discarded_records += n;
+    if (consolidates(l, &d)) {
+        struct slog_discard *p = &l->pending;
+        p->at_us = d.at_us;
+        p->end_sequence_number = d.end_sequence_number;
+        p->last_arrival_us = d.last_arrival_us;
+        p->record_count += n;
+        p->invocation_id = d.invocation_id;
+        if (d.approximate_invoke_count > p->approximate_invoke_count)
+            p->approximate_invoke_count = d.approximate_invoke_count;
+    } else {
+        send_pending(l);
+        l->pending = d;
+        l->pending_batch = l->batch_no;
+    }
+    if (!m->bisect)
+        send_pending(l);         /* nothing to consolidate */
 
     for (uint32_t i = 0; i < n; i++)
         resolve(m, rec_at(sc, b->idx[i]), FATE_DISCARDED);
     advance(sc, CKPT_DISCARDED);
     batch_drop(b, n);
+    if (b->n == 0)
+        send_pending(l);         /* the batch is done */
 }
 
 /* Before every invocation: records older than MaximumRecordAgeInSeconds
@@ -429,6 +522,7 @@ static void expire_stale(struct lane *l)
         resolve(m, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
     if (stale == 0)
         return;
+    send_pending(l);             /* expired records end a run of discards */
     m->stats.expired_records += stale;
     advance(sc, CKPT_EXPIRED);
     batch_drop(b, stale);
@@ -554,7 +648,10 @@ static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r
 /*
  * How many queued records the lane's next batch takes, and its payload: up
  * to BatchSize, cut before the event JSON would pass 6 MB.  *full says that
- * the batch cannot grow: waiting for the window would not change it.
+ * the batch cannot grow: waiting for the window would not change it.  A
+ * record whose event alone is over 6 MB (Kinesis records may be 10 MiB) is
+ * a batch of its own, which Lambda refuses (invoke()): it must not stall
+ * its lane unseen (issue 11 item 2).
  */
 static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
 {
@@ -573,14 +670,14 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
             break;
         }
         uint64_t add = record_event_bytes(sc, r) + (n > 0);
-        if (bytes + add > LEV_MAX_PAYLOAD_BYTES) {
+        if (bytes + add > LEV_MAX_PAYLOAD_BYTES && n > 0) {
             *full = true;
             break;
         }
         bytes += add;
         n++;
     }
-    if (n == limit)
+    if (n == limit || bytes > LEV_MAX_PAYLOAD_BYTES)
         *full = true;
     *payload = bytes;
     return n;
@@ -648,8 +745,9 @@ static bool take_batch(struct lane *l)
         l->batch.idx[i] = idxq_at(&l->queue, i);
     idxq_pop(&l->queue, n);
     l->batch.n = n;
-    l->batch.attempts = 0;
+    l->batch.attempts = l->batch.inherited = 0;
     l->batch.payload_bytes = payload;
+    l->batch_no++;
     l->window_start_us = -1;
     if (windowed(m) && l->win_k == WIN_NONE)
         l->win_k = window_of(sc, rec_at(sc, l->batch.idx[0]));
@@ -675,6 +773,8 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
+    if (l->refused)
+        return;                  /* the function never got this event */
     for (uint32_t i = 0; i < l->batch.n; i++) {
         const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
         const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
@@ -772,6 +872,21 @@ static void follow_key_order(struct esm *m, const struct stm_record *r)
         m->key_last_seq[r->key_id] = r->seq;
 }
 
+/*
+ * Issue 11 item 2: Lambda refuses an Invoke request over 6,291,456 bytes
+ * before any function runs (RequestEntityTooLargeException, HTTP 413).  To
+ * the mapping it is a failed invocation of the set, as a function error is
+ * (R5, R6): an attempt, retried, aged out by MaximumRecordAgeInSeconds or
+ * retention, discarded.  Choice: it ends at once and takes no concurrency
+ * and no execution environment (no throttle, no cold start, no duration).
+ */
+static void refuse(struct lane *l)
+{
+    l->res = (struct fn_result){ .outcome = OUTCOME_ERROR, .error = ESM_PAYLOAD_ERROR,
+                                 .failed = l->scratch.failed };
+    l->sc->m->stats.refused++;
+}
+
 /* Invoke the function with the lane's current set, or back off on a throttle. */
 static void invoke(struct lane *l)
 {
@@ -779,11 +894,12 @@ static void invoke(struct lane *l)
     struct esm *m = sc->m;
     struct batch *b = &l->batch;
     int64_t now = eng_now(m->e);
-    bool cold;
+    bool cold = false;
 
     l->invocation_id = ++m->next_invocation_id;
     l->start_us = now;
-    if (!fn_acquire(m->fn, &cold)) {
+    l->refused = b->payload_bytes > LEV_MAX_PAYLOAD_BYTES;
+    if (!l->refused && !fn_acquire(m->fn, &cold)) {
         /* R9/R11: a throttle is not an attempt; wait longer each time, by
          * half the wait plus a random part of the other half: lanes that
          * were throttled together must not all come back at the instant
@@ -806,7 +922,10 @@ static void invoke(struct lane *l)
             follow_key_order(m, r);
     }
     m->stats.deliveries += b->n;
-    fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
+    if (l->refused)
+        refuse(l);
+    else
+        fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
     if (m->log->per_record) {
         /* The function's result is drawn now: each delivery says whether it
          * was handled ([0, reached) but the failed positions, ascending). */
@@ -829,6 +948,7 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
+    send_pending(l);             /* a checkpoint ends a run of discards (R8) */
     for (uint32_t i = 0; i < n; i++)
         resolve(sc->m, rec_at(sc, b->idx[i]), FATE_LOST);
     advance(sc, why);
@@ -920,7 +1040,8 @@ static void on_complete(void *ctx, uint64_t gen)
     int64_t now = eng_now(m->e);
     (void)gen;   /* an invocation in flight is never cancelled */
 
-    fn_release(m->fn);
+    if (!l->refused)
+        fn_release(m->fn);
     b->attempts++;
     uint32_t first_failed = 0;
     const char *why;
@@ -971,10 +1092,9 @@ static void on_complete(void *ctx, uint64_t gen)
         /* R7: checkpoint before the lowest failure, retry from it.  With
          * bisect that is a split (R8): the rest is a new set, not a retry. */
         if (first_failed > 0) {
-            uint32_t attempts = b->attempts;
             checkpoint_prefix(l, first_failed, CKPT_PARTIAL);
-            b->attempts = m->bisect ? 0 : attempts;
-            b->payload_bytes = 0;
+            if (m->bisect)
+                batch_renew(b);
         }
         retry_or_discard(l, NULL);
         return;
@@ -986,7 +1106,9 @@ static void on_complete(void *ctx, uint64_t gen)
             schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
             return;
         }
-        retry_or_discard(l, l->res.outcome == OUTCOME_SUCCESS ? NULL : "Unhandled");
+        /* functionError: "Unhandled" for a throw or a timeout; null for a
+         * response R7 rejected, or an event Lambda refused (no function ran) */
+        retry_or_discard(l, l->res.outcome == OUTCOME_SUCCESS || l->refused ? NULL : "Unhandled");
         return;
     }
 }
@@ -1028,7 +1150,7 @@ static void dispatch(struct lane *l)
         if (b->n == 0 && !l->win_final) {
             if (window_ends(l)) {
                 l->win_final = true;     /* R15: the final invocation, no records */
-                b->attempts = 0;
+                b->attempts = b->inherited = 0;
                 b->payload_bytes = 0;
             } else if (!take_batch(l)) {
                 maybe_end(l->sc);
@@ -1378,6 +1500,8 @@ static void lane_forget(struct lane *l, uint64_t to)
 
     struct batch *b = &l->batch;
     bool set_gone = false;
+    if (b->n > 0 && b->idx[0] < to)
+        send_pending(l);         /* expired records end a run of discards (R8) */
     while (b->n > 0 && b->idx[0] < to) {
         uint32_t gone = 1;
         while (gone < b->n && b->idx[gone] < to)
@@ -1632,6 +1756,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
+    m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
@@ -1640,7 +1765,7 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
     m->role_arn = malloc(role_len);
     if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
-        !m->rng_throttle || (log->event && !m->event_records))
+        !m->rng_throttle || !m->rng_on_failure || (log->event && !m->event_records))
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
              scn->model.account, scn->function.name);
@@ -1686,6 +1811,8 @@ void esm_destroy(struct esm *m)
     free(m->role_arn);
     if (m->rng_throttle)
         gsl_rng_free(m->rng_throttle);
+    if (m->rng_on_failure)
+        gsl_rng_free(m->rng_on_failure);
     free(m);
 }
 
@@ -1693,6 +1820,8 @@ void esm_finish(struct esm *m)
 {
     for (uint32_t s = 0; s < m->n_shards; s++) {
         struct shardc *sc = m->shards[s];
+        for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++)
+            send_pending(&sc->lanes[i]);   /* a run of discards ends with the run */
         uint64_t end = stm_end(m->stream, s);
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {
             struct stm_record *r = rec_at(sc, i);

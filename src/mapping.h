@@ -41,6 +41,11 @@ void esm_update(struct esm *m, const struct scn_mapping *cfg);
  * handled once).  Call before msg_finish. */
 void esm_finish(struct esm *m);
 
+/* What Lambda answers an Invoke request over 6,291,456 bytes (R2): the
+ * invocation's error text when a record's event alone is that large. */
+#define ESM_PAYLOAD_ERROR "RequestEntityTooLargeException: Request must be smaller than" \
+    " 6291456 bytes for the InvokeFunction operation"
+
 struct esm_shard_stats {
     const char *shard_id;
     uint64_t invocations;
@@ -59,7 +64,9 @@ struct esm_stats {
     double read_delay_mean_ms, read_delay_max_ms;
     uint64_t order_violations;     /* records first delivered after a later record
                                       of their key (R10, R12: per-key order broken) */
-    uint64_t discards, discarded_records;
+    uint64_t discards;             /* OnFailure messages (R6), consolidated under R8 */
+    uint64_t discarded_records;    /* the records they describe */
+    uint64_t refused;              /* invocations Lambda refused: event over 6 MB (R2) */
     uint64_t expired_records, missed_records;
     uint64_t read_throttles;
     size_t n_shards;

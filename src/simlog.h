@@ -116,17 +116,23 @@ enum discard_condition { DISCARD_RETRIES_EXHAUSTED, DISCARD_RECORD_AGE };
  * the OnFailure record (KinesisBatchInfo or DDBStreamBatchInfo). */
 enum slog_source_type { SLOG_SOURCE_KINESIS = 0, SLOG_SOURCE_DYNAMODB };
 
-/* A discarded batch: everything the OnFailure invocation record holds (R6). */
+/* An OnFailure message: discarded records, everything the invocation record
+ * sent to the destination holds (R6); several sets of one bisected batch
+ * may make one message (R8). */
 struct slog_discard {
-    int64_t at_us;
+    int64_t at_us;                 /* when its (last) records were discarded */
     const char *shard_id;
     enum discard_condition condition;
     uint64_t start_sequence_number, end_sequence_number;
     uint32_t record_count;
     int64_t first_arrival_us, last_arrival_us;
-    uint64_t invocation_id;        /* last invocation of the batch (request id) */
-    uint32_t approximate_invoke_count;
+    uint64_t invocation_id;        /* the lane's last invocation when discarded: of the
+                                      (last) set, or before it when never invoked */
+    uint64_t request_id[2];        /* 128 random bits, the message's own requestId */
+    uint32_t approximate_invoke_count;   /* invocations that delivered the records, >= 1 */
     bool has_response;             /* false for RecordAgeExceeded */
+    uint16_t status_code;          /* has_response: the Invoke call's HTTP status,
+                                      200, or 413 for an event over 6 MB */
     const char *function_error;    /* "Unhandled", or NULL (JSON null) */
     const char *destination;       /* OnFailure ARN, or NULL: dropped */
     const char *function_arn;

@@ -15,7 +15,7 @@
 struct mem_invocation {
     struct slog_invocation v;
     char shard_id[32];
-    char error[64];          /* "" when none */
+    char error[128];         /* "" when none */
 };
 
 struct mem_checkpoint {

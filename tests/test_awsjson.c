@@ -27,6 +27,10 @@
 #define EVENT_ID_MAX  "6af6a460665576c187f0b7318e7feaa4"
 /* requestId of invocation 7, pinned so that a change of derivation shows. */
 #define REQUEST_ID_7 "63cbe1e4-5932-4dd7-844c-3cd7f43c661c"
+/* An OnFailure message's own requestId (R6, issue 11 item 6): the UUID of
+ * its 128 bits, version 4 and variant bits set, the rest kept as given. */
+#define DISCARD_BITS { UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210) }
+#define DISCARD_REQUEST_ID "01234567-89ab-4def-bedc-ba9876543210"
 
 static uint64_t rng_state = 20260101;
 
@@ -271,6 +275,15 @@ static void test_request_id(void)
     /* Pinned: the same id in every run and every release. */
     awsjson_request_id(7, a);
     CHECK_STR(a, REQUEST_ID_7);
+    /* issue 11 item 6: the same shape from given bits */
+    const uint64_t bits[2] = DISCARD_BITS;
+    awsjson_uuid(bits, a);
+    CHECK_STR(a, DISCARD_REQUEST_ID);
+    const uint64_t zero[2] = { 0, 0 }, ones[2] = { UINT64_MAX, UINT64_MAX };
+    awsjson_uuid(zero, a);
+    CHECK_STR(a, "00000000-0000-4000-8000-000000000000");
+    awsjson_uuid(ones, a);
+    CHECK_STR(a, "ffffffff-ffff-4fff-bfff-ffffffffffff");
 }
 
 static void test_iso_time(void)
@@ -296,8 +309,10 @@ static struct slog_discard discard_example(void)
         .first_arrival_us = 799000000,
         .last_arrival_us = 799580000,
         .invocation_id = 7,
+        .request_id = DISCARD_BITS,
         .approximate_invoke_count = 2,   /* MaximumRetryAttempts 1: two invocations (R6) */
         .has_response = true,
+        .status_code = 200,
         .function_error = "Unhandled",
         .destination = "arn:aws:sqs:us-east-1:123456789012:dlq",
         .function_arn = "arn:aws:lambda:us-east-1:123456789012:function:my-function",
@@ -313,7 +328,7 @@ static struct slog_discard discard_example(void)
 
 /* Up to the timestamp, for discard_example(). */
 #define RECORD_HEAD_UNHANDLED \
-    "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\"," \
+    "{\"requestContext\":{\"requestId\":\"" DISCARD_REQUEST_ID "\"," \
     "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\"," \
     "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":2}," \
     "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\"," \
@@ -335,16 +350,24 @@ static void test_invocation_record(void)
                          "\"functionError\":null},");
     free(json);
 
+    /* issue 11 item 2: an event Lambda refused (over 6 MB): the Invoke
+     * call's 413, and no function error since no function ran. */
+    d.status_code = 413;
+    json = awsjson_invocation_record(&d);
+    CHECK_CONTAINS(json, "\"responseContext\":{\"statusCode\":413,\"executedVersion\":\"$LATEST\","
+                         "\"functionError\":null},");
+    free(json);
+
     /* RecordAgeExceeded: no responseContext at all. */
     d = discard_example();
     d.condition = DISCARD_RECORD_AGE;
     d.has_response = false;
-    d.approximate_invoke_count = 0;
+    d.approximate_invoke_count = 1;   /* never invoked: AWS says 1 (issue 11 item 5) */
     json = awsjson_invocation_record(&d);
     CHECK_STR(json,
-        "{\"requestContext\":{\"requestId\":\"" REQUEST_ID_7 "\","
+        "{\"requestContext\":{\"requestId\":\"" DISCARD_REQUEST_ID "\","
         "\"functionArn\":\"arn:aws:lambda:us-east-1:123456789012:function:my-function\","
-        "\"condition\":\"RecordAgeExceeded\",\"approximateInvokeCount\":0},"
+        "\"condition\":\"RecordAgeExceeded\",\"approximateInvokeCount\":1},"
         "\"version\":\"1.0\",\"timestamp\":\"2026-01-01T00:13:49.717Z\",\"KinesisBatchInfo\":{"
         BATCH_INFO_TAIL
         "\"streamArn\":\"arn:aws:kinesis:us-east-1:123456789012:stream/orders\"}}");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "awsjson.h"
 #include "check.h"
 #include "keytab.h"
 #include "lambda_event.h"
@@ -81,6 +82,10 @@ static bool run_json(const char *json, struct run *r)
 }
 
 #define TIMING "\"timeout\":\"30s\",\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":\"1ms\"}"
+#define RBIF ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]"
+#define DLQ ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":" \
+            "\"arn:aws:sqs:us-east-1:123456789012:dlq\"}}"
+#define POISON_RULE ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]"
 
 /* A scenario with explicit records (two shards when KEY_SHARD1 is used, more
  * stream keys in stream_extra) and a function of the given timing (timeout
@@ -109,6 +114,56 @@ static void scenario_json(char *buf, size_t size, const char *duration, const ch
 static char text[1 << 23], recs[1 << 22];
 
 static void release(struct run *r) { memlog_free(&r->ml); }
+
+/* The OnFailure JSON of discard i, as the run log stores it (the caller
+ * frees it). */
+static char *discard_json(const struct run *r, size_t i)
+{
+    return awsjson_invocation_record(&r->ml.disc[i].v);
+}
+
+/* One expected invocation row. */
+struct want_inv {
+    int64_t start_us;
+    uint64_t first_seq;
+    uint32_t count;
+    uint32_t attempt;
+    enum outcome outcome;
+};
+
+/* The run's invocations are exactly want[0..n), in order. */
+static void check_invocations(int line, const struct run *r, const struct want_inv *want, size_t n)
+{
+    if (r->ml.n_inv != n)
+        fprintf(stderr, "test_mapping.c:%d: %zu invocations, expected %zu\n", line, r->ml.n_inv, n);
+    CHECK_INT(r->ml.n_inv, n);
+    for (size_t i = 0; i < n && i < r->ml.n_inv; i++) {
+        const struct slog_invocation *v = &r->ml.inv[i].v;
+        if (v->start_us != want[i].start_us || v->first_sequence_number != want[i].first_seq ||
+            v->record_count != want[i].count || v->attempt != want[i].attempt ||
+            v->outcome != want[i].outcome)
+            fprintf(stderr, "test_mapping.c:%d: invocation %zu: start %lld first %llu count %u "
+                    "attempt %u outcome %s\n", line, i + 1, (long long)v->start_us,
+                    (unsigned long long)v->first_sequence_number, v->record_count, v->attempt,
+                    outcome_name(v->outcome));
+        CHECK_INT(v->start_us, want[i].start_us);
+        CHECK_INT(v->first_sequence_number, want[i].first_seq);
+        CHECK_INT(v->record_count, want[i].count);
+        CHECK_INT(v->attempt, want[i].attempt);
+        CHECK_INT(v->outcome, want[i].outcome);
+    }
+}
+
+/* The run's checkpoints are exactly seqs[0..n) with reasons why[0..n). */
+static void check_checkpoints(const struct run *r, const uint64_t *seqs,
+                              const enum ckpt_reason *why, size_t n)
+{
+    CHECK_INT(r->ml.n_ckpt, n);
+    for (size_t i = 0; i < n && i < r->ml.n_ckpt; i++) {
+        CHECK_INT(r->ml.ckpt[i].seq, seqs[i]);
+        CHECK_INT(r->ml.ckpt[i].reason, why[i]);
+    }
+}
 
 /* R1, R2 (BatchSize), R3, R4: 250 records read at the 1 s poll make three
  * batches back to back; each success checkpoints its last sequence number. */
@@ -347,6 +402,110 @@ static void test_r6_record_age(void)
     release(&r);
 }
 
+/* Issue 11 item 5 (R6): records older than MaximumRecordAgeInSeconds before
+ * any invocation are discarded with approximateInvokeCount 1, as recorded
+ * from AWS (LocalStack's AWS-validated snapshot
+ * test_kinesis_maximum_record_age_exceeded_discard_records: BatchSize 10,
+ * the batch's first record expired, the others not: one RecordAgeExceeded
+ * message, batchSize 1, approximateInvokeCount 1, no responseContext).
+ * Here the mapping is created disabled and enabled at 70 s: record 1
+ * (0.5 s) is 69.5 s old, records 2..6 (20 s) 50 s. */
+static void test_r6_record_age_never_invoked(void)
+{
+    struct run r;
+    int len = records_json(recs, sizeof recs, 1, "500ms", "user-1", 0);
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 5, "20s", "user-1", 0);
+    scenario_json(text, sizeof text, "90s", recs,
+                  ",\"Enabled\":false,\"BatchSize\":10,\"MaximumRetryAttempts\":0,"
+                  "\"MaximumRecordAgeInSeconds\":60" DLQ, "",
+                  ",\"model\":{\"mapping_update_delay\":0},"
+                  "\"schedule\":[{\"at\":\"70s\",\"update_mapping\":{\"Enabled\":true}}]");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = { { 70 * SEC, 2, 5, 1, OUTCOME_SUCCESS } };
+    check_invocations(__LINE__, &r, want, 1);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RECORD_AGE);
+        CHECK_INT(d->start_sequence_number, 1);
+        CHECK_INT(d->record_count, 1);
+        CHECK_INT(d->approximate_invoke_count, 1);
+        CHECK_INT(d->at_us, 70 * SEC);
+        char *json = discard_json(&r, 0);
+        CHECK_CONTAINS(json, "\"condition\":\"RecordAgeExceeded\",\"approximateInvokeCount\":1},"
+                             "\"version\":\"1.0\"");   /* no responseContext */
+        CHECK_CONTAINS(json, "\"batchSize\":1,");
+        free(json);
+    }
+    const uint64_t seqs[] = { 1, 6 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    release(&r);
+}
+
+/* The requestIds of a run's OnFailure messages, in order (ids[i] holds
+ * AWSJSON_UUID_LEN + 1 bytes); returns how many. */
+static size_t request_ids(const struct run *r, char ids[][AWSJSON_UUID_LEN + 1], size_t max)
+{
+    size_t n = 0;
+    for (; n < r->ml.n_disc && n < max; n++) {
+        char *json = discard_json(r, n);
+        const char *at = json ? strstr(json, "\"requestId\":\"") : NULL;
+        snprintf(ids[n], AWSJSON_UUID_LEN + 1, "%s", at ? at + 13 : "");
+        free(json);
+    }
+    return n;
+}
+
+/* Issue 11 item 6 (R6): every OnFailure message has its own requestId, the
+ * same in every run of the scenario and seed.  The record age discard here
+ * comes after the lane's last invocation, the one whose retries were
+ * exhausted: before the fix it borrowed that invocation's id, so the two
+ * messages shared it. */
+static void test_r6_request_ids(void)
+{
+    int len = records_json(recs, sizeof recs, 1, "500ms", "user-1", POISON(1));
+    recs[len++] = ',';
+    records_json(recs + len, sizeof recs - (size_t)len, 3, "2s", "user-1", 0);
+    char ids[3][3][AWSJSON_UUID_LEN + 1];
+    size_t n[3] = { 0 };
+    for (int run = 0; run < 3; run++) {
+        struct run r;
+        char extra[512];
+        snprintf(extra, sizeof extra, ",\"model\":{\"mapping_update_delay\":0},"
+                 "\"schedule\":[{\"at\":\"1500ms\",\"update_mapping\":{\"Enabled\":false}},"
+                 "{\"at\":\"100s\",\"update_mapping\":{\"Enabled\":true}}]");
+        scenario_json(text, sizeof text, "120s", recs,
+                      ",\"MaximumRetryAttempts\":0,\"MaximumRecordAgeInSeconds\":60" DLQ,
+                      POISON_RULE, extra);
+        char *seed = strstr(text, "\"seed\":1,");
+        if (run == 2 && seed)
+            seed[7] = '2';               /* the third run: seed 2 */
+        if (!run_json(text, &r))
+            return;
+        CHECK_INT(r.ml.n_disc, 2);
+        if (r.ml.n_disc == 2) {
+            CHECK_INT(r.ml.disc[0].v.condition, DISCARD_RETRIES_EXHAUSTED);
+            CHECK_INT(r.ml.disc[1].v.condition, DISCARD_RECORD_AGE);
+            CHECK_INT(r.ml.disc[1].v.record_count, 3);
+            CHECK_INT(r.ml.disc[0].v.invocation_id, r.ml.disc[1].v.invocation_id);
+        }
+        n[run] = request_ids(&r, ids[run], 3);
+        release(&r);
+    }
+    CHECK_INT(n[0], 2);
+    CHECK_INT(strlen(ids[0][0]), AWSJSON_UUID_LEN);
+    CHECK(strcmp(ids[0][0], ids[0][1]) != 0);        /* each message its own */
+    CHECK_INT(n[1], 2);
+    CHECK_STR(ids[1][0], ids[0][0]);                 /* the same run, the same ids */
+    CHECK_STR(ids[1][1], ids[0][1]);
+    CHECK_INT(n[2], 2);
+    CHECK(strcmp(ids[2][0], ids[0][0]) != 0);        /* another seed, other ids */
+    CHECK(strcmp(ids[2][1], ids[0][1]) != 0);
+}
+
 /* Records for R13: n1 of user-1 at at1, then n2 at at2 (seq 1.. in order). */
 static void two_bursts(int n1, const char *at1, int n2, const char *at2)
 {
@@ -500,54 +659,6 @@ static void test_r9_throttles(void)
 
 /* ---- failure handling (R7, R8, R11) ------------------------------------ */
 
-/* One expected invocation row. */
-struct want_inv {
-    int64_t start_us;
-    uint64_t first_seq;
-    uint32_t count;
-    uint32_t attempt;
-    enum outcome outcome;
-};
-
-/* The run's invocations are exactly want[0..n), in order. */
-static void check_invocations(int line, const struct run *r, const struct want_inv *want, size_t n)
-{
-    if (r->ml.n_inv != n)
-        fprintf(stderr, "test_mapping.c:%d: %zu invocations, expected %zu\n", line, r->ml.n_inv, n);
-    CHECK_INT(r->ml.n_inv, n);
-    for (size_t i = 0; i < n && i < r->ml.n_inv; i++) {
-        const struct slog_invocation *v = &r->ml.inv[i].v;
-        if (v->start_us != want[i].start_us || v->first_sequence_number != want[i].first_seq ||
-            v->record_count != want[i].count || v->attempt != want[i].attempt ||
-            v->outcome != want[i].outcome)
-            fprintf(stderr, "test_mapping.c:%d: invocation %zu: start %lld first %llu count %u "
-                    "attempt %u outcome %s\n", line, i + 1, (long long)v->start_us,
-                    (unsigned long long)v->first_sequence_number, v->record_count, v->attempt,
-                    outcome_name(v->outcome));
-        CHECK_INT(v->start_us, want[i].start_us);
-        CHECK_INT(v->first_sequence_number, want[i].first_seq);
-        CHECK_INT(v->record_count, want[i].count);
-        CHECK_INT(v->attempt, want[i].attempt);
-        CHECK_INT(v->outcome, want[i].outcome);
-    }
-}
-
-/* The run's checkpoints are exactly seqs[0..n) with reasons why[0..n). */
-static void check_checkpoints(const struct run *r, const uint64_t *seqs,
-                              const enum ckpt_reason *why, size_t n)
-{
-    CHECK_INT(r->ml.n_ckpt, n);
-    for (size_t i = 0; i < n && i < r->ml.n_ckpt; i++) {
-        CHECK_INT(r->ml.ckpt[i].seq, seqs[i]);
-        CHECK_INT(r->ml.ckpt[i].reason, why[i]);
-    }
-}
-
-#define RBIF ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]"
-#define DLQ ",\"DestinationConfig\":{\"OnFailure\":{\"Destination\":" \
-            "\"arn:aws:sqs:us-east-1:123456789012:dlq\"}}"
-#define POISON_RULE ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}}]"
-
 /* A run of 10 records (seq 1..10, at 500 ms) with the given poison mask,
  * mapping settings and report style. */
 static bool run_ten(struct run *r, uint64_t poison, const char *mapping, const char *report)
@@ -557,6 +668,160 @@ static bool run_ten(struct run *r, uint64_t poison, const char *mapping, const c
     snprintf(function, sizeof function, POISON_RULE ",\"report\":\"%s\"", report);
     scenario_json(text, sizeof text, "30s", recs, mapping, function, "");
     return run_json(text, r);
+}
+
+/* The text Lambda answers an Invoke request over 6,291,456 bytes. */
+#define PAYLOAD_ERROR "RequestEntityTooLargeException: Request must be smaller than 6291456" \
+    " bytes for the InvokeFunction operation"
+
+/* A one-shard stream that takes 10 MiB records: one record of 7,000,000
+ * bytes at 500 ms (seq 1: its event, base64, is over 6 MB alone), then the
+ * explicit records `records` (seq 2 ...), read by a mapping with `mapping`
+ * (after StartingPosition) and an OnFailure queue. */
+static bool run_oversized(struct run *r, const char *duration, const char *records,
+                          const char *mapping, const char *extra)
+{
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"seed\":1,\"duration\":\"%s\","
+             "\"stream\":{\"shards\":1,\"limits\":{\"max_record_bytes\":10485760,"
+             "\"max_request_bytes\":10485760,\"write_bytes_per_sec\":10485760}},"
+             "\"producers\":[{\"name\":\"upload\",\"rate\":1,\"arrival\":\"constant\","
+             "\"keys\":{\"count\":1},\"record_bytes\":7000000,\"start\":\"500ms\",\"stop\":\"600ms\","
+             "\"put\":{\"api\":\"PutRecord\"}}],"
+             "\"records\":[%s],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"" DLQ "%s},"
+             "\"function\":{\"cold_start\":0," TIMING "}%s}",
+             duration, records, mapping, extra);
+    return run_json(text, r);
+}
+
+/* Issue 11 item 2 (R2, R5, R6): a record whose event alone is over 6 MB is
+ * a batch of its own that Lambda refuses (RequestEntityTooLargeException):
+ * each refusal is an invocation that ends at once, an attempt; when the
+ * attempts are spent the record is discarded to the OnFailure queue with
+ * the Invoke call's 413 and no function error, and the shard moves on.
+ * Before the fix no batch was ever taken: the shard stalled, silently. */
+static void test_r2_oversized_record_refused(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 3, "600ms", "user-1", 0);
+    if (!run_oversized(&r, "10s", recs, ",\"MaximumRetryAttempts\":2", ""))
+        return;
+    CHECK_INT(r.sum.stream.records_written, 4);
+    /* refused at 1 s, then retried after model.retry_delay: 2 s, 3 s */
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 1, 1, OUTCOME_ERROR },
+        { 2000 * MS, 1, 1, 2, OUTCOME_ERROR },
+        { 3000 * MS, 1, 1, 3, OUTCOME_ERROR },
+        { 3020 * MS, 2, 3, 1, OUTCOME_SUCCESS },   /* the shard moves on */
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++) {
+        const struct mem_invocation *v = &r.ml.inv[i];
+        CHECK_STR(v->error, PAYLOAD_ERROR);
+        CHECK_INT(v->v.end_us, v->v.start_us);      /* no function ran */
+        CHECK(v->v.payload_bytes > 6291456);
+        CHECK(!v->v.cold_start);
+    }
+    const uint64_t seqs[] = { 1, 4 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 1);
+        CHECK_INT(d->record_count, 1);
+        CHECK_INT(d->approximate_invoke_count, 3);
+        CHECK_INT(d->at_us, 3000 * MS);
+        char *json = discard_json(&r, 0);
+        CHECK_CONTAINS(json, "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":3}");
+        CHECK_CONTAINS(json, "\"responseContext\":{\"statusCode\":413,\"executedVersion\":\"$LATEST\","
+                             "\"functionError\":null}");
+        free(json);
+    }
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    CHECK_INT(r.ml.deliveries, 3 + 3);   /* the refused event was sent, unhandled */
+    CHECK_INT(r.ml.handled, 3);
+    CHECK_INT(r.sum.mapping.refused, 3);
+    CHECK_INT(r.sum.peak_concurrency, 1);   /* only the batch that ran */
+    release(&r);
+
+    /* With bisect too: a one-record set cannot be split; the same three
+     * refusals, then the discard. */
+    if (run_oversized(&r, "10s", recs, ",\"MaximumRetryAttempts\":2,\"BisectBatchOnFunctionError\":true",
+                      "")) {
+        check_invocations(__LINE__, &r, want, 4);
+        CHECK_INT(r.sum.mapping.bisects, 0);
+        CHECK_INT(r.ml.n_disc, 1);
+        release(&r);
+    }
+}
+
+/* Issue 11 item 2 with R6's age limit and infinite retries: refused every
+ * retry (10 s here) until MaximumRecordAgeInSeconds discards the record as
+ * RecordAgeExceeded; the records written behind it at 30 s flow then. */
+static void test_r6_oversized_record_ages_out(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 2, "30s", "user-1", 0);
+    if (!run_oversized(&r, "90s", recs, ",\"MaximumRecordAgeInSeconds\":60",
+                       ",\"model\":{\"retry_delay\":\"10s\"}"))
+        return;
+    /* refused at 1, 11, ..., 51 s; at 61 s the record is 60.5 s old */
+    const struct want_inv want[] = {
+        { 1 * SEC, 1, 1, 1, OUTCOME_ERROR }, { 11 * SEC, 1, 1, 2, OUTCOME_ERROR },
+        { 21 * SEC, 1, 1, 3, OUTCOME_ERROR }, { 31 * SEC, 1, 1, 4, OUTCOME_ERROR },
+        { 41 * SEC, 1, 1, 5, OUTCOME_ERROR }, { 51 * SEC, 1, 1, 6, OUTCOME_ERROR },
+        { 61 * SEC, 2, 2, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 7);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RECORD_AGE);
+        CHECK_INT(d->approximate_invoke_count, 6);
+        CHECK_INT(d->at_us, 61 * SEC);
+        CHECK(!d->has_response);
+    }
+    const uint64_t seqs[] = { 1, 3 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 2);
+    release(&r);
+}
+
+/* Issue 11 item 2 with retention only (R17): no age limit, infinite
+ * retries: the record is refused every minute (model.retry_delay 60 s)
+ * until retention trims it at 24 h; it expires (nothing is sent), and the
+ * record written behind it at 1 h is processed then. */
+static void test_r17_oversized_record_expires(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 1, "1h", "user-1", 0);
+    if (!run_oversized(&r, "1450m", recs, "", ",\"model\":{\"retry_delay\":\"60s\"}"))
+        return;
+    /* refused at 1 s + k min for k = 0 .. 1439; trimmed at 86,401 s, the
+     * first whole second past 24 h after its arrival (0.5 s) */
+    CHECK_INT(r.sum.mapping.refused, 1440);
+    CHECK_INT(r.ml.n_inv, 1441);
+    if (r.ml.n_inv == 1441) {
+        CHECK_INT(r.ml.inv[1439].v.start_us, (int64_t)(1 + 1439 * 60) * SEC);
+        CHECK_INT(r.ml.inv[1439].v.attempt, 1440);
+        CHECK_INT(r.ml.inv[1440].v.first_sequence_number, 2);
+        CHECK_INT(r.ml.inv[1440].v.outcome, OUTCOME_SUCCESS);
+        CHECK_INT(r.ml.inv[1440].v.start_us, (int64_t)86401 * SEC);
+    }
+    CHECK_INT(r.ml.n_disc, 0);
+    const uint64_t seqs[] = { 1, 2 };
+    const enum ckpt_reason why[] = { CKPT_EXPIRED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.ml.ckpt[0].at_us, (int64_t)86401 * SEC);
+    CHECK_INT(r.ml.fates[FATE_EXPIRED], 1);
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 1);
+    release(&r);
 }
 
 /* R7 first-failure: checkpoint before the reported record, retry from it
@@ -697,7 +962,10 @@ static void test_r7_buggy_responses_fail_the_batch(void)
 }
 
 /* R8: a function error halves the batch, first half first, down to the
- * single poison record; only its own failures count toward the retries. */
+ * single poison record; only its own failures count toward the retries.
+ * Issue 11 item 7b: approximateInvokeCount counts every invocation that
+ * delivered the discarded record, those of the sets it was split from
+ * included. */
 static void test_r8_bisect_to_the_poison_record(void)
 {
     struct run r;
@@ -727,8 +995,12 @@ static void test_r8_bisect_to_the_poison_record(void)
         CHECK_INT(d->start_sequence_number, 4);
         CHECK_INT(d->end_sequence_number, 4);
         CHECK_INT(d->record_count, 1);
-        CHECK_INT(d->approximate_invoke_count, 2);
+        /* [1..10], [1..5], [3..5], [4,5], then [4] twice: not only the last set's 2 */
+        CHECK_INT(d->approximate_invoke_count, 6);
         CHECK_STR(d->function_error, "Unhandled");
+        /* written when [5] is checkpointed (R8 consolidation), dated at its discard */
+        CHECK_INT(d->at_us, 6136 * MS);
+        CHECK_INT(d->invocation_id, 8);
     }
     CHECK_INT(r.sum.mapping.bisects, 4);
     CHECK_INT(r.sum.mapping.reprocessed, 3);       /* 1..3, handled before the first throw */
@@ -750,7 +1022,10 @@ static void test_r8_bisect_to_the_poison_record(void)
 
 /* R8 with R7: a partial response splits at the returned record, and the
  * rest is a new set (the split is no retry); a failure reported on the set's
- * first record is a retry of the set. */
+ * first record is a retry of the set (issue 11 item 7a: AWS "retries only
+ * the remaining records", which are then the whole set: nothing to split
+ * off).  Item 7b: approximateInvokeCount counts the invocation before the
+ * split too. */
 static void test_r8_bisect_with_partial_response(void)
 {
     struct run r;
@@ -767,9 +1042,136 @@ static void test_r8_bisect_with_partial_response(void)
     const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
     check_checkpoints(&r, seqs, why, 2);
     CHECK_INT(r.ml.n_disc, 1);
-    CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+    if (r.ml.n_disc == 1) {
+        CHECK_INT(r.ml.disc[0].v.record_count, 7);
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 3);   /* [1..10], then [4..10] twice */
+        CHECK(r.ml.disc[0].v.function_error == NULL);
+    }
     CHECK_INT(r.sum.mapping.bisects, 0);
     release(&r);
+
+    /* Item 7a: the batch's own first record reported: no split, no halving,
+     * the retries count (MaximumRetryAttempts 1: two invocations), and the
+     * whole batch is discarded with functionError null. */
+    if (!run_ten(&r, POISON(1), RBIF ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":1",
+                 "first-failure"))
+        return;
+    const struct want_inv first[] = {
+        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
+        { 2011 * MS, 1, 10, 2, OUTCOME_PARTIAL },
+    };
+    check_invocations(__LINE__, &r, first, 2);
+    const uint64_t all[] = { 10 };
+    const enum ckpt_reason discarded[] = { CKPT_DISCARDED };
+    check_checkpoints(&r, all, discarded, 1);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        CHECK_INT(r.ml.disc[0].v.record_count, 10);
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
+        CHECK(r.ml.disc[0].v.function_error == NULL);
+    }
+    CHECK_INT(r.sum.mapping.bisects, 0);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 10);
+    release(&r);
+}
+
+/* One OnFailure message, by its fields. */
+struct want_disc {
+    uint64_t start, end;
+    uint32_t records, invokes;
+};
+
+static void check_discards(int line, const struct run *r, const struct want_disc *want, size_t n)
+{
+    if (r->ml.n_disc != n)
+        fprintf(stderr, "test_mapping.c:%d: %zu discards, expected %zu\n", line, r->ml.n_disc, n);
+    CHECK_INT(r->ml.n_disc, n);
+    for (size_t i = 0; i < n && i < r->ml.n_disc; i++) {
+        const struct slog_discard *d = &r->ml.disc[i].v;
+        CHECK_INT(d->start_sequence_number, want[i].start);
+        CHECK_INT(d->end_sequence_number, want[i].end);
+        CHECK_INT(d->record_count, want[i].records);
+        CHECK_INT(d->approximate_invoke_count, want[i].invokes);
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_STR(d->function_error, "Unhandled");
+    }
+    CHECK_INT(r->sum.mapping.discards, n);
+}
+
+#define BISECT_NO_RETRY ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":0" DLQ
+
+/* Issue 11 item 4 (R6, R8): with BisectBatchOnFunctionError, the discarded
+ * sets of one batch that follow one another, nothing checkpointed between
+ * them, make one OnFailure message (AWS: its BatchSize "could be greater than
+ * 1 since Lambda consolidates failed messages metadata"); a checkpoint
+ * between two discards makes two.  The summary counts messages and records
+ * apart. */
+static void test_r8_consolidated_discards(void)
+{
+    struct run r;
+    /* 4 and 5 poisoned: [4,5] splits into [4] and [5], both discarded one
+     * after the other: one message of two records */
+    if (run_ten(&r, POISON(4) | POISON(5), BISECT_NO_RETRY, "throw")) {
+        const struct want_disc want[] = { { 4, 5, 2, 5 } };   /* [1..10] [1..5] [3..5] [4,5] [4] */
+        check_discards(__LINE__, &r, want, 1);
+        const uint64_t seqs[] = { 2, 3, 4, 5, 10 };
+        const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_SUCCESS, CKPT_DISCARDED, CKPT_DISCARDED,
+                                         CKPT_SUCCESS };
+        check_checkpoints(&r, seqs, why, 5);
+        if (r.ml.n_disc == 1 && r.ml.n_inv == 9) {
+            /* dated and identified by the second discard: [5]'s invocation */
+            CHECK_INT(r.ml.inv[7].v.first_sequence_number, 5);
+            CHECK_INT(r.ml.disc[0].v.at_us, r.ml.inv[7].v.end_us);
+            CHECK_INT(r.ml.disc[0].v.invocation_id, r.ml.inv[7].v.invocation_id);
+            CHECK_INT(r.ml.disc[0].v.first_arrival_us, 500 * MS);
+            CHECK_INT(r.ml.disc[0].v.last_arrival_us, 500 * MS);
+            char *json = discard_json(&r, 0);
+            CHECK_CONTAINS(json, "\"startSequenceNumber\":\"4\",\"endSequenceNumber\":\"5\"");
+            CHECK_CONTAINS(json, "\"batchSize\":2,");
+            free(json);
+        }
+        CHECK_INT(r.sum.mapping.discarded_records, 2);
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
+        release(&r);
+    }
+    /* 2 and 4: [3] is checkpointed between their discards: two messages */
+    if (run_ten(&r, POISON(2) | POISON(4), BISECT_NO_RETRY, "throw")) {
+        const struct want_disc want[] = {
+            { 2, 2, 1, 4 },   /* [1..10] [1..5] [1,2] [2] */
+            { 4, 4, 1, 5 },   /* [1..10] [1..5] [3..5] [4,5] [4] */
+        };
+        check_discards(__LINE__, &r, want, 2);
+        CHECK_INT(r.sum.mapping.discarded_records, 2);
+        release(&r);
+    }
+    /* 9 and 10, the batch's last sets: written when the batch is done */
+    if (run_ten(&r, POISON(9) | POISON(10), BISECT_NO_RETRY, "throw")) {
+        const struct want_disc want[] = { { 9, 10, 2, 5 } };   /* [1..10] [6..10] [8..10] [9,10] [9] */
+        check_discards(__LINE__, &r, want, 1);
+        if (r.ml.n_disc == 1 && r.ml.n_ckpt > 0)
+            CHECK_INT(r.ml.disc[0].v.at_us, r.ml.ckpt[r.ml.n_ckpt - 1].at_us);
+        release(&r);
+    }
+    /* Without bisect nothing is consolidated: one set, one message. */
+    if (run_ten(&r, POISON(4) | POISON(5), ",\"MaximumRetryAttempts\":0" DLQ, "throw")) {
+        const struct want_disc want[] = { { 1, 10, 10, 1 } };
+        check_discards(__LINE__, &r, want, 1);
+        release(&r);
+    }
+    /* A run of discards still open when the simulation ends is written then,
+     * with the time of its discard: [4] discarded at 5.125 s, [5] not yet
+     * invoked at 5.13 s. */
+    records_json(recs, sizeof recs, 10, "500ms", "user-1", POISON(4) | POISON(5));
+    scenario_json(text, sizeof text, "5130ms", recs, BISECT_NO_RETRY, POISON_RULE, "");
+    if (run_json(text, &r)) {
+        const struct want_disc want[] = { { 4, 4, 1, 5 } };
+        check_discards(__LINE__, &r, want, 1);
+        if (r.ml.n_disc == 1)
+            CHECK_INT(r.ml.disc[0].v.at_us, 5125 * MS);
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+        release(&r);
+    }
 }
 
 /* R11 + R8: a batch too slow for the timeout ends at the timeout as an error
@@ -1573,9 +1975,14 @@ int main(void)
     test_r1_r4_batches_in_order();
     test_r2_batching_window();
     test_r2_six_megabytes();
+    test_r2_oversized_record_refused();
+    test_r6_oversized_record_ages_out();
+    test_r17_oversized_record_expires();
     test_r5_r6_retries_then_discard();
     test_r5_blocked_shard_other_flows();
     test_r6_record_age();
+    test_r6_record_age_never_invoked();
+    test_r6_request_ids();
     test_r13_starting_positions();
     test_r17_retention_expiry();
     test_r9_throttles();
@@ -1585,6 +1992,7 @@ int main(void)
     test_r7_buggy_responses_fail_the_batch();
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();
+    test_r8_consolidated_discards();
     test_r11_timeout_then_bisect();
     test_r9_getrecords_throttle();
     test_r10_lanes_keep_key_order();

@@ -37,7 +37,8 @@ cd "$work" || exit 1
 #   2.045 invocation 3 [3,4,5]: error after 11 ms; bisect: [3] then [4,5]
 #   3.056 invocation 4 [3]: error, attempt 1 (a single record is not split)
 #   4.067 invocation 5 [3]: error, attempt 2 > MaximumRetryAttempts 1:
-#         discarded at 4.078, checkpoint 3 (discarded)
+#         discarded at 4.078, checkpoint 3 (discarded); invocations 1, 3, 4
+#         and 5 delivered it: approximateInvokeCount 4 (issue 11 item 7b)
 #   4.098 invocation 6 [4,5]: success after 12 ms, checkpoint 5
 "$esmsim" run "$src/tests/data/trace/bisect.json" -o trace.db -q || ko "run bisect.json"
 out=$("$esmsim" trace trace.db --key a 2>&1); rc=$?
@@ -64,7 +65,7 @@ order              0   first deliveries after a later record of the key (marked 
      2.045  deliver     shardId-000000000000    5  invocation 3  lane 0  ends 2.056  error    attempt 1  record 3/3  depth 1
      3.056  deliver     shardId-000000000000    3  invocation 4  lane 0  ends 3.067  error    attempt 1  record 1/1  depth 2
      4.067  deliver     shardId-000000000000    3  invocation 5  lane 0  ends 4.078  error    attempt 2  record 1/1  depth 2
-     4.078  discard     shardId-000000000000    3  RetryAttemptsExhausted: 3-3 (1 record), invoked 2 times, sent to arn:aws:sqs:us-east-1:123456789012:dlq
+     4.078  discard     shardId-000000000000    3  RetryAttemptsExhausted: 3-3 (1 record), invoked 4 times, sent to arn:aws:sqs:us-east-1:123456789012:dlq
      4.078  checkpoint  shardId-000000000000    3  discarded, passes 3
      4.098  deliver     shardId-000000000000    5  invocation 6  lane 0  ends 4.110  success  attempt 1  record 2/2  depth 2
      4.110  checkpoint  shardId-000000000000    5  success, passes 5' \
@@ -271,7 +272,7 @@ expect_eq "$(printf '%s\n' "$out" | deliveries | awk '{ split($15, p, "/"); prin
    FROM deliveries d JOIN invocations i USING (run_id, invocation_id)
    WHERE d.sequence_number = $seq_no ORDER BY i.invocation_id)") " \
   "R8 depth = the first attempts of smaller sets holding the record after its first delivery"
-expect_in "$out" "RetryAttemptsExhausted: $seq_no-$seq_no (1 record), invoked 3 times, sent to arn:aws:sqs:us-east-1:123456789012:order-dlq" \
+expect_in "$out" "RetryAttemptsExhausted: $seq_no-$seq_no (1 record), invoked 7 times, sent to arn:aws:sqs:us-east-1:123456789012:order-dlq" \
   "R6 the poison record's discard"
 
 # ---- bad input: exit 2, one line naming what is wrong --------------------
