@@ -245,8 +245,12 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
                 fmt_count((int64_t)m->reprocessed, a));
     fprintf(out, "             %12s   messages written more than once (producer duplicates)\n",
             fmt_count((int64_t)sum->producer_duplicates, a));
-    fprintf(out, "discards     %12s   batches, %s records%s%s\n", fmt_count((int64_t)m->discards, a),
-            fmt_count((int64_t)m->discarded_records, b),
+    if (m->refused)   /* issue 11 item 2 */
+        fprintf(out, "oversized    %12s   invocations refused: an event over 6,291,456 bytes"
+                " (RequestEntityTooLargeException)\n", fmt_count((int64_t)m->refused, a));
+    fprintf(out, "discards     %12s   OnFailure message%s, %s record%s%s%s\n",
+            fmt_count((int64_t)m->discards, a), m->discards == 1 ? "" : "s",
+            fmt_count((int64_t)m->discarded_records, b), m->discarded_records == 1 ? "" : "s",
             scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
             scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
     if (m->order_violations)

@@ -23,7 +23,8 @@ struct metric {
 
 enum counter {
     C_RECORDS_WRITTEN, C_PUT_ENTRIES_FAILED, C_PUT_RESENT, C_PRODUCER_DUPLICATES,
-    C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS, C_EXPIRED_RECORDS,
+    C_DELIVERIES, C_REDELIVERED, C_REPROCESSED, C_BISECTS, C_DISCARDS, C_DISCARDED_RECORDS,
+    C_OVERSIZED_INVOCATIONS, C_EXPIRED_RECORDS,
     C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS, C_READ_DELAY_MEAN,
     C_READ_DELAY_MAX, C_READ_THROTTLES, C_RECORDS_INSERT, C_RECORDS_MODIFY, C_RECORDS_REMOVE,
 };
@@ -51,8 +52,9 @@ static const struct metric metrics[] = {
     { "redelivered_records", COUNTER, C_REDELIVERED },
     { "reprocessed_records", COUNTER, C_REPROCESSED },
     { "bisects", COUNTER, C_BISECTS },
-    { "discards", COUNTER, C_DISCARDS },
-    { "discarded_records", COUNTER, C_DISCARDED_RECORDS },
+    { "discards", COUNTER, C_DISCARDS },                    /* OnFailure messages (R6, R8) */
+    { "discarded_records", COUNTER, C_DISCARDED_RECORDS },  /* the records they describe */
+    { "oversized_invocations", COUNTER, C_OVERSIZED_INVOCATIONS },
     { "expired_records", COUNTER, C_EXPIRED_RECORDS },
     { "missed_records", COUNTER, C_MISSED_RECORDS },
     { "peak_concurrency", COUNTER, C_PEAK_CONCURRENCY },
@@ -91,6 +93,7 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_BISECTS: return (double)m->bisects;
     case C_DISCARDS: return (double)m->discards;
     case C_DISCARDED_RECORDS: return (double)m->discarded_records;
+    case C_OVERSIZED_INVOCATIONS: return (double)m->refused;
     case C_EXPIRED_RECORDS: return (double)m->expired_records;
     case C_MISSED_RECORDS: return (double)m->missed_records;
     case C_PEAK_CONCURRENCY: return (double)s->peak_concurrency;

@@ -259,18 +259,20 @@ static void report_run(struct report *r)
 static void report_invocations(struct report *r)
 {
     static const char sql[] =
-        "SELECT outcome, count(*), sum(CASE WHEN outcome <> 'throttled' THEN record_count END)"
+        "SELECT outcome, count(*), sum(CASE WHEN outcome <> 'throttled' THEN record_count END),"
+        " sum(outcome <> 'throttled' AND payload_bytes > 6291456)"   /* refused: over R2's 6 MB */
         " FROM invocations WHERE run_id = ?1 GROUP BY outcome";
     static const char deliveries_sql[] = "SELECT count(*) FROM deliveries WHERE run_id = ?1";
     static const char peak_sql[] =
         "SELECT max(value) FROM metrics WHERE run_id = ?1 AND name = 'concurrent_executions'";
     const char *what = "counting invocations";
     cJSON *inv = j_counts(r, r->root, "invocations", report_outcome_names);
-    int64_t deliveries = 0;
+    int64_t deliveries = 0, oversized = 0;
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     while (runread_row(&r->rr, st, what)) {
         j_count(r, inv, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
         deliveries += sqlite3_column_int64(st, 2);
+        oversized += sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
     if (r->per_record) {
@@ -280,6 +282,7 @@ static void report_invocations(struct report *r)
         sqlite3_finalize(st);
     }
     j_int(r, inv, "deliveries", deliveries);
+    j_int(r, inv, "oversized", oversized);
     st = runread_prepare(&r->rr, peak_sql, "reading concurrent_executions");
     if (runread_row(&r->rr, st, "reading concurrent_executions"))
         j_col(r, inv, "concurrent_executions_max", st, 0);
@@ -309,12 +312,12 @@ static void report_discards(struct report *r)
         " ORDER BY at_ms, rowid LIMIT " REPORT_XSTR(REPORT_DISCARDS_LISTED);
     const char *what = "reading discards";
     cJSON *d = j_obj(r, r->root, "discards");
-    cJSON *batches = j_counts(r, d, "batches", report_condition_names);
+    cJSON *messages = j_counts(r, d, "messages", report_condition_names);   /* OnFailure */
     cJSON *records = j_counts(r, d, "records", report_condition_names);
     sqlite3_stmt *st = runread_prepare(&r->rr, by_sql, what);
     while (runread_row(&r->rr, st, what)) {
         const char *cond = (const char *)sqlite3_column_text(st, 0);
-        j_count(r, batches, cond, sqlite3_column_int64(st, 1));
+        j_count(r, messages, cond, sqlite3_column_int64(st, 1));
         j_count(r, records, cond, sqlite3_column_int64(st, 2));
     }
     sqlite3_finalize(st);
@@ -841,13 +844,13 @@ static void print_order_kind(FILE *out, const cJSON *o, const char *label, const
 static void print_discards(FILE *out, const cJSON *d)
 {
     char a[32], b[32], c[32], e[32], f[32];
-    const cJSON *batches = j_at(d, "batches"), *records = j_at(d, "records");
-    fprintf(out, "discards     %12s   batch%s, %s record%s", fmt_count(j_get(batches, "total"), a),
-            j_get(batches, "total") == 1 ? "" : "es", fmt_count(j_get(records, "total"), b),
-            plural(j_get(records, "total")));
+    const cJSON *messages = j_at(d, "messages"), *records = j_at(d, "records");
+    fprintf(out, "discards     %12s   OnFailure message%s, %s record%s",
+            fmt_count(j_get(messages, "total"), a), plural(j_get(messages, "total")),
+            fmt_count(j_get(records, "total"), b), plural(j_get(records, "total")));
     for (const char *const *n = report_condition_names; *n; n++)
-        if (j_get(batches, *n))
-            fprintf(out, "  %s %s (%s record%s)", *n, fmt_count(j_get(batches, *n), a),
+        if (j_get(messages, *n))
+            fprintf(out, "  %s %s (%s record%s)", *n, fmt_count(j_get(messages, *n), a),
                     fmt_count(j_get(records, *n), b), plural(j_get(records, *n)));
     fputc('\n', out);
     const cJSON *x;
@@ -864,9 +867,9 @@ static void print_discards(FILE *out, const cJSON *d)
                 plural(j_get(x, "approximate_invoke_count")),
                 dest[0] ? "sent to " : "dropped (no OnFailure destination)", dest);
     }
-    if (j_get(batches, "total") > listed)
+    if (j_get(messages, "total") > listed)
         fprintf(out, "               ... and %s more (the discards table)\n",
-                fmt_count(j_get(batches, "total") - listed, a));
+                fmt_count(j_get(messages, "total") - listed, a));
 }
 
 static void print_shard_row(FILE *out, const char *name, const cJSON *s, const cJSON *age)
@@ -900,6 +903,9 @@ static void report_print_text(FILE *out, const struct report *r)
     print_counts(out, inv, report_outcome_names);
     fprintf(out, "\ndeliveries   %12s   records given to the function\n",
             fmt_count(j_get(inv, "deliveries"), a));
+    if (j_get(inv, "oversized"))   /* issue 11 item 2 */
+        fprintf(out, "oversized    %12s   invocations refused: an event over 6,291,456 bytes"
+                " (RequestEntityTooLargeException)\n", fmt_count(j_get(inv, "oversized"), a));
 
     const cJSON *d = j_at(root, "duplicates");
     if (d)

@@ -166,8 +166,11 @@ static const char *const trace_steps[][2] = {
       " lane INTEGER, start_ms INTEGER, end_ms INTEGER, record_count INTEGER,"
       " first_seq INTEGER, last_seq INTEGER, attempt INTEGER, outcome TEXT)",
       "creating trace_inv" },
+    /* outcome 'refused': an error that is Lambda refusing an event over
+     * R2's 6 MB (RequestEntityTooLargeException, issue 11 item 2) */
     { "INSERT INTO trace_inv SELECT invocation_id, shard_id, lane, start_ms, end_ms,"
-      "  record_count, first_sequence_number, last_sequence_number, attempt, outcome"
+      "  record_count, first_sequence_number, last_sequence_number, attempt,"
+      "  CASE WHEN outcome = 'error' AND payload_bytes > 6291456 THEN 'refused' ELSE outcome END"
       " FROM invocations WHERE run_id = ?1 AND shard_id IN (SELECT shard_id FROM trace_rec)"
       "  AND (invocation_id IN (SELECT invocation_id FROM trace_dlv)"
       "   OR invocation_id IN (SELECT invocation_id FROM discards WHERE run_id = ?1))",
@@ -270,10 +273,11 @@ static const char *const trace_steps[][2] = {
       "   AND c.seq >= r.seq ORDER BY c.seq, c.at_ms, c.ord LIMIT 1) AS ord"
       "  FROM trace_rec r WHERE r.subject) p"
       " JOIN trace_ck c ON c.ord = p.ord GROUP BY c.ord", "listing checkpoints" },
-    /* discards holding a record: RetryAttemptsExhausted discards the set
-     * its last invocation was given, so that invocation delivered the
-     * record; RecordAgeExceeded may discard a set never invoked: by range,
-     * on the lane of the key when the log tells both lanes (R10) */
+    /* discards holding a record: by range, on the lane of the key when the
+     * log tells both lanes (R10: the lane of discards.invocation_id).  A
+     * lane's records in a message's range are all in it: its sets follow
+     * one another in the lane's batch (R8 consolidation, issue 11 item 4),
+     * and RecordAgeExceeded may discard a set never invoked. */
     { "INSERT INTO trace_line (t_ms, rank, shard_id, seq, end_seq, record_count, condition,"
       "  invocation_id, invoke_count, destination, first_seq, last_seq, n)"
       " SELECT d.at_ms, 2, d.shard_id, d.start_sequence_number, d.end_sequence_number,"
@@ -282,12 +286,9 @@ static const char *const trace_steps[][2] = {
       " FROM discards d JOIN trace_rec r ON r.subject AND r.shard_id = d.shard_id"
       "  AND r.seq BETWEEN d.start_sequence_number AND d.end_sequence_number"
       " LEFT JOIN trace_inv i ON i.invocation_id = d.invocation_id"
-      " WHERE d.run_id = ?1 AND CASE d.condition WHEN 'RetryAttemptsExhausted' THEN"
-      "   EXISTS (SELECT 1 FROM trace_dlv x WHERE x.invocation_id = d.invocation_id"
-      "    AND x.shard_id = r.shard_id AND x.seq = r.seq)"
-      "  ELSE i.lane IS NULL OR coalesce((SELECT max(y.lane = i.lane) FROM trace_dlv x"
-      "   JOIN trace_inv y ON y.invocation_id = x.invocation_id"
-      "   WHERE x.shard_id = d.shard_id), 1) END"
+      " WHERE d.run_id = ?1 AND (i.lane IS NULL OR coalesce((SELECT max(y.lane = i.lane)"
+      "  FROM trace_dlv x JOIN trace_inv y ON y.invocation_id = x.invocation_id"
+      "  WHERE x.shard_id = d.shard_id), 1))"
       " GROUP BY d.rowid", "listing discards" },
 };
 

@@ -75,7 +75,7 @@ run.complete true
 run.per_record_tables true
 unavailable []
 messages {"total": 15, "processed": 10, "pending": 1, "lost": 0, "discarded": 2, "expired": 1, "missed": 0, "rejected": 1}
-invocations {"total": 9, "success": 4, "partial": 1, "error": 0, "timeout": 3, "throttled": 1, "deliveries": 18, "concurrent_executions_max": 2}
+invocations {"total": 9, "success": 4, "partial": 1, "error": 0, "timeout": 3, "throttled": 1, "deliveries": 18, "oversized": 0, "concurrent_executions_max": 2}
 duplicates.redelivered_records 4
 duplicates.redeliveries 6
 duplicates.reprocessed_records 1
@@ -87,7 +87,7 @@ order.by_producer.violations 2
 order.by_producer.examples.0 {"partition_key": "a", "message_id": 1, "sequence_number": 2, "created_ms": 1000, "first_delivered_ms": 2000, "after_message_id": 2, "after_sequence_number": 1, "after_created_ms": 1010, "after_first_delivered_ms": 2000}
 order.by_producer.examples.1 {"partition_key": "d", "message_id": 12, "sequence_number": 11, "created_ms": 1100, "first_delivered_ms": 7600, "after_message_id": 13, "after_sequence_number": 12, "after_created_ms": 1110, "after_first_delivered_ms": 3300}
 retention {"expired_records": {"value": null, "min": 1, "max": 2}, "expired_messages": 1}
-discards.batches {"total": 2, "RetryAttemptsExhausted": 1, "RecordAgeExceeded": 1}
+discards.messages {"total": 2, "RetryAttemptsExhausted": 1, "RecordAgeExceeded": 1}
 discards.records {"total": 3, "RetryAttemptsExhausted": 2, "RecordAgeExceeded": 1}
 discards.first.0 {"at_ms": 7500, "shard_id": "shardId-000000000000", "condition": "RetryAttemptsExhausted", "start_sequence_number": 5, "end_sequence_number": 6, "record_count": 2, "approximate_invoke_count": 3, "destination": "arn:aws:sqs:us-east-1:123456789012:dlq"}
 discards.first.1.destination null
@@ -197,7 +197,8 @@ d = r["duplicates"]
 e["redelivered_records"] = d["redelivered_records"]
 e["reprocessed_records"] = d["reprocessed_records"]
 e["producer_duplicates"] = d["producer_duplicates"]
-e["discards"] = r["discards"]["batches"]["total"]
+e["discards"] = r["discards"]["messages"]["total"]
+e["oversized_invocations"] = r["invocations"]["oversized"]
 e["discarded_records"] = r["discards"]["records"]["total"]
 e["expired_records"] = bounded(r["retention"]["expired_records"])
 e["order_violations"] = r["order"]["by_sequence"]["violations"]
@@ -269,7 +270,7 @@ expect_eq "$(sqlite3 "$work/producer-retries.db" "
   "SPEC 1.3 producer-order violations equal a hand-written query"
 same_as_summary poison-pill "$sc/poison-pill-bounded.json" --set duration=12m
 check_json "$work/poison-pill.json" "poison-pill-bounded" <<'EOF'
-discards.batches {"total": 1, "RetryAttemptsExhausted": 1, "RecordAgeExceeded": 0}
+discards.messages {"total": 1, "RetryAttemptsExhausted": 1, "RecordAgeExceeded": 0}
 discards.first.0.approximate_invoke_count 3
 discards.first.0.destination "arn:aws:sqs:us-east-1:123456789012:order-dlq"
 EOF
@@ -280,6 +281,15 @@ expect_eq "$(python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["ord
 print(o["violations"] > 1000, len(o["examples"]))' "$work/split-no-wait.json")" "True 5" \
   "R12 a consumer that does not wait for parents: records out of sequence order, 5 examples"
 same_as_summary latest-start "$sc/latest-start.json"
+# Issue 11 item 2: invocations Lambda refused (an event over 6 MB), counted
+# from the run log as the summary counts them.
+same_as_summary oversized "$sc/oversized-record.json" --set duration=16m
+check_json "$work/oversized.json" "oversized-record" <<'EOF'
+invocations.oversized 300
+invocations.error 300
+discards.messages {"total": 2, "RetryAttemptsExhausted": 0, "RecordAgeExceeded": 2}
+discards.first.0.approximate_invoke_count 300
+EOF
 
 # The same run without the per-record tables: the same figures where the tables allow;
 # deliveries are then counted from the invocations that completed (fewer: those in

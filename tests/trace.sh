@@ -275,6 +275,30 @@ expect_eq "$(printf '%s\n' "$out" | deliveries | awk '{ split($15, p, "/"); prin
 expect_in "$out" "RetryAttemptsExhausted: $seq_no-$seq_no (1 record), invoked 7 times, sent to arn:aws:sqs:us-east-1:123456789012:order-dlq" \
   "R6 the poison record's discard"
 
+# Issue 11 item 4: records 3 and 4 poisoned: [3] and then [4] (split from
+# [4,5], no checkpoint between) are discarded one after the other: one
+# OnFailure message 3-4, whose last invocation delivered 4 only; record 3
+# shows it too.  approximateInvokeCount: record 4 went through [1-5],
+# [3,4,5], [4,5] and [4] twice.
+"$esmsim" run "$src/tests/data/trace/bisect.json" -o consolidated.db -q \
+  --set 'records[3].data="poison"' || ko "run bisect.json, records 3 and 4 poisoned"
+for seq in 3 4; do
+  expect_in "$("$esmsim" trace consolidated.db --sequence $seq)" \
+    "RetryAttemptsExhausted: 3-4 (2 records), invoked 5 times, sent to arn:aws:sqs:us-east-1:123456789012:dlq" \
+    "R8 one consolidated OnFailure message holds record $seq"
+done
+
+# Issue 11 item 2: the 7 MB upload of oversized-record.json, its event over
+# 6 MB: every try refused, then discarded (MaximumRetryAttempts 2).
+"$esmsim" run "$src/scenarios/oversized-record.json" -o oversized.db -q --set duration=11m \
+  --set event_source_mapping.MaximumRetryAttempts=2 --set 'expect={}' || ko "run oversized-record"
+out=$("$esmsim" trace oversized.db --key doc-scan-7)
+expect_eq "$(printf '%s\n' "$out" | deliveries | awk '{ print $11, $13 }' | tr '\n' ' ')" \
+  "refused 1 refused 2 refused 3 " "R5 the refused invocations of an event over 6 MB, attempts 1 to 3"
+expect_in "$out" "RetryAttemptsExhausted: " "R6 the refused record is discarded"
+expect_in "$out" "(1 record), invoked 3 times, sent to arn:aws:sqs:us-east-1:123456789012:documents-dlq" \
+  "R6 the refused record's OnFailure message"
+
 # ---- bad input: exit 2, one line naming what is wrong --------------------
 bad() {   # bad WANT_IN_MESSAGE DESCRIPTION ARGS...
   local want=$1 what=$2; shift 2
