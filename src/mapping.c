@@ -14,7 +14,10 @@
  * retries run out and the batch is discarded (R6).  A ReportBatchItemFailures
  * response checkpoints before the lowest failure and retries from it (R7);
  * BisectBatchOnFunctionError splits a failed batch into sets retried one
- * after the other, first half first (R8).  MaximumRecordAgeInSeconds is
+ * after the other, first half first (R8), and the discarded sets of a batch
+ * that follow one another make one OnFailure message.  A record whose event
+ * alone is over 6 MB is a set of its own, which Lambda refuses: a failed
+ * invocation (R5).  MaximumRecordAgeInSeconds is
  * checked before every invocation.  Records leave the stream with a fate
  * (R17): checkpointed, discarded, expired by retention, or skipped by the
  * starting position (R13).
