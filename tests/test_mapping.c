@@ -165,6 +165,24 @@ static void check_checkpoints(const struct run *r, const uint64_t *seqs,
     }
 }
 
+/* The run's one OnFailure message, checked: its condition, first record,
+ * size, approximateInvokeCount and time; NULL when there is not exactly one. */
+static const struct slog_discard *check_sole_discard(const struct run *r, enum discard_condition cond,
+                                                     uint64_t start, uint32_t records,
+                                                     uint32_t invokes, int64_t at_us)
+{
+    CHECK_INT(r->ml.n_disc, 1);
+    if (r->ml.n_disc != 1)
+        return NULL;
+    const struct slog_discard *d = &r->ml.disc[0].v;
+    CHECK_INT(d->condition, cond);
+    CHECK_INT(d->start_sequence_number, start);
+    CHECK_INT(d->record_count, records);
+    CHECK_INT(d->approximate_invoke_count, invokes);
+    CHECK_INT(d->at_us, at_us);
+    return d;
+}
+
 /* R1, R2 (BatchSize), R3, R4: 250 records read at the 1 s poll make three
  * batches back to back; each success checkpoints its last sequence number. */
 static void test_r1_r4_batches_in_order(void)
@@ -425,14 +443,7 @@ static void test_r6_record_age_never_invoked(void)
         return;
     const struct want_inv want[] = { { 70 * SEC, 2, 5, 1, OUTCOME_SUCCESS } };
     check_invocations(__LINE__, &r, want, 1);
-    CHECK_INT(r.ml.n_disc, 1);
-    if (r.ml.n_disc == 1) {
-        const struct slog_discard *d = &r.ml.disc[0].v;
-        CHECK_INT(d->condition, DISCARD_RECORD_AGE);
-        CHECK_INT(d->start_sequence_number, 1);
-        CHECK_INT(d->record_count, 1);
-        CHECK_INT(d->approximate_invoke_count, 1);
-        CHECK_INT(d->at_us, 70 * SEC);
+    if (check_sole_discard(&r, DISCARD_RECORD_AGE, 1, 1, 1, 70 * SEC)) {
         char *json = discard_json(&r, 0);
         CHECK_CONTAINS(json, "\"condition\":\"RecordAgeExceeded\",\"approximateInvokeCount\":1},"
                              "\"version\":\"1.0\"");   /* no responseContext */
@@ -726,14 +737,7 @@ static void test_r2_oversized_record_refused(void)
     const uint64_t seqs[] = { 1, 4 };
     const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
     check_checkpoints(&r, seqs, why, 2);
-    CHECK_INT(r.ml.n_disc, 1);
-    if (r.ml.n_disc == 1) {
-        const struct slog_discard *d = &r.ml.disc[0].v;
-        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
-        CHECK_INT(d->start_sequence_number, 1);
-        CHECK_INT(d->record_count, 1);
-        CHECK_INT(d->approximate_invoke_count, 3);
-        CHECK_INT(d->at_us, 3000 * MS);
+    if (check_sole_discard(&r, DISCARD_RETRIES_EXHAUSTED, 1, 1, 3, 3000 * MS)) {
         char *json = discard_json(&r, 0);
         CHECK_CONTAINS(json, "\"condition\":\"RetryAttemptsExhausted\",\"approximateInvokeCount\":3}");
         CHECK_CONTAINS(json, "\"responseContext\":{\"statusCode\":413,\"executedVersion\":\"$LATEST\","
@@ -777,14 +781,9 @@ static void test_r6_oversized_record_ages_out(void)
         { 61 * SEC, 2, 2, 1, OUTCOME_SUCCESS },
     };
     check_invocations(__LINE__, &r, want, 7);
-    CHECK_INT(r.ml.n_disc, 1);
-    if (r.ml.n_disc == 1) {
-        const struct slog_discard *d = &r.ml.disc[0].v;
-        CHECK_INT(d->condition, DISCARD_RECORD_AGE);
-        CHECK_INT(d->approximate_invoke_count, 6);
-        CHECK_INT(d->at_us, 61 * SEC);
+    const struct slog_discard *d = check_sole_discard(&r, DISCARD_RECORD_AGE, 1, 1, 6, 61 * SEC);
+    if (d)
         CHECK(!d->has_response);
-    }
     const uint64_t seqs[] = { 1, 3 };
     const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
     check_checkpoints(&r, seqs, why, 2);
@@ -1064,12 +1063,9 @@ static void test_r8_bisect_with_partial_response(void)
     const uint64_t all[] = { 10 };
     const enum ckpt_reason discarded[] = { CKPT_DISCARDED };
     check_checkpoints(&r, all, discarded, 1);
-    CHECK_INT(r.ml.n_disc, 1);
-    if (r.ml.n_disc == 1) {
-        CHECK_INT(r.ml.disc[0].v.record_count, 10);
-        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);
-        CHECK(r.ml.disc[0].v.function_error == NULL);
-    }
+    const struct slog_discard *d = check_sole_discard(&r, DISCARD_RETRIES_EXHAUSTED, 1, 10, 2, 2022 * MS);
+    if (d)
+        CHECK(d->function_error == NULL);
     CHECK_INT(r.sum.mapping.bisects, 0);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 10);
     release(&r);
