@@ -2,9 +2,9 @@
  * awsjson.h - the JSON documents esmsim shows to the outside world in AWS's
  * exact shapes: the Lambda events of Kinesis and DynamoDB Streams (SPEC
  * section 4, and the size rule R2 that lambda_event.h counts), the OnFailure
- * invocation record of a
- * discarded batch (R6), and what the function answered an invocation (its
- * R7 response, or the error payload of a throw or a timeout).  An edge
+ * invocation record of discarded records (R6), and what the function
+ * answered an invocation (its R7 response, or the error payload of a throw
+ * or a timeout).  An edge
  * module: the core never includes it.
  *
  * Every function returns a compact JSON text allocated with malloc (cJSON's

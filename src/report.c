@@ -36,7 +36,7 @@
 
 #define REPORT_EXIT_BAD_INPUT 2
 #define REPORT_EXAMPLES 5          /* ordering violations shown, of each kind */
-#define REPORT_DISCARDS_LISTED 10  /* discarded batches listed, the first ones */
+#define REPORT_DISCARDS_LISTED 10  /* OnFailure messages listed, the first ones */
 #define REPORT_CACHE_KIB -32768    /* SQLite page cache of each database: 32 MiB */
 #define REPORT_STR(x) #x
 #define REPORT_XSTR(x) REPORT_STR(x)
