@@ -10,6 +10,11 @@
  * return every failure.  Past the timeout the invocation ends as "Task timed
  * out": the records finished by then were handled.
  *
+ * A cold start's Init phase runs before the handler and outside its timeout,
+ * up to FN_INIT_LIMIT_US; an init that needs longer is cut there and run
+ * again inside the invocation, where it counts against the timeout (AWS's
+ * execution environment lifecycle, "suppressed init").
+ *
  * Execution environments: an invocation takes an idle one (warm) or starts a
  * new one (cold start).  Idle environments are reclaimed after idle_timeout.
  * Concurrency is capped by the reserved concurrency, or the account limit.
@@ -197,16 +202,24 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                const struct fn_scratch *scratch, struct fn_result *out)
 {
     const struct scn_function *cfg = f->cfg;
+    /* t: time since the invocation started.  A cold start's Init phase
+     * comes first, outside the timeout up to FN_INIT_LIMIT_US; an init that
+     * needs longer is cut there and run again (the same work: the same
+     * duration) under the timeout, before the handler. */
     double t = dist_draw(&cfg->per_invoke, f->rng_duration);
-    if (cold_start)
-        t += dist_draw(&cfg->cold_start, f->rng_duration);
-    double timeout = (double)cfg->timeout_us;
+    double outside = 0;   /* the part of t that the timeout does not count */
+    if (cold_start) {
+        double init = dist_draw(&cfg->cold_start, f->rng_duration);
+        outside = init <= (double)FN_INIT_LIMIT_US ? init : (double)FN_INIT_LIMIT_US;
+        t += init <= (double)FN_INIT_LIMIT_US ? init : outside + init;
+    }
+    double deadline = outside + (double)cfg->timeout_us;   /* t may not pass it */
 
     *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start,
                                .timeout_us = cfg->timeout_us,
                                .failed = scratch->failed };
     uint32_t i = 0;
-    for (; i < n && t <= timeout; i++) {
+    for (; i < n && t <= deadline; i++) {
         bool fails = false;
         t += dist_draw(&cfg->per_record, f->rng_duration);
         for (size_t k = 0; k < cfg->n_failures; k++) {
@@ -218,7 +231,7 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
             else
                 fails = true;
         }
-        if (t > timeout)
+        if (t > deadline)
             break;               /* timed out while working on record i */
         if (fails) {
             scratch->failed[out->n_failed++] = i;
@@ -229,10 +242,10 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         }
     }
     out->reached = i;
-    if (t > timeout) {
+    if (t > deadline) {
         out->outcome = OUTCOME_TIMEOUT;
         out->error = "Task timed out";
-        t = timeout;
+        t = deadline;
     } else if (out->n_failed > 0 && cfg->report == SCN_REPORT_THROW) {
         out->outcome = OUTCOME_ERROR;
         out->error = "Unhandled";

@@ -299,6 +299,70 @@ static void test_timeout(void)
     fixture_free(&fx);
 }
 
+/* Issue 11 item 1: a cold start's Init phase runs outside the timeout up to
+ * 10 s (FN_INIT_LIMIT_US); a longer one is cut at 10 s and run again inside
+ * the invocation, where it counts against the timeout with the handler. */
+static void test_init_outside_timeout(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    cfg.per_invoke = constant(100000);             /* a 100 ms handler */
+    cfg.per_record = constant(0);
+    cfg.cold_start = constant(5000000);            /* a 5 s init, 3 s timeout */
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK(r.error == NULL);
+    CHECK_INT(r.duration_us, 5100000);             /* init + handler */
+    CHECK_INT(handled(&r), 10);
+
+    /* exactly 10 s is still within Init's limit: outside the timeout */
+    cfg.cold_start = constant(FN_INIT_LIMIT_US);
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 10100000);
+
+    /* a 12 s init, 30 s timeout: 10 s spent, then 12 s again + 100 ms */
+    cfg.cold_start = constant(12000000);
+    cfg.timeout_us = 30000000;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 22100000);
+    CHECK_INT(handled(&r), 10);
+
+    /* 15 s timeout, 1 s per record: the re-run init (12 s) and the handler
+     * (100 ms + 1 s a record) reach 14.1 s after two records; the third
+     * passes 15 s: "Task timed out" at 10 s + 15 s, two records handled. */
+    cfg.timeout_us = 15000000;
+    cfg.per_record = constant(1000000);
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_STR(r.error, "Task timed out");
+    CHECK_INT(r.duration_us, 25000000);
+    CHECK_INT(r.timeout_us, 15000000);
+    CHECK_INT(handled(&r), 2);
+
+    /* the same init with a 3 s timeout: it times out during the re-run */
+    cfg.timeout_us = 3000000;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_INT(r.duration_us, 13000000);
+    CHECK_INT(handled(&r), 0);
+
+    /* warm: no init, the handler alone against the timeout */
+    fn_invoke(f, 0, false, fx.ptrs, 2, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 2100000);
+    fn_invoke(f, 0, false, fx.ptrs, 3, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_INT(r.duration_us, 3000000);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
 /* A probability rule fails about that share of records, reproducibly. */
 static void test_probability(void)
 {
@@ -341,6 +405,7 @@ int main(void)
     test_throw_at_poison_key();
     test_report_styles();
     test_timeout();
+    test_init_outside_timeout();
     test_probability();
     return check_done();
 }

@@ -808,6 +808,69 @@ static void test_r11_timeout_then_bisect(void)
     release(&r);
 }
 
+/* A run of 3 records at 500 ms then 3 at 7 s (seq 1..6) on one shard with a
+ * function of the given cold start and timeout, a 100 ms handler. */
+static bool run_cold(struct run *r, const char *cold_start, const char *timeout)
+{
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"60s\",\"stream\":{\"shards\":1},\"records\":["
+             "{\"at\":\"500ms\",\"partition_key\":\"k\"},{\"at\":\"500ms\",\"partition_key\":\"k\"},"
+             "{\"at\":\"500ms\",\"partition_key\":\"k\"},{\"at\":\"7s\",\"partition_key\":\"k\"},"
+             "{\"at\":\"7s\",\"partition_key\":\"k\"},{\"at\":\"7s\",\"partition_key\":\"k\"}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"},"
+             "\"function\":{\"cold_start\":\"%s\",\"timeout\":\"%s\","
+             "\"duration\":{\"per_invoke\":\"100ms\",\"per_record\":0}}}", cold_start, timeout);
+    return run_json(text, r);
+}
+
+/* Issue 11 item 1 (R11, R14): the Init phase runs outside the timeout up to
+ * 10 s, and the invocation lasts init + handler: its end and IteratorAge
+ * follow.  A longer init is cut at 10 s and run again inside the
+ * invocation, under the timeout. */
+static void test_r11_init_outside_timeout(void)
+{
+    struct run r;
+    /* a 5 s init, a 3 s timeout: invoked at 1 s, ends at 6.1 s, a success */
+    if (run_cold(&r, "5s", "3s")) {
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 3, 1, OUTCOME_SUCCESS },
+            { 7000 * MS, 4, 3, 1, OUTCOME_SUCCESS },   /* warm: 100 ms */
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        if (r.ml.n_inv == 2) {
+            CHECK(r.ml.inv[0].v.cold_start);
+            CHECK_INT(r.ml.inv[0].v.end_us, 6100 * MS);
+            CHECK_INT(r.ml.inv[0].v.iterator_age_us, 5600 * MS);   /* 6.1 s - 500 ms */
+            CHECK(!r.ml.inv[1].v.cold_start);
+            CHECK_INT(r.ml.inv[1].v.end_us, 7100 * MS);
+            CHECK_INT(r.ml.inv[1].v.iterator_age_us, 100 * MS);
+        }
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 6);
+        release(&r);
+    }
+    /* a 12 s init, a 30 s timeout: 10 s, then 12 s again and 100 ms */
+    if (run_cold(&r, "12s", "30s")) {
+        CHECK_INT(r.ml.n_inv, 2);
+        CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_SUCCESS);
+        CHECK_INT(r.ml.inv[0].v.start_us, 1000 * MS);
+        CHECK_INT(r.ml.inv[0].v.end_us, 23100 * MS);
+        CHECK_INT(r.ml.inv[0].v.iterator_age_us, 22600 * MS);
+        release(&r);
+    }
+    /* a 12 s timeout: the re-run init and the handler pass it, "Task timed
+     * out" 10 s + 12 s after the start */
+    if (run_cold(&r, "12s", "12s")) {
+        CHECK(r.ml.n_inv >= 1);
+        if (r.ml.n_inv >= 1) {
+            CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_TIMEOUT);
+            CHECK_STR(r.ml.inv[0].error, "Task timed out");
+            CHECK_INT(r.ml.inv[0].v.end_us, 23000 * MS);
+            CHECK_INT(r.ml.inv[0].v.iterator_age_us, 22500 * MS);
+        }
+        release(&r);
+    }
+}
+
 /* R9: a throttled GetRecords call is no attempt either: the shard waits for
  * its read budget.  With 4 other consumers the mapping has 1 call a second. */
 static void test_r9_getrecords_throttle(void)
@@ -1586,6 +1649,7 @@ int main(void)
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();
     test_r11_timeout_then_bisect();
+    test_r11_init_outside_timeout();
     test_r9_getrecords_throttle();
     test_r10_lanes_keep_key_order();
     test_r10_failure_blocks_only_its_lane();
