@@ -603,26 +603,31 @@ static void test_r7_partial_first_failure(void)
 static void test_r7_all_failures_duplicates(void)
 {
     struct run r;
-    if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "all-failures"))
-        return;
-    /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
-    const struct want_inv want[] = {
-        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
-        { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
-    };
-    check_invocations(__LINE__, &r, want, 2);
-    const uint64_t seqs[] = { 3, 10 };
-    const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
-    check_checkpoints(&r, seqs, why, 2);
-    CHECK_INT(r.ml.n_disc, 1);
-    CHECK_INT(r.ml.disc[0].v.record_count, 7);
-    /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
-    CHECK_INT(r.sum.mapping.redelivered, 7);
-    CHECK_INT(r.sum.mapping.reprocessed, 5);
-    CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
-    CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
-    CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
-    release(&r);
+    /* with some records failing, not all, Powertools' batch processor
+     * returns them whether raise_on_entire_batch_failure is on or off */
+    for (int style = 0; style < 2; style++) {
+        if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1",
+                     style ? "all-failures-no-raise" : "all-failures"))
+            return;
+        /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
+            { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        const uint64_t seqs[] = { 3, 10 };
+        const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
+        check_checkpoints(&r, seqs, why, 2);
+        CHECK_INT(r.ml.n_disc, 1);
+        CHECK_INT(r.ml.disc[0].v.record_count, 7);
+        /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
+        CHECK_INT(r.sum.mapping.redelivered, 7);
+        CHECK_INT(r.sum.mapping.reprocessed, 5);
+        CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+        release(&r);
+    }
 
     /* first-failure on the same batch: record 7 is never reached */
     if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "first-failure"))
@@ -634,6 +639,88 @@ static void test_r7_all_failures_duplicates(void)
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
     release(&r);
+}
+
+/* Two records at 500 ms (seq 1, 2), record 1 poison, and an outage until
+ * 1.5 s: the first invocation (1 s) fails every record of its batch. */
+static bool run_entire_batch_fails(struct run *r, const char *mapping, const char *report)
+{
+    char function[256];
+    records_json(recs, sizeof recs, 2, "500ms", "user-1", POISON(1));
+    snprintf(function, sizeof function,
+             ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}},"
+             "{\"match\":{\"from\":\"0s\",\"to\":\"1500ms\"}}],\"report\":\"%s\"", report);
+    scenario_json(text, sizeof text, "30s", recs, mapping, function, "");
+    return run_json(text, r);
+}
+
+/* Issue 11 item 3: all-failures is Powertools' batch processor, which throws
+ * when every record of the batch failed: the mapping sees a function error,
+ * so it bisects (R8), retries the single record as function errors (R5) and
+ * discards it with functionError "Unhandled" (R6). */
+static void test_r8_all_failures_entire_batch_throws(void)
+{
+    struct run r;
+    if (!run_entire_batch_fails(&r, RBIF ",\"BisectBatchOnFunctionError\":true,"
+                                "\"MaximumRetryAttempts\":1" DLQ, "all-failures"))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },     /* both fail: throws -> [1] [2] */
+        { 2012 * MS, 1, 1, 1, OUTCOME_ERROR },     /* a batch of one, all failed */
+        { 3023 * MS, 1, 1, 2, OUTCOME_ERROR },     /* retries spent: discarded */
+        { 3054 * MS, 2, 1, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++)
+        CHECK_STR(r.ml.inv[i].error, "Unhandled");
+    const uint64_t seqs[] = { 1, 2 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.sum.mapping.bisects, 1);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 1);
+        CHECK_INT(d->end_sequence_number, 1);
+        CHECK(d->has_response);
+        CHECK_STR(d->function_error, "Unhandled");
+        CHECK_INT(d->at_us, 3034 * MS);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 1);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+    release(&r);
+
+    /* all-failures-no-raise (the setting off): it returns both, a partial
+     * response naming the set's first record; without bisect that is a
+     * retry from it, and the discard has functionError null, as before. */
+    for (int style = 0; style < 2; style++) {
+        if (!run_entire_batch_fails(&r, RBIF ",\"MaximumRetryAttempts\":1" DLQ,
+                                    style ? "all-failures-no-raise" : "all-failures"))
+            return;
+        const struct want_inv no_raise[] = {
+            { 1000 * MS, 1, 2, 1, OUTCOME_PARTIAL },
+            { 2012 * MS, 1, 2, 2, OUTCOME_PARTIAL },   /* record 1 fails, 2 succeeds */
+        };
+        const struct want_inv raise[] = {
+            { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },     /* throws: a function error */
+            { 2012 * MS, 1, 2, 2, OUTCOME_PARTIAL },   /* not all failed: returned */
+        };
+        check_invocations(__LINE__, &r, style ? no_raise : raise, 2);
+        if (r.ml.n_inv == 2)
+            CHECK_STR(r.ml.inv[0].error, style ? "batchItemFailures" : "Unhandled");
+        CHECK_INT(r.ml.n_disc, 1);
+        if (r.ml.n_disc == 1) {
+            const struct slog_discard *d = &r.ml.disc[0].v;
+            CHECK_INT(d->start_sequence_number, 1);
+            CHECK_INT(d->record_count, 2);
+            CHECK_INT(d->approximate_invoke_count, 2);
+            CHECK(d->function_error == NULL);   /* the last invocation returned */
+        }
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 1);   /* record 2, handled the second time */
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+        release(&r);
+    }
 }
 
 /* R7 "the response is ignored without ReportBatchItemFailures": a returned
@@ -1648,6 +1735,7 @@ int main(void)
     test_r7_buggy_responses_fail_the_batch();
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();
+    test_r8_all_failures_entire_batch_throws();
     test_r11_timeout_then_bisect();
     test_r11_init_outside_timeout();
     test_r9_getrecords_throttle();
