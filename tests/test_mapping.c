@@ -136,6 +136,9 @@ static void test_r1_r4_batches_in_order(void)
     CHECK_INT(r.ml.inv[0].v.iterator_age_us, 1110 * MS - 500 * MS);
     CHECK_INT(r.ml.inv[2].v.end_us, 1320 * MS);
     CHECK_INT(r.ml.inv[2].v.iterator_age_us, 820 * MS);
+    /* Issue 11 item 8, AWS's other definition: at the send, the start. */
+    CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, 1000 * MS - 500 * MS);
+    CHECK_INT(r.ml.inv[2].v.iterator_age_at_send_us, 1260 * MS - 500 * MS);
     CHECK_INT(r.ml.n_ckpt, 3);
     for (size_t i = 0; i < 3 && i < r.ml.n_ckpt; i++) {
         CHECK_INT(r.ml.ckpt[i].seq, last[i]);
@@ -476,6 +479,7 @@ static void test_r9_throttles(void)
         CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_THROTTLED);
         CHECK_INT(r.ml.inv[0].v.start_us, 1 * SEC);
         CHECK_INT(r.ml.inv[0].v.iterator_age_us, -1);
+        CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, -1);   /* issue 11 item 8 */
         CHECK_STR(r.ml.inv[1].shard_id, "shardId-000000000000");
         CHECK_INT(r.ml.inv[1].v.outcome, OUTCOME_SUCCESS);
         CHECK_INT(r.ml.inv[1].v.start_us, 1 * SEC);
@@ -928,6 +932,8 @@ static void test_r11_init_outside_timeout(void)
             CHECK(r.ml.inv[0].v.cold_start);
             CHECK_INT(r.ml.inv[0].v.end_us, 6100 * MS);
             CHECK_INT(r.ml.inv[0].v.iterator_age_us, 5600 * MS);   /* 6.1 s - 500 ms */
+            /* item 8: when the event was sent, at the start, it was 500 ms old */
+            CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, 500 * MS);
             CHECK(!r.ml.inv[1].v.cold_start);
             CHECK_INT(r.ml.inv[1].v.end_us, 7100 * MS);
             CHECK_INT(r.ml.inv[1].v.iterator_age_us, 100 * MS);
@@ -1313,6 +1319,9 @@ static void test_r15_tumbling_windows(void)
         CHECK_INT(r.ml.inv[5].v.payload_bytes,
                   final_event_len("2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z",
                                   "{\"user-a\":2}", false));
+        /* a final invocation has no records: no IteratorAge of either kind */
+        CHECK_INT(r.ml.inv[3].v.iterator_age_us, -1);
+        CHECK_INT(r.ml.inv[3].v.iterator_age_at_send_us, -1);
     }
     CHECK_INT(r.sum.mapping.windows, 2);
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 14);
