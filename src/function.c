@@ -7,8 +7,16 @@
  * throw stops there and throws (the records before it were handled, their
  * side effects happened), first-failure and the buggy single-item styles stop
  * there and return it, all-failures and wrong-list-key go on to the end and
- * return every failure.  Past the timeout the invocation ends as "Task timed
- * out": the records finished by then were handled.
+ * return every failure.  all-failures is Powertools' batch processor: when
+ * every record failed it throws (BatchProcessingError, FullBatchFailureError)
+ * unless that is turned off (all-failures-no-raise).  Past the timeout the
+ * invocation ends as "Task timed out": the records finished by then were
+ * handled.
+ *
+ * A cold start's Init phase runs before the handler and outside its timeout,
+ * up to FN_INIT_LIMIT_US; an init that needs longer is cut there and run
+ * again inside the invocation, where it counts against the timeout (AWS's
+ * execution environment lifecycle, "suppressed init").
  *
  * Execution environments: an invocation takes an idle one (warm) or starts a
  * new one (cold start).  Idle environments are reclaimed after idle_timeout.
@@ -148,7 +156,18 @@ static bool rule_matches(struct fn *f, const struct scn_failure *rule,
  * others work through the whole batch (Powertools, the Go DynamoDB sample). */
 static bool stops_at_first_failure(enum scn_report style)
 {
-    return style != SCN_REPORT_ALL_FAILURES && style != SCN_REPORT_WRONG_LIST_KEY;
+    return style != SCN_REPORT_ALL_FAILURES && style != SCN_REPORT_ALL_FAILURES_NO_RAISE &&
+           style != SCN_REPORT_WRONG_LIST_KEY;
+}
+
+/* A handler that throws: `throw` at its first failure; Powertools' batch
+ * processor (raise_on_entire_batch_failure, throwOnFullBatchFailure: on by
+ * default) when every record of the batch failed. */
+static bool throws(enum scn_report style, uint32_t n, uint32_t n_failed)
+{
+    if (style == SCN_REPORT_THROW)
+        return n_failed > 0;
+    return style == SCN_REPORT_ALL_FAILURES && n > 0 && n_failed == n;
 }
 
 /* What a function that returned normally hands back, per report style. */
@@ -166,7 +185,8 @@ static void build_response(const struct scn_function *cfg, struct stm_record *co
     switch (cfg->report) {
     case SCN_REPORT_THROW:                /* threw instead: not reached */
     case SCN_REPORT_FIRST_FAILURE:
-    case SCN_REPORT_ALL_FAILURES:
+    case SCN_REPORT_ALL_FAILURES:         /* some failed, not all */
+    case SCN_REPORT_ALL_FAILURES_NO_RAISE:
     case SCN_REPORT_WRONG_LIST_KEY:
         for (uint32_t k = 0; k < out->n_failed; k++)
             scratch->items[k] = (struct rsp_item){ RSP_ITEM_SEQUENCE,
@@ -197,16 +217,24 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                const struct fn_scratch *scratch, struct fn_result *out)
 {
     const struct scn_function *cfg = f->cfg;
+    /* t: time since the invocation started.  A cold start's Init phase
+     * comes first, outside the timeout up to FN_INIT_LIMIT_US; an init that
+     * needs longer is cut there and run again (the same work: the same
+     * duration) under the timeout, before the handler. */
     double t = dist_draw(&cfg->per_invoke, f->rng_duration);
-    if (cold_start)
-        t += dist_draw(&cfg->cold_start, f->rng_duration);
-    double timeout = (double)cfg->timeout_us;
+    double outside = 0;   /* the part of t that the timeout does not count */
+    if (cold_start) {
+        double init = dist_draw(&cfg->cold_start, f->rng_duration);
+        outside = init <= (double)FN_INIT_LIMIT_US ? init : (double)FN_INIT_LIMIT_US;
+        t += init <= (double)FN_INIT_LIMIT_US ? init : outside + init;
+    }
+    double deadline = outside + (double)cfg->timeout_us;   /* t may not pass it */
 
     *out = (struct fn_result){ .outcome = OUTCOME_SUCCESS, .cold_start = cold_start,
                                .timeout_us = cfg->timeout_us,
                                .failed = scratch->failed };
     uint32_t i = 0;
-    for (; i < n && t <= timeout; i++) {
+    for (; i < n && t <= deadline; i++) {
         bool fails = false;
         t += dist_draw(&cfg->per_record, f->rng_duration);
         for (size_t k = 0; k < cfg->n_failures; k++) {
@@ -218,7 +246,7 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
             else
                 fails = true;
         }
-        if (t > timeout)
+        if (t > deadline)
             break;               /* timed out while working on record i */
         if (fails) {
             scratch->failed[out->n_failed++] = i;
@@ -229,11 +257,11 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         }
     }
     out->reached = i;
-    if (t > timeout) {
+    if (t > deadline) {
         out->outcome = OUTCOME_TIMEOUT;
         out->error = "Task timed out";
-        t = timeout;
-    } else if (out->n_failed > 0 && cfg->report == SCN_REPORT_THROW) {
+        t = deadline;
+    } else if (throws(cfg->report, n, out->n_failed)) {
         out->outcome = OUTCOME_ERROR;
         out->error = "Unhandled";
     } else {

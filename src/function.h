@@ -30,10 +30,16 @@ void fn_destroy(struct fn *f);
  * Invocations in flight keep what they drew when they started. */
 void fn_update(struct fn *f, const struct scn_function *cfg);
 
+/* AWS's limit on a cold start's Init phase: up to it, Init runs outside the
+ * function's timeout; an Init that needs longer is cut at it and run again
+ * inside the first invocation, under the timeout (a "suppressed init"). */
+#define FN_INIT_LIMIT_US 10000000
+
 /* What one invocation did. */
 struct fn_result {
     enum outcome outcome;     /* SUCCESS: returned `response`; ERROR: threw; TIMEOUT */
-    int64_t duration_us;      /* until the invocation ends (<= timeout) */
+    int64_t duration_us;      /* until the invocation ends: the Init phase outside the
+                                 timeout (<= FN_INIT_LIMIT_US), then at most the timeout */
     int64_t timeout_us;       /* the function's timeout when it started */
     bool cold_start;
     const char *error;        /* "Unhandled" / "Task timed out", or NULL */

@@ -827,6 +827,9 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
     struct esm *m = sc->m;
     struct batch *b = &l->batch;
     bool throttled = outcome == OUTCOME_THROTTLED;
+    /* AWS's metrics page: the age of the last record "when the event source
+     * mapping sends the event to the function"; R14's age_us is at the end. */
+    int64_t at_send_us = age_us < 0 ? -1 : l->start_us - rec_at(sc, b->idx[b->n - 1])->arrival_us;
     struct slog_invocation inv = {
         .invocation_id = l->invocation_id,
         .shard_id = sc->shard_id,
@@ -840,6 +843,7 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         .attempt = b->attempts + (throttled ? 1 : 0),
         .outcome = outcome,
         .iterator_age_us = age_us,
+        .iterator_age_at_send_us = at_send_us,
         .cold_start = !throttled && l->res.cold_start,
         .error = error,
     };

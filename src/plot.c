@@ -49,25 +49,35 @@
 /* ---- what is drawn ------------------------------------------------------ */
 
 /*
+ * IteratorAge, CloudWatch's Maximum per minute, per shard, and over all
+ * shards last: the column AGE of the invocations that have one (throttled
+ * attempts and final window invocations have none), by the minute of TIME,
+ * the instant it is emitted.
+ */
+#define PLOT_AGE_SQL(TIME, AGE) \
+    "SELECT * FROM (" \
+    " SELECT shard_id AS series, " TIME " / 60000 AS minute, max(" AGE ")" \
+    " FROM invocations WHERE run_id = ?1 AND " AGE " IS NOT NULL GROUP BY 1, 2" \
+    " UNION ALL" \
+    " SELECT 'all', " TIME " / 60000, max(" AGE ")" \
+    " FROM invocations WHERE run_id = ?1 AND " AGE " IS NOT NULL GROUP BY 2)" \
+    " ORDER BY series = 'all', series, minute"
+
+/*
  * The charts, in the order of --chart all.  Each query gives the rows
  * SERIES, MINUTE, VALUE ordered by series then minute (?1 is the run id,
  * ?2 the last minute the run covers).
  */
 static const struct plot_chart {
-    const char *name;   /* --chart NAME, plots/NAME.gp, the default file NAME.svg */
+    const char *name;      /* --chart NAME, plots/NAME.gp, the default file NAME.svg */
     const char *sql;
+    const char *sql_send;  /* with --at send; NULL: --at does not apply */
 } plot_charts[] = {
-    /* R14: IteratorAge is emitted when an invocation completes (throttled
-     * attempts emit none); CloudWatch's Maximum per minute, per shard, and
-     * over all shards last. */
-    { "iterator-age",
-      "SELECT * FROM ("
-      " SELECT shard_id AS series, end_ms / 60000 AS minute, max(iterator_age_ms)"
-      " FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL GROUP BY 1, 2"
-      " UNION ALL"
-      " SELECT 'all', end_ms / 60000, max(iterator_age_ms)"
-      " FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL GROUP BY 2)"
-      " ORDER BY series = 'all', series, minute" },
+    /* R14: IteratorAge as emitted when an invocation completes; with
+     * --at send, AWS's other definition, the age when the event is sent to
+     * the function (the invocation's start). */
+    { "iterator-age", PLOT_AGE_SQL("end_ms", "iterator_age_ms"),
+      PLOT_AGE_SQL("start_ms", "iterator_age_at_send_ms") },
     /* R14: the per-second sample of the oldest record not yet checkpointed. */
     { "oldest",
       "SELECT * FROM ("
@@ -76,7 +86,7 @@ static const struct plot_chart {
       " UNION ALL"
       " SELECT 'all', at_ms / 60000, max(value) FROM metrics"
       " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY 2)"
-      " ORDER BY series = 'all', series, minute" },
+      " ORDER BY series = 'all', series, minute", NULL },
     /* The per-second sample of the invocations running, stream-wide. */
     { "concurrency",
       "SELECT * FROM ("
@@ -85,7 +95,7 @@ static const struct plot_chart {
       " UNION ALL"
       " SELECT 'mean', at_ms / 60000, avg(value) FROM metrics"
       " WHERE run_id = ?1 AND name = 'concurrent_executions' GROUP BY 2)"
-      " ORDER BY series, minute" },
+      " ORDER BY series, minute", NULL },
     /* Records written to the stream (by arrival; none without the
      * per-record tables), given to the function (retries included, at the
      * invocation's start), and in invocations that succeeded (at the end):
@@ -105,7 +115,8 @@ static const struct plot_chart {
       " SELECT 'delivered', minute, coalesce(d.n, 0) FROM m LEFT JOIN d USING (minute)"
       " UNION ALL"
       " SELECT 'succeeded', minute, coalesce(s.n, 0) FROM m LEFT JOIN s USING (minute))"
-      " ORDER BY CASE series WHEN 'written' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END, minute" },
+      " ORDER BY CASE series WHEN 'written' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END, minute",
+      NULL },
 };
 #define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
 
@@ -413,7 +424,7 @@ static int plot_outages(const struct runread *rr, const char *json, int64_t end_
 static void plot_usage(FILE *out)
 {
     fputs("usage: esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART]\n"
-          "                  [--keep-data DIR]\n"
+          "                  [--at completion|send] [--keep-data DIR]\n"
           "\n"
           "CHART  iterator-age (default)  IteratorAge, maximum per minute, per shard and overall\n"
           "       oldest        age of the oldest unprocessed record, maximum per minute\n"
@@ -423,6 +434,9 @@ static void plot_usage(FILE *out)
           "                     CHART.svg without -o\n"
           "-o FILE         the chart, SVG or PNG by its extension (default CHART.svg)\n"
           "--run ID        the run of RUN.db (default the latest)\n"
+          "--at WHEN       IteratorAge at completion (default: completion - arrival of the\n"
+          "                batch's last record, R14) or at send (the invocation's start -\n"
+          "                that arrival), for the iterator-age chart\n"
           "--keep-data DIR write the data files given to gnuplot to DIR/NAME.dat and keep them\n"
           "exit status: 0 written, 1 gnuplot or a data file failed, 2 bad input or no gnuplot\n",
           out);
@@ -434,6 +448,8 @@ struct plot_opts {
     const char *output;       /* NULL: CHART.svg */
     const char *chart;        /* a plot_charts name or "all" */
     const char *keep_dir;     /* NULL: temporary data files */
+    const char *at;           /* --at as given, NULL: not given (completion) */
+    bool at_send;             /* --at send: IteratorAge when the event is sent */
 };
 
 static int plot_args(int argc, char **argv, struct plot_opts *o)
@@ -457,6 +473,8 @@ static int plot_args(int argc, char **argv, struct plot_opts *o)
             o->chart = argv[++i];
         } else if (!strcmp(a, "--keep-data") && has_value) {
             o->keep_dir = argv[++i];
+        } else if (!strcmp(a, "--at") && has_value) {
+            o->at = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "esmsim plot: unknown option or missing value: %s\n", a);
             return -1;
@@ -479,6 +497,16 @@ static int plot_args(int argc, char **argv, struct plot_opts *o)
                 "throughput or all, got \"%s\"\n", o->chart);
         return -1;
     }
+    if (o->at && strcmp(o->at, "completion") && strcmp(o->at, "send")) {
+        fprintf(stderr, "esmsim plot: --at: expected completion or send, got \"%s\"\n", o->at);
+        return -1;
+    }
+    if (o->at && strcmp(o->chart, "all") && strcmp(o->chart, "iterator-age")) {
+        fprintf(stderr, "esmsim plot: --at: only for the iterator-age chart (--chart iterator-age"
+                " or all), not %s\n", o->chart);
+        return -1;
+    }
+    o->at_send = o->at && !strcmp(o->at, "send");
     struct stat stbuf;
     if (o->keep_dir && (stat(o->keep_dir, &stbuf) != 0 || !S_ISDIR(stbuf.st_mode))) {
         fprintf(stderr, "esmsim plot: --keep-data %s: expected an existing directory\n",
@@ -611,16 +639,17 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
     return 0;
 }
 
-/* Write chart's data and draw it into out->temp.  Returns 0, -1 (exit 1)
- * or -2 (no gnuplot: exit 2). */
-static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart,
+/* Write chart's data (IteratorAge at the send with at_send) and draw it
+ * into out->temp.  Returns 0, -1 (exit 1) or -2 (no gnuplot: exit 2). */
+static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, bool at_send,
                            const struct plot_out *out, const char *keep_dir,
                            char *err, size_t errlen)
 {
     struct pdata d;
     int rc = -1;
+    const char *sql = at_send && chart->sql_send ? chart->sql_send : chart->sql;
     if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
-        pdata_query(&d, r->rr.db, chart->sql, r->rr.run_id, plot_last_minute(r), err, errlen) < 0 ||
+        pdata_query(&d, r->rr.db, sql, r->rr.run_id, plot_last_minute(r), err, errlen) < 0 ||
         pdata_close(&d, err, errlen) < 0)
         goto out;
     char nseries[24], ymax[32], discarded[32], script[64], names[MARK_COUNT][32];
@@ -628,12 +657,13 @@ static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart,
     snprintf(ymax, sizeof ymax, "%.17g", d.rows ? d.max : 0.0);
     snprintf(discarded, sizeof discarded, "%.0f", r->marks[MARK_DISCARDS].total);
     snprintf(script, sizeof script, "%s.gp", chart->name);
-    struct gp_var vars[9 + 2 * MARK_COUNT] = {
+    struct gp_var vars[10 + 2 * MARK_COUNT] = {
         { "format", out->format }, { "out", out->temp }, { "run", r->title },
         { "xmax", r->xmax }, { "data", d.path }, { "series", d.series },
         { "nseries", nseries }, { "ymax", ymax }, { "discarded", discarded },
+        { "age_at", at_send ? "send" : "completion" },
     };
-    size_t n = 9;
+    size_t n = 10;
     for (int m = 0; m < MARK_COUNT; m++) {
         snprintf(names[m], sizeof names[m], "n%s", plot_marks[m].name);
         vars[n++] = (struct gp_var){ plot_marks[m].name, r->marks[m].path };
@@ -649,6 +679,22 @@ out:
 }
 
 /* ---- the command -------------------------------------------------------- */
+
+/* --at send reads invocations.iterator_age_at_send_ms, which run logs of
+ * schema version 3 (older esmsim) do not have: bad input, said plainly. */
+static int plot_check_at_send(const struct runread *rr, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(rr->db, "SELECT iterator_age_at_send_ms FROM invocations LIMIT 0",
+                                -1, &st, NULL);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK)
+        return 0;
+    errmsg_set(err, errlen, "%s: --at send: the run log has no invocations.iterator_age_at_send_ms"
+               " (an older esmsim wrote it: %s); run the scenario again, or use --at completion",
+               rr->path, sqlite3_errmsg(rr->db));
+    return -1;
+}
 
 int plot_main(int argc, char **argv)
 {
@@ -666,7 +712,8 @@ int plot_main(int argc, char **argv)
         if ((all || !strcmp(o.chart, plot_charts[c].name)) &&
             plot_out_name(&o, plot_charts[c].name, &outs[c], err, sizeof err) < 0)
             goto fail;
-    if (runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
+    if (runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0 ||
+        (o.at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
     rc = EXIT_FAILED;
     if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
@@ -677,7 +724,8 @@ int plot_main(int argc, char **argv)
         if (!strcmp(plot_charts[c].name, "throughput") && !r.per_record)
             fprintf(stderr, "esmsim plot: %s run %lld has no records table (--no-record-tables):"
                     " %s shows no records written\n", o.db, (long long)r.rr.run_id, outs[c].path);
-        int drawn = plot_chart_draw(&r, &plot_charts[c], &outs[c], o.keep_dir, err, sizeof err);
+        int drawn = plot_chart_draw(&r, &plot_charts[c], o.at_send, &outs[c], o.keep_dir, err,
+                                    sizeof err);
         if (drawn < 0) {
             rc = drawn == -2 ? EXIT_BAD_INPUT : EXIT_FAILED;
             goto fail;

@@ -70,10 +70,11 @@ static const struct runlog_schema {
         "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
         " last_sequence_number INTEGER, attempt INTEGER, outcome TEXT, iterator_age_ms INTEGER,"
-        " cold_start INTEGER, error TEXT",
+        " cold_start INTEGER, error TEXT, iterator_age_at_send_ms INTEGER",
         "INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms,"
         " record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt,"
-        " outcome, iterator_age_ms, cold_start, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
+        " outcome, iterator_age_ms, cold_start, error, iterator_age_at_send_ms)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
     [RL_DELIVERIES] = { "deliveries",
         "invocation_id INTEGER, shard_id TEXT, sequence_number INTEGER, handled INTEGER",
         "INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number, handled)"
@@ -358,7 +359,8 @@ static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
                   rv_int(inv->record_count), rv_int(inv->payload_bytes),
                   rv_opt_seq(inv->first_sequence_number), rv_opt_seq(inv->last_sequence_number),
                   rv_int(inv->attempt), rv_text(outcome_name(inv->outcome)),
-                  rv_opt_ms(inv->iterator_age_us), rv_int(inv->cold_start), rv_text(inv->error));
+                  rv_opt_ms(inv->iterator_age_us), rv_int(inv->cold_start), rv_text(inv->error),
+                  rv_opt_ms(inv->iterator_age_at_send_us));
 }
 
 static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,

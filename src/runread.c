@@ -46,9 +46,10 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         goto fail;
     }
     if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0 ||
-        version != RUNLOG_SCHEMA_VERSION) {
-        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d",
-                   path, (long long)version, RUNLOG_SCHEMA_VERSION);
+        version < RUNLOG_SCHEMA_VERSION_READ || version > RUNLOG_SCHEMA_VERSION) {
+        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads versions"
+                   " %d to %d", path, (long long)version, RUNLOG_SCHEMA_VERSION_READ,
+                   RUNLOG_SCHEMA_VERSION);
         goto fail;
     }
     if (query_int(rr->db, "SELECT min(run_id) FROM runs", 0, &first) < 0 ||

@@ -1286,8 +1286,8 @@ static const char *const FUNCTION_KEYS[] = {
 static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record", NULL };
 static const char *const HANDLER_KEYS[] = { "command", NULL };
 static const char *const REPORTS[] = {   /* by enum scn_report */
-    "throw", "first-failure", "all-failures", "empty-identifier", "wrong-key", "wrong-list-key",
-    "unknown-sequence", NULL };
+    "throw", "first-failure", "all-failures", "all-failures-no-raise", "empty-identifier", "wrong-key",
+    "wrong-list-key", "unknown-sequence", NULL };
 
 /* handler: {"command": ["node", "handler.mjs"]} (SPEC section 4). */
 static int parse_handler(struct ctx *c, const cJSON *fn)

@@ -205,7 +205,8 @@ struct scn_failure {
 enum scn_report {
     SCN_REPORT_THROW,
     SCN_REPORT_FIRST_FAILURE,
-    SCN_REPORT_ALL_FAILURES,
+    SCN_REPORT_ALL_FAILURES,          /* Powertools: throws when every record failed */
+    SCN_REPORT_ALL_FAILURES_NO_RAISE, /* the same with raise_on_entire_batch_failure off */
     SCN_REPORT_EMPTY_IDENTIFIER,
     SCN_REPORT_WRONG_KEY,
     SCN_REPORT_WRONG_LIST_KEY,

@@ -90,7 +90,10 @@ struct slog_invocation {
     uint64_t first_sequence_number, last_sequence_number;
     uint32_t attempt;              /* 1 for the first try of these records */
     enum outcome outcome;
-    int64_t iterator_age_us;       /* R14; -1 when not emitted (throttled) */
+    int64_t iterator_age_us;       /* R14: end - arrival of the last record; -1 when not
+                                      emitted (throttled, a final window call) */
+    int64_t iterator_age_at_send_us;  /* AWS's other definition: start - arrival of the
+                                         last record; -1 where iterator_age_us is */
     bool cold_start;
     const char *error;             /* function error text, NULL on success */
 };

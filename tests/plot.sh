@@ -56,6 +56,9 @@ bad "not a run log" "text.db" "$work/text.db"
 bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep" -o "$work/no/such/dir/x.svg"
 bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
   "$dep" --keep-data "$work/nodir"
+bad "--at unknown" '--at: expected completion or send, got "start"' "$dep" --at start
+bad "--at without value" "missing value: --at" "$dep" --at
+bad "--at with a chart without IteratorAge" "--at: only for the iterator-age chart" "$dep" --chart oldest --at send
 expect_eq "$(ls "$work" | grep -c -E '\.(svg|png)')" 0 "bad input writes no chart"
 tmp_empty "bad input"
 
@@ -95,13 +98,15 @@ for c in iterator-age oldest concurrency throughput; do
 done
 # the Y axis unit fits the figures: minutes for a 21-minute backlog, seconds
 # for a steady state (run 2, the latest, is the default), hours for a day
-expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge (minutes)" "Y axis in minutes"
+expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge at completion (minutes)" "Y axis in minutes"
+expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge at completion (maximum per minute)" \
+  "the title says which IteratorAge (R14, the default)"
 mkdir -p "$work/cwd" && cd "$work/cwd"
 "$esmsim" plot "$dep" >/dev/null; rc=$?
 expect_eq "$rc" 0 "default chart exit status"
 is_svg iterator-age.svg && ok || ko "default output iterator-age.svg"
 expect_in "$(cat iterator-age.svg)" "steady-state, run 2" "default run is the latest"
-expect_in "$(cat iterator-age.svg)" "IteratorAge (seconds)" "Y axis in seconds"
+expect_in "$(cat iterator-age.svg)" "IteratorAge at completion (seconds)" "Y axis in seconds"
 "$esmsim" plot "$dep" --chart oldest >/dev/null && is_svg oldest.svg && ok || ko "default name oldest.svg"
 mkdir -p "$work/cwd-all" && cd "$work/cwd-all"
 "$esmsim" plot "$dep" --chart all >/dev/null 2>&1; rc=$?
@@ -182,6 +187,60 @@ expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "succeeded" && $2 >= 15 
 expect_eq "$(points "$keep/throughput.dat" | awk '$1 == "delivered" { s += $3 } END { print s }')" \
   "$(q "$dep" "SELECT sum(record_count) FROM invocations WHERE run_id = 1 AND outcome <> 'throttled'")" \
   "records delivered to the function, retries included, in total"
+
+# Issue 11 item 8: --at send charts AWS's other IteratorAge, the age of the
+# batch's last record when the event is sent (the invocation's start), by the
+# minute of the start; the title and axis say which; the default is R14's.
+keep="$work/keep-send"
+mkdir -p "$keep"
+"$esmsim" plot "$dep" --run 1 --at send -o "$work/send.svg" --keep-data "$keep" >/dev/null ||
+  ko "--at send exit status"
+expect_in "$(cat "$work/send.svg")" "IteratorAge at send (maximum per minute): dependency-outage, run 1" \
+  "--at send: the title says so"
+expect_in "$(cat "$work/send.svg")" "IteratorAge at send (minutes)" "--at send: the Y axis says so"
+expect_eq "$(points "$keep/iterator-age.dat")" \
+  "$(q "$dep" "SELECT shard_id, start_ms / 60000 AS m, max(iterator_age_at_send_ms) FROM invocations
+               WHERE run_id = 1 AND outcome <> 'throttled' GROUP BY shard_id, m ORDER BY shard_id, m;
+               SELECT 'all', start_ms / 60000 AS m, max(iterator_age_at_send_ms) FROM invocations
+               WHERE run_id = 1 AND outcome <> 'throttled' GROUP BY m ORDER BY m")" \
+  "--at send: the maximum per shard and overall per minute of the start"
+"$esmsim" plot "$dep" --run 1 --at completion -o "$work/completion.svg" --keep-data "$keep" >/dev/null ||
+  ko "--at completion exit status"
+expect_eq "$(cat "$keep/iterator-age.dat")" "$(cat "$work/keep-dep/iterator-age.dat")" \
+  "--at completion is the default chart"
+# the column: NULL exactly where R14's is; the start less the arrival of the
+# last record (both kept in microseconds, so within the 1 ms of rounding);
+# R14's age less it is the invocation's duration
+expect_eq "$(q "$dep" "SELECT count(*) FROM invocations WHERE run_id = 1
+               AND (iterator_age_ms IS NULL) <> (iterator_age_at_send_ms IS NULL)")" 0 \
+  "iterator_age_at_send_ms is NULL where iterator_age_ms is"
+cp "$dep" "$work/dep-idx.db"   # indexed for the join
+sqlite3 "$work/dep-idx.db" "CREATE INDEX records_by_seq ON records (run_id, shard_id, sequence_number)"
+expect_eq "$(q "$work/dep-idx.db" "SELECT count(*), sum(abs(i.iterator_age_at_send_ms - (i.start_ms - r.arrival_ms)) <= 1),
+               sum(abs(i.iterator_age_ms - i.iterator_age_at_send_ms - (i.end_ms - i.start_ms)) <= 1)
+               FROM invocations i JOIN records r ON r.run_id = i.run_id AND r.shard_id = i.shard_id
+               AND r.sequence_number = i.last_sequence_number
+               WHERE i.run_id = 1 AND i.iterator_age_at_send_ms IS NOT NULL")" \
+  "$(q "$dep" "SELECT count(*), count(*), count(*) FROM invocations
+               WHERE run_id = 1 AND iterator_age_at_send_ms IS NOT NULL")" \
+  "iterator_age_at_send_ms = start - arrival of the last record"
+[ "$(q "$dep" "SELECT count(*) FROM invocations WHERE run_id = 1 AND iterator_age_at_send_ms IS NOT NULL")" -gt 100 ] &&
+  ok || ko "--at send: the run has invocations with an age"
+# A run log of schema version 3 (before the column): still read; --at send
+# is bad input, said plainly, and nothing is written.
+cp "$dep" "$work/v3.db"
+sqlite3 "$work/v3.db" "ALTER TABLE invocations DROP COLUMN iterator_age_at_send_ms; PRAGMA user_version = 3"
+msg=$("$esmsim" plot "$work/v3.db" --run 1 --at send -o "$work/v3-send.svg" 2>&1); rc=$?
+expect_eq "$rc" 2 "schema 3 log, --at send: exit status"
+expect_in "$msg" "$work/v3.db: --at send: the run log has no invocations.iterator_age_at_send_ms" \
+  "schema 3 log, --at send: the message"
+[ ! -e "$work/v3-send.svg" ] && ok || ko "schema 3 log, --at send: no chart"
+"$esmsim" plot "$work/v3.db" --run 1 -o "$work/v3.svg" >/dev/null && is_svg "$work/v3.svg" && ok ||
+  ko "schema 3 log: the default chart is drawn"
+"$esmsim" report "$work/v3.db" --run 1 >/dev/null && ok || ko "schema 3 log: report reads it"
+sqlite3 "$work/v3.db" "PRAGMA user_version = 2"
+bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 4" "$work/v3.db"
+tmp_empty "--at"
 
 # R6 discards: batches per minute; the outage schedule of the scenario: the
 # function fails from 15m to 35m, the mapping is disabled at 17m and enabled

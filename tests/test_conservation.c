@@ -19,7 +19,8 @@
 
 static const char *const retry_modes[] = { "failed-only", "all", "none" };
 static const char *const starts[] = { "TRIM_HORIZON", "LATEST", "TRIM_HORIZON" };
-static const char *const reports[] = { "throw", "first-failure", "all-failures", "empty-identifier",
+static const char *const reports[] = { "throw", "first-failure", "all-failures",
+                                       "all-failures-no-raise", "empty-identifier",
                                        "wrong-key", "wrong-list-key", "unknown-sequence" };
 
 static int cmp_u64(const void *a, const void *b)
@@ -82,7 +83,7 @@ static void one_scenario(gsl_rng *r, int index)
              gsl_rng_uniform_int(r, 2) ? ",\"FunctionResponseTypes\":[\"ReportBatchItemFailures\"]" : "",
              gsl_rng_uniform_int(r, 2) ? 1 : 1 + (int)gsl_rng_uniform_int(r, 10),
              (int)gsl_rng_uniform_int(r, 6), 1 + (int)gsl_rng_uniform_int(r, 3),
-             gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, 7)],
+             gsl_rng_uniform(r) * 0.05, reports[gsl_rng_uniform_int(r, sizeof reports / sizeof *reports)],
              (int)gsl_rng_uniform_int(r, 3), schedule);
 
     char err[1024];

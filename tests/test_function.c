@@ -272,6 +272,65 @@ static void test_report_styles(void)
     fixture_free(&fx);
 }
 
+/* Issue 11 item 3: all-failures is Powertools' batch processor, which throws
+ * when every record of the batch failed (Python BatchProcessingError,
+ * TypeScript FullBatchFailureError): a function error.  all-failures-no-raise
+ * (raise_on_entire_batch_failure / throwOnFullBatchFailure off) returns them. */
+static void test_all_failures_raises_on_entire_batch(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct fn_result r;
+    struct scn_function cfg = base_config();
+    struct scn_failure every = { .match = SCN_MATCH_ALL, .effect = SCN_EFFECT_FAIL };
+    cfg.failures = &every;
+    cfg.n_failures = 1;
+    cfg.report = SCN_REPORT_ALL_FAILURES;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    CHECK_STR(r.error, "Unhandled");
+    CHECK_INT(r.reached, 10);                       /* it worked through all of them */
+    CHECK_INT(r.n_failed, 10);
+    CHECK_INT(handled(&r), 0);
+    CHECK_INT(r.duration_us, 10000 + 10 * 1000);
+    fn_invoke(f, 0, false, fx.ptrs + 3, 1, &fx.scratch, &r);   /* a batch of one */
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    CHECK_STR(r.error, "Unhandled");
+
+    cfg.report = SCN_REPORT_ALL_FAILURES_NO_RAISE;
+    fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK(r.error == NULL);
+    CHECK_INT(r.reached, 10);
+    CHECK_INT(r.n_failed, 10);
+    CHECK_INT(r.response.shape, RSP_LIST);
+    CHECK_INT(r.response.n_items, 10);
+    CHECK_INT(r.response.items[0].sequence_number, 100);
+    CHECK_INT(r.response.items[9].sequence_number, 109);
+    fn_destroy(f);
+
+    /* some records failing, not all: both return them (no throw) */
+    invoke_with_style(SCN_REPORT_ALL_FAILURES_NO_RAISE, &fx, 10, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.reached, 10);
+    CHECK_INT(handled(&r), 8);
+    CHECK_INT(r.response.n_items, 2);
+    CHECK_INT(r.response.items[0].sequence_number, 103);
+    CHECK_INT(r.response.items[1].sequence_number, 106);
+    /* every record of a batch [user-3] failing: all-failures throws */
+    struct fixture one = fx;
+    one.ptrs[0] = &fx.recs[3];
+    invoke_with_style(SCN_REPORT_ALL_FAILURES, &one, 1, &r);
+    CHECK_INT(r.outcome, OUTCOME_ERROR);
+    invoke_with_style(SCN_REPORT_ALL_FAILURES_NO_RAISE, &one, 1, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.response.n_items, 1);
+    CHECK_INT(r.response.items[0].sequence_number, 103);
+    fixture_free(&fx);
+}
+
 /* R11: past the timeout the invocation ends at the timeout, as an error;
  * the records finished by then were handled. */
 static void test_timeout(void)
@@ -295,6 +354,70 @@ static void test_timeout(void)
     fn_invoke(f, 0, false, fx.ptrs, 4, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.duration_us, 14000);
+    fn_destroy(f);
+    fixture_free(&fx);
+}
+
+/* Issue 11 item 1: a cold start's Init phase runs outside the timeout up to
+ * 10 s (FN_INIT_LIMIT_US); a longer one is cut at 10 s and run again inside
+ * the invocation, where it counts against the timeout with the handler. */
+static void test_init_outside_timeout(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct scn_function cfg = base_config();
+    cfg.per_invoke = constant(100000);             /* a 100 ms handler */
+    cfg.per_record = constant(0);
+    cfg.cold_start = constant(5000000);            /* a 5 s init, 3 s timeout */
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK(r.error == NULL);
+    CHECK_INT(r.duration_us, 5100000);             /* init + handler */
+    CHECK_INT(handled(&r), 10);
+
+    /* exactly 10 s is still within Init's limit: outside the timeout */
+    cfg.cold_start = constant(FN_INIT_LIMIT_US);
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 10100000);
+
+    /* a 12 s init, 30 s timeout: 10 s spent, then 12 s again + 100 ms */
+    cfg.cold_start = constant(12000000);
+    cfg.timeout_us = 30000000;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 22100000);
+    CHECK_INT(handled(&r), 10);
+
+    /* 15 s timeout, 1 s per record: the re-run init (12 s) and the handler
+     * (100 ms + 1 s a record) reach 14.1 s after two records; the third
+     * passes 15 s: "Task timed out" at 10 s + 15 s, two records handled. */
+    cfg.timeout_us = 15000000;
+    cfg.per_record = constant(1000000);
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_STR(r.error, "Task timed out");
+    CHECK_INT(r.duration_us, 25000000);
+    CHECK_INT(r.timeout_us, 15000000);
+    CHECK_INT(handled(&r), 2);
+
+    /* the same init with a 3 s timeout: it times out during the re-run */
+    cfg.timeout_us = 3000000;
+    fn_invoke(f, 0, true, fx.ptrs, 10, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_INT(r.duration_us, 13000000);
+    CHECK_INT(handled(&r), 0);
+
+    /* warm: no init, the handler alone against the timeout */
+    fn_invoke(f, 0, false, fx.ptrs, 2, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_SUCCESS);
+    CHECK_INT(r.duration_us, 2100000);
+    fn_invoke(f, 0, false, fx.ptrs, 3, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);
+    CHECK_INT(r.duration_us, 3000000);
     fn_destroy(f);
     fixture_free(&fx);
 }
@@ -340,7 +463,9 @@ int main(void)
     test_concurrency();
     test_throw_at_poison_key();
     test_report_styles();
+    test_all_failures_raises_on_entire_batch();
     test_timeout();
+    test_init_outside_timeout();
     test_probability();
     return check_done();
 }

@@ -209,6 +209,9 @@ static void test_r1_r4_batches_in_order(void)
     CHECK_INT(r.ml.inv[0].v.iterator_age_us, 1110 * MS - 500 * MS);
     CHECK_INT(r.ml.inv[2].v.end_us, 1320 * MS);
     CHECK_INT(r.ml.inv[2].v.iterator_age_us, 820 * MS);
+    /* Issue 11 item 8, AWS's other definition: at the send, the start. */
+    CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, 1000 * MS - 500 * MS);
+    CHECK_INT(r.ml.inv[2].v.iterator_age_at_send_us, 1260 * MS - 500 * MS);
     CHECK_INT(r.ml.n_ckpt, 3);
     for (size_t i = 0; i < 3 && i < r.ml.n_ckpt; i++) {
         CHECK_INT(r.ml.ckpt[i].seq, last[i]);
@@ -646,6 +649,7 @@ static void test_r9_throttles(void)
         CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_THROTTLED);
         CHECK_INT(r.ml.inv[0].v.start_us, 1 * SEC);
         CHECK_INT(r.ml.inv[0].v.iterator_age_us, -1);
+        CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, -1);   /* issue 11 item 8 */
         CHECK_STR(r.ml.inv[1].shard_id, "shardId-000000000000");
         CHECK_INT(r.ml.inv[1].v.outcome, OUTCOME_SUCCESS);
         CHECK_INT(r.ml.inv[1].v.start_us, 1 * SEC);
@@ -867,26 +871,31 @@ static void test_r7_partial_first_failure(void)
 static void test_r7_all_failures_duplicates(void)
 {
     struct run r;
-    if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "all-failures"))
-        return;
-    /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
-    const struct want_inv want[] = {
-        { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
-        { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
-    };
-    check_invocations(__LINE__, &r, want, 2);
-    const uint64_t seqs[] = { 3, 10 };
-    const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
-    check_checkpoints(&r, seqs, why, 2);
-    CHECK_INT(r.ml.n_disc, 1);
-    CHECK_INT(r.ml.disc[0].v.record_count, 7);
-    /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
-    CHECK_INT(r.sum.mapping.redelivered, 7);
-    CHECK_INT(r.sum.mapping.reprocessed, 5);
-    CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
-    CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
-    CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
-    release(&r);
+    /* with some records failing, not all, Powertools' batch processor
+     * returns them whether raise_on_entire_batch_failure is on or off */
+    for (int style = 0; style < 2; style++) {
+        if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1",
+                     style ? "all-failures-no-raise" : "all-failures"))
+            return;
+        /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
+            { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        const uint64_t seqs[] = { 3, 10 };
+        const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
+        check_checkpoints(&r, seqs, why, 2);
+        CHECK_INT(r.ml.n_disc, 1);
+        CHECK_INT(r.ml.disc[0].v.record_count, 7);
+        /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
+        CHECK_INT(r.sum.mapping.redelivered, 7);
+        CHECK_INT(r.sum.mapping.reprocessed, 5);
+        CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
+        release(&r);
+    }
 
     /* first-failure on the same batch: record 7 is never reached */
     if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "first-failure"))
@@ -898,6 +907,88 @@ static void test_r7_all_failures_duplicates(void)
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
     release(&r);
+}
+
+/* Two records at 500 ms (seq 1, 2), record 1 poison, and an outage until
+ * 1.5 s: the first invocation (1 s) fails every record of its batch. */
+static bool run_entire_batch_fails(struct run *r, const char *mapping, const char *report)
+{
+    char function[256];
+    records_json(recs, sizeof recs, 2, "500ms", "user-1", POISON(1));
+    snprintf(function, sizeof function,
+             ",\"failures\":[{\"match\":{\"data_contains\":\"poison\"}},"
+             "{\"match\":{\"from\":\"0s\",\"to\":\"1500ms\"}}],\"report\":\"%s\"", report);
+    scenario_json(text, sizeof text, "30s", recs, mapping, function, "");
+    return run_json(text, r);
+}
+
+/* Issue 11 item 3: all-failures is Powertools' batch processor, which throws
+ * when every record of the batch failed: the mapping sees a function error,
+ * so it bisects (R8), retries the single record as function errors (R5) and
+ * discards it with functionError "Unhandled" (R6). */
+static void test_r8_all_failures_entire_batch_throws(void)
+{
+    struct run r;
+    if (!run_entire_batch_fails(&r, RBIF ",\"BisectBatchOnFunctionError\":true,"
+                                "\"MaximumRetryAttempts\":1" DLQ, "all-failures"))
+        return;
+    const struct want_inv want[] = {
+        { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },     /* both fail: throws -> [1] [2] */
+        { 2012 * MS, 1, 1, 1, OUTCOME_ERROR },     /* a batch of one, all failed */
+        { 3023 * MS, 1, 1, 2, OUTCOME_ERROR },     /* retries spent: discarded */
+        { 3054 * MS, 2, 1, 1, OUTCOME_SUCCESS },
+    };
+    check_invocations(__LINE__, &r, want, 4);
+    for (size_t i = 0; i < 3 && i < r.ml.n_inv; i++)
+        CHECK_STR(r.ml.inv[i].error, "Unhandled");
+    const uint64_t seqs[] = { 1, 2 };
+    const enum ckpt_reason why[] = { CKPT_DISCARDED, CKPT_SUCCESS };
+    check_checkpoints(&r, seqs, why, 2);
+    CHECK_INT(r.sum.mapping.bisects, 1);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 1);
+        CHECK_INT(d->end_sequence_number, 1);
+        CHECK(d->has_response);
+        CHECK_STR(d->function_error, "Unhandled");
+        CHECK_INT(d->at_us, 3034 * MS);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 1);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+    release(&r);
+
+    /* all-failures-no-raise (the setting off): it returns both, a partial
+     * response naming the set's first record; without bisect that is a
+     * retry from it, and the discard has functionError null, as before. */
+    for (int style = 0; style < 2; style++) {
+        if (!run_entire_batch_fails(&r, RBIF ",\"MaximumRetryAttempts\":1" DLQ,
+                                    style ? "all-failures-no-raise" : "all-failures"))
+            return;
+        const struct want_inv no_raise[] = {
+            { 1000 * MS, 1, 2, 1, OUTCOME_PARTIAL },
+            { 2012 * MS, 1, 2, 2, OUTCOME_PARTIAL },   /* record 1 fails, 2 succeeds */
+        };
+        const struct want_inv raise[] = {
+            { 1000 * MS, 1, 2, 1, OUTCOME_ERROR },     /* throws: a function error */
+            { 2012 * MS, 1, 2, 2, OUTCOME_PARTIAL },   /* not all failed: returned */
+        };
+        check_invocations(__LINE__, &r, style ? no_raise : raise, 2);
+        if (r.ml.n_inv == 2)
+            CHECK_STR(r.ml.inv[0].error, style ? "batchItemFailures" : "Unhandled");
+        CHECK_INT(r.ml.n_disc, 1);
+        if (r.ml.n_disc == 1) {
+            const struct slog_discard *d = &r.ml.disc[0].v;
+            CHECK_INT(d->start_sequence_number, 1);
+            CHECK_INT(d->record_count, 2);
+            CHECK_INT(d->approximate_invoke_count, 2);
+            CHECK(d->function_error == NULL);   /* the last invocation returned */
+        }
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 1);   /* record 2, handled the second time */
+        CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
+        release(&r);
+    }
 }
 
 /* R7 "the response is ignored without ReportBatchItemFailures": a returned
@@ -1204,6 +1295,71 @@ static void test_r11_timeout_then_bisect(void)
     CHECK_INT(r.sum.mapping.redelivered, 10);
     CHECK_INT(r.sum.mapping.reprocessed, 6);       /* 1..3 and 6..8 finished before timeouts */
     release(&r);
+}
+
+/* A run of 3 records at 500 ms then 3 at 7 s (seq 1..6) on one shard with a
+ * function of the given cold start and timeout, a 100 ms handler. */
+static bool run_cold(struct run *r, const char *cold_start, const char *timeout)
+{
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"duration\":\"60s\",\"stream\":{\"shards\":1},\"records\":["
+             "{\"at\":\"500ms\",\"partition_key\":\"k\"},{\"at\":\"500ms\",\"partition_key\":\"k\"},"
+             "{\"at\":\"500ms\",\"partition_key\":\"k\"},{\"at\":\"7s\",\"partition_key\":\"k\"},"
+             "{\"at\":\"7s\",\"partition_key\":\"k\"},{\"at\":\"7s\",\"partition_key\":\"k\"}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"},"
+             "\"function\":{\"cold_start\":\"%s\",\"timeout\":\"%s\","
+             "\"duration\":{\"per_invoke\":\"100ms\",\"per_record\":0}}}", cold_start, timeout);
+    return run_json(text, r);
+}
+
+/* Issue 11 item 1 (R11, R14): the Init phase runs outside the timeout up to
+ * 10 s, and the invocation lasts init + handler: its end and IteratorAge
+ * follow.  A longer init is cut at 10 s and run again inside the
+ * invocation, under the timeout. */
+static void test_r11_init_outside_timeout(void)
+{
+    struct run r;
+    /* a 5 s init, a 3 s timeout: invoked at 1 s, ends at 6.1 s, a success */
+    if (run_cold(&r, "5s", "3s")) {
+        const struct want_inv want[] = {
+            { 1000 * MS, 1, 3, 1, OUTCOME_SUCCESS },
+            { 7000 * MS, 4, 3, 1, OUTCOME_SUCCESS },   /* warm: 100 ms */
+        };
+        check_invocations(__LINE__, &r, want, 2);
+        if (r.ml.n_inv == 2) {
+            CHECK(r.ml.inv[0].v.cold_start);
+            CHECK_INT(r.ml.inv[0].v.end_us, 6100 * MS);
+            CHECK_INT(r.ml.inv[0].v.iterator_age_us, 5600 * MS);   /* 6.1 s - 500 ms */
+            /* item 8: when the event was sent, at the start, it was 500 ms old */
+            CHECK_INT(r.ml.inv[0].v.iterator_age_at_send_us, 500 * MS);
+            CHECK(!r.ml.inv[1].v.cold_start);
+            CHECK_INT(r.ml.inv[1].v.end_us, 7100 * MS);
+            CHECK_INT(r.ml.inv[1].v.iterator_age_us, 100 * MS);
+        }
+        CHECK_INT(r.ml.fates[FATE_PROCESSED], 6);
+        release(&r);
+    }
+    /* a 12 s init, a 30 s timeout: 10 s, then 12 s again and 100 ms */
+    if (run_cold(&r, "12s", "30s")) {
+        CHECK_INT(r.ml.n_inv, 2);
+        CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_SUCCESS);
+        CHECK_INT(r.ml.inv[0].v.start_us, 1000 * MS);
+        CHECK_INT(r.ml.inv[0].v.end_us, 23100 * MS);
+        CHECK_INT(r.ml.inv[0].v.iterator_age_us, 22600 * MS);
+        release(&r);
+    }
+    /* a 12 s timeout: the re-run init and the handler pass it, "Task timed
+     * out" 10 s + 12 s after the start */
+    if (run_cold(&r, "12s", "12s")) {
+        CHECK(r.ml.n_inv >= 1);
+        if (r.ml.n_inv >= 1) {
+            CHECK_INT(r.ml.inv[0].v.outcome, OUTCOME_TIMEOUT);
+            CHECK_STR(r.ml.inv[0].error, "Task timed out");
+            CHECK_INT(r.ml.inv[0].v.end_us, 23000 * MS);
+            CHECK_INT(r.ml.inv[0].v.iterator_age_us, 22500 * MS);
+        }
+        release(&r);
+    }
 }
 
 /* R9: a throttled GetRecords call is no attempt either: the shard waits for
@@ -1561,6 +1717,9 @@ static void test_r15_tumbling_windows(void)
         CHECK_INT(r.ml.inv[5].v.payload_bytes,
                   final_event_len("2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z",
                                   "{\"user-a\":2}", false));
+        /* a final invocation has no records: no IteratorAge of either kind */
+        CHECK_INT(r.ml.inv[3].v.iterator_age_us, -1);
+        CHECK_INT(r.ml.inv[3].v.iterator_age_at_send_us, -1);
     }
     CHECK_INT(r.sum.mapping.windows, 2);
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 14);
@@ -1989,7 +2148,9 @@ int main(void)
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();
     test_r8_consolidated_discards();
+    test_r8_all_failures_entire_batch_throws();
     test_r11_timeout_then_bisect();
+    test_r11_init_outside_timeout();
     test_r9_getrecords_throttle();
     test_r10_lanes_keep_key_order();
     test_r10_failure_blocks_only_its_lane();

@@ -137,11 +137,11 @@ static void write_small_run(struct slog log)
         .lane = 0, .start_us = 2500000, .end_us = 2540999, .record_count = 3,
         .payload_bytes = 4321, .first_sequence_number = 10, .last_sequence_number = 12,
         .attempt = 2, .outcome = OUTCOME_ERROR, .iterator_age_us = 540999, .cold_start = true,
-        .error = "poison record" };
+        .error = "poison record", .iterator_age_at_send_us = 500000 };
     o->invocation(c, &inv);
     struct slog_invocation throttled = { .invocation_id = 4, .shard_id = "shardId-000000000002",
         .lane = 1, .start_us = 3000000, .end_us = 3000000, .outcome = OUTCOME_THROTTLED,
-        .iterator_age_us = -1 };
+        .iterator_age_us = -1, .iterator_age_at_send_us = -1 };
     o->invocation(c, &throttled);
 
     o->delivery(c, 3, "shardId-000000000001", 10, true);
@@ -219,11 +219,18 @@ static void test_full_run(void)
                          " || '|' || end_ms || '|' || record_count || '|' || payload_bytes || '|'"
                          " || first_sequence_number || '|' || last_sequence_number || '|' || attempt"
                          " || '|' || outcome || '|' || iterator_age_ms || '|' || cold_start || '|'"
-                         " || error FROM invocations WHERE invocation_id = 3"),
-              "3|shardId-000000000001|0|2500|2540|3|4321|10|12|2|error|540|1|poison record");
+                         " || error || '|' || iterator_age_at_send_ms"
+                         " FROM invocations WHERE invocation_id = 3"),
+              "3|shardId-000000000001|0|2500|2540|3|4321|10|12|2|error|540|1|poison record|500");
     CHECK_STR(q_text(db, "SELECT outcome FROM invocations WHERE invocation_id = 4"), "throttled");
-    CHECK_INT(q_int(db, "SELECT iterator_age_ms IS NULL AND error IS NULL FROM invocations"
+    /* issue 11 item 8: NULL where R14's IteratorAge is NULL */
+    CHECK_INT(q_int(db, "SELECT iterator_age_ms IS NULL AND error IS NULL"
+                        " AND iterator_age_at_send_ms IS NULL FROM invocations"
                         " WHERE invocation_id = 4"), 1);
+    CHECK_INT(q_int(db, "SELECT typeof(iterator_age_at_send_ms) = 'integer' FROM invocations"
+                        " WHERE invocation_id = 3"), 1);
+    CHECK_INT(q_int(db, "PRAGMA user_version"), RUNLOG_SCHEMA_VERSION);
+    CHECK_INT(RUNLOG_SCHEMA_VERSION, 4);
     /* deliveries, checkpoints */
     CHECK_INT(q_int(db, "SELECT count(*) FROM deliveries WHERE run_id = 1 AND invocation_id = 3"), 2);
     CHECK_INT(q_int(db, "SELECT sum(sequence_number) FROM deliveries"), 21);

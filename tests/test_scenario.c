@@ -919,7 +919,8 @@ static void test_bad_producers_records_failures(void)
     BAD(F("{'match':{'all':true},'effect':'fail','extra':'1s'}"), "$.function.failures[0].extra: only with effect \"slow\"");
     BAD(F("{'match':{'all':true},'effect':'crash'}"), "$.function.failures[0].effect: expected \"fail\" or \"slow\", got \"crash\"");
     BAD(WITH("'function':{'report':'first'}"), "$.function.report: expected one of \"throw\", \"first-failure\", "
-        "\"all-failures\", \"empty-identifier\", \"wrong-key\", \"wrong-list-key\", \"unknown-sequence\", got \"first\"");
+        "\"all-failures\", \"all-failures-no-raise\", \"empty-identifier\", \"wrong-key\", \"wrong-list-key\", "
+        "\"unknown-sequence\", got \"first\"");
     BAD(WITH("'function':{'handler':{'command':[]}}"), "$.function.handler.command: expected a non-empty array of non-empty strings");
     BAD(WITH("'function':{'handler':{'cmd':['node']}}"), "$.function.handler.cmd: unknown key (expected one of: command)");
     BAD(WITH("'expect':[]"), "$.expect: expected an object, got an array");
@@ -950,7 +951,9 @@ static void test_failure_handling_accepted(void)
     scn_free(s);
     static const struct { const char *name; enum scn_report style; } styles[] = {
         { "throw", SCN_REPORT_THROW }, { "first-failure", SCN_REPORT_FIRST_FAILURE },
-        { "all-failures", SCN_REPORT_ALL_FAILURES }, { "empty-identifier", SCN_REPORT_EMPTY_IDENTIFIER },
+        { "all-failures", SCN_REPORT_ALL_FAILURES },
+        { "all-failures-no-raise", SCN_REPORT_ALL_FAILURES_NO_RAISE },   /* issue 11 item 3 */
+        { "empty-identifier", SCN_REPORT_EMPTY_IDENTIFIER },
         { "wrong-key", SCN_REPORT_WRONG_KEY }, { "wrong-list-key", SCN_REPORT_WRONG_LIST_KEY },
         { "unknown-sequence", SCN_REPORT_UNKNOWN_SEQUENCE },
     };

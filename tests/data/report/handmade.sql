@@ -148,7 +148,8 @@ INSERT INTO shards SELECT c.run_id, shard_id, parent_shard_id, adjacent_parent_s
   starting_hash_key, ending_hash_key, opened_ms, closed_ms FROM shards, copies c WHERE shards.run_id = 1;
 INSERT INTO invocations SELECT c.run_id, invocation_id, shard_id, lane, start_ms, end_ms,
   record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt, outcome,
-  iterator_age_ms, cold_start, error FROM invocations, copies c WHERE invocations.run_id = 1;
+  iterator_age_ms, cold_start, error, iterator_age_at_send_ms
+  FROM invocations, copies c WHERE invocations.run_id = 1;
 INSERT INTO checkpoints SELECT c.run_id, shard_id, at_ms, sequence_number, reason
   FROM checkpoints, copies c WHERE checkpoints.run_id = 1;
 INSERT INTO discards SELECT c.run_id, at_ms, shard_id, condition, start_sequence_number,
