@@ -9,9 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
 
-for p in munged mungekey slurmctld slurmd sbatch squeue scancel; do
+for p in slurmctld slurmd sbatch squeue scancel munged mungekey; do
   if ! command -v "$p" >/dev/null; then
-    echo "slurm: skipped: no $p (Debian: apt-get install slurm-wlm)"
+    echo "slurm: skipped: no $p (Debian: apt-get install slurmctld slurmd slurm-client, or slurm-wlm)"
     exit 77
   fi
 done
