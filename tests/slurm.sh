@@ -138,17 +138,18 @@ export PATH="$work/bin:$PATH"
 bash -e print-runs.sh; rc=$?
 expect_eq "$rc" 0 "the --print-runs step"
 runs=$(wc -l < runs.txt)
+expect_eq "$runs" 16 "runs.txt: one line per run of the 8 settings x 2 seeds"
 bash -e submit.sh >submit.out 2>&1; rc=$?
 expect_eq "$rc" 0 "the sbatch step: $(cat submit.out)"
 # Meanwhile, the local sweep.
 bash -e local.sh >local.out 2>&1; rc=$?
 expect_eq "$rc" 0 "the local sweep: $(cat local.out)"
-done_=""
+ended=""
 for _ in $(seq 3000); do
-  [ -z "$(squeue -h)" ] && { done_=yes; break; }
+  [ -z "$(squeue -h)" ] && { ended=yes; break; }
   sleep 0.2
 done
-expect_eq "$done_" yes "every job ended: $(squeue 2>&1)"
+expect_eq "$ended" yes "every job ended: $(squeue 2>&1)"
 
 # Item 18a: every array task, and the final job, COMPLETED.
 expect_eq "$(grep -c 'JobState=COMPLETED' "$cluster/jobcomp.txt")" $((runs + 1)) \
