@@ -12,12 +12,14 @@
  * order whatever the order the children finish in, so that run ids and rows
  * do not depend on -j, and no two processes ever write the file at once.
  */
+#define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT: the default -j */
 #include "sweep.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,8 +41,19 @@
 
 #define SWEEP_MAX_VARY 16
 #define SWEEP_MAX_SET 64
-/* The overrides of one run: the --set ones, one per --vary, the seed. */
-#define SWEEP_MAX_OVERRIDES (SWEEP_MAX_SET + SWEEP_MAX_VARY + 1)
+/* The overrides of one run: no expect block, the --set ones, one per --vary,
+ * the seed. */
+#define SWEEP_MAX_OVERRIDES (1 + SWEEP_MAX_SET + SWEEP_MAX_VARY + 1)
+
+/*
+ * The first override of every run.  A scenario's expect block describes its
+ * own settings and a sweep checks none; without it, the runs of --print-runs
+ * end with exit status 1 for other settings (a Slurm array task FAILED)
+ * although their run logs are complete.  Being an override, it is in every
+ * run's effective scenario, so the printed runs and the sweep's are the same
+ * runs (runs.scenario_json).
+ */
+static const char no_expect[] = "expect={}";
 #define SWEEP_MAX_RUNS 100000
 #define SWEEP_MAX_JOBS 1024
 #define SWEEP_MAX_SEEDS 1000
@@ -122,6 +135,8 @@ struct sweep {
     char *name;                     /* the scenario's name */
     sqlite3 *db;                    /* the sweep database, parent only */
     size_t simulated, reused, failed;
+    size_t trimmed;                 /* runs used again whose own tables were dropped */
+    size_t peak;                    /* most child processes running at once */
 };
 
 /* The table of SPEC section 3 that a sweep adds: one row per run. */
@@ -166,7 +181,8 @@ static void sweep_usage(FILE *out)
           "-o SWEEP.db             the sweep database (default sweep.db): runs and sweep_results;\n"
           "                        runs already there are used again, not simulated\n"
           "--seeds N               N runs per setting, seeds S to S+N-1 (S: the scenario's)\n"
-          "-j N                    N runs at once (default: the number of processors)\n"
+          "-j N                    N runs at once (default: the processors this process may\n"
+          "                        run on, as taskset or a batch system's CPU binding sets them)\n"
           "--objective NAME        rank by the lowest p99 IteratorAge (default), max IteratorAge,\n"
           "                        drain time, cost in GB-seconds or duplicates, settings that\n"
           "                        lose no message first\n"
@@ -264,11 +280,28 @@ nomem:
     return false;
 }
 
+/*
+ * The default -j: the processors this process may run on (its affinity
+ * mask, which taskset, Slurm's task/affinity and task/cgroup and cpusets
+ * narrow), not every processor of the machine: the sweep of a job given 2
+ * of 64 CPUs runs 2 at once.
+ */
+static uint64_t default_jobs(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set) < SWEEP_MAX_JOBS ? (uint64_t)CPU_COUNT(&set) : SWEEP_MAX_JOBS;
+#endif
+    /* no affinity call, or more CPUs than a cpu_set_t holds */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus <= 0 ? 1 : cpus < SWEEP_MAX_JOBS ? (uint64_t)cpus : SWEEP_MAX_JOBS;
+}
+
 static int parse_args(int argc, char **argv, struct sweep_opts *o)
 {
-    *o = (struct sweep_opts){ .output = "sweep.db", .seeds = 1, .objective = &objectives[0] };
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    *o = (struct sweep_opts){ .output = "sweep.db", .seeds = 1, .objective = &objectives[0],
+                              .jobs = default_jobs() };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -349,13 +382,18 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 
 /* ---- the grid ------------------------------------------------------------ */
 
-/* The override list of a run: the --set ones, its setting's, its seed's;
- * vary (when not SIZE_MAX) keeps only that --vary of the setting. */
+/* The override list of a run: no_expect (unless a --set gives it already),
+ * the --set ones, its setting's, its seed's; vary (when not SIZE_MAX) keeps
+ * only that --vary of the setting. */
 static size_t run_overrides(const struct sweep *sw, const struct sweep_run *run, size_t vary,
                             const char *out[SWEEP_MAX_OVERRIDES])
 {
     const struct sweep_setting *s = &sw->settings[run->setting];
     size_t n = 0;
+    out[n++] = no_expect;
+    for (size_t i = 0; i < sw->o.n_sets; i++)
+        if (!strcmp(sw->o.sets[i], no_expect))
+            n = 0;
     for (size_t i = 0; i < sw->o.n_sets; i++)
         out[n++] = sw->o.sets[i];
     for (size_t k = 0; k < sw->o.n_vary; k++)
@@ -497,25 +535,48 @@ static int validate(struct sweep *sw)
 
 /* ---- --print-runs -------------------------------------------------------- */
 
-/* A word for sh: as it is when it is safe, else in single quotes. */
+/*
+ * A word for a shell, on one line whatever it holds: as it is when it is
+ * safe, else in single quotes; a word with a control character (a newline
+ * in a JSON value) as $'...' with escapes, so that one run stays one line
+ * for `sed -n Np` and GNU parallel.  $'...' is read by bash, zsh, ksh and
+ * POSIX.1-2024 sh, not by dash.
+ */
 static void shell_word(FILE *out, const char *w)
 {
-    bool safe = *w != '\0';
-    for (const char *p = w; *p && safe; p++)
-        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-               strchr("_-./=:,+@%", *p);
+    bool safe = *w != '\0', control = false;
+    for (const unsigned char *p = (const unsigned char *)w; *p; p++) {
+        control |= *p < 0x20 || *p == 0x7f;
+        safe &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || strchr("_-./=:,+@%", *p);
+    }
     if (safe) {
         fputs(w, out);
-        return;
+    } else if (!control) {
+        fputc('\'', out);
+        for (const char *p = w; *p; p++) {
+            if (*p == '\'')
+                fputs("'\\''", out);
+            else
+                fputc(*p, out);
+        }
+        fputc('\'', out);
+    } else {
+        fputs("$'", out);
+        for (const unsigned char *p = (const unsigned char *)w; *p; p++) {
+            if (*p == '\\' || *p == '\'')
+                fprintf(out, "\\%c", *p);
+            else if (*p == '\n')
+                fputs("\\n", out);
+            else if (*p == '\t')
+                fputs("\\t", out);
+            else if (*p < 0x20 || *p == 0x7f)
+                fprintf(out, "\\x%02x", *p);   /* at most 2 hex digits are read */
+            else
+                fputc(*p, out);
+        }
+        fputc('\'', out);
     }
-    fputc('\'', out);
-    for (const char *p = w; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", out);
-        else
-            fputc(*p, out);
-    }
-    fputc('\'', out);
 }
 
 /* One `esmsim run` per run, in grid order: what the sweep would simulate. */
@@ -523,19 +584,18 @@ static void print_runs(const struct sweep *sw)
 {
     for (size_t r = 0; r < sw->n_runs; r++) {
         const struct sweep_run *run = &sw->runs[r];
-        const struct sweep_setting *s = &sw->settings[run->setting];
+        const char *ov[SWEEP_MAX_OVERRIDES];
+        size_t n = run_overrides(sw, run, SIZE_MAX, ov);
         fputs("esmsim run ", stdout);
         shell_word(stdout, sw->o.scenario);
-        for (size_t i = 0; i < sw->o.n_sets; i++) {
-            fputs(" --set ", stdout);
-            shell_word(stdout, sw->o.sets[i]);
+        for (size_t i = 0; i < n; i++) {
+            if (ov[i] == run->seed_override) {
+                printf(" --seed %" PRIu64, run->seed);
+            } else {
+                fputs(" --set ", stdout);
+                shell_word(stdout, ov[i]);
+            }
         }
-        for (size_t k = 0; k < sw->o.n_vary; k++) {
-            fputs(" --set ", stdout);
-            shell_word(stdout, s->overrides[k]);
-        }
-        if (run->seed_override[0])
-            printf(" --seed %" PRIu64, run->seed);
         char db[4096];
         snprintf(db, sizeof db, "%s/run-%04zu.db", sw->o.print_runs, r + 1);
         fputs(sw->o.keep_runs ? " --quiet -o " : " --no-record-tables --quiet -o ", stdout);
@@ -692,12 +752,39 @@ static int record_grid(struct sweep *sw, struct sweep_run *run)
 }
 
 /*
- * Runs the database already holds: complete, of this esmsim version, with
- * the same effective scenario and seed.  One with its tables gets its row
- * computed again; one without keeps its row (with the setting renamed) when
- * the row fits the options, else it is run again.
+ * Drop the rows of the runs listed in temp.sweep_trim from every per-run
+ * table (each table of the run log with a run_id, but runs and
+ * sweep_results).  The names come from SWEEP.db's schema, which
+ * merge_open() checked is a run log's, and are quoted as identifiers.
  */
-static int find_runs(struct sweep *sw)
+static int drop_run_tables(struct sweep *sw)
+{
+    static const char tables[] =
+        "SELECT s.name FROM main.sqlite_schema s WHERE s.type = 'table'"
+        " AND s.name NOT IN ('runs', 'sweep_results')"
+        " AND EXISTS (SELECT 1 FROM pragma_table_info(s.name) c WHERE c.name = 'run_id')"
+        " ORDER BY s.name";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(sw->db, tables, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
+        return -1;
+    }
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        char *sql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE run_id IN"
+                                    " (SELECT run_id FROM temp.sweep_trim)",
+                                    (const char *)sqlite3_column_text(st, 0));
+        rc = sql ? exec(sw->db, sql, sw->o.output) : -1;
+        if (!sql)
+            fprintf(stderr, "esmsim sweep: out of memory\n");
+        sqlite3_free(sql);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* find_runs without its transaction. */
+static int find_runs_in(struct sweep *sw)
 {
     static const char lookup[] =
         "SELECT r.run_id, s.run_id IS NOT NULL, coalesce(s.run_tables, 1), s.drain_below_ms"
@@ -706,13 +793,16 @@ static int find_runs(struct sweep *sw)
         " AND r.esmsim_version = ?3"
         " ORDER BY coalesce(s.run_tables, 1) DESC, r.run_id DESC LIMIT 1";
     char err[1024];
-    sqlite3_stmt *st, *rename;
-    if (sqlite3_prepare_v2(sw->db, lookup, -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    if (sqlite3_prepare_v2(sw->db, "UPDATE sweep_results SET setting = ? WHERE run_id = ?", -1,
-                           &rename, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = NULL, *rename = NULL, *trim = NULL;
+    if (sqlite3_prepare_v2(sw->db, lookup, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(sw->db, "UPDATE sweep_results SET setting = ? WHERE run_id = ?", -1,
+                           &rename, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(sw->db, "INSERT OR IGNORE INTO temp.sweep_trim (run_id) VALUES (?)",
+                           -1, &trim, NULL) != SQLITE_OK) {
+        fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
         sqlite3_finalize(st);
-        goto fail;
+        sqlite3_finalize(rename);
+        return -1;
     }
     int rc = 0;
     for (size_t i = 0; i < sw->n_runs && rc == 0; i++) {
@@ -728,11 +818,22 @@ static int find_runs(struct sweep *sw)
         bool has_row = sqlite3_column_int(st, 1), has_tables = sqlite3_column_int(st, 2);
         int64_t drain_below = sqlite3_column_int64(st, 3);
         if (has_tables) {
-            if (summarize(sw->db, run_id, setting, sw->o.drain_below_ms, true, err,
+            if (summarize(sw->db, run_id, setting, sw->o.drain_below_ms, sw->o.keep_runs, err,
                           sizeof err) < 0) {
                 fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
                 rc = -1;
                 break;
+            }
+            if (!sw->o.keep_runs) {
+                sqlite3_reset(trim);
+                sqlite3_bind_int64(trim, 1, run_id);
+                if (sqlite3_step(trim) != SQLITE_DONE) {
+                    fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output,
+                            sqlite3_errmsg(sw->db));
+                    rc = -1;
+                    break;
+                }
+                sw->trimmed += (size_t)sqlite3_changes(sw->db);
             }
         } else if (has_row && !sw->o.keep_runs && drain_below == sw->o.drain_below_ms) {
             sqlite3_reset(rename);
@@ -752,10 +853,40 @@ static int find_runs(struct sweep *sw)
     }
     sqlite3_finalize(st);
     sqlite3_finalize(rename);
+    sqlite3_finalize(trim);
     return rc;
-fail:
-    fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
-    return -1;
+}
+
+/*
+ * Runs the database already holds: complete, of this esmsim version, with
+ * the same effective scenario and seed.  One with its tables gets its row
+ * computed again, and without --keep-runs its own tables are then dropped
+ * (runs merged from a cluster: SWEEP.db ends as a local sweep's would, not
+ * hundreds of times bigger), all in one transaction; one without keeps its
+ * row (with the setting renamed) when the row fits the options, else it is
+ * run again.
+ */
+static int find_runs(struct sweep *sw)
+{
+    if (exec(sw->db, "BEGIN IMMEDIATE", sw->o.output) < 0)
+        return -1;
+    int rc = find_runs_in(sw);
+    if (rc == 0 && sw->trimmed > 0)
+        rc = drop_run_tables(sw);
+    if (rc == 0)
+        rc = exec(sw->db, "COMMIT", sw->o.output);
+    if (rc < 0) {
+        sqlite3_exec(sw->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    /* The pages freed go back to the file system: VACUUM rewrites what is
+     * left (the runs and sweep_results rows, and any run kept whole).  The
+     * rows are dropped whether it succeeds or not (a reader holding an old
+     * snapshot, no room for the copy): the sweep goes on. */
+    if (sw->trimmed > 0 && sqlite3_exec(sw->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+        fprintf(stderr, "esmsim sweep: %s: cannot vacuum (%s): the file keeps its free pages until"
+                " `sqlite3 %s VACUUM`\n", sw->o.output, sqlite3_errmsg(sw->db), sw->o.output);
+    return 0;
 }
 
 static int open_db(struct sweep *sw)
@@ -767,7 +898,9 @@ static int open_db(struct sweep *sw)
     }
     return exec(sw->db, results_table, sw->o.output) < 0 ||
            exec(sw->db, "CREATE TEMP TABLE sweep_grid (run_id INTEGER NOT NULL,"
-                        " setting INTEGER NOT NULL)", sw->o.output) < 0 ? -1 : 0;
+                        " setting INTEGER NOT NULL);"
+                        "CREATE TEMP TABLE sweep_trim (run_id INTEGER PRIMARY KEY)",
+                sw->o.output) < 0 ? -1 : 0;
 }
 
 /* ---- running --------------------------------------------------------------- */
@@ -949,6 +1082,8 @@ static void run_all(struct sweep *sw, double started)
             }
             launched++;
             running++;
+            if (running > sw->peak)
+                sw->peak = running;
         }
         collect_in_order(sw, todo, n_todo, &merged, false);
         if (progress)
@@ -1258,10 +1393,17 @@ int sweep_main(int argc, char **argv)
         goto out;
     }
     printf("%s: %zu setting%s x %" PRIu64 " seed%s = %zu run%s: %zu simulated, %zu used again"
-           " from %s, %zu failed, in %.1f s wall with at most %" PRIu64 " process%s\n", sw.name,
-           sw.n_settings, sw.n_settings == 1 ? "" : "s", sw.o.seeds, sw.o.seeds == 1 ? "" : "s",
-           sw.n_runs, sw.n_runs == 1 ? "" : "s", sw.simulated, sw.reused, sw.o.output, sw.failed,
-           cli_wall_seconds() - started, sw.o.jobs, sw.o.jobs == 1 ? "" : "es");
+           " from %s, %zu failed, in %.1f s wall", sw.name, sw.n_settings,
+           sw.n_settings == 1 ? "" : "s", sw.o.seeds, sw.o.seeds == 1 ? "" : "s", sw.n_runs,
+           sw.n_runs == 1 ? "" : "s", sw.simulated, sw.reused, sw.o.output, sw.failed,
+           cli_wall_seconds() - started);
+    if (sw.peak > 0)   /* the processes that ran, not -j: none when nothing was simulated */
+        printf(" with at most %zu process%s", sw.peak, sw.peak == 1 ? "" : "es");
+    putchar('\n');
+    if (sw.trimmed > 0)
+        printf("%s: dropped the invocations, metrics and other rows of the %zu run%s used again"
+               " (sweep_results has their figures; --keep-runs keeps them)\n", sw.o.output,
+               sw.trimmed, sw.trimmed == 1 ? "" : "s");
     size_t n = 0;
     struct ranked *rk = rank(&sw, &n);
     rc = rk && sw.failed == 0 ? 0 : 1;

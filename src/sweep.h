@@ -13,7 +13,10 @@
  * the first varied parameter.  Runs already in the sweep database (same
  * effective scenario, seed and esmsim version, complete) are used again
  * instead of simulated: that is how a sweep resumes, and how the runs of a
- * cluster, merged with `esmsim merge`, become a sweep (docs/sweep.md).
+ * cluster, merged with `esmsim merge`, become a sweep (docs/sweep.md);
+ * without --keep-runs, their own tables are dropped once their rows are in.
+ * Every run is made with expect={} (a sweep checks no expect block), the
+ * runs printed by --print-runs too, one command per line.
  */
 #ifndef ESMSIM_SWEEP_H
 #define ESMSIM_SWEEP_H

@@ -107,6 +107,7 @@ want=$(q j1.db "SELECT group_concat(b || '/' || m, ' ') FROM (SELECT
   gb_seconds, run_id)")
 expect_eq "$(ranked "$cost")" "$want" "--objective cost ranking"
 expect_in "$cost" "0 simulated, 4 used again" "a second sweep uses the runs again"
+case "$cost" in *"at most"*) ko "issue 11 item 18d: a process count although nothing ran: $cost" ;; *) ok ;; esac
 expect_eq "$(q j1.db "$rows")" "$(q j2.db "$rows")" "rows unchanged by a second sweep"
 
 # ---- merge -------------------------------------------------------------------------------
@@ -166,15 +167,84 @@ ln -s "$esmsim" bin/esmsim
 PATH="$work/bin:$PATH" sh -e runs.txt; rc=$?
 expect_eq "$rc" 0 "the printed runs run"
 "$esmsim" merge cluster.db parts/run-*.db >/dev/null 2>&1
+expect_eq "$(q cluster.db 'SELECT count(*) > 0 FROM invocations WHERE run_id = 4')" 1 \
+          "the merged runs come with their invocations"
+cp cluster.db cluster-kept.db
 out=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --no-chart -o cluster.db 2>&1); rc=$?
 expect_eq "$rc" 0 "sweep over the merged runs"
 expect_in "$out" "0 simulated, 4 used again" "the merged runs are not simulated again"
+# issue 11 item 18d: nothing was simulated, so no process count
+case "$out" in *"at most"*) ko "a sweep that simulated nothing gives a process count: $out" ;; *) ok ;; esac
+# issue 11 item 18b: once their sweep_results rows are computed, the merged runs' own tables are
+# dropped (the database is VACUUMed), as in a local sweep: the two databases are then the same
+expect_eq "$(q cluster.db "$rows")" "$(q j1.db "$rows")" "a merged cluster sweep equals the local sweep"
+expect_eq "$(q cluster.db "$runs")" "$(q j1.db "$runs")" "merged runs rows equal the local sweep's"
+for t in shards records messages invocations deliveries checkpoints discards metrics windows; do
+  expect_eq "$(q cluster.db "SELECT count(*) FROM $t")" 0 "the merged runs' $t rows are dropped"
+done
+expect_eq "$(q cluster.db 'PRAGMA freelist_count')" 0 "the sweep database is vacuumed"
+[ "$(q cluster.db 'PRAGMA page_count')" -le $(($(q j1.db 'PRAGMA page_count') + 3)) ] && ok ||
+  ko "the merged sweep database ($(q cluster.db 'PRAGMA page_count') pages) is bigger than the local one ($(q j1.db 'PRAGMA page_count') pages) plus its 3 empty indexes"
+expect_in "$out" "cluster.db: dropped the invocations, metrics and other rows of the 4 runs used again" \
+          "the sweep says it dropped the merged runs' tables"
+# --keep-runs keeps them, rows computed from them
+out=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --keep-runs --no-chart -o cluster-kept.db 2>&1)
+expect_in "$out" "0 simulated, 4 used again" "--keep-runs: the merged runs used again"
+expect_eq "$(q cluster-kept.db 'SELECT sum(run_tables) FROM sweep_results')" 4 "--keep-runs: merged runs keep their tables"
+n=0
+for f in parts/run-*.db; do n=$((n + $(q "$f" 'SELECT count(*) FROM invocations'))); done
+expect_eq "$(q cluster-kept.db 'SELECT count(*) FROM invocations')" "$n" "--keep-runs: every merged invocation kept"
 rows_but_tables="SELECT run_id, setting, seed, iterator_age_p50_ms, iterator_age_p99_ms,
   iterator_age_max_ms, drain_ms, redelivered_records, producer_duplicates, messages_discarded,
   messages_expired, messages_lost, invocations, memory_mb, gb_seconds FROM sweep_results ORDER BY run_id"
-expect_eq "$(q cluster.db "$rows_but_tables")" "$(q j1.db "$rows_but_tables")" \
-          "a merged cluster sweep equals the local sweep"
-expect_eq "$(q cluster.db 'SELECT sum(run_tables) FROM sweep_results')" 4 "merged runs keep their tables"
+expect_eq "$(q cluster-kept.db "$rows_but_tables")" "$(q j1.db "$rows_but_tables")" \
+          "--keep-runs: the rows of the local sweep"
+
+# ---- issue 11 item 10 and 18a: --print-runs, one line per run whatever the values hold ------
+# Values with newlines (JSON whitespace), tabs, quotes, backslashes, $ and backticks; no
+# --set 'expect={}': the printed runs add it, so each exits 0 although the scenario's expect
+# block fails for most settings.  Each line run alone by bash, as a Slurm task does, makes the
+# run of the local sweep: the same runs.scenario_json.
+odd=(--set duration=12m --set $'description=\n"it\'s \\"odd\\" $HOME `id` \\\\ "\n'
+     --vary $'function.failures=[\n\t{"match": {"data_contains": "poison"}, "effect": "fail"}\n],[]'
+     --vary 'name="a \"$x\" `y` \\ '"'z'"'",plain')
+"$esmsim" sweep "$scn" "${odd[@]}" --print-runs 'odd parts' >odd.txt 2>odd.err; rc=$?
+expect_eq "$rc" 0 "--print-runs of odd values: $(cat odd.err)"
+expect_eq "$(wc -l < odd.txt)" 4 "--print-runs: one line per run, newlines in values or not"
+expect_in "$(sed -n 1p odd.txt)" "esmsim run $scn --set 'expect={}' --set duration=12m --set \$'description" \
+          "--print-runs adds expect={} first; \$'...' for a word with a newline"
+mkdir -p 'odd parts'
+for i in 1 2 3 4; do
+  PATH="$work/bin:$PATH" bash -c "$(sed -n "${i}p" odd.txt)" 2>&1; rc=$?
+  expect_eq "$rc" 0 "printed run $i exits 0: the scenario's expect block is not checked"
+done
+"$esmsim" sweep "$scn" "${odd[@]}" --no-chart -o odd.db >odd.out 2>&1; rc=$?
+expect_eq "$rc" 0 "the local sweep of odd values: $(cat odd.out)"
+for i in 1 2 3 4; do
+  expect_eq "$(q "odd parts/run-000$i.db" 'SELECT scenario_json FROM runs')" \
+            "$(q odd.db "SELECT scenario_json FROM runs WHERE run_id = $i")" \
+            "printed run $i is the local sweep's run $i"
+done
+expect_eq "$(q odd.db "SELECT json_extract(scenario_json, '\$.description') FROM runs WHERE run_id = 1")" \
+          "it's \"odd\" \$HOME \`id\` \\ " "the description went through as given"
+expect_eq "$(q odd.db "SELECT json_extract(scenario_json, '\$.name') FROM runs WHERE run_id = 1")" \
+          "a \"\$x\" \`y\` \\ 'z'" "the name went through as given"
+expect_eq "$(q odd.db "SELECT json_extract(scenario_json, '\$.expect') FROM runs WHERE run_id = 1")" \
+          "{}" "a sweep's runs have no expect block"
+"$esmsim" merge odd-cluster.db "odd parts"/run-*.db >/dev/null 2>&1
+out=$("$esmsim" sweep "$scn" "${odd[@]}" --no-chart -o odd-cluster.db 2>&1)
+expect_in "$out" "0 simulated, 4 used again" "the printed runs of odd values are the sweep's runs"
+
+# ---- issue 11 item 18c: the default -j is the CPUs the process may run on -------------------
+if command -v taskset >/dev/null && [ "$(nproc --all)" -gt 1 ]; then
+  out=$(taskset -c 0 "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --no-chart -o affinity.db 2>&1)
+  expect_in "$out" "4 simulated, 0 used again from affinity.db, 0 failed, in" "sweep under taskset -c 0"
+  expect_in "$out" "wall with at most 1 process" "taskset -c 0: one process at a time"
+  out=$(taskset -c 0 "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -j 2 --no-chart -o affinity2.db 2>&1)
+  expect_in "$out" "wall with at most 2 processes" "-j 2 under taskset -c 0: -j wins"
+else
+  echo "sweep: no taskset or one CPU: the affinity check is skipped"
+fi
 
 # ---- --keep-runs, --drain-below, function.memory_mb ------------------------------------------
 # MaximumRecordAgeInSeconds 60 and infinite retries: the poison record blocks its shard for a
