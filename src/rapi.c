@@ -273,6 +273,21 @@ static enum MHD_Result serve_next(struct rapi *r, struct rapi_req *q)
     return MHD_YES;
 }
 
+static enum MHD_Result reply_no_memory(struct MHD_Connection *conn)
+{
+    return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
+                       "Internal Server Error");
+}
+
+/* An answer's Lambda-Runtime-Function-Error-Type into type ("" when absent);
+ * false when its body could not be kept (out of memory). */
+static bool answer_readable(const struct rapi_req *q, char type[ERROR_TYPE_MAX + 1])
+{
+    const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
+    snprintf(type, ERROR_TYPE_MAX + 1, "%s", h ? h : "");
+    return !q->no_memory;
+}
+
 static enum MHD_Result serve_answer(struct rapi *r, struct rapi_req *q)
 {
     bool current = !q->id_too_long && r->current.event && strcmp(q->id, r->current.request_id) == 0;
@@ -281,13 +296,9 @@ static enum MHD_Result serve_answer(struct rapi *r, struct rapi_req *q)
                                 ? "InvocationResponse" : "InvocationErrorResponse");
     if (!current || r->state != RS_RUNNING)
         return reply_error(q->conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
-    if (q->no_memory)
-        return reply_error(q->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
-                           "Internal Server Error");
-    char type[ERROR_TYPE_MAX + 1] = "";
-    const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
-    if (h)
-        snprintf(type, sizeof type, "%s", h);
+    char type[ERROR_TYPE_MAX + 1];
+    if (!answer_readable(q, type))
+        return reply_no_memory(q->conn);
     r->state = RS_ANSWERED;
     enum MHD_Result res;
     enum rapi_answer kind;
@@ -311,13 +322,9 @@ static enum MHD_Result serve_init_error(struct rapi *r, struct rapi_req *q)
 {
     if (r->state != RS_STARTED)
         return reply_transition(q->conn, r->state, state_names[RS_INIT_ERROR]);
-    if (q->no_memory)
-        return reply_error(q->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
-                           "Internal Server Error");
-    char type[ERROR_TYPE_MAX + 1] = "";
-    const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
-    if (h)
-        snprintf(type, sizeof type, "%s", h);
+    char type[ERROR_TYPE_MAX + 1];
+    if (!answer_readable(q, type))
+        return reply_no_memory(q->conn);
     r->state = RS_INIT_ERROR;
     enum MHD_Result res = reply_accepted(q->conn);
     if (r->cb.answered)

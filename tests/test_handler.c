@@ -222,6 +222,23 @@ static void destroy(struct hdl_pool *p)
 
 static const char *log_text(const struct hdl_result *r) { return r->log ? r->log : ""; }
 
+/* One invocation in a new pool, which is then destroyed: how it ended, what
+ * its body and (when not NULL) its log hold. */
+static void once(struct hdl_pool *p, const char *event, enum hdl_kind kind, const char *error_type,
+                 const char *body_has, const char *log_has)
+{
+    char rid[64];
+    struct hdl_result r;
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, kind);
+    CHECK_STR(r.error_type, error_type);
+    CHECK_CONTAINS(r.body, body_has);
+    if (log_has)
+        CHECK_CONTAINS(log_text(&r), log_has);
+    hdl_result_clear(&r);
+    destroy(p);
+}
+
 /* ---- Python ----------------------------------------------------------------------- */
 
 static void test_python_partial_batch_response(void)
@@ -368,13 +385,8 @@ static void test_python_init_errors(void)
     destroy(p);
 
     /* a function the module does not have */
-    p = python("app.missing", 1, 0);
-    invoke(p, event, &r, rid);
-    CHECK_INT(r.kind, HDL_INIT_ERROR);
-    CHECK_STR(r.error_type, "Runtime.HandlerNotFound");
-    CHECK_CONTAINS(r.body, "Handler 'missing' missing on module 'app'");
-    hdl_result_clear(&r);
-    destroy(p);
+    once(python("app.missing", 1, 0), event, HDL_INIT_ERROR, "Runtime.HandlerNotFound",
+         "Handler 'missing' missing on module 'app'", NULL);
 
     /* a program that ends before asking for anything */
     const char *cmd[] = { "python3", "exits_at_once.py", NULL };
@@ -617,18 +629,10 @@ static void test_node(void)
     CHECK_CONTAINS(log_text(&r), "\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\"");
     hdl_result_clear(&r);
     destroy(p);
-    p = node(NODE_CJS, "index.crash", 0);
-    invoke(p, event, &r, rid);
-    CHECK_INT(r.kind, HDL_EXIT);
-    CHECK_INT(r.exit_status, 2);
-    CHECK_CONTAINS(log_text(&r), "\tINFO\texiting\n");
-    hdl_result_clear(&r);
-    destroy(p);
-    p = node(NODE_CJS, "index.hang", 300);
-    invoke(p, event, &r, rid);
-    CHECK_INT(r.kind, HDL_TIMEOUT);
-    hdl_result_clear(&r);
-    destroy(p);
+    once(node(NODE_CJS, "index.crash", 0), event, HDL_EXIT, "Runtime.ExitError",
+         "exit status 2", "\tINFO\texiting\n");
+    once(node(NODE_CJS, "index.hang", 300), event, HDL_TIMEOUT, "Sandbox.Timedout",
+         "Task timed out after 0.30 seconds", NULL);
 
     /* the context, warm reuse */
     p = node(NODE_CJS, "index.context", 0);
@@ -645,18 +649,10 @@ static void test_node(void)
     destroy(p);
 
     /* an init error: a syntax error, and a module that is not there */
-    p = node(NODE_CJS, "broken.handler", 0);
-    invoke(p, event, &r, rid);
-    CHECK_INT(r.kind, HDL_INIT_ERROR);
-    CHECK_STR(r.error_type, "Runtime.UserCodeSyntaxError");
-    hdl_result_clear(&r);
-    destroy(p);
-    p = node(NODE_CJS, "nothere.handler", 0);
-    invoke(p, event, &r, rid);
-    CHECK_INT(r.kind, HDL_INIT_ERROR);
-    CHECK_STR(r.error_type, "Runtime.ImportModuleError");
-    hdl_result_clear(&r);
-    destroy(p);
+    once(node(NODE_CJS, "broken.handler", 0), event, HDL_INIT_ERROR,
+         "Runtime.UserCodeSyntaxError", "SyntaxError: Unexpected token", NULL);
+    once(node(NODE_CJS, "nothere.handler", 0), event, HDL_INIT_ERROR,
+         "Runtime.ImportModuleError", "Error: Cannot find module 'nothere'", NULL);
     free(event);
 }
 
