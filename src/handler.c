@@ -301,6 +301,7 @@ struct hdl_pool {
     char *path;                  /* the program, resolved */
     char **argv;
     size_t argc;
+    char **inherited_env;        /* esmsim's environment when the pool was created, filtered */
     char **user_env;             /* the scenario's entries */
     char *cwd;                   /* absolute */
     char *function_name, *function_version, *handler, *region, *function_arn;
@@ -415,6 +416,24 @@ static bool inherited(const char *entry)
            strncmp(entry, "_X_AMZN", 7) != 0 && strncmp(entry, "_HANDLER=", 9) != 0;
 }
 
+/* A copy of our environment without what must not reach a handler; taken
+ * once, on the caller's thread (the I/O thread never reads environ, which
+ * setenv() may change under it). */
+static char **inherited_environment(void)
+{
+    size_t n = 0;
+    for (char **v = environ; v && *v; v++)
+        n += inherited(*v);
+    char **out = calloc(n + 1, sizeof *out);
+    size_t i = 0;
+    for (char **v = environ; out && v && *v; v++)
+        if (inherited(*v) && !(out[i++] = strdup(*v))) {
+            free_strings(out);
+            return NULL;
+        }
+    return out;
+}
+
 static int build_env(const struct hdl_pool *p, const struct env *e, struct strv *s)
 {
     char mem[16], api[32], stream[96], group[300];
@@ -432,9 +451,8 @@ static int build_env(const struct hdl_pool *p, const struct env *e, struct strv 
              tm.tm_mon + 1, tm.tm_mday, p->function_version, (unsigned long long)a,
              (unsigned long long)b);
     int rc = 0;
-    for (char **v = environ; v && *v; v++)
-        if (inherited(*v))
-            rc |= strv_put_entry(s, *v);
+    for (char **v = p->inherited_env; v && *v; v++)
+        rc |= strv_put_entry(s, *v);
     rc |= strv_put(s, "_HANDLER", p->handler);
     rc |= strv_put(s, "AWS_LAMBDA_FUNCTION_NAME", p->function_name);
     rc |= strv_put(s, "AWS_LAMBDA_FUNCTION_VERSION", p->function_version);
@@ -921,6 +939,7 @@ static void pool_free(struct hdl_pool *p)
     free(p->path);
     free_strings(p->argv);
     free_strings(p->user_env);
+    free_strings(p->inherited_env);
     free(p->cwd);
     free(p->function_name);
     free(p->function_version);
@@ -985,6 +1004,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
         goto fail;
     p->argv = copy_strings(cfg->command, &p->argc);
     p->user_env = copy_strings(cfg->env, NULL);
+    p->inherited_env = inherited_environment();
     const char *name = cfg->function_name ? cfg->function_name : "function";
     const char *region = cfg->region ? cfg->region : "us-east-1";
     const char *handler = cfg->handler;
@@ -1010,7 +1030,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     p->n_env = cfg->instances;
     p->envs = calloc(p->n_env, sizeof *p->envs);
     p->pfd = calloc(1 + 3 * (size_t)p->n_env, sizeof *p->pfd);
-    if (!p->argv || !p->user_env || !p->function_name || !p->function_version || !p->handler ||
+    if (!p->argv || !p->user_env || !p->inherited_env || !p->function_name || !p->function_version || !p->handler ||
         !p->region || !p->function_arn || !p->envs || !p->pfd) {
         errmsg_set(err, errlen, "function.handler: out of memory");
         goto fail;

@@ -43,8 +43,9 @@
  * thing not followed.
  *
  * The environment (what Lambda sets, SPEC section 4): esmsim's own variables
- * minus those starting with AWS_, LAMBDA_ or _X_AMZN and _HANDLER (a user's
- * real credentials or profile never reach the handler), then
+ * as they were when the pool was created, minus those starting with AWS_,
+ * LAMBDA_ or _X_AMZN and _HANDLER (a user's real credentials or profile never
+ * reach the handler), then
  * AWS_LAMBDA_RUNTIME_API=127.0.0.1:PORT, _HANDLER, AWS_LAMBDA_FUNCTION_NAME,
  * AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_REGION,
  * AWS_DEFAULT_REGION, AWS_LAMBDA_LOG_GROUP_NAME (/aws/lambda/NAME),
