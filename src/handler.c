@@ -883,8 +883,9 @@ static void *io_main(void *arg)
             struct pollfd *api = &p->pfd[1 + 3 * i], *out = api + 1, *pid = api + 2;
             if (e->out_fd >= 0 && out->fd == e->out_fd && out->revents)
                 read_output(e);
-            if (e->api && api->fd == rapi_fd(e->api))
-                rapi_run(e->api);   /* cheap when idle; catches MHD's own timeouts */
+            if (e->api && api->fd == rapi_fd(e->api) &&
+                (api->revents || rapi_timeout_ms(e->api) == 0))
+                rapi_run(e->api);
             if (e->doomed) {
                 end_process(p, e);
                 if (e->current)
@@ -1030,7 +1031,8 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     p->n_env = cfg->instances;
     p->envs = calloc(p->n_env, sizeof *p->envs);
     p->pfd = calloc(1 + 3 * (size_t)p->n_env, sizeof *p->pfd);
-    if (!p->argv || !p->user_env || !p->inherited_env || !p->function_name || !p->function_version || !p->handler ||
+    if (!p->argv || !p->user_env || !p->inherited_env || !p->function_name ||
+        !p->function_version || !p->handler ||
         !p->region || !p->function_arn || !p->envs || !p->pfd) {
         errmsg_set(err, errlen, "function.handler: out of memory");
         goto fail;
