@@ -1,0 +1,511 @@
+/*
+ * rapi.c - the Lambda Runtime API of one execution environment (rapi.h):
+ * routing, the runtime's state (the emulator's Started / Ready / Running /
+ * ResponseSent / InitError) and libmicrohttpd driven from the owner's loop.
+ *
+ * libmicrohttpd runs without a thread (external polling through its epoll
+ * descriptor).  A /next with nothing to give is suspended
+ * (MHD_suspend_connection) and resumed by rapi_offer(); on resumption MHD
+ * calls the access handler again, which then finds the invocation.
+ */
+#include "rapi.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "errmsg.h"
+
+#define API_PREFIX "/2018-06-01/runtime/"
+#define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
+#define ERROR_TYPE_MAX 256
+#define CONNECTION_LIMIT 64   /* a runtime uses one or two; a stray loop cannot pile up more */
+
+/* The runtime's state, named as the emulator names it in its 403 messages. */
+enum rapi_state { RS_STARTED, RS_READY, RS_RUNNING, RS_ANSWERED, RS_INIT_ERROR };
+
+static const char *const state_names[] = {
+    [RS_STARTED] = "Started", [RS_READY] = "Ready", [RS_RUNNING] = "Running",
+    [RS_ANSWERED] = "RuntimeResponseSentState", [RS_INIT_ERROR] = "InitError",
+};
+
+enum route {
+    ROUTE_NEXT, ROUTE_RESPONSE, ROUTE_ERROR, ROUTE_INIT_ERROR,
+    ROUTE_NOT_FOUND,
+    ROUTE_BAD_METHOD,   /* a known path, another method */
+};
+
+/* One HTTP request being served (MHD's per-request context). */
+struct rapi_req {
+    struct rapi *r;
+    struct MHD_Connection *conn;
+    enum route route;
+    const char *allow;                  /* ROUTE_BAD_METHOD: the method the path takes */
+    char id[RAPI_REQUEST_ID_MAX + 1];   /* the {id} of the path */
+    bool id_too_long;
+    char *body;                         /* what is kept of the body (malloc), NUL-terminated */
+    size_t len, cap;
+    size_t total;                       /* bytes received, kept or not */
+    bool no_memory;
+    bool suspended;
+    struct rapi_req *next_waiting;      /* the suspended /next requests */
+};
+
+struct rapi {
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    int epoll_fd;
+    struct rapi_callbacks cb;
+    enum rapi_state state;
+    bool closing;                       /* rapi_destroy() under way */
+    /* The invocation fetched last (running or answered): answers are judged
+     * against it until the runtime fetches the next, so whether the owner
+     * has offered the next one already never changes an answer's fate. */
+    struct rapi_inv {
+        char *event;                    /* malloc */
+        size_t event_len;
+        int64_t timeout_ms;
+        char *function_arn, *trace_id;  /* malloc */
+        char request_id[RAPI_REQUEST_ID_MAX + 1];
+    } current, offered;
+    bool has_offer;                     /* `offered` holds an invocation not fetched yet */
+    char deadline[24];                  /* set when the runtime fetches the invocation */
+    struct rapi_req *waiting;
+    bool must_run;                      /* a held /next was resumed: MHD must run now */
+    char mhd_error[160];                /* MHD's last complaint, for rapi_create's message */
+};
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct rapi *r = cls;
+    vsnprintf(r->mhd_error, sizeof r->mhd_error, fmt, ap);
+    size_t n = strlen(r->mhd_error);
+    while (n && (r->mhd_error[n - 1] == '\n' || r->mhd_error[n - 1] == '.'))
+        r->mhd_error[--n] = 0;
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
+                             const char *body, size_t len, const char *allow)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ok = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* The emulator's ErrorResponse.  type and message never hold a quote or a
+ * backslash (they are ours, not the runtime's), so they need no escaping. */
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *type,
+                                   const char *message)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}\n",
+                     message, type);
+    return reply(conn, status, "application/json", body, (size_t)n, NULL);
+}
+
+static enum MHD_Result reply_transition(struct MHD_Connection *conn, enum rapi_state from,
+                                        const char *to)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "State transition from %s to %s failed for runtime. "
+             "Error: State transition is not allowed", state_names[from], to);
+    return reply_error(conn, MHD_HTTP_FORBIDDEN, "InvalidStateTransition", msg);
+}
+
+static enum MHD_Result reply_accepted(struct MHD_Connection *conn)
+{
+    static const char ok[] = "{\"status\":\"OK\"}\n";
+    return reply(conn, MHD_HTTP_ACCEPTED, "application/json", ok, sizeof ok - 1, NULL);
+}
+
+static void inv_free(struct rapi_inv *v)
+{
+    free(v->event);
+    free(v->function_arn);
+    free(v->trace_id);
+    *v = (struct rapi_inv){ 0 };
+}
+
+/* The event of the running invocation, with its headers. */
+static enum MHD_Result reply_event(struct rapi *r, struct MHD_Connection *conn)
+{
+    const struct rapi_inv *v = &r->current;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(v->event_len, v->event, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    bool ok = MHD_add_response_header(resp, "Lambda-Runtime-Aws-Request-Id", v->request_id) &&
+              MHD_add_response_header(resp, "Lambda-Runtime-Deadline-Ms", r->deadline) &&
+              MHD_add_response_header(resp, "Lambda-Runtime-Invoked-Function-Arn",
+                                      v->function_arn) &&
+              MHD_add_response_header(resp, "Lambda-Runtime-Trace-Id", v->trace_id) &&
+              MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result res = ok ? MHD_queue_response(conn, MHD_HTTP_OK, resp) : MHD_NO;
+    MHD_destroy_response(resp);
+    return res;
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static void route_request(struct rapi_req *q, const char *url, const char *method)
+{
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    q->route = ROUTE_NOT_FOUND;
+    if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+        return;
+    const char *rest = url + strlen(API_PREFIX);
+    if (strcmp(rest, "invocation/next") == 0) {
+        q->route = get ? ROUTE_NEXT : ROUTE_BAD_METHOD;
+        q->allow = MHD_HTTP_METHOD_GET;
+        return;
+    }
+    if (strcmp(rest, "init/error") == 0) {
+        q->route = post ? ROUTE_INIT_ERROR : ROUTE_BAD_METHOD;
+        q->allow = MHD_HTTP_METHOD_POST;
+        return;
+    }
+    static const char inv[] = "invocation/";
+    if (strncmp(rest, inv, sizeof inv - 1) != 0)
+        return;
+    const char *id = rest + sizeof inv - 1;
+    const char *slash = strchr(id, '/');
+    if (!slash || slash == id)
+        return;
+    enum route which;
+    if (strcmp(slash, "/response") == 0)
+        which = ROUTE_RESPONSE;
+    else if (strcmp(slash, "/error") == 0)
+        which = ROUTE_ERROR;
+    else
+        return;
+    size_t n = (size_t)(slash - id);
+    if (n > RAPI_REQUEST_ID_MAX)
+        q->id_too_long = true;
+    else {
+        memcpy(q->id, id, n);
+        q->id[n] = 0;
+    }
+    q->route = post ? which : ROUTE_BAD_METHOD;
+    q->allow = MHD_HTTP_METHOD_POST;
+}
+
+/* Keep a chunk of the body, up to the limit; beyond it only count. */
+static void keep_body(struct rapi_req *q, const char *data, size_t n)
+{
+    size_t before = q->total;
+    q->total += n;
+    bool kept = q->route == ROUTE_RESPONSE || q->route == ROUTE_ERROR ||
+                q->route == ROUTE_INIT_ERROR;
+    if (!kept || q->no_memory || before >= RAPI_MAX_RESPONSE_BYTES)
+        return;
+    if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
+        free(q->body);   /* refused whole (413): nothing of it is kept */
+        q->body = NULL;
+        q->len = q->cap = 0;
+        return;
+    }
+    if (n > RAPI_MAX_RESPONSE_BYTES - q->len)
+        n = RAPI_MAX_RESPONSE_BYTES - q->len;
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap : 4096;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(q->body, cap);
+        if (!grown) {
+            q->no_memory = true;
+            return;
+        }
+        q->body = grown;
+        q->cap = cap;
+    }
+    memcpy(q->body + q->len, data, n);
+    q->len += n;
+    q->body[q->len] = 0;
+}
+
+/* ---- the runtime's requests ---------------------------------------------- */
+
+static enum MHD_Result serve_next(struct rapi *r, struct rapi_req *q)
+{
+    if (r->state == RS_INIT_ERROR)
+        return reply_transition(q->conn, r->state, state_names[RS_READY]);
+    if (r->state == RS_RUNNING)
+        return reply_event(r, q->conn);   /* asked again: the same invocation */
+    if (r->has_offer) {
+        inv_free(&r->current);
+        r->current = r->offered;
+        r->offered = (struct rapi_inv){ 0 };
+        r->has_offer = false;
+        r->state = RS_RUNNING;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        snprintf(r->deadline, sizeof r->deadline, "%lld",
+                 (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + r->current.timeout_ms);
+        enum MHD_Result res = reply_event(r, q->conn);
+        if (r->cb.delivered)
+            r->cb.delivered(r->cb.ctx);
+        return res;
+    }
+    r->state = RS_READY;   /* hold it until rapi_offer() */
+    q->suspended = true;
+    q->next_waiting = r->waiting;
+    r->waiting = q;
+    MHD_suspend_connection(q->conn);
+    return MHD_YES;
+}
+
+static enum MHD_Result reply_no_memory(struct MHD_Connection *conn)
+{
+    return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalServerError",
+                       "Internal Server Error");
+}
+
+/* An answer's Lambda-Runtime-Function-Error-Type into type ("" when absent);
+ * false when its body could not be kept (out of memory). */
+static bool answer_readable(const struct rapi_req *q, char type[ERROR_TYPE_MAX + 1])
+{
+    const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
+    snprintf(type, ERROR_TYPE_MAX + 1, "%s", h ? h : "");
+    return !q->no_memory;
+}
+
+static enum MHD_Result serve_answer(struct rapi *r, struct rapi_req *q)
+{
+    bool current = !q->id_too_long && r->current.event && strcmp(q->id, r->current.request_id) == 0;
+    if (current && r->state == RS_ANSWERED)
+        return reply_transition(q->conn, r->state, q->route == ROUTE_RESPONSE
+                                ? "InvocationResponse" : "InvocationErrorResponse");
+    if (!current || r->state != RS_RUNNING)
+        return reply_error(q->conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+    char type[ERROR_TYPE_MAX + 1];
+    if (!answer_readable(q, type))
+        return reply_no_memory(q->conn);
+    r->state = RS_ANSWERED;
+    enum MHD_Result res;
+    enum rapi_answer kind;
+    if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Exceeded maximum allowed payload size (%u bytes).",
+                 RAPI_MAX_RESPONSE_BYTES);
+        res = reply_error(q->conn, MHD_HTTP_CONTENT_TOO_LARGE, "RequestEntityTooLarge", msg);
+        kind = RAPI_TOO_LARGE;
+    } else {
+        res = reply_accepted(q->conn);
+        kind = q->route == ROUTE_RESPONSE ? RAPI_RESPONSE : RAPI_ERROR;
+    }
+    if (r->cb.answered)
+        r->cb.answered(r->cb.ctx, kind, type, kind == RAPI_TOO_LARGE ? NULL : q->body ? q->body : "",
+                       kind == RAPI_TOO_LARGE ? q->total : q->len);
+    return res;
+}
+
+static enum MHD_Result serve_init_error(struct rapi *r, struct rapi_req *q)
+{
+    if (r->state != RS_STARTED)
+        return reply_transition(q->conn, r->state, state_names[RS_INIT_ERROR]);
+    char type[ERROR_TYPE_MAX + 1];
+    if (!answer_readable(q, type))
+        return reply_no_memory(q->conn);
+    r->state = RS_INIT_ERROR;
+    enum MHD_Result res = reply_accepted(q->conn);
+    if (r->cb.answered)
+        r->cb.answered(r->cb.ctx, RAPI_INIT_ERROR, type, q->body ? q->body : "", q->len);
+    return res;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct rapi *r = cls;
+    if (r->closing)
+        return MHD_NO;
+    struct rapi_req *q = *con_cls;
+    if (!q) {   /* the headers are in: route it, wait for the body */
+        q = calloc(1, sizeof *q);
+        if (!q)
+            return MHD_NO;
+        q->r = r;
+        q->conn = conn;
+        route_request(q, url, method);
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        keep_body(q, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    q->suspended = false;   /* called again after a resumption */
+    switch (q->route) {
+    case ROUTE_NEXT: return serve_next(r, q);
+    case ROUTE_RESPONSE:
+    case ROUTE_ERROR: return serve_answer(r, q);
+    case ROUTE_INIT_ERROR: return serve_init_error(r, q);
+    case ROUTE_BAD_METHOD:
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "", 0, q->allow);
+    case ROUTE_NOT_FOUND:
+        break;
+    }
+    static const char nf[] = "404 page not found\n";
+    return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", nf, sizeof nf - 1, NULL);
+}
+
+static void unlink_waiting(struct rapi *r, struct rapi_req *q)
+{
+    for (struct rapi_req **p = &r->waiting; *p; p = &(*p)->next_waiting)
+        if (*p == q) {
+            *p = q->next_waiting;
+            return;
+        }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct rapi_req *q = *con_cls;
+    if (!q)
+        return;
+    unlink_waiting(cls, q);
+    free(q->body);
+    free(q);
+    *con_cls = NULL;
+}
+
+/* Resume every held /next: MHD calls the handler for each again, at the
+ * next MHD_run(); polled from outside, MHD has no wake-up of its own for
+ * this (it drops its inter-thread channel), hence must_run. */
+static void resume_waiting(struct rapi *r)
+{
+    struct rapi_req *q = r->waiting;
+    r->waiting = NULL;
+    r->must_run |= q != NULL;
+    while (q) {
+        struct rapi_req *next = q->next_waiting;
+        q->next_waiting = NULL;
+        MHD_resume_connection(q->conn);
+        q = next;
+    }
+}
+
+/* ---- the endpoint ---------------------------------------------------------- */
+
+struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errlen)
+{
+    struct rapi *r = calloc(1, sizeof *r);
+    if (!r) {
+        errmsg_set(err, errlen, "Runtime API: out of memory");
+        return NULL;
+    }
+    r->cb = *cb;
+    r->state = RS_STARTED;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    r->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                                 0, NULL, NULL, on_request, r,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, r,
+                                 MHD_OPTION_END);
+    const union MHD_DaemonInfo *port = r->daemon
+        ? MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    const union MHD_DaemonInfo *ep = r->daemon
+        ? MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!port || !ep || port->port == 0) {
+        errmsg_set(err, errlen, "Runtime API: cannot listen on 127.0.0.1: %s",
+                   r->mhd_error[0] ? r->mhd_error : "libmicrohttpd failed to start");
+        if (r->daemon)
+            MHD_stop_daemon(r->daemon);
+        free(r);
+        return NULL;
+    }
+    r->port = port->port;
+    r->epoll_fd = ep->epoll_fd;
+    return r;
+}
+
+void rapi_destroy(struct rapi *r)
+{
+    if (!r)
+        return;
+    /* MHD must not be stopped with a suspended connection: resume the held
+     * /next requests and let MHD close them (the handler refuses while
+     * closing); a few rounds suffice, each returns at once. */
+    r->closing = true;
+    bool had_waiting = r->waiting != NULL;
+    resume_waiting(r);
+    for (int round = 0; had_waiting && round < 8; round++)
+        MHD_run(r->daemon);
+    MHD_stop_daemon(r->daemon);
+    inv_free(&r->current);
+    inv_free(&r->offered);
+    free(r);
+}
+
+uint16_t rapi_port(const struct rapi *r) { return r->port; }
+
+int rapi_fd(const struct rapi *r) { return r->epoll_fd; }
+
+int rapi_timeout_ms(const struct rapi *r)
+{
+    if (r->must_run)
+        return 0;
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(r->daemon, &ms) != MHD_YES)
+        return -1;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+int rapi_run(struct rapi *r)
+{
+    r->must_run = false;   /* before: a callback may offer, and resume, again */
+    return MHD_run(r->daemon) == MHD_YES ? 0 : -1;
+}
+
+int rapi_offer(struct rapi *r, const struct rapi_invocation *inv)
+{
+    if (strlen(inv->request_id) > RAPI_REQUEST_ID_MAX)
+        return -1;
+    struct rapi_inv v = {
+        .event = malloc(inv->event_len ? inv->event_len : 1),
+        .event_len = inv->event_len,
+        .timeout_ms = inv->timeout_ms,
+        .function_arn = strdup(inv->function_arn ? inv->function_arn : ""),
+        .trace_id = strdup(inv->trace_id ? inv->trace_id : ""),
+    };
+    if (!v.event || !v.function_arn || !v.trace_id) {
+        inv_free(&v);
+        return -1;
+    }
+    memcpy(v.event, inv->event, inv->event_len);
+    snprintf(v.request_id, sizeof v.request_id, "%s", inv->request_id);
+    inv_free(&r->offered);
+    r->offered = v;
+    r->has_offer = true;
+    resume_waiting(r);
+    return 0;
+}

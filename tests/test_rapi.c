@@ -1,0 +1,427 @@
+/*
+ * test_rapi.c - the Runtime API endpoint (rapi.h, SPEC section 4, issue 12
+ * item 1) probed with raw HTTP over a socket: the long poll of /next, the
+ * documented headers, 202 for answers, 400 / 403 / 404 / 405 / 413 with the
+ * emulator's bodies, init/error before and after the first /next, and an
+ * endpoint destroyed while a /next is held.  A thread plays the owner's
+ * loop (poll, rapi_run) under a lock, as handler.c's I/O thread does.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "rapi.h"
+
+/* ---- the owner: a polling thread and what the callbacks saw ---------------- */
+
+struct owner {
+    pthread_mutex_t mu;
+    pthread_t thread;
+    int wake[2];     /* offer() wakes the loop, as hdl_submit() wakes handler.c's */
+    struct rapi *api;
+    bool stop;
+    int delivered;
+    int answered;
+    enum rapi_answer kind;
+    char type[300];
+    char *body;
+    size_t len;
+};
+
+static void on_delivered(void *ctx)
+{
+    struct owner *o = ctx;
+    o->delivered++;
+}
+
+static void on_answered(void *ctx, enum rapi_answer kind, const char *type, const char *body,
+                        size_t len)
+{
+    struct owner *o = ctx;
+    o->answered++;
+    o->kind = kind;
+    snprintf(o->type, sizeof o->type, "%s", type);
+    free(o->body);
+    o->body = body ? strdup(body) : NULL;
+    o->len = len;
+}
+
+static void *owner_loop(void *arg)
+{
+    struct owner *o = arg;
+    for (;;) {
+        pthread_mutex_lock(&o->mu);
+        if (o->stop) {
+            pthread_mutex_unlock(&o->mu);
+            return NULL;
+        }
+        struct pollfd pfd[2] = { { .fd = rapi_fd(o->api), .events = POLLIN },
+                                 { .fd = o->wake[0], .events = POLLIN } };
+        int ms = rapi_timeout_ms(o->api);   /* no cap: a missed wake-up hangs the test */
+        pthread_mutex_unlock(&o->mu);
+        poll(pfd, 2, ms);
+        pthread_mutex_lock(&o->mu);
+        char drain[64];
+        if (pfd[1].revents && read(o->wake[0], drain, sizeof drain) < 0)
+            perror("read");
+        rapi_run(o->api);
+        pthread_mutex_unlock(&o->mu);
+    }
+}
+
+static uint16_t owner_start(struct owner *o)
+{
+    memset(o, 0, sizeof *o);
+    pthread_mutex_init(&o->mu, NULL);
+    if (pipe(o->wake) < 0)
+        exit(1);
+    struct rapi_callbacks cb = { .ctx = o, .delivered = on_delivered, .answered = on_answered };
+    char err[256];
+    o->api = rapi_create(&cb, err, sizeof err);
+    if (!o->api) {
+        fprintf(stderr, "rapi_create: %s\n", err);
+        exit(1);
+    }
+    pthread_create(&o->thread, NULL, owner_loop, o);
+    return rapi_port(o->api);
+}
+
+static void owner_stop(struct owner *o)
+{
+    pthread_mutex_lock(&o->mu);
+    o->stop = true;
+    pthread_mutex_unlock(&o->mu);
+    if (write(o->wake[1], "s", 1) != 1)
+        perror("write");
+    pthread_join(o->thread, NULL);
+    close(o->wake[0]);
+    close(o->wake[1]);
+    rapi_destroy(o->api);
+    free(o->body);
+    pthread_mutex_destroy(&o->mu);
+}
+
+static void offer(struct owner *o, const char *id, const char *event, int64_t timeout_ms)
+{
+    struct rapi_invocation inv = {
+        .request_id = id, .event = event, .event_len = strlen(event), .timeout_ms = timeout_ms,
+        .function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f",
+        .trace_id = "Root=1-00000001-000000000000000000000001;Parent=0000000000000001;Sampled=0",
+    };
+    pthread_mutex_lock(&o->mu);
+    CHECK_INT(rapi_offer(o->api, &inv), 0);
+    pthread_mutex_unlock(&o->mu);
+    if (write(o->wake[1], "o", 1) != 1)
+        perror("write");
+}
+
+/* ---- raw HTTP ----------------------------------------------------------------- */
+
+struct reply {
+    int status;
+    char *text;        /* the whole answer, headers and body (malloc) */
+    const char *body;  /* into text */
+};
+
+static int connect_to(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        perror("connect");
+        exit(1);
+    }
+    return fd;
+}
+
+static void send_request(int fd, const char *method, const char *path, const char *headers,
+                         const char *body, size_t len)
+{
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
+                     "Content-Length: %zu\r\n\r\n", method, path, headers ? headers : "", len);
+    if (write(fd, head, (size_t)n) != n)
+        perror("write");
+    for (size_t off = 0; off < len; ) {
+        ssize_t w = write(fd, body + off, len - off);
+        if (w <= 0) {
+            perror("write body");
+            break;
+        }
+        off += (size_t)w;
+    }
+}
+
+/* Read to end of file; status 0 when nothing came (timeout or closed). */
+static struct reply read_reply(int fd)
+{
+    struct reply r = { 0 };
+    size_t cap = 4096, len = 0;
+    r.text = malloc(cap);
+    for (;;) {
+        if (len + 1 >= cap)
+            r.text = realloc(r.text, cap *= 2);
+        ssize_t n = read(fd, r.text + len, cap - len - 1);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    r.text[len] = 0;
+    sscanf(r.text, "HTTP/1.%*d %d", &r.status);
+    char *sep = strstr(r.text, "\r\n\r\n");
+    r.body = sep ? sep + 4 : "";
+    return r;
+}
+
+static struct reply request(uint16_t port, const char *method, const char *path,
+                            const char *headers, const char *body, size_t len)
+{
+    int fd = connect_to(port);
+    send_request(fd, method, path, headers, body, len);
+    struct reply r = read_reply(fd);
+    close(fd);
+    return r;
+}
+
+/* A header's value in a reply ("" when absent), case as sent. */
+static const char *header(const struct reply *r, const char *name, char *buf, size_t len)
+{
+    buf[0] = 0;
+    char pat[128];
+    snprintf(pat, sizeof pat, "\r\n%s: ", name);
+    const char *h = strstr(r->text, pat);
+    if (h && h < r->body) {
+        h += strlen(pat);
+        size_t n = strcspn(h, "\r");
+        snprintf(buf, len, "%.*s", (int)n, h);
+    }
+    return buf;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define NEXT "/2018-06-01/runtime/invocation/next"
+#define INV "/2018-06-01/runtime/invocation/"
+
+/* ---- the tests ------------------------------------------------------------------ */
+
+static void test_routes_and_status_codes(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    char h[256];
+
+    /* unknown paths and methods: 404 and 405, never a crash */
+    struct reply r = request(port, "GET", "/2018-06-01/runtime/nothing", NULL, "", 0);
+    CHECK_INT(r.status, 404);
+    CHECK_STR(r.body, "404 page not found\n");
+    free(r.text);
+    r = request(port, "GET", "/", NULL, "", 0);
+    CHECK_INT(r.status, 404);
+    free(r.text);
+    r = request(port, "POST", INV "abc/retry", NULL, "{}", 2);
+    CHECK_INT(r.status, 404);
+    free(r.text);
+    r = request(port, "GET", INV "abc/response", NULL, "", 0);
+    CHECK_INT(r.status, 405);
+    CHECK_STR(header(&r, "Allow", h, sizeof h), "POST");
+    free(r.text);
+    r = request(port, "POST", NEXT, NULL, "", 0);
+    CHECK_INT(r.status, 405);
+    CHECK_STR(header(&r, "Allow", h, sizeof h), "GET");
+    free(r.text);
+
+    /* an answer with no invocation: 400 InvalidRequestID, the emulator's body */
+    r = request(port, "POST", INV "nobody/response", NULL, "{}", 2);
+    CHECK_INT(r.status, 400);
+    CHECK_STR(r.body, "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}\n");
+    CHECK_STR(header(&r, "Content-Type", h, sizeof h), "application/json");
+    free(r.text);
+    CHECK_INT(o.answered, 0);
+
+    /* /next is held (long poll) until an invocation is offered */
+    int fd = connect_to(port);
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 300000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    send_request(fd, "GET", NEXT, NULL, "", 0);
+    char probe[16];
+    ssize_t got = read(fd, probe, sizeof probe);
+    CHECK(got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));   /* nothing yet */
+    CHECK_INT(o.delivered, 0);
+    tv.tv_sec = 10;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const char *event = "{\"Records\":[{\"kinesis\":{\"sequenceNumber\":\"7\"}}]}";
+    int64_t before = wall_ms();
+    offer(&o, "req-1", event, 3000);
+    r = read_reply(fd);
+    close(fd);
+    int64_t after = wall_ms();
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, event);
+    CHECK_STR(header(&r, "Lambda-Runtime-Aws-Request-Id", h, sizeof h), "req-1");
+    CHECK_STR(header(&r, "Lambda-Runtime-Invoked-Function-Arn", h, sizeof h),
+              "arn:aws:lambda:us-east-1:123456789012:function:f");
+    CHECK_STR(header(&r, "Lambda-Runtime-Trace-Id", h, sizeof h),
+              "Root=1-00000001-000000000000000000000001;Parent=0000000000000001;Sampled=0");
+    CHECK_STR(header(&r, "Content-Type", h, sizeof h), "application/json");
+    long long deadline = atoll(header(&r, "Lambda-Runtime-Deadline-Ms", h, sizeof h));
+    CHECK(deadline >= before + 3000 && deadline <= after + 3000);   /* wall now + timeout */
+    free(r.text);
+    CHECK_INT(o.delivered, 1);
+
+    /* /next again while it runs: the same invocation (the emulator's Running state) */
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(header(&r, "Lambda-Runtime-Aws-Request-Id", h, sizeof h), "req-1");
+    free(r.text);
+    CHECK_INT(o.delivered, 1);
+
+    /* another id: 400; the right one, /error: 202 and the callback */
+    r = request(port, "POST", INV "req-2/response", NULL, "{}", 2);
+    CHECK_INT(r.status, 400);
+    free(r.text);
+    const char *err_body = "{\"errorMessage\":\"boom\",\"errorType\":\"ValueError\",\"stackTrace\":[]}";
+    r = request(port, "POST", INV "req-1/error", "Lambda-Runtime-Function-Error-Type: ValueError\r\n",
+                err_body, strlen(err_body));
+    CHECK_INT(r.status, 202);
+    CHECK_STR(r.body, "{\"status\":\"OK\"}\n");
+    free(r.text);
+    CHECK_INT(o.answered, 1);
+    CHECK_INT(o.kind, RAPI_ERROR);
+    CHECK_STR(o.type, "ValueError");
+    CHECK_STR(o.body, err_body);
+
+    /* answered twice: 403 InvalidStateTransition; init/error after start: 403 */
+    r = request(port, "POST", INV "req-1/response", NULL, "{}", 2);
+    CHECK_INT(r.status, 403);
+    CHECK_STR(r.body, "{\"errorMessage\":\"State transition from RuntimeResponseSentState to "
+              "InvocationResponse failed for runtime. Error: State transition is not allowed\","
+              "\"errorType\":\"InvalidStateTransition\"}\n");
+    free(r.text);
+    r = request(port, "POST", "/2018-06-01/runtime/init/error", NULL, "{}", 2);
+    CHECK_INT(r.status, 403);
+    CHECK_STR(r.body, "{\"errorMessage\":\"State transition from RuntimeResponseSentState to "
+              "InitError failed for runtime. Error: State transition is not allowed\","
+              "\"errorType\":\"InvalidStateTransition\"}\n");
+    free(r.text);
+    CHECK_INT(o.answered, 1);
+
+    /* a response over 6 MiB + 100 bytes: 413, the invocation told TOO_LARGE */
+    offer(&o, "req-2", "{}", 1000);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_STR(header(&r, "Lambda-Runtime-Aws-Request-Id", h, sizeof h), "req-2");
+    free(r.text);
+    size_t big = RAPI_MAX_RESPONSE_BYTES + 1;
+    char *payload = malloc(big);
+    memset(payload, 'x', big);
+    r = request(port, "POST", INV "req-2/response", NULL, payload, big);
+    CHECK_INT(r.status, 413);
+    CHECK_STR(r.body, "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\","
+              "\"errorType\":\"RequestEntityTooLarge\"}\n");
+    free(r.text);
+    CHECK_INT(o.answered, 2);
+    CHECK_INT(o.kind, RAPI_TOO_LARGE);
+    CHECK(o.body == NULL);
+    CHECK_INT(o.len, big);
+
+    /* exactly the limit: accepted whole */
+    offer(&o, "req-3", "{}", 1000);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    free(r.text);
+    r = request(port, "POST", INV "req-3/response", NULL, payload, big - 1);
+    CHECK_INT(r.status, 202);
+    free(r.text);
+    CHECK_INT(o.kind, RAPI_RESPONSE);
+    CHECK_INT(o.len, big - 1);
+    CHECK(o.body && strlen(o.body) == big - 1);
+    CHECK_STR(o.type, "");
+    free(payload);
+
+    /* the answered id stays answered (403) until the runtime fetches the next
+     * one, offered or not: the owner's timing never changes an answer's fate */
+    offer(&o, "req-4", "{}", 1000);
+    r = request(port, "POST", INV "req-3/response", NULL, "{}", 2);
+    CHECK_INT(r.status, 403);
+    free(r.text);
+    r = request(port, "POST", INV "req-4/response", NULL, "{}", 2);   /* not fetched yet */
+    CHECK_INT(r.status, 400);
+    free(r.text);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_STR(header(&r, "Lambda-Runtime-Aws-Request-Id", h, sizeof h), "req-4");
+    free(r.text);
+    r = request(port, "POST", INV "req-3/response", NULL, "{}", 2);   /* gone now */
+    CHECK_INT(r.status, 400);
+    free(r.text);
+    CHECK_INT(o.answered, 3);
+    owner_stop(&o);
+}
+
+static void test_init_error(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    offer(&o, "req-1", "{}", 1000);   /* the invocation a cold start was for */
+    const char *doc = "{\"errorMessage\":\"Unable to import module 'app'\","
+                      "\"errorType\":\"Runtime.ImportModuleError\"}";
+    struct reply r = request(port, "POST", "/2018-06-01/runtime/init/error",
+                             "Lambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\n",
+                             doc, strlen(doc));
+    CHECK_INT(r.status, 202);
+    free(r.text);
+    CHECK_INT(o.answered, 1);
+    CHECK_INT(o.kind, RAPI_INIT_ERROR);
+    CHECK_STR(o.type, "Runtime.ImportModuleError");
+    CHECK_STR(o.body, doc);
+    CHECK_INT(o.delivered, 0);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_INT(r.status, 403);
+    CHECK_STR(r.body, "{\"errorMessage\":\"State transition from InitError to Ready failed for "
+              "runtime. Error: State transition is not allowed\","
+              "\"errorType\":\"InvalidStateTransition\"}\n");
+    free(r.text);
+    CHECK_INT(o.delivered, 0);
+    owner_stop(&o);
+}
+
+/* Destroyed while a /next is held: the connection is closed, nothing leaks
+ * (ASan) and nothing hangs. */
+static void test_destroy_with_held_next(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    int fd = connect_to(port);
+    struct timeval tv = { .tv_sec = 10 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    send_request(fd, "GET", NEXT, NULL, "", 0);
+    nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);   /* let the server hold it */
+    owner_stop(&o);
+    struct reply r = read_reply(fd);
+    CHECK_INT(r.status, 0);   /* closed without an answer */
+    free(r.text);
+    close(fd);
+}
+
+int main(void)
+{
+    test_routes_and_status_codes();
+    test_init_error();
+    test_destroy_with_held_next();
+    return check_done();
+}
