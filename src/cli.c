@@ -22,6 +22,7 @@
 #include "dump.h"
 #include "expect.h"
 #include "fmt.h"
+#include "footprint.h"
 #include "lambda_event.h"
 #include "merge.h"
 #include "plot.h"
@@ -33,7 +34,6 @@
 #include "trace.h"
 
 #define EXIT_BAD_INPUT 2
-#define MAX_OVERRIDES 256
 #define DEFAULT_DUMP_LIMIT 10000
 
 static volatile sig_atomic_t interrupted;
@@ -85,9 +85,9 @@ struct options {
     const char *command;
     const char *scenario;
     const char *output;
-    const char *overrides[MAX_OVERRIDES];
+    const char **overrides;    /* the --set values, then --seed's: at most argc of them (owned) */
     size_t n_overrides;
-    char seed_override[64];
+    char *seed_override;       /* "seed=N" (owned), or NULL */
     bool no_record_tables;
     bool quiet;
     const char *dump_dir;      /* --dump-events, NULL: no dump */
@@ -108,30 +108,48 @@ static bool parse_positive(const char *text, uint64_t *out)
     return true;
 }
 
+/* A file name option's value: an empty one is bad input, not "the default"
+ * (SQLite would take "" for a temporary database and the run would vanish). */
+static bool named(const struct options *o, const char *option, const char *value)
+{
+    if (value[0])
+        return true;
+    fprintf(stderr, "esmsim %s: %s takes a file name, not an empty string\n", o->command, option);
+    return false;
+}
+
+/* The options of run and check into o; -1 (a message printed) on bad
+ * input, 1 for --help.  o owns what options_free() releases. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     *o = (struct options){ .output = "run.db", .dump_limit = DEFAULT_DUMP_LIMIT };
     bool dump_limit_given = false;
-    if (argc < 2) {
-        usage(stderr);
+    o->command = argv[1];
+    if (!(o->overrides = calloc((size_t)argc, sizeof *o->overrides))) {
+        fprintf(stderr, "esmsim %s: out of memory\n", o->command);
         return -1;
     }
-    o->command = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
-        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
-            o->output = argv[++i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            return 1;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
+            if (!named(o, a, o->output = argv[++i]))
+                return -1;
         } else if (!strcmp(a, "--set") && has_value) {
-            if (o->n_overrides == MAX_OVERRIDES) {
-                fprintf(stderr, "esmsim: more than %d --set options\n", MAX_OVERRIDES);
+            o->overrides[o->n_overrides++] = argv[++i];   /* fewer than argc */
+        } else if (!strcmp(a, "--seed") && has_value) {
+            free(o->seed_override);
+            size_t n = strlen(argv[++i]) + sizeof "seed=";
+            if (!(o->seed_override = malloc(n))) {
+                fprintf(stderr, "esmsim %s: out of memory\n", o->command);
                 return -1;
             }
-            o->overrides[o->n_overrides++] = argv[++i];
-        } else if (!strcmp(a, "--seed") && has_value) {
-            snprintf(o->seed_override, sizeof o->seed_override, "seed=%s", argv[++i]);
+            snprintf(o->seed_override, n, "seed=%s", argv[i]);
         } else if (!strcmp(a, "--dump-events") && has_value) {
-            o->dump_dir = argv[++i];
+            if (!named(o, a, o->dump_dir = argv[++i]))
+                return -1;
         } else if (!strcmp(a, "--dump-limit") && has_value) {
             if (!parse_positive(argv[++i], &o->dump_limit)) {
                 fprintf(stderr, "esmsim %s: --dump-limit takes a positive integer, not '%s'\n",
@@ -153,8 +171,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    /* --seed applies last, whatever its place among the --set options. */
-    if (o->seed_override[0] && o->n_overrides < MAX_OVERRIDES)
+    /* --seed applies last, whatever its place among the --set options; the
+     * array has room: --seed and its value are two of argc's entries. */
+    if (o->seed_override)
         o->overrides[o->n_overrides++] = o->seed_override;
     if (!o->scenario) {
         fprintf(stderr, "esmsim %s: missing SCENARIO\n", o->command);
@@ -165,6 +184,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     }
     return 0;
+}
+
+static void options_free(struct options *o)
+{
+    free(o->overrides);
+    free(o->seed_override);
 }
 
 static struct scenario *load(const struct options *o)
@@ -306,6 +331,14 @@ static int cmd_check(const struct options *o)
         return EXIT_BAD_INPUT;
     printf("%s: ok: %s%s%s\n", o->scenario, scn->name, scn->description ? ": " : "",
            scn->description ? scn->description : "");
+    struct fpt_estimate est;
+    char need[32], allowed[32];
+    fpt_estimate(scn, &est);
+    printf("memory: up to %s if the mapping stops reading", fmt_bytes(est.total, need));
+    if (scn->model.memory_limit)
+        printf(" (allowed: %s, %s)", fmt_bytes((double)scn->model.memory_limit, allowed),
+               scn->model.memory_limit_from);
+    putchar('\n');
     scn_free(scn);
     return 0;
 }
@@ -342,10 +375,10 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
         r->sink.event_ctx = dump;
     }
     r->sim = sim_create(scn, &r->sink, err, sizeof err);
-    if (!r->sim) {
+    if (!r->sim) {   /* out of memory: the loader validated everything else */
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
-        return EXIT_BAD_INPUT;
+        return 1;
     }
 
     struct sigaction sa = { .sa_handler = on_signal };
@@ -462,28 +495,42 @@ static const struct command commands[] = {
     { NULL, NULL }
 };
 
+/* Every command, for the message about an unknown one. */
+static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, help, version";
+
 int cli_main(int argc, char **argv)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_BAD_INPUT;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("esmsim %s\n", ESMSIM_VERSION);
         return 0;
     }
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") ||
-                      !strcmp(argv[1], "-h"))) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;
     }
-    for (const struct command *c = commands; argc >= 2 && c->name; c++)
+    for (const struct command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name))
             return c->main(argc - 1, argv + 1);
-    struct options o;
-    if (parse_args(argc, argv, &o) < 0)
+    /* The command before its options: `esmsim import --help` is about an
+     * unknown command, not an unknown option. */
+    if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "check") != 0) {
+        fprintf(stderr, "esmsim: unknown command '%s' (the commands are: %s; "
+                "esmsim help shows how to use them)\n", argv[1], COMMAND_LIST);
         return EXIT_BAD_INPUT;
-    if (!strcmp(o.command, "run"))
-        return cmd_run(&o);
-    if (!strcmp(o.command, "check"))
-        return cmd_check(&o);
-    fprintf(stderr, "esmsim: unknown command '%s'\n", o.command);
-    usage(stderr);
-    return EXIT_BAD_INPUT;
+    }
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc > 0) {
+        usage(stdout);   /* run --help, check --help */
+        rc = 0;
+    } else if (rc == 0)
+        rc = !strcmp(o.command, "run") ? cmd_run(&o) : cmd_check(&o);
+    else
+        rc = EXIT_BAD_INPUT;
+    options_free(&o);
+    return rc;
 }

@@ -27,8 +27,9 @@ double cli_wall_seconds(void);
  * events also to dump, unless NULL), runs it to the end or until SIGINT or
  * SIGTERM, and ends the run, complete or not (r->status).  Returns 0, or the
  * exit status of an error it has printed on stderr: 2 when the run log
- * cannot be opened or the simulation built, 1 when the run could not be
- * written in full.  Either way the caller ends with cli_run_close(r); until
+ * cannot be opened, 1 when the simulation cannot be built (out of memory:
+ * scn is valid, the loader checked it whole; the run is logged incomplete)
+ * or the run could not be written in full.  Either way the caller ends with cli_run_close(r); until
  * then the summary, which points into the simulation, and the run log (for
  * runlog_error()) stay valid.
  */

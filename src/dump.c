@@ -8,17 +8,27 @@
  * an invocation costs a counter increment.  Each file is opened, written and
  * closed at once, so a run stopped by Ctrl-C leaves whole files behind (only
  * the last index line may be cut, as index.jsonl is buffered).
+ *
+ * Files are written only as themselves: a name in DIR that is a symbolic
+ * link, a hard link to another name, a FIFO or a device is refused, never
+ * written through (DIR may be shared, e.g. /tmp, where another user could
+ * plant a link to a file of yours).  dump_open() refuses such a name of
+ * the dump's files at once, before anything runs; one planted during the
+ * run stops the dump at that file (dump_create_file()).
  */
 #include "dump.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "awsjson.h"
 #include "errmsg.h"
@@ -39,13 +49,92 @@ struct dump {
     char error[512];       /* the first failure */
 };
 
-/* Latch the first failure: "PATH: strerror". */
-static void dump_fail(struct dump *d, const char *path, int errnum)
+/* Latch the first failure: "PATH: what". */
+static void dump_fail_msg(struct dump *d, const char *path, const char *what)
 {
     if (d->failed)
         return;
     d->failed = true;
-    snprintf(d->error, sizeof d->error, "%s: %s", path, strerror(errnum));
+    snprintf(d->error, sizeof d->error, "%s: %s", path, what);
+}
+
+/* Latch the first failure: "PATH: strerror". */
+static void dump_fail(struct dump *d, const char *path, int errnum)
+{
+    dump_fail_msg(d, path, strerror(errnum));
+}
+
+static const char *dump_path(struct dump *d, const char *name);
+
+/* Why esmsim does not write to a name that is not a file of its own. */
+#define NOT_THROUGH_LINKS "esmsim does not write through links (remove it, or dump to another directory)"
+
+/* Why a name of st is not one to write to, or NULL: it is a file of its own. */
+static const char *dump_refusal(const struct stat *st)
+{
+    return S_ISLNK(st->st_mode) ? "a symbolic link: " NOT_THROUGH_LINKS
+         : !S_ISREG(st->st_mode) ? "not a regular file: " NOT_THROUGH_LINKS
+         : st->st_nlink > 1 ? "a hard link to another name: " NOT_THROUGH_LINKS : NULL;
+}
+
+/*
+ * Open path to write it from its start, as a file of its own: created if
+ * absent; refused, untouched, when it is a symbolic link (O_NOFOLLOW), not a
+ * regular file (a FIFO or a device: opened without blocking, then checked)
+ * or a regular file with other hard links.  NULL with why set.
+ */
+static FILE *dump_create_file(const char *path, char *why, size_t whylen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+    struct stat st;
+    if (fd < 0) {   /* ELOOP: the name is a symbolic link */
+        errmsg_set(why, whylen, "%s", errno == ELOOP ? "a symbolic link: " NOT_THROUGH_LINKS
+                                                     : strerror(errno));
+        return NULL;
+    }
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0)
+        errmsg_set(why, whylen, "%s", strerror(errno));
+    else if (dump_refusal(&st))
+        errmsg_set(why, whylen, "%s", dump_refusal(&st));
+    else if (ftruncate(fd, 0) != 0 || fcntl(fd, F_SETFL, 0) != 0 || !(f = fdopen(fd, "w")))
+        errmsg_set(why, whylen, "%s", strerror(errno));
+    if (!f)
+        close(fd);
+    return f;
+}
+
+/* A name of the dump's files: index.jsonl, or nine digits or more and
+ * .event.json or .response.json. */
+static bool dump_name(const char *name)
+{
+    size_t digits = strspn(name, "0123456789");
+    return strcmp(name, DUMP_INDEX_NAME) == 0 ||
+           (digits >= 9 && (strcmp(name + digits, ".event.json") == 0 ||
+                            strcmp(name + digits, ".response.json") == 0));
+}
+
+/* A name of the dump's files in d->dir that dump_create_file() would
+ * refuse (a link, not a regular file): -1 with err set, else 0. */
+static int dump_check_links(struct dump *d, char *err, size_t errlen)
+{
+    DIR *dir = opendir(d->dir);
+    if (!dir) {
+        errmsg_set(err, errlen, "%s: %s", d->dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(dir));) {
+        struct stat st;
+        if (!dump_name(e->d_name) || strlen(e->d_name) >= DUMP_NAME_MAX)
+            continue;
+        if (lstat(dump_path(d, e->d_name), &st) == 0 && dump_refusal(&st)) {
+            errmsg_set(err, errlen, "%s: %s", d->path, dump_refusal(&st));
+            rc = -1;
+        }
+    }
+    closedir(dir);
+    return rc;
 }
 
 static const char *dump_path(struct dump *d, const char *name)
@@ -89,8 +178,13 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
         dump_free(d);
         return NULL;
     }
-    if (!(d->index = fopen(dump_path(d, DUMP_INDEX_NAME), "w"))) {
-        errmsg_set(err, errlen, "%s: %s", d->path, strerror(errno));
+    char why[200];
+    if (dump_check_links(d, err, errlen) < 0) {
+        dump_free(d);
+        return NULL;
+    }
+    if (!(d->index = dump_create_file(dump_path(d, DUMP_INDEX_NAME), why, sizeof why))) {
+        errmsg_set(err, errlen, "%s: %s", d->path, why);
         dump_free(d);
         return NULL;
     }
@@ -103,9 +197,10 @@ static void dump_file(struct dump *d, const char *name, const char *text)
 {
     if (d->failed)
         return;
-    FILE *f = fopen(dump_path(d, name), "w");
+    char why[200];
+    FILE *f = dump_create_file(dump_path(d, name), why, sizeof why);
     if (!f) {
-        dump_fail(d, d->path, errno);
+        dump_fail_msg(d, d->path, why);
         return;
     }
     bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;

@@ -79,6 +79,12 @@ const char *const *expect_metric_names(void)
     return names;
 }
 
+bool expect_metric_is_count(const char *metric)
+{
+    size_t n = strlen(metric);
+    return n < 3 || strcmp(metric + n - 3, "_ms") != 0;
+}
+
 static double counter(enum counter c, const struct sim_summary *s)
 {
     const struct esm_stats *m = &s->mapping;

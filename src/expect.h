@@ -6,6 +6,7 @@
 #ifndef ESMSIM_EXPECT_H
 #define ESMSIM_EXPECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -14,6 +15,10 @@ struct scn_expect;
 
 /* The metric names an expect block may use, NULL-terminated (static). */
 const char *const *expect_metric_names(void);
+
+/* Whether metric is a count (an integer); the others, in ms ("_ms"), are
+ * measures that may have a fraction. */
+bool expect_metric_is_count(const char *metric);
 
 /* The value of metric (one of expect_metric_names) in sum. */
 double expect_metric_value(const char *metric, const struct sim_summary *sum);

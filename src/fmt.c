@@ -2,6 +2,7 @@
  * fmt.c - numbers for people: see fmt.h.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "fmt.h"
@@ -19,5 +20,18 @@ const char *fmt_count(int64_t n, char buf[32])
         buf[o++] = digits[i];
     }
     buf[o] = '\0';
+    return buf;
+}
+
+const char *fmt_bytes(double bytes, char buf[32])
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    size_t u = 0;
+    for (; bytes >= 1024 && u + 1 < sizeof units / sizeof units[0]; u++)
+        bytes /= 1024;
+    if (!isfinite(bytes))
+        snprintf(buf, 32, "too many bytes to count");
+    else
+        snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
     return buf;
 }

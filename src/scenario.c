@@ -22,11 +22,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "awsjson.h"
 #include "expect.h"
+#include "fmt.h"
+#include "footprint.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -36,9 +41,14 @@
 /* Longest duration accepted, ~274 years: far below INT64_MAX, so the core
  * may add a few durations together without overflow. */
 #define MAX_DURATION_US (100000LL * 24 * US_PER_H)
-/* Integers above 2^53 are not exact in a double (what cJSON keeps). */
-#define MAX_EXACT_INT 9007199254740992.0
+/* The largest integer a JSON number may give: cJSON keeps a double, and
+ * above 2^53 - 1 one double stands for several integers (9007199254740993
+ * reads as 9007199254740992), so a larger number could not be told apart
+ * from a rounded one. */
+#define MAX_EXACT_INT 9007199254740991.0
 #define MAX_KEY_CHARS 256        /* Kinesis partition key: 1 to 256 characters */
+#define MAX_KEYS 4294967294.0    /* distinct keys in a run: the key table's ids are 32-bit */
+#define MAX_SCENARIO_BYTES (64 << 20)   /* a file past this is refused unread (/dev/zero) */
 #define EXPLICIT_PRODUCER "records"  /* the producer name of the explicit records */
 #define DEFAULT_START_TIME "2026-01-01T00:00:00Z"
 
@@ -73,30 +83,85 @@ static bool is_ident(const char *k)
 }
 
 /*
+ * cJSON ends a string at a \u0000 escape, so "k\u0000a" and "k\u0000b" would
+ * both read as "k".  Before parsing, each such escape is rewritten in place
+ * to the bytes C0 80 "0000": the same length (positions in JSON errors
+ * hold), C0 80 being the overlong form of U+0000 that valid UTF-8 never
+ * holds, so the check of every string (check_utf8) finds it, and escape()
+ * shows it as it was written.
+ */
+#define NUL_MARK "\xC0\x80"
+
+/*
+ * The length of the UTF-8 sequence at s (at most len bytes) and its code
+ * point; 0 when it is not valid UTF-8 (a stray or missing continuation byte,
+ * an overlong form, a surrogate, past U+10FFFF).
+ */
+static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+             : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || n > len)
+        return 0;
+    uint32_t v = n == 1 ? s[0] : s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if (v < min_cp[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/*
+ * A character that names, keys, ARNs and descriptions may not hold: C0 and
+ * C1 control characters and DEL (terminal escapes, line breaks), the line
+ * and paragraph separators, and the bidirectional controls that reorder
+ * what a terminal or a chart shows.
+ */
+static bool unprintable(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+           cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
  * Copy at most len bytes of src into dst (of size cap) the way JSON writes a
- * string body: control characters escaped, so that a message stays on one
- * line, and quotes and backslashes too when quotes.  Ends with "..." when src
- * did not fit.
+ * string body: control characters (and the other unprintable ones) escaped,
+ * so that a message stays on one line and shows what the file holds, and
+ * quotes and backslashes too when quotes; a byte that is not UTF-8 is
+ * shown as \xNN.  Ends with "..." when src did not fit.
  */
 static char *escape(char *dst, size_t cap, const char *src, size_t len, bool quotes)
 {
     size_t o = 0, i = 0;
-    for (; i < len && src[i]; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        char tmp[8];
+    const unsigned char *u = (const unsigned char *)src;
+    while (i < len && src[i]) {
+        unsigned char ch = u[i];
+        char tmp[12];
+        uint32_t cp = 0;
+        size_t n = utf8_next(u + i, strnlen(src + i, len - i), &cp);
         if (quotes && (ch == '"' || ch == '\\'))
             snprintf(tmp, sizeof tmp, "\\%c", ch);
         else if (ch == '\n' || ch == '\t' || ch == '\r')
             snprintf(tmp, sizeof tmp, "\\%c", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
-        else if (ch < 0x20 || ch == 0x7f)
-            snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+        else if (n == 0 && len - i >= 2 && memcmp(src + i, NUL_MARK, 2) == 0)
+            snprintf(tmp, sizeof tmp, "\\u"), n = 2;   /* the "0000" after it follows */
+        else if (n == 0)
+            snprintf(tmp, sizeof tmp, "\\x%02x", ch), n = 1;
+        else if (unprintable(cp))
+            snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp);
         else
-            snprintf(tmp, sizeof tmp, "%c", ch);
+            snprintf(tmp, sizeof tmp, "%.*s", (int)n, src + i);
         size_t tl = strlen(tmp);
         if (o + tl + 4 > cap)   /* room for "..." and the NUL */
             break;
         memcpy(dst + o, tmp, tl);
         o += tl;
+        i += n ? n : 1;
     }
     if (i < len && src[i] && cap >= 4)
         memcpy(dst + o, "...", 3), o += 3;
@@ -165,9 +230,10 @@ static int fail(struct ctx *c, const char *key, const char *fmt, ...)
     size_t mark = key ? path_key(c, key) : c->plen, used = 0;
     const char *set = blame(c);
     c->err[0] = '\0';
+    char esc[200];
     err_append(c, &used, "%s: ", c->file);
-    if (set)
-        err_append(c, &used, "--set %s: ", set);
+    if (set)   /* as the command line gave it, escaped like any text of the message */
+        err_append(c, &used, "--set %s: ", escape(esc, sizeof esc, set, SIZE_MAX, false));
     if (c->plen)   /* an override's syntax error has no path */
         err_append(c, &used, "%s: ", c->path);
     if (used < c->errlen) {
@@ -337,7 +403,8 @@ static int get_int_or(struct ctx *c, const cJSON *obj, const char *key, bool req
     int n = special < lo || special > hi
                 ? snprintf(what, sizeof what, "%lld or ", (long long)special) : 0;
     if (hi >= (int64_t)MAX_EXACT_INT)
-        snprintf(what + n, sizeof what - (size_t)n, "an integer >= %lld", (long long)lo);
+        snprintf(what + n, sizeof what - (size_t)n, "an integer from %lld to 9007199254740991 "
+                 "(2^53 - 1)", (long long)lo);
     else
         snprintf(what + n, sizeof what - (size_t)n, "an integer from %lld to %lld",
                  (long long)lo, (long long)hi);
@@ -379,6 +446,8 @@ static int get_number(struct ctx *c, const cJSON *obj, const char *key, bool req
         return 0;
     }
     double d = v->valuedouble;
+    if (cJSON_IsNumber(v) && !isfinite(d))   /* 1e309: cJSON reads it as infinity */
+        return fail(c, key, "expected %s, got a number too large for a double (infinite)", what);
     if (!cJSON_IsNumber(v) || d < lo || (lo_open && d == lo) || d > hi)
         return expected(c, key, what, v);
     *out = d;
@@ -425,10 +494,13 @@ static int get_enum(struct ctx *c, const cJSON *obj, const char *key, bool req,
     return expected(c, key, what, v);
 }
 
-/* What a string may hold: its length (in characters when utf8) and its characters. */
+/* What a string may hold: its length (in characters when utf8) and its
+ * characters.  Every string is valid UTF-8 without U+0000 (check_utf8);
+ * unless data, it is also printable (see unprintable()). */
 struct text_rule {
     size_t min, max;
     bool utf8;          /* count characters, not bytes */
+    bool data;          /* a payload: any character, control characters too */
     const char *chars;  /* allowed characters (after prefix), or NULL for any */
     const char *what;
     const char *prefix; /* required start, or NULL */
@@ -437,6 +509,9 @@ struct text_rule {
 #define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 static const struct text_rule ANY_TEXT = { .max = SIZE_MAX, .what = "a string" };
 static const struct text_rule NONEMPTY = { .min = 1, .max = SIZE_MAX, .what = "a non-empty string" };
+static const struct text_rule DATA = { .max = SIZE_MAX, .data = true, .what = "a string" };
+static const struct text_rule NONEMPTY_DATA = {
+    .min = 1, .max = SIZE_MAX, .data = true, .what = "a non-empty string" };
 static const struct text_rule FUNCTION_NAME = {
     .min = 1, .max = 64, .chars = ALNUM "-_", .what = "a function name (1 to 64 letters, digits, - or _)" };
 static const struct text_rule STREAM_NAME = {
@@ -475,12 +550,41 @@ static bool text_ok(const char *s, const struct text_rule *r)
     return !r->chars || strspn(s + pre, r->chars) == strlen(s + pre);
 }
 
+/* The first character of s that unprintable() refuses, or 0 (s is valid UTF-8). */
+static uint32_t first_unprintable(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0, n; i < len; i += n ? n : 1) {
+        uint32_t cp = 0;
+        n = utf8_next(u + i, len - i, &cp);
+        if (n && unprintable(cp))
+            return cp;
+    }
+    return 0;
+}
+
+/* v (obj[key], or the element when key is NULL) when it is a string with
+ * an unprintable character: the error, naming the character. */
+static int check_printable(struct ctx *c, const char *key, const cJSON *v)
+{
+    uint32_t cp = cJSON_IsString(v) ? first_unprintable(v->valuestring) : 0;
+    if (!cp)
+        return 0;
+    char buf[80];
+    return fail(c, key, "expected printable text, got %s: U+%04X is %s", describe(v, buf),
+                (unsigned)cp, cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ? "a control character"
+                : "a line separator or a bidirectional control");
+}
+
 /* A string following rule; *out is a copy (NULL when absent and def is NULL). */
 static int get_string(struct ctx *c, const cJSON *obj, const char *key, bool req,
                       const struct text_rule *rule, const char *def, char **out)
 {
     const cJSON *v;
     if (lookup(c, obj, key, req, rule->what, &v))
+        return -1;
+    if (v && !rule->data && !rule->chars && check_printable(c, key, v))
         return -1;
     if (v && (!cJSON_IsString(v) || !text_ok(v->valuestring, rule)))
         return expected(c, key, rule->what, v);
@@ -767,6 +871,8 @@ static int get_arn(struct ctx *c, const cJSON *obj, const char *key, bool req,
     }
     if (!svc || colons < 5 || !svc_ok)
         return expected(c, key, what, v);
+    if (check_printable(c, key, v))
+        return -1;
     return (*out = strdup(s)) ? 0 : nomem(c);
 }
 
@@ -925,11 +1031,12 @@ static const char *const TOP_KEYS[] = {
     "name", "description", "seed", "duration", "stream", "producers", "records",
     "event_source_mapping", "function", "model", "log", "schedule", "expect", NULL };
 
-/* seed: an integer, or a string of digits for one above 2^53 (not exact in JSON numbers). */
+/* seed: an integer, or a string of digits, exact, for one above 2^53 - 1
+ * (a larger JSON number may have been rounded: refused, see MAX_EXACT_INT). */
 static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 {
     static const char what[] = "an integer from 0 to 18446744073709551615 "
-                               "(as a string of digits above 9007199254740992)";
+                               "(as a string of digits above 9007199254740991)";
     const cJSON *v = item(obj, "seed");
     *out = 1;
     if (!v)
@@ -953,7 +1060,40 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
-    "account", "wait_for_parent_shards", "efo_push_latency", NULL };
+    "account", "wait_for_parent_shards", "efo_push_latency", "memory_limit", NULL };
+
+/*
+ * A size in bytes: an integer, or a string of a number and a unit, binary
+ * (KiB, MiB, GiB, TiB, PiB) or decimal (B, KB, MB, GB, TB, PB): "512MiB",
+ * "1.5GiB".  At least 1 MiB, at most 8 PiB (2^53 bytes).
+ */
+static int get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *out)
+{
+    static const struct { const char *unit; double bytes; } units[] = {
+        { "B", 1 }, { "KiB", 1024.0 }, { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
+        { "TiB", 1099511627776.0 }, { "PiB", 1125899906842624.0 }, { "KB", 1e3 }, { "MB", 1e6 },
+        { "GB", 1e9 }, { "TB", 1e12 }, { "PB", 1e15 },
+    };
+    static const char what[] = "a size from 1MiB to 8PiB: a number of bytes, or a string such "
+                               "as \"512MiB\", \"16GiB\" or \"2GB\"";
+    const cJSON *v = item(obj, key);
+    double bytes = -1;
+    if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble)) {
+        bytes = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        const char *p = v->valuestring;
+        uint64_t whole;
+        double frac;
+        if (read_decimal(&p, (uint64_t)MAX_EXACT_INT, &whole, &frac))
+            for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+                if (strcmp(p, units[i].unit) == 0)
+                    bytes = floor(((double)whole + frac) * units[i].bytes);
+    }
+    if (!(bytes >= 1048576.0 && bytes <= 9007199254740992.0))   /* 8 PiB: 2^53 */
+        return expected(c, key, what, v);
+    *out = (uint64_t)bytes;
+    return 0;
+}
 
 static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
 {
@@ -979,6 +1119,12 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards) ||
         get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, 70 * US_PER_MS,
                      &m->efo_push_latency_us);
+    if (!rc && item(o, "memory_limit")) {
+        rc = get_size(c, o, "memory_limit", &m->memory_limit);
+        m->memory_limit_from = "model.memory_limit";
+    } else if (!rc) {
+        m->memory_limit = fpt_available(&m->memory_limit_from);
+    }
     m->epoch_ms = rc ? 0 : epoch_us / US_PER_MS;
     path_pop(c, mark);
     return rc ? -1 : 0;
@@ -1229,7 +1375,7 @@ static int parse_match(struct ctx *c, const cJSON *m, struct scn_failure *f)
     }
     if (item(m, "data_contains")) {
         f->match = SCN_MATCH_DATA_CONTAINS;
-        return get_string(c, m, "data_contains", REQ, &NONEMPTY, NULL, &f->text);
+        return get_string(c, m, "data_contains", REQ, &NONEMPTY_DATA, NULL, &f->text);
     }
     if (item(m, "message_id")) {
         f->match = SCN_MATCH_MESSAGE_ID;
@@ -1439,7 +1585,7 @@ static int parse_pattern(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     char *pattern = NULL;
     int rc = elem_object(c, v, PATTERN_KEYS) ||
-             get_string(c, v, "Pattern", REQ, &ANY_TEXT, NULL, &pattern);
+             get_string(c, v, "Pattern", REQ, &DATA, NULL, &pattern);
     free(pattern);
     return rc ? -1 : 0;
 }
@@ -1694,6 +1840,8 @@ static const char *const BACKOFFS[] = { "constant", "linear", "exponential", NUL
 static int parse_key_list(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     char **key = elem;
+    if (check_printable(c, NULL, v))
+        return -1;
     if (!cJSON_IsString(v) || !text_ok(v->valuestring, &PARTITION_KEY))
         return expected(c, NULL, PARTITION_KEY.what, v);
     return (*key = strdup(v->valuestring)) ? 0 : nomem(c);
@@ -1847,7 +1995,7 @@ static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
     if (elem_object(c, v, RECORD_KEYS) ||
         get_duration(c, v, "at", REQ, 0, s->duration_us, 0, &r->at_us) ||
         get_string(c, v, "partition_key", REQ, &PARTITION_KEY, NULL, &r->partition_key) ||
-        get_string(c, v, "data", OPT, &ANY_TEXT, "", &r->data) ||
+        get_string(c, v, "data", OPT, &DATA, "", &r->data) ||
         stream_type_only(c, v, "event", s, SCN_STREAM_DYNAMODB, "a Kinesis record has no event name") ||
         get_enum(c, v, "event", OPT, EVENT_NAMES, 0, &event))
         return -1;
@@ -1905,7 +2053,95 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
     return 0;
 }
 
+/* ---- memory ------------------------------------------------------------- */
+
+/* A count for people: "2,880,000", or "3.6e+15" past what an integer holds. */
+static const char *fmt_amount(double n, char buf[32])
+{
+    if (n < 9e18)
+        return fmt_count((int64_t)n, buf);
+    snprintf(buf, 32, "%.2g", n);
+    return buf;
+}
+
+/*
+ * Refuse a scenario whose run may need more memory than model.memory_limit
+ * (by default what fpt_available() finds), before it runs (issue 11 item
+ * 15): the estimate and its parts in the message, at the path of the
+ * setting that weighs most.
+ */
+static int check_footprint(struct ctx *c, const struct scenario *s)
+{
+    struct fpt_estimate est;
+    fpt_estimate(s, &est);
+    if (est.keys > MAX_KEYS) {
+        snprintf(c->path, sizeof c->path, "$.producers");
+        c->plen = strlen(c->path);
+        char n[32];
+        return fail(c, NULL, "the run may meet %s distinct partition keys, more than the %.0f a run "
+                    "can hold: use smaller key spaces", fmt_amount(est.keys, n), MAX_KEYS);
+    }
+    if (!s->model.memory_limit || est.total <= (double)s->model.memory_limit)
+        return 0;
+    int top = 0;
+    for (int i = 1; i < FPT_PARTS; i++)
+        if (est.bytes[i] > est.bytes[top])
+            top = i;
+    size_t p = est.top_producer;
+    if ((top == FPT_MESSAGES || top == FPT_RECORDS || top == FPT_REQUESTS) && p != SIZE_MAX)
+        snprintf(c->path, sizeof c->path, "$.producers[%zu].%s", p, top == FPT_REQUESTS ? "put" : "rate");
+    else if (top == FPT_KEYS && p != SIZE_MAX)
+        snprintf(c->path, sizeof c->path, "$.producers[%zu].keys", p);
+    else if (top == FPT_SHARDS)
+        snprintf(c->path, sizeof c->path, "$.stream");
+    else if (top == FPT_SCENARIO && s->n_records)
+        snprintf(c->path, sizeof c->path, "$.records");
+    else   /* the program itself, or a scenario file: the limit is what is too small */
+        snprintf(c->path, sizeof c->path, "$.model.memory_limit");
+    c->plen = strlen(c->path);
+    /* each part, with what it counts */
+    char total[32], limit[32], parts[600] = "", n[32], b[32];
+    size_t used = 0;
+    for (int i = 0; i < FPT_PARTS && used < sizeof parts; i++) {
+        int k = snprintf(parts + used, sizeof parts - used, "%s%s %s", i ? ", " : "",
+                         fpt_part_name((enum fpt_part)i), fmt_bytes(est.bytes[i], b));
+        used += k > 0 ? (size_t)k : 0;
+        if (used >= sizeof parts)
+            break;
+        k = i == FPT_MESSAGES ? snprintf(parts + used, sizeof parts - used, " (%s held at once: those "
+                                         "created within %.0f s)", fmt_amount(est.messages, n), est.window_s)
+          : i == FPT_RECORDS ? snprintf(parts + used, sizeof parts - used, " (%s, written within %.0f s)",
+                                        fmt_amount(est.records, n), est.hold_s)
+          : i == FPT_KEYS ? snprintf(parts + used, sizeof parts - used, " (%s met, of key spaces of %s)",
+                                     fmt_amount(est.keys, n), fmt_amount(est.key_space, b))
+          : i == FPT_SHARDS ? snprintf(parts + used, sizeof parts - used, " (%s)", fmt_amount(est.shards, n))
+          : 0;
+        used += k > 0 ? (size_t)k : 0;
+    }
+    return fail(c, NULL, "this run may need up to %s of memory if the mapping stops reading, more "
+                "than the %s allowed (%s%s); by part: %s (docs/scenario.md, \"Memory\")",
+                fmt_bytes(est.total, total), fmt_bytes((double)s->model.memory_limit, limit),
+                s->model.memory_limit_from,
+                strcmp(s->model.memory_limit_from, "model.memory_limit") ? "; model.memory_limit sets it"
+                                                                          : "",
+                parts);
+}
+
 /* ---- the whole file ---------------------------------------------------- */
+
+/* One bound of metric: an integer for a count (1.5 messages would never
+ * match), else a finite number >= 0. */
+static int get_bound(struct ctx *c, const cJSON *obj, const char *key, bool req,
+                     const char *metric, double def, double *out)
+{
+    if (!expect_metric_is_count(metric))
+        return get_number(c, obj, key, req, 0, false, HUGE_VAL, def, out);
+    int64_t n = 0;
+    if (get_int(c, obj, key, req, 0, (int64_t)MAX_EXACT_INT, 0, &n))
+        return -1;
+    *out = item(obj, key) ? (double)n : def;
+    return 0;
+}
 
 /*
  * "expect": { "messages_lost": 0, "redelivered_records": { "min": 1 } }: a
@@ -1930,18 +2166,20 @@ static int parse_expect(struct ctx *c, const cJSON *root, struct scenario *s)
         }
         s->n_expect++;
         if (cJSON_IsNumber(v)) {
-            rc = get_number(c, ex, v->string, REQ, 0, false, HUGE_VAL, 0, &e->min);
+            rc = get_bound(c, ex, v->string, REQ, e->metric, 0, &e->min);
             e->max = e->min;
             continue;
         }
         if (!cJSON_IsObject(v)) {
-            rc = expected(c, v->string, "a count, or an object with min and/or max", v);
+            rc = expected(c, v->string, expect_metric_is_count(e->metric)
+                          ? "a count, or an object with min and/or max"
+                          : "a number, or an object with min and/or max", v);
             break;
         }
         size_t inner = path_key(c, v->string);
         rc = check_keys(c, v, bound_keys, NULL) ||
-             get_number(c, v, "min", OPT, 0, false, HUGE_VAL, 0, &e->min) ||
-             get_number(c, v, "max", OPT, 0, false, HUGE_VAL, HUGE_VAL, &e->max);
+             get_bound(c, v, "min", OPT, e->metric, 0, &e->min) ||
+             get_bound(c, v, "max", OPT, e->metric, HUGE_VAL, &e->max);
         if (!rc && !item(v, "min") && !item(v, "max"))
             rc = fail(c, NULL, "expected min and/or max");
         else if (!rc && e->min > e->max)
@@ -1952,13 +2190,88 @@ static int parse_expect(struct ctx *c, const cJSON *root, struct scenario *s)
     return rc ? -1 : 0;
 }
 
+/* ---- text of every string ---------------------------------------------- */
+
+/* Rewrite each \u0000 escape of text's strings to NUL_MARK "0000" (see
+ * NUL_MARK), in place. */
+static void mark_nul_escapes(char *text)
+{
+    bool in_string = false;
+    for (char *p = text; *p; p++) {
+        if (*p == '"') {
+            in_string = !in_string;
+        } else if (in_string && *p == '\\') {
+            if (strncmp(p + 1, "u0000", 5) == 0)
+                memcpy(p, NUL_MARK, 2);
+            if (!*++p)       /* the escaped character is never a quote that ends the string */
+                break;
+        }
+    }
+}
+
+/* cJSON_Parse of text, its \u0000 escapes marked (see NUL_MARK); end as
+ * cJSON_ParseWithOpts gives it, in text. */
+static cJSON *parse_marked(const char *text, const char **end)
+{
+    if (!strstr(text, "\\u0000"))
+        return cJSON_ParseWithOpts(text, end, 1);
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    mark_nul_escapes(copy);
+    const char *stop = NULL;
+    cJSON *root = cJSON_ParseWithOpts(copy, &stop, 1);
+    if (end)
+        *end = stop ? text + (stop - copy) : NULL;
+    free(copy);
+    return root;
+}
+
+/* Why s cannot be read as text: "" when it is UTF-8 without U+0000. */
+static const char *not_text(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0, n; i < len; i += n) {
+        uint32_t cp;
+        if ((n = utf8_next(u + i, len - i, &cp)) == 0)
+            return len - i >= 2 && memcmp(s + i, NUL_MARK, 2) == 0
+                       ? "text without U+0000 (\\u0000 would cut it short)" : "UTF-8 text";
+    }
+    return "";
+}
+
+/*
+ * Every key and string of the tree is UTF-8 without U+0000, whatever it is
+ * used for: a run log stores the scenario as JSON, and messages, summaries
+ * and charts print its names.
+ */
+static int check_utf8(struct ctx *c, const cJSON *v)
+{
+    const char *why;
+    char buf[80];
+    if (cJSON_IsString(v) && *(why = not_text(v->valuestring)))
+        return fail(c, NULL, "expected %s, got %s", why, describe(v, buf));
+    size_t i = 0;
+    for (const cJSON *k = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; k; k = k->next, i++) {
+        if (cJSON_IsObject(v) && *(why = not_text(k->string)))
+            return fail(c, k->string, "expected a key in %s", why);
+        size_t mark = cJSON_IsObject(v) ? path_key(c, k->string) : path_index(c, i);
+        int rc = check_utf8(c, k);
+        path_pop(c, mark);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
 {
     const cJSON *o;
     size_t mark;
     if (!cJSON_IsObject(root))
         return expected(c, NULL, "an object", root);
-    if (check_keys(c, root, TOP_KEYS, NULL) ||
+    if (check_utf8(c, root) || check_keys(c, root, TOP_KEYS, NULL) ||
         get_string(c, root, "name", REQ, &NONEMPTY, NULL, &s->name) ||
         get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->seed) ||
@@ -1982,9 +2295,9 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     rc = get_bool(c, log, "per_record", true, &s->per_record_tables);
     path_pop(c, mark);
     if (rc || parse_schedule_list(c, root, s) ||
-        parse_expect(c, root, s))
+        parse_expect(c, root, s) || reject_unsimulated(c, s))
         return -1;
-    return reject_unsimulated(c, s);
+    return check_footprint(c, s);
 }
 
 /* ---- overrides --------------------------------------------------------- */
@@ -2000,7 +2313,7 @@ static cJSON *override_value(const char *text)
     if (n > 0 && n <= 20 && strspn(text, "0123456789") == n &&
         strtoull(text, NULL, 10) > (unsigned long long)MAX_EXACT_INT)
         return cJSON_CreateString(text);
-    cJSON *v = cJSON_ParseWithOpts(text, NULL, 1);
+    cJSON *v = parse_marked(text, NULL);
     return v ? v : cJSON_CreateString(text);
 }
 
@@ -2023,6 +2336,8 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
         return bad_override(c);
     if (strncmp(p, "$.", 2) == 0)
         p += 2;
+    if (p == eq)   /* "$.=5": no key to set */
+        return bad_override(c);
     cJSON *cur = root, *parent = NULL;
     char key[256];
     long index = -1;
@@ -2133,7 +2448,7 @@ struct scenario *scn_parse(const char *name, const char *text,
     const char *end = NULL;
     if (errlen)
         err[0] = '\0';
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    cJSON *root = parse_marked(text, &end);
     if (!root) {
         bad_json(&c, text, end ? end : text, false);
         return NULL;
@@ -2166,40 +2481,91 @@ out:
     return s;
 }
 
-struct scenario *scn_load(const char *path, const char *const *overrides,
-                          size_t n_overrides, char *err, size_t errlen)
+/* What a file is, for "not a regular file (a directory)". */
+static const char *file_kind(mode_t m)
 {
-    FILE *f = fopen(path, "rb");
+    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+/*
+ * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
+ * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
+ * socket is refused before it is read.  NULL with err set.
+ */
+static char *read_scenario(const char *path, size_t *len, char *err, size_t errlen)
+{
+    struct stat st;
     char *text = NULL;
-    size_t len = 0, cap = 0;
-    int e = 0;
-    if (f) {
-        for (;;) {
-            if (len + 1 >= cap) {
-                char *t = realloc(text, cap = cap ? 2 * cap : 65536);
-                if (!t) {
-                    e = ENOMEM;
-                    break;
-                }
-                text = t;
-            }
-            size_t got = fread(text + len, 1, cap - len - 1, f);
-            len += got;
-            if (got == 0) {
-                e = ferror(f) ? errno : 0;
+    int fd = -1, e = 0;
+    /* stat first: opening a device or a FIFO may block or do something */
+    if (stat(path, &st) != 0) {
+        e = errno;
+    } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        return NULL;
+    } else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+        e = errno;
+    } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {   /* replaced since the stat */
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 0;
+    *len = 0;
+    if (fd >= 0 && !e && S_ISREG(st.st_mode) && st.st_size > MAX_SCENARIO_BYTES)
+        *len = (size_t)st.st_size;   /* too large: refused below, unread */
+    while (fd >= 0 && !e) {
+        if (*len > MAX_SCENARIO_BYTES)
+            break;
+        if (*len + 1 >= cap) {
+            size_t want = cap ? 2 * cap : 65536;
+            char *t = realloc(text, want = want > MAX_SCENARIO_BYTES + 2 ? MAX_SCENARIO_BYTES + 2 : want);
+            if (!t) {
+                e = ENOMEM;
                 break;
             }
+            text = t;
+            cap = want;
         }
-        fclose(f);
-    } else {
-        e = errno;
+        ssize_t got = read(fd, text + *len, cap - *len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            e = errno;
+        else if (got == 0)
+            break;
+        else
+            *len += (size_t)got;
     }
-    if (!f || e) {
+    if (fd >= 0)
+        close(fd);
+    if (fd < 0 || e) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e ? e : EIO));
         free(text);
         return NULL;
     }
-    text[len] = '\0';
+    if (*len > MAX_SCENARIO_BYTES) {
+        snprintf(err, errlen, "%s: cannot read: larger than %d MiB, the most a scenario file may "
+                 "hold", path, MAX_SCENARIO_BYTES >> 20);
+        free(text);
+        return NULL;
+    }
+    if (!text && !(text = malloc(1))) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(ENOMEM));
+        return NULL;
+    }
+    text[*len] = '\0';
+    return text;
+}
+
+struct scenario *scn_load(const char *path, const char *const *overrides,
+                          size_t n_overrides, char *err, size_t errlen)
+{
+    size_t len;
+    char *text = read_scenario(path, &len, err, errlen);
+    if (!text)
+        return NULL;
     struct scenario *s = NULL;
     const char *nul = memchr(text, '\0', len);
     if (nul) {

@@ -179,6 +179,9 @@ struct scn_model {
     int64_t efo_push_latency_us;    /* enhanced fan-out: arrival to push (70 ms, R1) */
     char *region;
     char *account;
+    uint64_t memory_limit;          /* bytes: a scenario whose estimated need (footprint.h)
+                                       is above is refused; 0: not known, nothing refused */
+    const char *memory_limit_from;  /* "model.memory_limit", or what fpt_available() said (static) */
 };
 
 enum scn_match_kind {

@@ -17,6 +17,7 @@ for bad in "$src"/tests/data/bad/*.json; do
   "$esmsim" run "$bad" -o "$work/bad.db" >/dev/null 2>&1; rc=$?
   expect_eq "$rc" 2 "run $name exit status"
   [ ! -e "$work/bad.db" ] && ok || ko "run $name wrote a database"
+  rm -f "$work"/bad.db*   # so that one failure does not fail the next fixtures
 done
 
 msg=$("$esmsim" check "$work/missing.json" 2>&1); rc=$?
@@ -30,6 +31,69 @@ expect_eq "$rc" 2 "--set out of range exit status"
 expect_in "$msg" "BatchSize" "--set out of range names the key"
 msg=$("$esmsim" frob 2>&1); rc=$?
 expect_eq "$rc" 2 "unknown command"
+
+# Issue 11 item 17: an unknown command is named as one, with the list, even before an option.
+for args in "import" "import --help" "import x.json -o out.json"; do
+  msg=$("$esmsim" $args 2>&1); rc=$?
+  expect_eq "$rc" 2 "esmsim $args: exit status"
+  expect_eq "$msg" "esmsim: unknown command 'import' (the commands are: run, check, report, trace, plot, sweep, merge, help, version; esmsim help shows how to use them)" \
+    "esmsim $args: message"
+done
+out=$("$esmsim" run --help 2>&1); rc=$?
+expect_eq "$rc" 0 "run --help exit status"
+expect_in "$out" "usage: esmsim run SCENARIO" "run --help prints the usage"
+# -o '' is not the default database: SQLite would make it a temporary one and the run would vanish.
+msg=$(cd "$work" && "$esmsim" run "$src/scenarios/latest-start.json" -o '' -q 2>&1); rc=$?
+expect_eq "$rc" 2 "-o '' exit status"
+expect_eq "$msg" "esmsim run: -o takes a file name, not an empty string" "-o '' message"
+expect_eq "$(ls "$work")" "" "-o '' wrote nothing"
+# --set '$.=5' names no key: a path error, not "out of memory".
+msg=$("$esmsim" check "$src/scenarios/latest-start.json" --set '$.=5' 2>&1); rc=$?
+expect_eq "$rc" 2 "--set \$.=5 exit status"
+expect_in "$msg" "latest-start.json: --set \$.=5: expected path=value" "--set \$.=5 message"
+# 300 --set options: --seed still applies (there is no fixed-size list to fall off).
+sets=()
+for i in $(seq 300); do sets+=(--set duration=1m); done
+"$esmsim" run "$src/scenarios/latest-start.json" -o "$work/many.db" --seed 9 "${sets[@]}" \
+  --set 'expect={}' --no-record-tables -q; rc=$?
+expect_eq "$rc" 0 "300 --set options: exit status"
+expect_eq "$(sqlite3 "$work/many.db" 'SELECT seed, duration_ms FROM runs')" "9|60000" "300 --set options keep --seed"
+# A scenario is a regular file or a pipe, of at most 64 MiB: /dev/zero is refused unread.
+msg=$(timeout 20 "$esmsim" check /dev/zero 2>&1); rc=$?
+expect_eq "$rc" 2 "check /dev/zero exit status"
+expect_eq "$msg" "esmsim: /dev/zero: cannot read: not a regular file (a character device)" "check /dev/zero message"
+head -c $((64 * 1048576 + 1)) /dev/zero | tr '\0' ' ' > "$work/big.json"
+msg=$("$esmsim" check "$work/big.json" 2>&1); rc=$?
+expect_eq "$rc" 2 "a 64 MiB + 1 byte scenario: exit status"
+expect_in "$msg" "big.json: cannot read: larger than 64 MiB, the most a scenario file may hold" "too large a scenario"
+rm -f "$work/big.json"
+out=$("$esmsim" check <(cat "$src/scenarios/latest-start.json") 2>&1); rc=$?
+expect_eq "$rc" 0 "a scenario from a pipe: $out"
+
+# Issue 11 item 15: a rate of 10^12 records a second is refused before anything runs
+# (it grew by 400 MB/s until the kernel killed the process), whatever the machine.
+msg=$(timeout 20 "$esmsim" run "$src/scenarios/steady-state.json" -o "$work/huge.db" \
+      --set 'producers[0].rate=1e12' 2>&1); rc=$?
+expect_eq "$rc" 2 "rate 1e12: exit status"
+expect_in "$msg" "steady-state.json: --set producers[0].rate=1e12: \$.producers[0].rate: this run may need up to 384 PiB of memory" \
+  "rate 1e12: the estimate"
+[ ! -e "$work/huge.db" ] && ok || ko "rate 1e12 wrote a database"
+# The estimate is honest: a run that reaches the bound (the mapping disabled, every record
+# held) peaks below it, and not far below. Not under AddressSanitizer, whose memory is its own.
+if ! ldd "$esmsim" 2>/dev/null | grep -q libasan; then
+  stalled=(--set duration=10m --set event_source_mapping.Enabled=false --set 'expect={}' --no-record-tables)
+  est=$("$esmsim" check "$src/scenarios/steady-state.json" "${stalled[@]:0:6}" | sed -n 's/^memory: up to \([0-9.]*\) MiB .*/\1/p')
+  peak=$("$esmsim" run "$src/scenarios/steady-state.json" -o "$work/stalled.db" "${stalled[@]}" |
+         sed -n 's/.*peak memory \([0-9]*\) MiB.*/\1/p')
+  awk -v e="$est" -v p="$peak" 'BEGIN { exit !(e > 0 && p > 0 && p <= e && p >= e / 3) }' && ok ||
+    ko "a stalled run's peak memory ($peak MiB) within the estimate ($est MiB) and a third of it"
+  # By default the limit is the machine's memory, or less: here ulimit -v.
+  msg=$( (ulimit -v 1000000; "$esmsim" check "$src/scenarios/steady-state.json" 2>&1) ); rc=$?
+  expect_eq "$rc" 2 "steady-state under ulimit -v 1000000: exit status"
+  expect_in "$msg" "more than the 977 MiB allowed (this process's address-space limit (ulimit -v); model.memory_limit sets it)" \
+    "the limit from ulimit -v"
+  rm -f "$work"/stalled.db*
+fi
 
 # Every bundled scenario is valid, and each one's run meets its expect block.
 for s in "$src"/scenarios/*.json "$src"/bench/*.json; do
@@ -193,6 +257,17 @@ msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.d
 expect_eq "$rc" 2 "--dump-limit 0 exit status"
 expect_in "$msg" "--dump-limit takes a positive integer, not '0'" "--dump-limit 0 message"
 [ ! -e "$work/nodump.db" ] && ok || ko "--dump-limit 0 wrote a database"
+# Issue 11 item 17: a link among the dump's file names is refused before anything runs;
+# its target is left as it was.
+mkdir "$work/linked" && echo precious > "$work/target"
+ln -s "$work/target" "$work/linked/000000001.event.json"
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.db" \
+      --dump-events "$work/linked" 2>&1); rc=$?
+expect_eq "$rc" 2 "--dump-events with a symbolic link: exit status"
+expect_eq "$msg" "esmsim: --dump-events: $work/linked/000000001.event.json: a symbolic link: esmsim does not write through links (remove it, or dump to another directory)" \
+  "--dump-events with a symbolic link: message"
+expect_eq "$(cat "$work/target")" precious "--dump-events left the link's target alone"
+[ ! -e "$work/nodump.db" ] && ok || ko "--dump-events with a symbolic link wrote a database"
 msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.db" \
       --dump-events "$work/missing/events" 2>&1); rc=$?
 expect_eq "$rc" 2 "--dump-events in a missing directory: exit status"

@@ -290,6 +290,69 @@ static void test_write_failure(void)
     remove_dump_files();
 }
 
+/* The file at path still holds "precious\n". */
+static void check_untouched(const char *path)
+{
+    char *got = slurp(path);
+    CHECK_STR(got, "precious\n");
+    free(got);
+}
+
+/*
+ * Issue 11 item 17: a name of the dump's files that is a symbolic link, a
+ * hard link or not a regular file is never written through: dump_open
+ * refuses it at once, naming it, and one planted during the run stops the
+ * dump at that file.  The link's target is left as it was.
+ */
+static void test_links_refused(void)
+{
+    char err[256] = "", target[96], want[160];
+    snprintf(target, sizeof target, "%s-target", dir);
+    static const char *const names[] = { DUMP_INDEX_NAME, "000000002.event.json",
+                                         "000012345.response.json" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        FILE *f = fopen(target, "w");
+        CHECK(f != NULL && fputs("precious\n", f) >= 0 && fclose(f) == 0);
+        CHECK_INT(symlink(target, path_in_dir(names[i])), 0);
+        CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+        snprintf(want, sizeof want, "%s: a symbolic link: esmsim does not write through links "
+                 "(remove it, or dump to another directory)", path_in_dir(names[i]));
+        CHECK_STR(err, want);
+        check_untouched(target);
+        unlink(path_in_dir(names[i]));
+
+        CHECK_INT(link(target, path_in_dir(names[i])), 0);   /* a hard link: the same inode */
+        CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+        CHECK_CONTAINS(err, ": a hard link to another name: esmsim does not write through links");
+        check_untouched(target);
+        unlink(path_in_dir(names[i]));
+    }
+    CHECK_INT(mkfifo(path_in_dir("000000001.event.json"), 0600), 0);   /* would block a writer */
+    CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "000000001.event.json: not a regular file: esmsim does not write through links");
+    unlink(path_in_dir("000000001.event.json"));
+
+    /* A link planted once the dump is open: that file fails, nothing is
+     * written through it, and the dump stops there. */
+    struct dump *d = dump_open(dir, 10, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    CHECK_INT(symlink(target, path_in_dir("000000001.event.json")), 0);
+    struct slog_event e1 = event1(), e2 = event2();
+    dump_event(d, &e1);
+    dump_event(d, &e2);
+    CHECK_INT(dump_written(d), 0);
+    CHECK_INT(dump_close(d, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: a symbolic link: esmsim does not write through links "
+             "(remove it, or dump to another directory)", path_in_dir("000000001.event.json"));
+    CHECK_STR(err, want);
+    check_untouched(target);
+    CHECK(!exists("000000002.event.json"));
+    unlink(target);
+    remove_dump_files();
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/esmsim-dump-XXXXXX");
@@ -301,6 +364,7 @@ int main(void)
     test_creates_directory();
     test_open_errors();
     test_write_failure();
+    test_links_refused();
     rmdir(dir);
     return check_done();
 }

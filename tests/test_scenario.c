@@ -7,9 +7,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "footprint.h"
 #include "scenario.h"
 
 #define S 1000000LL     /* us per second */
@@ -682,8 +685,11 @@ static void test_bad_keys_and_types(void)
     BAD(WITH("'$schema':'x'"), "t.json: $[\"$schema\"]: unknown key");
     /* what the file says is escaped: a message stays on one line */
     BAD(WITH("'a\\nb':1"), "t.json: $[\"a\\nb\"]: unknown key");
-    BAD("{'name':'t\\n\\u0001\\\"','duration':'1h'," ESM ",'seed':'x\\ty'}", "$.seed: expected an integer "
-        "from 0 to 18446744073709551615 (as a string of digits above 9007199254740992), got \"x\\ty\"");
+    BAD("{'name':'t\\n\\u0001\\\"','duration':'1h'," ESM "}",
+        "t.json: $.name: expected printable text, got \"t\\n\\u0001\\\"\": U+000A is a control character");
+    CHECK(strchr(err, '\n') == NULL && strchr(err, '\t') == NULL);
+    BAD(WITH("'seed':'x\\ty'"), "$.seed: expected an integer from 0 to 18446744073709551615 (as a string "
+        "of digits above 9007199254740991), got \"x\\ty\"");
     CHECK(strchr(err, '\n') == NULL && strchr(err, '\t') == NULL);
     BAD(WITH("'function':{'name':'a\\u0001b'}"), "$.function.name: expected a function name (1 to 64 letters, "
         "digits, - or _), got \"a\\u0001b\"");
@@ -912,7 +918,8 @@ static void test_bad_producers_records_failures(void)
     BAD(F("{'match':{'from':'5m','to':'5m'}}"), "$.function.failures[0].match.to: expected a time after from");
     BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration)");
     BAD(F("{'match':{'all':false}}"), "$.function.failures[0].match.all: expected true, got false");
-    BAD(F("{'match':{'message_id':0}}"), "$.function.failures[0].match.message_id: expected an integer >= 1, got 0");
+    BAD(F("{'match':{'message_id':0}}"), "$.function.failures[0].match.message_id: expected an integer from 1 to "
+        "9007199254740991 (2^53 - 1), got 0");
     BAD(F("{'match':{'data_contains':''}}"), "$.function.failures[0].match.data_contains: expected a non-empty string");
     BAD(F("{'match':{'all':true},'effect':'slow'}"),
         "$.function.failures[0].extra: missing required key (expected a distribution object, or a duration");
@@ -1324,7 +1331,7 @@ static void test_files(void)
     CHECK_CONTAINS(err, "/tests/data/no-such-file.json: cannot read: No such file or directory");
     s = scn_load(SRCDIR "/tests", NULL, 0, err, sizeof err);
     CHECK(s == NULL);
-    CHECK_CONTAINS(err, "/tests: cannot read: Is a directory");
+    CHECK_CONTAINS(err, "/tests: cannot read: not a regular file (a directory)");
 
     s = parse("{'name':'t',\n  'duration': '1h'\n  'stream': {}}", NULL, 0);
     CHECK(s == NULL);
@@ -1381,6 +1388,335 @@ static void test_files(void)
     scn_free(NULL);
 }
 
+/* ---- issue 11: what run refused, check refuses too (item 15) -------------- */
+
+#define NEAR(a, b) CHECK(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-6)
+
+/* A scenario whose estimate is worked out by hand below. */
+static const char EST[] =
+    "{ 'name': 'est', 'duration': '1h', 'stream': { 'shards': 2 },"
+    "  'producers': [ { 'name': 'p', 'rate': 100, 'arrival': 'constant', 'keys': { 'count': 10 } } ],"
+    "  'event_source_mapping': { 'StartingPosition': 'TRIM_HORIZON' } }";
+
+/*
+ * Issue 11 item 15: the memory estimate, term by term (footprint.h): the
+ * mapping stalled, every message of the run and every record stays (the
+ * run is shorter than the retention).
+ */
+static void test_footprint_estimate(void)
+{
+    struct scenario *s = parse(EST, NULL, 0);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    struct fpt_estimate e;
+    fpt_estimate(s, &e);
+    /* H = min(1 h, 24 h + 1 s + 3 s timeout); P = 100 ms linger + 100 + 200 ms waits */
+    NEAR(e.hold_s, 3600);
+    NEAR(e.window_s, 3600);
+    NEAR(e.messages, 360000);                 /* min(100/s x 3600 s + 1, 100/s x 3600 s) */
+    NEAR(e.records, 360001);                  /* min(360001, 100/s x 3601 s) */
+    NEAR(e.keys, 10);
+    NEAR(e.key_space, 10);
+    NEAR(e.shards, 2);
+    NEAR(e.bytes[FPT_MESSAGES], 360000 * 40 * 2);
+    /* the records' rings are the larger: counted once more for the doubling */
+    NEAR(e.bytes[FPT_RECORDS], 360001 * (40 + 8) * 2 + 360001 * 40);
+    NEAR(e.bytes[FPT_KEYS], 10 * 8 + 10 * 112 + 10 * strlen("key-0123456789 "));
+    /* 1 + 10.2 requests a second (100/500 full, 1 per 100 ms linger) x 0.4 s */
+    NEAR(e.bytes[FPT_REQUESTS], (1 + 10.2 * 0.4) * (500 * 24 + 144));
+    NEAR(e.bytes[FPT_SHARDS], 2 * (24576 + 512) + 2 * 100 * 28);
+    NEAR(e.bytes[FPT_SCENARIO], 2.0 * strlen(s->json));
+    NEAR(e.bytes[FPT_PROGRAM], 16 << 20);
+    double sum = 0;
+    for (int i = 0; i < FPT_PARTS; i++)
+        sum += e.bytes[i];
+    NEAR(e.total, sum);
+    CHECK_INT(e.top_producer, 0);
+    scn_free(s);
+
+    /* Bursts multiply where they overlap, 0 is an off period; a constant
+     * arrival may make one more record a piece:
+     * 10/s x 600 s, 40 x 300, 20 x 300, 5 x 300, 10 x 300, 0, 10 x 1500. */
+    const char *bursts[] = { "producers[0].rate=10", "producers[0].bursts=[{\"at\":\"10m\",\"for\":\"10m\","
+        "\"multiplier\":4},{\"at\":\"15m\",\"for\":\"10m\",\"multiplier\":0.5},{\"at\":\"30m\",\"for\":\"5m\","
+        "\"multiplier\":0}]" };
+    s = parse(EST, bursts, 2);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.messages, 6000 + 12000 + 6000 + 1500 + 3000 + 15000 + 6);
+        scn_free(s);
+    }
+    /* retention shorter than the run: what a window of it creates; retry
+     * mode all may write a message once per attempt; Kinesis caps what a
+     * shard takes at 1,000 records a second. */
+    const char *longer[] = { "duration=3d", "producers[0].put={\"retry\":{\"mode\":\"all\",\"max_attempts\":4,"
+                             "\"backoff\":\"constant\",\"base\":\"1s\"}}" };
+    s = parse(EST, longer, 2);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.hold_s, 86404);
+        NEAR(e.window_s, 86404 + 0.1 + 3);     /* linger, then 3 waits of 1 s */
+        NEAR(e.messages, 100 * (86404 + 3.1));
+        NEAR(e.records, 100 * 86405 * 4.0);
+        scn_free(s);
+    }
+    const char *capped[] = { "producers[0].rate=5000" };
+    s = parse(EST, capped, 1);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.records, 1000 * 2 * 3601);    /* 2 shards x 1,000/s x (H + 1 s) */
+        scn_free(s);
+    }
+    /* DynamoDB: no write limit; every shard of every rollover counts */
+    const char *ddb[] = { "stream={\"type\":\"dynamodb\",\"shards\":3,\"shard_lifetime\":\"25m\"}",
+                          "producers[0].rate=5000", "event_source_mapping.StartingPosition=LATEST" };
+    s = parse(EST, ddb, 3);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.records, 5000 * 3600 + 1);
+        NEAR(e.shards, 3 * 3);                /* rollovers at 25 and 50 minutes */
+        scn_free(s);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+}
+
+/*
+ * Issue 11 item 15: what `run` refused, or ran out of memory on, the loader
+ * refuses with the path, so `check` and `run` agree and nothing is run.
+ */
+static void test_run_limits_checked(void)
+{
+    const char *set[1];
+#define BAD_SET(s1, want) (set[0] = (s1), bad_set(__LINE__, EST, set, 1, want))
+    BAD_SET("producers[0].rate=1e309", "t.json: --set producers[0].rate=1e309: $.producers[0].rate: expected "
+            "a number > 0, got a number too large for a double (infinite)");
+    BAD_SET("producers[0].bursts=[{\"at\":0,\"for\":1,\"multiplier\":1e999}]",
+            "$.producers[0].bursts[0].multiplier: expected a number >= 0, got a number too large for a "
+            "double (infinite)");
+    BAD_SET("producers[0].keys.s=1e400", "$.producers[0].keys.s: expected a number > 0, got a number too "
+            "large for a double (infinite)");
+    BAD_SET("expect.read_delay_mean_ms={\"max\":1e309}", "$.expect.read_delay_mean_ms.max: expected a "
+            "number >= 0, got a number too large for a double (infinite)");
+
+    /* the memory estimate against model.memory_limit: the message has the
+     * estimate, the limit and every part, at the weightiest setting's path */
+    const char *rate[] = { "producers[0].rate=1e12", "model.memory_limit=\"1GiB\"" };
+    bad_set(__LINE__, EST, rate, 2, "t.json: --set producers[0].rate=1e12: $.producers[0].rate: this run may "
+            "need up to 384 PiB of memory if the mapping stops reading, more than the 1.0 GiB allowed "
+            "(model.memory_limit); by part: messages 384 PiB (3,600,000,000,000,000 held at once: those "
+            "created within 3600 s), records 659 MiB (7,202,000, written within 3600 s), keys 1.3 KiB "
+            "(10 met, of key spaces of 10), requests 8.8 TiB, shards 54 KiB (2), scenario ");
+    CHECK_CONTAINS(err, ", program 16 MiB (docs/scenario.md, \"Memory\")");
+    /* overlapping bursts whose product no double holds */
+    const char *inf[] = { "producers[0].bursts=[{\"at\":0,\"for\":10,\"multiplier\":1e300},"
+                          "{\"at\":0,\"for\":10,\"multiplier\":1e300}]", "model.memory_limit=\"8PiB\"" };
+    bad_set(__LINE__, EST, inf, 2, "$.producers[0].rate: this run may need up to too many bytes to count "
+            "of memory if the mapping stops reading, more than the 8.0 PiB allowed");
+    /* keys.count at its documented maximum: the producer's key space alone */
+    const char *keys[] = { "producers[0].keys.count=4294967294", "model.memory_limit=16GiB" };
+    bad_set(__LINE__, EST, keys, 2, "$.producers[0].keys: this run may need up to 32 GiB of memory");
+    CHECK_CONTAINS(err, "keys 32 GiB (360,001 met, of key spaces of 4,294,967,294)");
+    /* more distinct keys than the key table's 32-bit ids */
+    const char *many[] = { "producers[1]={\"name\":\"q\",\"rate\":1e6,\"keys\":{\"count\":4294967294}}",
+                           "producers[0].keys.count=4294967294", "producers[0].rate=1e6" };
+    bad_set(__LINE__, EST, many, 3, "t.json: $.producers: the run may meet 7,200,000,002 distinct partition "
+            "keys, more than the 4294967294 a run can hold: use smaller key spaces");
+    /* a limit it fits in: accepted, and the limit kept */
+    const char *fits[] = { "model.memory_limit=\"512MiB\"" };
+    struct scenario *s = parse(EST, fits, 1);
+    CHECK(s != NULL);
+    CHECK(s && s->model.memory_limit == 512ull << 20);
+    CHECK(s && strcmp(s->model.memory_limit_from, "model.memory_limit") == 0);
+    scn_free(s);
+    /* by default the machine's memory (or less, a cgroup's or ulimit's) */
+    const char *tiny[] = { "model.memory_limit=1048576" };
+    bad_set(__LINE__, EST, tiny, 1, "t.json: $.producers[0].rate: this run may need up to 90 MiB of memory "
+            "if the mapping stops reading, more than the 1.0 MiB allowed (model.memory_limit); by part: "
+            "messages 27 MiB (360,000 held at once: those created within 3600 s), records 47 MiB (360,001, ");
+    /* less than the program itself: the limit is what is wrong */
+    bad_set(__LINE__, MIN, tiny, 1, "t.json: --set model.memory_limit=1048576: $.model.memory_limit: this run "
+            "may need up to 16 MiB of memory if the mapping stops reading, more than the 1.0 MiB allowed");
+    s = parse(EST, NULL, 0);
+    const char *what;
+    CHECK(s && s->model.memory_limit == fpt_available(&what) && strcmp(s->model.memory_limit_from, what) == 0);
+    scn_free(s);
+
+    /* model.memory_limit: bytes, or a number with a unit */
+    static const struct { const char *text; unsigned long long bytes; } sizes[] = {
+        { "1073741824", 1073741824 }, { "\"512MiB\"", 512ull << 20 }, { "\"1.5GiB\"", 3ull << 29 },
+        { "\"2GB\"", 2000000000 }, { "\"8PiB\"", 9007199254740992ull }, { "\"3TB\"", 3000000000000ull },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "model.memory_limit=%s", sizes[i].text);
+        const char *one[] = { text };
+        s = parse(EST, one, 1);
+        CHECK(s && s->model.memory_limit == sizes[i].bytes);
+        scn_free(s);
+    }
+    static const char *const bad_sizes[] = { "1000", "\"1KiB\"", "\"5 GiB\"", "\"5gib\"", "\"-1GiB\"",
+                                             "1.5", "\"9PiB\"", "true" };
+    for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "model.memory_limit=%s", bad_sizes[i]);
+        const char *one[] = { text };
+        bad_set(__LINE__, EST, one, 1, "$.model.memory_limit: expected a size from 1MiB to 8PiB: a number "
+                "of bytes, or a string such as \"512MiB\", \"16GiB\" or \"2GB\", got ");
+    }
+#undef BAD_SET
+}
+
+/* ---- issue 11 item 17: names, keys, seeds, counts, paths, files ------------ */
+
+static void test_text_checked(void)
+{
+    /* \u0000 would cut a string short: "k\u0000a" and "k\u0000b" both "k" */
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'list':['k\\u0000a','k\\u0000b']}}]"),
+        "t.json: $.producers[0].keys.list[0]: expected text without U+0000 (\\u0000 would cut it short), "
+        "got \"k\\u0000a\"");
+    BAD("{'name':'n\\u0000','duration':'1h'," ESM "}", "t.json: $.name: expected text without U+0000");
+    BAD(WITH("'records':[{'at':1,'partition_key':'k','data':'x\\u0000y'}]"),
+        "$.records[0].data: expected text without U+0000 (\\u0000 would cut it short), got \"x\\u0000y\"");
+    BAD(WITH("'du\\u0000r':1"), "t.json: $[\"du\\u0000r\"]: expected a key in text without U+0000");
+    /* an escaped backslash before u0000 is text, not an escape */
+    struct scenario *s = parse(WITH("'description':'a\\\\u0000b'"), NULL, 0);
+    CHECK(s && strcmp(s->description, "a\\u0000b") == 0);
+    scn_free(s);
+
+    /* not UTF-8: a stray byte, an overlong form, a surrogate, past U+10FFFF */
+    static const char *const not_utf8[] = { "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82" };
+    static const char *const shown[] = { "a\\xff", "\\xc0\\xaf", "\\xed\\xa0\\x80", "\\xf4\\x90\\x80\\x80",
+                                         "\\xe2\\x82" };
+    for (size_t i = 0; i < sizeof not_utf8 / sizeof not_utf8[0]; i++) {
+        char text[256], want[128];
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"description\":\"%s\",\"duration\":\"1h\","
+                 "\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"}}", not_utf8[i]);
+        s = scn_parse("t.json", text, NULL, 0, err, sizeof err);
+        snprintf(want, sizeof want, "t.json: $.description: expected UTF-8 text, got \"%s\"", shown[i]);
+        CHECK(s == NULL);
+        CHECK_STR(err, want);
+        scn_free(s);
+    }
+    /* valid UTF-8 of every length is fine, and a partition key counts characters */
+    s = parse("{'name':'caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80','duration':'1h'," ESM "}", NULL, 0);
+    CHECK(s && strcmp(s->name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == 0);
+    scn_free(s);
+    s = parse(WITH("'records':[{'at':1,'partition_key':'caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80'}]"), NULL, 0);
+    CHECK(s && strcmp(s->records[0].partition_key, "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80") == 0);
+    scn_free(s);
+
+    /* names, keys, ARNs, descriptions: printable (no terminal escapes) */
+    BAD(WITH("'records':[{'at':1,'partition_key':'k\\u001b[31m'}]"), "t.json: $.records[0].partition_key: "
+        "expected printable text, got \"k\\u001b[31m\": U+001B is a control character");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'list':['ok','\\u009b2J']}}]"),
+        "$.producers[0].keys.list[1]: expected printable text, got \"\\u009b2J\": U+009B is a control character");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':2,'prefix':'a\\tb'}}]"),
+        "$.producers[0].keys.prefix: expected printable text, got \"a\\tb\": U+0009 is a control character");
+    BAD(WITH("'description':'line 1\\nline 2'"), "$.description: expected printable text, got \"line 1\\nline 2\"");
+    BAD("{'name':'evil\\u202egnp.exe','duration':'1h'," ESM "}", "t.json: $.name: expected printable text, got "
+        "\"evil\\u202egnp.exe\": U+202E is a line separator or a bidirectional control");
+    BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:sqs:us-east-1:1:q\\u0007'}}"),
+        "$.event_source_mapping.DestinationConfig.OnFailure.Destination: expected printable text, got "
+        "\"arn:aws:sqs:us-east-1:1:q\\u0007\": U+0007 is a control character");
+    BAD(WITH("'function':{'failures':[{'match':{'key':'\\u007f'}}]}"),
+        "$.function.failures[0].match.key: expected printable text, got \"\\u007f\": U+007F is a control character");
+    /* a record's data is a payload: any character but U+0000 */
+    s = parse(WITH("'records':[{'at':1,'partition_key':'k','data':'{\\'a\\':1}\\n\\u0001'}],"
+                   "'function':{'failures':[{'match':{'data_contains':'\\n\\u0001'}}]}"), NULL, 0);
+    CHECK(s && strcmp(s->records[0].data, "{\"a\":1}\n\x01") == 0);
+    CHECK(s && strcmp(s->function.failures[0].text, "\n\x01") == 0);
+    scn_free(s);
+    /* an override's own text is shown escaped too */
+    const char *set[] = { "name=a\xff" };
+    bad_set(__LINE__, MIN, set, 1, "t.json: --set name=a\\xff: $.name: expected UTF-8 text, got \"a\\xff\"");
+}
+
+static void test_numbers_and_paths_checked(void)
+{
+    /* a seed above 2^53 - 1 as a JSON number may have been rounded: refused;
+     * the string form is exact */
+    BAD(WITH("'seed':9007199254740993"), "t.json: $.seed: expected an integer from 0 to 18446744073709551615 "
+        "(as a string of digits above 9007199254740991), got 9.0072e+15");
+    BAD(WITH("'seed':9007199254740992"), "$.seed: expected an integer from 0 to 18446744073709551615");
+    struct scenario *s = parse(WITH("'seed':9007199254740991"), NULL, 0);
+    CHECK(s && s->seed == 9007199254740991ull);
+    scn_free(s);
+    s = parse(WITH("'seed':'9007199254740993'"), NULL, 0);
+    CHECK(s && s->seed == 9007199254740993ull);
+    scn_free(s);
+    const char *seed[] = { "seed=9007199254740993" };   /* --seed: a bare integer stays a string */
+    s = parse(MIN, seed, 1);
+    CHECK(s && s->seed == 9007199254740993ull);
+    scn_free(s);
+    BAD(WITH("'stream':{'limits':{'write_bytes_per_sec':9007199254740992}}"),
+        "$.stream.limits.write_bytes_per_sec: expected an integer from 1 to 9007199254740991 (2^53 - 1), "
+        "got 9.0072e+15");
+
+    /* an expect count is an integer; a measure in ms may have a fraction */
+    BAD(WITH("'expect':{'discards':1.5}"), "t.json: $.expect.discards: expected an integer from 0 to "
+        "9007199254740991 (2^53 - 1), got 1.5");
+    BAD(WITH("'expect':{'messages':{'min':0.5}}"), "$.expect.messages.min: expected an integer from 0");
+    BAD(WITH("'expect':{'messages':{'max':2.5}}"), "$.expect.messages.max: expected an integer from 0");
+    BAD(WITH("'expect':{'discards':'1'}"), "$.expect.discards: expected a count, or an object with min and/or "
+        "max, got \"1\"");
+    s = parse(WITH("'expect':{'read_delay_mean_ms':{'max':12.5},'iterator_age_max_ms':1.5,'discards':3}"), NULL, 0);
+    CHECK(s && s->n_expect == 3);
+    CHECK(s && s->expect[0].max == 12.5 && s->expect[1].min == 1.5 && s->expect[2].max == 3);
+    scn_free(s);
+
+    /* "$." alone names no key: a path error, not "out of memory" */
+    const char *root[] = { "$.=5" };
+    bad_set(__LINE__, MIN, root, 1, "t.json: --set $.=5: expected path=value, the path made of keys "
+            "separated by dots and [N] indexes, such as producers[0].rate=2000");
+    CHECK(strstr(err, "out of memory") == NULL);
+}
+
+/* A scenario is a file of at most 64 MiB: a regular one or a pipe. */
+static void test_files_bounded(void)
+{
+    struct scenario *s = scn_load("/dev/zero", NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_STR(err, "/dev/zero: cannot read: not a regular file (a character device)");
+
+    char big[] = "/tmp/test_scenario_big_XXXXXX";
+    int fd = mkstemp(big);
+    CHECK(fd >= 0 && ftruncate(fd, (64 << 20) + 1) == 0);   /* sparse: no disk used */
+    if (fd >= 0)
+        close(fd);
+    s = scn_load(big, NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    char want[128];
+    snprintf(want, sizeof want, "%s: cannot read: larger than 64 MiB, the most a scenario file may hold", big);
+    CHECK_STR(err, want);
+    unlink(big);
+
+    /* a FIFO is read like a file, up to the same bound */
+    char fifo[] = "/tmp/test_scenario_fifo_XXXXXX";
+    fd = mkstemp(fifo);
+    if (fd >= 0)
+        close(fd);
+    unlink(fifo);
+    CHECK_INT(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *w = fopen(fifo, "w");
+        if (w)
+            fputs(dq(MIN), w), fclose(w);
+        _exit(0);
+    }
+    s = scn_load(fifo, NULL, 0, err, sizeof err);
+    CHECK(s != NULL && strcmp(s->name, "t") == 0);
+    scn_free(s);
+    waitpid(pid, NULL, 0);
+    unlink(fifo);
+}
+
 int main(void)
 {
     test_durations();
@@ -1401,5 +1737,10 @@ int main(void)
     test_dynamodb();
     test_schedule();
     test_files();
+    test_footprint_estimate();
+    test_run_limits_checked();
+    test_text_checked();
+    test_numbers_and_paths_checked();
+    test_files_bounded();
     return check_done();
 }

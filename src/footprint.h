@@ -1,0 +1,62 @@
+/*
+ * footprint.h - the memory a scenario's run may need, estimated before it
+ * runs, so that the loader refuses what cannot fit (issue 11 item 15)
+ * instead of letting the run grow until the kernel kills it.
+ *
+ * The estimate is an upper bound for the case where the mapping stops
+ * reading (a poison record retried for ever, a disabled mapping, a
+ * function that always fails): then every message created stays in the
+ * message table, and every record written stays in the stream, until
+ * retention trims it or the run ends.  One poison record is enough to
+ * keep the message table that large (its ring spans from the oldest
+ * unsettled message to the newest), so the bound is reached in practice;
+ * a healthy run needs much less.  docs/scenario.md ("Memory") gives every
+ * term.
+ */
+#ifndef ESMSIM_FOOTPRINT_H
+#define ESMSIM_FOOTPRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct scenario;
+
+/* The parts of the estimate, in the order messages print them. */
+enum fpt_part {
+    FPT_MESSAGES,     /* the message table (R17 fates) */
+    FPT_RECORDS,      /* records held in the stream, and the mapping's lane queues */
+    FPT_KEYS,         /* partition keys: the key table, and each producer's key space */
+    FPT_REQUESTS,     /* producers' PutRecords requests waiting to be sent or retried */
+    FPT_SHARDS,       /* shards, lanes, batch buffers, tumbling-window states */
+    FPT_SCENARIO,     /* the scenario itself and its explicit records */
+    FPT_PROGRAM,      /* the program, its libraries and the run log's page cache */
+    FPT_PARTS
+};
+
+struct fpt_estimate {
+    double bytes[FPT_PARTS];   /* each part, at most */
+    double total;              /* their sum */
+    double messages;           /* messages the message table may span at once */
+    double records;            /* records the stream may hold at once */
+    double keys;               /* distinct partition keys the run may meet */
+    double key_space;          /* keys the producers' key spaces hold, all together */
+    double shards;             /* shards the run may make */
+    size_t top_producer;       /* the producer with the most messages, or SIZE_MAX (none) */
+    double hold_s;             /* how long a record may stay in the stream, in s */
+    double window_s;           /* how long a message may stay in the table, in s */
+};
+
+/* The estimate for s, a scenario the loader has validated whole. */
+void fpt_estimate(const struct scenario *s, struct fpt_estimate *out);
+
+/* The part's name in messages: "messages", "records", ... */
+const char *fpt_part_name(enum fpt_part p);
+
+/*
+ * The memory this process may use: the machine's physical memory, or less
+ * when a control group (cgroup v2 memory.max) or RLIMIT_AS says so; 0 when
+ * it cannot be told.  *what says which ("this machine's memory", ...).
+ */
+uint64_t fpt_available(const char **what);
+
+#endif
