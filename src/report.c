@@ -117,9 +117,12 @@ static void j_int(struct report *r, cJSON *parent, const char *key, int64_t v)
     j_add(r, parent, key, cJSON_CreateNumber((double)v));
 }
 
+/* A text of the run log, made safe to print (fmt_text: it is untrusted). */
 static void j_str(struct report *r, cJSON *parent, const char *key, const char *s)
 {
-    j_add(r, parent, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+    char safe[FMT_TEXT_MAX];
+    j_add(r, parent, key, s ? cJSON_CreateString(fmt_text(s, safe, sizeof safe))
+                            : cJSON_CreateNull());
 }
 
 static void j_null(struct report *r, cJSON *parent, const char *key)
@@ -166,8 +169,10 @@ static cJSON *j_counts(struct report *r, cJSON *parent, const char *key,
 
 /* Add n to o[name] and o.total; a name outside the list is kept too, so a
  * value of a newer esmsim is shown rather than lost. */
-static void j_count(struct report *r, cJSON *o, const char *name, int64_t n)
+static void j_count(struct report *r, cJSON *o, const char *text, int64_t n)
 {
+    char name[FMT_TEXT_MAX];
+    fmt_text(text, name, sizeof name);
     cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
     cJSON *item = cJSON_GetObjectItemCaseSensitive(o, name);
     if (!total)
@@ -179,11 +184,16 @@ static void j_count(struct report *r, cJSON *o, const char *name, int64_t n)
         j_int(r, o, name, n);
 }
 
-/* Reading the tree back (the text view): 0 for a missing or null item. */
+/* Reading the tree back (the text view): 0 for a missing or null item.
+ * Numbers are doubles there: kept within +-2^62, so that the conversion is
+ * defined and the little arithmetic of the text view cannot overflow (only
+ * a crafted run log has figures that large). */
 static int64_t j_get(const cJSON *o, const char *key)
 {
+    const double lim = 4611686018427387904.0;   /* 2^62 */
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    return d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
 }
 
 /* A string of the tree, or "" for a missing or null one. */
@@ -270,7 +280,8 @@ static void report_invocations(struct report *r)
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     while (runread_row(&r->rr, st, what)) {
         j_count(r, inv, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-        deliveries += sqlite3_column_int64(st, 2);
+        if (__builtin_add_overflow(deliveries, sqlite3_column_int64(st, 2), &deliveries))
+            runread_failf(&r->rr, "%s: invocations.record_count adds up past 2^63", what);
     }
     sqlite3_finalize(st);
     if (r->per_record) {
@@ -723,17 +734,20 @@ static void report_compute(struct report *r)
 
 /* 1234567 -> "1,234,567" */
 
-/* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s". */
+/* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s"
+ * (a negative time, which only a crafted run log has, with its sign). */
 static const char *fmt_ms(int64_t ms, char buf[32])
 {
-    int64_t h = ms / 3600000, m = ms / 60000 % 60, sec = ms / 1000 % 60, milli = ms % 1000;
+    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+    uint64_t h = u / 3600000, m = u / 60000 % 60, sec = u / 1000 % 60, milli = u % 1000;
+    const char *sign = ms < 0 ? "-" : "";
     if (h)
-        snprintf(buf, 32, "%" PRId64 "h%02" PRId64 "m%02" PRId64 ".%03" PRId64 "s",
-                 h, m, sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s",
+                 sign, h, m, sec, milli);
     else if (m)
-        snprintf(buf, 32, "%" PRId64 "m%02" PRId64 ".%03" PRId64 "s", m, sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s", sign, m, sec, milli);
     else
-        snprintf(buf, 32, "%" PRId64 ".%03" PRId64 "s", sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64 "s", sign, sec, milli);
     return buf;
 }
 
