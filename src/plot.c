@@ -156,6 +156,8 @@ struct pdata {
     double total;       /* the sum of the last column */
     char *series;       /* the series in order, space-separated (malloc'd) */
     size_t n_series;
+    size_t len, cap;    /* of series: its length and its allocation */
+    size_t last;        /* where the last series' name starts in series */
     char count[24];     /* rows as text, for gnuplot */
 };
 
@@ -166,7 +168,7 @@ static int pdata_open(struct pdata *d, const char *name, const char *keep_dir,
     const char *tmp = getenv("TMPDIR");
     const char *dir = keep_dir ? keep_dir : tmp && *tmp ? tmp : "/tmp";
     size_t len = strlen(dir) + strlen(name) + 32;
-    if (!(d->path = malloc(len)) || !(d->series = calloc(1, 1))) {
+    if (!(d->path = malloc(len)) || !(d->series = calloc(1, 1))) {   /* cap 0: grown at once */
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
@@ -188,19 +190,24 @@ static int pdata_open(struct pdata *d, const char *name, const char *keep_dir,
     return 0;
 }
 
-/* Start a point of series; a new series begins a new gnuplot block. */
+/* Start a point of series; a new series begins a new gnuplot block.  The
+ * names grow by doubling and the last is found by its offset, so that a run
+ * of many shards costs what its rows cost. */
 static int pdata_point(struct pdata *d, const char *series)
 {
-    const char *last = d->n_series ? strrchr(d->series, ' ') : NULL;
-    last = last ? last + 1 : d->series;
-    if (d->n_series && !strcmp(last, series))
+    if (d->n_series && !strcmp(d->series + d->last, series))
         return 0;
-    size_t len = strlen(d->series);
-    char *grown = realloc(d->series, len + strlen(series) + 2);
-    if (!grown)
-        return -1;
-    d->series = grown;
-    sprintf(d->series + len, "%s%s", len ? " " : "", series);
+    size_t n = strlen(series) + 2;
+    if (d->len + n > d->cap) {
+        size_t cap = d->cap + n > 2 * d->cap ? d->cap + n : 2 * d->cap;
+        char *grown = realloc(d->series, cap);
+        if (!grown)
+            return -1;
+        d->series = grown;
+        d->cap = cap;
+    }
+    d->last = d->len + (d->len ? 1 : 0);
+    d->len += (size_t)sprintf(d->series + d->len, "%s%s", d->len ? " " : "", series);
     if (d->n_series++)
         fputs("\n\n", d->f);
     return 0;

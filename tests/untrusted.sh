@@ -248,4 +248,22 @@ craft wide "UPDATE records SET shard_id = printf('%.5000c', 'x') WHERE sequence_
 expect_eq "$(grep -v xxxxxxxxxx wide.txt | awk 'length > 300' | wc -l)" 0 \
   "item 9: a crafted long value does not pad the other lines"
 
+# ---- item 9: loops over what a log holds cost what its rows cost --------------------------------
+# 50,000 shards (each made once, not looked up in the list for each figure) and 100,000 fates
+# (32 names kept, the rest counted as "(other)").
+craft many "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50000)
+  INSERT INTO shards (run_id, shard_id, opened_ms) SELECT 1, printf('shardId-9%011d', i), 0 FROM c;
+  WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50000)
+  INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms, record_count,
+    outcome, iterator_age_ms) SELECT 1, 1000000 + i, printf('shardId-9%011d', i), 0, 0, 1, 1, 'success', i FROM c;
+  WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+  INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes, fate)
+    SELECT 1, 1000000 + i, 'p', 'k', 0, 1, 'fate-' || i FROM c"
+timeout 60 "$esmsim" report many.db --json > many.json 2>&1; rc=$?
+expect_eq "$rc" 0 "item 9: 50,000 shards, 100,000 fates: report within 60 s (exit status)"
+expect_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); m = d["messages"]
+print(len(d["shards"]), d["shards"][-1]["iterator_age_ms"]["max"], len(m), m["(other)"], m["total"])' many.json 2>&1)" \
+  "50004 50000 33 99976 $(( $(q base.db 'SELECT count(*) FROM messages') + 100000 ))" \
+  "item 9: every shard listed with its figures; fates: 32 keys (total, 7 fates, 24 others), then (other)"
+
 finish
