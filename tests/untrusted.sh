@@ -228,6 +228,12 @@ done
 expect_in "$(cat ctl-iterator-age.svg)" 'evilx1b[31m, run 1' "item 9: the chart's title shows the escape (gnuplot drops the backslash)"
 expect_eq "$(awk '{ print NF }' keep/iterator-age.dat | sort -u | tr '\n' ' ')" "0 3 " \
   "item 9: a data file row is SERIES X VALUE, whatever the names"
+# A text too long for where it is shown is cut, and says so with "...".
+craft longname "UPDATE runs SET scenario = printf('%.300c', 'a') || char(27)"
+expect_in "$("$esmsim" trace longname.db --key user-5780 2>&1 | head -1)" "($(printf 'a%.0s' $(seq 252))...)" \
+  "item 9: trace's heading cuts a long scenario name with ..."
+expect_eq "$("$esmsim" report longname.db --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["scenario"])')" \
+  "$(printf 'a%.0s' $(seq 300))\\x1b" "item 9: report --json shows it whole, the escape as \\x1b"
 
 # ---- item 9: figures that would overflow ---------------------------------------------------------
 craft big "UPDATE invocations SET record_count = 9223372036854775807
