@@ -92,15 +92,8 @@ static int merge_check(sqlite3 *db, sqlite3 *ref, const char *schema, const char
         errmsg_set(err, errlen, "%s: not an esmsim run log", path);
         return -1;
     }
-    if (v[1] != RUNLOG_SCHEMA_VERSION) {
-        /* a choice: an older log lacks columns (deliveries.handled) that
-         * this version's reports need; it is refused, not upgraded */
-        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim merges version %d"
-                   " (run the scenario again with this esmsim)", path, (long long)v[1],
-                   RUNLOG_SCHEMA_VERSION);
-        return -1;
-    }
-    return runread_check_schema(db, schema, ref, path, true, err, errlen) < 0 ||
+    return runread_check_version(v[1], path, err, errlen) < 0 ||
+           runread_check_schema(db, schema, ref, path, true, err, errlen) < 0 ||
            runread_check_runs(db, schema, path, n_runs, err, errlen) < 0 ? -1 : 0;
 }
 

@@ -309,6 +309,15 @@ out:
     return rc;
 }
 
+int runread_check_version(int64_t version, const char *path, char *err, size_t errlen)
+{
+    if (version == RUNLOG_SCHEMA_VERSION)
+        return 0;
+    errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d",
+               path, (long long)version, RUNLOG_SCHEMA_VERSION);
+    return -1;
+}
+
 /* ---- runs ------------------------------------------------------------------------ */
 
 int runread_check_runs(sqlite3 *db, const char *schema, const char *path, int64_t *n_runs,
@@ -406,12 +415,10 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         errmsg_set(err, errlen, "%s: not an esmsim run log", path);
         goto fail;
     }
-    if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0 ||
-        version != RUNLOG_SCHEMA_VERSION) {
-        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d",
-                   path, (long long)version, RUNLOG_SCHEMA_VERSION);
+    if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0)
+        version = -1;
+    if (runread_check_version(version, path, err, errlen) < 0)
         goto fail;
-    }
     struct runlog *ref = runread_reference(err, errlen);
     rc = ref ? runread_check_schema(rr->db, "main", runlog_db(ref), path, false, err, errlen) : -1;
     runlog_close(ref);

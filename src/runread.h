@@ -105,6 +105,15 @@ char *runread_read_uri(const char *path, char *err, size_t errlen);
 void runread_harden(sqlite3 *db);
 
 /*
+ * The schema versions (PRAGMA user_version) the readers and merge take: 0,
+ * or -1 with a message ("x.db: run log schema version 2, this esmsim reads
+ * version 3").  The one place that says which; a choice: only this
+ * version's, whose tables runread_check_schema knows (an older log lacks
+ * columns the reports read: deliveries.handled since version 3).
+ */
+int runread_check_version(int64_t version, const char *path, char *err, size_t errlen);
+
+/*
  * The tables of a run log of this esmsim, and sweep_results, as
  * runlog_open(":memory:") makes them (so the checks never lag behind the
  * writer): what files are checked against, and what merge copies.  The

@@ -95,8 +95,9 @@ craft asview "DROP TABLE metrics; CREATE VIEW metrics AS SELECT 1 AS run_id, 2 A
   4 AS shard_id, 5 AS value"
 refused "a view for a table" "asview.db: metrics is a view, not a table" out.db asview.db
 craft old "PRAGMA user_version = 2"
-refused "an older schema version" "old.db: run log schema version 2, this esmsim merges version 3" \
-  out.db old.db
+refused "an older schema version" "old.db: run log schema version 2, this esmsim reads version" out.db old.db
+craft newer "PRAGMA user_version = 99"
+refused "a newer schema version" "newer.db: run log schema version 99, this esmsim reads version" out.db newer.db
 craft orphan "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)
   VALUES (7, 'shardId-000000000000', 0, 1, 'success')"
 refused "rows of no run" "orphan.db: table checkpoints has 1 row of no run" out.db orphan.db
