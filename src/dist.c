@@ -7,19 +7,25 @@
 
 #include "dist.h"
 
-/* Inverse CDF of the empirical distribution: linear between the points. */
+/* Inverse CDF of the empirical distribution: linear between the points,
+ * the pair found by binary search (a scenario may give many points). */
 static double empirical_at(const struct scn_dist *d, double pct)
 {
     if (pct <= d->pct[0])
         return d->val[0];
-    for (size_t i = 1; i < d->n_points; i++) {
-        if (pct <= d->pct[i]) {
-            double span = d->pct[i] - d->pct[i - 1];
-            double t = span > 0 ? (pct - d->pct[i - 1]) / span : 1.0;
-            return d->val[i - 1] + t * (d->val[i] - d->val[i - 1]);
-        }
+    if (pct > d->pct[d->n_points - 1])
+        return d->val[d->n_points - 1];
+    size_t lo = 1, hi = d->n_points - 1;   /* the first i with pct <= pct[i] is in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pct <= d->pct[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return d->val[d->n_points - 1];
+    double span = d->pct[lo] - d->pct[lo - 1];
+    double t = span > 0 ? (pct - d->pct[lo - 1]) / span : 1.0;
+    return d->val[lo - 1] + t * (d->val[lo] - d->val[lo - 1]);
 }
 
 double dist_draw(const struct scn_dist *d, gsl_rng *r)

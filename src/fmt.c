@@ -1,9 +1,11 @@
 /*
- * fmt.c - numbers for people: see fmt.h.
+ * fmt.c - numbers and text for people: see fmt.h.
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "fmt.h"
 
@@ -33,5 +35,67 @@ const char *fmt_bytes(double bytes, char buf[32])
         snprintf(buf, 32, "too many bytes to count");
     else
         snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    return buf;
+}
+
+/* The length of the valid UTF-8 character at s (1 to 4), or 0 when s does
+ * not start one (a stray continuation byte, an overlong form, a surrogate,
+ * past U+10FFFF, cut short). */
+static size_t utf8_char(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;   /* the second byte's range */
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* What s[0..] becomes: *n bytes of s kept as they are, or 0 with *n = 1
+ * when the byte is shown as \xNN: a control character (C0, DEL, and the
+ * C1 controls U+0080 to U+009F, two bytes each shown) or not UTF-8. */
+static size_t text_unit(const unsigned char *s, size_t *n)
+{
+    size_t len = utf8_char(s);
+    bool control = len == 1 ? s[0] < 0x20 || s[0] == 0x7F : len == 2 && s[0] == 0xC2 && s[1] < 0xA0;
+    *n = len && !control ? len : 1;
+    return len && !control ? len : 0;
+}
+
+const char *fmt_text(const char *s, char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t need = 0, n;
+    for (const unsigned char *q = p; *q; q += n)
+        need += text_unit(q, &n) ? n : 4;
+    size_t room = need < len ? len - 1 : len - 4, o = 0;   /* cut: "..." after */
+    for (; *p; p += n) {
+        size_t keep = text_unit(p, &n);
+        if (o + (keep ? n : 4) > room)
+            break;
+        if (keep)
+            memcpy(buf + o, p, n);
+        else
+            snprintf(buf + o, 5, "\\x%02x", *p);
+        o += keep ? n : 4;
+    }
+    if (need >= len) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
     return buf;
 }

@@ -1,9 +1,10 @@
 /*
- * fmt.h - numbers for people, shared by the commands' text output.
+ * fmt.h - numbers and text for people, shared by the commands' text output.
  */
 #ifndef ESMSIM_FMT_H
 #define ESMSIM_FMT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1234567 -> "1,234,567" (and -1234 -> "-1,234") in buf, returned. */
@@ -11,5 +12,16 @@ const char *fmt_count(int64_t n, char buf[32]);
 
 /* Bytes in binary units: 1536 -> "1.5 KiB", 3e9 -> "2.8 GiB", in buf, returned. */
 const char *fmt_bytes(double bytes, char buf[32]);
+
+/*
+ * s (NULL: "") as text that is safe to show on a terminal, in JSON or SVG,
+ * in buf: valid UTF-8 is kept, but a control character (C0, DEL, the C1
+ * controls U+0080 to U+009F) and a byte that is not UTF-8 become "\xNN"
+ * (each byte); a text that does not fit is cut and ends in "...".  For text
+ * read from a file (a run log is untrusted input).  len is at least 4.
+ * Returns buf.
+ */
+#define FMT_TEXT_MAX 4096   /* room for any text esmsim writes (a key: 256 characters) */
+const char *fmt_text(const char *s, char *buf, size_t len);
 
 #endif

@@ -1,43 +1,190 @@
 /*
  * merge.c - appending the runs of one run log to another: see merge.h.
  *
- * The input is ATTACHed to the output's connection and copied table by
- * table with INSERT ... SELECT, run_id shifted by a bound offset: SQLite
- * moves the rows itself, nothing is loaded into memory.  Tables and columns
- * are found by name in the input's schema, so a table added to the run log
- * later is merged too without a change here.
+ * Inputs are untrusted files (SPEC section 5): nothing read from them is
+ * executed.  An input is opened read-only (ATTACHed with mode=ro), checked
+ * against the tables this esmsim makes (runread_check_schema, strict: no
+ * table, column, view or trigger of its own), and its rows copied with
+ * INSERT ... SELECT statements built from esmsim's table and column names
+ * only; SQLite moves the rows itself, nothing is loaded into memory.  The
+ * output's tables are esmsim's own too (runlog_open, and
+ * RUNLOG_SWEEP_RESULTS_TABLE), never an input's CREATE TABLE.
+ *
+ * Run ids are given anew: the input's runs, in the order of their ids, get
+ * the ids after the largest in the output, so that runs never collide, keep
+ * their order, and the output's ids stay 1, 2, ... whatever an input holds.
  */
 #include "merge.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "errmsg.h"
 #include "runlog.h"
 #include "runread.h"
 
-#define MERGE_MAX_TABLES 64
 #define MERGE_SQL_MAX 8192
+
+/* The output and its directory can be written (SQLite writes -wal and
+ * -shm beside the file): a read-only place is said as such. */
+static int merge_writable(const char *path, char *err, size_t errlen)
+{
+    char dir[4200];
+    runread_dir(path, dir, sizeof dir);
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write to it: %s", path, strerror(errno));
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write to its directory %s: %s", path, dir,
+                   strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A connection to the run log at path (uri: runread_uri), hardened. */
+static sqlite3 *merge_connect(const char *path, const char *uri, int flags, char *err,
+                              size_t errlen)
+{
+    sqlite3 *db = NULL;
+    if (!uri || sqlite3_open_v2(uri, &db, flags | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: cannot open: %s", path,
+                   !uri ? "out of memory" : db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    runread_harden(db);
+    return db;
+}
+
+/*
+ * schema of db is a run log this esmsim may copy (path for messages):
+ * its application id and version, its tables (strict), its run ids.
+ * *n_runs gets the number of runs.  Returns 0, or -1 with a message.
+ */
+static int merge_check(sqlite3 *db, sqlite3 *ref, const char *schema, const char *path,
+                       int64_t *n_runs, char *err, size_t errlen)
+{
+    char sql[64];
+    int64_t v[2] = { 0, 0 };
+    static const char *const pragmas[2] = { "application_id", "user_version" };
+    for (int k = 0; k < 2; k++) {
+        sqlite3_stmt *st;
+        snprintf(sql, sizeof sql, "PRAGMA \"%s\".%s", schema, pragmas[k]);
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+                 sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+        if (rc == 0)
+            v[k] = sqlite3_column_int64(st, 0);
+        else
+            errmsg_set(err, errlen, "%s: cannot read: %s", path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        if (rc < 0)
+            return -1;
+    }
+    if (v[0] != RUNLOG_APPLICATION_ID) {
+        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+        return -1;
+    }
+    return runread_check_version(v[1], path, err, errlen) < 0 ||
+           runread_check_schema(db, schema, ref, v[1], path, true, err, errlen) < 0 ||
+           runread_check_runs(db, schema, path, n_runs, err, errlen) < 0 ? -1 : 0;
+}
+
+/* The same check of the file at path on a connection of its own, with
+ * whether every row of the per-run tables belongs to one of its runs. */
+static int merge_check_file(const char *path, sqlite3 *ref, char *err, size_t errlen)
+{
+    char *uri = runread_read_uri(path, err, errlen);
+    if (!uri)
+        return -1;
+    sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READONLY, err, errlen);
+    free(uri);
+    if (!db)
+        return -1;
+    sqlite3_busy_timeout(db, 5000);   /* a sweep may be appending */
+    int64_t n_runs = 0;
+    int rc = merge_check(db, ref, "main", path, &n_runs, err, errlen);
+    sqlite3_stmt *tables = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                      " AND name <> 'runs'", -1, &tables, NULL) != SQLITE_OK)
+        rc = -1;
+    while (rc == 0 && sqlite3_step(tables) == SQLITE_ROW) {
+        char sql[256];
+        const char *t = (const char *)sqlite3_column_text(tables, 0);
+        sqlite3_stmt *st;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\" WHERE run_id NOT IN"
+                 " (SELECT run_id FROM runs)", t);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+            sqlite3_finalize(st);
+            continue;   /* sweep_results, absent: runread_check_schema allowed it */
+        }
+        int64_t orphans = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        if (orphans != 0) {
+            if (orphans > 0)
+                errmsg_set(err, errlen, "%s: table %s has %" PRId64 " row%s of no run (a run_id"
+                           " that runs has not)", path, t, orphans, orphans == 1 ? "" : "s");
+            else
+                errmsg_set(err, errlen, "%s: cannot read %s: %s", path, t, sqlite3_errmsg(db));
+            rc = -1;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return rc;
+}
 
 sqlite3 *merge_open(const char *path, char *err, size_t errlen)
 {
+    if (merge_writable(path, err, errlen) < 0)
+        return NULL;
+    /* An existing run log is checked before anything is written to it: its
+     * tables must be esmsim's (a trigger would run on every insert).  Any
+     * other file is runlog_open's to judge. */
+    struct stat stbuf;
+    if (stat(path, &stbuf) == 0 && stbuf.st_size > 0) {
+        char *uri = runread_read_uri(path, err, errlen);
+        sqlite3 *db = uri ? merge_connect(path, uri, SQLITE_OPEN_READONLY, err, errlen) : NULL;
+        struct runlog *ref = db ? runread_reference(err, errlen) : NULL;
+        int64_t app = 0, version = 0;
+        sqlite3_stmt *st;
+        if (ref && sqlite3_prepare_v2(db, "SELECT application_id, user_version"
+                                      " FROM pragma_application_id, pragma_user_version",
+                                      -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                app = sqlite3_column_int64(st, 0);
+                version = sqlite3_column_int64(st, 1);
+            }
+            sqlite3_finalize(st);
+        }
+        int rc = !ref ? -1 : app == RUNLOG_APPLICATION_ID && version == RUNLOG_SCHEMA_VERSION
+                 ? runread_check_schema(db, "main", runlog_db(ref), version, path, true, err,
+                                        errlen) : 0;
+        runlog_close(ref);
+        sqlite3_close(db);
+        free(uri);
+        if (rc < 0)
+            return NULL;
+    }
     /* runlog_open creates the file and its tables, or checks that it is a
-     * run log of this schema version; the copy then needs a plain
-     * connection. */
+     * run log of this schema version; the copy then needs a connection that
+     * takes URIs (for ATTACH ... mode=ro). */
     struct runlog *rl = runlog_open(path, err, errlen);
     if (!rl)
         return NULL;
     runlog_close(rl);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        errmsg_set(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
+    char *uri = runread_uri(path, NULL);
+    sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
+    free(uri);
+    if (!db)
         return NULL;
-    }
     sqlite3_busy_timeout(db, 60000);   /* another esmsim may be appending */
     if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
@@ -77,33 +224,6 @@ static bool append_text(char *buf, size_t len, const char *text)
     return true;
 }
 
-/* The tables of the input that have a run_id column, runs first. */
-static int list_tables(sqlite3 *db, char *names[], char *sqls[], size_t *n)
-{
-    static const char sql[] =
-        "SELECT t.name, t.sql FROM merge_in.sqlite_schema t WHERE t.type = 'table'"
-        " AND EXISTS (SELECT 1 FROM pragma_table_info(t.name, 'merge_in') p"
-        "             WHERE p.name = 'run_id')"
-        " ORDER BY t.name <> 'runs', t.rowid";
-    sqlite3_stmt *st;
-    *n = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < MERGE_MAX_TABLES) {
-        names[*n] = strdup((const char *)sqlite3_column_text(st, 0));
-        sqls[*n] = strdup((const char *)sqlite3_column_text(st, 1));
-        if (!names[*n] || !sqls[*n]) {
-            free(names[*n]);
-            free(sqls[*n]);
-            break;
-        }
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static bool wanted(const char *table, const char *const *tables)
 {
     if (!tables)
@@ -130,107 +250,182 @@ static int query_int(sqlite3 *db, const char *sql, const char *arg, int64_t *out
 }
 
 /*
- * INSERT INTO main.T (c1, ...) SELECT c1 (run_id + ?1), ... FROM merge_in.T,
- * creating T in the output from the input's CREATE TABLE when it is missing.
+ * INSERT INTO main.T (run_id, c2, ...) SELECT m.new, t.c2, ... FROM
+ * merge_in.T t JOIN temp.merge_map m ON m.old = t.run_id, every name from
+ * esmsim's own table (ref), in the input's row order.  *copied: the rows
+ * inserted.
  */
-static int copy_table(sqlite3 *db, const char *table, const char *create, int64_t offset)
+static int copy_table(sqlite3 *db, sqlite3 *ref, const char *table, int64_t *copied)
 {
-    int64_t exists = 0;
-    if (query_int(db, "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?",
-                  table, &exists) < 0)
-        return -1;
-    if (!exists && sqlite3_exec(db, create, NULL, NULL, NULL) != SQLITE_OK)
-        return -1;
-
     char cols[MERGE_SQL_MAX] = "", exprs[MERGE_SQL_MAX] = "";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?, 'merge_in') ORDER BY cid",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *has;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_xinfo(?1, 'merge_in')"
+                           " WHERE name = ?2 COLLATE NOCASE", -1, &has, NULL) != SQLITE_OK)
         return -1;
+    if (sqlite3_prepare_v2(ref, "SELECT name FROM pragma_table_xinfo(?1) ORDER BY cid", -1, &st,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(has);
+        return -1;
+    }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(has, 1, table, -1, SQLITE_STATIC);
     bool ok = true;
-    int rc;
-    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (ok && sqlite3_step(st) == SQLITE_ROW) {
         const char *col = (const char *)sqlite3_column_text(st, 0);
+        /* a column added since the input's version (runread_check_schema
+         * allowed it) stays NULL */
+        sqlite3_bind_text(has, 2, col, -1, SQLITE_TRANSIENT);
+        bool in_input = sqlite3_step(has) == SQLITE_ROW;
+        sqlite3_reset(has);
+        if (!in_input)
+            continue;
         ok = (!cols[0] || (append_text(cols, sizeof cols, ", ") &&
                            append_text(exprs, sizeof exprs, ", "))) &&
              append_ident(cols, sizeof cols, col) &&
-             (!strcmp(col, "run_id") ? append_text(exprs, sizeof exprs, "run_id + ?1")
-                                     : append_ident(exprs, sizeof exprs, col));
+             (!strcmp(col, "run_id") ? append_text(exprs, sizeof exprs, "m.new")
+                                     : append_text(exprs, sizeof exprs, "t.") &&
+                                       append_ident(exprs, sizeof exprs, col));
     }
     sqlite3_finalize(st);
-    if (!ok)
-        return -1;
-
+    sqlite3_finalize(has);
     char sql[3 * MERGE_SQL_MAX] = "INSERT INTO main.";
-    ok = append_ident(sql, sizeof sql, table) && append_text(sql, sizeof sql, " (") &&
-         append_text(sql, sizeof sql, cols) && append_text(sql, sizeof sql, ") SELECT ") &&
-         append_text(sql, sizeof sql, exprs) && append_text(sql, sizeof sql, " FROM merge_in.") &&
-         append_ident(sql, sizeof sql, table) && append_text(sql, sizeof sql, " ORDER BY rowid");
+    ok = ok && cols[0] && append_ident(sql, sizeof sql, table) &&
+         append_text(sql, sizeof sql, " (") && append_text(sql, sizeof sql, cols) &&
+         append_text(sql, sizeof sql, ") SELECT ") && append_text(sql, sizeof sql, exprs) &&
+         append_text(sql, sizeof sql, " FROM merge_in.") && append_ident(sql, sizeof sql, table) &&
+         append_text(sql, sizeof sql, " AS t JOIN temp.merge_map AS m ON m.old = t.run_id"
+                     " ORDER BY t.rowid");
     if (!ok || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_int64(st, 1, offset);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    *copied = sqlite3_changes64(db);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
                  int64_t *offset, int64_t *n_runs, char *err, size_t errlen)
 {
-    char *names[MERGE_MAX_TABLES], *sqls[MERGE_MAX_TABLES], copying[128];
-    size_t n = 0;
-    sqlite3_stmt *st;
+    char copying[128];
+    struct runlog *rl = runread_reference(err, errlen);
+    if (!rl)
+        return -1;
+    sqlite3 *ref = runlog_db(rl);
+    sqlite3_stmt *st = NULL;
+    char *uri = runread_read_uri(in_path, err, errlen);
+    if (!uri) {
+        runlog_close(rl);
+        return MERGE_BAD_INPUT;
+    }
     if (sqlite3_prepare_v2(out, "ATTACH DATABASE ? AS merge_in", -1, &st, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: attach: %s", in_path, sqlite3_errmsg(out));
+        free(uri);
+        runlog_close(rl);
         return -1;
     }
-    sqlite3_bind_text(st, 1, in_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    st = NULL;
+    free(uri);
     if (rc != SQLITE_DONE) {
         errmsg_set(err, errlen, "%s: attach: %s", in_path, sqlite3_errmsg(out));
-        return -1;
+        runlog_close(rl);
+        return MERGE_BAD_INPUT;
     }
 
-    /* IMMEDIATE: the write lock at once, so that the offset stays right. */
+    /* IMMEDIATE: the write lock at once, so that the offset stays right;
+     * the input is checked in the snapshot that is copied. */
     const char *what = "begin transaction";
+    int result = -1;
     if (sqlite3_exec(out, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
-    what = "read the run ids";
-    if (query_int(out, "SELECT coalesce(max(run_id), 0) FROM main.runs", NULL, offset) < 0 ||
-        query_int(out, "SELECT count(*) FROM merge_in.runs", NULL, n_runs) < 0)
+    if (merge_check(out, ref, "merge_in", in_path, n_runs, err, errlen) < 0) {
+        what = NULL;
+        result = MERGE_BAD_INPUT;
         goto done;
-    what = "read the tables";
-    if (list_tables(out, names, sqls, &n) < 0)
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        if (!wanted(names[i], tables))
-            continue;
-        snprintf(copying, sizeof copying, "copy table %s", names[i]);
-        what = copying;
-        if (copy_table(out, names[i], sqls[i], *offset) < 0)
-            goto done;
     }
+    what = "read the run ids";
+    if (query_int(out, "SELECT coalesce(max(run_id), 0) FROM main.runs", NULL, offset) < 0)
+        goto done;
+    if (*offset < 0 || *offset > RUNREAD_MAX_RUN_ID - *n_runs) {
+        errmsg_set(err, errlen, "%s: the output's run ids reach %" PRId64 ": no room for %" PRId64
+                   " more (at most %lld)", in_path, *offset, *n_runs,
+                   (long long)RUNREAD_MAX_RUN_ID);
+        what = NULL;
+        result = MERGE_BAD_INPUT;
+        goto done;
+    }
+    what = "number the runs";
+    if (sqlite3_exec(out, "CREATE TEMP TABLE merge_map (old INTEGER PRIMARY KEY,"
+                     " new INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(out, "INSERT INTO temp.merge_map SELECT run_id,"
+                           " ?1 + row_number() OVER (ORDER BY run_id) FROM merge_in.runs", -1,
+                           &st, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_int64(st, 1, *offset);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE)
+        goto done;
+
+    /* esmsim's tables, runs first */
+    what = "read esmsim's tables";
+    if (sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                           " ORDER BY name <> 'runs', rowid", -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(st, 0);
+        int64_t in_input = 0, rows = 0, copied = 0;
+        snprintf(copying, sizeof copying, "copy table %s", table);
+        what = copying;
+        if (query_int(out, "SELECT count(*) FROM merge_in.sqlite_schema WHERE type = 'table'"
+                      " AND name = ?1 COLLATE NOCASE", table, &in_input) < 0)
+            goto done;
+        if (!in_input || !wanted(table, tables))
+            continue;   /* sweep_results of a plain run log */
+        /* the output has every table runlog_open makes, but sweep_results */
+        if (!strcmp(table, "sweep_results") &&
+            sqlite3_exec(out, RUNLOG_SWEEP_RESULTS_TABLE, NULL, NULL, NULL) != SQLITE_OK)
+            goto done;
+        char count_sql[128];
+        snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM merge_in.\"%s\"", table);
+        if (copy_table(out, ref, table, &copied) < 0 ||
+            query_int(out, count_sql, NULL, &rows) < 0)
+            goto done;
+        if (copied != rows) {
+            errmsg_set(err, errlen, "%s: table %s has %" PRId64 " row%s of no run (a run_id that"
+                       " runs has not)", in_path, table, rows - copied,
+                       rows - copied == 1 ? "" : "s");
+            what = NULL;
+            result = MERGE_BAD_INPUT;
+            goto done;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE)
+        goto done;
     /* The indexes that reports use, as a run's end builds them. */
     what = "create indexes";
     if (!tables && sqlite3_exec(out, RUNLOG_INDEXES, NULL, NULL, NULL) != SQLITE_OK)
         goto done;
     what = "commit";
-    if (sqlite3_exec(out, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-        what = NULL;
+    if (sqlite3_exec(out, "DROP TABLE temp.merge_map", NULL, NULL, NULL) == SQLITE_OK &&
+        sqlite3_exec(out, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        result = 0;
 done:
-    if (what) {
+    if (result == -1)
         errmsg_set(err, errlen, "%s: %s: %s", in_path, what, sqlite3_errmsg(out));
-        if (!sqlite3_get_autocommit(out))
-            sqlite3_exec(out, "ROLLBACK", NULL, NULL, NULL);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free(names[i]);
-        free(sqls[i]);
-    }
+    sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(out))
+        sqlite3_exec(out, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(out, "DROP TABLE IF EXISTS temp.merge_map", NULL, NULL, NULL);
     sqlite3_exec(out, "DETACH DATABASE merge_in", NULL, NULL, NULL);
-    return what ? -1 : 0;
+    runlog_close(rl);
+    return result;
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -275,17 +470,21 @@ int merge_main(int argc, char **argv)
     bool out_exists = stat(out_path, &seen[0]) == 0;
     int rc = 0;
     /* Every input is checked before the output is touched. */
+    struct runlog *ref = runread_reference(err, sizeof err);
+    if (!ref) {
+        fprintf(stderr, "esmsim merge: %s\n", err);
+        free(seen);
+        return 1;
+    }
     for (int i = 0; i < n_in && rc == 0; i++) {
         const char *in = argv[2 + i];
-        struct runread rr;
-        if (runread_open(&rr, in, 0, err, sizeof err) < 0) {
+        if (merge_check_file(in, runlog_db(ref), err, sizeof err) < 0) {
             fprintf(stderr, "esmsim merge: %s\n", err);
             rc = 2;
             break;
         }
-        runread_close(&rr);
         if (stat(in, &seen[1 + i]) != 0)
-            continue;   /* runread_open read it: cannot happen but for a race */
+            continue;   /* it was just read: cannot happen but for a race */
         if (out_exists && same_file(&seen[1 + i], &seen[0])) {
             fprintf(stderr, "esmsim merge: %s: is the output %s\n", in, out_path);
             rc = 2;
@@ -297,6 +496,7 @@ int merge_main(int argc, char **argv)
             }
     }
     free(seen);
+    runlog_close(ref);
     if (rc)
         return rc;
 
@@ -308,9 +508,10 @@ int merge_main(int argc, char **argv)
     for (int i = 0; i < n_in; i++) {
         const char *in = argv[2 + i];
         int64_t offset = 0, n_runs = 0, first = 0, last = 0, incomplete = 0;
-        if (merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err) < 0) {
+        int appended = merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err);
+        if (appended < 0) {
             fprintf(stderr, "esmsim merge: %s (nothing of it was written to %s)\n", err, out_path);
-            rc = 1;
+            rc = appended == MERGE_BAD_INPUT ? 2 : 1;
             break;
         }
         /* The new ids, as committed: runs above the offset. */

@@ -37,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "errmsg.h"
+#include "fmt.h"
 #include "gnuplot.h"
 #include "plot.h"
 #include "runread.h"
@@ -99,15 +100,22 @@ static const struct plot_chart {
     /* Records written to the stream (by arrival; none without the
      * per-record tables), given to the function (retries included, at the
      * invocation's start), and in invocations that succeeded (at the end):
-     * counts, so a minute without any is a 0 (?2 is the last minute). */
+     * counts, so a minute without any is a 0.  The points: the first and
+     * last minute of the run (?2), and each minute with data with the
+     * minutes either side (0 where none): a line through them is the line of
+     * every minute, in rows that grow with the data, not with the length of
+     * the run (which a run log may claim to be anything up to 274 years). */
     { "throughput",
-      "WITH RECURSIVE m(minute) AS (SELECT 0 UNION ALL SELECT minute + 1 FROM m WHERE minute < ?2),"
-      " w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"
+      "WITH w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"
       "  WHERE run_id = ?1 GROUP BY 1),"
       " d(minute, n) AS (SELECT start_ms / 60000, sum(record_count) FROM invocations"
       "  WHERE run_id = ?1 AND outcome <> 'throttled' GROUP BY 1),"
       " s(minute, n) AS (SELECT end_ms / 60000, sum(record_count) FROM invocations"
-      "  WHERE run_id = ?1 AND outcome = 'success' GROUP BY 1)"
+      "  WHERE run_id = ?1 AND outcome = 'success' GROUP BY 1),"
+      " x(minute) AS (SELECT minute FROM w UNION SELECT minute FROM d UNION SELECT minute FROM s),"
+      " m(minute) AS (SELECT minute FROM (SELECT 0 AS minute UNION SELECT ?2"
+      "  UNION SELECT x.minute + k.k FROM x, (SELECT -1 AS k UNION ALL SELECT 0 UNION ALL SELECT 1) k)"
+      "  WHERE minute BETWEEN 0 AND ?2)"
       "SELECT * FROM ("
       " SELECT 'written' AS series, minute, coalesce(w.n, 0) FROM m LEFT JOIN w USING (minute)"
       " WHERE (SELECT per_record_tables FROM runs WHERE run_id = ?1)"
@@ -159,6 +167,8 @@ struct pdata {
     double total;       /* the sum of the last column */
     char *series;       /* the series in order, space-separated (malloc'd) */
     size_t n_series;
+    size_t len, cap;    /* of series: its length and its allocation */
+    size_t last;        /* where the last series' name starts in series */
     char count[24];     /* rows as text, for gnuplot */
 };
 
@@ -169,7 +179,7 @@ static int pdata_open(struct pdata *d, const char *name, const char *keep_dir,
     const char *tmp = getenv("TMPDIR");
     const char *dir = keep_dir ? keep_dir : tmp && *tmp ? tmp : "/tmp";
     size_t len = strlen(dir) + strlen(name) + 32;
-    if (!(d->path = malloc(len)) || !(d->series = calloc(1, 1))) {
+    if (!(d->path = malloc(len)) || !(d->series = calloc(1, 1))) {   /* cap 0: grown at once */
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
@@ -191,19 +201,24 @@ static int pdata_open(struct pdata *d, const char *name, const char *keep_dir,
     return 0;
 }
 
-/* Start a point of series; a new series begins a new gnuplot block. */
+/* Start a point of series; a new series begins a new gnuplot block.  The
+ * names grow by doubling and the last is found by its offset, so that a run
+ * of many shards costs what its rows cost. */
 static int pdata_point(struct pdata *d, const char *series)
 {
-    const char *last = d->n_series ? strrchr(d->series, ' ') : NULL;
-    last = last ? last + 1 : d->series;
-    if (d->n_series && !strcmp(last, series))
+    if (d->n_series && !strcmp(d->series + d->last, series))
         return 0;
-    size_t len = strlen(d->series);
-    char *grown = realloc(d->series, len + strlen(series) + 2);
-    if (!grown)
-        return -1;
-    d->series = grown;
-    sprintf(d->series + len, "%s%s", len ? " " : "", series);
+    size_t n = strlen(series) + 2;
+    if (d->len + n > d->cap) {
+        size_t cap = d->cap + n > 2 * d->cap ? d->cap + n : 2 * d->cap;
+        char *grown = realloc(d->series, cap);
+        if (!grown)
+            return -1;
+        d->series = grown;
+        d->cap = cap;
+    }
+    d->last = d->len + (d->len ? 1 : 0);
+    d->len += (size_t)sprintf(d->series + d->len, "%s%s", d->len ? " " : "", series);
     if (d->n_series++)
         fputs("\n\n", d->f);
     return 0;
@@ -219,10 +234,13 @@ static void pdata_value(struct pdata *d, double v)
 /*
  * Write the rows of sql (?1 bound to run_id, ?2 to last_minute): the first
  * column is the series; where an integer second column (the minute) skips
- * minutes, a blank line breaks the series' line (no data: no point).
+ * minutes, a blank line breaks the series' line (no data: no point), unless
+ * zeros (the skipped minutes are 0: the line goes on).  What a run log holds
+ * is untrusted: a series name is written as one safe word, and a value that
+ * is not a number as NaN (no point).
  */
 static int pdata_query(struct pdata *d, sqlite3 *db, const char *sql, int64_t run_id,
-                       int64_t last_minute, char *err, size_t errlen)
+                       int64_t last_minute, bool zeros, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -235,24 +253,32 @@ static int pdata_query(struct pdata *d, sqlite3 *db, const char *sql, int64_t ru
     int rc, n = sqlite3_column_count(st);
     int64_t prev = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *series = (const char *)sqlite3_column_text(st, 0);
+        char series[FMT_TEXT_MAX];
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        fmt_text(text ? text : "?", series, sizeof series);
+        for (char *p = series; *p; p++)
+            *p = *p == ' ' ? '_' : *p;   /* one word of "SERIES X VALUE" and of series */
         size_t before = d->n_series;
-        if (pdata_point(d, series ? series : "?") < 0) {
+        if (pdata_point(d, series) < 0) {
             sqlite3_finalize(st);
             errmsg_set(err, errlen, "out of memory");
             return -1;
         }
         bool minute = n >= 3 && sqlite3_column_type(st, 1) == SQLITE_INTEGER;
         int64_t x = sqlite3_column_int64(st, 1);
-        if (minute && d->n_series == before && x > prev + 1)
+        if (minute && !zeros && d->n_series == before && x > prev + 1)
             fputc('\n', d->f);
         prev = x;
-        for (int c = 0; c < n; c++) {
-            const char *text = (const char *)sqlite3_column_text(st, c);
-            fprintf(d->f, "%s%s", c ? " " : "", text ? text : "NaN");
+        fputs(series, d->f);
+        bool number = false;
+        for (int c = 1; c < n; c++) {
+            int type = sqlite3_column_type(st, c);
+            number = type == SQLITE_INTEGER || type == SQLITE_FLOAT;
+            fprintf(d->f, " %s", number ? (const char *)sqlite3_column_text(st, c) : "NaN");
         }
         fputc('\n', d->f);
-        pdata_value(d, sqlite3_column_double(st, n - 1));
+        if (number)
+            pdata_value(d, sqlite3_column_double(st, n - 1));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -626,7 +652,7 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
     for (int m = 0; m < MARK_COUNT; m++)
         if (plot_marks[m].sql &&
             pdata_query(&r->marks[m], r->rr.db, plot_marks[m].sql, r->rr.run_id,
-                        plot_last_minute(r), err, errlen) < 0)
+                        plot_last_minute(r), false, err, errlen) < 0)
             return -1;
     if (plot_outages(&r->rr, r->scenario_json, r->end_ms, &r->marks[MARK_DISABLED],
                      &r->marks[MARK_FAILING]) < 0) {
@@ -648,8 +674,10 @@ static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, b
     struct pdata d;
     int rc = -1;
     const char *sql = at_send && chart->sql_send ? chart->sql_send : chart->sql;
+    bool zeros = !strcmp(chart->name, "throughput");   /* counts: see its query */
     if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
-        pdata_query(&d, r->rr.db, sql, r->rr.run_id, plot_last_minute(r), err, errlen) < 0 ||
+        pdata_query(&d, r->rr.db, sql, r->rr.run_id, plot_last_minute(r), zeros,
+                    err, errlen) < 0 ||
         pdata_close(&d, err, errlen) < 0)
         goto out;
     char nseries[24], ymax[32], discarded[32], script[64], names[MARK_COUNT][32];

@@ -37,6 +37,7 @@
 #define REPORT_EXIT_BAD_INPUT 2
 #define REPORT_EXAMPLES 5          /* ordering violations shown, of each kind */
 #define REPORT_DISCARDS_LISTED 10  /* OnFailure messages listed, the first ones */
+#define REPORT_NAMES_KEPT 32       /* keys of a count object (fates, outcomes...), then "(other)" */
 #define REPORT_CACHE_KIB -32768    /* SQLite page cache of each database: 32 MiB */
 #define REPORT_STR(x) #x
 #define REPORT_XSTR(x) REPORT_STR(x)
@@ -117,9 +118,12 @@ static void j_int(struct report *r, cJSON *parent, const char *key, int64_t v)
     j_add(r, parent, key, cJSON_CreateNumber((double)v));
 }
 
+/* A text of the run log, made safe to print (fmt_text: it is untrusted). */
 static void j_str(struct report *r, cJSON *parent, const char *key, const char *s)
 {
-    j_add(r, parent, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+    char safe[FMT_TEXT_MAX];
+    j_add(r, parent, key, s ? cJSON_CreateString(fmt_text(s, safe, sizeof safe))
+                            : cJSON_CreateNull());
 }
 
 static void j_null(struct report *r, cJSON *parent, const char *key)
@@ -165,13 +169,21 @@ static cJSON *j_counts(struct report *r, cJSON *parent, const char *key,
 }
 
 /* Add n to o[name] and o.total; a name outside the list is kept too, so a
- * value of a newer esmsim is shown rather than lost. */
-static void j_count(struct report *r, cJSON *o, const char *name, int64_t n)
+ * value of a newer esmsim is shown rather than lost: up to
+ * REPORT_NAMES_KEPT names, then "(other)" (a crafted log may have a
+ * million, and each is looked up in the object). */
+static void j_count(struct report *r, cJSON *o, const char *text, int64_t n)
 {
+    char name[FMT_TEXT_MAX];
+    fmt_text(text, name, sizeof name);
     cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
     cJSON *item = cJSON_GetObjectItemCaseSensitive(o, name);
     if (!total)
         return;
+    if (!item && cJSON_GetArraySize(o) >= REPORT_NAMES_KEPT) {
+        snprintf(name, sizeof name, "(other)");
+        item = cJSON_GetObjectItemCaseSensitive(o, name);
+    }
     cJSON_SetNumberValue(total, total->valuedouble + (double)n);
     if (item)
         cJSON_SetNumberValue(item, item->valuedouble + (double)n);
@@ -179,11 +191,16 @@ static void j_count(struct report *r, cJSON *o, const char *name, int64_t n)
         j_int(r, o, name, n);
 }
 
-/* Reading the tree back (the text view): 0 for a missing or null item. */
+/* Reading the tree back (the text view): 0 for a missing or null item.
+ * Numbers are doubles there: kept within +-2^62, so that the conversion is
+ * defined and the little arithmetic of the text view cannot overflow (only
+ * a crafted run log has figures that large). */
 static int64_t j_get(const cJSON *o, const char *key)
 {
+    const double lim = 4611686018427387904.0;   /* 2^62 */
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    return d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
 }
 
 /* A string of the tree, or "" for a missing or null one. */
@@ -271,8 +288,10 @@ static void report_invocations(struct report *r)
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     while (runread_row(&r->rr, st, what)) {
         j_count(r, inv, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
-        deliveries += sqlite3_column_int64(st, 2);
-        oversized += sqlite3_column_int64(st, 3);
+        if (__builtin_add_overflow(deliveries, sqlite3_column_int64(st, 2), &deliveries))
+            runread_failf(&r->rr, "%s: invocations.record_count adds up past 2^63", what);
+        if (__builtin_add_overflow(oversized, sqlite3_column_int64(st, 3), &oversized))
+            runread_failf(&r->rr, "%s: refused invocations add up past 2^63", what);
     }
     sqlite3_finalize(st);
     if (r->per_record) {
@@ -339,16 +358,17 @@ static void report_discards(struct report *r)
 
 /* ---- per shard: IteratorAge, throttles, the oldest unprocessed record ---------- */
 
-/* A row of report_age_query() as an IteratorAge object; all null when st
- * is NULL (no invocation had an age). */
-static cJSON *report_age(sqlite3_stmt *st)
+/* The columns col to col + 4 of a row of report_age_sql() (n, p50, p90,
+ * p99, max) as an IteratorAge object; all null when st is NULL or they are
+ * (no invocation had an age). */
+static cJSON *report_age(sqlite3_stmt *st, int col)
 {
     static const char *const keys[] = { "count", "p50", "p90", "p99", "max" };
     cJSON *a = cJSON_CreateObject();
     for (int k = 0; k < 5 && a; k++) {
-        bool null = !st || sqlite3_column_type(st, 1 + k) == SQLITE_NULL;
+        bool null = !st || sqlite3_column_type(st, col + k) == SQLITE_NULL;
         cJSON *v = null ? (k == 0 ? cJSON_CreateNumber(0) : cJSON_CreateNull())
-                        : cJSON_CreateNumber((double)sqlite3_column_int64(st, 1 + k));
+                        : cJSON_CreateNumber((double)sqlite3_column_int64(st, col + k));
         if (!v || !cJSON_AddItemToObject(a, keys[k], v)) {
             cJSON_Delete(v);
             cJSON_Delete(a);
@@ -360,13 +380,13 @@ static cJSON *report_age(sqlite3_stmt *st)
 
 /*
  * IteratorAge percentiles, nearest rank: the p-th percentile of n values is
- * the ceil(p * n / 100)-th smallest.  group is the partition: "shard_id",
- * or "NULL" for all shards at once.  Each row: group, n, p50, p90, p99, max.
+ * the ceil(p * n / 100)-th smallest (one sort per group).  group is the
+ * partition: "shard_id", or "NULL" for all shards at once.  Each row: g (the
+ * group), n, p50, p90, p99, max.
  */
-static sqlite3_stmt *report_age_query(struct report *r, const char *group)
+static void report_age_sql(const char *group, char sql[1024])
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql,
+    snprintf(sql, 1024,
              "SELECT g, n, max(CASE WHEN rn = (50 * n + 99) / 100 THEN v END),"
              " max(CASE WHEN rn = (90 * n + 99) / 100 THEN v END),"
              " max(CASE WHEN rn = (99 * n + 99) / 100 THEN v END), max(v)"
@@ -375,77 +395,57 @@ static sqlite3_stmt *report_age_query(struct report *r, const char *group)
              "  count(*) OVER (PARTITION BY %s) AS n"
              "  FROM invocations WHERE run_id = ?1 AND iterator_age_ms IS NOT NULL)"
              " GROUP BY g ORDER BY g", group, group, group);
-    return runread_prepare(&r->rr, sql, "IteratorAge percentiles");
 }
 
-/* The shard object of id in the shards array, made with its defaults if
- * it is not there yet. */
-static cJSON *report_shard(struct report *r, cJSON *shards, const char *id)
-{
-    cJSON *s;
-    cJSON_ArrayForEach(s, shards)
-        if (id && !strcmp(j_get_str(s, "shard_id"), id))
-            return s;
-    s = j_obj(r, shards, NULL);
-    j_str(r, s, "shard_id", id);
-    j_null(r, s, "parent_shard_id");
-    j_null(r, s, "adjacent_parent_shard_id");
-    j_null(r, s, "opened_ms");
-    j_null(r, s, "closed_ms");
-    j_int(r, s, "invocations", 0);
-    j_int(r, s, "throttled", 0);
-    j_add(r, s, "iterator_age_ms", report_age(NULL));
-    j_null(r, s, "oldest_unprocessed_age_max_ms");
-    return s;
-}
-
+/*
+ * Every shard the run names (a shards row, invocations, oldest-record
+ * samples), in shard_id order, with its figures: one query joins them, so
+ * that each shard's object is made once (finding it in the array for each
+ * figure was quadratic in the shards: minutes for 20,000).
+ */
 static void report_shards(struct report *r)
 {
-    static const char shards_sql[] =
-        "SELECT shard_id, parent_shard_id, adjacent_parent_shard_id, opened_ms, closed_ms"
-        " FROM shards WHERE run_id = ?1 ORDER BY shard_id";
-    static const char inv_sql[] =
-        "SELECT shard_id, sum(outcome <> 'throttled'), sum(outcome = 'throttled')"
-        " FROM invocations WHERE run_id = ?1 GROUP BY shard_id ORDER BY shard_id";
-    static const char oldest_sql[] =
-        "SELECT shard_id, max(value) FROM metrics"
-        " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY shard_id";
+    char age_sql[1024], sql[4096];
+    report_age_sql("shard_id", age_sql);
+    snprintf(sql, sizeof sql,
+             "WITH a (g, n, p50, p90, p99, vmax) AS (%s)"
+             " SELECT s.shard_id, sh.parent_shard_id, sh.adjacent_parent_shard_id, sh.opened_ms,"
+             " sh.closed_ms, coalesce(i.invocations, 0), coalesce(i.throttled, 0), o.oldest,"
+             " a.n, a.p50, a.p90, a.p99, a.vmax"
+             " FROM (SELECT shard_id FROM shards WHERE run_id = ?1"
+             "  UNION SELECT shard_id FROM invocations WHERE run_id = ?1"
+             "  UNION SELECT shard_id FROM metrics WHERE run_id = ?1"
+             "   AND name = 'oldest_unprocessed_age_ms') s"
+             " LEFT JOIN shards sh ON sh.run_id = ?1 AND sh.shard_id = s.shard_id"
+             " LEFT JOIN (SELECT shard_id, sum(outcome <> 'throttled') AS invocations,"
+             "  sum(outcome = 'throttled') AS throttled FROM invocations WHERE run_id = ?1"
+             "  GROUP BY shard_id) i ON i.shard_id = s.shard_id"
+             " LEFT JOIN (SELECT shard_id, max(value) AS oldest FROM metrics WHERE run_id = ?1"
+             "  AND name = 'oldest_unprocessed_age_ms' GROUP BY shard_id) o"
+             "  ON o.shard_id = s.shard_id"
+             " LEFT JOIN a ON a.g = s.shard_id"
+             " ORDER BY s.shard_id", age_sql);
     const char *what = "reading shards";
     cJSON *shards = j_arr(r, r->root, "shards");
-    sqlite3_stmt *st = runread_prepare(&r->rr, shards_sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     while (runread_row(&r->rr, st, what)) {
-        cJSON *s = report_shard(r, shards, (const char *)sqlite3_column_text(st, 0));
+        cJSON *s = j_obj(r, shards, NULL);
+        j_col_text(r, s, "shard_id", st, 0);
         j_col_text(r, s, "parent_shard_id", st, 1);
         j_col_text(r, s, "adjacent_parent_shard_id", st, 2);
         j_col(r, s, "opened_ms", st, 3);
         j_col(r, s, "closed_ms", st, 4);
-    }
-    sqlite3_finalize(st);
-
-    what = "counting invocations per shard";
-    st = runread_prepare(&r->rr, inv_sql, what);
-    while (runread_row(&r->rr, st, what)) {
-        cJSON *s = report_shard(r, shards, (const char *)sqlite3_column_text(st, 0));
-        j_col(r, s, "invocations", st, 1);
-        j_col(r, s, "throttled", st, 2);
+        j_col(r, s, "invocations", st, 5);
+        j_col(r, s, "throttled", st, 6);
+        j_add(r, s, "iterator_age_ms", report_age(st, 8));
+        j_col(r, s, "oldest_unprocessed_age_max_ms", st, 7);
     }
     sqlite3_finalize(st);
 
     what = "IteratorAge percentiles";
-    st = report_age_query(r, "shard_id");
-    while (runread_row(&r->rr, st, what))
-        j_add(r, report_shard(r, shards, (const char *)sqlite3_column_text(st, 0)),
-              "iterator_age_ms", report_age(st));
-    sqlite3_finalize(st);
-    st = report_age_query(r, "NULL");
-    j_add(r, r->root, "iterator_age_ms", report_age(runread_row(&r->rr, st, what) ? st : NULL));
-    sqlite3_finalize(st);
-
-    what = "reading oldest_unprocessed_age_ms";
-    st = runread_prepare(&r->rr, oldest_sql, what);
-    while (runread_row(&r->rr, st, what))
-        j_col(r, report_shard(r, shards, (const char *)sqlite3_column_text(st, 0)),
-              "oldest_unprocessed_age_max_ms", st, 1);
+    report_age_sql("NULL", age_sql);
+    st = runread_prepare(&r->rr, age_sql, what);
+    j_add(r, r->root, "iterator_age_ms", report_age(runread_row(&r->rr, st, what) ? st : NULL, 1));
     sqlite3_finalize(st);
 }
 
@@ -726,17 +726,20 @@ static void report_compute(struct report *r)
 
 /* 1234567 -> "1,234,567" */
 
-/* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s". */
+/* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s"
+ * (a negative time, which only a crafted run log has, with its sign). */
 static const char *fmt_ms(int64_t ms, char buf[32])
 {
-    int64_t h = ms / 3600000, m = ms / 60000 % 60, sec = ms / 1000 % 60, milli = ms % 1000;
+    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+    uint64_t h = u / 3600000, m = u / 60000 % 60, sec = u / 1000 % 60, milli = u % 1000;
+    const char *sign = ms < 0 ? "-" : "";
     if (h)
-        snprintf(buf, 32, "%" PRId64 "h%02" PRId64 "m%02" PRId64 ".%03" PRId64 "s",
-                 h, m, sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s",
+                 sign, h, m, sec, milli);
     else if (m)
-        snprintf(buf, 32, "%" PRId64 "m%02" PRId64 ".%03" PRId64 "s", m, sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s", sign, m, sec, milli);
     else
-        snprintf(buf, 32, "%" PRId64 ".%03" PRId64 "s", sec, milli);
+        snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64 "s", sign, sec, milli);
     return buf;
 }
 

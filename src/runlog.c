@@ -669,3 +669,8 @@ void runlog_close(struct runlog *rl)
     runlog_commit(rl);   /* a failure here has nobody left to tell: the run stays complete = 0 */
     runlog_free(rl);
 }
+
+sqlite3 *runlog_db(const struct runlog *rl)
+{
+    return rl->db;
+}

@@ -26,6 +26,7 @@
 
 struct runlog;
 struct scenario;
+struct sqlite3;
 
 /*
  * What every connection of the run log sets, shared with the raw-insert
@@ -62,6 +63,21 @@ struct scenario;
  * version 3 log lacks only invocations.iterator_age_at_send_ms. */
 #define RUNLOG_SCHEMA_VERSION_READ 3
 
+/* The table a sweep adds to a run log (sweep.c fills it): one row per run.
+ * Defined here with the others so that merge and the readers know every
+ * table an esmsim run log may hold (runread_check_schema). */
+#define RUNLOG_SWEEP_RESULTS_TABLE \
+    "CREATE TABLE IF NOT EXISTS sweep_results (" \
+    " run_id INTEGER PRIMARY KEY,"          /* runs.run_id */ \
+    " setting TEXT NOT NULL,"               /* JSON object: varied path -> value */ \
+    " seed INTEGER," \
+    " iterator_age_p50_ms INTEGER, iterator_age_p99_ms INTEGER, iterator_age_max_ms INTEGER," \
+    " drain_ms INTEGER, drain_below_ms INTEGER," \
+    " redelivered_records INTEGER, producer_duplicates INTEGER," \
+    " messages_discarded INTEGER, messages_expired INTEGER, messages_lost INTEGER," \
+    " invocations INTEGER, memory_mb INTEGER, gb_seconds REAL," \
+    " run_tables INTEGER NOT NULL)"         /* 1: the run's own tables are in this database */
+
 /* Rows written between two commits. */
 #define RUNLOG_ROWS_PER_COMMIT 100000
 
@@ -96,5 +112,10 @@ const char *runlog_error(const struct runlog *rl);
 
 /* Commit whatever is pending and close; a run left open stays complete = 0. */
 void runlog_close(struct runlog *rl);
+
+/* The connection of rl (owned by rl).  runlog_open(":memory:") then gives
+ * the tables of a new run log, exactly as this esmsim makes them: what the
+ * readers and merge check other files against. */
+struct sqlite3 *runlog_db(const struct runlog *rl);
 
 #endif

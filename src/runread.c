@@ -6,10 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errmsg.h"
+#include "fmt.h"
 #include "runlog.h"
 #include "runread.h"
+
+#define RUNREAD_MAX_COLUMNS 64   /* of one table of esmsim's */
+
+/* The columns added since the oldest version the readers take
+ * (RUNLOG_SCHEMA_VERSION_READ): a log of an older version lacks them
+ * (readers see no such column; merge leaves them NULL). */
+static const struct { const char *table, *column; int64_t since; } runread_added[] = {
+    { "invocations", "iterator_age_at_send_ms", 4 },
+};
+
+/* A log of version may lack table.column. */
+static bool may_lack(const char *table, const char *column, int64_t version)
+{
+    for (size_t i = 0; i < sizeof runread_added / sizeof runread_added[0]; i++)
+        if (!strcmp(runread_added[i].table, table) && !strcmp(runread_added[i].column, column))
+            return version < runread_added[i].since;
+    return false;
+}
 
 /* One integer from a one-row query; -1 when it fails or has no row. */
 static int query_int(sqlite3 *db, const char *sql, int64_t arg, int64_t *out)
@@ -26,16 +47,380 @@ static int query_int(sqlite3 *db, const char *sql, int64_t arg, int64_t *out)
     return rc;
 }
 
+/* ---- opening: read-only media, URIs ------------------------------------------ */
+
+/* path followed by ext ("-wal") exists and is not empty. */
+static bool side_file(const char *path, const char *ext, bool nonempty)
+{
+    char side[4200];
+    struct stat st;
+    snprintf(side, sizeof side, "%s%s", path, ext);
+    return stat(side, &st) == 0 && (!nonempty || st.st_size > 0);
+}
+
+const char *runread_dir(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else
+        snprintf(buf, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return buf;
+}
+
+int runread_media(const char *path, bool *immutable, char *err, size_t errlen)
+{
+    *immutable = false;
+    char dir[4200];
+    if (access(runread_dir(path, dir, sizeof dir), W_OK) == 0)
+        return 0;   /* SQLite makes -shm if it needs one */
+    const char *why = strerror(errno);
+    if (side_file(path, "-shm", false))
+        return 0;   /* SQLite reads through the one there */
+    const char *pending = side_file(path, "-wal", true) ? "-wal"
+                          : side_file(path, "-journal", true) ? "-journal" : NULL;
+    if (pending) {
+        errmsg_set(err, errlen, "%s: the directory %s is not writable (%s), and %s%s holds"
+                   " commits that SQLite can only read by writing beside the file: copy %s and"
+                   " %s%s to a writable directory and read the copy", path, dir, why, path,
+                   pending, path, path, pending);
+        return -1;
+    }
+    *immutable = true;
+    return 0;
+}
+
+char *runread_uri(const char *path, const char *query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(path);
+    char *uri = malloc(3 * len + (query ? strlen(query) : 0) + 16);
+    if (!uri)
+        return NULL;
+    /* "file:///abs" (an empty authority) or "file:rel", every byte but the
+     * unreserved ones and '/' encoded */
+    size_t o = (size_t)sprintf(uri, path[0] == '/' ? "file://" : "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p)) {
+            uri[o++] = (char)*p;
+        } else {
+            uri[o++] = '%';
+            uri[o++] = hex[*p >> 4];
+            uri[o++] = hex[*p & 15];
+        }
+    }
+    sprintf(uri + o, "%s%s", query ? "?" : "", query ? query : "");
+    return uri;
+}
+
+char *runread_read_uri(const char *path, char *err, size_t errlen)
+{
+    bool immutable;
+    if (runread_media(path, &immutable, err, errlen) < 0)
+        return NULL;
+    char *uri = runread_uri(path, immutable ? "mode=ro&immutable=1" : "mode=ro");
+    if (!uri)
+        errmsg_set(err, errlen, "%s: out of memory", path);
+    return uri;
+}
+
+void runread_harden(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+}
+
+/* ---- the schema ------------------------------------------------------------------ */
+
+/* Names read from a file, for messages. */
+#define SAFE(s, buf) fmt_text((const char *)(s), buf, sizeof buf)
+
+/* The columns of table in the reference schema (main of ref). */
+static int ref_columns(sqlite3 *ref, const char *table, char *names[], size_t *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(ref, "SELECT name FROM pragma_table_xinfo(?1) ORDER BY cid", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < RUNREAD_MAX_COLUMNS)
+        if (!(names[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0))))
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE && (*n == 0 || names[*n - 1]) ? 0 : -1;
+}
+
+/* Table of schema in db against ref's: 1 when absent, 0 when it matches,
+ * -1 with a message. */
+static int check_table(sqlite3 *db, const char *schema, sqlite3 *ref, const char *table,
+                       int64_t version, const char *path, bool strict, char *err, size_t errlen)
+{
+    char *names[RUNREAD_MAX_COLUMNS];
+    size_t n = 0;
+    char a[128], b[128];
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (ref_columns(ref, table, names, &n) < 0) {
+        errmsg_set(err, errlen, "%s: the columns of %s: %s", path, table, sqlite3_errmsg(ref));
+        goto out;
+    }
+    /* its kind: table, view, virtual, shadow; wr: WITHOUT ROWID */
+    if (sqlite3_prepare_v2(db, "SELECT type, wr FROM pragma_table_list(?1) WHERE schema = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto sql_error;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = 1;
+        goto out;
+    }
+    if (step != SQLITE_ROW)
+        goto sql_error;
+    if (strcmp((const char *)sqlite3_column_text(st, 0), "table") != 0) {
+        errmsg_set(err, errlen, "%s: %s is a %s, not a table: not an esmsim run log", path, table,
+                   SAFE(sqlite3_column_text(st, 0), a));
+        goto out;
+    }
+    if (sqlite3_column_int(st, 1)) {
+        errmsg_set(err, errlen, "%s: table %s is WITHOUT ROWID: not an esmsim run log", path, table);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    /* every column of the file's table: esmsim's (strict), none generated */
+    if (sqlite3_prepare_v2(db, "SELECT name, hidden FROM pragma_table_xinfo(?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto sql_error;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+    size_t found = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *col = (const char *)sqlite3_column_text(st, 0);
+        size_t k = 0;
+        while (k < n && sqlite3_stricmp(names[k], col ? col : "") != 0)
+            k++;
+        if (k < n && sqlite3_column_int(st, 1) != 0) {
+            errmsg_set(err, errlen, "%s: column %s.%s is generated or hidden: esmsim's columns"
+                       " hold values only", path, table, SAFE(col, a));
+            goto out;
+        }
+        if (k == n && strict) {
+            errmsg_set(err, errlen, "%s: table %s has a column %s that esmsim's has not", path,
+                       table, SAFE(col, a));
+            goto out;
+        }
+        found += k < n;
+    }
+    if (step != SQLITE_DONE)
+        goto sql_error;
+    if (found != n) {
+        /* which one: the first of esmsim's the file lacks */
+        for (size_t k = 0; k < n; k++) {
+            sqlite3_reset(st);
+            int64_t has = 0;
+            while (sqlite3_step(st) == SQLITE_ROW)
+                has |= sqlite3_stricmp(names[k], (const char *)sqlite3_column_text(st, 0)) == 0;
+            if (!has && !may_lack(table, names[k], version)) {
+                errmsg_set(err, errlen, "%s: table %s has no column %s: not an esmsim run log of"
+                           " this version", path, table, SAFE(names[k], b));
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+    goto out;
+sql_error:
+    errmsg_set(err, errlen, "%s: reading the schema: %s", path, sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    return rc;
+}
+
+/* strict: every object of schema but indexes and SQLite's own tables is one
+ * of ref's tables. */
+static int check_objects(sqlite3 *db, const char *schema, sqlite3 *ref, const char *path,
+                         char *err, size_t errlen)
+{
+    char sql[160], a[128], b[128];
+    snprintf(sql, sizeof sql, "SELECT type, name FROM \"%s\".sqlite_schema WHERE type <> 'index'"
+             " AND name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' ORDER BY rowid", schema);
+    sqlite3_stmt *st, *known;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: reading the schema: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    if (sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"
+                           " COLLATE NOCASE", -1, &known, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        errmsg_set(err, errlen, "%s: reading esmsim's schema: %s", path, sqlite3_errmsg(ref));
+        return -1;
+    }
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        sqlite3_bind_text(known, 1, name ? name : "", -1, SQLITE_TRANSIENT);
+        bool ok = type && !strcmp(type, "table") && sqlite3_step(known) == SQLITE_ROW;
+        sqlite3_reset(known);
+        if (!ok) {
+            errmsg_set(err, errlen, "%s: holds %s %s, which an esmsim run log has not", path,
+                       SAFE(type, a), SAFE(name, b));
+            rc = -1;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        errmsg_set(err, errlen, "%s: reading the schema: %s", path, sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(known);
+    return rc;
+}
+
+struct runlog *runread_reference(char *err, size_t errlen)
+{
+    struct runlog *rl = runlog_open(":memory:", err, errlen);
+    if (rl && sqlite3_exec(runlog_db(rl), RUNLOG_SWEEP_RESULTS_TABLE, NULL, NULL, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "esmsim's schema: %s", sqlite3_errmsg(runlog_db(rl)));
+        runlog_close(rl);
+        rl = NULL;
+    }
+    return rl;
+}
+
+int runread_check_schema(sqlite3 *db, const char *schema, sqlite3 *ref, int64_t version,
+                         const char *path, bool strict, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+    if (sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                           " ORDER BY name <> 'runs', rowid", -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: esmsim's schema: %s", path, sqlite3_errmsg(ref));
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(st, 0);
+        int found = check_table(db, schema, ref, table, version, path, strict, err, errlen);
+        if (found < 0)
+            goto out;
+        if (found > 0 && strcmp(table, "sweep_results") != 0) {
+            errmsg_set(err, errlen, "%s: has no table %s: not an esmsim run log of this version",
+                       path, table);
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        errmsg_set(err, errlen, "%s: esmsim's schema: %s", path, sqlite3_errmsg(ref));
+        goto out;
+    }
+    rc = strict ? check_objects(db, schema, ref, path, err, errlen) : 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int runread_check_version(int64_t version, const char *path, char *err, size_t errlen)
+{
+    if (version >= RUNLOG_SCHEMA_VERSION_READ && version <= RUNLOG_SCHEMA_VERSION)
+        return 0;
+    errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads versions %d to %d",
+               path, (long long)version, RUNLOG_SCHEMA_VERSION_READ, RUNLOG_SCHEMA_VERSION);
+    return -1;
+}
+
+/* ---- runs ------------------------------------------------------------------------ */
+
+int runread_check_runs(sqlite3 *db, const char *schema, const char *path, int64_t *n_runs,
+                       char *err, size_t errlen)
+{
+    char sql[200], a[64];
+    snprintf(sql, sizeof sql, "SELECT count(*), (SELECT quote(run_id) FROM \"%s\".runs"
+             " WHERE typeof(run_id) <> 'integer' OR run_id < 1 OR run_id > ?1 LIMIT 1)"
+             " FROM \"%s\".runs", schema, schema);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: cannot read: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, RUNREAD_MAX_RUN_ID);
+    int rc = -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        errmsg_set(err, errlen, "%s: cannot read: %s", path, sqlite3_errmsg(db));
+    else if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+        errmsg_set(err, errlen, "%s: a run has the id %s: expected an integer from 1 to %lld"
+                   " (an esmsim run log numbers its runs 1, 2, ...)", path,
+                   SAFE(sqlite3_column_text(st, 1), a), (long long)RUNREAD_MAX_RUN_ID);
+    else if (sqlite3_column_int64(st, 0) == 0)
+        errmsg_set(err, errlen, "%s: the run log holds no run", path);
+    else
+        rc = 0;
+    if (rc == 0 && n_runs)
+        *n_runs = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The chosen run's row: its times in range, its scenario's name. */
+static int read_run(struct runread *rr, char *err, size_t errlen)
+{
+    static const char *const cols[] = { "duration_ms", "end_ms" };
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(rr->db, "SELECT duration_ms, end_ms, complete, scenario FROM runs"
+                           " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: cannot read: %s", rr->path, sqlite3_errmsg(rr->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, rr->run_id);
+    int rc = -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        errmsg_set(err, errlen, "%s: cannot read run %lld: %s", rr->path, (long long)rr->run_id,
+                   sqlite3_errmsg(rr->db));
+        goto out;
+    }
+    for (int c = 0; c < 2; c++) {
+        int type = sqlite3_column_type(st, c);
+        int64_t v = sqlite3_column_int64(st, c);
+        if ((type == SQLITE_NULL && c == 1) ||
+            (type == SQLITE_INTEGER && v >= 0 && v <= RUNREAD_MAX_MS))
+            continue;
+        char a[64];
+        errmsg_set(err, errlen, "%s: run %lld: runs.%s is %s: expected a time from 0 to %lld ms",
+                   rr->path, (long long)rr->run_id, cols[c],
+                   type == SQLITE_NULL ? "NULL" : SAFE(sqlite3_column_text(st, c), a),
+                   (long long)RUNREAD_MAX_MS);
+        goto out;
+    }
+    rr->complete = sqlite3_column_int64(st, 2) != 0;
+    fmt_text((const char *)sqlite3_column_text(st, 3), rr->scenario, sizeof rr->scenario);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int runread_open(struct runread *rr, const char *path, int64_t run_id,
                  char *err, size_t errlen)
 {
     *rr = (struct runread){ .path = path };
-    int64_t app = 0, version = 0, first = 0, last = 0, complete = 0;
-    if (sqlite3_open_v2(path, &rr->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        errmsg_set(err, errlen, "%s: cannot open: %s", path,
-                   rr->db ? sqlite3_errmsg(rr->db) : "out of memory");
+    int64_t app = 0, version = 0, first = 0, last = 0, exists = 0;
+    char *uri = runread_read_uri(path, err, errlen);
+    if (!uri)
+        return -1;
+    int rc = sqlite3_open_v2(uri, &rr->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK) {
+        int sys = rr->db ? sqlite3_system_errno(rr->db) : 0;
+        errmsg_set(err, errlen, "%s: cannot open: %s%s%s%s", path,
+                   rr->db ? sqlite3_errmsg(rr->db) : sqlite3_errstr(rc),
+                   sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
         goto fail;
     }
+    runread_harden(rr->db);
     sqlite3_busy_timeout(rr->db, 5000);   /* a sweep may be appending */
     if (query_int(rr->db, "PRAGMA application_id", 0, &app) < 0) {
         errmsg_set(err, errlen, "%s: cannot read: %s", path, sqlite3_errmsg(rr->db));
@@ -45,34 +430,30 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         errmsg_set(err, errlen, "%s: not an esmsim run log", path);
         goto fail;
     }
-    if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0 ||
-        version < RUNLOG_SCHEMA_VERSION_READ || version > RUNLOG_SCHEMA_VERSION) {
-        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads versions"
-                   " %d to %d", path, (long long)version, RUNLOG_SCHEMA_VERSION_READ,
-                   RUNLOG_SCHEMA_VERSION);
+    if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0)
+        version = -1;
+    if (runread_check_version(version, path, err, errlen) < 0)
         goto fail;
-    }
+    struct runlog *ref = runread_reference(err, errlen);
+    rc = ref ? runread_check_schema(rr->db, "main", runlog_db(ref), version, path, false, err,
+                                    errlen) : -1;
+    runlog_close(ref);
+    if (rc < 0 || runread_check_runs(rr->db, "main", path, NULL, err, errlen) < 0)
+        goto fail;
     if (query_int(rr->db, "SELECT min(run_id) FROM runs", 0, &first) < 0 ||
-        query_int(rr->db, "SELECT max(run_id) FROM runs", 0, &last) < 0 || last == 0) {
-        errmsg_set(err, errlen, "%s: the run log holds no run", path);
+        query_int(rr->db, "SELECT max(run_id) FROM runs", 0, &last) < 0) {
+        errmsg_set(err, errlen, "%s: cannot read: %s", path, sqlite3_errmsg(rr->db));
         goto fail;
     }
     rr->run_id = run_id ? run_id : last;
-    if (query_int(rr->db, "SELECT complete FROM runs WHERE run_id = ?", rr->run_id, &complete) < 0) {
+    if (query_int(rr->db, "SELECT count(*) FROM runs WHERE run_id = ?", rr->run_id, &exists) < 0 ||
+        !exists) {
         errmsg_set(err, errlen, "%s: no run %lld (the runs are %lld to %lld)", path,
                    (long long)run_id, (long long)first, (long long)last);
         goto fail;
     }
-    rr->complete = complete != 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(rr->db, "SELECT scenario FROM runs WHERE run_id = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, rr->run_id);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(rr->scenario, sizeof rr->scenario, "%s",
-                     (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
+    if (read_run(rr, err, errlen) < 0)
+        goto fail;
     return 0;
 fail:
     runread_close(rr);

@@ -922,7 +922,26 @@ static bool percentile_name(const char *s, double *pct)
     return *pct <= 100;
 }
 
-/* {"p0": v, "p50": v, ...}: at least 2 points, stored by percentile, values not decreasing. */
+/* A point of an empirical distribution as read: at is its place in the file. */
+struct pct_point {
+    double pct, val;
+    size_t at;
+    const char *key;
+};
+
+static int pct_point_cmp(const void *a, const void *b)
+{
+    const struct pct_point *x = a, *y = b;
+    return x->pct != y->pct ? (x->pct > y->pct) - (x->pct < y->pct)
+                            : (x->at > y->at) - (x->at < y->at);
+}
+
+/*
+ * {"p0": v, "p50": v, ...}: at least 2 points, stored by percentile, values
+ * not decreasing.  Read in one pass and sorted once: n log n, since a
+ * scenario may give thousands of points (issue 11 item 17: sorting them as
+ * they came was quadratic).
+ */
 static int parse_percentiles(struct ctx *c, const cJSON *pts, enum qty q, struct scn_dist *d)
 {
     size_t n = (size_t)cJSON_GetArraySize(pts);
@@ -930,27 +949,49 @@ static int parse_percentiles(struct ctx *c, const cJSON *pts, enum qty q, struct
         return fail(c, NULL, "expected at least 2 points such as \"p50\": ..., \"p99\": ...");
     d->pct = malloc(n * sizeof *d->pct);
     d->val = malloc(n * sizeof *d->val);
-    if (!d->pct || !d->val)
+    struct pct_point *p = malloc(n * sizeof *p);
+    if (!d->pct || !d->val || !p) {
+        free(p);
         return nomem(c);
+    }
     const cJSON *k;
+    size_t i = 0;
+    int rc = 0;
     cJSON_ArrayForEach(k, pts) {
         double pct, val;
-        if (!percentile_name(k->string, &pct))
-            return fail(c, k->string, "unknown key (expected a percentile \"pN\", N from 0 to 100, "
-                        "such as \"p50\" or \"p99.9\")");
-        if (get_qty(c, pts, k->string, REQ, q, false, 0, &val))
-            return -1;
-        size_t i = d->n_points++;   /* insertion sort: a handful of points */
-        for (; i > 0 && d->pct[i - 1] > pct; i--) {
-            d->pct[i] = d->pct[i - 1];
-            d->val[i] = d->val[i - 1];
+        if (!percentile_name(k->string, &pct)) {
+            rc = fail(c, k->string, "unknown key (expected a percentile \"pN\", N from 0 to 100, "
+                      "such as \"p50\" or \"p99.9\")");
+            break;
         }
-        if (i > 0 && d->pct[i - 1] == pct)
-            return fail(c, k->string, "percentile %g given twice", pct);
-        d->pct[i] = pct;
-        d->val[i] = val;
+        /* The getters look a key up from an object's first item: from k, k is
+         * found at once (a walk over the points before it is what made this
+         * loop quadratic too), and not an earlier point of the same key. */
+        cJSON from = { .type = cJSON_Object, .child = (cJSON *)k };
+        if ((rc = get_qty(c, &from, k->string, REQ, q, false, 0, &val)) != 0)
+            break;
+        p[i] = (struct pct_point){ pct, val, i, k->string };
+        i++;
     }
-    for (size_t i = 1; i < n; i++)
+    if (rc == 0) {
+        qsort(p, n, sizeof *p, pct_point_cmp);
+        /* a percentile given twice: named at its first repeat in the file */
+        size_t dup = n;
+        for (i = 1; i < n; i++)
+            if (p[i].pct == p[i - 1].pct && (dup == n || p[i].at < p[dup].at))
+                dup = i;
+        if (dup < n)
+            rc = fail(c, p[dup].key, "percentile %g given twice", p[dup].pct);
+    }
+    for (i = 0; rc == 0 && i < n; i++) {
+        d->pct[i] = p[i].pct;
+        d->val[i] = p[i].val;
+    }
+    d->n_points = rc == 0 ? n : 0;
+    free(p);
+    if (rc != 0)
+        return rc;
+    for (i = 1; i < n; i++)
         if (d->val[i] < d->val[i - 1])
             return fail(c, NULL, "expected values that do not decrease with the percentile "
                         "(p%g is below p%g)", d->pct[i], d->pct[i - 1]);

@@ -140,17 +140,7 @@ struct sweep {
 };
 
 /* The table of SPEC section 3 that a sweep adds: one row per run. */
-static const char results_table[] =
-    "CREATE TABLE IF NOT EXISTS sweep_results ("
-    " run_id INTEGER PRIMARY KEY,"          /* runs.run_id */
-    " setting TEXT NOT NULL,"               /* JSON object: varied path -> value */
-    " seed INTEGER,"
-    " iterator_age_p50_ms INTEGER, iterator_age_p99_ms INTEGER, iterator_age_max_ms INTEGER,"
-    " drain_ms INTEGER, drain_below_ms INTEGER,"
-    " redelivered_records INTEGER, producer_duplicates INTEGER,"
-    " messages_discarded INTEGER, messages_expired INTEGER, messages_lost INTEGER,"
-    " invocations INTEGER, memory_mb INTEGER, gb_seconds REAL,"
-    " run_tables INTEGER NOT NULL)";        /* 1: the run's own tables are in this database */
+static const char results_table[] = RUNLOG_SWEEP_RESULTS_TABLE;
 
 /* What a sweep keeps of a run without --keep-runs. */
 static const char *const summary_tables[] = { "runs", "sweep_results", NULL };

@@ -36,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "runread.h"
 
 #define TRACE_EXIT_BAD_INPUT 2
+#define TRACE_WIDTH_MAX 40   /* a column's width: a longer (crafted) value is not padded for */
 
 struct trace {
     struct runread rr;
@@ -110,9 +112,10 @@ static void tr_find_record(struct trace *t, const char *want_shard)
     if (runread_row(&t->rr, st, what)) {
         t->key = tr_strdup(t, st, 0);
         t->shard = tr_strdup(t, st, 1);
+        char a[FMT_TEXT_MAX];
         if (t->shard && want_shard && strcmp(t->shard, want_shard) != 0)
             runread_failf(&t->rr, "run %" PRId64 ": record %" PRId64 " is on %s, not on %s",
-                          t->rr.run_id, t->seq, t->shard, want_shard);
+                          t->rr.run_id, t->seq, fmt_text(t->shard, a, sizeof a), want_shard);
     } else {
         runread_failf(&t->rr, "run %" PRId64 " has no record with sequence number %" PRId64,
                       t->rr.run_id, t->seq);
@@ -312,10 +315,12 @@ static const char *const trace_event_names[] = {
 
 /* ---- printing --------------------------------------------------------------- */
 
-/* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042". */
+/* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042"
+ * (a negative time, which only a crafted run log has, with its sign). */
 static const char *fmt_time(int64_t ms, char buf[32])
 {
-    snprintf(buf, 32, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+    snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", u / 1000, u % 1000);
     return buf;
 }
 
@@ -324,10 +329,11 @@ static int64_t col_int(sqlite3_stmt *st, int col)
     return sqlite3_column_int64(st, col);
 }
 
-static const char *col_text(sqlite3_stmt *st, int col)
+/* A text column made safe to print in buf (the run log is untrusted). */
+static const char *col_text(sqlite3_stmt *st, int col, char buf[FMT_TEXT_MAX])
 {
     const char *s = (const char *)sqlite3_column_text(st, col);
-    return s ? s : "?";
+    return fmt_text(s ? s : "?", buf, FMT_TEXT_MAX);
 }
 
 /* Column widths of the timeline, from its rows. */
@@ -352,6 +358,10 @@ static void tr_widths(struct trace *t, struct widths *w)
         w->batch = sqlite3_column_int(st, 4);
     }
     sqlite3_finalize(st);
+    /* no wider than TRACE_WIDTH_MAX: a crafted value does not pad every line */
+    int *cols[] = { &w->clock, &w->time, &w->shard, &w->seq, &w->inv, &w->batch };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        *cols[i] = *cols[i] > TRACE_WIDTH_MAX ? TRACE_WIDTH_MAX : *cols[i];
     /* at least as wide as the headings */
     if (w->time < 8)
         w->time = 8;
@@ -364,23 +374,25 @@ static void tr_widths(struct trace *t, struct widths *w)
 /* The detail of one timeline row, after its common columns. */
 static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
 {
-    char a[32];
+    char a[32], b[FMT_TEXT_MAX], c[FMT_TEXT_MAX];
+    int64_t late;
     switch (col_int(st, L_RANK)) {
     case RANK_MESSAGE:
         fprintf(out, "message %" PRId64 " (%s) created: no record reached the stream, fate %s",
-                col_int(st, L_MSG), col_text(st, L_PRODUCER), col_text(st, L_FATE));
+                col_int(st, L_MSG), col_text(st, L_PRODUCER, b), col_text(st, L_FATE, c));
         break;
     case RANK_WRITE:
         if (sqlite3_column_type(st, L_CREATED) == SQLITE_NULL) {
             fprintf(out, "message %" PRId64 " (not in the messages table)", col_int(st, L_MSG));
         } else {
-            fprintf(out, "message %" PRId64 " (%s) created %s (+%" PRId64 " ms)",
-                    col_int(st, L_MSG), col_text(st, L_PRODUCER),
-                    fmt_time(col_int(st, L_CREATED), a), col_int(st, L_T) - col_int(st, L_CREATED));
+            fprintf(out, "message %" PRId64 " (%s) created %s", col_int(st, L_MSG),
+                    col_text(st, L_PRODUCER, b), fmt_time(col_int(st, L_CREATED), a));
+            if (!__builtin_sub_overflow(col_int(st, L_T), col_int(st, L_CREATED), &late))
+                fprintf(out, " (+%" PRId64 " ms)", late);
             if (col_int(st, L_WRITES) > 1)
                 fprintf(out, ", write %" PRId64 " of %" PRId64, col_int(st, L_WRITE_NO),
                         col_int(st, L_WRITES));
-            fprintf(out, ", fate %s", col_text(st, L_FATE));
+            fprintf(out, ", fate %s", col_text(st, L_FATE, b));
         }
         if (sqlite3_column_type(st, L_AFTER) != SQLITE_NULL)
             fprintf(out, "  ! after message %" PRId64 ", created later", col_int(st, L_AFTER));
@@ -388,21 +400,21 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
     case RANK_DISCARD: {
         int64_t records = col_int(st, L_RECORDS);
         fprintf(out, "%s: %" PRId64 "-%" PRId64 " (%" PRId64 " record%s), invoked %" PRId64
-                " time%s, ", col_text(st, L_CONDITION), col_int(st, L_SEQ),
+                " time%s, ", col_text(st, L_CONDITION, b), col_int(st, L_SEQ),
                 col_int(st, L_END_SEQ), records, records == 1 ? "" : "s",
                 col_int(st, L_INVOKES), col_int(st, L_INVOKES) == 1 ? "" : "s");
         if (sqlite3_column_type(st, L_DEST) == SQLITE_NULL)
             fputs("dropped (no OnFailure destination)", out);
         else
-            fprintf(out, "sent to %s", col_text(st, L_DEST));
+            fprintf(out, "sent to %s", col_text(st, L_DEST, b));
         break;
     }
     case RANK_CHECKPOINT:
         if (col_int(st, L_N) == 1)
-            fprintf(out, "%s, passes %" PRId64, col_text(st, L_REASON), col_int(st, L_FIRST));
+            fprintf(out, "%s, passes %" PRId64, col_text(st, L_REASON, b), col_int(st, L_FIRST));
         else
             fprintf(out, "%s, passes %" PRId64 "-%" PRId64 " (%" PRId64 " records of the key)",
-                    col_text(st, L_REASON), col_int(st, L_FIRST), col_int(st, L_LAST),
+                    col_text(st, L_REASON, b), col_int(st, L_FIRST), col_int(st, L_LAST),
                     col_int(st, L_N));
         break;
     case RANK_DELIVERY:
@@ -413,8 +425,8 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
             fprintf(out, "invocation %-*" PRId64 "  lane %" PRId64 "  ends %*s  %-7s  attempt %"
                     PRId64 "  record %*s/%-*" PRId64 "  depth %" PRId64,
                     w->inv, col_int(st, L_INV), col_int(st, L_LANE),
-                    w->clock, fmt_time(col_int(st, L_END), a), col_text(st, L_OUTCOME),
-                    col_int(st, L_ATTEMPT), w->batch, col_text(st, L_POS), w->batch,
+                    w->clock, fmt_time(col_int(st, L_END), a), col_text(st, L_OUTCOME, b),
+                    col_int(st, L_ATTEMPT), w->batch, col_text(st, L_POS, c), w->batch,
                     col_int(st, L_BATCH), col_int(st, L_DEPTH));
         if (sqlite3_column_type(st, L_AFTER) != SQLITE_NULL)
             fprintf(out, "  ! first delivered after %" PRId64, col_int(st, L_AFTER));
@@ -432,9 +444,10 @@ static void print_fates(struct trace *t, FILE *out)
         " WHEN 'discarded' THEN 3 WHEN 'expired' THEN 4 WHEN 'missed' THEN 5"
         " WHEN 'rejected' THEN 6 ELSE 7 END, fate";
     const char *what = "counting fates";
+    char b[FMT_TEXT_MAX];
     sqlite3_stmt *st = tr_prepare(t, sql, what);
     while (runread_row(&t->rr, st, what))
-        fprintf(out, "  %s %" PRId64, col_text(st, 0), col_int(st, 1));
+        fprintf(out, "  %s %" PRId64, col_text(st, 0, b), col_int(st, 1));
     sqlite3_finalize(st);
 }
 
@@ -456,11 +469,12 @@ static void print_head(struct trace *t, FILE *out)
         " (SELECT count(*) FROM trace_line WHERE rank = 4 AND after IS NOT NULL),"
         " (SELECT count(*) FROM trace_line WHERE rank = 1 AND after IS NOT NULL)";
     const char *what = "counting the timeline";
+    char a[FMT_TEXT_MAX], b[FMT_TEXT_MAX];
     if (t->shard)
-        fprintf(out, "trace of record %" PRId64 " of %s, partition key \"%s\"", t->seq, t->shard,
-                t->key);
+        fprintf(out, "trace of record %" PRId64 " of %s, partition key \"%s\"", t->seq,
+                fmt_text(t->shard, a, sizeof a), fmt_text(t->key, b, sizeof b));
     else
-        fprintf(out, "trace of partition key \"%s\"", t->key);
+        fprintf(out, "trace of partition key \"%s\"", fmt_text(t->key, b, sizeof b));
     fprintf(out, ": run %" PRId64 " of %s (%s)%s\n\n", t->rr.run_id, t->rr.path, t->rr.scenario,
             t->rr.complete ? "" : " [INCOMPLETE]");
     sqlite3_stmt *st = tr_prepare(t, sql, what);
@@ -468,7 +482,7 @@ static void print_head(struct trace *t, FILE *out)
         fprintf(out, "messages    %8" PRId64 " ", col_int(st, 0));
         print_fates(t, out);
         fprintf(out, "\nwrites      %8" PRId64 "   to the stream%s%s\n", col_int(st, 1),
-                col_int(st, 1) ? ", on " : "", col_int(st, 1) ? col_text(st, 2) : "");
+                col_int(st, 1) ? ", on " : "", col_int(st, 1) ? col_text(st, 2, a) : "");
         fprintf(out, "deliveries  %8" PRId64 "   in %" PRId64 " invocations, %" PRId64
                 " not a success", col_int(st, 3), col_int(st, 4), col_int(st, 5));
         if (col_int(st, 6))
@@ -492,13 +506,13 @@ static void print_timeline(struct trace *t, FILE *out)
     const char *what = "reading the timeline";
     sqlite3_stmt *st = tr_prepare(t, trace_lines_sql, what);
     while (runread_row(&t->rr, st, what)) {
-        char a[32];
+        char a[32], b[FMT_TEXT_MAX], c[FMT_TEXT_MAX];
         int64_t rank = col_int(st, L_RANK);
         bool broken = sqlite3_column_type(st, L_AFTER) != SQLITE_NULL;
         fprintf(out, "%c %*s  %-10s  %-*s  %*s  ", broken ? '!' : ' ', w.time,
                 fmt_time(col_int(st, L_T), a), trace_event_names[rank], w.shard,
-                rank == RANK_MESSAGE ? "-" : col_text(st, L_SHARD), w.seq,
-                rank == RANK_MESSAGE ? "-" : col_text(st, L_SEQ));
+                rank == RANK_MESSAGE ? "-" : col_text(st, L_SHARD, b), w.seq,
+                rank == RANK_MESSAGE ? "-" : col_text(st, L_SEQ, c));
         print_detail(out, st, &w);
         fputc('\n', out);
     }
