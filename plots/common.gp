@@ -2,7 +2,7 @@
 # loaded by the chart scripts of this directory: the terminal (SVG or PNG),
 # the X axis in minutes of simulated time, and the run's events drawn over
 # the chart: the mapping disabled and the function failing (shaded bands),
-# reshards (dashed vertical lines), discarded batches and retention expiries
+# reshards (dashed vertical lines), OnFailure messages (discards) and retention expiries
 # (marks along the top edge, one per minute that has any).
 #
 # Variables set by src/plot.c (all strings): format ("svg" or "png"), out,
@@ -89,7 +89,7 @@ if (nreshards > 0) {
 }
 if (ndiscards > 0) {
     marks = marks . ", discards using 2:(0.965) axes x1y2 with points pt 9 ps 1.3 lc rgb '#d62728'" \
-          . sprintf(" title 'discarded batches (%d)'", discarded)
+          . sprintf(" title 'OnFailure messages (%d)'", discarded)
 }
 if (nexpiries > 0) {
     marks = marks . ", expiries using 2:(0.925) axes x1y2 with points pt 11 ps 1.3" \

@@ -142,7 +142,7 @@ static const struct {
     [MARK_RESHARDS] = { "reshards",
         "SELECT 'reshard', opened_ms / 60000.0 FROM shards"
         " WHERE run_id = ?1 AND parent_shard_id IS NOT NULL GROUP BY opened_ms ORDER BY opened_ms" },
-    /* R6: batches discarded per minute. */
+    /* R6: OnFailure messages (discards) per minute. */
     [MARK_DISCARDS] = { "discards",
         "SELECT 'discard', at_ms / 60000 AS minute, count(*) FROM discards"
         " WHERE run_id = ?1 GROUP BY minute ORDER BY minute" },

@@ -242,16 +242,16 @@ sqlite3 "$work/v3.db" "PRAGMA user_version = 2"
 bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 4" "$work/v3.db"
 tmp_empty "--at"
 
-# R6 discards: batches per minute; the outage schedule of the scenario: the
+# R6 discards: OnFailure messages per minute; the outage schedule of the scenario: the
 # function fails from 15m to 35m, the mapping is disabled at 17m and enabled
 # at 36m, each in effect 60 s later (model.mapping_update_delay).
 expect_eq "$(points "$keep/discards.dat")" \
   "$(q "$dep" "SELECT 'discard', at_ms / 60000 AS m, count(*) FROM discards WHERE run_id = 1 GROUP BY m ORDER BY m")" \
-  "R6 discarded batches per minute"
+  "R6 OnFailure messages per minute"
 expect_eq "$(awk '{ s += $3 } END { print s }' "$keep/discards.dat")" \
   "$(q "$dep" "SELECT count(*) FROM discards WHERE run_id = 1")" "R6 every discard counted"
 expect_in "$(cat "$work/k-iterator-age.svg")" \
-  "discarded batches ($(q "$dep" "SELECT count(*) FROM discards WHERE run_id = 1"))" "R6 the legend's count"
+  "OnFailure messages ($(q "$dep" "SELECT count(*) FROM discards WHERE run_id = 1"))" "R6 the legend's count"
 expect_eq "$(cat "$keep/disabled.dat")" "disabled 18.000 37.000" "R16 the mapping is disabled from 18m to 37m"
 expect_eq "$(cat "$keep/failing.dat")" "failing 15.000 35.000" "the function fails from 15m to 35m"
 expect_eq "$(cat "$keep/reshards.dat" "$keep/expiries.dat")" "" "no reshard, no expiry in this run"
