@@ -12,18 +12,19 @@
  * and the file is given as RUN.db to
  *
  *   esmsim report RUN.db, report RUN.db --json
- *   esmsim trace RUN.db --key K, --sequence N --shard S, --sequence N
+ *   esmsim trace RUN.db --key K, --sequence N --shard S
  *   esmsim plot RUN.db --chart C, for every chart (the data files are
  *     gathered; gnuplot is not run: ESMSIM_PLOTS names no directory, so
  *     gp_run fails before it starts one)
  *   esmsim merge OUT.db RUN.db, OUT.db a fresh empty run log each time
  *
  * K, N and S come from the input's records table when it has one (else "k",
- * 1 and none), so that the timelines are built.  The commands read a path,
+ * 1 and no --shard), so that the timelines are built.  The commands read a path,
  * so the bytes are written to a file in a private directory ($TMPDIR, else
  * /dev/shm, else /tmp) and every file there is removed after each input.
  * A command may refuse the input (exit 2) or fail (exit 1): only crashes,
- * sanitizer reports, leaks and hangs are findings.
+ * sanitizer reports, leaks and hangs are findings.  A custom mutator puts
+ * values at the edges (fuzz.h) in place of an SQL input's literals.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -214,8 +215,8 @@ static void fz_pick(const char *path, struct fz_pick *p)
  * copy_table gives a table's sqlite_schema.sql to sqlite3_exec, so text
  * after a ';' there runs on the output's connection, ATTACH included, which
  * would write files outside the private directory): merge is skipped for an
- * input whose schema holds a ';'.  Remove this once merge builds the
- * output's tables from its own definitions.
+ * input whose schema holds a ';', even with ESMSIM_FUZZ_KNOWN=1.  Remove this
+ * once merge builds the output's tables from its own definitions.
  */
 static bool fz_item9_injection(const char *path)
 {
@@ -231,6 +232,52 @@ static bool fz_item9_injection(const char *path)
     return found;
 }
 
+/*
+ * TEMPORARY, until issue 11 item 9's readers are fixed (crafted values in a
+ * run log: an end_ms near 1e15 makes plot's throughput query run for hours
+ * and overflows end_ms * 1000 in plot.c:401; an integer near 2^63 overflows
+ * the cast in report.c's j_get; a run_id of INT64_MAX): the readers are not
+ * given a run log with a number beyond +-1e11 (three years of milliseconds)
+ * in any column.  Remove once they check what they read.
+ */
+#define FZ_ITEM9_BOUND "1e11"
+static bool fz_item9_crafted_values(const char *path)
+{
+    if (!fuzz_restrict_known())
+        return false;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *tables = NULL, *cols = NULL, *st = NULL;
+    bool found = false;
+    char sql[8192];
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table'", -1, &tables,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?)", -1, &cols, NULL) != SQLITE_OK)
+        goto out;
+    while (!found && sqlite3_step(tables) == SQLITE_ROW) {
+        const char *table = (const char *)sqlite3_column_text(tables, 0);
+        int n = snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE 0", table ? table : "");
+        sqlite3_reset(cols);
+        sqlite3_bind_text(cols, 1, table, -1, SQLITE_TRANSIENT);
+        while (n > 0 && (size_t)n < sizeof sql && sqlite3_step(cols) == SQLITE_ROW) {
+            const char *c = (const char *)sqlite3_column_text(cols, 0);
+            n += snprintf(sql + n, sizeof sql - (size_t)n,
+                          " OR (typeof(\"%s\") IN ('integer', 'real') AND abs(\"%s\" + 0.0) > "
+                          FZ_ITEM9_BOUND ")", c ? c : "", c ? c : "");
+        }
+        if (n > 0 && (size_t)n < sizeof sql && !strchr(table ? table : "\"", '"') &&
+            sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+            found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+out:
+    sqlite3_finalize(cols);
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return found;
+}
+
 /* argv for a command: a NULL-terminated list of string literals and paths. */
 #define FZ_RUN(fn, ...) do { \
     char *args_[] = { __VA_ARGS__, NULL }; \
@@ -239,24 +286,86 @@ static bool fz_item9_injection(const char *path)
     fflush(stderr); \
 } while (0)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* ---- the custom mutator ------------------------------------------------- */
+
+static bool fz_is_file(const uint8_t *data, size_t size)
 {
     static const char magic[] = "SQLite format 3";
+    return size == 0 || (size >= sizeof magic - 1 && !memcmp(data, magic, sizeof magic - 1));
+}
+
+static bool fz_word(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/*
+ * For an SQL input, half the time: one literal replaced by a value at the
+ * edges (fuzz.h): a number by a number (1e15 for an end_ms), a quoted string
+ * by a string.  Else, and for a file, libFuzzer's own mutations.
+ */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+    uint32_t r = seed;
+    if (fz_is_file(data, size) || fuzz_rand(&r) % 2)
+        return LLVMFuzzerMutate(data, size, max_size);
+    /* the literals: [from, to) of each number, and of each string's text */
+    enum { MAX_LIT = 4096 };
+    static size_t from[MAX_LIT], to[MAX_LIT];
+    static bool str[MAX_LIT];
+    size_t n = 0;
+    for (size_t i = 0; i < size && n < MAX_LIT;) {
+        if (data[i] == '\'') {
+            size_t j = i + 1;
+            while (j < size && data[j] != '\'')
+                j++;
+            from[n] = i + 1, to[n] = j, str[n++] = true;
+            i = j + 1;
+        } else if (data[i] >= '0' && data[i] <= '9' && (i == 0 || !fz_word(data[i - 1]))) {
+            size_t j = i;
+            while (j < size && (fz_word(data[j]) || data[j] == '.'))
+                j++;
+            from[n] = i, to[n] = j, str[n++] = false;
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    if (n == 0)
+        return LLVMFuzzerMutate(data, size, max_size);
+    size_t k = fuzz_rand(&r) % n;
+    const char *edge = str[k] ? fuzz_edge_strings[fuzz_rand(&r) % FUZZ_EDGE_STRINGS]
+                              : fuzz_edge_numbers[fuzz_rand(&r) % FUZZ_EDGE_NUMBERS];
+    size_t elen = strlen(edge), old = to[k] - from[k];
+    if (size - old + elen > max_size)
+        return LLVMFuzzerMutate(data, size, max_size);
+    memmove(data + from[k] + elen, data + to[k], size - to[k]);
+    memcpy(data + from[k], edge, elen);
+    return size - old + elen;
+}
+
+/* ---- the target ------------------------------------------------------------ */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     fz_clean();
-    if (size == 0 || (size >= sizeof magic - 1 && !memcmp(data, magic, sizeof magic - 1)))
+    if (fz_is_file(data, size))
         fz_write(fz_in, data, size);
     else
         fz_write_sql(data, size);
 
+    if (fz_item9_crafted_values(fz_in))
+        return 0;
     FZ_RUN(report_main, "report", fz_in);
     FZ_RUN(report_main, "report", fz_in, "--json");
 
     struct fz_pick p;
     fz_pick(fz_in, &p);
     FZ_RUN(trace_main, "trace", fz_in, "--key", p.key);
-    FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq);
     if (p.has_shard)
         FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq, "--shard", p.shard);
+    else
+        FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq);
 
     static char *charts[] = { "iterator-age", "oldest", "concurrency", "throughput" };
     for (size_t c = 0; c < sizeof charts / sizeof charts[0]; c++)
