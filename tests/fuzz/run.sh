@@ -40,6 +40,8 @@ set +e
   2>"$work/$name.log"
 rc=$?
 set -e
+# with -fork and -ignore_crashes libFuzzer goes on, and exits 0, after a finding
+[ $rc -ne 0 ] || [ -z "$(ls -A "$work/findings")" ] || rc=1
 if [ $rc -ne 0 ]; then
   tail -n 60 "$work/$name.log" >&2
   echo "$name: FAILED (libFuzzer exit status $rc): the input is in $work/findings:" >&2
