@@ -2213,7 +2213,14 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
         return NULL;
     }
     text[len] = '\0';
-    struct scenario *s = scn_parse_bytes(path, text, len, overrides, n_overrides, err, errlen);
+    struct scenario *s = NULL;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        struct ctx c = { .file = path, .err = err, .errlen = errlen };
+        bad_json(&c, text, nul, true);   /* cJSON would stop at the NUL and ignore the rest */
+    } else {
+        s = scn_parse(path, text, overrides, n_overrides, err, errlen);
+    }
     free(text);
     return s;
 }

@@ -282,8 +282,8 @@ struct scenario *scn_parse(const char *name, const char *text,
                            char *err, size_t errlen);
 
 /* Same from a file's bytes text[0..len), text[len] being '\0': a NUL byte
- * inside is invalid JSON (scn_load reads the file into this; the fuzz target
- * of tests/fuzz calls it directly). */
+ * inside is invalid JSON, as scn_load says of a file (the fuzz target of
+ * tests/fuzz loads its inputs with this). */
 struct scenario *scn_parse_bytes(const char *name, const char *text, size_t len,
                                  const char *const *overrides, size_t n_overrides,
                                  char *err, size_t errlen);
