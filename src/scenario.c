@@ -2522,6 +2522,19 @@ out:
     return s;
 }
 
+struct scenario *scn_parse_bytes(const char *name, const char *text, size_t len,
+                                 const char *const *overrides, size_t n_overrides,
+                                 char *err, size_t errlen)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        struct ctx c = { .file = name, .err = err, .errlen = errlen };
+        bad_json(&c, text, nul, true);   /* cJSON would stop at the NUL and ignore the rest */
+        return NULL;
+    }
+    return scn_parse(name, text, overrides, n_overrides, err, errlen);
+}
+
 /* What a file is, for "not a regular file (a directory)". */
 static const char *file_kind(mode_t m)
 {
@@ -2607,14 +2620,7 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
     char *text = read_scenario(path, &len, err, errlen);
     if (!text)
         return NULL;
-    struct scenario *s = NULL;
-    const char *nul = memchr(text, '\0', len);
-    if (nul) {
-        struct ctx c = { .file = path, .err = err, .errlen = errlen };
-        bad_json(&c, text, nul, true);   /* cJSON would stop at the NUL and ignore the rest */
-    } else {
-        s = scn_parse(path, text, overrides, n_overrides, err, errlen);
-    }
+    struct scenario *s = scn_parse_bytes(path, text, len, overrides, n_overrides, err, errlen);
     free(text);
     return s;
 }

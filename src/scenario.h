@@ -285,6 +285,13 @@ struct scenario *scn_parse(const char *name, const char *text,
                            const char *const *overrides, size_t n_overrides,
                            char *err, size_t errlen);
 
+/* Same from a file's bytes text[0..len), text[len] being '\0': a NUL byte
+ * inside is invalid JSON, as scn_load says of a file (the fuzz target of
+ * tests/fuzz loads its inputs with this). */
+struct scenario *scn_parse_bytes(const char *name, const char *text, size_t len,
+                                 const char *const *overrides, size_t n_overrides,
+                                 char *err, size_t errlen);
+
 void scn_free(struct scenario *s);
 
 /*

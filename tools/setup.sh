@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 pkgs=(gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev
       nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs)
+pkgs+=(clang libclang-rt-dev)   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
 done
@@ -33,3 +34,9 @@ fi
 [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build >/dev/null
+
+# The libFuzzer targets of tests/fuzz (issue 11 item 19): clang, every file
+# instrumented, ASan + UBSan; tools/test.sh runs each for seconds, tools/fuzz.sh
+# for as long as asked.
+[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz --buildtype=debugoptimized \
+    -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null

@@ -1,0 +1,121 @@
+/*
+ * fuzz.h - what the libFuzzer targets of tests/fuzz share (issue 11 item
+ * 19): esmsim's own messages silenced, a failed property reported and
+ * turned into a crash that libFuzzer saves, input bytes copied as a string.
+ */
+#ifndef ESMSIM_FUZZ_H
+#define ESMSIM_FUZZ_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *fuzz_stderr;   /* the real stderr, for fuzz_fail */
+
+/*
+ * The commands under test print to stdout and stderr for every input; send
+ * their streams to /dev/null (ESMSIM_FUZZ_VERBOSE=1 keeps them, to read a
+ * reproducer's messages).  glibc's stdout and stderr are plain variables
+ * (glibc manual, "Standard Streams"): reassigning them leaves file
+ * descriptors 1 and 2 open, so libFuzzer and the sanitizers still report.
+ */
+static inline void fuzz_quiet(void)
+{
+    fuzz_stderr = stderr;
+    const char *verbose = getenv("ESMSIM_FUZZ_VERBOSE");
+    if (verbose && *verbose && strcmp(verbose, "0") != 0)
+        return;
+    FILE *null = fopen("/dev/null", "w");
+    if (!null) {
+        perror("fuzz: /dev/null");
+        abort();
+    }
+    stdout = null;
+    stderr = null;
+}
+
+/*
+ * The temporary restrictions of the targets (each names the issue item whose
+ * fix removes it) hold unless ESMSIM_FUZZ_KNOWN=1: a long run can then look
+ * for the known defects too, and a reproducer of one can be checked.
+ */
+static inline bool fuzz_restrict_known(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        const char *v = getenv("ESMSIM_FUZZ_KNOWN");
+        known = v && *v && strcmp(v, "0") != 0;
+    }
+    return !known;
+}
+
+/* A property does not hold: say which, and crash (libFuzzer keeps the input). */
+__attribute__((format(printf, 1, 2), noreturn))
+static void fuzz_fail(const char *fmt, ...)
+{
+    FILE *out = fuzz_stderr ? fuzz_stderr : stderr;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fuzz: PROPERTY FAILED: ", out);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+    va_end(ap);
+    fflush(out);
+    abort();
+}
+
+/* data[0..len) and a NUL, malloc'd; out of memory aborts (not a finding). */
+static inline char *fuzz_copy(const uint8_t *data, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (!s)
+        fuzz_fail("out of memory copying %zu bytes", len);
+    memcpy(s, data, len);
+    s[len] = '\0';
+    return s;
+}
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+/* A small random generator for the custom mutators (xorshift32: the same
+ * seed, the same mutation, as libFuzzer wants). */
+static inline uint32_t fuzz_rand(uint32_t *state)
+{
+    uint32_t x = *state ? *state : 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+/*
+ * Values at the edges, as JSON or SQL literal text: out of range for an
+ * int64 or a double, near 2^53 and 2^63, negative zero, tiny, and strings
+ * that are empty or hold a NUL, a terminal escape, a lone surrogate
+ * or invalid UTF-8.  A coverage-guided fuzzer seldom types these by itself:
+ * the custom mutators put them where a value was.
+ */
+static const char *const fuzz_edge_numbers[] = {
+    "1e309", "-1e309", "1e308", "-1e308", "0", "-0", "-1", "1", "0.5", "1.5", "2", "1e-320",
+    "4294967295", "4294967296", "9007199254740993", "9223372036854775807",
+    "-9223372036854775808", "9223372036854775808", "18446744073709551616", "1e15", "1e19",
+    "999999999999", "10000", "10001", "500", "501",
+};
+#define FUZZ_EDGE_NUMBERS (sizeof fuzz_edge_numbers / sizeof fuzz_edge_numbers[0])
+
+static const char *const fuzz_edge_strings[] = {   /* the text inside the quotes */
+    "", "a\\u0000b", "\\u0000", "\\u001b[2J", "\\ud800", "\xff\xfe", "a\nb", "1e309s",
+    "-1s", "0s", "1us", "1ms", "99999999999999d", "100000h", "2562047h", "1.5ms", "NaN",
+    "shardId-000000000000", "shardId-999999999999", "arn:aws:sqs:us-east-1:123456789012:q",
+    "%s%n%x", "..", "[0]", "$.",
+};
+#define FUZZ_EDGE_STRINGS (sizeof fuzz_edge_strings / sizeof fuzz_edge_strings[0])
+
+#endif
