@@ -752,9 +752,8 @@ static const char *plural(int64_t n)
 /* A nullable number of milliseconds, right-aligned in width. */
 static void print_opt(FILE *out, const cJSON *o, const char *key, int width)
 {
-    const cJSON *v = j_at(o, key);
     char a[32];
-    fprintf(out, " %*s", width, v ? fmt_count((int64_t)v->valuedouble, a) : "-");
+    fprintf(out, " %*s", width, j_at(o, key) ? fmt_count(j_get(o, key), a) : "-");
 }
 
 /* "  name N" for each non-zero count of o, in the order of names. */

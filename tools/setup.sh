@@ -1,38 +1,38 @@
 #!/usr/bin/env bash
 # Install what esmsim needs (Debian packages) when it is missing, then build
-# build/ (optimised) and build-asan/ (AddressSanitizer + UBSan).
+# build/ (optimised), build-asan/ (AddressSanitizer + UBSan) and build-fuzz/
+# (clang, libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-pkgs=(gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev
-      nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs)
-pkgs+=(clang libclang-rt-dev)   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
+# Install the Debian packages of "$@" that are not installed yet (with their
+# recommended packages unless the first argument is --no-install-recommends).
+install_missing() {
+  local need=() opts=() p sudo=""
+  [ "$1" != --no-install-recommends ] || { opts=("$1"); shift; }
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+  done
+  [ ${#need[@]} -gt 0 ] || return 0
   echo "setup: installing ${need[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${opts[@]}" "${need[@]}" >/dev/null
+}
+
+install_missing gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev \
+    nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs \
+    clang libclang-rt-dev   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
 
 # Optional (ESMSIM_SLURM=1, as CI sets it): a Slurm to run docs/sweep.md's recipe on
 # (tests/slurm.sh starts its own one-node cluster; without Slurm it says it skipped).
-if [ "${ESMSIM_SLURM:-0}" = 1 ] && ! command -v slurmctld >/dev/null; then
-  echo "setup: installing slurmctld slurmd slurm-client" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-      slurmctld slurmd slurm-client >/dev/null
-fi
+[ "${ESMSIM_SLURM:-0}" != 1 ] || install_missing --no-install-recommends slurmctld slurmd slurm-client
 
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+# gcc's -fsanitize=undefined leaves float-cast-overflow out: asked for apart.
 [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
-    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fsanitize=float-cast-overflow -Dc_link_args=-fsanitize=float-cast-overflow >/dev/null
 ninja -C build >/dev/null
 
 # The libFuzzer targets of tests/fuzz (issue 11 item 19): clang, every file

@@ -40,21 +40,6 @@ static inline void fuzz_quiet(void)
     stderr = null;
 }
 
-/*
- * The temporary restrictions of the targets (each names the issue item whose
- * fix removes it) hold unless ESMSIM_FUZZ_KNOWN=1: a long run can then look
- * for the known defects too, and a reproducer of one can be checked.
- */
-static inline bool fuzz_restrict_known(void)
-{
-    static int known = -1;
-    if (known < 0) {
-        const char *v = getenv("ESMSIM_FUZZ_KNOWN");
-        known = v && *v && strcmp(v, "0") != 0;
-    }
-    return !known;
-}
-
 /* A property does not hold: say which, and crash (libFuzzer keeps the input). */
 __attribute__((format(printf, 1, 2), noreturn))
 static void fuzz_fail(const char *fmt, ...)
