@@ -25,6 +25,7 @@
 #include "lambda_event.h"
 #include "merge.h"
 #include "plot.h"
+#include "realfn.h"
 #include "report.h"
 #include "runlog.h"
 #include "scenario.h"
@@ -325,11 +326,30 @@ static char *summary_json(const struct sim_summary *sum)
     return text;
 }
 
+/* The real handler's processes, checked before anything is written (SPEC
+ * section 4): NULL with the error printed. */
+static struct rfn *open_handler(const struct scenario *scn)
+{
+    char err[1024];
+    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
+    if (!handler)
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+    return handler;
+}
+
 int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
                  struct dump *dump, bool progress)
 {
+    return cli_simulate_with(r, scn, db, dump, progress, NULL);
+}
+
+int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char *db,
+                      struct dump *dump, bool progress, struct rfn *handler)
+{
     char err[1024];
     *r = (struct cli_run){ 0 };
+    if (scn->function.handler && !handler && !(handler = r->handler = open_handler(scn)))
+        return EXIT_BAD_INPUT;
     r->rl = runlog_open(db, err, sizeof err);
     if (!r->rl || runlog_begin_run(r->rl, scn, scn->seed, scn->per_record_tables, &r->run_id,
                                    err, sizeof err) < 0) {
@@ -346,6 +366,11 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return EXIT_BAD_INPUT;
+    }
+    if (handler) {
+        struct fn_backend backend = rfn_backend(handler);
+        rfn_set_log(handler, &r->sink);
+        sim_set_backend(r->sim, &backend);
     }
 
     struct sigaction sa = { .sa_handler = on_signal };
@@ -374,8 +399,10 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
 
 void cli_run_close(struct cli_run *r)
 {
+    rfn_destroy(r->handler);   /* every handler process killed and reaped */
     sim_destroy(r->sim);
     runlog_close(r->rl);
+    r->handler = NULL;
     r->sim = NULL;
     r->rl = NULL;
 }
@@ -386,11 +413,15 @@ static int cmd_run(const struct options *o)
     int rc = EXIT_BAD_INPUT;
     struct cli_run r = { 0 };
     struct dump *dump = NULL;
+    struct rfn *handler = NULL;
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;
     if (o->no_record_tables)
         scn->per_record_tables = false;
+    /* Before the dump and the run log: a handler that cannot run is bad input. */
+    if (scn->function.handler && !(handler = open_handler(scn)))
+        goto out;
 
     /* Before the run log: a directory that cannot be used is bad input, and
      * nothing is run. */
@@ -398,7 +429,7 @@ static int cmd_run(const struct options *o)
         fprintf(stderr, "esmsim: --dump-events: %s\n", err);
         goto out;
     }
-    rc = cli_simulate(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO));
+    rc = cli_simulate_with(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO), handler);
     if (rc != 0)
         goto out;
     uint64_t dumped = dump ? dump_written(dump) : 0, not_dumped = dump ? dump_skipped(dump) : 0;
@@ -429,7 +460,8 @@ static int cmd_run(const struct options *o)
         break;
     case SIM_FAILED:
         fprintf(stderr, "esmsim: run stopped: %s\n",
-                runlog_error(r.rl) ? runlog_error(r.rl) : "out of memory");
+                runlog_error(r.rl) ? runlog_error(r.rl)
+                : handler && rfn_error(handler) ? rfn_error(handler) : "out of memory");
         rc = 1;
         break;
     }
@@ -442,6 +474,7 @@ static int cmd_run(const struct options *o)
 out:
     dump_close(dump, NULL, 0);   /* still open if the run log failed, whose error was said */
     cli_run_close(&r);
+    rfn_destroy(handler);
     scn_free(scn);
     return rc;
 }
