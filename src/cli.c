@@ -23,6 +23,7 @@
 #include "expect.h"
 #include "fmt.h"
 #include "lambda_event.h"
+#include "logs.h"
 #include "merge.h"
 #include "plot.h"
 #include "realfn.h"
@@ -65,6 +66,8 @@ static void usage(FILE *out)
           "       esmsim merge OUT.db IN.db...   (append the runs of run logs to OUT.db)\n"
           "       esmsim trace RUN.db --key KEY | --sequence N [--shard ID] [--run ID]\n"
           "                (the timeline of a partition key or a record: trace --help)\n"
+          "       esmsim logs RUN.db [--invocation N] [--key KEY] [--run ID]\n"
+          "                (what a real handler printed: logs --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
@@ -197,7 +200,8 @@ static const char *span(int64_t us, char buf[32])
 }
 
 static void print_summary(FILE *out, const struct scenario *scn, const struct sim_summary *sum,
-                          double wall, const char *db, int64_t run_id, enum sim_status status)
+                          double wall, const char *db, int64_t run_id, enum sim_status status,
+                          struct rfn *handler)
 {
     char a[32], b[32], c[32], d[32];
     const struct esm_stats *m = &sum->mapping;
@@ -269,6 +273,11 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
 
     fprintf(out, "read delay   %9.0f ms mean, %.0f ms max, from arrival to GetRecords (propagation)\n",
             m->read_delay_mean_ms, m->read_delay_max_ms);
+    if (handler)   /* SPEC section 4 */
+        fprintf(out, "handler      %12s   processes started (%s); durations %s\n",
+                fmt_count((int64_t)rfn_processes(handler), a), scn->function.handler->command[0],
+                scn->function.handler->measured ? "measured: this run is NOT reproducible"
+                                                : "from the model: reproducible");
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
         const struct esm_shard_stats *s = &m->shards[i];
@@ -438,7 +447,7 @@ static int cmd_run(const struct options *o)
     dump = NULL;
 
     if (!o->quiet) {
-        print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status);
+        print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status, handler);
         if (o->dump_dir && dump_rc == 0) {
             char a[32], b[32];
             printf("events: %s invocations written to %s", fmt_count((int64_t)dumped, a), o->dump_dir);
@@ -492,6 +501,7 @@ static const struct command commands[] = {
     { "sweep", sweep_main },
     { "merge", merge_main },
     { "trace", trace_main },
+    { "logs", logs_main },
     { NULL, NULL }
 };
 

@@ -21,3 +21,9 @@ const char *fmt_count(int64_t n, char buf[32])
     buf[o] = '\0';
     return buf;
 }
+
+const char *fmt_seconds(int64_t ms, char buf[32])
+{
+    snprintf(buf, 32, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
+    return buf;
+}

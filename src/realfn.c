@@ -112,6 +112,11 @@ void rfn_set_log(struct rfn *r, const struct slog *log)
     r->log = log;
 }
 
+uint64_t rfn_processes(struct rfn *r)
+{
+    return hdl_started(r->pool);
+}
+
 const char *rfn_error(const struct rfn *r)
 {
     return r->failed ? r->error : NULL;

@@ -59,6 +59,9 @@ void rfn_set_log(struct rfn *r, const struct slog *log);
 /* The backend to give the simulation (its ctx is r). */
 struct fn_backend rfn_backend(struct rfn *r);
 
+/* Processes started so far (each a cold start of a real environment). */
+uint64_t rfn_processes(struct rfn *r);
+
 /* Why the backend stopped the run ("interrupted", the pool's failure), or NULL. */
 const char *rfn_error(const struct rfn *r);
 

@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+#include "logs.h"
 #include "runread.h"
 
 #define TRACE_EXIT_BAD_INPUT 2
@@ -312,12 +314,6 @@ static const char *const trace_event_names[] = {
 
 /* ---- printing --------------------------------------------------------------- */
 
-/* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042". */
-static const char *fmt_time(int64_t ms, char buf[32])
-{
-    snprintf(buf, 32, "%" PRId64 ".%03" PRId64, ms / 1000, ms % 1000);
-    return buf;
-}
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
@@ -376,7 +372,7 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
         } else {
             fprintf(out, "message %" PRId64 " (%s) created %s (+%" PRId64 " ms)",
                     col_int(st, L_MSG), col_text(st, L_PRODUCER),
-                    fmt_time(col_int(st, L_CREATED), a), col_int(st, L_T) - col_int(st, L_CREATED));
+                    fmt_seconds(col_int(st, L_CREATED), a), col_int(st, L_T) - col_int(st, L_CREATED));
             if (col_int(st, L_WRITES) > 1)
                 fprintf(out, ", write %" PRId64 " of %" PRId64, col_int(st, L_WRITE_NO),
                         col_int(st, L_WRITES));
@@ -413,7 +409,7 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
             fprintf(out, "invocation %-*" PRId64 "  lane %" PRId64 "  ends %*s  %-7s  attempt %"
                     PRId64 "  record %*s/%-*" PRId64 "  depth %" PRId64,
                     w->inv, col_int(st, L_INV), col_int(st, L_LANE),
-                    w->clock, fmt_time(col_int(st, L_END), a), col_text(st, L_OUTCOME),
+                    w->clock, fmt_seconds(col_int(st, L_END), a), col_text(st, L_OUTCOME),
                     col_int(st, L_ATTEMPT), w->batch, col_text(st, L_POS), w->batch,
                     col_int(st, L_BATCH), col_int(st, L_DEPTH));
         if (sqlite3_column_type(st, L_AFTER) != SQLITE_NULL)
@@ -496,13 +492,16 @@ static void print_timeline(struct trace *t, FILE *out)
         int64_t rank = col_int(st, L_RANK);
         bool broken = sqlite3_column_type(st, L_AFTER) != SQLITE_NULL;
         fprintf(out, "%c %*s  %-10s  %-*s  %*s  ", broken ? '!' : ' ', w.time,
-                fmt_time(col_int(st, L_T), a), trace_event_names[rank], w.shard,
+                fmt_seconds(col_int(st, L_T), a), trace_event_names[rank], w.shard,
                 rank == RANK_MESSAGE ? "-" : col_text(st, L_SHARD), w.seq,
                 rank == RANK_MESSAGE ? "-" : col_text(st, L_SEQ));
         print_detail(out, st, &w);
         fputc('\n', out);
     }
     sqlite3_finalize(st);
+    /* SPEC section 4: what a real handler printed in the invocations above */
+    logs_print(&t->rr, "SELECT invocation_id FROM trace_line WHERE rank = 4",
+               "\nlog lines of these invocations (esmsim logs):\n\n", out);
 }
 
 /* Build the timeline; fails (exit 2) when the key has no message or record. */
