@@ -40,6 +40,11 @@ expect_in "$out" "handler                 2   processes started (python3); durat
 expect_eq "$(q py.db 'SELECT handler, reproducible, complete FROM runs')" "1 1 1" "python example: runs row"
 "$esmsim" run "$node" -o node.db -q; rc=$?
 expect_eq "$rc" 0 "node example: exit status (its expect block holds)"
+for s in "$src"/examples/handlers/*/scenario.json; do   # and every other example
+  case $s in "$py"|"$node") continue ;; esac
+  "$esmsim" run "$s" -o examples.db -q; rc=$?
+  expect_eq "$rc" 0 "${s#"$src"/}: exit status (its expect block holds)"
+done
 
 # ---- esmsim logs (issue 12 item 4) -----------------------------------------
 # the poison order's first invocation: the records before it processed, then
@@ -49,8 +54,8 @@ inv=$(q py.db "SELECT min(invocation_id) FROM invocations WHERE outcome = 'parti
 poison=$(q py.db "SELECT start_sequence_number FROM discards")
 rid=$(q py.db "SELECT DISTINCT request_id FROM logs WHERE invocation_id = $inv")
 out=$("$esmsim" logs py.db --invocation "$inv" | sed 's/\tDuration: .*/\t.../')
-expect_eq "$(printf '%s\n' "$out" | grep -c 'processed order -')" 3 "logs: records processed before the poison one"
-expect_text "$(printf '%s\n' "$out" | grep -v 'processed order -')" \
+expect_eq "$(printf '%s\n' "$out" | grep -c '^ *[0-9.]*  processed ')" 3 "logs: records processed before the poison one"
+expect_text "$(printf '%s\n' "$out" | grep -v '^ *[0-9.]*  processed ')" \
 "invocation $inv  shardId-000000000000  31.000-31.034 s  partial  attempt 1  14 records
       31.000  START RequestId: $rid Version: \$LATEST
       31.000  failed $poison order o-1042 cannot be processed

@@ -12,7 +12,7 @@ exports.handler = async (event) => {
       process.stdout.write(`failed ${record.kinesis.sequenceNumber} order ${order.id}\n`);
       batchItemFailures.push({ itemIdentifier: record.kinesis.sequenceNumber });
     } else {
-      process.stdout.write(`processed order ${order.id ?? '-'}\n`);
+      process.stdout.write(`processed ${record.kinesis.sequenceNumber} ${record.kinesis.partitionKey}\n`);
     }
   }
   return { batchItemFailures };

@@ -4,11 +4,12 @@ return its sequence number; Lambda retries from there (R7)."""
 import base64
 import json
 
+print("orders-consumer: loading")   # a new process's init, before its first START
+
 
 def process(order):
     if order.get("status") == "poison":
         raise ValueError("order %s cannot be processed" % order.get("id"))
-    print("processed order", order.get("id", "-"))
 
 
 def handler(event, context):
@@ -19,6 +20,7 @@ def handler(event, context):
             # generated records carry filler bytes: an order without fields
             order = json.loads(data) if data.startswith(b"{") else {}
             process(order)
+            print("processed", sequence_number, record["kinesis"]["partitionKey"])
         except Exception as e:
             print("failed", sequence_number, e)
             return {"batchItemFailures": [{"itemIdentifier": sequence_number}]}
