@@ -309,11 +309,29 @@ static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t re
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* The real handler's processes, checked before anything is written (SPEC
+ * section 4): NULL with the error printed. */
+static struct rfn *open_handler(const struct scenario *scn)
+{
+    char err[1024];
+    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
+    if (!handler)
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+    return handler;
+}
+
 static int cmd_check(const struct options *o)
 {
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;
+    /* a handler's program must be there and runnable (none is started) */
+    struct rfn *handler = scn->function.handler ? open_handler(scn) : NULL;
+    rfn_destroy(handler);
+    if (scn->function.handler && !handler) {
+        scn_free(scn);
+        return EXIT_BAD_INPUT;
+    }
     printf("%s: ok: %s%s%s\n", o->scenario, scn->name, scn->description ? ": " : "",
            scn->description ? scn->description : "");
     scn_free(scn);
@@ -333,17 +351,6 @@ static char *summary_json(const struct sim_summary *sum)
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return text;
-}
-
-/* The real handler's processes, checked before anything is written (SPEC
- * section 4): NULL with the error printed. */
-static struct rfn *open_handler(const struct scenario *scn)
-{
-    char err[1024];
-    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
-    if (!handler)
-        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
-    return handler;
 }
 
 int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,

@@ -192,6 +192,9 @@ out=$("$esmsim" run "$py" -o bad.db --set function.handler.cwd=no-such-dir 2>&1)
 expect_eq "$rc" 2 "a cwd that is no directory: exit status"
 expect_in "$out" "no-such-dir' is not a directory" "a cwd that is no directory: the message"
 [ ! -e bad.db ] && ok || ko "a cwd that is no directory: bad.db was written"
+out=$("$esmsim" check "$py" --set function.handler.cwd=no-such-dir 2>&1); rc=$?
+expect_eq "$rc" 2 "check: a cwd that is no directory: exit status"
+expect_in "$out" "no-such-dir' is not a directory" "check: a cwd that is no directory: the message"
 out=$("$esmsim" check "$py" --set function.report=throw 2>&1); rc=$?
 expect_eq "$rc" 2 "a model report with a handler: exit status"
 expect_in "$out" "\$.function.report: not with a handler" "a model report with a handler: the message"

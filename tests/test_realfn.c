@@ -45,39 +45,47 @@ static void release(struct run *r) { memlog_free(&r->ml); }
  * (the test failed) when it cannot be built. */
 static bool run_json(const char *json, struct run *r, enum sim_status want)
 {
-    char err[1024];
+    char err[1024] = "";
     memset(r, 0, sizeof *r);
     r->ml.keep_deliveries = true;
-    struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
-    if (!scn) {
-        fprintf(stderr, "scenario error: %s\n", err);
-        CHECK(scn != NULL);
-        return false;
-    }
     struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true };
-    struct rfn *handler = NULL;
-    if (scn->function.handler && !(handler = rfn_create(scn, NULL, err, sizeof err)))
-        fprintf(stderr, "handler error: %s\n", err);
-    struct sim *sim = sim_create(scn, &log, err, sizeof err);
-    CHECK(sim != NULL && (handler || !scn->function.handler));
-    if (!sim || (!handler && scn->function.handler)) {
-        sim_destroy(sim);
-        rfn_destroy(handler);
-        scn_free(scn);
-        return false;
-    }
-    if (handler) {
+    struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
+    bool real = scn && scn->function.handler;
+    struct rfn *handler = real ? rfn_create(scn, NULL, err, sizeof err) : NULL;
+    struct sim *sim = scn && (handler || !real) ? sim_create(scn, &log, err, sizeof err) : NULL;
+    if (!sim)
+        fprintf(stderr, "test_realfn.c: cannot run: %s\n", err);
+    CHECK(sim != NULL);
+    if (sim && handler) {
         struct fn_backend b = rfn_backend(handler);
         rfn_set_log(handler, &log);
         sim_set_backend(sim, &b);
     }
-    CHECK_INT(sim_run(sim, NULL, NULL, NULL), want);
-    sim_summary(sim, &r->sum);
-    r->sum.mapping.shards = NULL;   /* owned by the sim */
+    if (sim) {
+        CHECK_INT(sim_run(sim, NULL, NULL, NULL), want);
+        sim_summary(sim, &r->sum);
+        r->sum.mapping.shards = NULL;   /* owned by the sim */
+    }
     sim_destroy(sim);
     rfn_destroy(handler);
     scn_free(scn);
-    return true;
+    return sim != NULL;
+}
+
+static const char *scenario(const char *duration, const char *mapping, const char *function);
+
+/* The same scenario run with a handler (function snippet with_handler) into
+ * *h and with the model (model) into *m; false, with neither kept, when
+ * either cannot run. */
+static bool run_both(const char *duration, const char *mapping, const char *with_handler,
+                     const char *model, struct run *h, struct run *m)
+{
+    if (!run_json(scenario(duration, mapping, with_handler), h, SIM_COMPLETE))
+        return false;
+    if (run_json(scenario(duration, mapping, model), m, SIM_COMPLETE))
+        return true;
+    release(h);
+    return false;
 }
 
 /* n records on key k at `at`, those whose 1-based place is in poison[]
@@ -95,18 +103,26 @@ static void make_records(int n, const char *at, const char *key, const int *pois
     }
 }
 
-/* A one-shard scenario of the records above; function is the body after
- * the timing keys (a handler or the model's rules). */
-static const char *scenario(const char *duration, const char *mapping, const char *function)
+/* A one-shard scenario of the records above: timing is the function's
+ * timeout and duration keys, function what follows them (a handler or the
+ * model's rules). */
+static const char *scenario_timed(const char *duration, const char *timing, const char *mapping,
+                                  const char *function)
 {
     snprintf(text, sizeof text,
              "{\"name\":\"t\",\"seed\":1,\"duration\":\"%s\",\"stream\":{\"shards\":1},"
              "\"records\":[%s],"
              "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"%s},"
-             "\"function\":{\"cold_start\":0,\"timeout\":\"30s\","
-             "\"duration\":{\"per_invoke\":\"10ms\",\"per_record\":0}%s}}",
-             duration, recs, mapping, function);
+             "\"function\":{\"cold_start\":0,%s%s}}",
+             duration, recs, mapping, timing, function);
     return text;
+}
+
+/* The same with a 30 s timeout and 10 ms per invocation. */
+static const char *scenario(const char *duration, const char *mapping, const char *function)
+{
+    return scenario_timed(duration, "\"timeout\":\"30s\",\"duration\":{\"per_invoke\":\"10ms\","
+                          "\"per_record\":0}", mapping, function);
 }
 
 /* The function snippet of a handler: esm.<name>, with extra handler keys. */
@@ -195,13 +211,9 @@ static void test_r7_partial_like_model(void)
     struct run h, m;
     const char *mapping = RBIF ",\"MaximumRetryAttempts\":1";
 
-    if (!run_json(scenario("10s", mapping, handler("report", ",\"env\":{\"R7_CASE\":\"all-failures\"}")),
-                  &h, SIM_COMPLETE))
+    if (!run_both("10s", mapping, handler("report", ",\"env\":{\"R7_CASE\":\"all-failures\"}"),
+                  POISON_RULE ",\"report\":\"all-failures\"", &h, &m))
         return;
-    if (!run_json(scenario("10s", mapping, POISON_RULE ",\"report\":\"all-failures\""), &m, SIM_COMPLETE)) {
-        release(&h);
-        return;
-    }
     check_same_mapping(__LINE__, &h, &m);
     CHECK_STR(deliveries(&h), deliveries(&m));
     CHECK_STR(deliveries(&h), "1:1:1 1:2:1 1:3:0 1:4:1 1:5:0 2:3:0 2:4:1 2:5:0");
@@ -242,13 +254,9 @@ static void test_r7_partial_like_model(void)
         release(&h);
     }
 
-    if (!run_json(scenario("10s", mapping, handler("report", ",\"env\":{\"R7_CASE\":\"first-failure\"}")),
-                  &h, SIM_COMPLETE))
+    if (!run_both("10s", mapping, handler("report", ",\"env\":{\"R7_CASE\":\"first-failure\"}"),
+                  POISON_RULE ",\"report\":\"first-failure\"", &h, &m))
         return;
-    if (!run_json(scenario("10s", mapping, POISON_RULE ",\"report\":\"first-failure\""), &m, SIM_COMPLETE)) {
-        release(&h);
-        return;
-    }
     check_same_mapping(__LINE__, &h, &m);
     CHECK_STR(deliveries(&m), "1:1:1 1:2:1 1:3:0 1:4:0 1:5:0 2:3:0 2:4:0 2:5:0");
     CHECK_STR(deliveries(&h), "1:1:1 1:2:1 1:3:0 1:4:1 1:5:1 2:3:0 2:4:1 2:5:1");
@@ -363,12 +371,8 @@ static void test_r8_bisect_like_model(void)
     make_records(8, "1s", "k", poison, 1);
     const char *mapping = ",\"BisectBatchOnFunctionError\":true,\"MaximumRetryAttempts\":2";
     struct run h, m;
-    if (!run_json(scenario("30s", mapping, handler("throws", "")), &h, SIM_COMPLETE))
+    if (!run_both("30s", mapping, handler("throws", ""), POISON_RULE ",\"report\":\"throw\"", &h, &m))
         return;
-    if (!run_json(scenario("30s", mapping, POISON_RULE ",\"report\":\"throw\""), &m, SIM_COMPLETE)) {
-        release(&h);
-        return;
-    }
     check_same_mapping(__LINE__, &h, &m);
     /* 1-8 fails, 1-4 succeeds, 5-8 fails, 5-6 fails, 5 succeeds, 6 fails 3 times */
     static const uint64_t first[] = { 1, 1, 5, 5, 5, 6, 6, 6, 7 };
@@ -420,12 +424,8 @@ static void test_r15_state_like_model(void)
 #define WINDOWS ",\"TumblingWindowInSeconds\":60,\"BatchSize\":2"
     const char *mapping = WINDOWS;
     struct run h, m;
-    if (!run_json(scenario("3m", mapping, handler("counts", "")), &h, SIM_COMPLETE))
+    if (!run_both("3m", mapping, handler("counts", ""), "", &h, &m))
         return;
-    if (!run_json(scenario("3m", mapping, ""), &m, SIM_COMPLETE)) {
-        release(&h);
-        return;
-    }
     check_same_mapping(__LINE__, &h, &m);
     CHECK_INT(h.ml.n_win, 2);
     CHECK_INT(m.ml.n_win, 2);
@@ -561,13 +561,8 @@ static void test_r11_modelled_timeout(void)
 {
     make_records(2, "1s", "k", NULL, 0);
     struct run r;
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"seed\":1,\"duration\":\"5s\",\"stream\":{\"shards\":1},"
-             "\"records\":[%s],\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\","
-             "\"MaximumRetryAttempts\":0},"
-             "\"function\":{\"cold_start\":0,\"timeout\":\"1s\",\"duration\":{\"per_invoke\":\"2s\"}%s}}",
-             recs, handler("report", ""));
-    if (!run_json(text, &r, SIM_COMPLETE))
+    if (!run_json(scenario_timed("5s", "\"timeout\":\"1s\",\"duration\":{\"per_invoke\":\"2s\"}",
+                                 ",\"MaximumRetryAttempts\":0", handler("report", "")), &r, SIM_COMPLETE))
         return;
     CHECK_INT(r.ml.n_inv, 1);
     if (r.ml.n_inv == 1) {
@@ -589,12 +584,8 @@ static void test_in_flight_at_the_end(void)
 {
     make_records(3, "1s", "k", NULL, 0);
     struct run r;
-    snprintf(text, sizeof text,
-             "{\"name\":\"t\",\"seed\":1,\"duration\":\"2s\",\"stream\":{\"shards\":1},"
-             "\"records\":[%s],\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"},"
-             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"5s\"}%s}}",
-             recs, handler("report", ""));
-    if (!run_json(text, &r, SIM_COMPLETE))
+    if (!run_json(scenario_timed("2s", "\"duration\":{\"per_invoke\":\"5s\"}", "", handler("report", "")),
+                  &r, SIM_COMPLETE))
         return;
     CHECK_INT(r.ml.n_inv, 0);
     CHECK_STR(deliveries(&r), "1:1:0 1:2:0 1:3:0");
