@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awsjson.h"
 #include "check.h"
 #include "memlog.h"
 #include "realfn.h"
@@ -41,6 +42,22 @@ static char text[1 << 16], recs[1 << 14];
 
 static void release(struct run *r) { memlog_free(&r->ml); }
 
+/* R2, every invocation of every run here: the event the handler got (the
+ * one --dump-events writes, built the same way) is payload_bytes long, a
+ * window's state (a handler's JSON text) included. */
+static void check_event_size(void *ctx, const struct slog_event *ev)
+{
+    char *json = awsjson_event(ev);
+    CHECK(json != NULL);
+    if (json && strlen(json) != ev->inv->payload_bytes)
+        fprintf(stderr, "test_realfn.c: invocation %llu: event of %zu bytes, payload_bytes %llu\n",
+                (unsigned long long)ev->inv->invocation_id, strlen(json),
+                (unsigned long long)ev->inv->payload_bytes);
+    CHECK(json && strlen(json) == ev->inv->payload_bytes);
+    free(json);
+    ++*(uint64_t *)ctx;
+}
+
 /* Run a scenario (JSON text), with its handler when it names one; false
  * (the test failed) when it cannot be built. */
 static bool run_json(const char *json, struct run *r, enum sim_status want)
@@ -48,7 +65,9 @@ static bool run_json(const char *json, struct run *r, enum sim_status want)
     char err[1024] = "";
     memset(r, 0, sizeof *r);
     r->ml.keep_deliveries = true;
-    struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true };
+    uint64_t events = 0;
+    struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true,
+                        .event = check_event_size, .event_ctx = &events };
     struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
     bool real = scn && scn->function.handler;
     struct rfn *handler = real ? rfn_create(scn, NULL, err, sizeof err) : NULL;
