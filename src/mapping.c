@@ -61,6 +61,13 @@
  * Choice: each lane keeps its own state and final invocation (R10 lanes are
  * ordered sequences of batches; AWS does not say how lanes share a state).
  *
+ * A real handler (SPEC section 4): an invocation's event (the one
+ * --dump-events writes) goes to the function's backend when it starts, and
+ * its answer is collected when it ends, in virtual time order (fn_submit,
+ * fn_collect), so the handlers run while virtual time goes on.  A
+ * delivery's `handled` is known only then: deliveries are logged when an
+ * invocation ends (or, in flight, when the run ends), for the model too.
+ *
  * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
  * modulo the factor.  AWS does not document its assignment; any function of
  * the key keeps per-key order, and this one spreads keys evenly, so two keys
