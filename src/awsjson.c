@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "keytab.h"
+
 /*
  * A tree under construction.  cJSON's Add* calls return NULL when out of
  * memory; rather than test each one, the helpers below latch the failure in
@@ -220,9 +222,17 @@ static void aj_window(struct aj_event *e, cJSON *root, const struct slog_event_w
     aj_str(b, window, "start", when);
     aj_iso_time(e->src->epoch_ms, w->end_us, false, when);
     aj_str(b, window, "end", when);
-    cJSON *state = aj_obj(b, root, "state");
-    for (uint32_t i = 0; state && i < w->n_keys; i++)
-        aj_num(b, state, w->keys[i], (double)w->counts[i]);
+    if (w->state_json) {   /* a real handler's: the bytes it returned, as they are */
+        cJSON *raw = aj_check(b, cJSON_CreateRaw(w->state_json));
+        if (raw && !cJSON_AddItemToObject(root, "state", raw)) {
+            cJSON_Delete(raw);
+            b->ok = false;
+        }
+    } else {
+        cJSON *state = aj_obj(b, root, "state");
+        for (uint32_t i = 0; state && i < w->n_keys; i++)
+            aj_num(b, state, w->keys[i], (double)w->counts[i]);
+    }
     aj_str(b, root, "shardId", e->shard_id);
     aj_str(b, root, "eventSourceARN", e->src->event_source_arn);
     aj_check(b, cJSON_AddBoolToObject(root, "isFinalInvokeForWindow", w->final));
@@ -421,6 +431,27 @@ char *awsjson_dynamodb_window_event(const struct lev_source *src,
     return aj_stream_event(src, records, n, &dynamodb, w);
 }
 
+char *awsjson_event(const struct slog_event *ev)
+{
+    if (ev->source_type != SLOG_SOURCE_DYNAMODB)
+        return awsjson_kinesis_window_event(ev->source, ev->records, ev->n_records, ev->window);
+    struct lev_ddb_record *items = malloc((ev->n_records ? ev->n_records : 1) * sizeof *items);
+    if (!items)
+        return NULL;
+    for (uint32_t i = 0; i < ev->n_records; i++) {
+        const struct slog_event_record *r = &ev->records[i];
+        items[i] = (struct lev_ddb_record){
+            .key = r->partition_key, .key_len = strlen(r->partition_key),
+            .key_json_len = json_escaped_len(r->partition_key),
+            .kind = (enum lev_ddb_event)r->ddb_event, .sequence_number = r->sequence_number,
+            .data = (const char *)r->data, .item_bytes = r->data_len, .arrival_us = r->arrival_us,
+        };
+    }
+    char *json = awsjson_dynamodb_window_event(ev->source, items, ev->n_records, ev->window);
+    free(items);
+    return json;
+}
+
 /* ------------------------------------------------------------------------ */
 
 /* One element of batchItemFailures, as the handler wrote it. */
@@ -446,6 +477,9 @@ static void aj_response_item(struct aj_build *b, cJSON *list, const struct rsp_i
         if (item_key)    /* no key at all: the object stays empty */
             aj_str(b, obj, item_key, seq);
         break;
+    case RSP_ITEM_INVALID:   /* a real handler's, whose answer is dumped as it posted it */
+        aj_str(b, obj, RSP_ITEM_KEY, "?");
+        break;
     }
 }
 
@@ -456,6 +490,7 @@ char *awsjson_response(const struct rsp_response *r)
     const char *list_key = RSP_LIST_KEY;
     switch (r->shape) {
     case RSP_NULL:
+    case RSP_INVALID:   /* a real handler's, whose answer is dumped as it posted it */
         return aj_finish(&b, aj_check(&b, cJSON_CreateNull()));
     case RSP_LIST_NULL:
         root = aj_check(&b, cJSON_CreateObject());

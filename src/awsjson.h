@@ -38,7 +38,8 @@ char *awsjson_kinesis_event(const struct lev_source *src,
  * The same with a tumbling window (R15), AWS's KinesisTimeWindowEvent: after
  * "Records", "window" {"start","end"} (ISO-8601 to the second), "state" (the
  * counts of w, {"key":count,...}), "shardId", "eventSourceARN",
- * "isFinalInvokeForWindow" and "isWindowTerminatedEarly".  Its strlen() is
+ * "isFinalInvokeForWindow" and "isWindowTerminatedEarly" (a real handler's
+ * state, w->state_json, as its text).  Its strlen() is
  * that of awsjson_kinesis_event() plus win_event_extra_bytes().
  */
 char *awsjson_kinesis_window_event(const struct lev_source *src,
@@ -58,6 +59,13 @@ char *awsjson_dynamodb_event(const struct lev_source *src,
 char *awsjson_dynamodb_window_event(const struct lev_source *src,
                                     const struct lev_ddb_record *records, size_t n,
                                     const struct slog_event_window *w);
+
+/*
+ * The Lambda event of an invocation, ev's records and window in its source's
+ * shape (Kinesis or DynamoDB): the bytes --dump-events writes and a real
+ * handler receives (SPEC section 4).
+ */
+char *awsjson_event(const struct slog_event *ev);
 
 /*
  * The invocation record sent to the OnFailure destination for discarded

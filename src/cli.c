@@ -24,8 +24,10 @@
 #include "fmt.h"
 #include "footprint.h"
 #include "lambda_event.h"
+#include "logs.h"
 #include "merge.h"
 #include "plot.h"
+#include "realfn.h"
 #include "report.h"
 #include "runlog.h"
 #include "scenario.h"
@@ -64,6 +66,8 @@ static void usage(FILE *out)
           "       esmsim merge OUT.db IN.db...   (append the runs of run logs to OUT.db)\n"
           "       esmsim trace RUN.db --key KEY | --sequence N [--shard ID] [--run ID]\n"
           "                (the timeline of a partition key or a record: trace --help)\n"
+          "       esmsim logs RUN.db [--invocation N] [--key KEY] [--run ID]\n"
+          "                (what a real handler printed: logs --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
@@ -221,7 +225,8 @@ static const char *span(int64_t us, char buf[32])
 }
 
 static void print_summary(FILE *out, const struct scenario *scn, const struct sim_summary *sum,
-                          double wall, const char *db, int64_t run_id, enum sim_status status)
+                          double wall, const char *db, int64_t run_id, enum sim_status status,
+                          struct rfn *handler)
 {
     char a[32], b[32], c[32], d[32];
     const struct esm_stats *m = &sum->mapping;
@@ -293,6 +298,11 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
 
     fprintf(out, "read delay   %9.0f ms mean, %.0f ms max, from arrival to GetRecords (propagation)\n",
             m->read_delay_mean_ms, m->read_delay_max_ms);
+    if (handler)   /* SPEC section 4 */
+        fprintf(out, "handler      %12s   processes started (%s); durations %s\n",
+                fmt_count((int64_t)rfn_processes(handler), a), scn->function.handler->command[0],
+                scn->function.handler->measured ? "measured: this run is NOT reproducible"
+                                                : "from the model: reproducible");
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
         const struct esm_shard_stats *s = &m->shards[i];
@@ -324,11 +334,29 @@ static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t re
 
 /* ---- commands ---------------------------------------------------------- */
 
+/* The real handler's processes, checked before anything is written (SPEC
+ * section 4): NULL with the error printed. */
+static struct rfn *open_handler(const struct scenario *scn)
+{
+    char err[1024];
+    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
+    if (!handler)
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+    return handler;
+}
+
 static int cmd_check(const struct options *o)
 {
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;
+    /* a handler's program must be there and runnable (none is started) */
+    struct rfn *handler = scn->function.handler ? open_handler(scn) : NULL;
+    rfn_destroy(handler);
+    if (scn->function.handler && !handler) {
+        scn_free(scn);
+        return EXIT_BAD_INPUT;
+    }
     printf("%s: ok: %s%s%s\n", o->scenario, scn->name, scn->description ? ": " : "",
            scn->description ? scn->description : "");
     struct fpt_estimate est;
@@ -361,8 +389,16 @@ static char *summary_json(const struct sim_summary *sum)
 int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
                  struct dump *dump, bool progress)
 {
+    return cli_simulate_with(r, scn, db, dump, progress, NULL);
+}
+
+int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char *db,
+                      struct dump *dump, bool progress, struct rfn *handler)
+{
     char err[1024];
     *r = (struct cli_run){ 0 };
+    if (scn->function.handler && !handler && !(handler = r->handler = open_handler(scn)))
+        return EXIT_BAD_INPUT;
     r->rl = runlog_open(db, err, sizeof err);
     if (!r->rl || runlog_begin_run(r->rl, scn, scn->seed, scn->per_record_tables, &r->run_id,
                                    err, sizeof err) < 0) {
@@ -379,6 +415,11 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return 1;
+    }
+    if (handler) {
+        struct fn_backend backend = rfn_backend(handler);
+        rfn_set_log(handler, &r->sink);
+        sim_set_backend(r->sim, &backend);
     }
 
     struct sigaction sa = { .sa_handler = on_signal };
@@ -407,8 +448,10 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
 
 void cli_run_close(struct cli_run *r)
 {
+    rfn_destroy(r->handler);   /* every handler process killed and reaped */
     sim_destroy(r->sim);
     runlog_close(r->rl);
+    r->handler = NULL;
     r->sim = NULL;
     r->rl = NULL;
 }
@@ -419,11 +462,15 @@ static int cmd_run(const struct options *o)
     int rc = EXIT_BAD_INPUT;
     struct cli_run r = { 0 };
     struct dump *dump = NULL;
+    struct rfn *handler = NULL;
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;
     if (o->no_record_tables)
         scn->per_record_tables = false;
+    /* Before the dump and the run log: a handler that cannot run is bad input. */
+    if (scn->function.handler && !(handler = open_handler(scn)))
+        goto out;
 
     /* Before the run log: a directory that cannot be used is bad input, and
      * nothing is run. */
@@ -431,7 +478,7 @@ static int cmd_run(const struct options *o)
         fprintf(stderr, "esmsim: --dump-events: %s\n", err);
         goto out;
     }
-    rc = cli_simulate(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO));
+    rc = cli_simulate_with(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO), handler);
     if (rc != 0)
         goto out;
     uint64_t dumped = dump ? dump_written(dump) : 0, not_dumped = dump ? dump_skipped(dump) : 0;
@@ -440,7 +487,7 @@ static int cmd_run(const struct options *o)
     dump = NULL;
 
     if (!o->quiet) {
-        print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status);
+        print_summary(stdout, scn, &r.sum, r.wall, o->output, r.run_id, r.status, handler);
         if (o->dump_dir && dump_rc == 0) {
             char a[32], b[32];
             printf("events: %s invocations written to %s", fmt_count((int64_t)dumped, a), o->dump_dir);
@@ -462,7 +509,8 @@ static int cmd_run(const struct options *o)
         break;
     case SIM_FAILED:
         fprintf(stderr, "esmsim: run stopped: %s\n",
-                runlog_error(r.rl) ? runlog_error(r.rl) : "out of memory");
+                runlog_error(r.rl) ? runlog_error(r.rl)
+                : handler && rfn_error(handler) ? rfn_error(handler) : "out of memory");
         rc = 1;
         break;
     }
@@ -475,6 +523,7 @@ static int cmd_run(const struct options *o)
 out:
     dump_close(dump, NULL, 0);   /* still open if the run log failed, whose error was said */
     cli_run_close(&r);
+    rfn_destroy(handler);
     scn_free(scn);
     return rc;
 }
@@ -492,6 +541,7 @@ static const struct command commands[] = {
     { "sweep", sweep_main },
     { "merge", merge_main },
     { "trace", trace_main },
+    { "logs", logs_main },
     { NULL, NULL }
 };
 

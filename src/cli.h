@@ -11,6 +11,7 @@
 #include "simlog.h"
 
 struct dump;
+struct rfn;
 struct runlog;
 struct scenario;
 
@@ -34,6 +35,7 @@ double cli_wall_seconds(void);
  * runlog_error()) stay valid.
  */
 struct cli_run {
+    struct rfn *handler;       /* a real handler's backend that cli_simulate() made, or NULL */
     struct runlog *rl;         /* the run log, open */
     struct slog sink;          /* the simulation's log (borrowed by sim) */
     struct sim *sim;
@@ -44,6 +46,11 @@ struct cli_run {
 };
 int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
                  struct dump *dump, bool progress);
+/* The same with the real handler's backend made already (borrowed; NULL:
+ * cli_simulate makes one when the scenario names a handler, before the run
+ * log is opened: a program that cannot run is bad input, nothing written). */
+int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char *db,
+                      struct dump *dump, bool progress, struct rfn *handler);
 void cli_run_close(struct cli_run *r);
 
 #endif

@@ -32,8 +32,6 @@
 
 #include "awsjson.h"
 #include "errmsg.h"
-#include "keytab.h"
-#include "lambda_event.h"
 
 /* "%09" PRIu64 ".response.json" with room to spare for 20 digits. */
 #define DUMP_NAME_MAX 48
@@ -236,29 +234,6 @@ static char *dump_index_line(const struct slog_invocation *inv, const char *even
     return text;
 }
 
-/* The event's JSON in its source's shape (SPEC section 4); NULL when out
- * of memory. */
-static char *event_json(const struct slog_event *ev)
-{
-    if (ev->source_type != SLOG_SOURCE_DYNAMODB)
-        return awsjson_kinesis_window_event(ev->source, ev->records, ev->n_records, ev->window);
-    struct lev_ddb_record *items = malloc((ev->n_records ? ev->n_records : 1) * sizeof *items);
-    if (!items)
-        return NULL;
-    for (uint32_t i = 0; i < ev->n_records; i++) {
-        const struct slog_event_record *r = &ev->records[i];
-        items[i] = (struct lev_ddb_record){
-            .key = r->partition_key, .key_len = strlen(r->partition_key),
-            .key_json_len = json_escaped_len(r->partition_key),
-            .kind = (enum lev_ddb_event)r->ddb_event, .sequence_number = r->sequence_number,
-            .data = (const char *)r->data, .item_bytes = r->data_len, .arrival_us = r->arrival_us,
-        };
-    }
-    char *json = awsjson_dynamodb_window_event(ev->source, items, ev->n_records, ev->window);
-    free(items);
-    return json;
-}
-
 void dump_event(void *ctx, const struct slog_event *ev)
 {
     struct dump *d = ctx;
@@ -274,8 +249,10 @@ void dump_event(void *ctx, const struct slog_event *ev)
     snprintf(response_file, sizeof response_file, "%09" PRIu64 ".response.json",
              inv->invocation_id);
 
-    char *event = event_json(ev);
-    char *response = ev->response ? awsjson_response(ev->response) : awsjson_function_error(ev);
+    char *event = awsjson_event(ev);
+    /* a real handler's answer as it posted it; else the model's, in its JSON */
+    char *response = ev->answer ? strndup(ev->answer, ev->answer_len)
+                     : ev->response ? awsjson_response(ev->response) : awsjson_function_error(ev);
     char *line = dump_index_line(inv, event_file, response_file);
     if (!event || !response || !line) {
         dump_fail(d, dump_path(d, event_file), ENOMEM);

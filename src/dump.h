@@ -8,7 +8,8 @@
  *   DIR/N.event.json     the event {"Records":[...]} exactly as it was
  *                        sized for R2, plus a newline
  *   DIR/N.response.json  what the function returned (R7), or the error
- *                        payload of a throw or a timeout, plus a newline
+ *                        payload of a throw or a timeout, plus a newline; with a
+ *                        real handler, its answer as it posted it
  *   DIR/index.jsonl      one compact JSON object per dumped invocation, in
  *                        the order they completed: invocation_id, shard_id,
  *                        attempt, outcome, record_count,

@@ -99,3 +99,10 @@ const char *fmt_text(const char *s, char *buf, size_t len)
     buf[o] = '\0';
     return buf;
 }
+
+const char *fmt_seconds(int64_t ms, char buf[32])
+{
+    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+    snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", u / 1000, u % 1000);
+    return buf;
+}

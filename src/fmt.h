@@ -1,5 +1,5 @@
 /*
- * fmt.h - numbers and text for people, shared by the commands' text output.
+ * fmt.h - numbers, times and text for people, shared by the commands' text output.
  */
 #ifndef ESMSIM_FMT_H
 #define ESMSIM_FMT_H
@@ -23,5 +23,9 @@ const char *fmt_bytes(double bytes, char buf[32]);
  */
 #define FMT_TEXT_MAX 4096   /* room for any text esmsim writes (a key: 256 characters) */
 const char *fmt_text(const char *s, char *buf, size_t len);
+
+/* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042"
+ * (a negative time, which only a crafted run log has, with its sign). */
+const char *fmt_seconds(int64_t ms, char buf[32]);
 
 #endif

@@ -21,6 +21,13 @@
  * Execution environments: an invocation takes an idle one (warm) or starts a
  * new one (cold start).  Idle environments are reclaimed after idle_timeout.
  * Concurrency is capped by the reserved concurrency, or the account limit.
+ *
+ * A real handler (SPEC section 4): the model still runs, for the duration and
+ * the timeout alone (only "slow" rules are allowed then), and the backend's
+ * answer replaces the outcome.  The environments stay the model's, so cold
+ * starts never depend on which real process answered; an environment whose
+ * process ended (exit, crash, init error, wall timeout) ends too, so the
+ * next invocation is a cold start.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -46,6 +53,7 @@ struct fn {
      * idle[lo..hi).  The newest is reused first, the oldest reclaimed. */
     int64_t *idle;
     size_t lo, hi, cap;
+    struct fn_backend backend;   /* a real handler's; submit NULL: the model */
 };
 
 void fn_update(struct fn *f, const struct scn_function *cfg)
@@ -125,6 +133,12 @@ void fn_release(struct fn *f)
         }
     }
     f->idle[f->hi++] = eng_now(f->e);
+}
+
+/* The environment ends with its invocation: not kept idle. */
+static void end_environment(struct fn *f)
+{
+    f->running--;
 }
 
 uint32_t fn_running(const struct fn *f) { return f->running; }
@@ -269,4 +283,105 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         out->returned_state = cfg->returns_state;
     }
     out->duration_us = llround(t);
+}
+
+/* ---- a real handler ---------------------------------------------------- */
+
+void fn_set_backend(struct fn *f, const struct fn_backend *b)
+{
+    f->backend = *b;
+}
+
+bool fn_real(const struct fn *f)
+{
+    return f->backend.submit != NULL;
+}
+
+/* The handler's answer a into the result of recs[0..n), whose outcome so
+ * far is the model's (a timeout stays one). */
+static void apply_answer(const struct fn_answer *a, struct stm_record *const *recs, uint32_t n,
+                         const struct fn_scratch *scratch, struct fn_result *out)
+{
+    out->answered = true;
+    out->environment_ended = a->environment_ended;
+    out->answer = a->body;
+    out->answer_len = a->body_len;
+    if (out->outcome == OUTCOME_TIMEOUT)
+        return;                  /* nothing handled: how far it got is not known */
+    if (!a->responded) {
+        out->outcome = OUTCOME_ERROR;
+        out->error = a->error && a->error[0] ? a->error : "Unhandled";
+        return;
+    }
+    out->outcome = OUTCOME_SUCCESS;
+    out->reached = n;
+    out->response = a->response;
+    out->state = a->state;
+    out->state_len = a->state_len;
+    out->returned_state = a->state != NULL;
+    /* Both ascending: the records' sequence numbers and the failed ones. */
+    for (uint32_t i = 0, k = 0; i < n; i++) {
+        while (k < a->n_failed && a->failed[k] < recs[i]->seq)
+            k++;
+        if (k < a->n_failed && a->failed[k] == recs[i]->seq)
+            scratch->failed[out->n_failed++] = i;
+    }
+}
+
+int fn_submit(struct fn *f, uint64_t invocation_id, int64_t start_us, bool cold_start,
+              struct stm_record *const *recs, uint32_t n, const struct slog_event *ev,
+              const struct fn_scratch *scratch, struct fn_result *out)
+{
+    const struct scn_function *cfg = f->cfg;
+    /* The model's duration and timeout: with a handler its rules only slow. */
+    fn_invoke(f, start_us, cold_start, recs, n, scratch, out);
+    bool timed_out = out->outcome == OUTCOME_TIMEOUT;
+    *out = (struct fn_result){
+        .outcome = timed_out ? OUTCOME_TIMEOUT : OUTCOME_SUCCESS,
+        .duration_us = out->duration_us, .timeout_us = out->timeout_us,
+        .cold_start = cold_start, .error = timed_out ? "Task timed out" : NULL,
+        .failed = scratch->failed, .invocation_id = invocation_id, .start_us = start_us,
+    };
+    if (f->backend.submit(f->backend.ctx, invocation_id, ev, cfg->timeout_us) < 0)
+        return -1;
+    if (!cfg->handler || !cfg->handler->measured)
+        return 0;
+    /* "measured": the handler's own time, its init (a real cold start) first. */
+    struct fn_answer a;
+    if (f->backend.wait(f->backend.ctx, invocation_id, &a) < 0)
+        return -1;
+    bool late = a.wall_us > cfg->timeout_us;
+    out->duration_us = a.init_us + (late ? cfg->timeout_us : a.wall_us);
+    if (late) {
+        out->outcome = OUTCOME_TIMEOUT;
+        out->error = "Task timed out";
+    }
+    apply_answer(&a, recs, n, scratch, out);
+    return 0;
+}
+
+int fn_collect(struct fn *f, struct stm_record *const *recs, uint32_t n,
+               const struct fn_scratch *scratch, struct fn_result *out)
+{
+    if (out->answered)
+        return 0;
+    struct fn_answer a;
+    if (f->backend.wait(f->backend.ctx, out->invocation_id, &a) < 0)
+        return -1;
+    apply_answer(&a, recs, n, scratch, out);
+    return 0;
+}
+
+void fn_finish(struct fn *f, int64_t end_us, const struct fn_result *res)
+{
+    if (res->environment_ended)
+        end_environment(f);
+    else
+        fn_release(f);
+    if (!fn_real(f) || !res->answered)
+        return;
+    struct fn_end end = { .start_us = res->start_us, .end_us = end_us,
+                          .timed_out = res->outcome == OUTCOME_TIMEOUT,
+                          .timeout_us = res->timeout_us };
+    f->backend.done(f->backend.ctx, res->invocation_id, &end);
 }

@@ -57,36 +57,14 @@
  * which may override any of them.  stdin is /dev/null.
  *
  * ---------------------------------------------------------------------------
- * Integration (the second step of issue 12; not done here).  The core keeps
- * knowing nothing of HTTP, processes or JSON:
- *  - function.h gains a small backend the function model calls instead of
- *    drawing an outcome, e.g.
- *        struct fn_backend {
- *            void *ctx;
- *            int (*submit)(void *ctx, uint64_t invocation_id, const char *event,
- *                          size_t len, int64_t timeout_ms);
- *            int (*wait)(void *ctx, uint64_t invocation_id, struct fn_answer *out);
- *        };
- *    where fn_answer is the answer already judged: the outcome, an
- *    rsp_response and the window state (R7, R15), the handled/failed records.
- *  - an edge adapter (beside cli.c / runlog.c) implements it with this pool:
- *    submit builds the request id with awsjson_request_id(), calls
- *    hdl_submit(); wait calls hdl_wait(), parses HDL_RESPONSE bodies with
- *    cJSON into rsp_response (R7: every documented condition, via
- *    rsp_judge's input shape) and the `state` of R15; HDL_ERROR, HDL_EXIT,
- *    HDL_INIT_ERROR, HDL_TOO_LARGE, HDL_TIMEOUT become a function error
- *    ("Unhandled" in the OnFailure record), the error_type/body kept for the
- *    run log.
- *  - the mapping submits every invocation that starts at a virtual instant
- *    when it starts (the event bytes are those --dump-events writes) and
- *    waits for its answer at its virtual end (duration from the model; with
- *    "duration": "measured", result.wall_us instead, the run flagged as not
- *    reproducible); waits happen in virtual time order, so an invocation's
- *    answer is always collected before anything that depends on it.
- *  - the run log keeps result.log per invocation with START / END / REPORT
- *    lines (hdl_log_start/end/report below), cold starts counted from
- *    result.cold_start; the CLI maps an hdl_pool_create() error to exit 2,
- *    and passes its `interrupted` flag so Ctrl-C ends a wait at once.
+ * Integration: realfn.c puts this pool behind function.h's fn_backend (the
+ * core still knows nothing of HTTP, processes or JSON): the mapping submits
+ * an invocation when it starts (the event bytes of --dump-events) and waits
+ * for its answer at its virtual end, in virtual time order; realfn.c reads
+ * the answer into what R7 and R15 judge and writes result.log with START /
+ * END / REPORT lines to the run log's `logs` table; cold starts are the
+ * model's; the CLI maps an hdl_pool_create() error to exit 2 and passes its
+ * `interrupted` flag (README, "Run your own handler").
  */
 #ifndef ESMSIM_HANDLER_H
 #define ESMSIM_HANDLER_H

@@ -61,6 +61,13 @@
  * Choice: each lane keeps its own state and final invocation (R10 lanes are
  * ordered sequences of batches; AWS does not say how lanes share a state).
  *
+ * A real handler (SPEC section 4): an invocation's event (the one
+ * --dump-events writes) goes to the function's backend when it starts, and
+ * its answer is collected when it ends, in virtual time order (fn_submit,
+ * fn_collect), so the handlers run while virtual time goes on.  A
+ * delivery's `handled` is known only then: deliveries are logged when an
+ * invocation ends (or, in flight, when the run ends), for the model too.
+ *
  * Choice: a record's lane is the low 64 bits of its key's MD5 hash-key
  * modulo the factor.  AWS does not document its assignment; any function of
  * the key keeps per-key order, and this one spreads keys evenly, so two keys
@@ -218,7 +225,8 @@ struct esm {
     uint64_t read_delays;
     int64_t read_delay_max_us;
     size_t n_key_last_seq;
-    struct slog_event_record *event_records;   /* only when the log wants events */
+    struct slog_event_record *event_records;   /* when the log wants events or a real
+                                                  handler gets them; made on first use */
     uint64_t next_invocation_id;
     bool bisect;                     /* BisectBatchOnFunctionError (R8) */
     gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
@@ -614,7 +622,7 @@ static void log_window(struct lane *l)
             .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
             .final_invocation_id = l->invocation_id, .terminated_early = l->win_early,
             .records = win_state_records(l->win), .state_bytes = win_state_bytes(l->win),
-            .n_keys = n, .keys = keys, .counts = counts,
+            .n_keys = n, .keys = keys, .counts = counts, .state_json = win_state_text(l->win),
         };
         m->log->ops->window(m->log->ctx, &w);
         free(keys);
@@ -771,13 +779,24 @@ static void on_complete(void *ctx, uint64_t gen);
 static void on_wake(void *ctx, uint64_t gen);
 static void on_reinvoke(void *ctx, uint64_t gen);
 
-/* The invocation's event and answer, for a sink that wants them. */
-static void log_event(struct lane *l, const struct slog_invocation *inv)
+/*
+ * The lane's invocation's event, as --dump-events and a real handler get it:
+ * *ev (its records in m->event_records) and, with windows, *w with the state
+ * the invocation is given, whose arrays *keys and *counts the caller frees.
+ * False, with the run stopped, when out of memory.
+ */
+static bool build_event(struct lane *l, struct slog_event *ev, struct slog_event_window *w,
+                        const char ***keys, uint64_t **counts)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
-    if (l->refused)
-        return;                  /* the function never got this event */
+    *keys = NULL;
+    *counts = NULL;
+    if (!m->event_records &&
+        !(m->event_records = malloc(m->max_batch * sizeof *m->event_records))) {
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+        return false;
+    }
     for (uint32_t i = 0; i < l->batch.n; i++) {
         const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
         const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
@@ -790,31 +809,46 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
             .ddb_event = (uint8_t)r->event,
         };
     }
-    struct slog_event ev = {
-        .inv = inv,
+    *ev = (struct slog_event){
         .source = &sc->lev,
         .records = m->event_records,
         .n_records = l->batch.n,
-        .response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL,
-        .timeout_us = l->res.timeout_us,
         .source_type = stm_source(m->stream),
     };
-    /* R15: the window and the state the function was given */
-    struct slog_event_window w;
-    const char **keys = NULL;
-    uint64_t *counts = NULL;
+    /* R15: the window and the state the function is given */
     if (windowed(m)) {
-        if (!state_entries(l, &keys, &counts))
-            return;
+        if (!state_entries(l, keys, counts))
+            return false;
         int64_t width = m->cfg->tumbling_window_us;
-        w = (struct slog_event_window){
+        *w = (struct slog_event_window){
             .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
             .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
-            .n_keys = win_state_keys(l->win), .keys = keys, .counts = counts,
+            .n_keys = win_state_keys(l->win), .keys = *keys, .counts = *counts,
+            .state_json = win_state_text(l->win),
             .final = l->win_final, .terminated_early = l->win_final && l->win_early,
         };
-        ev.window = &w;
+        ev->window = w;
     }
+    return true;
+}
+
+/* The invocation's event and answer, for a sink that wants them. */
+static void log_event(struct lane *l, const struct slog_invocation *inv)
+{
+    struct esm *m = l->sc->m;
+    if (l->refused)
+        return;                  /* the function never got this event */
+    struct slog_event ev;
+    struct slog_event_window w;
+    const char **keys;
+    uint64_t *counts;
+    if (!build_event(l, &ev, &w, &keys, &counts))
+        return;
+    ev.inv = inv;
+    ev.response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL;
+    ev.timeout_us = l->res.timeout_us;
+    ev.answer = l->res.answer;
+    ev.answer_len = l->res.answer_len;
     m->log->event(m->log->event_ctx, &ev);
     free(keys);
     free(counts);
@@ -929,21 +963,27 @@ static void invoke(struct lane *l)
             follow_key_order(m, r);
     }
     m->stats.deliveries += b->n;
-    if (l->refused)
+    if (l->refused) {
         refuse(l);
-    else
-        fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
-    if (m->log->per_record) {
-        /* The function's result is drawn now: each delivery says whether it
-         * was handled ([0, reached) but the failed positions, ascending). */
-        const struct fn_result *res = &l->res;
-        uint32_t f = 0;
-        for (uint32_t i = 0; i < b->n; i++) {
-            bool failed = f < res->n_failed && res->failed[f] == i;
-            f += failed;
-            m->log->ops->delivery(m->log->ctx, l->invocation_id, sc->shard_id,
-                                  m->scratch[i]->seq, i < res->reached && !failed);
+    } else if (fn_real(m->fn)) {
+        /* SPEC section 4: the handler gets the event now and runs while
+         * virtual time goes on; its answer is collected at the end. */
+        struct slog_event ev;
+        struct slog_event_window w;
+        const char **keys;
+        uint64_t *counts;
+        bool built = build_event(l, &ev, &w, &keys, &counts);
+        int rc = built ? fn_submit(m->fn, l->invocation_id, now, cold, m->scratch, b->n, &ev,
+                                   &l->scratch, &l->res) : -1;
+        free(keys);
+        free(counts);
+        if (rc < 0) {
+            l->state = LANE_IN_FLIGHT;   /* never completes: its deliveries go at the end */
+            eng_stop(m->e);      /* the handler failed: stop, the run is incomplete */
+            return;
         }
+    } else {
+        fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
     }
     l->state = LANE_IN_FLIGHT;
     schedule(l, now + l->res.duration_us, ENG_CLASS_COMPLETE, on_complete);
@@ -969,6 +1009,7 @@ static void mark_handled(struct lane *l, bool in_state)
 {
     const struct fn_result *res = &l->res;
     struct esm *m = l->sc->m;
+    uint64_t handled = 0;
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
         if (k < res->n_failed && res->failed[k] == i) {
             k++;
@@ -977,11 +1018,36 @@ static void mark_handled(struct lane *l, bool in_state)
         struct stm_record *r = rec_at(l->sc, l->batch.idx[i]);
         if (r->handled < UINT8_MAX)
             r->handled++;
-        if (in_state && win_state_add(l->win, m->keys, r->key_id) < 0)
+        handled++;
+        if (in_state && !res->state && win_state_add(l->win, m->keys, r->key_id) < 0)
             eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
     }
+    /* A real handler's state is its own JSON, passed along as it is. */
+    if (in_state && res->state &&
+        win_state_set_text(l->win, res->state, res->state_len, handled) < 0)
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
     if (in_state && win_state_bytes(l->win) > WIN_MAX_STATE_BYTES)
         l->win_early = true;
+}
+
+/* Each record of the lane's invocation, and whether the function handled it
+ * ([0, reached) but the failed positions, ascending).  Logged once the
+ * result is known: at the end (a real handler answers then), or when the
+ * run ends with the invocation in flight. */
+static void log_deliveries(const struct lane *l)
+{
+    const struct shardc *sc = l->sc;
+    const struct slog *log = sc->m->log;
+    const struct fn_result *res = &l->res;
+    if (!log->per_record)
+        return;
+    for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
+        bool failed = f < res->n_failed && res->failed[f] == i;
+        f += failed;
+        log->ops->delivery(log->ctx, l->invocation_id, sc->shard_id,
+                           rec_at((struct shardc *)sc, l->batch.idx[i])->seq,
+                           i < res->reached && !failed);
+    }
 }
 
 /*
@@ -1047,8 +1113,14 @@ static void on_complete(void *ctx, uint64_t gen)
     int64_t now = eng_now(m->e);
     (void)gen;   /* an invocation in flight is never cancelled */
 
-    if (!l->refused)
-        fn_release(m->fn);
+    if (!l->refused && fn_real(m->fn)) {
+        for (uint32_t i = 0; i < b->n; i++)
+            m->scratch[i] = rec_at(sc, b->idx[i]);
+        if (fn_collect(m->fn, m->scratch, b->n, &l->scratch, &l->res) < 0) {
+            eng_stop(m->e);      /* interrupted, or the handler failed: the run ends */
+            return;
+        }
+    }
     b->attempts++;
     uint32_t first_failed = 0;
     const char *why;
@@ -1069,9 +1141,12 @@ static void on_complete(void *ctx, uint64_t gen)
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
+    log_deliveries(l);
     log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* after the log: a dumped event shows the state the function was given */
     mark_handled(l, windowed(m) && v != RSP_FULL_FAILURE);
+    if (!l->refused)
+        fn_finish(m->fn, now, &l->res);   /* its environment back, its answer used */
 
     l->state = LANE_IDLE;
     l->gen++;
@@ -1767,12 +1842,10 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
-    if (log->event)
-        m->event_records = malloc(m->max_batch * sizeof *m->event_records);
     size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
     m->role_arn = malloc(role_len);
     if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
-        !m->rng_throttle || !m->rng_on_failure || (log->event && !m->event_records))
+        !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
              scn->model.account, scn->function.name);
@@ -1827,8 +1900,11 @@ void esm_finish(struct esm *m)
 {
     for (uint32_t s = 0; s < m->n_shards; s++) {
         struct shardc *sc = m->shards[s];
-        for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++)
+        for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++) {
             send_pending(&sc->lanes[i]);   /* a run of discards ends with the run */
+            if (sc->lanes[i].state == LANE_IN_FLIGHT)
+                log_deliveries(&sc->lanes[i]);   /* delivered, never completed */
+        }
         uint64_t end = stm_end(m->stream, s);
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {
             struct stm_record *r = rec_at(sc, i);

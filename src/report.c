@@ -271,7 +271,7 @@ static void report_run(struct report *r)
  * Invocations by outcome, and the records given to the function: the rows of
  * deliveries, or without them the record counts of the invocations (which
  * leaves out those still in flight at the end of the run: an invocation is
- * logged when it completes, its deliveries when it starts).
+ * logged when it completes, its deliveries too, or when the run ends).
  */
 static void report_invocations(struct report *r)
 {

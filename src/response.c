@@ -39,6 +39,9 @@ enum rsp_verdict rsp_judge(const struct rsp_response *r, const uint64_t *seqs, u
     case RSP_LIST_NULL:
         *why = "null batchItemFailures list";
         return RSP_FULL_SUCCESS;
+    case RSP_INVALID:
+        *why = r->invalid ? r->invalid : "unreadable response";
+        return RSP_FULL_FAILURE;
     case RSP_LIST:
         break;
     }
@@ -58,6 +61,9 @@ enum rsp_verdict rsp_judge(const struct rsp_response *r, const uint64_t *seqs, u
             return RSP_FULL_FAILURE;
         case RSP_ITEM_MISSING:
             *why = "no itemIdentifier key (wrong key name)";
+            return RSP_FULL_FAILURE;
+        case RSP_ITEM_INVALID:
+            *why = "itemIdentifier not a sequence number";
             return RSP_FULL_FAILURE;
         case RSP_ITEM_SEQUENCE:
             if (!in_batch(seqs, n, r->items[i].sequence_number, &pos)) {

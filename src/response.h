@@ -17,6 +17,8 @@ enum rsp_shape {
     RSP_OBJECT,        /* an object without "batchItemFailures" ({}, or the list misnamed) */
     RSP_LIST_NULL,     /* {"batchItemFailures": null} */
     RSP_LIST,          /* {"batchItemFailures": [items]} */
+    RSP_INVALID,       /* a real handler's answer the mapping cannot read: not JSON, or
+                          batchItemFailures not a list (`invalid` says which) */
 };
 
 /* One element of the list. */
@@ -25,6 +27,8 @@ enum rsp_item_kind {
     RSP_ITEM_EMPTY,      /* {"itemIdentifier": ""} */
     RSP_ITEM_NULL,       /* {"itemIdentifier": null} */
     RSP_ITEM_MISSING,    /* no "itemIdentifier" key: the key misspelt */
+    RSP_ITEM_INVALID,    /* an itemIdentifier that is no sequence number's text: "abc",
+                            "007", true, {} (a real handler's) */
 };
 
 struct rsp_item {
@@ -36,6 +40,7 @@ struct rsp_response {
     enum rsp_shape shape;
     const char *list_key;       /* RSP_OBJECT: the key the list is under, or NULL ({}) */
     const char *item_key;       /* RSP_ITEM_MISSING: the key used instead */
+    const char *invalid;        /* RSP_INVALID: what is wrong, for the run log */
     const struct rsp_item *items;
     uint32_t n_items;
 };

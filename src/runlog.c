@@ -31,7 +31,7 @@
 
 enum runlog_table {
     RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
-    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_TABLE_COUNT
+    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS, RL_TABLE_COUNT
 };
 
 /*
@@ -101,13 +101,20 @@ static const struct runlog_schema {
         " keys INTEGER, state_bytes INTEGER, state TEXT",
         "INSERT INTO windows (run_id, shard_id, lane, start_ms, end_ms, final_invocation_id,"
         " terminated_early, records, keys, state_bytes, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)" },
+    /* a real handler's log, one row per line (SPEC section 4) */
+    [RL_LOGS] = { "logs",
+        "invocation_id INTEGER, request_id TEXT, line INTEGER, at_ms INTEGER, kind TEXT,"
+        " text TEXT",
+        "INSERT INTO logs (run_id, invocation_id, request_id, line, at_ms, kind, text)"
+        " VALUES (?,?,?,?,?,?,?)" },
 };
 
 static const char runlog_runs_table[] =
     "CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, scenario TEXT, seed INTEGER,"
     " scenario_json TEXT, duration_ms INTEGER, esmsim_version TEXT,"
     " complete INTEGER NOT NULL DEFAULT 0, end_ms INTEGER, per_record_tables INTEGER,"
-    " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT)";
+    " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT, handler INTEGER,"
+    " reproducible INTEGER)";
 
 struct runlog {
     sqlite3 *db;
@@ -409,10 +416,19 @@ static void runlog_on_metric(void *ctx, int64_t at_us, const char *name, const c
                   rv_real(value));
 }
 
-/* R15: a window's final state, as the JSON object the function returned. */
+/* R15: a window's final state, as the JSON object the function returned
+ * (a real handler's as its text; its keys are not counted). */
 static void runlog_on_window(void *ctx, const struct slog_window *w)
 {
     struct runlog *rl = ctx;
+    if (w->state_json) {
+        RUNLOG_INSERT(rl, RL_WINDOWS, rv_text(w->shard_id), rv_int(w->lane), rv_ms(w->start_us),
+                      rv_ms(w->end_us), rv_int(w->final_invocation_id),
+                      rv_int(w->terminated_early), rv_int(w->records),
+                      (struct runlog_val){ .type = RV_NULL }, rv_int(w->state_bytes),
+                      rv_text(w->state_json));
+        return;
+    }
     cJSON *state = cJSON_CreateObject();
     bool ok = state != NULL;
     for (uint32_t i = 0; ok && i < w->n_keys; i++)
@@ -431,6 +447,12 @@ static void runlog_on_window(void *ctx, const struct slog_window *w)
     cJSON_free(text);
 }
 
+static void runlog_on_log_line(void *ctx, const struct slog_line *l)
+{
+    RUNLOG_INSERT(ctx, RL_LOGS, rv_int(l->invocation_id), rv_text(l->request_id), rv_int(l->line),
+                  rv_ms(l->at_us), rv_text(l->kind), rv_text(l->text));
+}
+
 static bool runlog_on_failed(void *ctx)
 {
     return ((struct runlog *)ctx)->failed;
@@ -446,6 +468,7 @@ static const struct slog_ops runlog_ops = {
     .discard = runlog_on_discard,
     .metric = runlog_on_metric,
     .window = runlog_on_window,
+    .log_line = runlog_on_log_line,
     .failed = runlog_on_failed,
 };
 
@@ -611,7 +634,9 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
 
     static const char sql[] =
         "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"
-        " per_record_tables, started_at_wall) VALUES (?,?,?,?,?,0,?,?)";
+        " per_record_tables, started_at_wall, handler, reproducible) VALUES (?,?,?,?,?,0,?,?,?,?)";
+    /* SPEC section 4: a real handler's measured durations are its wall time */
+    const struct scn_handler *handler = scn->function.handler;
     char wall[32];
     runlog_wall_now(wall, sizeof wall);
     if (runlog_begin(rl) != 0)
@@ -620,7 +645,8 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     if (runlog_run_once(rl, sql, "insert into runs",
                         RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
                                     rv_ms(scn->duration_us), rv_text(ESMSIM_VERSION),
-                                    rv_int(per_record), rv_text(wall))) != 0) {
+                                    rv_int(per_record), rv_text(wall), rv_int(handler != NULL),
+                                    rv_int(!handler || !handler->measured))) != 0) {
         runlog_rollback(rl);
         return runlog_report(rl, err, errlen);
     }

@@ -57,8 +57,9 @@ struct sqlite3;
 /* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
  * the version of its schema (PRAGMA user_version). */
 #define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 4   /* 2: the windows table; 3: deliveries.handled;
-                                     4: invocations.iterator_age_at_send_ms */
+#define RUNLOG_SCHEMA_VERSION 5   /* 2: the windows table; 3: deliveries.handled;
+                                     4: invocations.iterator_age_at_send_ms;
+                                     5: the logs table, runs.handler and reproducible */
 /* The oldest version the readers (report, trace, plot, merge) take: a
  * version 3 log lacks only invocations.iterator_age_at_send_ms. */
 #define RUNLOG_SCHEMA_VERSION_READ 3

@@ -67,7 +67,7 @@ struct ctx {
     char **set_paths;           /* normalised path of each override, to name it in errors */
     size_t n_set;
     /* unsimulated features seen while parsing, refused by reject_unsimulated() */
-    bool handler, filters, s3_destination;
+    bool filters, s3_destination;
 };
 
 /* ---- paths and messages ----------------------------------------------- */
@@ -1471,29 +1471,136 @@ static const char *const FUNCTION_KEYS[] = {
     "name", "timeout", "reserved_concurrency", "account_concurrency", "duration", "cold_start",
     "idle_timeout", "failures", "report", "returns_state", "handler", "memory_mb", NULL };
 static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record", NULL };
-static const char *const HANDLER_KEYS[] = { "command", NULL };
+static const char *const HANDLER_KEYS[] = {
+    "command", "instances", "env", "cwd", "wall_timeout", "duration", NULL };
+static const char *const HANDLER_DURATIONS[] = { "model", "measured", NULL };
+#define MAX_HANDLER_INSTANCES 256   /* handler.c's limit on a pool */
 static const char *const REPORTS[] = {   /* by enum scn_report */
     "throw", "first-failure", "all-failures", "all-failures-no-raise", "empty-identifier", "wrong-key",
     "wrong-list-key", "unknown-sequence", NULL };
 
-/* handler: {"command": ["node", "handler.mjs"]} (SPEC section 4). */
-static int parse_handler(struct ctx *c, const cJSON *fn)
+/* A NULL-terminated array of n + 1 pointers, zeroed (so it frees cleanly
+ * half filled); NULL when out of memory. */
+static char **strv_new(size_t n)
+{
+    return calloc(n + 1, sizeof(char *));
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* path as is when absolute, else joined to the folder of the scenario file
+ * (file as given: "dir/s.json" gives "dir/path", "s.json" gives "path"). */
+static char *from_scenario_folder(const char *file, const char *path)
+{
+    const char *slash = strrchr(file, '/');
+    if (path[0] == '/' || !slash)
+        return strdup(path);
+    return fmt_dup("%.*s/%s", (int)(slash - file), file, path);
+}
+
+/*
+ * handler: {"command": ["python3", "bootstrap", "app.handler"], "instances": 4,
+ * "env": {"NAME": "value"}, "cwd": "src", "wall_timeout": "30s",
+ * "duration": "model"} (SPEC section 4), into f->handler.  cwd defaults to
+ * the scenario file's folder, and a relative one is taken from there.
+ */
+static int parse_handler(struct ctx *c, const cJSON *fn, struct scn_function *f)
 {
     static const char what[] = "a non-empty array of non-empty strings, such as [\"node\", \"handler.mjs\"]";
-    const cJSON *h, *cmd, *arg;
+    const cJSON *h, *cmd = NULL, *arg, *env = NULL;
     size_t mark;
+    int64_t instances = 1;
+    int duration = 0;
+    char *cwd = NULL;
     if (enter(c, fn, "handler", OPT, HANDLER_KEYS, &h, &mark))
         return -1;
-    int rc = 0;
-    if (h && !(rc = lookup(c, h, "command", REQ, what, &cmd))) {
+    if (!h) {
+        path_pop(c, mark);
+        return 0;
+    }
+    struct scn_handler *hd = f->handler = calloc(1, sizeof *f->handler);
+    int rc = hd ? lookup(c, h, "command", REQ, what, &cmd) : nomem(c);
+    if (!rc) {
         bool ok = cJSON_IsArray(cmd) && cJSON_GetArraySize(cmd) > 0;
         cJSON_ArrayForEach(arg, cmd)
             ok = ok && cJSON_IsString(arg) && arg->valuestring[0];
         rc = ok ? 0 : expected(c, "command", what, cmd);
-        c->handler = true;
+    }
+    if (!rc && !(hd->command = strv_new((size_t)cJSON_GetArraySize(cmd))))
+        rc = nomem(c);
+    size_t i = 0;
+    const cJSON *words = rc ? NULL : cmd;
+    cJSON_ArrayForEach(arg, words)
+        if (!rc && !(hd->command[i++] = strdup(arg->valuestring)))
+            rc = nomem(c);
+    rc = rc || get_int(c, h, "instances", OPT, 1, MAX_HANDLER_INSTANCES, 1, &instances) ||
+         get_duration(c, h, "wall_timeout", OPT, US_PER_MS, MAX_DURATION_US, 0,
+                      &hd->wall_timeout_us) ||
+         get_enum(c, h, "duration", OPT, HANDLER_DURATIONS, 0, &duration) ||
+         get_string(c, h, "cwd", OPT, &NONEMPTY, ".", &cwd) ||
+         get_object(c, h, "env", OPT, &env);
+    if (!rc && !(hd->cwd = from_scenario_folder(c->file, cwd)))
+        rc = nomem(c);
+    free(cwd);
+    if (!rc && !(hd->env = strv_new(env ? (size_t)cJSON_GetArraySize(env) : 0)))
+        rc = nomem(c);
+    size_t m2 = path_key(c, "env");
+    i = 0;
+    for (const cJSON *v = env && !rc ? env->child : NULL; v && !rc; v = v->next) {
+        if (!v->string[0] || strchr(v->string, '='))
+            rc = fail(c, v->string, "expected a variable name (not empty, without '=')");
+        else if (!cJSON_IsString(v))
+            rc = expected(c, v->string, "a string", v);
+        else if (!(hd->env[i++] = fmt_dup("%s=%s", v->string, v->valuestring)))
+            rc = nomem(c);
+    }
+    path_pop(c, m2);
+    if (hd) {
+        hd->instances = (uint32_t)instances;
+        hd->measured = duration == 1;
     }
     path_pop(c, mark);
-    return rc;
+    return rc ? -1 : 0;
+}
+
+/*
+ * With a handler the program decides what fails (R7) and what state it
+ * returns (R15): the model's keys for that are refused rather than ignored.
+ * Failure rules of effect "slow" still lengthen the modelled duration (so a
+ * slow record still times out); with "measured" durations the handler's wall
+ * time is the duration, and nothing of the duration model applies.
+ */
+static int check_handler_model(struct ctx *c, const cJSON *o, const struct scn_function *f)
+{
+    static const char *const duration_keys[] = { "duration", "cold_start", "failures", NULL };
+    if (!f->handler)
+        return 0;
+    if (item(o, "report"))
+        return fail(c, "report", "not with a handler: the handler's own response says what "
+                    "failed (R7)");
+    if (item(o, "returns_state"))
+        return fail(c, "returns_state", "not with a handler: its response says whether it has "
+                    "a state (R15)");
+    for (size_t i = 0; i < f->n_failures; i++) {
+        if (f->failures[i].effect != SCN_EFFECT_FAIL)
+            continue;
+        size_t mark = path_key(c, "failures");
+        path_index(c, i);
+        fail(c, NULL, "a rule of effect \"fail\" with a handler: the handler decides what fails; "
+             "only \"slow\" rules apply (they lengthen the modelled duration)");
+        path_pop(c, mark);
+        return -1;
+    }
+    for (const char *const *k = duration_keys; f->handler->measured && *k; k++)
+        if (item(o, *k))
+            return fail(c, *k, "not with handler.duration \"measured\": the handler's wall "
+                        "time is the duration");
+    return 0;
 }
 
 /* The keys of a function object o (checked by the caller), or the defaults. */
@@ -1515,7 +1622,7 @@ static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_funct
         get_list(c, o, "failures", sizeof *f->failures, &f->failures, &f->n_failures, parse_failure, NULL) ||
         get_enum(c, o, "report", OPT, REPORTS, 0, &report) ||
         get_bool(c, o, "returns_state", true, &f->returns_state) ||
-        parse_handler(c, o);
+        parse_handler(c, o, f) || check_handler_model(c, o, f);
     if (!rc && !(rc = enter(c, o, "duration", OPT, FUNCTION_DURATION_KEYS, &dur, &m2))) {
         rc = get_dist(c, dur, "per_invoke", OPT, QTY_US, 10 * US_PER_MS, &f->per_invoke) ||
              get_dist(c, dur, "per_record", OPT, QTY_US, 1 * US_PER_MS, &f->per_record);
@@ -1554,6 +1661,12 @@ static void free_function(struct scn_function *f)
     }
     free(f->failures);
     free(f->name);
+    if (f->handler) {
+        strv_free(f->handler->command);
+        strv_free(f->handler->env);
+        free(f->handler->cwd);
+        free(f->handler);
+    }
     free_dist(&f->per_invoke);
     free_dist(&f->per_record);
     free_dist(&f->cold_start);
@@ -2082,7 +2195,6 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
           "event filtering (FilterCriteria.Filters) is" },
         { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",
           "an S3 OnFailure destination is" },
-        { c->handler, "$.function.handler", "a real handler program is" },
     };
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
         if (!features[i].used)

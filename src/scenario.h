@@ -216,6 +216,23 @@ enum scn_report {
     SCN_REPORT_UNKNOWN_SEQUENCE,
 };
 
+/*
+ * function.handler (SPEC section 4): a real program answers the invocations
+ * instead of the model's failure rules and report style.  Relative paths are
+ * the program's business, from cwd; cwd itself, when relative or absent, is
+ * taken from the scenario file's folder, so that a scenario committed beside
+ * its handler runs from anywhere.
+ */
+struct scn_handler {
+    char **command;           /* argv, NULL-terminated, at least one word */
+    uint32_t instances;       /* execution environments (processes) at most, 1..256 */
+    char **env;               /* "NAME=value" entries, NULL-terminated (maybe empty) */
+    char *cwd;                /* the working directory, resolved as above */
+    int64_t wall_timeout_us;  /* wall time an answer may take; 0: 5 x the function timeout */
+    bool measured;            /* "duration": "measured": durations are the handler's wall
+                                 time (the run is not reproducible) */
+};
+
 struct scn_function {
     char *name;
     int64_t timeout_us;            /* 1 s .. 900 s */
@@ -231,6 +248,7 @@ struct scn_function {
     size_t n_failures;
     enum scn_report report;
     bool returns_state;            /* with tumbling windows, the response has `state` (R15) */
+    struct scn_handler *handler;   /* a real program decides the outcomes; NULL: the model */
 };
 
 /*

@@ -128,6 +128,11 @@ fail:
     return NULL;
 }
 
+void sim_set_backend(struct sim *s, const struct fn_backend *b)
+{
+    fn_set_backend(s->fn, b);
+}
+
 void sim_destroy(struct sim *s)
 {
     if (!s)
@@ -162,6 +167,10 @@ enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,
     int64_t end = s->scn->duration_us;
     enum sim_status status = SIM_COMPLETE;
     int64_t t = 0;
+    if (s->scn->function.handler && !fn_real(s->fn)) {
+        finish(s);
+        return SIM_FAILED;   /* a real handler's scenario without its backend */
+    }
     do {
         t = t + SLICE_US < end ? t + SLICE_US : end;
         s->events += eng_run_until(s->e, t);
@@ -171,10 +180,14 @@ enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,
             stm_stats(s->stream, &st);
             progress(progress_ctx, t, end, st.records_written);
         }
-        if (s->log->ops->failed(s->log->ctx) || eng_stopped(s->e))
+        /* An interrupt may also have stopped the engine: a real handler's
+         * answer it no longer waited for. */
+        if (s->log->ops->failed(s->log->ctx))
             status = SIM_FAILED;
         else if (interrupt && *interrupt)
             status = SIM_INTERRUPTED;
+        else if (eng_stopped(s->e))
+            status = SIM_FAILED;
     } while (t < end && status == SIM_COMPLETE);
     finish(s);
     return status;

@@ -22,6 +22,11 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
                        char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 
+/* A scenario with function.handler: the real handler's backend (function.h;
+ * copied), set before sim_run().  Without it such a scenario does not run. */
+struct fn_backend;
+void sim_set_backend(struct sim *s, const struct fn_backend *b);
+
 enum sim_status { SIM_COMPLETE = 0, SIM_INTERRUPTED = 1, SIM_FAILED = -1 };
 
 /* Called between slices of virtual time, for progress displays. */
@@ -30,7 +35,8 @@ typedef void (*sim_progress_fn)(void *ctx, int64_t now_us, int64_t end_us,
 
 /*
  * Run to the scenario's duration, or until *interrupt turns non-zero (may be
- * NULL) or the log fails.  Either way the fates are settled at the end (what
+ * NULL; also when it ends a wait for a real handler's answer) or the log or
+ * the handler's backend fails.  Either way the fates are settled at the end (what
  * is still in flight is pending), so the log is consistent.
  */
 enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,

@@ -11,6 +11,7 @@
 #define ESMSIM_SIMLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct scenario;
@@ -111,6 +112,8 @@ struct slog_window {
     uint32_t n_keys;
     const char *const *keys;        /* n_keys partition keys, first counted first */
     const uint64_t *counts;         /* their counts */
+    const char *state_json;         /* a real handler's state as it returned it (then no
+                                       keys); NULL: the model's counts above */
 };
 
 enum discard_condition { DISCARD_RETRIES_EXHAUSTED, DISCARD_RECORD_AGE };
@@ -161,6 +164,8 @@ struct slog_event_window {
     uint32_t n_keys;
     const char *const *keys;       /* the state: n_keys partition keys ... */
     const uint64_t *counts;        /* ... and their counts */
+    const char *state_json;        /* or a real handler's state, its JSON text as it
+                                      returned it (then no keys) */
     bool final, terminated_early;  /* isFinalInvokeForWindow, isWindowTerminatedEarly */
 };
 
@@ -174,6 +179,22 @@ struct slog_event {
     int64_t timeout_us;                   /* the function's timeout, for the error text */
     const struct slog_event_window *window;   /* NULL: no tumbling window */
     enum slog_source_type source_type;    /* the shape of the records */
+    const char *answer;                   /* a real handler's answer as it posted it (its
+                                             response, or its error document), answer_len
+                                             bytes; NULL: the model's (response above) */
+    size_t answer_len;
+};
+
+/* One line of what a real handler printed for an invocation, or of the lines
+ * Lambda writes around it (SPEC section 4): the run log's `logs` table. */
+struct slog_line {
+    uint64_t invocation_id;
+    const char *request_id;
+    uint32_t line;             /* its place among the invocation's lines, from 0 */
+    int64_t at_us;             /* virtual: the invocation's start, or its end for the
+                                  lines written when it ended */
+    const char *kind;          /* "init", "start", "output", "error", "end", "report" */
+    const char *text;          /* without its newline */
 };
 
 struct slog_ops {
@@ -192,6 +213,9 @@ struct slog_ops {
                    const char *shard_id /* NULL: stream-wide */, double value);
     /* Optional (NULL: not wanted): a tumbling window's final state (R15). */
     void (*window)(void *ctx, const struct slog_window *w);
+    /* Optional (NULL: not wanted): a line of a real handler's log.  Written by
+     * the edge that runs the handler (realfn.c), never by the core. */
+    void (*log_line)(void *ctx, const struct slog_line *l);
     bool (*failed)(void *ctx);
 };
 

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "logs.h"
 #include "runread.h"
 
 #define TRACE_EXIT_BAD_INPUT 2
@@ -315,14 +316,6 @@ static const char *const trace_event_names[] = {
 
 /* ---- printing --------------------------------------------------------------- */
 
-/* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042"
- * (a negative time, which only a crafted run log has, with its sign). */
-static const char *fmt_time(int64_t ms, char buf[32])
-{
-    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
-    snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", u / 1000, u % 1000);
-    return buf;
-}
 
 static int64_t col_int(sqlite3_stmt *st, int col)
 {
@@ -386,7 +379,7 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
             fprintf(out, "message %" PRId64 " (not in the messages table)", col_int(st, L_MSG));
         } else {
             fprintf(out, "message %" PRId64 " (%s) created %s", col_int(st, L_MSG),
-                    col_text(st, L_PRODUCER, b), fmt_time(col_int(st, L_CREATED), a));
+                    col_text(st, L_PRODUCER, b), fmt_seconds(col_int(st, L_CREATED), a));
             if (!__builtin_sub_overflow(col_int(st, L_T), col_int(st, L_CREATED), &late))
                 fprintf(out, " (+%" PRId64 " ms)", late);
             if (col_int(st, L_WRITES) > 1)
@@ -425,7 +418,7 @@ static void print_detail(FILE *out, sqlite3_stmt *st, const struct widths *w)
             fprintf(out, "invocation %-*" PRId64 "  lane %" PRId64 "  ends %*s  %-7s  attempt %"
                     PRId64 "  record %*s/%-*" PRId64 "  depth %" PRId64,
                     w->inv, col_int(st, L_INV), col_int(st, L_LANE),
-                    w->clock, fmt_time(col_int(st, L_END), a), col_text(st, L_OUTCOME, b),
+                    w->clock, fmt_seconds(col_int(st, L_END), a), col_text(st, L_OUTCOME, b),
                     col_int(st, L_ATTEMPT), w->batch, col_text(st, L_POS, c), w->batch,
                     col_int(st, L_BATCH), col_int(st, L_DEPTH));
         if (sqlite3_column_type(st, L_AFTER) != SQLITE_NULL)
@@ -510,13 +503,16 @@ static void print_timeline(struct trace *t, FILE *out)
         int64_t rank = col_int(st, L_RANK);
         bool broken = sqlite3_column_type(st, L_AFTER) != SQLITE_NULL;
         fprintf(out, "%c %*s  %-10s  %-*s  %*s  ", broken ? '!' : ' ', w.time,
-                fmt_time(col_int(st, L_T), a), trace_event_names[rank], w.shard,
+                fmt_seconds(col_int(st, L_T), a), trace_event_names[rank], w.shard,
                 rank == RANK_MESSAGE ? "-" : col_text(st, L_SHARD, b), w.seq,
                 rank == RANK_MESSAGE ? "-" : col_text(st, L_SEQ, c));
         print_detail(out, st, &w);
         fputc('\n', out);
     }
     sqlite3_finalize(st);
+    /* SPEC section 4: what a real handler printed in the invocations above */
+    logs_print(&t->rr, "SELECT invocation_id FROM trace_line WHERE rank = 4",
+               "\nlog lines of these invocations (esmsim logs):\n\n", out);
 }
 
 /* Build the timeline; fails (exit 2) when the key has no message or record. */

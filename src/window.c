@@ -24,8 +24,9 @@ struct win_state {
     uint32_t *index;        /* key id + 1 -> slot holds position + 1; 0: empty */
     uint32_t *index_key;    /* the key id + 1 in each slot */
     uint32_t index_cap;     /* a power of two, at least twice n */
-    size_t bytes;           /* of the compact JSON object */
+    size_t bytes;           /* of the compact JSON object, or of text */
     uint64_t records;
+    char *text;             /* a real handler's state (JSON text), or NULL: the counts */
 };
 
 /* Floor division for a possibly negative numerator (a start time before
@@ -62,11 +63,14 @@ void win_state_destroy(struct win_state *st)
     free(st->counts);
     free(st->index);
     free(st->index_key);
+    free(st->text);
     free(st);
 }
 
 void win_state_clear(struct win_state *st)
 {
+    free(st->text);
+    st->text = NULL;
     st->n = 0;
     st->bytes = 2;
     st->records = 0;
@@ -152,6 +156,26 @@ void win_state_entry(const struct win_state *st, uint32_t i, uint32_t *key_id, u
 {
     *key_id = st->key_ids[i];
     *count = st->counts[i];
+}
+
+int win_state_set_text(struct win_state *st, const char *text, size_t len, uint64_t records)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    uint64_t counted = st->records + records;
+    win_state_clear(st);
+    st->text = copy;
+    st->bytes = len;
+    st->records = counted;
+    return 0;
+}
+
+const char *win_state_text(const struct win_state *st)
+{
+    return st->text;
 }
 
 size_t win_event_extra_bytes(size_t shard_id_json_len, size_t arn_json_len,

@@ -8,6 +8,10 @@
  * which the event carries (R2 measures it) and which ends a window early
  * past 1 MB.
  *
+ * With a real handler (SPEC section 4) the state is whatever JSON the handler
+ * returned, opaque to the core: its text, carried as it is to the window's
+ * next event, and its length is the size that counts.
+ *
  * The event of a windowed invocation is AWS's KinesisTimeWindowEvent:
  *   {"Records":[...],"window":{"start":"2026-01-01T00:05:00Z","end":"..."},
  *    "state":{...},"shardId":"...","eventSourceARN":"...",
@@ -46,6 +50,13 @@ uint64_t win_state_records(const struct win_state *st);
 uint32_t win_state_keys(const struct win_state *st);
 /* Entry i (0 <= i < win_state_keys) in first-counted order. */
 void win_state_entry(const struct win_state *st, uint32_t i, uint32_t *key_id, uint64_t *count);
+
+/* A real handler's state: the state becomes text (len bytes of JSON, copied;
+ * no keys then), having counted `records` more handled records.  -1 when out
+ * of memory (the state is unchanged).  win_state_clear() goes back to {}. */
+int win_state_set_text(struct win_state *st, const char *text, size_t len, uint64_t records);
+/* That text, NUL-terminated, or NULL for the model's counts. */
+const char *win_state_text(const struct win_state *st);
 
 /*
  * Bytes a windowed event has beyond {"Records":[...]}: the window bounds, the

@@ -46,9 +46,15 @@ struct mem_record {
 };
 
 struct mem_window {
-    struct slog_window v;   /* shard_id, keys and counts: NULL; see the copies */
+    struct slog_window v;   /* shard_id, keys, counts and state_json: NULL; see the copies */
     char shard_id[32];
     char state[256];        /* {"key":count,...} of the first keys, as the function returned it */
+};
+
+/* A delivery row, kept when keep_deliveries is set. */
+struct mem_delivery {
+    uint64_t invocation_id, seq;
+    bool handled;
 };
 
 struct memlog {
@@ -64,6 +70,11 @@ struct memlog {
     size_t n_rec, cap_rec;
     struct mem_window *win;
     size_t n_win, cap_win;
+    bool keep_deliveries;   /* set by the test: keep every delivery row in dlv */
+    struct mem_delivery *dlv;
+    size_t n_dlv, cap_dlv;
+    char *lines;            /* a real handler's log lines, "INVOCATION|KIND|TEXT\n" each */
+    size_t lines_len, lines_cap;
     uint64_t deliveries, handled, metrics, shards;
     uint64_t fates[FATE_COUNT];
 };
@@ -114,9 +125,12 @@ static void ml_invocation(void *ctx, const struct slog_invocation *inv)
 
 static void ml_delivery(void *ctx, uint64_t id, const char *shard, uint64_t seq, bool handled)
 {
-    (void)id; (void)shard; (void)seq;
-    ((struct memlog *)ctx)->deliveries++;
-    ((struct memlog *)ctx)->handled += handled;
+    struct memlog *ml = ctx;
+    (void)shard;
+    ml->deliveries++;
+    ml->handled += handled;
+    if (ml->keep_deliveries)
+        *MEMLOG_PUSH(ml->dlv, ml->n_dlv, ml->cap_dlv) = (struct mem_delivery){ id, seq, handled };
 }
 
 static void ml_checkpoint(void *ctx, const char *shard, int64_t at, uint64_t seq, enum ckpt_reason why)
@@ -156,6 +170,11 @@ static void ml_window(void *ctx, const struct slog_window *w)
     row->v.shard_id = NULL;
     row->v.keys = NULL;
     row->v.counts = NULL;
+    row->v.state_json = NULL;
+    if (w->state_json) {      /* a real handler's, as it returned it */
+        memlog_copy(row->state, sizeof row->state, w->state_json);
+        return;
+    }
     size_t len = (size_t)snprintf(row->state, sizeof row->state, "{");
     for (uint32_t i = 0; i < w->n_keys && len < sizeof row->state; i++)
         len += (size_t)snprintf(row->state + len, sizeof row->state - len, "%s\"%s\":%llu",
@@ -164,12 +183,26 @@ static void ml_window(void *ctx, const struct slog_window *w)
         snprintf(row->state + len, sizeof row->state - len, "}");
 }
 
+static void ml_log_line(void *ctx, const struct slog_line *l)
+{
+    struct memlog *ml = ctx;
+    size_t need = strlen(l->kind) + strlen(l->text) + 32;
+    if (ml->lines_len + need >= ml->lines_cap) {
+        ml->lines_cap = 2 * (ml->lines_len + need);
+        ml->lines = realloc(ml->lines, ml->lines_cap);
+    }
+    ml->lines_len += (size_t)snprintf(ml->lines + ml->lines_len, ml->lines_cap - ml->lines_len,
+                                      "%llu|%s|%s\n", (unsigned long long)l->invocation_id,
+                                      l->kind, l->text);
+}
+
 static bool ml_failed(void *ctx) { (void)ctx; return false; }
 
 static const struct slog_ops memlog_ops = {
     .shard = ml_shard, .message = ml_message, .record = ml_record,
     .invocation = ml_invocation, .delivery = ml_delivery, .checkpoint = ml_checkpoint,
-    .discard = ml_discard, .metric = ml_metric, .window = ml_window, .failed = ml_failed,
+    .discard = ml_discard, .metric = ml_metric, .window = ml_window, .log_line = ml_log_line,
+    .failed = ml_failed,
 };
 
 static inline void memlog_free(struct memlog *ml)
@@ -180,6 +213,8 @@ static inline void memlog_free(struct memlog *ml)
     free(ml->msg);
     free(ml->rec);
     free(ml->win);
+    free(ml->dlv);
+    free(ml->lines);
     memset(ml, 0, sizeof *ml);
 }
 

@@ -239,7 +239,7 @@ expect_in "$msg" "$work/v3.db: --at send: the run log has no invocations.iterato
   ko "schema 3 log: the default chart is drawn"
 "$esmsim" report "$work/v3.db" --run 1 >/dev/null && ok || ko "schema 3 log: report reads it"
 sqlite3 "$work/v3.db" "PRAGMA user_version = 2"
-bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 4" "$work/v3.db"
+bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 5" "$work/v3.db"
 tmp_empty "--at"
 
 # R6 discards: OnFailure messages per minute; the outage schedule of the scenario: the

@@ -155,6 +155,13 @@ static void write_small_run(struct slog log)
     o->discard(c, &d);
     o->metric(c, 60000000, "IteratorAge", NULL, 540.5);
     o->metric(c, 60000000, "OldestUnprocessedAge", "shardId-000000000001", 12.25);
+    /* issue 12 item 4: a real handler's log, a row per line */
+    struct slog_line line = { .invocation_id = 3, .request_id = "rid-3", .line = 0,
+                              .at_us = 2500999, .kind = "start", .text = "START RequestId: rid-3" };
+    o->log_line(c, &line);
+    line = (struct slog_line){ .invocation_id = 3, .request_id = "rid-3", .line = 1,
+                               .at_us = 2540999, .kind = "output", .text = "handled\t10" };
+    o->log_line(c, &line);
 }
 
 static void test_full_run(void)
@@ -230,7 +237,12 @@ static void test_full_run(void)
     CHECK_INT(q_int(db, "SELECT typeof(iterator_age_at_send_ms) = 'integer' FROM invocations"
                         " WHERE invocation_id = 3"), 1);
     CHECK_INT(q_int(db, "PRAGMA user_version"), RUNLOG_SCHEMA_VERSION);
-    CHECK_INT(RUNLOG_SCHEMA_VERSION, 4);
+    CHECK_INT(RUNLOG_SCHEMA_VERSION, 5);
+    /* logs (issue 12 item 4), and the runs row without a handler (SPEC section 4) */
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || '|' || request_id || '|' || line || '|'"
+                         " || at_ms || '|' || kind || '|' || text, ';') FROM logs"),
+              "3|rid-3|0|2500|start|START RequestId: rid-3;3|rid-3|1|2540|output|handled\t10");
+    CHECK_STR(q_text(db, "SELECT handler || '|' || reproducible FROM runs"), "0|1");
     /* deliveries, checkpoints */
     CHECK_INT(q_int(db, "SELECT count(*) FROM deliveries WHERE run_id = 1 AND invocation_id = 3"), 2);
     CHECK_INT(q_int(db, "SELECT sum(sequence_number) FROM deliveries"), 21);

@@ -929,7 +929,8 @@ static void test_bad_producers_records_failures(void)
         "\"all-failures\", \"all-failures-no-raise\", \"empty-identifier\", \"wrong-key\", \"wrong-list-key\", "
         "\"unknown-sequence\", got \"first\"");
     BAD(WITH("'function':{'handler':{'command':[]}}"), "$.function.handler.command: expected a non-empty array of non-empty strings");
-    BAD(WITH("'function':{'handler':{'cmd':['node']}}"), "$.function.handler.cmd: unknown key (expected one of: command)");
+    BAD(WITH("'function':{'handler':{'cmd':['node']}}"), "$.function.handler.cmd: unknown key (expected one of: "
+        "command, instances, env, cwd, wall_timeout, duration)");
     BAD(WITH("'expect':[]"), "$.expect: expected an object, got an array");
     BAD(WITH("'stream':{'reshard':[{'at':'1m'}]}"),
         "$.stream.reshard[0]: expected exactly one of: split, merge, target_shard_count");
@@ -1304,8 +1305,6 @@ static void test_unsimulated(void)
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
         "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
-    BAD(WITH("'function':{'handler':{'command':['node','handler.mjs']}}"),
-        "$.function.handler: a real handler program is not simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
         "$.event_source_mapping.Bisect: unknown key");
@@ -1323,6 +1322,81 @@ static void test_unsimulated(void)
 }
 
 /* ---- files -------------------------------------------------------------- */
+
+/* function.handler (issue 12, SPEC section 4): every key, its defaults, cwd
+ * from the scenario file's folder, and the model keys a handler refuses. */
+static void test_handler(void)
+{
+    struct scenario *s = parse(WITH("'function':{'handler':{'command':['python3','boot','app.handler']}}"),
+                               NULL, 0);
+    CHECK(s && s->function.handler);
+    if (s && s->function.handler) {
+        const struct scn_handler *h = s->function.handler;
+        CHECK_STR(h->command[0], "python3");
+        CHECK_STR(h->command[2], "app.handler");
+        CHECK(h->command[3] == NULL);
+        CHECK_INT(h->instances, 1);
+        CHECK(h->env && h->env[0] == NULL);
+        CHECK_STR(h->cwd, ".");             /* t.json has no folder */
+        CHECK_INT(h->wall_timeout_us, 0);   /* 5 x the function timeout */
+        CHECK(!h->measured);
+    }
+    scn_free(s);
+    s = scn_parse("/some/dir/s.json", dq(WITH("'function':{'timeout':'10s','handler':{'command':['node','a.mjs'],"
+                                               "'instances':4,'env':{'A':'1','B_2':'x=y'},'cwd':'src',"
+                                               "'wall_timeout':'90s','duration':'measured'}}")),
+                  NULL, 0, err, sizeof err);
+    CHECK(s && s->function.handler);
+    if (s && s->function.handler) {
+        const struct scn_handler *h = s->function.handler;
+        CHECK_INT(h->instances, 4);
+        CHECK_STR(h->env[0], "A=1");
+        CHECK_STR(h->env[1], "B_2=x=y");
+        CHECK(h->env[2] == NULL);
+        CHECK_STR(h->cwd, "/some/dir/src");  /* relative: from the scenario's folder */
+        CHECK_INT(h->wall_timeout_us, 90 * S);
+        CHECK(h->measured);
+    }
+    scn_free(s);
+    s = scn_parse("rel/s.json", dq(WITH("'function':{'handler':{'command':['x'],'cwd':'/abs'}}")), NULL, 0,
+                  err, sizeof err);
+    CHECK(s && s->function.handler && !strcmp(s->function.handler->cwd, "/abs"));
+    scn_free(s);
+    s = scn_parse("rel/s.json", dq(WITH("'function':{'handler':{'command':['x']}}")), NULL, 0, err, sizeof err);
+    CHECK(s && s->function.handler && !strcmp(s->function.handler->cwd, "rel/."));
+    scn_free(s);
+    /* slow rules still lengthen the modelled duration */
+    s = parse(WITH("'function':{'handler':{'command':['x']},'failures':[{'match':{'all':true},"
+                   "'effect':'slow','extra':'1s'}]}"), NULL, 0);
+    CHECK(s != NULL);
+    scn_free(s);
+    BAD(WITH("'function':{'handler':{'command':['x'],'instances':0}}"),
+        "$.function.handler.instances: expected an integer from 1 to 256, got 0");
+    BAD(WITH("'function':{'handler':{'command':['x'],'instances':257}}"), "$.function.handler.instances");
+    BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A':1}}}"),
+        "$.function.handler.env.A: expected a string, got 1");
+    BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A=B':'1'}}}"),
+        "$.function.handler.env[\"A=B\"]: expected a variable name (not empty, without '=')");
+    BAD(WITH("'function':{'handler':{'command':['x'],'env':[]}}"), "$.function.handler.env: expected an object");
+    BAD(WITH("'function':{'handler':{'command':['x'],'duration':'wall'}}"),
+        "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
+    BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");
+    BAD(WITH("'function':{'handler':{'command':['x'],'cwd':''}}"), "$.function.handler.cwd: expected a non-empty string");
+    BAD(WITH("'function':{'handler':{'command':['x']},'report':'first-failure'}"),
+        "$.function.report: not with a handler: the handler's own response says what failed (R7)");
+    BAD(WITH("'function':{'handler':{'command':['x']},'returns_state':false}"),
+        "$.function.returns_state: not with a handler");
+    BAD(WITH("'function':{'handler':{'command':['x']},'failures':[{'match':{'all':true},'effect':'slow',"
+             "'extra':'1s'},{'match':{'key':'k'}}]}"),
+        "$.function.failures[1]: a rule of effect \"fail\" with a handler");
+    BAD(WITH("'function':{'handler':{'command':['x'],'duration':'measured'},'duration':{'per_invoke':'1s'}}"),
+        "$.function.duration: not with handler.duration \"measured\"");
+    BAD(WITH("'function':{'handler':{'command':['x'],'duration':'measured'},'cold_start':0}"),
+        "$.function.cold_start: not with handler.duration \"measured\"");
+    /* a scheduled change of the function keeps the handler, and its refusals */
+    BAD(WITH("'function':{'handler':{'command':['x']}},'schedule':[{'at':'1m','update_function':"
+             "{'failures':[{'match':{'all':true}}]}}]"), "a rule of effect \"fail\" with a handler");
+}
 
 static void test_files(void)
 {
@@ -1736,6 +1810,7 @@ int main(void)
     test_unsimulated();
     test_dynamodb();
     test_schedule();
+    test_handler();
     test_files();
     test_footprint_estimate();
     test_run_limits_checked();

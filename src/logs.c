@@ -1,0 +1,214 @@
+/*
+ * logs.c - `esmsim logs` (see logs.h): a real handler's log lines, read
+ * back from the `logs` table of a run log (one row per line: the output
+ * printed before the invocation was fetched, START, the invocation's output,
+ * Lambda's lines about a failure, END, REPORT), grouped by invocation in
+ * invocation order, each group headed by its invocations row.  A line's time
+ * is virtual, as in `trace`: the invocation's start, or its end for the
+ * lines written when it ended.
+ */
+#include "logs.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "runread.h"
+
+#define LOGS_EXIT_BAD_INPUT 2
+
+
+/* The run log has a logs table (schema 5 and later). */
+static bool has_logs_table(struct runread *rr)
+{
+    const char *what = "looking for the logs table";
+    sqlite3_stmt *st = runread_prepare(rr, "SELECT count(*) FROM sqlite_schema"
+                                           " WHERE type = 'table' AND name = 'logs'", what);
+    bool found = runread_row(rr, st, what) && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
+int64_t logs_print(struct runread *rr, const char *invocations_sql, const char *heading,
+                   FILE *out)
+{
+    if (!has_logs_table(rr))
+        return 0;
+    char *sql = NULL;
+    size_t len = strlen(invocations_sql) + 1024;
+    if (!(sql = malloc(len))) {
+        runread_failf(rr, "out of memory");
+        return 0;
+    }
+    snprintf(sql, len,
+             "SELECT l.invocation_id, l.at_ms, l.text, i.shard_id, i.start_ms, i.end_ms,"
+             " i.outcome, i.attempt, i.record_count, i.error"
+             " FROM logs l LEFT JOIN invocations i"
+             "  ON i.run_id = l.run_id AND i.invocation_id = l.invocation_id"
+             " WHERE l.run_id = ?1 AND l.invocation_id IN (%s)"
+             " ORDER BY l.invocation_id, l.line", invocations_sql);
+    const char *what = "reading the log lines";
+    sqlite3_stmt *st = runread_prepare(rr, sql, what);
+    free(sql);
+    int64_t lines = 0, current = -1;
+    while (runread_row(rr, st, what)) {
+        char a[32], b[32];
+        int64_t inv = sqlite3_column_int64(st, 0);
+        if (lines == 0 && heading)
+            fputs(heading, out);
+        if (inv != current) {
+            const char *outcome = (const char *)sqlite3_column_text(st, 6);
+            const char *error = (const char *)sqlite3_column_text(st, 9);
+            bool failed = outcome && (!strcmp(outcome, "error") || !strcmp(outcome, "timeout"));
+            int64_t records = sqlite3_column_int64(st, 8);
+            fprintf(out, "%sinvocation %" PRId64 "  %s  %s-%s s  %s%s%s  attempt %" PRId64
+                    "  %" PRId64 " record%s\n", lines ? "\n" : "", inv,
+                    (const char *)sqlite3_column_text(st, 3),
+                    fmt_seconds(sqlite3_column_int64(st, 4), a),
+                    fmt_seconds(sqlite3_column_int64(st, 5), b), outcome ? outcome : "?",
+                    failed && error ? " " : "", failed && error ? error : "",
+                    (int64_t)sqlite3_column_int64(st, 7), records, records == 1 ? "" : "s");
+            current = inv;
+        }
+        fprintf(out, "  %10s  %s\n", fmt_seconds(sqlite3_column_int64(st, 1), a),
+                (const char *)sqlite3_column_text(st, 2));
+        lines++;
+    }
+    sqlite3_finalize(st);
+    return lines;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static void logs_usage(FILE *out)
+{
+    fprintf(out, "usage: esmsim logs RUN.db [--invocation N] [--key KEY] [--run ID]\n"
+            "  what a real handler (function.handler) printed, invocation by invocation,\n"
+            "  between the START / END / REPORT lines CloudWatch Logs shows, in one run\n"
+            "  (default: the latest); --invocation keeps one invocation, --key those that\n"
+            "  delivered a record of the partition key (see README.md, Run your own handler)\n");
+}
+
+/* An invocation id: a positive decimal integer. */
+static int parse_id(const char *text, int64_t *out)
+{
+    char *end;
+    long long v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : 0;
+    if (v <= 0 || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Whether the run ran a real handler (runs.handler, schema 5). */
+static bool ran_handler(struct runread *rr)
+{
+    const char *what = "reading the runs row";
+    if (!has_logs_table(rr))
+        return false;
+    sqlite3_stmt *st = runread_prepare(rr, "SELECT coalesce(handler, 0) FROM runs WHERE run_id = ?1",
+                                       what);
+    bool handler = runread_row(rr, st, what) && sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    return handler;
+}
+
+/* The invocations asked for, into TEMP table logs_asked: all with log lines,
+ * --invocation's, those that delivered a record of --key (needs the
+ * per-record tables), or both at once. */
+static void select_invocations(struct runread *rr, int64_t invocation, const char *key)
+{
+    const char *what = "selecting the invocations";
+    sqlite3_stmt *st = runread_prepare(
+        rr, "CREATE TEMP TABLE logs_asked AS SELECT DISTINCT l.invocation_id FROM logs l"
+            " WHERE l.run_id = ?1 AND (?2 IS NULL OR l.invocation_id = ?2) AND (?3 IS NULL OR"
+            "  l.invocation_id IN (SELECT d.invocation_id FROM deliveries d JOIN records r"
+            "   ON r.run_id = d.run_id AND r.shard_id = d.shard_id"
+            "   AND r.sequence_number = d.sequence_number"
+            "   WHERE d.run_id = ?1 AND r.partition_key = ?3))", what);
+    if (st && invocation)
+        sqlite3_bind_int64(st, 2, invocation);
+    if (st && key)
+        sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    while (runread_row(rr, st, what))
+        ;
+    sqlite3_finalize(st);
+}
+
+int logs_main(int argc, char **argv)
+{
+    const char *path = NULL, *key = NULL;
+    int64_t run_id = 0, invocation = 0;
+    char err[1024];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            logs_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--invocation") && has_value) {
+            if (parse_id(argv[++i], &invocation) < 0) {
+                fprintf(stderr, "esmsim logs: --invocation: expected an invocation id, a positive"
+                        " integer, got \"%s\"\n", argv[i]);
+                return LOGS_EXIT_BAD_INPUT;
+            }
+        } else if (!strcmp(a, "--key") && has_value) {
+            key = argv[++i];
+        } else if (!strcmp(a, "--run") && has_value) {
+            if (runread_parse_run_id(argv[++i], &run_id, err, sizeof err) < 0) {
+                fprintf(stderr, "esmsim logs: %s\n", err);
+                return LOGS_EXIT_BAD_INPUT;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "esmsim logs: unknown option or missing value: %s\n", a);
+            return LOGS_EXIT_BAD_INPUT;
+        } else if (!path) {
+            path = a;
+        } else {
+            fprintf(stderr, "esmsim logs: unexpected argument: %s\n", a);
+            return LOGS_EXIT_BAD_INPUT;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "esmsim logs: missing RUN.db\n");
+        logs_usage(stderr);
+        return LOGS_EXIT_BAD_INPUT;
+    }
+    struct runread rr;
+    if (runread_open(&rr, path, run_id, err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim logs: %s\n", err);
+        return LOGS_EXIT_BAD_INPUT;
+    }
+    if (!ran_handler(&rr))
+        runread_failf(&rr, "run %" PRId64 " ran the function model, not a handler program"
+                      " (function.handler): it has no log lines", rr.run_id);
+    if (key && !rr.failed) {
+        const char *what = "reading the runs row";
+        sqlite3_stmt *st = runread_prepare(&rr, "SELECT coalesce(per_record_tables, 1) FROM runs"
+                                                " WHERE run_id = ?1", what);
+        if (runread_row(&rr, st, what) && sqlite3_column_int(st, 0) == 0)
+            runread_failf(&rr, "run %" PRId64 " was written with --no-record-tables: --key needs"
+                          " its deliveries and records", rr.run_id);
+        sqlite3_finalize(st);
+    }
+    select_invocations(&rr, invocation, key);
+    int64_t lines = rr.failed ? 0 : logs_print(&rr, "SELECT invocation_id FROM logs_asked", NULL,
+                                             stdout);
+    if (!rr.failed && lines == 0)
+        runread_failf(&rr, "run %" PRId64 " has no log lines%s%s%s%s%s", rr.run_id,
+                      invocation || key ? " for" : "", invocation ? " that invocation" : "",
+                      invocation && key ? " and" : "", key ? " key " : "", key ? key : "");
+    int rc = 0;
+    if (rr.failed) {
+        fprintf(stderr, "esmsim logs: %s\n", rr.err);
+        rc = LOGS_EXIT_BAD_INPUT;
+    } else if (!rr.complete) {
+        fprintf(stderr, "esmsim logs: warning: %s run %" PRId64 " is incomplete\n", path,
+                rr.run_id);
+    }
+    runread_close(&rr);
+    return rc;
+}
