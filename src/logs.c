@@ -32,6 +32,35 @@ static bool has_logs_table(struct runread *rr)
     return found;
 }
 
+/* Text read from the run log (a program's output, or a crafted log's)
+ * shown safely: each tab-separated part through fmt_text (control
+ * characters and bytes that are not UTF-8 as \xNN), the tabs kept, as
+ * the REPORT line has them; NULL as "?". */
+static void put_text(FILE *out, const char *s)
+{
+    char small[FMT_TEXT_MAX];
+    if (!s) {
+        fputc('?', out);
+        return;
+    }
+    for (;;) {
+        size_t n = strcspn(s, "\t"), room = 4 * n + 4;
+        char *part = strndup(s, n);
+        char *buf = room <= sizeof small ? small : malloc(room);
+        if (part && buf)
+            fputs(fmt_text(part, buf, room), out);
+        else
+            fputs("(out of memory)", out);
+        if (buf != small)
+            free(buf);
+        free(part);
+        if (!s[n])
+            return;
+        fputc('\t', out);
+        s += n + 1;
+    }
+}
+
 int64_t logs_print(struct runread *rr, const char *invocations_sql, const char *heading,
                    FILE *out)
 {
@@ -64,17 +93,22 @@ int64_t logs_print(struct runread *rr, const char *invocations_sql, const char *
             const char *error = (const char *)sqlite3_column_text(st, 9);
             bool failed = outcome && (!strcmp(outcome, "error") || !strcmp(outcome, "timeout"));
             int64_t records = sqlite3_column_int64(st, 8);
-            fprintf(out, "%sinvocation %" PRId64 "  %s  %s-%s s  %s%s%s  attempt %" PRId64
-                    "  %" PRId64 " record%s\n", lines ? "\n" : "", inv,
-                    (const char *)sqlite3_column_text(st, 3),
-                    fmt_seconds(sqlite3_column_int64(st, 4), a),
-                    fmt_seconds(sqlite3_column_int64(st, 5), b), outcome ? outcome : "?",
-                    failed && error ? " " : "", failed && error ? error : "",
+            fprintf(out, "%sinvocation %" PRId64 "  ", lines ? "\n" : "", inv);
+            put_text(out, (const char *)sqlite3_column_text(st, 3));
+            fprintf(out, "  %s-%s s  ", fmt_seconds(sqlite3_column_int64(st, 4), a),
+                    fmt_seconds(sqlite3_column_int64(st, 5), b));
+            put_text(out, outcome);
+            if (failed && error) {
+                fputc(' ', out);
+                put_text(out, error);
+            }
+            fprintf(out, "  attempt %" PRId64 "  %" PRId64 " record%s\n",
                     (int64_t)sqlite3_column_int64(st, 7), records, records == 1 ? "" : "s");
             current = inv;
         }
-        fprintf(out, "  %10s  %s\n", fmt_seconds(sqlite3_column_int64(st, 1), a),
-                (const char *)sqlite3_column_text(st, 2));
+        fprintf(out, "  %10s  ", fmt_seconds(sqlite3_column_int64(st, 1), a));
+        put_text(out, (const char *)sqlite3_column_text(st, 2));
+        fputc('\n', out);
         lines++;
     }
     sqlite3_finalize(st);

@@ -229,6 +229,18 @@ done
 expect_in "$(cat ctl-iterator-age.svg)" 'evilx1b[31m, run 1' "item 9: the chart's title shows the escape (gnuplot drops the backslash)"
 expect_eq "$(awk '{ print NF }' keep/iterator-age.dat | sort -u | tr '\n' ' ')" "0 3 " \
   "item 9: a data file row is SERIES X VALUE, whatever the names"
+# The logs of a real handler (issue 12): the program's output, or a crafted log's, is shown
+# escaped, the REPORT line's tabs kept; an orphan line (no invocation row) does not crash.
+inv=$(q ctl.db "SELECT invocation_id FROM invocations WHERE shard_id LIKE 'shardId-000000000000%' LIMIT 1")
+sqlite3 ctl.db "UPDATE runs SET handler = 1; INSERT INTO logs (run_id, invocation_id, request_id, line, at_ms, kind, text)
+  VALUES (1, $inv, 'r', 1, 0, 'output', 'hi ' || $esc || char(9) || 'tab' || CAST(x'ff' AS TEXT)),
+         (1, 999999999, 'r', 1, 0, 'output', 'orphan' || char(27))" || ko "crafting logs"
+"$esmsim" logs ctl.db > ctl-logs.txt 2>&1; rc=$?
+expect_eq "$rc" 0 "item 9: logs with control characters: exit status"
+expect_eq "$(controls ctl-logs.txt)" 0 "item 9: logs prints no control character"
+expect_in "$(cat ctl-logs.txt)" "$(printf 'hi \\x1b[31m\ttab\\xff')" "item 9: logs shows the escape, keeps the tab"
+expect_in "$(cat ctl-logs.txt)" "invocation 999999999  ?" "item 9: logs: a line of no invocation"
+expect_in "$(cat ctl-logs.txt)" 'orphan\x1b' "item 9: logs: the orphan line, escaped"
 # A text too long for where it is shown is cut, and says so with "...".
 craft longname "UPDATE runs SET scenario = printf('%.300c', 'a') || char(27)"
 expect_in "$("$esmsim" trace longname.db --key user-5780 2>&1 | head -1)" "($(printf 'a%.0s' $(seq 252))...)" \
