@@ -21,13 +21,18 @@
  * (readers see no such column; merge leaves them NULL). */
 static const struct { const char *table, *column; int64_t since; } runread_added[] = {
     { "invocations", "iterator_age_at_send_ms", 4 },
+    { "runs", "handler", 5 },
+    { "runs", "reproducible", 5 },
+    { "logs", NULL, 5 },                 /* NULL: the whole table */
 };
 
-/* A log of version may lack table.column. */
+/* A log of version may lack table.column (column NULL: the whole table). */
 static bool may_lack(const char *table, const char *column, int64_t version)
 {
     for (size_t i = 0; i < sizeof runread_added / sizeof runread_added[0]; i++)
-        if (!strcmp(runread_added[i].table, table) && !strcmp(runread_added[i].column, column))
+        if (!strcmp(runread_added[i].table, table) &&
+            (runread_added[i].column && column ? !strcmp(runread_added[i].column, column)
+                                               : runread_added[i].column == column))
             return version < runread_added[i].since;
     return false;
 }
@@ -308,7 +313,7 @@ int runread_check_schema(sqlite3 *db, const char *schema, sqlite3 *ref, int64_t 
         int found = check_table(db, schema, ref, table, version, path, strict, err, errlen);
         if (found < 0)
             goto out;
-        if (found > 0 && strcmp(table, "sweep_results") != 0) {
+        if (found > 0 && strcmp(table, "sweep_results") != 0 && !may_lack(table, NULL, version)) {
             errmsg_set(err, errlen, "%s: has no table %s: not an esmsim run log of this version",
                        path, table);
             goto out;

@@ -226,10 +226,13 @@ expect_eq "$(q "$work/dep-idx.db" "SELECT count(*), sum(abs(i.iterator_age_at_se
   "iterator_age_at_send_ms = start - arrival of the last record"
 [ "$(q "$dep" "SELECT count(*) FROM invocations WHERE run_id = 1 AND iterator_age_at_send_ms IS NOT NULL")" -gt 100 ] &&
   ok || ko "--at send: the run has invocations with an age"
-# A run log of schema version 3 (before the column): still read; --at send
-# is bad input, said plainly, and nothing is written.
+# A run log of schema version 3 (before the column, and before version 5's
+# runs.handler, runs.reproducible and logs table): still read by every
+# reader; --at send is bad input, said plainly, and nothing is written.
 cp "$dep" "$work/v3.db"
-sqlite3 "$work/v3.db" "ALTER TABLE invocations DROP COLUMN iterator_age_at_send_ms; PRAGMA user_version = 3"
+sqlite3 "$work/v3.db" "ALTER TABLE invocations DROP COLUMN iterator_age_at_send_ms;
+  ALTER TABLE runs DROP COLUMN handler; ALTER TABLE runs DROP COLUMN reproducible;
+  DROP TABLE logs; PRAGMA user_version = 3"
 msg=$("$esmsim" plot "$work/v3.db" --run 1 --at send -o "$work/v3-send.svg" 2>&1); rc=$?
 expect_eq "$rc" 2 "schema 3 log, --at send: exit status"
 expect_in "$msg" "$work/v3.db: --at send: the run log has no invocations.iterator_age_at_send_ms" \
@@ -238,6 +241,13 @@ expect_in "$msg" "$work/v3.db: --at send: the run log has no invocations.iterato
 "$esmsim" plot "$work/v3.db" --run 1 -o "$work/v3.svg" >/dev/null && is_svg "$work/v3.svg" && ok ||
   ko "schema 3 log: the default chart is drawn"
 "$esmsim" report "$work/v3.db" --run 1 >/dev/null && ok || ko "schema 3 log: report reads it"
+"$esmsim" trace "$work/v3.db" --run 1 --key "$(q "$work/v3.db" "SELECT partition_key FROM records LIMIT 1")" \
+  >/dev/null && ok || ko "schema 3 log: trace reads it"
+expect_in "$("$esmsim" logs "$work/v3.db" --run 1 2>&1)" "ran the function model, not a handler program" \
+  "schema 3 log: logs says why it has no lines"
+"$esmsim" merge "$work/v3-merged.db" "$work/v3.db" >/dev/null && ok || ko "schema 3 log: merge takes it"
+expect_eq "$(q "$work/v3-merged.db" "SELECT count(*) FROM invocations WHERE iterator_age_at_send_ms IS NULL")" \
+  "$(q "$work/v3.db" "SELECT count(*) FROM invocations")" "schema 3 log merged: no age at send"
 sqlite3 "$work/v3.db" "PRAGMA user_version = 2"
 bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 5" "$work/v3.db"
 tmp_empty "--at"
