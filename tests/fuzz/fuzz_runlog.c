@@ -16,6 +16,7 @@
  *   esmsim plot RUN.db --chart C, for every chart (the data files are
  *     gathered; gnuplot is not run: ESMSIM_PLOTS names no directory, so
  *     gp_run fails before it starts one)
+ *   esmsim logs RUN.db, logs RUN.db --key K (a real handler's output)
  *   esmsim merge OUT.db RUN.db, OUT.db a fresh empty run log each time
  *
  * K, N and S come from the input's records table when it has one (else "k",
@@ -39,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "fuzz.h"
+#include "logs.h"
 #include "merge.h"
 #include "plot.h"
 #include "report.h"
@@ -296,6 +298,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq, "--shard", p.shard);
     else
         FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq);
+
+    FZ_RUN(logs_main, "logs", fz_in);
+    FZ_RUN(logs_main, "logs", fz_in, "--key", p.key);
 
     static char *charts[] = { "iterator-age", "oldest", "concurrency", "throughput" };
     for (size_t c = 0; c < sizeof charts / sizeof charts[0]; c++)
