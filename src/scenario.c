@@ -68,6 +68,7 @@ struct ctx {
     size_t n_set;
     /* unsimulated features seen while parsing, refused by reject_unsimulated() */
     bool handler, filters, s3_destination;
+    bool inlined;               /* a rate file was read into the tree: print it again */
 };
 
 /* ---- paths and messages ----------------------------------------------- */
@@ -1998,6 +1999,220 @@ static int parse_burst(struct ctx *c, const cJSON *v, void *elem, void *arg)
     return rc ? -1 : 0;
 }
 
+/* ---- rates: a number, a series, or a file of one (issue 14 item 1) ------- */
+
+static const char *const RATE_KEYS[] = { "series", "file", NULL };
+static const char *const RATE_POINT_KEYS[] = { "at", "rate", NULL };
+#define MAX_RATE_POINTS 1000000   /* a day of seconds, or two years of minutes, ten times over */
+
+static char *read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen);
+
+/* One piece of rate.series; *arg counts the pieces read before it. */
+static int parse_rate_point(struct ctx *c, const cJSON *v, void *elem, void *arg)
+{
+    struct scn_rate_point *pt = elem;
+    size_t *n = arg;
+    char a[32], buf[80];
+    if (elem_object(c, v, RATE_POINT_KEYS) ||
+        get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &pt->at_us) ||
+        get_number(c, v, "rate", REQ, 0, false, HUGE_VAL, 0, &pt->rate))
+        return -1;
+    if (*n == 0 && pt->at_us != 0)
+        return fail(c, "at", "expected 0 (\"0s\": the first piece starts the run), got %s",
+                    describe(item(v, "at"), buf));
+    if (*n > 0 && pt->at_us <= pt[-1].at_us)
+        return fail(c, "at", "expected a time after the previous piece's %s (times strictly "
+                    "increasing), got %s", fmt_us(pt[-1].at_us, a), describe(item(v, "at"), buf));
+    (*n)++;
+    return 0;
+}
+
+/* The path of a file named in the scenario: as given when absolute, else
+ * beside the scenario file (NULL when out of memory). */
+static char *beside_scenario(const struct ctx *c, const char *name)
+{
+    const char *slash = strrchr(c->file, '/');
+    if (name[0] == '/' || !slash)
+        return strdup(name);
+    return fmt_dup("%.*s/%s", (int)(slash - c->file), c->file, name);
+}
+
+/* Spaces and tabs off both ends of [*b, *e). */
+static void trim(const char **b, const char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+/* A decimal number that is all of [b, e): digits with an optional fraction. */
+static bool decimal_field(const char *b, const char *e, uint64_t max, double *out)
+{
+    char buf[48];
+    uint64_t whole;
+    double frac;
+    const char *p = buf;
+    if (e - b <= 0 || e - b >= (ptrdiff_t)sizeof buf)
+        return false;
+    memcpy(buf, b, (size_t)(e - b));
+    buf[e - b] = '\0';
+    if (!read_decimal(&p, max, &whole, &frac) || *p)
+        return false;
+    *out = (double)whole + frac;
+    return true;
+}
+
+/*
+ * A rate file's text (NUL-terminated, len bytes) into *out: lines
+ * "seconds,rate", in time order from 0; blank lines and lines starting with
+ * '#' are skipped; the first other line may be a header (it starts with a
+ * letter or a quote).  Errors name the file and the line.
+ */
+static int parse_rate_csv(struct ctx *c, const char *path, const char *text, size_t len,
+                          struct scn_rate_point **out, size_t *n)
+{
+    size_t cap = 0, line = 0;
+    bool content = false;
+    char esc[120];
+    if (memchr(text, '\0', len))
+        return fail(c, "file", "%s: expected text lines \"seconds,rate\", got a NUL byte", path);
+    for (const char *p = text; *p;) {
+        const char *eol = p + strcspn(p, "\n"), *b = p, *e = eol;
+        p = *eol ? eol + 1 : eol;
+        line++;
+        trim(&b, &e);
+        if (b == e || *b == '#')
+            continue;
+        const char *comma = memchr(b, ',', (size_t)(e - b));
+        if (!content && (isalpha((unsigned char)*b) || *b == '"')) {   /* a header: "seconds,rate" */
+            content = true;
+            continue;
+        }
+        content = true;
+        const char *sb = b, *se = comma ? comma : e, *rb = comma ? comma + 1 : e, *re = e;
+        trim(&sb, &se);
+        trim(&rb, &re);
+        double secs, rate;
+        int64_t at;
+        int shown = e - b > 60 ? 60 : (int)(e - b);
+        if (!comma || memchr(rb, ',', (size_t)(re - rb)) ||
+            !decimal_field(sb, se, (uint64_t)(MAX_DURATION_US / US_PER_S), &secs) || !to_us(secs, &at) ||
+            !decimal_field(rb, re, (uint64_t)MAX_EXACT_INT, &rate))
+            return fail(c, "file", "%s, line %zu: expected \"seconds,rate\" (two decimal numbers "
+                        "such as 300,1250.5), got \"%s\"", path, line,
+                        escape(esc, sizeof esc, b, (size_t)shown, false));
+        if (*n == 0 && at != 0)
+            return fail(c, "file", "%s, line %zu: expected the first time to be 0 (the first "
+                        "piece starts the run), got %.*s", path, line, (int)(se - sb), sb);
+        if (*n > 0 && at <= (*out)[*n - 1].at_us)
+            return fail(c, "file", "%s, line %zu: expected a time after the previous line's %.6g s "
+                        "(times strictly increasing), got %.*s", path, line,
+                        (double)(*out)[*n - 1].at_us / US_PER_S, (int)(se - sb), sb);
+        if (*n == MAX_RATE_POINTS)
+            return fail(c, "file", "%s, line %zu: more than %d pieces, the most a rate series may "
+                        "hold", path, line, MAX_RATE_POINTS);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            struct scn_rate_point *grown = realloc(*out, cap * sizeof *grown);
+            if (!grown)
+                return nomem(c);
+            *out = grown;
+        }
+        (*out)[(*n)++] = (struct scn_rate_point){ .at_us = at, .rate = rate };
+    }
+    if (*n == 0)
+        return fail(c, "file", "%s: expected lines \"seconds,rate\", got no data line", path);
+    return 0;
+}
+
+/* The series as {"series": [...]}, or NULL when out of memory. */
+static cJSON *series_json(const struct scn_rate_point *pts, size_t n)
+{
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "series");
+    char at[32];
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *pt = cJSON_CreateObject();
+        if (!cJSON_AddItemToArray(a, pt) || !cJSON_AddStringToObject(pt, "at", fmt_us(pts[i].at_us, at)) ||
+            !cJSON_AddNumberToObject(pt, "rate", pts[i].rate))
+            a = NULL;
+    }
+    if (!a) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/*
+ * rate.file: read the file (beside the scenario) into p's series, and put
+ * the series in its place in the tree, so that the effective scenario
+ * (runs.scenario_json, which report and plot read again) holds the traffic
+ * itself: it runs alone, and a changed file is a changed scenario.
+ */
+static int read_rate_file(struct ctx *c, const cJSON *producer, const cJSON *rate,
+                          struct scn_producer *p)
+{
+    char *name = NULL, *path = NULL, *text = NULL, msg[600];
+    size_t len = 0;
+    int rc = -1;
+    if (get_string(c, rate, "file", REQ, &NONEMPTY, NULL, &name))
+        return -1;
+    if (!(path = beside_scenario(c, name))) {
+        rc = nomem(c);
+    } else if (!(text = read_text_file(path, "rate file", &len, msg, sizeof msg))) {
+        rc = fail(c, "file", "%s", msg);
+    } else if (parse_rate_csv(c, path, text, len, &p->series, &p->n_series) == 0) {
+        /* the loader's own tree: the rate object gives way to the series */
+        cJSON *inline_rate = series_json(p->series, p->n_series);
+        if (!inline_rate || !cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)producer, "rate", inline_rate)) {
+            cJSON_Delete(inline_rate);
+            rc = nomem(c);
+        } else {
+            c->inlined = true;
+            rc = 0;
+        }
+    }
+    free(name);
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* rate: records per second, a number > 0 or a piecewise-constant series,
+ * {"series": [{"at", "rate"}, ...]} or {"file": "NAME.csv"}. */
+static int parse_rate(struct ctx *c, const cJSON *producer, struct scn_producer *p)
+{
+    static const char what[] = "records per second: a number > 0, or an object with series or file";
+    const cJSON *v = item(producer, "rate"), *o, *list;
+    size_t mark;
+    if (!v)
+        return fail(c, "rate", "missing required key (expected %s)", what);
+    if (cJSON_IsNumber(v))
+        return get_number(c, producer, "rate", REQ, 0, true, HUGE_VAL, 0, &p->rate);
+    if (!cJSON_IsObject(v))
+        return expected(c, "rate", what, v);
+    if (enter(c, producer, "rate", REQ, RATE_KEYS, &o, &mark))
+        return -1;
+    int rc = 0;
+    size_t n = 0;
+    p->rate = 0;
+    if (!!item(o, "series") == !!item(o, "file"))
+        rc = fail(c, NULL, "expected exactly one of: series, file");
+    else if (item(o, "file"))
+        rc = read_rate_file(c, producer, o, p);
+    else if (get_array(c, o, "series", REQ, &list))
+        rc = -1;
+    else if (cJSON_GetArraySize(list) == 0 || cJSON_GetArraySize(list) > MAX_RATE_POINTS)
+        rc = fail(c, "series", "expected 1 to %d pieces {\"at\": duration, \"rate\": number >= 0}, "
+                  "got %d", MAX_RATE_POINTS, cJSON_GetArraySize(list));
+    else
+        rc = get_list(c, o, "series", sizeof *p->series, &p->series, &p->n_series,
+                      parse_rate_point, &n);
+    path_pop(c, mark);
+    return rc ? -1 : 0;
+}
+
 static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scenario *s = arg;
@@ -2011,7 +2226,7 @@ static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
     for (struct scn_producer *q = s->producers; q < p; q++)
         if (strcmp(q->name, p->name) == 0)
             return fail(c, "name", "a producer named \"%s\" comes before: names must be unique", p->name);
-    int rc = get_number(c, v, "rate", REQ, 0, true, HUGE_VAL, 0, &p->rate) ||
+    int rc = parse_rate(c, v, p) ||
         get_enum(c, v, "arrival", OPT, ARRIVALS, 1, &arrival) ||
         parse_keys(c, v, &p->keys) ||
         get_dist(c, v, "record_bytes", OPT, QTY_BYTES, 100, &p->record_bytes) ||
@@ -2338,6 +2553,11 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     if (rc || parse_schedule_list(c, root, s) ||
         parse_expect(c, root, s) || reject_unsimulated(c, s))
         return -1;
+    if (c->inlined) {   /* the effective scenario holds the rate files' series */
+        free(s->json);
+        if (!(s->json = cJSON_PrintUnformatted(root)))
+            return nomem(c);
+    }
     return check_footprint(c, s);
 }
 
@@ -2532,9 +2752,10 @@ static const char *file_kind(mode_t m)
 /*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
- * socket is refused before it is read.  NULL with err set.
+ * socket is refused before it is read.  what names the file in the message
+ * for one too large ("scenario file").  NULL with err set.
  */
-static char *read_scenario(const char *path, size_t *len, char *err, size_t errlen)
+static char *read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
     char *text = NULL;
@@ -2587,8 +2808,8 @@ static char *read_scenario(const char *path, size_t *len, char *err, size_t errl
         return NULL;
     }
     if (*len > MAX_SCENARIO_BYTES) {
-        snprintf(err, errlen, "%s: cannot read: larger than %d MiB, the most a scenario file may "
-                 "hold", path, MAX_SCENARIO_BYTES >> 20);
+        snprintf(err, errlen, "%s: cannot read: larger than %d MiB, the most a %s may hold", path,
+                 MAX_SCENARIO_BYTES >> 20, what);
         free(text);
         return NULL;
     }
@@ -2604,7 +2825,7 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
                           size_t n_overrides, char *err, size_t errlen)
 {
     size_t len;
-    char *text = read_scenario(path, &len, err, errlen);
+    char *text = read_text_file(path, "scenario file", &len, err, errlen);
     if (!text)
         return NULL;
     struct scenario *s = NULL;
@@ -2632,6 +2853,7 @@ void scn_free(struct scenario *s)
         free(p->keys.list);
         free_dist(&p->record_bytes);
         free(p->bursts);
+        free(p->series);
     }
     free(s->producers);
     for (size_t i = 0; i < s->n_records; i++) {

@@ -71,9 +71,19 @@ struct scn_burst {
 enum scn_arrival { SCN_ARRIVAL_CONSTANT, SCN_ARRIVAL_POISSON };
 enum scn_put_api { SCN_PUT_RECORDS, SCN_PUT_RECORD };
 
+/* A piece of a rate series: `rate` records per second from at_us until the
+ * next piece's at_us (the last one: until the producer stops). */
+struct scn_rate_point {
+    int64_t at_us;          /* virtual time since the run's start */
+    double rate;            /* >= 0, finite */
+};
+
 struct scn_producer {
     char *name;
-    double rate;            /* records per second */
+    double rate;            /* records per second, when series is NULL */
+    struct scn_rate_point *series;  /* piecewise-constant rate instead of `rate`, or NULL:
+                                       series[0].at_us is 0, at_us strictly increasing */
+    size_t n_series;
     enum scn_arrival arrival;
     struct scn_keys keys;
     struct scn_dist record_bytes;  /* data bytes per record, >= 1 after rounding */
