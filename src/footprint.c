@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -50,6 +51,7 @@
 #define WINDOW_ENTRY_BYTES 56.0    /* a key's count in a window state (window.c), index included */
 #define WINDOW_STATE_JSON 1048576.0   /* a state past 1 MB of JSON ends its window early (R15) */
 #define EVENT_BYTES (40.0 * GROWTH)   /* a pending engine event */
+#define ODM_SECOND_BYTES 16.0      /* ondemand.c: a second of a shard's window, or of a peak queue */
 /* The program, GSL, SQLite and cJSON loaded, the run log's 8 MiB page
  * cache, the summary's figures: measured at 13 MiB for a 1-shard run. */
 #define PROGRAM_BYTES (16.0 * 1048576)
@@ -176,6 +178,11 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
         double rollovers = floor((double)(s->duration_us - 1) / (double)st->shard_lifetime_us);
         *made = (double)st->shards * (rollovers + 1);
         *open_max = st->shards;
+        return;
+    }
+    if (st->capacity_mode == SCN_CAPACITY_ON_DEMAND) {   /* as many as the maximum throughput takes */
+        *made = odm_max_made(st);
+        *open_max = odm_max_open(st);
         return;
     }
     double open = st->shards;
@@ -305,6 +312,14 @@ void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
      * and all lanes together no more than the records written. */
     out->bytes[FPT_SHARDS] = made * (SHARD_BYTES + lanes * (LANE_BYTES + window_keys * WINDOW_ENTRY_BYTES)) +
                              fmin(made * lanes * batch, written) * BATCH_RECORD_BYTES;
+    /* On demand, the scaler (ondemand.c): a second's writes for each second of
+     * the scale window, per open shard; the two peak queues, a second each
+     * at most, doubling. */
+    const struct scn_stream *st = &s->stream;
+    if (st->type == SCN_STREAM_KINESIS && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+        out->bytes[FPT_SHARDS] += open_max * (double)st->on_demand.scale_window_s * ODM_SECOND_BYTES +
+                                  2 * fmin(duration_s, (double)st->on_demand.peak_window_s) *
+                                      ODM_SECOND_BYTES * GROWTH;
     out->bytes[FPT_SCENARIO] = 2.0 * (double)(s->json ? strlen(s->json) : 0) + explicit_bytes +
                                series_bytes;
     out->bytes[FPT_PROGRAM] = PROGRAM_BYTES;

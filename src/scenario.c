@@ -32,6 +32,7 @@
 #include "expect.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -1102,7 +1103,10 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
-    "account", "wait_for_parent_shards", "efo_push_latency", "memory_limit", NULL };
+    "account", "wait_for_parent_shards", "efo_push_latency", "memory_limit",
+    "on_demand_peak_window", "on_demand_scale_window", "on_demand_scale_delay",
+    "on_demand_split_threshold", "on_demand_max_write_bytes_per_sec",
+    "on_demand_max_write_records_per_sec", NULL };
 
 /*
  * A size in bytes: an integer, or a string of a number and a unit, binary
@@ -1137,7 +1141,44 @@ static int get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *
     return 0;
 }
 
-static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
+/* A duration of whole seconds in [lo_s, hi_s]; *out in seconds. */
+static int get_seconds(struct ctx *c, const cJSON *obj, const char *key, int64_t lo_s, int64_t hi_s,
+                       int64_t def_s, int64_t *out)
+{
+    int64_t us;
+    if (get_duration(c, obj, key, OPT, lo_s * US_PER_S, hi_s * US_PER_S, def_s * US_PER_S, &us))
+        return -1;
+    if (us % US_PER_S)
+        return expected(c, key, "a whole number of seconds", item(obj, key));
+    *out = us / US_PER_S;
+    return 0;
+}
+
+/*
+ * The model.on_demand_* keys: how an on-demand Kinesis stream adds shards
+ * (SPEC 1.1 Capacity modes; ondemand.c), AWS's documented values (or the
+ * model's stated choices) by default.
+ */
+static int parse_on_demand(struct ctx *c, const cJSON *o, struct scn_on_demand *od)
+{
+    int64_t records = 0;
+    int rc = get_seconds(c, o, "on_demand_peak_window", 1, 365 * 86400, 30 * 86400, &od->peak_window_s) ||
+        get_seconds(c, o, "on_demand_scale_window", 1, 3600, 60, &od->scale_window_s) ||
+        get_duration(c, o, "on_demand_scale_delay", OPT, 0, MAX_DURATION_US, 15 * 60 * US_PER_S,
+                     &od->scale_delay_us) ||
+        get_number(c, o, "on_demand_split_threshold", OPT, 0, true, 1, 0.5, &od->split_threshold) ||
+        (od->split_threshold >= 1
+             ? expected(c, "on_demand_split_threshold", "a number > 0 and < 1 (a share of a shard's limits)",
+                        item(o, "on_demand_split_threshold")) : 0) ||
+        get_int(c, o, "on_demand_max_write_records_per_sec", OPT, 1, (int64_t)MAX_EXACT_INT, 200000, &records);
+    od->max_write_records_per_sec = (uint64_t)records;
+    od->max_write_bytes_per_sec = 200 * 1048576;
+    if (!rc && item(o, "on_demand_max_write_bytes_per_sec"))
+        rc = get_size(c, o, "on_demand_max_write_bytes_per_sec", &od->max_write_bytes_per_sec);
+    return rc ? -1 : 0;
+}
+
+static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m, struct scn_on_demand *od)
 {
     const cJSON *o;
     size_t mark;
@@ -1160,7 +1201,8 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account) ||
         get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards) ||
         get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, 70 * US_PER_MS,
-                     &m->efo_push_latency_us);
+                     &m->efo_push_latency_us) ||
+        parse_on_demand(c, o, od);
     if (!rc && item(o, "memory_limit")) {
         rc = get_size(c, o, "memory_limit", &m->memory_limit);
         m->memory_limit_from = "model.memory_limit";
@@ -1237,7 +1279,8 @@ static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *
 
 static const char *const STREAM_KEYS[] = {
     "type", "name", "shards", "retention", "consumer", "other_consumers", "reshard", "limits",
-    "internal_failure_rate", "table", "view_type", "shard_lifetime", NULL };
+    "internal_failure_rate", "capacity_mode", "table", "view_type", "shard_lifetime", NULL };
+static const char *const CAPACITY_MODES[] = { "PROVISIONED", "ON_DEMAND", NULL };   /* by enum scn_capacity_mode */
 static const char *const LIMITS_KEYS[] = {
     "write_records_per_sec", "write_bytes_per_sec", "max_record_bytes", "max_request_bytes",
     "max_request_records", NULL };
@@ -1256,6 +1299,8 @@ static const struct { const char *key; enum scn_stream_type type; const char *wh
     { "reshard", SCN_STREAM_KINESIS, "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
     { "limits", SCN_STREAM_KINESIS, "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
     { "internal_failure_rate", SCN_STREAM_KINESIS, "writes to a DynamoDB table do not fail in this model" },
+    { "capacity_mode", SCN_STREAM_KINESIS, "the table is on demand, and its stream's shards roll over by "
+      "themselves (shard_lifetime)" },
     { "table", SCN_STREAM_DYNAMODB, "a Kinesis stream has a name (name)" },
     { "view_type", SCN_STREAM_DYNAMODB, "a Kinesis stream keeps the records as they are written" },
     { "shard_lifetime", SCN_STREAM_DYNAMODB, "Kinesis shards change only by reshard" },
@@ -1278,6 +1323,32 @@ static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, co
 /* Shards a DynamoDB stream may make over a run, rollovers included: each
  * costs memory in the stream and the mapping until the end. */
 #define MAX_DDB_SHARDS 100000
+
+/*
+ * An on-demand stream (SPEC 1.1 Capacity modes): AWS makes the shards, so
+ * no reshard (AWS refuses SplitShard, MergeShards and UpdateShardCount on
+ * it), and it starts within what its maximum throughput allows.
+ */
+static int check_on_demand(struct ctx *c, const cJSON *o, const struct scn_stream *st)
+{
+    if (item(o, "reshard"))
+        return fail(c, "reshard", "only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
+                    "AWS's (SplitShard, MergeShards and UpdateShardCount are for provisioned streams)");
+    uint32_t most = odm_max_open(st);
+    if (most == 0)
+        return fail(c, NULL, "model.on_demand_max_write_bytes_per_sec (%llu) and "
+                    "model.on_demand_max_write_records_per_sec (%llu) allow no shard of limits %llu bytes and "
+                    "%llu records a second", (unsigned long long)st->on_demand.max_write_bytes_per_sec,
+                    (unsigned long long)st->on_demand.max_write_records_per_sec,
+                    (unsigned long long)st->write_bytes_per_sec, (unsigned long long)st->write_records_per_sec);
+    char what[200];
+    snprintf(what, sizeof what, "an integer from 1 to %u with capacity_mode \"ON_DEMAND\" (the shards that "
+             "model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow)", most);
+    if (st->shards <= most)
+        return 0;
+    return item(o, "shards") ? expected(c, "shards", what, item(o, "shards"))
+                             : fail(c, "shards", "expected %s, got the default 4", what);
+}
 
 /* The Kinesis part of a stream: consumer, reshard, limits, failures. */
 static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
@@ -1308,6 +1379,8 @@ static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
     st->max_record_bytes = (uint64_t)rec;
     st->max_request_bytes = (uint64_t)req;
     st->max_request_records = (uint32_t)reqn;
+    if (!rc && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+        return check_on_demand(c, o, st);
     return rc || parse_reshard_list(c, o, st) ? -1 : 0;
 }
 
@@ -1361,12 +1434,16 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
     int64_t shards = 0, others = 0;
     if (enter(c, root, "stream", OPT, STREAM_KEYS, &o, &mark))
         return -1;
+    int mode = 0;
     int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type);
     st->type = (enum scn_stream_type)type;
     for (size_t i = 0; !rc && i < sizeof STREAM_TYPE_KEYS / sizeof STREAM_TYPE_KEYS[0]; i++)
         rc = stream_type_only(c, o, STREAM_TYPE_KEYS[i].key, s, STREAM_TYPE_KEYS[i].type,
                               STREAM_TYPE_KEYS[i].why);
-    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, 1, &shards) ||
+    rc = rc || get_enum(c, o, "capacity_mode", OPT, CAPACITY_MODES, SCN_CAPACITY_PROVISIONED, &mode);
+    st->capacity_mode = (enum scn_capacity_mode)mode;
+    /* on demand, AWS starts a stream with 4 shards: 4 MB/s and 4,000 records/s */
+    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, mode == SCN_CAPACITY_ON_DEMAND ? 4 : 1, &shards) ||
         get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others);
     st->shards = (uint32_t)shards;
     st->other_consumers = (uint32_t)others;
@@ -2532,7 +2609,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->seed) ||
         get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->duration_us) ||
-        parse_model(c, root, &s->model) ||
+        parse_model(c, root, &s->model, &s->stream.on_demand) ||
         parse_stream(c, root, s) ||
         parse_function(c, root, &s->function) ||
         get_object(c, root, "event_source_mapping", REQ, &o))

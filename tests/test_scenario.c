@@ -1223,8 +1223,8 @@ static void test_dynamodb(void)
           "\"AT_TIMESTAMP\"" },
         { DDB(",'other_consumers':5"), "t.json: $.stream.other_consumers: expected an integer from 0 to 4, got 5" },
         { DDB(",'view_typ':'KEYS_ONLY'"), "t.json: $.stream.view_typ: unknown key (expected one of: type, name, "
-          "shards, retention, consumer, other_consumers, reshard, limits, internal_failure_rate, table, view_type, "
-          "shard_lifetime); did you mean view_type?" },
+          "shards, retention, consumer, other_consumers, reshard, limits, internal_failure_rate, capacity_mode, "
+          "table, view_type, shard_lifetime); did you mean view_type?" },
         /* Kinesis-only keys */
         { DDB(",'name':'orders'"), "t.json: $.stream.name: only with stream type \"kinesis\": a DynamoDB stream "
           "is named by its table (table)" },
@@ -1386,6 +1386,86 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_INT(strlen(tiny), 7);
     scn_free(NULL);
+}
+
+/* ---- issue 14 item 2: on-demand capacity mode -------------------------------- */
+
+/* stream.capacity_mode and the model.on_demand_* keys: AWS's values by
+ * default (4 shards; 30 days, 15 minutes, 500 KB/s of 1 MB/s, 200 MB/s and
+ * 200,000 records/s) and the model's choices (60 s); every error with its
+ * path. */
+static void test_on_demand(void)
+{
+    struct scenario *s = parse(MIN, NULL, 0);
+    CHECK(s && s->stream.capacity_mode == SCN_CAPACITY_PROVISIONED && s->stream.shards == 1);
+    scn_free(s);
+    s = parse(WITH("'stream':{'capacity_mode':'ON_DEMAND'}"), NULL, 0);
+    CHECK(s != NULL);
+    if (s) {
+        const struct scn_on_demand *od = &s->stream.on_demand;
+        CHECK_INT(s->stream.capacity_mode, SCN_CAPACITY_ON_DEMAND);
+        CHECK_INT(s->stream.shards, 4);
+        CHECK_INT(od->peak_window_s, 30 * 86400);
+        CHECK_INT(od->scale_window_s, 60);
+        CHECK_INT(od->scale_delay_us, 15 * 60 * S);
+        CHECK(od->split_threshold == 0.5);
+        CHECK_INT(od->max_write_bytes_per_sec, 200 * 1048576);
+        CHECK_INT(od->max_write_records_per_sec, 200000);
+        scn_free(s);
+    }
+    s = parse(WITH("'stream':{'capacity_mode':'ON_DEMAND','shards':12},'model':{'on_demand_peak_window':'7d',"
+                   "'on_demand_scale_window':'5m','on_demand_scale_delay':'90s','on_demand_split_threshold':0.8,"
+                   "'on_demand_max_write_bytes_per_sec':'1GiB','on_demand_max_write_records_per_sec':1000000}"),
+              NULL, 0);
+    CHECK(s != NULL);
+    if (s) {
+        const struct scn_on_demand *od = &s->stream.on_demand;
+        CHECK_INT(s->stream.shards, 12);
+        CHECK_INT(od->peak_window_s, 7 * 86400);
+        CHECK_INT(od->scale_window_s, 300);
+        CHECK_INT(od->scale_delay_us, 90 * S);
+        CHECK(od->split_threshold == 0.8);
+        CHECK_INT(od->max_write_bytes_per_sec, 1 << 30);
+        CHECK_INT(od->max_write_records_per_sec, 1000000);
+        scn_free(s);
+    }
+    BAD(WITH("'stream':{'capacity_mode':'on-demand'}"),
+        "t.json: $.stream.capacity_mode: expected \"PROVISIONED\" or \"ON_DEMAND\", got \"on-demand\"");
+    BAD(WITH("'stream':{'type':'dynamodb','capacity_mode':'ON_DEMAND'}"),
+        "t.json: $.stream.capacity_mode: only with stream type \"kinesis\": the table is on demand, and its "
+        "stream's shards roll over by themselves (shard_lifetime)");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','reshard':[{'at':'1m','target_shard_count':8}]}"),
+        "t.json: $.stream.reshard: only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
+        "AWS's (SplitShard, MergeShards and UpdateShardCount are for provisioned streams)");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','shards':201}"),
+        "t.json: $.stream.shards: expected an integer from 1 to 200 with capacity_mode \"ON_DEMAND\" (the shards "
+        "that model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow), "
+        "got 201");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND'},'model':{'on_demand_max_write_records_per_sec':3000}"),
+        "t.json: $.stream.shards: expected an integer from 1 to 3 with capacity_mode \"ON_DEMAND\" (the shards "
+        "that model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow), "
+        "got the default 4");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','limits':{'write_records_per_sec':300000}}"),
+        "t.json: $.stream: model.on_demand_max_write_bytes_per_sec (209715200) and "
+        "model.on_demand_max_write_records_per_sec (200000) allow no shard of limits 1048576 bytes and 300000 "
+        "records a second");
+    BAD(WITH("'model':{'on_demand_scale_window':'1500ms'}"),
+        "t.json: $.model.on_demand_scale_window: expected a whole number of seconds, got \"1500ms\"");
+    BAD(WITH("'model':{'on_demand_scale_window':'2h'}"),
+        "t.json: $.model.on_demand_scale_window: expected a duration from 1s to 1h, got \"2h\"");
+    BAD(WITH("'model':{'on_demand_peak_window':0}"),
+        "t.json: $.model.on_demand_peak_window: expected a duration from 1s to 8760h, got 0");
+    BAD(WITH("'model':{'on_demand_scale_delay':'-1s'}"), "t.json: $.model.on_demand_scale_delay: expected a duration");
+    BAD(WITH("'model':{'on_demand_split_threshold':1}"),
+        "t.json: $.model.on_demand_split_threshold: expected a number > 0 and < 1 (a share of a shard's limits), "
+        "got 1");
+    BAD(WITH("'model':{'on_demand_split_threshold':0}"),
+        "t.json: $.model.on_demand_split_threshold: expected a number from 0 to 1, got 0");
+    BAD(WITH("'model':{'on_demand_max_write_bytes_per_sec':'1KiB'}"),
+        "t.json: $.model.on_demand_max_write_bytes_per_sec: expected a size from 1MiB to 8PiB");
+    BAD(WITH("'model':{'on_demand_max_write_records_per_sec':0}"),
+        "t.json: $.model.on_demand_max_write_records_per_sec: expected an integer from 1 to 9007199254740991");
+    BAD(WITH("'model':{'on_demand_delay':'5m'}"), "t.json: $.model.on_demand_delay: unknown key");
 }
 
 /* ---- issue 14 item 1: rate series and rate files ---------------------------- */
@@ -1688,6 +1768,22 @@ static void test_footprint_estimate(void)
         scn_free(s);
     }
 
+    /* Issue 14 item 2: on demand, every shard its maximum throughput allows:
+     * 4 + 2 x (200 - 4) made, 200 open at most (each taking 1,000
+     * records/s); the scaler's windows (60 s of 200 shards) and peaks (a
+     * second each, over the 1 h run), 16 bytes each */
+    const char *od[] = { "stream={\"capacity_mode\":\"ON_DEMAND\"}" };
+    s = parse(EST, od, 1);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.shards, 396);
+        NEAR(e.bytes[FPT_SHARDS], 396 * (24576 + 512) + 396 * 100 * 28 + 200 * 60 * 16 + 2 * 3600 * 16 * 2);
+        scn_free(s);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+
     /* DynamoDB: no write limit; every shard of every rollover counts */
     const char *ddb[] = { "stream={\"type\":\"dynamodb\",\"shards\":3,\"shard_lifetime\":\"25m\"}",
                           "producers[0].rate=5000", "event_source_mapping.StartingPosition=LATEST" };
@@ -1954,6 +2050,7 @@ int main(void)
     test_dynamodb();
     test_schedule();
     test_files();
+    test_on_demand();
     test_rate_series();
     test_rate_file();
     test_footprint_estimate();
