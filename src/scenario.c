@@ -1166,8 +1166,8 @@ static int parse_on_demand(struct ctx *c, const cJSON *o, struct scn_on_demand *
         get_seconds(c, o, "on_demand_scale_window", 1, 3600, 60, &od->scale_window_s) ||
         get_duration(c, o, "on_demand_scale_delay", OPT, 0, MAX_DURATION_US, 15 * 60 * US_PER_S,
                      &od->scale_delay_us) ||
-        get_number(c, o, "on_demand_split_threshold", OPT, 0, true, 1, 0.5, &od->split_threshold) ||
-        (od->split_threshold >= 1
+        get_number(c, o, "on_demand_split_threshold", OPT, 0, false, HUGE_VAL, 0.5, &od->split_threshold) ||
+        (od->split_threshold <= 0 || od->split_threshold >= 1
              ? expected(c, "on_demand_split_threshold", "a number > 0 and < 1 (a share of a shard's limits)",
                         item(o, "on_demand_split_threshold")) : 0) ||
         get_int(c, o, "on_demand_max_write_records_per_sec", OPT, 1, (int64_t)MAX_EXACT_INT, 200000, &records);

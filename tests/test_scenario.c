@@ -1460,7 +1460,8 @@ static void test_on_demand(void)
         "t.json: $.model.on_demand_split_threshold: expected a number > 0 and < 1 (a share of a shard's limits), "
         "got 1");
     BAD(WITH("'model':{'on_demand_split_threshold':0}"),
-        "t.json: $.model.on_demand_split_threshold: expected a number from 0 to 1, got 0");
+        "t.json: $.model.on_demand_split_threshold: expected a number > 0 and < 1 (a share of a shard's limits), "
+        "got 0");
     BAD(WITH("'model':{'on_demand_max_write_bytes_per_sec':'1KiB'}"),
         "t.json: $.model.on_demand_max_write_bytes_per_sec: expected a size from 1MiB to 8PiB");
     BAD(WITH("'model':{'on_demand_max_write_records_per_sec':0}"),
