@@ -253,6 +253,10 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
         fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
                 fmt_count((int64_t)sum->stream.records_written, a), fmt_count((int64_t)sum->put_entries_failed, b),
                 fmt_count((int64_t)sum->put_resent, c));
+    if (scn->stream.type == SCN_STREAM_KINESIS && scn->stream.capacity_mode == SCN_CAPACITY_ON_DEMAND)
+        fprintf(out, "on demand    %12s   shards split to add capacity: %u shards at the start, %llu open at "
+                "the end\n", fmt_count((int64_t)sum->stream.on_demand_splits, a), scn->stream.shards,
+                (unsigned long long)(scn->stream.shards + sum->stream.on_demand_splits));
     if (sum->stream.read_throttles)
         fprintf(out, "GetRecords   %12s   calls, %s throttled "
                 "(the shard's reads are shared with %u other readers)\n",

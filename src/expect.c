@@ -27,6 +27,7 @@ enum counter {
     C_OVERSIZED_INVOCATIONS, C_EXPIRED_RECORDS,
     C_MISSED_RECORDS, C_PEAK_CONCURRENCY, C_ORDER_VIOLATIONS, C_WINDOWS, C_READ_DELAY_MEAN,
     C_READ_DELAY_MAX, C_READ_THROTTLES, C_RECORDS_INSERT, C_RECORDS_MODIFY, C_RECORDS_REMOVE,
+    C_ON_DEMAND_SPLITS,
 };
 
 static const struct metric metrics[] = {
@@ -66,6 +67,7 @@ static const struct metric metrics[] = {
     { "records_insert", COUNTER, C_RECORDS_INSERT },
     { "records_modify", COUNTER, C_RECORDS_MODIFY },
     { "records_remove", COUNTER, C_RECORDS_REMOVE },
+    { "on_demand_splits", COUNTER, C_ON_DEMAND_SPLITS },    /* shards an on-demand stream split */
     { "iterator_age_max_ms", AGE_MAX, 0 },
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -111,6 +113,7 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_RECORDS_INSERT: return (double)s->stream.item_events[LEV_DDB_INSERT];
     case C_RECORDS_MODIFY: return (double)s->stream.item_events[LEV_DDB_MODIFY];
     case C_RECORDS_REMOVE: return (double)s->stream.item_events[LEV_DDB_REMOVE];
+    case C_ON_DEMAND_SPLITS: return (double)s->stream.on_demand_splits;
     }
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -50,6 +51,7 @@
 #define WINDOW_ENTRY_BYTES 56.0    /* a key's count in a window state (window.c), index included */
 #define WINDOW_STATE_JSON 1048576.0   /* a state past 1 MB of JSON ends its window early (R15) */
 #define EVENT_BYTES (40.0 * GROWTH)   /* a pending engine event */
+#define ODM_SECOND_BYTES 16.0      /* ondemand.c: a second of a shard's window, or of a peak queue */
 /* The program, GSL, SQLite and cJSON loaded, the run log's 8 MiB page
  * cache, the summary's figures: measured at 13 MiB for a 1-shard run. */
 #define PROGRAM_BYTES (16.0 * 1048576)
@@ -76,9 +78,10 @@ static int edge_cmp(const void *a, const void *b)
 }
 
 /*
- * Messages p creates over the run, and its highest rate: the rate times the
- * multipliers of the bursts in force (they multiply where they overlap),
- * piece by piece between burst edges, from start to stop or the end.  A
+ * Messages p creates over the run, and its highest rate: the rate (of the
+ * series' piece in force, with a rate series) times the multipliers of the
+ * bursts in force (they multiply where they overlap), piece by piece
+ * between burst edges and series pieces, from start to stop or the end.  A
  * constant arrival may make one more record a piece than rate x length;
  * a Poisson one makes that many on average.
  */
@@ -105,14 +108,22 @@ static void producer_rates(const struct scn_producer *p, int64_t end_us, double 
     qsort(e, n, sizeof *e, edge_cmp);
     double log_mult = 0;
     int zeros = 0;
-    size_t i = 0;
+    size_t i = 0, piece = 0;   /* piece: the first series piece after t */
     for (int64_t t = from; t < to;) {
         for (; i < n && e[i].at_us <= t; i++) {
             log_mult += e[i].log_mult;
             zeros += e[i].zeros;
         }
         int64_t next = i < n && e[i].at_us < to ? e[i].at_us : to;
-        double rate = zeros > 0 ? 0 : p->rate * exp(log_mult);
+        double base = p->rate;
+        if (p->series) {
+            while (piece < p->n_series && p->series[piece].at_us <= t)
+                piece++;
+            base = p->series[piece - 1].rate;   /* the first piece starts at 0 */
+            if (piece < p->n_series && p->series[piece].at_us < next)
+                next = p->series[piece].at_us;
+        }
+        double rate = zeros > 0 ? 0 : base * exp(log_mult);
         if (rate > 0) {
             *created += rate * (double)(next - t) / US_PER_S + 1;
             if (rate > *peak)
@@ -167,6 +178,11 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
         double rollovers = floor((double)(s->duration_us - 1) / (double)st->shard_lifetime_us);
         *made = (double)st->shards * (rollovers + 1);
         *open_max = st->shards;
+        return;
+    }
+    if (st->capacity_mode == SCN_CAPACITY_ON_DEMAND) {   /* as many as the maximum throughput takes */
+        *made = odm_max_made(st);
+        *open_max = odm_max_open(st);
         return;
     }
     double open = st->shards;
@@ -236,7 +252,7 @@ void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
     out->window_s = out->hold_s + p_hold_max < duration_s ? out->hold_s + p_hold_max : duration_s;
 
     /* Messages, records, keys and requests, producer by producer. */
-    double records = 0, written = 0, top = -1, key_text = 0, min_key = 1e9;
+    double records = 0, written = 0, top = -1, key_text = 0, min_key = 1e9, series_bytes = 0;
     for (size_t i = 0; i < s->n_producers; i++) {
         const struct scn_producer *p = &s->producers[i];
         double created, peak;
@@ -265,6 +281,7 @@ void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
         double slots = 1 + fmin(created, per_s * producer_hold_s(p, duration_s));
         double entry = sizeof(struct stm_put_entry) + (p->retry.mode == SCN_RETRY_ALL ? 1 : 0);
         out->bytes[FPT_REQUESTS] += slots * (p->max_records * entry + REQUEST_BYTES);
+        series_bytes += (double)p->n_series * sizeof *p->series;
     }
     double explicit_bytes = 0;
     for (size_t i = 0; i < s->n_records; i++) {
@@ -295,7 +312,16 @@ void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
      * and all lanes together no more than the records written. */
     out->bytes[FPT_SHARDS] = made * (SHARD_BYTES + lanes * (LANE_BYTES + window_keys * WINDOW_ENTRY_BYTES)) +
                              fmin(made * lanes * batch, written) * BATCH_RECORD_BYTES;
-    out->bytes[FPT_SCENARIO] = 2.0 * (double)(s->json ? strlen(s->json) : 0) + explicit_bytes;
+    /* On demand, the scaler (ondemand.c): a second's writes for each second of
+     * the scale window, per open shard; the two peak queues, a second each
+     * at most, doubling. */
+    const struct scn_stream *st = &s->stream;
+    if (st->type == SCN_STREAM_KINESIS && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+        out->bytes[FPT_SHARDS] += open_max * (double)st->on_demand.scale_window_s * ODM_SECOND_BYTES +
+                                  2 * fmin(duration_s, (double)st->on_demand.peak_window_s) *
+                                      ODM_SECOND_BYTES * GROWTH;
+    out->bytes[FPT_SCENARIO] = 2.0 * (double)(s->json ? strlen(s->json) : 0) + explicit_bytes +
+                               series_bytes;
     out->bytes[FPT_PROGRAM] = PROGRAM_BYTES;
     for (int i = 0; i < FPT_PARTS; i++)
         out->total += out->bytes[i];

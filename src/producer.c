@@ -50,6 +50,11 @@
  * stm_item_op).  Explicit records carry their event when the scenario
  * gives one.
  *
+ * Rate: a number, or a piecewise-constant series (issue 14 item 1: traffic
+ * as CloudWatch recorded it), each piece a segment of its own; bursts and
+ * start/stop apply to either alike.  A constant rate has no piece edge, so
+ * its segments are those of its bursts, as before the series existed.
+ *
  * Random streams: "producer/<name>" for arrivals and "producer/<name>/keys",
  * "/bytes", "/backoff", "/table" (deletes) for the rest, so changing one
  * distribution never shifts the draws of another.
@@ -134,6 +139,7 @@ struct prd {
 
     /* arrival process: a segment of constant rate [seg_start, seg_end) */
     int64_t seg_start, seg_end;   /* us */
+    size_t piece_next;            /* rate series: the first piece starting after seg_start */
     double seg_rate;              /* records per second, 0: off */
     uint64_t k;                   /* arrivals drawn in the segment */
     double pos_us;                /* last arrival, exact (Poisson) */
@@ -375,14 +381,22 @@ static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
 
 /* ---- arrivals ---------------------------------------------------------- */
 
-/* Start the segment of constant rate that begins at t: the base rate times
- * the multipliers of the bursts covering t (overlapping bursts multiply),
- * until the next burst edge or stop. */
+/* Start the segment of constant rate that begins at t (segments come in
+ * time order): the base rate (the series' piece holding t) times the
+ * multipliers of the bursts covering t (overlapping bursts multiply), until
+ * the next piece, the next burst edge or stop. */
 static void segment_at(struct prd *p, int64_t t)
 {
     const struct scn_producer *c = p->cfg;
-    double mult = 1;
+    double mult = 1, base = c->rate;
     int64_t end = c->stop_us;
+    if (c->series) {
+        while (p->piece_next < c->n_series && c->series[p->piece_next].at_us <= t)
+            p->piece_next++;
+        base = c->series[p->piece_next - 1].rate;   /* the first piece starts at 0 */
+        if (p->piece_next < c->n_series && c->series[p->piece_next].at_us < end)
+            end = c->series[p->piece_next].at_us;
+    }
     for (size_t i = 0; i < c->n_bursts; i++) {
         int64_t from = c->bursts[i].at_us, to = add_sat(from, c->bursts[i].for_us);
         if (from <= t && t < to) {
@@ -395,7 +409,7 @@ static void segment_at(struct prd *p, int64_t t)
     }
     p->seg_start = t;
     p->seg_end = end;
-    p->seg_rate = c->rate * mult;
+    p->seg_rate = base * mult;
     p->k = 0;
     p->pos_us = (double)t;
 }
@@ -529,6 +543,17 @@ static gsl_rng *rng_named(struct eng *e, const char *name, const char *suffix)
     return r;
 }
 
+/* A rate series the arrivals can follow: pieces from 0, in time order. */
+static bool series_ok(const struct scn_rate_point *pts, size_t n)
+{
+    if (n == 0 || pts[0].at_us != 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((i > 0 && pts[i].at_us <= pts[i - 1].at_us) || !(pts[i].rate >= 0) || !isfinite(pts[i].rate))
+            return false;
+    return true;
+}
+
 /* Check cfg; 0, or -1 with err set. */
 static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits *lim,
                      char *err, size_t errlen)
@@ -538,6 +563,8 @@ static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits
     const char *why = NULL;
     if (!(cfg->rate >= 0) || !isfinite(cfg->rate))
         why = "rate must be a finite number >= 0";
+    else if (cfg->series && !series_ok(cfg->series, cfg->n_series))
+        why = "rate.series must start at 0, go strictly forward and hold finite rates >= 0";
     else if (k->list ? k->n_list == 0 || k->n_list >= NONE : k->count == 0 || k->count == NONE)
         why = "the key space is empty";
     else if (k->distribution == SCN_KEYS_ZIPF && !(k->zipf_s > 0))

@@ -32,6 +32,7 @@
 #include "expect.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -68,6 +69,7 @@ struct ctx {
     size_t n_set;
     /* unsimulated features seen while parsing, refused by reject_unsimulated() */
     bool filters, s3_destination;
+    bool inlined;               /* a rate file was read into the tree: print it again */
 };
 
 /* ---- paths and messages ----------------------------------------------- */
@@ -1101,7 +1103,10 @@ static int get_seed(struct ctx *c, const cJSON *obj, uint64_t *out)
 static const char *const MODEL_KEYS[] = {
     "poll_interval", "retry_delay", "reinvoke_delay", "throttle_backoff", "throttle_backoff_max",
     "latest_start_delay", "mapping_update_delay", "sample_interval", "start_time", "region",
-    "account", "wait_for_parent_shards", "efo_push_latency", "memory_limit", NULL };
+    "account", "wait_for_parent_shards", "efo_push_latency", "memory_limit",
+    "on_demand_peak_window", "on_demand_scale_window", "on_demand_scale_delay",
+    "on_demand_split_threshold", "on_demand_max_write_bytes_per_sec",
+    "on_demand_max_write_records_per_sec", NULL };
 
 /*
  * A size in bytes: an integer, or a string of a number and a unit, binary
@@ -1136,7 +1141,44 @@ static int get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *
     return 0;
 }
 
-static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
+/* A duration of whole seconds in [lo_s, hi_s]; *out in seconds. */
+static int get_seconds(struct ctx *c, const cJSON *obj, const char *key, int64_t lo_s, int64_t hi_s,
+                       int64_t def_s, int64_t *out)
+{
+    int64_t us;
+    if (get_duration(c, obj, key, OPT, lo_s * US_PER_S, hi_s * US_PER_S, def_s * US_PER_S, &us))
+        return -1;
+    if (us % US_PER_S)
+        return expected(c, key, "a whole number of seconds", item(obj, key));
+    *out = us / US_PER_S;
+    return 0;
+}
+
+/*
+ * The model.on_demand_* keys: how an on-demand Kinesis stream adds shards
+ * (SPEC 1.1 Capacity modes; ondemand.c), AWS's documented values (or the
+ * model's stated choices) by default.
+ */
+static int parse_on_demand(struct ctx *c, const cJSON *o, struct scn_on_demand *od)
+{
+    int64_t records = 0;
+    int rc = get_seconds(c, o, "on_demand_peak_window", 1, 365 * 86400, 30 * 86400, &od->peak_window_s) ||
+        get_seconds(c, o, "on_demand_scale_window", 1, 3600, 60, &od->scale_window_s) ||
+        get_duration(c, o, "on_demand_scale_delay", OPT, 0, MAX_DURATION_US, 15 * 60 * US_PER_S,
+                     &od->scale_delay_us) ||
+        get_number(c, o, "on_demand_split_threshold", OPT, 0, false, HUGE_VAL, 0.5, &od->split_threshold) ||
+        (od->split_threshold <= 0 || od->split_threshold >= 1
+             ? expected(c, "on_demand_split_threshold", "a number > 0 and < 1 (a share of a shard's limits)",
+                        item(o, "on_demand_split_threshold")) : 0) ||
+        get_int(c, o, "on_demand_max_write_records_per_sec", OPT, 1, (int64_t)MAX_EXACT_INT, 200000, &records);
+    od->max_write_records_per_sec = (uint64_t)records;
+    od->max_write_bytes_per_sec = 200 * 1048576;
+    if (!rc && item(o, "on_demand_max_write_bytes_per_sec"))
+        rc = get_size(c, o, "on_demand_max_write_bytes_per_sec", &od->max_write_bytes_per_sec);
+    return rc ? -1 : 0;
+}
+
+static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m, struct scn_on_demand *od)
 {
     const cJSON *o;
     size_t mark;
@@ -1159,7 +1201,8 @@ static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m)
         get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account) ||
         get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards) ||
         get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, 70 * US_PER_MS,
-                     &m->efo_push_latency_us);
+                     &m->efo_push_latency_us) ||
+        parse_on_demand(c, o, od);
     if (!rc && item(o, "memory_limit")) {
         rc = get_size(c, o, "memory_limit", &m->memory_limit);
         m->memory_limit_from = "model.memory_limit";
@@ -1236,7 +1279,8 @@ static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *
 
 static const char *const STREAM_KEYS[] = {
     "type", "name", "shards", "retention", "consumer", "other_consumers", "reshard", "limits",
-    "internal_failure_rate", "table", "view_type", "shard_lifetime", NULL };
+    "internal_failure_rate", "capacity_mode", "table", "view_type", "shard_lifetime", NULL };
+static const char *const CAPACITY_MODES[] = { "PROVISIONED", "ON_DEMAND", NULL };   /* by enum scn_capacity_mode */
 static const char *const LIMITS_KEYS[] = {
     "write_records_per_sec", "write_bytes_per_sec", "max_record_bytes", "max_request_bytes",
     "max_request_records", NULL };
@@ -1255,6 +1299,8 @@ static const struct { const char *key; enum scn_stream_type type; const char *wh
     { "reshard", SCN_STREAM_KINESIS, "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
     { "limits", SCN_STREAM_KINESIS, "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
     { "internal_failure_rate", SCN_STREAM_KINESIS, "writes to a DynamoDB table do not fail in this model" },
+    { "capacity_mode", SCN_STREAM_KINESIS, "the table is on demand, and its stream's shards roll over by "
+      "themselves (shard_lifetime)" },
     { "table", SCN_STREAM_DYNAMODB, "a Kinesis stream has a name (name)" },
     { "view_type", SCN_STREAM_DYNAMODB, "a Kinesis stream keeps the records as they are written" },
     { "shard_lifetime", SCN_STREAM_DYNAMODB, "Kinesis shards change only by reshard" },
@@ -1277,6 +1323,32 @@ static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, co
 /* Shards a DynamoDB stream may make over a run, rollovers included: each
  * costs memory in the stream and the mapping until the end. */
 #define MAX_DDB_SHARDS 100000
+
+/*
+ * An on-demand stream (SPEC 1.1 Capacity modes): AWS makes the shards, so
+ * no reshard (AWS refuses SplitShard, MergeShards and UpdateShardCount on
+ * it), and it starts within what its maximum throughput allows.
+ */
+static int check_on_demand(struct ctx *c, const cJSON *o, const struct scn_stream *st)
+{
+    if (item(o, "reshard"))
+        return fail(c, "reshard", "only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
+                    "AWS's (SplitShard, MergeShards and UpdateShardCount are for provisioned streams)");
+    uint32_t most = odm_max_open(st);
+    if (most == 0)
+        return fail(c, NULL, "model.on_demand_max_write_bytes_per_sec (%llu) and "
+                    "model.on_demand_max_write_records_per_sec (%llu) allow no shard of limits %llu bytes and "
+                    "%llu records a second", (unsigned long long)st->on_demand.max_write_bytes_per_sec,
+                    (unsigned long long)st->on_demand.max_write_records_per_sec,
+                    (unsigned long long)st->write_bytes_per_sec, (unsigned long long)st->write_records_per_sec);
+    char what[200];
+    snprintf(what, sizeof what, "an integer from 1 to %u with capacity_mode \"ON_DEMAND\" (the shards that "
+             "model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow)", most);
+    if (st->shards <= most)
+        return 0;
+    return item(o, "shards") ? expected(c, "shards", what, item(o, "shards"))
+                             : fail(c, "shards", "expected %s, got the default 4", what);
+}
 
 /* The Kinesis part of a stream: consumer, reshard, limits, failures. */
 static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
@@ -1307,6 +1379,8 @@ static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
     st->max_record_bytes = (uint64_t)rec;
     st->max_request_bytes = (uint64_t)req;
     st->max_request_records = (uint32_t)reqn;
+    if (!rc && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+        return check_on_demand(c, o, st);
     return rc || parse_reshard_list(c, o, st) ? -1 : 0;
 }
 
@@ -1360,12 +1434,16 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
     int64_t shards = 0, others = 0;
     if (enter(c, root, "stream", OPT, STREAM_KEYS, &o, &mark))
         return -1;
+    int mode = 0;
     int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type);
     st->type = (enum scn_stream_type)type;
     for (size_t i = 0; !rc && i < sizeof STREAM_TYPE_KEYS / sizeof STREAM_TYPE_KEYS[0]; i++)
         rc = stream_type_only(c, o, STREAM_TYPE_KEYS[i].key, s, STREAM_TYPE_KEYS[i].type,
                               STREAM_TYPE_KEYS[i].why);
-    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, 1, &shards) ||
+    rc = rc || get_enum(c, o, "capacity_mode", OPT, CAPACITY_MODES, SCN_CAPACITY_PROVISIONED, &mode);
+    st->capacity_mode = (enum scn_capacity_mode)mode;
+    /* on demand, AWS starts a stream with 4 shards: 4 MB/s and 4,000 records/s */
+    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, mode == SCN_CAPACITY_ON_DEMAND ? 4 : 1, &shards) ||
         get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others);
     st->shards = (uint32_t)shards;
     st->other_consumers = (uint32_t)others;
@@ -2111,6 +2189,220 @@ static int parse_burst(struct ctx *c, const cJSON *v, void *elem, void *arg)
     return rc ? -1 : 0;
 }
 
+/* ---- rates: a number, a series, or a file of one (issue 14 item 1) ------- */
+
+static const char *const RATE_KEYS[] = { "series", "file", NULL };
+static const char *const RATE_POINT_KEYS[] = { "at", "rate", NULL };
+#define MAX_RATE_POINTS 1000000   /* a day of seconds, or two years of minutes, ten times over */
+
+static char *read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen);
+
+/* One piece of rate.series; *arg counts the pieces read before it. */
+static int parse_rate_point(struct ctx *c, const cJSON *v, void *elem, void *arg)
+{
+    struct scn_rate_point *pt = elem;
+    size_t *n = arg;
+    char a[32], buf[80];
+    if (elem_object(c, v, RATE_POINT_KEYS) ||
+        get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &pt->at_us) ||
+        get_number(c, v, "rate", REQ, 0, false, HUGE_VAL, 0, &pt->rate))
+        return -1;
+    if (*n == 0 && pt->at_us != 0)
+        return fail(c, "at", "expected 0 (\"0s\": the first piece starts the run), got %s",
+                    describe(item(v, "at"), buf));
+    if (*n > 0 && pt->at_us <= pt[-1].at_us)
+        return fail(c, "at", "expected a time after the previous piece's %s (times strictly "
+                    "increasing), got %s", fmt_us(pt[-1].at_us, a), describe(item(v, "at"), buf));
+    (*n)++;
+    return 0;
+}
+
+/* The path of a file named in the scenario: as given when absolute, else
+ * beside the scenario file (NULL when out of memory). */
+static char *beside_scenario(const struct ctx *c, const char *name)
+{
+    const char *slash = strrchr(c->file, '/');
+    if (name[0] == '/' || !slash)
+        return strdup(name);
+    return fmt_dup("%.*s/%s", (int)(slash - c->file), c->file, name);
+}
+
+/* Spaces and tabs off both ends of [*b, *e). */
+static void trim(const char **b, const char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+/* A decimal number that is all of [b, e): digits with an optional fraction. */
+static bool decimal_field(const char *b, const char *e, uint64_t max, double *out)
+{
+    char buf[48];
+    uint64_t whole;
+    double frac;
+    const char *p = buf;
+    if (e - b <= 0 || e - b >= (ptrdiff_t)sizeof buf)
+        return false;
+    memcpy(buf, b, (size_t)(e - b));
+    buf[e - b] = '\0';
+    if (!read_decimal(&p, max, &whole, &frac) || *p)
+        return false;
+    *out = (double)whole + frac;
+    return true;
+}
+
+/*
+ * A rate file's text (NUL-terminated, len bytes) into *out: lines
+ * "seconds,rate", in time order from 0; blank lines and lines starting with
+ * '#' are skipped; the first other line may be a header (it starts with a
+ * letter or a quote).  Errors name the file and the line.
+ */
+static int parse_rate_csv(struct ctx *c, const char *path, const char *text, size_t len,
+                          struct scn_rate_point **out, size_t *n)
+{
+    size_t cap = 0, line = 0;
+    bool content = false;
+    char esc[120];
+    if (memchr(text, '\0', len))
+        return fail(c, "file", "%s: expected text lines \"seconds,rate\", got a NUL byte", path);
+    for (const char *p = text; *p;) {
+        const char *eol = p + strcspn(p, "\n"), *b = p, *e = eol;
+        p = *eol ? eol + 1 : eol;
+        line++;
+        trim(&b, &e);
+        if (b == e || *b == '#')
+            continue;
+        const char *comma = memchr(b, ',', (size_t)(e - b));
+        if (!content && (isalpha((unsigned char)*b) || *b == '"')) {   /* a header: "seconds,rate" */
+            content = true;
+            continue;
+        }
+        content = true;
+        const char *sb = b, *se = comma ? comma : e, *rb = comma ? comma + 1 : e, *re = e;
+        trim(&sb, &se);
+        trim(&rb, &re);
+        double secs, rate;
+        int64_t at;
+        int shown = e - b > 60 ? 60 : (int)(e - b);
+        if (!comma || memchr(rb, ',', (size_t)(re - rb)) ||
+            !decimal_field(sb, se, (uint64_t)(MAX_DURATION_US / US_PER_S), &secs) || !to_us(secs, &at) ||
+            !decimal_field(rb, re, (uint64_t)MAX_EXACT_INT, &rate))
+            return fail(c, "file", "%s, line %zu: expected \"seconds,rate\" (two decimal numbers "
+                        "such as 300,1250.5), got \"%s\"", path, line,
+                        escape(esc, sizeof esc, b, (size_t)shown, false));
+        if (*n == 0 && at != 0)
+            return fail(c, "file", "%s, line %zu: expected the first time to be 0 (the first "
+                        "piece starts the run), got %.*s", path, line, (int)(se - sb), sb);
+        if (*n > 0 && at <= (*out)[*n - 1].at_us)
+            return fail(c, "file", "%s, line %zu: expected a time after the previous line's %.6g s "
+                        "(times strictly increasing), got %.*s", path, line,
+                        (double)(*out)[*n - 1].at_us / US_PER_S, (int)(se - sb), sb);
+        if (*n == MAX_RATE_POINTS)
+            return fail(c, "file", "%s, line %zu: more than %d pieces, the most a rate series may "
+                        "hold", path, line, MAX_RATE_POINTS);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            struct scn_rate_point *grown = realloc(*out, cap * sizeof *grown);
+            if (!grown)
+                return nomem(c);
+            *out = grown;
+        }
+        (*out)[(*n)++] = (struct scn_rate_point){ .at_us = at, .rate = rate };
+    }
+    if (*n == 0)
+        return fail(c, "file", "%s: expected lines \"seconds,rate\", got no data line", path);
+    return 0;
+}
+
+/* The series as {"series": [...]}, or NULL when out of memory. */
+static cJSON *series_json(const struct scn_rate_point *pts, size_t n)
+{
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "series");
+    char at[32];
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *pt = cJSON_CreateObject();
+        if (!cJSON_AddItemToArray(a, pt) || !cJSON_AddStringToObject(pt, "at", fmt_us(pts[i].at_us, at)) ||
+            !cJSON_AddNumberToObject(pt, "rate", pts[i].rate))
+            a = NULL;
+    }
+    if (!a) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/*
+ * rate.file: read the file (beside the scenario) into p's series, and put
+ * the series in its place in the tree, so that the effective scenario
+ * (runs.scenario_json, which report and plot read again) holds the traffic
+ * itself: it runs alone, and a changed file is a changed scenario.
+ */
+static int read_rate_file(struct ctx *c, const cJSON *producer, const cJSON *rate,
+                          struct scn_producer *p)
+{
+    char *name = NULL, *path = NULL, *text = NULL, msg[600];
+    size_t len = 0;
+    int rc = -1;
+    if (get_string(c, rate, "file", REQ, &NONEMPTY, NULL, &name))
+        return -1;
+    if (!(path = beside_scenario(c, name))) {
+        rc = nomem(c);
+    } else if (!(text = read_text_file(path, "rate file", &len, msg, sizeof msg))) {
+        rc = fail(c, "file", "%s", msg);
+    } else if (parse_rate_csv(c, path, text, len, &p->series, &p->n_series) == 0) {
+        /* the loader's own tree: the rate object gives way to the series */
+        cJSON *inline_rate = series_json(p->series, p->n_series);
+        if (!inline_rate || !cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)producer, "rate", inline_rate)) {
+            cJSON_Delete(inline_rate);
+            rc = nomem(c);
+        } else {
+            c->inlined = true;
+            rc = 0;
+        }
+    }
+    free(name);
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* rate: records per second, a number > 0 or a piecewise-constant series,
+ * {"series": [{"at", "rate"}, ...]} or {"file": "NAME.csv"}. */
+static int parse_rate(struct ctx *c, const cJSON *producer, struct scn_producer *p)
+{
+    static const char what[] = "records per second: a number > 0, or an object with series or file";
+    const cJSON *v = item(producer, "rate"), *o, *list;
+    size_t mark;
+    if (!v)
+        return fail(c, "rate", "missing required key (expected %s)", what);
+    if (cJSON_IsNumber(v))
+        return get_number(c, producer, "rate", REQ, 0, true, HUGE_VAL, 0, &p->rate);
+    if (!cJSON_IsObject(v))
+        return expected(c, "rate", what, v);
+    if (enter(c, producer, "rate", REQ, RATE_KEYS, &o, &mark))
+        return -1;
+    int rc = 0;
+    size_t n = 0;
+    p->rate = 0;
+    if (!!item(o, "series") == !!item(o, "file"))
+        rc = fail(c, NULL, "expected exactly one of: series, file");
+    else if (item(o, "file"))
+        rc = read_rate_file(c, producer, o, p);
+    else if (get_array(c, o, "series", REQ, &list))
+        rc = -1;
+    else if (cJSON_GetArraySize(list) == 0 || cJSON_GetArraySize(list) > MAX_RATE_POINTS)
+        rc = fail(c, "series", "expected 1 to %d pieces {\"at\": duration, \"rate\": number >= 0}, "
+                  "got %d", MAX_RATE_POINTS, cJSON_GetArraySize(list));
+    else
+        rc = get_list(c, o, "series", sizeof *p->series, &p->series, &p->n_series,
+                      parse_rate_point, &n);
+    path_pop(c, mark);
+    return rc ? -1 : 0;
+}
+
 static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scenario *s = arg;
@@ -2124,7 +2416,7 @@ static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
     for (struct scn_producer *q = s->producers; q < p; q++)
         if (strcmp(q->name, p->name) == 0)
             return fail(c, "name", "a producer named \"%s\" comes before: names must be unique", p->name);
-    int rc = get_number(c, v, "rate", REQ, 0, true, HUGE_VAL, 0, &p->rate) ||
+    int rc = parse_rate(c, v, p) ||
         get_enum(c, v, "arrival", OPT, ARRIVALS, 1, &arrival) ||
         parse_keys(c, v, &p->keys) ||
         get_dist(c, v, "record_bytes", OPT, QTY_BYTES, 100, &p->record_bytes) ||
@@ -2429,7 +2721,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->seed) ||
         get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->duration_us) ||
-        parse_model(c, root, &s->model) ||
+        parse_model(c, root, &s->model, &s->stream.on_demand) ||
         parse_stream(c, root, s) ||
         parse_function(c, root, &s->function) ||
         get_object(c, root, "event_source_mapping", REQ, &o))
@@ -2450,6 +2742,11 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     if (rc || parse_schedule_list(c, root, s) ||
         parse_expect(c, root, s) || reject_unsimulated(c, s))
         return -1;
+    if (c->inlined) {   /* the effective scenario holds the rate files' series */
+        free(s->json);
+        if (!(s->json = cJSON_PrintUnformatted(root)))
+            return nomem(c);
+    }
     return check_footprint(c, s);
 }
 
@@ -2657,9 +2954,10 @@ static const char *file_kind(mode_t m)
 /*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
- * socket is refused before it is read.  NULL with err set.
+ * socket is refused before it is read.  what names the file in the message
+ * for one too large ("scenario file").  NULL with err set.
  */
-static char *read_scenario(const char *path, size_t *len, char *err, size_t errlen)
+static char *read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
     char *text = NULL;
@@ -2712,8 +3010,8 @@ static char *read_scenario(const char *path, size_t *len, char *err, size_t errl
         return NULL;
     }
     if (*len > MAX_SCENARIO_BYTES) {
-        snprintf(err, errlen, "%s: cannot read: larger than %d MiB, the most a scenario file may "
-                 "hold", path, MAX_SCENARIO_BYTES >> 20);
+        snprintf(err, errlen, "%s: cannot read: larger than %d MiB, the most a %s may hold", path,
+                 MAX_SCENARIO_BYTES >> 20, what);
         free(text);
         return NULL;
     }
@@ -2729,7 +3027,7 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
                           size_t n_overrides, char *err, size_t errlen)
 {
     size_t len;
-    char *text = read_scenario(path, &len, err, errlen);
+    char *text = read_text_file(path, "scenario file", &len, err, errlen);
     if (!text)
         return NULL;
     struct scenario *s = scn_parse_bytes(path, text, len, overrides, n_overrides, err, errlen);
@@ -2750,6 +3048,7 @@ void scn_free(struct scenario *s)
         free(p->keys.list);
         free_dist(&p->record_bytes);
         free(p->bursts);
+        free(p->series);
     }
     free(s->producers);
     for (size_t i = 0; i < s->n_records; i++) {

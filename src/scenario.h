@@ -71,9 +71,19 @@ struct scn_burst {
 enum scn_arrival { SCN_ARRIVAL_CONSTANT, SCN_ARRIVAL_POISSON };
 enum scn_put_api { SCN_PUT_RECORDS, SCN_PUT_RECORD };
 
+/* A piece of a rate series: `rate` records per second from at_us until the
+ * next piece's at_us (the last one: until the producer stops). */
+struct scn_rate_point {
+    int64_t at_us;          /* virtual time since the run's start */
+    double rate;            /* >= 0, finite */
+};
+
 struct scn_producer {
     char *name;
-    double rate;            /* records per second */
+    double rate;            /* records per second, when series is NULL */
+    struct scn_rate_point *series;  /* piecewise-constant rate instead of `rate`, or NULL:
+                                       series[0].at_us is 0, at_us strictly increasing */
+    size_t n_series;
     enum scn_arrival arrival;
     struct scn_keys keys;
     struct scn_dist record_bytes;  /* data bytes per record, >= 1 after rounding */
@@ -118,6 +128,22 @@ struct scn_reshard {
 
 enum scn_stream_type { SCN_STREAM_KINESIS, SCN_STREAM_DYNAMODB };
 
+/* Kinesis capacity modes (SPEC 1.1): the user's shards, or AWS's. */
+enum scn_capacity_mode { SCN_CAPACITY_PROVISIONED, SCN_CAPACITY_ON_DEMAND };
+
+/*
+ * How an on-demand stream adds shards (ondemand.h), from the model.on_demand_*
+ * keys: AWS's documented values, or a stated choice, by default.
+ */
+struct scn_on_demand {
+    int64_t peak_window_s;          /* the previous peak: the highest second of this many (30 d) */
+    int64_t scale_window_s;         /* a shard's sustained traffic: its mean over this many s (60) */
+    int64_t scale_delay_us;         /* a split happens this long after it is decided (15 min) */
+    double split_threshold;         /* sustained traffic over this share of a shard's limits splits it (0.5) */
+    uint64_t max_write_bytes_per_sec;   /* the stream's maximum write throughput (200 MiB/s) ... */
+    uint64_t max_write_records_per_sec; /* ... and records (200,000/s) */
+};
+
 /*
  * A Kinesis stream, or a DynamoDB table's stream (type "dynamodb", SPEC 1.2).
  * For DynamoDB the loader fills the Kinesis-only fields with what a table
@@ -127,7 +153,7 @@ enum scn_stream_type { SCN_STREAM_KINESIS, SCN_STREAM_DYNAMODB };
 struct scn_stream {
     enum scn_stream_type type;
     char *name;             /* Kinesis: the stream's name; DynamoDB: the table's */
-    uint32_t shards;        /* 1..10000 (DynamoDB: at the start) */
+    uint32_t shards;        /* 1..10000 (DynamoDB, ON_DEMAND: at the start) */
     int64_t retention_us;   /* 24h .. 8760h (DynamoDB: 24h) */
     enum scn_consumer consumer;
     uint32_t other_consumers;   /* other shared-throughput readers, 0..4 */
@@ -137,8 +163,10 @@ struct scn_stream {
     uint64_t max_request_bytes;      /* 5 MiB */
     uint32_t max_request_records;    /* 500 */
     double internal_failure_rate;    /* chance a PutRecords entry gets InternalFailure */
-    struct scn_reshard *reshard;     /* in time order (equal times: file order) */
+    struct scn_reshard *reshard;     /* in time order (equal times: file order); none on demand */
     size_t n_reshard;
+    enum scn_capacity_mode capacity_mode;   /* Kinesis; DynamoDB: PROVISIONED (unused) */
+    struct scn_on_demand on_demand;  /* ON_DEMAND: how shards are added */
     /* DynamoDB only: */
     enum lev_ddb_view view_type;     /* StreamViewType */
     int64_t shard_lifetime_us;       /* a shard rolls over this long after it opened (4 h) */

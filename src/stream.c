@@ -81,6 +81,14 @@
  *   a long run leaves many closed shards behind, and memory still follows
  *   the records held.
  *
+ * On-demand capacity mode (SPEC 1.1 Capacity modes): no planned operation
+ * (AWS refuses SplitShard, MergeShards and UpdateShardCount on such a
+ * stream); the scaler of ondemand.c decides splits as the traffic calls for
+ * them and makes them with stm_split_evenly(), a SplitShard step at the
+ * middle of the parent's range appended to the topology then.  The shard
+ * table is made at create time for the most shards the stream may make
+ * (odm_max_made), so it never moves either.
+ *
  * DynamoDB Streams (SPEC 1.2):
  * - The table is on demand and takes every write: the loader gives the
  *   stream no write limits and no InternalFailure, and one item (at most
@@ -115,6 +123,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -254,8 +263,9 @@ struct stm {
     uint64_t *items;              /* DynamoDB: bit k set while the item of key id k exists */
     size_t n_item_words;
 
-    struct shard *shards;         /* topo.n_def of them; the first n_shards exist */
-    uint32_t n_shards;
+    struct shard *shards;         /* cap_shards of them; the first n_shards exist */
+    uint32_t n_shards, cap_shards;
+    struct odm *odm;              /* ON_DEMAND: the scaler, else NULL */
     struct topo topo;             /* the plan's shards; open: as of now */
     struct reshard_step *steps;   /* the plan's steps ... */
     size_t *op_end;               /* ... by operation ... */
@@ -727,6 +737,30 @@ static void reshard_step(struct stm *s, const struct reshard_step *st)
         s->consumer.shard_opened(s->consumer.ctx, c);
 }
 
+int stm_split_evenly(struct stm *s, uint32_t shard)
+{
+    struct topo *t = &s->topo;
+    const struct shard_def d = t->def[shard];
+    uint32_t pos = route_pos(t, d.first_key);
+    assert(s->shards[shard].closed_us < 0 && t->open[pos] == shard);
+    if (hashkey_cmp(d.first_key, d.last_key) == 0)
+        return 1;
+    if (t->n_def + 2 > s->cap_shards ||
+        grow(&t->def, &t->cap_def, (size_t)t->n_def + 2, sizeof *t->def) < 0 ||
+        grow(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0)
+        return -1;
+    struct hashkey mid = hashkey_midpoint(d.first_key, d.last_key);
+    struct reshard_step st = { .pos = pos, .child = t->n_def, .kind = STEP_SPLIT };
+    t->def[st.child] = (struct shard_def){ d.first_key, hashkey_pred(mid), shard, UINT32_MAX };
+    t->def[st.child + 1] = (struct shard_def){ mid, d.last_key, shard, UINT32_MAX };
+    t->n_def += 2;
+    for (uint32_t c = st.child; c < st.child + 2; c++)
+        snprintf(s->shards[c].id, sizeof s->shards[c].id, "shardId-%012u", c);
+    reshard_step(s, &st);
+    s->stats.on_demand_splits++;
+    return 0;
+}
+
 /* Reshard operation op of the config, all its steps at this instant. */
 static void on_reshard(void *ctx, uint64_t op)
 {
@@ -763,6 +797,12 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     const char *key;
     char msg[400];
     bool ddb = is_dynamodb(cfg);
+    bool on_demand = !ddb && cfg->capacity_mode == SCN_CAPACITY_ON_DEMAND;
+    if (on_demand && (cfg->n_reshard > 0 || cfg->shards > odm_max_open(cfg))) {
+        snprintf(err, errlen, "stream %s: on demand, AWS makes the shards: %s", name,
+                 cfg->n_reshard ? "no reshard" : "more shards than the maximum throughput needs");
+        return NULL;
+    }
     if (plan_build(&plan, cfg, &op, &key, msg, sizeof msg) < 0) {
         if (key)
             snprintf(err, errlen, "stream %s: reshard[%zu].%s: %s", name, op, key, msg);
@@ -804,7 +844,8 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         t->open[i] = i;
     t->n_open = cfg->shards;
     s->name = dup_str(name);
-    s->shards = calloc(t->n_def, sizeof *s->shards);
+    s->cap_shards = on_demand ? odm_max_made(cfg) : t->n_def;
+    s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->cache = calloc(1, sizeof *s->cache);
     if (!s->name || !s->shards || !s->cache)
         goto nomem;
@@ -826,6 +867,10 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     for (size_t i = 0; i < s->n_ops; i++)
         if (eng_schedule(e, s->op_at[i], ENG_CLASS_TOPOLOGY, on_reshard, s, i) < 0)
             goto nomem;
+    if (on_demand && !(s->odm = odm_create(e, s, cfg, err, errlen))) {
+        stm_destroy(s);
+        return NULL;
+    }
     return s;
 nomem:
     stm_destroy(s);
@@ -837,6 +882,7 @@ void stm_destroy(struct stm *s)
 {
     if (!s)
         return;
+    odm_destroy(s->odm);
     for (uint32_t i = 0; s->shards && i < s->n_shards; i++)
         free(s->shards[i].ring);
     for (size_t i = 0; i < s->n_data; i++)
@@ -1113,6 +1159,15 @@ static void write_roll(struct shard *sh, int64_t sec)
     sh->w_prev_bytes = sh->w_sec == sec - 1 ? sh->w_bytes : 0;
     sh->w_sec = sec;
     sh->w_records = sh->w_bytes = 0;
+}
+
+void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
+                       uint64_t *records, uint64_t *bytes)
+{
+    const struct shard *sh = &s->shards[shard];
+    bool known = sh->w_sec == sec;
+    *records = known ? sh->w_records : 0;
+    *bytes = known ? sh->w_bytes : 0;
 }
 
 /* Bytes written to sh in the virtual second sec (0 when not tracked: only

@@ -105,8 +105,8 @@ struct stm;
 /*
  * Create the stream of cfg with its shards open at time 0, and log them; its
  * reshard operations (DynamoDB: its rollovers, every cfg->shard_lifetime_us
- * before cfg->rollover_until_us) are scheduled on e and done by the stream
- * itself.
+ * before cfg->rollover_until_us; ON_DEMAND: the splits its traffic calls
+ * for, ondemand.h) are scheduled on e and done by the stream itself.
  * Returns NULL with a message in err (a reshard that cannot be done is named
  * as in stm_check_reshard).  The stream borrows e, keys and log.
  */
@@ -171,6 +171,25 @@ struct stm_put_limits {
 };
 void stm_put_limits(const struct stm *s, struct stm_put_limits *out);
 
+/*
+ * What an on-demand stream's scaler (ondemand.c) needs.  The records and
+ * bytes (data + key, as the write limits count them) shard accepted in the
+ * virtual second sec, 0 when none; only a shard's last second with a write
+ * is kept, so ask before the writes of the next second (ENG_CLASS_TOPOLOGY).
+ */
+void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
+                       uint64_t *records, uint64_t *bytes);
+
+/*
+ * Split the open shard now at the middle of its hash-key range, as an
+ * on-demand stream does ("the parent shard's hash key values are
+ * redistributed evenly across child shards"): a SplitShard step, logged and
+ * told to the consumer like a scheduled one.  0 done, 1 the shard owns a
+ * single hash key (nothing done), -1 out of memory or beyond the shards the
+ * stream was made for (odm_max_made).
+ */
+int stm_split_evenly(struct stm *s, uint32_t shard);
+
 /* Records of shard held in memory: indexes [begin, end). */
 uint64_t stm_begin(const struct stm *s, uint32_t shard);
 uint64_t stm_end(const struct stm *s, uint32_t shard);
@@ -211,6 +230,7 @@ struct stm_stats {
                                      (trimmed while held and not `handled`) */
     uint64_t peak_records_held;
     uint64_t item_events[3];      /* DynamoDB: records by enum lev_ddb_event */
+    uint64_t on_demand_splits;    /* ON_DEMAND: shards split to add capacity */
 };
 void stm_stats(const struct stm *s, struct stm_stats *out);
 

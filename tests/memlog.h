@@ -45,6 +45,13 @@ struct mem_record {
     int64_t arrival_us;
 };
 
+/* A shards row: one when the shard opens, another when it closes. */
+struct mem_shard {
+    char id[32], parent[32], adjacent[32];   /* "" for none */
+    char start[48], end[48];                 /* hash keys, decimal */
+    int64_t opened_us, closed_us;            /* closed -1 while open */
+};
+
 struct mem_window {
     struct slog_window v;   /* shard_id, keys, counts and state_json: NULL; see the copies */
     char shard_id[32];
@@ -75,7 +82,9 @@ struct memlog {
     size_t n_dlv, cap_dlv;
     char *lines;            /* a real handler's log lines, "INVOCATION|KIND|TEXT\n" each */
     size_t lines_len, lines_cap;
-    uint64_t deliveries, handled, metrics, shards;
+    struct mem_shard *shard;
+    size_t n_shard, cap_shard;
+    uint64_t deliveries, handled, metrics;
     uint64_t fates[FATE_COUNT];
 };
 
@@ -88,7 +97,18 @@ static inline void memlog_copy(char *dst, size_t size, const char *src)
     snprintf(dst, size, "%s", src ? src : "");
 }
 
-static void ml_shard(void *ctx, const struct slog_shard *s) { ((struct memlog *)ctx)->shards++; (void)s; }
+static void ml_shard(void *ctx, const struct slog_shard *s)
+{
+    struct memlog *ml = ctx;
+    struct mem_shard *row = MEMLOG_PUSH(ml->shard, ml->n_shard, ml->cap_shard);
+    memlog_copy(row->id, sizeof row->id, s->shard_id);
+    memlog_copy(row->parent, sizeof row->parent, s->parent_shard_id);
+    memlog_copy(row->adjacent, sizeof row->adjacent, s->adjacent_parent_shard_id);
+    memlog_copy(row->start, sizeof row->start, s->starting_hash_key);
+    memlog_copy(row->end, sizeof row->end, s->ending_hash_key);
+    row->opened_us = s->opened_us;
+    row->closed_us = s->closed_us;
+}
 
 static void ml_message(void *ctx, const struct slog_message *m)
 {
@@ -215,6 +235,7 @@ static inline void memlog_free(struct memlog *ml)
     free(ml->win);
     free(ml->dlv);
     free(ml->lines);
+    free(ml->shard);
     memset(ml, 0, sizeof *ml);
 }
 

@@ -2027,6 +2027,80 @@ static void test_r12_reshard_ends_the_window(void)
         CHECK_INT(r.ml.ckpt[1].at_us, 3030 * MS);
     release(&r);
 }
+/* An on-demand stream of one shard under 800 records/s of 10 keys (0.8 of
+ * the shard): judged on a 1 s window, split 2 s later (model keys), with a
+ * poison record in the parent at 500 ms that blocks it for 4 attempts. */
+static void on_demand_scenario(char *buf, size_t size, bool wait)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", "user-1", "poison");
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             ",\"producers\":[{\"name\":\"p\",\"rate\":800,\"arrival\":\"constant\",\"keys\":{\"count\":10,"
+             "\"prefix\":\"user-\"}}],\"model\":{\"on_demand_scale_window\":\"1s\",\"on_demand_scale_delay\":"
+             "\"2s\"%s}", wait ? "" : ",\"wait_for_parent_shards\":false");
+    scenario_json_timed(buf, size, TIMING POISON_RULE, ",\"capacity_mode\":\"ON_DEMAND\"", "12s", recs,
+                        ",\"BatchSize\":1000,\"MaximumRetryAttempts\":3", "", extra);
+}
+
+/* The time of shard's shard_end checkpoint, or -1. */
+static int64_t shard_end_at(const struct run *r, const char *shard)
+{
+    for (size_t i = 0; i < r->ml.n_ckpt; i++)
+        if (r->ml.ckpt[i].reason == CKPT_SHARD_END && strcmp(r->ml.ckpt[i].shard_id, shard) == 0)
+            return r->ml.ckpt[i].at_us;
+    return -1;
+}
+
+/* The start of the first invocation on shard, or -1. */
+static int64_t first_invocation_at(const struct run *r, const char *shard)
+{
+    for (size_t i = 0; i < r->ml.n_inv; i++)
+        if (strcmp(r->ml.inv[i].shard_id, shard) == 0)
+            return r->ml.inv[i].v.start_us;
+    return -1;
+}
+
+/* R12 with issue 14 item 2: the split an on-demand stream makes by itself
+ * (decided at the tick of 1 s, done at 3 s) is read like a scheduled one:
+ * the parent, blocked by its poison record until the 4th attempt fails, is
+ * read to its end (shard_end) before either child starts; no key's order
+ * breaks.  The consumer that does not wait reads the children at once and
+ * breaks it. */
+static void test_r12_on_demand_split(void)
+{
+    on_demand_scenario(text, sizeof text, true);
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.sum.stream.on_demand_splits, 1);
+    CHECK_INT(r.sum.mapping.n_shards, 3);
+    CHECK_INT(r.ml.n_shard, 4);   /* S0 opened, S0 closed, S1 and S2 opened */
+    if (r.ml.n_shard == 4) {
+        CHECK_INT(r.ml.shard[1].closed_us, 3000 * MS);
+        CHECK_STR(r.ml.shard[2].id, S1);
+        CHECK_STR(r.ml.shard[2].parent, S0);
+        CHECK_INT(r.ml.shard[2].opened_us, 3000 * MS);
+        CHECK_STR(r.ml.shard[3].parent, S0);
+    }
+    CHECK_INT(r.ml.n_disc, 1);   /* the poison record, after 4 attempts */
+    int64_t end = shard_end_at(&r, S0), c1 = first_invocation_at(&r, S1), c2 = first_invocation_at(&r, S2);
+    CHECK(end > 3000 * MS);
+    CHECK(c1 >= end && c2 >= end);
+    CHECK_INT(r.sum.mapping.order_violations, 0);
+    CHECK(r.ml.fates[FATE_DISCARDED] > 0);   /* the poison record's batch */
+    release(&r);
+
+    on_demand_scenario(text, sizeof text, false);
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.sum.stream.on_demand_splits, 1);
+    end = shard_end_at(&r, S0);
+    c1 = first_invocation_at(&r, S1);
+    CHECK(c1 >= 3000 * MS && c1 < end);
+    CHECK(r.sum.mapping.order_violations > 0);
+    release(&r);
+}
 #undef S0
 #undef S1
 #undef S2
@@ -2167,6 +2241,7 @@ int main(void)
     test_r12_no_wait_breaks_key_order();
     test_r12_merge_waits_for_both_parents();
     test_r12_reshard_ends_the_window();
+    test_r12_on_demand_split();
     test_r1_propagation_delays();
     test_r1_efo_push();
     test_r1_efo_window_on_quiet_shard();

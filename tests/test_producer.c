@@ -22,6 +22,10 @@
 #include "scenario.h"
 #include "stream.h"
 
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
+
 #define MIB (1u << 20)
 #define SEC ENG_US_PER_SEC
 #define MS ENG_US_PER_MS
@@ -42,6 +46,7 @@ struct sink {
     uint64_t key0, key1, key9;   /* messages of user-0, user-1, user-9 */
     int64_t win_from, win_to;    /* messages created in [win_from, win_to) ... */
     uint64_t in_win;             /* ... are counted here */
+    uint64_t per_half_sec[32];   /* messages created in [k/2 s, (k+1)/2 s), the first 16 s */
 };
 
 static void sink_record(void *ctx, const struct slog_record *r)
@@ -67,6 +72,8 @@ static void sink_message(void *ctx, const struct slog_message *m)
     k->key1 += strcmp(m->partition_key, "user-1") == 0;
     k->key9 += strcmp(m->partition_key, "user-9") == 0;
     k->in_win += m->created_us >= k->win_from && m->created_us < k->win_to;
+    if (m->created_us >= 0 && m->created_us < 16 * ENG_US_PER_SEC)
+        k->per_half_sec[m->created_us / (ENG_US_PER_SEC / 2)]++;
 }
 
 static void sink_shard(void *ctx, const struct slog_shard *s) {}
@@ -480,6 +487,156 @@ static void test_poisson(void)
     CHECK(d[0] != d[2]);
 }
 
+/* ---- rate series (issue 14 item 1) ----------------------------------- */
+
+/* Messages created in [from_s, to_s), from the sink's half-second counts
+ * (after fix_finish). */
+static uint64_t created_between(const struct fix *f, double from_s, double to_s)
+{
+    uint64_t n = 0;
+    for (int k = (int)(from_s * 2); k < (int)(to_s * 2) && k < 32; k++)
+        n += f->sink.per_half_sec[k];
+    return n;
+}
+
+/* Constant arrivals of the rate series pts[0..n) from 0 to 6 s, whose
+ * pieces are 100/s from 0, 0 from 2 s, 250/s from 3 s and then `last` from
+ * 4.5 s: each piece [a, b) at rate r makes exactly ceil((b - a) r) records,
+ * the first at a. */
+static void check_pieces(int line, const struct scn_rate_point *pts, size_t n, uint64_t last)
+{
+    struct scn_stream s = stream_cfg(4, 100000);
+    struct scn_producer p = prod_cfg(0, 6 * SEC);
+    p.series = (struct scn_rate_point *)pts;
+    p.n_series = n;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    fix_finish(&f);
+    uint64_t got[4] = { created_between(&f, 0, 2), created_between(&f, 2, 3), created_between(&f, 3, 4.5),
+                        created_between(&f, 4.5, 6) };
+    if (got[0] != 200 || got[1] != 0 || got[2] != 375 || got[3] != last)
+        fprintf(stderr, "test_producer.c:%d: pieces %llu %llu %llu %llu\n", line, (unsigned long long)got[0],
+                (unsigned long long)got[1], (unsigned long long)got[2], (unsigned long long)got[3]);
+    CHECK(got[0] == 200 && got[1] == 0 && got[2] == 375 && got[3] == last);
+    CHECK_INT(msg_created(f.msgs), 575 + last);
+    CHECK_INT(f.sink.per_half_sec[6], 125);       /* [3, 3.5): the piece's first arrival at 3 s */
+    fix_close(&f);
+}
+
+/* Issue 14 item 1: a piecewise-constant rate, constant arrivals: each piece
+ * [a, b) at rate r makes exactly ceil((b - a) r) records, the first at a; a
+ * piece at 0 makes none; bursts multiply across piece edges; start and stop
+ * cut pieces. */
+static void test_rate_series_constant(void)
+{
+    struct scn_stream s = stream_cfg(4, 100000);
+    struct scn_rate_point pts[] = {
+        { 0, 100 }, { 2 * SEC, 0 }, { 3 * SEC, 250 }, { 4500 * MS, 40.5 },
+    };
+    check_pieces(__LINE__, pts, 4, 61);   /* ceil(1.5 x 40.5) */
+    struct scn_producer p = prod_cfg(0, 6 * SEC);
+    p.series = pts;
+    p.n_series = 4;
+    struct fix f;
+
+    /* A burst x2 over [1 s, 3.5 s) crosses two piece edges; start 500 ms,
+     * stop 5 s. */
+    struct scn_burst b = { .at_us = SEC, .for_us = 2500 * MS, .multiplier = 2 };
+    p.bursts = &b;
+    p.n_bursts = 1;
+    p.start_us = 500 * MS;
+    p.stop_us = 5 * SEC;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    fix_finish(&f);
+    CHECK_INT(created_between(&f, 0, 0.5), 0);
+    CHECK_INT(created_between(&f, 0.5, 1), 50);
+    CHECK_INT(created_between(&f, 1, 2), 200);
+    CHECK_INT(created_between(&f, 2, 3), 0);
+    CHECK_INT(created_between(&f, 3, 3.5), 250);
+    CHECK_INT(created_between(&f, 3.5, 4.5), 250);
+    CHECK_INT(created_between(&f, 4.5, 8), 21);   /* ceil(0.5 x 40.5): the stop cuts the piece */
+    CHECK_INT(msg_created(f.msgs), 771);
+    fix_close(&f);
+
+    /* One piece is a constant rate: the same records as the number. */
+    struct scn_rate_point one = { 0, 800 };
+    p = prod_cfg(0, 10 * SEC);
+    p.series = &one;
+    p.n_series = 1;
+    p.arrival = SCN_ARRIVAL_POISSON;
+    CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
+    uint64_t series_digest = digest(&f);
+    fix_close(&f);
+    p = prod_cfg(800, 10 * SEC);
+    p.arrival = SCN_ARRIVAL_POISSON;
+    CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
+    CHECK(digest(&f) == series_digest);
+    fix_close(&f);
+
+    /* A series that does not start at 0 is refused. */
+    pts[0].at_us = 1;
+    p = prod_cfg(0, 6 * SEC);
+    p.series = pts;
+    p.n_series = 4;
+    CHECK(!fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_CONTAINS(f.err, "producer api: rate.series must start at 0");
+    fix_close(&f);
+}
+
+/* Issue 14 item 1: Poisson arrivals follow the series: over 40 seeds the
+ * count of each piece is within 4 standard deviations of rate x length
+ * (a relative bound of 0.9 % on 400,000), a piece at 0 has none, and the
+ * same seed gives the same records. */
+static void test_rate_series_poisson(void)
+{
+    struct scn_stream s = stream_cfg(8, 1000000);
+    struct scn_rate_point pts[] = { { 0, 1000 }, { 10 * SEC, 0 }, { 12 * SEC, 3000 } };
+    struct scn_producer p = prod_cfg(0, 15 * SEC);
+    p.series = pts;
+    p.n_series = 3;
+    p.arrival = SCN_ARRIVAL_POISSON;
+    const int seeds = 40;
+    uint64_t first = 0, off = 0, last = 0, d0 = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        struct fix f;
+        CHECK(fix_run(&f, &s, &p, (uint64_t)seed, 20 * SEC));
+        fix_finish(&f);
+        first += created_between(&f, 0, 10);
+        off += created_between(&f, 10, 12);
+        last += created_between(&f, 12, 15);
+        if (seed == 1)
+            d0 = digest(&f);
+        fix_close(&f);
+    }
+    CHECK(fabs((double)first - 400000.0) < 4 * sqrt(400000.0));
+    CHECK_INT(off, 0);
+    CHECK(fabs((double)last - 360000.0) < 4 * sqrt(360000.0));
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK(digest(&f) == d0);
+    fix_close(&f);
+}
+
+/* Issue 14 item 1: a rate file (tests/data/rates/incoming.csv: a header, a
+ * comment, a blank line, spaces) read by the loader beside the scenario,
+ * then followed exactly by constant arrivals. */
+static void test_rate_file(void)
+{
+    char err[512];
+    struct scenario *scn = scn_parse(SRCDIR "/tests/data/rates/scenario.json",
+        "{\"name\":\"t\",\"duration\":\"10s\",\"producers\":[{\"name\":\"api\",\"arrival\":\"constant\","
+        "\"rate\":{\"file\":\"incoming.csv\"},\"keys\":{\"count\":100}}],"
+        "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\"}}", NULL, 0, err, sizeof err);
+    CHECK(scn != NULL);
+    if (!scn) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(scn->producers[0].n_series, 4);
+    check_pieces(__LINE__, scn->producers[0].series, scn->producers[0].n_series, 60);
+    scn_free(scn);
+}
+
 /* ---- requests ----------------------------------------------------------- */
 
 /* SPEC 1.3 linger (RecordMaxBufferedTime): a partial request leaves when its
@@ -759,6 +916,9 @@ int main(void)
     test_constant_rate();
     test_bursts();
     test_poisson();
+    test_rate_series_constant();
+    test_rate_series_poisson();
+    test_rate_file();
     test_linger();
     test_request_bytes();
     test_put_record();

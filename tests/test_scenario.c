@@ -645,7 +645,7 @@ static void test_overrides(void)
         { "seed=-1", "--set seed=-1: $.seed: expected an integer from 0 to 18446744073709551615" },
         { "seed=18446744073709551616", "$.seed: expected an integer from 0 to 18446744073709551615" },
         { "producers[0]={\"name\":\"q\"}", "--set producers[0]={\"name\":\"q\"}: $.producers[0].rate: "
-          "missing required key (expected a number > 0)" },
+          "missing required key (expected records per second: a number > 0, or an object with series or file)" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         bad_set(__LINE__, BASE, &bad[i].set, 1, bad[i].want);
@@ -807,7 +807,7 @@ static void test_bad_required_and_durations(void)
     BAD(WITH("'producers':[{'name':'a/keys','rate':1,'keys':{'count':1}}]"),
         "$.producers[0].name: expected a producer name (1 to 64 letters, digits, -, _ or .), got \"a/keys\"");
     BAD(WITH("'producers':[{'name':'p','keys':{'count':1}}]"),
-        "$.producers[0].rate: missing required key (expected a number > 0)");
+        "$.producers[0].rate: missing required key (expected records per second: a number > 0, or an object with series or file)");
     BAD(WITH("'producers':[{'name':'p','rate':1}]"), "$.producers[0].keys: missing required key (expected an object)");
     BAD(WITH("'records':[{'partition_key':'k'}]"), "$.records[0].at: missing required key (expected a duration from 0s to 1h)");
     BAD(WITH("'records':[{'at':0}]"), "$.records[0].partition_key: missing required key (expected a partition key");
@@ -1224,8 +1224,8 @@ static void test_dynamodb(void)
           "\"AT_TIMESTAMP\"" },
         { DDB(",'other_consumers':5"), "t.json: $.stream.other_consumers: expected an integer from 0 to 4, got 5" },
         { DDB(",'view_typ':'KEYS_ONLY'"), "t.json: $.stream.view_typ: unknown key (expected one of: type, name, "
-          "shards, retention, consumer, other_consumers, reshard, limits, internal_failure_rate, table, view_type, "
-          "shard_lifetime); did you mean view_type?" },
+          "shards, retention, consumer, other_consumers, reshard, limits, internal_failure_rate, capacity_mode, "
+          "table, view_type, shard_lifetime); did you mean view_type?" },
         /* Kinesis-only keys */
         { DDB(",'name':'orders'"), "t.json: $.stream.name: only with stream type \"kinesis\": a DynamoDB stream "
           "is named by its table (table)" },
@@ -1462,6 +1462,274 @@ static void test_files(void)
     scn_free(NULL);
 }
 
+/* ---- issue 14 item 2: on-demand capacity mode -------------------------------- */
+
+/* stream.capacity_mode and the model.on_demand_* keys: AWS's values by
+ * default (4 shards; 30 days, 15 minutes, 500 KB/s of 1 MB/s, 200 MB/s and
+ * 200,000 records/s) and the model's choices (60 s); every error with its
+ * path. */
+static void test_on_demand(void)
+{
+    struct scenario *s = parse(MIN, NULL, 0);
+    CHECK(s && s->stream.capacity_mode == SCN_CAPACITY_PROVISIONED && s->stream.shards == 1);
+    scn_free(s);
+    s = parse(WITH("'stream':{'capacity_mode':'ON_DEMAND'}"), NULL, 0);
+    CHECK(s != NULL);
+    if (s) {
+        const struct scn_on_demand *od = &s->stream.on_demand;
+        CHECK_INT(s->stream.capacity_mode, SCN_CAPACITY_ON_DEMAND);
+        CHECK_INT(s->stream.shards, 4);
+        CHECK_INT(od->peak_window_s, 30 * 86400);
+        CHECK_INT(od->scale_window_s, 60);
+        CHECK_INT(od->scale_delay_us, 15 * 60 * S);
+        CHECK(od->split_threshold == 0.5);
+        CHECK_INT(od->max_write_bytes_per_sec, 200 * 1048576);
+        CHECK_INT(od->max_write_records_per_sec, 200000);
+        scn_free(s);
+    }
+    s = parse(WITH("'stream':{'capacity_mode':'ON_DEMAND','shards':12},'model':{'on_demand_peak_window':'7d',"
+                   "'on_demand_scale_window':'5m','on_demand_scale_delay':'90s','on_demand_split_threshold':0.8,"
+                   "'on_demand_max_write_bytes_per_sec':'1GiB','on_demand_max_write_records_per_sec':1000000}"),
+              NULL, 0);
+    CHECK(s != NULL);
+    if (s) {
+        const struct scn_on_demand *od = &s->stream.on_demand;
+        CHECK_INT(s->stream.shards, 12);
+        CHECK_INT(od->peak_window_s, 7 * 86400);
+        CHECK_INT(od->scale_window_s, 300);
+        CHECK_INT(od->scale_delay_us, 90 * S);
+        CHECK(od->split_threshold == 0.8);
+        CHECK_INT(od->max_write_bytes_per_sec, 1 << 30);
+        CHECK_INT(od->max_write_records_per_sec, 1000000);
+        scn_free(s);
+    }
+    BAD(WITH("'stream':{'capacity_mode':'on-demand'}"),
+        "t.json: $.stream.capacity_mode: expected \"PROVISIONED\" or \"ON_DEMAND\", got \"on-demand\"");
+    BAD(WITH("'stream':{'type':'dynamodb','capacity_mode':'ON_DEMAND'}"),
+        "t.json: $.stream.capacity_mode: only with stream type \"kinesis\": the table is on demand, and its "
+        "stream's shards roll over by themselves (shard_lifetime)");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','reshard':[{'at':'1m','target_shard_count':8}]}"),
+        "t.json: $.stream.reshard: only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
+        "AWS's (SplitShard, MergeShards and UpdateShardCount are for provisioned streams)");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','shards':201}"),
+        "t.json: $.stream.shards: expected an integer from 1 to 200 with capacity_mode \"ON_DEMAND\" (the shards "
+        "that model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow), "
+        "got 201");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND'},'model':{'on_demand_max_write_records_per_sec':3000}"),
+        "t.json: $.stream.shards: expected an integer from 1 to 3 with capacity_mode \"ON_DEMAND\" (the shards "
+        "that model.on_demand_max_write_bytes_per_sec and model.on_demand_max_write_records_per_sec allow), "
+        "got the default 4");
+    BAD(WITH("'stream':{'capacity_mode':'ON_DEMAND','limits':{'write_records_per_sec':300000}}"),
+        "t.json: $.stream: model.on_demand_max_write_bytes_per_sec (209715200) and "
+        "model.on_demand_max_write_records_per_sec (200000) allow no shard of limits 1048576 bytes and 300000 "
+        "records a second");
+    BAD(WITH("'model':{'on_demand_scale_window':'1500ms'}"),
+        "t.json: $.model.on_demand_scale_window: expected a whole number of seconds, got \"1500ms\"");
+    BAD(WITH("'model':{'on_demand_scale_window':'2h'}"),
+        "t.json: $.model.on_demand_scale_window: expected a duration from 1s to 1h, got \"2h\"");
+    BAD(WITH("'model':{'on_demand_peak_window':0}"),
+        "t.json: $.model.on_demand_peak_window: expected a duration from 1s to 8760h, got 0");
+    BAD(WITH("'model':{'on_demand_scale_delay':'-1s'}"), "t.json: $.model.on_demand_scale_delay: expected a duration");
+    BAD(WITH("'model':{'on_demand_split_threshold':1}"),
+        "t.json: $.model.on_demand_split_threshold: expected a number > 0 and < 1 (a share of a shard's limits), "
+        "got 1");
+    BAD(WITH("'model':{'on_demand_split_threshold':0}"),
+        "t.json: $.model.on_demand_split_threshold: expected a number > 0 and < 1 (a share of a shard's limits), "
+        "got 0");
+    BAD(WITH("'model':{'on_demand_max_write_bytes_per_sec':'1KiB'}"),
+        "t.json: $.model.on_demand_max_write_bytes_per_sec: expected a size from 1MiB to 8PiB");
+    BAD(WITH("'model':{'on_demand_max_write_records_per_sec':0}"),
+        "t.json: $.model.on_demand_max_write_records_per_sec: expected an integer from 1 to 9007199254740991");
+    BAD(WITH("'model':{'on_demand_delay':'5m'}"), "t.json: $.model.on_demand_delay: unknown key");
+}
+
+/* ---- issue 14 item 1: rate series and rate files ---------------------------- */
+
+#define RATE(r) WITH("'producers':[{'name':'p','keys':{'count':10},'rate':" r "}]")
+
+/* A file path/name holding text, in dir. */
+static void write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INT(fwrite(text, 1, len, f), len);
+        fclose(f);
+    }
+}
+
+/* The scenario RATE({'file': name}) named dir/s.json, so that name is read
+ * beside it. */
+static struct scenario *parse_in(const char *dir, const char *name, const char *const *sets, size_t n)
+{
+    char file[512], text[1024];
+    snprintf(file, sizeof file, "%s/s.json", dir);
+    snprintf(text, sizeof text, RATE("{'file':'%s'}"), name);
+    return scn_parse(file, dq(text), sets, n, err, sizeof err);
+}
+
+/* The message of a rate file that must be refused, with dir's path. */
+static void bad_file(int line, const char *dir, const char *csv, size_t len, const char *want)
+{
+    char full[700];
+    write_file(dir, "in.csv", csv, len);
+    struct scenario *s = parse_in(dir, "in.csv", NULL, 0);
+    snprintf(full, sizeof full, "%s/s.json: $.producers[0].rate.file: %s/in.csv%s", dir, dir, want);
+    if (s || strcmp(err, full) != 0)
+        fprintf(stderr, "test_scenario.c:%d: case failed\n", line);
+    CHECK(s == NULL);
+    CHECK_STR(err, full);
+    scn_free(s);
+}
+#define BAD_FILE(csv, want) bad_file(__LINE__, dir, csv, sizeof csv - 1, want)
+
+/* Issue 14 item 1: "rate": {"series": [...]}: pieces in us, kept in the
+ * effective JSON as given; every error names the file and the JSON path. */
+static void test_rate_series(void)
+{
+    struct scenario *s = parse(RATE("{'series':[{'at':'0s','rate':1200},{'at':'5m','rate':1800.5},"
+                                    "{'at':720,'rate':0}]}"), NULL, 0);
+    CHECK(s != NULL);
+    if (s) {
+        const struct scn_producer *p = &s->producers[0];
+        CHECK_INT(p->n_series, 3);
+        CHECK(p->series && p->series[1].at_us == 300 * S && p->series[1].rate == 1800.5);
+        CHECK(p->series && p->series[2].at_us == 720 * S && p->series[2].rate == 0);
+        CHECK_CONTAINS(s->json, "{\"at\":\"5m\",\"rate\":1800.5}");
+        scn_free(s);
+    }
+    s = parse(RATE("1200"), NULL, 0);
+    CHECK(s && s->producers[0].series == NULL && s->producers[0].rate == 1200);
+    scn_free(s);
+
+    BAD(RATE("'fast'"), "t.json: $.producers[0].rate: expected records per second: a number > 0, or an "
+        "object with series or file, got \"fast\"");
+    BAD(RATE("{}"), "t.json: $.producers[0].rate: expected exactly one of: series, file");
+    BAD(RATE("{'series':[],'file':'a.csv'}"), "t.json: $.producers[0].rate: expected exactly one of: series, file");
+    BAD(RATE("{'serie':[]}"), "t.json: $.producers[0].rate.serie: unknown key (expected one of: series, file); "
+        "did you mean series?");
+    BAD(RATE("{'series':{}}"), "t.json: $.producers[0].rate.series: expected an array, got an object");
+    BAD(RATE("{'series':[]}"), "t.json: $.producers[0].rate.series: expected 1 to 1000000 pieces "
+        "{\"at\": duration, \"rate\": number >= 0}, got 0");
+    BAD(RATE("{'series':[5]}"), "t.json: $.producers[0].rate.series[0]: expected an object, got 5");
+    BAD(RATE("{'series':[{'at':'1s','rate':1}]}"),
+        "t.json: $.producers[0].rate.series[0].at: expected 0 (\"0s\": the first piece starts the run), got \"1s\"");
+    BAD(RATE("{'series':[{'at':0,'rate':1},{'at':'2m','rate':2},{'at':'120s','rate':3}]}"),
+        "t.json: $.producers[0].rate.series[2].at: expected a time after the previous piece's 2m (times strictly "
+        "increasing), got \"120s\"");
+    BAD(RATE("{'series':[{'at':0,'rate':-1}]}"), "t.json: $.producers[0].rate.series[0].rate: expected a number "
+        ">= 0, got -1");
+    BAD(RATE("{'series':[{'at':0,'rate':1e999}]}"), "t.json: $.producers[0].rate.series[0].rate: expected a "
+        "number >= 0, got a number too large for a double (infinite)");
+    BAD(RATE("{'series':[{'at':0}]}"), "t.json: $.producers[0].rate.series[0].rate: missing required key "
+        "(expected a number >= 0)");
+    BAD(RATE("{'series':[{'at':'-1s','rate':1}]}"), "t.json: $.producers[0].rate.series[0].at: expected a "
+        "duration (a number of seconds");
+    BAD(RATE("{'series':[{'at':0,'rate':1,'for':'1m'}]}"), "t.json: $.producers[0].rate.series[0].for: unknown "
+        "key (expected one of: at, rate)");
+    const char *set[] = { "producers[0].rate={\"series\":[{\"at\":0,\"rate\":1},{\"at\":0,\"rate\":2}]}" };
+    bad_set(__LINE__, RATE("5"), set, 1, "t.json: --set producers[0].rate={\"series\":[{\"at\":0,\"rate\":1},"
+            "{\"at\":0,\"rate\":2}]}: $.producers[0].rate.series[1].at: expected a time after the previous "
+            "piece's 0s");
+}
+
+/* Issue 14 item 1: "rate": {"file": "in.csv"}, read beside the scenario
+ * (a header, comments, blank lines, spaces, CRLF), the series inlined in
+ * the effective JSON (which loads alone: report and plot read it again);
+ * every error names the scenario, the JSON path, the rate file and the
+ * line. */
+static void test_rate_file(void)
+{
+    char dir[] = "/tmp/test_scenario_rates_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    static const char good[] = "seconds,rate\r\n# IncomingRecords / 60 per minute\r\n0,1200\r\n\r\n"
+                               "  60 , 1250.25\r\n120,0\r\n180.5,7";
+    write_file(dir, "in.csv", good, sizeof good - 1);
+    struct scenario *s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+    } else {
+        const struct scn_producer *p = &s->producers[0];
+        CHECK_INT(p->n_series, 4);
+        CHECK(p->series[0].at_us == 0 && p->series[0].rate == 1200);
+        CHECK(p->series[1].at_us == 60 * S && p->series[1].rate == 1250.25);
+        CHECK(p->series[2].at_us == 120 * S && p->series[2].rate == 0);
+        CHECK(p->series[3].at_us == 180500 * MS && p->series[3].rate == 7);
+        CHECK_CONTAINS(s->json, "\"rate\":{\"series\":[{\"at\":\"0s\",\"rate\":1200},{\"at\":\"1m\",\"rate\":"
+                       "1250.25},{\"at\":\"2m\",\"rate\":0},{\"at\":\"180500ms\",\"rate\":7}]}");
+        CHECK(strstr(s->json, "in.csv") == NULL);
+        struct scenario *again = scn_parse("runs.scenario_json", s->json, NULL, 0, err, sizeof err);
+        CHECK(again && again->producers[0].n_series == 4 && again->producers[0].series[3].rate == 7 &&
+              strcmp(again->json, s->json) == 0);
+        scn_free(again);
+        scn_free(s);
+    }
+    /* an absolute path is taken as it is */
+    char abs[600];
+    snprintf(abs, sizeof abs, "%s/in.csv", dir);
+    s = parse_in("/nonexistent", abs, NULL, 0);
+    CHECK(s && s->producers[0].n_series == 4);
+    scn_free(s);
+
+    s = parse_in(dir, "missing.csv", NULL, 0);
+    CHECK(s == NULL);
+    char want[700];
+    snprintf(want, sizeof want, "%s/s.json: $.producers[0].rate.file: %s/missing.csv: cannot read: No such "
+             "file or directory", dir, dir);
+    CHECK_STR(err, want);
+    BAD_FILE("0,1\n60,x\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
+             "got \"60,x\"");
+    BAD_FILE("0,1\n60\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), got \"60\"");
+    BAD_FILE("0,1\n60,1,2\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
+             "got \"60,1,2\"");
+    BAD_FILE("0,1\n-60,1\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
+             "got \"-60,1\"");
+    BAD_FILE("0,1\n60,1e3\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
+             "got \"60,1e3\"");
+    BAD_FILE("time,rate\n# from 1 min\n60,1\n", ", line 3: expected the first time to be 0 (the first piece "
+             "starts the run), got 60");
+    BAD_FILE("0,1\n60,2\n60,3\n", ", line 3: expected a time after the previous line's 60 s (times strictly "
+             "increasing), got 60");
+    BAD_FILE("seconds,rate\n# nothing yet\n", ": expected lines \"seconds,rate\", got no data line");
+    BAD_FILE("0,1\n\0" "60,2\n", ": expected text lines \"seconds,rate\", got a NUL byte");
+    /* a header only first: a second one is a bad line */
+    BAD_FILE("seconds,rate\nseconds,rate\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such "
+             "as 300,1250.5), got \"seconds,rate\"");
+
+    /* at most 1,000,000 pieces, and 64 MiB */
+    char path[600];
+    snprintf(path, sizeof path, "%s/in.csv", dir);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; f && i <= 1000000; i++)
+        fprintf(f, "%d,1\n", i);
+    if (f)
+        fclose(f);
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "/in.csv, line 1000001: more than 1000000 pieces, the most a rate series may hold");
+    CHECK(truncate(path, (64 << 20) + 1) == 0);   /* sparse */
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s == NULL);
+    snprintf(want, sizeof want, "%s/s.json: $.producers[0].rate.file: %s/in.csv: cannot read: larger than "
+             "64 MiB, the most a rate file may hold", dir, dir);
+    CHECK_STR(err, want);
+    /* a --set of a file is read beside the scenario too, and named */
+    write_file(dir, "in.csv", good, sizeof good - 1);
+    write_file(dir, "other.csv", "0,x\n", 4);
+    const char *set[] = { "producers[0].rate.file=other.csv" };
+    s = parse_in(dir, "in.csv", set, 1);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "/s.json: --set producers[0].rate.file=other.csv: $.producers[0].rate.file: ");
+    CHECK_CONTAINS(err, "/other.csv, line 1: expected");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/other.csv", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- issue 11: what run refused, check refuses too (item 15) -------------- */
 
 #define NEAR(a, b) CHECK(fabs((double)(a) - (double)(b)) <= 1e-9 * fabs((double)(b)) + 1e-6)
@@ -1545,6 +1813,52 @@ static void test_footprint_estimate(void)
         NEAR(e.records, 1000 * 2 * 3601);    /* 2 shards x 1,000/s x (H + 1 s) */
         scn_free(s);
     }
+    /* Issue 14 item 1: a rate series is followed piece by piece, bursts
+     * on top: 100/s for 10 min, 400/s (x4 from 10 to 15 min: 1,600/s) for
+     * 20 min, 0 for 10 min, 50/s to the end (each piece may make one
+     * more); the highest rate is the series' peak times the burst. */
+    const char *series[] = { "producers[0].rate={\"series\":[{\"at\":0,\"rate\":100},{\"at\":\"10m\","
+        "\"rate\":400},{\"at\":\"30m\",\"rate\":0},{\"at\":\"40m\",\"rate\":50}]}",
+        "producers[0].bursts=[{\"at\":\"10m\",\"for\":\"5m\",\"multiplier\":4}]" };
+    s = parse(EST, series, 2);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.messages, 60000 + 480000 + 360000 + 0 + 60000 + 4);
+        NEAR(e.bytes[FPT_SCENARIO], 2.0 * strlen(s->json) + 4 * 16);
+        /* a stalled mapping: what 1,600/s makes in W = 3600 s caps it no more than the run */
+        scn_free(s);
+    }
+    const char *peak[] = { "duration=3d", "producers[0].rate={\"series\":[{\"at\":0,\"rate\":10},"
+        "{\"at\":\"1h\",\"rate\":3000},{\"at\":\"2h\",\"rate\":10}]}" };
+    s = parse(EST, peak, 2);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.hold_s, 86404);
+        /* created: 10 x 3600 + 3000 x 3600 + 10 x (3 d - 2 h) + 3; held at once: min(created, 3000 x W) */
+        NEAR(e.messages, 10.0 * 3600 + 3000.0 * 3600 + 10.0 * (3 * 86400 - 7200) + 3);
+        NEAR(e.records, fmin(10.0 * 3600 + 3000.0 * 3600 + 10.0 * (3 * 86400 - 7200) + 3,
+                             fmin(3000.0 * 86405, 1000.0 * 2 * 86405)));
+        scn_free(s);
+    }
+
+    /* Issue 14 item 2: on demand, every shard its maximum throughput allows:
+     * 4 + 2 x (200 - 4) made, 200 open at most (each taking 1,000
+     * records/s); the scaler's windows (60 s of 200 shards) and peaks (a
+     * second each, over the 1 h run), 16 bytes each */
+    const char *od[] = { "stream={\"capacity_mode\":\"ON_DEMAND\"}" };
+    s = parse(EST, od, 1);
+    CHECK(s != NULL);
+    if (s) {
+        fpt_estimate(s, &e);
+        NEAR(e.shards, 396);
+        NEAR(e.bytes[FPT_SHARDS], 396 * (24576 + 512) + 396 * 100 * 28 + 200 * 60 * 16 + 2 * 3600 * 16 * 2);
+        scn_free(s);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
+
     /* DynamoDB: no write limit; every shard of every rollover counts */
     const char *ddb[] = { "stream={\"type\":\"dynamodb\",\"shards\":3,\"shard_lifetime\":\"25m\"}",
                           "producers[0].rate=5000", "event_source_mapping.StartingPosition=LATEST" };
@@ -1812,6 +2126,9 @@ int main(void)
     test_schedule();
     test_handler();
     test_files();
+    test_on_demand();
+    test_rate_series();
+    test_rate_file();
     test_footprint_estimate();
     test_run_limits_checked();
     test_text_checked();
