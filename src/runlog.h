@@ -11,9 +11,14 @@
  * writes is latched: the sink's failed() turns true, every later row is
  * dropped, and runlog_error() keeps the first message.
  *
- * A run is marked complete (runs.complete = 1) only by runlog_end_run(rl,
- * true, ...); a run stopped early, or a process killed in the middle, leaves
- * complete = 0 and a valid database.
+ * Rows are committed only at the sink's sync points, between two events,
+ * with runs.end_ms (the virtual time reached) in the same transaction: a
+ * process killed at any moment leaves whole events, up to end_ms, in every
+ * table.  A run is marked complete (runs.complete = 1) only by
+ * runlog_end_run(rl, true, ...); a run stopped early, or a process killed in
+ * the middle, leaves complete = 0 and a valid database.  An existing file is
+ * checked before anything in it changes: one that is not a run log of this
+ * schema keeps its bytes.
  */
 #ifndef ESMSIM_RUNLOG_H
 #define ESMSIM_RUNLOG_H
@@ -58,8 +63,18 @@ struct scenario;
 #define RUNLOG_APPLICATION_ID 0x45534d53
 #define RUNLOG_SCHEMA_VERSION 3   /* 2: the windows table; 3: deliveries.handled */
 
-/* Rows written between two commits. */
+/*
+ * The commit policy (runlog.c): a commit at the first sync point (between two
+ * events) after RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS of wall time
+ * in the transaction; at most once per RUNLOG_COMMIT_MS, RUNLOG_YIELD_MS with
+ * the write lock free for another process.  A writer waits
+ * RUNLOG_BUSY_TIMEOUT_MS for another's lock (the environment variable
+ * ESMSIM_BUSY_TIMEOUT_MS sets another wait, for the tests).
+ */
 #define RUNLOG_ROWS_PER_COMMIT 100000
+#define RUNLOG_COMMIT_MS 1000
+#define RUNLOG_YIELD_MS 5
+#define RUNLOG_BUSY_TIMEOUT_MS 60000
 
 /* Open (or create) the database at path.  NULL on error, with a message. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
@@ -80,9 +95,11 @@ struct slog runlog_sink(struct runlog *rl);
 
 /*
  * End the open run: commit the rows still pending, build the indexes the
- * reports need, and fill in runs.complete, end_ms (virtual time reached),
- * wall_seconds and summary_json (may be NULL).  Returns -1 with a message
- * when the run could not be written in full (the latched error, if any).
+ * reports need (complete runs only), and fill in runs.complete, end_ms
+ * (virtual time reached), wall_seconds and summary_json (may be NULL).  After
+ * a failure the rows since the last commit are dropped and end_ms stays that
+ * of the last commit.  Returns -1 with a message when the run could not be
+ * written in full (the latched error, if any).
  */
 int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
                    const char *summary_json, char *err, size_t errlen);
@@ -90,7 +107,8 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
 /* The first error the sink met, or NULL. */
 const char *runlog_error(const struct runlog *rl);
 
-/* Commit whatever is pending and close; a run left open stays complete = 0. */
+/* Close; a run left open stays complete = 0, with what its last sync
+ * committed (later rows are rolled back: they may not be whole events). */
 void runlog_close(struct runlog *rl);
 
 #endif

@@ -16,12 +16,21 @@
 #include "sim.h"
 #include "stream.h"
 
-/* Virtual time between checks of the interrupt flag and the log. */
-#define SLICE_US (10 * ENG_US_PER_SEC)
+/*
+ * Events between two returns to sim_run, which then looks at the log (its
+ * failure, its sync) and shows progress.  The interrupt flag is read after
+ * every event (eng_run_bounded), so a run stops one event after Ctrl-C
+ * whatever its events cost; this count only spaces the log's commit points
+ * (256 events of a few hundred ns: a sync every ~0.1 ms at full speed, and
+ * at most a second or so when every event is an invocation of 10,000
+ * records).  Where the engine returns changes nothing of what it runs.
+ */
+#define SIM_EVENTS_PER_SYNC 256
 
 struct sim {
     const struct scenario *scn;
-    const struct slog *log;
+    struct slog log;           /* the caller's sink, copied: per_record is turned off
+                                * when a run stops early (see sim_run) */
     struct eng *e;
     struct keytab *keys;
     struct stm *stream;
@@ -79,7 +88,8 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
         return NULL;
     }
     s->scn = scn;
-    s->log = log;
+    s->log = *log;
+    log = &s->log;
     s->e = eng_create(scn->seed);
     s->keys = keytab_create();
     s->producers = calloc(scn->n_producers + 1, sizeof *s->producers);
@@ -144,39 +154,60 @@ void sim_destroy(struct sim *s)
     free(s);
 }
 
-/* Settle every fate: records still in the stream, then messages. */
-static void finish(struct sim *s)
+/*
+ * Settle every fate: records still in the stream, then messages.  A run
+ * stopped early skips the records (a walk of the whole backlog, a second or
+ * more for tens of millions of records): its messages still in flight are
+ * pending, even one with a record handled and not yet checkpointed, and the
+ * duplicate counts cover the records that left the stream.
+ */
+static void finish(struct sim *s, bool complete)
 {
     if (s->finished)
         return;
     s->finished = true;
-    esm_finish(s->esm);
+    if (complete)
+        esm_finish(s->esm);
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
 }
 
-enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,
+/*
+ * A run stopped early (interrupted, or its log failed) settles its fates in
+ * memory, for the summary (finish), but logs no message row for what was
+ * still in flight: a message has a row once its fate is final, and "pending"
+ * is final only at the end of a complete run.  So an interrupted run's log is
+ * that of a process killed at the same point, and stopping costs little
+ * however many messages are in flight.
+ */
+enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
                         sim_progress_fn progress, void *progress_ctx)
 {
     int64_t end = s->scn->duration_us;
     enum sim_status status = SIM_COMPLETE;
-    int64_t t = 0;
-    do {
-        t = t + SLICE_US < end ? t + SLICE_US : end;
-        s->events += eng_run_until(s->e, t);
-        s->reached_us = t;
+    const struct slog_ops *ops = s->log.ops;
+    for (;;) {
+        s->events += eng_run_bounded(s->e, end, SIM_EVENTS_PER_SYNC, interrupt);
+        bool done = eng_next_at(s->e) > end;
+        if (ops->failed(s->log.ctx) || eng_stopped(s->e))
+            status = SIM_FAILED;
+        else if (!done && interrupt && *interrupt)
+            status = SIM_INTERRUPTED;
+        s->reached_us = done && status == SIM_COMPLETE ? end : eng_now(s->e);
+        if (done || status != SIM_COMPLETE)
+            break;
+        if (ops->sync)
+            ops->sync(s->log.ctx, s->reached_us);
         if (progress) {
             struct stm_stats st;
             stm_stats(s->stream, &st);
-            progress(progress_ctx, t, end, st.records_written);
+            progress(progress_ctx, s->reached_us, end, st.records_written);
         }
-        if (s->log->ops->failed(s->log->ctx) || eng_stopped(s->e))
-            status = SIM_FAILED;
-        else if (interrupt && *interrupt)
-            status = SIM_INTERRUPTED;
-    } while (t < end && status == SIM_COMPLETE);
-    finish(s);
+    }
+    if (status != SIM_COMPLETE)
+        s->log.per_record = false;
+    finish(s, status == SIM_COMPLETE);
     return status;
 }
 

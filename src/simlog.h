@@ -183,6 +183,11 @@ struct slog_ops {
                    const char *shard_id /* NULL: stream-wide */, double value);
     /* Optional (NULL: not wanted): a tumbling window's final state (R15). */
     void (*window)(void *ctx, const struct slog_window *w);
+    /* Optional (NULL: not wanted): called between two events, every few
+     * events, with the virtual time reached (every event before it has run
+     * and given its rows).  A sink that commits does so only here, so that
+     * what it has committed is always whole events. */
+    void (*sync)(void *ctx, int64_t reached_us);
     bool (*failed)(void *ctx);
 };
 
