@@ -362,7 +362,7 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
                             summary, err, sizeof err);
     cJSON_free(summary);
     if (rc < 0) {
-        fprintf(stderr, "esmsim: %s\n", err);
+        fprintf(stderr, "esmsim: %s%s\n", r->status == SIM_FAILED ? "run stopped: " : "", err);
         return 1;
     }
     return 0;
