@@ -348,6 +348,7 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    runlog_set_interrupt(r->rl, &interrupted);
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = cli_wall_seconds();
@@ -363,7 +364,7 @@ int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
     cJSON_free(summary);
     if (rc < 0) {
         fprintf(stderr, "esmsim: %s%s\n", r->status == SIM_FAILED ? "run stopped: " : "", err);
-        return 1;
+        return interrupted ? 130 : 1;
     }
     return 0;
 }

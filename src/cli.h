@@ -28,9 +28,9 @@ double cli_wall_seconds(void);
  * SIGTERM, and ends the run, complete or not (r->status).  Returns 0, or the
  * exit status of an error it has printed on stderr: 2 when the run log
  * cannot be opened or the simulation built, 1 when the run could not be
- * written in full.  Either way the caller ends with cli_run_close(r); until
- * then the summary, which points into the simulation, and the run log (for
- * runlog_error()) stay valid.
+ * written in full (130 if interrupted meanwhile).  Either way the caller
+ * ends with cli_run_close(r); until then the summary, which points into the
+ * simulation, and the run log (for runlog_error()) stay valid.
  */
 struct cli_run {
     struct runlog *rl;         /* the run log, open */

@@ -128,6 +128,8 @@ struct runlog {
     int64_t yield_wall_ms;                   /* wall clock of the last yield to other writers */
     int64_t busy_timeout_ms;                 /* how long to wait for another writer's lock */
     int64_t busy_since_ms;                   /* wall clock when the current wait began */
+    const volatile sig_atomic_t *interrupt;  /* ends a wait for the lock; NULL: none */
+    bool busy_interrupted;                   /* the last wait ended by *interrupt */
     bool failed;                             /* latched: every later row is dropped */
     bool locked;                             /* the failure: another writer's lock */
     char error[512];                         /* the first failure */
@@ -162,7 +164,9 @@ static void runlog_fail(struct runlog *rl, const char *what)
     int code = sqlite3_errcode(rl->db) & 0xff;
     char why[128] = "";
     rl->locked = code == SQLITE_BUSY || code == SQLITE_LOCKED;
-    if (rl->locked)
+    if (rl->locked && rl->busy_interrupted)
+        snprintf(why, sizeof why, " (interrupted while another process held its write lock)");
+    else if (rl->locked)
         snprintf(why, sizeof why, " (another process held its write lock for more than"
                  " %lld ms)", (long long)rl->busy_timeout_ms);
     snprintf(rl->error, sizeof rl->error, "%s: %s: %s%s", rl->path, what,
@@ -217,7 +221,8 @@ static int runlog_busy(void *ctx, int count)
     int64_t now = runlog_wall_ms();
     if (count == 0)
         rl->busy_since_ms = now;
-    if (now - rl->busy_since_ms >= rl->busy_timeout_ms)
+    rl->busy_interrupted = rl->interrupt && *rl->interrupt;
+    if (rl->busy_interrupted || now - rl->busy_since_ms >= rl->busy_timeout_ms)
         return 0;
     runlog_sleep_ms(1);
     return 1;
@@ -534,6 +539,11 @@ static const struct slog_ops runlog_ops = {
 struct slog runlog_sink(struct runlog *rl)
 {
     return (struct slog){ .ops = &runlog_ops, .ctx = rl, .per_record = rl->per_record };
+}
+
+void runlog_set_interrupt(struct runlog *rl, const volatile sig_atomic_t *interrupt)
+{
+    rl->interrupt = interrupt;
 }
 
 const char *runlog_error(const struct runlog *rl)

@@ -23,6 +23,7 @@
 #ifndef ESMSIM_RUNLOG_H
 #define ESMSIM_RUNLOG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,11 @@ struct slog runlog_sink(struct runlog *rl);
  */
 int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
                    const char *summary_json, char *err, size_t errlen);
+
+/* A wait for another process's write lock ends as soon as *interrupt
+ * (Ctrl-C) turns non-zero: the write fails then, as after the busy timeout,
+ * so that an interrupted run never waits out the lock. */
+void runlog_set_interrupt(struct runlog *rl, const volatile sig_atomic_t *interrupt);
 
 /* The first error the sink met, or NULL. */
 const char *runlog_error(const struct runlog *rl);

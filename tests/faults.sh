@@ -185,6 +185,24 @@ expect_eq "$(cat midlock.err)" "esmsim: run stopped: $db: begin transaction: dat
   "locked mid-run: message"
 prefix "$db" "locked mid-run"
 
+# Ctrl-C while waiting for the lock: no waiting it out (issue 11 item 11).
+db=intlock.db
+"$esmsim" run "$scn/steady-state.json" -o "$db" -q 2>intlock.err &
+pid=$!
+wait_end "$db" 10000 || ko "interrupted lock wait: no commit seen"
+hold "$db" 30 || ko "interrupted lock wait: the holder never got the lock"
+sleep 0.5   # the run is waiting for the lock now
+t0=$(now_ms)
+kill -INT "$pid"
+wait "$pid"; rc=$?
+ms=$(( $(now_ms) - t0 ))
+kill "$holder"; wait "$holder" 2>/dev/null
+expect_eq "$rc" 130 "interrupted lock wait: exit status"
+[ "$ms" -lt 1000 ] && ok || ko "interrupted lock wait: stopped $ms ms after SIGINT, expected within 1000 ms"
+expect_eq "$(cat intlock.err)" "esmsim: run stopped: $db: begin transaction: database is locked (interrupted while another process held its write lock)" \
+  "interrupted lock wait: message"
+prefix "$db" "interrupted lock wait"
+
 # ---- two runs into one database at once (issue 11 item 16) ---------------------------
 
 # The first writes few rows (no per-record tables, 5-minute batches, hourly samples):
