@@ -14,10 +14,13 @@
  * together with runs.end_ms (the virtual time reached): a process killed at
  * any moment leaves whole events up to end_ms, every table alike.  One is
  * due after RUNLOG_ROWS_PER_COMMIT rows (speed, and a bounded WAL) or
- * RUNLOG_COMMIT_MS of wall time (so that a run writing few rows does not hold
- * the write lock for minutes against another process appending to the file).  Times are stored as integer milliseconds of
- * virtual time, sequence numbers and ids as INTEGER (64-bit signed: values
- * from 2^63 up would read back negative; the stream never makes them).
+ * RUNLOG_COMMIT_MS of wall time (so that a run writing few rows does not
+ * hold the write lock for minutes against another process appending to the
+ * file).
+ *
+ * Times are stored as integer milliseconds of virtual time, sequence
+ * numbers and ids as INTEGER (64-bit signed: values from 2^63 up would read
+ * back negative; the stream never makes them).
  */
 #include "runlog.h"
 
@@ -777,7 +780,7 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
                                   " wall_seconds = ?, summary_json = ? WHERE run_id = ?";
         runlog_run_once(rl, sql, "update runs",
                         RUNLOG_VALS(rv_int(complete && !failed),
-                                    failed ? rv_text(NULL) : rv_ms(end_us),
+                                    rv_opt_ms(failed ? -1 : end_us),   /* NULL: keep */
                                     rv_real(wall_seconds), rv_text(summary_json),
                                     rv_int(rl->run_id)));
         runlog_commit(rl);
