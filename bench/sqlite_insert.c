@@ -208,6 +208,7 @@ static double bench_runlog(const char *path, struct counts c)
                 .bytes = (uint32_t)r.bytes, .fate = FATE_PROCESSED };
             log.ops->message(log.ctx, &m);
         }
+        log.ops->sync(log.ctx, r.at_ms * 1000);   /* where the simulation may commit */
     }
     int rc = runlog_end_run(rl, true, (int64_t)n * 1000, 0, NULL, err, sizeof err);
     double t = now_s() - t0;

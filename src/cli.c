@@ -430,6 +430,7 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    runlog_set_interrupt(r->rl, &interrupted);
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = cli_wall_seconds();
@@ -444,8 +445,8 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
                             summary, err, sizeof err);
     cJSON_free(summary);
     if (rc < 0) {
-        fprintf(stderr, "esmsim: %s\n", err);
-        return 1;
+        fprintf(stderr, "esmsim: %s%s\n", r->status == SIM_FAILED ? "run stopped: " : "", err);
+        return interrupted ? 130 : 1;
     }
     return 0;
 }

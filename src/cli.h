@@ -30,9 +30,10 @@ double cli_wall_seconds(void);
  * exit status of an error it has printed on stderr: 2 when the run log
  * cannot be opened, 1 when the simulation cannot be built (out of memory:
  * scn is valid, the loader checked it whole; the run is logged incomplete)
- * or the run could not be written in full.  Either way the caller ends with cli_run_close(r); until
- * then the summary, which points into the simulation, and the run log (for
- * runlog_error()) stay valid.
+ * or the run could not be written in full (130 if interrupted meanwhile).
+ * Either way the caller ends with cli_run_close(r); until then the summary,
+ * which points into the simulation, and the run log (for runlog_error())
+ * stay valid.
  */
 struct cli_run {
     struct rfn *handler;       /* a real handler's backend that cli_simulate() made, or NULL */

@@ -113,18 +113,31 @@ static void pop_root(struct eng *e)
         e->heap[i] = last;
 }
 
-uint64_t eng_run_until(struct eng *e, int64_t end_us)
+uint64_t eng_run_bounded(struct eng *e, int64_t end_us, uint64_t max_events,
+                         const volatile sig_atomic_t *interrupt)
 {
     uint64_t ran = 0;
     e->stop = false;
-    while (e->n > 0 && !e->stop && e->heap[0].at_us <= end_us) {
+    while (ran < max_events && e->n > 0 && !e->stop && e->heap[0].at_us <= end_us) {
         struct event ev = e->heap[0];
         pop_root(e);
         e->now_us = ev.at_us;
         ev.fn(ev.ctx, ev.arg);
         ran++;
+        if (interrupt && *interrupt)
+            break;
     }
     return ran;
+}
+
+uint64_t eng_run_until(struct eng *e, int64_t end_us)
+{
+    return eng_run_bounded(e, end_us, UINT64_MAX, NULL);
+}
+
+int64_t eng_next_at(const struct eng *e)
+{
+    return e->n > 0 ? e->heap[0].at_us : INT64_MAX;
 }
 
 /* splitmix64: a well-mixed 64-bit step, to spread seed and name bits. */

@@ -9,6 +9,7 @@
 #ifndef ESMSIM_ENGINE_H
 #define ESMSIM_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,21 @@ int eng_schedule(struct eng *e, int64_t at_us, enum eng_class cls,
  */
 uint64_t eng_run_until(struct eng *e, int64_t end_us);
 
-/* Ask eng_run_until to return after the current event (Ctrl-C, log error). */
+/*
+ * eng_run_until, in bounded steps: also return after max_events events, or
+ * as soon as *interrupt (may be NULL) is non-zero, read after every event
+ * (a volatile load, nothing on the hot path).  The caller gets control back
+ * between two events only, never inside one: the place to commit a log or
+ * to stop, however long a stretch of virtual time the events cover.  Where
+ * it returns changes nothing of what the events do.
+ */
+uint64_t eng_run_bounded(struct eng *e, int64_t end_us, uint64_t max_events,
+                         const volatile sig_atomic_t *interrupt);
+
+/* The time of the next pending event, INT64_MAX when none is pending. */
+int64_t eng_next_at(const struct eng *e);
+
+/* Ask eng_run_until to return after the current event (out of memory). */
 void eng_stop(struct eng *e);
 bool eng_stopped(const struct eng *e);
 

@@ -60,6 +60,7 @@ struct report {
     struct runread rr;
     cJSON *root;               /* the figures; the JSON output */
     bool per_record;           /* runs.per_record_tables */
+    bool killed;               /* incomplete and never ended (wall_seconds NULL) */
     int64_t expiry_before_ms;  /* only records that arrived before this can have expired */
 };
 
@@ -245,7 +246,8 @@ static void report_run(struct report *r)
 {
     static const char sql[] =
         "SELECT scenario, seed, esmsim_version, duration_ms, end_ms, complete,"
-        " coalesce(per_record_tables, 1), scenario_json FROM runs WHERE run_id = ?1";
+        " coalesce(per_record_tables, 1), scenario_json, wall_seconds IS NULL"
+        " FROM runs WHERE run_id = ?1";
     const char *what = "reading the runs row";
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     cJSON *run = j_obj(r, r->root, "run");
@@ -258,6 +260,7 @@ static void report_run(struct report *r)
         j_col(r, run, "end_ms", st, 4);
         j_add(r, run, "complete", cJSON_CreateBool(sqlite3_column_int(st, 5) != 0));
         r->per_record = sqlite3_column_int(st, 6) != 0;
+        r->killed = sqlite3_column_int(st, 5) == 0 && sqlite3_column_int(st, 8) != 0;
         j_add(r, run, "per_record_tables", cJSON_CreateBool(r->per_record));
         report_scenario(r, (const char *)sqlite3_column_text(st, 7),
                         sqlite3_column_type(st, 4) != SQLITE_NULL, sqlite3_column_int64(st, 4));
@@ -490,7 +493,8 @@ static void report_gather(struct report *r)
           "creating report_first" },
         { "INSERT INTO report_first SELECT r.sequence_number, r.shard_id, r.partition_key,"
           " r.message_id, r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n, d.handled,"
-          " coalesce(i.outcome = 'success', 0), rank() OVER (ORDER BY m.created_ms, r.message_id)"
+          " coalesce(i.outcome = 'success', 0), CASE WHEN m.message_id IS NOT NULL"
+          "  THEN rank() OVER (ORDER BY m.created_ms, r.message_id) END"
           " FROM records AS r NOT INDEXED JOIN report_deliv d ON d.seq = r.sequence_number"
           " LEFT JOIN report_inv i ON i.id = d.last_inv"
           " LEFT JOIN messages m ON m.run_id = ?1 AND m.message_id = r.message_id"
@@ -782,12 +786,17 @@ static void print_header(FILE *out, const struct report *r)
 {
     const cJSON *run = j_at(r->root, "run");
     char a[32], b[32];
-    fprintf(out, "%s, run %" PRId64 ": %s (seed %" PRId64 "), %s of %s simulated\n",
+    fprintf(out, "%s, run %" PRId64 ": %s (seed %" PRId64 "), %s%s of %s simulated%s\n",
             r->rr.path, r->rr.run_id, j_get_str(run, "scenario"), j_get(run, "seed"),
-            fmt_ms(j_get(run, "end_ms"), a), fmt_ms(j_get(run, "duration_ms"), b));
+            r->killed ? "killed at " : "", fmt_ms(j_get(run, "end_ms"), a),
+            fmt_ms(j_get(run, "duration_ms"), b),
+            r->killed ? "; the figures cover that prefix" : "");
+    /* A run log commits whole events with end_ms (issue 11 item 14); a
+     * message gets its row when its fate is final. */
     if (!r->rr.complete)
         fprintf(out, "WARNING: this run is incomplete (interrupted, killed, or stopped by an"
-                " error): the figures cover what was logged up to %s of virtual time\n",
+                " error): the figures cover what was logged up to %s of virtual time;"
+                " messages still in flight then have no row, so no fate\n",
                 fmt_ms(j_get(run, "end_ms"), a));
     if (!r->per_record)
         fprintf(out, "NOTE: this run was made with --no-record-tables (no messages, records or"

@@ -6,16 +6,27 @@
  * The schema is a table: each entry gives a table's columns and the insert
  * statement that fills it, and every callback of the sink reduces its event
  * to a short array of values for one bind-and-step helper.  Speed comes from
- * prepared statements reused for the whole run and large transactions
- * (RUNLOG_ROWS_PER_COMMIT rows); indexes are built once at the end of a run,
- * not maintained row by row.  Times are stored as integer milliseconds of
- * virtual time, sequence numbers and ids as INTEGER (64-bit signed: values
- * from 2^63 up would read back negative; the stream never makes them).
+ * prepared statements reused for the whole run and large transactions;
+ * indexes are built once at the end of a complete run, not maintained row by
+ * row.
+ *
+ * Commits happen only at the simulation's sync points, between two events,
+ * together with runs.end_ms (the virtual time reached): a process killed at
+ * any moment leaves whole events up to end_ms, every table alike.  One is
+ * due after RUNLOG_ROWS_PER_COMMIT rows (speed, and a bounded WAL) or
+ * RUNLOG_COMMIT_MS of wall time (so that a run writing few rows does not
+ * hold the write lock for minutes against another process appending to the
+ * file).
+ *
+ * Times are stored as integer milliseconds of virtual time, sequence
+ * numbers and ids as INTEGER (64-bit signed: values from 2^63 up would read
+ * back negative; the stream never makes them).
  */
 #include "runlog.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,20 +135,53 @@ struct runlog {
     bool per_record;                         /* the open run writes messages/records/deliveries */
     bool in_txn;
     uint32_t rows_in_txn;
+    int64_t txn_wall_ms;                     /* wall clock when the transaction began */
+    int64_t yield_wall_ms;                   /* wall clock of the last yield to other writers */
+    int64_t busy_timeout_ms;                 /* how long to wait for another writer's lock */
+    int64_t busy_since_ms;                   /* wall clock when the current wait began */
+    const volatile sig_atomic_t *interrupt;  /* ends a wait for the lock; NULL: none */
+    bool busy_interrupted;                   /* the last wait ended by *interrupt */
     bool failed;                             /* latched: every later row is dropped */
+    bool locked;                             /* the failure: another writer's lock */
     char error[512];                         /* the first failure */
 };
+
+/* A monotonic wall clock in ms, for the commit policy and lock waits only:
+ * it never reaches a row (SPEC 6). */
+static int64_t runlog_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void runlog_sleep_ms(int64_t ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                     */
 
-/* Latch the first failure: "PATH: WHAT: sqlite's message". */
+/* Latch the first failure: "PATH: WHAT: sqlite's message", and for a lock
+ * held too long, by whom. */
 static void runlog_fail(struct runlog *rl, const char *what)
 {
     if (rl->failed)
         return;
     rl->failed = true;
-    snprintf(rl->error, sizeof rl->error, "%s: %s: %s", rl->path, what, sqlite3_errmsg(rl->db));
+    int code = sqlite3_errcode(rl->db) & 0xff;
+    char why[128] = "";
+    rl->locked = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    if (rl->locked && rl->busy_interrupted)
+        snprintf(why, sizeof why, " (interrupted while another process held its write lock)");
+    else if (rl->locked)
+        snprintf(why, sizeof why, " (another process held its write lock for more than"
+                 " %lld ms)", (long long)rl->busy_timeout_ms);
+    snprintf(rl->error, sizeof rl->error, "%s: %s: %s%s", rl->path, what,
+             sqlite3_errmsg(rl->db), why);
 }
 
 /* Copy the latched error to the caller's buffer and return -1. */
@@ -172,7 +216,27 @@ static int runlog_begin(struct runlog *rl)
         return -1;
     rl->in_txn = true;
     rl->rows_in_txn = 0;
+    rl->txn_wall_ms = runlog_wall_ms();
     return 0;
+}
+
+/*
+ * Waiting for another writer's lock: a look every millisecond, until
+ * busy_timeout_ms have passed.  SQLite's own busy_timeout backs off to a look
+ * every 100 ms, which would almost never land in the short gap a busy writer
+ * leaves between two transactions (see runlog_on_sync).
+ */
+static int runlog_busy(void *ctx, int count)
+{
+    struct runlog *rl = ctx;
+    int64_t now = runlog_wall_ms();
+    if (count == 0)
+        rl->busy_since_ms = now;
+    rl->busy_interrupted = rl->interrupt && *rl->interrupt;
+    if (rl->busy_interrupted || now - rl->busy_since_ms >= rl->busy_timeout_ms)
+        return 0;
+    runlog_sleep_ms(1);
+    return 1;
 }
 
 static void runlog_rollback(struct runlog *rl)
@@ -199,12 +263,10 @@ static int runlog_commit(struct runlog *rl)
     return 0;
 }
 
-/* Every row goes into a transaction; a long one is cut every so many rows
- * so that a crash loses little and the WAL stays bounded. */
+/* Every row goes into a transaction, committed at a sync point only
+ * (runlog_on_sync): never in the middle of an event. */
 static int runlog_before_row(struct runlog *rl)
 {
-    if (rl->in_txn && rl->rows_in_txn >= RUNLOG_ROWS_PER_COMMIT && runlog_commit(rl) != 0)
-        return -1;
     if (!rl->in_txn && runlog_begin(rl) != 0)
         return -1;
     rl->rows_in_txn++;
@@ -453,6 +515,35 @@ static void runlog_on_log_line(void *ctx, const struct slog_line *l)
                   rv_ms(l->at_us), rv_text(l->kind), rv_text(l->text));
 }
 
+/*
+ * A sync point: the simulation is between two events and has reached
+ * reached_us.  The open transaction is committed here when it holds
+ * RUNLOG_ROWS_PER_COMMIT rows or has held the write lock RUNLOG_COMMIT_MS,
+ * with runs.end_ms in it, so that what is committed always ends at a whole
+ * event.  At most once every RUNLOG_COMMIT_MS, a commit is followed by a
+ * pause of RUNLOG_YIELD_MS with the lock free: a writer that began its next
+ * transaction at once would starve another process waiting for the lock
+ * (runlog_busy looks every millisecond, so it gets its turn in the pause).
+ */
+static void runlog_on_sync(void *ctx, int64_t reached_us)
+{
+    struct runlog *rl = ctx;
+    if (rl->failed || !rl->in_txn || rl->run_id == 0)
+        return;
+    int64_t now = runlog_wall_ms();
+    if (rl->rows_in_txn < RUNLOG_ROWS_PER_COMMIT && now - rl->txn_wall_ms < RUNLOG_COMMIT_MS)
+        return;
+    static const char sql[] = "UPDATE runs SET end_ms = ? WHERE run_id = ?";
+    if (runlog_run_once(rl, sql, "update runs", RUNLOG_VALS(rv_ms(reached_us),
+                                                            rv_int(rl->run_id))) != 0
+        || runlog_commit(rl) != 0)
+        return;
+    if (now - rl->yield_wall_ms >= RUNLOG_COMMIT_MS) {
+        runlog_sleep_ms(RUNLOG_YIELD_MS);
+        rl->yield_wall_ms = runlog_wall_ms();
+    }
+}
+
 static bool runlog_on_failed(void *ctx)
 {
     return ((struct runlog *)ctx)->failed;
@@ -469,12 +560,18 @@ static const struct slog_ops runlog_ops = {
     .metric = runlog_on_metric,
     .window = runlog_on_window,
     .log_line = runlog_on_log_line,
+    .sync = runlog_on_sync,
     .failed = runlog_on_failed,
 };
 
 struct slog runlog_sink(struct runlog *rl)
 {
     return (struct slog){ .ops = &runlog_ops, .ctx = rl, .per_record = rl->per_record };
+}
+
+void runlog_set_interrupt(struct runlog *rl, const volatile sig_atomic_t *interrupt)
+{
+    rl->interrupt = interrupt;
 }
 
 const char *runlog_error(const struct runlog *rl)
@@ -485,8 +582,9 @@ const char *runlog_error(const struct runlog *rl)
 /* ------------------------------------------------------------------------ */
 /* Opening: the file, its identity, its tables                               */
 
-/* A single integer out of a one-row query ("PRAGMA user_version"). */
-static int runlog_query_int(struct runlog *rl, const char *sql, int64_t *out)
+/* A single integer out of a one-row query ("PRAGMA user_version"); on
+ * error latch "PATH: WHAT: message". */
+static int runlog_query_int(struct runlog *rl, const char *sql, const char *what, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
@@ -498,7 +596,7 @@ static int runlog_query_int(struct runlog *rl, const char *sql, int64_t *out)
         }
     }
     if (rc != SQLITE_OK)
-        runlog_fail(rl, sql);
+        runlog_fail(rl, what);
     sqlite3_finalize(st);
     return rc == SQLITE_OK ? 0 : -1;
 }
@@ -506,15 +604,22 @@ static int runlog_query_int(struct runlog *rl, const char *sql, int64_t *out)
 /*
  * A new file becomes a run log; an existing one must be one, of this schema
  * version, so that esmsim never appends runs to someone else's database.
+ * runlog_open asks twice: first with mark false, reading only, before it
+ * changes anything (the journal mode is a change: it rewrites the header),
+ * so that a refused file keeps its bytes; then with mark true inside the
+ * transaction that creates the tables, should another process have claimed
+ * the file meanwhile.
  */
-static int runlog_claim(struct runlog *rl)
+static int runlog_claim(struct runlog *rl, bool mark)
 {
     int64_t app = 0, version = 0, tables = 0;
-    if (runlog_query_int(rl, "PRAGMA application_id", &app) != 0
-        || runlog_query_int(rl, "PRAGMA user_version", &version) != 0
-        || runlog_query_int(rl, "SELECT count(*) FROM sqlite_schema", &tables) != 0)
+    if (runlog_query_int(rl, "PRAGMA application_id", "open", &app) != 0
+        || runlog_query_int(rl, "PRAGMA user_version", "open", &version) != 0
+        || runlog_query_int(rl, "SELECT count(*) FROM sqlite_schema", "open", &tables) != 0)
         return -1;
     if (app == 0 && tables == 0) {
+        if (!mark)
+            return 0;
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
                  RUNLOG_APPLICATION_ID, RUNLOG_SCHEMA_VERSION);
@@ -593,12 +698,28 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_extended_result_codes(rl->db, 1);
-    /* A sweep may have another process appending to the same file: wait
-     * for its commit rather than fail at once. */
-    sqlite3_busy_timeout(rl->db, 60000);
-    if (runlog_exec(rl, RUNLOG_PRAGMAS, "open") != 0
+    /* Another process may be appending to the same file: wait for its
+     * commit rather than fail at once. */
+    rl->busy_timeout_ms = RUNLOG_BUSY_TIMEOUT_MS;
+    const char *knob = getenv("ESMSIM_BUSY_TIMEOUT_MS");   /* for the tests only */
+    if (knob && *knob) {
+        char *end;
+        errno = 0;
+        long long ms = strtoll(knob, &end, 10);
+        if (errno || *end || ms < 0) {
+            errmsg_set(err, errlen, "ESMSIM_BUSY_TIMEOUT_MS: expected milliseconds, not '%s'",
+                       knob);
+            runlog_free(rl);
+            return NULL;
+        }
+        rl->busy_timeout_ms = ms;
+    }
+    sqlite3_busy_handler(rl->db, runlog_busy, rl);
+    rl->yield_wall_ms = runlog_wall_ms();
+    if (runlog_claim(rl, false) != 0   /* reading only: a refused file keeps its bytes */
+        || runlog_exec(rl, RUNLOG_PRAGMAS, "open") != 0
         || runlog_begin(rl) != 0   /* claim and create as one, should two processes race */
-        || runlog_claim(rl) != 0
+        || runlog_claim(rl, true) != 0
         || runlog_create_tables(rl) != 0
         || runlog_commit(rl) != 0
         || runlog_prepare(rl) != 0) {
@@ -629,7 +750,7 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
         errmsg_set(err, errlen, "%s: run %lld is still open", rl->path, (long long)rl->run_id);
         return -1;
     }
-    rl->failed = false;
+    rl->failed = rl->locked = false;
     rl->error[0] = 0;
 
     static const char sql[] =
@@ -668,17 +789,26 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
         errmsg_set(err, errlen, "%s: no run is open", rl->path);
         return -1;
     }
-    /* After a failure the rows written so far are still committed and the
-     * runs row still tried (the disk may have room for one row), but the run
-     * is never complete, and the first error is the one reported. */
-    runlog_commit(rl);
-    if (runlog_begin(rl) == 0) {
-        if (!rl->failed)
-            runlog_exec(rl, RUNLOG_INDEXES, "create indexes");
-        static const char sql[] = "UPDATE runs SET complete = ?, end_ms = ?, wall_seconds = ?,"
-                                  " summary_json = ? WHERE run_id = ?";
+    /*
+     * The rows still pending, the indexes (a complete run only: an
+     * incomplete one stops at once, and report and trace read it without
+     * them) and the runs row, in one transaction.  After a failure the rows
+     * since the last commit may stop in the middle of an event: they are
+     * rolled back, end_ms stays that of the last commit, and the runs row is
+     * still tried (the disk may have room for one row; not after waiting for
+     * a lock in vain), never complete.  The first error is the one reported.
+     */
+    if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0))
+        runlog_exec(rl, RUNLOG_INDEXES, "create indexes");
+    bool failed = rl->failed;
+    if (failed)
+        runlog_rollback(rl);
+    if (!rl->locked && (rl->in_txn || runlog_begin(rl) == 0)) {
+        static const char sql[] = "UPDATE runs SET complete = ?, end_ms = coalesce(?, end_ms),"
+                                  " wall_seconds = ?, summary_json = ? WHERE run_id = ?";
         runlog_run_once(rl, sql, "update runs",
-                        RUNLOG_VALS(rv_int(complete && !rl->failed), rv_ms(end_us),
+                        RUNLOG_VALS(rv_int(complete && !failed),
+                                    rv_opt_ms(failed ? -1 : end_us),   /* NULL: keep */
                                     rv_real(wall_seconds), rv_text(summary_json),
                                     rv_int(rl->run_id)));
         runlog_commit(rl);
@@ -692,7 +822,7 @@ void runlog_close(struct runlog *rl)
 {
     if (!rl)
         return;
-    runlog_commit(rl);   /* a failure here has nobody left to tell: the run stays complete = 0 */
+    runlog_rollback(rl);   /* rows since the last sync: maybe not whole events */
     runlog_free(rl);
 }
 

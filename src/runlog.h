@@ -11,13 +11,19 @@
  * writes is latched: the sink's failed() turns true, every later row is
  * dropped, and runlog_error() keeps the first message.
  *
- * A run is marked complete (runs.complete = 1) only by runlog_end_run(rl,
- * true, ...); a run stopped early, or a process killed in the middle, leaves
- * complete = 0 and a valid database.
+ * Rows are committed only at the sink's sync points, between two events,
+ * with runs.end_ms (the virtual time reached) in the same transaction: a
+ * process killed at any moment leaves whole events, up to end_ms, in every
+ * table.  A run is marked complete (runs.complete = 1) only by
+ * runlog_end_run(rl, true, ...); a run stopped early, or a process killed in
+ * the middle, leaves complete = 0 and a valid database.  An existing file is
+ * checked before anything in it changes: one that is not a run log of this
+ * schema keeps its bytes.
  */
 #ifndef ESMSIM_RUNLOG_H
 #define ESMSIM_RUNLOG_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,8 +85,18 @@ struct sqlite3;
     " invocations INTEGER, memory_mb INTEGER, gb_seconds REAL," \
     " run_tables INTEGER NOT NULL)"         /* 1: the run's own tables are in this database */
 
-/* Rows written between two commits. */
+/*
+ * The commit policy (runlog.c): a commit at the first sync point (between two
+ * events) after RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS of wall time
+ * in the transaction; at most once per RUNLOG_COMMIT_MS, RUNLOG_YIELD_MS with
+ * the write lock free for another process.  A writer waits
+ * RUNLOG_BUSY_TIMEOUT_MS for another's lock (the environment variable
+ * ESMSIM_BUSY_TIMEOUT_MS sets another wait, for the tests).
+ */
 #define RUNLOG_ROWS_PER_COMMIT 100000
+#define RUNLOG_COMMIT_MS 1000
+#define RUNLOG_YIELD_MS 5
+#define RUNLOG_BUSY_TIMEOUT_MS 60000
 
 /* Open (or create) the database at path.  NULL on error, with a message. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
@@ -101,17 +117,25 @@ struct slog runlog_sink(struct runlog *rl);
 
 /*
  * End the open run: commit the rows still pending, build the indexes the
- * reports need, and fill in runs.complete, end_ms (virtual time reached),
- * wall_seconds and summary_json (may be NULL).  Returns -1 with a message
- * when the run could not be written in full (the latched error, if any).
+ * reports need (complete runs only), and fill in runs.complete, end_ms
+ * (virtual time reached), wall_seconds and summary_json (may be NULL).  After
+ * a failure the rows since the last commit are dropped and end_ms stays that
+ * of the last commit.  Returns -1 with a message when the run could not be
+ * written in full (the latched error, if any).
  */
 int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
                    const char *summary_json, char *err, size_t errlen);
 
+/* A wait for another process's write lock ends as soon as *interrupt
+ * (Ctrl-C) turns non-zero: the write fails then, as after the busy timeout,
+ * so that an interrupted run never waits out the lock. */
+void runlog_set_interrupt(struct runlog *rl, const volatile sig_atomic_t *interrupt);
+
 /* The first error the sink met, or NULL. */
 const char *runlog_error(const struct runlog *rl);
 
-/* Commit whatever is pending and close; a run left open stays complete = 0. */
+/* Close; a run left open stays complete = 0, with what its last sync
+ * committed (later rows are rolled back: they may not be whole events). */
 void runlog_close(struct runlog *rl);
 
 /* The connection of rl (owned by rl).  runlog_open(":memory:") then gives

@@ -16,12 +16,21 @@
 #include "sim.h"
 #include "stream.h"
 
-/* Virtual time between checks of the interrupt flag and the log. */
-#define SLICE_US (10 * ENG_US_PER_SEC)
+/*
+ * Events between two returns to sim_run, which then looks at the log (its
+ * failure, its sync) and shows progress.  The interrupt flag is read after
+ * every event (eng_run_bounded), so a run stops one event after Ctrl-C
+ * whatever its events cost; this count only spaces the log's commit points
+ * (256 events of a few hundred ns: a sync every ~0.1 ms at full speed, and
+ * at most a second or so when every event is an invocation of 10,000
+ * records).  Where the engine returns changes nothing of what it runs.
+ */
+#define SIM_EVENTS_PER_SYNC 256
 
 struct sim {
     const struct scenario *scn;
-    const struct slog *log;
+    struct slog log;           /* the caller's sink, copied: per_record is turned off
+                                * when a run stops early (see sim_run) */
     struct eng *e;
     struct keytab *keys;
     struct stm *stream;
@@ -79,7 +88,8 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
         return NULL;
     }
     s->scn = scn;
-    s->log = log;
+    s->log = *log;
+    log = &s->log;
     s->e = eng_create(scn->seed);
     s->keys = keytab_create();
     s->producers = calloc(scn->n_producers + 1, sizeof *s->producers);
@@ -128,11 +138,6 @@ fail:
     return NULL;
 }
 
-void sim_set_backend(struct sim *s, const struct fn_backend *b)
-{
-    fn_set_backend(s->fn, b);
-}
-
 void sim_destroy(struct sim *s)
 {
     if (!s)
@@ -149,47 +154,74 @@ void sim_destroy(struct sim *s)
     free(s);
 }
 
-/* Settle every fate: records still in the stream, then messages. */
-static void finish(struct sim *s)
+void sim_set_backend(struct sim *s, const struct fn_backend *b)
+{
+    fn_set_backend(s->fn, b);
+}
+
+/*
+ * Settle every fate: records still in the stream, then messages.  A run
+ * stopped early skips the records (a walk of the whole backlog, a second or
+ * more for tens of millions of records): its messages still in flight are
+ * pending, even one with a record handled and not yet checkpointed, and the
+ * duplicate counts cover the records that left the stream.
+ */
+static void finish(struct sim *s, bool complete)
 {
     if (s->finished)
         return;
     s->finished = true;
-    esm_finish(s->esm);
+    if (complete)
+        esm_finish(s->esm);
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
 }
 
-enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,
+/*
+ * A run stopped early (interrupted, or its log failed) settles its fates in
+ * memory, for the summary (finish), but logs no message row for what was
+ * still in flight: a message has a row once its fate is final, and "pending"
+ * is final only at the end of a complete run.  So an interrupted run's log is
+ * that of a process killed at the same point, and stopping costs little
+ * however many messages are in flight.
+ */
+enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
                         sim_progress_fn progress, void *progress_ctx)
 {
     int64_t end = s->scn->duration_us;
     enum sim_status status = SIM_COMPLETE;
-    int64_t t = 0;
+    const struct slog_ops *ops = s->log.ops;
     if (s->scn->function.handler && !fn_real(s->fn)) {
-        finish(s);
+        s->log.per_record = false;
+        finish(s, false);
         return SIM_FAILED;   /* a real handler's scenario without its backend */
     }
-    do {
-        t = t + SLICE_US < end ? t + SLICE_US : end;
-        s->events += eng_run_until(s->e, t);
-        s->reached_us = t;
-        if (progress) {
-            struct stm_stats st;
-            stm_stats(s->stream, &st);
-            progress(progress_ctx, t, end, st.records_written);
-        }
+    for (;;) {
+        s->events += eng_run_bounded(s->e, end, SIM_EVENTS_PER_SYNC, interrupt);
+        bool done = eng_next_at(s->e) > end;
         /* An interrupt may also have stopped the engine: a real handler's
          * answer it no longer waited for. */
-        if (s->log->ops->failed(s->log->ctx))
+        if (ops->failed(s->log.ctx))
             status = SIM_FAILED;
-        else if (interrupt && *interrupt)
+        else if (interrupt && *interrupt && (!done || eng_stopped(s->e)))
             status = SIM_INTERRUPTED;
         else if (eng_stopped(s->e))
             status = SIM_FAILED;
-    } while (t < end && status == SIM_COMPLETE);
-    finish(s);
+        s->reached_us = done && status == SIM_COMPLETE ? end : eng_now(s->e);
+        if (done || status != SIM_COMPLETE)
+            break;
+        if (ops->sync)
+            ops->sync(s->log.ctx, s->reached_us);
+        if (progress) {
+            struct stm_stats st;
+            stm_stats(s->stream, &st);
+            progress(progress_ctx, s->reached_us, end, st.records_written);
+        }
+    }
+    if (status != SIM_COMPLETE)
+        s->log.per_record = false;
+    finish(s, status == SIM_COMPLETE);
     return status;
 }
 

@@ -29,21 +29,27 @@ void sim_set_backend(struct sim *s, const struct fn_backend *b);
 
 enum sim_status { SIM_COMPLETE = 0, SIM_INTERRUPTED = 1, SIM_FAILED = -1 };
 
-/* Called between slices of virtual time, for progress displays. */
+/* Called between events, every few, for progress displays. */
 typedef void (*sim_progress_fn)(void *ctx, int64_t now_us, int64_t end_us,
                                 uint64_t records_written);
 
 /*
  * Run to the scenario's duration, or until *interrupt turns non-zero (may be
- * NULL; also when it ends a wait for a real handler's answer) or the log or
- * the handler's backend fails.  Either way the fates are settled at the end (what
- * is still in flight is pending), so the log is consistent.
+ * NULL; read after every event, so the run stops one event later; also when
+ * it ends a wait for a real handler's answer) or the log or the handler's
+ * backend fails.  Either way the fates are settled at the end, in memory, for
+ * the summary (what is still in flight is pending); a complete run logs the
+ * messages still in flight as pending, one stopped early logs no row for
+ * them (their fate was not final) and settles them without walking the
+ * records still in the stream (see finish in sim.c).  The log's sync is
+ * called between events as the run goes.
  */
-enum sim_status sim_run(struct sim *s, volatile sig_atomic_t *interrupt,
+enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
                         sim_progress_fn progress, void *progress_ctx);
 
 struct sim_summary {
-    int64_t simulated_us;          /* virtual time reached */
+    int64_t simulated_us;          /* virtual time reached: the duration, or the last
+                                    * event run by a run stopped early */
     uint64_t messages;
     uint64_t fates[FATE_COUNT];
     uint64_t producer_duplicates;  /* messages written more than once */

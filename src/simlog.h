@@ -216,6 +216,11 @@ struct slog_ops {
     /* Optional (NULL: not wanted): a line of a real handler's log.  Written by
      * the edge that runs the handler (realfn.c), never by the core. */
     void (*log_line)(void *ctx, const struct slog_line *l);
+    /* Optional (NULL: not wanted): called between two events, every few
+     * events, with the virtual time reached (every event before it has run
+     * and given its rows).  A sink that commits does so only here, so that
+     * what it has committed is always whole events. */
+    void (*sync)(void *ctx, int64_t reached_us);
     bool (*failed)(void *ctx);
 };
 

@@ -1,9 +1,11 @@
 /*
  * test_determinism.c - SPEC section 6: the same scenario and seed give an
  * identical database, table by table, apart from wall-time fields; another
- * seed gives another run (so the comparison can fail).  The same for a
+ * seed gives another run (so the comparison can fail).  A run interrupted
+ * part way logs a prefix of the complete run (issue 11).  The same for a
  * DynamoDB table's stream (SPEC 1.2): item deletes drawn, shards rolled over.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,26 @@ static const char *const tables[] = {
     "checkpoints", "discards", "metrics",
 };
 
-/* Run the scenario at path with these overrides into db as run 1. */
-static int run_into(const char *db, const char *path, const char *const *sets, size_t n)
+/* Raises the interrupt flag once the run reaches stop_us (as Ctrl-C would,
+ * between two events). */
+struct stop_at {
+    int64_t stop_us;
+    volatile sig_atomic_t flag;
+};
+
+static void stop_when_reached(void *ctx, int64_t now_us, int64_t end_us, uint64_t records)
+{
+    struct stop_at *s = ctx;
+    (void)end_us;
+    (void)records;
+    if (now_us >= s->stop_us)
+        s->flag = 1;
+}
+
+/* Run the scenario at path with these overrides into db as run 1, stopped
+ * (interrupted) once it reaches stop_us. */
+static int run_until(const char *db, const char *path, const char *const *sets, size_t n,
+                     int64_t stop_us)
 {
     char err[1024];
     unlink(db);
@@ -38,7 +58,8 @@ static int run_into(const char *db, const char *path, const char *const *sets, s
         struct slog sink = runlog_sink(rl);
         struct sim *sim = sim_create(scn, &sink, err, sizeof err);
         if (sim) {
-            enum sim_status st = sim_run(sim, NULL, NULL, NULL);
+            struct stop_at stop = { .stop_us = stop_us };
+            enum sim_status st = sim_run(sim, &stop.flag, stop_when_reached, &stop);
             struct sim_summary sum;
             sim_summary(sim, &sum);
             rc = runlog_end_run(rl, st == SIM_COMPLETE, sum.simulated_us, 0.5, NULL, err, sizeof err);
@@ -50,6 +71,11 @@ static int run_into(const char *db, const char *path, const char *const *sets, s
     runlog_close(rl);
     scn_free(scn);
     return rc;
+}
+
+static int run_into(const char *db, const char *path, const char *const *sets, size_t n)
+{
+    return run_until(db, path, sets, n, INT64_MAX);
 }
 
 static int64_t scalar(sqlite3 *db, const char *sql)
@@ -127,6 +153,45 @@ int main(void)
     /* runs: everything but the wall-time fields. */
     CHECK_INT(scalar(db, "SELECT count(*) FROM main.runs a JOIN other.runs b USING"
                          " (run_id, scenario, seed, scenario_json, duration_ms, esmsim_version)"), 1);
+    sqlite3_close(db);
+
+    /*
+     * Issue 11 items 11 and 14: a run interrupted at 45 s logs a prefix of
+     * the complete run: every row it has is the complete run's, every row
+     * the complete run has before the interrupted run's end_ms is there, and
+     * the messages still in flight have no row (no fate: not pending).
+     */
+    CHECK_INT(run_until("det-i.db", path, sets, n_sets, 45000000), 0);
+    db = open_pair("det-a.db", "det-i.db");
+    int64_t end_ms = scalar(db, "SELECT end_ms FROM other.runs");
+    CHECK(end_ms >= 45000 && end_ms < 90000);   /* flag raised at the first sync from 45 s */
+    CHECK_INT(scalar(db, "SELECT complete FROM other.runs"), 0);
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT * FROM other.%s"
+                 " EXCEPT SELECT * FROM main.%s)", tables[i], tables[i]);
+        int64_t extra = scalar(db, sql);
+        if (extra != 0)
+            fprintf(stderr, "interrupted: table %s has %lld rows of its own\n", tables[i],
+                    (long long)extra);
+        CHECK_INT(extra, 0);
+    }
+    static const char *const before_end[][2] = {
+        { "records", "arrival_ms" }, { "invocations", "end_ms" }, { "checkpoints", "at_ms" },
+        { "metrics", "at_ms" }, { "discards", "at_ms" },
+    };
+    for (size_t i = 0; i < sizeof before_end / sizeof *before_end; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM main.%s WHERE %s < %lld)"
+                 " - (SELECT count(*) FROM other.%s WHERE %s < %lld)", before_end[i][0],
+                 before_end[i][1], (long long)end_ms, before_end[i][0], before_end[i][1],
+                 (long long)end_ms);
+        CHECK_INT(scalar(db, sql), 0);
+    }
+    CHECK(scalar(db, "SELECT count(*) FROM other.records WHERE arrival_ms < 45000") > 0);
+    CHECK_INT(scalar(db, "SELECT count(*) FROM other.messages WHERE fate = 'pending'"), 0);
+    CHECK(scalar(db, "SELECT count(DISTINCT message_id) FROM other.records WHERE message_id"
+                     " NOT IN (SELECT message_id FROM other.messages)") > 0);
     sqlite3_close(db);
 
     db = open_pair("det-a.db", "det-c.db");

@@ -1,6 +1,7 @@
 /*
  * test_engine.c - the event engine (SPEC section 6): time order, the fixed
- * order of simultaneous events, a large pending set, and seeded streams.
+ * order of simultaneous events, bounded runs (an interrupt flag read after
+ * every event), a large pending set, and seeded streams.
  */
 #include <stdlib.h>
 
@@ -70,6 +71,45 @@ static void test_past_and_stop(void)
     CHECK(eng_stopped(t.e));
     CHECK_INT(eng_pending(t.e), 1);
     CHECK_INT(eng_run_until(t.e, 1000), 1);   /* a new run goes on */
+    eng_destroy(t.e);
+}
+
+/*
+ * Issue 11 item 11: eng_run_bounded returns between two events, after
+ * max_events or once the interrupt flag is up (read after every event, so a
+ * handler that raises it stops the run at once, here at the same instant as
+ * events still queued); what runs, in what order, is the same however the
+ * run is cut.
+ */
+static volatile sig_atomic_t test_flag;
+
+static void raise_flag(void *ctx, uint64_t arg)
+{
+    record(ctx, arg);
+    if (arg == 3)
+        test_flag = 1;
+}
+
+static void test_bounded(void)
+{
+    struct trace t = { .e = eng_create(1) };
+    for (uint64_t i = 1; i <= 6; i++)
+        eng_schedule(t.e, i <= 3 ? 10 : 20 * (int64_t)i, ENG_CLASS_POLL, raise_flag, &t, i);
+    test_flag = 0;
+    CHECK_INT(eng_next_at(t.e), 10);
+    CHECK_INT(eng_run_bounded(t.e, 1000, 2, &test_flag), 2);
+    CHECK_INT(eng_run_bounded(t.e, 1000, 100, &test_flag), 1);   /* event 3 raised the flag */
+    CHECK_INT(t.n, 3);
+    CHECK_INT(eng_now(t.e), 10);
+    CHECK_INT(eng_next_at(t.e), 80);
+    CHECK_INT(eng_run_bounded(t.e, 1000, 100, &test_flag), 1);   /* still up: one event a call */
+    test_flag = 0;
+    CHECK_INT(eng_run_bounded(t.e, 100, 100, &test_flag), 1);    /* 5 at 100; 6 at 120 waits */
+    CHECK_INT(eng_run_bounded(t.e, 1000, 100, NULL), 1);
+    CHECK_INT(eng_next_at(t.e), INT64_MAX);
+    for (int i = 0; i < 6; i++)
+        CHECK_INT(t.seen[i], (uint64_t)i + 1);
+    CHECK_INT(t.at[5], 120);
     eng_destroy(t.e);
 }
 
@@ -144,6 +184,7 @@ int main(void)
 {
     test_order();
     test_past_and_stop();
+    test_bounded();
     test_large_heap();
     test_streams();
     return check_done();

@@ -3,14 +3,17 @@
  * sink lands in its table with the contract's columns, times in ms, NULL for
  * what is absent; runs are numbered 1, 2 within a file and marked complete
  * only when ended so; per_record=false writes no per-record rows; errors
- * (unwritable path, foreign database, a write failing mid-run) are clear and
- * latched, and leave a valid file, as does a process killed mid-run.
+ * (unwritable path, foreign database, a write failing mid-run, another
+ * writer's lock) are clear and latched, and leave a valid file, as does a
+ * process killed mid-run; a refused file is left as it was; rows are
+ * committed at sync points only, by row count or wall time, with end_ms.
  */
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,6 +92,26 @@ static struct scenario test_scenario(void)
 {
     static char name[] = "unit-run", json[] = "{\"name\":\"unit-run\",\"duration\":\"2h\"}";
     return (struct scenario){ .name = name, .json = json, .duration_us = INT64_C(7200000000) };
+}
+
+/* A run log at path with run 1 of the test scenario begun; NULL (checked)
+ * when that fails. */
+static struct runlog *open_run(const char *path)
+{
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = runlog_open(path, err, sizeof err);
+    CHECK(rl && runlog_begin_run(rl, &scn, 1, true, NULL, err, sizeof err) == 0);
+    if (err[0])
+        fprintf(stderr, "%s\n", err);
+    return rl;
+}
+
+/* Past the commit policy's wall-time bound. */
+static void sleep_past_commit_ms(void)
+{
+    struct timespec wait = { RUNLOG_COMMIT_MS / 1000, RUNLOG_COMMIT_MS % 1000 * 1000000 + 50000000 };
+    nanosleep(&wait, NULL);
 }
 
 static struct slog_discard test_discard(const char *destination)
@@ -318,29 +341,70 @@ static void test_second_run(void)
     sqlite3_close(db);
 }
 
-/* A run never ended (the process was killed): complete stays 0. */
-static void test_unfinished_run(void)
+/*
+ * Issue 11 items 14 and 16: a sync commits only when due
+ * (RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS): a writer of few rows
+ * commits after RUNLOG_COMMIT_MS of wall time, with end_ms, so that it does
+ * not hold the write lock for minutes; before that, another connection sees
+ * nothing.  A run never ended stays complete = 0 with what its last commit
+ * holds: later rows may stop inside an event, and are not kept.
+ */
+static void test_commit_on_time(void)
 {
-    const char *path = path_in_dir("killed.db");
-    char err[256] = "";
-    struct scenario scn = test_scenario();
-    struct runlog *rl = runlog_open(path, err, sizeof err);
-    int64_t run_id = 0;
-    CHECK(rl && runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err) == 0);
+    const char *path = path_in_dir("slow.db");
+    struct runlog *rl = open_run(path);
     if (!rl)
         return;
-    write_small_run(runlog_sink(rl));
-    runlog_close(rl);   /* without end_run */
+    struct slog log = runlog_sink(rl);
+    write_small_run(log);
+    log.ops->sync(log.ctx, 61000000);   /* a few rows, at once: no commit due */
     sqlite3 *db = db_open(path);
-    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 0);
     CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), -1);   /* NULL */
+    sleep_past_commit_ms();
+    log.ops->sync(log.ctx, 62000000);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), 62000);
+    write_small_run(log);
+    log.ops->sync(log.ctx, 63000000);
+    runlog_close(rl);   /* without end_run */
+    CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), 62000);
     CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
     sqlite3_close(db);
+    remove_db(path);
+}
+
+/*
+ * Another connection holds the write lock: opening waits the busy timeout
+ * (ESMSIM_BUSY_TIMEOUT_MS, set short here), then says what happened; nothing
+ * is written (issue 11 item 19, a locked database).
+ */
+static void test_locked(void)
+{
+    const char *path = path_in_dir("locked.db");
+    char err[256] = "";
+    struct runlog *a = open_run(path);
+    if (!a)
+        return;
+    write_small_run(runlog_sink(a));   /* a transaction open: the lock is a's */
+    setenv("ESMSIM_BUSY_TIMEOUT_MS", "200", 1);
+    err[0] = 0;
+    struct runlog *b = runlog_open(path, err, sizeof err);
+    CHECK(b == NULL);
+    CHECK_CONTAINS(err, "locked.db: begin transaction: database is locked (another process held"
+                        " its write lock for more than 200 ms)");
+    runlog_close(b);
+    unsetenv("ESMSIM_BUSY_TIMEOUT_MS");
+    runlog_close(a);
+    remove_db(path);
 }
 
 /*
  * SIGKILL in the middle of a run: the file is still a valid database, the
- * run says complete = 0, and the rows present are whole transactions.
+ * run says complete = 0, and what is there is exactly what came before the
+ * last sync that committed, whose time is end_ms (issue 11 item 14): here
+ * one record per virtual millisecond, a sync after each.
  */
 static void test_killed_process(void)
 {
@@ -357,7 +421,9 @@ static void test_killed_process(void)
                                  .bytes = 100 };
         for (uint64_t n = 1; !log.ops->failed(log.ctx); n++) {   /* until killed */
             r.sequence_number = n;
+            r.arrival_us = (int64_t)n * 1000;
             log.ops->record(log.ctx, &r);
+            log.ops->sync(log.ctx, r.arrival_us);
         }
         _exit(4);
     }
@@ -388,9 +454,97 @@ static void test_killed_process(void)
     CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
     rows = q_int(db, "SELECT count(*) FROM records");
     CHECK(rows > 0);
-    CHECK_INT(rows % RUNLOG_ROWS_PER_COMMIT, 0);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), rows);
+    CHECK_INT(q_int(db, "SELECT max(arrival_ms) FROM records"), rows);
     sqlite3_close(db);
     remove_db(path);
+}
+
+/* What a refused file must keep: its size, bytes (a hash), mtime, and
+ * whether a -wal or -shm file is beside it. */
+struct file_state {
+    long long size, mtime_ns;
+    uint64_t hash;
+    bool wal, shm;
+};
+
+static struct file_state file_state(const char *path)
+{
+    struct file_state fs = { .size = -1 };
+    struct stat st;
+    char side[160];
+    if (stat(path, &st) == 0) {
+        fs.size = (long long)st.st_size;
+        fs.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+    FILE *f = fopen(path, "rb");
+    fs.hash = UINT64_C(0xcbf29ce484222325);
+    for (int c; f && (c = fgetc(f)) != EOF;)
+        fs.hash = (fs.hash ^ (uint64_t)c) * UINT64_C(0x100000001b3);
+    if (f)
+        fclose(f);
+    snprintf(side, sizeof side, "%s-wal", path);
+    fs.wal = access(side, F_OK) == 0;
+    snprintf(side, sizeof side, "%s-shm", path);
+    fs.shm = access(side, F_OK) == 0;
+    return fs;
+}
+
+static void check_unchanged(const char *path, struct file_state before)
+{
+    struct file_state after = file_state(path);
+    CHECK_INT(after.size, before.size);
+    CHECK_INT(after.hash, before.hash);
+    CHECK_INT(after.mtime_ns, before.mtime_ns);
+    CHECK_INT(after.wal, before.wal);
+    CHECK_INT(after.shm, before.shm);
+}
+
+/*
+ * Issue 11 item 12: a file runlog_open refuses (somebody else's database, a
+ * run log of another schema version) is checked before anything changes:
+ * same bytes, same mtime, same journal mode, no side files left.
+ */
+static void test_refused_unchanged(void)
+{
+    char err[256] = "";
+    const char *other = path_in_dir("invoices.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(other, &db);
+    sqlite3_exec(db, "CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1)",
+                 NULL, NULL, NULL);
+    sqlite3_close(db);
+    struct file_state before = file_state(other);
+    struct timespec later = { 0, 20000000 };   /* a rewrite would show in the mtime */
+    nanosleep(&later, NULL);
+    CHECK(runlog_open(other, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "invoices.db: not an esmsim run log (a SQLite database with other tables)");
+    check_unchanged(other, before);
+    db = db_open(other);
+    CHECK_STR(q_text(db, "PRAGMA journal_mode"), "delete");
+    sqlite3_close(db);
+    remove_db(other);
+
+    /* a run log of schema version 2, taken out of WAL mode (as for a copy
+     * on read-only media) */
+    const char *old = path_in_dir("old.db");
+    struct runlog *rl = runlog_open(old, err, sizeof err);
+    CHECK(rl != NULL);
+    runlog_close(rl);
+    db = db_open(old);
+    sqlite3_exec(db, "PRAGMA user_version = 2; PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    sqlite3_close(db);
+    before = file_state(old);
+    CHECK(!before.wal && !before.shm);
+    nanosleep(&later, NULL);
+    err[0] = 0;
+    CHECK(runlog_open(old, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "old.db: run log schema version 2, this esmsim writes version");
+    check_unchanged(old, before);
+    db = db_open(old);
+    CHECK_STR(q_text(db, "PRAGMA journal_mode"), "delete");
+    sqlite3_close(db);
+    remove_db(old);
 }
 
 static void test_open_errors(void)
@@ -412,37 +566,36 @@ static void test_open_errors(void)
     CHECK(rl == NULL);
     CHECK_CONTAINS(err, "notes.txt: open: file is not a database");
     unlink(text);
-
-    /* somebody else's database */
-    const char *other = path_in_dir("other.db");
-    sqlite3 *db = NULL;
-    sqlite3_open(other, &db);
-    sqlite3_exec(db, "CREATE TABLE invoices (id INTEGER)", NULL, NULL, NULL);
-    sqlite3_close(db);
-    err[0] = 0;
-    rl = runlog_open(other, err, sizeof err);
-    CHECK(rl == NULL);
-    CHECK_CONTAINS(err, "other.db: not an esmsim run log");
-    remove_db(other);
+    /* somebody else's database: test_refused_unchanged */
 }
 
 /*
  * A write failing in the middle of a run (here the file size limit stands
  * for a full disk): the failure is latched with the file and the step, every
  * later row is dropped, end_run reports it, and the file stays valid with the
- * run marked incomplete.
+ * run marked incomplete, holding exactly the rows up to end_ms, that of the
+ * last commit (issue 11 item 14).
  */
 static void test_write_failure(void)
 {
     const char *path = path_in_dir("full.db");
     char err[256] = "";
-    struct scenario scn = test_scenario();
-    struct runlog *rl = runlog_open(path, err, sizeof err);
-    int64_t run_id = 0;
-    CHECK(rl && runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err) == 0);
+    struct runlog *rl = open_run(path);
     if (!rl)
         return;
     struct slog log = runlog_sink(rl);
+
+    /* 1,000 rows committed by the time bound first, then the disk fills */
+    struct slog_record r = { .shard_id = "shardId-000000000000", .partition_key = "k",
+                             .bytes = 100 };
+    uint64_t n = 0;
+    while (n < 1000) {
+        r.sequence_number = ++n;
+        r.arrival_us = (int64_t)n * 1000;
+        log.ops->record(log.ctx, &r);
+    }
+    sleep_past_commit_ms();
+    log.ops->sync(log.ctx, r.arrival_us);
 
     struct rlimit old, small;
     getrlimit(RLIMIT_FSIZE, &old);
@@ -451,13 +604,11 @@ static void test_write_failure(void)
     signal(SIGXFSZ, SIG_IGN);    /* a failed write(2), not a dead process */
     setrlimit(RLIMIT_FSIZE, &small);
 
-    struct slog_record r = { .shard_id = "shardId-000000000000", .partition_key = "k",
-                             .bytes = 100 };
-    uint64_t n = 0;
     while (!log.ops->failed(log.ctx) && n < 10 * RUNLOG_ROWS_PER_COMMIT) {
         r.sequence_number = ++n;
         r.arrival_us = (int64_t)n * 1000;
         log.ops->record(log.ctx, &r);
+        log.ops->sync(log.ctx, r.arrival_us);
     }
     CHECK(log.ops->failed(log.ctx));
     CHECK_CONTAINS(runlog_error(rl), "full.db: commit: ");
@@ -471,6 +622,10 @@ static void test_write_failure(void)
     sqlite3 *db = db_open(path);
     CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
     CHECK_INT(q_int(db, "SELECT complete FROM runs"), 0);
+    long long rows = q_int(db, "SELECT count(*) FROM records");
+    CHECK_INT(rows, 1000);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), rows);
+    CHECK_INT(q_int(db, "SELECT max(arrival_ms) FROM records"), rows);
     sqlite3_close(db);
 }
 
@@ -483,13 +638,14 @@ int main(void)
     }
     test_full_run();
     test_second_run();
-    test_unfinished_run();
+    test_commit_on_time();
+    test_locked();
     test_killed_process();
     test_open_errors();
+    test_refused_unchanged();
     test_write_failure();
 
     remove_db(path_in_dir("run.db"));
-    remove_db(path_in_dir("killed.db"));
     remove_db(path_in_dir("full.db"));
     rmdir(dir);
     return check_done();

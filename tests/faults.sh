@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# tests/faults.sh ESMSIM SRCDIR - what faults do to a run and its log (issue 11 items
+# 11, 12, 14, 16 and the fault tests of item 19): SIGINT and SIGTERM in the middle of
+# heavy stretches of virtual time stop the run within a second (exit 130, complete = 0);
+# SIGKILL leaves whole events up to runs.end_ms, which `esmsim report` states, with no
+# false order violation; a full disk (a small tmpfs, when run as root) and another
+# process's write lock stop the run with a clear message; a second run into a database
+# waits for the first and succeeds; a refused output database keeps its bytes.  Every
+# database left behind passes PRAGMA integrity_check.
+. "$(dirname "$0")/lib.sh"
+q() { sqlite3 "$1" "$2"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+scn="$src/scenarios"
+
+mnt=""
+trap '[ -n "$mnt" ] && umount "$mnt" 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work" || exit 1
+
+# wait_end DB MS: wait (60 s at most) until DB has committed its run up to MS of
+# virtual time (runs.end_ms, written with every commit).
+wait_end() {
+  local i e
+  for i in $(seq 600); do
+    e=$(q "$1" "SELECT max(end_ms) FROM runs" 2>/dev/null)
+    [ -n "$e" ] && [ "$e" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# report's times: 1h02m03.004s, 2m03.004s, 3.004s
+fmt_ms() {
+  local ms=$1 h m s
+  h=$((ms / 3600000)) m=$((ms / 60000 % 60)) s=$((ms / 1000 % 60))
+  if [ "$h" -gt 0 ]; then printf '%dh%02dm%02d.%03ds' "$h" "$m" "$s" $((ms % 1000))
+  elif [ "$m" -gt 0 ]; then printf '%dm%02d.%03ds' "$m" "$s" $((ms % 1000))
+  else printf '%d.%03ds' "$s" $((ms % 1000)); fi
+}
+
+# prefix DB WHAT: the run of DB stopped early and its log is a consistent prefix
+# (issue 11 item 14): valid, complete = 0, no row past end_ms, every invocation
+# logged with all its deliveries, no message row for what was still in flight.
+prefix() {
+  local db=$1 what=$2
+  expect_eq "$(q "$db" 'PRAGMA integrity_check')" ok "$what: integrity"
+  expect_eq "$(q "$db" 'SELECT complete FROM runs')" 0 "$what: complete = 0"
+  expect_eq "$(q "$db" "SELECT end_ms > 0
+      AND (SELECT coalesce(max(arrival_ms), 0) FROM records) <= end_ms
+      AND (SELECT coalesce(max(end_ms), 0) FROM invocations) <= end_ms
+      AND (SELECT coalesce(max(at_ms), 0) FROM checkpoints) <= end_ms
+      AND (SELECT coalesce(max(at_ms), 0) FROM metrics) <= end_ms
+      AND (SELECT coalesce(max(at_ms), 0) FROM discards) <= end_ms FROM runs")" 1 \
+    "$what: no row past end_ms"
+  expect_eq "$(q "$db" "SELECT count(*) FROM invocations LEFT JOIN (SELECT invocation_id,
+      count(*) AS n FROM deliveries GROUP BY invocation_id) USING (invocation_id)
+      WHERE outcome <> 'throttled' AND (SELECT per_record_tables FROM runs)
+      AND record_count <> coalesce(n, 0)")" 0 "$what: invocations whole"
+  expect_eq "$(q "$db" "SELECT count(*) FROM messages WHERE fate = 'pending'")" 0 \
+    "$what: no message row for what was in flight"
+}
+
+# stop SIGNAL DB WHAT ARGS...: run ARGS into DB, send SIGNAL once a first commit is
+# in, expect exit 130 within a second of wall time (issue 11 item 11).
+stop() {
+  local sig=$1 db=$2 what=$3 pid rc t0 ms
+  shift 3
+  "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
+  pid=$!
+  wait_end "$db" "$START_MS" || ko "$what: no commit seen"
+  t0=$(now_ms)
+  kill "-$sig" "$pid"
+  wait "$pid"; rc=$?
+  ms=$(( $(now_ms) - t0 ))
+  expect_eq "$rc" 130 "$what: exit status"
+  [ "$ms" -lt 1000 ] && ok || ko "$what: stopped $ms ms after SIG$sig, expected within 1000 ms"
+  expect_in "$(cat "$db.err")" "esmsim: interrupted: $db run 1 is marked incomplete" "$what: message"
+  prefix "$db" "$what"
+}
+
+# ---- SIGINT, SIGTERM: a heavy stretch of virtual time (issue 11 item 11) -------------
+
+# A sample every microsecond: the old 10-second slices held ten million events.
+START_MS=1
+stop INT sample.db "SIGINT, 1 us samples" "$scn/steady-state.json" --set model.sample_interval=1us
+# A producer resending a throttled request at once, up to a million times (base 0):
+# from its burst at 5s, the shard's limit throttles it for minutes.
+START_MS=5000
+stop TERM resend.db "SIGTERM, a million resends" "$scn/producer-retries.json" \
+  --set 'producers[0].put.retry={"mode":"all","max_attempts":1000000,"backoff":"constant","base":0}' \
+  --set 'producers[0].bursts=[{"at":"5s","for":"2m","multiplier":2}]'
+
+# ---- SIGKILL: whole events up to end_ms, and report says so (issue 11 item 14) -------
+
+db=kill.db
+"$esmsim" run "$scn/steady-state.json" -o "$db" -q 2>/dev/null &
+pid=$!
+wait_end "$db" 30000 || ko "SIGKILL: no commit seen"
+kill -KILL "$pid"
+{ wait "$pid"; rc=$?; } 2>/dev/null
+expect_eq "$rc" 137 "SIGKILL: killed"
+prefix "$db" "SIGKILL"
+end=$(q "$db" 'SELECT end_ms FROM runs')
+expect_eq "$(q "$db" 'SELECT wall_seconds IS NULL FROM runs')" 1 "SIGKILL: the run never ended"
+# records of messages still in flight: they have no message row
+[ "$(q "$db" 'SELECT count(*) FROM records WHERE message_id NOT IN (SELECT message_id FROM messages)')" -gt 0 ] \
+  && ok || ko "SIGKILL: records of messages in flight expected"
+out=$("$esmsim" report "$db" 2>"$work/err"); rc=$?
+expect_eq "$rc" 0 "SIGKILL: report exit status"
+expect_in "$out" "$db, run 1: steady-state (seed 42), killed at $(fmt_ms "$end") of 1h00m00.000s simulated; the figures cover that prefix" \
+  "SIGKILL: report states how far the run got"
+expect_in "$out" "WARNING: this run is incomplete (interrupted, killed, or stopped by an error): the figures cover what was logged up to $(fmt_ms "$end") of virtual time; messages still in flight then have no row, so no fate" \
+  "SIGKILL: report warns"
+expect_eq "$(cat "$work/err")" "esmsim report: warning: $db run 1 is incomplete" "SIGKILL: report on stderr"
+"$esmsim" report "$db" --json 2>/dev/null > kill.json
+expect_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
+print(r["run"]["end_ms"], r["run"]["complete"], r["order"]["by_sequence"]["violations"],
+      r["order"]["by_producer"]["violations"], r["messages"]["pending"])' kill.json)" \
+  "$end False 0 0 0" "SIGKILL: end_ms, complete, no false order violation (R3, SPEC 1.3), no pending"
+
+# ---- a full disk (issue 11 item 19) -------------------------------------------------
+
+mkdir small
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16m tmpfs small 2>/dev/null; then
+  mnt="$work/small"
+  "$esmsim" run "$scn/steady-state.json" -o small/full.db -q --set duration=30m 2>full.err; rc=$?
+  expect_eq "$rc" 1 "disk full: exit status"
+  expect_eq "$(cat full.err)" "esmsim: run stopped: small/full.db: commit: database or disk is full" \
+    "disk full: message"
+  prefix small/full.db "disk full"
+  umount small && mnt=""
+else
+  echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"
+fi
+
+# ---- another process holds the write lock (issue 11 item 19) -------------------------
+
+# hold DB SECONDS: a process that takes DB's write lock as soon as it is free (a look
+# every millisecond), writes "locked" to DB.lock, and keeps it SECONDS.
+hold() {
+  rm -f "$1.lock"
+  python3 - "$1" "$2" > "$1.lock" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+while True:
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        break
+    except sqlite3.OperationalError:
+        time.sleep(0.001)
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.execute("ROLLBACK")
+PY
+  holder=$!
+  local i
+  for i in $(seq 300); do grep -q locked "$1.lock" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# Locked when the run opens the file: exit 2 after the wait, nothing written.
+db=locked.db
+"$esmsim" run "$scn/latest-start.json" -o "$db" -q --set duration=1m >/dev/null 2>&1 || ko "locked: first run"
+hold "$db" 30 || ko "locked: the holder never got the lock"
+t0=$(now_ms)
+ESMSIM_BUSY_TIMEOUT_MS=300 "$esmsim" run "$scn/latest-start.json" -o "$db" -q 2>locked.err; rc=$?
+ms=$(( $(now_ms) - t0 ))
+kill "$holder"; wait "$holder" 2>/dev/null
+expect_eq "$rc" 2 "locked at open: exit status"
+expect_eq "$(cat locked.err)" "esmsim: $db: begin transaction: database is locked (another process held its write lock for more than 300 ms)" \
+  "locked at open: message"
+[ "$ms" -ge 300 ] && [ "$ms" -lt 10000 ] && ok || ko "locked at open: gave up after $ms ms, expected 300 ms"
+expect_eq "$(q "$db" 'PRAGMA integrity_check')" ok "locked at open: integrity"
+expect_eq "$(q "$db" 'SELECT count(*) FROM runs')" 1 "locked at open: nothing written"
+
+# Locked in the middle of a run: the run stops, exit 1, a valid prefix.
+db=midlock.db
+ESMSIM_BUSY_TIMEOUT_MS=500 "$esmsim" run "$scn/steady-state.json" -o "$db" -q 2>midlock.err &
+pid=$!
+wait_end "$db" 10000 || ko "locked mid-run: no commit seen"
+hold "$db" 2 || ko "locked mid-run: the holder never got the lock"
+wait "$pid"; rc=$?
+wait "$holder"
+expect_eq "$rc" 1 "locked mid-run: exit status"
+expect_eq "$(cat midlock.err)" "esmsim: run stopped: $db: begin transaction: database is locked (another process held its write lock for more than 500 ms)" \
+  "locked mid-run: message"
+prefix "$db" "locked mid-run"
+
+# Ctrl-C while waiting for the lock: no waiting it out (issue 11 item 11).
+db=intlock.db
+"$esmsim" run "$scn/steady-state.json" -o "$db" -q 2>intlock.err &
+pid=$!
+wait_end "$db" 10000 || ko "interrupted lock wait: no commit seen"
+hold "$db" 30 || ko "interrupted lock wait: the holder never got the lock"
+sleep 0.5   # the run is waiting for the lock now
+t0=$(now_ms)
+kill -INT "$pid"
+wait "$pid"; rc=$?
+ms=$(( $(now_ms) - t0 ))
+kill "$holder"; wait "$holder" 2>/dev/null
+expect_eq "$rc" 130 "interrupted lock wait: exit status"
+[ "$ms" -lt 1000 ] && ok || ko "interrupted lock wait: stopped $ms ms after SIGINT, expected within 1000 ms"
+expect_eq "$(cat intlock.err)" "esmsim: run stopped: $db: begin transaction: database is locked (interrupted while another process held its write lock)" \
+  "interrupted lock wait: message"
+prefix "$db" "interrupted lock wait"
+
+# ---- two runs into one database at once (issue 11 item 16) ---------------------------
+
+# The first writes few rows (no per-record tables, 5-minute batches, hourly samples):
+# without a commit on time it would hold the write lock until its end.
+db=two.db
+"$esmsim" run "$scn/steady-state.json" -o "$db" -q --no-record-tables --set duration=2h \
+  --set model.sample_interval=1h --set event_source_mapping.BatchSize=10000 \
+  --set event_source_mapping.MaximumBatchingWindowInSeconds=300 --set 'expect={}' &
+first=$!
+for i in $(seq 600); do   # its runs row is in: it writes its shards under the lock now
+  [ "$(q "$db" 'SELECT count(*) FROM runs' 2>/dev/null)" = 1 ] && break
+  sleep 0.05
+done
+ESMSIM_BUSY_TIMEOUT_MS=3000 "$esmsim" run "$scn/latest-start.json" -o "$db" -q --set duration=2m 2>two.err; rc=$?
+kill -0 "$first" 2>/dev/null && ok || ko "two runs: the second ended only after the first"
+expect_eq "$rc" 0 "two runs: the second waits and succeeds: $(cat two.err)"
+wait "$first"; rc=$?
+expect_eq "$rc" 0 "two runs: the first succeeds"
+expect_eq "$(q "$db" 'SELECT group_concat(run_id || scenario || complete) FROM runs')" \
+  "1steady-state1,2latest-start1" "two runs: both complete"
+expect_eq "$(q "$db" 'PRAGMA integrity_check')" ok "two runs: integrity"
+
+# ---- a refused output database keeps its bytes (issue 11 item 12) --------------------
+
+# state FILE: its checksum, mtime (ns), journal mode and side files
+state() {
+  echo "$(sha256sum < "$1") $(stat -c %.9Y "$1") $(ls "$1-wal" "$1-shm" 2>/dev/null)"
+}
+"$esmsim" run "$scn/latest-start.json" -o in.db -q --set duration=1m || ko "refused: input run"
+sqlite3 invoices.db 'CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1)'
+cp in.db old.db
+sqlite3 old.db 'PRAGMA user_version = 2; PRAGMA journal_mode = DELETE' >/dev/null
+version=$(q in.db 'PRAGMA user_version')
+for f in invoices.db old.db; do
+  before=$(state "$f")
+  mode=$(q "$f" 'PRAGMA journal_mode')
+  sleep 0.05
+  if [ "$f" = invoices.db ]; then
+    want="$f: not an esmsim run log (a SQLite database with other tables)"
+  else
+    want="$f: run log schema version 2, this esmsim writes version $version"
+  fi
+  "$esmsim" run "$scn/latest-start.json" -o "$f" -q 2>err; rc=$?
+  expect_eq "$rc:$(cat err)" "2:esmsim: $want" "refused by run -o: $f"
+  "$esmsim" merge "$f" in.db 2>err; rc=$?
+  expect_eq "$rc:$(cat err)" "2:esmsim merge: $want" "refused by merge: $f"
+  "$esmsim" sweep "$scn/latest-start.json" --vary seed=1,2 --no-chart -o "$f" >/dev/null 2>err; rc=$?
+  expect_eq "$rc:$(cat err)" "2:esmsim sweep: $want" "refused by sweep -o: $f"
+  expect_eq "$(state "$f")" "$before" "refused: $f keeps its bytes, mtime, no side file"
+  expect_eq "$(q "$f" 'PRAGMA journal_mode')" "$mode" "refused: $f keeps its journal mode"
+done
+
+finish
