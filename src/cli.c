@@ -363,13 +363,16 @@ static int cmd_check(const struct options *o)
     }
     printf("%s: ok: %s%s%s\n", o->scenario, scn->name, scn->description ? ": " : "",
            scn->description ? scn->description : "");
-    struct fpt_estimate est;
-    char need[32], allowed[32];
-    fpt_estimate(scn, &est);
-    printf("memory: up to %s if the mapping stops reading", fmt_bytes(est.total, need));
+    struct fpt_estimate keeping_up, stalled;
+    char need[32], most[32], allowed[32];
+    fpt_estimate(scn, FPT_KEEPING_UP, &keeping_up);
+    fpt_estimate(scn, FPT_STALLED, &stalled);
+    printf("memory: %s if the mapping keeps up, up to %s if it stops reading",
+           fmt_bytes(keeping_up.total, need), fmt_bytes(stalled.total, most));
     if (scn->model.memory_limit)
-        printf(" (allowed: %s, %s)", fmt_bytes((double)scn->model.memory_limit, allowed),
-               scn->model.memory_limit_from);
+        printf(" (allowed: %s, %s%s)", fmt_bytes((double)scn->model.memory_limit, allowed),
+               scn->model.memory_limit_from,
+               stalled.total > (double)scn->model.memory_limit ? "; a run that gets there is stopped" : "");
     putchar('\n');
     scn_free(scn);
     return 0;
@@ -388,6 +391,23 @@ static char *summary_json(const struct sim_summary *sum)
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return text;
+}
+
+/* What model.memory_limit leaves to the tables that grow with what is in
+ * flight (records held, messages unsettled): the limit less the rest of the
+ * run's estimate (keys, requests, shards, the scenario, the program), which
+ * does not depend on whether the mapping keeps up; 0 for no limit.  The
+ * loader refused a scenario whose need keeping up is over the limit, so
+ * this leaves room for that need at least. */
+static uint64_t memory_budget(const struct scenario *scn)
+{
+    if (!scn->model.memory_limit)
+        return 0;
+    struct fpt_estimate est;
+    fpt_estimate(scn, FPT_STALLED, &est);
+    double rest = est.total - est.bytes[FPT_MESSAGES] - est.bytes[FPT_RECORDS];
+    double budget = (double)scn->model.memory_limit - rest;
+    return budget >= 1 ? (uint64_t)budget : 1;
 }
 
 int cli_simulate(struct cli_run *r, const struct scenario *scn, const char *db,
@@ -420,6 +440,7 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return 1;
     }
+    sim_set_memory_budget(r->sim, memory_budget(scn));
     if (handler) {
         struct fn_backend backend = rfn_backend(handler);
         rfn_set_log(handler, &r->sink);
@@ -515,7 +536,8 @@ static int cmd_run(const struct options *o)
     case SIM_FAILED:
         fprintf(stderr, "esmsim: run stopped: %s\n",
                 runlog_error(r.rl) ? runlog_error(r.rl)
-                : handler && rfn_error(handler) ? rfn_error(handler) : "out of memory");
+                : handler && rfn_error(handler) ? rfn_error(handler)
+                : sim_failure(r.sim) ? sim_failure(r.sim) : "out of memory");
         rc = 1;
         break;
     }

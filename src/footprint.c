@@ -231,7 +231,17 @@ static void run_maxima(const struct scenario *s, double *batch, double *lanes, d
 
 /* ---- the estimate ------------------------------------------------------------ */
 
-void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
+/* The longest batching window of the run, in s. */
+static double batching_window_s(const struct scenario *s)
+{
+    double w = (double)s->mapping.batching_window_us;
+    for (size_t i = 0; i < s->n_schedule; i++)
+        if (s->schedule[i].mapping && (double)s->schedule[i].mapping->batching_window_us > w)
+            w = (double)s->schedule[i].mapping->batching_window_us;
+    return w / US_PER_S;
+}
+
+void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out)
 {
     *out = (struct fpt_estimate){ .top_producer = SIZE_MAX };
     double duration_s = (double)s->duration_us / US_PER_S;
@@ -241,7 +251,13 @@ void fpt_estimate(const struct scenario *s, struct fpt_estimate *out)
     shard_counts(s, &made, &open_max);
     out->shards = made;
 
-    double hold = (double)s->stream.retention_us / US_PER_S + 1 + timeout_s;
+    /* Keeping up, a record waits for the next poll, fills a batch for at most
+     * the batching window, and is in an invocation for at most the timeout;
+     * stalled, it stays until retention trims it (or the invocation holding
+     * it ends). */
+    double hold = c == FPT_KEEPING_UP
+        ? (double)s->model.poll_interval_us / US_PER_S + batching_window_s(s) + timeout_s + 1
+        : (double)s->stream.retention_us / US_PER_S + 1 + timeout_s;
     out->hold_s = hold < duration_s ? hold : duration_s;
     double p_hold_max = 0;
     for (size_t i = 0; i < s->n_producers; i++) {

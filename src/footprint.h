@@ -3,15 +3,18 @@
  * runs, so that the loader refuses what cannot fit (issue 11 item 15)
  * instead of letting the run grow until the kernel kills it.
  *
- * The estimate is an upper bound for the case where the mapping stops
- * reading (a poison record retried for ever, a disabled mapping, a
- * function that always fails): then every message created stays in the
- * message table, and every record written stays in the stream, until
- * retention trims it or the run ends.  One poison record is enough to
- * keep the message table that large (its ring spans from the oldest
- * unsettled message to the newest), so the bound is reached in practice;
- * a healthy run needs much less.  docs/scenario.md ("Memory") gives every
- * term.
+ * Two cases.  Keeping up, records and messages are held for seconds (a
+ * poll, the batching window, an invocation): what any run of the scenario
+ * needs, whatever its function does; the loader refuses a scenario whose
+ * need passes model.memory_limit.  Stalled (a poison record retried for
+ * ever, a disabled mapping, a function that always fails), every message
+ * created stays in the message table, and every record written stays in
+ * the stream, until retention trims it or the run ends: one poison record
+ * is enough to keep the message table that large (its ring spans from the
+ * oldest unsettled message to the newest), so that bound is reached in
+ * practice.  A run that grows toward it is stopped by the limit as it goes
+ * (sim.h), with a valid, incomplete log.  docs/scenario.md ("Memory") gives
+ * every term.
  */
 #ifndef ESMSIM_FOOTPRINT_H
 #define ESMSIM_FOOTPRINT_H
@@ -46,8 +49,14 @@ struct fpt_estimate {
     double window_s;           /* how long a message may stay in the table, in s */
 };
 
+/* The two cases estimated: the mapping reads as fast as records come (the
+ * need of any run of the scenario: the loader refuses it over the limit),
+ * and the mapping stops reading (the most a run may need: a run that gets
+ * there is stopped by the limit, see sim_set_memory_budget). */
+enum fpt_case { FPT_KEEPING_UP, FPT_STALLED };
+
 /* The estimate for s, a scenario the loader has validated whole. */
-void fpt_estimate(const struct scenario *s, struct fpt_estimate *out);
+void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out);
 
 /* The part's name in messages: "messages", "records", ... */
 const char *fpt_part_name(enum fpt_part p);

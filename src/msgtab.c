@@ -163,3 +163,8 @@ void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT])
 
 uint64_t msg_created(const struct msgtab *t) { return t->next - 1; }
 uint64_t msg_duplicated(const struct msgtab *t) { return t->duplicated; }
+
+uint64_t msg_ring_bytes(const struct msgtab *t)
+{
+    return (t->mask + 1) * sizeof *t->ring;
+}

@@ -47,5 +47,8 @@ void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT]);
 uint64_t msg_created(const struct msgtab *t);
 /* Messages written to the stream more than once (producer duplicates). */
 uint64_t msg_duplicated(const struct msgtab *t);
+/* The bytes the table's ring takes now: it grows with the messages in
+ * flight (for the run's memory limit, sim.h). */
+uint64_t msg_ring_bytes(const struct msgtab *t);
 
 #endif

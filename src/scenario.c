@@ -2510,15 +2510,17 @@ static const char *fmt_amount(double n, char buf[32])
 }
 
 /*
- * Refuse a scenario whose run may need more memory than model.memory_limit
- * (by default what fpt_available() finds), before it runs (issue 11 item
- * 15): the estimate and its parts in the message, at the path of the
- * setting that weighs most.
+ * Refuse a scenario whose run needs more memory than model.memory_limit
+ * (by default what fpt_available() finds) even when its mapping keeps up,
+ * before it runs (issue 11 item 15): the estimate and its parts in the
+ * message, at the path of the setting that weighs most.  A run that needs
+ * more as it goes (its mapping stalls) is stopped by the limit then
+ * (sim_set_memory_budget).
  */
 static int check_footprint(struct ctx *c, const struct scenario *s)
 {
     struct fpt_estimate est;
-    fpt_estimate(s, &est);
+    fpt_estimate(s, FPT_KEEPING_UP, &est);
     if (est.keys > MAX_KEYS) {
         snprintf(c->path, sizeof c->path, "$.producers");
         c->plen = strlen(c->path);
@@ -2563,7 +2565,7 @@ static int check_footprint(struct ctx *c, const struct scenario *s)
           : 0;
         used += k > 0 ? (size_t)k : 0;
     }
-    return fail(c, NULL, "this run may need up to %s of memory if the mapping stops reading, more "
+    return fail(c, NULL, "this run needs %s of memory even if the mapping keeps up, more "
                 "than the %s allowed (%s%s); by part: %s (docs/scenario.md, \"Memory\")",
                 fmt_bytes(est.total, total), fmt_bytes((double)s->model.memory_limit, limit),
                 s->model.memory_limit_from,

@@ -4,6 +4,7 @@
  * Construction order matters only for seeding names, never for draws: every
  * component gets its own random stream from the scenario seed and its name.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -42,6 +43,8 @@ struct sim {
     uint64_t events;
     int64_t reached_us;        /* virtual time the run got to */
     bool finished;
+    uint64_t memory_budget;    /* bytes the record rings and message table may take; 0: any */
+    char failure[256];         /* why the run stopped itself, or "" */
 };
 
 /* ---- the schedule (R16) ------------------------------------------------- */
@@ -178,6 +181,32 @@ static void finish(struct sim *s, bool complete)
         prd_finish(s->producers[i]);
 }
 
+void sim_set_memory_budget(struct sim *s, uint64_t bytes)
+{
+    s->memory_budget = bytes;
+}
+
+const char *sim_failure(const struct sim *s)
+{
+    return s->failure[0] ? s->failure : NULL;
+}
+
+/* The tables that grow with what is in flight (the stream's record rings,
+ * the message table) would pass the budget when they next double: the run
+ * stops now, with its log whole, rather than when the kernel kills it. */
+static bool over_budget(struct sim *s)
+{
+    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs);
+    if (!s->memory_budget || 2 * held <= s->memory_budget)
+        return false;
+    snprintf(s->failure, sizeof s->failure, "at %.3f s of virtual time the records held in the stream "
+             "and the messages in flight take %.0f MiB, and would pass the run's memory budget of %.0f "
+             "MiB when their tables next double (model.memory_limit): the mapping is not keeping up",
+             (double)eng_now(s->e) / ENG_US_PER_SEC, (double)held / 1048576,
+             (double)s->memory_budget / 1048576);
+    return true;
+}
+
 /*
  * A run stopped early (interrupted, or its log failed) settles its fates in
  * memory, for the summary (finish), but logs no message row for what was
@@ -206,7 +235,7 @@ enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
             status = SIM_FAILED;
         else if (interrupt && *interrupt && (!done || eng_stopped(s->e)))
             status = SIM_INTERRUPTED;
-        else if (eng_stopped(s->e))
+        else if (eng_stopped(s->e) || over_budget(s))
             status = SIM_FAILED;
         s->reached_us = done && status == SIM_COMPLETE ? end : eng_now(s->e);
         if (done || status != SIM_COMPLETE)

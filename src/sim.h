@@ -29,6 +29,18 @@ void sim_set_backend(struct sim *s, const struct fn_backend *b);
 
 enum sim_status { SIM_COMPLETE = 0, SIM_INTERRUPTED = 1, SIM_FAILED = -1 };
 
+/*
+ * The memory the tables that grow with what is in flight (the stream's
+ * record rings, the message table) may take, in bytes; 0 (the default): no
+ * limit.  sim_run stops with SIM_FAILED, and sim_failure says why, before
+ * their next doubling would pass it: a stalled mapping holds every record
+ * of the retention period (footprint.h), which may be more than the machine
+ * has.  Where it stops depends on the run only, never on the machine.
+ */
+void sim_set_memory_budget(struct sim *s, uint64_t bytes);
+/* Why sim_run stopped the run itself (the memory budget), or NULL. */
+const char *sim_failure(const struct sim *s);
+
 /* Called between events, every few, for progress displays. */
 typedef void (*sim_progress_fn)(void *ctx, int64_t now_us, int64_t end_us,
                                 uint64_t records_written);

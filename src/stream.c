@@ -246,6 +246,7 @@ struct stm {
     bool has_consumer;
     char *name, *arn;
     gsl_rng *rng;                 /* "stream/<name>": InternalFailure draws */
+    uint64_t ring_bytes;          /* the record rings' room, every shard's (stm_ring_bytes) */
 
     /* limits, copied from the config */
     uint64_t w_records_limit;     /* per shard per second */
@@ -691,9 +692,10 @@ static void log_shard(const struct stm *s, uint32_t i)
 }
 
 /* A closed shard that holds nothing will never hold a record again. */
-static void free_if_done(struct shard *sh)
+static void free_if_done(struct stm *s, struct shard *sh)
 {
     if (sh->closed_us >= 0 && sh->begin == sh->end && sh->ring) {
+        s->ring_bytes -= sh->cap * sizeof *sh->ring;
         free(sh->ring);
         sh->ring = NULL;
         sh->cap = 0;
@@ -722,7 +724,7 @@ static void reshard_step(struct stm *s, const struct reshard_step *st)
     uint32_t n_parents = step_parents(st->kind);
     for (uint32_t k = 0; k < n_parents; k++) {
         s->shards[parents[k]].closed_us = now;
-        free_if_done(&s->shards[parents[k]]);
+        free_if_done(s, &s->shards[parents[k]]);
         log_shard(s, parents[k]);
     }
     for (uint32_t c = st->child; c < st->child + n; c++)
@@ -953,6 +955,7 @@ uint32_t stm_shard_adjacent_parent(const struct stm *s, uint32_t shard)
 const char *stm_arn(const struct stm *s) { return s->arn; }
 int64_t stm_retention(const struct stm *s) { return s->retention_us; }
 void stm_stats(const struct stm *s, struct stm_stats *out) { *out = s->stats; }
+uint64_t stm_ring_bytes(const struct stm *s) { return s->ring_bytes; }
 
 void stm_put_limits(const struct stm *s, struct stm_put_limits *out)
 {
@@ -1022,7 +1025,7 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id)
 
 /* ---- storage ----------------------------------------------------------- */
 
-static int ring_grow(struct shard *sh)
+static int ring_grow(struct stm *s, struct shard *sh)
 {
     uint64_t cap = sh->cap ? 2 * sh->cap : RING_MIN;
     struct stm_record *ring = malloc(cap * sizeof *ring);
@@ -1030,6 +1033,7 @@ static int ring_grow(struct shard *sh)
         return -1;
     for (uint64_t i = sh->begin; i < sh->end; i++)
         ring[i & (cap - 1)] = sh->ring[i & (sh->cap - 1)];
+    s->ring_bytes += (cap - sh->cap) * sizeof *ring;
     free(sh->ring);
     sh->ring = ring;
     sh->cap = cap;
@@ -1049,7 +1053,7 @@ static void drop(struct stm *s, struct shard *sh, uint64_t upto)
     if (upto > sh->begin) {
         s->held -= upto - sh->begin;
         sh->begin = upto;
-        free_if_done(sh);
+        free_if_done(s, sh);
     }
 }
 
@@ -1277,7 +1281,7 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         return STM_PUT_THROTTLED;
     }
     int event = 0;
-    if ((sh->end - sh->begin == sh->cap && ring_grow(sh) < 0) ||
+    if ((sh->end - sh->begin == sh->cap && ring_grow(s, sh) < 0) ||
         (s->ddb && (event = item_event(s, en)) < 0)) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         s->stats.put_internal_failures++;

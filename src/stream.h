@@ -233,5 +233,8 @@ struct stm_stats {
     uint64_t on_demand_splits;    /* ON_DEMAND: shards split to add capacity */
 };
 void stm_stats(const struct stm *s, struct stm_stats *out);
+/* The bytes the shards' record rings take now: the stream's memory that
+ * grows with the records held (for the run's memory limit, sim.h). */
+uint64_t stm_ring_bytes(const struct stm *s);
 
 #endif

@@ -1752,7 +1752,7 @@ static void test_footprint_estimate(void)
     if (!s)
         return;
     struct fpt_estimate e;
-    fpt_estimate(s, &e);
+    fpt_estimate(s, FPT_STALLED, &e);
     /* H = min(1 h, 24 h + 1 s + 3 s timeout); P = 100 ms linger + 100 + 200 ms waits */
     NEAR(e.hold_s, 3600);
     NEAR(e.window_s, 3600);
@@ -1775,6 +1775,18 @@ static void test_footprint_estimate(void)
         sum += e.bytes[i];
     NEAR(e.total, sum);
     CHECK_INT(e.top_producer, 0);
+    /* The mapping keeping up: a record is held for a poll (1 s), the batching
+     * window (0), the timeout (3 s) and a second of trimming: H = 5 s, W = H
+     * + the producer's 0.4 s; keys, requests and shards as above. */
+    struct fpt_estimate k;
+    fpt_estimate(s, FPT_KEEPING_UP, &k);
+    NEAR(k.hold_s, 5);
+    NEAR(k.window_s, 5.4);
+    NEAR(k.messages, 100 * 5.4);
+    NEAR(k.records, 100 * 6);
+    NEAR(k.bytes[FPT_KEYS], e.bytes[FPT_KEYS]);
+    NEAR(k.bytes[FPT_REQUESTS], e.bytes[FPT_REQUESTS]);
+    NEAR(k.bytes[FPT_SHARDS], e.bytes[FPT_SHARDS]);
     scn_free(s);
 
     /* Bursts multiply where they overlap, 0 is an off period; a constant
@@ -1786,7 +1798,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, bursts, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.messages, 6000 + 12000 + 6000 + 1500 + 3000 + 15000 + 6);
         scn_free(s);
     }
@@ -1798,7 +1810,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, longer, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.hold_s, 86404);
         NEAR(e.window_s, 86404 + 0.1 + 3);     /* linger, then 3 waits of 1 s */
         NEAR(e.messages, 100 * (86404 + 3.1));
@@ -1809,7 +1821,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, capped, 1);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.records, 1000 * 2 * 3601);    /* 2 shards x 1,000/s x (H + 1 s) */
         scn_free(s);
     }
@@ -1823,7 +1835,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, series, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.messages, 60000 + 480000 + 360000 + 0 + 60000 + 4);
         NEAR(e.bytes[FPT_SCENARIO], 2.0 * strlen(s->json) + 4 * 16);
         /* a stalled mapping: what 1,600/s makes in W = 3600 s caps it no more than the run */
@@ -1834,7 +1846,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, peak, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.hold_s, 86404);
         /* created: 10 x 3600 + 3000 x 3600 + 10 x (3 d - 2 h) + 3; held at once: min(created, 3000 x W) */
         NEAR(e.messages, 10.0 * 3600 + 3000.0 * 3600 + 10.0 * (3 * 86400 - 7200) + 3);
@@ -1851,7 +1863,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, od, 1);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.shards, 396);
         NEAR(e.bytes[FPT_SHARDS], 396 * (24576 + 512) + 396 * 100 * 28 + 200 * 60 * 16 + 2 * 3600 * 16 * 2);
         scn_free(s);
@@ -1865,7 +1877,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, ddb, 3);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, &e);
+        fpt_estimate(s, FPT_STALLED, &e);
         NEAR(e.records, 5000 * 3600 + 1);
         NEAR(e.shards, 3 * 3);                /* rollovers at 25 and 50 minutes */
         scn_free(s);
@@ -1895,20 +1907,20 @@ static void test_run_limits_checked(void)
     /* the memory estimate against model.memory_limit: the message has the
      * estimate, the limit and every part, at the weightiest setting's path */
     const char *rate[] = { "producers[0].rate=1e12", "model.memory_limit=\"1GiB\"" };
-    bad_set(__LINE__, EST, rate, 2, "t.json: --set producers[0].rate=1e12: $.producers[0].rate: this run may "
-            "need up to 384 PiB of memory if the mapping stops reading, more than the 1.0 GiB allowed "
-            "(model.memory_limit); by part: messages 384 PiB (3,600,000,000,000,000 held at once: those "
-            "created within 3600 s), records 659 MiB (7,202,000, written within 3600 s), keys 1.3 KiB "
+    bad_set(__LINE__, EST, rate, 2, "t.json: --set producers[0].rate=1e12: $.producers[0].rate: this run "
+            "needs 598 TiB of memory even if the mapping keeps up, more than the 1.0 GiB allowed "
+            "(model.memory_limit); by part: messages 589 TiB (5,400,000,000,000 held at once: those "
+            "created within 5 s), records 1.1 MiB (12,000, written within 5 s), keys 1.3 KiB "
             "(10 met, of key spaces of 10), requests 8.8 TiB, shards 54 KiB (2), scenario ");
     CHECK_CONTAINS(err, ", program 16 MiB (docs/scenario.md, \"Memory\")");
     /* overlapping bursts whose product no double holds */
     const char *inf[] = { "producers[0].bursts=[{\"at\":0,\"for\":10,\"multiplier\":1e300},"
                           "{\"at\":0,\"for\":10,\"multiplier\":1e300}]", "model.memory_limit=\"8PiB\"" };
-    bad_set(__LINE__, EST, inf, 2, "$.producers[0].rate: this run may need up to too many bytes to count "
-            "of memory if the mapping stops reading, more than the 8.0 PiB allowed");
+    bad_set(__LINE__, EST, inf, 2, "$.producers[0].rate: this run needs too many bytes to count "
+            "of memory even if the mapping keeps up, more than the 8.0 PiB allowed");
     /* keys.count at its documented maximum: the producer's key space alone */
     const char *keys[] = { "producers[0].keys.count=4294967294", "model.memory_limit=16GiB" };
-    bad_set(__LINE__, EST, keys, 2, "$.producers[0].keys: this run may need up to 32 GiB of memory");
+    bad_set(__LINE__, EST, keys, 2, "$.producers[0].keys: this run needs 32 GiB of memory");
     CHECK_CONTAINS(err, "keys 32 GiB (360,001 met, of key spaces of 4,294,967,294)");
     /* more distinct keys than the key table's 32-bit ids */
     const char *many[] = { "producers[1]={\"name\":\"q\",\"rate\":1e6,\"keys\":{\"count\":4294967294}}",
@@ -1922,14 +1934,23 @@ static void test_run_limits_checked(void)
     CHECK(s && s->model.memory_limit == 512ull << 20);
     CHECK(s && strcmp(s->model.memory_limit_from, "model.memory_limit") == 0);
     scn_free(s);
-    /* by default the machine's memory (or less, a cgroup's or ulimit's) */
-    const char *tiny[] = { "model.memory_limit=1048576" };
-    bad_set(__LINE__, EST, tiny, 1, "t.json: $.producers[0].rate: this run may need up to 90 MiB of memory "
-            "if the mapping stops reading, more than the 1.0 MiB allowed (model.memory_limit); by part: "
-            "messages 27 MiB (360,000 held at once: those created within 3600 s), records 47 MiB (360,001, ");
+    /* what a healthy run holds for a few seconds (a poll, an invocation)
+     * does not fit: refused at the rate */
+    const char *fast[] = { "producers[0].rate=1e5", "model.memory_limit=33554432" };
+    bad_set(__LINE__, EST, fast, 2, "t.json: --set producers[0].rate=1e5: $.producers[0].rate: this run needs "
+            "80 MiB of memory even if the mapping keeps up, more than the 32 MiB allowed (model.memory_limit); "
+            "by part: messages 62 MiB (540,000 held at once: those created within 5 s), records 1.1 MiB "
+            "(12,000, written within 5 s), ");
+    /* a stalled run of it would need 41 GiB: accepted, the limit stops such a run as it goes */
+    const char *stall[] = { "producers[0].rate=1e5", "model.memory_limit=\"1GiB\"" };
+    s = parse(EST, stall, 2);
+    CHECK(s != NULL);
+    scn_free(s);
     /* less than the program itself: the limit is what is wrong */
+    const char *tiny[] = { "model.memory_limit=1048576" };
     bad_set(__LINE__, MIN, tiny, 1, "t.json: --set model.memory_limit=1048576: $.model.memory_limit: this run "
-            "may need up to 16 MiB of memory if the mapping stops reading, more than the 1.0 MiB allowed");
+            "needs 16 MiB of memory even if the mapping keeps up, more than the 1.0 MiB allowed");
+    /* by default the machine's memory (or less, a cgroup's or ulimit's) */
     s = parse(EST, NULL, 0);
     const char *what;
     CHECK(s && s->model.memory_limit == fpt_available(&what) && strcmp(s->model.memory_limit_from, what) == 0);
