@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "dump.h"
 #include "expect.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "import.h"
 #include "lambda_event.h"
 #include "merge.h"
 #include "plot.h"
@@ -64,6 +66,10 @@ static void usage(FILE *out)
           "       esmsim merge OUT.db IN.db...   (append the runs of run logs to OUT.db)\n"
           "       esmsim trace RUN.db --key KEY | --sequence N [--shard ID] [--run ID]\n"
           "                (the timeline of a partition key or a record: trace --help)\n"
+          "       esmsim import FILE... -o SCENARIO.json   (a scenario from AWS CLI outputs,\n"
+          "                templates, terraform and CloudWatch metric data: import --help)\n"
+          "       esmsim compare RUN.db OBSERVED.json... [--json] [-o CHART.svg|png]\n"
+          "                (a run beside CloudWatch's get-metric-data: compare --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
@@ -492,11 +498,14 @@ static const struct command commands[] = {
     { "sweep", sweep_main },
     { "merge", merge_main },
     { "trace", trace_main },
+    { "import", import_main },
+    { "compare", compare_main },
     { NULL, NULL }
 };
 
 /* Every command, for the message about an unknown one. */
-static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, help, version";
+static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, import, "
+                                   "compare, help, version";
 
 int cli_main(int argc, char **argv)
 {

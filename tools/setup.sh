@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 pkgs=(gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev
-      nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs)
+      nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev libyaml-dev python3 nodejs)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
 done
