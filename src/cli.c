@@ -524,7 +524,7 @@ int cli_main(int argc, char **argv)
     for (const struct command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name))
             return c->main(argc - 1, argv + 1);
-    /* The command before its options: `esmsim import --help` is about an
+    /* The command before its options: `esmsim replay --help` is about an
      * unknown command, not an unknown option. */
     if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "check") != 0) {
         fprintf(stderr, "esmsim: unknown command '%s' (the commands are: %s; "

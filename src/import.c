@@ -170,9 +170,9 @@ const char *imp_path(char *buf, size_t len, const char *base, const char *key)
     char safe[FMT_TEXT_MAX], made[1024];
     fmt_text(key, safe, 200);
     if (plain)
-        snprintf(made, sizeof made, "%s.%s", base, key);
+        snprintf(made, sizeof made, "%.800s.%.200s", base, key);
     else
-        snprintf(made, sizeof made, "%s[\"%s\"]", base, safe);
+        snprintf(made, sizeof made, "%.800s[\"%.200s\"]", base, safe);
     snprintf(buf, len, "%s", made);
     return buf;
 }
@@ -562,6 +562,9 @@ static int mapping_destinations(struct imp *im, const char *file, const char *ba
     const char *which[2][2] = { { "OnFailure", "on_failure" }, { "OnSuccess", "on_success" } };
     const cJSON *d = block(dc, terraform);
     const cJSON *k;
+    char at[512];
+    if (terraform && cJSON_IsArray(dc))
+        base = imp_path_index(at, sizeof at, base, 0);
     cJSON_ArrayForEach(k, d) {
         int w = !strcmp(k->string, which[0][terraform]) ? 0
               : !strcmp(k->string, which[1][terraform]) ? 1 : -1;
@@ -785,11 +788,10 @@ static int finish_defaults(struct imp *im)
     const cJSON *fn = imp_get(im, "function.name"), *st = imp_get(im, "stream.name");
     const cJSON *tb = imp_get(im, "stream.table");
     const char *name = cJSON_IsString(fn) ? fn->valuestring : cJSON_IsString(st) ? st->valuestring
-                     : cJSON_IsString(tb) ? tb->valuestring : "imported";
+                     : cJSON_IsString(tb) ? tb->valuestring : NULL;
     char buf[300];
-    snprintf(buf, sizeof buf, "%s-imported", name);
-    return imp_set_derived(im, "name", cJSON_CreateString(buf), "the %s's name",
-                           cJSON_IsString(fn) ? "function" : "stream");
+    snprintf(buf, sizeof buf, "%s%simported", name ? name : "", name ? "-" : "");
+    return imp_set_derived(im, "name", cJSON_CreateString(buf), "the function's or the stream's name");
 }
 
 /* ---- the description ---------------------------------------------------------- */

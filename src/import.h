@@ -155,7 +155,7 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f);
  * !Name V as {"Fn::Name": V}.  NULL with "FILE: invalid YAML at line L,
  * column C: ..." in err.
  */
-#define IMP_YAML_MAX_NODES 1000000
+#define IMP_YAML_MAX_NODES 200000
 struct cJSON *imp_yaml_parse(const char *file, const char *text, size_t len,
                              char *err, size_t errlen);
 

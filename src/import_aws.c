@@ -405,6 +405,13 @@ static int tf_collect(struct imp *im, struct tf *tf, const cJSON *module, const 
     return 0;
 }
 
+/* An attribute of a terraform resource; NULL when null (unset, or unknown until apply). */
+static const cJSON *tf_get(const struct tf_res *t, const char *key)
+{
+    const cJSON *v = get(t->values, key);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
 static const char *tf_string(const struct tf_res *t, const char *key)
 {
     const cJSON *v = get(t->values, key);
@@ -465,13 +472,13 @@ static int tf_stream(struct imp *im, const char *file, struct tf_res *s, enum im
     const cJSON *v;
     s->used = true;
     imp_path(p2, sizeof p2, s->path, "values");
-    if ((v = get(s->values, "name"))) {
+    if ((v = tf_get(s, "name"))) {
         imp_path(path, sizeof path, p2, "name");
         if (imp_set(im, "stream.type", cJSON_CreateString("kinesis"), rank, file, path) < 0 ||
             imp_set(im, "stream.name", cJSON_Duplicate(v, true), rank, file, path) < 0)
             return -1;
     }
-    const cJSON *smd = get(s->values, "stream_mode_details");
+    const cJSON *smd = tf_get(s, "stream_mode_details");
     const cJSON *mode = cJSON_IsArray(smd) ? smd->child : smd;
     bool on_demand = false;
     if (mode && (v = get(mode, "stream_mode"))) {
@@ -481,11 +488,11 @@ static int tf_stream(struct imp *im, const char *file, struct tf_res *s, enum im
         on_demand = cJSON_IsString(v) && !strcmp(v->valuestring, "ON_DEMAND");
     }
     /* An on-demand stream's shard_count is AWS's, not a setting: 0 in a plan. */
-    if ((v = get(s->values, "shard_count")) && !(on_demand && cJSON_IsNumber(v) && v->valuedouble == 0) &&
+    if ((v = tf_get(s, "shard_count")) && !(on_demand && cJSON_IsNumber(v) && v->valuedouble == 0) &&
         imp_set(im, "stream.shards", cJSON_Duplicate(v, true), rank, file,
                 imp_path(path, sizeof path, p2, "shard_count")) < 0)
         return -1;
-    if ((v = get(s->values, "retention_period")) &&
+    if ((v = tf_get(s, "retention_period")) &&
         imp_stream_retention(im, file, imp_path(path, sizeof path, p2, "retention_period"), v, rank) < 0)
         return -1;
     return rest_unmapped(im, file, p2, s->values, used);
@@ -499,13 +506,13 @@ static int tf_table(struct imp *im, const char *file, struct tf_res *t, enum imp
     const cJSON *v;
     t->used = true;
     imp_path(p2, sizeof p2, t->path, "values");
-    if ((v = get(t->values, "name"))) {
+    if ((v = tf_get(t, "name"))) {
         imp_path(path, sizeof path, p2, "name");
         if (imp_set(im, "stream.type", cJSON_CreateString("dynamodb"), rank, file, path) < 0 ||
             imp_set(im, "stream.table", cJSON_Duplicate(v, true), rank, file, path) < 0)
             return -1;
     }
-    if ((v = get(t->values, "stream_view_type")) && !empty(v) &&
+    if ((v = tf_get(t, "stream_view_type")) && !empty(v) &&
         imp_set(im, "stream.view_type", cJSON_Duplicate(v, true), rank, file,
                 imp_path(path, sizeof path, p2, "stream_view_type")) < 0)
         return -1;
@@ -520,23 +527,23 @@ static int tf_function(struct imp *im, const char *file, struct tf_res *f, enum 
     const cJSON *v;
     f->used = true;
     imp_path(p2, sizeof p2, f->path, "values");
-    if ((v = get(f->values, "arn")) && cJSON_IsString(v) &&
+    if ((v = tf_get(f, "arn")) && cJSON_IsString(v) &&
         imp_function_ref(im, v->valuestring, rank, file, imp_path(path, sizeof path, p2, "arn")) < 0)
         return -1;
-    if ((v = get(f->values, "function_name"))) {
+    if ((v = tf_get(f, "function_name"))) {
         imp_path(path, sizeof path, p2, "function_name");
         if (want_string(im, file, path, v) < 0 || imp_function_ref(im, v->valuestring, rank, file, path) < 0)
             return -1;
     }
-    if ((v = get(f->values, "timeout")) &&
+    if ((v = tf_get(f, "timeout")) &&
         imp_set(im, "function.timeout", cJSON_Duplicate(v, true), rank, file,
                 imp_path(path, sizeof path, p2, "timeout")) < 0)
         return -1;
-    if ((v = get(f->values, "memory_size")) &&
+    if ((v = tf_get(f, "memory_size")) &&
         imp_set(im, "function.memory_mb", cJSON_Duplicate(v, true), rank, file,
                 imp_path(path, sizeof path, p2, "memory_size")) < 0)
         return -1;
-    if ((v = get(f->values, "reserved_concurrent_executions")) &&   /* -1: unreserved, as in the scenario */
+    if ((v = tf_get(f, "reserved_concurrent_executions")) &&   /* -1: unreserved, as in the scenario */
         reserved(im, file, imp_path(path, sizeof path, p2, "reserved_concurrent_executions"), v,
                  rank) < 0)
         return -1;

@@ -941,7 +941,7 @@ static const char *referenced(const struct cfn *c, const cJSON *v)
         return NULL;
     if (!strcmp(f, "Ref") && cJSON_IsString(a))
         snprintf(id, sizeof id, "%s", a->valuestring);
-    else if (!strcmp(f, "Fn::GetAtt") && cJSON_IsArray(a) && cJSON_IsString(a->child))
+    else if (!strcmp(f, "Fn::GetAtt") && cJSON_GetArraySize(a) == 2 && cJSON_IsString(a->child))
         snprintf(id, sizeof id, "%s", a->child->valuestring);
     else if (!strcmp(f, "Fn::GetAtt") && cJSON_IsString(a))
         snprintf(id, sizeof id, "%.*s", (int)strcspn(a->valuestring, "."), a->valuestring);
@@ -976,18 +976,36 @@ static bool was_used(const struct used *u, const char *id)
     return false;
 }
 
-/* The evaluated Properties of resource id (an empty object when it has none). */
-static cJSON *properties(struct cfn *c, const char *id, char path[PATH_LEN])
+/* The Properties of resource id that are in used, evaluated (an empty
+ * object when it has none); the others are not evaluated, so what only a
+ * deployment knows about them says nothing. */
+static cJSON *properties(struct cfn *c, const char *id, char path[PATH_LEN], const char *const *used)
 {
     char base[PATH_LEN];
     imp_path(base, sizeof base, "$.Resources", id);
     imp_path(path, PATH_LEN, base, "Properties");
     const cJSON *p = get(get(c->resources, id), "Properties");
-    if (!p)
-        return cJSON_CreateObject();
-    if (!cJSON_IsObject(p))
+    if (p && !cJSON_IsObject(p))
         return cfn_bad(c, path, "expected an object, got %s", kind(p));
-    return ev(c, p, path);
+    cJSON *some = cJSON_CreateObject();
+    for (const char *const *k = used; some && *k; k++) {
+        const cJSON *v = get(p, *k);
+        if (v && !cJSON_AddItemToObject(some, *k, cJSON_Duplicate(v, true))) {
+            cJSON_Delete(some);
+            some = NULL;
+        }
+    }
+    if (!some)
+        return imp_nomem(c->im), c->bad = true, NULL;
+    cJSON *out = ev(c, some, path);
+    cJSON_Delete(some);
+    return out;
+}
+
+/* The resource's own Properties, as written. */
+static const cJSON *raw_properties(const struct cfn *c, const char *id)
+{
+    return get(get(c->resources, id), "Properties");
 }
 
 /* Every property of p not in used, listed as not modelled. */
@@ -1028,7 +1046,7 @@ static int map_stream(struct cfn *c, const char *id)
                                         "StreamModeDetails", NULL };
     char base[PATH_LEN], path[PATH_LEN];
     size_t mark = c->n_left;
-    cJSON *p = properties(c, id, base);
+    cJSON *p = properties(c, id, base, used);
     int rc = -1;
     const cJSON *v;
     if (!p)
@@ -1050,7 +1068,7 @@ static int map_stream(struct cfn *c, const char *id)
                             get(v, "StreamMode"), IMP_TEMPLATE) < 0)
             goto out;
     }
-    rc = rest_unmapped(c, base, p, used) || report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     return rc;
@@ -1061,7 +1079,7 @@ static int map_table(struct cfn *c, const char *id)
     static const char *const used[] = { "TableName", "StreamSpecification", NULL };
     char base[PATH_LEN], path[PATH_LEN];
     size_t mark = c->n_left;
-    cJSON *p = properties(c, id, base);
+    cJSON *p = properties(c, id, base, used);
     int rc = -1;
     if (!p)
         return -1;
@@ -1075,7 +1093,7 @@ static int map_table(struct cfn *c, const char *id)
     if (!view && imp_note(c->im, "%s: %s: no StreamViewType: the table has no stream", c->file,
                           path) < 0)
         goto out;
-    rc = rest_unmapped(c, base, p, used) || report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     return rc;
@@ -1085,19 +1103,22 @@ out:
 static int map_consumer(struct cfn *c, const char *id, struct used *u)
 {
     static const char *const used[] = { "StreamARN", "ConsumerName", NULL };
+    static const char *const evaluated[] = { "StreamARN", NULL };
+    static const char *const none[] = { NULL };
     char base[PATH_LEN], path[PATH_LEN];
     size_t mark = c->n_left;
-    cJSON *p = properties(c, id, base);
+    const cJSON *raw = get(raw_properties(c, id), "StreamARN");
+    const char *sid = raw ? referenced(c, raw) : NULL;
+    bool by_ref = is_type(c, sid, "AWS::Kinesis::Stream");
+    cJSON *p = properties(c, id, base, by_ref ? none : evaluated);
     if (!p)
         return -1;
     imp_path(path, sizeof path, base, "StreamARN");
-    const cJSON *raw = get(get(get(c->resources, id), "Properties"), "StreamARN");
-    const char *sid = raw ? referenced(c, raw) : NULL;
     const cJSON *arn = get(p, "StreamARN");
     char name[256];
     bool ddb, consumer;
     int rc = imp_set(c->im, "stream.consumer", cJSON_CreateString("efo"), IMP_TEMPLATE, c->file, base);
-    if (!rc && is_type(c, sid, "AWS::Kinesis::Stream")) {
+    if (!rc && by_ref) {
         use(u, sid);
         rc = map_stream(c, sid);
     } else if (!rc && cJSON_IsString(arn) &&
@@ -1105,7 +1126,7 @@ static int map_consumer(struct cfn *c, const char *id, struct used *u)
         rc = imp_set(c->im, "stream.type", cJSON_CreateString("kinesis"), IMP_TEMPLATE, c->file, path) ||
              imp_set(c->im, "stream.name", cJSON_CreateString(name), IMP_TEMPLATE, c->file, path);
     }
-    rc = rc || rest_unmapped(c, base, p, used) || report_left(c, mark) ? -1 : 0;
+    rc = rc || rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
     cJSON_Delete(p);
     return rc;
 }
@@ -1115,6 +1136,8 @@ static int map_function(struct cfn *c, const char *id, const char *event)
 {
     static const char *const used[] = { "FunctionName", "Timeout", "MemorySize",
                                         "ReservedConcurrentExecutions", "Events", NULL };
+    static const char *const evaluated[] = { "FunctionName", "Timeout", "MemorySize",
+                                             "ReservedConcurrentExecutions", NULL };
     static const struct { const char *key, *spath; } SETTINGS[] = {
         { "Timeout", "function.timeout" }, { "MemorySize", "function.memory_mb" },
         { "ReservedConcurrentExecutions", "function.reserved_concurrency" },
@@ -1122,7 +1145,7 @@ static int map_function(struct cfn *c, const char *id, const char *event)
     char base[PATH_LEN], path[PATH_LEN];
     size_t mark = c->n_left;
     bool sam = is_type(c, id, "AWS::Serverless::Function");
-    cJSON *p = properties(c, id, base), *globals = NULL;
+    cJSON *p = properties(c, id, base, evaluated), *globals = NULL;
     int rc = -1;
     if (!p)
         return -1;
@@ -1150,14 +1173,14 @@ static int map_function(struct cfn *c, const char *id, const char *event)
             goto out;
     }
     imp_path(path, sizeof path, base, "Events");
-    cJSON_ArrayForEach(e, get(p, "Events")) {
+    cJSON_ArrayForEach(e, get(raw_properties(c, id), "Events")) {
         char ep[PATH_LEN];
         if ((!event || strcmp(e->string, event)) &&
             imp_unmapped(c->im, c->file, "not the mapping imported", imp_path(ep, sizeof ep, path,
                                                                              e->string)) < 0)
             goto out;
     }
-    rc = rest_unmapped(c, base, p, used) || report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     cJSON_Delete(globals);

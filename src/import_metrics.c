@@ -254,7 +254,7 @@ static int traffic(struct imp *im, const struct mdata_set *set)
     cJSON *list = cJSON_CreateArray();
     cJSON_AddItemToArray(list, p);
     size_t g = gaps(rec);
-    char start[32];
+    char start[32], keys_text[32];
     awsjson_iso_time(rec->t_ms[0], 0, start);
     if (imp_set_derived(im, "producers", list, "one producer") < 0 ||
         imp_set_derived(im, "producers[0].rate", NULL, "%s: %zu periods of %.0f s from %s, each a "
@@ -263,7 +263,7 @@ static int traffic(struct imp *im, const struct mdata_set *set)
                         (size_t)((rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1),
                         period_s, start, period_s, pieces, g) < 0 ||
         imp_set_derived(im, "producers[0].keys", NULL, "a choice: CloudWatch has no partition keys, "
-                        "so %d keys, drawn uniformly", KEY_COUNT) < 0)
+                        "so %s keys, drawn uniformly", fmt_count(KEY_COUNT, keys_text)) < 0)
         return -1;
     if (g) {
         if (imp_note(im, "%s: %zu periods without a datapoint within the series: taken as periods "
@@ -364,7 +364,7 @@ static int durations(struct imp *im, const struct mdata_set *set)
     return imp_set_derived(im, "function.duration", dur, "a lognormal fitted by least squares to "
                            "Duration %s of %s (each the mean over its periods, weighted by "
                            "Invocations): median %s, sigma %.4f; the fitted statistics are within "
-                           "%.1f %% of the observed (the largest error at %s); per_record 0, as "
+                           "%.2f %% of the observed (the largest error at %s); per_record 0, as "
                            "CloudWatch gives durations per invocation", words, used[0]->file, median,
                            sigma, 100 * worst, used[wi]->stat);
 }
@@ -436,8 +436,8 @@ static int failures(struct imp *im, const struct mdata_set *set)
         return imp_note(im, "%s: no errors: the function never fails in the scenario",
                         series_words(err, w1, sizeof w1));
     }
-    return imp_set_derived(im, "function.failures", rules, "%s and %s: %zu outages (%.0f s in all: "
-                           "periods where every invocation failed, each a from/to rule); elsewhere "
+    return imp_set_derived(im, "function.failures", rules, "%s and %s: outages (periods where every "
+                           "invocation failed, each a from/to rule): %zu, %.0f s in all; elsewhere "
                            "%.0f errors in %.0f invocations (%.4g %%), with %.1f records an "
                            "invocation%s, a chance of %s that a record fails (1 - (1 - errors / "
                            "invocations)^(1 / records an invocation))",
@@ -496,8 +496,10 @@ int imp_metrics_read(struct imp *im, const struct mdata_set *set)
         bool count = s->metric == MD_INCOMING_RECORDS || s->metric == MD_INCOMING_BYTES ||
                      s->metric == MD_ERRORS || s->metric == MD_INVOCATIONS ||
                      s->metric == MD_THROTTLES;
-        if (s->metric == MD_ITERATOR_AGE || (s->metric == MD_CONCURRENT_EXECUTIONS &&
-                                             strcmp(s->stat, "Maximum"))) {
+        const struct mdata_series *thr = mdata_find(set, MD_THROTTLES, "Sum");
+        bool hint = s->metric == MD_CONCURRENT_EXECUTIONS && !strcmp(s->stat, "Maximum") &&
+                    series_total(thr) > 0;   /* read by throttles() */
+        if (s->metric == MD_ITERATOR_AGE || (s->metric == MD_CONCURRENT_EXECUTIONS && !hint)) {
             if (imp_unmapped(im, s->file, "kept for esmsim compare", s->where) < 0)
                 return -1;
         } else if (count && strcmp(s->stat, "Sum")) {
