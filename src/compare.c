@@ -307,7 +307,7 @@ static const char *num_text(double v, char *buf, size_t len)
 static void figures_text(FILE *out, const struct figures *f)
 {
     const struct cmp_metric *m = &CMP[f->cmp];
-    char name[80], a[32], b[32], c[32], d[32], e[32], g[32];
+    char name[80], a[32], b[32], c[32], d[32], e[32], g[32], h[32];
     snprintf(name, sizeof name, "%s %s%s%s%s", mdata_metric_name(m->metric), m->stat,
              m->unit[0] ? " (" : "", m->unit, m->unit[0] ? ")" : "");
     if (!f->periods) {
@@ -322,7 +322,7 @@ static void figures_text(FILE *out, const struct figures *f)
     fprintf(out, "%-34s %7zu %11s %11s %10s %10s %7s %11s %8s\n", name, f->periods,
             num_text(f->run_peak, a, sizeof a), num_text(f->obs_peak, b, sizeof b), d, e,
             num_text(ratio(f->run_area, f->obs_area), c, sizeof c),
-            num_text(f->abs_err / (double)f->periods, a, sizeof a), g);
+            num_text(f->abs_err / (double)f->periods, h, sizeof h), g);
 }
 
 /* ---- the chart ----------------------------------------------------------------- */
@@ -387,7 +387,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     }
     bool hours = r->end_ms > 3 * 3600 * 1000;
     struct chart_data d = { .f = f, .x_div = hours ? 3600000.0 : 60000.0 };
-    char labels[MAX_PANELS][96], ymax[MAX_PANELS][32], names[MAX_PANELS][2][16];
+    char labels[MAX_PANELS][96], ymax[MAX_PANELS][32], names[MAX_PANELS][3][16];
     size_t panels = 0;
     for (size_t i = 0; i < n && panels < MAX_PANELS; i++, panels++) {
         const struct cmp_metric *m = &CMP[figs[i].cmp];
@@ -401,8 +401,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
             if (d.first)   /* an empty block would end gnuplot's index early */
                 fprintf(f, "%s NaN NaN\n", side ? "run" : "observed");
         }
-        snprintf(labels[panels], sizeof labels[panels], "%s %s%s%s%s", mdata_metric_name(m->metric),
-                 m->stat, m->unit[0] ? " (" : "", m->unit, m->unit[0] ? ")" : "");
+        snprintf(labels[panels], sizeof labels[panels], "%s %s", mdata_metric_name(m->metric), m->stat);
         snprintf(ymax[panels], sizeof ymax[panels], "%.17g", d.ymax);
     }
     bool bad = ferror(f) != 0;
@@ -416,7 +415,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     snprintf(npanels, sizeof npanels, "%zu", panels);
     snprintf(xmax, sizeof xmax, "%.6f", (double)r->end_ms / d.x_div);
     awsjson_iso_time(offset_ms, 0, start);
-    struct gp_var vars[8 + 2 * MAX_PANELS] = {
+    struct gp_var vars[8 + 3 * MAX_PANELS] = {
         { "format", !strcasecmp(dot, ".png") ? "png" : "svg" }, { "out", temp },
         { "data", data }, { "title", title }, { "panels", npanels }, { "xmax", xmax },
         { "xunit", hours ? "hours" : "minutes" }, { "start", start },
@@ -425,8 +424,10 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     for (size_t i = 0; i < panels; i++) {
         snprintf(names[i][0], sizeof names[i][0], "label%zu", i + 1);
         snprintf(names[i][1], sizeof names[i][1], "ymax%zu", i + 1);
+        snprintf(names[i][2], sizeof names[i][2], "unit%zu", i + 1);
         vars[nv++] = (struct gp_var){ names[i][0], labels[i] };
         vars[nv++] = (struct gp_var){ names[i][1], ymax[i] };
+        vars[nv++] = (struct gp_var){ names[i][2], CMP[figs[i].cmp].unit };
     }
     int rc = gp_run("compare.gp", vars, nv, err, errlen);
     unlink(data);

@@ -508,6 +508,20 @@ bool mdata_at(const struct mdata_series *s, int64_t t_ms, double *v)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* A number written so that it reads back as the same double (cJSON writes
+ * 15 digits when they come within an epsilon of it): the fewest digits, up
+ * to 17, that give it exactly. */
+static cJSON *exact_number(double v)
+{
+    char text[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(text);
+}
+
 char *mdata_export(const struct mdata_series *s, size_t n)
 {
     cJSON *root = cJSON_CreateObject(), *results = cJSON_AddArrayToObject(root, "MetricDataResults");
@@ -525,7 +539,7 @@ char *mdata_export(const struct mdata_series *s, size_t n)
             char when[32];
             awsjson_iso_time(s[i].t_ms[k], 0, when);
             ok = cJSON_AddItemToArray(ts, cJSON_CreateString(when)) &&
-                 cJSON_AddItemToArray(vs, cJSON_CreateNumber(s[i].v[k]));
+                 cJSON_AddItemToArray(vs, exact_number(s[i].v[k]));
         }
     }
     char *text = ok ? cJSON_Print(root) : NULL;
