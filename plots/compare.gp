@@ -47,7 +47,7 @@ do for [i=1:panels] {
     set ylabel sprintf("%s\n%s%s", word(label, 1), word(label, 2), shown eq "" ? "" : " (" . shown . ")")
     set yrange [0:(ymax > 0 ? ymax / div : 1) * 1.15]
     if (i == 1) {
-        set key outside top right horizontal samplen 3 spacing 1.1 width 2
+        set key inside top left horizontal samplen 3 spacing 1.1 width 2 opaque box lc rgb "#d0d0d0"
     } else {
         unset key
     }

@@ -375,6 +375,9 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
         errmsg_set(err, errlen, "-o %s: cannot create: %s", out, strerror(errno));
         return -2;
     }
+    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     close(fd);
     int dfd = mkstemp(data);
     FILE *f = dfd >= 0 ? fdopen(dfd, "w") : NULL;
