@@ -24,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "array.h"
 #include "errmsg.h"
 #include "fmt.h"
 #include "import.h"
@@ -67,19 +68,6 @@ struct imp {
 
 /* ---- messages ------------------------------------------------------------- */
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? 2 * *cap : 8;
-    void *g = realloc(*v, c * size);
-    if (!g)
-        return -1;
-    *v = g;
-    *cap = c;
-    return 0;
-}
-
 static char *vformat(const char *fmt, va_list ap)
 {
     va_list copy;
@@ -115,7 +103,7 @@ int imp_note(struct imp *im, const char *fmt, ...)
     va_start(ap, fmt);
     char *s = vformat(fmt, ap);
     va_end(ap);
-    if (!s || grow((void **)&im->notes, &im->cap_notes, im->n_notes, sizeof *im->notes)) {
+    if (!s || array_grow((void **)&im->notes, &im->cap_notes, im->n_notes, sizeof *im->notes)) {
         free(s);
         return imp_nomem(im);
     }
@@ -130,7 +118,7 @@ int imp_unmapped(struct imp *im, const char *file, const char *why, const char *
         if (!strcmp(im->u[i].file, file) && !strcmp(im->u[i].why, why))
             u = &im->u[i];
     if (!u) {
-        if (grow((void **)&im->u, &im->cap_u, im->n_u, sizeof *im->u))
+        if (array_grow((void **)&im->u, &im->cap_u, im->n_u, sizeof *im->u))
             return imp_nomem(im);
         u = &im->u[im->n_u++];
         *u = (struct unmapped){ strdup(file), strdup(why), strdup("") };
@@ -272,7 +260,7 @@ static int put(struct imp *im, const char *spath, cJSON *value, struct origin o)
         *old = o;
         return 0;
     }
-    if (grow((void **)&im->o, &im->cap_o, im->n_o, sizeof *im->o) || !(o.spath = strdup(spath))) {
+    if (array_grow((void **)&im->o, &im->cap_o, im->n_o, sizeof *im->o) || !(o.spath = strdup(spath))) {
         free(o.file), free(o.ipath), free(o.text);
         return imp_nomem(im);
     }
@@ -452,7 +440,7 @@ int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const 
     return imp_set(im, "function.name", v, rank, file, ipath);
 }
 
-static const char *kind(const cJSON *v)
+const char *imp_kind(const cJSON *v)
 {
     return !v ? "nothing" : cJSON_IsNumber(v) ? "a number" : cJSON_IsString(v) ? "a string"
          : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object"
@@ -470,13 +458,39 @@ cJSON *imp_number(const cJSON *v)
     return cJSON_Duplicate(v, true);
 }
 
+int imp_copy(struct imp *im, const char *file, const char *base, const cJSON *obj,
+             const struct imp_copy *list, size_t n, enum imp_rank rank)
+{
+    char path[1024];
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, list[i].key);
+        if (v && !cJSON_IsNull(v) &&
+            imp_set(im, list[i].spath, imp_number(v), rank, file,
+                    imp_path(path, sizeof path, base, list[i].key)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int imp_stream_named(struct imp *im, const char *type, const cJSON *v, enum imp_rank rank,
+                     const char *file, const char *path)
+{
+    bool ddb = !strcmp(type, "dynamodb");
+    if (!cJSON_IsString(v))
+        return imp_fail(im, "%s: %s: expected the %s's name (a string), got %s", file, path,
+                        ddb ? "table" : "stream", imp_kind(v));
+    return imp_set(im, "stream.type", cJSON_CreateString(type), rank, file, path) ||
+           imp_set(im, ddb ? "stream.table" : "stream.name", cJSON_Duplicate(v, true), rank, file,
+                   path) ? -1 : 0;
+}
+
 int imp_stream_retention(struct imp *im, const char *file, const char *path, const cJSON *v,
                          enum imp_rank rank)
 {
     cJSON *n = imp_number(v);
     if (!cJSON_IsNumber(n)) {
         cJSON_Delete(n);
-        return n ? imp_fail(im, "%s: %s: expected a number of hours, got %s", file, path, kind(v))
+        return n ? imp_fail(im, "%s: %s: expected a number of hours, got %s", file, path, imp_kind(v))
                  : imp_nomem(im);
     }
     char text[64];
@@ -494,7 +508,7 @@ int imp_stream_mode(struct imp *im, const char *file, const char *path, const cJ
         return 0;   /* the default */
     char safe[FMT_TEXT_MAX];
     return imp_fail(im, "%s: %s: expected PROVISIONED or ON_DEMAND, got %s", file, path,
-                    cJSON_IsString(v) ? fmt_text(v->valuestring, safe, 100) : kind(v));
+                    cJSON_IsString(v) ? fmt_text(v->valuestring, safe, 100) : imp_kind(v));
 }
 
 /* The settings of a mapping, by AWS's name and terraform's. */
@@ -533,8 +547,7 @@ static cJSON *typed(const cJSON *v, enum field_type t)
     return cJSON_Duplicate(v, true);
 }
 
-/* Nothing worth listing: null, "", [], {}. */
-static bool empty(const cJSON *v)
+bool imp_empty(const cJSON *v)
 {
     return !v || cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0]) ||
            ((cJSON_IsArray(v) || cJSON_IsObject(v)) && !v->child);
@@ -546,6 +559,18 @@ static bool in_list(const char *const *list, const char *s)
         if (!strcmp(*list, s))
             return true;
     return false;
+}
+
+int imp_rest_unmapped(struct imp *im, const char *file, const char *base, const cJSON *obj,
+                      const char *const *used)
+{
+    char path[1024];
+    const cJSON *k;
+    cJSON_ArrayForEach(k, obj)
+        if (!in_list(used, k->string) && !imp_empty(k) &&
+            imp_unmapped(im, file, "not modelled", imp_path(path, sizeof path, base, k->string)) < 0)
+            return -1;
+    return 0;
 }
 
 /* The first element of a terraform block list ([{...}]), or the object itself. */
@@ -572,7 +597,7 @@ static int mapping_destinations(struct imp *im, const char *file, const char *ba
         if (terraform && cJSON_IsArray(k))
             imp_path_index(p1, sizeof p1, p1, 0);
         if (w < 0) {
-            if (!empty(k) && imp_unmapped(im, file, "not modelled", p1) < 0)
+            if (!imp_empty(k) && imp_unmapped(im, file, "not modelled", p1) < 0)
                 return -1;
             continue;
         }
@@ -580,7 +605,7 @@ static int mapping_destinations(struct imp *im, const char *file, const char *ba
         cJSON_ArrayForEach(x, one) {
             imp_path(p2, sizeof p2, p1, x->string);
             bool dest = !strcmp(x->string, terraform ? "destination_arn" : "Destination");
-            if (empty(x))
+            if (imp_empty(x))
                 continue;
             if (!dest || w == 1) {
                 if (imp_unmapped(im, file, w == 1 ? "not used by stream mappings (OnSuccess)"
@@ -611,7 +636,7 @@ static int mapping_filters(struct imp *im, const char *file, const char *path, c
 {
     const cJSON *filters = terraform ? cJSON_GetObjectItemCaseSensitive(block(fc, true), "filter")
                                      : cJSON_GetObjectItemCaseSensitive(fc, "Filters");
-    if (empty(filters))
+    if (imp_empty(filters))
         return 0;
     imp_note(im, "%s: %s: event filtering is not simulated yet: in the scenario every record "
              "reaches the function", file, path);
@@ -626,7 +651,7 @@ int imp_mapping(struct imp *im, const char *file, const char *base, const cJSON 
     cJSON_ArrayForEach(k, obj) {
         const char *key = k->string;
         imp_path(path, sizeof path, base, key);
-        if (in_list(skip, key) || empty(k))
+        if (in_list(skip, key) || imp_empty(k))
             continue;
         const struct esm_field *f = NULL;
         for (size_t i = 0; i < sizeof ESM_FIELDS / sizeof ESM_FIELDS[0]; i++)

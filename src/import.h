@@ -124,6 +124,29 @@ const char *imp_arn_stream(const char *arn, char *buf, size_t len, bool *dynamod
  * memory. */
 struct cJSON *imp_number(const struct cJSON *v);
 
+/* Settings copied as they are (a string of a number as the number): each
+ * key of obj at base, when present and not null, into its spath. */
+struct imp_copy {
+    const char *key, *spath;
+};
+int imp_copy(struct imp *im, const char *file, const char *base, const struct cJSON *obj,
+             const struct imp_copy *list, size_t n, enum imp_rank rank);
+
+/* What a JSON value is, for "expected ..., got a string": "a number", ...,
+ * "nothing" for NULL; and whether it is empty (NULL, null, "", [], {}). */
+const char *imp_kind(const struct cJSON *v);
+bool imp_empty(const struct cJSON *v);
+
+/* Every key of obj (at base) not in used (NULL-terminated) and not empty
+ * (null, "", [], {}), listed as not modelled. */
+int imp_rest_unmapped(struct imp *im, const char *file, const char *base, const struct cJSON *obj,
+                      const char *const *used);
+
+/* The stream named v at path: stream.type type ("kinesis" or "dynamodb")
+ * and its stream.name or stream.table. */
+int imp_stream_named(struct imp *im, const char *type, const struct cJSON *v, enum imp_rank rank,
+                     const char *file, const char *path);
+
 /* stream.retention from a number of hours; stream.capacity_mode from
  * PROVISIONED (the default: nothing set) or ON_DEMAND; v at path of file. */
 int imp_stream_retention(struct imp *im, const char *file, const char *path, const struct cJSON *v,

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "array.h"
 #include "fmt.h"
 #include "import.h"
 
@@ -33,49 +34,19 @@ static const cJSON *get(const cJSON *o, const char *key)
     return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-static const char *kind(const cJSON *v)
-{
-    return !v ? "nothing" : cJSON_IsNumber(v) ? "a number" : cJSON_IsString(v) ? "a string"
-         : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object"
-         : cJSON_IsBool(v) ? "a boolean" : "null";
-}
-
-static bool empty(const cJSON *v)
-{
-    return !v || cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0]) ||
-           ((cJSON_IsArray(v) || cJSON_IsObject(v)) && !v->child);
-}
-
-/* Every key of o not in used, listed as not modelled. */
-static int rest_unmapped(struct imp *im, const char *file, const char *base, const cJSON *o,
-                         const char *const *used)
-{
-    char path[PATH_LEN];
-    const cJSON *k;
-    cJSON_ArrayForEach(k, o) {
-        bool u = false;
-        for (const char *const *p = used; *p && !u; p++)
-            u = !strcmp(*p, k->string);
-        if (!u && !empty(k) && imp_unmapped(im, file, "not modelled", imp_path(path, sizeof path,
-                                                                                  base, k->string)))
-            return -1;
-    }
-    return 0;
-}
-
 /* A string at key of o, at path; -1 when there but not a string. */
 static int want_string(struct imp *im, const char *file, const char *path, const cJSON *v)
 {
     if (cJSON_IsString(v))
         return 0;
-    return imp_fail(im, "%s: %s: expected a string, got %s", file, path, kind(v));
+    return imp_fail(im, "%s: %s: expected a string, got %s", file, path, imp_kind(v));
 }
 
 static int want_number(struct imp *im, const char *file, const char *path, const cJSON *v)
 {
     if (cJSON_IsNumber(v))
         return 0;
-    return imp_fail(im, "%s: %s: expected a number, got %s", file, path, kind(v));
+    return imp_fail(im, "%s: %s: expected a number, got %s", file, path, imp_kind(v));
 }
 
 /* ---- Kinesis ------------------------------------------------------------------ */
@@ -92,6 +63,26 @@ static int consumer_count(struct imp *im, const char *file, const char *path, co
                     file, path, v->valuedouble);
 }
 
+/* describe-stream's Shards (Kinesis or DynamoDB): stream.shards, the open
+ * ones (without an EndingSequenceNumber); more_pages: why the list may not
+ * be all of them (NULL: it is). */
+static int open_shards(struct imp *im, const char *file, const char *base, const cJSON *shards,
+                       const char *more_pages)
+{
+    char path[PATH_LEN];
+    imp_path(path, sizeof path, base, "Shards");
+    if (!cJSON_IsArray(shards))
+        return imp_fail(im, "%s: %s: expected an array, got %s", file, path, imp_kind(shards));
+    int open = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, shards)
+        open += !get(get(s, "SequenceNumberRange"), "EndingSequenceNumber");
+    if (more_pages && imp_note(im, "%s: %s: %s: only the %d open shards of this page are counted",
+                               file, path, more_pages, open) < 0)
+        return -1;
+    return imp_set(im, "stream.shards", cJSON_CreateNumber(open > 0 ? open : 1), IMP_LIVE, file, path);
+}
+
 /* kinesis describe-stream-summary, or describe-stream (its Shards counted). */
 static int kinesis_stream(struct imp *im, const char *file, const char *base, const cJSON *d)
 {
@@ -101,14 +92,12 @@ static int kinesis_stream(struct imp *im, const char *file, const char *base, co
     char path[PATH_LEN];
     const cJSON *v;
     if (!cJSON_IsObject(d))
-        return imp_fail(im, "%s: %s: expected an object, got %s", file, base, kind(d));
-    if ((v = get(d, "StreamName"))) {
-        imp_path(path, sizeof path, base, "StreamName");
-        if (want_string(im, file, path, v) < 0 ||
-            imp_set(im, "stream.type", cJSON_CreateString("kinesis"), IMP_LIVE, file, path) < 0 ||
-            imp_set(im, "stream.name", cJSON_Duplicate(v, true), IMP_LIVE, file, path) < 0)
-            return -1;
-    }
+        return imp_fail(im, "%s: %s: expected an object, got %s", file, base, imp_kind(d));
+    static const struct imp_copy copied[] = { { "OpenShardCount", "stream.shards" } };
+    if ((v = get(d, "StreamName")) &&
+        imp_stream_named(im, "kinesis", v, IMP_LIVE, file, imp_path(path, sizeof path, base,
+                                                                    "StreamName")) < 0)
+        return -1;
     if ((v = get(d, "StreamARN"))) {
         char name[256];
         bool ddb, consumer;
@@ -131,29 +120,15 @@ static int kinesis_stream(struct imp *im, const char *file, const char *base, co
                      get(v, "StreamMode"), IMP_LIVE) < 0)
             return -1;
     }
-    if ((v = get(d, "OpenShardCount")) &&
-        imp_set(im, "stream.shards", cJSON_Duplicate(v, true), IMP_LIVE, file,
-                imp_path(path, sizeof path, base, "OpenShardCount")) < 0)
+    if (imp_copy(im, file, base, d, copied, 1, IMP_LIVE) < 0)
         return -1;
     if ((v = get(d, "ConsumerCount")) &&
         consumer_count(im, file, imp_path(path, sizeof path, base, "ConsumerCount"), v) < 0)
         return -1;
-    if ((v = get(d, "Shards"))) {   /* describe-stream: the open shards are those without an end */
-        imp_path(path, sizeof path, base, "Shards");
-        if (!cJSON_IsArray(v))
-            return imp_fail(im, "%s: %s: expected an array, got %s", file, path, kind(v));
-        int open = 0;
-        const cJSON *s;
-        cJSON_ArrayForEach(s, v)
-            open += !get(get(s, "SequenceNumberRange"), "EndingSequenceNumber");
-        if (cJSON_IsTrue(get(d, "HasMoreShards")))
-            imp_note(im, "%s: %s: HasMoreShards is true: only the %d open shards listed are counted "
-                     "(describe-stream-summary gives OpenShardCount)", file, path, open);
-        if (imp_set(im, "stream.shards", cJSON_CreateNumber(open > 0 ? open : 1), IMP_LIVE, file,
-                    path) < 0)
-            return -1;
-    }
-    return rest_unmapped(im, file, base, d, used);
+    if ((v = get(d, "Shards")) && open_shards(im, file, base, v, cJSON_IsTrue(get(d, "HasMoreShards"))
+                                              ? "HasMoreShards is true" : NULL) < 0)
+        return -1;
+    return imp_rest_unmapped(im, file, base, d, used);
 }
 
 /* dynamodbstreams describe-stream. */
@@ -168,41 +143,19 @@ static int dynamodb_stream(struct imp *im, const char *file, const char *base, c
             imp_source_arn(im, v->valuestring, IMP_LIVE, file, path) < 0)
             return -1;
     }
-    if ((v = get(d, "TableName"))) {
-        imp_path(path, sizeof path, base, "TableName");
-        if (imp_set(im, "stream.type", cJSON_CreateString("dynamodb"), IMP_LIVE, file, path) < 0 ||
-            imp_set(im, "stream.table", cJSON_Duplicate(v, true), IMP_LIVE, file, path) < 0)
-            return -1;
-    }
-    if ((v = get(d, "StreamViewType")) &&
-        imp_set(im, "stream.view_type", cJSON_Duplicate(v, true), IMP_LIVE, file,
-                imp_path(path, sizeof path, base, "StreamViewType")) < 0)
+    static const struct imp_copy copied[] = { { "StreamViewType", "stream.view_type" } };
+    if (((v = get(d, "TableName")) &&
+         imp_stream_named(im, "dynamodb", v, IMP_LIVE, file, imp_path(path, sizeof path, base,
+                                                                      "TableName")) < 0) ||
+        imp_copy(im, file, base, d, copied, 1, IMP_LIVE) < 0)
         return -1;
-    if ((v = get(d, "Shards"))) {
-        imp_path(path, sizeof path, base, "Shards");
-        if (!cJSON_IsArray(v))
-            return imp_fail(im, "%s: %s: expected an array, got %s", file, path, kind(v));
-        int open = 0;
-        const cJSON *s;
-        cJSON_ArrayForEach(s, v)
-            open += !get(get(s, "SequenceNumberRange"), "EndingSequenceNumber");
-        if (imp_set(im, "stream.shards", cJSON_CreateNumber(open > 0 ? open : 1), IMP_LIVE, file,
-                    path) < 0)
-            return -1;
-        if (get(d, "LastEvaluatedShardId"))
-            imp_note(im, "%s: %s: LastEvaluatedShardId is set: only the %d open shards of this page "
-                     "are counted", file, path, open);
-    }
-    return rest_unmapped(im, file, base, d, used);
+    if ((v = get(d, "Shards")) && open_shards(im, file, base, v, get(d, "LastEvaluatedShardId")
+                                              ? "LastEvaluatedShardId is set" : NULL) < 0)
+        return -1;
+    return imp_rest_unmapped(im, file, base, d, used);
 }
 
 /* ---- Lambda ------------------------------------------------------------------- */
-
-static int reserved(struct imp *im, const char *file, const char *path, const cJSON *v,
-                    enum imp_rank rank)
-{
-    return imp_set(im, "function.reserved_concurrency", cJSON_Duplicate(v, true), rank, file, path);
-}
 
 /* get-function-configuration (or get-function's Configuration). */
 static int function_config(struct imp *im, const char *file, const char *base, const cJSON *c)
@@ -211,7 +164,7 @@ static int function_config(struct imp *im, const char *file, const char *base, c
     char path[PATH_LEN];
     const cJSON *v;
     if (!cJSON_IsObject(c))
-        return imp_fail(im, "%s: %s: expected an object, got %s", file, base, kind(c));
+        return imp_fail(im, "%s: %s: expected an object, got %s", file, base, imp_kind(c));
     if ((v = get(c, "FunctionArn"))) {
         imp_path(path, sizeof path, base, "FunctionArn");
         if (want_string(im, file, path, v) < 0 ||
@@ -224,29 +177,24 @@ static int function_config(struct imp *im, const char *file, const char *base, c
             imp_function_ref(im, v->valuestring, IMP_LIVE, file, path) < 0)
             return -1;
     }
-    if ((v = get(c, "Timeout")) &&
-        imp_set(im, "function.timeout", cJSON_Duplicate(v, true), IMP_LIVE, file,
-                imp_path(path, sizeof path, base, "Timeout")) < 0)
+    static const struct imp_copy copied[] = { { "Timeout", "function.timeout" },
+                                              { "MemorySize", "function.memory_mb" } };
+    if (imp_copy(im, file, base, c, copied, 2, IMP_LIVE) < 0)
         return -1;
-    if ((v = get(c, "MemorySize")) &&
-        imp_set(im, "function.memory_mb", cJSON_Duplicate(v, true), IMP_LIVE, file,
-                imp_path(path, sizeof path, base, "MemorySize")) < 0)
-        return -1;
-    return rest_unmapped(im, file, base, c, used);
+    return imp_rest_unmapped(im, file, base, c, used);
 }
 
 static int function_concurrency(struct imp *im, const char *file, const char *base, const cJSON *c)
 {
     static const char *const used[] = { "ReservedConcurrentExecutions", NULL };
-    char path[PATH_LEN];
-    const cJSON *v = get(c, "ReservedConcurrentExecutions");
-    if (!v)
+    static const struct imp_copy copied[] = {
+        { "ReservedConcurrentExecutions", "function.reserved_concurrency" } };
+    if (!get(c, "ReservedConcurrentExecutions"))
         return imp_set(im, "function.reserved_concurrency", cJSON_CreateNumber(-1), IMP_LIVE, file,
                        base);   /* {}: nothing reserved */
-    if (reserved(im, file, imp_path(path, sizeof path, base, "ReservedConcurrentExecutions"), v,
-                 IMP_LIVE) < 0)
+    if (imp_copy(im, file, base, c, copied, 1, IMP_LIVE) < 0)
         return -1;
-    return rest_unmapped(im, file, base, c, used);
+    return imp_rest_unmapped(im, file, base, c, used);
 }
 
 /* Does mapping m match --mapping NAME (its UUID or function)? */
@@ -281,7 +229,7 @@ static int mapping_list(struct imp *im, const char *file, const cJSON *list)
     const cJSON *m, *found = NULL;
     size_t i = 0, at = 0, n = 0;
     if (!cJSON_IsArray(list))
-        return imp_fail(im, "%s: $.EventSourceMappings: expected an array, got %s", file, kind(list));
+        return imp_fail(im, "%s: $.EventSourceMappings: expected an array, got %s", file, imp_kind(list));
     cJSON_ArrayForEach(m, list) {
         if (stream_mapping(m, "EventSourceArn") && selected(im, m, keys)) {
             n++;
@@ -343,7 +291,7 @@ int imp_aws_read(struct imp *im, const struct imp_file *f)
         if (function_config(im, file, "$.Configuration", get(r, "Configuration")) < 0 ||
             (c && function_concurrency(im, file, "$.Concurrency", c) < 0))
             return -1;
-        return rest_unmapped(im, file, "$", r, used);
+        return imp_rest_unmapped(im, file, "$", r, used);
     }
     if (!strcmp(what, "lambda get-function-concurrency"))
         return function_concurrency(im, file, "$", r);
@@ -382,14 +330,8 @@ static int tf_collect(struct imp *im, struct tf *tf, const cJSON *module, const 
             return imp_fail(im, "%s: expected a resource with a type and an address", path);
         if (cJSON_IsString(mode) && strcmp(mode->valuestring, "managed"))
             continue;   /* data sources describe what exists, not what is deployed here */
-        if (tf->n == tf->cap) {
-            size_t cap = tf->cap ? 2 * tf->cap : 16;
-            struct tf_res *g = realloc(tf->v, cap * sizeof *g);
-            if (!g)
-                return imp_nomem(im);
-            tf->v = g;
-            tf->cap = cap;
-        }
+        if (array_grow((void **)&tf->v, &tf->cap, tf->n, sizeof *tf->v) < 0)
+            return imp_nomem(im);
         struct tf_res *t = &tf->v[tf->n++];
         *t = (struct tf_res){ .r = r, .values = get(r, "values"), .type = type->valuestring,
                               .address = addr->valuestring };
@@ -443,11 +385,10 @@ static struct tf_res *tf_referenced(struct tf *tf, const struct tf_res *from, co
 /* The resource of type whose attribute key is value; else the one the
  * configuration references; else the only one of its type. */
 static struct tf_res *tf_find(struct tf *tf, const struct tf_res *esm, const char *type,
-                              const char *key, const char *value, const char *attr, bool *alone)
+                              const char *key, const char *value, const char *attr)
 {
     struct tf_res *only = NULL;
     size_t n = 0;
-    *alone = false;
     for (size_t i = 0; i < tf->n; i++) {
         if (strcmp(tf->v[i].type, type))
             continue;
@@ -460,8 +401,14 @@ static struct tf_res *tf_find(struct tf *tf, const struct tf_res *esm, const cha
     struct tf_res *ref = tf->config ? tf_referenced(tf, esm, attr, type) : NULL;
     if (ref)
         return ref;
-    *alone = n == 1 && !value;
-    return *alone ? only : NULL;
+    return n == 1 && !value ? only : NULL;
+}
+
+/* The resource r is part of the mapping: the path of its values, in buf. */
+static const char *tf_use(struct tf_res *r, char *buf, size_t len)
+{
+    r->used = true;
+    return imp_path(buf, len, r->path, "values");
 }
 
 static int tf_stream(struct imp *im, const char *file, struct tf_res *s, enum imp_rank rank)
@@ -470,14 +417,10 @@ static int tf_stream(struct imp *im, const char *file, struct tf_res *s, enum im
                                         "stream_mode_details", "arn", "id", NULL };
     char path[PATH_LEN], p2[PATH_LEN];
     const cJSON *v;
-    s->used = true;
-    imp_path(p2, sizeof p2, s->path, "values");
-    if ((v = tf_get(s, "name"))) {
-        imp_path(path, sizeof path, p2, "name");
-        if (imp_set(im, "stream.type", cJSON_CreateString("kinesis"), rank, file, path) < 0 ||
-            imp_set(im, "stream.name", cJSON_Duplicate(v, true), rank, file, path) < 0)
-            return -1;
-    }
+    tf_use(s, p2, sizeof p2);
+    if ((v = tf_get(s, "name")) &&
+        imp_stream_named(im, "kinesis", v, rank, file, imp_path(path, sizeof path, p2, "name")) < 0)
+        return -1;
     const cJSON *smd = tf_get(s, "stream_mode_details");
     const cJSON *mode = cJSON_IsArray(smd) ? smd->child : smd;
     bool on_demand = false;
@@ -495,7 +438,7 @@ static int tf_stream(struct imp *im, const char *file, struct tf_res *s, enum im
     if ((v = tf_get(s, "retention_period")) &&
         imp_stream_retention(im, file, imp_path(path, sizeof path, p2, "retention_period"), v, rank) < 0)
         return -1;
-    return rest_unmapped(im, file, p2, s->values, used);
+    return imp_rest_unmapped(im, file, p2, s->values, used);
 }
 
 static int tf_table(struct imp *im, const char *file, struct tf_res *t, enum imp_rank rank)
@@ -504,19 +447,14 @@ static int tf_table(struct imp *im, const char *file, struct tf_res *t, enum imp
                                         "arn", "id", NULL };
     char path[PATH_LEN], p2[PATH_LEN];
     const cJSON *v;
-    t->used = true;
-    imp_path(p2, sizeof p2, t->path, "values");
-    if ((v = tf_get(t, "name"))) {
-        imp_path(path, sizeof path, p2, "name");
-        if (imp_set(im, "stream.type", cJSON_CreateString("dynamodb"), rank, file, path) < 0 ||
-            imp_set(im, "stream.table", cJSON_Duplicate(v, true), rank, file, path) < 0)
-            return -1;
-    }
-    if ((v = tf_get(t, "stream_view_type")) && !empty(v) &&
-        imp_set(im, "stream.view_type", cJSON_Duplicate(v, true), rank, file,
-                imp_path(path, sizeof path, p2, "stream_view_type")) < 0)
+    tf_use(t, p2, sizeof p2);
+    static const struct imp_copy copied[] = { { "stream_view_type", "stream.view_type" } };
+    if ((v = tf_get(t, "name")) &&
+        imp_stream_named(im, "dynamodb", v, rank, file, imp_path(path, sizeof path, p2, "name")) < 0)
         return -1;
-    return rest_unmapped(im, file, p2, t->values, used);
+    if (!imp_empty(tf_get(t, "stream_view_type")) && imp_copy(im, file, p2, t->values, copied, 1, rank) < 0)
+        return -1;
+    return imp_rest_unmapped(im, file, p2, t->values, used);
 }
 
 static int tf_function(struct imp *im, const char *file, struct tf_res *f, enum imp_rank rank)
@@ -525,8 +463,7 @@ static int tf_function(struct imp *im, const char *file, struct tf_res *f, enum 
                                         "reserved_concurrent_executions", "arn", "id", NULL };
     char path[PATH_LEN], p2[PATH_LEN];
     const cJSON *v;
-    f->used = true;
-    imp_path(p2, sizeof p2, f->path, "values");
+    tf_use(f, p2, sizeof p2);
     if ((v = tf_get(f, "arn")) && cJSON_IsString(v) &&
         imp_function_ref(im, v->valuestring, rank, file, imp_path(path, sizeof path, p2, "arn")) < 0)
         return -1;
@@ -535,19 +472,13 @@ static int tf_function(struct imp *im, const char *file, struct tf_res *f, enum 
         if (want_string(im, file, path, v) < 0 || imp_function_ref(im, v->valuestring, rank, file, path) < 0)
             return -1;
     }
-    if ((v = tf_get(f, "timeout")) &&
-        imp_set(im, "function.timeout", cJSON_Duplicate(v, true), rank, file,
-                imp_path(path, sizeof path, p2, "timeout")) < 0)
+    /* reserved_concurrent_executions -1 is unreserved, as in the scenario */
+    static const struct imp_copy copied[] = {
+        { "timeout", "function.timeout" }, { "memory_size", "function.memory_mb" },
+        { "reserved_concurrent_executions", "function.reserved_concurrency" } };
+    if (imp_copy(im, file, p2, f->values, copied, 3, rank) < 0)
         return -1;
-    if ((v = tf_get(f, "memory_size")) &&
-        imp_set(im, "function.memory_mb", cJSON_Duplicate(v, true), rank, file,
-                imp_path(path, sizeof path, p2, "memory_size")) < 0)
-        return -1;
-    if ((v = tf_get(f, "reserved_concurrent_executions")) &&   /* -1: unreserved, as in the scenario */
-        reserved(im, file, imp_path(path, sizeof path, p2, "reserved_concurrent_executions"), v,
-                 rank) < 0)
-        return -1;
-    return rest_unmapped(im, file, p2, f->values, used);
+    return imp_rest_unmapped(im, file, p2, f->values, used);
 }
 
 bool imp_tf_detect(const cJSON *root)
@@ -609,11 +540,9 @@ int imp_tf_read(struct imp *im, const struct imp_file *f)
                         rank, skip) < 0)
             goto out;
         const char *arn = tf_string(esm, "event_source_arn"), *fn = tf_string(esm, "function_name");
-        bool alone;
-        struct tf_res *s = tf_find(&tf, esm, "aws_kinesis_stream", "arn", arn, "event_source_arn",
-                                   &alone);
+        struct tf_res *s = tf_find(&tf, esm, "aws_kinesis_stream", "arn", arn, "event_source_arn");
         struct tf_res *c = s ? NULL : tf_find(&tf, esm, "aws_kinesis_stream_consumer", "arn", arn,
-                                              "event_source_arn", &alone);
+                                              "event_source_arn");
         if (c) {   /* enhanced fan-out: the consumer's stream */
             char path[PATH_LEN];
             c->used = true;
@@ -621,16 +550,16 @@ int imp_tf_read(struct imp *im, const struct imp_file *f)
             if (imp_set(im, "stream.consumer", cJSON_CreateString("efo"), rank, file, path) < 0)
                 goto out;
             s = tf_find(&tf, c, "aws_kinesis_stream", "arn", tf_string(c, "stream_arn"),
-                        "stream_arn", &alone);
+                        "stream_arn");
         }
         struct tf_res *t = s || c ? NULL : tf_find(&tf, esm, "aws_dynamodb_table", "stream_arn", arn,
-                                                   "event_source_arn", &alone);
+                                                   "event_source_arn");
         if ((s && tf_stream(im, file, s, rank) < 0) || (t && tf_table(im, file, t, rank) < 0))
             goto out;
         struct tf_res *fnr = tf_find(&tf, esm, "aws_lambda_function", "function_name", fn,
-                                     "function_name", &alone);
+                                     "function_name");
         if (!fnr && fn)
-            fnr = tf_find(&tf, esm, "aws_lambda_function", "arn", fn, "function_name", &alone);
+            fnr = tf_find(&tf, esm, "aws_lambda_function", "arn", fn, "function_name");
         if (fnr && tf_function(im, file, fnr, rank) < 0)
             goto out;
     } else {

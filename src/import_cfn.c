@@ -351,13 +351,6 @@ static const cJSON *get(const cJSON *o, const char *key)
     return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
 }
 
-static const char *kind(const cJSON *v)
-{
-    return !v ? "nothing" : cJSON_IsNumber(v) ? "a number" : cJSON_IsString(v) ? "a string"
-         : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object"
-         : cJSON_IsBool(v) ? "a boolean" : "null";
-}
-
 /* {"Ref": ...} or {"Fn::X": ...}: the function's name, else NULL. */
 static const char *intrinsic(const cJSON *v)
 {
@@ -469,7 +462,7 @@ static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
-        return cfn_bad(c, path, "Ref takes a name, got %s", kind(a));
+        return cfn_bad(c, path, "Ref takes a name, got %s", imp_kind(a));
     const char *name = a->valuestring;
     const cJSON *p = get(c->params, name);
     if (p) {
@@ -821,26 +814,26 @@ static cJSON *fn_findinmap(struct cfn *c, const cJSON *a, const char *path)
     return ev(c, node, path);
 }
 
+static cJSON *fn_base64(struct cfn *c, const cJSON *a, const char *path)
+{
+    return ev(c, a, path);   /* the text as it is: the function never sees the base64 */
+}
+
+/* The intrinsic functions computed from the template alone. */
+static const struct {
+    const char *name;
+    cJSON *(*fn)(struct cfn *c, const cJSON *a, const char *path);
+} FUNCTIONS[] = {
+    { "Ref", fn_ref }, { "Fn::GetAtt", fn_getatt }, { "Fn::Sub", fn_sub }, { "Fn::If", fn_if },
+    { "Fn::Join", fn_join }, { "Fn::Select", fn_select }, { "Fn::Split", fn_split },
+    { "Fn::FindInMap", fn_findinmap }, { "Fn::Base64", fn_base64 },
+};
+
 static cJSON *call(struct cfn *c, const char *f, const cJSON *a, const char *path)
 {
-    if (!strcmp(f, "Ref"))
-        return fn_ref(c, a, path);
-    if (!strcmp(f, "Fn::GetAtt"))
-        return fn_getatt(c, a, path);
-    if (!strcmp(f, "Fn::Sub"))
-        return fn_sub(c, a, path);
-    if (!strcmp(f, "Fn::If"))
-        return fn_if(c, a, path);
-    if (!strcmp(f, "Fn::Join"))
-        return fn_join(c, a, path);
-    if (!strcmp(f, "Fn::Select"))
-        return fn_select(c, a, path);
-    if (!strcmp(f, "Fn::Split"))
-        return fn_split(c, a, path);
-    if (!strcmp(f, "Fn::FindInMap"))
-        return fn_findinmap(c, a, path);
-    if (!strcmp(f, "Fn::Base64"))
-        return ev(c, a, path);
+    for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++)
+        if (!strcmp(f, FUNCTIONS[i].name))
+            return FUNCTIONS[i].fn(c, a, path);
     return unknown(c, "%s is known only once deployed", f);
 }
 
@@ -986,7 +979,7 @@ static cJSON *properties(struct cfn *c, const char *id, char path[PATH_LEN], con
     imp_path(path, PATH_LEN, base, "Properties");
     const cJSON *p = get(get(c->resources, id), "Properties");
     if (p && !cJSON_IsObject(p))
-        return cfn_bad(c, path, "expected an object, got %s", kind(p));
+        return cfn_bad(c, path, "expected an object, got %s", imp_kind(p));
     cJSON *some = cJSON_CreateObject();
     for (const char *const *k = used; some && *k; k++) {
         const cJSON *v = get(p, *k);
@@ -1006,22 +999,6 @@ static cJSON *properties(struct cfn *c, const char *id, char path[PATH_LEN], con
 static const cJSON *raw_properties(const struct cfn *c, const char *id)
 {
     return get(get(c->resources, id), "Properties");
-}
-
-/* Every property of p not in used, listed as not modelled. */
-static int rest_unmapped(struct cfn *c, const char *base, const cJSON *p, const char *const *used)
-{
-    char path[PATH_LEN];
-    const cJSON *k;
-    cJSON_ArrayForEach(k, p) {
-        bool u = false;
-        for (const char *const *x = used; *x && !u; x++)
-            u = !strcmp(*x, k->string);
-        if (!u && imp_unmapped(c->im, c->file, "not modelled", imp_path(path, sizeof path, base,
-                                                                          k->string)) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 /* A name property, or the logical id when CloudFormation makes the name up. */
@@ -1068,7 +1045,7 @@ static int map_stream(struct cfn *c, const char *id)
                             get(v, "StreamMode"), IMP_TEMPLATE) < 0)
             goto out;
     }
-    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
+    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     return rc;
@@ -1093,7 +1070,7 @@ static int map_table(struct cfn *c, const char *id)
     if (!view && imp_note(c->im, "%s: %s: no StreamViewType: the table has no stream", c->file,
                           path) < 0)
         goto out;
-    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
+    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     return rc;
@@ -1126,7 +1103,7 @@ static int map_consumer(struct cfn *c, const char *id, struct used *u)
         rc = imp_set(c->im, "stream.type", cJSON_CreateString("kinesis"), IMP_TEMPLATE, c->file, path) ||
              imp_set(c->im, "stream.name", cJSON_CreateString(name), IMP_TEMPLATE, c->file, path);
     }
-    rc = rc || rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
+    rc = rc || imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
     cJSON_Delete(p);
     return rc;
 }
@@ -1180,7 +1157,7 @@ static int map_function(struct cfn *c, const char *id, const char *event)
                                                                              e->string)) < 0)
             goto out;
     }
-    rc = rest_unmapped(c, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
+    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || report_left(c, mark) ? -1 : 0;
 out:
     cJSON_Delete(p);
     cJSON_Delete(globals);
@@ -1269,7 +1246,7 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct used *u)
     char path[PATH_LEN];
     size_t mark = c->n_left;
     if (!cJSON_IsObject(k->props)) {
-        cfn_bad(c, k->path, "expected the mapping's properties (an object), got %s", kind(k->props));
+        cfn_bad(c, k->path, "expected the mapping's properties (an object), got %s", imp_kind(k->props));
         return -1;
     }
     /* The stream: the resource the source names, or an ARN; the function:
@@ -1379,7 +1356,7 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
     size_t n = 0, chosen = 0, matched = 0;
     int rc = -1;
     if (!cJSON_IsObject(c.resources)) {
-        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", kind(c.resources));
+        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.resources));
         goto out;
     }
     if (collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "array.h"
 #include "awsjson.h"
 #include "errmsg.h"
 #include "fmt.h"
@@ -117,19 +118,6 @@ static char *dup_text(const char *s)
     return strdup(fmt_text(s, buf, 256));
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? 2 * *cap : 8;
-    void *g = realloc(*v, c * size);
-    if (!g)
-        return -1;
-    *v = g;
-    *cap = c;
-    return 0;
-}
-
 static const char *json_kind(const cJSON *v)
 {
     return !v ? "nothing" : cJSON_IsNumber(v) ? "a number" : cJSON_IsString(v) ? "a string"
@@ -160,7 +148,7 @@ static int add_message(struct mdata_set *set, const char *file, const cJSON *msg
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(m, "Value");
         char a[FMT_TEXT_MAX], b[FMT_TEXT_MAX], *line;
         size_t len = strlen(file) + 2 * 256 + 16;
-        if (grow((void **)&set->messages, &set->cap_messages, set->n_messages, sizeof *set->messages) ||
+        if (array_grow((void **)&set->messages, &set->cap_messages, set->n_messages, sizeof *set->messages) ||
             !(line = malloc(len)))
             return -1;
         snprintf(line, len, "%s: %s: %s", file,
@@ -299,7 +287,7 @@ int mdata_add(struct mdata_set *set, const char *file, const cJSON *root, char *
             metric = m2;
             snprintf(stat, sizeof stat, "%s", s2);
         } else {
-            if (grow((void **)&set->unknown, &set->cap_unknown, set->n_unknown, sizeof *set->unknown))
+            if (array_grow((void **)&set->unknown, &set->cap_unknown, set->n_unknown, sizeof *set->unknown))
                 goto nomem;
             struct mdata_unknown *u = &set->unknown[set->n_unknown++];
             *u = (struct mdata_unknown){ strdup(file), strdup(where), dup_text(id->valuestring),
@@ -321,7 +309,7 @@ int mdata_add(struct mdata_set *set, const char *file, const cJSON *root, char *
             return -1;
         }
         if (!s) {
-            if (grow((void **)&set->s, &set->cap, set->n, sizeof *set->s))
+            if (array_grow((void **)&set->s, &set->cap, set->n, sizeof *set->s))
                 goto nomem;
             s = &set->s[set->n++];
             *s = (struct mdata_series){ .metric = metric, .pct = -1 };
