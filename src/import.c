@@ -1239,6 +1239,24 @@ out:
     return rc;
 }
 
+/* A line on stderr: "esmsim import: " and the parts, which hold what the
+ * inputs said (names, keys, values), so a control character is shown as
+ * \xNN, never sent to the terminal. */
+static void say(const char *a, const char *b, const char *c, const char *d, const char *e,
+                const char *f)
+{
+    size_t len = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(e) + strlen(f) + 1;
+    char *line = malloc(len), *safe = malloc(4 * len + 4);
+    if (line && safe) {
+        snprintf(line, len, "%s%s%s%s%s%s", a, b, c, d, e, f);
+        fprintf(stderr, "esmsim import: %s\n", fmt_text(line, safe, 4 * len + 4));
+    } else {
+        fprintf(stderr, "esmsim import: out of memory\n");
+    }
+    free(line);
+    free(safe);
+}
+
 static void imp_free(struct imp *im)
 {
     cJSON_Delete(im->scn);
@@ -1289,10 +1307,9 @@ int import_main(int argc, char **argv)
         goto fail;
     }
     for (size_t i = 0; i < im.n_notes; i++)
-        fprintf(stderr, "esmsim import: note: %s\n", im.notes[i]);
+        say("note: ", im.notes[i], "", "", "", "");
     for (size_t i = 0; i < im.n_u; i++)
-        fprintf(stderr, "esmsim import: not mapped: %s: %s: %s\n", im.u[i].file, im.u[i].why,
-                im.u[i].paths);
+        say("not mapped: ", im.u[i].file, ": ", im.u[i].why, ": ", im.u[i].paths);
     char err[1024];
     if (write_out(o.output, text.s, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim import: %s\n", err);
@@ -1304,7 +1321,7 @@ int import_main(int argc, char **argv)
     rc = 0;
     goto out;
 fail:
-    fprintf(stderr, "esmsim import: %s\n", im.err);
+    say("", im.err, "", "", "", "");
 out:
     for (size_t i = 0; files && i < o.n_files; i++)
         cJSON_Delete(files[i].root);

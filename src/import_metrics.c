@@ -349,10 +349,11 @@ static int durations(struct imp *im, const struct mdata_set *set)
         inv_d = cJSON_CreateString(median);
         cJSON_AddItemToObject(dur, "per_invoke", inv_d);
         cJSON_AddStringToObject(dur, "per_record", "0ms");
-        return imp_set_derived(im, "function.duration", dur, "%s: the one statistic a spread could "
-                               "be fitted to is missing, so a constant %s per invocation (per_record "
-                               "0: CloudWatch gives durations per invocation)",
-                               series_words(used[0], one, sizeof one), median);
+        return imp_set_derived(im, "function.duration", dur, "%s: %s, so a constant %s per "
+                               "invocation (per_record 0: CloudWatch gives durations per invocation)",
+                               series_words(used[0], one, sizeof one),
+                               n == 1 ? "the only Duration statistic, no spread to fit"
+                                      : "no lognormal fits the Duration statistics", median);
     }
     snprintf(median, sizeof median, "%.3fms", med);
     inv_d = cJSON_CreateObject();

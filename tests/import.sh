@@ -296,6 +296,11 @@ msg=$("$esmsim" import "$ex/template.yaml" --parameter =3 -o x.json 2>&1); rc=$?
 expect_eq "$rc:$msg" "2:esmsim import: --parameter: expected NAME=VALUE, got \"=3\"" "a bad --parameter"
 msg=$("$esmsim" import "$work/none.json" -o x.json 2>&1); rc=$?
 expect_eq "$rc:$msg" "2:esmsim import: $work/none.json: cannot read: No such file or directory" "a missing file"
+# What the inputs say is shown, never sent to the terminal: control characters as \xNN.
+printf 'Resources:\n  "A\\e[31mB": {Type: "X\\e[0m"}\n' > ctl.yaml
+msg=$("$esmsim" import ctl.yaml -o ctl.json 2>&1)
+expect_in "$msg" 'esmsim import: not mapped: ctl.yaml: not part of the mapping (X\x1b[0m): $.Resources["A\x1b[31mB"]' \
+  "control characters of an input are escaped on stderr"
 out=$("$esmsim" import --help); rc=$?
 expect_eq "$rc" 0 "import --help: exit status"
 expect_in "$out" "usage: esmsim import FILE... -o SCENARIO.json" "import --help: usage"
