@@ -4,7 +4,7 @@
 # data with gaps, a PartialData page and missing statistics), becomes the exact scenario
 # expected, with every value's origin in its description and what could not be mapped on
 # stderr, and `esmsim check` accepts it; every bad input exits 2 naming the file and the
-# JSON or YAML path, and writes nothing.  The fit and the parsers alone: test_import.c.
+# JSON or YAML path, and writes nothing.  The fit and the parsers alone: test_import_parts.c.
 . "$(dirname "$0")/lib.sh"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 data="$src/tests/data/import" ex="$src/examples/production"

@@ -1,5 +1,5 @@
 /*
- * test_import.c - the pieces of esmsim import that are numbers and parsing
+ * test_import_parts.c - the pieces of esmsim import that are numbers and parsing
  * (issue 14 item 1): the lognormal fit to duration statistics, which Label
  * or Id names which metric, YAML as JSON with CloudFormation's short-form
  * tags, anchors and merge keys, and get-metric-data pages, gaps and periods.
