@@ -216,10 +216,13 @@ static void each_period(const struct run *r, size_t c, const struct mdata_series
 {
     if (!s->n)
         return;
-    for (int64_t t = s->t_ms[0]; t <= s->t_ms[s->n - 1]; t += s->period_ms) {
+    /* From the first period at or after the run's 0: the observed series may
+     * start long before the run. */
+    int64_t first = s->t_ms[0];
+    if (first < offset_ms)
+        first += (offset_ms - first + s->period_ms - 1) / s->period_ms * s->period_ms;
+    for (int64_t t = first; t <= s->t_ms[s->n - 1]; t += s->period_ms) {
         int64_t at = t - offset_ms;
-        if (at < 0)
-            continue;
         if (at >= r->end_ms)
             break;
         int64_t start = at - at % MS_PER_MINUTE;   /* on the run's minutes */
@@ -297,7 +300,7 @@ static const char *num_text(double v, char *buf, size_t len)
 {
     if (!isfinite(v))
         snprintf(buf, len, "-");
-    else if (fabs(v) >= 1000 && v == floor(v))
+    else if (fabs(v) >= 1000 && fabs(v) < 1e15 && v == floor(v))
         fmt_count((int64_t)v, buf);
     else
         snprintf(buf, len, "%.4g", v);

@@ -39,6 +39,7 @@
 
 #define KEY_COUNT 10000          /* partition keys of the imported producer: a choice */
 #define FIT_MAX_POINTS 32
+#define MAX_PERIODS 1000000      /* the most pieces a producer's rate series may hold */
 
 /* ---- the lognormal fit -------------------------------------------------------------- */
 
@@ -206,6 +207,11 @@ static int traffic(struct imp *im, const struct mdata_set *set)
         return imp_note(im, "%s: no datapoint: the scenario has no producer", series_words(rec, words,
                                                                                          sizeof words));
     double period_s = (double)rec->period_ms / 1000;
+    int64_t periods = (rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1;
+    if (periods > MAX_PERIODS)
+        return imp_fail(im, "%s: %s: %lld periods of %.0f s from the first datapoint to the last: more "
+                        "than %d, the most a rate series may hold", rec->file, rec->where,
+                        (long long)periods, period_s, MAX_PERIODS);
     cJSON *series = cJSON_CreateArray();
     double last = -1;
     size_t pieces = 0;

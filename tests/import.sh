@@ -271,6 +271,9 @@ EOF
 bad "metric data: fewer Values than Timestamps" "esmsim import: short.json: \$.MetricDataResults[4]: 30 Timestamps and 29 Values" short.json
 bad "metric data: a timestamp that is not one" "esmsim import: bad-ts.json: \$.MetricDataResults[3].Timestamps[2]: expected an ISO-8601 time" bad-ts.json
 bad "metric data: Forbidden" "esmsim import: forbidden.json: \$.MetricDataResults[5].StatusCode: Forbidden: CloudWatch returned no data for this query (no permission to read it)" forbidden.json
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2024-01-01T00:00:00Z","2024-01-01T00:01:00Z","2026-01-01T00:00:00Z"],"Values":[1,2,3]}]}' > years.json
+bad "metric data: a series of more periods than a rate series may hold" \
+  "esmsim import: years.json: \$.MetricDataResults[0]: 1052641 periods of 60 s from the first datapoint to the last: more than 1000000, the most a rate series may hold" years.json
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys
