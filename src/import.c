@@ -275,7 +275,7 @@ int imp_set(struct imp *im, const char *spath, cJSON *value, enum imp_rank rank,
         return imp_nomem(im);
     struct origin *old = origin_of(im, spath);
     const cJSON *was = imp_get(im, spath);
-    char a[160], b[160], va[96], vb[96];
+    char a[1024], b[1024], va[96], vb[96];
     if (old && was) {
         bool same = cJSON_Compare(was, value, true);
         origin_words(old, a, sizeof a);
@@ -758,7 +758,7 @@ static int finish_mapping(struct imp *im)
         char was[64];
         value_text(start, was, sizeof was);
         struct origin *o = origin_of(im, "event_source_mapping.StartingPosition");
-        char from[400];
+        char from[1024];
         origin_words(o, from, sizeof from);
         cJSON *esm = (cJSON *)imp_get(im, "event_source_mapping");
         cJSON_DeleteItemFromObjectCaseSensitive(esm, "StartingPositionTimestamp");

@@ -65,7 +65,9 @@ int imp_set(struct imp *im, const char *spath, struct cJSON *value, enum imp_ran
 
 /* The same for a value import computed itself; origin (printf-like) says
  * from what, for the description ("lognormal fitted to metrics.json
- * Duration p50, p90, p99: ..."). */
+ * Duration p50, p90, p99: ...").  It never replaces a value an input gave.
+ * value NULL records the origin of a part of a value already set
+ * ("producers[0].rate"). */
 int imp_set_derived(struct imp *im, const char *spath, struct cJSON *value, const char *origin, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -103,7 +103,7 @@ expect_in "$err" "esmsim import: not mapped: metrics.json: kept for esmsim compa
   "example: IteratorAge and ConcurrentExecutions are listed, for compare"
 expect_in "$err" "esmsim import: not mapped: template.yaml: not part of the mapping (AWS::DynamoDB::Table): \$.Resources.OrdersTable" \
   "example: the template's other resources are listed"
-expect_in "$err" "esmsim import: note: event_source_mapping.DestinationConfig.OnFailure.Destination: \"arn:aws:sqs:eu-west-1:111122223333:orders-indexer-dlq\" from get-event-source-mapping.json \$.DestinationConfig.OnFailure.Destination (what is deployed) rather than \"arn:aws:sqs:us-east-1:123456789012:orders-indexer-dlq\" from template.yaml" \
+expect_in "$err" "esmsim import: note: event_source_mapping.DestinationConfig.OnFailure.Destination: \"arn:aws:sqs:eu-west-1:111122223333:orders-indexer-dlq\" from get-event-source-mapping.json \$.DestinationConfig.OnFailure.Destination (what is deployed) rather than \"arn:aws:sqs:us-east-1:123456789012:orders-indexer-dlq\" from template.yaml \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.DestinationConfig.OnFailure.Destination (a template or plan)" \
   "example: what is deployed wins over the template, and it is said"
 
 # ---- CloudFormation in YAML: every tag, anchors, merge keys, parameters, conditions ----
