@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "dump.h"
 #include "expect.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "import.h"
 #include "lambda_event.h"
 #include "logs.h"
 #include "merge.h"
@@ -68,6 +70,10 @@ static void usage(FILE *out)
           "                (the timeline of a partition key or a record: trace --help)\n"
           "       esmsim logs RUN.db [--invocation N] [--key KEY] [--run ID]\n"
           "                (what a real handler printed: logs --help)\n"
+          "       esmsim import FILE... -o SCENARIO.json   (a scenario from AWS CLI outputs,\n"
+          "                templates, terraform and CloudWatch metric data: import --help)\n"
+          "       esmsim compare RUN.db OBSERVED.json... [--json] [-o CHART.svg|png]\n"
+          "                (a run beside CloudWatch's get-metric-data: compare --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"
@@ -569,11 +575,14 @@ static const struct command commands[] = {
     { "merge", merge_main },
     { "trace", trace_main },
     { "logs", logs_main },
+    { "import", import_main },
+    { "compare", compare_main },
     { NULL, NULL }
 };
 
 /* Every command, for the message about an unknown one. */
-static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, help, version";
+static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, logs, import, "
+                                   "compare, help, version";
 
 int cli_main(int argc, char **argv)
 {
@@ -592,7 +601,7 @@ int cli_main(int argc, char **argv)
     for (const struct command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name))
             return c->main(argc - 1, argv + 1);
-    /* The command before its options: `esmsim import --help` is about an
+    /* The command before its options: `esmsim replay --help` is about an
      * unknown command, not an unknown option. */
     if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "check") != 0) {
         fprintf(stderr, "esmsim: unknown command '%s' (the commands are: %s; "

@@ -128,6 +128,14 @@ static const struct plot_chart {
 };
 #define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
 
+const char *plot_chart_sql(const char *chart)
+{
+    for (size_t c = 0; c < PLOT_CHARTS; c++)
+        if (!strcmp(chart, plot_charts[c].name))
+            return plot_charts[c].sql;
+    return NULL;
+}
+
 /*
  * The marks every chart carries: one data file each, and a gnuplot variable
  * of the same name (its path) with nNAME its number of rows.

@@ -22,4 +22,13 @@
  */
 int plot_main(int argc, char **argv);
 
+/*
+ * The query behind a chart's lines ("iterator-age", "oldest",
+ * "concurrency", "throughput"; IteratorAge at completion): ?1 the run id, ?2
+ * the last minute the run covers; rows SERIES, MINUTE, VALUE, by series then
+ * minute.  NULL for another name.  For esmsim compare, which sets the same
+ * figures beside CloudWatch's.
+ */
+const char *plot_chart_sql(const char *chart);
+
 #endif

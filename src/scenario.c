@@ -3025,6 +3025,24 @@ static char *read_text_file(const char *path, const char *what, size_t *len, cha
     return text;
 }
 
+bool scn_parse_time(const char *text, int64_t *epoch_us)
+{
+    return parse_iso8601(text, epoch_us);
+}
+
+char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)
+{
+    return read_text_file(path, "file", len, err, errlen);
+}
+
+void scn_json_error(const char *file, const char *text, size_t len, const char *at,
+                    char *err, size_t errlen)
+{
+    struct ctx c = { .file = file, .err = err, .errlen = errlen };
+    const char *nul = memchr(text, '\0', len);
+    bad_json(&c, text, nul ? nul : at ? at : text, nul != NULL);
+}
+
 struct scenario *scn_load(const char *path, const char *const *overrides,
                           size_t n_overrides, char *err, size_t errlen)
 {

@@ -341,6 +341,22 @@ struct scenario *scn_parse_bytes(const char *name, const char *text, size_t len,
 void scn_free(struct scenario *s);
 
 /*
+ * For other readers of JSON files (esmsim import): the text of path as the
+ * loader reads a scenario (a regular file or a pipe of at most 64 MiB, NUL
+ * terminated, its length in *len), malloc'd, or NULL with "PATH: cannot
+ * read: ..." in err; and the loader's message for the text of len bytes that
+ * cJSON could not parse, stopping at at: "FILE: invalid JSON at line 3,
+ * column 14 (near ...)", or "(a NUL byte)" where the text holds one.
+ */
+/* An ISO-8601 UTC instant with a zone ("2026-01-01T00:10:00Z",
+ * "...00.525+00:00": what the AWS CLI v2 prints) as epoch us, as the loader
+ * reads model.start_time; false when text is not one. */
+bool scn_parse_time(const char *text, int64_t *epoch_us);
+char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen);
+void scn_json_error(const char *file, const char *text, size_t len, const char *at,
+                    char *err, size_t errlen);
+
+/*
  * Parse a duration: a number of seconds (text "1.5") or a number with a unit
  * ms, s, m, h, d ("250ms", "90s", "15m", "2h", "1d").  Returns 0 and the
  * value in us, or -1 when text is not a duration.

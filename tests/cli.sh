@@ -33,10 +33,10 @@ msg=$("$esmsim" frob 2>&1); rc=$?
 expect_eq "$rc" 2 "unknown command"
 
 # Issue 11 item 17: an unknown command is named as one, with the list, even before an option.
-for args in "import" "import --help" "import x.json -o out.json"; do
+for args in "replay" "replay --help" "replay x.json -o out.json"; do
   msg=$("$esmsim" $args 2>&1); rc=$?
   expect_eq "$rc" 2 "esmsim $args: exit status"
-  expect_eq "$msg" "esmsim: unknown command 'import' (the commands are: run, check, report, trace, plot, sweep, merge, help, version; esmsim help shows how to use them)" \
+  expect_eq "$msg" "esmsim: unknown command 'replay' (the commands are: run, check, report, trace, plot, sweep, merge, logs, import, compare, help, version; esmsim help shows how to use them)" \
     "esmsim $args: message"
 done
 out=$("$esmsim" run --help 2>&1); rc=$?

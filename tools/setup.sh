@@ -21,7 +21,7 @@ install_missing() {
 }
 
 install_missing gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev \
-    nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs \
+    nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev libyaml-dev python3 nodejs \
     clang libclang-rt-dev   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
 
 # Optional (ESMSIM_SLURM=1, as CI sets it): a Slurm to run docs/sweep.md's recipe on

@@ -1,0 +1,62 @@
+# plots/compare.gp - `esmsim compare`: a run beside what CloudWatch recorded
+# (issue 14), one panel per metric stacked on one time axis, the run's line
+# and the observed one.
+#
+# Variables set by src/compare.c (all strings): format ("svg" or "png"),
+# out, data, title, panels (their number), xmax and xunit ("minutes" or
+# "hours": the X axis, the run's time), start (CloudWatch's time of the
+# run's 0), and for each panel i from 1: labeli (the metric and statistic),
+# uniti ("ms", "records" or "") and ymaxi (its largest value).  data holds
+# two blocks per panel, the run's then the observed, of "SERIES X VALUE"
+# rows (a blank line is a gap: a period without a value); block 2(i-1) is
+# panel i's run.  A panel in ms shows seconds, minutes or hours past 2 of
+# each, as plot's ages do.
+
+panels = panels + 0
+xmax = xmax + 0.0
+height = 120 + 190 * panels
+
+if (format eq "png") {
+    set terminal pngcairo size 1200,height enhanced font "Sans,11" background rgb "white"
+} else {
+    set terminal svg size 1200,height dynamic enhanced font "Sans,11" background rgb "white"
+}
+set output out
+set encoding utf8
+
+set multiplot layout panels,1 title sprintf("%s\n{/*0.85 the run's time 0 is %s in CloudWatch}", \
+    title, start) font ",13"
+set border 3
+set xtics out nomirror
+set ytics out nomirror
+set mxtics
+set grid xtics ytics lc rgb "#d8d8d8" lw 1 dt 1
+set xrange [0:(xmax > 0 ? xmax : 1)]
+set style line 1 lw 1.6 lc rgb "#1f77b4"
+set style line 2 lw 1.6 dt 2 lc rgb "#d62728"
+set lmargin 12
+set rmargin 4
+set format y "%.10g"
+
+do for [i=1:panels] {
+    label = value(sprintf("label%d", i))
+    unit = value(sprintf("unit%d", i))
+    ymax = value(sprintf("ymax%d", i)) + 0.0
+    div = unit eq "ms" ? (ymax < 2000 ? 1 : ymax < 120000 ? 1000 : ymax < 7200000 ? 60000 : 3600000) : 1
+    shown = unit eq "ms" ? (div == 1 ? "ms" : div == 1000 ? "s" : div == 60000 ? "min" : "h") : unit
+    set ylabel sprintf("%s\n%s%s", word(label, 1), word(label, 2), shown eq "" ? "" : " (" . shown . ")")
+    set yrange [0:(ymax > 0 ? ymax / div : 1) * 1.15]
+    if (i == 1) {
+        set key inside top left horizontal samplen 3 spacing 1.1 width 2 opaque box lc rgb "#d0d0d0"
+    } else {
+        unset key
+    }
+    if (i == panels) {
+        set xlabel sprintf("the run's time (%s)", xunit)
+    } else {
+        unset xlabel
+    }
+    plot data index (2*(i-1)) using 2:($3/div) with lines ls 1 title "esmsim run", \
+         data index (2*(i-1)+1) using 2:($3/div) with lines ls 2 title "CloudWatch (observed)"
+}
+unset multiplot

@@ -1,0 +1,785 @@
+/*
+ * compare.c - `esmsim compare`: see compare.h (SPEC section 5, issue 14 item 3).
+ *
+ * The run's side of each metric is a figure per minute of simulated time:
+ * IteratorAge (maximum per minute of the invocations' ages at completion,
+ * R14), concurrency (maximum of the per-second samples) and records written
+ * are plot.c's own queries (plot_chart_sql), so the comparison shows what
+ * `esmsim plot` draws; invocations, errors, throttles and the mean duration
+ * are counted here.  The minutes are then gathered into the observed
+ * series' periods as CloudWatch gathers its datapoints: the maximum, the sum
+ * or the mean of the period.
+ *
+ * The time axis: an observed timestamp T is the run's time T -
+ * model.start_time (what esmsim import writes: its first datapoint), so a
+ * scenario imported from the metrics lines up exactly.  When no observed
+ * datapoint falls within the run that way (a scenario written by hand), the
+ * first observed timestamp is the run's 0, and compare says so; --align
+ * chooses either.  Only periods where both sides have a value are measured:
+ * a Sum without a datapoint is 0 (CloudWatch: no data), any other statistic
+ * without one is unknown, as is a minute without an invocation for the
+ * run's IteratorAge.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "awsjson.h"
+#include "compare.h"
+#include "errmsg.h"
+#include "fmt.h"
+#include "gnuplot.h"
+#include "metricdata.h"
+#include "plot.h"
+#include "runread.h"
+#include "scenario.h"
+
+#define EXIT_FAILED 1
+#define EXIT_BAD_INPUT 2
+#define MS_PER_MINUTE INT64_C(60000)
+#define MAX_PANELS 8
+
+enum agg { AGG_MAX, AGG_SUM, AGG_MEAN };
+
+/* What is compared: a CloudWatch metric and statistic, and the run's figure. */
+static const struct cmp_metric {
+    enum mdata_metric metric;
+    const char *stat;
+    const char *chart;      /* plot.c's chart giving the run's minutes (series, minute, value) */
+    const char *series;     /* its series */
+    const char *sql;        /* else compare's own: minute, value[, weight] (?1 the run id) */
+    enum agg agg;           /* how minutes make a period */
+    const char *unit;       /* for people */
+    const char *id;         /* the Id of --export */
+} CMP[] = {
+    { MD_ITERATOR_AGE, "Maximum", "iterator-age", "all", NULL, AGG_MAX, "ms", "iterator_age_max" },
+    { MD_CONCURRENT_EXECUTIONS, "Maximum", "concurrency", "max", NULL, AGG_MAX, "",
+      "concurrent_executions_max" },
+    { MD_INCOMING_RECORDS, "Sum", "throughput", "written", NULL, AGG_SUM, "records",
+      "incoming_records_sum" },
+    /* Lambda counts an invocation when it starts; a throttled one is not one. */
+    { MD_INVOCATIONS, "Sum", NULL, NULL,
+      "SELECT start_ms / 60000, count(*) FROM invocations WHERE run_id = ?1"
+      " AND outcome <> 'throttled' GROUP BY 1 ORDER BY 1", AGG_SUM, "", "invocations_sum" },
+    /* Errors: a function error or a timeout (a partial response is a success to Lambda). */
+    { MD_ERRORS, "Sum", NULL, NULL,
+      "SELECT start_ms / 60000, count(*) FROM invocations WHERE run_id = ?1"
+      " AND outcome IN ('error', 'timeout') GROUP BY 1 ORDER BY 1", AGG_SUM, "", "errors_sum" },
+    { MD_THROTTLES, "Sum", NULL, NULL,
+      "SELECT start_ms / 60000, count(*) FROM invocations WHERE run_id = ?1"
+      " AND outcome = 'throttled' GROUP BY 1 ORDER BY 1", AGG_SUM, "", "throttles_sum" },
+    { MD_DURATION, "Average", NULL, NULL,
+      "SELECT start_ms / 60000, sum(end_ms - start_ms), count(*) FROM invocations WHERE run_id = ?1"
+      " AND outcome <> 'throttled' GROUP BY 1 ORDER BY 1", AGG_MEAN, "ms", "duration_average" },
+};
+#define N_CMP (sizeof CMP / sizeof CMP[0])
+
+/* ---- the run's minutes --------------------------------------------------------- */
+
+struct minutes {
+    int64_t n;              /* minutes of the run: 0 .. n-1 */
+    double *v, *w;          /* value (a sum for AGG_MEAN) and weight (a count) */
+    bool *has;              /* a row for the minute */
+    bool available;         /* the run has the figure (IncomingRecords: its records table) */
+};
+
+struct run {
+    struct runread rr;
+    int64_t end_ms;
+    bool per_record;
+    int64_t epoch_ms;       /* model.start_time of its scenario */
+    bool has_epoch;
+    struct minutes m[N_CMP];
+};
+
+static int run_read(struct run *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = runread_prepare(&r->rr, "SELECT coalesce(end_ms, duration_ms),"
+                                       " per_record_tables, scenario_json FROM runs WHERE run_id = ?1",
+                                       "read the run");
+    if (runread_row(&r->rr, st, "read the run")) {
+        r->end_ms = sqlite3_column_int64(st, 0);
+        r->per_record = sqlite3_column_int(st, 1) != 0;
+        const char *json = (const char *)sqlite3_column_text(st, 2);
+        char serr[1024];
+        struct scenario *s = json ? scn_parse("runs.scenario_json", json, NULL, 0, serr, sizeof serr)
+                                  : NULL;
+        if (s) {
+            r->epoch_ms = s->model.epoch_ms;
+            r->has_epoch = true;
+        }
+        scn_free(s);
+    }
+    sqlite3_finalize(st);
+    if (r->rr.failed) {
+        errmsg_set(err, errlen, "%s", r->rr.err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The run's minutes of metric c. */
+static int minutes_read(struct run *r, size_t c, char *err, size_t errlen)
+{
+    struct minutes *m = &r->m[c];
+    m->n = r->end_ms > 0 ? (r->end_ms - 1) / MS_PER_MINUTE + 1 : 0;
+    m->available = CMP[c].metric != MD_INCOMING_RECORDS || r->per_record;
+    if (!(m->v = calloc((size_t)m->n + 1, sizeof *m->v)) ||
+        !(m->w = calloc((size_t)m->n + 1, sizeof *m->w)) ||
+        !(m->has = calloc((size_t)m->n + 1, sizeof *m->has))) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *sql = CMP[c].chart ? plot_chart_sql(CMP[c].chart) : CMP[c].sql;
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, CMP[c].id);
+    if (st && sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, m->n ? m->n - 1 : 0);
+    int col = CMP[c].chart ? 1 : 0;   /* plot's rows start with the series */
+    while (runread_row(&r->rr, st, CMP[c].id)) {
+        if (CMP[c].chart) {
+            const char *series = (const char *)sqlite3_column_text(st, 0);
+            if (!series || strcmp(series, CMP[c].series))
+                continue;
+        }
+        int64_t minute = sqlite3_column_int64(st, col);
+        int type = sqlite3_column_type(st, col + 1);
+        if (minute < 0 || minute >= m->n || (type != SQLITE_INTEGER && type != SQLITE_FLOAT))
+            continue;   /* outside the run, or not a number: an untrusted log's row */
+        m->v[minute] = sqlite3_column_double(st, col + 1);
+        m->w[minute] = CMP[c].agg == AGG_MEAN ? sqlite3_column_double(st, col + 2) : 1;
+        m->has[minute] = true;
+    }
+    sqlite3_finalize(st);
+    if (r->rr.failed) {
+        errmsg_set(err, errlen, "%s", r->rr.err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The run's figure for the period of len_ms from the run's time from_ms
+ * (a whole minute): false when it has none. */
+static bool run_period(const struct minutes *m, enum agg agg, int64_t from_ms, int64_t len_ms,
+                       double *out)
+{
+    double v = 0, w = 0;
+    bool any = false;
+    int64_t a = from_ms / MS_PER_MINUTE, b = (from_ms + len_ms) / MS_PER_MINUTE;
+    if (from_ms < 0 || a >= m->n)
+        return false;
+    for (int64_t k = a; k < b && k < m->n; k++) {
+        if (!m->has[k])
+            continue;
+        if (agg == AGG_MAX)
+            v = any && v > m->v[k] ? v : m->v[k];
+        else
+            v += m->v[k], w += m->w[k];
+        any = true;
+    }
+    if (agg == AGG_SUM) {
+        *out = v;   /* a count: 0 where nothing happened */
+        return true;
+    }
+    if (!any || (agg == AGG_MEAN && w <= 0))
+        return false;
+    *out = agg == AGG_MEAN ? v / w : v;
+    return true;
+}
+
+/* ---- the comparison ------------------------------------------------------------- */
+
+struct figures {
+    size_t cmp;                         /* index in CMP */
+    const struct mdata_series *obs;
+    size_t periods;                     /* where both have a value */
+    double run_peak, obs_peak;
+    int64_t run_peak_ms, obs_peak_ms;   /* the run's time of each peak's period */
+    double run_area, obs_area;
+    double abs_err;                     /* the sum of |run - observed| */
+};
+
+/* Walk the observed series' periods within the run: each calls fn with the
+ * run's time of the period and the two values (has_* false when unknown). */
+typedef void (*period_fn)(void *arg, int64_t at_ms, bool has_run, double run, bool has_obs,
+                          double obs);
+
+static void each_period(const struct run *r, size_t c, const struct mdata_series *s,
+                        int64_t offset_ms, period_fn fn, void *arg)
+{
+    if (!s->n)
+        return;
+    /* From the first period at or after the run's 0: the observed series may
+     * start long before the run. */
+    int64_t first = s->t_ms[0];
+    if (first < offset_ms)
+        first += (offset_ms - first + s->period_ms - 1) / s->period_ms * s->period_ms;
+    for (int64_t t = first; t <= s->t_ms[s->n - 1]; t += s->period_ms) {
+        int64_t at = t - offset_ms;
+        if (at >= r->end_ms)
+            break;
+        int64_t start = at - at % MS_PER_MINUTE;   /* on the run's minutes */
+        double run = 0, obs = 0;
+        bool hr = r->m[c].available && run_period(&r->m[c], CMP[c].agg, start, s->period_ms, &run);
+        bool ho = mdata_at(s, t, &obs);
+        fn(arg, start, hr, run, ho, obs);
+    }
+}
+
+static void add_figures(void *arg, int64_t at_ms, bool has_run, double run, bool has_obs, double obs)
+{
+    struct figures *f = arg;
+    if (!has_run || !has_obs)
+        return;
+    if (!f->periods || run > f->run_peak)
+        f->run_peak = run, f->run_peak_ms = at_ms;
+    if (!f->periods || obs > f->obs_peak)
+        f->obs_peak = obs, f->obs_peak_ms = at_ms;
+    f->run_area += run;
+    f->obs_area += obs;
+    f->abs_err += fabs(run - obs);
+    f->periods++;
+}
+
+/* Does any observed datapoint of a compared metric fall within the run at offset? */
+static bool overlaps(const struct run *r, const struct mdata_set *set, int64_t offset_ms)
+{
+    for (size_t c = 0; c < N_CMP; c++) {
+        const struct mdata_series *s = mdata_find(set, CMP[c].metric, CMP[c].stat);
+        for (size_t i = 0; s && i < s->n; i++)
+            if (s->t_ms[i] - offset_ms >= 0 && s->t_ms[i] - offset_ms < r->end_ms)
+                return true;
+    }
+    return false;
+}
+
+/* A ratio, or NAN when the denominator is 0 (JSON null, "-" in text). */
+static double ratio(double a, double b)
+{
+    return b != 0 ? a / b : NAN;
+}
+
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static void figures_json(cJSON *list, const struct figures *f)
+{
+    const struct cmp_metric *m = &CMP[f->cmp];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(list, o);
+    cJSON_AddStringToObject(o, "metric", mdata_metric_name(m->metric));
+    cJSON_AddStringToObject(o, "stat", m->stat);
+    cJSON_AddStringToObject(o, "observed_id", f->obs->id);
+    cJSON_AddNumberToObject(o, "period_s", (double)f->obs->period_ms / 1000);
+    cJSON_AddNumberToObject(o, "periods", (double)f->periods);
+    if (!f->periods)
+        return;
+    cJSON_AddNumberToObject(o, "run_peak", f->run_peak);
+    cJSON_AddNumberToObject(o, "run_peak_at_s", (double)f->run_peak_ms / 1000);
+    cJSON_AddNumberToObject(o, "observed_peak", f->obs_peak);
+    cJSON_AddNumberToObject(o, "observed_peak_at_s", (double)f->obs_peak_ms / 1000);
+    cJSON_AddItemToObject(o, "peak_error", number_or_null(ratio(f->run_peak - f->obs_peak, f->obs_peak)));
+    cJSON_AddNumberToObject(o, "peak_time_difference_s",
+                            (double)(f->run_peak_ms - f->obs_peak_ms) / 1000);
+    cJSON_AddItemToObject(o, "area_ratio", number_or_null(ratio(f->run_area, f->obs_area)));
+    cJSON_AddNumberToObject(o, "mean_absolute_error", f->abs_err / (double)f->periods);
+    cJSON_AddItemToObject(o, "relative_mean_absolute_error",
+                          number_or_null(ratio(f->abs_err, f->obs_area)));
+}
+
+static const char *num_text(double v, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        snprintf(buf, len, "-");
+    else if (fabs(v) >= 1000 && fabs(v) < 1e15 && v == floor(v))
+        fmt_count((int64_t)v, buf);
+    else
+        snprintf(buf, len, "%.4g", v);
+    return buf;
+}
+
+static void figures_text(FILE *out, const struct figures *f)
+{
+    const struct cmp_metric *m = &CMP[f->cmp];
+    char name[80], a[32], b[32], c[32], d[32], e[32], g[32], h[32];
+    snprintf(name, sizeof name, "%s %s%s%s%s", mdata_metric_name(m->metric), m->stat,
+             m->unit[0] ? " (" : "", m->unit, m->unit[0] ? ")" : "");
+    if (!f->periods) {
+        fprintf(out, "%-34s %7s   no period where both have a value\n", name, "0");
+        return;
+    }
+    double pe = ratio(f->run_peak - f->obs_peak, f->obs_peak);
+    double rm = ratio(f->abs_err, f->obs_area);
+    snprintf(d, sizeof d, isfinite(pe) ? "%+.1f %%" : "-", 100 * pe);
+    snprintf(e, sizeof e, "%+.0f s", (double)(f->run_peak_ms - f->obs_peak_ms) / 1000);
+    snprintf(g, sizeof g, isfinite(rm) ? "%.1f %%" : "-", 100 * rm);
+    fprintf(out, "%-34s %7zu %11s %11s %10s %10s %7s %11s %8s\n", name, f->periods,
+            num_text(f->run_peak, a, sizeof a), num_text(f->obs_peak, b, sizeof b), d, e,
+            num_text(ratio(f->run_area, f->obs_area), c, sizeof c),
+            num_text(f->abs_err / (double)f->periods, h, sizeof h), g);
+}
+
+/* ---- the chart ----------------------------------------------------------------- */
+
+struct chart_data {
+    FILE *f;
+    bool first;             /* no point yet in this block */
+    double x_div;           /* ms per X unit */
+    double ymax;
+};
+
+struct chart_side {
+    struct chart_data *d;
+    bool run;               /* the run's line, else the observed one */
+    bool gap;               /* the last period had no value */
+};
+
+static void chart_row(void *arg, int64_t at_ms, bool has_run, double run, bool has_obs, double obs)
+{
+    struct chart_side *s = arg;
+    bool has = s->run ? has_run : has_obs;
+    double v = s->run ? run : obs;
+    if (!has) {
+        if (!s->d->first && !s->gap)
+            fputc('\n', s->d->f);   /* one blank line: a gap in the line */
+        s->gap = true;
+        return;
+    }
+    fprintf(s->d->f, "%s %.6f %.17g\n", s->run ? "run" : "observed", (double)at_ms / s->d->x_div, v);
+    s->d->first = false;
+    s->gap = false;
+    s->d->ymax = v > s->d->ymax ? v : s->d->ymax;
+}
+
+/* The chart at out (SVG or PNG by its extension) of the metrics compared. */
+static int chart(const struct run *r, const struct figures *figs, size_t n, int64_t offset_ms,
+                 const char *out, const char *title, char *err, size_t errlen)
+{
+    const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (!dot || (slash && dot < slash) || (strcasecmp(dot, ".svg") && strcasecmp(dot, ".png"))) {
+        errmsg_set(err, errlen, "-o %s: expected a file name ending in .svg or .png", out);
+        return -2;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char data[4096], temp[4096];
+    snprintf(data, sizeof data, "%s/esmsim-compare-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(temp, sizeof temp, "%s.XXXXXX", out);
+    int fd = mkstemp(temp);
+    if (fd < 0) {
+        errmsg_set(err, errlen, "-o %s: cannot create: %s", out, strerror(errno));
+        return -2;
+    }
+    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    int dfd = mkstemp(data);
+    FILE *f = dfd >= 0 ? fdopen(dfd, "w") : NULL;
+    if (!f) {
+        errmsg_set(err, errlen, "%s: cannot create the data file: %s", data, strerror(errno));
+        if (dfd >= 0)
+            close(dfd), unlink(data);
+        unlink(temp);
+        return -1;
+    }
+    bool hours = r->end_ms > 3 * 3600 * 1000;
+    struct chart_data d = { .f = f, .x_div = hours ? 3600000.0 : 60000.0 };
+    char labels[MAX_PANELS][96], ymax[MAX_PANELS][32], names[MAX_PANELS][3][16];
+    size_t panels = 0;
+    for (size_t i = 0; i < n && panels < MAX_PANELS; i++, panels++) {
+        const struct cmp_metric *m = &CMP[figs[i].cmp];
+        d.ymax = 0;
+        for (int side = 1; side >= 0; side--) {   /* the run's block, then the observed */
+            struct chart_side s = { &d, side == 1, false };
+            if (i || side == 0)
+                fputs("\n\n", f);
+            d.first = true;
+            each_period(r, figs[i].cmp, figs[i].obs, offset_ms, chart_row, &s);
+            if (d.first)   /* an empty block would end gnuplot's index early */
+                fprintf(f, "%s NaN NaN\n", side ? "run" : "observed");
+        }
+        snprintf(labels[panels], sizeof labels[panels], "%s %s", mdata_metric_name(m->metric), m->stat);
+        snprintf(ymax[panels], sizeof ymax[panels], "%.17g", d.ymax);
+    }
+    bool bad = ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        errmsg_set(err, errlen, "%s: cannot write the data file: %s", data, strerror(errno));
+        unlink(data), unlink(temp);
+        return -1;
+    }
+    char npanels[16], xmax[32], start[40];
+    snprintf(npanels, sizeof npanels, "%zu", panels);
+    snprintf(xmax, sizeof xmax, "%.6f", (double)r->end_ms / d.x_div);
+    awsjson_iso_time(offset_ms, 0, start);
+    struct gp_var vars[8 + 3 * MAX_PANELS] = {
+        { "format", !strcasecmp(dot, ".png") ? "png" : "svg" }, { "out", temp },
+        { "data", data }, { "title", title }, { "panels", npanels }, { "xmax", xmax },
+        { "xunit", hours ? "hours" : "minutes" }, { "start", start },
+    };
+    size_t nv = 8;
+    for (size_t i = 0; i < panels; i++) {
+        snprintf(names[i][0], sizeof names[i][0], "label%zu", i + 1);
+        snprintf(names[i][1], sizeof names[i][1], "ymax%zu", i + 1);
+        snprintf(names[i][2], sizeof names[i][2], "unit%zu", i + 1);
+        vars[nv++] = (struct gp_var){ names[i][0], labels[i] };
+        vars[nv++] = (struct gp_var){ names[i][1], ymax[i] };
+        vars[nv++] = (struct gp_var){ names[i][2], CMP[figs[i].cmp].unit };
+    }
+    int rc = gp_run("compare.gp", vars, nv, err, errlen);
+    unlink(data);
+    if (rc == 0 && rename(temp, out) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write: %s", out, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(temp);
+    return rc == 0 ? 0 : !strncmp(err, "gnuplot not found", 17) ? -2 : -1;
+}
+
+/* ---- --export ------------------------------------------------------------------ */
+
+/* The run's metrics as get-metric-data prints them, periods of period_ms
+ * from model.start_time. */
+static int export_run(const struct run *r, int64_t period_ms, const char *path, char *err,
+                      size_t errlen)
+{
+    struct mdata_series s[N_CMP];
+    size_t n = 0;
+    int64_t periods = r->end_ms > 0 ? (r->end_ms - 1) / period_ms + 1 : 0;
+    int rc = -1;
+    char *text = NULL;
+    for (size_t c = 0; c < N_CMP; c++) {
+        if (!r->m[c].available)
+            continue;
+        struct mdata_series *x = &s[n++];
+        *x = (struct mdata_series){ .metric = CMP[c].metric, .id = (char *)CMP[c].id };
+        snprintf(x->stat, sizeof x->stat, "%s", CMP[c].stat);
+        x->t_ms = malloc(((size_t)periods + 1) * sizeof *x->t_ms);
+        x->v = malloc(((size_t)periods + 1) * sizeof *x->v);
+        if (!x->t_ms || !x->v)
+            goto nomem;
+        for (int64_t k = 0; k < periods; k++) {
+            double v;
+            if (run_period(&r->m[c], CMP[c].agg, k * period_ms, period_ms, &v)) {
+                x->t_ms[x->n] = r->epoch_ms + k * period_ms;
+                x->v[x->n++] = v;
+            }
+        }
+    }
+    if (!(text = mdata_export(s, n)))
+        goto nomem;
+    size_t len = strlen(text);
+    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!f) {
+        errmsg_set(err, errlen, "--export %s: cannot create: %s", path, strerror(errno));
+        goto out;
+    }
+    bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
+    ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok)
+        errmsg_set(err, errlen, "--export %s: cannot write: %s", path, strerror(errno));
+    rc = ok ? 0 : -1;
+    goto out;
+nomem:
+    errmsg_set(err, errlen, "out of memory");
+out:
+    for (size_t i = 0; i < n; i++)
+        free(s[i].t_ms), free(s[i].v);
+    cJSON_free(text);
+    return rc;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static void compare_usage(FILE *out)
+{
+    fputs("usage: esmsim compare RUN.db OBSERVED.json... [--run ID] [--json] [-o CHART.svg|png]\n"
+          "                      [--align start-time|first]\n"
+          "       esmsim compare RUN.db --export OUT.json [--run ID] [--period SECONDS]\n"
+          "\n"
+          "OBSERVED.json is what aws cloudwatch get-metric-data prints; each result names its\n"
+          "metric and statistic in its Label or Id (\"IteratorAge Maximum\", \"iterator_age_max\").\n"
+          "Compared, period by period: IteratorAge Maximum, ConcurrentExecutions Maximum,\n"
+          "IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average.\n"
+          "--run ID        the run of RUN.db (default the latest)\n"
+          "--json          the figures as one JSON object\n"
+          "-o FILE         a chart of the run beside the observed series (gnuplot)\n"
+          "--align HOW     start-time: CloudWatch's time T is the run's T - model.start_time\n"
+          "                (default; the first observed time is the run's 0 when nothing then\n"
+          "                falls within the run); first: the first observed time is the run's 0\n"
+          "--export FILE   write the run's metrics in get-metric-data's format instead\n"
+          "                (- for standard output), in periods of --period SECONDS (60)\n"
+          "exit status: 0 done, 1 a file or gnuplot failed, 2 bad input or no gnuplot\n", out);
+}
+
+struct compare_opts {
+    const char *db;
+    const char **observed;
+    size_t n_observed;
+    int64_t run_id;
+    bool json;
+    const char *chart;
+    const char *align;      /* NULL: start-time, falling back to first */
+    const char *export;
+    int64_t period_ms;
+};
+
+static int compare_args(int argc, char **argv, struct compare_opts *o)
+{
+    char err[256];
+    *o = (struct compare_opts){ .period_ms = MS_PER_MINUTE };
+    if (!(o->observed = calloc((size_t)argc, sizeof *o->observed))) {
+        fprintf(stderr, "esmsim compare: out of memory\n");
+        return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            compare_usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--json")) {
+            o->json = true;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
+            o->chart = argv[++i];
+        } else if (!strcmp(a, "--run") && has_value) {
+            if (runread_parse_run_id(argv[++i], &o->run_id, err, sizeof err) < 0) {
+                fprintf(stderr, "esmsim compare: %s\n", err);
+                return -1;
+            }
+        } else if (!strcmp(a, "--align") && has_value) {
+            o->align = argv[++i];
+            if (strcmp(o->align, "start-time") && strcmp(o->align, "first")) {
+                fprintf(stderr, "esmsim compare: --align: expected start-time or first, got \"%s\"\n",
+                        o->align);
+                return -1;
+            }
+        } else if (!strcmp(a, "--export") && has_value) {
+            o->export = argv[++i];
+        } else if (!strcmp(a, "--period") && has_value) {
+            char *end;
+            long long s = strtoll(argv[++i], &end, 10);
+            if (*end || end == argv[i] || s <= 0 || s % 60 || s > 86400) {
+                fprintf(stderr, "esmsim compare: --period: expected seconds, a multiple of 60 up to "
+                        "86400, got \"%s\"\n", argv[i]);
+                return -1;
+            }
+            o->period_ms = s * 1000;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "esmsim compare: unknown option or missing value: %s\n", a);
+            return -1;
+        } else if (!o->db) {
+            o->db = a;
+        } else {
+            o->observed[o->n_observed++] = a;
+        }
+    }
+    if (!o->db) {
+        fprintf(stderr, "esmsim compare: missing RUN.db\n");
+        return -1;
+    }
+    if (o->export && (o->n_observed || o->json || o->chart || o->align)) {
+        fprintf(stderr, "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json, "
+                "--json, -o or --align\n");
+        return -1;
+    }
+    if (!o->export && !o->n_observed) {
+        fprintf(stderr, "esmsim compare: missing OBSERVED.json (what aws cloudwatch get-metric-data "
+                "prints)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The observed files into set. */
+static int read_observed(const struct compare_opts *o, struct mdata_set *set, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < o->n_observed; i++) {
+        size_t len;
+        char *text = scn_read_text(o->observed[i], &len, err, errlen);
+        if (!text)
+            return -1;
+        const char *end = NULL;
+        cJSON *root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
+        if (!root)
+            scn_json_error(o->observed[i], text, len, end, err, errlen);
+        free(text);
+        if (!root)
+            return -1;
+        int rc = mdata_is(root) ? mdata_add(set, o->observed[i], root, err, errlen) : -2;
+        cJSON_Delete(root);
+        if (rc == -2)
+            errmsg_set(err, errlen, "%s: not get-metric-data output (expected an object with "
+                       "MetricDataResults, as aws cloudwatch get-metric-data prints it)",
+                       o->observed[i]);
+        if (rc < 0)
+            return -1;
+    }
+    if (mdata_finish(set, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->s[i].period_ms % MS_PER_MINUTE) {
+            errmsg_set(err, errlen, "%s: %s (%s %s): a period of %lld s: compare reads whole "
+                       "minutes (a period of 60 s or a multiple)", set->s[i].file, set->s[i].where,
+                       mdata_metric_name(set->s[i].metric), set->s[i].stat,
+                       (long long)set->s[i].period_ms / 1000);
+            return -1;
+        }
+    return 0;
+}
+
+/* What the observed files hold that is not compared, on stderr. */
+static void say_not_compared(const struct mdata_set *set, const struct run *r)
+{
+    for (size_t i = 0; i < set->n_unknown; i++)
+        fprintf(stderr, "esmsim compare: not compared: %s: %s (Id %s): not a metric esmsim knows\n",
+                set->unknown[i].file, set->unknown[i].where, set->unknown[i].id);
+    for (size_t i = 0; i < set->n; i++) {
+        const struct mdata_series *s = &set->s[i];
+        size_t c = 0;
+        while (c < N_CMP && !(CMP[c].metric == s->metric && !strcmp(CMP[c].stat, s->stat)))
+            c++;
+        if (c == N_CMP)
+            fprintf(stderr, "esmsim compare: not compared: %s: %s (%s %s): the run has no such "
+                    "figure\n", s->file, s->where, mdata_metric_name(s->metric), s->stat);
+        else if (!r->m[c].available)
+            fprintf(stderr, "esmsim compare: not compared: %s: %s (%s %s): the run has no records "
+                    "table (--no-record-tables)\n", s->file, s->where,
+                    mdata_metric_name(s->metric), s->stat);
+    }
+}
+
+int compare_main(int argc, char **argv)
+{
+    struct compare_opts o;
+    struct mdata_set set = { 0 };
+    struct run r = { 0 };
+    struct figures figs[N_CMP];
+    size_t n = 0;
+    char err[2048];
+    int rc = compare_args(argc, argv, &o);
+    if (rc != 0) {
+        free(o.observed);
+        return rc > 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    rc = EXIT_BAD_INPUT;
+    if ((!o.export && read_observed(&o, &set, err, sizeof err) < 0) ||
+        runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
+        goto fail;
+    if (run_read(&r, err, sizeof err) < 0)
+        goto fail;
+    for (size_t c = 0; c < N_CMP; c++)
+        if (minutes_read(&r, c, err, sizeof err) < 0)
+            goto fail;
+    if (o.export) {
+        rc = export_run(&r, o.period_ms, o.export, err, sizeof err) < 0 ? EXIT_FAILED : 0;
+        if (rc)
+            goto fail;
+        goto out;
+    }
+
+    /* The time axis. */
+    int64_t offset = r.epoch_ms;
+    const char *align = "start_time";
+    if (o.align && !strcmp(o.align, "first")) {
+        offset = set.start_ms;
+        align = "first";
+    } else if (!r.has_epoch || !overlaps(&r, &set, offset)) {
+        if (o.align) {
+            errmsg_set(err, sizeof err, "--align start-time: no observed datapoint falls within run "
+                       "%lld of %s from its model.start_time", (long long)r.rr.run_id, o.db);
+            goto fail;
+        }
+        char when[40];
+        awsjson_iso_time(set.start_ms, 0, when);
+        fprintf(stderr, "esmsim compare: no observed datapoint falls within the run from its "
+                "model.start_time: the first observed time, %s, is taken as the run's 0\n", when);
+        offset = set.start_ms;
+        align = "first";
+    }
+    for (size_t c = 0; c < N_CMP; c++) {
+        const struct mdata_series *s = mdata_find(&set, CMP[c].metric, CMP[c].stat);
+        if (!s || !r.m[c].available)
+            continue;
+        figs[n] = (struct figures){ .cmp = c, .obs = s };
+        each_period(&r, c, s, offset, add_figures, &figs[n]);
+        n++;
+    }
+    say_not_compared(&set, &r);
+    if (!n) {
+        errmsg_set(err, sizeof err, "nothing to compare: the observed files hold none of IteratorAge "
+                   "Maximum, ConcurrentExecutions Maximum, IncomingRecords Sum, Invocations Sum, "
+                   "Errors Sum, Throttles Sum, Duration Average (named in each result's Label or Id)");
+        goto fail;
+    }
+
+    char start[40], title[600], safe[FMT_TEXT_MAX];
+    awsjson_iso_time(offset, 0, start);
+    snprintf(title, sizeof title, "%s, run %lld, beside %s%s", r.rr.scenario, (long long)r.rr.run_id,
+             fmt_text(o.observed[0], safe, 200), o.n_observed > 1 ? " and more" : "");
+    if (o.json) {
+        cJSON *root = cJSON_CreateObject(), *files, *list;
+        cJSON_AddStringToObject(root, "run_log", fmt_text(o.db, safe, sizeof safe));
+        cJSON_AddNumberToObject(root, "run_id", (double)r.rr.run_id);
+        cJSON_AddStringToObject(root, "scenario", r.rr.scenario);
+        files = cJSON_AddArrayToObject(root, "observed");
+        for (size_t i = 0; i < o.n_observed; i++)
+            cJSON_AddItemToArray(files, cJSON_CreateString(fmt_text(o.observed[i], safe, sizeof safe)));
+        cJSON_AddStringToObject(root, "align", align);
+        cJSON_AddStringToObject(root, "start_time", start);
+        list = cJSON_AddArrayToObject(root, "metrics");
+        for (size_t i = 0; i < n; i++)
+            figures_json(list, &figs[i]);
+        char *text = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (!text) {
+            errmsg_set(err, sizeof err, "out of memory");
+            rc = EXIT_FAILED;
+            goto fail;
+        }
+        puts(text);
+        cJSON_free(text);
+    } else {
+        printf("compare: run %lld of %s (%s) beside %s%s; CloudWatch's time = the run's time + %s "
+               "(%s)\n\n", (long long)r.rr.run_id, fmt_text(o.db, safe, sizeof safe), r.rr.scenario,
+               o.observed[0], o.n_observed > 1 ? " and more" : "", start,
+               !strcmp(align, "first") ? "the first observed time" : "model.start_time");
+        printf("%-34s %7s %11s %11s %10s %10s %7s %11s %8s\n", "metric", "periods", "run peak",
+               "obs. peak", "peak err", "peak time", "area", "MAE", "MAE/mean");
+        for (size_t i = 0; i < n; i++)
+            figures_text(stdout, &figs[i]);
+        printf("\npeak err: (run peak - observed peak) / observed peak; peak time: the run's peak "
+               "minus the observed one; area: run / observed; MAE: the mean absolute error per "
+               "period, and over the observed mean\n");
+    }
+    if (o.chart) {
+        int c = chart(&r, figs, n, offset, o.chart, title, err, sizeof err);
+        if (c < 0) {
+            rc = c == -2 ? EXIT_BAD_INPUT : EXIT_FAILED;
+            goto fail;
+        }
+        fprintf(o.json ? stderr : stdout, "wrote %s\n", o.chart);
+    }
+    rc = 0;
+    goto out;
+fail:
+    fprintf(stderr, "esmsim compare: %s\n", err);
+out:
+    for (size_t c = 0; c < N_CMP; c++)
+        free(r.m[c].v), free(r.m[c].w), free(r.m[c].has);
+    if (r.rr.db)
+        runread_close(&r.rr);
+    mdata_free(&set);
+    free(o.observed);
+    return rc;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# tests/compare.sh ESMSIM SRCDIR - `esmsim compare` (SPEC section 5, issue 14 item 3):
+# a run compared with its own metrics (--export, in get-metric-data's format) is a perfect
+# match; the exported figures are the run log's by SQL written here; a changed observed
+# series gives the exact figures of agreement; the time axis follows model.start_time,
+# else the first observed time; bad input exits 2 and names what is wrong.
+. "$(dirname "$0")/lib.sh"
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+cd "$work"
+q() { sqlite3 -separator ' ' "$1" "$2"; }
+js() {   # js KEY...: a line per metric of compare --json, numbers as %.10g
+  python3 -c 'import json, sys; d = json.load(sys.stdin)
+f = lambda v: "%.10g" % v if isinstance(v, (int, float)) else json.dumps(v)
+for m in d["metrics"]:
+    print(m["metric"], m["stat"], m["periods"], *(f(m.get(k)) for k in sys.argv[1:]))' "$@"; }
+
+# A run with an outage, a disabled mapping, discards and a drain (every figure moves).
+"$esmsim" run "$src/scenarios/dependency-outage.json" -o run.db -q --set 'producers[0].rate=30' || ko "run"
+
+# ---- --export: the run's metrics as get-metric-data prints them ----
+"$esmsim" compare run.db --export own.json; rc=$?
+expect_eq "$rc" 0 "--export: exit status"
+expect_eq "$(python3 -c 'import json; d = json.load(open("own.json"))
+print(sorted(d), [(r["Id"], r["Label"], r["StatusCode"], len(r["Timestamps"]) == len(r["Values"])) for r in d["MetricDataResults"]])')" \
+  "['Messages', 'MetricDataResults'] [('iterator_age_max', 'IteratorAge Maximum', 'Complete', True), ('concurrent_executions_max', 'ConcurrentExecutions Maximum', 'Complete', True), ('incoming_records_sum', 'IncomingRecords Sum', 'Complete', True), ('invocations_sum', 'Invocations Sum', 'Complete', True), ('errors_sum', 'Errors Sum', 'Complete', True), ('throttles_sum', 'Throttles Sum', 'Complete', True), ('duration_average', 'Duration Average', 'Complete', True)]" \
+  "--export: get-metric-data's shape, one result per figure"
+exported() {   # exported ID: "MINUTE VALUE" rows, oldest first (timestamps from model.start_time)
+  python3 -c 'import json, sys, datetime
+d = json.load(open("own.json"))
+r = [r for r in d["MetricDataResults"] if r["Id"] == sys.argv[1]][0]
+t0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+for t, v in sorted(zip(r["Timestamps"], r["Values"])):
+    m = (datetime.datetime.fromisoformat(t.replace("Z", "+00:00")) - t0).total_seconds() / 60
+    print("%d %s" % (m, ("%.10g" % v)))' "$1"; }
+expect_eq "$(exported iterator_age_max)" \
+  "$(q run.db "SELECT end_ms / 60000, max(iterator_age_ms) FROM invocations WHERE iterator_age_ms IS NOT NULL GROUP BY 1")" \
+  "--export: IteratorAge, the maximum per minute of the ages at completion (R14), minutes without one left out"
+expect_eq "$(exported incoming_records_sum | awk '$2 > 0')" \
+  "$(q run.db "SELECT arrival_ms / 60000, count(*) FROM records GROUP BY 1")" \
+  "--export: IncomingRecords, the records written per minute"
+expect_eq "$(exported invocations_sum | awk '$2 > 0')" \
+  "$(q run.db "SELECT start_ms / 60000, count(*) FROM invocations WHERE outcome <> 'throttled' GROUP BY 1")" \
+  "--export: Invocations, per minute of their start, throttled attempts not counted"
+expect_eq "$(exported errors_sum | awk '$2 > 0')" \
+  "$(q run.db "SELECT start_ms / 60000, count(*) FROM invocations WHERE outcome IN ('error', 'timeout') GROUP BY 1")" \
+  "--export: Errors, function errors and timeouts"
+expect_eq "$(exported concurrent_executions_max)" \
+  "$(q run.db "SELECT at_ms / 60000, printf('%.10g', max(value)) FROM metrics WHERE name = 'concurrent_executions' AND at_ms < 3600000 GROUP BY 1")" \
+  "--export: ConcurrentExecutions, the maximum of the per-second samples (the one at the end of the run is past its last minute)"
+expect_eq "$(exported invocations_sum | wc -l)" 60 "--export: a Sum has a datapoint for every minute of the run"
+
+# ---- a run against its own metrics: a perfect match ----
+"$esmsim" compare run.db own.json --json > own-cmp.json; rc=$?
+expect_eq "$rc" 0 "perfect match: exit status"
+expect_eq "$(js peak_error area_ratio peak_time_difference_s mean_absolute_error < own-cmp.json)" \
+"IteratorAge Maximum $(q run.db "SELECT count(DISTINCT end_ms / 60000) FROM invocations WHERE iterator_age_ms IS NOT NULL") 0 1 0 0
+ConcurrentExecutions Maximum 60 0 1 0 0
+IncomingRecords Sum 60 0 1 0 0
+Invocations Sum 60 0 1 0 0
+Errors Sum 60 0 1 0 0
+Throttles Sum 60 null null 0 0
+Duration Average $(q run.db "SELECT count(DISTINCT start_ms / 60000) FROM invocations WHERE outcome <> 'throttled'") 0 1 0 0" \
+  "perfect match: every figure (issue 14 item 3)"
+expect_eq "$(python3 -c 'import json; d = json.load(open("own-cmp.json")); print(d["align"], d["start_time"], d["run_id"])')" \
+  "start_time 2026-01-01T00:00:00.000Z 1" "perfect match: aligned by model.start_time"
+# In 5-minute periods too: the run's minutes are gathered as CloudWatch gathers them.
+"$esmsim" compare run.db --export own5.json --period 300
+"$esmsim" compare run.db own5.json --json > own5-cmp.json
+expect_eq "$(js peak_error area_ratio mean_absolute_error < own5-cmp.json | awk '{print $1, $3, $4, $5, $6}')" \
+"IteratorAge 9 0 1 0
+ConcurrentExecutions 12 0 1 0
+IncomingRecords 12 0 1 0
+Invocations 12 0 1 0
+Errors 12 0 1 0
+Throttles 12 null null 0
+Duration 9 0 1 0" "perfect match in periods of 300 s"
+expect_eq "$(python3 -c 'import json; d = json.load(open("own5.json"))
+r = [r for r in d["MetricDataResults"] if r["Id"] == "iterator_age_max"][0]
+print(max(r["Values"]))')" "$(q run.db "SELECT max(iterator_age_ms) FROM invocations")" \
+  "--period 300: IteratorAge, the maximum of the period"
+
+# ---- an observed series that differs: the exact figures ----
+# IteratorAge observed at half the run's, its peak one minute later; Invocations missing
+# three datapoints, minutes 10 to 12 (a Sum without a datapoint is 0).
+python3 - own.json half.json <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["MetricDataResults"]:
+    if r["Id"] == "iterator_age_max":
+        pts = sorted(zip(r["Timestamps"], r["Values"]))
+        peak = max(range(len(pts)), key=lambda i: pts[i][1])
+        vals = [v / 2 for _, v in pts]
+        vals[peak], vals[peak + 1] = vals[peak + 1], vals[peak]
+        r["Timestamps"], r["Values"] = [t for t, _ in pts], vals
+    if r["Id"] == "invocations_sum":
+        keep = [i for i, t in enumerate(r["Timestamps"]) if t[14:16] not in ("10", "11", "12")]
+        r["Timestamps"], r["Values"] = [r["Timestamps"][i] for i in keep], [r["Values"][i] for i in keep]
+d["MetricDataResults"] = [r for r in d["MetricDataResults"] if r["Id"] in ("iterator_age_max", "invocations_sum")]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+"$esmsim" compare run.db half.json --json > half-cmp.json
+expect_eq "$(js peak_error area_ratio peak_time_difference_s < half-cmp.json | head -1)" \
+  "IteratorAge Maximum $(q run.db "SELECT count(DISTINCT end_ms / 60000) FROM invocations WHERE iterator_age_ms IS NOT NULL") 1 2 -60" \
+  "a changed series: peak error +100 %, area ratio 2, the run's peak a minute before the observed"
+expect_eq "$(js mean_absolute_error < half-cmp.json | tail -1)" \
+  "Invocations Sum 60 $(q run.db "SELECT printf('%.10g', count(*) / 60.0) FROM invocations WHERE outcome <> 'throttled' AND start_ms / 60000 BETWEEN 10 AND 12")" \
+  "three minutes without a datapoint: observed 0 (a Sum), the error is the run's invocations then / 60"
+out=$("$esmsim" compare run.db half.json); rc=$?
+expect_eq "$rc" 0 "text: exit status"
+expect_in "$out" "compare: run 1 of run.db (dependency-outage) beside half.json; CloudWatch's time = the run's time + 2026-01-01T00:00:00.000Z (model.start_time)" \
+  "text: the heading says how the times line up"
+expect_in "$out" "+100.0 %      -60 s       2" "text: the IteratorAge figures"
+
+# ---- the time axis ----
+python3 - own.json later.json <<'EOF'
+import json, sys, datetime
+d = json.load(open(sys.argv[1]))
+for r in d["MetricDataResults"]:
+    r["Timestamps"] = [(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")) + datetime.timedelta(days=3)).isoformat()
+                       for t in r["Timestamps"]]
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+"$esmsim" compare run.db later.json --json > later-cmp.json 2> err.txt; rc=$?
+expect_eq "$rc" 0 "observed 3 days later: exit status"
+expect_eq "$(cat err.txt)" "esmsim compare: no observed datapoint falls within the run from its model.start_time: the first observed time, 2026-01-04T00:00:00.000Z, is taken as the run's 0" \
+  "observed 3 days later: the first observed time is the run's 0, and it is said"
+expect_eq "$(js area_ratio < later-cmp.json | awk '{print $4}' | sort -u | tr '\n' ' ')" "1 null " \
+  "observed 3 days later: still a perfect match"
+msg=$("$esmsim" compare run.db later.json --align start-time 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim compare: --align start-time: no observed datapoint falls within run 1 of run.db from its model.start_time" \
+  "--align start-time when nothing lines up: exit 2"
+"$esmsim" compare run.db own.json --align first --json | js area_ratio | awk '{print $4}' | sort -u > first.txt
+expect_eq "$(tr '\n' ' ' < first.txt)" "1 null " "--align first"
+
+# ---- the chart ----
+"$esmsim" compare run.db own5.json -o cmp.png > out.txt; rc=$?
+expect_eq "$rc" 0 "chart: exit status"
+expect_eq "$(head -c 8 cmp.png | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "chart: a PNG"
+expect_in "$(cat out.txt)" "wrote cmp.png" "chart: named"
+"$esmsim" compare run.db own.json -o cmp.svg >/dev/null
+expect_eq "$(grep -c '</svg>' cmp.svg)" 1 "chart: an SVG"
+expect_eq "$(ls "$TMPDIR" | wc -l)" 0 "chart: no temporary data file left"
+
+# ---- what cannot be compared ----
+"$esmsim" run "$src/scenarios/dependency-outage.json" -o norec.db -q --set 'producers[0].rate=30' --no-record-tables
+msg=$("$esmsim" compare norec.db own.json 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 0 "no records table: exit status"
+expect_eq "$msg" "esmsim compare: not compared: own.json: \$.MetricDataResults[2] (IncomingRecords Sum): the run has no records table (--no-record-tables)" \
+  "no records table: IncomingRecords is not compared, and it is said"
+msg=$("$esmsim" compare run.db "$src/tests/data/import/metrics-ugly.json" 2>&1 >/dev/null)
+expect_in "$msg" "not compared: $src/tests/data/import/metrics-ugly.json: \$.MetricDataResults[9] (Id m7): not a metric esmsim knows" \
+  "an unknown metric is said"
+expect_in "$msg" "(Duration p50): the run has no such figure" "a statistic the run has not is said"
+
+# ---- bad input: exit 2 and what is wrong ----
+bad() {   # bad WHAT WANT ARGS...
+  local what=$1 want=$2; shift 2
+  local msg rc
+  msg=$("$esmsim" compare "$@" 2>&1); rc=$?
+  expect_eq "$rc" 2 "$what: exit status"
+  expect_in "$msg" "$want" "$what: message"
+}
+bad "no OBSERVED.json" "esmsim compare: missing OBSERVED.json (what aws cloudwatch get-metric-data prints)" run.db
+bad "no RUN.db" "esmsim compare: missing RUN.db"
+bad "not metric data" "esmsim compare: $src/scenarios/steady-state.json: not get-metric-data output" run.db "$src/scenarios/steady-state.json"
+printf '{"MetricDataResults": [' > broken.json
+bad "invalid JSON" "esmsim compare: broken.json: invalid JSON at line 1" run.db broken.json
+printf '{"MetricDataResults":[{"Id":"m","Label":"Invocations Sum","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:00:30Z"],"Values":[1,2]}]}' > p30.json
+bad "a period of 30 s" "esmsim compare: p30.json: \$.MetricDataResults[0] (Invocations Sum): a period of 30 s: compare reads whole minutes" run.db p30.json
+printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p99","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:01:00Z"],"Values":[1,2]}]}' > p99.json
+bad "nothing to compare" "esmsim compare: nothing to compare: the observed files hold none of" run.db p99.json
+bad "a bad --align" "esmsim compare: --align: expected start-time or first, got \"middle\"" run.db own.json --align middle
+bad "--export with observed files" "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json" run.db own.json --export x.json
+bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90
+bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
+bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9
+bad "an unknown option" "esmsim compare: unknown option or missing value: --frob" run.db own.json --frob
+mkdir -p nognuplot
+msg=$(PATH="$work/nognuplot" "$esmsim" compare run.db own.json -o nogp.svg 2>&1); rc=$?
+expect_eq "$rc" 2 "no gnuplot: exit status"
+expect_in "$msg" "gnuplot not found" "no gnuplot: message"
+expect_eq "$(ls | grep -c nogp)" 0 "no gnuplot: no chart, not even a partial one"
+out=$("$esmsim" compare --help); rc=$?
+expect_eq "$rc" 0 "compare --help: exit status"
+expect_in "$out" "usage: esmsim compare RUN.db OBSERVED.json..." "compare --help: usage"
+finish
