@@ -981,38 +981,6 @@ static void print_json(struct sbuf *b, const cJSON *v, int indent, bool flat)
     sb_add(b, "%c", array ? ']' : '}');
 }
 
-/*
- * What the loader checks.  The rate series of a producer and the stream's
- * capacity mode are import's own making (valid by construction: times from
- * 0 in order, rates >= 0, a mode of AWS's two); in the copy checked, a
- * series stands as its highest rate and the mode is left out, so that the
- * loader judges everything an input gave, whichever producer rate forms it
- * reads.  The scenario written keeps them.
- */
-static cJSON *validation_copy(const cJSON *scn)
-{
-    cJSON *copy = cJSON_Duplicate(scn, true);
-    if (!copy)
-        return NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "stream"),
-                                            "capacity_mode");
-    cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(copy, "producers")) {
-        const cJSON *series = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(p, "rate"), "series"), *pt;
-        if (!series)
-            continue;
-        double top = 0;
-        cJSON_ArrayForEach(pt, series) {
-            const cJSON *r = cJSON_GetObjectItemCaseSensitive(pt, "rate");
-            if (cJSON_IsNumber(r) && r->valuedouble > top)
-                top = r->valuedouble;
-        }
-        cJSON_ReplaceItemInObjectCaseSensitive(p, "rate", cJSON_CreateNumber(top > 0 ? top : 1));
-    }
-    return copy;
-}
-
 /* The loader refused the scenario (msg, "OUT: $.path: what"): said at the
  * input file and path the value came from. */
 static int refused(struct imp *im, const char *out, const char *msg)
@@ -1045,9 +1013,7 @@ static int refused(struct imp *im, const char *out, const char *msg)
 
 static int validate(struct imp *im, const char *out)
 {
-    cJSON *copy = validation_copy(im->scn);
-    char *text = copy ? cJSON_PrintUnformatted(copy) : NULL;
-    cJSON_Delete(copy);
+    char *text = cJSON_PrintUnformatted(im->scn);
     if (!text)
         return imp_nomem(im);
     char err[2048];
