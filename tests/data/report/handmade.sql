@@ -133,14 +133,15 @@ INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES
  (1, 2000, 'concurrent_executions', NULL, 2),
  (1, 3000, 'concurrent_executions', NULL, 1);
 
--- Runs 2 to 4: copies of run 1.
+-- Runs 2 to 4: copies of run 1; run 4 was interrupted (it ended: wall_seconds is set;
+-- a killed run has none).
 INSERT INTO runs (run_id, scenario, seed, scenario_json, duration_ms, esmsim_version, complete,
-                  end_ms, per_record_tables)
+                  end_ms, per_record_tables, wall_seconds)
  SELECT 2, scenario, seed, replace(scenario_json, 'first-failure', 'all-failures'), duration_ms,
-        esmsim_version, 1, end_ms, 1 FROM runs WHERE run_id = 1
- UNION ALL SELECT 3, scenario, seed, scenario_json, duration_ms, esmsim_version, 1, end_ms, 0
-        FROM runs WHERE run_id = 1
- UNION ALL SELECT 4, scenario, seed, scenario_json, duration_ms, esmsim_version, 0, end_ms, 1
+        esmsim_version, 1, end_ms, 1, wall_seconds FROM runs WHERE run_id = 1
+ UNION ALL SELECT 3, scenario, seed, scenario_json, duration_ms, esmsim_version, 1, end_ms, 0,
+        wall_seconds FROM runs WHERE run_id = 1
+ UNION ALL SELECT 4, scenario, seed, scenario_json, duration_ms, esmsim_version, 0, end_ms, 1, 0.5
         FROM runs WHERE run_id = 1;
 CREATE TEMP TABLE copies (run_id INTEGER, per_record INTEGER);
 INSERT INTO copies VALUES (2, 1), (3, 0), (4, 1);
