@@ -25,7 +25,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -181,8 +180,8 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
         return;
     }
     if (st->capacity_mode == SCN_CAPACITY_ON_DEMAND) {   /* as many as the maximum throughput takes */
-        *made = odm_max_made(st);
-        *open_max = odm_max_open(st);
+        *made = stm_on_demand_max_made(st);
+        *open_max = stm_on_demand_max_open(st);
         return;
     }
     double open = st->shards;

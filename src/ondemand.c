@@ -34,7 +34,7 @@
  *   window.
  * - The ceiling: as many shards as carry twice the peak,
  *   ceil(2 peak / limit) in records and in bytes, whichever is more, and at
- *   most the stream's maximum (odm_max_open); never fewer than are open.
+ *   most the stream's maximum (stm_on_demand_max_open); never fewer than are open.
  *   The hot shards are split, the hottest first (ties: the lower index),
  *   while the open shards plus the splits under way stay within it.  Each
  *   split happens scale_delay (15 min: the documented bound, choice: the
@@ -102,30 +102,13 @@ struct odm {
     struct stm *s;
     struct scn_on_demand cfg;
     uint64_t records_limit, bytes_limit;   /* a shard's, per second */
-    uint32_t max_open;            /* odm_max_open */
-    struct oshard *sh;            /* by shard index, odm_max_made of them */
+    uint32_t max_open;            /* stm_on_demand_max_open */
+    struct oshard *sh;            /* by shard index, stm_on_demand_max_made of them */
     uint32_t n_sh;                /* shards known */
     uint32_t n_open, n_pending;   /* open shards; splits decided, not done */
     struct hot *hot;              /* scratch: the hot shards of a tick */
     struct peak peak_records, peak_bytes;
 };
-
-/* ---- sizes ---------------------------------------------------------------- */
-
-uint32_t odm_max_open(const struct scn_stream *cfg)
-{
-    const struct scn_on_demand *o = &cfg->on_demand;
-    uint64_t by_bytes = o->max_write_bytes_per_sec / cfg->write_bytes_per_sec;
-    uint64_t by_records = o->max_write_records_per_sec / cfg->write_records_per_sec;
-    uint64_t n = by_bytes < by_records ? by_bytes : by_records;
-    return n > ODM_MAX_OPEN ? ODM_MAX_OPEN : (uint32_t)n;
-}
-
-uint32_t odm_max_made(const struct scn_stream *cfg)
-{
-    uint32_t open = odm_max_open(cfg);
-    return open > cfg->shards ? cfg->shards + 2 * (open - cfg->shards) : cfg->shards;
-}
 
 /* ---- peaks ----------------------------------------------------------------- */
 
@@ -288,13 +271,13 @@ struct odm *odm_create(struct eng *e, struct stm *s, const struct scn_stream *cf
                        char *err, size_t errlen)
 {
     struct odm *o = calloc(1, sizeof *o);
-    uint32_t made = odm_max_made(cfg);
+    uint32_t made = stm_on_demand_max_made(cfg);
     if (!o)
         goto nomem;
     *o = (struct odm){
         .e = e, .s = s, .cfg = cfg->on_demand,
         .records_limit = cfg->write_records_per_sec, .bytes_limit = cfg->write_bytes_per_sec,
-        .max_open = odm_max_open(cfg),
+        .max_open = stm_on_demand_max_open(cfg),
     };
     /* before the run: the starting capacity, as if seen the second before */
     if (!(o->sh = calloc(made, sizeof *o->sh)) || !(o->hot = malloc(made * sizeof *o->hot)) ||

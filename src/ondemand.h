@@ -19,20 +19,12 @@ struct stm;
 struct scn_stream;
 struct odm;
 
-/* The most shards an on-demand stream of cfg may have open: as many as its
- * maximum throughput needs at the shards' limits (records and bytes), at
- * most ODM_MAX_OPEN. */
-#define ODM_MAX_OPEN 10000u
-uint32_t odm_max_open(const struct scn_stream *cfg);
-
-/* The most shards it may make in a run: each split closes one and opens two. */
-uint32_t odm_max_made(const struct scn_stream *cfg);
-
 /*
  * The scaler of stream s (borrowed), whose config cfg (borrowed) is
  * ON_DEMAND and whose cfg->shards are open now: it looks at every whole
- * second from 1 s on and splits shards through stm_split_evenly().  NULL
- * with a message in err when out of memory.
+ * second from 1 s on and splits shards through stm_split_evenly().  Made
+ * just after the stream (sim.c), destroyed before it.  NULL with a message
+ * in err when out of memory.
  */
 struct odm *odm_create(struct eng *e, struct stm *s, const struct scn_stream *cfg,
                        char *err, size_t errlen);

@@ -32,7 +32,6 @@
 #include "expect.h"
 #include "fmt.h"
 #include "footprint.h"
-#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -1334,7 +1333,7 @@ static int check_on_demand(struct ctx *c, const cJSON *o, const struct scn_strea
     if (item(o, "reshard"))
         return fail(c, "reshard", "only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
                     "AWS's (SplitShard, MergeShards and UpdateShardCount are for provisioned streams)");
-    uint32_t most = odm_max_open(st);
+    uint32_t most = stm_on_demand_max_open(st);
     if (most == 0)
         return fail(c, NULL, "model.on_demand_max_write_bytes_per_sec (%llu) and "
                     "model.on_demand_max_write_records_per_sec (%llu) allow no shard of limits %llu bytes and "

@@ -12,6 +12,7 @@
 #include "keytab.h"
 #include "mapping.h"
 #include "msgtab.h"
+#include "ondemand.h"
 #include "producer.h"
 #include "scenario.h"
 #include "sim.h"
@@ -35,6 +36,7 @@ struct sim {
     struct eng *e;
     struct keytab *keys;
     struct stm *stream;
+    struct odm *scaler;        /* an ON_DEMAND stream's, else NULL */
     struct msgtab *msgs;
     struct fn *fn;
     struct esm *esm;
@@ -103,6 +105,11 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
     s->stream = stm_create(s->e, &scn->stream, s->keys, log, err, errlen);
     if (!s->stream)
         goto fail;
+    /* Right after the stream: the scaler's looks come before any other
+     * component's events of the same instant and class. */
+    if (scn->stream.type == SCN_STREAM_KINESIS && scn->stream.capacity_mode == SCN_CAPACITY_ON_DEMAND &&
+        !(s->scaler = odm_create(s->e, s->stream, &scn->stream, err, errlen)))
+        goto fail;
     if (stm_set_arn(s->stream, scn->mapping.event_source_arn) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -151,6 +158,7 @@ void sim_destroy(struct sim *s)
     esm_destroy(s->esm);
     fn_destroy(s->fn);
     msg_destroy(s->msgs);
+    odm_destroy(s->scaler);
     stm_destroy(s->stream);
     keytab_destroy(s->keys);
     eng_destroy(s->e);

@@ -87,7 +87,7 @@
  * them and makes them with stm_split_evenly(), a SplitShard step at the
  * middle of the parent's range appended to the topology then.  The shard
  * table is made at create time for the most shards the stream may make
- * (odm_max_made), so it never moves either.
+ * (stm_on_demand_max_made), so it never moves either.
  *
  * DynamoDB Streams (SPEC 1.2):
  * - The table is on demand and takes every write: the loader gives the
@@ -123,7 +123,6 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
-#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -266,7 +265,6 @@ struct stm {
 
     struct shard *shards;         /* cap_shards of them; the first n_shards exist */
     uint32_t n_shards, cap_shards;
-    struct odm *odm;              /* ON_DEMAND: the scaler, else NULL */
     struct topo topo;             /* the plan's shards; open: as of now */
     struct reshard_step *steps;   /* the plan's steps ... */
     size_t *op_end;               /* ... by operation ... */
@@ -780,6 +778,25 @@ static char *dup_str(const char *src)
 
 static void read_share(struct stm *s);
 
+/* ---- on-demand capacity: the most shards -------------------------------- */
+
+uint32_t stm_on_demand_max_open(const struct scn_stream *cfg)
+{
+    const struct scn_on_demand *o = &cfg->on_demand;
+    uint64_t by_bytes = o->max_write_bytes_per_sec / cfg->write_bytes_per_sec;
+    uint64_t by_records = o->max_write_records_per_sec / cfg->write_records_per_sec;
+    uint64_t n = by_bytes < by_records ? by_bytes : by_records;
+    return n > STM_ON_DEMAND_MAX_OPEN ? STM_ON_DEMAND_MAX_OPEN : (uint32_t)n;
+}
+
+uint32_t stm_on_demand_max_made(const struct scn_stream *cfg)
+{
+    uint32_t open = stm_on_demand_max_open(cfg);
+    return open > cfg->shards ? cfg->shards + 2 * (open - cfg->shards) : cfg->shards;
+}
+
+/* ---- life cycle -------------------------------------------------------------- */
+
 struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
                        struct keytab *keys, const struct slog *log,
                        char *err, size_t errlen)
@@ -800,7 +817,7 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     char msg[400];
     bool ddb = is_dynamodb(cfg);
     bool on_demand = !ddb && cfg->capacity_mode == SCN_CAPACITY_ON_DEMAND;
-    if (on_demand && (cfg->n_reshard > 0 || cfg->shards > odm_max_open(cfg))) {
+    if (on_demand && (cfg->n_reshard > 0 || cfg->shards > stm_on_demand_max_open(cfg))) {
         snprintf(err, errlen, "stream %s: on demand, AWS makes the shards: %s", name,
                  cfg->n_reshard ? "no reshard" : "more shards than the maximum throughput needs");
         return NULL;
@@ -846,7 +863,7 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
         t->open[i] = i;
     t->n_open = cfg->shards;
     s->name = dup_str(name);
-    s->cap_shards = on_demand ? odm_max_made(cfg) : t->n_def;
+    s->cap_shards = on_demand ? stm_on_demand_max_made(cfg) : t->n_def;
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->cache = calloc(1, sizeof *s->cache);
     if (!s->name || !s->shards || !s->cache)
@@ -869,10 +886,6 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     for (size_t i = 0; i < s->n_ops; i++)
         if (eng_schedule(e, s->op_at[i], ENG_CLASS_TOPOLOGY, on_reshard, s, i) < 0)
             goto nomem;
-    if (on_demand && !(s->odm = odm_create(e, s, cfg, err, errlen))) {
-        stm_destroy(s);
-        return NULL;
-    }
     return s;
 nomem:
     stm_destroy(s);
@@ -884,7 +897,6 @@ void stm_destroy(struct stm *s)
 {
     if (!s)
         return;
-    odm_destroy(s->odm);
     for (uint32_t i = 0; s->shards && i < s->n_shards; i++)
         free(s->shards[i].ring);
     for (size_t i = 0; i < s->n_data; i++)

@@ -105,8 +105,9 @@ struct stm;
 /*
  * Create the stream of cfg with its shards open at time 0, and log them; its
  * reshard operations (DynamoDB: its rollovers, every cfg->shard_lifetime_us
- * before cfg->rollover_until_us; ON_DEMAND: the splits its traffic calls
- * for, ondemand.h) are scheduled on e and done by the stream itself.
+ * before cfg->rollover_until_us) are scheduled on e and done by the stream
+ * itself.  An ON_DEMAND stream's splits are its scaler's (ondemand.h), made
+ * beside it by whoever builds the simulation, through stm_split_evenly().
  * Returns NULL with a message in err (a reshard that cannot be done is named
  * as in stm_check_reshard).  The stream borrows e, keys and log.
  */
@@ -126,6 +127,17 @@ void stm_destroy(struct stm *s);
  */
 int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key,
                       char *err, size_t errlen);
+
+/*
+ * An on-demand stream of cfg (Kinesis, ON_DEMAND): the most shards it may
+ * have open, as many as its maximum throughput needs at the shards' limits
+ * (records and bytes), at most STM_ON_DEMAND_MAX_OPEN; and the most it may
+ * make in a run (each split closes one and opens two), the size of its
+ * shard table.  The loader and the memory estimate count with the same.
+ */
+#define STM_ON_DEMAND_MAX_OPEN 10000u
+uint32_t stm_on_demand_max_open(const struct scn_stream *cfg);
+uint32_t stm_on_demand_max_made(const struct scn_stream *cfg);
 
 void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
 
@@ -186,7 +198,7 @@ void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
  * redistributed evenly across child shards"): a SplitShard step, logged and
  * told to the consumer like a scheduled one.  0 done, 1 the shard owns a
  * single hash key (nothing done), -1 out of memory or beyond the shards the
- * stream was made for (odm_max_made).
+ * stream was made for (stm_on_demand_max_made).
  */
 int stm_split_evenly(struct stm *s, uint32_t shard);
 

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "memlog.h"
+#include "ondemand.h"
 #include "scenario.h"
 #include "stream.h"
 
@@ -57,6 +58,7 @@ struct fix {
     struct memlog ml;
     struct slog log;
     struct stm *s;
+    struct odm *scaler;           /* ON_DEMAND: made beside the stream, as sim.c does */
     uint32_t key_id[8];
     const struct phase *phases;
     size_t n_phases;
@@ -102,9 +104,13 @@ static bool fix_open(struct fix *f, const struct scn_stream *cfg, const struct p
     f->phases = ph;
     f->n_phases = n;
     f->until_s = until_s;
+    bool on_demand = cfg->capacity_mode == SCN_CAPACITY_ON_DEMAND;
     f->s = stm_create(f->e, cfg, f->keys, &f->log, f->err, sizeof f->err);
-    CHECK(f->s != NULL);
-    if (!f->s) {
+    if (f->s && on_demand)
+        f->scaler = odm_create(f->e, f->s, cfg, f->err, sizeof f->err);
+    bool made = f->s && (f->scaler || !on_demand);
+    CHECK(made);
+    if (!made) {
         fprintf(stderr, "%s\n", f->err);
         return false;
     }
@@ -124,6 +130,7 @@ static bool fix_run(struct fix *f, const struct scn_stream *cfg, const struct ph
 
 static void fix_close(struct fix *f)
 {
+    odm_destroy(f->scaler);
     stm_destroy(f->s);
     keytab_destroy(f->keys);
     eng_destroy(f->e);
