@@ -34,6 +34,7 @@
 #include "runlog.h"
 #include "scenario.h"
 #include "sim.h"
+#include "summary.h"
 #include "sweep.h"
 #include "trace.h"
 
@@ -392,8 +393,8 @@ static char *summary_json(const struct sim_summary *sum)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o != NULL;
-    for (const char *const *m = expect_metric_names(); ok && *m; m++)
-        ok = cJSON_AddNumberToObject(o, *m, expect_metric_value(*m, sum)) != NULL;
+    for (const char *const *m = summary_names(); ok && *m; m++)
+        ok = cJSON_AddNumberToObject(o, *m, summary_value(*m, sum)) != NULL;
     char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return text;

@@ -29,7 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "awsjson.h"
-#include "expect.h"
+#include "summary.h"
 #include "fmt.h"
 #include "footprint.h"
 #include "scenario.h"
@@ -2580,7 +2580,7 @@ static int check_footprint(struct ctx *c, const struct scenario *s)
 static int get_bound(struct ctx *c, const cJSON *obj, const char *key, bool req,
                      const char *metric, double def, double *out)
 {
-    if (!expect_metric_is_count(metric))
+    if (!summary_is_count(metric))
         return get_number(c, obj, key, req, 0, false, HUGE_VAL, def, out);
     int64_t n = 0;
     if (get_int(c, obj, key, req, 0, (int64_t)MAX_EXACT_INT, 0, &n))
@@ -2598,7 +2598,7 @@ static int parse_expect(struct ctx *c, const cJSON *root, struct scenario *s)
     static const char *const bound_keys[] = { "min", "max", NULL };
     const cJSON *ex;
     size_t mark;
-    if (enter(c, root, "expect", OPT, expect_metric_names(), &ex, &mark))
+    if (enter(c, root, "expect", OPT, summary_names(), &ex, &mark))
         return -1;
     int rc = 0;
     size_t n = (size_t)cJSON_GetArraySize(ex);
@@ -2617,7 +2617,7 @@ static int parse_expect(struct ctx *c, const cJSON *root, struct scenario *s)
             continue;
         }
         if (!cJSON_IsObject(v)) {
-            rc = expected(c, v->string, expect_metric_is_count(e->metric)
+            rc = expected(c, v->string, summary_is_count(e->metric)
                           ? "a count, or an object with min and/or max"
                           : "a number, or an object with min and/or max", v);
             break;

@@ -292,7 +292,7 @@ struct scn_change {
 
 /* One line of the `expect` block: min <= metric <= max (equal: exact). */
 struct scn_expect {
-    char *metric;           /* one of expect_metric_names() */
+    char *metric;           /* one of summary_names() */
     double min, max;
 };
 
