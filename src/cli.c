@@ -242,7 +242,7 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     getrusage(RUSAGE_SELF, &ru);
     fprintf(out, "%s (seed %" PRIu64 "): %s simulated in %.2f s wall, %.2f M records/s,"
             " peak memory %ld MiB%s\n",
-            scn->name, scn->seed, span(sum->simulated_us, a), wall,
+            scn->name, scn->cfg.seed, span(sum->simulated_us, a), wall,
             wall > 0 ? (double)sum->stream.records_written / wall / 1e6 : 0.0,
             ru.ru_maxrss / 1024, status == SIM_COMPLETE ? "" : "  [INCOMPLETE]");
 
@@ -250,7 +250,7 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     for (int f = 0; f < FATE_COUNT; f++)
         if (sum->fates[f])
             fprintf(out, "  %s %s", fate_name((enum fate)f), fmt_count((int64_t)sum->fates[f], a));
-    if (scn->stream.type == SCN_STREAM_DYNAMODB)
+    if (scn->cfg.stream.type == CFG_STREAM_DYNAMODB)
         fprintf(out, "\nrecords      %12s   written to the stream: INSERT %s, MODIFY %s, REMOVE %s\n",
                 fmt_count((int64_t)sum->stream.records_written, a),
                 fmt_count((int64_t)sum->stream.item_events[LEV_DDB_INSERT], b),
@@ -260,15 +260,15 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
         fprintf(out, "\nrecords      %12s   written to the stream; %s PutRecords entries throttled, %s resent\n",
                 fmt_count((int64_t)sum->stream.records_written, a), fmt_count((int64_t)sum->put_entries_failed, b),
                 fmt_count((int64_t)sum->put_resent, c));
-    if (scn->stream.type == SCN_STREAM_KINESIS && scn->stream.capacity_mode == SCN_CAPACITY_ON_DEMAND)
+    if (scn->cfg.stream.type == CFG_STREAM_KINESIS && scn->cfg.stream.capacity_mode == CFG_CAPACITY_ON_DEMAND)
         fprintf(out, "on demand    %12s   shards split to add capacity: %u shards at the start, %llu open at "
-                "the end\n", fmt_count((int64_t)sum->stream.on_demand_splits, a), scn->stream.shards,
-                (unsigned long long)(scn->stream.shards + sum->stream.on_demand_splits));
+                "the end\n", fmt_count((int64_t)sum->stream.on_demand_splits, a), scn->cfg.stream.shards,
+                (unsigned long long)(scn->cfg.stream.shards + sum->stream.on_demand_splits));
     if (sum->stream.read_throttles)
         fprintf(out, "GetRecords   %12s   calls, %s throttled "
                 "(the shard's reads are shared with %u other readers)\n",
                 fmt_count((int64_t)sum->stream.reads + sum->stream.read_throttles, a),
-                fmt_count((int64_t)sum->stream.read_throttles, b), scn->stream.other_consumers);
+                fmt_count((int64_t)sum->stream.read_throttles, b), scn->cfg.stream.other_consumers);
 
     uint64_t invocations = 0;
     for (int o = 0; o < OUTCOME_COUNT; o++)
@@ -292,8 +292,8 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
     fprintf(out, "discards     %12s   OnFailure message%s, %s record%s%s%s\n",
             fmt_count((int64_t)m->discards, a), m->discards == 1 ? "" : "s",
             fmt_count((int64_t)m->discarded_records, b), m->discarded_records == 1 ? "" : "s",
-            scn->mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
-            scn->mapping.on_failure_destination ? scn->mapping.on_failure_destination : "");
+            scn->cfg.mapping.on_failure_destination ? " sent to " : " (no OnFailure destination: dropped)",
+            scn->cfg.mapping.on_failure_destination ? scn->cfg.mapping.on_failure_destination : "");
     if (m->order_violations)
         fprintf(out, "order        %12s   records delivered after a later record of their key\n",
                 fmt_count((int64_t)m->order_violations, a));
@@ -311,8 +311,8 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
             m->read_delay_mean_ms, m->read_delay_max_ms);
     if (handler)   /* SPEC section 4 */
         fprintf(out, "handler      %12s   processes started (%s); durations %s\n",
-                fmt_count((int64_t)rfn_processes(handler), a), scn->function.handler->command[0],
-                scn->function.handler->measured ? "measured: this run is NOT reproducible"
+                fmt_count((int64_t)rfn_processes(handler), a), scn->cfg.function.handler->command[0],
+                scn->cfg.function.handler->measured ? "measured: this run is NOT reproducible"
                                                 : "from the model: reproducible");
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
@@ -362,9 +362,9 @@ static int cmd_check(const struct options *o)
     if (!scn)
         return EXIT_BAD_INPUT;
     /* a handler's program must be there and runnable (none is started) */
-    struct rfn *handler = scn->function.handler ? open_handler(scn) : NULL;
+    struct rfn *handler = scn->cfg.function.handler ? open_handler(scn) : NULL;
     rfn_destroy(handler);
-    if (scn->function.handler && !handler) {
+    if (scn->cfg.function.handler && !handler) {
         scn_free(scn);
         return EXIT_BAD_INPUT;
     }
@@ -376,10 +376,11 @@ static int cmd_check(const struct options *o)
     fpt_estimate(scn, FPT_STALLED, &stalled);
     printf("memory: %s if the mapping keeps up, up to %s if it stops reading",
            fmt_bytes(keeping_up.total, need), fmt_bytes(stalled.total, most));
-    if (scn->model.memory_limit)
-        printf(" (allowed: %s, %s%s)", fmt_bytes((double)scn->model.memory_limit, allowed),
-               scn->model.memory_limit_from,
-               stalled.total > (double)scn->model.memory_limit ? "; a run that gets there is stopped" : "");
+    if (scn->cfg.model.memory_limit)
+        printf(" (allowed: %s, %s%s)", fmt_bytes((double)scn->cfg.model.memory_limit, allowed),
+               scn->cfg.model.memory_limit_from,
+               stalled.total > (double)scn->cfg.model.memory_limit ? "; a run that gets there is stopped"
+                                                                    : "");
     putchar('\n');
     scn_free(scn);
     return 0;
@@ -408,12 +409,12 @@ static char *summary_json(const struct sim_summary *sum)
  * this leaves room for that need at least. */
 static uint64_t memory_budget(const struct scenario *scn)
 {
-    if (!scn->model.memory_limit)
+    if (!scn->cfg.model.memory_limit)
         return 0;
     struct fpt_estimate est;
     fpt_estimate(scn, FPT_STALLED, &est);
     double rest = est.total - est.bytes[FPT_MESSAGES] - est.bytes[FPT_RECORDS];
-    double budget = (double)scn->model.memory_limit - rest;
+    double budget = (double)scn->cfg.model.memory_limit - rest;
     return budget >= 1 ? (uint64_t)budget : 1;
 }
 
@@ -428,10 +429,10 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
 {
     char err[1024];
     *r = (struct cli_run){ 0 };
-    if (scn->function.handler && !handler && !(handler = r->handler = open_handler(scn)))
+    if (scn->cfg.function.handler && !handler && !(handler = r->handler = open_handler(scn)))
         return EXIT_BAD_INPUT;
     r->rl = runlog_open(db, err, sizeof err);
-    if (!r->rl || runlog_begin_run(r->rl, scn, scn->seed, scn->per_record_tables, &r->run_id,
+    if (!r->rl || runlog_begin_run(r->rl, scn, scn->cfg.seed, scn->per_record_tables, &r->run_id,
                                    err, sizeof err) < 0) {
         fprintf(stderr, "esmsim: %s\n", err);
         return EXIT_BAD_INPUT;
@@ -441,7 +442,7 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
         r->sink.event = dump_event;
         r->sink.event_ctx = dump;
     }
-    r->sim = sim_create(scn, &r->sink, err, sizeof err);
+    r->sim = sim_create(&scn->cfg, &r->sink, err, sizeof err);
     if (!r->sim) {   /* out of memory: the loader validated everything else */
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
@@ -502,7 +503,7 @@ static int cmd_run(const struct options *o)
     if (o->no_record_tables)
         scn->per_record_tables = false;
     /* Before the dump and the run log: a handler that cannot run is bad input. */
-    if (scn->function.handler && !(handler = open_handler(scn)))
+    if (scn->cfg.function.handler && !(handler = open_handler(scn)))
         goto out;
 
     /* Before the run log: a directory that cannot be used is bad input, and

@@ -113,7 +113,7 @@ static int run_read(struct run *r, char *err, size_t errlen)
         struct scenario *s = json ? scn_parse("runs.scenario_json", json, NULL, 0, serr, sizeof serr)
                                   : NULL;
         if (s) {
-            r->epoch_ms = s->model.epoch_ms;
+            r->epoch_ms = s->cfg.model.epoch_ms;
             r->has_epoch = true;
         }
         scn_free(s);

@@ -9,7 +9,7 @@
 
 /* Inverse CDF of the empirical distribution: linear between the points,
  * the pair found by binary search (a scenario may give many points). */
-static double empirical_at(const struct scn_dist *d, double pct)
+static double empirical_at(const struct dist *d, double pct)
 {
     if (pct <= d->pct[0])
         return d->val[0];
@@ -28,52 +28,52 @@ static double empirical_at(const struct scn_dist *d, double pct)
     return d->val[lo - 1] + t * (d->val[lo] - d->val[lo - 1]);
 }
 
-double dist_draw(const struct scn_dist *d, gsl_rng *r)
+double dist_draw(const struct dist *d, gsl_rng *r)
 {
     double x = 0;
     switch (d->kind) {
-    case SCN_DIST_CONSTANT:
+    case DIST_CONSTANT:
         return d->value;
-    case SCN_DIST_UNIFORM:
+    case DIST_UNIFORM:
         x = gsl_ran_flat(r, d->min, d->max);
         break;
-    case SCN_DIST_NORMAL:
+    case DIST_NORMAL:
         x = d->mean + gsl_ran_gaussian_ziggurat(r, d->stddev);
         if (x < d->min)
             x = d->min;
         break;
-    case SCN_DIST_LOGNORMAL:
+    case DIST_LOGNORMAL:
         x = gsl_ran_lognormal(r, log(d->median), d->sigma);
         break;
-    case SCN_DIST_GAMMA:
+    case DIST_GAMMA:
         x = gsl_ran_gamma(r, d->shape, d->scale);
         break;
-    case SCN_DIST_EXPONENTIAL:
+    case DIST_EXPONENTIAL:
         x = gsl_ran_exponential(r, d->mean);
         break;
-    case SCN_DIST_EMPIRICAL:
+    case DIST_EMPIRICAL:
         x = empirical_at(d, 100.0 * gsl_rng_uniform(r));
         break;
     }
     return x > 0 ? x : 0;
 }
 
-double dist_mean(const struct scn_dist *d)
+double dist_mean(const struct dist *d)
 {
     switch (d->kind) {
-    case SCN_DIST_CONSTANT:
+    case DIST_CONSTANT:
         return d->value;
-    case SCN_DIST_UNIFORM:
+    case DIST_UNIFORM:
         return (d->min + d->max) / 2;
-    case SCN_DIST_NORMAL:
+    case DIST_NORMAL:
         return d->mean;
-    case SCN_DIST_LOGNORMAL:
+    case DIST_LOGNORMAL:
         return d->median * exp(d->sigma * d->sigma / 2);
-    case SCN_DIST_GAMMA:
+    case DIST_GAMMA:
         return d->shape * d->scale;
-    case SCN_DIST_EXPONENTIAL:
+    case DIST_EXPONENTIAL:
         return d->mean;
-    case SCN_DIST_EMPIRICAL: {
+    case DIST_EMPIRICAL: {
         double sum = 0;
         for (int i = 0; i < 100; i++)
             sum += empirical_at(d, i + 0.5);

@@ -84,7 +84,7 @@ static int edge_cmp(const void *a, const void *b)
  * constant arrival may make one more record a piece than rate x length;
  * a Poisson one makes that many on average.
  */
-static void producer_rates(const struct scn_producer *p, int64_t end_us, double *created,
+static void producer_rates(const struct cfg_producer *p, int64_t end_us, double *created,
                            double *peak)
 {
     int64_t from = p->start_us, to = p->stop_us < end_us ? p->stop_us : end_us;
@@ -98,7 +98,7 @@ static void producer_rates(const struct scn_producer *p, int64_t end_us, double 
         return;
     }
     for (size_t i = 0; i < p->n_bursts; i++) {
-        const struct scn_burst *b = &p->bursts[i];
+        const struct cfg_burst *b = &p->bursts[i];
         bool off = b->multiplier == 0;
         double lm = off ? 0 : log(b->multiplier);
         e[n++] = (struct edge){ b->at_us, lm, off };
@@ -136,16 +136,16 @@ static void producer_rates(const struct scn_producer *p, int64_t end_us, double 
 /* How long p may hold a message before the stream has it or it is given
  * up, in s: the linger, then the wait before each retry (without jitter,
  * its largest), at most the run. */
-static double producer_hold_s(const struct scn_producer *p, double duration_s)
+static double producer_hold_s(const struct cfg_producer *p, double duration_s)
 {
-    const struct scn_retry *r = &p->retry;
+    const struct cfg_retry *r = &p->retry;
     double hold = (double)p->linger_us / US_PER_S;
-    uint32_t attempts = r->mode == SCN_RETRY_NONE ? 1 : r->max_attempts;
+    uint32_t attempts = r->mode == CFG_RETRY_NONE ? 1 : r->max_attempts;
     for (uint32_t k = 1; k < attempts && hold < duration_s; k++) {
         double w = (double)r->base_us;
-        if (r->backoff == SCN_BACKOFF_LINEAR)
+        if (r->backoff == CFG_BACKOFF_LINEAR)
             w *= k;
-        else if (r->backoff == SCN_BACKOFF_EXPONENTIAL)
+        else if (r->backoff == CFG_BACKOFF_EXPONENTIAL)
             w = ldexp(w, k - 1 < 1000 ? (int)k - 1 : 1000);
         if (r->max_us > 0 && w > (double)r->max_us)
             w = (double)r->max_us;
@@ -155,9 +155,9 @@ static double producer_hold_s(const struct scn_producer *p, double duration_s)
 }
 
 /* The longest key p can draw, in bytes. */
-static double producer_key_bytes(const struct scn_producer *p)
+static double producer_key_bytes(const struct cfg_producer *p)
 {
-    const struct scn_keys *k = &p->keys;
+    const struct cfg_keys *k = &p->keys;
     size_t longest = 0;
     for (size_t i = 0; i < k->n_list; i++)
         if (strlen(k->list[i]) > longest)
@@ -172,14 +172,14 @@ static double producer_key_bytes(const struct scn_producer *p)
 /* Shards the stream may make over the run, and the most open at once. */
 static void shard_counts(const struct scenario *s, double *made, double *open_max)
 {
-    const struct scn_stream *st = &s->stream;
-    if (st->type == SCN_STREAM_DYNAMODB) {
-        double rollovers = floor((double)(s->duration_us - 1) / (double)st->shard_lifetime_us);
+    const struct cfg_stream *st = &s->cfg.stream;
+    if (st->type == CFG_STREAM_DYNAMODB) {
+        double rollovers = floor((double)(s->cfg.duration_us - 1) / (double)st->shard_lifetime_us);
         *made = (double)st->shards * (rollovers + 1);
         *open_max = st->shards;
         return;
     }
-    if (st->capacity_mode == SCN_CAPACITY_ON_DEMAND) {   /* as many as the maximum throughput takes */
+    if (st->capacity_mode == CFG_CAPACITY_ON_DEMAND) {   /* as many as the maximum throughput takes */
         *made = stm_on_demand_max_made(st);
         *open_max = stm_on_demand_max_open(st);
         return;
@@ -187,11 +187,11 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
     double open = st->shards;
     *made = *open_max = open;
     for (size_t i = 0; i < st->n_reshard; i++) {
-        const struct scn_reshard *r = &st->reshard[i];
-        if (r->kind == SCN_RESHARD_SPLIT) {
+        const struct cfg_reshard *r = &st->reshard[i];
+        if (r->kind == CFG_RESHARD_SPLIT) {
             *made += 2;
             open += 1;
-        } else if (r->kind == SCN_RESHARD_MERGE) {
+        } else if (r->kind == CFG_RESHARD_MERGE) {
             *made += 1;
             open -= 1;
         } else {
@@ -210,13 +210,13 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
 static void run_maxima(const struct scenario *s, double *batch, double *lanes, double *timeout_s,
                        bool *windows)
 {
-    *batch = s->mapping.batch_size;
-    *lanes = s->mapping.parallelization_factor;
-    *timeout_s = (double)s->function.timeout_us / US_PER_S;
-    *windows = s->mapping.tumbling_window_us > 0;
-    for (size_t i = 0; i < s->n_schedule; i++) {
-        const struct scn_mapping *m = s->schedule[i].mapping;
-        const struct scn_function *f = s->schedule[i].function;
+    *batch = s->cfg.mapping.batch_size;
+    *lanes = s->cfg.mapping.parallelization_factor;
+    *timeout_s = (double)s->cfg.function.timeout_us / US_PER_S;
+    *windows = s->cfg.mapping.tumbling_window_us > 0;
+    for (size_t i = 0; i < s->cfg.n_schedule; i++) {
+        const struct cfg_mapping *m = s->cfg.schedule[i].mapping;
+        const struct cfg_function *f = s->cfg.schedule[i].function;
         if (m && m->batch_size > *batch)
             *batch = m->batch_size;
         if (m && m->parallelization_factor > *lanes)
@@ -233,17 +233,17 @@ static void run_maxima(const struct scenario *s, double *batch, double *lanes, d
 /* The longest batching window of the run, in s. */
 static double batching_window_s(const struct scenario *s)
 {
-    double w = (double)s->mapping.batching_window_us;
-    for (size_t i = 0; i < s->n_schedule; i++)
-        if (s->schedule[i].mapping && (double)s->schedule[i].mapping->batching_window_us > w)
-            w = (double)s->schedule[i].mapping->batching_window_us;
+    double w = (double)s->cfg.mapping.batching_window_us;
+    for (size_t i = 0; i < s->cfg.n_schedule; i++)
+        if (s->cfg.schedule[i].mapping && (double)s->cfg.schedule[i].mapping->batching_window_us > w)
+            w = (double)s->cfg.schedule[i].mapping->batching_window_us;
     return w / US_PER_S;
 }
 
 void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out)
 {
     *out = (struct fpt_estimate){ .top_producer = SIZE_MAX };
-    double duration_s = (double)s->duration_us / US_PER_S;
+    double duration_s = (double)s->cfg.duration_us / US_PER_S;
     double batch, lanes, timeout_s, made, open_max;
     bool windows;
     run_maxima(s, &batch, &lanes, &timeout_s, &windows);
@@ -255,12 +255,12 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
      * stalled, it stays until retention trims it (or the invocation holding
      * it ends). */
     double hold = c == FPT_KEEPING_UP
-        ? (double)s->model.poll_interval_us / US_PER_S + batching_window_s(s) + timeout_s + 1
-        : (double)s->stream.retention_us / US_PER_S + 1 + timeout_s;
+        ? (double)s->cfg.model.poll_interval_us / US_PER_S + batching_window_s(s) + timeout_s + 1
+        : (double)s->cfg.stream.retention_us / US_PER_S + 1 + timeout_s;
     out->hold_s = hold < duration_s ? hold : duration_s;
     double p_hold_max = 0;
-    for (size_t i = 0; i < s->n_producers; i++) {
-        double h = producer_hold_s(&s->producers[i], duration_s);
+    for (size_t i = 0; i < s->cfg.n_producers; i++) {
+        double h = producer_hold_s(&s->cfg.producers[i], duration_s);
         if (h > p_hold_max)
             p_hold_max = h;
     }
@@ -268,12 +268,12 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
 
     /* Messages, records, keys and requests, producer by producer. */
     double records = 0, written = 0, top = -1, key_text = 0, min_key = 1e9, series_bytes = 0;
-    for (size_t i = 0; i < s->n_producers; i++) {
-        const struct scn_producer *p = &s->producers[i];
+    for (size_t i = 0; i < s->cfg.n_producers; i++) {
+        const struct cfg_producer *p = &s->cfg.producers[i];
         double created, peak;
-        producer_rates(p, s->duration_us, &created, &peak);
+        producer_rates(p, s->cfg.duration_us, &created, &peak);
         double msgs = fmin(created, peak * out->window_s);
-        double copies = p->retry.mode == SCN_RETRY_ALL ? p->retry.max_attempts : 1;
+        double copies = p->retry.mode == CFG_RETRY_ALL ? p->retry.max_attempts : 1;
         records += fmin(created, peak * (out->hold_s + 1)) * copies;
         written += created * copies;
         out->messages += msgs;
@@ -288,30 +288,30 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
         key_text += keys * (key_bytes + 1);
         min_key = fmin(min_key, key_bytes);
         out->bytes[FPT_KEYS] += space * (KEY_SPACE_BYTES +
-                                         (p->keys.distribution == SCN_KEYS_ZIPF ? ZIPF_BYTES : 0));
+                                         (p->keys.distribution == CFG_KEYS_ZIPF ? ZIPF_BYTES : 0));
         /* A request is sent when full, or a linger after its first record:
          * so many a second at most, each held for its producer's hold. */
         double linger_s = fmax((double)p->linger_us / US_PER_S, 1 / US_PER_S);
         double per_s = fmin(peak, peak / p->max_records + 1 / linger_s);
         double slots = 1 + fmin(created, per_s * producer_hold_s(p, duration_s));
-        double entry = sizeof(struct stm_put_entry) + (p->retry.mode == SCN_RETRY_ALL ? 1 : 0);
+        double entry = sizeof(struct stm_put_entry) + (p->retry.mode == CFG_RETRY_ALL ? 1 : 0);
         out->bytes[FPT_REQUESTS] += slots * (p->max_records * entry + REQUEST_BYTES);
         series_bytes += (double)p->n_series * sizeof *p->series;
     }
     double explicit_bytes = 0;
-    for (size_t i = 0; i < s->n_records; i++) {
-        double key = (double)strlen(s->records[i].partition_key);
-        explicit_bytes += 2 * (double)strlen(s->records[i].data) + key + 1 + 8 + 8 + EVENT_BYTES;
+    for (size_t i = 0; i < s->cfg.n_records; i++) {
+        double key = (double)strlen(s->cfg.records[i].partition_key);
+        explicit_bytes += 2 * (double)strlen(s->cfg.records[i].data) + key + 1 + 8 + 8 + EVENT_BYTES;
         key_text += key + 1;
         min_key = fmin(min_key, key);
     }
-    out->messages += (double)s->n_records;
-    out->keys += (double)s->n_records;
-    records += (double)s->n_records;
-    written += (double)s->n_records;
+    out->messages += (double)s->cfg.n_records;
+    out->keys += (double)s->cfg.n_records;
+    records += (double)s->cfg.n_records;
+    written += (double)s->cfg.n_records;
     /* Kinesis: a shard takes write_records_per_sec a second at most. */
-    if (s->stream.type == SCN_STREAM_KINESIS)
-        records = fmin(records, (double)s->stream.write_records_per_sec * open_max * (out->hold_s + 1));
+    if (s->cfg.stream.type == CFG_STREAM_KINESIS)
+        records = fmin(records, (double)s->cfg.stream.write_records_per_sec * open_max * (out->hold_s + 1));
     out->records = records;
 
     out->bytes[FPT_MESSAGES] = out->messages * MSG_BYTES * GROWTH;
@@ -330,8 +330,8 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
     /* On demand, the scaler (ondemand.c): a second's writes for each second of
      * the scale window, per open shard; the two peak queues, a second each
      * at most, doubling. */
-    const struct scn_stream *st = &s->stream;
-    if (st->type == SCN_STREAM_KINESIS && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+    const struct cfg_stream *st = &s->cfg.stream;
+    if (st->type == CFG_STREAM_KINESIS && st->capacity_mode == CFG_CAPACITY_ON_DEMAND)
         out->bytes[FPT_SHARDS] += open_max * (double)st->on_demand.scale_window_s * ODM_SECOND_BYTES +
                                   2 * fmin(duration_s, (double)st->on_demand.peak_window_s) *
                                       ODM_SECOND_BYTES * GROWTH;

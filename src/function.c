@@ -37,12 +37,12 @@
 #include "engine.h"
 #include "function.h"
 #include "keytab.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 struct fn {
     struct eng *e;
-    const struct scn_function *cfg;
+    const struct cfg_function *cfg;
     const struct keytab *keys;
     const struct stm *stream;
     gsl_rng *rng_duration;   /* per-invoke, per-record and cold-start draws */
@@ -56,7 +56,7 @@ struct fn {
     struct fn_backend backend;   /* a real handler's; submit NULL: the model */
 };
 
-void fn_update(struct fn *f, const struct scn_function *cfg)
+void fn_update(struct fn *f, const struct cfg_function *cfg)
 {
     f->cfg = cfg;
     /* A lower limit than what runs now throttles new invocations only. */
@@ -64,7 +64,7 @@ void fn_update(struct fn *f, const struct scn_function *cfg)
                                               : cfg->account_concurrency;
 }
 
-struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
+struct fn *fn_create(struct eng *e, const struct cfg_function *cfg,
                      const struct keytab *keys, const struct stm *stream,
                      char *err, size_t errlen)
 {
@@ -144,23 +144,23 @@ static void end_environment(struct fn *f)
 uint32_t fn_running(const struct fn *f) { return f->running; }
 uint32_t fn_peak(const struct fn *f) { return f->peak; }
 
-static bool rule_matches(struct fn *f, const struct scn_failure *rule,
+static bool rule_matches(struct fn *f, const struct cfg_failure *rule,
                          const struct stm_record *r, int64_t start_us)
 {
     switch (rule->match) {
-    case SCN_MATCH_KEY:
+    case CFG_MATCH_KEY:
         return strcmp(keytab_key(f->keys, r->key_id), rule->text) == 0;
-    case SCN_MATCH_DATA_CONTAINS: {
+    case CFG_MATCH_DATA_CONTAINS: {
         const char *data = r->data_id ? stm_data(f->stream, r->data_id) : NULL;
         return data && strstr(data, rule->text);
     }
-    case SCN_MATCH_MESSAGE_ID:
+    case CFG_MATCH_MESSAGE_ID:
         return r->message_id == rule->message_id;
-    case SCN_MATCH_PROBABILITY:
+    case CFG_MATCH_PROBABILITY:
         return gsl_rng_uniform(f->rng_failure) < rule->probability;
-    case SCN_MATCH_INTERVAL:
+    case CFG_MATCH_INTERVAL:
         return start_us >= rule->from_us && start_us < rule->to_us;
-    case SCN_MATCH_ALL:
+    case CFG_MATCH_ALL:
         return true;
     }
     return false;
@@ -168,57 +168,57 @@ static bool rule_matches(struct fn *f, const struct scn_failure *rule,
 
 /* Styles that stop at the first failing record (the AWS samples); the
  * others work through the whole batch (Powertools, the Go DynamoDB sample). */
-static bool stops_at_first_failure(enum scn_report style)
+static bool stops_at_first_failure(enum cfg_report style)
 {
-    return style != SCN_REPORT_ALL_FAILURES && style != SCN_REPORT_ALL_FAILURES_NO_RAISE &&
-           style != SCN_REPORT_WRONG_LIST_KEY;
+    return style != CFG_REPORT_ALL_FAILURES && style != CFG_REPORT_ALL_FAILURES_NO_RAISE &&
+           style != CFG_REPORT_WRONG_LIST_KEY;
 }
 
 /* A handler that throws: `throw` at its first failure; Powertools' batch
  * processor (raise_on_entire_batch_failure, throwOnFullBatchFailure: on by
  * default) when every record of the batch failed. */
-static bool throws(enum scn_report style, uint32_t n, uint32_t n_failed)
+static bool throws(enum cfg_report style, uint32_t n, uint32_t n_failed)
 {
-    if (style == SCN_REPORT_THROW)
+    if (style == CFG_REPORT_THROW)
         return n_failed > 0;
-    return style == SCN_REPORT_ALL_FAILURES && n > 0 && n_failed == n;
+    return style == CFG_REPORT_ALL_FAILURES && n > 0 && n_failed == n;
 }
 
 /* What a function that returned normally hands back, per report style. */
-static void build_response(const struct scn_function *cfg, struct stm_record *const *recs,
+static void build_response(const struct cfg_function *cfg, struct stm_record *const *recs,
                            uint32_t n, const struct fn_scratch *scratch, struct fn_result *out)
 {
     struct rsp_response *r = &out->response;
     *r = (struct rsp_response){ .shape = RSP_LIST, .items = scratch->items };
     if (out->n_failed == 0) {
-        if (cfg->report == SCN_REPORT_THROW)
+        if (cfg->report == CFG_REPORT_THROW)
             r->shape = RSP_NULL;          /* a handler that throws returns nothing */
         return;                           /* {"batchItemFailures": []} */
     }
     const struct stm_record *first = recs[out->failed[0]];
     switch (cfg->report) {
-    case SCN_REPORT_THROW:                /* threw instead: not reached */
-    case SCN_REPORT_FIRST_FAILURE:
-    case SCN_REPORT_ALL_FAILURES:         /* some failed, not all */
-    case SCN_REPORT_ALL_FAILURES_NO_RAISE:
-    case SCN_REPORT_WRONG_LIST_KEY:
+    case CFG_REPORT_THROW:                /* threw instead: not reached */
+    case CFG_REPORT_FIRST_FAILURE:
+    case CFG_REPORT_ALL_FAILURES:         /* some failed, not all */
+    case CFG_REPORT_ALL_FAILURES_NO_RAISE:
+    case CFG_REPORT_WRONG_LIST_KEY:
         for (uint32_t k = 0; k < out->n_failed; k++)
             scratch->items[k] = (struct rsp_item){ RSP_ITEM_SEQUENCE,
                                                    recs[out->failed[k]]->seq };
         r->n_items = out->n_failed;
-        if (cfg->report == SCN_REPORT_WRONG_LIST_KEY) {
+        if (cfg->report == CFG_REPORT_WRONG_LIST_KEY) {
             r->shape = RSP_OBJECT;
             r->list_key = "BatchItemFailures";
         }
         return;
-    case SCN_REPORT_EMPTY_IDENTIFIER:
+    case CFG_REPORT_EMPTY_IDENTIFIER:
         scratch->items[0] = (struct rsp_item){ RSP_ITEM_EMPTY, 0 };
         break;
-    case SCN_REPORT_WRONG_KEY:
+    case CFG_REPORT_WRONG_KEY:
         scratch->items[0] = (struct rsp_item){ RSP_ITEM_MISSING, first->seq };
         r->item_key = "ItemIdentifier";
         break;
-    case SCN_REPORT_UNKNOWN_SEQUENCE:
+    case CFG_REPORT_UNKNOWN_SEQUENCE:
         /* one past the batch's last record: a number that is not in it */
         scratch->items[0] = (struct rsp_item){ RSP_ITEM_SEQUENCE, recs[n - 1]->seq + 1 };
         break;
@@ -230,7 +230,7 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                struct stm_record *const *recs, uint32_t n,
                const struct fn_scratch *scratch, struct fn_result *out)
 {
-    const struct scn_function *cfg = f->cfg;
+    const struct cfg_function *cfg = f->cfg;
     /* t: time since the invocation started.  A cold start's Init phase
      * comes first, outside the timeout up to FN_INIT_LIMIT_US; an init that
      * needs longer is cut there and run again (the same work: the same
@@ -252,10 +252,10 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
         bool fails = false;
         t += dist_draw(&cfg->per_record, f->rng_duration);
         for (size_t k = 0; k < cfg->n_failures; k++) {
-            const struct scn_failure *rule = &cfg->failures[k];
+            const struct cfg_failure *rule = &cfg->failures[k];
             if (!rule_matches(f, rule, recs[i], start_us))
                 continue;
-            if (rule->effect == SCN_EFFECT_SLOW)
+            if (rule->effect == CFG_EFFECT_SLOW)
                 t += dist_draw(&rule->extra, f->rng_failure);
             else
                 fails = true;
@@ -332,7 +332,7 @@ int fn_submit(struct fn *f, uint64_t invocation_id, int64_t start_us, bool cold_
               struct stm_record *const *recs, uint32_t n, const struct slog_event *ev,
               const struct fn_scratch *scratch, struct fn_result *out)
 {
-    const struct scn_function *cfg = f->cfg;
+    const struct cfg_function *cfg = f->cfg;
     /* The model's duration and timeout: with a handler its rules only slow. */
     fn_invoke(f, start_us, cold_start, recs, n, scratch, out);
     bool timed_out = out->outcome == OUTCOME_TIMEOUT;

@@ -22,10 +22,10 @@ struct eng;
 struct keytab;
 struct stm;
 struct stm_record;
-struct scn_function;
+struct cfg_function;
 struct fn;
 
-struct fn *fn_create(struct eng *e, const struct scn_function *cfg,
+struct fn *fn_create(struct eng *e, const struct cfg_function *cfg,
                      const struct keytab *keys, const struct stm *stream,
                      char *err, size_t errlen);
 void fn_destroy(struct fn *f);
@@ -33,7 +33,7 @@ void fn_destroy(struct fn *f);
 /* R16: the function behaves as cfg says from now on (borrowed; it must
  * outlive f): durations, failures, report style, timeout, concurrency.
  * Invocations in flight keep what they drew when they started. */
-void fn_update(struct fn *f, const struct scn_function *cfg);
+void fn_update(struct fn *f, const struct cfg_function *cfg);
 
 /* AWS's limit on a cold start's Init phase: up to it, Init runs outside the
  * function's timeout; an Init that needs longer is cut at it and run again

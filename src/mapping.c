@@ -86,7 +86,7 @@
 #include "mapping.h"
 #include "msgtab.h"
 #include "response.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 #include "window.h"
 
@@ -198,8 +198,8 @@ struct shardc {
 
 struct esm {
     struct eng *e;
-    const struct scn_mapping *cfg;
-    const struct scn_model *model;
+    const struct cfg_mapping *cfg;
+    const struct cfg_model *model;
     struct stm *stream;
     struct fn *fn;
     struct msgtab *msgs;
@@ -1469,10 +1469,10 @@ static void start_shard(struct shardc *sc)
     struct esm *m = sc->m;
     sc->polling = true;
     sc->done_pos = sc->read_pos = stm_begin(m->stream, sc->shard);
-    if (sc->shard < m->shards_at_begin && m->cfg->starting_position == SCN_START_LATEST)
+    if (sc->shard < m->shards_at_begin && m->cfg->starting_position == CFG_START_LATEST)
         m->stats.missed_records += skip_to(sc, stm_end(m->stream, sc->shard), FATE_MISSED,
                                            CKPT_STARTING_POSITION);
-    sc->skip_before_ts = m->cfg->starting_position == SCN_START_AT_TIMESTAMP;
+    sc->skip_before_ts = m->cfg->starting_position == CFG_START_AT_TIMESTAMP;
     on_tick(sc, 0);
 }
 
@@ -1609,11 +1609,11 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
 
     if (to <= sc->done_pos)
         return;
-    if (!sc->polling && !m->begun && m->cfg->starting_position != SCN_START_TRIM_HORIZON) {
+    if (!sc->polling && !m->begun && m->cfg->starting_position != CFG_START_TRIM_HORIZON) {
         /* Before the mapping begins, LATEST would skip them all, and
          * AT_TIMESTAMP those older than its timestamp (R13). */
         uint64_t missed = to;
-        if (m->cfg->starting_position == SCN_START_AT_TIMESTAMP)
+        if (m->cfg->starting_position == CFG_START_AT_TIMESTAMP)
             for (missed = sc->done_pos; missed < to; missed++)
                 if (rec_at(sc, missed)->arrival_us >= m->cfg->starting_timestamp_us)
                     break;
@@ -1808,28 +1808,28 @@ static void shard_closed(void *ctx, uint32_t shard)
         maybe_end(m->shards[shard]);
 }
 
-struct esm *esm_create(struct eng *e, const struct scenario *scn,
+struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen)
 {
-    const struct scn_mapping *cfg = &scn->mapping;
+    const struct cfg_mapping *cfg = &sim->mapping;
     struct esm *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
     *m = (struct esm){
-        .e = e, .cfg = cfg, .model = &scn->model, .stream = stream,
+        .e = e, .cfg = cfg, .model = &sim->model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error,
-        .efo = scn->stream.consumer == SCN_CONSUMER_EFO,
+        .efo = sim->stream.consumer == CFG_CONSUMER_EFO,
         .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
-        .ddb_calls_per_sec = scn->model.poll_interval_us >= ENG_US_PER_SEC ? 1
-                             : (uint32_t)(ENG_US_PER_SEC / scn->model.poll_interval_us),
+        .ddb_calls_per_sec = sim->model.poll_interval_us >= ENG_US_PER_SEC ? 1
+                             : (uint32_t)(ENG_US_PER_SEC / sim->model.poll_interval_us),
     };
     m->max_batch = cfg->batch_size;
     m->max_lanes = cfg->parallelization_factor;
-    for (size_t i = 0; i < scn->n_schedule; i++) {
-        const struct scn_mapping *later = scn->schedule[i].mapping;
+    for (size_t i = 0; i < sim->n_schedule; i++) {
+        const struct cfg_mapping *later = sim->schedule[i].mapping;
         if (later && later->batch_size > m->max_batch)
             m->max_batch = later->batch_size;
         if (later && later->parallelization_factor > m->max_lanes)
@@ -1842,26 +1842,26 @@ struct esm *esm_create(struct eng *e, const struct scenario *scn,
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
-    size_t role_len = strlen(scn->model.account) + strlen(scn->function.name) + 32;
+    size_t role_len = strlen(sim->model.account) + strlen(sim->function.name) + 32;
     m->role_arn = malloc(role_len);
     if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
-             scn->model.account, scn->function.name);
+             sim->model.account, sim->function.name);
     m->lev_template = (struct lev_source){
         .event_source_arn = stm_arn(stream), .invoke_identity_arn = m->role_arn,
-        .region = scn->model.region, .epoch_ms = scn->model.epoch_ms,
-        .view = scn->stream.view_type,
+        .region = sim->model.region, .epoch_ms = sim->model.epoch_ms,
+        .view = sim->stream.view_type,
     };
 
-    int64_t start = cfg->starting_position == SCN_START_LATEST ? scn->model.latest_start_delay_us : 0;
+    int64_t start = cfg->starting_position == CFG_START_LATEST ? sim->model.latest_start_delay_us : 0;
     for (uint32_t s = 0; s < m->n_shards; s++)
         if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
     m->begin_at_us = start;
     if (eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0 ||
-        eng_schedule(e, scn->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
+        eng_schedule(e, sim->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
         goto nomem;
     struct stm_consumer consumer = {
         .ctx = m, .pinned = pinned, .expire = expire,
@@ -1914,7 +1914,7 @@ void esm_finish(struct esm *m)
     }
 }
 
-void esm_update(struct esm *m, const struct scn_mapping *cfg)
+void esm_update(struct esm *m, const struct cfg_mapping *cfg)
 {
     m->cfg = cfg;
     m->bisect = cfg->bisect_on_error;

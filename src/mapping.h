@@ -21,12 +21,12 @@ struct stm;
 struct fn;
 struct msgtab;
 struct keytab;
-struct scenario;
-struct scn_mapping;
+struct cfg_sim;
+struct cfg_mapping;
 struct esm;
 
 /* Borrows everything; starts polling when the engine runs. */
-struct esm *esm_create(struct eng *e, const struct scenario *scn,
+struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen);
@@ -35,7 +35,7 @@ void esm_destroy(struct esm *m);
 /* R16: the mapping's configuration is cfg from now on (borrowed; it must
  * outlive the mapping).  Its BatchSize and ParallelizationFactor must not
  * exceed the largest of the scenario's schedule, which esm_create sized for. */
-void esm_update(struct esm *m, const struct scn_mapping *cfg);
+void esm_update(struct esm *m, const struct cfg_mapping *cfg);
 
 /* End of run: records still in the stream end pending (or processed when
  * handled once).  Call before msg_finish. */

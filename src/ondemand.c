@@ -61,7 +61,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 /* What a shard accepted in one second. */
@@ -100,7 +100,7 @@ struct hot {
 struct odm {
     struct eng *e;
     struct stm *s;
-    struct scn_on_demand cfg;
+    struct cfg_on_demand cfg;
     uint64_t records_limit, bytes_limit;   /* a shard's, per second */
     uint32_t max_open;            /* stm_on_demand_max_open */
     struct oshard *sh;            /* by shard index, stm_on_demand_max_made of them */
@@ -267,7 +267,7 @@ static void on_tick(void *ctx, uint64_t arg)
 
 /* ---- life cycle ------------------------------------------------------------- */
 
-struct odm *odm_create(struct eng *e, struct stm *s, const struct scn_stream *cfg,
+struct odm *odm_create(struct eng *e, struct stm *s, const struct cfg_stream *cfg,
                        char *err, size_t errlen)
 {
     struct odm *o = calloc(1, sizeof *o);

@@ -16,7 +16,7 @@
 
 struct eng;
 struct stm;
-struct scn_stream;
+struct cfg_stream;
 struct odm;
 
 /*
@@ -26,7 +26,7 @@ struct odm;
  * just after the stream (sim.c), destroyed before it.  NULL with a message
  * in err when out of memory.
  */
-struct odm *odm_create(struct eng *e, struct stm *s, const struct scn_stream *cfg,
+struct odm *odm_create(struct eng *e, struct stm *s, const struct cfg_stream *cfg,
                        char *err, size_t errlen);
 void odm_destroy(struct odm *o);
 

@@ -373,11 +373,11 @@ static int spans_write(struct spans *s, struct pdata *d)
 /* R16: where the mapping is disabled, up to end_us. */
 static int outage_disabled(const struct scenario *scn, int64_t end_us, struct spans *out)
 {
-    bool enabled = scn->mapping.enabled;
+    bool enabled = scn->cfg.mapping.enabled;
     int64_t since_us = 0;
-    for (size_t i = 0; i < scn->n_schedule; i++) {
-        const struct scn_change *c = &scn->schedule[i];
-        int64_t at_us = c->at_us + scn->model.mapping_update_delay_us;
+    for (size_t i = 0; i < scn->cfg.n_schedule; i++) {
+        const struct cfg_change *c = &scn->cfg.schedule[i];
+        int64_t at_us = c->at_us + scn->cfg.model.mapping_update_delay_us;
         if (!c->mapping || at_us >= end_us)
             continue;
         if (enabled && !c->mapping->enabled)
@@ -390,19 +390,19 @@ static int outage_disabled(const struct scenario *scn, int64_t end_us, struct sp
 }
 
 /* Where fn, in effect over [from_us, to_us), fails every record. */
-static int outage_function(const struct scn_function *fn, int64_t from_us, int64_t to_us,
+static int outage_function(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
                            struct spans *out)
 {
     for (size_t i = 0; i < fn->n_failures; i++) {
-        const struct scn_failure *r = &fn->failures[i];
-        if (r->effect != SCN_EFFECT_FAIL)
+        const struct cfg_failure *r = &fn->failures[i];
+        if (r->effect != CFG_EFFECT_FAIL)
             continue;
         int64_t a = from_us, b = to_us;
-        if (r->match == SCN_MATCH_INTERVAL) {
+        if (r->match == CFG_MATCH_INTERVAL) {
             a = r->from_us > a ? r->from_us : a;
             b = r->to_us < b ? r->to_us : b;
-        } else if (r->match != SCN_MATCH_ALL &&
-                   !(r->match == SCN_MATCH_PROBABILITY && r->probability >= 1)) {
+        } else if (r->match != CFG_MATCH_ALL &&
+                   !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
             continue;
         }
         if (spans_add(out, a, b) < 0)
@@ -414,10 +414,10 @@ static int outage_function(const struct scn_function *fn, int64_t from_us, int64
 /* The function as the schedule changes it, up to end_us. */
 static int outage_failing(const struct scenario *scn, int64_t end_us, struct spans *out)
 {
-    const struct scn_function *fn = &scn->function;
+    const struct cfg_function *fn = &scn->cfg.function;
     int64_t since_us = 0;
-    for (size_t i = 0; i < scn->n_schedule; i++) {
-        const struct scn_change *c = &scn->schedule[i];
+    for (size_t i = 0; i < scn->cfg.n_schedule; i++) {
+        const struct cfg_change *c = &scn->cfg.schedule[i];
         if (!c->function || c->at_us >= end_us)
             continue;
         if (outage_function(fn, since_us, c->at_us, out) < 0)

@@ -72,7 +72,7 @@
 #include "keytab.h"
 #include "msgtab.h"
 #include "producer.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
@@ -112,7 +112,7 @@ struct arrival {
 
 struct prd {
     struct eng *e;
-    const struct scn_producer *cfg;   /* NULL for the explicit writer */
+    const struct cfg_producer *cfg;   /* NULL for the explicit writer */
     const char *name;             /* borrowed: messages keep it */
     struct stm *stream;
     struct keytab *keys;
@@ -120,9 +120,9 @@ struct prd {
     struct stm_put_limits lim;
 
     /* what to do on failure */
-    enum scn_retry_mode mode;
+    enum cfg_retry_mode mode;
     uint32_t max_attempts;
-    struct scn_retry retry;
+    struct cfg_retry retry;
     uint32_t max_records;         /* per request (1 for PutRecord) */
     int64_t linger_us;
 
@@ -153,7 +153,7 @@ struct prd {
     uint8_t *results;             /* max_records per-entry results */
 
     /* explicit records */
-    const struct scn_record *recs;
+    const struct cfg_record *recs;
     uint32_t *rec_key, *rec_data; /* key id and data id of each */
 
     bool finished;
@@ -195,8 +195,8 @@ static uint32_t req_alloc(struct prd *p)
         struct preq *q = &p->req[p->n_req];
         *q = (struct preq){ 0 };
         q->e = malloc(p->max_records * sizeof *q->e);
-        q->written = p->mode == SCN_RETRY_ALL ? malloc(p->max_records) : NULL;
-        if (!q->e || (p->mode == SCN_RETRY_ALL && !q->written)) {
+        q->written = p->mode == CFG_RETRY_ALL ? malloc(p->max_records) : NULL;
+        if (!q->e || (p->mode == CFG_RETRY_ALL && !q->written)) {
             free(q->e);
             free(q->written);
             return NONE;
@@ -239,15 +239,15 @@ static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t byt
 /* The wait before attempt k + 1, k attempts made. */
 static int64_t backoff_us(struct prd *p, uint32_t k)
 {
-    const struct scn_retry *r = &p->retry;
+    const struct cfg_retry *r = &p->retry;
     int64_t base = r->base_us > 0 ? r->base_us : 0, w = base;
     switch (r->backoff) {
-    case SCN_BACKOFF_CONSTANT:
+    case CFG_BACKOFF_CONSTANT:
         break;
-    case SCN_BACKOFF_LINEAR:
+    case CFG_BACKOFF_LINEAR:
         w = base > INT64_MAX / k ? INT64_MAX : base * (int64_t)k;
         break;
-    case SCN_BACKOFF_EXPONENTIAL: {
+    case CFG_BACKOFF_EXPONENTIAL: {
         uint32_t shift = k - 1;
         w = shift >= 62 || base > (INT64_MAX >> shift) ? INT64_MAX : base << shift;
         break;
@@ -255,7 +255,7 @@ static int64_t backoff_us(struct prd *p, uint32_t k)
     }
     if (r->max_us > 0 && w > r->max_us)
         w = r->max_us;
-    if (r->backoff == SCN_BACKOFF_EXPONENTIAL && r->jitter)
+    if (r->backoff == CFG_BACKOFF_EXPONENTIAL && r->jitter)
         w = (int64_t)(gsl_rng_uniform(p->rng_backoff) * ((double)w + 1.0));  /* [0, w] */
     return w;
 }
@@ -282,9 +282,9 @@ static void attempt(struct prd *p, uint32_t slot)
         failed = (int)q->n;
     }
     p->stats.entries_failed += (uint64_t)failed;
-    bool again = failed > 0 && p->mode != SCN_RETRY_NONE && q->attempts < p->max_attempts;
+    bool again = failed > 0 && p->mode != CFG_RETRY_NONE && q->attempts < p->max_attempts;
 
-    if (p->mode == SCN_RETRY_ALL) {
+    if (p->mode == CFG_RETRY_ALL) {
         for (uint32_t i = 0; i < q->n; i++) {
             if (p->results[i] == STM_PUT_OK) {
                 msg_written(p->msgs, q->e[i].message_id);
@@ -334,7 +334,7 @@ static struct pkey key_at(struct prd *p, size_t idx)
     struct pkey *k = &p->key_of[idx];
     if (k->id != NONE)
         return *k;
-    const struct scn_keys *ks = &p->cfg->keys;
+    const struct cfg_keys *ks = &p->cfg->keys;
     if (ks->list) {
         k->id = keytab_add(p->keys, ks->list[idx]);
     } else {
@@ -387,7 +387,7 @@ static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
  * the next piece, the next burst edge or stop. */
 static void segment_at(struct prd *p, int64_t t)
 {
-    const struct scn_producer *c = p->cfg;
+    const struct cfg_producer *c = p->cfg;
     double mult = 1, base = c->rate;
     int64_t end = c->stop_us;
     if (c->series) {
@@ -425,7 +425,7 @@ static bool next_arrival(struct prd *p, int64_t *at_us)
 {
     for (;;) {
         if (p->seg_rate > 0) {
-            double pos = p->cfg->arrival == SCN_ARRIVAL_CONSTANT
+            double pos = p->cfg->arrival == CFG_ARRIVAL_CONSTANT
                 ? (double)p->seg_start + (double)p->k * 1e6 / p->seg_rate
                 : p->pos_us + gsl_ran_exponential(p->rng_arrival, 1e6 / p->seg_rate);
             if (pos < (double)p->seg_end) {
@@ -544,7 +544,7 @@ static gsl_rng *rng_named(struct eng *e, const char *name, const char *suffix)
 }
 
 /* A rate series the arrivals can follow: pieces from 0, in time order. */
-static bool series_ok(const struct scn_rate_point *pts, size_t n)
+static bool series_ok(const struct cfg_rate_point *pts, size_t n)
 {
     if (n == 0 || pts[0].at_us != 0)
         return false;
@@ -555,11 +555,11 @@ static bool series_ok(const struct scn_rate_point *pts, size_t n)
 }
 
 /* Check cfg; 0, or -1 with err set. */
-static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits *lim,
+static int check_cfg(const struct cfg_producer *cfg, const struct stm_put_limits *lim,
                      char *err, size_t errlen)
 {
     const char *name = cfg->name;
-    const struct scn_keys *k = &cfg->keys;
+    const struct cfg_keys *k = &cfg->keys;
     const char *why = NULL;
     if (!(cfg->rate >= 0) || !isfinite(cfg->rate))
         why = "rate must be a finite number >= 0";
@@ -567,9 +567,9 @@ static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits
         why = "rate.series must start at 0, go strictly forward and hold finite rates >= 0";
     else if (k->list ? k->n_list == 0 || k->n_list >= NONE : k->count == 0 || k->count == NONE)
         why = "the key space is empty";
-    else if (k->distribution == SCN_KEYS_ZIPF && !(k->zipf_s > 0))
+    else if (k->distribution == CFG_KEYS_ZIPF && !(k->zipf_s > 0))
         why = "keys.s (Zipf exponent) must be > 0";
-    else if (cfg->api == SCN_PUT_RECORDS &&
+    else if (cfg->api == CFG_PUT_RECORDS &&
              (cfg->max_records < 1 || cfg->max_records > lim->max_request_records))
         why = "put.max_records must be between 1 and the stream's records per request";
     else if (cfg->retry.max_attempts < 1)
@@ -588,7 +588,7 @@ static int check_cfg(const struct scn_producer *cfg, const struct stm_put_limits
 /* The key space: a lazy index -> key id table, and the Zipf alias table. */
 static int init_keys(struct prd *p)
 {
-    const struct scn_keys *k = &p->cfg->keys;
+    const struct cfg_keys *k = &p->cfg->keys;
     p->n_keys = k->list ? (uint32_t)k->n_list : k->count;
     p->key_of = malloc((size_t)p->n_keys * sizeof *p->key_of);
     if (!p->key_of)
@@ -604,7 +604,7 @@ static int init_keys(struct prd *p)
             return -1;
         memcpy(p->keybuf, prefix, p->prefix_len);
     }
-    if (k->distribution == SCN_KEYS_ZIPF) {
+    if (k->distribution == CFG_KEYS_ZIPF) {
         /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
         double *w = malloc((size_t)p->n_keys * sizeof *w);
         if (!w)
@@ -619,7 +619,7 @@ static int init_keys(struct prd *p)
     return 0;
 }
 
-struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
+struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
                        struct stm *stream, struct keytab *keys,
                        struct msgtab *msgs, char *err, size_t errlen)
 {
@@ -635,9 +635,9 @@ struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
     p->cfg = cfg;
     p->name = cfg->name;
     p->mode = cfg->retry.mode;
-    p->max_attempts = cfg->retry.mode == SCN_RETRY_NONE ? 1 : cfg->retry.max_attempts;
+    p->max_attempts = cfg->retry.mode == CFG_RETRY_NONE ? 1 : cfg->retry.max_attempts;
     p->retry = cfg->retry;
-    p->max_records = cfg->api == SCN_PUT_RECORD ? 1 : cfg->max_records;
+    p->max_records = cfg->api == CFG_PUT_RECORD ? 1 : cfg->max_records;
     p->linger_us = cfg->linger_us;
     p->rng_arrival = rng_named(e, cfg->name, "");
     p->rng_keys = rng_named(e, cfg->name, "/keys");
@@ -674,7 +674,7 @@ static void on_explicit(void *ctx, uint64_t index)
         eng_stop(p->e);
         return;
     }
-    const struct scn_record *r = &p->recs[index];
+    const struct cfg_record *r = &p->recs[index];
     size_t bytes = strlen(r->data);
     uint8_t op = r->has_event ? (uint8_t)(STM_ITEM_INSERT + r->event) : STM_ITEM_WRITE;
     if (!req_add(p, &p->req[slot], p->rec_key[index], bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
@@ -686,7 +686,7 @@ static void on_explicit(void *ctx, uint64_t index)
     attempt(p, slot);
 }
 
-struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
+struct prd *prd_create_explicit(struct eng *e, const struct cfg_record *recs,
                                 size_t n, struct stm *stream,
                                 struct keytab *keys, struct msgtab *msgs,
                                 char *err, size_t errlen)
@@ -695,7 +695,7 @@ struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
     if (!p)
         goto nomem;
     p->name = EXPLICIT_NAME;
-    p->mode = SCN_RETRY_NONE;
+    p->mode = CFG_RETRY_NONE;
     p->max_attempts = 1;
     p->max_records = 1;
     p->recs = recs;

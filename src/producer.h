@@ -15,15 +15,15 @@ struct eng;
 struct stm;
 struct keytab;
 struct msgtab;
-struct scn_producer;
-struct scn_record;
+struct cfg_producer;
+struct cfg_record;
 struct prd;
 
 /*
  * A producer for cfg (borrowed, must outlive it).  It starts writing when the
  * engine runs.  Returns NULL with a message in err.
  */
-struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
+struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
                        struct stm *stream, struct keytab *keys,
                        struct msgtab *msgs, char *err, size_t errlen);
 
@@ -32,7 +32,7 @@ struct prd *prd_create(struct eng *e, const struct scn_producer *cfg,
  * time, without retry (a throttled explicit record is rejected); on a
  * table, one item write with the record's event when it has one.
  */
-struct prd *prd_create_explicit(struct eng *e, const struct scn_record *recs,
+struct prd *prd_create_explicit(struct eng *e, const struct cfg_record *recs,
                                 size_t n, struct stm *stream,
                                 struct keytab *keys, struct msgtab *msgs,
                                 char *err, size_t errlen);

@@ -52,7 +52,7 @@ struct rfn {
 struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interrupted,
                        char *err, size_t errlen)
 {
-    const struct scn_handler *h = scn->function.handler;
+    const struct cfg_handler *h = scn->cfg.function.handler;
     struct rfn *r = calloc(1, sizeof *r);
     if (!r) {
         errmsg_set(err, errlen, "function.handler: out of memory");
@@ -65,11 +65,11 @@ struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interr
         .env = (const char *const *)h->env,
         .cwd = h->cwd,
         .wall_timeout_ms = h->wall_timeout_us / 1000,
-        .function_name = scn->function.name,
-        .region = scn->model.region,
-        .function_arn = scn->mapping.function_arn,
-        .memory_mb = scn->function.memory_mb,
-        .epoch_ms = scn->model.epoch_ms,
+        .function_name = scn->cfg.function.name,
+        .region = scn->cfg.model.region,
+        .function_arn = scn->cfg.mapping.function_arn,
+        .memory_mb = scn->cfg.function.memory_mb,
+        .epoch_ms = scn->cfg.model.epoch_ms,
         .interrupted = interrupted,
     };
     if (!(r->pool = hdl_pool_create(&cfg, err, errlen))) {
@@ -411,7 +411,7 @@ static void put_failure(struct lines *w, const struct rfn *r, const struct answe
     if (end->timed_out) {
         char when[32];
         int64_t centis = (end->timeout_us + 5000) / 10000;
-        awsjson_iso_time(r->scn->model.epoch_ms, end->end_us, when);
+        awsjson_iso_time(r->scn->cfg.model.epoch_ms, end->end_us, when);
         snprintf(text, sizeof text, "%s %s Task timed out after %" PRId64 ".%02" PRId64 " seconds",
                  when, w->l.request_id, centis / 100, centis % 100);
         put_text(w, "error", end->end_us, text);
@@ -451,7 +451,7 @@ static void write_log(struct rfn *r, const struct answer *a, const struct fn_end
     put_failure(&w, r, a, end);
     hdl_log_end(text, request_id);
     put_text(&w, "end", end->end_us, text);
-    hdl_log_report(text, request_id, res->wall_us, r->scn->function.memory_mb,
+    hdl_log_report(text, request_id, res->wall_us, r->scn->cfg.function.memory_mb,
                    res->max_memory_kb, res->cold_start ? res->init_wall_us : 0);
     put_text(&w, "report", end->end_us, text);
     free(w.buf);

@@ -238,7 +238,7 @@ static void report_scenario(struct report *r, const char *scenario_json, bool ha
     if (!scn)
         return;
     if (has_end)
-        r->expiry_before_ms = end_ms - scn->stream.retention_us / 1000 + 1;
+        r->expiry_before_ms = end_ms - scn->cfg.stream.retention_us / 1000 + 1;
     scn_free(scn);
 }
 

@@ -757,7 +757,7 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
         "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"
         " per_record_tables, started_at_wall, handler, reproducible) VALUES (?,?,?,?,?,0,?,?,?,?)";
     /* SPEC section 4: a real handler's measured durations are its wall time */
-    const struct scn_handler *handler = scn->function.handler;
+    const struct cfg_handler *handler = scn->cfg.function.handler;
     char wall[32];
     runlog_wall_now(wall, sizeof wall);
     if (runlog_begin(rl) != 0)
@@ -765,7 +765,7 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     /* seed as a bit pattern: seeds from 2^63 up read back negative */
     if (runlog_run_once(rl, sql, "insert into runs",
                         RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
-                                    rv_ms(scn->duration_us), rv_text(ESMSIM_VERSION),
+                                    rv_ms(scn->cfg.duration_us), rv_text(ESMSIM_VERSION),
                                     rv_int(per_record), rv_text(wall), rv_int(handler != NULL),
                                     rv_int(!handler || !handler->measured))) != 0) {
         runlog_rollback(rl);

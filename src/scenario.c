@@ -50,7 +50,6 @@
 #define MAX_KEYS 4294967294.0    /* distinct keys in a run: the key table's ids are 32-bit */
 #define MAX_SCENARIO_BYTES (64 << 20)   /* a file past this is refused unread (/dev/zero) */
 #define EXPLICIT_PRODUCER "records"  /* the producer name of the explicit records */
-#define DEFAULT_START_TIME "2026-01-01T00:00:00Z"
 
 #define REQ true    /* the key must be present */
 #define OPT false   /* absent means the default */
@@ -906,7 +905,7 @@ static const char *const DIST_EMPIRICAL_KEYS[] = { "distribution", "percentiles"
 static const char *const DIST_ANY_KEYS[] = {
     "distribution", "value", "min", "max", "mean", "stddev", "median", "sigma", "shape", "scale",
     "percentiles", NULL };
-static const char *const *const DIST_KEYS[] = {   /* by enum scn_dist_kind */
+static const char *const *const DIST_KEYS[] = {   /* by enum dist_kind */
     DIST_CONSTANT_KEYS, DIST_UNIFORM_KEYS, DIST_NORMAL_KEYS, DIST_LOGNORMAL_KEYS,
     DIST_GAMMA_KEYS, DIST_EXPONENTIAL_KEYS, DIST_EMPIRICAL_KEYS,
 };
@@ -943,7 +942,7 @@ static int pct_point_cmp(const void *a, const void *b)
  * scenario may give thousands of points (issue 11 item 17: sorting them as
  * they came was quadratic).
  */
-static int parse_percentiles(struct ctx *c, const cJSON *pts, enum qty q, struct scn_dist *d)
+static int parse_percentiles(struct ctx *c, const cJSON *pts, enum qty q, struct dist *d)
 {
     size_t n = (size_t)cJSON_GetArraySize(pts);
     if (n < 2)
@@ -1004,12 +1003,12 @@ static int parse_percentiles(struct ctx *c, const cJSON *pts, enum qty q, struct
  * meaning a constant.  Values are in us (QTY_US) or bytes (QTY_BYTES).
  */
 static int get_dist(struct ctx *c, const cJSON *obj, const char *key, bool req, enum qty q,
-                    double def, struct scn_dist *d)
+                    double def, struct dist *d)
 {
     const char *what = q == QTY_US ? "a distribution object, or a duration meaning a constant"
                                    : "a distribution object, or a number of bytes meaning a constant";
     const cJSON *v;
-    *d = (struct scn_dist){ .kind = SCN_DIST_CONSTANT, .value = def };
+    *d = (struct dist){ .kind = DIST_CONSTANT, .value = def };
     if (lookup(c, obj, key, req, what, &v))
         return -1;
     if (!v)
@@ -1026,33 +1025,33 @@ static int get_dist(struct ctx *c, const cJSON *obj, const char *key, bool req, 
         get_enum(c, v, "distribution", REQ, DIST_NAMES, 0, &kind) ||
         check_keys(c, v, DIST_KEYS[kind], NULL))
         goto out;
-    d->kind = (enum scn_dist_kind)kind;
+    d->kind = (enum dist_kind)kind;
     switch (d->kind) {
-    case SCN_DIST_CONSTANT:
+    case DIST_CONSTANT:
         rc = get_qty(c, v, "value", REQ, q, q == QTY_BYTES, 0, &d->value);
         break;
-    case SCN_DIST_UNIFORM:
+    case DIST_UNIFORM:
         rc = get_qty(c, v, "min", REQ, q, false, 0, &d->min) ||
              get_qty(c, v, "max", REQ, q, false, 0, &d->max) ||
              (d->max < d->min ? fail(c, "max", "expected a value >= min") : 0);
         break;
-    case SCN_DIST_NORMAL:
+    case DIST_NORMAL:
         rc = get_qty(c, v, "mean", REQ, q, false, 0, &d->mean) ||
              get_qty(c, v, "stddev", REQ, q, false, 0, &d->stddev) ||
              get_qty(c, v, "min", OPT, q, false, 0, &d->min);
         break;
-    case SCN_DIST_LOGNORMAL:
+    case DIST_LOGNORMAL:
         rc = get_qty(c, v, "median", REQ, q, true, 0, &d->median) ||
              get_number(c, v, "sigma", REQ, 0, false, HUGE_VAL, 0, &d->sigma);
         break;
-    case SCN_DIST_GAMMA:
+    case DIST_GAMMA:
         rc = get_number(c, v, "shape", REQ, 0, true, HUGE_VAL, 0, &d->shape) ||
              get_qty(c, v, "scale", REQ, q, true, 0, &d->scale);
         break;
-    case SCN_DIST_EXPONENTIAL:
+    case DIST_EXPONENTIAL:
         rc = get_qty(c, v, "mean", REQ, q, true, 0, &d->mean);
         break;
-    case SCN_DIST_EMPIRICAL: {
+    case DIST_EMPIRICAL: {
         const cJSON *pts;
         if (get_object(c, v, "percentiles", REQ, &pts))
             break;
@@ -1158,48 +1157,57 @@ static int get_seconds(struct ctx *c, const cJSON *obj, const char *key, int64_t
  * (SPEC 1.1 Capacity modes; ondemand.c), AWS's documented values (or the
  * model's stated choices) by default.
  */
-static int parse_on_demand(struct ctx *c, const cJSON *o, struct scn_on_demand *od)
+static int parse_on_demand(struct ctx *c, const cJSON *o, struct cfg_on_demand *od)
 {
     int64_t records = 0;
-    int rc = get_seconds(c, o, "on_demand_peak_window", 1, 365 * 86400, 30 * 86400, &od->peak_window_s) ||
-        get_seconds(c, o, "on_demand_scale_window", 1, 3600, 60, &od->scale_window_s) ||
-        get_duration(c, o, "on_demand_scale_delay", OPT, 0, MAX_DURATION_US, 15 * 60 * US_PER_S,
-                     &od->scale_delay_us) ||
-        get_number(c, o, "on_demand_split_threshold", OPT, 0, false, HUGE_VAL, 0.5, &od->split_threshold) ||
+    int rc = get_seconds(c, o, "on_demand_peak_window", 1, 365 * 86400,
+                         CFG_DEFAULT_ON_DEMAND_PEAK_WINDOW_S, &od->peak_window_s) ||
+        get_seconds(c, o, "on_demand_scale_window", 1, 3600, CFG_DEFAULT_ON_DEMAND_SCALE_WINDOW_S,
+                    &od->scale_window_s) ||
+        get_duration(c, o, "on_demand_scale_delay", OPT, 0, MAX_DURATION_US,
+                     CFG_DEFAULT_ON_DEMAND_SCALE_DELAY_US, &od->scale_delay_us) ||
+        get_number(c, o, "on_demand_split_threshold", OPT, 0, false, HUGE_VAL,
+                   CFG_DEFAULT_ON_DEMAND_SPLIT_THRESHOLD, &od->split_threshold) ||
         (od->split_threshold <= 0 || od->split_threshold >= 1
              ? expected(c, "on_demand_split_threshold", "a number > 0 and < 1 (a share of a shard's limits)",
                         item(o, "on_demand_split_threshold")) : 0) ||
-        get_int(c, o, "on_demand_max_write_records_per_sec", OPT, 1, (int64_t)MAX_EXACT_INT, 200000, &records);
+        get_int(c, o, "on_demand_max_write_records_per_sec", OPT, 1, (int64_t)MAX_EXACT_INT,
+                CFG_DEFAULT_ON_DEMAND_MAX_WRITE_RECORDS_PER_SEC, &records);
     od->max_write_records_per_sec = (uint64_t)records;
-    od->max_write_bytes_per_sec = 200 * 1048576;
+    od->max_write_bytes_per_sec = CFG_DEFAULT_ON_DEMAND_MAX_WRITE_BYTES_PER_SEC;
     if (!rc && item(o, "on_demand_max_write_bytes_per_sec"))
         rc = get_size(c, o, "on_demand_max_write_bytes_per_sec", &od->max_write_bytes_per_sec);
     return rc ? -1 : 0;
 }
 
-static int parse_model(struct ctx *c, const cJSON *root, struct scn_model *m, struct scn_on_demand *od)
+static int parse_model(struct ctx *c, const cJSON *root, struct cfg_model *m, struct cfg_on_demand *od)
 {
     const cJSON *o;
     size_t mark;
     int64_t epoch_us = 0;
     if (enter(c, root, "model", OPT, MODEL_KEYS, &o, &mark))
         return -1;
-    int rc = get_duration(c, o, "poll_interval", OPT, 1, MAX_DURATION_US, US_PER_S, &m->poll_interval_us) ||
-        get_duration(c, o, "retry_delay", OPT, 0, MAX_DURATION_US, US_PER_S, &m->retry_delay_us) ||
-        get_duration(c, o, "reinvoke_delay", OPT, 0, MAX_DURATION_US, 20 * US_PER_MS, &m->reinvoke_delay_us) ||
-        get_duration(c, o, "throttle_backoff", OPT, 1, MAX_DURATION_US, US_PER_S, &m->throttle_backoff_us) ||
-        get_duration(c, o, "throttle_backoff_max", OPT, 1, MAX_DURATION_US, 30 * US_PER_S,
-                     &m->throttle_backoff_max_us) ||
-        get_duration(c, o, "latest_start_delay", OPT, 0, MAX_DURATION_US, 60 * US_PER_S,
+    int rc = get_duration(c, o, "poll_interval", OPT, 1, MAX_DURATION_US, CFG_DEFAULT_POLL_INTERVAL_US,
+                     &m->poll_interval_us) ||
+        get_duration(c, o, "retry_delay", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_RETRY_DELAY_US,
+                     &m->retry_delay_us) ||
+        get_duration(c, o, "reinvoke_delay", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_REINVOKE_DELAY_US,
+                     &m->reinvoke_delay_us) ||
+        get_duration(c, o, "throttle_backoff", OPT, 1, MAX_DURATION_US, CFG_DEFAULT_THROTTLE_BACKOFF_US,
+                     &m->throttle_backoff_us) ||
+        get_duration(c, o, "throttle_backoff_max", OPT, 1, MAX_DURATION_US,
+                     CFG_DEFAULT_THROTTLE_BACKOFF_MAX_US, &m->throttle_backoff_max_us) ||
+        get_duration(c, o, "latest_start_delay", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_LATEST_START_DELAY_US,
                      &m->latest_start_delay_us) ||
-        get_duration(c, o, "mapping_update_delay", OPT, 0, MAX_DURATION_US, 60 * US_PER_S,
-                     &m->mapping_update_delay_us) ||
-        get_duration(c, o, "sample_interval", OPT, 1, MAX_DURATION_US, US_PER_S, &m->sample_interval_us) ||
-        get_time(c, o, "start_time", OPT, DEFAULT_START_TIME, &epoch_us) ||
-        get_string(c, o, "region", OPT, &REGION, "us-east-1", &m->region) ||
-        get_string(c, o, "account", OPT, &ACCOUNT, "123456789012", &m->account) ||
+        get_duration(c, o, "mapping_update_delay", OPT, 0, MAX_DURATION_US,
+                     CFG_DEFAULT_MAPPING_UPDATE_DELAY_US, &m->mapping_update_delay_us) ||
+        get_duration(c, o, "sample_interval", OPT, 1, MAX_DURATION_US, CFG_DEFAULT_SAMPLE_INTERVAL_US,
+                     &m->sample_interval_us) ||
+        get_time(c, o, "start_time", OPT, CFG_DEFAULT_START_TIME, &epoch_us) ||
+        get_string(c, o, "region", OPT, &REGION, CFG_DEFAULT_REGION, &m->region) ||
+        get_string(c, o, "account", OPT, &ACCOUNT, CFG_DEFAULT_ACCOUNT, &m->account) ||
         get_bool(c, o, "wait_for_parent_shards", true, &m->wait_for_parent_shards) ||
-        get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, 70 * US_PER_MS,
+        get_duration(c, o, "efo_push_latency", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_EFO_PUSH_LATENCY_US,
                      &m->efo_push_latency_us) ||
         parse_on_demand(c, o, od);
     if (!rc && item(o, "memory_limit")) {
@@ -1222,7 +1230,7 @@ static const char *const RESHARD_KEYS[] = { "at", "split", "hash_key", "merge", 
  */
 static int parse_reshard(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    struct scn_reshard *r = elem;
+    struct cfg_reshard *r = elem;
     int64_t *last_at = arg, count = 0;
     const cJSON *merge = NULL;
     if (elem_object(c, v, RESHARD_KEYS) || get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &r->at_us) ||
@@ -1240,7 +1248,7 @@ static int parse_reshard(struct ctx *c, const cJSON *v, void *elem, void *arg)
         return fail(c, "at", "expected entries in time order: at or after the previous "
                     "entry's %.3f s", (double)*last_at / US_PER_S);
     *last_at = r->at_us;
-    r->kind = r->shard ? SCN_RESHARD_SPLIT : merge ? SCN_RESHARD_MERGE : SCN_RESHARD_TARGET;
+    r->kind = r->shard ? CFG_RESHARD_SPLIT : merge ? CFG_RESHARD_MERGE : CFG_RESHARD_TARGET;
     r->target = (uint32_t)count;
     if (merge) {
         const cJSON *s0 = cJSON_GetArrayItem(merge, 0), *s1 = cJSON_GetArrayItem(merge, 1);
@@ -1258,7 +1266,7 @@ static int parse_reshard(struct ctx *c, const cJSON *v, void *elem, void *arg)
 
 /* The reshard list into st (st->shards already read), checked against the
  * shards each operation will meet. */
-static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *st)
+static int parse_reshard_list(struct ctx *c, const cJSON *o, struct cfg_stream *st)
 {
     int64_t last_at = 0;
     if (get_list(c, o, "reshard", sizeof *st->reshard, &st->reshard, &st->n_reshard,
@@ -1279,7 +1287,8 @@ static int parse_reshard_list(struct ctx *c, const cJSON *o, struct scn_stream *
 static const char *const STREAM_KEYS[] = {
     "type", "name", "shards", "retention", "consumer", "other_consumers", "reshard", "limits",
     "internal_failure_rate", "capacity_mode", "table", "view_type", "shard_lifetime", NULL };
-static const char *const CAPACITY_MODES[] = { "PROVISIONED", "ON_DEMAND", NULL };   /* by enum scn_capacity_mode */
+/* by enum cfg_capacity_mode */
+static const char *const CAPACITY_MODES[] = { "PROVISIONED", "ON_DEMAND", NULL };
 static const char *const LIMITS_KEYS[] = {
     "write_records_per_sec", "write_bytes_per_sec", "max_record_bytes", "max_request_bytes",
     "max_request_records", NULL };
@@ -1292,29 +1301,30 @@ static const struct text_rule TABLE_NAME = {
     .what = "a table name (3 to 255 letters, digits, -, _ or .)" };
 
 /* The keys of one stream type only, and why the other type has none. */
-static const struct { const char *key; enum scn_stream_type type; const char *why; } STREAM_TYPE_KEYS[] = {
-    { "name", SCN_STREAM_KINESIS, "a DynamoDB stream is named by its table (table)" },
-    { "consumer", SCN_STREAM_KINESIS, "DynamoDB Streams have no enhanced fan-out" },
-    { "reshard", SCN_STREAM_KINESIS, "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
-    { "limits", SCN_STREAM_KINESIS, "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
-    { "internal_failure_rate", SCN_STREAM_KINESIS, "writes to a DynamoDB table do not fail in this model" },
-    { "capacity_mode", SCN_STREAM_KINESIS, "the table is on demand, and its stream's shards roll over by "
+static const struct { const char *key; enum cfg_stream_type type; const char *why; } STREAM_TYPE_KEYS[] = {
+    { "name", CFG_STREAM_KINESIS, "a DynamoDB stream is named by its table (table)" },
+    { "consumer", CFG_STREAM_KINESIS, "DynamoDB Streams have no enhanced fan-out" },
+    { "reshard", CFG_STREAM_KINESIS, "a DynamoDB table's shards roll over by themselves (shard_lifetime)" },
+    { "limits", CFG_STREAM_KINESIS,
+      "a DynamoDB table is on demand: it takes every write, of items up to 400 KB" },
+    { "internal_failure_rate", CFG_STREAM_KINESIS, "writes to a DynamoDB table do not fail in this model" },
+    { "capacity_mode", CFG_STREAM_KINESIS, "the table is on demand, and its stream's shards roll over by "
       "themselves (shard_lifetime)" },
-    { "table", SCN_STREAM_DYNAMODB, "a Kinesis stream has a name (name)" },
-    { "view_type", SCN_STREAM_DYNAMODB, "a Kinesis stream keeps the records as they are written" },
-    { "shard_lifetime", SCN_STREAM_DYNAMODB, "Kinesis shards change only by reshard" },
+    { "table", CFG_STREAM_DYNAMODB, "a Kinesis stream has a name (name)" },
+    { "view_type", CFG_STREAM_DYNAMODB, "a Kinesis stream keeps the records as they are written" },
+    { "shard_lifetime", CFG_STREAM_DYNAMODB, "Kinesis shards change only by reshard" },
 };
 
 static bool is_dynamodb(const struct scenario *s)
 {
-    return s->stream.type == SCN_STREAM_DYNAMODB;
+    return s->cfg.stream.type == CFG_STREAM_DYNAMODB;
 }
 
 /* A key of one stream type given with the other: "only with stream type ...". */
 static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, const struct scenario *s,
-                            enum scn_stream_type type, const char *why)
+                            enum cfg_stream_type type, const char *why)
 {
-    if (!item(obj, key) || s->stream.type == type)
+    if (!item(obj, key) || s->cfg.stream.type == type)
         return 0;
     return fail(c, key, "only with stream type \"%s\": %s", STREAM_TYPES[type], why);
 }
@@ -1328,7 +1338,7 @@ static int stream_type_only(struct ctx *c, const cJSON *obj, const char *key, co
  * no reshard (AWS refuses SplitShard, MergeShards and UpdateShardCount on
  * it), and it starts within what its maximum throughput allows.
  */
-static int check_on_demand(struct ctx *c, const cJSON *o, const struct scn_stream *st)
+static int check_on_demand(struct ctx *c, const cJSON *o, const struct cfg_stream *st)
 {
     if (item(o, "reshard"))
         return fail(c, "reshard", "only with capacity_mode \"PROVISIONED\": an on-demand stream's shards are "
@@ -1350,35 +1360,35 @@ static int check_on_demand(struct ctx *c, const cJSON *o, const struct scn_strea
 }
 
 /* The Kinesis part of a stream: consumer, reshard, limits, failures. */
-static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
+static int parse_kinesis(struct ctx *c, const cJSON *o, struct cfg_stream *st)
 {
     const cJSON *lim;
     size_t m2;
     int consumer = 0;
     int64_t wr = 0, wb = 0, rec = 0, req = 0, reqn = 0;
     int rc = get_string(c, o, "name", OPT, &STREAM_NAME, "stream", &st->name) ||
-        get_duration(c, o, "retention", OPT, 24 * US_PER_H, 8760 * US_PER_H, 24 * US_PER_H,
+        get_duration(c, o, "retention", OPT, 24 * US_PER_H, 8760 * US_PER_H, CFG_DEFAULT_RETENTION_US,
                      &st->retention_us) ||
         get_enum(c, o, "consumer", OPT, CONSUMERS, 0, &consumer) ||
         get_number(c, o, "internal_failure_rate", OPT, 0, false, 1, 0, &st->internal_failure_rate);
     if (!rc && !(rc = enter(c, o, "limits", OPT, LIMITS_KEYS, &lim, &m2))) {
         int64_t big = (int64_t)MAX_EXACT_INT;
-        rc = get_int(c, lim, "write_records_per_sec", OPT, 1, big, 1000, &wr) ||
-             get_int(c, lim, "write_bytes_per_sec", OPT, 1, big, 1048576, &wb) ||
-             get_int(c, lim, "max_record_bytes", OPT, 1, big, 1048576, &rec) ||
-             get_int(c, lim, "max_request_bytes", OPT, 1, big, 5242880, &req) ||
-             get_int(c, lim, "max_request_records", OPT, 1, 500, 500, &reqn) ||
+        rc = get_int(c, lim, "write_records_per_sec", OPT, 1, big, CFG_DEFAULT_WRITE_RECORDS_PER_SEC, &wr) ||
+             get_int(c, lim, "write_bytes_per_sec", OPT, 1, big, CFG_DEFAULT_WRITE_BYTES_PER_SEC, &wb) ||
+             get_int(c, lim, "max_record_bytes", OPT, 1, big, CFG_DEFAULT_MAX_RECORD_BYTES, &rec) ||
+             get_int(c, lim, "max_request_bytes", OPT, 1, big, CFG_DEFAULT_MAX_REQUEST_BYTES, &req) ||
+             get_int(c, lim, "max_request_records", OPT, 1, 500, CFG_DEFAULT_MAX_REQUEST_RECORDS, &reqn) ||
              (req < rec ? fail(c, "max_request_bytes", "expected at least max_record_bytes (%lld)",
                                (long long)rec) : 0);
         path_pop(c, m2);
     }
-    st->consumer = (enum scn_consumer)consumer;
+    st->consumer = (enum cfg_consumer)consumer;
     st->write_records_per_sec = (uint64_t)wr;
     st->write_bytes_per_sec = (uint64_t)wb;
     st->max_record_bytes = (uint64_t)rec;
     st->max_request_bytes = (uint64_t)req;
     st->max_request_records = (uint32_t)reqn;
-    if (!rc && st->capacity_mode == SCN_CAPACITY_ON_DEMAND)
+    if (!rc && st->capacity_mode == CFG_CAPACITY_ON_DEMAND)
         return check_on_demand(c, o, st);
     return rc || parse_reshard_list(c, o, st) ? -1 : 0;
 }
@@ -1390,30 +1400,31 @@ static int parse_kinesis(struct ctx *c, const cJSON *o, struct scn_stream *st)
  * of at most 400 KB a write, shared reads.
  */
 static int parse_dynamodb(struct ctx *c, const cJSON *o, const struct scenario *s,
-                          struct scn_stream *st)
+                          struct cfg_stream *st)
 {
     int view = 0;
     int rc = get_string(c, o, "table", OPT, &TABLE_NAME, "table", &st->name) ||
-        get_duration(c, o, "retention", OPT, 0, MAX_DURATION_US, 24 * US_PER_H, &st->retention_us) ||
-        (st->retention_us != 24 * US_PER_H
+        get_duration(c, o, "retention", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_RETENTION_US,
+                     &st->retention_us) ||
+        (st->retention_us != CFG_DEFAULT_RETENTION_US
              ? expected(c, "retention", "\"24h\" (DynamoDB Streams keep records 24 hours)",
                         item(o, "retention")) : 0) ||
         get_enum(c, o, "view_type", OPT, VIEW_TYPES, LEV_DDB_NEW_AND_OLD_IMAGES, &view) ||
-        get_duration(c, o, "shard_lifetime", OPT, 60 * US_PER_S, MAX_DURATION_US, 4 * US_PER_H,
-                     &st->shard_lifetime_us);
+        get_duration(c, o, "shard_lifetime", OPT, 60 * US_PER_S, MAX_DURATION_US,
+                     CFG_DEFAULT_SHARD_LIFETIME_US, &st->shard_lifetime_us);
     if (rc)
         return -1;
     st->view_type = (enum lev_ddb_view)view;
-    st->rollover_until_us = s->duration_us;
-    int64_t rollovers = (s->duration_us - 1) / st->shard_lifetime_us;
+    st->rollover_until_us = s->cfg.duration_us;
+    int64_t rollovers = (s->cfg.duration_us - 1) / st->shard_lifetime_us;
     if ((double)st->shards * (double)(rollovers + 1) > MAX_DDB_SHARDS) {
         char a[32], b[32];
         return fail(c, "shard_lifetime", "expected a lifetime that keeps the run within %d shards: "
                     "%u shards rolling over every %s for %s make %.0f", MAX_DDB_SHARDS, st->shards,
-                    fmt_us(st->shard_lifetime_us, a), fmt_us(s->duration_us, b),
+                    fmt_us(st->shard_lifetime_us, a), fmt_us(s->cfg.duration_us, b),
                     (double)st->shards * (double)(rollovers + 1));
     }
-    st->consumer = SCN_CONSUMER_SHARED;
+    st->consumer = CFG_CONSUMER_SHARED;
     st->write_records_per_sec = st->write_bytes_per_sec = UINT64_MAX;
     st->max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - strlen(LEV_DDB_KEY_ATTRIBUTE) -
                            strlen(LEV_DDB_DATA_ATTRIBUTE);   /* the item: key and payload */
@@ -1426,7 +1437,7 @@ static int parse_dynamodb(struct ctx *c, const cJSON *o, const struct scenario *
  * mapping's 4 polls a second (R1), unless model.poll_interval is given. */
 static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
 {
-    struct scn_stream *st = &s->stream;
+    struct cfg_stream *st = &s->cfg.stream;
     const cJSON *o;
     size_t mark;
     int type = 0;
@@ -1435,14 +1446,16 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
         return -1;
     int mode = 0;
     int rc = get_enum(c, o, "type", OPT, STREAM_TYPES, 0, &type);
-    st->type = (enum scn_stream_type)type;
+    st->type = (enum cfg_stream_type)type;
     for (size_t i = 0; !rc && i < sizeof STREAM_TYPE_KEYS / sizeof STREAM_TYPE_KEYS[0]; i++)
         rc = stream_type_only(c, o, STREAM_TYPE_KEYS[i].key, s, STREAM_TYPE_KEYS[i].type,
                               STREAM_TYPE_KEYS[i].why);
-    rc = rc || get_enum(c, o, "capacity_mode", OPT, CAPACITY_MODES, SCN_CAPACITY_PROVISIONED, &mode);
-    st->capacity_mode = (enum scn_capacity_mode)mode;
+    rc = rc || get_enum(c, o, "capacity_mode", OPT, CAPACITY_MODES, CFG_CAPACITY_PROVISIONED, &mode);
+    st->capacity_mode = (enum cfg_capacity_mode)mode;
     /* on demand, AWS starts a stream with 4 shards: 4 MB/s and 4,000 records/s */
-    rc = rc || get_int(c, o, "shards", OPT, 1, 10000, mode == SCN_CAPACITY_ON_DEMAND ? 4 : 1, &shards) ||
+    rc = rc || get_int(c, o, "shards", OPT, 1, 10000,
+                       mode == CFG_CAPACITY_ON_DEMAND ? CFG_DEFAULT_ON_DEMAND_SHARDS : CFG_DEFAULT_SHARDS,
+                       &shards) ||
         get_int(c, o, "other_consumers", OPT, 0, 4, 0, &others);
     st->shards = (uint32_t)shards;
     st->other_consumers = (uint32_t)others;
@@ -1452,7 +1465,7 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
     if (rc)
         return -1;
     if (is_dynamodb(s) && !item(item(root, "model"), "poll_interval"))
-        s->model.poll_interval_us = 250 * US_PER_MS;
+        s->cfg.model.poll_interval_us = CFG_DEFAULT_DYNAMODB_POLL_INTERVAL_US;
     return 0;
 }
 
@@ -1463,13 +1476,13 @@ static int parse_stream(struct ctx *c, const cJSON *root, struct scenario *s)
 static char *stream_arn(const struct scenario *s)
 {
     if (!is_dynamodb(s))
-        return fmt_dup("arn:aws:kinesis:%s:%s:stream/%s", s->model.region, s->model.account,
-                       s->stream.name);
+        return fmt_dup("arn:aws:kinesis:%s:%s:stream/%s", s->cfg.model.region, s->cfg.model.account,
+                       s->cfg.stream.name);
     char label[32];
-    awsjson_iso_time(s->model.epoch_ms, 0, label);
+    awsjson_iso_time(s->cfg.model.epoch_ms, 0, label);
     label[strcspn(label, "Z")] = '\0';
-    return fmt_dup("arn:aws:dynamodb:%s:%s:table/%s/stream/%s", s->model.region, s->model.account,
-                   s->stream.name, label);
+    return fmt_dup("arn:aws:dynamodb:%s:%s:table/%s/stream/%s", s->cfg.model.region, s->cfg.model.account,
+                   s->cfg.stream.name, label);
 }
 
 /* ---- the function ------------------------------------------------------ */
@@ -1478,7 +1491,7 @@ static const char *const MATCH_KEYS[] = {
     "key", "data_contains", "message_id", "probability", "from", "to", "all", NULL };
 
 /* match: exactly one of key, data_contains, message_id, probability, from+to, all. */
-static int parse_match(struct ctx *c, const cJSON *m, struct scn_failure *f)
+static int parse_match(struct ctx *c, const cJSON *m, struct cfg_failure *f)
 {
     int64_t id = 0;
     bool all = false;
@@ -1488,31 +1501,31 @@ static int parse_match(struct ctx *c, const cJSON *m, struct scn_failure *f)
         return fail(c, NULL, "expected exactly one of: key, data_contains, message_id, probability, "
                     "from and to, all");
     if (item(m, "key")) {
-        f->match = SCN_MATCH_KEY;
+        f->match = CFG_MATCH_KEY;
         return get_string(c, m, "key", REQ, &PARTITION_KEY, NULL, &f->text);
     }
     if (item(m, "data_contains")) {
-        f->match = SCN_MATCH_DATA_CONTAINS;
+        f->match = CFG_MATCH_DATA_CONTAINS;
         return get_string(c, m, "data_contains", REQ, &NONEMPTY_DATA, NULL, &f->text);
     }
     if (item(m, "message_id")) {
-        f->match = SCN_MATCH_MESSAGE_ID;
+        f->match = CFG_MATCH_MESSAGE_ID;
         if (get_int(c, m, "message_id", REQ, 1, (int64_t)MAX_EXACT_INT, 0, &id))
             return -1;
         f->message_id = (uint64_t)id;
         return 0;
     }
     if (item(m, "probability")) {
-        f->match = SCN_MATCH_PROBABILITY;
+        f->match = CFG_MATCH_PROBABILITY;
         return get_number(c, m, "probability", REQ, 0, false, 1, 0, &f->probability);
     }
     if (item(m, "all")) {
-        f->match = SCN_MATCH_ALL;
+        f->match = CFG_MATCH_ALL;
         if (get_bool(c, m, "all", true, &all))
             return -1;
         return all ? 0 : expected(c, "all", "true", item(m, "all"));
     }
-    f->match = SCN_MATCH_INTERVAL;
+    f->match = CFG_MATCH_INTERVAL;
     if (get_duration(c, m, "from", REQ, 0, MAX_DURATION_US, 0, &f->from_us) ||
         get_duration(c, m, "to", REQ, 0, MAX_DURATION_US, 0, &f->to_us))
         return -1;
@@ -1526,22 +1539,22 @@ static const char *const EFFECTS[] = { "fail", "slow", NULL };
 
 static int parse_failure(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    struct scn_failure *f = elem;
+    struct cfg_failure *f = elem;
     const cJSON *m;
     size_t mark;
     int effect = 0;
     if (elem_object(c, v, FAILURE_KEYS) || get_enum(c, v, "effect", OPT, EFFECTS, 0, &effect))
         return -1;
-    f->effect = (enum scn_effect)effect;
+    f->effect = (enum cfg_effect)effect;
     if (enter(c, v, "match", REQ, MATCH_KEYS, &m, &mark))
         return -1;
     int rc = parse_match(c, m, f);
     path_pop(c, mark);
     if (rc)
         return -1;
-    if (f->effect == SCN_EFFECT_FAIL && item(v, "extra"))
+    if (f->effect == CFG_EFFECT_FAIL && item(v, "extra"))
         return fail(c, "extra", "only with effect \"slow\"");
-    return f->effect == SCN_EFFECT_SLOW ? get_dist(c, v, "extra", REQ, QTY_US, 0, &f->extra) : 0;
+    return f->effect == CFG_EFFECT_SLOW ? get_dist(c, v, "extra", REQ, QTY_US, 0, &f->extra) : 0;
 }
 
 static const char *const FUNCTION_KEYS[] = {
@@ -1552,7 +1565,7 @@ static const char *const HANDLER_KEYS[] = {
     "command", "instances", "env", "cwd", "wall_timeout", "duration", NULL };
 static const char *const HANDLER_DURATIONS[] = { "model", "measured", NULL };
 #define MAX_HANDLER_INSTANCES 256   /* handler.c's limit on a pool */
-static const char *const REPORTS[] = {   /* by enum scn_report */
+static const char *const REPORTS[] = {   /* by enum cfg_report */
     "throw", "first-failure", "all-failures", "all-failures-no-raise", "empty-identifier", "wrong-key",
     "wrong-list-key", "unknown-sequence", NULL };
 
@@ -1586,7 +1599,7 @@ static char *from_scenario_folder(const char *file, const char *path)
  * "duration": "model"} (SPEC section 4), into f->handler.  cwd defaults to
  * the scenario file's folder, and a relative one is taken from there.
  */
-static int parse_handler(struct ctx *c, const cJSON *fn, struct scn_function *f)
+static int parse_handler(struct ctx *c, const cJSON *fn, struct cfg_function *f)
 {
     static const char what[] = "a non-empty array of non-empty strings, such as [\"node\", \"handler.mjs\"]";
     const cJSON *h, *cmd = NULL, *arg, *env = NULL;
@@ -1600,7 +1613,7 @@ static int parse_handler(struct ctx *c, const cJSON *fn, struct scn_function *f)
         path_pop(c, mark);
         return 0;
     }
-    struct scn_handler *hd = f->handler = calloc(1, sizeof *f->handler);
+    struct cfg_handler *hd = f->handler = calloc(1, sizeof *f->handler);
     int rc = hd ? lookup(c, h, "command", REQ, what, &cmd) : nomem(c);
     if (!rc) {
         bool ok = cJSON_IsArray(cmd) && cJSON_GetArraySize(cmd) > 0;
@@ -1652,7 +1665,7 @@ static int parse_handler(struct ctx *c, const cJSON *fn, struct scn_function *f)
  * slow record still times out); with "measured" durations the handler's wall
  * time is the duration, and nothing of the duration model applies.
  */
-static int check_handler_model(struct ctx *c, const cJSON *o, const struct scn_function *f)
+static int check_handler_model(struct ctx *c, const cJSON *o, const struct cfg_function *f)
 {
     static const char *const duration_keys[] = { "duration", "cold_start", "failures", NULL };
     if (!f->handler)
@@ -1664,7 +1677,7 @@ static int check_handler_model(struct ctx *c, const cJSON *o, const struct scn_f
         return fail(c, "returns_state", "not with a handler: its response says whether it has "
                     "a state (R15)");
     for (size_t i = 0; i < f->n_failures; i++) {
-        if (f->failures[i].effect != SCN_EFFECT_FAIL)
+        if (f->failures[i].effect != CFG_EFFECT_FAIL)
             continue;
         size_t mark = path_key(c, "failures");
         path_index(c, i);
@@ -1681,38 +1694,40 @@ static int check_handler_model(struct ctx *c, const cJSON *o, const struct scn_f
 }
 
 /* The keys of a function object o (checked by the caller), or the defaults. */
-static int parse_function_fields(struct ctx *c, const cJSON *o, struct scn_function *f)
+static int parse_function_fields(struct ctx *c, const cJSON *o, struct cfg_function *f)
 {
     const cJSON *dur;
     size_t m2;
     int64_t reserved = -1, account = 1000, memory = 128;
     int report = 0;
     int rc = get_string(c, o, "name", OPT, &FUNCTION_NAME, "function", &f->name) ||
-        get_duration(c, o, "timeout", OPT, US_PER_S, 900 * US_PER_S, 3 * US_PER_S, &f->timeout_us) ||
-        get_int(c, o, "account_concurrency", OPT, 1, 1000000, 1000, &account) ||
-        get_int(c, o, "memory_mb", OPT, 128, 10240, 128, &memory) ||
+        get_duration(c, o, "timeout", OPT, US_PER_S, 900 * US_PER_S, CFG_DEFAULT_TIMEOUT_US,
+                     &f->timeout_us) ||
+        get_int(c, o, "account_concurrency", OPT, 1, 1000000, CFG_DEFAULT_ACCOUNT_CONCURRENCY, &account) ||
+        get_int(c, o, "memory_mb", OPT, 128, 10240, CFG_DEFAULT_MEMORY_MB, &memory) ||
         get_int_or(c, o, "reserved_concurrency", OPT, -1, 0, 10000, -1, &reserved) ||
         (reserved > account ? fail(c, "reserved_concurrency", "expected at most account_concurrency "
                                    "(%lld)", (long long)account) : 0) ||
-        get_dist(c, o, "cold_start", OPT, QTY_US, 200 * US_PER_MS, &f->cold_start) ||
-        get_duration(c, o, "idle_timeout", OPT, 0, MAX_DURATION_US, 600 * US_PER_S, &f->idle_timeout_us) ||
+        get_dist(c, o, "cold_start", OPT, QTY_US, CFG_DEFAULT_COLD_START_US, &f->cold_start) ||
+        get_duration(c, o, "idle_timeout", OPT, 0, MAX_DURATION_US, CFG_DEFAULT_IDLE_TIMEOUT_US,
+                     &f->idle_timeout_us) ||
         get_list(c, o, "failures", sizeof *f->failures, &f->failures, &f->n_failures, parse_failure, NULL) ||
         get_enum(c, o, "report", OPT, REPORTS, 0, &report) ||
         get_bool(c, o, "returns_state", true, &f->returns_state) ||
         parse_handler(c, o, f) || check_handler_model(c, o, f);
     if (!rc && !(rc = enter(c, o, "duration", OPT, FUNCTION_DURATION_KEYS, &dur, &m2))) {
-        rc = get_dist(c, dur, "per_invoke", OPT, QTY_US, 10 * US_PER_MS, &f->per_invoke) ||
-             get_dist(c, dur, "per_record", OPT, QTY_US, 1 * US_PER_MS, &f->per_record);
+        rc = get_dist(c, dur, "per_invoke", OPT, QTY_US, CFG_DEFAULT_PER_INVOKE_US, &f->per_invoke) ||
+             get_dist(c, dur, "per_record", OPT, QTY_US, CFG_DEFAULT_PER_RECORD_US, &f->per_record);
         path_pop(c, m2);
     }
     f->reserved_concurrency = reserved;
     f->account_concurrency = (uint32_t)account;
     f->memory_mb = (uint32_t)memory;
-    f->report = (enum scn_report)report;
+    f->report = (enum cfg_report)report;
     return rc ? -1 : 0;
 }
 
-static int parse_function(struct ctx *c, const cJSON *root, struct scn_function *f)
+static int parse_function(struct ctx *c, const cJSON *root, struct cfg_function *f)
 {
     const cJSON *o;
     size_t mark;
@@ -1723,14 +1738,14 @@ static int parse_function(struct ctx *c, const cJSON *root, struct scn_function 
     return rc;
 }
 
-static void free_dist(struct scn_dist *d)
+static void free_dist(struct dist *d)
 {
     free(d->pct);
     free(d->val);
 }
 
 /* What a function config owns (not f itself). */
-static void free_function(struct scn_function *f)
+static void free_function(struct cfg_function *f)
 {
     for (size_t i = 0; i < f->n_failures; i++) {
         free(f->failures[i].text);
@@ -1750,7 +1765,7 @@ static void free_function(struct scn_function *f)
 }
 
 /* What a mapping config owns (not m itself). */
-static void free_mapping(struct scn_mapping *m)
+static void free_mapping(struct cfg_mapping *m)
 {
     free(m->on_failure_destination);
     free(m->function_arn);
@@ -1785,7 +1800,7 @@ static const char *const DESTINATION_SERVICES[] = { "sqs", "sns", "s3", NULL };
 static const char *const RESPONSE_TYPES[] = { "ReportBatchItemFailures", NULL };
 
 /* DestinationConfig: {} or {OnFailure: {Destination: ARN}, OnSuccess: {...}}. */
-static int parse_destinations(struct ctx *c, const cJSON *o, struct scn_mapping *m)
+static int parse_destinations(struct ctx *c, const cJSON *o, struct cfg_mapping *m)
 {
     static const char what[] = "an SQS queue, SNS topic or S3 bucket ARN";
     const char *const which[] = { "OnFailure", "OnSuccess" };
@@ -1853,7 +1868,7 @@ static int parse_response_types(struct ctx *c, const cJSON *o, bool *report)
 
 /* The virtual time of StartingPositionTimestamp: an instant (epoch seconds or
  * ISO-8601), or a duration string counted from the start of the run. */
-static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct scn_model *model,
+static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct cfg_model *model,
                                int64_t *out)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
@@ -1886,7 +1901,7 @@ static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct scn_m
  * and m is left half-filled: the caller only validates it.
  */
 static int parse_mapping(struct ctx *c, const cJSON *o, const struct scenario *s,
-                         struct scn_mapping *m, bool update)
+                         struct cfg_mapping *m, bool update)
 {
     int64_t batch = 0, window = 0, pf = 0, retries = 0, age = 0, tumbling = 0;
     int start = 0;
@@ -1916,20 +1931,20 @@ static int parse_mapping(struct ctx *c, const cJSON *o, const struct scenario *s
     m->max_retry_attempts = retries;
     m->max_record_age_us = age < 0 ? -1 : age * US_PER_S;
     m->tumbling_window_us = tumbling * US_PER_S;
-    m->starting_position = (enum scn_start)start;
-    if (m->starting_position == SCN_START_AT_TIMESTAMP && is_dynamodb(s))
+    m->starting_position = (enum cfg_start)start;
+    if (m->starting_position == CFG_START_AT_TIMESTAMP && is_dynamodb(s))
         return expected(c, "StartingPosition", "\"TRIM_HORIZON\" or \"LATEST\" (AT_TIMESTAMP is for Kinesis "
                         "streams, not DynamoDB Streams)", item(o, "StartingPosition"));
     /* Validated whatever the position, used only with AT_TIMESTAMP (a --set of
      * StartingPosition should not have to remove it). */
-    if ((m->starting_position == SCN_START_AT_TIMESTAMP || item(o, "StartingPositionTimestamp")) &&
-        get_start_timestamp(c, o, &s->model, &m->starting_timestamp_us))
+    if ((m->starting_position == CFG_START_AT_TIMESTAMP || item(o, "StartingPositionTimestamp")) &&
+        get_start_timestamp(c, o, &s->cfg.model, &m->starting_timestamp_us))
         return -1;
     if (update)
         return 0;
     if (!m->function_arn)
-        m->function_arn = fmt_dup("arn:aws:lambda:%s:%s:function:%s", s->model.region,
-                                  s->model.account, s->function.name);
+        m->function_arn = fmt_dup("arn:aws:lambda:%s:%s:function:%s", s->cfg.model.region,
+                                  s->cfg.model.account, s->cfg.function.name);
     if (!m->event_source_arn)
         m->event_source_arn = stream_arn(s);
     return m->function_arn && m->event_source_arn ? 0 : nomem(c);
@@ -1972,9 +1987,9 @@ static cJSON *merge_keys(const cJSON *base, const cJSON *update)
 
 /* The mapping after update u, into *out (allocated), the state advanced. */
 static int schedule_mapping(struct ctx *c, struct schedule_state *st, const cJSON *u,
-                            struct scn_mapping **out)
+                            struct cfg_mapping **out)
 {
-    struct scn_mapping alone = { 0 };   /* u checked by itself: its own paths in messages */
+    struct cfg_mapping alone = { 0 };   /* u checked by itself: its own paths in messages */
     int rc = parse_mapping(c, u, st->s, &alone, true);
     free_mapping(&alone);
     if (rc)
@@ -1991,7 +2006,7 @@ static int schedule_mapping(struct ctx *c, struct schedule_state *st, const cJSO
 
 /* The function after update u, into *out (allocated), the state advanced. */
 static int schedule_function(struct ctx *c, struct schedule_state *st, const cJSON *u,
-                             struct scn_function **out)
+                             struct cfg_function **out)
 {
     if (check_keys(c, u, FUNCTION_UPDATE_KEYS, NULL))
         return -1;
@@ -2009,7 +2024,7 @@ static int schedule_function(struct ctx *c, struct schedule_state *st, const cJS
 static int parse_schedule(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct schedule_state *st = arg;
-    struct scn_change *ch = elem;
+    struct cfg_change *ch = elem;
     const cJSON *um, *uf;
     size_t mark;
     if (elem_object(c, v, SCHEDULE_KEYS) ||
@@ -2044,7 +2059,7 @@ static int parse_schedule_list(struct ctx *c, const cJSON *root, struct scenario
         .mapping = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, "event_source_mapping"), 1),
         .function = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(root, "function"), 1),
     };
-    int rc = get_list(c, root, "schedule", sizeof *s->schedule, &s->schedule, &s->n_schedule,
+    int rc = get_list(c, root, "schedule", sizeof *s->cfg.schedule, &s->cfg.schedule, &s->cfg.n_schedule,
                       parse_schedule, &st);
     cJSON_Delete(st.mapping);
     cJSON_Delete(st.function);
@@ -2079,7 +2094,7 @@ static int parse_key_list(struct ctx *c, const cJSON *v, void *elem, void *arg)
 }
 
 /* keys: {count, prefix} or {list}, drawn uniformly or by Zipf. */
-static int parse_keys(struct ctx *c, const cJSON *p, struct scn_keys *k)
+static int parse_keys(struct ctx *c, const cJSON *p, struct cfg_keys *k)
 {
     const cJSON *o;
     size_t mark;
@@ -2103,12 +2118,12 @@ static int parse_keys(struct ctx *c, const cJSON *p, struct scn_keys *k)
         rc = fail(c, "prefix", "too long: prefix + key number must be at most %d characters",
                   MAX_KEY_CHARS);
     path_pop(c, mark);
-    k->distribution = (enum scn_key_dist)dist;
+    k->distribution = (enum cfg_key_dist)dist;
     k->count = k->list ? 0 : (uint32_t)count;
     return rc ? -1 : 0;
 }
 
-static int parse_retry(struct ctx *c, const cJSON *put, struct scn_retry *r)
+static int parse_retry(struct ctx *c, const cJSON *put, struct cfg_retry *r)
 {
     const cJSON *o;
     size_t mark;
@@ -2123,14 +2138,14 @@ static int parse_retry(struct ctx *c, const cJSON *put, struct scn_retry *r)
         get_duration(c, o, "max", OPT, 0, MAX_DURATION_US, 10 * US_PER_S, &r->max_us) ||
         get_bool(c, o, "jitter", true, &r->jitter);
     path_pop(c, mark);
-    r->mode = (enum scn_retry_mode)mode;
+    r->mode = (enum cfg_retry_mode)mode;
     r->max_attempts = (uint32_t)attempts;
-    r->backoff = (enum scn_backoff)backoff;
+    r->backoff = (enum cfg_backoff)backoff;
     return rc ? -1 : 0;
 }
 
-static int parse_put(struct ctx *c, const cJSON *p, const struct scn_stream *st,
-                     struct scn_producer *pr)
+static int parse_put(struct ctx *c, const cJSON *p, const struct cfg_stream *st,
+                     struct cfg_producer *pr)
 {
     const cJSON *o;
     size_t mark;
@@ -2146,8 +2161,8 @@ static int parse_put(struct ctx *c, const cJSON *p, const struct scn_stream *st,
         get_duration(c, o, "linger", OPT, 0, MAX_DURATION_US, 100 * US_PER_MS, &pr->linger_us) ||
         parse_retry(c, o, &pr->retry);
     path_pop(c, mark);
-    pr->api = (enum scn_put_api)api;
-    pr->max_records = api == SCN_PUT_RECORD ? 1 : (uint32_t)max_records;   /* one record per PutRecord */
+    pr->api = (enum cfg_put_api)api;
+    pr->max_records = api == CFG_PUT_RECORD ? 1 : (uint32_t)max_records;   /* one record per PutRecord */
     return rc ? -1 : 0;
 }
 
@@ -2157,30 +2172,30 @@ static int parse_put(struct ctx *c, const cJSON *p, const struct scn_stream *st,
  * with the chance table.remove_share (SPEC 1.2).
  */
 static int parse_writes(struct ctx *c, const cJSON *v, const struct scenario *s,
-                        struct scn_producer *p)
+                        struct cfg_producer *p)
 {
     const cJSON *o;
     size_t mark;
-    if (stream_type_only(c, v, "put", s, SCN_STREAM_KINESIS, "a DynamoDB table's items are written one at a "
+    if (stream_type_only(c, v, "put", s, CFG_STREAM_KINESIS, "a DynamoDB table's items are written one at a "
                          "time, at once (PutItem, UpdateItem, DeleteItem)") ||
-        stream_type_only(c, v, "table", s, SCN_STREAM_DYNAMODB, "a Kinesis stream has no items to remove"))
+        stream_type_only(c, v, "table", s, CFG_STREAM_DYNAMODB, "a Kinesis stream has no items to remove"))
         return -1;
     if (!is_dynamodb(s))
-        return parse_put(c, v, &s->stream, p);
+        return parse_put(c, v, &s->cfg.stream, p);
     if (enter(c, v, "table", OPT, TABLE_KEYS, &o, &mark))
         return -1;
     int rc = get_number(c, o, "remove_share", OPT, 0, false, 1, 0, &p->remove_share);
     path_pop(c, mark);
-    p->api = SCN_PUT_RECORD;
+    p->api = CFG_PUT_RECORD;
     p->max_records = 1;
     p->linger_us = 0;
-    p->retry = (struct scn_retry){ .mode = SCN_RETRY_NONE, .max_attempts = 1 };
+    p->retry = (struct cfg_retry){ .mode = CFG_RETRY_NONE, .max_attempts = 1 };
     return rc ? -1 : 0;
 }
 
 static int parse_burst(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    struct scn_burst *b = elem;
+    struct cfg_burst *b = elem;
     int rc = elem_object(c, v, BURST_KEYS) ||
         get_duration(c, v, "at", REQ, 0, MAX_DURATION_US, 0, &b->at_us) ||
         get_duration(c, v, "for", REQ, 1, MAX_DURATION_US, 0, &b->for_us) ||
@@ -2199,7 +2214,7 @@ static char *read_text_file(const char *path, const char *what, size_t *len, cha
 /* One piece of rate.series; *arg counts the pieces read before it. */
 static int parse_rate_point(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
-    struct scn_rate_point *pt = elem;
+    struct cfg_rate_point *pt = elem;
     size_t *n = arg;
     char a[32], buf[80];
     if (elem_object(c, v, RATE_POINT_KEYS) ||
@@ -2259,7 +2274,7 @@ static bool decimal_field(const char *b, const char *e, uint64_t max, double *ou
  * letter or a quote).  Errors name the file and the line.
  */
 static int parse_rate_csv(struct ctx *c, const char *path, const char *text, size_t len,
-                          struct scn_rate_point **out, size_t *n)
+                          struct cfg_rate_point **out, size_t *n)
 {
     size_t cap = 0, line = 0;
     bool content = false;
@@ -2303,12 +2318,12 @@ static int parse_rate_csv(struct ctx *c, const char *path, const char *text, siz
                         "hold", path, line, MAX_RATE_POINTS);
         if (*n == cap) {
             cap = cap ? 2 * cap : 256;
-            struct scn_rate_point *grown = realloc(*out, cap * sizeof *grown);
+            struct cfg_rate_point *grown = realloc(*out, cap * sizeof *grown);
             if (!grown)
                 return nomem(c);
             *out = grown;
         }
-        (*out)[(*n)++] = (struct scn_rate_point){ .at_us = at, .rate = rate };
+        (*out)[(*n)++] = (struct cfg_rate_point){ .at_us = at, .rate = rate };
     }
     if (*n == 0)
         return fail(c, "file", "%s: expected lines \"seconds,rate\", got no data line", path);
@@ -2316,7 +2331,7 @@ static int parse_rate_csv(struct ctx *c, const char *path, const char *text, siz
 }
 
 /* The series as {"series": [...]}, or NULL when out of memory. */
-static cJSON *series_json(const struct scn_rate_point *pts, size_t n)
+static cJSON *series_json(const struct cfg_rate_point *pts, size_t n)
 {
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "series");
     char at[32];
@@ -2340,7 +2355,7 @@ static cJSON *series_json(const struct scn_rate_point *pts, size_t n)
  * itself: it runs alone, and a changed file is a changed scenario.
  */
 static int read_rate_file(struct ctx *c, const cJSON *producer, const cJSON *rate,
-                          struct scn_producer *p)
+                          struct cfg_producer *p)
 {
     char *name = NULL, *path = NULL, *text = NULL, msg[600];
     size_t len = 0;
@@ -2370,7 +2385,7 @@ static int read_rate_file(struct ctx *c, const cJSON *producer, const cJSON *rat
 
 /* rate: records per second, a number > 0 or a piecewise-constant series,
  * {"series": [{"at", "rate"}, ...]} or {"file": "NAME.csv"}. */
-static int parse_rate(struct ctx *c, const cJSON *producer, struct scn_producer *p)
+static int parse_rate(struct ctx *c, const cJSON *producer, struct cfg_producer *p)
 {
     static const char what[] = "records per second: a number > 0, or an object with series or file";
     const cJSON *v = item(producer, "rate"), *o, *list;
@@ -2405,14 +2420,14 @@ static int parse_rate(struct ctx *c, const cJSON *producer, struct scn_producer 
 static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scenario *s = arg;
-    struct scn_producer *p = elem;
+    struct cfg_producer *p = elem;
     int arrival = 0;
     if (elem_object(c, v, PRODUCER_KEYS) ||
         get_string(c, v, "name", REQ, &PRODUCER_NAME, NULL, &p->name))
         return -1;
     if (strcmp(p->name, EXPLICIT_PRODUCER) == 0)
         return fail(c, "name", "\"%s\" is reserved for the explicit records", EXPLICIT_PRODUCER);
-    for (struct scn_producer *q = s->producers; q < p; q++)
+    for (struct cfg_producer *q = s->cfg.producers; q < p; q++)
         if (strcmp(q->name, p->name) == 0)
             return fail(c, "name", "a producer named \"%s\" comes before: names must be unique", p->name);
     int rc = parse_rate(c, v, p) ||
@@ -2422,9 +2437,9 @@ static int parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
         parse_writes(c, v, s, p) ||
         get_duration(c, v, "start", OPT, 0, MAX_DURATION_US, 0, &p->start_us) ||
         get_duration(c, v, "stop", OPT, p->start_us, MAX_DURATION_US,
-                     s->duration_us > p->start_us ? s->duration_us : p->start_us, &p->stop_us) ||
+                     s->cfg.duration_us > p->start_us ? s->cfg.duration_us : p->start_us, &p->stop_us) ||
         get_list(c, v, "bursts", sizeof *p->bursts, &p->bursts, &p->n_bursts, parse_burst, NULL);
-    p->arrival = (enum scn_arrival)arrival;
+    p->arrival = (enum cfg_arrival)arrival;
     return rc ? -1 : 0;
 }
 
@@ -2435,25 +2450,25 @@ static const char *const RECORD_KEYS[] = { "at", "partition_key", "data", "event
 static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct scenario *s = arg;
-    struct scn_record *r = elem;
+    struct cfg_record *r = elem;
     int event = 0;
     if (elem_object(c, v, RECORD_KEYS) ||
-        get_duration(c, v, "at", REQ, 0, s->duration_us, 0, &r->at_us) ||
+        get_duration(c, v, "at", REQ, 0, s->cfg.duration_us, 0, &r->at_us) ||
         get_string(c, v, "partition_key", REQ, &PARTITION_KEY, NULL, &r->partition_key) ||
         get_string(c, v, "data", OPT, &DATA, "", &r->data) ||
-        stream_type_only(c, v, "event", s, SCN_STREAM_DYNAMODB, "a Kinesis record has no event name") ||
+        stream_type_only(c, v, "event", s, CFG_STREAM_DYNAMODB, "a Kinesis record has no event name") ||
         get_enum(c, v, "event", OPT, EVENT_NAMES, 0, &event))
         return -1;
     r->has_event = item(v, "event") != NULL;
     r->event = (enum lev_ddb_event)event;
     size_t bytes = strlen(r->data) + strlen(r->partition_key);
-    if (bytes > s->stream.max_record_bytes && is_dynamodb(s))
+    if (bytes > s->cfg.stream.max_record_bytes && is_dynamodb(s))
         return fail(c, "data", "%zu bytes with the item's key, over DynamoDB's 400 KB item limit "
                     "(%u bytes with the attribute names \"%s\" and \"%s\")", bytes,
                     LEV_DDB_MAX_ITEM_BYTES, LEV_DDB_KEY_ATTRIBUTE, LEV_DDB_DATA_ATTRIBUTE);
-    if (bytes > s->stream.max_record_bytes)
+    if (bytes > s->cfg.stream.max_record_bytes)
         return fail(c, "data", "%zu bytes with the partition key, over stream.limits.max_record_bytes "
-                    "(%llu)", bytes, (unsigned long long)s->stream.max_record_bytes);
+                    "(%llu)", bytes, (unsigned long long)s->cfg.stream.max_record_bytes);
     return 0;
 }
 
@@ -2467,11 +2482,11 @@ static int parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg)
  * which state a key's records go to) while windows are on. */
 static bool tumbling_changes(const struct scenario *s)
 {
-    for (size_t i = 0; i < s->n_schedule; i++) {
-        const struct scn_mapping *m = s->schedule[i].mapping;
-        if (m && (m->tumbling_window_us != s->mapping.tumbling_window_us ||
+    for (size_t i = 0; i < s->cfg.n_schedule; i++) {
+        const struct cfg_mapping *m = s->cfg.schedule[i].mapping;
+        if (m && (m->tumbling_window_us != s->cfg.mapping.tumbling_window_us ||
                   (m->tumbling_window_us > 0 &&
-                   m->parallelization_factor != s->mapping.parallelization_factor)))
+                   m->parallelization_factor != s->cfg.mapping.parallelization_factor)))
             return true;
     }
     return false;
@@ -2527,7 +2542,7 @@ static int check_footprint(struct ctx *c, const struct scenario *s)
         return fail(c, NULL, "the run may meet %s distinct partition keys, more than the %.0f a run "
                     "can hold: use smaller key spaces", fmt_amount(est.keys, n), MAX_KEYS);
     }
-    if (!s->model.memory_limit || est.total <= (double)s->model.memory_limit)
+    if (!s->cfg.model.memory_limit || est.total <= (double)s->cfg.model.memory_limit)
         return 0;
     int top = 0;
     for (int i = 1; i < FPT_PARTS; i++)
@@ -2540,7 +2555,7 @@ static int check_footprint(struct ctx *c, const struct scenario *s)
         snprintf(c->path, sizeof c->path, "$.producers[%zu].keys", p);
     else if (top == FPT_SHARDS)
         snprintf(c->path, sizeof c->path, "$.stream");
-    else if (top == FPT_SCENARIO && s->n_records)
+    else if (top == FPT_SCENARIO && s->cfg.n_records)
         snprintf(c->path, sizeof c->path, "$.records");
     else   /* the program itself, or a scenario file: the limit is what is too small */
         snprintf(c->path, sizeof c->path, "$.model.memory_limit");
@@ -2566,9 +2581,9 @@ static int check_footprint(struct ctx *c, const struct scenario *s)
     }
     return fail(c, NULL, "this run needs %s of memory even if the mapping keeps up, more "
                 "than the %s allowed (%s%s); by part: %s (docs/scenario.md, \"Memory\")",
-                fmt_bytes(est.total, total), fmt_bytes((double)s->model.memory_limit, limit),
-                s->model.memory_limit_from,
-                strcmp(s->model.memory_limit_from, "model.memory_limit") ? "; model.memory_limit sets it"
+                fmt_bytes(est.total, total), fmt_bytes((double)s->cfg.model.memory_limit, limit),
+                s->cfg.model.memory_limit_from,
+                strcmp(s->cfg.model.memory_limit_from, "model.memory_limit") ? "; model.memory_limit sets it"
                                                                           : "",
                 parts);
 }
@@ -2720,19 +2735,20 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     if (check_utf8(c, root) || check_keys(c, root, TOP_KEYS, NULL) ||
         get_string(c, root, "name", REQ, &NONEMPTY, NULL, &s->name) ||
         get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
-        get_seed(c, root, &s->seed) ||
-        get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->duration_us) ||
-        parse_model(c, root, &s->model, &s->stream.on_demand) ||
+        get_seed(c, root, &s->cfg.seed) ||
+        get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->cfg.duration_us) ||
+        parse_model(c, root, &s->cfg.model, &s->cfg.stream.on_demand) ||
         parse_stream(c, root, s) ||
-        parse_function(c, root, &s->function) ||
+        parse_function(c, root, &s->cfg.function) ||
         get_object(c, root, "event_source_mapping", REQ, &o))
         return -1;
     mark = path_key(c, "event_source_mapping");
-    int rc = parse_mapping(c, o, s, &s->mapping, false);
+    int rc = parse_mapping(c, o, s, &s->cfg.mapping, false);
     path_pop(c, mark);
-    if (rc || get_list(c, root, "producers", sizeof *s->producers, &s->producers, &s->n_producers,
+    if (rc || get_list(c, root, "producers", sizeof *s->cfg.producers, &s->cfg.producers, &s->cfg.n_producers,
                        parse_producer, s) ||
-        get_list(c, root, "records", sizeof *s->records, &s->records, &s->n_records, parse_record, s))
+        get_list(c, root, "records", sizeof *s->cfg.records, &s->cfg.records, &s->cfg.n_records,
+                 parse_record, s))
         return -1;
     static const char *const log_keys[] = { "per_record", NULL };
     const cJSON *log;
@@ -3058,8 +3074,8 @@ void scn_free(struct scenario *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_producers; i++) {
-        struct scn_producer *p = &s->producers[i];
+    for (size_t i = 0; i < s->cfg.n_producers; i++) {
+        struct cfg_producer *p = &s->cfg.producers[i];
         free(p->name);
         free(p->keys.prefix);
         for (size_t k = 0; k < p->keys.n_list; k++)
@@ -3069,35 +3085,35 @@ void scn_free(struct scenario *s)
         free(p->bursts);
         free(p->series);
     }
-    free(s->producers);
-    for (size_t i = 0; i < s->n_records; i++) {
-        free(s->records[i].partition_key);
-        free(s->records[i].data);
+    free(s->cfg.producers);
+    for (size_t i = 0; i < s->cfg.n_records; i++) {
+        free(s->cfg.records[i].partition_key);
+        free(s->cfg.records[i].data);
     }
-    free(s->records);
-    free_function(&s->function);
-    free_mapping(&s->mapping);
-    for (size_t i = 0; i < s->n_schedule; i++) {
-        if (s->schedule[i].function)
-            free_function(s->schedule[i].function);
-        if (s->schedule[i].mapping)
-            free_mapping(s->schedule[i].mapping);
-        free(s->schedule[i].function);
-        free(s->schedule[i].mapping);
+    free(s->cfg.records);
+    free_function(&s->cfg.function);
+    free_mapping(&s->cfg.mapping);
+    for (size_t i = 0; i < s->cfg.n_schedule; i++) {
+        if (s->cfg.schedule[i].function)
+            free_function(s->cfg.schedule[i].function);
+        if (s->cfg.schedule[i].mapping)
+            free_mapping(s->cfg.schedule[i].mapping);
+        free(s->cfg.schedule[i].function);
+        free(s->cfg.schedule[i].mapping);
     }
-    free(s->schedule);
+    free(s->cfg.schedule);
     for (size_t i = 0; i < s->n_expect; i++)
         free(s->expect[i].metric);
     free(s->expect);
-    for (size_t i = 0; i < s->stream.n_reshard; i++) {
-        free(s->stream.reshard[i].shard);
-        free(s->stream.reshard[i].adjacent);
-        free(s->stream.reshard[i].hash_key);
+    for (size_t i = 0; i < s->cfg.stream.n_reshard; i++) {
+        free(s->cfg.stream.reshard[i].shard);
+        free(s->cfg.stream.reshard[i].adjacent);
+        free(s->cfg.stream.reshard[i].hash_key);
     }
-    free(s->stream.reshard);
-    free(s->stream.name);
-    free(s->model.region);
-    free(s->model.account);
+    free(s->cfg.stream.reshard);
+    free(s->cfg.stream.name);
+    free(s->cfg.model.region);
+    free(s->cfg.model.account);
     free(s->path);
     free(s->name);
     free(s->description);

@@ -14,7 +14,7 @@
 #include "msgtab.h"
 #include "ondemand.h"
 #include "producer.h"
-#include "scenario.h"
+#include "config.h"
 #include "sim.h"
 #include "stream.h"
 
@@ -30,7 +30,7 @@
 #define SIM_EVENTS_PER_SYNC 256
 
 struct sim {
-    const struct scenario *scn;
+    const struct cfg_sim *cfg; /* borrowed */
     struct slog log;           /* the caller's sink, copied: per_record is turned off
                                 * when a run stops early (see sim_run) */
     struct eng *e;
@@ -55,13 +55,13 @@ struct sim {
 static void on_function_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
-    fn_update(s->fn, s->scn->schedule[arg].function);
+    fn_update(s->fn, s->cfg->schedule[arg].function);
 }
 
 static void on_mapping_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
-    esm_update(s->esm, s->scn->schedule[arg].mapping);
+    esm_update(s->esm, s->cfg->schedule[arg].mapping);
 }
 
 /* A function change applies at its time (it models what the function does,
@@ -69,13 +69,13 @@ static void on_mapping_change(void *ctx, uint64_t arg)
  * takes to apply an UpdateEventSourceMapping. */
 static int schedule_changes(struct sim *s)
 {
-    const struct scenario *scn = s->scn;
-    for (size_t i = 0; i < scn->n_schedule; i++) {
-        const struct scn_change *ch = &scn->schedule[i];
+    const struct cfg_sim *cfg = s->cfg;
+    for (size_t i = 0; i < cfg->n_schedule; i++) {
+        const struct cfg_change *ch = &cfg->schedule[i];
         if (ch->function && eng_schedule(s->e, ch->at_us, ENG_CLASS_TOPOLOGY,
                                          on_function_change, s, i) < 0)
             return -1;
-        if (ch->mapping && eng_schedule(s->e, ch->at_us + scn->model.mapping_update_delay_us,
+        if (ch->mapping && eng_schedule(s->e, ch->at_us + cfg->model.mapping_update_delay_us,
                                         ENG_CLASS_TOPOLOGY, on_mapping_change, s, i) < 0)
             return -1;
     }
@@ -84,7 +84,7 @@ static int schedule_changes(struct sim *s)
 
 /* ---- life cycle ------------------------------------------------------------ */
 
-struct sim *sim_create(const struct scenario *scn, const struct slog *log,
+struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
                        char *err, size_t errlen)
 {
     struct sim *s = calloc(1, sizeof *s);
@@ -92,25 +92,25 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->scn = scn;
+    s->cfg = cfg;
     s->log = *log;
     log = &s->log;
-    s->e = eng_create(scn->seed);
+    s->e = eng_create(cfg->seed);
     s->keys = keytab_create();
-    s->producers = calloc(scn->n_producers + 1, sizeof *s->producers);
+    s->producers = calloc(cfg->n_producers + 1, sizeof *s->producers);
     if (!s->e || !s->keys || !s->producers) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    s->stream = stm_create(s->e, &scn->stream, s->keys, log, err, errlen);
+    s->stream = stm_create(s->e, &cfg->stream, s->keys, log, err, errlen);
     if (!s->stream)
         goto fail;
     /* Right after the stream: the scaler's looks come before any other
      * component's events of the same instant and class. */
-    if (scn->stream.type == SCN_STREAM_KINESIS && scn->stream.capacity_mode == SCN_CAPACITY_ON_DEMAND &&
-        !(s->scaler = odm_create(s->e, s->stream, &scn->stream, err, errlen)))
+    if (cfg->stream.type == CFG_STREAM_KINESIS && cfg->stream.capacity_mode == CFG_CAPACITY_ON_DEMAND &&
+        !(s->scaler = odm_create(s->e, s->stream, &cfg->stream, err, errlen)))
         goto fail;
-    if (stm_set_arn(s->stream, scn->mapping.event_source_arn) < 0) {
+    if (stm_set_arn(s->stream, cfg->mapping.event_source_arn) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -119,24 +119,24 @@ struct sim *sim_create(const struct scenario *scn, const struct slog *log,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    s->fn = fn_create(s->e, &scn->function, s->keys, s->stream, err, errlen);
+    s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
     if (!s->fn)
         goto fail;
-    s->esm = esm_create(s->e, scn, s->stream, s->fn, s->msgs, s->keys, log, err, errlen);
+    s->esm = esm_create(s->e, cfg, s->stream, s->fn, s->msgs, s->keys, log, err, errlen);
     if (!s->esm)
         goto fail;
     if (schedule_changes(s) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < scn->n_producers; i++) {
-        s->producers[s->n_producers] = prd_create(s->e, &scn->producers[i], s->stream,
+    for (size_t i = 0; i < cfg->n_producers; i++) {
+        s->producers[s->n_producers] = prd_create(s->e, &cfg->producers[i], s->stream,
                                                   s->keys, s->msgs, err, errlen);
         if (!s->producers[s->n_producers++])
             goto fail;
     }
-    if (scn->n_records > 0) {
-        s->producers[s->n_producers] = prd_create_explicit(s->e, scn->records, scn->n_records,
+    if (cfg->n_records > 0) {
+        s->producers[s->n_producers] = prd_create_explicit(s->e, cfg->records, cfg->n_records,
                                                            s->stream, s->keys, s->msgs,
                                                            err, errlen);
         if (!s->producers[s->n_producers++])
@@ -226,10 +226,10 @@ static bool over_budget(struct sim *s)
 enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
                         sim_progress_fn progress, void *progress_ctx)
 {
-    int64_t end = s->scn->duration_us;
+    int64_t end = s->cfg->duration_us;
     enum sim_status status = SIM_COMPLETE;
     const struct slog_ops *ops = s->log.ops;
-    if (s->scn->function.handler && !fn_real(s->fn)) {
+    if (s->cfg->function.handler && !fn_real(s->fn)) {
         s->log.per_record = false;
         finish(s, false);
         return SIM_FAILED;   /* a real handler's scenario without its backend */

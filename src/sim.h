@@ -14,11 +14,11 @@
 #include "simlog.h"
 #include "stream.h"
 
-struct scenario;
+struct cfg_sim;
 struct sim;
 
-/* Build the simulation of scn (borrowed: it must outlive the sim). */
-struct sim *sim_create(const struct scenario *scn, const struct slog *log,
+/* Build the simulation of cfg (borrowed: it must outlive the sim). */
+struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
                        char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 

@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct scenario;
 struct lev_source;
 struct rsp_response;
 

@@ -123,7 +123,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -519,7 +519,7 @@ static int plan_find(const struct plan *p, const char *id, int64_t at_us, uint32
     return 0;
 }
 
-static int plan_split_op(struct plan *p, const struct scn_reshard *r, const char **key,
+static int plan_split_op(struct plan *p, const struct cfg_reshard *r, const char **key,
                          char *err, size_t errlen)
 {
     uint32_t pos;
@@ -547,7 +547,7 @@ static int plan_split_op(struct plan *p, const struct scn_reshard *r, const char
     return plan_split(p, pos, at);
 }
 
-static int plan_merge_op(struct plan *p, const struct scn_reshard *r, const char **key,
+static int plan_merge_op(struct plan *p, const struct cfg_reshard *r, const char **key,
                          char *err, size_t errlen)
 {
     uint32_t pos, adj;
@@ -565,10 +565,10 @@ static int plan_merge_op(struct plan *p, const struct scn_reshard *r, const char
 
 /* AWS's UpdateShardCount limits: at most double and at least half the open
  * shards, 10,000 shards, 10 calls in a rolling 24 hours. */
-static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i,
+static int plan_target_op(struct plan *p, const struct cfg_stream *cfg, size_t i,
                           const char **key, char *err, size_t errlen)
 {
-    const struct scn_reshard *r = &cfg->reshard[i];
+    const struct cfg_reshard *r = &cfg->reshard[i];
     uint32_t open = p->t.n_open, lo = open / 2 + open % 2, hi = open > 5000 ? 10000 : 2 * open;
     *key = "target_shard_count";
     if (r->target < lo || r->target > hi) {
@@ -578,7 +578,7 @@ static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i
     }
     unsigned recent = 0;
     for (size_t j = 0; j < i; j++)
-        recent += cfg->reshard[j].kind == SCN_RESHARD_TARGET &&
+        recent += cfg->reshard[j].kind == CFG_RESHARD_TARGET &&
                   cfg->reshard[j].at_us > r->at_us - 24 * 3600 * ENG_US_PER_SEC;
     if (recent >= 10) {
         snprintf(err, errlen, "an 11th UpdateShardCount within 24 hours: AWS allows 10 in any "
@@ -588,13 +588,13 @@ static int plan_target_op(struct plan *p, const struct scn_stream *cfg, size_t i
     return plan_uniform(p, r->target);
 }
 
-static bool is_dynamodb(const struct scn_stream *cfg)
+static bool is_dynamodb(const struct cfg_stream *cfg)
 {
-    return cfg->type == SCN_STREAM_DYNAMODB;
+    return cfg->type == CFG_STREAM_DYNAMODB;
 }
 
 /* DynamoDB: the rollovers before rollover_until_us, k * lifetime for k >= 1. */
-static size_t rollover_count(const struct scn_stream *cfg)
+static size_t rollover_count(const struct cfg_stream *cfg)
 {
     if (cfg->shard_lifetime_us <= 0 || cfg->rollover_until_us <= 0)
         return 0;
@@ -603,7 +603,7 @@ static size_t rollover_count(const struct scn_stream *cfg)
 
 /* DynamoDB: operation i closes every open shard at (i + 1) * lifetime, a
  * child with its range continuing each, in key order. */
-static int plan_rollovers(struct plan *p, const struct scn_stream *cfg)
+static int plan_rollovers(struct plan *p, const struct cfg_stream *cfg)
 {
     for (size_t i = 0; i < p->n_ops; i++) {
         p->op_at[i] = (int64_t)(i + 1) * cfg->shard_lifetime_us;
@@ -622,7 +622,7 @@ static int plan_rollovers(struct plan *p, const struct scn_stream *cfg)
 
 /* The steps of cfg's operations; -1 with *op, *key and err as
  * stm_check_reshard says. */
-static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, const char **key,
+static int plan_build(struct plan *p, const struct cfg_stream *cfg, size_t *op, const char **key,
                       char *err, size_t errlen)
 {
     assert(cfg->shards >= 1);
@@ -633,7 +633,7 @@ static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, 
         (ddb && plan_rollovers(p, cfg) < 0))
         goto nomem;
     for (size_t i = 0; !ddb && i < cfg->n_reshard; i++) {
-        const struct scn_reshard *r = &cfg->reshard[i];
+        const struct cfg_reshard *r = &cfg->reshard[i];
         int rc;
         *op = i;
         *key = "at";
@@ -643,8 +643,8 @@ static int plan_build(struct plan *p, const struct scn_stream *cfg, size_t *op, 
             return -1;
         }
         err[0] = '\0';
-        rc = r->kind == SCN_RESHARD_SPLIT ? plan_split_op(p, r, key, err, errlen)
-           : r->kind == SCN_RESHARD_MERGE ? plan_merge_op(p, r, key, err, errlen)
+        rc = r->kind == CFG_RESHARD_SPLIT ? plan_split_op(p, r, key, err, errlen)
+           : r->kind == CFG_RESHARD_MERGE ? plan_merge_op(p, r, key, err, errlen)
            : plan_target_op(p, cfg, i, key, err, errlen);
         if (rc < 0 && !err[0])   /* the checks passed: a step found no memory */
             goto nomem;
@@ -660,7 +660,7 @@ nomem:
     return -1;
 }
 
-int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key,
+int stm_check_reshard(const struct cfg_stream *cfg, size_t *op, const char **key,
                       char *err, size_t errlen)
 {
     struct plan p;
@@ -780,16 +780,16 @@ static void read_share(struct stm *s);
 
 /* ---- on-demand capacity: the most shards -------------------------------- */
 
-uint32_t stm_on_demand_max_open(const struct scn_stream *cfg)
+uint32_t stm_on_demand_max_open(const struct cfg_stream *cfg)
 {
-    const struct scn_on_demand *o = &cfg->on_demand;
+    const struct cfg_on_demand *o = &cfg->on_demand;
     uint64_t by_bytes = o->max_write_bytes_per_sec / cfg->write_bytes_per_sec;
     uint64_t by_records = o->max_write_records_per_sec / cfg->write_records_per_sec;
     uint64_t n = by_bytes < by_records ? by_bytes : by_records;
     return n > STM_ON_DEMAND_MAX_OPEN ? STM_ON_DEMAND_MAX_OPEN : (uint32_t)n;
 }
 
-uint32_t stm_on_demand_max_made(const struct scn_stream *cfg)
+uint32_t stm_on_demand_max_made(const struct cfg_stream *cfg)
 {
     uint32_t open = stm_on_demand_max_open(cfg);
     return open > cfg->shards ? cfg->shards + 2 * (open - cfg->shards) : cfg->shards;
@@ -797,7 +797,7 @@ uint32_t stm_on_demand_max_made(const struct scn_stream *cfg)
 
 /* ---- life cycle -------------------------------------------------------------- */
 
-struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
+struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
                        struct keytab *keys, const struct slog *log,
                        char *err, size_t errlen)
 {
@@ -816,7 +816,7 @@ struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
     const char *key;
     char msg[400];
     bool ddb = is_dynamodb(cfg);
-    bool on_demand = !ddb && cfg->capacity_mode == SCN_CAPACITY_ON_DEMAND;
+    bool on_demand = !ddb && cfg->capacity_mode == CFG_CAPACITY_ON_DEMAND;
     if (on_demand && (cfg->n_reshard > 0 || cfg->shards > stm_on_demand_max_open(cfg))) {
         snprintf(err, errlen, "stream %s: on demand, AWS makes the shards: %s", name,
                  cfg->n_reshard ? "no reshard" : "more shards than the maximum throughput needs");

@@ -20,7 +20,7 @@
 
 struct eng;
 struct keytab;
-struct scn_stream;
+struct cfg_stream;
 
 /* A record in a shard, 40 bytes.  The consumer owns `deliveries`, `handled`
  * and `resolved`; the stream the rest. */
@@ -111,7 +111,7 @@ struct stm;
  * Returns NULL with a message in err (a reshard that cannot be done is named
  * as in stm_check_reshard).  The stream borrows e, keys and log.
  */
-struct stm *stm_create(struct eng *e, const struct scn_stream *cfg,
+struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
                        struct keytab *keys, const struct slog *log,
                        char *err, size_t errlen);
 void stm_destroy(struct stm *s);
@@ -125,7 +125,7 @@ void stm_destroy(struct stm *s);
  * ("at", "split", "hash_key", "merge", "target_shard_count"; NULL when out
  * of memory) and a message in err.
  */
-int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key,
+int stm_check_reshard(const struct cfg_stream *cfg, size_t *op, const char **key,
                       char *err, size_t errlen);
 
 /*
@@ -136,8 +136,8 @@ int stm_check_reshard(const struct scn_stream *cfg, size_t *op, const char **key
  * shard table.  The loader and the memory estimate count with the same.
  */
 #define STM_ON_DEMAND_MAX_OPEN 10000u
-uint32_t stm_on_demand_max_open(const struct scn_stream *cfg);
-uint32_t stm_on_demand_max_made(const struct scn_stream *cfg);
+uint32_t stm_on_demand_max_open(const struct cfg_stream *cfg);
+uint32_t stm_on_demand_max_made(const struct cfg_stream *cfg);
 
 void stm_set_consumer(struct stm *s, const struct stm_consumer *c);
 

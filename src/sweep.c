@@ -502,7 +502,7 @@ static int validate(struct sweep *sw)
             }
             if (k == 0 && o->seeds > 1) {
                 /* the setting's own seed is the first; the others count from it */
-                base = scn->seed;
+                base = scn->cfg.seed;
                 snprintf(run->seed_override, sizeof run->seed_override, "seed=%" PRIu64, base);
                 scn_free(scn);
                 if (!(scn = scn_load(o->scenario, ov, run_overrides(sw, run, SIZE_MAX, ov), err,
@@ -511,7 +511,7 @@ static int validate(struct sweep *sw)
                     return -1;
                 }
             }
-            run->seed = scn->seed;
+            run->seed = scn->cfg.seed;
             run->json = strdup(scn->json);
             scn_free(scn);
             if (!run->json) {
@@ -628,7 +628,7 @@ static int run_memory_mb(sqlite3 *db, int64_t run_id, int64_t *memory_mb, char *
         struct scenario *scn = scn_parse(name, (const char *)sqlite3_column_text(st, 0), NULL, 0,
                                          why, sizeof why);
         if (scn) {
-            *memory_mb = scn->function.memory_mb;
+            *memory_mb = scn->cfg.function.memory_mb;
             scn_free(scn);
             rc = 0;
         } else {

@@ -95,7 +95,7 @@ static void one_scenario(gsl_rng *r, int index)
     }
     struct memlog ml = { 0 };
     struct slog log = { .ops = &memlog_ops, .ctx = &ml, .per_record = true };
-    struct sim *sim = sim_create(scn, &log, err, sizeof err);
+    struct sim *sim = sim_create(&scn->cfg, &log, err, sizeof err);
     CHECK(sim != NULL);
     if (sim) {
         CHECK_INT(sim_run(sim, NULL, NULL, NULL), SIM_COMPLETE);

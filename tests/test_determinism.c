@@ -54,9 +54,9 @@ static int run_until(const char *db, const char *path, const char *const *sets, 
     struct runlog *rl = runlog_open(db, err, sizeof err);
     int64_t run_id;
     int rc = -1;
-    if (rl && runlog_begin_run(rl, scn, scn->seed, true, &run_id, err, sizeof err) == 0) {
+    if (rl && runlog_begin_run(rl, scn, scn->cfg.seed, true, &run_id, err, sizeof err) == 0) {
         struct slog sink = runlog_sink(rl);
-        struct sim *sim = sim_create(scn, &sink, err, sizeof err);
+        struct sim *sim = sim_create(&scn->cfg, &sink, err, sizeof err);
         if (sim) {
             struct stop_at stop = { .stop_us = stop_us };
             enum sim_status st = sim_run(sim, &stop.flag, stop_when_reached, &stop);

@@ -12,19 +12,19 @@
 #include "scenario.h"
 #include "stream.h"
 
-static struct scn_dist constant(double v)
+static struct dist constant(double v)
 {
-    return (struct scn_dist){ .kind = SCN_DIST_CONSTANT, .value = v };
+    return (struct dist){ .kind = DIST_CONSTANT, .value = v };
 }
 
-static struct scn_function base_config(void)
+static struct cfg_function base_config(void)
 {
-    return (struct scn_function){
+    return (struct cfg_function){
         .name = "f", .timeout_us = 3000000, .reserved_concurrency = -1,
         .account_concurrency = 1000,
         .per_invoke = constant(10000), .per_record = constant(1000),
         .cold_start = constant(200000), .idle_timeout_us = 600000000,
-        .report = SCN_REPORT_THROW,
+        .report = CFG_REPORT_THROW,
     };
 }
 
@@ -69,7 +69,7 @@ static void test_durations_and_cold_start(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
+    struct cfg_function cfg = base_config();
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
     struct fn_result r;
@@ -106,7 +106,7 @@ static void test_idle_timeout(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
+    struct cfg_function cfg = base_config();
     cfg.idle_timeout_us = 1000;
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
@@ -130,7 +130,7 @@ static void test_concurrency(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
+    struct cfg_function cfg = base_config();
     cfg.reserved_concurrency = 2;
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
@@ -156,8 +156,8 @@ static void test_throw_at_poison_key(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
-    struct scn_failure rule = { .match = SCN_MATCH_KEY, .text = "user-7", .effect = SCN_EFFECT_FAIL };
+    struct cfg_function cfg = base_config();
+    struct cfg_failure rule = { .match = CFG_MATCH_KEY, .text = "user-7", .effect = CFG_EFFECT_FAIL };
     cfg.failures = &rule;
     cfg.n_failures = 1;
     char err[256];
@@ -171,10 +171,11 @@ static void test_throw_at_poison_key(void)
     fn_invoke(f, 0, false, fx.ptrs, 7, &fx.scratch, &r);        /* without it: fine */
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
 
-    rule = (struct scn_failure){ .match = SCN_MATCH_MESSAGE_ID, .message_id = 3, .effect = SCN_EFFECT_FAIL };
+    rule = (struct cfg_failure){ .match = CFG_MATCH_MESSAGE_ID, .message_id = 3, .effect = CFG_EFFECT_FAIL };
     fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(handled(&r), 2);
-    rule = (struct scn_failure){ .match = SCN_MATCH_INTERVAL, .from_us = 100, .to_us = 200, .effect = SCN_EFFECT_FAIL };
+    rule = (struct cfg_failure){ .match = CFG_MATCH_INTERVAL, .from_us = 100, .to_us = 200,
+                                 .effect = CFG_EFFECT_FAIL };
     fn_invoke(f, 99, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     fn_invoke(f, 100, false, fx.ptrs, 10, &fx.scratch, &r);
@@ -188,13 +189,13 @@ static void test_throw_at_poison_key(void)
 
 /* One invocation of the first n records (seq 100...) with user-3 and user-6
  * failing, under report style `style`. */
-static void invoke_with_style(enum scn_report style, struct fixture *fx, uint32_t n,
+static void invoke_with_style(enum cfg_report style, struct fixture *fx, uint32_t n,
                               struct fn_result *r)
 {
-    struct scn_function cfg = base_config();
-    struct scn_failure rules[2] = {
-        { .match = SCN_MATCH_KEY, .text = "user-3", .effect = SCN_EFFECT_FAIL },
-        { .match = SCN_MATCH_KEY, .text = "user-6", .effect = SCN_EFFECT_FAIL },
+    struct cfg_function cfg = base_config();
+    struct cfg_failure rules[2] = {
+        { .match = CFG_MATCH_KEY, .text = "user-3", .effect = CFG_EFFECT_FAIL },
+        { .match = CFG_MATCH_KEY, .text = "user-6", .effect = CFG_EFFECT_FAIL },
     };
     cfg.failures = rules;
     cfg.n_failures = 2;
@@ -213,7 +214,7 @@ static void test_report_styles(void)
     struct fn_result r;
 
     /* first-failure: stops at user-3 and returns its sequence number */
-    invoke_with_style(SCN_REPORT_FIRST_FAILURE, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_FIRST_FAILURE, &fx, 10, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.reached, 4);
     CHECK_INT(r.n_failed, 1);
@@ -226,7 +227,7 @@ static void test_report_styles(void)
     CHECK_INT(r.response.items[0].sequence_number, 103);
 
     /* all-failures: goes to the end, returns both */
-    invoke_with_style(SCN_REPORT_ALL_FAILURES, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_ALL_FAILURES, &fx, 10, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.reached, 10);
     CHECK_INT(r.n_failed, 2);
@@ -237,35 +238,35 @@ static void test_report_styles(void)
     CHECK_INT(r.response.items[1].sequence_number, 106);
 
     /* the buggy shapes */
-    invoke_with_style(SCN_REPORT_EMPTY_IDENTIFIER, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_EMPTY_IDENTIFIER, &fx, 10, &r);
     CHECK_INT(r.reached, 4);
     CHECK_INT(r.response.shape, RSP_LIST);
     CHECK_INT(r.response.n_items, 1);
     CHECK_INT(r.response.items[0].kind, RSP_ITEM_EMPTY);
-    invoke_with_style(SCN_REPORT_WRONG_KEY, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_WRONG_KEY, &fx, 10, &r);
     CHECK_INT(r.reached, 4);
     CHECK_INT(r.response.items[0].kind, RSP_ITEM_MISSING);
     CHECK_STR(r.response.item_key, "ItemIdentifier");
     CHECK_INT(r.response.items[0].sequence_number, 103);
-    invoke_with_style(SCN_REPORT_WRONG_LIST_KEY, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_WRONG_LIST_KEY, &fx, 10, &r);
     CHECK_INT(r.reached, 10);
     CHECK_INT(handled(&r), 8);
     CHECK_INT(r.response.shape, RSP_OBJECT);
     CHECK_STR(r.response.list_key, "BatchItemFailures");
     CHECK_INT(r.response.n_items, 2);
-    invoke_with_style(SCN_REPORT_UNKNOWN_SEQUENCE, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_UNKNOWN_SEQUENCE, &fx, 10, &r);
     CHECK_INT(r.reached, 4);
     CHECK_INT(r.response.items[0].kind, RSP_ITEM_SEQUENCE);
     CHECK_INT(r.response.items[0].sequence_number, 110);   /* one past the batch */
 
     /* throw: an error, no response; nothing failing: returns nothing */
-    invoke_with_style(SCN_REPORT_THROW, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_THROW, &fx, 10, &r);
     CHECK_INT(r.outcome, OUTCOME_ERROR);
     CHECK_INT(handled(&r), 3);
-    invoke_with_style(SCN_REPORT_THROW, &fx, 3, &r);
+    invoke_with_style(CFG_REPORT_THROW, &fx, 3, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.response.shape, RSP_NULL);
-    invoke_with_style(SCN_REPORT_FIRST_FAILURE, &fx, 3, &r);
+    invoke_with_style(CFG_REPORT_FIRST_FAILURE, &fx, 3, &r);
     CHECK_INT(r.response.shape, RSP_LIST);          /* {"batchItemFailures": []} */
     CHECK_INT(r.response.n_items, 0);
     CHECK_INT(handled(&r), 3);
@@ -281,11 +282,11 @@ static void test_all_failures_raises_on_entire_batch(void)
     struct fixture fx;
     fixture_init(&fx);
     struct fn_result r;
-    struct scn_function cfg = base_config();
-    struct scn_failure every = { .match = SCN_MATCH_ALL, .effect = SCN_EFFECT_FAIL };
+    struct cfg_function cfg = base_config();
+    struct cfg_failure every = { .match = CFG_MATCH_ALL, .effect = CFG_EFFECT_FAIL };
     cfg.failures = &every;
     cfg.n_failures = 1;
-    cfg.report = SCN_REPORT_ALL_FAILURES;
+    cfg.report = CFG_REPORT_ALL_FAILURES;
     char err[256];
     struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
     fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
@@ -299,7 +300,7 @@ static void test_all_failures_raises_on_entire_batch(void)
     CHECK_INT(r.outcome, OUTCOME_ERROR);
     CHECK_STR(r.error, "Unhandled");
 
-    cfg.report = SCN_REPORT_ALL_FAILURES_NO_RAISE;
+    cfg.report = CFG_REPORT_ALL_FAILURES_NO_RAISE;
     fn_invoke(f, 0, false, fx.ptrs, 10, &fx.scratch, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK(r.error == NULL);
@@ -312,7 +313,7 @@ static void test_all_failures_raises_on_entire_batch(void)
     fn_destroy(f);
 
     /* some records failing, not all: both return them (no throw) */
-    invoke_with_style(SCN_REPORT_ALL_FAILURES_NO_RAISE, &fx, 10, &r);
+    invoke_with_style(CFG_REPORT_ALL_FAILURES_NO_RAISE, &fx, 10, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.reached, 10);
     CHECK_INT(handled(&r), 8);
@@ -322,9 +323,9 @@ static void test_all_failures_raises_on_entire_batch(void)
     /* every record of a batch [user-3] failing: all-failures throws */
     struct fixture one = fx;
     one.ptrs[0] = &fx.recs[3];
-    invoke_with_style(SCN_REPORT_ALL_FAILURES, &one, 1, &r);
+    invoke_with_style(CFG_REPORT_ALL_FAILURES, &one, 1, &r);
     CHECK_INT(r.outcome, OUTCOME_ERROR);
-    invoke_with_style(SCN_REPORT_ALL_FAILURES_NO_RAISE, &one, 1, &r);
+    invoke_with_style(CFG_REPORT_ALL_FAILURES_NO_RAISE, &one, 1, &r);
     CHECK_INT(r.outcome, OUTCOME_SUCCESS);
     CHECK_INT(r.response.n_items, 1);
     CHECK_INT(r.response.items[0].sequence_number, 103);
@@ -337,9 +338,9 @@ static void test_timeout(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
+    struct cfg_function cfg = base_config();
     cfg.timeout_us = 1000000;
-    struct scn_failure slow = { .match = SCN_MATCH_KEY, .text = "user-4", .effect = SCN_EFFECT_SLOW,
+    struct cfg_failure slow = { .match = CFG_MATCH_KEY, .text = "user-4", .effect = CFG_EFFECT_SLOW,
                                 .extra = constant(2000000) };
     cfg.failures = &slow;
     cfg.n_failures = 1;
@@ -365,7 +366,7 @@ static void test_init_outside_timeout(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
+    struct cfg_function cfg = base_config();
     cfg.per_invoke = constant(100000);             /* a 100 ms handler */
     cfg.per_record = constant(0);
     cfg.cold_start = constant(5000000);            /* a 5 s init, 3 s timeout */
@@ -427,8 +428,9 @@ static void test_probability(void)
 {
     struct fixture fx;
     fixture_init(&fx);
-    struct scn_function cfg = base_config();
-    struct scn_failure rule = { .match = SCN_MATCH_PROBABILITY, .probability = 0.25, .effect = SCN_EFFECT_FAIL };
+    struct cfg_function cfg = base_config();
+    struct cfg_failure rule = { .match = CFG_MATCH_PROBABILITY, .probability = 0.25,
+                                .effect = CFG_EFFECT_FAIL };
     cfg.failures = &rule;
     cfg.n_failures = 1;
     char err[256];

@@ -86,11 +86,11 @@ static const struct slog_ops sink_ops = {
 
 /* ---- fixtures ----------------------------------------------------------- */
 
-static struct scn_stream stream_cfg(uint32_t shards)
+static struct cfg_stream stream_cfg(uint32_t shards)
 {
-    return (struct scn_stream){
-        .type = SCN_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
-        .retention_us = 24 * 3600 * SEC, .consumer = SCN_CONSUMER_SHARED,
+    return (struct cfg_stream){
+        .type = CFG_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
+        .retention_us = 24 * 3600 * SEC, .consumer = CFG_CONSUMER_SHARED,
         .write_records_per_sec = 1000, .write_bytes_per_sec = MIB,
         .max_record_bytes = MIB, .max_request_bytes = 5 * MIB, .max_request_records = 500,
     };
@@ -107,7 +107,7 @@ struct fix {
     char err[256];
 };
 
-static void fix_open(struct fix *f, const struct scn_stream *cfg, uint64_t seed)
+static void fix_open(struct fix *f, const struct cfg_stream *cfg, uint64_t seed)
 {
     memset(f, 0, sizeof *f);
     g_n_steps = 0;
@@ -189,7 +189,7 @@ static void test_md5_routing(void)
     };
     const uint32_t counts[3] = { 2, 4, 16 };
     for (int c = 0; c < 3; c++) {
-        struct scn_stream cfg = stream_cfg(counts[c]);
+        struct cfg_stream cfg = stream_cfg(counts[c]);
         struct fix f;
         fix_open(&f, &cfg, 1);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -268,7 +268,7 @@ static void test_keytab_table(void)
 /* SPEC 1.1 CreateStream hash ranges: equal splits exactly as AWS makes them. */
 static void test_shard_ranges(void)
 {
-    struct scn_stream cfg = stream_cfg(3);
+    struct cfg_stream cfg = stream_cfg(3);
     struct fix f;
     fix_open(&f, &cfg, 1);
     /* AWS CLI describe-stream example, 3 shards. */
@@ -366,7 +366,7 @@ static void write_second_1(struct fix *f)
  * ProvisionedThroughputExceeded; a new second resets the window. */
 static void test_write_records_limit(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     struct fix f;
     fix_open(&f, &cfg, 1);
     put_expect(&f, entries(&f, 500, "k", 1, 1), 500, 0, NULL);
@@ -387,7 +387,7 @@ static void test_write_records_limit(void)
  * a refused entry uses no capacity. */
 static void test_write_bytes_limit(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     struct fix f;
     fix_open(&f, &cfg, 1);
     put_expect(&f, entries(&f, 1, "abc", MIB - 3, 1), 1, 0, "o");   /* exactly 1 MiB */
@@ -409,7 +409,7 @@ static void test_write_bytes_limit(void)
  * one request succeed and fail independently (two shards, one full). */
 static void test_put_mixed_order(void)
 {
-    struct scn_stream cfg = stream_cfg(2);
+    struct cfg_stream cfg = stream_cfg(2);
     cfg.write_records_per_sec = 2;
     struct fix f;
     fix_open(&f, &cfg, 1);
@@ -429,7 +429,7 @@ static void test_put_mixed_order(void)
  * stream; the same seed gives the same failures. */
 static void test_internal_failure(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     cfg.internal_failure_rate = 0.5;
     char first[101] = "", second[101] = "";
     for (int run = 0; run < 2; run++) {
@@ -456,7 +456,7 @@ static void test_internal_failure(void)
  * key); an invalid request writes nothing. */
 static void test_request_limits(void)
 {
-    struct scn_stream cfg = stream_cfg(4);
+    struct cfg_stream cfg = stream_cfg(4);
     cfg.write_records_per_sec = 100000;
     cfg.write_bytes_per_sec = 100 * MIB;
     struct fix f;
@@ -501,7 +501,7 @@ static void check_sequence_numbers(const struct sink *k)
 /* SPEC 1.1 sequence numbers: unique in the stream, increasing per shard. */
 static void test_sequence_numbers(void)
 {
-    struct scn_stream cfg = stream_cfg(4);
+    struct cfg_stream cfg = stream_cfg(4);
     struct fix f;
     fix_open(&f, &cfg, 1);
     char key[16];
@@ -529,7 +529,7 @@ static void test_sequence_numbers(void)
 /* Storage: the ring keeps absolute indexes across growth and release. */
 static void test_ring_buffer(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     struct fix f;
     fix_open(&f, &cfg, 1);
     bool all_ok = true;
@@ -615,7 +615,7 @@ static void handle_first(struct fix *f)
  * reported to the consumer (expired), never at or past what it pins. */
 static void test_retention(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     cfg.retention_us = 10 * SEC;
     for (int variant = 0; variant < 2; variant++) {
         struct fix f;
@@ -695,9 +695,9 @@ static void reset_reads(uint32_t max)
     g_max = max;
 }
 
-static struct scn_stream read_cfg(uint32_t other)
+static struct cfg_stream read_cfg(uint32_t other)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     cfg.write_records_per_sec = 100000;
     cfg.write_bytes_per_sec = 1000 * MIB;
     cfg.other_consumers = other;
@@ -707,7 +707,7 @@ static struct scn_stream read_cfg(uint32_t other)
 /* R1 shared throughput: 5 GetRecords per shard per second. */
 static void test_read_calls(void)
 {
-    struct scn_stream cfg = read_cfg(0);
+    struct cfg_stream cfg = read_cfg(0);
     struct fix f;
     fix_open(&f, &cfg, 1);
     put_expect(&f, entries(&f, 10, "k", 10, 1), 10, 0, NULL);
@@ -745,7 +745,7 @@ static void test_read_calls(void)
 /* R1 shared throughput: 2 MiB per shard per second (data + key). */
 static void test_read_bytes(void)
 {
-    struct scn_stream cfg = read_cfg(0);
+    struct cfg_stream cfg = read_cfg(0);
     struct fix f;
     fix_open(&f, &cfg, 1);
     put_expect(&f, entries(&f, 8, "k", 512 * 1024 - 1, 1), 8, 0, NULL);   /* 512 KiB each */
@@ -779,7 +779,7 @@ static void test_read_bytes(void)
  * calls are throttled for 5 seconds. */
 static void test_read_10mib(void)
 {
-    struct scn_stream cfg = read_cfg(0);
+    struct cfg_stream cfg = read_cfg(0);
     struct fix f;
     fix_open(&f, &cfg, 1);
     put_expect(&f, entries(&f, 4, "k", MIB - 1, 1), 4, 0, NULL);
@@ -860,7 +860,7 @@ static void rl_closed(void *ctx, uint32_t shard)
 }
 
 /* The fixture's stream with ops, its consumer logging to g_rl. */
-static void reshard_open(struct fix *f, struct scn_stream *cfg, struct scn_reshard *ops, size_t n)
+static void reshard_open(struct fix *f, struct cfg_stream *cfg, struct cfg_reshard *ops, size_t n)
 {
     cfg->reshard = ops;
     cfg->n_reshard = n;
@@ -947,8 +947,8 @@ static void put_user7_pk1(struct fix *f)
  * owning the key's MD5; sequence numbers go on. */
 static void test_reshard_split(void)
 {
-    struct scn_stream cfg = stream_cfg(4);
-    struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_SPLIT,
+    struct cfg_stream cfg = stream_cfg(4);
+    struct cfg_reshard op = { .at_us = 10 * SEC, .kind = CFG_RESHARD_SPLIT,
                               .shard = (char *)"shardId-000000000001",
                               .hash_key = (char *)"127605887595351923798765477786913079296" };
     struct fix f;
@@ -1028,8 +1028,8 @@ static void put_alpha(struct fix *f)
  * a reshard at 0 comes before the writes at 0. */
 static void test_reshard_split_midpoint(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
-    struct scn_reshard op = { .at_us = 0, .kind = SCN_RESHARD_SPLIT,
+    struct cfg_stream cfg = stream_cfg(1);
+    struct cfg_reshard op = { .at_us = 0, .kind = CFG_RESHARD_SPLIT,
                               .shard = (char *)"shardId-000000000000" };
     struct fix f;
     reshard_open(&f, &cfg, &op, 1);
@@ -1064,8 +1064,8 @@ static void put_user7_user0(struct fix *f)
  * ShardToMerge and its adjacent parent AdjacentShardToMerge. */
 static void test_reshard_merge(void)
 {
-    struct scn_stream cfg = stream_cfg(4);
-    struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_MERGE,
+    struct cfg_stream cfg = stream_cfg(4);
+    struct cfg_reshard op = { .at_us = 10 * SEC, .kind = CFG_RESHARD_MERGE,
                               .shard = (char *)"shardId-000000000002",
                               .adjacent = (char *)"shardId-000000000001" };
     struct fix f;
@@ -1121,8 +1121,8 @@ static void test_reshard_uniform(void)
         { 3, 2, 7, "5 6 ", "c1 o3 o4 c0 c3 o5 c4 c2 o6 " },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct scn_stream cfg = stream_cfg(cases[i].from);
-        struct scn_reshard op = { .at_us = 10 * SEC, .kind = SCN_RESHARD_TARGET,
+        struct cfg_stream cfg = stream_cfg(cases[i].from);
+        struct cfg_reshard op = { .at_us = 10 * SEC, .kind = CFG_RESHARD_TARGET,
                                   .target = cases[i].to };
         struct fix f;
         reshard_open(&f, &cfg, &op, 1);
@@ -1186,9 +1186,9 @@ static void read_parent(struct fix *f)
  * retention; a consumer without reshard callbacks is fine. */
 static void test_reshard_retention(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     cfg.retention_us = 10 * SEC;
-    struct scn_reshard op = { .at_us = 2 * SEC, .kind = SCN_RESHARD_SPLIT,
+    struct cfg_reshard op = { .at_us = 2 * SEC, .kind = CFG_RESHARD_SPLIT,
                               .shard = (char *)"shardId-000000000000" };
     struct fix f;
     reshard_open(&f, &cfg, &op, 1);
@@ -1224,9 +1224,9 @@ static void fill_children(struct fix *f)
  * in the second their parent filled. */
 static void test_reshard_write_limits(void)
 {
-    struct scn_stream cfg = stream_cfg(1);
+    struct cfg_stream cfg = stream_cfg(1);
     cfg.write_records_per_sec = 2;
-    struct scn_reshard op = { .at_us = SEC / 2, .kind = SCN_RESHARD_SPLIT,
+    struct cfg_reshard op = { .at_us = SEC / 2, .kind = CFG_RESHARD_SPLIT,
                               .shard = (char *)"shardId-000000000000" };
     struct fix f;
     reshard_open(&f, &cfg, &op, 1);
@@ -1243,10 +1243,10 @@ static void test_reshard_write_limits(void)
  * operation and its key. */
 static void test_reshard_errors(void)
 {
-    struct scn_stream cfg = stream_cfg(4);
-    struct scn_reshard ops[2] = {
-        { .at_us = 60 * SEC, .kind = SCN_RESHARD_SPLIT, .shard = (char *)"shardId-000000000001" },
-        { .at_us = 90 * SEC, .kind = SCN_RESHARD_SPLIT, .shard = (char *)"shardId-000000000007" },
+    struct cfg_stream cfg = stream_cfg(4);
+    struct cfg_reshard ops[2] = {
+        { .at_us = 60 * SEC, .kind = CFG_RESHARD_SPLIT, .shard = (char *)"shardId-000000000001" },
+        { .at_us = 90 * SEC, .kind = CFG_RESHARD_SPLIT, .shard = (char *)"shardId-000000000007" },
     };
     cfg.reshard = ops;
     cfg.n_reshard = 2;
@@ -1269,7 +1269,7 @@ static void test_reshard_errors(void)
     CHECK(stm_create(e, &cfg, t, NULL, err, sizeof err) == NULL);
     CHECK_STR(err, "stream orders: reshard[1].at: expected operations in time order: at or "
                    "after the previous one's 60.000 s");
-    ops[1] = (struct scn_reshard){ .at_us = 90 * SEC, .kind = SCN_RESHARD_MERGE,
+    ops[1] = (struct cfg_reshard){ .at_us = 90 * SEC, .kind = CFG_RESHARD_MERGE,
                                    .shard = (char *)"shardId-000000000000",
                                    .adjacent = (char *)"shardId-000000000001" };
     CHECK(stm_create(e, &cfg, t, NULL, err, sizeof err) == NULL);
@@ -1285,11 +1285,11 @@ static void test_reshard_errors(void)
 
 /* A table's stream as the loader makes it: no write limits (on demand), one
  * item of at most 400 KB a write, 24 h retention, 4 h shard lifetime. */
-static struct scn_stream ddb_cfg(uint32_t shards, uint32_t other)
+static struct cfg_stream ddb_cfg(uint32_t shards, uint32_t other)
 {
-    return (struct scn_stream){
-        .type = SCN_STREAM_DYNAMODB, .name = (char *)"orders", .shards = shards,
-        .retention_us = 24 * HOUR, .consumer = SCN_CONSUMER_SHARED, .other_consumers = other,
+    return (struct cfg_stream){
+        .type = CFG_STREAM_DYNAMODB, .name = (char *)"orders", .shards = shards,
+        .retention_us = 24 * HOUR, .consumer = CFG_CONSUMER_SHARED, .other_consumers = other,
         .write_records_per_sec = UINT64_MAX, .write_bytes_per_sec = UINT64_MAX,
         .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,
         .max_request_records = 1, .view_type = LEV_DDB_NEW_AND_OLD_IMAGES,
@@ -1318,7 +1318,7 @@ static void write_k(struct fix *f) { CHECK(item_write(f, "K", STM_ITEM_WRITE, 10
  * live on; the last rollover is before the end of the run. */
 static void test_ddb_rollover(void)
 {
-    struct scn_stream cfg = ddb_cfg(2, 0);
+    struct cfg_stream cfg = ddb_cfg(2, 0);
     cfg.rollover_until_us = 9 * HOUR;
     struct fix f;
     reshard_open(&f, &cfg, NULL, 0);
@@ -1405,7 +1405,7 @@ static void test_ddb_item_events(void)
         { "a", STM_ITEM_REMOVE, LEV_DDB_REMOVE },
         { "a", STM_ITEM_DELETE, LEV_DDB_INSERT },
     };
-    struct scn_stream cfg = ddb_cfg(1, 0);
+    struct cfg_stream cfg = ddb_cfg(1, 0);
     struct fix f;
     fix_open(&f, &cfg, 1);
     int counts[3] = { 0 };
@@ -1452,7 +1452,7 @@ static void test_ddb_get_records_caps(void)
     /* NEW_AND_OLD_IMAGES, key "k", 100,000-byte items: the INSERT has
      * SizeBytes 2 x (2 + 1) + (4 + 100000) = 100,010, each MODIFY
      * 3 x 3 + 2 x 100,004 = 200,017: 1 + 4 fit in 1 MB, then 5, then 2. */
-    struct scn_stream cfg = ddb_cfg(1, 0);
+    struct cfg_stream cfg = ddb_cfg(1, 0);
     struct fix f;
     fix_open(&f, &cfg, 1);
     for (int i = 0; i < 12; i++)
@@ -1499,7 +1499,7 @@ static void test_ddb_get_records_caps(void)
  * table's shard with `other` other readers: g_ok and g_throttled count them. */
 static void ddb_reads(uint32_t other, int per_sec, int seconds)
 {
-    struct scn_stream cfg = ddb_cfg(1, other);
+    struct cfg_stream cfg = ddb_cfg(1, other);
     struct fix f;
     fix_open(&f, &cfg, 1);
     reset_reads(1000);

@@ -64,7 +64,7 @@ static bool run_json(const char *json, struct run *r)
         return false;
     }
     struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true };
-    struct sim *sim = sim_create(scn, &log, err, sizeof err);
+    struct sim *sim = sim_create(&scn->cfg, &log, err, sizeof err);
     CHECK(sim != NULL);
     if (!sim) {
         fprintf(stderr, "sim error: %s\n", err);

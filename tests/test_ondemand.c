@@ -30,14 +30,14 @@ static const char *const EIGHTH[8] = {
 };
 
 /* AWS's on-demand stream: 4 shards of 1,000 records/s and 1 MiB/s. */
-static struct scn_stream on_demand_cfg(void)
+static struct cfg_stream on_demand_cfg(void)
 {
-    return (struct scn_stream){
-        .type = SCN_STREAM_KINESIS, .name = (char *)"orders", .shards = 4,
-        .retention_us = 24 * 3600 * SEC, .consumer = SCN_CONSUMER_SHARED,
+    return (struct cfg_stream){
+        .type = CFG_STREAM_KINESIS, .name = (char *)"orders", .shards = 4,
+        .retention_us = 24 * 3600 * SEC, .consumer = CFG_CONSUMER_SHARED,
         .write_records_per_sec = 1000, .write_bytes_per_sec = MIB,
         .max_record_bytes = MIB, .max_request_bytes = 5 * MIB, .max_request_records = 500,
-        .capacity_mode = SCN_CAPACITY_ON_DEMAND,
+        .capacity_mode = CFG_CAPACITY_ON_DEMAND,
         .on_demand = {
             .peak_window_s = 30 * 86400, .scale_window_s = 60, .scale_delay_us = 15 * 60 * SEC,
             .split_threshold = 0.5, .max_write_bytes_per_sec = 200 * MIB,
@@ -92,7 +92,7 @@ static void on_second(void *ctx, uint64_t sec)
         eng_schedule(f->e, (int64_t)(sec + 1) * SEC, ENG_CLASS_WRITE, on_second, f, sec + 1);
 }
 
-static bool fix_open(struct fix *f, const struct scn_stream *cfg, const struct phase *ph, size_t n,
+static bool fix_open(struct fix *f, const struct cfg_stream *cfg, const struct phase *ph, size_t n,
                      int64_t until_s)
 {
     memset(f, 0, sizeof *f);
@@ -104,7 +104,7 @@ static bool fix_open(struct fix *f, const struct scn_stream *cfg, const struct p
     f->phases = ph;
     f->n_phases = n;
     f->until_s = until_s;
-    bool on_demand = cfg->capacity_mode == SCN_CAPACITY_ON_DEMAND;
+    bool on_demand = cfg->capacity_mode == CFG_CAPACITY_ON_DEMAND;
     f->s = stm_create(f->e, cfg, f->keys, &f->log, f->err, sizeof f->err);
     if (f->s && on_demand)
         f->scaler = odm_create(f->e, f->s, cfg, f->err, sizeof f->err);
@@ -119,7 +119,7 @@ static bool fix_open(struct fix *f, const struct scn_stream *cfg, const struct p
 }
 
 /* fix_open, then the run to until_s. */
-static bool fix_run(struct fix *f, const struct scn_stream *cfg, const struct phase *ph, size_t n,
+static bool fix_run(struct fix *f, const struct cfg_stream *cfg, const struct phase *ph, size_t n,
                     int64_t until_s)
 {
     if (!fix_open(f, cfg, ph, n, until_s))
@@ -217,7 +217,7 @@ static void test_spike_splits_after_the_delay(void)
         { 0, { 150, 150, 150, 150, 150, 150, 150, 150 } },
         { 100, { 750, 750, 750, 750, 750, 750, 750, 750 } },
     };
-    struct scn_stream cfg = on_demand_cfg();
+    struct cfg_stream cfg = on_demand_cfg();
     struct fix f;
     if (!fix_open(&f, &cfg, ph, 2, 2100))
         return;
@@ -268,7 +268,7 @@ static void test_spike_splits_after_the_delay(void)
 static void test_threshold_and_headroom(void)
 {
     const struct phase half[] = { { 0, { 250, 250, 250, 250, 250, 250, 250, 250 } } };
-    struct scn_stream cfg = on_demand_cfg();
+    struct cfg_stream cfg = on_demand_cfg();
     struct fix f;
     if (!fix_run(&f, &cfg, half, 1, 1200))
         return;
@@ -303,7 +303,7 @@ static void test_threshold_and_headroom(void)
 static void test_peak_window_and_maximum(void)
 {
     const struct phase hot0[] = { { 0, { 500, 500, 0, 0, 0, 0, 0, 0 } } };
-    struct scn_stream cfg = on_demand_cfg();
+    struct cfg_stream cfg = on_demand_cfg();
     struct fix f;
     if (!fix_run(&f, &cfg, hot0, 1, 1000))
         return;
@@ -338,8 +338,8 @@ static void test_peak_window_and_maximum(void)
 static void test_modes(void)
 {
     const struct phase hot[] = { { 0, { 500, 500, 500, 500, 500, 500, 500, 500 } } };
-    struct scn_stream cfg = on_demand_cfg();
-    cfg.capacity_mode = SCN_CAPACITY_PROVISIONED;
+    struct cfg_stream cfg = on_demand_cfg();
+    cfg.capacity_mode = CFG_CAPACITY_PROVISIONED;
     struct fix f;
     if (!fix_run(&f, &cfg, hot, 1, 1200))
         return;
@@ -348,7 +348,7 @@ static void test_modes(void)
     fix_close(&f);
 
     cfg = on_demand_cfg();
-    struct scn_reshard op = { .at_us = SEC, .kind = SCN_RESHARD_TARGET, .target = 8 };
+    struct cfg_reshard op = { .at_us = SEC, .kind = CFG_RESHARD_TARGET, .target = 8 };
     cfg.reshard = &op;
     cfg.n_reshard = 1;
     struct eng *e = eng_create(1);

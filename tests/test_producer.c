@@ -88,31 +88,31 @@ static const struct slog_ops sink_ops = {
 
 static char *one_key[] = { (char *)"K" };
 
-static struct scn_stream stream_cfg(uint32_t shards, uint64_t records_per_sec)
+static struct cfg_stream stream_cfg(uint32_t shards, uint64_t records_per_sec)
 {
-    return (struct scn_stream){
-        .type = SCN_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
+    return (struct cfg_stream){
+        .type = CFG_STREAM_KINESIS, .name = (char *)"orders", .shards = shards,
         .retention_us = 24 * 3600 * SEC, .write_records_per_sec = records_per_sec,
         .write_bytes_per_sec = 1000 * MIB, .max_record_bytes = MIB,
         .max_request_bytes = 5 * MIB, .max_request_records = 500,
     };
 }
 
-static struct scn_producer prod_cfg(double rate, int64_t stop_us)
+static struct cfg_producer prod_cfg(double rate, int64_t stop_us)
 {
-    return (struct scn_producer){
-        .name = (char *)"api", .rate = rate, .arrival = SCN_ARRIVAL_CONSTANT,
-        .keys = { .distribution = SCN_KEYS_UNIFORM, .count = 100, .prefix = (char *)"user-" },
-        .record_bytes = { .kind = SCN_DIST_CONSTANT, .value = 100 },
-        .api = SCN_PUT_RECORDS, .max_records = 500, .linger_us = 100 * MS,
-        .retry = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 3,
-                   .backoff = SCN_BACKOFF_CONSTANT, .base_us = 100 * MS },
+    return (struct cfg_producer){
+        .name = (char *)"api", .rate = rate, .arrival = CFG_ARRIVAL_CONSTANT,
+        .keys = { .distribution = CFG_KEYS_UNIFORM, .count = 100, .prefix = (char *)"user-" },
+        .record_bytes = { .kind = DIST_CONSTANT, .value = 100 },
+        .api = CFG_PUT_RECORDS, .max_records = 500, .linger_us = 100 * MS,
+        .retry = { .mode = CFG_RETRY_FAILED_ONLY, .max_attempts = 3,
+                   .backoff = CFG_BACKOFF_CONSTANT, .base_us = 100 * MS },
         .start_us = 0, .stop_us = stop_us,
     };
 }
 
 /* One key "K" for every record: one shard, one ordering to watch. */
-static void single_key(struct scn_producer *p)
+static void single_key(struct cfg_producer *p)
 {
     p->keys.list = one_key;
     p->keys.n_list = 1;
@@ -131,7 +131,7 @@ struct fix {
 };
 
 /* The engine, stream and messages of a run, without its producer. */
-static void fix_open(struct fix *f, const struct scn_stream *scfg, uint64_t seed)
+static void fix_open(struct fix *f, const struct cfg_stream *scfg, uint64_t seed)
 {
     memset(f, 0, sizeof *f);
     f->e = eng_create(seed);
@@ -151,7 +151,7 @@ static bool fix_go(struct fix *f, int64_t end_us)
     return true;
 }
 
-static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct scn_producer *pcfg,
+static bool fix_run(struct fix *f, const struct cfg_stream *scfg, const struct cfg_producer *pcfg,
                     uint64_t seed, int64_t end_us)
 {
     fix_open(f, scfg, seed);
@@ -161,8 +161,8 @@ static bool fix_run(struct fix *f, const struct scn_stream *scfg, const struct s
 }
 
 /* The same with the explicit records recs[0..n), seed 1. */
-static bool fix_run_explicit(struct fix *f, const struct scn_stream *scfg,
-                             const struct scn_record *recs, size_t n, int64_t end_us)
+static bool fix_run_explicit(struct fix *f, const struct cfg_stream *scfg,
+                             const struct cfg_record *recs, size_t n, int64_t end_us)
 {
     fix_open(f, scfg, 1);
     if (f->s && f->msgs)
@@ -206,8 +206,8 @@ static uint64_t max_copies(const struct fix *f, uint64_t messages)
  * written twice; a record still failing after max_attempts is rejected. */
 static void test_failed_only(void)
 {
-    struct scn_stream s = stream_cfg(1, 1000);
-    struct scn_producer p = prod_cfg(3000, 5 * SEC);
+    struct cfg_stream s = stream_cfg(1, 1000);
+    struct cfg_producer p = prod_cfg(3000, 5 * SEC);
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
     uint64_t created = msg_created(f.msgs);
@@ -235,10 +235,10 @@ static void test_failed_only(void)
  * written again: producer duplicates. */
 static void test_all_duplicates(void)
 {
-    struct scn_stream s = stream_cfg(1, 1000);
-    struct scn_producer p = prod_cfg(3000, 5 * SEC);
-    p.retry = (struct scn_retry){ .mode = SCN_RETRY_ALL, .max_attempts = 5,
-                                  .backoff = SCN_BACKOFF_CONSTANT, .base_us = 400 * MS };
+    struct cfg_stream s = stream_cfg(1, 1000);
+    struct cfg_producer p = prod_cfg(3000, 5 * SEC);
+    p.retry = (struct cfg_retry){ .mode = CFG_RETRY_ALL, .max_attempts = 5,
+                                  .backoff = CFG_BACKOFF_CONSTANT, .base_us = 400 * MS };
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
     uint64_t created = msg_created(f.msgs);
@@ -254,9 +254,9 @@ static void test_all_duplicates(void)
 /* SPEC 1.3 none: a failed entry is rejected at once, nothing is resent. */
 static void test_none(void)
 {
-    struct scn_stream s = stream_cfg(1, 1000);
-    struct scn_producer p = prod_cfg(3000, 5 * SEC);
-    p.retry.mode = SCN_RETRY_NONE;
+    struct cfg_stream s = stream_cfg(1, 1000);
+    struct cfg_producer p = prod_cfg(3000, 5 * SEC);
+    p.retry.mode = CFG_RETRY_NONE;
     p.retry.max_attempts = 10;   /* ignored: none means one attempt */
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
@@ -279,11 +279,11 @@ static void test_none(void)
  * one request flushed at 750 ms.  Each attempt writes at most one record per
  * second, so the arrival times of the four records give the attempt times.
  */
-static void backoff_run(const struct scn_retry *retry, const int64_t *want_ms, int n_want,
+static void backoff_run(const struct cfg_retry *retry, const int64_t *want_ms, int n_want,
                         uint64_t rejected)
 {
-    struct scn_stream s = stream_cfg(1, 1);
-    struct scn_producer p = prod_cfg(4, SEC);
+    struct cfg_stream s = stream_cfg(1, 1);
+    struct cfg_producer p = prod_cfg(4, SEC);
     single_key(&p);
     p.max_records = 4;
     p.linger_us = SEC;
@@ -304,8 +304,8 @@ static void backoff_run(const struct scn_retry *retry, const int64_t *want_ms, i
  * attempts at 750, 850, 1050, 1350, 1750, 2250, 2850, 3550 ms. */
 static void test_backoff_linear(void)
 {
-    struct scn_retry r = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 10,
-                           .backoff = SCN_BACKOFF_LINEAR, .base_us = 100 * MS };
+    struct cfg_retry r = { .mode = CFG_RETRY_FAILED_ONLY, .max_attempts = 10,
+                           .backoff = CFG_BACKOFF_LINEAR, .base_us = 100 * MS };
     const int64_t want[] = { 750, 1050, 2250, 3550 };
     backoff_run(&r, want, 4, 0);
     /* 7 attempts: the 4th record's 8th attempt never happens: rejected */
@@ -317,14 +317,14 @@ static void test_backoff_linear(void)
  * capped at max. */
 static void test_backoff_constant_exponential(void)
 {
-    struct scn_retry r = { .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 30,
-                           .backoff = SCN_BACKOFF_CONSTANT, .base_us = 100 * MS };
+    struct cfg_retry r = { .mode = CFG_RETRY_FAILED_ONLY, .max_attempts = 30,
+                           .backoff = CFG_BACKOFF_CONSTANT, .base_us = 100 * MS };
     const int64_t constant[] = { 750, 1050, 2050, 3050 };
     backoff_run(&r, constant, 4, 0);
 
     /* 750, 850 (+100), 1050 (+200), 1450 (+400), 2250 (+800), 3850 (+1600) */
-    r = (struct scn_retry){ .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 10,
-                            .backoff = SCN_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
+    r = (struct cfg_retry){ .mode = CFG_RETRY_FAILED_ONLY, .max_attempts = 10,
+                            .backoff = CFG_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
                             .max_us = 10 * SEC };
     const int64_t expo[] = { 750, 1050, 2250, 3850 };
     backoff_run(&r, expo, 4, 0);
@@ -342,13 +342,13 @@ static void test_backoff_constant_exponential(void)
  * producer's own stream: reproducible, and not the lattice of the plain one. */
 static void test_backoff_jitter(void)
 {
-    struct scn_stream s = stream_cfg(1, 1);
-    struct scn_producer p = prod_cfg(4, SEC);
+    struct cfg_stream s = stream_cfg(1, 1);
+    struct cfg_producer p = prod_cfg(4, SEC);
     single_key(&p);
     p.max_records = 4;
     p.linger_us = SEC;
-    p.retry = (struct scn_retry){ .mode = SCN_RETRY_FAILED_ONLY, .max_attempts = 100,
-                                  .backoff = SCN_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
+    p.retry = (struct cfg_retry){ .mode = CFG_RETRY_FAILED_ONLY, .max_attempts = 100,
+                                  .backoff = CFG_BACKOFF_EXPONENTIAL, .base_us = 100 * MS,
                                   .max_us = 2 * SEC, .jitter = true };
     int64_t times[2][4] = { { 0 } };
     for (int run = 0; run < 2; run++) {
@@ -368,8 +368,8 @@ static void test_backoff_jitter(void)
  * ms; failed entries wait 1.5 s: the stream holds 1 2 5 6 3 4 7 8. */
 static void test_reordering(void)
 {
-    struct scn_stream s = stream_cfg(1, 2);
-    struct scn_producer p = prod_cfg(4, 2 * SEC);
+    struct cfg_stream s = stream_cfg(1, 2);
+    struct cfg_producer p = prod_cfg(4, 2 * SEC);
     single_key(&p);
     p.max_records = 4;
     p.linger_us = SEC;
@@ -396,8 +396,8 @@ static void test_reordering(void)
 /* SPEC 1.3 constant rate: exactly rate x duration messages. */
 static void test_constant_rate(void)
 {
-    struct scn_stream s = stream_cfg(4, 100000);
-    struct scn_producer p = prod_cfg(800, 10 * SEC);
+    struct cfg_stream s = stream_cfg(4, 100000);
+    struct cfg_producer p = prod_cfg(800, 10 * SEC);
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
     CHECK_INT(msg_created(f.msgs), 8000);
@@ -421,9 +421,9 @@ static void test_constant_rate(void)
  * period; overlapping bursts multiply. */
 static void test_bursts(void)
 {
-    struct scn_stream s = stream_cfg(4, 100000);
-    struct scn_producer p = prod_cfg(100, 10 * SEC);
-    struct scn_burst b[2] = { { .at_us = 2 * SEC, .for_us = 3 * SEC, .multiplier = 4 } };
+    struct cfg_stream s = stream_cfg(4, 100000);
+    struct cfg_producer p = prod_cfg(100, 10 * SEC);
+    struct cfg_burst b[2] = { { .at_us = 2 * SEC, .for_us = 3 * SEC, .multiplier = 4 } };
     p.bursts = b;
     p.n_bursts = 1;
     struct fix f;
@@ -442,7 +442,7 @@ static void test_bursts(void)
 
     /* [2,5) x2 and [4,6) x3: 200 + 400 + 600 + 300 + 400 */
     b[0].multiplier = 2;
-    b[1] = (struct scn_burst){ .at_us = 4 * SEC, .for_us = 2 * SEC, .multiplier = 3 };
+    b[1] = (struct cfg_burst){ .at_us = 4 * SEC, .for_us = 2 * SEC, .multiplier = 3 };
     p.n_bursts = 2;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
     CHECK_INT(msg_created(f.msgs), 1900);
@@ -468,10 +468,10 @@ static uint64_t digest(const struct fix *f)
  * (within 5 sigma), identical for the same seed, different for another. */
 static void test_poisson(void)
 {
-    struct scn_stream s = stream_cfg(8, 100000);
-    struct scn_producer p = prod_cfg(1000, 100 * SEC);
-    p.arrival = SCN_ARRIVAL_POISSON;
-    p.record_bytes = (struct scn_dist){ .kind = SCN_DIST_LOGNORMAL, .median = 900, .sigma = 0.5 };
+    struct cfg_stream s = stream_cfg(8, 100000);
+    struct cfg_producer p = prod_cfg(1000, 100 * SEC);
+    p.arrival = CFG_ARRIVAL_POISSON;
+    p.record_bytes = (struct dist){ .kind = DIST_LOGNORMAL, .median = 900, .sigma = 0.5 };
     uint64_t n[3], d[3];
     for (int run = 0; run < 3; run++) {
         struct fix f;
@@ -503,11 +503,11 @@ static uint64_t created_between(const struct fix *f, double from_s, double to_s)
  * pieces are 100/s from 0, 0 from 2 s, 250/s from 3 s and then `last` from
  * 4.5 s: each piece [a, b) at rate r makes exactly ceil((b - a) r) records,
  * the first at a. */
-static void check_pieces(int line, const struct scn_rate_point *pts, size_t n, uint64_t last)
+static void check_pieces(int line, const struct cfg_rate_point *pts, size_t n, uint64_t last)
 {
-    struct scn_stream s = stream_cfg(4, 100000);
-    struct scn_producer p = prod_cfg(0, 6 * SEC);
-    p.series = (struct scn_rate_point *)pts;
+    struct cfg_stream s = stream_cfg(4, 100000);
+    struct cfg_producer p = prod_cfg(0, 6 * SEC);
+    p.series = (struct cfg_rate_point *)pts;
     p.n_series = n;
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
@@ -529,19 +529,19 @@ static void check_pieces(int line, const struct scn_rate_point *pts, size_t n, u
  * cut pieces. */
 static void test_rate_series_constant(void)
 {
-    struct scn_stream s = stream_cfg(4, 100000);
-    struct scn_rate_point pts[] = {
+    struct cfg_stream s = stream_cfg(4, 100000);
+    struct cfg_rate_point pts[] = {
         { 0, 100 }, { 2 * SEC, 0 }, { 3 * SEC, 250 }, { 4500 * MS, 40.5 },
     };
     check_pieces(__LINE__, pts, 4, 61);   /* ceil(1.5 x 40.5) */
-    struct scn_producer p = prod_cfg(0, 6 * SEC);
+    struct cfg_producer p = prod_cfg(0, 6 * SEC);
     p.series = pts;
     p.n_series = 4;
     struct fix f;
 
     /* A burst x2 over [1 s, 3.5 s) crosses two piece edges; start 500 ms,
      * stop 5 s. */
-    struct scn_burst b = { .at_us = SEC, .for_us = 2500 * MS, .multiplier = 2 };
+    struct cfg_burst b = { .at_us = SEC, .for_us = 2500 * MS, .multiplier = 2 };
     p.bursts = &b;
     p.n_bursts = 1;
     p.start_us = 500 * MS;
@@ -559,16 +559,16 @@ static void test_rate_series_constant(void)
     fix_close(&f);
 
     /* One piece is a constant rate: the same records as the number. */
-    struct scn_rate_point one = { 0, 800 };
+    struct cfg_rate_point one = { 0, 800 };
     p = prod_cfg(0, 10 * SEC);
     p.series = &one;
     p.n_series = 1;
-    p.arrival = SCN_ARRIVAL_POISSON;
+    p.arrival = CFG_ARRIVAL_POISSON;
     CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
     uint64_t series_digest = digest(&f);
     fix_close(&f);
     p = prod_cfg(800, 10 * SEC);
-    p.arrival = SCN_ARRIVAL_POISSON;
+    p.arrival = CFG_ARRIVAL_POISSON;
     CHECK(fix_run(&f, &s, &p, 7, 20 * SEC));
     CHECK(digest(&f) == series_digest);
     fix_close(&f);
@@ -589,12 +589,12 @@ static void test_rate_series_constant(void)
  * same seed gives the same records. */
 static void test_rate_series_poisson(void)
 {
-    struct scn_stream s = stream_cfg(8, 1000000);
-    struct scn_rate_point pts[] = { { 0, 1000 }, { 10 * SEC, 0 }, { 12 * SEC, 3000 } };
-    struct scn_producer p = prod_cfg(0, 15 * SEC);
+    struct cfg_stream s = stream_cfg(8, 1000000);
+    struct cfg_rate_point pts[] = { { 0, 1000 }, { 10 * SEC, 0 }, { 12 * SEC, 3000 } };
+    struct cfg_producer p = prod_cfg(0, 15 * SEC);
     p.series = pts;
     p.n_series = 3;
-    p.arrival = SCN_ARRIVAL_POISSON;
+    p.arrival = CFG_ARRIVAL_POISSON;
     const int seeds = 40;
     uint64_t first = 0, off = 0, last = 0, d0 = 0;
     for (int seed = 1; seed <= seeds; seed++) {
@@ -632,8 +632,8 @@ static void test_rate_file(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    CHECK_INT(scn->producers[0].n_series, 4);
-    check_pieces(__LINE__, scn->producers[0].series, scn->producers[0].n_series, 60);
+    CHECK_INT(scn->cfg.producers[0].n_series, 4);
+    check_pieces(__LINE__, scn->cfg.producers[0].series, scn->cfg.producers[0].n_series, 60);
     scn_free(scn);
 }
 
@@ -643,8 +643,8 @@ static void test_rate_file(void)
  * oldest record has waited linger_us. */
 static void test_linger(void)
 {
-    struct scn_stream s = stream_cfg(1, 100000);
-    struct scn_producer p = prod_cfg(100, SEC);
+    struct cfg_stream s = stream_cfg(1, 100000);
+    struct cfg_producer p = prod_cfg(100, SEC);
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
     /* arrivals every 10 ms: 0..100 ms (11 records) leave at 100 ms */
@@ -669,9 +669,9 @@ static void test_linger(void)
  * record that would not fit starts the next request. */
 static void test_request_bytes(void)
 {
-    struct scn_stream s = stream_cfg(8, 100000);
+    struct cfg_stream s = stream_cfg(8, 100000);
     s.max_request_bytes = 10000;
-    struct scn_producer p = prod_cfg(1000, SEC);
+    struct cfg_producer p = prod_cfg(1000, SEC);
     p.record_bytes.value = 994;   /* + "user-NN" (6 or 7 bytes) = 1000 or 1001 */
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
@@ -695,9 +695,9 @@ static void test_request_bytes(void)
 /* SPEC 1.3 PutRecord: one record per request, sent when it arrives. */
 static void test_put_record(void)
 {
-    struct scn_stream s = stream_cfg(1, 100000);
-    struct scn_producer p = prod_cfg(10, SEC);
-    p.api = SCN_PUT_RECORD;
+    struct cfg_stream s = stream_cfg(1, 100000);
+    struct cfg_producer p = prod_cfg(10, SEC);
+    p.api = CFG_PUT_RECORD;
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
     CHECK_INT(f.st.requests, 10);
@@ -713,9 +713,9 @@ static void test_put_record(void)
  * spreads evenly; keys are added to the key table only when first used. */
 static void test_keys(void)
 {
-    struct scn_stream s = stream_cfg(8, 1000000);
-    struct scn_producer p = prod_cfg(2000, 10 * SEC);
-    p.keys = (struct scn_keys){ .distribution = SCN_KEYS_ZIPF, .zipf_s = 1.1, .count = 1000000,
+    struct cfg_stream s = stream_cfg(8, 1000000);
+    struct cfg_producer p = prod_cfg(2000, 10 * SEC);
+    p.keys = (struct cfg_keys){ .distribution = CFG_KEYS_ZIPF, .zipf_s = 1.1, .count = 1000000,
                                 .prefix = (char *)"user-" };
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
@@ -728,7 +728,7 @@ static void test_keys(void)
     CHECK(keytab_count(f.keys) < 20000);   /* lazily interned: far fewer than 1e6 */
     fix_close(&f);
 
-    p.keys = (struct scn_keys){ .distribution = SCN_KEYS_UNIFORM, .count = 10,
+    p.keys = (struct cfg_keys){ .distribution = CFG_KEYS_UNIFORM, .count = 10,
                                 .prefix = (char *)"user-" };
     CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
     fix_finish(&f);
@@ -744,8 +744,8 @@ static void test_keys(void)
  * a throttled one is rejected (no retry). */
 static void test_explicit(void)
 {
-    struct scn_stream s = stream_cfg(1, 1);
-    struct scn_record recs[3] = {
+    struct cfg_stream s = stream_cfg(1, 1);
+    struct cfg_record recs[3] = {
         { .at_us = 10 * SEC, .partition_key = (char *)"user-7", .data = (char *)"{\"poison\":true}" },
         { .at_us = 5 * SEC, .partition_key = (char *)"user-7", .data = (char *)"" },
         { .at_us = 10 * SEC, .partition_key = (char *)"user-8", .data = (char *)"x" },
@@ -773,8 +773,8 @@ static void test_explicit(void)
  * pending, every message has one fate, and a finished producer writes no more. */
 static void test_finish(void)
 {
-    struct scn_stream s = stream_cfg(1, 1000);
-    struct scn_producer p = prod_cfg(3000, 10 * SEC);
+    struct cfg_stream s = stream_cfg(1, 1000);
+    struct cfg_producer p = prod_cfg(3000, 10 * SEC);
     p.retry.max_attempts = 1000;
     struct fix f;
     CHECK(fix_run(&f, &s, &p, 3, 2050 * MS));
@@ -799,10 +799,10 @@ static void test_finish(void)
 
 /* A table's stream and a producer writing its items, as the loader makes
  * them: no write limits, each item written alone at its created time. */
-static struct scn_stream table_cfg(void)
+static struct cfg_stream table_cfg(void)
 {
-    return (struct scn_stream){
-        .type = SCN_STREAM_DYNAMODB, .name = (char *)"orders", .shards = 1,
+    return (struct cfg_stream){
+        .type = CFG_STREAM_DYNAMODB, .name = (char *)"orders", .shards = 1,
         .retention_us = 24 * 3600 * SEC, .write_records_per_sec = UINT64_MAX,
         .write_bytes_per_sec = UINT64_MAX, .max_record_bytes = LEV_DDB_MAX_ITEM_BYTES - 6,
         .max_request_bytes = LEV_DDB_MAX_ITEM_BYTES - 6, .max_request_records = 1,
@@ -811,14 +811,14 @@ static struct scn_stream table_cfg(void)
     };
 }
 
-static struct scn_producer item_writer(double remove_share)
+static struct cfg_producer item_writer(double remove_share)
 {
-    struct scn_producer p = prod_cfg(20, 10 * SEC);
+    struct cfg_producer p = prod_cfg(20, 10 * SEC);
     p.keys.count = 3;
-    p.api = SCN_PUT_RECORD;
+    p.api = CFG_PUT_RECORD;
     p.max_records = 1;
     p.linger_us = 0;
-    p.retry = (struct scn_retry){ .mode = SCN_RETRY_NONE, .max_attempts = 1 };
+    p.retry = (struct cfg_retry){ .mode = CFG_RETRY_NONE, .max_attempts = 1 };
     p.remove_share = remove_share;
     return p;
 }
@@ -830,10 +830,10 @@ static struct scn_producer item_writer(double remove_share)
  * replayed from its "producer/api/table" stream. */
 static void test_table_writes(void)
 {
-    struct scn_stream s = table_cfg();
+    struct cfg_stream s = table_cfg();
     static const double shares[] = { 0, 1, 0.3 };
     for (size_t c = 0; c < sizeof shares / sizeof shares[0]; c++) {
-        struct scn_producer p = item_writer(shares[c]);
+        struct cfg_producer p = item_writer(shares[c]);
         struct fix f;
         CHECK(fix_run(&f, &s, &p, 5, 20 * SEC));
         CHECK_INT(f.sink.n_recs, 200);
@@ -879,8 +879,8 @@ static void test_table_writes(void)
  * table decides. */
 static void test_table_explicit(void)
 {
-    struct scn_stream s = table_cfg();
-    struct scn_record recs[5] = {
+    struct cfg_stream s = table_cfg();
+    struct cfg_record recs[5] = {
         { .at_us = 1 * SEC, .partition_key = (char *)"k", .data = (char *)"", .has_event = true,
           .event = LEV_DDB_REMOVE },
         { .at_us = 2 * SEC, .partition_key = (char *)"k", .data = (char *)"x" },

@@ -69,9 +69,9 @@ static bool run_json(const char *json, struct run *r, enum sim_status want)
     struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true,
                         .event = check_event_size, .event_ctx = &events };
     struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
-    bool real = scn && scn->function.handler;
+    bool real = scn && scn->cfg.function.handler;
     struct rfn *handler = real ? rfn_create(scn, NULL, err, sizeof err) : NULL;
-    struct sim *sim = scn && (handler || !real) ? sim_create(scn, &log, err, sizeof err) : NULL;
+    struct sim *sim = scn && (handler || !real) ? sim_create(&scn->cfg, &log, err, sizeof err) : NULL;
     if (!sim)
         fprintf(stderr, "test_realfn.c: cannot run: %s\n", err);
     CHECK(sim != NULL);

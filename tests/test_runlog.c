@@ -91,7 +91,7 @@ static const char *q_text(sqlite3 *db, const char *sql)
 static struct scenario test_scenario(void)
 {
     static char name[] = "unit-run", json[] = "{\"name\":\"unit-run\",\"duration\":\"2h\"}";
-    return (struct scenario){ .name = name, .json = json, .duration_us = INT64_C(7200000000) };
+    return (struct scenario){ .name = name, .json = json, .cfg.duration_us = INT64_C(7200000000) };
 }
 
 /* A run log at path with run 1 of the test scenario begun; NULL (checked)

@@ -153,8 +153,8 @@ static void test_full(void)
     CHECK_STR(s->path, "t.json");
     CHECK_STR(s->name, "poison-pill");
     CHECK_STR(s->description, "One bad record blocks its shard.");
-    CHECK_INT(s->seed, 42);
-    CHECK_INT(s->duration_us, 7200 * S);
+    CHECK_INT(s->cfg.seed, 42);
+    CHECK_INT(s->cfg.duration_us, 7200 * S);
     CHECK(!s->per_record_tables);
     CHECK_INT(s->n_expect, 3);
     if (s->n_expect == 3) {
@@ -167,35 +167,35 @@ static void test_full(void)
     }
     CHECK(s->json && strstr(s->json, "\"name\":\"poison-pill\""));
 
-    CHECK_INT(s->stream.type, SCN_STREAM_KINESIS);
-    CHECK_STR(s->stream.name, "orders");
-    CHECK_INT(s->stream.shards, 4);
-    CHECK_INT(s->stream.retention_us, 48 * 3600 * S);
-    CHECK_INT(s->stream.consumer, SCN_CONSUMER_SHARED);
-    CHECK_INT(s->stream.other_consumers, 1);
-    CHECK_INT(s->stream.write_records_per_sec, 2000);
-    CHECK_INT(s->stream.write_bytes_per_sec, 1048576);
-    CHECK_INT(s->stream.max_request_records, 400);
-    CHECK(s->stream.internal_failure_rate == 0.01);
+    CHECK_INT(s->cfg.stream.type, CFG_STREAM_KINESIS);
+    CHECK_STR(s->cfg.stream.name, "orders");
+    CHECK_INT(s->cfg.stream.shards, 4);
+    CHECK_INT(s->cfg.stream.retention_us, 48 * 3600 * S);
+    CHECK_INT(s->cfg.stream.consumer, CFG_CONSUMER_SHARED);
+    CHECK_INT(s->cfg.stream.other_consumers, 1);
+    CHECK_INT(s->cfg.stream.write_records_per_sec, 2000);
+    CHECK_INT(s->cfg.stream.write_bytes_per_sec, 1048576);
+    CHECK_INT(s->cfg.stream.max_request_records, 400);
+    CHECK(s->cfg.stream.internal_failure_rate == 0.01);
 
-    CHECK_INT(s->n_producers, 2);
-    const struct scn_producer *p = &s->producers[0];
+    CHECK_INT(s->cfg.n_producers, 2);
+    const struct cfg_producer *p = &s->cfg.producers[0];
     CHECK_STR(p->name, "api");
     CHECK(p->rate == 800);
-    CHECK_INT(p->arrival, SCN_ARRIVAL_POISSON);
-    CHECK_INT(p->keys.distribution, SCN_KEYS_ZIPF);
+    CHECK_INT(p->arrival, CFG_ARRIVAL_POISSON);
+    CHECK_INT(p->keys.distribution, CFG_KEYS_ZIPF);
     CHECK(p->keys.zipf_s == 1.1);
     CHECK_INT(p->keys.count, 1000);
     CHECK_STR(p->keys.prefix, "user-");
     CHECK(p->keys.list == NULL);
-    CHECK_INT(p->record_bytes.kind, SCN_DIST_LOGNORMAL);
+    CHECK_INT(p->record_bytes.kind, DIST_LOGNORMAL);
     CHECK(p->record_bytes.median == 900 && p->record_bytes.sigma == 0.5);
-    CHECK_INT(p->api, SCN_PUT_RECORDS);
+    CHECK_INT(p->api, CFG_PUT_RECORDS);
     CHECK_INT(p->max_records, 300);
     CHECK_INT(p->linger_us, 50 * MS);
-    CHECK_INT(p->retry.mode, SCN_RETRY_FAILED_ONLY);
+    CHECK_INT(p->retry.mode, CFG_RETRY_FAILED_ONLY);
     CHECK_INT(p->retry.max_attempts, 10);
-    CHECK_INT(p->retry.backoff, SCN_BACKOFF_LINEAR);
+    CHECK_INT(p->retry.backoff, CFG_BACKOFF_LINEAR);
     CHECK_INT(p->retry.base_us, 100 * MS);
     CHECK_INT(p->retry.max_us, 5 * S);
     CHECK(!p->retry.jitter);
@@ -205,74 +205,74 @@ static void test_full(void)
     CHECK_INT(p->bursts[0].at_us, 20 * 60 * S);
     CHECK_INT(p->bursts[0].for_us, 120 * S);
     CHECK(p->bursts[0].multiplier == 4);
-    p = &s->producers[1];
+    p = &s->cfg.producers[1];
     CHECK(p->rate == 5.5);
-    CHECK_INT(p->arrival, SCN_ARRIVAL_CONSTANT);
+    CHECK_INT(p->arrival, CFG_ARRIVAL_CONSTANT);
     CHECK_INT(p->keys.n_list, 3);
     CHECK_STR(p->keys.list[2], "c");
     CHECK(p->keys.prefix == NULL);
-    CHECK_INT(p->keys.distribution, SCN_KEYS_UNIFORM);
-    CHECK_INT(p->record_bytes.kind, SCN_DIST_CONSTANT);
+    CHECK_INT(p->keys.distribution, CFG_KEYS_UNIFORM);
+    CHECK_INT(p->record_bytes.kind, DIST_CONSTANT);
     CHECK(p->record_bytes.value == 2048);
-    CHECK_INT(p->api, SCN_PUT_RECORD);
+    CHECK_INT(p->api, CFG_PUT_RECORD);
     CHECK_INT(p->max_records, 1);              /* PutRecord: one record per request */
-    CHECK_INT(p->retry.mode, SCN_RETRY_ALL);
+    CHECK_INT(p->retry.mode, CFG_RETRY_ALL);
     CHECK_INT(p->retry.max_attempts, 3);
     CHECK_INT(p->stop_us, 7200 * S);           /* default: the end of the run */
 
-    CHECK_INT(s->n_records, 2);
-    CHECK_INT(s->records[0].at_us, 10 * S);
-    CHECK_STR(s->records[0].partition_key, "user-7");
-    CHECK_STR(s->records[0].data, "{\"poison\":true}");
-    CHECK_INT(s->records[1].at_us, 60 * S);
-    CHECK_STR(s->records[1].data, "");
+    CHECK_INT(s->cfg.n_records, 2);
+    CHECK_INT(s->cfg.records[0].at_us, 10 * S);
+    CHECK_STR(s->cfg.records[0].partition_key, "user-7");
+    CHECK_STR(s->cfg.records[0].data, "{\"poison\":true}");
+    CHECK_INT(s->cfg.records[1].at_us, 60 * S);
+    CHECK_STR(s->cfg.records[1].data, "");
 
-    const struct scn_mapping *m = &s->mapping;
+    const struct cfg_mapping *m = &s->cfg.mapping;
     CHECK_INT(m->batch_size, 100);
     CHECK_INT(m->batching_window_us, 5 * S);
     CHECK_INT(m->parallelization_factor, 1);
     CHECK_INT(m->max_retry_attempts, 2);
     CHECK_INT(m->max_record_age_us, 3600 * S);
     CHECK(!m->bisect_on_error && !m->report_batch_item_failures && m->enabled);
-    CHECK_INT(m->starting_position, SCN_START_TRIM_HORIZON);
+    CHECK_INT(m->starting_position, CFG_START_TRIM_HORIZON);
     CHECK_INT(m->tumbling_window_us, 0);
     CHECK_STR(m->on_failure_destination, "arn:aws:sqs:us-east-1:123456789012:dlq");
     CHECK_STR(m->function_arn, "arn:aws:lambda:eu-west-1:111122223333:function:my-function");
     CHECK_STR(m->event_source_arn, "arn:aws:kinesis:eu-west-1:111122223333:stream/orders");
 
-    const struct scn_function *f = &s->function;
+    const struct cfg_function *f = &s->cfg.function;
     CHECK_STR(f->name, "my-function");
     CHECK_INT(f->timeout_us, 30 * S);
     CHECK_INT(f->reserved_concurrency, 100);
     CHECK_INT(f->account_concurrency, 500);
     CHECK_INT(f->memory_mb, 1769);
     CHECK_INT(f->idle_timeout_us, 300 * S);
-    CHECK_INT(f->cold_start.kind, SCN_DIST_CONSTANT);
+    CHECK_INT(f->cold_start.kind, DIST_CONSTANT);
     CHECK(f->cold_start.value == 300 * MS);
-    CHECK_INT(f->per_invoke.kind, SCN_DIST_LOGNORMAL);
+    CHECK_INT(f->per_invoke.kind, DIST_LOGNORMAL);
     CHECK(f->per_invoke.median == 40 * MS && f->per_invoke.sigma == 0.3);
-    CHECK_INT(f->per_record.kind, SCN_DIST_CONSTANT);
+    CHECK_INT(f->per_record.kind, DIST_CONSTANT);
     CHECK(f->per_record.value == 2 * MS);
     CHECK_INT(f->n_failures, 6);
-    CHECK_INT(f->failures[0].match, SCN_MATCH_DATA_CONTAINS);
+    CHECK_INT(f->failures[0].match, CFG_MATCH_DATA_CONTAINS);
     CHECK_STR(f->failures[0].text, "poison");
-    CHECK_INT(f->failures[0].effect, SCN_EFFECT_FAIL);
-    CHECK_INT(f->failures[1].match, SCN_MATCH_PROBABILITY);
+    CHECK_INT(f->failures[0].effect, CFG_EFFECT_FAIL);
+    CHECK_INT(f->failures[1].match, CFG_MATCH_PROBABILITY);
     CHECK(f->failures[1].probability == 0.001);
-    CHECK_INT(f->failures[2].match, SCN_MATCH_INTERVAL);
+    CHECK_INT(f->failures[2].match, CFG_MATCH_INTERVAL);
     CHECK_INT(f->failures[2].from_us, 40 * 60 * S);
     CHECK_INT(f->failures[2].to_us, 45 * 60 * S);
-    CHECK_INT(f->failures[3].match, SCN_MATCH_KEY);
+    CHECK_INT(f->failures[3].match, CFG_MATCH_KEY);
     CHECK_STR(f->failures[3].text, "user-9");
-    CHECK_INT(f->failures[3].effect, SCN_EFFECT_SLOW);
-    CHECK_INT(f->failures[3].extra.kind, SCN_DIST_UNIFORM);
+    CHECK_INT(f->failures[3].effect, CFG_EFFECT_SLOW);
+    CHECK_INT(f->failures[3].extra.kind, DIST_UNIFORM);
     CHECK(f->failures[3].extra.min == 1 * S && f->failures[3].extra.max == 2 * S);
-    CHECK_INT(f->failures[4].match, SCN_MATCH_MESSAGE_ID);
+    CHECK_INT(f->failures[4].match, CFG_MATCH_MESSAGE_ID);
     CHECK_INT(f->failures[4].message_id, 17);
-    CHECK_INT(f->failures[5].match, SCN_MATCH_ALL);
-    CHECK_INT(f->report, SCN_REPORT_THROW);
+    CHECK_INT(f->failures[5].match, CFG_MATCH_ALL);
+    CHECK_INT(f->report, CFG_REPORT_THROW);
 
-    const struct scn_model *md = &s->model;
+    const struct cfg_model *md = &s->cfg.model;
     CHECK_INT(md->poll_interval_us, 500 * MS);
     CHECK_INT(md->retry_delay_us, 10 * S);
     CHECK_INT(md->throttle_backoff_us, 2 * S);
@@ -305,27 +305,27 @@ static void test_distributions(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    const struct scn_dist *d = &s->function.cold_start;
-    CHECK_INT(d->kind, SCN_DIST_NORMAL);
+    const struct dist *d = &s->cfg.function.cold_start;
+    CHECK_INT(d->kind, DIST_NORMAL);
     CHECK(d->mean == 1 * S && d->stddev == 100 * MS && d->min == 0);
-    d = &s->function.per_invoke;
-    CHECK_INT(d->kind, SCN_DIST_EMPIRICAL);
+    d = &s->cfg.function.per_invoke;
+    CHECK_INT(d->kind, DIST_EMPIRICAL);
     CHECK_INT(d->n_points, 4);
     CHECK(d->pct[0] == 0 && d->pct[1] == 50 && d->pct[2] == 99 && d->pct[3] == 99.9);
     CHECK(d->val[0] == 5 * MS && d->val[1] == 20 * MS && d->val[2] == 1 * S && d->val[3] == 2 * S);
-    d = &s->function.per_record;
-    CHECK_INT(d->kind, SCN_DIST_GAMMA);
+    d = &s->cfg.function.per_record;
+    CHECK_INT(d->kind, DIST_GAMMA);
     CHECK(d->shape == 2 && d->scale == 3 * MS);
-    d = &s->function.failures[0].extra;
-    CHECK_INT(d->kind, SCN_DIST_EXPONENTIAL);
+    d = &s->cfg.function.failures[0].extra;
+    CHECK_INT(d->kind, DIST_EXPONENTIAL);
     CHECK(d->mean == 250 * MS);
-    d = &s->function.failures[1].extra;
-    CHECK_INT(d->kind, SCN_DIST_CONSTANT);
+    d = &s->cfg.function.failures[1].extra;
+    CHECK_INT(d->kind, DIST_CONSTANT);
     CHECK(d->value == 1500 * MS);
-    d = &s->producers[0].record_bytes;
-    CHECK_INT(d->kind, SCN_DIST_NORMAL);
+    d = &s->cfg.producers[0].record_bytes;
+    CHECK_INT(d->kind, DIST_NORMAL);
     CHECK(d->mean == 500 && d->stddev == 100 && d->min == 50);
-    d = &s->producers[1].record_bytes;
+    d = &s->cfg.producers[1].record_bytes;
     CHECK_INT(d->n_points, 2);
     CHECK(d->pct[0] == 0 && d->val[0] == 10 && d->pct[1] == 100 && d->val[1] == 9000);
     scn_free(s);
@@ -343,39 +343,39 @@ static void test_defaults(void)
         return;
     }
     CHECK(s->description == NULL);
-    CHECK_INT(s->seed, 1);
-    CHECK_INT(s->duration_us, 3600 * S);
+    CHECK_INT(s->cfg.seed, 1);
+    CHECK_INT(s->cfg.duration_us, 3600 * S);
     CHECK(s->per_record_tables);
-    CHECK_INT(s->n_records, 0);
-    CHECK(s->records == NULL);
+    CHECK_INT(s->cfg.n_records, 0);
+    CHECK(s->cfg.records == NULL);
 
-    CHECK_INT(s->stream.type, SCN_STREAM_KINESIS);
-    CHECK_STR(s->stream.name, "stream");
-    CHECK_INT(s->stream.shards, 1);
-    CHECK_INT(s->stream.retention_us, 24 * 3600 * S);
-    CHECK_INT(s->stream.consumer, SCN_CONSUMER_SHARED);
-    CHECK_INT(s->stream.other_consumers, 0);
-    CHECK_INT(s->stream.write_records_per_sec, 1000);
-    CHECK_INT(s->stream.write_bytes_per_sec, 1048576);
-    CHECK_INT(s->stream.max_record_bytes, 1048576);
-    CHECK_INT(s->stream.max_request_bytes, 5242880);
-    CHECK_INT(s->stream.max_request_records, 500);
-    CHECK(s->stream.internal_failure_rate == 0);
+    CHECK_INT(s->cfg.stream.type, CFG_STREAM_KINESIS);
+    CHECK_STR(s->cfg.stream.name, "stream");
+    CHECK_INT(s->cfg.stream.shards, 1);
+    CHECK_INT(s->cfg.stream.retention_us, 24 * 3600 * S);
+    CHECK_INT(s->cfg.stream.consumer, CFG_CONSUMER_SHARED);
+    CHECK_INT(s->cfg.stream.other_consumers, 0);
+    CHECK_INT(s->cfg.stream.write_records_per_sec, 1000);
+    CHECK_INT(s->cfg.stream.write_bytes_per_sec, 1048576);
+    CHECK_INT(s->cfg.stream.max_record_bytes, 1048576);
+    CHECK_INT(s->cfg.stream.max_request_bytes, 5242880);
+    CHECK_INT(s->cfg.stream.max_request_records, 500);
+    CHECK(s->cfg.stream.internal_failure_rate == 0);
 
-    const struct scn_producer *p = &s->producers[0];
-    CHECK_INT(p->arrival, SCN_ARRIVAL_POISSON);
+    const struct cfg_producer *p = &s->cfg.producers[0];
+    CHECK_INT(p->arrival, CFG_ARRIVAL_POISSON);
     CHECK_INT(p->keys.count, 5);
     CHECK_STR(p->keys.prefix, "key-");
-    CHECK_INT(p->keys.distribution, SCN_KEYS_UNIFORM);
+    CHECK_INT(p->keys.distribution, CFG_KEYS_UNIFORM);
     CHECK(p->keys.zipf_s == 1.0);
-    CHECK_INT(p->record_bytes.kind, SCN_DIST_CONSTANT);
+    CHECK_INT(p->record_bytes.kind, DIST_CONSTANT);
     CHECK(p->record_bytes.value == 100);
-    CHECK_INT(p->api, SCN_PUT_RECORDS);
+    CHECK_INT(p->api, CFG_PUT_RECORDS);
     CHECK_INT(p->max_records, 500);
     CHECK_INT(p->linger_us, 100 * MS);
-    CHECK_INT(p->retry.mode, SCN_RETRY_FAILED_ONLY);
+    CHECK_INT(p->retry.mode, CFG_RETRY_FAILED_ONLY);
     CHECK_INT(p->retry.max_attempts, 3);
-    CHECK_INT(p->retry.backoff, SCN_BACKOFF_EXPONENTIAL);
+    CHECK_INT(p->retry.backoff, CFG_BACKOFF_EXPONENTIAL);
     CHECK_INT(p->retry.base_us, 100 * MS);
     CHECK_INT(p->retry.max_us, 10 * S);
     CHECK(p->retry.jitter);
@@ -383,7 +383,7 @@ static void test_defaults(void)
     CHECK_INT(p->stop_us, 3600 * S);
     CHECK_INT(p->n_bursts, 0);
 
-    const struct scn_mapping *m = &s->mapping;
+    const struct cfg_mapping *m = &s->cfg.mapping;
     CHECK_INT(m->batch_size, 100);
     CHECK_INT(m->batching_window_us, 0);
     CHECK_INT(m->parallelization_factor, 1);
@@ -391,26 +391,26 @@ static void test_defaults(void)
     CHECK_INT(m->max_record_age_us, -1);
     CHECK(!m->bisect_on_error && !m->report_batch_item_failures);
     CHECK(m->enabled);
-    CHECK_INT(m->starting_position, SCN_START_LATEST);
+    CHECK_INT(m->starting_position, CFG_START_LATEST);
     CHECK_INT(m->tumbling_window_us, 0);
     CHECK(m->on_failure_destination == NULL);
     CHECK_STR(m->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:function");
     CHECK_STR(m->event_source_arn, "arn:aws:kinesis:us-east-1:123456789012:stream/stream");
 
-    const struct scn_function *f = &s->function;
+    const struct cfg_function *f = &s->cfg.function;
     CHECK_STR(f->name, "function");
     CHECK_INT(f->timeout_us, 3 * S);
     CHECK_INT(f->reserved_concurrency, -1);
     CHECK_INT(f->account_concurrency, 1000);
     CHECK_INT(f->memory_mb, 128);
-    CHECK(f->per_invoke.kind == SCN_DIST_CONSTANT && f->per_invoke.value == 10 * MS);
-    CHECK(f->per_record.kind == SCN_DIST_CONSTANT && f->per_record.value == 1 * MS);
-    CHECK(f->cold_start.kind == SCN_DIST_CONSTANT && f->cold_start.value == 200 * MS);
+    CHECK(f->per_invoke.kind == DIST_CONSTANT && f->per_invoke.value == 10 * MS);
+    CHECK(f->per_record.kind == DIST_CONSTANT && f->per_record.value == 1 * MS);
+    CHECK(f->cold_start.kind == DIST_CONSTANT && f->cold_start.value == 200 * MS);
     CHECK_INT(f->idle_timeout_us, 600 * S);
     CHECK_INT(f->n_failures, 0);
-    CHECK_INT(f->report, SCN_REPORT_THROW);
+    CHECK_INT(f->report, CFG_REPORT_THROW);
 
-    const struct scn_model *md = &s->model;
+    const struct cfg_model *md = &s->cfg.model;
     CHECK_INT(md->poll_interval_us, 1 * S);
     CHECK_INT(md->retry_delay_us, 1 * S);
     CHECK_INT(md->throttle_backoff_us, 1 * S);
@@ -424,7 +424,7 @@ static void test_defaults(void)
 
     /* producers may be absent or empty */
     s = parse(WITH("'producers': []"), NULL, 0);
-    CHECK(s && s->n_producers == 0 && s->producers == NULL);
+    CHECK(s && s->cfg.n_producers == 0 && s->cfg.producers == NULL);
     scn_free(s);
 }
 
@@ -451,15 +451,15 @@ static void test_at_timestamp(void)
             fprintf(stderr, "%s\n", err);
             continue;
         }
-        CHECK_INT(s->mapping.starting_position, SCN_START_AT_TIMESTAMP);
-        CHECK_INT(s->mapping.starting_timestamp_us, cases[i].us);
+        CHECK_INT(s->cfg.mapping.starting_position, CFG_START_AT_TIMESTAMP);
+        CHECK_INT(s->cfg.mapping.starting_timestamp_us, cases[i].us);
         scn_free(s);
     }
     /* relative to model.start_time */
     struct scenario *s = parse(HEAD "'model':{'start_time':'2030-06-15T08:00:00Z'},"
                                "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
                                "'StartingPositionTimestamp':'2030-06-15T08:00:30Z'}}", NULL, 0);
-    CHECK(s && s->mapping.starting_timestamp_us == 30 * S);
+    CHECK(s && s->cfg.mapping.starting_timestamp_us == 30 * S);
     scn_free(s);
 }
 
@@ -513,14 +513,14 @@ static void test_aws_output(void)
     s = with_mapping("TRIM_HORIZON", SEED_GET);
     CHECK(s != NULL);
     if (s) {
-        CHECK_INT(s->mapping.batch_size, 100);
-        CHECK_INT(s->mapping.max_retry_attempts, 2);
-        CHECK_INT(s->mapping.max_record_age_us, 3600 * S);
-        CHECK_STR(s->mapping.on_failure_destination, "arn:aws:sqs:us-east-2:123456789012:dlq");
-        CHECK_STR(s->mapping.function_arn, "arn:aws:lambda:us-east-2:123456789012:function:my-function");
-        CHECK_STR(s->mapping.event_source_arn,
+        CHECK_INT(s->cfg.mapping.batch_size, 100);
+        CHECK_INT(s->cfg.mapping.max_retry_attempts, 2);
+        CHECK_INT(s->cfg.mapping.max_record_age_us, 3600 * S);
+        CHECK_STR(s->cfg.mapping.on_failure_destination, "arn:aws:sqs:us-east-2:123456789012:dlq");
+        CHECK_STR(s->cfg.mapping.function_arn, "arn:aws:lambda:us-east-2:123456789012:function:my-function");
+        CHECK_STR(s->cfg.mapping.event_source_arn,
                   "arn:aws:dynamodb:us-east-2:123456789012:table/my-table/stream/2023-06-10T19:26:16.525");
-        CHECK(s->mapping.enabled);
+        CHECK(s->cfg.mapping.enabled);
     } else {
         fprintf(stderr, "%s\n", err);
     }
@@ -529,11 +529,11 @@ static void test_aws_output(void)
     s = with_mapping("LATEST", SEED_CREATE);
     CHECK(s != NULL);
     if (s) {
-        CHECK_INT(s->mapping.batch_size, 500);
-        CHECK_INT(s->mapping.batching_window_us, 5 * S);
-        CHECK_INT(s->mapping.max_retry_attempts, 10000);
-        CHECK_INT(s->mapping.max_record_age_us, 604800 * S);
-        CHECK(s->mapping.on_failure_destination == NULL);
+        CHECK_INT(s->cfg.mapping.batch_size, 500);
+        CHECK_INT(s->cfg.mapping.batching_window_us, 5 * S);
+        CHECK_INT(s->cfg.mapping.max_retry_attempts, 10000);
+        CHECK_INT(s->cfg.mapping.max_record_age_us, 604800 * S);
+        CHECK(s->cfg.mapping.on_failure_destination == NULL);
     }
     scn_free(s);
 
@@ -555,8 +555,8 @@ static void test_aws_output(void)
         " 'FilterCriteriaError': {}, 'ProvisionedPollerConfig': {}, 'Tags': {}, 'LoggingConfig': {} }"));
     CHECK(s != NULL);
     if (s) {
-        CHECK_INT(s->mapping.starting_timestamp_us, 300 * S);
-        CHECK(s->mapping.on_failure_destination == NULL);
+        CHECK_INT(s->cfg.mapping.starting_timestamp_us, 300 * S);
+        CHECK(s->cfg.mapping.on_failure_destination == NULL);
     } else {
         fprintf(stderr, "%s\n", err);
     }
@@ -597,21 +597,21 @@ static void test_overrides(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    CHECK_INT(s->mapping.batch_size, 500);
-    CHECK_INT(s->duration_us, 7200 * S);
-    CHECK_INT(s->stream.shards, 8);
-    CHECK(s->producers[0].rate == 2000);
-    CHECK(s->function.failures[1].probability == 0.01);
-    CHECK(s->function.cold_start.kind == SCN_DIST_CONSTANT && s->function.cold_start.value == 5 * MS);
-    CHECK_STR(s->stream.name, "orders-2");
-    CHECK_INT(s->function.timeout_us, 10 * S);
-    CHECK_INT(s->n_records, 2);
-    CHECK_STR(s->records[1].partition_key, "k2");
-    CHECK_INT(s->producers[0].keys.n_list, 2);
-    CHECK(s->seed == UINT64_MAX);
+    CHECK_INT(s->cfg.mapping.batch_size, 500);
+    CHECK_INT(s->cfg.duration_us, 7200 * S);
+    CHECK_INT(s->cfg.stream.shards, 8);
+    CHECK(s->cfg.producers[0].rate == 2000);
+    CHECK(s->cfg.function.failures[1].probability == 0.01);
+    CHECK(s->cfg.function.cold_start.kind == DIST_CONSTANT && s->cfg.function.cold_start.value == 5 * MS);
+    CHECK_STR(s->cfg.stream.name, "orders-2");
+    CHECK_INT(s->cfg.function.timeout_us, 10 * S);
+    CHECK_INT(s->cfg.n_records, 2);
+    CHECK_STR(s->cfg.records[1].partition_key, "k2");
+    CHECK_INT(s->cfg.producers[0].keys.n_list, 2);
+    CHECK(s->cfg.seed == UINT64_MAX);
     CHECK(!s->per_record_tables);
-    CHECK(!s->model.wait_for_parent_shards);
-    CHECK_INT(s->producers[0].stop_us, 7200 * S);   /* default follows the new duration */
+    CHECK(!s->cfg.model.wait_for_parent_shards);
+    CHECK_INT(s->cfg.producers[0].stop_us, 7200 * S);   /* default follows the new duration */
     /* the effective scenario is the one after the overrides */
     CHECK(strstr(s->json, "\"BatchSize\":500") != NULL);
     CHECK(strstr(s->json, "\"duration\":\"2h\"") != NULL);
@@ -955,22 +955,22 @@ static void test_failure_handling_accepted(void)
 {
     struct scenario *s = parse(ESM_WITH("'BisectBatchOnFunctionError':true,"
                                         "'FunctionResponseTypes':['ReportBatchItemFailures']"), NULL, 0);
-    CHECK(s && s->mapping.bisect_on_error && s->mapping.report_batch_item_failures);
+    CHECK(s && s->cfg.mapping.bisect_on_error && s->cfg.mapping.report_batch_item_failures);
     scn_free(s);
-    static const struct { const char *name; enum scn_report style; } styles[] = {
-        { "throw", SCN_REPORT_THROW }, { "first-failure", SCN_REPORT_FIRST_FAILURE },
-        { "all-failures", SCN_REPORT_ALL_FAILURES },
-        { "all-failures-no-raise", SCN_REPORT_ALL_FAILURES_NO_RAISE },   /* issue 11 item 3 */
-        { "empty-identifier", SCN_REPORT_EMPTY_IDENTIFIER },
-        { "wrong-key", SCN_REPORT_WRONG_KEY }, { "wrong-list-key", SCN_REPORT_WRONG_LIST_KEY },
-        { "unknown-sequence", SCN_REPORT_UNKNOWN_SEQUENCE },
+    static const struct { const char *name; enum cfg_report style; } styles[] = {
+        { "throw", CFG_REPORT_THROW }, { "first-failure", CFG_REPORT_FIRST_FAILURE },
+        { "all-failures", CFG_REPORT_ALL_FAILURES },
+        { "all-failures-no-raise", CFG_REPORT_ALL_FAILURES_NO_RAISE },   /* issue 11 item 3 */
+        { "empty-identifier", CFG_REPORT_EMPTY_IDENTIFIER },
+        { "wrong-key", CFG_REPORT_WRONG_KEY }, { "wrong-list-key", CFG_REPORT_WRONG_LIST_KEY },
+        { "unknown-sequence", CFG_REPORT_UNKNOWN_SEQUENCE },
     };
     for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
         char set[64];
         snprintf(set, sizeof set, "function.report=%s", styles[i].name);
         const char *sets[] = { set };
         s = parse(WITH("'function':{}"), sets, 1);
-        CHECK(s && s->function.report == styles[i].style);
+        CHECK(s && s->cfg.function.report == styles[i].style);
         if (!s)
             fprintf(stderr, "%s\n", err);
         scn_free(s);
@@ -993,14 +993,14 @@ static void test_schedule(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    CHECK_INT(s->model.mapping_update_delay_us, 5000000);
-    CHECK_INT(s->n_schedule, 3);
-    const struct scn_change *ch = s->schedule;
+    CHECK_INT(s->cfg.model.mapping_update_delay_us, 5000000);
+    CHECK_INT(s->cfg.n_schedule, 3);
+    const struct cfg_change *ch = s->cfg.schedule;
     CHECK_INT(ch[0].at_us, 600000000);
     CHECK(ch[0].function == NULL && ch[0].mapping != NULL);
     CHECK_INT(ch[0].mapping->batch_size, 500);
     CHECK_INT(ch[0].mapping->max_retry_attempts, 3);        /* kept */
-    CHECK_INT(ch[0].mapping->starting_position, SCN_START_TRIM_HORIZON);
+    CHECK_INT(ch[0].mapping->starting_position, CFG_START_TRIM_HORIZON);
     CHECK(ch[0].mapping->enabled);
     CHECK(ch[1].mapping == NULL && ch[1].function != NULL);
     CHECK_INT(ch[1].function->n_failures, 1);
@@ -1011,7 +1011,7 @@ static void test_schedule(void)
     CHECK(!ch[2].mapping->enabled);
     CHECK_INT(ch[2].mapping->batch_size, 500);              /* from the first update */
     CHECK_INT(ch[2].mapping->parallelization_factor, 4);
-    CHECK_INT(s->mapping.batch_size, 50);                   /* the start is untouched */
+    CHECK_INT(s->cfg.mapping.batch_size, 50);                   /* the start is untouched */
     scn_free(s);
 
     BAD(WITH("'schedule':[{'at':'10m','update_mapping':{'BatchSize':0}}]"),
@@ -1140,8 +1140,8 @@ static void test_dynamodb(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    const struct scn_stream *st = &s->stream;
-    CHECK_INT(st->type, SCN_STREAM_DYNAMODB);
+    const struct cfg_stream *st = &s->cfg.stream;
+    CHECK_INT(st->type, CFG_STREAM_DYNAMODB);
     CHECK_STR(st->name, "table");
     CHECK_INT(st->shards, 1);
     CHECK_INT(st->retention_us, 24 * 3600 * S);
@@ -1149,15 +1149,15 @@ static void test_dynamodb(void)
     CHECK_INT(st->shard_lifetime_us, 4 * 3600 * S);
     CHECK_INT(st->rollover_until_us, 3600 * S);   /* the run's duration */
     CHECK_INT(st->other_consumers, 0);
-    CHECK_INT(st->consumer, SCN_CONSUMER_SHARED);
+    CHECK_INT(st->consumer, CFG_CONSUMER_SHARED);
     CHECK_INT(st->n_reshard, 0);
     CHECK(st->write_records_per_sec == UINT64_MAX && st->write_bytes_per_sec == UINT64_MAX);
     CHECK_INT(st->max_record_bytes, 409594);       /* 400 KB less "pk" and "data" */
     CHECK_INT(st->max_request_bytes, 409594);
     CHECK_INT(st->max_request_records, 1);
     CHECK(st->internal_failure_rate == 0);
-    CHECK_INT(s->model.poll_interval_us, 250 * MS);   /* R1: 4 polls a second */
-    CHECK_STR(s->mapping.event_source_arn,
+    CHECK_INT(s->cfg.model.poll_interval_us, 250 * MS);   /* R1: 4 polls a second */
+    CHECK_STR(s->cfg.mapping.event_source_arn,
               "arn:aws:dynamodb:us-east-1:123456789012:table/table/stream/2026-01-01T00:00:00.000");
     scn_free(s);
 
@@ -1174,30 +1174,30 @@ static void test_dynamodb(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
-    st = &s->stream;
+    st = &s->cfg.stream;
     CHECK_STR(st->name, "orders.v2");
     CHECK_INT(st->view_type, LEV_DDB_KEYS_ONLY);
     CHECK_INT(st->shard_lifetime_us, 6 * 3600 * S);
     CHECK_INT(st->shards, 4);
     CHECK_INT(st->other_consumers, 2);
-    CHECK_INT(s->model.poll_interval_us, 1 * S);   /* given: kept */
-    CHECK_STR(s->mapping.event_source_arn,
+    CHECK_INT(s->cfg.model.poll_interval_us, 1 * S);   /* given: kept */
+    CHECK_STR(s->cfg.mapping.event_source_arn,
               "arn:aws:dynamodb:eu-west-1:111122223333:table/orders.v2/stream/2026-03-04T05:06:07.089");
-    const struct scn_producer *p = &s->producers[0];
+    const struct cfg_producer *p = &s->cfg.producers[0];
     CHECK(p->remove_share == 0.1);
-    CHECK_INT(p->api, SCN_PUT_RECORD);
+    CHECK_INT(p->api, CFG_PUT_RECORD);
     CHECK_INT(p->max_records, 1);
     CHECK_INT(p->linger_us, 0);
-    CHECK_INT(p->retry.mode, SCN_RETRY_NONE);
+    CHECK_INT(p->retry.mode, CFG_RETRY_NONE);
     CHECK_INT(p->retry.max_attempts, 1);
-    CHECK(s->producers[1].remove_share == 0);
-    CHECK(s->records[0].has_event && s->records[0].event == LEV_DDB_REMOVE);
-    CHECK(!s->records[1].has_event);
+    CHECK(s->cfg.producers[1].remove_share == 0);
+    CHECK(s->cfg.records[0].has_event && s->cfg.records[0].event == LEV_DDB_REMOVE);
+    CHECK(!s->cfg.records[1].has_event);
     scn_free(s);
 
     /* a Kinesis stream is unchanged by the DynamoDB keys' existence */
     s = parse(WITH("'records':[{'at':'1m','partition_key':'k'}]"), NULL, 0);
-    CHECK(s && !s->records[0].has_event && s->stream.shard_lifetime_us == 0);
+    CHECK(s && !s->cfg.records[0].has_event && s->cfg.stream.shard_lifetime_us == 0);
     scn_free(s);
 
     static const struct { const char *json, *want; } cases[] = {
@@ -1329,9 +1329,9 @@ static void test_handler(void)
 {
     struct scenario *s = parse(WITH("'function':{'handler':{'command':['python3','boot','app.handler']}}"),
                                NULL, 0);
-    CHECK(s && s->function.handler);
-    if (s && s->function.handler) {
-        const struct scn_handler *h = s->function.handler;
+    CHECK(s && s->cfg.function.handler);
+    if (s && s->cfg.function.handler) {
+        const struct cfg_handler *h = s->cfg.function.handler;
         CHECK_STR(h->command[0], "python3");
         CHECK_STR(h->command[2], "app.handler");
         CHECK(h->command[3] == NULL);
@@ -1346,9 +1346,9 @@ static void test_handler(void)
                                                "'instances':4,'env':{'A':'1','B_2':'x=y'},'cwd':'src',"
                                                "'wall_timeout':'90s','duration':'measured'}}")),
                   NULL, 0, err, sizeof err);
-    CHECK(s && s->function.handler);
-    if (s && s->function.handler) {
-        const struct scn_handler *h = s->function.handler;
+    CHECK(s && s->cfg.function.handler);
+    if (s && s->cfg.function.handler) {
+        const struct cfg_handler *h = s->cfg.function.handler;
         CHECK_INT(h->instances, 4);
         CHECK_STR(h->env[0], "A=1");
         CHECK_STR(h->env[1], "B_2=x=y");
@@ -1360,10 +1360,10 @@ static void test_handler(void)
     scn_free(s);
     s = scn_parse("rel/s.json", dq(WITH("'function':{'handler':{'command':['x'],'cwd':'/abs'}}")), NULL, 0,
                   err, sizeof err);
-    CHECK(s && s->function.handler && !strcmp(s->function.handler->cwd, "/abs"));
+    CHECK(s && s->cfg.function.handler && !strcmp(s->cfg.function.handler->cwd, "/abs"));
     scn_free(s);
     s = scn_parse("rel/s.json", dq(WITH("'function':{'handler':{'command':['x']}}")), NULL, 0, err, sizeof err);
-    CHECK(s && s->function.handler && !strcmp(s->function.handler->cwd, "rel/."));
+    CHECK(s && s->cfg.function.handler && !strcmp(s->cfg.function.handler->cwd, "rel/."));
     scn_free(s);
     /* slow rules still lengthen the modelled duration */
     s = parse(WITH("'function':{'handler':{'command':['x']},'failures':[{'match':{'all':true},"
@@ -1471,14 +1471,14 @@ static void test_files(void)
 static void test_on_demand(void)
 {
     struct scenario *s = parse(MIN, NULL, 0);
-    CHECK(s && s->stream.capacity_mode == SCN_CAPACITY_PROVISIONED && s->stream.shards == 1);
+    CHECK(s && s->cfg.stream.capacity_mode == CFG_CAPACITY_PROVISIONED && s->cfg.stream.shards == 1);
     scn_free(s);
     s = parse(WITH("'stream':{'capacity_mode':'ON_DEMAND'}"), NULL, 0);
     CHECK(s != NULL);
     if (s) {
-        const struct scn_on_demand *od = &s->stream.on_demand;
-        CHECK_INT(s->stream.capacity_mode, SCN_CAPACITY_ON_DEMAND);
-        CHECK_INT(s->stream.shards, 4);
+        const struct cfg_on_demand *od = &s->cfg.stream.on_demand;
+        CHECK_INT(s->cfg.stream.capacity_mode, CFG_CAPACITY_ON_DEMAND);
+        CHECK_INT(s->cfg.stream.shards, 4);
         CHECK_INT(od->peak_window_s, 30 * 86400);
         CHECK_INT(od->scale_window_s, 60);
         CHECK_INT(od->scale_delay_us, 15 * 60 * S);
@@ -1493,8 +1493,8 @@ static void test_on_demand(void)
               NULL, 0);
     CHECK(s != NULL);
     if (s) {
-        const struct scn_on_demand *od = &s->stream.on_demand;
-        CHECK_INT(s->stream.shards, 12);
+        const struct cfg_on_demand *od = &s->cfg.stream.on_demand;
+        CHECK_INT(s->cfg.stream.shards, 12);
         CHECK_INT(od->peak_window_s, 7 * 86400);
         CHECK_INT(od->scale_window_s, 300);
         CHECK_INT(od->scale_delay_us, 90 * S);
@@ -1593,7 +1593,7 @@ static void test_rate_series(void)
                                     "{'at':720,'rate':0}]}"), NULL, 0);
     CHECK(s != NULL);
     if (s) {
-        const struct scn_producer *p = &s->producers[0];
+        const struct cfg_producer *p = &s->cfg.producers[0];
         CHECK_INT(p->n_series, 3);
         CHECK(p->series && p->series[1].at_us == 300 * S && p->series[1].rate == 1800.5);
         CHECK(p->series && p->series[2].at_us == 720 * S && p->series[2].rate == 0);
@@ -1601,7 +1601,7 @@ static void test_rate_series(void)
         scn_free(s);
     }
     s = parse(RATE("1200"), NULL, 0);
-    CHECK(s && s->producers[0].series == NULL && s->producers[0].rate == 1200);
+    CHECK(s && s->cfg.producers[0].series == NULL && s->cfg.producers[0].rate == 1200);
     scn_free(s);
 
     BAD(RATE("'fast'"), "t.json: $.producers[0].rate: expected records per second: a number > 0, or an "
@@ -1652,7 +1652,7 @@ static void test_rate_file(void)
     if (!s) {
         fprintf(stderr, "%s\n", err);
     } else {
-        const struct scn_producer *p = &s->producers[0];
+        const struct cfg_producer *p = &s->cfg.producers[0];
         CHECK_INT(p->n_series, 4);
         CHECK(p->series[0].at_us == 0 && p->series[0].rate == 1200);
         CHECK(p->series[1].at_us == 60 * S && p->series[1].rate == 1250.25);
@@ -1662,7 +1662,7 @@ static void test_rate_file(void)
                        "1250.25},{\"at\":\"2m\",\"rate\":0},{\"at\":\"180500ms\",\"rate\":7}]}");
         CHECK(strstr(s->json, "in.csv") == NULL);
         struct scenario *again = scn_parse("runs.scenario_json", s->json, NULL, 0, err, sizeof err);
-        CHECK(again && again->producers[0].n_series == 4 && again->producers[0].series[3].rate == 7 &&
+        CHECK(again && again->cfg.producers[0].n_series == 4 && again->cfg.producers[0].series[3].rate == 7 &&
               strcmp(again->json, s->json) == 0);
         scn_free(again);
         scn_free(s);
@@ -1671,7 +1671,7 @@ static void test_rate_file(void)
     char abs[600];
     snprintf(abs, sizeof abs, "%s/in.csv", dir);
     s = parse_in("/nonexistent", abs, NULL, 0);
-    CHECK(s && s->producers[0].n_series == 4);
+    CHECK(s && s->cfg.producers[0].n_series == 4);
     scn_free(s);
 
     s = parse_in(dir, "missing.csv", NULL, 0);
@@ -1931,8 +1931,8 @@ static void test_run_limits_checked(void)
     const char *fits[] = { "model.memory_limit=\"512MiB\"" };
     struct scenario *s = parse(EST, fits, 1);
     CHECK(s != NULL);
-    CHECK(s && s->model.memory_limit == 512ull << 20);
-    CHECK(s && strcmp(s->model.memory_limit_from, "model.memory_limit") == 0);
+    CHECK(s && s->cfg.model.memory_limit == 512ull << 20);
+    CHECK(s && strcmp(s->cfg.model.memory_limit_from, "model.memory_limit") == 0);
     scn_free(s);
     /* what a healthy run holds for a few seconds (a poll, an invocation)
      * does not fit: refused at the rate */
@@ -1953,7 +1953,8 @@ static void test_run_limits_checked(void)
     /* by default the machine's memory (or less, a cgroup's or ulimit's) */
     s = parse(EST, NULL, 0);
     const char *what;
-    CHECK(s && s->model.memory_limit == fpt_available(&what) && strcmp(s->model.memory_limit_from, what) == 0);
+    CHECK(s && s->cfg.model.memory_limit == fpt_available(&what) &&
+          strcmp(s->cfg.model.memory_limit_from, what) == 0);
     scn_free(s);
 
     /* model.memory_limit: bytes, or a number with a unit */
@@ -1966,7 +1967,7 @@ static void test_run_limits_checked(void)
         snprintf(text, sizeof text, "model.memory_limit=%s", sizes[i].text);
         const char *one[] = { text };
         s = parse(EST, one, 1);
-        CHECK(s && s->model.memory_limit == sizes[i].bytes);
+        CHECK(s && s->cfg.model.memory_limit == sizes[i].bytes);
         scn_free(s);
     }
     static const char *const bad_sizes[] = { "1000", "\"1KiB\"", "\"5 GiB\"", "\"5gib\"", "\"-1GiB\"",
@@ -2017,7 +2018,7 @@ static void test_text_checked(void)
     CHECK(s && strcmp(s->name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == 0);
     scn_free(s);
     s = parse(WITH("'records':[{'at':1,'partition_key':'caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80'}]"), NULL, 0);
-    CHECK(s && strcmp(s->records[0].partition_key, "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80") == 0);
+    CHECK(s && strcmp(s->cfg.records[0].partition_key, "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80") == 0);
     scn_free(s);
 
     /* names, keys, ARNs, descriptions: printable (no terminal escapes) */
@@ -2038,8 +2039,8 @@ static void test_text_checked(void)
     /* a record's data is a payload: any character but U+0000 */
     s = parse(WITH("'records':[{'at':1,'partition_key':'k','data':'{\\'a\\':1}\\n\\u0001'}],"
                    "'function':{'failures':[{'match':{'data_contains':'\\n\\u0001'}}]}"), NULL, 0);
-    CHECK(s && strcmp(s->records[0].data, "{\"a\":1}\n\x01") == 0);
-    CHECK(s && strcmp(s->function.failures[0].text, "\n\x01") == 0);
+    CHECK(s && strcmp(s->cfg.records[0].data, "{\"a\":1}\n\x01") == 0);
+    CHECK(s && strcmp(s->cfg.function.failures[0].text, "\n\x01") == 0);
     scn_free(s);
     /* an override's own text is shown escaped too */
     const char *set[] = { "name=a\xff" };
@@ -2054,14 +2055,14 @@ static void test_numbers_and_paths_checked(void)
         "(as a string of digits above 9007199254740991), got 9.0072e+15");
     BAD(WITH("'seed':9007199254740992"), "$.seed: expected an integer from 0 to 18446744073709551615");
     struct scenario *s = parse(WITH("'seed':9007199254740991"), NULL, 0);
-    CHECK(s && s->seed == 9007199254740991ull);
+    CHECK(s && s->cfg.seed == 9007199254740991ull);
     scn_free(s);
     s = parse(WITH("'seed':'9007199254740993'"), NULL, 0);
-    CHECK(s && s->seed == 9007199254740993ull);
+    CHECK(s && s->cfg.seed == 9007199254740993ull);
     scn_free(s);
     const char *seed[] = { "seed=9007199254740993" };   /* --seed: a bare integer stays a string */
     s = parse(MIN, seed, 1);
-    CHECK(s && s->seed == 9007199254740993ull);
+    CHECK(s && s->cfg.seed == 9007199254740993ull);
     scn_free(s);
     BAD(WITH("'stream':{'limits':{'write_bytes_per_sec':9007199254740992}}"),
         "$.stream.limits.write_bytes_per_sec: expected an integer from 1 to 9007199254740991 (2^53 - 1), "
