@@ -11,8 +11,9 @@
  *   import_metrics.c  CloudWatch get-metric-data: traffic, durations,
  *                     failures, throttles
  *
- * import.c is the command and what the readers share: the scenario being
- * made (a JSON tree), where each of its values came from (written into the
+ * import.c is the command: it reads the files and hands each to its
+ * reader.  import_set.c is what the readers share: the scenario being made
+ * (a JSON tree), where each of its values came from (written into the
  * scenario's description, and used to name the input file and path when the
  * loader refuses a value), and what could not be mapped (listed on stderr).
  *
