@@ -5,7 +5,7 @@
 # reshards (dashed vertical lines), OnFailure messages (discards) and retention expiries
 # (marks along the top edge, one per minute that has any).
 #
-# Variables set by src/plot.c (all strings): format ("svg" or "png"), out,
+# Variables set by src/analysis/plot.c (all strings): format ("svg" or "png"), out,
 # run (the title's "scenario, run N"), xmax (minutes), and for each mark
 # file NAME (its path) and nNAME (its rows): disabled, failing, reshards,
 # discards, expiries; discarded (batches).  Data files hold "SERIES X VALUE"

@@ -2,7 +2,7 @@
 # (issue 14), one panel per metric stacked on one time axis, the run's line
 # and the observed one.
 #
-# Variables set by src/compare.c (all strings): format ("svg" or "png"),
+# Variables set by src/analysis/compare.c (all strings): format ("svg" or "png"),
 # out, data, title, panels (their number), xmax and xunit ("minutes" or
 # "hours": the X axis, the run's time), start (CloudWatch's time of the
 # run's 0), and for each panel i from 1: labeli (the metric and statistic),

@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "function.h"
 #include "keytab.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 static struct dist constant(double v)

@@ -17,7 +17,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 #define MIB (1u << 20)

@@ -17,7 +17,7 @@
 #include "keytab.h"
 #include "memlog.h"
 #include "ondemand.h"
-#include "scenario.h"
+#include "config.h"
 #include "stream.h"
 
 #define SEC ENG_US_PER_SEC
