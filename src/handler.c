@@ -736,6 +736,21 @@ static void on_delivered(void *ctx)
     }
 }
 
+/* An error's type: the Lambda-Runtime-Function-Error-Type header, else the
+ * body's errorType (aws-lambda-ric 3 posts its errors through aws-lambda-cpp,
+ * which sends no such header), else "" (the caller says "Unhandled").
+ * malloc'd; NULL when out of memory. */
+static char *error_type_of(const char *header, const char *body, size_t len)
+{
+    if (header[0])
+        return strdup(header);
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "errorType"));
+    char *type = strdup(t ? t : "");
+    cJSON_Delete(doc);
+    return type;
+}
+
 static void on_answered(void *ctx, enum rapi_answer kind, const char *error_type,
                         const char *body, size_t len)
 {
@@ -770,7 +785,7 @@ static void on_answered(void *ctx, enum rapi_answer kind, const char *error_type
         return;
     }
     v->res.kind = kind == RAPI_RESPONSE ? HDL_RESPONSE : HDL_ERROR;
-    v->res.error_type = strdup(kind == RAPI_RESPONSE ? "" : error_type);
+    v->res.error_type = kind == RAPI_RESPONSE ? strdup("") : error_type_of(error_type, body, len);
     finish(p, e);
 }
 

@@ -102,7 +102,9 @@ struct hdl_config {
 /* How an invocation ended. */
 enum hdl_kind {
     HDL_RESPONSE,     /* the handler returned: body is its result, as posted */
-    HDL_ERROR,        /* it posted /error (it threw): error_type and body as posted */
+    HDL_ERROR,        /* it posted /error (it threw): body as posted, error_type its
+                       * Lambda-Runtime-Function-Error-Type header, else the body's
+                       * errorType (aws-lambda-ric 3 sends no header), else "" */
     HDL_TOO_LARGE,    /* its response was over RAPI_MAX_RESPONSE_BYTES: Function.ResponseSizeTooLarge */
     HDL_INIT_ERROR,   /* its runtime posted /init/error: error_type as posted
                        * ("Runtime.InitError" when it sent none), body as posted */
