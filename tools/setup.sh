@@ -24,6 +24,11 @@ install_missing gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcj
     nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev python3 nodejs \
     clang libclang-rt-dev   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
 
+# npm, for the handler examples that lock npm packages (examples/handlers/node-powertools:
+# tools/install-handler.sh runs `npm ci` there for tests/powertools.sh). Debian's nodejs
+# package comes without it; NodeSource's brings its own, which Debian's would conflict with.
+command -v npm > /dev/null || install_missing npm
+
 # Optional (ESMSIM_SLURM=1, as CI sets it): a Slurm to run docs/sweep.md's recipe on
 # (tests/slurm.sh starts its own one-node cluster; without Slurm it says it skipped).
 [ "${ESMSIM_SLURM:-0}" != 1 ] || install_missing --no-install-recommends slurmctld slurmd slurm-client
