@@ -42,6 +42,7 @@ extern char **environ;
 #define MAX_INSTANCES 256
 #define READ_CHUNK 65536
 #define EXIT_TICK_MS 100     /* how often exits are polled for when pidfd_open is missing */
+#define FINISH_GRACE_MS 2000 /* hdl_pool_finish: how long an answered process may take to be idle */
 
 /* ---- the process-group registry -------------------------------------------- */
 
@@ -1078,17 +1079,65 @@ fail:
     return NULL;
 }
 
+/* End the I/O thread, which ends every process on its way out. */
+static void stop_thread(struct hdl_pool *p)
+{
+    if (!p->thread_started)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+    pthread_join(p->thread, NULL);
+    p->thread_started = false;
+    if (!p->failed) {   /* what hdl_submit and hdl_wait say from now on */
+        snprintf(p->fail_msg, sizeof p->fail_msg, "handler: the pool was finished");
+        p->failed = true;
+    }
+}
+
+/* Whether every process with nothing to do has asked for its next event
+ * (so has printed all it prints after its last answer); those still running
+ * an invocation are not waited for. */
+static bool all_idle(struct hdl_pool *p)
+{
+    for (uint32_t i = 0; i < p->n_env; i++) {
+        const struct env *e = &p->envs[i];
+        if (e->pid && !e->current && !e->head && e->api && !rapi_waiting(e->api))
+            return false;
+    }
+    return true;
+}
+
+void hdl_pool_finish(struct hdl_pool *p, hdl_leftover_fn cb, void *ctx)
+{
+    /* Choice: a process that answered is given up to FINISH_GRACE_MS to come
+     * back to /next before it is killed, as Lambda lets a runtime finish
+     * before it shuts an environment down: what it prints meanwhile is
+     * logged whatever the machine's speed. */
+    int64_t until = now_us() + FINISH_GRACE_MS * 1000;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool idle = !p->thread_started || p->failed || (p->interrupted && *p->interrupted) ||
+                    all_idle(p);
+        pthread_mutex_unlock(&p->mu);
+        if (idle || now_us() >= until)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000000 }, NULL);
+    }
+    stop_thread(p);
+    for (uint32_t i = 0; cb && i < p->n_env; i++) {
+        struct buf *b = &p->envs[i].pending;
+        if (b->len || b->dropped)
+            cb(ctx, i, b->p ? b->p : "", b->len, b->dropped);
+    }
+}
+
 void hdl_pool_destroy(struct hdl_pool *p)
 {
     if (!p)
         return;
-    if (p->thread_started) {
-        pthread_mutex_lock(&p->mu);
-        p->stop = true;
-        pthread_mutex_unlock(&p->mu);
-        wake(p);
-        pthread_join(p->thread, NULL);
-    }
+    stop_thread(p);
     pool_free(p);
 }
 

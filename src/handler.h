@@ -174,6 +174,22 @@ int hdl_submit(struct hdl_pool *p, uint64_t invocation_id, const char *request_i
 int hdl_wait(struct hdl_pool *p, uint64_t invocation_id, struct hdl_result *out,
              char *err, size_t errlen);
 
+/*
+ * Stop every process and the I/O thread, then hand over, on the caller's
+ * thread, what each environment's process printed after its last answer
+ * (which no invocation's result carries: no next invocation fetched it).
+ * A process that answered is first given up to 2 s to ask for its next
+ * event, so that what it prints until then is all there whatever the
+ * machine's speed; one still running an invocation is killed at once (what
+ * that invocation printed is dropped with it: how far it got is a race).
+ * After it, hdl_submit() and hdl_wait() fail; hdl_pool_destroy() still
+ * frees.  text is borrowed for the call; dropped counts bytes beyond
+ * HDL_LOG_MAX_BYTES.  cb may be NULL (the output is dropped).
+ */
+typedef void (*hdl_leftover_fn)(void *ctx, uint32_t instance, const char *text, size_t len,
+                                uint64_t dropped);
+void hdl_pool_finish(struct hdl_pool *p, hdl_leftover_fn cb, void *ctx);
+
 /* Processes alive now, and started since the pool was created. */
 uint32_t hdl_running(struct hdl_pool *p);
 uint64_t hdl_started(struct hdl_pool *p);
