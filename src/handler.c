@@ -251,6 +251,7 @@ struct env {
     uint32_t index;
     pid_t pid;                   /* 0: no process */
     int pidfd;                   /* -1 when pidfd_open is missing */
+    int status_fd;               /* its /proc/PID/status, kept open (peak memory); -1 */
     int out_fd;                  /* read end of its stdout+stderr; -1 */
     struct rapi *api;
     uint64_t incarnation;        /* processes started here so far */
@@ -290,6 +291,7 @@ struct hdl_pool {
     int wake_fd;                 /* eventfd: the caller queued something or stops */
     int devnull;
     bool stop;
+    bool finished;               /* a result came in: wake the waiters after unlocking */
     bool failed;
     char fail_msg[256];
     struct env *envs;
@@ -562,6 +564,9 @@ static int spawn(struct hdl_pool *p, struct env *e, char *err, size_t errlen)
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     e->pid = pid;
     e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    char status[64];
+    snprintf(status, sizeof status, "/proc/%d/status", (int)pid);
+    e->status_fd = open(status, O_RDONLY | O_CLOEXEC);
     e->out_fd = out[0];
     e->spawned_us = now_us();
     e->served = false;
@@ -618,6 +623,9 @@ static void end_process(struct hdl_pool *p, struct env *e)
     }
     if (e->pidfd >= 0)
         close(e->pidfd);
+    if (e->status_fd >= 0)
+        close(e->status_fd);
+    e->status_fd = -1;
     rapi_destroy(e->api);
     e->api = NULL;
     e->pid = 0;
@@ -647,7 +655,7 @@ static void finish(struct hdl_pool *p, struct env *e)
     if (!e->head)
         e->tail = NULL;
     v->next_queued = NULL;
-    pthread_cond_broadcast(&p->done);
+    p->finished = true;   /* the waiters are woken once the lock is released (io_main) */
 }
 
 /* End the current invocation with an error esmsim makes itself. */
@@ -703,20 +711,19 @@ static void on_exit_seen(struct hdl_pool *p, struct env *e, const siginfo_t *inf
     finish_error(p, e, HDL_EXIT, "Runtime.ExitError", msg);
 }
 
+/* The process's peak resident memory (VmHWM) into v's result: read at each
+ * answer through the descriptor kept open since the spawn (an open, a stdio
+ * stream and sscanf each time cost more than the rest of an answer). */
 static void read_max_memory(struct env *e, struct inv *v)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)e->pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    char buf[4096];
+    ssize_t n = e->status_fd >= 0 ? pread(e->status_fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
         return;
-    unsigned long long kb;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
-            v->res.max_memory_kb = kb;
-            break;
-        }
-    fclose(f);
+    buf[n] = 0;
+    const char *hwm = strstr(buf, "\nVmHWM:");
+    if (hwm)
+        v->res.max_memory_kb = strtoull(hwm + 7, NULL, 10);
 }
 
 /* rapi callbacks (inside rapi_run, on the I/O thread, lock held) */
@@ -879,7 +886,13 @@ static void *io_main(void *arg)
             if (w >= 0 && (wait_ms < 0 || w < wait_ms))
                 wait_ms = w;
         }
+        /* Woken here, not where the result came in: a waiter woken under the
+         * lock would only block on it again while this thread goes on. */
+        bool finished = p->finished;
+        p->finished = false;
         pthread_mutex_unlock(&p->mu);
+        if (finished)
+            pthread_cond_broadcast(&p->done);
         int ready = poll(p->pfd, n, wait_ms > INT_MAX ? INT_MAX : (int)wait_ms);
         int poll_errno = errno;
         pthread_mutex_lock(&p->mu);
@@ -1054,7 +1067,8 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
         goto fail;
     }
     for (uint32_t i = 0; i < p->n_env; i++)
-        p->envs[i] = (struct env){ .pool = p, .index = i, .pidfd = -1, .out_fd = -1 };
+        p->envs[i] = (struct env){ .pool = p, .index = i, .pidfd = -1, .out_fd = -1,
+                                   .status_fd = -1 };
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (p->wake_fd < 0 || p->devnull < 0) {
