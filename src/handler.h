@@ -136,7 +136,8 @@ struct hdl_result {
     int64_t wall_us;         /* the event fetched (or the process started, when it never
                               * fetched it) to the end */
     int exit_status;         /* HDL_EXIT: the exit code, or -signal */
-    uint64_t max_memory_kb;  /* the process's peak resident memory so far (VmHWM), 0 unknown */
+    uint64_t max_memory_kb;  /* the process's peak resident memory so far (VmHWM, read at most
+                              * every 50 ms), 0 unknown */
 };
 
 void hdl_result_clear(struct hdl_result *r);
