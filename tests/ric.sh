@@ -5,7 +5,8 @@
 # give the same run as under esmsim's own bootstrap, table for table; the
 # thrown error's type comes from the body, as aws-lambda-ric posts errors
 # without the Lambda-Runtime-Function-Error-Type header.
-# Skipped (exit 77, saying so) when aws-lambda-ric is not installed: its
+# Skipped (exit 77, saying so) when aws-lambda-ric is not installed, a failure
+# when ESMSIM_RIC=1 asks for it (CI): its
 # native part takes minutes to build, so it is opt-in:
 # ESMSIM_RIC=1 tools/setup.sh (README, "Run your own handler").
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +16,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 ex=$src/examples/handlers
 if [ ! -e "$ex/node-ric/node_modules/.esmsim-installed" ] ||
    [ ! -x "$ex/node-ric/node_modules/.bin/aws-lambda-ric" ]; then
+  # CI asks for it (ESMSIM_RIC=1): missing there is a failure, not a skip
+  if [ "${ESMSIM_RIC:-0}" = 1 ]; then ko "ESMSIM_RIC=1 but aws-lambda-ric is not installed in $ex/node-ric (see tools/setup.sh's output)"; finish; exit 1; fi
   echo "SKIP: aws-lambda-ric is not installed in $ex/node-ric (ESMSIM_RIC=1 tools/setup.sh installs it)" >&2
   exit 77
 fi

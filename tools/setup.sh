@@ -40,7 +40,9 @@ command -v npm > /dev/null || install_missing npm
 if [ "${ESMSIM_RIC:-0}" = 1 ]; then
   install_missing --no-install-recommends cmake autoconf automake libtool make g++ python3
   [ -e /usr/include/node/node.h ] || install_missing --no-install-recommends libnode-dev
-  npm_config_nodedir=/usr tools/install-handler.sh examples/handlers/node-ric
+  # not fatal: without it tests/ric.sh skips, saying that it is not installed
+  npm_config_nodedir=/usr tools/install-handler.sh examples/handlers/node-ric ||
+    echo "setup: aws-lambda-ric could not be installed: tests/ric.sh will skip, saying so" >&2
 fi
 
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null

@@ -20,8 +20,8 @@
 // Runtime.MalformedHandlerName) and the process exits.
 
 import fs from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import util from 'node:util';
@@ -29,140 +29,27 @@ import util from 'node:util';
 const API = process.env.AWS_LAMBDA_RUNTIME_API;
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
 const [apiHost, apiPort] = API.split(':');
+const agent = new http.Agent({ keepAlive: true });   // idle sockets do not hold the process
 
 // ---- the Runtime API -----------------------------------------------------
-//
-// HTTP/1.1 over one kept-alive connection, spoken here rather than through
-// node:http: its client cost 130 us an invocation more (bench/handler.sh),
-// more than half of what the whole round trip may take. What is read is all
-// an HTTP/1.1 server sends for these requests: a status line, headers, and
-// a body of Content-Length bytes, or up to the close without one. Requests
-// go one at a time; a connection the server closed while it was idle is
-// opened again once, as any keep-alive client does.
 
-class Connection {
-  constructor() {
-    this.sock = null;
-    this.chunks = [];        // what has come of the current response
-    this.size = 0;
-    this.pending = null;     // { resolve, reject, head }: the request in flight
-    this.used = false;       // the socket has carried a whole exchange
-    this.queue = Promise.resolve();
-    this.busy = 0;           // requests asked for and not answered
-  }
-
-  open() {
-    const sock = net.createConnection({ host: apiHost, port: Number(apiPort) });
-    sock.setNoDelay(true);
-    sock.on('data', (d) => this.onData(d));
-    sock.on('end', () => this.onClose(sock, new Error('the Runtime API closed the connection')));
-    sock.on('error', (e) => this.onClose(sock, e));
-    sock.on('close', () => this.onClose(sock, new Error('the Runtime API connection closed')));
-    this.sock = sock;
-    this.used = false;
-  }
-
-  onClose(sock, err) {
-    if (sock !== this.sock)
-      return;
-    this.sock = null;
-    const p = this.pending;
-    if (!p)
-      return;
-    if (p.head && p.length < 0) {    // a body that runs to the close: complete
-      this.pending = null;
-      p.resolve(this.response(p, Buffer.concat(this.chunks)));
-      return;
-    }
-    this.pending = null;
-    p.reject(err);
-  }
-
-  response(p, body) {
-    return { status: p.head.status, headers: p.head.headers, body: body.toString('utf8') };
-  }
-
-  onData(d) {
-    const p = this.pending;
-    if (!p)
-      return;                   // nothing asked for: dropped
-    this.chunks.push(d);
-    this.size += d.length;
-    if (!p.head) {
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      const end = all.indexOf('\r\n\r\n');
-      if (end < 0)
-        return;
-      const lines = all.subarray(0, end).toString('latin1').split('\r\n');
-      const headers = {};
-      for (let i = 1; i < lines.length; i++) {
-        const colon = lines[i].indexOf(':');
-        if (colon > 0)
-          headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
-      }
-      p.head = { status: Number(lines[0].split(' ')[1]), headers };
-      p.length = headers['content-length'] === undefined ? -1 : Number(headers['content-length']);
-      p.close = (headers.connection || '').toLowerCase() === 'close';
-      const rest = all.subarray(end + 4);
-      this.chunks = rest.length ? [rest] : [];
-      this.size = rest.length;
-    }
-    if (p.length < 0 || this.size < p.length)
-      return;
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.size = 0;
-    this.pending = null;
-    this.used = true;
-    if (p.close) {
-      this.sock.destroy();
-      this.sock = null;
-    } else {
-      this.sock.unref();        // an idle connection does not hold the process
-    }
-    p.resolve(this.response(p, all.subarray(0, p.length)));
-  }
-
-  once(method, route, body, headers) {
-    if (!this.sock)
-      this.open();
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject, head: null, length: -1 };
-      this.chunks = [];
-      this.size = 0;
-      let text = `${method} /2018-06-01${route} HTTP/1.1\r\nHost: ${API}\r\n`;
-      for (const [name, value] of Object.entries(headers))
-        text += `${name}: ${value}\r\n`;
-      if (body !== undefined)
-        text += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
-      this.sock.ref();
-      this.sock.write(body === undefined ? text + '\r\n' : text + '\r\n' + body);   // UTF-8
+function call(method, route, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: apiHost, port: apiPort, path: `/2018-06-01${route}`, method, agent,
+      headers: body === undefined ? headers
+        : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
+                                    body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
     });
-  }
-
-  async exchange(method, route, body, headers) {
-    const reused = this.sock !== null && this.used;
-    try {
-      return await this.once(method, route, body, headers);
-    } catch (err) {
-      if (!reused || this.size > 0)
-        throw err;
-      return this.once(method, route, body, headers);   // closed while idle: once more
-    }
-  }
-
-  // One request at a time, in the order asked.
-  call(method, route, body, headers = {}) {
-    const run = () => this.exchange(method, route, body, headers);
-    const result = this.busy ? this.queue.then(run, run) : run();
-    this.busy++;
-    this.queue = result.catch(() => {}).finally(() => this.busy--);
-    return result;
-  }
+    req.on('error', reject);
+    req.end(body);
+  });
 }
-
-const runtimeApi = new Connection();
-const call = (method, route, body, headers) => runtimeApi.call(method, route, body, headers);
 
 async function post(route, body, errorType) {
   const res = await call('POST', route, body, errorType === undefined ? {} : { [ERROR_TYPE_HEADER]: errorType });
