@@ -19,3 +19,9 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# Whether two run logs hold the same rows for "COLUMNS FROM TABLE [WHERE ...]",
+# whatever their order: same_rows DB1 DB2 '* FROM invocations'.
+same_rows() {
+  [ "$(sqlite3 "$1" "SELECT $3" | sort | md5sum)" = "$(sqlite3 "$2" "SELECT $3" | sort | md5sum)" ]
+}

@@ -490,6 +490,31 @@ static void test_python_probes(void)
     free(event);
 }
 
+/* An error posted without the Lambda-Runtime-Function-Error-Type header,
+ * as aws-lambda-ric 3 posts it through aws-lambda-cpp (issue 12 item 5):
+ * the type is the body's errorType; with none there either, "" (which the
+ * mapping reports as "Unhandled"). */
+static void test_error_type_from_body(void)
+{
+    static const struct {
+        const char *body, *type;
+    } cases[] = {
+        { "{\"errorType\":\"OrderError\",\"errorMessage\":\"order o-1 cannot be processed\","
+          "\"trace\":[]}", "OrderError" },
+        { "{\"errorMessage\":\"no type\"}", "" },
+        { "{\"errorType\":7}", "" },
+        { "not json", "" },
+    };
+    char *event = kinesis_event(1, 1, 9);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("ESMSIM_ERROR_BODY", cases[i].body, 1);   /* the pool copies our environment */
+        struct hdl_pool *p = python("app.error_without_header", 1, 0);
+        unsetenv("ESMSIM_ERROR_BODY");
+        once(p, event, HDL_ERROR, cases[i].type, cases[i].body, NULL);
+    }
+    free(event);
+}
+
 /* Warm reuse, a crash's cold start, and which environment each invocation
  * gets: from submits and waits alone (handler.h). */
 static void test_environments(void)
@@ -848,6 +873,7 @@ int main(int argc, char **argv)
     test_python_init_errors();
     test_python_environment();
     test_python_probes();
+    test_error_type_from_body();
     test_environments();
     test_parallel();
     test_interrupted();

@@ -469,6 +469,8 @@ int cli_simulate_with(struct cli_run *r, const struct scenario *scn, const char 
         fputs("\r\033[K", stderr);
 
     sim_summary(r->sim, &r->sum);
+    if (handler)   /* the processes end; what they printed last is logged */
+        rfn_finish(handler, r->sum.simulated_us);
     char *summary = summary_json(&r->sum);
     int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
                             summary, err, sizeof err);

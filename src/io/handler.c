@@ -42,6 +42,8 @@ extern char **environ;
 #define MAX_INSTANCES 256
 #define READ_CHUNK 65536
 #define EXIT_TICK_MS 100     /* how often exits are polled for when pidfd_open is missing */
+#define FINISH_GRACE_MS 2000 /* hdl_pool_finish: how long an answered process may take to be idle */
+#define MEMORY_READ_US 50000 /* how often a process's peak memory is read again */
 
 /* ---- the process-group registry -------------------------------------------- */
 
@@ -250,6 +252,9 @@ struct env {
     uint32_t index;
     pid_t pid;                   /* 0: no process */
     int pidfd;                   /* -1 when pidfd_open is missing */
+    int status_fd;               /* its /proc/PID/status, kept open (peak memory); -1 */
+    uint64_t max_memory_kb;      /* its VmHWM when last read; 0: not read yet */
+    int64_t max_memory_read_us;  /* then (monotonic) */
     int out_fd;                  /* read end of its stdout+stderr; -1 */
     struct rapi *api;
     uint64_t incarnation;        /* processes started here so far */
@@ -289,6 +294,7 @@ struct hdl_pool {
     int wake_fd;                 /* eventfd: the caller queued something or stops */
     int devnull;
     bool stop;
+    bool finished;               /* a result came in: wake the waiters after unlocking */
     bool failed;
     char fail_msg[256];
     struct env *envs;
@@ -561,6 +567,10 @@ static int spawn(struct hdl_pool *p, struct env *e, char *err, size_t errlen)
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     e->pid = pid;
     e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    char status[64];
+    snprintf(status, sizeof status, "/proc/%d/status", (int)pid);
+    e->status_fd = open(status, O_RDONLY | O_CLOEXEC);
+    e->max_memory_kb = 0;
     e->out_fd = out[0];
     e->spawned_us = now_us();
     e->served = false;
@@ -617,6 +627,9 @@ static void end_process(struct hdl_pool *p, struct env *e)
     }
     if (e->pidfd >= 0)
         close(e->pidfd);
+    if (e->status_fd >= 0)
+        close(e->status_fd);
+    e->status_fd = -1;
     rapi_destroy(e->api);
     e->api = NULL;
     e->pid = 0;
@@ -646,7 +659,7 @@ static void finish(struct hdl_pool *p, struct env *e)
     if (!e->head)
         e->tail = NULL;
     v->next_queued = NULL;
-    pthread_cond_broadcast(&p->done);
+    p->finished = true;   /* the waiters are woken once the lock is released (io_main) */
 }
 
 /* End the current invocation with an error esmsim makes itself. */
@@ -702,20 +715,26 @@ static void on_exit_seen(struct hdl_pool *p, struct env *e, const siginfo_t *inf
     finish_error(p, e, HDL_EXIT, "Runtime.ExitError", msg);
 }
 
+/* The process's peak resident memory (VmHWM) into v's result.  The kernel
+ * renders the whole status file for it (10 us, a twentieth of a round trip):
+ * read through the descriptor kept open since the spawn, at most every
+ * MEMORY_READ_US; in between, the last figure (a peak only grows, and REPORT's
+ * figures are the one part of a run that follows the machine anyway). */
 static void read_max_memory(struct env *e, struct inv *v)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)e->pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    unsigned long long kb;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %llu kB", &kb) == 1) {
-            v->res.max_memory_kb = kb;
-            break;
+    int64_t t = now_us();
+    if (e->max_memory_kb == 0 || t - e->max_memory_read_us >= MEMORY_READ_US) {
+        char buf[4096];
+        ssize_t n = e->status_fd >= 0 ? pread(e->status_fd, buf, sizeof buf - 1, 0) : -1;
+        if (n > 0) {
+            buf[n] = 0;
+            const char *hwm = strstr(buf, "\nVmHWM:");
+            if (hwm)
+                e->max_memory_kb = strtoull(hwm + 7, NULL, 10);
         }
-    fclose(f);
+        e->max_memory_read_us = t;
+    }
+    v->res.max_memory_kb = e->max_memory_kb;
 }
 
 /* rapi callbacks (inside rapi_run, on the I/O thread, lock held) */
@@ -734,6 +753,21 @@ static void on_delivered(void *ctx)
         e->served = true;
         v->res.init_wall_us = v->fetched_us - e->spawned_us;
     }
+}
+
+/* An error's type: the Lambda-Runtime-Function-Error-Type header, else the
+ * body's errorType (aws-lambda-ric 3 posts its errors through aws-lambda-cpp,
+ * which sends no such header), else "" (the caller says "Unhandled").
+ * malloc'd; NULL when out of memory. */
+static char *error_type_of(const char *header, const char *body, size_t len)
+{
+    if (header[0])
+        return strdup(header);
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "errorType"));
+    char *type = strdup(t ? t : "");
+    cJSON_Delete(doc);
+    return type;
 }
 
 static void on_answered(void *ctx, enum rapi_answer kind, const char *error_type,
@@ -770,7 +804,7 @@ static void on_answered(void *ctx, enum rapi_answer kind, const char *error_type
         return;
     }
     v->res.kind = kind == RAPI_RESPONSE ? HDL_RESPONSE : HDL_ERROR;
-    v->res.error_type = strdup(kind == RAPI_RESPONSE ? "" : error_type);
+    v->res.error_type = kind == RAPI_RESPONSE ? strdup("") : error_type_of(error_type, body, len);
     finish(p, e);
 }
 
@@ -863,7 +897,13 @@ static void *io_main(void *arg)
             if (w >= 0 && (wait_ms < 0 || w < wait_ms))
                 wait_ms = w;
         }
+        /* Woken here, not where the result came in: a waiter woken under the
+         * lock would only block on it again while this thread goes on. */
+        bool finished = p->finished;
+        p->finished = false;
         pthread_mutex_unlock(&p->mu);
+        if (finished)
+            pthread_cond_broadcast(&p->done);
         int ready = poll(p->pfd, n, wait_ms > INT_MAX ? INT_MAX : (int)wait_ms);
         int poll_errno = errno;
         pthread_mutex_lock(&p->mu);
@@ -1038,7 +1078,8 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
         goto fail;
     }
     for (uint32_t i = 0; i < p->n_env; i++)
-        p->envs[i] = (struct env){ .pool = p, .index = i, .pidfd = -1, .out_fd = -1 };
+        p->envs[i] = (struct env){ .pool = p, .index = i, .pidfd = -1, .out_fd = -1,
+                                   .status_fd = -1 };
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (p->wake_fd < 0 || p->devnull < 0) {
@@ -1063,17 +1104,65 @@ fail:
     return NULL;
 }
 
+/* End the I/O thread, which ends every process on its way out. */
+static void stop_thread(struct hdl_pool *p)
+{
+    if (!p->thread_started)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_mutex_unlock(&p->mu);
+    wake(p);
+    pthread_join(p->thread, NULL);
+    p->thread_started = false;
+    if (!p->failed) {   /* what hdl_submit and hdl_wait say from now on */
+        snprintf(p->fail_msg, sizeof p->fail_msg, "handler: the pool was finished");
+        p->failed = true;
+    }
+}
+
+/* Whether every process with nothing to do has asked for its next event
+ * (so has printed all it prints after its last answer); those still running
+ * an invocation are not waited for. */
+static bool all_idle(struct hdl_pool *p)
+{
+    for (uint32_t i = 0; i < p->n_env; i++) {
+        const struct env *e = &p->envs[i];
+        if (e->pid && !e->current && !e->head && e->api && !rapi_waiting(e->api))
+            return false;
+    }
+    return true;
+}
+
+void hdl_pool_finish(struct hdl_pool *p, hdl_leftover_fn cb, void *ctx)
+{
+    /* Choice: a process that answered is given up to FINISH_GRACE_MS to come
+     * back to /next before it is killed, as Lambda lets a runtime finish
+     * before it shuts an environment down: what it prints meanwhile is
+     * logged whatever the machine's speed. */
+    int64_t until = now_us() + FINISH_GRACE_MS * 1000;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool idle = !p->thread_started || p->failed || (p->interrupted && *p->interrupted) ||
+                    all_idle(p);
+        pthread_mutex_unlock(&p->mu);
+        if (idle || now_us() >= until)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000000 }, NULL);
+    }
+    stop_thread(p);
+    for (uint32_t i = 0; cb && i < p->n_env; i++) {
+        struct buf *b = &p->envs[i].pending;
+        if (b->len || b->dropped)
+            cb(ctx, i, b->p ? b->p : "", b->len, b->dropped);
+    }
+}
+
 void hdl_pool_destroy(struct hdl_pool *p)
 {
     if (!p)
         return;
-    if (p->thread_started) {
-        pthread_mutex_lock(&p->mu);
-        p->stop = true;
-        pthread_mutex_unlock(&p->mu);
-        wake(p);
-        pthread_join(p->thread, NULL);
-    }
+    stop_thread(p);
     pool_free(p);
 }
 

@@ -102,7 +102,9 @@ struct hdl_config {
 /* How an invocation ended. */
 enum hdl_kind {
     HDL_RESPONSE,     /* the handler returned: body is its result, as posted */
-    HDL_ERROR,        /* it posted /error (it threw): error_type and body as posted */
+    HDL_ERROR,        /* it posted /error (it threw): body as posted, error_type its
+                       * Lambda-Runtime-Function-Error-Type header, else the body's
+                       * errorType (aws-lambda-ric 3 sends no header), else "" */
     HDL_TOO_LARGE,    /* its response was over RAPI_MAX_RESPONSE_BYTES: Function.ResponseSizeTooLarge */
     HDL_INIT_ERROR,   /* its runtime posted /init/error: error_type as posted
                        * ("Runtime.InitError" when it sent none), body as posted */
@@ -134,7 +136,8 @@ struct hdl_result {
     int64_t wall_us;         /* the event fetched (or the process started, when it never
                               * fetched it) to the end */
     int exit_status;         /* HDL_EXIT: the exit code, or -signal */
-    uint64_t max_memory_kb;  /* the process's peak resident memory so far (VmHWM), 0 unknown */
+    uint64_t max_memory_kb;  /* the process's peak resident memory so far (VmHWM, read at most
+                              * every 50 ms), 0 unknown */
 };
 
 void hdl_result_clear(struct hdl_result *r);
@@ -171,6 +174,22 @@ int hdl_submit(struct hdl_pool *p, uint64_t invocation_id, const char *request_i
  */
 int hdl_wait(struct hdl_pool *p, uint64_t invocation_id, struct hdl_result *out,
              char *err, size_t errlen);
+
+/*
+ * Stop every process and the I/O thread, then hand over, on the caller's
+ * thread, what each environment's process printed after its last answer
+ * (which no invocation's result carries: no next invocation fetched it).
+ * A process that answered is first given up to 2 s to ask for its next
+ * event, so that what it prints until then is all there whatever the
+ * machine's speed; one still running an invocation is killed at once (what
+ * that invocation printed is dropped with it: how far it got is a race).
+ * After it, hdl_submit() and hdl_wait() fail; hdl_pool_destroy() still
+ * frees.  text is borrowed for the call; dropped counts bytes beyond
+ * HDL_LOG_MAX_BYTES.  cb may be NULL (the output is dropped).
+ */
+typedef void (*hdl_leftover_fn)(void *ctx, uint32_t instance, const char *text, size_t len,
+                                uint64_t dropped);
+void hdl_pool_finish(struct hdl_pool *p, hdl_leftover_fn cb, void *ctx);
 
 /* Processes alive now, and started since the pool was created. */
 uint32_t hdl_running(struct hdl_pool *p);

@@ -470,6 +470,8 @@ uint16_t rapi_port(const struct rapi *r) { return r->port; }
 
 int rapi_fd(const struct rapi *r) { return r->epoll_fd; }
 
+bool rapi_waiting(const struct rapi *r) { return r->waiting != NULL && !r->has_offer; }
+
 int rapi_timeout_ms(const struct rapi *r)
 {
     if (r->must_run)

@@ -40,6 +40,7 @@
 #ifndef ESMSIM_RAPI_H
 #define ESMSIM_RAPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +101,9 @@ int rapi_fd(const struct rapi *r);
  * held /next, and while MHD holds input it has not served yet.  The owner
  * asks it each time before it sleeps. */
 int rapi_timeout_ms(const struct rapi *r);
+/* Whether the runtime holds a /next open with nothing offered yet: it is
+ * done with its previous invocation and idle. */
+bool rapi_waiting(const struct rapi *r);
 /* Serve whatever is ready, without blocking; -1 when the server failed. */
 int rapi_run(struct rapi *r);
 

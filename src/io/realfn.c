@@ -36,9 +36,18 @@ struct answer {
     char *item_key;           /* the first misspelt item key, or NULL */
 };
 
+/* An environment's last logged invocation: where what its process prints
+ * after that answer goes at the end (rfn_finish). */
+struct last_logged {
+    uint64_t invocation_id;   /* 0: none yet */
+    uint32_t lines;           /* its lines so far */
+};
+
 struct rfn {
     const struct scenario *scn;
     struct hdl_pool *pool;
+    struct last_logged *last;      /* one per environment (instances) */
+    int64_t end_us;                /* rfn_finish's: the run's end (virtual) */
     const struct slog *log;        /* the run log's sink, for the log lines; may be NULL */
     struct answer **answers;       /* waited for, not done */
     size_t n_answers, cap_answers;
@@ -72,7 +81,14 @@ struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interr
         .epoch_ms = scn->cfg.model.epoch_ms,
         .interrupted = interrupted,
     };
+    r->last = calloc(h->instances, sizeof *r->last);
+    if (!r->last) {
+        errmsg_set(err, errlen, "function.handler: out of memory");
+        free(r);
+        return NULL;
+    }
     if (!(r->pool = hdl_pool_create(&cfg, err, errlen))) {
+        free(r->last);
         free(r);
         return NULL;
     }
@@ -104,6 +120,7 @@ void rfn_destroy(struct rfn *r)
     }
     free(r->answers);
     answer_free(&r->scratch);
+    free(r->last);
     free(r);
 }
 
@@ -455,6 +472,8 @@ static void write_log(struct rfn *r, const struct answer *a, const struct fn_end
                    res->max_memory_kb, res->cold_start ? res->init_wall_us : 0);
     put_text(&w, "report", end->end_us, text);
     free(w.buf);
+    if (res->instance < r->scn->function.handler->instances)
+        r->last[res->instance] = (struct last_logged){ a->invocation_id, w.l.line };
 }
 
 static void rfn_done(void *ctx, uint64_t invocation_id, const struct fn_end *end)
@@ -471,6 +490,37 @@ static void rfn_done(void *ctx, uint64_t invocation_id, const struct fn_end *end
         r->answers[i] = r->answers[--r->n_answers];
         return;
     }
+}
+
+/* hdl_pool_finish's callback: what a process printed after its last
+ * answer, as "output" lines of that invocation after its REPORT, at the
+ * run's end. */
+static void put_leftover(void *ctx, uint32_t instance, const char *text, size_t len,
+                         uint64_t dropped)
+{
+    struct rfn *r = ctx;
+    if (instance >= r->scn->function.handler->instances || !r->last[instance].invocation_id)
+        return;   /* its invocations were never logged (the run ended first) */
+    char request_id[AWSJSON_UUID_LEN + 1];
+    awsjson_request_id(r->last[instance].invocation_id, request_id);
+    struct lines w = { .log = r->log, .l = { .invocation_id = r->last[instance].invocation_id,
+                                             .request_id = request_id,
+                                             .line = r->last[instance].lines } };
+    put_lines(&w, "output", r->end_us, text, len);
+    if (dropped) {
+        char note[HDL_LOG_LINE_MAX];
+        snprintf(note, sizeof note, "[esmsim: %" PRIu64 " more bytes of output not kept, over %u]",
+                 dropped, HDL_LOG_MAX_BYTES);
+        put_text(&w, "output", r->end_us, note);
+    }
+    free(w.buf);
+}
+
+void rfn_finish(struct rfn *r, int64_t end_us)
+{
+    r->end_us = end_us;
+    bool logging = r->log && r->log->ops->log_line;
+    hdl_pool_finish(r->pool, logging ? put_leftover : NULL, r);
 }
 
 struct fn_backend rfn_backend(struct rfn *r)

@@ -56,6 +56,15 @@ void rfn_destroy(struct rfn *r);
 /* The log lines of the invocations go to log (borrowed) from now on. */
 void rfn_set_log(struct rfn *r, const struct slog *log);
 
+/*
+ * The run is over at end_us (virtual): end every process, and log what a
+ * process printed after its environment's last answer (no next invocation
+ * showed it before its START) as "output" lines of that invocation, after
+ * its REPORT, at end_us.  Before the run log's end; the backend takes no
+ * invocation after it.
+ */
+void rfn_finish(struct rfn *r, int64_t end_us);
+
 /* The backend to give the simulation (its ctx is r). */
 struct fn_backend rfn_backend(struct rfn *r);
 

@@ -1,0 +1,18 @@
+# Copyright Amazon.com, Inc. or its affiliates. All Rights Reserved.
+# SPDX-License-Identifier: Apache-2.0
+# esmsim: AWS's sample (example.py) with its placeholder filled in: process(record), from orders.py
+from orders import process
+def handler(event, context):
+    records = event.get("Records")
+    curRecordSequenceNumber = ""
+    
+    for record in records:
+        try:
+            # Process your record
+            curRecordSequenceNumber = record["kinesis"]["sequenceNumber"]
+            process(record)
+        except Exception as e:
+            # Return failed record's sequence number
+            return {"batchItemFailures":[{"itemIdentifier": curRecordSequenceNumber}]}
+
+    return {"batchItemFailures":[]}

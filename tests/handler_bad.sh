@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# tests/handler_bad.sh ESMSIM SRCDIR - handler programs that misbehave, end to
+# end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
+# program that exits at once, that never asks for an event, that prints
+# garbage, that answers non-JSON, that answers for an unknown request id,
+# that answers twice, that answers over 6 MB, that is no executable.  Each
+# gets the outcome AWS gives it, the run ends (never a hang: each run is
+# bounded), completes, keeps every line in the run log (START, END and
+# REPORT for every invocation, the program's output whatever its bytes), and
+# leaves no process behind.  (A program not found, a cwd that is no
+# directory: tests/handler.sh.)
+. "$(dirname "$0")/lib.sh"
+q() { sqlite3 -separator ' ' "$1" "$2"; }
+
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+cd "$work" || exit 1
+bootstrap=$src/tools/runtimes/python/bootstrap
+handlers=$src/tests/handlers/python
+marker=esmsim-handler-bad-$$
+
+# Three batches of one record each, the second a poison one; no retries.
+scenario() {  # FILE COMMAND-JSON [HANDLER-KEYS] [ENV-ENTRIES]
+  cat > "$1" <<JSON
+{"name": "${1%.json}", "seed": 1, "duration": "10s", "stream": {"shards": 1},
+ "records": [{"at": "1s", "partition_key": "k", "data": "ok 1"},
+             {"at": "3s", "partition_key": "k", "data": "poison 2"},
+             {"at": "5s", "partition_key": "k", "data": "ok 3"}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "MaximumRetryAttempts": 0,
+                          "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+ "function": {"timeout": "30s",
+              "handler": {"command": $2, "cwd": "$handlers", "env": {"PYTHONDONTWRITEBYTECODE": "1"${4:-}} ${3:-}}}}
+JSON
+}
+python() { printf '["python3", "%s", "%s", "%s"]' "$bootstrap" "$1" "$marker"; }
+
+# Runs NAME.json (bounded: a hang fails), then checks what every run must
+# keep: complete, three invocations, each with START, END and REPORT, and
+# no process left.
+run_case() {  # NAME
+  timeout 120 "$esmsim" run "$1.json" -o "$1.db" -q 2> "$1.err"; rc=$?
+  [ "$rc" -ne 124 ] && ok || ko "$1: esmsim hung"
+  expect_eq "$rc" 0 "$1: exit status"
+  expect_eq "$(q "$1.db" 'SELECT complete FROM runs')" 1 "$1: the run is complete"
+  expect_eq "$(q "$1.db" 'SELECT count(*) FROM invocations')" 3 "$1: three invocations"
+  expect_eq "$(q "$1.db" "SELECT kind, count(*) FROM logs WHERE kind IN ('start', 'end', 'report')
+                          GROUP BY kind" | paste -sd,)" "end 3,report 3,start 3" "$1: START, END, REPORT each time"
+  expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "$1: no handler process left"
+}
+outcomes() { q "$1.db" "SELECT outcome, cold_start, error FROM invocations ORDER BY invocation_id" | paste -sd,; }
+
+# ---- a program that exits at once: Runtime.ExitError, a new process each time --
+scenario exits.json "[\"python3\", \"$handlers/exits_at_once.py\", \"$marker\"]"
+run_case exits
+expect_eq "$(outcomes exits)" "error 1 Runtime.ExitError,error 1 Runtime.ExitError,error 1 Runtime.ExitError" \
+  "exits: every invocation"
+expect_eq "$(q exits.db "SELECT count(*) FROM logs WHERE kind = 'init' AND text = 'bye'")" 3 "exits: what it printed, each time"
+expect_eq "$(q exits.db "SELECT count(*) FROM logs WHERE text LIKE 'RequestId: % Error: Runtime exited with error: exit status 2'")" 3 \
+  "exits: Lambda's line each time"
+
+# ---- a program that never asks for an event: killed after wall_timeout ---------
+scenario silent.json "[\"python3\", \"-c\", \"import time; time.sleep(3600)\", \"$marker\"]" ', "wall_timeout": "1s"'
+run_case silent
+expect_eq "$(outcomes silent)" "error 1 Sandbox.Timedout,error 1 Sandbox.Timedout,error 1 Sandbox.Timedout" \
+  "silent: every invocation"
+
+# ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
+scenario garbage.json "$(python bad.garbage)"
+run_case garbage
+expect_eq "$(outcomes garbage)" "success 1 ,success 0 ,success 0 " "garbage: every invocation a success"
+expect_eq "$(q garbage.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND kind = 'output'")" 7 \
+  "garbage: its 7 lines (the record's, 5 on stdout, the last one on stderr)"
+expect_eq "$(q garbage.db "SELECT text FROM logs WHERE invocation_id = 2 AND text LIKE 'nul%'")" "nul?byte" \
+  "garbage: a NUL byte kept as '?'"
+expect_eq "$(q garbage.db "SELECT length(text) FROM logs WHERE invocation_id = 2 AND text LIKE 'long %'")" 100005 \
+  "garbage: a 100 kB line kept whole"
+expect_eq "$(q garbage.db "SELECT hex(text) FROM logs WHERE invocation_id = 2 AND text LIKE 'stderr%'")" \
+  "$(printf 'stderr \001\002\003 no newline' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" \
+  "garbage: stderr's last line, without its newline"
+out=$("$esmsim" logs garbage.db --invocation 2 | grep -v '^ *[0-9.]*  long ')
+expect_in "$out" '\x1b[31mred\x1b[0m \x07bell' "garbage: escape sequences shown escaped"
+expect_in "$out" 'latin-1 \xe9t\xe9, cut \xc3, bad \xff\xfe' "garbage: bytes that are not UTF-8 shown escaped"
+expect_in "$out" 'carriage\x0dreturn' "garbage: a carriage return shown escaped"
+
+# ---- an answer that is not JSON (then the bootstrap's own: refused, 403) --------
+scenario notjson.json "$(python esm.report)" "" ', "R7_CASE": "not-json"'
+run_case notjson
+expect_eq "$(outcomes notjson)" "success 1 ,error 0 the response is not JSON,success 0 " \
+  "not JSON: a full failure (R7), the process goes on"
+expect_eq "$(q notjson.db "SELECT json_extract(invocation_record, '$.responseContext.functionError') IS NULL,
+                           record_count FROM discards")" "1 1" "not JSON: discarded, functionError null"
+expect_eq "$(q notjson.db "SELECT count(*) FROM logs WHERE text LIKE '%/response: HTTP 403: %InvalidStateTransition%'")" 1 \
+  "not JSON: the second answer refused, in the log"
+
+# ---- an answer for an unknown request id: 400, nothing changes -------------------
+scenario unknown.json "$(python bad.unknown_id)"
+run_case unknown
+expect_eq "$(outcomes unknown)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "unknown id: its own answer counts"
+expect_eq "$(q unknown.db "SELECT count(*) FROM logs WHERE kind = 'output' AND text = 'unknown id: 400'")" 3 \
+  "unknown id: HTTP 400 each time"
+
+# ---- two answers: the first counts ----------------------------------------------
+scenario twice.json "$(python bad.twice)"
+run_case twice
+expect_eq "$(outcomes twice)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "twice: the first answer (a partial response) counts, not the second (success)"
+expect_eq "$(q twice.db "SELECT count(*) FROM logs WHERE text LIKE '%/response: HTTP 403: %InvalidStateTransition%'")" 3 \
+  "twice: each second answer refused, in the log"
+# the second invocation's, printed after its answer: before the third's
+# START; the third's, printed after the last answer (no next invocation
+# shows it): kept after the third's REPORT, at the run's end
+expect_eq "$(q twice.db "SELECT kind, at_ms, line > (SELECT line FROM logs WHERE invocation_id = 3 AND kind = 'report')
+                         FROM logs WHERE invocation_id = 3 AND text LIKE '%HTTP 403%' ORDER BY line" | paste -sd,)" \
+  "init 5000 0,output 10000 1" "twice: the refused answers, before START and after the last REPORT"
+
+# ---- an answer over 6 MB: Function.ResponseSizeTooLarge --------------------------
+scenario big.json "$(python esm.big)"
+run_case big
+expect_eq "$(outcomes big)" "success 1 ,error 0 Function.ResponseSizeTooLarge,success 0 " \
+  "over 6 MB: a function error, the process goes on"
+expect_eq "$(q big.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND kind = 'error' AND text LIKE
+                       'Response payload size (62916__ bytes) exceeded maximum allowed payload size (6291556 bytes).'")" 1 \
+  "over 6 MB: Lambda's line"
+expect_eq "$(q big.db "SELECT json_extract(invocation_record, '$.responseContext.functionError') FROM discards")" \
+  Unhandled "over 6 MB: discarded, functionError Unhandled"
+
+# ---- no executable: bad input, nothing runs ---------------------------------------
+printf 'print("hello")\n' > handler.py
+scenario noexec.json "[\"$work/handler.py\"]"
+out=$("$esmsim" run noexec.json -o noexec.db 2>&1); rc=$?
+expect_eq "$rc" 2 "not executable: exit status"
+expect_in "$out" "function.handler.command: '$work/handler.py' is not executable (chmod +x, or name its interpreter first)" \
+  "not executable: the message"
+[ ! -e noexec.db ] && ok || ko "not executable: noexec.db was written"
+
+finish
