@@ -3,7 +3,7 @@
 # otherwise) against the values of the first varied parameter, one line per
 # value of the second, and a ring around the settings that lose messages.
 #
-# Variables set by src/sweep.c (all strings): data (the data file), out (the
+# Variables set by src/analysis/ranking.c (all strings): data (the data file), out (the
 # SVG), title, xlabel (the first --vary path), ylabel, nlines (blocks in
 # data), nlosing (points that lose messages), ymin and ymax (the smallest
 # and the largest value: over two decades apart, the Y axis is logarithmic),

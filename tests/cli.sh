@@ -42,6 +42,31 @@ done
 out=$("$esmsim" run --help 2>&1); rc=$?
 expect_eq "$rc" 0 "run --help exit status"
 expect_in "$out" "usage: esmsim run SCENARIO" "run --help prints the usage"
+# Issue 13 item 1: one option table parser for every command: the same words for the same
+# mistakes, exit status 2, nothing on stdout; --help prints the usage on stdout, exit 0.
+for cmd in run check report trace logs plot compare merge import sweep; do
+  out=$("$esmsim" $cmd --frobnicate x 2>"$work/err"); rc=$?
+  expect_eq "$rc:$out:$(cat "$work/err")" "2::esmsim $cmd: unknown option: --frobnicate" "$cmd: an unknown option"
+  out=$("$esmsim" $cmd --help 2>"$work/err"); rc=$?
+  expect_eq "$rc:$(cat "$work/err")" "0:" "$cmd --help: exit status, nothing on stderr"
+  expect_in "$out" "usage: esmsim $cmd " "$cmd --help: the usage on stdout"
+done
+for words in "run x.json -o:-o needs a file name" "check x.json --set:--set needs path=value" \
+             "report x.db --run:--run needs a run id" "trace x.db --key:--key needs a partition key" \
+             "logs x.db --invocation:--invocation needs an invocation id" \
+             "compare x.db --period:--period needs a number of seconds" \
+             "import x.json --mapping:--mapping needs a mapping's name" \
+             "sweep x.json --vary:--vary needs path=v1,v2,..." \
+             "report x.db y.db:unexpected argument: y.db" "sweep x.json y.json:unexpected argument: y.json" \
+             "merge out.db:missing OUT.db or IN.db (usage: esmsim merge OUT.db IN.db...)" \
+             "report:missing RUN.db (usage: esmsim report RUN.db [--run ID] [--json])" \
+             "run:missing SCENARIO"; do
+  args=${words%%:*} want=${words#*:}
+  # shellcheck disable=SC2086
+  out=$("$esmsim" $args 2>"$work/err"); rc=$?
+  expect_eq "$rc:$out:$(cat "$work/err")" "2::esmsim ${args%% *}: $want" "esmsim $args"
+done
+rm -f "$work/err"
 # -o '' is not the default database: SQLite would make it a temporary one and the run would vanish.
 msg=$(cd "$work" && "$esmsim" run "$src/scenarios/latest-start.json" -o '' -q 2>&1); rc=$?
 expect_eq "$rc" 2 "-o '' exit status"

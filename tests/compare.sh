@@ -176,7 +176,7 @@ bad "--export with observed files" "esmsim compare: --export writes the run's me
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90
 bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
 bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9
-bad "an unknown option" "esmsim compare: unknown option or missing value: --frob" run.db own.json --frob
+bad "an unknown option (issue 13 item 1: one option parser)" "esmsim compare: unknown option: --frob" run.db own.json --frob
 mkdir -p nognuplot
 msg=$(PATH="$work/nognuplot" "$esmsim" compare run.db own.json -o nogp.svg 2>&1); rc=$?
 expect_eq "$rc" 2 "no gnuplot: exit status"

@@ -45,7 +45,8 @@ bad "missing RUN.db" "missing RUN.db"
 bad "two run logs" "unexpected argument: other.db" "$dep" other.db
 bad "unknown chart" '--chart: expected iterator-age, oldest, concurrency, throughput or all, got "pie"' \
   "$dep" --chart pie
-bad "--chart without value" "missing value: --chart" "$dep" --chart
+# issue 13 item 1: one option parser for every command says what a value should be
+bad "--chart without value" "esmsim plot: --chart needs a chart: iterator-age, oldest," "$dep" --chart
 bad "bad extension" "-o chart.jpg: expected a file name ending in .svg or .png" "$dep" -o chart.jpg
 bad "no extension" "-o chart: expected a file name ending in .svg or .png" "$dep" -o chart
 bad "bad run id" '--run: expected a run id, a positive integer, got "0"' "$dep" --run 0
@@ -57,7 +58,7 @@ bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep
 bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
   "$dep" --keep-data "$work/nodir"
 bad "--at unknown" '--at: expected completion or send, got "start"' "$dep" --at start
-bad "--at without value" "missing value: --at" "$dep" --at
+bad "--at without value" "esmsim plot: --at needs completion or send" "$dep" --at
 bad "--at with a chart without IteratorAge" "--at: only for the iterator-age chart" "$dep" --chart oldest --at send
 expect_eq "$(ls "$work" | grep -c -E '\.(svg|png)')" 0 "bad input writes no chart"
 tmp_empty "bad input"

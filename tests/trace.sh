@@ -313,8 +313,9 @@ bad "missing RUN.db" "no arguments"
 bad "give --key KEY or --sequence N" "no key" trace.db
 bad "exclude each other" "--key and --sequence" trace.db --key a --sequence 1
 bad "--shard goes with --sequence" "--shard alone" trace.db --key a --shard shardId-000000000000
-bad "unknown option or missing value: --frob" "unknown option" trace.db --key a --frob
-bad "unknown option or missing value: --key" "--key without a value" trace.db --key
+# issue 13 item 1: one option parser for every command, one wording
+bad "esmsim trace: unknown option: --frob" "unknown option" trace.db --key a --frob
+bad "esmsim trace: --key needs a partition key" "--key without a value" trace.db --key
 bad "--sequence: expected a sequence number" "--sequence x" trace.db --sequence x
 bad "--sequence: expected a sequence number" "--sequence 0" trace.db --sequence 0
 bad "unexpected argument: extra" "two databases" trace.db extra --key a

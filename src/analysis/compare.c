@@ -42,8 +42,6 @@
 #include "runread.h"
 #include "scenario.h"
 
-#define EXIT_FAILED 1
-#define EXIT_BAD_INPUT 2
 #define MS_PER_MINUTE INT64_C(60000)
 #define MAX_PANELS 8
 
@@ -501,104 +499,26 @@ out:
 
 /* ---- the command ---------------------------------------------------------------- */
 
-static void compare_usage(FILE *out)
+/* What o asks for, checked before anything is read: a message on stderr
+ * and false when it asks for what compare cannot do. */
+static bool compare_check(const struct compare_opts *o)
 {
-    fputs("usage: esmsim compare RUN.db OBSERVED.json... [--run ID] [--json] [-o CHART.svg|png]\n"
-          "                      [--align start-time|first]\n"
-          "       esmsim compare RUN.db --export OUT.json [--run ID] [--period SECONDS]\n"
-          "\n"
-          "OBSERVED.json is what aws cloudwatch get-metric-data prints; each result names its\n"
-          "metric and statistic in its Label or Id (\"IteratorAge Maximum\", \"iterator_age_max\").\n"
-          "Compared, period by period: IteratorAge Maximum, ConcurrentExecutions Maximum,\n"
-          "IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average.\n"
-          "--run ID        the run of RUN.db (default the latest)\n"
-          "--json          the figures as one JSON object\n"
-          "-o FILE         a chart of the run beside the observed series (gnuplot)\n"
-          "--align HOW     start-time: CloudWatch's time T is the run's T - model.start_time\n"
-          "                (default; the first observed time is the run's 0 when nothing then\n"
-          "                falls within the run); first: the first observed time is the run's 0\n"
-          "--export FILE   write the run's metrics in get-metric-data's format instead\n"
-          "                (- for standard output), in periods of --period SECONDS (60)\n"
-          "exit status: 0 done, 1 a file or gnuplot failed, 2 bad input or no gnuplot\n", out);
-}
-
-struct compare_opts {
-    const char *db;
-    const char **observed;
-    size_t n_observed;
-    int64_t run_id;
-    bool json;
-    const char *chart;
-    const char *align;      /* NULL: start-time, falling back to first */
-    const char *export;
-    int64_t period_ms;
-};
-
-static int compare_args(int argc, char **argv, struct compare_opts *o)
-{
-    char err[256];
-    *o = (struct compare_opts){ .period_ms = MS_PER_MINUTE };
-    if (!(o->observed = calloc((size_t)argc, sizeof *o->observed))) {
-        fprintf(stderr, "esmsim compare: out of memory\n");
-        return -1;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            compare_usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--json")) {
-            o->json = true;
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
-            o->chart = argv[++i];
-        } else if (!strcmp(a, "--run") && has_value) {
-            if (runread_parse_run_id(argv[++i], &o->run_id, err, sizeof err) < 0) {
-                fprintf(stderr, "esmsim compare: %s\n", err);
-                return -1;
-            }
-        } else if (!strcmp(a, "--align") && has_value) {
-            o->align = argv[++i];
-            if (strcmp(o->align, "start-time") && strcmp(o->align, "first")) {
-                fprintf(stderr, "esmsim compare: --align: expected start-time or first, got \"%s\"\n",
-                        o->align);
-                return -1;
-            }
-        } else if (!strcmp(a, "--export") && has_value) {
-            o->export = argv[++i];
-        } else if (!strcmp(a, "--period") && has_value) {
-            char *end;
-            long long s = strtoll(argv[++i], &end, 10);
-            if (*end || end == argv[i] || s <= 0 || s % 60 || s > 86400) {
-                fprintf(stderr, "esmsim compare: --period: expected seconds, a multiple of 60 up to "
-                        "86400, got \"%s\"\n", argv[i]);
-                return -1;
-            }
-            o->period_ms = s * 1000;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim compare: unknown option or missing value: %s\n", a);
-            return -1;
-        } else if (!o->db) {
-            o->db = a;
-        } else {
-            o->observed[o->n_observed++] = a;
-        }
-    }
-    if (!o->db) {
-        fprintf(stderr, "esmsim compare: missing RUN.db\n");
-        return -1;
+    if (o->align && strcmp(o->align, "start-time") && strcmp(o->align, "first")) {
+        fprintf(stderr, "esmsim compare: --align: expected start-time or first, got \"%s\"\n",
+                o->align);
+        return false;
     }
     if (o->export && (o->n_observed || o->json || o->chart || o->align)) {
         fprintf(stderr, "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json, "
                 "--json, -o or --align\n");
-        return -1;
+        return false;
     }
     if (!o->export && !o->n_observed) {
         fprintf(stderr, "esmsim compare: missing OBSERVED.json (what aws cloudwatch get-metric-data "
                 "prints)\n");
-        return -1;
+        return false;
     }
-    return 0;
+    return true;
 }
 
 /* The observed files into set. */
@@ -659,20 +579,19 @@ static void say_not_compared(const struct mdata_set *set, const struct run *r)
     }
 }
 
-int compare_main(int argc, char **argv)
+int compare_show(const struct compare_opts *opts)
 {
-    struct compare_opts o;
+    struct compare_opts o = *opts;
     struct mdata_set set = { 0 };
     struct run r = { 0 };
     struct figures figs[N_CMP];
     size_t n = 0;
     char err[2048];
-    int rc = compare_args(argc, argv, &o);
-    if (rc != 0) {
-        free(o.observed);
-        return rc > 0 ? 0 : EXIT_BAD_INPUT;
-    }
-    rc = EXIT_BAD_INPUT;
+    if (!compare_check(&o))
+        return ERRMSG_BAD_INPUT;
+    if (!o.period_ms)
+        o.period_ms = MS_PER_MINUTE;
+    int rc = ERRMSG_BAD_INPUT;
     if ((!o.export && read_observed(&o, &set, err, sizeof err) < 0) ||
         runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
         goto fail;
@@ -682,7 +601,7 @@ int compare_main(int argc, char **argv)
         if (minutes_read(&r, c, err, sizeof err) < 0)
             goto fail;
     if (o.export) {
-        rc = export_run(&r, o.period_ms, o.export, err, sizeof err) < 0 ? EXIT_FAILED : 0;
+        rc = export_run(&r, o.period_ms, o.export, err, sizeof err) < 0 ? ERRMSG_FAILED : 0;
         if (rc)
             goto fail;
         goto out;
@@ -744,7 +663,7 @@ int compare_main(int argc, char **argv)
         cJSON_Delete(root);
         if (!text) {
             errmsg_set(err, sizeof err, "out of memory");
-            rc = EXIT_FAILED;
+            rc = ERRMSG_FAILED;
             goto fail;
         }
         puts(text);
@@ -765,7 +684,7 @@ int compare_main(int argc, char **argv)
     if (o.chart) {
         int c = chart(&r, figs, n, offset, o.chart, title, err, sizeof err);
         if (c < 0) {
-            rc = c == -2 ? EXIT_BAD_INPUT : EXIT_FAILED;
+            rc = c == -2 ? ERRMSG_BAD_INPUT : ERRMSG_FAILED;
             goto fail;
         }
         fprintf(o.json ? stderr : stdout, "wrote %s\n", o.chart);
@@ -780,6 +699,5 @@ out:
     if (r.rr.db)
         runread_close(&r.rr);
     mdata_free(&set);
-    free(o.observed);
     return rc;
 }

@@ -12,9 +12,30 @@
 #ifndef ESMSIM_COMPARE_H
 #define ESMSIM_COMPARE_H
 
-/* The command: argv[0] is "compare".  Returns the exit status: 0 done, 1 a
- * file or gnuplot failed, 2 bad input (options, the run log, the observed
- * files, no gnuplot). */
-int compare_main(int argc, char **argv);
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What to compare, as `esmsim compare` is asked (its usage says more). */
+struct compare_opts {
+    const char *db;                 /* the run log */
+    const char *const *observed;    /* get-metric-data outputs (borrowed) ... */
+    size_t n_observed;              /* ... at least one, unless export */
+    int64_t run_id;                 /* 0: the latest */
+    bool json;                      /* the figures as one JSON object, not text */
+    const char *chart;              /* a chart of both series (SVG or PNG), or NULL */
+    const char *align;              /* "start-time", "first", or NULL: start-time, or
+                                       first when nothing observed falls within the run */
+    const char *export;             /* write the run's metrics there ("-": stdout) instead */
+    int64_t period_ms;              /* export's period, a multiple of 60 s; 0: 60 s */
+};
+
+/*
+ * The comparison o asks for, on stdout (or the export).  0, ERRMSG_FAILED
+ * when a file or gnuplot failed, or ERRMSG_BAD_INPUT (errmsg.h): what o
+ * asks for, the run log, the observed files, no gnuplot; the message on
+ * stderr.
+ */
+int compare_show(const struct compare_opts *o);
 
 #endif

@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "fmt.h"
 #include "runread.h"
-
-#define LOGS_EXIT_BAD_INPUT 2
-
 
 /* The run log has a logs table (schema 5 and later). */
 static bool has_logs_table(struct runread *rr)
@@ -117,26 +115,6 @@ int64_t logs_print(struct runread *rr, const char *invocations_sql, const char *
 
 /* ---- the command ------------------------------------------------------------------ */
 
-static void logs_usage(FILE *out)
-{
-    fprintf(out, "usage: esmsim logs RUN.db [--invocation N] [--key KEY] [--run ID]\n"
-            "  what a real handler (function.handler) printed, invocation by invocation,\n"
-            "  between the START / END / REPORT lines CloudWatch Logs shows, in one run\n"
-            "  (default: the latest); --invocation keeps one invocation, --key those that\n"
-            "  delivered a record of the partition key (see README.md, Run your own handler)\n");
-}
-
-/* An invocation id: a positive decimal integer. */
-static int parse_id(const char *text, int64_t *out)
-{
-    char *end;
-    long long v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : 0;
-    if (v <= 0 || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Whether the run ran a real handler (runs.handler, schema 5). */
 static bool ran_handler(struct runread *rr)
 {
@@ -172,49 +150,13 @@ static void select_invocations(struct runread *rr, int64_t invocation, const cha
     sqlite3_finalize(st);
 }
 
-int logs_main(int argc, char **argv)
+int logs_show(const char *path, int64_t run_id, int64_t invocation, const char *key)
 {
-    const char *path = NULL, *key = NULL;
-    int64_t run_id = 0, invocation = 0;
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            logs_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--invocation") && has_value) {
-            if (parse_id(argv[++i], &invocation) < 0) {
-                fprintf(stderr, "esmsim logs: --invocation: expected an invocation id, a positive"
-                        " integer, got \"%s\"\n", argv[i]);
-                return LOGS_EXIT_BAD_INPUT;
-            }
-        } else if (!strcmp(a, "--key") && has_value) {
-            key = argv[++i];
-        } else if (!strcmp(a, "--run") && has_value) {
-            if (runread_parse_run_id(argv[++i], &run_id, err, sizeof err) < 0) {
-                fprintf(stderr, "esmsim logs: %s\n", err);
-                return LOGS_EXIT_BAD_INPUT;
-            }
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim logs: unknown option or missing value: %s\n", a);
-            return LOGS_EXIT_BAD_INPUT;
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "esmsim logs: unexpected argument: %s\n", a);
-            return LOGS_EXIT_BAD_INPUT;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "esmsim logs: missing RUN.db\n");
-        logs_usage(stderr);
-        return LOGS_EXIT_BAD_INPUT;
-    }
     struct runread rr;
     if (runread_open(&rr, path, run_id, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim logs: %s\n", err);
-        return LOGS_EXIT_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
     if (!ran_handler(&rr))
         runread_failf(&rr, "run %" PRId64 " ran the function model, not a handler program"
@@ -238,7 +180,7 @@ int logs_main(int argc, char **argv)
     int rc = 0;
     if (rr.failed) {
         fprintf(stderr, "esmsim logs: %s\n", rr.err);
-        rc = LOGS_EXIT_BAD_INPUT;
+        rc = ERRMSG_BAD_INPUT;
     } else if (!rr.complete) {
         fprintf(stderr, "esmsim logs: warning: %s run %" PRId64 " is incomplete\n", path,
                 rr.run_id);

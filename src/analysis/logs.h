@@ -12,10 +12,15 @@
 
 struct runread;
 
-/* The command: argv[0] is "logs".  Returns the exit status: 0, or 2 for bad
- * input (bad option, unreadable file, not a run log, unknown run, a run
- * without a handler or without log lines for what was asked). */
-int logs_main(int argc, char **argv);
+/*
+ * The log lines of run run_id (0: the latest) of the run log at path, on
+ * stdout: of every invocation, of invocation (when not 0), of those that
+ * delivered a record of key (when not NULL), or both.  0, or
+ * ERRMSG_BAD_INPUT (errmsg.h) with the message on stderr: an unreadable
+ * file, not a run log, an unknown run, a run without a handler or without
+ * log lines for what was asked.
+ */
+int logs_show(const char *path, int64_t run_id, int64_t invocation, const char *key);
 
 /*
  * Print the log lines of the invocations that invocations_sql selects (one

@@ -43,8 +43,6 @@
 #include "runread.h"
 #include "scenario.h"
 
-#define EXIT_FAILED 1
-#define EXIT_BAD_INPUT 2
 #define MS_PER_MINUTE 60000.0
 
 /* ---- what is drawn ------------------------------------------------------ */
@@ -455,99 +453,34 @@ static int plot_outages(const struct runread *rr, const char *json, int64_t end_
 
 /* ---- options ---------------------------------------------------------- */
 
-static void plot_usage(FILE *out)
+/* What the options ask for, checked before the run log is opened: a
+ * message on stderr and false when they ask for what plot cannot do. */
+static bool plot_check(const struct plot_opts *o)
 {
-    fputs("usage: esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART]\n"
-          "                  [--at completion|send] [--keep-data DIR]\n"
-          "\n"
-          "CHART  iterator-age (default)  IteratorAge, maximum per minute, per shard and overall\n"
-          "       oldest        age of the oldest unprocessed record, maximum per minute\n"
-          "       concurrency   concurrent executions, maximum and mean per minute\n"
-          "       throughput    records written, delivered and succeeded per minute\n"
-          "       all           every chart: FILE-CHART.svg (or .png) for -o FILE.svg,\n"
-          "                     CHART.svg without -o\n"
-          "-o FILE         the chart, SVG or PNG by its extension (default CHART.svg)\n"
-          "--run ID        the run of RUN.db (default the latest)\n"
-          "--at WHEN       IteratorAge at completion (default: completion - arrival of the\n"
-          "                batch's last record, R14) or at send (the invocation's start -\n"
-          "                that arrival), for the iterator-age chart\n"
-          "--keep-data DIR write the data files given to gnuplot to DIR/NAME.dat and keep them\n"
-          "exit status: 0 written, 1 gnuplot or a data file failed, 2 bad input or no gnuplot\n",
-          out);
-}
-
-struct plot_opts {
-    const char *db;
-    int64_t run_id;           /* 0: the latest */
-    const char *output;       /* NULL: CHART.svg */
-    const char *chart;        /* a plot_charts name or "all" */
-    const char *keep_dir;     /* NULL: temporary data files */
-    const char *at;           /* --at as given, NULL: not given (completion) */
-    bool at_send;             /* --at send: IteratorAge when the event is sent */
-};
-
-static int plot_args(int argc, char **argv, struct plot_opts *o)
-{
-    char err[256];
-    *o = (struct plot_opts){ .chart = "iterator-age" };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            plot_usage(stdout);
-            return 1;
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
-            o->output = argv[++i];
-        } else if (!strcmp(a, "--run") && has_value) {
-            if (runread_parse_run_id(argv[++i], &o->run_id, err, sizeof err) < 0) {
-                fprintf(stderr, "esmsim plot: %s\n", err);
-                return -1;
-            }
-        } else if (!strcmp(a, "--chart") && has_value) {
-            o->chart = argv[++i];
-        } else if (!strcmp(a, "--keep-data") && has_value) {
-            o->keep_dir = argv[++i];
-        } else if (!strcmp(a, "--at") && has_value) {
-            o->at = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim plot: unknown option or missing value: %s\n", a);
-            return -1;
-        } else if (!o->db) {
-            o->db = a;
-        } else {
-            fprintf(stderr, "esmsim plot: unexpected argument: %s\n", a);
-            return -1;
-        }
-    }
-    if (!o->db) {
-        fprintf(stderr, "esmsim plot: missing RUN.db\n");
-        return -1;
-    }
     bool known = !strcmp(o->chart, "all");
     for (size_t c = 0; c < PLOT_CHARTS; c++)
         known |= !strcmp(o->chart, plot_charts[c].name);
     if (!known) {
         fprintf(stderr, "esmsim plot: --chart: expected iterator-age, oldest, concurrency, "
                 "throughput or all, got \"%s\"\n", o->chart);
-        return -1;
+        return false;
     }
     if (o->at && strcmp(o->at, "completion") && strcmp(o->at, "send")) {
         fprintf(stderr, "esmsim plot: --at: expected completion or send, got \"%s\"\n", o->at);
-        return -1;
+        return false;
     }
     if (o->at && strcmp(o->chart, "all") && strcmp(o->chart, "iterator-age")) {
         fprintf(stderr, "esmsim plot: --at: only for the iterator-age chart (--chart iterator-age"
                 " or all), not %s\n", o->chart);
-        return -1;
+        return false;
     }
-    o->at_send = o->at && !strcmp(o->at, "send");
     struct stat stbuf;
     if (o->keep_dir && (stat(o->keep_dir, &stbuf) != 0 || !S_ISDIR(stbuf.st_mode))) {
         fprintf(stderr, "esmsim plot: --keep-data %s: expected an existing directory\n",
                 o->keep_dir);
-        return -1;
+        return false;
     }
-    return 0;
+    return true;
 }
 
 /* ---- one chart file ---------------------------------------------------- */
@@ -732,26 +665,27 @@ static int plot_check_at_send(const struct runread *rr, char *err, size_t errlen
     return -1;
 }
 
-int plot_main(int argc, char **argv)
+int plot_draw(const struct plot_opts *opts)
 {
-    struct plot_opts o;
-    int rc = plot_args(argc, argv, &o);
-    if (rc != 0)
-        return rc > 0 ? 0 : EXIT_BAD_INPUT;
-
+    struct plot_opts o = *opts;
+    if (!o.chart)
+        o.chart = "iterator-age";
+    if (!plot_check(&o))
+        return ERRMSG_BAD_INPUT;
+    bool at_send = o.at && !strcmp(o.at, "send");
     char err[1024];
     struct plot_out outs[PLOT_CHARTS] = { 0 };
     struct plot_run r = { 0 };
-    rc = EXIT_BAD_INPUT;
+    int rc = ERRMSG_BAD_INPUT;
     bool all = !strcmp(o.chart, "all");
     for (size_t c = 0; c < PLOT_CHARTS; c++)
         if ((all || !strcmp(o.chart, plot_charts[c].name)) &&
             plot_out_name(&o, plot_charts[c].name, &outs[c], err, sizeof err) < 0)
             goto fail;
     if (runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0 ||
-        (o.at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
+        (at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
-    rc = EXIT_FAILED;
+    rc = ERRMSG_FAILED;
     if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
         goto fail;
     for (size_t c = 0; c < PLOT_CHARTS; c++) {
@@ -760,10 +694,10 @@ int plot_main(int argc, char **argv)
         if (!strcmp(plot_charts[c].name, "throughput") && !r.per_record)
             fprintf(stderr, "esmsim plot: %s run %lld has no records table (--no-record-tables):"
                     " %s shows no records written\n", o.db, (long long)r.rr.run_id, outs[c].path);
-        int drawn = plot_chart_draw(&r, &plot_charts[c], o.at_send, &outs[c], o.keep_dir, err,
+        int drawn = plot_chart_draw(&r, &plot_charts[c], at_send, &outs[c], o.keep_dir, err,
                                     sizeof err);
         if (drawn < 0) {
-            rc = drawn == -2 ? EXIT_BAD_INPUT : EXIT_FAILED;
+            rc = drawn == -2 ? ERRMSG_BAD_INPUT : ERRMSG_FAILED;
             goto fail;
         }
         if (rename(outs[c].temp, outs[c].path) != 0) {

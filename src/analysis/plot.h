@@ -14,13 +14,25 @@
 #ifndef ESMSIM_PLOT_H
 #define ESMSIM_PLOT_H
 
+#include <stdint.h>
+
+/* What to draw, as `esmsim plot` is asked (its usage says more). */
+struct plot_opts {
+    const char *db;           /* the run log */
+    int64_t run_id;           /* 0: the latest */
+    const char *output;       /* the chart's file, SVG or PNG by its extension; NULL: CHART.svg */
+    const char *chart;        /* a chart above, or "all" (then FILE-CHART.svg); NULL: iterator-age */
+    const char *keep_dir;     /* an existing directory to keep the data files in; NULL: none */
+    const char *at;           /* IteratorAge at "completion" (NULL: the same) or "send" */
+};
+
 /*
- * The command: argv[0] is "plot", the rest its options (see usage in
- * plot.c).  Returns the exit status: 0 the charts are written, 1 gnuplot or
- * a data file failed, 2 bad input (options, the run log, the output name,
- * no gnuplot).
+ * Draw the charts o asks for, each written whole or not at all ("wrote
+ * FILE" on stdout).  0, ERRMSG_FAILED when gnuplot or a data file failed,
+ * or ERRMSG_BAD_INPUT (errmsg.h): what o asks for, the run log, the output
+ * name, no gnuplot; the message on stderr.
  */
-int plot_main(int argc, char **argv);
+int plot_draw(const struct plot_opts *o);
 
 /*
  * The query behind a chart's lines ("iterator-age", "oldest",

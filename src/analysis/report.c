@@ -30,11 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "fmt.h"
 #include "runread.h"
 #include "scenario.h"
 
-#define REPORT_EXIT_BAD_INPUT 2
 #define REPORT_EXAMPLES 5          /* ordering violations shown, of each kind */
 #define REPORT_DISCARDS_LISTED 10  /* OnFailure messages listed, the first ones */
 #define REPORT_NAMES_KEPT 32       /* keys of a count object (fates, outcomes...), then "(other)" */
@@ -969,61 +969,18 @@ static void report_print_text(FILE *out, const struct report *r)
 
 /* ---- the command ------------------------------------------------------------------ */
 
-static void report_usage(FILE *out)
+int report_show(const char *path, int64_t run_id, bool json)
 {
-    fprintf(out, "usage: esmsim report RUN.db [--run ID] [--json]\n"
-            "  fates, duplicates, per-key ordering violations, discards, retention losses,\n"
-            "  IteratorAge percentiles and throttles of one run (default: the latest)\n"
-            "  --json   one JSON object (keys documented in README.md)\n");
-}
-
-int report_main(int argc, char **argv)
-{
-    const char *path = NULL;
-    int64_t run_id = 0;
-    bool json = false;
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (!strcmp(a, "--run")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "esmsim report: --run needs a run id\n");
-                return REPORT_EXIT_BAD_INPUT;
-            }
-            if (runread_parse_run_id(argv[++i], &run_id, err, sizeof err) < 0) {
-                fprintf(stderr, "esmsim report: %s\n", err);
-                return REPORT_EXIT_BAD_INPUT;
-            }
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            report_usage(stdout);
-            return 0;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim report: unknown option: %s\n", a);
-            return REPORT_EXIT_BAD_INPUT;
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "esmsim report: unexpected argument: %s\n", a);
-            return REPORT_EXIT_BAD_INPUT;
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "esmsim report: missing RUN.db"
-                " (usage: esmsim report RUN.db [--run ID] [--json])\n");
-        return REPORT_EXIT_BAD_INPUT;
-    }
-
     struct report r = { .root = cJSON_CreateObject() };
     if (!r.root) {
         fprintf(stderr, "esmsim report: out of memory\n");
-        return REPORT_EXIT_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
     if (runread_open(&r.rr, path, run_id, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim report: %s\n", err);
         cJSON_Delete(r.root);
-        return REPORT_EXIT_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
     /* TEMP tables and sorts on disk, whatever SQLite was built with, through
      * a page cache of a fixed size (which also caps a sort's memory). */
@@ -1034,7 +991,7 @@ int report_main(int argc, char **argv)
     int rc = 0;
     if (r.rr.failed) {
         fprintf(stderr, "esmsim report: %s\n", r.rr.err);
-        rc = REPORT_EXIT_BAD_INPUT;
+        rc = ERRMSG_BAD_INPUT;
     } else if (json) {
         char *text = cJSON_Print(r.root);
         if (text) {
@@ -1042,7 +999,7 @@ int report_main(int argc, char **argv)
             free(text);
         } else {
             fprintf(stderr, "esmsim report: out of memory\n");
-            rc = REPORT_EXIT_BAD_INPUT;
+            rc = ERRMSG_BAD_INPUT;
         }
     } else {
         report_print_text(stdout, &r);

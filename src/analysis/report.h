@@ -7,8 +7,15 @@
 #ifndef ESMSIM_REPORT_H
 #define ESMSIM_REPORT_H
 
-/* The command: argv[0] is "report".  Returns the exit status: 0, or 2 for
- * bad input (bad option, unreadable file, not a run log, unknown run). */
-int report_main(int argc, char **argv);
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The report of run run_id (0: the latest) of the run log at path, on
+ * stdout: text, or with json one JSON object; a warning on stderr when the
+ * run is incomplete.  0, or ERRMSG_BAD_INPUT (errmsg.h) with the message
+ * on stderr: an unreadable file, not a run log, an unknown run.
+ */
+int report_show(const char *path, int64_t run_id, bool json);
 
 #endif

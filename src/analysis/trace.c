@@ -27,7 +27,6 @@
  */
 #include "trace.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -36,11 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "fmt.h"
 #include "logs.h"
 #include "runread.h"
 
-#define TRACE_EXIT_BAD_INPUT 2
 #define TRACE_WIDTH_MAX 40   /* a column's width: a longer (crafted) value is not padded for */
 
 struct trace {
@@ -531,79 +530,14 @@ static void tr_build(struct trace *t)
 
 /* ---- the command ------------------------------------------------------------------ */
 
-static void trace_usage(FILE *out)
+int trace_show(const char *path, int64_t run_id, const char *key, int64_t seq,
+               const char *shard)
 {
-    fprintf(out, "usage: esmsim trace RUN.db --key KEY [--run ID]\n"
-            "       esmsim trace RUN.db --sequence N [--shard SHARD_ID] [--run ID]\n"
-            "  the timeline of one partition key (or of one record) in one run (default:\n"
-            "  the latest): writes, deliveries with their invocation, outcome, attempt,\n"
-            "  place in the batch and bisect depth, checkpoints, discards and fates;\n"
-            "  ! marks where the key's order breaks (see README.md, trace)\n");
-}
-
-/* A sequence number: a positive decimal integer. */
-static int parse_seq(const char *text, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : 0;
-    if (v <= 0 || errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int trace_main(int argc, char **argv)
-{
-    const char *path = NULL, *key = NULL, *shard = NULL;
-    int64_t run_id = 0, seq = 0;
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            trace_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--key") && has_value) {
-            key = argv[++i];
-        } else if (!strcmp(a, "--sequence") && has_value) {
-            if (parse_seq(argv[++i], &seq) < 0) {
-                fprintf(stderr, "esmsim trace: --sequence: expected a sequence number,"
-                        " a positive integer, got \"%s\"\n", argv[i]);
-                return TRACE_EXIT_BAD_INPUT;
-            }
-        } else if (!strcmp(a, "--shard") && has_value) {
-            shard = argv[++i];
-        } else if (!strcmp(a, "--run") && has_value) {
-            if (runread_parse_run_id(argv[++i], &run_id, err, sizeof err) < 0) {
-                fprintf(stderr, "esmsim trace: %s\n", err);
-                return TRACE_EXIT_BAD_INPUT;
-            }
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim trace: unknown option or missing value: %s\n", a);
-            return TRACE_EXIT_BAD_INPUT;
-        } else if (!path) {
-            path = a;
-        } else {
-            fprintf(stderr, "esmsim trace: unexpected argument: %s\n", a);
-            return TRACE_EXIT_BAD_INPUT;
-        }
-    }
-    const char *problem = !path ? "missing RUN.db"
-                        : !key && !seq ? "give --key KEY or --sequence N"
-                        : key && seq ? "--key and --sequence exclude each other"
-                        : shard && !seq ? "--shard goes with --sequence"
-                        : NULL;
-    if (problem) {
-        fprintf(stderr, "esmsim trace: %s\n", problem);
-        trace_usage(stderr);
-        return TRACE_EXIT_BAD_INPUT;
-    }
-
     struct trace t = { .seq = seq };
     if (runread_open(&t.rr, path, run_id, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim trace: %s\n", err);
-        return TRACE_EXIT_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
     /* TEMP tables and sorts on disk, whatever SQLite was built with. */
     tr_exec(&t, "PRAGMA temp_store = FILE", "setting temp_store");
@@ -618,7 +552,7 @@ int trace_main(int argc, char **argv)
     int rc = 0;
     if (t.rr.failed) {
         fprintf(stderr, "esmsim trace: %s\n", t.rr.err);
-        rc = TRACE_EXIT_BAD_INPUT;
+        rc = ERRMSG_BAD_INPUT;
     } else if (!t.rr.complete) {
         fprintf(stderr, "esmsim trace: warning: %s run %" PRId64 " is incomplete\n",
                 path, t.rr.run_id);

@@ -9,9 +9,17 @@
 #ifndef ESMSIM_TRACE_H
 #define ESMSIM_TRACE_H
 
-/* The command: argv[0] is "trace".  Returns the exit status: 0, or 2 for
- * bad input (bad option, unreadable file, not a run log, unknown run, a run
- * without per-record tables, an unknown key or sequence number). */
-int trace_main(int argc, char **argv);
+#include <stdint.h>
+
+/*
+ * The timeline of partition key key, or (key NULL) of the record of
+ * sequence number seq (> 0; unique in a stream) and its key, in shard
+ * unless shard is NULL, in run run_id (0: the latest) of the run log at path, on stdout.  0, or
+ * ERRMSG_BAD_INPUT (errmsg.h) with the message on stderr: an unreadable
+ * file, not a run log, an unknown run, a run without per-record tables, an
+ * unknown key or sequence number.
+ */
+int trace_show(const char *path, int64_t run_id, const char *key, int64_t seq,
+               const char *shard);
 
 #endif

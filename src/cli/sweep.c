@@ -1,24 +1,36 @@
 /*
- * sweep.c - `esmsim sweep` (SPEC section 5): see sweep.h.  The cluster
- * recipe is docs/sweep.md; the sweep_results table is described in the
- * README's run log section.
+ * sweep.c - `esmsim sweep SCENARIO --vary path=v1,v2,... [--vary ...]`
+ * (SPEC section 5, use 1 of the spec's introduction: tune the mapping
+ * offline by sweeping its settings over a scenario).
+ *
+ * Every combination of the varied values (a setting), each with the same
+ * seed or with --seeds N seeds, is one run of `esmsim run --set ...`,
+ * simulated in a child process, at most -j at once.  Each run is summed up
+ * in one row of the sweep_results table, and the settings ranked and
+ * charted (ranking.h).  Runs already in the sweep database (same
+ * effective scenario, seed and esmsim version, complete) are used again
+ * instead of simulated: that is how a sweep resumes, and how the runs of a
+ * cluster, merged with `esmsim merge`, become a sweep (docs/sweep.md);
+ * without --keep-runs, their own tables are dropped once their rows are in.
+ * Every run is made with expect={} (a sweep checks no expect block), the
+ * runs printed by --print-runs too, one command per line.
+ *
+ * The cluster recipe is docs/sweep.md; the sweep_results table is described
+ * in the README's run log section.
  *
  * The parent validates the scenario of every run first (bad input runs
  * nothing), finds the runs the database already holds, then forks one child
  * per run left, at most -j at once.  A child does what `esmsim run` does
- * (cli_simulate) into a database of its own next to the output, sums its run
+ * (simulation.h) into a database of its own next to the output, sums its run
  * up into sweep_results there, and exits.  Only the parent writes the sweep
  * database: it appends each child's database with merge_append(), in grid
  * order whatever the order the children finish in, so that run ids and rows
  * do not depend on -j, and no two processes ever write the file at once.
  */
 #define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT: the default -j */
-#include "sweep.h"
-
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,20 +38,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "gnuplot.h"
+#include "commands.h"
+#include "exit.h"
 #include "merge.h"
+#include "opt.h"
+#include "ranking.h"
 #include "runlog.h"
 #include "scenario.h"
+#include "simulation.h"
 
 #ifndef ESMSIM_VERSION
 #define ESMSIM_VERSION "unknown"
 #endif
 
-#define SWEEP_MAX_VARY 16
+#define SWEEP_MAX_VARY RANK_MAX_PARAMS
 #define SWEEP_MAX_SET 64
 /* The overrides of one run: no expect block, the --set ones, one per --vary,
  * the seed. */
@@ -58,26 +72,6 @@ static const char no_expect[] = "expect={}";
 #define SWEEP_MAX_JOBS 1024
 #define SWEEP_MAX_SEEDS 1000
 
-/* What a setting is ranked by: an aggregate over its runs (sweep_results s),
- * lowest first. */
-struct objective {
-    const char *name;       /* --objective NAME */
-    const char *sql;
-    const char *label;      /* the ranking's heading and the chart's Y axis */
-    bool ms;                /* in milliseconds: the chart picks s, min or h */
-};
-
-static const struct objective objectives[] = {
-    { "p99", "avg(s.iterator_age_p99_ms)", "p99 IteratorAge", true },
-    { "max", "avg(s.iterator_age_max_ms)", "maximum IteratorAge", true },
-    { "drain", "CASE WHEN count(s.drain_ms) = count(*) THEN avg(s.drain_ms) END",
-      "time to drain", true },
-    { "cost", "avg(s.gb_seconds)", "cost (GB-seconds)", false },
-    { "duplicates", "avg(s.redelivered_records + s.producer_duplicates)",
-      "duplicates (records redelivered + messages written twice)", false },
-    { NULL, NULL, NULL, false },
-};
-
 /* One --vary path=v1,v2,... */
 struct sweep_vary {
     const char *arg;        /* as given, for messages */
@@ -95,7 +89,7 @@ struct sweep_opts {
     size_t n_vary;
     uint64_t seeds;                 /* --seeds: 1 is the scenario's own seed, no override */
     uint64_t jobs;                  /* -j: child processes at once */
-    const struct objective *objective;
+    const struct rank_objective *objective;
     bool keep_runs;                 /* copy the per-run tables into the sweep database */
     bool no_chart;
     int64_t drain_below_ms;         /* --drain-below: "drained" means at most this */
@@ -186,18 +180,14 @@ static void sweep_usage(FILE *out)
           "             130 interrupted (the runs done are kept and used again next time)\n");
 }
 
-static bool parse_count(const char *opt, const char *text, uint64_t hi, uint64_t *out)
+/* A count option's value, from 1 to hi; false with the message said. */
+static bool parse_count(const struct opt_spec *opt, const char *text, uint64_t hi, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
-    if (v == 0 || v > hi || errno || *end) {
-        fprintf(stderr, "esmsim sweep: %s takes an integer from 1 to %" PRIu64 ", not '%s'\n",
-                opt, hi, text);
-        return false;
-    }
-    *out = v;
-    return true;
+    if (opt_positive(text, hi, out))
+        return true;
+    fprintf(stderr, "esmsim sweep: %s takes an integer from 1 to %" PRIu64 ", not '%s'\n",
+            opt->alias ? opt->alias : opt->name, hi, text);
+    return false;
 }
 
 /* Append [from, to) to v->values. */
@@ -288,81 +278,73 @@ static uint64_t default_jobs(void)
     return cpus <= 0 ? 1 : cpus < SWEEP_MAX_JOBS ? (uint64_t)cpus : SWEEP_MAX_JOBS;
 }
 
-static int parse_args(int argc, char **argv, struct sweep_opts *o)
+enum { O_VARY, O_SET, O_OUTPUT, O_SEEDS, O_JOBS, O_OBJECTIVE, O_DRAIN_BELOW, O_PRINT_RUNS,
+       O_KEEP_RUNS, O_NO_CHART };
+static const struct opt_spec sweep_opts[] = {
+    [O_VARY] = { "--vary", NULL, "path=v1,v2,..." },
+    [O_SET] = { "--set", NULL, "path=value" },
+    [O_OUTPUT] = { "--output", "-o", "a file name" },
+    [O_SEEDS] = { "--seeds", NULL, "a number of seeds" },
+    [O_JOBS] = { "--jobs", "-j", "a number of runs" },
+    [O_OBJECTIVE] = { "--objective", NULL, "p99, max, drain, cost or duplicates" },
+    [O_DRAIN_BELOW] = { "--drain-below", NULL, "a duration" },
+    [O_PRINT_RUNS] = { "--print-runs", NULL, "a directory" },
+    [O_KEEP_RUNS] = { "--keep-runs", NULL, NULL },
+    [O_NO_CHART] = { "--no-chart", NULL, NULL },
+    { NULL, NULL, NULL },
+};
+
+/* The options into o, from what opt_parse() read: 0, or -1 with the
+ * message said. */
+static int read_opts(const struct opt_args *a, struct sweep_opts *o)
 {
-    *o = (struct sweep_opts){ .output = "sweep.db", .seeds = 1, .objective = &objectives[0],
-                              .jobs = default_jobs() };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            sweep_usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--vary") && has_value) {
-            if (o->n_vary == SWEEP_MAX_VARY) {
-                fprintf(stderr, "esmsim sweep: more than %d --vary options\n", SWEEP_MAX_VARY);
-                return -1;
-            }
-            if (!parse_vary(&o->vary[o->n_vary++], argv[++i]))
-                return -1;
-            for (size_t k = 0; k + 1 < o->n_vary; k++)
-                if (!strcmp(o->vary[k].path, o->vary[o->n_vary - 1].path)) {
-                    fprintf(stderr, "esmsim sweep: --vary %s: the path %s is varied twice\n",
-                            argv[i], o->vary[k].path);
-                    return -1;
-                }
-        } else if (!strcmp(a, "--set") && has_value) {
-            if (o->n_sets == SWEEP_MAX_SET) {
-                fprintf(stderr, "esmsim sweep: more than %d --set options\n", SWEEP_MAX_SET);
-                return -1;
-            }
-            o->sets[o->n_sets++] = argv[++i];
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
-            o->output = argv[++i];
-        } else if (!strcmp(a, "--seeds") && has_value) {
-            if (!parse_count(a, argv[++i], SWEEP_MAX_SEEDS, &o->seeds))
-                return -1;
-        } else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && has_value) {
-            if (!parse_count(a, argv[++i], SWEEP_MAX_JOBS, &o->jobs))
-                return -1;
-        } else if (!strcmp(a, "--objective") && has_value) {
-            const char *name = argv[++i];
-            for (o->objective = objectives; o->objective->name; o->objective++)
-                if (!strcmp(o->objective->name, name))
-                    break;
-            if (!o->objective->name) {
-                fprintf(stderr, "esmsim sweep: --objective %s: expected p99, max, drain, cost or "
-                        "duplicates\n", name);
-                return -1;
-            }
-        } else if (!strcmp(a, "--drain-below") && has_value) {
-            int64_t us;
-            if (scn_parse_duration(argv[++i], &us) < 0 || us < 0) {
-                fprintf(stderr, "esmsim sweep: --drain-below takes a duration (\"0\", \"5s\", "
-                        "\"2m\"), not '%s'\n", argv[i]);
-                return -1;
-            }
-            o->drain_below_ms = us / 1000;
-        } else if (!strcmp(a, "--print-runs") && has_value) {
-            o->print_runs = argv[++i];
-        } else if (!strcmp(a, "--keep-runs")) {
-            o->keep_runs = true;
-        } else if (!strcmp(a, "--no-chart")) {
-            o->no_chart = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim sweep: unknown option or missing value: %s\n", a);
-            return -1;
-        } else if (!o->scenario) {
-            o->scenario = a;
-        } else {
-            fprintf(stderr, "esmsim sweep: unexpected argument: %s\n", a);
+    o->scenario = a->args[0];
+    if (opt_value(a, O_OUTPUT))
+        o->output = opt_value(a, O_OUTPUT);
+    o->print_runs = opt_value(a, O_PRINT_RUNS);
+    o->keep_runs = opt_count(a, O_KEEP_RUNS) > 0;
+    o->no_chart = opt_count(a, O_NO_CHART) > 0;
+    for (size_t i = 0; i < opt_count(a, O_VARY); i++) {
+        const char *arg = opt_nth(a, O_VARY, i);
+        if (o->n_vary == SWEEP_MAX_VARY) {
+            fprintf(stderr, "esmsim sweep: more than %d --vary options\n", SWEEP_MAX_VARY);
             return -1;
         }
+        if (!parse_vary(&o->vary[o->n_vary++], arg))
+            return -1;
+        for (size_t k = 0; k + 1 < o->n_vary; k++)
+            if (!strcmp(o->vary[k].path, o->vary[o->n_vary - 1].path)) {
+                fprintf(stderr, "esmsim sweep: --vary %s: the path %s is varied twice\n",
+                        arg, o->vary[k].path);
+                return -1;
+            }
     }
-    if (!o->scenario) {
-        fprintf(stderr, "esmsim sweep: missing SCENARIO\n");
+    for (size_t i = 0; i < opt_count(a, O_SET); i++) {
+        if (o->n_sets == SWEEP_MAX_SET) {
+            fprintf(stderr, "esmsim sweep: more than %d --set options\n", SWEEP_MAX_SET);
+            return -1;
+        }
+        o->sets[o->n_sets++] = opt_nth(a, O_SET, i);
+    }
+    const char *seeds = opt_value(a, O_SEEDS), *jobs = opt_value(a, O_JOBS);
+    if ((seeds && !parse_count(&sweep_opts[O_SEEDS], seeds, SWEEP_MAX_SEEDS, &o->seeds)) ||
+        (jobs && !parse_count(&sweep_opts[O_JOBS], jobs, SWEEP_MAX_JOBS, &o->jobs)))
+        return -1;
+    const char *objective = opt_value(a, O_OBJECTIVE);
+    if (objective && !(o->objective = rank_objective(objective))) {
+        fprintf(stderr, "esmsim sweep: --objective %s: expected p99, max, drain, cost or "
+                "duplicates\n", objective);
         return -1;
     }
+    const char *drain = opt_value(a, O_DRAIN_BELOW);
+    int64_t us;
+    if (drain && (scn_parse_duration(drain, &us) < 0 || us < 0)) {
+        fprintf(stderr, "esmsim sweep: --drain-below takes a duration (\"0\", \"5s\", "
+                "\"2m\"), not '%s'\n", drain);
+        return -1;
+    }
+    if (drain)
+        o->drain_below_ms = us / 1000;
     if (o->n_vary == 0) {
         fprintf(stderr, "esmsim sweep: no --vary path=v1,v2,...: nothing to sweep\n");
         return -1;
@@ -596,121 +578,6 @@ static void print_runs(const struct sweep *sw)
 
 /* ---- the summary row of a run ---------------------------------------------- */
 
-/* One integer from a one-row query with run_id as ?1; NULL reads as 0. */
-static int query_run_int(sqlite3 *db, const char *sql, int64_t run_id, int64_t *out)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-    if (rc == 0)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The memory size of the run's function, from its effective scenario. */
-static int run_memory_mb(sqlite3 *db, int64_t run_id, int64_t *memory_mb, char *err,
-                         size_t errlen)
-{
-    sqlite3_stmt *st;
-    int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT scenario_json FROM runs WHERE run_id = ?", -1, &st,
-                           NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "runs: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, run_id);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        char name[64], why[768];
-        snprintf(name, sizeof name, "run %" PRId64, run_id);
-        struct scenario *scn = scn_parse(name, (const char *)sqlite3_column_text(st, 0), NULL, 0,
-                                         why, sizeof why);
-        if (scn) {
-            *memory_mb = scn->cfg.function.memory_mb;
-            scn_free(scn);
-            rc = 0;
-        } else {
-            snprintf(err, errlen, "scenario_json: %s", why);
-        }
-    } else {
-        snprintf(err, errlen, "no run %" PRId64 " with a scenario", run_id);
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/*
- * The sweep_results row of run run_id, all figures by SQL over its tables in
- * db.  IteratorAge percentiles are nearest-rank over every invocation that
- * emitted one (value of rank ceil(p% of n)).  drain_ms is the first sample
- * time from which the age of the oldest unprocessed record (every shard) stays
- * at most drain_below_ms to the end; 0 if it never was above, NULL if it is
- * above at the end.  Duplicates and fates are the counts of the run's summary
- * (runs.summary_json, kept with or without the per-record tables; NULL
- * without it).  GB-seconds: (end_ms - start_ms) of every invocation but
- * throttled attempts, times memory_mb / 1024, in seconds.
- */
-static int summarize(sqlite3 *db, int64_t run_id, const char *setting, int64_t drain_below_ms,
-                     bool run_tables, char *err, size_t errlen)
-{
-    static const char sql[] =
-        "INSERT OR REPLACE INTO sweep_results (run_id, setting, seed, iterator_age_p50_ms,"
-        " iterator_age_p99_ms, iterator_age_max_ms, drain_ms, drain_below_ms,"
-        " redelivered_records, producer_duplicates, messages_discarded, messages_expired,"
-        " messages_lost, invocations, memory_mb, gb_seconds, run_tables)"
-        " SELECT ?1, ?2, r.seed,"
-        "  (SELECT iterator_age_ms FROM invocations WHERE run_id = ?1"
-        "   AND iterator_age_ms IS NOT NULL ORDER BY iterator_age_ms LIMIT 1 OFFSET ?4),"
-        "  (SELECT iterator_age_ms FROM invocations WHERE run_id = ?1"
-        "   AND iterator_age_ms IS NOT NULL ORDER BY iterator_age_ms LIMIT 1 OFFSET ?5),"
-        "  (SELECT max(iterator_age_ms) FROM invocations WHERE run_id = ?1),"
-        "  (SELECT CASE WHEN last_at IS NULL OR last_bad = last_at THEN NULL"
-        "               WHEN last_bad IS NULL THEN 0"
-        "               ELSE (SELECT min(at_ms) FROM metrics WHERE run_id = ?1"
-        "                     AND name = 'oldest_unprocessed_age_ms' AND at_ms > last_bad) END"
-        "   FROM (SELECT max(at_ms) AS last_at,"
-        "                max(CASE WHEN value > ?6 THEN at_ms END) AS last_bad"
-        "         FROM metrics WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms')),"
-        "  ?6,"
-        "  json_extract(r.summary_json, '$.redelivered_records'),"
-        "  json_extract(r.summary_json, '$.producer_duplicates'),"
-        "  json_extract(r.summary_json, '$.messages_discarded'),"
-        "  json_extract(r.summary_json, '$.messages_expired'),"
-        "  json_extract(r.summary_json, '$.messages_lost'),"
-        "  (SELECT count(*) FROM invocations WHERE run_id = ?1 AND outcome <> 'throttled'),"
-        "  ?3,"
-        "  (SELECT coalesce(sum(end_ms - start_ms), 0) FROM invocations"
-        "   WHERE run_id = ?1 AND outcome <> 'throttled') * ?3 / 1024000.0,"
-        "  ?7"
-        " FROM runs r WHERE r.run_id = ?1";
-    int64_t memory_mb = 0, n_ages = 0;
-    if (run_memory_mb(db, run_id, &memory_mb, err, errlen) < 0)
-        return -1;
-    if (query_run_int(db, "SELECT count(iterator_age_ms) FROM invocations WHERE run_id = ?",
-                      run_id, &n_ages) < 0)
-        goto sql_error;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        goto sql_error;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_text(st, 2, setting, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, memory_mb);
-    /* nearest rank ceil(p * n / 100), as an offset from 0 */
-    sqlite3_bind_int64(st, 4, n_ages ? (50 * n_ages + 99) / 100 - 1 : 0);
-    sqlite3_bind_int64(st, 5, n_ages ? (99 * n_ages + 99) / 100 - 1 : 0);
-    sqlite3_bind_int64(st, 6, drain_below_ms);
-    sqlite3_bind_int(st, 7, run_tables);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-sql_error:
-    snprintf(err, errlen, "sweep_results of run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
-    return -1;
-}
-
 /* ---- the database ---------------------------------------------------------- */
 
 static int exec(sqlite3 *db, const char *sql, const char *path)
@@ -808,7 +675,7 @@ static int find_runs_in(struct sweep *sw)
         bool has_row = sqlite3_column_int(st, 1), has_tables = sqlite3_column_int(st, 2);
         int64_t drain_below = sqlite3_column_int64(st, 3);
         if (has_tables) {
-            if (summarize(sw->db, run_id, setting, sw->o.drain_below_ms, sw->o.keep_runs, err,
+            if (rank_summarize(sw->db, run_id, setting, sw->o.drain_below_ms, sw->o.keep_runs, err,
                           sizeof err) < 0) {
                 fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
                 rc = -1;
@@ -909,35 +776,35 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
     struct scenario *scn = scn_load(sw->o.scenario, ov, n, err, sizeof err);
     if (!scn) {
         fprintf(stderr, "esmsim sweep: %s\n", err);
-        return 2;
+        return EXIT_BAD_INPUT;
     }
     /* The row needs none of the per-record tables: without --keep-runs,
      * writing them would only slow the run down. */
     if (!sw->o.keep_runs)
         scn->per_record_tables = false;
-    struct cli_run r;
-    int rc = cli_simulate(&r, scn, run->tmp, NULL, false);
-    if (rc == 0 && r.status == SIM_INTERRUPTED) {
-        rc = 130;
-    } else if (rc == 0 && r.status == SIM_FAILED) {
+    struct simulation r;
+    int rc = simulation_run(&r, scn, run->tmp, NULL, false, NULL);
+    if (rc == EXIT_OK && r.status == SIM_INTERRUPTED) {
+        rc = EXIT_INTERRUPTED;
+    } else if (rc == EXIT_OK && r.status == SIM_FAILED) {
         fprintf(stderr, "esmsim sweep: run stopped: %s\n",
                 runlog_error(r.rl) ? runlog_error(r.rl) : "out of memory");
-        rc = 1;
+        rc = EXIT_FAILED;
     }
     int64_t run_id = r.run_id;
-    cli_run_close(&r);
+    simulation_close(&r);
     scn_free(scn);
-    if (rc != 0)
+    if (rc != EXIT_OK)
         return rc;
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(run->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         sqlite3_exec(db, results_table, NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, db ? sqlite3_errmsg(db) : "out of memory");
-        rc = 1;
-    } else if (summarize(db, run_id, sw->settings[run->setting].json, sw->o.drain_below_ms,
-                         sw->o.keep_runs, err, sizeof err) < 0) {
+        rc = EXIT_FAILED;
+    } else if (rank_summarize(db, run_id, sw->settings[run->setting].json, sw->o.drain_below_ms,
+                              sw->o.keep_runs, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, err);
-        rc = 1;
+        rc = EXIT_FAILED;
     }
     sqlite3_close(db);
     return rc;
@@ -1034,7 +901,7 @@ static void collect_in_order(struct sweep *sw, size_t *todo, size_t n_todo, size
 static void show_progress(const struct sweep *sw, size_t done, size_t running, double started)
 {
     fprintf(stderr, "\r[%zu/%zu runs] %zu running, %zu used again, %.0f s  ", done + sw->reused,
-            sw->n_runs, running, sw->reused, cli_wall_seconds() - started);
+            sw->n_runs, running, sw->reused, simulation_wall_seconds() - started);
 }
 
 /* Simulate the runs the database does not hold, -j at a time. */
@@ -1109,225 +976,6 @@ static void run_all(struct sweep *sw, double started)
     free(todo);
 }
 
-/* ---- ranking ----------------------------------------------------------------- */
-
-enum { AG_P50, AG_P99, AG_MAX, AG_DRAIN, AG_REDELIVERED, AG_PRODUCER_DUPS, AG_LOST,
-       AG_INVOCATIONS, AG_GB_S, AG_OBJECTIVE, AG_COUNT };
-
-/* A setting's figures over its runs (means; lost: the sum). */
-struct ranked {
-    size_t setting;
-    int64_t runs;
-    double v[AG_COUNT];
-    bool known[AG_COUNT];   /* false: NULL (never drained, no per-record tables, ...) */
-};
-
-/* The settings, best first: those that lose no message (lost known and 0),
- * then the others, each by the objective (unknown last), then grid order. */
-static struct ranked *rank(struct sweep *sw, size_t *n)
-{
-    static const char fmt[] =
-        "SELECT g.setting, count(*), avg(s.iterator_age_p50_ms), avg(s.iterator_age_p99_ms),"
-        " avg(s.iterator_age_max_ms),"
-        " CASE WHEN count(s.drain_ms) = count(*) THEN avg(s.drain_ms) END,"
-        " avg(s.redelivered_records), avg(s.producer_duplicates),"
-        " CASE WHEN count(s.messages_lost) = count(*) THEN"
-        "  sum(s.messages_discarded + s.messages_expired + s.messages_lost) END AS lost,"
-        " avg(s.invocations), avg(s.gb_seconds), %s AS objective"
-        " FROM temp.sweep_grid g JOIN sweep_results s ON s.run_id = g.run_id"
-        " GROUP BY g.setting"
-        " ORDER BY coalesce(lost > 0, 1), objective IS NULL, objective, g.setting";
-    char sql[2048];
-    snprintf(sql, sizeof sql, fmt, sw->o.objective->sql);
-    struct ranked *out = calloc(sw->n_settings, sizeof *out);
-    sqlite3_stmt *st;
-    *n = 0;
-    if (!out || sqlite3_prepare_v2(sw->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "esmsim sweep: %s: rank: %s\n", sw->o.output,
-                out ? sqlite3_errmsg(sw->db) : "out of memory");
-        free(out);
-        return NULL;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW && *n < sw->n_settings) {
-        struct ranked *r = &out[(*n)++];
-        r->setting = (size_t)sqlite3_column_int64(st, 0);
-        r->runs = sqlite3_column_int64(st, 1);
-        for (int a = 0; a < AG_COUNT; a++) {
-            r->known[a] = sqlite3_column_type(st, 2 + a) != SQLITE_NULL;
-            r->v[a] = sqlite3_column_double(st, 2 + a);
-        }
-    }
-    sqlite3_finalize(st);
-    return out;
-}
-
-/* The ranking's figure columns, in order. */
-static const struct { int figure; const char *title; int width; const char *fmt; } rank_columns[] = {
-    { AG_P50, "p50 ms", 8, "%*.0f" },
-    { AG_P99, "p99 ms", 8, "%*.0f" },
-    { AG_MAX, "max ms", 8, "%*.0f" },
-    { AG_DRAIN, "drain ms", 9, "%*.0f" },
-    { AG_REDELIVERED, "redelivered", 11, "%*.0f" },
-    { AG_PRODUCER_DUPS, "prod.dups", 9, "%*.0f" },
-    { AG_LOST, "lost", 7, "%*.0f" },
-    { AG_INVOCATIONS, "invocations", 11, "%*.0f" },
-    { AG_GB_S, "GB-s", 10, "%*.3f" },
-};
-
-static void print_ranking(const struct sweep *sw, const struct ranked *rk, size_t n)
-{
-    const struct sweep_opts *o = &sw->o;
-    int widths[SWEEP_MAX_VARY];
-    printf("ranked by the lowest %s, settings that lose no message first (lost: messages"
-           " discarded, expired or lost%s)\n\n", o->objective->label,
-           o->seeds > 1 ? "; figures: means over the seeds, lost: the total" : "");
-    printf("rank");
-    for (size_t k = 0; k < o->n_vary; k++) {
-        widths[k] = (int)strlen(o->vary[k].path);
-        for (size_t v = 0; v < o->vary[k].n_values; v++)
-            if ((int)strlen(o->vary[k].values[v]) > widths[k])
-                widths[k] = (int)strlen(o->vary[k].values[v]);
-        printf("  %-*s", widths[k], o->vary[k].path);
-    }
-    for (size_t c = 0; c < sizeof rank_columns / sizeof rank_columns[0]; c++)
-        printf("  %*s", rank_columns[c].width, rank_columns[c].title);
-    putchar('\n');
-    for (size_t i = 0; i < n; i++) {
-        const struct ranked *r = &rk[i];
-        printf("%4zu", i + 1);
-        for (size_t k = 0; k < o->n_vary; k++)
-            printf("  %-*s", widths[k], sw->settings[r->setting].values[k]);
-        for (size_t c = 0; c < sizeof rank_columns / sizeof rank_columns[0]; c++) {
-            printf("  ");
-            if (r->known[rank_columns[c].figure])
-                printf(rank_columns[c].fmt, rank_columns[c].width, r->v[rank_columns[c].figure]);
-            else
-                printf("%*s", rank_columns[c].width, "-");
-        }
-        putchar('\n');
-    }
-}
-
-/* ---- the chart ----------------------------------------------------------------- */
-
-/* SWEEP.db -> SWEEP.svg (any other name: NAME.svg). */
-static char *chart_path(const char *output)
-{
-    size_t len = strlen(output);
-    char *out = malloc(len + 5);
-    if (!out)
-        return NULL;
-    memcpy(out, output, len + 1);
-    if (len > 3 && !strcmp(out + len - 3, ".db"))
-        out[len - 3] = '\0';
-    strcat(out, ".svg");
-    return out;
-}
-
-/*
- * The objective against the values of the first --vary (the X axis, in
- * --vary order), one line per value of the second; with more, each point is
- * the best-ranked setting of its pair.  Data: a block per line, its title
- * first, then "X LABEL VALUE LOSES" rows.  Returns 0, or 1 when the chart
- * could not be drawn (said on stderr).
- */
-static int chart(const struct sweep *sw, const struct ranked *rk, size_t n)
-{
-    const struct sweep_opts *o = &sw->o;
-    size_t nx = o->vary[0].n_values, nl = o->n_vary > 1 ? o->vary[1].n_values : 1;
-    char err[1024], datapath[4096];
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(datapath, sizeof datapath, "%s/esmsim-sweep-XXXXXX",
-             tmpdir && *tmpdir ? tmpdir : "/tmp");
-    ssize_t *best = malloc(nx * nl * sizeof *best);
-    char *svg = chart_path(o->output);
-    int fd = -1, rc = 1;
-    bool made = false;
-    FILE *f = NULL;
-    if (!best || !svg) {
-        fprintf(stderr, "esmsim sweep: chart: out of memory\n");
-        goto out;
-    }
-    for (size_t i = 0; i < nx * nl; i++)
-        best[i] = -1;
-    size_t points = 0, losing = 0;
-    double ymin = HUGE_VAL, ymax = 0;
-    for (size_t i = 0; i < n; i++) {   /* rank order: the first of a pair is its best */
-        size_t s = rk[i].setting, per_x = sw->n_settings / nx;
-        size_t x = s / per_x, l = o->n_vary > 1 ? s % per_x / (per_x / nl) : 0;
-        if (best[x * nl + l] < 0 && rk[i].known[AG_OBJECTIVE]) {
-            best[x * nl + l] = (ssize_t)i;
-            points++;
-            ymin = fmin(ymin, rk[i].v[AG_OBJECTIVE]);
-            ymax = fmax(ymax, rk[i].v[AG_OBJECTIVE]);
-            losing += !(rk[i].known[AG_LOST] && rk[i].v[AG_LOST] == 0);
-        }
-    }
-    if (points == 0) {
-        fprintf(stderr, "esmsim sweep: no chart: no setting has a %s\n", o->objective->label);
-        rc = 0;
-        goto out;
-    }
-    made = (fd = mkstemp(datapath)) >= 0;
-    if (!made || !(f = fdopen(fd, "w"))) {
-        fprintf(stderr, "esmsim sweep: chart: %s: %s\n", datapath, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    for (size_t l = 0; l < nl; l++) {
-        if (o->n_vary > 1)
-            fprintf(f, "\"%s=%s\"\n", o->vary[1].path, o->vary[1].values[l]);
-        else
-            fprintf(f, "\"%s\"\n", o->objective->label);
-        for (size_t x = 0; x < nx; x++) {
-            ssize_t i = best[x * nl + l];
-            fprintf(f, "%zu\t\"%s\"\t", x, o->vary[0].values[x]);
-            if (i < 0)
-                fprintf(f, "NaN\t0\n");
-            else
-                fprintf(f, "%.17g\t%d\n", rk[i].v[AG_OBJECTIVE],
-                        !(rk[i].known[AG_LOST] && rk[i].v[AG_LOST] == 0));
-        }
-        fprintf(f, "\n\n");
-    }
-    if (fclose(f) != 0) {
-        f = NULL;
-        fprintf(stderr, "esmsim sweep: chart: %s: %s\n", datapath, strerror(errno));
-        goto out;
-    }
-    f = NULL;
-    char nlines[32], nlosing[32], lo[32], hi[32], title[512], ylabel[256];
-    snprintf(nlines, sizeof nlines, "%zu", nl);
-    snprintf(nlosing, sizeof nlosing, "%zu", losing);
-    snprintf(lo, sizeof lo, "%.17g", ymin);
-    snprintf(hi, sizeof hi, "%.17g", ymax);
-    snprintf(title, sizeof title, "%s: %s by %s (%zu settings)", sw->name, o->objective->label,
-             o->vary[0].path, sw->n_settings);
-    snprintf(ylabel, sizeof ylabel, "%s%s", o->objective->label,
-             o->seeds > 1 ? ", mean over the seeds" : "");
-    const struct gp_var vars[] = {
-        { "data", datapath }, { "out", svg }, { "title", title }, { "xlabel", o->vary[0].path },
-        { "ylabel", ylabel }, { "nlines", nlines }, { "nlosing", nlosing }, { "ymin", lo },
-        { "ymax", hi }, { "ms", o->objective->ms ? "1" : "0" },
-    };
-    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0)
-        fprintf(stderr, "esmsim sweep: chart: %s\n", err);
-    else {
-        printf("chart: %s\n", svg);
-        rc = 0;
-    }
-out:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    if (made)
-        unlink(datapath);
-    free(best);
-    free(svg);
-    return rc;
-}
-
 /* ---- the command ------------------------------------------------------------------ */
 
 static void sweep_free(struct sweep *sw)
@@ -1355,21 +1003,26 @@ static void sweep_free(struct sweep *sw)
     sqlite3_close(sw->db);
 }
 
-int sweep_main(int argc, char **argv)
+int cmd_sweep(int argc, char **argv)
 {
-    struct sweep sw = { 0 };
-    double started = cli_wall_seconds();
-    int rc = parse_args(argc, argv, &sw.o);
-    if (rc != 0) {
-        sweep_free(&sw);
-        return rc > 0 ? 0 : 2;
-    }
-    rc = 2;
+    static const struct opt_command cmd = {
+        "sweep", sweep_opts, 1, 1, "missing SCENARIO", sweep_usage,
+    };
+    struct sweep sw = {
+        .o = { .output = "sweep.db", .seeds = 1, .objective = rank_objective("p99"),
+               .jobs = default_jobs() },
+    };
+    double started = simulation_wall_seconds();
+    struct opt_args a;
+    enum opt_result parsed = opt_parse(&cmd, argc, argv, &a);
+    int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
+    if (parsed != OPT_OK || read_opts(&a, &sw.o) < 0)
+        goto out;
     if (build_settings(&sw) < 0 || validate(&sw) < 0)
         goto out;
     if (sw.o.print_runs) {
         print_runs(&sw);
-        rc = 0;
+        rc = EXIT_OK;
         goto out;
     }
     if (open_db(&sw) < 0 || find_runs(&sw) < 0)
@@ -1379,14 +1032,14 @@ int sweep_main(int argc, char **argv)
         fprintf(stderr, "esmsim sweep: interrupted: %zu of %zu runs are in %s; the same command"
                 " again simulates only the others\n", sw.simulated + sw.reused, sw.n_runs,
                 sw.o.output);
-        rc = 130;
+        rc = EXIT_INTERRUPTED;
         goto out;
     }
     printf("%s: %zu setting%s x %" PRIu64 " seed%s = %zu run%s: %zu simulated, %zu used again"
            " from %s, %zu failed, in %.1f s wall", sw.name, sw.n_settings,
            sw.n_settings == 1 ? "" : "s", sw.o.seeds, sw.o.seeds == 1 ? "" : "s", sw.n_runs,
            sw.n_runs == 1 ? "" : "s", sw.simulated, sw.reused, sw.o.output, sw.failed,
-           cli_wall_seconds() - started);
+           simulation_wall_seconds() - started);
     if (sw.peak > 0)   /* the processes that ran, not -j: none when nothing was simulated */
         printf(" with at most %zu process%s", sw.peak, sw.peak == 1 ? "" : "es");
     putchar('\n');
@@ -1394,17 +1047,18 @@ int sweep_main(int argc, char **argv)
         printf("%s: dropped the invocations, metrics and other rows of the %zu run%s used again"
                " (sweep_results has their figures; --keep-runs keeps them)\n", sw.o.output,
                sw.trimmed, sw.trimmed == 1 ? "" : "s");
-    size_t n = 0;
-    struct ranked *rk = rank(&sw, &n);
-    rc = rk && sw.failed == 0 ? 0 : 1;
-    if (rk) {
-        print_ranking(&sw, rk, n);
-        printf("\nrows: %s, table sweep_results\n", sw.o.output);
-        if (!sw.o.no_chart && n > 0 && chart(&sw, rk, n) != 0)
-            rc = 1;
-    }
-    free(rk);
+    struct rank_param params[RANK_MAX_PARAMS];
+    for (size_t k = 0; k < sw.o.n_vary; k++)
+        params[k] = (struct rank_param){ sw.o.vary[k].path, sw.o.vary[k].values,
+                                         sw.o.vary[k].n_values };
+    const struct rank_sweep ranking = {
+        .db = sw.db, .output = sw.o.output, .name = sw.name, .params = params,
+        .n_params = sw.o.n_vary, .n_settings = sw.n_settings, .seeds = sw.o.seeds,
+        .objective = sw.o.objective, .chart = !sw.o.no_chart,
+    };
+    rc = rank_show(&ranking) == 0 && sw.failed == 0 ? EXIT_OK : EXIT_FAILED;
 out:
+    opt_free(&a);
     sweep_free(&sw);
     return rc;
 }

@@ -106,3 +106,18 @@ const char *fmt_seconds(int64_t ms, char buf[32])
     snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", u / 1000, u % 1000);
     return buf;
 }
+
+const char *fmt_span(int64_t us, char buf[32])
+{
+    int64_t s = us / 1000000;
+    if (us < 1000000)
+        snprintf(buf, 32, "%" PRId64 "ms", us / 1000);
+    else if (s < 60)
+        snprintf(buf, 32, "%.1fs", (double)us / 1e6);
+    else if (s < 3600)
+        snprintf(buf, 32, s % 60 ? "%" PRId64 "m%" PRId64 "s" : "%" PRId64 "m", s / 60, s % 60);
+    else
+        snprintf(buf, 32, s % 3600 / 60 ? "%" PRId64 "h%" PRId64 "m" : "%" PRId64 "h",
+                 s / 3600, s % 3600 / 60);
+    return buf;
+}

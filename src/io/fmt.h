@@ -28,4 +28,8 @@ const char *fmt_text(const char *s, char *buf, size_t len);
  * (a negative time, which only a crafted run log has, with its sign). */
 const char *fmt_seconds(int64_t ms, char buf[32]);
 
+/* A virtual duration in us for people: "250ms", "45.2s", "1m30s", "2h",
+ * "1h30m" (to the minute past an hour), in buf, returned. */
+const char *fmt_span(int64_t us, char buf[32]);
+
 #endif

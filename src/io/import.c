@@ -30,8 +30,6 @@
 #include "metricdata.h"
 #include "scenario.h"
 
-#define EXIT_FAILED 1
-#define EXIT_BAD_INPUT 2
 
 /* ---- reading the files ------------------------------------------------------ */
 
@@ -413,90 +411,17 @@ static int write_out(const char *path, const char *text, char *err, size_t errle
 
 /* ---- the command ---------------------------------------------------------------- */
 
-static void import_usage(FILE *out)
-{
-    fputs("usage: esmsim import FILE... -o SCENARIO.json [--mapping NAME] [--parameter NAME=VALUE ...]\n"
-          "\n"
-          "A scenario from the files you have, each recognised from its content:\n"
-          "  AWS CLI JSON   aws lambda get-event-source-mapping (or list-event-source-mappings),\n"
-          "                 get-function-configuration (or get-function), get-function-concurrency,\n"
-          "                 aws kinesis describe-stream-summary (or describe-stream),\n"
-          "                 aws dynamodbstreams describe-stream\n"
-          "  templates      CloudFormation or SAM, JSON or YAML (short-form tags such as !Ref)\n"
-          "  terraform      terraform show -json, of a plan or of the state\n"
-          "  metric data    aws cloudwatch get-metric-data: IncomingRecords, IncomingBytes,\n"
-          "                 Duration, Errors, Invocations, Throttles (IteratorAge and\n"
-          "                 ConcurrentExecutions are for esmsim compare)\n"
-          "\n"
-          "-o FILE             the scenario to write (- for standard output)\n"
-          "--mapping NAME      the mapping to take when a template or terraform holds several:\n"
-          "                    its logical id, address, UUID or function name\n"
-          "--parameter N=V     a template parameter's value (instead of its Default)\n"
-          "Where each value came from is written into the scenario's description; what\n"
-          "cannot be mapped is listed on stderr.\n"
-          "exit status: 0 written, 1 the file could not be written, 2 bad input (nothing written)\n",
-          out);
-}
-
-struct import_opts {
-    const char **files;
-    size_t n_files;
-    const char *output;
-};
-
-static int import_args(int argc, char **argv, struct import_opts *o, struct imp *im)
-{
-    if (!(o->files = calloc((size_t)argc, sizeof *o->files)) ||
-        !(im->params = calloc((size_t)argc, sizeof *im->params))) {
-        fprintf(stderr, "esmsim import: out of memory\n");
-        return -1;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            import_usage(stdout);
-            return 1;
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has_value) {
-            o->output = argv[++i];
-        } else if (!strcmp(a, "--mapping") && has_value) {
-            im->mapping = argv[++i];
-        } else if (!strcmp(a, "--parameter") && has_value) {
-            const char *eq = strchr(argv[++i], '=');
-            if (!eq || eq == argv[i]) {
-                fprintf(stderr, "esmsim import: --parameter: expected NAME=VALUE, got \"%s\"\n",
-                        argv[i]);
-                return -1;
-            }
-            im->params[im->n_params++] = argv[i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "esmsim import: unknown option or missing value: %s\n", a);
-            return -1;
-        } else {
-            o->files[o->n_files++] = a;
-        }
-    }
-    if (!o->n_files) {
-        fprintf(stderr, "esmsim import: no input file (esmsim import FILE... -o SCENARIO.json)\n");
-        return -1;
-    }
-    if (!o->output || !o->output[0]) {
-        fprintf(stderr, "esmsim import: missing -o SCENARIO.json (- for standard output)\n");
-        return -1;
-    }
-    return 0;
-}
-
 /* The output must not be one of the inputs. */
-static int output_not_input(struct imp *im, const struct import_opts *o)
+static int output_not_input(struct imp *im, const char *output, const char *const *files,
+                            size_t n_files)
 {
     struct stat out, in;
-    if (!strcmp(o->output, "-") || stat(o->output, &out) != 0)
+    if (!strcmp(output, "-") || stat(output, &out) != 0)
         return 0;
-    for (size_t i = 0; i < o->n_files; i++)
-        if (stat(o->files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+    for (size_t i = 0; i < n_files; i++)
+        if (stat(files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
             return imp_fail(im, "-o %s: is the input %s: write the scenario to another file",
-                            o->output, o->files[i]);
+                            output, files[i]);
     return 0;
 }
 
@@ -568,29 +493,32 @@ static void say(const char *a, const char *b, const char *c, const char *d, cons
     free(safe);
 }
 
-int import_main(int argc, char **argv)
+int import_scenario(const char *const *paths, size_t n_files, const char *output,
+                    const char *mapping, const char *const *params, size_t n_params)
 {
-    struct imp im = { 0 };
-    struct import_opts o = { 0 };
+    struct imp im = { .mapping = mapping, .params = params, .n_params = n_params };
     struct imp_file *files = NULL;
     struct sbuf text = { 0 };
-    int rc = import_args(argc, argv, &o, &im);
-    if (rc != 0) {
-        rc = rc > 0 ? 0 : EXIT_BAD_INPUT;
-        goto out;
+    for (size_t i = 0; i < n_params; i++) {
+        const char *eq = strchr(params[i], '=');
+        if (!eq || eq == params[i]) {
+            fprintf(stderr, "esmsim import: --parameter: expected NAME=VALUE, got \"%s\"\n",
+                    params[i]);
+            return ERRMSG_BAD_INPUT;
+        }
     }
-    rc = EXIT_BAD_INPUT;
-    if (!(im.scn = cJSON_CreateObject()) || !(files = calloc(o.n_files, sizeof *files))) {
+    int rc = ERRMSG_BAD_INPUT;
+    if (!(im.scn = cJSON_CreateObject()) || !(files = calloc(n_files, sizeof *files))) {
         imp_nomem(&im);
         goto fail;
     }
-    for (size_t i = 0; i < o.n_files; i++)
-        files[i].path = o.files[i];
-    if (output_not_input(&im, &o) < 0 || import_files(&im, files, o.n_files) < 0 ||
-        finish_defaults(&im) < 0 || describe(&im, files, o.n_files) < 0)
+    for (size_t i = 0; i < n_files; i++)
+        files[i].path = paths[i];
+    if (output_not_input(&im, output, paths, n_files) < 0 || import_files(&im, files, n_files) < 0 ||
+        finish_defaults(&im) < 0 || describe(&im, files, n_files) < 0)
         goto fail;
     arrange(im.scn);
-    const char *out_name = strcmp(o.output, "-") ? o.output : "SCENARIO";
+    const char *out_name = strcmp(output, "-") ? output : "SCENARIO";
     if (validate(&im, out_name) < 0)
         goto fail;
     print_json(&text, im.scn, 0, false);
@@ -604,22 +532,21 @@ int import_main(int argc, char **argv)
     for (size_t i = 0; i < im.n_u; i++)
         say("not mapped: ", im.u[i].file, ": ", im.u[i].why, ": ", im.u[i].paths);
     char err[1024];
-    if (write_out(o.output, text.s, err, sizeof err) < 0) {
+    if (write_out(output, text.s, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim import: %s\n", err);
-        rc = EXIT_FAILED;
+        rc = ERRMSG_FAILED;
         goto out;
     }
-    if (strcmp(o.output, "-"))
-        printf("wrote %s\n", o.output);
+    if (strcmp(output, "-"))
+        printf("wrote %s\n", output);
     rc = 0;
     goto out;
 fail:
     say("", im.err, "", "", "", "");
 out:
-    for (size_t i = 0; files && i < o.n_files; i++)
+    for (size_t i = 0; files && i < n_files; i++)
         cJSON_Delete(files[i].root);
     free(files);
-    free(o.files);
     free(text.s);
     impi_free(&im);
     return rc;

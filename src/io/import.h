@@ -29,9 +29,16 @@
 struct cJSON;
 struct mdata_set;
 
-/* The command: argv[0] is "import".  Returns the exit status: 0 written,
- * 2 bad input (nothing written), 1 the scenario could not be written. */
-int import_main(int argc, char **argv);
+/*
+ * The command: the scenario made of the files paths[0..n_files) written to
+ * output ("-": standard output), whole or not at all, with notes and what
+ * could not be mapped on stderr.  mapping: --mapping NAME, or NULL;
+ * params[0..n_params): --parameter NAME=VALUE.  Returns 0, ERRMSG_FAILED
+ * when the scenario could not be written, or ERRMSG_BAD_INPUT (errmsg.h;
+ * nothing written); the message on stderr.
+ */
+int import_scenario(const char *const *paths, size_t n_files, const char *output,
+                    const char *mapping, const char *const *params, size_t n_params);
 
 /* ---- for the readers of each format ---------------------------------------- */
 

@@ -41,7 +41,7 @@ struct imp {
     char err[2048];                 /* the first error */
     bool failed;
     const char *mapping;            /* --mapping */
-    char **params;                  /* --parameter NAME=VALUE, as given */
+    const char *const *params;      /* --parameter NAME=VALUE, as given (borrowed) */
     size_t n_params;
     char *function_arn, *stream_arn;   /* the first real ARNs seen, for model.region/account */
     char *function_arn_from, *stream_arn_from;   /* "FILE IPATH" of each */

@@ -653,7 +653,6 @@ void impi_free(struct imp *im)
     for (size_t i = 0; i < im->n_notes; i++)
         free(im->notes[i]);
     free(im->notes);
-    free(im->params);
     free(im->function_arn), free(im->function_arn_from);
     free(im->stream_arn), free(im->stream_arn_from);
 }

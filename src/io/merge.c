@@ -316,7 +316,7 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
     char *uri = runread_read_uri(in_path, err, errlen);
     if (!uri) {
         runlog_close(rl);
-        return MERGE_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
     if (sqlite3_prepare_v2(out, "ATTACH DATABASE ? AS merge_in", -1, &st, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: attach: %s", in_path, sqlite3_errmsg(out));
@@ -332,7 +332,7 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
     if (rc != SQLITE_DONE) {
         errmsg_set(err, errlen, "%s: attach: %s", in_path, sqlite3_errmsg(out));
         runlog_close(rl);
-        return MERGE_BAD_INPUT;
+        return ERRMSG_BAD_INPUT;
     }
 
     /* IMMEDIATE: the write lock at once, so that the offset stays right;
@@ -343,7 +343,7 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
         goto done;
     if (merge_check(out, ref, "merge_in", in_path, n_runs, err, errlen) < 0) {
         what = NULL;
-        result = MERGE_BAD_INPUT;
+        result = ERRMSG_BAD_INPUT;
         goto done;
     }
     what = "read the run ids";
@@ -354,7 +354,7 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
                    " more (at most %lld)", in_path, *offset, *n_runs,
                    (long long)RUNREAD_MAX_RUN_ID);
         what = NULL;
-        result = MERGE_BAD_INPUT;
+        result = ERRMSG_BAD_INPUT;
         goto done;
     }
     what = "number the runs";
@@ -400,7 +400,7 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
                        " runs has not)", in_path, table, rows - copied,
                        rows - copied == 1 ? "" : "s");
             what = NULL;
-            result = MERGE_BAD_INPUT;
+            result = ERRMSG_BAD_INPUT;
             goto done;
         }
     }
@@ -430,42 +430,19 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
-static void merge_usage(FILE *out)
-{
-    fprintf(out, "usage: esmsim merge OUT.db IN.db...\n"
-                 "append every run of each IN.db (written by esmsim run -o or esmsim sweep -o)\n"
-                 "to OUT.db (created if missing), with new run ids\n");
-}
-
 /* Two names of one file: the same device and inode. */
 static bool same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-int merge_main(int argc, char **argv)
+int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
 {
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-                merge_usage(stdout);
-                return 0;
-            }
-            fprintf(stderr, "esmsim merge: unknown option: %s\n", argv[i]);
-            return 2;
-        }
-    }
-    if (argc < 3) {
-        merge_usage(stderr);
-        return 2;
-    }
-    const char *out_path = argv[1];
-    int n_in = argc - 2;
-    struct stat *seen = calloc((size_t)n_in + 1, sizeof *seen);
+    struct stat *seen = calloc(n_in + 1, sizeof *seen);
     if (!seen) {
         fprintf(stderr, "esmsim merge: out of memory\n");
-        return 1;
+        return ERRMSG_FAILED;
     }
     bool out_exists = stat(out_path, &seen[0]) == 0;
     int rc = 0;
@@ -474,25 +451,25 @@ int merge_main(int argc, char **argv)
     if (!ref) {
         fprintf(stderr, "esmsim merge: %s\n", err);
         free(seen);
-        return 1;
+        return ERRMSG_FAILED;
     }
-    for (int i = 0; i < n_in && rc == 0; i++) {
-        const char *in = argv[2 + i];
+    for (size_t i = 0; i < n_in && rc == 0; i++) {
+        const char *in = in_paths[i];
         if (merge_check_file(in, runlog_db(ref), err, sizeof err) < 0) {
             fprintf(stderr, "esmsim merge: %s\n", err);
-            rc = 2;
+            rc = ERRMSG_BAD_INPUT;
             break;
         }
         if (stat(in, &seen[1 + i]) != 0)
             continue;   /* it was just read: cannot happen but for a race */
         if (out_exists && same_file(&seen[1 + i], &seen[0])) {
             fprintf(stderr, "esmsim merge: %s: is the output %s\n", in, out_path);
-            rc = 2;
+            rc = ERRMSG_BAD_INPUT;
         }
-        for (int j = 0; j < i && rc == 0; j++)
+        for (size_t j = 0; j < i && rc == 0; j++)
             if (same_file(&seen[1 + i], &seen[1 + j])) {
-                fprintf(stderr, "esmsim merge: %s: named twice (as %s)\n", in, argv[2 + j]);
-                rc = 2;
+                fprintf(stderr, "esmsim merge: %s: named twice (as %s)\n", in, in_paths[j]);
+                rc = ERRMSG_BAD_INPUT;
             }
     }
     free(seen);
@@ -503,15 +480,15 @@ int merge_main(int argc, char **argv)
     sqlite3 *db = merge_open(out_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "esmsim merge: %s\n", err);
-        return 2;
+        return ERRMSG_BAD_INPUT;
     }
-    for (int i = 0; i < n_in; i++) {
-        const char *in = argv[2 + i];
+    for (size_t i = 0; i < n_in; i++) {
+        const char *in = in_paths[i];
         int64_t offset = 0, n_runs = 0, first = 0, last = 0, incomplete = 0;
         int appended = merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err);
         if (appended < 0) {
             fprintf(stderr, "esmsim merge: %s (nothing of it was written to %s)\n", err, out_path);
-            rc = appended == MERGE_BAD_INPUT ? 2 : 1;
+            rc = appended;   /* ERRMSG_FAILED or ERRMSG_BAD_INPUT */
             break;
         }
         /* The new ids, as committed: runs above the offset. */

@@ -22,9 +22,7 @@
 
 #include <sqlite3.h>
 
-/* merge_append's return for bad input (exit status 2), beside -1 for a
- * failure to write. */
-#define MERGE_BAD_INPUT (-2)
+#include "errmsg.h"
 
 /*
  * Open the run log at path for appending, creating it if missing (with the
@@ -42,20 +40,23 @@ sqlite3 *merge_open(const char *path, char *err, size_t errlen);
  * the number of runs and *offset the largest run id the output had before:
  * the input's k-th run (by id) is output run *offset + k (a run log esmsim
  * wrote numbers its runs 1, 2, ..., so input run r becomes r + *offset).
- * The input is checked as merge_main does, in the snapshot that is copied.
- * Returns 0, or -1 (a write failed) or MERGE_BAD_INPUT with a message.
+ * The input is checked as merge_runs does, in the snapshot that is copied.
+ * Returns 0, or ERRMSG_FAILED (a write failed) or ERRMSG_BAD_INPUT with a
+ * message (errmsg.h).
  */
 int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
                  int64_t *offset, int64_t *n_runs, char *err, size_t errlen);
 
 /*
- * The command: argv[0] is "merge", then OUT.db IN.db...  Every input is
- * checked before the output is touched.  Returns the exit status: 0 merged,
- * 1 a write failed (inputs appended before it stay), 2 bad input (usage, an
- * input that is not a run log of this esmsim's schema, an input named twice
- * or that is the output, an output that cannot be written or is not a run
- * log: nothing is written).
+ * `esmsim merge OUT.db IN.db...`: append every run of in_paths[0..n_in) to
+ * the run log out_path, one input after the other, saying on stdout which
+ * run ids each got.  Every input is checked before the output is touched.
+ * Returns 0, ERRMSG_FAILED when a write failed (inputs appended before it
+ * stay), or ERRMSG_BAD_INPUT (an input that is not a run log of this
+ * esmsim's schema, an input named twice or that is the output, an output
+ * that cannot be written or is not a run log: nothing is written); the
+ * message on stderr.
  */
-int merge_main(int argc, char **argv);
+int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in);
 
 #endif

@@ -472,7 +472,7 @@ static void write_log(struct rfn *r, const struct answer *a, const struct fn_end
                    res->max_memory_kb, res->cold_start ? res->init_wall_us : 0);
     put_text(&w, "report", end->end_us, text);
     free(w.buf);
-    if (res->instance < r->scn->function.handler->instances)
+    if (res->instance < r->scn->cfg.function.handler->instances)
         r->last[res->instance] = (struct last_logged){ a->invocation_id, w.l.line };
 }
 
@@ -499,7 +499,7 @@ static void put_leftover(void *ctx, uint32_t instance, const char *text, size_t 
                          uint64_t dropped)
 {
     struct rfn *r = ctx;
-    if (instance >= r->scn->function.handler->instances || !r->last[instance].invocation_id)
+    if (instance >= r->scn->cfg.function.handler->instances || !r->last[instance].invocation_id)
         return;   /* its invocations were never logged (the run ended first) */
     char request_id[AWSJSON_UUID_LEN + 1];
     awsjson_request_id(r->last[instance].invocation_id, request_id);

@@ -39,12 +39,9 @@
 
 #include <sqlite3.h>
 
+#include "commands.h"
 #include "fuzz.h"
-#include "logs.h"
 #include "merge.h"
-#include "plot.h"
-#include "report.h"
-#include "trace.h"
 
 static char fz_dir[4096];         /* the private directory */
 static char fz_in[4200], fz_out[4200], fz_svg[4200];
@@ -288,26 +285,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         fz_write_sql(data, size);
 
-    FZ_RUN(report_main, "report", fz_in);
-    FZ_RUN(report_main, "report", fz_in, "--json");
+    FZ_RUN(cmd_report, "report", fz_in);
+    FZ_RUN(cmd_report, "report", fz_in, "--json");
 
     struct fz_pick p;
     fz_pick(fz_in, &p);
-    FZ_RUN(trace_main, "trace", fz_in, "--key", p.key);
+    FZ_RUN(cmd_trace, "trace", fz_in, "--key", p.key);
     if (p.has_shard)
-        FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq, "--shard", p.shard);
+        FZ_RUN(cmd_trace, "trace", fz_in, "--sequence", p.seq, "--shard", p.shard);
     else
-        FZ_RUN(trace_main, "trace", fz_in, "--sequence", p.seq);
+        FZ_RUN(cmd_trace, "trace", fz_in, "--sequence", p.seq);
 
-    FZ_RUN(logs_main, "logs", fz_in);
-    FZ_RUN(logs_main, "logs", fz_in, "--key", p.key);
+    FZ_RUN(cmd_logs, "logs", fz_in);
+    FZ_RUN(cmd_logs, "logs", fz_in, "--key", p.key);
 
     static char *charts[] = { "iterator-age", "oldest", "concurrency", "throughput" };
     for (size_t c = 0; c < sizeof charts / sizeof charts[0]; c++)
-        FZ_RUN(plot_main, "plot", fz_in, "--chart", charts[c], "-o", fz_svg);
+        FZ_RUN(cmd_plot, "plot", fz_in, "--chart", charts[c], "-o", fz_svg);
 
     fz_write(fz_out, fz_empty, fz_empty_len);
-    FZ_RUN(merge_main, "merge", fz_out, fz_in);
+    FZ_RUN(cmd_merge, "merge", fz_out, fz_in);
 
     fz_clean();
     return 0;

@@ -1,0 +1,168 @@
+/*
+ * simulation.c - one simulation into a run log: see simulation.h.
+ *
+ * This is where the pieces meet: the run log is the simulation's sink (with
+ * the event dump on its event hook, --dump-events), a real handler's
+ * processes its function's backend, SIGINT and SIGTERM stop it between two
+ * events, and its summary goes into the runs row (runs.summary_json).
+ */
+#include "simulation.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "dump.h"
+#include "exit.h"
+#include "fmt.h"
+#include "footprint.h"
+#include "function.h"
+#include "realfn.h"
+#include "runlog.h"
+#include "scenario.h"
+#include "summary.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+double simulation_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Progress on a terminal. */
+struct progress {
+    bool on;
+    double started, last;
+};
+
+static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t records)
+{
+    struct progress *p = ctx;
+    double now = simulation_wall_seconds();
+    if (!p->on || now - p->last < 0.25)
+        return;
+    p->last = now;
+    char a[32], b[32], c[32];
+    fprintf(stderr, "\r[%3.0f%%] %s of %s simulated, %s records  ",
+            100.0 * (double)now_us / (double)end_us, fmt_span(now_us, a), fmt_span(end_us, b),
+            fmt_count((int64_t)records, c));
+}
+
+struct rfn *simulation_handler(const struct scenario *scn)
+{
+    char err[1024];
+    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
+    if (!handler)
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+    return handler;
+}
+
+/* runs.summary_json: every count of the summary, by the names of the expect
+ * block ({"messages": 35684, "messages_processed": ...}), so that a run log
+ * keeps the summary even without its per-record tables (sweep reads it);
+ * NULL when out of memory (the column stays empty). */
+static char *summary_json(const struct sim_summary *sum)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o != NULL;
+    for (const char *const *m = summary_names(); ok && *m; m++)
+        ok = cJSON_AddNumberToObject(o, *m, summary_value(*m, sum)) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}
+
+/* What model.memory_limit leaves to the tables that grow with what is in
+ * flight (records held, messages unsettled): the limit less the rest of the
+ * run's estimate (keys, requests, shards, the scenario, the program), which
+ * does not depend on whether the mapping keeps up; 0 for no limit.  The
+ * loader refused a scenario whose need keeping up is over the limit, so
+ * this leaves room for that need at least. */
+static uint64_t memory_budget(const struct scenario *scn)
+{
+    if (!scn->cfg.model.memory_limit)
+        return 0;
+    struct fpt_estimate est;
+    fpt_estimate(scn, FPT_STALLED, &est);
+    double rest = est.total - est.bytes[FPT_MESSAGES] - est.bytes[FPT_RECORDS];
+    double budget = (double)scn->cfg.model.memory_limit - rest;
+    return budget >= 1 ? (uint64_t)budget : 1;
+}
+
+int simulation_run(struct simulation *r, const struct scenario *scn, const char *db,
+                   struct dump *dump, bool progress, struct rfn *handler)
+{
+    char err[1024];
+    *r = (struct simulation){ 0 };
+    if (scn->cfg.function.handler && !handler && !(handler = r->handler = simulation_handler(scn)))
+        return EXIT_BAD_INPUT;
+    r->rl = runlog_open(db, err, sizeof err);
+    if (!r->rl || runlog_begin_run(r->rl, scn, scn->cfg.seed, scn->per_record_tables, &r->run_id,
+                                   err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim: %s\n", err);
+        return EXIT_BAD_INPUT;
+    }
+    r->sink = runlog_sink(r->rl);
+    if (dump) {
+        r->sink.event = dump_event;
+        r->sink.event_ctx = dump;
+    }
+    r->sim = sim_create(&scn->cfg, &r->sink, err, sizeof err);
+    if (!r->sim) {   /* out of memory: the loader validated everything else */
+        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+        runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
+        return EXIT_FAILED;
+    }
+    sim_set_memory_budget(r->sim, memory_budget(scn));
+    if (handler) {
+        struct fn_backend backend = rfn_backend(handler);
+        rfn_set_log(handler, &r->sink);
+        sim_set_backend(r->sim, &backend);
+    }
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    runlog_set_interrupt(r->rl, &interrupted);
+
+    struct progress prog = { .on = progress };
+    prog.started = prog.last = simulation_wall_seconds();
+    r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
+    r->wall = simulation_wall_seconds() - prog.started;
+    if (prog.on)
+        fputs("\r\033[K", stderr);
+
+    sim_summary(r->sim, &r->sum);
+    if (handler)   /* the processes end; what they printed last is logged */
+        rfn_finish(handler, r->sum.simulated_us);
+    char *summary = summary_json(&r->sum);
+    int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
+                            summary, err, sizeof err);
+    cJSON_free(summary);
+    if (rc < 0) {
+        fprintf(stderr, "esmsim: %s%s\n", r->status == SIM_FAILED ? "run stopped: " : "", err);
+        return interrupted ? EXIT_INTERRUPTED : EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+void simulation_close(struct simulation *r)
+{
+    rfn_destroy(r->handler);   /* every handler process killed and reaped */
+    sim_destroy(r->sim);
+    runlog_close(r->rl);
+    r->handler = NULL;
+    r->sim = NULL;
+    r->rl = NULL;
+}
