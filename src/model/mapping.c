@@ -35,11 +35,9 @@
  * its queued records are dealt again, so that no key has records in two
  * lanes at once.
  *
- * Enhanced fan-out (R1): with stream.consumer "efo" nothing polls: a record
- * is pushed model.efo_push_latency after its arrival, within the consumer's
- * own 2 MiB/s of the shard (data and key bytes count), when a lane wants
- * records: a record that arrives while its lane is busy waits for it, as
- * the subscription's flow control holds it back.
+ * How records are read (R1: shared-throughput GetRecords, enhanced fan-out,
+ * or a DynamoDB stream's own pace) is the reader's (reader.h), chosen once
+ * when the mapping is made: the mapping asks it what is read now.
  *
  * Resharding (R12): a child shard starts (at TRIM_HORIZON) only once its
  * parent, and a merge child's adjacent parent too, is finished: closed, read
@@ -85,14 +83,11 @@
 #include "lambda_event.h"
 #include "mapping.h"
 #include "msgtab.h"
+#include "reader.h"
 #include "response.h"
 #include "config.h"
 #include "stream.h"
 #include "window.h"
-
-#define GETRECORDS_MAX_RECORDS 10000
-/* Enhanced fan-out: each registered consumer's own read throughput per shard. */
-#define EFO_BYTES_PER_SEC (2 * 1024 * 1024)
 
 /* Bisect halves waiting behind the current set: each split of a set of n
  * records adds one, and BatchSize <= 10,000 allows 14 splits in a row. */
@@ -181,14 +176,6 @@ struct shardc {
     uint64_t done_pos;           /* every index below is resolved and released:
                                     the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
-    int64_t read_blocked_until_us;
-    int64_t calls_sec;           /* DynamoDB: the second of `calls`, the mapping's */
-    uint32_t calls;              /* own GetRecords of the shard in it */
-    /* Enhanced fan-out: a push is scheduled; what the consumer may still
-     * receive as of efo_at_us, in millionths of a byte so that refills are
-     * exact (a bucket of one second's 2 MiB) */
-    bool push_pending;
-    int64_t efo_credit, efo_at_us;
     struct lane *lanes;          /* the largest ParallelizationFactor of the run */
     uint32_t n_lanes;            /* in use: the factor in effect on this shard */
     struct hist *age;            /* IteratorAge in ms (R14); NULL once ended */
@@ -213,9 +200,8 @@ struct esm {
     uint32_t shards_at_begin;        /* shards [0, this) existed then: they start at
                                         StartingPosition, later ones at TRIM_HORIZON (R12) */
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
-    bool efo;                        /* enhanced fan-out: pushed, not polled (R1) */
-    bool ddb;                        /* a DynamoDB table's stream (SPEC 1.2) */
-    uint32_t ddb_calls_per_sec;      /* its own pace on each shard */
+    struct rdr *reader;              /* how shards are read (R1), chosen at creation */
+    bool ddb;                        /* a DynamoDB table's stream: its events' shapes (SPEC 1.2) */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
@@ -1335,87 +1321,6 @@ static void take_read(struct shardc *sc, uint64_t to)
     deal(sc, from, to);
 }
 
-static void on_push(void *ctx, uint64_t arg);
-
-#define EFO_CREDIT_MAX ((int64_t)EFO_BYTES_PER_SEC * ENG_US_PER_SEC)
-
-/* The credit r costs: its data and partition key bytes (as the shared
- * limits count them), or at most a full bucket for a record larger than one
- * second's throughput (records may be up to 10 MiB). */
-static inline int64_t efo_cost(const struct esm *m, const struct stm_record *r)
-{
-    int64_t bytes = (int64_t)r->bytes + (int64_t)keytab_len(m->keys, r->key_id);
-    return bytes * ENG_US_PER_SEC < EFO_CREDIT_MAX ? bytes * ENG_US_PER_SEC : EFO_CREDIT_MAX;
-}
-
-/* Enhanced fan-out (R1): take what has been pushed by now, as far as the
- * consumer's 2 MiB/s allows, and make sure a push comes for the rest. */
-static void efo_receive(struct shardc *sc)
-{
-    struct esm *m = sc->m;
-    int64_t now = eng_now(m->e), latency = m->model->efo_push_latency_us;
-    int64_t elapsed = now - sc->efo_at_us;
-    sc->efo_credit = elapsed >= ENG_US_PER_SEC ? EFO_CREDIT_MAX
-                                               : sc->efo_credit + elapsed * EFO_BYTES_PER_SEC;
-    if (sc->efo_credit > EFO_CREDIT_MAX)
-        sc->efo_credit = EFO_CREDIT_MAX;
-    sc->efo_at_us = now;
-
-    uint64_t to = sc->read_pos, end = stm_end(m->stream, sc->shard);
-    while (to < end) {
-        const struct stm_record *r = rec_at(sc, to);
-        int64_t cost = efo_cost(m, r);
-        if (r->arrival_us + latency > now || cost > sc->efo_credit)
-            break;
-        sc->efo_credit -= cost;
-        to++;
-    }
-    if (to > sc->read_pos)
-        take_read(sc, to);
-    if (to == end || sc->push_pending)
-        return;
-    /* The next record is due later, or waits for the bucket to refill. */
-    const struct stm_record *next = rec_at(sc, to);
-    int64_t at = next->arrival_us + latency;
-    if (at <= now)   /* the credit it lacks, at 2 MiB/s, rounded up */
-        at = now + (efo_cost(m, next) - sc->efo_credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
-    sc->push_pending = true;
-    if (eng_schedule(m->e, at, ENG_CLASS_POLL, on_push, sc, 0) < 0)
-        eng_stop(m->e);
-}
-
-/* Shared throughput (R1): one GetRecords, unless the shard's limits say to
- * wait; between ticks only while records are waiting. */
-static void get_records(struct shardc *sc, bool tick)
-{
-    struct esm *m = sc->m;
-    int64_t now = eng_now(m->e);
-    if (now < sc->read_blocked_until_us ||
-        (!tick && sc->read_pos == stm_end(m->stream, sc->shard)))
-        return;
-    if (m->ddb) {
-        /* SPEC 1.2: the mapping polls a DynamoDB shard 4 times a second
-         * (1 s / poll_interval), the calls after a batch included. */
-        int64_t sec = now / ENG_US_PER_SEC;
-        if (sec != sc->calls_sec) {
-            sc->calls_sec = sec;
-            sc->calls = 0;
-        }
-        if (sc->calls >= m->ddb_calls_per_sec)
-            return;
-        sc->calls++;
-    }
-    uint64_t to;
-    int64_t retry_at;
-    if (stm_get_records(m->stream, sc->shard, sc->read_pos, GETRECORDS_MAX_RECORDS,
-                        &to, &retry_at) == STM_READ_THROTTLED) {
-        m->stats.read_throttles++;
-        sc->read_blocked_until_us = retry_at;
-        return;
-    }
-    take_read(sc, to);
-}
-
 /*
  * Read the shard if a lane wants records, then start every lane that can.
  * The tick is the base rate (R1; with EFO it reads what was pushed, no
@@ -1430,22 +1335,18 @@ static void poll_shard(struct shardc *sc, bool tick)
         return;
     if (sc->n_lanes != m->cfg->parallelization_factor)
         relane(sc);
-    if (wants_records(sc)) {
-        if (m->efo)
-            efo_receive(sc);
-        else
-            get_records(sc, tick);
-    }
+    uint64_t to;
+    if (wants_records(sc) && rdr_read(m->reader, sc->shard, sc->read_pos, tick, &to))
+        take_read(sc, to);
     for (uint32_t i = 0; i < sc->n_lanes; i++)
         dispatch(&sc->lanes[i]);
 }
 
-static void on_push(void *ctx, uint64_t arg)
+/* The reader says records may be read now (enhanced fan-out's push). */
+static void on_readable(void *ctx, uint32_t shard)
 {
-    struct shardc *sc = ctx;
-    (void)arg;
-    sc->push_pending = false;
-    poll_shard(sc, false);
+    struct esm *m = ctx;
+    poll_shard(m->shards[shard], false);
 }
 
 static void on_tick(void *ctx, uint64_t arg)
@@ -1672,7 +1573,6 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     lev_ddb_source_part(&sc->lev, &sc->ddb_part);
     sc->arn_json_len = json_escaped_len(sc->lev.event_source_arn);
     sc->interval_age_max_ms = -1;
-    sc->efo_credit = EFO_CREDIT_MAX;
     sc->n_lanes = m->cfg->parallelization_factor;
     sc->age = hist_create();
     sc->lanes = calloc(m->max_lanes, sizeof *sc->lanes);
@@ -1761,7 +1661,7 @@ static void shard_opened(void *ctx, uint32_t shard)
     struct esm_shard_stats *stats = realloc(m->shard_stats, n * sizeof *stats);
     if (stats)
         m->shard_stats = stats;
-    if (!shards || !stats) {
+    if (!shards || !stats || rdr_grow(m->reader, n) < 0) {
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return;
     }
@@ -1785,19 +1685,13 @@ static void shard_opened(void *ctx, uint32_t shard)
         start_shard(m->shards[shard]);
 }
 
-/* Enhanced fan-out: a record written now is pushed after the latency. */
+/* A record was written: a reader that pushes (enhanced fan-out) hears of it
+ * while the shard is read. */
 static void written(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    if (shard >= m->n_shards)    /* out of memory: the run is stopping */
-        return;
-    struct shardc *sc = m->shards[shard];
-    if (!sc->polling || sc->push_pending)
-        return;
-    sc->push_pending = true;
-    if (eng_schedule(m->e, eng_now(m->e) + m->model->efo_push_latency_us, ENG_CLASS_POLL,
-                     on_push, sc, 0) < 0)
-        eng_stop(m->e);
+    if (shard < m->n_shards && m->shards[shard]->polling)   /* else out of memory */
+        rdr_written(m->reader, shard);
 }
 
 /* A parent closed: once read to its end it is finished. */
@@ -1821,10 +1715,7 @@ struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
         .e = e, .cfg = cfg, .model = &sim->model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error,
-        .efo = sim->stream.consumer == CFG_CONSUMER_EFO,
         .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
-        .ddb_calls_per_sec = sim->model.poll_interval_us >= ENG_US_PER_SEC ? 1
-                             : (uint32_t)(ENG_US_PER_SEC / sim->model.poll_interval_us),
     };
     m->max_batch = cfg->batch_size;
     m->max_lanes = cfg->parallelization_factor;
@@ -1837,6 +1728,8 @@ struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
     }
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
+    m->reader = rdr_create(e, stream, keys, &sim->model, sim->stream.consumer, stm_source(stream),
+                           m->n_shards, (struct rdr_host){ .ctx = m, .wake = on_readable });
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
@@ -1844,7 +1737,7 @@ struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
     size_t role_len = strlen(sim->model.account) + strlen(sim->function.name) + 32;
     m->role_arn = malloc(role_len);
-    if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
+    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
     snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
@@ -1866,7 +1759,7 @@ struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
     struct stm_consumer consumer = {
         .ctx = m, .pinned = pinned, .expire = expire,
         .shard_opened = shard_opened, .shard_closed = shard_closed,
-        .written = m->efo ? written : NULL,
+        .written = rdr_wants_writes(m->reader) ? written : NULL,
     };
     stm_set_consumer(stream, &consumer);
     return m;
@@ -1883,6 +1776,7 @@ void esm_destroy(struct esm *m)
     for (uint32_t s = 0; m->shards && s < m->n_shards; s++)
         shardc_destroy(m->shards[s]);
     free(m->shards);
+    rdr_destroy(m->reader);
     free(m->shard_stats);
     free(m->scratch);
     free(m->seqs);
@@ -1940,6 +1834,7 @@ void esm_stats(struct esm *m, struct esm_stats *out)
     *out = m->stats;
     out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
     out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;
+    out->read_throttles = rdr_throttles(m->reader);
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }
