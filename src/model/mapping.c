@@ -1702,59 +1702,50 @@ static void shard_closed(void *ctx, uint32_t shard)
         maybe_end(m->shards[shard]);
 }
 
-struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
+struct esm *esm_create(struct eng *e, const struct esm_config *config,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen)
 {
-    const struct cfg_mapping *cfg = &sim->mapping;
+    const struct cfg_mapping *cfg = config->mapping;
+    const struct cfg_model *model = config->model;
     struct esm *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
     *m = (struct esm){
-        .e = e, .cfg = cfg, .model = &sim->model, .stream = stream,
+        .e = e, .cfg = cfg, .model = model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error,
         .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
     };
-    m->max_batch = cfg->batch_size;
-    m->max_lanes = cfg->parallelization_factor;
-    for (size_t i = 0; i < sim->n_schedule; i++) {
-        const struct cfg_mapping *later = sim->schedule[i].mapping;
-        if (later && later->batch_size > m->max_batch)
-            m->max_batch = later->batch_size;
-        if (later && later->parallelization_factor > m->max_lanes)
-            m->max_lanes = later->parallelization_factor;
-    }
+    m->max_batch = config->max_batch_size;
+    m->max_lanes = config->max_parallelization;
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
-    m->reader = rdr_create(e, stream, keys, &sim->model, sim->stream.consumer, stm_source(stream),
+    m->reader = rdr_create(e, stream, keys, model, config->consumer, stm_source(stream),
                            m->n_shards, (struct rdr_host){ .ctx = m, .wake = on_readable });
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
-    size_t role_len = strlen(sim->model.account) + strlen(sim->function.name) + 32;
-    m->role_arn = malloc(role_len);
+    m->role_arn = role_arn_make(model->account, config->function_name);
     if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
-    snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
-             sim->model.account, sim->function.name);
     m->lev_template = (struct lev_source){
         .event_source_arn = stm_arn(stream), .invoke_identity_arn = m->role_arn,
-        .region = sim->model.region, .epoch_ms = sim->model.epoch_ms,
-        .view = sim->stream.view_type,
+        .region = model->region, .epoch_ms = model->epoch_ms,
+        .view = config->view,
     };
 
-    int64_t start = cfg->starting_position == CFG_START_LATEST ? sim->model.latest_start_delay_us : 0;
+    int64_t start = cfg->starting_position == CFG_START_LATEST ? model->latest_start_delay_us : 0;
     for (uint32_t s = 0; s < m->n_shards; s++)
         if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
     m->begin_at_us = start;
     if (eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0 ||
-        eng_schedule(e, sim->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
+        eng_schedule(e, model->sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
         goto nomem;
     struct stm_consumer consumer = {
         .ctx = m, .pinned = pinned, .expire = expire,
