@@ -147,24 +147,15 @@ struct lane {
     struct slog_discard pending; /* the OnFailure message being consolidated (R6, R8),
                                     of batch pending_batch; record_count 0: none */
     uint64_t pending_batch;
-    /* Tumbling windows (R15), when TumblingWindowInSeconds is set */
-    struct win_state *win;       /* the state the open window's invocations returned */
-    int64_t win_k;               /* the open window, or WIN_NONE */
-    bool win_early;              /* the state passed 1 MB: the window ends now */
-    bool win_final;              /* the invocation running or to retry is the final one */
+    struct win_lane win;         /* tumbling windows (R15), when TumblingWindowInSeconds is set */
 };
-
-#define WIN_NONE INT64_MIN
 
 /* The mapping's view of one shard. */
 struct shardc {
     struct esm *m;
     uint32_t shard;
     const char *shard_id;
-    struct lev_source lev;       /* for event sizes */
-    size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
-    struct lev_ddb_part ddb_part;  /* the same for a DynamoDB record */
-    size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
+    struct lev_shard lev;        /* what its events share, for their sizes */
     bool polling;                /* started (R13) */
     bool ended;                  /* closed and finished: its children may start (R12) */
     uint32_t children[2];        /* shards opened from it (R12: at most two) */
@@ -201,7 +192,6 @@ struct esm {
                                         StartingPosition, later ones at TRIM_HORIZON (R12) */
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
     struct rdr *reader;              /* how shards are read (R1), chosen at creation */
-    bool ddb;                        /* a DynamoDB table's stream: its events' shapes (SPEC 1.2) */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
@@ -532,6 +522,12 @@ static inline bool windowed(const struct esm *m)
     return m->cfg->tumbling_window_us > 0;
 }
 
+static struct win_clock window_clock(const struct esm *m)
+{
+    return (struct win_clock){ .epoch_ms = m->model->epoch_ms,
+                               .width_us = m->cfg->tumbling_window_us };
+}
+
 static int64_t window_of(const struct shardc *sc, const struct stm_record *r)
 {
     const struct esm *m = sc->m;
@@ -544,102 +540,40 @@ static uint64_t window_event_bytes(const struct lane *l, bool final)
     const struct shardc *sc = l->sc;
     if (!windowed(sc->m))
         return 0;
-    return win_event_extra_bytes(strlen(sc->shard_id), sc->arn_json_len,
-                                 win_state_bytes(l->win), final, final && l->win_early);
+    return win_lane_event_bytes(&l->win, strlen(sc->shard_id), sc->lev.arn_json_len, final);
 }
 
-/* The open window is over for this lane: a final invocation is due.  It
- * is when the state passed 1 MB, when the lane's next record is of a later
- * window, or when the window has ended (or the shard closed) and every
- * record written in it has been read. */
+/* The open window is over for this lane (win_lane_ends): a final
+ * invocation is due. */
 static bool window_ends(const struct lane *l)
 {
     const struct shardc *sc = l->sc;
     const struct esm *m = sc->m;
-    if (!windowed(m) || l->win_k == WIN_NONE)
+    if (!windowed(m))
         return false;
-    if (l->win_early)
-        return true;
-    if (l->queue.len > 0)
-        return window_of(sc, rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))) != l->win_k;
-    if (sc->read_pos != stm_end(m->stream, sc->shard))
-        return false;
-    /* R12: a closed shard read to its end gets no more records: a reshard
-     * ends the parent's window. */
-    int64_t end = win_start_us(m->model->epoch_ms, m->cfg->tumbling_window_us, l->win_k + 1);
-    return eng_now(m->e) >= end || stm_shard_closed(m->stream, sc->shard);
-}
-
-/* The lane's window state as two arrays the log can read (the caller frees
- * both); false, with the run stopped, when out of memory. */
-static bool state_entries(const struct lane *l, const char ***keys, uint64_t **counts)
-{
-    struct esm *m = l->sc->m;
-    uint32_t n = win_state_keys(l->win);
-    *keys = malloc((n ? n : 1) * sizeof **keys);
-    *counts = malloc((n ? n : 1) * sizeof **counts);
-    if (!*keys || !*counts) {
-        free(*keys);
-        free(*counts);
-        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
-        return false;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t key_id;
-        win_state_entry(l->win, i, &key_id, &(*counts)[i]);
-        (*keys)[i] = keytab_key(m->keys, key_id);
-    }
-    return true;
+    struct win_clock c = window_clock(m);
+    const int64_t *next = l->queue.len > 0
+        ? &rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))->arrival_us : NULL;
+    return win_lane_ends(&l->win, &c, next, sc->read_pos == stm_end(m->stream, sc->shard),
+                         stm_shard_closed(m->stream, sc->shard), eng_now(m->e));
 }
 
 /* The final invocation succeeded: the window's result goes to the log. */
 static void log_window(struct lane *l)
 {
-    struct shardc *sc = l->sc;
-    struct esm *m = sc->m;
-    const char **keys;
-    uint64_t *counts;
-    if (m->log->ops->window && state_entries(l, &keys, &counts)) {
-        uint32_t n = win_state_keys(l->win);
-        int64_t width = m->cfg->tumbling_window_us;
-        struct slog_window w = {
-            .shard_id = sc->shard_id, .lane = l->no,
-            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
-            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
-            .final_invocation_id = l->invocation_id, .terminated_early = l->win_early,
-            .records = win_state_records(l->win), .state_bytes = win_state_bytes(l->win),
-            .n_keys = n, .keys = keys, .counts = counts, .state_json = win_state_text(l->win),
-        };
-        m->log->ops->window(m->log->ctx, &w);
-        free(keys);
-        free(counts);
-    }
+    struct esm *m = l->sc->m;
+    struct win_clock c = window_clock(m);
+    if (win_lane_close(&l->win, &c, m->keys, m->log, l->sc->shard_id, l->no,
+                       l->invocation_id) < 0)
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
     m->stats.windows++;
-    win_state_clear(l->win);
-    if (l->win_early)
-        l->win_early = false;    /* the same window goes on with a fresh state */
-    else
-        l->win_k = WIN_NONE;
 }
 
 /* ---- batches (R2) ----------------------------------------------------- */
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    const struct esm *m = sc->m;
-    if (m->ddb) {
-        struct lev_ddb_record item = {
-            .key_len = keytab_len(m->keys, r->key_id),
-            .key_json_len = keytab_json_len(m->keys, r->key_id),
-            .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
-            .data = r->data_id ? stm_data(m->stream, r->data_id) : NULL,
-            .item_bytes = r->bytes, .arrival_us = r->arrival_us,
-        };
-        return lev_ddb_record_bytes_from(&sc->ddb_part, &item);
-    }
-    return lev_record_bytes_from(sc->lev_source_bytes, sc->lev.epoch_ms,
-                                 keytab_json_len(sc->m->keys, r->key_id),
-                                 r->seq, r->bytes, r->arrival_us);
+    return lev_shard_record_bytes(&sc->lev, sc->m->stream, sc->m->keys, r);
 }
 
 /*
@@ -746,14 +680,14 @@ static bool take_batch(struct lane *l)
     l->batch.payload_bytes = payload;
     l->batch_no++;
     l->window_start_us = -1;
-    if (windowed(m) && l->win_k == WIN_NONE)
-        l->win_k = window_of(sc, rec_at(sc, l->batch.idx[0]));
+    if (windowed(m) && l->win.k == WIN_NONE)
+        l->win.k = window_of(sc, rec_at(sc, l->batch.idx[0]));
     return true;
 }
 
 static uint64_t batch_payload(struct lane *l)
 {
-    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win_final);
+    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win.final);
     for (uint32_t i = 0; i < l->batch.n; i++)
         bytes += record_event_bytes(l->sc, rec_at(l->sc, l->batch.idx[i])) + (i > 0);
     return bytes;
@@ -783,36 +717,20 @@ static bool build_event(struct lane *l, struct slog_event *ev, struct slog_event
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
-    for (uint32_t i = 0; i < l->batch.n; i++) {
-        const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
-        const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
-        m->event_records[i] = (struct slog_event_record){
-            .partition_key = keytab_key(m->keys, r->key_id),
-            .sequence_number = r->seq,
-            .data = (const unsigned char *)data,
-            .data_len = r->bytes,
-            .arrival_us = r->arrival_us,
-            .ddb_event = (uint8_t)r->event,
-        };
-    }
+    lev_shard_records(m->stream, m->keys, sc->shard, l->batch.idx, l->batch.n, m->event_records);
     *ev = (struct slog_event){
-        .source = &sc->lev,
+        .source = &sc->lev.src,
         .records = m->event_records,
         .n_records = l->batch.n,
         .source_type = stm_source(m->stream),
     };
     /* R15: the window and the state the function is given */
     if (windowed(m)) {
-        if (!state_entries(l, keys, counts))
+        struct win_clock c = window_clock(m);
+        if (win_lane_event(&l->win, &c, m->keys, w, keys, counts) < 0) {
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
             return false;
-        int64_t width = m->cfg->tumbling_window_us;
-        *w = (struct slog_event_window){
-            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
-            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
-            .n_keys = win_state_keys(l->win), .keys = *keys, .counts = *counts,
-            .state_json = win_state_text(l->win),
-            .final = l->win_final, .terminated_early = l->win_final && l->win_early,
-        };
+        }
         ev->window = w;
     }
     return true;
@@ -1005,15 +923,11 @@ static void mark_handled(struct lane *l, bool in_state)
         if (r->handled < UINT8_MAX)
             r->handled++;
         handled++;
-        if (in_state && !res->state && win_state_add(l->win, m->keys, r->key_id) < 0)
+        if (in_state && !res->state && win_state_add(l->win.state, m->keys, r->key_id) < 0)
             eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
     }
-    /* A real handler's state is its own JSON, passed along as it is. */
-    if (in_state && res->state &&
-        win_state_set_text(l->win, res->state, res->state_len, handled) < 0)
+    if (in_state && win_lane_returned(&l->win, res->state, res->state_len, handled) < 0)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
-    if (in_state && win_state_bytes(l->win) > WIN_MAX_STATE_BYTES)
-        l->win_early = true;
 }
 
 /* Each record of the lane's invocation, and whether the function handled it
@@ -1136,7 +1050,7 @@ static void on_complete(void *ctx, uint64_t gen)
 
     l->state = LANE_IDLE;
     l->gen++;
-    if (l->win_final) {
+    if (l->win.final) {
         /* R15: the window's state is final once this succeeds; until then
          * the lane retries it and holds its next records back. */
         if (v == RSP_FULL_FAILURE) {
@@ -1144,7 +1058,7 @@ static void on_complete(void *ctx, uint64_t gen)
             schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
             return;
         }
-        l->win_final = false;
+        l->win.final = false;
         log_window(l);
         next_batch(l);
         return;
@@ -1215,9 +1129,9 @@ static void dispatch(struct lane *l)
 {
     struct batch *b = &l->batch;
     while (l->state == LANE_IDLE && l->sc->m->cfg->enabled) {
-        if (b->n == 0 && !l->win_final) {
+        if (b->n == 0 && !l->win.final) {
             if (window_ends(l)) {
-                l->win_final = true;     /* R15: the final invocation, no records */
+                l->win.final = true;     /* R15: the final invocation, no records */
                 b->attempts = b->inherited = 0;
                 b->payload_bytes = 0;
             } else if (!take_batch(l)) {
@@ -1444,7 +1358,7 @@ static void maybe_end(struct shardc *sc)
         return;
     for (uint32_t i = 0; i < sc->n_lanes; i++) {
         const struct lane *l = &sc->lanes[i];
-        if (l->state != LANE_IDLE || l->win_final || l->win_k != WIN_NONE)
+        if (l->state != LANE_IDLE || l->win.final || l->win.k != WIN_NONE)
             return;
     }
     sc->ended = true;
@@ -1567,11 +1481,8 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->m = m;
     sc->shard = s;
     sc->shard_id = stm_shard_id(m->stream, s);
-    sc->lev = m->lev_template;
-    sc->lev.shard_id = sc->shard_id;
-    sc->lev_source_bytes = lev_source_bytes(&sc->lev);
-    lev_ddb_source_part(&sc->lev, &sc->ddb_part);
-    sc->arn_json_len = json_escaped_len(sc->lev.event_source_arn);
+    lev_shard_init(&sc->lev, &m->lev_template, sc->shard_id,
+                   stm_source(m->stream) == SLOG_SOURCE_DYNAMODB);
     sc->interval_age_max_ms = -1;
     sc->n_lanes = m->cfg->parallelization_factor;
     sc->age = hist_create();
@@ -1588,8 +1499,8 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
         l->no = i;
         l->window_start_us = -1;
         l->throttle_wait_us = m->model->throttle_backoff_us;
-        l->win_k = WIN_NONE;
-        if (windowed(m) && !(l->win = win_state_create())) {
+        l->win.k = WIN_NONE;
+        if (windowed(m) && !(l->win.state = win_state_create())) {
             shardc_destroy(sc);
             return NULL;
         }
@@ -1620,9 +1531,9 @@ static void lanes_free(struct shardc *sc)
         free(l->batch.idx);
         free(l->scratch.failed);
         free(l->scratch.items);
-        win_state_destroy(l->win);
+        win_state_destroy(l->win.state);
         /* a newer gen: a timer still pending for the lane is stale */
-        *l = (struct lane){ .sc = sc, .no = i, .gen = l->gen + 1, .win_k = WIN_NONE,
+        *l = (struct lane){ .sc = sc, .no = i, .gen = l->gen + 1, .win = { .k = WIN_NONE },
                             .window_start_us = -1 };
     }
 }
@@ -1716,7 +1627,6 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
         .e = e, .cfg = cfg, .model = model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error,
-        .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
     };
     m->max_batch = config->max_batch_size;
     m->max_lanes = config->max_parallelization;
