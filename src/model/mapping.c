@@ -78,10 +78,10 @@
 
 #include "engine.h"
 #include "function.h"
-#include "hist.h"
 #include "keytab.h"
 #include "lambda_event.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "msgtab.h"
 #include "reader.h"
 #include "response.h"
@@ -162,16 +162,13 @@ struct shardc {
     uint32_t n_children;
     bool checkpointed;           /* checkpoint_seq holds the last checkpoint */
     uint64_t checkpoint_seq;     /* the last checkpoint's sequence number */
-    struct esm_shard_stats final_stats;   /* once ended: its figures, age freed */
     uint64_t read_pos;           /* next index GetRecords returns */
     uint64_t done_pos;           /* every index below is resolved and released:
                                     the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
     struct lane *lanes;          /* the largest ParallelizationFactor of the run */
     uint32_t n_lanes;            /* in use: the factor in effect on this shard */
-    struct hist *age;            /* IteratorAge in ms (R14); NULL once ended */
-    uint64_t invocations;
-    double interval_age_max_ms;  /* max IteratorAge since the last sample, or -1 */
+    struct mtr_shard *metrics;   /* IteratorAge (R14) */
 };
 
 struct esm {
@@ -1028,15 +1025,8 @@ static void on_complete(void *ctx, uint64_t gen)
 
     /* R14: completion time minus arrival of the set's last record (none for
      * a final window invocation, which has no records). */
-    int64_t age_us = -1;
-    if (b->n > 0) {
-        age_us = now - rec_at(sc, b->idx[b->n - 1])->arrival_us;
-        double age_ms = (double)age_us / ENG_US_PER_MS;
-        hist_add(sc->age, age_ms);
-        if (age_ms > sc->interval_age_max_ms)
-            sc->interval_age_max_ms = age_ms;
-    }
-    sc->invocations++;
+    int64_t age_us = b->n > 0 ? now - rec_at(sc, b->idx[b->n - 1])->arrival_us : -1;
+    mtr_invocation(sc->metrics, age_us);
 
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
@@ -1451,15 +1441,9 @@ static void on_sample(void *ctx, uint64_t arg)
     for (uint32_t s = 0; s < m->n_shards; s++) {
         struct shardc *sc = m->shards[s];
         double oldest = 0;
-        if (sc->ended && sc->interval_age_max_ms < 0)
-            continue;            /* R12: a finished parent has nothing more to say */
         if (sc->done_pos < stm_end(m->stream, s))
             oldest = (double)(now - rec_at(sc, sc->done_pos)->arrival_us) / ENG_US_PER_MS;
-        log->ops->metric(log->ctx, now, "oldest_unprocessed_age_ms", sc->shard_id, oldest);
-        if (sc->interval_age_max_ms >= 0)
-            log->ops->metric(log->ctx, now, "iterator_age_ms", sc->shard_id,
-                             sc->interval_age_max_ms);
-        sc->interval_age_max_ms = -1;
+        mtr_sample(sc->metrics, log, now, oldest, sc->ended);
     }
     log->ops->metric(log->ctx, now, "concurrent_executions", NULL, fn_running(m->fn));
     if (eng_schedule(m->e, now + m->model->sample_interval_us, ENG_CLASS_SAMPLE,
@@ -1483,12 +1467,11 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->shard_id = stm_shard_id(m->stream, s);
     lev_shard_init(&sc->lev, &m->lev_template, sc->shard_id,
                    stm_source(m->stream) == SLOG_SOURCE_DYNAMODB);
-    sc->interval_age_max_ms = -1;
     sc->n_lanes = m->cfg->parallelization_factor;
-    sc->age = hist_create();
+    sc->metrics = mtr_shard_create(sc->shard_id);
     sc->lanes = calloc(m->max_lanes, sizeof *sc->lanes);
-    if (!sc->age || !sc->lanes) {
-        hist_destroy(sc->age);
+    if (!sc->metrics || !sc->lanes) {
+        mtr_shard_destroy(sc->metrics);
         free(sc->lanes);
         free(sc);
         return NULL;
@@ -1506,20 +1489,6 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
         }
     }
     return sc;
-}
-
-/* The shard's figures for the summary (R14). */
-static struct esm_shard_stats shardc_stats(const struct shardc *sc)
-{
-    if (!sc->age)
-        return sc->final_stats;
-    return (struct esm_shard_stats){
-        .shard_id = sc->shard_id,
-        .invocations = sc->invocations,
-        .age_p50_ms = hist_quantile(sc->age, 0.50),
-        .age_p99_ms = hist_quantile(sc->age, 0.99),
-        .age_max_ms = hist_max(sc->age),
-    };
 }
 
 /* Free what the lanes hold (their lanes stay, idle and empty). */
@@ -1542,9 +1511,7 @@ static void lanes_free(struct shardc *sc)
  * follows the shards open, not every shard a long run of reshards made. */
 static void shardc_retire(struct shardc *sc)
 {
-    sc->final_stats = shardc_stats(sc);
-    hist_destroy(sc->age);
-    sc->age = NULL;
+    mtr_retire(sc->metrics);
     lanes_free(sc);
 }
 
@@ -1554,7 +1521,7 @@ static void shardc_destroy(struct shardc *sc)
         return;
     lanes_free(sc);
     free(sc->lanes);
-    hist_destroy(sc->age);
+    mtr_shard_destroy(sc->metrics);
     free(sc);
 }
 
@@ -1731,7 +1698,7 @@ void esm_update(struct esm *m, const struct cfg_mapping *cfg)
 void esm_stats(struct esm *m, struct esm_stats *out)
 {
     for (uint32_t s = 0; s < m->n_shards; s++)
-        m->shard_stats[s] = shardc_stats(m->shards[s]);
+        mtr_stats(m->shards[s]->metrics, &m->shard_stats[s]);
     *out = m->stats;
     out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
     out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;
