@@ -148,6 +148,12 @@ struct lane {
                                     of batch pending_batch; record_count 0: none */
     uint64_t pending_batch;
     struct win_lane win;         /* tumbling windows (R15), when TumblingWindowInSeconds is set */
+#ifdef ESMSIM_INVARIANTS
+    /* What esm_check_invariants needs to know of the lane's timers */
+    bool completion_pending;     /* on_complete is scheduled */
+    bool backoff_armed;          /* the last on_wake/on_reinvoke scheduled has not run */
+    uint64_t backoff_gen;        /* and its gen */
+#endif
 };
 
 /* The mapping's view of one shard. */
@@ -215,14 +221,29 @@ static void shardc_retire(struct shardc *sc);
 static void on_window(void *ctx, uint64_t gen);
 static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
+#ifdef ESMSIM_INVARIANTS
+static void check_shard(const struct shardc *sc);
+static void check_all(const struct esm *m);
+static void resolved_twice(const struct shardc *sc, const struct stm_record *r);
+#else
+/* The optimised build checks nothing: these cost nothing. */
+static inline void check_shard(const struct shardc *sc) { (void)sc; }
+static inline void check_all(const struct esm *m) { (void)m; }
+#endif
+
 static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
 {
     return stm_at(sc->m->stream, sc->shard, idx);
 }
 
 /* The record leaves the stream: its message learns the fate (R17). */
-static void resolve(struct esm *m, struct stm_record *r, enum fate unhandled)
+static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
 {
+    struct esm *m = sc->m;
+#ifdef ESMSIM_INVARIANTS
+    if (r->resolved)
+        resolved_twice(sc, r);   /* aborts */
+#endif
     r->resolved = 1;
     if (r->deliveries > 1)
         m->stats.redelivered++;
@@ -261,7 +282,7 @@ static uint64_t skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt
     for (uint64_t i = sc->done_pos; i < upto; i++) {
         struct stm_record *r = rec_at(sc, i);
         if (!r->resolved) {
-            resolve(sc->m, r, f);
+            resolve(sc, r, f);
             n++;
         }
     }
@@ -356,8 +377,20 @@ static bool batch_split(struct batch *b)
     return true;
 }
 
+static void on_complete(void *ctx, uint64_t gen);
+static void on_wake(void *ctx, uint64_t gen);
+static void on_reinvoke(void *ctx, uint64_t gen);
+
 static void schedule(struct lane *l, int64_t at_us, enum eng_class cls, eng_handler fn)
 {
+#ifdef ESMSIM_INVARIANTS
+    if (fn == on_complete)
+        l->completion_pending = true;
+    if (fn == on_wake || fn == on_reinvoke) {
+        l->backoff_armed = true;
+        l->backoff_gen = l->gen;
+    }
+#endif
     if (eng_schedule(l->sc->m->e, at_us, cls, fn, l, l->gen) < 0)
         eng_stop(l->sc->m->e);   /* out of memory: stop, the run is incomplete */
 }
@@ -469,7 +502,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         send_pending(l);         /* nothing to consolidate */
 
     for (uint32_t i = 0; i < n; i++)
-        resolve(m, rec_at(sc, b->idx[i]), FATE_DISCARDED);
+        resolve(sc, rec_at(sc, b->idx[i]), FATE_DISCARDED);
     advance(sc, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -503,7 +536,7 @@ static void expire_stale(struct lane *l)
     int64_t oldest_kept = eng_now(m->e) - stm_retention(m->stream);
     uint32_t stale = 0;
     while (stale < b->n && rec_at(sc, b->idx[stale])->arrival_us <= oldest_kept)
-        resolve(m, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
+        resolve(sc, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
     if (stale == 0)
         return;
     send_pending(l);             /* expired records end a run of discards */
@@ -691,10 +724,6 @@ static uint64_t batch_payload(struct lane *l)
 }
 
 /* ---- invocations ------------------------------------------------------ */
-
-static void on_complete(void *ctx, uint64_t gen);
-static void on_wake(void *ctx, uint64_t gen);
-static void on_reinvoke(void *ctx, uint64_t gen);
 
 /*
  * The lane's invocation's event, as --dump-events and a real handler get it:
@@ -898,7 +927,7 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
     for (uint32_t i = 0; i < n; i++)
-        resolve(sc->m, rec_at(sc, b->idx[i]), FATE_LOST);
+        resolve(sc, rec_at(sc, b->idx[i]), FATE_LOST);
     advance(sc, why);
     batch_drop(b, n);
 }
@@ -1001,14 +1030,16 @@ static void retry_or_discard(struct lane *l, const char *function_error)
     schedule(l, eng_now(m->e) + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
 }
 
-static void on_complete(void *ctx, uint64_t gen)
+/* The lane's invocation ends (R4-R8, R15). */
+static void complete(struct lane *l)
 {
-    struct lane *l = ctx;
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
     struct batch *b = &l->batch;
     int64_t now = eng_now(m->e);
-    (void)gen;   /* an invocation in flight is never cancelled */
+#ifdef ESMSIM_INVARIANTS
+    l->completion_pending = false;
+#endif
 
     if (!l->refused && fn_real(m->fn)) {
         for (uint32_t i = 0; i < b->n; i++)
@@ -1085,24 +1116,45 @@ static void on_complete(void *ctx, uint64_t gen)
     }
 }
 
+static void on_complete(void *ctx, uint64_t gen)
+{
+    struct lane *l = ctx;
+    (void)gen;   /* an invocation in flight is never cancelled */
+    complete(l);
+    check_shard(l->sc);
+}
+
+/* The lane's backoff timer of gen ran: false when it is stale. */
+static bool backoff_over(struct lane *l, uint64_t gen)
+{
+#ifdef ESMSIM_INVARIANTS
+    if (gen == l->backoff_gen)
+        l->backoff_armed = false;
+#endif
+    if (gen != l->gen || l->state != LANE_BACKOFF)
+        return false;
+    l->state = LANE_IDLE;
+    return true;
+}
+
 /* The pause after a success is over: read again (R1). */
 static void on_reinvoke(void *ctx, uint64_t gen)
 {
     struct lane *l = ctx;
-    if (gen != l->gen || l->state != LANE_BACKOFF)
+    if (!backoff_over(l, gen))
         return;
-    l->state = LANE_IDLE;
     poll_shard(l->sc, false);
+    check_shard(l->sc);
 }
 
 /* A retry or throttle backoff is over. */
 static void on_wake(void *ctx, uint64_t gen)
 {
     struct lane *l = ctx;
-    if (gen != l->gen || l->state != LANE_BACKOFF)
+    if (!backoff_over(l, gen))
         return;
-    l->state = LANE_IDLE;
     dispatch(l);
+    check_shard(l->sc);
 }
 
 /* The end of a batching window. */
@@ -1112,6 +1164,7 @@ static void on_window(void *ctx, uint64_t gen)
     l->window_timer = false;
     if (gen == l->gen)
         dispatch(l);
+    check_shard(l->sc);
 }
 
 /* Start the lane's next invocation if it is idle and has records for it. */
@@ -1251,6 +1304,7 @@ static void on_readable(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
     poll_shard(m->shards[shard], false);
+    check_shard(m->shards[shard]);
 }
 
 static void on_tick(void *ctx, uint64_t arg)
@@ -1258,6 +1312,7 @@ static void on_tick(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     poll_shard(sc, true);
+    check_shard(sc);
     if (sc->ended)
         return;                  /* R12: a finished shard is read no more */
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
@@ -1321,6 +1376,7 @@ static void on_begin(void *ctx, uint64_t arg)
 {
     (void)arg;
     begin(ctx);
+    check_all(ctx);
 }
 
 /* Parent arg finished: its children may start, after the event that
@@ -1334,6 +1390,7 @@ static void on_parent_ended(void *ctx, uint64_t arg)
         if (can_start(child))
             start_shard(child);
     }
+    check_all(m);
 }
 
 /* R12: once a closed shard is read to its end, every record resolved, its
@@ -1429,6 +1486,7 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
         lane_forget(&sc->lanes[i], to);
     m->stats.expired_records += skip_to(sc, to, FATE_EXPIRED, CKPT_EXPIRED);
     maybe_end(sc);
+    check_shard(sc);
 }
 
 /* ---- metrics (R14) ---------------------------------------------------- */
@@ -1446,6 +1504,7 @@ static void on_sample(void *ctx, uint64_t arg)
         mtr_sample(sc->metrics, log, now, oldest, sc->ended);
     }
     log->ops->metric(log->ctx, now, "concurrent_executions", NULL, fn_running(m->fn));
+    check_all(m);
     if (eng_schedule(m->e, now + m->model->sample_interval_us, ENG_CLASS_SAMPLE,
                      on_sample, m, arg) < 0)
         eng_stop(m->e);
@@ -1561,6 +1620,7 @@ static void shard_opened(void *ctx, uint32_t shard)
     }
     if (can_start(m->shards[shard]))
         start_shard(m->shards[shard]);
+    check_all(m);
 }
 
 /* A record was written: a reader that pushes (enhanced fan-out) hears of it
@@ -1576,8 +1636,10 @@ static void written(void *ctx, uint32_t shard)
 static void shard_closed(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    if (shard < m->n_shards)     /* else out of memory: the run is stopping */
+    if (shard < m->n_shards) {   /* else out of memory: the run is stopping */
         maybe_end(m->shards[shard]);
+        check_shard(m->shards[shard]);
+    }
 }
 
 struct esm *esm_create(struct eng *e, const struct esm_config *config,
@@ -1671,12 +1733,12 @@ void esm_finish(struct esm *m)
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {
             struct stm_record *r = rec_at(sc, i);
             if (!r->resolved)
-                resolve(m, r, FATE_PENDING);
+                resolve(sc, r, FATE_PENDING);
         }
     }
 }
 
-void esm_update(struct esm *m, const struct cfg_mapping *cfg)
+static void update(struct esm *m, const struct cfg_mapping *cfg)
 {
     m->cfg = cfg;
     m->bisect = cfg->bisect_on_error;
@@ -1695,6 +1757,12 @@ void esm_update(struct esm *m, const struct cfg_mapping *cfg)
     start_ready_shards(m);
 }
 
+void esm_update(struct esm *m, const struct cfg_mapping *cfg)
+{
+    update(m, cfg);
+    check_all(m);
+}
+
 void esm_stats(struct esm *m, struct esm_stats *out)
 {
     for (uint32_t s = 0; s < m->n_shards; s++)
@@ -1706,3 +1774,204 @@ void esm_stats(struct esm *m, struct esm_stats *out)
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }
+
+/* ---- invariants (issue 13 item 5), in the checking build only ------------ */
+
+#ifdef ESMSIM_INVARIANTS
+#include <stdarg.h>
+
+/* A violation: one line naming the time, shard, lane (-1: the shard's) and
+ * the invariant, then abort: the state is wrong, going on would hide where. */
+static void violated(const struct shardc *sc, int64_t lane, const char *invariant,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "esmsim: invariant violated at %lld us: shard %s lane %lld: %s: ",
+            (long long)eng_now(sc->m->e), sc->shard_id, (long long)lane, invariant);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+static void resolved_twice(const struct shardc *sc, const struct stm_record *r)
+{
+    violated(sc, -1, "nothing resolved twice", "record %llu (message %llu) resolved again",
+             (unsigned long long)r->seq, (unsigned long long)r->message_id);
+}
+
+/* One record the lane holds (in its batch or queue) at index idx, after the
+ * index prev it holds before it (UINT64_MAX: none): unread records are not
+ * held, resolved ones neither, every one is above the checkpoint, in shard
+ * order, in the lane its key maps to (R10). */
+static void check_held(const struct lane *l, uint64_t idx, uint64_t prev)
+{
+    const struct shardc *sc = l->sc;
+    struct stm_record *r = rec_at((struct shardc *)sc, idx);
+    if (idx < sc->done_pos || idx >= sc->read_pos)
+        violated(sc, l->no, "a lane holds only records read and not checkpointed",
+                 "record %llu at index %llu, outside [%llu, %llu)", (unsigned long long)r->seq,
+                 (unsigned long long)idx, (unsigned long long)sc->done_pos,
+                 (unsigned long long)sc->read_pos);
+    if (r->resolved)
+        violated(sc, l->no, "a lane holds only unresolved records",
+                 "record %llu (index %llu) is resolved", (unsigned long long)r->seq,
+                 (unsigned long long)idx);
+    if (sc->checkpointed && sc->checkpoint_seq >= r->seq)
+        violated(sc, l->no, "the checkpoint is below every unresolved record",
+                 "checkpoint %llu, unresolved record %llu (index %llu)",
+                 (unsigned long long)sc->checkpoint_seq, (unsigned long long)r->seq,
+                 (unsigned long long)idx);
+    if (prev != UINT64_MAX && prev >= idx)
+        violated(sc, l->no, "a lane holds its records in shard order",
+                 "record %llu (index %llu) after index %llu", (unsigned long long)r->seq,
+                 (unsigned long long)idx, (unsigned long long)prev);
+    if (lane_of(sc, r) != l->no)
+        violated(sc, l->no, "a key's records are in its lane (R10)",
+                 "record %llu belongs to lane %u", (unsigned long long)r->seq, lane_of(sc, r));
+}
+
+/* A lane's state and timers agree: a backoff has a timer of the lane's
+ * generation still to run (else the lane would wait for ever), an
+ * invocation in flight has its completion still to run, and nothing else
+ * does; its batch fits its buffers. */
+static uint64_t check_lane(const struct lane *l)
+{
+    const struct shardc *sc = l->sc;
+    const struct batch *b = &l->batch;
+    if (l->state == LANE_BACKOFF && (!l->backoff_armed || l->backoff_gen != l->gen))
+        violated(sc, l->no, "a backoff waits for a timer of the lane's generation",
+                 "gen %llu, last timer of gen %llu%s", (unsigned long long)l->gen,
+                 (unsigned long long)l->backoff_gen, l->backoff_armed ? "" : ", already run");
+    if ((l->state == LANE_IN_FLIGHT) != l->completion_pending)
+        violated(sc, l->no, "an invocation is in flight exactly when its completion is due",
+                 "state %d, completion %s, gen %llu", (int)l->state,
+                 l->completion_pending ? "due" : "not due", (unsigned long long)l->gen);
+    if (l->state == LANE_IN_FLIGHT && b->n == 0 && !l->win.final)
+        violated(sc, l->no, "an invocation carries records or closes a window",
+                 "gen %llu", (unsigned long long)l->gen);
+    uint32_t total = batch_total(b);
+    if (total > l->batch_cap || b->n_waiting > MAX_WAITING_SETS || (b->n == 0 && b->n_waiting))
+        violated(sc, l->no, "a batch fits its buffers",
+                 "%u records (current set %u, %u sets waiting), room for %u", total, b->n,
+                 b->n_waiting, l->batch_cap);
+    uint64_t prev = UINT64_MAX;
+    for (uint32_t i = 0; i < total; i++, prev = b->idx[i - 1])
+        check_held(l, b->idx[i], prev);
+    for (uint64_t i = 0; i < l->queue.len; i++, prev = idxq_at(&l->queue, i - 1))
+        check_held(l, idxq_at(&l->queue, i), prev);
+    return total + l->queue.len;
+}
+
+/*
+ * The shard's state, after a mapping event: its checkpoint is the end of
+ * the resolved prefix and below every unresolved record; every unresolved
+ * record read is held by exactly one lane (none lost, none twice); each
+ * lane's state agrees with its timers; lanes beyond the factor in use are
+ * idle and empty.  A stopped run (out of memory, a failed handler) may have
+ * left work half done: it is not checked.
+ */
+static void check_shard(const struct shardc *sc)
+{
+    const struct esm *m = sc->m;
+    if (eng_stopped(m->e) || !sc->polling)
+        return;
+    if (sc->done_pos > sc->read_pos || sc->n_lanes == 0 || sc->n_lanes > m->max_lanes)
+        violated(sc, -1, "checkpoint <= read position, lanes within the largest factor",
+                 "checkpoint index %llu, read index %llu, %u lanes of %u",
+                 (unsigned long long)sc->done_pos, (unsigned long long)sc->read_pos,
+                 sc->n_lanes, m->max_lanes);
+    if (sc->done_pos < sc->read_pos && rec_at((struct shardc *)sc, sc->done_pos)->resolved)
+        violated(sc, -1, "the checkpoint is at the end of the resolved prefix",
+                 "record %llu at index %llu, next to the checkpoint, is resolved",
+                 (unsigned long long)rec_at((struct shardc *)sc, sc->done_pos)->seq,
+                 (unsigned long long)sc->done_pos);
+    uint64_t held = 0, unresolved = 0;
+    for (uint32_t i = 0; i < m->max_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        /* (one may still be pausing after its last batch: R16 waits for batches only) */
+        if (i >= sc->n_lanes && (l->state == LANE_IN_FLIGHT || l->batch.n || l->queue.len))
+            violated(sc, i, "lanes beyond the factor in use hold no records",
+                     "state %d, %u records in its batch, %llu queued", (int)l->state,
+                     l->batch.n, (unsigned long long)l->queue.len);
+        held += check_lane(l);
+    }
+    for (uint64_t i = sc->done_pos; i < sc->read_pos; i++)
+        unresolved += !rec_at((struct shardc *)sc, i)->resolved;
+    if (held != unresolved)
+        violated(sc, -1, "every unresolved record read is in exactly one lane",
+                 "%llu unresolved in [%llu, %llu), the lanes hold %llu",
+                 (unsigned long long)unresolved, (unsigned long long)sc->done_pos,
+                 (unsigned long long)sc->read_pos, (unsigned long long)held);
+}
+
+static void check_all(const struct esm *m)
+{
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        check_shard(m->shards[s]);
+}
+
+void esm_check_invariants(const struct esm *m)
+{
+    check_all(m);
+}
+
+/* The first lane of shard 0 in use that fits the fault, or NULL. */
+static struct lane *fault_lane(struct esm *m, enum esm_fault f)
+{
+    struct shardc *sc = m->n_shards ? m->shards[0] : NULL;
+    for (uint32_t i = 0; sc && i < sc->n_lanes; i++) {
+        struct lane *l = &sc->lanes[i];
+        bool fits = f == ESM_FAULT_GENERATION ? l->state == LANE_BACKOFF
+                  : f == ESM_FAULT_ORDER ? l->queue.len >= 2
+                  : f == ESM_FAULT_LOST ? l->queue.len >= 1
+                  : l->batch.n >= 1;
+        if (fits)
+            return l;
+    }
+    return NULL;
+}
+
+/* The fault's event: break the state as a bug would, then check as after
+ * any mapping event. */
+static void on_fault(void *ctx, uint64_t arg)
+{
+    struct esm *m = ctx;
+    enum esm_fault f = (enum esm_fault)arg;
+    struct lane *l = fault_lane(m, f);
+    if (!l) {
+        fprintf(stderr, "esm_inject_fault: no lane of shard 0 fits fault %d\n", (int)f);
+        exit(3);
+    }
+    struct shardc *sc = l->sc;
+    uint64_t tmp;
+    switch (f) {
+    case ESM_FAULT_CHECKPOINT:      /* the checkpoint passes a record still in a batch */
+        sc->checkpointed = true;
+        sc->checkpoint_seq = rec_at(sc, l->batch.idx[l->batch.n - 1])->seq;
+        break;
+    case ESM_FAULT_RESOLVED_TWICE:  /* two paths give the same record its fate */
+        resolve(sc, rec_at(sc, l->batch.idx[0]), FATE_LOST);
+        resolve(sc, rec_at(sc, l->batch.idx[0]), FATE_DISCARDED);
+        break;
+    case ESM_FAULT_GENERATION:      /* a backoff's timer goes stale: the lane hangs */
+        l->gen++;
+        break;
+    case ESM_FAULT_LOST:            /* a queued record falls out of its lane */
+        idxq_pop(&l->queue, 1);
+        break;
+    case ESM_FAULT_ORDER:           /* two queued records swap */
+        tmp = l->queue.v[l->queue.head];
+        l->queue.v[l->queue.head] = l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)];
+        l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
+        break;
+    }
+    check_all(m);
+}
+
+int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f)
+{
+    return eng_schedule(m->e, at_us, ENG_CLASS_TOPOLOGY, on_fault, m, (uint64_t)f);
+}
+#endif

@@ -86,4 +86,27 @@ struct esm_stats {
 /* Fill the counters; shards points into the mapping (valid until destroy). */
 void esm_stats(struct esm *m, struct esm_stats *out);
 
+#ifdef ESMSIM_INVARIANTS
+/*
+ * Issue 13 item 5, in the checking build (meson -Dinvariants=true, which
+ * tools/setup.sh sets for build-asan): the mapping checks its state after
+ * each of its events, and a violation aborts with one line naming the
+ * shard, the lane, the sequence numbers and the invariant.  The check of
+ * every shard, on demand:
+ */
+void esm_check_invariants(const struct esm *m);
+
+/* Test only: at at_us, break one invariant in the first lane of shard 0
+ * that fits, as a bug would (the checker must then abort).  -1 when out of
+ * memory. */
+enum esm_fault {
+    ESM_FAULT_CHECKPOINT,       /* the checkpoint passes a record in a batch */
+    ESM_FAULT_RESOLVED_TWICE,   /* a record in a batch gets a fate twice */
+    ESM_FAULT_GENERATION,       /* a lane in backoff: its timer goes stale */
+    ESM_FAULT_LOST,             /* a queued record falls out of its lane */
+    ESM_FAULT_ORDER,            /* two queued records swap */
+};
+int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f);
+#endif
+
 #endif

@@ -293,3 +293,10 @@ void sim_summary(struct sim *s, struct sim_summary *out)
     esm_stats(s->esm, &out->mapping);
     out->peak_concurrency = fn_peak(s->fn);
 }
+
+#ifdef ESMSIM_INVARIANTS
+struct esm *sim_mapping(struct sim *s)
+{
+    return s->esm;
+}
+#endif
