@@ -47,9 +47,10 @@ fi
 
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 # gcc's -fsanitize=undefined leaves float-cast-overflow out: asked for apart.
-[ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
+[ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug -Dinvariants=true \
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fsanitize=float-cast-overflow -Dc_link_args=-fsanitize=float-cast-overflow >/dev/null
+meson configure build-asan -Dinvariants=true >/dev/null   # an older build-asan/ checks too
 ninja -C build >/dev/null
 
 # The libFuzzer targets of tests/fuzz (issue 11 item 19): clang, every file

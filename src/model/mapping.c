@@ -35,11 +35,9 @@
  * its queued records are dealt again, so that no key has records in two
  * lanes at once.
  *
- * Enhanced fan-out (R1): with stream.consumer "efo" nothing polls: a record
- * is pushed model.efo_push_latency after its arrival, within the consumer's
- * own 2 MiB/s of the shard (data and key bytes count), when a lane wants
- * records: a record that arrives while its lane is busy waits for it, as
- * the subscription's flow control holds it back.
+ * How records are read (R1: shared-throughput GetRecords, enhanced fan-out,
+ * or a DynamoDB stream's own pace) is the reader's (reader.h), chosen once
+ * when the mapping is made: the mapping asks it what is read now.
  *
  * Resharding (R12): a child shard starts (at TRIM_HORIZON) only once its
  * parent, and a merge child's adjacent parent too, is finished: closed, read
@@ -80,19 +78,16 @@
 
 #include "engine.h"
 #include "function.h"
-#include "hist.h"
 #include "keytab.h"
 #include "lambda_event.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "msgtab.h"
+#include "reader.h"
 #include "response.h"
 #include "config.h"
 #include "stream.h"
 #include "window.h"
-
-#define GETRECORDS_MAX_RECORDS 10000
-/* Enhanced fan-out: each registered consumer's own read throughput per shard. */
-#define EFO_BYTES_PER_SEC (2 * 1024 * 1024)
 
 /* Bisect halves waiting behind the current set: each split of a set of n
  * records adds one, and BatchSize <= 10,000 allows 14 splits in a row. */
@@ -152,48 +147,34 @@ struct lane {
     struct slog_discard pending; /* the OnFailure message being consolidated (R6, R8),
                                     of batch pending_batch; record_count 0: none */
     uint64_t pending_batch;
-    /* Tumbling windows (R15), when TumblingWindowInSeconds is set */
-    struct win_state *win;       /* the state the open window's invocations returned */
-    int64_t win_k;               /* the open window, or WIN_NONE */
-    bool win_early;              /* the state passed 1 MB: the window ends now */
-    bool win_final;              /* the invocation running or to retry is the final one */
+    struct win_lane win;         /* tumbling windows (R15), when TumblingWindowInSeconds is set */
+#ifdef ESMSIM_INVARIANTS
+    /* What esm_check_invariants needs to know of the lane's timers */
+    bool completion_pending;     /* on_complete is scheduled */
+    bool backoff_armed;          /* the last on_wake/on_reinvoke scheduled has not run */
+    uint64_t backoff_gen;        /* and its gen */
+#endif
 };
-
-#define WIN_NONE INT64_MIN
 
 /* The mapping's view of one shard. */
 struct shardc {
     struct esm *m;
     uint32_t shard;
     const char *shard_id;
-    struct lev_source lev;       /* for event sizes */
-    size_t lev_source_bytes;     /* the part of a record's JSON that is the shard's */
-    struct lev_ddb_part ddb_part;  /* the same for a DynamoDB record */
-    size_t arn_json_len;         /* the stream ARN escaped: windowed events carry it */
+    struct lev_shard lev;        /* what its events share, for their sizes */
     bool polling;                /* started (R13) */
     bool ended;                  /* closed and finished: its children may start (R12) */
     uint32_t children[2];        /* shards opened from it (R12: at most two) */
     uint32_t n_children;
     bool checkpointed;           /* checkpoint_seq holds the last checkpoint */
     uint64_t checkpoint_seq;     /* the last checkpoint's sequence number */
-    struct esm_shard_stats final_stats;   /* once ended: its figures, age freed */
     uint64_t read_pos;           /* next index GetRecords returns */
     uint64_t done_pos;           /* every index below is resolved and released:
                                     the checkpoint (R10) */
     bool skip_before_ts;         /* AT_TIMESTAMP: still skipping older records */
-    int64_t read_blocked_until_us;
-    int64_t calls_sec;           /* DynamoDB: the second of `calls`, the mapping's */
-    uint32_t calls;              /* own GetRecords of the shard in it */
-    /* Enhanced fan-out: a push is scheduled; what the consumer may still
-     * receive as of efo_at_us, in millionths of a byte so that refills are
-     * exact (a bucket of one second's 2 MiB) */
-    bool push_pending;
-    int64_t efo_credit, efo_at_us;
     struct lane *lanes;          /* the largest ParallelizationFactor of the run */
     uint32_t n_lanes;            /* in use: the factor in effect on this shard */
-    struct hist *age;            /* IteratorAge in ms (R14); NULL once ended */
-    uint64_t invocations;
-    double interval_age_max_ms;  /* max IteratorAge since the last sample, or -1 */
+    struct mtr_shard *metrics;   /* IteratorAge (R14) */
 };
 
 struct esm {
@@ -213,9 +194,7 @@ struct esm {
     uint32_t shards_at_begin;        /* shards [0, this) existed then: they start at
                                         StartingPosition, later ones at TRIM_HORIZON (R12) */
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
-    bool efo;                        /* enhanced fan-out: pushed, not polled (R1) */
-    bool ddb;                        /* a DynamoDB table's stream (SPEC 1.2) */
-    uint32_t ddb_calls_per_sec;      /* its own pace on each shard */
+    struct rdr *reader;              /* how shards are read (R1), chosen at creation */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
@@ -242,14 +221,29 @@ static void shardc_retire(struct shardc *sc);
 static void on_window(void *ctx, uint64_t gen);
 static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
+#ifdef ESMSIM_INVARIANTS
+static void check_shard(const struct shardc *sc);
+static void check_all(const struct esm *m);
+static void resolved_twice(const struct shardc *sc, const struct stm_record *r);
+#else
+/* The optimised build checks nothing: these cost nothing. */
+static inline void check_shard(const struct shardc *sc) { (void)sc; }
+static inline void check_all(const struct esm *m) { (void)m; }
+#endif
+
 static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
 {
     return stm_at(sc->m->stream, sc->shard, idx);
 }
 
 /* The record leaves the stream: its message learns the fate (R17). */
-static void resolve(struct esm *m, struct stm_record *r, enum fate unhandled)
+static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
 {
+    struct esm *m = sc->m;
+#ifdef ESMSIM_INVARIANTS
+    if (r->resolved)
+        resolved_twice(sc, r);   /* aborts */
+#endif
     r->resolved = 1;
     if (r->deliveries > 1)
         m->stats.redelivered++;
@@ -288,7 +282,7 @@ static uint64_t skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt
     for (uint64_t i = sc->done_pos; i < upto; i++) {
         struct stm_record *r = rec_at(sc, i);
         if (!r->resolved) {
-            resolve(sc->m, r, f);
+            resolve(sc, r, f);
             n++;
         }
     }
@@ -383,8 +377,20 @@ static bool batch_split(struct batch *b)
     return true;
 }
 
+static void on_complete(void *ctx, uint64_t gen);
+static void on_wake(void *ctx, uint64_t gen);
+static void on_reinvoke(void *ctx, uint64_t gen);
+
 static void schedule(struct lane *l, int64_t at_us, enum eng_class cls, eng_handler fn)
 {
+#ifdef ESMSIM_INVARIANTS
+    if (fn == on_complete)
+        l->completion_pending = true;
+    if (fn == on_wake || fn == on_reinvoke) {
+        l->backoff_armed = true;
+        l->backoff_gen = l->gen;
+    }
+#endif
     if (eng_schedule(l->sc->m->e, at_us, cls, fn, l, l->gen) < 0)
         eng_stop(l->sc->m->e);   /* out of memory: stop, the run is incomplete */
 }
@@ -496,7 +502,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
         send_pending(l);         /* nothing to consolidate */
 
     for (uint32_t i = 0; i < n; i++)
-        resolve(m, rec_at(sc, b->idx[i]), FATE_DISCARDED);
+        resolve(sc, rec_at(sc, b->idx[i]), FATE_DISCARDED);
     advance(sc, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -530,7 +536,7 @@ static void expire_stale(struct lane *l)
     int64_t oldest_kept = eng_now(m->e) - stm_retention(m->stream);
     uint32_t stale = 0;
     while (stale < b->n && rec_at(sc, b->idx[stale])->arrival_us <= oldest_kept)
-        resolve(m, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
+        resolve(sc, rec_at(sc, b->idx[stale++]), FATE_EXPIRED);
     if (stale == 0)
         return;
     send_pending(l);             /* expired records end a run of discards */
@@ -546,6 +552,12 @@ static inline bool windowed(const struct esm *m)
     return m->cfg->tumbling_window_us > 0;
 }
 
+static struct win_clock window_clock(const struct esm *m)
+{
+    return (struct win_clock){ .epoch_ms = m->model->epoch_ms,
+                               .width_us = m->cfg->tumbling_window_us };
+}
+
 static int64_t window_of(const struct shardc *sc, const struct stm_record *r)
 {
     const struct esm *m = sc->m;
@@ -558,102 +570,40 @@ static uint64_t window_event_bytes(const struct lane *l, bool final)
     const struct shardc *sc = l->sc;
     if (!windowed(sc->m))
         return 0;
-    return win_event_extra_bytes(strlen(sc->shard_id), sc->arn_json_len,
-                                 win_state_bytes(l->win), final, final && l->win_early);
+    return win_lane_event_bytes(&l->win, strlen(sc->shard_id), sc->lev.arn_json_len, final);
 }
 
-/* The open window is over for this lane: a final invocation is due.  It
- * is when the state passed 1 MB, when the lane's next record is of a later
- * window, or when the window has ended (or the shard closed) and every
- * record written in it has been read. */
+/* The open window is over for this lane (win_lane_ends): a final
+ * invocation is due. */
 static bool window_ends(const struct lane *l)
 {
     const struct shardc *sc = l->sc;
     const struct esm *m = sc->m;
-    if (!windowed(m) || l->win_k == WIN_NONE)
+    if (!windowed(m))
         return false;
-    if (l->win_early)
-        return true;
-    if (l->queue.len > 0)
-        return window_of(sc, rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))) != l->win_k;
-    if (sc->read_pos != stm_end(m->stream, sc->shard))
-        return false;
-    /* R12: a closed shard read to its end gets no more records: a reshard
-     * ends the parent's window. */
-    int64_t end = win_start_us(m->model->epoch_ms, m->cfg->tumbling_window_us, l->win_k + 1);
-    return eng_now(m->e) >= end || stm_shard_closed(m->stream, sc->shard);
-}
-
-/* The lane's window state as two arrays the log can read (the caller frees
- * both); false, with the run stopped, when out of memory. */
-static bool state_entries(const struct lane *l, const char ***keys, uint64_t **counts)
-{
-    struct esm *m = l->sc->m;
-    uint32_t n = win_state_keys(l->win);
-    *keys = malloc((n ? n : 1) * sizeof **keys);
-    *counts = malloc((n ? n : 1) * sizeof **counts);
-    if (!*keys || !*counts) {
-        free(*keys);
-        free(*counts);
-        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
-        return false;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t key_id;
-        win_state_entry(l->win, i, &key_id, &(*counts)[i]);
-        (*keys)[i] = keytab_key(m->keys, key_id);
-    }
-    return true;
+    struct win_clock c = window_clock(m);
+    const int64_t *next = l->queue.len > 0
+        ? &rec_at((struct shardc *)sc, idxq_at(&l->queue, 0))->arrival_us : NULL;
+    return win_lane_ends(&l->win, &c, next, sc->read_pos == stm_end(m->stream, sc->shard),
+                         stm_shard_closed(m->stream, sc->shard), eng_now(m->e));
 }
 
 /* The final invocation succeeded: the window's result goes to the log. */
 static void log_window(struct lane *l)
 {
-    struct shardc *sc = l->sc;
-    struct esm *m = sc->m;
-    const char **keys;
-    uint64_t *counts;
-    if (m->log->ops->window && state_entries(l, &keys, &counts)) {
-        uint32_t n = win_state_keys(l->win);
-        int64_t width = m->cfg->tumbling_window_us;
-        struct slog_window w = {
-            .shard_id = sc->shard_id, .lane = l->no,
-            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
-            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
-            .final_invocation_id = l->invocation_id, .terminated_early = l->win_early,
-            .records = win_state_records(l->win), .state_bytes = win_state_bytes(l->win),
-            .n_keys = n, .keys = keys, .counts = counts, .state_json = win_state_text(l->win),
-        };
-        m->log->ops->window(m->log->ctx, &w);
-        free(keys);
-        free(counts);
-    }
+    struct esm *m = l->sc->m;
+    struct win_clock c = window_clock(m);
+    if (win_lane_close(&l->win, &c, m->keys, m->log, l->sc->shard_id, l->no,
+                       l->invocation_id) < 0)
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
     m->stats.windows++;
-    win_state_clear(l->win);
-    if (l->win_early)
-        l->win_early = false;    /* the same window goes on with a fresh state */
-    else
-        l->win_k = WIN_NONE;
 }
 
 /* ---- batches (R2) ----------------------------------------------------- */
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    const struct esm *m = sc->m;
-    if (m->ddb) {
-        struct lev_ddb_record item = {
-            .key_len = keytab_len(m->keys, r->key_id),
-            .key_json_len = keytab_json_len(m->keys, r->key_id),
-            .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
-            .data = r->data_id ? stm_data(m->stream, r->data_id) : NULL,
-            .item_bytes = r->bytes, .arrival_us = r->arrival_us,
-        };
-        return lev_ddb_record_bytes_from(&sc->ddb_part, &item);
-    }
-    return lev_record_bytes_from(sc->lev_source_bytes, sc->lev.epoch_ms,
-                                 keytab_json_len(sc->m->keys, r->key_id),
-                                 r->seq, r->bytes, r->arrival_us);
+    return lev_shard_record_bytes(&sc->lev, sc->m->stream, sc->m->keys, r);
 }
 
 /*
@@ -760,24 +710,20 @@ static bool take_batch(struct lane *l)
     l->batch.payload_bytes = payload;
     l->batch_no++;
     l->window_start_us = -1;
-    if (windowed(m) && l->win_k == WIN_NONE)
-        l->win_k = window_of(sc, rec_at(sc, l->batch.idx[0]));
+    if (windowed(m) && l->win.k == WIN_NONE)
+        l->win.k = window_of(sc, rec_at(sc, l->batch.idx[0]));
     return true;
 }
 
 static uint64_t batch_payload(struct lane *l)
 {
-    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win_final);
+    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win.final);
     for (uint32_t i = 0; i < l->batch.n; i++)
         bytes += record_event_bytes(l->sc, rec_at(l->sc, l->batch.idx[i])) + (i > 0);
     return bytes;
 }
 
 /* ---- invocations ------------------------------------------------------ */
-
-static void on_complete(void *ctx, uint64_t gen);
-static void on_wake(void *ctx, uint64_t gen);
-static void on_reinvoke(void *ctx, uint64_t gen);
 
 /*
  * The lane's invocation's event, as --dump-events and a real handler get it:
@@ -797,36 +743,20 @@ static bool build_event(struct lane *l, struct slog_event *ev, struct slog_event
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
-    for (uint32_t i = 0; i < l->batch.n; i++) {
-        const struct stm_record *r = rec_at(sc, l->batch.idx[i]);
-        const char *data = r->data_id ? stm_data(m->stream, r->data_id) : NULL;
-        m->event_records[i] = (struct slog_event_record){
-            .partition_key = keytab_key(m->keys, r->key_id),
-            .sequence_number = r->seq,
-            .data = (const unsigned char *)data,
-            .data_len = r->bytes,
-            .arrival_us = r->arrival_us,
-            .ddb_event = (uint8_t)r->event,
-        };
-    }
+    lev_shard_records(m->stream, m->keys, sc->shard, l->batch.idx, l->batch.n, m->event_records);
     *ev = (struct slog_event){
-        .source = &sc->lev,
+        .source = &sc->lev.src,
         .records = m->event_records,
         .n_records = l->batch.n,
         .source_type = stm_source(m->stream),
     };
     /* R15: the window and the state the function is given */
     if (windowed(m)) {
-        if (!state_entries(l, keys, counts))
+        struct win_clock c = window_clock(m);
+        if (win_lane_event(&l->win, &c, m->keys, w, keys, counts) < 0) {
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
             return false;
-        int64_t width = m->cfg->tumbling_window_us;
-        *w = (struct slog_event_window){
-            .start_us = win_start_us(m->model->epoch_ms, width, l->win_k),
-            .end_us = win_start_us(m->model->epoch_ms, width, l->win_k + 1),
-            .n_keys = win_state_keys(l->win), .keys = *keys, .counts = *counts,
-            .state_json = win_state_text(l->win),
-            .final = l->win_final, .terminated_early = l->win_final && l->win_early,
-        };
+        }
         ev->window = w;
     }
     return true;
@@ -997,7 +927,7 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
     for (uint32_t i = 0; i < n; i++)
-        resolve(sc->m, rec_at(sc, b->idx[i]), FATE_LOST);
+        resolve(sc, rec_at(sc, b->idx[i]), FATE_LOST);
     advance(sc, why);
     batch_drop(b, n);
 }
@@ -1019,15 +949,11 @@ static void mark_handled(struct lane *l, bool in_state)
         if (r->handled < UINT8_MAX)
             r->handled++;
         handled++;
-        if (in_state && !res->state && win_state_add(l->win, m->keys, r->key_id) < 0)
+        if (in_state && !res->state && win_state_add(l->win.state, m->keys, r->key_id) < 0)
             eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
     }
-    /* A real handler's state is its own JSON, passed along as it is. */
-    if (in_state && res->state &&
-        win_state_set_text(l->win, res->state, res->state_len, handled) < 0)
+    if (in_state && win_lane_returned(&l->win, res->state, res->state_len, handled) < 0)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
-    if (in_state && win_state_bytes(l->win) > WIN_MAX_STATE_BYTES)
-        l->win_early = true;
 }
 
 /* Each record of the lane's invocation, and whether the function handled it
@@ -1104,14 +1030,16 @@ static void retry_or_discard(struct lane *l, const char *function_error)
     schedule(l, eng_now(m->e) + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
 }
 
-static void on_complete(void *ctx, uint64_t gen)
+/* The lane's invocation ends (R4-R8, R15). */
+static void complete(struct lane *l)
 {
-    struct lane *l = ctx;
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
     struct batch *b = &l->batch;
     int64_t now = eng_now(m->e);
-    (void)gen;   /* an invocation in flight is never cancelled */
+#ifdef ESMSIM_INVARIANTS
+    l->completion_pending = false;
+#endif
 
     if (!l->refused && fn_real(m->fn)) {
         for (uint32_t i = 0; i < b->n; i++)
@@ -1128,15 +1056,8 @@ static void on_complete(void *ctx, uint64_t gen)
 
     /* R14: completion time minus arrival of the set's last record (none for
      * a final window invocation, which has no records). */
-    int64_t age_us = -1;
-    if (b->n > 0) {
-        age_us = now - rec_at(sc, b->idx[b->n - 1])->arrival_us;
-        double age_ms = (double)age_us / ENG_US_PER_MS;
-        hist_add(sc->age, age_ms);
-        if (age_ms > sc->interval_age_max_ms)
-            sc->interval_age_max_ms = age_ms;
-    }
-    sc->invocations++;
+    int64_t age_us = b->n > 0 ? now - rec_at(sc, b->idx[b->n - 1])->arrival_us : -1;
+    mtr_invocation(sc->metrics, age_us);
 
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
@@ -1150,7 +1071,7 @@ static void on_complete(void *ctx, uint64_t gen)
 
     l->state = LANE_IDLE;
     l->gen++;
-    if (l->win_final) {
+    if (l->win.final) {
         /* R15: the window's state is final once this succeeds; until then
          * the lane retries it and holds its next records back. */
         if (v == RSP_FULL_FAILURE) {
@@ -1158,7 +1079,7 @@ static void on_complete(void *ctx, uint64_t gen)
             schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
             return;
         }
-        l->win_final = false;
+        l->win.final = false;
         log_window(l);
         next_batch(l);
         return;
@@ -1195,24 +1116,45 @@ static void on_complete(void *ctx, uint64_t gen)
     }
 }
 
+static void on_complete(void *ctx, uint64_t gen)
+{
+    struct lane *l = ctx;
+    (void)gen;   /* an invocation in flight is never cancelled */
+    complete(l);
+    check_shard(l->sc);
+}
+
+/* The lane's backoff timer of gen ran: false when it is stale. */
+static bool backoff_over(struct lane *l, uint64_t gen)
+{
+#ifdef ESMSIM_INVARIANTS
+    if (gen == l->backoff_gen)
+        l->backoff_armed = false;
+#endif
+    if (gen != l->gen || l->state != LANE_BACKOFF)
+        return false;
+    l->state = LANE_IDLE;
+    return true;
+}
+
 /* The pause after a success is over: read again (R1). */
 static void on_reinvoke(void *ctx, uint64_t gen)
 {
     struct lane *l = ctx;
-    if (gen != l->gen || l->state != LANE_BACKOFF)
+    if (!backoff_over(l, gen))
         return;
-    l->state = LANE_IDLE;
     poll_shard(l->sc, false);
+    check_shard(l->sc);
 }
 
 /* A retry or throttle backoff is over. */
 static void on_wake(void *ctx, uint64_t gen)
 {
     struct lane *l = ctx;
-    if (gen != l->gen || l->state != LANE_BACKOFF)
+    if (!backoff_over(l, gen))
         return;
-    l->state = LANE_IDLE;
     dispatch(l);
+    check_shard(l->sc);
 }
 
 /* The end of a batching window. */
@@ -1222,6 +1164,7 @@ static void on_window(void *ctx, uint64_t gen)
     l->window_timer = false;
     if (gen == l->gen)
         dispatch(l);
+    check_shard(l->sc);
 }
 
 /* Start the lane's next invocation if it is idle and has records for it. */
@@ -1229,9 +1172,9 @@ static void dispatch(struct lane *l)
 {
     struct batch *b = &l->batch;
     while (l->state == LANE_IDLE && l->sc->m->cfg->enabled) {
-        if (b->n == 0 && !l->win_final) {
+        if (b->n == 0 && !l->win.final) {
             if (window_ends(l)) {
-                l->win_final = true;     /* R15: the final invocation, no records */
+                l->win.final = true;     /* R15: the final invocation, no records */
                 b->attempts = b->inherited = 0;
                 b->payload_bytes = 0;
             } else if (!take_batch(l)) {
@@ -1335,87 +1278,6 @@ static void take_read(struct shardc *sc, uint64_t to)
     deal(sc, from, to);
 }
 
-static void on_push(void *ctx, uint64_t arg);
-
-#define EFO_CREDIT_MAX ((int64_t)EFO_BYTES_PER_SEC * ENG_US_PER_SEC)
-
-/* The credit r costs: its data and partition key bytes (as the shared
- * limits count them), or at most a full bucket for a record larger than one
- * second's throughput (records may be up to 10 MiB). */
-static inline int64_t efo_cost(const struct esm *m, const struct stm_record *r)
-{
-    int64_t bytes = (int64_t)r->bytes + (int64_t)keytab_len(m->keys, r->key_id);
-    return bytes * ENG_US_PER_SEC < EFO_CREDIT_MAX ? bytes * ENG_US_PER_SEC : EFO_CREDIT_MAX;
-}
-
-/* Enhanced fan-out (R1): take what has been pushed by now, as far as the
- * consumer's 2 MiB/s allows, and make sure a push comes for the rest. */
-static void efo_receive(struct shardc *sc)
-{
-    struct esm *m = sc->m;
-    int64_t now = eng_now(m->e), latency = m->model->efo_push_latency_us;
-    int64_t elapsed = now - sc->efo_at_us;
-    sc->efo_credit = elapsed >= ENG_US_PER_SEC ? EFO_CREDIT_MAX
-                                               : sc->efo_credit + elapsed * EFO_BYTES_PER_SEC;
-    if (sc->efo_credit > EFO_CREDIT_MAX)
-        sc->efo_credit = EFO_CREDIT_MAX;
-    sc->efo_at_us = now;
-
-    uint64_t to = sc->read_pos, end = stm_end(m->stream, sc->shard);
-    while (to < end) {
-        const struct stm_record *r = rec_at(sc, to);
-        int64_t cost = efo_cost(m, r);
-        if (r->arrival_us + latency > now || cost > sc->efo_credit)
-            break;
-        sc->efo_credit -= cost;
-        to++;
-    }
-    if (to > sc->read_pos)
-        take_read(sc, to);
-    if (to == end || sc->push_pending)
-        return;
-    /* The next record is due later, or waits for the bucket to refill. */
-    const struct stm_record *next = rec_at(sc, to);
-    int64_t at = next->arrival_us + latency;
-    if (at <= now)   /* the credit it lacks, at 2 MiB/s, rounded up */
-        at = now + (efo_cost(m, next) - sc->efo_credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
-    sc->push_pending = true;
-    if (eng_schedule(m->e, at, ENG_CLASS_POLL, on_push, sc, 0) < 0)
-        eng_stop(m->e);
-}
-
-/* Shared throughput (R1): one GetRecords, unless the shard's limits say to
- * wait; between ticks only while records are waiting. */
-static void get_records(struct shardc *sc, bool tick)
-{
-    struct esm *m = sc->m;
-    int64_t now = eng_now(m->e);
-    if (now < sc->read_blocked_until_us ||
-        (!tick && sc->read_pos == stm_end(m->stream, sc->shard)))
-        return;
-    if (m->ddb) {
-        /* SPEC 1.2: the mapping polls a DynamoDB shard 4 times a second
-         * (1 s / poll_interval), the calls after a batch included. */
-        int64_t sec = now / ENG_US_PER_SEC;
-        if (sec != sc->calls_sec) {
-            sc->calls_sec = sec;
-            sc->calls = 0;
-        }
-        if (sc->calls >= m->ddb_calls_per_sec)
-            return;
-        sc->calls++;
-    }
-    uint64_t to;
-    int64_t retry_at;
-    if (stm_get_records(m->stream, sc->shard, sc->read_pos, GETRECORDS_MAX_RECORDS,
-                        &to, &retry_at) == STM_READ_THROTTLED) {
-        m->stats.read_throttles++;
-        sc->read_blocked_until_us = retry_at;
-        return;
-    }
-    take_read(sc, to);
-}
-
 /*
  * Read the shard if a lane wants records, then start every lane that can.
  * The tick is the base rate (R1; with EFO it reads what was pushed, no
@@ -1430,22 +1292,19 @@ static void poll_shard(struct shardc *sc, bool tick)
         return;
     if (sc->n_lanes != m->cfg->parallelization_factor)
         relane(sc);
-    if (wants_records(sc)) {
-        if (m->efo)
-            efo_receive(sc);
-        else
-            get_records(sc, tick);
-    }
+    uint64_t to;
+    if (wants_records(sc) && rdr_read(m->reader, sc->shard, sc->read_pos, tick, &to))
+        take_read(sc, to);
     for (uint32_t i = 0; i < sc->n_lanes; i++)
         dispatch(&sc->lanes[i]);
 }
 
-static void on_push(void *ctx, uint64_t arg)
+/* The reader says records may be read now (enhanced fan-out's push). */
+static void on_readable(void *ctx, uint32_t shard)
 {
-    struct shardc *sc = ctx;
-    (void)arg;
-    sc->push_pending = false;
-    poll_shard(sc, false);
+    struct esm *m = ctx;
+    poll_shard(m->shards[shard], false);
+    check_shard(m->shards[shard]);
 }
 
 static void on_tick(void *ctx, uint64_t arg)
@@ -1453,6 +1312,7 @@ static void on_tick(void *ctx, uint64_t arg)
     struct shardc *sc = ctx;
     struct esm *m = sc->m;
     poll_shard(sc, true);
+    check_shard(sc);
     if (sc->ended)
         return;                  /* R12: a finished shard is read no more */
     if (eng_schedule(m->e, eng_now(m->e) + m->model->poll_interval_us, ENG_CLASS_POLL,
@@ -1516,6 +1376,7 @@ static void on_begin(void *ctx, uint64_t arg)
 {
     (void)arg;
     begin(ctx);
+    check_all(ctx);
 }
 
 /* Parent arg finished: its children may start, after the event that
@@ -1529,6 +1390,7 @@ static void on_parent_ended(void *ctx, uint64_t arg)
         if (can_start(child))
             start_shard(child);
     }
+    check_all(m);
 }
 
 /* R12: once a closed shard is read to its end, every record resolved, its
@@ -1543,7 +1405,7 @@ static void maybe_end(struct shardc *sc)
         return;
     for (uint32_t i = 0; i < sc->n_lanes; i++) {
         const struct lane *l = &sc->lanes[i];
-        if (l->state != LANE_IDLE || l->win_final || l->win_k != WIN_NONE)
+        if (l->state != LANE_IDLE || l->win.final || l->win.k != WIN_NONE)
             return;
     }
     sc->ended = true;
@@ -1624,6 +1486,7 @@ static void expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to)
         lane_forget(&sc->lanes[i], to);
     m->stats.expired_records += skip_to(sc, to, FATE_EXPIRED, CKPT_EXPIRED);
     maybe_end(sc);
+    check_shard(sc);
 }
 
 /* ---- metrics (R14) ---------------------------------------------------- */
@@ -1636,17 +1499,12 @@ static void on_sample(void *ctx, uint64_t arg)
     for (uint32_t s = 0; s < m->n_shards; s++) {
         struct shardc *sc = m->shards[s];
         double oldest = 0;
-        if (sc->ended && sc->interval_age_max_ms < 0)
-            continue;            /* R12: a finished parent has nothing more to say */
         if (sc->done_pos < stm_end(m->stream, s))
             oldest = (double)(now - rec_at(sc, sc->done_pos)->arrival_us) / ENG_US_PER_MS;
-        log->ops->metric(log->ctx, now, "oldest_unprocessed_age_ms", sc->shard_id, oldest);
-        if (sc->interval_age_max_ms >= 0)
-            log->ops->metric(log->ctx, now, "iterator_age_ms", sc->shard_id,
-                             sc->interval_age_max_ms);
-        sc->interval_age_max_ms = -1;
+        mtr_sample(sc->metrics, log, now, oldest, sc->ended);
     }
     log->ops->metric(log->ctx, now, "concurrent_executions", NULL, fn_running(m->fn));
+    check_all(m);
     if (eng_schedule(m->e, now + m->model->sample_interval_us, ENG_CLASS_SAMPLE,
                      on_sample, m, arg) < 0)
         eng_stop(m->e);
@@ -1666,18 +1524,13 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
     sc->m = m;
     sc->shard = s;
     sc->shard_id = stm_shard_id(m->stream, s);
-    sc->lev = m->lev_template;
-    sc->lev.shard_id = sc->shard_id;
-    sc->lev_source_bytes = lev_source_bytes(&sc->lev);
-    lev_ddb_source_part(&sc->lev, &sc->ddb_part);
-    sc->arn_json_len = json_escaped_len(sc->lev.event_source_arn);
-    sc->interval_age_max_ms = -1;
-    sc->efo_credit = EFO_CREDIT_MAX;
+    lev_shard_init(&sc->lev, &m->lev_template, sc->shard_id,
+                   stm_source(m->stream) == SLOG_SOURCE_DYNAMODB);
     sc->n_lanes = m->cfg->parallelization_factor;
-    sc->age = hist_create();
+    sc->metrics = mtr_shard_create(sc->shard_id);
     sc->lanes = calloc(m->max_lanes, sizeof *sc->lanes);
-    if (!sc->age || !sc->lanes) {
-        hist_destroy(sc->age);
+    if (!sc->metrics || !sc->lanes) {
+        mtr_shard_destroy(sc->metrics);
         free(sc->lanes);
         free(sc);
         return NULL;
@@ -1688,27 +1541,13 @@ static struct shardc *shardc_create(struct esm *m, uint32_t s)
         l->no = i;
         l->window_start_us = -1;
         l->throttle_wait_us = m->model->throttle_backoff_us;
-        l->win_k = WIN_NONE;
-        if (windowed(m) && !(l->win = win_state_create())) {
+        l->win.k = WIN_NONE;
+        if (windowed(m) && !(l->win.state = win_state_create())) {
             shardc_destroy(sc);
             return NULL;
         }
     }
     return sc;
-}
-
-/* The shard's figures for the summary (R14). */
-static struct esm_shard_stats shardc_stats(const struct shardc *sc)
-{
-    if (!sc->age)
-        return sc->final_stats;
-    return (struct esm_shard_stats){
-        .shard_id = sc->shard_id,
-        .invocations = sc->invocations,
-        .age_p50_ms = hist_quantile(sc->age, 0.50),
-        .age_p99_ms = hist_quantile(sc->age, 0.99),
-        .age_max_ms = hist_max(sc->age),
-    };
 }
 
 /* Free what the lanes hold (their lanes stay, idle and empty). */
@@ -1720,9 +1559,9 @@ static void lanes_free(struct shardc *sc)
         free(l->batch.idx);
         free(l->scratch.failed);
         free(l->scratch.items);
-        win_state_destroy(l->win);
+        win_state_destroy(l->win.state);
         /* a newer gen: a timer still pending for the lane is stale */
-        *l = (struct lane){ .sc = sc, .no = i, .gen = l->gen + 1, .win_k = WIN_NONE,
+        *l = (struct lane){ .sc = sc, .no = i, .gen = l->gen + 1, .win = { .k = WIN_NONE },
                             .window_start_us = -1 };
     }
 }
@@ -1731,9 +1570,7 @@ static void lanes_free(struct shardc *sc)
  * follows the shards open, not every shard a long run of reshards made. */
 static void shardc_retire(struct shardc *sc)
 {
-    sc->final_stats = shardc_stats(sc);
-    hist_destroy(sc->age);
-    sc->age = NULL;
+    mtr_retire(sc->metrics);
     lanes_free(sc);
 }
 
@@ -1743,7 +1580,7 @@ static void shardc_destroy(struct shardc *sc)
         return;
     lanes_free(sc);
     free(sc->lanes);
-    hist_destroy(sc->age);
+    mtr_shard_destroy(sc->metrics);
     free(sc);
 }
 
@@ -1761,7 +1598,7 @@ static void shard_opened(void *ctx, uint32_t shard)
     struct esm_shard_stats *stats = realloc(m->shard_stats, n * sizeof *stats);
     if (stats)
         m->shard_stats = stats;
-    if (!shards || !stats) {
+    if (!shards || !stats || rdr_grow(m->reader, n) < 0) {
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return;
     }
@@ -1783,90 +1620,76 @@ static void shard_opened(void *ctx, uint32_t shard)
     }
     if (can_start(m->shards[shard]))
         start_shard(m->shards[shard]);
+    check_all(m);
 }
 
-/* Enhanced fan-out: a record written now is pushed after the latency. */
+/* A record was written: a reader that pushes (enhanced fan-out) hears of it
+ * while the shard is read. */
 static void written(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    if (shard >= m->n_shards)    /* out of memory: the run is stopping */
-        return;
-    struct shardc *sc = m->shards[shard];
-    if (!sc->polling || sc->push_pending)
-        return;
-    sc->push_pending = true;
-    if (eng_schedule(m->e, eng_now(m->e) + m->model->efo_push_latency_us, ENG_CLASS_POLL,
-                     on_push, sc, 0) < 0)
-        eng_stop(m->e);
+    if (shard < m->n_shards && m->shards[shard]->polling)   /* else out of memory */
+        rdr_written(m->reader, shard);
 }
 
 /* A parent closed: once read to its end it is finished. */
 static void shard_closed(void *ctx, uint32_t shard)
 {
     struct esm *m = ctx;
-    if (shard < m->n_shards)     /* else out of memory: the run is stopping */
+    if (shard < m->n_shards) {   /* else out of memory: the run is stopping */
         maybe_end(m->shards[shard]);
+        check_shard(m->shards[shard]);
+    }
 }
 
-struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
+struct esm *esm_create(struct eng *e, const struct esm_config *config,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen)
 {
-    const struct cfg_mapping *cfg = &sim->mapping;
+    const struct cfg_mapping *cfg = config->mapping;
+    const struct cfg_model *model = config->model;
     struct esm *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
     *m = (struct esm){
-        .e = e, .cfg = cfg, .model = &sim->model, .stream = stream,
+        .e = e, .cfg = cfg, .model = model, .stream = stream,
         .fn = function, .msgs = msgs, .keys = keys, .log = log,
         .bisect = cfg->bisect_on_error,
-        .efo = sim->stream.consumer == CFG_CONSUMER_EFO,
-        .ddb = stm_source(stream) == SLOG_SOURCE_DYNAMODB,
-        .ddb_calls_per_sec = sim->model.poll_interval_us >= ENG_US_PER_SEC ? 1
-                             : (uint32_t)(ENG_US_PER_SEC / sim->model.poll_interval_us),
     };
-    m->max_batch = cfg->batch_size;
-    m->max_lanes = cfg->parallelization_factor;
-    for (size_t i = 0; i < sim->n_schedule; i++) {
-        const struct cfg_mapping *later = sim->schedule[i].mapping;
-        if (later && later->batch_size > m->max_batch)
-            m->max_batch = later->batch_size;
-        if (later && later->parallelization_factor > m->max_lanes)
-            m->max_lanes = later->parallelization_factor;
-    }
+    m->max_batch = config->max_batch_size;
+    m->max_lanes = config->max_parallelization;
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
+    m->reader = rdr_create(e, stream, keys, model, config->consumer, stm_source(stream),
+                           m->n_shards, (struct rdr_host){ .ctx = m, .wake = on_readable });
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
-    size_t role_len = strlen(sim->model.account) + strlen(sim->function.name) + 32;
-    m->role_arn = malloc(role_len);
-    if (!m->shards || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
+    m->role_arn = role_arn_make(model->account, config->function_name);
+    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
-    snprintf(m->role_arn, role_len, "arn:aws:iam::%s:role/%s-role",
-             sim->model.account, sim->function.name);
     m->lev_template = (struct lev_source){
         .event_source_arn = stm_arn(stream), .invoke_identity_arn = m->role_arn,
-        .region = sim->model.region, .epoch_ms = sim->model.epoch_ms,
-        .view = sim->stream.view_type,
+        .region = model->region, .epoch_ms = model->epoch_ms,
+        .view = config->view,
     };
 
-    int64_t start = cfg->starting_position == CFG_START_LATEST ? sim->model.latest_start_delay_us : 0;
+    int64_t start = cfg->starting_position == CFG_START_LATEST ? model->latest_start_delay_us : 0;
     for (uint32_t s = 0; s < m->n_shards; s++)
         if (!(m->shards[s] = shardc_create(m, s)))
             goto nomem;
     m->begin_at_us = start;
     if (eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0 ||
-        eng_schedule(e, sim->model.sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
+        eng_schedule(e, model->sample_interval_us, ENG_CLASS_SAMPLE, on_sample, m, 0) < 0)
         goto nomem;
     struct stm_consumer consumer = {
         .ctx = m, .pinned = pinned, .expire = expire,
         .shard_opened = shard_opened, .shard_closed = shard_closed,
-        .written = m->efo ? written : NULL,
+        .written = rdr_wants_writes(m->reader) ? written : NULL,
     };
     stm_set_consumer(stream, &consumer);
     return m;
@@ -1883,6 +1706,7 @@ void esm_destroy(struct esm *m)
     for (uint32_t s = 0; m->shards && s < m->n_shards; s++)
         shardc_destroy(m->shards[s]);
     free(m->shards);
+    rdr_destroy(m->reader);
     free(m->shard_stats);
     free(m->scratch);
     free(m->seqs);
@@ -1909,12 +1733,12 @@ void esm_finish(struct esm *m)
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {
             struct stm_record *r = rec_at(sc, i);
             if (!r->resolved)
-                resolve(m, r, FATE_PENDING);
+                resolve(sc, r, FATE_PENDING);
         }
     }
 }
 
-void esm_update(struct esm *m, const struct cfg_mapping *cfg)
+static void update(struct esm *m, const struct cfg_mapping *cfg)
 {
     m->cfg = cfg;
     m->bisect = cfg->bisect_on_error;
@@ -1933,13 +1757,221 @@ void esm_update(struct esm *m, const struct cfg_mapping *cfg)
     start_ready_shards(m);
 }
 
+void esm_update(struct esm *m, const struct cfg_mapping *cfg)
+{
+    update(m, cfg);
+    check_all(m);
+}
+
 void esm_stats(struct esm *m, struct esm_stats *out)
 {
     for (uint32_t s = 0; s < m->n_shards; s++)
-        m->shard_stats[s] = shardc_stats(m->shards[s]);
+        mtr_stats(m->shards[s]->metrics, &m->shard_stats[s]);
     *out = m->stats;
     out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
     out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;
+    out->read_throttles = rdr_throttles(m->reader);
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }
+
+/* ---- invariants (issue 13 item 5), in the checking build only ------------ */
+
+#ifdef ESMSIM_INVARIANTS
+#include <stdarg.h>
+
+/* A violation: one line naming the time, shard, lane (-1: the shard's) and
+ * the invariant, then abort: the state is wrong, going on would hide where. */
+static void violated(const struct shardc *sc, int64_t lane, const char *invariant,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "esmsim: invariant violated at %lld us: shard %s lane %lld: %s: ",
+            (long long)eng_now(sc->m->e), sc->shard_id, (long long)lane, invariant);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+static void resolved_twice(const struct shardc *sc, const struct stm_record *r)
+{
+    violated(sc, -1, "nothing resolved twice", "record %llu (message %llu) resolved again",
+             (unsigned long long)r->seq, (unsigned long long)r->message_id);
+}
+
+/* One record the lane holds (in its batch or queue) at index idx, after the
+ * index prev it holds before it (UINT64_MAX: none): unread records are not
+ * held, resolved ones neither, every one is above the checkpoint, in shard
+ * order, in the lane its key maps to (R10). */
+static void check_held(const struct lane *l, uint64_t idx, uint64_t prev)
+{
+    const struct shardc *sc = l->sc;
+    struct stm_record *r = rec_at((struct shardc *)sc, idx);
+    if (idx < sc->done_pos || idx >= sc->read_pos)
+        violated(sc, l->no, "a lane holds only records read and not checkpointed",
+                 "record %llu at index %llu, outside [%llu, %llu)", (unsigned long long)r->seq,
+                 (unsigned long long)idx, (unsigned long long)sc->done_pos,
+                 (unsigned long long)sc->read_pos);
+    if (r->resolved)
+        violated(sc, l->no, "a lane holds only unresolved records",
+                 "record %llu (index %llu) is resolved", (unsigned long long)r->seq,
+                 (unsigned long long)idx);
+    if (sc->checkpointed && sc->checkpoint_seq >= r->seq)
+        violated(sc, l->no, "the checkpoint is below every unresolved record",
+                 "checkpoint %llu, unresolved record %llu (index %llu)",
+                 (unsigned long long)sc->checkpoint_seq, (unsigned long long)r->seq,
+                 (unsigned long long)idx);
+    if (prev != UINT64_MAX && prev >= idx)
+        violated(sc, l->no, "a lane holds its records in shard order",
+                 "record %llu (index %llu) after index %llu", (unsigned long long)r->seq,
+                 (unsigned long long)idx, (unsigned long long)prev);
+    if (lane_of(sc, r) != l->no)
+        violated(sc, l->no, "a key's records are in its lane (R10)",
+                 "record %llu belongs to lane %u", (unsigned long long)r->seq, lane_of(sc, r));
+}
+
+/* A lane's state and timers agree: a backoff has a timer of the lane's
+ * generation still to run (else the lane would wait for ever), an
+ * invocation in flight has its completion still to run, and nothing else
+ * does; its batch fits its buffers. */
+static uint64_t check_lane(const struct lane *l)
+{
+    const struct shardc *sc = l->sc;
+    const struct batch *b = &l->batch;
+    if (l->state == LANE_BACKOFF && (!l->backoff_armed || l->backoff_gen != l->gen))
+        violated(sc, l->no, "a backoff waits for a timer of the lane's generation",
+                 "gen %llu, last timer of gen %llu%s", (unsigned long long)l->gen,
+                 (unsigned long long)l->backoff_gen, l->backoff_armed ? "" : ", already run");
+    if ((l->state == LANE_IN_FLIGHT) != l->completion_pending)
+        violated(sc, l->no, "an invocation is in flight exactly when its completion is due",
+                 "state %d, completion %s, gen %llu", (int)l->state,
+                 l->completion_pending ? "due" : "not due", (unsigned long long)l->gen);
+    if (l->state == LANE_IN_FLIGHT && b->n == 0 && !l->win.final)
+        violated(sc, l->no, "an invocation carries records or closes a window",
+                 "gen %llu", (unsigned long long)l->gen);
+    uint32_t total = batch_total(b);
+    if (total > l->batch_cap || b->n_waiting > MAX_WAITING_SETS || (b->n == 0 && b->n_waiting))
+        violated(sc, l->no, "a batch fits its buffers",
+                 "%u records (current set %u, %u sets waiting), room for %u", total, b->n,
+                 b->n_waiting, l->batch_cap);
+    uint64_t prev = UINT64_MAX;
+    for (uint32_t i = 0; i < total; i++, prev = b->idx[i - 1])
+        check_held(l, b->idx[i], prev);
+    for (uint64_t i = 0; i < l->queue.len; i++, prev = idxq_at(&l->queue, i - 1))
+        check_held(l, idxq_at(&l->queue, i), prev);
+    return total + l->queue.len;
+}
+
+/*
+ * The shard's state, after a mapping event: its checkpoint is the end of
+ * the resolved prefix and below every unresolved record; every unresolved
+ * record read is held by exactly one lane (none lost, none twice); each
+ * lane's state agrees with its timers; lanes beyond the factor in use are
+ * idle and empty.  A stopped run (out of memory, a failed handler) may have
+ * left work half done: it is not checked.
+ */
+static void check_shard(const struct shardc *sc)
+{
+    const struct esm *m = sc->m;
+    if (eng_stopped(m->e) || !sc->polling)
+        return;
+    if (sc->done_pos > sc->read_pos || sc->n_lanes == 0 || sc->n_lanes > m->max_lanes)
+        violated(sc, -1, "checkpoint <= read position, lanes within the largest factor",
+                 "checkpoint index %llu, read index %llu, %u lanes of %u",
+                 (unsigned long long)sc->done_pos, (unsigned long long)sc->read_pos,
+                 sc->n_lanes, m->max_lanes);
+    if (sc->done_pos < sc->read_pos && rec_at((struct shardc *)sc, sc->done_pos)->resolved)
+        violated(sc, -1, "the checkpoint is at the end of the resolved prefix",
+                 "record %llu at index %llu, next to the checkpoint, is resolved",
+                 (unsigned long long)rec_at((struct shardc *)sc, sc->done_pos)->seq,
+                 (unsigned long long)sc->done_pos);
+    uint64_t held = 0, unresolved = 0;
+    for (uint32_t i = 0; i < m->max_lanes; i++) {
+        const struct lane *l = &sc->lanes[i];
+        /* (one may still be pausing after its last batch: R16 waits for batches only) */
+        if (i >= sc->n_lanes && (l->state == LANE_IN_FLIGHT || l->batch.n || l->queue.len))
+            violated(sc, i, "lanes beyond the factor in use hold no records",
+                     "state %d, %u records in its batch, %llu queued", (int)l->state,
+                     l->batch.n, (unsigned long long)l->queue.len);
+        held += check_lane(l);
+    }
+    for (uint64_t i = sc->done_pos; i < sc->read_pos; i++)
+        unresolved += !rec_at((struct shardc *)sc, i)->resolved;
+    if (held != unresolved)
+        violated(sc, -1, "every unresolved record read is in exactly one lane",
+                 "%llu unresolved in [%llu, %llu), the lanes hold %llu",
+                 (unsigned long long)unresolved, (unsigned long long)sc->done_pos,
+                 (unsigned long long)sc->read_pos, (unsigned long long)held);
+}
+
+static void check_all(const struct esm *m)
+{
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        check_shard(m->shards[s]);
+}
+
+void esm_check_invariants(const struct esm *m)
+{
+    check_all(m);
+}
+
+/* The first lane of shard 0 in use that fits the fault, or NULL. */
+static struct lane *fault_lane(struct esm *m, enum esm_fault f)
+{
+    struct shardc *sc = m->n_shards ? m->shards[0] : NULL;
+    for (uint32_t i = 0; sc && i < sc->n_lanes; i++) {
+        struct lane *l = &sc->lanes[i];
+        bool fits = f == ESM_FAULT_GENERATION ? l->state == LANE_BACKOFF
+                  : f == ESM_FAULT_ORDER ? l->queue.len >= 2
+                  : f == ESM_FAULT_LOST ? l->queue.len >= 1
+                  : l->batch.n >= 1;
+        if (fits)
+            return l;
+    }
+    return NULL;
+}
+
+/* The fault's event: break the state as a bug would, then check as after
+ * any mapping event. */
+static void on_fault(void *ctx, uint64_t arg)
+{
+    struct esm *m = ctx;
+    enum esm_fault f = (enum esm_fault)arg;
+    struct lane *l = fault_lane(m, f);
+    if (!l) {
+        fprintf(stderr, "esm_inject_fault: no lane of shard 0 fits fault %d\n", (int)f);
+        exit(3);
+    }
+    struct shardc *sc = l->sc;
+    uint64_t tmp;
+    switch (f) {
+    case ESM_FAULT_CHECKPOINT:      /* the checkpoint passes a record still in a batch */
+        sc->checkpointed = true;
+        sc->checkpoint_seq = rec_at(sc, l->batch.idx[l->batch.n - 1])->seq;
+        break;
+    case ESM_FAULT_RESOLVED_TWICE:  /* two paths give the same record its fate */
+        resolve(sc, rec_at(sc, l->batch.idx[0]), FATE_LOST);
+        resolve(sc, rec_at(sc, l->batch.idx[0]), FATE_DISCARDED);
+        break;
+    case ESM_FAULT_GENERATION:      /* a backoff's timer goes stale: the lane hangs */
+        l->gen++;
+        break;
+    case ESM_FAULT_LOST:            /* a queued record falls out of its lane */
+        idxq_pop(&l->queue, 1);
+        break;
+    case ESM_FAULT_ORDER:           /* two queued records swap */
+        tmp = l->queue.v[l->queue.head];
+        l->queue.v[l->queue.head] = l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)];
+        l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
+        break;
+    }
+    check_all(m);
+}
+
+int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f)
+{
+    return eng_schedule(m->e, at_us, ENG_CLASS_TOPOLOGY, on_fault, m, (uint64_t)f);
+}
+#endif

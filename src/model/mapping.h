@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "simlog.h"
 
 struct eng;
@@ -21,12 +22,22 @@ struct stm;
 struct fn;
 struct msgtab;
 struct keytab;
-struct cfg_sim;
-struct cfg_mapping;
 struct esm;
 
+/* What the mapping reads of the scenario, borrowed: it must outlive the
+ * mapping. */
+struct esm_config {
+    const struct cfg_mapping *mapping;  /* in effect at the start (R16: esm_update) */
+    const struct cfg_model *model;      /* the pacing AWS does not document */
+    enum cfg_consumer consumer;         /* R1: shared-throughput polling or enhanced fan-out */
+    enum lev_ddb_view view;             /* a DynamoDB stream's StreamViewType (its events) */
+    const char *function_name;          /* its role ARN is the events' invokeIdentityArn */
+    uint32_t max_batch_size;            /* the largest BatchSize of the run (R16) */
+    uint32_t max_parallelization;       /* the largest ParallelizationFactor of the run */
+};
+
 /* Borrows everything; starts polling when the engine runs. */
-struct esm *esm_create(struct eng *e, const struct cfg_sim *sim,
+struct esm *esm_create(struct eng *e, const struct esm_config *cfg,
                        struct stm *stream, struct fn *function,
                        struct msgtab *msgs, const struct keytab *keys,
                        const struct slog *log, char *err, size_t errlen);
@@ -34,7 +45,7 @@ void esm_destroy(struct esm *m);
 
 /* R16: the mapping's configuration is cfg from now on (borrowed; it must
  * outlive the mapping).  Its BatchSize and ParallelizationFactor must not
- * exceed the largest of the scenario's schedule, which esm_create sized for. */
+ * exceed the esm_config's max_batch_size and max_parallelization. */
 void esm_update(struct esm *m, const struct cfg_mapping *cfg);
 
 /* End of run: records still in the stream end pending (or processed when
@@ -74,5 +85,28 @@ struct esm_stats {
 };
 /* Fill the counters; shards points into the mapping (valid until destroy). */
 void esm_stats(struct esm *m, struct esm_stats *out);
+
+#ifdef ESMSIM_INVARIANTS
+/*
+ * Issue 13 item 5, in the checking build (meson -Dinvariants=true, which
+ * tools/setup.sh sets for build-asan): the mapping checks its state after
+ * each of its events, and a violation aborts with one line naming the
+ * shard, the lane, the sequence numbers and the invariant.  The check of
+ * every shard, on demand:
+ */
+void esm_check_invariants(const struct esm *m);
+
+/* Test only: at at_us, break one invariant in the first lane of shard 0
+ * that fits, as a bug would (the checker must then abort).  -1 when out of
+ * memory. */
+enum esm_fault {
+    ESM_FAULT_CHECKPOINT,       /* the checkpoint passes a record in a batch */
+    ESM_FAULT_RESOLVED_TWICE,   /* a record in a batch gets a fate twice */
+    ESM_FAULT_GENERATION,       /* a lane in backoff: its timer goes stale */
+    ESM_FAULT_LOST,             /* a queued record falls out of its lane */
+    ESM_FAULT_ORDER,            /* two queued records swap */
+};
+int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f);
+#endif
 
 #endif

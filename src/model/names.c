@@ -1,7 +1,11 @@
 /*
  * names.c - the words of the run log contract (SPEC section 3) for the
- * enums of simlog.h.
+ * enums of simlog.h, and the names the model makes for what events carry.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "simlog.h"
 
 const char *fate_name(enum fate f)
@@ -26,4 +30,13 @@ const char *ckpt_reason_name(enum ckpt_reason r)
         "success", "partial", "discarded", "expired", "shard_end", "starting_position",
     };
     return (unsigned)r < CKPT_COUNT ? names[r] : "?";
+}
+
+char *role_arn_make(const char *account, const char *function_name)
+{
+    size_t len = strlen(account) + strlen(function_name) + 32;
+    char *arn = malloc(len);
+    if (arn)
+        snprintf(arn, len, "arn:aws:iam::%s:role/%s-role", account, function_name);
+    return arn;
 }

@@ -122,7 +122,21 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
     if (!s->fn)
         goto fail;
-    s->esm = esm_create(s->e, cfg, s->stream, s->fn, s->msgs, s->keys, log, err, errlen);
+    struct esm_config mapping = {
+        .mapping = &cfg->mapping, .model = &cfg->model, .consumer = cfg->stream.consumer,
+        .view = cfg->stream.view_type, .function_name = cfg->function.name,
+        .max_batch_size = cfg->mapping.batch_size,
+        .max_parallelization = cfg->mapping.parallelization_factor,
+    };
+    /* R16: the mapping's buffers and lanes are sized for the schedule's largest */
+    for (size_t i = 0; i < cfg->n_schedule; i++) {
+        const struct cfg_mapping *later = cfg->schedule[i].mapping;
+        if (later && later->batch_size > mapping.max_batch_size)
+            mapping.max_batch_size = later->batch_size;
+        if (later && later->parallelization_factor > mapping.max_parallelization)
+            mapping.max_parallelization = later->parallelization_factor;
+    }
+    s->esm = esm_create(s->e, &mapping, s->stream, s->fn, s->msgs, s->keys, log, err, errlen);
     if (!s->esm)
         goto fail;
     if (schedule_changes(s) < 0) {
@@ -279,3 +293,10 @@ void sim_summary(struct sim *s, struct sim_summary *out)
     esm_stats(s->esm, &out->mapping);
     out->peak_concurrency = fn_peak(s->fn);
 }
+
+#ifdef ESMSIM_INVARIANTS
+struct esm *sim_mapping(struct sim *s)
+{
+    return s->esm;
+}
+#endif

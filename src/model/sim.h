@@ -73,4 +73,9 @@ struct sim_summary {
 };
 void sim_summary(struct sim *s, struct sim_summary *out);
 
+#ifdef ESMSIM_INVARIANTS
+/* The checking build's tests reach the mapping (esm_inject_fault). */
+struct esm *sim_mapping(struct sim *s);
+#endif
+
 #endif

@@ -52,6 +52,11 @@ enum ckpt_reason {
 };
 const char *ckpt_reason_name(enum ckpt_reason r);
 
+/* The function's execution role, the invokeIdentityArn of Kinesis events:
+ * arn:aws:iam::ACCOUNT:role/FUNCTION-role.  The caller frees it; NULL when
+ * out of memory. */
+char *role_arn_make(const char *account, const char *function_name);
+
 struct slog_shard {
     const char *shard_id;
     const char *parent_shard_id;           /* NULL when none */

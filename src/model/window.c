@@ -6,12 +6,16 @@
  * The state keeps its keys in first-counted order (arrays), with an index
  * from key id to position (open addressing), so counting a record is O(1)
  * and the JSON comes out in a fixed order.
+ *
+ * A lane's window (win_lane_*) is the mapping's glue: when a window ends for
+ * a lane, what it adds to the events, and its result logged.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "keytab.h"
 #include "lambda_event.h"
+#include "simlog.h"
 #include "window.h"
 
 #define US_PER_MS 1000
@@ -191,4 +195,104 @@ size_t win_event_extra_bytes(size_t shard_id_json_len, size_t arn_json_len,
     return (sizeof window - 1) + (sizeof state - 1) + state_bytes +
            (sizeof shard - 1) + shard_id_json_len + (sizeof arn - 1) + arn_json_len +
            (sizeof final_flag - 1) + (final ? 4 : 5) + (sizeof early_flag - 1) + (early ? 4 : 5);
+}
+
+/* ---- a lane's window (R15) ------------------------------------------------ */
+
+size_t win_lane_event_bytes(const struct win_lane *w, size_t shard_id_len, size_t arn_json_len,
+                            bool final)
+{
+    return win_event_extra_bytes(shard_id_len, arn_json_len, win_state_bytes(w->state), final,
+                                 final && w->early);
+}
+
+bool win_lane_ends(const struct win_lane *w, const struct win_clock *c,
+                   const int64_t *next_arrival_us, bool read_to_end, bool closed, int64_t now_us)
+{
+    if (w->k == WIN_NONE)
+        return false;
+    if (w->early)
+        return true;
+    if (next_arrival_us)
+        return win_index(c->epoch_ms, c->width_us, *next_arrival_us) != w->k;
+    if (!read_to_end)
+        return false;
+    return now_us >= win_start_us(c->epoch_ms, c->width_us, w->k + 1) || closed;
+}
+
+int win_lane_entries(const struct win_lane *w, const struct keytab *keys,
+                     const char ***key_names, uint64_t **counts)
+{
+    uint32_t n = win_state_keys(w->state);
+    *key_names = malloc((n ? n : 1) * sizeof **key_names);
+    *counts = malloc((n ? n : 1) * sizeof **counts);
+    if (!*key_names || !*counts) {
+        free(*key_names);
+        free(*counts);
+        *key_names = NULL;
+        *counts = NULL;
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key_id;
+        win_state_entry(w->state, i, &key_id, &(*counts)[i]);
+        (*key_names)[i] = keytab_key(keys, key_id);
+    }
+    return 0;
+}
+
+int win_lane_event(const struct win_lane *w, const struct win_clock *c, const struct keytab *keys,
+                   struct slog_event_window *out, const char ***key_names, uint64_t **counts)
+{
+    if (win_lane_entries(w, keys, key_names, counts) < 0)
+        return -1;
+    *out = (struct slog_event_window){
+        .start_us = win_start_us(c->epoch_ms, c->width_us, w->k),
+        .end_us = win_start_us(c->epoch_ms, c->width_us, w->k + 1),
+        .n_keys = win_state_keys(w->state), .keys = *key_names, .counts = *counts,
+        .state_json = win_state_text(w->state),
+        .final = w->final, .terminated_early = w->final && w->early,
+    };
+    return 0;
+}
+
+int win_lane_returned(struct win_lane *w, const char *text, size_t len, uint64_t handled)
+{
+    /* A real handler's state is its own JSON, passed along as it is. */
+    int rc = text ? win_state_set_text(w->state, text, len, handled) : 0;
+    if (win_state_bytes(w->state) > WIN_MAX_STATE_BYTES)
+        w->early = true;
+    return rc;
+}
+
+int win_lane_close(struct win_lane *w, const struct win_clock *c, const struct keytab *keys,
+                   const struct slog *log, const char *shard_id, uint32_t lane,
+                   uint64_t final_invocation_id)
+{
+    const char **key_names;
+    uint64_t *counts;
+    int rc = 0;
+    if (log->ops->window) {
+        rc = win_lane_entries(w, keys, &key_names, &counts);
+        if (rc == 0) {
+            struct slog_window sw = {
+                .shard_id = shard_id, .lane = lane,
+                .start_us = win_start_us(c->epoch_ms, c->width_us, w->k),
+                .end_us = win_start_us(c->epoch_ms, c->width_us, w->k + 1),
+                .final_invocation_id = final_invocation_id, .terminated_early = w->early,
+                .records = win_state_records(w->state), .state_bytes = win_state_bytes(w->state),
+                .n_keys = win_state_keys(w->state), .keys = key_names, .counts = counts,
+                .state_json = win_state_text(w->state),
+            };
+            log->ops->window(log->ctx, &sw);
+            free(key_names);
+            free(counts);
+        }
+    }
+    win_state_clear(w->state);
+    if (w->early)
+        w->early = false;        /* the same window goes on with a fresh state */
+    else
+        w->k = WIN_NONE;
+    return rc;
 }

@@ -65,4 +65,66 @@ const char *win_state_text(const struct win_state *st);
 size_t win_event_extra_bytes(size_t shard_id_json_len, size_t arn_json_len,
                              size_t state_bytes, bool final, bool early);
 
+/* ---- a lane's window: the mapping's side of R15 ------------------------ */
+
+#define WIN_NONE INT64_MIN   /* no window open */
+
+struct slog;
+struct slog_event_window;
+
+/* The windows' geometry: their width, and the wall time of virtual 0. */
+struct win_clock {
+    int64_t epoch_ms;
+    int64_t width_us;
+};
+
+/* One lane's window (the mapping gives each lane its own: R10 lanes are
+ * ordered sequences of batches).  A final invocation, with no records,
+ * closes it; it is retried until it succeeds. */
+struct win_lane {
+    struct win_state *state;   /* what the open window's invocations returned; NULL
+                                  without windows */
+    int64_t k;                 /* the open window, or WIN_NONE */
+    bool early;                /* the state passed 1 MB: the window ends now */
+    bool final;                /* the invocation running or to retry is the final one */
+};
+
+/* Bytes the window adds to the lane's next event (final: the final one). */
+size_t win_lane_event_bytes(const struct win_lane *w, size_t shard_id_len, size_t arn_json_len,
+                            bool final);
+
+/*
+ * The open window is over for the lane: a final invocation is due.  It is
+ * when the state passed 1 MB, when the lane's next record (its arrival in
+ * *next_arrival_us; NULL: none queued) is of a later window, or when the
+ * shard has been read to its end and the window has ended at now_us or the
+ * shard is closed (R12: a reshard ends the parent's window).
+ */
+bool win_lane_ends(const struct win_lane *w, const struct win_clock *c,
+                   const int64_t *next_arrival_us, bool read_to_end, bool closed, int64_t now_us);
+
+/* The state as two arrays (partition keys of keys, counts) the caller frees;
+ * -1 when out of memory. */
+int win_lane_entries(const struct win_lane *w, const struct keytab *keys,
+                     const char ***key_names, uint64_t **counts);
+
+/* The window part of the lane's next event: *out with the state the
+ * invocation is given, whose arrays *key_names and *counts the caller frees.
+ * -1 when out of memory. */
+int win_lane_event(const struct win_lane *w, const struct win_clock *c, const struct keytab *keys,
+                   struct slog_event_window *out, const char ***key_names, uint64_t **counts);
+
+/* An invocation returned a state (text: a real handler's JSON, len bytes;
+ * NULL: the model's counts, already added to the state) having handled
+ * `handled` records: past 1 MB the window ends early.  -1 when out of memory. */
+int win_lane_returned(struct win_lane *w, const char *text, size_t len, uint64_t handled);
+
+/* The final invocation succeeded: the window's result goes to the log (its
+ * window op, if any), and the lane goes on with a fresh state, in the same
+ * window when it ended early.  -1 when out of memory (the window is closed
+ * all the same, unlogged). */
+int win_lane_close(struct win_lane *w, const struct win_clock *c, const struct keytab *keys,
+                   const struct slog *log, const char *shard_id, uint32_t lane,
+                   uint64_t final_invocation_id);
+
 #endif
