@@ -19,6 +19,7 @@
 #include "fmt.h"
 #include "footprint.h"
 #include "function.h"
+#include "logthread.h"
 #include "realfn.h"
 #include "runlog.h"
 #include "scenario.h"
@@ -100,7 +101,7 @@ static uint64_t memory_budget(const struct scenario *scn)
 }
 
 int simulation_run(struct simulation *r, const struct scenario *scn, const char *db,
-                   struct dump *dump, bool progress, struct rfn *handler)
+                   struct dump *dump, bool progress, struct rfn *handler, unsigned threads)
 {
     char err[1024];
     *r = (struct simulation){ 0 };
@@ -117,9 +118,14 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         r->sink.event = dump_event;
         r->sink.event_ctx = dump;
     }
+    /* Without a thread (none could be made), the rows are written directly:
+     * the same rows. */
+    if (threads >= 2 && !handler && (r->writer = lgt_create(&r->sink)))
+        r->sink = lgt_sink(r->writer);
     r->sim = sim_create(&scn->cfg, &r->sink, err, sizeof err);
     if (!r->sim) {   /* out of memory: the loader validated everything else */
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+        lgt_finish(r->writer);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return EXIT_FAILED;
     }
@@ -146,6 +152,7 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     sim_summary(r->sim, &r->sum);
     if (handler)   /* the processes end; what they printed last is logged */
         rfn_finish(handler, r->sum.simulated_us);
+    lgt_finish(r->writer);   /* every row handed to the run log */
     char *summary = summary_json(&r->sum);
     int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
                             summary, err, sizeof err);
@@ -160,9 +167,11 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 void simulation_close(struct simulation *r)
 {
     rfn_destroy(r->handler);   /* every handler process killed and reaped */
+    lgt_destroy(r->writer);
     sim_destroy(r->sim);
     runlog_close(r->rl);
     r->handler = NULL;
     r->sim = NULL;
     r->rl = NULL;
+    r->writer = NULL;
 }
