@@ -145,6 +145,9 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();
     r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
+    /* The rows still queued are part of the run's time.  No writer thread
+     * runs with a handler, whose last lines rfn_finish logs below. */
+    lgt_finish(r->writer);
     r->wall = simulation_wall_seconds() - prog.started;
     if (prog.on)
         fputs("\r\033[K", stderr);
@@ -152,7 +155,6 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     sim_summary(r->sim, &r->sum);
     if (handler)   /* the processes end; what they printed last is logged */
         rfn_finish(handler, r->sum.simulated_us);
-    lgt_finish(r->writer);   /* every row handed to the run log */
     char *summary = summary_json(&r->sum);
     int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
                             summary, err, sizeof err);
