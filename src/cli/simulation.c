@@ -113,6 +113,7 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         fprintf(stderr, "esmsim: %s\n", err);
         return EXIT_BAD_INPUT;
     }
+    runlog_set_interrupt(r->rl, &interrupted);   /* before a writer thread may use rl */
     r->sink = runlog_sink(r->rl);
     if (dump) {
         r->sink.event = dump_event;
@@ -140,7 +141,6 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    runlog_set_interrupt(r->rl, &interrupted);
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();

@@ -65,6 +65,34 @@ struct a_sync {
     int64_t reached_us;
 };
 
+/* The pointer fields of each kind's struct: copied after it, offsets in between. */
+#define OFFS(...) { .at = (const size_t[]){ __VA_ARGS__ }, \
+                    .n = sizeof((const size_t[]){ __VA_ARGS__ }) / sizeof(size_t) }
+static const struct ptrs {
+    const size_t *at;
+    size_t n;
+} ptrs_of[] = {
+    [K_SHARD] = OFFS(offsetof(struct slog_shard, shard_id), offsetof(struct slog_shard, parent_shard_id),
+                     offsetof(struct slog_shard, adjacent_parent_shard_id),
+                     offsetof(struct slog_shard, starting_hash_key),
+                     offsetof(struct slog_shard, ending_hash_key)),
+    [K_MESSAGE] = OFFS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)),
+    [K_RECORD] = OFFS(offsetof(struct slog_record, shard_id), offsetof(struct slog_record, partition_key)),
+    [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, shard_id), offsetof(struct slog_invocation, error)),
+    [K_DELIVERY] = OFFS(offsetof(struct a_delivery, shard_id)),
+    [K_CHECKPOINT] = OFFS(offsetof(struct a_checkpoint, shard_id)),
+    [K_DISCARD] = OFFS(offsetof(struct slog_discard, shard_id), offsetof(struct slog_discard, function_error),
+                       offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
+                       offsetof(struct slog_discard, stream_arn)),
+    [K_METRIC] = OFFS(offsetof(struct a_metric, name), offsetof(struct a_metric, shard_id)),
+    /* the strings; counts and keys are copied apart (on_window) */
+    [K_WINDOW] = OFFS(offsetof(struct slog_window, shard_id), offsetof(struct slog_window, state_json),
+                      offsetof(struct slog_window, counts), offsetof(struct slog_window, keys)),
+    [K_LOG_LINE] = OFFS(offsetof(struct slog_line, request_id), offsetof(struct slog_line, kind),
+                        offsetof(struct slog_line, text)),
+    [K_SYNC] = { NULL, 0 },
+};
+
 struct chunk {
     unsigned char *buf;           /* malloc'd: 16-aligned */
     size_t len, cap;              /* bytes used, bytes allocated */
@@ -155,11 +183,10 @@ static void put_bytes(unsigned char *e, size_t *at, size_t slot, const void *p, 
     memcpy(e + slot, &off, sizeof off);
 }
 
-/* Enqueue a call: struct s of size bytes whose n_strs string fields are at
- * offsets strs. */
-static void put(struct lgt *t, enum kind k, const void *s, size_t size,
-                const size_t *strs, size_t n_strs)
+/* Enqueue a call of kind k: struct s of size bytes, its strings after it. */
+static void put(struct lgt *t, enum kind k, const void *s, size_t size)
 {
+    const size_t *strs = ptrs_of[k].at, n_strs = ptrs_of[k].n;
     size_t lens[MAX_STRS], len = HDR + round8(size);
     for (size_t i = 0; i < n_strs; i++) {
         const char *p = str_at(s, strs[i]);
@@ -175,70 +202,55 @@ static void put(struct lgt *t, enum kind k, const void *s, size_t size,
         put_bytes(e, &at, HDR + strs[i], str_at(s, strs[i]), lens[i]);
 }
 
-#define STRS(...) (const size_t[]){ __VA_ARGS__ }, sizeof((const size_t[]){ __VA_ARGS__ }) / sizeof(size_t)
-
 static void on_shard(void *ctx, const struct slog_shard *s)
 {
-    put(ctx, K_SHARD, s, sizeof *s,
-        STRS(offsetof(struct slog_shard, shard_id), offsetof(struct slog_shard, parent_shard_id),
-             offsetof(struct slog_shard, adjacent_parent_shard_id),
-             offsetof(struct slog_shard, starting_hash_key),
-             offsetof(struct slog_shard, ending_hash_key)));
+    put(ctx, K_SHARD, s, sizeof *s);
 }
 
 static void on_message(void *ctx, const struct slog_message *m)
 {
-    put(ctx, K_MESSAGE, m, sizeof *m,
-        STRS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)));
+    put(ctx, K_MESSAGE, m, sizeof *m);
 }
 
 static void on_record(void *ctx, const struct slog_record *r)
 {
-    put(ctx, K_RECORD, r, sizeof *r,
-        STRS(offsetof(struct slog_record, shard_id), offsetof(struct slog_record, partition_key)));
+    put(ctx, K_RECORD, r, sizeof *r);
 }
 
 static void on_invocation(void *ctx, const struct slog_invocation *inv)
 {
-    put(ctx, K_INVOCATION, inv, sizeof *inv,
-        STRS(offsetof(struct slog_invocation, shard_id), offsetof(struct slog_invocation, error)));
+    put(ctx, K_INVOCATION, inv, sizeof *inv);
 }
 
 static void on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
                         uint64_t sequence_number, bool handled)
 {
     struct a_delivery d = { invocation_id, shard_id, sequence_number, handled };
-    put(ctx, K_DELIVERY, &d, sizeof d, STRS(offsetof(struct a_delivery, shard_id)));
+    put(ctx, K_DELIVERY, &d, sizeof d);
 }
 
 static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
                           uint64_t sequence_number, enum ckpt_reason reason)
 {
     struct a_checkpoint c = { shard_id, at_us, sequence_number, reason };
-    put(ctx, K_CHECKPOINT, &c, sizeof c, STRS(offsetof(struct a_checkpoint, shard_id)));
+    put(ctx, K_CHECKPOINT, &c, sizeof c);
 }
 
 static void on_discard(void *ctx, const struct slog_discard *d)
 {
-    put(ctx, K_DISCARD, d, sizeof *d,
-        STRS(offsetof(struct slog_discard, shard_id), offsetof(struct slog_discard, function_error),
-             offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
-             offsetof(struct slog_discard, stream_arn)));
+    put(ctx, K_DISCARD, d, sizeof *d);
 }
 
 static void on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
                       double value)
 {
     struct a_metric m = { at_us, name, shard_id, value };
-    put(ctx, K_METRIC, &m, sizeof m,
-        STRS(offsetof(struct a_metric, name), offsetof(struct a_metric, shard_id)));
+    put(ctx, K_METRIC, &m, sizeof m);
 }
 
 static void on_log_line(void *ctx, const struct slog_line *l)
 {
-    put(ctx, K_LOG_LINE, l, sizeof *l,
-        STRS(offsetof(struct slog_line, request_id), offsetof(struct slog_line, kind),
-             offsetof(struct slog_line, text)));
+    put(ctx, K_LOG_LINE, l, sizeof *l);
 }
 
 /* A window's struct, its two strings, its counts, and its keys: an array of
@@ -246,7 +258,7 @@ static void on_log_line(void *ctx, const struct slog_line *l)
 static void on_window(void *ctx, const struct slog_window *w)
 {
     struct lgt *t = ctx;
-    size_t strs[] = { offsetof(struct slog_window, shard_id), offsetof(struct slog_window, state_json) };
+    const size_t *strs = ptrs_of[K_WINDOW].at;   /* the first two: the strings */
     size_t lens[2], len = HDR + round8(sizeof *w);
     for (size_t i = 0; i < 2; i++) {
         const char *p = str_at(w, strs[i]);
@@ -283,7 +295,7 @@ static void on_sync(void *ctx, int64_t reached_us)
         memcpy(c->buf + t->last_sync + HDR, &s, sizeof s);
         return;
     }
-    put(t, K_SYNC, &s, sizeof s, NULL, 0);
+    put(t, K_SYNC, &s, sizeof s);
 }
 
 static bool on_failed(void *ctx)
@@ -293,88 +305,67 @@ static bool on_failed(void *ctx)
 
 /* ---- the writer thread ------------------------------------------------- */
 
-/* Turn the offsets of pointer fields at strs back into pointers into e. */
-static void fix(unsigned char *e, const size_t *strs, size_t n_strs)
+/* Turn the offsets in entry e's pointer fields (kind k) back into pointers
+ * into e. */
+static void fix(unsigned char *e, enum kind k)
 {
-    for (size_t i = 0; i < n_strs; i++) {
+    for (size_t i = 0; i < ptrs_of[k].n; i++) {
         uintptr_t off;
-        memcpy(&off, e + HDR + strs[i], sizeof off);
+        memcpy(&off, e + HDR + ptrs_of[k].at[i], sizeof off);
         const void *p = off ? e + off : NULL;
-        memcpy(e + HDR + strs[i], &p, sizeof p);
+        memcpy(e + HDR + ptrs_of[k].at[i], &p, sizeof p);
     }
 }
 
-static void replay_window(const struct slog *s, unsigned char *e)
-{
-    fix(e, STRS(offsetof(struct slog_window, shard_id), offsetof(struct slog_window, state_json),
-                offsetof(struct slog_window, counts), offsetof(struct slog_window, keys)));
-    struct slog_window *w = (struct slog_window *)(e + HDR);
-    if (w->keys) {
-        const char **keys = (const char **)w->keys;
-        for (uint32_t i = 0; i < w->n_keys; i++) {
-            uintptr_t off;
-            memcpy(&off, &keys[i], sizeof off);
-            keys[i] = (const char *)e + off;
-        }
-    }
-    s->ops->window(s->ctx, w);
-}
-
-/* Call the inner sink for entry e. */
+/* Call the inner sink for entry e of kind k. */
 static void replay(const struct slog *s, unsigned char *e, enum kind k)
 {
     const struct slog_ops *o = s->ops;
     void *p = e + HDR;
+    fix(e, k);
     switch (k) {
     case K_SHARD:
-        fix(e, STRS(offsetof(struct slog_shard, shard_id), offsetof(struct slog_shard, parent_shard_id),
-                    offsetof(struct slog_shard, adjacent_parent_shard_id),
-                    offsetof(struct slog_shard, starting_hash_key),
-                    offsetof(struct slog_shard, ending_hash_key)));
         o->shard(s->ctx, p);
         break;
     case K_MESSAGE:
-        fix(e, STRS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)));
         o->message(s->ctx, p);
         break;
     case K_RECORD:
-        fix(e, STRS(offsetof(struct slog_record, shard_id), offsetof(struct slog_record, partition_key)));
         o->record(s->ctx, p);
         break;
     case K_INVOCATION:
-        fix(e, STRS(offsetof(struct slog_invocation, shard_id), offsetof(struct slog_invocation, error)));
         o->invocation(s->ctx, p);
         break;
     case K_DELIVERY: {
-        fix(e, STRS(offsetof(struct a_delivery, shard_id)));
         const struct a_delivery *d = p;
         o->delivery(s->ctx, d->invocation_id, d->shard_id, d->sequence_number, d->handled);
         break;
     }
     case K_CHECKPOINT: {
-        fix(e, STRS(offsetof(struct a_checkpoint, shard_id)));
         const struct a_checkpoint *c = p;
         o->checkpoint(s->ctx, c->shard_id, c->at_us, c->sequence_number, c->reason);
         break;
     }
     case K_DISCARD:
-        fix(e, STRS(offsetof(struct slog_discard, shard_id), offsetof(struct slog_discard, function_error),
-                    offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
-                    offsetof(struct slog_discard, stream_arn)));
         o->discard(s->ctx, p);
         break;
     case K_METRIC: {
-        fix(e, STRS(offsetof(struct a_metric, name), offsetof(struct a_metric, shard_id)));
         const struct a_metric *m = p;
         o->metric(s->ctx, m->at_us, m->name, m->shard_id, m->value);
         break;
     }
-    case K_WINDOW:
-        replay_window(s, e);
+    case K_WINDOW: {
+        struct slog_window *w = p;
+        const char **keys = (const char **)w->keys;   /* in e: offsets still */
+        for (uint32_t i = 0; keys && i < w->n_keys; i++) {
+            uintptr_t off;
+            memcpy(&off, &keys[i], sizeof off);
+            keys[i] = (const char *)e + off;
+        }
+        o->window(s->ctx, w);
         break;
+    }
     case K_LOG_LINE:
-        fix(e, STRS(offsetof(struct slog_line, request_id), offsetof(struct slog_line, kind),
-                    offsetof(struct slog_line, text)));
         o->log_line(s->ctx, p);
         break;
     case K_SYNC:
