@@ -29,7 +29,8 @@ void run_usage(FILE *out)
 {
     fprintf(out,
           "usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
-          "                [--no-record-tables] [--dump-events DIR [--dump-limit N]] [--quiet]\n"
+          "                [--no-record-tables] [--dump-events DIR [--dump-limit N]] [--threads N]\n"
+          "                [--quiet]\n"
           "       esmsim check SCENARIO [--set path=value ...]\n"
           "       esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART] (plot --help)\n"
           "       esmsim report RUN.db [--run ID] [--json]   (report --help)\n"
@@ -57,6 +58,8 @@ void run_usage(FILE *out)
           "                        to DIR/NNNNNNNNN.event.json and .response.json, listed in\n"
           "                        DIR/index.jsonl (DIR is created if missing)\n"
           "--dump-limit N          dump the first N invocations only (default %d)\n"
+          "--threads N             1: write the run log between events; 2 or more (default: the\n"
+          "                        machine's cores): a thread of its own writes it, the same rows\n"
           "exit status: 0 success, 1 an expectation failed or the run or dump could not be\n"
           "             written in full, 2 bad input\n", DEFAULT_DUMP_LIMIT);
 }
@@ -81,9 +84,11 @@ struct options {
     bool quiet;
     const char *dump_dir;      /* --dump-events, NULL: no dump */
     uint64_t dump_limit;       /* --dump-limit, invocations */
+    unsigned threads;          /* --threads: 1 writes the run log on the simulation's thread */
 };
 
-enum { O_SET, O_SEED, O_OUTPUT, O_NO_RECORD_TABLES, O_DUMP_EVENTS, O_DUMP_LIMIT, O_QUIET };
+enum { O_SET, O_SEED, O_OUTPUT, O_NO_RECORD_TABLES, O_DUMP_EVENTS, O_DUMP_LIMIT, O_QUIET,
+       O_THREADS };
 
 /* check takes the first two of run's options: a scenario and its overrides. */
 static const struct opt_spec run_opts[] = {
@@ -94,6 +99,7 @@ static const struct opt_spec run_opts[] = {
     [O_DUMP_EVENTS] = { "--dump-events", NULL, "a directory" },
     [O_DUMP_LIMIT] = { "--dump-limit", NULL, "a number of invocations" },
     [O_QUIET] = { "--quiet", "-q", NULL },
+    [O_THREADS] = { "--threads", NULL, "a number of threads" },
     { NULL, NULL, NULL },
 };
 static const struct opt_spec check_opts[] = {
@@ -145,6 +151,15 @@ static int parse_args(int argc, char **argv, struct options *o)
                     o->command, limit);
             goto out;
         }
+        const char *threads = opt_value(&a, O_THREADS);
+        uint64_t n_threads;
+        if (threads && !opt_positive(threads, 1024, &n_threads)) {
+            fprintf(stderr, "esmsim %s: --threads takes a number from 1 to 1024, not '%s'\n",
+                    o->command, threads);
+            goto out;
+        }
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = threads ? (unsigned)n_threads : cores > 1 ? (unsigned)cores : 1;
         if (limit && !o->dump_dir) {
             fprintf(stderr, "esmsim %s: --dump-limit without --dump-events\n", o->command);
             goto out;
@@ -337,7 +352,8 @@ static int run(const struct options *o)
         fprintf(stderr, "esmsim: --dump-events: %s\n", err);
         goto out;
     }
-    rc = simulation_run(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO), handler);
+    rc = simulation_run(&r, scn, o->output, dump, !o->quiet && isatty(STDERR_FILENO), handler,
+                        o->threads);
     if (rc != EXIT_OK)
         goto out;
     uint64_t dumped = dump ? dump_written(dump) : 0, not_dumped = dump ? dump_skipped(dump) : 0;

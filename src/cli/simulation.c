@@ -19,6 +19,7 @@
 #include "fmt.h"
 #include "footprint.h"
 #include "function.h"
+#include "logthread.h"
 #include "realfn.h"
 #include "runlog.h"
 #include "scenario.h"
@@ -100,7 +101,7 @@ static uint64_t memory_budget(const struct scenario *scn)
 }
 
 int simulation_run(struct simulation *r, const struct scenario *scn, const char *db,
-                   struct dump *dump, bool progress, struct rfn *handler)
+                   struct dump *dump, bool progress, struct rfn *handler, unsigned threads)
 {
     char err[1024];
     *r = (struct simulation){ 0 };
@@ -112,14 +113,20 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         fprintf(stderr, "esmsim: %s\n", err);
         return EXIT_BAD_INPUT;
     }
+    runlog_set_interrupt(r->rl, &interrupted);   /* before a writer thread may use rl */
     r->sink = runlog_sink(r->rl);
     if (dump) {
         r->sink.event = dump_event;
         r->sink.event_ctx = dump;
     }
+    /* Without a thread (none could be made), the rows are written directly:
+     * the same rows. */
+    if (threads >= 2 && !handler && (r->writer = lgt_create(&r->sink)))
+        r->sink = lgt_sink(r->writer);
     r->sim = sim_create(&scn->cfg, &r->sink, err, sizeof err);
     if (!r->sim) {   /* out of memory: the loader validated everything else */
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+        lgt_finish(r->writer);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return EXIT_FAILED;
     }
@@ -134,11 +141,13 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    runlog_set_interrupt(r->rl, &interrupted);
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();
     r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
+    /* The rows still queued are part of the run's time.  No writer thread
+     * runs with a handler, whose last lines rfn_finish logs below. */
+    lgt_finish(r->writer);
     r->wall = simulation_wall_seconds() - prog.started;
     if (prog.on)
         fputs("\r\033[K", stderr);
@@ -160,9 +169,11 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 void simulation_close(struct simulation *r)
 {
     rfn_destroy(r->handler);   /* every handler process killed and reaped */
+    lgt_destroy(r->writer);
     sim_destroy(r->sim);
     runlog_close(r->rl);
     r->handler = NULL;
     r->sim = NULL;
     r->rl = NULL;
+    r->writer = NULL;
 }

@@ -15,6 +15,7 @@
 #include "simlog.h"
 
 struct dump;
+struct lgt;
 struct rfn;
 struct runlog;
 struct scenario;
@@ -23,6 +24,7 @@ struct scenario;
 struct simulation {
     struct rfn *handler;       /* a real handler's backend that simulation_run() made, or NULL */
     struct runlog *rl;         /* the run log, open */
+    struct lgt *writer;        /* the run log's writer thread (--threads >= 2), or NULL */
     struct slog sink;          /* the simulation's log (borrowed by sim) */
     struct sim *sim;
     int64_t run_id;            /* the run appended */
@@ -35,6 +37,10 @@ struct simulation {
  * Append a run of scn to the run log at db (its events also to dump, unless
  * NULL), run it to the end or until SIGINT or SIGTERM (a progress line on
  * stderr with progress), and end the run, complete or not (r->status).
+ * With threads >= 2 the run log is written by a thread of its own behind a
+ * bounded queue (logthread.h), the same rows in the same order; not with a
+ * real handler (its lines come from its own threads, and its runs are
+ * bound by the handler anyway).
  * handler is the real handler's backend made already (borrowed), or NULL:
  * one is made when the scenario names a handler, before the run log is
  * opened (a program that cannot run is bad input, nothing written).
@@ -48,7 +54,7 @@ struct simulation {
  * runlog_error()) stay valid.
  */
 int simulation_run(struct simulation *r, const struct scenario *scn, const char *db,
-                   struct dump *dump, bool progress, struct rfn *handler);
+                   struct dump *dump, bool progress, struct rfn *handler, unsigned threads);
 void simulation_close(struct simulation *r);
 
 /* The real handler's processes of scn, checked before anything is written

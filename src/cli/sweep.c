@@ -783,7 +783,8 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
     if (!sw->o.keep_runs)
         scn->per_record_tables = false;
     struct simulation r;
-    int rc = simulation_run(&r, scn, run->tmp, NULL, false, NULL);
+    /* One thread a run: -j already gives each core a run of its own. */
+    int rc = simulation_run(&r, scn, run->tmp, NULL, false, NULL, 1);
     if (rc == EXIT_OK && r.status == SIM_INTERRUPTED) {
         rc = EXIT_INTERRUPTED;
     } else if (rc == EXIT_OK && r.status == SIM_FAILED) {

@@ -128,6 +128,13 @@ void msg_written(struct msgtab *t, uint64_t id)
         t->duplicated++;
 }
 
+void msg_delivered(struct msgtab *t, uint64_t id)
+{
+    struct msg *m = entry(t, id);
+    if (m && ++m->written == 2)   /* holds: +1 for the record, -1 for the producer */
+        t->duplicated++;
+}
+
 void msg_released(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);

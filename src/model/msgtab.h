@@ -35,6 +35,9 @@ void msg_written(struct msgtab *t, uint64_t id);
 /* The producer lets go of id (delivered, or given up: then it is rejected
  * unless a record of it reached the stream). */
 void msg_released(struct msgtab *t, uint64_t id);
+/* msg_written then msg_released, in one look at the entry: the record the
+ * stream accepted now holds the message in place of its producer. */
+void msg_delivered(struct msgtab *t, uint64_t id);
 /* A record of id left the stream with fate f. */
 void msg_record_done(struct msgtab *t, uint64_t id, enum fate f);
 

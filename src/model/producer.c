@@ -302,8 +302,7 @@ static void attempt(struct prd *p, uint32_t slot)
         for (uint32_t i = 0; i < q->n; i++) {
             uint64_t id = q->e[i].message_id;
             if (p->results[i] == STM_PUT_OK) {
-                msg_written(p->msgs, id);
-                msg_released(p->msgs, id);
+                msg_delivered(p->msgs, id);
             } else if (again) {
                 q->e[kept++] = q->e[i];
             } else {

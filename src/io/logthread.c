@@ -1,0 +1,478 @@
+/*
+ * logthread.c - a log sink that hands the simulation's rows to a writer
+ * thread: see logthread.h.
+ *
+ * Each call becomes an entry in the chunk being filled: a header (its kind
+ * and length), the call's struct as it was passed, then the bytes its
+ * pointers point to, each pointer replaced by the offset of its copy from
+ * the entry's start (0: NULL).  The thread turns the offsets back into
+ * pointers in place and passes the struct to the inner sink, so a row costs
+ * a copy and no allocation.  LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate
+ * (one being filled, the others queued or being replayed): the queue is
+ * bounded to about 4 MiB; an entry larger than a chunk gets a chunk grown to
+ * fit it.  Consecutive sync points with no row between them are one: the
+ * run log commits at the later one, as it would have at either (it commits
+ * by wall time and row count, never by the virtual time it is given).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logthread.h"
+
+#define LGT_CHUNKS 4
+#define LGT_CHUNK_BYTES ((size_t)1 << 20)
+#define MAX_STRS 5                /* pointer fields of a struct, at most */
+#define NO_SYNC SIZE_MAX
+
+_Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
+
+enum kind {
+    K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERY, K_CHECKPOINT, K_DISCARD,
+    K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC,
+};
+
+/* An entry's header; the struct follows at HDR, 8-aligned. */
+struct hdr {
+    uint32_t kind;                /* enum kind */
+    uint32_t unused;
+    uint64_t len;                 /* bytes of the whole entry, a multiple of 8 */
+};
+#define HDR sizeof(struct hdr)
+
+/* The calls that are not a struct, made structs to be copied alike. */
+struct a_delivery {
+    uint64_t invocation_id;
+    const char *shard_id;
+    uint64_t sequence_number;
+    bool handled;
+};
+struct a_checkpoint {
+    const char *shard_id;
+    int64_t at_us;
+    uint64_t sequence_number;
+    enum ckpt_reason reason;
+};
+struct a_metric {
+    int64_t at_us;
+    const char *name;
+    const char *shard_id;         /* NULL: stream-wide */
+    double value;
+};
+struct a_sync {
+    int64_t reached_us;
+};
+
+/* The pointer fields of each kind's struct: copied after it, offsets in between. */
+#define OFFS(...) { .at = (const size_t[]){ __VA_ARGS__ }, \
+                    .n = sizeof((const size_t[]){ __VA_ARGS__ }) / sizeof(size_t) }
+static const struct ptrs {
+    const size_t *at;
+    size_t n;
+} ptrs_of[] = {
+    [K_SHARD] = OFFS(offsetof(struct slog_shard, shard_id), offsetof(struct slog_shard, parent_shard_id),
+                     offsetof(struct slog_shard, adjacent_parent_shard_id),
+                     offsetof(struct slog_shard, starting_hash_key),
+                     offsetof(struct slog_shard, ending_hash_key)),
+    [K_MESSAGE] = OFFS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)),
+    [K_RECORD] = OFFS(offsetof(struct slog_record, shard_id), offsetof(struct slog_record, partition_key)),
+    [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, shard_id), offsetof(struct slog_invocation, error)),
+    [K_DELIVERY] = OFFS(offsetof(struct a_delivery, shard_id)),
+    [K_CHECKPOINT] = OFFS(offsetof(struct a_checkpoint, shard_id)),
+    [K_DISCARD] = OFFS(offsetof(struct slog_discard, shard_id), offsetof(struct slog_discard, function_error),
+                       offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
+                       offsetof(struct slog_discard, stream_arn)),
+    [K_METRIC] = OFFS(offsetof(struct a_metric, name), offsetof(struct a_metric, shard_id)),
+    /* the strings; counts and keys are copied apart (on_window) */
+    [K_WINDOW] = OFFS(offsetof(struct slog_window, shard_id), offsetof(struct slog_window, state_json),
+                      offsetof(struct slog_window, counts), offsetof(struct slog_window, keys)),
+    [K_LOG_LINE] = OFFS(offsetof(struct slog_line, request_id), offsetof(struct slog_line, kind),
+                        offsetof(struct slog_line, text)),
+    [K_SYNC] = { NULL, 0 },
+};
+
+struct chunk {
+    unsigned char *buf;           /* malloc'd: 16-aligned */
+    size_t len, cap;              /* bytes used, bytes allocated */
+};
+
+struct lgt {
+    struct slog inner;            /* the sink the thread writes to */
+    struct slog_ops ops;          /* the decorator's: inner's optional calls kept optional */
+    struct chunk chunks[LGT_CHUNKS];
+    unsigned fill;                /* the chunk the simulation fills (not queued) */
+    size_t last_sync;             /* offset of fill's last entry when a sync, else NO_SYNC */
+
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t queued;        /* a chunk was queued, or closing */
+    pthread_cond_t freed;         /* the thread is done with a chunk */
+    unsigned head, count;         /* queued chunks: head, head + 1, ... (mod LGT_CHUNKS) */
+    bool closing;                 /* nothing more will be queued */
+    bool joined;
+    atomic_bool failed;           /* inner's failed(), as the thread saw it last */
+};
+
+static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* ---- the simulation's side --------------------------------------------- */
+
+/* Queue the chunk being filled and take the next one, waiting while every
+ * chunk is queued (the writer is behind). */
+static void hand_over(struct lgt *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->count++;
+    pthread_cond_signal(&t->queued);
+    while (t->count == LGT_CHUNKS)
+        pthread_cond_wait(&t->freed, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+    t->fill = (t->fill + 1) % LGT_CHUNKS;
+    t->chunks[t->fill].len = 0;
+    t->last_sync = NO_SYNC;
+}
+
+/* Room for an entry of len bytes (a multiple of 8) of kind k in the chunk
+ * being filled, its header written; NULL when out of memory (the row is
+ * lost and the run marked failed, as the run log does with a row it cannot
+ * write). */
+static unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
+{
+    struct chunk *c = &t->chunks[t->fill];
+    if (c->len + len > c->cap && c->len > 0) {
+        hand_over(t);
+        c = &t->chunks[t->fill];
+    }
+    if (len > c->cap) {   /* an entry larger than a chunk: grow this one */
+        unsigned char *grown = realloc(c->buf, len);
+        if (!grown) {
+            atomic_store(&t->failed, true);
+            return NULL;
+        }
+        c->buf = grown;
+        c->cap = len;
+    }
+    unsigned char *e = c->buf + c->len;
+    struct hdr h = { .kind = k, .len = len };
+    memcpy(e, &h, HDR);
+    t->last_sync = k == K_SYNC ? c->len : NO_SYNC;
+    c->len += len;
+    return e;
+}
+
+/* The string of pointer field off of struct s. */
+static const char *str_at(const void *s, size_t off)
+{
+    const char *p;
+    memcpy(&p, (const char *)s + off, sizeof p);
+    return p;
+}
+
+/* Copy bytes n of p into entry e at *at and leave its offset in e's pointer
+ * slot at slot. */
+static void put_bytes(unsigned char *e, size_t *at, size_t slot, const void *p, size_t n)
+{
+    uintptr_t off = 0;
+    if (p) {
+        memcpy(e + *at, p, n);
+        off = *at;
+        *at += round8(n);
+    }
+    memcpy(e + slot, &off, sizeof off);
+}
+
+/* Enqueue a call of kind k: struct s of size bytes, its strings after it. */
+static void put(struct lgt *t, enum kind k, const void *s, size_t size)
+{
+    const size_t *strs = ptrs_of[k].at, n_strs = ptrs_of[k].n;
+    size_t lens[MAX_STRS], len = HDR + round8(size);
+    for (size_t i = 0; i < n_strs; i++) {
+        const char *p = str_at(s, strs[i]);
+        lens[i] = p ? strlen(p) + 1 : 0;
+        len += round8(lens[i]);
+    }
+    unsigned char *e = reserve(t, k, len);
+    if (!e)
+        return;
+    memcpy(e + HDR, s, size);
+    size_t at = HDR + round8(size);
+    for (size_t i = 0; i < n_strs; i++)
+        put_bytes(e, &at, HDR + strs[i], str_at(s, strs[i]), lens[i]);
+}
+
+static void on_shard(void *ctx, const struct slog_shard *s)
+{
+    put(ctx, K_SHARD, s, sizeof *s);
+}
+
+static void on_message(void *ctx, const struct slog_message *m)
+{
+    put(ctx, K_MESSAGE, m, sizeof *m);
+}
+
+static void on_record(void *ctx, const struct slog_record *r)
+{
+    put(ctx, K_RECORD, r, sizeof *r);
+}
+
+static void on_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    put(ctx, K_INVOCATION, inv, sizeof *inv);
+}
+
+static void on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
+                        uint64_t sequence_number, bool handled)
+{
+    struct a_delivery d = { invocation_id, shard_id, sequence_number, handled };
+    put(ctx, K_DELIVERY, &d, sizeof d);
+}
+
+static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                          uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct a_checkpoint c = { shard_id, at_us, sequence_number, reason };
+    put(ctx, K_CHECKPOINT, &c, sizeof c);
+}
+
+static void on_discard(void *ctx, const struct slog_discard *d)
+{
+    put(ctx, K_DISCARD, d, sizeof *d);
+}
+
+static void on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
+                      double value)
+{
+    struct a_metric m = { at_us, name, shard_id, value };
+    put(ctx, K_METRIC, &m, sizeof m);
+}
+
+static void on_log_line(void *ctx, const struct slog_line *l)
+{
+    put(ctx, K_LOG_LINE, l, sizeof *l);
+}
+
+/* A window's struct, its two strings, its counts, and its keys: an array of
+ * offsets (made pointers by the thread) and the strings they point to. */
+static void on_window(void *ctx, const struct slog_window *w)
+{
+    struct lgt *t = ctx;
+    const size_t *strs = ptrs_of[K_WINDOW].at;   /* the first two: the strings */
+    size_t lens[2], len = HDR + round8(sizeof *w);
+    for (size_t i = 0; i < 2; i++) {
+        const char *p = str_at(w, strs[i]);
+        lens[i] = p ? strlen(p) + 1 : 0;
+        len += round8(lens[i]);
+    }
+    size_t n = w->keys || w->counts ? w->n_keys : 0;
+    len += (w->counts ? n * sizeof *w->counts : 0) + (w->keys ? n * sizeof(uintptr_t) : 0);
+    for (size_t i = 0; w->keys && i < n; i++)
+        len += round8(strlen(w->keys[i]) + 1);
+    unsigned char *e = reserve(t, K_WINDOW, len);
+    if (!e)
+        return;
+    memcpy(e + HDR, w, sizeof *w);
+    size_t at = HDR + round8(sizeof *w);
+    for (size_t i = 0; i < 2; i++)
+        put_bytes(e, &at, HDR + strs[i], str_at(w, strs[i]), lens[i]);
+    put_bytes(e, &at, HDR + offsetof(struct slog_window, counts), w->counts,
+              n * sizeof *w->counts);
+    uintptr_t keys_at = w->keys ? at : 0;   /* room for the offsets, filled below */
+    memcpy(e + HDR + offsetof(struct slog_window, keys), &keys_at, sizeof keys_at);
+    if (w->keys)
+        at += n * sizeof(uintptr_t);
+    for (size_t i = 0; w->keys && i < n; i++)
+        put_bytes(e, &at, keys_at + i * sizeof(uintptr_t), w->keys[i], strlen(w->keys[i]) + 1);
+}
+
+static void on_sync(void *ctx, int64_t reached_us)
+{
+    struct lgt *t = ctx;
+    struct chunk *c = &t->chunks[t->fill];
+    struct a_sync s = { reached_us };
+    if (t->last_sync != NO_SYNC) {   /* nothing since the last sync point: it moves */
+        memcpy(c->buf + t->last_sync + HDR, &s, sizeof s);
+        return;
+    }
+    put(t, K_SYNC, &s, sizeof s);
+}
+
+static bool on_failed(void *ctx)
+{
+    return atomic_load(&((struct lgt *)ctx)->failed);
+}
+
+/* ---- the writer thread ------------------------------------------------- */
+
+/* Turn the offsets in entry e's pointer fields (kind k) back into pointers
+ * into e. */
+static void fix(unsigned char *e, enum kind k)
+{
+    for (size_t i = 0; i < ptrs_of[k].n; i++) {
+        uintptr_t off;
+        memcpy(&off, e + HDR + ptrs_of[k].at[i], sizeof off);
+        const void *p = off ? e + off : NULL;
+        memcpy(e + HDR + ptrs_of[k].at[i], &p, sizeof p);
+    }
+}
+
+/* Call the inner sink for entry e of kind k. */
+static void replay(const struct slog *s, unsigned char *e, enum kind k)
+{
+    const struct slog_ops *o = s->ops;
+    void *p = e + HDR;
+    fix(e, k);
+    switch (k) {
+    case K_SHARD:
+        o->shard(s->ctx, p);
+        break;
+    case K_MESSAGE:
+        o->message(s->ctx, p);
+        break;
+    case K_RECORD:
+        o->record(s->ctx, p);
+        break;
+    case K_INVOCATION:
+        o->invocation(s->ctx, p);
+        break;
+    case K_DELIVERY: {
+        const struct a_delivery *d = p;
+        o->delivery(s->ctx, d->invocation_id, d->shard_id, d->sequence_number, d->handled);
+        break;
+    }
+    case K_CHECKPOINT: {
+        const struct a_checkpoint *c = p;
+        o->checkpoint(s->ctx, c->shard_id, c->at_us, c->sequence_number, c->reason);
+        break;
+    }
+    case K_DISCARD:
+        o->discard(s->ctx, p);
+        break;
+    case K_METRIC: {
+        const struct a_metric *m = p;
+        o->metric(s->ctx, m->at_us, m->name, m->shard_id, m->value);
+        break;
+    }
+    case K_WINDOW: {
+        struct slog_window *w = p;
+        const char **keys = (const char **)w->keys;   /* in e: offsets still */
+        for (uint32_t i = 0; keys && i < w->n_keys; i++) {
+            uintptr_t off;
+            memcpy(&off, &keys[i], sizeof off);
+            keys[i] = (const char *)e + off;
+        }
+        o->window(s->ctx, w);
+        break;
+    }
+    case K_LOG_LINE:
+        o->log_line(s->ctx, p);
+        break;
+    case K_SYNC:
+        if (o->sync)
+            o->sync(s->ctx, ((const struct a_sync *)p)->reached_us);
+        break;
+    }
+}
+
+static void *writer(void *arg)
+{
+    struct lgt *t = arg;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (t->count == 0 && !t->closing)
+            pthread_cond_wait(&t->queued, &t->mu);
+        if (t->count == 0)
+            break;
+        struct chunk *c = &t->chunks[t->head];
+        pthread_mutex_unlock(&t->mu);
+        /* Once the inner sink failed it drops every row: skip them. */
+        for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+            struct hdr h;
+            memcpy(&h, c->buf + at, HDR);
+            replay(&t->inner, c->buf + at, (enum kind)h.kind);
+            at += h.len;
+        }
+        if (t->inner.ops->failed(t->inner.ctx))
+            atomic_store(&t->failed, true);
+        pthread_mutex_lock(&t->mu);
+        t->head = (t->head + 1) % LGT_CHUNKS;
+        t->count--;
+        pthread_cond_signal(&t->freed);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+struct lgt *lgt_create(const struct slog *inner)
+{
+    struct lgt *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (pthread_mutex_init(&t->mu, NULL) != 0) {
+        free(t);
+        return NULL;
+    }
+    pthread_cond_init(&t->queued, NULL);
+    pthread_cond_init(&t->freed, NULL);
+    t->inner = *inner;
+    t->last_sync = NO_SYNC;
+    t->joined = true;   /* nothing to join until the thread runs */
+    atomic_init(&t->failed, false);
+    const struct slog_ops *in = inner->ops;
+    t->ops = (struct slog_ops){
+        .shard = on_shard, .message = on_message, .record = on_record,
+        .invocation = on_invocation, .delivery = on_delivery, .checkpoint = on_checkpoint,
+        .discard = on_discard, .metric = on_metric,
+        .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,
+        .sync = on_sync, .failed = on_failed,
+    };
+    for (int i = 0; i < LGT_CHUNKS; i++) {
+        t->chunks[i].cap = LGT_CHUNK_BYTES;
+        if (!(t->chunks[i].buf = malloc(LGT_CHUNK_BYTES))) {
+            lgt_destroy(t);
+            return NULL;
+        }
+    }
+    if (pthread_create(&t->thread, NULL, writer, t) != 0) {
+        lgt_destroy(t);
+        return NULL;
+    }
+    t->joined = false;
+    return t;
+}
+
+struct slog lgt_sink(struct lgt *t)
+{
+    return (struct slog){ .ops = &t->ops, .ctx = t, .per_record = t->inner.per_record,
+                          .event = t->inner.event, .event_ctx = t->inner.event_ctx };
+}
+
+void lgt_finish(struct lgt *t)
+{
+    if (!t || t->joined)
+        return;
+    pthread_mutex_lock(&t->mu);
+    if (t->chunks[t->fill].len > 0)
+        t->count++;   /* the last chunk: the thread may take it, nothing is filled after */
+    t->closing = true;
+    pthread_cond_signal(&t->queued);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    t->joined = true;
+}
+
+void lgt_destroy(struct lgt *t)
+{
+    if (!t)
+        return;
+    lgt_finish(t);
+    pthread_cond_destroy(&t->queued);
+    pthread_cond_destroy(&t->freed);
+    pthread_mutex_destroy(&t->mu);
+    for (int i = 0; i < LGT_CHUNKS; i++)
+        free(t->chunks[i].buf);
+    free(t);
+}
