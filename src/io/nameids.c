@@ -1,17 +1,28 @@
 /*
  * nameids.c - names to dense ids: an open-addressing hash table of the
  * names (FNV-1a; linear probing; doubled at half full).  See nameids.h.
+ * A short name (a partition key, a shard id) is kept in its slot, so that a
+ * lookup reads one cache line, not the slot and then the name: the run log
+ * looks up a key and a shard for every record.
  */
 #include "nameids.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define NAMEIDS_INLINE 24   /* names shorter than this live in their slot */
+
 struct slot {
-    char *name;      /* owned; NULL: empty */
     uint64_t hash;
-    uint32_t id;
+    uint32_t id;     /* 0: empty */
+    char *name;      /* owned, for a long name; NULL for a short one */
+    char inline_name[NAMEIDS_INLINE];
 };
+
+static const char *slot_name(const struct slot *s)
+{
+    return s->name ? s->name : s->inline_name;
+}
 
 struct nameids {
     struct slot *slots;
@@ -40,7 +51,7 @@ struct nameids *nameids_create(void)
 void nameids_clear(struct nameids *m)
 {
     for (size_t i = 0; i < m->cap; i++)
-        free(m->slots[i].name);
+        free(m->slots[i].name);   /* NULL for short names and empty slots */
     memset(m->slots, 0, m->cap * sizeof *m->slots);
     m->count = 0;
 }
@@ -61,10 +72,10 @@ static int nameids_grow(struct nameids *m)
     if (!slots)
         return -1;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slots[i].name)
+        if (!m->slots[i].id)
             continue;
         size_t j = m->slots[i].hash & (cap - 1);
-        while (slots[j].name)
+        while (slots[j].id)
             j = (j + 1) & (cap - 1);
         slots[j] = m->slots[i];
     }
@@ -79,8 +90,8 @@ uint32_t nameids_get(struct nameids *m, const char *name, bool *is_new)
     uint64_t h = nameids_hash(name);
     size_t j = h & (m->cap - 1);
     *is_new = false;
-    for (; m->slots[j].name; j = (j + 1) & (m->cap - 1))
-        if (m->slots[j].hash == h && strcmp(m->slots[j].name, name) == 0)
+    for (; m->slots[j].id; j = (j + 1) & (m->cap - 1))
+        if (m->slots[j].hash == h && strcmp(slot_name(&m->slots[j]), name) == 0)
             return m->slots[j].id;
     if (m->count >= UINT32_MAX - 1)
         return 0;
@@ -89,10 +100,14 @@ uint32_t nameids_get(struct nameids *m, const char *name, bool *is_new)
             return 0;
         return nameids_get(m, name, is_new);
     }
-    char *copy = strdup(name);
-    if (!copy)
+    struct slot *slot = &m->slots[j];
+    size_t len = strlen(name);
+    *slot = (struct slot){ .hash = h };
+    if (len < NAMEIDS_INLINE)
+        memcpy(slot->inline_name, name, len + 1);
+    else if (!(slot->name = strdup(name)))
         return 0;
-    m->slots[j] = (struct slot){ .name = copy, .hash = h, .id = (uint32_t)++m->count };
+    slot->id = (uint32_t)++m->count;
     *is_new = true;
-    return m->slots[j].id;
+    return slot->id;
 }
