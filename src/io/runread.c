@@ -369,14 +369,14 @@ int runread_check_version(int64_t version, const char *path, char *err, size_t e
     if (version >= RUNLOG_SCHEMA_VERSION_READ && version <= RUNLOG_SCHEMA_VERSION)
         return 0;
     if (version >= 0 && version < RUNLOG_SCHEMA_VERSION_READ)
-        errmsg_set(err, errlen, "%s: run log schema version %lld, made by an older esmsim; this"
-                   " esmsim reads version %d only (its per-record tables are stored anew): run"
-                   " the scenario again with this esmsim to make a new log", path,
-                   (long long)version, RUNLOG_SCHEMA_VERSION);
+        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d"
+                   " only: the log was made by an older esmsim, whose per-record tables this one"
+                   " stores anew; run the scenario again with this esmsim to make a new log",
+                   path, (long long)version, RUNLOG_SCHEMA_VERSION);
     else
-        errmsg_set(err, errlen, "%s: run log schema version %lld, made by a newer esmsim; this"
-                   " esmsim reads version %d: read it with that esmsim, or run the scenario again"
-                   " with this one", path, (long long)version, RUNLOG_SCHEMA_VERSION);
+        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d"
+                   " only: read the log with the newer esmsim that made it, or run the scenario"
+                   " again with this one", path, (long long)version, RUNLOG_SCHEMA_VERSION);
     return -1;
 }
 
