@@ -525,12 +525,32 @@ static void report_gather(struct report *r)
         rpt_exec_with(r, steps[i].sql, steps[i].what, r->expiry_before_ms);
 }
 
+/*
+ * Fates: message_rows.fate is the number of the fate (report_fate_names is
+ * in the order of enum fate), counted in one pass without a sort; any other
+ * value (a text ad-hoc SQL wrote, a number out of range) is counted by
+ * itself, as the messages view shows it.
+ */
 static void report_message_fates(struct report *r)
 {
-    static const char sql[] = "SELECT fate, count(*) FROM messages WHERE run_id = ?1 GROUP BY fate";
+    static const char known_sql[] =
+        "SELECT sum(fate = 0), sum(fate = 1), sum(fate = 2), sum(fate = 3), sum(fate = 4),"
+        " sum(fate = 5), sum(fate = 6) FROM message_rows WHERE run_id = ?1"
+        " AND typeof(fate) = 'integer'";
+    static const char other_sql[] =
+        "SELECT fate, count(*) FROM message_rows WHERE run_id = ?1"
+        " AND NOT (typeof(fate) = 'integer' AND fate BETWEEN 0 AND 6) GROUP BY fate";
+    _Static_assert(sizeof report_fate_names / sizeof report_fate_names[0] == 7 + 1,
+                   "known_sql counts 7 fates");
     const char *what = "counting fates";
     cJSON *m = j_counts(r, r->root, "messages", report_fate_names);
-    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, known_sql, what);
+    if (runread_row(&r->rr, st, what))
+        for (int f = 0; f < 7; f++)
+            if (sqlite3_column_int64(st, f) > 0)
+                j_count(r, m, report_fate_names[f], sqlite3_column_int64(st, f));
+    sqlite3_finalize(st);
+    st = runread_prepare(&r->rr, other_sql, what);
     while (runread_row(&r->rr, st, what))
         j_count(r, m, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_finalize(st);
@@ -578,12 +598,14 @@ static void report_duplicates(struct report *r)
 static void report_retention(struct report *r)
 {
     static const char sql[] =
-        "SELECT coalesce(sum(m.fate = 'expired'), 0),"
-        " coalesce(sum(CASE WHEN m.fate = 'expired' THEN max(d.may_expire - 1, 0)"
-        "  WHEN m.fate IN ('processed', 'pending', 'lost', 'discarded')"
+        /* fates by number (report_fate_names): 4 expired; 0 processed,
+         * 1 pending, 2 lost, 3 discarded */
+        "SELECT coalesce(sum(m.fate IS 4), 0),"
+        " coalesce(sum(CASE WHEN m.fate IS 4 THEN max(d.may_expire - 1, 0)"
+        "  WHEN typeof(m.fate) = 'integer' AND m.fate BETWEEN 0 AND 3"
         "  THEN min(d.may_expire, d.n - 1)"
         "  END), 0)"
-        " FROM messages m LEFT JOIN report_dup d ON d.message_id = m.message_id"
+        " FROM message_rows m LEFT JOIN report_dup d ON d.message_id = m.message_id"
         " WHERE m.run_id = ?1";
     const char *what = "counting expired records";
     cJSON *ret = j_obj(r, r->root, "retention");
