@@ -665,17 +665,26 @@ static void test_write_failure(void)
     signal(SIGXFSZ, SIG_IGN);    /* a failed write(2), not a dead process */
     setrlimit(RLIMIT_FSIZE, &small);
 
+    /* a new long key for every record: the disk fills within a few thousand
+     * rows, long before a commit is due (schema 6 stores a key once, in
+     * key_names, and a record in some 30 bytes) */
+    char key[600];
+    r.partition_key = key;
     while (!log.ops->failed(log.ctx) && n < 10 * RUNLOG_ROWS_PER_COMMIT) {
         r.sequence_number = ++n;
         r.arrival_us = (int64_t)n * 1000;
+        snprintf(key, sizeof key, "%0100llu", (unsigned long long)n);
         log.ops->record(log.ctx, &r);
         log.ops->sync(log.ctx, r.arrival_us);
     }
     CHECK(log.ops->failed(log.ctx));
-    CHECK_CONTAINS(runlog_error(rl), "full.db: commit: ");
+    /* the step that met the full disk: the commit, or an insert when SQLite
+     * wrote pages out before it */
+    const char *latched = runlog_error(rl) ? runlog_error(rl) : "";
+    CHECK(strstr(latched, "full.db: commit: ") || strstr(latched, "full.db: insert into "));
     err[0] = 0;
     CHECK(runlog_end_run(rl, true, 1000, 0, NULL, err, sizeof err) != 0);
-    CHECK_CONTAINS(err, "full.db: commit: ");
+    CHECK(strstr(err, "full.db: commit: ") || strstr(err, "full.db: insert into "));
     runlog_close(rl);
 
     setrlimit(RLIMIT_FSIZE, &old);
