@@ -7,7 +7,11 @@
  * Plain: one prepared statement per table, a commit every
  * RUNLOG_ROWS_PER_COMMIT rows, the run log's own pragmas and indexes (see
  * runlog.h), and its schema (the file is created by runlog_open, so the
- * columns are the same by construction).
+ * columns are the same by construction): the compact rows of schema
+ * version 6 (record_rows, delivery_rows, message_rows with integer shard,
+ * key and producer ids, and the lookup rows of the names, each written once
+ * when first used), the ids known to the program, as the best plain
+ * approach would have them; the sink finds them by name (nameids.c).
  *
  *   bench_sqlite_insert [--plain-only] [N | RECORDS DELIVERIES MESSAGES [DB]]
  *
@@ -57,19 +61,24 @@ static uint64_t counts_max(struct counts c)
     return m > c.messages ? m : c.messages;
 }
 
-/* The rows, the same for both ways: row i is message i, written as record i
- * of shard i % SHARDS, delivered by invocation i / 100. */
+/* The rows, the same for both ways: row i is message i, written as record
+ * i + 1 (sequence numbers are unique in the stream) of shard i % SHARDS,
+ * delivered by invocation i / 100; shard and key ids as the sink gives
+ * them (1, 2, ... in the order first seen). */
+#define KEYS 1000
 struct row {
     char shard[24], key[16];
-    int64_t seq, msg, at_ms, invocation;
+    int64_t seq, msg, at_ms, invocation, shard_no, key_no;
     int bytes;
 };
 
 static void make_row(uint64_t i, struct row *r)
 {
     snprintf(r->shard, sizeof r->shard, "shardId-%012llu", (unsigned long long)(i % SHARDS));
-    snprintf(r->key, sizeof r->key, "user-%llu", (unsigned long long)(i * 7919 % 1000));
-    r->seq = (int64_t)(i / SHARDS + 1);
+    snprintf(r->key, sizeof r->key, "user-%llu", (unsigned long long)(i * 7919 % KEYS));
+    r->shard_no = (int64_t)(i % SHARDS) + 1;
+    r->key_no = (int64_t)(i % KEYS) + 1;   /* 7919 is prime to KEYS: rows 0..KEYS-1 differ */
+    r->seq = (int64_t)(i + 1);
     r->msg = (int64_t)i;
     r->at_ms = (int64_t)i;   /* 1000 records/s */
     r->invocation = (int64_t)(i / 100);
@@ -110,17 +119,19 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     runlog_close(rl);
 
     sqlite3 *db = NULL;
-    sqlite3_stmt *rec = NULL, *del = NULL, *msg = NULL;
+    sqlite3_stmt *rec = NULL, *del = NULL, *msg = NULL, *name = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK || exec(db, RUNLOG_PRAGMAS) != 0
-        || sqlite3_prepare_v2(db, "INSERT INTO records (run_id, shard_id, sequence_number,"
-                              " message_id, partition_key, arrival_ms, bytes)"
-                              " VALUES (1,?,?,?,?,?,?)", -1, &rec, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT INTO deliveries (run_id, invocation_id, shard_id,"
-                              " sequence_number, handled) VALUES (1,?,?,?,1)", -1, &del,
+        || sqlite3_prepare_v2(db, "INSERT INTO record_rows (run_id, sequence_number, shard_no,"
+                              " message_id, key_no, arrival_ms, bytes) VALUES (1,?,?,?,?,?,?)",
+                              -1, &rec, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO delivery_rows (run_id, shard_no, sequence_number,"
+                              " invocation_id, handled) VALUES (1,?,?,?,1)", -1, &del,
                               NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "INSERT INTO messages (run_id, message_id, producer,"
-                              " partition_key, created_ms, bytes, fate)"
-                              " VALUES (1,?,?,?,?,?,?)", -1, &msg, NULL) != SQLITE_OK) {
+        || sqlite3_prepare_v2(db, "INSERT INTO message_rows (run_id, message_id, producer_no,"
+                              " key_no, created_ms, bytes, fate) VALUES (1,?,1,?,?,?,?)", -1, &msg,
+                              NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "INSERT INTO key_names (run_id, key_no, partition_key)"
+                              " VALUES (1,?,?)", -1, &name, NULL) != SQLITE_OK) {
         fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
         return -1;
     }
@@ -128,34 +139,47 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     double t0 = now_s();
     uint64_t in_txn = 0;
     int rc = exec(db, "BEGIN");
+    /* the names of the shards and the producer, each once */
+    for (int k = 0; k < SHARDS && rc == 0; k++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO shard_names VALUES (1, %d, 'shardId-%012d')",
+                 k + 1, k);
+        rc = exec(db, sql);
+    }
+    if (rc == 0)
+        rc = exec(db, "INSERT INTO producer_names VALUES (1, 1, 'api')");
     uint64_t n = counts_max(c);
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         struct row r;
         make_row(i, &r);
+        if (i < KEYS) {   /* a key's name when first used */
+            sqlite3_bind_int64(name, 1, r.key_no);
+            sqlite3_bind_text(name, 2, r.key, -1, SQLITE_STATIC);
+            rc |= step(db, name);
+        }
         if (i < c.records) {
-            sqlite3_bind_text(rec, 1, r.shard, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(rec, 2, r.seq);
+            sqlite3_bind_int64(rec, 1, r.seq);
+            sqlite3_bind_int64(rec, 2, r.shard_no);
             sqlite3_bind_int64(rec, 3, r.msg);
-            sqlite3_bind_text(rec, 4, r.key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(rec, 4, r.key_no);
             sqlite3_bind_int64(rec, 5, r.at_ms);
             sqlite3_bind_int(rec, 6, r.bytes);
             rc |= step(db, rec);
             in_txn++;
         }
         if (i < c.deliveries) {
-            sqlite3_bind_int64(del, 1, r.invocation);
-            sqlite3_bind_text(del, 2, r.shard, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(del, 3, r.seq);
+            sqlite3_bind_int64(del, 1, r.shard_no);
+            sqlite3_bind_int64(del, 2, r.seq);
+            sqlite3_bind_int64(del, 3, r.invocation);
             rc |= step(db, del);
             in_txn++;
         }
         if (i < c.messages) {
             sqlite3_bind_int64(msg, 1, r.msg);
-            sqlite3_bind_text(msg, 2, "api", -1, SQLITE_STATIC);
-            sqlite3_bind_text(msg, 3, r.key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(msg, 4, r.at_ms);
-            sqlite3_bind_int(msg, 5, r.bytes);
-            sqlite3_bind_text(msg, 6, "processed", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(msg, 2, r.key_no);
+            sqlite3_bind_int64(msg, 3, r.at_ms);
+            sqlite3_bind_int(msg, 4, r.bytes);
+            sqlite3_bind_int(msg, 5, FATE_PROCESSED);
             rc |= step(db, msg);
             in_txn++;
         }
@@ -173,6 +197,7 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     sqlite3_finalize(rec);
     sqlite3_finalize(del);
     sqlite3_finalize(msg);
+    sqlite3_finalize(name);
     sqlite3_close(db);
     return rc == 0 ? t1 - t0 : -1;
 }

@@ -227,30 +227,37 @@ expect_eq "$(q "$work/dep-idx.db" "SELECT count(*), sum(abs(i.iterator_age_at_se
   "iterator_age_at_send_ms = start - arrival of the last record"
 [ "$(q "$dep" "SELECT count(*) FROM invocations WHERE run_id = 1 AND iterator_age_at_send_ms IS NOT NULL")" -gt 100 ] &&
   ok || ko "--at send: the run has invocations with an age"
-# A run log of schema version 3 (before the column, and before version 5's
-# runs.handler, runs.reproducible and logs table): still read by every
-# reader; --at send is bad input, said plainly, and nothing is written.
-cp "$dep" "$work/v3.db"
-sqlite3 "$work/v3.db" "ALTER TABLE invocations DROP COLUMN iterator_age_at_send_ms;
-  ALTER TABLE runs DROP COLUMN handler; ALTER TABLE runs DROP COLUMN reproducible;
-  DROP TABLE logs; PRAGMA user_version = 3"
-msg=$("$esmsim" plot "$work/v3.db" --run 1 --at send -o "$work/v3-send.svg" 2>&1); rc=$?
-expect_eq "$rc" 2 "schema 3 log, --at send: exit status"
-expect_in "$msg" "$work/v3.db: --at send: the run log has no invocations.iterator_age_at_send_ms" \
-  "schema 3 log, --at send: the message"
-[ ! -e "$work/v3-send.svg" ] && ok || ko "schema 3 log, --at send: no chart"
-"$esmsim" plot "$work/v3.db" --run 1 -o "$work/v3.svg" >/dev/null && is_svg "$work/v3.svg" && ok ||
-  ko "schema 3 log: the default chart is drawn"
-"$esmsim" report "$work/v3.db" --run 1 >/dev/null && ok || ko "schema 3 log: report reads it"
-"$esmsim" trace "$work/v3.db" --run 1 --key "$(q "$work/v3.db" "SELECT partition_key FROM records LIMIT 1")" \
-  >/dev/null && ok || ko "schema 3 log: trace reads it"
-expect_in "$("$esmsim" logs "$work/v3.db" --run 1 2>&1)" "ran the function model, not a handler program" \
-  "schema 3 log: logs says why it has no lines"
-"$esmsim" merge "$work/v3-merged.db" "$work/v3.db" >/dev/null && ok || ko "schema 3 log: merge takes it"
-expect_eq "$(q "$work/v3-merged.db" "SELECT count(*) FROM invocations WHERE iterator_age_at_send_ms IS NULL")" \
-  "$(q "$work/v3.db" "SELECT count(*) FROM invocations")" "schema 3 log merged: no age at send"
-sqlite3 "$work/v3.db" "PRAGMA user_version = 2"
-bad "schema 2 log" "run log schema version 2, this esmsim reads versions 3 to 5" "$work/v3.db"
+# A run log of an older schema version (5: before issue 13 item 4 stored the per-record
+# tables anew, or 2): every reader and merge refuse it, exit 2, with a message that names
+# the file and its version and says what to do; nothing is written.
+cp "$dep" "$work/v5.db"
+"$esmsim" compare "$dep" --export "$work/v5.json" || ko "an observed series for compare"
+sqlite3 "$work/v5.db" "PRAGMA user_version = 5"
+old_msg="$work/v5.db: run log schema version 5, this esmsim reads version 6 only: the log was made by an older esmsim"
+old_do="run the scenario again with this esmsim to make a new log"
+for cmd in "plot $work/v5.db -o $work/v5.svg" "report $work/v5.db" "report $work/v5.db --json" \
+           "trace $work/v5.db --key k" "logs $work/v5.db" "compare $work/v5.db $work/v5.json" \
+           "merge $work/v5-merged.db $work/v5.db"; do
+  msg=$("$esmsim" $cmd 2>&1); rc=$?
+  expect_eq "$rc" 2 "issue 13 item 4: an older log: $cmd: exit status"
+  expect_in "$msg" "$old_msg" "issue 13 item 4: an older log: $cmd: names the file and its version"
+  expect_in "$msg" "$old_do" "issue 13 item 4: an older log: $cmd: says what to do"
+done
+[ ! -e "$work/v5.svg" ] && [ ! -e "$work/v5-merged.db" ] && ok || ko "an older log: nothing written"
+# ... and the writers will not append to it (merge's output, run -o, sweep -o)
+for cmd in "merge $work/v5.db $dep" "run $src/scenarios/steady-state.json --set duration=1s -q -o $work/v5.db" \
+           "sweep $src/scenarios/steady-state.json --set duration=1s --vary event_source_mapping.BatchSize=10 --no-chart -o $work/v5.db"; do
+  before=$(cksum < "$work/v5.db")
+  msg=$("$esmsim" $cmd 2>&1); rc=$?
+  expect_eq "$rc" 2 "issue 13 item 4: an older log as output: ${cmd%% *}: exit status"
+  expect_in "$msg" "$work/v5.db: run log schema version 5, this esmsim writes version 6 only: write to a new file" \
+    "issue 13 item 4: an older log as output: ${cmd%% *}: message"
+  expect_eq "$(cksum < "$work/v5.db")" "$before" "issue 13 item 4: an older log as output: ${cmd%% *}: unchanged"
+done
+sqlite3 "$work/v5.db" "PRAGMA user_version = 2"
+bad "schema 2 log" "run log schema version 2, this esmsim reads version 6 only" "$work/v5.db"
+sqlite3 "$work/v5.db" "PRAGMA user_version = 7"
+bad "a newer log" "run log schema version 7, this esmsim reads version 6 only: read the log with the newer esmsim" "$work/v5.db"
 tmp_empty "--at"
 
 # R6 discards: OnFailure messages per minute; the outage schedule of the scenario: the

@@ -282,7 +282,7 @@ static void report_invocations(struct report *r)
         "SELECT outcome, count(*), sum(CASE WHEN outcome <> 'throttled' THEN record_count END),"
         " sum(outcome <> 'throttled' AND payload_bytes > 6291456)"   /* refused: over R2's 6 MB */
         " FROM invocations WHERE run_id = ?1 GROUP BY outcome";
-    static const char deliveries_sql[] = "SELECT count(*) FROM deliveries WHERE run_id = ?1";
+    static const char deliveries_sql[] = "SELECT count(*) FROM delivery_rows WHERE run_id = ?1";
     static const char peak_sql[] =
         "SELECT max(value) FROM metrics WHERE run_id = ?1 AND name = 'concurrent_executions'";
     const char *what = "counting invocations";
@@ -482,28 +482,33 @@ static void report_gather(struct report *r)
           "creating report_inv" },
         { "INSERT INTO report_inv SELECT invocation_id, start_ms, outcome FROM invocations"
           " WHERE run_id = ?1 AND outcome <> 'throttled'", "gathering invocations" },
-        { "CREATE TEMP TABLE report_deliv (seq INTEGER PRIMARY KEY, first_inv INTEGER,"
-          " last_inv INTEGER, n INTEGER, handled INTEGER)", "creating report_deliv" },
-        { "INSERT INTO report_deliv SELECT sequence_number, min(invocation_id),"
-          " max(invocation_id), count(*), sum(handled) FROM deliveries NOT INDEXED"
-          " WHERE run_id = ?1 GROUP BY sequence_number", "gathering deliveries" },
-        { "CREATE TEMP TABLE report_first (seq INTEGER, shard_id TEXT, partition_key TEXT,"
+        /* delivery_rows in the order of its key (run, shard, sequence number):
+         * grouped as it is read, no sort */
+        { "CREATE TEMP TABLE report_deliv (seq INTEGER, shard_no INTEGER, first_inv INTEGER,"
+          " last_inv INTEGER, n INTEGER, handled INTEGER, PRIMARY KEY (seq, shard_no))"
+          " WITHOUT ROWID", "creating report_deliv" },
+        { "INSERT INTO report_deliv SELECT sequence_number, shard_no, min(invocation_id),"
+          " max(invocation_id), count(*), sum(handled) FROM delivery_rows"
+          " WHERE run_id = ?1 GROUP BY shard_no, sequence_number", "gathering deliveries" },
+        /* keys as their ids (key_names): the same groups as the names */
+        { "CREATE TEMP TABLE report_first (seq INTEGER, shard_no INTEGER, key_no INTEGER,"
           " message_id INTEGER, arrival_ms INTEGER, created_ms INTEGER, first_inv INTEGER,"
           " last_inv INTEGER, n INTEGER, handled INTEGER, settled INTEGER, prank INTEGER)",
           "creating report_first" },
-        { "INSERT INTO report_first SELECT r.sequence_number, r.shard_id, r.partition_key,"
+        { "INSERT INTO report_first SELECT r.sequence_number, r.shard_no, r.key_no,"
           " r.message_id, r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n, d.handled,"
           " coalesce(i.outcome = 'success', 0), CASE WHEN m.message_id IS NOT NULL"
           "  THEN rank() OVER (ORDER BY m.created_ms, r.message_id) END"
-          " FROM records AS r NOT INDEXED JOIN report_deliv d ON d.seq = r.sequence_number"
+          " FROM record_rows AS r JOIN report_deliv d ON d.seq = r.sequence_number"
+          "  AND d.shard_no = r.shard_no"
           " LEFT JOIN report_inv i ON i.id = d.last_inv"
-          " LEFT JOIN messages m ON m.run_id = ?1 AND m.message_id = r.message_id"
+          " LEFT JOIN message_rows m ON m.run_id = ?1 AND m.message_id = r.message_id"
           " WHERE r.run_id = ?1", "joining deliveries to records and messages" },
         { "DROP TABLE report_deliv", "dropping report_deliv" },
         { "CREATE TEMP TABLE report_dup (message_id INTEGER PRIMARY KEY, n INTEGER,"
           " may_expire INTEGER)", "creating report_dup" },
         { "INSERT INTO report_dup SELECT message_id, count(*), sum(arrival_ms < ?2)"
-          " FROM records NOT INDEXED WHERE run_id = ?1 GROUP BY message_id HAVING count(*) > 1",
+          " FROM record_rows WHERE run_id = ?1 GROUP BY message_id HAVING count(*) > 1",
           "finding producer duplicates" },
         { "UPDATE report_dup SET may_expire = may_expire - s.k FROM (SELECT message_id,"
           "  count(*) AS k FROM report_first WHERE settled AND arrival_ms < ?2"
@@ -520,12 +525,32 @@ static void report_gather(struct report *r)
         rpt_exec_with(r, steps[i].sql, steps[i].what, r->expiry_before_ms);
 }
 
+/*
+ * Fates: message_rows.fate is the number of the fate (report_fate_names is
+ * in the order of enum fate), counted in one pass without a sort; any other
+ * value (a text ad-hoc SQL wrote, a number out of range) is counted by
+ * itself, as the messages view shows it.
+ */
 static void report_message_fates(struct report *r)
 {
-    static const char sql[] = "SELECT fate, count(*) FROM messages WHERE run_id = ?1 GROUP BY fate";
+    static const char known_sql[] =
+        "SELECT sum(fate = 0), sum(fate = 1), sum(fate = 2), sum(fate = 3), sum(fate = 4),"
+        " sum(fate = 5), sum(fate = 6) FROM message_rows WHERE run_id = ?1"
+        " AND typeof(fate) = 'integer'";
+    static const char other_sql[] =
+        "SELECT fate, count(*) FROM message_rows WHERE run_id = ?1"
+        " AND NOT (typeof(fate) = 'integer' AND fate BETWEEN 0 AND 6) GROUP BY fate";
+    _Static_assert(sizeof report_fate_names / sizeof report_fate_names[0] == 7 + 1,
+                   "known_sql counts 7 fates");
     const char *what = "counting fates";
     cJSON *m = j_counts(r, r->root, "messages", report_fate_names);
-    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    sqlite3_stmt *st = runread_prepare(&r->rr, known_sql, what);
+    if (runread_row(&r->rr, st, what))
+        for (int f = 0; f < 7; f++)
+            if (sqlite3_column_int64(st, f) > 0)
+                j_count(r, m, report_fate_names[f], sqlite3_column_int64(st, f));
+    sqlite3_finalize(st);
+    st = runread_prepare(&r->rr, other_sql, what);
     while (runread_row(&r->rr, st, what))
         j_count(r, m, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_finalize(st);
@@ -573,12 +598,14 @@ static void report_duplicates(struct report *r)
 static void report_retention(struct report *r)
 {
     static const char sql[] =
-        "SELECT coalesce(sum(m.fate = 'expired'), 0),"
-        " coalesce(sum(CASE WHEN m.fate = 'expired' THEN max(d.may_expire - 1, 0)"
-        "  WHEN m.fate IN ('processed', 'pending', 'lost', 'discarded')"
+        /* fates by number (report_fate_names): 4 expired; 0 processed,
+         * 1 pending, 2 lost, 3 discarded */
+        "SELECT coalesce(sum(m.fate IS 4), 0),"
+        " coalesce(sum(CASE WHEN m.fate IS 4 THEN max(d.may_expire - 1, 0)"
+        "  WHEN typeof(m.fate) = 'integer' AND m.fate BETWEEN 0 AND 3"
         "  THEN min(d.may_expire, d.n - 1)"
         "  END), 0)"
-        " FROM messages m LEFT JOIN report_dup d ON d.message_id = m.message_id"
+        " FROM message_rows m LEFT JOIN report_dup d ON d.message_id = m.message_id"
         " WHERE m.run_id = ?1";
     const char *what = "counting expired records";
     cJSON *ret = j_obj(r, r->root, "retention");
@@ -605,9 +632,9 @@ static void report_retention(struct report *r)
 static const char *const report_order_steps[][2] = {
     { "CREATE TEMP TABLE report_viol AS SELECT *, seq_before > seq AS by_seq,"
       " prank_before > prank AND seq NOT IN (SELECT seq FROM report_notfirst) AS by_producer"
-      " FROM (SELECT partition_key, seq, message_id, arrival_ms, created_ms, first_inv, prank,"
+      " FROM (SELECT key_no, seq, message_id, arrival_ms, created_ms, first_inv, prank,"
       "  max(seq) OVER w AS seq_before, max(prank) OVER w AS prank_before FROM report_first"
-      "  WINDOW w AS (PARTITION BY partition_key ORDER BY first_inv, seq"
+      "  WINDOW w AS (PARTITION BY key_no ORDER BY first_inv, seq"
       "   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))"
       " WHERE seq_before > seq OR prank_before > prank", "finding records out of order" },
     { "CREATE TEMP TABLE report_seq_ex AS SELECT * FROM report_viol WHERE by_seq"
@@ -623,13 +650,14 @@ static const char *const report_order_steps[][2] = {
  * later one is found in one pass over report_first (CROSS JOIN keeps it the
  * outer loop; the examples are few).
  */
+#define REPORT_KEY_NAME "(SELECT partition_key FROM key_names WHERE run_id = ?1 AND key_no = v.key_no)"
 static const char report_seq_examples_sql[] =
-    "SELECT v.partition_key, NULL, v.seq, v.arrival_ms, iv.start_ms,"
+    "SELECT " REPORT_KEY_NAME ", NULL, v.seq, v.arrival_ms, iv.start_ms,"
     " NULL, b.seq, b.arrival_ms, ib.start_ms FROM report_first b CROSS JOIN report_seq_ex v"
     " LEFT JOIN report_inv iv ON iv.id = v.first_inv LEFT JOIN report_inv ib ON ib.id = b.first_inv"
     " WHERE b.seq = v.seq_before ORDER BY v.first_inv, v.seq";
 static const char report_prod_examples_sql[] =
-    "SELECT v.partition_key, v.message_id, v.seq, v.created_ms, iv.start_ms,"
+    "SELECT " REPORT_KEY_NAME ", v.message_id, v.seq, v.created_ms, iv.start_ms,"
     " b.message_id, b.seq, b.created_ms, ib.start_ms FROM report_first b"
     " CROSS JOIN report_prod_ex v"
     " LEFT JOIN report_inv iv ON iv.id = v.first_inv LEFT JOIN report_inv ib ON ib.id = b.first_inv"

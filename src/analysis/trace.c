@@ -148,21 +148,24 @@ static const char *const trace_steps[][2] = {
       " FROM messages WHERE run_id = ?1 AND partition_key = ?2", "reading the key's messages" },
     { "CREATE INDEX temp.trace_msg_by_rank ON trace_msg (prank)", "indexing trace_msg" },
     /* its records */
+    /* (the run log's rows by their ids: the key's in record_rows_by_key) */
     { "CREATE TEMP TABLE trace_rec (shard_id TEXT, seq INTEGER, message_id INTEGER,"
-      " arrival_ms INTEGER, subject INTEGER, PRIMARY KEY (shard_id, seq)) WITHOUT ROWID",
-      "creating trace_rec" },
-    { "INSERT INTO trace_rec SELECT shard_id, sequence_number, message_id, arrival_ms,"
-      "  ?3 IS NULL OR (sequence_number = ?3 AND shard_id = ?4)"
-      " FROM records WHERE run_id = ?1 AND partition_key = ?2", "reading the key's records" },
+      " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
+      " WITHOUT ROWID", "creating trace_rec" },
+    { "INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, r.message_id, r.arrival_ms,"
+      "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
+      " FROM record_rows r LEFT JOIN shard_names s ON s.run_id = ?1 AND s.shard_no = r.shard_no"
+      " WHERE r.run_id = ?1 AND r.key_no = (SELECT key_no FROM key_names WHERE run_id = ?1"
+      "  AND partition_key = ?2)", "reading the key's records" },
     { "CREATE INDEX temp.trace_rec_by_message ON trace_rec (message_id)", "indexing trace_rec" },
-    /* its deliveries (rid: the row's rowid), and the invocations they were
-     * in, with those of the discards on its shards (for their lanes) */
+    /* its deliveries, and the invocations they were in, with those of the
+     * discards on its shards (for their lanes) */
     { "CREATE TEMP TABLE trace_dlv (shard_id TEXT, seq INTEGER, invocation_id INTEGER,"
-      " rid INTEGER, pos INTEGER, PRIMARY KEY (shard_id, seq, invocation_id)) WITHOUT ROWID",
+      " shard_no INTEGER, pos INTEGER, PRIMARY KEY (shard_id, seq, invocation_id)) WITHOUT ROWID",
       "creating trace_dlv" },
-    { "INSERT INTO trace_dlv (shard_id, seq, invocation_id, rid)"
-      " SELECT d.shard_id, d.sequence_number, d.invocation_id, d.rowid"
-      " FROM trace_rec r CROSS JOIN deliveries d ON d.run_id = ?1 AND d.shard_id = r.shard_id"
+    { "INSERT INTO trace_dlv (shard_id, seq, invocation_id, shard_no)"
+      " SELECT r.shard_id, d.sequence_number, d.invocation_id, d.shard_no"
+      " FROM trace_rec r CROSS JOIN delivery_rows d ON d.run_id = ?1 AND d.shard_no = r.shard_no"
       "  AND d.sequence_number = r.seq", "reading the key's deliveries" },
     { "CREATE INDEX temp.trace_dlv_by_inv ON trace_dlv (invocation_id)", "indexing trace_dlv" },
     { "CREATE TEMP TABLE trace_inv (invocation_id INTEGER PRIMARY KEY, shard_id TEXT,"
@@ -178,21 +181,19 @@ static const char *const trace_steps[][2] = {
       "  AND (invocation_id IN (SELECT invocation_id FROM trace_dlv)"
       "   OR invocation_id IN (SELECT invocation_id FROM discards WHERE run_id = ?1))",
       "reading the key's invocations" },
-    /* the record's place in its batch.  esmsim writes a batch's deliveries
-     * as consecutive rows in batch order, so the place is the distance from
-     * the row of the batch's first record: the last delivery of that record
-     * at or before this one (found in the index, without reading rows).
-     * Checked: that row and the one batch-size - 1 further on are the
-     * batch's first and last records in this invocation; NULL otherwise (a
-     * log whose rows were reordered). */
-    { "UPDATE trace_dlv SET pos = (SELECT trace_dlv.rid - f.rowid + 1 FROM trace_inv i"
-      "  JOIN deliveries f ON f.rowid = (SELECT max(d.rowid) FROM deliveries d"
-      "   WHERE d.run_id = ?1 AND d.shard_id = trace_dlv.shard_id"
-      "    AND d.sequence_number = i.first_seq AND d.rowid <= trace_dlv.rid)"
-      "  JOIN deliveries l ON l.rowid = f.rowid + i.record_count - 1"
-      "  WHERE i.invocation_id = trace_dlv.invocation_id AND f.invocation_id = i.invocation_id"
-      "   AND l.invocation_id = i.invocation_id AND l.sequence_number = i.last_seq"
-      "   AND trace_dlv.rid - f.rowid < i.record_count)",
+    /* the record's place in its batch.  A batch goes in sequence order, so
+     * the place is the number of the invocation's deliveries of the shard
+     * from the batch's first sequence number up to the record's (read in
+     * delivery_rows' key, a range of the shard).  Checked: the record lies
+     * in the batch's range and the place within its size; NULL otherwise
+     * (a log whose rows do not add up). */
+    { "UPDATE trace_dlv SET pos = (SELECT n FROM (SELECT count(*) AS n, i.record_count AS size"
+      "  FROM trace_inv i JOIN delivery_rows d ON d.run_id = ?1"
+      "   AND d.shard_no = trace_dlv.shard_no"
+      "   AND d.sequence_number BETWEEN i.first_seq AND trace_dlv.seq"
+      "   AND d.invocation_id = i.invocation_id"
+      "  WHERE i.invocation_id = trace_dlv.invocation_id AND trace_dlv.seq <= i.last_seq)"
+      "  WHERE n BETWEEN 1 AND size)",
       "placing the key's records in their batches" },
     /* per-key order (R10, R12), on first deliveries as the run's own check
      * does: before is the highest sequence number of the key delivered

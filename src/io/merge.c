@@ -270,6 +270,16 @@ static int copy_table(sqlite3 *db, sqlite3 *ref, const char *table, int64_t *cop
     }
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(has, 1, table, -1, SQLITE_STATIC);
+    /* a WITHOUT ROWID table is read in the order of its key, a rowid table
+     * in the order it was written */
+    bool rowless = false;
+    sqlite3_stmt *wr;
+    if (sqlite3_prepare_v2(ref, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'",
+                           -1, &wr, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(wr, 1, table, -1, SQLITE_STATIC);
+        rowless = sqlite3_step(wr) == SQLITE_ROW && sqlite3_column_int(wr, 0);
+    }
+    sqlite3_finalize(wr);
     bool ok = true;
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
         const char *col = (const char *)sqlite3_column_text(st, 0);
@@ -294,8 +304,8 @@ static int copy_table(sqlite3 *db, sqlite3 *ref, const char *table, int64_t *cop
          append_text(sql, sizeof sql, " (") && append_text(sql, sizeof sql, cols) &&
          append_text(sql, sizeof sql, ") SELECT ") && append_text(sql, sizeof sql, exprs) &&
          append_text(sql, sizeof sql, " FROM merge_in.") && append_ident(sql, sizeof sql, table) &&
-         append_text(sql, sizeof sql, " AS t JOIN temp.merge_map AS m ON m.old = t.run_id"
-                     " ORDER BY t.rowid");
+         append_text(sql, sizeof sql, " AS t JOIN temp.merge_map AS m ON m.old = t.run_id") &&
+         (rowless || append_text(sql, sizeof sql, " ORDER BY t.rowid"));
     if (!ok || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc = sqlite3_step(st);

@@ -34,6 +34,7 @@
 
 #include "awsjson.h"
 #include "errmsg.h"
+#include "nameids.h"
 #include "scenario.h"
 
 #ifndef ESMSIM_VERSION
@@ -41,19 +42,38 @@
 #endif
 
 enum runlog_table {
-    RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
-    RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS, RL_TABLE_COUNT
+    RL_SHARDS, RL_SHARD_NAMES, RL_KEY_NAMES, RL_PRODUCER_NAMES, RL_MESSAGES, RL_RECORDS,
+    RL_INVOCATIONS, RL_DELIVERIES, RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS,
+    RL_TABLE_COUNT
 };
+
+/* A lookup table: a name stored once per run, and its id (nameids.c: 1, 2,
+ * ... in the order first seen); UNIQUE finds the id of a name (the views'
+ * triggers, trace --key). */
+#define RUNLOG_NAMES(no, name) \
+    no " INTEGER NOT NULL, " name " TEXT, PRIMARY KEY (run_id, " no "), UNIQUE (run_id, " name ")"
 
 /*
  * The per-run tables.  columns is the body of CREATE TABLE after run_id;
  * insert names the same columns in the order the sink binds them (run_id
- * always first).  runs, written once per run, is handled apart.
+ * always first); rowless: WITHOUT ROWID, the rows stored in the order of
+ * their primary key.  runs, written once per run, is handled apart.
+ *
+ * The per-record rows (messages, records, deliveries: SPEC section 3) are
+ * kept compact, as *_rows tables of integers: a shard, key or producer is
+ * its id in shard_names, key_names or producer_names, a fate its number
+ * (enum fate; a text only when ad-hoc SQL wrote one esmsim does not know),
+ * and the rows are clustered on the key the readers look them up by, which
+ * is also the order they are written in (sequence numbers grow in the
+ * stream; a shard's deliveries come in sequence order), so that the B-trees
+ * grow at their right edges.  The SPEC's names are views over them
+ * (runlog_views).
  */
 static const struct runlog_schema {
     const char *name;
     const char *columns;
     const char *insert;
+    bool rowless;
 } runlog_schema[RL_TABLE_COUNT] = {
     [RL_SHARDS] = { "shards",
         "shard_id TEXT NOT NULL, parent_shard_id TEXT, adjacent_parent_shard_id TEXT,"
@@ -66,17 +86,27 @@ static const struct runlog_schema {
         " adjacent_parent_shard_id = excluded.adjacent_parent_shard_id,"
         " starting_hash_key = excluded.starting_hash_key,"
         " ending_hash_key = excluded.ending_hash_key,"
-        " opened_ms = excluded.opened_ms, closed_ms = excluded.closed_ms" },
-    [RL_MESSAGES] = { "messages",
-        "message_id INTEGER, producer TEXT, partition_key TEXT, created_ms INTEGER,"
-        " bytes INTEGER, fate TEXT",
-        "INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes,"
-        " fate) VALUES (?,?,?,?,?,?,?)" },
-    [RL_RECORDS] = { "records",
-        "shard_id TEXT, sequence_number INTEGER, message_id INTEGER, partition_key TEXT,"
-        " arrival_ms INTEGER, bytes INTEGER",
-        "INSERT INTO records (run_id, shard_id, sequence_number, message_id, partition_key,"
-        " arrival_ms, bytes) VALUES (?,?,?,?,?,?,?)" },
+        " opened_ms = excluded.opened_ms, closed_ms = excluded.closed_ms", false },
+    [RL_SHARD_NAMES] = { "shard_names", RUNLOG_NAMES("shard_no", "shard_id"),
+        "INSERT INTO shard_names (run_id, shard_no, shard_id) VALUES (?,?,?)", true },
+    [RL_KEY_NAMES] = { "key_names", RUNLOG_NAMES("key_no", "partition_key"),
+        "INSERT INTO key_names (run_id, key_no, partition_key) VALUES (?,?,?)", true },
+    [RL_PRODUCER_NAMES] = { "producer_names", RUNLOG_NAMES("producer_no", "producer"),
+        "INSERT INTO producer_names (run_id, producer_no, producer) VALUES (?,?,?)", true },
+    /* key_no is a message's; a record's key_no is its message's too, kept on
+     * the record as well: the per-key analysis reads records without a
+     * join, and a run interrupted with messages in flight has records whose
+     * message has no row yet */
+    [RL_MESSAGES] = { "message_rows",
+        "message_id INTEGER NOT NULL, producer_no INTEGER, key_no INTEGER, created_ms INTEGER,"
+        " bytes INTEGER, fate, PRIMARY KEY (run_id, message_id)",
+        "INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes,"
+        " fate) VALUES (?,?,?,?,?,?,?)", true },
+    [RL_RECORDS] = { "record_rows",
+        "sequence_number INTEGER NOT NULL, shard_no INTEGER, message_id INTEGER, key_no INTEGER,"
+        " arrival_ms INTEGER, bytes INTEGER, PRIMARY KEY (run_id, sequence_number)",
+        "INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no,"
+        " arrival_ms, bytes) VALUES (?,?,?,?,?,?,?)", true },
     [RL_INVOCATIONS] = { "invocations",
         "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
@@ -85,15 +115,20 @@ static const struct runlog_schema {
         "INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms,"
         " record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt,"
         " outcome, iterator_age_ms, cold_start, error, iterator_age_at_send_ms)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
-    [RL_DELIVERIES] = { "deliveries",
-        "invocation_id INTEGER, shard_id TEXT, sequence_number INTEGER, handled INTEGER",
-        "INSERT INTO deliveries (run_id, invocation_id, shard_id, sequence_number, handled)"
-        " VALUES (?,?,?,?,?)" },
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", false },
+    /* a record's place in its batch is the number of the invocation's
+     * deliveries of the shard up to its sequence number (a batch goes in
+     * sequence order) */
+    [RL_DELIVERIES] = { "delivery_rows",
+        "shard_no INTEGER NOT NULL, sequence_number INTEGER NOT NULL,"
+        " invocation_id INTEGER NOT NULL, handled INTEGER,"
+        " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_id)",
+        "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
+        " VALUES (?,?,?,?,?)", true },
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
-        " VALUES (?,?,?,?,?)" },
+        " VALUES (?,?,?,?,?)", false },
     [RL_DISCARDS] = { "discards",
         "at_ms INTEGER, shard_id TEXT, condition TEXT, start_sequence_number INTEGER,"
         " end_sequence_number INTEGER, record_count INTEGER, invocation_record TEXT,"
@@ -102,22 +137,99 @@ static const struct runlog_schema {
         "INSERT INTO discards (run_id, at_ms, shard_id, condition, start_sequence_number,"
         " end_sequence_number, record_count, invocation_record, destination, invocation_id,"
         " approximate_invoke_count, first_arrival_ms, last_arrival_ms)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)" },
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", false },
     [RL_METRICS] = { "metrics",
         "at_ms INTEGER, name TEXT, shard_id TEXT, value REAL",
-        "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)" },
+        "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)", false },
     [RL_WINDOWS] = { "windows",
         "shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " final_invocation_id INTEGER, terminated_early INTEGER, records INTEGER,"
         " keys INTEGER, state_bytes INTEGER, state TEXT",
         "INSERT INTO windows (run_id, shard_id, lane, start_ms, end_ms, final_invocation_id,"
-        " terminated_early, records, keys, state_bytes, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)" },
+        " terminated_early, records, keys, state_bytes, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        false },
     /* a real handler's log, one row per line (SPEC section 4) */
     [RL_LOGS] = { "logs",
         "invocation_id INTEGER, request_id TEXT, line INTEGER, at_ms INTEGER, kind TEXT,"
         " text TEXT",
         "INSERT INTO logs (run_id, invocation_id, request_id, line, at_ms, kind, text)"
-        " VALUES (?,?,?,?,?,?,?)" },
+        " VALUES (?,?,?,?,?,?,?)", false },
+};
+
+/*
+ * The SPEC's per-record tables as views over the *_rows tables, with the
+ * names shown (runlog_schema), so that ad-hoc SQL reads and writes them as
+ * before: INSTEAD OF triggers turn an INSERT, UPDATE or DELETE on a view
+ * into the same on its rows, giving a new name the next id of its run.  The
+ * writer never uses them (it inserts the rows itself).  %s is where a fate
+ * is decoded (m.fate, in the view) or encoded (NEW.fate, in a trigger):
+ * built from fate_name().
+ */
+#define RL_ID(tbl, no, col, rec, val) \
+    "(SELECT " no " FROM " tbl " WHERE run_id = " rec ".run_id AND " col " = " val ")"
+#define RL_NEW_NAME(tbl, no, col, val) \
+    " INSERT INTO " tbl " (run_id, " no ", " col ") SELECT NEW.run_id, coalesce((SELECT max(" no \
+    ") FROM " tbl " WHERE run_id = NEW.run_id), 0) + 1, " val " WHERE " val " IS NOT NULL" \
+    " AND NOT EXISTS (SELECT 1 FROM " tbl " WHERE run_id = NEW.run_id AND " col " = " val ");"
+#define RL_SHARD_ID(rec) RL_ID("shard_names", "shard_no", "shard_id", rec, rec ".shard_id")
+#define RL_KEY_ID RL_ID("key_names", "key_no", "partition_key", "NEW", "NEW.partition_key")
+#define RL_MSG_COLS "run_id, message_id, producer, partition_key, created_ms, bytes, fate"
+#define RL_REC_COLS "run_id, shard_id, sequence_number, message_id, partition_key, arrival_ms, bytes"
+#define RL_DLV_COLS "run_id, invocation_id, shard_id, sequence_number, handled"
+#define RL_MSG_NEW "NEW.run_id, NEW.message_id, NEW.producer, NEW.partition_key, NEW.created_ms," \
+    " NEW.bytes, NEW.fate"
+#define RL_REC_NEW "NEW.run_id, NEW.shard_id, NEW.sequence_number, NEW.message_id," \
+    " NEW.partition_key, NEW.arrival_ms, NEW.bytes"
+#define RL_DLV_NEW "NEW.run_id, NEW.invocation_id, NEW.shard_id, NEW.sequence_number, NEW.handled"
+#define RL_MSG_DEL "DELETE FROM message_rows WHERE run_id = OLD.run_id AND message_id = OLD.message_id;"
+#define RL_REC_DEL "DELETE FROM record_rows WHERE run_id = OLD.run_id" \
+    " AND sequence_number = OLD.sequence_number;"
+#define RL_DLV_DEL "DELETE FROM delivery_rows WHERE run_id = OLD.run_id AND shard_no = " \
+    RL_SHARD_ID("OLD") " AND sequence_number = OLD.sequence_number" \
+    " AND invocation_id = OLD.invocation_id;"
+
+static const char *const runlog_views[] = {
+    "CREATE VIEW IF NOT EXISTS messages (" RL_MSG_COLS ") AS SELECT m.run_id, m.message_id,"
+    " p.producer, k.partition_key, m.created_ms, m.bytes, %s FROM message_rows m"
+    " LEFT JOIN producer_names p ON p.run_id = m.run_id AND p.producer_no = m.producer_no"
+    " LEFT JOIN key_names k ON k.run_id = m.run_id AND k.key_no = m.key_no;",
+    "CREATE VIEW IF NOT EXISTS records (" RL_REC_COLS ") AS SELECT r.run_id, s.shard_id,"
+    " r.sequence_number, r.message_id, k.partition_key, r.arrival_ms, r.bytes FROM record_rows r"
+    " LEFT JOIN shard_names s ON s.run_id = r.run_id AND s.shard_no = r.shard_no"
+    " LEFT JOIN key_names k ON k.run_id = r.run_id AND k.key_no = r.key_no;",
+    "CREATE VIEW IF NOT EXISTS deliveries (" RL_DLV_COLS ") AS SELECT d.run_id, d.invocation_id,"
+    " s.shard_id, d.sequence_number, d.handled FROM delivery_rows d"
+    " LEFT JOIN shard_names s ON s.run_id = d.run_id AND s.shard_no = d.shard_no;",
+    "CREATE TRIGGER IF NOT EXISTS messages_insert INSTEAD OF INSERT ON messages BEGIN"
+    RL_NEW_NAME("producer_names", "producer_no", "producer", "NEW.producer")
+    RL_NEW_NAME("key_names", "key_no", "partition_key", "NEW.partition_key")
+    " INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes, fate)"
+    " VALUES (NEW.run_id, NEW.message_id,"
+    " " RL_ID("producer_names", "producer_no", "producer", "NEW", "NEW.producer") ","
+    " " RL_KEY_ID ", NEW.created_ms, NEW.bytes, %s); END;",
+    "CREATE TRIGGER IF NOT EXISTS messages_delete INSTEAD OF DELETE ON messages BEGIN "
+    RL_MSG_DEL " END;",
+    "CREATE TRIGGER IF NOT EXISTS messages_update INSTEAD OF UPDATE ON messages BEGIN "
+    RL_MSG_DEL " INSERT INTO messages (" RL_MSG_COLS ") VALUES (" RL_MSG_NEW "); END;",
+    "CREATE TRIGGER IF NOT EXISTS records_insert INSTEAD OF INSERT ON records BEGIN"
+    RL_NEW_NAME("shard_names", "shard_no", "shard_id", "NEW.shard_id")
+    RL_NEW_NAME("key_names", "key_no", "partition_key", "NEW.partition_key")
+    " INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no, arrival_ms,"
+    " bytes) VALUES (NEW.run_id, NEW.sequence_number, " RL_SHARD_ID("NEW") ", NEW.message_id,"
+    " " RL_KEY_ID ", NEW.arrival_ms, NEW.bytes); END;",
+    "CREATE TRIGGER IF NOT EXISTS records_delete INSTEAD OF DELETE ON records BEGIN "
+    RL_REC_DEL " END;",
+    "CREATE TRIGGER IF NOT EXISTS records_update INSTEAD OF UPDATE ON records BEGIN "
+    RL_REC_DEL " INSERT INTO records (" RL_REC_COLS ") VALUES (" RL_REC_NEW "); END;",
+    "CREATE TRIGGER IF NOT EXISTS deliveries_insert INSTEAD OF INSERT ON deliveries BEGIN"
+    RL_NEW_NAME("shard_names", "shard_no", "shard_id", "NEW.shard_id")
+    " INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
+    " VALUES (NEW.run_id, " RL_SHARD_ID("NEW") ", NEW.sequence_number, NEW.invocation_id,"
+    " NEW.handled); END;",
+    "CREATE TRIGGER IF NOT EXISTS deliveries_delete INSTEAD OF DELETE ON deliveries BEGIN "
+    RL_DLV_DEL " END;",
+    "CREATE TRIGGER IF NOT EXISTS deliveries_update INSTEAD OF UPDATE ON deliveries BEGIN "
+    RL_DLV_DEL " INSERT INTO deliveries (" RL_DLV_COLS ") VALUES (" RL_DLV_NEW "); END;",
 };
 
 static const char runlog_runs_table[] =
@@ -133,6 +245,7 @@ struct runlog {
     sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
     int64_t run_id;                          /* the open run, 0 when none */
     bool per_record;                         /* the open run writes messages/records/deliveries */
+    struct nameids *shards, *keys, *producers;   /* the open run's ids of names (RL_*_NAMES) */
     bool in_txn;
     uint32_t rows_in_txn;
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
@@ -403,22 +516,47 @@ static void runlog_on_shard(void *ctx, const struct slog_shard *s)
                   rv_text(s->ending_hash_key), rv_ms(s->opened_us), rv_opt_ms(s->closed_us));
 }
 
+/*
+ * The id of name in ids (table: its lookup table), its row written when the
+ * name is new; NULL for no name.  Out of memory latches a failure (the
+ * value is then never used: every later row is dropped).
+ */
+static struct runlog_val runlog_name_id(struct runlog *rl, struct nameids *ids,
+                                        enum runlog_table table, const char *name)
+{
+    if (!name)
+        return (struct runlog_val){ .type = RV_NULL };
+    bool is_new;
+    uint32_t id = nameids_get(ids, name, &is_new);
+    if (id == 0 && !rl->failed) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error, "%s: the id of a name in %s: out of memory",
+                 rl->path, runlog_schema[table].name);
+    }
+    if (is_new)
+        RUNLOG_INSERT(rl, table, rv_int(id), rv_text(name));
+    return rv_int(id);
+}
+
 static void runlog_on_message(void *ctx, const struct slog_message *m)
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
-        RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id), rv_text(m->producer),
-                      rv_text(m->partition_key), rv_ms(m->created_us), rv_int(m->bytes),
-                      rv_text(fate_name(m->fate)));
+        RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id),
+                      runlog_name_id(rl, rl->producers, RL_PRODUCER_NAMES, m->producer),
+                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, m->partition_key),
+                      rv_ms(m->created_us), rv_int(m->bytes), rv_int(m->fate));
 }
 
 static void runlog_on_record(void *ctx, const struct slog_record *r)
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
-        RUNLOG_INSERT(rl, RL_RECORDS, rv_text(r->shard_id), rv_int(r->sequence_number),
-                      rv_int(r->message_id), rv_text(r->partition_key), rv_ms(r->arrival_us),
-                      rv_int(r->bytes));
+        RUNLOG_INSERT(rl, RL_RECORDS, rv_int(r->sequence_number),
+                      runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
+                      rv_int(r->message_id),
+                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, r->partition_key),
+                      rv_ms(r->arrival_us), rv_int(r->bytes));
 }
 
 static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -437,8 +575,9 @@ static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *sh
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
-        RUNLOG_INSERT(rl, RL_DELIVERIES, rv_int(invocation_id), rv_text(shard_id),
-                      rv_int(sequence_number), rv_int(handled));
+        RUNLOG_INSERT(rl, RL_DELIVERIES,
+                      runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id),
+                      rv_int(sequence_number), rv_int(invocation_id), rv_int(handled));
 }
 
 static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -634,8 +773,9 @@ static int runlog_claim(struct runlog *rl, bool mark)
     if (version != RUNLOG_SCHEMA_VERSION) {
         rl->failed = true;
         snprintf(rl->error, sizeof rl->error,
-                 "%s: run log schema version %lld, this esmsim writes version %d",
-                 rl->path, (long long)version, RUNLOG_SCHEMA_VERSION);
+                 "%s: run log schema version %lld, this esmsim writes version %d only: write"
+                 " to a new file (a log of version %lld takes no runs of this esmsim)",
+                 rl->path, (long long)version, RUNLOG_SCHEMA_VERSION, (long long)version);
         return -1;
     }
     return 0;
@@ -647,13 +787,31 @@ static int runlog_create_tables(struct runlog *rl)
         return -1;
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
         char sql[1024], what[64];
-        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s (run_id INTEGER NOT NULL, %s)",
-                 runlog_schema[t].name, runlog_schema[t].columns);
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s (run_id INTEGER NOT NULL, %s)%s",
+                 runlog_schema[t].name, runlog_schema[t].columns,
+                 runlog_schema[t].rowless ? " WITHOUT ROWID" : "");
         snprintf(what, sizeof what, "create table %s", runlog_schema[t].name);
         if (runlog_exec(rl, sql, what) != 0)
             return -1;
     }
-    return 0;
+    /* the views: a fate's number decoded and encoded (a text that is not
+     * one of esmsim's stays a text) */
+    char decode[512] = "CASE m.fate", encode[512] = "CASE NEW.fate";
+    for (int f = 0; f < FATE_COUNT; f++) {
+        size_t d = strlen(decode), e = strlen(encode);
+        snprintf(decode + d, sizeof decode - d, " WHEN %d THEN '%s'", f, fate_name(f));
+        snprintf(encode + e, sizeof encode - e, " WHEN '%s' THEN %d", fate_name(f), f);
+    }
+    strcat(decode, " ELSE m.fate END");
+    strcat(encode, " ELSE NEW.fate END");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof runlog_views / sizeof runlog_views[0]; i++) {
+        char sql[4096];
+        const char *fate = strstr(runlog_views[i], "INSTEAD OF") ? encode : decode;
+        snprintf(sql, sizeof sql, runlog_views[i], fate);   /* at most one %s */
+        rc = runlog_exec(rl, sql, "create views");
+    }
+    return rc;
 }
 
 static int runlog_prepare(struct runlog *rl)
@@ -674,6 +832,9 @@ static void runlog_free(struct runlog *rl)
 {
     for (int t = 0; t < RL_TABLE_COUNT; t++)
         sqlite3_finalize(rl->insert[t]);
+    nameids_destroy(rl->shards);
+    nameids_destroy(rl->keys);
+    nameids_destroy(rl->producers);
     sqlite3_close(rl->db);
     free(rl->path);
     free(rl);
@@ -682,8 +843,10 @@ static void runlog_free(struct runlog *rl)
 struct runlog *runlog_open(const char *path, char *err, size_t errlen)
 {
     struct runlog *rl = calloc(1, sizeof *rl);
-    if (!rl || !(rl->path = strdup(path))) {
-        free(rl);
+    if (!rl || !(rl->path = strdup(path)) || !(rl->shards = nameids_create())
+        || !(rl->keys = nameids_create()) || !(rl->producers = nameids_create())) {
+        if (rl)
+            runlog_free(rl);
         errmsg_set(err, errlen, "%s: out of memory", path);
         return NULL;
     }
@@ -752,6 +915,9 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     }
     rl->failed = rl->locked = false;
     rl->error[0] = 0;
+    nameids_clear(rl->shards);   /* ids are the run's own */
+    nameids_clear(rl->keys);
+    nameids_clear(rl->producers);
 
     static const char sql[] =
         "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"

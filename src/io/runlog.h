@@ -53,22 +53,24 @@ struct sqlite3;
 
 /* The indexes runlog_end_run builds once the rows are in (cheaper than
  * keeping them up to date row by row), for the queries of report and trace;
- * shared with the benchmark too. */
+ * shared with merge and the benchmark.  The per-record rows need no other:
+ * they are stored in the order of their primary keys (runlog.c). */
 #define RUNLOG_INDEXES \
-    "CREATE INDEX IF NOT EXISTS deliveries_by_seq" \
-    "  ON deliveries (run_id, shard_id, sequence_number);" \
-    "CREATE INDEX IF NOT EXISTS records_by_key ON records (run_id, partition_key);" \
+    "CREATE INDEX IF NOT EXISTS record_rows_by_key ON record_rows (run_id, key_no);" \
     "CREATE INDEX IF NOT EXISTS invocations_by_shard ON invocations (run_id, shard_id, start_ms);"
 
 /* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
  * the version of its schema (PRAGMA user_version). */
 #define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 5   /* 2: the windows table; 3: deliveries.handled;
+#define RUNLOG_SCHEMA_VERSION 6   /* 2: the windows table; 3: deliveries.handled;
                                      4: invocations.iterator_age_at_send_ms;
-                                     5: the logs table, runs.handler and reproducible */
-/* The oldest version the readers (report, trace, plot, merge) take: a
- * version 3 log lacks only invocations.iterator_age_at_send_ms. */
-#define RUNLOG_SCHEMA_VERSION_READ 3
+                                     5: the logs table, runs.handler and reproducible;
+                                     6: messages, records and deliveries are views over
+                                        compact *_rows tables with shard, key and
+                                        producer ids (issue 13 item 4) */
+/* The oldest version the readers (report, trace, plot, merge) take: only
+ * this one (the queries read the *_rows tables of version 6). */
+#define RUNLOG_SCHEMA_VERSION_READ 6
 
 /* The table a sweep adds to a run log (sweep.c fills it): one row per run.
  * Defined here with the others so that merge and the readers know every

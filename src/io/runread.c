@@ -16,27 +16,6 @@
 
 #define RUNREAD_MAX_COLUMNS 64   /* of one table of esmsim's */
 
-/* The columns added since the oldest version the readers take
- * (RUNLOG_SCHEMA_VERSION_READ): a log of an older version lacks them
- * (readers see no such column; merge leaves them NULL). */
-static const struct { const char *table, *column; int64_t since; } runread_added[] = {
-    { "invocations", "iterator_age_at_send_ms", 4 },
-    { "runs", "handler", 5 },
-    { "runs", "reproducible", 5 },
-    { "logs", NULL, 5 },                 /* NULL: the whole table */
-};
-
-/* A log of version may lack table.column (column NULL: the whole table). */
-static bool may_lack(const char *table, const char *column, int64_t version)
-{
-    for (size_t i = 0; i < sizeof runread_added / sizeof runread_added[0]; i++)
-        if (!strcmp(runread_added[i].table, table) &&
-            (runread_added[i].column && column ? !strcmp(runread_added[i].column, column)
-                                               : runread_added[i].column == column))
-            return version < runread_added[i].since;
-    return false;
-}
-
 /* One integer from a one-row query; -1 when it fails or has no row. */
 static int query_int(sqlite3 *db, const char *sql, int64_t arg, int64_t *out)
 {
@@ -161,7 +140,7 @@ static int ref_columns(sqlite3 *ref, const char *table, char *names[], size_t *n
 /* Table of schema in db against ref's: 1 when absent, 0 when it matches,
  * -1 with a message. */
 static int check_table(sqlite3 *db, const char *schema, sqlite3 *ref, const char *table,
-                       int64_t version, const char *path, bool strict, char *err, size_t errlen)
+                       const char *path, bool strict, char *err, size_t errlen)
 {
     char *names[RUNREAD_MAX_COLUMNS];
     size_t n = 0;
@@ -190,8 +169,18 @@ static int check_table(sqlite3 *db, const char *schema, sqlite3 *ref, const char
                    SAFE(sqlite3_column_text(st, 0), a));
         goto out;
     }
-    if (sqlite3_column_int(st, 1)) {
-        errmsg_set(err, errlen, "%s: table %s is WITHOUT ROWID: not an esmsim run log", path, table);
+    int ref_wr = -1;
+    sqlite3_stmt *rst;
+    if (sqlite3_prepare_v2(ref, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'", -1,
+                           &rst, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(rst, 1, table, -1, SQLITE_STATIC);
+        if (sqlite3_step(rst) == SQLITE_ROW)
+            ref_wr = sqlite3_column_int(rst, 0);
+    }
+    sqlite3_finalize(rst);
+    if (sqlite3_column_int(st, 1) != ref_wr) {
+        errmsg_set(err, errlen, "%s: table %s is %sWITHOUT ROWID: not an esmsim run log", path,
+                   table, ref_wr ? "not " : "");
         goto out;
     }
     sqlite3_finalize(st);
@@ -228,7 +217,7 @@ static int check_table(sqlite3 *db, const char *schema, sqlite3 *ref, const char
             int64_t has = 0;
             while (sqlite3_step(st) == SQLITE_ROW)
                 has |= sqlite3_stricmp(names[k], (const char *)sqlite3_column_text(st, 0)) == 0;
-            if (!has && !may_lack(table, names[k], version)) {
+            if (!has) {
                 errmsg_set(err, errlen, "%s: table %s has no column %s: not an esmsim run log of"
                            " this version", path, table, SAFE(names[k], b));
                 goto out;
@@ -251,16 +240,18 @@ out:
 static int check_objects(sqlite3 *db, const char *schema, sqlite3 *ref, const char *path,
                          char *err, size_t errlen)
 {
-    char sql[160], a[128], b[128];
-    snprintf(sql, sizeof sql, "SELECT type, name FROM \"%s\".sqlite_schema WHERE type <> 'index'"
-             " AND name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' ORDER BY rowid", schema);
+    char sql[200], a[128], b[128];
     sqlite3_stmt *st, *known;
+    snprintf(sql, sizeof sql, "SELECT type, name, sql FROM \"%s\".sqlite_schema WHERE type <> 'index'"
+             " AND name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' ORDER BY rowid", schema);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: reading the schema: %s", path, sqlite3_errmsg(db));
         return -1;
     }
-    if (sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"
-                           " COLLATE NOCASE", -1, &known, NULL) != SQLITE_OK) {
+    /* a table of esmsim's, or one of its views or triggers, word for word */
+    if (sqlite3_prepare_v2(ref, "SELECT 1 FROM sqlite_schema WHERE type = ?2 AND name = ?1"
+                           " COLLATE NOCASE AND (type = 'table' OR sql IS ?3)", -1, &known,
+                           NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         errmsg_set(err, errlen, "%s: reading esmsim's schema: %s", path, sqlite3_errmsg(ref));
         return -1;
@@ -270,7 +261,10 @@ static int check_objects(sqlite3 *db, const char *schema, sqlite3 *ref, const ch
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         sqlite3_bind_text(known, 1, name ? name : "", -1, SQLITE_TRANSIENT);
-        bool ok = type && !strcmp(type, "table") && sqlite3_step(known) == SQLITE_ROW;
+        sqlite3_bind_text(known, 2, type ? type : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(known, 3, (const char *)sqlite3_column_text(st, 2), -1,
+                          SQLITE_TRANSIENT);
+        bool ok = type && sqlite3_step(known) == SQLITE_ROW;
         sqlite3_reset(known);
         if (!ok) {
             errmsg_set(err, errlen, "%s: holds %s %s, which an esmsim run log has not", path,
@@ -298,9 +292,49 @@ struct runlog *runread_reference(char *err, size_t errlen)
     return rl;
 }
 
+/* Every view and trigger of ref is in schema of db, word for word: the
+ * readers read the SPEC's tables through these views. */
+static int check_views(sqlite3 *db, const char *schema, sqlite3 *ref, const char *path,
+                       char *err, size_t errlen)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT sql IS ?3 FROM \"%s\".sqlite_schema WHERE type = ?1"
+             " AND name = ?2", schema);
+    sqlite3_stmt *st = NULL, *mine = NULL;
+    int rc = -1, step;
+    if (sqlite3_prepare_v2(ref, "SELECT type, name, sql FROM sqlite_schema WHERE type IN"
+                           " ('view', 'trigger') ORDER BY rowid", -1, &mine, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: reading the schema: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    while ((step = sqlite3_step(mine)) == SQLITE_ROW) {
+        for (int k = 0; k < 3; k++)
+            sqlite3_bind_text(st, k + 1, (const char *)sqlite3_column_text(mine, k), -1,
+                              SQLITE_TRANSIENT);
+        int found = sqlite3_step(st);
+        if (found != SQLITE_ROW || !sqlite3_column_int(st, 0)) {
+            errmsg_set(err, errlen, "%s: %s %s %s: not an esmsim run log of this version", path,
+                       found == SQLITE_ROW ? "has another" : "has no",
+                       (const char *)sqlite3_column_text(mine, 0),
+                       (const char *)sqlite3_column_text(mine, 1));
+            goto out;
+        }
+        sqlite3_reset(st);
+    }
+    rc = step == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        errmsg_set(err, errlen, "%s: esmsim's schema: %s", path, sqlite3_errmsg(ref));
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(mine);
+    return rc;
+}
+
 int runread_check_schema(sqlite3 *db, const char *schema, sqlite3 *ref, int64_t version,
                          const char *path, bool strict, char *err, size_t errlen)
 {
+    (void)version;   /* runread_check_version took this one only */
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
     if (sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table'"
@@ -310,10 +344,10 @@ int runread_check_schema(sqlite3 *db, const char *schema, sqlite3 *ref, int64_t 
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *table = (const char *)sqlite3_column_text(st, 0);
-        int found = check_table(db, schema, ref, table, version, path, strict, err, errlen);
+        int found = check_table(db, schema, ref, table, path, strict, err, errlen);
         if (found < 0)
             goto out;
-        if (found > 0 && strcmp(table, "sweep_results") != 0 && !may_lack(table, NULL, version)) {
+        if (found > 0 && strcmp(table, "sweep_results") != 0) {
             errmsg_set(err, errlen, "%s: has no table %s: not an esmsim run log of this version",
                        path, table);
             goto out;
@@ -323,7 +357,8 @@ int runread_check_schema(sqlite3 *db, const char *schema, sqlite3 *ref, int64_t 
         errmsg_set(err, errlen, "%s: esmsim's schema: %s", path, sqlite3_errmsg(ref));
         goto out;
     }
-    rc = strict ? check_objects(db, schema, ref, path, err, errlen) : 0;
+    rc = check_views(db, schema, ref, path, err, errlen) < 0 ? -1
+         : strict ? check_objects(db, schema, ref, path, err, errlen) : 0;
 out:
     sqlite3_finalize(st);
     return rc;
@@ -333,8 +368,15 @@ int runread_check_version(int64_t version, const char *path, char *err, size_t e
 {
     if (version >= RUNLOG_SCHEMA_VERSION_READ && version <= RUNLOG_SCHEMA_VERSION)
         return 0;
-    errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads versions %d to %d",
-               path, (long long)version, RUNLOG_SCHEMA_VERSION_READ, RUNLOG_SCHEMA_VERSION);
+    if (version >= 0 && version < RUNLOG_SCHEMA_VERSION_READ)
+        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d"
+                   " only: the log was made by an older esmsim, whose per-record tables this one"
+                   " stores anew; run the scenario again with this esmsim to make a new log",
+                   path, (long long)version, RUNLOG_SCHEMA_VERSION);
+    else
+        errmsg_set(err, errlen, "%s: run log schema version %lld, this esmsim reads version %d"
+                   " only: read the log with the newer esmsim that made it, or run the scenario"
+                   " again with this one", path, (long long)version, RUNLOG_SCHEMA_VERSION);
     return -1;
 }
 
