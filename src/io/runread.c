@@ -24,6 +24,12 @@ static const struct { const char *table, *column; int64_t since; } runread_added
     { "runs", "handler", 5 },
     { "runs", "reproducible", 5 },
     { "logs", NULL, 5 },                 /* NULL: the whole table */
+    /* the observer's summary tables (issue 13 item 3): the next version's;
+     * report and plot recompute without them */
+    { "summary_figures", NULL, 6 },
+    { "summary_shards", NULL, 6 },
+    { "summary_examples", NULL, 6 },
+    { "summary_discards", NULL, 6 },
 };
 
 /* A log of version may lack table.column (column NULL: the whole table). */

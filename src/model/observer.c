@@ -1,0 +1,934 @@
+/*
+ * observer.c - every figure of a run, computed once from its log events:
+ * see observer.h (issue 13 item 3; R6, R9, R10, R12, R14, R17, SPEC 1.3).
+ *
+ * The figures are those of report.c's SQL over the per-record tables, event
+ * by event:
+ *  - per-key order is judged on first deliveries in invocation order (ids
+ *    grow in the order the mapping invokes; within an invocation records go
+ *    in sequence order).  Deliveries are logged when an invocation ends, so
+ *    invocations end out of order: each one's deliveries wait in a reorder
+ *    buffer until every invocation with a smaller id has ended (the buffer
+ *    holds the invocations in flight, and the ended ones behind them);
+ *  - a record is held from its write until the shard's checkpoint passes it
+ *    and none of its deliveries waits in the buffer: then its delivery
+ *    counts (redelivered, handled twice) are final, and it is let go;
+ *  - a message is held from its first record until its fate is final and
+ *    every record of it is let go: then its part of the retention bounds is
+ *    known.  Creation times come from the message table while the message
+ *    is in flight (a record of it is in the stream then).
+ * Times are virtual microseconds in the events and milliseconds in the
+ * figures, rounded as the run log rounds them (runlog.c), so that both
+ * definitions meet on the same integers.
+ */
+#include "observer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "msgtab.h"
+
+#define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
+
+/* ---- small tables ------------------------------------------------------------ */
+
+/*
+ * Strings (partition keys, shard ids) to dense ids, each copied once.  Not
+ * keytab: that one computes the key's MD5 on every lookup, which the
+ * observer, called for every record, does not need.
+ */
+struct strmap {
+    char **str;            /* id -> the string, owned */
+    uint32_t *index;       /* open addressing: id + 1, 0 empty */
+    uint64_t *hash;        /* id -> its hash */
+    size_t n, cap, index_cap;
+};
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int strmap_grow_index(struct strmap *m)
+{
+    size_t cap = m->index_cap ? 2 * m->index_cap : 1024;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index)
+        return -1;
+    for (size_t id = 0; id < m->n; id++) {
+        size_t slot = m->hash[id] & (cap - 1);
+        while (index[slot])
+            slot = (slot + 1) & (cap - 1);
+        index[slot] = (uint32_t)id + 1;
+    }
+    free(m->index);
+    m->index = index;
+    m->index_cap = cap;
+    return 0;
+}
+
+/* The id of s, added when new (*added true); UINT32_MAX when out of memory. */
+static uint32_t strmap_id(struct strmap *m, const char *s, bool *added)
+{
+    *added = false;
+    if (2 * (m->n + 1) > m->index_cap && strmap_grow_index(m) < 0)
+        return UINT32_MAX;
+    uint64_t h = str_hash(s);
+    size_t slot = h & (m->index_cap - 1);
+    for (; m->index[slot]; slot = (slot + 1) & (m->index_cap - 1)) {
+        uint32_t id = m->index[slot] - 1;
+        if (m->hash[id] == h && strcmp(m->str[id], s) == 0)
+            return id;
+    }
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 256;
+        char **str = realloc(m->str, cap * sizeof *str);
+        if (str)
+            m->str = str;
+        uint64_t *hash = str ? realloc(m->hash, cap * sizeof *hash) : NULL;
+        if (!hash)
+            return UINT32_MAX;
+        m->hash = hash;
+        m->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (!copy || m->n >= UINT32_MAX - 1) {
+        free(copy);
+        return UINT32_MAX;
+    }
+    m->str[m->n] = copy;
+    m->hash[m->n] = h;
+    m->index[slot] = (uint32_t)m->n + 1;
+    *added = true;
+    return (uint32_t)m->n++;
+}
+
+static void strmap_free(struct strmap *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->str[i]);
+    free(m->str);
+    free(m->index);
+    free(m->hash);
+}
+
+/* A multiset of integers (IteratorAge in ms): value -> count, open
+ * addressing; its size follows the distinct values, not the invocations. */
+struct counts {
+    int64_t *value;
+    uint64_t *count;       /* 0: empty slot */
+    size_t n, cap;
+    uint64_t total;
+};
+
+static uint64_t int_hash(uint64_t v)
+{
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    return v;
+}
+
+static int counts_add(struct counts *c, int64_t v)
+{
+    if (2 * (c->n + 1) > c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        int64_t *value = malloc(cap * sizeof *value);
+        uint64_t *count = calloc(cap, sizeof *count);
+        if (!value || !count) {
+            free(value);
+            free(count);
+            return -1;
+        }
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->count[i]) {
+                size_t s = int_hash((uint64_t)c->value[i]) & (cap - 1);
+                while (count[s])
+                    s = (s + 1) & (cap - 1);
+                value[s] = c->value[i];
+                count[s] = c->count[i];
+            }
+        free(c->value);
+        free(c->count);
+        c->value = value;
+        c->count = count;
+        c->cap = cap;
+    }
+    size_t s = int_hash((uint64_t)v) & (c->cap - 1);
+    while (c->count[s] && c->value[s] != v)
+        s = (s + 1) & (c->cap - 1);
+    if (!c->count[s]) {
+        c->value[s] = v;
+        c->n++;
+    }
+    c->count[s]++;
+    c->total++;
+    return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentiles of c (the ceil(p * n / 100)-th smallest). */
+static int counts_age(const struct counts *c, struct obs_age *out)
+{
+    *out = (struct obs_age){ .count = c->total };
+    if (!c->total)
+        return 0;
+    int64_t (*pairs)[2] = malloc(c->n * sizeof *pairs);
+    if (!pairs)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->count[i]) {
+            pairs[k][0] = c->value[i];
+            pairs[k++][1] = (int64_t)c->count[i];
+        }
+    qsort(pairs, k, sizeof *pairs, cmp_pair);
+    const int pct[3] = { 50, 90, 99 };
+    int64_t *dst[3] = { &out->p50, &out->p90, &out->p99 };
+    for (int p = 0; p < 3; p++) {
+        uint64_t rank = (pct[p] * c->total + 99) / 100, seen = 0;
+        for (size_t i = 0; i < k; i++) {
+            seen += (uint64_t)pairs[i][1];
+            if (seen >= rank) {
+                *dst[p] = pairs[i][0];
+                break;
+            }
+        }
+    }
+    out->max = pairs[k - 1][0];
+    free(pairs);
+    return 0;
+}
+
+static void counts_free(struct counts *c)
+{
+    free(c->value);
+    free(c->count);
+}
+
+/* ---- what is held ------------------------------------------------------------- */
+
+/* A record written and not yet let go. */
+struct orec {
+    uint64_t seq, message_id;
+    int64_t arrival_ms;
+    int64_t first_ms;          /* start of its first invocation, when has_first */
+    uint32_t key;
+    uint32_t n, handled;       /* deliveries, of them handled */
+    uint32_t pending;          /* its deliveries waiting in the reorder buffer */
+    bool has_first;
+    bool settled;              /* its last invocation succeeded */
+};
+
+struct oshard {
+    struct obs_shard row;
+    bool listed;               /* named by a shard row, an invocation or an oldest-record
+                                  sample (report's list of shards) */      /* strings: shard_id borrowed from the map, parents owned */
+    struct counts ages;
+    struct orec *ring;         /* records in sequence order: ring[(head + i) & mask] */
+    size_t head, n, mask;
+    bool has_checkpoint;
+    uint64_t checkpoint;
+};
+
+/* Per partition key: the greatest first-delivered record so far, by
+ * sequence number and by producer order (creation, then message id). */
+struct okey {
+    bool has_seq, has_prod;
+    struct obs_side seq, prod;
+};
+
+/* A message with a record written, until its part of every figure is in. */
+struct omsg {
+    uint64_t id;               /* 0: empty slot */
+    int64_t created_ms;
+    uint32_t n, let_go, may_expire;
+    bool first_seen;           /* a record of it was delivered */
+    bool has_fate;
+    uint8_t fate;
+};
+
+struct odeliv {
+    uint64_t seq;
+    uint32_t shard;
+    bool handled;
+};
+
+/* An invocation id in the reorder buffer. */
+struct oinv {
+    bool ended;
+    bool counted;              /* ended and not throttled */
+    uint8_t outcome;
+    int64_t start_ms;
+    struct odeliv *d;
+    size_t n, cap;
+};
+
+struct obs {
+    struct slog next;
+    struct slog_ops ops;       /* the tee's, its optional entries as next has them */
+    const struct msgtab *msgs;
+    int64_t expiry_before_ms;
+    bool oom;
+    bool finished;
+    struct obs_figures fig;
+    struct strmap shard_ids, key_ids;
+    struct oshard *shards;
+    size_t shards_cap;
+    struct okey *keys;
+    size_t keys_cap;
+    struct counts ages;
+    struct omsg *msgs_tab;     /* open addressing by id; backward-shift deletion */
+    size_t msgs_n, msgs_cap;
+    struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
+    uint64_t inv_base, inv_end, inv_mask;
+};
+
+static int64_t obs_ms(int64_t us)
+{
+    return us >= 0 ? us / 1000 : -((-us + 999) / 1000);   /* as runlog.c stores it */
+}
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+static size_t msg_slot(const struct obs *o, uint64_t id)
+{
+    return int_hash(id) & (o->msgs_cap - 1);
+}
+
+static struct omsg *msg_find(struct obs *o, uint64_t id)
+{
+    if (!o->msgs_cap)
+        return NULL;
+    for (size_t s = msg_slot(o, id); o->msgs_tab[s].id; s = (s + 1) & (o->msgs_cap - 1))
+        if (o->msgs_tab[s].id == id)
+            return &o->msgs_tab[s];
+    return NULL;
+}
+
+static struct omsg *msg_add(struct obs *o, uint64_t id)
+{
+    if (2 * (o->msgs_n + 1) > o->msgs_cap) {
+        size_t cap = o->msgs_cap ? 2 * o->msgs_cap : 1024;
+        struct omsg *tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            return NULL;
+        for (size_t i = 0; i < o->msgs_cap; i++)
+            if (o->msgs_tab[i].id) {
+                size_t s = int_hash(o->msgs_tab[i].id) & (cap - 1);
+                while (tab[s].id)
+                    s = (s + 1) & (cap - 1);
+                tab[s] = o->msgs_tab[i];
+            }
+        free(o->msgs_tab);
+        o->msgs_tab = tab;
+        o->msgs_cap = cap;
+    }
+    size_t s = msg_slot(o, id);
+    while (o->msgs_tab[s].id)
+        s = (s + 1) & (o->msgs_cap - 1);
+    o->msgs_tab[s] = (struct omsg){ .id = id };
+    o->msgs_n++;
+    return &o->msgs_tab[s];
+}
+
+/* Linear probing's deletion: the entries after the hole move back into it
+ * when their home slot allows. */
+static void msg_remove(struct obs *o, struct omsg *m)
+{
+    size_t mask = o->msgs_cap - 1, hole = (size_t)(m - o->msgs_tab);
+    for (size_t s = (hole + 1) & mask; o->msgs_tab[s].id; s = (s + 1) & mask) {
+        size_t home = msg_slot(o, o->msgs_tab[s].id);
+        if (((s - home) & mask) >= ((s - hole) & mask)) {
+            o->msgs_tab[hole] = o->msgs_tab[s];
+            hole = s;
+        }
+    }
+    o->msgs_tab[hole].id = 0;
+    o->msgs_n--;
+}
+
+/*
+ * The message's part of the retention bounds, once its fate is final and
+ * its records are let go: a message written several times may have lost to
+ * retention as many of its records as may have expired (arrived before
+ * expiry_before_ms and not settled), never all of them unless its fate is
+ * expired (then one is counted already).
+ */
+static void msg_settle(struct obs *o, struct omsg *m)
+{
+    if (!m->has_fate || m->let_go < m->n)
+        return;
+    if (m->n > 1) {
+        if (m->fate == FATE_EXPIRED)
+            o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
+        else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
+            o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
+    }
+    msg_remove(o, m);
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static struct orec *rec_at(struct oshard *sh, size_t i)
+{
+    return &sh->ring[(sh->head + i) & sh->mask];
+}
+
+/* The held record of sh with sequence number seq, or NULL. */
+static struct orec *rec_find(struct oshard *sh, uint64_t seq)
+{
+    size_t lo = 0, hi = sh->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec_at(sh, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sh->n && rec_at(sh, lo)->seq == seq ? rec_at(sh, lo) : NULL;
+}
+
+static int rec_push(struct oshard *sh, const struct orec *r)
+{
+    if (sh->n == (sh->ring ? sh->mask + 1 : 0)) {
+        size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
+        struct orec *ring = malloc(cap * sizeof *ring);
+        if (!ring)
+            return -1;
+        for (size_t i = 0; i < sh->n; i++)
+            ring[i] = *rec_at(sh, i);
+        free(sh->ring);
+        sh->ring = ring;
+        sh->head = 0;
+        sh->mask = cap - 1;
+    }
+    *rec_at(sh, sh->n++) = *r;
+    return 0;
+}
+
+/* A record leaves: its delivery counts are final. */
+static void rec_let_go(struct obs *o, const struct orec *r)
+{
+    if (r->n > 0) {
+        o->fig.redelivered_records += r->n > 1;
+        o->fig.redeliveries += r->n - 1;
+        o->fig.reprocessed_records += r->handled > 1;
+    }
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m)
+        return;
+    m->let_go++;
+    if (r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled))
+        m->may_expire++;
+    msg_settle(o, m);
+}
+
+/* Let go of the records the checkpoint passed, in order, while none of
+ * them waits for a delivery; all of them at the end of the run. */
+static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
+{
+    while (sh->n > 0) {
+        struct orec *r = rec_at(sh, 0);
+        if (!all && (!sh->has_checkpoint || r->seq > sh->checkpoint || r->pending > 0))
+            break;
+        rec_let_go(o, r);
+        sh->head = (sh->head + 1) & sh->mask;
+        sh->n--;
+    }
+}
+
+/* ---- shards and keys ------------------------------------------------------------- */
+
+static struct oshard *shard_of(struct obs *o, const char *shard_id)
+{
+    bool added;
+    uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
+    if (id == UINT32_MAX) {
+        o->oom = true;
+        return NULL;
+    }
+    if (added) {
+        if (id >= o->shards_cap) {
+            size_t cap = o->shards_cap ? 2 * o->shards_cap : 16;
+            struct oshard *grown = realloc(o->shards, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;   /* the id stays in the map without its shard: stop here */
+                return NULL;
+            }
+            o->shards = grown;
+            o->shards_cap = cap;
+        }
+        o->shards[id] = (struct oshard){ .row.shard_id = o->shard_ids.str[id] };
+    }
+    return &o->shards[id];
+}
+
+static uint32_t key_of(struct obs *o, const char *key)
+{
+    bool added;
+    uint32_t id = strmap_id(&o->key_ids, key, &added);
+    if (id == UINT32_MAX) {
+        o->oom = true;
+        return id;
+    }
+    if (added) {
+        if (id >= o->keys_cap) {
+            size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
+            struct okey *grown = realloc(o->keys, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;
+                return UINT32_MAX;
+            }
+            o->keys = grown;
+            o->keys_cap = cap;
+        }
+        o->keys[id] = (struct okey){ 0 };
+    }
+    return id;
+}
+
+/* ---- deliveries, in invocation order ------------------------------------------------ */
+
+static void example(struct obs_example *list, size_t *n, const char *key,
+                    const struct obs_side *late, const struct obs_side *after)
+{
+    if (*n < OBS_EXAMPLES)
+        list[(*n)++] = (struct obs_example){ .partition_key = key, .late = *late, .after = *after };
+}
+
+/* Producer order: creation time, then message id. */
+static bool prod_after(const struct obs_side *a, const struct obs_side *b)
+{
+    return a->time_ms != b->time_ms ? a->time_ms > b->time_ms : a->message_id > b->message_id;
+}
+
+/*
+ * A record's first delivery, in the order of (first invocation, sequence
+ * number): late by sequence when a record of its key with a higher sequence
+ * number came first (R10, R12); late by producer order when a message of its
+ * key created later came first (SPEC 1.3), counting only the first record of
+ * a message delivered (a producer duplicate's other records are not late).
+ */
+static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
+{
+    r->has_first = inv->counted;
+    r->first_ms = inv->start_ms;
+    struct okey *k = &o->keys[r->key];
+    const char *key = o->key_ids.str[r->key];
+    struct obs_side seq = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                            .has_first = r->has_first, .first_delivered_ms = r->first_ms };
+    if (k->has_seq && k->seq.sequence_number > r->seq) {
+        o->fig.order_by_sequence++;
+        example(o->fig.sequence_examples, &o->fig.n_sequence_examples, key, &seq, &k->seq);
+    } else {
+        k->seq = seq;
+        k->has_seq = true;
+    }
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m)
+        return;
+    bool not_first = m->first_seen;
+    m->first_seen = true;
+    struct obs_side prod = seq;
+    prod.message_id = r->message_id;
+    prod.time_ms = m->created_ms;
+    if (k->has_prod && prod_after(&k->prod, &prod)) {
+        if (!not_first) {
+            o->fig.order_by_producer++;
+            example(o->fig.producer_examples, &o->fig.n_producer_examples, key, &prod, &k->prod);
+        }
+    } else if (!k->has_prod || prod_after(&prod, &k->prod)) {
+        k->prod = prod;
+        k->has_prod = true;
+    }
+}
+
+static void deliver(struct obs *o, const struct odeliv *d, const struct oinv *inv)
+{
+    struct oshard *sh = &o->shards[d->shard];
+    struct orec *r = rec_find(sh, d->seq);
+    if (!r)
+        return;   /* its record was never logged (a run stopped early) */
+    r->pending--;
+    r->n++;
+    r->handled += d->handled;
+    r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
+    if (r->n == 1)
+        first_delivery(o, r, inv);
+}
+
+static struct oinv *inv_at(struct obs *o, uint64_t id)
+{
+    return &o->invs[id & o->inv_mask];
+}
+
+/* The buffer's slot of invocation id (not yet released), or NULL. */
+static struct oinv *inv_slot(struct obs *o, uint64_t id)
+{
+    if (id < o->inv_base)
+        return NULL;
+    while (id >= o->inv_end) {
+        if (o->inv_end - o->inv_base == (o->invs ? o->inv_mask + 1 : 0)) {
+            uint64_t cap = o->invs ? 2 * (o->inv_mask + 1) : 64;
+            struct oinv *ring = malloc(cap * sizeof *ring);
+            if (!ring) {
+                o->oom = true;
+                return NULL;
+            }
+            for (uint64_t i = o->inv_base; i < o->inv_end; i++)
+                ring[i & (cap - 1)] = *inv_at(o, i);
+            free(o->invs);
+            o->invs = ring;
+            o->inv_mask = cap - 1;
+        }
+        *inv_at(o, o->inv_end++) = (struct oinv){ 0 };
+    }
+    return inv_at(o, id);
+}
+
+/* Release the invocations at the head of the buffer that ended (all of
+ * them at the end of the run), in id order. */
+static void inv_release(struct obs *o, bool all)
+{
+    while (o->inv_base < o->inv_end) {
+        struct oinv *inv = inv_at(o, o->inv_base);
+        if (!inv->ended && !all)
+            break;
+        for (size_t i = 0; i < inv->n; i++)
+            deliver(o, &inv->d[i], inv);
+        for (size_t i = 0; i < inv->n; i++)
+            shard_let_go(o, &o->shards[inv->d[i].shard], false);
+        free(inv->d);
+        o->inv_base++;
+    }
+}
+
+/* ---- the tee ---------------------------------------------------------------------- */
+
+static void obs_on_shard(void *ctx, const struct slog_shard *s)
+{
+    struct obs *o = ctx;
+    o->next.ops->shard(o->next.ctx, s);
+    struct oshard *sh = shard_of(o, s->shard_id);
+    if (!sh)
+        return;
+    struct obs_shard *row = &sh->row;
+    free((char *)row->parent_shard_id);
+    free((char *)row->adjacent_parent_shard_id);
+    row->parent_shard_id = s->parent_shard_id ? strdup(s->parent_shard_id) : NULL;
+    row->adjacent_parent_shard_id = s->adjacent_parent_shard_id ? strdup(s->adjacent_parent_shard_id)
+                                                                : NULL;
+    if ((s->parent_shard_id && !row->parent_shard_id) ||
+        (s->adjacent_parent_shard_id && !row->adjacent_parent_shard_id))
+        o->oom = true;
+    row->has_row = true;
+    sh->listed = true;
+    row->opened_ms = obs_ms(s->opened_us);
+    row->has_closed = s->closed_us >= 0;
+    row->closed_ms = row->has_closed ? obs_ms(s->closed_us) : 0;
+}
+
+static void obs_on_message(void *ctx, const struct slog_message *msg)
+{
+    struct obs *o = ctx;
+    o->next.ops->message(o->next.ctx, msg);
+    if ((unsigned)msg->fate >= FATE_COUNT)
+        return;
+    o->fig.messages[msg->fate]++;
+    o->fig.expired_messages += msg->fate == FATE_EXPIRED;
+    struct omsg *m = msg_find(o, msg->message_id);
+    if (m) {
+        m->has_fate = true;
+        m->fate = (uint8_t)msg->fate;
+        msg_settle(o, m);
+    }
+}
+
+static void obs_on_record(void *ctx, const struct slog_record *r)
+{
+    struct obs *o = ctx;
+    o->next.ops->record(o->next.ctx, r);
+    struct oshard *sh = shard_of(o, r->shard_id);
+    uint32_t key = key_of(o, r->partition_key);
+    if (!sh || key == UINT32_MAX)
+        return;
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m) {
+        if (!(m = msg_add(o, r->message_id))) {
+            o->oom = true;
+            return;
+        }
+        m->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
+    }
+    if (++m->n == 2)
+        o->fig.producer_duplicates++;
+    o->fig.producer_duplicate_records += m->n > 1;
+    struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
+                        .arrival_ms = obs_ms(r->arrival_us), .key = key };
+    if (rec_push(sh, &rec) < 0)
+        o->oom = true;
+}
+
+static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    struct obs *o = ctx;
+    o->next.ops->invocation(o->next.ctx, inv);
+    if ((unsigned)inv->outcome >= OUTCOME_COUNT)
+        return;
+    bool throttled = inv->outcome == OUTCOME_THROTTLED;
+    o->fig.invocations[inv->outcome]++;
+    o->fig.oversized += !throttled && inv->payload_bytes > OBS_PAYLOAD_MAX;
+    struct oshard *sh = shard_of(o, inv->shard_id);
+    if (!sh)
+        return;
+    sh->listed = true;
+    sh->row.invocations += !throttled;
+    sh->row.throttled += throttled;
+    if (inv->iterator_age_us >= 0 && (counts_add(&sh->ages, obs_ms(inv->iterator_age_us)) < 0 ||
+                                      counts_add(&o->ages, obs_ms(inv->iterator_age_us)) < 0))
+        o->oom = true;
+    struct oinv *slot = inv_slot(o, inv->invocation_id);
+    if (!slot)
+        return;
+    slot->ended = true;
+    slot->counted = !throttled;
+    slot->outcome = (uint8_t)inv->outcome;
+    slot->start_ms = obs_ms(inv->start_us);
+    inv_release(o, false);
+}
+
+static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
+                            uint64_t sequence_number, bool handled)
+{
+    struct obs *o = ctx;
+    o->next.ops->delivery(o->next.ctx, invocation_id, shard_id, sequence_number, handled);
+    o->fig.deliveries++;
+    struct oshard *sh = shard_of(o, shard_id);
+    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    if (!slot)
+        return;
+    struct orec *r = rec_find(sh, sequence_number);
+    if (!r)
+        return;   /* its record was never logged (a run stopped early) */
+    if (slot->n == slot->cap) {
+        size_t cap = slot->cap ? 2 * slot->cap : 16;
+        struct odeliv *d = realloc(slot->d, cap * sizeof *d);
+        if (!d) {
+            o->oom = true;
+            return;
+        }
+        slot->d = d;
+        slot->cap = cap;
+    }
+    r->pending++;
+    slot->d[slot->n++] = (struct odeliv){ .seq = sequence_number,
+                                          .shard = (uint32_t)(sh - o->shards),
+                                          .handled = handled };
+}
+
+static void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                              uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct obs *o = ctx;
+    o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
+    if ((unsigned)reason < CKPT_COUNT)
+        o->fig.checkpoints[reason]++;
+    struct oshard *sh = shard_of(o, shard_id);
+    if (!sh)
+        return;
+    if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
+        sh->checkpoint = sequence_number;
+    sh->has_checkpoint = true;
+    shard_let_go(o, sh, false);
+}
+
+/* The first OnFailure messages by time, then in the order they came. */
+static void obs_on_discard(void *ctx, const struct slog_discard *d)
+{
+    struct obs *o = ctx;
+    o->next.ops->discard(o->next.ctx, d);
+    unsigned c = d->condition == DISCARD_RECORD_AGE;
+    o->fig.discard_messages[c]++;
+    o->fig.discard_records[c] += d->record_count;
+    struct obs_figures *f = &o->fig;
+    int64_t at_ms = obs_ms(d->at_us);
+    size_t at = f->n_discards_listed;
+    while (at > 0 && f->discards_listed[at - 1].at_ms > at_ms)
+        at--;
+    if (at == OBS_DISCARDS_LISTED)
+        return;
+    struct oshard *sh = shard_of(o, d->shard_id);
+    char *dest = d->destination ? strdup(d->destination) : NULL;
+    if (!sh || (d->destination && !dest)) {
+        free(dest);
+        o->oom = true;
+        return;
+    }
+    if (f->n_discards_listed == OBS_DISCARDS_LISTED)
+        free((char *)f->discards_listed[--f->n_discards_listed].destination);
+    memmove(&f->discards_listed[at + 1], &f->discards_listed[at],
+            (f->n_discards_listed - at) * sizeof f->discards_listed[0]);
+    f->n_discards_listed++;
+    f->discards_listed[at] = (struct obs_discard){
+        .at_ms = at_ms, .shard_id = sh->row.shard_id, .condition = d->condition,
+        .start_sequence_number = d->start_sequence_number,
+        .end_sequence_number = d->end_sequence_number, .record_count = d->record_count,
+        .approximate_invoke_count = d->approximate_invoke_count, .destination = dest,
+    };
+}
+
+static void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
+                          double value)
+{
+    struct obs *o = ctx;
+    o->next.ops->metric(o->next.ctx, at_us, name, shard_id, value);
+    /* The run log keeps the value as a REAL and report reads its maximum as
+     * an integer: truncated toward zero. */
+    if (!shard_id && strcmp(name, "concurrent_executions") == 0) {
+        if (!o->fig.has_concurrency || (int64_t)value > o->fig.concurrency_max)
+            o->fig.concurrency_max = (int64_t)value;
+        o->fig.has_concurrency = true;
+    } else if (shard_id && strcmp(name, "oldest_unprocessed_age_ms") == 0) {
+        struct oshard *sh = shard_of(o, shard_id);
+        if (sh && (!sh->row.has_oldest || (int64_t)value > sh->row.oldest_unprocessed_age_max_ms)) {
+            sh->row.oldest_unprocessed_age_max_ms = (int64_t)value;
+            sh->row.has_oldest = true;
+        }
+        if (sh)
+            sh->listed = true;
+    }
+}
+
+static void obs_on_window(void *ctx, const struct slog_window *w)
+{
+    struct obs *o = ctx;
+    o->next.ops->window(o->next.ctx, w);
+}
+
+static void obs_on_log_line(void *ctx, const struct slog_line *l)
+{
+    struct obs *o = ctx;
+    o->next.ops->log_line(o->next.ctx, l);
+}
+
+static void obs_on_sync(void *ctx, int64_t reached_us)
+{
+    struct obs *o = ctx;
+    o->next.ops->sync(o->next.ctx, reached_us);
+}
+
+static bool obs_on_failed(void *ctx)
+{
+    struct obs *o = ctx;
+    return o->oom || o->next.ops->failed(o->next.ctx);
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
+{
+    struct obs *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->next = *next;
+    o->expiry_before_ms = expiry_before_ms;
+    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1 */
+    o->ops = (struct slog_ops){
+        .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
+        .invocation = obs_on_invocation, .delivery = obs_on_delivery,
+        .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
+        .window = next->ops->window ? obs_on_window : NULL,
+        .log_line = next->ops->log_line ? obs_on_log_line : NULL,
+        .sync = next->ops->sync ? obs_on_sync : NULL,
+        .failed = obs_on_failed,
+    };
+    return o;
+}
+
+void obs_set_messages(struct obs *o, const struct msgtab *msgs)
+{
+    o->msgs = msgs;
+}
+
+/* Every record is seen, whatever next keeps: the run log drops the rows it
+ * does not keep (runlog.c), another sink gets only what it asked for... */
+struct slog obs_sink(struct obs *o)
+{
+    return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
+                          .event = o->next.event, .event_ctx = o->next.event_ctx };
+}
+
+static int cmp_shard(const void *a, const void *b)
+{
+    return strcmp(((const struct obs_shard *)a)->shard_id, ((const struct obs_shard *)b)->shard_id);
+}
+
+void obs_finish(struct obs *o)
+{
+    if (o->finished)
+        return;
+    o->finished = true;
+    inv_release(o, true);
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        shard_let_go(o, &o->shards[i], true);
+    o->fig.expired_records_max += o->fig.expired_messages;
+    o->fig.shards = calloc(o->shard_ids.n ? o->shard_ids.n : 1, sizeof *o->fig.shards);
+    if (!o->fig.shards) {
+        o->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < o->shard_ids.n; i++) {
+        if (!o->shards[i].listed)
+            continue;
+        if (counts_age(&o->shards[i].ages, &o->shards[i].row.age) < 0)
+            o->oom = true;
+        o->fig.shards[o->fig.n_shards++] = o->shards[i].row;
+    }
+    qsort(o->fig.shards, o->fig.n_shards, sizeof *o->fig.shards, cmp_shard);
+    if (counts_age(&o->ages, &o->fig.age) < 0)
+        o->oom = true;
+}
+
+const struct obs_figures *obs_figures(const struct obs *o)
+{
+    return &o->fig;
+}
+
+bool obs_failed(const struct obs *o)
+{
+    return o->oom;
+}
+
+void obs_destroy(struct obs *o)
+{
+    if (!o)
+        return;
+    for (uint64_t i = o->inv_base; i < o->inv_end; i++)
+        free(inv_at(o, i)->d);
+    free(o->invs);
+    for (size_t i = 0; i < o->shard_ids.n; i++) {
+        free((char *)o->shards[i].row.parent_shard_id);
+        free((char *)o->shards[i].row.adjacent_parent_shard_id);
+        free(o->shards[i].ring);
+        counts_free(&o->shards[i].ages);
+    }
+    for (size_t i = 0; i < o->fig.n_discards_listed; i++)
+        free((char *)o->fig.discards_listed[i].destination);
+    free(o->fig.shards);
+    free(o->shards);
+    free(o->keys);
+    free(o->msgs_tab);
+    counts_free(&o->ages);
+    strmap_free(&o->shard_ids);
+    strmap_free(&o->key_ids);
+    free(o);
+}
