@@ -903,6 +903,19 @@ const struct obs_figures *obs_figures(const struct obs *o)
     return &o->fig;
 }
 
+size_t obs_records_held(const struct obs *o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        n += o->shards[i].n;
+    return n;
+}
+
+size_t obs_messages_held(const struct obs *o)
+{
+    return o->msgs_n;
+}
+
 bool obs_failed(const struct obs *o)
 {
     return o->oom;

@@ -124,6 +124,11 @@ void obs_finish(struct obs *o);
 /* The figures; complete after obs_finish. */
 const struct obs_figures *obs_figures(const struct obs *o);
 
+/* What the observer holds now: records not yet let go, messages not yet
+ * settled (its memory follows these, tests/test_observer.c). */
+size_t obs_records_held(const struct obs *o);
+size_t obs_messages_held(const struct obs *o);
+
 /* True when the observer ran out of memory: its figures are not whole. */
 bool obs_failed(const struct obs *o);
 
