@@ -106,7 +106,7 @@ static void test_order_by_invocation_not_by_end(void)
     end(&f, 1, 200, (uint64_t[]){ 20 }, 1, OUTCOME_SUCCESS, 60);
     checkpoint(&f, 20);
     msg_finish(f.msgs);
-    obs_finish(f.o);
+    obs_finish(f.o, 1000000);
     const struct obs_figures *fig = obs_figures(f.o);
     CHECK_INT(fig->order_by_sequence, 1);
     CHECK_INT(fig->n_sequence_examples, 1);
@@ -133,7 +133,7 @@ static void test_in_order_ended_out_of_order(void)
     end(&f, 1, 200, (uint64_t[]){ 10 }, 1, OUTCOME_SUCCESS, 60);
     checkpoint(&f, 20);
     msg_finish(f.msgs);
-    obs_finish(f.o);
+    obs_finish(f.o, 1000000);
     CHECK_INT(obs_figures(f.o)->order_by_sequence, 0);
     CHECK_INT(obs_figures(f.o)->order_by_producer, 0);
     teardown(&f);
@@ -170,7 +170,7 @@ static void test_duplicates_ages_memory(void)
     CHECK_INT(obs_records_held(f.o), 0);
     CHECK_INT(obs_messages_held(f.o), 0);
     msg_finish(f.msgs);
-    obs_finish(f.o);
+    obs_finish(f.o, 1000000);
     const struct obs_figures *fig = obs_figures(f.o);
     CHECK_INT(fig->deliveries, 6);
     CHECK_INT(fig->redelivered_records, 2);
@@ -206,7 +206,7 @@ static void test_producer_duplicates(void)
     end(&f, 1, 0, (uint64_t[]){ 1, 2 }, 2, OUTCOME_SUCCESS, 1);
     checkpoint(&f, 2);
     msg_finish(f.msgs);
-    obs_finish(f.o);
+    obs_finish(f.o, 1000000);
     CHECK_INT(obs_figures(f.o)->producer_duplicates, 1);
     CHECK_INT(obs_figures(f.o)->producer_duplicate_records, 1);
     CHECK_INT(obs_figures(f.o)->order_by_producer, 0);   /* its second record is not late */

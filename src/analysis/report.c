@@ -701,33 +701,6 @@ static void report_order(struct report *r)
 
 /* ---- the observer's figures: the summary tables ------------------------------------ */
 
-/*
- * Whether the run has the observer's figures (issue 13 item 3): summary
- * tables with rows of this run.  A run log of an older esmsim has no such
- * tables, and a run whose log failed no such rows.
- */
-static bool report_has_summary(struct report *r)
-{
-    static const char schema_sql[] =
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
-        " ('summary_figures', 'summary_shards', 'summary_examples', 'summary_discards')";
-    static const char rows_sql[] = "SELECT count(*) FROM summary_figures WHERE run_id = ?1";
-    const char *what = "looking for the summary tables";
-    int64_t n = 0;
-    sqlite3_stmt *st = runread_prepare(&r->rr, schema_sql, what);
-    if (runread_row(&r->rr, st, what))
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (n != 4)
-        return false;
-    n = 0;
-    st = runread_prepare(&r->rr, rows_sql, what);
-    if (runread_row(&r->rr, st, what))
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n > 0;
-}
-
 /* The figure at a dotted path of the tree ("order.by_sequence.violations")
  * set to column col of the row; a path the tree has no place for (a figure
  * of a newer esmsim) is left out. */
@@ -1159,7 +1132,7 @@ int report_show(const char *path, int64_t run_id, bool json, bool recompute)
     rpt_exec(&r, "PRAGMA temp_store = FILE", "setting temp_store");
     rpt_exec(&r, "PRAGMA cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
     rpt_exec(&r, "PRAGMA temp.cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
-    r.observed = !recompute && report_has_summary(&r);
+    r.observed = !recompute && runread_has_summary(&r.rr);
     if (!recompute && !r.observed && !r.rr.failed)
         fprintf(stderr, "esmsim report: note: %s run %" PRId64 " has no summary tables (a run log"
                 " of an older esmsim, or a run whose log failed): its figures are recomputed from"

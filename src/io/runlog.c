@@ -45,7 +45,7 @@ enum runlog_table {
     RL_SHARDS, RL_MESSAGES, RL_RECORDS, RL_INVOCATIONS, RL_DELIVERIES,
     RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS,
     RL_SUMMARY_FIGURES, RL_SUMMARY_SHARDS, RL_SUMMARY_EXAMPLES, RL_SUMMARY_DISCARDS,
-    RL_TABLE_COUNT
+    RL_SUMMARY_SERIES, RL_TABLE_COUNT
 };
 
 /*
@@ -154,6 +154,14 @@ static const struct runlog_schema {
         "INSERT INTO summary_discards (run_id, rank, at_ms, shard_id, condition,"
         " start_sequence_number, end_sequence_number, record_count, approximate_invoke_count,"
         " destination) VALUES (?,?,?,?,?,?,?,?,?,?)" },
+    /* plot's series (observer.h, enum obs_chart), one point a row, n from 1 in
+     * chart, series, x order: x the minute and value the figure of a chart;
+     * reshards: x the instant a child opened (ms); disabled, failing: x to
+     * value, a span of virtual time (us) */
+    [RL_SUMMARY_SERIES] = { "summary_series",
+        "chart TEXT NOT NULL, n INTEGER NOT NULL, series TEXT, x INTEGER, value,"
+        " PRIMARY KEY (run_id, chart, n)",
+        "INSERT INTO summary_series (run_id, chart, n, series, x, value) VALUES (?,?,?,?,?,?)" },
 };
 
 static const char runlog_runs_table[] =
@@ -916,6 +924,30 @@ static void runlog_examples(struct runlog *rl, const char *kind, const struct ob
                       rv_opt(x->after.has_first, x->after.first_delivered_ms));
 }
 
+static void runlog_spans(struct runlog *rl, const char *chart, const struct obs_span *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text(chart), rv_u(i + 1), rv_text(chart),
+                      rv_int(v[i].from_us), rv_int(v[i].to_us));
+}
+
+static void runlog_series(struct runlog *rl, const struct obs_figures *f)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < f->n_points; i++) {
+        const struct obs_point *p = &f->points[i];
+        n = i > 0 && p->chart == f->points[i - 1].chart ? n + 1 : 1;
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text(obs_chart_name(p->chart)), rv_u(n),
+                      rv_text(p->series), rv_int(p->minute),
+                      p->integer ? rv_int((int64_t)p->value) : rv_real(p->value));
+    }
+    for (size_t i = 0; i < f->n_reshards; i++)
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text("reshards"), rv_u(i + 1), rv_text("reshard"),
+                      rv_int(f->reshard_ms[i]), (struct runlog_val){ .type = RV_NULL });
+    runlog_spans(rl, "disabled", f->disabled, f->n_disabled);
+    runlog_spans(rl, "failing", f->failing, f->n_failing);
+}
+
 void runlog_write_summary(struct runlog *rl, const struct obs_figures *f)
 {
     runlog_counts(rl, "messages", f->messages, FATE_COUNT, runlog_fate);
@@ -955,6 +987,7 @@ void runlog_write_summary(struct runlog *rl, const struct obs_figures *f)
     }
     runlog_examples(rl, "by_sequence", f->sequence_examples, f->n_sequence_examples, false);
     runlog_examples(rl, "by_producer", f->producer_examples, f->n_producer_examples, true);
+    runlog_series(rl, f);
     for (size_t i = 0; i < f->n_discards_listed; i++) {
         const struct obs_discard *d = &f->discards_listed[i];
         RUNLOG_INSERT(rl, RL_SUMMARY_DISCARDS, rv_u(i + 1), rv_int(d->at_ms), rv_text(d->shard_id),

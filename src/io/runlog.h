@@ -118,7 +118,7 @@ struct slog runlog_sink(struct runlog *rl);
 /*
  * The observer's figures of the open run (observer.h) into the summary
  * tables (summary_figures, summary_shards, summary_examples,
- * summary_discards), before runlog_end_run commits them: what report and
+ * summary_discards, summary_series), before runlog_end_run commits them: what report and
  * plot read, with or without the per-record tables.  A failure is latched
  * and reported by runlog_end_run.
  */

@@ -30,6 +30,7 @@ static const struct { const char *table, *column; int64_t since; } runread_added
     { "summary_shards", NULL, 6 },
     { "summary_examples", NULL, 6 },
     { "summary_discards", NULL, 6 },
+    { "summary_series", NULL, 6 },
 };
 
 /* A log of version may lack table.column (column NULL: the whole table). */
@@ -506,6 +507,28 @@ void runread_failf(struct runread *rr, const char *fmt, ...)
     if (n >= 0 && (size_t)n < sizeof rr->err)
         vsnprintf(rr->err + n, sizeof rr->err - (size_t)n, fmt, ap);
     va_end(ap);
+}
+
+bool runread_has_summary(struct runread *rr)
+{
+    static const char schema_sql[] =
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('summary_figures',"
+        " 'summary_shards', 'summary_examples', 'summary_discards', 'summary_series')";
+    static const char rows_sql[] = "SELECT count(*) FROM summary_figures WHERE run_id = ?1";
+    const char *what = "looking for the summary tables";
+    int64_t n = 0;
+    sqlite3_stmt *st = runread_prepare(rr, schema_sql, what);
+    if (runread_row(rr, st, what))
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (n != 5)
+        return false;
+    n = 0;
+    st = runread_prepare(rr, rows_sql, what);
+    if (runread_row(rr, st, what))
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n > 0;
 }
 
 sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *what)

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
@@ -214,6 +215,64 @@ static void counts_free(struct counts *c)
     free(c->count);
 }
 
+/* plot's points: (chart, series, minute) -> the max, or the sum and count,
+ * of the values; open addressing.  Its size follows minutes and shards. */
+struct pkey {
+    uint32_t chart, series;    /* series: a shard's id, or one of PS_* */
+    int64_t minute;
+};
+struct pval {
+    struct pkey k;
+    double max, sum;
+    uint64_t n;                /* 0: empty slot */
+};
+struct points {
+    struct pval *v;
+    size_t n, cap;
+};
+
+enum { PS_ALL = UINT32_MAX - 8, PS_MAX, PS_MEAN, PS_WRITTEN, PS_DELIVERED, PS_SUCCEEDED, PS_MARK };
+
+static uint64_t pkey_hash(const struct pkey *k)
+{
+    return int_hash((uint64_t)k->minute * 1000003u ^ ((uint64_t)k->chart << 40) ^ k->series);
+}
+
+static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v)
+{
+    if (2 * (p->n + 1) > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        struct pval *grown = calloc(cap, sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < p->cap; i++)
+            if (p->v[i].n) {
+                size_t s = pkey_hash(&p->v[i].k) & (cap - 1);
+                while (grown[s].n)
+                    s = (s + 1) & (cap - 1);
+                grown[s] = p->v[i];
+            }
+        free(p->v);
+        p->v = grown;
+        p->cap = cap;
+    }
+    /* the minute of ms, floored as SQLite's integer division does for ms >= 0 */
+    struct pkey k = { chart, series, ms >= 0 ? ms / 60000 : -((-ms) / 60000) };
+    size_t s = pkey_hash(&k) & (p->cap - 1);
+    while (p->v[s].n && (p->v[s].k.chart != chart || p->v[s].k.series != series ||
+                         p->v[s].k.minute != k.minute))
+        s = (s + 1) & (p->cap - 1);
+    struct pval *e = &p->v[s];
+    if (!e->n) {
+        *e = (struct pval){ .k = k, .max = v };
+        p->n++;
+    }
+    e->max = v > e->max ? v : e->max;
+    e->sum += v;
+    e->n++;
+    return 0;
+}
+
 /* ---- what is held ------------------------------------------------------------- */
 
 /* A record written and not yet let go. */
@@ -286,6 +345,15 @@ struct obs {
     struct okey *keys;
     size_t keys_cap;
     struct counts ages;
+    struct points points;
+    int64_t *reshards;         /* opened_ms of children, as they came */
+    size_t n_reshards, reshards_cap;
+    bool enabled;              /* the mapping's Enabled now */
+    int64_t since_us;          /* when it or the function last changed */
+    int64_t fn_since_us;
+    const struct cfg_function *fn;
+    struct obs_span *spans[2]; /* disabled, failing */
+    size_t n_spans[2], spans_cap[2];
     struct omsg *msgs_tab;     /* open addressing by id; backward-shift deletion */
     size_t msgs_n, msgs_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
@@ -612,6 +680,21 @@ static void inv_release(struct obs *o, bool all)
     }
 }
 
+const char *obs_chart_name(enum obs_chart c)
+{
+    static const char *const names[OBS_CHART_COUNT] = {
+        "iterator-age", "iterator-age-send", "oldest", "concurrency", "throughput",
+        "discards", "expiries",
+    };
+    return (unsigned)c < OBS_CHART_COUNT ? names[c] : "?";
+}
+
+static void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms, double v)
+{
+    if (points_add(&o->points, chart, series, ms, v) < 0)
+        o->oom = true;
+}
+
 /* ---- the tee ---------------------------------------------------------------------- */
 
 static void obs_on_shard(void *ctx, const struct slog_shard *s)
@@ -630,6 +713,19 @@ static void obs_on_shard(void *ctx, const struct slog_shard *s)
     if ((s->parent_shard_id && !row->parent_shard_id) ||
         (s->adjacent_parent_shard_id && !row->adjacent_parent_shard_id))
         o->oom = true;
+    if (s->parent_shard_id && !row->has_row) {   /* a child opens (R12) */
+        if (o->n_reshards == o->reshards_cap) {
+            size_t cap = o->reshards_cap ? 2 * o->reshards_cap : 16;
+            int64_t *grown = realloc(o->reshards, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;
+                return;
+            }
+            o->reshards = grown;
+            o->reshards_cap = cap;
+        }
+        o->reshards[o->n_reshards++] = obs_ms(s->opened_us);
+    }
     row->has_row = true;
     sh->listed = true;
     row->opened_ms = obs_ms(s->opened_us);
@@ -674,6 +770,7 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     o->fig.producer_duplicate_records += m->n > 1;
     struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
                         .arrival_ms = obs_ms(r->arrival_us), .key = key };
+    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, rec.arrival_ms, 1);
     if (rec_push(sh, &rec) < 0)
         o->oom = true;
 }
@@ -696,6 +793,21 @@ static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     if (inv->iterator_age_us >= 0 && (counts_add(&sh->ages, obs_ms(inv->iterator_age_us)) < 0 ||
                                       counts_add(&o->ages, obs_ms(inv->iterator_age_us)) < 0))
         o->oom = true;
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    if (inv->iterator_age_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_us);
+        point(o, OBS_CHART_AGE, shard, obs_ms(inv->end_us), age);
+        point(o, OBS_CHART_AGE, PS_ALL, obs_ms(inv->end_us), age);
+    }
+    if (inv->iterator_age_at_send_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_at_send_us);
+        point(o, OBS_CHART_AGE_SEND, shard, obs_ms(inv->start_us), age);
+        point(o, OBS_CHART_AGE_SEND, PS_ALL, obs_ms(inv->start_us), age);
+    }
+    if (!throttled)
+        point(o, OBS_CHART_THROUGHPUT, PS_DELIVERED, obs_ms(inv->start_us), inv->record_count);
+    if (inv->outcome == OUTCOME_SUCCESS)
+        point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us), inv->record_count);
     struct oinv *slot = inv_slot(o, inv->invocation_id);
     if (!slot)
         return;
@@ -742,6 +854,8 @@ static void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
     o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
     if ((unsigned)reason < CKPT_COUNT)
         o->fig.checkpoints[reason]++;
+    if (reason == CKPT_EXPIRED)
+        point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
     struct oshard *sh = shard_of(o, shard_id);
     if (!sh)
         return;
@@ -759,6 +873,7 @@ static void obs_on_discard(void *ctx, const struct slog_discard *d)
     unsigned c = d->condition == DISCARD_RECORD_AGE;
     o->fig.discard_messages[c]++;
     o->fig.discard_records[c] += d->record_count;
+    point(o, OBS_CHART_DISCARDS, PS_MARK, obs_ms(d->at_us), 1);
     struct obs_figures *f = &o->fig;
     int64_t at_ms = obs_ms(d->at_us);
     size_t at = f->n_discards_listed;
@@ -794,6 +909,7 @@ static void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char
     /* The run log keeps the value as a REAL and report reads its maximum as
      * an integer: truncated toward zero. */
     if (!shard_id && strcmp(name, "concurrent_executions") == 0) {
+        point(o, OBS_CHART_CONCURRENCY, PS_MAX, obs_ms(at_us), value);
         if (!o->fig.has_concurrency || (int64_t)value > o->fig.concurrency_max)
             o->fig.concurrency_max = (int64_t)value;
         o->fig.has_concurrency = true;
@@ -803,8 +919,11 @@ static void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char
             sh->row.oldest_unprocessed_age_max_ms = (int64_t)value;
             sh->row.has_oldest = true;
         }
-        if (sh)
+        if (sh) {
             sh->listed = true;
+            point(o, OBS_CHART_OLDEST, (uint32_t)(sh - o->shards), obs_ms(at_us), value);
+            point(o, OBS_CHART_OLDEST, PS_ALL, obs_ms(at_us), value);
+        }
     }
 }
 
@@ -842,6 +961,7 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     o->next = *next;
     o->expiry_before_ms = expiry_before_ms;
     o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1 */
+    o->enabled = true;
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
         .invocation = obs_on_invocation, .delivery = obs_on_delivery,
@@ -867,16 +987,144 @@ struct slog obs_sink(struct obs *o)
                           .event = o->next.event, .event_ctx = o->next.event_ctx };
 }
 
+/* ---- what the model tells: the mapping's Enabled, the function (R16) ---------------- */
+
+static void span(struct obs *o, int which, int64_t from_us, int64_t to_us)
+{
+    if (from_us >= to_us)
+        return;
+    if (o->n_spans[which] == o->spans_cap[which]) {
+        size_t cap = o->spans_cap[which] ? 2 * o->spans_cap[which] : 8;
+        struct obs_span *grown = realloc(o->spans[which], cap * sizeof *grown);
+        if (!grown) {
+            o->oom = true;
+            return;
+        }
+        o->spans[which] = grown;
+        o->spans_cap[which] = cap;
+    }
+    o->spans[which][o->n_spans[which]++] = (struct obs_span){ from_us, to_us };
+}
+
+void obs_mapping_enabled(struct obs *o, int64_t at_us, bool enabled)
+{
+    if (o->enabled && !enabled)
+        o->since_us = at_us;
+    else if (!o->enabled && enabled)
+        span(o, 0, o->since_us, at_us);
+    o->enabled = enabled;
+}
+
+/* Where fn, in effect over [from_us, to_us), fails every record: a fail
+ * rule of an interval, of every record, or of probability 1. */
+static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_us, int64_t to_us)
+{
+    for (size_t i = 0; i < fn->n_failures; i++) {
+        const struct cfg_failure *r = &fn->failures[i];
+        if (r->effect != CFG_EFFECT_FAIL)
+            continue;
+        int64_t a = from_us, b = to_us;
+        if (r->match == CFG_MATCH_INTERVAL) {
+            a = r->from_us > a ? r->from_us : a;
+            b = r->to_us < b ? r->to_us : b;
+        } else if (r->match != CFG_MATCH_ALL &&
+                   !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
+            continue;
+        }
+        span(o, 1, a, b);
+    }
+}
+
+void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn)
+{
+    if (o->fn)
+        failing(o, o->fn, o->fn_since_us, at_us);
+    o->fn = fn;
+    o->fn_since_us = at_us;
+}
+
+/* ---- the end ------------------------------------------------------------------------- */
+
+static const char *point_series(const struct obs *o, const struct pkey *k, bool mean)
+{
+    switch (k->series) {
+    case PS_ALL: return "all";
+    case PS_MAX: return mean ? "mean" : "max";
+    case PS_WRITTEN: return "written";
+    case PS_DELIVERED: return "delivered";
+    case PS_SUCCEEDED: return "succeeded";
+    case PS_MARK: return k->chart == OBS_CHART_DISCARDS ? "discard" : "expiry";
+    default: return o->shard_ids.str[k->series];
+    }
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    const struct obs_point *x = a, *y = b;
+    if (x->chart != y->chart)
+        return x->chart < y->chart ? -1 : 1;
+    int c = strcmp(x->series, y->series);
+    if (c)
+        return c;
+    return (x->minute > y->minute) - (x->minute < y->minute);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* plot's points, sorted; the reshard instants, distinct and ascending. */
+static void finish_series(struct obs *o)
+{
+    struct obs_figures *f = &o->fig;
+    f->points = malloc((2 * o->points.n + 1) * sizeof *f->points);
+    if (!f->points) {
+        o->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < o->points.cap; i++) {
+        const struct pval *v = &o->points.v[i];
+        if (!v->n)
+            continue;
+        bool sample = v->k.chart == OBS_CHART_OLDEST || v->k.chart == OBS_CHART_CONCURRENCY;
+        bool count = v->k.chart >= OBS_CHART_THROUGHPUT;
+        f->points[f->n_points++] = (struct obs_point){
+            .chart = (enum obs_chart)v->k.chart, .series = point_series(o, &v->k, false),
+            .minute = v->k.minute, .value = count ? v->sum : v->max, .integer = !sample,
+        };
+        if (v->k.series == PS_MAX)   /* the mean of the samples, as SQL's avg sums them */
+            f->points[f->n_points++] = (struct obs_point){
+                .chart = OBS_CHART_CONCURRENCY, .series = point_series(o, &v->k, true),
+                .minute = v->k.minute, .value = v->sum / (double)v->n,
+            };
+    }
+    qsort(f->points, f->n_points, sizeof *f->points, cmp_point);
+    qsort(o->reshards, o->n_reshards, sizeof *o->reshards, cmp_i64);
+    for (size_t i = 0; i < o->n_reshards; i++)
+        if (i == 0 || o->reshards[i] != o->reshards[f->n_reshards - 1])
+            o->reshards[f->n_reshards++] = o->reshards[i];
+    f->reshard_ms = o->reshards;
+    f->disabled = o->spans[0];
+    f->n_disabled = o->n_spans[0];
+    f->failing = o->spans[1];
+    f->n_failing = o->n_spans[1];
+}
+
 static int cmp_shard(const void *a, const void *b)
 {
     return strcmp(((const struct obs_shard *)a)->shard_id, ((const struct obs_shard *)b)->shard_id);
 }
 
-void obs_finish(struct obs *o)
+void obs_finish(struct obs *o, int64_t end_us)
 {
     if (o->finished)
         return;
     o->finished = true;
+    obs_mapping_enabled(o, end_us, true);   /* a span still open ends with the run */
+    obs_function(o, end_us, NULL);
+    finish_series(o);
     inv_release(o, true);
     for (size_t i = 0; i < o->shard_ids.n; i++)
         shard_let_go(o, &o->shards[i], true);
@@ -937,6 +1185,11 @@ void obs_destroy(struct obs *o)
     for (size_t i = 0; i < o->fig.n_discards_listed; i++)
         free((char *)o->fig.discards_listed[i].destination);
     free(o->fig.shards);
+    free(o->fig.points);
+    free(o->points.v);
+    free(o->reshards);
+    free(o->spans[0]);
+    free(o->spans[1]);
     free(o->shards);
     free(o->keys);
     free(o->msgs_tab);

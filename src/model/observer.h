@@ -77,6 +77,34 @@ struct obs_shard {
     int64_t oldest_unprocessed_age_max_ms;
 };
 
+/* A point of a chart's series (`plot`): per minute of the run, the minute
+ * [m * 60000, (m + 1) * 60000) ms, as a 60 s CloudWatch period. */
+enum obs_chart {
+    OBS_CHART_AGE,          /* IteratorAge max per minute of the completion (R14) */
+    OBS_CHART_AGE_SEND,     /* the age at the send, per minute of the start */
+    OBS_CHART_OLDEST,       /* oldest_unprocessed_age_ms samples, max per minute */
+    OBS_CHART_CONCURRENCY,  /* concurrent_executions samples: series max and mean */
+    OBS_CHART_THROUGHPUT,   /* records written, delivered, in successes: series written,
+                               delivered (at the start), succeeded (at the end) */
+    OBS_CHART_DISCARDS,     /* OnFailure messages per minute (R6) */
+    OBS_CHART_EXPIRIES,     /* checkpoints past expired records per minute */
+    OBS_CHART_COUNT
+};
+const char *obs_chart_name(enum obs_chart c);
+
+struct obs_point {
+    enum obs_chart chart;
+    const char *series;     /* a shard id, "all", "max", "mean", "written"...: the observer's */
+    int64_t minute;
+    double value;
+    bool integer;           /* a count or whole ms (else a sample's value, or a mean) */
+};
+
+/* A span of virtual time, [from_us, to_us). */
+struct obs_span {
+    int64_t from_us, to_us;
+};
+
 struct obs_figures {
     uint64_t messages[FATE_COUNT];          /* messages by final fate (R17) */
     uint64_t invocations[OUTCOME_COUNT];
@@ -99,6 +127,16 @@ struct obs_figures {
     size_t n_shards;
     struct obs_shard *shards;               /* in shard_id order (strcmp) */
     struct obs_age age;                     /* every shard's together */
+    /* plot's series, in chart, series name (strcmp), minute order */
+    size_t n_points;
+    struct obs_point *points;
+    size_t n_reshards;
+    int64_t *reshard_ms;                    /* when children opened (R12), distinct, ascending */
+    /* R16: where the mapping was disabled; where the function as the schedule
+     * left it failed every record (a fail rule from/to, all, probability 1);
+     * in the order they were found, maybe overlapping */
+    size_t n_disabled, n_failing;
+    struct obs_span *disabled, *failing;
 };
 
 /*
@@ -117,9 +155,17 @@ void obs_set_messages(struct obs *o, const struct msgtab *msgs);
 /* The sink to give the simulation: the observer's, forwarding to next. */
 struct slog obs_sink(struct obs *o);
 
-/* The run ended (after sim's own end, which logs what was still in flight):
- * settle what is held and sort.  Out of memory on the way is latched. */
-void obs_finish(struct obs *o);
+/* What the model tells apart from its log events (sim.c): at at_us the
+ * mapping's Enabled became enabled (R16; at 0 its first value); the
+ * function's config became fn (borrowed until the next call or the end). */
+struct cfg_function;
+void obs_mapping_enabled(struct obs *o, int64_t at_us, bool enabled);
+void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn);
+
+/* The run ended at end_us (after sim's own end, which logs what was still in
+ * flight): settle what is held and sort.  Out of memory on the way is
+ * latched. */
+void obs_finish(struct obs *o, int64_t end_us);
 
 /* The figures; complete after obs_finish. */
 const struct obs_figures *obs_figures(const struct obs *o);

@@ -58,12 +58,14 @@ static void on_function_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
     fn_update(s->fn, s->cfg->schedule[arg].function);
+    obs_function(s->obs, eng_now(s->e), s->cfg->schedule[arg].function);
 }
 
 static void on_mapping_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
     esm_update(s->esm, s->cfg->schedule[arg].mapping);
+    obs_mapping_enabled(s->obs, eng_now(s->e), s->cfg->schedule[arg].mapping->enabled);
 }
 
 /* A function change applies at its time (it models what the function does,
@@ -126,6 +128,8 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         goto fail;
     }
     obs_set_messages(s->obs, s->msgs);
+    obs_mapping_enabled(s->obs, 0, cfg->mapping.enabled);
+    obs_function(s->obs, 0, &cfg->function);
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
     if (!s->fn)
         goto fail;
@@ -195,7 +199,7 @@ static void finish(struct sim *s, bool complete)
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
-    obs_finish(s->obs);
+    obs_finish(s->obs, s->reached_us);
 }
 
 void sim_set_memory_budget(struct sim *s, uint64_t bytes)
