@@ -44,6 +44,7 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "gnuplot.h"
+#include "observer.h"
 #include "plot.h"
 #include "runread.h"
 #include "scenario.h"
@@ -418,26 +419,20 @@ static int outage_disabled(const struct scenario *scn, int64_t end_us, struct sp
     return enabled ? 0 : spans_add(out, since_us, end_us);
 }
 
-/* Where fn, in effect over [from_us, to_us), fails every record. */
+/* Where fn, in effect over [from_us, to_us), fails every record (the
+ * observer's definition, observer.h). */
 static int outage_function(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
                            struct spans *out)
 {
-    for (size_t i = 0; i < fn->n_failures; i++) {
-        const struct cfg_failure *r = &fn->failures[i];
-        if (r->effect != CFG_EFFECT_FAIL)
-            continue;
-        int64_t a = from_us, b = to_us;
-        if (r->match == CFG_MATCH_INTERVAL) {
-            a = r->from_us > a ? r->from_us : a;
-            b = r->to_us < b ? r->to_us : b;
-        } else if (r->match != CFG_MATCH_ALL &&
-                   !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
-            continue;
-        }
-        if (spans_add(out, a, b) < 0)
-            return -1;
-    }
-    return 0;
+    struct obs_span *v = malloc((fn->n_failures + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = obs_failing_spans(fn, from_us, to_us, v);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = spans_add(out, v[i].from_us, v[i].to_us);
+    free(v);
+    return rc;
 }
 
 /* The function as the schedule changes it, up to end_us. */

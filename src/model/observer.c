@@ -1015,10 +1015,10 @@ void obs_mapping_enabled(struct obs *o, int64_t at_us, bool enabled)
     o->enabled = enabled;
 }
 
-/* Where fn, in effect over [from_us, to_us), fails every record: a fail
- * rule of an interval, of every record, or of probability 1. */
-static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_us, int64_t to_us)
+size_t obs_failing_spans(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
+                         struct obs_span *out)
 {
+    size_t n = 0;
     for (size_t i = 0; i < fn->n_failures; i++) {
         const struct cfg_failure *r = &fn->failures[i];
         if (r->effect != CFG_EFFECT_FAIL)
@@ -1031,8 +1031,22 @@ static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_u
                    !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
             continue;
         }
-        span(o, 1, a, b);
+        out[n++] = (struct obs_span){ a, b };
     }
+    return n;
+}
+
+static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_us, int64_t to_us)
+{
+    struct obs_span *v = malloc((fn->n_failures + 1) * sizeof *v);
+    if (!v) {
+        o->oom = true;
+        return;
+    }
+    size_t n = obs_failing_spans(fn, from_us, to_us, v);
+    for (size_t i = 0; i < n; i++)
+        span(o, 1, v[i].from_us, v[i].to_us);
+    free(v);
 }
 
 void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn)

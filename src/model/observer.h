@@ -162,6 +162,12 @@ struct cfg_function;
 void obs_mapping_enabled(struct obs *o, int64_t at_us, bool enabled);
 void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn);
 
+/* Where fn, in effect over [from_us, to_us), fails every record: a span of
+ * each fail rule of an interval, of every record, or of probability 1, into
+ * out (room for fn->n_failures); how many (some may be empty). */
+size_t obs_failing_spans(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
+                         struct obs_span *out);
+
 /* The run ended at end_us (after sim's own end, which logs what was still in
  * flight): settle what is held and sort.  Out of memory on the way is
  * latched. */
