@@ -736,7 +736,8 @@ static void obs_on_shard(void *ctx, const struct slog_shard *s)
 static void obs_on_message(void *ctx, const struct slog_message *msg)
 {
     struct obs *o = ctx;
-    o->next.ops->message(o->next.ctx, msg);
+    if (o->next.per_record)
+        o->next.ops->message(o->next.ctx, msg);
     if ((unsigned)msg->fate >= FATE_COUNT)
         return;
     o->fig.messages[msg->fate]++;
@@ -752,7 +753,8 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
 static void obs_on_record(void *ctx, const struct slog_record *r)
 {
     struct obs *o = ctx;
-    o->next.ops->record(o->next.ctx, r);
+    if (o->next.per_record)
+        o->next.ops->record(o->next.ctx, r);
     struct oshard *sh = shard_of(o, r->shard_id);
     uint32_t key = key_of(o, r->partition_key);
     if (!sh || key == UINT32_MAX)
@@ -822,7 +824,8 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
                             uint64_t sequence_number, bool handled)
 {
     struct obs *o = ctx;
-    o->next.ops->delivery(o->next.ctx, invocation_id, shard_id, sequence_number, handled);
+    if (o->next.per_record)
+        o->next.ops->delivery(o->next.ctx, invocation_id, shard_id, sequence_number, handled);
     o->fig.deliveries++;
     struct oshard *sh = shard_of(o, shard_id);
     struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
@@ -979,8 +982,8 @@ void obs_set_messages(struct obs *o, const struct msgtab *msgs)
     o->msgs = msgs;
 }
 
-/* Every record is seen, whatever next keeps: the run log drops the rows it
- * does not keep (runlog.c), another sink gets only what it asked for... */
+/* Every record is seen, whatever next keeps: next gets messages, records
+ * and deliveries only when it wants them (its per_record). */
 struct slog obs_sink(struct obs *o)
 {
     return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
