@@ -30,6 +30,8 @@
 #include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
+#define OBS_KEY_CACHE 4096        /* entries of the key cache (a power of 2) */
+#define OBS_SHARD_CACHE 256       /* of the shard cache */
 
 /* ---- small tables ------------------------------------------------------------ */
 
@@ -229,6 +231,7 @@ struct pval {
 struct points {
     struct pval *v;
     size_t n, cap;
+    struct pval *last;         /* the point added to last (records come minute by minute) */
 };
 
 enum { PS_ALL = UINT32_MAX - 8, PS_MAX, PS_MEAN, PS_WRITTEN, PS_DELIVERED, PS_SUCCEEDED, PS_MARK };
@@ -255,14 +258,22 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
         free(p->v);
         p->v = grown;
         p->cap = cap;
+        p->last = NULL;
     }
     /* the minute of ms, floored as SQLite's integer division does for ms >= 0 */
     struct pkey k = { chart, series, ms >= 0 ? ms / 60000 : -((-ms) / 60000) };
+    struct pval *e = p->last;
+    if (e && e->k.chart == chart && e->k.series == series && e->k.minute == k.minute) {
+        e->max = v > e->max ? v : e->max;
+        e->sum += v;
+        e->n++;
+        return 0;
+    }
     size_t s = pkey_hash(&k) & (p->cap - 1);
     while (p->v[s].n && (p->v[s].k.chart != chart || p->v[s].k.series != series ||
                          p->v[s].k.minute != k.minute))
         s = (s + 1) & (p->cap - 1);
-    struct pval *e = &p->v[s];
+    e = p->last = &p->v[s];
     if (!e->n) {
         *e = (struct pval){ .k = k, .max = v };
         p->n++;
@@ -275,25 +286,27 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
 
 /* ---- what is held ------------------------------------------------------------- */
 
-/* A record written and not yet let go. */
+/* A record written and not yet let go (OBS_RECORD_BYTES: keep it small,
+ * a stalled mapping holds every record of the retention period). */
 struct orec {
     uint64_t seq, message_id;
     int64_t arrival_ms;
-    int64_t first_ms;          /* start of its first invocation, when has_first */
     uint32_t key;
-    uint32_t n, handled;       /* deliveries, of them handled */
-    uint32_t pending;          /* its deliveries waiting in the reorder buffer */
-    bool has_first;
+    uint32_t n;                /* deliveries */
+    uint16_t pending;          /* its deliveries waiting in the reorder buffer */
+    uint8_t handled;           /* deliveries it was handled in, saturating at 2 */
     bool settled;              /* its last invocation succeeded */
 };
+_Static_assert(sizeof(struct orec) <= OBS_RECORD_BYTES, "observer.h's OBS_RECORD_BYTES");
 
 struct oshard {
     struct obs_shard row;
     bool listed;               /* named by a shard row, an invocation or an oldest-record
-                                  sample (report's list of shards) */      /* strings: shard_id borrowed from the map, parents owned */
+                                  sample (report's list of shards) */
     struct counts ages;
     struct orec *ring;         /* records in sequence order: ring[(head + i) & mask] */
     size_t head, n, mask;
+    size_t hint;               /* where rec_find found the last record (may be stale) */
     bool has_checkpoint;
     uint64_t checkpoint;
 };
@@ -305,15 +318,18 @@ struct okey {
     struct obs_side seq, prod;
 };
 
-/* A message with a record written, until its part of every figure is in. */
+/* A message with a record written, until its part of every figure is in:
+ * in a ring indexed by id, as the message table's (msgtab.c). */
 struct omsg {
-    uint64_t id;               /* 0: empty slot */
     int64_t created_ms;
     uint32_t n, let_go, may_expire;
-    bool first_seen;           /* a record of it was delivered */
-    bool has_fate;
+    uint8_t live : 1;          /* a record of it came */
+    uint8_t first_seen : 1;    /* a record of it was delivered */
+    uint8_t has_fate : 1;
+    uint8_t settled : 1;       /* its part is in: the slot is free */
     uint8_t fate;
 };
+_Static_assert(sizeof(struct omsg) <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
 
 struct odeliv {
     uint64_t seq;
@@ -342,8 +358,10 @@ struct obs {
     struct strmap shard_ids, key_ids;
     struct oshard *shards;
     size_t shards_cap;
+    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
     struct okey *keys;
     size_t keys_cap;
+    struct { const char *str; uint32_t id; } key_cache[OBS_KEY_CACHE];
     struct counts ages;
     struct points points;
     int64_t *reshards;         /* opened_ms of children, as they came */
@@ -354,8 +372,9 @@ struct obs {
     const struct cfg_function *fn;
     struct obs_span *spans[2]; /* disabled, failing */
     size_t n_spans[2], spans_cap[2];
-    struct omsg *msgs_tab;     /* open addressing by id; backward-shift deletion */
-    size_t msgs_n, msgs_cap;
+    struct omsg *msgs_ring;    /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask] */
+    uint64_t msgs_base, msgs_end, msgs_mask;
+    size_t msgs_n;             /* live and not settled */
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
 };
@@ -367,61 +386,61 @@ static int64_t obs_ms(int64_t us)
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-static size_t msg_slot(const struct obs *o, uint64_t id)
-{
-    return int_hash(id) & (o->msgs_cap - 1);
-}
-
+/* The held message id, or NULL. */
 static struct omsg *msg_find(struct obs *o, uint64_t id)
 {
-    if (!o->msgs_cap)
+    if (id < o->msgs_base || id >= o->msgs_end)
         return NULL;
-    for (size_t s = msg_slot(o, id); o->msgs_tab[s].id; s = (s + 1) & (o->msgs_cap - 1))
-        if (o->msgs_tab[s].id == id)
-            return &o->msgs_tab[s];
-    return NULL;
+    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
+    return m->live && !m->settled ? m : NULL;
 }
 
+/* Message id's slot, made live (the ring grows to reach it); NULL when out
+ * of memory or already let go. */
 static struct omsg *msg_add(struct obs *o, uint64_t id)
 {
-    if (2 * (o->msgs_n + 1) > o->msgs_cap) {
-        size_t cap = o->msgs_cap ? 2 * o->msgs_cap : 1024;
-        struct omsg *tab = calloc(cap, sizeof *tab);
-        if (!tab)
-            return NULL;
-        for (size_t i = 0; i < o->msgs_cap; i++)
-            if (o->msgs_tab[i].id) {
-                size_t s = int_hash(o->msgs_tab[i].id) & (cap - 1);
-                while (tab[s].id)
-                    s = (s + 1) & (cap - 1);
-                tab[s] = o->msgs_tab[i];
-            }
-        free(o->msgs_tab);
-        o->msgs_tab = tab;
-        o->msgs_cap = cap;
+    if (o->msgs_base == 0)
+        o->msgs_base = o->msgs_end = id;
+    if (id < o->msgs_base)
+        return NULL;
+    while (id >= o->msgs_end) {
+        if (o->msgs_end - o->msgs_base == (o->msgs_ring ? o->msgs_mask + 1 : 0)) {
+            uint64_t cap = o->msgs_ring ? 2 * (o->msgs_mask + 1) : 1024;
+            struct omsg *ring = malloc(cap * sizeof *ring);
+            if (!ring)
+                return NULL;
+            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
+                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            free(o->msgs_ring);
+            o->msgs_ring = ring;
+            o->msgs_mask = cap - 1;
+        }
+        o->msgs_ring[o->msgs_end++ & o->msgs_mask] = (struct omsg){ 0 };
     }
-    size_t s = msg_slot(o, id);
-    while (o->msgs_tab[s].id)
-        s = (s + 1) & (o->msgs_cap - 1);
-    o->msgs_tab[s] = (struct omsg){ .id = id };
+    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
+    *m = (struct omsg){ .live = 1 };
     o->msgs_n++;
-    return &o->msgs_tab[s];
+    return m;
 }
 
-/* Linear probing's deletion: the entries after the hole move back into it
- * when their home slot allows. */
+/* The ring's base moves past messages let go, and past ids without a
+ * record that the message table has settled (rejected: none will come). */
+static void msg_advance(struct obs *o)
+{
+    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
+    while (o->msgs_base < o->msgs_end) {
+        const struct omsg *m = &o->msgs_ring[o->msgs_base & o->msgs_mask];
+        if (!m->settled && (m->live || o->msgs_base >= oldest))
+            break;
+        o->msgs_base++;
+    }
+}
+
 static void msg_remove(struct obs *o, struct omsg *m)
 {
-    size_t mask = o->msgs_cap - 1, hole = (size_t)(m - o->msgs_tab);
-    for (size_t s = (hole + 1) & mask; o->msgs_tab[s].id; s = (s + 1) & mask) {
-        size_t home = msg_slot(o, o->msgs_tab[s].id);
-        if (((s - home) & mask) >= ((s - hole) & mask)) {
-            o->msgs_tab[hole] = o->msgs_tab[s];
-            hole = s;
-        }
-    }
-    o->msgs_tab[hole].id = 0;
+    m->settled = 1;
     o->msgs_n--;
+    msg_advance(o);
 }
 
 /*
@@ -451,9 +470,15 @@ static struct orec *rec_at(struct oshard *sh, size_t i)
     return &sh->ring[(sh->head + i) & sh->mask];
 }
 
-/* The held record of sh with sequence number seq, or NULL. */
+/* The held record of sh with sequence number seq, or NULL.  A batch's
+ * records mostly follow each other: the one after the last found first. */
 static struct orec *rec_find(struct oshard *sh, uint64_t seq)
 {
+    size_t h = sh->hint + 1;
+    if (h < sh->n && rec_at(sh, h)->seq == seq) {
+        sh->hint = h;
+        return rec_at(sh, h);
+    }
     size_t lo = 0, hi = sh->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -462,6 +487,7 @@ static struct orec *rec_find(struct oshard *sh, uint64_t seq)
         else
             hi = mid;
     }
+    sh->hint = lo;
     return lo < sh->n && rec_at(sh, lo)->seq == seq ? rec_at(sh, lo) : NULL;
 }
 
@@ -518,6 +544,11 @@ static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
 
 static struct oshard *shard_of(struct obs *o, const char *shard_id)
 {
+    /* As keys (key_of): by address, checked by content. */
+    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
+    if (o->shard_cache[c].str == shard_id &&
+        strcmp(o->shards[o->shard_cache[c].id].row.shard_id, shard_id) == 0)
+        return &o->shards[o->shard_cache[c].id];
     bool added;
     uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
     if (id == UINT32_MAX) {
@@ -537,11 +568,18 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
         }
         o->shards[id] = (struct oshard){ .row.shard_id = o->shard_ids.str[id] };
     }
+    o->shard_cache[c].str = shard_id;
+    o->shard_cache[c].id = id;
     return &o->shards[id];
 }
 
 static uint32_t key_of(struct obs *o, const char *key)
 {
+    /* A cache by address, checked by content: the core passes each key's one
+     * copy (keytab.c), so a key is mostly found without hashing it. */
+    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)key) & (OBS_KEY_CACHE - 1));
+    if (o->key_cache[c].str == key && strcmp(o->key_ids.str[o->key_cache[c].id], key) == 0)
+        return o->key_cache[c].id;
     bool added;
     uint32_t id = strmap_id(&o->key_ids, key, &added);
     if (id == UINT32_MAX) {
@@ -561,6 +599,8 @@ static uint32_t key_of(struct obs *o, const char *key)
         }
         o->keys[id] = (struct okey){ 0 };
     }
+    o->key_cache[c].str = key;
+    o->key_cache[c].id = id;
     return id;
 }
 
@@ -588,12 +628,10 @@ static bool prod_after(const struct obs_side *a, const struct obs_side *b)
  */
 static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
 {
-    r->has_first = inv->counted;
-    r->first_ms = inv->start_ms;
     struct okey *k = &o->keys[r->key];
     const char *key = o->key_ids.str[r->key];
     struct obs_side seq = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
-                            .has_first = r->has_first, .first_delivered_ms = r->first_ms };
+                            .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
     if (k->has_seq && k->seq.sequence_number > r->seq) {
         o->fig.order_by_sequence++;
         example(o->fig.sequence_examples, &o->fig.n_sequence_examples, key, &seq, &k->seq);
@@ -628,7 +666,7 @@ static void deliver(struct obs *o, const struct odeliv *d, const struct oinv *in
         return;   /* its record was never logged (a run stopped early) */
     r->pending--;
     r->n++;
-    r->handled += d->handled;
+    r->handled += d->handled && r->handled < 2;
     r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
     if (r->n == 1)
         first_delivery(o, r, inv);
@@ -673,8 +711,9 @@ static void inv_release(struct obs *o, bool all)
             break;
         for (size_t i = 0; i < inv->n; i++)
             deliver(o, &inv->d[i], inv);
-        for (size_t i = 0; i < inv->n; i++)
-            shard_let_go(o, &o->shards[inv->d[i].shard], false);
+        for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
+            if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
+                shard_let_go(o, &o->shards[inv->d[i].shard], false);
         free(inv->d);
         o->inv_base++;
     }
@@ -843,6 +882,10 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
         }
         slot->d = d;
         slot->cap = cap;
+    }
+    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
+        o->oom = true;
+        return;
     }
     r->pending++;
     slot->d[slot->n++] = (struct odeliv){ .seq = sequence_number,
@@ -1181,6 +1224,14 @@ size_t obs_messages_held(const struct obs *o)
     return o->msgs_n;
 }
 
+uint64_t obs_bytes(const struct obs *o)
+{
+    uint64_t n = o->msgs_ring ? (o->msgs_mask + 1) * sizeof(struct omsg) : 0;
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
+    return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
+}
+
 bool obs_failed(const struct obs *o)
 {
     return o->oom;
@@ -1209,7 +1260,7 @@ void obs_destroy(struct obs *o)
     free(o->spans[1]);
     free(o->shards);
     free(o->keys);
-    free(o->msgs_tab);
+    free(o->msgs_ring);
     counts_free(&o->ages);
     strmap_free(&o->shard_ids);
     strmap_free(&o->key_ids);

@@ -29,6 +29,10 @@ struct msgtab;
 struct obs;
 
 #define OBS_EXAMPLES 5          /* ordering violations kept, of each kind */
+/* What the observer holds per record not yet let go, and per message in
+ * flight (the run's memory estimate counts them, footprint.c). */
+#define OBS_RECORD_BYTES 40
+#define OBS_MESSAGE_BYTES 24
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
 
 /* An IteratorAge distribution (ms): nearest-rank percentiles, the
@@ -180,6 +184,9 @@ const struct obs_figures *obs_figures(const struct obs *o);
  * settled (its memory follows these, tests/test_observer.c). */
 size_t obs_records_held(const struct obs *o);
 size_t obs_messages_held(const struct obs *o);
+/* The bytes its tables of records, messages and invocations in flight take
+ * now (for the run's memory budget, sim.c). */
+uint64_t obs_bytes(const struct obs *o);
 
 /* True when the observer ran out of memory: its figures are not whole. */
 bool obs_failed(const struct obs *o);

@@ -217,7 +217,7 @@ const char *sim_failure(const struct sim *s)
  * stops now, with its log whole, rather than when the kernel kills it. */
 static bool over_budget(struct sim *s)
 {
-    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs);
+    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs) + obs_bytes(s->obs);
     if (!s->memory_budget || 2 * held <= s->memory_budget)
         return false;
     snprintf(s->failure, sizeof s->failure, "at %.3f s of virtual time the records held in the stream "
