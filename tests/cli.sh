@@ -59,7 +59,7 @@ for words in "run x.json -o:-o needs a file name" "check x.json --set:--set need
              "sweep x.json --vary:--vary needs path=v1,v2,..." \
              "report x.db y.db:unexpected argument: y.db" "sweep x.json y.json:unexpected argument: y.json" \
              "merge out.db:missing OUT.db or IN.db (usage: esmsim merge OUT.db IN.db...)" \
-             "report:missing RUN.db (usage: esmsim report RUN.db [--run ID] [--json])" \
+             "report:missing RUN.db (usage: esmsim report RUN.db [--run ID] [--json] [--recompute])" \
              "run:missing SCENARIO"; do
   args=${words%%:*} want=${words#*:}
   # shellcheck disable=SC2086
