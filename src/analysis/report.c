@@ -1133,10 +1133,12 @@ int report_show(const char *path, int64_t run_id, bool json, bool recompute)
     rpt_exec(&r, "PRAGMA cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
     rpt_exec(&r, "PRAGMA temp.cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
     r.observed = !recompute && runread_has_summary(&r.rr);
-    if (!recompute && !r.observed && !r.rr.failed)
+    /* A run that did not end (killed, or its log failed) has no summary
+     * tables either: recomputed too, its warning says it is incomplete. */
+    if (!recompute && !r.observed && !r.rr.failed && r.rr.complete)
         fprintf(stderr, "esmsim report: note: %s run %" PRId64 " has no summary tables (a run log"
-                " of an older esmsim, or a run whose log failed): its figures are recomputed from"
-                " the per-record tables\n", path, r.rr.run_id);
+                " of an older esmsim): its figures are recomputed from the per-record tables\n",
+                path, r.rr.run_id);
     report_compute(&r);
     int rc = 0;
     if (r.rr.failed) {
