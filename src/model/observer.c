@@ -1161,7 +1161,8 @@ static void finish_series(struct obs *o)
             };
     }
     qsort(f->points, f->n_points, sizeof *f->points, cmp_point);
-    qsort(o->reshards, o->n_reshards, sizeof *o->reshards, cmp_i64);
+    if (o->n_reshards)   /* qsort wants an array, even of none */
+        qsort(o->reshards, o->n_reshards, sizeof *o->reshards, cmp_i64);
     for (size_t i = 0; i < o->n_reshards; i++)
         if (i == 0 || o->reshards[i] != o->reshards[f->n_reshards - 1])
             o->reshards[f->n_reshards++] = o->reshards[i];
