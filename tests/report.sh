@@ -66,7 +66,7 @@ expect_in "$out" "usage: esmsim report RUN.db [--run ID] [--json]" "report --hel
 
 # ---- the hand-made run log: every figure known (see handmade.sql) ---------------------------
 
-"$esmsim" report "$db" --run 1 --json > "$work/run1.json"; rc=$?
+"$esmsim" report "$db" --run 1 --json --recompute > "$work/run1.json"; rc=$?
 expect_eq "$rc" 0 "report --run 1 --json exit status"
 check_json "$work/run1.json" "hand-made run 1" <<'EOF'
 run.run_id 1
@@ -110,14 +110,14 @@ iterator_age_ms {"count": 8, "p50": 1830, "p90": 6180, "p99": 6180, "max": 6180}
 EOF
 # The same rows with an all-failures function: the partial invocation may have handled
 # the records it redelivered, so seq 9 and 10 may have been handled twice.
-"$esmsim" report "$db" --run 2 --json > "$work/run2.json"
+"$esmsim" report "$db" --run 2 --json --recompute > "$work/run2.json"
 check_json "$work/run2.json" "hand-made run 2 (all-failures)" <<'EOF'
 duplicates.reprocessed_records 2
 order.by_sequence.violations 1
 iterator_age_ms.p50 1830
 EOF
 # Without the per-record tables: null and named, the rest the same as run 1.
-"$esmsim" report "$db" --run 3 --json > "$work/run3.json"
+"$esmsim" report "$db" --run 3 --json --recompute > "$work/run3.json"
 check_json "$work/run3.json" "hand-made run 3 (no per-record tables)" <<'EOF'
 run.per_record_tables false
 unavailable ["messages", "duplicates", "order", "retention"]
@@ -134,13 +134,20 @@ EOF
 expect_eq "$(python3 -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:])
 print(list(a) == list(b) and all(a[k] == b[k] for k in ("invocations", "discards", "checkpoints", "shards", "iterator_age_ms")))' \
   "$work/run1.json" "$work/run3.json")" True "no per-record tables: the same keys, and figures from the other tables"
-out=$("$esmsim" report "$db" --run 3); rc=$?
+out=$("$esmsim" report "$db" --run 3 --recompute); rc=$?
 expect_eq "$rc" 0 "report of a run without per-record tables exit status"
 expect_in "$out" "NOTE: this run was made with --no-record-tables" "says the per-record figures are unavailable"
 # Text: the same figures for people.
-out=$("$esmsim" report "$db" --run 1 2>"$work/err"); rc=$?
+out=$("$esmsim" report "$db" --run 1 --recompute 2>"$work/err"); rc=$?
 expect_eq "$rc" 0 "report --run 1 exit status"
 expect_eq "$(cat "$work/err")" "" "report of a complete run: nothing on stderr"
+# Issue 13 item 3: a run without summary tables' rows (as in a log of an older esmsim)
+# is recomputed, and report says so on stderr.
+"$esmsim" report "$db" --run 1 --json > "$work/run1-default.json" 2>"$work/err"
+expect_eq "$(cat "$work/err")" "esmsim report: note: $db run 1 has no summary tables (a run log of an older esmsim): its figures are recomputed from the per-record tables" \
+  "no summary tables: recomputed, with a note"
+expect_eq "$(cmp -s "$work/run1.json" "$work/run1-default.json" && echo same)" same \
+  "no summary tables: the figures of --recompute"
 expect_in "$out" "$db, run 1: handmade (seed 1), 25h00m00.000s of 25h00m00.000s simulated" "text: header"
 expect_in "$out" "messages               15   processed 10  pending 1  discarded 2  expired 1  rejected 1" "text: fates"
 expect_in "$out" "duplicates              4   records delivered more than once" "text: redelivered"
@@ -292,17 +299,27 @@ discards.messages {"total": 2, "RetryAttemptsExhausted": 0, "RecordAgeExceeded":
 discards.first.0.approximate_invoke_count 300
 EOF
 
-# The same run without the per-record tables: the same figures where the tables allow;
-# deliveries are then counted from the invocations that completed (fewer: those in
-# flight at the end are not in the invocations table).
+# Issue 13 item 3: the same run without the per-record tables has every figure (the
+# observer's, from the summary tables), the same as with them; --recompute can only tell
+# what the other tables allow (and counts deliveries from the invocations that completed).
 "$esmsim" run "$sc/poison-pill-bounded.json" --set duration=12m --no-record-tables -q \
   -o "$work/poison-pill-nrt.db" || ko "poison-pill-bounded --no-record-tables run"
 "$esmsim" report "$work/poison-pill-nrt.db" --json > "$work/poison-pill-nrt.json"
 expect_eq "$(python3 -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:])
+print(a["run"].pop("per_record_tables"), b["run"].pop("per_record_tables"), a == b)' \
+  "$work/poison-pill.json" "$work/poison-pill-nrt.json")" "True False True" \
+  "--no-record-tables: every figure, equal to those of the run with the tables"
+"$esmsim" report "$work/poison-pill-nrt.db" --json --recompute > "$work/poison-pill-nrt-sql.json"
+expect_eq "$(python3 -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:])
 da, db = a["invocations"].pop("deliveries"), b["invocations"].pop("deliveries")
 print(b["unavailable"], all(a[k] == b[k] for k in ("invocations", "discards", "checkpoints", "shards", "iterator_age_ms")),
-      0 < da - db <= 100)' "$work/poison-pill.json" "$work/poison-pill-nrt.json")" \
+      0 < da - db <= 100)' "$work/poison-pill.json" "$work/poison-pill-nrt-sql.json")" \
   "['messages', 'duplicates', 'order', 'retention'] True True" \
-  "--no-record-tables: invocations, discards, checkpoints, shards and IteratorAge unchanged"
+  "--no-record-tables --recompute: invocations, discards, checkpoints, shards and IteratorAge unchanged"
+out=$("$esmsim" report "$work/poison-pill-nrt.db"); rc=$?
+expect_eq "$rc" 0 "report of a run without per-record tables, from its summary tables"
+expect_in "$out" "NOTE: this run was made with --no-record-tables (no messages, records or deliveries rows): the figures are those its observer computed as it ran" \
+  "says where the figures come from"
+expect_in "$out" "messages " "the fates of a run without per-record tables"
 
 finish

@@ -23,7 +23,8 @@ cd "$work" || exit 1
   --vary event_source_mapping.BatchSize=10 -j 1 --no-chart -o sw.db >/dev/null 2>&1 || ko "sweep"
 # (the base tables: messages, records and deliveries are views over *_rows, issue 13 item 4)
 per_run="shards message_rows record_rows invocations delivery_rows checkpoints discards metrics windows
-  shard_names key_names producer_names"
+  shard_names key_names producer_names
+  summary_figures summary_shards summary_examples summary_discards summary_series"
 # craft NAME SQL: NAME.db, a copy of base.db changed by SQL.
 craft() { cp base.db "$1.db" && sqlite3 "$1.db" "$2" || ko "crafting $1"; }
 # set_run_id DB ID: run 1 of DB becomes run ID in every table.
@@ -203,7 +204,8 @@ craft ctl "UPDATE runs SET scenario = 'evil' || $esc;
   VALUES (1, 500, 'shardId-000000000000' || $esc, 'RecordAgeExceeded' || char(155), 1, 1, 1, '{}',
     'arn:' || char(27) || ']0;title' || char(7) || CAST(x'ff' AS TEXT) || char(133), NULL, 1, 0, 0)"
 controls() { LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]\|\xff' "$1"; }
-"$esmsim" report ctl.db > ctl-report.txt 2>&1; rc=$?
+# (--recompute: the figures from the crafted tables, not from the summary tables)
+"$esmsim" report ctl.db --recompute > ctl-report.txt 2>&1; rc=$?
 expect_eq "$rc" 0 "item 9: report with control characters: exit status"
 expect_eq "$(controls ctl-report.txt)" 0 "item 9: report prints no control character"
 expect_in "$(cat ctl-report.txt)" 'ctl.db, run 1: evil\x1b[31m (seed' "item 9: report shows the scenario's escape as \\x1b"
@@ -211,7 +213,7 @@ expect_in "$(cat ctl-report.txt)" 'shardId-000000000000\x1b[31m' "item 9: report
 expect_in "$(cat ctl-report.txt)" 'RecordAgeExceeded\xc2\x9b' "item 9: report shows a C1 control as its bytes"
 expect_in "$(cat ctl-report.txt)" 'sent to arn:\x1b]0;title\x07\xff\xc2\x85' \
   "item 9: report shows bytes that are not UTF-8"
-"$esmsim" report ctl.db --json > ctl.json 2>&1; rc=$?
+"$esmsim" report ctl.db --json --recompute > ctl.json 2>&1; rc=$?
 expect_eq "$rc" 0 "item 9: report --json with control characters: exit status"
 expect_eq "$(controls ctl.json)" 0 "item 9: report --json has no control character"
 expect_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -250,11 +252,26 @@ expect_in "$("$esmsim" trace longname.db --key user-5780 2>&1 | head -1)" "($(pr
 expect_eq "$("$esmsim" report longname.db --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["run"]["scenario"])')" \
   "$(printf 'a%.0s' $(seq 300))\\x1b" "item 9: report --json shows it whole, the escape as \\x1b"
 
+# Issue 13 item 3: the summary tables are untrusted too: what report reads from them is shown
+# escaped as well.
+craft ctlsum "UPDATE summary_shards SET shard_id = shard_id || $esc WHERE shard_id = 'shardId-000000000000';
+  UPDATE summary_figures SET name = 'messages.processed' || $esc WHERE name = 'messages.processed';
+  INSERT INTO summary_discards (run_id, rank, at_ms, shard_id, condition, start_sequence_number,
+    end_sequence_number, record_count, approximate_invoke_count, destination)
+  VALUES (1, 99, 500, 'shardId-000000000000' || $esc, 'RecordAgeExceeded' || char(155), 1, 1, 1, 1,
+    'arn:' || char(27) || ']0;title' || char(7) || CAST(x'ff' AS TEXT) || char(133))"
+"$esmsim" report ctlsum.db > ctlsum-report.txt 2>&1; rc=$?
+expect_eq "$rc" 0 "issue 13 item 3: report of crafted summary tables: exit status"
+expect_eq "$(controls ctlsum-report.txt)" 0 "issue 13 item 3: report of crafted summary tables prints no control character"
+expect_in "$(cat ctlsum-report.txt)" 'shardId-000000000000\x1b[31m' "issue 13 item 3: a summary shard's escape shown"
+expect_in "$(cat ctlsum-report.txt)" 'sent to arn:\x1b]0;title\x07\xff\xc2\x85' \
+  "issue 13 item 3: a summary discard's bytes that are not UTF-8 shown"
+
 # ---- item 9: figures that would overflow ---------------------------------------------------------
 craft big "UPDATE invocations SET record_count = 9223372036854775807
   WHERE rowid IN (SELECT min(rowid) FROM invocations GROUP BY outcome LIMIT 2);
   UPDATE invocations SET outcome = 'timeout' WHERE rowid = (SELECT min(rowid) FROM invocations)"
-msg=$("$esmsim" report big.db --run 1 2>&1); rc=$?
+msg=$("$esmsim" report big.db --run 1 --recompute 2>&1); rc=$?
 expect_eq "$rc" 2 "item 9: record counts past 2^63: exit status"
 expect_in "$msg" "counting invocations: invocations.record_count adds up past 2^63" \
   "item 9: record counts past 2^63: message"
@@ -280,7 +297,7 @@ craft many "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE
   WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
   INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes, fate)
     SELECT 1, 1000000 + i, 'p', 'k', 0, 1, 'fate-' || i FROM c"
-timeout 60 "$esmsim" report many.db --json > many.json 2>&1; rc=$?
+timeout 60 "$esmsim" report many.db --json --recompute > many.json 2>&1; rc=$?
 expect_eq "$rc" 0 "item 9: 50,000 shards, 100,000 fates: report within 60 s (exit status)"
 expect_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); m = d["messages"]
 print(len(d["shards"]), d["shards"][-1]["iterator_age_ms"]["max"], len(m), m["(other)"], m["total"])' many.json 2>&1)" \

@@ -12,14 +12,19 @@
  * id, "all", "max", "written", ...), series after series in blocks two
  * blank lines apart, so that gnuplot's `index i` is the i-th series.
  *
- * The outages come from the scenario the run stored (runs.scenario_json)
- * read back by the scenario loader, so that durations and the schedule mean
- * what they meant to the run: the mapping is disabled from a scheduled
- * `Enabled: false` (in effect model.mapping_update_delay later, R16) until an
- * `Enabled: true` takes effect; the function is failing where a `fail` rule
- * hits every record (`from`/`to`, `all`, probability 1) in the function as
- * the schedule left it.  A scenario that no longer loads gives no outage
- * marks and a warning.
+ * A run of this esmsim has every series in its summary table summary_series,
+ * which the run's observer computed as it ran (observer.h, issue 13 item
+ * 3): the same aggregates, the outages too (where the mapping was disabled,
+ * R16; where the function failed every record), also for a run without the
+ * per-record tables.  For a run log of an older esmsim the series are
+ * computed from its tables, and the outages from the scenario the run stored
+ * (runs.scenario_json) read back by the scenario loader, so that durations
+ * and the schedule mean what they meant to the run: the mapping is disabled
+ * from a scheduled `Enabled: false` (in effect model.mapping_update_delay
+ * later, R16) until an `Enabled: true` takes effect; the function is failing
+ * where a `fail` rule hits every record (`from`/`to`, `all`, probability 1)
+ * in the function as the schedule left it.  A scenario that no longer loads
+ * gives no outage marks and a warning.
  *
  * The chart itself is written to a temporary file beside the output and
  * renamed when gnuplot succeeds, so a failure never leaves half a chart.
@@ -39,6 +44,7 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "gnuplot.h"
+#include "observer.h"
 #include "plot.h"
 #include "runread.h"
 #include "scenario.h"
@@ -62,21 +68,42 @@
     " FROM invocations WHERE run_id = ?1 AND " AGE " IS NOT NULL GROUP BY 2)" \
     " ORDER BY series = 'all', series, minute"
 
+/* throughput from summary_series: the same points (records written are
+ * counted whether or not the records table was kept). */
+#define PLOT_THROUGHPUT_OBS_SQL \
+    "WITH t(series, minute, n) AS (SELECT series, x, value FROM summary_series" \
+    "  WHERE run_id = ?1 AND chart = 'throughput')," \
+    " x(minute) AS (SELECT DISTINCT minute FROM t)," \
+    " m(minute) AS (SELECT minute FROM (SELECT 0 AS minute UNION SELECT ?2" \
+    "  UNION SELECT x.minute + k.k FROM x, (SELECT -1 AS k UNION ALL SELECT 0 UNION ALL SELECT 1) k)" \
+    "  WHERE minute BETWEEN 0 AND ?2)," \
+    " s(series, o) AS (VALUES ('written', 0), ('delivered', 1), ('succeeded', 2))" \
+    "SELECT s.series, m.minute, coalesce(t.n, 0) FROM s CROSS JOIN m" \
+    " LEFT JOIN t ON t.series = s.series AND t.minute = m.minute ORDER BY s.o, m.minute"
+
 /*
  * The charts, in the order of --chart all.  Each query gives the rows
  * SERIES, MINUTE, VALUE ordered by series then minute (?1 is the run id,
  * ?2 the last minute the run covers).
  */
+/* The same rows from summary_series (?1 the run, ?2 the last minute). */
+#define PLOT_OBS_SQL(CHART, ORDER) \
+    "SELECT series, x, value FROM summary_series WHERE run_id = ?1 AND chart = '" CHART "'" \
+    " ORDER BY " ORDER
+#define PLOT_OBS_SHARDS_SQL(CHART) PLOT_OBS_SQL(CHART, "series = 'all', series, x")
+
 static const struct plot_chart {
     const char *name;      /* --chart NAME, plots/NAME.gp, the default file NAME.svg */
     const char *sql;
     const char *sql_send;  /* with --at send; NULL: --at does not apply */
+    const char *obs_sql, *obs_sql_send;   /* the same from the summary tables */
 } plot_charts[] = {
     /* R14: IteratorAge as emitted when an invocation completes; with
      * --at send, AWS's other definition, the age when the event is sent to
      * the function (the invocation's start). */
     { "iterator-age", PLOT_AGE_SQL("end_ms", "iterator_age_ms"),
-      PLOT_AGE_SQL("start_ms", "iterator_age_at_send_ms") },
+      PLOT_AGE_SQL("start_ms", "iterator_age_at_send_ms"),
+      PLOT_OBS_SHARDS_SQL("iterator-age"), PLOT_OBS_SHARDS_SQL("iterator-age-send") },
     /* R14: the per-second sample of the oldest record not yet checkpointed. */
     { "oldest",
       "SELECT * FROM ("
@@ -85,7 +112,7 @@ static const struct plot_chart {
       " UNION ALL"
       " SELECT 'all', at_ms / 60000, max(value) FROM metrics"
       " WHERE run_id = ?1 AND name = 'oldest_unprocessed_age_ms' GROUP BY 2)"
-      " ORDER BY series = 'all', series, minute", NULL },
+      " ORDER BY series = 'all', series, minute", NULL, PLOT_OBS_SHARDS_SQL("oldest"), NULL },
     /* The per-second sample of the invocations running, stream-wide. */
     { "concurrency",
       "SELECT * FROM ("
@@ -94,7 +121,7 @@ static const struct plot_chart {
       " UNION ALL"
       " SELECT 'mean', at_ms / 60000, avg(value) FROM metrics"
       " WHERE run_id = ?1 AND name = 'concurrent_executions' GROUP BY 2)"
-      " ORDER BY series, minute", NULL },
+      " ORDER BY series, minute", NULL, PLOT_OBS_SQL("concurrency", "series, x"), NULL },
     /* Records written to the stream (by arrival; none without the
      * per-record tables), given to the function (retries included, at the
      * invocation's start), and in invocations that succeeded (at the end):
@@ -122,7 +149,7 @@ static const struct plot_chart {
       " UNION ALL"
       " SELECT 'succeeded', minute, coalesce(s.n, 0) FROM m LEFT JOIN s USING (minute))"
       " ORDER BY CASE series WHEN 'written' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END, minute",
-      NULL },
+      NULL, PLOT_THROUGHPUT_OBS_SQL, NULL },
 };
 #define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
 
@@ -142,23 +169,28 @@ enum plot_mark { MARK_RESHARDS, MARK_DISCARDS, MARK_EXPIRIES, MARK_DISABLED, MAR
                  MARK_COUNT };
 static const struct {
     const char *name;
-    const char *sql;    /* NULL: computed from the scenario */
+    const char *sql;      /* NULL: computed from the scenario */
+    const char *obs_sql;  /* from summary_series; NULL: spans (plot_outages_observed) */
 } plot_marks[MARK_COUNT] = {
     /* R12: the instants children open (a split, merge, rescale or rollover). */
     [MARK_RESHARDS] = { "reshards",
         "SELECT 'reshard', opened_ms / 60000.0 FROM shards"
-        " WHERE run_id = ?1 AND parent_shard_id IS NOT NULL GROUP BY opened_ms ORDER BY opened_ms" },
+        " WHERE run_id = ?1 AND parent_shard_id IS NOT NULL GROUP BY opened_ms ORDER BY opened_ms",
+        "SELECT series, x / 60000.0 FROM summary_series WHERE run_id = ?1 AND chart = 'reshards'"
+        " ORDER BY x" },
     /* R6: OnFailure messages (discards) per minute. */
     [MARK_DISCARDS] = { "discards",
         "SELECT 'discard', at_ms / 60000 AS minute, count(*) FROM discards"
-        " WHERE run_id = ?1 GROUP BY minute ORDER BY minute" },
+        " WHERE run_id = ?1 GROUP BY minute ORDER BY minute",
+        PLOT_OBS_SQL("discards", "x") },
     /* Retention expiries: the checkpoint moves past expired records. */
     [MARK_EXPIRIES] = { "expiries",
         "SELECT 'expiry', at_ms / 60000 AS minute, count(*) FROM checkpoints"
-        " WHERE run_id = ?1 AND reason = 'expired' GROUP BY minute ORDER BY minute" },
+        " WHERE run_id = ?1 AND reason = 'expired' GROUP BY minute ORDER BY minute",
+        PLOT_OBS_SQL("expiries", "x") },
     /* R16 and the function's failure rules: "SERIES FROM TO" in minutes. */
-    [MARK_DISABLED] = { "disabled", NULL },
-    [MARK_FAILING] = { "failing", NULL },
+    [MARK_DISABLED] = { "disabled", NULL, NULL },
+    [MARK_FAILING] = { "failing", NULL, NULL },
 };
 
 /* ---- data files ------------------------------------------------------- */
@@ -387,26 +419,20 @@ static int outage_disabled(const struct scenario *scn, int64_t end_us, struct sp
     return enabled ? 0 : spans_add(out, since_us, end_us);
 }
 
-/* Where fn, in effect over [from_us, to_us), fails every record. */
+/* Where fn, in effect over [from_us, to_us), fails every record (the
+ * observer's definition, observer.h). */
 static int outage_function(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
                            struct spans *out)
 {
-    for (size_t i = 0; i < fn->n_failures; i++) {
-        const struct cfg_failure *r = &fn->failures[i];
-        if (r->effect != CFG_EFFECT_FAIL)
-            continue;
-        int64_t a = from_us, b = to_us;
-        if (r->match == CFG_MATCH_INTERVAL) {
-            a = r->from_us > a ? r->from_us : a;
-            b = r->to_us < b ? r->to_us : b;
-        } else if (r->match != CFG_MATCH_ALL &&
-                   !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
-            continue;
-        }
-        if (spans_add(out, a, b) < 0)
-            return -1;
-    }
-    return 0;
+    struct obs_span *v = malloc((fn->n_failures + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    size_t n = obs_failing_spans(fn, from_us, to_us, v);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = spans_add(out, v[i].from_us, v[i].to_us);
+    free(v);
+    return rc;
 }
 
 /* The function as the schedule changes it, up to end_us. */
@@ -449,6 +475,28 @@ static int plot_outages(const struct runread *rr, const char *json, int64_t end_
     free(down.v);
     scn_free(scn);
     return rc;
+}
+
+/* The disabled and failing spans the run's observer found (summary_series). */
+static int plot_outages_observed(struct runread *rr, struct pdata *disabled, struct pdata *failing)
+{
+    static const char sql[] =
+        "SELECT chart = 'failing', x, value FROM summary_series WHERE run_id = ?1"
+        " AND chart IN ('disabled', 'failing') ORDER BY chart, n";
+    const char *what = "reading the outages";
+    struct spans sp[2] = { 0 };
+    int rc = 0;
+    sqlite3_stmt *st = runread_prepare(rr, sql, what);
+    while (rc == 0 && runread_row(rr, st, what))
+        rc = spans_add(&sp[sqlite3_column_int(st, 0) != 0], sqlite3_column_int64(st, 1),
+                       sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+    if (rc == 0 && !rr->failed && spans_write(&sp[0], disabled) == 0 &&
+        spans_write(&sp[1], failing) == 0)
+        rc = 1;
+    free(sp[0].v);
+    free(sp[1].v);
+    return rc == 1 ? 0 : -1;
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -547,6 +595,7 @@ struct plot_run {
     struct runread rr;
     int64_t end_ms;           /* the simulated end (runs.end_ms, else duration_ms) */
     bool per_record;          /* the records table was written */
+    bool observed;            /* the series are in summary_series (the observer's) */
     char *scenario_json;      /* malloc'd, NULL when none */
     char xmax[32];            /* end_ms in minutes, for gnuplot */
     char title[320];          /* "scenario, run N" */
@@ -590,13 +639,19 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
     for (int m = 0; m < MARK_COUNT; m++)
         if (pdata_open(&r->marks[m], plot_marks[m].name, keep_dir, err, errlen) < 0)
             return -1;
-    for (int m = 0; m < MARK_COUNT; m++)
-        if (plot_marks[m].sql &&
-            pdata_query(&r->marks[m], r->rr.db, plot_marks[m].sql, r->rr.run_id,
-                        plot_last_minute(r), false, err, errlen) < 0)
+    for (int m = 0; m < MARK_COUNT; m++) {
+        const char *sql = r->observed ? plot_marks[m].obs_sql : plot_marks[m].sql;
+        if (sql && pdata_query(&r->marks[m], r->rr.db, sql, r->rr.run_id, plot_last_minute(r),
+                               false, err, errlen) < 0)
             return -1;
-    if (plot_outages(&r->rr, r->scenario_json, r->end_ms, &r->marks[MARK_DISABLED],
-                     &r->marks[MARK_FAILING]) < 0) {
+    }
+    if (r->observed && plot_outages_observed(&r->rr, &r->marks[MARK_DISABLED],
+                                             &r->marks[MARK_FAILING]) < 0) {
+        errmsg_set(err, errlen, "%s", r->rr.failed ? r->rr.err : "out of memory");
+        return -1;
+    }
+    if (!r->observed && plot_outages(&r->rr, r->scenario_json, r->end_ms,
+                                     &r->marks[MARK_DISABLED], &r->marks[MARK_FAILING]) < 0) {
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
@@ -615,6 +670,8 @@ static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, b
     struct pdata d;
     int rc = -1;
     const char *sql = at_send && chart->sql_send ? chart->sql_send : chart->sql;
+    if (r->observed)
+        sql = at_send && chart->obs_sql_send ? chart->obs_sql_send : chart->obs_sql;
     bool zeros = !strcmp(chart->name, "throughput");   /* counts: see its query */
     if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
         pdata_query(&d, r->rr.db, sql, r->rr.run_id, plot_last_minute(r), zeros,
@@ -686,12 +743,17 @@ int plot_draw(const struct plot_opts *opts)
         (at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
     rc = ERRMSG_FAILED;
+    r.observed = runread_has_summary(&r.rr);
+    if (r.rr.failed) {
+        errmsg_set(err, sizeof err, "%s", r.rr.err);
+        goto fail;
+    }
     if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
         goto fail;
     for (size_t c = 0; c < PLOT_CHARTS; c++) {
         if (!outs[c].path)
             continue;
-        if (!strcmp(plot_charts[c].name, "throughput") && !r.per_record)
+        if (!strcmp(plot_charts[c].name, "throughput") && !r.per_record && !r.observed)
             fprintf(stderr, "esmsim plot: %s run %lld has no records table (--no-record-tables):"
                     " %s shows no records written\n", o.db, (long long)r.rr.run_id, outs[c].path);
         int drawn = plot_chart_draw(&r, &plot_charts[c], at_send, &outs[c], o.keep_dir, err,

@@ -60,6 +60,7 @@ struct report {
     struct runread rr;
     cJSON *root;               /* the figures; the JSON output */
     bool per_record;           /* runs.per_record_tables */
+    bool observed;             /* the figures come from the summary tables (the observer's) */
     bool killed;               /* incomplete and never ended (wall_seconds NULL) */
     int64_t expiry_before_ms;  /* only records that arrived before this can have expired */
 };
@@ -323,6 +324,21 @@ static void report_checkpoints(struct report *r)
     sqlite3_finalize(st);
 }
 
+/* One OnFailure message of the list: at_ms, shard_id, condition, start and
+ * end sequence numbers, record_count, approximate_invoke_count, destination. */
+static void report_discard_row(struct report *r, cJSON *list, sqlite3_stmt *st)
+{
+    cJSON *b = j_obj(r, list, NULL);
+    j_col(r, b, "at_ms", st, 0);
+    j_col_text(r, b, "shard_id", st, 1);
+    j_col_text(r, b, "condition", st, 2);
+    j_col(r, b, "start_sequence_number", st, 3);
+    j_col(r, b, "end_sequence_number", st, 4);
+    j_col(r, b, "record_count", st, 5);
+    j_col(r, b, "approximate_invoke_count", st, 6);
+    j_col_text(r, b, "destination", st, 7);
+}
+
 static void report_discards(struct report *r)
 {
     static const char by_sql[] =
@@ -345,17 +361,8 @@ static void report_discards(struct report *r)
     sqlite3_finalize(st);
     cJSON *list = j_arr(r, d, "first");
     st = runread_prepare(&r->rr, list_sql, what);
-    while (runread_row(&r->rr, st, what)) {
-        cJSON *b = j_obj(r, list, NULL);
-        j_col(r, b, "at_ms", st, 0);
-        j_col_text(r, b, "shard_id", st, 1);
-        j_col_text(r, b, "condition", st, 2);
-        j_col(r, b, "start_sequence_number", st, 3);
-        j_col(r, b, "end_sequence_number", st, 4);
-        j_col(r, b, "record_count", st, 5);
-        j_col(r, b, "approximate_invoke_count", st, 6);
-        j_col_text(r, b, "destination", st, 7);
-    }
+    while (runread_row(&r->rr, st, what))
+        report_discard_row(r, list, st);
     sqlite3_finalize(st);
 }
 
@@ -400,6 +407,23 @@ static void report_age_sql(const char *group, char sql[1024])
              " GROUP BY g ORDER BY g", group, group, group);
 }
 
+/* One shard: shard_id, parent_shard_id, adjacent_parent_shard_id,
+ * opened_ms, closed_ms, invocations, throttled, the oldest unprocessed
+ * record's age, then IteratorAge's n, p50, p90, p99, max. */
+static void report_shard_row(struct report *r, cJSON *shards, sqlite3_stmt *st)
+{
+    cJSON *s = j_obj(r, shards, NULL);
+    j_col_text(r, s, "shard_id", st, 0);
+    j_col_text(r, s, "parent_shard_id", st, 1);
+    j_col_text(r, s, "adjacent_parent_shard_id", st, 2);
+    j_col(r, s, "opened_ms", st, 3);
+    j_col(r, s, "closed_ms", st, 4);
+    j_col(r, s, "invocations", st, 5);
+    j_col(r, s, "throttled", st, 6);
+    j_add(r, s, "iterator_age_ms", report_age(st, 8));
+    j_col(r, s, "oldest_unprocessed_age_max_ms", st, 7);
+}
+
 /*
  * Every shard the run names (a shards row, invocations, oldest-record
  * samples), in shard_id order, with its figures: one query joins them, so
@@ -431,18 +455,8 @@ static void report_shards(struct report *r)
     const char *what = "reading shards";
     cJSON *shards = j_arr(r, r->root, "shards");
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
-    while (runread_row(&r->rr, st, what)) {
-        cJSON *s = j_obj(r, shards, NULL);
-        j_col_text(r, s, "shard_id", st, 0);
-        j_col_text(r, s, "parent_shard_id", st, 1);
-        j_col_text(r, s, "adjacent_parent_shard_id", st, 2);
-        j_col(r, s, "opened_ms", st, 3);
-        j_col(r, s, "closed_ms", st, 4);
-        j_col(r, s, "invocations", st, 5);
-        j_col(r, s, "throttled", st, 6);
-        j_add(r, s, "iterator_age_ms", report_age(st, 8));
-        j_col(r, s, "oldest_unprocessed_age_max_ms", st, 7);
-    }
+    while (runread_row(&r->rr, st, what))
+        report_shard_row(r, shards, st);
     sqlite3_finalize(st);
 
     what = "IteratorAge percentiles";
@@ -713,6 +727,130 @@ static void report_order(struct report *r)
                       report_prod_example_keys);
 }
 
+/* ---- the observer's figures: the summary tables ------------------------------------ */
+
+/* The figure at a dotted path of the tree ("order.by_sequence.violations")
+ * set to column col of the row; a path the tree has no place for (a figure
+ * of a newer esmsim) is left out. */
+static void report_set_path(struct report *r, const char *path, sqlite3_stmt *st, int col)
+{
+    char buf[128];
+    if (!path || strlen(path) >= sizeof buf)
+        return;
+    strcpy(buf, path);
+    cJSON *o = r->root;
+    char *key = buf, *dot;
+    while ((dot = strchr(key, '.')) && o) {
+        *dot = 0;
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        key = dot + 1;
+    }
+    if (cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, key))
+        j_col(r, o, key, st, col);
+}
+
+/* The tree of every figure, in the order report_compute makes it, with
+ * zeros, nulls and empty lists to be filled in. */
+static void report_skeleton(struct report *r)
+{
+    cJSON *root = r->root;
+    j_arr(r, root, "unavailable");
+    j_counts(r, root, "messages", report_fate_names);
+    cJSON *inv = j_counts(r, root, "invocations", report_outcome_names);
+    j_int(r, inv, "deliveries", 0);
+    j_int(r, inv, "oversized", 0);
+    j_null(r, inv, "concurrent_executions_max");
+    static const char *const dup_keys[] = {
+        "redelivered_records", "redeliveries", "reprocessed_records", "producer_duplicates",
+        "producer_duplicate_records", NULL
+    };
+    cJSON *d = j_obj(r, root, "duplicates");
+    for (const char *const *k = dup_keys; *k; k++)
+        j_int(r, d, *k, 0);
+    cJSON *order = j_obj(r, root, "order");
+    for (int k = 0; k < 2; k++) {
+        cJSON *o = j_obj(r, order, k ? "by_producer" : "by_sequence");
+        j_int(r, o, "violations", 0);
+        j_arr(r, o, "examples");
+    }
+    cJSON *ret = j_obj(r, root, "retention");
+    j_bounded(r, ret, "expired_records", 0, 0);
+    j_int(r, ret, "expired_messages", 0);
+    cJSON *dis = j_obj(r, root, "discards");
+    j_counts(r, dis, "messages", report_condition_names);
+    j_counts(r, dis, "records", report_condition_names);
+    j_arr(r, dis, "first");
+    j_counts(r, root, "checkpoints", report_reason_names);
+    j_arr(r, root, "shards");
+    j_add(r, root, "iterator_age_ms", report_age(NULL, 0));
+}
+
+/* An ordering example of the summary_examples row (columns from 1). */
+static void report_observed_example(struct report *r, sqlite3_stmt *st)
+{
+    const char *kind = (const char *)sqlite3_column_text(st, 0);
+    bool by_producer = kind && strcmp(kind, "by_producer") == 0;
+    if (!kind || (!by_producer && strcmp(kind, "by_sequence") != 0))
+        return;
+    const char *const *names = by_producer ? report_prod_example_keys : report_seq_example_keys;
+    cJSON *order = cJSON_GetObjectItemCaseSensitive(r->root, "order");
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(order, kind),
+                                                   "examples");
+    cJSON *e = j_obj(r, list, NULL);
+    j_col_text(r, e, "partition_key", st, 1);
+    for (int k = 0; k < 8; k++)
+        if (names[k])
+            j_col(r, e, names[k], st, 2 + k);
+}
+
+/*
+ * Every figure from the summary tables the observer wrote at the end of the
+ * run: the same tree as report_compute's, read at once, also for a run made
+ * without the per-record tables.
+ */
+static void report_observed(struct report *r)
+{
+    static const char figures_sql[] =
+        "SELECT name, value FROM summary_figures WHERE run_id = ?1";
+    static const char examples_sql[] =
+        "SELECT kind, partition_key, message_id, sequence_number, time_ms, first_delivered_ms,"
+        " after_message_id, after_sequence_number, after_time_ms, after_first_delivered_ms"
+        " FROM summary_examples WHERE run_id = ?1 ORDER BY kind, rank";
+    static const char discards_sql[] =
+        "SELECT at_ms, shard_id, condition, start_sequence_number, end_sequence_number,"
+        " record_count, approximate_invoke_count, destination FROM summary_discards"
+        " WHERE run_id = ?1 ORDER BY rank LIMIT " REPORT_XSTR(REPORT_DISCARDS_LISTED);
+    static const char shards_sql[] =
+        "SELECT shard_id, parent_shard_id, adjacent_parent_shard_id, opened_ms, closed_ms,"
+        " invocations, throttled, oldest_unprocessed_age_max_ms, age_count, age_p50_ms,"
+        " age_p90_ms, age_p99_ms, age_max_ms FROM summary_shards WHERE run_id = ?1"
+        " ORDER BY shard_id";
+    const char *what = "reading the summary tables";
+    report_skeleton(r);
+    sqlite3_stmt *st = runread_prepare(&r->rr, figures_sql, what);
+    while (runread_row(&r->rr, st, what))
+        report_set_path(r, (const char *)sqlite3_column_text(st, 0), st, 1);
+    sqlite3_finalize(st);
+
+    st = runread_prepare(&r->rr, examples_sql, what);
+    while (runread_row(&r->rr, st, what))
+        report_observed_example(r, st);
+    sqlite3_finalize(st);
+
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r->root, "discards"), "first");
+    st = runread_prepare(&r->rr, discards_sql, what);
+    while (runread_row(&r->rr, st, what))
+        report_discard_row(r, list, st);
+    sqlite3_finalize(st);
+
+    list = cJSON_GetObjectItemCaseSensitive(r->root, "shards");
+    st = runread_prepare(&r->rr, shards_sql, what);
+    while (runread_row(&r->rr, st, what))
+        report_shard_row(r, list, st);
+    sqlite3_finalize(st);
+}
+
 /* A run without the per-record tables: the figures that needed them are
  * null and named. */
 static void report_unavailable(struct report *r)
@@ -736,6 +874,10 @@ static void report_compute(struct report *r)
     for (const char *const *k = keys; *k; k++)
         j_null(r, r->root, *k);
     report_run(r);
+    if (r->observed) {
+        report_observed(r);
+        return;
+    }
     if (r->per_record) {
         j_arr(r, r->root, "unavailable");
         report_gather(r);
@@ -826,7 +968,10 @@ static void print_header(FILE *out, const struct report *r)
                 " error): the figures cover what was logged up to %s of virtual time;"
                 " messages still in flight then have no row, so no fate\n",
                 fmt_ms(j_get(run, "end_ms"), a));
-    if (!r->per_record)
+    if (!r->per_record && r->observed)
+        fprintf(out, "NOTE: this run was made with --no-record-tables (no messages, records or"
+                " deliveries rows): the figures are those its observer computed as it ran\n");
+    else if (!r->per_record)
         fprintf(out, "NOTE: this run was made with --no-record-tables (no messages, records or"
                 " deliveries rows): fates, duplicates, ordering and records lost to retention"
                 " are not available\n");
@@ -997,7 +1142,7 @@ static void report_print_text(FILE *out, const struct report *r)
 
 /* ---- the command ------------------------------------------------------------------ */
 
-int report_show(const char *path, int64_t run_id, bool json)
+int report_show(const char *path, int64_t run_id, bool json, bool recompute)
 {
     char err[1024];
     struct report r = { .root = cJSON_CreateObject() };
@@ -1015,6 +1160,13 @@ int report_show(const char *path, int64_t run_id, bool json)
     rpt_exec(&r, "PRAGMA temp_store = FILE", "setting temp_store");
     rpt_exec(&r, "PRAGMA cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
     rpt_exec(&r, "PRAGMA temp.cache_size = " REPORT_XSTR(REPORT_CACHE_KIB), "setting cache_size");
+    r.observed = !recompute && runread_has_summary(&r.rr);
+    /* A run that did not end (killed, or its log failed) has no summary
+     * tables either: recomputed too, its warning says it is incomplete. */
+    if (!recompute && !r.observed && !r.rr.failed && r.rr.complete)
+        fprintf(stderr, "esmsim report: note: %s run %" PRId64 " has no summary tables (a run log"
+                " of an older esmsim): its figures are recomputed from the per-record tables\n",
+                path, r.rr.run_id);
     report_compute(&r);
     int rc = 0;
     if (r.rr.failed) {

@@ -41,22 +41,26 @@ static bool run_id_of(const char *command, const struct opt_args *a, int id, int
 
 static void report_usage(FILE *out)
 {
-    fprintf(out, "usage: esmsim report RUN.db [--run ID] [--json]\n"
+    fprintf(out, "usage: esmsim report RUN.db [--run ID] [--json] [--recompute]\n"
             "  fates, duplicates, per-key ordering violations, discards, retention losses,\n"
             "  IteratorAge percentiles and throttles of one run (default: the latest)\n"
-            "  --json   one JSON object (keys documented in README.md)\n");
+            "  --json        one JSON object (keys documented in README.md)\n"
+            "  --recompute   compute the figures in SQL over the per-record tables instead of\n"
+            "                reading those the run computed as it ran (the summary tables)\n");
 }
 
 int cmd_report(int argc, char **argv)
 {
-    enum { RUN, JSON };
+    enum { RUN, JSON, RECOMPUTE };
     static const struct opt_spec opts[] = {
         [RUN] = { "--run", NULL, "a run id" },
         [JSON] = { "--json", NULL, NULL },
+        [RECOMPUTE] = { "--recompute", NULL, NULL },
         { NULL, NULL, NULL },
     };
     static const struct opt_command cmd = {
-        "report", opts, 1, 1, "missing RUN.db (usage: esmsim report RUN.db [--run ID] [--json])",
+        "report", opts, 1, 1, "missing RUN.db (usage: esmsim report RUN.db [--run ID] [--json]"
+        " [--recompute])",
         report_usage,
     };
     struct opt_args a;
@@ -64,7 +68,8 @@ int cmd_report(int argc, char **argv)
     int64_t run_id;
     int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
     if (parsed == OPT_OK && run_id_of(cmd.name, &a, RUN, &run_id))
-        rc = exit_status(report_show(a.args[0], run_id, opt_count(&a, JSON) > 0));
+        rc = exit_status(report_show(a.args[0], run_id, opt_count(&a, JSON) > 0,
+                                     opt_count(&a, RECOMPUTE) > 0));
     opt_free(&a);
     return rc;
 }

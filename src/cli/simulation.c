@@ -155,6 +155,10 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
     sim_summary(r->sim, &r->sum);
     if (handler)   /* the processes end; what they printed last is logged */
         rfn_finish(handler, r->sum.simulated_us);
+    /* the observer's figures, for report and plot (not when the run log
+     * failed: the rows since its last commit are dropped then) */
+    if (sim_observed(r->sim) && !runlog_error(r->rl))
+        runlog_write_summary(r->rl, sim_observed(r->sim));
     char *summary = summary_json(&r->sum);
     int rc = runlog_end_run(r->rl, r->status == SIM_COMPLETE, r->sum.simulated_us, r->wall,
                             summary, err, sizeof err);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "scenario.h"
+#include "observer.h"
 #include "stream.h"
 
 #define US_PER_S 1e6
@@ -314,8 +315,10 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
         records = fmin(records, (double)s->cfg.stream.write_records_per_sec * open_max * (out->hold_s + 1));
     out->records = records;
 
-    out->bytes[FPT_MESSAGES] = out->messages * MSG_BYTES * GROWTH;
-    out->bytes[FPT_RECORDS] = records * (sizeof(struct stm_record) + LANE_QUEUE_BYTES) * GROWTH;
+    /* the observer holds its own entry of each (observer.h) */
+    out->bytes[FPT_MESSAGES] = out->messages * (MSG_BYTES + OBS_MESSAGE_BYTES) * GROWTH;
+    out->bytes[FPT_RECORDS] = records * (sizeof(struct stm_record) + LANE_QUEUE_BYTES +
+                                         OBS_RECORD_BYTES) * GROWTH;
     if (out->messages * MSG_BYTES >= records * sizeof(struct stm_record))   /* the old copy */
         out->bytes[FPT_MESSAGES] += out->messages * MSG_BYTES;
     else

@@ -35,6 +35,7 @@
 #include "awsjson.h"
 #include "errmsg.h"
 #include "nameids.h"
+#include "observer.h"
 #include "scenario.h"
 
 #ifndef ESMSIM_VERSION
@@ -44,7 +45,8 @@
 enum runlog_table {
     RL_SHARDS, RL_SHARD_NAMES, RL_KEY_NAMES, RL_PRODUCER_NAMES, RL_MESSAGES, RL_RECORDS,
     RL_INVOCATIONS, RL_DELIVERIES, RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS,
-    RL_TABLE_COUNT
+    RL_SUMMARY_FIGURES, RL_SUMMARY_SHARDS, RL_SUMMARY_EXAMPLES, RL_SUMMARY_DISCARDS,
+    RL_SUMMARY_SERIES, RL_TABLE_COUNT
 };
 
 /* A lookup table: a name stored once per run, and its id (nameids.c: 1, 2,
@@ -154,6 +156,47 @@ static const struct runlog_schema {
         " text TEXT",
         "INSERT INTO logs (run_id, invocation_id, request_id, line, at_ms, kind, text)"
         " VALUES (?,?,?,?,?,?,?)", false },
+    /* The observer's figures (observer.h, issue 13 item 3), written at the end
+     * of the run (runlog_write_summary): what `report` and `plot` read.  One
+     * figure a row, named by its path in `report --json`. */
+    [RL_SUMMARY_FIGURES] = { "summary_figures",
+        "name TEXT NOT NULL, value INTEGER, PRIMARY KEY (run_id, name)",
+        "INSERT INTO summary_figures (run_id, name, value) VALUES (?,?,?)" },
+    [RL_SUMMARY_SHARDS] = { "summary_shards",
+        "shard_id TEXT NOT NULL, parent_shard_id TEXT, adjacent_parent_shard_id TEXT,"
+        " opened_ms INTEGER, closed_ms INTEGER, invocations INTEGER, throttled INTEGER,"
+        " age_count INTEGER, age_p50_ms INTEGER, age_p90_ms INTEGER, age_p99_ms INTEGER,"
+        " age_max_ms INTEGER, oldest_unprocessed_age_max_ms INTEGER,"
+        " PRIMARY KEY (run_id, shard_id)",
+        "INSERT INTO summary_shards (run_id, shard_id, parent_shard_id, adjacent_parent_shard_id,"
+        " opened_ms, closed_ms, invocations, throttled, age_count, age_p50_ms, age_p90_ms,"
+        " age_p99_ms, age_max_ms, oldest_unprocessed_age_max_ms)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" },
+    /* kind: by_sequence (time_ms: arrival) or by_producer (time_ms: creation) */
+    [RL_SUMMARY_EXAMPLES] = { "summary_examples",
+        "kind TEXT NOT NULL, rank INTEGER NOT NULL, partition_key TEXT, message_id INTEGER,"
+        " sequence_number INTEGER, time_ms INTEGER, first_delivered_ms INTEGER,"
+        " after_message_id INTEGER, after_sequence_number INTEGER, after_time_ms INTEGER,"
+        " after_first_delivered_ms INTEGER, PRIMARY KEY (run_id, kind, rank)",
+        "INSERT INTO summary_examples (run_id, kind, rank, partition_key, message_id,"
+        " sequence_number, time_ms, first_delivered_ms, after_message_id, after_sequence_number,"
+        " after_time_ms, after_first_delivered_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)" },
+    /* the first OnFailure messages, by time (rank from 1) */
+    [RL_SUMMARY_DISCARDS] = { "summary_discards",
+        "rank INTEGER NOT NULL, at_ms INTEGER, shard_id TEXT, condition TEXT,"
+        " start_sequence_number INTEGER, end_sequence_number INTEGER, record_count INTEGER,"
+        " approximate_invoke_count INTEGER, destination TEXT, PRIMARY KEY (run_id, rank)",
+        "INSERT INTO summary_discards (run_id, rank, at_ms, shard_id, condition,"
+        " start_sequence_number, end_sequence_number, record_count, approximate_invoke_count,"
+        " destination) VALUES (?,?,?,?,?,?,?,?,?,?)" },
+    /* plot's series (observer.h, enum obs_chart), one point a row, n from 1 in
+     * chart, series, x order: x the minute and value the figure of a chart;
+     * reshards: x the instant a child opened (ms); disabled, failing: x to
+     * value, a span of virtual time (us) */
+    [RL_SUMMARY_SERIES] = { "summary_series",
+        "chart TEXT NOT NULL, n INTEGER NOT NULL, series TEXT, x INTEGER, value,"
+        " PRIMARY KEY (run_id, chart, n)",
+        "INSERT INTO summary_series (run_id, chart, n, series, x, value) VALUES (?,?,?,?,?,?)" },
 };
 
 /*
@@ -982,6 +1025,142 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
     rl->run_id = 0;
     rl->per_record = false;
     return rl->failed ? runlog_report(rl, err, errlen) : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The summary tables                                                         */
+
+static struct runlog_val rv_u(uint64_t v)
+{
+    return rv_int((int64_t)v);
+}
+
+/* A value that may be absent: NULL unless has. */
+static struct runlog_val rv_opt(bool has, int64_t v)
+{
+    return has ? rv_int(v) : (struct runlog_val){ .type = RV_NULL };
+}
+
+static void runlog_figure(struct runlog *rl, const char *prefix, const char *name,
+                          struct runlog_val v)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s.%s", prefix, name);
+    RUNLOG_INSERT(rl, RL_SUMMARY_FIGURES, rv_text(path), v);
+}
+
+/* An IteratorAge distribution: count, then p50 to max, NULL without values. */
+static void runlog_age(struct runlog *rl, const char *prefix, const struct obs_age *a)
+{
+    runlog_figure(rl, prefix, "count", rv_u(a->count));
+    runlog_figure(rl, prefix, "p50", rv_opt(a->count, a->p50));
+    runlog_figure(rl, prefix, "p90", rv_opt(a->count, a->p90));
+    runlog_figure(rl, prefix, "p99", rv_opt(a->count, a->p99));
+    runlog_figure(rl, prefix, "max", rv_opt(a->count, a->max));
+}
+
+/* A count object: total, then each name's count. */
+static void runlog_counts(struct runlog *rl, const char *prefix, const uint64_t *counts,
+                          int n, const char *(*name)(int))
+{
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += counts[i];
+    runlog_figure(rl, prefix, "total", rv_u(total));
+    for (int i = 0; i < n; i++)
+        runlog_figure(rl, prefix, name(i), rv_u(counts[i]));
+}
+
+static const char *runlog_fate(int i) { return fate_name((enum fate)i); }
+static const char *runlog_outcome(int i) { return outcome_name((enum outcome)i); }
+static const char *runlog_reason(int i) { return ckpt_reason_name((enum ckpt_reason)i); }
+static const char *runlog_condition(int i) { return awsjson_condition_name((enum discard_condition)i); }
+
+static void runlog_examples(struct runlog *rl, const char *kind, const struct obs_example *x,
+                            size_t n, bool by_message)
+{
+    for (size_t i = 0; i < n; i++, x++)
+        RUNLOG_INSERT(rl, RL_SUMMARY_EXAMPLES, rv_text(kind), rv_u(i + 1),
+                      rv_text(x->partition_key), rv_opt(by_message, (int64_t)x->late.message_id),
+                      rv_u(x->late.sequence_number), rv_int(x->late.time_ms),
+                      rv_opt(x->late.has_first, x->late.first_delivered_ms),
+                      rv_opt(by_message, (int64_t)x->after.message_id),
+                      rv_u(x->after.sequence_number), rv_int(x->after.time_ms),
+                      rv_opt(x->after.has_first, x->after.first_delivered_ms));
+}
+
+static void runlog_spans(struct runlog *rl, const char *chart, const struct obs_span *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text(chart), rv_u(i + 1), rv_text(chart),
+                      rv_int(v[i].from_us), rv_int(v[i].to_us));
+}
+
+static void runlog_series(struct runlog *rl, const struct obs_figures *f)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < f->n_points; i++) {
+        const struct obs_point *p = &f->points[i];
+        n = i > 0 && p->chart == f->points[i - 1].chart ? n + 1 : 1;
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text(obs_chart_name(p->chart)), rv_u(n),
+                      rv_text(p->series), rv_int(p->minute),
+                      p->integer ? rv_int((int64_t)p->value) : rv_real(p->value));
+    }
+    for (size_t i = 0; i < f->n_reshards; i++)
+        RUNLOG_INSERT(rl, RL_SUMMARY_SERIES, rv_text("reshards"), rv_u(i + 1), rv_text("reshard"),
+                      rv_int(f->reshard_ms[i]), (struct runlog_val){ .type = RV_NULL });
+    runlog_spans(rl, "disabled", f->disabled, f->n_disabled);
+    runlog_spans(rl, "failing", f->failing, f->n_failing);
+}
+
+void runlog_write_summary(struct runlog *rl, const struct obs_figures *f)
+{
+    runlog_counts(rl, "messages", f->messages, FATE_COUNT, runlog_fate);
+    runlog_counts(rl, "invocations", f->invocations, OUTCOME_COUNT, runlog_outcome);
+    runlog_figure(rl, "invocations", "deliveries", rv_u(f->deliveries));
+    runlog_figure(rl, "invocations", "oversized", rv_u(f->oversized));
+    runlog_figure(rl, "invocations", "concurrent_executions_max",
+                  rv_opt(f->has_concurrency, f->concurrency_max));
+    runlog_figure(rl, "duplicates", "redelivered_records", rv_u(f->redelivered_records));
+    runlog_figure(rl, "duplicates", "redeliveries", rv_u(f->redeliveries));
+    runlog_figure(rl, "duplicates", "reprocessed_records", rv_u(f->reprocessed_records));
+    runlog_figure(rl, "duplicates", "producer_duplicates", rv_u(f->producer_duplicates));
+    runlog_figure(rl, "duplicates", "producer_duplicate_records",
+                  rv_u(f->producer_duplicate_records));
+    runlog_figure(rl, "order", "by_sequence.violations", rv_u(f->order_by_sequence));
+    runlog_figure(rl, "order", "by_producer.violations", rv_u(f->order_by_producer));
+    runlog_figure(rl, "retention", "expired_records.value",
+                  rv_opt(f->expired_records_max == f->expired_messages,
+                         (int64_t)f->expired_messages));
+    runlog_figure(rl, "retention", "expired_records.min", rv_u(f->expired_messages));
+    runlog_figure(rl, "retention", "expired_records.max", rv_u(f->expired_records_max));
+    runlog_figure(rl, "retention", "expired_messages", rv_u(f->expired_messages));
+    runlog_counts(rl, "discards.messages", f->discard_messages, 2, runlog_condition);
+    runlog_counts(rl, "discards.records", f->discard_records, 2, runlog_condition);
+    runlog_counts(rl, "checkpoints", f->checkpoints, CKPT_COUNT, runlog_reason);
+    runlog_age(rl, "iterator_age_ms", &f->age);
+    for (size_t i = 0; i < f->n_shards; i++) {
+        const struct obs_shard *s = &f->shards[i];
+        const struct obs_age *a = &s->age;
+        RUNLOG_INSERT(rl, RL_SUMMARY_SHARDS, rv_text(s->shard_id), rv_text(s->parent_shard_id),
+                      rv_text(s->adjacent_parent_shard_id), rv_opt(s->has_row, s->opened_ms),
+                      rv_opt(s->has_closed, s->closed_ms), rv_u(s->invocations),
+                      rv_u(s->throttled), rv_u(a->count), rv_opt(a->count, a->p50),
+                      rv_opt(a->count, a->p90), rv_opt(a->count, a->p99),
+                      rv_opt(a->count, a->max),
+                      rv_opt(s->has_oldest, s->oldest_unprocessed_age_max_ms));
+    }
+    runlog_examples(rl, "by_sequence", f->sequence_examples, f->n_sequence_examples, false);
+    runlog_examples(rl, "by_producer", f->producer_examples, f->n_producer_examples, true);
+    runlog_series(rl, f);
+    for (size_t i = 0; i < f->n_discards_listed; i++) {
+        const struct obs_discard *d = &f->discards_listed[i];
+        RUNLOG_INSERT(rl, RL_SUMMARY_DISCARDS, rv_u(i + 1), rv_int(d->at_ms), rv_text(d->shard_id),
+                      rv_text(awsjson_condition_name(d->condition)),
+                      rv_u(d->start_sequence_number), rv_u(d->end_sequence_number),
+                      rv_u(d->record_count), rv_u(d->approximate_invoke_count),
+                      rv_text(d->destination));
+    }
 }
 
 void runlog_close(struct runlog *rl)

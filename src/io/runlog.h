@@ -118,6 +118,16 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
 struct slog runlog_sink(struct runlog *rl);
 
 /*
+ * The observer's figures of the open run (observer.h) into the summary
+ * tables (summary_figures, summary_shards, summary_examples,
+ * summary_discards, summary_series), before runlog_end_run commits them: what report and
+ * plot read, with or without the per-record tables.  A failure is latched
+ * and reported by runlog_end_run.
+ */
+struct obs_figures;
+void runlog_write_summary(struct runlog *rl, const struct obs_figures *f);
+
+/*
  * End the open run: commit the rows still pending, build the indexes the
  * reports need (complete runs only), and fill in runs.complete, end_ms
  * (virtual time reached), wall_seconds and summary_json (may be NULL).  After

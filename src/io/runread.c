@@ -544,6 +544,28 @@ void runread_failf(struct runread *rr, const char *fmt, ...)
     va_end(ap);
 }
 
+bool runread_has_summary(struct runread *rr)
+{
+    static const char schema_sql[] =
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('summary_figures',"
+        " 'summary_shards', 'summary_examples', 'summary_discards', 'summary_series')";
+    static const char rows_sql[] = "SELECT count(*) FROM summary_figures WHERE run_id = ?1";
+    const char *what = "looking for the summary tables";
+    int64_t n = 0;
+    sqlite3_stmt *st = runread_prepare(rr, schema_sql, what);
+    if (runread_row(rr, st, what))
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (n != 5)
+        return false;
+    n = 0;
+    st = runread_prepare(rr, rows_sql, what);
+    if (runread_row(rr, st, what))
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n > 0;
+}
+
 sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *what)
 {
     sqlite3_stmt *st = NULL;

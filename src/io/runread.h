@@ -60,6 +60,10 @@ void runread_failf(struct runread *rr, const char *fmt, ...)
 /* sql prepared, ?1 bound to the run id when it has parameters; NULL once
  * anything has failed (the caller finalizes a non-NULL statement). */
 sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *what);
+/* Whether the chosen run has the summary tables' rows its observer wrote
+ * (issue 13 item 3: report and plot read them); false for a log of an older
+ * esmsim, or a run whose log failed (or on an error, latched). */
+bool runread_has_summary(struct runread *rr);
 /* Step to the next row: false at the end, or on an error (latched). */
 bool runread_row(struct runread *rr, sqlite3_stmt *st, const char *what);
 

@@ -169,6 +169,15 @@ void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT])
 }
 
 uint64_t msg_created(const struct msgtab *t) { return t->next - 1; }
+
+uint64_t msg_oldest(const struct msgtab *t) { return t->base; }
+
+int64_t msg_created_us(const struct msgtab *t, uint64_t id)
+{
+    if (id < t->base || id >= t->next)
+        return -1;
+    return t->ring[id & t->mask].created_us;
+}
 uint64_t msg_duplicated(const struct msgtab *t) { return t->duplicated; }
 
 uint64_t msg_ring_bytes(const struct msgtab *t)

@@ -48,6 +48,11 @@ void msg_finish(struct msgtab *t);
 /* Messages per final fate so far; total messages created. */
 void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT]);
 uint64_t msg_created(const struct msgtab *t);
+/* When message id was created, while it is in flight (a record of it still
+ * in the stream); -1 for a message settled or unknown (the observer). */
+int64_t msg_created_us(const struct msgtab *t, uint64_t id);
+/* The oldest message not yet settled: every id below it has its fate. */
+uint64_t msg_oldest(const struct msgtab *t);
 /* Messages written to the stream more than once (producer duplicates). */
 uint64_t msg_duplicated(const struct msgtab *t);
 /* The bytes the table's ring takes now: it grows with the messages in

@@ -12,6 +12,7 @@
 #include "keytab.h"
 #include "mapping.h"
 #include "msgtab.h"
+#include "observer.h"
 #include "ondemand.h"
 #include "producer.h"
 #include "config.h"
@@ -31,7 +32,8 @@
 
 struct sim {
     const struct cfg_sim *cfg; /* borrowed */
-    struct slog log;           /* the caller's sink, copied: per_record is turned off
+    struct obs *obs;           /* computes every figure, forwarding to the caller's sink */
+    struct slog log;           /* the observer's sink, copied: per_record is turned off
                                 * when a run stops early (see sim_run) */
     struct eng *e;
     struct keytab *keys;
@@ -56,12 +58,14 @@ static void on_function_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
     fn_update(s->fn, s->cfg->schedule[arg].function);
+    obs_function(s->obs, eng_now(s->e), s->cfg->schedule[arg].function);
 }
 
 static void on_mapping_change(void *ctx, uint64_t arg)
 {
     struct sim *s = ctx;
     esm_update(s->esm, s->cfg->schedule[arg].mapping);
+    obs_mapping_enabled(s->obs, eng_now(s->e), s->cfg->schedule[arg].mapping->enabled);
 }
 
 /* A function change applies at its time (it models what the function does,
@@ -93,12 +97,16 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         return NULL;
     }
     s->cfg = cfg;
-    s->log = *log;
+    /* Every event goes through the observer (issue 13 item 3): only records
+     * that arrived a retention period before the end can have expired. */
+    s->obs = obs_create(log, cfg->duration_us / 1000 - cfg->stream.retention_us / 1000 + 1);
+    if (s->obs)
+        s->log = obs_sink(s->obs);
     log = &s->log;
     s->e = eng_create(cfg->seed);
     s->keys = keytab_create();
     s->producers = calloc(cfg->n_producers + 1, sizeof *s->producers);
-    if (!s->e || !s->keys || !s->producers) {
+    if (!s->obs || !s->e || !s->keys || !s->producers) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -119,6 +127,9 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    obs_set_messages(s->obs, s->msgs);
+    obs_mapping_enabled(s->obs, 0, cfg->mapping.enabled);
+    obs_function(s->obs, 0, &cfg->function);
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
     if (!s->fn)
         goto fail;
@@ -176,6 +187,7 @@ void sim_destroy(struct sim *s)
     stm_destroy(s->stream);
     keytab_destroy(s->keys);
     eng_destroy(s->e);
+    obs_destroy(s->obs);
     free(s);
 }
 
@@ -201,6 +213,7 @@ static void finish(struct sim *s, bool complete)
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
+    obs_finish(s->obs, s->reached_us);
 }
 
 void sim_set_memory_budget(struct sim *s, uint64_t bytes)
@@ -218,7 +231,7 @@ const char *sim_failure(const struct sim *s)
  * stops now, with its log whole, rather than when the kernel kills it. */
 static bool over_budget(struct sim *s)
 {
-    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs);
+    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs) + obs_bytes(s->obs);
     if (!s->memory_budget || 2 * held <= s->memory_budget)
         return false;
     snprintf(s->failure, sizeof s->failure, "at %.3f s of virtual time the records held in the stream "
@@ -292,6 +305,25 @@ void sim_summary(struct sim *s, struct sim_summary *out)
     stm_stats(s->stream, &out->stream);
     esm_stats(s->esm, &out->mapping);
     out->peak_concurrency = fn_peak(s->fn);
+    /* One definition per figure: what the observer computes replaces the
+     * mapping's own counters (report's definitions, over what was logged). */
+    const struct obs_figures *f = obs_figures(s->obs);
+    out->observed = f;
+    for (int o = 0; o < OUTCOME_COUNT; o++)
+        out->mapping.invocations[o] = f->invocations[o];
+    out->mapping.deliveries = f->deliveries;
+    out->mapping.redelivered = f->redelivered_records;
+    out->mapping.reprocessed = f->reprocessed_records;
+    out->mapping.order_violations = f->order_by_sequence;
+    out->mapping.discards = f->discard_messages[0] + f->discard_messages[1];
+    out->mapping.discarded_records = f->discard_records[0] + f->discard_records[1];
+    out->mapping.refused = f->oversized;
+    out->producer_duplicates = f->producer_duplicates;
+}
+
+const struct obs_figures *sim_observed(const struct sim *s)
+{
+    return obs_failed(s->obs) ? NULL : obs_figures(s->obs);
 }
 
 #ifdef ESMSIM_INVARIANTS

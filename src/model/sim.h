@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mapping.h"
+#include "observer.h"
 #include "simlog.h"
 #include "stream.h"
 
@@ -70,6 +71,8 @@ struct sim_summary {
     struct esm_stats mapping;      /* shards point into the sim */
     uint32_t peak_concurrency;
     uint64_t events;               /* engine events run */
+    const struct obs_figures *observed;   /* the observer's figures (in the sim); the
+                                             counters above it computes are its */
 };
 void sim_summary(struct sim *s, struct sim_summary *out);
 
@@ -77,5 +80,10 @@ void sim_summary(struct sim *s, struct sim_summary *out);
 /* The checking build's tests reach the mapping (esm_inject_fault). */
 struct esm *sim_mapping(struct sim *s);
 #endif
+
+/* Every figure of the run (observer.h), whole once sim_run has returned;
+ * valid until sim_destroy.  NULL when the observer ran out of memory (the
+ * run failed then). */
+const struct obs_figures *sim_observed(const struct sim *s);
 
 #endif

@@ -1,0 +1,1269 @@
+/*
+ * observer.c - every figure of a run, computed once from its log events:
+ * see observer.h (issue 13 item 3; R6, R9, R10, R12, R14, R17, SPEC 1.3).
+ *
+ * The figures are those of report.c's SQL over the per-record tables, event
+ * by event:
+ *  - per-key order is judged on first deliveries in invocation order (ids
+ *    grow in the order the mapping invokes; within an invocation records go
+ *    in sequence order).  Deliveries are logged when an invocation ends, so
+ *    invocations end out of order: each one's deliveries wait in a reorder
+ *    buffer until every invocation with a smaller id has ended (the buffer
+ *    holds the invocations in flight, and the ended ones behind them);
+ *  - a record is held from its write until the shard's checkpoint passes it
+ *    and none of its deliveries waits in the buffer: then its delivery
+ *    counts (redelivered, handled twice) are final, and it is let go;
+ *  - a message is held from its first record until its fate is final and
+ *    every record of it is let go: then its part of the retention bounds is
+ *    known.  Creation times come from the message table while the message
+ *    is in flight (a record of it is in the stream then).
+ * Times are virtual microseconds in the events and milliseconds in the
+ * figures, rounded as the run log rounds them (runlog.c), so that both
+ * definitions meet on the same integers.
+ */
+#include "observer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "msgtab.h"
+
+#define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
+#define OBS_KEY_CACHE 4096        /* entries of the key cache (a power of 2) */
+#define OBS_SHARD_CACHE 256       /* of the shard cache */
+
+/* ---- small tables ------------------------------------------------------------ */
+
+/*
+ * Strings (partition keys, shard ids) to dense ids, each copied once.  Not
+ * keytab: that one computes the key's MD5 on every lookup, which the
+ * observer, called for every record, does not need.
+ */
+struct strmap {
+    char **str;            /* id -> the string, owned */
+    uint32_t *index;       /* open addressing: id + 1, 0 empty */
+    uint64_t *hash;        /* id -> its hash */
+    size_t n, cap, index_cap;
+};
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int strmap_grow_index(struct strmap *m)
+{
+    size_t cap = m->index_cap ? 2 * m->index_cap : 1024;
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index)
+        return -1;
+    for (size_t id = 0; id < m->n; id++) {
+        size_t slot = m->hash[id] & (cap - 1);
+        while (index[slot])
+            slot = (slot + 1) & (cap - 1);
+        index[slot] = (uint32_t)id + 1;
+    }
+    free(m->index);
+    m->index = index;
+    m->index_cap = cap;
+    return 0;
+}
+
+/* The id of s, added when new (*added true); UINT32_MAX when out of memory. */
+static uint32_t strmap_id(struct strmap *m, const char *s, bool *added)
+{
+    *added = false;
+    if (2 * (m->n + 1) > m->index_cap && strmap_grow_index(m) < 0)
+        return UINT32_MAX;
+    uint64_t h = str_hash(s);
+    size_t slot = h & (m->index_cap - 1);
+    for (; m->index[slot]; slot = (slot + 1) & (m->index_cap - 1)) {
+        uint32_t id = m->index[slot] - 1;
+        if (m->hash[id] == h && strcmp(m->str[id], s) == 0)
+            return id;
+    }
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 256;
+        char **str = realloc(m->str, cap * sizeof *str);
+        if (str)
+            m->str = str;
+        uint64_t *hash = str ? realloc(m->hash, cap * sizeof *hash) : NULL;
+        if (!hash)
+            return UINT32_MAX;
+        m->hash = hash;
+        m->cap = cap;
+    }
+    char *copy = strdup(s);
+    if (!copy || m->n >= UINT32_MAX - 1) {
+        free(copy);
+        return UINT32_MAX;
+    }
+    m->str[m->n] = copy;
+    m->hash[m->n] = h;
+    m->index[slot] = (uint32_t)m->n + 1;
+    *added = true;
+    return (uint32_t)m->n++;
+}
+
+static void strmap_free(struct strmap *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->str[i]);
+    free(m->str);
+    free(m->index);
+    free(m->hash);
+}
+
+/* A multiset of integers (IteratorAge in ms): value -> count, open
+ * addressing; its size follows the distinct values, not the invocations. */
+struct counts {
+    int64_t *value;
+    uint64_t *count;       /* 0: empty slot */
+    size_t n, cap;
+    uint64_t total;
+};
+
+static uint64_t int_hash(uint64_t v)
+{
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    return v;
+}
+
+static int counts_add(struct counts *c, int64_t v)
+{
+    if (2 * (c->n + 1) > c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        int64_t *value = malloc(cap * sizeof *value);
+        uint64_t *count = calloc(cap, sizeof *count);
+        if (!value || !count) {
+            free(value);
+            free(count);
+            return -1;
+        }
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->count[i]) {
+                size_t s = int_hash((uint64_t)c->value[i]) & (cap - 1);
+                while (count[s])
+                    s = (s + 1) & (cap - 1);
+                value[s] = c->value[i];
+                count[s] = c->count[i];
+            }
+        free(c->value);
+        free(c->count);
+        c->value = value;
+        c->count = count;
+        c->cap = cap;
+    }
+    size_t s = int_hash((uint64_t)v) & (c->cap - 1);
+    while (c->count[s] && c->value[s] != v)
+        s = (s + 1) & (c->cap - 1);
+    if (!c->count[s]) {
+        c->value[s] = v;
+        c->n++;
+    }
+    c->count[s]++;
+    c->total++;
+    return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentiles of c (the ceil(p * n / 100)-th smallest). */
+static int counts_age(const struct counts *c, struct obs_age *out)
+{
+    *out = (struct obs_age){ .count = c->total };
+    if (!c->total)
+        return 0;
+    int64_t (*pairs)[2] = malloc(c->n * sizeof *pairs);
+    if (!pairs)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->count[i]) {
+            pairs[k][0] = c->value[i];
+            pairs[k++][1] = (int64_t)c->count[i];
+        }
+    qsort(pairs, k, sizeof *pairs, cmp_pair);
+    const int pct[3] = { 50, 90, 99 };
+    int64_t *dst[3] = { &out->p50, &out->p90, &out->p99 };
+    for (int p = 0; p < 3; p++) {
+        uint64_t rank = (pct[p] * c->total + 99) / 100, seen = 0;
+        for (size_t i = 0; i < k; i++) {
+            seen += (uint64_t)pairs[i][1];
+            if (seen >= rank) {
+                *dst[p] = pairs[i][0];
+                break;
+            }
+        }
+    }
+    out->max = pairs[k - 1][0];
+    free(pairs);
+    return 0;
+}
+
+static void counts_free(struct counts *c)
+{
+    free(c->value);
+    free(c->count);
+}
+
+/* plot's points: (chart, series, minute) -> the max, or the sum and count,
+ * of the values; open addressing.  Its size follows minutes and shards. */
+struct pkey {
+    uint32_t chart, series;    /* series: a shard's id, or one of PS_* */
+    int64_t minute;
+};
+struct pval {
+    struct pkey k;
+    double max, sum;
+    uint64_t n;                /* 0: empty slot */
+};
+struct points {
+    struct pval *v;
+    size_t n, cap;
+    struct pval *last;         /* the point added to last (records come minute by minute) */
+};
+
+enum { PS_ALL = UINT32_MAX - 8, PS_MAX, PS_MEAN, PS_WRITTEN, PS_DELIVERED, PS_SUCCEEDED, PS_MARK };
+
+static uint64_t pkey_hash(const struct pkey *k)
+{
+    return int_hash((uint64_t)k->minute * 1000003u ^ ((uint64_t)k->chart << 40) ^ k->series);
+}
+
+static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v)
+{
+    if (2 * (p->n + 1) > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        struct pval *grown = calloc(cap, sizeof *grown);
+        if (!grown)
+            return -1;
+        for (size_t i = 0; i < p->cap; i++)
+            if (p->v[i].n) {
+                size_t s = pkey_hash(&p->v[i].k) & (cap - 1);
+                while (grown[s].n)
+                    s = (s + 1) & (cap - 1);
+                grown[s] = p->v[i];
+            }
+        free(p->v);
+        p->v = grown;
+        p->cap = cap;
+        p->last = NULL;
+    }
+    /* the minute of ms, floored as SQLite's integer division does for ms >= 0 */
+    struct pkey k = { chart, series, ms >= 0 ? ms / 60000 : -((-ms) / 60000) };
+    struct pval *e = p->last;
+    if (e && e->k.chart == chart && e->k.series == series && e->k.minute == k.minute) {
+        e->max = v > e->max ? v : e->max;
+        e->sum += v;
+        e->n++;
+        return 0;
+    }
+    size_t s = pkey_hash(&k) & (p->cap - 1);
+    while (p->v[s].n && (p->v[s].k.chart != chart || p->v[s].k.series != series ||
+                         p->v[s].k.minute != k.minute))
+        s = (s + 1) & (p->cap - 1);
+    e = p->last = &p->v[s];
+    if (!e->n) {
+        *e = (struct pval){ .k = k, .max = v };
+        p->n++;
+    }
+    e->max = v > e->max ? v : e->max;
+    e->sum += v;
+    e->n++;
+    return 0;
+}
+
+/* ---- what is held ------------------------------------------------------------- */
+
+/* A record written and not yet let go (OBS_RECORD_BYTES: keep it small,
+ * a stalled mapping holds every record of the retention period). */
+struct orec {
+    uint64_t seq, message_id;
+    int64_t arrival_ms;
+    uint32_t key;
+    uint32_t n;                /* deliveries */
+    uint16_t pending;          /* its deliveries waiting in the reorder buffer */
+    uint8_t handled;           /* deliveries it was handled in, saturating at 2 */
+    bool settled;              /* its last invocation succeeded */
+};
+_Static_assert(sizeof(struct orec) <= OBS_RECORD_BYTES, "observer.h's OBS_RECORD_BYTES");
+
+struct oshard {
+    struct obs_shard row;
+    bool listed;               /* named by a shard row, an invocation or an oldest-record
+                                  sample (report's list of shards) */
+    struct counts ages;
+    struct orec *ring;         /* records in sequence order: ring[(head + i) & mask] */
+    size_t head, n, mask;
+    size_t hint;               /* where rec_find found the last record (may be stale) */
+    bool has_checkpoint;
+    uint64_t checkpoint;
+};
+
+/* Per partition key: the greatest first-delivered record so far, by
+ * sequence number and by producer order (creation, then message id). */
+struct okey {
+    bool has_seq, has_prod;
+    struct obs_side seq, prod;
+};
+
+/* A message with a record written, until its part of every figure is in:
+ * in a ring indexed by id, as the message table's (msgtab.c). */
+struct omsg {
+    int64_t created_ms;
+    uint32_t n, let_go, may_expire;
+    uint8_t live : 1;          /* a record of it came */
+    uint8_t first_seen : 1;    /* a record of it was delivered */
+    uint8_t has_fate : 1;
+    uint8_t settled : 1;       /* its part is in: the slot is free */
+    uint8_t fate;
+};
+_Static_assert(sizeof(struct omsg) <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
+
+struct odeliv {
+    uint64_t seq;
+    uint32_t shard;
+    bool handled;
+};
+
+/* An invocation id in the reorder buffer. */
+struct oinv {
+    bool ended;
+    bool counted;              /* ended and not throttled */
+    uint8_t outcome;
+    int64_t start_ms;
+    struct odeliv *d;
+    size_t n, cap;
+};
+
+struct obs {
+    struct slog next;
+    struct slog_ops ops;       /* the tee's, its optional entries as next has them */
+    const struct msgtab *msgs;
+    int64_t expiry_before_ms;
+    bool oom;
+    bool finished;
+    struct obs_figures fig;
+    struct strmap shard_ids, key_ids;
+    struct oshard *shards;
+    size_t shards_cap;
+    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
+    struct okey *keys;
+    size_t keys_cap;
+    struct { const char *str; uint32_t id; } key_cache[OBS_KEY_CACHE];
+    struct counts ages;
+    struct points points;
+    int64_t *reshards;         /* opened_ms of children, as they came */
+    size_t n_reshards, reshards_cap;
+    bool enabled;              /* the mapping's Enabled now */
+    int64_t since_us;          /* when it or the function last changed */
+    int64_t fn_since_us;
+    const struct cfg_function *fn;
+    struct obs_span *spans[2]; /* disabled, failing */
+    size_t n_spans[2], spans_cap[2];
+    struct omsg *msgs_ring;    /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask] */
+    uint64_t msgs_base, msgs_end, msgs_mask;
+    size_t msgs_n;             /* live and not settled */
+    struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
+    uint64_t inv_base, inv_end, inv_mask;
+};
+
+static int64_t obs_ms(int64_t us)
+{
+    return us >= 0 ? us / 1000 : -((-us + 999) / 1000);   /* as runlog.c stores it */
+}
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* The held message id, or NULL. */
+static struct omsg *msg_find(struct obs *o, uint64_t id)
+{
+    if (id < o->msgs_base || id >= o->msgs_end)
+        return NULL;
+    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
+    return m->live && !m->settled ? m : NULL;
+}
+
+/* Message id's slot, made live (the ring grows to reach it); NULL when out
+ * of memory or already let go. */
+static struct omsg *msg_add(struct obs *o, uint64_t id)
+{
+    if (o->msgs_base == 0)
+        o->msgs_base = o->msgs_end = id;
+    if (id < o->msgs_base)
+        return NULL;
+    while (id >= o->msgs_end) {
+        if (o->msgs_end - o->msgs_base == (o->msgs_ring ? o->msgs_mask + 1 : 0)) {
+            uint64_t cap = o->msgs_ring ? 2 * (o->msgs_mask + 1) : 1024;
+            struct omsg *ring = malloc(cap * sizeof *ring);
+            if (!ring)
+                return NULL;
+            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
+                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            free(o->msgs_ring);
+            o->msgs_ring = ring;
+            o->msgs_mask = cap - 1;
+        }
+        o->msgs_ring[o->msgs_end++ & o->msgs_mask] = (struct omsg){ 0 };
+    }
+    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
+    *m = (struct omsg){ .live = 1 };
+    o->msgs_n++;
+    return m;
+}
+
+/* The ring's base moves past messages let go, and past ids without a
+ * record that the message table has settled (rejected: none will come). */
+static void msg_advance(struct obs *o)
+{
+    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
+    while (o->msgs_base < o->msgs_end) {
+        const struct omsg *m = &o->msgs_ring[o->msgs_base & o->msgs_mask];
+        if (!m->settled && (m->live || o->msgs_base >= oldest))
+            break;
+        o->msgs_base++;
+    }
+}
+
+static void msg_remove(struct obs *o, struct omsg *m)
+{
+    m->settled = 1;
+    o->msgs_n--;
+    msg_advance(o);
+}
+
+/*
+ * The message's part of the retention bounds, once its fate is final and
+ * its records are let go: a message written several times may have lost to
+ * retention as many of its records as may have expired (arrived before
+ * expiry_before_ms and not settled), never all of them unless its fate is
+ * expired (then one is counted already).
+ */
+static void msg_settle(struct obs *o, struct omsg *m)
+{
+    if (!m->has_fate || m->let_go < m->n)
+        return;
+    if (m->n > 1) {
+        if (m->fate == FATE_EXPIRED)
+            o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
+        else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
+            o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
+    }
+    msg_remove(o, m);
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static struct orec *rec_at(struct oshard *sh, size_t i)
+{
+    return &sh->ring[(sh->head + i) & sh->mask];
+}
+
+/* The held record of sh with sequence number seq, or NULL.  A batch's
+ * records mostly follow each other: the one after the last found first. */
+static struct orec *rec_find(struct oshard *sh, uint64_t seq)
+{
+    size_t h = sh->hint + 1;
+    if (h < sh->n && rec_at(sh, h)->seq == seq) {
+        sh->hint = h;
+        return rec_at(sh, h);
+    }
+    size_t lo = 0, hi = sh->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec_at(sh, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    sh->hint = lo;
+    return lo < sh->n && rec_at(sh, lo)->seq == seq ? rec_at(sh, lo) : NULL;
+}
+
+static int rec_push(struct oshard *sh, const struct orec *r)
+{
+    if (sh->n == (sh->ring ? sh->mask + 1 : 0)) {
+        size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
+        struct orec *ring = malloc(cap * sizeof *ring);
+        if (!ring)
+            return -1;
+        for (size_t i = 0; i < sh->n; i++)
+            ring[i] = *rec_at(sh, i);
+        free(sh->ring);
+        sh->ring = ring;
+        sh->head = 0;
+        sh->mask = cap - 1;
+    }
+    *rec_at(sh, sh->n++) = *r;
+    return 0;
+}
+
+/* A record leaves: its delivery counts are final. */
+static void rec_let_go(struct obs *o, const struct orec *r)
+{
+    if (r->n > 0) {
+        o->fig.redelivered_records += r->n > 1;
+        o->fig.redeliveries += r->n - 1;
+        o->fig.reprocessed_records += r->handled > 1;
+    }
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m)
+        return;
+    m->let_go++;
+    if (r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled))
+        m->may_expire++;
+    msg_settle(o, m);
+}
+
+/* Let go of the records the checkpoint passed, in order, while none of
+ * them waits for a delivery; all of them at the end of the run. */
+static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
+{
+    while (sh->n > 0) {
+        struct orec *r = rec_at(sh, 0);
+        if (!all && (!sh->has_checkpoint || r->seq > sh->checkpoint || r->pending > 0))
+            break;
+        rec_let_go(o, r);
+        sh->head = (sh->head + 1) & sh->mask;
+        sh->n--;
+    }
+}
+
+/* ---- shards and keys ------------------------------------------------------------- */
+
+static struct oshard *shard_of(struct obs *o, const char *shard_id)
+{
+    /* As keys (key_of): by address, checked by content. */
+    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
+    if (o->shard_cache[c].str == shard_id &&
+        strcmp(o->shards[o->shard_cache[c].id].row.shard_id, shard_id) == 0)
+        return &o->shards[o->shard_cache[c].id];
+    bool added;
+    uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
+    if (id == UINT32_MAX) {
+        o->oom = true;
+        return NULL;
+    }
+    if (added) {
+        if (id >= o->shards_cap) {
+            size_t cap = o->shards_cap ? 2 * o->shards_cap : 16;
+            struct oshard *grown = realloc(o->shards, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;   /* the id stays in the map without its shard: stop here */
+                return NULL;
+            }
+            o->shards = grown;
+            o->shards_cap = cap;
+        }
+        o->shards[id] = (struct oshard){ .row.shard_id = o->shard_ids.str[id] };
+    }
+    o->shard_cache[c].str = shard_id;
+    o->shard_cache[c].id = id;
+    return &o->shards[id];
+}
+
+static uint32_t key_of(struct obs *o, const char *key)
+{
+    /* A cache by address, checked by content: the core passes each key's one
+     * copy (keytab.c), so a key is mostly found without hashing it. */
+    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)key) & (OBS_KEY_CACHE - 1));
+    if (o->key_cache[c].str == key && strcmp(o->key_ids.str[o->key_cache[c].id], key) == 0)
+        return o->key_cache[c].id;
+    bool added;
+    uint32_t id = strmap_id(&o->key_ids, key, &added);
+    if (id == UINT32_MAX) {
+        o->oom = true;
+        return id;
+    }
+    if (added) {
+        if (id >= o->keys_cap) {
+            size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
+            struct okey *grown = realloc(o->keys, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;
+                return UINT32_MAX;
+            }
+            o->keys = grown;
+            o->keys_cap = cap;
+        }
+        o->keys[id] = (struct okey){ 0 };
+    }
+    o->key_cache[c].str = key;
+    o->key_cache[c].id = id;
+    return id;
+}
+
+/* ---- deliveries, in invocation order ------------------------------------------------ */
+
+static void example(struct obs_example *list, size_t *n, const char *key,
+                    const struct obs_side *late, const struct obs_side *after)
+{
+    if (*n < OBS_EXAMPLES)
+        list[(*n)++] = (struct obs_example){ .partition_key = key, .late = *late, .after = *after };
+}
+
+/* Producer order: creation time, then message id. */
+static bool prod_after(const struct obs_side *a, const struct obs_side *b)
+{
+    return a->time_ms != b->time_ms ? a->time_ms > b->time_ms : a->message_id > b->message_id;
+}
+
+/*
+ * A record's first delivery, in the order of (first invocation, sequence
+ * number): late by sequence when a record of its key with a higher sequence
+ * number came first (R10, R12); late by producer order when a message of its
+ * key created later came first (SPEC 1.3), counting only the first record of
+ * a message delivered (a producer duplicate's other records are not late).
+ */
+static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
+{
+    struct okey *k = &o->keys[r->key];
+    const char *key = o->key_ids.str[r->key];
+    struct obs_side seq = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                            .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
+    if (k->has_seq && k->seq.sequence_number > r->seq) {
+        o->fig.order_by_sequence++;
+        example(o->fig.sequence_examples, &o->fig.n_sequence_examples, key, &seq, &k->seq);
+    } else {
+        k->seq = seq;
+        k->has_seq = true;
+    }
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m)
+        return;
+    bool not_first = m->first_seen;
+    m->first_seen = true;
+    struct obs_side prod = seq;
+    prod.message_id = r->message_id;
+    prod.time_ms = m->created_ms;
+    if (k->has_prod && prod_after(&k->prod, &prod)) {
+        if (!not_first) {
+            o->fig.order_by_producer++;
+            example(o->fig.producer_examples, &o->fig.n_producer_examples, key, &prod, &k->prod);
+        }
+    } else if (!k->has_prod || prod_after(&prod, &k->prod)) {
+        k->prod = prod;
+        k->has_prod = true;
+    }
+}
+
+static void deliver(struct obs *o, const struct odeliv *d, const struct oinv *inv)
+{
+    struct oshard *sh = &o->shards[d->shard];
+    struct orec *r = rec_find(sh, d->seq);
+    if (!r)
+        return;   /* its record was never logged (a run stopped early) */
+    r->pending--;
+    r->n++;
+    r->handled += d->handled && r->handled < 2;
+    r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
+    if (r->n == 1)
+        first_delivery(o, r, inv);
+}
+
+static struct oinv *inv_at(struct obs *o, uint64_t id)
+{
+    return &o->invs[id & o->inv_mask];
+}
+
+/* The buffer's slot of invocation id (not yet released), or NULL. */
+static struct oinv *inv_slot(struct obs *o, uint64_t id)
+{
+    if (id < o->inv_base)
+        return NULL;
+    while (id >= o->inv_end) {
+        if (o->inv_end - o->inv_base == (o->invs ? o->inv_mask + 1 : 0)) {
+            uint64_t cap = o->invs ? 2 * (o->inv_mask + 1) : 64;
+            struct oinv *ring = malloc(cap * sizeof *ring);
+            if (!ring) {
+                o->oom = true;
+                return NULL;
+            }
+            for (uint64_t i = o->inv_base; i < o->inv_end; i++)
+                ring[i & (cap - 1)] = *inv_at(o, i);
+            free(o->invs);
+            o->invs = ring;
+            o->inv_mask = cap - 1;
+        }
+        *inv_at(o, o->inv_end++) = (struct oinv){ 0 };
+    }
+    return inv_at(o, id);
+}
+
+/* Release the invocations at the head of the buffer that ended (all of
+ * them at the end of the run), in id order. */
+static void inv_release(struct obs *o, bool all)
+{
+    while (o->inv_base < o->inv_end) {
+        struct oinv *inv = inv_at(o, o->inv_base);
+        if (!inv->ended && !all)
+            break;
+        for (size_t i = 0; i < inv->n; i++)
+            deliver(o, &inv->d[i], inv);
+        for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
+            if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
+                shard_let_go(o, &o->shards[inv->d[i].shard], false);
+        free(inv->d);
+        o->inv_base++;
+    }
+}
+
+const char *obs_chart_name(enum obs_chart c)
+{
+    static const char *const names[OBS_CHART_COUNT] = {
+        "iterator-age", "iterator-age-send", "oldest", "concurrency", "throughput",
+        "discards", "expiries",
+    };
+    return (unsigned)c < OBS_CHART_COUNT ? names[c] : "?";
+}
+
+static void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms, double v)
+{
+    if (points_add(&o->points, chart, series, ms, v) < 0)
+        o->oom = true;
+}
+
+/* ---- the tee ---------------------------------------------------------------------- */
+
+static void obs_on_shard(void *ctx, const struct slog_shard *s)
+{
+    struct obs *o = ctx;
+    o->next.ops->shard(o->next.ctx, s);
+    struct oshard *sh = shard_of(o, s->shard_id);
+    if (!sh)
+        return;
+    struct obs_shard *row = &sh->row;
+    free((char *)row->parent_shard_id);
+    free((char *)row->adjacent_parent_shard_id);
+    row->parent_shard_id = s->parent_shard_id ? strdup(s->parent_shard_id) : NULL;
+    row->adjacent_parent_shard_id = s->adjacent_parent_shard_id ? strdup(s->adjacent_parent_shard_id)
+                                                                : NULL;
+    if ((s->parent_shard_id && !row->parent_shard_id) ||
+        (s->adjacent_parent_shard_id && !row->adjacent_parent_shard_id))
+        o->oom = true;
+    if (s->parent_shard_id && !row->has_row) {   /* a child opens (R12) */
+        if (o->n_reshards == o->reshards_cap) {
+            size_t cap = o->reshards_cap ? 2 * o->reshards_cap : 16;
+            int64_t *grown = realloc(o->reshards, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;
+                return;
+            }
+            o->reshards = grown;
+            o->reshards_cap = cap;
+        }
+        o->reshards[o->n_reshards++] = obs_ms(s->opened_us);
+    }
+    row->has_row = true;
+    sh->listed = true;
+    row->opened_ms = obs_ms(s->opened_us);
+    row->has_closed = s->closed_us >= 0;
+    row->closed_ms = row->has_closed ? obs_ms(s->closed_us) : 0;
+}
+
+static void obs_on_message(void *ctx, const struct slog_message *msg)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->message(o->next.ctx, msg);
+    if ((unsigned)msg->fate >= FATE_COUNT)
+        return;
+    o->fig.messages[msg->fate]++;
+    o->fig.expired_messages += msg->fate == FATE_EXPIRED;
+    struct omsg *m = msg_find(o, msg->message_id);
+    if (m) {
+        m->has_fate = true;
+        m->fate = (uint8_t)msg->fate;
+        msg_settle(o, m);
+    }
+}
+
+static void obs_on_record(void *ctx, const struct slog_record *r)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->record(o->next.ctx, r);
+    struct oshard *sh = shard_of(o, r->shard_id);
+    uint32_t key = key_of(o, r->partition_key);
+    if (!sh || key == UINT32_MAX)
+        return;
+    struct omsg *m = msg_find(o, r->message_id);
+    if (!m) {
+        if (!(m = msg_add(o, r->message_id))) {
+            o->oom = true;
+            return;
+        }
+        m->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
+    }
+    if (++m->n == 2)
+        o->fig.producer_duplicates++;
+    o->fig.producer_duplicate_records += m->n > 1;
+    struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
+                        .arrival_ms = obs_ms(r->arrival_us), .key = key };
+    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, rec.arrival_ms, 1);
+    if (rec_push(sh, &rec) < 0)
+        o->oom = true;
+}
+
+static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    struct obs *o = ctx;
+    o->next.ops->invocation(o->next.ctx, inv);
+    if ((unsigned)inv->outcome >= OUTCOME_COUNT)
+        return;
+    bool throttled = inv->outcome == OUTCOME_THROTTLED;
+    o->fig.invocations[inv->outcome]++;
+    o->fig.oversized += !throttled && inv->payload_bytes > OBS_PAYLOAD_MAX;
+    struct oshard *sh = shard_of(o, inv->shard_id);
+    if (!sh)
+        return;
+    sh->listed = true;
+    sh->row.invocations += !throttled;
+    sh->row.throttled += throttled;
+    if (inv->iterator_age_us >= 0 && (counts_add(&sh->ages, obs_ms(inv->iterator_age_us)) < 0 ||
+                                      counts_add(&o->ages, obs_ms(inv->iterator_age_us)) < 0))
+        o->oom = true;
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    if (inv->iterator_age_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_us);
+        point(o, OBS_CHART_AGE, shard, obs_ms(inv->end_us), age);
+        point(o, OBS_CHART_AGE, PS_ALL, obs_ms(inv->end_us), age);
+    }
+    if (inv->iterator_age_at_send_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_at_send_us);
+        point(o, OBS_CHART_AGE_SEND, shard, obs_ms(inv->start_us), age);
+        point(o, OBS_CHART_AGE_SEND, PS_ALL, obs_ms(inv->start_us), age);
+    }
+    if (!throttled)
+        point(o, OBS_CHART_THROUGHPUT, PS_DELIVERED, obs_ms(inv->start_us), inv->record_count);
+    if (inv->outcome == OUTCOME_SUCCESS)
+        point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us), inv->record_count);
+    struct oinv *slot = inv_slot(o, inv->invocation_id);
+    if (!slot)
+        return;
+    slot->ended = true;
+    slot->counted = !throttled;
+    slot->outcome = (uint8_t)inv->outcome;
+    slot->start_ms = obs_ms(inv->start_us);
+    inv_release(o, false);
+}
+
+static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
+                            uint64_t sequence_number, bool handled)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->delivery(o->next.ctx, invocation_id, shard_id, sequence_number, handled);
+    o->fig.deliveries++;
+    struct oshard *sh = shard_of(o, shard_id);
+    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    if (!slot)
+        return;
+    struct orec *r = rec_find(sh, sequence_number);
+    if (!r)
+        return;   /* its record was never logged (a run stopped early) */
+    if (slot->n == slot->cap) {
+        size_t cap = slot->cap ? 2 * slot->cap : 16;
+        struct odeliv *d = realloc(slot->d, cap * sizeof *d);
+        if (!d) {
+            o->oom = true;
+            return;
+        }
+        slot->d = d;
+        slot->cap = cap;
+    }
+    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
+        o->oom = true;
+        return;
+    }
+    r->pending++;
+    slot->d[slot->n++] = (struct odeliv){ .seq = sequence_number,
+                                          .shard = (uint32_t)(sh - o->shards),
+                                          .handled = handled };
+}
+
+static void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                              uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct obs *o = ctx;
+    o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
+    if ((unsigned)reason < CKPT_COUNT)
+        o->fig.checkpoints[reason]++;
+    if (reason == CKPT_EXPIRED)
+        point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
+    struct oshard *sh = shard_of(o, shard_id);
+    if (!sh)
+        return;
+    if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
+        sh->checkpoint = sequence_number;
+    sh->has_checkpoint = true;
+    shard_let_go(o, sh, false);
+}
+
+/* The first OnFailure messages by time, then in the order they came. */
+static void obs_on_discard(void *ctx, const struct slog_discard *d)
+{
+    struct obs *o = ctx;
+    o->next.ops->discard(o->next.ctx, d);
+    unsigned c = d->condition == DISCARD_RECORD_AGE;
+    o->fig.discard_messages[c]++;
+    o->fig.discard_records[c] += d->record_count;
+    point(o, OBS_CHART_DISCARDS, PS_MARK, obs_ms(d->at_us), 1);
+    struct obs_figures *f = &o->fig;
+    int64_t at_ms = obs_ms(d->at_us);
+    size_t at = f->n_discards_listed;
+    while (at > 0 && f->discards_listed[at - 1].at_ms > at_ms)
+        at--;
+    if (at == OBS_DISCARDS_LISTED)
+        return;
+    struct oshard *sh = shard_of(o, d->shard_id);
+    char *dest = d->destination ? strdup(d->destination) : NULL;
+    if (!sh || (d->destination && !dest)) {
+        free(dest);
+        o->oom = true;
+        return;
+    }
+    if (f->n_discards_listed == OBS_DISCARDS_LISTED)
+        free((char *)f->discards_listed[--f->n_discards_listed].destination);
+    memmove(&f->discards_listed[at + 1], &f->discards_listed[at],
+            (f->n_discards_listed - at) * sizeof f->discards_listed[0]);
+    f->n_discards_listed++;
+    f->discards_listed[at] = (struct obs_discard){
+        .at_ms = at_ms, .shard_id = sh->row.shard_id, .condition = d->condition,
+        .start_sequence_number = d->start_sequence_number,
+        .end_sequence_number = d->end_sequence_number, .record_count = d->record_count,
+        .approximate_invoke_count = d->approximate_invoke_count, .destination = dest,
+    };
+}
+
+static void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
+                          double value)
+{
+    struct obs *o = ctx;
+    o->next.ops->metric(o->next.ctx, at_us, name, shard_id, value);
+    /* The run log keeps the value as a REAL and report reads its maximum as
+     * an integer: truncated toward zero. */
+    if (!shard_id && strcmp(name, "concurrent_executions") == 0) {
+        point(o, OBS_CHART_CONCURRENCY, PS_MAX, obs_ms(at_us), value);
+        if (!o->fig.has_concurrency || (int64_t)value > o->fig.concurrency_max)
+            o->fig.concurrency_max = (int64_t)value;
+        o->fig.has_concurrency = true;
+    } else if (shard_id && strcmp(name, "oldest_unprocessed_age_ms") == 0) {
+        struct oshard *sh = shard_of(o, shard_id);
+        if (sh && (!sh->row.has_oldest || (int64_t)value > sh->row.oldest_unprocessed_age_max_ms)) {
+            sh->row.oldest_unprocessed_age_max_ms = (int64_t)value;
+            sh->row.has_oldest = true;
+        }
+        if (sh) {
+            sh->listed = true;
+            point(o, OBS_CHART_OLDEST, (uint32_t)(sh - o->shards), obs_ms(at_us), value);
+            point(o, OBS_CHART_OLDEST, PS_ALL, obs_ms(at_us), value);
+        }
+    }
+}
+
+static void obs_on_window(void *ctx, const struct slog_window *w)
+{
+    struct obs *o = ctx;
+    o->next.ops->window(o->next.ctx, w);
+}
+
+static void obs_on_log_line(void *ctx, const struct slog_line *l)
+{
+    struct obs *o = ctx;
+    o->next.ops->log_line(o->next.ctx, l);
+}
+
+static void obs_on_sync(void *ctx, int64_t reached_us)
+{
+    struct obs *o = ctx;
+    o->next.ops->sync(o->next.ctx, reached_us);
+}
+
+static bool obs_on_failed(void *ctx)
+{
+    struct obs *o = ctx;
+    return o->oom || o->next.ops->failed(o->next.ctx);
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
+{
+    struct obs *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->next = *next;
+    o->expiry_before_ms = expiry_before_ms;
+    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1 */
+    o->enabled = true;
+    o->ops = (struct slog_ops){
+        .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
+        .invocation = obs_on_invocation, .delivery = obs_on_delivery,
+        .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
+        .window = next->ops->window ? obs_on_window : NULL,
+        .log_line = next->ops->log_line ? obs_on_log_line : NULL,
+        .sync = next->ops->sync ? obs_on_sync : NULL,
+        .failed = obs_on_failed,
+    };
+    return o;
+}
+
+void obs_set_messages(struct obs *o, const struct msgtab *msgs)
+{
+    o->msgs = msgs;
+}
+
+/* Every record is seen, whatever next keeps: next gets messages, records
+ * and deliveries only when it wants them (its per_record). */
+struct slog obs_sink(struct obs *o)
+{
+    return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
+                          .event = o->next.event, .event_ctx = o->next.event_ctx };
+}
+
+/* ---- what the model tells: the mapping's Enabled, the function (R16) ---------------- */
+
+static void span(struct obs *o, int which, int64_t from_us, int64_t to_us)
+{
+    if (from_us >= to_us)
+        return;
+    if (o->n_spans[which] == o->spans_cap[which]) {
+        size_t cap = o->spans_cap[which] ? 2 * o->spans_cap[which] : 8;
+        struct obs_span *grown = realloc(o->spans[which], cap * sizeof *grown);
+        if (!grown) {
+            o->oom = true;
+            return;
+        }
+        o->spans[which] = grown;
+        o->spans_cap[which] = cap;
+    }
+    o->spans[which][o->n_spans[which]++] = (struct obs_span){ from_us, to_us };
+}
+
+void obs_mapping_enabled(struct obs *o, int64_t at_us, bool enabled)
+{
+    if (o->enabled && !enabled)
+        o->since_us = at_us;
+    else if (!o->enabled && enabled)
+        span(o, 0, o->since_us, at_us);
+    o->enabled = enabled;
+}
+
+size_t obs_failing_spans(const struct cfg_function *fn, int64_t from_us, int64_t to_us,
+                         struct obs_span *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fn->n_failures; i++) {
+        const struct cfg_failure *r = &fn->failures[i];
+        if (r->effect != CFG_EFFECT_FAIL)
+            continue;
+        int64_t a = from_us, b = to_us;
+        if (r->match == CFG_MATCH_INTERVAL) {
+            a = r->from_us > a ? r->from_us : a;
+            b = r->to_us < b ? r->to_us : b;
+        } else if (r->match != CFG_MATCH_ALL &&
+                   !(r->match == CFG_MATCH_PROBABILITY && r->probability >= 1)) {
+            continue;
+        }
+        out[n++] = (struct obs_span){ a, b };
+    }
+    return n;
+}
+
+static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_us, int64_t to_us)
+{
+    struct obs_span *v = malloc((fn->n_failures + 1) * sizeof *v);
+    if (!v) {
+        o->oom = true;
+        return;
+    }
+    size_t n = obs_failing_spans(fn, from_us, to_us, v);
+    for (size_t i = 0; i < n; i++)
+        span(o, 1, v[i].from_us, v[i].to_us);
+    free(v);
+}
+
+void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn)
+{
+    if (o->fn)
+        failing(o, o->fn, o->fn_since_us, at_us);
+    o->fn = fn;
+    o->fn_since_us = at_us;
+}
+
+/* ---- the end ------------------------------------------------------------------------- */
+
+static const char *point_series(const struct obs *o, const struct pkey *k, bool mean)
+{
+    switch (k->series) {
+    case PS_ALL: return "all";
+    case PS_MAX: return mean ? "mean" : "max";
+    case PS_WRITTEN: return "written";
+    case PS_DELIVERED: return "delivered";
+    case PS_SUCCEEDED: return "succeeded";
+    case PS_MARK: return k->chart == OBS_CHART_DISCARDS ? "discard" : "expiry";
+    default: return o->shard_ids.str[k->series];
+    }
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    const struct obs_point *x = a, *y = b;
+    if (x->chart != y->chart)
+        return x->chart < y->chart ? -1 : 1;
+    int c = strcmp(x->series, y->series);
+    if (c)
+        return c;
+    return (x->minute > y->minute) - (x->minute < y->minute);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* plot's points, sorted; the reshard instants, distinct and ascending. */
+static void finish_series(struct obs *o)
+{
+    struct obs_figures *f = &o->fig;
+    f->points = malloc((2 * o->points.n + 1) * sizeof *f->points);
+    if (!f->points) {
+        o->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < o->points.cap; i++) {
+        const struct pval *v = &o->points.v[i];
+        if (!v->n)
+            continue;
+        bool sample = v->k.chart == OBS_CHART_OLDEST || v->k.chart == OBS_CHART_CONCURRENCY;
+        bool count = v->k.chart >= OBS_CHART_THROUGHPUT;
+        f->points[f->n_points++] = (struct obs_point){
+            .chart = (enum obs_chart)v->k.chart, .series = point_series(o, &v->k, false),
+            .minute = v->k.minute, .value = count ? v->sum : v->max, .integer = !sample,
+        };
+        if (v->k.series == PS_MAX)   /* the mean of the samples, as SQL's avg sums them */
+            f->points[f->n_points++] = (struct obs_point){
+                .chart = OBS_CHART_CONCURRENCY, .series = point_series(o, &v->k, true),
+                .minute = v->k.minute, .value = v->sum / (double)v->n,
+            };
+    }
+    qsort(f->points, f->n_points, sizeof *f->points, cmp_point);
+    if (o->n_reshards)   /* qsort wants an array, even of none */
+        qsort(o->reshards, o->n_reshards, sizeof *o->reshards, cmp_i64);
+    for (size_t i = 0; i < o->n_reshards; i++)
+        if (i == 0 || o->reshards[i] != o->reshards[f->n_reshards - 1])
+            o->reshards[f->n_reshards++] = o->reshards[i];
+    f->reshard_ms = o->reshards;
+    f->disabled = o->spans[0];
+    f->n_disabled = o->n_spans[0];
+    f->failing = o->spans[1];
+    f->n_failing = o->n_spans[1];
+}
+
+static int cmp_shard(const void *a, const void *b)
+{
+    return strcmp(((const struct obs_shard *)a)->shard_id, ((const struct obs_shard *)b)->shard_id);
+}
+
+void obs_finish(struct obs *o, int64_t end_us)
+{
+    if (o->finished)
+        return;
+    o->finished = true;
+    obs_mapping_enabled(o, end_us, true);   /* a span still open ends with the run */
+    obs_function(o, end_us, NULL);
+    finish_series(o);
+    inv_release(o, true);
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        shard_let_go(o, &o->shards[i], true);
+    o->fig.expired_records_max += o->fig.expired_messages;
+    o->fig.shards = calloc(o->shard_ids.n ? o->shard_ids.n : 1, sizeof *o->fig.shards);
+    if (!o->fig.shards) {
+        o->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < o->shard_ids.n; i++) {
+        if (!o->shards[i].listed)
+            continue;
+        if (counts_age(&o->shards[i].ages, &o->shards[i].row.age) < 0)
+            o->oom = true;
+        o->fig.shards[o->fig.n_shards++] = o->shards[i].row;
+    }
+    qsort(o->fig.shards, o->fig.n_shards, sizeof *o->fig.shards, cmp_shard);
+    if (counts_age(&o->ages, &o->fig.age) < 0)
+        o->oom = true;
+}
+
+const struct obs_figures *obs_figures(const struct obs *o)
+{
+    return &o->fig;
+}
+
+size_t obs_records_held(const struct obs *o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        n += o->shards[i].n;
+    return n;
+}
+
+size_t obs_messages_held(const struct obs *o)
+{
+    return o->msgs_n;
+}
+
+uint64_t obs_bytes(const struct obs *o)
+{
+    uint64_t n = o->msgs_ring ? (o->msgs_mask + 1) * sizeof(struct omsg) : 0;
+    for (size_t i = 0; i < o->shard_ids.n; i++)
+        n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
+    return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
+}
+
+bool obs_failed(const struct obs *o)
+{
+    return o->oom;
+}
+
+void obs_destroy(struct obs *o)
+{
+    if (!o)
+        return;
+    for (uint64_t i = o->inv_base; i < o->inv_end; i++)
+        free(inv_at(o, i)->d);
+    free(o->invs);
+    for (size_t i = 0; i < o->shard_ids.n; i++) {
+        free((char *)o->shards[i].row.parent_shard_id);
+        free((char *)o->shards[i].row.adjacent_parent_shard_id);
+        free(o->shards[i].ring);
+        counts_free(&o->shards[i].ages);
+    }
+    for (size_t i = 0; i < o->fig.n_discards_listed; i++)
+        free((char *)o->fig.discards_listed[i].destination);
+    free(o->fig.shards);
+    free(o->fig.points);
+    free(o->points.v);
+    free(o->reshards);
+    free(o->spans[0]);
+    free(o->spans[1]);
+    free(o->shards);
+    free(o->keys);
+    free(o->msgs_ring);
+    counts_free(&o->ages);
+    strmap_free(&o->shard_ids);
+    strmap_free(&o->key_ids);
+    free(o);
+}
