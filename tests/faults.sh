@@ -243,7 +243,7 @@ for f in invoices.db old.db; do
   if [ "$f" = invoices.db ]; then
     want="$f: not an esmsim run log (a SQLite database with other tables)"
   else
-    want="$f: run log schema version 2, this esmsim writes version $version"
+    want="$f: run log schema version 2, this esmsim writes version $version only: write to a new file (a log of version 2 takes no runs of this esmsim)"
   fi
   "$esmsim" run "$scn/latest-start.json" -o "$f" -q 2>err; rc=$?
   expect_eq "$rc:$(cat err)" "2:esmsim: $want" "refused by run -o: $f"
