@@ -269,8 +269,10 @@ expect_eq "$(sqlite3 "$work/producer-retries.db" "
   WITH f AS (SELECT r.message_id, r.partition_key AS k, m.created_ms AS c, i.invocation_id AS inv,
                     r.sequence_number AS seq,
                     row_number() OVER (PARTITION BY r.message_id ORDER BY i.invocation_id, r.sequence_number) AS j
-             FROM records r JOIN deliveries d ON d.sequence_number = r.sequence_number
-             JOIN invocations i ON i.invocation_id = d.invocation_id JOIN messages m ON m.message_id = r.message_id),
+             FROM records r JOIN deliveries d ON d.run_id = r.run_id AND d.shard_id = r.shard_id
+                                              AND d.sequence_number = r.sequence_number
+             JOIN invocations i ON i.run_id = d.run_id AND i.invocation_id = d.invocation_id
+             JOIN messages m ON m.run_id = r.run_id AND m.message_id = r.message_id),
        g AS (SELECT *, max(c * 10000000 + message_id) OVER (PARTITION BY k ORDER BY inv, seq
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS b FROM f WHERE j = 1)
   SELECT count(*) FROM g WHERE b > c * 10000000 + message_id")" \
