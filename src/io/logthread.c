@@ -286,16 +286,25 @@ static void on_window(void *ctx, const struct slog_window *w)
         put_bytes(e, &at, keys_at + i * sizeof(uintptr_t), w->keys[i], strlen(w->keys[i]) + 1);
 }
 
+/* A sync point is where the run log may commit (by wall time): an idle
+ * writer gets the chunk at once, however little it holds, or a stretch of
+ * events that log few rows (a producer resending into throttles) would keep
+ * its commits in a half-filled chunk for minutes, and a killed run would
+ * lose them (the run log commits within a bounded wall time, README). */
 static void on_sync(void *ctx, int64_t reached_us)
 {
     struct lgt *t = ctx;
     struct chunk *c = &t->chunks[t->fill];
     struct a_sync s = { reached_us };
-    if (t->last_sync != NO_SYNC) {   /* nothing since the last sync point: it moves */
+    if (t->last_sync != NO_SYNC)   /* nothing since the last sync point: it moves */
         memcpy(c->buf + t->last_sync + HDR, &s, sizeof s);
-        return;
-    }
-    put(t, K_SYNC, &s, sizeof s);
+    else
+        put(t, K_SYNC, &s, sizeof s);
+    pthread_mutex_lock(&t->mu);
+    bool idle = t->count == 0;
+    pthread_mutex_unlock(&t->mu);
+    if (idle)
+        hand_over(t);
 }
 
 static bool on_failed(void *ctx)
