@@ -17,7 +17,6 @@
 
 #include "keytab.h"   /* json_escaped_len: cJSON's escaping rules, in the core */
 #include "simlog.h"
-#include "stream.h"
 
 /*
  * The fixed text of one record (lambda_event.h shows the whole shape); each
@@ -303,52 +302,4 @@ size_t lev_ddb_record_bytes(const struct lev_source *src, const struct lev_ddb_r
     struct lev_ddb_part part;
     lev_ddb_source_part(src, &part);
     return lev_ddb_record_bytes_from(&part, r);
-}
-
-/* ---- the events of a shard's records ------------------------------------ */
-
-void lev_shard_init(struct lev_shard *ls, const struct lev_source *tmpl, const char *shard_id,
-                    bool ddb)
-{
-    ls->src = *tmpl;
-    ls->src.shard_id = shard_id;
-    ls->source_bytes = lev_source_bytes(&ls->src);
-    lev_ddb_source_part(&ls->src, &ls->ddb_part);
-    ls->arn_json_len = json_escaped_len(ls->src.event_source_arn);
-    ls->ddb = ddb;
-}
-
-uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *stream,
-                                const struct keytab *keys, const struct stm_record *r)
-{
-    if (ls->ddb) {
-        struct lev_ddb_record item = {
-            .key_len = keytab_len(keys, r->key_id),
-            .key_json_len = keytab_json_len(keys, r->key_id),
-            .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
-            .data = r->data_id ? stm_data(stream, r->data_id) : NULL,
-            .item_bytes = r->bytes, .arrival_us = r->arrival_us,
-        };
-        return lev_ddb_record_bytes_from(&ls->ddb_part, &item);
-    }
-    return lev_record_bytes_from(ls->source_bytes, ls->src.epoch_ms,
-                                 keytab_json_len(keys, r->key_id), r->seq, r->bytes,
-                                 r->arrival_us);
-}
-
-void lev_shard_records(struct stm *stream, const struct keytab *keys, uint32_t shard,
-                       const uint64_t *idx, uint32_t n, struct slog_event_record *out)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        const struct stm_record *r = stm_at(stream, shard, idx[i]);
-        const char *data = r->data_id ? stm_data(stream, r->data_id) : NULL;
-        out[i] = (struct slog_event_record){
-            .partition_key = keytab_key(keys, r->key_id),
-            .sequence_number = r->seq,
-            .data = (const unsigned char *)data,
-            .data_len = r->bytes,
-            .arrival_us = r->arrival_us,
-            .ddb_event = (uint8_t)r->event,
-        };
-    }
 }

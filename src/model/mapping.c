@@ -79,7 +79,7 @@
 #include "engine.h"
 #include "function.h"
 #include "keytab.h"
-#include "lambda_event.h"
+#include "lambda_event_shard.h"
 #include "mapping.h"
 #include "metrics.h"
 #include "msgtab.h"
