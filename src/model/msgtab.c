@@ -102,7 +102,7 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
     if (t->log->per_record) {
         struct slog_message row = {
             .message_id = id, .producer = m->producer,
-            .partition_key = keytab_key(t->keys, m->key_id),
+            .partition_key = keytab_key(t->keys, m->key_id), .key_id = m->key_id,
             .created_us = m->created_us, .bytes = m->bytes, .fate = f,
         };
         t->log->ops->message(t->log->ctx, &row);

@@ -67,10 +67,14 @@ struct slog_shard {
     int64_t closed_us;                     /* -1 while open */
 };
 
+/* key_id (messages and records): the partition key's dense id in this run,
+ * from 0, the same for the same key, so that a sink may index its own arrays
+ * by it instead of hashing the name on every row. */
 struct slog_message {
     uint64_t message_id;
     const char *producer;
     const char *partition_key;
+    uint32_t key_id;
     int64_t created_us;
     uint32_t bytes;
     enum fate fate;
@@ -81,6 +85,7 @@ struct slog_record {
     uint64_t sequence_number;
     uint64_t message_id;
     const char *partition_key;
+    uint32_t key_id;
     int64_t arrival_us;
     uint32_t bytes;
 };
