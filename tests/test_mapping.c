@@ -29,11 +29,28 @@
 #define KEY_SHARD0 "order-0"
 #define KEY_SHARD1 "order-3"
 
+#define READS_KEPT 16
+
 struct run {
-    struct memlog ml;
+    struct memlog ml;              /* first: the sink's ctx is the run too (on_read) */
     struct sim_summary sum;
     uint64_t shard_invocations[4];
+    /* the mapping's read events (simlog.h): the first READS_KEPT, and all counted */
+    struct slog_read reads[READS_KEPT];
+    size_t n_reads, n_throttled, records_read;
 };
+
+static void on_read(void *ctx, const struct slog_read *rd)
+{
+    struct run *r = ctx;
+    if (r->n_reads < READS_KEPT) {
+        r->reads[r->n_reads] = *rd;
+        r->reads[r->n_reads].shard_id = NULL;   /* not ours to keep */
+    }
+    r->n_reads++;
+    r->n_throttled += rd->throttled;
+    r->records_read += rd->records;
+}
 
 /* The i-th record (1-based) of records_json carries the poison marker. */
 #define POISON(i) (1ull << ((i) - 1))
@@ -63,7 +80,10 @@ static bool run_json(const char *json, struct run *r)
         CHECK(scn != NULL);
         return false;
     }
-    struct slog log = { .ops = &memlog_ops, .ctx = &r->ml, .per_record = true };
+    static struct slog_ops ops;   /* the memlog's, and the reads */
+    ops = memlog_ops;
+    ops.read = on_read;
+    struct slog log = { .ops = &ops, .ctx = r, .per_record = true };
     struct sim *sim = sim_create(&scn->cfg, &log, err, sizeof err);
     CHECK(sim != NULL);
     if (!sim) {
@@ -582,6 +602,10 @@ static void test_r13_starting_positions(void)
         CHECK_INT(r.ml.fates[FATE_MISSED], 10);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 10);
         CHECK_INT(r.ml.inv[0].v.first_sequence_number, 11);
+        /* issue 13 item 3: the skipped records were never read for the
+         * mapping: the read delay is of the 6 s ones, read at once */
+        CHECK_INT(r.records_read, 10);
+        CHECK(r.sum.mapping.read_delay_max_ms == 0);
         release(&r);
     }
     /* AT_TIMESTAMP holds in a child too (R12): split at 1 s, timestamp 3 s:
@@ -1387,6 +1411,37 @@ static void test_r9_getrecords_throttle(void)
          * shard, so no call is made before the next tick (R1) */
         CHECK_INT(r.sum.mapping.read_throttles, others ? 1 : 0);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 20);
+        /* Issue 13 item 3: each call is a read event, the observer's figures
+         * come from them.  A call each tick (0 s to 10 s, the first empty),
+         * and the one after the first batch: at 1.040 s it reads the second
+         * ten records 10 ms after they arrived, or is throttled, and they
+         * wait for the tick at 2 s (970 ms). */
+        CHECK_INT(r.n_reads, 12);
+        CHECK_INT(r.n_throttled, others ? 1 : 0);
+        CHECK_INT(r.records_read, 20);
+        const struct slog_read want_reads[2][4] = {
+            { { .at_us = 0 }, { .at_us = 1000 * MS, .records = 10, .delay_sum_us = 5000 * MS,
+                                .delay_max_us = 500 * MS },
+              { .at_us = 1040 * MS, .records = 10, .delay_sum_us = 100 * MS, .delay_max_us = 10 * MS },
+              { .at_us = 2000 * MS } },
+            { { .at_us = 0 }, { .at_us = 1000 * MS, .records = 10, .delay_sum_us = 5000 * MS,
+                                .delay_max_us = 500 * MS },
+              { .at_us = 1040 * MS, .throttled = true },
+              { .at_us = 2000 * MS, .records = 10, .delay_sum_us = 9700 * MS,
+                .delay_max_us = 970 * MS } },
+        };
+        for (int i = 0; i < 4; i++) {
+            const struct slog_read *got = &r.reads[i], *w = &want_reads[others ? 1 : 0][i];
+            CHECK_INT(got->at_us, w->at_us);
+            CHECK_INT(got->throttled, w->throttled);
+            CHECK_INT(got->records, w->records);
+            CHECK(got->delay_sum_us == w->delay_sum_us);
+            CHECK_INT(got->delay_max_us, w->delay_max_us);
+        }
+        /* R1: mean (10 x 500 + 10 x 10) / 20, or (10 x 500 + 10 x 970) / 20 */
+        CHECK(r.sum.mapping.read_delay_mean_ms == (others ? 735.0 : 255.0));
+        CHECK(r.sum.mapping.read_delay_max_ms == (others ? 970.0 : 500.0));
+        CHECK_INT(r.sum.observed->records_read, 20);
         release(&r);
     }
 }
@@ -2144,6 +2199,12 @@ static void test_r1_propagation_delays(void)
         CHECK(r.sum.mapping.read_delay_max_ms >= 70 && r.sum.mapping.read_delay_max_ms < 100);
         CHECK_INT(r.sum.mapping.read_throttles, 0);   /* no GetRecords: the others do not matter */
         CHECK_INT(r.sum.stream.reads, 0);
+        /* issue 13 item 3: every record read once, by pushes that each bring some */
+        CHECK_INT(r.records_read, r.sum.stream.records_written);
+        CHECK(r.n_reads > 0 && r.n_reads <= r.records_read);
+        for (size_t i = 0; i < r.n_reads && i < READS_KEPT; i++)
+            CHECK(r.reads[i].records > 0 && !r.reads[i].throttled &&
+                  r.reads[i].delay_max_us >= 70 * MS);
         CHECK_INT(r.ml.fates[FATE_PROCESSED], r.sum.messages);
         release(&r);
     }

@@ -239,11 +239,11 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
         fprintf(out, "on demand    %12s   shards split to add capacity: %u shards at the start, %llu open at "
                 "the end\n", fmt_count((int64_t)sum->stream.on_demand_splits, a), scn->cfg.stream.shards,
                 (unsigned long long)(scn->cfg.stream.shards + sum->stream.on_demand_splits));
-    if (sum->stream.read_throttles)
+    if (m->read_throttles)
         fprintf(out, "GetRecords   %12s   calls, %s throttled "
                 "(the shard's reads are shared with %u other readers)\n",
-                fmt_count((int64_t)sum->stream.reads + sum->stream.read_throttles, a),
-                fmt_count((int64_t)sum->stream.read_throttles, b), scn->cfg.stream.other_consumers);
+                fmt_count((int64_t)(sum->stream.reads + m->read_throttles), a),
+                fmt_count((int64_t)m->read_throttles, b), scn->cfg.stream.other_consumers);
 
     uint64_t invocations = 0;
     for (int o = 0; o < OUTCOME_COUNT; o++)

@@ -199,11 +199,6 @@ struct esm {
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
-    uint64_t *key_last_seq;          /* key id -> highest sequence number delivered */
-    double read_delay_sum_us;        /* propagation delays of the records read (R1) */
-    uint64_t read_delays;
-    int64_t read_delay_max_us;
-    size_t n_key_last_seq;
     struct slog_event_record *event_records;   /* when the log wants events or a real
                                                   handler gets them; made on first use */
     uint64_t next_invocation_id;
@@ -245,10 +240,6 @@ static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled
         resolved_twice(sc, r);   /* aborts */
 #endif
     r->resolved = 1;
-    if (r->deliveries > 1)
-        m->stats.redelivered++;
-    if (r->handled > 1)
-        m->stats.reprocessed++;
     msg_record_done(m->msgs, r->message_id, r->handled ? FATE_PROCESSED : unhandled);
 }
 
@@ -416,8 +407,6 @@ static void send_pending(struct lane *l)
         d->request_id[i] = (uint64_t)gsl_rng_get(m->rng_on_failure) << 32 |
                            gsl_rng_get(m->rng_on_failure);
     m->log->ops->discard(m->log->ctx, d);
-    m->stats.discards++;
-    m->stats.discarded_records += d->record_count;
     d->record_count = 0;
 }
 
@@ -812,35 +801,8 @@ static void log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         .error = error,
     };
     m->log->ops->invocation(m->log->ctx, &inv);
-    m->stats.invocations[outcome]++;
     if (m->log->event && !throttled)
         log_event(l, &inv);
-}
-
-/*
- * Per-key order (R10, R12): a record delivered for the first time after a
- * record of its key with a higher sequence number was broke the key's order.
- * Sequence numbers grow with time across shards, so this also catches a
- * child shard read before its parent.  Redeliveries are retries, not
- * reordering.
- */
-static void follow_key_order(struct esm *m, const struct stm_record *r)
-{
-    if (r->key_id >= m->n_key_last_seq) {
-        size_t n = keytab_count(m->keys);
-        uint64_t *grown = n > r->key_id ? realloc(m->key_last_seq, n * sizeof *grown) : NULL;
-        if (!grown) {
-            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
-            return;
-        }
-        memset(grown + m->n_key_last_seq, 0, (n - m->n_key_last_seq) * sizeof *grown);
-        m->key_last_seq = grown;
-        m->n_key_last_seq = n;
-    }
-    if (m->key_last_seq[r->key_id] > r->seq)
-        m->stats.order_violations++;
-    else
-        m->key_last_seq[r->key_id] = r->seq;
 }
 
 /*
@@ -855,7 +817,6 @@ static void refuse(struct lane *l)
 {
     l->res = (struct fn_result){ .outcome = OUTCOME_ERROR, .error = ESM_PAYLOAD_ERROR,
                                  .failed = l->scratch.failed };
-    l->sc->m->stats.refused++;
 }
 
 /* Invoke the function with the lane's current set, or back off on a throttle. */
@@ -886,13 +847,8 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    for (uint32_t i = 0; i < b->n; i++) {
-        struct stm_record *r = rec_at(sc, b->idx[i]);
-        m->scratch[i] = r;
-        if (++r->deliveries == 1)
-            follow_key_order(m, r);
-    }
-    m->stats.deliveries += b->n;
+    for (uint32_t i = 0; i < b->n; i++)
+        m->scratch[i] = rec_at(sc, b->idx[i]);
     if (l->refused) {
         refuse(l);
     } else if (fn_real(m->fn)) {
@@ -1215,21 +1171,23 @@ static bool enqueue(struct shardc *sc, uint64_t i)
     return false;
 }
 
-/* Records [from, to) were read now: note how long they took to get here
- * (R1's propagation delay) and deal them out to their lanes. */
+/* Records [from, to) were read now: deal them out to their lanes, and log
+ * the read with how long they took to get here (R1's propagation delay). */
 static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
-    int64_t now = eng_now(m->e);
+    struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
     for (uint64_t i = from; i < to; i++) {
-        int64_t delay = now - rec_at(sc, i)->arrival_us;
-        m->read_delay_sum_us += (double)delay;
-        m->read_delays++;
-        if (delay > m->read_delay_max_us)
-            m->read_delay_max_us = delay;
+        int64_t delay = rd.at_us - rec_at(sc, i)->arrival_us;
+        rd.records++;
+        rd.delay_sum_us += (double)delay;
+        if (delay > rd.delay_max_us)
+            rd.delay_max_us = delay;
         if (!enqueue(sc, i))
-            return;
+            return;              /* the run stopped */
     }
+    if (m->log->ops->read)
+        m->log->ops->read(m->log->ctx, &rd);
 }
 
 /* R16: once no lane of the shard holds a batch, its queued records are
@@ -1293,8 +1251,14 @@ static void poll_shard(struct shardc *sc, bool tick)
     if (sc->n_lanes != m->cfg->parallelization_factor)
         relane(sc);
     uint64_t to;
-    if (wants_records(sc) && rdr_read(m->reader, sc->shard, sc->read_pos, tick, &to))
+    enum rdr_result got = wants_records(sc) ? rdr_read(m->reader, sc->shard, sc->read_pos, tick, &to)
+                                            : RDR_NONE;
+    if (got == RDR_READ) {
         take_read(sc, to);
+    } else if (got == RDR_THROTTLED && m->log->ops->read) {
+        struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e), .throttled = true };
+        m->log->ops->read(m->log->ctx, &rd);
+    }
     for (uint32_t i = 0; i < sc->n_lanes; i++)
         dispatch(&sc->lanes[i]);
 }
@@ -1711,7 +1675,6 @@ void esm_destroy(struct esm *m)
     free(m->scratch);
     free(m->seqs);
     free(m->event_records);
-    free(m->key_last_seq);
     free(m->role_arn);
     if (m->rng_throttle)
         gsl_rng_free(m->rng_throttle);
@@ -1768,9 +1731,6 @@ void esm_stats(struct esm *m, struct esm_stats *out)
     for (uint32_t s = 0; s < m->n_shards; s++)
         mtr_stats(m->shards[s]->metrics, &m->shard_stats[s]);
     *out = m->stats;
-    out->read_delay_mean_ms = m->read_delays ? m->read_delay_sum_us / (double)m->read_delays / 1000 : 0;
-    out->read_delay_max_ms = (double)m->read_delay_max_us / 1000;
-    out->read_throttles = rdr_throttles(m->reader);
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }

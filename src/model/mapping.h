@@ -63,6 +63,10 @@ struct esm_shard_stats {
     double age_p50_ms, age_p99_ms, age_max_ms;   /* IteratorAge (R14) */
 };
 
+/* The summary's figures of the mapping.  The mapping counts bisects,
+ * windows, expired and missed records and IteratorAge; the others are the
+ * observer's (observer.h, from the log events: one definition per figure),
+ * which sim_summary fills in and esm_stats leaves 0. */
 struct esm_stats {
     uint64_t invocations[OUTCOME_COUNT];
     uint64_t deliveries;           /* records given to the function */
@@ -79,7 +83,7 @@ struct esm_stats {
     uint64_t discarded_records;    /* the records they describe */
     uint64_t refused;              /* invocations Lambda refused: event over 6 MB (R2) */
     uint64_t expired_records, missed_records;
-    uint64_t read_throttles;
+    uint64_t read_throttles;       /* GetRecords calls throttled by the shard's limits (R9) */
     size_t n_shards;
     struct esm_shard_stats *shards;   /* owned by the mapping */
 };

@@ -377,6 +377,10 @@ struct obs {
     size_t msgs_n;             /* live and not settled */
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
+    struct {                   /* the records read (R1), for the read delay */
+        double delay_sum_us;
+        int64_t delay_max_us;
+    } reads;
 };
 
 static int64_t obs_ms(int64_t us)
@@ -997,6 +1001,32 @@ static bool obs_on_failed(void *ctx)
     return o->oom || o->next.ops->failed(o->next.ctx);
 }
 
+/* ---- reads (R1, R9): the read delay and the GetRecords throttles ------------------- */
+
+/* The mapping's reads: GetRecords calls throttled, and the propagation delay
+ * of every record read, from its arrival to its read (or its push). */
+static void obs_on_read(void *ctx, const struct slog_read *rd)
+{
+    struct obs *o = ctx;
+    if (o->next.ops->read)
+        o->next.ops->read(o->next.ctx, rd);
+    o->fig.read_throttles += rd->throttled;
+    o->fig.records_read += rd->records;
+    o->reads.delay_sum_us += rd->delay_sum_us;
+    if (rd->records && rd->delay_max_us > o->reads.delay_max_us)
+        o->reads.delay_max_us = rd->delay_max_us;
+}
+
+/* The mean and the maximum in ms (0 when nothing was read), as the summary
+ * has always given them. */
+static void reads_finish(struct obs *o)
+{
+    struct obs_figures *f = &o->fig;
+    f->read_delay_mean_ms = f->records_read ? o->reads.delay_sum_us / (double)f->records_read / 1000
+                                            : 0;
+    f->read_delay_max_ms = (double)o->reads.delay_max_us / 1000;
+}
+
 /* ---- life cycle -------------------------------------------------------------------- */
 
 struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
@@ -1015,6 +1045,7 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
         .window = next->ops->window ? obs_on_window : NULL,
         .log_line = next->ops->log_line ? obs_on_log_line : NULL,
         .sync = next->ops->sync ? obs_on_sync : NULL,
+        .read = obs_on_read,       /* always: the observer's figures need it */
         .failed = obs_on_failed,
     };
     return o;
@@ -1186,6 +1217,7 @@ void obs_finish(struct obs *o, int64_t end_us)
     obs_mapping_enabled(o, end_us, true);   /* a span still open ends with the run */
     obs_function(o, end_us, NULL);
     finish_series(o);
+    reads_finish(o);
     inv_release(o, true);
     for (size_t i = 0; i < o->shard_ids.n; i++)
         shard_let_go(o, &o->shards[i], true);

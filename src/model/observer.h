@@ -4,7 +4,7 @@
  * and the run log's summary tables (issue 13 item 3).  R17 fates, consumer
  * and producer duplicates, per-key order (R10, R12, SPEC 1.3) with examples,
  * R6 discards, retention, R14 IteratorAge percentiles per shard, R9
- * throttles, checkpoints.  Each figure has the definition of the README's
+ * throttles, checkpoints, R1 read delay.  Each figure has the definition of the README's
  * `report` section, the one report.c's SQL (`report --recompute`) computes
  * over the per-record tables; a test keeps the two equal on every bundled
  * scenario.
@@ -141,6 +141,11 @@ struct obs_figures {
      * in the order they were found, maybe overlapping */
     size_t n_disabled, n_failing;
     struct obs_span *disabled, *failing;
+    /* The mapping's reads (R1, simlog.h): GetRecords calls throttled by the
+     * shard's read limits (R9); the records read and their propagation
+     * delay, from arrival to read, mean and maximum (0 without records) */
+    uint64_t read_throttles, records_read;
+    double read_delay_mean_ms, read_delay_max_ms;
 };
 
 /*

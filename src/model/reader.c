@@ -50,7 +50,7 @@ int rdr_grow(struct rdr *r, uint32_t n_shards)
     return 0;
 }
 
-bool rdr_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to)
+enum rdr_result rdr_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to)
 {
     return r->ops->read(r, shard, from, tick, to);
 }
@@ -64,11 +64,6 @@ void rdr_written(struct rdr *r, uint32_t shard)
 {
     if (r->ops->written && shard < r->n_shards)
         r->ops->written(r, shard);
-}
-
-uint64_t rdr_throttles(const struct rdr *r)
-{
-    return r->throttles;
 }
 
 int rdr_grow_array(void **v, size_t elem, uint32_t old_n, uint32_t n)
@@ -88,15 +83,14 @@ bool rdr_may_get(const struct rdr *r, uint32_t shard, int64_t blocked_until_us, 
            (tick || from != stm_end(r->stream, shard));
 }
 
-bool rdr_get_records(struct rdr *r, uint32_t shard, uint64_t from, uint64_t *to,
-                     int64_t *blocked_until_us)
+enum rdr_result rdr_get_records(struct rdr *r, uint32_t shard, uint64_t from, uint64_t *to,
+                                int64_t *blocked_until_us)
 {
     int64_t retry_at;
     if (stm_get_records(r->stream, shard, from, GETRECORDS_MAX_RECORDS, to, &retry_at) ==
         STM_READ_THROTTLED) {
-        r->throttles++;
         *blocked_until_us = retry_at;
-        return false;
+        return RDR_THROTTLED;
     }
-    return true;
+    return RDR_READ;
 }

@@ -42,21 +42,24 @@ void rdr_destroy(struct rdr *r);
  * of memory. */
 int rdr_grow(struct rdr *r, uint32_t n_shards);
 
+/* What a read came to: the mapping logs each read (simlog.h's read). */
+enum rdr_result {
+    RDR_NONE = 0,    /* it may not read now: no call, no push */
+    RDR_READ,        /* records [from, *to) read (a GetRecords call may read none) */
+    RDR_THROTTLED,   /* a GetRecords call throttled by the shard's read limits (R9) */
+};
+
 /*
- * Read shard from index `from` now, if the reader may: true with records
- * [from, *to) read (maybe none), false when it may not read now.  tick is
- * the shard's base poll (R1); between ticks a read is made only while
- * records are waiting in the shard.
+ * Read shard from index `from` now, if the reader may.  tick is the shard's
+ * base poll (R1); between ticks a read is made only while records are
+ * waiting in the shard.
  */
-bool rdr_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to);
+enum rdr_result rdr_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to);
 
 /* Whether the reader wants to hear of each write (rdr_written): enhanced
  * fan-out pushes records as they arrive. */
 bool rdr_wants_writes(const struct rdr *r);
 /* A record was written to shard, which the mapping reads. */
 void rdr_written(struct rdr *r, uint32_t shard);
-
-/* GetRecords calls throttled by the shard's read limits so far (R9). */
-uint64_t rdr_throttles(const struct rdr *r);
 
 #endif

@@ -38,19 +38,20 @@ static int ddb_grow(struct rdr *r, uint32_t old_n, uint32_t n_shards)
     return rdr_grow_array((void **)&d->shards, sizeof *d->shards, old_n, n_shards);
 }
 
-static bool ddb_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to)
+static enum rdr_result ddb_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick,
+                                uint64_t *to)
 {
     struct ddb_api *d = r->api;
     struct ddb_shard *s = &d->shards[shard];
     if (!rdr_may_get(r, shard, s->blocked_until_us, from, tick))
-        return false;
+        return RDR_NONE;
     int64_t sec = eng_now(r->e) / ENG_US_PER_SEC;
     if (sec != s->calls_sec) {
         s->calls_sec = sec;
         s->calls = 0;
     }
     if (s->calls >= d->calls_per_sec)
-        return false;
+        return RDR_NONE;
     s->calls++;
     return rdr_get_records(r, shard, from, to, &s->blocked_until_us);
 }

@@ -80,7 +80,8 @@ static inline int64_t efo_cost(const struct rdr *r, const struct stm_record *rec
 
 /* Take what has been pushed by now, as far as the consumer's 2 MiB/s
  * allows, and make sure a push comes for the rest. */
-static bool efo_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to)
+static enum rdr_result efo_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick,
+                                uint64_t *to)
 {
     struct efo_shard *s = &((struct efo_api *)r->api)->shards[shard];
     int64_t now = eng_now(r->e), latency = r->model->efo_push_latency_us;
@@ -110,7 +111,7 @@ static bool efo_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, ui
             at = now + (efo_cost(r, next) - s->credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
         push_at(r, shard, at);
     }
-    return *to > from;
+    return *to > from ? RDR_READ : RDR_NONE;   /* a push with nothing for the mapping: no read */
 }
 
 /* A record written now is pushed after the latency. */

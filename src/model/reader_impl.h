@@ -14,7 +14,8 @@
 struct rdr_ops {
     void *(*create)(struct rdr *r, uint32_t n_shards);   /* NULL: out of memory */
     int (*grow)(struct rdr *r, uint32_t old_n, uint32_t n_shards);
-    bool (*read)(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to);
+    enum rdr_result (*read)(struct rdr *r, uint32_t shard, uint64_t from, bool tick,
+                            uint64_t *to);
     void (*written)(struct rdr *r, uint32_t shard);      /* NULL: writes not wanted */
     void (*destroy)(void *api);
 };
@@ -28,7 +29,6 @@ struct rdr {
     const struct cfg_model *model;
     struct rdr_host host;
     uint32_t n_shards;
-    uint64_t throttles;              /* GetRecords throttled (R9) */
 };
 
 extern const struct rdr_ops rdr_poll_ops, rdr_efo_ops, rdr_ddb_ops;
@@ -41,9 +41,10 @@ int rdr_grow_array(void **v, size_t elem, uint32_t old_n, uint32_t n);
  * limits do not block it; between ticks, records are waiting). */
 bool rdr_may_get(const struct rdr *r, uint32_t shard, int64_t blocked_until_us, uint64_t from,
                  bool tick);
-/* One GetRecords from `from`: true with [from, *to) read; false when the
- * shard's limits throttle it, *blocked_until_us then when to try again. */
-bool rdr_get_records(struct rdr *r, uint32_t shard, uint64_t from, uint64_t *to,
+/* One GetRecords from `from`: RDR_READ with [from, *to) read, or
+ * RDR_THROTTLED by the shard's limits, *blocked_until_us then when to try
+ * again. */
+enum rdr_result rdr_get_records(struct rdr *r, uint32_t shard, uint64_t from, uint64_t *to,
                      int64_t *blocked_until_us);
 
 #endif

@@ -31,11 +31,13 @@ static int poll_grow(struct rdr *r, uint32_t old_n, uint32_t n_shards)
                           n_shards);
 }
 
-static bool poll_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick, uint64_t *to)
+static enum rdr_result poll_read(struct rdr *r, uint32_t shard, uint64_t from, bool tick,
+                                 uint64_t *to)
 {
     struct poll_api *p = r->api;
-    return rdr_may_get(r, shard, p->blocked_until_us[shard], from, tick) &&
-           rdr_get_records(r, shard, from, to, &p->blocked_until_us[shard]);
+    if (!rdr_may_get(r, shard, p->blocked_until_us[shard], from, tick))
+        return RDR_NONE;
+    return rdr_get_records(r, shard, from, to, &p->blocked_until_us[shard]);
 }
 
 static void poll_destroy(void *api)

@@ -318,6 +318,9 @@ void sim_summary(struct sim *s, struct sim_summary *out)
     out->mapping.discards = f->discard_messages[0] + f->discard_messages[1];
     out->mapping.discarded_records = f->discard_records[0] + f->discard_records[1];
     out->mapping.refused = f->oversized;
+    out->mapping.read_delay_mean_ms = f->read_delay_mean_ms;
+    out->mapping.read_delay_max_ms = f->read_delay_max_ms;
+    out->mapping.read_throttles = f->read_throttles;
     out->producer_duplicates = f->producer_duplicates;
 }
 

@@ -206,6 +206,20 @@ struct slog_line {
     const char *text;          /* without its newline */
 };
 
+/* A read of a shard's records by the mapping (R1): one GetRecords call,
+ * made (maybe empty) or throttled by the shard's read limits (R9), or the
+ * records an enhanced fan-out push brought.  records: those it dealt to
+ * its lanes (AT_TIMESTAMP's skipped ones are not, R13); their propagation
+ * delays, arrival to at_us, summed and the greatest (0 without records). */
+struct slog_read {
+    const char *shard_id;
+    int64_t at_us;
+    bool throttled;            /* nothing read */
+    uint32_t records;
+    double delay_sum_us;       /* a double, as the run's sum of them */
+    int64_t delay_max_us;
+};
+
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
@@ -230,6 +244,10 @@ struct slog_ops {
      * and given its rows).  A sink that commits does so only here, so that
      * what it has committed is always whole events. */
     void (*sync)(void *ctx, int64_t reached_us);
+    /* Optional (NULL: not wanted): a read of a shard (R1).  The observer
+     * computes the read delay and the GetRecords throttles from it; the run
+     * log keeps no row of it (its figures are in the summary tables). */
+    void (*read)(void *ctx, const struct slog_read *rd);
     bool (*failed)(void *ctx);
 };
 

@@ -22,8 +22,8 @@ struct eng;
 struct keytab;
 struct cfg_stream;
 
-/* A record in a shard, 40 bytes.  The consumer owns `deliveries`, `handled`
- * and `resolved`; the stream the rest. */
+/* A record in a shard, 40 bytes.  The consumer owns `handled` and
+ * `resolved`; the stream the rest. */
 struct stm_record {
     uint64_t seq;          /* sequence number: unique, increasing in a shard */
     uint64_t message_id;
@@ -31,7 +31,6 @@ struct stm_record {
     uint32_t bytes;        /* data bytes (DynamoDB: the item's payload) */
     uint32_t key_id;       /* partition key (DynamoDB: the item's key), in the keytab */
     uint32_t data_id;      /* 0: synthetic data; else explicit data (stm_data) */
-    uint16_t deliveries;   /* consumer: times given to the function */
     uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
     unsigned resolved : 1; /* consumer: the record has its fate (lanes resolve out of order, R10) */
     unsigned event : 2;    /* DynamoDB: eventName, enum lev_ddb_event; Kinesis: 0 */

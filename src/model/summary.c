@@ -108,7 +108,7 @@ static double counter(enum counter c, const struct sim_summary *s)
     case C_WINDOWS: return (double)m->windows;
     case C_READ_DELAY_MEAN: return m->read_delay_mean_ms;
     case C_READ_DELAY_MAX: return m->read_delay_max_ms;
-    case C_READ_THROTTLES: return (double)s->stream.read_throttles;
+    case C_READ_THROTTLES: return (double)m->read_throttles;
     case C_RECORDS_INSERT: return (double)s->stream.item_events[LEV_DDB_INSERT];
     case C_RECORDS_MODIFY: return (double)s->stream.item_events[LEV_DDB_MODIFY];
     case C_RECORDS_REMOVE: return (double)s->stream.item_events[LEV_DDB_REMOVE];
