@@ -107,6 +107,7 @@ shards.2.invocations 0
 shards.2.iterator_age_ms {"count": 0, "p50": null, "p90": null, "p99": null, "max": null}
 shards.2.oldest_unprocessed_age_max_ms 86398670
 iterator_age_ms {"count": 8, "p50": 1830, "p90": 6180, "p99": 6180, "max": 6180}
+reads {"get_records_throttled": 3, "delay_mean_ms": 123.5, "delay_max_ms": 400.25}
 EOF
 # The same rows with an all-failures function: the partial invocation may have handled
 # the records it redelivered, so seq 9 and 10 may have been handled twice.
@@ -115,6 +116,7 @@ check_json "$work/run2.json" "hand-made run 2 (all-failures)" <<'EOF'
 duplicates.reprocessed_records 2
 order.by_sequence.violations 1
 iterator_age_ms.p50 1830
+reads {"get_records_throttled": null, "delay_mean_ms": null, "delay_max_ms": null}
 EOF
 # Without the per-record tables: null and named, the rest the same as run 1.
 "$esmsim" report "$db" --run 3 --json --recompute > "$work/run3.json"
@@ -160,7 +162,8 @@ expect_in "$out" "a: message 1 (created 1.000s, seq 2, first delivered 2.000s) a
 expect_in "$out" "1m01.600s shardId-000000000000 RecordAgeExceeded: seq 15 to 15, 1 record, 0 invocations, dropped (no OnFailure destination)" \
   "text: a discarded batch"
 expect_in "$out" "1 to 2   records lost to retention" "text: retention, bounded"
-expect_in "$out" "throttles               1   invocations throttled" "text: throttles"
+expect_in "$out" "throttles               1   invocations throttled (R9: not attempts); 3 GetRecords calls throttled" "text: throttles"
+expect_in "$out" "read delay         124 ms mean, 400 ms max, from arrival to GetRecords" "text: read delay"
 expect_in "$out" "all shards                       8         1     1,830     6,180     6,180     6,180" "text: IteratorAge of all shards"
 # An incomplete run, the latest, is the default: warned about on stdout and stderr.
 out=$("$esmsim" report "$db" 2>"$work/err"); rc=$?
@@ -212,6 +215,10 @@ e["expired_records"] = bounded(r["retention"]["expired_records"])
 e["order_violations"] = r["order"]["by_sequence"]["violations"]
 age = r["iterator_age_ms"]["max"]
 e["iterator_age_max_ms"] = {"min": age, "max": age + 1}
+# issue 13 item 3: the reads (R1, R9), the observer's, as the summary has them
+for k, name in (("get_records_throttled", "read_throttles"), ("delay_mean_ms", "read_delay_mean_ms"),
+                ("delay_max_ms", "read_delay_max_ms")):
+    e[name] = {"min": r["reads"][k], "max": r["reads"][k]}
 print(json.dumps(e))
 PY
 )
@@ -314,10 +321,10 @@ print(a["run"].pop("per_record_tables"), b["run"].pop("per_record_tables"), a ==
 "$esmsim" report "$work/poison-pill-nrt.db" --json --recompute > "$work/poison-pill-nrt-sql.json"
 expect_eq "$(python3 -c 'import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:])
 da, db = a["invocations"].pop("deliveries"), b["invocations"].pop("deliveries")
-print(b["unavailable"], all(a[k] == b[k] for k in ("invocations", "discards", "checkpoints", "shards", "iterator_age_ms")),
+print(b["unavailable"], all(a[k] == b[k] for k in ("invocations", "discards", "checkpoints", "shards", "iterator_age_ms", "reads")),
       0 < da - db <= 100)' "$work/poison-pill.json" "$work/poison-pill-nrt-sql.json")" \
   "['messages', 'duplicates', 'order', 'retention'] True True" \
-  "--no-record-tables --recompute: invocations, discards, checkpoints, shards and IteratorAge unchanged"
+  "--no-record-tables --recompute: invocations, discards, checkpoints, shards, IteratorAge and reads unchanged"
 out=$("$esmsim" report "$work/poison-pill-nrt.db"); rc=$?
 expect_eq "$rc" 0 "report of a run without per-record tables, from its summary tables"
 expect_in "$out" "NOTE: this run was made with --no-record-tables (no messages, records or deliveries rows): the figures are those its observer computed as it ran" \

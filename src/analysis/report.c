@@ -142,6 +142,17 @@ static void j_col(struct report *r, cJSON *parent, const char *key, sqlite3_stmt
         j_int(r, parent, key, sqlite3_column_int64(st, col));
 }
 
+/* Column col as a number, its fraction kept when it has one (a mean), or
+ * JSON null. */
+static void j_col_number(struct report *r, cJSON *parent, const char *key, sqlite3_stmt *st,
+                         int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_FLOAT)
+        j_add(r, parent, key, cJSON_CreateNumber(sqlite3_column_double(st, col)));
+    else
+        j_col(r, parent, key, st, col);
+}
+
 static void j_col_text(struct report *r, cJSON *parent, const char *key, sqlite3_stmt *st, int col)
 {
     j_str(r, parent, key, (const char *)sqlite3_column_text(st, col));
@@ -746,7 +757,35 @@ static void report_set_path(struct report *r, const char *path, sqlite3_stmt *st
         key = dot + 1;
     }
     if (cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, key))
-        j_col(r, o, key, st, col);
+        j_col_number(r, o, key, st, col);
+}
+
+/* The figures of the mapping's reads (R1, R9), in their order. */
+static const char *const report_read_keys[] = {
+    "get_records_throttled", "delay_mean_ms", "delay_max_ms", NULL
+};
+
+/*
+ * GetRecords throttles and the read delay: the run log keeps no row of a
+ * read, so SQL cannot count them; they are the run's summary's (the
+ * observer's, runs.summary_json), null without one (a run killed).
+ */
+static void report_reads(struct report *r)
+{
+    static const char sql[] =
+        "SELECT json_extract(s, '$.read_throttles'), json_extract(s, '$.read_delay_mean_ms'),"
+        " json_extract(s, '$.read_delay_max_ms')"
+        " FROM (SELECT CASE WHEN json_valid(summary_json) THEN summary_json END AS s"
+        " FROM runs WHERE run_id = ?1)";
+    const char *what = "reading the run's summary";
+    cJSON *reads = j_obj(r, r->root, "reads");
+    for (const char *const *k = report_read_keys; *k; k++)
+        j_null(r, reads, *k);
+    sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
+    if (runread_row(&r->rr, st, what))
+        for (int k = 0; report_read_keys[k]; k++)
+            j_col_number(r, reads, report_read_keys[k], st, k);
+    sqlite3_finalize(st);
 }
 
 /* The tree of every figure, in the order report_compute makes it, with
@@ -783,6 +822,9 @@ static void report_skeleton(struct report *r)
     j_counts(r, root, "checkpoints", report_reason_names);
     j_arr(r, root, "shards");
     j_add(r, root, "iterator_age_ms", report_age(NULL, 0));
+    cJSON *reads = j_obj(r, root, "reads");   /* null unless the summary has them */
+    for (const char *const *k = report_read_keys; *k; k++)
+        j_null(r, reads, *k);
 }
 
 /* An ordering example of the summary_examples row (columns from 1). */
@@ -869,7 +911,7 @@ static void report_compute(struct report *r)
 {
     static const char *const keys[] = {
         "run", "unavailable", "messages", "invocations", "duplicates", "order", "retention",
-        "discards", "checkpoints", "shards", "iterator_age_ms", NULL
+        "discards", "checkpoints", "shards", "iterator_age_ms", "reads", NULL
     };
     for (const char *const *k = keys; *k; k++)
         j_null(r, r->root, *k);
@@ -894,6 +936,7 @@ static void report_compute(struct report *r)
     report_discards(r);
     report_checkpoints(r);
     report_shards(r);
+    report_reads(r);
 }
 
 /* ---- the text view ------------------------------------------------------------------ */
@@ -1113,9 +1156,15 @@ static void report_print_text(FILE *out, const struct report *r)
                 plural(j_get(ret, "expired_messages")), j_at(expired, "value") ? "" :
                 "; a message written several times may have lost a duplicate too");
     }
-    fprintf(out, "throttles    %12s   invocations throttled (R9: not attempts); GetRecords and"
-            " PutRecords throttles are not in the run log\n",
-            fmt_count(j_get(inv, "throttled"), a));
+    const cJSON *reads = j_at(root, "reads");
+    fprintf(out, "throttles    %12s   invocations throttled (R9: not attempts); %s GetRecords calls"
+            " throttled (R1); PutRecords throttles are not in the run log\n",
+            fmt_count(j_get(inv, "throttled"), a),
+            j_at(reads, "get_records_throttled") ? fmt_count(j_get(reads, "get_records_throttled"), b)
+                                                 : "-");
+    if (j_at(reads, "delay_mean_ms") && j_at(reads, "delay_max_ms"))
+        fprintf(out, "read delay   %9.0f ms mean, %.0f ms max, from arrival to GetRecords (propagation, R1)\n",
+                j_at(reads, "delay_mean_ms")->valuedouble, j_at(reads, "delay_max_ms")->valuedouble);
     const cJSON *ck = j_at(root, "checkpoints");
     fprintf(out, "checkpoints  %12s ", fmt_count(j_get(ck, "total"), a));
     print_counts(out, ck, report_reason_names);

@@ -437,6 +437,7 @@ struct lgt *lgt_create(const struct slog *inner)
         .discard = on_discard, .metric = on_metric,
         .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,
         .sync = on_sync, .failed = on_failed,
+        .read = NULL,   /* not forwarded: the run log keeps no row of a read (simlog.h) */
     };
     for (int i = 0; i < LGT_CHUNKS; i++) {
         t->chunks[i].cap = LGT_CHUNK_BYTES;

@@ -1139,6 +1139,9 @@ void runlog_write_summary(struct runlog *rl, const struct obs_figures *f)
     runlog_counts(rl, "discards.records", f->discard_records, 2, runlog_condition);
     runlog_counts(rl, "checkpoints", f->checkpoints, CKPT_COUNT, runlog_reason);
     runlog_age(rl, "iterator_age_ms", &f->age);
+    runlog_figure(rl, "reads", "get_records_throttled", rv_u(f->read_throttles));
+    runlog_figure(rl, "reads", "delay_mean_ms", rv_real(f->read_delay_mean_ms));   /* REAL: a mean */
+    runlog_figure(rl, "reads", "delay_max_ms", rv_real(f->read_delay_max_ms));
     for (size_t i = 0; i < f->n_shards; i++) {
         const struct obs_shard *s = &f->shards[i];
         const struct obs_age *a = &s->age;

@@ -111,7 +111,7 @@ static enum rdr_result efo_read(struct rdr *r, uint32_t shard, uint64_t from, bo
             at = now + (efo_cost(r, next) - s->credit + EFO_BYTES_PER_SEC - 1) / EFO_BYTES_PER_SEC;
         push_at(r, shard, at);
     }
-    return *to > from ? RDR_READ : RDR_NONE;   /* a push with nothing for the mapping: no read */
+    return *to > from ? RDR_READ : RDR_NONE;   /* nothing pushed yet: no read */
 }
 
 /* A record written now is pushed after the latency. */

@@ -41,9 +41,10 @@ DELETE FROM summary_figures; DELETE FROM summary_shards; DELETE FROM summary_exa
 DELETE FROM summary_discards;
 
 INSERT INTO runs (run_id, scenario, seed, scenario_json, duration_ms, esmsim_version, complete,
-                  end_ms, per_record_tables) VALUES
+                  end_ms, per_record_tables, summary_json) VALUES
  (1, 'handmade', 1, '{"name":"handmade","seed":1,"duration":"25h","stream":{"type":"kinesis","name":"s","shards":3,"retention":"24h"},"producers":[{"name":"p","rate":1,"keys":{"list":["a"]},"record_bytes":10}],"event_source_mapping":{"StartingPosition":"TRIM_HORIZON","MaximumRetryAttempts":2,"MaximumRecordAgeInSeconds":60,"FunctionResponseTypes":["ReportBatchItemFailures"]},"function":{"name":"f","timeout":"1s","report":"first-failure"}}',
-  90000000, 'handmade', 1, 90000000, 1);
+  90000000, 'handmade', 1, 90000000, 1,
+  '{"messages":15,"read_throttles":3,"read_delay_mean_ms":123.5,"read_delay_max_ms":400.25}');
 
 INSERT INTO shards (run_id, shard_id, opened_ms) VALUES
  (1, 'shardId-000000000000', 0), (1, 'shardId-000000000001', 0), (1, 'shardId-000000000002', 0);
