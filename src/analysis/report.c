@@ -765,6 +765,15 @@ static const char *const report_read_keys[] = {
     "get_records_throttled", "delay_mean_ms", "delay_max_ms", NULL
 };
 
+/* The reads object, its figures null until found. */
+static cJSON *report_reads_null(struct report *r)
+{
+    cJSON *reads = j_obj(r, r->root, "reads");
+    for (const char *const *k = report_read_keys; *k; k++)
+        j_null(r, reads, *k);
+    return reads;
+}
+
 /*
  * GetRecords throttles and the read delay: the run log keeps no row of a
  * read, so SQL cannot count them; they are the run's summary's (the
@@ -774,13 +783,10 @@ static void report_reads(struct report *r)
 {
     static const char sql[] =
         "SELECT json_extract(s, '$.read_throttles'), json_extract(s, '$.read_delay_mean_ms'),"
-        " json_extract(s, '$.read_delay_max_ms')"
-        " FROM (SELECT CASE WHEN json_valid(summary_json) THEN summary_json END AS s"
-        " FROM runs WHERE run_id = ?1)";
+        " json_extract(s, '$.read_delay_max_ms') FROM (SELECT CASE WHEN json_valid(summary_json)"
+        " THEN summary_json END AS s FROM runs WHERE run_id = ?1)";
+    cJSON *reads = report_reads_null(r);
     const char *what = "reading the run's summary";
-    cJSON *reads = j_obj(r, r->root, "reads");
-    for (const char *const *k = report_read_keys; *k; k++)
-        j_null(r, reads, *k);
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, what);
     if (runread_row(&r->rr, st, what))
         for (int k = 0; report_read_keys[k]; k++)
@@ -822,9 +828,7 @@ static void report_skeleton(struct report *r)
     j_counts(r, root, "checkpoints", report_reason_names);
     j_arr(r, root, "shards");
     j_add(r, root, "iterator_age_ms", report_age(NULL, 0));
-    cJSON *reads = j_obj(r, root, "reads");   /* null unless the summary has them */
-    for (const char *const *k = report_read_keys; *k; k++)
-        j_null(r, reads, *k);
+    report_reads_null(r);   /* null unless the summary tables have them */
 }
 
 /* An ordering example of the summary_examples row (columns from 1). */
