@@ -64,12 +64,13 @@ static void teardown(struct fixture *f)
 /* A message created at created_ms, written as one record with seq. */
 static uint64_t write(struct fixture *f, const char *key, int64_t created_ms, uint64_t seq)
 {
-    uint64_t id = msg_new(f->msgs, "p", keytab_add(f->keys, key), 10, created_ms * 1000);
+    uint32_t key_id = keytab_add(f->keys, key);   /* equal keys, equal ids (simlog.h) */
+    uint64_t id = msg_new(f->msgs, "p", key_id, 10, created_ms * 1000);
     msg_written(f->msgs, id);
     msg_released(f->msgs, id);
     struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                             .partition_key = key, .arrival_us = created_ms * 1000 + 5000,
-                             .bytes = 10 };
+                             .partition_key = key, .key_id = key_id,
+                             .arrival_us = created_ms * 1000 + 5000, .bytes = 10 };
     f->sink.ops->record(f->sink.ctx, &r);
     return id;
 }
@@ -195,11 +196,13 @@ static void test_producer_duplicates(void)
 {
     struct fixture f;
     setup(&f);
-    uint64_t id = msg_new(f.msgs, "p", keytab_add(f.keys, "k"), 10, 0);
+    uint32_t key_id = keytab_add(f.keys, "k");
+    uint64_t id = msg_new(f.msgs, "p", key_id, 10, 0);
     for (uint64_t seq = 1; seq <= 2; seq++) {
         msg_written(f.msgs, id);
         struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                                 .partition_key = "k", .arrival_us = 0, .bytes = 10 };
+                                 .partition_key = "k", .key_id = key_id, .arrival_us = 0,
+                                 .bytes = 10 };
         f.sink.ops->record(f.sink.ctx, &r);
     }
     msg_released(f.msgs, id);

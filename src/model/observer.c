@@ -30,16 +30,12 @@
 #include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
-#define OBS_KEY_CACHE 4096        /* entries of the key cache (a power of 2) */
-#define OBS_SHARD_CACHE 256       /* of the shard cache */
+#define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
 
 /* ---- small tables ------------------------------------------------------------ */
 
-/*
- * Strings (partition keys, shard ids) to dense ids, each copied once.  Not
- * keytab: that one computes the key's MD5 on every lookup, which the
- * observer, called for every record, does not need.
- */
+/* Shard ids to dense ids, each copied once (keys come with their own id,
+ * the event's key_id). */
 struct strmap {
     char **str;            /* id -> the string, owned */
     uint32_t *index;       /* open addressing: id + 1, 0 empty */
@@ -304,19 +300,30 @@ struct oshard {
     bool listed;               /* named by a shard row, an invocation or an oldest-record
                                   sample (report's list of shards) */
     struct counts ages;
-    struct orec *ring;         /* records in sequence order: ring[(head + i) & mask] */
-    size_t head, n, mask;
-    size_t hint;               /* where rec_find found the last record (may be stale) */
+    /* Records in sequence order: the i-th held is the shard's record number
+     * head + i (its ordinal, counted from the shard's first), at
+     * ring[ordinal & mask], where it stays while held. */
+    struct orec *ring;
+    uint64_t head;
+    size_t n, mask;
+    uint64_t hint;             /* the ordinal rec_find found last (may be let go since) */
     bool has_checkpoint;
     uint64_t checkpoint;
 };
 
-/* Per partition key: the greatest first-delivered record so far, by
- * sequence number and by producer order (creation, then message id). */
+/*
+ * Per partition key, at its key_id: the greatest first-delivered record so
+ * far, by sequence number and by producer order (creation, then message id):
+ * the two obs_side of the examples, packed into one cache line, since every
+ * first delivery reads its key's at random among all keys.  The sequence
+ * side has no message id (0 in its examples).
+ */
 struct okey {
-    bool has_seq, has_prod;
-    struct obs_side seq, prod;
+    uint64_t seq_sequence, prod_sequence, prod_message;
+    int64_t seq_time_ms, seq_first_ms, prod_time_ms, prod_first_ms;
+    bool has_seq, has_prod, seq_has_first, prod_has_first;
 };
+_Static_assert(sizeof(struct okey) == 64, "struct okey: one cache line");
 
 /* A message with a record written, until its part of every figure is in:
  * in a ring indexed by id, as the message table's (msgtab.c). */
@@ -331,13 +338,16 @@ struct omsg {
 };
 _Static_assert(sizeof(struct omsg) <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
 
+/* Deliveries of an invocation: count records of a shard from ordinal on,
+ * handled or not (a batch is mostly one such run). */
 struct odeliv {
-    uint64_t seq;
-    uint32_t shard;
+    uint64_t ordinal;
+    uint32_t shard, count;
     bool handled;
 };
 
-/* An invocation id in the reorder buffer. */
+/* An invocation id in the reorder buffer.  Its slot keeps d's buffer for
+ * the ids that reuse the slot (no allocation per invocation). */
 struct oinv {
     bool ended;
     bool counted;              /* ended and not throttled */
@@ -355,13 +365,17 @@ struct obs {
     bool oom;
     bool finished;
     struct obs_figures fig;
-    struct strmap shard_ids, key_ids;
+    struct strmap shard_ids;
     struct oshard *shards;
     size_t shards_cap;
     struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
+    /* By key_id, [0, keys_n) initialised: each key's state (64-byte aligned),
+     * and its name as the last record of it gave it (the core's one copy,
+     * keytab.c's, which lives as long as the sim: read only to copy an
+     * example's key). */
     struct okey *keys;
-    size_t keys_cap;
-    struct { const char *str; uint32_t id; } key_cache[OBS_KEY_CACHE];
+    const char **key_names;
+    size_t keys_n, keys_cap;
     struct counts ages;
     struct points points;
     int64_t *reshards;         /* opened_ms of children, as they came */
@@ -470,15 +484,14 @@ static struct orec *rec_at(struct oshard *sh, size_t i)
     return &sh->ring[(sh->head + i) & sh->mask];
 }
 
-/* The held record of sh with sequence number seq, or NULL.  A batch's
- * records mostly follow each other: the one after the last found first. */
-static struct orec *rec_find(struct oshard *sh, uint64_t seq)
+/* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.
+ * A batch's records mostly follow each other: the one after the last found
+ * first. */
+static uint64_t rec_find(struct oshard *sh, uint64_t seq)
 {
-    size_t h = sh->hint + 1;
-    if (h < sh->n && rec_at(sh, h)->seq == seq) {
-        sh->hint = h;
-        return rec_at(sh, h);
-    }
+    uint64_t h = sh->hint + 1;
+    if (h >= sh->head && h - sh->head < sh->n && sh->ring[h & sh->mask].seq == seq)
+        return sh->hint = h;
     size_t lo = 0, hi = sh->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -487,8 +500,9 @@ static struct orec *rec_find(struct oshard *sh, uint64_t seq)
         else
             hi = mid;
     }
-    sh->hint = lo;
-    return lo < sh->n && rec_at(sh, lo)->seq == seq ? rec_at(sh, lo) : NULL;
+    if (lo == sh->n || rec_at(sh, lo)->seq != seq)
+        return UINT64_MAX;
+    return sh->hint = sh->head + lo;
 }
 
 static int rec_push(struct oshard *sh, const struct orec *r)
@@ -498,11 +512,10 @@ static int rec_push(struct oshard *sh, const struct orec *r)
         struct orec *ring = malloc(cap * sizeof *ring);
         if (!ring)
             return -1;
-        for (size_t i = 0; i < sh->n; i++)
-            ring[i] = *rec_at(sh, i);
+        for (size_t i = 0; i < sh->n; i++)   /* each keeps its ordinal */
+            ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
         free(sh->ring);
         sh->ring = ring;
-        sh->head = 0;
         sh->mask = cap - 1;
     }
     *rec_at(sh, sh->n++) = *r;
@@ -535,19 +548,24 @@ static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
         if (!all && (!sh->has_checkpoint || r->seq > sh->checkpoint || r->pending > 0))
             break;
         rec_let_go(o, r);
-        sh->head = (sh->head + 1) & sh->mask;
+        sh->head++;
         sh->n--;
     }
 }
 
 /* ---- shards and keys ------------------------------------------------------------- */
 
+/*
+ * A shard by its id.  Known by the address of the string after the first
+ * time, trusted without reading it (no string compare per record): the
+ * strings the observer is given keep their content for the whole run (the
+ * core passes the stream's own ids, stream.c, allocated once with the
+ * stream).  A new address is looked up by content.
+ */
 static struct oshard *shard_of(struct obs *o, const char *shard_id)
 {
-    /* As keys (key_of): by address, checked by content. */
     size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
-    if (o->shard_cache[c].str == shard_id &&
-        strcmp(o->shards[o->shard_cache[c].id].row.shard_id, shard_id) == 0)
+    if (o->shard_cache[c].str == shard_id)
         return &o->shards[o->shard_cache[c].id];
     bool added;
     uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
@@ -573,50 +591,55 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
     return &o->shards[id];
 }
 
-static uint32_t key_of(struct obs *o, const char *key)
+/* Room for key_id's state, the keys up to it initialised; -1 when out of
+ * memory.  Its size follows the keys (their ids are dense), not the records. */
+static int key_reserve(struct obs *o, uint32_t key_id)
 {
-    /* A cache by address, checked by content: the core passes each key's one
-     * copy (keytab.c), so a key is mostly found without hashing it. */
-    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)key) & (OBS_KEY_CACHE - 1));
-    if (o->key_cache[c].str == key && strcmp(o->key_ids.str[o->key_cache[c].id], key) == 0)
-        return o->key_cache[c].id;
-    bool added;
-    uint32_t id = strmap_id(&o->key_ids, key, &added);
-    if (id == UINT32_MAX) {
-        o->oom = true;
-        return id;
-    }
-    if (added) {
-        if (id >= o->keys_cap) {
-            size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
-            struct okey *grown = realloc(o->keys, cap * sizeof *grown);
-            if (!grown) {
-                o->oom = true;
-                return UINT32_MAX;
-            }
-            o->keys = grown;
-            o->keys_cap = cap;
+    if (key_id >= o->keys_cap) {
+        size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
+        while (cap <= key_id)
+            cap *= 2;
+        struct okey *keys = aligned_alloc(64, cap * sizeof *keys);
+        const char **names = keys ? realloc(o->key_names, cap * sizeof *names) : NULL;
+        if (!names) {
+            free(keys);
+            return -1;
         }
-        o->keys[id] = (struct okey){ 0 };
+        if (o->keys_n)
+            memcpy(keys, o->keys, o->keys_n * sizeof *keys);
+        free(o->keys);
+        o->keys = keys;
+        o->key_names = names;
+        o->keys_cap = cap;
     }
-    o->key_cache[c].str = key;
-    o->key_cache[c].id = id;
-    return id;
+    for (; o->keys_n <= key_id; o->keys_n++) {
+        o->keys[o->keys_n] = (struct okey){ 0 };
+        o->key_names[o->keys_n] = NULL;
+    }
+    return 0;
 }
 
 /* ---- deliveries, in invocation order ------------------------------------------------ */
 
-static void example(struct obs_example *list, size_t *n, const char *key,
+/* Keep the example, the first OBS_EXAMPLES of a kind, with a copy of its
+ * key's name (the examples are read after the run). */
+static void example(struct obs *o, struct obs_example *list, size_t *n, uint32_t key,
                     const struct obs_side *late, const struct obs_side *after)
 {
-    if (*n < OBS_EXAMPLES)
-        list[(*n)++] = (struct obs_example){ .partition_key = key, .late = *late, .after = *after };
+    if (*n == OBS_EXAMPLES)
+        return;
+    char *name = strdup(o->key_names[key]);
+    if (!name) {
+        o->oom = true;
+        return;
+    }
+    list[(*n)++] = (struct obs_example){ .partition_key = name, .late = *late, .after = *after };
 }
 
 /* Producer order: creation time, then message id. */
-static bool prod_after(const struct obs_side *a, const struct obs_side *b)
+static bool prod_after(int64_t a_ms, uint64_t a_id, int64_t b_ms, uint64_t b_id)
 {
-    return a->time_ms != b->time_ms ? a->time_ms > b->time_ms : a->message_id > b->message_id;
+    return a_ms != b_ms ? a_ms > b_ms : a_id > b_id;
 }
 
 /*
@@ -629,14 +652,19 @@ static bool prod_after(const struct obs_side *a, const struct obs_side *b)
 static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
 {
     struct okey *k = &o->keys[r->key];
-    const char *key = o->key_ids.str[r->key];
-    struct obs_side seq = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
-                            .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
-    if (k->has_seq && k->seq.sequence_number > r->seq) {
+    if (k->has_seq && k->seq_sequence > r->seq) {
         o->fig.order_by_sequence++;
-        example(o->fig.sequence_examples, &o->fig.n_sequence_examples, key, &seq, &k->seq);
+        struct obs_side late = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                                 .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
+        struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
+                                  .has_first = k->seq_has_first,
+                                  .first_delivered_ms = k->seq_first_ms };
+        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key, &late, &after);
     } else {
-        k->seq = seq;
+        k->seq_sequence = r->seq;
+        k->seq_time_ms = r->arrival_ms;
+        k->seq_has_first = inv->counted;
+        k->seq_first_ms = inv->start_ms;
         k->has_seq = true;
     }
     struct omsg *m = msg_find(o, r->message_id);
@@ -644,29 +672,36 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         return;
     bool not_first = m->first_seen;
     m->first_seen = true;
-    struct obs_side prod = seq;
-    prod.message_id = r->message_id;
-    prod.time_ms = m->created_ms;
-    if (k->has_prod && prod_after(&k->prod, &prod)) {
+    if (k->has_prod &&
+        prod_after(k->prod_time_ms, k->prod_message, m->created_ms, r->message_id)) {
         if (!not_first) {
             o->fig.order_by_producer++;
-            example(o->fig.producer_examples, &o->fig.n_producer_examples, key, &prod, &k->prod);
+            struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
+                                     .time_ms = m->created_ms, .has_first = inv->counted,
+                                     .first_delivered_ms = inv->start_ms };
+            struct obs_side after = { .message_id = k->prod_message,
+                                      .sequence_number = k->prod_sequence,
+                                      .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
+                                      .first_delivered_ms = k->prod_first_ms };
+            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key, &late,
+                    &after);
         }
-    } else if (!k->has_prod || prod_after(&prod, &k->prod)) {
-        k->prod = prod;
+    } else if (!k->has_prod ||
+               prod_after(m->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+        k->prod_message = r->message_id;
+        k->prod_sequence = r->seq;
+        k->prod_time_ms = m->created_ms;
+        k->prod_has_first = inv->counted;
+        k->prod_first_ms = inv->start_ms;
         k->has_prod = true;
     }
 }
 
-static void deliver(struct obs *o, const struct odeliv *d, const struct oinv *inv)
+static void deliver(struct obs *o, struct orec *r, bool handled, const struct oinv *inv)
 {
-    struct oshard *sh = &o->shards[d->shard];
-    struct orec *r = rec_find(sh, d->seq);
-    if (!r)
-        return;   /* its record was never logged (a run stopped early) */
     r->pending--;
     r->n++;
-    r->handled += d->handled && r->handled < 2;
+    r->handled += handled && r->handled < 2;
     r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
     if (r->n == 1)
         first_delivery(o, r, inv);
@@ -685,18 +720,20 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
     while (id >= o->inv_end) {
         if (o->inv_end - o->inv_base == (o->invs ? o->inv_mask + 1 : 0)) {
             uint64_t cap = o->invs ? 2 * (o->inv_mask + 1) : 64;
-            struct oinv *ring = malloc(cap * sizeof *ring);
+            struct oinv *ring = calloc(cap, sizeof *ring);
             if (!ring) {
                 o->oom = true;
                 return NULL;
             }
+            /* the ring is full: every slot is in flight and moves, buffer and all */
             for (uint64_t i = o->inv_base; i < o->inv_end; i++)
                 ring[i & (cap - 1)] = *inv_at(o, i);
             free(o->invs);
             o->invs = ring;
             o->inv_mask = cap - 1;
         }
-        *inv_at(o, o->inv_end++) = (struct oinv){ 0 };
+        struct oinv *slot = inv_at(o, o->inv_end++);
+        *slot = (struct oinv){ .d = slot->d, .cap = slot->cap };
     }
     return inv_at(o, id);
 }
@@ -709,12 +746,16 @@ static void inv_release(struct obs *o, bool all)
         struct oinv *inv = inv_at(o, o->inv_base);
         if (!inv->ended && !all)
             break;
-        for (size_t i = 0; i < inv->n; i++)
-            deliver(o, &inv->d[i], inv);
+        for (size_t i = 0; i < inv->n; i++) {
+            const struct odeliv *d = &inv->d[i];
+            struct oshard *sh = &o->shards[d->shard];
+            for (uint64_t x = d->ordinal; x < d->ordinal + d->count; x++)
+                deliver(o, &sh->ring[x & sh->mask], d->handled, inv);
+        }
         for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
                 shard_let_go(o, &o->shards[inv->d[i].shard], false);
-        free(inv->d);
+        inv->n = 0;
         o->inv_base++;
     }
 }
@@ -795,9 +836,13 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     if (o->next.per_record)
         o->next.ops->record(o->next.ctx, r);
     struct oshard *sh = shard_of(o, r->shard_id);
-    uint32_t key = key_of(o, r->partition_key);
-    if (!sh || key == UINT32_MAX)
+    if (!sh)
         return;
+    if (r->key_id >= o->keys_n && key_reserve(o, r->key_id) < 0) {
+        o->oom = true;
+        return;
+    }
+    o->key_names[r->key_id] = r->partition_key;
     struct omsg *m = msg_find(o, r->message_id);
     if (!m) {
         if (!(m = msg_add(o, r->message_id))) {
@@ -810,7 +855,7 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
         o->fig.producer_duplicates++;
     o->fig.producer_duplicate_records += m->n > 1;
     struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
-                        .arrival_ms = obs_ms(r->arrival_us), .key = key };
+                        .arrival_ms = obs_ms(r->arrival_us), .key = r->key_id };
     point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, rec.arrival_ms, 1);
     if (rec_push(sh, &rec) < 0)
         o->oom = true;
@@ -870,9 +915,22 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
     struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
     if (!slot)
         return;
-    struct orec *r = rec_find(sh, sequence_number);
-    if (!r)
+    uint64_t ordinal = rec_find(sh, sequence_number);
+    if (ordinal == UINT64_MAX)
         return;   /* its record was never logged (a run stopped early) */
+    struct orec *r = &sh->ring[ordinal & sh->mask];
+    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
+        o->oom = true;
+        return;
+    }
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    struct odeliv *last = slot->n ? &slot->d[slot->n - 1] : NULL;
+    if (last && last->shard == shard && last->handled == handled &&
+        last->ordinal + last->count == ordinal && last->count < UINT32_MAX) {
+        r->pending++;
+        last->count++;
+        return;
+    }
     if (slot->n == slot->cap) {
         size_t cap = slot->cap ? 2 * slot->cap : 16;
         struct odeliv *d = realloc(slot->d, cap * sizeof *d);
@@ -883,13 +941,8 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
         slot->d = d;
         slot->cap = cap;
     }
-    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
-        o->oom = true;
-        return;
-    }
     r->pending++;
-    slot->d[slot->n++] = (struct odeliv){ .seq = sequence_number,
-                                          .shard = (uint32_t)(sh - o->shards),
+    slot->d[slot->n++] = (struct odeliv){ .ordinal = ordinal, .shard = shard, .count = 1,
                                           .handled = handled };
 }
 
@@ -1242,8 +1295,8 @@ void obs_destroy(struct obs *o)
 {
     if (!o)
         return;
-    for (uint64_t i = o->inv_base; i < o->inv_end; i++)
-        free(inv_at(o, i)->d);
+    for (uint64_t i = 0; o->invs && i <= o->inv_mask; i++)   /* each slot keeps its buffer */
+        free(o->invs[i].d);
     free(o->invs);
     for (size_t i = 0; i < o->shard_ids.n; i++) {
         free((char *)o->shards[i].row.parent_shard_id);
@@ -1253,6 +1306,10 @@ void obs_destroy(struct obs *o)
     }
     for (size_t i = 0; i < o->fig.n_discards_listed; i++)
         free((char *)o->fig.discards_listed[i].destination);
+    for (size_t i = 0; i < o->fig.n_sequence_examples; i++)
+        free((char *)o->fig.sequence_examples[i].partition_key);
+    for (size_t i = 0; i < o->fig.n_producer_examples; i++)
+        free((char *)o->fig.producer_examples[i].partition_key);
     free(o->fig.shards);
     free(o->fig.points);
     free(o->points.v);
@@ -1261,9 +1318,9 @@ void obs_destroy(struct obs *o)
     free(o->spans[1]);
     free(o->shards);
     free(o->keys);
+    free(o->key_names);
     free(o->msgs_ring);
     counts_free(&o->ages);
     strmap_free(&o->shard_ids);
-    strmap_free(&o->key_ids);
     free(o);
 }
