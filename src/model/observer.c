@@ -31,6 +31,13 @@
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
+#define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define PREFETCH(addr) ((void)(addr))
+#endif
 
 /* ---- small tables ------------------------------------------------------------ */
 
@@ -283,10 +290,15 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
 /* ---- what is held ------------------------------------------------------------- */
 
 /* A record written and not yet let go (OBS_RECORD_BYTES: keep it small,
- * a stalled mapping holds every record of the retention period). */
+ * a stalled mapping holds every record of the retention period).  Its
+ * message's creation (from the message table, while the record is in the
+ * stream) and its key's name, the event's pointer: the core's one copy of
+ * the key (keytab.c), which lives as long as the sim, read only to copy an
+ * example's key. */
 struct orec {
     uint64_t seq, message_id;
-    int64_t arrival_ms;
+    int64_t arrival_ms, created_ms;
+    const char *key_name;
     uint32_t key;
     uint32_t n;                /* deliveries */
     uint16_t pending;          /* its deliveries waiting in the reorder buffer */
@@ -325,18 +337,31 @@ struct okey {
 };
 _Static_assert(sizeof(struct okey) == 64, "struct okey: one cache line");
 
-/* A message with a record written, until its part of every figure is in:
- * in a ring indexed by id, as the message table's (msgtab.c). */
-struct omsg {
-    int64_t created_ms;
+/*
+ * Messages, in a ring of one byte per id, as the message table's (msgtab.c)
+ * from the oldest one whose part of the figures is not in: whether a record
+ * of it came, was delivered, was let go.  A message is mostly written once:
+ * its one record then carries the rest, and its fate adds nothing but a
+ * count.  One written twice or more (a producer duplicate, SPEC 1.3) gets
+ * an entry in a hash table (struct omulti) until its fate is final and its
+ * records are let go: then its part of the retention bounds is known.
+ */
+enum {
+    OM_SEEN = 1,              /* a record of it came */
+    OM_FIRST = 2,             /* a record of it was delivered */
+    OM_GONE = 4,              /* written once: its record was let go ... */
+    OM_GONE_MAY_EXPIRE = 8,   /* ... and may have expired */
+    OM_MULTI = 16,            /* written twice or more: see its omulti */
+    OM_DONE = 32,             /* written twice or more: settled, the omulti gone */
+};
+_Static_assert(1 <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
+
+struct omulti {
+    uint64_t id;              /* 0: an empty slot (message ids start at 1) */
     uint32_t n, let_go, may_expire;
-    uint8_t live : 1;          /* a record of it came */
-    uint8_t first_seen : 1;    /* a record of it was delivered */
-    uint8_t has_fate : 1;
-    uint8_t settled : 1;       /* its part is in: the slot is free */
+    bool has_fate;
     uint8_t fate;
 };
-_Static_assert(sizeof(struct omsg) <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
 
 /* Deliveries of an invocation: count records of a shard from ordinal on,
  * handled or not (a batch is mostly one such run). */
@@ -369,12 +394,7 @@ struct obs {
     struct oshard *shards;
     size_t shards_cap;
     struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
-    /* By key_id, [0, keys_n) initialised: each key's state (64-byte aligned),
-     * and its name as the last record of it gave it (the core's one copy,
-     * keytab.c's, which lives as long as the sim: read only to copy an
-     * example's key). */
-    struct okey *keys;
-    const char **key_names;
+    struct okey *keys;         /* by key_id, [0, keys_n) initialised, 64-byte aligned */
     size_t keys_n, keys_cap;
     struct counts ages;
     struct points points;
@@ -386,9 +406,11 @@ struct obs {
     const struct cfg_function *fn;
     struct obs_span *spans[2]; /* disabled, failing */
     size_t n_spans[2], spans_cap[2];
-    struct omsg *msgs_ring;    /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask] */
+    uint8_t *msgs_ring;        /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask]: OM_* */
     uint64_t msgs_base, msgs_end, msgs_mask;
-    size_t msgs_n;             /* live and not settled */
+    size_t msgs_n;             /* with a record held, or an omulti */
+    struct omulti *multi;      /* open addressing by id */
+    size_t n_multi, multi_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
 };
@@ -400,27 +422,38 @@ static int64_t obs_ms(int64_t us)
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-/* The held message id, or NULL. */
-static struct omsg *msg_find(struct obs *o, uint64_t id)
+/* Message id's flags, or NULL when out of the ring (let go, or no record
+ * of it came). */
+static uint8_t *msg_flags(struct obs *o, uint64_t id)
 {
-    if (id < o->msgs_base || id >= o->msgs_end)
-        return NULL;
-    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
-    return m->live && !m->settled ? m : NULL;
+    return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
 }
 
-/* Message id's slot, made live (the ring grows to reach it); NULL when out
- * of memory or already let go. */
-static struct omsg *msg_add(struct obs *o, uint64_t id)
+/* The ring's base moves past messages let go, and past ids without a
+ * record that the message table has settled (rejected: none will come). */
+static void msg_advance(struct obs *o)
 {
-    if (o->msgs_base == 0)
-        o->msgs_base = o->msgs_end = id;
+    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
+    for (; o->msgs_base < o->msgs_end && o->msgs_base < oldest; o->msgs_base++) {
+        uint8_t f = o->msgs_ring[o->msgs_base & o->msgs_mask];
+        if ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE)))
+            break;
+    }
+}
+
+/* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
+ * out of memory or already let go. */
+static uint8_t *msg_add(struct obs *o, uint64_t id)
+{
     if (id < o->msgs_base)
         return NULL;
-    while (id >= o->msgs_end) {
-        if (o->msgs_end - o->msgs_base == (o->msgs_ring ? o->msgs_mask + 1 : 0)) {
-            uint64_t cap = o->msgs_ring ? 2 * (o->msgs_mask + 1) : 1024;
-            struct omsg *ring = malloc(cap * sizeof *ring);
+    if (!o->msgs_ring || (id >= o->msgs_end && id - o->msgs_base > o->msgs_mask)) {
+        msg_advance(o);
+        uint64_t cap = o->msgs_ring ? o->msgs_mask + 1 : 4096;
+        while (id - o->msgs_base >= cap)
+            cap *= 2;
+        if (!o->msgs_ring || cap > o->msgs_mask + 1) {
+            uint8_t *ring = malloc(cap);
             if (!ring)
                 return NULL;
             for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
@@ -429,52 +462,86 @@ static struct omsg *msg_add(struct obs *o, uint64_t id)
             o->msgs_ring = ring;
             o->msgs_mask = cap - 1;
         }
-        o->msgs_ring[o->msgs_end++ & o->msgs_mask] = (struct omsg){ 0 };
     }
-    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
-    *m = (struct omsg){ .live = 1 };
-    o->msgs_n++;
-    return m;
+    for (; o->msgs_end <= id; o->msgs_end++)
+        o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+    return &o->msgs_ring[id & o->msgs_mask];
 }
 
-/* The ring's base moves past messages let go, and past ids without a
- * record that the message table has settled (rejected: none will come). */
-static void msg_advance(struct obs *o)
+static size_t multi_slot(const struct obs *o, uint64_t id)
 {
-    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
-    while (o->msgs_base < o->msgs_end) {
-        const struct omsg *m = &o->msgs_ring[o->msgs_base & o->msgs_mask];
-        if (!m->settled && (m->live || o->msgs_base >= oldest))
-            break;
-        o->msgs_base++;
-    }
+    return (size_t)(int_hash(id) & (o->multi_cap - 1));
 }
 
-static void msg_remove(struct obs *o, struct omsg *m)
+/* The entry of a message written more than once (its flags say so). */
+static struct omulti *multi_find(struct obs *o, uint64_t id)
 {
-    m->settled = 1;
-    o->msgs_n--;
-    msg_advance(o);
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id != id)
+        s = (s + 1) & (o->multi_cap - 1);
+    return &o->multi[s];
+}
+
+static struct omulti *multi_add(struct obs *o, uint64_t id)
+{
+    if (2 * (o->n_multi + 1) > o->multi_cap) {
+        size_t cap = o->multi_cap ? 2 * o->multi_cap : 64;
+        struct omulti *grown = calloc(cap, sizeof *grown), *old = o->multi;
+        if (!grown)
+            return NULL;
+        size_t old_cap = o->multi_cap;
+        o->multi = grown;
+        o->multi_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].id) {
+                size_t s = multi_slot(o, old[i].id);
+                while (grown[s].id)
+                    s = (s + 1) & (cap - 1);
+                grown[s] = old[i];
+            }
+        free(old);
+    }
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id)
+        s = (s + 1) & (o->multi_cap - 1);
+    o->n_multi++;
+    o->multi[s] = (struct omulti){ .id = id };
+    return &o->multi[s];
+}
+
+/* Remove e, shifting back the entries of its probe run behind it. */
+static void multi_remove(struct obs *o, struct omulti *e)
+{
+    size_t mask = o->multi_cap - 1, hole = (size_t)(e - o->multi);
+    for (size_t s = (hole + 1) & mask; o->multi[s].id; s = (s + 1) & mask) {
+        size_t home = multi_slot(o, o->multi[s].id);
+        if (((s - home) & mask) >= ((s - hole) & mask)) {   /* its home is not after the hole */
+            o->multi[hole] = o->multi[s];
+            hole = s;
+        }
+    }
+    o->multi[hole].id = 0;
+    o->n_multi--;
 }
 
 /*
- * The message's part of the retention bounds, once its fate is final and
- * its records are let go: a message written several times may have lost to
+ * The part of a message written several times in the retention bounds,
+ * once its fate is final and its records are let go: it may have lost to
  * retention as many of its records as may have expired (arrived before
  * expiry_before_ms and not settled), never all of them unless its fate is
  * expired (then one is counted already).
  */
-static void msg_settle(struct obs *o, struct omsg *m)
+static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
 {
     if (!m->has_fate || m->let_go < m->n)
         return;
-    if (m->n > 1) {
-        if (m->fate == FATE_EXPIRED)
-            o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
-        else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
-            o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
-    }
-    msg_remove(o, m);
+    if (m->fate == FATE_EXPIRED)
+        o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
+    else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
+        o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
+    multi_remove(o, m);
+    *flags |= OM_DONE;
+    o->msgs_n--;
 }
 
 /* ---- records ---------------------------------------------------------------------- */
@@ -505,21 +572,22 @@ static uint64_t rec_find(struct oshard *sh, uint64_t seq)
     return sh->hint = sh->head + lo;
 }
 
-static int rec_push(struct oshard *sh, const struct orec *r)
+/* A new record's slot at the end of sh's ring (filled in place by the
+ * caller); NULL when out of memory. */
+static struct orec *rec_push(struct oshard *sh)
 {
     if (sh->n == (sh->ring ? sh->mask + 1 : 0)) {
         size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
         struct orec *ring = malloc(cap * sizeof *ring);
         if (!ring)
-            return -1;
+            return NULL;
         for (size_t i = 0; i < sh->n; i++)   /* each keeps its ordinal */
             ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
         free(sh->ring);
         sh->ring = ring;
         sh->mask = cap - 1;
     }
-    *rec_at(sh, sh->n++) = *r;
-    return 0;
+    return rec_at(sh, sh->n++);
 }
 
 /* A record leaves: its delivery counts are final. */
@@ -530,13 +598,19 @@ static void rec_let_go(struct obs *o, const struct orec *r)
         o->fig.redeliveries += r->n - 1;
         o->fig.reprocessed_records += r->handled > 1;
     }
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m)
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
         return;
-    m->let_go++;
-    if (r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled))
-        m->may_expire++;
-    msg_settle(o, m);
+    bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
+    if ((*f & (OM_MULTI | OM_DONE)) == OM_MULTI) {
+        struct omulti *m = multi_find(o, r->message_id);
+        m->let_go++;
+        m->may_expire += may_expire;
+        msg_settle(o, f, m);
+    } else if (!(*f & (OM_MULTI | OM_GONE))) {
+        *f |= OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+        o->msgs_n--;
+    }
 }
 
 /* Let go of the records the checkpoint passed, in order, while none of
@@ -600,22 +674,16 @@ static int key_reserve(struct obs *o, uint32_t key_id)
         while (cap <= key_id)
             cap *= 2;
         struct okey *keys = aligned_alloc(64, cap * sizeof *keys);
-        const char **names = keys ? realloc(o->key_names, cap * sizeof *names) : NULL;
-        if (!names) {
-            free(keys);
+        if (!keys)
             return -1;
-        }
         if (o->keys_n)
             memcpy(keys, o->keys, o->keys_n * sizeof *keys);
         free(o->keys);
         o->keys = keys;
-        o->key_names = names;
         o->keys_cap = cap;
     }
-    for (; o->keys_n <= key_id; o->keys_n++) {
+    for (; o->keys_n <= key_id; o->keys_n++)
         o->keys[o->keys_n] = (struct okey){ 0 };
-        o->key_names[o->keys_n] = NULL;
-    }
     return 0;
 }
 
@@ -623,12 +691,12 @@ static int key_reserve(struct obs *o, uint32_t key_id)
 
 /* Keep the example, the first OBS_EXAMPLES of a kind, with a copy of its
  * key's name (the examples are read after the run). */
-static void example(struct obs *o, struct obs_example *list, size_t *n, uint32_t key,
+static void example(struct obs *o, struct obs_example *list, size_t *n, const char *key,
                     const struct obs_side *late, const struct obs_side *after)
 {
     if (*n == OBS_EXAMPLES)
         return;
-    char *name = strdup(o->key_names[key]);
+    char *name = strdup(key);
     if (!name) {
         o->oom = true;
         return;
@@ -659,7 +727,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
                                   .has_first = k->seq_has_first,
                                   .first_delivered_ms = k->seq_first_ms };
-        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key, &late, &after);
+        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key_name, &late, &after);
     } else {
         k->seq_sequence = r->seq;
         k->seq_time_ms = r->arrival_ms;
@@ -667,30 +735,30 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         k->seq_first_ms = inv->start_ms;
         k->has_seq = true;
     }
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m)
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
         return;
-    bool not_first = m->first_seen;
-    m->first_seen = true;
+    bool not_first = *f & OM_FIRST;
+    *f |= OM_FIRST;
     if (k->has_prod &&
-        prod_after(k->prod_time_ms, k->prod_message, m->created_ms, r->message_id)) {
+        prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
         if (!not_first) {
             o->fig.order_by_producer++;
             struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
-                                     .time_ms = m->created_ms, .has_first = inv->counted,
+                                     .time_ms = r->created_ms, .has_first = inv->counted,
                                      .first_delivered_ms = inv->start_ms };
             struct obs_side after = { .message_id = k->prod_message,
                                       .sequence_number = k->prod_sequence,
                                       .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
                                       .first_delivered_ms = k->prod_first_ms };
-            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key, &late,
+            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key_name, &late,
                     &after);
         }
     } else if (!k->has_prod ||
-               prod_after(m->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+               prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
         k->prod_message = r->message_id;
         k->prod_sequence = r->seq;
-        k->prod_time_ms = m->created_ms;
+        k->prod_time_ms = r->created_ms;
         k->prod_has_first = inv->counted;
         k->prod_first_ms = inv->start_ms;
         k->has_prod = true;
@@ -749,8 +817,14 @@ static void inv_release(struct obs *o, bool all)
         for (size_t i = 0; i < inv->n; i++) {
             const struct odeliv *d = &inv->d[i];
             struct oshard *sh = &o->shards[d->shard];
-            for (uint64_t x = d->ordinal; x < d->ordinal + d->count; x++)
+            /* a first delivery reads its key's state, at random among every
+             * key: those of the records a little ahead are fetched meanwhile */
+            uint64_t end = d->ordinal + d->count;
+            for (uint64_t x = d->ordinal; x < end; x++) {
+                if (x + OBS_PREFETCH_AHEAD < end)
+                    PREFETCH(&o->keys[sh->ring[(x + OBS_PREFETCH_AHEAD) & sh->mask].key]);
                 deliver(o, &sh->ring[x & sh->mask], d->handled, inv);
+            }
         }
         for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
@@ -822,11 +896,12 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
         return;
     o->fig.messages[msg->fate]++;
     o->fig.expired_messages += msg->fate == FATE_EXPIRED;
-    struct omsg *m = msg_find(o, msg->message_id);
-    if (m) {
+    uint8_t *f = msg_flags(o, msg->message_id);
+    if (f && (*f & OM_MULTI) && !(*f & OM_DONE)) {
+        struct omulti *m = multi_find(o, msg->message_id);
         m->has_fate = true;
         m->fate = (uint8_t)msg->fate;
-        msg_settle(o, m);
+        msg_settle(o, f, m);
     }
 }
 
@@ -842,23 +917,48 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
         o->oom = true;
         return;
     }
-    o->key_names[r->key_id] = r->partition_key;
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m) {
-        if (!(m = msg_add(o, r->message_id))) {
+    uint8_t *f = msg_add(o, r->message_id);
+    if (!f) {
+        o->oom = true;
+        return;
+    }
+    if (!(*f & OM_SEEN)) {
+        *f = OM_SEEN;
+        o->msgs_n++;
+    } else if (!(*f & OM_MULTI)) {   /* its second record: a producer duplicate */
+        struct omulti *m = multi_add(o, r->message_id);
+        if (!m) {
             o->oom = true;
             return;
         }
-        m->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
-    }
-    if (++m->n == 2)
+        m->n = 2;
+        m->let_go = (*f & OM_GONE) != 0;
+        m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
+        o->msgs_n += (*f & OM_GONE) != 0;
+        *f |= OM_MULTI;
         o->fig.producer_duplicates++;
-    o->fig.producer_duplicate_records += m->n > 1;
-    struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
-                        .arrival_ms = obs_ms(r->arrival_us), .key = r->key_id };
-    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, rec.arrival_ms, 1);
-    if (rec_push(sh, &rec) < 0)
+        o->fig.producer_duplicate_records++;
+    } else if (!(*f & OM_DONE)) {
+        multi_find(o, r->message_id)->n++;
+        o->fig.producer_duplicate_records++;
+    }
+    int64_t arrival_ms = obs_ms(r->arrival_us);
+    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, arrival_ms, 1);
+    struct orec *rec = rec_push(sh);
+    if (!rec) {
         o->oom = true;
+        return;
+    }
+    rec->seq = r->sequence_number;
+    rec->message_id = r->message_id;
+    rec->arrival_ms = arrival_ms;
+    rec->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
+    rec->key_name = r->partition_key;
+    rec->key = r->key_id;
+    rec->n = 0;
+    rec->pending = 0;
+    rec->handled = 0;
+    rec->settled = false;
 }
 
 static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -1059,7 +1159,8 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
         return NULL;
     o->next = *next;
     o->expiry_before_ms = expiry_before_ms;
-    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1 */
+    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
+    o->msgs_base = o->msgs_end = 1; /* the message table's too */
     o->enabled = true;
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
@@ -1280,7 +1381,7 @@ size_t obs_messages_held(const struct obs *o)
 
 uint64_t obs_bytes(const struct obs *o)
 {
-    uint64_t n = o->msgs_ring ? (o->msgs_mask + 1) * sizeof(struct omsg) : 0;
+    uint64_t n = (o->msgs_ring ? o->msgs_mask + 1 : 0) + o->multi_cap * sizeof(struct omulti);
     for (size_t i = 0; i < o->shard_ids.n; i++)
         n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
     return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
@@ -1318,7 +1419,7 @@ void obs_destroy(struct obs *o)
     free(o->spans[1]);
     free(o->shards);
     free(o->keys);
-    free(o->key_names);
+    free(o->multi);
     free(o->msgs_ring);
     counts_free(&o->ages);
     strmap_free(&o->shard_ids);

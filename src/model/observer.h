@@ -29,10 +29,12 @@ struct msgtab;
 struct obs;
 
 #define OBS_EXAMPLES 5          /* ordering violations kept, of each kind */
-/* What the observer holds per record not yet let go, and per message in
- * flight (the run's memory estimate counts them, footprint.c). */
-#define OBS_RECORD_BYTES 40
-#define OBS_MESSAGE_BYTES 24
+/* What the observer holds per record not yet let go, per message in
+ * flight, and per partition key (the run's memory estimate counts them,
+ * footprint.c). */
+#define OBS_RECORD_BYTES 56
+#define OBS_MESSAGE_BYTES 1
+#define OBS_KEY_BYTES 64
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
 
 /* An IteratorAge distribution (ms): nearest-rank percentiles, the
