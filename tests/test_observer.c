@@ -49,7 +49,7 @@ static void setup(struct fixture *f)
     f->sink = obs_sink(f->o);
     f->keys = keytab_create();
     f->msgs = msg_create(&f->sink, f->keys);
-    obs_set_messages(f->o, f->msgs);
+    obs_set_tables(f->o, f->msgs, f->keys);
     struct slog_shard sh = { .shard_id = "S", .opened_us = 0, .closed_us = -1 };
     f->sink.ops->shard(f->sink.ctx, &sh);
 }

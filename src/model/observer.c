@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "keytab.h"
 #include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
@@ -290,15 +291,13 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
 /* ---- what is held ------------------------------------------------------------- */
 
 /* A record written and not yet let go (OBS_RECORD_BYTES: keep it small,
- * a stalled mapping holds every record of the retention period).  Its
- * message's creation (from the message table, while the record is in the
- * stream) and its key's name, the event's pointer: the core's one copy of
- * the key (keytab.c), which lives as long as the sim, read only to copy an
- * example's key. */
+ * a stalled mapping holds every record of the retention period, and every
+ * record's is written, then read a second later when it is delivered).
+ * created_ms: its message's creation, from the message table while the
+ * record is in the stream. */
 struct orec {
     uint64_t seq, message_id;
     int64_t arrival_ms, created_ms;
-    const char *key_name;
     uint32_t key;
     uint32_t n;                /* deliveries */
     uint16_t pending;          /* its deliveries waiting in the reorder buffer */
@@ -386,6 +385,7 @@ struct obs {
     struct slog next;
     struct slog_ops ops;       /* the tee's, its optional entries as next has them */
     const struct msgtab *msgs;
+    const struct keytab *key_table;
     int64_t expiry_before_ms;
     bool oom;
     bool finished;
@@ -690,13 +690,13 @@ static int key_reserve(struct obs *o, uint32_t key_id)
 /* ---- deliveries, in invocation order ------------------------------------------------ */
 
 /* Keep the example, the first OBS_EXAMPLES of a kind, with a copy of its
- * key's name (the examples are read after the run). */
-static void example(struct obs *o, struct obs_example *list, size_t *n, const char *key,
+ * key's name (the examples outlive the key table). */
+static void example(struct obs *o, struct obs_example *list, size_t *n, uint32_t key,
                     const struct obs_side *late, const struct obs_side *after)
 {
     if (*n == OBS_EXAMPLES)
         return;
-    char *name = strdup(key);
+    char *name = strdup(o->key_table ? keytab_key(o->key_table, key) : "");
     if (!name) {
         o->oom = true;
         return;
@@ -727,7 +727,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
                                   .has_first = k->seq_has_first,
                                   .first_delivered_ms = k->seq_first_ms };
-        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key_name, &late, &after);
+        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key, &late, &after);
     } else {
         k->seq_sequence = r->seq;
         k->seq_time_ms = r->arrival_ms;
@@ -751,7 +751,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
                                       .sequence_number = k->prod_sequence,
                                       .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
                                       .first_delivered_ms = k->prod_first_ms };
-            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key_name, &late,
+            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key, &late,
                     &after);
         }
     } else if (!k->has_prod ||
@@ -953,7 +953,6 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     rec->message_id = r->message_id;
     rec->arrival_ms = arrival_ms;
     rec->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
-    rec->key_name = r->partition_key;
     rec->key = r->key_id;
     rec->n = 0;
     rec->pending = 0;
@@ -1174,9 +1173,10 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     return o;
 }
 
-void obs_set_messages(struct obs *o, const struct msgtab *msgs)
+void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys)
 {
     o->msgs = msgs;
+    o->key_table = keys;
 }
 
 /* Every record is seen, whatever next keeps: next gets messages, records

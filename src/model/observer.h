@@ -25,6 +25,7 @@
 
 #include "simlog.h"
 
+struct keytab;
 struct msgtab;
 struct obs;
 
@@ -32,7 +33,7 @@ struct obs;
 /* What the observer holds per record not yet let go, per message in
  * flight, and per partition key (the run's memory estimate counts them,
  * footprint.c). */
-#define OBS_RECORD_BYTES 56
+#define OBS_RECORD_BYTES 48
 #define OBS_MESSAGE_BYTES 1
 #define OBS_KEY_BYTES 64
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
@@ -154,9 +155,11 @@ struct obs_figures {
 struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms);
 void obs_destroy(struct obs *o);
 
-/* The run's message table (borrowed; made after the observer, since it logs
- * to it), where a record's message gives its creation time. */
-void obs_set_messages(struct obs *o, const struct msgtab *msgs);
+/* The run's message table, where a record's message gives its creation
+ * time, and key table, where an example's key id gives its name (the
+ * records' key_id); both borrowed for the run (made after the observer,
+ * since they log to it). */
+void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys);
 
 /* The sink to give the simulation: the observer's, forwarding to next. */
 struct slog obs_sink(struct obs *o);
