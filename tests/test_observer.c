@@ -216,11 +216,85 @@ static void test_producer_duplicates(void)
     teardown(&f);
 }
 
+/* SPEC 1.3 and the retention bounds: a message written again after its first
+ * record was let go (never delivered, so it may have expired) is a producer
+ * duplicate whose first record still counts once its fate is final (issue 15:
+ * a message written once holds one byte, the rest rides on its record). */
+static void test_duplicate_after_first_let_go(void)
+{
+    struct fixture f;
+    setup(&f);
+    uint32_t key_id = keytab_add(f.keys, "k");
+    uint64_t id = msg_new(f.msgs, "p", key_id, 10, 0);
+    struct slog_record r = { .shard_id = "S", .sequence_number = 1, .message_id = id,
+                             .partition_key = "k", .key_id = key_id, .arrival_us = 0,
+                             .bytes = 10 };
+    msg_written(f.msgs, id);
+    f.sink.ops->record(f.sink.ctx, &r);
+    CHECK_INT(obs_messages_held(f.o), 1);
+    checkpoint(&f, 1);                            /* trimmed: let go undelivered */
+    msg_record_done(f.msgs, id, FATE_EXPIRED);
+    CHECK_INT(obs_records_held(f.o), 0);
+    CHECK_INT(obs_messages_held(f.o), 0);         /* written once: nothing but a byte */
+    msg_written(f.msgs, id);                      /* the producer's retry lands too */
+    r.sequence_number = 2;
+    r.arrival_us = 1000;
+    f.sink.ops->record(f.sink.ctx, &r);
+    CHECK_INT(obs_messages_held(f.o), 1);
+    CHECK_INT(obs_figures(f.o)->producer_duplicates, 1);
+    msg_released(f.msgs, id);
+    end(&f, 1, 10, (uint64_t[]){ 2 }, 1, OUTCOME_SUCCESS, 1);
+    checkpoint(&f, 2);
+    msg_record_done(f.msgs, id, FATE_PROCESSED);  /* its fate: the best of its records' */
+    CHECK_INT(obs_messages_held(f.o), 0);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    CHECK_INT(fig->messages[FATE_PROCESSED], 1);
+    CHECK_INT(fig->producer_duplicates, 1);
+    CHECK_INT(fig->producer_duplicate_records, 1);
+    CHECK_INT(fig->order_by_producer, 0);
+    CHECK_INT(fig->expired_messages, 0);
+    CHECK_INT(fig->expired_records_max, 1);      /* its first record may have expired */
+    teardown(&f);
+}
+
+/* Issue 15: the observer's memory follows the ids in flight at a byte each.
+ * One message held on shard T keeps 100,000 later ids in the message ring;
+ * their records, processed on S, are let go. */
+static void test_message_ring_bytes(void)
+{
+    struct fixture f;
+    setup(&f);
+    uint32_t key_id = keytab_add(f.keys, "k");
+    uint64_t stuck = msg_new(f.msgs, "p", key_id, 10, 0);
+    msg_delivered(f.msgs, stuck);
+    struct slog_record r = { .shard_id = "T", .sequence_number = 1, .message_id = stuck,
+                             .partition_key = "k", .key_id = key_id, .bytes = 10 };
+    f.sink.ops->record(f.sink.ctx, &r);
+    for (uint64_t i = 1; i <= 100000; i++) {
+        uint64_t seq = i + 1, id = write(&f, "k", (int64_t)i, seq);
+        end(&f, i, (int64_t)i, &seq, 1, OUTCOME_SUCCESS, 1);
+        checkpoint(&f, seq);
+        msg_record_done(f.msgs, id, FATE_PROCESSED);
+    }
+    CHECK_INT(obs_records_held(f.o), 1);
+    CHECK_INT(obs_messages_held(f.o), 1);
+    CHECK(obs_bytes(f.o) < 400000);               /* 24 bytes an id was 3 MB */
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000000);
+    CHECK_INT(obs_figures(f.o)->deliveries, 100000);
+    CHECK_INT(obs_figures(f.o)->order_by_sequence, 0);
+    teardown(&f);
+}
+
 int main(void)
 {
     test_order_by_invocation_not_by_end();
     test_in_order_ended_out_of_order();
     test_duplicates_ages_memory();
     test_producer_duplicates();
+    test_duplicate_after_first_let_go();
+    test_message_ring_bytes();
     return check_done();
 }

@@ -393,7 +393,7 @@ struct obs {
     struct strmap shard_ids;
     struct oshard *shards;
     size_t shards_cap;
-    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
+    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
     struct okey *keys;         /* by key_id, [0, keys_n) initialised, 64-byte aligned */
     size_t keys_n, keys_cap;
     struct counts ages;
@@ -638,9 +638,13 @@ static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
  */
 static struct oshard *shard_of(struct obs *o, const char *shard_id)
 {
+    if (o->last_shard.str == shard_id)   /* an invocation's deliveries come in a row */
+        return &o->shards[o->last_shard.id];
     size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
-    if (o->shard_cache[c].str == shard_id)
-        return &o->shards[o->shard_cache[c].id];
+    if (o->shard_cache[c].str == shard_id) {
+        o->last_shard = o->shard_cache[c];
+        return &o->shards[o->last_shard.id];
+    }
     bool added;
     uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
     if (id == UINT32_MAX) {
@@ -662,6 +666,7 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
     }
     o->shard_cache[c].str = shard_id;
     o->shard_cache[c].id = id;
+    o->last_shard = o->shard_cache[c];
     return &o->shards[id];
 }
 

@@ -185,8 +185,10 @@ void obs_finish(struct obs *o, int64_t end_us);
 /* The figures; complete after obs_finish. */
 const struct obs_figures *obs_figures(const struct obs *o);
 
-/* What the observer holds now: records not yet let go, messages not yet
- * settled (its memory follows these, tests/test_observer.c). */
+/* What the observer holds now: records not yet let go, messages with a
+ * record not yet let go or, written twice or more, not yet settled (its
+ * memory follows these, and a byte per message id in flight,
+ * tests/test_observer.c). */
 size_t obs_records_held(const struct obs *o);
 size_t obs_messages_held(const struct obs *o);
 /* The bytes its tables of records, messages and invocations in flight take
