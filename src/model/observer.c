@@ -13,10 +13,13 @@
  *  - a record is held from its write until the shard's checkpoint passes it
  *    and none of its deliveries waits in the buffer: then its delivery
  *    counts (redelivered, handled twice) are final, and it is let go;
- *  - a message is held from its first record until its fate is final and
- *    every record of it is let go: then its part of the retention bounds is
- *    known.  Creation times come from the message table while the message
- *    is in flight (a record of it is in the stream then).
+ *  - a message written once is a byte of flags until the message table has
+ *    settled it; one written twice or more is held until its fate is final
+ *    and every record of it is let go: then its part of the retention bounds
+ *    is known.  Creation times come from the message table as each record is
+ *    written, and ride on the record;
+ *  - keys and shards are known by number (the events' key_id; a shard by
+ *    the address of its id), never by hashing a string per record.
  * Times are virtual microseconds in the events and milliseconds in the
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
