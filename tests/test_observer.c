@@ -61,17 +61,30 @@ static void teardown(struct fixture *f)
     obs_destroy(f->o);
 }
 
+/* A message of key created at created_ms (ms), still held by its producer. */
+static uint64_t message(struct fixture *f, const char *key, int64_t created_ms)
+{
+    return msg_new(f->msgs, "p", keytab_add(f->keys, key), 10, created_ms * 1000);
+}
+
+/* A record of message id written to shard with seq, arriving at arrival_ms. */
+static void record(struct fixture *f, const char *shard, uint64_t id, const char *key, uint64_t seq,
+                   int64_t arrival_ms)
+{
+    msg_written(f->msgs, id);
+    struct slog_record r = { .shard_id = shard, .sequence_number = seq, .message_id = id,
+                             .partition_key = key,
+                             .key_id = keytab_add(f->keys, key),   /* equal keys, equal ids */
+                             .arrival_us = arrival_ms * 1000, .bytes = 10 };
+    f->sink.ops->record(f->sink.ctx, &r);
+}
+
 /* A message created at created_ms, written as one record with seq. */
 static uint64_t write(struct fixture *f, const char *key, int64_t created_ms, uint64_t seq)
 {
-    uint32_t key_id = keytab_add(f->keys, key);   /* equal keys, equal ids (simlog.h) */
-    uint64_t id = msg_new(f->msgs, "p", key_id, 10, created_ms * 1000);
-    msg_written(f->msgs, id);
+    uint64_t id = message(f, key, created_ms);
+    record(f, "S", id, key, seq, created_ms + 5);
     msg_released(f->msgs, id);
-    struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                             .partition_key = key, .key_id = key_id,
-                             .arrival_us = created_ms * 1000 + 5000, .bytes = 10 };
-    f->sink.ops->record(f->sink.ctx, &r);
     return id;
 }
 
@@ -196,15 +209,9 @@ static void test_producer_duplicates(void)
 {
     struct fixture f;
     setup(&f);
-    uint32_t key_id = keytab_add(f.keys, "k");
-    uint64_t id = msg_new(f.msgs, "p", key_id, 10, 0);
-    for (uint64_t seq = 1; seq <= 2; seq++) {
-        msg_written(f.msgs, id);
-        struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                                 .partition_key = "k", .key_id = key_id, .arrival_us = 0,
-                                 .bytes = 10 };
-        f.sink.ops->record(f.sink.ctx, &r);
-    }
+    uint64_t id = message(&f, "k", 0);
+    for (uint64_t seq = 1; seq <= 2; seq++)
+        record(&f, "S", id, "k", seq, 0);
     msg_released(f.msgs, id);
     end(&f, 1, 0, (uint64_t[]){ 1, 2 }, 2, OUTCOME_SUCCESS, 1);
     checkpoint(&f, 2);
@@ -224,22 +231,14 @@ static void test_duplicate_after_first_let_go(void)
 {
     struct fixture f;
     setup(&f);
-    uint32_t key_id = keytab_add(f.keys, "k");
-    uint64_t id = msg_new(f.msgs, "p", key_id, 10, 0);
-    struct slog_record r = { .shard_id = "S", .sequence_number = 1, .message_id = id,
-                             .partition_key = "k", .key_id = key_id, .arrival_us = 0,
-                             .bytes = 10 };
-    msg_written(f.msgs, id);
-    f.sink.ops->record(f.sink.ctx, &r);
+    uint64_t id = message(&f, "k", 0);
+    record(&f, "S", id, "k", 1, 0);
     CHECK_INT(obs_messages_held(f.o), 1);
     checkpoint(&f, 1);                            /* trimmed: let go undelivered */
     msg_record_done(f.msgs, id, FATE_EXPIRED);
     CHECK_INT(obs_records_held(f.o), 0);
     CHECK_INT(obs_messages_held(f.o), 0);         /* written once: nothing but a byte */
-    msg_written(f.msgs, id);                      /* the producer's retry lands too */
-    r.sequence_number = 2;
-    r.arrival_us = 1000;
-    f.sink.ops->record(f.sink.ctx, &r);
+    record(&f, "S", id, "k", 2, 1);               /* the producer's retry lands too */
     CHECK_INT(obs_messages_held(f.o), 1);
     CHECK_INT(obs_figures(f.o)->producer_duplicates, 1);
     msg_released(f.msgs, id);
@@ -266,12 +265,9 @@ static void test_message_ring_bytes(void)
 {
     struct fixture f;
     setup(&f);
-    uint32_t key_id = keytab_add(f.keys, "k");
-    uint64_t stuck = msg_new(f.msgs, "p", key_id, 10, 0);
-    msg_delivered(f.msgs, stuck);
-    struct slog_record r = { .shard_id = "T", .sequence_number = 1, .message_id = stuck,
-                             .partition_key = "k", .key_id = key_id, .bytes = 10 };
-    f.sink.ops->record(f.sink.ctx, &r);
+    uint64_t stuck = message(&f, "k", 0);
+    record(&f, "T", stuck, "k", 1, 0);
+    msg_released(f.msgs, stuck);
     for (uint64_t i = 1; i <= 100000; i++) {
         uint64_t seq = i + 1, id = write(&f, "k", (int64_t)i, seq);
         end(&f, i, (int64_t)i, &seq, 1, OUTCOME_SUCCESS, 1);
