@@ -100,7 +100,7 @@ expect_eq "$rc" 0 "a scenario from a pipe: $out"
 msg=$(timeout 20 "$esmsim" run "$src/scenarios/steady-state.json" -o "$work/huge.db" \
       --set 'producers[0].rate=1e12' 2>&1); rc=$?
 expect_eq "$rc" 2 "rate 1e12: exit status"
-expect_in "$msg" "steady-state.json: --set producers[0].rate=1e12: \$.producers[0].rate: this run needs 5.0 PiB of memory even if the mapping keeps up" \
+expect_in "$msg" "steady-state.json: --set producers[0].rate=1e12: \$.producers[0].rate: this run needs 3.7 PiB of memory even if the mapping keeps up" \
   "rate 1e12: the estimate"
 [ ! -e "$work/huge.db" ] && ok || ko "rate 1e12 wrote a database"
 # The estimate is honest: a run that reaches the bound (the mapping disabled, every record

@@ -49,7 +49,7 @@ static void setup(struct fixture *f)
     f->sink = obs_sink(f->o);
     f->keys = keytab_create();
     f->msgs = msg_create(&f->sink, f->keys);
-    obs_set_messages(f->o, f->msgs);
+    obs_set_tables(f->o, f->msgs, f->keys);
     struct slog_shard sh = { .shard_id = "S", .opened_us = 0, .closed_us = -1 };
     f->sink.ops->shard(f->sink.ctx, &sh);
 }
@@ -61,16 +61,30 @@ static void teardown(struct fixture *f)
     obs_destroy(f->o);
 }
 
+/* A message of key created at created_ms (ms), still held by its producer. */
+static uint64_t message(struct fixture *f, const char *key, int64_t created_ms)
+{
+    return msg_new(f->msgs, "p", keytab_add(f->keys, key), 10, created_ms * 1000);
+}
+
+/* A record of message id written to shard with seq, arriving at arrival_ms. */
+static void record(struct fixture *f, const char *shard, uint64_t id, const char *key, uint64_t seq,
+                   int64_t arrival_ms)
+{
+    msg_written(f->msgs, id);
+    struct slog_record r = { .shard_id = shard, .sequence_number = seq, .message_id = id,
+                             .partition_key = key,
+                             .key_id = keytab_add(f->keys, key),   /* equal keys, equal ids */
+                             .arrival_us = arrival_ms * 1000, .bytes = 10 };
+    f->sink.ops->record(f->sink.ctx, &r);
+}
+
 /* A message created at created_ms, written as one record with seq. */
 static uint64_t write(struct fixture *f, const char *key, int64_t created_ms, uint64_t seq)
 {
-    uint64_t id = msg_new(f->msgs, "p", keytab_add(f->keys, key), 10, created_ms * 1000);
-    msg_written(f->msgs, id);
+    uint64_t id = message(f, key, created_ms);
+    record(f, "S", id, key, seq, created_ms + 5);
     msg_released(f->msgs, id);
-    struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                             .partition_key = key, .arrival_us = created_ms * 1000 + 5000,
-                             .bytes = 10 };
-    f->sink.ops->record(f->sink.ctx, &r);
     return id;
 }
 
@@ -195,13 +209,9 @@ static void test_producer_duplicates(void)
 {
     struct fixture f;
     setup(&f);
-    uint64_t id = msg_new(f.msgs, "p", keytab_add(f.keys, "k"), 10, 0);
-    for (uint64_t seq = 1; seq <= 2; seq++) {
-        msg_written(f.msgs, id);
-        struct slog_record r = { .shard_id = "S", .sequence_number = seq, .message_id = id,
-                                 .partition_key = "k", .arrival_us = 0, .bytes = 10 };
-        f.sink.ops->record(f.sink.ctx, &r);
-    }
+    uint64_t id = message(&f, "k", 0);
+    for (uint64_t seq = 1; seq <= 2; seq++)
+        record(&f, "S", id, "k", seq, 0);
     msg_released(f.msgs, id);
     end(&f, 1, 0, (uint64_t[]){ 1, 2 }, 2, OUTCOME_SUCCESS, 1);
     checkpoint(&f, 2);
@@ -213,11 +223,74 @@ static void test_producer_duplicates(void)
     teardown(&f);
 }
 
+/* SPEC 1.3 and the retention bounds: a message written again after its first
+ * record was let go (never delivered, so it may have expired) is a producer
+ * duplicate whose first record still counts once its fate is final (issue 15:
+ * a message written once holds one byte, the rest rides on its record). */
+static void test_duplicate_after_first_let_go(void)
+{
+    struct fixture f;
+    setup(&f);
+    uint64_t id = message(&f, "k", 0);
+    record(&f, "S", id, "k", 1, 0);
+    CHECK_INT(obs_messages_held(f.o), 1);
+    checkpoint(&f, 1);                            /* trimmed: let go undelivered */
+    msg_record_done(f.msgs, id, FATE_EXPIRED);
+    CHECK_INT(obs_records_held(f.o), 0);
+    CHECK_INT(obs_messages_held(f.o), 0);         /* written once: nothing but a byte */
+    record(&f, "S", id, "k", 2, 1);               /* the producer's retry lands too */
+    CHECK_INT(obs_messages_held(f.o), 1);
+    CHECK_INT(obs_figures(f.o)->producer_duplicates, 1);
+    msg_released(f.msgs, id);
+    end(&f, 1, 10, (uint64_t[]){ 2 }, 1, OUTCOME_SUCCESS, 1);
+    checkpoint(&f, 2);
+    msg_record_done(f.msgs, id, FATE_PROCESSED);  /* its fate: the best of its records' */
+    CHECK_INT(obs_messages_held(f.o), 0);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    CHECK_INT(fig->messages[FATE_PROCESSED], 1);
+    CHECK_INT(fig->producer_duplicates, 1);
+    CHECK_INT(fig->producer_duplicate_records, 1);
+    CHECK_INT(fig->order_by_producer, 0);
+    CHECK_INT(fig->expired_messages, 0);
+    CHECK_INT(fig->expired_records_max, 1);      /* its first record may have expired */
+    teardown(&f);
+}
+
+/* Issue 15: the observer's memory follows the ids in flight at a byte each.
+ * One message held on shard T keeps 100,000 later ids in the message ring;
+ * their records, processed on S, are let go. */
+static void test_message_ring_bytes(void)
+{
+    struct fixture f;
+    setup(&f);
+    uint64_t stuck = message(&f, "k", 0);
+    record(&f, "T", stuck, "k", 1, 0);
+    msg_released(f.msgs, stuck);
+    for (uint64_t i = 1; i <= 100000; i++) {
+        uint64_t seq = i + 1, id = write(&f, "k", (int64_t)i, seq);
+        end(&f, i, (int64_t)i, &seq, 1, OUTCOME_SUCCESS, 1);
+        checkpoint(&f, seq);
+        msg_record_done(f.msgs, id, FATE_PROCESSED);
+    }
+    CHECK_INT(obs_records_held(f.o), 1);
+    CHECK_INT(obs_messages_held(f.o), 1);
+    CHECK(obs_bytes(f.o) < 400000);               /* 24 bytes an id was 3 MB */
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000000);
+    CHECK_INT(obs_figures(f.o)->deliveries, 100000);
+    CHECK_INT(obs_figures(f.o)->order_by_sequence, 0);
+    teardown(&f);
+}
+
 int main(void)
 {
     test_order_by_invocation_not_by_end();
     test_in_order_ended_out_of_order();
     test_duplicates_ages_memory();
     test_producer_duplicates();
+    test_duplicate_after_first_let_go();
+    test_message_ring_bytes();
     return check_done();
 }

@@ -323,7 +323,8 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
         out->bytes[FPT_MESSAGES] += out->messages * MSG_BYTES;
     else
         out->bytes[FPT_RECORDS] += records * sizeof(struct stm_record);
-    out->bytes[FPT_KEYS] += out->keys * KEY_BYTES + key_text;
+    /* the observer's state of each key, by key id in a doubling array */
+    out->bytes[FPT_KEYS] += out->keys * (KEY_BYTES + OBS_KEY_BYTES * GROWTH) + key_text;
     /* A window state holds a count per key, until its JSON passes 1 MB. */
     double window_keys = windows ? fmin(out->keys, WINDOW_STATE_JSON / (min_key + 5)) : 0;
     /* A lane's batch buffers grow with the largest batch it took: BatchSize,

@@ -13,10 +13,13 @@
  *  - a record is held from its write until the shard's checkpoint passes it
  *    and none of its deliveries waits in the buffer: then its delivery
  *    counts (redelivered, handled twice) are final, and it is let go;
- *  - a message is held from its first record until its fate is final and
- *    every record of it is let go: then its part of the retention bounds is
- *    known.  Creation times come from the message table while the message
- *    is in flight (a record of it is in the stream then).
+ *  - a message written once is a byte of flags until the message table has
+ *    settled it; one written twice or more is held until its fate is final
+ *    and every record of it is let go: then its part of the retention bounds
+ *    is known.  Creation times come from the message table as each record is
+ *    written, and ride on the record;
+ *  - keys and shards are known by number (the events' key_id; a shard by
+ *    the address of its id), never by hashing a string per record.
  * Times are virtual microseconds in the events and milliseconds in the
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
@@ -27,19 +30,23 @@
 #include <string.h>
 
 #include "config.h"
+#include "keytab.h"
 #include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
-#define OBS_KEY_CACHE 4096        /* entries of the key cache (a power of 2) */
-#define OBS_SHARD_CACHE 256       /* of the shard cache */
+#define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
+#define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define PREFETCH(addr) ((void)(addr))
+#endif
 
 /* ---- small tables ------------------------------------------------------------ */
 
-/*
- * Strings (partition keys, shard ids) to dense ids, each copied once.  Not
- * keytab: that one computes the key's MD5 on every lookup, which the
- * observer, called for every record, does not need.
- */
+/* Shard ids to dense ids, each copied once (keys come with their own id,
+ * the event's key_id). */
 struct strmap {
     char **str;            /* id -> the string, owned */
     uint32_t *index;       /* open addressing: id + 1, 0 empty */
@@ -287,10 +294,13 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
 /* ---- what is held ------------------------------------------------------------- */
 
 /* A record written and not yet let go (OBS_RECORD_BYTES: keep it small,
- * a stalled mapping holds every record of the retention period). */
+ * a stalled mapping holds every record of the retention period, and every
+ * record's is written, then read a second later when it is delivered).
+ * created_ms: its message's creation, from the message table while the
+ * record is in the stream. */
 struct orec {
     uint64_t seq, message_id;
-    int64_t arrival_ms;
+    int64_t arrival_ms, created_ms;
     uint32_t key;
     uint32_t n;                /* deliveries */
     uint16_t pending;          /* its deliveries waiting in the reorder buffer */
@@ -304,40 +314,67 @@ struct oshard {
     bool listed;               /* named by a shard row, an invocation or an oldest-record
                                   sample (report's list of shards) */
     struct counts ages;
-    struct orec *ring;         /* records in sequence order: ring[(head + i) & mask] */
-    size_t head, n, mask;
-    size_t hint;               /* where rec_find found the last record (may be stale) */
+    /* Records in sequence order: the i-th held is the shard's record number
+     * head + i (its ordinal, counted from the shard's first), at
+     * ring[ordinal & mask], where it stays while held. */
+    struct orec *ring;
+    uint64_t head;
+    size_t n, mask;
+    uint64_t hint;             /* the ordinal rec_find found last (may be let go since) */
     bool has_checkpoint;
     uint64_t checkpoint;
 };
 
-/* Per partition key: the greatest first-delivered record so far, by
- * sequence number and by producer order (creation, then message id). */
+/*
+ * Per partition key, at its key_id: the greatest first-delivered record so
+ * far, by sequence number and by producer order (creation, then message id):
+ * the two obs_side of the examples, packed into one cache line, since every
+ * first delivery reads its key's at random among all keys.  The sequence
+ * side has no message id (0 in its examples).
+ */
 struct okey {
-    bool has_seq, has_prod;
-    struct obs_side seq, prod;
+    uint64_t seq_sequence, prod_sequence, prod_message;
+    int64_t seq_time_ms, seq_first_ms, prod_time_ms, prod_first_ms;
+    bool has_seq, has_prod, seq_has_first, prod_has_first;
 };
+_Static_assert(sizeof(struct okey) == 64, "struct okey: one cache line");
 
-/* A message with a record written, until its part of every figure is in:
- * in a ring indexed by id, as the message table's (msgtab.c). */
-struct omsg {
-    int64_t created_ms;
+/*
+ * Messages, in a ring of one byte per id, as the message table's (msgtab.c)
+ * from the oldest one whose part of the figures is not in: whether a record
+ * of it came, was delivered, was let go.  A message is mostly written once:
+ * its one record then carries the rest, and its fate adds nothing but a
+ * count.  One written twice or more (a producer duplicate, SPEC 1.3) gets
+ * an entry in a hash table (struct omulti) until its fate is final and its
+ * records are let go: then its part of the retention bounds is known.
+ */
+enum {
+    OM_SEEN = 1,              /* a record of it came */
+    OM_FIRST = 2,             /* a record of it was delivered */
+    OM_GONE = 4,              /* written once: its record was let go ... */
+    OM_GONE_MAY_EXPIRE = 8,   /* ... and may have expired */
+    OM_MULTI = 16,            /* written twice or more: see its omulti */
+    OM_DONE = 32,             /* written twice or more: settled, the omulti gone */
+};
+_Static_assert(1 <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
+
+struct omulti {
+    uint64_t id;              /* 0: an empty slot (message ids start at 1) */
     uint32_t n, let_go, may_expire;
-    uint8_t live : 1;          /* a record of it came */
-    uint8_t first_seen : 1;    /* a record of it was delivered */
-    uint8_t has_fate : 1;
-    uint8_t settled : 1;       /* its part is in: the slot is free */
+    bool has_fate;
     uint8_t fate;
 };
-_Static_assert(sizeof(struct omsg) <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
 
+/* Deliveries of an invocation: count records of a shard from ordinal on,
+ * handled or not (a batch is mostly one such run). */
 struct odeliv {
-    uint64_t seq;
-    uint32_t shard;
+    uint64_t ordinal;
+    uint32_t shard, count;
     bool handled;
 };
 
-/* An invocation id in the reorder buffer. */
+/* An invocation id in the reorder buffer.  Its slot keeps d's buffer for
+ * the ids that reuse the slot (no allocation per invocation). */
 struct oinv {
     bool ended;
     bool counted;              /* ended and not throttled */
@@ -351,17 +388,17 @@ struct obs {
     struct slog next;
     struct slog_ops ops;       /* the tee's, its optional entries as next has them */
     const struct msgtab *msgs;
+    const struct keytab *key_table;
     int64_t expiry_before_ms;
     bool oom;
     bool finished;
     struct obs_figures fig;
-    struct strmap shard_ids, key_ids;
+    struct strmap shard_ids;
     struct oshard *shards;
     size_t shards_cap;
-    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE];
-    struct okey *keys;
-    size_t keys_cap;
-    struct { const char *str; uint32_t id; } key_cache[OBS_KEY_CACHE];
+    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
+    struct okey *keys;         /* by key_id, [0, keys_n) initialised, 64-byte aligned */
+    size_t keys_n, keys_cap;
     struct counts ages;
     struct points points;
     int64_t *reshards;         /* opened_ms of children, as they came */
@@ -372,9 +409,11 @@ struct obs {
     const struct cfg_function *fn;
     struct obs_span *spans[2]; /* disabled, failing */
     size_t n_spans[2], spans_cap[2];
-    struct omsg *msgs_ring;    /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask] */
+    uint8_t *msgs_ring;        /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask]: OM_* */
     uint64_t msgs_base, msgs_end, msgs_mask;
-    size_t msgs_n;             /* live and not settled */
+    size_t msgs_n;             /* with a record held, or an omulti */
+    struct omulti *multi;      /* open addressing by id */
+    size_t n_multi, multi_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
     struct {                   /* the records read (R1), for the read delay */
@@ -390,27 +429,38 @@ static int64_t obs_ms(int64_t us)
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-/* The held message id, or NULL. */
-static struct omsg *msg_find(struct obs *o, uint64_t id)
+/* Message id's flags, or NULL when out of the ring (let go, or no record
+ * of it came). */
+static uint8_t *msg_flags(struct obs *o, uint64_t id)
 {
-    if (id < o->msgs_base || id >= o->msgs_end)
-        return NULL;
-    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
-    return m->live && !m->settled ? m : NULL;
+    return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
 }
 
-/* Message id's slot, made live (the ring grows to reach it); NULL when out
- * of memory or already let go. */
-static struct omsg *msg_add(struct obs *o, uint64_t id)
+/* The ring's base moves past messages let go, and past ids without a
+ * record that the message table has settled (rejected: none will come). */
+static void msg_advance(struct obs *o)
 {
-    if (o->msgs_base == 0)
-        o->msgs_base = o->msgs_end = id;
+    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
+    for (; o->msgs_base < o->msgs_end && o->msgs_base < oldest; o->msgs_base++) {
+        uint8_t f = o->msgs_ring[o->msgs_base & o->msgs_mask];
+        if ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE)))
+            break;
+    }
+}
+
+/* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
+ * out of memory or already let go. */
+static uint8_t *msg_add(struct obs *o, uint64_t id)
+{
     if (id < o->msgs_base)
         return NULL;
-    while (id >= o->msgs_end) {
-        if (o->msgs_end - o->msgs_base == (o->msgs_ring ? o->msgs_mask + 1 : 0)) {
-            uint64_t cap = o->msgs_ring ? 2 * (o->msgs_mask + 1) : 1024;
-            struct omsg *ring = malloc(cap * sizeof *ring);
+    if (!o->msgs_ring || (id >= o->msgs_end && id - o->msgs_base > o->msgs_mask)) {
+        msg_advance(o);
+        uint64_t cap = o->msgs_ring ? o->msgs_mask + 1 : 4096;
+        while (id - o->msgs_base >= cap)
+            cap *= 2;
+        if (!o->msgs_ring || cap > o->msgs_mask + 1) {
+            uint8_t *ring = malloc(cap);
             if (!ring)
                 return NULL;
             for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
@@ -419,52 +469,86 @@ static struct omsg *msg_add(struct obs *o, uint64_t id)
             o->msgs_ring = ring;
             o->msgs_mask = cap - 1;
         }
-        o->msgs_ring[o->msgs_end++ & o->msgs_mask] = (struct omsg){ 0 };
     }
-    struct omsg *m = &o->msgs_ring[id & o->msgs_mask];
-    *m = (struct omsg){ .live = 1 };
-    o->msgs_n++;
-    return m;
+    for (; o->msgs_end <= id; o->msgs_end++)
+        o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+    return &o->msgs_ring[id & o->msgs_mask];
 }
 
-/* The ring's base moves past messages let go, and past ids without a
- * record that the message table has settled (rejected: none will come). */
-static void msg_advance(struct obs *o)
+static size_t multi_slot(const struct obs *o, uint64_t id)
 {
-    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
-    while (o->msgs_base < o->msgs_end) {
-        const struct omsg *m = &o->msgs_ring[o->msgs_base & o->msgs_mask];
-        if (!m->settled && (m->live || o->msgs_base >= oldest))
-            break;
-        o->msgs_base++;
-    }
+    return (size_t)(int_hash(id) & (o->multi_cap - 1));
 }
 
-static void msg_remove(struct obs *o, struct omsg *m)
+/* The entry of a message written more than once (its flags say so). */
+static struct omulti *multi_find(struct obs *o, uint64_t id)
 {
-    m->settled = 1;
-    o->msgs_n--;
-    msg_advance(o);
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id != id)
+        s = (s + 1) & (o->multi_cap - 1);
+    return &o->multi[s];
+}
+
+static struct omulti *multi_add(struct obs *o, uint64_t id)
+{
+    if (2 * (o->n_multi + 1) > o->multi_cap) {
+        size_t cap = o->multi_cap ? 2 * o->multi_cap : 64;
+        struct omulti *grown = calloc(cap, sizeof *grown), *old = o->multi;
+        if (!grown)
+            return NULL;
+        size_t old_cap = o->multi_cap;
+        o->multi = grown;
+        o->multi_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].id) {
+                size_t s = multi_slot(o, old[i].id);
+                while (grown[s].id)
+                    s = (s + 1) & (cap - 1);
+                grown[s] = old[i];
+            }
+        free(old);
+    }
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id)
+        s = (s + 1) & (o->multi_cap - 1);
+    o->n_multi++;
+    o->multi[s] = (struct omulti){ .id = id };
+    return &o->multi[s];
+}
+
+/* Remove e, shifting back the entries of its probe run behind it. */
+static void multi_remove(struct obs *o, struct omulti *e)
+{
+    size_t mask = o->multi_cap - 1, hole = (size_t)(e - o->multi);
+    for (size_t s = (hole + 1) & mask; o->multi[s].id; s = (s + 1) & mask) {
+        size_t home = multi_slot(o, o->multi[s].id);
+        if (((s - home) & mask) >= ((s - hole) & mask)) {   /* its home is not after the hole */
+            o->multi[hole] = o->multi[s];
+            hole = s;
+        }
+    }
+    o->multi[hole].id = 0;
+    o->n_multi--;
 }
 
 /*
- * The message's part of the retention bounds, once its fate is final and
- * its records are let go: a message written several times may have lost to
+ * The part of a message written several times in the retention bounds,
+ * once its fate is final and its records are let go: it may have lost to
  * retention as many of its records as may have expired (arrived before
  * expiry_before_ms and not settled), never all of them unless its fate is
  * expired (then one is counted already).
  */
-static void msg_settle(struct obs *o, struct omsg *m)
+static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
 {
     if (!m->has_fate || m->let_go < m->n)
         return;
-    if (m->n > 1) {
-        if (m->fate == FATE_EXPIRED)
-            o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
-        else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
-            o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
-    }
-    msg_remove(o, m);
+    if (m->fate == FATE_EXPIRED)
+        o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
+    else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
+        o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
+    multi_remove(o, m);
+    *flags |= OM_DONE;
+    o->msgs_n--;
 }
 
 /* ---- records ---------------------------------------------------------------------- */
@@ -474,15 +558,14 @@ static struct orec *rec_at(struct oshard *sh, size_t i)
     return &sh->ring[(sh->head + i) & sh->mask];
 }
 
-/* The held record of sh with sequence number seq, or NULL.  A batch's
- * records mostly follow each other: the one after the last found first. */
-static struct orec *rec_find(struct oshard *sh, uint64_t seq)
+/* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.
+ * A batch's records mostly follow each other: the one after the last found
+ * first. */
+static uint64_t rec_find(struct oshard *sh, uint64_t seq)
 {
-    size_t h = sh->hint + 1;
-    if (h < sh->n && rec_at(sh, h)->seq == seq) {
-        sh->hint = h;
-        return rec_at(sh, h);
-    }
+    uint64_t h = sh->hint + 1;
+    if (h >= sh->head && h - sh->head < sh->n && sh->ring[h & sh->mask].seq == seq)
+        return sh->hint = h;
     size_t lo = 0, hi = sh->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -491,26 +574,27 @@ static struct orec *rec_find(struct oshard *sh, uint64_t seq)
         else
             hi = mid;
     }
-    sh->hint = lo;
-    return lo < sh->n && rec_at(sh, lo)->seq == seq ? rec_at(sh, lo) : NULL;
+    if (lo == sh->n || rec_at(sh, lo)->seq != seq)
+        return UINT64_MAX;
+    return sh->hint = sh->head + lo;
 }
 
-static int rec_push(struct oshard *sh, const struct orec *r)
+/* A new record's slot at the end of sh's ring (filled in place by the
+ * caller); NULL when out of memory. */
+static struct orec *rec_push(struct oshard *sh)
 {
     if (sh->n == (sh->ring ? sh->mask + 1 : 0)) {
         size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
         struct orec *ring = malloc(cap * sizeof *ring);
         if (!ring)
-            return -1;
-        for (size_t i = 0; i < sh->n; i++)
-            ring[i] = *rec_at(sh, i);
+            return NULL;
+        for (size_t i = 0; i < sh->n; i++)   /* each keeps its ordinal */
+            ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
         free(sh->ring);
         sh->ring = ring;
-        sh->head = 0;
         sh->mask = cap - 1;
     }
-    *rec_at(sh, sh->n++) = *r;
-    return 0;
+    return rec_at(sh, sh->n++);
 }
 
 /* A record leaves: its delivery counts are final. */
@@ -521,13 +605,19 @@ static void rec_let_go(struct obs *o, const struct orec *r)
         o->fig.redeliveries += r->n - 1;
         o->fig.reprocessed_records += r->handled > 1;
     }
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m)
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
         return;
-    m->let_go++;
-    if (r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled))
-        m->may_expire++;
-    msg_settle(o, m);
+    bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
+    if ((*f & (OM_MULTI | OM_DONE)) == OM_MULTI) {
+        struct omulti *m = multi_find(o, r->message_id);
+        m->let_go++;
+        m->may_expire += may_expire;
+        msg_settle(o, f, m);
+    } else if (!(*f & (OM_MULTI | OM_GONE))) {
+        *f |= OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+        o->msgs_n--;
+    }
 }
 
 /* Let go of the records the checkpoint passed, in order, while none of
@@ -539,20 +629,29 @@ static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
         if (!all && (!sh->has_checkpoint || r->seq > sh->checkpoint || r->pending > 0))
             break;
         rec_let_go(o, r);
-        sh->head = (sh->head + 1) & sh->mask;
+        sh->head++;
         sh->n--;
     }
 }
 
 /* ---- shards and keys ------------------------------------------------------------- */
 
+/*
+ * A shard by its id.  Known by the address of the string after the first
+ * time, trusted without reading it (no string compare per record): the
+ * strings the observer is given keep their content for the whole run (the
+ * core passes the stream's own ids, stream.c, allocated once with the
+ * stream).  A new address is looked up by content.
+ */
 static struct oshard *shard_of(struct obs *o, const char *shard_id)
 {
-    /* As keys (key_of): by address, checked by content. */
+    if (o->last_shard.str == shard_id)   /* an invocation's deliveries come in a row */
+        return &o->shards[o->last_shard.id];
     size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
-    if (o->shard_cache[c].str == shard_id &&
-        strcmp(o->shards[o->shard_cache[c].id].row.shard_id, shard_id) == 0)
-        return &o->shards[o->shard_cache[c].id];
+    if (o->shard_cache[c].str == shard_id) {
+        o->last_shard = o->shard_cache[c];
+        return &o->shards[o->last_shard.id];
+    }
     bool added;
     uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
     if (id == UINT32_MAX) {
@@ -574,53 +673,53 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
     }
     o->shard_cache[c].str = shard_id;
     o->shard_cache[c].id = id;
+    o->last_shard = o->shard_cache[c];
     return &o->shards[id];
 }
 
-static uint32_t key_of(struct obs *o, const char *key)
+/* Room for key_id's state, the keys up to it initialised; -1 when out of
+ * memory.  Its size follows the keys (their ids are dense), not the records. */
+static int key_reserve(struct obs *o, uint32_t key_id)
 {
-    /* A cache by address, checked by content: the core passes each key's one
-     * copy (keytab.c), so a key is mostly found without hashing it. */
-    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)key) & (OBS_KEY_CACHE - 1));
-    if (o->key_cache[c].str == key && strcmp(o->key_ids.str[o->key_cache[c].id], key) == 0)
-        return o->key_cache[c].id;
-    bool added;
-    uint32_t id = strmap_id(&o->key_ids, key, &added);
-    if (id == UINT32_MAX) {
-        o->oom = true;
-        return id;
+    if (key_id >= o->keys_cap) {
+        size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
+        while (cap <= key_id)
+            cap *= 2;
+        struct okey *keys = aligned_alloc(64, cap * sizeof *keys);
+        if (!keys)
+            return -1;
+        if (o->keys_n)
+            memcpy(keys, o->keys, o->keys_n * sizeof *keys);
+        free(o->keys);
+        o->keys = keys;
+        o->keys_cap = cap;
     }
-    if (added) {
-        if (id >= o->keys_cap) {
-            size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
-            struct okey *grown = realloc(o->keys, cap * sizeof *grown);
-            if (!grown) {
-                o->oom = true;
-                return UINT32_MAX;
-            }
-            o->keys = grown;
-            o->keys_cap = cap;
-        }
-        o->keys[id] = (struct okey){ 0 };
-    }
-    o->key_cache[c].str = key;
-    o->key_cache[c].id = id;
-    return id;
+    for (; o->keys_n <= key_id; o->keys_n++)
+        o->keys[o->keys_n] = (struct okey){ 0 };
+    return 0;
 }
 
 /* ---- deliveries, in invocation order ------------------------------------------------ */
 
-static void example(struct obs_example *list, size_t *n, const char *key,
+/* Keep the example, the first OBS_EXAMPLES of a kind, with a copy of its
+ * key's name (the examples outlive the key table). */
+static void example(struct obs *o, struct obs_example *list, size_t *n, uint32_t key,
                     const struct obs_side *late, const struct obs_side *after)
 {
-    if (*n < OBS_EXAMPLES)
-        list[(*n)++] = (struct obs_example){ .partition_key = key, .late = *late, .after = *after };
+    if (*n == OBS_EXAMPLES)
+        return;
+    char *name = strdup(o->key_table ? keytab_key(o->key_table, key) : "");
+    if (!name) {
+        o->oom = true;
+        return;
+    }
+    list[(*n)++] = (struct obs_example){ .partition_key = name, .late = *late, .after = *after };
 }
 
 /* Producer order: creation time, then message id. */
-static bool prod_after(const struct obs_side *a, const struct obs_side *b)
+static bool prod_after(int64_t a_ms, uint64_t a_id, int64_t b_ms, uint64_t b_id)
 {
-    return a->time_ms != b->time_ms ? a->time_ms > b->time_ms : a->message_id > b->message_id;
+    return a_ms != b_ms ? a_ms > b_ms : a_id > b_id;
 }
 
 /*
@@ -633,44 +732,56 @@ static bool prod_after(const struct obs_side *a, const struct obs_side *b)
 static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
 {
     struct okey *k = &o->keys[r->key];
-    const char *key = o->key_ids.str[r->key];
-    struct obs_side seq = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
-                            .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
-    if (k->has_seq && k->seq.sequence_number > r->seq) {
+    if (k->has_seq && k->seq_sequence > r->seq) {
         o->fig.order_by_sequence++;
-        example(o->fig.sequence_examples, &o->fig.n_sequence_examples, key, &seq, &k->seq);
+        struct obs_side late = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                                 .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
+        struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
+                                  .has_first = k->seq_has_first,
+                                  .first_delivered_ms = k->seq_first_ms };
+        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key, &late, &after);
     } else {
-        k->seq = seq;
+        k->seq_sequence = r->seq;
+        k->seq_time_ms = r->arrival_ms;
+        k->seq_has_first = inv->counted;
+        k->seq_first_ms = inv->start_ms;
         k->has_seq = true;
     }
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m)
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
         return;
-    bool not_first = m->first_seen;
-    m->first_seen = true;
-    struct obs_side prod = seq;
-    prod.message_id = r->message_id;
-    prod.time_ms = m->created_ms;
-    if (k->has_prod && prod_after(&k->prod, &prod)) {
+    bool not_first = *f & OM_FIRST;
+    *f |= OM_FIRST;
+    if (k->has_prod &&
+        prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
         if (!not_first) {
             o->fig.order_by_producer++;
-            example(o->fig.producer_examples, &o->fig.n_producer_examples, key, &prod, &k->prod);
+            struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
+                                     .time_ms = r->created_ms, .has_first = inv->counted,
+                                     .first_delivered_ms = inv->start_ms };
+            struct obs_side after = { .message_id = k->prod_message,
+                                      .sequence_number = k->prod_sequence,
+                                      .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
+                                      .first_delivered_ms = k->prod_first_ms };
+            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key, &late,
+                    &after);
         }
-    } else if (!k->has_prod || prod_after(&prod, &k->prod)) {
-        k->prod = prod;
+    } else if (!k->has_prod ||
+               prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+        k->prod_message = r->message_id;
+        k->prod_sequence = r->seq;
+        k->prod_time_ms = r->created_ms;
+        k->prod_has_first = inv->counted;
+        k->prod_first_ms = inv->start_ms;
         k->has_prod = true;
     }
 }
 
-static void deliver(struct obs *o, const struct odeliv *d, const struct oinv *inv)
+static void deliver(struct obs *o, struct orec *r, bool handled, const struct oinv *inv)
 {
-    struct oshard *sh = &o->shards[d->shard];
-    struct orec *r = rec_find(sh, d->seq);
-    if (!r)
-        return;   /* its record was never logged (a run stopped early) */
     r->pending--;
     r->n++;
-    r->handled += d->handled && r->handled < 2;
+    r->handled += handled && r->handled < 2;
     r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
     if (r->n == 1)
         first_delivery(o, r, inv);
@@ -689,18 +800,20 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
     while (id >= o->inv_end) {
         if (o->inv_end - o->inv_base == (o->invs ? o->inv_mask + 1 : 0)) {
             uint64_t cap = o->invs ? 2 * (o->inv_mask + 1) : 64;
-            struct oinv *ring = malloc(cap * sizeof *ring);
+            struct oinv *ring = calloc(cap, sizeof *ring);
             if (!ring) {
                 o->oom = true;
                 return NULL;
             }
+            /* the ring is full: every slot is in flight and moves, buffer and all */
             for (uint64_t i = o->inv_base; i < o->inv_end; i++)
                 ring[i & (cap - 1)] = *inv_at(o, i);
             free(o->invs);
             o->invs = ring;
             o->inv_mask = cap - 1;
         }
-        *inv_at(o, o->inv_end++) = (struct oinv){ 0 };
+        struct oinv *slot = inv_at(o, o->inv_end++);
+        *slot = (struct oinv){ .d = slot->d, .cap = slot->cap };
     }
     return inv_at(o, id);
 }
@@ -713,12 +826,22 @@ static void inv_release(struct obs *o, bool all)
         struct oinv *inv = inv_at(o, o->inv_base);
         if (!inv->ended && !all)
             break;
-        for (size_t i = 0; i < inv->n; i++)
-            deliver(o, &inv->d[i], inv);
+        for (size_t i = 0; i < inv->n; i++) {
+            const struct odeliv *d = &inv->d[i];
+            struct oshard *sh = &o->shards[d->shard];
+            /* a first delivery reads its key's state, at random among every
+             * key: those of the records a little ahead are fetched meanwhile */
+            uint64_t end = d->ordinal + d->count;
+            for (uint64_t x = d->ordinal; x < end; x++) {
+                if (x + OBS_PREFETCH_AHEAD < end)
+                    PREFETCH(&o->keys[sh->ring[(x + OBS_PREFETCH_AHEAD) & sh->mask].key]);
+                deliver(o, &sh->ring[x & sh->mask], d->handled, inv);
+            }
+        }
         for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
                 shard_let_go(o, &o->shards[inv->d[i].shard], false);
-        free(inv->d);
+        inv->n = 0;
         o->inv_base++;
     }
 }
@@ -785,11 +908,12 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
         return;
     o->fig.messages[msg->fate]++;
     o->fig.expired_messages += msg->fate == FATE_EXPIRED;
-    struct omsg *m = msg_find(o, msg->message_id);
-    if (m) {
+    uint8_t *f = msg_flags(o, msg->message_id);
+    if (f && (*f & OM_MULTI) && !(*f & OM_DONE)) {
+        struct omulti *m = multi_find(o, msg->message_id);
         m->has_fate = true;
         m->fate = (uint8_t)msg->fate;
-        msg_settle(o, m);
+        msg_settle(o, f, m);
     }
 }
 
@@ -799,25 +923,53 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     if (o->next.per_record)
         o->next.ops->record(o->next.ctx, r);
     struct oshard *sh = shard_of(o, r->shard_id);
-    uint32_t key = key_of(o, r->partition_key);
-    if (!sh || key == UINT32_MAX)
+    if (!sh)
         return;
-    struct omsg *m = msg_find(o, r->message_id);
-    if (!m) {
-        if (!(m = msg_add(o, r->message_id))) {
+    if (r->key_id >= o->keys_n && key_reserve(o, r->key_id) < 0) {
+        o->oom = true;
+        return;
+    }
+    uint8_t *f = msg_add(o, r->message_id);
+    if (!f) {
+        o->oom = true;
+        return;
+    }
+    if (!(*f & OM_SEEN)) {
+        *f = OM_SEEN;
+        o->msgs_n++;
+    } else if (!(*f & OM_MULTI)) {   /* its second record: a producer duplicate */
+        struct omulti *m = multi_add(o, r->message_id);
+        if (!m) {
             o->oom = true;
             return;
         }
-        m->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
-    }
-    if (++m->n == 2)
+        m->n = 2;
+        m->let_go = (*f & OM_GONE) != 0;
+        m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
+        o->msgs_n += (*f & OM_GONE) != 0;
+        *f |= OM_MULTI;
         o->fig.producer_duplicates++;
-    o->fig.producer_duplicate_records += m->n > 1;
-    struct orec rec = { .seq = r->sequence_number, .message_id = r->message_id,
-                        .arrival_ms = obs_ms(r->arrival_us), .key = key };
-    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, rec.arrival_ms, 1);
-    if (rec_push(sh, &rec) < 0)
+        o->fig.producer_duplicate_records++;
+    } else if (!(*f & OM_DONE)) {
+        multi_find(o, r->message_id)->n++;
+        o->fig.producer_duplicate_records++;
+    }
+    int64_t arrival_ms = obs_ms(r->arrival_us);
+    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, arrival_ms, 1);
+    struct orec *rec = rec_push(sh);
+    if (!rec) {
         o->oom = true;
+        return;
+    }
+    rec->seq = r->sequence_number;
+    rec->message_id = r->message_id;
+    rec->arrival_ms = arrival_ms;
+    rec->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
+    rec->key = r->key_id;
+    rec->n = 0;
+    rec->pending = 0;
+    rec->handled = 0;
+    rec->settled = false;
 }
 
 static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -874,9 +1026,22 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
     struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
     if (!slot)
         return;
-    struct orec *r = rec_find(sh, sequence_number);
-    if (!r)
+    uint64_t ordinal = rec_find(sh, sequence_number);
+    if (ordinal == UINT64_MAX)
         return;   /* its record was never logged (a run stopped early) */
+    struct orec *r = &sh->ring[ordinal & sh->mask];
+    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
+        o->oom = true;
+        return;
+    }
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    struct odeliv *last = slot->n ? &slot->d[slot->n - 1] : NULL;
+    if (last && last->shard == shard && last->handled == handled &&
+        last->ordinal + last->count == ordinal && last->count < UINT32_MAX) {
+        r->pending++;
+        last->count++;
+        return;
+    }
     if (slot->n == slot->cap) {
         size_t cap = slot->cap ? 2 * slot->cap : 16;
         struct odeliv *d = realloc(slot->d, cap * sizeof *d);
@@ -887,13 +1052,8 @@ static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard
         slot->d = d;
         slot->cap = cap;
     }
-    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
-        o->oom = true;
-        return;
-    }
     r->pending++;
-    slot->d[slot->n++] = (struct odeliv){ .seq = sequence_number,
-                                          .shard = (uint32_t)(sh - o->shards),
+    slot->d[slot->n++] = (struct odeliv){ .ordinal = ordinal, .shard = shard, .count = 1,
                                           .handled = handled };
 }
 
@@ -1036,7 +1196,8 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
         return NULL;
     o->next = *next;
     o->expiry_before_ms = expiry_before_ms;
-    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1 */
+    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
+    o->msgs_base = o->msgs_end = 1; /* the message table's too */
     o->enabled = true;
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
@@ -1051,9 +1212,10 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     return o;
 }
 
-void obs_set_messages(struct obs *o, const struct msgtab *msgs)
+void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys)
 {
     o->msgs = msgs;
+    o->key_table = keys;
 }
 
 /* Every record is seen, whatever next keeps: next gets messages, records
@@ -1259,7 +1421,7 @@ size_t obs_messages_held(const struct obs *o)
 
 uint64_t obs_bytes(const struct obs *o)
 {
-    uint64_t n = o->msgs_ring ? (o->msgs_mask + 1) * sizeof(struct omsg) : 0;
+    uint64_t n = (o->msgs_ring ? o->msgs_mask + 1 : 0) + o->multi_cap * sizeof(struct omulti);
     for (size_t i = 0; i < o->shard_ids.n; i++)
         n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
     return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
@@ -1274,8 +1436,8 @@ void obs_destroy(struct obs *o)
 {
     if (!o)
         return;
-    for (uint64_t i = o->inv_base; i < o->inv_end; i++)
-        free(inv_at(o, i)->d);
+    for (uint64_t i = 0; o->invs && i <= o->inv_mask; i++)   /* each slot keeps its buffer */
+        free(o->invs[i].d);
     free(o->invs);
     for (size_t i = 0; i < o->shard_ids.n; i++) {
         free((char *)o->shards[i].row.parent_shard_id);
@@ -1285,6 +1447,10 @@ void obs_destroy(struct obs *o)
     }
     for (size_t i = 0; i < o->fig.n_discards_listed; i++)
         free((char *)o->fig.discards_listed[i].destination);
+    for (size_t i = 0; i < o->fig.n_sequence_examples; i++)
+        free((char *)o->fig.sequence_examples[i].partition_key);
+    for (size_t i = 0; i < o->fig.n_producer_examples; i++)
+        free((char *)o->fig.producer_examples[i].partition_key);
     free(o->fig.shards);
     free(o->fig.points);
     free(o->points.v);
@@ -1293,9 +1459,9 @@ void obs_destroy(struct obs *o)
     free(o->spans[1]);
     free(o->shards);
     free(o->keys);
+    free(o->multi);
     free(o->msgs_ring);
     counts_free(&o->ages);
     strmap_free(&o->shard_ids);
-    strmap_free(&o->key_ids);
     free(o);
 }

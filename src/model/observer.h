@@ -25,14 +25,17 @@
 
 #include "simlog.h"
 
+struct keytab;
 struct msgtab;
 struct obs;
 
 #define OBS_EXAMPLES 5          /* ordering violations kept, of each kind */
-/* What the observer holds per record not yet let go, and per message in
- * flight (the run's memory estimate counts them, footprint.c). */
-#define OBS_RECORD_BYTES 40
-#define OBS_MESSAGE_BYTES 24
+/* What the observer holds per record not yet let go, per message in
+ * flight, and per partition key (the run's memory estimate counts them,
+ * footprint.c). */
+#define OBS_RECORD_BYTES 48
+#define OBS_MESSAGE_BYTES 1
+#define OBS_KEY_BYTES 64
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
 
 /* An IteratorAge distribution (ms): nearest-rank percentiles, the
@@ -157,9 +160,11 @@ struct obs_figures {
 struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms);
 void obs_destroy(struct obs *o);
 
-/* The run's message table (borrowed; made after the observer, since it logs
- * to it), where a record's message gives its creation time. */
-void obs_set_messages(struct obs *o, const struct msgtab *msgs);
+/* The run's message table, where a record's message gives its creation
+ * time, and key table, where an example's key id gives its name (the
+ * records' key_id); both borrowed for the run (made after the observer,
+ * since they log to it). */
+void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys);
 
 /* The sink to give the simulation: the observer's, forwarding to next. */
 struct slog obs_sink(struct obs *o);
@@ -185,8 +190,10 @@ void obs_finish(struct obs *o, int64_t end_us);
 /* The figures; complete after obs_finish. */
 const struct obs_figures *obs_figures(const struct obs *o);
 
-/* What the observer holds now: records not yet let go, messages not yet
- * settled (its memory follows these, tests/test_observer.c). */
+/* What the observer holds now: records not yet let go, messages with a
+ * record not yet let go or, written twice or more, not yet settled (its
+ * memory follows these, and a byte per message id in flight,
+ * tests/test_observer.c). */
 size_t obs_records_held(const struct obs *o);
 size_t obs_messages_held(const struct obs *o);
 /* The bytes its tables of records, messages and invocations in flight take

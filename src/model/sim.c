@@ -127,7 +127,7 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    obs_set_messages(s->obs, s->msgs);
+    obs_set_tables(s->obs, s->msgs, s->keys);
     obs_mapping_enabled(s->obs, 0, cfg->mapping.enabled);
     obs_function(s->obs, 0, &cfg->function);
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
