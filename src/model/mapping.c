@@ -886,12 +886,14 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    for (uint32_t i = 0; i < b->n; i++) {
-        struct stm_record *r = rec_at(sc, b->idx[i]);
-        m->scratch[i] = r;
-        if (++r->deliveries == 1)
-            follow_key_order(m, r);
+    for (uint32_t i = 0; i < b->n; i++) {   /* issue 15: the keys' misses overlap */
+        struct stm_record *r = m->scratch[i] = rec_at(sc, b->idx[i]);
+        if (r->deliveries == 0 && r->key_id < m->n_key_last_seq)
+            __builtin_prefetch(&m->key_last_seq[r->key_id]);
     }
+    for (uint32_t i = 0; i < b->n; i++)
+        if (++m->scratch[i]->deliveries == 1)
+            follow_key_order(m, m->scratch[i]);
     m->stats.deliveries += b->n;
     if (l->refused) {
         refuse(l);

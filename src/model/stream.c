@@ -153,9 +153,11 @@ _Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
+#define PREFETCH_W(addr) __builtin_prefetch(addr, 1)
 #define COLD __attribute__((cold, noinline))   /* keeps a rare path out of its hot caller */
 #else
 #define PREFETCH(addr) ((void)(addr))
+#define PREFETCH_W(addr) ((void)(addr))
 #define COLD
 #endif
 #define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
@@ -1313,6 +1315,11 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         return STM_PUT_INTERNAL_FAILURE;
     }
     struct stm_record *r = slot(sh, sh->end++);
+    /* The shard's next slot, written a shard-count of puts later: its
+     * line comes in meanwhile (both ends: a record may span two lines). */
+    struct stm_record *ahead = slot(sh, sh->end);
+    PREFETCH_W(ahead);
+    PREFETCH_W((const char *)(ahead + 1) - 1);
     *r = (struct stm_record){
         .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
