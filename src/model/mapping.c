@@ -886,14 +886,15 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    for (uint32_t i = 0; i < b->n; i++) {   /* issue 15: the keys' misses overlap */
-        struct stm_record *r = m->scratch[i] = rec_at(sc, b->idx[i]);
-        if (r->deliveries == 0 && r->key_id < m->n_key_last_seq)
-            __builtin_prefetch(&m->key_last_seq[r->key_id]);
-    }
     for (uint32_t i = 0; i < b->n; i++)
+        m->scratch[i] = rec_at(sc, b->idx[i]);
+    for (uint32_t i = 0; i < b->n; i++) {   /* issue 15: the keys' misses overlap */
+        const struct stm_record *ahead = i + 16 < b->n ? m->scratch[i + 16] : NULL;
+        if (ahead && ahead->key_id < m->n_key_last_seq)
+            __builtin_prefetch(&m->key_last_seq[ahead->key_id]);
         if (++m->scratch[i]->deliveries == 1)
             follow_key_order(m, m->scratch[i]);
+    }
     m->stats.deliveries += b->n;
     if (l->refused) {
         refuse(l);
