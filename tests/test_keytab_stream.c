@@ -775,6 +775,47 @@ static void test_read_bytes(void)
     }
 }
 
+/* Issue 15 item 1: a read over many keys (their per-key facts prefetched
+ * ahead) counts each record's own key length, and cuts at 10 MiB (R1) on
+ * the exact record; stm_key_json_len is each key's keytab_json_len (R2
+ * event size), for a key put or not. */
+static void test_read_many_keys(void)
+{
+    enum { N = 60, PER_REQ = 20, DATA = 200000 };
+    struct cfg_stream cfg = read_cfg(0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    struct stm_put_entry en[N];
+    char key[N + 2];
+    for (int i = 0; i < N; i++) {
+        memset(key, 'a' + i % 26, (size_t)i + 1);   /* i + 1 bytes, every third with a quote */
+        if (i % 3 == 0)
+            key[i / 2] = '"';
+        key[i + 1] = '\0';
+        en[i] = (struct stm_put_entry){ .message_id = (uint64_t)i + 1,
+                                        .key_id = keytab_add(f.keys, key), .bytes = DATA };
+    }
+    uint8_t res[PER_REQ];
+    for (int r = 0; r < N / PER_REQ; r++)
+        CHECK_INT(stm_put_records(f.s, en + r * PER_REQ, PER_REQ, res, f.err, sizeof f.err), 0);
+    uint64_t sum = 0;
+    int expect_to = 0;
+    while (expect_to < N && sum + DATA + keytab_len(f.keys, en[expect_to].key_id) <= 10 * MIB)
+        sum += DATA + keytab_len(f.keys, en[expect_to++].key_id);
+    CHECK_INT(expect_to, 52);    /* 52 * 200,000 + 1,378 key bytes; the 53rd passes 10 MiB */
+    reset_reads(0);
+    at(&f, SEC, read_once);
+    eng_run_until(f.e, SEC);
+    CHECK_INT(g_ok, 1);
+    CHECK_INT(g_last_to, expect_to);
+    for (int i = 0; i < N; i++)
+        CHECK_INT(stm_key_json_len(f.s, en[i].key_id), keytab_json_len(f.keys, en[i].key_id));
+    CHECK_INT(stm_key_json_len(f.s, en[3].key_id), 5);   /* d"dd: 4 bytes, the quote escaped */
+    uint32_t unseen = keytab_add(f.keys, "never\nput");
+    CHECK_INT(stm_key_json_len(f.s, unseen), 10);
+    fix_close(&f);
+}
+
 /* R1: a call returns at most 10 MiB; after a call cut at 10 MiB the shard's
  * calls are throttled for 5 seconds. */
 static void test_read_10mib(void)
@@ -1550,6 +1591,7 @@ int main(void)
     test_md5_hashkey();
     test_md5_routing();
     test_json_len();
+    test_read_many_keys();
     test_hashkey_format();
     test_keytab_table();
     test_shard_ranges();

@@ -904,6 +904,72 @@ static void test_table_explicit(void)
     fix_close(&f);
 }
 
+/* ---- message table (R17; issue 15 item 1: hot and cold halves) --------- */
+
+static struct slog_message g_rows[8];
+static size_t g_n_rows;
+
+static void row_message(void *ctx, const struct slog_message *m)
+{
+    if (g_n_rows < sizeof g_rows / sizeof g_rows[0])
+        g_rows[g_n_rows++] = *m;
+}
+
+static const struct slog_ops row_ops = { .shard = sink_shard, .message = row_message,
+                                         .failed = sink_failed };
+
+/* Messages created before two growths of the ring keep their created time,
+ * producer, key and bytes (a row's fields) and their fate; the ring counts
+ * 40 bytes a slot (the memory budget, sim.c). */
+static void test_msgtab_ring(void)
+{
+    struct keytab *keys = keytab_create();
+    struct slog log = { .ops = &row_ops, .per_record = true };
+    struct msgtab *t = msg_create(&log, keys);
+    CHECK_INT(msg_ring_bytes(t), 1024 * 40);
+    uint32_t k7 = keytab_add(keys, "user-7"), k8 = keytab_add(keys, "user-8");
+    for (uint64_t i = 1; i <= 3000; i++)
+        CHECK_INT(msg_new(t, "api", i % 2 ? k7 : k8, (uint32_t)(100 + i), (int64_t)(10 * i)), i);
+    CHECK_INT(msg_ring_bytes(t), 4096 * 40);
+    CHECK_INT(msg_created_us(t, 1), 10);
+    CHECK_INT(msg_created_us(t, 2999), 29990);
+    msg_delivered(t, 2);                 /* written once, the producer done with it */
+    msg_record_done(t, 2, FATE_LOST);
+    msg_released(t, 1);                  /* never written: rejected */
+    msg_written(t, 3);                   /* mode all: written twice, released, both records done */
+    msg_written(t, 3);
+    msg_released(t, 3);
+    msg_record_done(t, 3, FATE_DISCARDED);
+    CHECK_INT(g_n_rows, 2);
+    msg_record_done(t, 3, FATE_PROCESSED);
+    CHECK_INT(g_n_rows, 3);
+    CHECK_INT(msg_oldest(t), 4);
+    CHECK_INT(msg_duplicated(t), 1);
+    CHECK_INT(g_rows[0].message_id, 2);
+    CHECK_INT(g_rows[0].fate, FATE_LOST);
+    CHECK_INT(g_rows[0].created_us, 20);
+    CHECK_INT(g_rows[0].bytes, 102);
+    CHECK_INT(g_rows[0].key_id, k8);
+    CHECK_STR(g_rows[0].partition_key, "user-8");
+    CHECK_STR(g_rows[0].producer, "api");
+    CHECK_INT(g_rows[1].message_id, 1);
+    CHECK_INT(g_rows[1].fate, FATE_REJECTED);
+    CHECK_INT(g_rows[1].created_us, 10);
+    CHECK_STR(g_rows[1].partition_key, "user-7");
+    CHECK_INT(g_rows[2].message_id, 3);
+    CHECK_INT(g_rows[2].fate, FATE_PROCESSED);
+    CHECK_INT(g_rows[2].bytes, 103);
+    msg_finish(t);                       /* the 2,997 others stay pending */
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PENDING], 2997);
+    CHECK_INT(g_n_rows, 8);
+    CHECK_INT(g_rows[3].message_id, 4);
+    CHECK_INT(g_rows[3].created_us, 40);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_failed_only();
@@ -927,5 +993,6 @@ int main(void)
     test_finish();
     test_table_writes();
     test_table_explicit();
+    test_msgtab_ring();
     return check_done();
 }

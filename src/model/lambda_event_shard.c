@@ -25,7 +25,7 @@ uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *st
     if (ls->ddb) {
         struct lev_ddb_record item = {
             .key_len = keytab_len(keys, r->key_id),
-            .key_json_len = keytab_json_len(keys, r->key_id),
+            .key_json_len = stm_key_json_len(stream, r->key_id),
             .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
             .data = r->data_id ? stm_data(stream, r->data_id) : NULL,
             .item_bytes = r->bytes, .arrival_us = r->arrival_us,
@@ -33,7 +33,7 @@ uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *st
         return lev_ddb_record_bytes_from(&ls->ddb_part, &item);
     }
     return lev_record_bytes_from(ls->source_bytes, ls->src.epoch_ms,
-                                 keytab_json_len(keys, r->key_id), r->seq, r->bytes,
+                                 stm_key_json_len(stream, r->key_id), r->seq, r->bytes,
                                  r->arrival_us);
 }
 

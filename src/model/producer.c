@@ -76,7 +76,7 @@
 #include "stream.h"
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
-#define KEY_BATCH 64              /* key indexes drawn ahead at a time */
+#define KEY_AHEAD 64              /* key indexes drawn ahead (prefetch distance) */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
@@ -134,8 +134,9 @@ struct prd {
     uint32_t n_keys;
     char *keybuf;                 /* prefix + room for a decimal index */
     size_t prefix_len;
-    size_t key_batch[KEY_BATCH];  /* key indexes drawn ahead, used in order */
-    uint32_t key_next;            /* next of key_batch to use (KEY_BATCH: empty) */
+    size_t key_ahead[KEY_AHEAD];  /* key indexes drawn ahead, a ring used in order */
+    uint32_t key_next;            /* next of key_ahead to use */
+    bool key_filled;              /* key_ahead holds KEY_AHEAD draws */
 
     /* arrival process: a segment of constant rate [seg_start, seg_end) */
     int64_t seg_start, seg_end;   /* us */
@@ -345,23 +346,36 @@ static struct pkey key_at(struct prd *p, size_t idx)
     return *k;
 }
 
+/* A key index from the keys stream. */
+static size_t key_index(struct prd *p)
+{
+    return p->zipf ? gsl_ran_discrete(p->rng_keys, p->zipf)
+                   : gsl_rng_uniform_int(p->rng_keys, p->n_keys);
+}
+
 /*
- * The next key.  Indexes are drawn KEY_BATCH at a time and their slots
- * prefetched together: with a million keys every draw is a cache miss, and
- * a batch lets them overlap instead of costing ~100 ns each in turn.  The
- * keys stream gives the same sequence either way.
+ * The next key.  Indexes are drawn KEY_AHEAD ahead, each slot prefetched
+ * when drawn and used KEY_AHEAD draws later: with 100,000 keys or more
+ * every draw is a cache miss, and the distance lets the misses overlap
+ * (a batch prefetched just before its use still waited on its first
+ * ones).  The keys stream gives the same sequence either way.
  */
 static struct pkey draw_key(struct prd *p)
 {
-    if (p->key_next == KEY_BATCH) {
-        for (int i = 0; i < KEY_BATCH; i++)
-            p->key_batch[i] = p->zipf ? gsl_ran_discrete(p->rng_keys, p->zipf)
-                                      : gsl_rng_uniform_int(p->rng_keys, p->n_keys);
-        for (int i = 0; i < KEY_BATCH; i++)
-            PREFETCH(&p->key_of[p->key_batch[i]]);
+    if (!p->key_filled) {
+        for (int i = 0; i < KEY_AHEAD; i++) {
+            p->key_ahead[i] = key_index(p);
+            PREFETCH(&p->key_of[p->key_ahead[i]]);
+        }
+        p->key_filled = true;
         p->key_next = 0;
     }
-    return key_at(p, p->key_batch[p->key_next++]);
+    size_t idx = p->key_ahead[p->key_next];
+    size_t later = key_index(p);
+    p->key_ahead[p->key_next] = later;
+    PREFETCH(&p->key_of[later]);
+    p->key_next = (p->key_next + 1) % KEY_AHEAD;
+    return key_at(p, idx);
 }
 
 /* Data bytes of a record: the draw rounded, at least 1, and capped so that
@@ -594,7 +608,6 @@ static int init_keys(struct prd *p)
         return -1;
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
-    p->key_next = KEY_BATCH;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
         p->prefix_len = strlen(prefix);

@@ -153,11 +153,14 @@ _Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(addr) __builtin_prefetch(addr)
+#define PREFETCH_W(addr) __builtin_prefetch(addr, 1)
 #define COLD __attribute__((cold, noinline))   /* keeps a rare path out of its hot caller */
 #else
 #define PREFETCH(addr) ((void)(addr))
+#define PREFETCH_W(addr) ((void)(addr))
 #define COLD
 #endif
+#define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
 
 /* What a shard is apart from its records, fixed by the reshard plan. */
 struct shard_def {
@@ -224,11 +227,13 @@ struct shard {
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
 
-/* What a write needs of a key, side by side so that a record costs one
- * cache miss with a million keys. */
+/* What a write, a read and the event size need of a key, side by side so
+ * that a record costs one cache miss with a million keys (the mapping
+ * sizes a record's event just after reading it: stm_key_json_len). */
 struct key_info {
     uint32_t shard;               /* open shard of the key; UINT32_MAX: not known yet */
     uint32_t bytes;               /* key length, counted by the limits */
+    uint32_t json_len;            /* key length once JSON-escaped (R2 event size) */
 };
 
 /* key id -> key_info, filled on first use; separate so stm_route stays const. */
@@ -990,7 +995,8 @@ static uint32_t route_key(const struct stm *s, uint32_t key_id)
 static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 {
     struct route_cache *c = s->cache;
-    struct key_info ki = { .shard = route_key(s, key_id), .bytes = keytab_len(s->keys, key_id) };
+    struct key_info ki = { .shard = route_key(s, key_id), .bytes = keytab_len(s->keys, key_id),
+                           .json_len = keytab_json_len(s->keys, key_id) };
     if (key_id >= c->n) {
         size_t n = keytab_count(s->keys);
         if (n < (size_t)key_id + 1)
@@ -1027,6 +1033,11 @@ static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
     if (key_id < s->cache->n)
         s->cache->info[key_id].shard = shard;
     return shard;
+}
+
+uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id)
+{
+    return key_info(s, key_id).json_len;
 }
 
 uint32_t stm_route(const struct stm *s, uint32_t key_id)
@@ -1206,13 +1217,16 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
                  s->name, n, s->max_request_records);
         return -1;
     }
-    /* With many keys each entry's key_info is a cache miss: ask for them
-     * all first so that they overlap. */
-    for (size_t i = 0; i < n; i++)
-        if (entries[i].key_id < s->cache->n)
-            PREFETCH(&s->cache->info[entries[i].key_id]);
+    /* With many keys each entry's key_info is a cache miss: ask for each
+     * PREFETCH_AHEAD entries before its use so that the misses overlap. */
+    const struct route_cache *c = s->cache;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        if (entries[i].key_id < c->n)
+            PREFETCH(&c->info[entries[i].key_id]);
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
+            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
         uint64_t b = (uint64_t)entries[i].bytes + key_info(s, entries[i].key_id).bytes;
         if (b > s->max_record_bytes) {
             snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
@@ -1301,6 +1315,11 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         return STM_PUT_INTERNAL_FAILURE;
     }
     struct stm_record *r = slot(sh, sh->end++);
+    /* The shard's next slot, written a shard-count of puts later: its
+     * line comes in meanwhile (both ends: a record may span two lines). */
+    struct stm_record *ahead = slot(sh, sh->end);
+    PREFETCH_W(ahead);
+    PREFETCH_W((const char *)(ahead + 1) - 1);
     *r = (struct stm_record){
         .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
@@ -1428,7 +1447,13 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
         max_records = l->max_records;
     uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
     uint64_t bytes = 0;
+    const struct route_cache *c = s->cache;
     for (; i < last; i++) {
+        if (i + PREFETCH_AHEAD < last) {   /* the key_info misses overlap (validate) */
+            uint32_t ahead = slot(sh, i + PREFETCH_AHEAD)->key_id;
+            if (ahead < c->n)
+                PREFETCH(&c->info[ahead]);
+        }
         uint64_t b = read_bytes(s, slot(sh, i));
         if (bytes + b > l->max_bytes) {
             if (l->penalty_us > 0)

@@ -162,6 +162,10 @@ int stm_set_arn(struct stm *s, const char *arn);
 
 /* The open shard whose hash-key range holds MD5(key). */
 uint32_t stm_route(const struct stm *s, uint32_t key_id);
+/* The key's length once JSON-escaped (keytab_json_len), from the stream's
+ * per-key cache, which a read of the key's record has just loaded: the
+ * event size of a record read costs no second cache miss. */
+uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id);
 
 /*
  * PutRecords at the current time: results[i] is the fate of entries[i], in
