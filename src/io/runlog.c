@@ -288,7 +288,12 @@ struct runlog {
     sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
     int64_t run_id;                          /* the open run, 0 when none */
     bool per_record;                         /* the open run writes messages/records/deliveries */
-    struct nameids *shards, *keys, *producers;   /* the open run's ids of names (RL_*_NAMES) */
+    struct nameids *shards, *producers;      /* the open run's ids of names (RL_*_NAMES) */
+    uint32_t *key_no;                        /* owned: the model's key_id -> its key_no in
+                                                key_names, 0 while not written (issue 13
+                                                item 4: no hash of the key per row) */
+    uint32_t key_cap;                        /* entries of key_no */
+    uint32_t keys;                           /* key_no given so far in the open run */
     bool in_txn;
     uint32_t rows_in_txn;
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
@@ -581,13 +586,47 @@ static struct runlog_val runlog_name_id(struct runlog *rl, struct nameids *ids,
     return rv_int(id);
 }
 
+/*
+ * The key_no of a partition key, by the model's dense key_id (simlog.h: the
+ * same for the same key): an array read, its key_names row written the first
+ * time, so keys are numbered 1, 2, ... in the order first seen, as shards
+ * and producers are.  Out of memory latches a failure.
+ */
+static struct runlog_val runlog_key_no(struct runlog *rl, uint32_t key_id, const char *name)
+{
+    if (!name)
+        return (struct runlog_val){ .type = RV_NULL };
+    if (key_id >= rl->key_cap) {
+        uint32_t cap = rl->key_cap ? rl->key_cap : 1024;
+        while (cap <= key_id && cap < UINT32_MAX / 2)
+            cap *= 2;
+        uint32_t *grown = cap > key_id ? realloc(rl->key_no, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            if (!rl->failed) {
+                rl->failed = true;
+                snprintf(rl->error, sizeof rl->error, "%s: the id of a name in key_names:"
+                         " out of memory", rl->path);
+            }
+            return (struct runlog_val){ .type = RV_NULL };
+        }
+        memset(grown + rl->key_cap, 0, (cap - rl->key_cap) * sizeof *grown);
+        rl->key_no = grown;
+        rl->key_cap = cap;
+    }
+    if (!rl->key_no[key_id]) {
+        rl->key_no[key_id] = ++rl->keys;
+        RUNLOG_INSERT(rl, RL_KEY_NAMES, rv_int(rl->keys), rv_text(name));
+    }
+    return rv_int(rl->key_no[key_id]);
+}
+
 static void runlog_on_message(void *ctx, const struct slog_message *m)
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id),
                       runlog_name_id(rl, rl->producers, RL_PRODUCER_NAMES, m->producer),
-                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, m->partition_key),
+                      runlog_key_no(rl, m->key_id, m->partition_key),
                       rv_ms(m->created_us), rv_int(m->bytes), rv_int(m->fate));
 }
 
@@ -598,7 +637,7 @@ static void runlog_on_record(void *ctx, const struct slog_record *r)
         RUNLOG_INSERT(rl, RL_RECORDS, rv_int(r->sequence_number),
                       runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
                       rv_int(r->message_id),
-                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, r->partition_key),
+                      runlog_key_no(rl, r->key_id, r->partition_key),
                       rv_ms(r->arrival_us), rv_int(r->bytes));
 }
 
@@ -876,7 +915,7 @@ static void runlog_free(struct runlog *rl)
     for (int t = 0; t < RL_TABLE_COUNT; t++)
         sqlite3_finalize(rl->insert[t]);
     nameids_destroy(rl->shards);
-    nameids_destroy(rl->keys);
+    free(rl->key_no);
     nameids_destroy(rl->producers);
     sqlite3_close(rl->db);
     free(rl->path);
@@ -887,7 +926,7 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
 {
     struct runlog *rl = calloc(1, sizeof *rl);
     if (!rl || !(rl->path = strdup(path)) || !(rl->shards = nameids_create())
-        || !(rl->keys = nameids_create()) || !(rl->producers = nameids_create())) {
+        || !(rl->producers = nameids_create())) {
         if (rl)
             runlog_free(rl);
         errmsg_set(err, errlen, "%s: out of memory", path);
@@ -959,7 +998,9 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     rl->failed = rl->locked = false;
     rl->error[0] = 0;
     nameids_clear(rl->shards);   /* ids are the run's own */
-    nameids_clear(rl->keys);
+    if (rl->key_no)
+        memset(rl->key_no, 0, rl->key_cap * sizeof *rl->key_no);
+    rl->keys = 0;
     nameids_clear(rl->producers);
 
     static const char sql[] =
