@@ -11,13 +11,14 @@
  * --sequence mode the record's sequence number and shard as ?3 and ?4 (NULL
  * for a whole key).  The key's messages, records, deliveries, invocations
  * and the checkpoints of its shards are first copied into small TEMP tables
- * (through the indexes runlog.c builds: records by key, deliveries by
- * sequence number), then each kind of event is written into trace_line,
- * which one ordered SELECT prints.  The cost follows the key, not the run:
- * one scan of messages and of the shards' invocations and checkpoints
- * (--sequence adds one of records), and a few index lookups per delivery of
- * the key.  A run log without its indexes (a killed run) still works: SQLite
- * builds automatic indexes for the joins.
+ * (records down the key's chain, messages by id and in
+ * message_rows_unwritten, deliveries by sequence number: runlog.c), then
+ * each kind of event is written into trace_line, which one ordered SELECT
+ * prints.  The cost follows the key, not the run: a few lookups by primary
+ * key per record and delivery of the key, the shards' invocations (by
+ * invocations_by_shard) and one scan of checkpoints.  A run log without its
+ * indexes and heads (a killed run) still works, more slowly: every record is
+ * read for the key's, and SQLite builds automatic indexes for the joins.
  *
  * The order of the timeline: virtual time (ms); within one millisecond,
  * message lines, writes, discards, checkpoints, then deliveries (the engine
@@ -101,8 +102,8 @@ static void tr_check_per_record(struct trace *t)
     sqlite3_finalize(st);
 }
 
-/* --sequence: find the record (sequence numbers are unique in the stream;
- * records has no index on them, so this is one scan) and take its key and
+/* --sequence: find the record (sequence numbers are unique in the stream:
+ * record_rows' primary key) and take its key and
  * shard; with --shard, the record must be on that shard. */
 static void tr_find_record(struct trace *t, const char *want_shard)
 {
@@ -154,9 +155,8 @@ static const char *const trace_steps[][2] = {
       "   ON r.run_id = ?1 AND r.sequence_number = c.prev"
       "   AND r.key_no = (SELECT no FROM trace_key) WHERE c.prev < c.seq),"
       " keyed (seq) AS (SELECT seq FROM chain UNION ALL SELECT r.sequence_number"
-      "  FROM record_rows r WHERE EXISTS (SELECT 1 FROM trace_key WHERE head IS NULL)"
-      "   AND r.run_id = ?1"
-      "   AND r.key_no = (SELECT no FROM trace_key))"
+      "  FROM trace_key k CROSS JOIN record_rows r ON r.run_id = ?1 AND r.key_no = k.no"
+      "  WHERE k.head IS NULL)"
       " INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, r.message_id, r.arrival_ms,"
       "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
       " FROM keyed x JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = x.seq"
@@ -174,7 +174,7 @@ static const char *const trace_steps[][2] = {
       "  row_number() OVER (ORDER BY created_ms, message_id)"
       " FROM messages WHERE run_id = ?1 AND partition_key = ?2 AND message_id IN"
       "  (SELECT message_id FROM trace_rec UNION SELECT message_id FROM message_rows"
-      "   WHERE run_id = ?1 AND key_no = (SELECT no FROM trace_key) AND fate IN (1, 6))",
+      "   WHERE +run_id = ?1 AND key_no = (SELECT no FROM trace_key) AND fate IN (1, 6))",
       "reading the key's messages" },
     { "CREATE INDEX temp.trace_msg_by_rank ON trace_msg (prank)", "indexing trace_msg" },
     /* its deliveries, and the invocations they were in, with those of the

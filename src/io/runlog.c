@@ -551,7 +551,8 @@ static int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
 /*
  * One row of a per-run table: run_id then the values, with the table's
  * prepared insert.  clear_bindings after the step drops the borrowed text
- * pointers.
+ * pointers; a row of integers (the per-record rows) has none, and binds
+ * every parameter again for the next row.
  */
 static void runlog_insert(struct runlog *rl, enum runlog_table t,
                           const struct runlog_val *v, int n)
@@ -568,7 +569,11 @@ static void runlog_insert(struct runlog *rl, enum runlog_table t,
         runlog_fail(rl, what);   /* before reset, which would clear the message */
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    bool texts = n + 1 < sqlite3_bind_parameter_count(st);   /* NULL for the rest */
+    for (int i = 0; i < n && !texts; i++)
+        texts = v[i].type == RV_TEXT;
+    if (texts)
+        sqlite3_clear_bindings(st);
 }
 
 #define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
