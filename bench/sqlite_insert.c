@@ -8,10 +8,11 @@
  * RUNLOG_ROWS_PER_COMMIT rows, the run log's own pragmas and indexes (see
  * runlog.h), and its schema (the file is created by runlog_open, so the
  * columns are the same by construction): the compact rows of schema
- * version 6 (record_rows, delivery_rows, message_rows with integer shard,
+ * version 7 (record_rows, delivery_rows, message_rows with integer shard,
  * key and producer ids, and the lookup rows of the names, each written once
  * when first used), the ids known to the program, as the best plain
- * approach would have them; the sink finds them by name (nameids.c).
+ * approach would have them; the sink maps the model's key ids (an array)
+ * and finds shards and producers by name (nameids.c).
  *
  *   bench_sqlite_insert [--plain-only] [N | RECORDS DELIVERIES MESSAGES [DB]]
  *
@@ -69,6 +70,7 @@ static uint64_t counts_max(struct counts c)
 struct row {
     char shard[24], key[16];
     int64_t seq, msg, at_ms, invocation, shard_no, key_no;
+    int64_t key_prev;   /* the key's record before (schema 7's chain), 0: none */
     int bytes;
 };
 
@@ -79,6 +81,7 @@ static void make_row(uint64_t i, struct row *r)
     r->shard_no = (int64_t)(i % SHARDS) + 1;
     r->key_no = (int64_t)(i % KEYS) + 1;   /* 7919 is prime to KEYS: rows 0..KEYS-1 differ */
     r->seq = (int64_t)(i + 1);
+    r->key_prev = i >= KEYS ? r->seq - KEYS : 0;
     r->msg = (int64_t)i;
     r->at_ms = (int64_t)i;   /* 1000 records/s */
     r->invocation = (int64_t)(i / 100);
@@ -122,7 +125,7 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     sqlite3_stmt *rec = NULL, *del = NULL, *msg = NULL, *name = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK || exec(db, RUNLOG_PRAGMAS) != 0
         || sqlite3_prepare_v2(db, "INSERT INTO record_rows (run_id, sequence_number, shard_no,"
-                              " message_id, key_no, arrival_ms, bytes) VALUES (1,?,?,?,?,?,?)",
+                              " message_id, key_no, arrival_ms, bytes, key_prev) VALUES (1,?,?,?,?,?,?,?)",
                               -1, &rec, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO delivery_rows (run_id, shard_no, sequence_number,"
                               " invocation_id, handled) VALUES (1,?,?,?,1)", -1, &del,
@@ -164,6 +167,10 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
             sqlite3_bind_int64(rec, 4, r.key_no);
             sqlite3_bind_int64(rec, 5, r.at_ms);
             sqlite3_bind_int(rec, 6, r.bytes);
+            if (r.key_prev)
+                sqlite3_bind_int64(rec, 7, r.key_prev);
+            else
+                sqlite3_bind_null(rec, 7);
             rc |= step(db, rec);
             in_txn++;
         }
@@ -192,7 +199,23 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
         rc = exec(db, "COMMIT");
     double t1 = now_s();
     if (rc == 0)
-        rc = exec(db, RUNLOG_INDEXES);
+        rc = exec(db, "BEGIN") | exec(db, RUNLOG_INDEXES);
+    /* the heads of the keys' chains (key_names.last_seq), as runlog_end_run
+     * writes them: the last record of key k is the last row i with i % KEYS
+     * == k - 1 */
+    sqlite3_stmt *head = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(db, "UPDATE key_names SET last_seq = ? WHERE run_id = 1"
+                                      " AND key_no = ?", -1, &head, NULL) != SQLITE_OK)
+        rc = -1;
+    for (uint64_t k = 0; rc == 0 && k < KEYS && k < c.records; k++) {
+        uint64_t last = (c.records - 1 - k) / KEYS * KEYS + k;
+        sqlite3_bind_int64(head, 1, (int64_t)last + 1);
+        sqlite3_bind_int64(head, 2, (int64_t)k + 1);
+        rc = step(db, head);
+    }
+    sqlite3_finalize(head);
+    if (rc == 0)
+        rc = exec(db, "COMMIT");
     *index_s = now_s() - t1;
     sqlite3_finalize(rec);
     sqlite3_finalize(del);
@@ -222,14 +245,15 @@ static double bench_runlog(const char *path, struct counts c)
         if (i < c.records) {
             struct slog_record rec = { .shard_id = r.shard, .sequence_number = (uint64_t)r.seq,
                 .message_id = (uint64_t)r.msg, .partition_key = r.key,
-                .arrival_us = r.at_ms * 1000, .bytes = (uint32_t)r.bytes };
+                .key_id = (uint32_t)(r.key_no - 1), .arrival_us = r.at_ms * 1000, .bytes = (uint32_t)r.bytes };
             log.ops->record(log.ctx, &rec);
         }
         if (i < c.deliveries)
             log.ops->delivery(log.ctx, (uint64_t)r.invocation, r.shard, (uint64_t)r.seq, true);
         if (i < c.messages) {
             struct slog_message m = { .message_id = (uint64_t)r.msg, .producer = "api",
-                .partition_key = r.key, .created_us = r.at_ms * 1000,
+                .partition_key = r.key, .key_id = (uint32_t)(r.key_no - 1),
+                .created_us = r.at_ms * 1000,
                 .bytes = (uint32_t)r.bytes, .fate = FATE_PROCESSED };
             log.ops->message(log.ctx, &m);
         }

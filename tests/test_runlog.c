@@ -260,7 +260,7 @@ static void test_full_run(void)
     CHECK_INT(q_int(db, "SELECT typeof(iterator_age_at_send_ms) = 'integer' FROM invocations"
                         " WHERE invocation_id = 3"), 1);
     CHECK_INT(q_int(db, "PRAGMA user_version"), RUNLOG_SCHEMA_VERSION);
-    CHECK_INT(RUNLOG_SCHEMA_VERSION, 6);
+    CHECK_INT(RUNLOG_SCHEMA_VERSION, 7);
     /* logs (issue 12 item 4), and the runs row without a handler (SPEC section 4) */
     CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || '|' || request_id || '|' || line || '|'"
                          " || at_ms || '|' || kind || '|' || text, ';') FROM logs"),
@@ -295,7 +295,7 @@ static void test_full_run(void)
     CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
                         " AND sql NOT LIKE '%run_id%'"), 0);
     CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
-                        " AND name IN ('record_rows_by_key', 'invocations_by_shard')"), 2);
+                        " AND name IN ('message_rows_unwritten', 'invocations_by_shard')"), 2);
     sqlite3_close(db);
 }
 
@@ -325,6 +325,14 @@ static void test_compact_rows(void)
               "10:1:1:integer 11:1:1:integer");
     CHECK_STR(q_text(db, "SELECT producer_no || ':' || key_no || ':' || fate FROM message_rows"),
               "1:1:3");
+    /* issue 13 item 4, schema 7: a key's records are a chain (key_prev: the
+     * key's record before, NULL for its first) from its head (last_seq, the
+     * end of a complete run), not an index of every record */
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || coalesce(key_prev, '-'),"
+                         " ' ') FROM record_rows"), "10:- 11:10");
+    CHECK_STR(q_text(db, "SELECT group_concat(key_no || ':' || last_seq, ' ') FROM key_names"),
+              "1:11");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'record_rows_by_key'"), 0);
     CHECK_STR(q_text(db, "SELECT group_concat(shard_no || ':' || sequence_number || ':'"
                          " || invocation_id || ':' || handled, ' ') FROM delivery_rows"),
               "1:10:3:1 1:11:3:0");
@@ -348,6 +356,18 @@ static void test_compact_rows(void)
     CHECK_INT(sqlite3_exec(db, "INSERT INTO records VALUES (1, 'shardId-000000000009', 12, 78,"
                            " 'user-8', 7, 9)", NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(q_int(db, "SELECT shard_no FROM record_rows WHERE sequence_number = 12"), 2);
+    /* a record written through the view breaks the run's chains: no head
+     * left, so trace reads every record of the run (issue 13 item 4) */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL"), 0);
+    CHECK_INT(q_int(db, "SELECT key_prev IS NULL FROM record_rows WHERE sequence_number = 12"), 1);
+    /* a message that may have no record (rejected, pending) is found by its
+     * key in message_rows_unwritten, which holds only those */
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO messages (run_id, message_id, producer, partition_key,"
+                           " created_ms, bytes, fate) VALUES (1, 80, 'api', 'user-8', 5, 9,"
+                           " 'rejected')", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT group_concat(message_id, ' ') FROM message_rows INDEXED BY"
+                         " message_rows_unwritten WHERE run_id = 1 AND key_no = 2"
+                         " AND fate IN (1, 6)"), "80");
     CHECK_INT(sqlite3_exec(db, "UPDATE deliveries SET handled = 1 WHERE sequence_number = 11",
                            NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(q_int(db, "SELECT sum(handled) FROM delivery_rows"), 2);

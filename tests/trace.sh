@@ -234,6 +234,15 @@ want=$(q retries.db "SELECT count(*) FROM messages WHERE partition_key = 'order-
   (SELECT message_id FROM records WHERE partition_key = 'order-0')")
 expect_eq "$(printf '%s\n' "$out" | grep -c ' message .*no record reached the stream, fate ')" "$want" \
   "SPEC 1.3 messages that never reached the stream"
+# Issue 13 item 4: a key's records are read by their chain (record_rows.key_prev, from
+# key_names.last_seq); a run without heads (stopped early, or changed through the views)
+# is read whole, to the same timeline.
+[ "$(q retries.db "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL")" -gt 0 ] && ok ||
+  ko "issue 13 item 4: a complete run has the heads of its keys' chains"
+cp retries.db noheads.db
+q noheads.db "UPDATE key_names SET last_seq = NULL" >/dev/null
+expect_eq "$("$esmsim" trace noheads.db --key order-0 | sed 1d | md5sum)" \
+  "$(printf '%s\n' "$out" | sed 1d | md5sum)" "issue 13 item 4: the same trace without the chains' heads"
 # Each delivery's place in its batch, against row_number() over the batch;
 # the last batch was still in flight at the end: deliveries without an
 # invocations row (written when an invocation completes).

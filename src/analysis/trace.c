@@ -11,13 +11,14 @@
  * --sequence mode the record's sequence number and shard as ?3 and ?4 (NULL
  * for a whole key).  The key's messages, records, deliveries, invocations
  * and the checkpoints of its shards are first copied into small TEMP tables
- * (through the indexes runlog.c builds: records by key, deliveries by
- * sequence number), then each kind of event is written into trace_line,
- * which one ordered SELECT prints.  The cost follows the key, not the run:
- * one scan of messages and of the shards' invocations and checkpoints
- * (--sequence adds one of records), and a few index lookups per delivery of
- * the key.  A run log without its indexes (a killed run) still works: SQLite
- * builds automatic indexes for the joins.
+ * (records down the key's chain, messages by id and in
+ * message_rows_unwritten, deliveries by sequence number: runlog.c), then
+ * each kind of event is written into trace_line, which one ordered SELECT
+ * prints.  The cost follows the key, not the run: a few lookups by primary
+ * key per record and delivery of the key, the shards' invocations (by
+ * invocations_by_shard) and one scan of checkpoints.  A run log without its
+ * indexes and heads (a killed run) still works, more slowly: every record is
+ * read for the key's, and SQLite builds automatic indexes for the joins.
  *
  * The order of the timeline: virtual time (ms); within one millisecond,
  * message lines, writes, discards, checkpoints, then deliveries (the engine
@@ -101,8 +102,8 @@ static void tr_check_per_record(struct trace *t)
     sqlite3_finalize(st);
 }
 
-/* --sequence: find the record (sequence numbers are unique in the stream;
- * records has no index on them, so this is one scan) and take its key and
+/* --sequence: find the record (sequence numbers are unique in the stream:
+ * record_rows' primary key) and take its key and
  * shard; with --shard, the record must be on that shard. */
 static void tr_find_record(struct trace *t, const char *want_shard)
 {
@@ -138,26 +139,44 @@ static void tr_find_record(struct trace *t, const char *want_shard)
  * records.
  */
 static const char *const trace_steps[][2] = {
+    /* the key's records: its chain (record_rows.key_prev) from its head down,
+     * each by primary key, strictly down and on the key (so that a chain of
+     * a log that does not add up ends); every record of the run read when
+     * the key has no head (a run stopped early, or changed by ad-hoc SQL) */
+    { "CREATE TEMP TABLE trace_key AS SELECT key_no AS no, last_seq AS head FROM key_names"
+      " WHERE run_id = ?1 AND partition_key = ?2", "reading the key" },
+    { "CREATE TEMP TABLE trace_rec (shard_id TEXT, seq INTEGER, message_id INTEGER,"
+      " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
+      " WITHOUT ROWID", "creating trace_rec" },
+    { "WITH RECURSIVE chain (seq, prev) AS ("
+      "  SELECT r.sequence_number, r.key_prev FROM trace_key k JOIN record_rows r"
+      "   ON r.run_id = ?1 AND r.sequence_number = k.head AND r.key_no = k.no"
+      "  UNION ALL SELECT r.sequence_number, r.key_prev FROM chain c JOIN record_rows r"
+      "   ON r.run_id = ?1 AND r.sequence_number = c.prev"
+      "   AND r.key_no = (SELECT no FROM trace_key) WHERE c.prev < c.seq),"
+      " keyed (seq) AS (SELECT seq FROM chain UNION ALL SELECT r.sequence_number"
+      "  FROM trace_key k CROSS JOIN record_rows r ON r.run_id = ?1 AND r.key_no = k.no"
+      "  WHERE k.head IS NULL)"
+      " INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, r.message_id, r.arrival_ms,"
+      "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
+      " FROM keyed x JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = x.seq"
+      " LEFT JOIN shard_names s ON s.run_id = ?1 AND s.shard_no = r.shard_no",
+      "reading the key's records" },
+    { "CREATE INDEX temp.trace_rec_by_message ON trace_rec (message_id)", "indexing trace_rec" },
     /* the key's messages, ranked in producer order (created_ms, message_id:
-     * the order of report's "producer order") */
+     * the order of report's "producer order"): those of its records, by
+     * primary key, and those that may have none (R17: rejected, or pending
+     * with the producer at the end), in message_rows_unwritten */
     { "CREATE TEMP TABLE trace_msg (message_id INTEGER PRIMARY KEY, producer TEXT,"
       " created_ms INTEGER, fate TEXT, prank INTEGER)", "creating trace_msg" },
     { "INSERT INTO trace_msg (message_id, producer, created_ms, fate, prank)"
       " SELECT message_id, producer, created_ms, fate,"
       "  row_number() OVER (ORDER BY created_ms, message_id)"
-      " FROM messages WHERE run_id = ?1 AND partition_key = ?2", "reading the key's messages" },
+      " FROM messages WHERE run_id = ?1 AND partition_key = ?2 AND message_id IN"
+      "  (SELECT message_id FROM trace_rec UNION SELECT message_id FROM message_rows"
+      "   WHERE +run_id = ?1 AND key_no = (SELECT no FROM trace_key) AND fate IN (1, 6))",
+      "reading the key's messages" },
     { "CREATE INDEX temp.trace_msg_by_rank ON trace_msg (prank)", "indexing trace_msg" },
-    /* its records */
-    /* (the run log's rows by their ids: the key's in record_rows_by_key) */
-    { "CREATE TEMP TABLE trace_rec (shard_id TEXT, seq INTEGER, message_id INTEGER,"
-      " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
-      " WITHOUT ROWID", "creating trace_rec" },
-    { "INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, r.message_id, r.arrival_ms,"
-      "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
-      " FROM record_rows r LEFT JOIN shard_names s ON s.run_id = ?1 AND s.shard_no = r.shard_no"
-      " WHERE r.run_id = ?1 AND r.key_no = (SELECT key_no FROM key_names WHERE run_id = ?1"
-      "  AND partition_key = ?2)", "reading the key's records" },
-    { "CREATE INDEX temp.trace_rec_by_message ON trace_rec (message_id)", "indexing trace_rec" },
     /* its deliveries, and the invocations they were in, with those of the
      * discards on its shards (for their lanes) */
     { "CREATE TEMP TABLE trace_dlv (shard_id TEXT, seq INTEGER, invocation_id INTEGER,"

@@ -91,7 +91,12 @@ static const struct runlog_schema {
         " opened_ms = excluded.opened_ms, closed_ms = excluded.closed_ms", false },
     [RL_SHARD_NAMES] = { "shard_names", RUNLOG_NAMES("shard_no", "shard_id"),
         "INSERT INTO shard_names (run_id, shard_no, shard_id) VALUES (?,?,?)", true },
-    [RL_KEY_NAMES] = { "key_names", RUNLOG_NAMES("key_no", "partition_key"),
+    /* last_seq: the key's last record, the head of its chain (record_rows.
+     * key_prev), written at the end of a complete run; NULL otherwise, and
+     * when ad-hoc SQL changed the run's records through the view (trace then
+     * reads every record) */
+    [RL_KEY_NAMES] = { "key_names", "key_no INTEGER NOT NULL, partition_key TEXT, last_seq INTEGER,"
+        " PRIMARY KEY (run_id, key_no), UNIQUE (run_id, partition_key)",
         "INSERT INTO key_names (run_id, key_no, partition_key) VALUES (?,?,?)", true },
     [RL_PRODUCER_NAMES] = { "producer_names", RUNLOG_NAMES("producer_no", "producer"),
         "INSERT INTO producer_names (run_id, producer_no, producer) VALUES (?,?,?)", true },
@@ -104,11 +109,16 @@ static const struct runlog_schema {
         " bytes INTEGER, fate, PRIMARY KEY (run_id, message_id)",
         "INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes,"
         " fate) VALUES (?,?,?,?,?,?,?)", true },
+    /* key_prev: the sequence number of the key's record before this one in
+     * the run (NULL for its first): a key's records are a chain from
+     * key_names.last_seq down, which trace --key follows by primary key, for
+     * 4 bytes a record where an index on key_no took 12 (issue 13 item 4) */
     [RL_RECORDS] = { "record_rows",
         "sequence_number INTEGER NOT NULL, shard_no INTEGER, message_id INTEGER, key_no INTEGER,"
-        " arrival_ms INTEGER, bytes INTEGER, PRIMARY KEY (run_id, sequence_number)",
+        " arrival_ms INTEGER, bytes INTEGER, key_prev INTEGER,"
+        " PRIMARY KEY (run_id, sequence_number)",
         "INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no,"
-        " arrival_ms, bytes) VALUES (?,?,?,?,?,?,?)", true },
+        " arrival_ms, bytes, key_prev) VALUES (?,?,?,?,?,?,?,?)", true },
     [RL_INVOCATIONS] = { "invocations",
         "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
@@ -227,6 +237,10 @@ static const struct runlog_schema {
 #define RL_MSG_DEL "DELETE FROM message_rows WHERE run_id = OLD.run_id AND message_id = OLD.message_id;"
 #define RL_REC_DEL "DELETE FROM record_rows WHERE run_id = OLD.run_id" \
     " AND sequence_number = OLD.sequence_number;"
+/* a change of a run's records through the views breaks their chains: its
+ * heads go, and trace reads every record of the run (key_names.last_seq) */
+#define RL_NO_HEADS(rec) " UPDATE key_names SET last_seq = NULL WHERE run_id = " rec ".run_id" \
+    " AND last_seq IS NOT NULL;"
 #define RL_DLV_DEL "DELETE FROM delivery_rows WHERE run_id = OLD.run_id AND shard_no = " \
     RL_SHARD_ID("OLD") " AND sequence_number = OLD.sequence_number" \
     " AND invocation_id = OLD.invocation_id;"
@@ -259,9 +273,9 @@ static const char *const runlog_views[] = {
     RL_NEW_NAME("key_names", "key_no", "partition_key", "NEW.partition_key")
     " INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no, arrival_ms,"
     " bytes) VALUES (NEW.run_id, NEW.sequence_number, " RL_SHARD_ID("NEW") ", NEW.message_id,"
-    " " RL_KEY_ID ", NEW.arrival_ms, NEW.bytes); END;",
+    " " RL_KEY_ID ", NEW.arrival_ms, NEW.bytes);" RL_NO_HEADS("NEW") " END;",
     "CREATE TRIGGER IF NOT EXISTS records_delete INSTEAD OF DELETE ON records BEGIN "
-    RL_REC_DEL " END;",
+    RL_REC_DEL RL_NO_HEADS("OLD") " END;",
     "CREATE TRIGGER IF NOT EXISTS records_update INSTEAD OF UPDATE ON records BEGIN "
     RL_REC_DEL " INSERT INTO records (" RL_REC_COLS ") VALUES (" RL_REC_NEW "); END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_insert INSTEAD OF INSERT ON deliveries BEGIN"
@@ -282,13 +296,23 @@ static const char runlog_runs_table[] =
     " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT, handler INTEGER,"
     " reproducible INTEGER)";
 
+/* A partition key of the open run, by the model's key_id. */
+struct runlog_key {
+    uint32_t no;                             /* its key_no in key_names; 0: not written yet */
+    uint64_t last;                           /* its last record's sequence number; 0: none */
+};
+
 struct runlog {
     sqlite3 *db;
     char *path;                              /* for messages */
     sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
     int64_t run_id;                          /* the open run, 0 when none */
     bool per_record;                         /* the open run writes messages/records/deliveries */
-    struct nameids *shards, *keys, *producers;   /* the open run's ids of names (RL_*_NAMES) */
+    struct nameids *shards, *producers;      /* the open run's ids of names (RL_*_NAMES) */
+    struct runlog_key *key;                  /* owned: by the model's key_id (issue 13 item
+                                                4: no hash of the key per row) */
+    uint32_t key_cap;                        /* entries of key */
+    uint32_t keys;                           /* key_no given so far in the open run */
     bool in_txn;
     uint32_t rows_in_txn;
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
@@ -527,7 +551,8 @@ static int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
 /*
  * One row of a per-run table: run_id then the values, with the table's
  * prepared insert.  clear_bindings after the step drops the borrowed text
- * pointers.
+ * pointers; a row of integers (the per-record rows) has none, and binds
+ * every parameter again for the next row.
  */
 static void runlog_insert(struct runlog *rl, enum runlog_table t,
                           const struct runlog_val *v, int n)
@@ -544,7 +569,11 @@ static void runlog_insert(struct runlog *rl, enum runlog_table t,
         runlog_fail(rl, what);   /* before reset, which would clear the message */
     }
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    bool texts = n + 1 < sqlite3_bind_parameter_count(st);   /* NULL for the rest */
+    for (int i = 0; i < n && !texts; i++)
+        texts = v[i].type == RV_TEXT;
+    if (texts)
+        sqlite3_clear_bindings(st);
 }
 
 #define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
@@ -581,25 +610,69 @@ static struct runlog_val runlog_name_id(struct runlog *rl, struct nameids *ids,
     return rv_int(id);
 }
 
+/*
+ * The key_no of a partition key, by the model's dense key_id (simlog.h: the
+ * same for the same key): an array read, its key_names row written the first
+ * time, so keys are numbered 1, 2, ... in the order first seen, as shards
+ * and producers are.  Out of memory latches a failure.
+ */
+static struct runlog_key *runlog_key(struct runlog *rl, uint32_t key_id, const char *name)
+{
+    if (key_id >= rl->key_cap) {
+        uint32_t cap = rl->key_cap ? rl->key_cap : 1024;
+        while (cap <= key_id && cap < UINT32_MAX / 2)
+            cap *= 2;
+        struct runlog_key *grown = cap > key_id ? realloc(rl->key, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            if (!rl->failed) {
+                rl->failed = true;
+                snprintf(rl->error, sizeof rl->error, "%s: the id of a name in key_names:"
+                         " out of memory", rl->path);
+            }
+            return NULL;
+        }
+        memset(grown + rl->key_cap, 0, (cap - rl->key_cap) * sizeof *grown);
+        rl->key = grown;
+        rl->key_cap = cap;
+    }
+    struct runlog_key *k = &rl->key[key_id];
+    if (!k->no) {
+        k->no = ++rl->keys;
+        RUNLOG_INSERT(rl, RL_KEY_NAMES, rv_int(k->no), rv_text(name));
+    }
+    return k;
+}
+
+static struct runlog_val runlog_key_no(const struct runlog_key *k)
+{
+    return k ? rv_int(k->no) : (struct runlog_val){ .type = RV_NULL };
+}
+
 static void runlog_on_message(void *ctx, const struct slog_message *m)
 {
     struct runlog *rl = ctx;
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id),
                       runlog_name_id(rl, rl->producers, RL_PRODUCER_NAMES, m->producer),
-                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, m->partition_key),
+                      runlog_key_no(m->partition_key ? runlog_key(rl, m->key_id,
+                                                                  m->partition_key) : NULL),
                       rv_ms(m->created_us), rv_int(m->bytes), rv_int(m->fate));
 }
 
+/* A record, linked to the previous record of its key (key_prev). */
 static void runlog_on_record(void *ctx, const struct slog_record *r)
 {
     struct runlog *rl = ctx;
-    if (rl->per_record)
-        RUNLOG_INSERT(rl, RL_RECORDS, rv_int(r->sequence_number),
-                      runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
-                      rv_int(r->message_id),
-                      runlog_name_id(rl, rl->keys, RL_KEY_NAMES, r->partition_key),
-                      rv_ms(r->arrival_us), rv_int(r->bytes));
+    if (!rl->per_record)
+        return;
+    struct runlog_key *k = r->partition_key ? runlog_key(rl, r->key_id, r->partition_key) : NULL;
+    uint64_t prev = k ? k->last : 0;
+    if (k)
+        k->last = r->sequence_number;
+    RUNLOG_INSERT(rl, RL_RECORDS, rv_int(r->sequence_number),
+                  runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
+                  rv_int(r->message_id), runlog_key_no(k), rv_ms(r->arrival_us),
+                  rv_int(r->bytes), rv_opt_seq(prev));
 }
 
 static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -876,7 +949,7 @@ static void runlog_free(struct runlog *rl)
     for (int t = 0; t < RL_TABLE_COUNT; t++)
         sqlite3_finalize(rl->insert[t]);
     nameids_destroy(rl->shards);
-    nameids_destroy(rl->keys);
+    free(rl->key);
     nameids_destroy(rl->producers);
     sqlite3_close(rl->db);
     free(rl->path);
@@ -887,7 +960,7 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
 {
     struct runlog *rl = calloc(1, sizeof *rl);
     if (!rl || !(rl->path = strdup(path)) || !(rl->shards = nameids_create())
-        || !(rl->keys = nameids_create()) || !(rl->producers = nameids_create())) {
+        || !(rl->producers = nameids_create())) {
         if (rl)
             runlog_free(rl);
         errmsg_set(err, errlen, "%s: out of memory", path);
@@ -959,7 +1032,9 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     rl->failed = rl->locked = false;
     rl->error[0] = 0;
     nameids_clear(rl->shards);   /* ids are the run's own */
-    nameids_clear(rl->keys);
+    if (rl->key)
+        memset(rl->key, 0, rl->key_cap * sizeof *rl->key);
+    rl->keys = 0;
     nameids_clear(rl->producers);
 
     static const char sql[] =
@@ -991,6 +1066,29 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     return 0;
 }
 
+/*
+ * The head of each key's chain of records (key_names.last_seq), at the end
+ * of a complete run only: a run stopped early has none, killed or not, and
+ * trace reads its records without (as it reads a log without indexes).
+ */
+static void runlog_write_heads(struct runlog *rl)
+{
+    static const char sql[] = "UPDATE key_names SET last_seq = ?1 WHERE run_id = ?2 AND key_no = ?3";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
+    for (uint32_t i = 0; rc == SQLITE_OK && i < rl->key_cap; i++) {
+        if (!rl->key[i].last)
+            continue;
+        rc = runlog_bind_step(st, 1, RUNLOG_VALS(rv_int((int64_t)rl->key[i].last),
+                                                 rv_int(rl->run_id), rv_int(rl->key[i].no)));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_reset(st);
+    }
+    if (rc != SQLITE_OK)
+        runlog_fail(rl, "write the heads of the keys' records");
+    sqlite3_finalize(st);
+}
+
 int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
                    const char *summary_json, char *err, size_t errlen)
 {
@@ -1007,8 +1105,9 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
      * still tried (the disk may have room for one row; not after waiting for
      * a lock in vain), never complete.  The first error is the one reported.
      */
-    if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0))
-        runlog_exec(rl, RUNLOG_INDEXES, "create indexes");
+    if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0)
+        && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
+        runlog_write_heads(rl);
     bool failed = rl->failed;
     if (failed)
         runlog_rollback(rl);
