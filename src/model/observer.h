@@ -166,7 +166,10 @@ void obs_destroy(struct obs *o);
  * since they log to it). */
 void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys);
 
-/* The sink to give the simulation: the observer's, forwarding to next. */
+/* The sink to give the simulation: the observer's, forwarding to next.  A
+ * shard id it is given must keep its content for the run: after the first
+ * time it knows the shard by the string's address (the core's are the
+ * stream's, stream.c). */
 struct slog obs_sink(struct obs *o);
 
 /* What the model tells apart from its log events (sim.c): at at_us the
