@@ -130,7 +130,8 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
         const struct msg_cold *c = &t->cold[id & t->mask];
         struct slog_message row = {
             .message_id = id, .producer = c->producer,
-            .partition_key = keytab_key(t->keys, c->key_id), .key_id = c->key_id,
+            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, c->key_id),
+            .key_id = c->key_id,
             .created_us = c->created_us, .bytes = m->bytes, .fate = f,
         };
         t->log->ops->message(t->log->ctx, &row);

@@ -1219,10 +1219,12 @@ void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keyta
 }
 
 /* Every record is seen, whatever next keeps: next gets messages, records
- * and deliveries only when it wants them (its per_record). */
+ * and deliveries only when it wants them (its per_record).  The observer
+ * knows keys by key_id: names are looked up only for a next that reads them. */
 struct slog obs_sink(struct obs *o)
 {
     return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
+                          .no_key_names = !o->next.per_record || o->next.no_key_names,
                           .event = o->next.event, .event_ctx = o->next.event_ctx };
 }
 

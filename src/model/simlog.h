@@ -261,6 +261,10 @@ struct slog {
     const struct slog_ops *ops;
     void *ctx;
     bool per_record;
+    /* true: the sink names keys by key_id alone, so the partition_key of
+     * messages and records is NULL (looking each one up costs the core a
+     * cache miss a record over many keys). */
+    bool no_key_names;
     slog_event_fn event;      /* NULL: events are not wanted */
     void *event_ctx;
 };

@@ -1250,8 +1250,8 @@ static void log_record(const struct stm *s, const struct shard *sh, const struct
 {
     struct slog_record row = {
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-        .partition_key = keytab_key(s->keys, r->key_id), .key_id = r->key_id,
-        .arrival_us = r->arrival_us,
+        .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
+        .key_id = r->key_id, .arrival_us = r->arrival_us,
         .bytes = r->bytes,
     };
     s->log->ops->record(s->log->ctx, &row);
