@@ -45,86 +45,6 @@
 
 /* ---- small tables ------------------------------------------------------------ */
 
-/* Shard ids to dense ids, each copied once (keys come with their own id,
- * the event's key_id). */
-struct strmap {
-    char **str;            /* id -> the string, owned */
-    uint32_t *index;       /* open addressing: id + 1, 0 empty */
-    uint64_t *hash;        /* id -> its hash */
-    size_t n, cap, index_cap;
-};
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static int strmap_grow_index(struct strmap *m)
-{
-    size_t cap = m->index_cap ? 2 * m->index_cap : 1024;
-    uint32_t *index = calloc(cap, sizeof *index);
-    if (!index)
-        return -1;
-    for (size_t id = 0; id < m->n; id++) {
-        size_t slot = m->hash[id] & (cap - 1);
-        while (index[slot])
-            slot = (slot + 1) & (cap - 1);
-        index[slot] = (uint32_t)id + 1;
-    }
-    free(m->index);
-    m->index = index;
-    m->index_cap = cap;
-    return 0;
-}
-
-/* The id of s, added when new (*added true); UINT32_MAX when out of memory. */
-static uint32_t strmap_id(struct strmap *m, const char *s, bool *added)
-{
-    *added = false;
-    if (2 * (m->n + 1) > m->index_cap && strmap_grow_index(m) < 0)
-        return UINT32_MAX;
-    uint64_t h = str_hash(s);
-    size_t slot = h & (m->index_cap - 1);
-    for (; m->index[slot]; slot = (slot + 1) & (m->index_cap - 1)) {
-        uint32_t id = m->index[slot] - 1;
-        if (m->hash[id] == h && strcmp(m->str[id], s) == 0)
-            return id;
-    }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 256;
-        char **str = realloc(m->str, cap * sizeof *str);
-        if (str)
-            m->str = str;
-        uint64_t *hash = str ? realloc(m->hash, cap * sizeof *hash) : NULL;
-        if (!hash)
-            return UINT32_MAX;
-        m->hash = hash;
-        m->cap = cap;
-    }
-    char *copy = strdup(s);
-    if (!copy || m->n >= UINT32_MAX - 1) {
-        free(copy);
-        return UINT32_MAX;
-    }
-    m->str[m->n] = copy;
-    m->hash[m->n] = h;
-    m->index[slot] = (uint32_t)m->n + 1;
-    *added = true;
-    return (uint32_t)m->n++;
-}
-
-static void strmap_free(struct strmap *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        free(m->str[i]);
-    free(m->str);
-    free(m->index);
-    free(m->hash);
-}
-
 /* A multiset of integers (IteratorAge in ms): value -> count, open
  * addressing; its size follows the distinct values, not the invocations. */
 struct counts {
@@ -393,7 +313,8 @@ struct obs {
     bool oom;
     bool finished;
     struct obs_figures fig;
-    struct strmap shard_ids;
+    struct keytab *shard_ids;  /* shard ids to dense ids, each copied once: read only when
+                                  an id comes at a new address (shard_of) */
     struct oshard *shards;
     size_t shards_cap;
     struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
@@ -652,13 +573,13 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
         o->last_shard = o->shard_cache[c];
         return &o->shards[o->last_shard.id];
     }
-    bool added;
-    uint32_t id = strmap_id(&o->shard_ids, shard_id, &added);
+    size_t known = keytab_count(o->shard_ids);
+    uint32_t id = keytab_add(o->shard_ids, shard_id);
     if (id == UINT32_MAX) {
         o->oom = true;
         return NULL;
     }
-    if (added) {
+    if (id == known) {   /* new */
         if (id >= o->shards_cap) {
             size_t cap = o->shards_cap ? 2 * o->shards_cap : 16;
             struct oshard *grown = realloc(o->shards, cap * sizeof *grown);
@@ -669,7 +590,7 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
             o->shards = grown;
             o->shards_cap = cap;
         }
-        o->shards[id] = (struct oshard){ .row.shard_id = o->shard_ids.str[id] };
+        o->shards[id] = (struct oshard){ .row.shard_id = keytab_key(o->shard_ids, id) };
     }
     o->shard_cache[c].str = shard_id;
     o->shard_cache[c].id = id;
@@ -1192,8 +1113,10 @@ static void reads_finish(struct obs *o)
 struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
 {
     struct obs *o = calloc(1, sizeof *o);
-    if (!o)
+    if (!o || !(o->shard_ids = keytab_create())) {
+        free(o);
         return NULL;
+    }
     o->next = *next;
     o->expiry_before_ms = expiry_before_ms;
     o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
@@ -1309,7 +1232,7 @@ static const char *point_series(const struct obs *o, const struct pkey *k, bool 
     case PS_DELIVERED: return "delivered";
     case PS_SUCCEEDED: return "succeeded";
     case PS_MARK: return k->chart == OBS_CHART_DISCARDS ? "discard" : "expiry";
-    default: return o->shard_ids.str[k->series];
+    default: return keytab_key(o->shard_ids, k->series);
     }
 }
 
@@ -1383,15 +1306,15 @@ void obs_finish(struct obs *o, int64_t end_us)
     finish_series(o);
     reads_finish(o);
     inv_release(o, true);
-    for (size_t i = 0; i < o->shard_ids.n; i++)
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
         shard_let_go(o, &o->shards[i], true);
     o->fig.expired_records_max += o->fig.expired_messages;
-    o->fig.shards = calloc(o->shard_ids.n ? o->shard_ids.n : 1, sizeof *o->fig.shards);
+    o->fig.shards = calloc(keytab_count(o->shard_ids) ? keytab_count(o->shard_ids) : 1, sizeof *o->fig.shards);
     if (!o->fig.shards) {
         o->oom = true;
         return;
     }
-    for (size_t i = 0; i < o->shard_ids.n; i++) {
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++) {
         if (!o->shards[i].listed)
             continue;
         if (counts_age(&o->shards[i].ages, &o->shards[i].row.age) < 0)
@@ -1411,7 +1334,7 @@ const struct obs_figures *obs_figures(const struct obs *o)
 size_t obs_records_held(const struct obs *o)
 {
     size_t n = 0;
-    for (size_t i = 0; i < o->shard_ids.n; i++)
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
         n += o->shards[i].n;
     return n;
 }
@@ -1424,7 +1347,7 @@ size_t obs_messages_held(const struct obs *o)
 uint64_t obs_bytes(const struct obs *o)
 {
     uint64_t n = (o->msgs_ring ? o->msgs_mask + 1 : 0) + o->multi_cap * sizeof(struct omulti);
-    for (size_t i = 0; i < o->shard_ids.n; i++)
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
         n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
     return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
 }
@@ -1441,7 +1364,7 @@ void obs_destroy(struct obs *o)
     for (uint64_t i = 0; o->invs && i <= o->inv_mask; i++)   /* each slot keeps its buffer */
         free(o->invs[i].d);
     free(o->invs);
-    for (size_t i = 0; i < o->shard_ids.n; i++) {
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++) {
         free((char *)o->shards[i].row.parent_shard_id);
         free((char *)o->shards[i].row.adjacent_parent_shard_id);
         free(o->shards[i].ring);
@@ -1464,6 +1387,6 @@ void obs_destroy(struct obs *o)
     free(o->multi);
     free(o->msgs_ring);
     counts_free(&o->ages);
-    strmap_free(&o->shard_ids);
+    keytab_destroy(o->shard_ids);
     free(o);
 }
