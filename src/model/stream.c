@@ -161,6 +161,7 @@ _Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 #define COLD
 #endif
 #define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
+#define REQ_KEYS_MAX 500u         /* AWS's most entries a request (a larger one sizes its keys twice) */
 
 /* What a shard is apart from its records, fixed by the reshard plan. */
 struct shard_def {
@@ -276,6 +277,8 @@ struct stm {
     int64_t *op_at;               /* ... and their times */
     size_t n_ops;
     struct route_cache *cache;
+    struct key_info *req_keys;    /* the request's entries' key_info, validate() to put_one() */
+    uint32_t cap_req_keys;        /* room: max_request_records, capped at REQ_KEYS_MAX */
 
     uint64_t next_seq;            /* next sequence number (from 1) */
     uint64_t held;                /* records held, all shards */
@@ -871,7 +874,9 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->cap_shards = on_demand ? stm_on_demand_max_made(cfg) : t->n_def;
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->cache = calloc(1, sizeof *s->cache);
-    if (!s->name || !s->shards || !s->cache)
+    s->cap_req_keys = cfg->max_request_records < REQ_KEYS_MAX ? cfg->max_request_records : REQ_KEYS_MAX;
+    s->req_keys = malloc((s->cap_req_keys ? s->cap_req_keys : 1) * sizeof *s->req_keys);
+    if (!s->name || !s->shards || !s->cache || !s->req_keys)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -910,6 +915,7 @@ void stm_destroy(struct stm *s)
     if (s->cache)
         free(s->cache->info);
     free(s->cache);
+    free(s->req_keys);
     free(s->topo.def);
     free(s->topo.open);
     free(s->steps);
@@ -1209,7 +1215,7 @@ static uint64_t written_in(const struct shard *sh, int64_t sec)
 }
 
 /* Check the request as AWS does before taking any entry. */
-static int validate(const struct stm *s, const struct stm_put_entry *entries, size_t n,
+static int validate(struct stm *s, const struct stm_put_entry *entries, size_t n,
                     char *err, size_t errlen)
 {
     if (n == 0 || n > s->max_request_records) {
@@ -1227,7 +1233,10 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
             PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
-        uint64_t b = (uint64_t)entries[i].bytes + key_info(s, entries[i].key_id).bytes;
+        struct key_info ki = key_info(s, entries[i].key_id);
+        if (n <= s->cap_req_keys)   /* put_one() reads it here, not from the cache again */
+            s->req_keys[i] = ki;
+        uint64_t b = (uint64_t)entries[i].bytes + ki.bytes;
         if (b > s->max_record_bytes) {
             snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
                      "(data + partition key), at most %llu", s->name, i,
@@ -1290,14 +1299,15 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
     return (int)ev;
 }
 
-/* One entry at time now: its fate, and the record when accepted. */
-static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en, int64_t now)
+/* One entry at time now, its key's key_info ki: its fate, and the record
+ * when accepted. */
+static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en,
+                                   struct key_info ki, int64_t now)
 {
     if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct key_info ki = key_info(s, en->key_id);
     struct shard *sh = &s->shards[ki.shard];
     if (sh->closed_us >= 0)   /* resharded since the key was routed */
         sh = &s->shards[reroute(s, en->key_id)];
@@ -1344,8 +1354,10 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         return -1;
     int64_t now = eng_now(s->e);
     int failed = 0;
+    bool known = n <= s->cap_req_keys;   /* validate() kept each entry's key_info */
     for (size_t i = 0; i < n; i++) {
-        results[i] = (uint8_t)put_one(s, &entries[i], now);
+        struct key_info ki = known ? s->req_keys[i] : key_info(s, entries[i].key_id);
+        results[i] = (uint8_t)put_one(s, &entries[i], ki, now);
         failed += results[i] != STM_PUT_OK;
     }
     /* An empty stream has no trim pending: the first record arms it. */
