@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
+#include "lambda_event_shard.h"
 #include "config.h"
 #include "stream.h"
 
@@ -775,8 +776,8 @@ static void test_read_bytes(void)
     }
 }
 
-/* Issue 15 item 1: a read over many keys (their per-key facts prefetched
- * ahead) counts each record's own key length, and cuts at 10 MiB (R1) on
+/* Issue 15 item 1: a read over many keys (their lengths carried in the
+ * records) counts each record's own key length, and cuts at 10 MiB (R1) on
  * the exact record; stm_key_json_len is each key's keytab_json_len (R2
  * event size), for a key put or not. */
 static void test_read_many_keys(void)
@@ -813,6 +814,66 @@ static void test_read_many_keys(void)
     CHECK_INT(stm_key_json_len(f.s, en[3].key_id), 5);   /* d"dd: 4 bytes, the quote escaped */
     uint32_t unseen = keytab_add(f.keys, "never\nput");
     CHECK_INT(stm_key_json_len(f.s, unseen), 10);
+    fix_close(&f);
+}
+
+/* Issue 15 item 1: a record carries its key's lengths (reads and event
+ * sizes touch no per-key table); a key of STM_KEY_BYTES_FAR bytes or more,
+ * or with something to escape, is looked up in the keytab instead.  Every
+ * key counts its whole length: in the write window, in the read's bytes
+ * (R1: six records of exactly 2 MiB, data + keys, leave no budget for a
+ * second call in the second) and in the event size (R2). */
+static void test_record_key_lengths(void)
+{
+    enum { N = 6 };
+    static const size_t len[N] = { 1, 65534, 65535, 70000, 70000, 5 };
+    struct cfg_stream cfg = read_cfg(0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    struct stm_put_entry en[N];
+    uint64_t total = 0;
+    for (int i = 0; i < N; i++) {
+        char *key = malloc(len[i] + 1);
+        memset(key, 'a' + i, len[i]);
+        key[len[i]] = '\0';
+        if (i >= 4)
+            key[len[i] / 2] = '"';   /* escaped: one byte more in JSON */
+        en[i] = (struct stm_put_entry){ .message_id = (uint64_t)i + 1,
+                                        .key_id = keytab_add(f.keys, key), .bytes = 304346 };
+        free(key);
+        total += en[i].bytes + len[i];
+    }
+    en[N - 1].bytes += (uint32_t)(2 * MIB - total);
+    uint8_t res[N];
+    CHECK_INT(stm_put_records(f.s, en, N, res, f.err, sizeof f.err), 0);
+    uint64_t recs, bytes;
+    stm_shard_written(f.s, 0, 0, &recs, &bytes);
+    CHECK_INT(recs, N);
+    CHECK_INT(bytes, 2 * MIB);
+
+    struct lev_source src = { .event_source_arn = stm_arn(f.s), .region = "us-east-1",
+                              .invoke_identity_arn = "arn:aws:iam::123456789012:role/r" };
+    struct lev_shard ls;
+    lev_shard_init(&ls, &src, stm_shard_id(f.s, 0), false);
+    src.shard_id = stm_shard_id(f.s, 0);
+    for (int i = 0; i < N; i++) {
+        const struct stm_record *r = stm_at(f.s, 0, (uint64_t)i);
+        size_t json = len[i] + (i >= 4);
+        CHECK_INT(r->key_bytes, len[i] < STM_KEY_BYTES_FAR ? len[i] : STM_KEY_BYTES_FAR);
+        CHECK_INT(r->key_plain, i < 2);
+        CHECK_INT(stm_record_key_bytes(f.s, r), len[i]);
+        CHECK_INT(stm_record_key_json_len(f.s, r), json);
+        CHECK_INT(lev_shard_record_bytes(&ls, f.s, f.keys, r),
+                  lev_record_bytes(&src, json, r->seq, r->bytes, r->arrival_us));
+    }
+    reset_reads(0);
+    at(&f, 500000, read_once);
+    at(&f, 500001, read_once);
+    eng_run_until(f.e, 500001);
+    CHECK_INT(g_ok, 1);
+    CHECK_INT(g_last_to, N);
+    CHECK_INT(g_throttled, 1);   /* 2 MiB read: none left this second */
+    CHECK_INT(g_retry, SEC);
     fix_close(&f);
 }
 
@@ -1592,6 +1653,7 @@ int main(void)
     test_md5_routing();
     test_json_len();
     test_read_many_keys();
+    test_record_key_lengths();
     test_hashkey_format();
     test_keytab_table();
     test_shard_ranges();

@@ -228,13 +228,14 @@ struct shard {
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
 
-/* What a write, a read and the event size need of a key, side by side so
- * that a record costs one cache miss with a million keys (the mapping
- * sizes a record's event just after reading it: stm_key_json_len). */
+/* What a write needs of a key, 8 bytes: with a million keys a write
+ * costs one cache miss here, and the record it makes carries the lengths
+ * on, so that reads and event sizes come back to no per-key table. */
 struct key_info {
     uint32_t shard;               /* open shard of the key; UINT32_MAX: not known yet */
-    uint32_t bytes;               /* key length, counted by the limits */
-    uint32_t json_len;            /* key length once JSON-escaped (R2 event size) */
+    uint16_t bytes;               /* key length, counted by the limits; STM_KEY_BYTES_FAR:
+                                     that long or longer, keytab_len() has it */
+    uint16_t plain;               /* 1: its JSON-escaped length is bytes (R2 event size) */
 };
 
 /* key id -> key_info, filled on first use; separate so stm_route stays const. */
@@ -1001,8 +1002,13 @@ static uint32_t route_key(const struct stm *s, uint32_t key_id)
 static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 {
     struct route_cache *c = s->cache;
-    struct key_info ki = { .shard = route_key(s, key_id), .bytes = keytab_len(s->keys, key_id),
-                           .json_len = keytab_json_len(s->keys, key_id) };
+    uint32_t len = keytab_len(s->keys, key_id);
+    bool near = len < STM_KEY_BYTES_FAR;
+    struct key_info ki = {
+        .shard = route_key(s, key_id),
+        .bytes = near ? (uint16_t)len : STM_KEY_BYTES_FAR,
+        .plain = near && keytab_json_len(s->keys, key_id) == len,
+    };
     if (key_id >= c->n) {
         size_t n = keytab_count(s->keys);
         if (n < (size_t)key_id + 1)
@@ -1021,7 +1027,7 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
     return ki;
 }
 
-/* The key's shard as last routed, and its length, computed on first use:
+/* The key's shard as last routed, and its lengths, computed on first use:
  * the same key is routed millions of times.  The shard may have closed
  * since (a reshard): who routes checks, and reroute() mends the entry. */
 static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
@@ -1041,9 +1047,20 @@ static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
     return shard;
 }
 
+/* The key's length counted by the limits, whatever it is. */
+static inline uint32_t key_bytes(const struct stm *s, struct key_info ki, uint32_t key_id)
+{
+    return ki.bytes != STM_KEY_BYTES_FAR ? ki.bytes : keytab_len(s->keys, key_id);
+}
+
 uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id)
 {
-    return key_info(s, key_id).json_len;
+    return keytab_json_len(s->keys, key_id);
+}
+
+uint32_t stm_key_bytes(const struct stm *s, uint32_t key_id)
+{
+    return keytab_len(s->keys, key_id);
 }
 
 uint32_t stm_route(const struct stm *s, uint32_t key_id)
@@ -1236,7 +1253,7 @@ static int validate(struct stm *s, const struct stm_put_entry *entries, size_t n
         struct key_info ki = key_info(s, entries[i].key_id);
         if (n <= s->cap_req_keys)   /* put_one() reads it here, not from the cache again */
             s->req_keys[i] = ki;
-        uint64_t b = (uint64_t)entries[i].bytes + ki.bytes;
+        uint64_t b = (uint64_t)entries[i].bytes + key_bytes(s, ki, entries[i].key_id);
         if (b > s->max_record_bytes) {
             snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
                      "(data + partition key), at most %llu", s->name, i,
@@ -1311,7 +1328,7 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
     struct shard *sh = &s->shards[ki.shard];
     if (sh->closed_us >= 0)   /* resharded since the key was routed */
         sh = &s->shards[reroute(s, en->key_id)];
-    uint64_t b = (uint64_t)en->bytes + ki.bytes;
+    uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
     write_roll(sh, now / ENG_US_PER_SEC);
     if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {
         s->stats.put_throttled++;
@@ -1334,6 +1351,7 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
         .event = (unsigned)event,
+        .key_plain = ki.plain, .key_bytes = ki.bytes,
     };
     sh->w_records++;
     sh->w_bytes += b;
@@ -1406,7 +1424,7 @@ static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t
 /* The bytes a read of r counts: data + key (Kinesis), SizeBytes (DynamoDB). */
 static uint64_t read_bytes(const struct stm *s, const struct stm_record *r)
 {
-    uint32_t key_len = key_info(s, r->key_id).bytes;
+    uint32_t key_len = stm_record_key_bytes(s, r);
     if (!s->ddb)
         return (uint64_t)r->bytes + key_len;
     struct lev_ddb_record item = {
@@ -1459,13 +1477,7 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
         max_records = l->max_records;
     uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
     uint64_t bytes = 0;
-    const struct route_cache *c = s->cache;
     for (; i < last; i++) {
-        if (i + PREFETCH_AHEAD < last) {   /* the key_info misses overlap (validate) */
-            uint32_t ahead = slot(sh, i + PREFETCH_AHEAD)->key_id;
-            if (ahead < c->n)
-                PREFETCH(&c->info[ahead]);
-        }
         uint64_t b = read_bytes(s, slot(sh, i));
         if (bytes + b > l->max_bytes) {
             if (l->penalty_us > 0)

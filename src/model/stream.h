@@ -23,7 +23,10 @@ struct keytab;
 struct cfg_stream;
 
 /* A record in a shard, 40 bytes.  The consumer owns `handled` and
- * `resolved`; the stream the rest. */
+ * `resolved`; the stream the rest.  The key's lengths ride in the record
+ * (read them with stm_record_key_bytes and stm_record_key_json_len): a read
+ * and the event size of R2 then touch no per-key table, a cache miss each
+ * among many keys. */
 struct stm_record {
     uint64_t seq;          /* sequence number: unique, increasing in a shard */
     uint64_t message_id;
@@ -34,7 +37,11 @@ struct stm_record {
     uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
     unsigned resolved : 1; /* consumer: the record has its fate (lanes resolve out of order, R10) */
     unsigned event : 2;    /* DynamoDB: eventName, enum lev_ddb_event; Kinesis: 0 */
+    unsigned key_plain : 1; /* the key's JSON-escaped length is key_bytes (nothing to escape) */
+    uint16_t key_bytes;    /* the key's length; STM_KEY_BYTES_FAR: longer, in the keytab */
 };
+
+#define STM_KEY_BYTES_FAR UINT16_MAX
 
 /*
  * What a write does to a DynamoDB table's item (SPEC 1.2; Kinesis ignores
@@ -162,10 +169,24 @@ int stm_set_arn(struct stm *s, const char *arn);
 
 /* The open shard whose hash-key range holds MD5(key). */
 uint32_t stm_route(const struct stm *s, uint32_t key_id);
-/* The key's length once JSON-escaped (keytab_json_len), from the stream's
- * per-key cache, which a read of the key's record has just loaded: the
- * event size of a record read costs no second cache miss. */
+/* The key's length once JSON-escaped (keytab_json_len), and its length
+ * (keytab_len): the slow paths of the two below. */
 uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id);
+uint32_t stm_key_bytes(const struct stm *s, uint32_t key_id);
+
+/* The key's length of a record the stream holds: from the record itself
+ * unless the key is STM_KEY_BYTES_FAR bytes or longer. */
+static inline uint32_t stm_record_key_bytes(const struct stm *s, const struct stm_record *r)
+{
+    return r->key_bytes != STM_KEY_BYTES_FAR ? r->key_bytes : stm_key_bytes(s, r->key_id);
+}
+
+/* The key's length once JSON-escaped of a record the stream holds: from the
+ * record itself unless the key has something to escape or is that long. */
+static inline uint32_t stm_record_key_json_len(const struct stm *s, const struct stm_record *r)
+{
+    return r->key_plain ? r->key_bytes : stm_key_json_len(s, r->key_id);
+}
 
 /*
  * PutRecords at the current time: results[i] is the fate of entries[i], in
