@@ -51,21 +51,31 @@ size_t lev_envelope_bytes(void)
     return sizeof(LEV_ENVELOPE) - 1;
 }
 
-/* Comparisons, not divisions: this runs several times per record sized. */
+/* No loop, no division: this runs several times per record sized.  A
+ * number of b significant bits has floor(b log10 2) or one more digits;
+ * 1233 / 4096 is log10 2 closely enough for b <= 64, and one comparison with
+ * the power of ten decides. */
 size_t lev_u64_digits(uint64_t v)
 {
-    static const uint64_t pow10[19] = {
-        UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
-        UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
-        UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
-        UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
-        UINT64_C(10000000000000000), UINT64_C(100000000000000000),
-        UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+    static const uint64_t pow10[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000),
     };
-    size_t n = 1;
-    while (n < 20 && v >= pow10[n - 1])
-        n++;
-    return n;
+    v |= 1;   /* 0 has one digit, as 1 */
+#if defined(__GNUC__) || defined(__clang__)
+    unsigned bits = 64u - (unsigned)__builtin_clzll(v);
+#else
+    unsigned bits = 0;
+    for (uint64_t w = v; w; w >>= 1)
+        bits++;
+#endif
+    unsigned t = bits * 1233u >> 12;   /* 0 to 19 */
+    return t + (v >= pow10[t]);
 }
 
 static const char *lev_str(const char *s)
