@@ -546,10 +546,13 @@ static void test_ring_buffer(void)
     for (uint64_t i = 50; i < 300; i++)
         ok &= stm_at(f.s, 0, i)->message_id == i + 1;
     CHECK(ok);
+    /* issue 15 item 1, the run's memory limit: 250 held in 256 slots of 40 bytes */
+    CHECK_INT(stm_ring_bytes(f.s), 256 * 40);
     stm_release(f.s, 0, 10);       /* below begin: nothing */
     CHECK_INT(stm_begin(f.s, 0), 50);
     stm_release(f.s, 0, 1000);     /* past end: all */
     CHECK_INT(stm_begin(f.s, 0), 300);
+    CHECK_INT(stm_ring_bytes(f.s), 256 * 40);   /* an open shard keeps its ring */
     struct stm_stats st;
     stm_stats(f.s, &st);
     CHECK_INT(st.peak_records_held, 250);
@@ -1118,6 +1121,15 @@ static void test_reshard_split(void)
     CHECK_STR(r->start, "127605887595351923798765477786913079296");
     CHECK_STR(r->end, "170141183460469231731687303715884105727");
     CHECK_STR(r->parent, "shardId-000000000001");
+
+    /* Issue 15 item 1, memory: three rings of 16 slots (shards 1, 4, 5); the
+     * closed parent's goes once it is released to its end. */
+    CHECK_INT(stm_ring_bytes(f.s), 3 * 16 * 40);
+    stm_release(f.s, 1, 4);
+    CHECK_INT(stm_ring_bytes(f.s), 2 * 16 * 40);
+    CHECK_INT(stm_begin(f.s, 1), 4);
+    CHECK_INT(stm_end(f.s, 1), 4);
+    CHECK_INT(stm_at(f.s, 5, 0)->seq, 6);
     fix_close(&f);
 }
 

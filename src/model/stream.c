@@ -206,14 +206,12 @@ struct plan {
     int64_t *op_at;               /* operation i happens at op_at[i] */
 };
 
+/* A shard but its records: those are in the stream's rings (stream.h,
+ * struct stm_ring), by the same index, apart so that the consumer's reads
+ * of records touch 32 bytes a shard, not this. */
 struct shard {
     char id[24];                  /* shardId-000000000000 */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
-
-    /* Records [begin, end) are held; record i is ring[i & (cap - 1)]. */
-    struct stm_record *ring;
-    uint64_t cap;                 /* ring slots, a power of two (0: no ring yet) */
-    uint64_t begin, end;          /* absolute indexes */
 
     /* Write window: the virtual second w_sec. */
     int64_t w_sec;
@@ -245,6 +243,7 @@ struct route_cache {
 };
 
 struct stm {
+    struct stm_view view;         /* first: stream.h's inline stm_at() reads it */
     struct eng *e;
     struct keytab *keys;
     const struct slog *log;       /* may be NULL: nothing logged */
@@ -698,14 +697,21 @@ static void log_shard(const struct stm *s, uint32_t i)
     s->log->ops->shard(s->log->ctx, &row);
 }
 
+/* The records of sh. */
+static inline struct stm_ring *ring_of(const struct stm *s, const struct shard *sh)
+{
+    return &s->view.rings[sh - s->shards];
+}
+
 /* A closed shard that holds nothing will never hold a record again. */
 static void free_if_done(struct stm *s, struct shard *sh)
 {
-    if (sh->closed_us >= 0 && sh->begin == sh->end && sh->ring) {
-        s->ring_bytes -= sh->cap * sizeof *sh->ring;
-        free(sh->ring);
-        sh->ring = NULL;
-        sh->cap = 0;
+    struct stm_ring *rg = ring_of(s, sh);
+    if (sh->closed_us >= 0 && rg->begin == rg->end && rg->slots) {
+        s->ring_bytes -= rg->cap * sizeof *rg->slots;
+        free(rg->slots);
+        rg->slots = NULL;
+        rg->cap = 0;
     }
 }
 
@@ -874,10 +880,11 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->name = dup_str(name);
     s->cap_shards = on_demand ? stm_on_demand_max_made(cfg) : t->n_def;
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
+    s->view.rings = calloc(s->cap_shards, sizeof *s->view.rings);
     s->cache = calloc(1, sizeof *s->cache);
     s->cap_req_keys = cfg->max_request_records < REQ_KEYS_MAX ? cfg->max_request_records : REQ_KEYS_MAX;
     s->req_keys = malloc((s->cap_req_keys ? s->cap_req_keys : 1) * sizeof *s->req_keys);
-    if (!s->name || !s->shards || !s->cache || !s->req_keys)
+    if (!s->name || !s->shards || !s->view.rings || !s->cache || !s->req_keys)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -908,8 +915,9 @@ void stm_destroy(struct stm *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; s->shards && i < s->n_shards; i++)
-        free(s->shards[i].ring);
+    for (uint32_t i = 0; s->view.rings && i < s->n_shards; i++)
+        free(s->view.rings[i].slots);
+    free(s->view.rings);
     for (size_t i = 0; i < s->n_data; i++)
         free(s->data[i]);
     free(s->data);
@@ -1071,46 +1079,37 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id)
 
 /* ---- storage ----------------------------------------------------------- */
 
-static int ring_grow(struct stm *s, struct shard *sh)
+static int ring_grow(struct stm *s, struct stm_ring *rg)
 {
-    uint64_t cap = sh->cap ? 2 * sh->cap : RING_MIN;
-    struct stm_record *ring = malloc(cap * sizeof *ring);
-    if (!ring)
+    uint64_t cap = rg->cap ? 2 * rg->cap : RING_MIN;
+    struct stm_record *slots = malloc(cap * sizeof *slots);
+    if (!slots)
         return -1;
-    for (uint64_t i = sh->begin; i < sh->end; i++)
-        ring[i & (cap - 1)] = sh->ring[i & (sh->cap - 1)];
-    s->ring_bytes += (cap - sh->cap) * sizeof *ring;
-    free(sh->ring);
-    sh->ring = ring;
-    sh->cap = cap;
+    for (uint64_t i = rg->begin; i < rg->end; i++)
+        slots[i & (cap - 1)] = rg->slots[i & (rg->cap - 1)];
+    s->ring_bytes += (cap - rg->cap) * sizeof *slots;
+    free(rg->slots);
+    rg->slots = slots;
+    rg->cap = cap;
     return 0;
 }
 
-static inline struct stm_record *slot(const struct shard *sh, uint64_t index)
+static inline struct stm_record *slot(const struct stm_ring *rg, uint64_t index)
 {
-    return &sh->ring[index & (sh->cap - 1)];
+    return &rg->slots[index & (rg->cap - 1)];
 }
 
 /* Forget the records of sh below upto. */
 static void drop(struct stm *s, struct shard *sh, uint64_t upto)
 {
-    if (upto > sh->end)
-        upto = sh->end;
-    if (upto > sh->begin) {
-        s->held -= upto - sh->begin;
-        sh->begin = upto;
+    struct stm_ring *rg = ring_of(s, sh);
+    if (upto > rg->end)
+        upto = rg->end;
+    if (upto > rg->begin) {
+        s->held -= upto - rg->begin;
+        rg->begin = upto;
         free_if_done(s, sh);
     }
-}
-
-uint64_t stm_begin(const struct stm *s, uint32_t shard) { return s->shards[shard].begin; }
-uint64_t stm_end(const struct stm *s, uint32_t shard) { return s->shards[shard].end; }
-
-struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index)
-{
-    const struct shard *sh = &s->shards[shard];
-    assert(index >= sh->begin && index < sh->end);
-    return slot(sh, index);
 }
 
 void stm_release(struct stm *s, uint32_t shard, uint64_t upto)
@@ -1169,12 +1168,13 @@ static void schedule_trim(struct stm *s, int64_t due)
 static void trim_shard(struct stm *s, uint32_t shard, int64_t now)
 {
     struct shard *sh = &s->shards[shard];
-    if (sh->begin == sh->end)
+    const struct stm_ring *rg = ring_of(s, sh);
+    if (rg->begin == rg->end)
         return;
     uint64_t pin = s->has_consumer ? s->consumer.pinned(s->consumer.ctx, shard) : UINT64_MAX;
-    uint64_t from = sh->begin, to = from, unhandled = 0;
-    for (; to < sh->end && to < pin && slot(sh, to)->arrival_us + s->retention_us <= now; to++)
-        unhandled += !slot(sh, to)->handled;
+    uint64_t from = rg->begin, to = from, unhandled = 0;
+    for (; to < rg->end && to < pin && slot(rg, to)->arrival_us + s->retention_us <= now; to++)
+        unhandled += !slot(rg, to)->handled;
     if (to == from)
         return;
     /* The consumer may release [from, to) itself while it resolves them. */
@@ -1191,10 +1191,10 @@ static void on_trim(void *ctx, uint64_t arg)
     s->trim_scheduled = false;
     int64_t due = INT64_MAX;
     for (uint32_t i = 0; i < s->n_shards; i++) {
-        struct shard *sh = &s->shards[i];
+        const struct stm_ring *rg = &s->view.rings[i];
         trim_shard(s, i, now);
-        if (sh->begin < sh->end && slot(sh, sh->begin)->arrival_us + s->retention_us < due)
-            due = slot(sh, sh->begin)->arrival_us + s->retention_us;
+        if (rg->begin < rg->end && slot(rg, rg->begin)->arrival_us + s->retention_us < due)
+            due = slot(rg, rg->begin)->arrival_us + s->retention_us;
     }
     if (due != INT64_MAX)
         schedule_trim(s, due);
@@ -1335,16 +1335,17 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
         return STM_PUT_THROTTLED;
     }
     int event = 0;
-    if ((sh->end - sh->begin == sh->cap && ring_grow(s, sh) < 0) ||
+    struct stm_ring *rg = ring_of(s, sh);
+    if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
         (s->ddb && (event = item_event(s, en)) < 0)) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct stm_record *r = slot(sh, sh->end++);
+    struct stm_record *r = slot(rg, rg->end++);
     /* The shard's next slot, written a shard-count of puts later: its
      * line comes in meanwhile (both ends: a record may span two lines). */
-    struct stm_record *ahead = slot(sh, sh->end);
+    struct stm_record *ahead = slot(rg, rg->end);
     PREFETCH_W(ahead);
     PREFETCH_W((const char *)(ahead + 1) - 1);
     *r = (struct stm_record){
@@ -1472,13 +1473,14 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     sh->r_calls++;
     s->stats.reads++;
 
-    assert(from >= sh->begin && from <= sh->end);
+    const struct stm_ring *rg = &s->view.rings[shard];
+    assert(from >= rg->begin && from <= rg->end);
     if (max_records == 0 || max_records > l->max_records)
         max_records = l->max_records;
-    uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
+    uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
     uint64_t bytes = 0;
     for (; i < last; i++) {
-        uint64_t b = read_bytes(s, slot(sh, i));
+        uint64_t b = read_bytes(s, slot(rg, i));
         if (bytes + b > l->max_bytes) {
             if (l->penalty_us > 0)
                 sh->r_blocked_until_us = now + l->penalty_us;

@@ -12,6 +12,7 @@
 #ifndef ESMSIM_STREAM_H
 #define ESMSIM_STREAM_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -226,10 +227,46 @@ void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
  */
 int stm_split_evenly(struct stm *s, uint32_t shard);
 
+/*
+ * A shard's held records: [begin, end), absolute indexes; record i is
+ * slots[i & (cap - 1)], cap a power of two (0: no ring yet).  The stream's
+ * own, read-only outside stream.c: it is here so that the accessors below
+ * are inline, as the consumer calls them several times a record.
+ */
+struct stm_ring {
+    struct stm_record *slots;
+    uint64_t cap;
+    uint64_t begin, end;
+};
+
+/* The first member of every struct stm: its rings by shard index, an array
+ * that never moves. */
+struct stm_view {
+    struct stm_ring *rings;
+};
+
+static inline const struct stm_ring *stm_shard_ring(const struct stm *s, uint32_t shard)
+{
+    return &((const struct stm_view *)(const void *)s)->rings[shard];
+}
+
 /* Records of shard held in memory: indexes [begin, end). */
-uint64_t stm_begin(const struct stm *s, uint32_t shard);
-uint64_t stm_end(const struct stm *s, uint32_t shard);
-struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index);
+static inline uint64_t stm_begin(const struct stm *s, uint32_t shard)
+{
+    return stm_shard_ring(s, shard)->begin;
+}
+
+static inline uint64_t stm_end(const struct stm *s, uint32_t shard)
+{
+    return stm_shard_ring(s, shard)->end;
+}
+
+static inline struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index)
+{
+    const struct stm_ring *rg = stm_shard_ring(s, shard);
+    assert(index >= rg->begin && index < rg->end);
+    return &rg->slots[index & (rg->cap - 1)];
+}
 
 /* Explicit data of a record (data_id != 0), or NULL. */
 const char *stm_data(const struct stm *s, uint32_t data_id);
