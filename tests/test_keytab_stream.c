@@ -478,9 +478,33 @@ static void test_request_limits(void)
     CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), -1);
     CHECK_CONTAINS(f.err, "1048577");
     free(en);
+
+    /* Issue 15 item 1: a request within the limits with the table's longest
+     * key for every entry is taken without looking keys up; past that bound
+     * each entry counts its own key, exactly.  A key of 600,000 bytes in
+     * the table: 500,000 data bytes with "k" pass (500,001), with it not. */
+    char *big = malloc(600001);
+    memset(big, 'x', 600000);
+    big[600000] = '\0';
+    CHECK_INT(keytab_max_len(f.keys), 3);
+    uint32_t big_id = keytab_add(f.keys, big);
+    free(big);
+    CHECK_INT(keytab_max_len(f.keys), 600000);
+    en = entries(&f, 2, "k", 500000, 1000);
+    CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), 0);
+    en[1].key_id = big_id;
+    CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), -1);
+    CHECK_STR(f.err, "stream orders: PutRecords entry 1 (message 1001) has 1100000 bytes "
+                     "(data + partition key), at most 1048576");
+    free(en);
+    /* 10 x (500,000 + 1) = 5,000,010 bytes <= 5 MiB: within, though not
+     * with the long key's bound (11,000,000) */
+    en = entries(&f, 10, "k", 500000, 2000);
+    CHECK_INT(stm_put_records(f.s, en, 10, res, f.err, sizeof f.err), 0);
+    free(en);
     struct stm_stats st;
     stm_stats(f.s, &st);
-    CHECK_INT(st.records_written, 500);
+    CHECK_INT(st.records_written, 512);
     fix_close(&f);
 }
 

@@ -161,7 +161,6 @@ _Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 #define COLD
 #endif
 #define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
-#define REQ_KEYS_MAX 500u         /* AWS's most entries a request (a larger one sizes its keys twice) */
 
 /* What a shard is apart from its records, fixed by the reshard plan. */
 struct shard_def {
@@ -277,8 +276,6 @@ struct stm {
     int64_t *op_at;               /* ... and their times */
     size_t n_ops;
     struct route_cache *cache;
-    struct key_info *req_keys;    /* the request's entries' key_info, validate() to put_one() */
-    uint32_t cap_req_keys;        /* room: max_request_records, capped at REQ_KEYS_MAX */
 
     uint64_t next_seq;            /* next sequence number (from 1) */
     uint64_t held;                /* records held, all shards */
@@ -882,9 +879,7 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->view.rings = calloc(s->cap_shards, sizeof *s->view.rings);
     s->cache = calloc(1, sizeof *s->cache);
-    s->cap_req_keys = cfg->max_request_records < REQ_KEYS_MAX ? cfg->max_request_records : REQ_KEYS_MAX;
-    s->req_keys = malloc((s->cap_req_keys ? s->cap_req_keys : 1) * sizeof *s->req_keys);
-    if (!s->name || !s->shards || !s->view.rings || !s->cache || !s->req_keys)
+    if (!s->name || !s->shards || !s->view.rings || !s->cache)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -924,7 +919,6 @@ void stm_destroy(struct stm *s)
     if (s->cache)
         free(s->cache->info);
     free(s->cache);
-    free(s->req_keys);
     free(s->topo.def);
     free(s->topo.open);
     free(s->steps);
@@ -1232,7 +1226,7 @@ static uint64_t written_in(const struct shard *sh, int64_t sec)
 }
 
 /* Check the request as AWS does before taking any entry. */
-static int validate(struct stm *s, const struct stm_put_entry *entries, size_t n,
+static int validate(const struct stm *s, const struct stm_put_entry *entries, size_t n,
                     char *err, size_t errlen)
 {
     if (n == 0 || n > s->max_request_records) {
@@ -1240,20 +1234,18 @@ static int validate(struct stm *s, const struct stm_put_entry *entries, size_t n
                  s->name, n, s->max_request_records);
         return -1;
     }
-    /* With many keys each entry's key_info is a cache miss: ask for each
-     * PREFETCH_AHEAD entries before its use so that the misses overlap. */
-    const struct route_cache *c = s->cache;
-    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        if (entries[i].key_id < c->n)
-            PREFETCH(&c->info[entries[i].key_id]);
+    /* With the longest key of the table every entry fits: no key looked up
+     * (with many keys each is a cache miss). */
+    uint64_t data = 0, most = 0, key_max = keytab_max_len(s->keys);
+    for (size_t i = 0; i < n; i++) {
+        data += entries[i].bytes;
+        most = entries[i].bytes > most ? entries[i].bytes : most;
+    }
+    if (most + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
+        return 0;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
-            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
-        struct key_info ki = key_info(s, entries[i].key_id);
-        if (n <= s->cap_req_keys)   /* put_one() reads it here, not from the cache again */
-            s->req_keys[i] = ki;
-        uint64_t b = (uint64_t)entries[i].bytes + key_bytes(s, ki, entries[i].key_id);
+        uint64_t b = (uint64_t)entries[i].bytes + keytab_len(s->keys, entries[i].key_id);
         if (b > s->max_record_bytes) {
             snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
                      "(data + partition key), at most %llu", s->name, i,
@@ -1373,10 +1365,17 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         return -1;
     int64_t now = eng_now(s->e);
     int failed = 0;
-    bool known = n <= s->cap_req_keys;   /* validate() kept each entry's key_info */
+    /* With many keys each entry's key_info is a cache miss: ask for each
+     * PREFETCH_AHEAD entries before its use so that the misses overlap
+     * (an entry's put is long enough for a line to come meanwhile). */
+    const struct route_cache *c = s->cache;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        if (entries[i].key_id < c->n)
+            PREFETCH(&c->info[entries[i].key_id]);
     for (size_t i = 0; i < n; i++) {
-        struct key_info ki = known ? s->req_keys[i] : key_info(s, entries[i].key_id);
-        results[i] = (uint8_t)put_one(s, &entries[i], ki, now);
+        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
+            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, &entries[i], key_info(s, entries[i].key_id), now);
         failed += results[i] != STM_PUT_OK;
     }
     /* An empty stream has no trim pending: the first record arms it. */
