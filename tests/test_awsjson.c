@@ -756,8 +756,39 @@ static void test_function_error(void)
     free(json);
 }
 
+/* lev_u64_digits (issue 15 item 1: without a loop) against printf's
+ * digits at every power of ten and of two, on both sides, 0 and the top. */
+static void test_u64_digits(void)
+{
+    uint64_t v[200];
+    size_t n = 0;
+    v[n++] = 0;
+    v[n++] = UINT64_MAX;
+    for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+        v[n++] = p;
+        v[n++] = p - 1;
+        v[n++] = p + 1;
+        if (k == 19)
+            break;
+    }
+    for (int k = 1; k < 64; k++) {
+        v[n++] = UINT64_C(1) << k;
+        v[n++] = (UINT64_C(1) << k) - 1;
+    }
+    int wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        char buf[32];
+        size_t want = (size_t)snprintf(buf, sizeof buf, "%llu", (unsigned long long)v[i]);
+        if (lev_u64_digits(v[i]) != want && wrong++ < 3)
+            fprintf(stderr, "lev_u64_digits(%s) = %zu\n", buf, lev_u64_digits(v[i]));
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(n, 2 + 60 + 126);
+}
+
 int main(void)
 {
+    test_u64_digits();
     test_event_empty();
     test_event_exact();
     test_event_size_random();

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "keytab.h"
 #include "lambda_event.h"
+#include "lambda_event_shard.h"
 #include "config.h"
 #include "stream.h"
 
@@ -477,9 +478,33 @@ static void test_request_limits(void)
     CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), -1);
     CHECK_CONTAINS(f.err, "1048577");
     free(en);
+
+    /* Issue 15 item 1: a request within the limits with the table's longest
+     * key for every entry is taken without looking keys up; past that bound
+     * each entry counts its own key, exactly.  A key of 600,000 bytes in
+     * the table: 500,000 data bytes with "k" pass (500,001), with it not. */
+    char *big = malloc(600001);
+    memset(big, 'x', 600000);
+    big[600000] = '\0';
+    CHECK_INT(keytab_max_len(f.keys), 3);
+    uint32_t big_id = keytab_add(f.keys, big);
+    free(big);
+    CHECK_INT(keytab_max_len(f.keys), 600000);
+    en = entries(&f, 2, "k", 500000, 1000);
+    CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), 0);
+    en[1].key_id = big_id;
+    CHECK_INT(stm_put_records(f.s, en, 2, res, f.err, sizeof f.err), -1);
+    CHECK_STR(f.err, "stream orders: PutRecords entry 1 (message 1001) has 1100000 bytes "
+                     "(data + partition key), at most 1048576");
+    free(en);
+    /* 10 x (500,000 + 1) = 5,000,010 bytes <= 5 MiB: within, though not
+     * with the long key's bound (11,000,000) */
+    en = entries(&f, 10, "k", 500000, 2000);
+    CHECK_INT(stm_put_records(f.s, en, 10, res, f.err, sizeof f.err), 0);
+    free(en);
     struct stm_stats st;
     stm_stats(f.s, &st);
-    CHECK_INT(st.records_written, 500);
+    CHECK_INT(st.records_written, 512);
     fix_close(&f);
 }
 
@@ -545,10 +570,13 @@ static void test_ring_buffer(void)
     for (uint64_t i = 50; i < 300; i++)
         ok &= stm_at(f.s, 0, i)->message_id == i + 1;
     CHECK(ok);
+    /* issue 15 item 1, the run's memory limit: 250 held in 256 slots of 40 bytes */
+    CHECK_INT(stm_ring_bytes(f.s), 256 * 40);
     stm_release(f.s, 0, 10);       /* below begin: nothing */
     CHECK_INT(stm_begin(f.s, 0), 50);
     stm_release(f.s, 0, 1000);     /* past end: all */
     CHECK_INT(stm_begin(f.s, 0), 300);
+    CHECK_INT(stm_ring_bytes(f.s), 256 * 40);   /* an open shard keeps its ring */
     struct stm_stats st;
     stm_stats(f.s, &st);
     CHECK_INT(st.peak_records_held, 250);
@@ -775,8 +803,8 @@ static void test_read_bytes(void)
     }
 }
 
-/* Issue 15 item 1: a read over many keys (their per-key facts prefetched
- * ahead) counts each record's own key length, and cuts at 10 MiB (R1) on
+/* Issue 15 item 1: a read over many keys (their lengths carried in the
+ * records) counts each record's own key length, and cuts at 10 MiB (R1) on
  * the exact record; stm_key_json_len is each key's keytab_json_len (R2
  * event size), for a key put or not. */
 static void test_read_many_keys(void)
@@ -813,6 +841,66 @@ static void test_read_many_keys(void)
     CHECK_INT(stm_key_json_len(f.s, en[3].key_id), 5);   /* d"dd: 4 bytes, the quote escaped */
     uint32_t unseen = keytab_add(f.keys, "never\nput");
     CHECK_INT(stm_key_json_len(f.s, unseen), 10);
+    fix_close(&f);
+}
+
+/* Issue 15 item 1: a record carries its key's lengths (reads and event
+ * sizes touch no per-key table); a key of STM_KEY_BYTES_FAR bytes or more,
+ * or with something to escape, is looked up in the keytab instead.  Every
+ * key counts its whole length: in the write window, in the read's bytes
+ * (R1: six records of exactly 2 MiB, data + keys, leave no budget for a
+ * second call in the second) and in the event size (R2). */
+static void test_record_key_lengths(void)
+{
+    enum { N = 6 };
+    static const size_t len[N] = { 1, 65534, 65535, 70000, 70000, 5 };
+    struct cfg_stream cfg = read_cfg(0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    struct stm_put_entry en[N];
+    uint64_t total = 0;
+    for (int i = 0; i < N; i++) {
+        char *key = malloc(len[i] + 1);
+        memset(key, 'a' + i, len[i]);
+        key[len[i]] = '\0';
+        if (i >= 4)
+            key[len[i] / 2] = '"';   /* escaped: one byte more in JSON */
+        en[i] = (struct stm_put_entry){ .message_id = (uint64_t)i + 1,
+                                        .key_id = keytab_add(f.keys, key), .bytes = 304346 };
+        free(key);
+        total += en[i].bytes + len[i];
+    }
+    en[N - 1].bytes += (uint32_t)(2 * MIB - total);
+    uint8_t res[N];
+    CHECK_INT(stm_put_records(f.s, en, N, res, f.err, sizeof f.err), 0);
+    uint64_t recs, bytes;
+    stm_shard_written(f.s, 0, 0, &recs, &bytes);
+    CHECK_INT(recs, N);
+    CHECK_INT(bytes, 2 * MIB);
+
+    struct lev_source src = { .event_source_arn = stm_arn(f.s), .region = "us-east-1",
+                              .invoke_identity_arn = "arn:aws:iam::123456789012:role/r" };
+    struct lev_shard ls;
+    lev_shard_init(&ls, &src, stm_shard_id(f.s, 0), false);
+    src.shard_id = stm_shard_id(f.s, 0);
+    for (int i = 0; i < N; i++) {
+        const struct stm_record *r = stm_at(f.s, 0, (uint64_t)i);
+        size_t json = len[i] + (i >= 4);
+        CHECK_INT(r->key_bytes, len[i] < STM_KEY_BYTES_FAR ? len[i] : STM_KEY_BYTES_FAR);
+        CHECK_INT(r->key_plain, i < 2);
+        CHECK_INT(stm_record_key_bytes(f.s, r), len[i]);
+        CHECK_INT(stm_record_key_json_len(f.s, r), json);
+        CHECK_INT(lev_shard_record_bytes(&ls, f.s, f.keys, r),
+                  lev_record_bytes(&src, json, r->seq, r->bytes, r->arrival_us));
+    }
+    reset_reads(0);
+    at(&f, 500000, read_once);
+    at(&f, 500001, read_once);
+    eng_run_until(f.e, 500001);
+    CHECK_INT(g_ok, 1);
+    CHECK_INT(g_last_to, N);
+    CHECK_INT(g_throttled, 1);   /* 2 MiB read: none left this second */
+    CHECK_INT(g_retry, SEC);
     fix_close(&f);
 }
 
@@ -1057,6 +1145,15 @@ static void test_reshard_split(void)
     CHECK_STR(r->start, "127605887595351923798765477786913079296");
     CHECK_STR(r->end, "170141183460469231731687303715884105727");
     CHECK_STR(r->parent, "shardId-000000000001");
+
+    /* Issue 15 item 1, memory: three rings of 16 slots (shards 1, 4, 5); the
+     * closed parent's goes once it is released to its end. */
+    CHECK_INT(stm_ring_bytes(f.s), 3 * 16 * 40);
+    stm_release(f.s, 1, 4);
+    CHECK_INT(stm_ring_bytes(f.s), 2 * 16 * 40);
+    CHECK_INT(stm_begin(f.s, 1), 4);
+    CHECK_INT(stm_end(f.s, 1), 4);
+    CHECK_INT(stm_at(f.s, 5, 0)->seq, 6);
     fix_close(&f);
 }
 
@@ -1592,6 +1689,7 @@ int main(void)
     test_md5_routing();
     test_json_len();
     test_read_many_keys();
+    test_record_key_lengths();
     test_hashkey_format();
     test_keytab_table();
     test_shard_ranges();

@@ -32,6 +32,7 @@ struct keytab {
     uint32_t *len;          /* key id -> bytes, without the NUL */
     uint32_t *json_len;     /* key id -> bytes once JSON-escaped, without quotes */
     size_t n, cap;          /* keys held, slots allocated */
+    uint32_t max_len;       /* the longest key's len */
     uint32_t *index;        /* open addressing on the MD5: key id + 1, 0 empty */
     size_t index_cap;       /* a power of two, at least twice n */
 };
@@ -150,6 +151,8 @@ uint32_t keytab_add(struct keytab *t, const char *key)
     t->hash[id] = h;
     t->index[slot] = id + 1;
     t->len[id] = (uint32_t)len;
+    if (len > t->max_len)
+        t->max_len = (uint32_t)len;
     t->json_len[id] = (uint32_t)json_escaped_len(key);
     return id;
 }
@@ -159,6 +162,7 @@ struct hashkey keytab_hash(const struct keytab *t, uint32_t id) { return t->hash
 uint32_t keytab_len(const struct keytab *t, uint32_t id) { return t->len[id]; }
 uint32_t keytab_json_len(const struct keytab *t, uint32_t id) { return t->json_len[id]; }
 size_t keytab_count(const struct keytab *t) { return t->n; }
+uint32_t keytab_max_len(const struct keytab *t) { return t->max_len; }
 
 struct hashkey hashkey_of(const char *key, size_t len)
 {

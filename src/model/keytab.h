@@ -31,6 +31,9 @@ uint32_t keytab_len(const struct keytab *t, uint32_t id);
 /* Length of the key once JSON-escaped, without the quotes. */
 uint32_t keytab_json_len(const struct keytab *t, uint32_t id);
 size_t keytab_count(const struct keytab *t);
+/* The length of the longest key in the table, 0 when empty: a bound that
+ * spares looking keys up (a request within the stream's limits). */
+uint32_t keytab_max_len(const struct keytab *t);
 
 /* MD5 of key as a 128-bit big-endian integer (nettle). */
 struct hashkey hashkey_of(const char *key, size_t len);

@@ -40,32 +40,10 @@
 
 #define LEV_ENVELOPE "{\"Records\":[]}"
 
-/* Below this magnitude a number of whole milliseconds (or a whole number)
- * has at most 15 significant digits, so cJSON's "%1.15g" prints it exactly
- * and the integer rendering below is the same text.  1e15 ms is the year
- * 33658. */
-#define LEV_EXACT_LIMIT 1000000000000000LL
 
 size_t lev_envelope_bytes(void)
 {
     return sizeof(LEV_ENVELOPE) - 1;
-}
-
-/* Comparisons, not divisions: this runs several times per record sized. */
-size_t lev_u64_digits(uint64_t v)
-{
-    static const uint64_t pow10[19] = {
-        UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
-        UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
-        UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
-        UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
-        UINT64_C(10000000000000000), UINT64_C(100000000000000000),
-        UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
-    };
-    size_t n = 1;
-    while (n < 20 && v >= pow10[n - 1])
-        n++;
-    return n;
 }
 
 static const char *lev_str(const char *s)
@@ -117,19 +95,10 @@ size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf)
     return (size_t)len;
 }
 
-/* Length of the timestamp text without writing it: the hot path. */
-static size_t lev_timestamp_len(int64_t epoch_ms, int64_t arrival_us)
+size_t lev_timestamp_len_far(int64_t ms)
 {
-    int64_t ms = lev_arrival_ms(epoch_ms, arrival_us);
-    if (ms < 0 || ms >= LEV_EXACT_LIMIT) {
-        char buf[32];
-        return lev_format_like_cjson((double)ms / 1000.0, buf);
-    }
-    size_t len = lev_u64_digits((uint64_t)(ms / 1000));
-    unsigned frac = (unsigned)(ms % 1000);
-    if (frac != 0)
-        len += frac % 100 == 0 ? 2 : frac % 10 == 0 ? 3 : 4;   /* ".d", ".dd", ".ddd" */
-    return len;
+    char buf[32];
+    return lev_format_like_cjson((double)ms / 1000.0, buf);
 }
 
 size_t lev_source_bytes(const struct lev_source *src)
@@ -139,16 +108,6 @@ size_t lev_source_bytes(const struct lev_source *src)
            + json_escaped_len(lev_str(src->invoke_identity_arn))
            + json_escaped_len(lev_str(src->region))
            + json_escaped_len(lev_str(src->event_source_arn));
-}
-
-size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms, size_t key_json_len,
-                             uint64_t sequence_number, uint32_t data_bytes,
-                             int64_t arrival_us)
-{
-    return source_bytes + key_json_len
-           + 2 * lev_u64_digits(sequence_number)     /* sequenceNumber, and in eventID */
-           + lev_base64_len(data_bytes)
-           + lev_timestamp_len(epoch_ms, arrival_us);
 }
 
 /* Scans the source strings on every call (~100 ns a record): fine for a few

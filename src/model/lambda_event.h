@@ -92,21 +92,79 @@ size_t lev_record_bytes(const struct lev_source *src, size_t key_json_len,
  * and region, escaped: over a hundred bytes to scan), computed once;
  * lev_record_bytes_from() adds a record's own part in a few nanoseconds.
  * lev_record_bytes(src, ...) == lev_record_bytes_from(lev_source_bytes(src),
- * src->epoch_ms, ...).
+ * src->epoch_ms, ...).  lev_record_bytes_from() is inline, below.
  */
 size_t lev_source_bytes(const struct lev_source *src);
-
-/* The decimal digits of v: the length of a number in the JSON. */
-size_t lev_u64_digits(uint64_t v);
-size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms, size_t key_json_len,
-                             uint64_t sequence_number, uint32_t data_bytes,
-                             int64_t arrival_us);
 
 /* Text of approximateArrivalTimestamp for a virtual arrival time (buf >= 32). */
 size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf);
 
 /* Base64 length of n bytes. */
 static inline size_t lev_base64_len(size_t n) { return 4 * ((n + 2) / 3); }
+
+/*
+ * The rest of this part is inline: it runs several times a record sized
+ * (issue 15 item 1), so no call, no loop, no division but by constants.
+ */
+
+/* The decimal digits of v: the length of a number in the JSON.  A number
+ * of b significant bits has floor(b log10 2) digits or one more; 1233 /
+ * 4096 is log10 2 closely enough for b <= 64, and one comparison with the
+ * power of ten decides. */
+static inline size_t lev_u64_digits(uint64_t v)
+{
+    static const uint64_t pow10[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000),
+    };
+    v |= 1;   /* 0 has one digit, as 1 */
+#if defined(__GNUC__) || defined(__clang__)
+    unsigned bits = 64u - (unsigned)__builtin_clzll(v);
+#else
+    unsigned bits = 0;
+    for (uint64_t w = v; w; w >>= 1)
+        bits++;
+#endif
+    unsigned t = bits * 1233u >> 12;   /* 0 to 19 */
+    return t + (v >= pow10[t]);
+}
+
+/* Below this magnitude a number of whole milliseconds (or a whole number)
+ * has at most 15 significant digits, so cJSON's "%1.15g" prints it exactly
+ * and the integer rendering is the same text.  1e15 ms is the year 33658. */
+#define LEV_EXACT_LIMIT 1000000000000000LL
+
+/* lev_timestamp_len() of the milliseconds ms past the exact range. */
+size_t lev_timestamp_len_far(int64_t ms);
+
+/* Length of lev_format_timestamp's text, without writing it. */
+static inline size_t lev_timestamp_len(int64_t epoch_ms, int64_t arrival_us)
+{
+    int64_t ms = epoch_ms + arrival_us / 1000;   /* arrival_us >= 0: floor */
+    if (ms < 0 || ms >= LEV_EXACT_LIMIT)
+        return lev_timestamp_len_far(ms);
+    size_t len = lev_u64_digits((uint64_t)(ms / 1000));
+    unsigned frac = (unsigned)(ms % 1000);
+    if (frac != 0)
+        len += frac % 100 == 0 ? 2 : frac % 10 == 0 ? 3 : 4;   /* ".d", ".dd", ".ddd" */
+    return len;
+}
+
+/* lev_record_bytes() with lev_source_bytes(src) given (above). */
+static inline size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms,
+                                           size_t key_json_len, uint64_t sequence_number,
+                                           uint32_t data_bytes, int64_t arrival_us)
+{
+    return source_bytes + key_json_len
+           + 2 * lev_u64_digits(sequence_number)     /* sequenceNumber, and in eventID */
+           + lev_base64_len(data_bytes)
+           + lev_timestamp_len(epoch_ms, arrival_us);
+}
 
 /* ------------------------------------------------------------------------ */
 /* DynamoDB Streams */

@@ -24,8 +24,8 @@ uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *st
 {
     if (ls->ddb) {
         struct lev_ddb_record item = {
-            .key_len = keytab_len(keys, r->key_id),
-            .key_json_len = stm_key_json_len(stream, r->key_id),
+            .key_len = stm_record_key_bytes(stream, r),
+            .key_json_len = stm_record_key_json_len(stream, r),
             .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
             .data = r->data_id ? stm_data(stream, r->data_id) : NULL,
             .item_bytes = r->bytes, .arrival_us = r->arrival_us,
@@ -33,7 +33,7 @@ uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *st
         return lev_ddb_record_bytes_from(&ls->ddb_part, &item);
     }
     return lev_record_bytes_from(ls->source_bytes, ls->src.epoch_ms,
-                                 stm_key_json_len(stream, r->key_id), r->seq, r->bytes,
+                                 stm_record_key_json_len(stream, r), r->seq, r->bytes,
                                  r->arrival_us);
 }
 

@@ -205,14 +205,12 @@ struct plan {
     int64_t *op_at;               /* operation i happens at op_at[i] */
 };
 
+/* A shard but its records: those are in the stream's rings (stream.h,
+ * struct stm_ring), by the same index, apart so that the consumer's reads
+ * of records touch 32 bytes a shard, not this. */
 struct shard {
     char id[24];                  /* shardId-000000000000 */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
-
-    /* Records [begin, end) are held; record i is ring[i & (cap - 1)]. */
-    struct stm_record *ring;
-    uint64_t cap;                 /* ring slots, a power of two (0: no ring yet) */
-    uint64_t begin, end;          /* absolute indexes */
 
     /* Write window: the virtual second w_sec. */
     int64_t w_sec;
@@ -227,13 +225,14 @@ struct shard {
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
 
-/* What a write, a read and the event size need of a key, side by side so
- * that a record costs one cache miss with a million keys (the mapping
- * sizes a record's event just after reading it: stm_key_json_len). */
+/* What a write needs of a key, 8 bytes: with a million keys a write
+ * costs one cache miss here, and the record it makes carries the lengths
+ * on, so that reads and event sizes come back to no per-key table. */
 struct key_info {
     uint32_t shard;               /* open shard of the key; UINT32_MAX: not known yet */
-    uint32_t bytes;               /* key length, counted by the limits */
-    uint32_t json_len;            /* key length once JSON-escaped (R2 event size) */
+    uint16_t bytes;               /* key length, counted by the limits; STM_KEY_BYTES_FAR:
+                                     that long or longer, keytab_len() has it */
+    uint16_t plain;               /* 1: its JSON-escaped length is bytes (R2 event size) */
 };
 
 /* key id -> key_info, filled on first use; separate so stm_route stays const. */
@@ -243,6 +242,7 @@ struct route_cache {
 };
 
 struct stm {
+    struct stm_view view;         /* first: stream.h's inline stm_at() reads it */
     struct eng *e;
     struct keytab *keys;
     const struct slog *log;       /* may be NULL: nothing logged */
@@ -694,14 +694,21 @@ static void log_shard(const struct stm *s, uint32_t i)
     s->log->ops->shard(s->log->ctx, &row);
 }
 
+/* The records of sh. */
+static inline struct stm_ring *ring_of(const struct stm *s, const struct shard *sh)
+{
+    return &s->view.rings[sh - s->shards];
+}
+
 /* A closed shard that holds nothing will never hold a record again. */
 static void free_if_done(struct stm *s, struct shard *sh)
 {
-    if (sh->closed_us >= 0 && sh->begin == sh->end && sh->ring) {
-        s->ring_bytes -= sh->cap * sizeof *sh->ring;
-        free(sh->ring);
-        sh->ring = NULL;
-        sh->cap = 0;
+    struct stm_ring *rg = ring_of(s, sh);
+    if (sh->closed_us >= 0 && rg->begin == rg->end && rg->slots) {
+        s->ring_bytes -= rg->cap * sizeof *rg->slots;
+        free(rg->slots);
+        rg->slots = NULL;
+        rg->cap = 0;
     }
 }
 
@@ -870,8 +877,9 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->name = dup_str(name);
     s->cap_shards = on_demand ? stm_on_demand_max_made(cfg) : t->n_def;
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
+    s->view.rings = calloc(s->cap_shards, sizeof *s->view.rings);
     s->cache = calloc(1, sizeof *s->cache);
-    if (!s->name || !s->shards || !s->cache)
+    if (!s->name || !s->shards || !s->view.rings || !s->cache)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -902,8 +910,9 @@ void stm_destroy(struct stm *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; s->shards && i < s->n_shards; i++)
-        free(s->shards[i].ring);
+    for (uint32_t i = 0; s->view.rings && i < s->n_shards; i++)
+        free(s->view.rings[i].slots);
+    free(s->view.rings);
     for (size_t i = 0; i < s->n_data; i++)
         free(s->data[i]);
     free(s->data);
@@ -995,8 +1004,13 @@ static uint32_t route_key(const struct stm *s, uint32_t key_id)
 static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 {
     struct route_cache *c = s->cache;
-    struct key_info ki = { .shard = route_key(s, key_id), .bytes = keytab_len(s->keys, key_id),
-                           .json_len = keytab_json_len(s->keys, key_id) };
+    uint32_t len = keytab_len(s->keys, key_id);
+    bool near = len < STM_KEY_BYTES_FAR;
+    struct key_info ki = {
+        .shard = route_key(s, key_id),
+        .bytes = near ? (uint16_t)len : STM_KEY_BYTES_FAR,
+        .plain = near && keytab_json_len(s->keys, key_id) == len,
+    };
     if (key_id >= c->n) {
         size_t n = keytab_count(s->keys);
         if (n < (size_t)key_id + 1)
@@ -1015,7 +1029,7 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
     return ki;
 }
 
-/* The key's shard as last routed, and its length, computed on first use:
+/* The key's shard as last routed, and its lengths, computed on first use:
  * the same key is routed millions of times.  The shard may have closed
  * since (a reshard): who routes checks, and reroute() mends the entry. */
 static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
@@ -1035,9 +1049,20 @@ static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
     return shard;
 }
 
+/* The key's length counted by the limits, whatever it is. */
+static inline uint32_t key_bytes(const struct stm *s, struct key_info ki, uint32_t key_id)
+{
+    return ki.bytes != STM_KEY_BYTES_FAR ? ki.bytes : keytab_len(s->keys, key_id);
+}
+
 uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id)
 {
-    return key_info(s, key_id).json_len;
+    return keytab_json_len(s->keys, key_id);
+}
+
+uint32_t stm_key_bytes(const struct stm *s, uint32_t key_id)
+{
+    return keytab_len(s->keys, key_id);
 }
 
 uint32_t stm_route(const struct stm *s, uint32_t key_id)
@@ -1048,46 +1073,37 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id)
 
 /* ---- storage ----------------------------------------------------------- */
 
-static int ring_grow(struct stm *s, struct shard *sh)
+static int ring_grow(struct stm *s, struct stm_ring *rg)
 {
-    uint64_t cap = sh->cap ? 2 * sh->cap : RING_MIN;
-    struct stm_record *ring = malloc(cap * sizeof *ring);
-    if (!ring)
+    uint64_t cap = rg->cap ? 2 * rg->cap : RING_MIN;
+    struct stm_record *slots = malloc(cap * sizeof *slots);
+    if (!slots)
         return -1;
-    for (uint64_t i = sh->begin; i < sh->end; i++)
-        ring[i & (cap - 1)] = sh->ring[i & (sh->cap - 1)];
-    s->ring_bytes += (cap - sh->cap) * sizeof *ring;
-    free(sh->ring);
-    sh->ring = ring;
-    sh->cap = cap;
+    for (uint64_t i = rg->begin; i < rg->end; i++)
+        slots[i & (cap - 1)] = rg->slots[i & (rg->cap - 1)];
+    s->ring_bytes += (cap - rg->cap) * sizeof *slots;
+    free(rg->slots);
+    rg->slots = slots;
+    rg->cap = cap;
     return 0;
 }
 
-static inline struct stm_record *slot(const struct shard *sh, uint64_t index)
+static inline struct stm_record *slot(const struct stm_ring *rg, uint64_t index)
 {
-    return &sh->ring[index & (sh->cap - 1)];
+    return &rg->slots[index & (rg->cap - 1)];
 }
 
 /* Forget the records of sh below upto. */
 static void drop(struct stm *s, struct shard *sh, uint64_t upto)
 {
-    if (upto > sh->end)
-        upto = sh->end;
-    if (upto > sh->begin) {
-        s->held -= upto - sh->begin;
-        sh->begin = upto;
+    struct stm_ring *rg = ring_of(s, sh);
+    if (upto > rg->end)
+        upto = rg->end;
+    if (upto > rg->begin) {
+        s->held -= upto - rg->begin;
+        rg->begin = upto;
         free_if_done(s, sh);
     }
-}
-
-uint64_t stm_begin(const struct stm *s, uint32_t shard) { return s->shards[shard].begin; }
-uint64_t stm_end(const struct stm *s, uint32_t shard) { return s->shards[shard].end; }
-
-struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index)
-{
-    const struct shard *sh = &s->shards[shard];
-    assert(index >= sh->begin && index < sh->end);
-    return slot(sh, index);
 }
 
 void stm_release(struct stm *s, uint32_t shard, uint64_t upto)
@@ -1146,12 +1162,13 @@ static void schedule_trim(struct stm *s, int64_t due)
 static void trim_shard(struct stm *s, uint32_t shard, int64_t now)
 {
     struct shard *sh = &s->shards[shard];
-    if (sh->begin == sh->end)
+    const struct stm_ring *rg = ring_of(s, sh);
+    if (rg->begin == rg->end)
         return;
     uint64_t pin = s->has_consumer ? s->consumer.pinned(s->consumer.ctx, shard) : UINT64_MAX;
-    uint64_t from = sh->begin, to = from, unhandled = 0;
-    for (; to < sh->end && to < pin && slot(sh, to)->arrival_us + s->retention_us <= now; to++)
-        unhandled += !slot(sh, to)->handled;
+    uint64_t from = rg->begin, to = from, unhandled = 0;
+    for (; to < rg->end && to < pin && slot(rg, to)->arrival_us + s->retention_us <= now; to++)
+        unhandled += !slot(rg, to)->handled;
     if (to == from)
         return;
     /* The consumer may release [from, to) itself while it resolves them. */
@@ -1168,10 +1185,10 @@ static void on_trim(void *ctx, uint64_t arg)
     s->trim_scheduled = false;
     int64_t due = INT64_MAX;
     for (uint32_t i = 0; i < s->n_shards; i++) {
-        struct shard *sh = &s->shards[i];
+        const struct stm_ring *rg = &s->view.rings[i];
         trim_shard(s, i, now);
-        if (sh->begin < sh->end && slot(sh, sh->begin)->arrival_us + s->retention_us < due)
-            due = slot(sh, sh->begin)->arrival_us + s->retention_us;
+        if (rg->begin < rg->end && slot(rg, rg->begin)->arrival_us + s->retention_us < due)
+            due = slot(rg, rg->begin)->arrival_us + s->retention_us;
     }
     if (due != INT64_MAX)
         schedule_trim(s, due);
@@ -1217,17 +1234,18 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
                  s->name, n, s->max_request_records);
         return -1;
     }
-    /* With many keys each entry's key_info is a cache miss: ask for each
-     * PREFETCH_AHEAD entries before its use so that the misses overlap. */
-    const struct route_cache *c = s->cache;
-    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        if (entries[i].key_id < c->n)
-            PREFETCH(&c->info[entries[i].key_id]);
+    /* With the longest key of the table every entry fits: no key looked up
+     * (with many keys each is a cache miss). */
+    uint64_t data = 0, most = 0, key_max = keytab_max_len(s->keys);
+    for (size_t i = 0; i < n; i++) {
+        data += entries[i].bytes;
+        most = entries[i].bytes > most ? entries[i].bytes : most;
+    }
+    if (most + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
+        return 0;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
-            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
-        uint64_t b = (uint64_t)entries[i].bytes + key_info(s, entries[i].key_id).bytes;
+        uint64_t b = (uint64_t)entries[i].bytes + keytab_len(s->keys, entries[i].key_id);
         if (b > s->max_record_bytes) {
             snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
                      "(data + partition key), at most %llu", s->name, i,
@@ -1290,40 +1308,43 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
     return (int)ev;
 }
 
-/* One entry at time now: its fate, and the record when accepted. */
-static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en, int64_t now)
+/* One entry at time now, its key's key_info ki: its fate, and the record
+ * when accepted. */
+static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en,
+                                   struct key_info ki, int64_t now)
 {
     if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct key_info ki = key_info(s, en->key_id);
     struct shard *sh = &s->shards[ki.shard];
     if (sh->closed_us >= 0)   /* resharded since the key was routed */
         sh = &s->shards[reroute(s, en->key_id)];
-    uint64_t b = (uint64_t)en->bytes + ki.bytes;
+    uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
     write_roll(sh, now / ENG_US_PER_SEC);
     if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {
         s->stats.put_throttled++;
         return STM_PUT_THROTTLED;
     }
     int event = 0;
-    if ((sh->end - sh->begin == sh->cap && ring_grow(s, sh) < 0) ||
+    struct stm_ring *rg = ring_of(s, sh);
+    if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
         (s->ddb && (event = item_event(s, en)) < 0)) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct stm_record *r = slot(sh, sh->end++);
+    struct stm_record *r = slot(rg, rg->end++);
     /* The shard's next slot, written a shard-count of puts later: its
      * line comes in meanwhile (both ends: a record may span two lines). */
-    struct stm_record *ahead = slot(sh, sh->end);
+    struct stm_record *ahead = slot(rg, rg->end);
     PREFETCH_W(ahead);
     PREFETCH_W((const char *)(ahead + 1) - 1);
     *r = (struct stm_record){
         .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
         .event = (unsigned)event,
+        .key_plain = ki.plain, .key_bytes = ki.bytes,
     };
     sh->w_records++;
     sh->w_bytes += b;
@@ -1344,8 +1365,17 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         return -1;
     int64_t now = eng_now(s->e);
     int failed = 0;
+    /* With many keys each entry's key_info is a cache miss: ask for each
+     * PREFETCH_AHEAD entries before its use so that the misses overlap
+     * (an entry's put is long enough for a line to come meanwhile). */
+    const struct route_cache *c = s->cache;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        if (entries[i].key_id < c->n)
+            PREFETCH(&c->info[entries[i].key_id]);
     for (size_t i = 0; i < n; i++) {
-        results[i] = (uint8_t)put_one(s, &entries[i], now);
+        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
+            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, &entries[i], key_info(s, entries[i].key_id), now);
         failed += results[i] != STM_PUT_OK;
     }
     /* An empty stream has no trim pending: the first record arms it. */
@@ -1394,7 +1424,7 @@ static uint64_t read_budget(const struct stm *s, const struct shard *sh, int64_t
 /* The bytes a read of r counts: data + key (Kinesis), SizeBytes (DynamoDB). */
 static uint64_t read_bytes(const struct stm *s, const struct stm_record *r)
 {
-    uint32_t key_len = key_info(s, r->key_id).bytes;
+    uint32_t key_len = stm_record_key_bytes(s, r);
     if (!s->ddb)
         return (uint64_t)r->bytes + key_len;
     struct lev_ddb_record item = {
@@ -1442,19 +1472,14 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     sh->r_calls++;
     s->stats.reads++;
 
-    assert(from >= sh->begin && from <= sh->end);
+    const struct stm_ring *rg = &s->view.rings[shard];
+    assert(from >= rg->begin && from <= rg->end);
     if (max_records == 0 || max_records > l->max_records)
         max_records = l->max_records;
-    uint64_t i = from, last = sh->end - from > max_records ? from + max_records : sh->end;
+    uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
     uint64_t bytes = 0;
-    const struct route_cache *c = s->cache;
     for (; i < last; i++) {
-        if (i + PREFETCH_AHEAD < last) {   /* the key_info misses overlap (validate) */
-            uint32_t ahead = slot(sh, i + PREFETCH_AHEAD)->key_id;
-            if (ahead < c->n)
-                PREFETCH(&c->info[ahead]);
-        }
-        uint64_t b = read_bytes(s, slot(sh, i));
+        uint64_t b = read_bytes(s, slot(rg, i));
         if (bytes + b > l->max_bytes) {
             if (l->penalty_us > 0)
                 sh->r_blocked_until_us = now + l->penalty_us;

@@ -12,6 +12,7 @@
 #ifndef ESMSIM_STREAM_H
 #define ESMSIM_STREAM_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,10 @@ struct keytab;
 struct cfg_stream;
 
 /* A record in a shard, 40 bytes.  The consumer owns `handled` and
- * `resolved`; the stream the rest. */
+ * `resolved`; the stream the rest.  The key's lengths ride in the record
+ * (read them with stm_record_key_bytes and stm_record_key_json_len): a read
+ * and the event size of R2 then touch no per-key table, a cache miss each
+ * among many keys. */
 struct stm_record {
     uint64_t seq;          /* sequence number: unique, increasing in a shard */
     uint64_t message_id;
@@ -34,7 +38,11 @@ struct stm_record {
     uint8_t handled;       /* consumer: times handled successfully (saturates at 255) */
     unsigned resolved : 1; /* consumer: the record has its fate (lanes resolve out of order, R10) */
     unsigned event : 2;    /* DynamoDB: eventName, enum lev_ddb_event; Kinesis: 0 */
+    unsigned key_plain : 1; /* the key's JSON-escaped length is key_bytes (nothing to escape) */
+    uint16_t key_bytes;    /* the key's length; STM_KEY_BYTES_FAR: longer, in the keytab */
 };
+
+#define STM_KEY_BYTES_FAR UINT16_MAX
 
 /*
  * What a write does to a DynamoDB table's item (SPEC 1.2; Kinesis ignores
@@ -162,10 +170,24 @@ int stm_set_arn(struct stm *s, const char *arn);
 
 /* The open shard whose hash-key range holds MD5(key). */
 uint32_t stm_route(const struct stm *s, uint32_t key_id);
-/* The key's length once JSON-escaped (keytab_json_len), from the stream's
- * per-key cache, which a read of the key's record has just loaded: the
- * event size of a record read costs no second cache miss. */
+/* The key's length once JSON-escaped (keytab_json_len), and its length
+ * (keytab_len): the slow paths of the two below. */
 uint32_t stm_key_json_len(const struct stm *s, uint32_t key_id);
+uint32_t stm_key_bytes(const struct stm *s, uint32_t key_id);
+
+/* The key's length of a record the stream holds: from the record itself
+ * unless the key is STM_KEY_BYTES_FAR bytes or longer. */
+static inline uint32_t stm_record_key_bytes(const struct stm *s, const struct stm_record *r)
+{
+    return r->key_bytes != STM_KEY_BYTES_FAR ? r->key_bytes : stm_key_bytes(s, r->key_id);
+}
+
+/* The key's length once JSON-escaped of a record the stream holds: from the
+ * record itself unless the key has something to escape or is that long. */
+static inline uint32_t stm_record_key_json_len(const struct stm *s, const struct stm_record *r)
+{
+    return r->key_plain ? r->key_bytes : stm_key_json_len(s, r->key_id);
+}
 
 /*
  * PutRecords at the current time: results[i] is the fate of entries[i], in
@@ -205,10 +227,46 @@ void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
  */
 int stm_split_evenly(struct stm *s, uint32_t shard);
 
+/*
+ * A shard's held records: [begin, end), absolute indexes; record i is
+ * slots[i & (cap - 1)], cap a power of two (0: no ring yet).  The stream's
+ * own, read-only outside stream.c: it is here so that the accessors below
+ * are inline, as the consumer calls them several times a record.
+ */
+struct stm_ring {
+    struct stm_record *slots;
+    uint64_t cap;
+    uint64_t begin, end;
+};
+
+/* The first member of every struct stm: its rings by shard index, an array
+ * that never moves. */
+struct stm_view {
+    struct stm_ring *rings;
+};
+
+static inline const struct stm_ring *stm_shard_ring(const struct stm *s, uint32_t shard)
+{
+    return &((const struct stm_view *)(const void *)s)->rings[shard];
+}
+
 /* Records of shard held in memory: indexes [begin, end). */
-uint64_t stm_begin(const struct stm *s, uint32_t shard);
-uint64_t stm_end(const struct stm *s, uint32_t shard);
-struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index);
+static inline uint64_t stm_begin(const struct stm *s, uint32_t shard)
+{
+    return stm_shard_ring(s, shard)->begin;
+}
+
+static inline uint64_t stm_end(const struct stm *s, uint32_t shard)
+{
+    return stm_shard_ring(s, shard)->end;
+}
+
+static inline struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t index)
+{
+    const struct stm_ring *rg = stm_shard_ring(s, shard);
+    assert(index >= rg->begin && index < rg->end);
+    return &rg->slots[index & (rg->cap - 1)];
+}
 
 /* Explicit data of a record (data_id != 0), or NULL. */
 const char *stm_data(const struct stm *s, uint32_t data_id);
