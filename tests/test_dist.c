@@ -123,7 +123,8 @@ static void test_distribution(void)
 }
 
 /* Issue 15 item 1: edges.  A block of 1 us puts every arrival at 0; a mean
- * of 0 gives none; a block of 2^32 - 1 us and one with many times per
+ * of 0 gives none; a mean past DIST_POISSON_MAX_MEAN (or below 0) is
+ * refused, not drawn; a block of 2^32 - 1 us and one with many times per
  * microsecond stay ordered; a generator of fewer than 32 bits (ranlxs0, 24)
  * goes through gsl_rng_uniform_int and is just as ordered. */
 static void test_edges(void)
@@ -136,6 +137,8 @@ static void test_edges(void)
     CHECK(n > 0);
     CHECK(in_order(t, n, 1));
     CHECK_INT(dist_poisson_block(p, r, 0.0, 1000, &t), 0);
+    CHECK_INT(dist_poisson_block(p, r, 1e300, 1, &t), -1);   /* beyond GSL's unsigned count */
+    CHECK_INT(dist_poisson_block(p, r, -1.0, 1, &t), -1);
     n = dist_poisson_block(p, r, 5000.0, DIST_POISSON_MAX_LEN, &t);
     CHECK(fabs((double)n - 5000) < 4 * sqrt(5000.0));
     CHECK(in_order(t, n, DIST_POISSON_MAX_LEN));

@@ -163,6 +163,8 @@ static uint32_t uniform_below(gsl_rng *r, uint32_t len, bool full32, uint32_t re
 int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
                            const uint32_t **times)
 {
+    if (!(mu >= 0 && mu <= DIST_POISSON_MAX_MEAN))
+        return -1;
     size_t n = gsl_ran_poisson(r, mu);
     unsigned bits = n > 1 ? bit_length(n - 1) : 0;          /* 2^bits >= n */
     unsigned value_bits = bit_length(len - 1);             /* times < 2^value_bits */

@@ -59,9 +59,12 @@ void dist_poisson_destroy(struct dist_poisson *p);
  * until the next call).  A Poisson process conditioned on its count has
  * i.i.d. uniform times, so this is the process of exponential gaps read at
  * whole microseconds, without a logarithm per arrival.  Returns the count,
- * or -1 when out of memory.
+ * or -1 when out of memory or mu is not from 0 to DIST_POISSON_MAX_MEAN
+ * (GSL's Poisson counts in an unsigned int; a block of 1 us at a rate
+ * over 2 x 10^15 a second has more arrivals than memory anyway).
  */
 #define DIST_POISSON_MAX_LEN UINT32_MAX
+#define DIST_POISSON_MAX_MEAN 2147483648.0
 int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
                            const uint32_t **times);
 

@@ -445,7 +445,8 @@ static void segment_at(struct prd *p, int64_t t)
  * Draw the Poisson arrivals of the next block of the segment, from the end
  * of the last one: the span in which BLOCK_ARRIVALS are expected, at most
  * BLOCK_MAX_US, cut at the segment's end (a block never spans a rate
- * change).  False when out of memory.
+ * change).  False when out of memory (or at a rate of over 2 x 10^15 a
+ * second: dist_poisson_block).
  */
 static bool next_block(struct prd *p)
 {
