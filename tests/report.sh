@@ -215,10 +215,12 @@ e["expired_records"] = bounded(r["retention"]["expired_records"])
 e["order_violations"] = r["order"]["by_sequence"]["violations"]
 age = r["iterator_age_ms"]["max"]
 e["iterator_age_max_ms"] = {"min": age, "max": age + 1}
-# issue 13 item 3: the reads (R1, R9), the observer's, as the summary has them
+# issue 13 item 3: the reads (R1, R9), the observer's, as the summary has them; the JSON
+# holds 15 significant digits (cJSON), so the mean is within 1e-12 of it, not always equal
 for k, name in (("get_records_throttled", "read_throttles"), ("delay_mean_ms", "read_delay_mean_ms"),
                 ("delay_max_ms", "read_delay_max_ms")):
-    e[name] = {"min": r["reads"][k], "max": r["reads"][k]}
+    v = r["reads"][k]
+    e[name] = {"min": v, "max": v} if isinstance(v, int) else {"min": v * (1 - 1e-12), "max": v * (1 + 1e-12)}
 print(json.dumps(e))
 PY
 )
@@ -265,9 +267,13 @@ check_json "$work/producer-retries.json" "producer-retries" <<'EOF'
 duplicates.redelivered_records 0
 order.by_sequence.violations 0
 EOF
+# (a message may be written three times: it succeeded in two attempts of a request resent whole)
 expect_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["duplicates"]
-print(d["producer_duplicates"] > 100, d["producer_duplicates"] == d["producer_duplicate_records"])' \
-  "$work/producer-retries.json")" "True True" "SPEC 1.3 retry mode all: messages written twice"
+print(d["producer_duplicates"] > 100, d["producer_duplicates"], d["producer_duplicate_records"])' \
+  "$work/producer-retries.json")" \
+  "True $(sqlite3 "$work/producer-retries.db" "SELECT count(*), sum(n - 1) FROM (SELECT count(*) AS n
+     FROM records GROUP BY message_id HAVING n > 1)" | tr '|' ' ')" \
+  "SPEC 1.3 retry mode all: messages written more than once, and their records beyond the first"
 expect_eq "$(python3 -c 'import json, sys; o = json.load(open(sys.argv[1]))["order"]["by_producer"]
 print(o["violations"] > 1000, len(o["examples"]))' "$work/producer-retries.json")" "True 5" \
   "SPEC 1.3 producer retries reorder: messages out of producer order, 5 examples"

@@ -1,7 +1,11 @@
 /*
- * dist.c - draws from the distributions of SPEC 1.5 (durations and sizes).
+ * dist.c - draws from the distributions of SPEC 1.5 (durations and sizes),
+ * and the blocks of a Poisson process (SPEC 1.3 arrivals, issue 15 item 1).
  */
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -81,4 +85,114 @@ double dist_mean(const struct dist *d)
     }
     }
     return 0;
+}
+
+/* ---- Poisson blocks ---------------------------------------------------- */
+
+struct dist_poisson {
+    uint32_t *times;      /* the block's times, ascending (us from its start) */
+    uint32_t *drawn;      /* the same times in the order drawn */
+    uint32_t *slot;       /* bucket b's first slot in times, then its next free one */
+    size_t cap_times, cap_drawn, cap_slot;   /* slots of each */
+};
+
+struct dist_poisson *dist_poisson_create(void)
+{
+    return calloc(1, sizeof(struct dist_poisson));
+}
+
+void dist_poisson_destroy(struct dist_poisson *p)
+{
+    if (!p)
+        return;
+    free(p->times);
+    free(p->drawn);
+    free(p->slot);
+    free(p);
+}
+
+/* *buf holds at least n uint32_t (its capacity *cap); false when out of memory. */
+static bool reserve(uint32_t **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return true;
+    size_t want = *cap ? *cap : 64;
+    while (want < n)
+        want *= 2;
+    uint32_t *grown = realloc(*buf, want * sizeof *grown);
+    if (!grown)
+        return false;
+    *buf = grown;
+    *cap = want;
+    return true;
+}
+
+/* Bits needed to write x (0 for 0). */
+static unsigned bit_length(uint64_t x)
+{
+    unsigned b = 0;
+    for (; x; x >>= 1)
+        b++;
+    return b;
+}
+
+/*
+ * A uniform integer in [0, len), exactly: a 32-bit draw times len, whose high
+ * half is the value, rejected when its low half is below (2^32 - len) mod len
+ * (Lemire's method: a multiply where gsl_rng_uniform_int divides).
+ * mt19937, the engine's generator, gives all 32 bits; another generator
+ * goes through gsl_rng_uniform_int.
+ */
+static uint32_t uniform_below(gsl_rng *r, uint32_t len, bool full32, uint32_t reject_below)
+{
+    if (!full32)
+        return (uint32_t)gsl_rng_uniform_int(r, len);
+    for (;;) {
+        uint64_t m = (uint64_t)gsl_rng_get(r) * len;
+        if ((uint32_t)m >= reject_below)
+            return (uint32_t)(m >> 32);
+    }
+}
+
+/*
+ * The times are sorted by a bucket pass on their high bits, about one
+ * time per bucket (at most two on average), then an insertion sort that
+ * moves each time within its bucket only: linear on average, against
+ * n log n compares for qsort.
+ */
+int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
+                           const uint32_t **times)
+{
+    if (!(mu >= 0 && mu <= DIST_POISSON_MAX_MEAN))
+        return -1;
+    size_t n = gsl_ran_poisson(r, mu);
+    unsigned bits = n > 1 ? bit_length(n - 1) : 0;          /* 2^bits >= n */
+    unsigned value_bits = bit_length(len - 1);             /* times < 2^value_bits */
+    unsigned shift = value_bits > bits ? value_bits - bits : 0;
+    size_t buckets = ((size_t)(len - 1) >> shift) + 1;     /* <= 2^bits, > n / 2 when shift > 0 */
+    if (!reserve(&p->times, &p->cap_times, n ? n : 1) || !reserve(&p->drawn, &p->cap_drawn, n ? n : 1) ||
+        !reserve(&p->slot, &p->cap_slot, buckets + 1))
+        return -1;
+    bool full32 = gsl_rng_min(r) == 0 && gsl_rng_max(r) == UINT32_MAX;
+    uint32_t reject_below = (uint32_t)(0u - len) % len;
+    memset(p->slot, 0, (buckets + 1) * sizeof *p->slot);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = uniform_below(r, len, full32, reject_below);
+        p->drawn[i] = t;
+        p->slot[(t >> shift) + 1]++;
+    }
+    for (size_t b = 1; b <= buckets; b++)
+        p->slot[b] += p->slot[b - 1];
+    uint32_t *out = p->times;
+    for (size_t i = 0; i < n; i++)
+        out[p->slot[p->drawn[i] >> shift]++] = p->drawn[i];
+    for (size_t i = 1; i < n; i++) {
+        uint32_t t = out[i];
+        size_t j = i;
+        for (; j > 0 && out[j - 1] > t; j--)
+            out[j] = out[j - 1];
+        out[j] = t;
+    }
+    *times = out;
+    return (int64_t)n;
 }

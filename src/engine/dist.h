@@ -7,6 +7,7 @@
 #define ESMSIM_DIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -38,5 +39,33 @@ double dist_draw(const struct dist *d, gsl_rng *r);
 /* The distribution's mean when it is cheap to know (constant, uniform,
  * normal untruncated, lognormal, gamma, exponential, empirical). */
 double dist_mean(const struct dist *d);
+
+/*
+ * A Poisson process drawn a block of time at a time (issue 15 item 1): the
+ * count, then the times.  Opaque; it owns the buffers a block's times live
+ * in, reused from block to block.
+ */
+struct dist_poisson;
+
+/* NULL when out of memory. */
+struct dist_poisson *dist_poisson_create(void);
+void dist_poisson_destroy(struct dist_poisson *p);
+
+/*
+ * The arrivals of a Poisson process of mean count mu (rate x len) over
+ * [0, len) us, 1 <= len <= DIST_POISSON_MAX_LEN: their number, drawn with
+ * gsl_ran_poisson(r, mu), then that many times uniform on the integer
+ * microseconds of [0, len), in ascending order (*times, owned by p, valid
+ * until the next call).  A Poisson process conditioned on its count has
+ * i.i.d. uniform times, so this is the process of exponential gaps read at
+ * whole microseconds, without a logarithm per arrival.  Returns the count,
+ * or -1 when out of memory or mu is not from 0 to DIST_POISSON_MAX_MEAN
+ * (GSL's Poisson counts in an unsigned int; a block of 1 us at a rate
+ * over 2 x 10^15 a second has more arrivals than memory anyway).
+ */
+#define DIST_POISSON_MAX_LEN UINT32_MAX
+#define DIST_POISSON_MAX_MEAN 2147483648.0
+int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
+                           const uint32_t **times);
 
 #endif

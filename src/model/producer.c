@@ -55,6 +55,14 @@
  * start/stop apply to either alike.  A constant rate has no piece edge, so
  * its segments are those of its bursts, as before the series existed.
  *
+ * Poisson arrivals come a block of time at a time (issue 15 item 1): the
+ * span in which 1,024 arrivals are expected (at most an hour), cut at the
+ * segment's end so that a block never spans a rate change; its count is
+ * drawn, then that many uniform times in it, sorted (dist_poisson_block).
+ * Given its count a Poisson process's times are i.i.d. uniform, so this is
+ * the same process as exponential gaps, at a uniform draw a record instead
+ * of a logarithm.
+ *
  * Random streams: "producer/<name>" for arrivals and "producer/<name>/keys",
  * "/bytes", "/backoff", "/table" (deletes) for the rest, so changing one
  * distribution never shifts the draws of another.
@@ -84,6 +92,8 @@
 #define PREFETCH(addr) ((void)(addr))
 #endif
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
+#define BLOCK_ARRIVALS 1024.0     /* Poisson: arrivals expected in a block (a choice: README) */
+#define BLOCK_MAX_US (3600 * ENG_US_PER_SEC)   /* Poisson: a block's longest span */
 
 /* A request: being filled, in flight, or waiting for its retry. */
 struct preq {
@@ -142,8 +152,11 @@ struct prd {
     int64_t seg_start, seg_end;   /* us */
     size_t piece_next;            /* rate series: the first piece starting after seg_start */
     double seg_rate;              /* records per second, 0: off */
-    uint64_t k;                   /* arrivals drawn in the segment */
-    double pos_us;                /* last arrival, exact (Poisson) */
+    uint64_t k;                   /* constant: arrivals drawn in the segment */
+    struct dist_poisson *blocks;  /* Poisson: the block draws' buffers */
+    const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
+    uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
+    int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
     bool has_next;
     struct arrival next;
 
@@ -424,29 +437,61 @@ static void segment_at(struct prd *p, int64_t t)
     p->seg_end = end;
     p->seg_rate = base * mult;
     p->k = 0;
-    p->pos_us = (double)t;
+    p->blk_start = p->blk_end = t;
+    p->blk_n = p->blk_next = 0;
 }
 
 /*
- * The created time of the next record, false when the producer has stopped.
+ * Draw the Poisson arrivals of the next block of the segment, from the end
+ * of the last one: the span in which BLOCK_ARRIVALS are expected, at most
+ * BLOCK_MAX_US, cut at the segment's end (a block never spans a rate
+ * change).  False when out of memory (or at a rate of over 2 x 10^15 a
+ * second: dist_poisson_block).
+ */
+static bool next_block(struct prd *p)
+{
+    double want = ceil(BLOCK_ARRIVALS * 1e6 / p->seg_rate);
+    int64_t len = want < (double)BLOCK_MAX_US ? (int64_t)want : BLOCK_MAX_US;
+    if (len > p->seg_end - p->blk_end)
+        len = p->seg_end - p->blk_end;
+    int64_t n = dist_poisson_block(p->blocks, p->rng_arrival, p->seg_rate * (double)len / 1e6,
+                                   (uint32_t)len, &p->blk_times);
+    if (n < 0)
+        return false;
+    p->blk_start = p->blk_end;
+    p->blk_end += len;
+    p->blk_n = (uint32_t)n;
+    p->blk_next = 0;
+    return true;
+}
+
+/*
+ * The created time of the next record, false when the producer has stopped
+ * (or is out of memory: then the engine stops too).
  * Constant: the k-th arrival of a segment is at start + k * 1e6 / rate,
  * computed from k (no accumulated rounding: rate * duration records exactly).
- * Poisson: exponential gaps; a gap that crosses a rate change is dropped
- * and drawn again from the change (memorylessness makes that exact).
+ * Poisson: a block at a time (next_block), each block's times in order.
  */
 static bool next_arrival(struct prd *p, int64_t *at_us)
 {
     for (;;) {
-        if (p->seg_rate > 0) {
-            double pos = p->cfg->arrival == CFG_ARRIVAL_CONSTANT
-                ? (double)p->seg_start + (double)p->k * 1e6 / p->seg_rate
-                : p->pos_us + gsl_ran_exponential(p->rng_arrival, 1e6 / p->seg_rate);
+        if (p->cfg->arrival == CFG_ARRIVAL_CONSTANT) {
+            double pos = p->seg_rate > 0 ? (double)p->seg_start + (double)p->k * 1e6 / p->seg_rate
+                                         : (double)p->seg_end;
             if (pos < (double)p->seg_end) {
                 p->k++;
-                p->pos_us = pos;
                 *at_us = (int64_t)floor(pos);
                 return true;
             }
+        } else if (p->blk_next < p->blk_n) {
+            *at_us = p->blk_start + p->blk_times[p->blk_next++];
+            return true;
+        } else if (p->seg_rate > 0 && p->blk_end < p->seg_end) {
+            if (!next_block(p)) {
+                eng_stop(p->e);
+                return false;
+            }
+            continue;
         }
         if (p->seg_end >= p->cfg->stop_us)
             return false;
@@ -657,8 +702,10 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     p->rng_backoff = rng_named(e, cfg->name, "/backoff");
     p->rng_table = rng_named(e, cfg->name, "/table");
     p->results = malloc(p->max_records);
+    if (cfg->arrival == CFG_ARRIVAL_POISSON)
+        p->blocks = dist_poisson_create();
     if (!p->rng_arrival || !p->rng_keys || !p->rng_bytes || !p->rng_backoff || !p->rng_table ||
-        !p->results || init_keys(p) < 0) {
+        !p->results || (cfg->arrival == CFG_ARRIVAL_POISSON && !p->blocks) || init_keys(p) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
         return NULL;
@@ -748,6 +795,7 @@ void prd_destroy(struct prd *p)
         gsl_ran_discrete_free(p->zipf);
     free(p->key_of);
     free(p->keybuf);
+    dist_poisson_destroy(p->blocks);
     gsl_rng *rngs[] = { p->rng_arrival, p->rng_keys, p->rng_bytes, p->rng_backoff, p->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
         if (rngs[i])

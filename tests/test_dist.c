@@ -1,0 +1,167 @@
+/*
+ * test_dist.c - the blocks of a Poisson process (issue 15 item 1, SPEC 1.3
+ * arrivals, SPEC 6 determinism): the count from gsl_ran_poisson, then that
+ * many times uniform on the block's integer microseconds, in ascending
+ * order, the same for the same seed.  The producer's own arrivals are
+ * checked in test_producer.c.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "check.h"
+#include "dist.h"
+#include "engine.h"
+
+/* The block's times are ascending and below len. */
+static bool in_order(const uint32_t *t, int64_t n, uint32_t len)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (t[i] >= len || (i > 0 && t[i] < t[i - 1]))
+            return false;
+    return true;
+}
+
+/* FNV-1a of a block's count and times. */
+static uint64_t block_digest(uint64_t h, const uint32_t *t, int64_t n)
+{
+    h = (h ^ (uint64_t)n) * 1099511628211u;
+    for (int64_t i = 0; i < n; i++)
+        h = (h ^ t[i]) * 1099511628211u;
+    return h;
+}
+
+/* SPEC 6, issue 15 item 1: the same stream gives the same counts and the
+ * same times, block after block; another seed others. */
+static void test_same_seed(void)
+{
+    struct eng *e1 = eng_create(1), *e2 = eng_create(1), *e3 = eng_create(2);
+    gsl_rng *r[3] = { eng_rng_create(e1, "producer/api"), eng_rng_create(e2, "producer/api"),
+                      eng_rng_create(e3, "producer/api") };
+    struct dist_poisson *p[3] = { dist_poisson_create(), dist_poisson_create(), dist_poisson_create() };
+    uint64_t d[3] = { 1469598103934665603u, 1469598103934665603u, 1469598103934665603u };
+    int64_t total[3] = { 0 };
+    bool ordered = true;
+    for (int b = 0; b < 50; b++) {
+        for (int k = 0; k < 3; k++) {
+            const uint32_t *t;
+            int64_t n = dist_poisson_block(p[k], r[k], 1024.0, 64000, &t);
+            CHECK(n >= 0);
+            ordered &= in_order(t, n, 64000);
+            d[k] = block_digest(d[k], t, n);
+            total[k] += n;
+        }
+    }
+    CHECK(ordered);
+    CHECK(d[0] == d[1]);
+    CHECK_INT(total[0], total[1]);
+    CHECK(d[0] != d[2]);
+    CHECK_INT(total[0], 50813);   /* 50 blocks of mean 1,024 (51,200), seed 1 */
+    for (int k = 0; k < 3; k++) {
+        dist_poisson_destroy(p[k]);
+        gsl_rng_free(r[k]);
+    }
+    eng_destroy(e1);
+    eng_destroy(e2);
+    eng_destroy(e3);
+}
+
+/*
+ * Issue 15 item 1: the distribution.  10,000 blocks of 1 s at mean 100
+ * (seed 1): the counts have mean and variance 100 (Poisson), each tenth of
+ * the block holds a tenth of the arrivals (uniform times), and the gaps
+ * between successive times, across blocks too, are exponential of mean
+ * 10 ms: a share e^-1 of them is 10 ms or more (gaps within a block only
+ * would be shorter: a long gap is likelier to cross a block's edge).  The exact figures are this seed's; the bounds
+ * around them are 4 standard deviations of the true distribution.
+ */
+static void test_distribution(void)
+{
+    struct eng *e = eng_create(1);
+    gsl_rng *r = eng_rng_create(e, "producer/api");
+    struct dist_poisson *p = dist_poisson_create();
+    const int blocks = 10000;
+    const uint32_t len = 1000000;
+    double sum = 0, sum2 = 0;
+    uint64_t tenth[10] = { 0 }, gaps = 0, long_gaps = 0;
+    int64_t last = -1;   /* the last time, us from the first block's start */
+    bool ordered = true;
+    for (int b = 0; b < blocks; b++) {
+        const uint32_t *t;
+        int64_t n = dist_poisson_block(p, r, 100.0, len, &t);
+        ordered &= in_order(t, n, len);
+        sum += (double)n;
+        sum2 += (double)n * (double)n;
+        for (int64_t i = 0; i < n; i++) {
+            tenth[t[i] / (len / 10)]++;
+            int64_t at = (int64_t)b * len + t[i];
+            if (last >= 0) {
+                gaps++;
+                long_gaps += at - last >= 10000;
+            }
+            last = at;
+        }
+    }
+    CHECK(ordered);
+    double mean = sum / blocks, var = (sum2 - sum * sum / blocks) / (blocks - 1);
+    CHECK_INT((int64_t)sum, 1000157);
+    CHECK_INT(llround(var * 1000), 99614);
+    CHECK(fabs(mean - 100) < 4 * sqrt(100.0 / blocks));
+    CHECK(fabs(var - 100) < 4 * 100 * sqrt(2.0 / (blocks - 1)));
+    bool even = true;
+    for (int k = 0; k < 10; k++)
+        even &= fabs((double)tenth[k] - sum / 10) < 4 * sqrt(sum / 10);
+    CHECK(even);
+    CHECK_INT(tenth[0], 99859);
+    double share = (double)long_gaps / (double)gaps, want = exp(-1.0);
+    CHECK(fabs(share - want) < 4 * sqrt(want * (1 - want) / (double)gaps));
+    CHECK_INT(long_gaps, 367330);
+    dist_poisson_destroy(p);
+    gsl_rng_free(r);
+    eng_destroy(e);
+}
+
+/* Issue 15 item 1: edges.  A block of 1 us puts every arrival at 0; a mean
+ * of 0 gives none; a mean past DIST_POISSON_MAX_MEAN (or below 0) is
+ * refused, not drawn; a block of 2^32 - 1 us and one with many times per
+ * microsecond stay ordered; a generator of fewer than 32 bits (ranlxs0, 24)
+ * goes through gsl_rng_uniform_int and is just as ordered. */
+static void test_edges(void)
+{
+    struct eng *e = eng_create(7);
+    gsl_rng *r = eng_rng_create(e, "edges");
+    struct dist_poisson *p = dist_poisson_create();
+    const uint32_t *t;
+    int64_t n = dist_poisson_block(p, r, 50.0, 1, &t);
+    CHECK(n > 0);
+    CHECK(in_order(t, n, 1));
+    CHECK_INT(dist_poisson_block(p, r, 0.0, 1000, &t), 0);
+    CHECK_INT(dist_poisson_block(p, r, 1e300, 1, &t), -1);   /* beyond GSL's unsigned count */
+    CHECK_INT(dist_poisson_block(p, r, -1.0, 1, &t), -1);
+    n = dist_poisson_block(p, r, 5000.0, DIST_POISSON_MAX_LEN, &t);
+    CHECK(fabs((double)n - 5000) < 4 * sqrt(5000.0));
+    CHECK(in_order(t, n, DIST_POISSON_MAX_LEN));
+    CHECK(t[n - 1] > DIST_POISSON_MAX_LEN / 2);   /* the high half is used */
+    n = dist_poisson_block(p, r, 100000.0, 1000, &t);
+    CHECK(fabs((double)n - 100000) < 4 * sqrt(100000.0));
+    CHECK(in_order(t, n, 1000));
+    CHECK(t[0] == 0 && t[n - 1] == 999);
+    gsl_rng *small = gsl_rng_alloc(gsl_rng_ranlxs0);
+    CHECK(gsl_rng_max(small) < UINT32_MAX);
+    n = dist_poisson_block(p, small, 3000.0, 3000000, &t);
+    CHECK(fabs((double)n - 3000) < 4 * sqrt(3000.0));
+    CHECK(in_order(t, n, 3000000));
+    gsl_rng_free(small);
+    dist_poisson_destroy(p);
+    gsl_rng_free(r);
+    eng_destroy(e);
+}
+
+int main(void)
+{
+    test_same_seed();
+    test_distribution();
+    test_edges();
+    return check_done();
+}
