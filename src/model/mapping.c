@@ -197,6 +197,7 @@ struct esm {
     struct rdr *reader;              /* how shards are read (R1), chosen at creation */
     struct stm_record **scratch;     /* batch records for fn_invoke */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
+    uint64_t *ids;                   /* a set's message ids, for resolve_set */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
     struct slog_event_record *event_records;   /* when the log wants events or a real
@@ -231,16 +232,45 @@ static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
     return stm_at(sc->m->stream, sc->shard, idx);
 }
 
-/* The record leaves the stream: its message learns the fate (R17). */
-static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
+/* The record has its fate: processed if the function handled it, else
+ * unhandled (R17). */
+static inline enum fate mark_resolved(struct shardc *sc, struct stm_record *r, enum fate unhandled)
 {
-    struct esm *m = sc->m;
 #ifdef ESMSIM_INVARIANTS
     if (r->resolved)
         resolved_twice(sc, r);   /* aborts */
+#else
+    (void)sc;
 #endif
     r->resolved = 1;
-    msg_record_done(m->msgs, r->message_id, r->handled ? FATE_PROCESSED : unhandled);
+    return r->handled ? FATE_PROCESSED : unhandled;
+}
+
+/* The record leaves the stream: its message learns the fate (R17). */
+static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
+{
+    msg_record_done(sc->m->msgs, r->message_id, mark_resolved(sc, r, unhandled));
+}
+
+/* resolve for the records idx[0, n) in order, with one call of the message
+ * table for each run of records of one fate (issue 15 item 1). */
+static void resolve_set(struct shardc *sc, const uint64_t *idx, uint32_t n, enum fate unhandled)
+{
+    struct esm *m = sc->m;
+    enum fate run = FATE_PROCESSED;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct stm_record *r = rec_at(sc, idx[i]);
+        enum fate f = mark_resolved(sc, r, unhandled);
+        if (f != run && k > 0) {
+            msg_records_done(m->msgs, m->ids, k, run);
+            k = 0;
+        }
+        run = f;
+        m->ids[k++] = r->message_id;
+    }
+    if (k > 0)
+        msg_records_done(m->msgs, m->ids, k, run);
 }
 
 static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why)
@@ -490,8 +520,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     if (!m->bisect)
         send_pending(l);         /* nothing to consolidate */
 
-    for (uint32_t i = 0; i < n; i++)
-        resolve(sc, rec_at(sc, b->idx[i]), FATE_DISCARDED);
+    resolve_set(sc, b->idx, n, FATE_DISCARDED);
     advance(sc, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -882,8 +911,7 @@ static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
-    for (uint32_t i = 0; i < n; i++)
-        resolve(sc, rec_at(sc, b->idx[i]), FATE_LOST);
+    resolve_set(sc, b->idx, n, FATE_LOST);
     advance(sc, why);
     batch_drop(b, n);
 }
@@ -1632,8 +1660,10 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
+    m->ids = malloc(m->max_batch * sizeof *m->ids);
     m->role_arn = role_arn_make(model->account, config->function_name);
-    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
+    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->ids ||
+        !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
     m->lev_template = (struct lev_source){
@@ -1674,6 +1704,7 @@ void esm_destroy(struct esm *m)
     free(m->shard_stats);
     free(m->scratch);
     free(m->seqs);
+    free(m->ids);
     free(m->event_records);
     free(m->role_arn);
     if (m->rng_throttle)
