@@ -198,14 +198,15 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
      * cache miss: ask for the entries (and the rows' halves, when rows are
      * logged) a few records ahead, so that the misses overlap. */
     bool rows = t->log->per_record;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n) {
-            uint64_t ahead = ids[i + PREFETCH_AHEAD] & t->mask;
+    for (uint32_t i = 0; i < n + PREFETCH_AHEAD; i++) {
+        if (i < n) {
+            uint64_t ahead = ids[i] & t->mask;
             PREFETCH_W(&t->ring[ahead]);
             if (rows)
                 PREFETCH(&t->cold[ahead]);
         }
-        msg_record_done(t, ids[i], f);
+        if (i >= PREFETCH_AHEAD)
+            msg_record_done(t, ids[i - PREFETCH_AHEAD], f);
     }
 }
 
