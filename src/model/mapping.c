@@ -24,7 +24,9 @@
  *
  * Records are always read through their index in the shard: a batch is an
  * array of indexes, so that it can be cut (age check, partial response) or
- * split (bisect).  Lanes finish records out of shard order, so each record
+ * split (bisect); an event that works through a set looks its records up
+ * once (set_records), and its messages learn their fates a run of one
+ * fate at a time (resolve_set).  Lanes finish records out of shard order, so each record
  * says when it has its fate (`resolved`), and the shard's checkpoint is the
  * end of the resolved prefix (R10).
  *

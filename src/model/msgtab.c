@@ -11,7 +11,9 @@
  * (created time, producer, key: 24 bytes).  A shard's batch finishes
  * messages that sit about one in every shard-count ids apart, so each is
  * a cache miss; the hot array alone is what those misses load, a
- * five-times smaller working set than the whole entry's.
+ * five-times smaller working set than the whole entry's.  A set of
+ * records that leave the stream together (msg_records_done) asks for its
+ * entries ahead of their use, so that those misses overlap.
  */
 #include <stdlib.h>
 
