@@ -1041,6 +1041,47 @@ static void test_r7_response_ignored_without_setting(void)
     release(&r);
 }
 
+/* The run's message rows are exactly ids 1..n with fates fates[0..n), in
+ * that order. */
+static void check_message_rows(int line, const struct run *r, const enum fate *fates, size_t n)
+{
+    if (r->ml.n_msg != n)
+        fprintf(stderr, "test_mapping.c:%d: %zu message rows, expected %zu\n", line, r->ml.n_msg, n);
+    CHECK_INT(r->ml.n_msg, n);
+    for (size_t i = 0; i < n && i < r->ml.n_msg; i++) {
+        if (r->ml.msg[i].id != i + 1 || r->ml.msg[i].fate != fates[i])
+            fprintf(stderr, "test_mapping.c:%d: row %zu: message %llu %s\n", line, i,
+                    (unsigned long long)r->ml.msg[i].id, fate_name(r->ml.msg[i].fate));
+        CHECK_INT(r->ml.msg[i].id, i + 1);
+        CHECK_INT(r->ml.msg[i].fate, fates[i]);
+    }
+}
+
+/* issue 15 item 1 (R4, R6, R7, R17): a set's records leave the stream in
+ * runs of one fate; the messages settle in the set's order, each with its
+ * record's fate, across the runs. */
+static void test_issue15_fate_runs(void)
+{
+    enum fate P = FATE_PROCESSED, L = FATE_LOST, D = FATE_DISCARDED;
+    struct run r;
+    /* R4: a success whose response lists 2, 4, 7 (ignored without the
+     * setting): those are lost, the others processed */
+    if (!run_ten(&r, POISON(2) | POISON(4) | POISON(7), "", "all-failures"))
+        return;
+    const enum fate success[] = { P, L, P, L, P, P, L, P, P, P };
+    check_message_rows(__LINE__, &r, success, 10);
+    release(&r);
+
+    /* R7 then R6: checkpoint before 2, retry 2..10 once, discard it: the
+     * records the function handled are processed, 2 and 4 discarded */
+    if (!run_ten(&r, POISON(2) | POISON(4), RBIF ",\"MaximumRetryAttempts\":1", "all-failures"))
+        return;
+    const enum fate discarded[] = { P, D, P, D, P, P, P, P, P, P };
+    check_message_rows(__LINE__, &r, discarded, 10);
+    CHECK_INT(r.ml.n_inv, 2);                     /* 1..10, then 2..10 */
+    release(&r);
+}
+
 /* R7 full failures from buggy responses: the whole batch is retried, then
  * discarded whole with functionError null. */
 static void test_r7_buggy_responses_fail_the_batch(void)
@@ -2279,6 +2320,7 @@ int main(void)
     test_r7_partial_first_failure();
     test_r7_all_failures_duplicates();
     test_r7_response_ignored_without_setting();
+    test_issue15_fate_runs();
     test_r7_buggy_responses_fail_the_batch();
     test_r8_bisect_to_the_poison_record();
     test_r8_bisect_with_partial_response();

@@ -24,7 +24,9 @@
  *
  * Records are always read through their index in the shard: a batch is an
  * array of indexes, so that it can be cut (age check, partial response) or
- * split (bisect).  Lanes finish records out of shard order, so each record
+ * split (bisect); an event that works through a set looks its records up
+ * once (set_records), and its messages learn their fates a run of one
+ * fate at a time (resolve_set).  Lanes finish records out of shard order, so each record
  * says when it has its fate (`resolved`), and the shard's checkpoint is the
  * end of the resolved prefix (R10).
  *
@@ -195,8 +197,9 @@ struct esm {
                                         StartingPosition, later ones at TRIM_HORIZON (R12) */
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
     struct rdr *reader;              /* how shards are read (R1), chosen at creation */
-    struct stm_record **scratch;     /* batch records for fn_invoke */
+    struct stm_record **scratch;     /* a lane's current set's records (set_records) */
     uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
+    uint64_t *ids;                   /* a set's message ids, for resolve_set */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
     struct slog_event_record *event_records;   /* when the log wants events or a real
@@ -231,16 +234,57 @@ static inline struct stm_record *rec_at(struct shardc *sc, uint64_t idx)
     return stm_at(sc->m->stream, sc->shard, idx);
 }
 
-/* The record leaves the stream: its message learns the fate (R17). */
-static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
+/* The records of the lane's current set, in the mapping's scratch array.
+ * Valid during the event that looked them up, until the checkpoint moves
+ * (stm_release): only a write moves records, and none comes meanwhile. */
+static struct stm_record **set_records(struct lane *l)
 {
-    struct esm *m = sc->m;
+    struct stm_record **recs = l->sc->m->scratch;
+    for (uint32_t i = 0; i < l->batch.n; i++)
+        recs[i] = rec_at(l->sc, l->batch.idx[i]);
+    return recs;
+}
+
+/* The record has its fate: processed if the function handled it, else
+ * unhandled (R17). */
+static inline enum fate mark_resolved(struct shardc *sc, struct stm_record *r, enum fate unhandled)
+{
 #ifdef ESMSIM_INVARIANTS
     if (r->resolved)
         resolved_twice(sc, r);   /* aborts */
+#else
+    (void)sc;
 #endif
     r->resolved = 1;
-    msg_record_done(m->msgs, r->message_id, r->handled ? FATE_PROCESSED : unhandled);
+    return r->handled ? FATE_PROCESSED : unhandled;
+}
+
+/* The record leaves the stream: its message learns the fate (R17). */
+static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
+{
+    msg_record_done(sc->m->msgs, r->message_id, mark_resolved(sc, r, unhandled));
+}
+
+/* resolve for the records recs[0, n) in order, with one call of the
+ * message table for each run of records of one fate (issue 15 item 1). */
+static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t n,
+                        enum fate unhandled)
+{
+    struct esm *m = sc->m;
+    enum fate run = FATE_PROCESSED;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct stm_record *r = recs[i];
+        enum fate f = mark_resolved(sc, r, unhandled);
+        if (f != run && k > 0) {
+            msg_records_done(m->msgs, m->ids, k, run);
+            k = 0;
+        }
+        run = f;
+        m->ids[k++] = r->message_id;
+    }
+    if (k > 0)
+        msg_records_done(m->msgs, m->ids, k, run);
 }
 
 static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why)
@@ -252,10 +296,11 @@ static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why
 }
 
 /* Move the checkpoint to the end of the resolved prefix (R10: every record
- * below it is processed or discarded) and release what it passed. */
-static void advance(struct shardc *sc, enum ckpt_reason why)
+ * below it is processed or discarded) and release what it passed; the
+ * records of [done_pos, from) are known to be resolved. */
+static void advance_from(struct shardc *sc, uint64_t from, enum ckpt_reason why)
 {
-    uint64_t upto = sc->done_pos;
+    uint64_t upto = from;
     while (upto < sc->read_pos && rec_at(sc, upto)->resolved)
         upto++;
     if (upto == sc->done_pos)
@@ -263,6 +308,19 @@ static void advance(struct shardc *sc, enum ckpt_reason why)
     log_checkpoint(sc, rec_at(sc, upto - 1)->seq, why);
     sc->done_pos = upto;
     stm_release(sc->m->stream, sc->shard, upto);
+}
+
+static void advance(struct shardc *sc, enum ckpt_reason why)
+{
+    advance_from(sc, sc->done_pos, why);
+}
+
+/* advance after the set idx[0, n) (ascending) was resolved: when it starts
+ * at the checkpoint with no gap (one lane, R10), the scan starts past it. */
+static void advance_over(struct shardc *sc, const uint64_t *idx, uint32_t n, enum ckpt_reason why)
+{
+    bool prefix = n > 0 && idx[0] == sc->done_pos && idx[n - 1] - idx[0] == n - 1;
+    advance_from(sc, prefix ? idx[n - 1] + 1 : sc->done_pos, why);
 }
 
 /* Give fate f to the records of [done_pos, upto) that have none yet (they
@@ -490,9 +548,8 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     if (!m->bisect)
         send_pending(l);         /* nothing to consolidate */
 
-    for (uint32_t i = 0; i < n; i++)
-        resolve(sc, rec_at(sc, b->idx[i]), FATE_DISCARDED);
-    advance(sc, CKPT_DISCARDED);
+    resolve_set(sc, set_records(l), n, FATE_DISCARDED);
+    advance_over(sc, b->idx, n, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
         send_pending(l);         /* the batch is done */
@@ -847,8 +904,7 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    for (uint32_t i = 0; i < b->n; i++)
-        m->scratch[i] = rec_at(sc, b->idx[i]);
+    set_records(l);
     if (l->refused) {
         refuse(l);
     } else if (fn_real(m->fn)) {
@@ -877,21 +933,21 @@ static void invoke(struct lane *l)
 
 /* Resolve the first n records of the current set as checkpointed (R4, R7):
  * a record the function failed but the mapping took as done is lost. */
-static void checkpoint_prefix(struct lane *l, uint32_t n, enum ckpt_reason why)
+static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, uint32_t n,
+                              enum ckpt_reason why)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
-    for (uint32_t i = 0; i < n; i++)
-        resolve(sc, rec_at(sc, b->idx[i]), FATE_LOST);
-    advance(sc, why);
+    resolve_set(sc, recs, n, FATE_LOST);
+    advance_over(sc, b->idx, n, why);
     batch_drop(b, n);
 }
 
 /* The records the invocation handled: those it reached and did not fail.
  * With in_state, the function also counted them in the window's state
  * (R15: it returned a state, which the mapping keeps). */
-static void mark_handled(struct lane *l, bool in_state)
+static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in_state)
 {
     const struct fn_result *res = &l->res;
     struct esm *m = l->sc->m;
@@ -901,7 +957,7 @@ static void mark_handled(struct lane *l, bool in_state)
             k++;
             continue;
         }
-        struct stm_record *r = rec_at(l->sc, l->batch.idx[i]);
+        struct stm_record *r = recs[i];
         if (r->handled < UINT8_MAX)
             r->handled++;
         handled++;
@@ -916,7 +972,7 @@ static void mark_handled(struct lane *l, bool in_state)
  * ([0, reached) but the failed positions, ascending).  Logged once the
  * result is known: at the end (a real handler answers then), or when the
  * run ends with the invocation in flight. */
-static void log_deliveries(const struct lane *l)
+static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
 {
     const struct shardc *sc = l->sc;
     const struct slog *log = sc->m->log;
@@ -926,8 +982,7 @@ static void log_deliveries(const struct lane *l)
     for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
         bool failed = f < res->n_failed && res->failed[f] == i;
         f += failed;
-        log->ops->delivery(log->ctx, l->invocation_id, sc->shard_id,
-                           rec_at((struct shardc *)sc, l->batch.idx[i])->seq,
+        log->ops->delivery(log->ctx, l->invocation_id, sc->shard_id, recs[i]->seq,
                            i < res->reached && !failed);
     }
 }
@@ -937,7 +992,8 @@ static void log_deliveries(const struct lane *l)
  * timeout fails the whole set; a returned value is a full success unless
  * FunctionResponseTypes holds ReportBatchItemFailures, when R7 judges it.
  */
-static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const char **why)
+static enum rsp_verdict verdict(struct lane *l, struct stm_record *const *recs,
+                                uint32_t *first_failed, const char **why)
 {
     struct esm *m = l->sc->m;
     const struct batch *b = &l->batch;
@@ -951,7 +1007,7 @@ static enum rsp_verdict verdict(struct lane *l, uint32_t *first_failed, const ch
     if (!m->cfg->report_batch_item_failures)
         return RSP_FULL_SUCCESS;
     for (uint32_t i = 0; i < b->n; i++)
-        m->seqs[i] = rec_at(l->sc, b->idx[i])->seq;
+        m->seqs[i] = recs[i]->seq;
     return rsp_judge(&l->res.response, m->seqs, b->n, first_failed, why);
 }
 
@@ -997,10 +1053,10 @@ static void complete(struct lane *l)
     l->completion_pending = false;
 #endif
 
+    /* the set's records, looked up once for this event (issue 15 item 1) */
+    struct stm_record **recs = set_records(l);
     if (!l->refused && fn_real(m->fn)) {
-        for (uint32_t i = 0; i < b->n; i++)
-            m->scratch[i] = rec_at(sc, b->idx[i]);
-        if (fn_collect(m->fn, m->scratch, b->n, &l->scratch, &l->res) < 0) {
+        if (fn_collect(m->fn, recs, b->n, &l->scratch, &l->res) < 0) {
             eng_stop(m->e);      /* interrupted, or the handler failed: the run ends */
             return;
         }
@@ -1008,20 +1064,20 @@ static void complete(struct lane *l)
     b->attempts++;
     uint32_t first_failed = 0;
     const char *why;
-    enum rsp_verdict v = verdict(l, &first_failed, &why);
+    enum rsp_verdict v = verdict(l, recs, &first_failed, &why);
 
     /* R14: completion time minus arrival of the set's last record (none for
      * a final window invocation, which has no records). */
-    int64_t age_us = b->n > 0 ? now - rec_at(sc, b->idx[b->n - 1])->arrival_us : -1;
+    int64_t age_us = b->n > 0 ? now - recs[b->n - 1]->arrival_us : -1;
     mtr_invocation(sc->metrics, age_us);
 
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
-    log_deliveries(l);
+    log_deliveries(l, recs);
     log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* after the log: a dumped event shows the state the function was given */
-    mark_handled(l, windowed(m) && v != RSP_FULL_FAILURE);
+    mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
     if (!l->refused)
         fn_finish(m->fn, now, &l->res);   /* its environment back, its answer used */
 
@@ -1042,7 +1098,7 @@ static void complete(struct lane *l)
     }
     switch (v) {
     case RSP_FULL_SUCCESS:
-        checkpoint_prefix(l, b->n, CKPT_SUCCESS);
+        checkpoint_prefix(l, recs, b->n, CKPT_SUCCESS);
         if (b->n == 0 && m->cfg->batching_window_us > 0)
             l->window_start_us = now;   /* the next window starts now (R2) */
         next_batch(l);
@@ -1051,7 +1107,7 @@ static void complete(struct lane *l)
         /* R7: checkpoint before the lowest failure, retry from it.  With
          * bisect that is a split (R8): the rest is a new set, not a retry. */
         if (first_failed > 0) {
-            checkpoint_prefix(l, first_failed, CKPT_PARTIAL);
+            checkpoint_prefix(l, recs, first_failed, CKPT_PARTIAL);
             if (m->bisect)
                 batch_renew(b);
         }
@@ -1161,10 +1217,11 @@ static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
     return (uint32_t)(keytab_hash(sc->m->keys, r->key_id).lo % sc->n_lanes);
 }
 
-/* Queue record i in its lane; false (the run stopped) when out of memory. */
-static bool enqueue(struct shardc *sc, uint64_t i)
+/* Queue record i (r) in its lane; false (the run stopped) when out of
+ * memory. */
+static bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
 {
-    struct lane *l = &sc->lanes[lane_of(sc, rec_at(sc, i))];
+    struct lane *l = &sc->lanes[lane_of(sc, r)];
     if (idxq_push(&l->queue, i))
         return true;
     eng_stop(sc->m->e);          /* out of memory: stop, the run is incomplete */
@@ -1178,12 +1235,13 @@ static void deal(struct shardc *sc, uint64_t from, uint64_t to)
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
     for (uint64_t i = from; i < to; i++) {
-        int64_t delay = rd.at_us - rec_at(sc, i)->arrival_us;
+        const struct stm_record *r = rec_at(sc, i);
+        int64_t delay = rd.at_us - r->arrival_us;
         rd.records++;
         rd.delay_sum_us += (double)delay;
         if (delay > rd.delay_max_us)
             rd.delay_max_us = delay;
-        if (!enqueue(sc, i))
+        if (!enqueue(sc, i, r))
             return;              /* the run stopped */
     }
     if (m->log->ops->read)
@@ -1204,9 +1262,11 @@ static void relane(struct shardc *sc)
         sc->lanes[i].queue.len = sc->lanes[i].queue.head = 0;
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
-    for (uint64_t i = sc->done_pos; i < sc->read_pos; i++)
-        if (!rec_at(sc, i)->resolved && !enqueue(sc, i))
+    for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
+        const struct stm_record *r = rec_at(sc, i);
+        if (!r->resolved && !enqueue(sc, i, r))
             return;
+    }
 }
 
 /* Some idle lane has too few records queued for a full batch. */
@@ -1632,8 +1692,10 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
     m->shard_stats = calloc(m->n_shards, sizeof *m->shard_stats);
     m->scratch = malloc(m->max_batch * sizeof *m->scratch);
     m->seqs = malloc(m->max_batch * sizeof *m->seqs);
+    m->ids = malloc(m->max_batch * sizeof *m->ids);
     m->role_arn = role_arn_make(model->account, config->function_name);
-    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->role_arn ||
+    if (!m->shards || !m->reader || !m->shard_stats || !m->scratch || !m->seqs || !m->ids ||
+        !m->role_arn ||
         !m->rng_throttle || !m->rng_on_failure)
         goto nomem;
     m->lev_template = (struct lev_source){
@@ -1674,6 +1736,7 @@ void esm_destroy(struct esm *m)
     free(m->shard_stats);
     free(m->scratch);
     free(m->seqs);
+    free(m->ids);
     free(m->event_records);
     free(m->role_arn);
     if (m->rng_throttle)
@@ -1689,8 +1752,8 @@ void esm_finish(struct esm *m)
         struct shardc *sc = m->shards[s];
         for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++) {
             send_pending(&sc->lanes[i]);   /* a run of discards ends with the run */
-            if (sc->lanes[i].state == LANE_IN_FLIGHT)
-                log_deliveries(&sc->lanes[i]);   /* delivered, never completed */
+            if (sc->lanes[i].state == LANE_IN_FLIGHT)   /* delivered, never completed */
+                log_deliveries(&sc->lanes[i], set_records(&sc->lanes[i]));
         }
         uint64_t end = stm_end(m->stream, s);
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {

@@ -40,6 +40,9 @@ void msg_released(struct msgtab *t, uint64_t id);
 void msg_delivered(struct msgtab *t, uint64_t id);
 /* A record of id left the stream with fate f. */
 void msg_record_done(struct msgtab *t, uint64_t id, enum fate f);
+/* msg_record_done(t, ids[i], f) for each i in [0, n), in that order (a
+ * set of records that leave the stream with one fate: issue 15 item 1). */
+void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f);
 
 /* End of run: every message still held ends with its best fate so far, or
  * pending.  Logs them in id order. */

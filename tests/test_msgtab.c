@@ -1,0 +1,156 @@
+/*
+ * test_msgtab.c - the message table's range operation (issue 15 item 1):
+ * msg_records_done gives a set of records one fate (R17: a message's fate is
+ * its best record's, final once nobody holds it), with exactly the rows,
+ * counts and order of one msg_record_done per record.
+ */
+#include "check.h"
+#include "keytab.h"
+#include "msgtab.h"
+
+#define N_MSGS 40
+#define MAX_ROWS 64
+
+struct rows {
+    struct slog_message v[MAX_ROWS];
+    size_t n;
+};
+
+static void on_message(void *ctx, const struct slog_message *m)
+{
+    struct rows *r = ctx;
+    if (r->n < MAX_ROWS)
+        r->v[r->n++] = *m;
+}
+
+static const struct slog_ops ops = { .message = on_message };
+
+/* Messages 1..40, each written once and let go by its producer, but for
+ * message 5 and 21 (written twice: producer duplicates) and 30 (never
+ * written: rejected when let go). */
+static struct msgtab *table(struct slog *log, struct keytab *keys, struct rows *rows)
+{
+    *log = (struct slog){ .ops = &ops, .ctx = rows, .per_record = true };
+    struct msgtab *t = msg_create(log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    for (uint64_t id = 1; id <= N_MSGS; id++) {
+        CHECK_INT(msg_new(t, "api", k, (uint32_t)(100 + id), (int64_t)(1000 * id)), id);
+        if (id == 5 || id == 21) {
+            msg_written(t, id);
+            msg_written(t, id);
+            msg_released(t, id);
+        } else if (id == 30) {
+            msg_released(t, id);
+        } else {
+            msg_delivered(t, id);
+        }
+    }
+    return t;
+}
+
+/* A shard's set: the odd ids in a stride, as a 2-shard stream would deal them
+ * out; more than the prefetch distance, so that every record is fetched ahead. */
+static const uint64_t SET1[] = { 1, 17, 33, 3, 19, 35, 5, 21, 7, 23,
+                                 9, 25, 11, 27, 13, 29, 15, 31, 37, 39 };
+/* The duplicates' second records, and a message whose only record is done. */
+static const uint64_t SET2[] = { 21, 5, 2 };
+
+/* issue 15 item 1, R17: msg_records_done settles each message whose last
+ * holder it releases, in the set's order, with its best fate. */
+static void test_records_done(void)
+{
+    struct keytab *keys = keytab_create();
+    struct slog log;
+    struct rows rows = { .n = 0 };
+    struct msgtab *t = table(&log, keys, &rows);
+    CHECK_INT(rows.n, 1);                  /* 30: rejected at once */
+    CHECK_INT(rows.v[0].message_id, 30);
+    CHECK_INT(rows.v[0].fate, FATE_REJECTED);
+    CHECK_INT(msg_duplicated(t), 2);
+
+    msg_records_done(t, SET1, sizeof SET1 / sizeof SET1[0], FATE_PROCESSED);
+    /* 18 settled: all of SET1 but 5 and 21, whose second records are in the stream */
+    CHECK_INT(rows.n, 1 + 18);
+    size_t r = 1;
+    for (size_t i = 0; i < sizeof SET1 / sizeof SET1[0]; i++) {
+        if (SET1[i] == 5 || SET1[i] == 21)
+            continue;
+        CHECK_INT(rows.v[r].message_id, SET1[i]);
+        CHECK_INT(rows.v[r].fate, FATE_PROCESSED);
+        CHECK_INT(rows.v[r].bytes, 100 + SET1[i]);
+        CHECK_INT(rows.v[r].created_us, 1000 * SET1[i]);
+        CHECK_STR(rows.v[r].producer, "api");
+        CHECK_STR(rows.v[r].partition_key, "user-1");
+        r++;
+    }
+    CHECK_INT(msg_oldest(t), 2);
+
+    msg_records_done(t, SET2, 3, FATE_DISCARDED);
+    CHECK_INT(rows.n, 1 + 18 + 3);
+    CHECK_INT(rows.v[19].message_id, 21);
+    CHECK_INT(rows.v[19].fate, FATE_PROCESSED);   /* its best record's fate */
+    CHECK_INT(rows.v[20].message_id, 5);
+    CHECK_INT(rows.v[20].fate, FATE_PROCESSED);
+    CHECK_INT(rows.v[21].message_id, 2);
+    CHECK_INT(rows.v[21].fate, FATE_DISCARDED);
+    CHECK_INT(msg_oldest(t), 4);
+
+    msg_records_done(t, SET2, 0, FATE_LOST);      /* an empty set: nothing */
+    CHECK_INT(rows.n, 22);
+
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PROCESSED], 20);
+    CHECK_INT(counts[FATE_DISCARDED], 1);
+    CHECK_INT(counts[FATE_REJECTED], 1);
+    msg_finish(t);                                /* the 18 even ids left stay pending */
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PENDING], 18);
+    CHECK_INT(rows.n, 40);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
+/* issue 15 item 1: the range gives exactly what a call per record gives
+ * (rows in the same order with the same values, counts, oldest). */
+static void test_range_equals_records(void)
+{
+    struct keytab *keys_a = keytab_create(), *keys_b = keytab_create();
+    struct slog log_a, log_b;
+    static struct rows a, b;
+    struct msgtab *ta = table(&log_a, keys_a, &a), *tb = table(&log_b, keys_b, &b);
+    msg_records_done(ta, SET1, sizeof SET1 / sizeof SET1[0], FATE_LOST);
+    msg_records_done(ta, SET2, 3, FATE_EXPIRED);
+    for (size_t i = 0; i < sizeof SET1 / sizeof SET1[0]; i++)
+        msg_record_done(tb, SET1[i], FATE_LOST);
+    for (size_t i = 0; i < 3; i++)
+        msg_record_done(tb, SET2[i], FATE_EXPIRED);
+    CHECK_INT(a.n, 22);
+    CHECK_INT(a.n, b.n);
+    for (size_t i = 0; i < a.n && i < b.n; i++) {
+        CHECK_INT(a.v[i].message_id, b.v[i].message_id);
+        CHECK_INT(a.v[i].fate, b.v[i].fate);
+        CHECK_INT(a.v[i].bytes, b.v[i].bytes);
+        CHECK_INT(a.v[i].created_us, b.v[i].created_us);
+    }
+    CHECK_INT(a.v[21].fate, FATE_EXPIRED);        /* message 2 */
+    CHECK_INT(a.v[20].fate, FATE_LOST);           /* message 5: lost beats expired */
+    CHECK_INT(msg_oldest(ta), msg_oldest(tb));
+    uint64_t ca[FATE_COUNT], cb[FATE_COUNT];
+    msg_counts(ta, ca);
+    msg_counts(tb, cb);
+    for (int f = 0; f < FATE_COUNT; f++)
+        CHECK_INT(ca[f], cb[f]);
+    CHECK_INT(ca[FATE_LOST], 20);
+    msg_destroy(ta);
+    msg_destroy(tb);
+    keytab_destroy(keys_a);
+    keytab_destroy(keys_b);
+}
+
+int main(void)
+{
+    test_records_done();
+    test_range_equals_records();
+    return check_done();
+}
