@@ -152,10 +152,10 @@ static void hand_over(struct lgt *t)
  * being filled, its header written; NULL when out of memory (the row is
  * lost and the run marked failed, as the run log does with a row it cannot
  * write). */
-static unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
+static unsigned char *make_room(struct lgt *t, size_t len)
 {
     struct chunk *c = &t->chunks[t->fill];
-    if (c->len + len > c->cap && c->len > 0) {
+    if (c->len > 0) {
         hand_over(t);
         c = &t->chunks[t->fill];
     }
@@ -168,6 +168,15 @@ static unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
         c->buf = grown;
         c->cap = len;
     }
+    return c->buf;
+}
+
+static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
+{
+    struct chunk *c = &t->chunks[t->fill];
+    if (c->len + len > c->cap && !make_room(t, len))   /* the chunk is full: the next one */
+        return NULL;
+    c = &t->chunks[t->fill];
     unsigned char *e = c->buf + c->len;
     struct hdr h = { .kind = k, .len = len };
     memcpy(e, &h, HDR);
@@ -196,8 +205,10 @@ static void put_bytes(unsigned char *e, size_t *at, size_t slot, const void *p, 
     memcpy(e + slot, &off, sizeof off);
 }
 
-/* Enqueue a call of kind k: struct s of size bytes, its strings after it. */
-static void put(struct lgt *t, enum kind k, const void *s, size_t size)
+/* Enqueue a call of kind k: struct s of size bytes, its strings after it.
+ * Inlined: most calls are of a kind with no string, or none set (a record
+ * without its key's name), and of a size known at the call. */
+static inline void put(struct lgt *t, enum kind k, const void *s, size_t size)
 {
     const size_t *strs = ptrs_of[k].at, n_strs = ptrs_of[k].n;
     size_t lens[MAX_STRS], len = HDR + round8(size);
