@@ -7,9 +7,10 @@
  * pointers point to, each pointer replaced by the offset of its copy from
  * the entry's start (0: NULL).  The thread turns the offsets back into
  * pointers in place and passes the struct to the inner sink, so a row costs
- * a copy and no allocation.  A shard id is not copied: the core's keep
- * their content for the run (simlog.h's sinks may know a shard by the
- * address of its id, observer.c does), so the pointer itself is passed.
+ * a copy and no allocation.  A shard id or a producer's name is not
+ * copied: they keep their content for the run (simlog.h; a sink may know a
+ * shard by the address of its id, observer.c does), so the pointer itself
+ * is passed.
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
@@ -27,8 +28,7 @@
 
 #define LGT_CHUNKS 4
 #define LGT_CHUNK_BYTES ((size_t)1 << 20)
-#define LGT_EARLY_BYTES (LGT_CHUNK_BYTES / 8)   /* an idle thread gets a chunk this full ... */
-#define LGT_EARLY_MS 100                         /* ... or this old (on_sync) */
+#define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
@@ -41,8 +41,7 @@ enum kind {
 /* An entry's header; the struct follows at HDR, 8-aligned. */
 struct hdr {
     uint32_t kind;                /* enum kind */
-    uint32_t unused;
-    uint64_t len;                 /* bytes of the whole entry, a multiple of 8 */
+    uint32_t len;                 /* bytes of the whole entry, a multiple of 8 */
 };
 #define HDR sizeof(struct hdr)
 
@@ -70,7 +69,7 @@ struct a_sync {
 };
 
 /* The pointer fields of each kind's struct: copied after it, offsets in
- * between (shard ids are not: see above). */
+ * between (shard ids and producers' names are not: see above). */
 #define OFFS(...) { .at = (const size_t[]){ __VA_ARGS__ }, \
                     .n = sizeof((const size_t[]){ __VA_ARGS__ }) / sizeof(size_t) }
 static const struct ptrs {
@@ -81,7 +80,7 @@ static const struct ptrs {
                      offsetof(struct slog_shard, adjacent_parent_shard_id),
                      offsetof(struct slog_shard, starting_hash_key),
                      offsetof(struct slog_shard, ending_hash_key)),
-    [K_MESSAGE] = OFFS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)),
+    [K_MESSAGE] = OFFS(offsetof(struct slog_message, partition_key)),
     [K_RECORD] = OFFS(offsetof(struct slog_record, partition_key)),
     [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, error)),
     [K_DELIVERY] = { NULL, 0 },
@@ -160,7 +159,7 @@ static unsigned char *make_room(struct lgt *t, size_t len)
         c = &t->chunks[t->fill];
     }
     if (len > c->cap) {   /* an entry larger than a chunk: grow this one */
-        unsigned char *grown = realloc(c->buf, len);
+        unsigned char *grown = len <= UINT32_MAX ? realloc(c->buf, len) : NULL;
         if (!grown) {
             atomic_store(&t->failed, true);
             return NULL;
@@ -178,7 +177,7 @@ static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
         return NULL;
     c = &t->chunks[t->fill];
     unsigned char *e = c->buf + c->len;
-    struct hdr h = { .kind = k, .len = len };
+    struct hdr h = { .kind = k, .len = (uint32_t)len };
     memcpy(e, &h, HDR);
     c->len += len;
     return e;
@@ -311,18 +310,19 @@ static void on_window(void *ctx, const struct slog_window *w)
 }
 
 /* A sync point is where the run log may commit (by wall time): an idle
- * thread gets the chunk once it holds LGT_EARLY_BYTES or LGT_EARLY_MS have
- * passed since the last chunk went, or a stretch of events that log few
- * rows (a producer resending into throttles) would keep its commits in a
- * half-filled chunk for minutes, and a killed run would lose them (the run
- * log commits within a bounded wall time, README).  Not at every sync
- * point: a thread woken every few hundred events costs more than it does. */
+ * thread gets the chunk once LGT_EARLY_MS have passed since the last chunk
+ * went, or a stretch of events that log few rows (a producer resending into
+ * throttles) would keep its commits in a half-filled chunk for minutes, and
+ * a killed run would lose them (the run log commits within a bounded wall
+ * time, README).  Not sooner: a thread woken for a part of a chunk costs
+ * both threads more than it saves (a wake-up every 256 events made the
+ * observer's thread cost more than it took off the simulation's). */
 static void on_sync(void *ctx, int64_t reached_us)
 {
     struct lgt *t = ctx;
     struct a_sync s = { reached_us };
     put(t, K_SYNC, &s, sizeof s);
-    if (t->chunks[t->fill].len < LGT_EARLY_BYTES && wall_ms() - t->handed_ms < LGT_EARLY_MS)
+    if (wall_ms() - t->handed_ms < LGT_EARLY_MS)
         return;
     pthread_mutex_lock(&t->mu);
     bool idle = t->count == 0;

@@ -72,7 +72,7 @@ struct slog_shard {
  * by it instead of hashing the name on every row. */
 struct slog_message {
     uint64_t message_id;
-    const char *producer;
+    const char *producer;      /* keeps its content for the run (see slog_ops) */
     const char *partition_key;
     uint32_t key_id;
     int64_t created_us;
@@ -223,6 +223,10 @@ struct slog_read {
     int64_t delay_max_us;
 };
 
+/* A shard id (every call's shard_id) and a producer's name keep their
+ * content for the whole run (the stream's and the scenario's strings): a
+ * sink may keep the pointer, or pass it on (logthread.c does, observer.c
+ * knows a shard by it); any other string lasts for the call only. */
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
