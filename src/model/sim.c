@@ -363,19 +363,23 @@ const char *sim_failure(const struct sim *s)
 }
 
 /*
- * The observer's tables as they were OBS_BYTES_LAG sync points ago (0
- * before): a figure of the events alone, so the run stops at the same event
- * whether the observer runs on this thread or on the relay's, which is
- * rarely that far behind (then this waits for it).
+ * The observer's tables, from figures of the events alone, so that the run
+ * stops at the same event whether the observer runs on this thread or on
+ * the relay's: the greater of what they took OBS_BYTES_LAG sync points ago
+ * (0 before; the observer's thread is rarely that far behind, else this
+ * waits for it) and what its record rings take now if they hold what the
+ * stream's hold, ring for ring (both double from a power of 2: a stalled
+ * mapping's, holding every record, take just that), which the lagged figure
+ * would see a doubling late.
  */
 static uint64_t observer_bytes(struct sim *s)
 {
-    uint64_t bytes = 0;
-    if (s->syncs < OBS_BYTES_LAG)
-        return 0;
-    while (!obs_bytes_at(s->obs, s->syncs - OBS_BYTES_LAG, &bytes) && s->relayed)
-        s->relay.flush(s->relay.ctx);
-    return bytes;
+    uint64_t lagged = 0;
+    uint64_t mirror = stm_ring_bytes(s->stream) / sizeof(struct stm_record) * OBS_RECORD_BYTES;
+    if (s->syncs >= OBS_BYTES_LAG)
+        while (!obs_bytes_at(s->obs, s->syncs - OBS_BYTES_LAG, &lagged) && s->relayed)
+            s->relay.flush(s->relay.ctx);
+    return lagged > mirror ? lagged : mirror;
 }
 
 /* The tables that grow with what is in flight (the stream's record rings,
