@@ -49,7 +49,7 @@ static void setup(struct fixture *f)
     f->sink = obs_sink(f->o);
     f->keys = keytab_create();
     f->msgs = msg_create(&f->sink, f->keys);
-    obs_set_tables(f->o, f->msgs, f->keys);
+    obs_set_keys(f->o, f->keys);
     struct slog_shard sh = { .shard_id = "S", .opened_us = 0, .closed_us = -1 };
     f->sink.ops->shard(f->sink.ctx, &sh);
 }
@@ -75,7 +75,8 @@ static void record(struct fixture *f, const char *shard, uint64_t id, const char
     struct slog_record r = { .shard_id = shard, .sequence_number = seq, .message_id = id,
                              .partition_key = key,
                              .key_id = keytab_add(f->keys, key),   /* equal keys, equal ids */
-                             .arrival_us = arrival_ms * 1000, .bytes = 10 };
+                             .arrival_us = arrival_ms * 1000, .bytes = 10,
+                             .created_us = msg_created_us(f->msgs, id) };
     f->sink.ops->record(f->sink.ctx, &r);
 }
 

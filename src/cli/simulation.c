@@ -119,18 +119,21 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         r->sink.event = dump_event;
         r->sink.event_ctx = dump;
     }
-    /* Without a thread (none could be made), the rows are written directly:
-     * the same rows. */
-    if (threads >= 2 && !handler && (r->writer = lgt_create(&r->sink)))
-        r->sink = lgt_sink(r->writer);
     r->sim = sim_create(&scn->cfg, &r->sink, err, sizeof err);
     if (!r->sim) {   /* out of memory: the loader validated everything else */
         fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
-        lgt_finish(r->writer);
         runlog_end_run(r->rl, false, 0, 0, NULL, err, sizeof err);
         return EXIT_FAILED;
     }
     sim_set_memory_budget(r->sim, memory_budget(scn));
+    /* The observer and the run log behind it on a thread of their own; the
+     * simulation's thread only makes events.  Without a thread (none could
+     * be made) they run between events: the same rows.  A real handler's
+     * lines are logged from its own calls, between events. */
+    if (threads >= 2 && !handler) {
+        struct slog_relay relay = lgt_relay(&r->writer);
+        sim_set_relay(r->sim, &relay);
+    }
     if (handler) {
         struct fn_backend backend = rfn_backend(handler);
         rfn_set_log(handler, &r->sink);
@@ -144,10 +147,9 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();
+    /* The rows still queued are part of the run's time: sim_run returns
+     * once they are written (the relay detached). */
     r->status = sim_run(r->sim, &interrupted, show_progress, &prog);
-    /* The rows still queued are part of the run's time.  No writer thread
-     * runs with a handler, whose last lines rfn_finish logs below. */
-    lgt_finish(r->writer);
     r->wall = simulation_wall_seconds() - prog.started;
     if (prog.on)
         fputs("\r\033[K", stderr);
@@ -173,8 +175,8 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 void simulation_close(struct simulation *r)
 {
     rfn_destroy(r->handler);   /* every handler process killed and reaped */
+    sim_destroy(r->sim);       /* its relay detached: then the thread may go */
     lgt_destroy(r->writer);
-    sim_destroy(r->sim);
     runlog_close(r->rl);
     r->handler = NULL;
     r->sim = NULL;

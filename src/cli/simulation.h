@@ -24,7 +24,7 @@ struct scenario;
 struct simulation {
     struct rfn *handler;       /* a real handler's backend that simulation_run() made, or NULL */
     struct runlog *rl;         /* the run log, open */
-    struct lgt *writer;        /* the run log's writer thread (--threads >= 2), or NULL */
+    struct lgt *writer;        /* the observer and run log's thread (--threads >= 2), or NULL */
     struct slog sink;          /* the simulation's log (borrowed by sim) */
     struct sim *sim;
     int64_t run_id;            /* the run appended */

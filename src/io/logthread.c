@@ -1,44 +1,47 @@
 /*
- * logthread.c - a log sink that hands the simulation's rows to a writer
- * thread: see logthread.h.
+ * logthread.c - a log sink that hands the simulation's calls to a thread:
+ * see logthread.h.
  *
  * Each call becomes an entry in the chunk being filled: a header (its kind
  * and length), the call's struct as it was passed, then the bytes its
  * pointers point to, each pointer replaced by the offset of its copy from
  * the entry's start (0: NULL).  The thread turns the offsets back into
  * pointers in place and passes the struct to the inner sink, so a row costs
- * a copy and no allocation.  LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate
- * (one being filled, the others queued or being replayed): the queue is
- * bounded to about 4 MiB; an entry larger than a chunk gets a chunk grown to
- * fit it.  Consecutive sync points with no row between them are one: the
- * run log commits at the later one, as it would have at either (it commits
- * by wall time and row count, never by the virtual time it is given).
+ * a copy and no allocation.  A shard id or a producer's name is not
+ * copied: they keep their content for the run (simlog.h; a sink may know a
+ * shard by the address of its id, observer.c does), so the pointer itself
+ * is passed.
+ * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
+ * others queued or being replayed): the queue is bounded to about 4 MiB; an
+ * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
+ * is replayed, even with no row since the last one: the observer counts
+ * them (the memory budget, sim.c).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "logthread.h"
 
 #define LGT_CHUNKS 4
 #define LGT_CHUNK_BYTES ((size_t)1 << 20)
+#define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
-#define NO_SYNC SIZE_MAX
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
 enum kind {
     K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERY, K_CHECKPOINT, K_DISCARD,
-    K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC,
+    K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
 };
 
 /* An entry's header; the struct follows at HDR, 8-aligned. */
 struct hdr {
     uint32_t kind;                /* enum kind */
-    uint32_t unused;
-    uint64_t len;                 /* bytes of the whole entry, a multiple of 8 */
+    uint32_t len;                 /* bytes of the whole entry, a multiple of 8 */
 };
 #define HDR sizeof(struct hdr)
 
@@ -65,32 +68,34 @@ struct a_sync {
     int64_t reached_us;
 };
 
-/* The pointer fields of each kind's struct: copied after it, offsets in between. */
+/* The pointer fields of each kind's struct: copied after it, offsets in
+ * between (shard ids and producers' names are not: see above). */
 #define OFFS(...) { .at = (const size_t[]){ __VA_ARGS__ }, \
                     .n = sizeof((const size_t[]){ __VA_ARGS__ }) / sizeof(size_t) }
 static const struct ptrs {
     const size_t *at;
     size_t n;
 } ptrs_of[] = {
-    [K_SHARD] = OFFS(offsetof(struct slog_shard, shard_id), offsetof(struct slog_shard, parent_shard_id),
+    [K_SHARD] = OFFS(offsetof(struct slog_shard, parent_shard_id),
                      offsetof(struct slog_shard, adjacent_parent_shard_id),
                      offsetof(struct slog_shard, starting_hash_key),
                      offsetof(struct slog_shard, ending_hash_key)),
-    [K_MESSAGE] = OFFS(offsetof(struct slog_message, producer), offsetof(struct slog_message, partition_key)),
-    [K_RECORD] = OFFS(offsetof(struct slog_record, shard_id), offsetof(struct slog_record, partition_key)),
-    [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, shard_id), offsetof(struct slog_invocation, error)),
-    [K_DELIVERY] = OFFS(offsetof(struct a_delivery, shard_id)),
-    [K_CHECKPOINT] = OFFS(offsetof(struct a_checkpoint, shard_id)),
-    [K_DISCARD] = OFFS(offsetof(struct slog_discard, shard_id), offsetof(struct slog_discard, function_error),
+    [K_MESSAGE] = OFFS(offsetof(struct slog_message, partition_key)),
+    [K_RECORD] = OFFS(offsetof(struct slog_record, partition_key)),
+    [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, error)),
+    [K_DELIVERY] = { NULL, 0 },
+    [K_CHECKPOINT] = { NULL, 0 },
+    [K_DISCARD] = OFFS(offsetof(struct slog_discard, function_error),
                        offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
                        offsetof(struct slog_discard, stream_arn)),
-    [K_METRIC] = OFFS(offsetof(struct a_metric, name), offsetof(struct a_metric, shard_id)),
+    [K_METRIC] = OFFS(offsetof(struct a_metric, name)),
     /* the strings; counts and keys are copied apart (on_window) */
     [K_WINDOW] = OFFS(offsetof(struct slog_window, shard_id), offsetof(struct slog_window, state_json),
                       offsetof(struct slog_window, counts), offsetof(struct slog_window, keys)),
     [K_LOG_LINE] = OFFS(offsetof(struct slog_line, request_id), offsetof(struct slog_line, kind),
                         offsetof(struct slog_line, text)),
     [K_SYNC] = { NULL, 0 },
+    [K_READ] = { NULL, 0 },
 };
 
 struct chunk {
@@ -103,19 +108,27 @@ struct lgt {
     struct slog_ops ops;          /* the decorator's: inner's optional calls kept optional */
     struct chunk chunks[LGT_CHUNKS];
     unsigned fill;                /* the chunk the simulation fills (not queued) */
-    size_t last_sync;             /* offset of fill's last entry when a sync, else NO_SYNC */
+    int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t queued;        /* a chunk was queued, or closing */
     pthread_cond_t freed;         /* the thread is done with a chunk */
     unsigned head, count;         /* queued chunks: head, head + 1, ... (mod LGT_CHUNKS) */
+    uint64_t replayed;            /* chunks the thread is done with */
     bool closing;                 /* nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
 };
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- the simulation's side --------------------------------------------- */
 
@@ -131,22 +144,22 @@ static void hand_over(struct lgt *t)
     pthread_mutex_unlock(&t->mu);
     t->fill = (t->fill + 1) % LGT_CHUNKS;
     t->chunks[t->fill].len = 0;
-    t->last_sync = NO_SYNC;
+    t->handed_ms = wall_ms();
 }
 
 /* Room for an entry of len bytes (a multiple of 8) of kind k in the chunk
  * being filled, its header written; NULL when out of memory (the row is
  * lost and the run marked failed, as the run log does with a row it cannot
  * write). */
-static unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
+static unsigned char *make_room(struct lgt *t, size_t len)
 {
     struct chunk *c = &t->chunks[t->fill];
-    if (c->len + len > c->cap && c->len > 0) {
+    if (c->len > 0) {
         hand_over(t);
         c = &t->chunks[t->fill];
     }
     if (len > c->cap) {   /* an entry larger than a chunk: grow this one */
-        unsigned char *grown = realloc(c->buf, len);
+        unsigned char *grown = len <= UINT32_MAX ? realloc(c->buf, len) : NULL;
         if (!grown) {
             atomic_store(&t->failed, true);
             return NULL;
@@ -154,10 +167,18 @@ static unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
         c->buf = grown;
         c->cap = len;
     }
+    return c->buf;
+}
+
+static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
+{
+    struct chunk *c = &t->chunks[t->fill];
+    if (c->len + len > c->cap && !make_room(t, len))   /* the chunk is full: the next one */
+        return NULL;
+    c = &t->chunks[t->fill];
     unsigned char *e = c->buf + c->len;
-    struct hdr h = { .kind = k, .len = len };
+    struct hdr h = { .kind = k, .len = (uint32_t)len };
     memcpy(e, &h, HDR);
-    t->last_sync = k == K_SYNC ? c->len : NO_SYNC;
     c->len += len;
     return e;
 }
@@ -183,8 +204,10 @@ static void put_bytes(unsigned char *e, size_t *at, size_t slot, const void *p, 
     memcpy(e + slot, &off, sizeof off);
 }
 
-/* Enqueue a call of kind k: struct s of size bytes, its strings after it. */
-static void put(struct lgt *t, enum kind k, const void *s, size_t size)
+/* Enqueue a call of kind k: struct s of size bytes, its strings after it.
+ * Inlined: most calls are of a kind with no string, or none set (a record
+ * without its key's name), and of a size known at the call. */
+static inline void put(struct lgt *t, enum kind k, const void *s, size_t size)
 {
     const size_t *strs = ptrs_of[k].at, n_strs = ptrs_of[k].n;
     size_t lens[MAX_STRS], len = HDR + round8(size);
@@ -287,24 +310,30 @@ static void on_window(void *ctx, const struct slog_window *w)
 }
 
 /* A sync point is where the run log may commit (by wall time): an idle
- * writer gets the chunk at once, however little it holds, or a stretch of
- * events that log few rows (a producer resending into throttles) would keep
- * its commits in a half-filled chunk for minutes, and a killed run would
- * lose them (the run log commits within a bounded wall time, README). */
+ * thread gets the chunk once LGT_EARLY_MS have passed since the last chunk
+ * went, or a stretch of events that log few rows (a producer resending into
+ * throttles) would keep its commits in a half-filled chunk for minutes, and
+ * a killed run would lose them (the run log commits within a bounded wall
+ * time, README).  Not sooner: a thread woken for a part of a chunk costs
+ * both threads more than it saves (a wake-up every 256 events made the
+ * observer's thread cost more than it took off the simulation's). */
 static void on_sync(void *ctx, int64_t reached_us)
 {
     struct lgt *t = ctx;
-    struct chunk *c = &t->chunks[t->fill];
     struct a_sync s = { reached_us };
-    if (t->last_sync != NO_SYNC)   /* nothing since the last sync point: it moves */
-        memcpy(c->buf + t->last_sync + HDR, &s, sizeof s);
-    else
-        put(t, K_SYNC, &s, sizeof s);
+    put(t, K_SYNC, &s, sizeof s);
+    if (wall_ms() - t->handed_ms < LGT_EARLY_MS)
+        return;
     pthread_mutex_lock(&t->mu);
     bool idle = t->count == 0;
     pthread_mutex_unlock(&t->mu);
     if (idle)
         hand_over(t);
+}
+
+static void on_read(void *ctx, const struct slog_read *rd)
+{
+    put(ctx, K_READ, rd, sizeof *rd);
 }
 
 static bool on_failed(void *ctx)
@@ -381,6 +410,9 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
         if (o->sync)
             o->sync(s->ctx, ((const struct a_sync *)p)->reached_us);
         break;
+    case K_READ:
+        o->read(s->ctx, p);
+        break;
     }
 }
 
@@ -407,6 +439,7 @@ static void *writer(void *arg)
         pthread_mutex_lock(&t->mu);
         t->head = (t->head + 1) % LGT_CHUNKS;
         t->count--;
+        t->replayed++;
         pthread_cond_signal(&t->freed);
     }
     pthread_mutex_unlock(&t->mu);
@@ -427,8 +460,8 @@ struct lgt *lgt_create(const struct slog *inner)
     pthread_cond_init(&t->queued, NULL);
     pthread_cond_init(&t->freed, NULL);
     t->inner = *inner;
-    t->last_sync = NO_SYNC;
     t->joined = true;   /* nothing to join until the thread runs */
+    t->handed_ms = wall_ms();
     atomic_init(&t->failed, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
@@ -436,8 +469,7 @@ struct lgt *lgt_create(const struct slog *inner)
         .invocation = on_invocation, .delivery = on_delivery, .checkpoint = on_checkpoint,
         .discard = on_discard, .metric = on_metric,
         .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,
-        .sync = on_sync, .failed = on_failed,
-        .read = NULL,   /* not forwarded: the run log keeps no row of a read (simlog.h) */
+        .sync = on_sync, .failed = on_failed, .read = in->read ? on_read : NULL,
     };
     for (int i = 0; i < LGT_CHUNKS; i++) {
         t->chunks[i].cap = LGT_CHUNK_BYTES;
@@ -457,7 +489,23 @@ struct lgt *lgt_create(const struct slog *inner)
 struct slog lgt_sink(struct lgt *t)
 {
     return (struct slog){ .ops = &t->ops, .ctx = t, .per_record = t->inner.per_record,
+                          .no_key_names = t->inner.no_key_names,
                           .event = t->inner.event, .event_ctx = t->inner.event_ctx };
+}
+
+/* Queue the chunk being filled, however little it holds, and wait until
+ * the thread has replayed the oldest chunk queued (or none is). */
+void lgt_flush(struct lgt *t)
+{
+    if (!t || t->joined)
+        return;
+    if (t->chunks[t->fill].len > 0)
+        hand_over(t);
+    pthread_mutex_lock(&t->mu);
+    uint64_t replayed = t->replayed;
+    while (t->count > 0 && t->replayed == replayed)
+        pthread_cond_wait(&t->freed, &t->mu);
+    pthread_mutex_unlock(&t->mu);
 }
 
 void lgt_finish(struct lgt *t)
@@ -472,6 +520,34 @@ void lgt_finish(struct lgt *t)
     pthread_mutex_unlock(&t->mu);
     pthread_join(t->thread, NULL);
     t->joined = true;
+}
+
+/* ---- as a relay (simlog.h) ---------------------------------------------- */
+
+static bool relay_attach(void *ctx, const struct slog *inner, struct slog *out)
+{
+    struct lgt **t = ctx;
+    if (!(*t = lgt_create(inner)))
+        return false;
+    *out = lgt_sink(*t);
+    return true;
+}
+
+static void relay_flush(void *ctx)
+{
+    lgt_flush(*(struct lgt **)ctx);
+}
+
+static void relay_detach(void *ctx)
+{
+    lgt_finish(*(struct lgt **)ctx);
+}
+
+struct slog_relay lgt_relay(struct lgt **t)
+{
+    *t = NULL;
+    return (struct slog_relay){ .ctx = t, .attach = relay_attach, .flush = relay_flush,
+                                .detach = relay_detach };
 }
 
 void lgt_destroy(struct lgt *t)

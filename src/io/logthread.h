@@ -1,19 +1,21 @@
 /*
- * logthread.h - a log sink that hands the simulation's rows to a writer
- * thread (issue 15 item 2: `esmsim run --threads N`).
+ * logthread.h - a log sink that hands the simulation's calls to a thread
+ * of its own (issue 15 item 2: `esmsim run --threads N`).
  *
- * It decorates another sink (the run log's, simlog.h) from the outside: the
- * simulation calls the decorator, which copies each call (its strings too)
- * into a chunk of memory; full chunks go through a bounded queue to a
- * thread that replays them, in the same order, on the inner sink.  The
- * inner sink therefore sees exactly the calls it would have seen, so the
- * database is the same whatever the thread count; only when every chunk is
- * queued does the simulation wait (the queue is full: SQLite is the
- * bottleneck).  The inner sink's failure reaches the simulation a chunk
- * late at most, and what it writes after it failed it drops anyway.
+ * It decorates another sink (simlog.h) from the outside: the simulation
+ * calls the decorator, which copies each call (its strings too) into a
+ * chunk of memory; full chunks go through a bounded queue to a thread that
+ * replays them, in the same order, on the inner sink.  The inner sink
+ * therefore sees exactly the calls it would have seen, so what it computes
+ * and writes is the same whatever the thread count; only when every chunk
+ * is queued does the simulation wait (the queue is full: the inner sink is
+ * the bottleneck).  sim.c puts the observer, and the run log behind it,
+ * on the thread (lgt_relay).  The inner sink's failure reaches the
+ * simulation a chunk late at most, and what it is given after it failed it
+ * drops anyway.
  *
  * Life cycle: lgt_create(), hand lgt_sink() to the simulation, lgt_finish()
- * after the simulation's last call (every row replayed, the thread joined:
+ * after the simulation's last call (every call replayed, the thread joined:
  * the inner sink is the caller's again), lgt_destroy().
  */
 #ifndef ESMSIM_LOGTHREAD_H
@@ -23,7 +25,7 @@
 
 struct lgt;
 
-/* A writer thread for inner (borrowed, used only by that thread until
+/* A thread for inner (borrowed, used only by that thread until
  * lgt_finish).  NULL when out of memory or no thread could be started. */
 struct lgt *lgt_create(const struct slog *inner);
 
@@ -33,6 +35,17 @@ struct slog lgt_sink(struct lgt *t);
 
 /* Replay what is still queued, then stop and join the thread.  Idempotent. */
 void lgt_finish(struct lgt *t);
+
+/* Queue the chunk being filled, and return when the thread has replayed
+ * the oldest chunk queued, or at once when none is (it keeps running): a
+ * caller waiting for a call to reach the inner sink calls it until it has.
+ * NULL is ignored. */
+void lgt_flush(struct lgt *t);
+
+/* The relay (simlog.h) whose attach starts a thread for its inner sink and
+ * leaves it in *t (NULL until then, or when none could start); the caller
+ * frees *t with lgt_destroy after the simulation that used it. */
+struct slog_relay lgt_relay(struct lgt **t);
 
 /* lgt_finish, then free.  NULL is ignored. */
 void lgt_destroy(struct lgt *t);

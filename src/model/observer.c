@@ -13,13 +13,15 @@
  *  - a record is held from its write until the shard's checkpoint passes it
  *    and none of its deliveries waits in the buffer: then its delivery
  *    counts (redelivered, handled twice) are final, and it is let go;
- *  - a message written once is a byte of flags until the message table has
- *    settled it; one written twice or more is held until its fate is final
- *    and every record of it is let go: then its part of the retention bounds
- *    is known.  Creation times come from the message table as each record is
- *    written, and ride on the record;
+ *  - a message written once is a byte of flags until its fate came; one
+ *    written twice or more is held until its fate is final and every record
+ *    of it is let go: then its part of the retention bounds is known.
+ *    Creation times ride on the records (sim.c sets them);
  *  - keys and shards are known by number (the events' key_id; a shard by
  *    the address of its id), never by hashing a string per record.
+ * It reads nothing of the core's but its events, so that it may run on a
+ * thread of its own behind a relay (simlog.h, sim.c): the key table, for
+ * the examples' names, only in obs_finish, once the relay is drained.
  * Times are virtual microseconds in the events and milliseconds in the
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
@@ -29,12 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "config.h"
 #include "keytab.h"
-#include "msgtab.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
+#define OBS_SHARD_PROBES 8        /* slots an address may take in it, from its own */
 #define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -275,6 +279,7 @@ enum {
     OM_GONE_MAY_EXPIRE = 8,   /* ... and may have expired */
     OM_MULTI = 16,            /* written twice or more: see its omulti */
     OM_DONE = 32,             /* written twice or more: settled, the omulti gone */
+    OM_FATE = 64,             /* its fate came (its message event) */
 };
 _Static_assert(1 <= OBS_MESSAGE_BYTES, "observer.h's OBS_MESSAGE_BYTES");
 
@@ -307,10 +312,11 @@ struct oinv {
 struct obs {
     struct slog next;
     struct slog_ops ops;       /* the tee's, its optional entries as next has them */
-    const struct msgtab *msgs;
-    const struct keytab *key_table;
+    const struct keytab *key_table;   /* read only by obs_finish (the examples' names) */
     int64_t expiry_before_ms;
-    bool oom;
+    bool oom;                  /* of the events' side */
+    bool schedule_oom;         /* of the model's calls (obs_mapping_enabled, obs_function),
+                                  made on the simulation's thread */
     bool finished;
     struct obs_figures fig;
     struct keytab *shard_ids;  /* shard ids to dense ids, each copied once: read only when
@@ -341,6 +347,13 @@ struct obs {
         double delay_sum_us;
         int64_t delay_max_us;
     } reads;
+    /* the examples' keys by key_id, named by obs_finish */
+    uint32_t example_keys[2][OBS_EXAMPLES];
+    /* obs_bytes() at each sync point, the i-th at bytes_at[i % OBS_BYTES_LAG];
+     * syncs: how many came (written by the observer's thread, read by the
+     * simulation's, obs_bytes_at) */
+    uint64_t bytes_at[OBS_BYTES_LAG];
+    atomic_uint_fast64_t syncs;
 };
 
 static int64_t obs_ms(int64_t us)
@@ -357,14 +370,13 @@ static uint8_t *msg_flags(struct obs *o, uint64_t id)
     return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
 }
 
-/* The ring's base moves past messages let go, and past ids without a
- * record that the message table has settled (rejected: none will come). */
+/* The ring's base moves past messages whose fate came and which are let
+ * go, or had no record (rejected: none will come). */
 static void msg_advance(struct obs *o)
 {
-    uint64_t oldest = o->msgs ? msg_oldest(o->msgs) : 0;
-    for (; o->msgs_base < o->msgs_end && o->msgs_base < oldest; o->msgs_base++) {
+    for (; o->msgs_base < o->msgs_end; o->msgs_base++) {
         uint8_t f = o->msgs_ring[o->msgs_base & o->msgs_mask];
-        if ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE)))
+        if (!(f & OM_FATE) || ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE))))
             break;
     }
 }
@@ -568,10 +580,20 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
 {
     if (o->last_shard.str == shard_id)   /* an invocation's deliveries come in a row */
         return &o->shards[o->last_shard.id];
-    size_t c = (size_t)(int_hash((uint64_t)(uintptr_t)shard_id) & (OBS_SHARD_CACHE - 1));
-    if (o->shard_cache[c].str == shard_id) {
-        o->last_shard = o->shard_cache[c];
-        return &o->shards[o->last_shard.id];
+    /* a few slots from the address's own, or two shards whose addresses
+     * meet in one (a run in three, by the addresses it was given) would
+     * evict each other and hash their ids on every event */
+    size_t home = (size_t)int_hash((uint64_t)(uintptr_t)shard_id), c = home & (OBS_SHARD_CACHE - 1);
+    for (size_t i = 0; i < OBS_SHARD_PROBES; i++) {
+        size_t at = (home + i) & (OBS_SHARD_CACHE - 1);
+        if (o->shard_cache[at].str == shard_id) {
+            o->last_shard = o->shard_cache[at];
+            return &o->shards[o->last_shard.id];
+        }
+        if (!o->shard_cache[at].str) {   /* free: the address's slot */
+            c = at;
+            break;
+        }
     }
     size_t known = keytab_count(o->shard_ids);
     uint32_t id = keytab_add(o->shard_ids, shard_id);
@@ -622,19 +644,35 @@ static int key_reserve(struct obs *o, uint32_t key_id)
 
 /* ---- deliveries, in invocation order ------------------------------------------------ */
 
-/* Keep the example, the first OBS_EXAMPLES of a kind, with a copy of its
- * key's name (the examples outlive the key table). */
-static void example(struct obs *o, struct obs_example *list, size_t *n, uint32_t key,
-                    const struct obs_side *late, const struct obs_side *after)
+/* Keep the example, the first OBS_EXAMPLES of a kind (0: by sequence, 1:
+ * by producer), and its key's id: obs_finish names it. */
+static void example(struct obs *o, int kind, uint32_t key, const struct obs_side *late,
+                    const struct obs_side *after)
 {
+    struct obs_figures *f = &o->fig;
+    size_t *n = kind ? &f->n_producer_examples : &f->n_sequence_examples;
     if (*n == OBS_EXAMPLES)
         return;
-    char *name = strdup(o->key_table ? keytab_key(o->key_table, key) : "");
-    if (!name) {
-        o->oom = true;
-        return;
+    o->example_keys[kind][*n] = key;
+    (kind ? f->producer_examples : f->sequence_examples)[(*n)++] =
+        (struct obs_example){ .late = *late, .after = *after };
+}
+
+/* The examples' keys by name, copied (the examples outlive the key table). */
+static void name_examples(struct obs *o)
+{
+    struct obs_figures *f = &o->fig;
+    for (int kind = 0; kind < 2; kind++) {
+        size_t n = kind ? f->n_producer_examples : f->n_sequence_examples;
+        struct obs_example *list = kind ? f->producer_examples : f->sequence_examples;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t key = o->example_keys[kind][i];
+            const char *name = o->key_table && key < keytab_count(o->key_table)
+                                   ? keytab_key(o->key_table, key) : "";
+            if (!(list[i].partition_key = strdup(name)))
+                o->oom = true;
+        }
     }
-    list[(*n)++] = (struct obs_example){ .partition_key = name, .late = *late, .after = *after };
 }
 
 /* Producer order: creation time, then message id. */
@@ -660,7 +698,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
                                   .has_first = k->seq_has_first,
                                   .first_delivered_ms = k->seq_first_ms };
-        example(o, o->fig.sequence_examples, &o->fig.n_sequence_examples, r->key, &late, &after);
+        example(o, 0, r->key, &late, &after);
     } else {
         k->seq_sequence = r->seq;
         k->seq_time_ms = r->arrival_ms;
@@ -684,8 +722,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
                                       .sequence_number = k->prod_sequence,
                                       .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
                                       .first_delivered_ms = k->prod_first_ms };
-            example(o, o->fig.producer_examples, &o->fig.n_producer_examples, r->key, &late,
-                    &after);
+            example(o, 1, r->key, &late, &after);
         }
     } else if (!k->has_prod ||
                prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
@@ -829,8 +866,15 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
         return;
     o->fig.messages[msg->fate]++;
     o->fig.expired_messages += msg->fate == FATE_EXPIRED;
-    uint8_t *f = msg_flags(o, msg->message_id);
-    if (f && (*f & OM_MULTI) && !(*f & OM_DONE)) {
+    if (msg->message_id < o->msgs_base)
+        return;   /* never: the base passes only ids whose fate came */
+    uint8_t *f = msg_add(o, msg->message_id);
+    if (!f) {
+        o->oom = true;
+        return;
+    }
+    *f |= OM_FATE;
+    if ((*f & OM_MULTI) && !(*f & OM_DONE)) {
         struct omulti *m = multi_find(o, msg->message_id);
         m->has_fate = true;
         m->fate = (uint8_t)msg->fate;
@@ -885,7 +929,7 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     rec->seq = r->sequence_number;
     rec->message_id = r->message_id;
     rec->arrival_ms = arrival_ms;
-    rec->created_ms = o->msgs ? obs_ms(msg_created_us(o->msgs, r->message_id)) : -1;
+    rec->created_ms = obs_ms(r->created_us);
     rec->key = r->key_id;
     rec->n = 0;
     rec->pending = 0;
@@ -1070,10 +1114,24 @@ static void obs_on_log_line(void *ctx, const struct slog_line *l)
     o->next.ops->log_line(o->next.ctx, l);
 }
 
+/* A sync point: what the observer holds now, for the simulation's memory
+ * budget (obs_bytes_at). */
 static void obs_on_sync(void *ctx, int64_t reached_us)
 {
     struct obs *o = ctx;
-    o->next.ops->sync(o->next.ctx, reached_us);
+    if (o->next.ops->sync)
+        o->next.ops->sync(o->next.ctx, reached_us);
+    uint64_t n = atomic_load_explicit(&o->syncs, memory_order_relaxed);
+    o->bytes_at[n % OBS_BYTES_LAG] = obs_bytes(o);
+    atomic_store_explicit(&o->syncs, n + 1, memory_order_release);
+}
+
+bool obs_bytes_at(struct obs *o, uint64_t sync, uint64_t *bytes)
+{
+    if (atomic_load_explicit(&o->syncs, memory_order_acquire) <= sync)
+        return false;
+    *bytes = o->bytes_at[sync % OBS_BYTES_LAG];
+    return true;
 }
 
 static bool obs_on_failed(void *ctx)
@@ -1122,22 +1180,22 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
     o->msgs_base = o->msgs_end = 1; /* the message table's too */
     o->enabled = true;
+    atomic_init(&o->syncs, 0);
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
         .invocation = obs_on_invocation, .delivery = obs_on_delivery,
         .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
         .window = next->ops->window ? obs_on_window : NULL,
         .log_line = next->ops->log_line ? obs_on_log_line : NULL,
-        .sync = next->ops->sync ? obs_on_sync : NULL,
+        .sync = obs_on_sync,       /* always: it counts them */
         .read = obs_on_read,       /* always: the observer's figures need it */
         .failed = obs_on_failed,
     };
     return o;
 }
 
-void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys)
+void obs_set_keys(struct obs *o, const struct keytab *keys)
 {
-    o->msgs = msgs;
     o->key_table = keys;
 }
 
@@ -1161,7 +1219,7 @@ static void span(struct obs *o, int which, int64_t from_us, int64_t to_us)
         size_t cap = o->spans_cap[which] ? 2 * o->spans_cap[which] : 8;
         struct obs_span *grown = realloc(o->spans[which], cap * sizeof *grown);
         if (!grown) {
-            o->oom = true;
+            o->schedule_oom = true;
             return;
         }
         o->spans[which] = grown;
@@ -1204,7 +1262,7 @@ static void failing(struct obs *o, const struct cfg_function *fn, int64_t from_u
 {
     struct obs_span *v = malloc((fn->n_failures + 1) * sizeof *v);
     if (!v) {
-        o->oom = true;
+        o->schedule_oom = true;
         return;
     }
     size_t n = obs_failing_spans(fn, from_us, to_us, v);
@@ -1306,6 +1364,7 @@ void obs_finish(struct obs *o, int64_t end_us)
     finish_series(o);
     reads_finish(o);
     inv_release(o, true);
+    name_examples(o);
     for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
         shard_let_go(o, &o->shards[i], true);
     o->fig.expired_records_max += o->fig.expired_messages;
@@ -1354,7 +1413,7 @@ uint64_t obs_bytes(const struct obs *o)
 
 bool obs_failed(const struct obs *o)
 {
-    return o->oom;
+    return o->oom || o->schedule_oom;
 }
 
 void obs_destroy(struct obs *o)

@@ -15,6 +15,11 @@
  * follows what is in flight (records not yet checkpointed, messages without
  * a final fate, invocations not yet complete) and the keys and shards, never
  * the records simulated.
+ *
+ * It reads nothing of the core but its events (a record carries its
+ * message's creation time, a message event its fate), so that it may run on
+ * a thread of its own behind a relay (simlog.h): sim.c calls obs_sink's
+ * sink from that thread, and the rest of this interface from its own.
  */
 #ifndef ESMSIM_OBSERVER_H
 #define ESMSIM_OBSERVER_H
@@ -26,7 +31,6 @@
 #include "simlog.h"
 
 struct keytab;
-struct msgtab;
 struct obs;
 
 #define OBS_EXAMPLES 5          /* ordering violations kept, of each kind */
@@ -37,6 +41,7 @@ struct obs;
 #define OBS_MESSAGE_BYTES 1
 #define OBS_KEY_BYTES 64
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
+#define OBS_BYTES_LAG 64        /* sync points obs_bytes_at keeps, the last ones */
 
 /* An IteratorAge distribution (ms): nearest-rank percentiles, the
  * ceil(p * n / 100)-th smallest; count 0: no value (the others 0). */
@@ -160,11 +165,9 @@ struct obs_figures {
 struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms);
 void obs_destroy(struct obs *o);
 
-/* The run's message table, where a record's message gives its creation
- * time, and key table, where an example's key id gives its name (the
- * records' key_id); both borrowed for the run (made after the observer,
- * since they log to it). */
-void obs_set_tables(struct obs *o, const struct msgtab *msgs, const struct keytab *keys);
+/* The run's key table, where an example's key id gives its name (the
+ * records' key_id), borrowed until obs_finish, which alone reads it. */
+void obs_set_keys(struct obs *o, const struct keytab *keys);
 
 /* The sink to give the simulation: the observer's, forwarding to next.  A
  * shard id it is given must keep its content for the run: after the first
@@ -200,8 +203,15 @@ const struct obs_figures *obs_figures(const struct obs *o);
 size_t obs_records_held(const struct obs *o);
 size_t obs_messages_held(const struct obs *o);
 /* The bytes its tables of records, messages and invocations in flight take
- * now (for the run's memory budget, sim.c). */
+ * now. */
 uint64_t obs_bytes(const struct obs *o);
+
+/* obs_bytes() as it was at the sync-th sync point it was given (from 0),
+ * into *bytes; false when that sync point has not reached it yet.  For the
+ * run's memory budget (sim.c), from the simulation's thread while the
+ * observer's may run: sync is at least the sync points made less
+ * OBS_BYTES_LAG, whose figures are kept. */
+bool obs_bytes_at(struct obs *o, uint64_t sync, uint64_t *bytes);
 
 /* True when the observer ran out of memory: its figures are not whole. */
 bool obs_failed(const struct obs *o);

@@ -33,8 +33,13 @@
 struct sim {
     const struct cfg_sim *cfg; /* borrowed */
     struct obs *obs;           /* computes every figure, forwarding to the caller's sink */
-    struct slog log;           /* the observer's sink, copied: per_record is turned off
-                                * when a run stops early (see sim_run) */
+    struct slog log;           /* the sink the core writes to (its calls go on to out):
+                                * per_record is turned off when a run stops early (sim_run) */
+    struct slog_ops log_ops;
+    struct slog out;           /* the observer's sink, or the relay's in front of it */
+    struct slog_relay relay;   /* relayed: the observer runs on the relay's thread */
+    bool relayed;
+    uint64_t syncs;            /* sync points made */
     struct eng *e;
     struct keytab *keys;
     struct stm *stream;
@@ -86,6 +91,134 @@ static int schedule_changes(struct sim *s)
     return 0;
 }
 
+/* ---- the sink the core writes to ------------------------------------------- */
+
+/*
+ * Every call goes on to out unchanged but a record's, which gets its
+ * message's creation time from the message table here, on the simulation's
+ * thread: the observer reads nothing of the core's, so that it may run on
+ * the relay's thread (issue 15 item 2).
+ */
+static void fw_shard(void *ctx, const struct slog_shard *sh)
+{
+    struct sim *s = ctx;
+    s->out.ops->shard(s->out.ctx, sh);
+}
+
+static void fw_message(void *ctx, const struct slog_message *m)
+{
+    struct sim *s = ctx;
+    s->out.ops->message(s->out.ctx, m);
+}
+
+static void fw_record(void *ctx, const struct slog_record *r)
+{
+    struct sim *s = ctx;
+    struct slog_record stamped = *r;
+    stamped.created_us = s->msgs ? msg_created_us(s->msgs, r->message_id) : -1;
+    s->out.ops->record(s->out.ctx, &stamped);
+}
+
+static void fw_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    struct sim *s = ctx;
+    s->out.ops->invocation(s->out.ctx, inv);
+}
+
+static void fw_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
+                        uint64_t sequence_number, bool handled)
+{
+    struct sim *s = ctx;
+    s->out.ops->delivery(s->out.ctx, invocation_id, shard_id, sequence_number, handled);
+}
+
+static void fw_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                          uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct sim *s = ctx;
+    s->out.ops->checkpoint(s->out.ctx, shard_id, at_us, sequence_number, reason);
+}
+
+static void fw_discard(void *ctx, const struct slog_discard *d)
+{
+    struct sim *s = ctx;
+    s->out.ops->discard(s->out.ctx, d);
+}
+
+static void fw_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
+                      double value)
+{
+    struct sim *s = ctx;
+    s->out.ops->metric(s->out.ctx, at_us, name, shard_id, value);
+}
+
+static void fw_window(void *ctx, const struct slog_window *w)
+{
+    struct sim *s = ctx;
+    s->out.ops->window(s->out.ctx, w);
+}
+
+static void fw_log_line(void *ctx, const struct slog_line *l)
+{
+    struct sim *s = ctx;
+    s->out.ops->log_line(s->out.ctx, l);
+}
+
+static void fw_sync(void *ctx, int64_t reached_us)
+{
+    struct sim *s = ctx;
+    s->syncs++;
+    s->out.ops->sync(s->out.ctx, reached_us);
+}
+
+static void fw_read(void *ctx, const struct slog_read *rd)
+{
+    struct sim *s = ctx;
+    s->out.ops->read(s->out.ctx, rd);
+}
+
+static bool fw_failed(void *ctx)
+{
+    struct sim *s = ctx;
+    return s->out.ops->failed(s->out.ctx);
+}
+
+/* The core's sink, forwarding to the observer's (its optional calls as the
+ * observer has them: sync and read always). */
+static void log_init(struct sim *s)
+{
+    s->out = obs_sink(s->obs);
+    const struct slog_ops *o = s->out.ops;
+    s->log_ops = (struct slog_ops){
+        .shard = fw_shard, .message = fw_message, .record = fw_record,
+        .invocation = fw_invocation, .delivery = fw_delivery, .checkpoint = fw_checkpoint,
+        .discard = fw_discard, .metric = fw_metric,
+        .window = o->window ? fw_window : NULL, .log_line = o->log_line ? fw_log_line : NULL,
+        .sync = fw_sync, .read = fw_read, .failed = fw_failed,
+    };
+    s->log = (struct slog){ .ops = &s->log_ops, .ctx = s, .per_record = s->out.per_record,
+                            .no_key_names = s->out.no_key_names, .event = s->out.event,
+                            .event_ctx = s->out.event_ctx };
+}
+
+void sim_set_relay(struct sim *s, const struct slog_relay *relay)
+{
+    struct slog obs = obs_sink(s->obs);
+    if (!s->relayed && relay->attach(relay->ctx, &obs, &s->out)) {
+        s->relay = *relay;
+        s->relayed = true;
+    }
+}
+
+/* Every call made has reached the observer: it is this thread's again. */
+static void unrelay(struct sim *s)
+{
+    if (s->relayed)
+        s->relay.detach(s->relay.ctx);
+    s->relayed = false;
+    s->out = obs_sink(s->obs);
+}
+
 /* ---- life cycle ------------------------------------------------------------ */
 
 struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
@@ -101,7 +234,7 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
      * that arrived a retention period before the end can have expired. */
     s->obs = obs_create(log, cfg->duration_us / 1000 - cfg->stream.retention_us / 1000 + 1);
     if (s->obs)
-        s->log = obs_sink(s->obs);
+        log_init(s);
     log = &s->log;
     s->e = eng_create(cfg->seed);
     s->keys = keytab_create();
@@ -127,7 +260,7 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    obs_set_tables(s->obs, s->msgs, s->keys);
+    obs_set_keys(s->obs, s->keys);
     obs_mapping_enabled(s->obs, 0, cfg->mapping.enabled);
     obs_function(s->obs, 0, &cfg->function);
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
@@ -177,6 +310,8 @@ void sim_destroy(struct sim *s)
 {
     if (!s)
         return;
+    if (s->obs)
+        unrelay(s);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_destroy(s->producers[i]);
     free(s->producers);
@@ -213,6 +348,7 @@ static void finish(struct sim *s, bool complete)
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
+    unrelay(s);
     obs_finish(s->obs, s->reached_us);
 }
 
@@ -226,12 +362,33 @@ const char *sim_failure(const struct sim *s)
     return s->failure[0] ? s->failure : NULL;
 }
 
+/*
+ * The observer's tables, from figures of the events alone, so that the run
+ * stops at the same event whether the observer runs on this thread or on
+ * the relay's: the greater of what they took OBS_BYTES_LAG sync points ago
+ * (0 before; the observer's thread is rarely that far behind, else this
+ * waits for it) and what its record rings take now if they hold what the
+ * stream's hold, ring for ring (both double from a power of 2: a stalled
+ * mapping's, holding every record, take just that), which the lagged figure
+ * would see a doubling late.
+ */
+static uint64_t observer_bytes(struct sim *s)
+{
+    uint64_t lagged = 0;
+    uint64_t mirror = stm_ring_bytes(s->stream) / sizeof(struct stm_record) * OBS_RECORD_BYTES;
+    if (s->syncs >= OBS_BYTES_LAG)
+        while (!obs_bytes_at(s->obs, s->syncs - OBS_BYTES_LAG, &lagged) && s->relayed)
+            s->relay.flush(s->relay.ctx);
+    return lagged > mirror ? lagged : mirror;
+}
+
 /* The tables that grow with what is in flight (the stream's record rings,
- * the message table) would pass the budget when they next double: the run
- * stops now, with its log whole, rather than when the kernel kills it. */
+ * the message table, the observer's) would pass the budget when they next
+ * double: the run stops now, with its log whole, rather than when the
+ * kernel kills it. */
 static bool over_budget(struct sim *s)
 {
-    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs) + obs_bytes(s->obs);
+    uint64_t held = stm_ring_bytes(s->stream) + msg_ring_bytes(s->msgs) + observer_bytes(s);
     if (!s->memory_budget || 2 * held <= s->memory_budget)
         return false;
     snprintf(s->failure, sizeof s->failure, "at %.3f s of virtual time the records held in the stream "

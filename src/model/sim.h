@@ -28,6 +28,12 @@ void sim_destroy(struct sim *s);
 struct fn_backend;
 void sim_set_backend(struct sim *s, const struct fn_backend *b);
 
+/* Run the observer behind relay (simlog.h): its thread takes the figures'
+ * work from the simulation's.  Before sim_run; when the relay cannot
+ * attach, the observer stays on the caller's thread: the same figures and
+ * rows either way, and the same stop point (issue 15 item 2). */
+void sim_set_relay(struct sim *s, const struct slog_relay *relay);
+
 enum sim_status { SIM_COMPLETE = 0, SIM_INTERRUPTED = 1, SIM_FAILED = -1 };
 
 /*

@@ -72,7 +72,7 @@ struct slog_shard {
  * by it instead of hashing the name on every row. */
 struct slog_message {
     uint64_t message_id;
-    const char *producer;
+    const char *producer;      /* keeps its content for the run (see slog_ops) */
     const char *partition_key;
     uint32_t key_id;
     int64_t created_us;
@@ -88,6 +88,9 @@ struct slog_record {
     uint32_t key_id;
     int64_t arrival_us;
     uint32_t bytes;
+    int64_t created_us;   /* its message's creation: the stream leaves it 0, sim.c sets it
+                             from the message table on the simulation's thread, so that
+                             the observer never reads the table (it may run on another) */
 };
 
 struct slog_invocation {
@@ -220,6 +223,10 @@ struct slog_read {
     int64_t delay_max_us;
 };
 
+/* A shard id (every call's shard_id) and a producer's name keep their
+ * content for the whole run (the stream's and the scenario's strings): a
+ * sink may keep the pointer, or pass it on (logthread.c does, observer.c
+ * knows a shard by it); any other string lasts for the call only. */
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
@@ -267,6 +274,25 @@ struct slog {
     bool no_key_names;
     slog_event_fn event;      /* NULL: events are not wanted */
     void *event_ctx;
+};
+
+/*
+ * A relay carries the simulation's calls to a sink on another thread
+ * (logthread.c, `--threads`), in the order they were made, so the sink sees
+ * exactly the calls it would have seen (sim.c puts the observer behind one).
+ */
+struct slog_relay {
+    void *ctx;
+    /* A sink whose calls reach inner, into *out; false when it cannot (no
+     * thread could start): then the caller uses inner directly. */
+    bool (*attach)(void *ctx, const struct slog *inner, struct slog *out);
+    /* Bring the calls made closer to inner: return once some that had not
+     * reached it have (at once when all have); called until the one awaited
+     * has. */
+    void (*flush)(void *ctx);
+    /* Every call made has reached inner, and inner is the caller's again
+     * (the thread joined); idempotent. */
+    void (*detach)(void *ctx);
 };
 
 #endif
