@@ -339,9 +339,13 @@ static void test_compact_rows(void)
     CHECK_STR(q_text(db, "SELECT group_concat(key_no || ':' || last_seq, ' ') FROM key_names"),
               "1:11");
     CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'record_rows_by_key'"), 0);
+    /* issue 13 item 4, schema 8: a delivery's invocation id times 2, plus 1
+     * when handled (invocation 3 handled record 10, not 11) */
     CHECK_STR(q_text(db, "SELECT group_concat(shard_no || ':' || sequence_number || ':'"
-                         " || invocation_id || ':' || handled, ' ') FROM delivery_rows"),
-              "1:10:3:1 1:11:3:0");
+                         " || invocation_handled, ' ') FROM delivery_rows"),
+              "1:10:7 1:11:6");
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || ':' || sequence_number || ':'"
+                         " || handled, ' ') FROM deliveries"), "3:10:1 3:11:0");
     /* the views show the SPEC's columns */
     CHECK_STR(q_text(db, "SELECT group_concat(shard_id || ':' || partition_key, ' ') FROM records"),
               "shardId-000000000001:user-7 shardId-000000000001:user-7");
@@ -377,7 +381,18 @@ static void test_compact_rows(void)
                          " AND fate IN (1, 6)"), "80");
     CHECK_INT(sqlite3_exec(db, "UPDATE deliveries SET handled = 1 WHERE sequence_number = 11",
                            NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT(q_int(db, "SELECT sum(handled) FROM delivery_rows"), 2);
+    CHECK_INT(q_int(db, "SELECT sum(invocation_handled & 1) FROM delivery_rows"), 2);
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_handled, ' ') FROM delivery_rows"),
+              "7 7");
+    /* a delivery written without handled is one not handled */
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO deliveries (run_id, invocation_id, shard_id,"
+                           " sequence_number) VALUES (1, 4, 'shardId-000000000001', 10)",
+                           NULL, NULL, NULL), SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || ':' || handled, ' ') FROM"
+                         " deliveries WHERE sequence_number = 10"), "3:1 4:0");
+    CHECK_INT(sqlite3_exec(db, "DELETE FROM deliveries WHERE invocation_id = 4", NULL, NULL,
+                           NULL), SQLITE_OK);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM delivery_rows"), 2);
     CHECK_INT(sqlite3_exec(db, "DELETE FROM records WHERE sequence_number = 12", NULL, NULL, NULL),
               SQLITE_OK);
     CHECK_INT(q_int(db, "SELECT count(*) FROM record_rows"), 2);

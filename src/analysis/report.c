@@ -516,8 +516,10 @@ static void report_gather(struct report *r)
         { "CREATE TEMP TABLE report_deliv (seq INTEGER, shard_no INTEGER, first_inv INTEGER,"
           " last_inv INTEGER, n INTEGER, handled INTEGER, PRIMARY KEY (seq, shard_no))"
           " WITHOUT ROWID", "creating report_deliv" },
-        { "INSERT INTO report_deliv SELECT sequence_number, shard_no, min(invocation_id),"
-          " max(invocation_id), count(*), sum(handled) FROM delivery_rows"
+        /* invocation_handled: the invocation id times 2, plus handled */
+        { "INSERT INTO report_deliv SELECT sequence_number, shard_no,"
+          " min(invocation_handled) >> 1, max(invocation_handled) >> 1, count(*),"
+          " sum(invocation_handled & 1) FROM delivery_rows"
           " WHERE run_id = ?1 GROUP BY shard_no, sequence_number", "gathering deliveries" },
         /* keys as their ids (key_names): the same groups as the names */
         { "CREATE TEMP TABLE report_first (seq INTEGER, shard_no INTEGER, key_no INTEGER,"

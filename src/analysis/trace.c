@@ -197,7 +197,7 @@ static const char *const trace_steps[][2] = {
       " shard_no INTEGER, pos INTEGER, PRIMARY KEY (shard_id, seq, invocation_id)) WITHOUT ROWID",
       "creating trace_dlv" },
     { "INSERT INTO trace_dlv (shard_id, seq, invocation_id, shard_no)"
-      " SELECT r.shard_id, d.sequence_number, d.invocation_id, d.shard_no"
+      " SELECT r.shard_id, d.sequence_number, d.invocation_handled >> 1, d.shard_no"
       " FROM trace_rec r CROSS JOIN delivery_rows d ON d.run_id = ?1 AND d.shard_no = r.shard_no"
       "  AND d.sequence_number = r.seq", "reading the key's deliveries" },
     { "CREATE INDEX temp.trace_dlv_by_inv ON trace_dlv (invocation_id)", "indexing trace_dlv" },
@@ -224,7 +224,7 @@ static const char *const trace_steps[][2] = {
       "  FROM trace_inv i JOIN delivery_rows d ON d.run_id = ?1"
       "   AND d.shard_no = trace_dlv.shard_no"
       "   AND d.sequence_number BETWEEN i.first_seq AND trace_dlv.seq"
-      "   AND d.invocation_id = i.invocation_id"
+      "   AND d.invocation_handled >> 1 = i.invocation_id"
       "  WHERE i.invocation_id = trace_dlv.invocation_id AND trace_dlv.seq <= i.last_seq)"
       "  WHERE n BETWEEN 1 AND size)",
       "placing the key's records in their batches" },

@@ -133,12 +133,15 @@ static const struct runlog_schema {
     /* a record's place in its batch is the number of the invocation's
      * deliveries of the shard up to its sequence number (a batch goes in
      * sequence order) */
+    /* invocation_handled: the invocation id times 2, plus 1 when the
+     * function handled the record (issue 13 item 4, schema 8: one column,
+     * in the same order, where two took a byte more) */
     [RL_DELIVERIES] = { "delivery_rows",
         "shard_no INTEGER NOT NULL, sequence_number INTEGER NOT NULL,"
-        " invocation_id INTEGER NOT NULL, handled INTEGER,"
-        " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_id)",
-        "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
-        " VALUES (?,?,?,?,?)", true },
+        " invocation_handled INTEGER NOT NULL,"
+        " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_handled)",
+        "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_handled)"
+        " VALUES (?,?,?,?)", true },
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
@@ -247,7 +250,7 @@ static const struct runlog_schema {
     " AND last_seq IS NOT NULL;"
 #define RL_DLV_DEL "DELETE FROM delivery_rows WHERE run_id = OLD.run_id AND shard_no = " \
     RL_SHARD_ID("OLD") " AND sequence_number = OLD.sequence_number" \
-    " AND invocation_id = OLD.invocation_id;"
+    " AND invocation_handled = OLD.invocation_id * 2 + OLD.handled;"
 
 static const char *const runlog_views[] = {
     "CREATE VIEW IF NOT EXISTS messages (" RL_MSG_COLS ") AS SELECT m.run_id, m.message_id,"
@@ -261,8 +264,9 @@ static const char *const runlog_views[] = {
     " LEFT JOIN shard_names s ON s.run_id = r.run_id AND s.shard_no = r.shard_no"
     " LEFT JOIN message_rows m ON m.run_id = r.run_id AND m.message_id = " RL_REC_MSG("r")
     " LEFT JOIN key_names k ON k.run_id = r.run_id AND k.key_no = m.key_no;",
-    "CREATE VIEW IF NOT EXISTS deliveries (" RL_DLV_COLS ") AS SELECT d.run_id, d.invocation_id,"
-    " s.shard_id, d.sequence_number, d.handled FROM delivery_rows d"
+    "CREATE VIEW IF NOT EXISTS deliveries (" RL_DLV_COLS ") AS SELECT d.run_id,"
+    " d.invocation_handled >> 1, s.shard_id, d.sequence_number, d.invocation_handled & 1"
+    " FROM delivery_rows d"
     " LEFT JOIN shard_names s ON s.run_id = d.run_id AND s.shard_no = d.shard_no;",
     "CREATE TRIGGER IF NOT EXISTS messages_insert INSTEAD OF INSERT ON messages BEGIN"
     RL_NEW_NAME("producer_names", "producer_no", "producer", "NEW.producer")
@@ -297,9 +301,10 @@ static const char *const runlog_views[] = {
     RL_REC_DEL " INSERT INTO records (" RL_REC_COLS ") VALUES (" RL_REC_NEW "); END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_insert INSTEAD OF INSERT ON deliveries BEGIN"
     RL_NEW_NAME("shard_names", "shard_no", "shard_id", "NEW.shard_id")
-    " INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
-    " VALUES (NEW.run_id, " RL_SHARD_ID("NEW") ", NEW.sequence_number, NEW.invocation_id,"
-    " NEW.handled); END;",
+    /* handled: 1 for a value that is true, 0 for false or none */
+    " INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_handled)"
+    " VALUES (NEW.run_id, " RL_SHARD_ID("NEW") ", NEW.sequence_number,"
+    " NEW.invocation_id * 2 + (coalesce(NEW.handled, 0) <> 0)); END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_delete INSTEAD OF DELETE ON deliveries BEGIN "
     RL_DLV_DEL " END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_update INSTEAD OF UPDATE ON deliveries BEGIN "
@@ -807,7 +812,7 @@ static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *sh
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_DELIVERIES,
                       runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id),
-                      rv_int(sequence_number), rv_int(invocation_id), rv_int(handled));
+                      rv_int(sequence_number), rv_int((int64_t)invocation_id * 2 + handled));
 }
 
 static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
