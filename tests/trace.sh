@@ -234,7 +234,7 @@ want=$(q retries.db "SELECT count(*) FROM messages WHERE partition_key = 'order-
   (SELECT message_id FROM records WHERE partition_key = 'order-0')")
 expect_eq "$(printf '%s\n' "$out" | grep -c ' message .*no record reached the stream, fate ')" "$want" \
   "SPEC 1.3 messages that never reached the stream"
-# Issue 13 item 4: a key's records are read by their chain (record_rows.key_prev, from
+# Issue 13 item 4: a key's records are read by their chain (record_rows.key_gap, from
 # key_names.last_seq); a run without heads (stopped early, or changed through the views)
 # is read whole, to the same timeline.
 [ "$(q retries.db "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL")" -gt 0 ] && ok ||

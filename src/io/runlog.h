@@ -80,7 +80,8 @@ struct sqlite3;
                                         keys, message_rows_unwritten;
                                      8: record_rows without the key and size (its
                                         message's), message ids and key_prev as
-                                        differences (message_delta, key_gap) */
+                                        differences (message_delta, key_gap),
+                                        delivery_rows.invocation_handled */
 /* The oldest version the readers (report, trace, plot, merge) take: only
  * this one (the queries read the *_rows tables of version 8). */
 #define RUNLOG_SCHEMA_VERSION_READ 8
