@@ -333,10 +333,10 @@ struct runlog_key {
  * the model's msgtab holds its messages: memory follows the oldest message
  * in flight.
  */
-struct runlog_unsettled {
+struct runlog_unsettled {                   /* 8 bytes a message id */
     uint32_t key_no;                         /* 0: no key */
-    uint32_t bytes;
-    uint8_t state;                           /* RU_NONE, RU_RECORDED, RU_FINAL */
+    uint32_t bytes : 30;                     /* a record's size: at most 1 MiB (R2) */
+    uint32_t state : 2;                      /* RU_NONE, RU_RECORDED, RU_FINAL */
 };
 enum { RU_NONE, RU_RECORDED, RU_FINAL };
 
@@ -732,7 +732,8 @@ static void runlog_unsettled_record(struct runlog *rl, uint64_t id, uint32_t key
 {
     struct runlog_unsettled *u = runlog_unsettled(rl, id);
     if (u && u->state == RU_NONE)
-        *u = (struct runlog_unsettled){ .key_no = key_no, .bytes = bytes, .state = RU_RECORDED };
+        *u = (struct runlog_unsettled){ .key_no = key_no, .bytes = bytes & 0x3fffffff,
+                                        .state = RU_RECORDED };
 }
 
 /* Message id has its row: forgotten, and the ring's oldest ids with it. */
