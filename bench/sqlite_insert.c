@@ -8,9 +8,11 @@
  * RUNLOG_ROWS_PER_COMMIT rows, the run log's own pragmas and indexes (see
  * runlog.h), and its schema (the file is created by runlog_open, so the
  * columns are the same by construction): the compact rows of schema
- * version 7 (record_rows, delivery_rows, message_rows with integer shard,
- * key and producer ids, and the lookup rows of the names, each written once
- * when first used), the ids known to the program, as the best plain
+ * version 8 (record_rows, delivery_rows, message_rows with integer shard,
+ * key and producer ids, a record's message id and key chain as differences
+ * from its sequence number, a delivery's invocation id and handled flag in
+ * one integer, and the lookup rows of the names, each written
+ * once when first used), the ids known to the program, as the best plain
  * approach would have them; the sink maps the model's key ids (an array)
  * and finds shards and producers by name (nameids.c).
  *
@@ -70,7 +72,7 @@ static uint64_t counts_max(struct counts c)
 struct row {
     char shard[24], key[16];
     int64_t seq, msg, at_ms, invocation, shard_no, key_no;
-    int64_t key_prev;   /* the key's record before (schema 7's chain), 0: none */
+    int64_t key_prev;   /* the key's record before (the chain, key_gap), 0: none */
     int bytes;
 };
 
@@ -125,10 +127,10 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     sqlite3_stmt *rec = NULL, *del = NULL, *msg = NULL, *name = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK || exec(db, RUNLOG_PRAGMAS) != 0
         || sqlite3_prepare_v2(db, "INSERT INTO record_rows (run_id, sequence_number, shard_no,"
-                              " message_id, key_no, arrival_ms, bytes, key_prev) VALUES (1,?,?,?,?,?,?,?)",
+                              " message_delta, arrival_ms, key_gap) VALUES (1,?,?,?,?,?)",
                               -1, &rec, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO delivery_rows (run_id, shard_no, sequence_number,"
-                              " invocation_id, handled) VALUES (1,?,?,?,1)", -1, &del,
+                              " invocation_handled) VALUES (1,?,?,?)", -1, &del,
                               NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO message_rows (run_id, message_id, producer_no,"
                               " key_no, created_ms, bytes, fate) VALUES (1,?,1,?,?,?,?)", -1, &msg,
@@ -163,21 +165,19 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
         if (i < c.records) {
             sqlite3_bind_int64(rec, 1, r.seq);
             sqlite3_bind_int64(rec, 2, r.shard_no);
-            sqlite3_bind_int64(rec, 3, r.msg);
-            sqlite3_bind_int64(rec, 4, r.key_no);
-            sqlite3_bind_int64(rec, 5, r.at_ms);
-            sqlite3_bind_int(rec, 6, r.bytes);
+            sqlite3_bind_int64(rec, 3, r.msg - r.seq);
+            sqlite3_bind_int64(rec, 4, r.at_ms);
             if (r.key_prev)
-                sqlite3_bind_int64(rec, 7, r.key_prev);
+                sqlite3_bind_int64(rec, 5, r.seq - r.key_prev);
             else
-                sqlite3_bind_null(rec, 7);
+                sqlite3_bind_null(rec, 5);
             rc |= step(db, rec);
             in_txn++;
         }
         if (i < c.deliveries) {
             sqlite3_bind_int64(del, 1, r.shard_no);
             sqlite3_bind_int64(del, 2, r.seq);
-            sqlite3_bind_int64(del, 3, r.invocation);
+            sqlite3_bind_int64(del, 3, r.invocation * 2 + 1);   /* handled */
             rc |= step(db, del);
             in_txn++;
         }

@@ -227,13 +227,13 @@ expect_eq "$(q "$work/dep-idx.db" "SELECT count(*), sum(abs(i.iterator_age_at_se
   "iterator_age_at_send_ms = start - arrival of the last record"
 [ "$(q "$dep" "SELECT count(*) FROM invocations WHERE run_id = 1 AND iterator_age_at_send_ms IS NOT NULL")" -gt 100 ] &&
   ok || ko "--at send: the run has invocations with an age"
-# A run log of an older schema version (6: before issue 13 item 4 chained a key's records,
-# or 2): every reader and merge refuse it, exit 2, with a message that names
+# A run log of an older schema version (7: before issue 13 item 4 stored a record's key
+# and size only in its message, schema 8; or 2): every reader and merge refuse it, exit 2, with a message that names
 # the file and its version and says what to do; nothing is written.
 cp "$dep" "$work/v5.db"
 "$esmsim" compare "$dep" --export "$work/v5.json" || ko "an observed series for compare"
-sqlite3 "$work/v5.db" "PRAGMA user_version = 6"
-old_msg="$work/v5.db: run log schema version 6, this esmsim reads version 7 only: the log was made by an older esmsim"
+sqlite3 "$work/v5.db" "PRAGMA user_version = 7"
+old_msg="$work/v5.db: run log schema version 7, this esmsim reads version 8 only: the log was made by an older esmsim"
 old_do="run the scenario again with this esmsim to make a new log"
 for cmd in "plot $work/v5.db -o $work/v5.svg" "report $work/v5.db" "report $work/v5.db --json" \
            "trace $work/v5.db --key k" "logs $work/v5.db" "compare $work/v5.db $work/v5.json" \
@@ -250,14 +250,14 @@ for cmd in "merge $work/v5.db $dep" "run $src/scenarios/steady-state.json --set 
   before=$(cksum < "$work/v5.db")
   msg=$("$esmsim" $cmd 2>&1); rc=$?
   expect_eq "$rc" 2 "issue 13 item 4: an older log as output: ${cmd%% *}: exit status"
-  expect_in "$msg" "$work/v5.db: run log schema version 6, this esmsim writes version 7 only: write to a new file" \
+  expect_in "$msg" "$work/v5.db: run log schema version 7, this esmsim writes version 8 only: write to a new file" \
     "issue 13 item 4: an older log as output: ${cmd%% *}: message"
   expect_eq "$(cksum < "$work/v5.db")" "$before" "issue 13 item 4: an older log as output: ${cmd%% *}: unchanged"
 done
 sqlite3 "$work/v5.db" "PRAGMA user_version = 2"
-bad "schema 2 log" "run log schema version 2, this esmsim reads version 7 only" "$work/v5.db"
-sqlite3 "$work/v5.db" "PRAGMA user_version = 8"
-bad "a newer log" "run log schema version 8, this esmsim reads version 7 only: read the log with the newer esmsim" "$work/v5.db"
+bad "schema 2 log" "run log schema version 2, this esmsim reads version 8 only" "$work/v5.db"
+sqlite3 "$work/v5.db" "PRAGMA user_version = 9"
+bad "a newer log" "run log schema version 9, this esmsim reads version 8 only: read the log with the newer esmsim" "$work/v5.db"
 tmp_empty "--at"
 
 # R6 discards: OnFailure messages per minute; the outage schedule of the scenario: the

@@ -150,7 +150,7 @@ static void write_small_run(struct slog log)
     o->message(c, &m);
     struct slog_record r = { .shard_id = "shardId-000000000001", .sequence_number = 10,
                              .message_id = 77, .partition_key = "user-7", .arrival_us = 1234567,
-                             .bytes = 906 };
+                             .bytes = 900 };   /* its message's size, as the model gives it */
     o->record(c, &r);
     r.sequence_number = 11;   /* a producer duplicate of the same message */
     r.arrival_us = 2000000;
@@ -241,7 +241,7 @@ static void test_full_run(void)
     CHECK_INT(q_int(db, "SELECT count(*) FROM records WHERE message_id = 77"), 2);
     CHECK_STR(q_text(db, "SELECT shard_id || '|' || sequence_number || '|' || partition_key || '|'"
                          " || arrival_ms || '|' || bytes FROM records ORDER BY sequence_number"),
-              "shardId-000000000001|10|user-7|1234|906");
+              "shardId-000000000001|10|user-7|1234|900");
     CHECK_INT(q_int(db, "SELECT typeof(sequence_number) = 'integer' FROM records LIMIT 1"), 1);
     /* invocations */
     CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
@@ -260,7 +260,7 @@ static void test_full_run(void)
     CHECK_INT(q_int(db, "SELECT typeof(iterator_age_at_send_ms) = 'integer' FROM invocations"
                         " WHERE invocation_id = 3"), 1);
     CHECK_INT(q_int(db, "PRAGMA user_version"), RUNLOG_SCHEMA_VERSION);
-    CHECK_INT(RUNLOG_SCHEMA_VERSION, 7);
+    CHECK_INT(RUNLOG_SCHEMA_VERSION, 8);
     /* logs (issue 12 item 4), and the runs row without a handler (SPEC section 4) */
     CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || '|' || request_id || '|' || line || '|'"
                          " || at_ms || '|' || kind || '|' || text, ';') FROM logs"),
@@ -320,22 +320,32 @@ static void test_compact_rows(void)
               "1=shardId-000000000001");
     CHECK_STR(q_text(db, "SELECT group_concat(key_no || '=' || partition_key, ' ') FROM key_names"),
               "1=user-7");
-    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || shard_no || ':' || key_no"
-                         " || ':' || typeof(shard_no), ' ') FROM record_rows"),
-              "10:1:1:integer 11:1:1:integer");
+    /* issue 13 item 4, schema 8: a record's message id is its difference
+     * from the sequence number (message 77 of records 10 and 11), and its key
+     * and size are its message's, not repeated */
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || shard_no || ':'"
+                         " || message_delta || ':' || typeof(shard_no), ' ') FROM record_rows"),
+              "10:1:67:integer 11:1:66:integer");
+    CHECK_STR(q_text(db, "SELECT group_concat(name, ' ') FROM pragma_table_info('record_rows')"),
+              "run_id sequence_number shard_no message_delta arrival_ms key_gap");
     CHECK_STR(q_text(db, "SELECT producer_no || ':' || key_no || ':' || fate FROM message_rows"),
               "1:1:3");
-    /* issue 13 item 4, schema 7: a key's records are a chain (key_prev: the
-     * key's record before, NULL for its first) from its head (last_seq, the
-     * end of a complete run), not an index of every record */
-    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || coalesce(key_prev, '-'),"
-                         " ' ') FROM record_rows"), "10:- 11:10");
+    /* issue 13 item 4: a key's records are a chain (key_gap: the sequence
+     * number less the key's record's before, NULL for its first; schema 8)
+     * from its head (last_seq, the end of a complete run), not an index of
+     * every record */
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || coalesce(key_gap, '-'),"
+                         " ' ') FROM record_rows"), "10:- 11:1");
     CHECK_STR(q_text(db, "SELECT group_concat(key_no || ':' || last_seq, ' ') FROM key_names"),
               "1:11");
     CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'record_rows_by_key'"), 0);
+    /* issue 13 item 4, schema 8: a delivery's invocation id times 2, plus 1
+     * when handled (invocation 3 handled record 10, not 11) */
     CHECK_STR(q_text(db, "SELECT group_concat(shard_no || ':' || sequence_number || ':'"
-                         " || invocation_id || ':' || handled, ' ') FROM delivery_rows"),
-              "1:10:3:1 1:11:3:0");
+                         " || invocation_handled, ' ') FROM delivery_rows"),
+              "1:10:7 1:11:6");
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || ':' || sequence_number || ':'"
+                         " || handled, ' ') FROM deliveries"), "3:10:1 3:11:0");
     /* the views show the SPEC's columns */
     CHECK_STR(q_text(db, "SELECT group_concat(shard_id || ':' || partition_key, ' ') FROM records"),
               "shardId-000000000001:user-7 shardId-000000000001:user-7");
@@ -359,7 +369,8 @@ static void test_compact_rows(void)
     /* a record written through the view breaks the run's chains: no head
      * left, so trace reads every record of the run (issue 13 item 4) */
     CHECK_INT(q_int(db, "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL"), 0);
-    CHECK_INT(q_int(db, "SELECT key_prev IS NULL FROM record_rows WHERE sequence_number = 12"), 1);
+    CHECK_INT(q_int(db, "SELECT key_gap IS NULL FROM record_rows WHERE sequence_number = 12"), 1);
+    CHECK_INT(q_int(db, "SELECT message_delta FROM record_rows WHERE sequence_number = 12"), 66);
     /* a message that may have no record (rejected, pending) is found by its
      * key in message_rows_unwritten, which holds only those */
     CHECK_INT(sqlite3_exec(db, "INSERT INTO messages (run_id, message_id, producer, partition_key,"
@@ -370,7 +381,18 @@ static void test_compact_rows(void)
                          " AND fate IN (1, 6)"), "80");
     CHECK_INT(sqlite3_exec(db, "UPDATE deliveries SET handled = 1 WHERE sequence_number = 11",
                            NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT(q_int(db, "SELECT sum(handled) FROM delivery_rows"), 2);
+    CHECK_INT(q_int(db, "SELECT sum(invocation_handled & 1) FROM delivery_rows"), 2);
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_handled, ' ') FROM delivery_rows"),
+              "7 7");
+    /* a delivery written without handled is one not handled */
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO deliveries (run_id, invocation_id, shard_id,"
+                           " sequence_number) VALUES (1, 4, 'shardId-000000000001', 10)",
+                           NULL, NULL, NULL), SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || ':' || handled, ' ') FROM"
+                         " deliveries WHERE sequence_number = 10"), "3:1 4:0");
+    CHECK_INT(sqlite3_exec(db, "DELETE FROM deliveries WHERE invocation_id = 4", NULL, NULL,
+                           NULL), SQLITE_OK);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM delivery_rows"), 2);
     CHECK_INT(sqlite3_exec(db, "DELETE FROM records WHERE sequence_number = 12", NULL, NULL, NULL),
               SQLITE_OK);
     CHECK_INT(q_int(db, "SELECT count(*) FROM record_rows"), 2);
@@ -378,6 +400,101 @@ static void test_compact_rows(void)
               SQLITE_OK);
     CHECK_INT(q_int(db, "SELECT count(*) FROM message_rows"), 1);
     sqlite3_close(db);
+}
+
+/*
+ * Issue 13 item 4, schema 8: records of messages 5 (records 1 and 3), 6
+ * (record 2, settled: its row) and 7 (record 4), keys k-a and k-b; messages 5
+ * and 7 still in flight when the run stops.
+ */
+static void write_unsettled_run(struct slog log)
+{
+    const struct slog_ops *o = log.ops;
+    static const struct { uint64_t seq, msg; uint32_t key_id; const char *key; uint32_t bytes; }
+    recs[] = { { 1, 5, 0, "k-a", 100 }, { 2, 6, 1, "k-b", 120 }, { 3, 5, 0, "k-a", 100 },
+               { 4, 7, 0, "k-a", 100 } };
+    for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+        struct slog_record r = { .shard_id = "shardId-000000000000",
+            .sequence_number = recs[i].seq, .message_id = recs[i].msg,
+            .partition_key = recs[i].key, .key_id = recs[i].key_id,
+            .arrival_us = (int64_t)recs[i].seq * 1000, .bytes = recs[i].bytes };
+        o->record(log.ctx, &r);
+    }
+    struct slog_message m = { .message_id = 6, .producer = "api", .partition_key = "k-b",
+                              .key_id = 1, .created_us = 1000, .bytes = 120,
+                              .fate = FATE_PROCESSED };
+    o->message(log.ctx, &m);
+}
+
+/*
+ * Issue 13 item 4, schema 8: a record's message id is stored as its
+ * difference from the sequence number and its key chain as a gap, and its
+ * key and size are its message's, which the records view adds back: a run
+ * stopped early writes its messages in flight as rows without a fate (not
+ * messages: the view leaves them out) so that their records keep key and
+ * size; a killed run cannot, and its records of messages in flight have
+ * none.  Ad-hoc SQL through the views keeps a record's key its message's.
+ */
+static void test_record_key_of_message(void)
+{
+    const char *path = path_in_dir("unsettled.db");
+    char err[256] = "";
+    struct runlog *rl = open_run(path);
+    if (!rl)
+        return;
+    write_unsettled_run(runlog_sink(rl));
+    CHECK_INT(runlog_end_run(rl, false, 5000, 0.1, NULL, err, sizeof err), 0);   /* stopped */
+    /* killed: committed by the wall-time bound, never ended */
+    int64_t run_id = 0;
+    struct scenario scn = test_scenario();
+    CHECK_INT(runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err), 0);
+    struct slog log = runlog_sink(rl);
+    write_unsettled_run(log);
+    sleep_past_commit_ms();
+    log.ops->sync(log.ctx, 5000000);
+    runlog_close(rl);
+
+    sqlite3 *db = db_open(path);
+    const char *rows = "SELECT group_concat(sequence_number || ':' || message_delta || ':'"
+                       " || coalesce(key_gap, '-'), ' ') FROM record_rows WHERE run_id = %d";
+    char sql[256];
+    for (int run = 1; run <= 2; run++) {
+        snprintf(sql, sizeof sql, rows, run);
+        CHECK_STR(q_text(db, sql), "1:4:- 2:4:- 3:2:2 4:3:1");
+    }
+    /* stopped: the view gives every record its message id, key and size */
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || message_id || ':'"
+                         " || partition_key || ':' || bytes || ':' || arrival_ms, ' ')"
+                         " FROM records WHERE run_id = 1"),
+              "1:5:k-a:100:1 2:6:k-b:120:2 3:5:k-a:100:3 4:7:k-a:100:4");
+    CHECK_STR(q_text(db, "SELECT group_concat(message_id || ':' || coalesce(fate, '-') || ':'"
+                         " || key_no || ':' || bytes || ':' || coalesce(producer_no, '-'), ' ')"
+                         " FROM message_rows WHERE run_id = 1"), "5:-:1:100:- 6:0:2:120:1 7:-:1:100:-");
+    CHECK_STR(q_text(db, "SELECT group_concat(message_id || ':' || fate, ' ') FROM messages"
+                         " WHERE run_id = 1"), "6:processed");
+    /* killed: no row for messages 5 and 7, so their records have no key */
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || message_id || ':'"
+                         " || coalesce(partition_key, '-') || ':' || coalesce(bytes, '-'), ' ')"
+                         " FROM records WHERE run_id = 2"),
+              "1:5:-:- 2:6:k-b:120 3:5:-:- 4:7:-:-");
+    /* ad-hoc SQL: a record of a message without a row keeps its key and size
+     * in a row without a fate, which the message replaces; a record whose
+     * key or size is not its message's is refused */
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO records VALUES (2, 'shardId-000000000000', 9, 8,"
+                           " 'k-c', 7, 30)", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT partition_key || ':' || bytes || ':' || message_id FROM records"
+                         " WHERE run_id = 2 AND sequence_number = 9"), "k-c:30:8");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM messages WHERE run_id = 2 AND message_id = 8"), 0);
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO messages VALUES (2, 8, 'api', 'k-c', 6, 30,"
+                           " 'processed')", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_STR(q_text(db, "SELECT producer || ':' || fate FROM messages WHERE run_id = 2"
+                         " AND message_id = 8"), "api:processed");
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO records VALUES (2, 'shardId-000000000000', 10, 8,"
+                           " 'k-a', 7, 30)", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+    CHECK_STR(sqlite3_errmsg(db), "records: a record's partition_key and bytes are its message's");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM record_rows WHERE run_id = 2"), 5);
+    sqlite3_close(db);
+    remove_db(path);
 }
 
 /* A second run in the same file: run_id 2, no per-record rows, and ended
@@ -685,13 +802,15 @@ static void test_write_failure(void)
     signal(SIGXFSZ, SIG_IGN);    /* a failed write(2), not a dead process */
     setrlimit(RLIMIT_FSIZE, &small);
 
-    /* a new long key for every record: the disk fills within a few thousand
-     * rows, long before a commit is due (schema 6 stores a key once, in
-     * key_names, and a record in some 30 bytes) */
+    /* a new long key for every record (a new key id: a row of key_names
+     * each): the disk fills within a few thousand rows, long before a commit
+     * is due, even under the sanitizers (a key is stored once, in key_names,
+     * and a record in some 20 bytes) */
     char key[600];
     r.partition_key = key;
     while (!log.ops->failed(log.ctx) && n < 10 * RUNLOG_ROWS_PER_COMMIT) {
         r.sequence_number = ++n;
+        r.key_id = (uint32_t)n;
         r.arrival_us = (int64_t)n * 1000;
         snprintf(key, sizeof key, "%0100llu", (unsigned long long)n);
         log.ops->record(log.ctx, &r);
@@ -728,6 +847,7 @@ int main(void)
     }
     test_full_run();
     test_compact_rows();
+    test_record_key_of_message();
     test_second_run();
     test_commit_on_time();
     test_locked();

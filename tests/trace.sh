@@ -234,7 +234,7 @@ want=$(q retries.db "SELECT count(*) FROM messages WHERE partition_key = 'order-
   (SELECT message_id FROM records WHERE partition_key = 'order-0')")
 expect_eq "$(printf '%s\n' "$out" | grep -c ' message .*no record reached the stream, fate ')" "$want" \
   "SPEC 1.3 messages that never reached the stream"
-# Issue 13 item 4: a key's records are read by their chain (record_rows.key_prev, from
+# Issue 13 item 4: a key's records are read by their chain (record_rows.key_gap, from
 # key_names.last_seq); a run without heads (stopped early, or changed through the views)
 # is read whole, to the same timeline.
 [ "$(q retries.db "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL")" -gt 0 ] && ok ||
@@ -243,6 +243,20 @@ cp retries.db noheads.db
 q noheads.db "UPDATE key_names SET last_seq = NULL" >/dev/null
 expect_eq "$("$esmsim" trace noheads.db --key order-0 | sed 1d | md5sum)" \
   "$(printf '%s\n' "$out" | sed 1d | md5sum)" "issue 13 item 4: the same trace without the chains' heads"
+# Issue 13 item 4, schema 8: key_gap leads from each record to the key's record before it
+# (NULL for a key's first), and the message id a record stores as a difference from its
+# sequence number is that of a message of its key (its key and size are its message's).
+expect_eq "$(q retries.db "WITH k AS (SELECT sequence_number AS seq, lag(sequence_number) OVER
+    (PARTITION BY partition_key ORDER BY sequence_number) AS prev FROM records WHERE run_id = 1)
+  SELECT count(*), sum(r.key_gap IS NOT NULL), sum(r.sequence_number - r.key_gap IS NOT k.prev)
+  FROM k JOIN record_rows r ON r.run_id = 1 AND r.sequence_number = k.seq")" \
+  "$(q retries.db "SELECT count(*), count(*) - count(DISTINCT partition_key), 0 FROM records")" \
+  "issue 13 item 4: key_gap chains each key's records in sequence order"
+expect_eq "$(q retries.db "SELECT count(*), sum(m.message_id IS NOT NULL AND m.partition_key IS r.partition_key
+    AND m.bytes IS r.bytes AND r.partition_key IS NOT NULL), sum(r.message_id > r.sequence_number)
+  FROM records r LEFT JOIN messages m USING (run_id, message_id)")" \
+  "$(q retries.db "SELECT count(*), count(*), sum(sequence_number + message_delta > sequence_number)
+  FROM record_rows")" "issue 13 item 4: a record's message id, key and size are its message's"
 # Each delivery's place in its batch, against row_number() over the batch;
 # the last batch was still in flight at the end: deliveries without an
 # invocations row (written when an invocation completes).

@@ -500,6 +500,10 @@ static void report_shards(struct report *r)
  * pass each, where an index would cost a random read per row), which reads
  * the rows of every run of the file.
  */
+/* A record's message id (record_rows r: its difference from the sequence
+ * number added back, runlog.c). */
+#define REPORT_REC_MSG "(r.sequence_number + r.message_delta)"
+
 static void report_gather(struct report *r)
 {
     static const struct { const char *sql, *what; } steps[] = {
@@ -512,28 +516,32 @@ static void report_gather(struct report *r)
         { "CREATE TEMP TABLE report_deliv (seq INTEGER, shard_no INTEGER, first_inv INTEGER,"
           " last_inv INTEGER, n INTEGER, handled INTEGER, PRIMARY KEY (seq, shard_no))"
           " WITHOUT ROWID", "creating report_deliv" },
-        { "INSERT INTO report_deliv SELECT sequence_number, shard_no, min(invocation_id),"
-          " max(invocation_id), count(*), sum(handled) FROM delivery_rows"
+        /* invocation_handled: the invocation id times 2, plus handled */
+        { "INSERT INTO report_deliv SELECT sequence_number, shard_no,"
+          " min(invocation_handled) >> 1, max(invocation_handled) >> 1, count(*),"
+          " sum(invocation_handled & 1) FROM delivery_rows"
           " WHERE run_id = ?1 GROUP BY shard_no, sequence_number", "gathering deliveries" },
         /* keys as their ids (key_names): the same groups as the names */
         { "CREATE TEMP TABLE report_first (seq INTEGER, shard_no INTEGER, key_no INTEGER,"
           " message_id INTEGER, arrival_ms INTEGER, created_ms INTEGER, first_inv INTEGER,"
           " last_inv INTEGER, n INTEGER, handled INTEGER, settled INTEGER, prank INTEGER)",
           "creating report_first" },
-        { "INSERT INTO report_first SELECT r.sequence_number, r.shard_no, r.key_no,"
-          " r.message_id, r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n, d.handled,"
-          " coalesce(i.outcome = 'success', 0), CASE WHEN m.message_id IS NOT NULL"
-          "  THEN rank() OVER (ORDER BY m.created_ms, r.message_id) END"
+        /* a record's key is its message's (a row without a fate: the key of
+         * a message in flight when the run stopped, which has no rank) */
+        { "INSERT INTO report_first SELECT r.sequence_number, r.shard_no, m.key_no,"
+          " " REPORT_REC_MSG ", r.arrival_ms, m.created_ms, d.first_inv, d.last_inv, d.n,"
+          " d.handled, coalesce(i.outcome = 'success', 0), CASE WHEN m.fate IS NOT NULL"
+          "  THEN rank() OVER (ORDER BY m.created_ms, " REPORT_REC_MSG ") END"
           " FROM record_rows AS r JOIN report_deliv d ON d.seq = r.sequence_number"
           "  AND d.shard_no = r.shard_no"
           " LEFT JOIN report_inv i ON i.id = d.last_inv"
-          " LEFT JOIN message_rows m ON m.run_id = ?1 AND m.message_id = r.message_id"
+          " LEFT JOIN message_rows m ON m.run_id = ?1 AND m.message_id = " REPORT_REC_MSG
           " WHERE r.run_id = ?1", "joining deliveries to records and messages" },
         { "DROP TABLE report_deliv", "dropping report_deliv" },
         { "CREATE TEMP TABLE report_dup (message_id INTEGER PRIMARY KEY, n INTEGER,"
           " may_expire INTEGER)", "creating report_dup" },
-        { "INSERT INTO report_dup SELECT message_id, count(*), sum(arrival_ms < ?2)"
-          " FROM record_rows WHERE run_id = ?1 GROUP BY message_id HAVING count(*) > 1",
+        { "INSERT INTO report_dup SELECT " REPORT_REC_MSG ", count(*), sum(arrival_ms < ?2)"
+          " FROM record_rows AS r WHERE run_id = ?1 GROUP BY 1 HAVING count(*) > 1",
           "finding producer duplicates" },
         { "UPDATE report_dup SET may_expire = may_expire - s.k FROM (SELECT message_id,"
           "  count(*) AS k FROM report_first WHERE settled AND arrival_ms < ?2"
@@ -564,7 +572,8 @@ static void report_message_fates(struct report *r)
         " AND typeof(fate) = 'integer'";
     static const char other_sql[] =
         "SELECT fate, count(*) FROM message_rows WHERE run_id = ?1"
-        " AND NOT (typeof(fate) = 'integer' AND fate BETWEEN 0 AND 6) GROUP BY fate";
+        " AND fate IS NOT NULL AND NOT (typeof(fate) = 'integer' AND fate BETWEEN 0 AND 6)"
+        " GROUP BY fate";
     _Static_assert(sizeof report_fate_names / sizeof report_fate_names[0] == 7 + 1,
                    "known_sql counts 7 fates");
     const char *what = "counting fates";
@@ -652,14 +661,15 @@ static void report_retention(struct report *r)
  * was created later (SPEC 1.3: a retried record lands behind newer ones).
  * One window pass per key in delivery order keeps the running maxima of the
  * rows before; a row below them is a violation, and the maximum names the
- * later item of its first examples.
+ * later item of its first examples.  A record whose key is not in the log
+ * (its message in flight when the run was killed) is left out.
  */
 static const char *const report_order_steps[][2] = {
     { "CREATE TEMP TABLE report_viol AS SELECT *, seq_before > seq AS by_seq,"
       " prank_before > prank AND seq NOT IN (SELECT seq FROM report_notfirst) AS by_producer"
       " FROM (SELECT key_no, seq, message_id, arrival_ms, created_ms, first_inv, prank,"
       "  max(seq) OVER w AS seq_before, max(prank) OVER w AS prank_before FROM report_first"
-      "  WINDOW w AS (PARTITION BY key_no ORDER BY first_inv, seq"
+      "  WHERE key_no IS NOT NULL WINDOW w AS (PARTITION BY key_no ORDER BY first_inv, seq"
       "   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))"
       " WHERE seq_before > seq OR prank_before > prank", "finding records out of order" },
     { "CREATE TEMP TABLE report_seq_ex AS SELECT * FROM report_viol WHERE by_seq"

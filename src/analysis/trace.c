@@ -110,7 +110,13 @@ static void tr_find_record(struct trace *t, const char *want_shard)
     const char *what = "finding the record";
     sqlite3_stmt *st = tr_prepare(t, "SELECT partition_key, shard_id FROM records"
                                      " WHERE run_id = ?1 AND sequence_number = ?3", what);
-    if (runread_row(&t->rr, st, what)) {
+    bool found = runread_row(&t->rr, st, what);
+    if (found && sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        /* a record's key is its message's (runlog.c) */
+        runread_failf(&t->rr, "run %" PRId64 ": the key of record %" PRId64 " is not in the"
+                      " log (its message was in flight when the run was killed)",
+                      t->rr.run_id, t->seq);
+    } else if (found) {
         t->key = tr_strdup(t, st, 0);
         t->shard = tr_strdup(t, st, 1);
         char a[FMT_TEXT_MAX];
@@ -126,6 +132,12 @@ static void tr_find_record(struct trace *t, const char *want_shard)
 
 /* ---- the timeline -------------------------------------------------------------- */
 
+/* A record's message id (record_rows r: its difference from the sequence
+ * number added back), and its key, its message's (runlog.c). */
+#define TRACE_REC_MSG "(r.sequence_number + r.message_delta)"
+#define TRACE_REC_KEY "(SELECT key_no FROM message_rows WHERE run_id = ?1" \
+    " AND message_id = " TRACE_REC_MSG ")"
+
 /* The messages the timeline is about: all of the key's, or the message of
  * the record of --sequence. */
 #define TRACE_SHOWN_MSG \
@@ -139,8 +151,9 @@ static void tr_find_record(struct trace *t, const char *want_shard)
  * records.
  */
 static const char *const trace_steps[][2] = {
-    /* the key's records: its chain (record_rows.key_prev) from its head down,
-     * each by primary key, strictly down and on the key (so that a chain of
+    /* the key's records: its chain (record_rows.key_gap: the sequence number
+     * less the key's record before) from its head down, each by primary
+     * key, strictly down and on the key (its message's: so that a chain of
      * a log that does not add up ends); every record of the run read when
      * the key has no head (a run stopped early, or changed by ad-hoc SQL) */
     { "CREATE TEMP TABLE trace_key AS SELECT key_no AS no, last_seq AS head FROM key_names"
@@ -149,15 +162,16 @@ static const char *const trace_steps[][2] = {
       " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
       " WITHOUT ROWID", "creating trace_rec" },
     { "WITH RECURSIVE chain (seq, prev) AS ("
-      "  SELECT r.sequence_number, r.key_prev FROM trace_key k JOIN record_rows r"
-      "   ON r.run_id = ?1 AND r.sequence_number = k.head AND r.key_no = k.no"
-      "  UNION ALL SELECT r.sequence_number, r.key_prev FROM chain c JOIN record_rows r"
-      "   ON r.run_id = ?1 AND r.sequence_number = c.prev"
-      "   AND r.key_no = (SELECT no FROM trace_key) WHERE c.prev < c.seq),"
+      "  SELECT r.sequence_number, r.sequence_number - r.key_gap FROM trace_key k"
+      "   JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = k.head"
+      "   AND " TRACE_REC_KEY " = k.no"
+      "  UNION ALL SELECT r.sequence_number, r.sequence_number - r.key_gap FROM chain c"
+      "   JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = c.prev"
+      "   AND " TRACE_REC_KEY " = (SELECT no FROM trace_key) WHERE c.prev < c.seq),"
       " keyed (seq) AS (SELECT seq FROM chain UNION ALL SELECT r.sequence_number"
-      "  FROM trace_key k CROSS JOIN record_rows r ON r.run_id = ?1 AND r.key_no = k.no"
-      "  WHERE k.head IS NULL)"
-      " INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, r.message_id, r.arrival_ms,"
+      "  FROM trace_key k CROSS JOIN record_rows r ON r.run_id = ?1"
+      "  AND " TRACE_REC_KEY " = k.no WHERE k.head IS NULL)"
+      " INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, " TRACE_REC_MSG ", r.arrival_ms,"
       "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
       " FROM keyed x JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = x.seq"
       " LEFT JOIN shard_names s ON s.run_id = ?1 AND s.shard_no = r.shard_no",
@@ -183,7 +197,7 @@ static const char *const trace_steps[][2] = {
       " shard_no INTEGER, pos INTEGER, PRIMARY KEY (shard_id, seq, invocation_id)) WITHOUT ROWID",
       "creating trace_dlv" },
     { "INSERT INTO trace_dlv (shard_id, seq, invocation_id, shard_no)"
-      " SELECT r.shard_id, d.sequence_number, d.invocation_id, d.shard_no"
+      " SELECT r.shard_id, d.sequence_number, d.invocation_handled >> 1, d.shard_no"
       " FROM trace_rec r CROSS JOIN delivery_rows d ON d.run_id = ?1 AND d.shard_no = r.shard_no"
       "  AND d.sequence_number = r.seq", "reading the key's deliveries" },
     { "CREATE INDEX temp.trace_dlv_by_inv ON trace_dlv (invocation_id)", "indexing trace_dlv" },
@@ -210,7 +224,7 @@ static const char *const trace_steps[][2] = {
       "  FROM trace_inv i JOIN delivery_rows d ON d.run_id = ?1"
       "   AND d.shard_no = trace_dlv.shard_no"
       "   AND d.sequence_number BETWEEN i.first_seq AND trace_dlv.seq"
-      "   AND d.invocation_id = i.invocation_id"
+      "   AND d.invocation_handled >> 1 = i.invocation_id"
       "  WHERE i.invocation_id = trace_dlv.invocation_id AND trace_dlv.seq <= i.last_seq)"
       "  WHERE n BETWEEN 1 AND size)",
       "placing the key's records in their batches" },

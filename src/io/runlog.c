@@ -92,7 +92,7 @@ static const struct runlog_schema {
     [RL_SHARD_NAMES] = { "shard_names", RUNLOG_NAMES("shard_no", "shard_id"),
         "INSERT INTO shard_names (run_id, shard_no, shard_id) VALUES (?,?,?)", true },
     /* last_seq: the key's last record, the head of its chain (record_rows.
-     * key_prev), written at the end of a complete run; NULL otherwise, and
+     * key_gap), written at the end of a complete run; NULL otherwise, and
      * when ad-hoc SQL changed the run's records through the view (trace then
      * reads every record) */
     [RL_KEY_NAMES] = { "key_names", "key_no INTEGER NOT NULL, partition_key TEXT, last_seq INTEGER,"
@@ -100,25 +100,27 @@ static const struct runlog_schema {
         "INSERT INTO key_names (run_id, key_no, partition_key) VALUES (?,?,?)", true },
     [RL_PRODUCER_NAMES] = { "producer_names", RUNLOG_NAMES("producer_no", "producer"),
         "INSERT INTO producer_names (run_id, producer_no, producer) VALUES (?,?,?)", true },
-    /* key_no is a message's; a record's key_no is its message's too, kept on
-     * the record as well: the per-key analysis reads records without a
-     * join, and a run interrupted with messages in flight has records whose
-     * message has no row yet */
+    /* fate NULL: not a message of the messages view but the key and size
+     * of records whose message had no final fate when the run stopped
+     * (runlog_write_unsettled), or that ad-hoc SQL wrote without their
+     * message: a record's key and size are its message's (issue 13 item 4) */
     [RL_MESSAGES] = { "message_rows",
         "message_id INTEGER NOT NULL, producer_no INTEGER, key_no INTEGER, created_ms INTEGER,"
         " bytes INTEGER, fate, PRIMARY KEY (run_id, message_id)",
         "INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes,"
         " fate) VALUES (?,?,?,?,?,?,?)", true },
-    /* key_prev: the sequence number of the key's record before this one in
-     * the run (NULL for its first): a key's records are a chain from
-     * key_names.last_seq down, which trace --key follows by primary key, for
-     * 4 bytes a record where an index on key_no took 12 (issue 13 item 4) */
+    /* Small integers (issue 13 item 4, schema 8): the message id as
+     * message_delta, its difference from the sequence number (a few
+     * thousand: 2 bytes where the id takes 3 or 4), and key_gap, the
+     * sequence number less that of the key's record before this one in the
+     * run (NULL for its first): a key's records are a chain from
+     * key_names.last_seq down, which trace --key follows by primary key.
+     * The key and size are the message's (message_rows), not repeated. */
     [RL_RECORDS] = { "record_rows",
-        "sequence_number INTEGER NOT NULL, shard_no INTEGER, message_id INTEGER, key_no INTEGER,"
-        " arrival_ms INTEGER, bytes INTEGER, key_prev INTEGER,"
-        " PRIMARY KEY (run_id, sequence_number)",
-        "INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no,"
-        " arrival_ms, bytes, key_prev) VALUES (?,?,?,?,?,?,?,?)", true },
+        "sequence_number INTEGER NOT NULL, shard_no INTEGER, message_delta INTEGER,"
+        " arrival_ms INTEGER, key_gap INTEGER, PRIMARY KEY (run_id, sequence_number)",
+        "INSERT INTO record_rows (run_id, sequence_number, shard_no, message_delta, arrival_ms,"
+        " key_gap) VALUES (?,?,?,?,?,?)", true },
     [RL_INVOCATIONS] = { "invocations",
         "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
@@ -131,12 +133,15 @@ static const struct runlog_schema {
     /* a record's place in its batch is the number of the invocation's
      * deliveries of the shard up to its sequence number (a batch goes in
      * sequence order) */
+    /* invocation_handled: the invocation id times 2, plus 1 when the
+     * function handled the record (issue 13 item 4, schema 8: one column,
+     * in the same order, where two took a byte more) */
     [RL_DELIVERIES] = { "delivery_rows",
         "shard_no INTEGER NOT NULL, sequence_number INTEGER NOT NULL,"
-        " invocation_id INTEGER NOT NULL, handled INTEGER,"
-        " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_id)",
-        "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
-        " VALUES (?,?,?,?,?)", true },
+        " invocation_handled INTEGER NOT NULL,"
+        " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_handled)",
+        "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_handled)"
+        " VALUES (?,?,?,?)", true },
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
@@ -228,6 +233,8 @@ static const struct runlog_schema {
 #define RL_KEY_ID RL_ID("key_names", "key_no", "partition_key", "NEW", "NEW.partition_key")
 #define RL_MSG_COLS "run_id, message_id, producer, partition_key, created_ms, bytes, fate"
 #define RL_REC_COLS "run_id, shard_id, sequence_number, message_id, partition_key, arrival_ms, bytes"
+/* a record's message id: its difference from the sequence number added back */
+#define RL_REC_MSG(r) r ".sequence_number + " r ".message_delta"
 #define RL_DLV_COLS "run_id, invocation_id, shard_id, sequence_number, handled"
 #define RL_MSG_NEW "NEW.run_id, NEW.message_id, NEW.producer, NEW.partition_key, NEW.created_ms," \
     " NEW.bytes, NEW.fate"
@@ -243,22 +250,28 @@ static const struct runlog_schema {
     " AND last_seq IS NOT NULL;"
 #define RL_DLV_DEL "DELETE FROM delivery_rows WHERE run_id = OLD.run_id AND shard_no = " \
     RL_SHARD_ID("OLD") " AND sequence_number = OLD.sequence_number" \
-    " AND invocation_id = OLD.invocation_id;"
+    " AND invocation_handled = OLD.invocation_id * 2 + OLD.handled;"
 
 static const char *const runlog_views[] = {
     "CREATE VIEW IF NOT EXISTS messages (" RL_MSG_COLS ") AS SELECT m.run_id, m.message_id,"
     " p.producer, k.partition_key, m.created_ms, m.bytes, %s FROM message_rows m"
     " LEFT JOIN producer_names p ON p.run_id = m.run_id AND p.producer_no = m.producer_no"
-    " LEFT JOIN key_names k ON k.run_id = m.run_id AND k.key_no = m.key_no;",
+    " LEFT JOIN key_names k ON k.run_id = m.run_id AND k.key_no = m.key_no"
+    " WHERE m.fate IS NOT NULL;",
     "CREATE VIEW IF NOT EXISTS records (" RL_REC_COLS ") AS SELECT r.run_id, s.shard_id,"
-    " r.sequence_number, r.message_id, k.partition_key, r.arrival_ms, r.bytes FROM record_rows r"
+    " r.sequence_number, " RL_REC_MSG("r") ", k.partition_key, r.arrival_ms, m.bytes"
+    " FROM record_rows r"
     " LEFT JOIN shard_names s ON s.run_id = r.run_id AND s.shard_no = r.shard_no"
-    " LEFT JOIN key_names k ON k.run_id = r.run_id AND k.key_no = r.key_no;",
-    "CREATE VIEW IF NOT EXISTS deliveries (" RL_DLV_COLS ") AS SELECT d.run_id, d.invocation_id,"
-    " s.shard_id, d.sequence_number, d.handled FROM delivery_rows d"
+    " LEFT JOIN message_rows m ON m.run_id = r.run_id AND m.message_id = " RL_REC_MSG("r")
+    " LEFT JOIN key_names k ON k.run_id = r.run_id AND k.key_no = m.key_no;",
+    "CREATE VIEW IF NOT EXISTS deliveries (" RL_DLV_COLS ") AS SELECT d.run_id,"
+    " d.invocation_handled >> 1, s.shard_id, d.sequence_number, d.invocation_handled & 1"
+    " FROM delivery_rows d"
     " LEFT JOIN shard_names s ON s.run_id = d.run_id AND s.shard_no = d.shard_no;",
     "CREATE TRIGGER IF NOT EXISTS messages_insert INSTEAD OF INSERT ON messages BEGIN"
     RL_NEW_NAME("producer_names", "producer_no", "producer", "NEW.producer")
+    " DELETE FROM message_rows WHERE run_id = NEW.run_id AND message_id = NEW.message_id"
+    " AND fate IS NULL;"
     RL_NEW_NAME("key_names", "key_no", "partition_key", "NEW.partition_key")
     " INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes, fate)"
     " VALUES (NEW.run_id, NEW.message_id,"
@@ -271,18 +284,27 @@ static const char *const runlog_views[] = {
     "CREATE TRIGGER IF NOT EXISTS records_insert INSTEAD OF INSERT ON records BEGIN"
     RL_NEW_NAME("shard_names", "shard_no", "shard_id", "NEW.shard_id")
     RL_NEW_NAME("key_names", "key_no", "partition_key", "NEW.partition_key")
-    " INSERT INTO record_rows (run_id, sequence_number, shard_no, message_id, key_no, arrival_ms,"
-    " bytes) VALUES (NEW.run_id, NEW.sequence_number, " RL_SHARD_ID("NEW") ", NEW.message_id,"
-    " " RL_KEY_ID ", NEW.arrival_ms, NEW.bytes);" RL_NO_HEADS("NEW") " END;",
+    /* a record's key and size are its message's: kept in a row without a
+     * fate when its message has none yet, refused when they differ */
+    " SELECT RAISE(ABORT, 'records: a record''s partition_key and bytes are its message''s')"
+    " FROM message_rows WHERE run_id = NEW.run_id AND message_id = NEW.message_id"
+    " AND (key_no IS NOT " RL_KEY_ID " OR bytes IS NOT NEW.bytes);"
+    " INSERT INTO message_rows (run_id, message_id, key_no, bytes) SELECT NEW.run_id,"
+    " NEW.message_id, " RL_KEY_ID ", NEW.bytes WHERE NEW.message_id IS NOT NULL AND NOT EXISTS"
+    " (SELECT 1 FROM message_rows WHERE run_id = NEW.run_id AND message_id = NEW.message_id);"
+    " INSERT INTO record_rows (run_id, sequence_number, shard_no, message_delta, arrival_ms)"
+    " VALUES (NEW.run_id, NEW.sequence_number, " RL_SHARD_ID("NEW") ","
+    " NEW.message_id - NEW.sequence_number, NEW.arrival_ms);" RL_NO_HEADS("NEW") " END;",
     "CREATE TRIGGER IF NOT EXISTS records_delete INSTEAD OF DELETE ON records BEGIN "
     RL_REC_DEL RL_NO_HEADS("OLD") " END;",
     "CREATE TRIGGER IF NOT EXISTS records_update INSTEAD OF UPDATE ON records BEGIN "
     RL_REC_DEL " INSERT INTO records (" RL_REC_COLS ") VALUES (" RL_REC_NEW "); END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_insert INSTEAD OF INSERT ON deliveries BEGIN"
     RL_NEW_NAME("shard_names", "shard_no", "shard_id", "NEW.shard_id")
-    " INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_id, handled)"
-    " VALUES (NEW.run_id, " RL_SHARD_ID("NEW") ", NEW.sequence_number, NEW.invocation_id,"
-    " NEW.handled); END;",
+    /* handled: 1 for a value that is true, 0 for false or none */
+    " INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_handled)"
+    " VALUES (NEW.run_id, " RL_SHARD_ID("NEW") ", NEW.sequence_number,"
+    " NEW.invocation_id * 2 + (coalesce(NEW.handled, 0) <> 0)); END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_delete INSTEAD OF DELETE ON deliveries BEGIN "
     RL_DLV_DEL " END;",
     "CREATE TRIGGER IF NOT EXISTS deliveries_update INSTEAD OF UPDATE ON deliveries BEGIN "
@@ -302,6 +324,22 @@ struct runlog_key {
     uint64_t last;                           /* its last record's sequence number; 0: none */
 };
 
+/*
+ * A message of the open run from its first record to its final fate (its
+ * row, on_message): the key and size its records take from it.  A run that
+ * stops before the fate writes them as a row without a fate
+ * (runlog_write_unsettled), so that its records keep their key and size.
+ * Held in a ring by message id from the oldest id without a final fate, as
+ * the model's msgtab holds its messages: memory follows the oldest message
+ * in flight.
+ */
+struct runlog_unsettled {                   /* 8 bytes a message id */
+    uint32_t key_no;                         /* 0: no key */
+    uint32_t bytes : 30;                     /* a record's size: at most 1 MiB (R2) */
+    uint32_t state : 2;                      /* RU_NONE, RU_RECORDED, RU_FINAL */
+};
+enum { RU_NONE, RU_RECORDED, RU_FINAL };
+
 struct runlog {
     sqlite3 *db;
     char *path;                              /* for messages */
@@ -313,6 +351,10 @@ struct runlog {
                                                 4: no hash of the key per row) */
     uint32_t key_cap;                        /* entries of key */
     uint32_t keys;                           /* key_no given so far in the open run */
+    struct runlog_unsettled *ring;           /* owned: message id i at i & (ring_cap - 1) */
+    uint64_t ring_cap;                       /* entries of ring: 0 or a power of two */
+    uint64_t ring_base;                      /* every message id below has its fate */
+    uint64_t ring_end;                       /* one past the highest message id held */
     bool in_txn;
     uint32_t rows_in_txn;
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
@@ -470,6 +512,11 @@ struct runlog_val {
 static struct runlog_val rv_int(int64_t i)
 {
     return (struct runlog_val){ .type = RV_INT, .i = i };
+}
+
+static struct runlog_val rv_null(void)
+{
+    return (struct runlog_val){ .type = RV_NULL };
 }
 
 static struct runlog_val rv_real(double r)
@@ -648,9 +695,80 @@ static struct runlog_val runlog_key_no(const struct runlog_key *k)
     return k ? rv_int(k->no) : (struct runlog_val){ .type = RV_NULL };
 }
 
+/* The entry of message id, the ring grown to hold it; NULL for an id whose
+ * fate was final before (ignored), or out of memory (latched). */
+static struct runlog_unsettled *runlog_unsettled(struct runlog *rl, uint64_t id)
+{
+    if (id < rl->ring_base)
+        return NULL;
+    if (id - rl->ring_base >= rl->ring_cap) {
+        uint64_t cap = rl->ring_cap ? rl->ring_cap : 4096;
+        while (cap <= id - rl->ring_base && cap < (UINT64_C(1) << 40))
+            cap *= 2;
+        struct runlog_unsettled *grown = cap > id - rl->ring_base && cap <= SIZE_MAX / sizeof *grown
+                                             ? calloc(cap, sizeof *grown) : NULL;
+        if (!grown) {
+            if (!rl->failed) {
+                rl->failed = true;
+                snprintf(rl->error, sizeof rl->error, "%s: the messages in flight: out of memory",
+                         rl->path);
+            }
+            return NULL;
+        }
+        for (uint64_t i = rl->ring_base; i < rl->ring_end; i++)
+            grown[i & (cap - 1)] = rl->ring[i & (rl->ring_cap - 1)];
+        free(rl->ring);
+        rl->ring = grown;
+        rl->ring_cap = cap;
+    }
+    if (id >= rl->ring_end)
+        rl->ring_end = id + 1;
+    return &rl->ring[id & (rl->ring_cap - 1)];
+}
+
+/* A record of message id: its key and size kept until the message's fate. */
+static void runlog_unsettled_record(struct runlog *rl, uint64_t id, uint32_t key_no,
+                                    uint32_t bytes)
+{
+    struct runlog_unsettled *u = runlog_unsettled(rl, id);
+    if (u && u->state == RU_NONE)
+        *u = (struct runlog_unsettled){ .key_no = key_no, .bytes = bytes & 0x3fffffff,
+                                        .state = RU_RECORDED };
+}
+
+/* Message id has its row: forgotten, and the ring's oldest ids with it. */
+static void runlog_settled(struct runlog *rl, uint64_t id)
+{
+    struct runlog_unsettled *u = runlog_unsettled(rl, id);
+    if (u)
+        u->state = RU_FINAL;
+    while (rl->ring_base < rl->ring_end
+           && rl->ring[rl->ring_base & (rl->ring_cap - 1)].state == RU_FINAL)
+        rl->ring[rl->ring_base++ & (rl->ring_cap - 1)] = (struct runlog_unsettled){ 0 };
+}
+
+/*
+ * At the end of a run, complete or stopped (not killed: that is why a
+ * killed run's records of messages in flight have no key or size): the
+ * messages with a record and no fate, as rows without a fate (the messages
+ * view leaves them out), which give their records their key and size.
+ */
+static void runlog_write_unsettled(struct runlog *rl)
+{
+    for (uint64_t id = rl->ring_base; id < rl->ring_end && !rl->failed; id++) {
+        const struct runlog_unsettled *u = &rl->ring[id & (rl->ring_cap - 1)];
+        if (u->state == RU_RECORDED)
+            RUNLOG_INSERT(rl, RL_MESSAGES, rv_int((int64_t)id), rv_null(),
+                          u->key_no ? rv_int(u->key_no) : rv_null(), rv_null(), rv_int(u->bytes),
+                          rv_null());
+    }
+}
+
 static void runlog_on_message(void *ctx, const struct slog_message *m)
 {
     struct runlog *rl = ctx;
+    if (rl->per_record)
+        runlog_settled(rl, m->message_id);
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id),
                       runlog_name_id(rl, rl->producers, RL_PRODUCER_NAMES, m->producer),
@@ -659,7 +777,7 @@ static void runlog_on_message(void *ctx, const struct slog_message *m)
                       rv_ms(m->created_us), rv_int(m->bytes), rv_int(m->fate));
 }
 
-/* A record, linked to the previous record of its key (key_prev). */
+/* A record, linked to the previous record of its key (key_gap). */
 static void runlog_on_record(void *ctx, const struct slog_record *r)
 {
     struct runlog *rl = ctx;
@@ -669,10 +787,12 @@ static void runlog_on_record(void *ctx, const struct slog_record *r)
     uint64_t prev = k ? k->last : 0;
     if (k)
         k->last = r->sequence_number;
-    RUNLOG_INSERT(rl, RL_RECORDS, rv_int(r->sequence_number),
+    runlog_unsettled_record(rl, r->message_id, k ? k->no : 0, r->bytes);
+    int64_t seq = (int64_t)r->sequence_number;
+    RUNLOG_INSERT(rl, RL_RECORDS, rv_int(seq),
                   runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
-                  rv_int(r->message_id), runlog_key_no(k), rv_ms(r->arrival_us),
-                  rv_int(r->bytes), rv_opt_seq(prev));
+                  rv_int((int64_t)r->message_id - seq), rv_ms(r->arrival_us),
+                  prev ? rv_int(seq - (int64_t)prev) : rv_null());
 }
 
 static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -693,7 +813,7 @@ static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *sh
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_DELIVERIES,
                       runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id),
-                      rv_int(sequence_number), rv_int(invocation_id), rv_int(handled));
+                      rv_int(sequence_number), rv_int((int64_t)invocation_id * 2 + handled));
 }
 
 static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -950,6 +1070,7 @@ static void runlog_free(struct runlog *rl)
         sqlite3_finalize(rl->insert[t]);
     nameids_destroy(rl->shards);
     free(rl->key);
+    free(rl->ring);
     nameids_destroy(rl->producers);
     sqlite3_close(rl->db);
     free(rl->path);
@@ -1040,6 +1161,9 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
         memset(rl->key, 0, rl->key_cap * sizeof *rl->key);
     rl->keys = 0;
     nameids_clear(rl->producers);
+    if (rl->ring)
+        memset(rl->ring, 0, rl->ring_cap * sizeof *rl->ring);
+    rl->ring_base = rl->ring_end = 1;   /* message ids start at 1 */
 
     static const char sql[] =
         "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"
@@ -1109,6 +1233,8 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
      * still tried (the disk may have room for one row; not after waiting for
      * a lock in vain), never complete.  The first error is the one reported.
      */
+    if (rl->per_record && !rl->failed)
+        runlog_write_unsettled(rl);
     if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0)
         && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
         runlog_write_heads(rl);

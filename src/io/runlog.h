@@ -55,7 +55,7 @@ struct sqlite3;
  * keeping them up to date row by row), for the queries of report and trace;
  * shared with merge and the benchmark.  The per-record rows need no other:
  * they are stored in the order of their primary keys, and a key's records
- * are found by their chain (record_rows.key_prev, runlog.c), not by an index
+ * are found by their chain (record_rows.key_gap, runlog.c), not by an index
  * of every record (issue 13 item 4: 12 bytes a record).  A message with no
  * record (rejected, or still with the producer at the end: fates 6 and 1)
  * is found by its key in message_rows_unwritten, which holds only those (on
@@ -69,7 +69,7 @@ struct sqlite3;
 /* Marks a file as an esmsim run log (PRAGMA application_id: "ESMS"), and
  * the version of its schema (PRAGMA user_version). */
 #define RUNLOG_APPLICATION_ID 0x45534d53
-#define RUNLOG_SCHEMA_VERSION 7   /* 2: the windows table; 3: deliveries.handled;
+#define RUNLOG_SCHEMA_VERSION 8   /* 2: the windows table; 3: deliveries.handled;
                                      4: invocations.iterator_age_at_send_ms;
                                      5: the logs table, runs.handler and reproducible;
                                      6: messages, records and deliveries are views over
@@ -77,10 +77,14 @@ struct sqlite3;
                                         producer ids (issue 13 item 4);
                                      7: a key's records chained (record_rows.key_prev,
                                         key_names.last_seq) instead of an index on
-                                        keys, message_rows_unwritten */
+                                        keys, message_rows_unwritten;
+                                     8: record_rows without the key and size (its
+                                        message's), message ids and key_prev as
+                                        differences (message_delta, key_gap),
+                                        delivery_rows.invocation_handled */
 /* The oldest version the readers (report, trace, plot, merge) take: only
- * this one (the queries read the *_rows tables of version 7). */
-#define RUNLOG_SCHEMA_VERSION_READ 7
+ * this one (the queries read the *_rows tables of version 8). */
+#define RUNLOG_SCHEMA_VERSION_READ 8
 
 /* The table a sweep adds to a run log (sweep.c fills it): one row per run.
  * Defined here with the others so that merge and the readers know every

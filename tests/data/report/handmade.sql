@@ -67,22 +67,22 @@ INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, b
  (1, 8, 'p', 'c', 89998900, 10, 'pending');
 
 INSERT INTO records (run_id, shard_id, sequence_number, message_id, partition_key, arrival_ms, bytes) VALUES
- (1, 'shardId-000000000000', 1, 2, 'a', 1100, 11),
- (1, 'shardId-000000000000', 2, 1, 'a', 1200, 11),   -- message 1, retried, behind message 2
- (1, 'shardId-000000000000', 3, 3, 'a', 1210, 11),
- (1, 'shardId-000000000000', 4, 3, 'a', 1300, 11),   -- message 3 again: a producer duplicate
- (1, 'shardId-000000000000', 5, 4, 'b', 1310, 11),
- (1, 'shardId-000000000000', 6, 5, 'b', 1320, 11),   -- times out the function
- (1, 'shardId-000000000002', 7, 6, 'c', 1330, 11),   -- never read: expires
- (1, 'shardId-000000000001', 8, 9, 'c', 1400, 11),
- (1, 'shardId-000000000001', 9, 10, 'c', 1410, 11),  -- reported failed once
- (1, 'shardId-000000000001', 10, 11, 'c', 1420, 11),
- (1, 'shardId-000000000000', 11, 12, 'd', 1500, 11),
- (1, 'shardId-000000000001', 12, 13, 'd', 1510, 11),
- (1, 'shardId-000000000001', 13, 14, 'c', 1520, 11),
- (1, 'shardId-000000000001', 14, 14, 'c', 1530, 11), -- message 14 again, never delivered
- (1, 'shardId-000000000000', 15, 15, 'b', 1600, 11), -- discarded by age, never delivered
- (1, 'shardId-000000000001', 16, 8, 'c', 89999000, 11);
+ (1, 'shardId-000000000000', 1, 2, 'a', 1100, 10),
+ (1, 'shardId-000000000000', 2, 1, 'a', 1200, 10),   -- message 1, retried, behind message 2
+ (1, 'shardId-000000000000', 3, 3, 'a', 1210, 10),
+ (1, 'shardId-000000000000', 4, 3, 'a', 1300, 10),   -- message 3 again: a producer duplicate
+ (1, 'shardId-000000000000', 5, 4, 'b', 1310, 10),
+ (1, 'shardId-000000000000', 6, 5, 'b', 1320, 10),   -- times out the function
+ (1, 'shardId-000000000002', 7, 6, 'c', 1330, 10),   -- never read: expires
+ (1, 'shardId-000000000001', 8, 9, 'c', 1400, 10),
+ (1, 'shardId-000000000001', 9, 10, 'c', 1410, 10),  -- reported failed once
+ (1, 'shardId-000000000001', 10, 11, 'c', 1420, 10),
+ (1, 'shardId-000000000000', 11, 12, 'd', 1500, 10),
+ (1, 'shardId-000000000001', 12, 13, 'd', 1510, 10),
+ (1, 'shardId-000000000001', 13, 14, 'c', 1520, 10),
+ (1, 'shardId-000000000001', 14, 14, 'c', 1530, 10), -- message 14 again, never delivered
+ (1, 'shardId-000000000000', 15, 15, 'b', 1600, 10), -- discarded by age, never delivered
+ (1, 'shardId-000000000001', 16, 8, 'c', 89999000, 10);
 
 INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms, record_count,
                          payload_bytes, first_sequence_number, last_sequence_number, attempt,
