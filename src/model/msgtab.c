@@ -19,19 +19,12 @@
 
 #include "keytab.h"
 #include "msgtab.h"
+#include "prefetch.h"
 
 #define FATE_NONE FATE_COUNT
 /* Entries msg_records_done asks for ahead of their use: far enough for a
  * load from memory to arrive, near enough to stay in the cache. */
 #define PREFETCH_AHEAD 16
-
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH_W(addr) __builtin_prefetch(addr, 1)
-#define PREFETCH(addr) __builtin_prefetch(addr)
-#else
-#define PREFETCH_W(addr) ((void)(addr))
-#define PREFETCH(addr) ((void)(addr))
-#endif
 
 /* What the producer's and the mapping's updates touch. */
 struct msg {

@@ -35,17 +35,13 @@
 
 #include "config.h"
 #include "keytab.h"
+#include "prefetch.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
 #define OBS_SHARD_PROBES 8        /* slots an address may take in it, from its own */
 #define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(addr) __builtin_prefetch(addr)
-#else
-#define PREFETCH(addr) ((void)(addr))
-#endif
 
 /* ---- small tables ------------------------------------------------------------ */
 

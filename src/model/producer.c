@@ -82,15 +82,11 @@
 #include "producer.h"
 #include "config.h"
 #include "stream.h"
+#include "prefetch.h"
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
 #define KEY_AHEAD 64              /* key indexes drawn ahead (prefetch distance) */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(addr) __builtin_prefetch(addr)
-#else
-#define PREFETCH(addr) ((void)(addr))
-#endif
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
 #define BLOCK_ARRIVALS 1024.0     /* Poisson: arrivals expected in a block (a choice: README) */
 #define BLOCK_MAX_US (3600 * ENG_US_PER_SEC)   /* Poisson: a block's longest span */

@@ -125,6 +125,7 @@
 #include "lambda_event.h"
 #include "config.h"
 #include "stream.h"
+#include "prefetch.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define RING_MIN 16u                     /* first ring size of a shard */
@@ -151,15 +152,6 @@ static const struct read_limits DYNAMODB_READS = {
 
 _Static_assert(sizeof(struct stm_record) == 40, "a held record stays 40 bytes");
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(addr) __builtin_prefetch(addr)
-#define PREFETCH_W(addr) __builtin_prefetch(addr, 1)
-#define COLD __attribute__((cold, noinline))   /* keeps a rare path out of its hot caller */
-#else
-#define PREFETCH(addr) ((void)(addr))
-#define PREFETCH_W(addr) ((void)(addr))
-#define COLD
-#endif
 #define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
 
 /* What a shard is apart from its records, fixed by the reshard plan. */
