@@ -37,8 +37,8 @@ struct simulation {
  * Append a run of scn to the run log at db (its events also to dump, unless
  * NULL), run it to the end or until SIGINT or SIGTERM (a progress line on
  * stderr with progress), and end the run, complete or not (r->status).
- * With threads >= 2 the run log is written by a thread of its own behind a
- * bounded queue (logthread.h), the same rows in the same order; not with a
+ * With threads >= 2 the observer and the run log run on a thread of their
+ * own behind a bounded queue (logthread.h), the same rows in the same order; not with a
  * real handler (its lines come from its own threads, and its runs are
  * bound by the handler anyway).
  * handler is the real handler's backend made already (borrowed), or NULL:
