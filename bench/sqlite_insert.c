@@ -248,8 +248,10 @@ static double bench_runlog(const char *path, struct counts c)
                 .key_id = (uint32_t)(r.key_no - 1), .arrival_us = r.at_ms * 1000, .bytes = (uint32_t)r.bytes };
             log.ops->record(log.ctx, &rec);
         }
-        if (i < c.deliveries)
-            log.ops->delivery(log.ctx, (uint64_t)r.invocation, r.shard, (uint64_t)r.seq, true);
+        if (i < c.deliveries) {
+            uint64_t seq = (uint64_t)r.seq;
+            log.ops->deliveries(log.ctx, (uint64_t)r.invocation, r.shard, &seq, 1, true);
+        }
         if (i < c.messages) {
             struct slog_message m = { .message_id = (uint64_t)r.msg, .producer = "api",
                 .partition_key = r.key, .key_id = (uint32_t)(r.key_no - 1),

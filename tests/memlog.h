@@ -143,14 +143,15 @@ static void ml_invocation(void *ctx, const struct slog_invocation *inv)
     row->v.error = NULL;
 }
 
-static void ml_delivery(void *ctx, uint64_t id, const char *shard, uint64_t seq, bool handled)
+static void ml_deliveries(void *ctx, uint64_t id, const char *shard, const uint64_t *seqs,
+                          uint32_t n, bool handled)
 {
     struct memlog *ml = ctx;
     (void)shard;
-    ml->deliveries++;
-    ml->handled += handled;
-    if (ml->keep_deliveries)
-        *MEMLOG_PUSH(ml->dlv, ml->n_dlv, ml->cap_dlv) = (struct mem_delivery){ id, seq, handled };
+    ml->deliveries += n;
+    ml->handled += handled ? n : 0;
+    for (uint32_t i = 0; ml->keep_deliveries && i < n; i++)
+        *MEMLOG_PUSH(ml->dlv, ml->n_dlv, ml->cap_dlv) = (struct mem_delivery){ id, seqs[i], handled };
 }
 
 static void ml_checkpoint(void *ctx, const char *shard, int64_t at, uint64_t seq, enum ckpt_reason why)
@@ -220,7 +221,7 @@ static bool ml_failed(void *ctx) { (void)ctx; return false; }
 
 static const struct slog_ops memlog_ops = {
     .shard = ml_shard, .message = ml_message, .record = ml_record,
-    .invocation = ml_invocation, .delivery = ml_delivery, .checkpoint = ml_checkpoint,
+    .invocation = ml_invocation, .deliveries = ml_deliveries, .checkpoint = ml_checkpoint,
     .discard = ml_discard, .metric = ml_metric, .window = ml_window, .log_line = ml_log_line,
     .failed = ml_failed,
 };

@@ -15,9 +15,10 @@ static void n_shard(void *c, const struct slog_shard *s) { (void)c; (void)s; }
 static void n_message(void *c, const struct slog_message *m) { (void)c; (void)m; }
 static void n_record(void *c, const struct slog_record *r) { (void)c; (void)r; }
 static void n_invocation(void *c, const struct slog_invocation *i) { (void)c; (void)i; }
-static void n_delivery(void *c, uint64_t id, const char *s, uint64_t seq, bool h)
+static void n_deliveries(void *c, uint64_t id, const char *s, const uint64_t *seqs, uint32_t n,
+                         bool h)
 {
-    (void)c; (void)id; (void)s; (void)seq; (void)h;
+    (void)c; (void)id; (void)s; (void)seqs; (void)n; (void)h;
 }
 static void n_checkpoint(void *c, const char *s, int64_t at, uint64_t seq, enum ckpt_reason r)
 {
@@ -31,7 +32,7 @@ static void n_metric(void *c, int64_t at, const char *n, const char *s, double v
 static bool n_failed(void *c) { (void)c; return false; }
 static const struct slog_ops null_ops = {
     .shard = n_shard, .message = n_message, .record = n_record, .invocation = n_invocation,
-    .delivery = n_delivery, .checkpoint = n_checkpoint, .discard = n_discard,
+    .deliveries = n_deliveries, .checkpoint = n_checkpoint, .discard = n_discard,
     .metric = n_metric, .failed = n_failed,
 };
 
@@ -89,17 +90,26 @@ static uint64_t write(struct fixture *f, const char *key, int64_t created_ms, ui
     return id;
 }
 
-/* Invocation id, started at start_ms, ends now: its deliveries, then its row. */
-static void end(struct fixture *f, uint64_t id, int64_t start_ms, const uint64_t *seqs, int n,
-                enum outcome outcome, int64_t age_ms)
+/* Invocation id's row: started at start_ms, ends now. */
+static void inv_row(struct fixture *f, uint64_t id, int64_t start_ms, int n, enum outcome outcome,
+                    int64_t age_ms)
 {
-    for (int i = 0; i < n; i++)
-        f->sink.ops->delivery(f->sink.ctx, id, "S", seqs[i], outcome == OUTCOME_SUCCESS);
     struct slog_invocation inv = { .invocation_id = id, .shard_id = "S", .start_us = start_ms * 1000,
                                    .end_us = start_ms * 1000 + 100000, .record_count = (uint32_t)n,
                                    .outcome = outcome, .iterator_age_us = age_ms * 1000 + 999,
                                    .iterator_age_at_send_us = -1 };
     f->sink.ops->invocation(f->sink.ctx, &inv);
+}
+
+/* Invocation id, started at start_ms, ends now: its deliveries (handled
+ * when it succeeded), then its row. */
+static void end(struct fixture *f, uint64_t id, int64_t start_ms, const uint64_t *seqs, int n,
+                enum outcome outcome, int64_t age_ms)
+{
+    if (n > 0)
+        f->sink.ops->deliveries(f->sink.ctx, id, "S", seqs, (uint32_t)n,
+                                outcome == OUTCOME_SUCCESS);
+    inv_row(f, id, start_ms, n, outcome, age_ms);
 }
 
 static void checkpoint(struct fixture *f, uint64_t seq)
@@ -165,8 +175,7 @@ static void test_duplicates_ages_memory(void)
     CHECK_INT(obs_records_held(f.o), 4);
     CHECK_INT(obs_messages_held(f.o), 4);
     /* 1 fails after handling seq 1 and 2 (throw: handled before the failure) */
-    f.sink.ops->delivery(f.sink.ctx, 1, "S", 1, true);
-    f.sink.ops->delivery(f.sink.ctx, 1, "S", 2, true);
+    f.sink.ops->deliveries(f.sink.ctx, 1, "S", (const uint64_t[]){ 1, 2 }, 2, true);
     struct slog_invocation inv = { .invocation_id = 1, .shard_id = "S", .outcome = OUTCOME_ERROR,
                                    .record_count = 2, .iterator_age_us = 100000,
                                    .iterator_age_at_send_us = -1 };
@@ -203,6 +212,76 @@ static void test_duplicates_ages_memory(void)
     CHECK_INT(fig->shards[0].invocations, 3);
     CHECK_INT(fig->shards[0].throttled, 1);
     teardown(&f);
+}
+
+/* Records 1..6 (keys a, b alternating, created in sequence order);
+ * invocation 1 takes 1, 2, 5, 6 (handled, not, not, handled) and fails,
+ * invocation 2 takes 3 and 4, invocation 3 takes 1, 2, 5, 6 again.  by_run:
+ * each invocation's deliveries as the mapping gives them, a call per run of
+ * one handled flag (the run 2, 5 skips 3 and 4 in the ring); else a call
+ * per record. */
+static void delivery_runs(bool by_run, struct obs_figures *out)
+{
+    struct fixture f;
+    setup(&f);
+    uint64_t ids[6];
+    for (uint64_t s = 1; s <= 6; s++)
+        ids[s - 1] = write(&f, s % 2 ? "a" : "b", (int64_t)s, s);
+    static const uint64_t seqs[] = { 1, 2, 5, 6 };
+    static const bool handled[] = { true, false, false, true };
+    struct { uint64_t id; const uint64_t *seqs; const bool *handled; uint32_t n;
+             enum outcome outcome; } inv[] = {
+        { 1, seqs, handled, 4, OUTCOME_ERROR },
+        { 2, (const uint64_t[]){ 3, 4 }, (const bool[]){ true, true }, 2, OUTCOME_SUCCESS },
+        { 3, seqs, (const bool[]){ true, true, true, true }, 4, OUTCOME_SUCCESS },
+    };
+    for (size_t k = 0; k < 3; k++) {
+        for (uint32_t i = 0, from = 0; i < inv[k].n; i++)
+            if (!by_run || i + 1 == inv[k].n || inv[k].handled[i + 1] != inv[k].handled[i]) {
+                f.sink.ops->deliveries(f.sink.ctx, inv[k].id, "S", inv[k].seqs + from,
+                                       i + 1 - from, inv[k].handled[i]);
+                from = i + 1;
+            }
+        inv_row(&f, inv[k].id, 10 * (int64_t)k, (int)inv[k].n, inv[k].outcome, 5);
+    }
+    CHECK_INT(obs_records_held(f.o), 6);
+    checkpoint(&f, 6);
+    for (int i = 0; i < 6; i++)
+        msg_record_done(f.msgs, ids[i], FATE_PROCESSED);
+    CHECK_INT(obs_records_held(f.o), 0);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    *out = *fig;
+    CHECK_INT(fig->deliveries, 10);
+    CHECK_INT(fig->redelivered_records, 4);   /* 1, 2, 5, 6 */
+    CHECK_INT(fig->redeliveries, 4);
+    CHECK_INT(fig->reprocessed_records, 2);   /* 1 and 6: handled twice */
+    CHECK_INT(fig->order_by_sequence, 2);     /* 3 after 5, 4 after 6 */
+    CHECK_INT(fig->order_by_producer, 2);
+    CHECK_INT(fig->n_sequence_examples, 2);
+    CHECK_INT(fig->sequence_examples[0].late.sequence_number, 3);
+    CHECK_INT(fig->sequence_examples[0].after.sequence_number, 5);
+    CHECK_INT(fig->sequence_examples[1].late.sequence_number, 4);
+    CHECK_INT(fig->sequence_examples[1].after.sequence_number, 6);
+    CHECK_INT(fig->messages[FATE_PROCESSED], 6);
+    teardown(&f);
+}
+
+/* Issue 15 item 1: an invocation's deliveries given as runs (a handled
+ * change in the middle, a sequence number not the next record's) make the
+ * figures the same records give one per call. */
+static void test_delivery_runs(void)
+{
+    struct obs_figures by_record, by_run;
+    delivery_runs(false, &by_record);
+    delivery_runs(true, &by_run);
+    CHECK_INT(by_run.deliveries, by_record.deliveries);
+    CHECK_INT(by_run.redelivered_records, by_record.redelivered_records);
+    CHECK_INT(by_run.redeliveries, by_record.redeliveries);
+    CHECK_INT(by_run.reprocessed_records, by_record.reprocessed_records);
+    CHECK_INT(by_run.order_by_sequence, by_record.order_by_sequence);
+    CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
 }
 
 /* SPEC 1.3: one message written as two records is a producer duplicate. */
@@ -291,6 +370,7 @@ int main(void)
     test_in_order_ended_out_of_order();
     test_duplicates_ages_memory();
     test_producer_duplicates();
+    test_delivery_runs();
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     return check_done();

@@ -167,8 +167,8 @@ static void write_small_run(struct slog log)
         .iterator_age_us = -1, .iterator_age_at_send_us = -1 };
     o->invocation(c, &throttled);
 
-    o->delivery(c, 3, "shardId-000000000001", 10, true);
-    o->delivery(c, 3, "shardId-000000000001", 11, false);
+    o->deliveries(c, 3, "shardId-000000000001", (const uint64_t[]){ 10 }, 1, true);
+    o->deliveries(c, 3, "shardId-000000000001", (const uint64_t[]){ 11 }, 1, false);
     o->checkpoint(c, "shardId-000000000001", 2541000, 12, CKPT_DISCARDED);
     struct slog_discard d = test_discard("arn:aws:sqs:us-east-1:123456789012:dlq");
     o->discard(c, &d);
@@ -435,6 +435,37 @@ static void write_unsettled_run(struct slog log)
  * size; a killed run cannot, and its records of messages in flight have
  * none.  Ad-hoc SQL through the views keeps a record's key its message's.
  */
+/* Issue 15 item 1: a run of an invocation's deliveries in one call is a row
+ * per record, each with the run's handled flag. */
+static void test_delivery_runs(void)
+{
+    const char *path = path_in_dir("runs.db");
+    char err[256] = "";
+    struct runlog *rl = open_run(path);
+    if (!rl)
+        return;
+    struct slog log = runlog_sink(rl);
+    log.ops->deliveries(log.ctx, 5, "shardId-000000000003", (const uint64_t[]){ 30, 31, 33 }, 3,
+                        false);
+    log.ops->deliveries(log.ctx, 5, "shardId-000000000003", (const uint64_t[]){ 34 }, 1, true);
+    log.ops->deliveries(log.ctx, 6, "shardId-000000000004", (const uint64_t[]){ 7, 8, 9 }, 3,
+                        true);
+    CHECK_INT(runlog_end_run(rl, true, 1000, 0.1, NULL, err, sizeof err), 0);
+    runlog_close(rl);
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "SELECT group_concat(shard_no || ':' || sequence_number || ':'"
+                         " || invocation_handled, ' ') FROM delivery_rows"),
+              "1:30:10 1:31:10 1:33:10 1:34:11 2:7:13 2:8:13 2:9:13");
+    CHECK_STR(q_text(db, "SELECT group_concat(invocation_id || ':' || shard_id || ':'"
+                         " || sequence_number || ':' || handled, ' ') FROM deliveries"),
+              "5:shardId-000000000003:30:0 5:shardId-000000000003:31:0"
+              " 5:shardId-000000000003:33:0 5:shardId-000000000003:34:1"
+              " 6:shardId-000000000004:7:1 6:shardId-000000000004:8:1"
+              " 6:shardId-000000000004:9:1");
+    sqlite3_close(db);
+    remove_db(path);
+}
+
 static void test_record_key_of_message(void)
 {
     const char *path = path_in_dir("unsettled.db");
@@ -848,6 +879,7 @@ int main(void)
     test_full_run();
     test_compact_rows();
     test_record_key_of_message();
+    test_delivery_runs();
     test_second_run();
     test_commit_on_time();
     test_locked();

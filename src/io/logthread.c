@@ -34,7 +34,7 @@
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
 enum kind {
-    K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERY, K_CHECKPOINT, K_DISCARD,
+    K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
 };
 
@@ -46,10 +46,10 @@ struct hdr {
 #define HDR sizeof(struct hdr)
 
 /* The calls that are not a struct, made structs to be copied alike. */
-struct a_delivery {
+struct a_deliveries {           /* its n sequence numbers follow it (on_deliveries) */
     uint64_t invocation_id;
     const char *shard_id;
-    uint64_t sequence_number;
+    uint32_t n;
     bool handled;
 };
 struct a_checkpoint {
@@ -83,7 +83,7 @@ static const struct ptrs {
     [K_MESSAGE] = OFFS(offsetof(struct slog_message, partition_key)),
     [K_RECORD] = OFFS(offsetof(struct slog_record, partition_key)),
     [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, error)),
-    [K_DELIVERY] = { NULL, 0 },
+    [K_DELIVERIES] = { NULL, 0 },   /* the array is copied apart (on_deliveries) */
     [K_CHECKPOINT] = { NULL, 0 },
     [K_DISCARD] = OFFS(offsetof(struct slog_discard, function_error),
                        offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
@@ -245,11 +245,19 @@ static void on_invocation(void *ctx, const struct slog_invocation *inv)
     put(ctx, K_INVOCATION, inv, sizeof *inv);
 }
 
-static void on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
-                        uint64_t sequence_number, bool handled)
+/* A run of deliveries: its struct, then its sequence numbers, 8-aligned as
+ * the entry (one entry, 8 bytes a record; a batch's run is at most 80 KB,
+ * and a larger one gets a chunk grown to fit, make_room). */
+static void on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                          const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
-    struct a_delivery d = { invocation_id, shard_id, sequence_number, handled };
-    put(ctx, K_DELIVERY, &d, sizeof d);
+    struct a_deliveries d = { invocation_id, shard_id, n, handled };
+    size_t at = HDR + round8(sizeof d), bytes = (size_t)n * sizeof *sequence_numbers;
+    unsigned char *e = reserve(ctx, K_DELIVERIES, at + bytes);
+    if (!e)
+        return;
+    memcpy(e + HDR, &d, sizeof d);
+    memcpy(e + at, sequence_numbers, bytes);
 }
 
 static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -374,9 +382,10 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
     case K_INVOCATION:
         o->invocation(s->ctx, p);
         break;
-    case K_DELIVERY: {
-        const struct a_delivery *d = p;
-        o->delivery(s->ctx, d->invocation_id, d->shard_id, d->sequence_number, d->handled);
+    case K_DELIVERIES: {
+        const struct a_deliveries *d = p;
+        const uint64_t *seqs = (const uint64_t *)(e + HDR + round8(sizeof *d));
+        o->deliveries(s->ctx, d->invocation_id, d->shard_id, seqs, d->n, d->handled);
         break;
     }
     case K_CHECKPOINT: {
@@ -466,7 +475,7 @@ struct lgt *lgt_create(const struct slog *inner)
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
         .shard = on_shard, .message = on_message, .record = on_record,
-        .invocation = on_invocation, .delivery = on_delivery, .checkpoint = on_checkpoint,
+        .invocation = on_invocation, .deliveries = on_deliveries, .checkpoint = on_checkpoint,
         .discard = on_discard, .metric = on_metric,
         .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,
         .sync = on_sync, .failed = on_failed, .read = in->read ? on_read : NULL,

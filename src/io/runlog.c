@@ -806,14 +806,18 @@ static void runlog_on_invocation(void *ctx, const struct slog_invocation *inv)
                   rv_opt_ms(inv->iterator_age_at_send_us));
 }
 
-static void runlog_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
-                               uint64_t sequence_number, bool handled)
+/* A row per record, in the order given. */
+static void runlog_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                                 const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct runlog *rl = ctx;
-    if (rl->per_record)
-        RUNLOG_INSERT(rl, RL_DELIVERIES,
-                      runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id),
-                      rv_int(sequence_number), rv_int((int64_t)invocation_id * 2 + handled));
+    if (!rl->per_record || n == 0)
+        return;
+    struct runlog_val shard_no = runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id);
+    struct runlog_val invocation_handled = rv_int((int64_t)invocation_id * 2 + handled);
+    for (uint32_t i = 0; i < n; i++)
+        RUNLOG_INSERT(rl, RL_DELIVERIES, shard_no, rv_int(sequence_numbers[i]),
+                      invocation_handled);
 }
 
 static void runlog_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -929,7 +933,7 @@ static const struct slog_ops runlog_ops = {
     .message = runlog_on_message,
     .record = runlog_on_record,
     .invocation = runlog_on_invocation,
-    .delivery = runlog_on_delivery,
+    .deliveries = runlog_on_deliveries,
     .checkpoint = runlog_on_checkpoint,
     .discard = runlog_on_discard,
     .metric = runlog_on_metric,

@@ -198,7 +198,7 @@ struct esm {
     int64_t begin_at_us;             /* when it begins: 0, or LATEST's delay */
     struct rdr *reader;              /* how shards are read (R1), chosen at creation */
     struct stm_record **scratch;     /* a lane's current set's records (set_records) */
-    uint64_t *seqs;                  /* a set's sequence numbers, for R7 */
+    uint64_t *seqs;                  /* a set's sequence numbers, for R7 and log_deliveries */
     uint64_t *ids;                   /* a set's message ids, for resolve_set */
     uint32_t max_batch;              /* the largest BatchSize of the run (R16) */
     uint32_t max_lanes;              /* the largest ParallelizationFactor of the run */
@@ -969,22 +969,36 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
 }
 
 /* Each record of the lane's invocation, and whether the function handled it
- * ([0, reached) but the failed positions, ascending).  Logged once the
- * result is known: at the end (a real handler answers then), or when the
- * run ends with the invocation in flight. */
+ * ([0, reached) but the failed positions, ascending): one call per run of
+ * records of the same flag, their sequence numbers in the mapping's seqs
+ * (free once the verdict is judged).  Logged once the result is known: at
+ * the end (a real handler answers then), or when the run ends with the
+ * invocation in flight. */
 static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
 {
     const struct shardc *sc = l->sc;
     const struct slog *log = sc->m->log;
     const struct fn_result *res = &l->res;
+    uint64_t *seqs = sc->m->seqs;
     if (!log->per_record)
         return;
+    uint32_t from = 0;
+    bool run_handled = false;
     for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
         bool failed = f < res->n_failed && res->failed[f] == i;
         f += failed;
-        log->ops->delivery(log->ctx, l->invocation_id, sc->shard_id, recs[i]->seq,
-                           i < res->reached && !failed);
+        bool handled = i < res->reached && !failed;
+        if (i > from && handled != run_handled) {
+            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
+                                 i - from, run_handled);
+            from = i;
+        }
+        run_handled = handled;
+        seqs[i] = recs[i]->seq;
     }
+    if (l->batch.n > from)
+        log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
+                             l->batch.n - from, run_handled);
 }
 
 /*

@@ -976,46 +976,57 @@ static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     inv_release(o, false);
 }
 
-static void obs_on_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
-                            uint64_t sequence_number, bool handled)
+/* A run of an invocation's deliveries: the shard and the invocation's slot
+ * looked up once, the first record found, then each next one read from the
+ * ring when it is the record after the last (a batch mostly is), else
+ * found; consecutive records make one odeliv. */
+static void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                              const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct obs *o = ctx;
     if (o->next.per_record)
-        o->next.ops->delivery(o->next.ctx, invocation_id, shard_id, sequence_number, handled);
-    o->fig.deliveries++;
-    struct oshard *sh = shard_of(o, shard_id);
+        o->next.ops->deliveries(o->next.ctx, invocation_id, shard_id, sequence_numbers, n,
+                                handled);
+    o->fig.deliveries += n;
+    struct oshard *sh = n ? shard_of(o, shard_id) : NULL;
     struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
     if (!slot)
         return;
-    uint64_t ordinal = rec_find(sh, sequence_number);
-    if (ordinal == UINT64_MAX)
-        return;   /* its record was never logged (a run stopped early) */
-    struct orec *r = &sh->ring[ordinal & sh->mask];
-    if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
-        o->oom = true;
-        return;
-    }
     uint32_t shard = (uint32_t)(sh - o->shards);
-    struct odeliv *last = slot->n ? &slot->d[slot->n - 1] : NULL;
-    if (last && last->shard == shard && last->handled == handled &&
-        last->ordinal + last->count == ordinal && last->count < UINT32_MAX) {
-        r->pending++;
-        last->count++;
-        return;
-    }
-    if (slot->n == slot->cap) {
-        size_t cap = slot->cap ? 2 * slot->cap : 16;
-        struct odeliv *d = realloc(slot->d, cap * sizeof *d);
-        if (!d) {
+    uint64_t ordinal = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t next = ordinal + 1;   /* the record after the last one found */
+        if (ordinal != UINT64_MAX && next - sh->head < sh->n &&
+            sh->ring[next & sh->mask].seq == sequence_numbers[i])
+            ordinal = sh->hint = next;
+        else if ((ordinal = rec_find(sh, sequence_numbers[i])) == UINT64_MAX)
+            continue;   /* its record was never logged (a run stopped early) */
+        struct orec *r = &sh->ring[ordinal & sh->mask];
+        if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
             o->oom = true;
-            return;
+            continue;
         }
-        slot->d = d;
-        slot->cap = cap;
+        struct odeliv *last = slot->n ? &slot->d[slot->n - 1] : NULL;
+        if (last && last->shard == shard && last->handled == handled &&
+            last->ordinal + last->count == ordinal && last->count < UINT32_MAX) {
+            r->pending++;
+            last->count++;
+            continue;
+        }
+        if (slot->n == slot->cap) {
+            size_t cap = slot->cap ? 2 * slot->cap : 16;
+            struct odeliv *d = realloc(slot->d, cap * sizeof *d);
+            if (!d) {
+                o->oom = true;
+                continue;   /* as each record alone would */
+            }
+            slot->d = d;
+            slot->cap = cap;
+        }
+        r->pending++;
+        slot->d[slot->n++] = (struct odeliv){ .ordinal = ordinal, .shard = shard, .count = 1,
+                                              .handled = handled };
     }
-    r->pending++;
-    slot->d[slot->n++] = (struct odeliv){ .ordinal = ordinal, .shard = shard, .count = 1,
-                                          .handled = handled };
 }
 
 static void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -1179,7 +1190,7 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     atomic_init(&o->syncs, 0);
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
-        .invocation = obs_on_invocation, .delivery = obs_on_delivery,
+        .invocation = obs_on_invocation, .deliveries = obs_on_deliveries,
         .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
         .window = next->ops->window ? obs_on_window : NULL,
         .log_line = next->ops->log_line ? obs_on_log_line : NULL,

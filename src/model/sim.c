@@ -125,11 +125,11 @@ static void fw_invocation(void *ctx, const struct slog_invocation *inv)
     s->out.ops->invocation(s->out.ctx, inv);
 }
 
-static void fw_delivery(void *ctx, uint64_t invocation_id, const char *shard_id,
-                        uint64_t sequence_number, bool handled)
+static void fw_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                          const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct sim *s = ctx;
-    s->out.ops->delivery(s->out.ctx, invocation_id, shard_id, sequence_number, handled);
+    s->out.ops->deliveries(s->out.ctx, invocation_id, shard_id, sequence_numbers, n, handled);
 }
 
 static void fw_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -191,7 +191,7 @@ static void log_init(struct sim *s)
     const struct slog_ops *o = s->out.ops;
     s->log_ops = (struct slog_ops){
         .shard = fw_shard, .message = fw_message, .record = fw_record,
-        .invocation = fw_invocation, .delivery = fw_delivery, .checkpoint = fw_checkpoint,
+        .invocation = fw_invocation, .deliveries = fw_deliveries, .checkpoint = fw_checkpoint,
         .discard = fw_discard, .metric = fw_metric,
         .window = o->window ? fw_window : NULL, .log_line = o->log_line ? fw_log_line : NULL,
         .sync = fw_sync, .read = fw_read, .failed = fw_failed,

@@ -232,10 +232,14 @@ struct slog_ops {
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
     void (*record)(void *ctx, const struct slog_record *r);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
-    /* A record given to an invocation; handled: the function handled it
-     * (its side effects happened), whatever the invocation's outcome. */
-    void (*delivery)(void *ctx, uint64_t invocation_id, const char *shard_id,
-                     uint64_t sequence_number, bool handled);
+    /* Records given to an invocation, n > 0 of them, in the invocation's
+     * order; handled: the function handled each of them (its side effects
+     * happened), whatever the invocation's outcome.  An invocation's records
+     * come in one call per run of the same handled flag (a call per run,
+     * not per record: the relay copies the array once); the array lasts for
+     * the call only. */
+    void (*deliveries)(void *ctx, uint64_t invocation_id, const char *shard_id,
+                       const uint64_t *sequence_numbers, uint32_t n, bool handled);
     void (*checkpoint)(void *ctx, const char *shard_id, int64_t at_us,
                        uint64_t sequence_number, enum ckpt_reason reason);
     void (*discard)(void *ctx, const struct slog_discard *d);
@@ -263,7 +267,7 @@ struct slog_ops {
 typedef void (*slog_event_fn)(void *ctx, const struct slog_event *ev);
 
 /* The sink the core writes to.  per_record false: message, record and
- * delivery are never called (huge runs). */
+ * deliveries are never called (huge runs). */
 struct slog {
     const struct slog_ops *ops;
     void *ctx;
