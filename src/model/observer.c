@@ -26,12 +26,14 @@
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
  */
+#define _DEFAULT_SOURCE   /* madvise */
 #include "observer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 #include "config.h"
 #include "keytab.h"
@@ -40,6 +42,7 @@
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
 #define OBS_SHARD_PROBES 8        /* slots an address may take in it, from its own */
+#define OBS_HUGE_PAGE ((size_t)2 << 20)   /* a key table this large asks for huge pages */
 #define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
 
 
@@ -650,16 +653,25 @@ static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
 }
 
 /* Room for key_id's state, the keys up to it initialised; -1 when out of
- * memory.  Its size follows the keys (their ids are dense), not the records. */
+ * memory.  Its size follows the keys (their ids are dense), not the records.
+ * A first delivery reads its key's state at random among every key: a
+ * table of megabytes is asked for huge pages (Linux's transparent ones,
+ * where madvise has them), or most of those reads miss the TLB too. */
 static int key_reserve(struct obs *o, uint32_t key_id)
 {
     if (key_id >= o->keys_cap) {
         size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
         while (cap <= key_id)
             cap *= 2;
-        struct okey *keys = aligned_alloc(64, cap * sizeof *keys);
+        size_t bytes = cap * sizeof(struct okey);
+        bool huge = bytes >= OBS_HUGE_PAGE;
+        struct okey *keys = aligned_alloc(huge ? OBS_HUGE_PAGE : 64, bytes);
         if (!keys)
             return -1;
+#ifdef MADV_HUGEPAGE
+        if (huge)
+            madvise(keys, bytes, MADV_HUGEPAGE);
+#endif
         if (o->keys_n)
             memcpy(keys, o->keys, o->keys_n * sizeof *keys);
         free(o->keys);
