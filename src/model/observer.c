@@ -412,16 +412,15 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
 
 /* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
  * out of memory or already let go.  Inline: an id in the ring (a fate), or
- * the next one with room for it (a record of a new message). */
+ * a new one with room for it (a record of a new message). */
 static inline uint8_t *msg_add(struct obs *o, uint64_t id)
 {
     if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
         return &o->msgs_ring[id & o->msgs_mask];
-    if (id == o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
-        o->msgs_end++;
-        uint8_t *f = &o->msgs_ring[id & o->msgs_mask];
-        *f = 0;
-        return f;
+    if (id >= o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
+        for (; o->msgs_end <= id; o->msgs_end++)   /* mostly one */
+            o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+        return &o->msgs_ring[id & o->msgs_mask];
     }
     return msg_add_slow(o, id);
 }
