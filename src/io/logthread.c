@@ -25,11 +25,14 @@
 #include <time.h>
 
 #include "logthread.h"
+#include "prefetch.h"
 
 #define LGT_CHUNKS 4
 #define LGT_CHUNK_BYTES ((size_t)1 << 20)
 #define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
+#define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
+                                     simulation's core wrote them */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
@@ -351,35 +354,47 @@ static bool on_failed(void *ctx)
 
 /* ---- the writer thread ------------------------------------------------- */
 
-/* Turn the offsets in entry e's pointer fields (kind k) back into pointers
- * into e. */
-static void fix(unsigned char *e, enum kind k)
+/* Turn the offset in entry e's pointer slot at off (from the struct's
+ * start) back into a pointer into e; a slot holding 0 is NULL already. */
+static inline void fix_at(unsigned char *e, size_t off)
 {
-    for (size_t i = 0; i < ptrs_of[k].n; i++) {
-        uintptr_t off;
-        memcpy(&off, e + HDR + ptrs_of[k].at[i], sizeof off);
-        const void *p = off ? e + off : NULL;
-        memcpy(e + HDR + ptrs_of[k].at[i], &p, sizeof p);
+    uintptr_t at;
+    memcpy(&at, e + HDR + off, sizeof at);
+    if (at) {
+        const void *p = e + at;
+        memcpy(e + HDR + off, &p, sizeof p);
     }
 }
 
-/* Call the inner sink for entry e of kind k. */
+/* Every pointer field of entry e of kind k (the rare kinds: a loop). */
+static void fix(unsigned char *e, enum kind k)
+{
+    for (size_t i = 0; i < ptrs_of[k].n; i++)
+        fix_at(e, ptrs_of[k].at[i]);
+}
+
+/* Call the inner sink for entry e of kind k.  The kinds of every record
+ * (a record, its message, its deliveries) fix their one field, if any,
+ * inline. */
 static void replay(const struct slog *s, unsigned char *e, enum kind k)
 {
     const struct slog_ops *o = s->ops;
     void *p = e + HDR;
-    fix(e, k);
     switch (k) {
     case K_SHARD:
+        fix(e, k);
         o->shard(s->ctx, p);
         break;
     case K_MESSAGE:
+        fix_at(e, offsetof(struct slog_message, partition_key));
         o->message(s->ctx, p);
         break;
     case K_RECORD:
+        fix_at(e, offsetof(struct slog_record, partition_key));
         o->record(s->ctx, p);
         break;
     case K_INVOCATION:
+        fix_at(e, offsetof(struct slog_invocation, error));
         o->invocation(s->ctx, p);
         break;
     case K_DELIVERIES: {
@@ -394,14 +409,17 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
         break;
     }
     case K_DISCARD:
+        fix(e, k);
         o->discard(s->ctx, p);
         break;
     case K_METRIC: {
+        fix_at(e, offsetof(struct a_metric, name));
         const struct a_metric *m = p;
         o->metric(s->ctx, m->at_us, m->name, m->shard_id, m->value);
         break;
     }
     case K_WINDOW: {
+        fix(e, k);
         struct slog_window *w = p;
         const char **keys = (const char **)w->keys;   /* in e: offsets still */
         for (uint32_t i = 0; keys && i < w->n_keys; i++) {
@@ -413,6 +431,7 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
         break;
     }
     case K_LOG_LINE:
+        fix(e, k);
         o->log_line(s->ctx, p);
         break;
     case K_SYNC:
@@ -438,6 +457,7 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&t->mu);
         /* Once the inner sink failed it drops every row: skip them. */
         for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+            PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
             struct hdr h;
             memcpy(&h, c->buf + at, HDR);
             replay(&t->inner, c->buf + at, (enum kind)h.kind);

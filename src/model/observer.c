@@ -26,12 +26,14 @@
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
  */
+#define _DEFAULT_SOURCE   /* madvise */
 #include "observer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <stdatomic.h>
+#include <sys/mman.h>
 
 #include "config.h"
 #include "keytab.h"
@@ -40,6 +42,7 @@
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
 #define OBS_SHARD_PROBES 8        /* slots an address may take in it, from its own */
+#define OBS_HUGE_PAGE ((size_t)2 << 20)   /* a key table this large asks for huge pages */
 #define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
 
 
@@ -168,7 +171,10 @@ static uint64_t pkey_hash(const struct pkey *k)
     return int_hash((uint64_t)k->minute * 1000003u ^ ((uint64_t)k->chart << 40) ^ k->series);
 }
 
-static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v)
+/* Add n values v at ms (a run of records of one millisecond: one call, the
+ * sum as exact as n additions of 1, its values being integers). */
+static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v,
+                      uint64_t n)
 {
     if (2 * (p->n + 1) > p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 256;
@@ -192,8 +198,8 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
     struct pval *e = p->last;
     if (e && e->k.chart == chart && e->k.series == series && e->k.minute == k.minute) {
         e->max = v > e->max ? v : e->max;
-        e->sum += v;
-        e->n++;
+        e->sum += v * (double)n;
+        e->n += n;
         return 0;
     }
     size_t s = pkey_hash(&k) & (p->cap - 1);
@@ -206,8 +212,8 @@ static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t
         p->n++;
     }
     e->max = v > e->max ? v : e->max;
-    e->sum += v;
-    e->n++;
+    e->sum += v * (double)n;
+    e->n += n;
     return 0;
 }
 
@@ -324,6 +330,7 @@ struct obs {
     size_t keys_n, keys_cap;
     struct counts ages;
     struct points points;
+    struct { int64_t ms; uint64_t n; } written;   /* written_flush */
     int64_t *reshards;         /* opened_ms of children, as they came */
     size_t n_reshards, reshards_cap;
     bool enabled;              /* the mapping's Enabled now */
@@ -377,9 +384,8 @@ static void msg_advance(struct obs *o)
     }
 }
 
-/* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
- * out of memory or already let go. */
-static uint8_t *msg_add(struct obs *o, uint64_t id)
+/* msg_add's every case but the two common ones. */
+static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
 {
     if (id < o->msgs_base)
         return NULL;
@@ -402,6 +408,21 @@ static uint8_t *msg_add(struct obs *o, uint64_t id)
     for (; o->msgs_end <= id; o->msgs_end++)
         o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
     return &o->msgs_ring[id & o->msgs_mask];
+}
+
+/* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
+ * out of memory or already let go.  Inline: an id in the ring (a fate), or
+ * a new one with room for it (a record of a new message). */
+static inline uint8_t *msg_add(struct obs *o, uint64_t id)
+{
+    if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
+        return &o->msgs_ring[id & o->msgs_mask];
+    if (id >= o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
+        for (; o->msgs_end <= id; o->msgs_end++)   /* mostly one */
+            o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+        return &o->msgs_ring[id & o->msgs_mask];
+    }
+    return msg_add_slow(o, id);
 }
 
 static size_t multi_slot(const struct obs *o, uint64_t id)
@@ -572,14 +593,12 @@ static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
  * core passes the stream's own ids, stream.c, allocated once with the
  * stream).  A new address is looked up by content.
  */
-static struct oshard *shard_of(struct obs *o, const char *shard_id)
+static COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t home)
 {
-    if (o->last_shard.str == shard_id)   /* an invocation's deliveries come in a row */
-        return &o->shards[o->last_shard.id];
     /* a few slots from the address's own, or two shards whose addresses
      * meet in one (a run in three, by the addresses it was given) would
      * evict each other and hash their ids on every event */
-    size_t home = (size_t)int_hash((uint64_t)(uintptr_t)shard_id), c = home & (OBS_SHARD_CACHE - 1);
+    size_t c = home & (OBS_SHARD_CACHE - 1);
     for (size_t i = 0; i < OBS_SHARD_PROBES; i++) {
         size_t at = (home + i) & (OBS_SHARD_CACHE - 1);
         if (o->shard_cache[at].str == shard_id) {
@@ -616,17 +635,42 @@ static struct oshard *shard_of(struct obs *o, const char *shard_id)
     return &o->shards[id];
 }
 
+/* Inline: the last shard (an invocation's deliveries come in a row), or
+ * one in its address's own slot of the cache (records come of every shard
+ * in turn). */
+static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
+{
+    if (o->last_shard.str == shard_id)
+        return &o->shards[o->last_shard.id];
+    size_t home = (size_t)int_hash((uint64_t)(uintptr_t)shard_id);
+    size_t at = home & (OBS_SHARD_CACHE - 1);
+    if (o->shard_cache[at].str == shard_id) {
+        o->last_shard = o->shard_cache[at];
+        return &o->shards[o->last_shard.id];
+    }
+    return shard_of_slow(o, shard_id, home);
+}
+
 /* Room for key_id's state, the keys up to it initialised; -1 when out of
- * memory.  Its size follows the keys (their ids are dense), not the records. */
+ * memory.  Its size follows the keys (their ids are dense), not the records.
+ * A first delivery reads its key's state at random among every key: a
+ * table of megabytes is asked for huge pages (Linux's transparent ones,
+ * where madvise has them), or most of those reads miss the TLB too. */
 static int key_reserve(struct obs *o, uint32_t key_id)
 {
     if (key_id >= o->keys_cap) {
         size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
         while (cap <= key_id)
             cap *= 2;
-        struct okey *keys = aligned_alloc(64, cap * sizeof *keys);
+        size_t bytes = cap * sizeof(struct okey);
+        bool huge = bytes >= OBS_HUGE_PAGE;
+        struct okey *keys = aligned_alloc(huge ? OBS_HUGE_PAGE : 64, bytes);
         if (!keys)
             return -1;
+#ifdef MADV_HUGEPAGE
+        if (huge)
+            madvise(keys, bytes, MADV_HUGEPAGE);
+#endif
         if (o->keys_n)
             memcpy(keys, o->keys, o->keys_n * sizeof *keys);
         free(o->keys);
@@ -811,8 +855,18 @@ const char *obs_chart_name(enum obs_chart c)
 
 static void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms, double v)
 {
-    if (points_add(&o->points, chart, series, ms, v) < 0)
+    if (points_add(&o->points, chart, series, ms, v, 1) < 0)
         o->oom = true;
+}
+
+/* The records written at written.ms not yet counted in the throughput
+ * chart: a PutRecords call's records arrive in the same millisecond. */
+static void written_flush(struct obs *o)
+{
+    if (o->written.n &&
+        points_add(&o->points, OBS_CHART_THROUGHPUT, PS_WRITTEN, o->written.ms, 1, o->written.n) < 0)
+        o->oom = true;
+    o->written.n = 0;
 }
 
 /* ---- the tee ---------------------------------------------------------------------- */
@@ -916,7 +970,11 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
         o->fig.producer_duplicate_records++;
     }
     int64_t arrival_ms = obs_ms(r->arrival_us);
-    point(o, OBS_CHART_THROUGHPUT, PS_WRITTEN, arrival_ms, 1);
+    if (arrival_ms != o->written.ms) {
+        written_flush(o);
+        o->written.ms = arrival_ms;
+    }
+    o->written.n++;
     struct orec *rec = rec_push(sh);
     if (!rec) {
         o->oom = true;
@@ -1368,6 +1426,7 @@ void obs_finish(struct obs *o, int64_t end_us)
     o->finished = true;
     obs_mapping_enabled(o, end_us, true);   /* a span still open ends with the run */
     obs_function(o, end_us, NULL);
+    written_flush(o);
     finish_series(o);
     reads_finish(o);
     inv_release(o, true);
