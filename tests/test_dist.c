@@ -158,8 +158,52 @@ static void test_edges(void)
     eng_destroy(e);
 }
 
+/* Issue 15 item 1: dist_uint gives gsl_rng_uniform_int's values and takes
+ * its draws, on the engine's mt19937 and on generators with fewer bits
+ * (ranlxs0, 24) or a minimum above 0 (ran0, from 1), over bounds where
+ * draws are rejected (3 x 2^30: scale 1, a quarter drawn again; 2^31 + 1:
+ * half), a small bound and the widest (the range itself, scale 1); the
+ * generators are at the same place afterwards.  A bound of 0 or above the
+ * range is refused, as gsl_rng_uniform_int refuses it. */
+static void test_uniform_int(void)
+{
+    const gsl_rng_type *types[] = { gsl_rng_mt19937, gsl_rng_ranlxs0, gsl_rng_ran0 };
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        gsl_rng *a = gsl_rng_alloc(types[ti]), *b = gsl_rng_alloc(types[ti]), *raw = gsl_rng_alloc(types[ti]);
+        unsigned long range = gsl_rng_max(a) - gsl_rng_min(a);
+        unsigned long bounds[] = { 1, 100000, range / 4 * 3, range / 2 + 2, range };
+        for (size_t bi = 0; bi < sizeof bounds / sizeof bounds[0]; bi++) {
+            unsigned long n = bounds[bi];
+            gsl_rng_set(a, 42 + bi);
+            gsl_rng_set(b, 42 + bi);
+            gsl_rng_set(raw, 42 + bi);
+            struct dist_uint u;
+            CHECK_INT(dist_uint_init(&u, b, n), 0);
+            bool same = true;
+            unsigned long draws = 0, scale = range / n;
+            for (int i = 0; i < 20000; i++) {
+                unsigned long want = gsl_rng_uniform_int(a, n);
+                same &= dist_uint_draw(&u) == want;
+                do draws++;
+                while ((gsl_rng_get(raw) - gsl_rng_min(raw)) / scale >= n);
+            }
+            CHECK(same);
+            CHECK(gsl_rng_get(a) == gsl_rng_get(b));   /* the same draws taken */
+            if (bi == 2 || bi == 3)   /* the rejecting bounds did reject */
+                CHECK(draws > 20000 + (bi == 2 ? 4000 : 8000));
+        }
+        struct dist_uint u;
+        CHECK_INT(dist_uint_init(&u, a, 0), -1);
+        CHECK_INT(dist_uint_init(&u, a, range + 1), -1);
+        gsl_rng_free(a);
+        gsl_rng_free(b);
+        gsl_rng_free(raw);
+    }
+}
+
 int main(void)
 {
+    test_uniform_int();
     test_same_seed();
     test_distribution();
     test_edges();

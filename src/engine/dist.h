@@ -6,6 +6,7 @@
 #ifndef ESMSIM_DIST_H
 #define ESMSIM_DIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,35 @@ double dist_draw(const struct dist *d, gsl_rng *r);
 /* The distribution's mean when it is cheap to know (constant, uniform,
  * normal untruncated, lognormal, gamma, exponential, empirical). */
 double dist_mean(const struct dist *d);
+
+/*
+ * A uniform integer in [0, n): the very draws and values of
+ * gsl_rng_uniform_int(r, n) (gsl_rng.h: a draw less the generator's
+ * minimum, divided by scale = range / n, drawn again while >= n), without
+ * its two calls through the library a draw: the generator's get function
+ * and state are read once, the scale worked out once (issue 15 item 1: a
+ * key a record).  The generator must outlive it.
+ */
+struct dist_uint {
+    unsigned long (*get)(void *state);   /* the generator's own draw */
+    void *state;
+    unsigned long offset, scale, n;
+    bool narrow;                         /* draws fit 32 bits: a 32-bit division */
+};
+
+/* 0, or -1 when n is 0 or above the generator's range (where
+ * gsl_rng_uniform_int reports an error). */
+int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n);
+
+static inline unsigned long dist_uint_draw(const struct dist_uint *u)
+{
+    unsigned long k;
+    do {
+        unsigned long x = u->get(u->state) - u->offset;
+        k = u->narrow ? (uint32_t)x / (uint32_t)u->scale : x / u->scale;
+    } while (k >= u->n);
+    return k;
+}
 
 /*
  * A Poisson process drawn a block of time at a time (issue 15 item 1): the
