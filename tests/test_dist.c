@@ -201,9 +201,79 @@ static void test_uniform_int(void)
     }
 }
 
+/* A generator of 32 bits that gives the values of a script, in turn, to
+ * show dist_uint the draws where a division by multiply could go wrong. */
+struct script {
+    const uint32_t *x;
+    size_t n, next;
+};
+
+static unsigned long script_get(void *state)
+{
+    struct script *s = state;
+    return s->x[s->next++ % s->n];
+}
+
+static double script_get_double(void *state)
+{
+    return script_get(state) / 4294967296.0;
+}
+
+static void script_set(void *state, unsigned long seed)
+{
+    (void)state;
+    (void)seed;
+}
+
+static const gsl_rng_type script_type = {
+    "script", UINT32_MAX, 0, sizeof(struct script), script_set, script_get, script_get_double,
+};
+
+/* Issue 15 item 1: dist_uint's multiply gives x / scale exactly where the
+ * quotient steps (x a multiple of scale, and one below), at 0 and 2^32 - 1,
+ * for bounds from 1 to 2^32 - 1 (scales from 2^32 - 1 to 1) and bounds of
+ * a 7-smooth, a prime and a power of two: the values gsl_rng_uniform_int
+ * gives for the same draws, and the same draws taken. */
+static void test_uniform_int_division(void)
+{
+    gsl_rng *r = gsl_rng_alloc(&script_type);
+    unsigned long bounds[] = { 1, 2, 3, 7, 10, 1000, 65536, 65537, 100000, 1000003,
+                               5040, 1u << 20, 2147483647, 2147483648u, 4294967295u };
+    bool same = true;
+    int cases = 0;
+    for (size_t bi = 0; bi < sizeof bounds / sizeof bounds[0]; bi++) {
+        unsigned long n = bounds[bi], scale = UINT32_MAX / n;
+        uint32_t x[64];
+        size_t m = 0;
+        x[m++] = 0;
+        x[m++] = UINT32_MAX;
+        for (unsigned long q = 1; q < 30 && q * scale <= UINT32_MAX; q++) {
+            unsigned long at = q == 29 ? (UINT32_MAX / scale) * scale : q * scale;   /* the last step too */
+            x[m++] = (uint32_t)at;
+            x[m++] = (uint32_t)(at - 1);
+        }
+        struct script *s = r->state;
+        *s = (struct script){ .x = x, .n = m };
+        struct dist_uint u;
+        CHECK_INT(dist_uint_init(&u, r, n), 0);
+        for (size_t i = 0; i < m; i++) {   /* m values of each, rejections taking the next one */
+            s->next = i;
+            unsigned long want = gsl_rng_uniform_int(r, n);
+            size_t want_next = s->next;
+            s->next = i;
+            same &= dist_uint_draw(&u) == want && s->next == want_next;
+            cases++;
+        }
+    }
+    CHECK(same);
+    CHECK_INT(cases, 656);   /* every case was drawn */
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     test_uniform_int();
+    test_uniform_int_division();
     test_same_seed();
     test_distribution();
     test_edges();

@@ -92,9 +92,11 @@ int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n)
     unsigned long offset = gsl_rng_min(r), range = gsl_rng_max(r) - offset;
     if (n == 0 || n > range)
         return -1;
+    unsigned long scale = range / n;
     *u = (struct dist_uint){
-        .get = r->type->get, .state = r->state,
-        .offset = offset, .scale = range / n, .n = n, .narrow = range <= UINT32_MAX,
+        .get = r->type->get, .state = r->state, .offset = offset, .scale = scale, .n = n,
+        /* floor((2^64 - 1) / scale) + 1 = ceil(2^64 / scale); 2^64 itself for scale 1 */
+        .magic = range <= UINT32_MAX && scale > 1 ? UINT64_MAX / scale + 1 : 0,
     };
     return 0;
 }

@@ -6,7 +6,6 @@
 #ifndef ESMSIM_DIST_H
 #define ESMSIM_DIST_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,13 +46,17 @@ double dist_mean(const struct dist *d);
  * minimum, divided by scale = range / n, drawn again while >= n), without
  * its two calls through the library a draw: the generator's get function
  * and state are read once, the scale worked out once (issue 15 item 1: a
- * key a record).  The generator must outlive it.
+ * key a record).  Draws of 32 bits divide by a multiply: with
+ * magic = ceil(2^64 / scale), x / scale is the high 64 bits of x * magic
+ * for every x < 2^32 and scale < 2^32 (Lemire, Kaser and Kurz, "Faster
+ * remainder by direct computation", 2019, theorem 1: F = 64 >= N + L with
+ * N = 32 bits of x and L <= 32 of scale).  The generator must outlive it.
  */
 struct dist_uint {
     unsigned long (*get)(void *state);   /* the generator's own draw */
     void *state;
     unsigned long offset, scale, n;
-    bool narrow;                         /* draws fit 32 bits: a 32-bit division */
+    uint64_t magic;                      /* ceil(2^64 / scale); 0: divide (scale 1, or draws past 32 bits) */
 };
 
 /* 0, or -1 when n is 0 or above the generator's range (where
@@ -64,8 +67,13 @@ static inline unsigned long dist_uint_draw(const struct dist_uint *u)
 {
     unsigned long k;
     do {
-        unsigned long x = u->get(u->state) - u->offset;
-        k = u->narrow ? (uint32_t)x / (uint32_t)u->scale : x / u->scale;
+        uint64_t x = u->get(u->state) - u->offset;
+        if (u->magic) {   /* x < 2^32: the high half of x * magic, in two 32 x 64-bit products */
+            uint64_t low = x * (uint32_t)u->magic;
+            k = (unsigned long)((x * (u->magic >> 32) + (low >> 32)) >> 32);
+        } else {
+            k = x / u->scale;
+        }
     } while (k >= u->n);
     return k;
 }
