@@ -170,6 +170,18 @@ void msg_delivered(struct msgtab *t, uint64_t id)
         t->duplicated++;
 }
 
+void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
+{
+    if (t->finished || first < t->base || first + n > t->next) {   /* some unknown: one by one */
+        for (uint32_t i = 0; i < n; i++)
+            msg_delivered(t, first + i);
+        return;
+    }
+    for (uint64_t id = first; id < first + n; id++)
+        if (++t->ring[id & t->mask].written == 2)
+            t->duplicated++;
+}
+
 void msg_released(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
