@@ -270,8 +270,27 @@ static void test_uniform_int_division(void)
     gsl_rng_free(r);
 }
 
+/* Issue 15 item 1: dist_draw's inline constant gives the value without a
+ * draw; every other kind goes to dist_draw_random, the same draws. */
+static void test_draw_constant(void)
+{
+    gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+    struct dist c = { .kind = DIST_CONSTANT, .value = 100 };
+    struct dist g = { .kind = DIST_GAMMA, .shape = 2, .scale = 50 };
+    bool same = true;
+    for (int i = 0; i < 1000; i++) {
+        same &= dist_draw(&c, a) == 100.0;
+        same &= dist_draw(&g, a) == dist_draw_random(&g, b);
+    }
+    CHECK(same);
+    CHECK(gsl_rng_get(a) == gsl_rng_get(b));   /* the constant took no draw */
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
 int main(void)
 {
+    test_draw_constant();
     test_uniform_int();
     test_uniform_int_division();
     test_same_seed();

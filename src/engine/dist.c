@@ -32,7 +32,7 @@ static double empirical_at(const struct dist *d, double pct)
     return d->val[lo - 1] + t * (d->val[lo] - d->val[lo - 1]);
 }
 
-double dist_draw(const struct dist *d, gsl_rng *r)
+double dist_draw_random(const struct dist *d, gsl_rng *r)
 {
     double x = 0;
     switch (d->kind) {

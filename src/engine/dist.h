@@ -33,8 +33,15 @@ struct dist {
     double *val;           /* empirical: value at each percentile, ascending */
 };
 
-/* A draw from d, never negative (durations and sizes). */
-double dist_draw(const struct dist *d, gsl_rng *r);
+/* dist_draw for a distribution that is not constant. */
+double dist_draw_random(const struct dist *d, gsl_rng *r);
+
+/* A draw from d, never negative (durations and sizes).  A constant takes
+ * no draw and no call (a record's size or duration: issue 15 item 1). */
+static inline double dist_draw(const struct dist *d, gsl_rng *r)
+{
+    return d->kind == DIST_CONSTANT ? d->value : dist_draw_random(d, r);
+}
 
 /* The distribution's mean when it is cheap to know (constant, uniform,
  * normal untruncated, lognormal, gamma, exponential, empirical). */
