@@ -92,8 +92,9 @@ static struct msg *entry(struct msgtab *t, uint64_t id)
     return &t->ring[id & t->mask];
 }
 
-/* Double the ring, keeping every live id at id & mask. */
-static int grow(struct msgtab *t)
+/* Double the ring, keeping every live id at id & mask.  Rare: kept out
+ * of msg_new, whose every call would otherwise save the registers it uses. */
+COLD static int grow(struct msgtab *t)
 {
     uint64_t cap = (t->mask + 1) * 2;
     struct msg *ring = malloc(cap * sizeof *ring);
