@@ -158,8 +158,141 @@ static void test_edges(void)
     eng_destroy(e);
 }
 
+/* Issue 15 item 1: dist_uint gives gsl_rng_uniform_int's values and takes
+ * its draws, on the engine's mt19937 and on generators with fewer bits
+ * (ranlxs0, 24) or a minimum above 0 (ran0, from 1), over bounds where
+ * draws are rejected (3 x 2^30: scale 1, a quarter drawn again; 2^31 + 1:
+ * half), a small bound and the widest (the range itself, scale 1); the
+ * generators are at the same place afterwards.  A bound of 0 or above the
+ * range is refused, as gsl_rng_uniform_int refuses it. */
+static void test_uniform_int(void)
+{
+    const gsl_rng_type *types[] = { gsl_rng_mt19937, gsl_rng_ranlxs0, gsl_rng_ran0 };
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        gsl_rng *a = gsl_rng_alloc(types[ti]), *b = gsl_rng_alloc(types[ti]), *raw = gsl_rng_alloc(types[ti]);
+        unsigned long range = gsl_rng_max(a) - gsl_rng_min(a);
+        unsigned long bounds[] = { 1, 100000, range / 4 * 3, range / 2 + 2, range };
+        for (size_t bi = 0; bi < sizeof bounds / sizeof bounds[0]; bi++) {
+            unsigned long n = bounds[bi];
+            gsl_rng_set(a, 42 + bi);
+            gsl_rng_set(b, 42 + bi);
+            gsl_rng_set(raw, 42 + bi);
+            struct dist_uint u;
+            CHECK_INT(dist_uint_init(&u, b, n), 0);
+            bool same = true;
+            unsigned long draws = 0, scale = range / n;
+            for (int i = 0; i < 20000; i++) {
+                unsigned long want = gsl_rng_uniform_int(a, n);
+                same &= dist_uint_draw(&u) == want;
+                do draws++;
+                while ((gsl_rng_get(raw) - gsl_rng_min(raw)) / scale >= n);
+            }
+            CHECK(same);
+            CHECK(gsl_rng_get(a) == gsl_rng_get(b));   /* the same draws taken */
+            if (bi == 2 || bi == 3)   /* the rejecting bounds did reject */
+                CHECK(draws > 20000 + (bi == 2 ? 4000 : 8000));
+        }
+        struct dist_uint u;
+        CHECK_INT(dist_uint_init(&u, a, 0), -1);
+        CHECK_INT(dist_uint_init(&u, a, range + 1), -1);
+        gsl_rng_free(a);
+        gsl_rng_free(b);
+        gsl_rng_free(raw);
+    }
+}
+
+/* A generator of 32 bits that gives the values of a script, in turn, to
+ * show dist_uint the draws where a division by multiply could go wrong. */
+struct script {
+    const uint32_t *x;
+    size_t n, next;
+};
+
+static unsigned long script_get(void *state)
+{
+    struct script *s = state;
+    return s->x[s->next++ % s->n];
+}
+
+static double script_get_double(void *state)
+{
+    return script_get(state) / 4294967296.0;
+}
+
+static void script_set(void *state, unsigned long seed)
+{
+    (void)state;
+    (void)seed;
+}
+
+static const gsl_rng_type script_type = {
+    "script", UINT32_MAX, 0, sizeof(struct script), script_set, script_get, script_get_double,
+};
+
+/* Issue 15 item 1: dist_uint's multiply gives x / scale exactly where the
+ * quotient steps (x a multiple of scale, and one below), at 0 and 2^32 - 1,
+ * for bounds from 1 to 2^32 - 1 (scales from 2^32 - 1 to 1) and bounds of
+ * a 7-smooth, a prime and a power of two: the values gsl_rng_uniform_int
+ * gives for the same draws, and the same draws taken. */
+static void test_uniform_int_division(void)
+{
+    gsl_rng *r = gsl_rng_alloc(&script_type);
+    unsigned long bounds[] = { 1, 2, 3, 7, 10, 1000, 65536, 65537, 100000, 1000003,
+                               5040, 1u << 20, 2147483647, 2147483648u, 4294967295u };
+    bool same = true;
+    int cases = 0;
+    for (size_t bi = 0; bi < sizeof bounds / sizeof bounds[0]; bi++) {
+        unsigned long n = bounds[bi], scale = UINT32_MAX / n;
+        uint32_t x[64];
+        size_t m = 0;
+        x[m++] = 0;
+        x[m++] = UINT32_MAX;
+        for (unsigned long q = 1; q < 30 && q * scale <= UINT32_MAX; q++) {
+            unsigned long at = q == 29 ? (UINT32_MAX / scale) * scale : q * scale;   /* the last step too */
+            x[m++] = (uint32_t)at;
+            x[m++] = (uint32_t)(at - 1);
+        }
+        struct script *s = r->state;
+        *s = (struct script){ .x = x, .n = m };
+        struct dist_uint u;
+        CHECK_INT(dist_uint_init(&u, r, n), 0);
+        for (size_t i = 0; i < m; i++) {   /* m values of each, rejections taking the next one */
+            s->next = i;
+            unsigned long want = gsl_rng_uniform_int(r, n);
+            size_t want_next = s->next;
+            s->next = i;
+            same &= dist_uint_draw(&u) == want && s->next == want_next;
+            cases++;
+        }
+    }
+    CHECK(same);
+    CHECK_INT(cases, 656);   /* every case was drawn */
+    gsl_rng_free(r);
+}
+
+/* Issue 15 item 1: dist_draw's inline constant gives the value without a
+ * draw; every other kind goes to dist_draw_random, the same draws. */
+static void test_draw_constant(void)
+{
+    gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+    struct dist c = { .kind = DIST_CONSTANT, .value = 100 };
+    struct dist g = { .kind = DIST_GAMMA, .shape = 2, .scale = 50 };
+    bool same = true;
+    for (int i = 0; i < 1000; i++) {
+        same &= dist_draw(&c, a) == 100.0;
+        same &= dist_draw(&g, a) == dist_draw_random(&g, b);
+    }
+    CHECK(same);
+    CHECK(gsl_rng_get(a) == gsl_rng_get(b));   /* the constant took no draw */
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
 int main(void)
 {
+    test_draw_constant();
+    test_uniform_int();
+    test_uniform_int_division();
     test_same_seed();
     test_distribution();
     test_edges();

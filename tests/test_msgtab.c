@@ -148,8 +148,46 @@ static void test_range_equals_records(void)
     keytab_destroy(keys_b);
 }
 
+/* issue 15 item 1: msg_delivered_run over ids in a row does what one
+ * msg_delivered an id does: a message already written once becomes a
+ * producer duplicate, each record then holds its message; ids past the
+ * newest are ignored (the run's part in the table is still delivered). */
+static void test_delivered_run(void)
+{
+    struct keytab *keys = keytab_create();
+    uint32_t k = keytab_add(keys, "user-1");
+    struct slog log[2];
+    static struct rows rows[2];
+    struct msgtab *t[2];
+    for (int v = 0; v < 2; v++) {
+        log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = true };
+        t[v] = msg_create(&log[v], keys);
+        for (uint64_t id = 1; id <= 12; id++)
+            CHECK_INT(msg_new(t[v], "api", k, 100, (int64_t)id), id);
+        msg_written(t[v], 3);   /* a record of 3 already in the stream */
+    }
+    msg_delivered_run(t[0], 1, 10);
+    msg_delivered_run(t[0], 11, 4);   /* 13 and 14 unknown */
+    for (uint64_t id = 1; id <= 14; id++)
+        msg_delivered(t[1], id);
+    uint64_t all[12];
+    for (int i = 0; i < 12; i++)
+        all[i] = (uint64_t)i + 1;
+    for (int v = 0; v < 2; v++) {
+        CHECK_INT(msg_duplicated(t[v]), 1);
+        msg_records_done(t[v], all, 12, FATE_PROCESSED);
+        CHECK_INT(rows[v].n, 11);       /* all but 3: its second record is still in the stream */
+        CHECK_INT(msg_oldest(t[v]), 3);
+        msg_destroy(t[v]);
+    }
+    for (size_t i = 0; i < rows[0].n; i++)
+        CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
+    test_delivered_run();
     test_records_done();
     test_range_equals_records();
     return check_done();

@@ -32,7 +32,7 @@ static double empirical_at(const struct dist *d, double pct)
     return d->val[lo - 1] + t * (d->val[lo] - d->val[lo - 1]);
 }
 
-double dist_draw(const struct dist *d, gsl_rng *r)
+double dist_draw_random(const struct dist *d, gsl_rng *r)
 {
     double x = 0;
     switch (d->kind) {
@@ -84,6 +84,20 @@ double dist_mean(const struct dist *d)
         return sum / 100;
     }
     }
+    return 0;
+}
+
+int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n)
+{
+    unsigned long offset = gsl_rng_min(r), range = gsl_rng_max(r) - offset;
+    if (n == 0 || n > range)
+        return -1;
+    unsigned long scale = range / n;
+    *u = (struct dist_uint){
+        .get = r->type->get, .state = r->state, .offset = offset, .scale = scale, .n = n,
+        /* floor((2^64 - 1) / scale) + 1 = ceil(2^64 / scale); 2^64 itself for scale 1 */
+        .magic = range <= UINT32_MAX && scale > 1 ? UINT64_MAX / scale + 1 : 0,
+    };
     return 0;
 }
 
@@ -140,16 +154,23 @@ static unsigned bit_length(uint64_t x)
  * A uniform integer in [0, len), exactly: a 32-bit draw times len, whose high
  * half is the value, rejected when its low half is below (2^32 - len) mod len
  * (Lemire's method: a multiply where gsl_rng_uniform_int divides).
- * mt19937, the engine's generator, gives all 32 bits; another generator
- * goes through gsl_rng_uniform_int.
+ * mt19937, the engine's generator, gives all 32 bits: its get function is
+ * called directly (gsl_rng_get is a call that makes that call); another
+ * generator goes through gsl_rng_uniform_int.
  */
-static uint32_t uniform_below(gsl_rng *r, uint32_t len, bool full32, uint32_t reject_below)
+struct below {
+    unsigned long (*get)(void *state);   /* NULL: not 32 full bits */
+    void *state;
+    uint32_t len, reject_below;
+};
+
+static uint32_t uniform_below(gsl_rng *r, const struct below *b)
 {
-    if (!full32)
-        return (uint32_t)gsl_rng_uniform_int(r, len);
+    if (!b->get)
+        return (uint32_t)gsl_rng_uniform_int(r, b->len);
     for (;;) {
-        uint64_t m = (uint64_t)gsl_rng_get(r) * len;
-        if ((uint32_t)m >= reject_below)
+        uint64_t m = (uint64_t)b->get(b->state) * b->len;
+        if ((uint32_t)m >= b->reject_below)
             return (uint32_t)(m >> 32);
     }
 }
@@ -174,10 +195,13 @@ int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32
         !reserve(&p->slot, &p->cap_slot, buckets + 1))
         return -1;
     bool full32 = gsl_rng_min(r) == 0 && gsl_rng_max(r) == UINT32_MAX;
-    uint32_t reject_below = (uint32_t)(0u - len) % len;
+    struct below below = {
+        .get = full32 ? r->type->get : NULL, .state = r->state,
+        .len = len, .reject_below = (uint32_t)(0u - len) % len,
+    };
     memset(p->slot, 0, (buckets + 1) * sizeof *p->slot);
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = uniform_below(r, len, full32, reject_below);
+        uint32_t t = uniform_below(r, &below);
         p->drawn[i] = t;
         p->slot[(t >> shift) + 1]++;
     }

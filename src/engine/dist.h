@@ -33,12 +33,57 @@ struct dist {
     double *val;           /* empirical: value at each percentile, ascending */
 };
 
-/* A draw from d, never negative (durations and sizes). */
-double dist_draw(const struct dist *d, gsl_rng *r);
+/* dist_draw for a distribution that is not constant. */
+double dist_draw_random(const struct dist *d, gsl_rng *r);
+
+/* A draw from d, never negative (durations and sizes).  A constant takes
+ * no draw and no call (a record's size or duration: issue 15 item 1). */
+static inline double dist_draw(const struct dist *d, gsl_rng *r)
+{
+    return d->kind == DIST_CONSTANT ? d->value : dist_draw_random(d, r);
+}
 
 /* The distribution's mean when it is cheap to know (constant, uniform,
  * normal untruncated, lognormal, gamma, exponential, empirical). */
 double dist_mean(const struct dist *d);
+
+/*
+ * A uniform integer in [0, n): the very draws and values of
+ * gsl_rng_uniform_int(r, n) (gsl_rng.h: a draw less the generator's
+ * minimum, divided by scale = range / n, drawn again while >= n), without
+ * its two calls through the library a draw: the generator's get function
+ * and state are read once, the scale worked out once (issue 15 item 1: a
+ * key a record).  Draws of 32 bits divide by a multiply: with
+ * magic = ceil(2^64 / scale), x / scale is the high 64 bits of x * magic
+ * for every x < 2^32 and scale < 2^32 (Lemire, Kaser and Kurz, "Faster
+ * remainder by direct computation", 2019, theorem 1: F = 64 >= N + L with
+ * N = 32 bits of x and L <= 32 of scale).  The generator must outlive it.
+ */
+struct dist_uint {
+    unsigned long (*get)(void *state);   /* the generator's own draw */
+    void *state;
+    unsigned long offset, scale, n;
+    uint64_t magic;                      /* ceil(2^64 / scale); 0: divide (scale 1, or draws past 32 bits) */
+};
+
+/* 0, or -1 when n is 0 or above the generator's range (where
+ * gsl_rng_uniform_int reports an error). */
+int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n);
+
+static inline unsigned long dist_uint_draw(const struct dist_uint *u)
+{
+    unsigned long k;
+    do {
+        uint64_t x = u->get(u->state) - u->offset;
+        if (u->magic) {   /* x < 2^32: the high half of x * magic, in two 32 x 64-bit products */
+            uint64_t low = x * (uint32_t)u->magic;
+            k = (unsigned long)((x * (u->magic >> 32) + (low >> 32)) >> 32);
+        } else {
+            k = x / u->scale;
+        }
+    } while (k >= u->n);
+    return k;
+}
 
 /*
  * A Poisson process drawn a block of time at a time (issue 15 item 1): the

@@ -92,8 +92,9 @@ static struct msg *entry(struct msgtab *t, uint64_t id)
     return &t->ring[id & t->mask];
 }
 
-/* Double the ring, keeping every live id at id & mask. */
-static int grow(struct msgtab *t)
+/* Double the ring, keeping every live id at id & mask.  Rare: kept out
+ * of msg_new, whose every call would otherwise save the registers it uses. */
+COLD static int grow(struct msgtab *t)
 {
     uint64_t cap = (t->mask + 1) * 2;
     struct msg *ring = malloc(cap * sizeof *ring);
@@ -170,6 +171,18 @@ void msg_delivered(struct msgtab *t, uint64_t id)
         t->duplicated++;
 }
 
+void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
+{
+    if (t->finished || first < t->base || first + n > t->next) {   /* some unknown: one by one */
+        for (uint32_t i = 0; i < n; i++)
+            msg_delivered(t, first + i);
+        return;
+    }
+    for (uint64_t id = first; id < first + n; id++)
+        if (++t->ring[id & t->mask].written == 2)
+            t->duplicated++;
+}
+
 void msg_released(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
@@ -177,7 +190,9 @@ void msg_released(struct msgtab *t, uint64_t id)
         release(t, id, m);
 }
 
-void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
+/* msg_record_done's work, inline in msg_records_done's loop: a call a
+ * record, and the registers it saves, are a good part of so small a job. */
+static inline void record_done(struct msgtab *t, uint64_t id, enum fate f)
 {
     struct msg *m = entry(t, id);
     if (!m)
@@ -185,6 +200,11 @@ void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
     if (f < m->best)
         m->best = (uint8_t)f;
     release(t, id, m);
+}
+
+void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
+{
+    record_done(t, id, f);
 }
 
 void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
@@ -201,7 +221,7 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
                 PREFETCH(&t->cold[ahead]);
         }
         if (i >= PREFETCH_AHEAD)
-            msg_record_done(t, ids[i - PREFETCH_AHEAD], f);
+            record_done(t, ids[i - PREFETCH_AHEAD], f);
     }
 }
 

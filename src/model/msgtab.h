@@ -38,6 +38,10 @@ void msg_released(struct msgtab *t, uint64_t id);
 /* msg_written then msg_released, in one look at the entry: the record the
  * stream accepted now holds the message in place of its producer. */
 void msg_delivered(struct msgtab *t, uint64_t id);
+/* msg_delivered(t, id) for each id in [first, first + n), in that order
+ * (a request whose every entry the stream accepted, its messages' ids in
+ * a row: issue 15 item 1). */
+void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n);
 /* A record of id left the stream with fate f. */
 void msg_record_done(struct msgtab *t, uint64_t id, enum fate f);
 /* msg_record_done(t, ids[i], f) for each i in [0, n), in that order (a

@@ -136,6 +136,7 @@ struct prd {
 
     /* key space */
     gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
+    struct dist_uint key_uniform; /* uniform: the keys stream's draws of an index */
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
     char *keybuf;                 /* prefix + room for a decimal index */
@@ -307,6 +308,11 @@ static void attempt(struct prd *p, uint32_t slot)
                 p->stats.rejected += !q->written[i];
             }
         }
+    } else if (failed == 0 && q->n > 0 && q->e[q->n - 1].message_id - q->e[0].message_id == q->n - 1) {
+        /* All accepted, the messages in a row (a request's ids only grow,
+         * so first and last tell): the common case, in one call. */
+        msg_delivered_run(p->msgs, q->e[0].message_id, q->n);
+        q->n = 0;
     } else {
         uint32_t kept = 0;
         for (uint32_t i = 0; i < q->n; i++) {
@@ -359,7 +365,7 @@ static struct pkey key_at(struct prd *p, size_t idx)
 static size_t key_index(struct prd *p)
 {
     return p->zipf ? gsl_ran_discrete(p->rng_keys, p->zipf)
-                   : gsl_rng_uniform_int(p->rng_keys, p->n_keys);
+                   : dist_uint_draw(&p->key_uniform);   /* gsl_rng_uniform_int's */
 }
 
 /*
@@ -649,6 +655,8 @@ static int init_keys(struct prd *p)
         return -1;
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
+    if (dist_uint_init(&p->key_uniform, p->rng_keys, p->n_keys) < 0)
+        return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, mt19937's range */
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
         p->prefix_len = strlen(prefix);
