@@ -890,7 +890,7 @@ static void test_record_key_lengths(void)
         CHECK_INT(r->key_plain, i < 2);
         CHECK_INT(stm_record_key_bytes(f.s, r), len[i]);
         CHECK_INT(stm_record_key_json_len(f.s, r), json);
-        CHECK_INT(lev_shard_record_bytes(&ls, f.s, f.keys, r),
+        CHECK_INT(lev_shard_record_bytes(&ls, f.s, r),
                   lev_record_bytes(&src, json, r->seq, r->bytes, r->arrival_us));
     }
     reset_reads(0);

@@ -678,7 +678,7 @@ static void log_window(struct lane *l)
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    return lev_shard_record_bytes(&sc->lev, sc->m->stream, sc->m->keys, r);
+    return lev_shard_record_bytes(&sc->lev, sc->m->stream, r);
 }
 
 /*
@@ -1722,7 +1722,7 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
     m->max_lanes = config->max_parallelization;
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
-    m->reader = rdr_create(e, stream, keys, model, config->consumer, stm_source(stream),
+    m->reader = rdr_create(e, stream, model, config->consumer, stm_source(stream),
                            m->n_shards, (struct rdr_host){ .ctx = m, .wake = on_readable });
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
