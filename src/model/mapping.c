@@ -390,8 +390,11 @@ static bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
 
 static void idxq_pop(struct idxq *q, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++)
-        q->bytes -= idxq_size(q, i);
+    if (n == q->len)
+        q->bytes = 0;            /* a batch took the whole queue */
+    else
+        for (uint64_t i = 0; i < n; i++)
+            q->bytes -= idxq_size(q, i);
     q->head = (q->head + n) & (q->cap - 1);
     q->len -= n;
 }
