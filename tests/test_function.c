@@ -458,8 +458,53 @@ static void test_probability(void)
     fixture_free(&fx);
 }
 
+/* Issue 15 item 1: a constant per-record duration without failure rules
+ * takes fn_invoke's short loop; it times out on the same record with the
+ * same duration as the full loop (here run through a rule matching no
+ * record), to the microsecond, over sums that are inexact in binary. */
+static void test_constant_per_record_short_loop(void)
+{
+    struct fixture fx;
+    fixture_init(&fx);
+    struct cfg_function cfg = base_config();
+    cfg.timeout_us = 15500;
+    char err[256];
+    struct fn *f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+    struct fn_result r;
+    fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &r);
+    CHECK_INT(r.outcome, OUTCOME_TIMEOUT);   /* 10 ms + 5 x 1 ms <= 15.5 ms < 10 + 6 x 1 */
+    CHECK_INT(r.reached, 5);
+    CHECK_INT(r.duration_us, 15500);
+    fn_destroy(f);
+
+    static const double per_record[] = { 0.1, 1000, 333.3, 0.7 };
+    static const int64_t timeouts[] = { 10001, 12000, 13333, 3000000 };
+    struct cfg_failure nobody = { .match = CFG_MATCH_KEY, .text = "nobody",
+                                  .effect = CFG_EFFECT_SLOW, .extra = constant(5) };
+    for (size_t p = 0; p < sizeof per_record / sizeof *per_record; p++)
+        for (size_t t = 0; t < sizeof timeouts / sizeof *timeouts; t++) {
+            struct fn_result shortl, full;
+            cfg.per_record = constant(per_record[p]);
+            cfg.timeout_us = timeouts[t];
+            cfg.n_failures = 0;
+            f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+            fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &shortl);
+            fn_destroy(f);
+            cfg.failures = &nobody;
+            cfg.n_failures = 1;
+            f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+            fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &full);
+            fn_destroy(f);
+            CHECK_INT(shortl.outcome, full.outcome);
+            CHECK_INT(shortl.reached, full.reached);
+            CHECK_INT(shortl.duration_us, full.duration_us);
+        }
+    fixture_free(&fx);
+}
+
 int main(void)
 {
+    test_constant_per_record_short_loop();
     test_durations_and_cold_start();
     test_idle_timeout();
     test_concurrency();

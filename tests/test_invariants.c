@@ -156,6 +156,15 @@ static void test_order(void)
     check_caught(__LINE__, ESM_FAULT_ORDER, want, 1);
 }
 
+/* Issue 15 item 1: the lane's running total of queued event bytes, from
+ * which batch_extent sizes a batch (R2), is checked against the records. */
+static void test_queue_bytes(void)
+{
+    const char *want[] = { "lane 0: a lane's queued bytes are its queued records' (R2): "
+                           "running total 8521, the 20 records' sum 8520" };
+    check_caught(__LINE__, ESM_FAULT_QUEUE_BYTES, want, 1);
+}
+
 int main(void)
 {
     make_scenario();
@@ -165,5 +174,6 @@ int main(void)
     test_generation();
     test_lost_record();
     test_order();
+    test_queue_bytes();
     return check_done();
 }

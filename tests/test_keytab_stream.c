@@ -890,7 +890,7 @@ static void test_record_key_lengths(void)
         CHECK_INT(r->key_plain, i < 2);
         CHECK_INT(stm_record_key_bytes(f.s, r), len[i]);
         CHECK_INT(stm_record_key_json_len(f.s, r), json);
-        CHECK_INT(lev_shard_record_bytes(&ls, f.s, f.keys, r),
+        CHECK_INT(lev_shard_record_bytes(&ls, f.s, r),
                   lev_record_bytes(&src, json, r->seq, r->bytes, r->arrival_us));
     }
     reset_reads(0);
@@ -902,6 +902,42 @@ static void test_record_key_lengths(void)
     CHECK_INT(g_throttled, 1);   /* 2 MiB read: none left this second */
     CHECK_INT(g_retry, SEC);
     fix_close(&f);
+}
+
+/* Issue 15 item 1: the inline lev_shard_record_bytes, from what the record
+ * carries, is lev_record_bytes's to the byte (R2) for arrivals on both
+ * sides of a power of ten of seconds, at the end of the exact range, and
+ * before 1970. */
+static void test_shard_record_bytes_timestamps(void)
+{
+    static const int64_t epochs[] = { 0, 1733356800000, 9999999999500, 999999999999000,
+                                      LEV_EXACT_LIMIT - 1, -5000 };
+    static const int64_t arrivals[] = { 0, 1, 999, 1000, 10000, 100000, 499999, 500000,
+                                        500001, 510000, 600000, 1000000, 12345678,
+                                        9500000, 10000000 };
+    for (size_t e = 0; e < sizeof epochs / sizeof *epochs; e++) {
+        struct lev_source src = { .event_source_arn = "arn:aws:kinesis:us-east-1:1:stream/s",
+                                  .region = "us-east-1", .invoke_identity_arn = "arn:r",
+                                  .epoch_ms = epochs[e] };
+        struct lev_shard ls;
+        lev_shard_init(&ls, &src, "shardId-000000000000", false);
+        src.shard_id = "shardId-000000000000";
+        for (size_t a = 0; a < sizeof arrivals / sizeof *arrivals; a++) {
+            /* A key with nothing to escape: its lengths are the record's. */
+            struct stm_record r = { .seq = 99999 + a, .arrival_us = arrivals[a], .bytes = 100,
+                                    .key_plain = 1, .key_bytes = 7 };
+            CHECK_INT(lev_shard_record_bytes(&ls, NULL, &r),
+                      lev_record_bytes(&src, 7, r.seq, r.bytes, r.arrival_us));
+        }
+    }
+    /* 9,999,999,999.999 s has 10 digits of seconds, 10,000,000,000 has 11. */
+    struct lev_source src = { .event_source_arn = "arn", .epoch_ms = 9999999999500 };
+    struct lev_shard ls;
+    lev_shard_init(&ls, &src, "s", false);
+    struct stm_record before = { .arrival_us = 499000, .key_plain = 1 },
+                      after = { .arrival_us = 500000, .key_plain = 1 };
+    CHECK_INT(lev_shard_record_bytes(&ls, NULL, &after) - lev_shard_record_bytes(&ls, NULL, &before),
+              1 - 4);   /* "10000000000" against "9999999999.999" */
 }
 
 /* R1: a call returns at most 10 MiB; after a call cut at 10 MiB the shard's
@@ -1690,6 +1726,7 @@ int main(void)
     test_json_len();
     test_read_many_keys();
     test_record_key_lengths();
+    test_shard_record_bytes_timestamps();
     test_hashkey_format();
     test_keytab_table();
     test_shard_ranges();

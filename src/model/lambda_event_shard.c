@@ -19,22 +19,17 @@ void lev_shard_init(struct lev_shard *ls, const struct lev_source *tmpl, const c
     ls->ddb = ddb;
 }
 
-uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *stream,
-                                const struct keytab *keys, const struct stm_record *r)
+uint64_t lev_shard_ddb_record_bytes(const struct lev_shard *ls, const struct stm *stream,
+                                    const struct stm_record *r)
 {
-    if (ls->ddb) {
-        struct lev_ddb_record item = {
-            .key_len = stm_record_key_bytes(stream, r),
-            .key_json_len = stm_record_key_json_len(stream, r),
-            .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
-            .data = r->data_id ? stm_data(stream, r->data_id) : NULL,
-            .item_bytes = r->bytes, .arrival_us = r->arrival_us,
-        };
-        return lev_ddb_record_bytes_from(&ls->ddb_part, &item);
-    }
-    return lev_record_bytes_from(ls->source_bytes, ls->src.epoch_ms,
-                                 stm_record_key_json_len(stream, r), r->seq, r->bytes,
-                                 r->arrival_us);
+    struct lev_ddb_record item = {
+        .key_len = stm_record_key_bytes(stream, r),
+        .key_json_len = stm_record_key_json_len(stream, r),
+        .kind = (enum lev_ddb_event)r->event, .sequence_number = r->seq,
+        .data = r->data_id ? stm_data(stream, r->data_id) : NULL,
+        .item_bytes = r->bytes, .arrival_us = r->arrival_us,
+    };
+    return lev_ddb_record_bytes_from(&ls->ddb_part, &item);
 }
 
 void lev_shard_records(struct stm *stream, const struct keytab *keys, uint32_t shard,

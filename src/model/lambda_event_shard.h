@@ -10,9 +10,8 @@
 #define ESMSIM_LAMBDA_EVENT_SHARD_H
 
 #include "lambda_event.h"
+#include "stream.h"
 
-struct stm;
-struct stm_record;
 struct keytab;
 struct slog_event_record;
 
@@ -28,9 +27,22 @@ struct lev_shard {
 void lev_shard_init(struct lev_shard *ls, const struct lev_source *tmpl, const char *shard_id,
                     bool ddb);
 
-/* Bytes of the JSON object of the stream's record r in the shard's events. */
-uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *stream,
-                                const struct keytab *keys, const struct stm_record *r);
+/* lev_shard_record_bytes of a DynamoDB record. */
+uint64_t lev_shard_ddb_record_bytes(const struct lev_shard *ls, const struct stm *stream,
+                                    const struct stm_record *r);
+
+/* Bytes of the JSON object of the stream's record r in the shard's events.
+ * Inline: the mapping sizes every record it reads, and a Kinesis record's
+ * size is a few additions from what the record carries. */
+static inline uint64_t lev_shard_record_bytes(const struct lev_shard *ls, const struct stm *stream,
+                                              const struct stm_record *r)
+{
+    if (ls->ddb)
+        return lev_shard_ddb_record_bytes(ls, stream, r);
+    return lev_record_bytes_from(ls->source_bytes, ls->src.epoch_ms,
+                                 stm_record_key_json_len(stream, r), r->seq, r->bytes,
+                                 r->arrival_us);
+}
 
 /* The records at indexes idx[0..n) of the stream's shard, as the log's
  * event (--dump-events) and a real handler get them, into out[0..n). */

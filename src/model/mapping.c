@@ -113,11 +113,16 @@ struct batch {
 };
 
 /* A lane's fetched records not yet in its batch: record indexes in shard
- * order, in a ring that doubles when full. */
+ * order, in a ring that doubles when full, each with its record's bytes in
+ * the event (R2), sized once when queued, and their running total: the
+ * next batch's extent is then the whole queue's in one step, however many
+ * polls look at it before it is taken (a batching window). */
 struct idxq {
     uint64_t *v;
+    uint64_t *size;          /* size[j]: the event bytes of the record in v[j] */
     uint64_t cap;            /* a power of two, or 0 */
     uint64_t head, len;
+    uint64_t bytes;          /* the sum of the queued records' sizes */
 };
 
 enum lane_state {
@@ -348,28 +353,55 @@ static inline uint64_t idxq_at(const struct idxq *q, uint64_t i)
     return q->v[(q->head + i) & (q->cap - 1)];
 }
 
-static bool idxq_push(struct idxq *q, uint64_t idx)
+/* The event bytes of the i-th queued record. */
+static inline uint64_t idxq_size(const struct idxq *q, uint64_t i)
+{
+    return q->size[(q->head + i) & (q->cap - 1)];
+}
+
+/* Queue record idx, whose bytes in the event are size. */
+static bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
 {
     if (q->len == q->cap) {
         uint64_t cap = q->cap ? q->cap * 2 : 64;
-        uint64_t *v = malloc(cap * sizeof *v);
-        if (!v)
+        uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
+        if (!v || !sz) {
+            free(v);
+            free(sz);
             return false;
-        for (uint64_t i = 0; i < q->len; i++)
+        }
+        for (uint64_t i = 0; i < q->len; i++) {
             v[i] = idxq_at(q, i);
+            sz[i] = idxq_size(q, i);
+        }
         free(q->v);
+        free(q->size);
         q->v = v;
+        q->size = sz;
         q->cap = cap;
         q->head = 0;
     }
-    q->v[(q->head + q->len++) & (q->cap - 1)] = idx;
+    uint64_t j = (q->head + q->len++) & (q->cap - 1);
+    q->v[j] = idx;
+    q->size[j] = size;
+    q->bytes += size;
     return true;
 }
 
 static void idxq_pop(struct idxq *q, uint64_t n)
 {
+    if (n == q->len)
+        q->bytes = 0;            /* a batch took the whole queue */
+    else
+        for (uint64_t i = 0; i < n; i++)
+            q->bytes -= idxq_size(q, i);
     q->head = (q->head + n) & (q->cap - 1);
     q->len -= n;
+}
+
+static void idxq_clear(struct idxq *q)
+{
+    q->head = q->len = q->bytes = 0;
 }
 
 /* ---- the sets of a batch (R8) ------------------------------------------ */
@@ -649,7 +681,7 @@ static void log_window(struct lane *l)
 
 static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    return lev_shard_record_bytes(&sc->lev, sc->m->stream, sc->m->keys, r);
+    return lev_shard_record_bytes(&sc->lev, sc->m->stream, r);
 }
 
 /*
@@ -670,19 +702,26 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
     int64_t k = windows && avail > 0 ? window_of(sc, rec_at(sc, idxq_at(&l->queue, 0))) : 0;
     uint32_t n = 0;
     *full = false;
-    while (n < limit && n < avail) {
-        const struct stm_record *r = rec_at(sc, idxq_at(&l->queue, n));
-        if (windows && window_of(sc, r) != k) {
-            *full = true;        /* R15: a batch never spans two windows */
-            break;
+    if (!windows && avail > 0 && avail <= limit &&
+        (avail == 1 || bytes + l->queue.bytes + (avail - 1) <= LEV_MAX_PAYLOAD_BYTES)) {
+        /* The whole queue fits, so every shorter batch does: what the
+         * record by record steps below come to, from the running total. */
+        n = (uint32_t)avail;
+        bytes += l->queue.bytes + (avail - 1);
+    } else {
+        while (n < limit && n < avail) {
+            if (windows && window_of(sc, rec_at(sc, idxq_at(&l->queue, n))) != k) {
+                *full = true;        /* R15: a batch never spans two windows */
+                break;
+            }
+            uint64_t add = idxq_size(&l->queue, n) + (n > 0);
+            if (bytes + add > LEV_MAX_PAYLOAD_BYTES && n > 0) {
+                *full = true;
+                break;
+            }
+            bytes += add;
+            n++;
         }
-        uint64_t add = record_event_bytes(sc, r) + (n > 0);
-        if (bytes + add > LEV_MAX_PAYLOAD_BYTES && n > 0) {
-            *full = true;
-            break;
-        }
-        bytes += add;
-        n++;
     }
     if (n == limit || bytes > LEV_MAX_PAYLOAD_BYTES)
         *full = true;
@@ -1236,7 +1275,7 @@ static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
 static bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
 {
     struct lane *l = &sc->lanes[lane_of(sc, r)];
-    if (idxq_push(&l->queue, i))
+    if (idxq_push(&l->queue, i, record_event_bytes(sc, r)))
         return true;
     eng_stop(sc->m->e);          /* out of memory: stop, the run is incomplete */
     return false;
@@ -1273,7 +1312,7 @@ static void relane(struct shardc *sc)
             return;
     }
     for (uint32_t i = 0; i < sc->n_lanes; i++)
-        sc->lanes[i].queue.len = sc->lanes[i].queue.head = 0;
+        idxq_clear(&sc->lanes[i].queue);
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
@@ -1594,6 +1633,7 @@ static void lanes_free(struct shardc *sc)
     for (uint32_t i = 0; i < sc->m->max_lanes; i++) {
         struct lane *l = &sc->lanes[i];
         free(l->queue.v);
+        free(l->queue.size);
         free(l->batch.idx);
         free(l->scratch.failed);
         free(l->scratch.items);
@@ -1699,7 +1739,7 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
     m->max_lanes = config->max_parallelization;
     m->n_shards = stm_shard_count(stream);
     m->shards = calloc(m->n_shards, sizeof *m->shards);
-    m->reader = rdr_create(e, stream, keys, model, config->consumer, stm_source(stream),
+    m->reader = rdr_create(e, stream, model, config->consumer, stm_source(stream),
                            m->n_shards, (struct rdr_host){ .ctx = m, .wake = on_readable });
     m->rng_throttle = eng_rng_create(e, "mapping/throttle");
     m->rng_on_failure = eng_rng_create(e, "mapping/on-failure");
@@ -1896,8 +1936,23 @@ static uint64_t check_lane(const struct lane *l)
     uint64_t prev = UINT64_MAX;
     for (uint32_t i = 0; i < total; i++, prev = b->idx[i - 1])
         check_held(l, b->idx[i], prev);
-    for (uint64_t i = 0; i < l->queue.len; i++, prev = idxq_at(&l->queue, i - 1))
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < l->queue.len; i++, prev = idxq_at(&l->queue, i - 1)) {
         check_held(l, idxq_at(&l->queue, i), prev);
+        uint64_t size = idxq_size(&l->queue, i);
+        struct stm_record *r = rec_at((struct shardc *)sc, idxq_at(&l->queue, i));
+        if (size != record_event_bytes((struct shardc *)sc, r))
+            violated(sc, l->no, "a queued record carries its bytes in the event (R2)",
+                     "record %llu: %llu, its event object %llu", (unsigned long long)r->seq,
+                     (unsigned long long)size,
+                     (unsigned long long)record_event_bytes((struct shardc *)sc, r));
+        bytes += size;
+    }
+    if (bytes != l->queue.bytes)
+        violated(sc, l->no, "a lane's queued bytes are its queued records' (R2)",
+                 "running total %llu, the %llu records' sum %llu",
+                 (unsigned long long)l->queue.bytes, (unsigned long long)l->queue.len,
+                 (unsigned long long)bytes);
     return total + l->queue.len;
 }
 
@@ -1962,7 +2017,7 @@ static struct lane *fault_lane(struct esm *m, enum esm_fault f)
         struct lane *l = &sc->lanes[i];
         bool fits = f == ESM_FAULT_GENERATION ? l->state == LANE_BACKOFF
                   : f == ESM_FAULT_ORDER ? l->queue.len >= 2
-                  : f == ESM_FAULT_LOST ? l->queue.len >= 1
+                  : f == ESM_FAULT_LOST || f == ESM_FAULT_QUEUE_BYTES ? l->queue.len >= 1
                   : l->batch.n >= 1;
         if (fits)
             return l;
@@ -1998,10 +2053,15 @@ static void on_fault(void *ctx, uint64_t arg)
     case ESM_FAULT_LOST:            /* a queued record falls out of its lane */
         idxq_pop(&l->queue, 1);
         break;
+    case ESM_FAULT_QUEUE_BYTES:     /* the running total of the queue drifts */
+        l->queue.bytes++;
+        break;
     case ESM_FAULT_ORDER:           /* two queued records swap */
-        tmp = l->queue.v[l->queue.head];
-        l->queue.v[l->queue.head] = l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)];
-        l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
+        for (uint64_t *a = l->queue.v; a; a = a == l->queue.v ? l->queue.size : NULL) {
+            tmp = a[l->queue.head];
+            a[l->queue.head] = a[(l->queue.head + 1) & (l->queue.cap - 1)];
+            a[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
+        }
         break;
     }
     check_all(m);

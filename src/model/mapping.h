@@ -109,6 +109,7 @@ enum esm_fault {
     ESM_FAULT_GENERATION,       /* a lane in backoff: its timer goes stale */
     ESM_FAULT_LOST,             /* a queued record falls out of its lane */
     ESM_FAULT_ORDER,            /* two queued records swap */
+    ESM_FAULT_QUEUE_BYTES,      /* a lane's running total of queued bytes drifts */
 };
 int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f);
 #endif

@@ -12,9 +12,9 @@
 /* Records a GetRecords returns at most (Kinesis: 10,000 a call). */
 #define GETRECORDS_MAX_RECORDS 10000
 
-struct rdr *rdr_create(struct eng *e, struct stm *stream, const struct keytab *keys,
-                       const struct cfg_model *model, enum cfg_consumer consumer,
-                       enum slog_source_type source, uint32_t n_shards, struct rdr_host host)
+struct rdr *rdr_create(struct eng *e, struct stm *stream, const struct cfg_model *model,
+                       enum cfg_consumer consumer, enum slog_source_type source,
+                       uint32_t n_shards, struct rdr_host host)
 {
     struct rdr *r = malloc(sizeof *r);
     if (!r)
@@ -22,7 +22,7 @@ struct rdr *rdr_create(struct eng *e, struct stm *stream, const struct keytab *k
     *r = (struct rdr){
         .ops = consumer == CFG_CONSUMER_EFO ? &rdr_efo_ops
                : source == SLOG_SOURCE_DYNAMODB ? &rdr_ddb_ops : &rdr_poll_ops,
-        .e = e, .stream = stream, .keys = keys, .model = model, .host = host,
+        .e = e, .stream = stream, .model = model, .host = host,
         .n_shards = n_shards,
     };
     if (!(r->api = r->ops->create(r, n_shards))) {

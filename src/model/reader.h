@@ -18,7 +18,6 @@
 
 struct eng;
 struct stm;
-struct keytab;
 struct rdr;
 
 /* What a reader tells the mapping: records of shard may be read now
@@ -33,9 +32,9 @@ struct rdr_host {
  * given: with CFG_CONSUMER_EFO enhanced fan-out, else GetRecords polling at
  * the source's pace.  Borrows everything; NULL when out of memory.
  */
-struct rdr *rdr_create(struct eng *e, struct stm *stream, const struct keytab *keys,
-                       const struct cfg_model *model, enum cfg_consumer consumer,
-                       enum slog_source_type source, uint32_t n_shards, struct rdr_host host);
+struct rdr *rdr_create(struct eng *e, struct stm *stream, const struct cfg_model *model,
+                       enum cfg_consumer consumer, enum slog_source_type source,
+                       uint32_t n_shards, struct rdr_host host);
 void rdr_destroy(struct rdr *r);
 
 /* The stream has n_shards shards now (R12: a reshard appends).  -1 when out

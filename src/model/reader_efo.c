@@ -9,7 +9,6 @@
 #include <stdlib.h>
 
 #include "engine.h"
-#include "keytab.h"
 #include "reader_impl.h"
 #include "stream.h"
 
@@ -74,7 +73,7 @@ static void push_at(struct rdr *r, uint32_t shard, int64_t at_us)
  * up to 10 MiB). */
 static inline int64_t efo_cost(const struct rdr *r, const struct stm_record *rec)
 {
-    int64_t bytes = (int64_t)rec->bytes + (int64_t)keytab_len(r->keys, rec->key_id);
+    int64_t bytes = (int64_t)rec->bytes + (int64_t)stm_record_key_bytes(r->stream, rec);
     return bytes * ENG_US_PER_SEC < EFO_CREDIT_MAX ? bytes * ENG_US_PER_SEC : EFO_CREDIT_MAX;
 }
 

@@ -25,7 +25,6 @@ struct rdr {
     void *api;                       /* the implementation's state */
     struct eng *e;
     struct stm *stream;
-    const struct keytab *keys;
     const struct cfg_model *model;
     struct rdr_host host;
     uint32_t n_shards;
