@@ -93,12 +93,7 @@ static int schedule_changes(struct sim *s)
 
 /* ---- the sink the core writes to ------------------------------------------- */
 
-/*
- * Every call goes on to out unchanged but a record's, which gets its
- * message's creation time from the message table here, on the simulation's
- * thread: the observer reads nothing of the core's, so that it may run on
- * the relay's thread (issue 15 item 2).
- */
+/* Every call goes on to out unchanged. */
 static void fw_shard(void *ctx, const struct slog_shard *sh)
 {
     struct sim *s = ctx;
@@ -114,9 +109,7 @@ static void fw_message(void *ctx, const struct slog_message *m)
 static void fw_record(void *ctx, const struct slog_record *r)
 {
     struct sim *s = ctx;
-    struct slog_record stamped = *r;
-    stamped.created_us = s->msgs ? msg_created_us(s->msgs, r->message_id) : -1;
-    s->out.ops->record(s->out.ctx, &stamped);
+    s->out.ops->record(s->out.ctx, r);
 }
 
 static void fw_invocation(void *ctx, const struct slog_invocation *inv)
