@@ -36,7 +36,7 @@ struct shard_row {
 struct rec_row {
     char shard[32];
     uint64_t seq, msg;
-    int64_t arrival_us;
+    int64_t arrival_us, created_us;
     uint32_t bytes;
 };
 
@@ -76,6 +76,7 @@ static void sink_record(void *ctx, const struct slog_record *r)
     row->seq = r->sequence_number;
     row->msg = r->message_id;
     row->arrival_us = r->arrival_us;
+    row->created_us = r->created_us;
     row->bytes = r->bytes;
 }
 
@@ -421,8 +422,16 @@ static void test_put_mixed_order(void)
     struct stm_put_entry *en = calloc(6, sizeof *en);
     uint32_t order[6] = { a, a, k, a, k, k };
     for (int i = 0; i < 6; i++)
-        en[i] = (struct stm_put_entry){ .message_id = 10 + i, .key_id = order[i], .bytes = 5 };
+        en[i] = (struct stm_put_entry){ .message_id = 10 + i, .created_us = -100 * i,
+                                        .key_id = order[i], .bytes = 5 };
     put_expect(&f, en, 6, 2, "oootot");   /* a a k a(over) k k(over) */
+    /* issue 15 item 1: each record row carries its entry's creation time */
+    CHECK_INT(f.sink.n_recs, 4);
+    int64_t created[4] = { 0, -100, -200, -400 };
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(f.sink.recs[i].msg, 10 + (created[i] / -100));
+        CHECK_INT(f.sink.recs[i].created_us, created[i]);
+    }
     fix_close(&f);
 }
 

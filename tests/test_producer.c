@@ -34,7 +34,7 @@
 
 struct rec_row {
     uint64_t seq, msg;
-    int64_t arrival_us;
+    int64_t arrival_us, created_us;
     uint32_t bytes;
     char key[16];
 };
@@ -62,6 +62,7 @@ static void sink_record(void *ctx, const struct slog_record *r)
     row->seq = r->sequence_number;
     row->msg = r->message_id;
     row->arrival_us = r->arrival_us;
+    row->created_us = r->created_us;
     row->bytes = r->bytes;
     snprintf(row->key, sizeof row->key, "%s", r->partition_key);
 }
@@ -214,6 +215,18 @@ static uint64_t max_copies(const struct fix *f, uint64_t messages)
     return max;
 }
 
+/* Issue 15 item 1: every record row carries its message's creation time
+ * (the PutRecords entry's), a resent one too, as the message table has it
+ * while the message is in flight. */
+static bool records_carry_created(const struct fix *f)
+{
+    bool same = f->sink.n_recs > 0;
+    for (size_t i = 0; i < f->sink.n_recs; i++)
+        same &= f->sink.recs[i].created_us == msg_created_us(f->msgs, f->sink.recs[i].msg) &&
+                f->sink.recs[i].created_us <= f->sink.recs[i].arrival_us;
+    return same;
+}
+
 /* ---- retry policies ----------------------------------------------------- */
 
 /* SPEC 1.3 failed-only: only failed entries are resent, so no message is
@@ -259,6 +272,7 @@ static void test_all_duplicates(void)
     CHECK(max_copies(&f, created) > 1);
     CHECK(msg_duplicated(f.msgs) > 0);
     CHECK(f.sink.n_recs > created - f.st.rejected);   /* more records than messages written */
+    CHECK(records_carry_created(&f));
     uint64_t counts[FATE_COUNT];
     msg_counts(f.msgs, counts);
     CHECK_INT(counts[FATE_REJECTED], f.st.rejected);
@@ -873,6 +887,8 @@ static void test_explicit(void)
     CHECK_INT(f.st.rejected, 1);          /* the second at 10 s: over 1/s */
     CHECK_INT(f.sink.n_recs, 2);
     CHECK_INT(f.sink.recs[0].arrival_us, 5 * SEC);
+    CHECK_INT(f.sink.recs[0].created_us, 5 * SEC);   /* issue 15 item 1 */
+    CHECK(records_carry_created(&f));
     CHECK_INT(f.sink.recs[0].bytes, 0);
     CHECK_INT(f.sink.recs[1].bytes, 15);
     const struct stm_record *r = stm_at(f.s, 0, 1);

@@ -1766,7 +1766,7 @@ static void test_footprint_estimate(void)
     NEAR(e.bytes[FPT_RECORDS], 360001 * (40 + 8 + 48) * 2 + 360001 * 40);
     NEAR(e.bytes[FPT_KEYS], 10 * 8 + 10 * (112 + 64 * 2) + 10 * strlen("key-0123456789 "));
     /* 1 + 10.2 requests a second (100/500 full, 1 per 100 ms linger) x 0.4 s */
-    NEAR(e.bytes[FPT_REQUESTS], (1 + 10.2 * 0.4) * (500 * 24 + 144));
+    NEAR(e.bytes[FPT_REQUESTS], (1 + 10.2 * 0.4) * (500 * 32 + 144));
     NEAR(e.bytes[FPT_SHARDS], 2 * (24576 + 512) + 2 * 100 * 28);
     NEAR(e.bytes[FPT_SCENARIO], 2.0 * strlen(s->json));
     NEAR(e.bytes[FPT_PROGRAM], 16 << 20);
@@ -1908,10 +1908,10 @@ static void test_run_limits_checked(void)
      * estimate, the limit and every part, at the weightiest setting's path */
     const char *rate[] = { "producers[0].rate=1e12", "model.memory_limit=\"1GiB\"" };
     bad_set(__LINE__, EST, rate, 2, "t.json: --set producers[0].rate=1e12: $.producers[0].rate: this run "
-            "needs 608 TiB of memory even if the mapping keeps up, more than the 1.0 GiB allowed "
+            "needs 611 TiB of memory even if the mapping keeps up, more than the 1.0 GiB allowed "
             "(model.memory_limit); by part: messages 599 TiB (5,400,000,000,000 held at once: those "
             "created within 5 s), records 2.2 MiB (12,000, written within 5 s), keys 2.6 KiB "
-            "(10 met, of key spaces of 10), requests 8.8 TiB, shards 54 KiB (2), scenario ");
+            "(10 met, of key spaces of 10), requests 12 TiB, shards 54 KiB (2), scenario ");
     CHECK_CONTAINS(err, ", program 16 MiB (docs/scenario.md, \"Memory\")");
     /* overlapping bursts whose product no double holds */
     const char *inf[] = { "producers[0].bursts=[{\"at\":0,\"for\":10,\"multiplier\":1e300},"

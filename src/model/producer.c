@@ -238,8 +238,8 @@ static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t byt
     if (q->written)
         q->written[q->n] = 0;
     q->e[q->n++] = (struct stm_put_entry){
-        .message_id = id, .key_id = key_id, .bytes = bytes, .data_id = data_id,
-        .item_op = item_op,
+        .message_id = id, .created_us = created_us, .key_id = key_id, .bytes = bytes,
+        .data_id = data_id, .item_op = item_op,
     };
     p->stats.messages++;
     return true;

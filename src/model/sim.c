@@ -33,10 +33,9 @@
 struct sim {
     const struct cfg_sim *cfg; /* borrowed */
     struct obs *obs;           /* computes every figure, forwarding to the caller's sink */
-    struct slog log;           /* the sink the core writes to (its calls go on to out):
-                                * per_record is turned off when a run stops early (sim_run) */
-    struct slog_ops log_ops;
-    struct slog out;           /* the observer's sink, or the relay's in front of it */
+    struct slog log;           /* the sink the core writes to: the observer's, or the relay's
+                                * in front of it (use_sink); per_record is turned off when
+                                * a run stops early (sim_run) */
     struct slog_relay relay;   /* relayed: the observer runs on the relay's thread */
     bool relayed;
     uint64_t syncs;            /* sync points made */
@@ -94,119 +93,29 @@ static int schedule_changes(struct sim *s)
 /* ---- the sink the core writes to ------------------------------------------- */
 
 /*
- * Every call goes on to out unchanged but a record's, which gets its
- * message's creation time from the message table here, on the simulation's
- * thread: the observer reads nothing of the core's, so that it may run on
- * the relay's thread (issue 15 item 2).
+ * The components keep the address of s->log: the observer's sink, or the
+ * relay's in front of it.  Attaching or detaching the relay changes its
+ * calls in place; per_record stays off once a run stopped early turned it
+ * off (sim_run).  The observer reads nothing of the core's (a record row
+ * carries its message's creation time), so that it may run on the relay's
+ * thread (issue 15 item 2).
  */
-static void fw_shard(void *ctx, const struct slog_shard *sh)
+static void use_sink(struct sim *s, const struct slog *out)
 {
-    struct sim *s = ctx;
-    s->out.ops->shard(s->out.ctx, sh);
-}
-
-static void fw_message(void *ctx, const struct slog_message *m)
-{
-    struct sim *s = ctx;
-    s->out.ops->message(s->out.ctx, m);
-}
-
-static void fw_record(void *ctx, const struct slog_record *r)
-{
-    struct sim *s = ctx;
-    struct slog_record stamped = *r;
-    stamped.created_us = s->msgs ? msg_created_us(s->msgs, r->message_id) : -1;
-    s->out.ops->record(s->out.ctx, &stamped);
-}
-
-static void fw_invocation(void *ctx, const struct slog_invocation *inv)
-{
-    struct sim *s = ctx;
-    s->out.ops->invocation(s->out.ctx, inv);
-}
-
-static void fw_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
-                          const uint64_t *sequence_numbers, uint32_t n, bool handled)
-{
-    struct sim *s = ctx;
-    s->out.ops->deliveries(s->out.ctx, invocation_id, shard_id, sequence_numbers, n, handled);
-}
-
-static void fw_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
-                          uint64_t sequence_number, enum ckpt_reason reason)
-{
-    struct sim *s = ctx;
-    s->out.ops->checkpoint(s->out.ctx, shard_id, at_us, sequence_number, reason);
-}
-
-static void fw_discard(void *ctx, const struct slog_discard *d)
-{
-    struct sim *s = ctx;
-    s->out.ops->discard(s->out.ctx, d);
-}
-
-static void fw_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
-                      double value)
-{
-    struct sim *s = ctx;
-    s->out.ops->metric(s->out.ctx, at_us, name, shard_id, value);
-}
-
-static void fw_window(void *ctx, const struct slog_window *w)
-{
-    struct sim *s = ctx;
-    s->out.ops->window(s->out.ctx, w);
-}
-
-static void fw_log_line(void *ctx, const struct slog_line *l)
-{
-    struct sim *s = ctx;
-    s->out.ops->log_line(s->out.ctx, l);
-}
-
-static void fw_sync(void *ctx, int64_t reached_us)
-{
-    struct sim *s = ctx;
-    s->syncs++;
-    s->out.ops->sync(s->out.ctx, reached_us);
-}
-
-static void fw_read(void *ctx, const struct slog_read *rd)
-{
-    struct sim *s = ctx;
-    s->out.ops->read(s->out.ctx, rd);
-}
-
-static bool fw_failed(void *ctx)
-{
-    struct sim *s = ctx;
-    return s->out.ops->failed(s->out.ctx);
-}
-
-/* The core's sink, forwarding to the observer's (its optional calls as the
- * observer has them: sync and read always). */
-static void log_init(struct sim *s)
-{
-    s->out = obs_sink(s->obs);
-    const struct slog_ops *o = s->out.ops;
-    s->log_ops = (struct slog_ops){
-        .shard = fw_shard, .message = fw_message, .record = fw_record,
-        .invocation = fw_invocation, .deliveries = fw_deliveries, .checkpoint = fw_checkpoint,
-        .discard = fw_discard, .metric = fw_metric,
-        .window = o->window ? fw_window : NULL, .log_line = o->log_line ? fw_log_line : NULL,
-        .sync = fw_sync, .read = fw_read, .failed = fw_failed,
-    };
-    s->log = (struct slog){ .ops = &s->log_ops, .ctx = s, .per_record = s->out.per_record,
-                            .no_key_names = s->out.no_key_names, .event = s->out.event,
-                            .event_ctx = s->out.event_ctx };
+    s->log.ops = out->ops;
+    s->log.ctx = out->ctx;
+    s->log.no_key_names = out->no_key_names;
+    s->log.event = out->event;
+    s->log.event_ctx = out->event_ctx;
 }
 
 void sim_set_relay(struct sim *s, const struct slog_relay *relay)
 {
-    struct slog obs = obs_sink(s->obs);
-    if (!s->relayed && relay->attach(relay->ctx, &obs, &s->out)) {
+    struct slog obs = obs_sink(s->obs), out;
+    if (!s->relayed && relay->attach(relay->ctx, &obs, &out)) {
         s->relay = *relay;
         s->relayed = true;
+        use_sink(s, &out);
     }
 }
 
@@ -216,7 +125,8 @@ static void unrelay(struct sim *s)
     if (s->relayed)
         s->relay.detach(s->relay.ctx);
     s->relayed = false;
-    s->out = obs_sink(s->obs);
+    struct slog obs = obs_sink(s->obs);
+    use_sink(s, &obs);
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -234,7 +144,7 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
      * that arrived a retention period before the end can have expired. */
     s->obs = obs_create(log, cfg->duration_us / 1000 - cfg->stream.retention_us / 1000 + 1);
     if (s->obs)
-        log_init(s);
+        s->log = obs_sink(s->obs);
     log = &s->log;
     s->e = eng_create(cfg->seed);
     s->keys = keytab_create();
@@ -412,7 +322,6 @@ enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
 {
     int64_t end = s->cfg->duration_us;
     enum sim_status status = SIM_COMPLETE;
-    const struct slog_ops *ops = s->log.ops;
     if (s->cfg->function.handler && !fn_real(s->fn)) {
         s->log.per_record = false;
         finish(s, false);
@@ -423,7 +332,7 @@ enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
         bool done = eng_next_at(s->e) > end;
         /* An interrupt may also have stopped the engine: a real handler's
          * answer it no longer waited for. */
-        if (ops->failed(s->log.ctx))
+        if (s->log.ops->failed(s->log.ctx))
             status = SIM_FAILED;
         else if (interrupt && *interrupt && (!done || eng_stopped(s->e)))
             status = SIM_INTERRUPTED;
@@ -432,8 +341,10 @@ enum sim_status sim_run(struct sim *s, const volatile sig_atomic_t *interrupt,
         s->reached_us = done && status == SIM_COMPLETE ? end : eng_now(s->e);
         if (done || status != SIM_COMPLETE)
             break;
-        if (ops->sync)
-            ops->sync(s->log.ctx, s->reached_us);
+        if (s->log.ops->sync) {
+            s->syncs++;   /* the observer counts them too: observer_bytes */
+            s->log.ops->sync(s->log.ctx, s->reached_us);
+        }
         if (progress) {
             struct stm_stats st;
             stm_stats(s->stream, &st);

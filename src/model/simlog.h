@@ -88,9 +88,9 @@ struct slog_record {
     uint32_t key_id;
     int64_t arrival_us;
     uint32_t bytes;
-    int64_t created_us;   /* its message's creation: the stream leaves it 0, sim.c sets it
-                             from the message table on the simulation's thread, so that
-                             the observer never reads the table (it may run on another) */
+    int64_t created_us;   /* its message's creation, carried by the PutRecords entry
+                             (stm_put_entry), so that the observer never reads the
+                             message table (it may run on another thread) */
 };
 
 struct slog_invocation {

@@ -1256,13 +1256,14 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
     return 0;
 }
 
-static void log_record(const struct stm *s, const struct shard *sh, const struct stm_record *r)
+static void log_record(const struct stm *s, const struct shard *sh, const struct stm_record *r,
+                       int64_t created_us)
 {
     struct slog_record row = {
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
         .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
         .key_id = r->key_id, .arrival_us = r->arrival_us,
-        .bytes = r->bytes,
+        .bytes = r->bytes, .created_us = created_us,
     };
     s->log->ops->record(s->log->ctx, &row);
 }
@@ -1344,7 +1345,7 @@ static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en
     if (++s->held > s->stats.peak_records_held)
         s->stats.peak_records_held = s->held;
     if (s->log && s->log->per_record && s->log->ops->record)
-        log_record(s, sh, r);
+        log_record(s, sh, r, en->created_us);
     if (s->consumer.written)
         s->consumer.written(s->consumer.ctx, (uint32_t)(sh - s->shards));
     return STM_PUT_OK;

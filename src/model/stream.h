@@ -65,6 +65,7 @@ enum stm_item_op {
 /* One entry of a PutRecords request (DynamoDB: one item write). */
 struct stm_put_entry {
     uint64_t message_id;
+    int64_t created_us;    /* its message's creation, for the record's log row */
     uint32_t key_id;
     uint32_t bytes;
     uint32_t data_id;
