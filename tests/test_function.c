@@ -459,10 +459,10 @@ static void test_probability(void)
 }
 
 /* Issue 15 item 1: a constant per-record duration without failure rules
- * takes fn_invoke's short loop; it times out on the same record with the
- * same duration as the full loop (here run through a rule matching no
- * record), to the microsecond, over sums that are inexact in binary. */
-static void test_constant_per_record_short_loop(void)
+ * (no draw: dist_draw reads a constant inline) times out on the same record
+ * with the same duration as with a rule that matches no record, to the
+ * microsecond, over sums that are inexact in binary. */
+static void test_constant_per_record_no_rules(void)
 {
     struct fixture fx;
     fixture_init(&fx);
@@ -504,7 +504,7 @@ static void test_constant_per_record_short_loop(void)
 
 int main(void)
 {
-    test_constant_per_record_short_loop();
+    test_constant_per_record_no_rules();
     test_durations_and_cold_start();
     test_idle_timeout();
     test_concurrency();

@@ -248,14 +248,6 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                                .timeout_us = cfg->timeout_us,
                                .failed = scratch->failed };
     uint32_t i = 0;
-    if (cfg->per_record.kind == DIST_CONSTANT && cfg->n_failures == 0) {
-        /* The loop below with no rule and no draw (DIST_CONSTANT draws
-         * none): the same additions, in the same order. */
-        double per_record = cfg->per_record.value;
-        for (; i < n && t <= deadline; i++)
-            if ((t += per_record) > deadline)
-                break;
-    }
     for (; i < n && t <= deadline; i++) {
         bool fails = false;
         t += dist_draw(&cfg->per_record, f->rng_duration);

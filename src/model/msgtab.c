@@ -154,21 +154,28 @@ static void release(struct msgtab *t, uint64_t id, struct msg *m)
         settle(t, id, m, m->written ? (enum fate)m->best : FATE_REJECTED);
 }
 
+/* One more record of m's in the stream: its second makes it a producer
+ * duplicate. */
+static inline void count_written(struct msgtab *t, struct msg *m)
+{
+    if (++m->written == 2)
+        t->duplicated++;
+}
+
 void msg_written(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
     if (!m)
         return;
     m->holds++;
-    if (++m->written == 2)
-        t->duplicated++;
+    count_written(t, m);
 }
 
 void msg_delivered(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
-    if (m && ++m->written == 2)   /* holds: +1 for the record, -1 for the producer */
-        t->duplicated++;
+    if (m)
+        count_written(t, m);   /* holds: +1 for the record, -1 for the producer */
 }
 
 void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
@@ -178,9 +185,8 @@ void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
             msg_delivered(t, first + i);
         return;
     }
-    for (uint64_t id = first; id < first + n; id++)
-        if (++t->ring[id & t->mask].written == 2)
-            t->duplicated++;
+    for (uint64_t id = first; id < first + n; id++)   /* every id known: no entry() check */
+        count_written(t, &t->ring[id & t->mask]);
 }
 
 void msg_released(struct msgtab *t, uint64_t id)
