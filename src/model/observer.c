@@ -147,28 +147,111 @@ static void counts_free(struct counts *c)
     free(c->count);
 }
 
-/* plot's points: (chart, series, minute) -> the max, or the sum and count,
- * of the values; open addressing.  Its size follows minutes and shards. */
-struct pkey {
-    uint32_t chart, series;    /* series: a shard's id, or one of PS_* */
-    int64_t minute;
-};
-struct pval {
-    struct pkey k;
+/*
+ * plot's points: (chart, series, minute) -> the max, or the sum and count,
+ * of the values.  A series (a chart's shard, or one of PS_*) keeps a cell a
+ * minute from its first minute to its last, in a doubling array: charts
+ * have a point nearly every minute, so 24 bytes a point, where a hash of
+ * the points took 4 to 8 times that and grew by 1 MiB a simulated hour for
+ * 16 shards (issue 15).  A series is found by a small hash on (chart,
+ * series); the one added to last first (records come minute by minute).
+ */
+struct pcell {
     double max, sum;
-    uint64_t n;                /* 0: empty slot */
+    uint64_t n;                /* 0: no point in this minute */
+};
+struct pseries {
+    uint32_t chart, series;
+    int64_t first;             /* the minute of cells[0] */
+    struct pcell *cells;       /* [0, len) initialised */
+    size_t len, cap;
 };
 struct points {
-    struct pval *v;
+    struct pseries *s;         /* in the order they came */
     size_t n, cap;
-    struct pval *last;         /* the point added to last (records come minute by minute) */
+    uint32_t *index;           /* open addressing: 1 + a series' place in s, 0: empty */
+    size_t index_cap;
+    size_t last;               /* 1 + the place of the series added to last, 0: none */
+    size_t n_points, n_means;  /* cells with a point; of them PS_MAX's (two rows each) */
 };
 
 enum { PS_ALL = UINT32_MAX - 8, PS_MAX, PS_MEAN, PS_WRITTEN, PS_DELIVERED, PS_SUCCEEDED, PS_MARK };
 
-static uint64_t pkey_hash(const struct pkey *k)
+static size_t series_slot(const struct points *p, uint32_t chart, uint32_t series)
 {
-    return int_hash((uint64_t)k->minute * 1000003u ^ ((uint64_t)k->chart << 40) ^ k->series);
+    return (size_t)(int_hash((uint64_t)chart << 32 | series) & (p->index_cap - 1));
+}
+
+/* The series of (chart, series), added when new; NULL when out of memory. */
+static struct pseries *series_of(struct points *p, uint32_t chart, uint32_t series)
+{
+    if (2 * (p->n + 1) > p->index_cap) {
+        size_t cap = p->index_cap ? 2 * p->index_cap : 64;
+        uint32_t *index = calloc(cap, sizeof *index);
+        if (!index)
+            return NULL;
+        free(p->index);
+        p->index = index;
+        p->index_cap = cap;
+        for (size_t i = 0; i < p->n; i++) {
+            size_t s = series_slot(p, p->s[i].chart, p->s[i].series);
+            while (index[s])
+                s = (s + 1) & (cap - 1);
+            index[s] = (uint32_t)(i + 1);
+        }
+    }
+    size_t s = series_slot(p, chart, series);
+    for (; p->index[s]; s = (s + 1) & (p->index_cap - 1)) {
+        struct pseries *e = &p->s[p->index[s] - 1];
+        if (e->chart == chart && e->series == series) {
+            p->last = p->index[s];
+            return e;
+        }
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        struct pseries *grown = realloc(p->s, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        p->s = grown;
+        p->cap = cap;
+    }
+    p->s[p->n] = (struct pseries){ .chart = chart, .series = series };
+    p->index[s] = (uint32_t)++p->n;
+    p->last = p->n;
+    return &p->s[p->n - 1];
+}
+
+/* The cell of minute in e, its range grown to reach it (fresh cells: no
+ * point); NULL when out of memory. */
+static struct pcell *cell_of(struct pseries *e, int64_t minute)
+{
+    if (minute >= e->first && (uint64_t)(minute - e->first) < e->len)
+        return &e->cells[minute - e->first];
+    if (e->len == 0)
+        e->first = minute;
+    /* the new range [lo, lo + len): before the first cell, or past the last */
+    int64_t lo = minute < e->first ? minute : e->first;
+    size_t shift = (size_t)(e->first - lo);
+    size_t len = minute < e->first ? shift + e->len : (size_t)(minute - e->first) + 1;
+    if (len > e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 16;
+        while (cap < len)
+            cap *= 2;
+        struct pcell *cells = realloc(e->cells, cap * sizeof *cells);
+        if (!cells)
+            return NULL;
+        e->cells = cells;
+        e->cap = cap;
+    }
+    if (shift) {
+        memmove(e->cells + shift, e->cells, e->len * sizeof *e->cells);
+        memset(e->cells, 0, shift * sizeof *e->cells);
+    }
+    memset(e->cells + shift + e->len, 0, (len - shift - e->len) * sizeof *e->cells);
+    e->first = lo;
+    e->len = len;
+    return &e->cells[minute - lo];
 }
 
 /* Add n values v at ms (a run of records of one millisecond: one call, the
@@ -176,45 +259,40 @@ static uint64_t pkey_hash(const struct pkey *k)
 static int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v,
                       uint64_t n)
 {
-    if (2 * (p->n + 1) > p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 256;
-        struct pval *grown = calloc(cap, sizeof *grown);
-        if (!grown)
-            return -1;
-        for (size_t i = 0; i < p->cap; i++)
-            if (p->v[i].n) {
-                size_t s = pkey_hash(&p->v[i].k) & (cap - 1);
-                while (grown[s].n)
-                    s = (s + 1) & (cap - 1);
-                grown[s] = p->v[i];
-            }
-        free(p->v);
-        p->v = grown;
-        p->cap = cap;
-        p->last = NULL;
-    }
+    struct pseries *e = p->last ? &p->s[p->last - 1] : NULL;
+    if (!e || e->chart != chart || e->series != series)
+        e = series_of(p, chart, series);
     /* the minute of ms, floored as SQLite's integer division does for ms >= 0 */
-    struct pkey k = { chart, series, ms >= 0 ? ms / 60000 : -((-ms) / 60000) };
-    struct pval *e = p->last;
-    if (e && e->k.chart == chart && e->k.series == series && e->k.minute == k.minute) {
-        e->max = v > e->max ? v : e->max;
-        e->sum += v * (double)n;
-        e->n += n;
-        return 0;
+    struct pcell *c = e ? cell_of(e, ms >= 0 ? ms / 60000 : -((-ms) / 60000)) : NULL;
+    if (!c)
+        return -1;
+    if (!c->n) {
+        *c = (struct pcell){ .max = v };
+        p->n_points++;
+        p->n_means += series == PS_MAX;
     }
-    size_t s = pkey_hash(&k) & (p->cap - 1);
-    while (p->v[s].n && (p->v[s].k.chart != chart || p->v[s].k.series != series ||
-                         p->v[s].k.minute != k.minute))
-        s = (s + 1) & (p->cap - 1);
-    e = p->last = &p->v[s];
-    if (!e->n) {
-        *e = (struct pval){ .k = k, .max = v };
-        p->n++;
-    }
-    e->max = v > e->max ? v : e->max;
-    e->sum += v * (double)n;
-    e->n += n;
+    c->max = v > c->max ? v : c->max;
+    c->sum += v * (double)n;
+    c->n += n;
     return 0;
+}
+
+/* Bytes the points hold (obs_points_bytes). */
+static size_t points_bytes(const struct points *p)
+{
+    size_t n = p->cap * sizeof *p->s + p->index_cap * sizeof *p->index;
+    for (size_t i = 0; i < p->n; i++)
+        n += p->s[i].cap * sizeof *p->s[i].cells;
+    return n;
+}
+
+static void points_free(struct points *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->s[i].cells);
+    free(p->s);
+    free(p->index);
+    *p = (struct points){ 0 };
 }
 
 /* ---- what is held ------------------------------------------------------------- */
@@ -1346,7 +1424,7 @@ void obs_function(struct obs *o, int64_t at_us, const struct cfg_function *fn)
 
 /* ---- the end ------------------------------------------------------------------------- */
 
-static const char *point_series(const struct obs *o, const struct pkey *k, bool mean)
+static const char *point_series(const struct obs *o, const struct pseries *k, bool mean)
 {
     switch (k->series) {
     case PS_ALL: return "all";
@@ -1376,31 +1454,37 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* plot's points, sorted; the reshard instants, distinct and ascending. */
+/* plot's points, sorted; the reshard instants, distinct and ascending.
+ * The points' cells are let go here: the rows hold them now. */
 static void finish_series(struct obs *o)
 {
     struct obs_figures *f = &o->fig;
-    f->points = malloc((2 * o->points.n + 1) * sizeof *f->points);
+    f->points = malloc((o->points.n_points + o->points.n_means + 1) * sizeof *f->points);
     if (!f->points) {
         o->oom = true;
         return;
     }
-    for (size_t i = 0; i < o->points.cap; i++) {
-        const struct pval *v = &o->points.v[i];
-        if (!v->n)
-            continue;
-        bool sample = v->k.chart == OBS_CHART_OLDEST || v->k.chart == OBS_CHART_CONCURRENCY;
-        bool count = v->k.chart >= OBS_CHART_THROUGHPUT;
-        f->points[f->n_points++] = (struct obs_point){
-            .chart = (enum obs_chart)v->k.chart, .series = point_series(o, &v->k, false),
-            .minute = v->k.minute, .value = count ? v->sum : v->max, .integer = !sample,
-        };
-        if (v->k.series == PS_MAX)   /* the mean of the samples, as SQL's avg sums them */
+    for (size_t i = 0; i < o->points.n; i++) {
+        const struct pseries *e = &o->points.s[i];
+        bool sample = e->chart == OBS_CHART_OLDEST || e->chart == OBS_CHART_CONCURRENCY;
+        bool count = e->chart >= OBS_CHART_THROUGHPUT;
+        for (size_t m = 0; m < e->len; m++) {
+            const struct pcell *v = &e->cells[m];
+            if (!v->n)
+                continue;
             f->points[f->n_points++] = (struct obs_point){
-                .chart = OBS_CHART_CONCURRENCY, .series = point_series(o, &v->k, true),
-                .minute = v->k.minute, .value = v->sum / (double)v->n,
+                .chart = (enum obs_chart)e->chart, .series = point_series(o, e, false),
+                .minute = e->first + (int64_t)m, .value = count ? v->sum : v->max,
+                .integer = !sample,
             };
+            if (e->series == PS_MAX)   /* the mean of the samples, as SQL's avg sums them */
+                f->points[f->n_points++] = (struct obs_point){
+                    .chart = OBS_CHART_CONCURRENCY, .series = point_series(o, e, true),
+                    .minute = e->first + (int64_t)m, .value = v->sum / (double)v->n,
+                };
+        }
     }
+    points_free(&o->points);
     qsort(f->points, f->n_points, sizeof *f->points, cmp_point);
     if (o->n_reshards)   /* qsort wants an array, even of none */
         qsort(o->reshards, o->n_reshards, sizeof *o->reshards, cmp_i64);
@@ -1477,6 +1561,11 @@ uint64_t obs_bytes(const struct obs *o)
     return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
 }
 
+size_t obs_points_bytes(const struct obs *o)
+{
+    return points_bytes(&o->points);
+}
+
 bool obs_failed(const struct obs *o)
 {
     return o->oom || o->schedule_oom;
@@ -1503,7 +1592,7 @@ void obs_destroy(struct obs *o)
         free((char *)o->fig.producer_examples[i].partition_key);
     free(o->fig.shards);
     free(o->fig.points);
-    free(o->points.v);
+    points_free(&o->points);
     free(o->reshards);
     free(o->spans[0]);
     free(o->spans[1]);

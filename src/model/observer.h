@@ -205,6 +205,10 @@ size_t obs_messages_held(const struct obs *o);
 /* The bytes its tables of records, messages and invocations in flight take
  * now. */
 uint64_t obs_bytes(const struct obs *o);
+/* The bytes plot's points take now: a cell of 24 bytes a minute a series
+ * from its first point to its last, in arrays that double (issue 15: what
+ * grows with the simulated duration); 0 once obs_finish made the rows. */
+size_t obs_points_bytes(const struct obs *o);
 
 /* obs_bytes() as it was at the sync-th sync point it was given (from 0),
  * into *bytes; false when that sync point has not reached it yet.  For the
