@@ -364,6 +364,50 @@ static void test_message_ring_bytes(void)
     teardown(&f);
 }
 
+/* Issue 15: memory flat in the simulated duration but for plot's points,
+ * which are output (summary_series) and cost 24 bytes a minute a series:
+ * at most twice that (arrays that double) and 4 KiB for the series' table.
+ * A hash of the points took 96 to 192 bytes a point (1 MiB a simulated hour
+ * for the bench's 56 series).  An invocation a minute for `hours` makes 4
+ * series (IteratorAge of S and all, delivered, succeeded); obs_finish makes
+ * their rows, exactly, and lets the cells go. */
+static size_t points_after_hours(int hours)
+{
+    struct fixture f;
+    setup(&f);
+    int minutes = 60 * hours;
+    for (int m = 0; m < minutes; m++)
+        inv_row(&f, (uint64_t)m + 1, (int64_t)m * 60000 + 1000, 3, OUTCOME_SUCCESS, m % 7);
+    size_t bytes = obs_points_bytes(f.o);
+    CHECK(bytes <= 48 * 4 * (size_t)minutes + 4096);
+    obs_finish(f.o, (int64_t)minutes * 60000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    CHECK_INT(obs_points_bytes(f.o), 0);
+    CHECK_INT(fig->n_points, 4 * minutes);
+    if (fig->n_points == 4 * (size_t)minutes) {
+        /* chart, then series name ("S" < "all"), then minute */
+        const struct obs_point *first = &fig->points[0], *last = &fig->points[4 * minutes - 1];
+        CHECK_INT(first->chart, OBS_CHART_AGE);
+        CHECK_STR(first->series, "S");
+        CHECK_INT(first->minute, 0);
+        CHECK_INT((int64_t)first->value, 0);
+        CHECK_INT((int64_t)fig->points[minutes - 1].value, (minutes - 1) % 7);
+        CHECK_STR(fig->points[minutes].series, "all");
+        CHECK_INT(last->chart, OBS_CHART_THROUGHPUT);
+        CHECK_STR(last->series, "succeeded");
+        CHECK_INT(last->minute, minutes - 1);
+        CHECK_INT((int64_t)last->value, 3);
+    }
+    teardown(&f);
+    return bytes;
+}
+
+static void test_points_bytes(void)
+{
+    size_t eight = points_after_hours(8), sixteen = points_after_hours(16);
+    CHECK(sixteen <= 2 * eight);
+}
+
 int main(void)
 {
     test_order_by_invocation_not_by_end();
@@ -373,5 +417,6 @@ int main(void)
     test_delivery_runs();
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
+    test_points_bytes();
     return check_done();
 }
