@@ -1763,7 +1763,7 @@ static void test_footprint_estimate(void)
     NEAR(e.shards, 2);
     NEAR(e.bytes[FPT_MESSAGES], 360000 * (40 + 1) * 2);    /* msgtab's and the observer's */
     /* the records' rings are the larger: counted once more for the doubling */
-    NEAR(e.bytes[FPT_RECORDS], 360001 * (40 + 8 + 48) * 2 + 360001 * 40);
+    NEAR(e.bytes[FPT_RECORDS], 360001 * (40 + 16 + 48) * 2 + 360001 * 40);
     NEAR(e.bytes[FPT_KEYS], 10 * 8 + 10 * (112 + 64 * 2) + 10 * strlen("key-0123456789 "));
     /* 1 + 10.2 requests a second (100/500 full, 1 per 100 ms linger) x 0.4 s */
     NEAR(e.bytes[FPT_REQUESTS], (1 + 10.2 * 0.4) * (500 * 32 + 144));
@@ -1910,7 +1910,7 @@ static void test_run_limits_checked(void)
     bad_set(__LINE__, EST, rate, 2, "t.json: --set producers[0].rate=1e12: $.producers[0].rate: this run "
             "needs 611 TiB of memory even if the mapping keeps up, more than the 1.0 GiB allowed "
             "(model.memory_limit); by part: messages 599 TiB (5,400,000,000,000 held at once: those "
-            "created within 5 s), records 2.2 MiB (12,000, written within 5 s), keys 2.6 KiB "
+            "created within 5 s), records 2.4 MiB (12,000, written within 5 s), keys 2.6 KiB "
             "(10 met, of key spaces of 10), requests 12 TiB, shards 54 KiB (2), scenario ");
     CHECK_CONTAINS(err, ", program 16 MiB (docs/scenario.md, \"Memory\")");
     /* overlapping bursts whose product no double holds */
@@ -1938,8 +1938,8 @@ static void test_run_limits_checked(void)
      * does not fit: refused at the rate */
     const char *fast[] = { "producers[0].rate=1e5", "model.memory_limit=33554432" };
     bad_set(__LINE__, EST, fast, 2, "t.json: --set producers[0].rate=1e5: $.producers[0].rate: this run needs "
-            "82 MiB of memory even if the mapping keeps up, more than the 32 MiB allowed (model.memory_limit); "
-            "by part: messages 63 MiB (540,000 held at once: those created within 5 s), records 2.2 MiB "
+            "83 MiB of memory even if the mapping keeps up, more than the 32 MiB allowed (model.memory_limit); "
+            "by part: messages 63 MiB (540,000 held at once: those created within 5 s), records 2.4 MiB "
             "(12,000, written within 5 s), ");
     /* a stalled run of it would need 41 GiB: accepted, the limit stops such a run as it goes */
     const char *stall[] = { "producers[0].rate=1e5", "model.memory_limit=\"1GiB\"" };
