@@ -1454,6 +1454,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+_Static_assert(sizeof(struct obs_point) <= 32, "struct obs_point: the rows are held until written");
+
 /* plot's points, sorted; the reshard instants, distinct and ascending.
  * The points' cells are let go here: the rows hold them now. */
 static void finish_series(struct obs *o)
