@@ -1256,18 +1256,6 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
     return 0;
 }
 
-static void log_record(const struct stm *s, const struct shard *sh, const struct stm_record *r,
-                       int64_t created_us)
-{
-    struct slog_record row = {
-        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-        .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
-        .key_id = r->key_id, .arrival_us = r->arrival_us,
-        .bytes = r->bytes, .created_us = created_us,
-    };
-    s->log->ops->record(s->log->ctx, &row);
-}
-
 /* DynamoDB: the event of the item write en, the table's item updated
  * (stream.h, enum stm_item_op); -1 when out of memory. */
 static int item_event(struct stm *s, const struct stm_put_entry *en)
@@ -1301,53 +1289,71 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
     return (int)ev;
 }
 
-/* One entry at time now, its key's key_info ki: its fate, and the record
- * when accepted. */
-static enum stm_put_result put_one(struct stm *s, const struct stm_put_entry *en,
-                                   struct key_info ki, int64_t now)
+/* What a PutRecords reads once for all its entries: the instant, and where
+ * accepted records are logged (NULL: nowhere; per_record changes only
+ * between the engine's runs, sim.c). */
+struct put_ctx {
+    int64_t now, sec;
+    void (*log_record)(void *ctx, const struct slog_record *r);
+};
+
+/* One entry, its key's key_info ki: its fate, and the record when accepted.
+ * Per entry, so kept to the lines it must touch: the shard's write window
+ * and ring by index, both hot; the ring's next slot, asked for one put
+ * ahead; the route cache's entry, asked for by the caller. */
+static enum stm_put_result put_one(struct stm *s, const struct put_ctx *pc,
+                                   const struct stm_put_entry *en, struct key_info ki)
 {
     if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct shard *sh = &s->shards[ki.shard];
-    if (sh->closed_us >= 0)   /* resharded since the key was routed */
-        sh = &s->shards[reroute(s, en->key_id)];
+    uint32_t shard = ki.shard;
+    if (s->shards[shard].closed_us >= 0)   /* resharded since the key was routed */
+        shard = reroute(s, en->key_id);
+    struct shard *sh = &s->shards[shard];
     uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
-    write_roll(sh, now / ENG_US_PER_SEC);
+    write_roll(sh, pc->sec);
     if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {
         s->stats.put_throttled++;
         return STM_PUT_THROTTLED;
     }
     int event = 0;
-    struct stm_ring *rg = ring_of(s, sh);
+    struct stm_ring *rg = &s->view.rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
         (s->ddb && (event = item_event(s, en)) < 0)) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
-    struct stm_record *r = slot(rg, rg->end++);
+    uint64_t mask = rg->cap - 1, at = rg->end++;
+    struct stm_record *r = &rg->slots[at & mask];
     /* The shard's next slot, written a shard-count of puts later: its
-     * line comes in meanwhile (both ends: a record may span two lines). */
-    struct stm_record *ahead = slot(rg, rg->end);
-    PREFETCH_W(ahead);
-    PREFETCH_W((const char *)(ahead + 1) - 1);
+     * line comes in meanwhile.  Its last byte's line is enough: its first
+     * byte is on that line or on this slot's last line, here now (but at
+     * the ring's wrap, once a lap). */
+    PREFETCH_W((const char *)(&rg->slots[(at + 1) & mask] + 1) - 1);
     *r = (struct stm_record){
-        .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = now,
+        .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = pc->now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
         .event = (unsigned)event,
         .key_plain = ki.plain, .key_bytes = ki.bytes,
     };
     sh->w_records++;
     sh->w_bytes += b;
-    s->stats.records_written++;
     if (++s->held > s->stats.peak_records_held)
         s->stats.peak_records_held = s->held;
-    if (s->log && s->log->per_record && s->log->ops->record)
-        log_record(s, sh, r, en->created_us);
+    if (pc->log_record) {
+        struct slog_record row = {
+            .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
+            .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
+            .key_id = r->key_id, .arrival_us = r->arrival_us,
+            .bytes = r->bytes, .created_us = en->created_us,
+        };
+        pc->log_record(s->log->ctx, &row);
+    }
     if (s->consumer.written)
-        s->consumer.written(s->consumer.ctx, (uint32_t)(sh - s->shards));
+        s->consumer.written(s->consumer.ctx, shard);
     return STM_PUT_OK;
 }
 
@@ -1356,8 +1362,12 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
 {
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
-    int64_t now = eng_now(s->e);
-    int failed = 0;
+    struct put_ctx pc = {
+        .now = eng_now(s->e),
+        .log_record = s->log && s->log->per_record ? s->log->ops->record : NULL,
+    };
+    pc.sec = pc.now / ENG_US_PER_SEC;
+    size_t accepted = 0;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
      * (an entry's put is long enough for a line to come meanwhile). */
@@ -1368,13 +1378,15 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
             PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
-        results[i] = (uint8_t)put_one(s, &entries[i], key_info(s, entries[i].key_id), now);
-        failed += results[i] != STM_PUT_OK;
+        enum stm_put_result res = put_one(s, &pc, &entries[i], key_info(s, entries[i].key_id));
+        results[i] = (uint8_t)res;
+        accepted += res == STM_PUT_OK;
     }
+    s->stats.records_written += accepted;
     /* An empty stream has no trim pending: the first record arms it. */
     if (!s->trim_scheduled && s->held > 0)
-        schedule_trim(s, now + s->retention_us);
-    return failed;
+        schedule_trim(s, pc.now + s->retention_us);
+    return (int)(n - accepted);
 }
 
 /* ---- reads ------------------------------------------------------------- */
