@@ -151,27 +151,30 @@ static unsigned bit_length(uint64_t x)
 }
 
 /*
- * A uniform integer in [0, len), exactly: a 32-bit draw times len, whose high
- * half is the value, rejected when its low half is below (2^32 - len) mod len
- * (Lemire's method: a multiply where gsl_rng_uniform_int divides).
- * mt19937, the engine's generator, gives all 32 bits: its get function is
- * called directly (gsl_rng_get is a call that makes that call); another
- * generator goes through gsl_rng_uniform_int.
+ * n uniform integers in [0, len) into out, exactly: a 32-bit draw times
+ * len, whose high half is the value, rejected when its low half is below
+ * (2^32 - len) mod len (Lemire's method: a multiply where
+ * gsl_rng_uniform_int divides).  mt19937, the engine's generator, gives
+ * all 32 bits: its get function is read once and called directly in the
+ * loop (gsl_rng_get is a call that makes that call); another generator
+ * goes through gsl_rng_uniform_int.
  */
-struct below {
-    unsigned long (*get)(void *state);   /* NULL: not 32 full bits */
-    void *state;
-    uint32_t len, reject_below;
-};
-
-static uint32_t uniform_below(gsl_rng *r, const struct below *b)
+static void uniform_below(gsl_rng *r, uint32_t len, uint32_t *out, size_t n)
 {
-    if (!b->get)
-        return (uint32_t)gsl_rng_uniform_int(r, b->len);
-    for (;;) {
-        uint64_t m = (uint64_t)b->get(b->state) * b->len;
-        if ((uint32_t)m >= b->reject_below)
-            return (uint32_t)(m >> 32);
+    if (gsl_rng_min(r) != 0 || gsl_rng_max(r) != UINT32_MAX) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = (uint32_t)gsl_rng_uniform_int(r, len);
+        return;
+    }
+    unsigned long (*get)(void *state) = r->type->get;
+    void *state = r->state;
+    uint32_t reject_below = (uint32_t)(0u - len) % len;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m;
+        do
+            m = (uint64_t)get(state) * len;
+        while ((uint32_t)m < reject_below);
+        out[i] = (uint32_t)(m >> 32);
     }
 }
 
@@ -252,13 +255,7 @@ int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32
     if (!reserve(&p->times, &p->cap_times, n ? n : 1) || !reserve(&p->drawn, &p->cap_drawn, n ? n : 1) ||
         !reserve(&p->slot, &p->cap_slot, slots))
         return -1;
-    bool full32 = gsl_rng_min(r) == 0 && gsl_rng_max(r) == UINT32_MAX;
-    struct below below = {
-        .get = full32 ? r->type->get : NULL, .state = r->state,
-        .len = len, .reject_below = (uint32_t)(0u - len) % len,
-    };
-    for (size_t i = 0; i < n; i++)
-        p->drawn[i] = uniform_below(r, &below);
+    uniform_below(r, len, p->drawn, n);
     if (radix) {
         radix_sort(p, n, digit);
         *times = p->drawn;
