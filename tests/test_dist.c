@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "check.h"
@@ -158,6 +159,78 @@ static void test_edges(void)
     eng_destroy(e);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Issue 15 item 1: a block's times are exactly its draws, sorted, whichever
+ * sort the block takes (radix for many times in a short block: 2 digits of
+ * 8, 10 and 11 bits; buckets for few times, for times past 22 bits, and
+ * exact buckets for a block shorter than its count): a copy of the
+ * generator draws the count with gsl_ran_poisson, then each time as a
+ * 32-bit draw times len, high half, drawn again while the low half is
+ * below (2^32 - len) mod len (mt19937), or gsl_rng_uniform_int (ranlxs0,
+ * 24 bits); qsort orders them.  Both generators end at the same place.
+ */
+static void test_sorted_as_drawn(void)
+{
+    struct { const gsl_rng_type *type; double mu; uint32_t len; } cases[] = {
+        { gsl_rng_mt19937, 1024.0, 64000 },        /* radix, 8-bit digits */
+        { gsl_rng_mt19937, 1200.0, 1024000 },      /* radix, 10 */
+        { gsl_rng_mt19937, 3000.0, 3000000 },      /* radix, 11 */
+        { gsl_rng_mt19937, 1024.0, 3000000 },      /* buckets: 2^11 counts > the times */
+        { gsl_rng_mt19937, 100.0, 1000000 },       /* buckets */
+        { gsl_rng_mt19937, 5000.0, DIST_POISSON_MAX_LEN },   /* buckets: past 22 bits */
+        { gsl_rng_mt19937, 20000.0, 1000 },        /* exact buckets */
+        { gsl_rng_mt19937, 3.0, 64000 },           /* a few times */
+        { gsl_rng_ranlxs0, 3000.0, 3000000 },      /* radix, through gsl_rng_uniform_int */
+        { gsl_rng_ranlxs0, 100.0, 1000000 },       /* buckets, the same */
+    };
+    struct dist_poisson *p = dist_poisson_create();
+    uint32_t *want = NULL;
+    size_t cap = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        gsl_rng *r = gsl_rng_alloc(cases[c].type), *copy = gsl_rng_alloc(cases[c].type);
+        gsl_rng_set(r, 11 + c);
+        gsl_rng_set(copy, 11 + c);
+        bool full32 = gsl_rng_max(r) == UINT32_MAX;
+        uint32_t len = cases[c].len, reject_below = (uint32_t)(0u - len) % len;
+        bool same = true;
+        for (int b = 0; b < 20; b++) {
+            const uint32_t *t;
+            int64_t n = dist_poisson_block(p, r, cases[c].mu, len, &t);
+            size_t m = gsl_ran_poisson(copy, cases[c].mu);
+            CHECK_INT(n, m);
+            if (m > cap) {
+                cap = m;
+                want = realloc(want, cap * sizeof *want);
+            }
+            for (size_t i = 0; i < m; i++) {
+                if (!full32) {
+                    want[i] = (uint32_t)gsl_rng_uniform_int(copy, len);
+                    continue;
+                }
+                uint64_t x;
+                do x = (uint64_t)gsl_rng_get(copy) * len;
+                while ((uint32_t)x < reject_below);
+                want[i] = (uint32_t)(x >> 32);
+            }
+            qsort(want, m, sizeof *want, cmp_u32);
+            for (size_t i = 0; i < m && (int64_t)m == n; i++)
+                same &= t[i] == want[i];
+        }
+        CHECK(same);
+        CHECK(gsl_rng_get(r) == gsl_rng_get(copy));
+        gsl_rng_free(r);
+        gsl_rng_free(copy);
+    }
+    free(want);
+    dist_poisson_destroy(p);
+}
+
 /* Issue 15 item 1: dist_uint gives gsl_rng_uniform_int's values and takes
  * its draws, on the engine's mt19937 and on generators with fewer bits
  * (ranlxs0, 24) or a minimum above 0 (ran0, from 1), over bounds where
@@ -296,5 +369,6 @@ int main(void)
     test_same_seed();
     test_distribution();
     test_edges();
+    test_sorted_as_drawn();
     return check_done();
 }

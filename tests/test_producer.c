@@ -822,6 +822,39 @@ static void test_request_bytes(void)
     fix_close(&f);
 }
 
+/* SPEC 1.3 record sizes, issue 15 item 1: a constant size is capped by
+ * each record's own key length (data + key within the record limit, 1,000
+ * here), kept by length without a draw: keys of 1, 2, 3 and 70 bytes drawn
+ * in any order (70: past the lengths kept) give 998, 998, 997 and 930
+ * bytes of a constant 997.6, every record. */
+static void test_fixed_bytes_by_key_length(void)
+{
+    static char long_key[71];
+    memset(long_key, 'k', 70);
+    char *keys[] = { (char *)"a", (char *)"bb", long_key, (char *)"ccc" };
+    struct cfg_stream s = stream_cfg(8, 100000);
+    s.max_record_bytes = 1000;
+    struct cfg_producer p = prod_cfg(200, SEC);
+    p.keys.list = keys;
+    p.keys.n_list = 4;
+    p.record_bytes.value = 997.6;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 3, 20 * SEC));
+    CHECK_INT(f.sink.n_recs, 200);
+    bool exact = true;
+    int seen[4] = { 0 };
+    for (size_t i = 0; i < f.sink.n_recs; i++) {
+        size_t len = strlen(f.sink.recs[i].key);   /* the sink keeps 15 bytes of a key */
+        uint32_t want = len == 1 ? 998 : len == 2 ? 998 : len == 3 ? 997 : 930;
+        exact &= f.sink.recs[i].bytes == want;
+        seen[len == 15 ? 3 : len - 1]++;
+    }
+    CHECK(exact);
+    CHECK(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0);
+    CHECK_INT(f.st.invalid_requests, 0);
+    fix_close(&f);
+}
+
 /* SPEC 1.3 PutRecord: one record per request, sent when it arrives. */
 static void test_put_record(void)
 {
@@ -1121,6 +1154,7 @@ int main(void)
     test_rate_file();
     test_linger();
     test_request_bytes();
+    test_fixed_bytes_by_key_length();
     test_put_record();
     test_keys();
     test_explicit();

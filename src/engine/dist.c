@@ -151,60 +151,43 @@ static unsigned bit_length(uint64_t x)
 }
 
 /*
- * A uniform integer in [0, len), exactly: a 32-bit draw times len, whose high
- * half is the value, rejected when its low half is below (2^32 - len) mod len
- * (Lemire's method: a multiply where gsl_rng_uniform_int divides).
- * mt19937, the engine's generator, gives all 32 bits: its get function is
- * called directly (gsl_rng_get is a call that makes that call); another
- * generator goes through gsl_rng_uniform_int.
+ * n uniform integers in [0, len) into out, exactly: a 32-bit draw times
+ * len, whose high half is the value, rejected when its low half is below
+ * (2^32 - len) mod len (Lemire's method: a multiply where
+ * gsl_rng_uniform_int divides).  mt19937, the engine's generator, gives
+ * all 32 bits: its get function is read once and called directly in the
+ * loop (gsl_rng_get is a call that makes that call); another generator
+ * goes through gsl_rng_uniform_int.
  */
-struct below {
-    unsigned long (*get)(void *state);   /* NULL: not 32 full bits */
-    void *state;
-    uint32_t len, reject_below;
-};
-
-static uint32_t uniform_below(gsl_rng *r, const struct below *b)
+static void uniform_below(gsl_rng *r, uint32_t len, uint32_t *out, size_t n)
 {
-    if (!b->get)
-        return (uint32_t)gsl_rng_uniform_int(r, b->len);
-    for (;;) {
-        uint64_t m = (uint64_t)b->get(b->state) * b->len;
-        if ((uint32_t)m >= b->reject_below)
-            return (uint32_t)(m >> 32);
+    if (gsl_rng_min(r) != 0 || gsl_rng_max(r) != UINT32_MAX) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = (uint32_t)gsl_rng_uniform_int(r, len);
+        return;
+    }
+    unsigned long (*get)(void *state) = r->type->get;
+    void *state = r->state;
+    uint32_t reject_below = (uint32_t)(0u - len) % len;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m;
+        do
+            m = (uint64_t)get(state) * len;
+        while ((uint32_t)m < reject_below);
+        out[i] = (uint32_t)(m >> 32);
     }
 }
 
-/*
- * The times are sorted by a bucket pass on their high bits, about one
- * time per bucket (at most two on average), then an insertion sort that
- * moves each time within its bucket only: linear on average, against
- * n log n compares for qsort.
- */
-int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
-                           const uint32_t **times)
+/* Sorts the n times in p->drawn into p->times, by buckets of 2^shift:
+ * a pass on their high bits into about one bucket a time (at most two on
+ * average), then an insertion sort that moves each time within its bucket
+ * only: linear on average, against n log n compares for qsort.  A time
+ * sharing its bucket costs a branch mispredicted half the time. */
+static void bucket_sort(struct dist_poisson *p, size_t n, unsigned shift, size_t buckets)
 {
-    if (!(mu >= 0 && mu <= DIST_POISSON_MAX_MEAN))
-        return -1;
-    size_t n = gsl_ran_poisson(r, mu);
-    unsigned bits = n > 1 ? bit_length(n - 1) : 0;          /* 2^bits >= n */
-    unsigned value_bits = bit_length(len - 1);             /* times < 2^value_bits */
-    unsigned shift = value_bits > bits ? value_bits - bits : 0;
-    size_t buckets = ((size_t)(len - 1) >> shift) + 1;     /* <= 2^bits, > n / 2 when shift > 0 */
-    if (!reserve(&p->times, &p->cap_times, n ? n : 1) || !reserve(&p->drawn, &p->cap_drawn, n ? n : 1) ||
-        !reserve(&p->slot, &p->cap_slot, buckets + 1))
-        return -1;
-    bool full32 = gsl_rng_min(r) == 0 && gsl_rng_max(r) == UINT32_MAX;
-    struct below below = {
-        .get = full32 ? r->type->get : NULL, .state = r->state,
-        .len = len, .reject_below = (uint32_t)(0u - len) % len,
-    };
     memset(p->slot, 0, (buckets + 1) * sizeof *p->slot);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t t = uniform_below(r, &below);
-        p->drawn[i] = t;
-        p->slot[(t >> shift) + 1]++;
-    }
+    for (size_t i = 0; i < n; i++)
+        p->slot[(p->drawn[i] >> shift) + 1]++;
     for (size_t b = 1; b <= buckets; b++)
         p->slot[b] += p->slot[b - 1];
     uint32_t *out = p->times;
@@ -217,6 +200,68 @@ int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32
             out[j] = out[j - 1];
         out[j] = t;
     }
-    *times = out;
+}
+
+/* Sorts the n times in p->drawn, each below 2^(2 digit), by two counting
+ * passes on their low then high digit (LSD radix: each pass keeps the
+ * order of the one before), no compare at all; the result in p->drawn,
+ * p->times the pass between.  p->slot holds 2 x 2^digit counts. */
+static void radix_sort(struct dist_poisson *p, size_t n, unsigned digit)
+{
+    size_t digits = (size_t)1 << digit;
+    uint32_t mask = (uint32_t)digits - 1, *low = p->slot, *high = p->slot + digits;
+    memset(p->slot, 0, 2 * digits * sizeof *p->slot);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = p->drawn[i];
+        low[t & mask]++;
+        high[t >> digit]++;
+    }
+    uint32_t sum_low = 0, sum_high = 0;
+    for (size_t b = 0; b < digits; b++) {
+        uint32_t c = low[b];
+        low[b] = sum_low;
+        sum_low += c;
+        c = high[b];
+        high[b] = sum_high;
+        sum_high += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = p->drawn[i];
+        p->times[low[t & mask]++] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = p->times[i];
+        p->drawn[high[t >> digit]++] = t;
+    }
+}
+
+#define RADIX_MAX_DIGIT 11   /* radix sort: times below 2^22 */
+
+int64_t dist_poisson_block(struct dist_poisson *p, gsl_rng *r, double mu, uint32_t len,
+                           const uint32_t **times)
+{
+    if (!(mu >= 0 && mu <= DIST_POISSON_MAX_MEAN))
+        return -1;
+    size_t n = gsl_ran_poisson(r, mu);
+    unsigned bits = n > 1 ? bit_length(n - 1) : 0;          /* 2^bits >= n */
+    unsigned value_bits = bit_length(len - 1);             /* times < 2^value_bits */
+    unsigned shift = value_bits > bits ? value_bits - bits : 0;
+    size_t buckets = ((size_t)(len - 1) >> shift) + 1;     /* <= 2^bits, > n / 2 when shift > 0 */
+    /* Radix when its two passes' counts are no more than the times:
+     * the bucket pass's mispredicted compares cost more. */
+    unsigned digit = (value_bits + 1) / 2;
+    bool radix = shift > 0 && digit <= RADIX_MAX_DIGIT && ((size_t)1 << digit) <= n;
+    size_t slots = radix ? (size_t)2 << digit : buckets + 1;
+    if (!reserve(&p->times, &p->cap_times, n ? n : 1) || !reserve(&p->drawn, &p->cap_drawn, n ? n : 1) ||
+        !reserve(&p->slot, &p->cap_slot, slots))
+        return -1;
+    uniform_below(r, len, p->drawn, n);
+    if (radix) {
+        radix_sort(p, n, digit);
+        *times = p->drawn;
+    } else {
+        bucket_sort(p, n, shift, buckets);
+        *times = p->times;
+    }
     return (int64_t)n;
 }

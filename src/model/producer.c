@@ -86,6 +86,7 @@
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
 #define KEY_AHEAD 64              /* key indexes drawn ahead (prefetch distance) */
+#define FIXED_LENS 64             /* constant record size: key lengths whose bytes are kept */
 
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
 #define BLOCK_ARRIVALS 1024.0     /* Poisson: arrivals expected in a block (a choice: README) */
@@ -141,6 +142,7 @@ struct prd {
     uint32_t n_keys;
     char *keybuf;                 /* prefix + room for a decimal index */
     size_t prefix_len;
+    uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
     size_t key_ahead[KEY_AHEAD];  /* key indexes drawn ahead, a ring used in order */
     uint32_t key_next;            /* next of key_ahead to use */
     bool key_filled;              /* key_ahead holds KEY_AHEAD draws */
@@ -343,12 +345,11 @@ static void on_retry(void *ctx, uint64_t slot)
 
 /* ---- keys and sizes ---------------------------------------------------- */
 
-/* The key of index idx, added to the keytab on first use. */
-static struct pkey key_at(struct prd *p, size_t idx)
+/* The key of index idx, added to the keytab (its first use: out of the
+ * per-record path). */
+static COLD struct pkey key_add(struct prd *p, size_t idx)
 {
     struct pkey *k = &p->key_of[idx];
-    if (k->id != NONE)
-        return *k;
     const struct cfg_keys *ks = &p->cfg->keys;
     if (ks->list) {
         k->id = keytab_add(p->keys, ks->list[idx]);
@@ -359,6 +360,13 @@ static struct pkey key_at(struct prd *p, size_t idx)
     if (k->id != NONE)    /* out of memory: tried again next time */
         k->len = keytab_len(p->keys, k->id);
     return *k;
+}
+
+/* The key of index idx, added to the keytab on first use. */
+static inline struct pkey key_at(struct prd *p, size_t idx)
+{
+    const struct pkey *k = &p->key_of[idx];
+    return k->id != NONE ? *k : key_add(p, idx);
 }
 
 /* A key index from the keys stream. */
@@ -395,16 +403,25 @@ static struct pkey draw_key(struct prd *p)
 
 /* Data bytes of a record: the draw rounded, at least 1, and capped so that
  * data + key fit the stream's record limit (an oversized record would make
- * the whole request invalid, which no real producer keeps sending). */
+ * the whole request invalid, which no real producer keeps sending).  A
+ * constant size takes no draw and gives the same bytes for the same key
+ * length: kept by length (issue 15 item 1: a key space's keys have a few
+ * lengths). */
 static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
 {
+    bool fixed = p->cfg->record_bytes.kind == DIST_CONSTANT && key_len < FIXED_LENS;
+    if (fixed && p->fixed_bytes[key_len])
+        return p->fixed_bytes[key_len];
     double x = dist_draw(&p->cfg->record_bytes, p->rng_bytes);
     uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
                        ? p->lim.max_record_bytes - key_len : 1;
     if (cap > UINT32_MAX)
         cap = UINT32_MAX;
     uint64_t b = x >= (double)cap ? cap : (uint64_t)(x + 0.5);
-    return b < 1 ? 1 : (uint32_t)b;
+    uint32_t bytes = b < 1 ? 1 : (uint32_t)b;
+    if (fixed)
+        p->fixed_bytes[key_len] = bytes;
+    return bytes;
 }
 
 /* ---- arrivals ---------------------------------------------------------- */
@@ -474,7 +491,7 @@ static bool next_block(struct prd *p)
  * computed from k (no accumulated rounding: rate * duration records exactly).
  * Poisson: a block at a time (next_block), each block's times in order.
  */
-static bool next_arrival(struct prd *p, int64_t *at_us)
+static bool next_arrival_slow(struct prd *p, int64_t *at_us)
 {
     for (;;) {
         if (p->cfg->arrival == CFG_ARRIVAL_CONSTANT) {
@@ -501,9 +518,20 @@ static bool next_arrival(struct prd *p, int64_t *at_us)
     }
 }
 
+/* next_arrival's common case, inline: a Poisson block's next time (a
+ * constant rate has no blocks). */
+static inline bool next_arrival(struct prd *p, int64_t *at_us)
+{
+    if (p->blk_next < p->blk_n) {
+        *at_us = p->blk_start + p->blk_times[p->blk_next++];
+        return true;
+    }
+    return next_arrival_slow(p, at_us);
+}
+
 /* Draw the next record ahead: time, key, size, and on a table whether it
  * is a delete. */
-static void draw_next(struct prd *p)
+static inline void draw_next(struct prd *p)
 {
     p->has_next = next_arrival(p, &p->next.at_us);
     if (!p->has_next)
