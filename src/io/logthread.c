@@ -33,6 +33,7 @@
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 #define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
                                      simulation's core wrote them */
+#define LGT_HINT_AHEAD 8          /* entries whose key is hinted ahead of their replay */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
@@ -479,6 +480,44 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
     }
 }
 
+/* The entry at ahead in c: if a message's or a record's, its key hinted to
+ * the inner sink (key_ahead); the offset of the entry after it. */
+static size_t hint(const struct lgt *t, const struct chunk *c, size_t ahead)
+{
+    struct hdr h;
+    memcpy(&h, c->buf + ahead, HDR);
+    size_t key_at = h.kind == K_RECORD ? offsetof(struct slog_record, key_id)
+                    : h.kind == K_MESSAGE ? offsetof(struct slog_message, key_id) : 0;
+    if (key_at) {
+        uint32_t key_id;
+        memcpy(&key_id, c->buf + ahead + HDR + key_at, sizeof key_id);
+        t->inner.ops->key_ahead(t->inner.ctx, key_id);
+    }
+    return ahead + h.len;
+}
+
+/* Replay chunk c; the inner sink's key_ahead, if any, is told of each
+ * message's and record's key LGT_HINT_AHEAD entries before its call, so
+ * that its random read of the key's state (the run log's key_no) has come
+ * into the cache by then. */
+static void replay_chunk(struct lgt *t, const struct chunk *c)
+{
+    bool hints = t->inner.ops->key_ahead != NULL;
+    size_t ahead = 0;
+    for (int i = 0; hints && i < LGT_HINT_AHEAD && ahead < c->len; i++)
+        ahead = hint(t, c, ahead);
+    /* Once the inner sink failed it drops every row: skip them. */
+    for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+        PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
+        if (hints && ahead < c->len)
+            ahead = hint(t, c, ahead);
+        struct hdr h;
+        memcpy(&h, c->buf + at, HDR);
+        replay(&t->inner, c->buf + at, (enum kind)h.kind);
+        at += h.len;
+    }
+}
+
 static void *writer(void *arg)
 {
     struct lgt *t = arg;
@@ -490,14 +529,7 @@ static void *writer(void *arg)
             break;
         struct chunk *c = &t->chunks[t->head];
         pthread_mutex_unlock(&t->mu);
-        /* Once the inner sink failed it drops every row: skip them. */
-        for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
-            PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
-            struct hdr h;
-            memcpy(&h, c->buf + at, HDR);
-            replay(&t->inner, c->buf + at, (enum kind)h.kind);
-            at += h.len;
-        }
+        replay_chunk(t, c);
         if (t->inner.ops->failed(t->inner.ctx))
             atomic_store(&t->failed, true);
         pthread_mutex_lock(&t->mu);

@@ -259,6 +259,11 @@ struct slog_ops {
      * computes the read delay and the GetRecords throttles from it; the run
      * log keeps no row of it (its figures are in the summary tables). */
     void (*read)(void *ctx, const struct slog_read *rd);
+    /* Optional (NULL: not wanted): a hint from a relay, which sees calls
+     * before it makes them: a message or record of key key_id comes a few
+     * calls later.  The sink may fetch what it will read for it into the
+     * cache; nothing it writes may change. */
+    void (*key_ahead)(void *ctx, uint32_t key_id);
     bool (*failed)(void *ctx);
 };
 
