@@ -81,9 +81,9 @@ struct a_sync {
 
 /*
  * A record or a message as an element of a run (K_RECORDS, K_MESSAGES):
- * consecutive calls of one of these kinds make one entry, its header's len
- * grown by an element each, with no header of their own and only the
- * fields the call has (a record: 48 bytes instead of a 72-byte entry; a
+ * consecutive calls of one of these kinds make one entry (its header's len
+ * written when the run ends, run_end), elements with no header of their
+ * own and only the fields the call has (a record: 48 bytes instead of a 72-byte entry; a
  * message: 32 instead of 56), so the simulation's thread writes fewer
  * bytes a record (issue 15).  The key's name is kept as its pointer (it
  * keeps its content for the run, simlog.h), in a run's elements only when
@@ -91,19 +91,21 @@ struct a_sync {
  * size and fate share a word (its fate in the top 4 bits); one whose size
  * or fate does not fit goes as a K_MESSAGE entry.
  */
-struct a_record {
-    const char *shard_id;
+struct a_record {                /* fields next to each other in slog_record are not here:
+                                    a compiler would copy such a pair with one 16-byte
+                                    load across the caller's two stores (on_record) */
     uint64_t sequence_number;
-    uint64_t message_id;
+    const char *shard_id;
     int64_t arrival_us;
+    uint64_t message_id;
     int64_t created_us;
     uint32_t key_id;
     uint32_t bytes;
     /* const char *partition_key, when the run's stride has room */
 };
-struct a_message {
-    uint64_t message_id;
+struct a_message {               /* likewise */
     const char *producer;
+    uint64_t message_id;
     int64_t created_us;
     uint32_t key_id;
     uint32_t bytes_fate;          /* bytes, then the fate in the top MSG_FATE_BITS bits */
@@ -185,10 +187,23 @@ static int64_t wall_ms(void)
 
 /* ---- the simulation's side --------------------------------------------- */
 
+/* The run being grown, if any, ends: its header gets its length (not
+ * updated an element at a time: a read-modify-write of the chunk each). */
+static void run_end(struct lgt *t)
+{
+    if (t->run == K_NONE)
+        return;
+    const struct chunk *c = &t->chunks[t->fill];
+    uint32_t len = (uint32_t)(c->len - t->run_at);
+    memcpy(c->buf + t->run_at + offsetof(struct hdr, len), &len, sizeof len);
+    t->run = K_NONE;
+}
+
 /* Queue the chunk being filled and take the next one, waiting while every
  * chunk is queued (the writer is behind). */
 static void hand_over(struct lgt *t)
 {
+    run_end(t);
     pthread_mutex_lock(&t->mu);
     t->count++;
     pthread_cond_signal(&t->queued);
@@ -233,7 +248,7 @@ static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
     unsigned char *e = c->buf + c->len;
     struct hdr h = { .kind = k, .len = (uint32_t)len };
     memcpy(e, &h, HDR);
-    t->run = K_NONE;   /* a run is grown only while it is the last entry */
+    run_end(t);   /* a run is grown only while it is the last entry */
     t->run_at = (uint32_t)c->len;
     c->len += len;
     return e;
@@ -262,8 +277,6 @@ static inline unsigned char *run_element(struct lgt *t, enum kind k, size_t stri
         return run_start(t, k, stride);
     unsigned char *el = c->buf + c->len;
     PREFETCH_W(el + LGT_WRITE_AHEAD);
-    struct hdr *h = (struct hdr *)(void *)(c->buf + t->run_at);
-    h->len += (uint32_t)stride;
     c->len += stride;
     return el;
 }
@@ -753,6 +766,7 @@ void lgt_finish(struct lgt *t)
 {
     if (!t || t->joined)
         return;
+    run_end(t);
     pthread_mutex_lock(&t->mu);
     if (t->chunks[t->fill].len > 0)
         t->count++;   /* the last chunk: the thread may take it, nothing is filled after */
