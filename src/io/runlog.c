@@ -1129,6 +1129,12 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         errmsg_set(err, errlen, "%s: out of memory", path);
         return NULL;
     }
+    /* SQLite counts the memory it holds, under a mutex, at each of its
+     * malloc and free (a few a row) unless told not to before it starts;
+     * nothing here reads the count (sqlite3_memory_used).  Told at the
+     * first open (the run log's is a run's first), a no-op once SQLite
+     * runs (SQLITE_MISUSE, ignored). */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     /* NOMUTEX: one thread at a time uses the connection (the simulation's, or
      * the writer thread's from its start to its join: logthread.c), so SQLite
      * need not lock a mutex on every call of every row (3% of a run). */
