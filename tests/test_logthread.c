@@ -2,9 +2,13 @@
  * test_logthread.c - the relay to the log's thread (logthread.c): a run of
  * deliveries crosses as one entry with its array of sequence numbers, and
  * one larger than a chunk gets a chunk grown to fit (issue 15 item 1); the
- * inner sink gets every call, in order, with the same arguments.
+ * inner sink gets every call, in order, with the same arguments.  Records
+ * and messages cross as runs of compact elements, names as their pointers,
+ * and the inner sink is told each one's key a few calls ahead (issue 15,
+ * the relay's cost).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "logthread.h"
@@ -61,8 +65,224 @@ static void test_delivery_runs(void)
     memlog_free(&ml);
 }
 
+/* ---- records and messages: every field, in order, and the hints ----------- */
+
+/* One call the inner sink got: a record, a message, a checkpoint, or a
+ * hint (key_ahead), in the order they came. */
+enum call_kind { C_RECORD, C_MESSAGE, C_CHECKPOINT, C_HINT };
+struct call {
+    enum call_kind kind;
+    struct slog_record r;      /* C_RECORD */
+    struct slog_message m;     /* C_MESSAGE */
+    uint32_t key_id;           /* C_HINT */
+    char key[16];              /* a copy of the name, "" when NULL */
+};
+
+struct calls {
+    struct call *v;
+    size_t n, cap;
+};
+
+static struct call *call_add(struct calls *c, enum call_kind k)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        c->v = realloc(c->v, c->cap * sizeof *c->v);
+        if (!c->v)
+            abort();
+    }
+    struct call *x = &c->v[c->n++];
+    memset(x, 0, sizeof *x);
+    x->kind = k;
+    return x;
+}
+
+static void keep_key(struct call *x, const char *key)
+{
+    if (key)
+        snprintf(x->key, sizeof x->key, "%s", key);
+}
+
+static void calls_record(void *ctx, const struct slog_record *r)
+{
+    struct call *x = call_add(ctx, C_RECORD);
+    x->r = *r;
+    keep_key(x, r->partition_key);
+}
+
+static void calls_message(void *ctx, const struct slog_message *m)
+{
+    struct call *x = call_add(ctx, C_MESSAGE);
+    x->m = *m;
+    keep_key(x, m->partition_key);
+}
+
+static void calls_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                             uint64_t sequence_number, enum ckpt_reason reason)
+{
+    (void)shard_id, (void)at_us, (void)reason;
+    call_add(ctx, C_CHECKPOINT)->key_id = (uint32_t)sequence_number;
+}
+
+static void calls_hint(void *ctx, uint32_t key_id)
+{
+    call_add(ctx, C_HINT)->key_id = key_id;
+}
+
+static bool calls_failed(void *ctx) { (void)ctx; return false; }
+
+static const struct slog_ops calls_ops = {
+    .record = calls_record, .message = calls_message, .checkpoint = calls_checkpoint,
+    .key_ahead = calls_hint, .failed = calls_failed,
+};
+
+#define RUN 50000          /* records in a row: 2.4 MB of elements, over two chunks */
+#define KEYS 7
+
+static const char *const shard_ids[2] = { "shardId-000000000000", "shardId-000000000001" };
+static const char *const producers[2] = { "p1", "p2" };
+static const char *const key_names[KEYS] = { "k0", "k1", "k2", "k3", "k4", "k5", "k6" };
+
+/* The record i of the test, whose key's name is given or not. */
+static struct slog_record record_of(uint32_t i, bool names)
+{
+    uint32_t key = i * 5 % KEYS;
+    return (struct slog_record){
+        .shard_id = shard_ids[i % 2], .sequence_number = 1000000000000ull + 3 * (uint64_t)i,
+        .message_id = 7 + (uint64_t)i, .partition_key = names ? key_names[key] : NULL,
+        .key_id = key, .arrival_us = (int64_t)i * 61 - 5, .bytes = 100 + i % 1000,
+        .created_us = -(int64_t)i * 1000003 };
+}
+
+/* The message i: every fate in turn, and a size that does not fit a run's
+ * element (2^28 bytes and up) every 1000th. */
+static struct slog_message message_of(uint32_t i, bool names)
+{
+    uint32_t key = i * 3 % KEYS;
+    return (struct slog_message){
+        .message_id = 9 + 2 * (uint64_t)i, .producer = producers[i % 2],
+        .partition_key = names ? key_names[key] : NULL, .key_id = key,
+        .created_us = (int64_t)i * 1000 - 42,
+        .bytes = i % 1000 == 999 ? (UINT32_C(1) << 28) + i : (UINT32_C(1) << 28) - 1 - i,
+        .fate = (enum fate)(i % FATE_COUNT) };
+}
+
+static bool same_record(const struct slog_record *a, const struct slog_record *b)
+{
+    return a->shard_id == b->shard_id && a->sequence_number == b->sequence_number &&
+           a->message_id == b->message_id && a->key_id == b->key_id &&
+           a->arrival_us == b->arrival_us && a->bytes == b->bytes &&
+           a->created_us == b->created_us;
+}
+
+static bool same_message(const struct slog_message *a, const struct slog_message *b)
+{
+    return a->message_id == b->message_id && a->producer == b->producer &&
+           a->key_id == b->key_id && a->created_us == b->created_us && a->bytes == b->bytes &&
+           a->fate == b->fate;
+}
+
+/*
+ * A run of RUN records, a checkpoint, 3000 messages (three of them too
+ * large for an element: calls of their own in the middle of the run), a
+ * record, a message: the inner sink gets each call with every field as
+ * given, in order; the names as the same pointers (they keep their content
+ * for the run, simlog.h) when the sink reads names, none when it does not.
+ * Each record and message of a run but its first LGT_HINT_AHEAD (8) has its
+ * key hinted, 8 calls of the run before its own.
+ */
+static void test_record_runs(bool names)
+{
+    struct calls got = { 0 };
+    struct slog inner = { .ops = &calls_ops, .ctx = &got, .per_record = true,
+                          .no_key_names = !names };
+    struct lgt *t = lgt_create(&inner);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    struct slog log = lgt_sink(t);
+    for (uint32_t i = 0; i < RUN; i++) {
+        struct slog_record r = record_of(i, names);
+        log.ops->record(log.ctx, &r);
+    }
+    log.ops->checkpoint(log.ctx, shard_ids[0], 1, 77, CKPT_SUCCESS);
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct slog_message m = message_of(i, names);
+        log.ops->message(log.ctx, &m);
+    }
+    struct slog_record r_last = record_of(RUN, names);
+    struct slog_message m_last = message_of(3000, names);
+    log.ops->record(log.ctx, &r_last);
+    log.ops->message(log.ctx, &m_last);
+    lgt_finish(t);
+
+    size_t n_rec = 0, n_msg = 0, n_ckpt = 0, n_hint = 0, wrong = 0, wrong_key = 0;
+    for (size_t i = 0; i < got.n; i++) {
+        const struct call *x = &got.v[i];
+        if (x->kind == C_HINT) {
+            n_hint++;
+            continue;
+        }
+        if (x->kind == C_CHECKPOINT) {
+            n_ckpt++;
+            wrong += x->key_id != 77 || n_rec != RUN || n_msg != 0;
+            continue;
+        }
+        bool rec = x->kind == C_RECORD;
+        uint32_t j = (uint32_t)(rec ? n_rec++ : n_msg++);
+        const char *key;
+        if (rec) {
+            struct slog_record want = record_of(j, names);
+            wrong += !same_record(&x->r, &want);
+            key = x->r.partition_key;
+        } else {
+            struct slog_message want = message_of(j, names);
+            wrong += !same_message(&x->m, &want);
+            key = x->m.partition_key;
+        }
+        uint32_t key_id = rec ? x->r.key_id : x->m.key_id;
+        /* a name: the caller's pointer, but for the messages too large for a
+         * run's element (their own entry: the name copied) */
+        bool apart = !rec && j % 1000 == 999;
+        if (names)
+            wrong_key += apart ? strcmp(x->key, key_names[key_id]) != 0 || key == key_names[key_id]
+                               : key != key_names[key_id];
+        else
+            wrong_key += key != NULL;
+    }
+    CHECK_INT(n_rec, RUN + 1);
+    CHECK_INT(n_msg, 3001);
+    CHECK_INT(n_ckpt, 1);
+    CHECK_INT(wrong, 0);
+    CHECK_INT(wrong_key, 0);
+    /* The hints: the records' run (RUN of 48 bytes: three runs, the chunk's
+     * end ending one, 1 MiB a chunk), the messages' four runs between the
+     * three too large (999 + 999 + 999 + 0: the last of them ends the 3000),
+     * and the last record and message alone: 8 fewer than the calls in each
+     * run. */
+    CHECK_INT(n_hint, (RUN - 3 * 8) + 3 * (999 - 8));
+    /* Each hint comes just before the call 8 before its own: the call after
+     * a hint is the call of the element 8 before the hinted one. */
+    size_t wrong_hint = 0;
+    for (size_t i = 0; i + 9 < got.n; i++) {
+        if (got.v[i].kind != C_HINT)
+            continue;
+        size_t own = i + 1, calls = 0;   /* the hinted call: the 9th call after the hint */
+        while (own < got.n && calls < 9)
+            calls += got.v[own++].kind != C_HINT;
+        const struct call *h = &got.v[own - 1];
+        uint32_t key = h->kind == C_RECORD ? h->r.key_id : h->m.key_id;
+        wrong_hint += h->kind == C_HINT || h->kind == C_CHECKPOINT || key != got.v[i].key_id;
+    }
+    CHECK_INT(wrong_hint, 0);
+    lgt_destroy(t);
+    free(got.v);
+}
+
 int main(void)
 {
     test_delivery_runs();
+    test_record_runs(false);
+    test_record_runs(true);
     return check_done();
 }

@@ -466,6 +466,64 @@ static void test_delivery_runs(void)
     remove_db(path);
 }
 
+/*
+ * Shard and producer ids (issue 15, the run log's cost a row): found by the
+ * name's address before its string is hashed, so the same address must
+ * give a shard's id as a shard and a producer's as a producer, 100 names
+ * (more than the cache holds) must each keep their own id, and a second
+ * run's name at the address of the first run's gets its own row.
+ */
+static void test_named_ids(void)
+{
+    const char *path = path_in_dir("named.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = open_run(path);
+    if (!rl)
+        return;
+    static char names[100][24];
+    for (int i = 0; i < 100; i++)
+        snprintf(names[i], sizeof names[i], "shardId-%012d", i);
+    struct slog log = runlog_sink(rl);
+    for (uint64_t i = 0; i < 1000; i++) {
+        const char *name = names[i * 37 % 100];
+        struct slog_record r = { .shard_id = name, .sequence_number = i + 1, .message_id = i + 1,
+                                 .bytes = 10 };
+        log.ops->record(log.ctx, &r);
+        struct slog_message m = { .message_id = i + 1, .producer = names[i % 3], .bytes = 10 };
+        log.ops->message(log.ctx, &m);
+    }
+    CHECK_INT(runlog_end_run(rl, true, 1000, 0.1, NULL, err, sizeof err), 0);
+    snprintf(names[0], sizeof names[0], "another");   /* the same address, another name */
+    CHECK_INT(runlog_begin_run(rl, &scn, 1, true, NULL, err, sizeof err), 0);
+    log = runlog_sink(rl);
+    struct slog_record r = { .shard_id = names[37], .sequence_number = 1, .message_id = 1 };
+    log.ops->record(log.ctx, &r);
+    r = (struct slog_record){ .shard_id = names[0], .sequence_number = 2, .message_id = 2 };
+    log.ops->record(log.ctx, &r);
+    struct slog_message m = { .message_id = 1, .producer = names[0] };
+    log.ops->message(log.ctx, &m);
+    CHECK_INT(runlog_end_run(rl, true, 1000, 0.1, NULL, err, sizeof err), 0);
+    runlog_close(rl);
+
+    sqlite3 *db = db_open(path);
+    /* each record's shard is its own name, each message's producer its own */
+    CHECK_INT(q_int(db, "SELECT count(*) FROM records WHERE run_id = 1 AND shard_id ="
+                        " printf('shardId-%012d', (sequence_number - 1) * 37 % 100)"), 1000);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM shard_names WHERE run_id = 1"), 100);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM messages WHERE run_id = 1 AND producer ="
+                        " printf('shardId-%012d', (message_id - 1) % 3)"), 1000);
+    CHECK_STR(q_text(db, "SELECT group_concat(producer_no || ':' || producer, ' ') FROM"
+                         " producer_names WHERE run_id = 1"),
+              "1:shardId-000000000000 2:shardId-000000000001 3:shardId-000000000002");
+    CHECK_STR(q_text(db, "SELECT group_concat(sequence_number || ':' || shard_id, ' ') FROM records"
+                         " WHERE run_id = 2"), "1:shardId-000000000037 2:another");
+    CHECK_STR(q_text(db, "SELECT group_concat(producer_no || ':' || producer, ' ') FROM"
+                         " producer_names WHERE run_id = 2"), "1:another");
+    sqlite3_close(db);
+    remove_db(path);
+}
+
 static void test_record_key_of_message(void)
 {
     const char *path = path_in_dir("unsettled.db");
@@ -880,6 +938,7 @@ int main(void)
     test_compact_rows();
     test_record_key_of_message();
     test_delivery_runs();
+    test_named_ids();
     test_second_run();
     test_commit_on_time();
     test_locked();

@@ -7,10 +7,12 @@
  * pointers point to, each pointer replaced by the offset of its copy from
  * the entry's start (0: NULL).  The thread turns the offsets back into
  * pointers in place and passes the struct to the inner sink, so a row costs
- * a copy and no allocation.  A shard id or a producer's name is not
- * copied: they keep their content for the run (simlog.h; a sink may know a
- * shard by the address of its id, observer.c does), so the pointer itself
- * is passed.
+ * a copy and no allocation.  A shard id, a producer's name or a partition
+ * key is not copied: they keep their content for the run (simlog.h; a sink
+ * may know a shard by the address of its id, observer.c does), so the
+ * pointer itself is passed.  Records and messages, most calls, go as runs
+ * of compact elements instead (struct a_record, a_message), and the
+ * thread tells the inner sink each one's key a few calls ahead.
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
@@ -33,12 +35,18 @@
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 #define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
                                      simulation's core wrote them */
+#define LGT_HINT_AHEAD 8          /* a run's elements whose key is hinted ahead of their
+                                     replay */
+#define LGT_WRITE_AHEAD 512       /* bytes of a chunk fetched for writing ahead of a run's
+                                     element (may pass the chunk's end: a hint only) */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
 enum kind {
     K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
+    K_RECORDS, K_MESSAGES,        /* runs of records, of messages (struct a_record, a_message) */
+    K_NONE,                       /* no run open (lgt.run) */
 };
 
 /* An entry's header; the struct follows at HDR, 8-aligned. */
@@ -71,6 +79,44 @@ struct a_sync {
     int64_t reached_us;
 };
 
+/*
+ * A record or a message as an element of a run (K_RECORDS, K_MESSAGES):
+ * consecutive calls of one of these kinds make one entry (its header's len
+ * written when the run ends, run_end), elements with no header of their
+ * own and only the fields the call has (a record: 48 bytes instead of a 72-byte entry; a
+ * message: 32 instead of 56), so the simulation's thread writes fewer
+ * bytes a record (issue 15).  The key's name is kept as its pointer (it
+ * keeps its content for the run, simlog.h), in a run's elements only when
+ * the sink reads names (no_key_names false): stride says.  A message's
+ * size and fate share a word (its fate in the top 4 bits); one whose size
+ * or fate does not fit goes as a K_MESSAGE entry.
+ */
+struct a_record {                /* fields next to each other in slog_record are not here:
+                                    a compiler would copy such a pair with one 16-byte
+                                    load across the caller's two stores (on_record) */
+    uint64_t sequence_number;
+    const char *shard_id;
+    int64_t arrival_us;
+    uint64_t message_id;
+    int64_t created_us;
+    uint32_t key_id;
+    uint32_t bytes;
+    /* const char *partition_key, when the run's stride has room */
+};
+struct a_message {               /* likewise */
+    const char *producer;
+    uint64_t message_id;
+    int64_t created_us;
+    uint32_t key_id;
+    uint32_t bytes_fate;          /* bytes, then the fate in the top MSG_FATE_BITS bits */
+    /* const char *partition_key, when the run's stride has room */
+};
+#define MSG_FATE_BITS 4
+#define MSG_BYTES_MAX ((UINT32_C(1) << (32 - MSG_FATE_BITS)) - 1)
+_Static_assert(FATE_COUNT <= 1 << MSG_FATE_BITS, "a fate fits its bits");
+_Static_assert(sizeof(struct a_record) == 48 && sizeof(struct a_message) == 32,
+               "elements are a multiple of 8 bytes, a name's pointer after them");
+
 /* The pointer fields of each kind's struct: copied after it, offsets in
  * between (shard ids and producers' names are not: see above). */
 #define OFFS(...) { .at = (const size_t[]){ __VA_ARGS__ }, \
@@ -99,6 +145,8 @@ static const struct ptrs {
                         offsetof(struct slog_line, text)),
     [K_SYNC] = { NULL, 0 },
     [K_READ] = { NULL, 0 },
+    [K_RECORDS] = { NULL, 0 },      /* runs: their elements hold no string */
+    [K_MESSAGES] = { NULL, 0 },
 };
 
 struct chunk {
@@ -111,6 +159,10 @@ struct lgt {
     struct slog_ops ops;          /* the decorator's: inner's optional calls kept optional */
     struct chunk chunks[LGT_CHUNKS];
     unsigned fill;                /* the chunk the simulation fills (not queued) */
+    enum kind run;                /* the kind of the last entry of the chunk being filled,
+                                     when it is a run that may grow; else K_NONE */
+    uint32_t run_at;              /* that entry's offset in the chunk */
+    size_t rec_stride, msg_stride;   /* bytes of a run's elements, names or not */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
     pthread_t thread;
@@ -135,10 +187,23 @@ static int64_t wall_ms(void)
 
 /* ---- the simulation's side --------------------------------------------- */
 
+/* The run being grown, if any, ends: its header gets its length (not
+ * updated an element at a time: a read-modify-write of the chunk each). */
+static void run_end(struct lgt *t)
+{
+    if (t->run == K_NONE)
+        return;
+    const struct chunk *c = &t->chunks[t->fill];
+    uint32_t len = (uint32_t)(c->len - t->run_at);
+    memcpy(c->buf + t->run_at + offsetof(struct hdr, len), &len, sizeof len);
+    t->run = K_NONE;
+}
+
 /* Queue the chunk being filled and take the next one, waiting while every
  * chunk is queued (the writer is behind). */
 static void hand_over(struct lgt *t)
 {
+    run_end(t);
     pthread_mutex_lock(&t->mu);
     t->count++;
     pthread_cond_signal(&t->queued);
@@ -147,6 +212,7 @@ static void hand_over(struct lgt *t)
     pthread_mutex_unlock(&t->mu);
     t->fill = (t->fill + 1) % LGT_CHUNKS;
     t->chunks[t->fill].len = 0;
+    t->run = K_NONE;
     t->handed_ms = wall_ms();
 }
 
@@ -182,8 +248,37 @@ static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
     unsigned char *e = c->buf + c->len;
     struct hdr h = { .kind = k, .len = (uint32_t)len };
     memcpy(e, &h, HDR);
+    run_end(t);   /* a run is grown only while it is the last entry */
+    t->run_at = (uint32_t)c->len;
     c->len += len;
     return e;
+}
+
+/* A new run entry of kind k, its first element's place; NULL when out of
+ * memory.  Apart from run_element: its callers stay leaves. */
+static __attribute__((noinline)) unsigned char *run_start(struct lgt *t, enum kind k,
+                                                          size_t stride)
+{
+    unsigned char *e = reserve(t, k, HDR + stride);
+    if (!e)
+        return NULL;
+    t->run = k;
+    return e + HDR;
+}
+
+/* Room for one more element of stride bytes in a run of kind k: at the
+ * end of the run being grown, or in a new run entry.  The chunk's lines a
+ * few elements on are fetched for writing: the writer's core read them
+ * last. */
+static inline unsigned char *run_element(struct lgt *t, enum kind k, size_t stride)
+{
+    struct chunk *c = &t->chunks[t->fill];
+    if (t->run != k || c->len + stride > c->cap)
+        return run_start(t, k, stride);
+    unsigned char *el = c->buf + c->len;
+    PREFETCH_W(el + LGT_WRITE_AHEAD);
+    c->len += stride;
+    return el;
 }
 
 /* The string of pointer field off of struct s. */
@@ -234,48 +329,66 @@ static void on_shard(void *ctx, const struct slog_shard *s)
 }
 
 /*
- * A message or a record without its key's name (the sink's no_key_names:
- * most), copied field by field: its row was written so just before the
- * call (msgtab.c's settle, stream.c's log_record), and a copy of the whole
- * struct in 16-byte words would load across several of those stores, each
- * such load waiting for them to reach the cache (a store-to-load
- * forwarding that fails: four a record; this copy took 40% off on_record's
- * profile).  Each load here reads what one store wrote.  The key's name
- * left out is the offset 0: NULL.  A field added to either struct must be
- * added here (the sizes below catch it).
+ * A message or a record goes as an element of a run, copied field by
+ * field: its row was written so just before the call (msgtab.c's settle,
+ * stream.c's log_record), and a copy of the whole struct in 16-byte words
+ * would load across several of those stores, each such load waiting for
+ * them to reach the cache (a store-to-load forwarding that fails: four a
+ * record).  Each load here reads what one store wrote.  A field added to
+ * either struct must be added here and to the element (the sizes below
+ * catch it).
  */
 _Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
 _Static_assert(sizeof(struct slog_record) == 64, "on_record copies each field of a record");
 
-/* The struct's place in a new entry of kind k with no string, NULL when
- * out of memory. */
-static inline void *fixed_entry(struct lgt *t, enum kind k, size_t size)
+/* A message or record that no run's element holds, as an entry of its own
+ * (the key's name copied). */
+static COLD void message_apart(struct lgt *t, const struct slog_message *m)
 {
-    unsigned char *e = reserve(t, k, HDR + round8(size));
-    return e ? e + HDR : NULL;
+    put(t, K_MESSAGE, m, sizeof *m);
+}
+
+static COLD void record_apart(struct lgt *t, const struct slog_record *r)
+{
+    put(t, K_RECORD, r, sizeof *r);
 }
 
 static void on_message(void *ctx, const struct slog_message *m)
 {
-    struct slog_message *d;
-    if (m->partition_key)
-        put(ctx, K_MESSAGE, m, sizeof *m);
-    else if ((d = fixed_entry(ctx, K_MESSAGE, sizeof *d)))
-        *d = (struct slog_message){ .message_id = m->message_id, .producer = m->producer,
-                                    .key_id = m->key_id, .created_us = m->created_us,
-                                    .bytes = m->bytes, .fate = m->fate };
+    struct lgt *t = ctx;
+    if (m->bytes > MSG_BYTES_MAX || (unsigned)m->fate >= FATE_COUNT
+        || (m->partition_key && t->msg_stride == sizeof(struct a_message))) {
+        message_apart(t, m);   /* a size or fate too large, or a name the sink said it
+                                  reads not (no_key_names) */
+        return;
+    }
+    unsigned char *el = run_element(t, K_MESSAGES, t->msg_stride);
+    if (!el)
+        return;
+    *(struct a_message *)(void *)el = (struct a_message){
+        .message_id = m->message_id, .producer = m->producer, .created_us = m->created_us,
+        .key_id = m->key_id,
+        .bytes_fate = m->bytes | (uint32_t)m->fate << (32 - MSG_FATE_BITS) };
+    if (t->msg_stride > sizeof(struct a_message))
+        memcpy(el + sizeof(struct a_message), &m->partition_key, sizeof m->partition_key);
 }
 
 static void on_record(void *ctx, const struct slog_record *r)
 {
-    struct slog_record *d;
-    if (r->partition_key)
-        put(ctx, K_RECORD, r, sizeof *r);
-    else if ((d = fixed_entry(ctx, K_RECORD, sizeof *d)))
-        *d = (struct slog_record){ .shard_id = r->shard_id, .sequence_number = r->sequence_number,
-                                   .message_id = r->message_id, .key_id = r->key_id,
-                                   .arrival_us = r->arrival_us, .bytes = r->bytes,
-                                   .created_us = r->created_us };
+    struct lgt *t = ctx;
+    if (r->partition_key && t->rec_stride == sizeof(struct a_record)) {
+        record_apart(t, r);   /* a name the sink said it reads not (no_key_names) */
+        return;
+    }
+    unsigned char *el = run_element(t, K_RECORDS, t->rec_stride);
+    if (!el)
+        return;
+    *(struct a_record *)(void *)el = (struct a_record){
+        .shard_id = r->shard_id, .sequence_number = r->sequence_number,
+        .message_id = r->message_id, .arrival_us = r->arrival_us, .created_us = r->created_us,
+        .key_id = r->key_id, .bytes = r->bytes };
+    if (t->rec_stride > sizeof(struct a_record))
+        memcpy(el + sizeof(struct a_record), &r->partition_key, sizeof r->partition_key);
 }
 
 static void on_invocation(void *ctx, const struct slog_invocation *inv)
@@ -408,14 +521,81 @@ static void fix(unsigned char *e, enum kind k)
         fix_at(e, ptrs_of[k].at[i]);
 }
 
-/* Call the inner sink for entry e of kind k.  The kinds of every record
- * (a record, its message, its deliveries) fix their one field, if any,
- * inline. */
-static void replay(const struct slog *s, unsigned char *e, enum kind k)
+/* The key's name of a run's element el of stride bytes: NULL when the run
+ * has none (the sink reads no names). */
+static inline const char *element_key(const unsigned char *el, size_t size, size_t stride)
 {
+    const char *key = NULL;
+    if (stride > size)
+        memcpy(&key, el + size, sizeof key);
+    return key;
+}
+
+/* The element i of a run of n, each stride bytes, from el: the key of the
+ * one LGT_HINT_AHEAD after it hinted to the inner sink (key_ahead), so that
+ * the sink's random read of that key's state (the run log's key_no) has
+ * come into the cache when its call comes. */
+static inline void hint_ahead(const struct slog *s, const unsigned char *el, size_t i, size_t n,
+                              size_t stride, size_t key_at)
+{
+    if (s->ops->key_ahead && i + LGT_HINT_AHEAD < n) {
+        uint32_t key_id;
+        memcpy(&key_id, el + LGT_HINT_AHEAD * stride + key_at, sizeof key_id);
+        s->ops->key_ahead(s->ctx, key_id);
+    }
+}
+
+/* A run of records, or of messages, (stride) its elements' bytes: a call
+ * each, in order, with the struct the simulation passed. */
+static void replay_records(const struct slog *s, const unsigned char *el, size_t n, size_t stride)
+{
+    for (size_t i = 0; i < n; i++, el += stride) {
+        hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
+        const struct a_record *a = (const void *)el;
+        struct slog_record r = {
+            .shard_id = a->shard_id, .sequence_number = a->sequence_number,
+            .message_id = a->message_id,
+            .partition_key = element_key(el, sizeof *a, stride),
+            .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
+            .created_us = a->created_us };
+        s->ops->record(s->ctx, &r);
+    }
+}
+
+static void replay_messages(const struct slog *s, const unsigned char *el, size_t n,
+                            size_t stride)
+{
+    for (size_t i = 0; i < n; i++, el += stride) {
+        hint_ahead(s, el, i, n, stride, offsetof(struct a_message, key_id));
+        const struct a_message *a = (const void *)el;
+        struct slog_message m = {
+            .message_id = a->message_id, .producer = a->producer,
+            .partition_key = element_key(el, sizeof *a, stride), .key_id = a->key_id,
+            .created_us = a->created_us, .bytes = a->bytes_fate & MSG_BYTES_MAX,
+            .fate = (enum fate)(a->bytes_fate >> (32 - MSG_FATE_BITS)) };
+        s->ops->message(s->ctx, &m);
+    }
+}
+
+/* Call the inner sink for entry e of kind k (a run: a call for each of
+ * its elements).  The kinds of every record (a record, its message, its
+ * deliveries) fix their one field, if any, inline. */
+static void replay(const struct lgt *t, unsigned char *e, enum kind k)
+{
+    const struct slog *s = &t->inner;
     const struct slog_ops *o = s->ops;
     void *p = e + HDR;
+    struct hdr h;
+    memcpy(&h, e, HDR);
     switch (k) {
+    case K_RECORDS:
+        replay_records(s, p, (h.len - HDR) / t->rec_stride, t->rec_stride);
+        break;
+    case K_MESSAGES:
+        replay_messages(s, p, (h.len - HDR) / t->msg_stride, t->msg_stride);
+        break;
+    case K_NONE:   /* never an entry's */
+        break;
     case K_SHARD:
         fix(e, k);
         o->shard(s->ctx, p);
@@ -479,6 +659,19 @@ static void replay(const struct slog *s, unsigned char *e, enum kind k)
     }
 }
 
+/* Replay chunk c. */
+static void replay_chunk(struct lgt *t, const struct chunk *c)
+{
+    /* Once the inner sink failed it drops every row: skip them. */
+    for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+        PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
+        struct hdr h;
+        memcpy(&h, c->buf + at, HDR);
+        replay(t, c->buf + at, (enum kind)h.kind);
+        at += h.len;
+    }
+}
+
 static void *writer(void *arg)
 {
     struct lgt *t = arg;
@@ -490,14 +683,7 @@ static void *writer(void *arg)
             break;
         struct chunk *c = &t->chunks[t->head];
         pthread_mutex_unlock(&t->mu);
-        /* Once the inner sink failed it drops every row: skip them. */
-        for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
-            PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
-            struct hdr h;
-            memcpy(&h, c->buf + at, HDR);
-            replay(&t->inner, c->buf + at, (enum kind)h.kind);
-            at += h.len;
-        }
+        replay_chunk(t, c);
         if (t->inner.ops->failed(t->inner.ctx))
             atomic_store(&t->failed, true);
         pthread_mutex_lock(&t->mu);
@@ -526,6 +712,10 @@ struct lgt *lgt_create(const struct slog *inner)
     t->inner = *inner;
     t->joined = true;   /* nothing to join until the thread runs */
     t->handed_ms = wall_ms();
+    t->run = K_NONE;
+    size_t name = inner->no_key_names ? 0 : sizeof(const char *);
+    t->rec_stride = sizeof(struct a_record) + name;
+    t->msg_stride = sizeof(struct a_message) + name;
     atomic_init(&t->failed, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
@@ -576,6 +766,7 @@ void lgt_finish(struct lgt *t)
 {
     if (!t || t->joined)
         return;
+    run_end(t);
     pthread_mutex_lock(&t->mu);
     if (t->chunks[t->fill].len > 0)
         t->count++;   /* the last chunk: the thread may take it, nothing is filled after */

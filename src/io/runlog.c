@@ -36,6 +36,7 @@
 #include "errmsg.h"
 #include "nameids.h"
 #include "observer.h"
+#include "prefetch.h"
 #include "scenario.h"
 
 #ifndef ESMSIM_VERSION
@@ -318,6 +319,8 @@ static const char runlog_runs_table[] =
     " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT, handler INTEGER,"
     " reproducible INTEGER)";
 
+#define RUNLOG_NAMED 64                      /* entries of runlog.named: a power of two */
+
 /* A partition key of the open run, by the model's key_id. */
 struct runlog_key {
     uint32_t no;                             /* its key_no in key_names; 0: not written yet */
@@ -347,6 +350,10 @@ struct runlog {
     int64_t run_id;                          /* the open run, 0 when none */
     bool per_record;                         /* the open run writes messages/records/deliveries */
     struct nameids *shards, *producers;      /* the open run's ids of names (RL_*_NAMES) */
+    struct runlog_named {                    /* the ids of the last shards and producers */
+        const char *name;                    /* seen, by the address of their name (kept */
+        uint32_t id;                         /* for the run: simlog.h), not hashed a row */
+    } named[RUNLOG_NAMED];
     struct runlog_key *key;                  /* owned: by the model's key_id (issue 13 item
                                                 4: no hash of the key per row) */
     uint32_t key_cap;                        /* entries of key */
@@ -658,6 +665,27 @@ static struct runlog_val runlog_name_id(struct runlog *rl, struct nameids *ids,
 }
 
 /*
+ * The id of a shard (its id) or a producer (its name) by name, whose
+ * content is kept for the run (simlog.h): a name met before is found by
+ * its address in a small cache before its string is hashed (once a record
+ * row, per-record tables on).  Shard and producer names share the cache,
+ * told apart by table.
+ */
+static struct runlog_val runlog_named_id(struct runlog *rl, enum runlog_table table,
+                                         const char *name)
+{
+    uintptr_t h = ((uintptr_t)name ^ (uintptr_t)table) * UINT64_C(0x9e3779b97f4a7c15);
+    struct runlog_named *n = &rl->named[(h >> 32) & (RUNLOG_NAMED - 1)];
+    if (name && n->name == name && (n->id & 1) == (table == RL_PRODUCER_NAMES))
+        return rv_int(n->id >> 1);
+    struct runlog_val id = runlog_name_id(rl, table == RL_SHARD_NAMES ? rl->shards
+                                                                      : rl->producers, table, name);
+    if (id.type == RV_INT && id.i > 0 && id.i < (int64_t)(UINT32_MAX >> 1))
+        *n = (struct runlog_named){ name, (uint32_t)id.i << 1 | (table == RL_PRODUCER_NAMES) };
+    return id;
+}
+
+/*
  * The key_no of a partition key, by the model's dense key_id (simlog.h: the
  * same for the same key): an array read, its key_names row written the first
  * time, so keys are numbered 1, 2, ... in the order first seen, as shards
@@ -688,6 +716,15 @@ static struct runlog_key *runlog_key(struct runlog *rl, uint32_t key_id, const c
         RUNLOG_INSERT(rl, RL_KEY_NAMES, rv_int(k->no), rv_text(name));
     }
     return k;
+}
+
+/* A message or record of key_id comes soon (a relay's hint, simlog.h):
+ * its slot, read and written then, fetched now. */
+static void runlog_on_key_ahead(void *ctx, uint32_t key_id)
+{
+    struct runlog *rl = ctx;
+    if (key_id < rl->key_cap)
+        PREFETCH_W(&rl->key[key_id]);
 }
 
 static struct runlog_val runlog_key_no(const struct runlog_key *k)
@@ -771,7 +808,7 @@ static void runlog_on_message(void *ctx, const struct slog_message *m)
         runlog_settled(rl, m->message_id);
     if (rl->per_record)
         RUNLOG_INSERT(rl, RL_MESSAGES, rv_int(m->message_id),
-                      runlog_name_id(rl, rl->producers, RL_PRODUCER_NAMES, m->producer),
+                      runlog_named_id(rl, RL_PRODUCER_NAMES, m->producer),
                       runlog_key_no(m->partition_key ? runlog_key(rl, m->key_id,
                                                                   m->partition_key) : NULL),
                       rv_ms(m->created_us), rv_int(m->bytes), rv_int(m->fate));
@@ -790,7 +827,7 @@ static void runlog_on_record(void *ctx, const struct slog_record *r)
     runlog_unsettled_record(rl, r->message_id, k ? k->no : 0, r->bytes);
     int64_t seq = (int64_t)r->sequence_number;
     RUNLOG_INSERT(rl, RL_RECORDS, rv_int(seq),
-                  runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, r->shard_id),
+                  runlog_named_id(rl, RL_SHARD_NAMES, r->shard_id),
                   rv_int((int64_t)r->message_id - seq), rv_ms(r->arrival_us),
                   prev ? rv_int(seq - (int64_t)prev) : rv_null());
 }
@@ -813,7 +850,7 @@ static void runlog_on_deliveries(void *ctx, uint64_t invocation_id, const char *
     struct runlog *rl = ctx;
     if (!rl->per_record || n == 0)
         return;
-    struct runlog_val shard_no = runlog_name_id(rl, rl->shards, RL_SHARD_NAMES, shard_id);
+    struct runlog_val shard_no = runlog_named_id(rl, RL_SHARD_NAMES, shard_id);
     struct runlog_val invocation_handled = rv_int((int64_t)invocation_id * 2 + handled);
     for (uint32_t i = 0; i < n; i++)
         RUNLOG_INSERT(rl, RL_DELIVERIES, shard_no, rv_int(sequence_numbers[i]),
@@ -940,6 +977,7 @@ static const struct slog_ops runlog_ops = {
     .window = runlog_on_window,
     .log_line = runlog_on_log_line,
     .sync = runlog_on_sync,
+    .key_ahead = runlog_on_key_ahead,
     .failed = runlog_on_failed,
 };
 
@@ -1091,6 +1129,12 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         errmsg_set(err, errlen, "%s: out of memory", path);
         return NULL;
     }
+    /* SQLite counts the memory it holds, under a mutex, at each of its
+     * malloc and free (a few a row) unless told not to before it starts;
+     * nothing here reads the count (sqlite3_memory_used).  Told at the
+     * first open (the run log's is a run's first), a no-op once SQLite
+     * runs (SQLITE_MISUSE, ignored). */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     /* NOMUTEX: one thread at a time uses the connection (the simulation's, or
      * the writer thread's from its start to its join: logthread.c), so SQLite
      * need not lock a mutex on every call of every row (3% of a run). */
@@ -1165,6 +1209,7 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
         memset(rl->key, 0, rl->key_cap * sizeof *rl->key);
     rl->keys = 0;
     nameids_clear(rl->producers);
+    memset(rl->named, 0, sizeof rl->named);   /* another run's names may be freed */
     if (rl->ring)
         memset(rl->ring, 0, rl->ring_cap * sizeof *rl->ring);
     rl->ring_base = rl->ring_end = 1;   /* message ids start at 1 */

@@ -1069,6 +1069,13 @@ static void obs_on_record(void *ctx, const struct slog_record *r)
     rec->settled = false;
 }
 
+/* The observer reads nothing by key per record: the hint is next's. */
+static void obs_on_key_ahead(void *ctx, uint32_t key_id)
+{
+    struct obs *o = ctx;
+    o->next.ops->key_ahead(o->next.ctx, key_id);
+}
+
 static void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
 {
     struct obs *o = ctx;
@@ -1332,6 +1339,7 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
         .log_line = next->ops->log_line ? obs_on_log_line : NULL,
         .sync = obs_on_sync,       /* always: it counts them */
         .read = obs_on_read,       /* always: the observer's figures need it */
+        .key_ahead = next->per_record && next->ops->key_ahead ? obs_on_key_ahead : NULL,
         .failed = obs_on_failed,
     };
     return o;

@@ -223,10 +223,11 @@ struct slog_read {
     int64_t delay_max_us;
 };
 
-/* A shard id (every call's shard_id) and a producer's name keep their
- * content for the whole run (the stream's and the scenario's strings): a
- * sink may keep the pointer, or pass it on (logthread.c does, observer.c
- * knows a shard by it); any other string lasts for the call only. */
+/* A shard id (every call's shard_id), a producer's name and a message's or
+ * record's partition_key keep their content for the whole run (the
+ * stream's, the scenario's and the key table's strings): a sink may keep
+ * the pointer, or pass it on (logthread.c does, observer.c knows a shard
+ * by it); any other string lasts for the call only. */
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
@@ -259,6 +260,11 @@ struct slog_ops {
      * computes the read delay and the GetRecords throttles from it; the run
      * log keeps no row of it (its figures are in the summary tables). */
     void (*read)(void *ctx, const struct slog_read *rd);
+    /* Optional (NULL: not wanted): a hint from a relay, which sees calls
+     * before it makes them: a message or record of key key_id comes a few
+     * calls later.  The sink may fetch what it will read for it into the
+     * cache; nothing it writes may change. */
+    void (*key_ahead)(void *ctx, uint32_t key_id);
     bool (*failed)(void *ctx);
 };
 
