@@ -85,6 +85,7 @@
 #include "mapping.h"
 #include "metrics.h"
 #include "msgtab.h"
+#include "prefetch.h"
 #include "reader.h"
 #include "response.h"
 #include "config.h"
@@ -169,6 +170,7 @@ struct shardc {
     uint32_t shard;
     const char *shard_id;
     struct lev_shard lev;        /* what its events share, for their sizes */
+    struct lev_size_memo size_memo;   /* what its records' sizes share (record_event_bytes) */
     bool polling;                /* started (R13) */
     bool ended;                  /* closed and finished: its children may start (R12) */
     uint32_t children[2];        /* shards opened from it (R12: at most two) */
@@ -359,28 +361,35 @@ static inline uint64_t idxq_size(const struct idxq *q, uint64_t i)
     return q->size[(q->head + i) & (q->cap - 1)];
 }
 
-/* Queue record idx, whose bytes in the event are size. */
-static bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
+/* Double the queue's room; false when out of memory.  Out of line: rare,
+ * and the pushes of every record read stay short. */
+COLD static bool idxq_grow(struct idxq *q)
 {
-    if (q->len == q->cap) {
-        uint64_t cap = q->cap ? q->cap * 2 : 64;
-        uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
-        if (!v || !sz) {
-            free(v);
-            free(sz);
-            return false;
-        }
-        for (uint64_t i = 0; i < q->len; i++) {
-            v[i] = idxq_at(q, i);
-            sz[i] = idxq_size(q, i);
-        }
-        free(q->v);
-        free(q->size);
-        q->v = v;
-        q->size = sz;
-        q->cap = cap;
-        q->head = 0;
+    uint64_t cap = q->cap ? q->cap * 2 : 64;
+    uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
+    if (!v || !sz) {
+        free(v);
+        free(sz);
+        return false;
     }
+    for (uint64_t i = 0; i < q->len; i++) {
+        v[i] = idxq_at(q, i);
+        sz[i] = idxq_size(q, i);
+    }
+    free(q->v);
+    free(q->size);
+    q->v = v;
+    q->size = sz;
+    q->cap = cap;
+    q->head = 0;
+    return true;
+}
+
+/* Queue record idx, whose bytes in the event are size. */
+static inline bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
+{
+    if (q->len == q->cap && !idxq_grow(q))
+        return false;
     uint64_t j = (q->head + q->len++) & (q->cap - 1);
     q->v[j] = idx;
     q->size[j] = size;
@@ -679,9 +688,10 @@ static void log_window(struct lane *l)
 
 /* ---- batches (R2) ----------------------------------------------------- */
 
-static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
+/* Sized in shard order, mostly: the memo spares most of the digit counts. */
+static inline uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    return lev_shard_record_bytes(&sc->lev, sc->m->stream, r);
+    return lev_shard_record_bytes_memo(&sc->lev, &sc->size_memo, sc->m->stream, r);
 }
 
 /*
@@ -1272,7 +1282,7 @@ static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
 
 /* Queue record i (r) in its lane; false (the run stopped) when out of
  * memory. */
-static bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
+static inline bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
 {
     struct lane *l = &sc->lanes[lane_of(sc, r)];
     if (idxq_push(&l->queue, i, record_event_bytes(sc, r)))
@@ -1281,22 +1291,46 @@ static bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
     return false;
 }
 
+/* The sum of the delays of records [from, to) read at at_us, as doubles
+ * added up record by record make it: the integer sum sum when every delay
+ * is non-negative (neg >= 0; a record is read after its arrival) and the
+ * n of them at most max each stay below 2^53 (then each partial sum is an
+ * integer a double holds, so each addition was exact, and sum did not
+ * overflow), else the doubles added in order. */
+static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
+                        uint64_t sum, int64_t neg, int64_t max)
+{
+    uint64_t n = to - from;
+    if (neg >= 0 && (n == 0 || (uint64_t)max <= ((UINT64_C(1) << 53) - 1) / n))
+        return (double)sum;
+    double d = 0;
+    for (uint64_t i = from; i < to; i++)
+        d += (double)(at_us - rec_at(sc, i)->arrival_us);
+    return d;
+}
+
 /* Records [from, to) were read now: deal them out to their lanes, and log
- * the read with how long they took to get here (R1's propagation delay). */
+ * the read with how long they took to get here (R1's propagation delay).
+ * The delays are added as integers: a chain of double additions, a record
+ * each, was most of the loop's time (issue 15 item 1). */
 static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
+    uint64_t sum = 0;
+    int64_t neg = 0;
     for (uint64_t i = from; i < to; i++) {
         const struct stm_record *r = rec_at(sc, i);
         int64_t delay = rd.at_us - r->arrival_us;
-        rd.records++;
-        rd.delay_sum_us += (double)delay;
+        sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
+        neg |= delay;
         if (delay > rd.delay_max_us)
             rd.delay_max_us = delay;
         if (!enqueue(sc, i, r))
             return;              /* the run stopped */
     }
+    rd.records = (uint32_t)(to - from);
+    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, sum, neg, rd.delay_max_us);
     if (m->log->ops->read)
         m->log->ops->read(m->log->ctx, &rd);
 }
@@ -1941,11 +1975,11 @@ static uint64_t check_lane(const struct lane *l)
         check_held(l, idxq_at(&l->queue, i), prev);
         uint64_t size = idxq_size(&l->queue, i);
         struct stm_record *r = rec_at((struct shardc *)sc, idxq_at(&l->queue, i));
-        if (size != record_event_bytes((struct shardc *)sc, r))
+        uint64_t want = lev_shard_record_bytes(&sc->lev, sc->m->stream, r);   /* no memo */
+        if (size != want)
             violated(sc, l->no, "a queued record carries its bytes in the event (R2)",
                      "record %llu: %llu, its event object %llu", (unsigned long long)r->seq,
-                     (unsigned long long)size,
-                     (unsigned long long)record_event_bytes((struct shardc *)sc, r));
+                     (unsigned long long)size, (unsigned long long)want);
         bytes += size;
     }
     if (bytes != l->queue.bytes)
