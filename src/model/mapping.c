@@ -397,6 +397,14 @@ static inline bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
     return true;
 }
 
+/* The first n queued record indexes into out: the ring's two pieces. */
+static void idxq_copy(const struct idxq *q, uint64_t n, uint64_t *out)
+{
+    uint64_t first = q->cap - q->head < n ? q->cap - q->head : n;
+    memcpy(out, q->v + q->head, first * sizeof *out);
+    memcpy(out + first, q->v, (n - first) * sizeof *out);
+}
+
 static void idxq_pop(struct idxq *q, uint64_t n)
 {
     if (n == q->len)
@@ -797,8 +805,7 @@ static bool take_batch(struct lane *l)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
-    for (uint32_t i = 0; i < n; i++)
-        l->batch.idx[i] = idxq_at(&l->queue, i);
+    idxq_copy(&l->queue, n, l->batch.idx);
     idxq_pop(&l->queue, n);
     l->batch.n = n;
     l->batch.attempts = l->batch.inherited = 0;
@@ -1001,6 +1008,12 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
     const struct fn_result *res = &l->res;
     struct esm *m = l->sc->m;
     uint64_t handled = 0;
+    if (res->n_failed == 0 && !in_state) {
+        /* the common end, every record reached handled: no failure to skip */
+        for (uint32_t i = 0; i < res->reached; i++)
+            recs[i]->handled += recs[i]->handled < UINT8_MAX;
+        return;
+    }
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
         if (k < res->n_failed && res->failed[k] == i) {
             k++;
@@ -1031,6 +1044,14 @@ static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
     uint64_t *seqs = sc->m->seqs;
     if (!log->per_record)
         return;
+    if (res->n_failed == 0 && res->reached >= l->batch.n) {
+        /* the common end, the whole set handled: one run */
+        for (uint32_t i = 0; i < l->batch.n; i++)
+            seqs[i] = recs[i]->seq;
+        if (l->batch.n > 0)
+            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
+        return;
+    }
     uint32_t from = 0;
     bool run_handled = false;
     for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {

@@ -166,8 +166,11 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
         };
         t->log->ops->message(t->log->ctx, &row);
     }
-    while (t->base < t->next && t->ring[t->base & t->mask].done)
-        t->base++;
+    /* Only the oldest's end moves the base: the base's entry is never done
+     * (while base < next), so nothing else can let it pass. */
+    if (id == t->base)
+        while (t->base < t->next && t->ring[t->base & t->mask].done)
+            t->base++;
 }
 
 /* The fate of a message nobody holds any more. */
