@@ -786,9 +786,64 @@ static void test_u64_digits(void)
     CHECK_INT(n, 2 + 60 + 126);
 }
 
+/* Issue 15 item 1: lev_record_bytes_memo, which remembers the digits of a
+ * sequence number's and an arrival second's range, gives what
+ * lev_record_bytes_from gives: over walks in shard order across every
+ * digit boundary and second, random jumps out of the memo's ranges and
+ * back, and timestamps out of the exact range (negative, past 1e15 ms). */
+static void test_record_bytes_memo(void)
+{
+    struct lev_size_memo memo = { 0 };
+    size_t source = lev_source_bytes(&src_default);
+    int wrong = 0, n = 0;
+    for (int walk = 0; walk < 2000; walk++) {
+        int64_t epoch = walk % 7 == 0 ? -(int64_t)rnd_below(UINT64_C(1) << 40)
+                      : walk % 7 == 1 ? LEV_EXACT_LIMIT - (int64_t)rnd_below(3000)
+                      : EPOCH_2026;
+        uint64_t seq = walk % 3 == 0 ? random_sequence() : walk % 3 == 1 ? 0 : UINT64_MAX - 50;
+        for (uint64_t p = 10; walk % 3 == 1 && p < UINT64_C(10000000000000000000); p *= 10)
+            if (rnd_below(4) == 0)
+                seq = p - 20;            /* just below a power of ten */
+        int64_t arrival = random_arrival_us();
+        for (int i = 0; i < 50; i++, n++) {
+            size_t key = rnd_below(300);
+            uint32_t data = (uint32_t)rnd_below(2000);
+            size_t got = lev_record_bytes_memo(&memo, source, epoch, key, seq, data, arrival);
+            size_t want = lev_record_bytes_from(source, epoch, key, seq, data, arrival);
+            if (got != want && wrong++ < 3)
+                fprintf(stderr, "memo: seq %" PRIu64 " arrival %" PRId64 " epoch %" PRId64
+                        ": %zu, want %zu\n", seq, arrival, epoch, got, want);
+            seq += rnd_below(3);         /* shard order, a sequence number repeated at times */
+            if (seq < UINT64_MAX - 50 && rnd_below(50) == 0)
+                seq = random_sequence(); /* out of the range, as another shard's */
+            arrival += (int64_t)rnd_below(60000);   /* across seconds, every 17th record */
+        }
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(n, 100000);
+
+    /* what the memo holds after one record: its ranges */
+    memo = (struct lev_size_memo){ 0 };
+    lev_record_bytes_memo(&memo, source, EPOCH_2026, 5, 12345, 100, 123456);
+    CHECK_INT(memo.seq_lo, 10000);
+    CHECK_INT(memo.seq_span, 90000);
+    CHECK_INT(memo.seq_digits, 5);
+    CHECK_INT(memo.sec_ms, EPOCH_2026);   /* 1767225600.123 s: its second */
+    CHECK_INT(memo.sec_span, 1000);
+    CHECK_INT(memo.sec_len, 10);
+    lev_record_bytes_memo(&memo, source, LEV_EXACT_LIMIT, 5, 7, 100, 0);
+    CHECK_INT(memo.seq_lo, 0);
+    CHECK_INT(memo.seq_span, 10);
+    CHECK_INT(memo.sec_span, 0);          /* cJSON's text out there: nothing kept */
+    lev_record_bytes_memo(&memo, source, EPOCH_2026, 5, UINT64_MAX, 100, 0);
+    CHECK(memo.seq_lo == UINT64_C(10000000000000000000));
+    CHECK(memo.seq_span == UINT64_MAX - UINT64_C(10000000000000000000));
+}
+
 int main(void)
 {
     test_u64_digits();
+    test_record_bytes_memo();
     test_event_empty();
     test_event_exact();
     test_event_size_random();

@@ -262,6 +262,15 @@ static void test_keytab_table(void)
     CHECK_INT(keytab_add(t, "first"), a);        /* the same string keeps its id */
     CHECK_INT(keytab_add(t, "key-199999"), 200000);
     CHECK_INT(keytab_count(t), 200001);
+    /* R10 lanes, issue 15 item 1: the hashes by id, as the mapping reads them */
+    const struct hashkey *hashes = keytab_hashes(t);
+    int differ = 0;
+    for (uint32_t id = 0; id < 200001; id++) {
+        struct hashkey h = keytab_hash(t, id);
+        differ += hashes[id].lo != h.lo || hashes[id].hi != h.hi;
+    }
+    CHECK_INT(differ, 0);
+    CHECK(hashes[12346].lo == hashkey_of("key-12345", 9).lo);
     keytab_destroy(t);
 }
 

@@ -1487,6 +1487,50 @@ static void test_r9_getrecords_throttle(void)
     }
 }
 
+/* R1's read delays, issue 15 item 1: the mapping adds a read's delays as
+ * integers when their sum is exact in a double, and else as doubles one by
+ * one, so that the figure is what a double sum gives whatever its size.
+ * Here 10,000 records, one every 1 ms from 1 us (odd delays), are read at
+ * once after 11 days (the mapping disabled until then): their sum, near
+ * 9.5e15 us, is past 2^53, where the doubles' additions round. */
+static void test_r1_read_delay_sum_past_2_53(void)
+{
+    enum { N = 10000 };
+    int len = 0;
+    for (int k = 0; k < N; k++)
+        len += snprintf(recs + len, sizeof recs - (size_t)len,
+                        "%s{\"at\":\"%dus\",\"partition_key\":\"user-1\",\"data\":\"ok\"}",
+                        k ? "," : "", k * 1000 + 1);
+    scenario_json_timed(text, sizeof text, TIMING, ",\"retention\":\"12d\"", "15841m", recs,
+                        ",\"Enabled\":false,\"BatchSize\":10000", "",
+                        ",\"model\":{\"mapping_update_delay\":\"0s\",\"poll_interval\":\"1h\"},"
+                        "\"schedule\":[{\"at\":\"11d\",\"update_mapping\":{\"Enabled\":true}}]");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    const struct slog_read *rd = NULL;
+    for (size_t i = 0; i < r.n_reads && i < READS_KEPT; i++)
+        if (r.reads[i].records > 0 && !rd)
+            rd = &r.reads[i];
+    CHECK(rd != NULL);
+    if (rd) {
+        CHECK_INT(rd->records, N);
+        int64_t at = rd->at_us;
+        double want = 0;
+        uint64_t exact = 0;
+        for (int k = 0; k < N; k++) {
+            want += (double)(at - (k * 1000 + 1));
+            exact += (uint64_t)(at - (k * 1000 + 1));
+        }
+        CHECK(exact > (UINT64_C(1) << 53));
+        CHECK(want != (double)exact);   /* the doubles rounded: the case checked */
+        CHECK(rd->delay_sum_us == want);
+        CHECK_INT(rd->delay_max_us, at - 1);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], N);
+    release(&r);
+}
+
 /* ---- R10 ParallelizationFactor ------------------------------------------ */
 
 /* A key whose records go to lane `lane` of `factor` (mapping.c: the low 64
@@ -2329,6 +2373,7 @@ int main(void)
     test_r11_timeout_then_bisect();
     test_r11_init_outside_timeout();
     test_r9_getrecords_throttle();
+    test_r1_read_delay_sum_past_2_53();
     test_r10_lanes_keep_key_order();
     test_r10_failure_blocks_only_its_lane();
     test_r10_two_keys_cap_parallelism();

@@ -159,6 +159,7 @@ uint32_t keytab_add(struct keytab *t, const char *key)
 
 const char *keytab_key(const struct keytab *t, uint32_t id) { return t->str[id]; }
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id) { return t->hash[id]; }
+const struct hashkey *keytab_hashes(const struct keytab *t) { return t->hash; }
 uint32_t keytab_len(const struct keytab *t, uint32_t id) { return t->len[id]; }
 uint32_t keytab_json_len(const struct keytab *t, uint32_t id) { return t->json_len[id]; }
 size_t keytab_count(const struct keytab *t) { return t->n; }

@@ -26,6 +26,9 @@ uint32_t keytab_add(struct keytab *t, const char *key);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);
+/* Every key's hash, by id: for a loop that asks for a slot ahead of its
+ * use.  Valid until the next keytab_add. */
+const struct hashkey *keytab_hashes(const struct keytab *t);
 /* Length of the key in bytes (what the stream's limits count). */
 uint32_t keytab_len(const struct keytab *t, uint32_t id);
 /* Length of the key once JSON-escaped, without the quotes. */

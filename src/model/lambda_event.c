@@ -101,6 +101,31 @@ size_t lev_timestamp_len_far(int64_t ms)
     return lev_format_like_cjson((double)ms / 1000.0, buf);
 }
 
+size_t lev_record_bytes_refill(struct lev_size_memo *memo, size_t source_bytes, int64_t epoch_ms,
+                               size_t key_json_len, uint64_t sequence_number,
+                               uint32_t data_bytes, int64_t arrival_us)
+{
+    /* the numbers of as many digits as this one: [10^(d-1), 10^d), or
+     * [0, 10) for one digit; up to UINT64_MAX (excluded) for 20 */
+    size_t d = lev_u64_digits(sequence_number);
+    uint64_t lo = 1;
+    for (size_t k = 1; k < d; k++)
+        lo *= 10;
+    memo->seq_lo = d == 1 ? 0 : lo;
+    memo->seq_span = d == 20 ? UINT64_MAX - lo : d == 1 ? 10 : lo * 9;
+    memo->seq_digits = d;
+    /* the second of its arrival, when its text is the exact one */
+    int64_t ms = lev_arrival_ms(epoch_ms, arrival_us);
+    memo->sec_span = 0;
+    if (ms >= 0 && ms < LEV_EXACT_LIMIT) {
+        memo->sec_ms = (uint64_t)(ms - ms % 1000);
+        memo->sec_span = 1000;
+        memo->sec_len = lev_u64_digits((uint64_t)(ms / 1000));
+    }
+    return lev_record_bytes_from(source_bytes, epoch_ms, key_json_len, sequence_number,
+                                 data_bytes, arrival_us);
+}
+
 size_t lev_source_bytes(const struct lev_source *src)
 {
     return LEV_RECORD_FIXED

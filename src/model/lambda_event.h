@@ -139,6 +139,15 @@ static inline size_t lev_u64_digits(uint64_t v)
  * and the integer rendering is the same text.  1e15 ms is the year 33658. */
 #define LEV_EXACT_LIMIT 1000000000000000LL
 
+/* The length of a timestamp's decimals for its milliseconds past the
+ * second (0-999): none, ".d", ".dd" or ".ddd", trailing zeros cut. */
+static inline size_t lev_frac_len(unsigned frac)
+{
+    /* without branches: the milliseconds are random, a branch on them is
+     * mispredicted one time in ten */
+    return 2u * (frac != 0) + (frac % 100 != 0) + (frac % 10 != 0);
+}
+
 /* lev_timestamp_len() of the milliseconds ms past the exact range. */
 size_t lev_timestamp_len_far(int64_t ms);
 
@@ -148,11 +157,18 @@ static inline size_t lev_timestamp_len(int64_t epoch_ms, int64_t arrival_us)
     int64_t ms = epoch_ms + arrival_us / 1000;   /* arrival_us >= 0: floor */
     if (ms < 0 || ms >= LEV_EXACT_LIMIT)
         return lev_timestamp_len_far(ms);
-    size_t len = lev_u64_digits((uint64_t)(ms / 1000));
-    unsigned frac = (unsigned)(ms % 1000);
-    if (frac != 0)
-        len += frac % 100 == 0 ? 2 : frac % 10 == 0 ? 3 : 4;   /* ".d", ".dd", ".ddd" */
-    return len;
+    return lev_u64_digits((uint64_t)(ms / 1000)) + lev_frac_len((unsigned)(ms % 1000));
+}
+
+/* A record's bytes from its parts' lengths: the one sum of them. */
+static inline size_t lev_record_bytes_sum(size_t source_bytes, size_t key_json_len,
+                                          size_t sequence_digits, uint32_t data_bytes,
+                                          size_t timestamp_len)
+{
+    return source_bytes + key_json_len
+           + 2 * sequence_digits                     /* sequenceNumber, and in eventID */
+           + lev_base64_len(data_bytes)
+           + timestamp_len;
 }
 
 /* lev_record_bytes() with lev_source_bytes(src) given (above). */
@@ -160,10 +176,41 @@ static inline size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms
                                            size_t key_json_len, uint64_t sequence_number,
                                            uint32_t data_bytes, int64_t arrival_us)
 {
-    return source_bytes + key_json_len
-           + 2 * lev_u64_digits(sequence_number)     /* sequenceNumber, and in eventID */
-           + lev_base64_len(data_bytes)
-           + lev_timestamp_len(epoch_ms, arrival_us);
+    return lev_record_bytes_sum(source_bytes, key_json_len, lev_u64_digits(sequence_number),
+                                data_bytes, lev_timestamp_len(epoch_ms, arrival_us));
+}
+
+/*
+ * lev_record_bytes_from() for many records of one shard, with what they
+ * share remembered in *memo: a sequence number's digits and an arrival
+ * second's digits change once in many records, so a record costs its key,
+ * data and milliseconds only (issue 15 item 1).  A zeroed memo is empty;
+ * records may come in any order (one out of the memo's ranges refills it).
+ */
+struct lev_size_memo {
+    uint64_t seq_lo, seq_span;    /* numbers in [seq_lo, seq_lo + seq_span) ... */
+    size_t seq_digits;            /* ... have this many digits */
+    uint64_t sec_ms, sec_span;    /* arrival ms in [sec_ms, sec_ms + sec_span): a second ... */
+    size_t sec_len;               /* ... of this many digits (sec_span 0: none known) */
+};
+
+/* The memo's miss: refills it, returns lev_record_bytes_from(). */
+size_t lev_record_bytes_refill(struct lev_size_memo *memo, size_t source_bytes, int64_t epoch_ms,
+                               size_t key_json_len, uint64_t sequence_number,
+                               uint32_t data_bytes, int64_t arrival_us);
+
+static inline size_t lev_record_bytes_memo(struct lev_size_memo *memo, size_t source_bytes,
+                                           int64_t epoch_ms, size_t key_json_len,
+                                           uint64_t sequence_number, uint32_t data_bytes,
+                                           int64_t arrival_us)
+{
+    uint64_t ms = (uint64_t)(epoch_ms + arrival_us / 1000);   /* as lev_timestamp_len */
+    uint64_t frac = ms - memo->sec_ms;
+    if (sequence_number - memo->seq_lo >= memo->seq_span || frac >= memo->sec_span)
+        return lev_record_bytes_refill(memo, source_bytes, epoch_ms, key_json_len,
+                                       sequence_number, data_bytes, arrival_us);
+    return lev_record_bytes_sum(source_bytes, key_json_len, memo->seq_digits, data_bytes,
+                                memo->sec_len + lev_frac_len((unsigned)frac));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -85,11 +85,16 @@
 #include "mapping.h"
 #include "metrics.h"
 #include "msgtab.h"
+#include "prefetch.h"
 #include "reader.h"
 #include "response.h"
 #include "config.h"
 #include "stream.h"
 #include "window.h"
+
+/* Records deal() looks ahead for their keys' hashes (R10 lanes): far
+ * enough for a load from memory to arrive. */
+#define LANE_AHEAD 16
 
 /* Bisect halves waiting behind the current set: each split of a set of n
  * records adds one, and BatchSize <= 10,000 allows 14 splits in a row. */
@@ -169,6 +174,7 @@ struct shardc {
     uint32_t shard;
     const char *shard_id;
     struct lev_shard lev;        /* what its events share, for their sizes */
+    struct lev_size_memo size_memo;   /* what its records' sizes share (record_event_bytes) */
     bool polling;                /* started (R13) */
     bool ended;                  /* closed and finished: its children may start (R12) */
     uint32_t children[2];        /* shards opened from it (R12: at most two) */
@@ -359,33 +365,48 @@ static inline uint64_t idxq_size(const struct idxq *q, uint64_t i)
     return q->size[(q->head + i) & (q->cap - 1)];
 }
 
-/* Queue record idx, whose bytes in the event are size. */
-static bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
+/* Double the queue's room; false when out of memory.  Out of line: rare,
+ * and the pushes of every record read stay short. */
+COLD static bool idxq_grow(struct idxq *q)
 {
-    if (q->len == q->cap) {
-        uint64_t cap = q->cap ? q->cap * 2 : 64;
-        uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
-        if (!v || !sz) {
-            free(v);
-            free(sz);
-            return false;
-        }
-        for (uint64_t i = 0; i < q->len; i++) {
-            v[i] = idxq_at(q, i);
-            sz[i] = idxq_size(q, i);
-        }
-        free(q->v);
-        free(q->size);
-        q->v = v;
-        q->size = sz;
-        q->cap = cap;
-        q->head = 0;
+    uint64_t cap = q->cap ? q->cap * 2 : 64;
+    uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
+    if (!v || !sz) {
+        free(v);
+        free(sz);
+        return false;
     }
+    for (uint64_t i = 0; i < q->len; i++) {
+        v[i] = idxq_at(q, i);
+        sz[i] = idxq_size(q, i);
+    }
+    free(q->v);
+    free(q->size);
+    q->v = v;
+    q->size = sz;
+    q->cap = cap;
+    q->head = 0;
+    return true;
+}
+
+/* Queue record idx, whose bytes in the event are size. */
+static inline bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
+{
+    if (q->len == q->cap && !idxq_grow(q))
+        return false;
     uint64_t j = (q->head + q->len++) & (q->cap - 1);
     q->v[j] = idx;
     q->size[j] = size;
     q->bytes += size;
     return true;
+}
+
+/* The first n queued record indexes into out: the ring's two pieces. */
+static void idxq_copy(const struct idxq *q, uint64_t n, uint64_t *out)
+{
+    uint64_t first = q->cap - q->head < n ? q->cap - q->head : n;
+    memcpy(out, q->v + q->head, first * sizeof *out);
+    memcpy(out + first, q->v, (n - first) * sizeof *out);
 }
 
 static void idxq_pop(struct idxq *q, uint64_t n)
@@ -679,9 +700,10 @@ static void log_window(struct lane *l)
 
 /* ---- batches (R2) ----------------------------------------------------- */
 
-static uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
+/* Sized in shard order, mostly: the memo spares most of the digit counts. */
+static inline uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
 {
-    return lev_shard_record_bytes(&sc->lev, sc->m->stream, r);
+    return lev_shard_record_bytes_memo(&sc->lev, &sc->size_memo, sc->m->stream, r);
 }
 
 /*
@@ -787,8 +809,7 @@ static bool take_batch(struct lane *l)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
-    for (uint32_t i = 0; i < n; i++)
-        l->batch.idx[i] = idxq_at(&l->queue, i);
+    idxq_copy(&l->queue, n, l->batch.idx);
     idxq_pop(&l->queue, n);
     l->batch.n = n;
     l->batch.attempts = l->batch.inherited = 0;
@@ -991,6 +1012,12 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
     const struct fn_result *res = &l->res;
     struct esm *m = l->sc->m;
     uint64_t handled = 0;
+    if (res->n_failed == 0 && !in_state) {
+        /* the common end, every record reached handled: no failure to skip */
+        for (uint32_t i = 0; i < res->reached; i++)
+            recs[i]->handled += recs[i]->handled < UINT8_MAX;
+        return;
+    }
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
         if (k < res->n_failed && res->failed[k] == i) {
             k++;
@@ -1021,6 +1048,14 @@ static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
     uint64_t *seqs = sc->m->seqs;
     if (!log->per_record)
         return;
+    if (res->n_failed == 0 && res->reached >= l->batch.n) {
+        /* the common end, the whole set handled: one run */
+        for (uint32_t i = 0; i < l->batch.n; i++)
+            seqs[i] = recs[i]->seq;
+        if (l->batch.n > 0)
+            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
+        return;
+    }
     uint32_t from = 0;
     bool run_handled = false;
     for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
@@ -1262,41 +1297,73 @@ static void dispatch(struct lane *l)
 
 /* ---- polling (R1) and starting positions (R13) ------------------------- */
 
-/* The lane of a record (R10; see the choice in the header). */
-static uint32_t lane_of(const struct shardc *sc, const struct stm_record *r)
+/* The lane of a record (R10; see the choice in the header), hashes being
+ * keytab_hashes(): a read of the key table, at random, unless one lane. */
+static inline uint32_t lane_of(const struct shardc *sc, const struct hashkey *hashes,
+                               const struct stm_record *r)
 {
     if (sc->n_lanes == 1)
         return 0;
-    return (uint32_t)(keytab_hash(sc->m->keys, r->key_id).lo % sc->n_lanes);
+    return (uint32_t)(hashes[r->key_id].lo % sc->n_lanes);
 }
 
 /* Queue record i (r) in its lane; false (the run stopped) when out of
  * memory. */
-static bool enqueue(struct shardc *sc, uint64_t i, const struct stm_record *r)
+static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes, uint64_t i,
+                           const struct stm_record *r)
 {
-    struct lane *l = &sc->lanes[lane_of(sc, r)];
+    struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
     if (idxq_push(&l->queue, i, record_event_bytes(sc, r)))
         return true;
     eng_stop(sc->m->e);          /* out of memory: stop, the run is incomplete */
     return false;
 }
 
+/* The sum of the delays of records [from, to) read at at_us, as doubles
+ * added up record by record make it: the integer sum sum when every delay
+ * is non-negative (neg >= 0; a record is read after its arrival) and the
+ * n of them at most max each stay below 2^53 (then each partial sum is an
+ * integer a double holds, so each addition was exact, and sum did not
+ * overflow), else the doubles added in order. */
+static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
+                        uint64_t sum, int64_t neg, int64_t max)
+{
+    uint64_t n = to - from;
+    if (neg >= 0 && (n == 0 || (uint64_t)max <= ((UINT64_C(1) << 53) - 1) / n))
+        return (double)sum;
+    double d = 0;
+    for (uint64_t i = from; i < to; i++)
+        d += (double)(at_us - rec_at(sc, i)->arrival_us);
+    return d;
+}
+
 /* Records [from, to) were read now: deal them out to their lanes, and log
- * the read with how long they took to get here (R1's propagation delay). */
+ * the read with how long they took to get here (R1's propagation delay).
+ * The delays are added as integers: a chain of double additions, a record
+ * each, was most of the loop's time (issue 15 item 1). */
 static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
+    uint64_t sum = 0;
+    int64_t neg = 0;
+    const struct hashkey *hashes = keytab_hashes(m->keys);
+    bool lanes = sc->n_lanes > 1;
     for (uint64_t i = from; i < to; i++) {
+        /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
+        if (lanes && i + LANE_AHEAD < to)
+            PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
         const struct stm_record *r = rec_at(sc, i);
         int64_t delay = rd.at_us - r->arrival_us;
-        rd.records++;
-        rd.delay_sum_us += (double)delay;
+        sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
+        neg |= delay;
         if (delay > rd.delay_max_us)
             rd.delay_max_us = delay;
-        if (!enqueue(sc, i, r))
+        if (!enqueue(sc, hashes, i, r))
             return;              /* the run stopped */
     }
+    rd.records = (uint32_t)(to - from);
+    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, sum, neg, rd.delay_max_us);
     if (m->log->ops->read)
         m->log->ops->read(m->log->ctx, &rd);
 }
@@ -1315,9 +1382,10 @@ static void relane(struct shardc *sc)
         idxq_clear(&sc->lanes[i].queue);
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
+    const struct hashkey *hashes = keytab_hashes(sc->m->keys);
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = rec_at(sc, i);
-        if (!r->resolved && !enqueue(sc, i, r))
+        if (!r->resolved && !enqueue(sc, hashes, i, r))
             return;
     }
 }
@@ -1904,9 +1972,10 @@ static void check_held(const struct lane *l, uint64_t idx, uint64_t prev)
         violated(sc, l->no, "a lane holds its records in shard order",
                  "record %llu (index %llu) after index %llu", (unsigned long long)r->seq,
                  (unsigned long long)idx, (unsigned long long)prev);
-    if (lane_of(sc, r) != l->no)
+    uint32_t lane = lane_of(sc, keytab_hashes(sc->m->keys), r);
+    if (lane != l->no)
         violated(sc, l->no, "a key's records are in its lane (R10)",
-                 "record %llu belongs to lane %u", (unsigned long long)r->seq, lane_of(sc, r));
+                 "record %llu belongs to lane %u", (unsigned long long)r->seq, lane);
 }
 
 /* A lane's state and timers agree: a backoff has a timer of the lane's
@@ -1941,11 +2010,11 @@ static uint64_t check_lane(const struct lane *l)
         check_held(l, idxq_at(&l->queue, i), prev);
         uint64_t size = idxq_size(&l->queue, i);
         struct stm_record *r = rec_at((struct shardc *)sc, idxq_at(&l->queue, i));
-        if (size != record_event_bytes((struct shardc *)sc, r))
+        uint64_t want = lev_shard_record_bytes(&sc->lev, sc->m->stream, r);   /* no memo */
+        if (size != want)
             violated(sc, l->no, "a queued record carries its bytes in the event (R2)",
                      "record %llu: %llu, its event object %llu", (unsigned long long)r->seq,
-                     (unsigned long long)size,
-                     (unsigned long long)record_event_bytes((struct shardc *)sc, r));
+                     (unsigned long long)size, (unsigned long long)want);
         bytes += size;
     }
     if (bytes != l->queue.bytes)

@@ -6,14 +6,15 @@
  * sit in a ring indexed by message id; the ring's base moves past finished
  * messages, so memory follows the oldest message still in flight.
  *
- * The ring is two arrays: what every write and every record's end updates
- * (holds, counts, best fate: 16 bytes) and what only a message's row needs
- * (created time, producer, key: 24 bytes).  A shard's batch finishes
- * messages that sit about one in every shard-count ids apart, so each is
- * a cache miss; the hot array alone is what those misses load, a
- * five-times smaller working set than the whole entry's.  A set of
- * records that leave the stream together (msg_records_done) asks for its
- * entries ahead of their use, so that those misses overlap.
+ * An entry is 32 bytes, aligned, so that a message is one cache line's
+ * half: a shard's batch finishes messages that sit about one in every
+ * shard-count ids apart, so each is a cache miss, and its row needs what
+ * its fate's update touches and its created time, producer and key: one
+ * line loaded a message, not two (issue 15 item 1).  The producer is an
+ * index in a small table of the producers' names, which is what makes the
+ * entry fit.  A set of records that leave the stream together
+ * (msg_records_done) asks for its entries ahead of their use, so that
+ * those misses overlap.
  */
 #include <stdlib.h>
 
@@ -26,37 +27,44 @@
  * load from memory to arrive, near enough to stay in the cache. */
 #define PREFETCH_AHEAD 16
 
-/* What the producer's and the mapping's updates touch. */
+/* One message. */
 struct msg {
+    int64_t created_us;
     uint32_t holds;        /* producer (1 until released) + records in the stream */
     uint32_t written;      /* records of it that reached the stream */
     uint32_t bytes;
+    uint32_t key_id;
+    uint32_t producer;     /* its name is producers[producer] */
     uint8_t best;          /* best fate among its finished records, or FATE_NONE */
     uint8_t done;
 };
+_Static_assert(sizeof(struct msg) == 32, "two entries a cache line");
 
-/* What the message's row and its created time need. */
-struct msg_cold {
-    int64_t created_us;
-    const char *producer;  /* borrowed from the producer's config */
-    uint32_t key_id;
-};
-
-/* The ring's bytes a message, as when it was one 40-byte array (the memory
- * budget, sim.c, counts them). */
-_Static_assert(sizeof(struct msg) + sizeof(struct msg_cold) == 40, "40 bytes a message");
+/* What the run's memory budget (sim.c) counts a message's slot: the 40
+ * bytes an entry took before it was 32, so that a run stops where it did
+ * (the budget is the scenario's figure; counting a little more is safe). */
+#define BUDGET_BYTES 40
 
 struct msgtab {
     const struct slog *log;
     const struct keytab *keys;
-    struct msg *ring;      /* ring[id & mask] for ids in [base, next) */
-    struct msg_cold *cold; /* cold[id & mask], beside ring */
+    struct msg *ring;      /* ring[id & mask] for ids in [base, next), 64-byte aligned */
     uint64_t mask;
     uint64_t base, next;   /* ids: oldest unfinished, next to give */
     uint64_t counts[FATE_COUNT];
     uint64_t duplicated;
+    const char **producers;   /* borrowed names, in the order first seen */
+    uint32_t n_producers, producers_cap;
+    uint32_t last_producer;   /* the index msg_new gave last: mostly the next one's */
     bool finished;         /* msg_finish ran: later calls are ignored */
 };
+
+/* A ring of cap entries (a power of two, at least two), each 32-byte entry
+ * within one cache line. */
+static struct msg *ring_alloc(uint64_t cap)
+{
+    return aligned_alloc(64, cap * sizeof(struct msg));
+}
 
 struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
 {
@@ -66,9 +74,8 @@ struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
     t->log = log;
     t->keys = keys;
     t->mask = 1023;
-    t->ring = malloc((t->mask + 1) * sizeof *t->ring);
-    t->cold = malloc((t->mask + 1) * sizeof *t->cold);
-    if (!t->ring || !t->cold) {
+    t->ring = ring_alloc(t->mask + 1);
+    if (!t->ring) {
         msg_destroy(t);
         return NULL;
     }
@@ -81,7 +88,7 @@ void msg_destroy(struct msgtab *t)
     if (!t)
         return;
     free(t->ring);
-    free(t->cold);
+    free(t->producers);
     free(t);
 }
 
@@ -97,23 +104,34 @@ static struct msg *entry(struct msgtab *t, uint64_t id)
 COLD static int grow(struct msgtab *t)
 {
     uint64_t cap = (t->mask + 1) * 2;
-    struct msg *ring = malloc(cap * sizeof *ring);
-    struct msg_cold *cold = malloc(cap * sizeof *cold);
-    if (!ring || !cold) {
-        free(ring);
-        free(cold);
+    struct msg *ring = ring_alloc(cap);
+    if (!ring)
         return -1;
-    }
-    for (uint64_t id = t->base; id < t->next; id++) {
+    for (uint64_t id = t->base; id < t->next; id++)
         ring[id & (cap - 1)] = t->ring[id & t->mask];
-        cold[id & (cap - 1)] = t->cold[id & t->mask];
-    }
     free(t->ring);
-    free(t->cold);
     t->ring = ring;
-    t->cold = cold;
     t->mask = cap - 1;
     return 0;
+}
+
+/* The index of producer's name, added if new; UINT32_MAX when out of
+ * memory.  A run has a few producers: a look along the table. */
+COLD static uint32_t producer_index(struct msgtab *t, const char *producer)
+{
+    for (uint32_t i = 0; i < t->n_producers; i++)
+        if (t->producers[i] == producer)
+            return i;
+    if (t->n_producers == t->producers_cap) {
+        uint32_t cap = t->producers_cap ? t->producers_cap * 2 : 4;
+        const char **v = realloc(t->producers, cap * sizeof *v);
+        if (!v)
+            return UINT32_MAX;
+        t->producers = v;
+        t->producers_cap = cap;
+    }
+    t->producers[t->n_producers] = producer;
+    return t->n_producers++;
 }
 
 uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
@@ -121,10 +139,16 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
 {
     if (t->next - t->base > t->mask && grow(t) < 0)
         return 0;
+    uint32_t p = t->last_producer;
+    if (p >= t->n_producers || t->producers[p] != producer) {
+        if ((p = producer_index(t, producer)) == UINT32_MAX)
+            return 0;
+        t->last_producer = p;
+    }
     uint64_t id = t->next++;
-    t->ring[id & t->mask] = (struct msg){ .bytes = bytes, .holds = 1, .best = FATE_NONE };
-    t->cold[id & t->mask] = (struct msg_cold){
-        .created_us = created_us, .producer = producer, .key_id = key_id,
+    t->ring[id & t->mask] = (struct msg){
+        .created_us = created_us, .holds = 1, .bytes = bytes, .key_id = key_id,
+        .producer = p, .best = FATE_NONE,
     };
     return id;
 }
@@ -134,17 +158,19 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
     m->done = 1;
     t->counts[f]++;
     if (t->log->per_record) {
-        const struct msg_cold *c = &t->cold[id & t->mask];
         struct slog_message row = {
-            .message_id = id, .producer = c->producer,
-            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, c->key_id),
-            .key_id = c->key_id,
-            .created_us = c->created_us, .bytes = m->bytes, .fate = f,
+            .message_id = id, .producer = t->producers[m->producer],
+            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, m->key_id),
+            .key_id = m->key_id,
+            .created_us = m->created_us, .bytes = m->bytes, .fate = f,
         };
         t->log->ops->message(t->log->ctx, &row);
     }
-    while (t->base < t->next && t->ring[t->base & t->mask].done)
-        t->base++;
+    /* Only the oldest's end moves the base: the base's entry is never done
+     * (while base < next), so nothing else can let it pass. */
+    if (id == t->base)
+        while (t->base < t->next && t->ring[t->base & t->mask].done)
+            t->base++;
 }
 
 /* The fate of a message nobody holds any more. */
@@ -216,16 +242,11 @@ void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
 void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
 {
     /* A set's messages sit about a shard count of ids apart, each entry a
-     * cache miss: ask for the entries (and the rows' halves, when rows are
-     * logged) a few records ahead, so that the misses overlap. */
-    bool rows = t->log->per_record;
+     * cache miss: ask for the entries a few records ahead, so that the
+     * misses overlap. */
     for (uint32_t i = 0; i < n + PREFETCH_AHEAD; i++) {
-        if (i < n) {
-            uint64_t ahead = ids[i] & t->mask;
-            PREFETCH_W(&t->ring[ahead]);
-            if (rows)
-                PREFETCH(&t->cold[ahead]);
-        }
+        if (i < n)
+            PREFETCH_W(&t->ring[ids[i] & t->mask]);
         if (i >= PREFETCH_AHEAD)
             record_done(t, ids[i - PREFETCH_AHEAD], f);
     }
@@ -255,11 +276,11 @@ int64_t msg_created_us(const struct msgtab *t, uint64_t id)
 {
     if (id < t->base || id >= t->next)
         return -1;
-    return t->cold[id & t->mask].created_us;
+    return t->ring[id & t->mask].created_us;
 }
 uint64_t msg_duplicated(const struct msgtab *t) { return t->duplicated; }
 
 uint64_t msg_ring_bytes(const struct msgtab *t)
 {
-    return (t->mask + 1) * (sizeof *t->ring + sizeof *t->cold);
+    return (t->mask + 1) * BUDGET_BYTES;
 }
