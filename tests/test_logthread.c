@@ -182,6 +182,18 @@ static bool same_message(const struct slog_message *a, const struct slog_message
            a->fate == b->fate;
 }
 
+/* A relay to got's calls, its sink in *log; NULL when it cannot start. */
+static struct lgt *relay_to(struct calls *got, bool names, struct slog *log)
+{
+    struct slog inner = { .ops = &calls_ops, .ctx = got, .per_record = true,
+                          .no_key_names = !names };
+    struct lgt *t = lgt_create(&inner);
+    CHECK(t != NULL);
+    if (t)
+        *log = lgt_sink(t);
+    return t;
+}
+
 /*
  * A run of RUN records, a checkpoint, 3000 messages (three of them too
  * large for an element: calls of their own in the middle of the run), a
@@ -194,13 +206,10 @@ static bool same_message(const struct slog_message *a, const struct slog_message
 static void test_record_runs(bool names)
 {
     struct calls got = { 0 };
-    struct slog inner = { .ops = &calls_ops, .ctx = &got, .per_record = true,
-                          .no_key_names = !names };
-    struct lgt *t = lgt_create(&inner);
-    CHECK(t != NULL);
+    struct slog log;
+    struct lgt *t = relay_to(&got, names, &log);
     if (!t)
         return;
-    struct slog log = lgt_sink(t);
     for (uint32_t i = 0; i < RUN; i++) {
         struct slog_record r = record_of(i, names);
         log.ops->record(log.ctx, &r);
@@ -321,13 +330,10 @@ static void test_records_runs(bool names)
 {
     struct calls got[2] = { { 0 } };
     for (int by_run = 0; by_run < 2; by_run++) {
-        struct slog inner = { .ops = &calls_ops, .ctx = &got[by_run], .per_record = true,
-                              .no_key_names = !names };
-        struct lgt *t = lgt_create(&inner);
-        CHECK(t != NULL);
+        struct slog log;
+        struct lgt *t = relay_to(&got[by_run], names, &log);
         if (!t)
             return;
-        struct slog log = lgt_sink(t);
         CHECK(log.ops->records != NULL);
         if (log.ops->records || !by_run)
             feed_records(log, names, by_run);
