@@ -45,6 +45,8 @@ struct sink {
     int n_shards;
     struct rec_row *recs;
     size_t n_recs, cap_recs;
+    uint32_t runs[16];             /* the sizes of the runs records() got, in order */
+    int n_runs;
 };
 
 static void sink_shard(void *ctx, const struct slog_shard *s)
@@ -86,6 +88,29 @@ static const struct slog_ops sink_ops = {
     .shard = sink_shard, .record = sink_record, .failed = sink_failed,
 };
 
+/* The same sink taking records a run at a time: each run's size kept, its
+ * rows kept as record() keeps them; a lone record() call is not expected. */
+static void sink_lone_record(void *ctx, const struct slog_record *r)
+{
+    (void)ctx, (void)r;
+    CHECK(!"a sink with records() got a lone record");
+}
+
+static void sink_records(void *ctx, const struct slog_record *rows, uint32_t n)
+{
+    struct sink *k = ctx;
+    if (k->n_runs == 16)
+        abort();
+    k->runs[k->n_runs++] = n;
+    for (uint32_t i = 0; i < n; i++)
+        sink_record(ctx, &rows[i]);
+}
+
+static const struct slog_ops sink_run_ops = {
+    .shard = sink_shard, .record = sink_lone_record, .records = sink_records,
+    .failed = sink_failed,
+};
+
 /* ---- fixtures ----------------------------------------------------------- */
 
 static struct cfg_stream stream_cfg(uint32_t shards)
@@ -109,15 +134,22 @@ struct fix {
     char err[256];
 };
 
-static void fix_open(struct fix *f, const struct cfg_stream *cfg, uint64_t seed)
+/* A stream logging to f's sink through ops. */
+static void fix_open_ops(struct fix *f, const struct cfg_stream *cfg, uint64_t seed,
+                         const struct slog_ops *ops)
 {
     memset(f, 0, sizeof *f);
     g_n_steps = 0;
     f->e = eng_create(seed);
     f->keys = keytab_create();
-    f->log = (struct slog){ .ops = &sink_ops, .ctx = &f->sink, .per_record = true };
+    f->log = (struct slog){ .ops = ops, .ctx = &f->sink, .per_record = true };
     f->s = stm_create(f->e, cfg, f->keys, &f->log, f->err, sizeof f->err);
     CHECK(f->s != NULL);
+}
+
+static void fix_open(struct fix *f, const struct cfg_stream *cfg, uint64_t seed)
+{
+    fix_open_ops(f, cfg, seed, &sink_ops);
 }
 
 static void fix_close(struct fix *f)
@@ -469,6 +501,66 @@ static void test_internal_failure(void)
     }
     CHECK_STR(first, second);
     CHECK(strchr(first, '?') == NULL);
+}
+
+/* Issue 15 item 1: a sink that takes records a run at a time (records())
+ * gets the rows a sink taking them one at a time gets, in the same order:
+ * each request's accepted records in runs of at most 64, all of them
+ * before stm_put_records returns.  Two shards of 100 records a second and
+ * internal failures refuse entries here and there. */
+static void test_put_records_runs(void)
+{
+    struct cfg_stream cfg = stream_cfg(2);
+    cfg.write_records_per_sec = 100;
+    cfg.internal_failure_rate = 0.2;
+    static const size_t sizes[3] = { 150, 64, 1 };
+    int accepted[2][3];
+    struct fix f[2];
+    for (int by_run = 0; by_run < 2; by_run++) {
+        struct fix *x = &f[by_run];
+        fix_open_ops(x, &cfg, 7, by_run ? &sink_run_ops : &sink_ops);
+        uint64_t msg = 1;
+        for (int q = 0; q < 3; q++) {
+            struct stm_put_entry en[150];
+            uint8_t res[150];
+            for (size_t i = 0; i < sizes[q]; i++, msg++) {
+                char key[8];
+                snprintf(key, sizeof key, "k%u", (unsigned)(msg % 5));
+                en[i] = (struct stm_put_entry){ .message_id = msg, .created_us = -(int64_t)msg,
+                                                .key_id = keytab_add(x->keys, key),
+                                                .bytes = (uint32_t)msg % 90 };
+            }
+            size_t before = x->sink.n_recs;
+            int failed = stm_put_records(x->s, en, sizes[q], res, x->err, sizeof x->err);
+            accepted[by_run][q] = (int)sizes[q] - failed;
+            CHECK_INT(x->sink.n_recs - before, accepted[by_run][q]);   /* logged by now */
+        }
+    }
+    /* the runs: 64, then the rest, for each request's accepted records */
+    uint32_t want[16];
+    int n_want = 0;
+    for (int q = 0; q < 3; q++) {
+        CHECK_INT(accepted[1][q], accepted[0][q]);
+        for (int left = accepted[0][q]; left > 0; left -= 64)
+            want[n_want++] = (uint32_t)(left < 64 ? left : 64);
+    }
+    CHECK(accepted[0][0] > 64 && accepted[0][0] < 150);   /* refusals in a long run */
+    CHECK(accepted[0][1] < 64);                            /* the shards' limits reached */
+    CHECK_INT(f[0].sink.n_runs, 0);
+    CHECK_INT(f[1].sink.n_runs, n_want);
+    for (int i = 0; i < n_want && i < f[1].sink.n_runs; i++)
+        CHECK_INT(f[1].sink.runs[i], want[i]);
+    CHECK_INT(f[1].sink.n_recs, f[0].sink.n_recs);
+    size_t wrong = 0;
+    for (size_t i = 0; i < f[0].sink.n_recs && i < f[1].sink.n_recs; i++) {
+        const struct rec_row *a = &f[0].sink.recs[i], *b = &f[1].sink.recs[i];
+        wrong += strcmp(a->shard, b->shard) != 0 || a->seq != b->seq || a->msg != b->msg ||
+                 a->arrival_us != b->arrival_us || a->created_us != b->created_us ||
+                 a->bytes != b->bytes;
+    }
+    CHECK_INT(wrong, 0);
+    for (int by_run = 0; by_run < 2; by_run++)
+        fix_close(&f[by_run]);
 }
 
 /* SPEC 1.1 PutRecords limits: 500 records, 5 MiB, 1 MiB per record (data +
@@ -1752,6 +1844,7 @@ int main(void)
     test_write_bytes_limit();
     test_put_mixed_order();
     test_internal_failure();
+    test_put_records_runs();
     test_request_limits();
     test_sequence_numbers();
     test_ring_buffer();

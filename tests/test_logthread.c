@@ -182,6 +182,18 @@ static bool same_message(const struct slog_message *a, const struct slog_message
            a->fate == b->fate;
 }
 
+/* A relay to got's calls, its sink in *log; NULL when it cannot start. */
+static struct lgt *relay_to(struct calls *got, bool names, struct slog *log)
+{
+    struct slog inner = { .ops = &calls_ops, .ctx = got, .per_record = true,
+                          .no_key_names = !names };
+    struct lgt *t = lgt_create(&inner);
+    CHECK(t != NULL);
+    if (t)
+        *log = lgt_sink(t);
+    return t;
+}
+
 /*
  * A run of RUN records, a checkpoint, 3000 messages (three of them too
  * large for an element: calls of their own in the middle of the run), a
@@ -194,13 +206,10 @@ static bool same_message(const struct slog_message *a, const struct slog_message
 static void test_record_runs(bool names)
 {
     struct calls got = { 0 };
-    struct slog inner = { .ops = &calls_ops, .ctx = &got, .per_record = true,
-                          .no_key_names = !names };
-    struct lgt *t = lgt_create(&inner);
-    CHECK(t != NULL);
+    struct slog log;
+    struct lgt *t = relay_to(&got, names, &log);
     if (!t)
         return;
-    struct slog log = lgt_sink(t);
     for (uint32_t i = 0; i < RUN; i++) {
         struct slog_record r = record_of(i, names);
         log.ops->record(log.ctx, &r);
@@ -279,10 +288,77 @@ static void test_record_runs(bool names)
     free(got.v);
 }
 
+/* The test's RUN records to relay log, one call each (by_run false) or as
+ * runs of 1, 2, 3, ... 70, 1, 2, ... records (records()); after every
+ * 500th a checkpoint and a message, which end a run. */
+static void feed_records(struct slog log, bool names, bool by_run)
+{
+    struct slog_record rows[70];
+    uint32_t len = 1;
+    for (uint32_t i = 0; i < RUN; len = len % 70 + 1) {
+        uint32_t n = 0;
+        while (n < len && i < RUN) {
+            rows[n++] = record_of(i++, names);
+            if (i % 500 == 0)
+                break;
+        }
+        if (by_run)
+            log.ops->records(log.ctx, rows, n);
+        else
+            for (uint32_t k = 0; k < n; k++)
+                log.ops->record(log.ctx, &rows[k]);
+        if (i % 500 == 0) {
+            log.ops->checkpoint(log.ctx, shard_ids[0], 1, i, CKPT_SUCCESS);
+            struct slog_message m = message_of(i, names);
+            log.ops->message(log.ctx, &m);
+        }
+    }
+}
+
+static bool same_call(const struct call *a, const struct call *b)
+{
+    return a->kind == b->kind && strcmp(a->key, b->key) == 0 &&
+           (a->kind == C_RECORD ? same_record(&a->r, &b->r) && a->r.partition_key == b->r.partition_key
+            : a->kind == C_MESSAGE ? same_message(&a->m, &b->m)
+            : a->key_id == b->key_id);
+}
+
+/* Issue 15 item 1: records given to the relay as runs (records(), the
+ * stream's PutRecords) reach the inner sink as the same calls, in the same
+ * order, hints included, as the same records given one call each. */
+static void test_records_runs(bool names)
+{
+    struct calls got[2] = { { 0 } };
+    for (int by_run = 0; by_run < 2; by_run++) {
+        struct slog log;
+        struct lgt *t = relay_to(&got[by_run], names, &log);
+        if (!t)
+            return;
+        CHECK(log.ops->records != NULL);
+        if (log.ops->records || !by_run)
+            feed_records(log, names, by_run);
+        lgt_finish(t);
+        lgt_destroy(t);
+    }
+    CHECK_INT(got[1].n, got[0].n);
+    CHECK(got[0].n > RUN + 2 * (RUN / 500));   /* every record, checkpoint, message, hints */
+    size_t wrong = 0, n_rec = 0;
+    for (size_t i = 0; i < got[0].n && i < got[1].n; i++) {
+        wrong += !same_call(&got[0].v[i], &got[1].v[i]);
+        n_rec += got[1].v[i].kind == C_RECORD;
+    }
+    CHECK_INT(n_rec, RUN);
+    CHECK_INT(wrong, 0);
+    free(got[0].v);
+    free(got[1].v);
+}
+
 int main(void)
 {
     test_delivery_runs();
     test_record_runs(false);
     test_record_runs(true);
+    test_records_runs(false);
+    test_records_runs(true);
     return check_done();
 }

@@ -43,16 +43,47 @@ struct fixture {
     struct msgtab *msgs;
 };
 
-static void setup(struct fixture *f)
+/* ---- a next sink that counts records, one call each or a run a call ---- */
+struct run_count {
+    size_t lone, runs, rows;
+    uint64_t seqs;              /* the sequence numbers, in order, hashed */
+};
+static void rc_record(void *c, const struct slog_record *r)
 {
-    struct slog null = { .ops = &null_ops, .per_record = true };
-    f->o = obs_create(&null, 1000000000);
+    struct run_count *k = c;
+    k->lone++;
+    k->seqs = k->seqs * 31 + r->sequence_number;
+}
+static void rc_records(void *c, const struct slog_record *rows, uint32_t n)
+{
+    struct run_count *k = c;
+    k->runs++;
+    k->rows += n;
+    for (uint32_t i = 0; i < n; i++)
+        k->seqs = k->seqs * 31 + rows[i].sequence_number;
+}
+static const struct slog_ops run_count_ops = {
+    .shard = n_shard, .message = n_message, .record = rc_record, .records = rc_records,
+    .invocation = n_invocation, .deliveries = n_deliveries, .checkpoint = n_checkpoint,
+    .discard = n_discard, .metric = n_metric, .failed = n_failed,
+};
+
+/* The fixture with the observer passing on to next. */
+static void setup_next(struct fixture *f, const struct slog *next)
+{
+    f->o = obs_create(next, 1000000000);
     f->sink = obs_sink(f->o);
     f->keys = keytab_create();
     f->msgs = msg_create(&f->sink, f->keys);
     obs_set_keys(f->o, f->keys);
     struct slog_shard sh = { .shard_id = "S", .opened_us = 0, .closed_us = -1 };
     f->sink.ops->shard(f->sink.ctx, &sh);
+}
+
+static void setup(struct fixture *f)
+{
+    struct slog null = { .ops = &null_ops, .per_record = true };
+    setup_next(f, &null);
 }
 
 static void teardown(struct fixture *f)
@@ -68,16 +99,24 @@ static uint64_t message(struct fixture *f, const char *key, int64_t created_ms)
     return msg_new(f->msgs, "p", keytab_add(f->keys, key), 10, created_ms * 1000);
 }
 
+/* The row of a record of message id written to shard with seq, arriving
+ * at arrival_ms (the message table told it was written). */
+static struct slog_record row(struct fixture *f, const char *shard, uint64_t id, const char *key,
+                              uint64_t seq, int64_t arrival_ms)
+{
+    msg_written(f->msgs, id);
+    return (struct slog_record){ .shard_id = shard, .sequence_number = seq, .message_id = id,
+                                 .partition_key = key,
+                                 .key_id = keytab_add(f->keys, key),   /* equal keys, equal ids */
+                                 .arrival_us = arrival_ms * 1000, .bytes = 10,
+                                 .created_us = msg_created_us(f->msgs, id) };
+}
+
 /* A record of message id written to shard with seq, arriving at arrival_ms. */
 static void record(struct fixture *f, const char *shard, uint64_t id, const char *key, uint64_t seq,
                    int64_t arrival_ms)
 {
-    msg_written(f->msgs, id);
-    struct slog_record r = { .shard_id = shard, .sequence_number = seq, .message_id = id,
-                             .partition_key = key,
-                             .key_id = keytab_add(f->keys, key),   /* equal keys, equal ids */
-                             .arrival_us = arrival_ms * 1000, .bytes = 10,
-                             .created_us = msg_created_us(f->msgs, id) };
+    struct slog_record r = row(f, shard, id, key, seq, arrival_ms);
     f->sink.ops->record(f->sink.ctx, &r);
 }
 
@@ -284,6 +323,73 @@ static void test_delivery_runs(void)
     CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
 }
 
+/* Six messages written as eight records (the third three times: producer
+ * duplicates), given to the observer one call each or as one run
+ * (records()), then delivered and checkpointed: what the observer holds
+ * after the records, its figures, and what its next sink (which takes
+ * runs) got. */
+static void record_runs(bool by_run, struct run_count *next, struct obs_figures *out,
+                        size_t *held)
+{
+    struct fixture f;
+    struct slog n = { .ops = &run_count_ops, .ctx = next, .per_record = true };
+    setup_next(&f, &n);
+    uint64_t ids[6];
+    for (int i = 0; i < 6; i++)
+        ids[i] = message(&f, i % 2 ? "a" : "b", i);
+    static const int of[8] = { 0, 1, 2, 3, 2, 4, 5, 2 };
+    struct slog_record rows[8];
+    for (int k = 0; k < 8; k++)
+        rows[k] = row(&f, "S", ids[of[k]], of[k] % 2 ? "a" : "b", 1 + (uint64_t)k, k);
+    CHECK(f.sink.ops->records != NULL);
+    if (by_run && f.sink.ops->records)
+        f.sink.ops->records(f.sink.ctx, rows, 8);
+    else if (!by_run)
+        for (int k = 0; k < 8; k++)
+            f.sink.ops->record(f.sink.ctx, &rows[k]);
+    held[0] = obs_records_held(f.o);
+    held[1] = obs_messages_held(f.o);
+    for (int i = 0; i < 6; i++)
+        msg_released(f.msgs, ids[i]);
+    end(&f, 1, 10, (uint64_t[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8, OUTCOME_SUCCESS, 1);
+    checkpoint(&f, 8);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    *out = *obs_figures(f.o);
+    teardown(&f);
+}
+
+/* Issue 15 item 1: records given to the observer as a run (the stream's
+ * PutRecords) make the figures the same records make one call each, and
+ * reach a next sink that takes runs as one run, the same records in the
+ * same order. */
+static void test_record_runs(void)
+{
+    struct run_count lone = { 0 }, run = { 0 };
+    struct obs_figures by_record, by_run;
+    size_t held_lone[2], held_run[2];
+    record_runs(false, &lone, &by_record, held_lone);
+    record_runs(true, &run, &by_run, held_run);
+    CHECK_INT(held_lone[0], 8);
+    CHECK_INT(held_lone[1], 6);
+    CHECK_INT(held_run[0], held_lone[0]);
+    CHECK_INT(held_run[1], held_lone[1]);
+    CHECK_INT(by_record.producer_duplicates, 1);
+    CHECK_INT(by_record.producer_duplicate_records, 2);
+    CHECK_INT(by_run.producer_duplicates, by_record.producer_duplicates);
+    CHECK_INT(by_run.producer_duplicate_records, by_record.producer_duplicate_records);
+    CHECK_INT(by_run.deliveries, by_record.deliveries);
+    CHECK_INT(by_run.messages[FATE_PROCESSED], by_record.messages[FATE_PROCESSED]);
+    CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
+    CHECK_INT(by_run.order_by_sequence, by_record.order_by_sequence);
+    CHECK_INT(lone.lone, 8);
+    CHECK_INT(lone.runs, 0);
+    CHECK_INT(run.lone, 0);
+    CHECK_INT(run.runs, 1);
+    CHECK_INT(run.rows, 8);
+    CHECK_INT(run.seqs, lone.seqs);
+}
+
 /* SPEC 1.3: one message written as two records is a producer duplicate. */
 static void test_producer_duplicates(void)
 {
@@ -415,6 +521,7 @@ int main(void)
     test_duplicates_ages_memory();
     test_producer_duplicates();
     test_delivery_runs();
+    test_record_runs();
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     test_points_bytes();

@@ -373,24 +373,59 @@ static void on_message(void *ctx, const struct slog_message *m)
         memcpy(el + sizeof(struct a_message), &m->partition_key, sizeof m->partition_key);
 }
 
-static void on_record(void *ctx, const struct slog_record *r)
+/* Record r as the element at el of a run of stride bytes an element. */
+static inline void record_at(unsigned char *el, size_t stride, const struct slog_record *r)
 {
-    struct lgt *t = ctx;
-    if (r->partition_key && t->rec_stride == sizeof(struct a_record)) {
-        record_apart(t, r);   /* a name the sink said it reads not (no_key_names) */
-        return;
-    }
-    unsigned char *el = run_element(t, K_RECORDS, t->rec_stride);
-    if (!el)
-        return;
     *(struct a_record *)(void *)el = (struct a_record){
         .shard_id = r->shard_id, .sequence_number = r->sequence_number,
         .message_id = r->message_id, .arrival_us = r->arrival_us, .created_us = r->created_us,
         .key_id = r->key_id, .bytes = r->bytes };
-    if (t->rec_stride > sizeof(struct a_record))
+    if (stride > sizeof(struct a_record))
         memcpy(el + sizeof(struct a_record), &r->partition_key, sizeof r->partition_key);
 }
 
+/* A record no run's element of stride bytes can hold: a name the sink said
+ * it reads not (no_key_names). */
+static inline bool record_unfit(size_t stride, const struct slog_record *r)
+{
+    return r->partition_key && stride == sizeof(struct a_record);
+}
+
+static void on_record(void *ctx, const struct slog_record *r)
+{
+    struct lgt *t = ctx;
+    if (record_unfit(t->rec_stride, r)) {
+        record_apart(t, r);
+        return;
+    }
+    unsigned char *el = run_element(t, K_RECORDS, t->rec_stride);
+    if (el)
+        record_at(el, t->rec_stride, r);
+}
+
+/* A run of records (the stream's, a request's): each record's element as
+ * on_record makes it, but those after the first that the chunk has room
+ * for are appended in one loop, the chunk's length written once.  The rows
+ * were written long before (stream.c's put_one), so copying them loads no
+ * store still in flight. */
+static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+{
+    struct lgt *t = ctx;
+    const size_t stride = t->rec_stride;
+    for (uint32_t i = 0; i < n;) {
+        on_record(t, &rows[i++]);   /* may open a run, or a chunk */
+        if (t->run != K_RECORDS)
+            continue;   /* an entry apart, or out of memory */
+        struct chunk *c = &t->chunks[t->fill];
+        unsigned char *el = c->buf + c->len, *from = el;
+        size_t room = (c->cap - c->len) / stride;
+        for (; room > 0 && i < n && !record_unfit(stride, &rows[i]); room--, i++, el += stride) {
+            PREFETCH_W(el + LGT_WRITE_AHEAD);
+            record_at(el, stride, &rows[i]);
+        }
+        c->len += (size_t)(el - from);
+    }
+}
 static void on_invocation(void *ctx, const struct slog_invocation *inv)
 {
     put(ctx, K_INVOCATION, inv, sizeof *inv);
@@ -719,7 +754,7 @@ struct lgt *lgt_create(const struct slog *inner)
     atomic_init(&t->failed, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
-        .shard = on_shard, .message = on_message, .record = on_record,
+        .shard = on_shard, .message = on_message, .record = on_record, .records = on_records,
         .invocation = on_invocation, .deliveries = on_deliveries, .checkpoint = on_checkpoint,
         .discard = on_discard, .metric = on_metric,
         .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,

@@ -232,6 +232,11 @@ struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
     void (*record)(void *ctx, const struct slog_record *r);
+    /* Optional (NULL: record is called for each): n > 0 records, in order,
+     * as n calls of record would give them (the stream's accepted records
+     * of a PutRecords request, a run of them at a time: one indirect call
+     * instead of n, issue 15).  The array lasts for the call only. */
+    void (*records)(void *ctx, const struct slog_record *rows, uint32_t n);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
     /* Records given to an invocation, n > 0 of them, in the invocation's
      * order; handled: the function handled each of them (its side effects
@@ -267,6 +272,18 @@ struct slog_ops {
     void (*key_ahead)(void *ctx, uint32_t key_id);
     bool (*failed)(void *ctx);
 };
+
+/* n > 0 records to a sink: one call of records, or n of record when it has
+ * none. */
+static inline void slog_records(const struct slog_ops *ops, void *ctx,
+                                const struct slog_record *rows, uint32_t n)
+{
+    if (ops->records)
+        ops->records(ctx, rows, n);
+    else
+        for (uint32_t i = 0; i < n; i++)
+            ops->record(ctx, &rows[i]);
+}
 
 /* Optional: a sink that wants every invocation's event sets this; the
  * mapping builds the records only then. */

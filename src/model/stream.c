@@ -1289,19 +1289,36 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
     return (int)ev;
 }
 
-/* What a PutRecords reads once for all its entries: the instant, and where
- * accepted records are logged (NULL: nowhere; per_record changes only
- * between the engine's runs, sim.c). */
+/* Accepted records logged a call at most (slog_ops.records): a run of
+ * rows kept on the stack, 4 KB, in the cache when they are logged. */
+#define PUT_LOG_RUN 64
+
+/* What a PutRecords reads once for all its entries: the instant, whether
+ * accepted records are logged (per_record changes only between the
+ * engine's runs, sim.c), and the run of their rows not logged yet: a
+ * request's records are logged a run at a time, with nothing logged in
+ * between, so the sink sees the calls it would see a record at a time. */
 struct put_ctx {
     int64_t now, sec;
-    void (*log_record)(void *ctx, const struct slog_record *r);
+    bool log;
+    uint32_t n_rows;
+    struct slog_record rows[PUT_LOG_RUN];
 };
+
+/* The run of rows pending goes to the sink (n_rows > 0): one call, or one
+ * a row when the sink takes them one at a time.  Apart from put_one: once
+ * a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, struct put_ctx *pc)
+{
+    slog_records(s->log->ops, s->log->ctx, pc->rows, pc->n_rows);
+    pc->n_rows = 0;
+}
 
 /* One entry, its key's key_info ki: its fate, and the record when accepted.
  * Per entry, so kept to the lines it must touch: the shard's write window
  * and ring by index, both hot; the ring's next slot, asked for one put
  * ahead; the route cache's entry, asked for by the caller. */
-static enum stm_put_result put_one(struct stm *s, const struct put_ctx *pc,
+static enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
                                    const struct stm_put_entry *en, struct key_info ki)
 {
     if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
@@ -1343,14 +1360,15 @@ static enum stm_put_result put_one(struct stm *s, const struct put_ctx *pc,
     sh->w_bytes += b;
     if (++s->held > s->stats.peak_records_held)
         s->stats.peak_records_held = s->held;
-    if (pc->log_record) {
-        struct slog_record row = {
+    if (pc->log) {
+        pc->rows[pc->n_rows++] = (struct slog_record){
             .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
             .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
             .key_id = r->key_id, .arrival_us = r->arrival_us,
             .bytes = r->bytes, .created_us = en->created_us,
         };
-        pc->log_record(s->log->ctx, &row);
+        if (pc->n_rows == PUT_LOG_RUN)
+            log_run(s, pc);
     }
     if (s->consumer.written)
         s->consumer.written(s->consumer.ctx, shard);
@@ -1362,11 +1380,11 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
 {
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
-    struct put_ctx pc = {
-        .now = eng_now(s->e),
-        .log_record = s->log && s->log->per_record ? s->log->ops->record : NULL,
-    };
+    struct put_ctx pc;   /* field by field: its rows are written before they are read */
+    pc.now = eng_now(s->e);
     pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.log = s->log && s->log->per_record;
+    pc.n_rows = 0;
     size_t accepted = 0;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
@@ -1382,6 +1400,8 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         results[i] = (uint8_t)res;
         accepted += res == STM_PUT_OK;
     }
+    if (pc.n_rows > 0)
+        log_run(s, &pc);
     s->stats.records_written += accepted;
     /* An empty stream has no trim pending: the first record arms it. */
     if (!s->trim_scheduled && s->held > 0)
