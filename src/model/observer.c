@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "keytab.h"
+#include "grow.h"
 #include "prefetch.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
@@ -208,14 +209,8 @@ static struct pseries *series_of(struct points *p, uint32_t chart, uint32_t seri
             return e;
         }
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 64;
-        struct pseries *grown = realloc(p->s, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        p->s = grown;
-        p->cap = cap;
-    }
+    if (grow_array(&p->s, &p->cap, p->n + 1, sizeof *p->s) < 0)
+        return NULL;
     p->s[p->n] = (struct pseries){ .chart = chart, .series = series };
     p->index[s] = (uint32_t)++p->n;
     p->last = p->n;

@@ -125,6 +125,7 @@
 #include "lambda_event.h"
 #include "config.h"
 #include "stream.h"
+#include "grow.h"
 #include "prefetch.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -346,24 +347,6 @@ static int hashkey_parse(const char *text, struct hashkey *out)
 
 /* ---- the shards' topology ---------------------------------------------- */
 
-/* Room for need elements of size in the array *arr points to (capacity
- * *cap, doubled); -1 when out of memory. */
-static int grow(void *arr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *old, *p;
-    memcpy(&old, arr, sizeof old);   /* arr points to a `T *`: no type punning */
-    if (!(p = realloc(old, n * size)))
-        return -1;
-    memcpy(arr, &p, sizeof p);
-    *cap = n;
-    return 0;
-}
-
 /* The place in the open list of the shard whose range holds h: the last
  * open shard starting at or below h (the open ranges tile the key space). */
 static uint32_t route_pos(const struct topo *t, struct hashkey h)
@@ -400,8 +383,8 @@ static int plan_init(struct plan *p, uint32_t shards, size_t n_ops)
 {
     struct topo *t = &p->t;
     *p = (struct plan){ .n_ops = n_ops };
-    if (grow(&t->def, &t->cap_def, shards, sizeof *t->def) < 0 ||
-        grow(&t->open, &t->cap_open, shards, sizeof *t->open) < 0 ||
+    if (grow_array(&t->def, &t->cap_def, shards, sizeof *t->def) < 0 ||
+        grow_array(&t->open, &t->cap_open, shards, sizeof *t->open) < 0 ||
         !(p->op_end = calloc(n_ops + 1, sizeof *p->op_end)) ||
         !(p->op_at = calloc(n_ops + 1, sizeof *p->op_at)))
         return -1;
@@ -435,9 +418,9 @@ static int plan_step(struct plan *p, uint32_t pos, enum step_kind kind,
     struct topo *t = &p->t;
     uint32_t n = step_children(kind);
     if (t->n_def > UINT32_MAX - 3 ||   /* UINT32_MAX means "no shard" */
-        grow(&t->def, &t->cap_def, (size_t)t->n_def + n, sizeof *t->def) < 0 ||
-        grow(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0 ||
-        grow(&p->steps, &p->cap_steps, p->n_steps + 1, sizeof *p->steps) < 0)
+        grow_array(&t->def, &t->cap_def, (size_t)t->n_def + n, sizeof *t->def) < 0 ||
+        grow_array(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0 ||
+        grow_array(&p->steps, &p->cap_steps, p->n_steps + 1, sizeof *p->steps) < 0)
         return -1;
     p->steps[p->n_steps++] = (struct reshard_step){ .pos = pos, .child = t->n_def, .kind = kind };
     memcpy(t->def + t->n_def, children, n * sizeof *children);
@@ -750,8 +733,8 @@ int stm_split_evenly(struct stm *s, uint32_t shard)
     if (hashkey_cmp(d.first_key, d.last_key) == 0)
         return 1;
     if (t->n_def + 2 > s->cap_shards ||
-        grow(&t->def, &t->cap_def, (size_t)t->n_def + 2, sizeof *t->def) < 0 ||
-        grow(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0)
+        grow_array(&t->def, &t->cap_def, (size_t)t->n_def + 2, sizeof *t->def) < 0 ||
+        grow_array(&t->open, &t->cap_open, (size_t)t->n_open + 1, sizeof *t->open) < 0)
         return -1;
     struct hashkey mid = hashkey_midpoint(d.first_key, d.last_key);
     struct reshard_step st = { .pos = pos, .child = t->n_def, .kind = STEP_SPLIT };
@@ -861,7 +844,7 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     /* The plan's open list is as the last operation left it: replay from
      * CreateStream's, with room for the most ever open. */
     struct topo *t = &s->topo;
-    if (grow(&t->open, &t->cap_open, t->max_open, sizeof *t->open) < 0)
+    if (grow_array(&t->open, &t->cap_open, t->max_open, sizeof *t->open) < 0)
         goto nomem;
     for (uint32_t i = 0; i < cfg->shards; i++)
         t->open[i] = i;
