@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "ahead.h"
 #include "check.h"
 #include "engine.h"
 #include "keytab.h"
@@ -483,8 +484,8 @@ static uint64_t digest(const struct fix *f)
     uint64_t h = 1469598103934665603u;
     for (size_t i = 0; i < f->sink.n_recs; i++) {
         const struct rec_row *r = &f->sink.recs[i];
-        uint64_t v[3] = { r->msg, (uint64_t)r->arrival_us, r->bytes };
-        for (int j = 0; j < 3; j++)
+        uint64_t v[4] = { r->msg, (uint64_t)r->arrival_us, (uint64_t)r->created_us, r->bytes };
+        for (int j = 0; j < 4; j++)
             h = (h ^ v[j]) * 1099511628211u;
         for (const char *c = r->key; *c; c++)
             h = (h ^ (uint8_t)*c) * 1099511628211u;
@@ -1069,6 +1070,58 @@ static void test_table_explicit(void)
     fix_close(&f);
 }
 
+/* ---- drawn ahead (issue 15 item 2) ------------------------------------ */
+
+/* The digest of a run of pcfg, its draws made ahead by a worker thread or
+ * on this one, with the stream's item events on a table. */
+static uint64_t run_digest(const struct cfg_stream *scfg, const struct cfg_producer *pcfg, bool ahead)
+{
+    struct fix f;
+    fix_open(&f, scfg, 9);
+    struct ahd *w = ahead ? ahd_create() : NULL;
+    CHECK(!ahead || w);
+    if (f.s && f.msgs)
+        f.p = prd_create(f.e, pcfg, f.s, f.keys, f.msgs, f.err, sizeof f.err);
+    if (f.p && w)
+        prd_draw_ahead(f.p, w);
+    CHECK(fix_go(&f, 12 * SEC));
+    uint64_t h = digest(&f) ^ msg_created(f.msgs);
+    for (size_t i = 0; scfg->type == CFG_STREAM_DYNAMODB && i < f.sink.n_recs; i++)
+        h = (h ^ stm_at(f.s, 0, i)->event) * 1099511628211u;
+    CHECK(f.sink.n_recs > 3 * 2048);   /* blocks of AHEAD_ARRIVALS: several */
+    fix_finish(&f);
+    fix_close(&f);   /* the producer first: its worker was still drawing */
+    ahd_destroy(w);
+    return h;
+}
+
+/* SPEC 6 for the producers of SPEC 1.3 (no R rule covers them): the
+ * arrivals, keys, sizes and deletes a worker draws ahead are those drawn
+ * on the simulation's thread, the same records bit for bit.  Poisson with
+ * a burst, Zipf keys, lognormal sizes; on a table, uniform keys and
+ * deletes. */
+static void test_drawn_ahead(void)
+{
+    struct cfg_burst burst[] = { { .at_us = 3 * SEC, .for_us = 2 * SEC, .multiplier = 4 } };
+    struct cfg_producer p = prod_cfg(1000, 10 * SEC);
+    p.arrival = CFG_ARRIVAL_POISSON;
+    p.keys.distribution = CFG_KEYS_ZIPF;
+    p.keys.zipf_s = 1.1;
+    p.keys.count = 1000;
+    p.record_bytes = (struct dist){ .kind = DIST_LOGNORMAL, .median = 900, .sigma = 0.5 };
+    p.bursts = burst;
+    p.n_bursts = 1;
+    struct cfg_stream s = stream_cfg(4, 100000);
+    CHECK(run_digest(&s, &p, false) == run_digest(&s, &p, true));
+
+    struct cfg_producer t = item_writer(0.3);
+    t.arrival = CFG_ARRIVAL_POISSON;
+    t.rate = 1000;
+    t.keys.count = 50;
+    s = table_cfg();
+    CHECK(run_digest(&s, &t, false) == run_digest(&s, &t, true));
+}
+
 /* ---- message table (R17; issue 15 item 1: hot and cold halves) --------- */
 
 static struct slog_message g_rows[8];
@@ -1161,6 +1214,7 @@ int main(void)
     test_finish();
     test_table_writes();
     test_table_explicit();
+    test_drawn_ahead();
     test_msgtab_ring();
     return check_done();
 }

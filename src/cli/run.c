@@ -58,9 +58,10 @@ void run_usage(FILE *out)
           "                        to DIR/NNNNNNNNN.event.json and .response.json, listed in\n"
           "                        DIR/index.jsonl (DIR is created if missing)\n"
           "--dump-limit N          dump the first N invocations only (default %d)\n"
-          "--threads N             1: compute the figures and write the run log between events;\n"
-          "                        2 or more (default: the machine's cores): a thread of its own\n"
-          "                        does both, the same database\n"
+          "--threads N             1: compute the figures, write the run log and draw the producers'\n"
+          "                        arrivals between events; 2 or more (default: the machine's\n"
+          "                        cores): a thread of its own computes and writes, another draws\n"
+          "                        ahead, the same database\n"
           "exit status: 0 success, 1 an expectation failed or the run or dump could not be\n"
           "             written in full, 2 bad input\n", DEFAULT_DUMP_LIMIT);
 }

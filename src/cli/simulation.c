@@ -134,6 +134,10 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         struct slog_relay relay = lgt_relay(&r->writer);
         sim_set_relay(r->sim, &relay);
     }
+    /* The producers' draws on a thread too, a real handler's runs as well:
+     * they touch nothing of the log or the handler. */
+    if (threads >= 2)
+        sim_draw_ahead(r->sim);
     if (handler) {
         struct fn_backend backend = rfn_backend(handler);
         rfn_set_log(handler, &r->sink);

@@ -40,7 +40,8 @@ struct simulation {
  * With threads >= 2 the observer and the run log run on a thread of their
  * own behind a bounded queue (logthread.h), the same rows in the same order; not with a
  * real handler (its lines come from its own threads, and its runs are
- * bound by the handler anyway).
+ * bound by the handler anyway).  The producers' draws go on another thread
+ * (sim_draw_ahead), with a real handler too: the same draws.
  * handler is the real handler's backend made already (borrowed), or NULL:
  * one is made when the scenario names a handler, before the run log is
  * opened (a program that cannot run is bad input, nothing written).

@@ -66,6 +66,14 @@
  * Random streams: "producer/<name>" for arrivals and "producer/<name>/keys",
  * "/bytes", "/backoff", "/table" (deletes) for the rest, so changing one
  * distribution never shifts the draws of another.
+ *
+ * Drawn ahead (issue 15 item 2): the arrival times, key indexes, sizes and
+ * deletes depend on nothing the simulation does, and each stream serves
+ * nothing else, so they are drawn AHEAD_ARRIVALS at a time (fill_arrivals,
+ * ahead.h), on a worker thread when sim has one (prd_draw_ahead): the same
+ * values in the same order.  The simulation's thread reads them, interns
+ * the keys (the keytab is its) and caps the sizes by key length; backoff
+ * jitter depends on the throttling, so it is drawn there when needed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +83,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "ahead.h"
 #include "dist.h"
 #include "engine.h"
 #include "keytab.h"
@@ -85,7 +94,8 @@
 #include "prefetch.h"
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
-#define KEY_AHEAD 64              /* key indexes drawn ahead (prefetch distance) */
+#define KEY_AHEAD 64              /* arrivals whose key slot is prefetched ahead */
+#define AHEAD_ARRIVALS 2048       /* arrivals in a block drawn ahead (ahead.h) */
 #define FIXED_LENS 64             /* constant record size: key lengths whose bytes are kept */
 
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
@@ -109,12 +119,43 @@ struct pkey {
     uint32_t len;                 /* bytes */
 };
 
-/* The next record to create, drawn ahead (it decides when to flush). */
+/* The next record to create, read ahead (it decides when to flush). */
 struct arrival {
     int64_t at_us;                /* created time */
     struct pkey key;
     uint32_t bytes;               /* data bytes */
     uint8_t item_op;              /* DynamoDB: enum stm_item_op */
+};
+
+/* A block of arrivals drawn ahead (fill_arrivals), in order: what no state
+ * of the simulation decides. */
+struct arrivals {
+    uint32_t n;                   /* arrivals */
+    bool failed;                  /* out of memory after them: the run stops there */
+    int64_t at_us[AHEAD_ARRIVALS];    /* created times */
+    uint32_t key[AHEAD_ARRIVALS];     /* key indexes */
+    double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
+    uint8_t op[AHEAD_ARRIVALS];       /* DynamoDB, remove_share > 0: enum stm_item_op */
+};
+
+/* The open-loop draws: the arrival process and each record's key index,
+ * size and delete.  Only fill_arrivals touches them, on the ahead worker's
+ * thread when there is one. */
+struct pdraws {
+    const struct cfg_producer *cfg;
+    gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_table;
+    gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
+    struct dist_uint key_uniform; /* uniform: the keys stream's draws of an index */
+
+    /* arrival process: a segment of constant rate [seg_start, seg_end) */
+    int64_t seg_start, seg_end;   /* us */
+    size_t piece_next;            /* rate series: the first piece starting after seg_start */
+    double seg_rate;              /* records per second, 0: off */
+    uint64_t k;                   /* constant: arrivals drawn in the segment */
+    struct dist_poisson *blocks;  /* Poisson: the block draws' buffers */
+    const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
+    uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
+    int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
 };
 
 struct prd {
@@ -132,30 +173,20 @@ struct prd {
     struct cfg_retry retry;
     uint32_t max_records;         /* per request (1 for PutRecord) */
     int64_t linger_us;
-
-    gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_backoff, *rng_table;
+    gsl_rng *rng_backoff;
 
     /* key space */
-    gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
-    struct dist_uint key_uniform; /* uniform: the keys stream's draws of an index */
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
     char *keybuf;                 /* prefix + room for a decimal index */
     size_t prefix_len;
     uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
-    size_t key_ahead[KEY_AHEAD];  /* key indexes drawn ahead, a ring used in order */
-    uint32_t key_next;            /* next of key_ahead to use */
-    bool key_filled;              /* key_ahead holds KEY_AHEAD draws */
 
-    /* arrival process: a segment of constant rate [seg_start, seg_end) */
-    int64_t seg_start, seg_end;   /* us */
-    size_t piece_next;            /* rate series: the first piece starting after seg_start */
-    double seg_rate;              /* records per second, 0: off */
-    uint64_t k;                   /* constant: arrivals drawn in the segment */
-    struct dist_poisson *blocks;  /* Poisson: the block draws' buffers */
-    const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
-    uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
-    int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
+    /* arrivals: drawn ahead in blocks, read in order */
+    struct pdraws draws;          /* the fill's, once ahead holds it */
+    struct ahd_seq *ahead;
+    const struct arrivals *arr;   /* the block being read, or NULL */
+    uint32_t arr_next;            /* its next arrival */
     bool has_next;
     struct arrival next;
 
@@ -343,6 +374,145 @@ static void on_retry(void *ctx, uint64_t slot)
         attempt(p, (uint32_t)slot);
 }
 
+/* ---- the open-loop draws --------------------------------------------------- */
+
+/* A key index from the keys stream. */
+static size_t key_index(struct pdraws *d)
+{
+    return d->zipf ? gsl_ran_discrete(d->rng_keys, d->zipf)
+                   : dist_uint_draw(&d->key_uniform);   /* gsl_rng_uniform_int's */
+}
+
+/* Start the segment of constant rate that begins at t (segments come in
+ * time order): the base rate (the series' piece holding t) times the
+ * multipliers of the bursts covering t (overlapping bursts multiply), until
+ * the next piece, the next burst edge or stop. */
+static void segment_at(struct pdraws *d, int64_t t)
+{
+    const struct cfg_producer *c = d->cfg;
+    double mult = 1, base = c->rate;
+    int64_t end = c->stop_us;
+    if (c->series) {
+        while (d->piece_next < c->n_series && c->series[d->piece_next].at_us <= t)
+            d->piece_next++;
+        base = c->series[d->piece_next - 1].rate;   /* the first piece starts at 0 */
+        if (d->piece_next < c->n_series && c->series[d->piece_next].at_us < end)
+            end = c->series[d->piece_next].at_us;
+    }
+    for (size_t i = 0; i < c->n_bursts; i++) {
+        int64_t from = c->bursts[i].at_us, to = add_sat(from, c->bursts[i].for_us);
+        if (from <= t && t < to) {
+            mult *= c->bursts[i].multiplier;
+            if (to < end)
+                end = to;
+        } else if (from > t && from < end) {
+            end = from;
+        }
+    }
+    d->seg_start = t;
+    d->seg_end = end;
+    d->seg_rate = base * mult;
+    d->k = 0;
+    d->blk_start = d->blk_end = t;
+    d->blk_n = d->blk_next = 0;
+}
+
+/*
+ * Draw the Poisson arrivals of the next block of the segment, from the end
+ * of the last one: the span in which BLOCK_ARRIVALS are expected, at most
+ * BLOCK_MAX_US, cut at the segment's end (a block never spans a rate
+ * change).  False when out of memory (or at a rate of over 2 x 10^15 a
+ * second: dist_poisson_block).
+ */
+static bool next_block(struct pdraws *d)
+{
+    double want = ceil(BLOCK_ARRIVALS * 1e6 / d->seg_rate);
+    int64_t len = want < (double)BLOCK_MAX_US ? (int64_t)want : BLOCK_MAX_US;
+    if (len > d->seg_end - d->blk_end)
+        len = d->seg_end - d->blk_end;
+    int64_t n = dist_poisson_block(d->blocks, d->rng_arrival, d->seg_rate * (double)len / 1e6,
+                                   (uint32_t)len, &d->blk_times);
+    if (n < 0)
+        return false;
+    d->blk_start = d->blk_end;
+    d->blk_end += len;
+    d->blk_n = (uint32_t)n;
+    d->blk_next = 0;
+    return true;
+}
+
+/*
+ * The created time of the next record: 1, or 0 when the producer has
+ * stopped, -1 when out of memory.
+ * Constant: the k-th arrival of a segment is at start + k * 1e6 / rate,
+ * computed from k (no accumulated rounding: rate * duration records exactly).
+ * Poisson: a block at a time (next_block), each block's times in order.
+ */
+static int next_arrival_slow(struct pdraws *d, int64_t *at_us)
+{
+    for (;;) {
+        if (d->cfg->arrival == CFG_ARRIVAL_CONSTANT) {
+            double pos = d->seg_rate > 0 ? (double)d->seg_start + (double)d->k * 1e6 / d->seg_rate
+                                         : (double)d->seg_end;
+            if (pos < (double)d->seg_end) {
+                d->k++;
+                *at_us = (int64_t)floor(pos);
+                return 1;
+            }
+        } else if (d->blk_next < d->blk_n) {
+            *at_us = d->blk_start + d->blk_times[d->blk_next++];
+            return 1;
+        } else if (d->seg_rate > 0 && d->blk_end < d->seg_end) {
+            if (!next_block(d))
+                return -1;
+            continue;
+        }
+        if (d->seg_end >= d->cfg->stop_us)
+            return 0;
+        segment_at(d, d->seg_end);
+    }
+}
+
+/* next_arrival's common case, inline: a Poisson block's next time (a
+ * constant rate has no blocks). */
+static inline int next_arrival(struct pdraws *d, int64_t *at_us)
+{
+    if (d->blk_next < d->blk_n) {
+        *at_us = d->blk_start + d->blk_times[d->blk_next++];
+        return 1;
+    }
+    return next_arrival_slow(d, at_us);
+}
+
+/*
+ * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
+ * before the producer stops or runs out of memory (then false, the block
+ * the last).  Each stream draws its own part, a loop each: the arrival
+ * times, the key indexes, the sizes when not constant, the deletes when
+ * the table asks for them.
+ */
+static bool fill_arrivals(void *ctx, void *block)
+{
+    struct pdraws *d = ctx;
+    struct arrivals *a = block;
+    const struct cfg_producer *c = d->cfg;
+    uint32_t n = 0;
+    int got = 1;
+    while (n < AHEAD_ARRIVALS && (got = next_arrival(d, &a->at_us[n])) > 0)
+        n++;
+    for (uint32_t i = 0; i < n; i++)
+        a->key[i] = (uint32_t)key_index(d);
+    if (c->record_bytes.kind != DIST_CONSTANT)
+        for (uint32_t i = 0; i < n; i++)
+            a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
+    if (c->remove_share > 0)
+        for (uint32_t i = 0; i < n; i++)
+            a->op[i] = gsl_rng_uniform(d->rng_table) < c->remove_share ? STM_ITEM_DELETE : STM_ITEM_WRITE;
+    a->n = n;
+    a->failed = got < 0;
+    return got > 0;
+}
+
 /* ---- keys and sizes ---------------------------------------------------- */
 
 /* The key of index idx, added to the keytab (its first use: out of the
@@ -369,50 +539,17 @@ static inline struct pkey key_at(struct prd *p, size_t idx)
     return k->id != NONE ? *k : key_add(p, idx);
 }
 
-/* A key index from the keys stream. */
-static size_t key_index(struct prd *p)
-{
-    return p->zipf ? gsl_ran_discrete(p->rng_keys, p->zipf)
-                   : dist_uint_draw(&p->key_uniform);   /* gsl_rng_uniform_int's */
-}
-
-/*
- * The next key.  Indexes are drawn KEY_AHEAD ahead, each slot prefetched
- * when drawn and used KEY_AHEAD draws later: with 100,000 keys or more
- * every draw is a cache miss, and the distance lets the misses overlap
- * (a batch prefetched just before its use still waited on its first
- * ones).  The keys stream gives the same sequence either way.
- */
-static struct pkey draw_key(struct prd *p)
-{
-    if (!p->key_filled) {
-        for (int i = 0; i < KEY_AHEAD; i++) {
-            p->key_ahead[i] = key_index(p);
-            PREFETCH(&p->key_of[p->key_ahead[i]]);
-        }
-        p->key_filled = true;
-        p->key_next = 0;
-    }
-    size_t idx = p->key_ahead[p->key_next];
-    size_t later = key_index(p);
-    p->key_ahead[p->key_next] = later;
-    PREFETCH(&p->key_of[later]);
-    p->key_next = (p->key_next + 1) % KEY_AHEAD;
-    return key_at(p, idx);
-}
-
-/* Data bytes of a record: the draw rounded, at least 1, and capped so that
- * data + key fit the stream's record limit (an oversized record would make
- * the whole request invalid, which no real producer keeps sending).  A
- * constant size takes no draw and gives the same bytes for the same key
+/* Data bytes of a record from x, its size drawn: rounded, at least 1, and
+ * capped so that data + key fit the stream's record limit (an oversized
+ * record would make the whole request invalid, which no real producer
+ * keeps sending).  A constant size gives the same bytes for the same key
  * length: kept by length (issue 15 item 1: a key space's keys have a few
  * lengths). */
-static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
+static uint32_t record_bytes(struct prd *p, uint32_t key_len, double x)
 {
     bool fixed = p->cfg->record_bytes.kind == DIST_CONSTANT && key_len < FIXED_LENS;
     if (fixed && p->fixed_bytes[key_len])
         return p->fixed_bytes[key_len];
-    double x = dist_draw(&p->cfg->record_bytes, p->rng_bytes);
     uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
                        ? p->lim.max_record_bytes - key_len : 1;
     if (cap > UINT32_MAX)
@@ -424,128 +561,56 @@ static uint32_t draw_bytes(struct prd *p, uint32_t key_len)
     return bytes;
 }
 
-/* ---- arrivals ---------------------------------------------------------- */
-
-/* Start the segment of constant rate that begins at t (segments come in
- * time order): the base rate (the series' piece holding t) times the
- * multipliers of the bursts covering t (overlapping bursts multiply), until
- * the next piece, the next burst edge or stop. */
-static void segment_at(struct prd *p, int64_t t)
-{
-    const struct cfg_producer *c = p->cfg;
-    double mult = 1, base = c->rate;
-    int64_t end = c->stop_us;
-    if (c->series) {
-        while (p->piece_next < c->n_series && c->series[p->piece_next].at_us <= t)
-            p->piece_next++;
-        base = c->series[p->piece_next - 1].rate;   /* the first piece starts at 0 */
-        if (p->piece_next < c->n_series && c->series[p->piece_next].at_us < end)
-            end = c->series[p->piece_next].at_us;
-    }
-    for (size_t i = 0; i < c->n_bursts; i++) {
-        int64_t from = c->bursts[i].at_us, to = add_sat(from, c->bursts[i].for_us);
-        if (from <= t && t < to) {
-            mult *= c->bursts[i].multiplier;
-            if (to < end)
-                end = to;
-        } else if (from > t && from < end) {
-            end = from;
-        }
-    }
-    p->seg_start = t;
-    p->seg_end = end;
-    p->seg_rate = base * mult;
-    p->k = 0;
-    p->blk_start = p->blk_end = t;
-    p->blk_n = p->blk_next = 0;
-}
+/* ---- the next record --------------------------------------------------- */
 
 /*
- * Draw the Poisson arrivals of the next block of the segment, from the end
- * of the last one: the span in which BLOCK_ARRIVALS are expected, at most
- * BLOCK_MAX_US, cut at the segment's end (a block never spans a rate
- * change).  False when out of memory (or at a rate of over 2 x 10^15 a
- * second: dist_poisson_block).
+ * Take the next block of arrivals, its first keys' slots prefetched;
+ * false at the end, when the engine stops if the draws ran out of memory.
  */
-static bool next_block(struct prd *p)
+static COLD bool next_arrivals(struct prd *p)
 {
-    double want = ceil(BLOCK_ARRIVALS * 1e6 / p->seg_rate);
-    int64_t len = want < (double)BLOCK_MAX_US ? (int64_t)want : BLOCK_MAX_US;
-    if (len > p->seg_end - p->blk_end)
-        len = p->seg_end - p->blk_end;
-    int64_t n = dist_poisson_block(p->blocks, p->rng_arrival, p->seg_rate * (double)len / 1e6,
-                                   (uint32_t)len, &p->blk_times);
-    if (n < 0)
+    if (p->arr && p->arr->failed) {
+        eng_stop(p->e);
         return false;
-    p->blk_start = p->blk_end;
-    p->blk_end += len;
-    p->blk_n = (uint32_t)n;
-    p->blk_next = 0;
+    }
+    p->arr = ahd_next(p->ahead);
+    p->arr_next = 0;
+    if (!p->arr)
+        return false;
+    for (uint32_t i = 0; i < p->arr->n && i < KEY_AHEAD; i++)
+        PREFETCH(&p->key_of[p->arr->key[i]]);
     return true;
 }
 
 /*
- * The created time of the next record, false when the producer has stopped
- * (or is out of memory: then the engine stops too).
- * Constant: the k-th arrival of a segment is at start + k * 1e6 / rate,
- * computed from k (no accumulated rounding: rate * duration records exactly).
- * Poisson: a block at a time (next_block), each block's times in order.
+ * Read the next record ahead: time, key, size, and on a table whether it
+ * is a delete.  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
+ * with 100,000 keys or more every key is a cache miss, and the distance
+ * lets the misses overlap.
  */
-static bool next_arrival_slow(struct prd *p, int64_t *at_us)
-{
-    for (;;) {
-        if (p->cfg->arrival == CFG_ARRIVAL_CONSTANT) {
-            double pos = p->seg_rate > 0 ? (double)p->seg_start + (double)p->k * 1e6 / p->seg_rate
-                                         : (double)p->seg_end;
-            if (pos < (double)p->seg_end) {
-                p->k++;
-                *at_us = (int64_t)floor(pos);
-                return true;
-            }
-        } else if (p->blk_next < p->blk_n) {
-            *at_us = p->blk_start + p->blk_times[p->blk_next++];
-            return true;
-        } else if (p->seg_rate > 0 && p->blk_end < p->seg_end) {
-            if (!next_block(p)) {
-                eng_stop(p->e);
-                return false;
-            }
-            continue;
-        }
-        if (p->seg_end >= p->cfg->stop_us)
-            return false;
-        segment_at(p, p->seg_end);
-    }
-}
-
-/* next_arrival's common case, inline: a Poisson block's next time (a
- * constant rate has no blocks). */
-static inline bool next_arrival(struct prd *p, int64_t *at_us)
-{
-    if (p->blk_next < p->blk_n) {
-        *at_us = p->blk_start + p->blk_times[p->blk_next++];
-        return true;
-    }
-    return next_arrival_slow(p, at_us);
-}
-
-/* Draw the next record ahead: time, key, size, and on a table whether it
- * is a delete. */
 static inline void draw_next(struct prd *p)
 {
-    p->has_next = next_arrival(p, &p->next.at_us);
-    if (!p->has_next)
-        return;
-    p->next.key = draw_key(p);
+    while (!p->arr || p->arr_next == p->arr->n) {
+        if (!next_arrivals(p)) {
+            p->has_next = false;
+            return;
+        }
+    }
+    const struct arrivals *a = p->arr;
+    uint32_t i = p->arr_next++;
+    if (i + KEY_AHEAD < a->n)
+        PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
+    p->next.at_us = a->at_us[i];
+    p->next.key = key_at(p, a->key[i]);
     if (p->next.key.id == NONE) {
         p->has_next = false;
         eng_stop(p->e);   /* out of memory */
         return;
     }
-    p->next.bytes = draw_bytes(p, p->next.key.len);
-    double share = p->cfg->remove_share;
-    p->next.item_op = share > 0 && gsl_rng_uniform(p->rng_table) < share ? STM_ITEM_DELETE
-                                                                         : STM_ITEM_WRITE;
+    const struct dist *size = &p->cfg->record_bytes;
+    p->next.bytes = record_bytes(p, p->next.key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
+    p->next.item_op = p->cfg->remove_share > 0 ? a->op[i] : STM_ITEM_WRITE;
+    p->has_next = true;
 }
 
 /*
@@ -683,7 +748,7 @@ static int init_keys(struct prd *p)
         return -1;
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
-    if (dist_uint_init(&p->key_uniform, p->rng_keys, p->n_keys) < 0)
+    if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, mt19937's range */
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
@@ -700,9 +765,9 @@ static int init_keys(struct prd *p)
             return -1;
         for (uint32_t i = 0; i < p->n_keys; i++)
             w[i] = pow(i + 1.0, -k->zipf_s);
-        p->zipf = gsl_ran_discrete_preproc(p->n_keys, w);
+        p->draws.zipf = gsl_ran_discrete_preproc(p->n_keys, w);
         free(w);
-        if (!p->zipf)
+        if (!p->draws.zipf)
             return -1;
     }
     return 0;
@@ -728,21 +793,24 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     p->retry = cfg->retry;
     p->max_records = cfg->api == CFG_PUT_RECORD ? 1 : cfg->max_records;
     p->linger_us = cfg->linger_us;
-    p->rng_arrival = rng_named(e, cfg->name, "");
-    p->rng_keys = rng_named(e, cfg->name, "/keys");
-    p->rng_bytes = rng_named(e, cfg->name, "/bytes");
+    struct pdraws *d = &p->draws;
+    d->cfg = cfg;
+    d->rng_arrival = rng_named(e, cfg->name, "");
+    d->rng_keys = rng_named(e, cfg->name, "/keys");
+    d->rng_bytes = rng_named(e, cfg->name, "/bytes");
     p->rng_backoff = rng_named(e, cfg->name, "/backoff");
-    p->rng_table = rng_named(e, cfg->name, "/table");
+    d->rng_table = rng_named(e, cfg->name, "/table");
     p->results = malloc(p->max_records);
     if (cfg->arrival == CFG_ARRIVAL_POISSON)
-        p->blocks = dist_poisson_create();
-    if (!p->rng_arrival || !p->rng_keys || !p->rng_bytes || !p->rng_backoff || !p->rng_table ||
-        !p->results || (cfg->arrival == CFG_ARRIVAL_POISSON && !p->blocks) || init_keys(p) < 0) {
+        d->blocks = dist_poisson_create();
+    if (!d->rng_arrival || !d->rng_keys || !d->rng_bytes || !p->rng_backoff || !d->rng_table ||
+        !p->results || (cfg->arrival == CFG_ARRIVAL_POISSON && !d->blocks) || init_keys(p) < 0 ||
+        !(p->ahead = ahd_seq_create(sizeof(struct arrivals), fill_arrivals, d))) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
         return NULL;
     }
-    segment_at(p, cfg->start_us);
+    segment_at(d, cfg->start_us);
     draw_next(p);
     if (p->has_next && eng_schedule(e, p->next.at_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
@@ -750,6 +818,12 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
         return NULL;
     }
     return p;
+}
+
+void prd_draw_ahead(struct prd *p, struct ahd *w)
+{
+    if (p->ahead)
+        (void)ahd_attach(w, p->ahead);   /* when out of memory drawn here: the same draws */
 }
 
 /* ---- explicit records -------------------------------------------------- */
@@ -823,12 +897,14 @@ void prd_destroy(struct prd *p)
     free(p->results);
     free(p->rec_key);
     free(p->rec_data);
-    if (p->zipf)
-        gsl_ran_discrete_free(p->zipf);
+    ahd_seq_destroy(p->ahead);   /* first: its worker may be drawing */
+    struct pdraws *d = &p->draws;
+    if (d->zipf)
+        gsl_ran_discrete_free(d->zipf);
     free(p->key_of);
     free(p->keybuf);
-    dist_poisson_destroy(p->blocks);
-    gsl_rng *rngs[] = { p->rng_arrival, p->rng_keys, p->rng_bytes, p->rng_backoff, p->rng_table };
+    dist_poisson_destroy(d->blocks);
+    gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
         if (rngs[i])
             gsl_rng_free(rngs[i]);

@@ -18,6 +18,7 @@ struct msgtab;
 struct cfg_producer;
 struct cfg_record;
 struct prd;
+struct ahd;
 
 /*
  * A producer for cfg (borrowed, must outlive it).  It starts writing when the
@@ -38,6 +39,11 @@ struct prd *prd_create_explicit(struct eng *e, const struct cfg_record *recs,
                                 char *err, size_t errlen);
 
 void prd_destroy(struct prd *p);
+
+/* From now on worker w (ahead.h; it must outlive p's run, or be destroyed
+ * first) draws p's arrivals, keys, sizes and deletes ahead: the same
+ * draws, off the caller's thread.  Nothing for the explicit writer. */
+void prd_draw_ahead(struct prd *p, struct ahd *w);
 
 struct prd_stats {
     uint64_t messages;        /* messages created */

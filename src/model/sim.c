@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ahead.h"
 #include "engine.h"
 #include "function.h"
 #include "keytab.h"
@@ -48,6 +49,7 @@ struct sim {
     struct esm *esm;
     struct prd **producers;    /* scenario producers, then the explicit records' */
     size_t n_producers;
+    struct ahd *ahead;         /* the thread drawing the producers' arrivals, or NULL */
     uint64_t events;
     int64_t reached_us;        /* virtual time the run got to */
     bool finished;
@@ -222,6 +224,7 @@ void sim_destroy(struct sim *s)
         return;
     if (s->obs)
         unrelay(s);
+    ahd_destroy(s->ahead);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_destroy(s->producers[i]);
     free(s->producers);
@@ -234,6 +237,13 @@ void sim_destroy(struct sim *s)
     eng_destroy(s->e);
     obs_destroy(s->obs);
     free(s);
+}
+
+void sim_draw_ahead(struct sim *s)
+{
+    if (!s->ahead && (s->ahead = ahd_create()))
+        for (size_t i = 0; i < s->n_producers; i++)
+            prd_draw_ahead(s->producers[i], s->ahead);
 }
 
 void sim_set_backend(struct sim *s, const struct fn_backend *b)
@@ -258,6 +268,8 @@ static void finish(struct sim *s, bool complete)
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
+    ahd_destroy(s->ahead);   /* no more arrivals wanted: the thread goes */
+    s->ahead = NULL;
     unrelay(s);
     obs_finish(s->obs, s->reached_us);
 }

@@ -34,6 +34,12 @@ void sim_set_backend(struct sim *s, const struct fn_backend *b);
  * rows either way, and the same stop point (issue 15 item 2). */
 void sim_set_relay(struct sim *s, const struct slog_relay *relay);
 
+/* Draw the producers' arrivals, keys, sizes and deletes ahead on a thread
+ * of their own (ahead.h, producer.h), one for all of them; before sim_run.
+ * The same draws in the same order as on the caller's thread, where they
+ * stay when no thread can be made (issue 15 item 2). */
+void sim_draw_ahead(struct sim *s);
+
 enum sim_status { SIM_COMPLETE = 0, SIM_INTERRUPTED = 1, SIM_FAILED = -1 };
 
 /*
