@@ -35,6 +35,7 @@ struct ahd {
     pthread_cond_t work;      /* to the worker: room to fill, or stop */
     pthread_cond_t done;      /* to the consumer: a fill has finished */
     struct ahd_seq *seqs;
+    bool started;             /* the thread runs: from the first attach */
     bool idle, stop;
 };
 
@@ -159,11 +160,7 @@ struct ahd *ahd_create(void)
         goto no_work;
     if (pthread_cond_init(&w->done, NULL) != 0)
         goto no_done;
-    if (pthread_create(&w->thread, NULL, worker, w) != 0)
-        goto no_thread;
     return w;
-no_thread:
-    pthread_cond_destroy(&w->done);
 no_done:
     pthread_cond_destroy(&w->work);
 no_work:
@@ -177,11 +174,13 @@ void ahd_destroy(struct ahd *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->lock);
-    w->stop = true;
-    pthread_cond_signal(&w->work);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+    if (w->started) {
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_signal(&w->work);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->thread, NULL);
+    }
     for (struct ahd_seq *q = w->seqs; q; q = q->next)
         q->w = NULL;   /* no fill in progress: the worker is gone */
     pthread_cond_destroy(&w->done);
@@ -190,17 +189,28 @@ void ahd_destroy(struct ahd *w)
     free(w);
 }
 
+/* Back to the one block a sequence has alone. */
+static void free_extra(struct ahd_seq *q)
+{
+    for (unsigned i = 1; i < AHD_DEPTH; i++) {
+        free(q->blocks[i]);
+        q->blocks[i] = NULL;
+    }
+}
+
 int ahd_attach(struct ahd *w, struct ahd_seq *q)
 {
     for (unsigned i = 1; i < AHD_DEPTH; i++) {
         if (!(q->blocks[i] = malloc(q->block_bytes))) {
-            for (unsigned j = 1; j < i; j++) {
-                free(q->blocks[j]);
-                q->blocks[j] = NULL;
-            }
+            free_extra(q);
             return -1;
         }
     }
+    if (!w->started && pthread_create(&w->thread, NULL, worker, w) != 0) {
+        free_extra(q);
+        return -1;
+    }
+    w->started = true;
     pthread_mutex_lock(&w->lock);
     /* Alone, nothing is ready between two calls and the held block is the
      * ring's first: the next one to take follows it. */

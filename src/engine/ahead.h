@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AHD_DEPTH 4   /* blocks of an attached sequence: held, ready or being filled */
+#define AHD_DEPTH 8   /* blocks of an attached sequence: held, ready or being filled */
 
 /*
  * Fill block (block_bytes, the caller's layout) with the sequence's next
@@ -40,15 +40,16 @@ void ahd_seq_destroy(struct ahd_seq *q);
  * Waits only while the worker is filling that very block. */
 const void *ahd_next(struct ahd_seq *q);
 
-/* A worker thread; NULL when out of memory or no thread can be made. */
+/* A worker; its thread starts with the first sequence attached.  NULL
+ * when out of memory. */
 struct ahd *ahd_create(void);
 
 /* Stop and join the worker; its sequences fill on demand again, from where
  * it left them. */
 void ahd_destroy(struct ahd *w);
 
-/* From now on w fills q's blocks ahead (q attached to no worker yet);
- * -1 when out of memory: q stays as it was. */
+/* From now on w fills q's blocks ahead (q never attached before);
+ * -1 when out of memory or no thread can be made: q stays as it was. */
 int ahd_attach(struct ahd *w, struct ahd_seq *q);
 
 #endif

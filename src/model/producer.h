@@ -40,9 +40,9 @@ struct prd *prd_create_explicit(struct eng *e, const struct cfg_record *recs,
 
 void prd_destroy(struct prd *p);
 
-/* From now on worker w (ahead.h; it must outlive p's run, or be destroyed
- * first) draws p's arrivals, keys, sizes and deletes ahead: the same
- * draws, off the caller's thread.  Nothing for the explicit writer. */
+/* From now on worker w (ahead.h) draws p's arrivals, keys, sizes and
+ * deletes ahead: the same draws, off the caller's thread (on it again if
+ * w is destroyed first; p may be too).  Nothing for the explicit writer. */
 void prd_draw_ahead(struct prd *p, struct ahd *w);
 
 struct prd_stats {
