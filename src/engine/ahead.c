@@ -6,8 +6,9 @@
  * guards every sequence's counters; a block itself belongs to whoever the
  * counters give it to (the filler, then the consumer), so its contents
  * pass between the threads through the lock.  The consumer wakes a
- * sleeping worker only once half its queue is free: a wake-up per two
- * blocks, not per block.
+ * sleeping worker only once half its queue is free: a wake-up (a system
+ * call) per AHD_DEPTH / 2 blocks, not per block, and as many left ready
+ * while the worker gets a core.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -183,7 +183,7 @@ struct prd {
     uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
 
     /* arrivals: drawn ahead in blocks, read in order */
-    struct pdraws draws;          /* the fill's, once ahead holds it */
+    struct pdraws draws;          /* set up here, then fill_arrivals' alone */
     struct ahd_seq *ahead;
     const struct arrivals *arr;   /* the block being read, or NULL */
     uint32_t arr_next;            /* its next arrival */
