@@ -202,13 +202,16 @@ struct plan {
  * struct stm_ring), by the same index, apart so that the consumer's reads
  * of records touch 32 bytes a shard, not this. */
 struct shard {
-    char id[24];                  /* shardId-000000000000 */
+    char id[32];                  /* shardId-000000000000; 32: the struct is 128 bytes,
+                                     so that a put indexes shards with a shift */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
 
     /* Write window: the virtual second w_sec. */
     int64_t w_sec;
     uint64_t w_records, w_bytes;  /* used in w_sec (bytes: data + key) */
     uint64_t w_prev_bytes;        /* written in w_sec - 1 */
+    int64_t put_sec;              /* w_sec while open, -1 once closed: a put
+                                     compares this one field per entry */
 
     /* Read window: the virtual second r_sec. */
     int64_t r_sec;
@@ -217,6 +220,8 @@ struct shard {
     uint64_t r_budget;            /* bytes the mapping may read in r_sec */
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
+
+_Static_assert(sizeof(struct shard) == 128, "a shard stays 128 bytes");
 
 /* What a write needs of a key, 8 bytes: with a million keys a write
  * costs one cache miss here, and the record it makes carries the lengths
@@ -228,7 +233,9 @@ struct key_info {
     uint16_t plain;               /* 1: its JSON-escaped length is bytes (R2 event size) */
 };
 
-/* key id -> key_info, filled on first use; separate so stm_route stays const. */
+/* key id -> key_info, filled on first use; separate so stm_route stays
+ * const.  It covers every key of the table (cache_cover) before a lookup,
+ * so that a lookup checks no bound. */
 struct route_cache {
     struct key_info *info;
     size_t n;
@@ -693,7 +700,7 @@ static void open_shard(struct stm *s, uint32_t i, int64_t now)
     struct shard *sh = &s->shards[i];
     sh->opened_us = now;
     sh->closed_us = -1;
-    sh->w_sec = sh->r_sec = now / ENG_US_PER_SEC;
+    sh->w_sec = sh->put_sec = sh->r_sec = now / ENG_US_PER_SEC;
     sh->r_budget = s->reads->bytes_per_sec;
     log_shard(s, i);
 }
@@ -709,6 +716,7 @@ static void reshard_step(struct stm *s, const struct reshard_step *st)
     uint32_t n_parents = step_parents(st->kind);
     for (uint32_t k = 0; k < n_parents; k++) {
         s->shards[parents[k]].closed_us = now;
+        s->shards[parents[k]].put_sec = -1;
         free_if_done(s, &s->shards[parents[k]]);
         log_shard(s, parents[k]);
     }
@@ -975,10 +983,29 @@ static uint32_t route_key(const struct stm *s, uint32_t key_id)
     return s->topo.open[route_pos(&s->topo, keytab_hash(s->keys, key_id))];
 }
 
+/* Make the route cache cover every key of the table: 0, or -1 when out
+ * of memory. */
+static int cache_cover(const struct stm *s)
+{
+    struct route_cache *c = s->cache;
+    size_t n = keytab_count(s->keys);
+    if (n <= c->n)
+        return 0;
+    if (n < 2 * c->n)
+        n = 2 * c->n;
+    struct key_info *grown = realloc(c->info, n * sizeof *grown);
+    if (!grown)
+        return -1;
+    for (size_t i = c->n; i < n; i++)
+        grown[i].shard = UINT32_MAX;
+    c->info = grown;
+    c->n = n;
+    return 0;
+}
+
 /* key_info() of a key seen for the first time: route it and cache it. */
 static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 {
-    struct route_cache *c = s->cache;
     uint32_t len = keytab_len(s->keys, key_id);
     bool near = len < STM_KEY_BYTES_FAR;
     struct key_info ki = {
@@ -986,31 +1013,19 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
         .bytes = near ? (uint16_t)len : STM_KEY_BYTES_FAR,
         .plain = near && keytab_json_len(s->keys, key_id) == len,
     };
-    if (key_id >= c->n) {
-        size_t n = keytab_count(s->keys);
-        if (n < (size_t)key_id + 1)
-            n = (size_t)key_id + 1;
-        if (n < 2 * c->n)
-            n = 2 * c->n;
-        struct key_info *grown = realloc(c->info, n * sizeof *grown);
-        if (!grown)
-            return ki;   /* no cache, still the right answer */
-        for (size_t i = c->n; i < n; i++)
-            grown[i].shard = UINT32_MAX;
-        c->info = grown;
-        c->n = n;
-    }
-    c->info[key_id] = ki;
+    s->cache->info[key_id] = ki;
     return ki;
 }
 
 /* The key's shard as last routed, and its lengths, computed on first use:
  * the same key is routed millions of times.  The shard may have closed
- * since (a reshard): who routes checks, and reroute() mends the entry. */
+ * since (a reshard): who routes checks, and reroute() mends the entry.
+ * The cache covers the key (cache_cover). */
 static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
 {
     const struct route_cache *c = s->cache;
-    if (key_id < c->n && c->info[key_id].shard != UINT32_MAX)
+    assert(key_id < c->n);
+    if (c->info[key_id].shard != UINT32_MAX)
         return c->info[key_id];
     return key_learn(s, key_id);
 }
@@ -1019,8 +1034,7 @@ static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
 static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
 {
     uint32_t shard = route_key(s, key_id);
-    if (key_id < s->cache->n)
-        s->cache->info[key_id].shard = shard;
+    s->cache->info[key_id].shard = shard;
     return shard;
 }
 
@@ -1042,6 +1056,8 @@ uint32_t stm_key_bytes(const struct stm *s, uint32_t key_id)
 
 uint32_t stm_route(const struct stm *s, uint32_t key_id)
 {
+    if (cache_cover(s) < 0)
+        return route_key(s, key_id);   /* no cache, still the right answer */
     uint32_t shard = key_info(s, key_id).shard;
     return s->shards[shard].closed_us < 0 ? shard : reroute(s, key_id);
 }
@@ -1176,7 +1192,7 @@ static void write_roll(struct shard *sh, int64_t sec)
     if (sh->w_sec == sec)
         return;
     sh->w_prev_bytes = sh->w_sec == sec - 1 ? sh->w_bytes : 0;
-    sh->w_sec = sec;
+    sh->w_sec = sh->put_sec = sec;
     sh->w_records = sh->w_bytes = 0;
 }
 
@@ -1277,13 +1293,16 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
 #define PUT_LOG_RUN 64
 
 /* What a PutRecords reads once for all its entries: the instant, whether
- * accepted records are logged (per_record changes only between the
- * engine's runs, sim.c), and the run of their rows not logged yet: a
- * request's records are logged a run at a time, with nothing logged in
- * between, so the sink sees the calls it would see a record at a time. */
+ * InternalFailure is drawn, whether accepted records are logged
+ * (per_record changes only between the engine's runs, sim.c), and the run
+ * of their rows not logged yet: a request's records are logged a run at a
+ * time, with nothing logged in between, so the sink sees the calls it
+ * would see a record at a time. */
 struct put_ctx {
     int64_t now, sec;
+    bool draws;
     bool log;
+    bool key_names;               /* the rows carry the keys' names */
     uint32_t n_rows;
     struct slog_record rows[PUT_LOG_RUN];
 };
@@ -1297,27 +1316,36 @@ static __attribute__((noinline)) void log_run(const struct stm *s, struct put_ct
     pc->n_rows = 0;
 }
 
+/* put_one's shard when the one the key was routed to has put_sec != sec:
+ * its write window is of an earlier second (rolled now), or it has closed
+ * since (a reshard: the key is routed again). */
+static COLD uint32_t put_shard(struct stm *s, uint32_t shard, uint32_t key_id, int64_t sec)
+{
+    if (s->shards[shard].closed_us >= 0)
+        shard = reroute(s, key_id);
+    write_roll(&s->shards[shard], sec);
+    return shard;
+}
+
 /* One entry, its key's key_info ki: its fate, and the record when accepted.
  * Per entry, so kept to the lines it must touch: the shard's write window
  * and ring by index, both hot; the ring's next slot, asked for one put
- * ahead; the route cache's entry, asked for by the caller. */
-static enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
-                                   const struct stm_put_entry *en, struct key_info ki)
+ * ahead; the route cache's entry, asked for by the caller.  Counted by the
+ * caller once a request: the throttled entries and the records held. */
+static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
+                                          const struct stm_put_entry *en, struct key_info ki)
 {
-    if (s->failure_rate > 0 && gsl_rng_uniform(s->rng) < s->failure_rate) {
+    if (pc->draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
     uint32_t shard = ki.shard;
-    if (s->shards[shard].closed_us >= 0)   /* resharded since the key was routed */
-        shard = reroute(s, en->key_id);
+    if (s->shards[shard].put_sec != pc->sec)
+        shard = put_shard(s, shard, en->key_id, pc->sec);
     struct shard *sh = &s->shards[shard];
     uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
-    write_roll(sh, pc->sec);
-    if (sh->w_records + 1 > s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit) {
-        s->stats.put_throttled++;
+    if (sh->w_records >= s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit)
         return STM_PUT_THROTTLED;
-    }
     int event = 0;
     struct stm_ring *rg = &s->view.rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
@@ -1341,12 +1369,10 @@ static enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     };
     sh->w_records++;
     sh->w_bytes += b;
-    if (++s->held > s->stats.peak_records_held)
-        s->stats.peak_records_held = s->held;
     if (pc->log) {
         pc->rows[pc->n_rows++] = (struct slog_record){
             .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-            .partition_key = s->log->no_key_names ? NULL : keytab_key(s->keys, r->key_id),
+            .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
             .key_id = r->key_id, .arrival_us = r->arrival_us,
             .bytes = r->bytes, .created_us = en->created_us,
         };
@@ -1366,26 +1392,39 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     struct put_ctx pc;   /* field by field: its rows are written before they are read */
     pc.now = eng_now(s->e);
     pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.draws = s->failure_rate > 0;
     pc.log = s->log && s->log->per_record;
+    pc.key_names = pc.log && !s->log->no_key_names;
     pc.n_rows = 0;
+    if (cache_cover(s) < 0) {
+        eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+        memset(results, STM_PUT_INTERNAL_FAILURE, n);
+        s->stats.put_internal_failures += n;
+        return (int)n;
+    }
+    uint64_t internal = s->stats.put_internal_failures;
     size_t accepted = 0;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
-     * (an entry's put is long enough for a line to come meanwhile). */
-    const struct route_cache *c = s->cache;
+     * (an entry's put is long enough for a line to come meanwhile).  The
+     * cache does not move during a request (covered already). */
+    const struct key_info *info = s->cache->info;
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        if (entries[i].key_id < c->n)
-            PREFETCH(&c->info[entries[i].key_id]);
+        PREFETCH(&info[entries[i].key_id]);
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n && entries[i + PREFETCH_AHEAD].key_id < c->n)
-            PREFETCH(&c->info[entries[i + PREFETCH_AHEAD].key_id]);
+        PREFETCH(&info[entries[i + PREFETCH_AHEAD < n ? i + PREFETCH_AHEAD : n - 1].key_id]);
         enum stm_put_result res = put_one(s, &pc, &entries[i], key_info(s, entries[i].key_id));
         results[i] = (uint8_t)res;
         accepted += res == STM_PUT_OK;
     }
     if (pc.n_rows > 0)
         log_run(s, &pc);
+    internal = s->stats.put_internal_failures - internal;
+    s->stats.put_throttled += n - accepted - internal;
     s->stats.records_written += accepted;
+    s->held += accepted;   /* nothing is released during a put */
+    if (s->held > s->stats.peak_records_held)
+        s->stats.peak_records_held = s->held;
     /* An empty stream has no trim pending: the first record arms it. */
     if (!s->trim_scheduled && s->held > 0)
         schedule_trim(s, pc.now + s->retention_us);
@@ -1441,6 +1480,30 @@ static uint64_t read_bytes(const struct stm *s, const struct stm_record *r)
     return lev_ddb_size_bytes(&s->size_src, &item);
 }
 
+/* The bytes a Kinesis read of records [from, last) of rg counts, summed
+ * the ring's pieces at a time, when at most max: the read returns them all
+ * (the common case); else UINT64_MAX, and the caller cuts the read.  No
+ * key is STM_KEY_BYTES_FAR long (the caller checked): each record has its
+ * key's length. */
+static uint64_t kinesis_read_bytes(const struct stm_ring *rg, uint64_t from, uint64_t last,
+                                   uint64_t max)
+{
+    uint64_t sum = 0, mask = rg->cap - 1;
+    while (from < last) {
+        const struct stm_record *r = &rg->slots[from & mask];
+        uint64_t piece = rg->cap - (from & mask);
+        if (piece > last - from)
+            piece = last - from;
+        for (const struct stm_record *end = r + piece; r < end; r++) {
+            sum += (uint64_t)r->bytes + r->key_bytes;
+            if (sum > max)
+                return UINT64_MAX;
+        }
+        from += piece;
+    }
+    return sum;
+}
+
 /* Open the read window sec, carrying over what was read beyond the budgets
  * of the windows in between (approximate for windows without any call:
  * their budgets use the write history still known). */
@@ -1485,7 +1548,12 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     if (max_records == 0 || max_records > l->max_records)
         max_records = l->max_records;
     uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
-    uint64_t bytes = 0;
+    bool near = !s->ddb && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR;
+    uint64_t bytes = near ? kinesis_read_bytes(rg, from, last, l->max_bytes) : UINT64_MAX;
+    if (bytes <= l->max_bytes)
+        i = last;   /* all of them, no cut */
+    else
+        bytes = 0;
     for (; i < last; i++) {
         uint64_t b = read_bytes(s, slot(rg, i));
         if (bytes + b > l->max_bytes) {
