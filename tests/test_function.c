@@ -459,9 +459,10 @@ static void test_probability(void)
 }
 
 /* Issue 15 item 1: a constant per-record duration without failure rules
- * (no draw: dist_draw reads a constant inline) times out on the same record
- * with the same duration as with a rule that matches no record, to the
- * microsecond, over sums that are inexact in binary. */
+ * (no draw: dist_draw reads a constant inline; whole durations added in one
+ * step) times out on the same record with the same duration as with a rule
+ * that matches no record, to the microsecond, over sums that are inexact in
+ * binary, from a whole start or not. */
 static void test_constant_per_record_no_rules(void)
 {
     struct fixture fx;
@@ -477,28 +478,32 @@ static void test_constant_per_record_no_rules(void)
     CHECK_INT(r.duration_us, 15500);
     fn_destroy(f);
 
-    static const double per_record[] = { 0.1, 1000, 333.3, 0.7 };
+    static const double per_invoke[] = { 10000, 9999.5 };
+    static const double per_record[] = { 0.1, 1000, 333.3, 0.7, 0 };
     static const int64_t timeouts[] = { 10001, 12000, 13333, 3000000 };
     struct cfg_failure nobody = { .match = CFG_MATCH_KEY, .text = "nobody",
                                   .effect = CFG_EFFECT_SLOW, .extra = constant(5) };
-    for (size_t p = 0; p < sizeof per_record / sizeof *per_record; p++)
-        for (size_t t = 0; t < sizeof timeouts / sizeof *timeouts; t++) {
-            struct fn_result shortl, full;
-            cfg.per_record = constant(per_record[p]);
-            cfg.timeout_us = timeouts[t];
-            cfg.n_failures = 0;
-            f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
-            fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &shortl);
-            fn_destroy(f);
-            cfg.failures = &nobody;
-            cfg.n_failures = 1;
-            f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
-            fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &full);
-            fn_destroy(f);
-            CHECK_INT(shortl.outcome, full.outcome);
-            CHECK_INT(shortl.reached, full.reached);
-            CHECK_INT(shortl.duration_us, full.duration_us);
-        }
+    size_t n_invoke = sizeof per_invoke / sizeof *per_invoke;
+    size_t n_record = sizeof per_record / sizeof *per_record;
+    size_t n_timeout = sizeof timeouts / sizeof *timeouts;
+    for (size_t k = 0; k < n_invoke * n_record * n_timeout; k++) {
+        struct fn_result shortl, full;
+        cfg.per_invoke = constant(per_invoke[k / (n_record * n_timeout)]);
+        cfg.per_record = constant(per_record[k / n_timeout % n_record]);
+        cfg.timeout_us = timeouts[k % n_timeout];
+        cfg.n_failures = 0;
+        f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+        fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &shortl);
+        fn_destroy(f);
+        cfg.failures = &nobody;
+        cfg.n_failures = 1;
+        f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+        fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &full);
+        fn_destroy(f);
+        CHECK_INT(shortl.outcome, full.outcome);
+        CHECK_INT(shortl.reached, full.reached);
+        CHECK_INT(shortl.duration_us, full.duration_us);
+    }
     fixture_free(&fx);
 }
 

@@ -226,6 +226,23 @@ static void build_response(const struct cfg_function *cfg, struct stm_record *co
     r->n_items = 1;
 }
 
+/*
+ * When every record takes the same constant time c and no failure rule
+ * applies, the handler's time after its n records, from t: t + n * c, if
+ * that is within the deadline, else -1 (the caller then adds the records
+ * one by one).  The same double the record-by-record additions give: t and
+ * c whole and every partial sum at most 2^52 make each addition exact (the
+ * n additions, a chain of dependent ones, were most of an invocation's
+ * cost: issue 15 item 1).
+ */
+static double constant_records(double t, double c, uint32_t n, double deadline)
+{
+    if (c < 0 || c != floor(c) || t < 0 || t != floor(t))
+        return -1;
+    double end = t + (double)n * c;   /* exact when the true sum is at most 2^52 */
+    return end <= 0x1p52 && end <= deadline ? end : -1;
+}
+
 void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                struct stm_record *const *recs, uint32_t n,
                const struct fn_scratch *scratch, struct fn_result *out)
@@ -248,6 +265,13 @@ void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                                .timeout_us = cfg->timeout_us,
                                .failed = scratch->failed };
     uint32_t i = 0;
+    if (cfg->n_failures == 0 && cfg->per_record.kind == DIST_CONSTANT) {
+        double end = constant_records(t, cfg->per_record.value, n, deadline);
+        if (end >= 0) {
+            t = end;
+            i = n;
+        }
+    }
     for (; i < n && t <= deadline; i++) {
         bool fails = false;
         t += dist_draw(&cfg->per_record, f->rng_duration);

@@ -95,6 +95,21 @@ size_t lev_format_timestamp(int64_t epoch_ms, int64_t arrival_us, char *buf)
     return (size_t)len;
 }
 
+/* Ten milliseconds 10d to 10d + 9: ".ddd" but for the first, whose last
+ * digit is 0: ".dd" (d not a multiple of ten), ".d", or none (d = 0). */
+#define LEV_FRAC_TEN(d) (d) == 0 ? 0 : (d) % 10 ? 3 : 2, 4, 4, 4, 4, 4, 4, 4, 4, 4
+#define LEV_FRAC_HUNDRED(h) \
+    LEV_FRAC_TEN(10 * (h)), LEV_FRAC_TEN(10 * (h) + 1), LEV_FRAC_TEN(10 * (h) + 2), \
+    LEV_FRAC_TEN(10 * (h) + 3), LEV_FRAC_TEN(10 * (h) + 4), LEV_FRAC_TEN(10 * (h) + 5), \
+    LEV_FRAC_TEN(10 * (h) + 6), LEV_FRAC_TEN(10 * (h) + 7), LEV_FRAC_TEN(10 * (h) + 8), \
+    LEV_FRAC_TEN(10 * (h) + 9)
+
+const uint8_t lev_frac_lens[1000] = {
+    LEV_FRAC_HUNDRED(0), LEV_FRAC_HUNDRED(1), LEV_FRAC_HUNDRED(2), LEV_FRAC_HUNDRED(3),
+    LEV_FRAC_HUNDRED(4), LEV_FRAC_HUNDRED(5), LEV_FRAC_HUNDRED(6), LEV_FRAC_HUNDRED(7),
+    LEV_FRAC_HUNDRED(8), LEV_FRAC_HUNDRED(9),
+};
+
 size_t lev_timestamp_len_far(int64_t ms)
 {
     char buf[32];

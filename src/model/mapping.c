@@ -277,15 +277,19 @@ static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled
 }
 
 /* resolve for the records recs[0, n) in order, with one call of the
- * message table for each run of records of one fate (issue 15 item 1). */
+ * message table for each run of records of one fate (issue 15 item 1).
+ * With handle, the function has just handled each of them: counted here,
+ * in the same pass (mark_handled's common end). */
 static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t n,
-                        enum fate unhandled)
+                        enum fate unhandled, bool handle)
 {
     struct esm *m = sc->m;
     enum fate run = FATE_PROCESSED;
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct stm_record *r = recs[i];
+        if (handle)
+            r->handled += r->handled < UINT8_MAX;
         enum fate f = mark_resolved(sc, r, unhandled);
         if (f != run && k > 0) {
             msg_records_done(m->msgs, m->ids, k, run);
@@ -601,7 +605,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     if (!m->bisect)
         send_pending(l);         /* nothing to consolidate */
 
-    resolve_set(sc, set_records(l), n, FATE_DISCARDED);
+    resolve_set(sc, set_records(l), n, FATE_DISCARDED, false);
     advance_over(sc, b->idx, n, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -992,14 +996,15 @@ static void invoke(struct lane *l)
 }
 
 /* Resolve the first n records of the current set as checkpointed (R4, R7):
- * a record the function failed but the mapping took as done is lost. */
+ * a record the function failed but the mapping took as done is lost.
+ * handle: each was handled just now, not yet counted (resolve_set). */
 static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, uint32_t n,
-                              enum ckpt_reason why)
+                              enum ckpt_reason why, bool handle)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
-    resolve_set(sc, recs, n, FATE_LOST);
+    resolve_set(sc, recs, n, FATE_LOST, handle);
     advance_over(sc, b->idx, n, why);
     batch_drop(b, n);
 }
@@ -1164,8 +1169,14 @@ static void complete(struct lane *l)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
     log_deliveries(l, recs);
     log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
+    /* The common end: every record handled, the set checkpointed whole
+     * below; its records are counted handled as they are resolved, one
+     * pass (nothing reads them in between). */
+    bool handled_whole = v == RSP_FULL_SUCCESS && !l->win.final && !windowed(m) &&
+                         l->res.n_failed == 0 && l->res.reached == b->n;
     /* after the log: a dumped event shows the state the function was given */
-    mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
+    if (!handled_whole)
+        mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
     if (!l->refused)
         fn_finish(m->fn, now, &l->res);   /* its environment back, its answer used */
 
@@ -1186,7 +1197,7 @@ static void complete(struct lane *l)
     }
     switch (v) {
     case RSP_FULL_SUCCESS:
-        checkpoint_prefix(l, recs, b->n, CKPT_SUCCESS);
+        checkpoint_prefix(l, recs, b->n, CKPT_SUCCESS, handled_whole);
         if (b->n == 0 && m->cfg->batching_window_us > 0)
             l->window_start_us = now;   /* the next window starts now (R2) */
         next_batch(l);
@@ -1195,7 +1206,7 @@ static void complete(struct lane *l)
         /* R7: checkpoint before the lowest failure, retry from it.  With
          * bisect that is a split (R8): the rest is a new set, not a retry. */
         if (first_failed > 0) {
-            checkpoint_prefix(l, recs, first_failed, CKPT_PARTIAL);
+            checkpoint_prefix(l, recs, first_failed, CKPT_PARTIAL, false);
             if (m->bisect)
                 batch_renew(b);
         }

@@ -99,9 +99,8 @@ static struct msg *entry(struct msgtab *t, uint64_t id)
     return &t->ring[id & t->mask];
 }
 
-/* Double the ring, keeping every live id at id & mask.  Rare: kept out
- * of msg_new, whose every call would otherwise save the registers it uses. */
-COLD static int grow(struct msgtab *t)
+/* Double the ring, keeping every live id at id & mask. */
+static int grow(struct msgtab *t)
 {
     uint64_t cap = (t->mask + 1) * 2;
     struct msg *ring = ring_alloc(cap);
@@ -117,7 +116,7 @@ COLD static int grow(struct msgtab *t)
 
 /* The index of producer's name, added if new; UINT32_MAX when out of
  * memory.  A run has a few producers: a look along the table. */
-COLD static uint32_t producer_index(struct msgtab *t, const char *producer)
+static uint32_t producer_index(struct msgtab *t, const char *producer)
 {
     for (uint32_t i = 0; i < t->n_producers; i++)
         if (t->producers[i] == producer)
@@ -134,17 +133,28 @@ COLD static uint32_t producer_index(struct msgtab *t, const char *producer)
     return t->n_producers++;
 }
 
-uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
-                 uint32_t bytes, int64_t created_us)
+/* msg_new when the ring is full or the producer is not the last one's:
+ * the ring grown, the producer's index found, then msg_new again.  Rare,
+ * and reached by a tail call: msg_new itself calls nothing, so that it
+ * saves no register (issue 15 item 1: a message each record). */
+COLD static uint64_t new_slow(struct msgtab *t, const char *producer, uint32_t key_id,
+                              uint32_t bytes, int64_t created_us)
 {
     if (t->next - t->base > t->mask && grow(t) < 0)
         return 0;
+    uint32_t p = producer_index(t, producer);
+    if (p == UINT32_MAX)
+        return 0;
+    t->last_producer = p;
+    return msg_new(t, producer, key_id, bytes, created_us);
+}
+
+uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
+                 uint32_t bytes, int64_t created_us)
+{
     uint32_t p = t->last_producer;
-    if (p >= t->n_producers || t->producers[p] != producer) {
-        if ((p = producer_index(t, producer)) == UINT32_MAX)
-            return 0;
-        t->last_producer = p;
-    }
+    if (t->next - t->base > t->mask || p >= t->n_producers || t->producers[p] != producer)
+        return new_slow(t, producer, key_id, bytes, created_us);
     uint64_t id = t->next++;
     t->ring[id & t->mask] = (struct msg){
         .created_us = created_us, .holds = 1, .bytes = bytes, .key_id = key_id,
