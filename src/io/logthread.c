@@ -12,7 +12,8 @@
  * may know a shard by the address of its id, observer.c does), so the
  * pointer itself is passed.  Records and messages, most calls, go as runs
  * of compact elements instead (struct a_record, a_message), and the
- * thread tells the inner sink each one's key a few calls ahead.
+ * thread tells the inner sink each one's key a few calls ahead (records
+ * reach a sink that takes runs of them a run at a time, replay_records).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
@@ -37,6 +38,7 @@
                                      simulation's core wrote them */
 #define LGT_HINT_AHEAD 8          /* a run's elements whose key is hinted ahead of their
                                      replay */
+#define LGT_REPLAY_ROWS 32        /* records of a run replayed in one call of records() */
 #define LGT_WRITE_AHEAD 512       /* bytes of a chunk fetched for writing ahead of a run's
                                      element (may pass the chunk's end: a hint only) */
 
@@ -580,20 +582,29 @@ static inline void hint_ahead(const struct slog *s, const unsigned char *el, siz
     }
 }
 
-/* A run of records, or of messages, (stride) its elements' bytes: a call
- * each, in order, with the struct the simulation passed. */
+/* A run of records, or of messages, (stride) its elements' bytes: the
+ * structs the simulation passed, in order.  Records go to an inner sink
+ * that takes runs LGT_REPLAY_ROWS at a time (records(): a call a record
+ * fewer, and the observer reads each row long after it was written, not
+ * with a load across two stores still in flight), else a call each, each
+ * one's hint just before the call LGT_HINT_AHEAD before its own. */
 static void replay_records(const struct slog *s, const unsigned char *el, size_t n, size_t stride)
 {
-    for (size_t i = 0; i < n; i++, el += stride) {
-        hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
-        const struct a_record *a = (const void *)el;
-        struct slog_record r = {
-            .shard_id = a->shard_id, .sequence_number = a->sequence_number,
-            .message_id = a->message_id,
-            .partition_key = element_key(el, sizeof *a, stride),
-            .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
-            .created_us = a->created_us };
-        s->ops->record(s->ctx, &r);
+    struct slog_record rows[LGT_REPLAY_ROWS];
+    const size_t most = s->ops->records ? LGT_REPLAY_ROWS : 1;
+    for (size_t i = 0; i < n;) {
+        uint32_t m = 0;
+        for (; m < most && i < n; m++, i++, el += stride) {
+            hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
+            const struct a_record *a = (const void *)el;
+            rows[m] = (struct slog_record){
+                .shard_id = a->shard_id, .sequence_number = a->sequence_number,
+                .message_id = a->message_id,
+                .partition_key = element_key(el, sizeof *a, stride),
+                .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
+                .created_us = a->created_us };
+        }
+        slog_records(s->ops, s->ctx, rows, m);
     }
 }
 
