@@ -874,8 +874,8 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
     }
 }
 
-/* settled: inv was counted and succeeded (the caller's, once an
- * invocation). */
+/* settled: inv was counted and succeeded (worked out by the caller, once
+ * an invocation). */
 static void deliver(struct obs *o, struct orec *r, bool handled, bool settled,
                     const struct oinv *inv)
 {
@@ -934,8 +934,9 @@ static void inv_release(struct obs *o, bool all)
             const uint64_t mask = o->shards[d->shard].mask, end = d->ordinal + d->count;
             const struct okey *keys = o->keys;
             const bool handled = d->handled;
-            /* a first delivery reads its key's state, at random among every
-             * key: those of the records a little ahead are fetched meanwhile */
+            /* a first delivery reads its key's state, asked for when its
+             * deliveries came (obs_on_deliveries), again a little ahead:
+             * a batch's keys outgrow the first-level cache meanwhile */
             for (uint64_t x = d->ordinal; x < end; x++) {
                 if (x + OBS_PREFETCH_AHEAD < end)
                     PREFETCH(&keys[ring[(x + OBS_PREFETCH_AHEAD) & mask].key]);
@@ -1198,6 +1199,10 @@ static void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *sha
         else if ((ordinal = rec_find(sh, sequence_numbers[i])) == UINT64_MAX)
             continue;   /* its record was never logged (a run stopped early) */
         struct orec *r = &sh->ring[ordinal & sh->mask];
+        /* its first delivery reads its key's state, at random among every
+         * key, when the invocation is released (mostly just after this):
+         * ask for it now, the batch's misses overlapping */
+        PREFETCH(&o->keys[r->key]);
         if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
             o->oom = true;
             continue;
