@@ -435,16 +435,19 @@ static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 {
     struct lgt *t = ctx;
     const size_t stride = t->rec_stride;
-    for (uint32_t i = 0; i < n;) {
-        on_record(t, &rows[i++]);   /* may open a run, or a chunk */
+    const struct slog_record *r = rows, *const end = rows + n;
+    while (r < end) {
+        on_record(t, r++);   /* may open a run, or a chunk */
         if (t->run != K_RECORDS)
             continue;   /* an entry apart, or out of memory */
         struct chunk *c = &t->chunks[t->fill];
         unsigned char *el = c->buf + c->len, *from = el;
         size_t room = (c->cap - c->len) / stride;
-        for (; room > 0 && i < n && !record_unfit(stride, &rows[i]); room--, i++, el += stride) {
+        /* one bound for the loop: the chunk's room, or the rows' end */
+        const struct slog_record *stop = room < (size_t)(end - r) ? r + room : end;
+        for (; r < stop && !record_unfit(stride, r); r++, el += stride) {
             PREFETCH_W(el + LGT_WRITE_AHEAD);
-            record_at(el, stride, &rows[i]);
+            record_at(el, stride, r);
         }
         c->len += (size_t)(el - from);
     }
