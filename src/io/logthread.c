@@ -12,7 +12,8 @@
  * may know a shard by the address of its id, observer.c does), so the
  * pointer itself is passed.  Records and messages, most calls, go as runs
  * of compact elements instead (struct a_record, a_message), and the
- * thread tells the inner sink each one's key a few calls ahead.
+ * thread tells the inner sink each one's key a few calls ahead (records
+ * reach a sink that takes runs of them a run at a time, replay_records).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
@@ -37,6 +38,7 @@
                                      simulation's core wrote them */
 #define LGT_HINT_AHEAD 8          /* a run's elements whose key is hinted ahead of their
                                      replay */
+#define LGT_REPLAY_ROWS 32        /* records of a run replayed in one call of records() */
 #define LGT_WRITE_AHEAD 512       /* bytes of a chunk fetched for writing ahead of a run's
                                      element (may pass the chunk's end: a hint only) */
 
@@ -255,9 +257,8 @@ static inline unsigned char *reserve(struct lgt *t, enum kind k, size_t len)
 }
 
 /* A new run entry of kind k, its first element's place; NULL when out of
- * memory.  Apart from run_element: its callers stay leaves. */
-static __attribute__((noinline)) unsigned char *run_start(struct lgt *t, enum kind k,
-                                                          size_t stride)
+ * memory. */
+static unsigned char *run_start(struct lgt *t, enum kind k, size_t stride)
 {
     unsigned char *e = reserve(t, k, HDR + stride);
     if (!e)
@@ -266,19 +267,21 @@ static __attribute__((noinline)) unsigned char *run_start(struct lgt *t, enum ki
     return e + HDR;
 }
 
-/* Room for one more element of stride bytes in a run of kind k: at the
- * end of the run being grown, or in a new run entry.  The chunk's lines a
+/* Room for one more element of stride bytes at the end of the run of kind
+ * k being grown, at *el; false when there is none (no such run, or the
+ * chunk is full): the caller then starts one out of its own path, so that
+ * its common path calls nothing and saves no register.  The chunk's lines a
  * few elements on are fetched for writing: the writer's core read them
  * last. */
-static inline unsigned char *run_element(struct lgt *t, enum kind k, size_t stride)
+static inline bool run_next(struct lgt *t, enum kind k, size_t stride, unsigned char **el)
 {
     struct chunk *c = &t->chunks[t->fill];
     if (t->run != k || c->len + stride > c->cap)
-        return run_start(t, k, stride);
-    unsigned char *el = c->buf + c->len;
-    PREFETCH_W(el + LGT_WRITE_AHEAD);
+        return false;
+    *el = c->buf + c->len;
+    PREFETCH_W(*el + LGT_WRITE_AHEAD);
     c->len += stride;
-    return el;
+    return true;
 }
 
 /* The string of pointer field off of struct s. */
@@ -341,36 +344,23 @@ static void on_shard(void *ctx, const struct slog_shard *s)
 _Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
 _Static_assert(sizeof(struct slog_record) == 64, "on_record copies each field of a record");
 
-/* A message or record that no run's element holds, as an entry of its own
- * (the key's name copied). */
-static COLD void message_apart(struct lgt *t, const struct slog_message *m)
+/* Message m as the element at el of a run of stride bytes an element. */
+static inline void message_at(unsigned char *el, size_t stride, const struct slog_message *m)
 {
-    put(t, K_MESSAGE, m, sizeof *m);
-}
-
-static COLD void record_apart(struct lgt *t, const struct slog_record *r)
-{
-    put(t, K_RECORD, r, sizeof *r);
-}
-
-static void on_message(void *ctx, const struct slog_message *m)
-{
-    struct lgt *t = ctx;
-    if (m->bytes > MSG_BYTES_MAX || (unsigned)m->fate >= FATE_COUNT
-        || (m->partition_key && t->msg_stride == sizeof(struct a_message))) {
-        message_apart(t, m);   /* a size or fate too large, or a name the sink said it
-                                  reads not (no_key_names) */
-        return;
-    }
-    unsigned char *el = run_element(t, K_MESSAGES, t->msg_stride);
-    if (!el)
-        return;
     *(struct a_message *)(void *)el = (struct a_message){
         .message_id = m->message_id, .producer = m->producer, .created_us = m->created_us,
         .key_id = m->key_id,
         .bytes_fate = m->bytes | (uint32_t)m->fate << (32 - MSG_FATE_BITS) };
-    if (t->msg_stride > sizeof(struct a_message))
+    if (stride > sizeof(struct a_message))
         memcpy(el + sizeof(struct a_message), &m->partition_key, sizeof m->partition_key);
+}
+
+/* A message no run's element of stride bytes can hold: a size or fate too
+ * large, or a name the sink said it reads not (no_key_names). */
+static inline bool message_unfit(size_t stride, const struct slog_message *m)
+{
+    return m->bytes > MSG_BYTES_MAX || (unsigned)m->fate >= FATE_COUNT
+           || (m->partition_key && stride == sizeof(struct a_message));
 }
 
 /* Record r as the element at el of a run of stride bytes an element. */
@@ -391,16 +381,49 @@ static inline bool record_unfit(size_t stride, const struct slog_record *r)
     return r->partition_key && stride == sizeof(struct a_record);
 }
 
+/* A message or record the run being grown cannot take: the first element
+ * of a new run, or an entry of its own when no element can hold it (the
+ * key's name copied).  Apart from on_message and on_record (see run_next). */
+static __attribute__((noinline)) void message_run(struct lgt *t, const struct slog_message *m)
+{
+    if (message_unfit(t->msg_stride, m)) {
+        put(t, K_MESSAGE, m, sizeof *m);
+        return;
+    }
+    unsigned char *el = run_start(t, K_MESSAGES, t->msg_stride);
+    if (el)
+        message_at(el, t->msg_stride, m);
+}
+
+static __attribute__((noinline)) void record_run(struct lgt *t, const struct slog_record *r)
+{
+    if (record_unfit(t->rec_stride, r)) {
+        put(t, K_RECORD, r, sizeof *r);
+        return;
+    }
+    unsigned char *el = run_start(t, K_RECORDS, t->rec_stride);
+    if (el)
+        record_at(el, t->rec_stride, r);
+}
+
+static void on_message(void *ctx, const struct slog_message *m)
+{
+    struct lgt *t = ctx;
+    unsigned char *el;
+    if (!message_unfit(t->msg_stride, m) && run_next(t, K_MESSAGES, t->msg_stride, &el))
+        message_at(el, t->msg_stride, m);
+    else
+        message_run(t, m);
+}
+
 static void on_record(void *ctx, const struct slog_record *r)
 {
     struct lgt *t = ctx;
-    if (record_unfit(t->rec_stride, r)) {
-        record_apart(t, r);
-        return;
-    }
-    unsigned char *el = run_element(t, K_RECORDS, t->rec_stride);
-    if (el)
+    unsigned char *el;
+    if (!record_unfit(t->rec_stride, r) && run_next(t, K_RECORDS, t->rec_stride, &el))
         record_at(el, t->rec_stride, r);
+    else
+        record_run(t, r);
 }
 
 /* A run of records (the stream's, a request's): each record's element as
@@ -412,16 +435,19 @@ static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 {
     struct lgt *t = ctx;
     const size_t stride = t->rec_stride;
-    for (uint32_t i = 0; i < n;) {
-        on_record(t, &rows[i++]);   /* may open a run, or a chunk */
+    const struct slog_record *r = rows, *const end = rows + n;
+    while (r < end) {
+        on_record(t, r++);   /* may open a run, or a chunk */
         if (t->run != K_RECORDS)
             continue;   /* an entry apart, or out of memory */
         struct chunk *c = &t->chunks[t->fill];
         unsigned char *el = c->buf + c->len, *from = el;
         size_t room = (c->cap - c->len) / stride;
-        for (; room > 0 && i < n && !record_unfit(stride, &rows[i]); room--, i++, el += stride) {
+        /* one bound for the loop: the chunk's room, or the rows' end */
+        const struct slog_record *stop = room < (size_t)(end - r) ? r + room : end;
+        for (; r < stop && !record_unfit(stride, r); r++, el += stride) {
             PREFETCH_W(el + LGT_WRITE_AHEAD);
-            record_at(el, stride, &rows[i]);
+            record_at(el, stride, r);
         }
         c->len += (size_t)(el - from);
     }
@@ -580,20 +606,29 @@ static inline void hint_ahead(const struct slog *s, const unsigned char *el, siz
     }
 }
 
-/* A run of records, or of messages, (stride) its elements' bytes: a call
- * each, in order, with the struct the simulation passed. */
+/* A run of records, or of messages, (stride) its elements' bytes: the
+ * structs the simulation passed, in order.  Records go to an inner sink
+ * that takes runs LGT_REPLAY_ROWS at a time (records(): a call a record
+ * fewer, and the observer reads each row long after it was written, not
+ * with a load across two stores still in flight), else a call each, each
+ * one's hint just before the call LGT_HINT_AHEAD before its own. */
 static void replay_records(const struct slog *s, const unsigned char *el, size_t n, size_t stride)
 {
-    for (size_t i = 0; i < n; i++, el += stride) {
-        hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
-        const struct a_record *a = (const void *)el;
-        struct slog_record r = {
-            .shard_id = a->shard_id, .sequence_number = a->sequence_number,
-            .message_id = a->message_id,
-            .partition_key = element_key(el, sizeof *a, stride),
-            .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
-            .created_us = a->created_us };
-        s->ops->record(s->ctx, &r);
+    struct slog_record rows[LGT_REPLAY_ROWS];
+    const size_t most = s->ops->records ? LGT_REPLAY_ROWS : 1;
+    for (size_t i = 0; i < n;) {
+        uint32_t m = 0;
+        for (; m < most && i < n; m++, i++, el += stride) {
+            hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
+            const struct a_record *a = (const void *)el;
+            rows[m] = (struct slog_record){
+                .shard_id = a->shard_id, .sequence_number = a->sequence_number,
+                .message_id = a->message_id,
+                .partition_key = element_key(el, sizeof *a, stride),
+                .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
+                .created_us = a->created_us };
+        }
+        slog_records(s->ops, s->ctx, rows, m);
     }
 }
 

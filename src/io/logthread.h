@@ -6,13 +6,14 @@
  * calls the decorator, which copies each call (its strings too) into a
  * chunk of memory; full chunks go through a bounded queue to a thread that
  * replays them, in the same order, on the inner sink.  The inner sink
- * therefore sees exactly the calls it would have seen, so what it computes
- * and writes is the same whatever the thread count; only when every chunk
- * is queued does the simulation wait (the queue is full: the inner sink is
- * the bottleneck).  sim.c puts the observer, and the run log behind it,
- * on the thread (lgt_relay).  The inner sink's failure reaches the
- * simulation a chunk late at most, and what it is given after it failed it
- * drops anyway.
+ * therefore sees the calls it would have seen (records, when it takes runs
+ * of them, in runs of the relay's length: the same as n calls of record,
+ * simlog.h), so what it computes and writes is the same whatever the thread
+ * count; only when every chunk is queued does the simulation wait (the
+ * queue is full: the inner sink is the bottleneck).  sim.c puts the
+ * observer, and the run log behind it, on the thread (lgt_relay).  The
+ * inner sink's failure reaches the simulation a chunk late at most, and
+ * what it is given after it failed it drops anyway.
  *
  * Life cycle: lgt_create(), hand lgt_sink() to the simulation, lgt_finish()
  * after the simulation's last call (every call replayed, the thread joined:

@@ -602,31 +602,44 @@ static uint64_t rec_find(struct oshard *sh, uint64_t seq)
     return sh->hint = sh->head + lo;
 }
 
+/* Double sh's ring, each held record keeping its ordinal; -1 when out of
+ * memory.  Rare: apart from rec_push, which is inline in see_record. */
+static COLD int rec_grow(struct oshard *sh)
+{
+    size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
+    struct orec *ring = malloc(cap * sizeof *ring);
+    if (!ring)
+        return -1;
+    for (size_t i = 0; i < sh->n; i++)
+        ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
+    free(sh->ring);
+    sh->ring = ring;
+    sh->mask = cap - 1;
+    return 0;
+}
+
 /* A new record's slot at the end of sh's ring (filled in place by the
  * caller); NULL when out of memory. */
-static struct orec *rec_push(struct oshard *sh)
+static inline struct orec *rec_push(struct oshard *sh)
 {
-    if (sh->n == (sh->ring ? sh->mask + 1 : 0)) {
-        size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
-        struct orec *ring = malloc(cap * sizeof *ring);
-        if (!ring)
-            return NULL;
-        for (size_t i = 0; i < sh->n; i++)   /* each keeps its ordinal */
-            ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
-        free(sh->ring);
-        sh->ring = ring;
-        sh->mask = cap - 1;
-    }
+    if (sh->n == (sh->ring ? sh->mask + 1 : 0) && rec_grow(sh) < 0)
+        return NULL;
     return rec_at(sh, sh->n++);
 }
 
+/* Delivery counts of records let go, summed in a local while a shard's
+ * are (not a read-modify-write of the figures a record). */
+struct let_go_counts {
+    uint64_t redelivered, redeliveries, reprocessed;
+};
+
 /* A record leaves: its delivery counts are final. */
-static void rec_let_go(struct obs *o, const struct orec *r)
+static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go_counts *c)
 {
     if (r->n > 0) {
-        o->fig.redelivered_records += r->n > 1;
-        o->fig.redeliveries += r->n - 1;
-        o->fig.reprocessed_records += r->handled > 1;
+        c->redelivered += r->n > 1;
+        c->redeliveries += r->n - 1;
+        c->reprocessed += r->handled > 1;
     }
     uint8_t *f = msg_flags(o, r->message_id);
     if (!f)
@@ -644,17 +657,28 @@ static void rec_let_go(struct obs *o, const struct orec *r)
 }
 
 /* Let go of the records the checkpoint passed, in order, while none of
- * them waits for a delivery; all of them at the end of the run. */
+ * them waits for a delivery; all of them at the end of the run.  The
+ * shard's fields in locals: the stores a record may alias them. */
 static void shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
-    while (sh->n > 0) {
-        struct orec *r = rec_at(sh, 0);
-        if (!all && (!sh->has_checkpoint || r->seq > sh->checkpoint || r->pending > 0))
+    if (!all && !sh->has_checkpoint)
+        return;
+    const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
+    const struct orec *ring = sh->ring;
+    const uint64_t mask = sh->mask;
+    uint64_t head = sh->head, end = sh->head + sh->n;
+    struct let_go_counts c = { 0 };
+    for (; head < end; head++) {
+        const struct orec *r = &ring[head & mask];
+        if (!all && (r->seq > checkpoint || r->pending > 0))
             break;
-        rec_let_go(o, r);
-        sh->head++;
-        sh->n--;
+        rec_let_go(o, r, &c);
     }
+    sh->n = (size_t)(end - head);
+    sh->head = head;
+    o->fig.redelivered_records += c.redelivered;
+    o->fig.redeliveries += c.redeliveries;
+    o->fig.reprocessed_records += c.reprocessed;
 }
 
 /* ---- shards and keys ------------------------------------------------------------- */
@@ -718,8 +742,10 @@ static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
     size_t home = (size_t)int_hash((uint64_t)(uintptr_t)shard_id);
     size_t at = home & (OBS_SHARD_CACHE - 1);
     if (o->shard_cache[at].str == shard_id) {
+        uint32_t id = o->shard_cache[at].id;   /* not read back from last_shard: a load
+                                                  across the copy's store, stalled */
         o->last_shard = o->shard_cache[at];
-        return &o->shards[o->last_shard.id];
+        return &o->shards[id];
     }
     return shard_of_slow(o, shard_id, home);
 }
@@ -848,12 +874,15 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
     }
 }
 
-static void deliver(struct obs *o, struct orec *r, bool handled, const struct oinv *inv)
+/* settled: inv was counted and succeeded (worked out by the caller, once
+ * an invocation). */
+static void deliver(struct obs *o, struct orec *r, bool handled, bool settled,
+                    const struct oinv *inv)
 {
     r->pending--;
     r->n++;
     r->handled += handled && r->handled < 2;
-    r->settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
+    r->settled = settled;
     if (r->n == 1)
         first_delivery(o, r, inv);
 }
@@ -897,16 +926,21 @@ static void inv_release(struct obs *o, bool all)
         struct oinv *inv = inv_at(o, o->inv_base);
         if (!inv->ended && !all)
             break;
+        const bool settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
         for (size_t i = 0; i < inv->n; i++) {
             const struct odeliv *d = &inv->d[i];
-            struct oshard *sh = &o->shards[d->shard];
-            /* a first delivery reads its key's state, at random among every
-             * key: those of the records a little ahead are fetched meanwhile */
-            uint64_t end = d->ordinal + d->count;
+            /* in locals: the stores a record may alias them */
+            struct orec *ring = o->shards[d->shard].ring;
+            const uint64_t mask = o->shards[d->shard].mask, end = d->ordinal + d->count;
+            const struct okey *keys = o->keys;
+            const bool handled = d->handled;
+            /* a first delivery reads its key's state, asked for when its
+             * deliveries came (obs_on_deliveries), again a little ahead:
+             * a batch's keys outgrow the first-level cache meanwhile */
             for (uint64_t x = d->ordinal; x < end; x++) {
                 if (x + OBS_PREFETCH_AHEAD < end)
-                    PREFETCH(&o->keys[sh->ring[(x + OBS_PREFETCH_AHEAD) & sh->mask].key]);
-                deliver(o, &sh->ring[x & sh->mask], d->handled, inv);
+                    PREFETCH(&keys[ring[(x + OBS_PREFETCH_AHEAD) & mask].key]);
+                deliver(o, &ring[x & mask], handled, settled, inv);
             }
         }
         for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
@@ -1005,8 +1039,11 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
     }
 }
 
-/* What a record tells the observer (next is told apart). */
-static inline void see_record(struct obs *o, const struct slog_record *r)
+/* What a record tells the observer (next is told apart).  Always inline:
+ * a call a record, and the registers it saves, cost more than its body's
+ * common path. */
+static inline __attribute__((always_inline)) void see_record(struct obs *o,
+                                                             const struct slog_record *r)
 {
     struct oshard *sh = shard_of(o, r->shard_id);
     if (!sh)
@@ -1162,6 +1199,10 @@ static void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *sha
         else if ((ordinal = rec_find(sh, sequence_numbers[i])) == UINT64_MAX)
             continue;   /* its record was never logged (a run stopped early) */
         struct orec *r = &sh->ring[ordinal & sh->mask];
+        /* its first delivery reads its key's state, at random among every
+         * key, when the invocation is released (mostly just after this):
+         * ask for it now, the batch's misses overlapping */
+        PREFETCH(&o->keys[r->key]);
         if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
             o->oom = true;
             continue;
