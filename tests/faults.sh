@@ -206,9 +206,12 @@ prefix "$db" "interrupted lock wait"
 # ---- two runs into one database at once (issue 11 item 16) ---------------------------
 
 # The first writes few rows (no per-record tables, 5-minute batches, hourly samples):
-# without a commit on time it would hold the write lock until its end.
+# without a commit on time it would hold the write lock until its end.  It must outlast
+# RUNLOG_COMMIT_MS (1 s of wall time) several times over however fast the simulator
+# gets: 8 simulated hours took 4.4 s in the sixth session (2 hours took 0.95 s, too
+# close to that second: the first run ended before it ever let the lock go).
 db=two.db
-"$esmsim" run "$scn/steady-state.json" -o "$db" -q --no-record-tables --set duration=2h \
+"$esmsim" run "$scn/steady-state.json" -o "$db" -q --no-record-tables --set duration=8h \
   --set model.sample_interval=1h --set event_source_mapping.BatchSize=10000 \
   --set event_source_mapping.MaximumBatchingWindowInSeconds=300 --set 'expect={}' &
 first=$!
