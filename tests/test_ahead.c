@@ -79,26 +79,35 @@ static uint64_t digest(struct ahd_seq *q, uint32_t *blocks)
     return digest_from(FNV_START, q, blocks);
 }
 
+/* The digest of the stream of seed and n_blocks, read with no worker: the
+ * reference the worker's blocks must match.  *s holds the stream after
+ * (its count of fills), its generator freed. */
+static uint64_t digest_alone(struct stream *s, unsigned long seed, uint32_t n_blocks, uint32_t *blocks)
+{
+    stream_open(s, seed, n_blocks);
+    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, s);
+    uint64_t h = digest(q, blocks);
+    ahd_seq_destroy(q);
+    gsl_rng_free(s->r);
+    return h;
+}
+
 /* SPEC 6: the worker changes where the fill runs, never what it gives. */
 static void test_same_blocks(void)
 {
     enum { N = 57 };
     struct stream s;
-    stream_open(&s, 7, N);
-    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
     uint32_t n_alone;
-    uint64_t alone = digest(q, &n_alone);
+    uint64_t alone = digest_alone(&s, 7, N, &n_alone);
     CHECK_INT(n_alone, N);
     CHECK_INT(s.filled, N);   /* no fill past the last block */
-    ahd_seq_destroy(q);
-    gsl_rng_free(s.r);
 
     /* attached before the first block, or after a few taken on demand */
     for (int taken = 0; taken <= 3; taken += 3) {
         struct ahd *w = ahd_create();
         CHECK(w != NULL);
         stream_open(&s, 7, N);
-        q = ahd_seq_create(sizeof(struct block), fill, &s);
+        struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
         uint64_t h = FNV_START;
         for (int i = 0; i < taken; i++)
             h = hash_block(h, ahd_next(q));
@@ -187,15 +196,11 @@ static void test_teardown(void)
 
     enum { N = 30 };
     struct stream s;
-    stream_open(&s, 11, N);
-    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
     uint32_t n;
-    uint64_t alone = digest(q, &n);
-    ahd_seq_destroy(q);
-    gsl_rng_free(s.r);
+    uint64_t alone = digest_alone(&s, 11, N, &n);
 
     stream_open(&s, 11, N);
-    q = ahd_seq_create(sizeof(struct block), fill, &s);
+    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
     struct ahd *w = ahd_create();
     CHECK_INT(ahd_attach(w, q), 0);
     uint64_t h = FNV_START;
