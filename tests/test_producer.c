@@ -9,7 +9,9 @@
  * so every retry time, is exactly predictable.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -890,6 +892,18 @@ static void test_keys(void)
     CHECK(ratio > 1.8 && ratio < 2.6);
     CHECK(f.sink.key1 > f.sink.key9);
     CHECK(keytab_count(f.keys) < 20000);   /* lazily interned: far fewer than 1e6 */
+    /* a key's name is the prefix and its index in decimal, as "%zu" writes it */
+    bool named = keytab_count(f.keys) > 0;
+    bool has_zero = false;
+    for (uint32_t id = 0; id < keytab_count(f.keys); id++) {
+        const char *name = keytab_key(f.keys, id);
+        char want[32];
+        snprintf(want, sizeof want, "user-%zu", (size_t)strtoull(name + 5, NULL, 10));
+        named &= strcmp(name, want) == 0;
+        has_zero |= strcmp(name, "user-0") == 0;
+    }
+    CHECK(named);
+    CHECK(has_zero);
     fix_close(&f);
 
     p.keys = (struct cfg_keys){ .distribution = CFG_KEYS_UNIFORM, .count = 10,

@@ -524,7 +524,16 @@ static COLD struct pkey key_add(struct prd *p, size_t idx)
     if (ks->list) {
         k->id = keytab_add(p->keys, ks->list[idx]);
     } else {
-        snprintf(p->keybuf + p->prefix_len, 24, "%zu", idx);
+        /* The index in decimal, as "%zu" writes it: snprintf, once a key,
+         * was 7% of a 1-minute run's simulation thread at 100,000 keys. */
+        char digits[24];
+        size_t n = 0;
+        for (size_t v = idx; n == 0 || v > 0; v /= 10)
+            digits[n++] = (char)('0' + v % 10);
+        char *out = p->keybuf + p->prefix_len;
+        while (n)
+            *out++ = digits[--n];
+        *out = '\0';
         k->id = keytab_add(p->keys, p->keybuf);
     }
     if (k->id != NONE)    /* out of memory: tried again next time */
