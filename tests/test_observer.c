@@ -3,8 +3,12 @@
  * judged in invocation order although invocations end out of order (R10,
  * R12), consumer and producer duplicates (R17, SPEC 1.3), nearest-rank
  * IteratorAge percentiles (R14), and memory that follows what is in flight:
- * records let go once the checkpoint passes them, messages once settled.
+ * records let go once the checkpoint passes them, messages once settled;
+ * a key table sized by a hint, growing past it.
  */
+#include <stdint.h>
+#include <stdio.h>
+
 #include "check.h"
 #include "msgtab.h"
 #include "observer.h"
@@ -514,6 +518,37 @@ static void test_points_bytes(void)
     CHECK(sixteen <= 2 * eight);
 }
 
+/* obs_reserve_keys is a hint: keys past it still fit (the table grows,
+ * key "a"'s state kept across), and a key space past its cap is not asked
+ * for whole.  Key "a": seq 20 delivered first, then 3000 other keys, then
+ * seq 10: one violation, by sequence. */
+static void test_keys_past_hint(size_t hint)
+{
+    struct fixture f;
+    setup(&f);
+    obs_reserve_keys(f.o, hint);
+    write(&f, "a", 0, 10);
+    write(&f, "a", 1, 20);
+    end(&f, 1, 100, (uint64_t[]){ 20 }, 1, OUTCOME_SUCCESS, 10);
+    static uint64_t seqs[3000];
+    for (int i = 0; i < 3000; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        write(&f, key, 2 + i, seqs[i] = 100 + (uint64_t)i);
+    }
+    end(&f, 2, 200, seqs, 3000, OUTCOME_SUCCESS, 10);
+    end(&f, 3, 300, (uint64_t[]){ 10 }, 1, OUTCOME_SUCCESS, 10);
+    checkpoint(&f, 3099);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    CHECK(!obs_failed(f.o));
+    CHECK_INT(fig->order_by_sequence, 1);
+    CHECK_STR(fig->sequence_examples[0].partition_key, "a");
+    CHECK_INT(fig->deliveries, 3002);
+    teardown(&f);
+}
+
 int main(void)
 {
     test_order_by_invocation_not_by_end();
@@ -525,5 +560,7 @@ int main(void)
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     test_points_bytes();
+    test_keys_past_hint(2);
+    test_keys_past_hint(SIZE_MAX);
     return check_done();
 }

@@ -169,6 +169,10 @@ void obs_destroy(struct obs *o);
  * records' key_id), borrowed until obs_finish, which alone reads it. */
 void obs_set_keys(struct obs *o, const struct keytab *keys);
 
+/* Room for n keys' state up to a cap, made once: n is a hint (the key
+ * spaces of the config), more keys still fit.  Before the first event. */
+void obs_reserve_keys(struct obs *o, size_t n);
+
 /* The sink to give the simulation: the observer's, forwarding to next.  A
  * shard id it is given must keep its content for the run: after the first
  * time it knows the shard by the string's address (the core's are the

@@ -173,6 +173,14 @@ struct sim *sim_create(const struct cfg_sim *cfg, const struct slog *log,
         goto fail;
     }
     obs_set_keys(s->obs, s->keys);
+    /* the observer's key table sized once: at most every producer's key
+     * space and every explicit record's key (they may share keys) */
+    size_t key_space = cfg->n_records;
+    for (size_t i = 0; i < cfg->n_producers; i++) {
+        const struct cfg_keys *k = &cfg->producers[i].keys;
+        key_space += k->list ? k->n_list : k->count;
+    }
+    obs_reserve_keys(s->obs, key_space);
     obs_mapping_enabled(s->obs, 0, cfg->mapping.enabled);
     obs_function(s->obs, 0, &cfg->function);
     s->fn = fn_create(s->e, &cfg->function, s->keys, s->stream, err, errlen);
