@@ -774,18 +774,23 @@ static int keys_resize(struct obs *o, size_t cap)
     return 0;
 }
 
+/* The key table's capacity for want keys: its own, or 1,024, doubled
+ * until it holds them (a power of 2: key_reserve, obs_reserve_keys). */
+static size_t keys_cap_for(const struct obs *o, size_t want)
+{
+    size_t cap = o->keys_cap ? o->keys_cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    return cap;
+}
+
 /* Room for key_id's state, the keys up to it initialised; -1 when out of
  * memory.  Its size follows the keys (their ids are dense), not the
  * records: it doubles past obs_reserve_keys's room. */
 static int key_reserve(struct obs *o, uint32_t key_id)
 {
-    if (key_id >= o->keys_cap) {
-        size_t cap = o->keys_cap ? 2 * o->keys_cap : 1024;
-        while (cap <= key_id)
-            cap *= 2;
-        if (keys_resize(o, cap) < 0)
-            return -1;
-    }
+    if (key_id >= o->keys_cap && keys_resize(o, keys_cap_for(o, (size_t)key_id + 1)) < 0)
+        return -1;
     for (; o->keys_n <= key_id; o->keys_n++)
         o->keys[o->keys_n] = (struct okey){ 0 };
     return 0;
@@ -1431,9 +1436,7 @@ void obs_set_keys(struct obs *o, const struct keytab *keys)
  */
 void obs_reserve_keys(struct obs *o, size_t n)
 {
-    size_t cap = o->keys_cap ? o->keys_cap : 1024;   /* a power of 2, as key_reserve's */
-    while (cap < n && cap < OBS_KEYS_HINT_MAX)
-        cap *= 2;
+    size_t cap = keys_cap_for(o, n < OBS_KEYS_HINT_MAX ? n : OBS_KEYS_HINT_MAX);
     if (cap > o->keys_cap)
         (void)keys_resize(o, cap);
 }
