@@ -518,7 +518,8 @@ static void test_points_bytes(void)
     CHECK(sixteen <= 2 * eight);
 }
 
-/* obs_reserve_keys is a hint: keys past it still fit (the table grows,
+/* R10, R12 (order by sequence) across the key table's growth:
+ * obs_reserve_keys is a hint: keys past it still fit (the table grows,
  * key "a"'s state kept across), and a key space past its cap is not asked
  * for whole.  Key "a": seq 20 delivered first, then 3000 other keys, then
  * seq 10: one violation, by sequence. */
