@@ -1292,17 +1292,24 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
  * rows kept on the stack, 4 KB, in the cache when they are logged. */
 #define PUT_LOG_RUN 64
 
-/* What a PutRecords reads once for all its entries: the instant, whether
- * InternalFailure is drawn, whether accepted records are logged
- * (per_record changes only between the engine's runs, sim.c), and the run
- * of their rows not logged yet: a request's records are logged a run at a
- * time, with nothing logged in between, so the sink sees the calls it
- * would see a record at a time. */
+/* What a PutRecords reads once for all its entries: the instant, the
+ * limits, whether InternalFailure is drawn, whether accepted records are
+ * logged (per_record changes only between the engine's runs, sim.c) and
+ * whether the consumer hears of them, and the run of their rows not logged
+ * yet: a request's records are logged a run at a time, with nothing logged
+ * in between, so the sink sees the calls it would see a record at a time.
+ * Copied here, they stay in registers or on the stack's hot line, where
+ * the stream's fields would be loaded again after each store (they might
+ * alias). */
 struct put_ctx {
     int64_t now, sec;
+    uint64_t w_records_limit, w_bytes_limit;
+    struct shard *shards;
+    struct stm_ring *rings;
     bool draws;
     bool log;
     bool key_names;               /* the rows carry the keys' names */
+    bool written;                 /* the consumer wants each write (consumer.written) */
     uint32_t n_rows;
     struct slog_record rows[PUT_LOG_RUN];
 };
@@ -1327,11 +1334,35 @@ static COLD uint32_t put_shard(struct stm *s, uint32_t shard, uint32_t key_id, i
     return shard;
 }
 
+/* put_one's end when its record cannot be stored: out of memory. */
+static COLD enum stm_put_result put_failed(struct stm *s)
+{
+    eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+    s->stats.put_internal_failures++;
+    return STM_PUT_INTERNAL_FAILURE;
+}
+
+/* The accepted record r goes to the log's pending run. */
+static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
+                           const struct stm_record *r, int64_t created_us)
+{
+    pc->rows[pc->n_rows++] = (struct slog_record){
+        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
+        .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
+        .key_id = r->key_id, .arrival_us = r->arrival_us,
+        .bytes = r->bytes, .created_us = created_us,
+    };
+    if (pc->n_rows == PUT_LOG_RUN)
+        log_run(s, pc);
+}
+
 /* One entry, its key's key_info ki: its fate, and the record when accepted.
  * Per entry, so kept to the lines it must touch: the shard's write window
  * and ring by index, both hot; the ring's next slot, asked for one put
- * ahead; the route cache's entry, asked for by the caller.  Counted by the
- * caller once a request: the throttled entries and the records held. */
+ * ahead; the route cache's entry, asked for by the caller.  A full shard
+ * (the common refusal) is known before the entry's bytes are counted.
+ * Counted by the caller once a request: the throttled entries and the
+ * records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
                                           const struct stm_put_entry *en, struct key_info ki)
 {
@@ -1340,20 +1371,19 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
         return STM_PUT_INTERNAL_FAILURE;
     }
     uint32_t shard = ki.shard;
-    if (s->shards[shard].put_sec != pc->sec)
+    if (pc->shards[shard].put_sec != pc->sec)
         shard = put_shard(s, shard, en->key_id, pc->sec);
-    struct shard *sh = &s->shards[shard];
+    struct shard *sh = &pc->shards[shard];
+    if (sh->w_records >= pc->w_records_limit)
+        return STM_PUT_THROTTLED;
     uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
-    if (sh->w_records >= s->w_records_limit || sh->w_bytes + b > s->w_bytes_limit)
+    if (sh->w_bytes + b > pc->w_bytes_limit)
         return STM_PUT_THROTTLED;
     int event = 0;
-    struct stm_ring *rg = &s->view.rings[shard];
+    struct stm_ring *rg = &pc->rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
-        (s->ddb && (event = item_event(s, en)) < 0)) {
-        eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
-        s->stats.put_internal_failures++;
-        return STM_PUT_INTERNAL_FAILURE;
-    }
+        (s->ddb && (event = item_event(s, en)) < 0))
+        return put_failed(s);
     uint64_t mask = rg->cap - 1, at = rg->end++;
     struct stm_record *r = &rg->slots[at & mask];
     /* The shard's next slot, written a shard-count of puts later: its
@@ -1369,17 +1399,9 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     };
     sh->w_records++;
     sh->w_bytes += b;
-    if (pc->log) {
-        pc->rows[pc->n_rows++] = (struct slog_record){
-            .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-            .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
-            .key_id = r->key_id, .arrival_us = r->arrival_us,
-            .bytes = r->bytes, .created_us = en->created_us,
-        };
-        if (pc->n_rows == PUT_LOG_RUN)
-            log_run(s, pc);
-    }
-    if (s->consumer.written)
+    if (pc->log)
+        put_log(s, pc, sh, r, en->created_us);
+    if (pc->written)
         s->consumer.written(s->consumer.ctx, shard);
     return STM_PUT_OK;
 }
@@ -1392,9 +1414,14 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     struct put_ctx pc;   /* field by field: its rows are written before they are read */
     pc.now = eng_now(s->e);
     pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.w_records_limit = s->w_records_limit;
+    pc.w_bytes_limit = s->w_bytes_limit;
+    pc.shards = s->shards;
+    pc.rings = s->view.rings;
     pc.draws = s->failure_rate > 0;
     pc.log = s->log && s->log->per_record;
     pc.key_names = pc.log && !s->log->no_key_names;
+    pc.written = s->consumer.written != NULL;
     pc.n_rows = 0;
     if (cache_cover(s) < 0) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
@@ -1412,7 +1439,8 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         PREFETCH(&info[entries[i].key_id]);
     for (size_t i = 0; i < n; i++) {
-        PREFETCH(&info[entries[i + PREFETCH_AHEAD < n ? i + PREFETCH_AHEAD : n - 1].key_id]);
+        if (i + PREFETCH_AHEAD < n)
+            PREFETCH(&info[entries[i + PREFETCH_AHEAD].key_id]);
         enum stm_put_result res = put_one(s, &pc, &entries[i], key_info(s, entries[i].key_id));
         results[i] = (uint8_t)res;
         accepted += res == STM_PUT_OK;
