@@ -393,16 +393,22 @@ COLD static bool idxq_grow(struct idxq *q)
     return true;
 }
 
-/* Queue record idx, whose bytes in the event are size. */
-static inline bool idxq_push(struct idxq *q, uint64_t idx, uint64_t size)
+/* Room in the queue for n more records; false when out of memory. */
+static inline bool idxq_reserve(struct idxq *q, uint64_t n)
 {
-    if (q->len == q->cap && !idxq_grow(q))
-        return false;
+    while (q->cap - q->len < n)
+        if (!idxq_grow(q))
+            return false;
+    return true;
+}
+
+/* Queue record idx, whose bytes in the event are size, in room reserved. */
+static inline void idxq_put(struct idxq *q, uint64_t idx, uint64_t size)
+{
     uint64_t j = (q->head + q->len++) & (q->cap - 1);
     q->v[j] = idx;
     q->size[j] = size;
     q->bytes += size;
-    return true;
 }
 
 /* The first n queued record indexes into out: the ring's two pieces. */
@@ -1318,16 +1324,29 @@ static inline uint32_t lane_of(const struct shardc *sc, const struct hashkey *ha
     return (uint32_t)(hashes[r->key_id].lo % sc->n_lanes);
 }
 
-/* Queue record i (r) in its lane; false (the run stopped) when out of
- * memory. */
-static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes, uint64_t i,
-                           const struct stm_record *r)
+/* With one lane, room in its queue for n records at once (enqueue then
+ * checks none); false (the run stopped) when out of memory. */
+static bool reserve_one_lane(struct shardc *sc, uint64_t n)
 {
-    struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
-    if (idxq_push(&l->queue, i, record_event_bytes(sc, r)))
+    if (sc->n_lanes > 1 || idxq_reserve(&sc->lanes[0].queue, n))
         return true;
     eng_stop(sc->m->e);          /* out of memory: stop, the run is incomplete */
     return false;
+}
+
+/* Queue record i (r) in its lane, sized with memo (the shard's, or the
+ * caller's copy of it); false (the run stopped) when out of memory.  With
+ * one lane, the caller reserved the room (reserve_one_lane). */
+static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes,
+                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r)
+{
+    struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
+    if (sc->n_lanes > 1 && !idxq_reserve(&l->queue, 1)) {
+        eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
+        return false;
+    }
+    idxq_put(&l->queue, i, lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r));
+    return true;
 }
 
 /* The sum of the delays of records [from, to) read at at_us, as doubles
@@ -1360,19 +1379,27 @@ static void deal(struct shardc *sc, uint64_t from, uint64_t to)
     int64_t neg = 0;
     const struct hashkey *hashes = keytab_hashes(m->keys);
     bool lanes = sc->n_lanes > 1;
-    for (uint64_t i = from; i < to; i++) {
-        /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
-        if (lanes && i + LANE_AHEAD < to)
-            PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
-        const struct stm_record *r = rec_at(sc, i);
-        int64_t delay = rd.at_us - r->arrival_us;
-        sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
-        neg |= delay;
-        if (delay > rd.delay_max_us)
-            rd.delay_max_us = delay;
-        if (!enqueue(sc, hashes, i, r))
-            return;              /* the run stopped */
+    if (!reserve_one_lane(sc, to - from))
+        return;                  /* the run stopped */
+    /* The memo in a local: the queues' stores might alias the shard's, which
+     * the loop would then read again record after record. */
+    struct lev_size_memo memo = sc->size_memo;
+    for (uint64_t i = from, n; i < to; ) {
+        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
+        for (uint64_t end = i + n; i < end; i++, r++) {
+            /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
+            if (lanes && i + LANE_AHEAD < to)
+                PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
+            int64_t delay = rd.at_us - r->arrival_us;
+            sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
+            neg |= delay;
+            if (delay > rd.delay_max_us)
+                rd.delay_max_us = delay;
+            if (!enqueue(sc, hashes, &memo, i, r))
+                return;              /* the run stopped */
+        }
     }
+    sc->size_memo = memo;
     rd.records = (uint32_t)(to - from);
     rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, sum, neg, rd.delay_max_us);
     if (m->log->ops->read)
@@ -1394,9 +1421,11 @@ static void relane(struct shardc *sc)
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
     const struct hashkey *hashes = keytab_hashes(sc->m->keys);
+    if (!reserve_one_lane(sc, sc->read_pos - sc->done_pos))
+        return;
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = rec_at(sc, i);
-        if (!r->resolved && !enqueue(sc, hashes, i, r))
+        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r))
             return;
     }
 }

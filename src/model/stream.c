@@ -1508,26 +1508,22 @@ static uint64_t read_bytes(const struct stm *s, const struct stm_record *r)
     return lev_ddb_size_bytes(&s->size_src, &item);
 }
 
-/* The bytes a Kinesis read of records [from, last) of rg counts, summed
- * the ring's pieces at a time, when at most max: the read returns them all
- * (the common case); else UINT64_MAX, and the caller cuts the read.  No
- * key is STM_KEY_BYTES_FAR long (the caller checked): each record has its
- * key's length. */
-static uint64_t kinesis_read_bytes(const struct stm_ring *rg, uint64_t from, uint64_t last,
+/* The bytes a Kinesis read of records [from, last) of shard counts, summed
+ * a piece at a time (stm_piece), when at most max: the read returns them
+ * all (the common case); else UINT64_MAX, and the caller cuts the read.
+ * No key is STM_KEY_BYTES_FAR long (the caller checked): each record has
+ * its key's length. */
+static uint64_t kinesis_read_bytes(struct stm *s, uint32_t shard, uint64_t from, uint64_t last,
                                    uint64_t max)
 {
-    uint64_t sum = 0, mask = rg->cap - 1;
-    while (from < last) {
-        const struct stm_record *r = &rg->slots[from & mask];
-        uint64_t piece = rg->cap - (from & mask);
-        if (piece > last - from)
-            piece = last - from;
-        for (const struct stm_record *end = r + piece; r < end; r++) {
+    uint64_t sum = 0;
+    for (uint64_t n; from < last; from += n) {
+        const struct stm_record *r = stm_piece(s, shard, from, last, &n);
+        for (const struct stm_record *end = r + n; r < end; r++) {
             sum += (uint64_t)r->bytes + r->key_bytes;
             if (sum > max)
                 return UINT64_MAX;
         }
-        from += piece;
     }
     return sum;
 }
@@ -1577,7 +1573,7 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
         max_records = l->max_records;
     uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
     bool near = !s->ddb && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR;
-    uint64_t bytes = near ? kinesis_read_bytes(rg, from, last, l->max_bytes) : UINT64_MAX;
+    uint64_t bytes = near ? kinesis_read_bytes(s, shard, from, last, l->max_bytes) : UINT64_MAX;
     if (bytes <= l->max_bytes)
         i = last;   /* all of them, no cut */
     else

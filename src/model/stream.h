@@ -269,6 +269,20 @@ static inline struct stm_record *stm_at(struct stm *s, uint32_t shard, uint64_t 
     return &rg->slots[index & (rg->cap - 1)];
 }
 
+/* Records [from, to) of shard (from < to, all held) by pieces contiguous in
+ * memory: the first *n of them (1 <= *n <= to - from) are at the pointer
+ * returned; the rest from from + *n on.  A pass over many records walks
+ * them a piece at a time, with no index arithmetic per record. */
+static inline struct stm_record *stm_piece(struct stm *s, uint32_t shard, uint64_t from,
+                                           uint64_t to, uint64_t *n)
+{
+    const struct stm_ring *rg = stm_shard_ring(s, shard);
+    assert(from >= rg->begin && from < to && to <= rg->end);
+    uint64_t at = from & (rg->cap - 1), room = rg->cap - at;
+    *n = to - from < room ? to - from : room;
+    return &rg->slots[at];
+}
+
 /* Explicit data of a record (data_id != 0), or NULL. */
 const char *stm_data(const struct stm *s, uint32_t data_id);
 /* Register explicit data; returns its data_id (> 0), or 0 when out of memory. */
