@@ -19,6 +19,16 @@
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
  * is replayed, even with no row since the last one: the observer counts
  * them (the memory budget, sim.c).
+ *
+ * The thread, faster than the simulation, sleeps whenever the queue is
+ * empty, and waking it is a system call on the simulation's thread (a
+ * futex wake-up, with the scheduler's work): so the simulation wakes it
+ * only once LGT_WAKE_AT chunks are queued, a wake-up per half the queue
+ * instead of one per chunk, and signals after unlocking, so that the woken
+ * thread does not find the lock still held and sleep on it once more (a
+ * second wake-up, at the unlock).  A chunk queued short of that is
+ * replayed at the latest when a sync point comes LGT_EARLY_MS later
+ * (on_sync), at a flush or at the end.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,8 +40,9 @@
 #include "logthread.h"
 #include "prefetch.h"
 
-#define LGT_CHUNKS 4
-#define LGT_CHUNK_BYTES ((size_t)1 << 20)
+#define LGT_CHUNKS 8
+#define LGT_CHUNK_BYTES ((size_t)1 << 19)   /* half the L2 cache of a core */
+#define LGT_WAKE_AT (LGT_CHUNKS / 2)         /* queued chunks that wake the thread */
 #define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 #define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
@@ -173,6 +184,7 @@ struct lgt {
     pthread_cond_t freed;         /* the thread is done with a chunk */
     unsigned head, count;         /* queued chunks: head, head + 1, ... (mod LGT_CHUNKS) */
     uint64_t replayed;            /* chunks the thread is done with */
+    bool asleep;                  /* the thread waits for queued */
     bool closing;                 /* nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
@@ -202,16 +214,22 @@ static void run_end(struct lgt *t)
 }
 
 /* Queue the chunk being filled and take the next one, waiting while every
- * chunk is queued (the writer is behind). */
-static void hand_over(struct lgt *t)
+ * chunk is queued (the writer is behind).  The thread is woken when now,
+ * or when LGT_WAKE_AT chunks are queued (a no-op when it is awake). */
+static void hand_over(struct lgt *t, bool now)
 {
     run_end(t);
     pthread_mutex_lock(&t->mu);
     t->count++;
-    pthread_cond_signal(&t->queued);
+    bool wake = now || t->count >= LGT_WAKE_AT;
+    bool full = t->count == LGT_CHUNKS;
+    if (full)
+        pthread_cond_signal(&t->queued);   /* before waiting for it */
     while (t->count == LGT_CHUNKS)
         pthread_cond_wait(&t->freed, &t->mu);
     pthread_mutex_unlock(&t->mu);
+    if (wake && !full)
+        pthread_cond_signal(&t->queued);
     t->fill = (t->fill + 1) % LGT_CHUNKS;
     t->chunks[t->fill].len = 0;
     t->run = K_NONE;
@@ -226,7 +244,7 @@ static unsigned char *make_room(struct lgt *t, size_t len)
 {
     struct chunk *c = &t->chunks[t->fill];
     if (c->len > 0) {
-        hand_over(t);
+        hand_over(t, false);
         c = &t->chunks[t->fill];
     }
     if (len > c->cap) {   /* an entry larger than a chunk: grow this one */
@@ -545,10 +563,10 @@ static void on_sync(void *ctx, int64_t reached_us)
     if (wall_ms() - t->handed_ms < LGT_EARLY_MS)
         return;
     pthread_mutex_lock(&t->mu);
-    bool idle = t->count == 0;
+    bool idle = t->asleep;   /* maybe with chunks queued short of LGT_WAKE_AT */
     pthread_mutex_unlock(&t->mu);
     if (idle)
-        hand_over(t);
+        hand_over(t, true);
 }
 
 static void on_read(void *ctx, const struct slog_read *rd)
@@ -747,8 +765,11 @@ static void *writer(void *arg)
     struct lgt *t = arg;
     pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (t->count == 0 && !t->closing)
+        while (t->count == 0 && !t->closing) {
+            t->asleep = true;
             pthread_cond_wait(&t->queued, &t->mu);
+            t->asleep = false;
+        }
         if (t->count == 0)
             break;
         struct chunk *c = &t->chunks[t->head];
@@ -824,9 +845,11 @@ void lgt_flush(struct lgt *t)
     if (!t || t->joined)
         return;
     if (t->chunks[t->fill].len > 0)
-        hand_over(t);
+        hand_over(t, true);
     pthread_mutex_lock(&t->mu);
     uint64_t replayed = t->replayed;
+    if (t->count > 0)
+        pthread_cond_signal(&t->queued);   /* those queued short of LGT_WAKE_AT, maybe */
     while (t->count > 0 && t->replayed == replayed)
         pthread_cond_wait(&t->freed, &t->mu);
     pthread_mutex_unlock(&t->mu);
