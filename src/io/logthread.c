@@ -23,12 +23,14 @@
  * The thread, faster than the simulation, sleeps whenever the queue is
  * empty, and waking it is a system call on the simulation's thread (a
  * futex wake-up, with the scheduler's work): so the simulation wakes it
- * only once LGT_WAKE_AT chunks are queued, a wake-up per half the queue
- * instead of one per chunk, and signals after unlocking, so that the woken
- * thread does not find the lock still held and sleep on it once more (a
- * second wake-up, at the unlock).  A chunk queued short of that is
- * replayed at the latest when a sync point comes LGT_EARLY_MS later
- * (on_sync), at a flush or at the end.
+ * once LGT_WAKE_AT chunks are queued, not at each one (1 MiB: the other
+ * 3 MiB of the queue are left to fill while the woken thread waits for a
+ * core on a busy machine, as a wait for it costs the simulation far more
+ * than a wake-up), and signals after unlocking, so that the woken thread
+ * does not find the lock still held and sleep on it once more (a second
+ * wake-up, at the unlock).  A chunk queued short of that is replayed at
+ * the latest when a sync point comes LGT_EARLY_MS later (on_sync), at a
+ * flush or at the end.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,7 +44,7 @@
 
 #define LGT_CHUNKS 8
 #define LGT_CHUNK_BYTES ((size_t)1 << 19)   /* half the L2 cache of a core */
-#define LGT_WAKE_AT (LGT_CHUNKS / 2)         /* queued chunks that wake the thread */
+#define LGT_WAKE_AT 2                        /* queued chunks that wake the thread */
 #define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 #define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
