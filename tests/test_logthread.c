@@ -5,7 +5,8 @@
  * inner sink gets every call, in order, with the same arguments.  Records
  * and messages cross as runs of compact elements, names as their pointers,
  * and the inner sink is told each one's key a few calls ahead (issue 15,
- * the relay's cost); a sink that takes runs of records gets them so.
+ * the relay's cost); a sink that takes runs of records gets them so, and
+ * one that reads of a message its id and fate alone gets those.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "logthread.h"
 #include "memlog.h"
 
-#define BIG 200000   /* 1.6 MB of sequence numbers: more than a 1 MiB chunk */
+#define BIG 200000   /* 1.6 MB of sequence numbers: more than a chunk */
 
 static void test_delivery_runs(void)
 {
@@ -155,7 +156,8 @@ static const struct slog_ops run_calls_ops = {
     .checkpoint = calls_checkpoint, .key_ahead = calls_hint, .failed = calls_failed,
 };
 
-#define RUN 50000          /* records in a row: 2.4 MB of elements, over two chunks */
+#define RUN 50000          /* records in a row: 2.4 MB of elements, over several chunks */
+#define CHUNK_BYTES ((size_t)1 << 19)   /* logthread.c's LGT_CHUNK_BYTES */
 #define KEYS 7
 
 static const char *const shard_ids[2] = { "shardId-000000000000", "shardId-000000000001" };
@@ -283,12 +285,14 @@ static void test_record_runs(bool names)
     CHECK_INT(n_ckpt, 1);
     CHECK_INT(wrong, 0);
     CHECK_INT(wrong_key, 0);
-    /* The hints: the records' run (RUN of 48 bytes: three runs, the chunk's
-     * end ending one, 1 MiB a chunk), the messages' four runs between the
-     * three too large (999 + 999 + 999 + 0: the last of them ends the 3000),
-     * and the last record and message alone: 8 fewer than the calls in each
-     * run. */
-    CHECK_INT(n_hint, (RUN - 3 * 8) + 3 * (999 - 8));
+    /* The hints: the records' run (RUN of 48 bytes, 56 with names: a run a
+     * chunk, each chunk's end ending one, after its run's 8-byte header),
+     * the messages' four runs between the three too large (999 + 999 + 999
+     * + 0: the last of them ends the 3000), and the last record and message
+     * alone: 8 fewer than the calls in each run. */
+    size_t per_chunk = (CHUNK_BYTES - 8) / (names ? 56 : 48);
+    size_t runs = (RUN + per_chunk - 1) / per_chunk;
+    CHECK_INT(n_hint, (RUN - runs * 8) + 3 * (999 - 8));
     /* Each hint comes just before the call 8 before its own: the call after
      * a hint is the call of the element 8 before the hinted one. */
     size_t wrong_hint = 0;
@@ -413,6 +417,53 @@ static void test_replayed_runs(bool names)
     free(runs.got.v);
 }
 
+/* A sink that reads of a message its id and fate alone (fates_only) gets
+ * every message's, in order with the calls around them; a message whose id
+ * does not fit the relay's 8 bytes (2^60 and up) comes whole. */
+static void test_fates_only(void)
+{
+    struct calls got = { 0 };
+    struct slog inner = { .ops = &calls_ops, .ctx = &got, .per_record = true,
+                          .no_key_names = true, .fates_only = true };
+    struct lgt *t = lgt_create(&inner);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    struct slog log = lgt_sink(t);
+    CHECK(log.fates_only);
+    const uint64_t huge = UINT64_MAX - 5;
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct slog_message m = message_of(i, false);
+        if (i == 1234)
+            m.message_id = huge;
+        log.ops->message(log.ctx, &m);
+        if (i % 700 == 0)
+            log.ops->checkpoint(log.ctx, shard_ids[0], 1, i, CKPT_SUCCESS);
+    }
+    lgt_destroy(t);
+    size_t n_msg = 0, n_ckpt = 0, wrong = 0;
+    for (size_t i = 0; i < got.n; i++) {
+        const struct call *x = &got.v[i];
+        if (x->kind == C_CHECKPOINT) {
+            wrong += x->key_id != 700 * n_ckpt++ || n_msg != x->key_id + 1;
+            continue;
+        }
+        uint32_t j = (uint32_t)n_msg++;
+        struct slog_message want = message_of(j, false);
+        if (j == 1234) {
+            want.message_id = huge;
+            wrong += x->kind != C_MESSAGE || !same_message(&x->m, &want);
+        } else {
+            wrong += x->kind != C_MESSAGE || x->m.message_id != want.message_id ||
+                     x->m.fate != want.fate;
+        }
+    }
+    CHECK_INT(n_msg, 3000);
+    CHECK_INT(n_ckpt, 5);
+    CHECK_INT(wrong, 0);
+    free(got.v);
+}
+
 int main(void)
 {
     test_delivery_runs();
@@ -422,5 +473,6 @@ int main(void)
     test_records_runs(true);
     test_replayed_runs(false);
     test_replayed_runs(true);
+    test_fates_only();
     return check_done();
 }

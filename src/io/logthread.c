@@ -11,7 +11,7 @@
  * key is not copied: they keep their content for the run (simlog.h; a sink
  * may know a shard by the address of its id, observer.c does), so the
  * pointer itself is passed.  Records and messages, most calls, go as runs
- * of compact elements instead (struct a_record, a_message), and the
+ * of compact elements instead (struct a_record, a_message, a fate), and the
  * thread tells the inner sink each one's key a few calls ahead (records
  * reach a sink that takes runs of them a run at a time, replay_records).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
@@ -19,6 +19,18 @@
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
  * is replayed, even with no row since the last one: the observer counts
  * them (the memory budget, sim.c).
+ *
+ * The thread, faster than the simulation, sleeps whenever the queue is
+ * empty, and waking it is a system call on the simulation's thread (a
+ * futex wake-up, with the scheduler's work): so the simulation wakes it
+ * once LGT_WAKE_AT chunks are queued, not at each one (1 MiB: the other
+ * 3 MiB of the queue are left to fill while the woken thread waits for a
+ * core on a busy machine, as a wait for it costs the simulation far more
+ * than a wake-up), and signals after unlocking, so that the woken thread
+ * does not find the lock still held and sleep on it once more (a second
+ * wake-up, at the unlock).  A chunk queued short of that is replayed at
+ * the latest when a sync point comes LGT_EARLY_MS later (on_sync), at a
+ * flush or at the end.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,8 +42,9 @@
 #include "logthread.h"
 #include "prefetch.h"
 
-#define LGT_CHUNKS 4
-#define LGT_CHUNK_BYTES ((size_t)1 << 20)
+#define LGT_CHUNKS 8
+#define LGT_CHUNK_BYTES ((size_t)1 << 19)   /* half the L2 cache of a core */
+#define LGT_WAKE_AT 2                        /* queued chunks that wake the thread */
 #define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
 #define LGT_PREFETCH_AHEAD 1024   /* bytes of a chunk fetched ahead of its replay: the
@@ -48,6 +61,7 @@ enum kind {
     K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
     K_RECORDS, K_MESSAGES,        /* runs of records, of messages (struct a_record, a_message) */
+    K_FATES,                      /* a run of messages, their ids and fates alone */
     K_NONE,                       /* no run open (lgt.run) */
 };
 
@@ -91,7 +105,10 @@ struct a_sync {
  * keeps its content for the run, simlog.h), in a run's elements only when
  * the sink reads names (no_key_names false): stride says.  A message's
  * size and fate share a word (its fate in the top 4 bits); one whose size
- * or fate does not fit goes as a K_MESSAGE entry.
+ * or fate does not fit goes as a K_MESSAGE entry.  A sink that reads of a
+ * message its id and fate alone (fates_only: the observer with tables off)
+ * gets K_FATES runs instead, 8 bytes a message: its id, its fate in the top
+ * 4 bits (an id too large for that goes as a K_MESSAGE entry).
  */
 struct a_record {                /* fields next to each other in slog_record are not here:
                                     a compiler would copy such a pair with one 16-byte
@@ -115,6 +132,8 @@ struct a_message {               /* likewise */
 };
 #define MSG_FATE_BITS 4
 #define MSG_BYTES_MAX ((UINT32_C(1) << (32 - MSG_FATE_BITS)) - 1)
+#define FATE_ID_MAX ((UINT64_C(1) << (64 - MSG_FATE_BITS)) - 1)
+#define FATE_STRIDE sizeof(uint64_t)   /* a K_FATES element */
 _Static_assert(FATE_COUNT <= 1 << MSG_FATE_BITS, "a fate fits its bits");
 _Static_assert(sizeof(struct a_record) == 48 && sizeof(struct a_message) == 32,
                "elements are a multiple of 8 bytes, a name's pointer after them");
@@ -149,6 +168,7 @@ static const struct ptrs {
     [K_READ] = { NULL, 0 },
     [K_RECORDS] = { NULL, 0 },      /* runs: their elements hold no string */
     [K_MESSAGES] = { NULL, 0 },
+    [K_FATES] = { NULL, 0 },
 };
 
 struct chunk {
@@ -165,6 +185,7 @@ struct lgt {
                                      when it is a run that may grow; else K_NONE */
     uint32_t run_at;              /* that entry's offset in the chunk */
     size_t rec_stride, msg_stride;   /* bytes of a run's elements, names or not */
+    enum kind msg_kind;           /* K_MESSAGES, or K_FATES (fates_only) */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
     pthread_t thread;
@@ -173,6 +194,7 @@ struct lgt {
     pthread_cond_t freed;         /* the thread is done with a chunk */
     unsigned head, count;         /* queued chunks: head, head + 1, ... (mod LGT_CHUNKS) */
     uint64_t replayed;            /* chunks the thread is done with */
+    bool asleep;                  /* the thread waits for queued */
     bool closing;                 /* nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
@@ -202,16 +224,22 @@ static void run_end(struct lgt *t)
 }
 
 /* Queue the chunk being filled and take the next one, waiting while every
- * chunk is queued (the writer is behind). */
-static void hand_over(struct lgt *t)
+ * chunk is queued (the writer is behind).  The thread is woken when now,
+ * or when LGT_WAKE_AT chunks are queued (a no-op when it is awake). */
+static void hand_over(struct lgt *t, bool now)
 {
     run_end(t);
     pthread_mutex_lock(&t->mu);
     t->count++;
-    pthread_cond_signal(&t->queued);
+    bool wake = now || t->count >= LGT_WAKE_AT;
+    bool full = t->count == LGT_CHUNKS;
+    if (full)
+        pthread_cond_signal(&t->queued);   /* before waiting for it */
     while (t->count == LGT_CHUNKS)
         pthread_cond_wait(&t->freed, &t->mu);
     pthread_mutex_unlock(&t->mu);
+    if (wake && !full)
+        pthread_cond_signal(&t->queued);
     t->fill = (t->fill + 1) % LGT_CHUNKS;
     t->chunks[t->fill].len = 0;
     t->run = K_NONE;
@@ -226,7 +254,7 @@ static unsigned char *make_room(struct lgt *t, size_t len)
 {
     struct chunk *c = &t->chunks[t->fill];
     if (c->len > 0) {
-        hand_over(t);
+        hand_over(t, false);
         c = &t->chunks[t->fill];
     }
     if (len > c->cap) {   /* an entry larger than a chunk: grow this one */
@@ -363,6 +391,19 @@ static inline bool message_unfit(size_t stride, const struct slog_message *m)
            || (m->partition_key && stride == sizeof(struct a_message));
 }
 
+/* Message m as the element at el of a K_FATES run. */
+static inline void fate_at(unsigned char *el, const struct slog_message *m)
+{
+    uint64_t v = m->message_id | (uint64_t)m->fate << (64 - MSG_FATE_BITS);
+    memcpy(el, &v, sizeof v);
+}
+
+/* A message no K_FATES element can hold. */
+static inline bool fate_unfit(const struct slog_message *m)
+{
+    return m->message_id > FATE_ID_MAX || (unsigned)m->fate >= FATE_COUNT;
+}
+
 /* Record r as the element at el of a run of stride bytes an element. */
 static inline void record_at(unsigned char *el, size_t stride, const struct slog_record *r)
 {
@@ -386,12 +427,15 @@ static inline bool record_unfit(size_t stride, const struct slog_record *r)
  * key's name copied).  Apart from on_message and on_record (see run_next). */
 static __attribute__((noinline)) void message_run(struct lgt *t, const struct slog_message *m)
 {
-    if (message_unfit(t->msg_stride, m)) {
+    bool fates = t->msg_kind == K_FATES;
+    if (fates ? fate_unfit(m) : message_unfit(t->msg_stride, m)) {
         put(t, K_MESSAGE, m, sizeof *m);
         return;
     }
-    unsigned char *el = run_start(t, K_MESSAGES, t->msg_stride);
-    if (el)
+    unsigned char *el = run_start(t, t->msg_kind, t->msg_stride);
+    if (el && fates)
+        fate_at(el, m);
+    else if (el)
         message_at(el, t->msg_stride, m);
 }
 
@@ -410,10 +454,16 @@ static void on_message(void *ctx, const struct slog_message *m)
 {
     struct lgt *t = ctx;
     unsigned char *el;
-    if (!message_unfit(t->msg_stride, m) && run_next(t, K_MESSAGES, t->msg_stride, &el))
+    if (t->msg_kind == K_FATES) {
+        if (!fate_unfit(m) && run_next(t, K_FATES, FATE_STRIDE, &el))
+            fate_at(el, m);
+        else
+            message_run(t, m);
+    } else if (!message_unfit(t->msg_stride, m) && run_next(t, K_MESSAGES, t->msg_stride, &el)) {
         message_at(el, t->msg_stride, m);
-    else
+    } else {
         message_run(t, m);
+    }
 }
 
 static void on_record(void *ctx, const struct slog_record *r)
@@ -545,10 +595,10 @@ static void on_sync(void *ctx, int64_t reached_us)
     if (wall_ms() - t->handed_ms < LGT_EARLY_MS)
         return;
     pthread_mutex_lock(&t->mu);
-    bool idle = t->count == 0;
+    bool idle = t->asleep;   /* maybe with chunks queued short of LGT_WAKE_AT */
     pthread_mutex_unlock(&t->mu);
     if (idle)
-        hand_over(t);
+        hand_over(t, true);
 }
 
 static void on_read(void *ctx, const struct slog_read *rd)
@@ -647,6 +697,18 @@ static void replay_messages(const struct slog *s, const unsigned char *el, size_
     }
 }
 
+/* A K_FATES run: messages with their ids and fates alone (fates_only). */
+static void replay_fates(const struct slog *s, const unsigned char *el, size_t n)
+{
+    for (size_t i = 0; i < n; i++, el += FATE_STRIDE) {
+        uint64_t v;
+        memcpy(&v, el, sizeof v);
+        struct slog_message m = { .message_id = v & FATE_ID_MAX,
+                                  .fate = (enum fate)(v >> (64 - MSG_FATE_BITS)) };
+        s->ops->message(s->ctx, &m);
+    }
+}
+
 /* Call the inner sink for entry e of kind k (a run: a call for each of
  * its elements).  The kinds of every record (a record, its message, its
  * deliveries) fix their one field, if any, inline. */
@@ -663,6 +725,9 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
         break;
     case K_MESSAGES:
         replay_messages(s, p, (h.len - HDR) / t->msg_stride, t->msg_stride);
+        break;
+    case K_FATES:
+        replay_fates(s, p, (h.len - HDR) / FATE_STRIDE);
         break;
     case K_NONE:   /* never an entry's */
         break;
@@ -747,8 +812,11 @@ static void *writer(void *arg)
     struct lgt *t = arg;
     pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (t->count == 0 && !t->closing)
+        while (t->count == 0 && !t->closing) {
+            t->asleep = true;
             pthread_cond_wait(&t->queued, &t->mu);
+            t->asleep = false;
+        }
         if (t->count == 0)
             break;
         struct chunk *c = &t->chunks[t->head];
@@ -785,7 +853,8 @@ struct lgt *lgt_create(const struct slog *inner)
     t->run = K_NONE;
     size_t name = inner->no_key_names ? 0 : sizeof(const char *);
     t->rec_stride = sizeof(struct a_record) + name;
-    t->msg_stride = sizeof(struct a_message) + name;
+    t->msg_stride = inner->fates_only ? FATE_STRIDE : sizeof(struct a_message) + name;
+    t->msg_kind = inner->fates_only ? K_FATES : K_MESSAGES;
     atomic_init(&t->failed, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
@@ -814,6 +883,7 @@ struct slog lgt_sink(struct lgt *t)
 {
     return (struct slog){ .ops = &t->ops, .ctx = t, .per_record = t->inner.per_record,
                           .no_key_names = t->inner.no_key_names,
+                          .fates_only = t->inner.fates_only,
                           .event = t->inner.event, .event_ctx = t->inner.event_ctx };
 }
 
@@ -824,9 +894,11 @@ void lgt_flush(struct lgt *t)
     if (!t || t->joined)
         return;
     if (t->chunks[t->fill].len > 0)
-        hand_over(t);
+        hand_over(t, true);
     pthread_mutex_lock(&t->mu);
     uint64_t replayed = t->replayed;
+    if (t->count > 0)
+        pthread_cond_signal(&t->queued);   /* those queued short of LGT_WAKE_AT, maybe */
     while (t->count > 0 && t->replayed == replayed)
         pthread_cond_wait(&t->freed, &t->mu);
     pthread_mutex_unlock(&t->mu);

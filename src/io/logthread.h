@@ -12,7 +12,7 @@
  * count; only when every chunk is queued does the simulation wait (the
  * queue is full: the inner sink is the bottleneck).  sim.c puts the
  * observer, and the run log behind it, on the thread (lgt_relay).  The
- * inner sink's failure reaches the simulation a chunk late at most, and
+ * inner sink's failure reaches the simulation a few chunks late at most, and
  * what it is given after it failed it drops anyway.
  *
  * Life cycle: lgt_create(), hand lgt_sink() to the simulation, lgt_finish()

@@ -1443,11 +1443,14 @@ void obs_reserve_keys(struct obs *o, size_t n)
 
 /* Every record is seen, whatever next keeps: next gets messages, records
  * and deliveries only when it wants them (its per_record).  The observer
- * knows keys by key_id: names are looked up only for a next that reads them. */
+ * knows keys by key_id: names are looked up only for a next that reads them;
+ * of a message it reads the id and fate alone (obs_on_message) but for such
+ * a next. */
 struct slog obs_sink(struct obs *o)
 {
     return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
                           .no_key_names = !o->next.per_record || o->next.no_key_names,
+                          .fates_only = !o->next.per_record,
                           .event = o->next.event, .event_ctx = o->next.event_ctx };
 }
 
