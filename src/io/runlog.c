@@ -77,6 +77,7 @@ static const struct runlog_schema {
     const char *columns;
     const char *insert;
     bool rowless;
+    bool batched;   /* rows of integers, inserted RUNLOG_BATCH at a time (rowless) */
 } runlog_schema[RL_TABLE_COUNT] = {
     [RL_SHARDS] = { "shards",
         "shard_id TEXT NOT NULL, parent_shard_id TEXT, adjacent_parent_shard_id TEXT,"
@@ -109,7 +110,7 @@ static const struct runlog_schema {
         "message_id INTEGER NOT NULL, producer_no INTEGER, key_no INTEGER, created_ms INTEGER,"
         " bytes INTEGER, fate, PRIMARY KEY (run_id, message_id)",
         "INSERT INTO message_rows (run_id, message_id, producer_no, key_no, created_ms, bytes,"
-        " fate) VALUES (?,?,?,?,?,?,?)", true },
+        " fate) VALUES (?,?,?,?,?,?,?)", true, true },
     /* Small integers (issue 13 item 4, schema 8): the message id as
      * message_delta, its difference from the sequence number (a few
      * thousand: 2 bytes where the id takes 3 or 4), and key_gap, the
@@ -121,7 +122,7 @@ static const struct runlog_schema {
         "sequence_number INTEGER NOT NULL, shard_no INTEGER, message_delta INTEGER,"
         " arrival_ms INTEGER, key_gap INTEGER, PRIMARY KEY (run_id, sequence_number)",
         "INSERT INTO record_rows (run_id, sequence_number, shard_no, message_delta, arrival_ms,"
-        " key_gap) VALUES (?,?,?,?,?,?)", true },
+        " key_gap) VALUES (?,?,?,?,?,?)", true, true },
     [RL_INVOCATIONS] = { "invocations",
         "invocation_id INTEGER, shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " record_count INTEGER, payload_bytes INTEGER, first_sequence_number INTEGER,"
@@ -142,7 +143,7 @@ static const struct runlog_schema {
         " invocation_handled INTEGER NOT NULL,"
         " PRIMARY KEY (run_id, shard_no, sequence_number, invocation_handled)",
         "INSERT INTO delivery_rows (run_id, shard_no, sequence_number, invocation_handled)"
-        " VALUES (?,?,?,?)", true },
+        " VALUES (?,?,?,?)", true, true },
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
@@ -319,6 +320,38 @@ static const char runlog_runs_table[] =
     " started_at_wall TEXT, wall_seconds REAL, summary_json TEXT, handler INTEGER,"
     " reproducible INTEGER)";
 
+/* A value of a row, to bind (runlog_bind). */
+enum runlog_vtype { RV_NULL, RV_INT, RV_REAL, RV_TEXT };
+
+struct runlog_val {
+    enum runlog_vtype type;
+    union {
+        int64_t i;
+        double r;
+        const char *s;
+    };
+};
+
+/*
+ * The per-record rows (runlog_schema's batched tables) go in RUNLOG_BATCH
+ * at a time, by one insert of that many rows (VALUES (...), (...), ...):
+ * SQLite's work a statement (its program started and halted, its cursors
+ * opened and closed) is then paid once a batch, where it was about half of
+ * a row's.  The rows of a batch not full go in one by one before a commit
+ * and before the indexes (runlog_flush); a rollback drops them with the
+ * rest.  The tables are WITHOUT ROWID: the order the rows go in changes
+ * nothing of what they hold.
+ */
+#define RUNLOG_BATCH 32
+#define RUNLOG_BATCH_VALS 6                  /* a batched row's values, run_id apart, at most */
+
+struct runlog_batch {
+    sqlite3_stmt *insert;                    /* RUNLOG_BATCH rows */
+    int vals;                                /* a row's values, run_id apart */
+    int n;                                   /* rows pending */
+    struct runlog_val v[RUNLOG_BATCH][RUNLOG_BATCH_VALS];
+};
+
 #define RUNLOG_NAMED 64                      /* entries of runlog.named: a power of two */
 
 /* A partition key of the open run, by the model's key_id. */
@@ -347,6 +380,7 @@ struct runlog {
     sqlite3 *db;
     char *path;                              /* for messages */
     sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
+    struct runlog_batch *batch[RL_TABLE_COUNT];   /* owned, the batched tables' only */
     int64_t run_id;                          /* the open run, 0 when none */
     bool per_record;                         /* the open run writes messages/records/deliveries */
     struct nameids *shards, *producers;      /* the open run's ids of names (RL_*_NAMES) */
@@ -358,6 +392,8 @@ struct runlog {
                                                 4: no hash of the key per row) */
     uint32_t key_cap;                        /* entries of key */
     uint32_t keys;                           /* key_no given so far in the open run */
+    uint64_t *head;                          /* owned, runlog_write_heads only: a key's
+                                                last record by key_no */
     struct runlog_unsettled *ring;           /* owned: message id i at i & (ring_cap - 1) */
     uint64_t ring_cap;                       /* entries of ring: 0 or a power of two */
     uint64_t ring_base;                      /* every message id below has its fate */
@@ -474,12 +510,21 @@ static void runlog_rollback(struct runlog *rl)
         sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
     rl->in_txn = false;
     rl->rows_in_txn = 0;
+    for (int t = 0; t < RL_TABLE_COUNT; t++)
+        if (rl->batch[t])
+            rl->batch[t]->n = 0;
 }
+
+static int runlog_flush(struct runlog *rl);
 
 static int runlog_commit(struct runlog *rl)
 {
     if (!rl->in_txn)
         return 0;
+    if (runlog_flush(rl) != 0) {
+        runlog_rollback(rl);
+        return -1;
+    }
     rl->in_txn = false;
     rl->rows_in_txn = 0;
     if (sqlite3_get_autocommit(rl->db))
@@ -504,17 +549,6 @@ static int runlog_before_row(struct runlog *rl)
 
 /* ------------------------------------------------------------------------ */
 /* One row                                                                    */
-
-enum runlog_vtype { RV_NULL, RV_INT, RV_REAL, RV_TEXT };
-
-struct runlog_val {
-    enum runlog_vtype type;
-    union {
-        int64_t i;
-        double r;
-        const char *s;
-    };
-};
 
 static struct runlog_val rv_int(int64_t i)
 {
@@ -566,12 +600,10 @@ static struct runlog_val rv_opt_seq(uint64_t seq)
     (int)(sizeof((struct runlog_val[]){ __VA_ARGS__ }) / sizeof(struct runlog_val))
 
 /*
- * Bind the n values to parameters first..first+n-1 of st and step it once.
- * Texts are bound SQLITE_STATIC: they only need to live until the step,
- * which copies them.  Returns SQLITE_OK or an error, whose message is still
- * in the connection (the caller takes it before resetting st).
+ * Bind the n values to parameters first..first+n-1 of st.  Texts are bound
+ * SQLITE_STATIC: they only need to live until the step, which copies them.
  */
-static int runlog_bind_step(sqlite3_stmt *st, int first, const struct runlog_val *v, int n)
+static int runlog_bind(sqlite3_stmt *st, int first, const struct runlog_val *v, int n)
 {
     int rc = SQLITE_OK;
     for (int i = 0; i < n && rc == SQLITE_OK; i++) {
@@ -583,9 +615,22 @@ static int runlog_bind_step(sqlite3_stmt *st, int first, const struct runlog_val
         case RV_TEXT: rc = sqlite3_bind_text(st, p, v[i].s, -1, SQLITE_STATIC); break;
         }
     }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     return rc;
+}
+
+/* Step st once, after a bind's rc: SQLITE_OK or an error, whose message is
+ * still in the connection (the caller takes it before resetting st). */
+static int runlog_step(sqlite3_stmt *st, int rc)
+{
+    if (rc == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
+        rc = SQLITE_ERROR;
+    return rc;
+}
+
+/* Bind the n values to parameters first..first+n-1 of st and step it once. */
+static int runlog_bind_step(sqlite3_stmt *st, int first, const struct runlog_val *v, int n)
+{
+    return runlog_step(st, runlog_bind(st, first, v, n));
 }
 
 /* A statement run once (the runs row): prepare, bind, step, finalize. */
@@ -602,32 +647,82 @@ static int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-/*
- * One row of a per-run table: run_id then the values, with the table's
- * prepared insert.  clear_bindings after the step drops the borrowed text
- * pointers; a row of integers (the per-record rows) has none, and binds
- * every parameter again for the next row.
- */
-static void runlog_insert(struct runlog *rl, enum runlog_table t,
-                          const struct runlog_val *v, int n)
+/* An insert into t done (rc), st reset; a failure latched first. */
+static void runlog_inserted(struct runlog *rl, enum runlog_table t, sqlite3_stmt *st, int rc)
 {
-    if (rl->failed || rl->run_id == 0 || runlog_before_row(rl) != 0)
-        return;
-    sqlite3_stmt *st = rl->insert[t];
-    int rc = sqlite3_bind_int64(st, 1, rl->run_id);
-    if (rc == SQLITE_OK)
-        rc = runlog_bind_step(st, 2, v, n);
     if (rc != SQLITE_OK) {
         char what[64];
         snprintf(what, sizeof what, "insert into %s", runlog_schema[t].name);
         runlog_fail(rl, what);   /* before reset, which would clear the message */
     }
     sqlite3_reset(st);
+}
+
+/*
+ * One row of a per-run table: run_id then the values, with the table's
+ * prepared insert.  clear_bindings after the step drops the borrowed text
+ * pointers; a row of integers (the per-record rows) has none, and binds
+ * every parameter again for the next row.
+ */
+static void runlog_insert_row(struct runlog *rl, enum runlog_table t,
+                              const struct runlog_val *v, int n)
+{
+    sqlite3_stmt *st = rl->insert[t];
+    int rc = sqlite3_bind_int64(st, 1, rl->run_id);
+    if (rc == SQLITE_OK)
+        rc = runlog_bind_step(st, 2, v, n);
+    runlog_inserted(rl, t, st, rc);
     bool texts = n + 1 < sqlite3_bind_parameter_count(st);   /* NULL for the rest */
     for (int i = 0; i < n && !texts; i++)
         texts = v[i].type == RV_TEXT;
     if (texts)
         sqlite3_clear_bindings(st);
+}
+
+/* The RUNLOG_BATCH rows pending of a batched table, by one statement. */
+static void runlog_insert_batch(struct runlog *rl, enum runlog_table t)
+{
+    struct runlog_batch *b = rl->batch[t];
+    int rc = SQLITE_OK, row = b->vals + 1;
+    for (int r = 0; r < RUNLOG_BATCH && rc == SQLITE_OK; r++) {
+        rc = sqlite3_bind_int64(b->insert, r * row + 1, rl->run_id);
+        if (rc == SQLITE_OK)
+            rc = runlog_bind(b->insert, r * row + 2, b->v[r], b->vals);
+    }
+    runlog_inserted(rl, t, b->insert, runlog_step(b->insert, rc));
+    b->n = 0;
+}
+
+/* Every row pending in a batch inserted (one by one: a batch not full);
+ * -1 when one fails.  After an earlier failure they are dropped. */
+static int runlog_flush(struct runlog *rl)
+{
+    bool failed = rl->failed;
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        struct runlog_batch *b = rl->batch[t];
+        for (int r = 0; b && r < b->n && !rl->failed; r++)
+            runlog_insert_row(rl, (enum runlog_table)t, b->v[r], b->vals);
+        if (b)
+            b->n = 0;
+    }
+    return rl->failed && !failed ? -1 : 0;
+}
+
+/* One row of a per-run table: run_id then the values (a batched table's:
+ * every one of its columns). */
+static void runlog_insert(struct runlog *rl, enum runlog_table t,
+                          const struct runlog_val *v, int n)
+{
+    if (rl->failed || rl->run_id == 0 || runlog_before_row(rl) != 0)
+        return;
+    struct runlog_batch *b = rl->batch[t];
+    if (!b) {
+        runlog_insert_row(rl, t, v, n);
+        return;
+    }
+    memcpy(b->v[b->n++], v, (size_t)n * sizeof *v);
+    if (b->n == RUNLOG_BATCH)
+        runlog_insert_batch(rl, t);
 }
 
 #define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
@@ -1092,24 +1187,79 @@ static int runlog_create_tables(struct runlog *rl)
     return rc;
 }
 
+/* key_names.last_seq of a key_no (esmsim_key_head(key_no) in SQL): its last
+ * record's sequence number while runlog_write_heads runs, else NULL. */
+static void runlog_key_head(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const struct runlog *rl = sqlite3_user_data(cx);
+    sqlite3_int64 no = sqlite3_value_int64(argv[0]);
+    if (rl->head && no > 0 && no <= rl->keys && rl->head[no])
+        sqlite3_result_int64(cx, (sqlite3_int64)rl->head[no]);
+    else
+        sqlite3_result_null(cx);
+}
+
+/* A batched table's batch, with its insert of RUNLOG_BATCH rows: the
+ * table's insert, its VALUES tuple repeated; NULL when out of memory. */
+static struct runlog_batch *runlog_batch_new(struct runlog *rl, enum runlog_table t)
+{
+    const char *sql = runlog_schema[t].insert, *tuple = strstr(sql, "VALUES (") + 7;
+    size_t head = (size_t)(tuple - sql), len = strlen(tuple);
+    struct runlog_batch *b = calloc(1, sizeof *b);
+    char *many = malloc(head + RUNLOG_BATCH * (len + 1));
+    bool ok = b && many;
+    if (ok) {
+        memcpy(many, sql, head);
+        for (int r = 0; r < RUNLOG_BATCH; r++) {
+            char *p = many + head + r * (len + 1);
+            memcpy(p, tuple, len);
+            p[len] = r + 1 < RUNLOG_BATCH ? ',' : 0;
+        }
+        b->vals = sqlite3_bind_parameter_count(rl->insert[t]) - 1;
+        ok = b->vals <= RUNLOG_BATCH_VALS
+             && sqlite3_prepare_v3(rl->db, many, -1, SQLITE_PREPARE_PERSISTENT, &b->insert,
+                                   NULL) == SQLITE_OK;
+    }
+    free(many);
+    if (!ok) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The inserts, prepared once, and runlog_key_head. */
 static int runlog_prepare(struct runlog *rl)
 {
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
         if (sqlite3_prepare_v3(rl->db, runlog_schema[t].insert, -1, SQLITE_PREPARE_PERSISTENT,
-                               &rl->insert[t], NULL) != SQLITE_OK) {
+                               &rl->insert[t], NULL) != SQLITE_OK
+            || (runlog_schema[t].batched
+                && !(rl->batch[t] = runlog_batch_new(rl, (enum runlog_table)t)))) {
             char what[64];
             snprintf(what, sizeof what, "prepare insert into %s", runlog_schema[t].name);
             runlog_fail(rl, what);
             return -1;
         }
     }
+    if (sqlite3_create_function_v2(rl->db, "esmsim_key_head", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rl,
+                                   runlog_key_head, NULL, NULL, NULL) != SQLITE_OK) {
+        runlog_fail(rl, "define esmsim_key_head");
+        return -1;
+    }
     return 0;
 }
 
 static void runlog_free(struct runlog *rl)
 {
-    for (int t = 0; t < RL_TABLE_COUNT; t++)
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
         sqlite3_finalize(rl->insert[t]);
+        if (rl->batch[t])
+            sqlite3_finalize(rl->batch[t]->insert);
+        free(rl->batch[t]);
+    }
     nameids_destroy(rl->shards);
     free(rl->key);
     free(rl->ring);
@@ -1247,23 +1397,31 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
  * The head of each key's chain of records (key_names.last_seq), at the end
  * of a complete run only: a run stopped early has none, killed or not, and
  * trace reads its records without (as it reads a log without indexes).
+ * One UPDATE walks the run's rows in key_no order and asks runlog_key_head
+ * for each: a statement a key would cost ten times as much (a run of
+ * 100,000 keys writes them in a tenth of a second less).  A key without a
+ * record keeps its NULL.
  */
 static void runlog_write_heads(struct runlog *rl)
 {
-    static const char sql[] = "UPDATE key_names SET last_seq = ?1 WHERE run_id = ?2 AND key_no = ?3";
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
-    for (uint32_t i = 0; rc == SQLITE_OK && i < rl->key_cap; i++) {
-        if (!rl->key[i].last)
-            continue;
-        rc = runlog_bind_step(st, 1, RUNLOG_VALS(rv_int((int64_t)rl->key[i].last),
-                                                 rv_int(rl->run_id), rv_int(rl->key[i].no)));
-        if (rc == SQLITE_OK)
-            rc = sqlite3_reset(st);
+    static const char sql[] = "UPDATE key_names SET last_seq = coalesce(esmsim_key_head(key_no),"
+                              " last_seq) WHERE run_id = ?";
+    rl->head = calloc((size_t)rl->keys + 1, sizeof *rl->head);
+    if (!rl->head) {
+        if (!rl->failed) {
+            rl->failed = true;
+            snprintf(rl->error, sizeof rl->error, "%s: the heads of the keys' records:"
+                     " out of memory", rl->path);
+        }
+        return;
     }
-    if (rc != SQLITE_OK)
-        runlog_fail(rl, "write the heads of the keys' records");
-    sqlite3_finalize(st);
+    for (uint32_t i = 0; i < rl->key_cap; i++)
+        if (rl->key[i].no)
+            rl->head[rl->key[i].no] = rl->key[i].last;
+    runlog_run_once(rl, sql, "write the heads of the keys' records",
+                    RUNLOG_VALS(rv_int(rl->run_id)));
+    free(rl->head);
+    rl->head = NULL;
 }
 
 int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
@@ -1285,7 +1443,7 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
     if (rl->per_record && !rl->failed)
         runlog_write_unsettled(rl);
     if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0)
-        && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
+        && runlog_flush(rl) == 0 && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
         runlog_write_heads(rl);
     bool failed = rl->failed;
     if (failed)
