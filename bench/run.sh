@@ -24,8 +24,8 @@ echo "== esmsim $(build/esmsim --version | cut -d' ' -f2) on $(nproc) cores, $(d
 run_case "per-record tables off, ${hours}h" "${hours}h" --no-record-tables
 run_case "per-record tables off, $((2 * hours))h" "$((2 * hours))h" --no-record-tables
 run_case "per-record tables on,  ${hours}h" "${hours}h"
-rows=$(sqlite3 "$out/run.db" "SELECT (SELECT count(*) FROM records) || ' ' || (SELECT count(*) FROM deliveries) || ' ' || (SELECT count(*) FROM messages)")
-echo "rows written with the tables on (records deliveries messages): $rows"
+rows=$(sqlite3 "$out/run.db" "SELECT (SELECT count(*) FROM records) || ' ' || (SELECT count(*) FROM deliveries) || ' ' || (SELECT count(*) FROM messages) || ' ' || (SELECT count(*) FROM key_names)")
+echo "rows written with the tables on (records deliveries messages key_names): $rows"
 ninja -C build bench/bench_sqlite_insert >/dev/null
 set -- $rows
-build/bench/bench_sqlite_insert "$1" "$2" "$3" "$out/raw.db"
+build/bench/bench_sqlite_insert --keys "$4" "$1" "$2" "$3" "$out/raw.db"

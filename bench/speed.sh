@@ -6,7 +6,7 @@
 # - esmsim, tables on, for ON_DURATION, with --threads 2 (the run log's writer thread)
 #   and --threads 1;
 # - the raw SQLite insert of the same rows (bench/sqlite_insert.c, plain inserts +
-#   indexes, the run log's own pragmas and schema);
+#   indexes, the run log's own pragmas and schema, as many key names as the run);
 # - the SimPy twin of the scenario (bench/twin_simpy.py), when a Python here imports
 #   simpy (3/4) or SimPy (2: Debian's python3-simpy);
 # then the ratios.  Times are whole-process wall seconds; records/s are records written
@@ -58,15 +58,16 @@ case_median "esmsim, tables on, $on simulated, --threads 1" "$on" --threads 1
 on1_wall=$wall
 rows=$(sqlite3 "$out/run.db" "SELECT (SELECT count(*) FROM records) || ' ' ||"`
       `" (SELECT count(*) FROM deliveries) || ' ' || (SELECT count(*) FROM messages)")
+keys=$(sqlite3 "$out/run.db" "SELECT count(*) FROM key_names")
 : >"$out/raw"
 for _ in $(seq "$runs"); do
   # shellcheck disable=SC2086
-  build/bench/bench_sqlite_insert --plain-only $rows "$out/raw.db" |
+  build/bench/bench_sqlite_insert --plain-only --keys "$keys" $rows "$out/raw.db" |
     sed -n 's/^plain + indexes: *\([0-9.]*\) s.*/\1/p' >>"$out/raw"
 done
 raw=$(median <"$out/raw")
-printf '%-46s %8.2f s wall  (%s records, deliveries, messages)\n' \
-       "raw SQLite insert of the same rows (+ indexes)" "$raw" "$(tr ' ' , <<<"$rows")"
+printf '%-46s %8.2f s wall  (%s records, deliveries, messages; %s keys)\n' \
+       "raw SQLite insert of the same rows (+ indexes)" "$raw" "$(tr ' ' , <<<"$rows")" "$keys"
 
 twin_rate=""
 for py in python3 /usr/bin/python3; do

@@ -16,12 +16,14 @@
  * approach would have them; the sink maps the model's key ids (an array)
  * and finds shards and producers by name (nameids.c).
  *
- *   bench_sqlite_insert [--plain-only] [N | RECORDS DELIVERIES MESSAGES [DB]]
+ *   bench_sqlite_insert [--plain-only] [--keys K] [N | RECORDS DELIVERIES MESSAGES [DB]]
  *
  * N rows of each table (default 1,000,000), or as many of each as given
  * (bench/run.sh passes the counts of a real run); DB is the scratch file
  * (default $TMPDIR/bench_sqlite_insert.PID.db), removed at the end.
- * --plain-only skips the run log's half.
+ * --plain-only skips the run log's half.  --keys K names K partition keys
+ * (default 1,000): the scripts pass a run's count of key_names rows, so that
+ * the same rows means the same names too (the bench scenario has 100,000).
  */
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -66,11 +68,15 @@ static uint64_t counts_max(struct counts c)
 
 /* The rows, the same for both ways: row i is message i, written as record
  * i + 1 (sequence numbers are unique in the stream) of shard i % SHARDS,
- * delivered by invocation i / 100; shard and key ids as the sink gives
- * them (1, 2, ... in the order first seen). */
-#define KEYS 1000
+ * delivered by invocation i / 100, with key i % keys; shard and key ids as
+ * the sink gives them (1, 2, ... in the order first seen).  Names are
+ * scrambled by a factor prime to the key count, so that they reach the
+ * unique index on partition_key out of order, as a run's keys do. */
+#define KEY_SCRAMBLE 7919
+static uint64_t keys = 1000;
+
 struct row {
-    char shard[24], key[16];
+    char shard[24], key[32];
     int64_t seq, msg, at_ms, invocation, shard_no, key_no;
     int64_t key_prev;   /* the key's record before (the chain, key_gap), 0: none */
     int bytes;
@@ -79,11 +85,11 @@ struct row {
 static void make_row(uint64_t i, struct row *r)
 {
     snprintf(r->shard, sizeof r->shard, "shardId-%012llu", (unsigned long long)(i % SHARDS));
-    snprintf(r->key, sizeof r->key, "user-%llu", (unsigned long long)(i * 7919 % KEYS));
+    snprintf(r->key, sizeof r->key, "user-%llu", (unsigned long long)(i * KEY_SCRAMBLE % keys));
     r->shard_no = (int64_t)(i % SHARDS) + 1;
-    r->key_no = (int64_t)(i % KEYS) + 1;   /* 7919 is prime to KEYS: rows 0..KEYS-1 differ */
+    r->key_no = (int64_t)(i % keys) + 1;   /* the scramble is prime to keys: rows 0..keys-1 differ */
     r->seq = (int64_t)(i + 1);
-    r->key_prev = i >= KEYS ? r->seq - KEYS : 0;
+    r->key_prev = i >= keys ? r->seq - (int64_t)keys : 0;
     r->msg = (int64_t)i;
     r->at_ms = (int64_t)i;   /* 1000 records/s */
     r->invocation = (int64_t)(i / 100);
@@ -157,7 +163,7 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         struct row r;
         make_row(i, &r);
-        if (i < KEYS) {   /* a key's name when first used */
+        if (i < keys) {   /* a key's name when first used */
             sqlite3_bind_int64(name, 1, r.key_no);
             sqlite3_bind_text(name, 2, r.key, -1, SQLITE_STATIC);
             rc |= step(db, name);
@@ -201,14 +207,14 @@ static double bench_plain(const char *path, struct counts c, double *index_s)
     if (rc == 0)
         rc = exec(db, "BEGIN") | exec(db, RUNLOG_INDEXES);
     /* the heads of the keys' chains (key_names.last_seq), as runlog_end_run
-     * writes them: the last record of key k is the last row i with i % KEYS
+     * writes them: the last record of key k is the last row i with i % keys
      * == k - 1 */
     sqlite3_stmt *head = NULL;
     if (rc == 0 && sqlite3_prepare_v2(db, "UPDATE key_names SET last_seq = ? WHERE run_id = 1"
                                       " AND key_no = ?", -1, &head, NULL) != SQLITE_OK)
         rc = -1;
-    for (uint64_t k = 0; rc == 0 && k < KEYS && k < c.records; k++) {
-        uint64_t last = (c.records - 1 - k) / KEYS * KEYS + k;
+    for (uint64_t k = 0; rc == 0 && k < keys && k < c.records; k++) {
+        uint64_t last = (c.records - 1 - k) / keys * keys + k;
         sqlite3_bind_int64(head, 1, (int64_t)last + 1);
         sqlite3_bind_int64(head, 2, (int64_t)k + 1);
         rc = step(db, head);
@@ -271,8 +277,9 @@ static double bench_runlog(const char *path, struct counts c)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_sqlite_insert [--plain-only]"
-                    " [N | RECORDS DELIVERIES MESSAGES [DB]]\n");
+    fprintf(stderr, "usage: bench_sqlite_insert [--plain-only] [--keys K]"
+                    " [N | RECORDS DELIVERIES MESSAGES [DB]]\n"
+                    "  (K > 0 and not a multiple of %d)\n", KEY_SCRAMBLE);
     return 2;
 }
 
@@ -285,9 +292,17 @@ static int parse_count(const char *text, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    bool plain_only = argc > 1 && strcmp(argv[1], "--plain-only") == 0;
-    char **arg = argv + 1 + plain_only;
-    int nargs = argc - 1 - plain_only;
+    char **arg = argv + 1;
+    int nargs = argc - 1;
+    bool plain_only = nargs > 0 && strcmp(arg[0], "--plain-only") == 0;
+    arg += plain_only;
+    nargs -= plain_only;
+    if (nargs > 0 && strcmp(arg[0], "--keys") == 0) {
+        if (nargs < 2 || parse_count(arg[1], &keys) != 0 || keys == 0 || keys % KEY_SCRAMBLE == 0)
+            return usage();
+        arg += 2;
+        nargs -= 2;
+    }
     struct counts c = { 1000000, 1000000, 1000000 };
     if (nargs == 1) {
         if (parse_count(arg[0], &c.records) != 0)
