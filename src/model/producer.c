@@ -137,7 +137,7 @@ struct arrivals {
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS];     /* key indexes */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
-    uint8_t op[AHEAD_ARRIVALS];       /* DynamoDB, remove_share > 0: enum stm_item_op */
+    uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -269,21 +269,17 @@ static void req_free(struct prd *p, uint32_t slot)
     p->free_head = slot;
 }
 
-/* Append a new message to request q; false when out of memory. */
-static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t bytes,
-                    uint32_t data_id, uint8_t item_op, int64_t created_us)
+/* The messages of q's entries (filled but for their message_id): one call a request, not one a record (issue
+ * 15 item 1).  False when out of memory: q then ends at the last one made. */
+static bool req_messages(struct prd *p, struct preq *q)
 {
-    uint64_t id = msg_new(p->msgs, p->name, key_id, bytes, created_us);
-    if (id == 0)
-        return false;
+    uint32_t made = msg_new_request(p->msgs, p->name, q->e, q->n);
     if (q->written)
-        q->written[q->n] = 0;
-    q->e[q->n++] = (struct stm_put_entry){
-        .message_id = id, .created_us = created_us, .key_id = key_id, .bytes = bytes,
-        .data_id = data_id, .item_op = item_op,
-    };
-    p->stats.messages++;
-    return true;
+        memset(q->written, 0, made);
+    p->stats.messages += made;
+    bool all = made == q->n;
+    q->n = made;
+    return all;
 }
 
 /* ---- retries ----------------------------------------------------------- */
@@ -547,9 +543,9 @@ static bool fill_arrivals(void *ctx, void *block)
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
-    if (c->remove_share > 0)
-        for (uint32_t i = 0; i < n; i++)
-            a->op[i] = gsl_rng_uniform(d->rng_table) < c->remove_share ? STM_ITEM_DELETE : STM_ITEM_WRITE;
+    for (uint32_t i = 0; i < n; i++)   /* deletes drawn when asked for, so that a share of 0 draws nothing */
+        a->op[i] = c->remove_share > 0 && gsl_rng_uniform(d->rng_table) < c->remove_share
+                       ? STM_ITEM_DELETE : STM_ITEM_WRITE;
     a->n = n;
     a->failed = got < 0;
     return got > 0;
@@ -620,34 +616,31 @@ static COLD bool next_arrivals(struct prd *p)
 }
 
 /*
- * Read the next record ahead: time, key, size, and on a table whether it
- * is a delete.  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
+ * Read the next record ahead into *next: time, key, size, and on a table
+ * whether it is a delete; false at the end (or out of memory: then the
+ * engine stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
  * with 100,000 keys or more every key is a cache miss, and the distance
  * lets the misses overlap.
  */
-static inline void draw_next(struct prd *p)
+static inline bool draw_next(struct prd *p, struct arrival *next)
 {
-    while (!p->arr || p->arr_next == p->arr->n) {
-        if (!next_arrivals(p)) {
-            p->has_next = false;
-            return;
-        }
-    }
+    while (!p->arr || p->arr_next == p->arr->n)
+        if (!next_arrivals(p))
+            return false;
     const struct arrivals *a = p->arr;
     uint32_t i = p->arr_next++;
     if (i + KEY_AHEAD < a->n)
         PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
-    p->next.at_us = a->at_us[i];
-    p->next.key = key_at(p, a->key[i]);
-    if (p->next.key.id == NONE) {
-        p->has_next = false;
+    next->at_us = a->at_us[i];
+    next->key = key_at(p, a->key[i]);
+    if (next->key.id == NONE) {
         eng_stop(p->e);   /* out of memory */
-        return;
+        return false;
     }
     const struct dist *size = &p->cfg->record_bytes;
-    p->next.bytes = record_bytes(p, p->next.key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
-    p->next.item_op = p->cfg->remove_share > 0 ? a->op[i] : STM_ITEM_WRITE;
-    p->has_next = true;
+    next->bytes = record_bytes(p, next->key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
+    next->item_op = a->op[i];
+    return true;
 }
 
 /*
@@ -665,27 +658,37 @@ static void plan(struct prd *p)
         eng_stop(p->e);
         return;
     }
+    /* The request and the next record in locals, so that the loop keeps
+     * them in registers (stores to the entries could alias p's fields). */
     struct preq *q = &p->req[slot];
-    int64_t flush_at = add_sat(p->next.at_us, p->linger_us), deadline = flush_at;
-    uint64_t bytes = 0;
-    while (p->has_next && p->next.at_us <= deadline) {
-        struct arrival a = p->next;
-        uint64_t b = (uint64_t)a.bytes + a.key.len;
-        if (q->n > 0 && bytes + b > p->lim.max_request_bytes) {
-            flush_at = a.at_us;
+    struct stm_put_entry *e = q->e;
+    uint32_t n = 0, max_records = p->max_records;
+    uint64_t bytes = 0, max_bytes = p->lim.max_request_bytes;
+    struct arrival next = p->next;
+    bool more = true;
+    int64_t flush_at = add_sat(next.at_us, p->linger_us), deadline = flush_at;
+    while (more && next.at_us <= deadline) {
+        uint64_t b = (uint64_t)next.bytes + next.key.len;
+        if (n > 0 && bytes + b > max_bytes) {
+            flush_at = next.at_us;
             break;
         }
-        if (!req_add(p, q, a.key.id, a.bytes, 0, a.item_op, a.at_us)) {
-            eng_stop(p->e);
-            break;
-        }
+        e[n++] = (struct stm_put_entry){
+            .created_us = next.at_us, .key_id = next.key.id, .bytes = next.bytes,
+            .item_op = next.item_op,
+        };
         bytes += b;
-        draw_next(p);
-        if (q->n == p->max_records) {
-            flush_at = a.at_us;
+        more = draw_next(p, &next);
+        if (n == max_records) {
+            flush_at = e[n - 1].created_us;
             break;
         }
     }
+    q->n = n;
+    p->next = next;
+    p->has_next = more;
+    if (!req_messages(p, q))
+        eng_stop(p->e);
     schedule(p, flush_at, on_flush, slot);
 }
 
@@ -855,7 +858,7 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
         return NULL;
     }
     segment_at(d, cfg->start_us);
-    draw_next(p);
+    p->has_next = draw_next(p, &p->next);
     if (p->has_next && eng_schedule(e, p->next.at_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
@@ -886,8 +889,13 @@ static void on_explicit(void *ctx, uint64_t index)
     const struct cfg_record *r = &p->recs[index];
     size_t bytes = strlen(r->data);
     uint8_t op = r->has_event ? (uint8_t)(STM_ITEM_INSERT + r->event) : STM_ITEM_WRITE;
-    if (!req_add(p, &p->req[slot], p->rec_key[index], bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
-                 p->rec_data[index], op, eng_now(p->e))) {
+    struct preq *q = &p->req[slot];
+    q->e[q->n++] = (struct stm_put_entry){
+        .created_us = eng_now(p->e), .key_id = p->rec_key[index],
+        .bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
+        .data_id = p->rec_data[index], .item_op = op,
+    };
+    if (!req_messages(p, q)) {
         req_free(p, slot);
         eng_stop(p->e);
         return;
