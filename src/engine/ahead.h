@@ -16,12 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Blocks of an attached sequence: held, ready or being filled.  Deep, so
- * that the worker, woken once half of them are free, has that many blocks'
- * time to get a core shared with the observer: at 8 (4 blocks, about 2 ms
- * of the bench) the simulation's thread drew a fifth of the bench's blocks
- * itself on a busy machine; at 64, a few.  A producer's block is 43 KB. */
-#define AHD_DEPTH 64
+#define AHD_DEPTH 8   /* blocks of an attached sequence: held, ready or being filled */
 
 /*
  * Fill block (block_bytes, the caller's layout) with the sequence's next
