@@ -7,6 +7,7 @@
 #include "check.h"
 #include "keytab.h"
 #include "msgtab.h"
+#include "stream.h"
 
 #define N_MSGS 40
 #define MAX_ROWS 64
@@ -234,8 +235,56 @@ static void test_entries_kept(void)
     msg_destroy(t);
 }
 
+/* The big table's rows when its messages come by request: each producer
+ * 250 ids in a row. */
+static void on_request_message(void *ctx, const struct slog_message *m)
+{
+    struct big_rows *r = ctx;
+    uint64_t id = m->message_id;
+    r->n++;
+    if (m->producer != r->names[(id - 1) / 250 % 3] || m->key_id != id * 3 ||
+        m->bytes != id + 5 || m->created_us != (int64_t)id * 10)
+        r->wrong++;
+}
+
+/* issue 15 item 1: msg_new_request makes a request's messages as msg_new
+ * would one by one: ids in a row, each into its entry, with the entry's
+ * key, size and created time and the request's producer, across the ring's
+ * doublings (ids 1025 and 2049 come inside a request). */
+static void test_new_request(void)
+{
+    static const char *const names[3] = { "orders", "payments", "audit" };
+    static const struct slog_ops request_ops = { .message = on_request_message };
+    struct big_rows rows = { .names = names };
+    struct slog log = { .ops = &request_ops, .ctx = &rows, .per_record = true, .no_key_names = true };
+    struct msgtab *t = msg_create(&log, NULL);
+    struct stm_put_entry e[150];
+    uint64_t id = 1;
+    int ids_wrong = 0;
+    while (id <= BIG) {
+        uint32_t n = id % 250 == 1 ? 100 : 150;   /* a producer's 250: 100, then 150 */
+        for (uint32_t i = 0; i < n; i++)
+            e[i] = (struct stm_put_entry){ .key_id = (uint32_t)((id + i) * 3),
+                                           .bytes = (uint32_t)(id + i + 5),
+                                           .created_us = (int64_t)(id + i) * 10 };
+        CHECK_INT(msg_new_request(t, names[(id - 1) / 250 % 3], e, n), n);
+        for (uint32_t i = 0; i < n; i++, id++) {
+            ids_wrong += e[i].message_id != id;
+            msg_delivered(t, id);
+        }
+    }
+    CHECK_INT(ids_wrong, 0);
+    CHECK_INT(msg_created(t), BIG);
+    CHECK_INT(msg_ring_bytes(t), 4096 * 40);
+    msg_finish(t);
+    CHECK_INT(rows.n, BIG);
+    CHECK_INT(rows.wrong, 0);
+    msg_destroy(t);
+}
+
 int main(void)
 {
+    test_new_request();
     test_entries_kept();
     test_delivered_run();
     test_records_done();

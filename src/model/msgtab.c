@@ -21,6 +21,7 @@
 #include "keytab.h"
 #include "msgtab.h"
 #include "prefetch.h"
+#include "stream.h"
 
 #define FATE_NONE FATE_COUNT
 /* Entries msg_records_done asks for ahead of their use: far enough for a
@@ -161,6 +162,30 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
         .producer = p, .best = FATE_NONE,
     };
     return id;
+}
+
+uint32_t msg_new_request(struct msgtab *t, const char *producer,
+                         struct stm_put_entry *e, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n) {
+        /* msg_new makes room and finds the producer's index (last_producer
+         * after it); then the entries that fit in the ring, without its checks */
+        if (!(e[i].message_id = msg_new(t, producer, e[i].key_id, e[i].bytes, e[i].created_us)))
+            return i;
+        i++;
+        uint64_t room = t->mask + 1 - (t->next - t->base), id = t->next;
+        uint32_t end = n - i < room ? n : i + (uint32_t)room;
+        for (; i < end; i++, id++) {   /* id in a local: the stores could alias t->next */
+            t->ring[id & t->mask] = (struct msg){
+                .created_us = e[i].created_us, .holds = 1, .bytes = e[i].bytes,
+                .key_id = e[i].key_id, .producer = t->last_producer, .best = FATE_NONE,
+            };
+            e[i].message_id = id;
+        }
+        t->next = id;
+    }
+    return n;
 }
 
 static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)

@@ -18,6 +18,7 @@
 
 struct keytab;
 struct msgtab;
+struct stm_put_entry;
 
 /* Borrows log and keys.  NULL when out of memory. */
 struct msgtab *msg_create(const struct slog *log, const struct keytab *keys);
@@ -29,6 +30,15 @@ void msg_destroy(struct msgtab *t);
  */
 uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
                  uint32_t bytes, int64_t created_us);
+
+/*
+ * msg_new for each of a request's n entries (its key, bytes and created
+ * time), in order, each id into its entry's message_id: one call a
+ * request (issue 15 item 1).  Returns how many it made: n, or fewer when
+ * out of memory.
+ */
+uint32_t msg_new_request(struct msgtab *t, const char *producer,
+                         struct stm_put_entry *e, uint32_t n);
 
 /* A record of message id reached the stream. */
 void msg_written(struct msgtab *t, uint64_t id);

@@ -71,8 +71,10 @@
  * deletes depend on nothing the simulation does, and each stream serves
  * nothing else, so they are drawn AHEAD_ARRIVALS at a time (fill_arrivals,
  * ahead.h), on a worker thread when sim has one (prd_draw_ahead): the same
- * values in the same order.  The simulation's thread reads them, interns
- * the keys (the keytab is its) and caps the sizes by key length; backoff
+ * values in the same order.  The fill also works out each key's hash-key
+ * (MD5) on its first draw, a pure function of the key.  The simulation's
+ * thread reads them, interns the keys with those hash-keys (the keytab is
+ * its) and caps the sizes by key length; backoff
  * jitter depends on the throttling, so it is drawn there when needed.
  */
 #include <math.h>
@@ -135,7 +137,7 @@ struct arrivals {
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS];     /* key indexes */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
-    uint8_t op[AHEAD_ARRIVALS];       /* DynamoDB, remove_share > 0: enum stm_item_op */
+    uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -156,6 +158,13 @@ struct pdraws {
     const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
     uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
     int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
+
+    /* key index -> its hash-key, set by the block that draws it first: the
+     * consumer reads it once it holds that block (key_add) */
+    struct hashkey *key_hash;
+    uint8_t *hashed;              /* bit per key index: key_hash set */
+    char *keybuf;                 /* a key's text: prefix + room for a decimal index */
+    size_t prefix_len;            /* set up before any draw, then read by both sides */
 };
 
 struct prd {
@@ -178,8 +187,7 @@ struct prd {
     /* key space */
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
-    char *keybuf;                 /* prefix + room for a decimal index */
-    size_t prefix_len;
+    char *keybuf;                 /* as draws.keybuf, the simulation thread's */
     uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
 
     /* arrivals: drawn ahead in blocks, read in order */
@@ -261,21 +269,17 @@ static void req_free(struct prd *p, uint32_t slot)
     p->free_head = slot;
 }
 
-/* Append a new message to request q; false when out of memory. */
-static bool req_add(struct prd *p, struct preq *q, uint32_t key_id, uint32_t bytes,
-                    uint32_t data_id, uint8_t item_op, int64_t created_us)
+/* The messages of q's entries (filled but for their message_id): one call a request, not one a record (issue
+ * 15 item 1).  False when out of memory: q then ends at the last one made. */
+static bool req_messages(struct prd *p, struct preq *q)
 {
-    uint64_t id = msg_new(p->msgs, p->name, key_id, bytes, created_us);
-    if (id == 0)
-        return false;
+    uint32_t made = msg_new_request(p->msgs, p->name, q->e, q->n);
     if (q->written)
-        q->written[q->n] = 0;
-    q->e[q->n++] = (struct stm_put_entry){
-        .message_id = id, .created_us = created_us, .key_id = key_id, .bytes = bytes,
-        .data_id = data_id, .item_op = item_op,
-    };
-    p->stats.messages++;
-    return true;
+        memset(q->written, 0, made);
+    p->stats.messages += made;
+    bool all = made == q->n;
+    q->n = made;
+    return all;
 }
 
 /* ---- retries ----------------------------------------------------------- */
@@ -484,6 +488,38 @@ static inline int next_arrival(struct pdraws *d, int64_t *at_us)
     return next_arrival_slow(d, at_us);
 }
 
+/* The text of key index idx: the list's, or the prefix (already in buf) and
+ * the index in decimal, as "%zu" writes it (snprintf, once a key, was 7% of
+ * a 1-minute run's simulation thread at 100,000 keys). */
+static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_len, size_t idx)
+{
+    if (ks->list)
+        return ks->list[idx];
+    char digits[24];
+    size_t n = 0;
+    for (size_t v = idx; n == 0 || v > 0; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    char *out = buf + prefix_len;
+    while (n)
+        *out++ = digits[--n];
+    *out = '\0';
+    return buf;
+}
+
+/* The hash-key of key index k, unless an earlier draw of it gave it: the
+ * MD5 the keytab wants when the key is interned, worked out here, on the
+ * worker's thread when there is one (100,000 keys' MD5 was 2% of the
+ * bench's simulation thread at 5 minutes). */
+static inline void hash_first(struct pdraws *d, uint32_t k)
+{
+    uint8_t bit = (uint8_t)(1u << (k & 7));
+    if (d->hashed[k >> 3] & bit)
+        return;
+    d->hashed[k >> 3] |= bit;
+    const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
+    d->key_hash[k] = hashkey_of(name, strlen(name));
+}
+
 /*
  * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
  * before the producer stops or runs out of memory (then false, the block
@@ -500,14 +536,16 @@ static bool fill_arrivals(void *ctx, void *block)
     int got = 1;
     while (n < AHEAD_ARRIVALS && (got = next_arrival(d, &a->at_us[n])) > 0)
         n++;
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         a->key[i] = (uint32_t)key_index(d);
+        hash_first(d, a->key[i]);
+    }
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
-    if (c->remove_share > 0)
-        for (uint32_t i = 0; i < n; i++)
-            a->op[i] = gsl_rng_uniform(d->rng_table) < c->remove_share ? STM_ITEM_DELETE : STM_ITEM_WRITE;
+    for (uint32_t i = 0; i < n; i++)   /* deletes drawn when asked for, so that a share of 0 draws nothing */
+        a->op[i] = c->remove_share > 0 && gsl_rng_uniform(d->rng_table) < c->remove_share
+                       ? STM_ITEM_DELETE : STM_ITEM_WRITE;
     a->n = n;
     a->failed = got < 0;
     return got > 0;
@@ -520,22 +558,8 @@ static bool fill_arrivals(void *ctx, void *block)
 static COLD struct pkey key_add(struct prd *p, size_t idx)
 {
     struct pkey *k = &p->key_of[idx];
-    const struct cfg_keys *ks = &p->cfg->keys;
-    if (ks->list) {
-        k->id = keytab_add(p->keys, ks->list[idx]);
-    } else {
-        /* The index in decimal, as "%zu" writes it: snprintf, once a key,
-         * was 7% of a 1-minute run's simulation thread at 100,000 keys. */
-        char digits[24];
-        size_t n = 0;
-        for (size_t v = idx; n == 0 || v > 0; v /= 10)
-            digits[n++] = (char)('0' + v % 10);
-        char *out = p->keybuf + p->prefix_len;
-        while (n)
-            *out++ = digits[--n];
-        *out = '\0';
-        k->id = keytab_add(p->keys, p->keybuf);
-    }
+    const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
+    k->id = keytab_add_hashed(p->keys, name, p->draws.key_hash[idx]);   /* the block hashed it */
     if (k->id != NONE)    /* out of memory: tried again next time */
         k->len = keytab_len(p->keys, k->id);
     return *k;
@@ -592,34 +616,31 @@ static COLD bool next_arrivals(struct prd *p)
 }
 
 /*
- * Read the next record ahead: time, key, size, and on a table whether it
- * is a delete.  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
+ * Read the next record ahead into *next: time, key, size, and on a table
+ * whether it is a delete; false at the end (or out of memory: then the
+ * engine stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
  * with 100,000 keys or more every key is a cache miss, and the distance
  * lets the misses overlap.
  */
-static inline void draw_next(struct prd *p)
+static inline bool draw_next(struct prd *p, struct arrival *next)
 {
-    while (!p->arr || p->arr_next == p->arr->n) {
-        if (!next_arrivals(p)) {
-            p->has_next = false;
-            return;
-        }
-    }
+    while (!p->arr || p->arr_next == p->arr->n)
+        if (!next_arrivals(p))
+            return false;
     const struct arrivals *a = p->arr;
     uint32_t i = p->arr_next++;
     if (i + KEY_AHEAD < a->n)
         PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
-    p->next.at_us = a->at_us[i];
-    p->next.key = key_at(p, a->key[i]);
-    if (p->next.key.id == NONE) {
-        p->has_next = false;
+    next->at_us = a->at_us[i];
+    next->key = key_at(p, a->key[i]);
+    if (next->key.id == NONE) {
         eng_stop(p->e);   /* out of memory */
-        return;
+        return false;
     }
     const struct dist *size = &p->cfg->record_bytes;
-    p->next.bytes = record_bytes(p, p->next.key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
-    p->next.item_op = p->cfg->remove_share > 0 ? a->op[i] : STM_ITEM_WRITE;
-    p->has_next = true;
+    next->bytes = record_bytes(p, next->key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
+    next->item_op = a->op[i];
+    return true;
 }
 
 /*
@@ -637,27 +658,37 @@ static void plan(struct prd *p)
         eng_stop(p->e);
         return;
     }
+    /* The request and the next record in locals, so that the loop keeps
+     * them in registers (stores to the entries could alias p's fields). */
     struct preq *q = &p->req[slot];
-    int64_t flush_at = add_sat(p->next.at_us, p->linger_us), deadline = flush_at;
-    uint64_t bytes = 0;
-    while (p->has_next && p->next.at_us <= deadline) {
-        struct arrival a = p->next;
-        uint64_t b = (uint64_t)a.bytes + a.key.len;
-        if (q->n > 0 && bytes + b > p->lim.max_request_bytes) {
-            flush_at = a.at_us;
+    struct stm_put_entry *e = q->e;
+    uint32_t n = 0, max_records = p->max_records;
+    uint64_t bytes = 0, max_bytes = p->lim.max_request_bytes;
+    struct arrival next = p->next;
+    bool more = true;
+    int64_t flush_at = add_sat(next.at_us, p->linger_us), deadline = flush_at;
+    while (more && next.at_us <= deadline) {
+        uint64_t b = (uint64_t)next.bytes + next.key.len;
+        if (n > 0 && bytes + b > max_bytes) {
+            flush_at = next.at_us;
             break;
         }
-        if (!req_add(p, q, a.key.id, a.bytes, 0, a.item_op, a.at_us)) {
-            eng_stop(p->e);
-            break;
-        }
+        e[n++] = (struct stm_put_entry){
+            .created_us = next.at_us, .key_id = next.key.id, .bytes = next.bytes,
+            .item_op = next.item_op,
+        };
         bytes += b;
-        draw_next(p);
-        if (q->n == p->max_records) {
-            flush_at = a.at_us;
+        more = draw_next(p, &next);
+        if (n == max_records) {
+            flush_at = e[n - 1].created_us;
             break;
         }
     }
+    q->n = n;
+    p->next = next;
+    p->has_next = more;
+    if (!req_messages(p, q))
+        eng_stop(p->e);
     schedule(p, flush_at, on_flush, slot);
 }
 
@@ -759,13 +790,20 @@ static int init_keys(struct prd *p)
         p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, mt19937's range */
+    struct pdraws *d = &p->draws;
+    d->key_hash = malloc((size_t)p->n_keys * sizeof *d->key_hash);
+    d->hashed = calloc((size_t)p->n_keys / 8 + 1, 1);
+    if (!d->key_hash || !d->hashed)
+        return -1;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
-        p->prefix_len = strlen(prefix);
-        p->keybuf = malloc(p->prefix_len + 24);
-        if (!p->keybuf)
+        d->prefix_len = strlen(prefix);
+        p->keybuf = malloc(d->prefix_len + 24);
+        d->keybuf = malloc(d->prefix_len + 24);
+        if (!p->keybuf || !d->keybuf)
             return -1;
-        memcpy(p->keybuf, prefix, p->prefix_len);
+        memcpy(p->keybuf, prefix, d->prefix_len);
+        memcpy(d->keybuf, prefix, d->prefix_len);
     }
     if (k->distribution == CFG_KEYS_ZIPF) {
         /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
@@ -820,7 +858,7 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
         return NULL;
     }
     segment_at(d, cfg->start_us);
-    draw_next(p);
+    p->has_next = draw_next(p, &p->next);
     if (p->has_next && eng_schedule(e, p->next.at_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
@@ -851,8 +889,13 @@ static void on_explicit(void *ctx, uint64_t index)
     const struct cfg_record *r = &p->recs[index];
     size_t bytes = strlen(r->data);
     uint8_t op = r->has_event ? (uint8_t)(STM_ITEM_INSERT + r->event) : STM_ITEM_WRITE;
-    if (!req_add(p, &p->req[slot], p->rec_key[index], bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
-                 p->rec_data[index], op, eng_now(p->e))) {
+    struct preq *q = &p->req[slot];
+    q->e[q->n++] = (struct stm_put_entry){
+        .created_us = eng_now(p->e), .key_id = p->rec_key[index],
+        .bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
+        .data_id = p->rec_data[index], .item_op = op,
+    };
+    if (!req_messages(p, q)) {
         req_free(p, slot);
         eng_stop(p->e);
         return;
@@ -912,6 +955,9 @@ void prd_destroy(struct prd *p)
         gsl_ran_discrete_free(d->zipf);
     free(p->key_of);
     free(p->keybuf);
+    free(d->key_hash);
+    free(d->hashed);
+    free(d->keybuf);
     dist_poisson_destroy(d->blocks);
     gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
