@@ -94,9 +94,12 @@ const void *ahd_next(struct ahd_seq *q)
         q->held = true;
     }
     if (w) {
-        if (w->idle && !q->ended && q->ready < AHD_DEPTH / 2)
-            pthread_cond_signal(&w->work);
+        /* Signalled after the unlock, so the woken worker does not block
+         * again at once on the lock this thread still holds. */
+        bool wake = w->idle && !q->ended && q->ready < AHD_DEPTH / 2;
         pthread_mutex_unlock(&w->lock);
+        if (wake)
+            pthread_cond_signal(&w->work);
     }
     return block;
 }
