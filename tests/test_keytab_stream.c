@@ -303,11 +303,6 @@ static void test_keytab_table(void)
     }
     CHECK_INT(differ, 0);
     CHECK(hashes[12346].lo == hashkey_of("key-12345", 9).lo);
-    /* a hash-key worked out ahead (producer.c): the same ids as without */
-    CHECK_INT(keytab_add_hashed(t, "key-777", hashkey_of("key-777", 7)), 778);
-    CHECK_INT(keytab_add_hashed(t, "new", hashkey_of("new", 3)), 200001);
-    CHECK_INT(keytab_add(t, "new"), 200001);
-    CHECK(keytab_hash(t, 200001).hi == hashkey_of("new", 3).hi);
     keytab_destroy(t);
 }
 

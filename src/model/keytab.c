@@ -148,16 +148,12 @@ static int index_grow(struct keytab *t)
 
 uint32_t keytab_add(struct keytab *t, const char *key)
 {
-    return keytab_add_hashed(t, key, hashkey_of(key, strlen(key)));
-}
-
-uint32_t keytab_add_hashed(struct keytab *t, const char *key, struct hashkey h)
-{
     size_t len = strlen(key);
     if (t->n >= UINT32_MAX - 1 || len >= UINT32_MAX)
         return UINT32_MAX;
     if (2 * (t->n + 1) > t->index_cap && index_grow(t) < 0)
         return UINT32_MAX;
+    struct hashkey h = hashkey_of(key, len);
     size_t slot = index_slot(t, h, key);
     if (t->index[slot])
         return (uint32_t)t->index[slot] - 1;

@@ -23,9 +23,6 @@ void keytab_destroy(struct keytab *t);
 /* The id of key, copied into the table if it is new; UINT32_MAX when out of
  * memory. */
 uint32_t keytab_add(struct keytab *t, const char *key);
-/* keytab_add with h = hashkey_of(key), computed by the caller (on another
- * thread, ahead of its use: producer.c). */
-uint32_t keytab_add_hashed(struct keytab *t, const char *key, struct hashkey h);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);

@@ -71,10 +71,8 @@
  * deletes depend on nothing the simulation does, and each stream serves
  * nothing else, so they are drawn AHEAD_ARRIVALS at a time (fill_arrivals,
  * ahead.h), on a worker thread when sim has one (prd_draw_ahead): the same
- * values in the same order.  The fill also works out each key's hash-key
- * (MD5) on its first draw, a pure function of the key.  The simulation's
- * thread reads them, interns the keys with those hash-keys (the keytab is
- * its) and caps the sizes by key length; backoff
+ * values in the same order.  The simulation's thread reads them, interns
+ * the keys (the keytab is its) and caps the sizes by key length; backoff
  * jitter depends on the throttling, so it is drawn there when needed.
  */
 #include <math.h>
@@ -158,13 +156,6 @@ struct pdraws {
     const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
     uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
     int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
-
-    /* key index -> its hash-key, set by the block that draws it first: the
-     * consumer reads it once it holds that block (key_add) */
-    struct hashkey *key_hash;
-    uint8_t *hashed;              /* bit per key index: key_hash set */
-    char *keybuf;                 /* a key's text: prefix + room for a decimal index */
-    size_t prefix_len;            /* set up before any draw, then read by both sides */
 };
 
 struct prd {
@@ -187,7 +178,8 @@ struct prd {
     /* key space */
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
-    char *keybuf;                 /* as draws.keybuf, the simulation thread's */
+    char *keybuf;                 /* prefix + room for a decimal index */
+    size_t prefix_len;
     uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
 
     /* arrivals: drawn ahead in blocks, read in order */
@@ -488,38 +480,6 @@ static inline int next_arrival(struct pdraws *d, int64_t *at_us)
     return next_arrival_slow(d, at_us);
 }
 
-/* The text of key index idx: the list's, or the prefix (already in buf) and
- * the index in decimal, as "%zu" writes it (snprintf, once a key, was 7% of
- * a 1-minute run's simulation thread at 100,000 keys). */
-static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_len, size_t idx)
-{
-    if (ks->list)
-        return ks->list[idx];
-    char digits[24];
-    size_t n = 0;
-    for (size_t v = idx; n == 0 || v > 0; v /= 10)
-        digits[n++] = (char)('0' + v % 10);
-    char *out = buf + prefix_len;
-    while (n)
-        *out++ = digits[--n];
-    *out = '\0';
-    return buf;
-}
-
-/* The hash-key of key index k, unless an earlier draw of it gave it: the
- * MD5 the keytab wants when the key is interned, worked out here, on the
- * worker's thread when there is one (100,000 keys' MD5 was 2% of the
- * bench's simulation thread at 5 minutes). */
-static inline void hash_first(struct pdraws *d, uint32_t k)
-{
-    uint8_t bit = (uint8_t)(1u << (k & 7));
-    if (d->hashed[k >> 3] & bit)
-        return;
-    d->hashed[k >> 3] |= bit;
-    const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
-    d->key_hash[k] = hashkey_of(name, strlen(name));
-}
-
 /*
  * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
  * before the producer stops or runs out of memory (then false, the block
@@ -536,10 +496,8 @@ static bool fill_arrivals(void *ctx, void *block)
     int got = 1;
     while (n < AHEAD_ARRIVALS && (got = next_arrival(d, &a->at_us[n])) > 0)
         n++;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++)
         a->key[i] = (uint32_t)key_index(d);
-        hash_first(d, a->key[i]);
-    }
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
@@ -558,8 +516,22 @@ static bool fill_arrivals(void *ctx, void *block)
 static COLD struct pkey key_add(struct prd *p, size_t idx)
 {
     struct pkey *k = &p->key_of[idx];
-    const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    k->id = keytab_add_hashed(p->keys, name, p->draws.key_hash[idx]);   /* the block hashed it */
+    const struct cfg_keys *ks = &p->cfg->keys;
+    if (ks->list) {
+        k->id = keytab_add(p->keys, ks->list[idx]);
+    } else {
+        /* The index in decimal, as "%zu" writes it: snprintf, once a key,
+         * was 7% of a 1-minute run's simulation thread at 100,000 keys. */
+        char digits[24];
+        size_t n = 0;
+        for (size_t v = idx; n == 0 || v > 0; v /= 10)
+            digits[n++] = (char)('0' + v % 10);
+        char *out = p->keybuf + p->prefix_len;
+        while (n)
+            *out++ = digits[--n];
+        *out = '\0';
+        k->id = keytab_add(p->keys, p->keybuf);
+    }
     if (k->id != NONE)    /* out of memory: tried again next time */
         k->len = keytab_len(p->keys, k->id);
     return *k;
@@ -790,20 +762,13 @@ static int init_keys(struct prd *p)
         p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, mt19937's range */
-    struct pdraws *d = &p->draws;
-    d->key_hash = malloc((size_t)p->n_keys * sizeof *d->key_hash);
-    d->hashed = calloc((size_t)p->n_keys / 8 + 1, 1);
-    if (!d->key_hash || !d->hashed)
-        return -1;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
-        d->prefix_len = strlen(prefix);
-        p->keybuf = malloc(d->prefix_len + 24);
-        d->keybuf = malloc(d->prefix_len + 24);
-        if (!p->keybuf || !d->keybuf)
+        p->prefix_len = strlen(prefix);
+        p->keybuf = malloc(p->prefix_len + 24);
+        if (!p->keybuf)
             return -1;
-        memcpy(p->keybuf, prefix, d->prefix_len);
-        memcpy(d->keybuf, prefix, d->prefix_len);
+        memcpy(p->keybuf, prefix, p->prefix_len);
     }
     if (k->distribution == CFG_KEYS_ZIPF) {
         /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
@@ -955,9 +920,6 @@ void prd_destroy(struct prd *p)
         gsl_ran_discrete_free(d->zipf);
     free(p->key_of);
     free(p->keybuf);
-    free(d->key_hash);
-    free(d->hashed);
-    free(d->keybuf);
     dist_poisson_destroy(d->blocks);
     gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
