@@ -507,9 +507,14 @@ static inline uint8_t *msg_add(struct obs *o, uint64_t id)
     if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
         return &o->msgs_ring[id & o->msgs_mask];
     if (id >= o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
-        for (; o->msgs_end <= id; o->msgs_end++)   /* mostly one */
-            o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
-        return &o->msgs_ring[id & o->msgs_mask];
+        /* in locals: a byte's store may alias the observer's fields */
+        uint8_t *ring = o->msgs_ring;
+        const uint64_t mask = o->msgs_mask;
+        uint64_t end = o->msgs_end;
+        for (; end <= id; end++)   /* mostly one */
+            ring[end & mask] = 0;
+        o->msgs_end = end;
+        return &ring[id & mask];
     }
     return msg_add_slow(o, id);
 }
