@@ -282,8 +282,31 @@ static void test_new_request(void)
     msg_destroy(t);
 }
 
+/* A message written three times is one producer duplicate, and settles
+ * with its best record's fate once its three records are done. */
+static void test_written_thrice(void)
+{
+    struct keytab *keys = keytab_create();
+    struct slog log;
+    struct rows rows = { .n = 0 };
+    struct msgtab *t = table(&log, keys, &rows);
+    msg_written(t, 7);                /* a second and a third record of 7 ... */
+    msg_written(t, 7);
+    CHECK_INT(msg_duplicated(t), 3);  /* ... make one duplicate more, not two */
+    msg_record_done(t, 7, FATE_LOST);
+    msg_record_done(t, 7, FATE_PROCESSED);
+    CHECK_INT(rows.n, 1);
+    msg_record_done(t, 7, FATE_EXPIRED);
+    CHECK_INT(rows.n, 2);
+    CHECK_INT(rows.v[1].message_id, 7);
+    CHECK_INT(rows.v[1].fate, FATE_PROCESSED);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
+    test_written_thrice();
     test_new_request();
     test_entries_kept();
     test_delivered_run();
