@@ -15,7 +15,7 @@
  * of one 32-byte entry a message (issue 15: msg_records_done 26% of its
  * samples on its first load of an entry when they were 32).  A sink that
  * reads of a message its id and fate alone (fates_only, the observer with
- * tables off) never has the rows' ring read.  The producer is an index in
+ * tables off), or no message (per_record off), has no rows' ring at all.  The producer is an index in
  * a small table of the producers' names, which is what makes the row fit.
  * A set of records that leave the stream together (msg_records_done) asks
  * for its entries ahead of their use, so that those misses overlap.
@@ -60,7 +60,7 @@ struct msgtab {
     const struct slog *log;
     const struct keytab *keys;
     struct msg *ring;      /* ring[id & mask] for ids in [base, next), 64-byte aligned */
-    struct msg_row *rows;  /* rows[id & mask] likewise */
+    struct msg_row *rows;  /* rows[id & mask] likewise; NULL: the log reads no row */
     uint64_t mask;
     uint64_t base, next;   /* ids: oldest unfinished, next to give */
     uint64_t counts[FATE_COUNT];
@@ -72,12 +72,13 @@ struct msgtab {
 };
 
 /* The rings of cap entries (a power of two, at least 1024: their sizes are
- * multiples of 64), line-aligned; -1 when out of memory. */
-static int rings_alloc(uint64_t cap, struct msg **ring, struct msg_row **rows)
+ * multiples of 64), line-aligned, the rows' only when with_rows; -1 when
+ * out of memory. */
+static int rings_alloc(uint64_t cap, bool with_rows, struct msg **ring, struct msg_row **rows)
 {
     *ring = aligned_alloc(64, cap * sizeof **ring);
-    *rows = aligned_alloc(64, cap * sizeof **rows);
-    if (*ring && *rows)
+    *rows = with_rows ? aligned_alloc(64, cap * sizeof **rows) : NULL;
+    if (*ring && (*rows || !with_rows))
         return 0;
     free(*ring);
     free(*rows);
@@ -94,7 +95,8 @@ struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
     t->log = log;
     t->keys = keys;
     t->mask = 1023;
-    if (rings_alloc(t->mask + 1, &t->ring, &t->rows) < 0) {
+    /* per_record only ever turns off, fates_only never changes (sim.c) */
+    if (rings_alloc(t->mask + 1, log->per_record && !log->fates_only, &t->ring, &t->rows) < 0) {
         msg_destroy(t);
         return NULL;
     }
@@ -125,11 +127,12 @@ static int grow(struct msgtab *t)
     uint64_t cap = (t->mask + 1) * 2;
     struct msg *ring;
     struct msg_row *rows;
-    if (rings_alloc(cap, &ring, &rows) < 0)
+    if (rings_alloc(cap, t->rows != NULL, &ring, &rows) < 0)
         return -1;
     for (uint64_t id = t->base; id < t->next; id++) {
         ring[id & (cap - 1)] = t->ring[id & t->mask];
-        rows[id & (cap - 1)] = t->rows[id & t->mask];
+        if (rows)
+            rows[id & (cap - 1)] = t->rows[id & t->mask];
     }
     free(t->ring);
     free(t->rows);
@@ -182,9 +185,10 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
         return new_slow(t, producer, key_id, bytes, created_us);
     uint64_t id = t->next++;
     t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
-    t->rows[id & t->mask] = (struct msg_row){
-        .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = p,
-    };
+    if (t->rows)
+        t->rows[id & t->mask] = (struct msg_row){
+            .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = p,
+        };
     return id;
 }
 
@@ -202,10 +206,11 @@ uint32_t msg_new_request(struct msgtab *t, const char *producer,
         uint32_t end = n - i < room ? n : i + (uint32_t)room;
         for (; i < end; i++, id++) {   /* id in a local: the stores could alias t->next */
             t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
-            t->rows[id & t->mask] = (struct msg_row){
-                .created_us = e[i].created_us, .bytes = e[i].bytes,
-                .key_id = e[i].key_id, .producer = t->last_producer,
-            };
+            if (t->rows)
+                t->rows[id & t->mask] = (struct msg_row){
+                    .created_us = e[i].created_us, .bytes = e[i].bytes,
+                    .key_id = e[i].key_id, .producer = t->last_producer,
+                };
             e[i].message_id = id;
         }
         t->next = id;
@@ -217,7 +222,7 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
 {
     m->done = 1;
     t->counts[f]++;
-    if (t->log->per_record && t->log->fates_only) {   /* the rows' ring is not read */
+    if (t->log->per_record && !t->rows) {   /* fates_only */
         t->log->ops->message(t->log->ctx, &(struct slog_message){ .message_id = id, .fate = f });
     } else if (t->log->per_record) {
         const struct msg_row *r = &t->rows[id & t->mask];
@@ -307,7 +312,7 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
     /* A set's messages sit about a shard count of ids apart, each entry a
      * cache miss: ask for the entries a few records ahead, so that the
      * misses overlap (the rows too when the sink reads them). */
-    bool rows = t->log->per_record && !t->log->fates_only;
+    bool rows = t->rows && t->log->per_record;
     for (uint32_t i = 0; i < n + PREFETCH_AHEAD; i++) {
         if (i < n) {
             PREFETCH_W(&t->ring[ids[i] & t->mask]);
@@ -341,7 +346,7 @@ uint64_t msg_oldest(const struct msgtab *t) { return t->base; }
 
 int64_t msg_created_us(const struct msgtab *t, uint64_t id)
 {
-    if (id < t->base || id >= t->next)
+    if (id < t->base || id >= t->next || !t->rows)
         return -1;
     return t->rows[id & t->mask].created_us;
 }
