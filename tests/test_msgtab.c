@@ -282,8 +282,58 @@ static void test_new_request(void)
     msg_destroy(t);
 }
 
+/* A message written three times is one producer duplicate, and settles
+ * with its best record's fate once its three records are done. */
+static void test_written_thrice(void)
+{
+    struct keytab *keys = keytab_create();
+    struct slog log;
+    struct rows rows = { .n = 0 };
+    struct msgtab *t = table(&log, keys, &rows);
+    msg_written(t, 7);                /* a second and a third record of 7 ... */
+    msg_written(t, 7);
+    CHECK_INT(msg_duplicated(t), 3);  /* ... make one duplicate more, not two */
+    msg_record_done(t, 7, FATE_LOST);
+    msg_record_done(t, 7, FATE_PROCESSED);
+    CHECK_INT(rows.n, 1);
+    msg_record_done(t, 7, FATE_EXPIRED);
+    CHECK_INT(rows.n, 2);
+    CHECK_INT(rows.v[1].message_id, 7);
+    CHECK_INT(rows.v[1].fate, FATE_PROCESSED);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
+/* A log that reads of a message its id and fate alone (fates_only): the
+ * table keeps no row (no creation time to tell), and its messages come
+ * with their ids and fates as a full log gets them, through a ring grown. */
+static void test_fates_only(void)
+{
+    struct keytab *keys = keytab_create();
+    struct rows rows = { .n = 0 };
+    struct slog log = { .ops = &ops, .ctx = &rows, .per_record = true, .fates_only = true };
+    struct msgtab *t = msg_create(&log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    for (uint64_t id = 1; id <= 3000; id++) {   /* past the first ring's 1024 */
+        CHECK_INT(msg_new(t, "api", k, 100, 1000), id);
+        msg_delivered(t, id);
+    }
+    CHECK_INT(msg_created_us(t, 5), -1);
+    uint64_t ids[] = { 2, 1, 2999 };
+    msg_records_done(t, ids, 3, FATE_EXPIRED);
+    CHECK_INT(rows.n, 3);
+    CHECK_INT(rows.v[1].message_id, 1);
+    CHECK_INT(rows.v[1].fate, FATE_EXPIRED);
+    CHECK_INT(rows.v[2].message_id, 2999);
+    CHECK_INT(msg_oldest(t), 3);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
+    test_fates_only();
+    test_written_thrice();
     test_new_request();
     test_entries_kept();
     test_delivered_run();

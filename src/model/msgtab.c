@@ -6,15 +6,19 @@
  * sit in a ring indexed by message id; the ring's base moves past finished
  * messages, so memory follows the oldest message still in flight.
  *
- * An entry is 32 bytes, aligned, so that a message is one cache line's
- * half: a shard's batch finishes messages that sit about one in every
- * shard-count ids apart, so each is a cache miss, and its row needs what
- * its fate's update touches and its created time, producer and key: one
- * line loaded a message, not two (issue 15 item 1).  The producer is an
- * index in a small table of the producers' names, which is what makes the
- * entry fit.  A set of records that leave the stream together
- * (msg_records_done) asks for its entries ahead of their use, so that
- * those misses overlap.
+ * An entry is two: what its holders change (struct msg, 8 bytes) in one
+ * ring, and what only its row reads (struct msg_row, 24 bytes) in a second
+ * ring of the same indexes.  A shard's batch finishes messages that sit
+ * about one in every shard-count ids apart, about ten thousand ids after
+ * the newest: each is a cache miss unless that stretch of the ring is
+ * still in the cache, and of 8-byte entries it is a quarter of the bytes
+ * of one 32-byte entry a message (issue 15: msg_records_done 26% of its
+ * samples on its first load of an entry when they were 32).  A sink that
+ * reads of a message its id and fate alone (fates_only, the observer with
+ * tables off), or no message (per_record off), has no rows' ring at all.  The producer is an index in
+ * a small table of the producers' names, which is what makes the row fit.
+ * A set of records that leave the stream together (msg_records_done) asks
+ * for its entries ahead of their use, so that those misses overlap.
  */
 #include <stdlib.h>
 
@@ -28,21 +32,27 @@
  * load from memory to arrive, near enough to stay in the cache. */
 #define PREFETCH_AHEAD 16
 
-/* One message. */
+/* One message's state. */
 struct msg {
-    int64_t created_us;
     uint32_t holds;        /* producer (1 until released) + records in the stream */
-    uint32_t written;      /* records of it that reached the stream */
-    uint32_t bytes;
-    uint32_t key_id;
-    uint32_t producer;     /* its name is producers[producer] */
+    uint8_t written;       /* records of it that reached the stream, up to 2 (more are
+                              counted 2: only none, one and a duplicate matter) */
     uint8_t best;          /* best fate among its finished records, or FATE_NONE */
     uint8_t done;
 };
-_Static_assert(sizeof(struct msg) == 32, "two entries a cache line");
+_Static_assert(sizeof(struct msg) == 8, "eight entries a cache line");
+
+/* What a message's row has beyond its state. */
+struct msg_row {
+    int64_t created_us;
+    uint32_t bytes;
+    uint32_t key_id;
+    uint32_t producer;     /* its name is producers[producer] */
+};
+_Static_assert(sizeof(struct msg_row) == 24, "the rows' ring");
 
 /* What the run's memory budget (sim.c) counts a message's slot: the 40
- * bytes an entry took before it was 32, so that a run stops where it did
+ * bytes an entry took before it was 32 (8 + 24), so that a run stops where it did
  * (the budget is the scenario's figure; counting a little more is safe). */
 #define BUDGET_BYTES 40
 
@@ -50,6 +60,7 @@ struct msgtab {
     const struct slog *log;
     const struct keytab *keys;
     struct msg *ring;      /* ring[id & mask] for ids in [base, next), 64-byte aligned */
+    struct msg_row *rows;  /* rows[id & mask] likewise; NULL: the log reads no row */
     uint64_t mask;
     uint64_t base, next;   /* ids: oldest unfinished, next to give */
     uint64_t counts[FATE_COUNT];
@@ -60,11 +71,20 @@ struct msgtab {
     bool finished;         /* msg_finish ran: later calls are ignored */
 };
 
-/* A ring of cap entries (a power of two, at least two), each 32-byte entry
- * within one cache line. */
-static struct msg *ring_alloc(uint64_t cap)
+/* The rings of cap entries (a power of two, at least 1024: their sizes are
+ * multiples of 64), line-aligned, the rows' only when with_rows; -1 when
+ * out of memory. */
+static int rings_alloc(uint64_t cap, bool with_rows, struct msg **ring, struct msg_row **rows)
 {
-    return aligned_alloc(64, cap * sizeof(struct msg));
+    *ring = aligned_alloc(64, cap * sizeof **ring);
+    *rows = with_rows ? aligned_alloc(64, cap * sizeof **rows) : NULL;
+    if (*ring && (*rows || !with_rows))
+        return 0;
+    free(*ring);
+    free(*rows);
+    *ring = NULL;
+    *rows = NULL;
+    return -1;
 }
 
 struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
@@ -75,8 +95,8 @@ struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
     t->log = log;
     t->keys = keys;
     t->mask = 1023;
-    t->ring = ring_alloc(t->mask + 1);
-    if (!t->ring) {
+    /* per_record only ever turns off, fates_only never changes (sim.c) */
+    if (rings_alloc(t->mask + 1, log->per_record && !log->fates_only, &t->ring, &t->rows) < 0) {
         msg_destroy(t);
         return NULL;
     }
@@ -89,6 +109,7 @@ void msg_destroy(struct msgtab *t)
     if (!t)
         return;
     free(t->ring);
+    free(t->rows);
     free(t->producers);
     free(t);
 }
@@ -104,13 +125,19 @@ static struct msg *entry(struct msgtab *t, uint64_t id)
 static int grow(struct msgtab *t)
 {
     uint64_t cap = (t->mask + 1) * 2;
-    struct msg *ring = ring_alloc(cap);
-    if (!ring)
+    struct msg *ring;
+    struct msg_row *rows;
+    if (rings_alloc(cap, t->rows != NULL, &ring, &rows) < 0)
         return -1;
-    for (uint64_t id = t->base; id < t->next; id++)
+    for (uint64_t id = t->base; id < t->next; id++) {
         ring[id & (cap - 1)] = t->ring[id & t->mask];
+        if (rows)
+            rows[id & (cap - 1)] = t->rows[id & t->mask];
+    }
     free(t->ring);
+    free(t->rows);
     t->ring = ring;
+    t->rows = rows;
     t->mask = cap - 1;
     return 0;
 }
@@ -157,10 +184,11 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
     if (t->next - t->base > t->mask || p >= t->n_producers || t->producers[p] != producer)
         return new_slow(t, producer, key_id, bytes, created_us);
     uint64_t id = t->next++;
-    t->ring[id & t->mask] = (struct msg){
-        .created_us = created_us, .holds = 1, .bytes = bytes, .key_id = key_id,
-        .producer = p, .best = FATE_NONE,
-    };
+    t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
+    if (t->rows)
+        t->rows[id & t->mask] = (struct msg_row){
+            .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = p,
+        };
     return id;
 }
 
@@ -177,10 +205,12 @@ uint32_t msg_new_request(struct msgtab *t, const char *producer,
         uint64_t room = t->mask + 1 - (t->next - t->base), id = t->next;
         uint32_t end = n - i < room ? n : i + (uint32_t)room;
         for (; i < end; i++, id++) {   /* id in a local: the stores could alias t->next */
-            t->ring[id & t->mask] = (struct msg){
-                .created_us = e[i].created_us, .holds = 1, .bytes = e[i].bytes,
-                .key_id = e[i].key_id, .producer = t->last_producer, .best = FATE_NONE,
-            };
+            t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
+            if (t->rows)
+                t->rows[id & t->mask] = (struct msg_row){
+                    .created_us = e[i].created_us, .bytes = e[i].bytes,
+                    .key_id = e[i].key_id, .producer = t->last_producer,
+                };
             e[i].message_id = id;
         }
         t->next = id;
@@ -192,12 +222,15 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
 {
     m->done = 1;
     t->counts[f]++;
-    if (t->log->per_record) {
+    if (t->log->per_record && !t->rows) {   /* fates_only */
+        t->log->ops->message(t->log->ctx, &(struct slog_message){ .message_id = id, .fate = f });
+    } else if (t->log->per_record) {
+        const struct msg_row *r = &t->rows[id & t->mask];
         struct slog_message row = {
-            .message_id = id, .producer = t->producers[m->producer],
-            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, m->key_id),
-            .key_id = m->key_id,
-            .created_us = m->created_us, .bytes = m->bytes, .fate = f,
+            .message_id = id, .producer = t->producers[r->producer],
+            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, r->key_id),
+            .key_id = r->key_id,
+            .created_us = r->created_us, .bytes = r->bytes, .fate = f,
         };
         t->log->ops->message(t->log->ctx, &row);
     }
@@ -219,7 +252,7 @@ static void release(struct msgtab *t, uint64_t id, struct msg *m)
  * duplicate. */
 static inline void count_written(struct msgtab *t, struct msg *m)
 {
-    if (++m->written == 2)
+    if (m->written < 2 && ++m->written == 2)
         t->duplicated++;
 }
 
@@ -278,10 +311,14 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
 {
     /* A set's messages sit about a shard count of ids apart, each entry a
      * cache miss: ask for the entries a few records ahead, so that the
-     * misses overlap. */
+     * misses overlap (the rows too when the sink reads them). */
+    bool rows = t->rows && t->log->per_record;
     for (uint32_t i = 0; i < n + PREFETCH_AHEAD; i++) {
-        if (i < n)
+        if (i < n) {
             PREFETCH_W(&t->ring[ids[i] & t->mask]);
+            if (rows)
+                PREFETCH(&t->rows[ids[i] & t->mask]);
+        }
         if (i >= PREFETCH_AHEAD)
             record_done(t, ids[i - PREFETCH_AHEAD], f);
     }
@@ -309,9 +346,9 @@ uint64_t msg_oldest(const struct msgtab *t) { return t->base; }
 
 int64_t msg_created_us(const struct msgtab *t, uint64_t id)
 {
-    if (id < t->base || id >= t->next)
+    if (id < t->base || id >= t->next || !t->rows)
         return -1;
-    return t->ring[id & t->mask].created_us;
+    return t->rows[id & t->mask].created_us;
 }
 uint64_t msg_duplicated(const struct msgtab *t) { return t->duplicated; }
 

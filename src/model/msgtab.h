@@ -66,7 +66,8 @@ void msg_finish(struct msgtab *t);
 void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT]);
 uint64_t msg_created(const struct msgtab *t);
 /* When message id was created, while it is in flight (a record of it still
- * in the stream); -1 for a message settled or unknown (the observer). */
+ * in the stream); -1 for a message settled or unknown, or when the log
+ * reads no message's row (fates_only, or per_record off at msg_create). */
 int64_t msg_created_us(const struct msgtab *t, uint64_t id);
 /* The oldest message not yet settled: every id below it has its fate. */
 uint64_t msg_oldest(const struct msgtab *t);
