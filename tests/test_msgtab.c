@@ -203,10 +203,11 @@ static void on_big_message(void *ctx, const struct slog_message *m)
         r->wrong++;
 }
 
-/* issue 15 item 1, R17: the 32-byte entry keeps each message's producer (an
- * index in the table's names: three producers, interleaved), key, size and
- * created time across the ring's doublings, and the memory budget still
- * counts 40 bytes a slot (sim.h: a run stops where it did). */
+/* issue 15 item 1, R17: an entry's row (24 bytes beside its 8-byte state)
+ * keeps each message's producer (an index in the table's names: three
+ * producers, interleaved), key, size and created time across the ring's
+ * doublings, and the memory budget still counts 40 bytes a slot (sim.h: a
+ * run stops where it did). */
 static void test_entries_kept(void)
 {
     static const char *const names[3] = { "orders", "payments", "audit" };
