@@ -177,6 +177,18 @@ COLD static uint64_t new_slow(struct msgtab *t, const char *producer, uint32_t k
     return msg_new(t, producer, key_id, bytes, created_us);
 }
 
+/* A new message's entry: held by its producer, no fate yet; its row when
+ * the table keeps rows. */
+static inline void entry_init(struct msgtab *t, uint64_t id, uint32_t key_id, uint32_t bytes,
+                              int64_t created_us, uint32_t producer)
+{
+    t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
+    if (t->rows)
+        t->rows[id & t->mask] = (struct msg_row){
+            .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = producer,
+        };
+}
+
 uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
                  uint32_t bytes, int64_t created_us)
 {
@@ -184,11 +196,7 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
     if (t->next - t->base > t->mask || p >= t->n_producers || t->producers[p] != producer)
         return new_slow(t, producer, key_id, bytes, created_us);
     uint64_t id = t->next++;
-    t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
-    if (t->rows)
-        t->rows[id & t->mask] = (struct msg_row){
-            .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = p,
-        };
+    entry_init(t, id, key_id, bytes, created_us, p);
     return id;
 }
 
@@ -205,12 +213,7 @@ uint32_t msg_new_request(struct msgtab *t, const char *producer,
         uint64_t room = t->mask + 1 - (t->next - t->base), id = t->next;
         uint32_t end = n - i < room ? n : i + (uint32_t)room;
         for (; i < end; i++, id++) {   /* id in a local: the stores could alias t->next */
-            t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
-            if (t->rows)
-                t->rows[id & t->mask] = (struct msg_row){
-                    .created_us = e[i].created_us, .bytes = e[i].bytes,
-                    .key_id = e[i].key_id, .producer = t->last_producer,
-                };
+            entry_init(t, id, e[i].key_id, e[i].bytes, e[i].created_us, t->last_producer);
             e[i].message_id = id;
         }
         t->next = id;
