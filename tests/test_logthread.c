@@ -285,12 +285,12 @@ static void test_record_runs(bool names)
     CHECK_INT(n_ckpt, 1);
     CHECK_INT(wrong, 0);
     CHECK_INT(wrong_key, 0);
-    /* The hints: the records' run (RUN of 48 bytes, 56 with names: a run a
-     * chunk, each chunk's end ending one, after its run's 8-byte header),
+    /* The hints: the records' run (RUN structs of 64 bytes: a run a chunk,
+     * each chunk's end ending one, after its run's 8-byte header),
      * the messages' four runs between the three too large (999 + 999 + 999
      * + 0: the last of them ends the 3000), and the last record and message
      * alone: 8 fewer than the calls in each run. */
-    size_t per_chunk = (CHUNK_BYTES - 8) / (names ? 56 : 48);
+    size_t per_chunk = (CHUNK_BYTES - 8) / sizeof(struct slog_record);
     size_t runs = (RUN + per_chunk - 1) / per_chunk;
     CHECK_INT(n_hint, (RUN - runs * 8) + 3 * (999 - 8));
     /* Each hint comes just before the call 8 before its own: the call after

@@ -11,9 +11,10 @@
  * key is not copied: they keep their content for the run (simlog.h; a sink
  * may know a shard by the address of its id, observer.c does), so the
  * pointer itself is passed.  Records and messages, most calls, go as runs
- * of compact elements instead (struct a_record, a_message, a fate), and the
- * thread tells the inner sink each one's key a few calls ahead (records
- * reach a sink that takes runs of them a run at a time, replay_records).
+ * of elements instead (a record's struct as given, struct a_message, a
+ * fate), and the thread tells the inner sink each one's key a few calls
+ * ahead (records reach a sink that takes runs of them a run at a time,
+ * read where they lie in the chunk, replay_records).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk grown to fit it.  Every sync point
@@ -51,16 +52,18 @@
                                      simulation's core wrote them */
 #define LGT_HINT_AHEAD 8          /* a run's elements whose key is hinted ahead of their
                                      replay */
-#define LGT_REPLAY_ROWS 32        /* records of a run replayed in one call of records() */
+#define LGT_REPLAY_ROWS 32        /* records of a run replayed in one call of records()
+                                     when their keys are hinted */
 #define LGT_WRITE_AHEAD 512       /* bytes of a chunk fetched for writing ahead of a run's
                                      element (may pass the chunk's end: a hint only) */
 
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
 enum kind {
-    K_SHARD, K_MESSAGE, K_RECORD, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
+    K_SHARD, K_MESSAGE, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
-    K_RECORDS, K_MESSAGES,        /* runs of records, of messages (struct a_record, a_message) */
+    K_RECORDS, K_MESSAGES,        /* runs of records (struct slog_record), of messages
+                                     (struct a_message) */
     K_FATES,                      /* a run of messages, their ids and fates alone */
     K_NONE,                       /* no run open (lgt.run) */
 };
@@ -99,30 +102,23 @@ struct a_sync {
  * A record or a message as an element of a run (K_RECORDS, K_MESSAGES):
  * consecutive calls of one of these kinds make one entry (its header's len
  * written when the run ends, run_end), elements with no header of their
- * own and only the fields the call has (a record: 48 bytes instead of a 72-byte entry; a
- * message: 32 instead of 56), so the simulation's thread writes fewer
- * bytes a record (issue 15).  The key's name is kept as its pointer (it
- * keeps its content for the run, simlog.h), in a run's elements only when
- * the sink reads names (no_key_names false): stride says.  A message's
+ * own.  A record's is its struct slog_record as given (its key's name as
+ * the pointer, which keeps its content for the run, simlog.h, or NULL), so
+ * that the thread passes the inner sink the elements where they lie (issue
+ * 15: a copy of 48-byte elements into rows of 64 cost the observer's
+ * thread more than the simulation's 16 bytes more a record).  A message's
+ * has only the fields the call has (32 bytes instead of a 56-byte entry),
+ * so the simulation's thread writes fewer bytes a message; the key's name,
+ * in it only when the sink reads names (no_key_names false): stride says.  A message's
  * size and fate share a word (its fate in the top 4 bits); one whose size
  * or fate does not fit goes as a K_MESSAGE entry.  A sink that reads of a
  * message its id and fate alone (fates_only: the observer with tables off)
  * gets K_FATES runs instead, 8 bytes a message: its id, its fate in the top
  * 4 bits (an id too large for that goes as a K_MESSAGE entry).
  */
-struct a_record {                /* fields next to each other in slog_record are not here:
+struct a_message {               /* fields next to each other in slog_message are not here:
                                     a compiler would copy such a pair with one 16-byte
-                                    load across the caller's two stores (on_record) */
-    uint64_t sequence_number;
-    const char *shard_id;
-    int64_t arrival_us;
-    uint64_t message_id;
-    int64_t created_us;
-    uint32_t key_id;
-    uint32_t bytes;
-    /* const char *partition_key, when the run's stride has room */
-};
-struct a_message {               /* likewise */
+                                    load across the caller's two stores (on_message) */
     const char *producer;
     uint64_t message_id;
     int64_t created_us;
@@ -135,7 +131,7 @@ struct a_message {               /* likewise */
 #define FATE_ID_MAX ((UINT64_C(1) << (64 - MSG_FATE_BITS)) - 1)
 #define FATE_STRIDE sizeof(uint64_t)   /* a K_FATES element */
 _Static_assert(FATE_COUNT <= 1 << MSG_FATE_BITS, "a fate fits its bits");
-_Static_assert(sizeof(struct a_record) == 48 && sizeof(struct a_message) == 32,
+_Static_assert(sizeof(struct slog_record) % 8 == 0 && sizeof(struct a_message) == 32,
                "elements are a multiple of 8 bytes, a name's pointer after them");
 
 /* The pointer fields of each kind's struct: copied after it, offsets in
@@ -151,7 +147,6 @@ static const struct ptrs {
                      offsetof(struct slog_shard, starting_hash_key),
                      offsetof(struct slog_shard, ending_hash_key)),
     [K_MESSAGE] = OFFS(offsetof(struct slog_message, partition_key)),
-    [K_RECORD] = OFFS(offsetof(struct slog_record, partition_key)),
     [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, error)),
     [K_DELIVERIES] = { NULL, 0 },   /* the array is copied apart (on_deliveries) */
     [K_CHECKPOINT] = { NULL, 0 },
@@ -184,7 +179,7 @@ struct lgt {
     enum kind run;                /* the kind of the last entry of the chunk being filled,
                                      when it is a run that may grow; else K_NONE */
     uint32_t run_at;              /* that entry's offset in the chunk */
-    size_t rec_stride, msg_stride;   /* bytes of a run's elements, names or not */
+    size_t msg_stride;            /* bytes of a run's message elements, names or not */
     enum kind msg_kind;           /* K_MESSAGES, or K_FATES (fates_only) */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
@@ -360,17 +355,16 @@ static void on_shard(void *ctx, const struct slog_shard *s)
 }
 
 /*
- * A message or a record goes as an element of a run, copied field by
- * field: its row was written so just before the call (msgtab.c's settle,
- * stream.c's log_record), and a copy of the whole struct in 16-byte words
- * would load across several of those stores, each such load waiting for
- * them to reach the cache (a store-to-load forwarding that fails: four a
- * record).  Each load here reads what one store wrote.  A field added to
- * either struct must be added here and to the element (the sizes below
- * catch it).
+ * A message goes as an element of a run, copied field by field: its row
+ * was written so just before the call (msgtab.c's settle), and a copy of
+ * the whole struct in 16-byte words would load across several of those
+ * stores, each such load waiting for them to reach the cache (a
+ * store-to-load forwarding that fails).  Each load here reads what one
+ * store wrote.  A field added to the struct must be added here and to the
+ * element (the size below catches it).  Records come in runs written long
+ * before (stream.c's put_one): copied whole.
  */
 _Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
-_Static_assert(sizeof(struct slog_record) == 64, "on_record copies each field of a record");
 
 /* Message m as the element at el of a run of stride bytes an element. */
 static inline void message_at(unsigned char *el, size_t stride, const struct slog_message *m)
@@ -404,27 +398,10 @@ static inline bool fate_unfit(const struct slog_message *m)
     return m->message_id > FATE_ID_MAX || (unsigned)m->fate >= FATE_COUNT;
 }
 
-/* Record r as the element at el of a run of stride bytes an element. */
-static inline void record_at(unsigned char *el, size_t stride, const struct slog_record *r)
-{
-    *(struct a_record *)(void *)el = (struct a_record){
-        .shard_id = r->shard_id, .sequence_number = r->sequence_number,
-        .message_id = r->message_id, .arrival_us = r->arrival_us, .created_us = r->created_us,
-        .key_id = r->key_id, .bytes = r->bytes };
-    if (stride > sizeof(struct a_record))
-        memcpy(el + sizeof(struct a_record), &r->partition_key, sizeof r->partition_key);
-}
-
-/* A record no run's element of stride bytes can hold: a name the sink said
- * it reads not (no_key_names). */
-static inline bool record_unfit(size_t stride, const struct slog_record *r)
-{
-    return r->partition_key && stride == sizeof(struct a_record);
-}
-
 /* A message or record the run being grown cannot take: the first element
- * of a new run, or an entry of its own when no element can hold it (the
- * key's name copied).  Apart from on_message and on_record (see run_next). */
+ * of a new run, or a message's entry of its own when no element can hold
+ * it (the key's name copied).  Apart from on_message and on_record (see
+ * run_next). */
 static __attribute__((noinline)) void message_run(struct lgt *t, const struct slog_message *m)
 {
     bool fates = t->msg_kind == K_FATES;
@@ -441,13 +418,9 @@ static __attribute__((noinline)) void message_run(struct lgt *t, const struct sl
 
 static __attribute__((noinline)) void record_run(struct lgt *t, const struct slog_record *r)
 {
-    if (record_unfit(t->rec_stride, r)) {
-        put(t, K_RECORD, r, sizeof *r);
-        return;
-    }
-    unsigned char *el = run_start(t, K_RECORDS, t->rec_stride);
+    unsigned char *el = run_start(t, K_RECORDS, sizeof *r);
     if (el)
-        record_at(el, t->rec_stride, r);
+        memcpy(el, r, sizeof *r);
 }
 
 static void on_message(void *ctx, const struct slog_message *m)
@@ -470,8 +443,8 @@ static void on_record(void *ctx, const struct slog_record *r)
 {
     struct lgt *t = ctx;
     unsigned char *el;
-    if (!record_unfit(t->rec_stride, r) && run_next(t, K_RECORDS, t->rec_stride, &el))
-        record_at(el, t->rec_stride, r);
+    if (run_next(t, K_RECORDS, sizeof *r, &el))
+        memcpy(el, r, sizeof *r);
     else
         record_run(t, r);
 }
@@ -484,7 +457,7 @@ static void on_record(void *ctx, const struct slog_record *r)
 static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 {
     struct lgt *t = ctx;
-    const size_t stride = t->rec_stride;
+    const size_t stride = sizeof *rows;
     const struct slog_record *r = rows, *const end = rows + n;
     while (r < end) {
         on_record(t, r++);   /* may open a run, or a chunk */
@@ -495,9 +468,9 @@ static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
         size_t room = (c->cap - c->len) / stride;
         /* one bound for the loop: the chunk's room, or the rows' end */
         const struct slog_record *stop = room < (size_t)(end - r) ? r + room : end;
-        for (; r < stop && !record_unfit(stride, r); r++, el += stride) {
+        for (; r < stop; r++, el += stride) {
             PREFETCH_W(el + LGT_WRITE_AHEAD);
-            record_at(el, stride, r);
+            memcpy(el, r, stride);
         }
         c->len += (size_t)(el - from);
     }
@@ -656,32 +629,30 @@ static inline void hint_ahead(const struct slog *s, const unsigned char *el, siz
     }
 }
 
-/* A run of records, or of messages, (stride) its elements' bytes: the
- * structs the simulation passed, in order.  Records go to an inner sink
- * that takes runs LGT_REPLAY_ROWS at a time (records(): a call a record
- * fewer, and the observer reads each row long after it was written, not
- * with a load across two stores still in flight), else a call each, each
- * one's hint just before the call LGT_HINT_AHEAD before its own. */
-static void replay_records(const struct slog *s, const unsigned char *el, size_t n, size_t stride)
+/* A run of records: the structs the simulation passed, in order, where
+ * they lie in the chunk.  A sink that takes no hint gets the run in one call
+ * of records() (the observer, the run log's sink with tables off); else
+ * records go to a sink that takes runs LGT_REPLAY_ROWS at a time, or a call
+ * each, each one's hint just before the call LGT_HINT_AHEAD before its own. */
+static void replay_records(const struct slog *s, const struct slog_record *rows, size_t n)
 {
-    struct slog_record rows[LGT_REPLAY_ROWS];
-    const size_t most = s->ops->records ? LGT_REPLAY_ROWS : 1;
+    const struct slog_ops *o = s->ops;
+    if (!o->key_ahead) {
+        slog_records(o, s->ctx, rows, (uint32_t)n);   /* a chunk holds fewer */
+        return;
+    }
+    const size_t most = o->records ? LGT_REPLAY_ROWS : 1;
     for (size_t i = 0; i < n;) {
-        uint32_t m = 0;
-        for (; m < most && i < n; m++, i++, el += stride) {
-            hint_ahead(s, el, i, n, stride, offsetof(struct a_record, key_id));
-            const struct a_record *a = (const void *)el;
-            rows[m] = (struct slog_record){
-                .shard_id = a->shard_id, .sequence_number = a->sequence_number,
-                .message_id = a->message_id,
-                .partition_key = element_key(el, sizeof *a, stride),
-                .key_id = a->key_id, .arrival_us = a->arrival_us, .bytes = a->bytes,
-                .created_us = a->created_us };
-        }
-        slog_records(s->ops, s->ctx, rows, m);
+        size_t m = n - i < most ? n - i : most;
+        for (size_t j = i; j < i + m && j + LGT_HINT_AHEAD < n; j++)
+            o->key_ahead(s->ctx, rows[j + LGT_HINT_AHEAD].key_id);
+        slog_records(o, s->ctx, rows + i, (uint32_t)m);
+        i += m;
     }
 }
 
+/* A run of messages, (stride) its elements' bytes, each one's key hinted
+ * as a record's is. */
 static void replay_messages(const struct slog *s, const unsigned char *el, size_t n,
                             size_t stride)
 {
@@ -710,7 +681,7 @@ static void replay_fates(const struct slog *s, const unsigned char *el, size_t n
 }
 
 /* Call the inner sink for entry e of kind k (a run: a call for each of
- * its elements).  The kinds of every record (a record, its message, its
+ * its elements).  The kinds of every record (its message, its
  * deliveries) fix their one field, if any, inline. */
 static void replay(const struct lgt *t, unsigned char *e, enum kind k)
 {
@@ -721,7 +692,7 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     memcpy(&h, e, HDR);
     switch (k) {
     case K_RECORDS:
-        replay_records(s, p, (h.len - HDR) / t->rec_stride, t->rec_stride);
+        replay_records(s, p, (h.len - HDR) / sizeof(struct slog_record));
         break;
     case K_MESSAGES:
         replay_messages(s, p, (h.len - HDR) / t->msg_stride, t->msg_stride);
@@ -738,10 +709,6 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     case K_MESSAGE:
         fix_at(e, offsetof(struct slog_message, partition_key));
         o->message(s->ctx, p);
-        break;
-    case K_RECORD:
-        fix_at(e, offsetof(struct slog_record, partition_key));
-        o->record(s->ctx, p);
         break;
     case K_INVOCATION:
         fix_at(e, offsetof(struct slog_invocation, error));
@@ -852,7 +819,6 @@ struct lgt *lgt_create(const struct slog *inner)
     t->handed_ms = wall_ms();
     t->run = K_NONE;
     size_t name = inner->no_key_names ? 0 : sizeof(const char *);
-    t->rec_stride = sizeof(struct a_record) + name;
     t->msg_stride = inner->fates_only ? FATE_STRIDE : sizeof(struct a_message) + name;
     t->msg_kind = inner->fates_only ? K_FATES : K_MESSAGES;
     atomic_init(&t->failed, false);
