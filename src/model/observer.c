@@ -654,6 +654,17 @@ struct let_go_counts {
     uint64_t redelivered, redeliveries, reprocessed;
 };
 
+/* A record of message id, written twice or more and not settled, leaves.
+ * Apart from rec_let_go's loop: rare, and inline it took registers the
+ * common path then spilled. */
+static COLD void multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire)
+{
+    struct omulti *m = multi_find(o, id);
+    m->let_go++;
+    m->may_expire += may_expire;
+    msg_settle(o, flags, m);
+}
+
 /* A record leaves: its delivery counts are final. */
 static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go_counts *c)
 {
@@ -666,14 +677,12 @@ static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go
     if (!f)
         return;
     bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
-    if ((*f & (OM_MULTI | OM_DONE)) == OM_MULTI) {
-        struct omulti *m = multi_find(o, r->message_id);
-        m->let_go++;
-        m->may_expire += may_expire;
-        msg_settle(o, f, m);
-    } else if (!(*f & (OM_MULTI | OM_GONE))) {
-        *f |= OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+    uint8_t flags = *f;
+    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
+        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
         o->msgs_n--;
+    } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
+        multi_let_go(o, f, r->message_id, may_expire);
     }
 }
 
@@ -864,24 +873,47 @@ static bool prod_after(int64_t a_ms, uint64_t a_id, int64_t b_ms, uint64_t b_id)
     return a_ms != b_ms ? a_ms > b_ms : a_id > b_id;
 }
 
+/* An ordering violation by sequence (R10, R12), and by producer order
+ * (SPEC 1.3): counted, kept as an example. */
+static COLD void late_by_sequence(struct obs *o, const struct okey *k, const struct orec *r,
+                                  const struct oinv *inv)
+{
+    o->fig.order_by_sequence++;
+    struct obs_side late = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                             .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
+    struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
+                              .has_first = k->seq_has_first,
+                              .first_delivered_ms = k->seq_first_ms };
+    example(o, 0, r->key, &late, &after);
+}
+
+static COLD void late_by_producer(struct obs *o, const struct okey *k, const struct orec *r,
+                                  const struct oinv *inv)
+{
+    o->fig.order_by_producer++;
+    struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
+                             .time_ms = r->created_ms, .has_first = inv->counted,
+                             .first_delivered_ms = inv->start_ms };
+    struct obs_side after = { .message_id = k->prod_message, .sequence_number = k->prod_sequence,
+                              .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
+                              .first_delivered_ms = k->prod_first_ms };
+    example(o, 1, r->key, &late, &after);
+}
+
 /*
  * A record's first delivery, in the order of (first invocation, sequence
  * number): late by sequence when a record of its key with a higher sequence
  * number came first (R10, R12); late by producer order when a message of its
  * key created later came first (SPEC 1.3), counting only the first record of
  * a message delivered (a producer duplicate's other records are not late).
+ * The violations go apart (late_by_*): rare, and inline they took registers
+ * the common path then spilled.
  */
 static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
 {
     struct okey *k = &o->keys[r->key];
     if (k->has_seq && k->seq_sequence > r->seq) {
-        o->fig.order_by_sequence++;
-        struct obs_side late = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
-                                 .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
-        struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
-                                  .has_first = k->seq_has_first,
-                                  .first_delivered_ms = k->seq_first_ms };
-        example(o, 0, r->key, &late, &after);
+        late_by_sequence(o, k, r, inv);
     } else {
         k->seq_sequence = r->seq;
         k->seq_time_ms = r->arrival_ms;
@@ -896,17 +928,8 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
     *f |= OM_FIRST;
     if (k->has_prod &&
         prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
-        if (!not_first) {
-            o->fig.order_by_producer++;
-            struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
-                                     .time_ms = r->created_ms, .has_first = inv->counted,
-                                     .first_delivered_ms = inv->start_ms };
-            struct obs_side after = { .message_id = k->prod_message,
-                                      .sequence_number = k->prod_sequence,
-                                      .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
-                                      .first_delivered_ms = k->prod_first_ms };
-            example(o, 1, r->key, &late, &after);
-        }
+        if (!not_first)
+            late_by_producer(o, k, r, inv);
     } else if (!k->has_prod ||
                prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
         k->prod_message = r->message_id;
@@ -1058,6 +1081,31 @@ static void obs_on_shard(void *ctx, const struct slog_shard *s)
     row->closed_ms = row->has_closed ? obs_ms(s->closed_us) : 0;
 }
 
+/* The flags of message id, whose fate came, when it is not in the ring
+ * (no record of it came: rejected); NULL when out of memory, or never: let
+ * go (the base passes only ids whose fate came). */
+static COLD uint8_t *fate_flags_slow(struct obs *o, uint64_t id)
+{
+    if (id < o->msgs_base)
+        return NULL;
+    uint8_t *f = msg_add(o, id);
+    if (!f)
+        o->oom = true;
+    return f;
+}
+
+/* The fate of message id, written twice or more and not settled. */
+static COLD void multi_fate(struct obs *o, uint8_t *f, uint64_t id, enum fate fate)
+{
+    struct omulti *m = multi_find(o, id);
+    m->has_fate = true;
+    m->fate = (uint8_t)fate;
+    msg_settle(o, f, m);
+}
+
+/* A message's fate: mostly of one whose record came (in the ring, written
+ * once), a count and a flag; the other cases apart (a call a message, its
+ * registers saved, cost more than the common path). */
 static void obs_on_message(void *ctx, const struct slog_message *msg)
 {
     struct obs *o = ctx;
@@ -1066,20 +1114,39 @@ static void obs_on_message(void *ctx, const struct slog_message *msg)
     if ((unsigned)msg->fate >= FATE_COUNT)
         return;
     o->fig.messages[msg->fate]++;   /* expired_messages: obs_finish */
-    if (msg->message_id < o->msgs_base)
-        return;   /* never: the base passes only ids whose fate came */
-    uint8_t *f = msg_add(o, msg->message_id);
-    if (!f) {
-        o->oom = true;
+    const uint64_t id = msg->message_id;
+    uint8_t *f;
+    if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
+        f = &o->msgs_ring[id & o->msgs_mask];
+    else if (!(f = fate_flags_slow(o, id)))
         return;
+    const uint8_t flags = *f | OM_FATE;
+    *f = flags;
+    if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI)
+        multi_fate(o, f, id, msg->fate);
+}
+
+/* Another record of message id, whose flags are *f: a producer duplicate
+ * (SPEC 1.3).  Apart from see_record: rare, and inline it took registers
+ * the common path then spilled.  -1 when out of memory. */
+static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
+{
+    if (!(*f & OM_MULTI)) {   /* its second record */
+        struct omulti *m = multi_add(o, id);
+        if (!m)
+            return -1;
+        m->n = 2;
+        m->let_go = (*f & OM_GONE) != 0;
+        m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
+        o->msgs_n += (*f & OM_GONE) != 0;
+        *f |= OM_MULTI;
+        o->fig.producer_duplicates++;
+        o->fig.producer_duplicate_records++;
+    } else if (!(*f & OM_DONE)) {
+        multi_find(o, id)->n++;
+        o->fig.producer_duplicate_records++;
     }
-    *f |= OM_FATE;
-    if ((*f & OM_MULTI) && !(*f & OM_DONE)) {
-        struct omulti *m = multi_find(o, msg->message_id);
-        m->has_fate = true;
-        m->fate = (uint8_t)msg->fate;
-        msg_settle(o, f, m);
-    }
+    return 0;
 }
 
 /* What a record tells the observer (next is told apart).  Always inline:
@@ -1103,22 +1170,9 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
     if (!(*f & OM_SEEN)) {
         *f = OM_SEEN;
         o->msgs_n++;
-    } else if (!(*f & OM_MULTI)) {   /* its second record: a producer duplicate */
-        struct omulti *m = multi_add(o, r->message_id);
-        if (!m) {
-            o->oom = true;
-            return;
-        }
-        m->n = 2;
-        m->let_go = (*f & OM_GONE) != 0;
-        m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
-        o->msgs_n += (*f & OM_GONE) != 0;
-        *f |= OM_MULTI;
-        o->fig.producer_duplicates++;
-        o->fig.producer_duplicate_records++;
-    } else if (!(*f & OM_DONE)) {
-        multi_find(o, r->message_id)->n++;
-        o->fig.producer_duplicate_records++;
+    } else if (duplicate_record(o, f, r->message_id) < 0) {
+        o->oom = true;
+        return;
     }
     if (r->arrival_us != o->written.us) {   /* a PutRecords call's records share it */
         int64_t arrival_ms = obs_ms(r->arrival_us);
@@ -1270,21 +1324,28 @@ static void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *sha
             *run = (struct odeliv){ .ordinal = ordinal, .shard = shard, .handled = handled };
         }
         r->pending++;
-        run->count++;
         /* the records after it while they follow it in the ring: the run
-         * grows without the tests above (issue 15: a batch is mostly one) */
-        for (; i + 1 < n && run->count < UINT32_MAX; i++) {
+         * grows without the tests above (issue 15: a batch is mostly one),
+         * the shard's and the run's fields in locals (a record's store may
+         * alias them: they were read again each record) */
+        struct orec *const ring = sh->ring;
+        const uint64_t mask = sh->mask, held_end = sh->head + sh->n;
+        const struct okey *const keys = o->keys;
+        uint32_t count = run->count + 1;
+        for (; i + 1 < n && count < UINT32_MAX; i++) {
             uint64_t after = ordinal + 1;
-            if (after - sh->head >= sh->n)
+            if (after >= held_end)
                 break;
-            struct orec *q = &sh->ring[after & sh->mask];
+            struct orec *q = &ring[after & mask];
             if (q->seq != sequence_numbers[i + 1] || q->pending == UINT16_MAX)
                 break;
-            PREFETCH(&o->keys[q->key]);
+            PREFETCH(&keys[q->key]);
             q->pending++;
-            run->count++;
-            ordinal = sh->hint = after;
+            count++;
+            ordinal = after;
         }
+        run->count = count;
+        sh->hint = ordinal;
     }
 }
 
