@@ -436,7 +436,9 @@ struct obs {
 
 static int64_t obs_ms(int64_t us)
 {
-    return us >= 0 ? us / 1000 : -((-us + 999) / 1000);   /* as runlog.c stores it */
+    /* as runlog.c stores it; unsigned, a division by a multiply without the
+     * sign's fix-up */
+    return us >= 0 ? (int64_t)((uint64_t)us / 1000) : -((-us + 999) / 1000);
 }
 
 /* ---- messages ---------------------------------------------------------------------- */
