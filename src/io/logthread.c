@@ -668,14 +668,17 @@ static void replay_messages(const struct slog *s, const unsigned char *el, size_
     }
 }
 
-/* A K_FATES run: messages with their ids and fates alone (fates_only). */
+/* A K_FATES run: messages with their ids and fates alone (fates_only).
+ * One struct for the run, its other fields zeroed once (the sink takes it
+ * const), not for each message. */
 static void replay_fates(const struct slog *s, const unsigned char *el, size_t n)
 {
+    struct slog_message m = { 0 };
     for (size_t i = 0; i < n; i++, el += FATE_STRIDE) {
         uint64_t v;
         memcpy(&v, el, sizeof v);
-        struct slog_message m = { .message_id = v & FATE_ID_MAX,
-                                  .fate = (enum fate)(v >> (64 - MSG_FATE_BITS)) };
+        m.message_id = v & FATE_ID_MAX;
+        m.fate = (enum fate)(v >> (64 - MSG_FATE_BITS));
         s->ops->message(s->ctx, &m);
     }
 }
