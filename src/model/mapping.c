@@ -1336,16 +1336,23 @@ static bool reserve_one_lane(struct shardc *sc, uint64_t n)
 
 /* Queue record i (r) in its lane, sized with memo (the shard's, or the
  * caller's copy of it); false (the run stopped) when out of memory.  With
- * one lane, the caller reserved the room (reserve_one_lane). */
+ * one lane, the caller reserved the room (reserve_one_lane), and one, when
+ * not NULL, is its copy of that lane's queue, to queue into instead. */
 static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes,
-                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r)
+                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r,
+                           struct idxq *one)
 {
+    uint64_t size = lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r);
+    if (one) {
+        idxq_put(one, i, size);
+        return true;
+    }
     struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
     if (sc->n_lanes > 1 && !idxq_reserve(&l->queue, 1)) {
         eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
         return false;
     }
-    idxq_put(&l->queue, i, lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r));
+    idxq_put(&l->queue, i, size);
     return true;
 }
 
@@ -1367,6 +1374,46 @@ static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t a
     return d;
 }
 
+/* What deal adds up of the delays of the records it reads (R1). */
+struct delays {
+    uint64_t sum;                /* wraps only when delay_sum does not use it */
+    int64_t neg;                 /* the delays or'ed: negative when one is */
+    int64_t max;                 /* the largest, or 0 */
+};
+
+/* deal's loop: records [from, to) queued in their lanes, or, with one (a
+ * copy of the single lane's queue, in room reserved), in it, and their
+ * delays added to *d.  Inline in two copies: the one-lane loop keeps the
+ * queue's fields in registers, which the stores of its slots would
+ * otherwise make it load again record after record.  False when the run
+ * stopped. */
+static inline __attribute__((always_inline)) bool
+deal_records(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
+             struct idxq *one, struct lev_size_memo *memo, struct delays *d)
+{
+    struct esm *m = sc->m;
+    const struct hashkey *hashes = keytab_hashes(m->keys);
+    uint64_t sum = 0;
+    int64_t neg = 0, max = 0;
+    for (uint64_t i = from, n; i < to; ) {
+        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
+        for (uint64_t end = i + n; i < end; i++, r++) {
+            /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
+            if (!one && i + LANE_AHEAD < to)
+                PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
+            int64_t delay = at_us - r->arrival_us;
+            sum += (uint64_t)delay;
+            neg |= delay;
+            if (delay > max)
+                max = delay;
+            if (!enqueue(sc, hashes, memo, i, r, one))
+                return false;
+        }
+    }
+    *d = (struct delays){ .sum = sum, .neg = neg, .max = max };
+    return true;
+}
+
 /* Records [from, to) were read now: deal them out to their lanes, and log
  * the read with how long they took to get here (R1's propagation delay).
  * The delays are added as integers: a chain of double additions, a record
@@ -1375,33 +1422,23 @@ static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
-    uint64_t sum = 0;
-    int64_t neg = 0;
-    const struct hashkey *hashes = keytab_hashes(m->keys);
-    bool lanes = sc->n_lanes > 1;
+    struct delays d;
     if (!reserve_one_lane(sc, to - from))
         return;                  /* the run stopped */
     /* The memo in a local: the queues' stores might alias the shard's, which
      * the loop would then read again record after record. */
     struct lev_size_memo memo = sc->size_memo;
-    for (uint64_t i = from, n; i < to; ) {
-        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
-        for (uint64_t end = i + n; i < end; i++, r++) {
-            /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
-            if (lanes && i + LANE_AHEAD < to)
-                PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
-            int64_t delay = rd.at_us - r->arrival_us;
-            sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
-            neg |= delay;
-            if (delay > rd.delay_max_us)
-                rd.delay_max_us = delay;
-            if (!enqueue(sc, hashes, &memo, i, r))
-                return;              /* the run stopped */
-        }
+    if (sc->n_lanes == 1) {
+        struct idxq one = sc->lanes[0].queue;
+        deal_records(sc, from, to, rd.at_us, &one, &memo, &d);   /* in room reserved: true */
+        sc->lanes[0].queue = one;
+    } else if (!deal_records(sc, from, to, rd.at_us, NULL, &memo, &d)) {
+        return;                  /* the run stopped */
     }
     sc->size_memo = memo;
     rd.records = (uint32_t)(to - from);
-    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, sum, neg, rd.delay_max_us);
+    rd.delay_max_us = d.max;
+    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, d.sum, d.neg, d.max);
     if (m->log->ops->read)
         m->log->ops->read(m->log->ctx, &rd);
 }
@@ -1425,7 +1462,7 @@ static void relane(struct shardc *sc)
         return;
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = rec_at(sc, i);
-        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r))
+        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r, NULL))
             return;
     }
 }
