@@ -349,28 +349,29 @@ static inline void ask_ahead(struct msg *ring, const struct msg_row *rows, uint6
 
 /*
  * msg_record_done for each id, with what holds for the whole set in
- * registers: the ring, its bounds, what the log wants (no log call
- * changes them), and the base moved once, at the end, past every message
+ * registers: the ring, its bounds, what the log wants (w: no log call
+ * changes it), and the base moved once, at the end, past every message
  * settled (an id the set holds is never below the base: it is not
  * settled).  A set's messages sit about a shard count of ids apart, each
  * entry a cache miss: the entries a few records ahead are asked for, so
- * that the misses overlap (the rows too when the log reads them).
+ * that the misses overlap (the rows too when the log reads them: rows,
+ * else NULL).  Inline in two copies, with rows and without, so that the
+ * loop asks nothing of rows when there are none.
  */
-void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
+static inline __attribute__((always_inline)) void
+records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enum wants w,
+             const struct msg_row *rows)
 {
-    if (t->finished)
-        return;
-    enum wants w = log_wants(t);
     struct msg *ring = t->ring;
-    const struct msg_row *rows = w == WANTS_ROW ? t->rows : NULL;
     uint64_t mask = t->mask, base = t->base, next = t->next;
     struct slog_message msg = { 0 };
-    for (uint32_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        ask_ahead(ring, rows, mask, ids[i]);
-    for (uint32_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n)
-            ask_ahead(ring, rows, mask, ids[i + PREFETCH_AHEAD]);
-        uint64_t id = ids[i];
+    const uint64_t *end = ids + n;   /* a pointer: one register less across the log's calls */
+    for (const uint64_t *p = ids; p < end && p < ids + PREFETCH_AHEAD; p++)
+        ask_ahead(ring, rows, mask, *p);
+    for (const uint64_t *p = ids; p < end; p++) {
+        if (end - p > PREFETCH_AHEAD)
+            ask_ahead(ring, rows, mask, p[PREFETCH_AHEAD]);
+        uint64_t id = *p;
         if (id < base || id >= next)
             continue;
         struct msg *m = &ring[id & mask];
@@ -383,6 +384,17 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
         }
     }
     pass_settled(t);
+}
+
+void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
+{
+    if (t->finished)
+        return;
+    enum wants w = log_wants(t);
+    if (w == WANTS_ROW)
+        records_done(t, ids, n, f, w, t->rows);
+    else
+        records_done(t, ids, n, f, w, NULL);
 }
 
 void msg_finish(struct msgtab *t)
