@@ -277,19 +277,15 @@ static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled
 }
 
 /* resolve for the records recs[0, n) in order, with one call of the
- * message table for each run of records of one fate (issue 15 item 1).
- * With handle, the function has just handled each of them: counted here,
- * in the same pass (mark_handled's common end). */
+ * message table for each run of records of one fate (issue 15 item 1). */
 static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t n,
-                        enum fate unhandled, bool handle)
+                        enum fate unhandled)
 {
     struct esm *m = sc->m;
     enum fate run = FATE_PROCESSED;
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct stm_record *r = recs[i];
-        if (handle)
-            r->handled += r->handled < UINT8_MAX;
         enum fate f = mark_resolved(sc, r, unhandled);
         if (f != run && k > 0) {
             msg_records_done(m->msgs, m->ids, k, run);
@@ -300,6 +296,28 @@ static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint3
     }
     if (k > 0)
         msg_records_done(m->msgs, m->ids, k, run);
+}
+
+/*
+ * The common end of an invocation (complete): the function handled the
+ * whole set, which is checkpointed whole.  Its records in one walk, while
+ * they are in the cache (the log's calls in between push them out): each
+ * counted handled and resolved, so processed (R17), its sequence number
+ * gathered for the deliveries log (m->seqs) and its message id for the
+ * message table (m->ids, which checkpoint_prefix then tells).
+ */
+static void take_whole(struct lane *l, struct stm_record *const *recs)
+{
+    struct shardc *sc = l->sc;
+    /* in locals: the records' byte stores could alias the mapping's fields */
+    uint64_t *seqs = sc->m->seqs, *ids = sc->m->ids;
+    for (uint32_t i = 0, n = l->batch.n; i < n; i++) {
+        struct stm_record *r = recs[i];
+        r->handled += r->handled < UINT8_MAX;
+        mark_resolved(sc, r, FATE_PROCESSED);
+        seqs[i] = r->seq;
+        ids[i] = r->message_id;
+    }
 }
 
 static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why)
@@ -611,7 +629,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     if (!m->bisect)
         send_pending(l);         /* nothing to consolidate */
 
-    resolve_set(sc, set_records(l), n, FATE_DISCARDED, false);
+    resolve_set(sc, set_records(l), n, FATE_DISCARDED);
     advance_over(sc, b->idx, n, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -974,7 +992,6 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    set_records(l);
     if (l->refused) {
         refuse(l);
     } else if (fn_real(m->fn)) {
@@ -985,7 +1002,7 @@ static void invoke(struct lane *l)
         const char **keys;
         uint64_t *counts;
         bool built = build_event(l, &ev, &w, &keys, &counts);
-        int rc = built ? fn_submit(m->fn, l->invocation_id, now, cold, m->scratch, b->n, &ev,
+        int rc = built ? fn_submit(m->fn, l->invocation_id, now, cold, set_records(l), b->n, &ev,
                                    &l->scratch, &l->res) : -1;
         free(keys);
         free(counts);
@@ -995,7 +1012,9 @@ static void invoke(struct lane *l)
             return;
         }
     } else {
-        fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
+        /* the records looked up only for a model whose rules read them */
+        fn_invoke(m->fn, now, cold, fn_reads_records(m->fn) ? set_records(l) : NULL, b->n,
+                  &l->scratch, &l->res);
     }
     l->state = LANE_IN_FLIGHT;
     schedule(l, now + l->res.duration_us, ENG_CLASS_COMPLETE, on_complete);
@@ -1003,14 +1022,17 @@ static void invoke(struct lane *l)
 
 /* Resolve the first n records of the current set as checkpointed (R4, R7):
  * a record the function failed but the mapping took as done is lost.
- * handle: each was handled just now, not yet counted (resolve_set). */
+ * taken: take_whole resolved them, their message ids in m->ids. */
 static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, uint32_t n,
-                              enum ckpt_reason why, bool handle)
+                              enum ckpt_reason why, bool taken)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
-    resolve_set(sc, recs, n, FATE_LOST, handle);
+    if (taken)
+        msg_records_done(sc->m->msgs, sc->m->ids, n, FATE_PROCESSED);
+    else
+        resolve_set(sc, recs, n, FATE_LOST);
     advance_over(sc, b->idx, n, why);
     batch_drop(b, n);
 }
@@ -1048,10 +1070,10 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
 /* Each record of the lane's invocation, and whether the function handled it
  * ([0, reached) but the failed positions, ascending): one call per run of
  * records of the same flag, their sequence numbers in the mapping's seqs
- * (free once the verdict is judged).  Logged once the result is known: at
- * the end (a real handler answers then), or when the run ends with the
- * invocation in flight. */
-static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
+ * (free once the verdict is judged; with taken, take_whole put them
+ * there).  Logged once the result is known: at the end (a real handler
+ * answers then), or when the run ends with the invocation in flight. */
+static void log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken)
 {
     const struct shardc *sc = l->sc;
     const struct slog *log = sc->m->log;
@@ -1060,8 +1082,9 @@ static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
     if (!log->per_record)
         return;
     if (res->n_failed == 0 && res->reached >= l->batch.n) {
-        /* the common end, the whole set handled: one run */
-        for (uint32_t i = 0; i < l->batch.n; i++)
+        /* the common end, the whole set handled: one run (with taken, its
+         * sequence numbers are in seqs already: take_whole) */
+        for (uint32_t i = 0; i < l->batch.n && !taken; i++)
             seqs[i] = recs[i]->seq;
         if (l->batch.n > 0)
             log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
@@ -1173,13 +1196,15 @@ static void complete(struct lane *l)
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
-    log_deliveries(l, recs);
-    log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* The common end: every record handled, the set checkpointed whole
-     * below; its records are counted handled as they are resolved, one
-     * pass (nothing reads them in between). */
+     * below; its records are counted handled and resolved now, in one walk
+     * (nothing reads those marks in between). */
     bool handled_whole = v == RSP_FULL_SUCCESS && !l->win.final && !windowed(m) &&
                          l->res.n_failed == 0 && l->res.reached == b->n;
+    if (handled_whole)
+        take_whole(l, recs);
+    log_deliveries(l, recs, handled_whole);
+    log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* after the log: a dumped event shows the state the function was given */
     if (!handled_whole)
         mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
@@ -1952,7 +1977,7 @@ void esm_finish(struct esm *m)
         for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++) {
             send_pending(&sc->lanes[i]);   /* a run of discards ends with the run */
             if (sc->lanes[i].state == LANE_IN_FLIGHT)   /* delivered, never completed */
-                log_deliveries(&sc->lanes[i], set_records(&sc->lanes[i]));
+                log_deliveries(&sc->lanes[i], set_records(&sc->lanes[i]), false);
         }
         uint64_t end = stm_end(m->stream, s);
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {

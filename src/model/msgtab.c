@@ -366,7 +366,7 @@ records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enu
     uint64_t mask = t->mask, base = t->base, next = t->next;
     struct slog_message msg = { 0 };
     const uint64_t *end = ids + n;   /* a pointer: one register less across the log's calls */
-    for (const uint64_t *p = ids; p < end && p < ids + PREFETCH_AHEAD; p++)
+    for (const uint64_t *p = ids; p < end && p - ids < PREFETCH_AHEAD; p++)
         ask_ahead(ring, rows, mask, *p);
     for (const uint64_t *p = ids; p < end; p++) {
         if (end - p > PREFETCH_AHEAD)
