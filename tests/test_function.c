@@ -493,11 +493,13 @@ static void test_constant_per_record_no_rules(void)
         cfg.timeout_us = timeouts[k % n_timeout];
         cfg.n_failures = 0;
         f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
-        fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &shortl);
+        CHECK(!fn_reads_records(f));   /* no rule: no records, as the mapping calls it */
+        fn_invoke(f, 0, false, NULL, 20, &fx.scratch, &shortl);
         fn_destroy(f);
         cfg.failures = &nobody;
         cfg.n_failures = 1;
         f = fn_create(fx.e, &cfg, fx.keys, NULL, err, sizeof err);
+        CHECK(fn_reads_records(f));
         fn_invoke(f, 0, false, fx.ptrs, 20, &fx.scratch, &full);
         fn_destroy(f);
         CHECK_INT(shortl.outcome, full.outcome);

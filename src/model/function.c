@@ -321,6 +321,11 @@ bool fn_real(const struct fn *f)
     return f->backend.submit != NULL;
 }
 
+bool fn_reads_records(const struct fn *f)
+{
+    return f->cfg->n_failures > 0;
+}
+
 /* The handler's answer a into the result of recs[0..n), whose outcome so
  * far is the model's (a timeout stays one). */
 static void apply_answer(const struct fn_answer *a, struct stm_record *const *recs, uint32_t n,

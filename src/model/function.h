@@ -88,10 +88,14 @@ void fn_release(struct fn *f);
 /*
  * Run the model on recs[0..n) for an invocation starting at start_us that
  * was acquired (cold_start as fn_acquire said).  out points into scratch.
+ * recs may be NULL unless fn_reads_records.
  */
 void fn_invoke(struct fn *f, int64_t start_us, bool cold_start,
                struct stm_record *const *recs, uint32_t n,
                const struct fn_scratch *scratch, struct fn_result *out);
+/* fn_invoke reads the records (a failure rule looks at them): without a
+ * rule the caller need not look them up. */
+bool fn_reads_records(const struct fn *f);
 
 /* ---- a real handler program (SPEC section 4) ------------------------------ */
 

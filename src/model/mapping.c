@@ -277,19 +277,15 @@ static void resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled
 }
 
 /* resolve for the records recs[0, n) in order, with one call of the
- * message table for each run of records of one fate (issue 15 item 1).
- * With handle, the function has just handled each of them: counted here,
- * in the same pass (mark_handled's common end). */
+ * message table for each run of records of one fate (issue 15 item 1). */
 static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t n,
-                        enum fate unhandled, bool handle)
+                        enum fate unhandled)
 {
     struct esm *m = sc->m;
     enum fate run = FATE_PROCESSED;
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct stm_record *r = recs[i];
-        if (handle)
-            r->handled += r->handled < UINT8_MAX;
         enum fate f = mark_resolved(sc, r, unhandled);
         if (f != run && k > 0) {
             msg_records_done(m->msgs, m->ids, k, run);
@@ -300,6 +296,28 @@ static void resolve_set(struct shardc *sc, struct stm_record *const *recs, uint3
     }
     if (k > 0)
         msg_records_done(m->msgs, m->ids, k, run);
+}
+
+/*
+ * The common end of an invocation (complete): the function handled the
+ * whole set, which is checkpointed whole.  Its records in one walk, while
+ * they are in the cache (the log's calls in between push them out): each
+ * counted handled and resolved, so processed (R17), its sequence number
+ * gathered for the deliveries log (m->seqs) and its message id for the
+ * message table (m->ids, which checkpoint_prefix then tells).
+ */
+static void take_whole(struct lane *l, struct stm_record *const *recs)
+{
+    struct shardc *sc = l->sc;
+    /* in locals: the records' byte stores could alias the mapping's fields */
+    uint64_t *seqs = sc->m->seqs, *ids = sc->m->ids;
+    for (uint32_t i = 0, n = l->batch.n; i < n; i++) {
+        struct stm_record *r = recs[i];
+        r->handled += r->handled < UINT8_MAX;
+        mark_resolved(sc, r, FATE_PROCESSED);
+        seqs[i] = r->seq;
+        ids[i] = r->message_id;
+    }
 }
 
 static void log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why)
@@ -611,7 +629,7 @@ static void discard_prefix(struct lane *l, uint32_t n, enum discard_condition co
     if (!m->bisect)
         send_pending(l);         /* nothing to consolidate */
 
-    resolve_set(sc, set_records(l), n, FATE_DISCARDED, false);
+    resolve_set(sc, set_records(l), n, FATE_DISCARDED);
     advance_over(sc, b->idx, n, CKPT_DISCARDED);
     batch_drop(b, n);
     if (b->n == 0)
@@ -974,7 +992,6 @@ static void invoke(struct lane *l)
         return;
     }
     l->throttle_wait_us = m->model->throttle_backoff_us;
-    set_records(l);
     if (l->refused) {
         refuse(l);
     } else if (fn_real(m->fn)) {
@@ -985,7 +1002,7 @@ static void invoke(struct lane *l)
         const char **keys;
         uint64_t *counts;
         bool built = build_event(l, &ev, &w, &keys, &counts);
-        int rc = built ? fn_submit(m->fn, l->invocation_id, now, cold, m->scratch, b->n, &ev,
+        int rc = built ? fn_submit(m->fn, l->invocation_id, now, cold, set_records(l), b->n, &ev,
                                    &l->scratch, &l->res) : -1;
         free(keys);
         free(counts);
@@ -995,7 +1012,9 @@ static void invoke(struct lane *l)
             return;
         }
     } else {
-        fn_invoke(m->fn, now, cold, m->scratch, b->n, &l->scratch, &l->res);
+        /* the records looked up only for a model whose rules read them */
+        fn_invoke(m->fn, now, cold, fn_reads_records(m->fn) ? set_records(l) : NULL, b->n,
+                  &l->scratch, &l->res);
     }
     l->state = LANE_IN_FLIGHT;
     schedule(l, now + l->res.duration_us, ENG_CLASS_COMPLETE, on_complete);
@@ -1003,14 +1022,17 @@ static void invoke(struct lane *l)
 
 /* Resolve the first n records of the current set as checkpointed (R4, R7):
  * a record the function failed but the mapping took as done is lost.
- * handle: each was handled just now, not yet counted (resolve_set). */
+ * taken: take_whole resolved them, their message ids in m->ids. */
 static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, uint32_t n,
-                              enum ckpt_reason why, bool handle)
+                              enum ckpt_reason why, bool taken)
 {
     struct shardc *sc = l->sc;
     struct batch *b = &l->batch;
     send_pending(l);             /* a checkpoint ends a run of discards (R8) */
-    resolve_set(sc, recs, n, FATE_LOST, handle);
+    if (taken)
+        msg_records_done(sc->m->msgs, sc->m->ids, n, FATE_PROCESSED);
+    else
+        resolve_set(sc, recs, n, FATE_LOST);
     advance_over(sc, b->idx, n, why);
     batch_drop(b, n);
 }
@@ -1048,10 +1070,10 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
 /* Each record of the lane's invocation, and whether the function handled it
  * ([0, reached) but the failed positions, ascending): one call per run of
  * records of the same flag, their sequence numbers in the mapping's seqs
- * (free once the verdict is judged).  Logged once the result is known: at
- * the end (a real handler answers then), or when the run ends with the
- * invocation in flight. */
-static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
+ * (free once the verdict is judged; with taken, take_whole put them
+ * there).  Logged once the result is known: at the end (a real handler
+ * answers then), or when the run ends with the invocation in flight. */
+static void log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken)
 {
     const struct shardc *sc = l->sc;
     const struct slog *log = sc->m->log;
@@ -1060,8 +1082,9 @@ static void log_deliveries(const struct lane *l, struct stm_record *const *recs)
     if (!log->per_record)
         return;
     if (res->n_failed == 0 && res->reached >= l->batch.n) {
-        /* the common end, the whole set handled: one run */
-        for (uint32_t i = 0; i < l->batch.n; i++)
+        /* the common end, the whole set handled: one run (with taken, its
+         * sequence numbers are in seqs already: take_whole) */
+        for (uint32_t i = 0; i < l->batch.n && !taken; i++)
             seqs[i] = recs[i]->seq;
         if (l->batch.n > 0)
             log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
@@ -1173,13 +1196,15 @@ static void complete(struct lane *l)
     enum outcome shown = l->res.outcome;
     if (shown == OUTCOME_SUCCESS && v != RSP_FULL_SUCCESS)
         shown = v == RSP_PARTIAL ? OUTCOME_PARTIAL : OUTCOME_ERROR;
-    log_deliveries(l, recs);
-    log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* The common end: every record handled, the set checkpointed whole
-     * below; its records are counted handled as they are resolved, one
-     * pass (nothing reads them in between). */
+     * below; its records are counted handled and resolved now, in one walk
+     * (nothing reads those marks in between). */
     bool handled_whole = v == RSP_FULL_SUCCESS && !l->win.final && !windowed(m) &&
                          l->res.n_failed == 0 && l->res.reached == b->n;
+    if (handled_whole)
+        take_whole(l, recs);
+    log_deliveries(l, recs, handled_whole);
+    log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* after the log: a dumped event shows the state the function was given */
     if (!handled_whole)
         mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
@@ -1336,16 +1361,23 @@ static bool reserve_one_lane(struct shardc *sc, uint64_t n)
 
 /* Queue record i (r) in its lane, sized with memo (the shard's, or the
  * caller's copy of it); false (the run stopped) when out of memory.  With
- * one lane, the caller reserved the room (reserve_one_lane). */
+ * one lane, the caller reserved the room (reserve_one_lane), and one, when
+ * not NULL, is its copy of that lane's queue, to queue into instead. */
 static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes,
-                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r)
+                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r,
+                           struct idxq *one)
 {
+    uint64_t size = lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r);
+    if (one) {
+        idxq_put(one, i, size);
+        return true;
+    }
     struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
     if (sc->n_lanes > 1 && !idxq_reserve(&l->queue, 1)) {
         eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
         return false;
     }
-    idxq_put(&l->queue, i, lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r));
+    idxq_put(&l->queue, i, size);
     return true;
 }
 
@@ -1367,6 +1399,46 @@ static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t a
     return d;
 }
 
+/* What deal adds up of the delays of the records it reads (R1). */
+struct delays {
+    uint64_t sum;                /* wraps only when delay_sum does not use it */
+    int64_t neg;                 /* the delays or'ed: negative when one is */
+    int64_t max;                 /* the largest, or 0 */
+};
+
+/* deal's loop: records [from, to) queued in their lanes, or, with one (a
+ * copy of the single lane's queue, in room reserved), in it, and their
+ * delays added to *d.  Inline in two copies: the one-lane loop keeps the
+ * queue's fields in registers, which the stores of its slots would
+ * otherwise make it load again record after record.  False when the run
+ * stopped. */
+static inline __attribute__((always_inline)) bool
+deal_records(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
+             struct idxq *one, struct lev_size_memo *memo, struct delays *d)
+{
+    struct esm *m = sc->m;
+    const struct hashkey *hashes = keytab_hashes(m->keys);
+    uint64_t sum = 0;
+    int64_t neg = 0, max = 0;
+    for (uint64_t i = from, n; i < to; ) {
+        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
+        for (uint64_t end = i + n; i < end; i++, r++) {
+            /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
+            if (!one && i + LANE_AHEAD < to)
+                PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
+            int64_t delay = at_us - r->arrival_us;
+            sum += (uint64_t)delay;
+            neg |= delay;
+            if (delay > max)
+                max = delay;
+            if (!enqueue(sc, hashes, memo, i, r, one))
+                return false;
+        }
+    }
+    *d = (struct delays){ .sum = sum, .neg = neg, .max = max };
+    return true;
+}
+
 /* Records [from, to) were read now: deal them out to their lanes, and log
  * the read with how long they took to get here (R1's propagation delay).
  * The delays are added as integers: a chain of double additions, a record
@@ -1375,33 +1447,23 @@ static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
-    uint64_t sum = 0;
-    int64_t neg = 0;
-    const struct hashkey *hashes = keytab_hashes(m->keys);
-    bool lanes = sc->n_lanes > 1;
+    struct delays d;
     if (!reserve_one_lane(sc, to - from))
         return;                  /* the run stopped */
     /* The memo in a local: the queues' stores might alias the shard's, which
      * the loop would then read again record after record. */
     struct lev_size_memo memo = sc->size_memo;
-    for (uint64_t i = from, n; i < to; ) {
-        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
-        for (uint64_t end = i + n; i < end; i++, r++) {
-            /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
-            if (lanes && i + LANE_AHEAD < to)
-                PREFETCH(&hashes[rec_at(sc, i + LANE_AHEAD)->key_id]);
-            int64_t delay = rd.at_us - r->arrival_us;
-            sum += (uint64_t)delay;  /* wraps only when delay_sum does not use it */
-            neg |= delay;
-            if (delay > rd.delay_max_us)
-                rd.delay_max_us = delay;
-            if (!enqueue(sc, hashes, &memo, i, r))
-                return;              /* the run stopped */
-        }
+    if (sc->n_lanes == 1) {
+        struct idxq one = sc->lanes[0].queue;
+        deal_records(sc, from, to, rd.at_us, &one, &memo, &d);   /* in room reserved: true */
+        sc->lanes[0].queue = one;
+    } else if (!deal_records(sc, from, to, rd.at_us, NULL, &memo, &d)) {
+        return;                  /* the run stopped */
     }
     sc->size_memo = memo;
     rd.records = (uint32_t)(to - from);
-    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, sum, neg, rd.delay_max_us);
+    rd.delay_max_us = d.max;
+    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, d.sum, d.neg, d.max);
     if (m->log->ops->read)
         m->log->ops->read(m->log->ctx, &rd);
 }
@@ -1425,7 +1487,7 @@ static void relane(struct shardc *sc)
         return;
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = rec_at(sc, i);
-        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r))
+        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r, NULL))
             return;
     }
 }
@@ -1915,7 +1977,7 @@ void esm_finish(struct esm *m)
         for (uint32_t i = 0; sc->lanes && i < m->max_lanes; i++) {
             send_pending(&sc->lanes[i]);   /* a run of discards ends with the run */
             if (sc->lanes[i].state == LANE_IN_FLIGHT)   /* delivered, never completed */
-                log_deliveries(&sc->lanes[i], set_records(&sc->lanes[i]));
+                log_deliveries(&sc->lanes[i], set_records(&sc->lanes[i]), false);
         }
         uint64_t end = stm_end(m->stream, s);
         for (uint64_t i = stm_begin(m->stream, s); i < end; i++) {

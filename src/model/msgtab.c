@@ -221,27 +221,63 @@ uint32_t msg_new_request(struct msgtab *t, const char *producer,
     return n;
 }
 
-static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
+/* What the log reads of a settled message (it changes only between
+ * events: sim.c turns per_record off when a run stops). */
+enum wants { WANTS_NOTHING, WANTS_FATE, WANTS_ROW };
+
+static enum wants log_wants(const struct msgtab *t)
+{
+    if (!t->log->per_record)
+        return WANTS_NOTHING;
+    return t->rows ? WANTS_ROW : WANTS_FATE;   /* no rows: fates_only */
+}
+
+/* Message id's final fate f, as the log wants it (w: log_wants, which a
+ * caller logging many finds once), in *msg: the caller's, zeroed at
+ * first, in which only what the log reads is written (a fate alone: two
+ * stores, and nothing to clear again message after message). */
+static inline void log_message(struct msgtab *t, struct slog_message *msg, uint64_t id,
+                               enum fate f, enum wants w)
+{
+    if (w == WANTS_NOTHING)
+        return;
+    msg->message_id = id;
+    msg->fate = f;
+    if (w == WANTS_ROW) {
+        const struct msg_row *r = &t->rows[id & t->mask];
+        msg->producer = t->producers[r->producer];
+        msg->partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, r->key_id);
+        msg->key_id = r->key_id;
+        msg->created_us = r->created_us;
+        msg->bytes = r->bytes;
+    }
+    t->log->ops->message(t->log->ctx, msg);
+}
+
+/* m's fate f is final: counted; the caller logs it (log_message). */
+static inline void mark_settled(struct msgtab *t, struct msg *m, enum fate f)
 {
     m->done = 1;
     t->counts[f]++;
-    if (t->log->per_record && !t->rows) {   /* fates_only */
-        t->log->ops->message(t->log->ctx, &(struct slog_message){ .message_id = id, .fate = f });
-    } else if (t->log->per_record) {
-        const struct msg_row *r = &t->rows[id & t->mask];
-        struct slog_message row = {
-            .message_id = id, .producer = t->producers[r->producer],
-            .partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, r->key_id),
-            .key_id = r->key_id,
-            .created_us = r->created_us, .bytes = r->bytes, .fate = f,
-        };
-        t->log->ops->message(t->log->ctx, &row);
-    }
-    /* Only the oldest's end moves the base: the base's entry is never done
-     * (while base < next), so nothing else can let it pass. */
+}
+
+/* Move the base past the messages settled at its front.  Only the
+ * oldest's end moves it: the base's entry is never done (while base <
+ * next), so nothing else can let it pass. */
+static void pass_settled(struct msgtab *t)
+{
+    uint64_t base = t->base;   /* in a register, stored once */
+    while (base < t->next && t->ring[base & t->mask].done)
+        base++;
+    t->base = base;
+}
+
+static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
+{
+    mark_settled(t, m, f);
+    log_message(t, &(struct slog_message){ 0 }, id, f, log_wants(t));
     if (id == t->base)
-        while (t->base < t->next && t->ring[t->base & t->mask].done)
-            t->base++;
+        pass_settled(t);
 }
 
 /* The fate of a message nobody holds any more. */
@@ -293,9 +329,7 @@ void msg_released(struct msgtab *t, uint64_t id)
         release(t, id, m);
 }
 
-/* msg_record_done's work, inline in msg_records_done's loop: a call a
- * record, and the registers it saves, are a good part of so small a job. */
-static inline void record_done(struct msgtab *t, uint64_t id, enum fate f)
+void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
 {
     struct msg *m = entry(t, id);
     if (!m)
@@ -305,26 +339,62 @@ static inline void record_done(struct msgtab *t, uint64_t id, enum fate f)
     release(t, id, m);
 }
 
-void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
+/* Ask for message id's entry, and its row when rows, ahead of their use. */
+static inline void ask_ahead(struct msg *ring, const struct msg_row *rows, uint64_t mask, uint64_t id)
 {
-    record_done(t, id, f);
+    PREFETCH_W(&ring[id & mask]);
+    if (rows)
+        PREFETCH(&rows[id & mask]);
+}
+
+/*
+ * msg_record_done for each id, with what holds for the whole set in
+ * registers: the ring, its bounds, what the log wants (w: no log call
+ * changes it), and the base moved once, at the end, past every message
+ * settled (an id the set holds is never below the base: it is not
+ * settled).  A set's messages sit about a shard count of ids apart, each
+ * entry a cache miss: the entries a few records ahead are asked for, so
+ * that the misses overlap (the rows too when the log reads them: rows,
+ * else NULL).  Inline in two copies, with rows and without, so that the
+ * loop asks nothing of rows when there are none.
+ */
+static inline __attribute__((always_inline)) void
+records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enum wants w,
+             const struct msg_row *rows)
+{
+    struct msg *ring = t->ring;
+    uint64_t mask = t->mask, base = t->base, next = t->next;
+    struct slog_message msg = { 0 };
+    const uint64_t *end = ids + n;   /* a pointer: one register less across the log's calls */
+    for (const uint64_t *p = ids; p < end && p - ids < PREFETCH_AHEAD; p++)
+        ask_ahead(ring, rows, mask, *p);
+    for (const uint64_t *p = ids; p < end; p++) {
+        if (end - p > PREFETCH_AHEAD)
+            ask_ahead(ring, rows, mask, p[PREFETCH_AHEAD]);
+        uint64_t id = *p;
+        if (id < base || id >= next)
+            continue;
+        struct msg *m = &ring[id & mask];
+        if (f < m->best)
+            m->best = (uint8_t)f;
+        if (--m->holds == 0) {
+            enum fate fate = m->written ? (enum fate)m->best : FATE_REJECTED;
+            mark_settled(t, m, fate);
+            log_message(t, &msg, id, fate, w);
+        }
+    }
+    pass_settled(t);
 }
 
 void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
 {
-    /* A set's messages sit about a shard count of ids apart, each entry a
-     * cache miss: ask for the entries a few records ahead, so that the
-     * misses overlap (the rows too when the sink reads them). */
-    bool rows = t->rows && t->log->per_record;
-    for (uint32_t i = 0; i < n + PREFETCH_AHEAD; i++) {
-        if (i < n) {
-            PREFETCH_W(&t->ring[ids[i] & t->mask]);
-            if (rows)
-                PREFETCH(&t->rows[ids[i] & t->mask]);
-        }
-        if (i >= PREFETCH_AHEAD)
-            record_done(t, ids[i - PREFETCH_AHEAD], f);
-    }
+    if (t->finished)
+        return;
+    enum wants w = log_wants(t);
+    if (w == WANTS_ROW)
+        records_done(t, ids, n, f, w, t->rows);
+    else
+        records_done(t, ids, n, f, w, NULL);
 }
 
 void msg_finish(struct msgtab *t)
