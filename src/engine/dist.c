@@ -101,6 +101,13 @@ int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n)
     return 0;
 }
 
+void dist_uint_fill(const struct dist_uint *u, uint32_t *out, size_t n)
+{
+    const struct dist_uint v = *u;   /* a local: the stores to out could alias *u */
+    for (uint32_t *end = out + n; out < end; out++)
+        *out = (uint32_t)dist_uint_draw(&v);
+}
+
 /* ---- Poisson blocks ---------------------------------------------------- */
 
 struct dist_poisson {
