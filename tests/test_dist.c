@@ -274,6 +274,37 @@ static void test_uniform_int(void)
     }
 }
 
+/* dist_uint_fill gives dist_uint_draw's values in turn, and takes the
+ * same draws: on mt19937 (a multiply) and ranlxs0 at its widest bound
+ * (scale 1: a divide), past the generator's 624-word state more than once. */
+static void test_uniform_fill(void)
+{
+    struct { const gsl_rng_type *type; unsigned long n; } cases[] = {
+        { gsl_rng_mt19937, 100000 }, { gsl_rng_mt19937, 3 }, { gsl_rng_ranlxs0, (1ul << 24) - 1 },
+    };
+    enum { N = 3000 };
+    uint32_t *got = malloc(N * sizeof *got);
+    CHECK(got != NULL);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] && got; c++) {
+        gsl_rng *a = gsl_rng_alloc(cases[c].type), *b = gsl_rng_alloc(cases[c].type);
+        gsl_rng_set(a, 7 + c);
+        gsl_rng_set(b, 7 + c);
+        struct dist_uint ua, ub;
+        CHECK_INT(dist_uint_init(&ua, a, cases[c].n), 0);
+        CHECK_INT(dist_uint_init(&ub, b, cases[c].n), 0);
+        dist_uint_fill(&ua, got, N);
+        dist_uint_fill(&ua, got, 0);   /* nothing drawn */
+        bool same = true;
+        for (int i = 0; i < N; i++)
+            same &= got[i] == dist_uint_draw(&ub);
+        CHECK(same);
+        CHECK(gsl_rng_get(a) == gsl_rng_get(b));
+        gsl_rng_free(a);
+        gsl_rng_free(b);
+    }
+    free(got);
+}
+
 /* A generator of 32 bits that gives the values of a script, in turn, to
  * show dist_uint the draws where a division by multiply could go wrong. */
 struct script {
@@ -366,6 +397,7 @@ int main(void)
     test_draw_constant();
     test_uniform_int();
     test_uniform_int_division();
+    test_uniform_fill();
     test_same_seed();
     test_distribution();
     test_edges();

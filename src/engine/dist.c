@@ -101,6 +101,13 @@ int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n)
     return 0;
 }
 
+void dist_uint_fill(const struct dist_uint *u, uint32_t *out, size_t n)
+{
+    const struct dist_uint v = *u;   /* a local: the stores to out could alias *u */
+    for (uint32_t *end = out + n; out < end; out++)
+        *out = (uint32_t)dist_uint_draw(&v);
+}
+
 /* ---- Poisson blocks ---------------------------------------------------- */
 
 struct dist_poisson {
@@ -205,14 +212,16 @@ static void bucket_sort(struct dist_poisson *p, size_t n, unsigned shift, size_t
 /* Sorts the n times in p->drawn, each below 2^(2 digit), by two counting
  * passes on their low then high digit (LSD radix: each pass keeps the
  * order of the one before), no compare at all; the result in p->drawn,
- * p->times the pass between.  p->slot holds 2 x 2^digit counts. */
+ * p->times the pass between.  p->slot holds 2 x 2^digit counts.  The
+ * arrays in locals: the stores to them could alias p's fields. */
 static void radix_sort(struct dist_poisson *p, size_t n, unsigned digit)
 {
     size_t digits = (size_t)1 << digit;
     uint32_t mask = (uint32_t)digits - 1, *low = p->slot, *high = p->slot + digits;
-    memset(p->slot, 0, 2 * digits * sizeof *p->slot);
+    uint32_t *drawn = p->drawn, *times = p->times;
+    memset(low, 0, 2 * digits * sizeof *low);
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = p->drawn[i];
+        uint32_t t = drawn[i];
         low[t & mask]++;
         high[t >> digit]++;
     }
@@ -226,12 +235,12 @@ static void radix_sort(struct dist_poisson *p, size_t n, unsigned digit)
         sum_high += c;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = p->drawn[i];
-        p->times[low[t & mask]++] = t;
+        uint32_t t = drawn[i];
+        times[low[t & mask]++] = t;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t t = p->times[i];
-        p->drawn[high[t >> digit]++] = t;
+        uint32_t t = times[i];
+        drawn[high[t >> digit]++] = t;
     }
 }
 

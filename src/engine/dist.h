@@ -85,6 +85,11 @@ static inline unsigned long dist_uint_draw(const struct dist_uint *u)
     return k;
 }
 
+/* n draws of dist_uint_draw into out, in order: the same values, with
+ * u's fields in registers across the generator's calls (a key a record).
+ * u->n must be at most 2^32. */
+void dist_uint_fill(const struct dist_uint *u, uint32_t *out, size_t n);
+
 /*
  * A Poisson process drawn a block of time at a time (issue 15 item 1): the
  * count, then the times.  Opaque; it owns the buffers a block's times live

@@ -104,7 +104,7 @@
 
 /* A request: being filled, in flight, or waiting for its retry. */
 struct preq {
-    struct stm_put_entry *e;      /* entries in request order (max_records slots) */
+    struct stm_put_entry *e;      /* entries in request order (max_records slots, and one for plan) */
     uint8_t *written;             /* mode all: entry i reached the stream once at least */
     uint32_t n;                   /* entries */
     uint32_t attempts;            /* attempts made */
@@ -119,21 +119,13 @@ struct pkey {
     uint32_t len;                 /* bytes */
 };
 
-/* The next record to create, read ahead (it decides when to flush). */
-struct arrival {
-    int64_t at_us;                /* created time */
-    struct pkey key;
-    uint32_t bytes;               /* data bytes */
-    uint8_t item_op;              /* DynamoDB: enum stm_item_op */
-};
-
 /* A block of arrivals drawn ahead (fill_arrivals), in order: what no state
  * of the simulation decides. */
 struct arrivals {
     uint32_t n;                   /* arrivals */
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
-    uint32_t key[AHEAD_ARRIVALS];     /* key indexes */
+    uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
 };
@@ -188,7 +180,8 @@ struct prd {
     const struct arrivals *arr;   /* the block being read, or NULL */
     uint32_t arr_next;            /* its next arrival */
     bool has_next;
-    struct arrival next;
+    struct stm_put_entry next;    /* the next record to create, read ahead (it decides when to flush) */
+    uint32_t next_key_len;        /* its key's bytes */
 
     /* requests, by slot index (stable across growth) */
     struct preq *req;
@@ -238,7 +231,7 @@ static uint32_t req_alloc(struct prd *p)
         }
         struct preq *q = &p->req[p->n_req];
         *q = (struct preq){ 0 };
-        q->e = malloc(p->max_records * sizeof *q->e);
+        q->e = malloc((p->max_records + 1) * sizeof *q->e);
         q->written = p->mode == CFG_RETRY_ALL ? malloc(p->max_records) : NULL;
         if (!q->e || (p->mode == CFG_RETRY_ALL && !q->written)) {
             free(q->e);
@@ -343,19 +336,23 @@ static void attempt(struct prd *p, uint32_t slot)
         msg_delivered_run(p->msgs, q->e[0].message_id, q->n);
         q->n = 0;
     } else {
-        uint32_t kept = 0;
-        for (uint32_t i = 0; i < q->n; i++) {
-            uint64_t id = q->e[i].message_id;
-            if (p->results[i] == STM_PUT_OK) {
-                msg_delivered(p->msgs, id);
+        /* Each entry settled, kept for the retry (moved down in place) or
+         * given up; pointers and the msgtab in locals, which the calls
+         * keep in registers (1.8 attempts a record on the bench). */
+        struct msgtab *msgs = p->msgs;
+        const uint8_t *res = p->results;
+        struct stm_put_entry *kept = q->e;
+        for (const struct stm_put_entry *x = q->e, *end = q->e + q->n; x < end; x++, res++) {
+            if (*res == STM_PUT_OK) {
+                msg_delivered(msgs, x->message_id);
             } else if (again) {
-                q->e[kept++] = q->e[i];
+                *kept++ = *x;
             } else {
-                msg_released(p->msgs, id);
+                msg_released(msgs, x->message_id);
                 p->stats.rejected++;
             }
         }
-        q->n = kept;
+        q->n = (uint32_t)(kept - q->e);
     }
     if (again)
         schedule(p, add_sat(eng_now(p->e), backoff_us(p, q->attempts)), on_retry, slot);
@@ -371,13 +368,6 @@ static void on_retry(void *ctx, uint64_t slot)
 }
 
 /* ---- the open-loop draws --------------------------------------------------- */
-
-/* A key index from the keys stream. */
-static size_t key_index(struct pdraws *d)
-{
-    return d->zipf ? gsl_ran_discrete(d->rng_keys, d->zipf)
-                   : dist_uint_draw(&d->key_uniform);   /* gsl_rng_uniform_int's */
-}
 
 /* Start the segment of constant rate that begins at t (segments come in
  * time order): the base rate (the series' piece holding t) times the
@@ -444,7 +434,7 @@ static bool next_block(struct pdraws *d)
  * computed from k (no accumulated rounding: rate * duration records exactly).
  * Poisson: a block at a time (next_block), each block's times in order.
  */
-static int next_arrival_slow(struct pdraws *d, int64_t *at_us)
+static int next_arrival(struct pdraws *d, int64_t *at_us)
 {
     for (;;) {
         if (d->cfg->arrival == CFG_ARRIVAL_CONSTANT) {
@@ -469,17 +459,6 @@ static int next_arrival_slow(struct pdraws *d, int64_t *at_us)
     }
 }
 
-/* next_arrival's common case, inline: a Poisson block's next time (a
- * constant rate has no blocks). */
-static inline int next_arrival(struct pdraws *d, int64_t *at_us)
-{
-    if (d->blk_next < d->blk_n) {
-        *at_us = d->blk_start + d->blk_times[d->blk_next++];
-        return 1;
-    }
-    return next_arrival_slow(d, at_us);
-}
-
 /*
  * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
  * before the producer stops or runs out of memory (then false, the block
@@ -494,10 +473,30 @@ static bool fill_arrivals(void *ctx, void *block)
     const struct cfg_producer *c = d->cfg;
     uint32_t n = 0;
     int got = 1;
-    while (n < AHEAD_ARRIVALS && (got = next_arrival(d, &a->at_us[n])) > 0)
-        n++;
-    for (uint32_t i = 0; i < n; i++)
-        a->key[i] = (uint32_t)key_index(d);
+    while (n < AHEAD_ARRIVALS) {
+        if (d->blk_next < d->blk_n) {
+            /* the rest of a Poisson block's times that fit, in one loop
+             * (the stores to at_us could alias d's fields) */
+            uint32_t run = d->blk_n - d->blk_next < AHEAD_ARRIVALS - n ? d->blk_n - d->blk_next
+                                                                       : AHEAD_ARRIVALS - n;
+            const uint32_t *t = d->blk_times + d->blk_next;
+            int64_t start = d->blk_start, *out = a->at_us + n;
+            for (uint32_t j = 0; j < run; j++)
+                out[j] = start + t[j];
+            d->blk_next += run;
+            n += run;
+        } else if ((got = next_arrival(d, &a->at_us[n])) > 0) {
+            n++;
+        } else {
+            break;
+        }
+    }
+    if (d->zipf)
+        for (uint32_t i = 0; i < n; i++)
+            a->key[i] = (uint32_t)gsl_ran_discrete(d->rng_keys, d->zipf);
+    else
+        dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
+    memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
@@ -544,17 +543,17 @@ static inline struct pkey key_at(struct prd *p, size_t idx)
     return k->id != NONE ? *k : key_add(p, idx);
 }
 
-/* Data bytes of a record from x, its size drawn: rounded, at least 1, and
+/* Data bytes of arrival i of a, its size drawn: rounded, at least 1, and
  * capped so that data + key fit the stream's record limit (an oversized
  * record would make the whole request invalid, which no real producer
  * keeps sending).  A constant size gives the same bytes for the same key
  * length: kept by length (issue 15 item 1: a key space's keys have a few
- * lengths). */
-static uint32_t record_bytes(struct prd *p, uint32_t key_len, double x)
+ * lengths), fixed_bytes all 0 for a size drawn. */
+static COLD uint32_t record_bytes_slow(struct prd *p, uint32_t key_len, const struct arrivals *a, uint32_t i)
 {
-    bool fixed = p->cfg->record_bytes.kind == DIST_CONSTANT && key_len < FIXED_LENS;
-    if (fixed && p->fixed_bytes[key_len])
-        return p->fixed_bytes[key_len];
+    const struct dist *size = &p->cfg->record_bytes;
+    bool fixed = size->kind == DIST_CONSTANT && key_len < FIXED_LENS;
+    double x = size->kind == DIST_CONSTANT ? size->value : a->bytes[i];
     uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
                        ? p->lim.max_record_bytes - key_len : 1;
     if (cap > UINT32_MAX)
@@ -566,7 +565,28 @@ static uint32_t record_bytes(struct prd *p, uint32_t key_len, double x)
     return bytes;
 }
 
+static inline uint32_t record_bytes(struct prd *p, uint32_t key_len, const struct arrivals *a, uint32_t i)
+{
+    if (key_len < FIXED_LENS && p->fixed_bytes[key_len])
+        return p->fixed_bytes[key_len];
+    return record_bytes_slow(p, key_len, a, i);
+}
+
 /* ---- the next record --------------------------------------------------- */
+
+/* The arrivals being read, kept in plan's locals through its loop (stores
+ * to the entries could alias p's fields), its address never taken by a
+ * call (it stays in registers): the block (p->arr), its next arrival
+ * (p->arr_next) and its count, 0 before the first block. */
+struct cursor {
+    const struct arrivals *a;
+    uint32_t i, n;
+};
+
+static struct cursor cursor_of(const struct prd *p)
+{
+    return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0 };
+}
 
 /*
  * Take the next block of arrivals, its first keys' slots prefetched;
@@ -578,40 +598,44 @@ static COLD bool next_arrivals(struct prd *p)
         eng_stop(p->e);
         return false;
     }
-    p->arr = ahd_next(p->ahead);
+    const struct arrivals *a = ahd_next(p->ahead);
+    p->arr = a;
     p->arr_next = 0;
-    if (!p->arr)
+    if (!a)
         return false;
-    for (uint32_t i = 0; i < p->arr->n && i < KEY_AHEAD; i++)
-        PREFETCH(&p->key_of[p->arr->key[i]]);
+    for (uint32_t i = 0; i < a->n && i < KEY_AHEAD; i++)
+        PREFETCH(&p->key_of[a->key[i]]);
     return true;
 }
 
 /*
- * Read the next record ahead into *next: time, key, size, and on a table
- * whether it is a delete; false at the end (or out of memory: then the
- * engine stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
+ * Read the next record ahead into *to: time, key, size, and on a table
+ * whether it is a delete (all but its message_id), its key's length into
+ * *key_len; false at the end (or out of memory: then the engine stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
  * with 100,000 keys or more every key is a cache miss, and the distance
  * lets the misses overlap.
  */
-static inline bool draw_next(struct prd *p, struct arrival *next)
+static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
 {
-    while (!p->arr || p->arr_next == p->arr->n)
+    while (c->i == c->n) {
         if (!next_arrivals(p))
             return false;
-    const struct arrivals *a = p->arr;
-    uint32_t i = p->arr_next++;
-    if (i + KEY_AHEAD < a->n)
-        PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
-    next->at_us = a->at_us[i];
-    next->key = key_at(p, a->key[i]);
-    if (next->key.id == NONE) {
+        *c = cursor_of(p);
+    }
+    const struct arrivals *a = c->a;
+    uint32_t i = c->i++;
+    PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
+    struct pkey k = key_at(p, a->key[i]);
+    if (k.id == NONE) {
         eng_stop(p->e);   /* out of memory */
         return false;
     }
-    const struct dist *size = &p->cfg->record_bytes;
-    next->bytes = record_bytes(p, next->key.len, size->kind == DIST_CONSTANT ? size->value : a->bytes[i]);
-    next->item_op = a->op[i];
+    to->created_us = a->at_us[i];
+    to->key_id = k.id;
+    to->bytes = record_bytes(p, k.len, a, i);
+    to->data_id = 0;
+    to->item_op = a->op[i];
+    *key_len = k.len;
     return true;
 }
 
@@ -630,34 +654,39 @@ static void plan(struct prd *p)
         eng_stop(p->e);
         return;
     }
-    /* The request and the next record in locals, so that the loop keeps
-     * them in registers (stores to the entries could alias p's fields). */
+    /* The request in locals, so that the loop keeps it in registers
+     * (stores to the entries could alias p's fields). */
     struct preq *q = &p->req[slot];
-    struct stm_put_entry *e = q->e;
-    uint32_t n = 0, max_records = p->max_records;
+    struct stm_put_entry *e = q->e, *to = e, *end = e + p->max_records;
     uint64_t bytes = 0, max_bytes = p->lim.max_request_bytes;
-    struct arrival next = p->next;
-    bool more = true;
-    int64_t flush_at = add_sat(next.at_us, p->linger_us), deadline = flush_at;
-    while (more && next.at_us <= deadline) {
-        uint64_t b = (uint64_t)next.bytes + next.key.len;
-        if (n > 0 && bytes + b > max_bytes) {
-            flush_at = next.at_us;
+    /* The record read ahead (*to) is drawn into the entry after the last
+     * one taken (the slot past max_records for the last), and moved to
+     * p->next when it does not go in this request. */
+    *to = p->next;
+    uint32_t key_len = p->next_key_len;
+    struct cursor c = cursor_of(p);
+    bool more;
+    int64_t flush_at = add_sat(to->created_us, p->linger_us), deadline = flush_at;
+    uint64_t b = (uint64_t)to->bytes + key_len;   /* the first record goes in whatever its bytes */
+    for (;;) {
+        bytes += b;
+        more = draw_next(p, &c, ++to, &key_len);
+        if (to == end) {
+            flush_at = to[-1].created_us;
             break;
         }
-        e[n++] = (struct stm_put_entry){
-            .created_us = next.at_us, .key_id = next.key.id, .bytes = next.bytes,
-            .item_op = next.item_op,
-        };
-        bytes += b;
-        more = draw_next(p, &next);
-        if (n == max_records) {
-            flush_at = e[n - 1].created_us;
+        if (!more || to->created_us > deadline)
+            break;
+        b = (uint64_t)to->bytes + key_len;
+        if (bytes + b > max_bytes) {
+            flush_at = to->created_us;
             break;
         }
     }
-    q->n = n;
-    p->next = next;
+    q->n = (uint32_t)(to - e);
+    p->arr_next = c.i;
+    p->next = *to;
+    p->next_key_len = key_len;
     p->has_next = more;
     if (!req_messages(p, q))
         eng_stop(p->e);
@@ -823,8 +852,10 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
         return NULL;
     }
     segment_at(d, cfg->start_us);
-    p->has_next = draw_next(p, &p->next);
-    if (p->has_next && eng_schedule(e, p->next.at_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
+    struct cursor c = cursor_of(p);
+    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len);
+    p->arr_next = c.i;
+    if (p->has_next && eng_schedule(e, p->next.created_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
         return NULL;
