@@ -1020,13 +1020,14 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 /* The key's shard as last routed, and its lengths, computed on first use:
  * the same key is routed millions of times.  The shard may have closed
  * since (a reshard): who routes checks, and reroute() mends the entry.
- * The cache covers the key (cache_cover). */
-static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
+ * The cache covers the key (cache_cover); info is its table, which a
+ * caller's loop keeps in a register. */
+static inline struct key_info key_info(const struct stm *s, const struct key_info *info,
+                                       uint32_t key_id)
 {
-    const struct route_cache *c = s->cache;
-    assert(key_id < c->n);
-    if (c->info[key_id].shard != UINT32_MAX)
-        return c->info[key_id];
+    assert(info == s->cache->info && key_id < s->cache->n);
+    if (info[key_id].shard != UINT32_MAX)
+        return info[key_id];
     return key_learn(s, key_id);
 }
 
@@ -1058,7 +1059,7 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id)
 {
     if (cache_cover(s) < 0)
         return route_key(s, key_id);   /* no cache, still the right answer */
-    uint32_t shard = key_info(s, key_id).shard;
+    uint32_t shard = key_info(s, s->cache->info, key_id).shard;
     return s->shards[shard].closed_us < 0 ? shard : reroute(s, key_id);
 }
 
@@ -1226,13 +1227,13 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
         return -1;
     }
     /* With the longest key of the table every entry fits: no key looked up
-     * (with many keys each is a cache miss). */
-    uint64_t data = 0, most = 0, key_max = keytab_max_len(s->keys);
-    for (size_t i = 0; i < n; i++) {
+     * (with many keys each is a cache miss).  No entry has more data than
+     * the request, so a request whose data fits in one record needs no
+     * entry's own size (its largest costs this pass a compare an entry). */
+    uint64_t data = 0, key_max = keytab_max_len(s->keys);
+    for (size_t i = 0; i < n; i++)
         data += entries[i].bytes;
-        most = entries[i].bytes > most ? entries[i].bytes : most;
-    }
-    if (most + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
+    if (data + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
         return 0;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1292,35 +1293,45 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
  * rows kept on the stack, 4 KB, in the cache when they are logged. */
 #define PUT_LOG_RUN 64
 
-/* What a PutRecords reads once for all its entries: the instant, the
- * limits, whether InternalFailure is drawn, whether accepted records are
- * logged (per_record changes only between the engine's runs, sim.c) and
- * whether the consumer hears of them, and the run of their rows not logged
- * yet: a request's records are logged a run at a time, with nothing logged
- * in between, so the sink sees the calls it would see a record at a time.
- * Copied here, they stay in registers or on the stack's hot line, where
- * the stream's fields would be loaded again after each store (they might
+/* The rows of a request's accepted records not logged yet: a request's
+ * records are logged a run at a time, with nothing logged in between, so
+ * the sink sees the calls it would see a record at a time. */
+struct put_rows {
+    struct slog_record row[PUT_LOG_RUN];
+};
+
+/* What a PutRecords reads once for all its entries, and what it counts
+ * entry by entry: the instant, the limits, the tables, whether
+ * InternalFailure is drawn, whether accepted records are logged
+ * (per_record changes only between the engine's runs, sim.c) and whether
+ * the consumer hears of them; the next sequence number and the rows
+ * pending.  A local whose address never leaves the request (put_one is
+ * inline, log_run takes the rows alone): its fields stay in registers,
+ * where the stream's would be loaded again after each store (they might
  * alias). */
 struct put_ctx {
     int64_t now, sec;
     uint64_t w_records_limit, w_bytes_limit;
     struct shard *shards;
     struct stm_ring *rings;
+    const struct key_info *info;  /* the route cache, covering every key */
+    uint64_t seq;                 /* s->next_seq, stored back after the request */
+    uint32_t accepted;
+    uint32_t n_rows;
     bool draws;
+    bool ddb;
     bool log;
     bool key_names;               /* the rows carry the keys' names */
     bool written;                 /* the consumer wants each write (consumer.written) */
-    uint32_t n_rows;
-    struct slog_record rows[PUT_LOG_RUN];
+    struct put_rows *rows;
 };
 
-/* The run of rows pending goes to the sink (n_rows > 0): one call, or one
- * a row when the sink takes them one at a time.  Apart from put_one: once
- * a run. */
-static __attribute__((noinline)) void log_run(const struct stm *s, struct put_ctx *pc)
+/* The n > 0 rows pending go to the sink: one call, or one a row when the
+ * sink takes them one at a time.  Apart from put_one: once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct put_rows *rows,
+                                              uint32_t n)
 {
-    slog_records(s->log->ops, s->log->ctx, pc->rows, pc->n_rows);
-    pc->n_rows = 0;
+    slog_records(s->log->ops, s->log->ctx, rows->row, n);
 }
 
 /* put_one's shard when the one the key was routed to has put_sec != sec:
@@ -1346,30 +1357,32 @@ static COLD enum stm_put_result put_failed(struct stm *s)
 static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
                            const struct stm_record *r, int64_t created_us)
 {
-    pc->rows[pc->n_rows++] = (struct slog_record){
+    pc->rows->row[pc->n_rows++] = (struct slog_record){
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
         .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
         .key_id = r->key_id, .arrival_us = r->arrival_us,
         .bytes = r->bytes, .created_us = created_us,
     };
-    if (pc->n_rows == PUT_LOG_RUN)
-        log_run(s, pc);
+    if (pc->n_rows == PUT_LOG_RUN) {
+        log_run(s, pc->rows, pc->n_rows);
+        pc->n_rows = 0;
+    }
 }
 
-/* One entry, its key's key_info ki: its fate, and the record when accepted.
- * Per entry, so kept to the lines it must touch: the shard's write window
- * and ring by index, both hot; the ring's next slot, asked for one put
- * ahead; the route cache's entry, asked for by the caller.  A full shard
- * (the common refusal) is known before the entry's bytes are counted.
- * Counted by the caller once a request: the throttled entries and the
- * records held. */
+/* One entry: its fate, and the record when accepted.  Per entry, so kept
+ * to the lines it must touch: the key's route cache entry, asked for by
+ * the caller; the shard's write window and ring by index, both hot; the
+ * ring's next slot, asked for one put ahead.  A full shard (the common
+ * refusal) is known before the entry's bytes are counted.  Counted by the
+ * caller once a request: the throttled entries and the records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
-                                          const struct stm_put_entry *en, struct key_info ki)
+                                          const struct stm_put_entry *en)
 {
     if (pc->draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
+    struct key_info ki = key_info(s, pc->info, en->key_id);
     uint32_t shard = ki.shard;
     if (pc->shards[shard].put_sec != pc->sec)
         shard = put_shard(s, shard, en->key_id, pc->sec);
@@ -1382,7 +1395,7 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     int event = 0;
     struct stm_ring *rg = &pc->rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
-        (s->ddb && (event = item_event(s, en)) < 0))
+        (pc->ddb && (event = item_event(s, en)) < 0))
         return put_failed(s);
     uint64_t mask = rg->cap - 1, at = rg->end++;
     struct stm_record *r = &rg->slots[at & mask];
@@ -1392,13 +1405,14 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
      * the ring's wrap, once a lap). */
     PREFETCH_W((const char *)(&rg->slots[(at + 1) & mask] + 1) - 1);
     *r = (struct stm_record){
-        .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = pc->now,
+        .seq = pc->seq++, .message_id = en->message_id, .arrival_us = pc->now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
         .event = (unsigned)event,
         .key_plain = ki.plain, .key_bytes = ki.bytes,
     };
     sh->w_records++;
     sh->w_bytes += b;
+    pc->accepted++;
     if (pc->log)
         put_log(s, pc, sh, r, en->created_us);
     if (pc->written)
@@ -1411,52 +1425,53 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
 {
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
-    struct put_ctx pc;   /* field by field: its rows are written before they are read */
-    pc.now = eng_now(s->e);
-    pc.sec = pc.now / ENG_US_PER_SEC;
-    pc.w_records_limit = s->w_records_limit;
-    pc.w_bytes_limit = s->w_bytes_limit;
-    pc.shards = s->shards;
-    pc.rings = s->view.rings;
-    pc.draws = s->failure_rate > 0;
-    pc.log = s->log && s->log->per_record;
-    pc.key_names = pc.log && !s->log->no_key_names;
-    pc.written = s->consumer.written != NULL;
-    pc.n_rows = 0;
     if (cache_cover(s) < 0) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         memset(results, STM_PUT_INTERNAL_FAILURE, n);
         s->stats.put_internal_failures += n;
         return (int)n;
     }
+    struct put_rows rows;   /* written before they are read */
+    struct put_ctx pc = {
+        .now = eng_now(s->e),
+        .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
+        .shards = s->shards, .rings = s->view.rings, .info = s->cache->info,
+        .seq = s->next_seq,
+        .draws = s->failure_rate > 0, .ddb = s->ddb,
+        .log = s->log && s->log->per_record,
+        .written = s->consumer.written != NULL,
+        .rows = &rows,
+    };
+    pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.key_names = pc.log && !s->log->no_key_names;
     uint64_t internal = s->stats.put_internal_failures;
-    size_t accepted = 0;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
-     * (an entry's put is long enough for a line to come meanwhile).  The
-     * cache does not move during a request (covered already). */
-    const struct key_info *info = s->cache->info;
-    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        PREFETCH(&info[entries[i].key_id]);
-    for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n)
-            PREFETCH(&info[entries[i + PREFETCH_AHEAD].key_id]);
-        enum stm_put_result res = put_one(s, &pc, &entries[i], key_info(s, entries[i].key_id));
-        results[i] = (uint8_t)res;
-        accepted += res == STM_PUT_OK;
+     * (an entry's put is long enough for a line to come meanwhile); the
+     * last ones were asked for by then.  The cache does not move during a
+     * request (covered already). */
+    size_t i = 0;
+    for (; i < n && i < PREFETCH_AHEAD; i++)
+        PREFETCH(&pc.info[entries[i].key_id]);
+    for (i = 0; i + PREFETCH_AHEAD < n; i++) {
+        PREFETCH(&pc.info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, &pc, &entries[i]);
     }
+    for (; i < n; i++)
+        results[i] = (uint8_t)put_one(s, &pc, &entries[i]);
     if (pc.n_rows > 0)
-        log_run(s, &pc);
+        log_run(s, &rows, pc.n_rows);
+    s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
-    s->stats.put_throttled += n - accepted - internal;
-    s->stats.records_written += accepted;
-    s->held += accepted;   /* nothing is released during a put */
+    s->stats.put_throttled += n - pc.accepted - internal;
+    s->stats.records_written += pc.accepted;
+    s->held += pc.accepted;   /* nothing is released during a put */
     if (s->held > s->stats.peak_records_held)
         s->stats.peak_records_held = s->held;
     /* An empty stream has no trim pending: the first record arms it. */
     if (!s->trim_scheduled && s->held > 0)
         schedule_trim(s, pc.now + s->retention_us);
-    return (int)(n - accepted);
+    return (int)(n - pc.accepted);
 }
 
 /* ---- reads ------------------------------------------------------------- */
