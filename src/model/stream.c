@@ -1376,9 +1376,9 @@ static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard
  * refusal) is known before the entry's bytes are counted.  Counted by the
  * caller once a request: the throttled entries and the records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
-                                          const struct stm_put_entry *en)
+                                          const struct stm_put_entry *en, bool draws)
 {
-    if (pc->draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
+    if (draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
@@ -1420,6 +1420,23 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     return STM_PUT_OK;
 }
 
+/* The n entries in request order, their fates in results; draws is
+ * pc->draws, a constant in each caller.  Each entry's key_info is asked
+ * for PREFETCH_AHEAD entries before its use (the caller asked for the
+ * first ones). */
+static inline void put_entries(struct stm *s, struct put_ctx *pc,
+                               const struct stm_put_entry *entries, size_t n, uint8_t *results,
+                               bool draws)
+{
+    size_t i = 0;
+    for (; i + PREFETCH_AHEAD < n; i++) {
+        PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+    }
+    for (; i < n; i++)
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+}
+
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen)
 {
@@ -1450,15 +1467,14 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
      * (an entry's put is long enough for a line to come meanwhile); the
      * last ones were asked for by then.  The cache does not move during a
      * request (covered already). */
-    size_t i = 0;
-    for (; i < n && i < PREFETCH_AHEAD; i++)
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         PREFETCH(&pc.info[entries[i].key_id]);
-    for (i = 0; i + PREFETCH_AHEAD < n; i++) {
-        PREFETCH(&pc.info[entries[i + PREFETCH_AHEAD].key_id]);
-        results[i] = (uint8_t)put_one(s, &pc, &entries[i]);
-    }
-    for (; i < n; i++)
-        results[i] = (uint8_t)put_one(s, &pc, &entries[i]);
+    /* Two copies of the loop, with InternalFailure's draws and without:
+     * the common one tests nothing for them an entry. */
+    if (pc.draws)
+        put_entries(s, &pc, entries, n, results, true);
+    else
+        put_entries(s, &pc, entries, n, results, false);
     if (pc.n_rows > 0)
         log_run(s, &rows, pc.n_rows);
     s->next_seq = pc.seq;
