@@ -202,13 +202,14 @@ struct plan {
  * struct stm_ring), by the same index, apart so that the consumer's reads
  * of records touch 32 bytes a shard, not this. */
 struct shard {
-    char id[32];                  /* shardId-000000000000; 32: the struct is 128 bytes,
-                                     so that a put indexes shards with a shift */
+    char id[24];                  /* shardId-000000000000: 21 bytes at most (%012u) */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
 
     /* Write window: the virtual second w_sec. */
     int64_t w_sec;
     uint64_t w_records, w_bytes;  /* used in w_sec (bytes: data + key) */
+    uint64_t w_total;             /* bytes (data + key) of every record ever written:
+                                     a read's bytes are a difference (struct read_mark) */
     uint64_t w_prev_bytes;        /* written in w_sec - 1 */
     int64_t put_sec;              /* w_sec while open, -1 once closed: a put
                                      compares this one field per entry */
@@ -221,7 +222,18 @@ struct shard {
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
 
-_Static_assert(sizeof(struct shard) == 128, "a shard stays 128 bytes");
+_Static_assert(sizeof(struct shard) == 128, "a shard stays 128 bytes: a put indexes "
+               "shards with a shift");
+
+/* A point of a shard's records and the bytes (data + key) of every record
+ * before it: record index at, total.  A Kinesis read leaves it where it
+ * ended, where the next read starts: when that one goes to the end, its
+ * bytes are w_total - total, with no pass over its records.  True for ever
+ * once known (indexes never move). */
+struct read_mark {
+    uint64_t at;
+    uint64_t total;
+};
 
 /* What a write needs of a key, 8 bytes: with a million keys a write
  * costs one cache miss here, and the record it makes carries the lengths
@@ -276,6 +288,7 @@ struct stm {
     int64_t *op_at;               /* ... and their times */
     size_t n_ops;
     struct route_cache *cache;
+    struct read_mark *marks;      /* by shard index */
 
     uint64_t next_seq;            /* next sequence number (from 1) */
     uint64_t held;                /* records held, all shards */
@@ -862,7 +875,8 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->view.rings = calloc(s->cap_shards, sizeof *s->view.rings);
     s->cache = calloc(1, sizeof *s->cache);
-    if (!s->name || !s->shards || !s->view.rings || !s->cache)
+    s->marks = calloc(s->cap_shards, sizeof *s->marks);   /* an empty shard: 0 bytes at 0 */
+    if (!s->name || !s->shards || !s->view.rings || !s->cache || !s->marks)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -902,6 +916,7 @@ void stm_destroy(struct stm *s)
     if (s->cache)
         free(s->cache->info);
     free(s->cache);
+    free(s->marks);
     free(s->topo.def);
     free(s->topo.open);
     free(s->steps);
@@ -1315,8 +1330,8 @@ struct put_ctx {
     struct shard *shards;
     struct stm_ring *rings;
     const struct key_info *info;  /* the route cache, covering every key */
-    uint64_t seq;                 /* s->next_seq, stored back after the request */
-    uint32_t accepted;
+    uint64_t seq;                 /* s->next_seq, stored back after the request: the
+                                     records accepted are its increase */
     uint32_t n_rows;
     bool draws;
     bool ddb;
@@ -1412,7 +1427,7 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     };
     sh->w_records++;
     sh->w_bytes += b;
-    pc->accepted++;
+    sh->w_total += b;
     if (pc->log)
         put_log(s, pc, sh, r, en->created_us);
     if (pc->written)
@@ -1477,17 +1492,18 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         put_entries(s, &pc, entries, n, results, false);
     if (pc.n_rows > 0)
         log_run(s, &rows, pc.n_rows);
+    size_t accepted = pc.seq - s->next_seq;
     s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
-    s->stats.put_throttled += n - pc.accepted - internal;
-    s->stats.records_written += pc.accepted;
-    s->held += pc.accepted;   /* nothing is released during a put */
+    s->stats.put_throttled += n - accepted - internal;
+    s->stats.records_written += accepted;
+    s->held += accepted;   /* nothing is released during a put */
     if (s->held > s->stats.peak_records_held)
         s->stats.peak_records_held = s->held;
     /* An empty stream has no trim pending: the first record arms it. */
     if (!s->trim_scheduled && s->held > 0)
         schedule_trim(s, pc.now + s->retention_us);
-    return (int)(n - pc.accepted);
+    return (int)(n - accepted);
 }
 
 /* ---- reads ------------------------------------------------------------- */
@@ -1603,8 +1619,13 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     if (max_records == 0 || max_records > l->max_records)
         max_records = l->max_records;
     uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
-    bool near = !s->ddb && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR;
-    uint64_t bytes = near ? kinesis_read_bytes(s, shard, from, last, l->max_bytes) : UINT64_MAX;
+    struct read_mark *m = &s->marks[shard];
+    bool kinesis = !s->ddb, marked = kinesis && from == m->at;
+    uint64_t bytes = UINT64_MAX;
+    if (marked && last == rg->end)
+        bytes = sh->w_total - m->total;
+    else if (kinesis && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR)
+        bytes = kinesis_read_bytes(s, shard, from, last, l->max_bytes);
     if (bytes <= l->max_bytes)
         i = last;   /* all of them, no cut */
     else
@@ -1618,6 +1639,10 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
         }
         bytes += b;
     }
+    if (kinesis && i == rg->end)
+        *m = (struct read_mark){ i, sh->w_total };
+    else if (marked)
+        *m = (struct read_mark){ i, m->total + bytes };
     sh->r_bytes += bytes;
     *to = i;
     *retry_at_us = now;
