@@ -913,6 +913,53 @@ static void test_read_bytes(void)
     }
 }
 
+/* Issue 15: a Kinesis read that starts where the last one ended counts its
+ * bytes as the shard's running total less the total there (struct
+ * read_mark in stream.c), one that starts elsewhere sums its records; both
+ * count every byte, so that the 2 MiB/s budget holds to the byte.  In the
+ * second second the reads come to 2 MiB + 9 (a call after them is
+ * throttled); in the third, after 9 bytes of debt, to 2 MiB - 1 (one
+ * passes). */
+static void read_0_2(struct fix *f) { g_pos = 0; g_max = 2; read_once(f); }
+static void read_0_1(struct fix *f) { g_pos = 0; g_max = 1; read_once(f); }
+static void read_1_1(struct fix *f) { g_pos = 1; g_max = 1; read_once(f); }
+static void read_on(struct fix *f) { g_max = 0; read_once(f); }
+
+static void put_2mib_less_10(struct fix *f)
+{
+    put_expect(f, entries(f, 2, "k", MIB - 6, 6), 2, 0, NULL);   /* 2 MiB - 10 with the keys */
+}
+
+static void test_read_marks(void)
+{
+    struct cfg_stream cfg = read_cfg(0);
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    put_expect(&f, entries(&f, 3, "k", 512 * 1024 - 1, 1), 3, 0, NULL);   /* 512 KiB each */
+    put_expect(&f, entries(&f, 1, "k", MIB - 2, 4), 1, 0, NULL);          /* 1 MiB - 1 */
+    put_expect(&f, entries(&f, 1, "k", 9, 5), 1, 0, NULL);                /* 10 */
+    reset_reads(0);
+    at(&f, SEC / 2, read_0_2);            /* ends at 2: marked */
+    at(&f, SEC / 2 + 1, read_0_1);        /* elsewhere: summed, the mark stays */
+    at(&f, SEC, read_1_1);                /* 512 KiB */
+    at(&f, SEC + 1, read_on);             /* from the mark: 1.5 MiB + 9 */
+    at(&f, SEC + 2, read_on);
+    eng_run_until(f.e, SEC + 2);
+    CHECK_INT(g_ok, 4);
+    CHECK_INT(g_throttled, 1);
+    CHECK_INT(g_last_to, 5);
+    reset_reads(0);
+    g_pos = 5;
+    at(&f, 2 * SEC, put_2mib_less_10);
+    at(&f, 2 * SEC + 1, read_on);         /* from the end's mark: 2 MiB - 10 */
+    at(&f, 2 * SEC + 2, read_on);
+    eng_run_until(f.e, 2 * SEC + 2);
+    CHECK_INT(g_ok, 2);
+    CHECK_INT(g_throttled, 0);
+    CHECK_INT(g_last_to, 7);
+    fix_close(&f);
+}
+
 /* Issue 15 item 1: a read over many keys (their lengths carried in the
  * records) counts each record's own key length, and cuts at 10 MiB (R1) on
  * the exact record; stm_key_json_len is each key's keytab_json_len (R2
@@ -1851,6 +1898,7 @@ int main(void)
     test_retention();
     test_read_calls();
     test_read_bytes();
+    test_read_marks();
     test_read_10mib();
     test_reshard_split();
     test_reshard_split_midpoint();

@@ -202,13 +202,14 @@ struct plan {
  * struct stm_ring), by the same index, apart so that the consumer's reads
  * of records touch 32 bytes a shard, not this. */
 struct shard {
-    char id[32];                  /* shardId-000000000000; 32: the struct is 128 bytes,
-                                     so that a put indexes shards with a shift */
+    char id[24];                  /* shardId-000000000000: 21 bytes at most (%012u) */
     int64_t opened_us, closed_us; /* closed_us -1 while open */
 
     /* Write window: the virtual second w_sec. */
     int64_t w_sec;
     uint64_t w_records, w_bytes;  /* used in w_sec (bytes: data + key) */
+    uint64_t w_total;             /* bytes (data + key) of every record ever written:
+                                     a read's bytes are a difference (struct read_mark) */
     uint64_t w_prev_bytes;        /* written in w_sec - 1 */
     int64_t put_sec;              /* w_sec while open, -1 once closed: a put
                                      compares this one field per entry */
@@ -221,7 +222,18 @@ struct shard {
     int64_t r_blocked_until_us;   /* calls throttled before this (10 MiB rule) */
 };
 
-_Static_assert(sizeof(struct shard) == 128, "a shard stays 128 bytes");
+_Static_assert(sizeof(struct shard) == 128, "a shard stays 128 bytes: a put indexes "
+               "shards with a shift");
+
+/* A point of a shard's records and the bytes (data + key) of every record
+ * before it: record index at, total.  A Kinesis read leaves it where it
+ * ended, where the next read starts: when that one goes to the end, its
+ * bytes are w_total - total, with no pass over its records.  True for ever
+ * once known (indexes never move). */
+struct read_mark {
+    uint64_t at;
+    uint64_t total;
+};
 
 /* What a write needs of a key, 8 bytes: with a million keys a write
  * costs one cache miss here, and the record it makes carries the lengths
@@ -276,6 +288,7 @@ struct stm {
     int64_t *op_at;               /* ... and their times */
     size_t n_ops;
     struct route_cache *cache;
+    struct read_mark *marks;      /* by shard index */
 
     uint64_t next_seq;            /* next sequence number (from 1) */
     uint64_t held;                /* records held, all shards */
@@ -862,7 +875,8 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
     s->shards = calloc(s->cap_shards, sizeof *s->shards);
     s->view.rings = calloc(s->cap_shards, sizeof *s->view.rings);
     s->cache = calloc(1, sizeof *s->cache);
-    if (!s->name || !s->shards || !s->view.rings || !s->cache)
+    s->marks = calloc(s->cap_shards, sizeof *s->marks);   /* an empty shard: 0 bytes at 0 */
+    if (!s->name || !s->shards || !s->view.rings || !s->cache || !s->marks)
         goto nomem;
     size_t n = strlen(name);
     char *rng_name = malloc(n + sizeof "stream/");
@@ -902,6 +916,7 @@ void stm_destroy(struct stm *s)
     if (s->cache)
         free(s->cache->info);
     free(s->cache);
+    free(s->marks);
     free(s->topo.def);
     free(s->topo.open);
     free(s->steps);
@@ -1020,13 +1035,14 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
 /* The key's shard as last routed, and its lengths, computed on first use:
  * the same key is routed millions of times.  The shard may have closed
  * since (a reshard): who routes checks, and reroute() mends the entry.
- * The cache covers the key (cache_cover). */
-static inline struct key_info key_info(const struct stm *s, uint32_t key_id)
+ * The cache covers the key (cache_cover); info is its table, which a
+ * caller's loop keeps in a register. */
+static inline struct key_info key_info(const struct stm *s, const struct key_info *info,
+                                       uint32_t key_id)
 {
-    const struct route_cache *c = s->cache;
-    assert(key_id < c->n);
-    if (c->info[key_id].shard != UINT32_MAX)
-        return c->info[key_id];
+    assert(info == s->cache->info && key_id < s->cache->n);
+    if (info[key_id].shard != UINT32_MAX)
+        return info[key_id];
     return key_learn(s, key_id);
 }
 
@@ -1058,7 +1074,7 @@ uint32_t stm_route(const struct stm *s, uint32_t key_id)
 {
     if (cache_cover(s) < 0)
         return route_key(s, key_id);   /* no cache, still the right answer */
-    uint32_t shard = key_info(s, key_id).shard;
+    uint32_t shard = key_info(s, s->cache->info, key_id).shard;
     return s->shards[shard].closed_us < 0 ? shard : reroute(s, key_id);
 }
 
@@ -1226,13 +1242,17 @@ static int validate(const struct stm *s, const struct stm_put_entry *entries, si
         return -1;
     }
     /* With the longest key of the table every entry fits: no key looked up
-     * (with many keys each is a cache miss). */
-    uint64_t data = 0, most = 0, key_max = keytab_max_len(s->keys);
-    for (size_t i = 0; i < n; i++) {
-        data += entries[i].bytes;
-        most = entries[i].bytes > most ? entries[i].bytes : most;
-    }
-    if (most + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
+     * (with many keys each is a cache miss).  No entry has more data than
+     * the request, so a request whose data fits in one record needs no
+     * entry's own size (its largest costs this pass a compare an entry). */
+    uint64_t data = 0, key_max = keytab_max_len(s->keys);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)   /* four at a time: the loop's own steps are most of it */
+        data += (uint64_t)entries[k].bytes + entries[k + 1].bytes + entries[k + 2].bytes +
+                entries[k + 3].bytes;
+    for (; k < n; k++)
+        data += entries[k].bytes;
+    if (data + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
         return 0;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1292,35 +1312,46 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
  * rows kept on the stack, 4 KB, in the cache when they are logged. */
 #define PUT_LOG_RUN 64
 
-/* What a PutRecords reads once for all its entries: the instant, the
- * limits, whether InternalFailure is drawn, whether accepted records are
- * logged (per_record changes only between the engine's runs, sim.c) and
- * whether the consumer hears of them, and the run of their rows not logged
- * yet: a request's records are logged a run at a time, with nothing logged
- * in between, so the sink sees the calls it would see a record at a time.
- * Copied here, they stay in registers or on the stack's hot line, where
- * the stream's fields would be loaded again after each store (they might
- * alias). */
+/* The rows of a request's accepted records not logged yet: a request's
+ * records are logged a run at a time, with nothing logged in between, so
+ * the sink sees the calls it would see a record at a time. */
+struct put_rows {
+    struct slog_record row[PUT_LOG_RUN];
+};
+
+/* What a PutRecords reads once for all its entries, and what it counts
+ * entry by entry: the instant, the limits, the tables, whether
+ * InternalFailure is drawn, whether accepted records are logged
+ * (per_record changes only between the engine's runs, sim.c) and whether
+ * the consumer hears of them; the next sequence number and the rows
+ * pending.  A local whose address never leaves the request (put_one is
+ * inline, log_run takes the rows alone): no store through another pointer
+ * can change its fields, so the compiler keeps them in registers or its
+ * own stack slots, where the stream's would be loaded again through s
+ * after each store (they might alias). */
 struct put_ctx {
     int64_t now, sec;
     uint64_t w_records_limit, w_bytes_limit;
     struct shard *shards;
     struct stm_ring *rings;
+    const struct key_info *info;  /* the route cache, covering every key */
+    uint64_t seq;                 /* s->next_seq, stored back after the request: the
+                                     records accepted are its increase */
+    uint32_t n_rows;
     bool draws;
+    bool ddb;
     bool log;
     bool key_names;               /* the rows carry the keys' names */
     bool written;                 /* the consumer wants each write (consumer.written) */
-    uint32_t n_rows;
-    struct slog_record rows[PUT_LOG_RUN];
+    struct put_rows *rows;
 };
 
-/* The run of rows pending goes to the sink (n_rows > 0): one call, or one
- * a row when the sink takes them one at a time.  Apart from put_one: once
- * a run. */
-static __attribute__((noinline)) void log_run(const struct stm *s, struct put_ctx *pc)
+/* The n > 0 rows pending go to the sink: one call, or one a row when the
+ * sink takes them one at a time.  Apart from put_one: once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct put_rows *rows,
+                                              uint32_t n)
 {
-    slog_records(s->log->ops, s->log->ctx, pc->rows, pc->n_rows);
-    pc->n_rows = 0;
+    slog_records(s->log->ops, s->log->ctx, rows->row, n);
 }
 
 /* put_one's shard when the one the key was routed to has put_sec != sec:
@@ -1346,30 +1377,32 @@ static COLD enum stm_put_result put_failed(struct stm *s)
 static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
                            const struct stm_record *r, int64_t created_us)
 {
-    pc->rows[pc->n_rows++] = (struct slog_record){
+    pc->rows->row[pc->n_rows++] = (struct slog_record){
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
         .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
         .key_id = r->key_id, .arrival_us = r->arrival_us,
         .bytes = r->bytes, .created_us = created_us,
     };
-    if (pc->n_rows == PUT_LOG_RUN)
-        log_run(s, pc);
+    if (pc->n_rows == PUT_LOG_RUN) {
+        log_run(s, pc->rows, pc->n_rows);
+        pc->n_rows = 0;
+    }
 }
 
-/* One entry, its key's key_info ki: its fate, and the record when accepted.
- * Per entry, so kept to the lines it must touch: the shard's write window
- * and ring by index, both hot; the ring's next slot, asked for one put
- * ahead; the route cache's entry, asked for by the caller.  A full shard
- * (the common refusal) is known before the entry's bytes are counted.
- * Counted by the caller once a request: the throttled entries and the
- * records held. */
+/* One entry: its fate, and the record when accepted.  Per entry, so kept
+ * to the lines it must touch: the key's route cache entry, asked for by
+ * the caller; the shard's write window and ring by index, both hot; the
+ * ring's next slot, asked for one put ahead.  A full shard (the common
+ * refusal) is known before the entry's bytes are counted.  Counted by the
+ * caller once a request: the throttled entries and the records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
-                                          const struct stm_put_entry *en, struct key_info ki)
+                                          const struct stm_put_entry *en, bool draws)
 {
-    if (pc->draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
+    if (draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
+    struct key_info ki = key_info(s, pc->info, en->key_id);
     uint32_t shard = ki.shard;
     if (pc->shards[shard].put_sec != pc->sec)
         shard = put_shard(s, shard, en->key_id, pc->sec);
@@ -1382,7 +1415,7 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     int event = 0;
     struct stm_ring *rg = &pc->rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
-        (s->ddb && (event = item_event(s, en)) < 0))
+        (pc->ddb && (event = item_event(s, en)) < 0))
         return put_failed(s);
     uint64_t mask = rg->cap - 1, at = rg->end++;
     struct stm_record *r = &rg->slots[at & mask];
@@ -1392,13 +1425,14 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
      * the ring's wrap, once a lap). */
     PREFETCH_W((const char *)(&rg->slots[(at + 1) & mask] + 1) - 1);
     *r = (struct stm_record){
-        .seq = s->next_seq++, .message_id = en->message_id, .arrival_us = pc->now,
+        .seq = pc->seq++, .message_id = en->message_id, .arrival_us = pc->now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
         .event = (unsigned)event,
         .key_plain = ki.plain, .key_bytes = ki.bytes,
     };
     sh->w_records++;
     sh->w_bytes += b;
+    sh->w_total += b;
     if (pc->log)
         put_log(s, pc, sh, r, en->created_us);
     if (pc->written)
@@ -1406,47 +1440,65 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     return STM_PUT_OK;
 }
 
+/* The n entries in request order, their fates in results; draws is
+ * pc->draws, a constant in each caller.  Each entry's key_info is asked
+ * for PREFETCH_AHEAD entries before its use (the caller asked for the
+ * first ones). */
+static inline void put_entries(struct stm *s, struct put_ctx *pc,
+                               const struct stm_put_entry *entries, size_t n, uint8_t *results,
+                               bool draws)
+{
+    size_t i = 0;
+    for (; i + PREFETCH_AHEAD < n; i++) {
+        PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+    }
+    for (; i < n; i++)
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+}
+
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen)
 {
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
-    struct put_ctx pc;   /* field by field: its rows are written before they are read */
-    pc.now = eng_now(s->e);
-    pc.sec = pc.now / ENG_US_PER_SEC;
-    pc.w_records_limit = s->w_records_limit;
-    pc.w_bytes_limit = s->w_bytes_limit;
-    pc.shards = s->shards;
-    pc.rings = s->view.rings;
-    pc.draws = s->failure_rate > 0;
-    pc.log = s->log && s->log->per_record;
-    pc.key_names = pc.log && !s->log->no_key_names;
-    pc.written = s->consumer.written != NULL;
-    pc.n_rows = 0;
     if (cache_cover(s) < 0) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         memset(results, STM_PUT_INTERNAL_FAILURE, n);
         s->stats.put_internal_failures += n;
         return (int)n;
     }
+    struct put_rows rows;   /* written before they are read */
+    struct put_ctx pc = {
+        .now = eng_now(s->e),
+        .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
+        .shards = s->shards, .rings = s->view.rings, .info = s->cache->info,
+        .seq = s->next_seq,
+        .draws = s->failure_rate > 0, .ddb = s->ddb,
+        .log = s->log && s->log->per_record,
+        .written = s->consumer.written != NULL,
+        .rows = &rows,
+    };
+    pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.key_names = pc.log && !s->log->no_key_names;
     uint64_t internal = s->stats.put_internal_failures;
-    size_t accepted = 0;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
-     * (an entry's put is long enough for a line to come meanwhile).  The
-     * cache does not move during a request (covered already). */
-    const struct key_info *info = s->cache->info;
+     * (an entry's put is long enough for a line to come meanwhile); the
+     * last ones were asked for by then.  The cache does not move during a
+     * request (covered already). */
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        PREFETCH(&info[entries[i].key_id]);
-    for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n)
-            PREFETCH(&info[entries[i + PREFETCH_AHEAD].key_id]);
-        enum stm_put_result res = put_one(s, &pc, &entries[i], key_info(s, entries[i].key_id));
-        results[i] = (uint8_t)res;
-        accepted += res == STM_PUT_OK;
-    }
+        PREFETCH(&pc.info[entries[i].key_id]);
+    /* Two copies of the loop, with InternalFailure's draws and without:
+     * the common one tests nothing for them an entry. */
+    if (pc.draws)
+        put_entries(s, &pc, entries, n, results, true);
+    else
+        put_entries(s, &pc, entries, n, results, false);
     if (pc.n_rows > 0)
-        log_run(s, &pc);
+        log_run(s, &rows, pc.n_rows);
+    size_t accepted = pc.seq - s->next_seq;
+    s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
     s->stats.put_throttled += n - accepted - internal;
     s->stats.records_written += accepted;
@@ -1572,8 +1624,13 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
     if (max_records == 0 || max_records > l->max_records)
         max_records = l->max_records;
     uint64_t i = from, last = rg->end - from > max_records ? from + max_records : rg->end;
-    bool near = !s->ddb && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR;
-    uint64_t bytes = near ? kinesis_read_bytes(s, shard, from, last, l->max_bytes) : UINT64_MAX;
+    struct read_mark *m = &s->marks[shard];
+    bool kinesis = !s->ddb, marked = kinesis && from == m->at;
+    uint64_t bytes = UINT64_MAX;
+    if (marked && last == rg->end)
+        bytes = sh->w_total - m->total;
+    else if (kinesis && keytab_max_len(s->keys) < STM_KEY_BYTES_FAR)
+        bytes = kinesis_read_bytes(s, shard, from, last, l->max_bytes);
     if (bytes <= l->max_bytes)
         i = last;   /* all of them, no cut */
     else
@@ -1587,6 +1644,10 @@ enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,
         }
         bytes += b;
     }
+    if (kinesis && i == rg->end)
+        *m = (struct read_mark){ i, sh->w_total };
+    else if (marked)
+        *m = (struct read_mark){ i, m->total + bytes };
     sh->r_bytes += bytes;
     *to = i;
     *retry_at_us = now;
