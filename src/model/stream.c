@@ -1319,16 +1319,30 @@ struct put_rows {
     struct slog_record row[PUT_LOG_RUN];
 };
 
+/* What an entry's put does beyond the write limits and the ring: whether
+ * InternalFailure is drawn, the item's event made (DynamoDB), the accepted
+ * record logged (per_record changes only between the engine's runs,
+ * sim.c), the consumer told.  Passed by value to the inline put_one: a
+ * constant in the common loop (PUT_PLAIN), which then tests none of them
+ * an entry. */
+struct put_kind {
+    bool draws;
+    bool ddb;
+    bool log;
+    bool written;                 /* the consumer wants each write (consumer.written) */
+};
+
+/* A logged Kinesis stream without InternalFailure whose consumer polls:
+ * the bench's and most runs' kind. */
+static const struct put_kind PUT_PLAIN = { .log = true };
+
 /* What a PutRecords reads once for all its entries, and what it counts
- * entry by entry: the instant, the limits, the tables, whether
- * InternalFailure is drawn, whether accepted records are logged
- * (per_record changes only between the engine's runs, sim.c) and whether
- * the consumer hears of them; the next sequence number and the rows
- * pending.  A local whose address never leaves the request (put_one is
- * inline, log_run takes the rows alone): no store through another pointer
- * can change its fields, so the compiler keeps them in registers or its
- * own stack slots, where the stream's would be loaded again through s
- * after each store (they might alias). */
+ * entry by entry: the instant, the limits, the tables, its kind; the next
+ * sequence number and the rows pending.  A local whose address never
+ * leaves the request (put_one is inline, log_run takes the rows alone):
+ * no store through another pointer can change its fields, so the compiler
+ * keeps them in registers or its own stack slots, where the stream's
+ * would be loaded again through s after each store (they might alias). */
 struct put_ctx {
     int64_t now, sec;
     uint64_t w_records_limit, w_bytes_limit;
@@ -1338,11 +1352,8 @@ struct put_ctx {
     uint64_t seq;                 /* s->next_seq, stored back after the request: the
                                      records accepted are its increase */
     uint32_t n_rows;
-    bool draws;
-    bool ddb;
-    bool log;
+    struct put_kind kind;
     bool key_names;               /* the rows carry the keys' names */
-    bool written;                 /* the consumer wants each write (consumer.written) */
     struct put_rows *rows;
 };
 
@@ -1396,9 +1407,9 @@ static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard
  * refusal) is known before the entry's bytes are counted.  Counted by the
  * caller once a request: the throttled entries and the records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
-                                          const struct stm_put_entry *en, bool draws)
+                                          const struct stm_put_entry *en, struct put_kind k)
 {
-    if (draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
+    if (k.draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
         s->stats.put_internal_failures++;
         return STM_PUT_INTERNAL_FAILURE;
     }
@@ -1415,15 +1426,10 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     int event = 0;
     struct stm_ring *rg = &pc->rings[shard];
     if ((rg->end - rg->begin == rg->cap && ring_grow(s, rg) < 0) ||
-        (pc->ddb && (event = item_event(s, en)) < 0))
+        (k.ddb && (event = item_event(s, en)) < 0))
         return put_failed(s);
     uint64_t mask = rg->cap - 1, at = rg->end++;
     struct stm_record *r = &rg->slots[at & mask];
-    /* The shard's next slot, written a shard-count of puts later: its
-     * line comes in meanwhile.  Its last byte's line is enough: its first
-     * byte is on that line or on this slot's last line, here now (but at
-     * the ring's wrap, once a lap). */
-    PREFETCH_W((const char *)(&rg->slots[(at + 1) & mask] + 1) - 1);
     *r = (struct stm_record){
         .seq = pc->seq++, .message_id = en->message_id, .arrival_us = pc->now,
         .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
@@ -1433,28 +1439,28 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     sh->w_records++;
     sh->w_bytes += b;
     sh->w_total += b;
-    if (pc->log)
+    if (k.log)
         put_log(s, pc, sh, r, en->created_us);
-    if (pc->written)
+    if (k.written)
         s->consumer.written(s->consumer.ctx, shard);
     return STM_PUT_OK;
 }
 
-/* The n entries in request order, their fates in results; draws is
- * pc->draws, a constant in each caller.  Each entry's key_info is asked
+/* The n entries in request order, their fates in results; k is pc->kind,
+ * or PUT_PLAIN when that is it.  Each entry's key_info is asked
  * for PREFETCH_AHEAD entries before its use (the caller asked for the
  * first ones). */
 static inline void put_entries(struct stm *s, struct put_ctx *pc,
                                const struct stm_put_entry *entries, size_t n, uint8_t *results,
-                               bool draws)
+                               struct put_kind k)
 {
     size_t i = 0;
     for (; i + PREFETCH_AHEAD < n; i++) {
         PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
-        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
     }
     for (; i < n; i++)
-        results[i] = (uint8_t)put_one(s, pc, &entries[i], draws);
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
 }
 
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
@@ -1474,13 +1480,15 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
         .shards = s->shards, .rings = s->view.rings, .info = s->cache->info,
         .seq = s->next_seq,
-        .draws = s->failure_rate > 0, .ddb = s->ddb,
-        .log = s->log && s->log->per_record,
-        .written = s->consumer.written != NULL,
+        .kind = {
+            .draws = s->failure_rate > 0, .ddb = s->ddb,
+            .log = s->log && s->log->per_record,
+            .written = s->consumer.written != NULL,
+        },
         .rows = &rows,
     };
     pc.sec = pc.now / ENG_US_PER_SEC;
-    pc.key_names = pc.log && !s->log->no_key_names;
+    pc.key_names = pc.kind.log && !s->log->no_key_names;
     uint64_t internal = s->stats.put_internal_failures;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
@@ -1489,12 +1497,12 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
      * request (covered already). */
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         PREFETCH(&pc.info[entries[i].key_id]);
-    /* Two copies of the loop, with InternalFailure's draws and without:
-     * the common one tests nothing for them an entry. */
-    if (pc.draws)
-        put_entries(s, &pc, entries, n, results, true);
+    /* Two copies of the loop: the common kind's tests nothing of it an
+     * entry. */
+    if (memcmp(&pc.kind, &PUT_PLAIN, sizeof PUT_PLAIN) == 0)
+        put_entries(s, &pc, entries, n, results, PUT_PLAIN);
     else
-        put_entries(s, &pc, entries, n, results, false);
+        put_entries(s, &pc, entries, n, results, pc.kind);
     if (pc.n_rows > 0)
         log_run(s, &rows, pc.n_rows);
     size_t accepted = pc.seq - s->next_seq;
