@@ -213,13 +213,16 @@ static void bucket_sort(struct dist_poisson *p, size_t n, unsigned shift, size_t
  * passes on their low then high digit (LSD radix: each pass keeps the
  * order of the one before), no compare at all; the result in p->drawn,
  * p->times the pass between.  p->slot holds 2 x 2^digit counts.  The
- * arrays in locals: the stores to them could alias p's fields. */
+ * arrays in locals: the stores to them could alias p's fields.  The loops
+ * over the times unrolled: their own steps were a third of their
+ * instructions (callgrind: 213 -> 181 M in 5 minutes of the bench). */
 static void radix_sort(struct dist_poisson *p, size_t n, unsigned digit)
 {
     size_t digits = (size_t)1 << digit;
     uint32_t mask = (uint32_t)digits - 1, *low = p->slot, *high = p->slot + digits;
     uint32_t *drawn = p->drawn, *times = p->times;
     memset(low, 0, 2 * digits * sizeof *low);
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t t = drawn[i];
         low[t & mask]++;
@@ -234,10 +237,12 @@ static void radix_sort(struct dist_poisson *p, size_t n, unsigned digit)
         high[b] = sum_high;
         sum_high += c;
     }
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t t = drawn[i];
         times[low[t & mask]++] = t;
     }
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t t = times[i];
         drawn[high[t >> digit]++] = t;
