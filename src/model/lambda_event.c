@@ -136,6 +136,7 @@ size_t lev_record_bytes_refill(struct lev_size_memo *memo, size_t source_bytes, 
         memo->sec_ms = (uint64_t)(ms - ms % 1000);
         memo->sec_span = 1000;
         memo->sec_len = lev_u64_digits((uint64_t)(ms / 1000));
+        memo->shared = lev_record_bytes_sum(source_bytes, 0, d, 0, memo->sec_len);
     }
     return lev_record_bytes_from(source_bytes, epoch_ms, key_json_len, sequence_number,
                                  data_bytes, arrival_us);

@@ -189,13 +189,16 @@ static inline size_t lev_record_bytes_from(size_t source_bytes, int64_t epoch_ms
  * share remembered in *memo: a sequence number's digits and an arrival
  * second's digits change once in many records, so a record costs its key,
  * data and milliseconds only (issue 15 item 1).  A zeroed memo is empty;
- * records may come in any order (one out of the memo's ranges refills it).
+ * records may come in any order (one out of the memo's ranges refills it),
+ * all of one source (source_bytes, epoch_ms), arrival_us >= 0.
  */
 struct lev_size_memo {
     uint64_t seq_lo, seq_span;    /* numbers in [seq_lo, seq_lo + seq_span) ... */
     size_t seq_digits;            /* ... have this many digits */
     uint64_t sec_ms, sec_span;    /* arrival ms in [sec_ms, sec_ms + sec_span): a second ... */
     size_t sec_len;               /* ... of this many digits (sec_span 0: none known) */
+    size_t shared;                /* in both ranges, what a record's bytes add of them and
+                                     of the source: one addition a record, not four */
 };
 
 /* The memo's miss: refills it, returns lev_record_bytes_from(). */
@@ -208,13 +211,14 @@ static inline size_t lev_record_bytes_memo(struct lev_size_memo *memo, size_t so
                                            uint64_t sequence_number, uint32_t data_bytes,
                                            int64_t arrival_us)
 {
-    uint64_t ms = (uint64_t)(epoch_ms + arrival_us / 1000);   /* as lev_timestamp_len */
+    /* as lev_timestamp_len, arrival_us >= 0 dividing as unsigned: fewer
+     * steps than a signed division's rounding toward zero */
+    uint64_t ms = (uint64_t)epoch_ms + (uint64_t)arrival_us / 1000;
     uint64_t frac = ms - memo->sec_ms;
     if (sequence_number - memo->seq_lo >= memo->seq_span || frac >= memo->sec_span)
         return lev_record_bytes_refill(memo, source_bytes, epoch_ms, key_json_len,
                                        sequence_number, data_bytes, arrival_us);
-    return lev_record_bytes_sum(source_bytes, key_json_len, memo->seq_digits, data_bytes,
-                                memo->sec_len + lev_frac_len((unsigned)frac));
+    return memo->shared + key_json_len + lev_base64_len(data_bytes) + lev_frac_len((unsigned)frac);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1363,11 +1363,11 @@ static bool reserve_one_lane(struct shardc *sc, uint64_t n)
  * caller's copy of it); false (the run stopped) when out of memory.  With
  * one lane, the caller reserved the room (reserve_one_lane), and one, when
  * not NULL, is its copy of that lane's queue, to queue into instead. */
-static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes,
-                           struct lev_size_memo *memo, uint64_t i, const struct stm_record *r,
-                           struct idxq *one)
+static inline bool enqueue(struct shardc *sc, const struct stm *stream,
+                           const struct hashkey *hashes, struct lev_size_memo *memo, uint64_t i,
+                           const struct stm_record *r, struct idxq *one)
 {
-    uint64_t size = lev_shard_record_bytes_memo(&sc->lev, memo, sc->m->stream, r);
+    uint64_t size = lev_shard_record_bytes_memo(&sc->lev, memo, stream, r);
     if (one) {
         idxq_put(one, i, size);
         return true;
@@ -1417,11 +1417,12 @@ deal_records(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
              struct idxq *one, struct lev_size_memo *memo, struct delays *d)
 {
     struct esm *m = sc->m;
+    struct stm *stream = m->stream;   /* in a register: the memo's refill is a call */
     const struct hashkey *hashes = keytab_hashes(m->keys);
     uint64_t sum = 0;
     int64_t neg = 0, max = 0;
     for (uint64_t i = from, n; i < to; ) {
-        const struct stm_record *r = stm_piece(m->stream, sc->shard, i, to, &n);
+        const struct stm_record *r = stm_piece(stream, sc->shard, i, to, &n);
         for (uint64_t end = i + n; i < end; i++, r++) {
             /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
             if (!one && i + LANE_AHEAD < to)
@@ -1431,7 +1432,7 @@ deal_records(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
             neg |= delay;
             if (delay > max)
                 max = delay;
-            if (!enqueue(sc, hashes, memo, i, r, one))
+            if (!enqueue(sc, stream, hashes, memo, i, r, one))
                 return false;
         }
     }
@@ -1487,7 +1488,7 @@ static void relane(struct shardc *sc)
         return;
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = rec_at(sc, i);
-        if (!r->resolved && !enqueue(sc, hashes, &sc->size_memo, i, r, NULL))
+        if (!r->resolved && !enqueue(sc, sc->m->stream, hashes, &sc->size_memo, i, r, NULL))
             return;
     }
 }
