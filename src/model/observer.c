@@ -330,13 +330,17 @@ struct oshard {
  * far, by sequence number and by producer order (creation, then message id):
  * the two obs_side of the examples, packed into one cache line, since every
  * first delivery reads its key's at random among all keys.  The sequence
- * side has no message id (0 in its examples).
+ * side has no message id (0 in its examples).  A side with no record yet
+ * needs no flag: it compares below every record (OKEY_NONE; first_delivery).
  */
 struct okey {
     uint64_t seq_sequence, prod_sequence, prod_message;
     int64_t seq_time_ms, seq_first_ms, prod_time_ms, prod_first_ms;
-    bool has_seq, has_prod, seq_has_first, prod_has_first;
+    bool seq_has_first, prod_has_first;
 };
+/* Sequence number 0 is above none; creation INT64_MIN is below every
+ * record's (obs_ms never returns it), message id 0 then breaking no tie. */
+#define OKEY_NONE ((struct okey){ .prod_time_ms = INT64_MIN })
 _Static_assert(sizeof(struct okey) == 64, "struct okey: one cache line");
 
 /*
@@ -832,7 +836,7 @@ static int key_reserve(struct obs *o, uint32_t key_id)
     if (key_id >= o->keys_cap && keys_resize(o, keys_cap_for(o, (size_t)key_id + 1)) < 0)
         return -1;
     for (; o->keys_n <= key_id; o->keys_n++)
-        o->keys[o->keys_n] = (struct okey){ 0 };
+        o->keys[o->keys_n] = OKEY_NONE;
     return 0;
 }
 
@@ -914,32 +918,28 @@ static COLD void late_by_producer(struct obs *o, const struct okey *k, const str
 static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
 {
     struct okey *k = &o->keys[r->key];
-    if (k->has_seq && k->seq_sequence > r->seq) {
+    if (k->seq_sequence > r->seq) {
         late_by_sequence(o, k, r, inv);
     } else {
         k->seq_sequence = r->seq;
         k->seq_time_ms = r->arrival_ms;
         k->seq_has_first = inv->counted;
         k->seq_first_ms = inv->start_ms;
-        k->has_seq = true;
     }
     uint8_t *f = msg_flags(o, r->message_id);
     if (!f)
         return;
     bool not_first = *f & OM_FIRST;
     *f |= OM_FIRST;
-    if (k->has_prod &&
-        prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
+    if (prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
         if (!not_first)
             late_by_producer(o, k, r, inv);
-    } else if (!k->has_prod ||
-               prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+    } else if (prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
         k->prod_message = r->message_id;
         k->prod_sequence = r->seq;
         k->prod_time_ms = r->created_ms;
         k->prod_has_first = inv->counted;
         k->prod_first_ms = inv->start_ms;
-        k->has_prod = true;
     }
 }
 
