@@ -1084,8 +1084,9 @@ static void log_deliveries(const struct lane *l, struct stm_record *const *recs,
     if (res->n_failed == 0 && res->reached >= l->batch.n) {
         /* the common end, the whole set handled: one run (with taken, its
          * sequence numbers are in seqs already: take_whole) */
-        for (uint32_t i = 0; i < l->batch.n && !taken; i++)
-            seqs[i] = recs[i]->seq;
+        if (!taken)
+            for (uint32_t i = 0; i < l->batch.n; i++)
+                seqs[i] = recs[i]->seq;
         if (l->batch.n > 0)
             log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
         return;

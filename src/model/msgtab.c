@@ -280,11 +280,24 @@ static void settle(struct msgtab *t, uint64_t id, struct msg *m, enum fate f)
         pass_settled(t);
 }
 
-/* The fate of a message nobody holds any more. */
+/* One of m's records finished with fate f: the message keeps the best. */
+static inline void note_fate(struct msg *m, enum fate f)
+{
+    if (f < m->best)
+        m->best = (uint8_t)f;
+}
+
+/* The fate of a message nobody holds any more: its best record's, or
+ * rejected when none of its records reached the stream. */
+static inline enum fate final_fate(const struct msg *m)
+{
+    return m->written ? (enum fate)m->best : FATE_REJECTED;
+}
+
 static void release(struct msgtab *t, uint64_t id, struct msg *m)
 {
     if (--m->holds == 0)
-        settle(t, id, m, m->written ? (enum fate)m->best : FATE_REJECTED);
+        settle(t, id, m, final_fate(m));
 }
 
 /* One more record of m's in the stream: its second makes it a producer
@@ -334,8 +347,7 @@ void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
     struct msg *m = entry(t, id);
     if (!m)
         return;
-    if (f < m->best)
-        m->best = (uint8_t)f;
+    note_fate(m, f);
     release(t, id, m);
 }
 
@@ -375,10 +387,9 @@ records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enu
         if (id < base || id >= next)
             continue;
         struct msg *m = &ring[id & mask];
-        if (f < m->best)
-            m->best = (uint8_t)f;
+        note_fate(m, f);
         if (--m->holds == 0) {
-            enum fate fate = m->written ? (enum fate)m->best : FATE_REJECTED;
+            enum fate fate = final_fate(m);
             mark_settled(t, m, fate);
             log_message(t, &msg, id, fate, w);
         }
