@@ -274,9 +274,10 @@ static void test_uniform_int(void)
     }
 }
 
-/* dist_uint_fill gives dist_uint_draw's values in turn, and takes the
- * same draws: on mt19937 (a multiply) and ranlxs0 at its widest bound
- * (scale 1: a divide), past the generator's 624-word state more than once. */
+/* SPEC 6 (determinism): dist_uint_fill gives dist_uint_draw's values in
+ * turn, and takes the same draws: on mt19937 (a multiply) and ranlxs0 at
+ * its widest bound (scale 1: a divide), past the generator's 624-word
+ * state more than once. */
 static void test_uniform_fill(void)
 {
     struct { const gsl_rng_type *type; unsigned long n; } cases[] = {

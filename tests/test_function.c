@@ -458,7 +458,7 @@ static void test_probability(void)
     fixture_free(&fx);
 }
 
-/* Issue 15 item 1: a constant per-record duration without failure rules
+/* R11 (issue 15 item 1): a constant per-record duration without failure rules
  * (no draw: dist_draw reads a constant inline; whole durations added in one
  * step) times out on the same record with the same duration as with a rule
  * that matches no record, to the microsecond, over sums that are inexact in

@@ -913,7 +913,7 @@ static void test_read_bytes(void)
     }
 }
 
-/* Issue 15: a Kinesis read that starts where the last one ended counts its
+/* R1 (issue 15): a Kinesis read that starts where the last one ended counts its
  * bytes as the shard's running total less the total there (struct
  * read_mark in stream.c), one that starts elsewhere sums its records; both
  * count every byte, so that the 2 MiB/s budget holds to the byte.  In the
