@@ -13,7 +13,8 @@
 #include <gsl/gsl_cdf.h>
 
 #include "check.h"
-#include "import.h"
+#include "import_cfn.h"
+#include "import_metrics.h"
 #include "metricdata.h"
 
 #define CHECK_NEAR(a, b, rel) CHECK(fabs((a) - (double)(b)) <= (rel) * fabs((double)(b)))

@@ -26,7 +26,10 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "import.h"
+#include "import_aws.h"
+#include "import_cfn.h"
 #include "import_int.h"
+#include "import_metrics.h"
 #include "metricdata.h"
 #include "scenario.h"
 

@@ -25,7 +25,7 @@
 
 #include "array.h"
 #include "fmt.h"
-#include "import.h"
+#include "import_aws.h"
 
 #define PATH_LEN 512
 

@@ -30,7 +30,7 @@
 
 #include "errmsg.h"
 #include "fmt.h"
-#include "import.h"
+#include "import_cfn.h"
 
 #define PATH_LEN 512
 #define MAX_DEPTH 200     /* nesting, in YAML and in intrinsic functions */

@@ -2,7 +2,7 @@
  * import_int.h - the inside of `esmsim import`, shared by the command
  * (import.c) and the scenario being made (import_set.c) alone; the readers
  * of each format (import_aws.c, import_cfn.c, import_metrics.c) see
- * import.h only.
+ * import_set.h only.
  */
 #ifndef ESMSIM_IMPORT_INT_H
 #define ESMSIM_IMPORT_INT_H
@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "import.h"
+#include "import_set.h"
 
 /* Where a value of the scenario came from. */
 struct impi_origin {

@@ -34,7 +34,7 @@
 
 #include "awsjson.h"
 #include "fmt.h"
-#include "import.h"
+#include "import_metrics.h"
 #include "metricdata.h"
 
 #define KEY_COUNT 10000          /* partition keys of the imported producer: a choice */

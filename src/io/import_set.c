@@ -1,7 +1,7 @@
 /*
  * import_set.c - the scenario `esmsim import` makes, as a JSON tree, and
  * where each of its values came from: what every reader of an input format
- * sets through import.h (imp_set, imp_note, imp_mapping ...), and what the
+ * sets through import_set.h (imp_set, imp_note, imp_mapping ...), and what the
  * command (import.c) reads back through import_int.h.
  */
 #include <ctype.h>
@@ -15,8 +15,8 @@
 
 #include "array.h"
 #include "fmt.h"
-#include "import.h"
 #include "import_int.h"
+#include "import_set.h"
 
 /* ---- messages ------------------------------------------------------------- */
 
