@@ -231,7 +231,7 @@ int stm_split_evenly(struct stm *s, uint32_t shard);
 /*
  * A shard's held records: [begin, end), absolute indexes; record i is
  * slots[i & (cap - 1)], cap a power of two (0: no ring yet).  The stream's
- * own, read-only outside stream.c: it is here so that the accessors below
+ * own, read-only outside its files: it is here so that the accessors below
  * are inline, as the consumer calls them several times a record.
  */
 struct stm_ring {
@@ -294,8 +294,8 @@ uint32_t stm_add_data(struct stm *s, const char *data);
  * service's own caps (Kinesis: 10,000 records and 10 MiB; DynamoDB: 1,000
  * records and 1 MB of SizeBytes).  Counts against the shard's read limits
  * shared with the other consumers (Kinesis: 5 calls/s and 2 MiB/s;
- * DynamoDB: 8 calls/s, two readers polling 4 times a second; stream.c says
- * how they are shared).  On throttling, *retry_at_us says when a call may
+ * DynamoDB: 8 calls/s, two readers polling 4 times a second; stream_read.c
+ * says how they are shared).  On throttling, *retry_at_us says when a call may
  * succeed.
  */
 enum stm_read_result stm_get_records(struct stm *s, uint32_t shard,

@@ -1,0 +1,440 @@
+/*
+ * stream_write.c - PutRecords on a stream (SPEC 1.1): each entry routed to
+ * the shard whose range holds the MD5 of its key (a route cache), per-entry
+ * results in request order, sequence numbers, per-shard write limits,
+ * InternalFailure; on a DynamoDB table's stream (SPEC 1.2) the item writes
+ * and the events they make.  A run's hottest path: put_one and every helper
+ * it calls are here, inline, as a put must touch few lines per entry.
+ *
+ * Choices (AWS leaves them open or the model needs them fixed):
+ * - Sequence numbers: one counter for the whole stream, starting at 1, so a
+ *   number is unique in the stream and increases within each shard.
+ * - Write limits (records/s and bytes/s per shard, data + partition key):
+ *   fixed one-second windows aligned on whole virtual seconds [k s, (k+1) s).
+ *   An entry over a limit is refused (ProvisionedThroughputExceeded) and uses
+ *   no capacity, so later smaller entries of the same request may pass.
+ *   InternalFailure is drawn first, per entry, and uses no capacity either.
+ * - Routing: a key's cached shard is checked at each write against the
+ *   shard's closed mark (on the cache line the write touches anyway), and a
+ *   key of a closed shard is routed again then: no scan of the cache at a
+ *   reshard, no cost on the common path.
+ *
+ * DynamoDB Streams (SPEC 1.2):
+ * - The table is on demand and takes every write: the loader gives the
+ *   stream no write limits and no InternalFailure, and one item (at most
+ *   400 KB) per write.  A real on-demand table throttles a partition past
+ *   1,000 write units a second, or a table past twice its previous peak;
+ *   the model leaves that out, so a run shows the stream and the mapping,
+ *   not the table's capacity.
+ * - Items: one bit per key id says whether the item exists (memory: a bit
+ *   per distinct key), which makes each write an INSERT, a MODIFY or a
+ *   REMOVE as stream.h (enum stm_item_op) says; the record keeps its event.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "engine.h"
+#include "keytab.h"
+#include "lambda_event.h"
+#include "stream_impl.h"
+#include "prefetch.h"
+
+#define PREFETCH_AHEAD 16         /* records between a key's prefetch and its use */
+
+/* ---- routing ----------------------------------------------------------- */
+
+/* The open shard whose range holds the key's hash. */
+static uint32_t route_key(const struct stm *s, uint32_t key_id)
+{
+    return s->topo.open[stm_route_pos(&s->topo, keytab_hash(s->keys, key_id))];
+}
+
+/* Make the route cache cover every key of the table: 0, or -1 when out
+ * of memory. */
+static int cache_cover(const struct stm *s)
+{
+    struct route_cache *c = s->cache;
+    size_t n = keytab_count(s->keys);
+    if (n <= c->n)
+        return 0;
+    if (n < 2 * c->n)
+        n = 2 * c->n;
+    struct key_info *grown = realloc(c->info, n * sizeof *grown);
+    if (!grown)
+        return -1;
+    for (size_t i = c->n; i < n; i++)
+        grown[i].shard = UINT32_MAX;
+    c->info = grown;
+    c->n = n;
+    return 0;
+}
+
+/* key_info() of a key seen for the first time: route it and cache it. */
+static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
+{
+    uint32_t len = keytab_len(s->keys, key_id);
+    bool near = len < STM_KEY_BYTES_FAR;
+    struct key_info ki = {
+        .shard = route_key(s, key_id),
+        .bytes = near ? (uint16_t)len : STM_KEY_BYTES_FAR,
+        .plain = near && keytab_json_len(s->keys, key_id) == len,
+    };
+    s->cache->info[key_id] = ki;
+    return ki;
+}
+
+/* The key's shard as last routed, and its lengths, computed on first use:
+ * the same key is routed millions of times.  The shard may have closed
+ * since (a reshard): who routes checks, and reroute() mends the entry.
+ * The cache covers the key (cache_cover); info is its table, which a
+ * caller's loop keeps in a register. */
+static inline struct key_info key_info(const struct stm *s, const struct key_info *info,
+                                       uint32_t key_id)
+{
+    assert(info == s->cache->info && key_id < s->cache->n);
+    if (info[key_id].shard != UINT32_MAX)
+        return info[key_id];
+    return key_learn(s, key_id);
+}
+
+/* The key's shard now, for a key whose cached shard has closed. */
+static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
+{
+    uint32_t shard = route_key(s, key_id);
+    s->cache->info[key_id].shard = shard;
+    return shard;
+}
+
+/* The key's length counted by the limits, whatever it is. */
+static inline uint32_t key_bytes(const struct stm *s, struct key_info ki, uint32_t key_id)
+{
+    return ki.bytes != STM_KEY_BYTES_FAR ? ki.bytes : keytab_len(s->keys, key_id);
+}
+
+uint32_t stm_route(const struct stm *s, uint32_t key_id)
+{
+    if (cache_cover(s) < 0)
+        return route_key(s, key_id);   /* no cache, still the right answer */
+    uint32_t shard = key_info(s, s->cache->info, key_id).shard;
+    return s->shards[shard].closed_us < 0 ? shard : reroute(s, key_id);
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static void write_roll(struct shard *sh, int64_t sec)
+{
+    if (sh->w_sec == sec)
+        return;
+    sh->w_prev_bytes = sh->w_sec == sec - 1 ? sh->w_bytes : 0;
+    sh->w_sec = sh->put_sec = sec;
+    sh->w_records = sh->w_bytes = 0;
+}
+
+void stm_shard_written(const struct stm *s, uint32_t shard, int64_t sec,
+                       uint64_t *records, uint64_t *bytes)
+{
+    const struct shard *sh = &s->shards[shard];
+    bool known = sh->w_sec == sec;
+    *records = known ? sh->w_records : 0;
+    *bytes = known ? sh->w_bytes : 0;
+}
+
+/* Check the request as AWS does before taking any entry. */
+static int validate(const struct stm *s, const struct stm_put_entry *entries, size_t n,
+                    char *err, size_t errlen)
+{
+    if (n == 0 || n > s->max_request_records) {
+        snprintf(err, errlen, "stream %s: PutRecords with %zu records, expected 1 to %u",
+                 s->name, n, s->max_request_records);
+        return -1;
+    }
+    /* With the longest key of the table every entry fits: no key looked up
+     * (with many keys each is a cache miss).  No entry has more data than
+     * the request, so a request whose data fits in one record needs no
+     * entry's own size (its largest costs this pass a compare an entry). */
+    uint64_t data = 0, key_max = keytab_max_len(s->keys);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)   /* four at a time: the loop's own steps are most of it */
+        data += (uint64_t)entries[k].bytes + entries[k + 1].bytes + entries[k + 2].bytes +
+                entries[k + 3].bytes;
+    for (; k < n; k++)
+        data += entries[k].bytes;
+    if (data + key_max <= s->max_record_bytes && data + n * key_max <= s->max_request_bytes)
+        return 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b = (uint64_t)entries[i].bytes + keytab_len(s->keys, entries[i].key_id);
+        if (b > s->max_record_bytes) {
+            snprintf(err, errlen, "stream %s: PutRecords entry %zu (message %llu) has %llu bytes "
+                     "(data + partition key), at most %llu", s->name, i,
+                     (unsigned long long)entries[i].message_id, (unsigned long long)b,
+                     (unsigned long long)s->max_record_bytes);
+            return -1;
+        }
+        total += b;
+    }
+    if (total > s->max_request_bytes) {
+        snprintf(err, errlen, "stream %s: PutRecords request of %llu bytes "
+                 "(data + partition keys), at most %llu", s->name,
+                 (unsigned long long)total, (unsigned long long)s->max_request_bytes);
+        return -1;
+    }
+    return 0;
+}
+
+/* DynamoDB: the event of the item write en, the table's item updated
+ * (stream.h, enum stm_item_op); -1 when out of memory. */
+static int item_event(struct stm *s, const struct stm_put_entry *en)
+{
+    size_t w = en->key_id / 64;
+    if (w >= s->n_item_words) {
+        size_t n = keytab_count(s->keys) / 64 + 1;
+        if (n <= w)
+            n = w + 1;
+        if (n < 2 * s->n_item_words)
+            n = 2 * s->n_item_words;
+        uint64_t *grown = realloc(s->items, n * sizeof *grown);
+        if (!grown)
+            return -1;
+        memset(grown + s->n_item_words, 0, (n - s->n_item_words) * sizeof *grown);
+        s->items = grown;
+        s->n_item_words = n;
+    }
+    assert(en->item_op <= STM_ITEM_REMOVE);
+    uint64_t bit = UINT64_C(1) << (en->key_id % 64);
+    bool exists = (s->items[w] & bit) != 0;
+    enum lev_ddb_event ev = en->item_op >= STM_ITEM_INSERT
+                                ? (enum lev_ddb_event)(en->item_op - STM_ITEM_INSERT)
+                          : !exists ? LEV_DDB_INSERT
+                          : en->item_op == STM_ITEM_DELETE ? LEV_DDB_REMOVE : LEV_DDB_MODIFY;
+    if (ev == LEV_DDB_REMOVE)
+        s->items[w] &= ~bit;
+    else
+        s->items[w] |= bit;
+    s->stats.item_events[ev]++;
+    return (int)ev;
+}
+
+/* Accepted records logged a call at most (slog_ops.records): a run of
+ * rows kept on the stack, 4 KB, in the cache when they are logged. */
+#define PUT_LOG_RUN 64
+
+/* The rows of a request's accepted records not logged yet: a request's
+ * records are logged a run at a time, with nothing logged in between, so
+ * the sink sees the calls it would see a record at a time. */
+struct put_rows {
+    struct slog_record row[PUT_LOG_RUN];
+};
+
+/* What an entry's put does beyond the write limits and the ring: whether
+ * InternalFailure is drawn, the item's event made (DynamoDB), the accepted
+ * record logged (per_record changes only between the engine's runs,
+ * sim.c), the consumer told.  Passed by value to the inline put_one: a
+ * constant in the common loop (PUT_PLAIN), which then tests none of them
+ * an entry. */
+struct put_kind {
+    bool draws;
+    bool ddb;
+    bool log;
+    bool written;                 /* the consumer wants each write (consumer.written) */
+};
+
+/* A logged Kinesis stream without InternalFailure whose consumer polls:
+ * the bench's and most runs' kind. */
+static const struct put_kind PUT_PLAIN = { .log = true };
+
+/* What a PutRecords reads once for all its entries, and what it counts
+ * entry by entry: the instant, the limits, the tables, its kind; the next
+ * sequence number and the rows pending.  A local whose address never
+ * leaves the request (put_one is inline, log_run takes the rows alone):
+ * no store through another pointer can change its fields, so the compiler
+ * keeps them in registers or its own stack slots, where the stream's
+ * would be loaded again through s after each store (they might alias). */
+struct put_ctx {
+    int64_t now, sec;
+    uint64_t w_records_limit, w_bytes_limit;
+    struct shard *shards;
+    struct stm_ring *rings;
+    const struct key_info *info;  /* the route cache, covering every key */
+    uint64_t seq;                 /* s->next_seq, stored back after the request: the
+                                     records accepted are its increase */
+    uint32_t n_rows;
+    struct put_kind kind;
+    bool key_names;               /* the rows carry the keys' names */
+    struct put_rows *rows;
+};
+
+/* The n > 0 rows pending go to the sink: one call, or one a row when the
+ * sink takes them one at a time.  Apart from put_one: once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct put_rows *rows,
+                                              uint32_t n)
+{
+    slog_records(s->log->ops, s->log->ctx, rows->row, n);
+}
+
+/* put_one's shard when the one the key was routed to has put_sec != sec:
+ * its write window is of an earlier second (rolled now), or it has closed
+ * since (a reshard: the key is routed again). */
+static COLD uint32_t put_shard(struct stm *s, uint32_t shard, uint32_t key_id, int64_t sec)
+{
+    if (s->shards[shard].closed_us >= 0)
+        shard = reroute(s, key_id);
+    write_roll(&s->shards[shard], sec);
+    return shard;
+}
+
+/* put_one's end when its record cannot be stored: out of memory. */
+static COLD enum stm_put_result put_failed(struct stm *s)
+{
+    eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+    s->stats.put_internal_failures++;
+    return STM_PUT_INTERNAL_FAILURE;
+}
+
+/* The accepted record r goes to the log's pending run. */
+static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
+                           const struct stm_record *r, int64_t created_us)
+{
+    pc->rows->row[pc->n_rows++] = (struct slog_record){
+        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
+        .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
+        .key_id = r->key_id, .arrival_us = r->arrival_us,
+        .bytes = r->bytes, .created_us = created_us,
+    };
+    if (pc->n_rows == PUT_LOG_RUN) {
+        log_run(s, pc->rows, pc->n_rows);
+        pc->n_rows = 0;
+    }
+}
+
+/* One entry: its fate, and the record when accepted.  Per entry, so kept
+ * to the lines it must touch: the key's route cache entry, asked for by
+ * the caller; the shard's write window and ring by index, both hot; the
+ * ring's next slot, asked for one put ahead.  A full shard (the common
+ * refusal) is known before the entry's bytes are counted.  Counted by the
+ * caller once a request: the throttled entries and the records held. */
+static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
+                                          const struct stm_put_entry *en, struct put_kind k)
+{
+    if (k.draws && gsl_rng_uniform(s->rng) < s->failure_rate) {
+        s->stats.put_internal_failures++;
+        return STM_PUT_INTERNAL_FAILURE;
+    }
+    struct key_info ki = key_info(s, pc->info, en->key_id);
+    uint32_t shard = ki.shard;
+    if (pc->shards[shard].put_sec != pc->sec)
+        shard = put_shard(s, shard, en->key_id, pc->sec);
+    struct shard *sh = &pc->shards[shard];
+    if (sh->w_records >= pc->w_records_limit)
+        return STM_PUT_THROTTLED;
+    uint64_t b = (uint64_t)en->bytes + key_bytes(s, ki, en->key_id);
+    if (sh->w_bytes + b > pc->w_bytes_limit)
+        return STM_PUT_THROTTLED;
+    int event = 0;
+    struct stm_ring *rg = &pc->rings[shard];
+    if ((rg->end - rg->begin == rg->cap && stm_ring_grow(s, rg) < 0) ||
+        (k.ddb && (event = item_event(s, en)) < 0))
+        return put_failed(s);
+    uint64_t mask = rg->cap - 1, at = rg->end++;
+    struct stm_record *r = &rg->slots[at & mask];
+    *r = (struct stm_record){
+        .seq = pc->seq++, .message_id = en->message_id, .arrival_us = pc->now,
+        .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
+        .event = (unsigned)event,
+        .key_plain = ki.plain, .key_bytes = ki.bytes,
+    };
+    sh->w_records++;
+    sh->w_bytes += b;
+    sh->w_total += b;
+    if (k.log)
+        put_log(s, pc, sh, r, en->created_us);
+    if (k.written)
+        s->consumer.written(s->consumer.ctx, shard);
+    return STM_PUT_OK;
+}
+
+/* The n entries in request order, their fates in results; k is pc->kind,
+ * or PUT_PLAIN when that is it.  Each entry's key_info is asked
+ * for PREFETCH_AHEAD entries before its use (the caller asked for the
+ * first ones). */
+static inline void put_entries(struct stm *s, struct put_ctx *pc,
+                               const struct stm_put_entry *entries, size_t n, uint8_t *results,
+                               struct put_kind k)
+{
+    size_t i = 0;
+    for (; i + PREFETCH_AHEAD < n; i++) {
+        PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
+    }
+    for (; i < n; i++)
+        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
+}
+
+int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
+                    size_t n, uint8_t *results, char *err, size_t errlen)
+{
+    if (validate(s, entries, n, err, errlen) < 0)
+        return -1;
+    if (cache_cover(s) < 0) {
+        eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
+        memset(results, STM_PUT_INTERNAL_FAILURE, n);
+        s->stats.put_internal_failures += n;
+        return (int)n;
+    }
+    struct put_rows rows;   /* written before they are read */
+    struct put_ctx pc = {
+        .now = eng_now(s->e),
+        .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
+        .shards = s->shards, .rings = s->view.rings, .info = s->cache->info,
+        .seq = s->next_seq,
+        .kind = {
+            .draws = s->failure_rate > 0, .ddb = s->ddb,
+            .log = s->log && s->log->per_record,
+            .written = s->consumer.written != NULL,
+        },
+        .rows = &rows,
+    };
+    pc.sec = pc.now / ENG_US_PER_SEC;
+    pc.key_names = pc.kind.log && !s->log->no_key_names;
+    uint64_t internal = s->stats.put_internal_failures;
+    /* With many keys each entry's key_info is a cache miss: ask for each
+     * PREFETCH_AHEAD entries before its use so that the misses overlap
+     * (an entry's put is long enough for a line to come meanwhile); the
+     * last ones were asked for by then.  The cache does not move during a
+     * request (covered already). */
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        PREFETCH(&pc.info[entries[i].key_id]);
+    /* Two copies of the loop: the common kind's tests nothing of it an
+     * entry. */
+    if (memcmp(&pc.kind, &PUT_PLAIN, sizeof PUT_PLAIN) == 0)
+        put_entries(s, &pc, entries, n, results, PUT_PLAIN);
+    else
+        put_entries(s, &pc, entries, n, results, pc.kind);
+    if (pc.n_rows > 0)
+        log_run(s, &rows, pc.n_rows);
+    size_t accepted = pc.seq - s->next_seq;
+    s->next_seq = pc.seq;
+    internal = s->stats.put_internal_failures - internal;
+    s->stats.put_throttled += n - accepted - internal;
+    s->stats.records_written += accepted;
+    s->held += accepted;   /* nothing is released during a put */
+    if (s->held > s->stats.peak_records_held)
+        s->stats.peak_records_held = s->held;
+    /* An empty stream has no trim pending: the first record arms it. */
+    if (!s->trim_scheduled && s->held > 0)
+        stm_schedule_trim(s, pc.now + s->retention_us);
+    return (int)(n - accepted);
+}
+
+void stm_put_limits(const struct stm *s, struct stm_put_limits *out)
+{
+    *out = (struct stm_put_limits){
+        .max_request_records = s->max_request_records,
+        .max_request_bytes = s->max_request_bytes,
+        .max_record_bytes = s->max_record_bytes,
+    };
+}
