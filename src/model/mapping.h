@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "simlog.h"
 
 struct eng;
@@ -56,12 +57,6 @@ void esm_finish(struct esm *m);
  * invocation's error text when a record's event alone is that large. */
 #define ESM_PAYLOAD_ERROR "RequestEntityTooLargeException: Request must be smaller than" \
     " 6291456 bytes for the InvokeFunction operation"
-
-struct esm_shard_stats {
-    const char *shard_id;
-    uint64_t invocations;
-    double age_p50_ms, age_p99_ms, age_max_ms;   /* IteratorAge (R14) */
-};
 
 /* The summary's figures of the mapping.  The mapping counts bisects,
  * windows, expired and missed records and IteratorAge; the others are the

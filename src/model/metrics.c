@@ -6,7 +6,6 @@
 
 #include "engine.h"
 #include "hist.h"
-#include "mapping.h"
 #include "metrics.h"
 #include "simlog.h"
 

@@ -11,8 +11,14 @@
 #include <stdint.h>
 
 struct slog;
-struct esm_shard_stats;
 struct mtr_shard;
+
+/* A shard's figures for the summary (esm_stats, mapping.h). */
+struct esm_shard_stats {
+    const char *shard_id;
+    uint64_t invocations;
+    double age_p50_ms, age_p99_ms, age_max_ms;   /* IteratorAge (R14) */
+};
 
 /* The figures of shard shard_id (borrowed); NULL when out of memory. */
 struct mtr_shard *mtr_shard_create(const char *shard_id);

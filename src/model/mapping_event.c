@@ -1,0 +1,100 @@
+/*
+ * mapping_event.c - what an invocation tells: its row in the run log
+ * (invocations: records, payload, outcome, IteratorAge, R14) and its event,
+ * as --dump-events writes it and a real handler gets it (SPEC section 4;
+ * with tumbling windows the state it is given, R15).
+ */
+#include <stdlib.h>
+
+#include "mapping_int.h"
+
+/*
+ * The lane's invocation's event, as --dump-events and a real handler get it:
+ * *ev (its records in m->event_records) and, with windows, *w with the state
+ * the invocation is given, whose arrays *keys and *counts the caller frees.
+ * False, with the run stopped, when out of memory.
+ */
+bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_window *w,
+                        const char ***keys, uint64_t **counts)
+{
+    struct shardc *sc = l->sc;
+    struct esm *m = sc->m;
+    *keys = NULL;
+    *counts = NULL;
+    if (!m->event_records &&
+        !(m->event_records = malloc(m->max_batch * sizeof *m->event_records))) {
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+        return false;
+    }
+    lev_shard_records(m->stream, m->keys, sc->shard, l->batch.idx, l->batch.n, m->event_records);
+    *ev = (struct slog_event){
+        .source = &sc->lev.src,
+        .records = m->event_records,
+        .n_records = l->batch.n,
+        .source_type = stm_source(m->stream),
+    };
+    /* R15: the window and the state the function is given */
+    if (windowed(m)) {
+        struct win_clock c = window_clock(m);
+        if (win_lane_event(&l->win, &c, m->keys, w, keys, counts) < 0) {
+            eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
+            return false;
+        }
+        ev->window = w;
+    }
+    return true;
+}
+
+/* The invocation's event and answer, for a sink that wants them. */
+static void log_event(struct lane *l, const struct slog_invocation *inv)
+{
+    struct esm *m = l->sc->m;
+    if (l->refused)
+        return;                  /* the function never got this event */
+    struct slog_event ev;
+    struct slog_event_window w;
+    const char **keys;
+    uint64_t *counts;
+    if (!esm_build_event(l, &ev, &w, &keys, &counts))
+        return;
+    ev.inv = inv;
+    ev.response = l->res.outcome == OUTCOME_SUCCESS ? &l->res.response : NULL;
+    ev.timeout_us = l->res.timeout_us;
+    ev.answer = l->res.answer;
+    ev.answer_len = l->res.answer_len;
+    m->log->event(m->log->event_ctx, &ev);
+    free(keys);
+    free(counts);
+}
+
+void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
+                           int64_t age_us, const char *error)
+{
+    struct shardc *sc = l->sc;
+    struct esm *m = sc->m;
+    struct batch *b = &l->batch;
+    bool throttled = outcome == OUTCOME_THROTTLED;
+    /* AWS's metrics page: the age of the last record "when the event source
+     * mapping sends the event to the function"; R14's age_us is at the end. */
+    int64_t at_send_us = age_us < 0 ? -1 : l->start_us - shardc_at(sc, b->idx[b->n - 1])->arrival_us;
+    struct slog_invocation inv = {
+        .invocation_id = l->invocation_id,
+        .shard_id = sc->shard_id,
+        .lane = l->no,
+        .start_us = l->start_us,
+        .end_us = end_us,
+        .record_count = b->n,
+        .payload_bytes = b->payload_bytes,
+        .first_sequence_number = b->n ? shardc_at(sc, b->idx[0])->seq : 0,   /* 0: a final */
+        .last_sequence_number = b->n ? shardc_at(sc, b->idx[b->n - 1])->seq : 0, /* window call */
+        .attempt = b->attempts + (throttled ? 1 : 0),
+        .outcome = outcome,
+        .iterator_age_us = age_us,
+        .iterator_age_at_send_us = at_send_us,
+        .cold_start = !throttled && l->res.cold_start,
+        .error = error,
+    };
+    m->log->ops->invocation(m->log->ctx, &inv);
+    if (m->log->event && !throttled)
+        log_event(l, &inv);
+}
