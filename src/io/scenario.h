@@ -1,11 +1,12 @@
 /*
  * scenario.h - a scenario file (SPEC section 2) loaded.
  *
- * The loader (scenario.c) is the only place that knows JSON: it validates
- * every key strictly and turns the file into the plain structs of config.h,
- * every default applied, so the core never has to guess, and keeps beside
- * them what only the edges read: the scenario's name, its expect block, the
- * per-record tables switch and the effective JSON.
+ * The loader (scenario.c, its sections in scenario_*.c) is the only place
+ * that knows JSON: it validates every key strictly and turns the file into
+ * the plain structs of config.h, every default applied, so the core never
+ * has to guess, and keeps beside them what only the edges read: the
+ * scenario's name, its expect block, the per-record tables switch and the
+ * effective JSON.
  */
 #ifndef ESMSIM_SCENARIO_H
 #define ESMSIM_SCENARIO_H
