@@ -8,12 +8,15 @@
  * IteratorAge (R14), the throughput chart's deliveries.
  */
 #define _DEFAULT_SOURCE   /* strdup */
-#include "observer_int.h"
+#include "observer_deliveries.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "keytab.h"
+#include "observer_held.h"
+#include "observer_index.h"
+#include "prefetch.h"
 
 #define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
 

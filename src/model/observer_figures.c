@@ -6,13 +6,16 @@
  * is held and makes every figure final.
  */
 #define _DEFAULT_SOURCE   /* strdup */
-#include "observer_int.h"
+#include "observer_figures.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "keytab.h"
+#include "observer_deliveries.h"
+#include "observer_held.h"
+#include "observer_index.h"
 
 const char *obs_chart_name(enum obs_chart c)
 {

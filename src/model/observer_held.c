@@ -7,12 +7,14 @@
  * retention bounds is known.  The events that feed them: records, message
  * fates, checkpoints.
  */
-#include "observer_int.h"
+#include "observer_held.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "inthash.h"
+#include "observer_index.h"
+#include "prefetch.h"
 
 /* ---- messages ---------------------------------------------------------------------- */
 

@@ -5,7 +5,7 @@
  * the order figures (R10, R12, SPEC 1.3) in a table that follows the keys.
  */
 #define _DEFAULT_SOURCE   /* madvise */
-#include "observer_int.h"
+#include "observer_index.h"
 
 #include <stdlib.h>
 #include <string.h>

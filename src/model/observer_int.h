@@ -1,9 +1,10 @@
 /*
- * observer_int.h - what the observer's files share (observer.c and
- * observer_index.c, observer_held.c, observer_deliveries.c,
- * observer_figures.c): struct obs and what it holds, the helpers their hot
- * paths inline, and what one of them calls in another.  Only they include
- * it: outside, struct obs stays opaque (observer.h).
+ * observer_int.h - what the observer's files share (observer_tee.c,
+ * observer_figures.c, observer_deliveries.c, observer_held.c,
+ * observer_index.c): struct obs and what it holds, the time rounding of
+ * every figure, a chart's point.  Only they include it: outside, struct obs
+ * stays opaque (observer.h).  What one of them calls in another is in that
+ * one's own header (observer_held.h, ...).
  */
 #ifndef ESMSIM_OBSERVER_INT_H
 #define ESMSIM_OBSERVER_INT_H
@@ -16,7 +17,6 @@
 #include "counts.h"
 #include "observer.h"
 #include "points.h"
-#include "prefetch.h"
 #include "simlog.h"
 
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
@@ -168,55 +168,11 @@ struct obs {
     atomic_uint_fast64_t syncs;
 };
 
-/* ---- inline on the hot paths ---------------------------------------------------- */
-
 static inline int64_t obs_ms(int64_t us)
 {
     /* as runlog.c stores it; unsigned, a division by a multiply without the
      * sign's fix-up */
     return us >= 0 ? (int64_t)((uint64_t)us / 1000) : -((-us + 999) / 1000);
-}
-
-/* Message id's flags, or NULL when out of the ring (let go, or no record
- * of it came). */
-static inline uint8_t *msg_flags(struct obs *o, uint64_t id)
-{
-    return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
-}
-
-static inline struct orec *rec_at(struct oshard *sh, size_t i)
-{
-    return &sh->ring[(sh->head + i) & sh->mask];
-}
-
-/* observer_index.c */
-COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t home);
-
-/* An address's own slot in the shard cache: Fibonacci hashing, its top
- * bits (two instructions a record where int_hash took eight; a collision
- * costs a probe, not a wrong shard). */
-static inline size_t shard_home(const char *shard_id)
-{
-    return (size_t)(((uint64_t)(uintptr_t)shard_id * 0x9e3779b97f4a7c15ULL) >> 56);
-}
-_Static_assert(OBS_SHARD_CACHE == 256, "shard_home: the top 8 bits");
-
-/* Inline: the last shard (an invocation's deliveries come in a row), or
- * one in its address's own slot of the cache (records come of every shard
- * in turn). */
-static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
-{
-    if (o->last_shard.str == shard_id)
-        return &o->shards[o->last_shard.id];
-    size_t home = shard_home(shard_id);
-    size_t at = home & (OBS_SHARD_CACHE - 1);
-    if (o->shard_cache[at].str == shard_id) {
-        uint32_t id = o->shard_cache[at].id;   /* not read back from last_shard: a load
-                                                  across the copy's store, stalled */
-        o->last_shard = o->shard_cache[at];
-        return &o->shards[id];
-    }
-    return shard_of_slow(o, shard_id, home);
 }
 
 static inline void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms,
@@ -225,35 +181,5 @@ static inline void point(struct obs *o, enum obs_chart chart, uint32_t series, i
     if (points_add(&o->points, chart, series, ms, v, 1) < 0)
         o->oom = true;
 }
-
-/* ---- from one file to another ------------------------------------------------------ */
-
-/* observer_index.c: shards and keys by number */
-int keys_resize(struct obs *o, size_t cap);
-size_t keys_cap_for(const struct obs *o, size_t want);
-int key_reserve(struct obs *o, uint32_t key_id);
-
-/* observer_held.c: records and messages until they are let go */
-void shard_let_go(struct obs *o, struct oshard *sh, bool all);
-void written_flush(struct obs *o);
-void obs_on_message(void *ctx, const struct slog_message *msg);
-void obs_on_record(void *ctx, const struct slog_record *r);
-void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n);
-void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
-                       uint64_t sequence_number, enum ckpt_reason reason);
-
-/* observer_deliveries.c: invocations, the reorder buffer, deliveries */
-void inv_release(struct obs *o, bool all);
-void name_examples(struct obs *o);
-void obs_on_invocation(void *ctx, const struct slog_invocation *inv);
-void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
-                       const uint64_t *sequence_numbers, uint32_t n, bool handled);
-
-/* observer_figures.c: shards' rows, discards, metrics, reads, the end */
-void obs_on_shard(void *ctx, const struct slog_shard *s);
-void obs_on_discard(void *ctx, const struct slog_discard *d);
-void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
-                   double value);
-void obs_on_read(void *ctx, const struct slog_read *rd);
 
 #endif

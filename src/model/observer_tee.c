@@ -1,6 +1,8 @@
 /*
- * observer.c - every figure of a run, computed once from its log events:
- * see observer.h (issue 13 item 3; R6, R9, R10, R12, R14, R17, SPEC 1.3).
+ * observer_tee.c - the observer: every figure of a run, computed once from
+ * its log events, see observer.h (issue 13 item 3; R6, R9, R10, R12, R14,
+ * R17, SPEC 1.3).  This file is the tee itself: its sink, the events it
+ * only passes on, its life and what it holds.
  *
  * The figures are those of report.c's SQL over the per-record tables, event
  * by event:
@@ -26,19 +28,23 @@
  * figures, rounded as the run log rounds them (runlog.c), so that both
  * definitions meet on the same integers.
  *
- * The module's files, each over the ones after it: this one, the tee and
- * the observer's life (create, the events it only passes on, its memory,
- * destroy); observer_figures.c, the shards' rows, discards, metrics, reads,
- * spans and the end (obs_finish); observer_deliveries.c, invocations, the
- * reorder buffer and deliveries; observer_held.c, the records and messages
- * held until let go; observer_index.c, shards and keys by number.  They
- * share observer_int.h; counts.c and points.c are their small tables.
+ * The module's files, each over the ones after it: observer_tee.c;
+ * observer_figures.c, the shards' rows, discards, metrics, reads, spans
+ * and the end of a run (obs_finish); observer_deliveries.c, invocations,
+ * the reorder buffer and deliveries; observer_held.c, the records and
+ * messages held until let go; observer_index.c, shards and keys by number.
+ * Each has a header of what the others call in it; they share struct obs
+ * (observer_int.h), and counts.c and points.c are their small tables.
  */
 #include "observer_int.h"
 
 #include <stdlib.h>
 
 #include "keytab.h"
+#include "observer_deliveries.h"
+#include "observer_figures.h"
+#include "observer_held.h"
+#include "observer_index.h"
 
 #define OBS_KEYS_HINT_MAX ((size_t)1 << 20)   /* obs_reserve_keys's room, at most */
 
