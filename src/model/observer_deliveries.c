@@ -1,0 +1,345 @@
+/*
+ * observer_deliveries.c - invocations and their deliveries, in invocation
+ * order: an invocation's deliveries wait in a reorder buffer until every
+ * invocation with a smaller id has ended, then count on their records
+ * (redeliveries, R17) and judge per-key order on first deliveries, by
+ * sequence (R10, R12) and by producer order (SPEC 1.3), with examples.  An
+ * invocation's own figures too: outcomes, oversized payloads (R2),
+ * IteratorAge (R14), the throughput chart's deliveries.
+ */
+#define _DEFAULT_SOURCE   /* strdup */
+#include "observer_deliveries.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "keytab.h"
+#include "observer_held.h"
+#include "observer_index.h"
+#include "prefetch.h"
+
+#define OBS_PAYLOAD_MAX 6291456   /* R2: an event over this is refused */
+
+#define OBS_PREFETCH_AHEAD 16     /* records ahead whose key state is fetched early */
+
+/* ---- deliveries, in invocation order ------------------------------------------------ */
+
+/* Keep the example, the first OBS_EXAMPLES of a kind (0: by sequence, 1:
+ * by producer), and its key's id: obs_finish names it. */
+static void example(struct obs *o, int kind, uint32_t key, const struct obs_side *late,
+                    const struct obs_side *after)
+{
+    struct obs_figures *f = &o->fig;
+    size_t *n = kind ? &f->n_producer_examples : &f->n_sequence_examples;
+    if (*n == OBS_EXAMPLES)
+        return;
+    o->example_keys[kind][*n] = key;
+    (kind ? f->producer_examples : f->sequence_examples)[(*n)++] =
+        (struct obs_example){ .late = *late, .after = *after };
+}
+
+/* The examples' keys by name, copied (the examples outlive the key table). */
+void name_examples(struct obs *o)
+{
+    struct obs_figures *f = &o->fig;
+    for (int kind = 0; kind < 2; kind++) {
+        size_t n = kind ? f->n_producer_examples : f->n_sequence_examples;
+        struct obs_example *list = kind ? f->producer_examples : f->sequence_examples;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t key = o->example_keys[kind][i];
+            const char *name = o->key_table && key < keytab_count(o->key_table)
+                                   ? keytab_key(o->key_table, key) : "";
+            if (!(list[i].partition_key = strdup(name)))
+                o->oom = true;
+        }
+    }
+}
+
+/* Producer order: creation time, then message id. */
+static bool prod_after(int64_t a_ms, uint64_t a_id, int64_t b_ms, uint64_t b_id)
+{
+    return a_ms != b_ms ? a_ms > b_ms : a_id > b_id;
+}
+
+/* An ordering violation by sequence (R10, R12), and by producer order
+ * (SPEC 1.3): counted, kept as an example. */
+static COLD void late_by_sequence(struct obs *o, const struct okey *k, const struct orec *r,
+                                  const struct oinv *inv)
+{
+    o->fig.order_by_sequence++;
+    struct obs_side late = { .sequence_number = r->seq, .time_ms = r->arrival_ms,
+                             .has_first = inv->counted, .first_delivered_ms = inv->start_ms };
+    struct obs_side after = { .sequence_number = k->seq_sequence, .time_ms = k->seq_time_ms,
+                              .has_first = k->seq_has_first,
+                              .first_delivered_ms = k->seq_first_ms };
+    example(o, 0, r->key, &late, &after);
+}
+
+static COLD void late_by_producer(struct obs *o, const struct okey *k, const struct orec *r,
+                                  const struct oinv *inv)
+{
+    o->fig.order_by_producer++;
+    struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
+                             .time_ms = r->created_ms, .has_first = inv->counted,
+                             .first_delivered_ms = inv->start_ms };
+    struct obs_side after = { .message_id = k->prod_message, .sequence_number = k->prod_sequence,
+                              .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
+                              .first_delivered_ms = k->prod_first_ms };
+    example(o, 1, r->key, &late, &after);
+}
+
+/*
+ * A record's first delivery, in the order of (first invocation, sequence
+ * number): late by sequence when a record of its key with a higher sequence
+ * number came first (R10, R12); late by producer order when a message of its
+ * key created later came first (SPEC 1.3), counting only the first record of
+ * a message delivered (a producer duplicate's other records are not late).
+ * The violations go apart (late_by_*): rare, and inline they took registers
+ * the common path then spilled.
+ */
+static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
+{
+    struct okey *k = &o->keys[r->key];
+    if (k->seq_sequence > r->seq) {
+        late_by_sequence(o, k, r, inv);
+    } else {
+        k->seq_sequence = r->seq;
+        k->seq_time_ms = r->arrival_ms;
+        k->seq_has_first = inv->counted;
+        k->seq_first_ms = inv->start_ms;
+    }
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
+        return;
+    bool not_first = *f & OM_FIRST;
+    *f |= OM_FIRST;
+    if (prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
+        if (!not_first)
+            late_by_producer(o, k, r, inv);
+    } else if (prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+        k->prod_message = r->message_id;
+        k->prod_sequence = r->seq;
+        k->prod_time_ms = r->created_ms;
+        k->prod_has_first = inv->counted;
+        k->prod_first_ms = inv->start_ms;
+    }
+}
+
+/* settled: inv was counted and succeeded (worked out by the caller, once
+ * an invocation). */
+static void deliver(struct obs *o, struct orec *r, bool handled, bool settled,
+                    const struct oinv *inv)
+{
+    r->pending--;
+    r->n++;
+    r->handled += handled && r->handled < 2;
+    r->settled = settled;
+    if (r->n == 1)
+        first_delivery(o, r, inv);
+}
+
+static struct oinv *inv_at(struct obs *o, uint64_t id)
+{
+    return &o->invs[id & o->inv_mask];
+}
+
+/* The buffer's slot of invocation id (not yet released), or NULL. */
+static struct oinv *inv_slot(struct obs *o, uint64_t id)
+{
+    if (id < o->inv_base)
+        return NULL;
+    while (id >= o->inv_end) {
+        if (o->inv_end - o->inv_base == (o->invs ? o->inv_mask + 1 : 0)) {
+            uint64_t cap = o->invs ? 2 * (o->inv_mask + 1) : 64;
+            struct oinv *ring = calloc(cap, sizeof *ring);
+            if (!ring) {
+                o->oom = true;
+                return NULL;
+            }
+            /* the ring is full: every slot is in flight and moves, buffer and all */
+            for (uint64_t i = o->inv_base; i < o->inv_end; i++)
+                ring[i & (cap - 1)] = *inv_at(o, i);
+            free(o->invs);
+            o->invs = ring;
+            o->inv_mask = cap - 1;
+        }
+        struct oinv *slot = inv_at(o, o->inv_end++);
+        *slot = (struct oinv){ .d = slot->d, .cap = slot->cap };
+    }
+    return inv_at(o, id);
+}
+
+/* Release the invocations at the head of the buffer that ended (all of
+ * them at the end of the run), in id order. */
+void inv_release(struct obs *o, bool all)
+{
+    while (o->inv_base < o->inv_end) {
+        struct oinv *inv = inv_at(o, o->inv_base);
+        if (!inv->ended && !all)
+            break;
+        const bool settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
+        for (size_t i = 0; i < inv->n; i++) {
+            const struct odeliv *d = &inv->d[i];
+            /* in locals: the stores a record may alias them */
+            struct orec *ring = o->shards[d->shard].ring;
+            const uint64_t mask = o->shards[d->shard].mask, end = d->ordinal + d->count;
+            const struct okey *keys = o->keys;
+            const bool handled = d->handled;
+            /* a first delivery reads its key's state, asked for when its
+             * deliveries came (obs_on_deliveries), again a little ahead:
+             * a batch's keys outgrow the first-level cache meanwhile */
+            for (uint64_t x = d->ordinal; x < end; x++) {
+                if (x + OBS_PREFETCH_AHEAD < end)
+                    PREFETCH(&keys[ring[(x + OBS_PREFETCH_AHEAD) & mask].key]);
+                deliver(o, &ring[x & mask], handled, settled, inv);
+            }
+        }
+        for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
+            if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
+                shard_let_go(o, &o->shards[inv->d[i].shard], false);
+        inv->n = 0;
+        o->inv_base++;
+    }
+}
+
+/* ---- the events ----------------------------------------------------------------- */
+
+void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
+{
+    struct obs *o = ctx;
+    o->next.ops->invocation(o->next.ctx, inv);
+    if ((unsigned)inv->outcome >= OUTCOME_COUNT)
+        return;
+    bool throttled = inv->outcome == OUTCOME_THROTTLED;
+    o->fig.invocations[inv->outcome]++;
+    o->fig.oversized += !throttled && inv->payload_bytes > OBS_PAYLOAD_MAX;
+    struct oshard *sh = shard_of(o, inv->shard_id);
+    if (!sh)
+        return;
+    sh->listed = true;
+    sh->row.invocations += !throttled;
+    sh->row.throttled += throttled;
+    if (inv->iterator_age_us >= 0 && (counts_add(&sh->ages, obs_ms(inv->iterator_age_us)) < 0 ||
+                                      counts_add(&o->ages, obs_ms(inv->iterator_age_us)) < 0))
+        o->oom = true;
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    if (inv->iterator_age_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_us);
+        point(o, OBS_CHART_AGE, shard, obs_ms(inv->end_us), age);
+        point(o, OBS_CHART_AGE, PS_ALL, obs_ms(inv->end_us), age);
+    }
+    if (inv->iterator_age_at_send_us >= 0) {
+        double age = (double)obs_ms(inv->iterator_age_at_send_us);
+        point(o, OBS_CHART_AGE_SEND, shard, obs_ms(inv->start_us), age);
+        point(o, OBS_CHART_AGE_SEND, PS_ALL, obs_ms(inv->start_us), age);
+    }
+    if (!throttled)
+        point(o, OBS_CHART_THROUGHPUT, PS_DELIVERED, obs_ms(inv->start_us), inv->record_count);
+    if (inv->outcome == OUTCOME_SUCCESS)
+        point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us), inv->record_count);
+    struct oinv *slot = inv_slot(o, inv->invocation_id);
+    if (!slot)
+        return;
+    slot->ended = true;
+    slot->counted = !throttled;
+    slot->outcome = (uint8_t)inv->outcome;
+    slot->start_ms = obs_ms(inv->start_us);
+    inv_release(o, false);
+}
+
+/* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.
+ * A batch's records mostly follow each other: the one after the last found
+ * first. */
+static uint64_t rec_find(struct oshard *sh, uint64_t seq)
+{
+    uint64_t h = sh->hint + 1;
+    if (h >= sh->head && h - sh->head < sh->n && sh->ring[h & sh->mask].seq == seq)
+        return sh->hint = h;
+    size_t lo = 0, hi = sh->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec_at(sh, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == sh->n || rec_at(sh, lo)->seq != seq)
+        return UINT64_MAX;
+    return sh->hint = sh->head + lo;
+}
+
+/* A run of an invocation's deliveries: the shard and the invocation's slot
+ * looked up once, the first record found, then each next one read from the
+ * ring when it is the record after the last (a batch mostly is), else
+ * found; consecutive records make one odeliv, grown in a loop of its own. */
+void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                              const uint64_t *sequence_numbers, uint32_t n, bool handled)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->deliveries(o->next.ctx, invocation_id, shard_id, sequence_numbers, n,
+                                handled);
+    o->fig.deliveries += n;
+    struct oshard *sh = n ? shard_of(o, shard_id) : NULL;
+    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    if (!slot)
+        return;
+    uint32_t shard = (uint32_t)(sh - o->shards);
+    uint64_t ordinal = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t next = ordinal + 1;   /* the record after the last one found */
+        if (ordinal != UINT64_MAX && next - sh->head < sh->n &&
+            sh->ring[next & sh->mask].seq == sequence_numbers[i])
+            ordinal = sh->hint = next;
+        else if ((ordinal = rec_find(sh, sequence_numbers[i])) == UINT64_MAX)
+            continue;   /* its record was never logged (a run stopped early) */
+        struct orec *r = &sh->ring[ordinal & sh->mask];
+        /* its first delivery reads its key's state, at random among every
+         * key, when the invocation is released (mostly just after this):
+         * ask for it now, the batch's misses overlapping */
+        PREFETCH(&o->keys[r->key]);
+        if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
+            o->oom = true;
+            continue;
+        }
+        struct odeliv *run = slot->n ? &slot->d[slot->n - 1] : NULL;
+        if (!run || run->shard != shard || run->handled != handled ||
+            run->ordinal + run->count != ordinal || run->count == UINT32_MAX) {
+            if (slot->n == slot->cap) {
+                size_t cap = slot->cap ? 2 * slot->cap : 16;
+                struct odeliv *d = realloc(slot->d, cap * sizeof *d);
+                if (!d) {
+                    o->oom = true;
+                    continue;   /* as each record alone would */
+                }
+                slot->d = d;
+                slot->cap = cap;
+            }
+            run = &slot->d[slot->n++];
+            *run = (struct odeliv){ .ordinal = ordinal, .shard = shard, .handled = handled };
+        }
+        r->pending++;
+        /* the records after it while they follow it in the ring: the run
+         * grows without the tests above (issue 15: a batch is mostly one),
+         * the shard's and the run's fields in locals (a record's store may
+         * alias them: they were read again each record) */
+        struct orec *const ring = sh->ring;
+        const uint64_t mask = sh->mask, held_end = sh->head + sh->n;
+        const struct okey *const keys = o->keys;
+        uint32_t count = run->count + 1;
+        for (; i + 1 < n && count < UINT32_MAX; i++) {
+            uint64_t after = ordinal + 1;
+            if (after >= held_end)
+                break;
+            struct orec *q = &ring[after & mask];
+            if (q->seq != sequence_numbers[i + 1] || q->pending == UINT16_MAX)
+                break;
+            PREFETCH(&keys[q->key]);
+            q->pending++;
+            count++;
+            ordinal = after;
+        }
+        run->count = count;
+        sh->hint = ordinal;
+    }
+}

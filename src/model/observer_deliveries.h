@@ -1,0 +1,17 @@
+/*
+ * observer_deliveries.h - invocations, the reorder buffer and deliveries
+ * (observer_deliveries.c): what the end of a run and the tee call.  Only the
+ * observer's files include it.
+ */
+#ifndef ESMSIM_OBSERVER_DELIVERIES_H
+#define ESMSIM_OBSERVER_DELIVERIES_H
+
+#include "observer_int.h"
+
+void inv_release(struct obs *o, bool all);
+void name_examples(struct obs *o);
+void obs_on_invocation(void *ctx, const struct slog_invocation *inv);
+void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
+                       const uint64_t *sequence_numbers, uint32_t n, bool handled);
+
+#endif

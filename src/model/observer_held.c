@@ -1,0 +1,428 @@
+/*
+ * observer_held.c - what the observer holds until it lets it go (R17, SPEC
+ * 1.3): a shard's records from their write until its checkpoint passes them
+ * and none of their deliveries waits (then their delivery counts are final:
+ * redelivered, handled twice), and the messages, a byte of flags each until
+ * their fate came, one written twice or more apart until its part of the
+ * retention bounds is known.  The events that feed them: records, message
+ * fates, checkpoints.
+ */
+#include "observer_held.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "inthash.h"
+#include "observer_index.h"
+#include "prefetch.h"
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* The ring's base moves past messages whose fate came and which are let
+ * go, or had no record (rejected: none will come).  Eight at a time where
+ * all eight are the common case, written once, let go and fated (issue 15:
+ * a byte at a time was 19 instructions a message). */
+static void msg_advance(struct obs *o)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t need = (OM_FATE | OM_GONE) * ones, multi = OM_MULTI * ones;
+    while (o->msgs_base < o->msgs_end) {
+        uint64_t at = o->msgs_base & o->msgs_mask;
+        if (o->msgs_end - o->msgs_base >= 8 && at + 8 <= o->msgs_mask + 1) {
+            uint64_t w;
+            memcpy(&w, &o->msgs_ring[at], sizeof w);
+            if ((w & (need | multi)) == need) {
+                o->msgs_base += 8;
+                continue;
+            }
+        }
+        uint8_t f = o->msgs_ring[at];
+        if (!(f & OM_FATE) || ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE))))
+            break;
+        o->msgs_base++;
+    }
+}
+
+/* msg_add's every case but the two common ones. */
+static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
+{
+    if (id < o->msgs_base)
+        return NULL;
+    if (!o->msgs_ring || (id >= o->msgs_end && id - o->msgs_base > o->msgs_mask)) {
+        msg_advance(o);
+        uint64_t cap = o->msgs_ring ? o->msgs_mask + 1 : 4096;
+        while (id - o->msgs_base >= cap)
+            cap *= 2;
+        if (!o->msgs_ring || cap > o->msgs_mask + 1) {
+            uint8_t *ring = malloc(cap);
+            if (!ring)
+                return NULL;
+            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
+                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            free(o->msgs_ring);
+            o->msgs_ring = ring;
+            o->msgs_mask = cap - 1;
+        }
+    }
+    for (; o->msgs_end <= id; o->msgs_end++)
+        o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+    return &o->msgs_ring[id & o->msgs_mask];
+}
+
+/* Message id's flags, the ring grown to reach it (fresh ids: 0); NULL when
+ * out of memory or already let go.  Inline: an id in the ring (a fate), or
+ * a new one with room for it (a record of a new message). */
+static inline uint8_t *msg_add(struct obs *o, uint64_t id)
+{
+    if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
+        return &o->msgs_ring[id & o->msgs_mask];
+    if (id >= o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
+        /* in locals: a byte's store may alias the observer's fields */
+        uint8_t *ring = o->msgs_ring;
+        const uint64_t mask = o->msgs_mask;
+        uint64_t end = o->msgs_end;
+        for (; end <= id; end++)   /* mostly one */
+            ring[end & mask] = 0;
+        o->msgs_end = end;
+        return &ring[id & mask];
+    }
+    return msg_add_slow(o, id);
+}
+
+static size_t multi_slot(const struct obs *o, uint64_t id)
+{
+    return (size_t)(int_hash(id) & (o->multi_cap - 1));
+}
+
+/* The entry of a message written more than once (its flags say so). */
+static struct omulti *multi_find(struct obs *o, uint64_t id)
+{
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id != id)
+        s = (s + 1) & (o->multi_cap - 1);
+    return &o->multi[s];
+}
+
+static struct omulti *multi_add(struct obs *o, uint64_t id)
+{
+    if (2 * (o->n_multi + 1) > o->multi_cap) {
+        size_t cap = o->multi_cap ? 2 * o->multi_cap : 64;
+        struct omulti *grown = calloc(cap, sizeof *grown), *old = o->multi;
+        if (!grown)
+            return NULL;
+        size_t old_cap = o->multi_cap;
+        o->multi = grown;
+        o->multi_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].id) {
+                size_t s = multi_slot(o, old[i].id);
+                while (grown[s].id)
+                    s = (s + 1) & (cap - 1);
+                grown[s] = old[i];
+            }
+        free(old);
+    }
+    size_t s = multi_slot(o, id);
+    while (o->multi[s].id)
+        s = (s + 1) & (o->multi_cap - 1);
+    o->n_multi++;
+    o->multi[s] = (struct omulti){ .id = id };
+    return &o->multi[s];
+}
+
+/* Remove e, shifting back the entries of its probe run behind it. */
+static void multi_remove(struct obs *o, struct omulti *e)
+{
+    size_t mask = o->multi_cap - 1, hole = (size_t)(e - o->multi);
+    for (size_t s = (hole + 1) & mask; o->multi[s].id; s = (s + 1) & mask) {
+        size_t home = multi_slot(o, o->multi[s].id);
+        if (((s - home) & mask) >= ((s - hole) & mask)) {   /* its home is not after the hole */
+            o->multi[hole] = o->multi[s];
+            hole = s;
+        }
+    }
+    o->multi[hole].id = 0;
+    o->n_multi--;
+}
+
+/*
+ * The part of a message written several times in the retention bounds,
+ * once its fate is final and its records are let go: it may have lost to
+ * retention as many of its records as may have expired (arrived before
+ * expiry_before_ms and not settled), never all of them unless its fate is
+ * expired (then one is counted already).
+ */
+static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
+{
+    if (!m->has_fate || m->let_go < m->n)
+        return;
+    if (m->fate == FATE_EXPIRED)
+        o->fig.expired_records_max += m->may_expire > 1 ? m->may_expire - 1 : 0;
+    else if (m->fate <= FATE_DISCARDED)   /* processed, pending, lost, discarded */
+        o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
+    multi_remove(o, m);
+    *flags |= OM_DONE;
+    o->msgs_n--;
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+/* Double sh's ring, each held record keeping its ordinal; -1 when out of
+ * memory.  Rare: apart from rec_push, which is inline in see_record. */
+static COLD int rec_grow(struct oshard *sh)
+{
+    size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
+    struct orec *ring = malloc(cap * sizeof *ring);
+    if (!ring)
+        return -1;
+    for (size_t i = 0; i < sh->n; i++)
+        ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
+    free(sh->ring);
+    sh->ring = ring;
+    sh->mask = cap - 1;
+    return 0;
+}
+
+/* A new record's slot at the end of sh's ring (filled in place by the
+ * caller); NULL when out of memory. */
+static inline struct orec *rec_push(struct oshard *sh)
+{
+    if (sh->n == (sh->ring ? sh->mask + 1 : 0) && rec_grow(sh) < 0)
+        return NULL;
+    return rec_at(sh, sh->n++);
+}
+
+/* Delivery counts of records let go, summed in a local while a shard's
+ * are (not a read-modify-write of the figures a record). */
+struct let_go_counts {
+    uint64_t redelivered, redeliveries, reprocessed;
+};
+
+/* A record of message id, written twice or more and not settled, leaves.
+ * Apart from rec_let_go's loop: rare, and inline it took registers the
+ * common path then spilled. */
+static COLD void multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire)
+{
+    struct omulti *m = multi_find(o, id);
+    m->let_go++;
+    m->may_expire += may_expire;
+    msg_settle(o, flags, m);
+}
+
+/* A record leaves: its delivery counts are final. */
+static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go_counts *c)
+{
+    if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
+        c->redelivered++;
+        c->redeliveries += r->n - 1;
+        c->reprocessed += r->handled > 1;
+    }
+    uint8_t *f = msg_flags(o, r->message_id);
+    if (!f)
+        return;
+    bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
+    uint8_t flags = *f;
+    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
+        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+        o->msgs_n--;
+    } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
+        multi_let_go(o, f, r->message_id, may_expire);
+    }
+}
+
+/* Let go of the records the checkpoint passed, in order, while none of
+ * them waits for a delivery; all of them at the end of the run.  The
+ * shard's fields in locals: the stores a record may alias them. */
+void shard_let_go(struct obs *o, struct oshard *sh, bool all)
+{
+    if (!all && !sh->has_checkpoint)
+        return;
+    const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
+    const struct orec *ring = sh->ring;
+    const uint64_t mask = sh->mask;
+    uint64_t head = sh->head, end = sh->head + sh->n;
+    struct let_go_counts c = { 0 };
+    for (; head < end; head++) {
+        const struct orec *r = &ring[head & mask];
+        if (!all && (r->seq > checkpoint || r->pending > 0))
+            break;
+        rec_let_go(o, r, &c);
+    }
+    sh->n = (size_t)(end - head);
+    sh->head = head;
+    o->fig.redelivered_records += c.redelivered;
+    o->fig.redeliveries += c.redeliveries;
+    o->fig.reprocessed_records += c.reprocessed;
+}
+
+/* The records written at written.ms not yet counted in the throughput
+ * chart: a PutRecords call's records arrive in the same millisecond. */
+void written_flush(struct obs *o)
+{
+    if (o->written.n &&
+        points_add(&o->points, OBS_CHART_THROUGHPUT, PS_WRITTEN, o->written.ms, 1, o->written.n) < 0)
+        o->oom = true;
+    o->written.n = 0;
+}
+
+/* ---- the events ----------------------------------------------------------------- */
+
+/* The flags of message id, whose fate came, when it is not in the ring
+ * (no record of it came: rejected); NULL when out of memory, or never: let
+ * go (the base passes only ids whose fate came). */
+static COLD uint8_t *fate_flags_slow(struct obs *o, uint64_t id)
+{
+    if (id < o->msgs_base)
+        return NULL;
+    uint8_t *f = msg_add(o, id);
+    if (!f)
+        o->oom = true;
+    return f;
+}
+
+/* The fate of message id, written twice or more and not settled. */
+static COLD void multi_fate(struct obs *o, uint8_t *f, uint64_t id, enum fate fate)
+{
+    struct omulti *m = multi_find(o, id);
+    m->has_fate = true;
+    m->fate = (uint8_t)fate;
+    msg_settle(o, f, m);
+}
+
+/* A message's fate: mostly of one whose record came (in the ring, written
+ * once), a count and a flag; the other cases apart (a call a message, its
+ * registers saved, cost more than the common path). */
+void obs_on_message(void *ctx, const struct slog_message *msg)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->message(o->next.ctx, msg);
+    if ((unsigned)msg->fate >= FATE_COUNT)
+        return;
+    o->fig.messages[msg->fate]++;   /* expired_messages: obs_finish */
+    const uint64_t id = msg->message_id;
+    uint8_t *f;
+    if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
+        f = &o->msgs_ring[id & o->msgs_mask];
+    else if (!(f = fate_flags_slow(o, id)))
+        return;
+    const uint8_t flags = *f | OM_FATE;
+    *f = flags;
+    if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI)
+        multi_fate(o, f, id, msg->fate);
+}
+
+/* Another record of message id, whose flags are *f: a producer duplicate
+ * (SPEC 1.3).  Apart from see_record: rare, and inline it took registers
+ * the common path then spilled.  -1 when out of memory. */
+static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
+{
+    if (!(*f & OM_MULTI)) {   /* its second record */
+        struct omulti *m = multi_add(o, id);
+        if (!m)
+            return -1;
+        m->n = 2;
+        m->let_go = (*f & OM_GONE) != 0;
+        m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
+        o->msgs_n += (*f & OM_GONE) != 0;
+        *f |= OM_MULTI;
+        o->fig.producer_duplicates++;
+        o->fig.producer_duplicate_records++;
+    } else if (!(*f & OM_DONE)) {
+        multi_find(o, id)->n++;
+        o->fig.producer_duplicate_records++;
+    }
+    return 0;
+}
+
+/* What a record tells the observer (next is told apart).  Always inline:
+ * a call a record, and the registers it saves, cost more than its body's
+ * common path. */
+static inline __attribute__((always_inline)) void see_record(struct obs *o,
+                                                             const struct slog_record *r)
+{
+    struct oshard *sh = shard_of(o, r->shard_id);
+    if (!sh)
+        return;
+    if (r->key_id >= o->keys_n && key_reserve(o, r->key_id) < 0) {
+        o->oom = true;
+        return;
+    }
+    uint8_t *f = msg_add(o, r->message_id);
+    if (!f) {
+        o->oom = true;
+        return;
+    }
+    if (!(*f & OM_SEEN)) {
+        *f = OM_SEEN;
+        o->msgs_n++;
+    } else if (duplicate_record(o, f, r->message_id) < 0) {
+        o->oom = true;
+        return;
+    }
+    if (r->arrival_us != o->written.us) {   /* a PutRecords call's records share it */
+        int64_t arrival_ms = obs_ms(r->arrival_us);
+        if (arrival_ms != o->written.ms) {
+            written_flush(o);
+            o->written.ms = arrival_ms;
+        }
+        o->written.us = r->arrival_us;
+    }
+    o->written.n++;
+    struct orec *rec = rec_push(sh);
+    if (!rec) {
+        o->oom = true;
+        return;
+    }
+    /* The shard's next slot, written a shard-count of records later: its
+     * lines come in meanwhile (the ring is far larger than the cache).  Its
+     * last byte's line is enough, as stream.c's put_one says. */
+    PREFETCH_W((const char *)(rec_at(sh, sh->n) + 1) - 1);
+    rec->seq = r->sequence_number;
+    rec->message_id = r->message_id;
+    rec->arrival_ms = o->written.ms;
+    rec->created_ms = obs_ms(r->created_us);
+    rec->key = r->key_id;
+    rec->n = 0;
+    rec->pending = 0;
+    rec->handled = 0;
+    rec->settled = false;
+}
+
+void obs_on_record(void *ctx, const struct slog_record *r)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->record(o->next.ctx, r);
+    see_record(o, r);
+}
+
+/* A run of records: next gets them first, as a run when it takes one (it
+ * keeps nothing of the observer's, so each sink sees its calls in the
+ * order of n calls of obs_on_record). */
+void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        slog_records(o->next.ops, o->next.ctx, rows, n);
+    for (uint32_t i = 0; i < n; i++)
+        see_record(o, &rows[i]);
+}
+
+void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                              uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct obs *o = ctx;
+    o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
+    if ((unsigned)reason < CKPT_COUNT)
+        o->fig.checkpoints[reason]++;
+    if (reason == CKPT_EXPIRED)
+        point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
+    struct oshard *sh = shard_of(o, shard_id);
+    if (!sh)
+        return;
+    if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
+        sh->checkpoint = sequence_number;
+    sh->has_checkpoint = true;
+    shard_let_go(o, sh, false);
+}

@@ -1,0 +1,112 @@
+/*
+ * observer_index.c - the observer's shards and keys, known by number (never
+ * by hashing a string per record): a shard by the address of its id, the
+ * content looked up once per address; a key by its key_id, its state of
+ * the order figures (R10, R12, SPEC 1.3) in a table that follows the keys.
+ */
+#define _DEFAULT_SOURCE   /* madvise */
+#include "observer_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/mman.h>
+
+#include "keytab.h"
+
+#define OBS_SHARD_PROBES 8        /* slots an address may take in it, from its own */
+#define OBS_HUGE_PAGE ((size_t)2 << 20)   /* a key table this large asks for huge pages */
+
+/*
+ * A shard by its id.  Known by the address of the string after the first
+ * time, trusted without reading it (no string compare per record): the
+ * strings the observer is given keep their content for the whole run (the
+ * core passes the stream's own ids, stream.c, allocated once with the
+ * stream).  A new address is looked up by content.
+ */
+COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t home)
+{
+    /* a few slots from the address's own, or two shards whose addresses
+     * meet in one (a run in three, by the addresses it was given) would
+     * evict each other and hash their ids on every event */
+    size_t c = home & (OBS_SHARD_CACHE - 1);
+    for (size_t i = 0; i < OBS_SHARD_PROBES; i++) {
+        size_t at = (home + i) & (OBS_SHARD_CACHE - 1);
+        if (o->shard_cache[at].str == shard_id) {
+            o->last_shard = o->shard_cache[at];
+            return &o->shards[o->last_shard.id];
+        }
+        if (!o->shard_cache[at].str) {   /* free: the address's slot */
+            c = at;
+            break;
+        }
+    }
+    size_t known = keytab_count(o->shard_ids);
+    uint32_t id = keytab_add(o->shard_ids, shard_id);
+    if (id == UINT32_MAX) {
+        o->oom = true;
+        return NULL;
+    }
+    if (id == known) {   /* new */
+        if (id >= o->shards_cap) {
+            size_t cap = o->shards_cap ? 2 * o->shards_cap : 16;
+            struct oshard *grown = realloc(o->shards, cap * sizeof *grown);
+            if (!grown) {
+                o->oom = true;   /* the id stays in the map without its shard: stop here */
+                return NULL;
+            }
+            o->shards = grown;
+            o->shards_cap = cap;
+        }
+        o->shards[id] = (struct oshard){ .row.shard_id = keytab_key(o->shard_ids, id) };
+    }
+    o->shard_cache[c].str = shard_id;
+    o->shard_cache[c].id = id;
+    o->last_shard = o->shard_cache[c];
+    return &o->shards[id];
+}
+
+/* The key table moved to room for cap keys; -1 when out of memory.  A
+ * first delivery reads its key's state at random among every key: a table
+ * of megabytes is asked for huge pages (Linux's transparent ones, where
+ * madvise has them), or most of those reads miss the TLB too. */
+int keys_resize(struct obs *o, size_t cap)
+{
+    size_t bytes = cap * sizeof(struct okey);
+    bool huge = bytes >= OBS_HUGE_PAGE;
+    struct okey *keys = aligned_alloc(huge ? OBS_HUGE_PAGE : 64, bytes);
+    if (!keys)
+        return -1;
+#ifdef MADV_HUGEPAGE
+    if (huge)
+        madvise(keys, bytes, MADV_HUGEPAGE);
+#endif
+    if (o->keys_n)
+        memcpy(keys, o->keys, o->keys_n * sizeof *keys);
+    free(o->keys);
+    o->keys = keys;
+    o->keys_cap = cap;
+    return 0;
+}
+
+/* The key table's capacity for want keys: its own, or 1,024, doubled
+ * until it holds them (a power of 2: key_reserve, obs_reserve_keys). */
+size_t keys_cap_for(const struct obs *o, size_t want)
+{
+    size_t cap = o->keys_cap ? o->keys_cap : 1024;
+    while (cap < want)
+        cap *= 2;
+    return cap;
+}
+
+/* Room for key_id's state, the keys up to it initialised; -1 when out of
+ * memory.  Its size follows the keys (their ids are dense), not the
+ * records: it doubles past obs_reserve_keys's room. */
+int key_reserve(struct obs *o, uint32_t key_id)
+{
+    if (key_id >= o->keys_cap && keys_resize(o, keys_cap_for(o, (size_t)key_id + 1)) < 0)
+        return -1;
+    for (; o->keys_n <= key_id; o->keys_n++)
+        o->keys[o->keys_n] = OKEY_NONE;
+    return 0;
+}

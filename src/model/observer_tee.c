@@ -1,0 +1,226 @@
+/*
+ * observer_tee.c - the observer: every figure of a run, computed once from
+ * its log events, see observer.h (issue 13 item 3; R6, R9, R10, R12, R14,
+ * R17, SPEC 1.3).  This file is the tee itself: its sink, the events it
+ * only passes on, its life and what it holds.
+ *
+ * The figures are those of report.c's SQL over the per-record tables, event
+ * by event:
+ *  - per-key order is judged on first deliveries in invocation order (ids
+ *    grow in the order the mapping invokes; within an invocation records go
+ *    in sequence order).  Deliveries are logged when an invocation ends, so
+ *    invocations end out of order: each one's deliveries wait in a reorder
+ *    buffer until every invocation with a smaller id has ended (the buffer
+ *    holds the invocations in flight, and the ended ones behind them);
+ *  - a record is held from its write until the shard's checkpoint passes it
+ *    and none of its deliveries waits in the buffer: then its delivery
+ *    counts (redelivered, handled twice) are final, and it is let go;
+ *  - a message written once is a byte of flags until its fate came; one
+ *    written twice or more is held until its fate is final and every record
+ *    of it is let go: then its part of the retention bounds is known.
+ *    Creation times ride on the records (sim.c sets them);
+ *  - keys and shards are known by number (the events' key_id; a shard by
+ *    the address of its id), never by hashing a string per record.
+ * It reads nothing of the core's but its events, so that it may run on a
+ * thread of its own behind a relay (simlog.h, sim.c): the key table, for
+ * the examples' names, only in obs_finish, once the relay is drained.
+ * Times are virtual microseconds in the events and milliseconds in the
+ * figures, rounded as the run log rounds them (runlog.c), so that both
+ * definitions meet on the same integers.
+ *
+ * The module's files, each over the ones after it: observer_tee.c;
+ * observer_figures.c, the shards' rows, discards, metrics, reads, spans
+ * and the end of a run (obs_finish); observer_deliveries.c, invocations,
+ * the reorder buffer and deliveries; observer_held.c, the records and
+ * messages held until let go; observer_index.c, shards and keys by number.
+ * Each has a header of what the others call in it; they share struct obs
+ * (observer_int.h), and counts.c and points.c are their small tables.
+ */
+#include "observer_int.h"
+
+#include <stdlib.h>
+
+#include "keytab.h"
+#include "observer_deliveries.h"
+#include "observer_figures.h"
+#include "observer_held.h"
+#include "observer_index.h"
+
+#define OBS_KEYS_HINT_MAX ((size_t)1 << 20)   /* obs_reserve_keys's room, at most */
+
+/* ---- the tee ---------------------------------------------------------------------- */
+
+/* The observer reads nothing by key per record: the hint is next's. */
+static void obs_on_key_ahead(void *ctx, uint32_t key_id)
+{
+    struct obs *o = ctx;
+    o->next.ops->key_ahead(o->next.ctx, key_id);
+}
+
+static void obs_on_window(void *ctx, const struct slog_window *w)
+{
+    struct obs *o = ctx;
+    o->next.ops->window(o->next.ctx, w);
+}
+
+static void obs_on_log_line(void *ctx, const struct slog_line *l)
+{
+    struct obs *o = ctx;
+    o->next.ops->log_line(o->next.ctx, l);
+}
+
+/* A sync point: what the observer holds now, for the simulation's memory
+ * budget (obs_bytes_at). */
+static void obs_on_sync(void *ctx, int64_t reached_us)
+{
+    struct obs *o = ctx;
+    if (o->next.ops->sync)
+        o->next.ops->sync(o->next.ctx, reached_us);
+    uint64_t n = atomic_load_explicit(&o->syncs, memory_order_relaxed);
+    o->bytes_at[n % OBS_BYTES_LAG] = obs_bytes(o);
+    atomic_store_explicit(&o->syncs, n + 1, memory_order_release);
+}
+
+bool obs_bytes_at(struct obs *o, uint64_t sync, uint64_t *bytes)
+{
+    if (atomic_load_explicit(&o->syncs, memory_order_acquire) <= sync)
+        return false;
+    *bytes = o->bytes_at[sync % OBS_BYTES_LAG];
+    return true;
+}
+
+static bool obs_on_failed(void *ctx)
+{
+    struct obs *o = ctx;
+    return o->oom || o->next.ops->failed(o->next.ctx);
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
+{
+    struct obs *o = calloc(1, sizeof *o);
+    if (!o || !(o->shard_ids = keytab_create())) {
+        free(o);
+        return NULL;
+    }
+    o->next = *next;
+    o->expiry_before_ms = expiry_before_ms;
+    o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
+    o->msgs_base = o->msgs_end = 1; /* the message table's too */
+    o->enabled = true;
+    atomic_init(&o->syncs, 0);
+    o->ops = (struct slog_ops){
+        .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
+        .records = obs_on_records,
+        .invocation = obs_on_invocation, .deliveries = obs_on_deliveries,
+        .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
+        .window = next->ops->window ? obs_on_window : NULL,
+        .log_line = next->ops->log_line ? obs_on_log_line : NULL,
+        .sync = obs_on_sync,       /* always: it counts them */
+        .read = obs_on_read,       /* always: the observer's figures need it */
+        .key_ahead = next->per_record && next->ops->key_ahead ? obs_on_key_ahead : NULL,
+        .failed = obs_on_failed,
+    };
+    return o;
+}
+
+void obs_set_keys(struct obs *o, const struct keytab *keys)
+{
+    o->key_table = keys;
+}
+
+/*
+ * Issue 15: growing by doubling copied the table at each step into fresh
+ * pages the kernel zeroed first (the bench's 100,000 keys: 2, 4, then 8
+ * MiB).  A state is still initialised as its key comes, in id order, so
+ * only the pages keys reached are touched: a hint larger than the keys
+ * that come costs address space, not memory.  OBS_KEYS_HINT_MAX bounds
+ * that address space (64 MiB) for a key space of millions or billions,
+ * which would otherwise ask gigabytes that overcommit may refuse; past
+ * it the table doubles as before.  Failing, the table grows as before.
+ */
+void obs_reserve_keys(struct obs *o, size_t n)
+{
+    size_t cap = keys_cap_for(o, n < OBS_KEYS_HINT_MAX ? n : OBS_KEYS_HINT_MAX);
+    if (cap > o->keys_cap)
+        (void)keys_resize(o, cap);
+}
+
+/* Every record is seen, whatever next keeps: next gets messages, records
+ * and deliveries only when it wants them (its per_record).  The observer
+ * knows keys by key_id: names are looked up only for a next that reads them;
+ * of a message it reads the id and fate alone (obs_on_message) but for such
+ * a next. */
+struct slog obs_sink(struct obs *o)
+{
+    return (struct slog){ .ops = &o->ops, .ctx = o, .per_record = true,
+                          .no_key_names = !o->next.per_record || o->next.no_key_names,
+                          .fates_only = !o->next.per_record,
+                          .event = o->next.event, .event_ctx = o->next.event_ctx };
+}
+
+size_t obs_records_held(const struct obs *o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
+        n += o->shards[i].n;
+    return n;
+}
+
+size_t obs_messages_held(const struct obs *o)
+{
+    return o->msgs_n;
+}
+
+uint64_t obs_bytes(const struct obs *o)
+{
+    uint64_t n = (o->msgs_ring ? o->msgs_mask + 1 : 0) + o->multi_cap * sizeof(struct omulti);
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
+        n += o->shards[i].ring ? (o->shards[i].mask + 1) * sizeof(struct orec) : 0;
+    return n + (o->invs ? (o->inv_mask + 1) * sizeof(struct oinv) : 0);
+}
+
+size_t obs_points_bytes(const struct obs *o)
+{
+    return points_bytes(&o->points);
+}
+
+bool obs_failed(const struct obs *o)
+{
+    return o->oom || o->schedule_oom;
+}
+
+void obs_destroy(struct obs *o)
+{
+    if (!o)
+        return;
+    for (uint64_t i = 0; o->invs && i <= o->inv_mask; i++)   /* each slot keeps its buffer */
+        free(o->invs[i].d);
+    free(o->invs);
+    for (size_t i = 0; i < keytab_count(o->shard_ids); i++) {
+        free((char *)o->shards[i].row.parent_shard_id);
+        free((char *)o->shards[i].row.adjacent_parent_shard_id);
+        free(o->shards[i].ring);
+        counts_free(&o->shards[i].ages);
+    }
+    for (size_t i = 0; i < o->fig.n_discards_listed; i++)
+        free((char *)o->fig.discards_listed[i].destination);
+    for (size_t i = 0; i < o->fig.n_sequence_examples; i++)
+        free((char *)o->fig.sequence_examples[i].partition_key);
+    for (size_t i = 0; i < o->fig.n_producer_examples; i++)
+        free((char *)o->fig.producer_examples[i].partition_key);
+    free(o->fig.shards);
+    free(o->fig.points);
+    points_free(&o->points);
+    free(o->reshards);
+    free(o->spans[0]);
+    free(o->spans[1]);
+    free(o->shards);
+    free(o->keys);
+    free(o->multi);
+    free(o->msgs_ring);
+    counts_free(&o->ages);
+    keytab_destroy(o->shard_ids);
+    free(o);
+}
