@@ -7,7 +7,7 @@
 
 #include "mapping_int.h"
 
-uint32_t batch_total(const struct batch *b)
+uint32_t esm_batch_total(const struct batch *b)
 {
     uint32_t total = b->n;
     for (uint32_t i = 0; i < b->n_waiting; i++)
@@ -17,9 +17,9 @@ uint32_t batch_total(const struct batch *b)
 
 /* Remove the first k records of the current set; an emptied current set
  * gives way to the next waiting one, which has not been invoked yet. */
-void batch_drop(struct batch *b, uint32_t k)
+void esm_batch_drop(struct batch *b, uint32_t k)
 {
-    memmove(b->idx, b->idx + k, (batch_total(b) - k) * sizeof *b->idx);
+    memmove(b->idx, b->idx + k, (esm_batch_total(b) - k) * sizeof *b->idx);
     b->n -= k;
     b->payload_bytes = 0;
     if (b->n == 0 && b->n_waiting > 0) {
@@ -35,7 +35,7 @@ void batch_drop(struct batch *b, uint32_t k)
 
 /* The current set becomes a new one (a split, R8): not an attempt, but
  * its records keep the count of the invocations they went through. */
-void batch_renew(struct batch *b)
+void esm_batch_renew(struct batch *b)
 {
     b->inherited += b->attempts;
     b->attempts = 0;
@@ -44,11 +44,11 @@ void batch_renew(struct batch *b)
 
 /* Split the current set in two halves, the first (n/2 records) to go
  * first; the split is not an attempt of either half (R8). */
-bool batch_split(struct batch *b)
+bool esm_batch_split(struct batch *b)
 {
     if (b->n < 2 || b->n_waiting == MAX_WAITING_SETS)
         return false;
-    batch_renew(b);
+    esm_batch_renew(b);
     memmove(b->waiting + 1, b->waiting, b->n_waiting * sizeof *b->waiting);
     memmove(b->waiting_inherited + 1, b->waiting_inherited,
             b->n_waiting * sizeof *b->waiting_inherited);

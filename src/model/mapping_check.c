@@ -84,7 +84,7 @@ static uint64_t check_lane(const struct lane *l)
     if (l->state == LANE_IN_FLIGHT && b->n == 0 && !l->win.final)
         violated(sc, l->no, "an invocation carries records or closes a window",
                  "gen %llu", (unsigned long long)l->gen);
-    uint32_t total = batch_total(b);
+    uint32_t total = esm_batch_total(b);
     if (total > l->batch_cap || b->n_waiting > MAX_WAITING_SETS || (b->n == 0 && b->n_waiting))
         violated(sc, l->no, "a batch fits its buffers",
                  "%u records (current set %u, %u sets waiting), room for %u", total, b->n,

@@ -112,7 +112,7 @@ void esm_discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
 
     esm_resolve_set(sc, esm_set_records(l), n, FATE_DISCARDED);
     esm_advance_over(sc, b->idx, n, CKPT_DISCARDED);
-    batch_drop(b, n);
+    esm_batch_drop(b, n);
     if (b->n == 0)
         esm_send_pending(l);         /* the batch is done */
 }
@@ -150,5 +150,5 @@ void esm_expire_stale(struct lane *l)
     esm_send_pending(l);             /* expired records end a run of discards */
     m->stats.expired_records += stale;
     esm_advance(sc, CKPT_EXPIRED);
-    batch_drop(b, stale);
+    esm_batch_drop(b, stale);
 }

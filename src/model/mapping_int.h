@@ -339,10 +339,10 @@ static inline uint32_t lane_of(const struct shardc *sc, const struct hashkey *ha
 /* ---- the functions of one part that another calls ------------------------ */
 
 /* mapping_batch.c: the sets of a batch (R8) */
-uint32_t batch_total(const struct batch *b);
-void batch_drop(struct batch *b, uint32_t k);
-void batch_renew(struct batch *b);
-bool batch_split(struct batch *b);
+uint32_t esm_batch_total(const struct batch *b);
+void esm_batch_drop(struct batch *b, uint32_t k);
+void esm_batch_renew(struct batch *b);
+bool esm_batch_split(struct batch *b);
 
 /* mapping_shard.c */
 void esm_take_whole(struct lane *l, struct stm_record *const *recs);
@@ -354,9 +354,9 @@ void esm_log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why);
 void esm_advance(struct shardc *sc, enum ckpt_reason why);
 void esm_advance_over(struct shardc *sc, const uint64_t *idx, uint32_t n, enum ckpt_reason why);
 uint64_t esm_skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_reason why);
-struct shardc *shardc_create(struct esm *m, uint32_t s);
-void shardc_retire(struct shardc *sc);
-void shardc_destroy(struct shardc *sc);
+struct shardc *esm_shardc_create(struct esm *m, uint32_t s);
+void esm_shardc_retire(struct shardc *sc);
+void esm_shardc_destroy(struct shardc *sc);
 
 /* mapping_discard.c */
 void esm_send_pending(struct lane *l);

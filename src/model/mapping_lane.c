@@ -282,7 +282,7 @@ static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, ui
     else
         esm_resolve_set(sc, recs, n, FATE_LOST);
     esm_advance_over(sc, b->idx, n, why);
-    batch_drop(b, n);
+    esm_batch_drop(b, n);
 }
 
 /* The records the invocation handled: those it reached and did not fail.
@@ -488,13 +488,13 @@ static void complete(struct lane *l)
         if (first_failed > 0) {
             checkpoint_prefix(l, recs, first_failed, CKPT_PARTIAL, false);
             if (m->bisect)
-                batch_renew(b);
+                esm_batch_renew(b);
         }
         retry_or_discard(l, NULL);
         return;
     case RSP_FULL_FAILURE:
         /* R8: halves instead of a retry, down to a single record. */
-        if (m->bisect && batch_split(b)) {
+        if (m->bisect && esm_batch_split(b)) {
             m->stats.bisects++;
             l->state = LANE_BACKOFF;
             schedule(l, now + m->model->retry_delay_us, ENG_CLASS_POLL, on_wake);
@@ -574,10 +574,10 @@ static void dispatch(struct lane *l)
             }
         }
         if (b->n > 0) {
-            uint32_t before = batch_total(b);
+            uint32_t before = esm_batch_total(b);
             esm_expire_stale(l);
             esm_discard_too_old(l);
-            if (batch_total(b) != before)
+            if (esm_batch_total(b) != before)
                 continue;        /* look again at what is left, or what follows */
         }
         if (b->payload_bytes == 0)
@@ -693,7 +693,7 @@ void esm_maybe_end(struct shardc *sc)
     sc->ended = true;
     if (sc->checkpointed)
         esm_log_checkpoint(sc, sc->checkpoint_seq, CKPT_SHARD_END);
-    shardc_retire(sc);
+    esm_shardc_retire(sc);
     if (m->model->wait_for_parent_shards &&
         eng_schedule(m->e, eng_now(m->e), ENG_CLASS_POLL, on_parent_ended, m, sc->shard) < 0)
         eng_stop(m->e);

@@ -110,7 +110,7 @@ struct esm *esm_create(struct eng *e, const struct esm_config *config,
 
     int64_t start = cfg->starting_position == CFG_START_LATEST ? model->latest_start_delay_us : 0;
     for (uint32_t s = 0; s < m->n_shards; s++)
-        if (!(m->shards[s] = shardc_create(m, s)))
+        if (!(m->shards[s] = esm_shardc_create(m, s)))
             goto nomem;
     m->begin_at_us = start;
     if (eng_schedule(e, start, ENG_CLASS_POLL, on_begin, m, 0) < 0 ||
@@ -134,7 +134,7 @@ void esm_destroy(struct esm *m)
     if (!m)
         return;
     for (uint32_t s = 0; m->shards && s < m->n_shards; s++)
-        shardc_destroy(m->shards[s]);
+        esm_shardc_destroy(m->shards[s]);
     free(m->shards);
     rdr_destroy(m->reader);
     free(m->shard_stats);

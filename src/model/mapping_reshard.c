@@ -28,7 +28,7 @@ void esm_shard_opened(void *ctx, uint32_t shard)
     }
     while (m->n_shards < n) {
         uint32_t s = m->n_shards;
-        if (!(m->shards[s] = shardc_create(m, s))) {
+        if (!(m->shards[s] = esm_shardc_create(m, s))) {
             eng_stop(m->e);
             return;
         }

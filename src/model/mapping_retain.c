@@ -37,7 +37,7 @@ static void lane_forget(struct lane *l, uint64_t to)
         while (gone < b->n && b->idx[gone] < to)
             gone++;
         set_gone = gone == b->n;
-        batch_drop(b, gone);
+        esm_batch_drop(b, gone);
         if (!set_gone)
             break;
     }

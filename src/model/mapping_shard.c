@@ -146,7 +146,7 @@ uint64_t esm_skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_re
 
 /* The mapping's side of shard s, its lanes idle and empty; NULL when out of
  * memory.  Polling starts with esm_start_shard(). */
-struct shardc *shardc_create(struct esm *m, uint32_t s)
+struct shardc *esm_shardc_create(struct esm *m, uint32_t s)
 {
     struct shardc *sc = calloc(1, sizeof *sc);
     if (!sc)
@@ -173,7 +173,7 @@ struct shardc *shardc_create(struct esm *m, uint32_t s)
         l->throttle_wait_us = m->model->throttle_backoff_us;
         l->win.k = WIN_NONE;
         if (windowed(m) && !(l->win.state = win_state_create())) {
-            shardc_destroy(sc);
+            esm_shardc_destroy(sc);
             return NULL;
         }
     }
@@ -199,13 +199,13 @@ static void lanes_free(struct shardc *sc)
 
 /* A finished shard keeps its figures and frees the rest, so that memory
  * follows the shards open, not every shard a long run of reshards made. */
-void shardc_retire(struct shardc *sc)
+void esm_shardc_retire(struct shardc *sc)
 {
     mtr_retire(sc->metrics);
     lanes_free(sc);
 }
 
-void shardc_destroy(struct shardc *sc)
+void esm_shardc_destroy(struct shardc *sc)
 {
     if (!sc)
         return;

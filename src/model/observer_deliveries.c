@@ -39,7 +39,7 @@ static void example(struct obs *o, int kind, uint32_t key, const struct obs_side
 }
 
 /* The examples' keys by name, copied (the examples outlive the key table). */
-void name_examples(struct obs *o)
+void obs_name_examples(struct obs *o)
 {
     struct obs_figures *f = &o->fig;
     for (int kind = 0; kind < 2; kind++) {
@@ -171,7 +171,7 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
 
 /* Release the invocations at the head of the buffer that ended (all of
  * them at the end of the run), in id order. */
-void inv_release(struct obs *o, bool all)
+void obs_inv_release(struct obs *o, bool all)
 {
     while (o->inv_base < o->inv_end) {
         struct oinv *inv = inv_at(o, o->inv_base);
@@ -196,7 +196,7 @@ void inv_release(struct obs *o, bool all)
         }
         for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
-                shard_let_go(o, &o->shards[inv->d[i].shard], false);
+                obs_shard_let_go(o, &o->shards[inv->d[i].shard], false);
         inv->n = 0;
         o->inv_base++;
     }
@@ -244,7 +244,7 @@ void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     slot->counted = !throttled;
     slot->outcome = (uint8_t)inv->outcome;
     slot->start_ms = obs_ms(inv->start_us);
-    inv_release(o, false);
+    obs_inv_release(o, false);
 }
 
 /* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.

@@ -8,8 +8,8 @@
 
 #include "observer_int.h"
 
-void inv_release(struct obs *o, bool all);
-void name_examples(struct obs *o);
+void obs_inv_release(struct obs *o, bool all);
+void obs_name_examples(struct obs *o);
 void obs_on_invocation(void *ctx, const struct slog_invocation *inv);
 void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
                        const uint64_t *sequence_numbers, uint32_t n, bool handled);

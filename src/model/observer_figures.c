@@ -312,13 +312,13 @@ void obs_finish(struct obs *o, int64_t end_us)
     o->finished = true;
     obs_mapping_enabled(o, end_us, true);   /* a span still open ends with the run */
     obs_function(o, end_us, NULL);
-    written_flush(o);
+    obs_written_flush(o);
     finish_series(o);
     reads_finish(o);
-    inv_release(o, true);
-    name_examples(o);
+    obs_inv_release(o, true);
+    obs_name_examples(o);
     for (size_t i = 0; i < keytab_count(o->shard_ids); i++)
-        shard_let_go(o, &o->shards[i], true);
+        obs_shard_let_go(o, &o->shards[i], true);
     o->fig.expired_messages = o->fig.messages[FATE_EXPIRED];
     o->fig.expired_records_max += o->fig.expired_messages;
     o->fig.shards = calloc(keytab_count(o->shard_ids) ? keytab_count(o->shard_ids) : 1, sizeof *o->fig.shards);

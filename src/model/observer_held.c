@@ -233,7 +233,7 @@ static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go
 /* Let go of the records the checkpoint passed, in order, while none of
  * them waits for a delivery; all of them at the end of the run.  The
  * shard's fields in locals: the stores a record may alias them. */
-void shard_let_go(struct obs *o, struct oshard *sh, bool all)
+void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
     if (!all && !sh->has_checkpoint)
         return;
@@ -257,7 +257,7 @@ void shard_let_go(struct obs *o, struct oshard *sh, bool all)
 
 /* The records written at written.ms not yet counted in the throughput
  * chart: a PutRecords call's records arrive in the same millisecond. */
-void written_flush(struct obs *o)
+void obs_written_flush(struct obs *o)
 {
     if (o->written.n &&
         points_add(&o->points, OBS_CHART_THROUGHPUT, PS_WRITTEN, o->written.ms, 1, o->written.n) < 0)
@@ -344,7 +344,7 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
     struct oshard *sh = shard_of(o, r->shard_id);
     if (!sh)
         return;
-    if (r->key_id >= o->keys_n && key_reserve(o, r->key_id) < 0) {
+    if (r->key_id >= o->keys_n && obs_key_reserve(o, r->key_id) < 0) {
         o->oom = true;
         return;
     }
@@ -363,7 +363,7 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
     if (r->arrival_us != o->written.us) {   /* a PutRecords call's records share it */
         int64_t arrival_ms = obs_ms(r->arrival_us);
         if (arrival_ms != o->written.ms) {
-            written_flush(o);
+            obs_written_flush(o);
             o->written.ms = arrival_ms;
         }
         o->written.us = r->arrival_us;
@@ -424,5 +424,5 @@ void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
     if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
         sh->checkpoint = sequence_number;
     sh->has_checkpoint = true;
-    shard_let_go(o, sh, false);
+    obs_shard_let_go(o, sh, false);
 }

@@ -21,8 +21,8 @@ static inline struct orec *rec_at(struct oshard *sh, size_t i)
     return &sh->ring[(sh->head + i) & sh->mask];
 }
 
-void shard_let_go(struct obs *o, struct oshard *sh, bool all);
-void written_flush(struct obs *o);
+void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all);
+void obs_written_flush(struct obs *o);
 void obs_on_message(void *ctx, const struct slog_message *msg);
 void obs_on_record(void *ctx, const struct slog_record *r);
 void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n);

@@ -24,7 +24,7 @@
  * core passes the stream's own ids, stream.c, allocated once with the
  * stream).  A new address is looked up by content.
  */
-COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t home)
+COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_t home)
 {
     /* a few slots from the address's own, or two shards whose addresses
      * meet in one (a run in three, by the addresses it was given) would
@@ -70,7 +70,7 @@ COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t ho
  * first delivery reads its key's state at random among every key: a table
  * of megabytes is asked for huge pages (Linux's transparent ones, where
  * madvise has them), or most of those reads miss the TLB too. */
-int keys_resize(struct obs *o, size_t cap)
+int obs_keys_resize(struct obs *o, size_t cap)
 {
     size_t bytes = cap * sizeof(struct okey);
     bool huge = bytes >= OBS_HUGE_PAGE;
@@ -90,8 +90,8 @@ int keys_resize(struct obs *o, size_t cap)
 }
 
 /* The key table's capacity for want keys: its own, or 1,024, doubled
- * until it holds them (a power of 2: key_reserve, obs_reserve_keys). */
-size_t keys_cap_for(const struct obs *o, size_t want)
+ * until it holds them (a power of 2: obs_key_reserve, obs_reserve_keys). */
+size_t obs_keys_cap_for(const struct obs *o, size_t want)
 {
     size_t cap = o->keys_cap ? o->keys_cap : 1024;
     while (cap < want)
@@ -102,9 +102,9 @@ size_t keys_cap_for(const struct obs *o, size_t want)
 /* Room for key_id's state, the keys up to it initialised; -1 when out of
  * memory.  Its size follows the keys (their ids are dense), not the
  * records: it doubles past obs_reserve_keys's room. */
-int key_reserve(struct obs *o, uint32_t key_id)
+int obs_key_reserve(struct obs *o, uint32_t key_id)
 {
-    if (key_id >= o->keys_cap && keys_resize(o, keys_cap_for(o, (size_t)key_id + 1)) < 0)
+    if (key_id >= o->keys_cap && obs_keys_resize(o, obs_keys_cap_for(o, (size_t)key_id + 1)) < 0)
         return -1;
     for (; o->keys_n <= key_id; o->keys_n++)
         o->keys[o->keys_n] = OKEY_NONE;

@@ -9,7 +9,7 @@
 #include "observer_int.h"
 #include "prefetch.h"   /* COLD */
 
-COLD struct oshard *shard_of_slow(struct obs *o, const char *shard_id, size_t home);
+COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_t home);
 
 /* An address's own slot in the shard cache: Fibonacci hashing, its top
  * bits (two instructions a record where int_hash took eight; a collision
@@ -35,11 +35,11 @@ static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
         o->last_shard = o->shard_cache[at];
         return &o->shards[id];
     }
-    return shard_of_slow(o, shard_id, home);
+    return obs_shard_of_slow(o, shard_id, home);
 }
 
-int keys_resize(struct obs *o, size_t cap);
-size_t keys_cap_for(const struct obs *o, size_t want);
-int key_reserve(struct obs *o, uint32_t key_id);
+int obs_keys_resize(struct obs *o, size_t cap);
+size_t obs_keys_cap_for(const struct obs *o, size_t want);
+int obs_key_reserve(struct obs *o, uint32_t key_id);
 
 #endif

@@ -138,7 +138,7 @@ struct obs {
     size_t keys_n, keys_cap;
     struct counts ages;
     struct points points;
-    struct { int64_t us, ms; uint64_t n; } written;   /* written_flush; ms is obs_ms(us), the
+    struct { int64_t us, ms; uint64_t n; } written;   /* obs_written_flush; ms is obs_ms(us), the
                                                          last record's arrival */
     int64_t *reshards;         /* opened_ms of children, as they came */
     size_t n_reshards, reshards_cap;

@@ -142,9 +142,9 @@ void obs_set_keys(struct obs *o, const struct keytab *keys)
  */
 void obs_reserve_keys(struct obs *o, size_t n)
 {
-    size_t cap = keys_cap_for(o, n < OBS_KEYS_HINT_MAX ? n : OBS_KEYS_HINT_MAX);
+    size_t cap = obs_keys_cap_for(o, n < OBS_KEYS_HINT_MAX ? n : OBS_KEYS_HINT_MAX);
     if (cap > o->keys_cap)
-        (void)keys_resize(o, cap);
+        (void)obs_keys_resize(o, cap);
 }
 
 /* Every record is seen, whatever next keeps: next gets messages, records
