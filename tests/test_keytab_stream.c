@@ -915,7 +915,7 @@ static void test_read_bytes(void)
 
 /* R1 (issue 15): a Kinesis read that starts where the last one ended counts its
  * bytes as the shard's running total less the total there (struct
- * read_mark in stream.c), one that starts elsewhere sums its records; both
+ * read_mark, stream_impl.h), one that starts elsewhere sums its records; both
  * count every byte, so that the 2 MiB/s budget holds to the byte.  In the
  * second second the reads come to 2 MiB + 9 (a call after them is
  * throttled); in the third, after 9 bytes of debt, to 2 MiB - 1 (one

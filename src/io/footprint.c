@@ -32,7 +32,7 @@
 #define US_PER_S 1e6
 #define GROWTH 2.0                 /* a doubling table holds up to twice its entries */
 #define MSG_BYTES 40.0             /* struct msg in msgtab.c */
-#define LANE_QUEUE_BYTES 16.0      /* a record in a lane's queue: index, event bytes (mapping.c idxq) */
+#define LANE_QUEUE_BYTES 16.0      /* a record in a lane's queue: index, event bytes (mapping_int.h idxq) */
 /* A distinct partition key: the key table's pointer, MD5, lengths (32 bytes,
  * doubled), its hash index (4 bytes in a table at least twice as large, doubled),
  * the stream's routing cache and the mapping's last sequence per key (8 bytes

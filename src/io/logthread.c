@@ -9,7 +9,7 @@
  * pointers in place and passes the struct to the inner sink, so a row costs
  * a copy and no allocation.  A shard id, a producer's name or a partition
  * key is not copied: they keep their content for the run (simlog.h; a sink
- * may know a shard by the address of its id, observer.c does), so the
+ * may know a shard by the address of its id, observer_index.c does), so the
  * pointer itself is passed.  Records and messages, most calls, go as runs
  * of elements instead (a record's struct as given, struct a_message, a
  * fate), and the thread tells the inner sink each one's key a few calls
@@ -362,7 +362,7 @@ static void on_shard(void *ctx, const struct slog_shard *s)
  * store-to-load forwarding that fails).  Each load here reads what one
  * store wrote.  A field added to the struct must be added here and to the
  * element (the size below catches it).  Records come in runs written long
- * before (stream.c's put_one): copied whole.
+ * before (stream_write.c's put_one): copied whole.
  */
 _Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
 
@@ -452,7 +452,7 @@ static void on_record(void *ctx, const struct slog_record *r)
 /* A run of records (the stream's, a request's): each record's element as
  * on_record makes it, but those after the first that the chunk has room
  * for are appended in one loop, the chunk's length written once.  The rows
- * were written long before (stream.c's put_one), so copying them loads no
+ * were written long before (stream_write.c's put_one), so copying them loads no
  * store still in flight. */
 static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 {

@@ -1,6 +1,6 @@
 /*
  * mapping_deal.c - the records a poll read, dealt out to the shard's lanes
- * by the hash of their key (R10; the choice of lane: mapping.c), each queued
+ * by the hash of their key (R10; the choice of lane: mapping_int.h, lane_of), each queued
  * with its bytes in the event (R2), and the read logged with its
  * propagation delay (R1); AT_TIMESTAMP skips the older ones (R13).  A new
  * ParallelizationFactor deals the queued records again (R16).  The loop

@@ -226,7 +226,7 @@ struct slog_read {
 /* A shard id (every call's shard_id), a producer's name and a message's or
  * record's partition_key keep their content for the whole run (the
  * stream's, the scenario's and the key table's strings): a sink may keep
- * the pointer, or pass it on (logthread.c does, observer.c knows a shard
+ * the pointer, or pass it on (logthread.c does, observer_index.c knows a shard
  * by it); any other string lasts for the call only. */
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */

@@ -19,7 +19,7 @@
  *   the next windows (so 2 MiB/s holds on average), and a call cut by the
  *   10 MiB cap throttles the shard's calls for 5 seconds (the documented
  *   rule).  Enhanced fan-out does not come here: the mapping's pushes
- *   have their own 2 MiB/s per shard (mapping.c).
+ *   have their own 2 MiB/s per shard (reader_efo.c).
  *
  * DynamoDB Streams (SPEC 1.2):
  * - Reads: a shard serves C = 8 GetRecords a second, an assumption: AWS
