@@ -19,6 +19,11 @@
  * the middle, leaves complete = 0 and a valid database.  An existing file is
  * checked before anything in it changes: one that is not a run log of this
  * schema keeps its bytes.
+ *
+ * Files: runlog.c (the row writer: the sink, transactions, bind and step),
+ * runlog_schema.c (the tables), runlog_open.c (opening, claiming, creating,
+ * closing), runlog_run.c (a run's begin and end), runlog_summary.c (the
+ * summary tables); what they share is runlog_int.h.
  */
 #ifndef ESMSIM_RUNLOG_H
 #define ESMSIM_RUNLOG_H

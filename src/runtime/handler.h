@@ -56,6 +56,11 @@
  * AWS_SESSION_TOKEN so SDK clients construct; last, the scenario's `env`,
  * which may override any of them.  stdin is /dev/null.
  *
+ * Files: handler_pool.c (the pool, its I/O thread and this interface),
+ * handler_proc.c (the processes: start, output, exit, the process-group
+ * registry, the environment), handler_log.c (CloudWatch's lines); what the
+ * first two share is handler_int.h.
+ *
  * ---------------------------------------------------------------------------
  * Integration: realfn.c puts this pool behind function.h's fn_backend (the
  * core still knows nothing of HTTP, processes or JSON): the mapping submits

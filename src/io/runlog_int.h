@@ -1,0 +1,209 @@
+/*
+ * runlog_int.h - what the files of the run log share (not a public face:
+ * runlog.h is): the tables (runlog_schema.c), the runlog struct, a row's
+ * values, and the row writer's functions (runlog.c) that opening
+ * (runlog_open.c), a run's begin and end (runlog_run.c) and the summary
+ * tables (runlog_summary.c) call.
+ */
+#ifndef ESMSIM_RUNLOG_INT_H
+#define ESMSIM_RUNLOG_INT_H
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum runlog_table {
+    RL_SHARDS, RL_SHARD_NAMES, RL_KEY_NAMES, RL_PRODUCER_NAMES, RL_MESSAGES, RL_RECORDS,
+    RL_INVOCATIONS, RL_DELIVERIES, RL_CHECKPOINTS, RL_DISCARDS, RL_METRICS, RL_WINDOWS, RL_LOGS,
+    RL_SUMMARY_FIGURES, RL_SUMMARY_SHARDS, RL_SUMMARY_EXAMPLES, RL_SUMMARY_DISCARDS,
+    RL_SUMMARY_SERIES, RL_TABLE_COUNT
+};
+
+/* ---- runlog_schema.c: the tables ------------------------------------------ */
+
+/* A per-run table (runlog_schema says what each field holds). */
+struct runlog_schema {
+    const char *name;
+    const char *columns;
+    const char *insert;
+    bool rowless;
+    bool batched;   /* rows of integers, inserted RUNLOG_BATCH at a time (rowless) */
+};
+extern const struct runlog_schema runlog_schema[RL_TABLE_COUNT];
+extern const char *const runlog_views[];
+extern const size_t runlog_view_count;
+extern const char runlog_runs_table[];
+
+/* ---- the run log ------------------------------------------------------------ */
+
+/* A value of a row, to bind (runlog_bind). */
+enum runlog_vtype { RV_NULL, RV_INT, RV_REAL, RV_TEXT };
+
+struct runlog_val {
+    enum runlog_vtype type;
+    union {
+        int64_t i;
+        double r;
+        const char *s;
+    };
+};
+
+/*
+ * The per-record rows (runlog_schema's batched tables) go in RUNLOG_BATCH
+ * at a time, by one insert of that many rows (VALUES (...), (...), ...):
+ * SQLite's work a statement (its program started and halted, its cursors
+ * opened and closed) is then paid once a batch, where it was about half of
+ * a row's.  The rows of a batch not full go in one by one before a commit
+ * and before the indexes (runlog_flush); a rollback drops them with the
+ * rest.  The tables are WITHOUT ROWID: the order the rows go in changes
+ * nothing of what they hold.
+ */
+#define RUNLOG_BATCH 32
+#define RUNLOG_BATCH_VALS 6                  /* a batched row's values, run_id apart, at most */
+
+struct runlog_batch {
+    sqlite3_stmt *insert;                    /* RUNLOG_BATCH rows */
+    int vals;                                /* a row's values, run_id apart */
+    int n;                                   /* rows pending */
+    struct runlog_val v[RUNLOG_BATCH][RUNLOG_BATCH_VALS];
+};
+
+#define RUNLOG_NAMED 64                      /* entries of runlog.named: a power of two */
+
+/* A partition key of the open run, by the model's key_id. */
+struct runlog_key {
+    uint32_t no;                             /* its key_no in key_names; 0: not written yet */
+    uint64_t last;                           /* its last record's sequence number; 0: none */
+};
+
+/*
+ * A message of the open run from its first record to its final fate (its
+ * row, on_message): the key and size its records take from it.  A run that
+ * stops before the fate writes them as a row without a fate
+ * (runlog_write_unsettled), so that its records keep their key and size.
+ * Held in a ring by message id from the oldest id without a final fate, as
+ * the model's msgtab holds its messages: memory follows the oldest message
+ * in flight.
+ */
+struct runlog_unsettled {                   /* 8 bytes a message id */
+    uint32_t key_no;                         /* 0: no key */
+    uint32_t bytes : 30;                     /* a record's size: at most 1 MiB (R2) */
+    uint32_t state : 2;                      /* RU_NONE, RU_RECORDED, RU_FINAL */
+};
+enum { RU_NONE, RU_RECORDED, RU_FINAL };
+
+struct runlog {
+    sqlite3 *db;
+    char *path;                              /* for messages */
+    sqlite3_stmt *insert[RL_TABLE_COUNT];    /* prepared at open, reused for every run */
+    struct runlog_batch *batch[RL_TABLE_COUNT];   /* owned, the batched tables' only */
+    int64_t run_id;                          /* the open run, 0 when none */
+    bool per_record;                         /* the open run writes messages/records/deliveries */
+    struct nameids *shards, *producers;      /* the open run's ids of names (RL_*_NAMES) */
+    struct runlog_named {                    /* the ids of the last shards and producers */
+        const char *name;                    /* seen, by the address of their name (kept */
+        uint32_t id;                         /* for the run: simlog.h), not hashed a row */
+    } named[RUNLOG_NAMED];
+    struct runlog_key *key;                  /* owned: by the model's key_id (issue 13 item
+                                                4: no hash of the key per row) */
+    uint32_t key_cap;                        /* entries of key */
+    uint32_t keys;                           /* key_no given so far in the open run */
+    uint64_t *head;                          /* owned, runlog_write_heads only: a key's
+                                                last record by key_no */
+    struct runlog_unsettled *ring;           /* owned: message id i at i & (ring_cap - 1) */
+    uint64_t ring_cap;                       /* entries of ring: 0 or a power of two */
+    uint64_t ring_base;                      /* every message id below has its fate */
+    uint64_t ring_end;                       /* one past the highest message id held */
+    bool in_txn;
+    uint32_t rows_in_txn;
+    int64_t txn_wall_ms;                     /* wall clock when the transaction began */
+    int64_t yield_wall_ms;                   /* wall clock of the last yield to other writers */
+    int64_t busy_timeout_ms;                 /* how long to wait for another writer's lock */
+    int64_t busy_since_ms;                   /* wall clock when the current wait began */
+    const volatile sig_atomic_t *interrupt;  /* ends a wait for the lock; NULL: none */
+    bool busy_interrupted;                   /* the last wait ended by *interrupt */
+    bool failed;                             /* latched: every later row is dropped */
+    bool locked;                             /* the failure: another writer's lock */
+    char error[512];                         /* the first failure */
+};
+
+/* A monotonic wall clock in ms, for the commit policy and lock waits only:
+ * it never reaches a row (SPEC 6). */
+static inline int64_t runlog_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- one row's values --------------------------------------------------------- */
+
+static inline struct runlog_val rv_int(int64_t i)
+{
+    return (struct runlog_val){ .type = RV_INT, .i = i };
+}
+
+static inline struct runlog_val rv_null(void)
+{
+    return (struct runlog_val){ .type = RV_NULL };
+}
+
+static inline struct runlog_val rv_real(double r)
+{
+    return (struct runlog_val){ .type = RV_REAL, .r = r };
+}
+
+/* A text, or NULL for a missing one (no parent shard, stream-wide metric). */
+static inline struct runlog_val rv_text(const char *s)
+{
+    return (struct runlog_val){ .type = s ? RV_TEXT : RV_NULL, .s = s };
+}
+
+/* Virtual microseconds to the milliseconds of the contract (floor). */
+static inline int64_t runlog_ms(int64_t us)
+{
+    return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+}
+
+static inline struct runlog_val rv_ms(int64_t us)
+{
+    return rv_int(runlog_ms(us));
+}
+
+/* A time that may be absent (-1): milliseconds, or NULL. */
+static inline struct runlog_val rv_opt_ms(int64_t us)
+{
+    return us < 0 ? (struct runlog_val){ .type = RV_NULL } : rv_ms(us);
+}
+
+/* A sequence number, or NULL for none (0: a final window invocation). */
+static inline struct runlog_val rv_opt_seq(uint64_t seq)
+{
+    return seq ? rv_int((int64_t)seq) : (struct runlog_val){ .type = RV_NULL };
+}
+
+/* Count of a compound-literal array of values; sizeof does not evaluate them. */
+#define RUNLOG_VALS(...) \
+    (const struct runlog_val[]){ __VA_ARGS__ }, \
+    (int)(sizeof((struct runlog_val[]){ __VA_ARGS__ }) / sizeof(struct runlog_val))
+
+/* ---- runlog.c: errors, transactions, rows, the sink --------------------------- */
+
+void runlog_fail(struct runlog *rl, const char *what);
+int runlog_report(const struct runlog *rl, char *err, size_t errlen);
+int runlog_exec(struct runlog *rl, const char *sql, const char *what);
+int runlog_begin(struct runlog *rl);
+int runlog_busy(void *ctx, int count);
+void runlog_rollback(struct runlog *rl);
+int runlog_commit(struct runlog *rl);
+int runlog_flush(struct runlog *rl);
+int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
+                    const struct runlog_val *v, int n);
+void runlog_insert(struct runlog *rl, enum runlog_table t, const struct runlog_val *v, int n);
+#define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
+void runlog_write_unsettled(struct runlog *rl);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * runlog_open.c - opening a run log (runlog.h, SPEC section 3): the file
+ * claimed as a run log of this schema version before anything in it
+ * changes, its tables created from runlog_schema.c's, the inserts prepared
+ * once for every run, and closing.
+ */
+#include "runlog.h"
+#include "runlog_int.h"
+
+#include <sqlite3.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errmsg.h"
+#include "nameids.h"
+
+/* A single integer out of a one-row query ("PRAGMA user_version"); on
+ * error latch "PATH: WHAT: message". */
+static int runlog_query_int(struct runlog *rl, const char *sql, const char *what, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        runlog_fail(rl, what);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * A new file becomes a run log; an existing one must be one, of this schema
+ * version, so that esmsim never appends runs to someone else's database.
+ * runlog_open asks twice: first with mark false, reading only, before it
+ * changes anything (the journal mode is a change: it rewrites the header),
+ * so that a refused file keeps its bytes; then with mark true inside the
+ * transaction that creates the tables, should another process have claimed
+ * the file meanwhile.
+ */
+static int runlog_claim(struct runlog *rl, bool mark)
+{
+    int64_t app = 0, version = 0, tables = 0;
+    if (runlog_query_int(rl, "PRAGMA application_id", "open", &app) != 0
+        || runlog_query_int(rl, "PRAGMA user_version", "open", &version) != 0
+        || runlog_query_int(rl, "SELECT count(*) FROM sqlite_schema", "open", &tables) != 0)
+        return -1;
+    if (app == 0 && tables == 0) {
+        if (!mark)
+            return 0;
+        char sql[128];
+        snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 RUNLOG_APPLICATION_ID, RUNLOG_SCHEMA_VERSION);
+        return runlog_exec(rl, sql, "mark as run log");
+    }
+    if (app != RUNLOG_APPLICATION_ID) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error,
+                 "%s: not an esmsim run log (a SQLite database with other tables)", rl->path);
+        return -1;
+    }
+    if (version != RUNLOG_SCHEMA_VERSION) {
+        rl->failed = true;
+        snprintf(rl->error, sizeof rl->error,
+                 "%s: run log schema version %lld, this esmsim writes version %d only: write"
+                 " to a new file (a log of version %lld takes no runs of this esmsim)",
+                 rl->path, (long long)version, RUNLOG_SCHEMA_VERSION, (long long)version);
+        return -1;
+    }
+    return 0;
+}
+
+static int runlog_create_tables(struct runlog *rl)
+{
+    if (runlog_exec(rl, runlog_runs_table, "create table runs") != 0)
+        return -1;
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        char sql[1024], what[64];
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s (run_id INTEGER NOT NULL, %s)%s",
+                 runlog_schema[t].name, runlog_schema[t].columns,
+                 runlog_schema[t].rowless ? " WITHOUT ROWID" : "");
+        snprintf(what, sizeof what, "create table %s", runlog_schema[t].name);
+        if (runlog_exec(rl, sql, what) != 0)
+            return -1;
+    }
+    /* the views: a fate's number decoded and encoded (a text that is not
+     * one of esmsim's stays a text) */
+    char decode[512] = "CASE m.fate", encode[512] = "CASE NEW.fate";
+    for (int f = 0; f < FATE_COUNT; f++) {
+        size_t d = strlen(decode), e = strlen(encode);
+        snprintf(decode + d, sizeof decode - d, " WHEN %d THEN '%s'", f, fate_name(f));
+        snprintf(encode + e, sizeof encode - e, " WHEN '%s' THEN %d", fate_name(f), f);
+    }
+    strcat(decode, " ELSE m.fate END");
+    strcat(encode, " ELSE NEW.fate END");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < runlog_view_count; i++) {
+        char sql[4096];
+        const char *fate = strstr(runlog_views[i], "INSTEAD OF") ? encode : decode;
+        snprintf(sql, sizeof sql, runlog_views[i], fate);   /* at most one %s */
+        rc = runlog_exec(rl, sql, "create views");
+    }
+    return rc;
+}
+
+/* key_names.last_seq of a key_no (esmsim_key_head(key_no) in SQL): its last
+ * record's sequence number while runlog_write_heads runs, else NULL. */
+static void runlog_key_head(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const struct runlog *rl = sqlite3_user_data(cx);
+    sqlite3_int64 no = sqlite3_value_int64(argv[0]);
+    if (rl->head && no > 0 && no <= rl->keys && rl->head[no])
+        sqlite3_result_int64(cx, (sqlite3_int64)rl->head[no]);
+    else
+        sqlite3_result_null(cx);
+}
+
+/* A batched table's batch, with its insert of RUNLOG_BATCH rows: the
+ * table's insert, its VALUES tuple repeated; NULL when out of memory. */
+static struct runlog_batch *runlog_batch_new(struct runlog *rl, enum runlog_table t)
+{
+    const char *sql = runlog_schema[t].insert, *tuple = strstr(sql, "VALUES (") + 7;
+    size_t head = (size_t)(tuple - sql), len = strlen(tuple);
+    struct runlog_batch *b = calloc(1, sizeof *b);
+    char *many = malloc(head + RUNLOG_BATCH * (len + 1));
+    bool ok = b && many;
+    if (ok) {
+        memcpy(many, sql, head);
+        for (int r = 0; r < RUNLOG_BATCH; r++) {
+            char *p = many + head + r * (len + 1);
+            memcpy(p, tuple, len);
+            p[len] = r + 1 < RUNLOG_BATCH ? ',' : 0;
+        }
+        b->vals = sqlite3_bind_parameter_count(rl->insert[t]) - 1;
+        ok = b->vals <= RUNLOG_BATCH_VALS
+             && sqlite3_prepare_v3(rl->db, many, -1, SQLITE_PREPARE_PERSISTENT, &b->insert,
+                                   NULL) == SQLITE_OK;
+    }
+    free(many);
+    if (!ok) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The inserts, prepared once, and runlog_key_head. */
+static int runlog_prepare(struct runlog *rl)
+{
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        if (sqlite3_prepare_v3(rl->db, runlog_schema[t].insert, -1, SQLITE_PREPARE_PERSISTENT,
+                               &rl->insert[t], NULL) != SQLITE_OK
+            || (runlog_schema[t].batched
+                && !(rl->batch[t] = runlog_batch_new(rl, (enum runlog_table)t)))) {
+            char what[64];
+            snprintf(what, sizeof what, "prepare insert into %s", runlog_schema[t].name);
+            runlog_fail(rl, what);
+            return -1;
+        }
+    }
+    if (sqlite3_create_function_v2(rl->db, "esmsim_key_head", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rl,
+                                   runlog_key_head, NULL, NULL, NULL) != SQLITE_OK) {
+        runlog_fail(rl, "define esmsim_key_head");
+        return -1;
+    }
+    return 0;
+}
+
+static void runlog_free(struct runlog *rl)
+{
+    for (int t = 0; t < RL_TABLE_COUNT; t++) {
+        sqlite3_finalize(rl->insert[t]);
+        if (rl->batch[t])
+            sqlite3_finalize(rl->batch[t]->insert);
+        free(rl->batch[t]);
+    }
+    nameids_destroy(rl->shards);
+    free(rl->key);
+    free(rl->ring);
+    nameids_destroy(rl->producers);
+    sqlite3_close(rl->db);
+    free(rl->path);
+    free(rl);
+}
+
+struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+{
+    struct runlog *rl = calloc(1, sizeof *rl);
+    if (!rl || !(rl->path = strdup(path)) || !(rl->shards = nameids_create())
+        || !(rl->producers = nameids_create())) {
+        if (rl)
+            runlog_free(rl);
+        errmsg_set(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    /* SQLite counts the memory it holds, under a mutex, at each of its
+     * malloc and free (a few a row) unless told not to before it starts;
+     * nothing here reads the count (sqlite3_memory_used).  Told at the
+     * first open (the run log's is a run's first), a no-op once SQLite
+     * runs (SQLITE_MISUSE, ignored). */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* NOMUTEX: one thread at a time uses the connection (the simulation's, or
+     * the writer thread's from its start to its join: logthread.c), so SQLite
+     * need not lock a mutex on every call of every row (3% of a run). */
+    int rc = sqlite3_open_v2(path, &rl->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        /* sqlite says "unable to open database file"; errno says why */
+        int sys = rl->db ? sqlite3_system_errno(rl->db) : 0;
+        errmsg_set(err, errlen, "%s: %s%s%s%s", path,
+                      rl->db ? sqlite3_errmsg(rl->db) : sqlite3_errstr(rc),
+                      sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
+        runlog_free(rl);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(rl->db, 1);
+    /* Another process may be appending to the same file: wait for its
+     * commit rather than fail at once. */
+    rl->busy_timeout_ms = RUNLOG_BUSY_TIMEOUT_MS;
+    const char *knob = getenv("ESMSIM_BUSY_TIMEOUT_MS");   /* for the tests only */
+    if (knob && *knob) {
+        char *end;
+        errno = 0;
+        long long ms = strtoll(knob, &end, 10);
+        if (errno || *end || ms < 0) {
+            errmsg_set(err, errlen, "ESMSIM_BUSY_TIMEOUT_MS: expected milliseconds, not '%s'",
+                       knob);
+            runlog_free(rl);
+            return NULL;
+        }
+        rl->busy_timeout_ms = ms;
+    }
+    sqlite3_busy_handler(rl->db, runlog_busy, rl);
+    rl->yield_wall_ms = runlog_wall_ms();
+    if (runlog_claim(rl, false) != 0   /* reading only: a refused file keeps its bytes */
+        || runlog_exec(rl, RUNLOG_PRAGMAS, "open") != 0
+        || runlog_begin(rl) != 0   /* claim and create as one, should two processes race */
+        || runlog_claim(rl, true) != 0
+        || runlog_create_tables(rl) != 0
+        || runlog_commit(rl) != 0
+        || runlog_prepare(rl) != 0) {
+        runlog_report(rl, err, errlen);
+        runlog_free(rl);
+        return NULL;
+    }
+    return rl;
+}
+
+void runlog_close(struct runlog *rl)
+{
+    if (!rl)
+        return;
+    runlog_rollback(rl);   /* rows since the last sync: maybe not whole events */
+    runlog_free(rl);
+}
+
+sqlite3 *runlog_db(const struct runlog *rl)
+{
+    return rl->db;
+}

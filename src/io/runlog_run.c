@@ -1,0 +1,150 @@
+/*
+ * runlog_run.c - a run in the run log (runlog.h, SPEC section 3): its runs
+ * row inserted and committed at once (complete = 0) when it begins; at its
+ * end the rows still pending, the indexes and the heads of the keys' chains
+ * of records (a complete run only), and the runs row filled in.
+ */
+#include "runlog.h"
+#include "runlog_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "errmsg.h"
+#include "nameids.h"
+#include "scenario.h"
+
+#ifndef ESMSIM_VERSION
+#define ESMSIM_VERSION "unknown"
+#endif
+
+/* The wall time a run started, the only field besides wall_seconds that may
+ * differ between two runs of the same scenario and seed (SPEC section 6). */
+static void runlog_wall_now(char *buf, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, len, "?");
+}
+
+int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                     bool per_record, int64_t *run_id, char *err, size_t errlen)
+{
+    if (rl->run_id != 0) {
+        errmsg_set(err, errlen, "%s: run %lld is still open", rl->path, (long long)rl->run_id);
+        return -1;
+    }
+    rl->failed = rl->locked = false;
+    rl->error[0] = 0;
+    nameids_clear(rl->shards);   /* ids are the run's own */
+    if (rl->key)
+        memset(rl->key, 0, rl->key_cap * sizeof *rl->key);
+    rl->keys = 0;
+    nameids_clear(rl->producers);
+    memset(rl->named, 0, sizeof rl->named);   /* another run's names may be freed */
+    if (rl->ring)
+        memset(rl->ring, 0, rl->ring_cap * sizeof *rl->ring);
+    rl->ring_base = rl->ring_end = 1;   /* message ids start at 1 */
+
+    static const char sql[] =
+        "INSERT INTO runs (scenario, seed, scenario_json, duration_ms, esmsim_version, complete,"
+        " per_record_tables, started_at_wall, handler, reproducible) VALUES (?,?,?,?,?,0,?,?,?,?)";
+    /* SPEC section 4: a real handler's measured durations are its wall time */
+    const struct cfg_handler *handler = scn->cfg.function.handler;
+    char wall[32];
+    runlog_wall_now(wall, sizeof wall);
+    if (runlog_begin(rl) != 0)
+        return runlog_report(rl, err, errlen);
+    /* seed as a bit pattern: seeds from 2^63 up read back negative */
+    if (runlog_run_once(rl, sql, "insert into runs",
+                        RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
+                                    rv_ms(scn->cfg.duration_us), rv_text(ESMSIM_VERSION),
+                                    rv_int(per_record), rv_text(wall), rv_int(handler != NULL),
+                                    rv_int(!handler || !handler->measured))) != 0) {
+        runlog_rollback(rl);
+        return runlog_report(rl, err, errlen);
+    }
+    int64_t id = sqlite3_last_insert_rowid(rl->db);
+    /* Committed at once: the run exists, complete = 0, whatever happens next. */
+    if (runlog_commit(rl) != 0)
+        return runlog_report(rl, err, errlen);
+    rl->run_id = id;
+    rl->per_record = per_record;
+    if (run_id)
+        *run_id = rl->run_id;
+    return 0;
+}
+
+/*
+ * The head of each key's chain of records (key_names.last_seq), at the end
+ * of a complete run only: a run stopped early has none, killed or not, and
+ * trace reads its records without (as it reads a log without indexes).
+ * One UPDATE walks the run's rows in key_no order and asks runlog_key_head
+ * for each: a statement a key would cost ten times as much (a run of
+ * 100,000 keys writes them in a tenth of a second less).  A key without a
+ * record keeps its NULL.
+ */
+static void runlog_write_heads(struct runlog *rl)
+{
+    static const char sql[] = "UPDATE key_names SET last_seq = coalesce(esmsim_key_head(key_no),"
+                              " last_seq) WHERE run_id = ?";
+    rl->head = calloc((size_t)rl->keys + 1, sizeof *rl->head);
+    if (!rl->head) {
+        if (!rl->failed) {
+            rl->failed = true;
+            snprintf(rl->error, sizeof rl->error, "%s: the heads of the keys' records:"
+                     " out of memory", rl->path);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < rl->key_cap; i++)
+        if (rl->key[i].no)
+            rl->head[rl->key[i].no] = rl->key[i].last;
+    runlog_run_once(rl, sql, "write the heads of the keys' records",
+                    RUNLOG_VALS(rv_int(rl->run_id)));
+    free(rl->head);
+    rl->head = NULL;
+}
+
+int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall_seconds,
+                   const char *summary_json, char *err, size_t errlen)
+{
+    if (rl->run_id == 0) {
+        errmsg_set(err, errlen, "%s: no run is open", rl->path);
+        return -1;
+    }
+    /*
+     * The rows still pending, the indexes (a complete run only: an
+     * incomplete one stops at once, and report and trace read it without
+     * them) and the runs row, in one transaction.  After a failure the rows
+     * since the last commit may stop in the middle of an event: they are
+     * rolled back, end_ms stays that of the last commit, and the runs row is
+     * still tried (the disk may have room for one row; not after waiting for
+     * a lock in vain), never complete.  The first error is the one reported.
+     */
+    if (rl->per_record && !rl->failed)
+        runlog_write_unsettled(rl);
+    if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0)
+        && runlog_flush(rl) == 0 && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
+        runlog_write_heads(rl);
+    bool failed = rl->failed;
+    if (failed)
+        runlog_rollback(rl);
+    if (!rl->locked && (rl->in_txn || runlog_begin(rl) == 0)) {
+        static const char sql[] = "UPDATE runs SET complete = ?, end_ms = coalesce(?, end_ms),"
+                                  " wall_seconds = ?, summary_json = ? WHERE run_id = ?";
+        runlog_run_once(rl, sql, "update runs",
+                        RUNLOG_VALS(rv_int(complete && !failed),
+                                    rv_opt_ms(failed ? -1 : end_us),   /* NULL: keep */
+                                    rv_real(wall_seconds), rv_text(summary_json),
+                                    rv_int(rl->run_id)));
+        runlog_commit(rl);
+    }
+    rl->run_id = 0;
+    rl->per_record = false;
+    return rl->failed ? runlog_report(rl, err, errlen) : 0;
+}
