@@ -4,7 +4,7 @@
  * documented headers, 202 for answers, 400 / 403 / 404 / 405 / 413 with the
  * emulator's bodies, init/error before and after the first /next, and an
  * endpoint destroyed while a /next is held.  A thread plays the owner's
- * loop (poll, rapi_run) under a lock, as handler.c's I/O thread does.
+ * loop (poll, rapi_run) under a lock, as handler_pool.c's I/O thread does.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 struct owner {
     pthread_mutex_t mu;
     pthread_t thread;
-    int wake[2];     /* offer() wakes the loop, as hdl_submit() wakes handler.c's */
+    int wake[2];     /* offer() wakes the loop, as hdl_submit() wakes handler_pool.c's */
     struct rapi *api;
     bool stop;
     int delivered;

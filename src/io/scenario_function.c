@@ -95,7 +95,7 @@ static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record"
 static const char *const HANDLER_KEYS[] = {
     "command", "instances", "env", "cwd", "wall_timeout", "duration", NULL };
 static const char *const HANDLER_DURATIONS[] = { "model", "measured", NULL };
-#define MAX_HANDLER_INSTANCES 256   /* handler.c's limit on a pool */
+#define MAX_HANDLER_INSTANCES 256   /* handler_pool.c's limit on a pool */
 static const char *const REPORTS[] = {   /* by enum cfg_report */
     "throw", "first-failure", "all-failures", "all-failures-no-raise", "empty-identifier", "wrong-key",
     "wrong-list-key", "unknown-sequence", NULL };

@@ -13,7 +13,7 @@
  * Threads: none of its own.  The owner polls rapi_fd() for reading and calls
  * rapi_run(); the callbacks fire inside rapi_run(), on the owner's thread.
  * Nothing here is locked: the owner calls every function from one thread at a
- * time (handler.c: its I/O thread, under the pool's lock).
+ * time (handler_pool.c: its I/O thread, under the pool's lock).
  *
  * Status codes and bodies follow AWS's Runtime Interface Emulator
  * (aws-lambda-runtime-interface-emulator, internal/lambda/rapi):
