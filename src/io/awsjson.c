@@ -202,6 +202,7 @@ struct aj_event {
     const char *shard_id;   /* src->shard_id, "" when missing */
     char *filler;           /* AWSJSON_FILLER_BYTE, as long as the longest synthetic record */
     char *text;             /* room for "SHARD:SEQUENCE" */
+    size_t text_size;
 };
 
 /* What the event builder needs of one record type (Kinesis, DynamoDB):
@@ -253,7 +254,8 @@ static char *aj_stream_event(const struct lev_source *src, const void *records, 
         filler_len = len > filler_len ? len : filler_len;
     }
     e.filler = malloc(filler_len + 1);
-    e.text = malloc(strlen(e.shard_id) + 1 + 24);
+    e.text_size = strlen(e.shard_id) + 1 + 24;
+    e.text = malloc(e.text_size);
     cJSON *root = NULL;
     if (e.filler && e.text) {
         memset(e.filler, AWSJSON_FILLER_BYTE, filler_len);
@@ -311,7 +313,7 @@ static void aj_kinesis_record(struct aj_event *e, cJSON *rec, const void *record
 
     aj_str(b, rec, "eventSource", "aws:kinesis");
     aj_str(b, rec, "eventVersion", "1.0");
-    sprintf(e->text, "%s:%s", e->shard_id, seq);
+    snprintf(e->text, e->text_size, "%s:%s", e->shard_id, seq);
     aj_str(b, rec, "eventID", e->text);
     aj_str(b, rec, "eventName", "aws:kinesis:record");
     aj_str(b, rec, "invokeIdentityArn", e->src->invoke_identity_arn);
