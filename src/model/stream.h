@@ -8,6 +8,11 @@
  * The stream keeps in memory only the records its one simulated consumer (the
  * mapping) still needs: the consumer releases what it has checkpointed, and
  * retention trims the rest.  So memory follows the records in flight.
+ *
+ * Files: stream.c (the stream's life: create, shards, resharding steps,
+ * retention), stream_plan.c (hash ranges and the reshard plan),
+ * stream_write.c (PutRecords, items), stream_read.c (GetRecords, read
+ * limits); what they share is stream_impl.h.
  */
 #ifndef ESMSIM_STREAM_H
 #define ESMSIM_STREAM_H

@@ -52,6 +52,7 @@
 
 #include "engine.h"
 #include "grow.h"
+#include "stream.h"
 #include "stream_plan.h"
 
 /* ---- hash keys --------------------------------------------------------- */
@@ -342,7 +343,7 @@ int stm_plan_build(struct plan *p, const struct cfg_stream *cfg, size_t *op, con
                    char *err, size_t errlen)
 {
     assert(cfg->shards >= 1);
-    bool ddb = is_dynamodb(cfg);
+    bool ddb = stm_is_dynamodb(cfg);
     *op = 0;
     *key = NULL;
     if (plan_init(p, cfg->shards, ddb ? rollover_count(cfg) : cfg->n_reshard) < 0 ||
@@ -374,4 +375,13 @@ nomem:
     *key = NULL;
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+int stm_check_reshard(const struct cfg_stream *cfg, size_t *op, const char **key,
+                      char *err, size_t errlen)
+{
+    struct plan p;
+    int rc = stm_plan_build(&p, cfg, op, key, err, errlen);
+    stm_plan_free(&p);
+    return rc;
 }

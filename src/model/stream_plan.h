@@ -99,7 +99,7 @@ void stm_open_replace(struct topo *t, uint32_t pos, uint32_t n_out, uint32_t fir
 
 /* ---- the reshard plan -------------------------------------------------- */
 
-static inline bool is_dynamodb(const struct cfg_stream *cfg)
+static inline bool stm_is_dynamodb(const struct cfg_stream *cfg)
 {
     return cfg->type == CFG_STREAM_DYNAMODB;
 }

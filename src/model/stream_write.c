@@ -4,7 +4,8 @@
  * results in request order, sequence numbers, per-shard write limits,
  * InternalFailure; on a DynamoDB table's stream (SPEC 1.2) the item writes
  * and the events they make.  A run's hottest path: put_one and every helper
- * it calls are here, inline, as a put must touch few lines per entry.
+ * it calls are here, inline, as a put must touch few lines per entry; only
+ * a ring's rare growth is a call out (stm_ring_grow, stream.c).
  *
  * Choices (AWS leaves them open or the model needs them fixed):
  * - Sequence numbers: one counter for the whole stream, starting at 1, so a
