@@ -293,7 +293,7 @@ static void print_summary(FILE *out, const struct scenario *scn, const struct si
                                                 : "from the model: reproducible");
     fprintf(out, "\nIteratorAge (ms)        invocations          p50          p99          max\n");
     for (size_t i = 0; i < m->n_shards; i++) {
-        const struct esm_shard_stats *s = &m->shards[i];
+        const struct mtr_shard_stats *s = &m->shards[i];
         fprintf(out, "%-22s %12s %12.0f %12.0f %12.0f\n", s->shard_id, fmt_count((int64_t)s->invocations, a),
                 s->age_p50_ms, s->age_p99_ms, s->age_max_ms);
     }

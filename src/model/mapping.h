@@ -7,6 +7,10 @@
  * The mapping reads each shard through lanes (R10: one lane while
  * ParallelizationFactor is 1) and works on batches of record indexes, so that
  * a batch can be split or cut short.
+ *
+ * Files: mapping_life.c (esm_create and the mapping's life cycle) and the
+ * other mapping_*.c parts; mapping_int.h explains how the mapping works,
+ * lists its parts from the top down, and is what they share.
  */
 #ifndef ESMSIM_MAPPING_H
 #define ESMSIM_MAPPING_H
@@ -80,7 +84,7 @@ struct esm_stats {
     uint64_t expired_records, missed_records;
     uint64_t read_throttles;       /* GetRecords calls throttled by the shard's limits (R9) */
     size_t n_shards;
-    struct esm_shard_stats *shards;   /* owned by the mapping */
+    struct mtr_shard_stats *shards;   /* owned by the mapping */
 };
 /* Fill the counters; shards points into the mapping (valid until destroy). */
 void esm_stats(struct esm *m, struct esm_stats *out);
@@ -90,12 +94,9 @@ void esm_stats(struct esm *m, struct esm_stats *out);
  * Issue 13 item 5, in the checking build (meson -Dinvariants=true, which
  * tools/setup.sh sets for build-asan): the mapping checks its state after
  * each of its events, and a violation aborts with one line naming the
- * shard, the lane, the sequence numbers and the invariant.  The check of
- * every shard, on demand:
- */
-void esm_check_invariants(const struct esm *m);
-
-/* Test only: at at_us, break one invariant in the first lane of shard 0
+ * shard, the lane, the sequence numbers and the invariant.
+ *
+ * Test only: at at_us, break one invariant in the first lane of shard 0
  * that fits, as a bug would (the checker must then abort).  -1 when out of
  * memory. */
 enum esm_fault {

@@ -64,7 +64,7 @@ static bool consolidates(const struct lane *l, const struct slog_discard *d)
  * invocation (item 5).
  */
 void esm_discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
-                           const char *function_error)
+                        const char *function_error)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;

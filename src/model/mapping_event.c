@@ -1,8 +1,9 @@
 /*
- * mapping_event.c - what an invocation tells: its row in the run log
- * (invocations: records, payload, outcome, IteratorAge, R14) and its event,
- * as --dump-events writes it and a real handler gets it (SPEC section 4;
- * with tumbling windows the state it is given, R15).
+ * mapping_event.c - what an invocation tells: its rows in the run log
+ * (invocations: records, payload, outcome, IteratorAge, R14; deliveries:
+ * each record and whether it was handled) and its event, as --dump-events
+ * writes it and a real handler gets it (SPEC section 4; with tumbling
+ * windows the state it is given, R15).
  */
 #include <stdlib.h>
 
@@ -15,7 +16,7 @@
  * False, with the run stopped, when out of memory.
  */
 bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_window *w,
-                        const char ***keys, uint64_t **counts)
+                     const char ***keys, uint64_t **counts)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
@@ -68,7 +69,7 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
 }
 
 void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
-                           int64_t age_us, const char *error)
+                        int64_t age_us, const char *error)
 {
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
@@ -97,4 +98,47 @@ void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
     m->log->ops->invocation(m->log->ctx, &inv);
     if (m->log->event && !throttled)
         log_event(l, &inv);
+}
+
+/* Each record of the lane's invocation, and whether the function handled it
+ * ([0, reached) but the failed positions, ascending): one call per run of
+ * records of the same flag, their sequence numbers in the mapping's seqs
+ * (free once the verdict is judged; with taken, esm_take_whole put them
+ * there).  Logged once the result is known: at the end (a real handler
+ * answers then), or when the run ends with the invocation in flight. */
+void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken)
+{
+    const struct shardc *sc = l->sc;
+    const struct slog *log = sc->m->log;
+    const struct fn_result *res = &l->res;
+    uint64_t *seqs = sc->m->seqs;
+    if (!log->per_record)
+        return;
+    if (res->n_failed == 0 && res->reached >= l->batch.n) {
+        /* the common end, the whole set handled: one run (with taken, its
+         * sequence numbers are in seqs already: esm_take_whole) */
+        if (!taken)
+            for (uint32_t i = 0; i < l->batch.n; i++)
+                seqs[i] = recs[i]->seq;
+        if (l->batch.n > 0)
+            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
+        return;
+    }
+    uint32_t from = 0;
+    bool run_handled = false;
+    for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
+        bool failed = f < res->n_failed && res->failed[f] == i;
+        f += failed;
+        bool handled = i < res->reached && !failed;
+        if (i > from && handled != run_handled) {
+            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
+                                 i - from, run_handled);
+            from = i;
+        }
+        run_handled = handled;
+        seqs[i] = recs[i]->seq;
+    }
+    if (l->batch.n > from)
+        log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
+                             l->batch.n - from, run_handled);
 }

@@ -96,8 +96,10 @@
  *   mapping_check.c      the invariants, in the checking build (issue 13)
  *   mapping_batch.c      the sets of a lane's batch (R8)
  *
- * Names: esm_ as the public face's; idxq_, batch_ and shardc_ for the
- * functions of those structs.
+ * Names: esm_ for the public face and for the functions one part calls in
+ * another (esm_batch_* and esm_shardc_* for those of a batch and of a
+ * shard's view); idxq_ and shardc_at for the queue's and the shard's inline
+ * helpers.
  */
 #ifndef ESMSIM_MAPPING_INT_H
 #define ESMSIM_MAPPING_INT_H
@@ -181,7 +183,7 @@ struct lane {
     uint64_t pending_batch;
     struct win_lane win;         /* tumbling windows (R15), when TumblingWindowInSeconds is set */
 #ifdef ESMSIM_INVARIANTS
-    /* What esm_check_invariants needs to know of the lane's timers */
+    /* What the checker (mapping_check.c) needs to know of the lane's timers */
     bool completion_pending;     /* on_complete is scheduled */
     bool backoff_armed;          /* the last on_wake/on_reinvoke scheduled has not run */
     uint64_t backoff_gen;        /* and its gen */
@@ -240,7 +242,7 @@ struct esm {
     gsl_rng *rng_throttle;           /* jitter of the throttle backoff (R9) */
     gsl_rng *rng_on_failure;         /* requestIds of the OnFailure messages (R6) */
     struct esm_stats stats;
-    struct esm_shard_stats *shard_stats;
+    struct mtr_shard_stats *shard_stats;
 };
 
 #ifdef ESMSIM_INVARIANTS
@@ -326,7 +328,7 @@ static inline uint64_t window_event_bytes(const struct lane *l, bool final)
     return win_lane_event_bytes(&l->win, strlen(sc->shard_id), sc->lev.arn_json_len, final);
 }
 
-/* The lane of a record (R10; see the choice in the header), hashes being
+/* The lane of a record (R10; see the Choice about lanes above), hashes being
  * keytab_hashes(): a read of the key table, at random, unless one lane. */
 static inline uint32_t lane_of(const struct shardc *sc, const struct hashkey *hashes,
                                const struct stm_record *r)
@@ -370,6 +372,7 @@ bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_wi
                      const char ***keys, uint64_t **counts);
 void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
                         int64_t age_us, const char *error);
+void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken);
 
 /* mapping_deal.c */
 void esm_relane(struct shardc *sc);
@@ -377,7 +380,6 @@ bool esm_wants_records(const struct shardc *sc);
 void esm_take_read(struct shardc *sc, uint64_t to);
 
 /* mapping_lane.c */
-void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken);
 void esm_poll_shard(struct shardc *sc, bool tick);
 void esm_start_shard(struct shardc *sc);
 bool esm_can_start(const struct shardc *sc);

@@ -315,49 +315,6 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
 }
 
-/* Each record of the lane's invocation, and whether the function handled it
- * ([0, reached) but the failed positions, ascending): one call per run of
- * records of the same flag, their sequence numbers in the mapping's seqs
- * (free once the verdict is judged; with taken, esm_take_whole put them
- * there).  Logged once the result is known: at the end (a real handler
- * answers then), or when the run ends with the invocation in flight. */
-void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken)
-{
-    const struct shardc *sc = l->sc;
-    const struct slog *log = sc->m->log;
-    const struct fn_result *res = &l->res;
-    uint64_t *seqs = sc->m->seqs;
-    if (!log->per_record)
-        return;
-    if (res->n_failed == 0 && res->reached >= l->batch.n) {
-        /* the common end, the whole set handled: one run (with taken, its
-         * sequence numbers are in seqs already: esm_take_whole) */
-        if (!taken)
-            for (uint32_t i = 0; i < l->batch.n; i++)
-                seqs[i] = recs[i]->seq;
-        if (l->batch.n > 0)
-            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs, l->batch.n, true);
-        return;
-    }
-    uint32_t from = 0;
-    bool run_handled = false;
-    for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
-        bool failed = f < res->n_failed && res->failed[f] == i;
-        f += failed;
-        bool handled = i < res->reached && !failed;
-        if (i > from && handled != run_handled) {
-            log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
-                                 i - from, run_handled);
-            from = i;
-        }
-        run_handled = handled;
-        seqs[i] = recs[i]->seq;
-    }
-    if (l->batch.n > from)
-        log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
-                             l->batch.n - from, run_handled);
-}
-
 /*
  * How the mapping takes the invocation's end (R4, R7): a function error or
  * timeout fails the whole set; a returned value is a full success unless

@@ -19,7 +19,7 @@ void esm_shard_opened(void *ctx, uint32_t shard)
     struct shardc **shards = realloc(m->shards, n * sizeof *shards);
     if (shards)
         m->shards = shards;
-    struct esm_shard_stats *stats = realloc(m->shard_stats, n * sizeof *stats);
+    struct mtr_shard_stats *stats = realloc(m->shard_stats, n * sizeof *stats);
     if (stats)
         m->shard_stats = stats;
     if (!shards || !stats || rdr_grow(m->reader, n) < 0) {

@@ -47,7 +47,7 @@ void esm_resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled)
 /* esm_resolve for the records recs[0, n) in order, with one call of the
  * message table for each run of records of one fate (issue 15 item 1). */
 void esm_resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t n,
-                        enum fate unhandled)
+                     enum fate unhandled)
 {
     struct esm *m = sc->m;
     enum fate run = FATE_PROCESSED;

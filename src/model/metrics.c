@@ -12,7 +12,7 @@
 struct mtr_shard {
     const char *shard_id;
     struct hist *age;              /* IteratorAge in ms; NULL once retired */
-    struct esm_shard_stats final;  /* once retired: its figures */
+    struct mtr_shard_stats final;  /* once retired: its figures */
     uint64_t invocations;
     double interval_age_max_ms;    /* max IteratorAge since the last sample, or -1 */
 };
@@ -50,13 +50,13 @@ void mtr_invocation(struct mtr_shard *ms, int64_t age_us)
     ms->invocations++;
 }
 
-void mtr_stats(const struct mtr_shard *ms, struct esm_shard_stats *out)
+void mtr_stats(const struct mtr_shard *ms, struct mtr_shard_stats *out)
 {
     if (!ms->age) {
         *out = ms->final;
         return;
     }
-    *out = (struct esm_shard_stats){
+    *out = (struct mtr_shard_stats){
         .shard_id = ms->shard_id,
         .invocations = ms->invocations,
         .age_p50_ms = hist_quantile(ms->age, 0.50),

@@ -14,7 +14,7 @@ struct slog;
 struct mtr_shard;
 
 /* A shard's figures for the summary (esm_stats, mapping.h). */
-struct esm_shard_stats {
+struct mtr_shard_stats {
     const char *shard_id;
     uint64_t invocations;
     double age_p50_ms, age_p99_ms, age_max_ms;   /* IteratorAge (R14) */
@@ -34,7 +34,7 @@ void mtr_invocation(struct mtr_shard *ms, int64_t age_us);
 void mtr_retire(struct mtr_shard *ms);
 
 /* Its figures for the summary. */
-void mtr_stats(const struct mtr_shard *ms, struct esm_shard_stats *out);
+void mtr_stats(const struct mtr_shard *ms, struct mtr_shard_stats *out);
 
 /* The sample at now_us: oldest_ms is the age of its oldest unprocessed
  * record (0: none), iterator_age_ms the largest IteratorAge since the last
