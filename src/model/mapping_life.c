@@ -201,3 +201,70 @@ void esm_stats(struct esm *m, struct esm_stats *out)
     out->n_shards = m->n_shards;
     out->shards = m->shard_stats;
 }
+
+/* ---- fault injection (issue 13 item 5), in the checking build only ------- */
+
+#ifdef ESMSIM_INVARIANTS
+/* The first lane of shard 0 in use that fits the fault, or NULL. */
+static struct lane *fault_lane(struct esm *m, enum esm_fault f)
+{
+    struct shardc *sc = m->n_shards ? m->shards[0] : NULL;
+    for (uint32_t i = 0; sc && i < sc->n_lanes; i++) {
+        struct lane *l = &sc->lanes[i];
+        bool fits = f == ESM_FAULT_GENERATION ? l->state == LANE_BACKOFF
+                  : f == ESM_FAULT_ORDER ? l->queue.len >= 2
+                  : f == ESM_FAULT_LOST || f == ESM_FAULT_QUEUE_BYTES ? l->queue.len >= 1
+                  : l->batch.n >= 1;
+        if (fits)
+            return l;
+    }
+    return NULL;
+}
+
+/* The fault's event: break the state as a bug would, then check as after
+ * any mapping event. */
+static void on_fault(void *ctx, uint64_t arg)
+{
+    struct esm *m = ctx;
+    enum esm_fault f = (enum esm_fault)arg;
+    struct lane *l = fault_lane(m, f);
+    if (!l) {
+        fprintf(stderr, "esm_inject_fault: no lane of shard 0 fits fault %d\n", (int)f);
+        exit(3);
+    }
+    struct shardc *sc = l->sc;
+    uint64_t tmp;
+    switch (f) {
+    case ESM_FAULT_CHECKPOINT:      /* the checkpoint passes a record still in a batch */
+        sc->checkpointed = true;
+        sc->checkpoint_seq = shardc_at(sc, l->batch.idx[l->batch.n - 1])->seq;
+        break;
+    case ESM_FAULT_RESOLVED_TWICE:  /* two paths give the same record its fate */
+        esm_resolve(sc, shardc_at(sc, l->batch.idx[0]), FATE_LOST);
+        esm_resolve(sc, shardc_at(sc, l->batch.idx[0]), FATE_DISCARDED);
+        break;
+    case ESM_FAULT_GENERATION:      /* a backoff's timer goes stale: the lane hangs */
+        l->gen++;
+        break;
+    case ESM_FAULT_LOST:            /* a queued record falls out of its lane */
+        idxq_pop(&l->queue, 1);
+        break;
+    case ESM_FAULT_QUEUE_BYTES:     /* the running total of the queue drifts */
+        l->queue.bytes++;
+        break;
+    case ESM_FAULT_ORDER:           /* two queued records swap */
+        for (uint64_t *a = l->queue.v; a; a = a == l->queue.v ? l->queue.size : NULL) {
+            tmp = a[l->queue.head];
+            a[l->queue.head] = a[(l->queue.head + 1) & (l->queue.cap - 1)];
+            a[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
+        }
+        break;
+    }
+    esm_check_all(m);
+}
+
+int esm_inject_fault(struct esm *m, int64_t at_us, enum esm_fault f)
+{
+    return eng_schedule(m->e, at_us, ENG_CLASS_TOPOLOGY, on_fault, m, (uint64_t)f);
+}
+#endif
