@@ -104,7 +104,7 @@ static void open_shard(struct stm *s, uint32_t i, int64_t now)
     sh->opened_us = now;
     sh->closed_us = -1;
     sh->w_sec = sh->put_sec = sh->r_sec = now / ENG_US_PER_SEC;
-    sh->r_budget = stm_read_bytes_per_sec(s);
+    sh->r_budget = s->reads->bytes_per_sec;
     log_shard(s, i);
 }
 
@@ -167,11 +167,49 @@ static void on_reshard(void *ctx, uint64_t op)
         reshard_step(s, &s->steps[k]);
 }
 
+int stm_check_reshard(const struct cfg_stream *cfg, size_t *op, const char **key,
+                      char *err, size_t errlen)
+{
+    struct plan p;
+    int rc = stm_plan_build(&p, cfg, op, key, err, errlen);
+    stm_plan_free(&p);
+    return rc;
+}
+
 static char *dup_str(const char *src)
 {
     size_t n = strlen(src) + 1;
     char *d = malloc(n);
     return d ? memcpy(d, src, n) : NULL;
+}
+
+/* ---- read limits (stream_read.c applies them) -------------------------- */
+
+#define MIB (UINT64_C(1) << 20)
+
+static const struct read_limits KINESIS_READS = {
+    .calls_per_sec = 5, .other_calls_per_sec = 1, .bytes_per_sec = 2 * MIB,
+    .max_records = 10000, .max_bytes = 10 * MIB, .penalty_us = 5 * ENG_US_PER_SEC,
+};
+static const struct read_limits DYNAMODB_READS = {
+    .calls_per_sec = 8, .other_calls_per_sec = 4, .bytes_per_sec = UINT64_MAX,
+    .max_records = LEV_DDB_GET_RECORDS_MAX_RECORDS, .max_bytes = LEV_DDB_GET_RECORDS_MAX_BYTES,
+    .penalty_us = 0,
+};
+
+/* The mapping's share of the shard's GetRecords calls, read_num / read_den
+ * a second (stream_read.c says how it is shared). */
+static void read_share(struct stm *s)
+{
+    const struct read_limits *l = s->reads;
+    uint64_t n = s->other_consumers, others = n * l->other_calls_per_sec;
+    if (others + l->other_calls_per_sec <= l->calls_per_sec) {
+        s->read_num = l->calls_per_sec - others;
+        s->read_den = 1;
+    } else {
+        s->read_num = l->calls_per_sec;
+        s->read_den = n + 1;
+    }
 }
 
 /* ---- on-demand capacity: the most shards -------------------------------- */
@@ -242,13 +280,14 @@ struct stm *stm_create(struct eng *e, const struct cfg_stream *cfg,
         .retention_us = cfg->retention_us,
         .other_consumers = cfg->other_consumers,
         .ddb = ddb,
+        .reads = ddb ? &DYNAMODB_READS : &KINESIS_READS,
         .size_src = { .view = cfg->view_type },
         .n_shards = cfg->shards,
         .topo = plan.t, .steps = plan.steps, .op_end = plan.op_end, .op_at = plan.op_at,
         .n_ops = plan.n_ops,
         .next_seq = 1,
     };
-    stm_read_setup(s);
+    read_share(s);
     /* The plan's open list is as the last operation left it: replay from
      * CreateStream's, with room for the most ever open. */
     struct topo *t = &s->topo;

@@ -1,8 +1,7 @@
 /*
  * stream_impl.h - what the stream's files share (stream.c, stream_write.c,
- * stream_read.c): struct stm and its shards, the route cache, the few
- * helpers of stream.c that the write and read paths call, and the read
- * limits' setup that stream.c calls of stream_read.c.
+ * stream_read.c): struct stm and its shards, the route cache, and the few
+ * helpers of stream.c that the write and read paths call.
  * The stream's own: only its files include it, and struct stm stays
  * opaque to the rest of the model (stream.h).
  */
@@ -18,6 +17,16 @@
 #include "lambda_event.h"
 #include "stream.h"
 #include "stream_plan.h"
+
+/* A service's read limits per shard (R1). */
+struct read_limits {
+    uint32_t calls_per_sec;       /* GetRecords a shard serves a second, all readers */
+    uint32_t other_calls_per_sec; /* what each other reader asks a second */
+    uint64_t bytes_per_sec;       /* read a second, all readers; UINT64_MAX: no limit */
+    uint32_t max_records;         /* one call */
+    uint64_t max_bytes;           /* one call: data + key (Kinesis), SizeBytes (DynamoDB) */
+    int64_t penalty_us;           /* calls throttled this long after one cut at max_bytes */
+};
 
 /* A shard but its records: those are in the stream's rings (stream.h,
  * struct stm_ring), by the same index, apart so that the consumer's reads
@@ -95,7 +104,7 @@ struct stm {
     int64_t retention_us;
     uint32_t other_consumers;
     bool ddb;                     /* a DynamoDB table's stream, else Kinesis */
-    const struct read_limits *reads; /* stream_read.c's, by the service */
+    const struct read_limits *reads;
     uint64_t read_num, read_den;  /* the mapping's GetRecords a second: read_num / read_den */
     struct lev_source size_src;   /* DynamoDB: the view, for SizeBytes */
     uint64_t *items;              /* DynamoDB: bit k set while the item of key id k exists */
@@ -132,14 +141,5 @@ static inline struct stm_record *stm_slot(const struct stm_ring *rg, uint64_t in
 /* A trim pass at the first whole second at or after due (after now): the
  * stream's first record held arms it, each pass the next. */
 void stm_schedule_trim(struct stm *s, int64_t due);
-
-/* ---- read limits (stream_read.c) --------------------------------------- */
-
-/* The service's read limits (s->ddb) and the mapping's share of the
- * shard's calls: once, when the stream is made. */
-void stm_read_setup(struct stm *s);
-
-/* Bytes a second a shard serves all its readers; UINT64_MAX: no limit. */
-uint64_t stm_read_bytes_per_sec(const struct stm *s);
 
 #endif

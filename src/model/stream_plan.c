@@ -52,7 +52,6 @@
 
 #include "engine.h"
 #include "grow.h"
-#include "stream.h"
 #include "stream_plan.h"
 
 /* ---- hash keys --------------------------------------------------------- */
@@ -375,13 +374,4 @@ nomem:
     *key = NULL;
     snprintf(err, errlen, "out of memory");
     return -1;
-}
-
-int stm_check_reshard(const struct cfg_stream *cfg, size_t *op, const char **key,
-                      char *err, size_t errlen)
-{
-    struct plan p;
-    int rc = stm_plan_build(&p, cfg, op, key, err, errlen);
-    stm_plan_free(&p);
-    return rc;
 }

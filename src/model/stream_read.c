@@ -1,9 +1,8 @@
 /*
  * stream_read.c - GetRecords on a stream's shard by the mapping (SPEC 1.1,
  * 1.2): the records from an index up to the service's caps, and the
- * shard's read limits shared with the other consumers (R1): the limits
- * and the mapping's share (stm_read_setup, when the stream is made), then
- * counted call by call.
+ * shard's read limits shared with the other consumers (R1).  stream.c sets
+ * the limits up (read_share); here they are counted, call by call.
  *
  * Choices (AWS leaves them open or the model needs them fixed):
  * - Read limits, shared throughput: per shard and per whole-second window,
@@ -37,54 +36,6 @@
 #include "keytab.h"
 #include "lambda_event.h"
 #include "stream_impl.h"
-
-/* A service's read limits per shard (R1). */
-struct read_limits {
-    uint32_t calls_per_sec;       /* GetRecords a shard serves a second, all readers */
-    uint32_t other_calls_per_sec; /* what each other reader asks a second */
-    uint64_t bytes_per_sec;       /* read a second, all readers; UINT64_MAX: no limit */
-    uint32_t max_records;         /* one call */
-    uint64_t max_bytes;           /* one call: data + key (Kinesis), SizeBytes (DynamoDB) */
-    int64_t penalty_us;           /* calls throttled this long after one cut at max_bytes */
-};
-
-#define MIB (UINT64_C(1) << 20)
-
-static const struct read_limits KINESIS_READS = {
-    .calls_per_sec = 5, .other_calls_per_sec = 1, .bytes_per_sec = 2 * MIB,
-    .max_records = 10000, .max_bytes = 10 * MIB, .penalty_us = 5 * ENG_US_PER_SEC,
-};
-static const struct read_limits DYNAMODB_READS = {
-    .calls_per_sec = 8, .other_calls_per_sec = 4, .bytes_per_sec = UINT64_MAX,
-    .max_records = LEV_DDB_GET_RECORDS_MAX_RECORDS, .max_bytes = LEV_DDB_GET_RECORDS_MAX_BYTES,
-    .penalty_us = 0,
-};
-
-/* The mapping's share of the shard's GetRecords calls, read_num / read_den
- * a second (shared as the Choices above say). */
-static void read_share(struct stm *s)
-{
-    const struct read_limits *l = s->reads;
-    uint64_t n = s->other_consumers, others = n * l->other_calls_per_sec;
-    if (others + l->other_calls_per_sec <= l->calls_per_sec) {
-        s->read_num = l->calls_per_sec - others;
-        s->read_den = 1;
-    } else {
-        s->read_num = l->calls_per_sec;
-        s->read_den = n + 1;
-    }
-}
-
-void stm_read_setup(struct stm *s)
-{
-    s->reads = s->ddb ? &DYNAMODB_READS : &KINESIS_READS;
-    read_share(s);
-}
-
-uint64_t stm_read_bytes_per_sec(const struct stm *s)
-{
-    return s->reads->bytes_per_sec;
-}
 
 /* Bytes written to sh in the virtual second sec (0 when not tracked: only
  * the current and previous write windows are, which is all reads need). */
