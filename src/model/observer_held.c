@@ -376,7 +376,8 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
     }
     /* The shard's next slot, written a shard-count of records later: its
      * lines come in meanwhile (the ring is far larger than the cache).  Its
-     * last byte's line is enough, as stream_write.c's put_one says. */
+     * last byte's line is enough: its first byte is on that line or on this
+     * slot's last line, written now (but at the ring's wrap, once a lap). */
     PREFETCH_W((const char *)(rec_at(sh, sh->n) + 1) - 1);
     rec->seq = r->sequence_number;
     rec->message_id = r->message_id;

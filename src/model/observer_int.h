@@ -170,8 +170,8 @@ struct obs {
 
 static inline int64_t obs_ms(int64_t us)
 {
-    /* as runlog.c stores it; unsigned, a division by a multiply without the
-     * sign's fix-up */
+    /* as the run log stores it (runlogi_ms, runlog_int.h); unsigned, a
+     * division by a multiply without the sign's fix-up */
     return us >= 0 ? (int64_t)((uint64_t)us / 1000) : -((-us + 999) / 1000);
 }
 
