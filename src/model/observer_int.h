@@ -130,7 +130,7 @@ struct obs {
     bool finished;
     struct obs_figures fig;
     struct keytab *shard_ids;  /* shard ids to dense ids, each copied once: read only when
-                                  an id comes at a new address (shard_of) */
+                                  an id comes at a new address (obs_shard_of) */
     struct oshard *shards;
     size_t shards_cap;
     struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
@@ -175,8 +175,8 @@ static inline int64_t obs_ms(int64_t us)
     return us >= 0 ? (int64_t)((uint64_t)us / 1000) : -((-us + 999) / 1000);
 }
 
-static inline void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms,
-                         double v)
+static inline void obs_add_point(struct obs *o, enum obs_chart chart, uint32_t series,
+                                 int64_t ms, double v)
 {
     if (points_add(&o->points, chart, series, ms, v, 1) < 0)
         o->oom = true;

@@ -84,7 +84,7 @@ static struct pcell *cell_of(struct pseries *e, int64_t minute)
 /* Add n values v at ms (a run of records of one millisecond: one call, the
  * sum as exact as n additions of 1, its values being integers). */
 int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v,
-                      uint64_t n)
+               uint64_t n)
 {
     struct pseries *e = p->last ? &p->s[p->last - 1] : NULL;
     if (!e || e->chart != chart || e->series != series)
