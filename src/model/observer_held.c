@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inthash.h"
+#include "observer_inthash.h"
 #include "observer_index.h"
 #include "prefetch.h"
 

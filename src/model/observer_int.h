@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "counts.h"
+#include "observer_counts.h"
 #include "observer.h"
-#include "points.h"
+#include "observer_points.h"
 #include "simlog.h"
 
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */

@@ -34,7 +34,8 @@
  * the reorder buffer and deliveries; observer_held.c, the records and
  * messages held until let go; observer_index.c, shards and keys by number.
  * Each has a header of what the others call in it; they share struct obs
- * (observer_int.h), and counts.c and points.c are their small tables.
+ * (observer_int.h), and observer_counts.c and observer_points.c are their
+ * small tables.
  */
 #include "observer_int.h"
 

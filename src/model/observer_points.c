@@ -1,14 +1,15 @@
 /*
- * points.c - plot's chart points: a doubling array of cells a minute per
- * series, a small hash to find the series; see points.h.
+ * observer_points.c - plot's chart points: a doubling array of cells a
+ * minute per series, a small hash to find the series; see
+ * observer_points.h.
  */
-#include "points.h"
+#include "observer_points.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "grow.h"
-#include "inthash.h"
+#include "observer_inthash.h"
 
 static size_t series_slot(const struct points *p, uint32_t chart, uint32_t series)
 {
