@@ -1,6 +1,6 @@
 /*
  * import_aws.c - what the AWS CLI and terraform print, for `esmsim import`
- * (import.h, issue 14 item 1).
+ * (import_aws.h, issue 14 item 1).
  *
  * AWS CLI JSON, recognised by its top-level keys:
  *   lambda get-event-source-mapping     UUID, EventSourceArn   (and list-event-source-mappings)

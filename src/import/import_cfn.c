@@ -1,6 +1,6 @@
 /*
  * import_cfn.c - CloudFormation and SAM templates, JSON or YAML, for
- * `esmsim import` (import.h, issue 14 item 1).
+ * `esmsim import` (import_cfn.h, issue 14 item 1).
  *
  * YAML is read with libyaml and turned into the JSON a template would be
  * (imp_yaml_parse): the short-form intrinsic tags become their long forms,

@@ -1,6 +1,7 @@
 /*
  * import_metrics.c - CloudWatch metric data into a scenario, for `esmsim
- * import` (import.h, issue 14 item 1; metricdata.h reads the files).
+ * import` (import_metrics.h, issue 14 item 1; metricdata.h reads the
+ * files).
  *
  *   IncomingRecords Sum      a producer whose rate follows the series: each
  *                            period's records / the period's seconds, from

@@ -36,7 +36,7 @@ struct imp_file {
  * OpenShardCount") of file at rank.  A value already there from a lower rank
  * is replaced, from a higher one kept (a note says so when they differ);
  * from the same rank and different, it is an error naming both.  Returns 0,
- * or -1 (imp_error()).
+ * or -1 (imp_fail).
  */
 int imp_set(struct imp *im, const char *spath, struct cJSON *value, enum imp_rank rank,
             const char *file, const char *ipath);

@@ -362,7 +362,7 @@ static void on_shard(void *ctx, const struct slog_shard *s)
  * store-to-load forwarding that fails).  Each load here reads what one
  * store wrote.  A field added to the struct must be added here and to the
  * element (the size below catches it).  Records come in runs written long
- * before (stream_write.c's put_one): copied whole.
+ * before (stream_write.c's put_log): copied whole.
  */
 _Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
 
@@ -452,8 +452,8 @@ static void on_record(void *ctx, const struct slog_record *r)
 /* A run of records (the stream's, a request's): each record's element as
  * on_record makes it, but those after the first that the chunk has room
  * for are appended in one loop, the chunk's length written once.  The rows
- * were written long before (stream_write.c's put_one), so copying them loads no
- * store still in flight. */
+ * were written long before (stream_write.c's put_log), so copying them loads
+ * no store still in flight. */
 static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 {
     struct lgt *t = ctx;

@@ -5,10 +5,10 @@
  * `esmsim sweep` collects each run from the database its process wrote.
  *
  * Inputs are untrusted: an input must hold exactly the tables and columns
- * of a run log of this esmsim (runs, the per-run tables of runlog.c, and
- * sweep_results if any; no view or trigger), of this schema version, every
- * row of a run of its runs table; only rows are copied, by statements made
- * from esmsim's own table definitions, and the input is opened read-only.
+ * of a run log of this esmsim (runs, the per-run tables of
+ * runlog_schema.c, and sweep_results if any; no view or trigger), of this
+ * schema version, every row of a run of its runs table; only rows are
+ * copied, by statements made from esmsim's own table definitions, and the input is opened read-only.
  * Its runs get new ids, in their order: the ids after the largest run_id
  * already in the output.  A table the output lacks (sweep_results in a
  * plain run log) is created from esmsim's definition.  One input is one
@@ -26,8 +26,8 @@
 
 /*
  * Open the run log at path for appending, creating it if missing (with the
- * tables of runlog.c).  NULL with a message when the file or its directory
- * cannot be written ("OUT.db: cannot write to its directory d: Read-only
+ * tables of runlog_schema.c).  NULL with a message when the file or its
+ * directory cannot be written ("OUT.db: cannot write to its directory d: Read-only
  * file system"), or it is not an esmsim run log of this schema version with
  * esmsim's tables only (checked before anything is written).
  */

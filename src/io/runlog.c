@@ -38,6 +38,19 @@
 #include "nameids.h"
 #include "prefetch.h"
 
+/* Values of a row that only this file's rows take (runlog_int.h has the rest). */
+
+static inline struct runlog_val rv_null(void)
+{
+    return (struct runlog_val){ .type = RV_NULL };
+}
+
+/* A sequence number, or NULL for none (0: a final window invocation). */
+static inline struct runlog_val rv_opt_seq(uint64_t seq)
+{
+    return seq ? rv_int((int64_t)seq) : (struct runlog_val){ .type = RV_NULL };
+}
+
 static void runlog_sleep_ms(int64_t ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
@@ -50,7 +63,7 @@ static void runlog_sleep_ms(int64_t ms)
 
 /* Latch the first failure: "PATH: WHAT: sqlite's message", and for a lock
  * held too long, by whom. */
-void runlog_fail(struct runlog *rl, const char *what)
+void runlogi_fail(struct runlog *rl, const char *what)
 {
     if (rl->failed)
         return;
@@ -68,17 +81,17 @@ void runlog_fail(struct runlog *rl, const char *what)
 }
 
 /* Copy the latched error to the caller's buffer and return -1. */
-int runlog_report(const struct runlog *rl, char *err, size_t errlen)
+int runlogi_report(const struct runlog *rl, char *err, size_t errlen)
 {
     errmsg_set(err, errlen, "%s", rl->error);
     return -1;
 }
 
 /* Run SQL text with no result rows; on error latch "PATH: WHAT: message". */
-int runlog_exec(struct runlog *rl, const char *sql, const char *what)
+int runlogi_exec(struct runlog *rl, const char *sql, const char *what)
 {
     if (sqlite3_exec(rl->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        runlog_fail(rl, what);
+        runlogi_fail(rl, what);
         return -1;
     }
     return 0;
@@ -93,13 +106,13 @@ int runlog_exec(struct runlog *rl, const char *sql, const char *what)
  * to the same file (a sweep) waits its turn instead of failing with a stale
  * WAL snapshot, as a deferred transaction upgrading to a writer could.
  */
-int runlog_begin(struct runlog *rl)
+int runlogi_begin(struct runlog *rl)
 {
-    if (runlog_exec(rl, "BEGIN IMMEDIATE", "begin transaction") != 0)
+    if (runlogi_exec(rl, "BEGIN IMMEDIATE", "begin transaction") != 0)
         return -1;
     rl->in_txn = true;
     rl->rows_in_txn = 0;
-    rl->txn_wall_ms = runlog_wall_ms();
+    rl->txn_wall_ms = runlogi_wall_ms();
     return 0;
 }
 
@@ -109,10 +122,10 @@ int runlog_begin(struct runlog *rl)
  * every 100 ms, which would almost never land in the short gap a busy writer
  * leaves between two transactions (see runlog_on_sync).
  */
-int runlog_busy(void *ctx, int count)
+int runlogi_busy(void *ctx, int count)
 {
     struct runlog *rl = ctx;
-    int64_t now = runlog_wall_ms();
+    int64_t now = runlogi_wall_ms();
     if (count == 0)
         rl->busy_since_ms = now;
     rl->busy_interrupted = rl->interrupt && *rl->interrupt;
@@ -122,7 +135,7 @@ int runlog_busy(void *ctx, int count)
     return 1;
 }
 
-void runlog_rollback(struct runlog *rl)
+void runlogi_rollback(struct runlog *rl)
 {
     if (rl->in_txn && !sqlite3_get_autocommit(rl->db))
         sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
@@ -133,21 +146,21 @@ void runlog_rollback(struct runlog *rl)
             rl->batch[t]->n = 0;
 }
 
-int runlog_commit(struct runlog *rl)
+int runlogi_commit(struct runlog *rl)
 {
     if (!rl->in_txn)
         return 0;
-    if (runlog_flush(rl) != 0) {
-        runlog_rollback(rl);
+    if (runlogi_flush(rl) != 0) {
+        runlogi_rollback(rl);
         return -1;
     }
     rl->in_txn = false;
     rl->rows_in_txn = 0;
     if (sqlite3_get_autocommit(rl->db))
         return 0;   /* SQLite already rolled it back after an error (disk full) */
-    if (runlog_exec(rl, "COMMIT", "commit") != 0) {
+    if (runlogi_exec(rl, "COMMIT", "commit") != 0) {
         rl->in_txn = true;
-        runlog_rollback(rl);
+        runlogi_rollback(rl);
         return -1;
     }
     return 0;
@@ -157,7 +170,7 @@ int runlog_commit(struct runlog *rl)
  * (runlog_on_sync): never in the middle of an event. */
 static int runlog_before_row(struct runlog *rl)
 {
-    if (!rl->in_txn && runlog_begin(rl) != 0)
+    if (!rl->in_txn && runlogi_begin(rl) != 0)
         return -1;
     rl->rows_in_txn++;
     return 0;
@@ -201,15 +214,15 @@ static int runlog_bind_step(sqlite3_stmt *st, int first, const struct runlog_val
 }
 
 /* A statement run once (the runs row): prepare, bind, step, finalize. */
-int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
-                    const struct runlog_val *v, int n)
+int runlogi_run_once(struct runlog *rl, const char *sql, const char *what,
+                     const struct runlog_val *v, int n)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(rl->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = runlog_bind_step(st, 1, v, n);
     if (rc != SQLITE_OK)
-        runlog_fail(rl, what);   /* before finalize, which may reset the message */
+        runlogi_fail(rl, what);   /* before finalize, which may reset the message */
     sqlite3_finalize(st);
     return rc == SQLITE_OK ? 0 : -1;
 }
@@ -220,7 +233,7 @@ static void runlog_inserted(struct runlog *rl, enum runlog_table t, sqlite3_stmt
     if (rc != SQLITE_OK) {
         char what[64];
         snprintf(what, sizeof what, "insert into %s", runlog_schema[t].name);
-        runlog_fail(rl, what);   /* before reset, which would clear the message */
+        runlogi_fail(rl, what);   /* before reset, which would clear the message */
     }
     sqlite3_reset(st);
 }
@@ -262,7 +275,7 @@ static void runlog_insert_batch(struct runlog *rl, enum runlog_table t)
 
 /* Every row pending in a batch inserted (one by one: a batch not full);
  * -1 when one fails.  After an earlier failure they are dropped. */
-int runlog_flush(struct runlog *rl)
+int runlogi_flush(struct runlog *rl)
 {
     bool failed = rl->failed;
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
@@ -277,7 +290,7 @@ int runlog_flush(struct runlog *rl)
 
 /* One row of a per-run table: run_id then the values (a batched table's:
  * every one of its columns). */
-void runlog_insert(struct runlog *rl, enum runlog_table t, const struct runlog_val *v, int n)
+void runlogi_insert(struct runlog *rl, enum runlog_table t, const struct runlog_val *v, int n)
 {
     if (rl->failed || rl->run_id == 0 || runlog_before_row(rl) != 0)
         return;
@@ -449,7 +462,7 @@ static void runlog_settled(struct runlog *rl, uint64_t id)
  * messages with a record and no fate, as rows without a fate (the messages
  * view leaves them out), which give their records their key and size.
  */
-void runlog_write_unsettled(struct runlog *rl)
+void runlogi_write_unsettled(struct runlog *rl)
 {
     for (uint64_t id = rl->ring_base; id < rl->ring_end && !rl->failed; id++) {
         const struct runlog_unsettled *u = &rl->ring[id & (rl->ring_cap - 1)];
@@ -598,24 +611,24 @@ static void runlog_on_log_line(void *ctx, const struct slog_line *l)
  * event.  At most once every RUNLOG_COMMIT_MS, a commit is followed by a
  * pause of RUNLOG_YIELD_MS with the lock free: a writer that began its next
  * transaction at once would starve another process waiting for the lock
- * (runlog_busy looks every millisecond, so it gets its turn in the pause).
+ * (runlogi_busy looks every millisecond, so it gets its turn in the pause).
  */
 static void runlog_on_sync(void *ctx, int64_t reached_us)
 {
     struct runlog *rl = ctx;
     if (rl->failed || !rl->in_txn || rl->run_id == 0)
         return;
-    int64_t now = runlog_wall_ms();
+    int64_t now = runlogi_wall_ms();
     if (rl->rows_in_txn < RUNLOG_ROWS_PER_COMMIT && now - rl->txn_wall_ms < RUNLOG_COMMIT_MS)
         return;
     static const char sql[] = "UPDATE runs SET end_ms = ? WHERE run_id = ?";
-    if (runlog_run_once(rl, sql, "update runs", RUNLOG_VALS(rv_ms(reached_us),
-                                                            rv_int(rl->run_id))) != 0
-        || runlog_commit(rl) != 0)
+    if (runlogi_run_once(rl, sql, "update runs", RUNLOG_VALS(rv_ms(reached_us),
+                                                             rv_int(rl->run_id))) != 0
+        || runlogi_commit(rl) != 0)
         return;
     if (now - rl->yield_wall_ms >= RUNLOG_COMMIT_MS) {
         runlog_sleep_ms(RUNLOG_YIELD_MS);
-        rl->yield_wall_ms = runlog_wall_ms();
+        rl->yield_wall_ms = runlogi_wall_ms();
     }
 }
 

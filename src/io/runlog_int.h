@@ -57,7 +57,7 @@ struct runlog_val {
  * SQLite's work a statement (its program started and halted, its cursors
  * opened and closed) is then paid once a batch, where it was about half of
  * a row's.  The rows of a batch not full go in one by one before a commit
- * and before the indexes (runlog_flush); a rollback drops them with the
+ * and before the indexes (runlogi_flush); a rollback drops them with the
  * rest.  The tables are WITHOUT ROWID: the order the rows go in changes
  * nothing of what they hold.
  */
@@ -83,7 +83,7 @@ struct runlog_key {
  * A message of the open run from its first record to its final fate (its
  * row, on_message): the key and size its records take from it.  A run that
  * stops before the fate writes them as a row without a fate
- * (runlog_write_unsettled), so that its records keep their key and size.
+ * (runlogi_write_unsettled), so that its records keep their key and size.
  * Held in a ring by message id from the oldest id without a final fate, as
  * the model's msgtab holds its messages: memory follows the oldest message
  * in flight.
@@ -132,7 +132,7 @@ struct runlog {
 
 /* A monotonic wall clock in ms, for the commit policy and lock waits only:
  * it never reaches a row (SPEC 6). */
-static inline int64_t runlog_wall_ms(void)
+static inline int64_t runlogi_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -144,11 +144,6 @@ static inline int64_t runlog_wall_ms(void)
 static inline struct runlog_val rv_int(int64_t i)
 {
     return (struct runlog_val){ .type = RV_INT, .i = i };
-}
-
-static inline struct runlog_val rv_null(void)
-{
-    return (struct runlog_val){ .type = RV_NULL };
 }
 
 static inline struct runlog_val rv_real(double r)
@@ -163,26 +158,20 @@ static inline struct runlog_val rv_text(const char *s)
 }
 
 /* Virtual microseconds to the milliseconds of the contract (floor). */
-static inline int64_t runlog_ms(int64_t us)
+static inline int64_t runlogi_ms(int64_t us)
 {
     return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
 }
 
 static inline struct runlog_val rv_ms(int64_t us)
 {
-    return rv_int(runlog_ms(us));
+    return rv_int(runlogi_ms(us));
 }
 
 /* A time that may be absent (-1): milliseconds, or NULL. */
 static inline struct runlog_val rv_opt_ms(int64_t us)
 {
     return us < 0 ? (struct runlog_val){ .type = RV_NULL } : rv_ms(us);
-}
-
-/* A sequence number, or NULL for none (0: a final window invocation). */
-static inline struct runlog_val rv_opt_seq(uint64_t seq)
-{
-    return seq ? rv_int((int64_t)seq) : (struct runlog_val){ .type = RV_NULL };
 }
 
 /* Count of a compound-literal array of values; sizeof does not evaluate them. */
@@ -192,18 +181,22 @@ static inline struct runlog_val rv_opt_seq(uint64_t seq)
 
 /* ---- runlog.c: errors, transactions, rows, the sink --------------------------- */
 
-void runlog_fail(struct runlog *rl, const char *what);
-int runlog_report(const struct runlog *rl, char *err, size_t errlen);
-int runlog_exec(struct runlog *rl, const char *sql, const char *what);
-int runlog_begin(struct runlog *rl);
-int runlog_busy(void *ctx, int count);
-void runlog_rollback(struct runlog *rl);
-int runlog_commit(struct runlog *rl);
-int runlog_flush(struct runlog *rl);
-int runlog_run_once(struct runlog *rl, const char *sql, const char *what,
-                    const struct runlog_val *v, int n);
-void runlog_insert(struct runlog *rl, enum runlog_table t, const struct runlog_val *v, int n);
-#define RUNLOG_INSERT(rl, t, ...) runlog_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
-void runlog_write_unsettled(struct runlog *rl);
+void runlogi_fail(struct runlog *rl, const char *what);
+int runlogi_report(const struct runlog *rl, char *err, size_t errlen);
+int runlogi_exec(struct runlog *rl, const char *sql, const char *what);
+int runlogi_begin(struct runlog *rl);
+int runlogi_busy(void *ctx, int count);
+void runlogi_rollback(struct runlog *rl);
+int runlogi_commit(struct runlog *rl);
+int runlogi_flush(struct runlog *rl);
+int runlogi_run_once(struct runlog *rl, const char *sql, const char *what,
+                     const struct runlog_val *v, int n);
+void runlogi_insert(struct runlog *rl, enum runlog_table t, const struct runlog_val *v, int n);
+#define RUNLOG_INSERT(rl, t, ...) runlogi_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
+void runlogi_write_unsettled(struct runlog *rl);
+
+/* ---- runlog_run.c: esmsim_key_head, which opening defines -------------------- */
+
+int runlogi_define_key_head(struct runlog *rl);
 
 #endif

@@ -30,7 +30,7 @@ static int runlog_query_int(struct runlog *rl, const char *sql, const char *what
         }
     }
     if (rc != SQLITE_OK)
-        runlog_fail(rl, what);
+        runlogi_fail(rl, what);
     sqlite3_finalize(st);
     return rc == SQLITE_OK ? 0 : -1;
 }
@@ -57,7 +57,7 @@ static int runlog_claim(struct runlog *rl, bool mark)
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
                  RUNLOG_APPLICATION_ID, RUNLOG_SCHEMA_VERSION);
-        return runlog_exec(rl, sql, "mark as run log");
+        return runlogi_exec(rl, sql, "mark as run log");
     }
     if (app != RUNLOG_APPLICATION_ID) {
         rl->failed = true;
@@ -78,7 +78,7 @@ static int runlog_claim(struct runlog *rl, bool mark)
 
 static int runlog_create_tables(struct runlog *rl)
 {
-    if (runlog_exec(rl, runlog_runs_table, "create table runs") != 0)
+    if (runlogi_exec(rl, runlog_runs_table, "create table runs") != 0)
         return -1;
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
         char sql[1024], what[64];
@@ -86,7 +86,7 @@ static int runlog_create_tables(struct runlog *rl)
                  runlog_schema[t].name, runlog_schema[t].columns,
                  runlog_schema[t].rowless ? " WITHOUT ROWID" : "");
         snprintf(what, sizeof what, "create table %s", runlog_schema[t].name);
-        if (runlog_exec(rl, sql, what) != 0)
+        if (runlogi_exec(rl, sql, what) != 0)
             return -1;
     }
     /* the views: a fate's number decoded and encoded (a text that is not
@@ -104,22 +104,9 @@ static int runlog_create_tables(struct runlog *rl)
         char sql[4096];
         const char *fate = strstr(runlog_views[i], "INSTEAD OF") ? encode : decode;
         snprintf(sql, sizeof sql, runlog_views[i], fate);   /* at most one %s */
-        rc = runlog_exec(rl, sql, "create views");
+        rc = runlogi_exec(rl, sql, "create views");
     }
     return rc;
-}
-
-/* key_names.last_seq of a key_no (esmsim_key_head(key_no) in SQL): its last
- * record's sequence number while runlog_write_heads runs, else NULL. */
-static void runlog_key_head(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const struct runlog *rl = sqlite3_user_data(cx);
-    sqlite3_int64 no = sqlite3_value_int64(argv[0]);
-    if (rl->head && no > 0 && no <= rl->keys && rl->head[no])
-        sqlite3_result_int64(cx, (sqlite3_int64)rl->head[no]);
-    else
-        sqlite3_result_null(cx);
 }
 
 /* A batched table's batch, with its insert of RUNLOG_BATCH rows: the
@@ -151,7 +138,7 @@ static struct runlog_batch *runlog_batch_new(struct runlog *rl, enum runlog_tabl
     return b;
 }
 
-/* The inserts, prepared once, and runlog_key_head. */
+/* The inserts, prepared once, and esmsim_key_head (runlog_run.c). */
 static int runlog_prepare(struct runlog *rl)
 {
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
@@ -161,17 +148,11 @@ static int runlog_prepare(struct runlog *rl)
                 && !(rl->batch[t] = runlog_batch_new(rl, (enum runlog_table)t)))) {
             char what[64];
             snprintf(what, sizeof what, "prepare insert into %s", runlog_schema[t].name);
-            runlog_fail(rl, what);
+            runlogi_fail(rl, what);
             return -1;
         }
     }
-    if (sqlite3_create_function_v2(rl->db, "esmsim_key_head", 1,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rl,
-                                   runlog_key_head, NULL, NULL, NULL) != SQLITE_OK) {
-        runlog_fail(rl, "define esmsim_key_head");
-        return -1;
-    }
-    return 0;
+    return runlogi_define_key_head(rl);
 }
 
 static void runlog_free(struct runlog *rl)
@@ -238,16 +219,16 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         }
         rl->busy_timeout_ms = ms;
     }
-    sqlite3_busy_handler(rl->db, runlog_busy, rl);
-    rl->yield_wall_ms = runlog_wall_ms();
+    sqlite3_busy_handler(rl->db, runlogi_busy, rl);
+    rl->yield_wall_ms = runlogi_wall_ms();
     if (runlog_claim(rl, false) != 0   /* reading only: a refused file keeps its bytes */
-        || runlog_exec(rl, RUNLOG_PRAGMAS, "open") != 0
-        || runlog_begin(rl) != 0   /* claim and create as one, should two processes race */
+        || runlogi_exec(rl, RUNLOG_PRAGMAS, "open") != 0
+        || runlogi_begin(rl) != 0   /* claim and create as one, should two processes race */
         || runlog_claim(rl, true) != 0
         || runlog_create_tables(rl) != 0
-        || runlog_commit(rl) != 0
+        || runlogi_commit(rl) != 0
         || runlog_prepare(rl) != 0) {
-        runlog_report(rl, err, errlen);
+        runlogi_report(rl, err, errlen);
         runlog_free(rl);
         return NULL;
     }
@@ -258,7 +239,7 @@ void runlog_close(struct runlog *rl)
 {
     if (!rl)
         return;
-    runlog_rollback(rl);   /* rows since the last sync: maybe not whole events */
+    runlogi_rollback(rl);   /* rows since the last sync: maybe not whole events */
     runlog_free(rl);
 }
 

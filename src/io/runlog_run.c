@@ -57,25 +57,51 @@ int runlog_begin_run(struct runlog *rl, const struct scenario *scn, uint64_t see
     const struct cfg_handler *handler = scn->cfg.function.handler;
     char wall[32];
     runlog_wall_now(wall, sizeof wall);
-    if (runlog_begin(rl) != 0)
-        return runlog_report(rl, err, errlen);
+    if (runlogi_begin(rl) != 0)
+        return runlogi_report(rl, err, errlen);
     /* seed as a bit pattern: seeds from 2^63 up read back negative */
-    if (runlog_run_once(rl, sql, "insert into runs",
-                        RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
-                                    rv_ms(scn->cfg.duration_us), rv_text(ESMSIM_VERSION),
-                                    rv_int(per_record), rv_text(wall), rv_int(handler != NULL),
-                                    rv_int(!handler || !handler->measured))) != 0) {
-        runlog_rollback(rl);
-        return runlog_report(rl, err, errlen);
+    if (runlogi_run_once(rl, sql, "insert into runs",
+                         RUNLOG_VALS(rv_text(scn->name), rv_int((int64_t)seed), rv_text(scn->json),
+                                     rv_ms(scn->cfg.duration_us), rv_text(ESMSIM_VERSION),
+                                     rv_int(per_record), rv_text(wall), rv_int(handler != NULL),
+                                     rv_int(!handler || !handler->measured))) != 0) {
+        runlogi_rollback(rl);
+        return runlogi_report(rl, err, errlen);
     }
     int64_t id = sqlite3_last_insert_rowid(rl->db);
     /* Committed at once: the run exists, complete = 0, whatever happens next. */
-    if (runlog_commit(rl) != 0)
-        return runlog_report(rl, err, errlen);
+    if (runlogi_commit(rl) != 0)
+        return runlogi_report(rl, err, errlen);
     rl->run_id = id;
     rl->per_record = per_record;
     if (run_id)
         *run_id = rl->run_id;
+    return 0;
+}
+
+/* key_names.last_seq of a key_no (esmsim_key_head(key_no) in SQL): its last
+ * record's sequence number while runlog_write_heads runs, else NULL. */
+static void runlog_key_head(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const struct runlog *rl = sqlite3_user_data(cx);
+    sqlite3_int64 no = sqlite3_value_int64(argv[0]);
+    if (rl->head && no > 0 && no <= rl->keys && rl->head[no])
+        sqlite3_result_int64(cx, (sqlite3_int64)rl->head[no]);
+    else
+        sqlite3_result_null(cx);
+}
+
+/* Define esmsim_key_head on the run log's connection (at open,
+ * runlog_open.c).  0, or -1 with the failure latched. */
+int runlogi_define_key_head(struct runlog *rl)
+{
+    if (sqlite3_create_function_v2(rl->db, "esmsim_key_head", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, rl,
+                                   runlog_key_head, NULL, NULL, NULL) != SQLITE_OK) {
+        runlogi_fail(rl, "define esmsim_key_head");
+        return -1;
+    }
     return 0;
 }
 
@@ -104,8 +130,8 @@ static void runlog_write_heads(struct runlog *rl)
     for (uint32_t i = 0; i < rl->key_cap; i++)
         if (rl->key[i].no)
             rl->head[rl->key[i].no] = rl->key[i].last;
-    runlog_run_once(rl, sql, "write the heads of the keys' records",
-                    RUNLOG_VALS(rv_int(rl->run_id)));
+    runlogi_run_once(rl, sql, "write the heads of the keys' records",
+                     RUNLOG_VALS(rv_int(rl->run_id)));
     free(rl->head);
     rl->head = NULL;
 }
@@ -127,24 +153,24 @@ int runlog_end_run(struct runlog *rl, bool complete, int64_t end_us, double wall
      * a lock in vain), never complete.  The first error is the one reported.
      */
     if (rl->per_record && !rl->failed)
-        runlog_write_unsettled(rl);
-    if (complete && !rl->failed && (rl->in_txn || runlog_begin(rl) == 0)
-        && runlog_flush(rl) == 0 && runlog_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
+        runlogi_write_unsettled(rl);
+    if (complete && !rl->failed && (rl->in_txn || runlogi_begin(rl) == 0)
+        && runlogi_flush(rl) == 0 && runlogi_exec(rl, RUNLOG_INDEXES, "create indexes") == 0)
         runlog_write_heads(rl);
     bool failed = rl->failed;
     if (failed)
-        runlog_rollback(rl);
-    if (!rl->locked && (rl->in_txn || runlog_begin(rl) == 0)) {
+        runlogi_rollback(rl);
+    if (!rl->locked && (rl->in_txn || runlogi_begin(rl) == 0)) {
         static const char sql[] = "UPDATE runs SET complete = ?, end_ms = coalesce(?, end_ms),"
                                   " wall_seconds = ?, summary_json = ? WHERE run_id = ?";
-        runlog_run_once(rl, sql, "update runs",
-                        RUNLOG_VALS(rv_int(complete && !failed),
-                                    rv_opt_ms(failed ? -1 : end_us),   /* NULL: keep */
-                                    rv_real(wall_seconds), rv_text(summary_json),
-                                    rv_int(rl->run_id)));
-        runlog_commit(rl);
+        runlogi_run_once(rl, sql, "update runs",
+                         RUNLOG_VALS(rv_int(complete && !failed),
+                                     rv_opt_ms(failed ? -1 : end_us),   /* NULL: keep */
+                                     rv_real(wall_seconds), rv_text(summary_json),
+                                     rv_int(rl->run_id)));
+        runlogi_commit(rl);
     }
     rl->run_id = 0;
     rl->per_record = false;
-    return rl->failed ? runlog_report(rl, err, errlen) : 0;
+    return rl->failed ? runlogi_report(rl, err, errlen) : 0;
 }

@@ -59,7 +59,7 @@ const struct runlog_schema runlog_schema[RL_TABLE_COUNT] = {
         "INSERT INTO producer_names (run_id, producer_no, producer) VALUES (?,?,?)", true },
     /* fate NULL: not a message of the messages view but the key and size
      * of records whose message had no final fate when the run stopped
-     * (runlog_write_unsettled), or that ad-hoc SQL wrote without their
+     * (runlogi_write_unsettled), or that ad-hoc SQL wrote without their
      * message: a record's key and size are its message's (issue 13 item 4) */
     [RL_MESSAGES] = { "message_rows",
         "message_id INTEGER NOT NULL, producer_no INTEGER, key_no INTEGER, created_ms INTEGER,"

@@ -4,7 +4,6 @@
  * (what fails or is slow), report (R7) and state (R15), or a real handler
  * (SPEC section 4); and what a function config owns, freed.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -20,6 +20,11 @@
  * message's creation time, a message event its fate), so that it may run on
  * a thread of its own behind a relay (simlog.h): sim.c calls obs_sink's
  * sink from that thread, and the rest of this interface from its own.
+ *
+ * Files: observer_tee.c (obs_create, the tee), observer_figures.c (rows,
+ * metrics, obs_finish), observer_deliveries.c, observer_held.c (what is
+ * held until let go), observer_index.c (shards, keys), observer_counts.c,
+ * observer_points.c; the state they share, struct obs, in observer_int.h.
  */
 #ifndef ESMSIM_OBSERVER_H
 #define ESMSIM_OBSERVER_H

@@ -108,7 +108,7 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         k->seq_has_first = inv->counted;
         k->seq_first_ms = inv->start_ms;
     }
-    uint8_t *f = msg_flags(o, r->message_id);
+    uint8_t *f = obs_msg_flags(o, r->message_id);
     if (!f)
         return;
     bool not_first = *f & OM_FIRST;
@@ -213,7 +213,7 @@ void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     bool throttled = inv->outcome == OUTCOME_THROTTLED;
     o->fig.invocations[inv->outcome]++;
     o->fig.oversized += !throttled && inv->payload_bytes > OBS_PAYLOAD_MAX;
-    struct oshard *sh = shard_of(o, inv->shard_id);
+    struct oshard *sh = obs_shard_of(o, inv->shard_id);
     if (!sh)
         return;
     sh->listed = true;
@@ -225,18 +225,20 @@ void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     uint32_t shard = (uint32_t)(sh - o->shards);
     if (inv->iterator_age_us >= 0) {
         double age = (double)obs_ms(inv->iterator_age_us);
-        point(o, OBS_CHART_AGE, shard, obs_ms(inv->end_us), age);
-        point(o, OBS_CHART_AGE, PS_ALL, obs_ms(inv->end_us), age);
+        obs_add_point(o, OBS_CHART_AGE, shard, obs_ms(inv->end_us), age);
+        obs_add_point(o, OBS_CHART_AGE, PS_ALL, obs_ms(inv->end_us), age);
     }
     if (inv->iterator_age_at_send_us >= 0) {
         double age = (double)obs_ms(inv->iterator_age_at_send_us);
-        point(o, OBS_CHART_AGE_SEND, shard, obs_ms(inv->start_us), age);
-        point(o, OBS_CHART_AGE_SEND, PS_ALL, obs_ms(inv->start_us), age);
+        obs_add_point(o, OBS_CHART_AGE_SEND, shard, obs_ms(inv->start_us), age);
+        obs_add_point(o, OBS_CHART_AGE_SEND, PS_ALL, obs_ms(inv->start_us), age);
     }
     if (!throttled)
-        point(o, OBS_CHART_THROUGHPUT, PS_DELIVERED, obs_ms(inv->start_us), inv->record_count);
+        obs_add_point(o, OBS_CHART_THROUGHPUT, PS_DELIVERED, obs_ms(inv->start_us),
+                      inv->record_count);
     if (inv->outcome == OUTCOME_SUCCESS)
-        point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us), inv->record_count);
+        obs_add_point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us),
+                      inv->record_count);
     struct oinv *slot = inv_slot(o, inv->invocation_id);
     if (!slot)
         return;
@@ -258,12 +260,12 @@ static uint64_t rec_find(struct oshard *sh, uint64_t seq)
     size_t lo = 0, hi = sh->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (rec_at(sh, mid)->seq < seq)
+        if (obs_rec_at(sh, mid)->seq < seq)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == sh->n || rec_at(sh, lo)->seq != seq)
+    if (lo == sh->n || obs_rec_at(sh, lo)->seq != seq)
         return UINT64_MAX;
     return sh->hint = sh->head + lo;
 }
@@ -273,14 +275,14 @@ static uint64_t rec_find(struct oshard *sh, uint64_t seq)
  * ring when it is the record after the last (a batch mostly is), else
  * found; consecutive records make one odeliv, grown in a loop of its own. */
 void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
-                              const uint64_t *sequence_numbers, uint32_t n, bool handled)
+                       const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct obs *o = ctx;
     if (o->next.per_record)
         o->next.ops->deliveries(o->next.ctx, invocation_id, shard_id, sequence_numbers, n,
                                 handled);
     o->fig.deliveries += n;
-    struct oshard *sh = n ? shard_of(o, shard_id) : NULL;
+    struct oshard *sh = n ? obs_shard_of(o, shard_id) : NULL;
     struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
     if (!slot)
         return;

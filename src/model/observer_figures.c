@@ -32,7 +32,7 @@ void obs_on_shard(void *ctx, const struct slog_shard *s)
 {
     struct obs *o = ctx;
     o->next.ops->shard(o->next.ctx, s);
-    struct oshard *sh = shard_of(o, s->shard_id);
+    struct oshard *sh = obs_shard_of(o, s->shard_id);
     if (!sh)
         return;
     struct obs_shard *row = &sh->row;
@@ -72,7 +72,7 @@ void obs_on_discard(void *ctx, const struct slog_discard *d)
     unsigned c = d->condition == DISCARD_RECORD_AGE;
     o->fig.discard_messages[c]++;
     o->fig.discard_records[c] += d->record_count;
-    point(o, OBS_CHART_DISCARDS, PS_MARK, obs_ms(d->at_us), 1);
+    obs_add_point(o, OBS_CHART_DISCARDS, PS_MARK, obs_ms(d->at_us), 1);
     struct obs_figures *f = &o->fig;
     int64_t at_ms = obs_ms(d->at_us);
     size_t at = f->n_discards_listed;
@@ -80,7 +80,7 @@ void obs_on_discard(void *ctx, const struct slog_discard *d)
         at--;
     if (at == OBS_DISCARDS_LISTED)
         return;
-    struct oshard *sh = shard_of(o, d->shard_id);
+    struct oshard *sh = obs_shard_of(o, d->shard_id);
     char *dest = d->destination ? strdup(d->destination) : NULL;
     if (!sh || (d->destination && !dest)) {
         free(dest);
@@ -101,27 +101,27 @@ void obs_on_discard(void *ctx, const struct slog_discard *d)
 }
 
 void obs_on_metric(void *ctx, int64_t at_us, const char *name, const char *shard_id,
-                          double value)
+                   double value)
 {
     struct obs *o = ctx;
     o->next.ops->metric(o->next.ctx, at_us, name, shard_id, value);
     /* The run log keeps the value as a REAL and report reads its maximum as
      * an integer: truncated toward zero. */
     if (!shard_id && strcmp(name, "concurrent_executions") == 0) {
-        point(o, OBS_CHART_CONCURRENCY, PS_MAX, obs_ms(at_us), value);
+        obs_add_point(o, OBS_CHART_CONCURRENCY, PS_MAX, obs_ms(at_us), value);
         if (!o->fig.has_concurrency || (int64_t)value > o->fig.concurrency_max)
             o->fig.concurrency_max = (int64_t)value;
         o->fig.has_concurrency = true;
     } else if (shard_id && strcmp(name, "oldest_unprocessed_age_ms") == 0) {
-        struct oshard *sh = shard_of(o, shard_id);
+        struct oshard *sh = obs_shard_of(o, shard_id);
         if (sh && (!sh->row.has_oldest || (int64_t)value > sh->row.oldest_unprocessed_age_max_ms)) {
             sh->row.oldest_unprocessed_age_max_ms = (int64_t)value;
             sh->row.has_oldest = true;
         }
         if (sh) {
             sh->listed = true;
-            point(o, OBS_CHART_OLDEST, (uint32_t)(sh - o->shards), obs_ms(at_us), value);
-            point(o, OBS_CHART_OLDEST, PS_ALL, obs_ms(at_us), value);
+            obs_add_point(o, OBS_CHART_OLDEST, (uint32_t)(sh - o->shards), obs_ms(at_us), value);
+            obs_add_point(o, OBS_CHART_OLDEST, PS_ALL, obs_ms(at_us), value);
         }
     }
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inthash.h"
+#include "observer_inthash.h"
 #include "observer_index.h"
 #include "prefetch.h"
 
@@ -176,7 +176,7 @@ static COLD int rec_grow(struct oshard *sh)
     if (!ring)
         return -1;
     for (size_t i = 0; i < sh->n; i++)
-        ring[(sh->head + i) & (cap - 1)] = *rec_at(sh, i);
+        ring[(sh->head + i) & (cap - 1)] = *obs_rec_at(sh, i);
     free(sh->ring);
     sh->ring = ring;
     sh->mask = cap - 1;
@@ -189,7 +189,7 @@ static inline struct orec *rec_push(struct oshard *sh)
 {
     if (sh->n == (sh->ring ? sh->mask + 1 : 0) && rec_grow(sh) < 0)
         return NULL;
-    return rec_at(sh, sh->n++);
+    return obs_rec_at(sh, sh->n++);
 }
 
 /* Delivery counts of records let go, summed in a local while a shard's
@@ -217,7 +217,7 @@ static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go
         c->redeliveries += r->n - 1;
         c->reprocessed += r->handled > 1;
     }
-    uint8_t *f = msg_flags(o, r->message_id);
+    uint8_t *f = obs_msg_flags(o, r->message_id);
     if (!f)
         return;
     bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
@@ -341,7 +341,7 @@ static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
 static inline __attribute__((always_inline)) void see_record(struct obs *o,
                                                              const struct slog_record *r)
 {
-    struct oshard *sh = shard_of(o, r->shard_id);
+    struct oshard *sh = obs_shard_of(o, r->shard_id);
     if (!sh)
         return;
     if (r->key_id >= o->keys_n && obs_key_reserve(o, r->key_id) < 0) {
@@ -376,8 +376,9 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
     }
     /* The shard's next slot, written a shard-count of records later: its
      * lines come in meanwhile (the ring is far larger than the cache).  Its
-     * last byte's line is enough, as stream_write.c's put_one says. */
-    PREFETCH_W((const char *)(rec_at(sh, sh->n) + 1) - 1);
+     * last byte's line is enough: its first byte is on that line or on this
+     * slot's last line, written now (but at the ring's wrap, once a lap). */
+    PREFETCH_W((const char *)(obs_rec_at(sh, sh->n) + 1) - 1);
     rec->seq = r->sequence_number;
     rec->message_id = r->message_id;
     rec->arrival_ms = o->written.ms;
@@ -410,15 +411,15 @@ void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
 }
 
 void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
-                              uint64_t sequence_number, enum ckpt_reason reason)
+                       uint64_t sequence_number, enum ckpt_reason reason)
 {
     struct obs *o = ctx;
     o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
     if ((unsigned)reason < CKPT_COUNT)
         o->fig.checkpoints[reason]++;
     if (reason == CKPT_EXPIRED)
-        point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
-    struct oshard *sh = shard_of(o, shard_id);
+        obs_add_point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
+    struct oshard *sh = obs_shard_of(o, shard_id);
     if (!sh)
         return;
     if (!sh->has_checkpoint || sequence_number > sh->checkpoint)

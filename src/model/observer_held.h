@@ -11,12 +11,12 @@
 
 /* Message id's flags, or NULL when out of the ring (let go, or no record
  * of it came). */
-static inline uint8_t *msg_flags(struct obs *o, uint64_t id)
+static inline uint8_t *obs_msg_flags(struct obs *o, uint64_t id)
 {
     return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
 }
 
-static inline struct orec *rec_at(struct oshard *sh, size_t i)
+static inline struct orec *obs_rec_at(struct oshard *sh, size_t i)
 {
     return &sh->ring[(sh->head + i) & sh->mask];
 }

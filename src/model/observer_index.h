@@ -1,6 +1,6 @@
 /*
  * observer_index.h - the observer's shards and keys by number
- * (observer_index.c): shard_of, inline on every event's path, and the key
+ * (observer_index.c): obs_shard_of, inline on every event's path, and the key
  * table's room.  Only the observer's files include it.
  */
 #ifndef ESMSIM_OBSERVER_INDEX_H
@@ -14,20 +14,20 @@ COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_
 /* An address's own slot in the shard cache: Fibonacci hashing, its top
  * bits (two instructions a record where int_hash took eight; a collision
  * costs a probe, not a wrong shard). */
-static inline size_t shard_home(const char *shard_id)
+static inline size_t obs_shard_home(const char *shard_id)
 {
     return (size_t)(((uint64_t)(uintptr_t)shard_id * 0x9e3779b97f4a7c15ULL) >> 56);
 }
-_Static_assert(OBS_SHARD_CACHE == 256, "shard_home: the top 8 bits");
+_Static_assert(OBS_SHARD_CACHE == 256, "obs_shard_home: the top 8 bits");
 
 /* Inline: the last shard (an invocation's deliveries come in a row), or
  * one in its address's own slot of the cache (records come of every shard
  * in turn). */
-static inline struct oshard *shard_of(struct obs *o, const char *shard_id)
+static inline struct oshard *obs_shard_of(struct obs *o, const char *shard_id)
 {
     if (o->last_shard.str == shard_id)
         return &o->shards[o->last_shard.id];
-    size_t home = shard_home(shard_id);
+    size_t home = obs_shard_home(shard_id);
     size_t at = home & (OBS_SHARD_CACHE - 1);
     if (o->shard_cache[at].str == shard_id) {
         uint32_t id = o->shard_cache[at].id;   /* not read back from last_shard: a load

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "counts.h"
+#include "observer_counts.h"
 #include "observer.h"
-#include "points.h"
+#include "observer_points.h"
 #include "simlog.h"
 
 #define OBS_SHARD_CACHE 256       /* entries of the shard cache (a power of 2) */
@@ -130,7 +130,7 @@ struct obs {
     bool finished;
     struct obs_figures fig;
     struct keytab *shard_ids;  /* shard ids to dense ids, each copied once: read only when
-                                  an id comes at a new address (shard_of) */
+                                  an id comes at a new address (obs_shard_of) */
     struct oshard *shards;
     size_t shards_cap;
     struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
@@ -170,13 +170,13 @@ struct obs {
 
 static inline int64_t obs_ms(int64_t us)
 {
-    /* as runlog.c stores it; unsigned, a division by a multiply without the
-     * sign's fix-up */
+    /* as the run log stores it (runlogi_ms, runlog_int.h); unsigned, a
+     * division by a multiply without the sign's fix-up */
     return us >= 0 ? (int64_t)((uint64_t)us / 1000) : -((-us + 999) / 1000);
 }
 
-static inline void point(struct obs *o, enum obs_chart chart, uint32_t series, int64_t ms,
-                         double v)
+static inline void obs_add_point(struct obs *o, enum obs_chart chart, uint32_t series,
+                                 int64_t ms, double v)
 {
     if (points_add(&o->points, chart, series, ms, v, 1) < 0)
         o->oom = true;

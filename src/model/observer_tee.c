@@ -25,8 +25,8 @@
  * thread of its own behind a relay (simlog.h, sim.c): the key table, for
  * the examples' names, only in obs_finish, once the relay is drained.
  * Times are virtual microseconds in the events and milliseconds in the
- * figures, rounded as the run log rounds them (runlog.c), so that both
- * definitions meet on the same integers.
+ * figures, rounded as the run log rounds them (runlogi_ms, runlog_int.h),
+ * so that both definitions meet on the same integers.
  *
  * The module's files, each over the ones after it: observer_tee.c;
  * observer_figures.c, the shards' rows, discards, metrics, reads, spans
@@ -34,7 +34,8 @@
  * the reorder buffer and deliveries; observer_held.c, the records and
  * messages held until let go; observer_index.c, shards and keys by number.
  * Each has a header of what the others call in it; they share struct obs
- * (observer_int.h), and counts.c and points.c are their small tables.
+ * (observer_int.h), and observer_counts.c and observer_points.c are their
+ * small tables.
  */
 #include "observer_int.h"
 

@@ -19,14 +19,14 @@
 #include "handler.h"
 #include "rapi.h"
 
-static inline int64_t now_us(void)
+static inline int64_t hdli_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static inline uint64_t splitmix64(uint64_t *state)
+static inline uint64_t hdli_splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;

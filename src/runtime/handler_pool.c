@@ -65,7 +65,7 @@ void hdl_result_clear(struct hdl_result *r)
 static void finish(struct hdl_pool *p, struct env *e)
 {
     struct inv *v = e->current;
-    int64_t t = now_us();
+    int64_t t = hdli_now_us();
     v->res.wall_us = t - (v->fetched ? v->fetched_us : v->started_us);
     v->res.log = v->log.p;
     v->res.log_len = v->log.len;
@@ -133,7 +133,7 @@ static void on_delivered(void *ctx)
         return;
     hdli_read_output(e);   /* what init printed belongs before START */
     v->fetched = true;
-    v->fetched_us = now_us();
+    v->fetched_us = hdli_now_us();
     v->res.log_init_len = v->log.len;
     if (!e->served) {
         e->served = true;
@@ -203,7 +203,7 @@ static void trace_id(const char *request_id, char *buf, size_t len)
     uint64_t h = 1469598103934665603u;
     for (const char *c = request_id; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211u;
-    uint64_t a = splitmix64(&h), b = splitmix64(&h), c = splitmix64(&h);
+    uint64_t a = hdli_splitmix64(&h), b = hdli_splitmix64(&h), c = hdli_splitmix64(&h);
     snprintf(buf, len, "Root=1-%08llx-%08llx%016llx;Parent=%016llx;Sampled=0",
              (unsigned long long)(a >> 32), (unsigned long long)(a & 0xffffffffu),
              (unsigned long long)b, (unsigned long long)c);
@@ -216,7 +216,7 @@ static void dispatch_env(struct hdl_pool *p, struct env *e)
 {
     while (!e->current && e->head) {
         struct inv *v = e->current = e->head;
-        v->started_us = now_us();
+        v->started_us = hdli_now_us();
         v->deadline_us = v->started_us + v->wall_timeout_ms * 1000;
         v->res.instance = e->index;
         if (e->pending.len || e->pending.dropped) {   /* printed since the last answer */
@@ -263,7 +263,7 @@ static void *io_main(void *arg)
     while (!p->stop) {
         for (uint32_t i = 0; i < p->n_env; i++)
             dispatch_env(p, &p->envs[i]);
-        int64_t t = now_us(), wait_ms = -1;
+        int64_t t = hdli_now_us(), wait_ms = -1;
         nfds_t n = 0;
         p->pfd[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
         for (uint32_t i = 0; i < p->n_env; i++) {
@@ -305,7 +305,7 @@ static void *io_main(void *arg)
             ssize_t r = read(p->wake_fd, &count, sizeof count);
             (void)r;
         }
-        t = now_us();
+        t = hdli_now_us();
         for (uint32_t i = 0; i < p->n_env; i++) {
             struct env *e = &p->envs[i];
             struct pollfd *api = &p->pfd[1 + 3 * i], *out = api + 1, *pid = api + 2;
@@ -528,13 +528,13 @@ void hdl_pool_finish(struct hdl_pool *p, hdl_leftover_fn cb, void *ctx)
      * back to /next before it is killed, as Lambda lets a runtime finish
      * before it shuts an environment down: what it prints meanwhile is
      * logged whatever the machine's speed. */
-    int64_t until = now_us() + FINISH_GRACE_MS * 1000;
+    int64_t until = hdli_now_us() + FINISH_GRACE_MS * 1000;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         bool idle = !p->thread_started || p->failed || (p->interrupted && *p->interrupted) ||
                     all_idle(p);
         pthread_mutex_unlock(&p->mu);
-        if (idle || now_us() >= until)
+        if (idle || hdli_now_us() >= until)
             break;
         nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000000 }, NULL);
     }

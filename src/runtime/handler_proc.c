@@ -325,7 +325,7 @@ static int build_env(const struct hdl_pool *p, const struct env *e, struct strv 
     struct tm tm;
     gmtime_r(&day, &tm);
     uint64_t seed = ((uint64_t)e->index << 32) ^ e->incarnation;
-    uint64_t a = splitmix64(&seed), b = splitmix64(&seed);
+    uint64_t a = hdli_splitmix64(&seed), b = hdli_splitmix64(&seed);
     snprintf(stream, sizeof stream, "%04d/%02d/%02d/[%s]%016llx%016llx", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, p->function_version, (unsigned long long)a,
              (unsigned long long)b);
@@ -441,7 +441,7 @@ int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *c
     e->status_fd = open(status, O_RDONLY | O_CLOEXEC);
     e->max_memory_kb = 0;
     e->out_fd = out[0];
-    e->spawned_us = now_us();
+    e->spawned_us = hdli_now_us();
     e->served = false;
     e->doomed = false;
     p->running++;
@@ -532,7 +532,7 @@ void hdli_describe_exit(const siginfo_t *info, char *buf, size_t len, int *code)
  * figures are the one part of a run that follows the machine anyway). */
 void hdli_read_max_memory(struct env *e, struct inv *v)
 {
-    int64_t t = now_us();
+    int64_t t = hdli_now_us();
     if (e->max_memory_kb == 0 || t - e->max_memory_read_us >= MEMORY_READ_US) {
         char buf[4096];
         ssize_t n = e->status_fd >= 0 ? pread(e->status_fd, buf, sizeof buf - 1, 0) : -1;

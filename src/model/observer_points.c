@@ -1,14 +1,15 @@
 /*
- * points.c - plot's chart points: a doubling array of cells a minute per
- * series, a small hash to find the series; see points.h.
+ * observer_points.c - plot's chart points: a doubling array of cells a
+ * minute per series, a small hash to find the series; see
+ * observer_points.h.
  */
-#include "points.h"
+#include "observer_points.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "grow.h"
-#include "inthash.h"
+#include "observer_inthash.h"
 
 static size_t series_slot(const struct points *p, uint32_t chart, uint32_t series)
 {
@@ -84,7 +85,7 @@ static struct pcell *cell_of(struct pseries *e, int64_t minute)
 /* Add n values v at ms (a run of records of one millisecond: one call, the
  * sum as exact as n additions of 1, its values being integers). */
 int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v,
-                      uint64_t n)
+               uint64_t n)
 {
     struct pseries *e = p->last ? &p->s[p->last - 1] : NULL;
     if (!e || e->chart != chart || e->series != series)

@@ -1,12 +1,12 @@
 /*
- * counts.c - a multiset of integers (IteratorAge in ms, R14) and its
- * nearest-rank percentiles: see counts.h.
+ * observer_counts.c - a multiset of integers (IteratorAge in ms, R14) and its
+ * nearest-rank percentiles: see observer_counts.h.
  */
-#include "counts.h"
+#include "observer_counts.h"
 
 #include <stdlib.h>
 
-#include "inthash.h"
+#include "observer_inthash.h"
 #include "observer.h"   /* struct obs_age */
 
 int counts_add(struct counts *c, int64_t v)

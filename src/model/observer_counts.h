@@ -1,10 +1,12 @@
 /*
- * counts.h - a multiset of integers with its nearest-rank percentiles: the
- * observer's IteratorAge values in ms (R14), per shard and in all, whose
- * percentiles are those of report's SQL.  Only the observer's files use it.
+ * observer_counts.h - a multiset of integers with its nearest-rank
+ * percentiles: the observer's IteratorAge values in ms (R14), per shard and
+ * in all, whose percentiles are those of report's SQL.  Only the observer's
+ * files use it: counts_age fills the observer's figure of them directly
+ * (observer.h's struct obs_age), hence observer_counts.c's include of it.
  */
-#ifndef ESMSIM_COUNTS_H
-#define ESMSIM_COUNTS_H
+#ifndef ESMSIM_OBSERVER_COUNTS_H
+#define ESMSIM_OBSERVER_COUNTS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /*
- * points.h - plot's chart points, summed as the run goes (observer.h's
- * obs_point rows; the charts of obs_chart): a series of cells a minute per
- * (chart, series).  Only the observer's files use it.
+ * observer_points.h - plot's chart points, summed as the run goes
+ * (observer.h's obs_point rows; the charts of obs_chart): a series of cells
+ * a minute per (chart, series).  Only the observer's files use it.
  */
-#ifndef ESMSIM_POINTS_H
-#define ESMSIM_POINTS_H
+#ifndef ESMSIM_OBSERVER_POINTS_H
+#define ESMSIM_OBSERVER_POINTS_H
 
 #include <stddef.h>
 #include <stdint.h>
