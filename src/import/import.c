@@ -28,7 +28,7 @@
 #include "import.h"
 #include "import_aws.h"
 #include "import_cfn.h"
-#include "import_int.h"
+#include "import_set_impl.h"
 #include "import_metrics.h"
 #include "metricdata.h"
 #include "scenario.h"

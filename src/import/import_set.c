@@ -2,7 +2,7 @@
  * import_set.c - the scenario `esmsim import` makes, as a JSON tree, and
  * where each of its values came from: what every reader of an input format
  * sets through import_set.h (imp_set, imp_note, imp_mapping ...), and what the
- * command (import.c) reads back through import_int.h.
+ * command (import.c) reads back through import_set_impl.h.
  */
 #include <ctype.h>
 #include <math.h>
@@ -15,7 +15,7 @@
 
 #include "array.h"
 #include "fmt.h"
-#include "import_int.h"
+#include "import_set_impl.h"
 #include "import_set.h"
 
 /* ---- messages ------------------------------------------------------------- */

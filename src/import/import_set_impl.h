@@ -1,11 +1,11 @@
 /*
- * import_int.h - the inside of `esmsim import`, shared by the command
+ * import_set_impl.h - the inside of `esmsim import`, shared by the command
  * (import.c) and the scenario being made (import_set.c) alone; the readers
  * of each format (import_aws.c, import_cfn.c, import_metrics.c) see
  * import_set.h only.
  */
-#ifndef ESMSIM_IMPORT_INT_H
-#define ESMSIM_IMPORT_INT_H
+#ifndef ESMSIM_IMPORT_SET_IMPL_H
+#define ESMSIM_IMPORT_SET_IMPL_H
 
 #include <stdarg.h>
 #include <stdbool.h>
