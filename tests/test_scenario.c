@@ -1752,7 +1752,7 @@ static void test_footprint_estimate(void)
     if (!s)
         return;
     struct fpt_estimate e;
-    fpt_estimate(s, FPT_STALLED, &e);
+    scn_footprint(s, FPT_STALLED, &e);
     /* H = min(1 h, 24 h + 1 s + 3 s timeout); P = 100 ms linger + 100 + 200 ms waits */
     NEAR(e.hold_s, 3600);
     NEAR(e.window_s, 3600);
@@ -1779,7 +1779,7 @@ static void test_footprint_estimate(void)
      * window (0), the timeout (3 s) and a second of trimming: H = 5 s, W = H
      * + the producer's 0.4 s; keys, requests and shards as above. */
     struct fpt_estimate k;
-    fpt_estimate(s, FPT_KEEPING_UP, &k);
+    scn_footprint(s, FPT_KEEPING_UP, &k);
     NEAR(k.hold_s, 5);
     NEAR(k.window_s, 5.4);
     NEAR(k.messages, 100 * 5.4);
@@ -1798,7 +1798,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, bursts, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.messages, 6000 + 12000 + 6000 + 1500 + 3000 + 15000 + 6);
         scn_free(s);
     }
@@ -1810,7 +1810,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, longer, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.hold_s, 86404);
         NEAR(e.window_s, 86404 + 0.1 + 3);     /* linger, then 3 waits of 1 s */
         NEAR(e.messages, 100 * (86404 + 3.1));
@@ -1821,7 +1821,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, capped, 1);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.records, 1000 * 2 * 3601);    /* 2 shards x 1,000/s x (H + 1 s) */
         scn_free(s);
     }
@@ -1835,7 +1835,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, series, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.messages, 60000 + 480000 + 360000 + 0 + 60000 + 4);
         NEAR(e.bytes[FPT_SCENARIO], 2.0 * strlen(s->json) + 4 * 16);
         /* a stalled mapping: what 1,600/s makes in W = 3600 s caps it no more than the run */
@@ -1846,7 +1846,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, peak, 2);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.hold_s, 86404);
         /* created: 10 x 3600 + 3000 x 3600 + 10 x (3 d - 2 h) + 3; held at once: min(created, 3000 x W) */
         NEAR(e.messages, 10.0 * 3600 + 3000.0 * 3600 + 10.0 * (3 * 86400 - 7200) + 3);
@@ -1863,7 +1863,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, od, 1);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.shards, 396);
         NEAR(e.bytes[FPT_SHARDS], 396 * (24576 + 512) + 396 * 100 * 28 + 200 * 60 * 16 + 2 * 3600 * 16 * 2);
         scn_free(s);
@@ -1877,7 +1877,7 @@ static void test_footprint_estimate(void)
     s = parse(EST, ddb, 3);
     CHECK(s != NULL);
     if (s) {
-        fpt_estimate(s, FPT_STALLED, &e);
+        scn_footprint(s, FPT_STALLED, &e);
         NEAR(e.records, 5000 * 3600 + 1);
         NEAR(e.shards, 3 * 3);                /* rollovers at 25 and 50 minutes */
         scn_free(s);

@@ -318,8 +318,8 @@ static int check(const struct options *o)
            scn->description ? scn->description : "");
     struct fpt_estimate keeping_up, stalled;
     char need[32], most[32], allowed[32];
-    fpt_estimate(scn, FPT_KEEPING_UP, &keeping_up);
-    fpt_estimate(scn, FPT_STALLED, &stalled);
+    scn_footprint(scn, FPT_KEEPING_UP, &keeping_up);
+    scn_footprint(scn, FPT_STALLED, &stalled);
     printf("memory: %s if the mapping keeps up, up to %s if it stops reading",
            fmt_bytes(keeping_up.total, need), fmt_bytes(stalled.total, most));
     if (scn->cfg.model.memory_limit)

@@ -94,7 +94,7 @@ static uint64_t memory_budget(const struct scenario *scn)
     if (!scn->cfg.model.memory_limit)
         return 0;
     struct fpt_estimate est;
-    fpt_estimate(scn, FPT_STALLED, &est);
+    scn_footprint(scn, FPT_STALLED, &est);
     double rest = est.total - est.bytes[FPT_MESSAGES] - est.bytes[FPT_RECORDS];
     double budget = (double)scn->cfg.model.memory_limit - rest;
     return budget >= 1 ? (uint64_t)budget : 1;

@@ -25,7 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "scenario.h"
+#include "config.h"
 #include "observer.h"
 #include "stream.h"
 
@@ -171,11 +171,11 @@ static double producer_key_bytes(const struct cfg_producer *p)
 /* ---- shards ----------------------------------------------------------------- */
 
 /* Shards the stream may make over the run, and the most open at once. */
-static void shard_counts(const struct scenario *s, double *made, double *open_max)
+static void shard_counts(const struct cfg_sim *cfg, double *made, double *open_max)
 {
-    const struct cfg_stream *st = &s->cfg.stream;
+    const struct cfg_stream *st = &cfg->stream;
     if (st->type == CFG_STREAM_DYNAMODB) {
-        double rollovers = floor((double)(s->cfg.duration_us - 1) / (double)st->shard_lifetime_us);
+        double rollovers = floor((double)(cfg->duration_us - 1) / (double)st->shard_lifetime_us);
         *made = (double)st->shards * (rollovers + 1);
         *open_max = st->shards;
         return;
@@ -208,16 +208,16 @@ static void shard_counts(const struct scenario *s, double *made, double *open_ma
 
 /* The largest BatchSize, ParallelizationFactor and function timeout of the
  * run, scheduled changes included; whether windows are ever on. */
-static void run_maxima(const struct scenario *s, double *batch, double *lanes, double *timeout_s,
+static void run_maxima(const struct cfg_sim *cfg, double *batch, double *lanes, double *timeout_s,
                        bool *windows)
 {
-    *batch = s->cfg.mapping.batch_size;
-    *lanes = s->cfg.mapping.parallelization_factor;
-    *timeout_s = (double)s->cfg.function.timeout_us / US_PER_S;
-    *windows = s->cfg.mapping.tumbling_window_us > 0;
-    for (size_t i = 0; i < s->cfg.n_schedule; i++) {
-        const struct cfg_mapping *m = s->cfg.schedule[i].mapping;
-        const struct cfg_function *f = s->cfg.schedule[i].function;
+    *batch = cfg->mapping.batch_size;
+    *lanes = cfg->mapping.parallelization_factor;
+    *timeout_s = (double)cfg->function.timeout_us / US_PER_S;
+    *windows = cfg->mapping.tumbling_window_us > 0;
+    for (size_t i = 0; i < cfg->n_schedule; i++) {
+        const struct cfg_mapping *m = cfg->schedule[i].mapping;
+        const struct cfg_function *f = cfg->schedule[i].function;
         if (m && m->batch_size > *batch)
             *batch = m->batch_size;
         if (m && m->parallelization_factor > *lanes)
@@ -232,23 +232,24 @@ static void run_maxima(const struct scenario *s, double *batch, double *lanes, d
 /* ---- the estimate ------------------------------------------------------------ */
 
 /* The longest batching window of the run, in s. */
-static double batching_window_s(const struct scenario *s)
+static double batching_window_s(const struct cfg_sim *cfg)
 {
-    double w = (double)s->cfg.mapping.batching_window_us;
-    for (size_t i = 0; i < s->cfg.n_schedule; i++)
-        if (s->cfg.schedule[i].mapping && (double)s->cfg.schedule[i].mapping->batching_window_us > w)
-            w = (double)s->cfg.schedule[i].mapping->batching_window_us;
+    double w = (double)cfg->mapping.batching_window_us;
+    for (size_t i = 0; i < cfg->n_schedule; i++)
+        if (cfg->schedule[i].mapping && (double)cfg->schedule[i].mapping->batching_window_us > w)
+            w = (double)cfg->schedule[i].mapping->batching_window_us;
     return w / US_PER_S;
 }
 
-void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out)
+void fpt_estimate(const struct cfg_sim *cfg, size_t scenario_bytes, enum fpt_case c,
+                  struct fpt_estimate *out)
 {
     *out = (struct fpt_estimate){ .top_producer = SIZE_MAX };
-    double duration_s = (double)s->cfg.duration_us / US_PER_S;
+    double duration_s = (double)cfg->duration_us / US_PER_S;
     double batch, lanes, timeout_s, made, open_max;
     bool windows;
-    run_maxima(s, &batch, &lanes, &timeout_s, &windows);
-    shard_counts(s, &made, &open_max);
+    run_maxima(cfg, &batch, &lanes, &timeout_s, &windows);
+    shard_counts(cfg, &made, &open_max);
     out->shards = made;
 
     /* Keeping up, a record waits for the next poll, fills a batch for at most
@@ -256,12 +257,12 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
      * stalled, it stays until retention trims it (or the invocation holding
      * it ends). */
     double hold = c == FPT_KEEPING_UP
-        ? (double)s->cfg.model.poll_interval_us / US_PER_S + batching_window_s(s) + timeout_s + 1
-        : (double)s->cfg.stream.retention_us / US_PER_S + 1 + timeout_s;
+        ? (double)cfg->model.poll_interval_us / US_PER_S + batching_window_s(cfg) + timeout_s + 1
+        : (double)cfg->stream.retention_us / US_PER_S + 1 + timeout_s;
     out->hold_s = hold < duration_s ? hold : duration_s;
     double p_hold_max = 0;
-    for (size_t i = 0; i < s->cfg.n_producers; i++) {
-        double h = producer_hold_s(&s->cfg.producers[i], duration_s);
+    for (size_t i = 0; i < cfg->n_producers; i++) {
+        double h = producer_hold_s(&cfg->producers[i], duration_s);
         if (h > p_hold_max)
             p_hold_max = h;
     }
@@ -269,10 +270,10 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
 
     /* Messages, records, keys and requests, producer by producer. */
     double records = 0, written = 0, top = -1, key_text = 0, min_key = 1e9, series_bytes = 0;
-    for (size_t i = 0; i < s->cfg.n_producers; i++) {
-        const struct cfg_producer *p = &s->cfg.producers[i];
+    for (size_t i = 0; i < cfg->n_producers; i++) {
+        const struct cfg_producer *p = &cfg->producers[i];
         double created, peak;
-        producer_rates(p, s->cfg.duration_us, &created, &peak);
+        producer_rates(p, cfg->duration_us, &created, &peak);
         double msgs = fmin(created, peak * out->window_s);
         double copies = p->retry.mode == CFG_RETRY_ALL ? p->retry.max_attempts : 1;
         records += fmin(created, peak * (out->hold_s + 1)) * copies;
@@ -300,19 +301,19 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
         series_bytes += (double)p->n_series * sizeof *p->series;
     }
     double explicit_bytes = 0;
-    for (size_t i = 0; i < s->cfg.n_records; i++) {
-        double key = (double)strlen(s->cfg.records[i].partition_key);
-        explicit_bytes += 2 * (double)strlen(s->cfg.records[i].data) + key + 1 + 8 + 8 + EVENT_BYTES;
+    for (size_t i = 0; i < cfg->n_records; i++) {
+        double key = (double)strlen(cfg->records[i].partition_key);
+        explicit_bytes += 2 * (double)strlen(cfg->records[i].data) + key + 1 + 8 + 8 + EVENT_BYTES;
         key_text += key + 1;
         min_key = fmin(min_key, key);
     }
-    out->messages += (double)s->cfg.n_records;
-    out->keys += (double)s->cfg.n_records;
-    records += (double)s->cfg.n_records;
-    written += (double)s->cfg.n_records;
+    out->messages += (double)cfg->n_records;
+    out->keys += (double)cfg->n_records;
+    records += (double)cfg->n_records;
+    written += (double)cfg->n_records;
     /* Kinesis: a shard takes write_records_per_sec a second at most. */
-    if (s->cfg.stream.type == CFG_STREAM_KINESIS)
-        records = fmin(records, (double)s->cfg.stream.write_records_per_sec * open_max * (out->hold_s + 1));
+    if (cfg->stream.type == CFG_STREAM_KINESIS)
+        records = fmin(records, (double)cfg->stream.write_records_per_sec * open_max * (out->hold_s + 1));
     out->records = records;
 
     /* the observer holds its own entry of each (observer.h) */
@@ -334,12 +335,12 @@ void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate
     /* On demand, the scaler (ondemand.c): a second's writes for each second of
      * the scale window, per open shard; the two peak queues, a second each
      * at most, doubling. */
-    const struct cfg_stream *st = &s->cfg.stream;
+    const struct cfg_stream *st = &cfg->stream;
     if (st->type == CFG_STREAM_KINESIS && st->capacity_mode == CFG_CAPACITY_ON_DEMAND)
         out->bytes[FPT_SHARDS] += open_max * (double)st->on_demand.scale_window_s * ODM_SECOND_BYTES +
                                   2 * fmin(duration_s, (double)st->on_demand.peak_window_s) *
                                       ODM_SECOND_BYTES * GROWTH;
-    out->bytes[FPT_SCENARIO] = 2.0 * (double)(s->json ? strlen(s->json) : 0) + explicit_bytes +
+    out->bytes[FPT_SCENARIO] = 2.0 * (double)scenario_bytes + explicit_bytes +
                                series_bytes;
     out->bytes[FPT_PROGRAM] = PROGRAM_BYTES;
     for (int i = 0; i < FPT_PARTS; i++)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct scenario;
+struct cfg_sim;
 
 /* The parts of the estimate, in the order messages print them. */
 enum fpt_part {
@@ -55,8 +55,11 @@ struct fpt_estimate {
  * there is stopped by the limit, see sim_set_memory_budget). */
 enum fpt_case { FPT_KEEPING_UP, FPT_STALLED };
 
-/* The estimate for s, a scenario the loader has validated whole. */
-void fpt_estimate(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out);
+/* The estimate for cfg, the config of a scenario the loader has validated
+ * whole, whose effective JSON is scenario_bytes long (scn_footprint gives
+ * both from a loaded scenario). */
+void fpt_estimate(const struct cfg_sim *cfg, size_t scenario_bytes, enum fpt_case c,
+                  struct fpt_estimate *out);
 
 /* The part's name in messages: "messages", "records", ... */
 const char *fpt_part_name(enum fpt_part p);

@@ -185,7 +185,7 @@ static const char *fmt_amount(double n, char buf[32])
 static int check_footprint(struct ctx *c, const struct scenario *s)
 {
     struct fpt_estimate est;
-    fpt_estimate(s, FPT_KEEPING_UP, &est);
+    scn_footprint(s, FPT_KEEPING_UP, &est);
     if (est.keys > MAX_KEYS) {
         snprintf(c->path, sizeof c->path, "$.producers");
         c->plen = strlen(c->path);
@@ -645,6 +645,11 @@ struct scenario *scn_load(const char *path, const char *const *overrides,
     struct scenario *s = scn_parse_bytes(path, text, len, overrides, n_overrides, err, errlen);
     free(text);
     return s;
+}
+
+void scn_footprint(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out)
+{
+    fpt_estimate(&s->cfg, s->json ? strlen(s->json) : 0, c, out);
 }
 
 void scn_free(struct scenario *s)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "footprint.h"
 
 /* One line of the `expect` block: min <= metric <= max (equal: exact). */
 struct scn_expect {
@@ -78,5 +79,9 @@ void scn_json_error(const char *file, const char *text, size_t len, const char *
  * value in us, or -1 when text is not a duration.
  */
 int scn_parse_duration(const char *text, int64_t *out_us);
+
+/* The memory s's run may need: footprint.h's estimate for its config and
+ * its effective JSON. */
+void scn_footprint(const struct scenario *s, enum fpt_case c, struct fpt_estimate *out);
 
 #endif
