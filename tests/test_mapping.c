@@ -1533,7 +1533,7 @@ static void test_r1_read_delay_sum_past_2_53(void)
 
 /* ---- R10 ParallelizationFactor ------------------------------------------ */
 
-/* A key whose records go to lane `lane` of `factor` (mapping_int.h lane_of: the low 64
+/* A key whose records go to lane `lane` of `factor` (mapping_int.h esm_lane_of: the low 64
  * bits of the key's MD5 modulo the factor), into buf. */
 static void key_in_lane(char *buf, size_t size, const char *prefix, uint32_t lane, uint32_t factor)
 {

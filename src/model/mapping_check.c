@@ -59,7 +59,7 @@ static void check_held(const struct lane *l, uint64_t idx, uint64_t prev)
         violated(sc, l->no, "a lane holds its records in shard order",
                  "record %llu (index %llu) after index %llu", (unsigned long long)r->seq,
                  (unsigned long long)idx, (unsigned long long)prev);
-    uint32_t lane = lane_of(sc, keytab_hashes(sc->m->keys), r);
+    uint32_t lane = esm_lane_of(sc, keytab_hashes(sc->m->keys), r);
     if (lane != l->no)
         violated(sc, l->no, "a key's records are in its lane (R10)",
                  "record %llu belongs to lane %u", (unsigned long long)r->seq, lane);

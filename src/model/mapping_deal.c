@@ -1,10 +1,10 @@
 /*
  * mapping_deal.c - the records a poll read, dealt out to the shard's lanes
- * by the hash of their key (R10; the choice of lane: mapping_int.h, lane_of), each queued
- * with its bytes in the event (R2), and the read logged with its
- * propagation delay (R1); AT_TIMESTAMP skips the older ones (R13).  A new
- * ParallelizationFactor deals the queued records again (R16).  The loop
- * over every record read is here: deal_records.
+ * by the hash of their key (R10; the choice of lane: mapping_int.h,
+ * esm_lane_of), each queued with its bytes in the event (R2), and the read
+ * logged with its propagation delay (R1); AT_TIMESTAMP skips the older ones
+ * (R13).  A new ParallelizationFactor deals the queued records again
+ * (R16).  The loop over every record read is here: deal_records.
  */
 #include <stdlib.h>
 
@@ -83,7 +83,7 @@ static inline bool enqueue(struct shardc *sc, const struct stm *stream,
         idxq_put(one, i, size);
         return true;
     }
-    struct lane *l = &sc->lanes[lane_of(sc, hashes, r)];
+    struct lane *l = &sc->lanes[esm_lane_of(sc, hashes, r)];
     if (sc->n_lanes > 1 && !idxq_reserve(&l->queue, 1)) {
         eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
         return false;

@@ -35,8 +35,8 @@ bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_wi
         .source_type = stm_source(m->stream),
     };
     /* R15: the window and the state the function is given */
-    if (windowed(m)) {
-        struct win_clock c = window_clock(m);
+    if (esm_windowed(m)) {
+        struct win_clock c = esm_window_clock(m);
         if (win_lane_event(&l->win, &c, m->keys, w, keys, counts) < 0) {
             eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
             return false;

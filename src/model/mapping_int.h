@@ -82,8 +82,9 @@
  *
  *   mapping_life.c       life cycle, beginning (R13), updates (R16), the
  *                        metrics sample (R14), the summary's figures
- *   mapping_reshard.c    the stream tells of a child shard, a closed one (R12)
- *   mapping_retain.c     retention: what the mapping pins, what expires (R17)
+ *   mapping_stream.c     the stream's consumer: a child shard opened, a parent
+ *                        closed (R12), a record written; what the mapping
+ *                        pins, what expires (R17)
  *   mapping_lane.c       a shard's poll loop and its lanes at work: batches
  *                        (R2), invocations, completion (R4, R5, R7, R8),
  *                        throttles (R9), windows (R15), a shard's end (R12)
@@ -98,8 +99,9 @@
  *
  * Names: esm_ for the public face and for the functions one part calls in
  * another (esm_batch_* and esm_shardc_* for those of a batch and of a
- * shard's view); idxq_ and shardc_at for the queue's and the shard's inline
- * helpers.
+ * shard's view) and for the inline helpers below (esm_lane_of,
+ * esm_window_of ...); idxq_ and shardc_at for the queue's and the shard's
+ * inline helpers.
  */
 #ifndef ESMSIM_MAPPING_INT_H
 #define ESMSIM_MAPPING_INT_H
@@ -302,35 +304,35 @@ static inline void idxq_clear(struct idxq *q)
 
 /* ---- tumbling windows (R15) -------------------------------------------- */
 
-static inline bool windowed(const struct esm *m)
+static inline bool esm_windowed(const struct esm *m)
 {
     return m->cfg->tumbling_window_us > 0;
 }
 
-static inline struct win_clock window_clock(const struct esm *m)
+static inline struct win_clock esm_window_clock(const struct esm *m)
 {
     return (struct win_clock){ .epoch_ms = m->model->epoch_ms,
                                .width_us = m->cfg->tumbling_window_us };
 }
 
-static inline int64_t window_of(const struct shardc *sc, const struct stm_record *r)
+static inline int64_t esm_window_of(const struct shardc *sc, const struct stm_record *r)
 {
     const struct esm *m = sc->m;
     return win_index(m->model->epoch_ms, m->cfg->tumbling_window_us, r->arrival_us);
 }
 
 /* What the window adds to the lane's next event (0 without windows). */
-static inline uint64_t window_event_bytes(const struct lane *l, bool final)
+static inline uint64_t esm_window_event_bytes(const struct lane *l, bool final)
 {
     const struct shardc *sc = l->sc;
-    if (!windowed(sc->m))
+    if (!esm_windowed(sc->m))
         return 0;
     return win_lane_event_bytes(&l->win, strlen(sc->shard_id), sc->lev.arn_json_len, final);
 }
 
 /* The lane of a record (R10; see the Choice about lanes above), hashes being
  * keytab_hashes(): a read of the key table, at random, unless one lane. */
-static inline uint32_t lane_of(const struct shardc *sc, const struct hashkey *hashes,
+static inline uint32_t esm_lane_of(const struct shardc *sc, const struct hashkey *hashes,
                                const struct stm_record *r)
 {
     if (sc->n_lanes == 1)
@@ -385,13 +387,11 @@ void esm_start_shard(struct shardc *sc);
 bool esm_can_start(const struct shardc *sc);
 void esm_maybe_end(struct shardc *sc);
 
-/* mapping_retain.c: the stream's consumer (stm_consumer) */
-uint64_t esm_pinned(void *ctx, uint32_t shard);
-void esm_expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
-
-/* mapping_reshard.c: the stream's consumer (stm_consumer) */
+/* mapping_stream.c: the stream's consumer (stm_consumer) */
 void esm_shard_opened(void *ctx, uint32_t shard);
 void esm_written(void *ctx, uint32_t shard);
 void esm_shard_closed(void *ctx, uint32_t shard);
+uint64_t esm_pinned(void *ctx, uint32_t shard);
+void esm_expire(void *ctx, uint32_t shard, uint64_t from, uint64_t to);
 
 #endif

@@ -45,9 +45,9 @@ static bool window_ends(const struct lane *l)
 {
     const struct shardc *sc = l->sc;
     const struct esm *m = sc->m;
-    if (!windowed(m))
+    if (!esm_windowed(m))
         return false;
-    struct win_clock c = window_clock(m);
+    struct win_clock c = esm_window_clock(m);
     const int64_t *next = l->queue.len > 0
         ? &shardc_at((struct shardc *)sc, idxq_at(&l->queue, 0))->arrival_us : NULL;
     return win_lane_ends(&l->win, &c, next, sc->read_pos == stm_end(m->stream, sc->shard),
@@ -58,7 +58,7 @@ static bool window_ends(const struct lane *l)
 static void log_window(struct lane *l)
 {
     struct esm *m = l->sc->m;
-    struct win_clock c = window_clock(m);
+    struct win_clock c = esm_window_clock(m);
     if (win_lane_close(&l->win, &c, m->keys, m->log, l->sc->shard_id, l->no,
                        l->invocation_id) < 0)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
@@ -86,9 +86,9 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
     struct shardc *sc = l->sc;
     uint32_t limit = sc->m->cfg->batch_size;
     uint64_t avail = l->queue.len;
-    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, false);
-    bool windows = windowed(sc->m);
-    int64_t k = windows && avail > 0 ? window_of(sc, shardc_at(sc, idxq_at(&l->queue, 0))) : 0;
+    uint64_t bytes = lev_envelope_bytes() + esm_window_event_bytes(l, false);
+    bool windows = esm_windowed(sc->m);
+    int64_t k = windows && avail > 0 ? esm_window_of(sc, shardc_at(sc, idxq_at(&l->queue, 0))) : 0;
     uint32_t n = 0;
     *full = false;
     if (!windows && avail > 0 && avail <= limit &&
@@ -99,7 +99,7 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
         bytes += l->queue.bytes + (avail - 1);
     } else {
         while (n < limit && n < avail) {
-            if (windows && window_of(sc, shardc_at(sc, idxq_at(&l->queue, n))) != k) {
+            if (windows && esm_window_of(sc, shardc_at(sc, idxq_at(&l->queue, n))) != k) {
                 *full = true;        /* R15: a batch never spans two windows */
                 break;
             }
@@ -183,14 +183,14 @@ static bool take_batch(struct lane *l)
     l->batch.payload_bytes = payload;
     l->batch_no++;
     l->window_start_us = -1;
-    if (windowed(m) && l->win.k == WIN_NONE)
-        l->win.k = window_of(sc, shardc_at(sc, l->batch.idx[0]));
+    if (esm_windowed(m) && l->win.k == WIN_NONE)
+        l->win.k = esm_window_of(sc, shardc_at(sc, l->batch.idx[0]));
     return true;
 }
 
 static uint64_t batch_payload(struct lane *l)
 {
-    uint64_t bytes = lev_envelope_bytes() + window_event_bytes(l, l->win.final);
+    uint64_t bytes = lev_envelope_bytes() + esm_window_event_bytes(l, l->win.final);
     for (uint32_t i = 0; i < l->batch.n; i++)
         bytes += record_event_bytes(l->sc, shardc_at(l->sc, l->batch.idx[i])) + (i > 0);
     return bytes;
@@ -328,7 +328,7 @@ static enum rsp_verdict verdict(struct lane *l, struct stm_record *const *recs,
     *why = l->res.error;
     if (l->res.outcome != OUTCOME_SUCCESS)
         return RSP_FULL_FAILURE;
-    if (windowed(m) && !l->res.returned_state) {
+    if (esm_windowed(m) && !l->res.returned_state) {
         *why = "the response has no state";   /* R15: a failed invocation */
         return RSP_FULL_FAILURE;
     }
@@ -405,7 +405,7 @@ static void complete(struct lane *l)
     /* The common end: every record handled, the set checkpointed whole
      * below; its records are counted handled and resolved now, in one walk
      * (nothing reads those marks in between). */
-    bool handled_whole = v == RSP_FULL_SUCCESS && !l->win.final && !windowed(m) &&
+    bool handled_whole = v == RSP_FULL_SUCCESS && !l->win.final && !esm_windowed(m) &&
                          l->res.n_failed == 0 && l->res.reached == b->n;
     if (handled_whole)
         esm_take_whole(l, recs);
@@ -413,7 +413,7 @@ static void complete(struct lane *l)
     esm_log_invocation(l, now, shown, age_us, shown == OUTCOME_SUCCESS ? NULL : why);
     /* after the log: a dumped event shows the state the function was given */
     if (!handled_whole)
-        mark_handled(l, recs, windowed(m) && v != RSP_FULL_FAILURE);
+        mark_handled(l, recs, esm_windowed(m) && v != RSP_FULL_FAILURE);
     if (!l->refused)
         fn_finish(m->fn, now, &l->res);   /* its environment back, its answer used */
 

@@ -172,7 +172,7 @@ struct shardc *esm_shardc_create(struct esm *m, uint32_t s)
         l->window_start_us = -1;
         l->throttle_wait_us = m->model->throttle_backoff_us;
         l->win.k = WIN_NONE;
-        if (windowed(m) && !(l->win.state = win_state_create())) {
+        if (esm_windowed(m) && !(l->win.state = win_state_create())) {
             esm_shardc_destroy(sc);
             return NULL;
         }
