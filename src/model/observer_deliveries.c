@@ -94,10 +94,11 @@ static COLD void late_by_producer(struct obs *o, const struct okey *k, const str
  * number came first (R10, R12); late by producer order when a message of its
  * key created later came first (SPEC 1.3), counting only the first record of
  * a message delivered (a producer duplicate's other records are not late).
- * The violations go apart (late_by_*): rare, and inline they took registers
- * the common path then spilled.
+ * f: its message's flags (obs_msg_flags).  The violations go apart
+ * (late_by_*): rare, and inline they took registers the common path then
+ * spilled.
  */
-static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv)
+static inline void first_delivery(struct obs *o, struct orec *r, uint8_t *f, const struct oinv *inv)
 {
     struct okey *k = &o->keys[r->key];
     if (k->seq_sequence > r->seq) {
@@ -108,7 +109,6 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         k->seq_has_first = inv->counted;
         k->seq_first_ms = inv->start_ms;
     }
-    uint8_t *f = obs_msg_flags(o, r->message_id);
     if (!f)
         return;
     bool not_first = *f & OM_FIRST;
@@ -123,19 +123,6 @@ static void first_delivery(struct obs *o, struct orec *r, const struct oinv *inv
         k->prod_has_first = inv->counted;
         k->prod_first_ms = inv->start_ms;
     }
-}
-
-/* settled: inv was counted and succeeded (worked out by the caller, once
- * an invocation). */
-static void deliver(struct obs *o, struct orec *r, bool handled, bool settled,
-                    const struct oinv *inv)
-{
-    r->pending--;
-    r->n++;
-    r->handled += handled && r->handled < 2;
-    r->settled = settled;
-    if (r->n == 1)
-        first_delivery(o, r, inv);
 }
 
 static struct oinv *inv_at(struct obs *o, uint64_t id)
@@ -178,23 +165,50 @@ void obs_inv_release(struct obs *o, bool all)
         if (!inv->ended && !all)
             break;
         const bool settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
+        struct let_go_counts c = { 0 };
         for (size_t i = 0; i < inv->n; i++) {
             const struct odeliv *d = &inv->d[i];
+            struct oshard *sh = &o->shards[d->shard];
             /* in locals: the stores a record may alias them */
-            struct orec *ring = o->shards[d->shard].ring;
-            const uint64_t mask = o->shards[d->shard].mask, end = d->ordinal + d->count;
+            struct orec *ring = sh->ring;
+            const uint64_t mask = sh->mask, end = d->ordinal + d->count;
             const struct okey *keys = o->keys;
             const bool handled = d->handled;
+            /* A record at the ring's head that the checkpoint passed and
+             * no other delivery waits for is let go as it is delivered,
+             * in the pass that has its line (obs_shard_let_go would be a
+             * second pass over the batch: issue 15, the checkpoint mostly
+             * comes before the invocation's end).  No checkpoint: a head
+             * no ordinal reaches. */
+            const uint64_t checkpoint = sh->checkpoint, held = sh->head;
+            uint64_t head = sh->has_checkpoint ? held : UINT64_MAX;
             /* a first delivery reads its key's state, asked for when its
              * deliveries came (obs_on_deliveries), again a little ahead:
              * a batch's keys outgrow the first-level cache meanwhile */
             for (uint64_t x = d->ordinal; x < end; x++) {
                 if (x + OBS_PREFETCH_AHEAD < end)
                     PREFETCH(&keys[ring[(x + OBS_PREFETCH_AHEAD) & mask].key]);
-                deliver(o, &ring[x & mask], handled, settled, inv);
+                struct orec *r = &ring[x & mask];
+                r->pending--;
+                r->n++;
+                r->handled += handled && r->handled < 2;
+                r->settled = settled;
+                uint8_t *f = obs_msg_flags(o, r->message_id);
+                if (r->n == 1)
+                    first_delivery(o, r, f, inv);
+                if (x == head && r->pending == 0 && r->seq <= checkpoint) {
+                    /* delivered (n > 0): may expire only when not settled */
+                    obs_rec_let_go(o, r, f, !settled && r->arrival_ms < o->expiry_before_ms, &c);
+                    head++;
+                }
+            }
+            if (head != UINT64_MAX) {
+                sh->n -= (size_t)(head - held);
+                sh->head = head;
             }
         }
-        for (size_t i = 0; i < inv->n; i++)   /* an invocation is of one shard: once */
+        obs_let_go_counts_add(o, &c);
+        for (size_t i = 0; i < inv->n; i++)   /* the rest; an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
                 obs_shard_let_go(o, &o->shards[inv->d[i].shard], false);
         inv->n = 0;
@@ -324,24 +338,27 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
         /* the records after it while they follow it in the ring: the run
          * grows without the tests above (issue 15: a batch is mostly one),
          * the shard's and the run's fields in locals (a record's store may
-         * alias them: they were read again each record) */
+         * alias them: they were read again each record), as far as the
+         * batch, the held records and a run's count reach, a bound worked
+         * out once (two tests a record fewer) */
         struct orec *const ring = sh->ring;
-        const uint64_t mask = sh->mask, held_end = sh->head + sh->n;
+        const uint64_t mask = sh->mask;
         const struct okey *const keys = o->keys;
-        uint32_t count = run->count + 1;
-        for (; i + 1 < n && count < UINT32_MAX; i++) {
-            uint64_t after = ordinal + 1;
-            if (after >= held_end)
-                break;
-            struct orec *q = &ring[after & mask];
+        uint64_t more = n - 1 - i;
+        if (more > sh->head + sh->n - 1 - ordinal)
+            more = sh->head + sh->n - 1 - ordinal;
+        if (more > UINT32_MAX - 1 - run->count)
+            more = UINT32_MAX - 1 - run->count;
+        const uint32_t first = i, last = i + (uint32_t)more;
+        for (; i < last; i++) {
+            struct orec *q = &ring[(ordinal + 1) & mask];
             if (q->seq != sequence_numbers[i + 1] || q->pending == UINT16_MAX)
                 break;
             PREFETCH(&keys[q->key]);
             q->pending++;
-            count++;
-            ordinal = after;
+            ordinal++;
         }
-        run->count = count;
+        run->count += 1 + (i - first);
         sh->hint = ordinal;
     }
 }

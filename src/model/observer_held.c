@@ -187,47 +187,20 @@ static COLD int rec_grow(struct oshard *sh)
  * caller); NULL when out of memory. */
 static inline struct orec *rec_push(struct oshard *sh)
 {
-    if (sh->n == (sh->ring ? sh->mask + 1 : 0) && rec_grow(sh) < 0)
+    if (sh->n == sh->mask + 1 && rec_grow(sh) < 0)   /* full; no ring: mask + 1 == 0 */
         return NULL;
     return obs_rec_at(sh, sh->n++);
 }
 
-/* Delivery counts of records let go, summed in a local while a shard's
- * are (not a read-modify-write of the figures a record). */
-struct let_go_counts {
-    uint64_t redelivered, redeliveries, reprocessed;
-};
-
 /* A record of message id, written twice or more and not settled, leaves.
- * Apart from rec_let_go's loop: rare, and inline it took registers the
- * common path then spilled. */
-static COLD void multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire)
+ * Apart from obs_rec_let_go's callers' loops: rare, and inline it took
+ * registers the common path then spilled. */
+COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire)
 {
     struct omulti *m = multi_find(o, id);
     m->let_go++;
     m->may_expire += may_expire;
     msg_settle(o, flags, m);
-}
-
-/* A record leaves: its delivery counts are final. */
-static inline void rec_let_go(struct obs *o, const struct orec *r, struct let_go_counts *c)
-{
-    if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
-        c->redelivered++;
-        c->redeliveries += r->n - 1;
-        c->reprocessed += r->handled > 1;
-    }
-    uint8_t *f = obs_msg_flags(o, r->message_id);
-    if (!f)
-        return;
-    bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
-    uint8_t flags = *f;
-    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
-        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
-        o->msgs_n--;
-    } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
-        multi_let_go(o, f, r->message_id, may_expire);
-    }
 }
 
 /* Let go of the records the checkpoint passed, in order, while none of
@@ -237,22 +210,23 @@ void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
     if (!all && !sh->has_checkpoint)
         return;
+    /* all: bounds no record passes, not a test a record */
     const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
+    const uint16_t waiting = all ? UINT16_MAX : 0;
     const struct orec *ring = sh->ring;
     const uint64_t mask = sh->mask;
     uint64_t head = sh->head, end = sh->head + sh->n;
     struct let_go_counts c = { 0 };
     for (; head < end; head++) {
         const struct orec *r = &ring[head & mask];
-        if (!all && (r->seq > checkpoint || r->pending > 0))
+        if (r->seq > checkpoint || r->pending > waiting)
             break;
-        rec_let_go(o, r, &c);
+        obs_rec_let_go(o, r, obs_msg_flags(o, r->message_id),
+                       r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled), &c);
     }
     sh->n = (size_t)(end - head);
     sh->head = head;
-    o->fig.redelivered_records += c.redelivered;
-    o->fig.redeliveries += c.redeliveries;
-    o->fig.reprocessed_records += c.reprocessed;
+    obs_let_go_counts_add(o, &c);
 }
 
 /* The records written at written.ms not yet counted in the throughput
@@ -289,12 +263,19 @@ static COLD void multi_fate(struct obs *o, uint8_t *f, uint64_t id, enum fate fa
     msg_settle(o, f, m);
 }
 
-/* A message's fate: mostly of one whose record came (in the ring, written
- * once), a count and a flag; the other cases apart (a call a message, its
- * registers saved, cost more than the common path). */
-void obs_on_message(void *ctx, const struct slog_message *msg)
+/* A fate's mark on the flags *f of message id: the multi's part apart. */
+static inline void fate_mark(struct obs *o, uint8_t *f, uint64_t id, enum fate fate)
 {
-    struct obs *o = ctx;
+    const uint8_t flags = *f | OM_FATE;
+    *f = flags;
+    if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI)
+        multi_fate(o, f, id, fate);
+}
+
+/* obs_on_message's every case but the common one: next told, a fate out
+ * of range, a message out of the ring. */
+static __attribute__((noinline)) void message_rest(struct obs *o, const struct slog_message *msg)
+{
     if (o->next.per_record)
         o->next.ops->message(o->next.ctx, msg);
     if ((unsigned)msg->fate >= FATE_COUNT)
@@ -306,10 +287,24 @@ void obs_on_message(void *ctx, const struct slog_message *msg)
         f = &o->msgs_ring[id & o->msgs_mask];
     else if (!(f = fate_flags_slow(o, id)))
         return;
-    const uint8_t flags = *f | OM_FATE;
-    *f = flags;
-    if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI)
-        multi_fate(o, f, id, msg->fate);
+    fate_mark(o, f, id, msg->fate);
+}
+
+/* A message's fate: mostly of one whose record came (in the ring, written
+ * once), a count and a flag, with no register saved (issue 15: a call a
+ * message, its frame 9 of its 33 instructions); the rest apart, called
+ * last. */
+void obs_on_message(void *ctx, const struct slog_message *msg)
+{
+    struct obs *o = ctx;
+    const uint64_t id = msg->message_id;
+    if (o->next.per_record || (unsigned)msg->fate >= FATE_COUNT ||
+        id - o->msgs_base >= o->msgs_end - o->msgs_base) {
+        message_rest(o, msg);
+        return;
+    }
+    o->fig.messages[msg->fate]++;
+    fate_mark(o, &o->msgs_ring[id & o->msgs_mask], id, msg->fate);
 }
 
 /* Another record of message id, whose flags are *f: a producer duplicate
@@ -335,28 +330,41 @@ static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
     return 0;
 }
 
+/* A record's message id, in the ring or not (see_record has the next
+ * new one): marked seen, or a producer duplicate; -1 when out of memory. */
+static inline int see_message(struct obs *o, uint64_t id)
+{
+    uint8_t *f = msg_add(o, id);
+    if (!f)
+        return -1;
+    if (*f & OM_SEEN)
+        return duplicate_record(o, f, id);
+    *f = OM_SEEN;
+    o->msgs_n++;
+    return 0;
+}
+
 /* What a record tells the observer (next is told apart).  Always inline:
  * a call a record, and the registers it saves, cost more than its body's
  * common path. */
 static inline __attribute__((always_inline)) void see_record(struct obs *o,
                                                              const struct slog_record *r)
 {
-    struct oshard *sh = obs_shard_of(o, r->shard_id);
+    struct oshard *sh = obs_shard_cached(o, r->shard_id);
     if (!sh)
         return;
     if (r->key_id >= o->keys_n && obs_key_reserve(o, r->key_id) < 0) {
         o->oom = true;
         return;
     }
-    uint8_t *f = msg_add(o, r->message_id);
-    if (!f) {
-        o->oom = true;
-        return;
-    }
-    if (!(*f & OM_SEEN)) {
-        *f = OM_SEEN;
+    const uint64_t id = r->message_id;
+    if (id == o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
+        /* the next id, with room: a new message, most records (issue 15:
+         * through msg_add and the flag's test, 15 instructions more) */
+        o->msgs_ring[id & o->msgs_mask] = OM_SEEN;
+        o->msgs_end = id + 1;
         o->msgs_n++;
-    } else if (duplicate_record(o, f, r->message_id) < 0) {
+    } else if (see_message(o, id) < 0) {
         o->oom = true;
         return;
     }

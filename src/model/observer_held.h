@@ -8,6 +8,7 @@
 #define ESMSIM_OBSERVER_HELD_H
 
 #include "observer_int.h"
+#include "prefetch.h"   /* COLD */
 
 /* Message id's flags, or NULL when out of the ring (let go, or no record
  * of it came). */
@@ -19,6 +20,45 @@ static inline uint8_t *obs_msg_flags(struct obs *o, uint64_t id)
 static inline struct orec *obs_rec_at(struct oshard *sh, size_t i)
 {
     return &sh->ring[(sh->head + i) & sh->mask];
+}
+
+/* What records let go add up to, summed in a local while a shard's are
+ * (not a read-modify-write of the figures a record): delivery counts, and
+ * messages written once whose record left. */
+struct let_go_counts {
+    uint64_t redelivered, redeliveries, reprocessed, gone;
+};
+
+static inline void obs_let_go_counts_add(struct obs *o, const struct let_go_counts *c)
+{
+    o->fig.redelivered_records += c->redelivered;
+    o->fig.redeliveries += c->redeliveries;
+    o->fig.reprocessed_records += c->reprocessed;
+    o->msgs_n -= c->gone;
+}
+
+COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire);
+
+/* A record leaves, the head of its shard's ring: its delivery counts are
+ * final.  f: its message's flags (obs_msg_flags), NULL when let go;
+ * may_expire: it arrived before expiry_before_ms and did not settle. */
+static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f, bool may_expire,
+                                  struct let_go_counts *c)
+{
+    if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
+        c->redelivered++;
+        c->redeliveries += r->n - 1;
+        c->reprocessed += r->handled > 1;
+    }
+    if (!f)
+        return;
+    uint8_t flags = *f;
+    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
+        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+        c->gone++;
+    } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
+        obs_multi_let_go(o, f, r->message_id, may_expire);
+    }
 }
 
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all);

@@ -58,7 +58,10 @@ COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_
             o->shards = grown;
             o->shards_cap = cap;
         }
-        o->shards[id] = (struct oshard){ .row.shard_id = keytab_key(o->shard_ids, id) };
+        /* no ring yet: a capacity (mask + 1) of 0, which rec_push's test
+         * for a full ring then covers */
+        o->shards[id] = (struct oshard){ .row.shard_id = keytab_key(o->shard_ids, id),
+                                         .mask = SIZE_MAX };
     }
     o->shard_cache[c].str = shard_id;
     o->shard_cache[c].id = id;
