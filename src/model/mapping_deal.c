@@ -4,8 +4,9 @@
  * esm_lane_of), each queued with its bytes in the event (R2), and the read
  * logged with its propagation delay (R1); AT_TIMESTAMP skips the older ones
  * (R13).  A new ParallelizationFactor deals the queued records again
- * (R16).  The loop over every record read is here: deal_records.
+ * (R16).  The loops over every record read are here: deal_one, deal_lanes.
  */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "mapping_int.h"
@@ -60,7 +61,7 @@ static inline void idxq_put(struct idxq *q, uint64_t idx, uint64_t size)
 
 /* ---- dealing (R1, R10, R13) -------------------------------------------- */
 
-/* With one lane, room in its queue for n records at once (enqueue then
+/* With one lane, room in its queue for n records at once (deal_one then
  * checks none); false (the run stopped) when out of memory. */
 static bool reserve_one_lane(struct shardc *sc, uint64_t n)
 {
@@ -70,21 +71,29 @@ static bool reserve_one_lane(struct shardc *sc, uint64_t n)
     return false;
 }
 
-/* Queue record i (r) in its lane, sized with memo (the shard's, or the
- * caller's copy of it); false (the run stopped) when out of memory.  With
- * one lane, the caller reserved the room (reserve_one_lane), and one, when
- * not NULL, is its copy of that lane's queue, to queue into instead. */
-static inline bool enqueue(struct shardc *sc, const struct stm *stream,
-                           const struct hashkey *hashes, struct lev_size_memo *memo, uint64_t i,
-                           const struct stm_record *r, struct idxq *one)
+/* Record r's bytes in the event, sized with memo (the shard's, or the
+ * caller's copy of it).  With kinesis (the shard's records take Kinesis's
+ * shape), the Kinesis arm of lev_shard_record_bytes_memo with the shard's
+ * constants in the caller's registers, where the shared function reads
+ * them from the shard record after record (the memo's refill, a call,
+ * could change them). */
+static inline __attribute__((always_inline)) uint64_t
+record_bytes(const struct shardc *sc, bool kinesis, size_t source_bytes, int64_t epoch_ms,
+             struct lev_size_memo *memo, const struct stm *stream, const struct stm_record *r)
 {
-    uint64_t size = lev_shard_record_bytes_memo(&sc->lev, memo, stream, r);
-    if (one) {
-        idxq_put(one, i, size);
-        return true;
-    }
+    if (!kinesis)
+        return lev_shard_record_bytes_memo(&sc->lev, memo, stream, r);
+    return lev_record_bytes_memo(memo, source_bytes, epoch_ms, stm_record_key_json_len(stream, r),
+                                 r->seq, r->bytes, r->arrival_us);
+}
+
+/* Queue record i (r), of size bytes in the event, in its lane, among
+ * several; false (the run stopped) when out of memory. */
+static inline bool enqueue(struct shardc *sc, const struct hashkey *hashes, uint64_t i,
+                           const struct stm_record *r, uint64_t size)
+{
     struct lane *l = &sc->lanes[esm_lane_of(sc, hashes, r)];
-    if (sc->n_lanes > 1 && !idxq_reserve(&l->queue, 1)) {
+    if (!idxq_reserve(&l->queue, 1)) {
         eng_stop(sc->m->e);      /* out of memory: stop, the run is incomplete */
         return false;
     }
@@ -94,15 +103,15 @@ static inline bool enqueue(struct shardc *sc, const struct stm *stream,
 
 /* The sum of the delays of records [from, to) read at at_us, as doubles
  * added up record by record make it: the integer sum sum when every delay
- * is non-negative (neg >= 0; a record is read after its arrival) and the
- * n of them at most max each stay below 2^53 (then each partial sum is an
- * integer a double holds, so each addition was exact, and sum did not
- * overflow), else the doubles added in order. */
+ * is non-negative (the least, least >= 0; a record is read after its
+ * arrival) and the n of them at most max each stay below 2^53 (then each
+ * partial sum is an integer a double holds, so each addition was exact, and
+ * sum did not overflow), else the doubles added in order. */
 static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
-                        uint64_t sum, int64_t neg, int64_t max)
+                        uint64_t sum, int64_t least, int64_t max)
 {
     uint64_t n = to - from;
-    if (neg >= 0 && (n == 0 || (uint64_t)max <= ((UINT64_C(1) << 53) - 1) / n))
+    if (least >= 0 && (n == 0 || (uint64_t)max <= ((UINT64_C(1) << 53) - 1) / n))
         return (double)sum;
     double d = 0;
     for (uint64_t i = from; i < to; i++)
@@ -110,72 +119,113 @@ static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t a
     return d;
 }
 
-/* What deal adds up of the delays of the records it reads (R1). */
-struct delays {
-    uint64_t sum;                /* wraps only when delay_sum does not use it */
-    int64_t neg;                 /* the delays or'ed: negative when one is */
-    int64_t max;                 /* the largest, or 0 */
-};
-
-/* deal's loop: records [from, to) queued in their lanes, or, with one (a
- * copy of the single lane's queue, in room reserved), in it, and their
- * delays added to *d.  Inline in two copies: the one-lane loop keeps the
- * queue's fields in registers, which the stores of its slots would
- * otherwise make it load again record after record.  False when the run
- * stopped. */
-static inline __attribute__((always_inline)) bool
-deal_records(struct shardc *sc, uint64_t from, uint64_t to, int64_t at_us,
-             struct idxq *one, struct lev_size_memo *memo, struct delays *d)
+/* deal's loop with one lane: records [from, to) queued in q (a copy of the
+ * lane's queue, with room reserved), their arrival times added to
+ * *arrivals.  A stretch of records contiguous in the shard's ring and in
+ * the queue's takes two plain loops, the indexes (consecutive) and the
+ * sizes, each with its few values in registers: in one loop with the
+ * lanes' choice and the queue's fields, they had more values live than
+ * x86-64 has registers, and spilled.  Inline in two copies, kinesis
+ * (record_bytes) and not. */
+static inline __attribute__((always_inline)) void
+deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kinesis,
+         struct lev_size_memo *memo, uint64_t *arrivals)
 {
-    struct esm *m = sc->m;
-    struct stm *stream = m->stream;   /* in a register: the memo's refill is a call */
-    const struct hashkey *hashes = keytab_hashes(m->keys);
-    uint64_t sum = 0;
-    int64_t neg = 0, max = 0;
+    struct stm *stream = sc->m->stream;
+    size_t source_bytes = sc->lev.source_bytes;
+    int64_t epoch_ms = sc->lev.src.epoch_ms;
+    uint64_t arr = *arrivals;
+    for (uint64_t i = from, n; i < to; i += n) {
+        const struct stm_record *r = stm_piece(stream, sc->shard, i, to, &n);
+        uint64_t j = (q->head + q->len) & (q->cap - 1);
+        if (n > q->cap - j)
+            n = q->cap - j;          /* the rest after the queue's ring wraps */
+        uint64_t *v = q->v + j, *size = q->size + j, bytes = 0;
+        for (uint64_t k = 0; k < n; k++)
+            v[k] = i + k;
+        for (uint64_t k = 0; k < n; k++, r++) {
+            size[k] = record_bytes(sc, kinesis, source_bytes, epoch_ms, memo, stream, r);
+            bytes += size[k];
+            arr += (uint64_t)r->arrival_us;
+        }
+        q->len += n;
+        q->bytes += bytes;
+    }
+    *arrivals = arr;
+}
+
+/* deal's loop with several lanes: records [from, to) queued in their
+ * lanes, their arrival times added to *arrivals; false when the run
+ * stopped. */
+static bool deal_lanes(struct shardc *sc, uint64_t from, uint64_t to,
+                       struct lev_size_memo *memo, uint64_t *arrivals)
+{
+    struct stm *stream = sc->m->stream;
+    const struct hashkey *hashes = keytab_hashes(sc->m->keys);
     for (uint64_t i = from, n; i < to; ) {
         const struct stm_record *r = stm_piece(stream, sc->shard, i, to, &n);
         for (uint64_t end = i + n; i < end; i++, r++) {
             /* R10: the key's hash a few records on, asked for now (issue 15 item 1) */
-            if (!one && i + LANE_AHEAD < to)
+            if (i + LANE_AHEAD < to)
                 PREFETCH(&hashes[shardc_at(sc, i + LANE_AHEAD)->key_id]);
-            int64_t delay = at_us - r->arrival_us;
-            sum += (uint64_t)delay;
-            neg |= delay;
-            if (delay > max)
-                max = delay;
-            if (!enqueue(sc, stream, hashes, memo, i, r, one))
+            *arrivals += (uint64_t)r->arrival_us;
+            if (!enqueue(sc, hashes, i, r, lev_shard_record_bytes_memo(&sc->lev, memo, stream, r)))
                 return false;
         }
     }
-    *d = (struct delays){ .sum = sum, .neg = neg, .max = max };
     return true;
 }
 
-/* Records [from, to) were read now: deal them out to their lanes, and log
+/* Records [from, to) arrived in index order (deal counts on it). */
+static inline bool arrivals_in_order(struct shardc *sc, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i + 1 < to; i++)
+        if (shardc_at(sc, i)->arrival_us > shardc_at(sc, i + 1)->arrival_us)
+            return false;
+    return true;
+}
+
+/*
+ * Records [from, to) were read now: deal them out to their lanes, and log
  * the read with how long they took to get here (R1's propagation delay).
- * The delays are added as integers: a chain of double additions, a record
- * each, was most of the loop's time (issue 15 item 1). */
+ * A shard's records arrive in index order (each is written at the time of
+ * its put, appended), so the first has the largest delay and the last the
+ * smallest, and the delays' sum is n now less the arrivals' sum: the loops
+ * add the arrival times alone (a loop of its own for the delays was 9
+ * instructions a record, issue 15 item 1).  The sum is an integer, then
+ * exact as a double where delay_sum says so.
+ */
 static void deal(struct shardc *sc, uint64_t from, uint64_t to)
 {
     struct esm *m = sc->m;
     struct slog_read rd = { .shard_id = sc->shard_id, .at_us = eng_now(m->e) };
-    struct delays d;
+    uint64_t arrivals = 0;       /* wraps as the delays' sum does */
     if (!reserve_one_lane(sc, to - from))
         return;                  /* the run stopped */
-    /* The memo in a local: the queues' stores might alias the shard's, which
-     * the loop would then read again record after record. */
+    /* The memo and the queue in locals: the queues' stores might alias the
+     * shard's, which the loop would then read again record after record. */
     struct lev_size_memo memo = sc->size_memo;
     if (sc->n_lanes == 1) {
         struct idxq one = sc->lanes[0].queue;
-        deal_records(sc, from, to, rd.at_us, &one, &memo, &d);   /* in room reserved: true */
+        if (sc->lev.ddb)
+            deal_one(sc, from, to, &one, false, &memo, &arrivals);
+        else
+            deal_one(sc, from, to, &one, true, &memo, &arrivals);
         sc->lanes[0].queue = one;
-    } else if (!deal_records(sc, from, to, rd.at_us, NULL, &memo, &d)) {
+    } else if (!deal_lanes(sc, from, to, &memo, &arrivals)) {
         return;                  /* the run stopped */
     }
     sc->size_memo = memo;
+    int64_t most = 0, least = 0;
+    if (from < to) {
+        most = rd.at_us - shardc_at(sc, from)->arrival_us;
+        least = rd.at_us - shardc_at(sc, to - 1)->arrival_us;
+    }
+    assert(arrivals_in_order(sc, from, to));
     rd.records = (uint32_t)(to - from);
-    rd.delay_max_us = d.max;
-    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us, d.sum, d.neg, d.max);
+    rd.delay_max_us = most > 0 ? most : 0;
+    rd.delay_sum_us = delay_sum(sc, from, to, rd.at_us,
+                                (to - from) * (uint64_t)rd.at_us - arrivals, least, rd.delay_max_us);
     if (m->log->ops->read)
         m->log->ops->read(m->log->ctx, &rd);
 }
@@ -195,11 +245,11 @@ void esm_relane(struct shardc *sc)
     sc->n_lanes = factor;
     /* Everything fetched and not resolved was queued. */
     const struct hashkey *hashes = keytab_hashes(sc->m->keys);
-    if (!reserve_one_lane(sc, sc->read_pos - sc->done_pos))
-        return;
     for (uint64_t i = sc->done_pos; i < sc->read_pos; i++) {
         const struct stm_record *r = shardc_at(sc, i);
-        if (!r->resolved && !enqueue(sc, sc->m->stream, hashes, &sc->size_memo, i, r, NULL))
+        if (!r->resolved &&
+            !enqueue(sc, hashes, i, r,
+                     lev_shard_record_bytes_memo(&sc->lev, &sc->size_memo, sc->m->stream, r)))
             return;
     }
 }

@@ -263,11 +263,23 @@ static inline void mark_settled(struct msgtab *t, struct msg *m, enum fate f)
 
 /* Move the base past the messages settled at its front.  Only the
  * oldest's end moves it: the base's entry is never done (while base <
- * next), so nothing else can let it pass. */
+ * next), so nothing else can let it pass.  It passes a line of eight at a
+ * time where all are done (the ring's lines hold eight aligned entries):
+ * a base that waits on one shard's batch passes every other shard's
+ * messages at once, 6 instructions an entry one by one (issue 15 item 1). */
 static void pass_settled(struct msgtab *t)
 {
-    uint64_t base = t->base;   /* in a register, stored once */
-    while (base < t->next && t->ring[base & t->mask].done)
+    const struct msg *ring = t->ring;
+    uint64_t base = t->base, next = t->next, mask = t->mask;   /* in registers */
+    while (base < next && base % 8 && ring[base & mask].done)
+        base++;
+    for (; next - base >= 8 && base % 8 == 0; base += 8) {
+        const struct msg *e = &ring[base & mask];
+        if (!(e[0].done & e[1].done & e[2].done & e[3].done &
+              e[4].done & e[5].done & e[6].done & e[7].done))
+            break;
+    }
+    while (base < next && ring[base & mask].done)
         base++;
     t->base = base;
 }
@@ -368,32 +380,40 @@ static inline void ask_ahead(struct msg *ring, const struct msg_row *rows, uint6
  * entry a cache miss: the entries a few records ahead are asked for, so
  * that the misses overlap (the rows too when the log reads them: rows,
  * else NULL).  Inline in two copies, with rows and without, so that the
- * loop asks nothing of rows when there are none.
+ * loop asks nothing of rows when there are none.  The messages settled
+ * with fate f, most of them, are counted once, at the end.
  */
 static inline __attribute__((always_inline)) void
 records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enum wants w,
              const struct msg_row *rows)
 {
     struct msg *ring = t->ring;
-    uint64_t mask = t->mask, base = t->base, next = t->next;
+    uint64_t mask = t->mask, base = t->base, span = t->next - t->base;
+    uint64_t settled_f = 0;
     struct slog_message msg = { 0 };
     const uint64_t *end = ids + n;   /* a pointer: one register less across the log's calls */
+    const uint64_t *ahead = n > PREFETCH_AHEAD ? end - PREFETCH_AHEAD : ids;
     for (const uint64_t *p = ids; p < end && p - ids < PREFETCH_AHEAD; p++)
         ask_ahead(ring, rows, mask, *p);
     for (const uint64_t *p = ids; p < end; p++) {
-        if (end - p > PREFETCH_AHEAD)
+        if (p < ahead)
             ask_ahead(ring, rows, mask, p[PREFETCH_AHEAD]);
         uint64_t id = *p;
-        if (id < base || id >= next)
+        if (id - base >= span)       /* not in [base, next) */
             continue;
         struct msg *m = &ring[id & mask];
         note_fate(m, f);
-        if (--m->holds == 0) {
-            enum fate fate = final_fate(m);
-            mark_settled(t, m, fate);
-            log_message(t, &msg, id, fate, w);
-        }
+        if (--m->holds > 0)
+            continue;
+        enum fate fate = final_fate(m);
+        m->done = 1;
+        if (fate == f)
+            settled_f++;
+        else
+            t->counts[fate]++;
+        log_message(t, &msg, id, fate, w);
     }
+    t->counts[f] += settled_f;
     pass_settled(t);
 }
 
