@@ -335,6 +335,10 @@ static void attempt(struct prd *p, uint32_t slot)
          * so first and last tell): the common case, in one call. */
         msg_delivered_run(p->msgs, q->e[0].message_id, q->n);
         q->n = 0;
+    } else if (again && (uint32_t)failed == q->n) {
+        /* Every entry refused, each kept where it is: a retry sent into the
+         * second that filled its shards (14,700 of the bench's 31,300
+         * requests, 2.5 M of its 9.5 M entries, in 5 minutes). */
     } else {
         /* Each entry settled, kept for the retry (moved down in place) or
          * given up; pointers and the msgtab in locals, which the calls
