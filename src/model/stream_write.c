@@ -315,7 +315,8 @@ static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard
 /* One entry: its fate, and the record when accepted.  Per entry, so kept
  * to the lines it must touch: the key's route cache entry, asked for by
  * the caller; the shard's write window and ring by index, both hot; the
- * ring's next slot, asked for one put ahead.  A full shard (the common
+ * ring's next slot, written in order (the hardware's prefetch follows
+ * a shard's ring as it grows).  A full shard (the common
  * refusal) is known before the entry's bytes are counted.  Counted by the
  * caller once a request: the throttled entries and the records held. */
 static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
