@@ -208,8 +208,8 @@ expect_eq "$(q "$work/bisect.db" "SELECT count(*), record_count, condition FROM 
   "1|1|RetryAttemptsExhausted" "R8 bisect to the poison record: one discard of one record"
 expect_eq "$(q "$work/bisect.db" "SELECT $(j requestContext.condition), $(j requestContext.approximateInvokeCount),
     $(j responseContext.functionError), $(j KinesisBatchInfo.batchSize), $(j version)
-    FROM discards")" "RetryAttemptsExhausted|6|Unhandled|1|1.0" \
-  "R6 invocation record: condition, approximateInvokeCount (issue 11 item 7b: 3 invocations of the sets it was split from, of 8, 4 and 2 records, then 1 + MaximumRetryAttempts 2), functionError"
+    FROM discards")" "RetryAttemptsExhausted|7|Unhandled|1|1.0" \
+  "R6 invocation record: condition, approximateInvokeCount (issue 11 item 7b: 4 invocations of the sets it was split from, of 11, 6, 3 and 2 records, then 1 + MaximumRetryAttempts 2), functionError"
 expect_eq "$(q "$work/bisect.db" "SELECT $(j KinesisBatchInfo.startSequenceNumber) = CAST(start_sequence_number AS TEXT)
     AND $(j KinesisBatchInfo.endSequenceNumber) = CAST(end_sequence_number AS TEXT)
     AND $(j KinesisBatchInfo.shardId) = shard_id FROM discards")" 1 \

@@ -45,12 +45,12 @@ expect_eq "$rc" 0 "node example: exit status (its expect block holds)"
 # ---- esmsim logs (issue 12 item 4) -----------------------------------------
 # the poison order's first invocation: the records before it processed, then
 # its failure; REPORT's figures are the handler's wall time: masked
-# (20 ms + 14 records x 1 ms, the poison order fourth)
+# (20 ms + 14 records x 1 ms, the poison order tenth)
 inv=$(q py.db "SELECT min(invocation_id) FROM invocations WHERE outcome = 'partial'")
 poison=$(q py.db "SELECT start_sequence_number FROM discards")
 rid=$(q py.db "SELECT DISTINCT request_id FROM logs WHERE invocation_id = $inv")
 out=$("$esmsim" logs py.db --invocation "$inv" | sed 's/\tDuration: .*/\t.../')
-expect_eq "$(printf '%s\n' "$out" | grep -c '^ *[0-9.]*  processed ')" 3 "logs: records processed before the poison one"
+expect_eq "$(printf '%s\n' "$out" | grep -c '^ *[0-9.]*  processed ')" 9 "logs: records processed before the poison one"
 expect_text "$(printf '%s\n' "$out" | grep -v '^ *[0-9.]*  processed ')" \
 "invocation $inv  shardId-000000000000  31.000-31.034 s  partial  attempt 1  14 records
       31.000  START RequestId: $rid Version: \$LATEST

@@ -35,14 +35,14 @@ same_rows pt.db model.db "$cols" && ok || ko "Powertools and the model's all-fai
 # the error's type: Powertools' own where the model says Unhandled
 expect_eq "$(q pt.db "SELECT outcome, first_sequence_number, attempt, error FROM invocations
                       WHERE outcome <> 'success' ORDER BY invocation_id" | paste -sd,)" \
-  "partial 635 1 batchItemFailures,partial 645 2 batchItemFailures,partial 645 3 batchItemFailures,error 2376 1 FullBatchFailureError,error 2376 2 FullBatchFailureError,error 2376 3 FullBatchFailureError" \
+  "partial 577 1 batchItemFailures,partial 593 2 batchItemFailures,partial 593 3 batchItemFailures,error 2356 1 FullBatchFailureError,error 2356 2 FullBatchFailureError,error 2356 3 FullBatchFailureError" \
   "Powertools: a partial response, then FullBatchFailureError for the lone poison order"
 expect_eq "$(q model.db "SELECT DISTINCT error FROM invocations WHERE outcome = 'error'")" Unhandled \
   "the model's all-failures: Unhandled"
 # R6: functionError null after partial responses, "Unhandled" after the throw
 expect_eq "$(q pt.db "SELECT start_sequence_number, record_count,
                       ifnull(json_extract(invocation_record, '$.responseContext.functionError'), 'null')
-                      FROM discards ORDER BY at_ms" | paste -sd,)" "645 11 null,2376 1 Unhandled" \
+                      FROM discards ORDER BY at_ms" | paste -sd,)" "593 5 null,2356 1 Unhandled" \
   "Powertools: the OnFailure records"
 expect_in "$("$esmsim" logs pt.db --invocation "$(q pt.db "SELECT min(invocation_id) FROM invocations WHERE outcome = 'error'")")" \
   "Invoke Error 	{\"errorType\":\"FullBatchFailureError\",\"errorMessage\":\"All records failed processing. See individual errors below.\"" \

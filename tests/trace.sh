@@ -295,7 +295,9 @@ expect_eq "$(printf '%s\n' "$out" | deliveries | awk '{ split($15, p, "/"); prin
    FROM deliveries d JOIN invocations i USING (run_id, invocation_id)
    WHERE d.sequence_number = $seq_no ORDER BY i.invocation_id)") " \
   "R8 depth = the first attempts of smaller sets holding the record after its first delivery"
-expect_in "$out" "RetryAttemptsExhausted: $seq_no-$seq_no (1 record), invoked 6 times, sent to arn:aws:sqs:us-east-1:123456789012:order-dlq" \
+# The poison record is the last of a batch of 11: 4 splits (11, 6, 3, 2, 1; R8), then
+# MaximumRetryAttempts 2 on it alone: 1 + 4 + 2 invocations.
+expect_in "$out" "RetryAttemptsExhausted: $seq_no-$seq_no (1 record), invoked 7 times, sent to arn:aws:sqs:us-east-1:123456789012:order-dlq" \
   "R6 the poison record's discard"
 
 # Issue 11 item 4: records 3 and 4 poisoned: [3] and then [4] (split from

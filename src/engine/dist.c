@@ -161,7 +161,7 @@ static unsigned bit_length(uint64_t x)
  * n uniform integers in [0, len) into out, exactly: a 32-bit draw times
  * len, whose high half is the value, rejected when its low half is below
  * (2^32 - len) mod len (Lemire's method: a multiply where
- * gsl_rng_uniform_int divides).  mt19937, the engine's generator, gives
+ * gsl_rng_uniform_int divides).  taus2, the engine's generator, gives
  * all 32 bits: its get function is read once and called directly in the
  * loop (gsl_rng_get is a call that makes that call); another generator
  * goes through gsl_rng_uniform_int.
