@@ -812,7 +812,7 @@ static int init_keys(struct prd *p)
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
-        return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, mt19937's range */
+        return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, the generator's 32-bit range */
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
         p->prefix_len = strlen(prefix);
