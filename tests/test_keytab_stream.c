@@ -1570,6 +1570,116 @@ static void test_reshard_write_limits(void)
     fix_close(&f);
 }
 
+/* A request of two entries both refused: by shard 0's records (alpha) and
+ * shard 1's bytes (K, 51 bytes with the key, on 61 of 100). */
+static struct stm_put_entry *refused_pair(struct fix *f)
+{
+    struct stm_put_entry *en = entries(f, 2, "alpha", 1, 100);
+    en[1].key_id = keytab_add(f->keys, "K");
+    en[1].bytes = 50;
+    return en;
+}
+
+static uint64_t g_stamp;   /* stm_put_stamp when refused_pair was refused */
+
+static void fill_and_refuse(struct fix *f)
+{
+    put_expect(f, entries(f, 2, "alpha", 1, 1), 2, 0, "oo");   /* shard 0: 2 records, full */
+    put_expect(f, entries(f, 1, "K", 60, 3), 1, 0, "o");       /* shard 1: 61 bytes of 100 */
+    put_expect(f, refused_pair(f), 2, 2, "tt");
+    g_stamp = stm_put_stamp(f->s);
+    CHECK(g_stamp != 0);
+}
+
+/* What a resend changes besides put_throttled: nothing. */
+static void check_only_throttled(struct fix *f, const struct stm_stats *before, uint64_t n,
+                                 size_t n_recs)
+{
+    struct stm_stats st;
+    stm_stats(f->s, &st);
+    CHECK_INT(st.put_throttled, before->put_throttled + n);
+    CHECK_INT(st.records_written, before->records_written);
+    CHECK_INT(st.put_internal_failures, 0);
+    CHECK_INT(f->sink.n_recs, n_recs);
+}
+
+/* The rest of the second: shard 1 takes 11 more bytes (72 of 100), the
+ * pair is refused whole again, entry by entry, at the same stamp; counting
+ * it refused (stm_put_refused) does what the put did. */
+static void resend_same_second(struct fix *f)
+{
+    put_expect(f, entries(f, 1, "K", 10, 4), 1, 0, "o");
+    struct stm_stats before;
+    stm_stats(f->s, &before);
+    size_t n_recs = f->sink.n_recs;
+    CHECK(stm_put_stamp(f->s) == g_stamp);
+    put_expect(f, refused_pair(f), 2, 2, "tt");
+    check_only_throttled(f, &before, 2, n_recs);
+    stm_put_refused(f->s, 2);
+    check_only_throttled(f, &before, 4, n_recs);
+}
+
+/* A new second: new windows, another stamp, the pair passes. */
+static void resend_next_second(struct fix *f)
+{
+    CHECK(stm_put_stamp(f->s) != g_stamp);
+    put_expect(f, refused_pair(f), 2, 0, "oo");
+}
+
+static void stamp_now(struct fix *f)
+{
+    g_stamp = stm_put_stamp(f->s);
+    CHECK(g_stamp != 0);
+}
+
+/* After a split, in the same second: another stamp, the children's windows
+ * take the entry its parent refused. */
+static void resend_after_split(struct fix *f)
+{
+    CHECK(stm_put_stamp(f->s) != g_stamp);
+    put_expect(f, entries(f, 1, "alpha", 1, 5), 1, 0, "o");
+}
+
+/* SPEC 1.1 write limits, as the model counts them (README, Model choices:
+ * fixed one-second windows, a refused entry uses no capacity, the limits
+ * fixed): within a second a shard's records and bytes only grow, so an
+ * entry refused is refused again until the second ends or a reshard moves
+ * its key (a step adds shards).  stm_put_stamp says when that holds; with
+ * InternalFailure drawn it never does.  The producer counts a retry at the
+ * same stamp refused without sending it (producer.c, refused_again). */
+static void test_put_stamp(void)
+{
+    struct cfg_stream cfg = stream_cfg(2);
+    cfg.write_records_per_sec = 2;
+    cfg.write_bytes_per_sec = 100;
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    CHECK_INT(stm_route(f.s, keytab_add(f.keys, "alpha")), 0);
+    CHECK_INT(stm_route(f.s, keytab_add(f.keys, "K")), 1);
+    at(&f, SEC / 5, fill_and_refuse);
+    at(&f, SEC * 9 / 10, resend_same_second);
+    at(&f, SEC, resend_next_second);
+    eng_run_until(f.e, SEC);
+    fix_close(&f);
+
+    cfg = stream_cfg(1);
+    cfg.write_records_per_sec = 2;
+    struct cfg_reshard op = { .at_us = SEC / 2, .kind = CFG_RESHARD_SPLIT,
+                              .shard = (char *)"shardId-000000000000" };
+    reshard_open(&f, &cfg, &op, 1);
+    at(&f, SEC / 5, fill_parent);   /* "oot" */
+    at(&f, SEC / 4, stamp_now);
+    at(&f, SEC * 7 / 10, resend_after_split);
+    eng_run_until(f.e, SEC);
+    fix_close(&f);
+
+    cfg = stream_cfg(1);
+    cfg.internal_failure_rate = 0.5;
+    fix_open(&f, &cfg, 1);
+    CHECK(stm_put_stamp(f.s) == 0);
+    fix_close(&f);
+}
+
 /* Operations that cannot be done are refused before the run, naming the
  * operation and its key. */
 static void test_reshard_errors(void)
@@ -1906,6 +2016,7 @@ int main(void)
     test_reshard_uniform();
     test_reshard_retention();
     test_reshard_write_limits();
+    test_put_stamp();
     test_reshard_errors();
     test_ddb_rollover();
     test_ddb_item_events();

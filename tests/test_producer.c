@@ -261,6 +261,36 @@ static void test_failed_only(void)
     fix_close(&f);
 }
 
+/* SPEC 1.1 write limits (fixed one-second windows, README Model choices):
+ * a retry 100 ms after its request was refused whole mostly lands in the
+ * second that refused it, and is refused whole again; the producer counts
+ * it so without sending it (refused_again).  The counts are those of the
+ * put made each time (the code before the shortcut gave these figures),
+ * in both retry modes that resend. */
+static void test_retry_same_second(void)
+{
+    static const struct { enum cfg_retry_mode mode; uint64_t want[6]; } runs[] = {
+        /* requests, entries_failed, resent, rejected, put_throttled, records */
+        { CFG_RETRY_FAILED_ONLY, { 102, 25418, 20418, 5000, 25418, 4000 } },
+        { CFG_RETRY_ALL, { 102, 26582, 21582, 5000, 26582, 4000 } },
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        struct cfg_stream s = stream_cfg(1, 1000);
+        struct cfg_producer p = prod_cfg(3000, 3 * SEC);
+        p.retry.mode = runs[r].mode;
+        p.retry.max_attempts = 4;
+        struct fix f;
+        CHECK(fix_run(&f, &s, &p, 7, 5 * SEC));
+        struct stm_stats st;
+        stm_stats(f.s, &st);
+        uint64_t got[6] = { f.st.requests, f.st.entries_failed, f.st.resent, f.st.rejected,
+                            st.put_throttled, st.records_written };
+        for (int i = 0; i < 6; i++)
+            CHECK_INT(got[i], runs[r].want[i]);
+        fix_close(&f);
+    }
+}
+
 /* SPEC 1.3 all: the whole request is resent, entries that had succeeded are
  * written again: producer duplicates. */
 static void test_all_duplicates(void)
@@ -1205,6 +1235,7 @@ static void test_msgtab_ring(void)
 int main(void)
 {
     test_failed_only();
+    test_retry_same_second();
     test_all_duplicates();
     test_none();
     test_backoff_linear();

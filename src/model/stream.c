@@ -117,6 +117,7 @@ static void reshard_step(struct stm *s, const struct reshard_step *st)
     const struct shard_def *d = &s->topo.def[st->child];
     uint32_t parents[2] = { d->parent, d->adjacent };   /* only a merge has an adjacent parent */
     uint32_t n_parents = step_parents(st->kind);
+    assert(st->child == s->n_shards);   /* a step appends: stm_put_stamp relies on it */
     for (uint32_t k = 0; k < n_parents; k++) {
         s->shards[parents[k]].closed_us = now;
         s->shards[parents[k]].put_sec = -1;

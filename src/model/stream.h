@@ -206,6 +206,21 @@ static inline uint32_t stm_record_key_json_len(const struct stm *s, const struct
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen);
 
+/*
+ * A stamp of what decides whether a throttled entry would be throttled
+ * again: the second (write windows only fill within it, the limits never
+ * change) and the shard count (each reshard step adds shards, so the same
+ * count means no key has moved).  0 when PutRecords draws InternalFailure,
+ * which a resend would draw again.  So entries that were all refused by the
+ * write limits (STM_PUT_THROTTLED) at a stamp are refused again, each, by a
+ * put at the same nonzero stamp: a writer may count them refused with
+ * stm_put_refused instead, and the run is the same.
+ */
+uint64_t stm_put_stamp(const struct stm *s);
+
+/* n entries refused by the write limits without a put (stm_put_stamp). */
+void stm_put_refused(struct stm *s, size_t n);
+
 /* The request limits a writer must respect (from the stream's config). */
 struct stm_put_limits {
     uint32_t max_request_records;

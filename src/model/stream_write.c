@@ -432,6 +432,19 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     return (int)(n - accepted);
 }
 
+uint64_t stm_put_stamp(const struct stm *s)
+{
+    if (s->failure_rate > 0)
+        return 0;
+    uint64_t sec = (uint64_t)(eng_now(s->e) / ENG_US_PER_SEC);
+    return sec << 32 | s->n_shards;   /* a stream has shards: never 0 */
+}
+
+void stm_put_refused(struct stm *s, size_t n)
+{
+    s->stats.put_throttled += n;
+}
+
 void stm_put_limits(const struct stm *s, struct stm_put_limits *out)
 {
     *out = (struct stm_put_limits){
