@@ -197,8 +197,7 @@ void obs_inv_release(struct obs *o, bool all)
                 if (r->n == 1)
                     first_delivery(o, r, f, inv);
                 if (x == head && r->pending == 0 && r->seq <= checkpoint) {
-                    /* delivered (n > 0): may expire only when not settled */
-                    obs_rec_let_go(o, r, f, !settled && r->arrival_ms < o->expiry_before_ms, &c);
+                    obs_rec_let_go(o, r, f, &c);
                     head++;
                 }
             }

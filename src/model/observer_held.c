@@ -221,8 +221,7 @@ void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
         const struct orec *r = &ring[head & mask];
         if (r->seq > checkpoint || r->pending > waiting)
             break;
-        obs_rec_let_go(o, r, obs_msg_flags(o, r->message_id),
-                       r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled), &c);
+        obs_rec_let_go(o, r, obs_msg_flags(o, r->message_id), &c);
     }
     sh->n = (size_t)(end - head);
     sh->head = head;

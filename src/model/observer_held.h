@@ -40,9 +40,10 @@ static inline void obs_let_go_counts_add(struct obs *o, const struct let_go_coun
 COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire);
 
 /* A record leaves, the head of its shard's ring: its delivery counts are
- * final.  f: its message's flags (obs_msg_flags), NULL when let go;
- * may_expire: it arrived before expiry_before_ms and did not settle. */
-static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f, bool may_expire,
+ * final.  f: its message's flags (obs_msg_flags), NULL when let go.  It
+ * may have expired when it arrived before expiry_before_ms and its last
+ * delivery did not settle it (or none came). */
+static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f,
                                   struct let_go_counts *c)
 {
     if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
@@ -52,6 +53,7 @@ static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *
     }
     if (!f)
         return;
+    const bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
     uint8_t flags = *f;
     if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
         *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);

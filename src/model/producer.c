@@ -894,7 +894,8 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     if (cfg->arrival == CFG_ARRIVAL_POISSON)
         d->blocks = dist_poisson_create();
     if (!d->rng_arrival || !d->rng_keys || !d->rng_bytes || !p->rng_backoff || !d->rng_table ||
-        !p->results || !p->delivered || (cfg->arrival == CFG_ARRIVAL_POISSON && !d->blocks) || init_keys(p) < 0 ||
+        !p->results || !p->delivered || (cfg->arrival == CFG_ARRIVAL_POISSON && !d->blocks) ||
+        init_keys(p) < 0 ||
         !(p->ahead = ahd_seq_create(sizeof(struct arrivals), fill_arrivals, d))) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);
