@@ -2,10 +2,13 @@
  * test_ahead.c - values computed ahead (issue 15 item 2, SPEC 6
  * determinism): a sequence's blocks are the same whether filled on demand
  * or by a worker, attached from the start or midway, one sequence or
- * several on one worker; every block comes once, in order, then NULL; and
- * tearing down with blocks pending (worker or sequence first) joins and
- * frees everything (the ASan build checks the leaks and races it can).
+ * several on one worker; every block comes once, in order, then NULL;
+ * a consumer that stops and starts wakes the worker each time it sleeps;
+ * and tearing down with blocks pending (worker or sequence first) joins
+ * and frees everything (the ASan build checks the leaks, the TSan build
+ * the handoffs of the blocks and their counts).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,6 +31,8 @@ struct stream {
     gsl_rng *r;
     uint32_t n_blocks, filled;
     unsigned delay_us;   /* a slow fill, so that the worker is caught at it */
+    pthread_t consumer;  /* with by_worker: the blocks filled on another thread */
+    uint32_t by_worker;
 };
 
 static bool fill(void *ctx, void *blk)
@@ -39,6 +44,7 @@ static bool fill(void *ctx, void *blk)
     for (uint32_t i = 0; i < b->n; i++)
         b->v[i] = gsl_rng_get(s->r);
     s->filled++;
+    s->by_worker += !pthread_equal(pthread_self(), s->consumer);
     if (s->delay_us)
         nanosleep(&(struct timespec){ .tv_nsec = (long)s->delay_us * 1000 }, NULL);
     return !last;
@@ -46,7 +52,8 @@ static bool fill(void *ctx, void *blk)
 
 static void stream_open(struct stream *s, unsigned long seed, uint32_t n_blocks)
 {
-    *s = (struct stream){ .r = gsl_rng_alloc(gsl_rng_mt19937), .n_blocks = n_blocks };
+    *s = (struct stream){ .r = gsl_rng_alloc(gsl_rng_mt19937), .n_blocks = n_blocks,
+                          .consumer = pthread_self() };
     gsl_rng_set(s->r, seed);
 }
 
@@ -169,6 +176,42 @@ static void test_shared_worker(void)
     ahd_destroy(w);
 }
 
+/*
+ * The handoffs: a consumer that takes blocks faster than they are filled
+ * (it fills some itself, or waits for the worker's fill), or that takes
+ * them three at a time with a pause after (the worker fills the queue and
+ * sleeps, and is woken when half of it is free), gets the blocks it gets
+ * alone.  With the pauses the worker fills most of them: a wake-up lost
+ * would leave it asleep and the consumer filling every block after.
+ */
+static void test_handoffs(void)
+{
+    enum { N = 1500 };
+    struct stream s;
+    uint32_t n;
+    uint64_t alone = digest_alone(&s, 5, N, &n);
+    for (int pauses = 0; pauses <= 1; pauses++) {
+        stream_open(&s, 5, N);
+        struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
+        struct ahd *w = ahd_create();
+        CHECK_INT(ahd_attach(w, q), 0);
+        uint64_t h = FNV_START;
+        const struct block *b;
+        for (n = 0; (b = ahd_next(q)); n++) {
+            h = hash_block(h, b);
+            if (pauses && n % 3 == 2)   /* long enough for a few fills */
+                nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+        }
+        CHECK_INT(n, N);
+        CHECK(h == alone);
+        ahd_seq_destroy(q);
+        ahd_destroy(w);
+        if (pauses)
+            CHECK(s.by_worker > N / 2);
+        gsl_rng_free(s.r);
+    }
+}
+
 /* Teardown with blocks pending: the worker mid-fill (a slow, endless
  * sequence), destroyed first or after its sequence; and a worker gone
  * midway leaves its sequence to fill on demand, the same blocks. */
@@ -230,6 +273,7 @@ int main(void)
 {
     test_same_blocks();
     test_shared_worker();
+    test_handoffs();
     test_teardown();
     return check_done();
 }
