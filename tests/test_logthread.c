@@ -6,10 +6,13 @@
  * and messages cross as runs of compact elements, names as their pointers,
  * and the inner sink is told each one's key a few calls ahead (issue 15,
  * the relay's cost); a sink that takes runs of records gets them so, and
- * one that reads of a message its id and fate alone gets those.
+ * one that reads of a message its id and fate alone gets those.  Chunks
+ * cross whether the log's thread is behind (the queue full) or sleeps
+ * between bursts (woken), every record once, in order.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "logthread.h"
@@ -464,6 +467,69 @@ static void test_fates_only(void)
     free(got.v);
 }
 
+/* ---- the handoffs between the threads ----------------------------------- */
+
+/* A sink that checks records come in order (message ids 0, 1, 2, ...) and
+ * stalls at every stall_every-th (a writer behind: the queue fills). */
+struct order_sink {
+    uint64_t next;             /* the message id expected */
+    size_t wrong;
+    uint32_t stall_every;      /* 0: never */
+};
+
+static void order_records(void *ctx, const struct slog_record *rows, uint32_t n)
+{
+    struct order_sink *o = ctx;
+    for (uint32_t i = 0; i < n; i++) {
+        o->wrong += rows[i].message_id != o->next++;
+        if (o->stall_every && o->next % o->stall_every == 0)
+            nanosleep(&(struct timespec){ .tv_nsec = 300000 }, NULL);
+    }
+}
+
+static void order_record(void *ctx, const struct slog_record *r)
+{
+    order_records(ctx, r, 1);
+}
+
+static const struct slog_ops order_ops = {
+    .record = order_record, .records = order_records, .failed = calls_failed,
+};
+
+/* 300,000 records (19 MB: 36 chunks) in runs of 1 to 64, a flush now and
+ * then: to a writer behind the simulation (its side waits for a chunk to
+ * be freed), then to one ahead that sleeps while the simulation pauses
+ * (woken once chunks are queued).  A wake-up lost hangs the test. */
+static void test_handoffs(void)
+{
+    enum { N = 300000 };
+    for (int writer_behind = 1; writer_behind >= 0; writer_behind--) {
+        struct order_sink o = { .stall_every = writer_behind ? 25000 : 0 };
+        struct slog inner = { .ops = &order_ops, .ctx = &o, .per_record = true,
+                              .no_key_names = true };
+        struct lgt *t = lgt_create(&inner);
+        CHECK(t != NULL);
+        if (!t)
+            return;
+        struct slog log = lgt_sink(t);
+        struct slog_record rows[64];
+        for (uint32_t i = 0, len = 1; i < N; len = len % 64 + 1) {
+            uint32_t n = 0;
+            while (n < len && i < N)
+                rows[n++] = (struct slog_record){ .shard_id = shard_ids[0], .message_id = i++ };
+            log.ops->records(log.ctx, rows, n);
+            if (!writer_behind && i % 30000 < n)
+                nanosleep(&(struct timespec){ .tv_nsec = 300000 }, NULL);
+            if (i % 97000 < n)
+                lgt_flush(t);
+        }
+        lgt_finish(t);
+        CHECK_INT(o.next, N);
+        CHECK_INT(o.wrong, 0);
+        lgt_destroy(t);
+    }
+}
+
 int main(void)
 {
     test_delivery_runs();
@@ -474,5 +540,6 @@ int main(void)
     test_replayed_runs(false);
     test_replayed_runs(true);
     test_fates_only();
+    test_handoffs();
     return check_done();
 }
