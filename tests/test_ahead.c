@@ -86,15 +86,37 @@ static uint64_t digest(struct ahd_seq *q, uint32_t *blocks)
     return digest_from(FNV_START, q, blocks);
 }
 
-/* The digest of the stream of seed and n_blocks, read with no worker: the
- * reference the worker's blocks must match.  *s holds the stream after
- * (its count of fills), its generator freed. */
-static uint64_t digest_alone(struct stream *s, unsigned long seed, uint32_t n_blocks, uint32_t *blocks)
+/* How a consumer reads a stream (digest_read). */
+enum reading { ALONE, AT_ONCE, WITH_PAUSES, WORKER_GOES };
+
+/* The digest of the stream of seed and n_blocks, *blocks its blocks: read
+ * with no worker (the reference the worker's blocks must match), or
+ * through a worker attached from the start: at once; three blocks at a
+ * time with a pause after, long enough for a few fills; or the worker
+ * destroyed after the 10th block (the rest filled on demand).  *s holds
+ * the stream after (its count of fills), its generator freed. */
+static uint64_t digest_read(struct stream *s, unsigned long seed, uint32_t n_blocks,
+                            enum reading how, uint32_t *blocks)
 {
     stream_open(s, seed, n_blocks);
     struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, s);
-    uint64_t h = digest(q, blocks);
+    struct ahd *w = how == ALONE ? NULL : ahd_create();
+    if (w)
+        CHECK_INT(ahd_attach(w, q), 0);
+    uint64_t h = FNV_START;
+    const struct block *b;
+    for (*blocks = 0; (b = ahd_next(q)); ++*blocks) {
+        if (how == WORKER_GOES && *blocks == 10) {
+            ahd_destroy(w);   /* b stays valid: the consumer holds it */
+            w = NULL;
+        }
+        h = hash_block(h, b);
+        if (how == WITH_PAUSES && *blocks % 3 == 2)
+            nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+    }
+    CHECK(ahd_next(q) == NULL);   /* and NULL again */
     ahd_seq_destroy(q);
+    ahd_destroy(w);
     gsl_rng_free(s->r);
     return h;
 }
@@ -105,7 +127,7 @@ static void test_same_blocks(void)
     enum { N = 57 };
     struct stream s;
     uint32_t n_alone;
-    uint64_t alone = digest_alone(&s, 7, N, &n_alone);
+    uint64_t alone = digest_read(&s, 7, N, ALONE, &n_alone);
     CHECK_INT(n_alone, N);
     CHECK_INT(s.filled, N);   /* no fill past the last block */
 
@@ -178,37 +200,23 @@ static void test_shared_worker(void)
 
 /*
  * The handoffs: a consumer that takes blocks faster than they are filled
- * (it fills some itself, or waits for the worker's fill), or that takes
- * them three at a time with a pause after (the worker fills the queue and
- * sleeps, and is woken when half of it is free), gets the blocks it gets
- * alone.  With the pauses the worker fills most of them: a wake-up lost
- * would leave it asleep and the consumer filling every block after.
+ * (it fills some itself, or waits for the worker's fill), or that pauses
+ * (the worker fills the queue and sleeps, and is woken when half of it is
+ * free), gets the blocks it gets alone.  With the pauses the worker fills
+ * most of them: a wake-up lost would leave it asleep and the consumer
+ * filling every block after.
  */
 static void test_handoffs(void)
 {
     enum { N = 1500 };
     struct stream s;
     uint32_t n;
-    uint64_t alone = digest_alone(&s, 5, N, &n);
-    for (int pauses = 0; pauses <= 1; pauses++) {
-        stream_open(&s, 5, N);
-        struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
-        struct ahd *w = ahd_create();
-        CHECK_INT(ahd_attach(w, q), 0);
-        uint64_t h = FNV_START;
-        const struct block *b;
-        for (n = 0; (b = ahd_next(q)); n++) {
-            h = hash_block(h, b);
-            if (pauses && n % 3 == 2)   /* long enough for a few fills */
-                nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
-        }
+    uint64_t alone = digest_read(&s, 5, N, ALONE, &n);
+    for (enum reading how = AT_ONCE; how <= WITH_PAUSES; how++) {
+        CHECK(digest_read(&s, 5, N, how, &n) == alone);
         CHECK_INT(n, N);
-        CHECK(h == alone);
-        ahd_seq_destroy(q);
-        ahd_destroy(w);
-        if (pauses)
+        if (how == WITH_PAUSES)
             CHECK(s.by_worker > N / 2);
-        gsl_rng_free(s.r);
     }
 }
 
@@ -240,29 +248,15 @@ static void test_teardown(void)
     enum { N = 30 };
     struct stream s;
     uint32_t n;
-    uint64_t alone = digest_alone(&s, 11, N, &n);
-
-    stream_open(&s, 11, N);
-    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
-    struct ahd *w = ahd_create();
-    CHECK_INT(ahd_attach(w, q), 0);
-    uint64_t h = FNV_START;
-    const struct block *b;
-    for (n = 0; (b = ahd_next(q)); n++) {
-        if (n == 10)
-            ahd_destroy(w);   /* b stays valid: the consumer holds it */
-        h = hash_block(h, b);
-    }
+    uint64_t alone = digest_read(&s, 11, N, ALONE, &n);
+    CHECK(digest_read(&s, 11, N, WORKER_GOES, &n) == alone);
     CHECK_INT(n, N);
-    CHECK(h == alone);
-    ahd_seq_destroy(q);
-    gsl_rng_free(s.r);
 
     /* a worker with nothing to do, and one whose sequence never started */
     ahd_destroy(ahd_create());
     stream_open(&s, 1, 0);
-    q = ahd_seq_create(sizeof(struct block), fill, &s);
-    w = ahd_create();
+    struct ahd_seq *q = ahd_seq_create(sizeof(struct block), fill, &s);
+    struct ahd *w = ahd_create();
     CHECK_INT(ahd_attach(w, q), 0);
     ahd_destroy(w);
     ahd_seq_destroy(q);
