@@ -7,7 +7,6 @@
 #define ESMSIM_BIGMEM_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #define BIG_PAGE ((size_t)2 << 20)
 
@@ -16,14 +15,5 @@
  * 4 KiB pages: a huge page is all in memory from its first touch).  Freed
  * with free(); NULL when out of memory. */
 void *big_alloc(size_t bytes);
-
-/* The elements of size to allocate for a ring of cap that doubles in place
- * (ring_double, grow.h): four times cap, room for its next two doublings,
- * and at least a huge page's worth (whose first touch costs about what 4
- * KiB pages' of 128 KiB do). */
-static inline uint64_t big_ring_room(uint64_t cap, size_t size)
-{
-    return 4 * cap > BIG_PAGE / size ? 4 * cap : BIG_PAGE / size;
-}
 
 #endif

@@ -75,15 +75,16 @@ struct msgtab {
     bool finished;         /* msg_finish ran: later calls are ignored */
 };
 
-/* The rings' room for cap entries and the doublings after them, at least
- * a huge page of the state's ring (big_alloc: in 4 KiB pages, each doubling
- * into a new ring, the first touch of its 8 MiB was a fifth of the page
- * faults of 5 minutes of the bench), the rows' only when with_rows (of
- * memory only what the rings reach is touched); -1 when out of memory. */
+/* The rings' room for cap entries and their next two doublings (in place,
+ * grow), at least a huge page of the state's (big_alloc: in 4 KiB pages,
+ * each doubling into a new ring, the 8 MiB they took first were touched in
+ * a fifth of the page faults of 5 minutes of the bench), the rows' only
+ * when with_rows (only what the rings reach is touched); -1 when out of
+ * memory. */
 static int rings_alloc(struct msgtab *t, uint64_t cap, bool with_rows,
                        struct msg **ring, struct msg_row **rows)
 {
-    uint64_t room = big_ring_room(cap, sizeof **ring);
+    uint64_t room = 4 * cap > BIG_PAGE / sizeof **ring ? 4 * cap : BIG_PAGE / sizeof **ring;
     *ring = big_alloc(room * sizeof **ring);
     *rows = with_rows ? big_alloc(room * sizeof **rows) : NULL;
     if (*ring && (*rows || !with_rows)) {

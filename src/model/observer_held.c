@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bigmem.h"
-#include "grow.h"
 #include "observer_inthash.h"
 #include "observer_index.h"
 #include "prefetch.h"
@@ -45,23 +43,6 @@ static void msg_advance(struct obs *o)
     }
 }
 
-/* The messages' ring with room for cap ids (its room: big_ring_room, at
- * least a huge page's worth), those held moved into it whole: their ids
- * keep their slots while the ring doubles in place.  -1 when out of memory. */
-static int msg_ring_move(struct obs *o, uint64_t cap)
-{
-    uint64_t room = big_ring_room(cap, 1);
-    uint8_t *ring = big_alloc(room);
-    if (!ring)
-        return -1;
-    if (o->msgs_ring)
-        memcpy(ring, o->msgs_ring, o->msgs_mask + 1);
-    free(o->msgs_ring);
-    o->msgs_ring = ring;
-    o->msgs_room = room;
-    return 0;
-}
-
 /* msg_add's every case but the two common ones. */
 static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
 {
@@ -72,11 +53,16 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
         uint64_t cap = o->msgs_ring ? o->msgs_mask + 1 : 4096;
         while (id - o->msgs_base >= cap)
             cap *= 2;
-        if (cap > o->msgs_room && msg_ring_move(o, cap) < 0)   /* no ring: no room */
-            return NULL;
-        for (uint64_t c = o->msgs_mask + 1; c < cap; c *= 2)   /* none held: does nothing */
-            ring_double(o->msgs_ring, 1, c, o->msgs_base, o->msgs_end);
-        o->msgs_mask = cap - 1;
+        if (!o->msgs_ring || cap > o->msgs_mask + 1) {
+            uint8_t *ring = malloc(cap);
+            if (!ring)
+                return NULL;
+            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
+                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            free(o->msgs_ring);
+            o->msgs_ring = ring;
+            o->msgs_mask = cap - 1;
+        }
     }
     for (; o->msgs_end <= id; o->msgs_end++)
         o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;

@@ -150,7 +150,6 @@ struct obs {
     size_t n_spans[2], spans_cap[2];
     uint8_t *msgs_ring;        /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask]: OM_* */
     uint64_t msgs_base, msgs_end, msgs_mask;
-    uint64_t msgs_room;        /* ids msgs_ring's memory holds (msgs_mask + 1 up to it: in place) */
     size_t msgs_n;             /* with a record held, or an omulti */
     struct omulti *multi;      /* open addressing by id */
     size_t n_multi, multi_cap;
