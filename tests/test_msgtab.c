@@ -331,8 +331,74 @@ static void test_fates_only(void)
     keytab_destroy(keys);
 }
 
+/* A log that counts the messages settled and remembers the last one. */
+struct tally {
+    uint64_t n;
+    struct slog_message last;
+};
+
+static void on_tally(void *ctx, const struct slog_message *m)
+{
+    struct tally *c = ctx;
+    c->n++;
+    c->last = *m;
+}
+
+static const struct slog_ops tally_ops = { .message = on_tally };
+
+/* Through the rings' doublings in place and their move to a bigger room
+ * (past 262,144 entries, the first room), the live messages not at a
+ * ring's start: every third message stays in flight until the newest is
+ * 2.5 times its id (the oldest live one then about 0.4 of the newest, so
+ * at each doubling from cap the live ids run from about 2 / 3 cap to 5 / 3
+ * cap: a part stays, a part moves).  Every live message keeps its state
+ * (each settles once, with its fate) and its row (its creation time). */
+static void test_ring_grown(void)
+{
+    enum { N = 1500000 };   /* live ids past 524,288: the ring of 1,048,576 */
+    struct keytab *keys = keytab_create();
+    struct tally tally = { 0 };
+    struct slog log = { .ops = &tally_ops, .ctx = &tally, .per_record = true };
+    struct msgtab *t = msg_create(&log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    uint64_t wrong = 0, expired = 0, settled_to = 0;
+    for (uint64_t id = 1; id <= N; id++) {
+        wrong += msg_new(t, "api", k, 100, (int64_t)(10 * id)) != id;
+        msg_delivered(t, id);
+        if (id % 3)
+            msg_record_done(t, id, FATE_PROCESSED);
+        for (; settled_to < (2 * id + 4) / 5; settled_to++)   /* ceil(0.4 id) */
+            if ((settled_to + 1) % 3 == 0) {
+                wrong += msg_created_us(t, settled_to + 1) != (int64_t)(10 * (settled_to + 1));
+                msg_record_done(t, settled_to + 1, FATE_EXPIRED);
+                expired++;
+            }
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(msg_oldest(t), settled_to + 3 - settled_to % 3);
+    for (uint64_t id = settled_to + 1; id <= N; id++)
+        if (id % 3 == 0) {
+            wrong += msg_created_us(t, id) != (int64_t)(10 * id);
+            msg_record_done(t, id, FATE_EXPIRED);
+            expired++;
+        }
+    CHECK_INT(wrong, 0);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PROCESSED], N - N / 3);
+    CHECK_INT(counts[FATE_EXPIRED], N / 3);
+    CHECK_INT(expired, N / 3);
+    CHECK_INT(tally.n, N);
+    CHECK_INT(tally.last.message_id, N / 3 * 3);
+    CHECK_INT(tally.last.created_us, 10 * (N / 3 * 3));
+    CHECK_INT(msg_oldest(t), N + 1);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
+    test_ring_grown();
     test_fates_only();
     test_written_thrice();
     test_new_request();

@@ -520,9 +520,10 @@ static void test_points_bytes(void)
 
 /* R10, R12 (order by sequence) across the key table's growth:
  * obs_reserve_keys is a hint: keys past it still fit (the table grows,
- * key "a"'s state kept across), and a key space past its cap is not asked
- * for whole.  Key "a": seq 20 delivered first, then 3000 other keys, then
- * seq 10: one violation, by sequence. */
+ * key "a"'s state kept across, from a table of the hint's size when it
+ * is above 1,024: 1,500, 3,000, then 6,000 for 3,001 keys), and a key space
+ * past its cap is not asked for whole.  Key "a": seq 20 delivered first,
+ * then 3000 other keys, then seq 10: one violation, by sequence. */
 static void test_keys_past_hint(size_t hint)
 {
     struct fixture f;
@@ -562,6 +563,7 @@ int main(void)
     test_message_ring_bytes();
     test_points_bytes();
     test_keys_past_hint(2);
+    test_keys_past_hint(1500);
     test_keys_past_hint(SIZE_MAX);
     return check_done();
 }
