@@ -835,6 +835,7 @@ static int init_keys(struct prd *p)
     p->key_of = malloc((size_t)p->n_keys * sizeof *p->key_of);
     if (!p->key_of)
         return -1;
+    keytab_reserve(p->keys, p->n_keys);   /* the keytab sized once, not doubled as keys come */
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
