@@ -15,7 +15,7 @@
  *
  * Both are sized once for the keys the producers declare (keytab_reserve),
  * not doubled from 1,024 keys, and a table of megabytes is asked for huge
- * pages: the bench's 100,000 keys took 28% of its run's page faults when
+ * pages: the bench's 100,000 keys took 27% of its run's page faults when
  * the arrays and the index doubled (each doubling a fresh first touch, and
  * realloc's copies), and a first touch costs ~0.35 ms a MiB of 4 KiB pages
  * in this VM, ~0.03 of a transparent huge page.

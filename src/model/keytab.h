@@ -20,9 +20,9 @@ struct hashkey {
 struct keytab *keytab_create(void);
 void keytab_destroy(struct keytab *t);
 
-/* Room for n more keys than reserved so far (a producer's key space: they
- * may overlap), so that the table does not grow by doubling while they come;
- * out of memory, it grows on demand as without. */
+/* Room for n more keys than reserved so far (a producer's key space; key
+ * spaces may overlap), up to 2^18 keys in all, so that the table does not
+ * grow by doubling while they come; out of memory, it grows on demand. */
 void keytab_reserve(struct keytab *t, size_t n);
 
 /* The id of key, copied into the table if it is new; UINT32_MAX when out of

@@ -79,7 +79,6 @@
  * backoff jitter depends on the throttling, so it is drawn there when
  * needed.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +134,10 @@ struct arrivals {
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
-    uint32_t n_fresh;                 /* key indexes drawn here for the first time */
-    uint32_t fresh_key[AHEAD_ARRIVALS];           /* those, in the order of their arrivals */
-    struct hashkey fresh_hash[AHEAD_ARRIVALS];    /* and their hash-keys */
+    /* the hash-keys of the key indexes drawn here for the first time, in
+     * the order of their arrivals: the simulation's thread takes them in
+     * that order, on each key's first use (key_add) */
+    struct hashkey fresh[AHEAD_ARRIVALS];
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -194,7 +194,7 @@ struct prd {
     struct ahd_seq *ahead;
     const struct arrivals *arr;   /* the block being read, or NULL */
     uint32_t arr_next;            /* its next arrival */
-    uint32_t fresh_next;          /* its next key drawn first (arr->fresh_key) */
+    uint32_t fresh_next;          /* its next hash-key of a key drawn first (arr->fresh) */
     bool has_next;
     struct stm_put_entry next;    /* the next record to create, read ahead (it decides when to flush) */
     uint32_t next_key_len;        /* its key's bytes */
@@ -539,12 +539,12 @@ static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_
     return buf;
 }
 
-/* The key indexes of a's n arrivals that are drawn for the first time, in
- * order, with their hash-keys: the MD5 the keytab wants when the
- * simulation's thread interns the key (key_add), worked out here, on the
- * worker's thread when there is one (the bench's 100,000 keys' MD5 was
- * 2.6% of its samples on the simulation thread).  Returns their count. */
-static uint32_t hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
+/* The hash-keys of the key indexes of a's n arrivals that are drawn for
+ * the first time, in order, into a->fresh: the MD5 the keytab wants when
+ * the simulation's thread interns the key (key_add), worked out here, on
+ * the worker's thread when there is one (the bench's 100,000 keys' MD5 was
+ * 2.6% of its samples on the simulation thread). */
+static void hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
 {
     uint8_t *drawn = d->drawn;    /* in a register: the stores below could alias d */
     uint32_t m = 0;
@@ -554,11 +554,9 @@ static uint32_t hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
             continue;
         drawn[k] = 1;
         const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
-        a->fresh_key[m] = k;
-        a->fresh_hash[m++] = hashkey_of(name, strlen(name));
+        a->fresh[m++] = hashkey_of(name, strlen(name));
     }
     d->undrawn -= m;
-    return m;
 }
 
 /*
@@ -600,7 +598,8 @@ static bool fill_arrivals(void *ctx, void *block)
     else
         dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
     memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
-    a->n_fresh = d->undrawn ? hash_fresh(d, a, n) : 0;
+    if (d->undrawn)
+        hash_fresh(d, a, n);
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
@@ -615,15 +614,13 @@ static bool fill_arrivals(void *ctx, void *block)
 /* ---- keys and sizes ---------------------------------------------------- */
 
 /* The key of index idx, added to the keytab (its first use: out of the
- * per-record path) with the hash-key its block brought: idx is the block's
- * next key drawn first, as the simulation's thread reads the arrivals in
- * the order they were drawn. */
+ * per-record path) with the hash-key its block brought: the block's next
+ * one, as the simulation's thread reads the arrivals in the order they
+ * were drawn, so that a key index's first use is its first draw. */
 static COLD struct pkey key_add(struct prd *p, uint32_t idx)
 {
-    const struct arrivals *a = p->arr;
-    assert(p->fresh_next < a->n_fresh && a->fresh_key[p->fresh_next] == idx);
     const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    struct pkey k = { keytab_add_hashed(p->keys, name, a->fresh_hash[p->fresh_next++]), 0 };
+    struct pkey k = { keytab_add_hashed(p->keys, name, p->arr->fresh[p->fresh_next++]), 0 };
     if (k.id != NONE)    /* out of memory: the run stops */
         k.len = keytab_len(p->keys, k.id);
     p->key_of[idx] = k;   /* k returned, not read back: that load waited on the two stores */
