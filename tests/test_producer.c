@@ -1166,6 +1166,71 @@ static void test_drawn_ahead(void)
     CHECK(run_digest(&s, &t, false) == run_digest(&s, &t, true));
 }
 
+/* The keytab of producers a (its draws made ahead by a worker when ahead)
+ * and b run 12 s on one stream: its names by id, one a line, into names
+ * (the caller frees it), every key's hash-key checked to be its MD5; the
+ * count of keys. */
+static size_t shared_keys(const struct cfg_producer *a, const struct cfg_producer *b, bool ahead,
+                          char **names)
+{
+    struct cfg_stream s = stream_cfg(4, 100000);
+    struct fix f;
+    fix_open(&f, &s, 9);
+    struct ahd *w = ahead ? ahd_create() : NULL;
+    struct prd *pb = NULL;
+    if (f.s && f.msgs) {
+        f.p = prd_create(f.e, a, f.s, f.keys, f.msgs, f.err, sizeof f.err);
+        pb = prd_create(f.e, b, f.s, f.keys, f.msgs, f.err, sizeof f.err);
+    }
+    if (f.p && w)
+        prd_draw_ahead(f.p, w);
+    CHECK(pb && fix_go(&f, 12 * SEC));
+    bool ok = true;
+    size_t n = keytab_count(f.keys), len = 1;
+    for (uint32_t id = 0; id < n; id++) {
+        const char *key = keytab_key(f.keys, id);
+        struct hashkey h = keytab_hash(f.keys, id), md5 = hashkey_of(key, strlen(key));
+        ok &= h.hi == md5.hi && h.lo == md5.lo;
+        len += strlen(key) + 1;
+    }
+    char *out = *names = calloc(len, 1);
+    for (uint32_t id = 0; out && id < n; id++)
+        out += sprintf(out, "%s\n", keytab_key(f.keys, id));
+    CHECK(ok);
+    prd_destroy(pb);
+    fix_close(&f);   /* the producer first: its worker was still drawing */
+    ahd_destroy(w);
+    return n;
+}
+
+/* Issue 15: a key's hash-key is worked out by the producer's fill, on the
+ * drawing worker, on the key's first draw, and the key interned with it on
+ * its first use: every key's hash-key is its MD5, the ids those of draws on
+ * the simulation's thread (the order of first use), and a string has one id
+ * however many producers or list entries name it.  Two producers on one
+ * keytab: uniform keys user-0..299 and Zipf keys user-0..199; then a list
+ * that names user-7 twice. */
+static void test_keys_hashed_ahead(void)
+{
+    struct cfg_producer a = prod_cfg(1000, 12 * SEC), b = prod_cfg(500, 12 * SEC);
+    a.keys.count = 300;
+    b.name = (char *)"batch";
+    b.keys = (struct cfg_keys){ .distribution = CFG_KEYS_ZIPF, .zipf_s = 1.1, .count = 200,
+                                .prefix = (char *)"user-" };
+    char *here, *there;
+    CHECK_INT(shared_keys(&a, &b, false, &here), 300);   /* b's keys are a's */
+    CHECK_INT(shared_keys(&a, &b, true, &there), 300);
+    CHECK_STR(there, here);
+    free(here);
+    free(there);
+
+    char *list[] = { (char *)"user-7", (char *)"solo", (char *)"user-7" };
+    b.keys = (struct cfg_keys){ .list = list, .n_list = 3 };
+    CHECK_INT(shared_keys(&a, &b, true, &there), 301);
+    CHECK(strstr(there, "\nsolo\n") != NULL);
+    free(there);
+}
+
 /* ---- message table (R17; issue 15 item 1: hot and cold halves) --------- */
 
 static struct slog_message g_rows[8];
@@ -1260,6 +1325,7 @@ int main(void)
     test_table_writes();
     test_table_explicit();
     test_drawn_ahead();
+    test_keys_hashed_ahead();
     test_msgtab_ring();
     return check_done();
 }

@@ -20,9 +20,17 @@ struct hashkey {
 struct keytab *keytab_create(void);
 void keytab_destroy(struct keytab *t);
 
+/* Room for n more keys than reserved so far (a producer's key space; key
+ * spaces may overlap), up to 2^18 keys in all, so that the table does not
+ * grow by doubling while they come; out of memory, it grows on demand. */
+void keytab_reserve(struct keytab *t, size_t n);
+
 /* The id of key, copied into the table if it is new; UINT32_MAX when out of
  * memory. */
 uint32_t keytab_add(struct keytab *t, const char *key);
+/* keytab_add with h = hashkey_of(key), worked out by the caller (ahead of
+ * its use, on another thread: producer.c). */
+uint32_t keytab_add_hashed(struct keytab *t, const char *key, struct hashkey h);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);

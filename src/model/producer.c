@@ -71,9 +71,13 @@
  * deletes depend on nothing the simulation does, and each stream serves
  * nothing else, so they are drawn AHEAD_ARRIVALS at a time (fill_arrivals,
  * ahead.h), on a worker thread when sim has one (prd_draw_ahead): the same
- * values in the same order.  The simulation's thread reads them, interns
- * the keys (the keytab is its) and caps the sizes by key length; backoff
- * jitter depends on the throttling, so it is drawn there when needed.
+ * values in the same order.  The fill also works out the hash-key (MD5)
+ * of each key index on its first draw, a pure function of the key, and
+ * hands it over with the block.  The simulation's thread reads them,
+ * interns the keys with those hash-keys (the keytab is its: ids in the
+ * order of first use, as without) and caps the sizes by key length;
+ * backoff jitter depends on the throttling, so it is drawn there when
+ * needed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +134,10 @@ struct arrivals {
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
+    /* the hash-keys of the key indexes drawn here for the first time, in
+     * the order of their arrivals: the simulation's thread takes them in
+     * that order, on each key's first use (key_add) */
+    struct hashkey fresh[AHEAD_ARRIVALS];
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -150,6 +158,12 @@ struct pdraws {
     const uint32_t *blk_times;    /* Poisson: the block's times, us from blk_start, ascending */
     uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
     int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
+
+    /* keys drawn so far, whose hash-keys went out with their blocks */
+    uint8_t *drawn;               /* byte per key index: 1 once drawn */
+    uint32_t undrawn;             /* key indexes never drawn: none, nothing to check */
+    char *keybuf;                 /* a key's text: prefix + room for a decimal index */
+    size_t prefix_len;            /* set up before any draw, then read by both threads */
 };
 
 struct prd {
@@ -172,8 +186,7 @@ struct prd {
     /* key space */
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
-    char *keybuf;                 /* prefix + room for a decimal index */
-    size_t prefix_len;
+    char *keybuf;                 /* as draws.keybuf, the simulation thread's */
     uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
 
     /* arrivals: drawn ahead in blocks, read in order */
@@ -181,6 +194,7 @@ struct prd {
     struct ahd_seq *ahead;
     const struct arrivals *arr;   /* the block being read, or NULL */
     uint32_t arr_next;            /* its next arrival */
+    uint32_t fresh_next;          /* its next hash-key of a key drawn first (arr->fresh) */
     bool has_next;
     struct stm_put_entry next;    /* the next record to create, read ahead (it decides when to flush) */
     uint32_t next_key_len;        /* its key's bytes */
@@ -507,12 +521,51 @@ static int next_arrival(struct pdraws *d, int64_t *at_us)
     }
 }
 
+/* The text of key index idx: the list's, or the prefix (already in buf) and
+ * the index in decimal, as "%zu" writes it (snprintf, once a key, was 7% of
+ * a 1-minute run's simulation thread at 100,000 keys). */
+static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_len, uint32_t idx)
+{
+    if (ks->list)
+        return ks->list[idx];
+    char digits[16];
+    size_t n = 0;
+    for (uint32_t v = idx; n == 0 || v > 0; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    char *out = buf + prefix_len;
+    while (n)
+        *out++ = digits[--n];
+    *out = '\0';
+    return buf;
+}
+
+/* The hash-keys of the key indexes of a's n arrivals that are drawn for
+ * the first time, in order, into a->fresh: the MD5 the keytab wants when
+ * the simulation's thread interns the key (key_add), worked out here, on
+ * the worker's thread when there is one (the bench's 100,000 keys' MD5 was
+ * 2.6% of its samples on the simulation thread). */
+static void hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
+{
+    uint8_t *drawn = d->drawn;    /* in a register: the stores below could alias d */
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = a->key[i];
+        if (drawn[k])
+            continue;
+        drawn[k] = 1;
+        const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
+        a->fresh[m++] = hashkey_of(name, strlen(name));
+    }
+    d->undrawn -= m;
+}
+
 /*
  * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
  * before the producer stops or runs out of memory (then false, the block
  * the last).  Each stream draws its own part, a loop each: the arrival
- * times, the key indexes, the sizes when not constant, the deletes when
- * the table asks for them.
+ * times, the key indexes (and the hash-keys of those drawn first, until
+ * every key was), the sizes when not constant, the deletes when the table
+ * asks for them.
  */
 static bool fill_arrivals(void *ctx, void *block)
 {
@@ -545,6 +598,8 @@ static bool fill_arrivals(void *ctx, void *block)
     else
         dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
     memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
+    if (d->undrawn)
+        hash_fresh(d, a, n);
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
@@ -559,33 +614,21 @@ static bool fill_arrivals(void *ctx, void *block)
 /* ---- keys and sizes ---------------------------------------------------- */
 
 /* The key of index idx, added to the keytab (its first use: out of the
- * per-record path). */
-static COLD struct pkey key_add(struct prd *p, size_t idx)
+ * per-record path) with the hash-key its block brought: the block's next
+ * one, as the simulation's thread reads the arrivals in the order they
+ * were drawn, so that a key index's first use is its first draw. */
+static COLD struct pkey key_add(struct prd *p, uint32_t idx)
 {
-    struct pkey *k = &p->key_of[idx];
-    const struct cfg_keys *ks = &p->cfg->keys;
-    if (ks->list) {
-        k->id = keytab_add(p->keys, ks->list[idx]);
-    } else {
-        /* The index in decimal, as "%zu" writes it: snprintf, once a key,
-         * was 7% of a 1-minute run's simulation thread at 100,000 keys. */
-        char digits[24];
-        size_t n = 0;
-        for (size_t v = idx; n == 0 || v > 0; v /= 10)
-            digits[n++] = (char)('0' + v % 10);
-        char *out = p->keybuf + p->prefix_len;
-        while (n)
-            *out++ = digits[--n];
-        *out = '\0';
-        k->id = keytab_add(p->keys, p->keybuf);
-    }
-    if (k->id != NONE)    /* out of memory: tried again next time */
-        k->len = keytab_len(p->keys, k->id);
-    return *k;
+    const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
+    struct pkey k = { keytab_add_hashed(p->keys, name, p->arr->fresh[p->fresh_next++]), 0 };
+    if (k.id != NONE)    /* out of memory: the run stops */
+        k.len = keytab_len(p->keys, k.id);
+    p->key_of[idx] = k;   /* k returned, not read back: that load waited on the two stores */
+    return k;
 }
 
 /* The key of index idx, added to the keytab on first use. */
-static inline struct pkey key_at(struct prd *p, size_t idx)
+static inline struct pkey key_at(struct prd *p, uint32_t idx)
 {
     const struct pkey *k = &p->key_of[idx];
     return k->id != NONE ? *k : key_add(p, idx);
@@ -649,6 +692,7 @@ static COLD bool next_arrivals(struct prd *p)
     const struct arrivals *a = ahd_next(p->ahead);
     p->arr = a;
     p->arr_next = 0;
+    p->fresh_next = 0;
     if (!a)
         return false;
     for (uint32_t i = 0; i < a->n && i < KEY_AHEAD; i++)
@@ -835,17 +879,25 @@ static int init_keys(struct prd *p)
     p->key_of = malloc((size_t)p->n_keys * sizeof *p->key_of);
     if (!p->key_of)
         return -1;
+    keytab_reserve(p->keys, p->n_keys);   /* the keytab sized once, not doubled as keys come */
     for (uint32_t i = 0; i < p->n_keys; i++)
         p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, the generator's 32-bit range */
+    struct pdraws *d = &p->draws;
+    d->drawn = calloc(p->n_keys, 1);
+    d->undrawn = p->n_keys;
+    if (!d->drawn)
+        return -1;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
-        p->prefix_len = strlen(prefix);
-        p->keybuf = malloc(p->prefix_len + 24);
-        if (!p->keybuf)
+        d->prefix_len = strlen(prefix);
+        p->keybuf = malloc(d->prefix_len + 16);
+        d->keybuf = malloc(d->prefix_len + 16);
+        if (!p->keybuf || !d->keybuf)
             return -1;
-        memcpy(p->keybuf, prefix, p->prefix_len);
+        memcpy(p->keybuf, prefix, d->prefix_len);
+        memcpy(d->keybuf, prefix, d->prefix_len);
     }
     if (k->distribution == CFG_KEYS_ZIPF) {
         /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
@@ -1002,6 +1054,8 @@ void prd_destroy(struct prd *p)
         gsl_ran_discrete_free(d->zipf);
     free(p->key_of);
     free(p->keybuf);
+    free(d->drawn);
+    free(d->keybuf);
     dist_poisson_destroy(d->blocks);
     gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
     for (size_t i = 0; i < sizeof rngs / sizeof rngs[0]; i++)
