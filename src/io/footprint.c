@@ -38,7 +38,7 @@
  * the stream's routing cache and the mapping's last sequence per key (8 bytes
  * each, doubled), plus the text. */
 #define KEY_BYTES (32.0 * GROWTH + 4.0 * 2 * GROWTH + 8.0 * GROWTH + 8.0 * GROWTH)
-#define KEY_SPACE_BYTES 8.0        /* a producer's index -> key id slot, for every key of its space */
+#define KEY_SPACE_BYTES 9.0        /* a producer's index -> key id slot and its drawn byte, for every key of its space */
 /* Zipf: GSL's alias table (16 bytes a key) and, while it is built, the
  * weights and GSL's two stacks and its scratch array (32 bytes). */
 #define ZIPF_BYTES 48.0

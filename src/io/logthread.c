@@ -18,12 +18,11 @@
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk of its own to fit it.  The chunks
- * lie in one block asked for huge pages (Linux's transparent ones, where
- * madvise has them): the simulation's thread touches each page of it first,
- * and 4 MiB of 4 KiB pages cost it ~1,000 page faults (0.35 ms a MiB in
- * the project's VM, 0.03 on huge pages).  Every sync point
- * is replayed, even with no row since the last one: the observer counts
- * them (the memory budget, sim.c).
+ * lie in one block on huge pages (big_alloc): the simulation's thread
+ * touches each page of it first, and 4 MiB of 4 KiB pages cost it ~1,000
+ * page faults (0.35 ms a MiB in the project's VM, 0.03 on huge pages).
+ * Every sync point is replayed, even with no row since the last one: the
+ * observer counts them (the memory budget, sim.c).
  *
  * The queue is two counts, of chunks queued (the simulation's) and of
  * chunks replayed (the thread's), each published by a release the other
@@ -43,21 +42,19 @@
  * changes its count, then looks whether it sleeps; both sequentially
  * consistent, so one of the two sees the other.
  */
-#define _DEFAULT_SOURCE   /* madvise */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
+#include "bigmem.h"
 #include "logthread.h"
 #include "prefetch.h"
 
 #define LGT_CHUNKS 8
 #define LGT_CHUNK_BYTES ((size_t)1 << 19)   /* half the L2 cache of a core */
-#define LGT_HUGE_PAGE ((size_t)2 << 20)     /* the chunks' alignment: a huge page */
 #define LGT_WAKE_AT 2                        /* queued chunks that wake the thread */
 #define LGT_EARLY_MS 100          /* an idle thread gets a chunk this old (on_sync) */
 #define MAX_STRS 5                /* pointer fields of a struct, at most */
@@ -883,14 +880,11 @@ struct lgt *lgt_create(const struct slog *inner)
         .sync = on_sync, .failed = on_failed, .read = in->read ? on_read : NULL,
     };
     size_t bytes = LGT_CHUNKS * LGT_CHUNK_BYTES;
-    _Static_assert(LGT_CHUNKS * LGT_CHUNK_BYTES % LGT_HUGE_PAGE == 0, "whole huge pages");
-    if (!(t->slab = aligned_alloc(LGT_HUGE_PAGE, bytes))) {
+    _Static_assert(LGT_CHUNKS * LGT_CHUNK_BYTES % BIG_PAGE == 0, "whole huge pages");
+    if (!(t->slab = big_alloc(bytes))) {
         lgt_destroy(t);
         return NULL;
     }
-#ifdef MADV_HUGEPAGE
-    madvise(t->slab, bytes, MADV_HUGEPAGE);
-#endif
     for (int i = 0; i < LGT_CHUNKS; i++)
         t->chunks[i] = (struct chunk){ .buf = t->slab + i * LGT_CHUNK_BYTES, .cap = LGT_CHUNK_BYTES };
     if (pthread_create(&t->thread, NULL, writer, t) != 0) {

@@ -14,25 +14,22 @@
  * without a look at its hash (a cache miss at 100,000 keys).
  *
  * Both are sized once for the keys the producers declare (keytab_reserve),
- * not doubled from 1,024 keys, and a table of megabytes is asked for huge
- * pages: the bench's 100,000 keys took 27% of its run's page faults when
+ * not doubled from 1,024 keys, and a table of megabytes lies on huge pages
+ * (big_alloc): the bench's 100,000 keys took 27% of its run's page faults when
  * the arrays and the index doubled (each doubling a fresh first touch, and
  * realloc's copies), and a first touch costs ~0.35 ms a MiB of 4 KiB pages
  * in this VM, ~0.03 of a transparent huge page.
  */
-#define _DEFAULT_SOURCE   /* madvise */
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/mman.h>
-
 #include <nettle/md5.h>
 
+#include "bigmem.h"
 #include "keytab.h"
 
 #define ARENA_CHUNK 65536   /* bytes per arena chunk; longer keys get their own */
 #define FIRST_CAP 1024      /* keys, when none were reserved */
-#define HUGE_PAGE ((size_t)2 << 20)   /* a table this big or bigger asks for huge pages */
 /* keytab_reserve's room, at most: a Zipf key space of 10^6 keys of which a
  * run uses 20,000 would otherwise hold a 16 MiB index, touched all over */
 #define RESERVE_MAX ((size_t)1 << 18)
@@ -93,26 +90,11 @@ static char *arena_alloc(struct keytab *t, size_t size)
     return p;
 }
 
-/* Memory for a table of bytes: a big one on huge pages (Linux's
- * transparent ones, where madvise has them), its size rounded up to them. */
-static void *table_alloc(size_t bytes)
-{
-    if (bytes < HUGE_PAGE)
-        return malloc(bytes);
-    bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    void *p = aligned_alloc(HUGE_PAGE, bytes);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
 /* Move the per-key arrays to room for cap keys (one allocation: a failure
  * leaves the table as it was). */
 static int grow(struct keytab *t, size_t cap)
 {
-    struct hashkey *hash = table_alloc(cap * (sizeof *t->hash + sizeof *t->str +
+    struct hashkey *hash = big_alloc(cap * (sizeof *t->hash + sizeof *t->str +
                                               sizeof *t->len + sizeof *t->json_len));
     if (!hash)
         return -1;
@@ -158,7 +140,7 @@ static size_t index_slot(const struct keytab *t, struct hashkey h, const char *k
 /* The index moved to cap slots (a power of two), every key put back. */
 static int index_resize(struct keytab *t, size_t cap)
 {
-    uint64_t *index = table_alloc(cap * sizeof *index);
+    uint64_t *index = big_alloc(cap * sizeof *index);
     if (!index)
         return -1;
     memset(index, 0, cap * sizeof *index);
