@@ -151,8 +151,10 @@ void runlog_write_summary(struct runlog *rl, const struct obs_figures *f);
 
 /*
  * End the open run: commit the rows still pending, build the indexes the
- * reports need (complete runs only), and fill in runs.complete, end_ms
- * (virtual time reached), wall_seconds and summary_json (may be NULL).  After
+ * reports need (complete runs only: the rows are committed first, and
+ * their pages copied from the WAL on a thread meanwhile, joined at the next
+ * run or at close), and fill in runs.complete, end_ms (virtual time
+ * reached), wall_seconds and summary_json (may be NULL).  After
  * a failure the rows since the last commit are dropped and end_ms stays that
  * of the last commit.  Returns -1 with a message when the run could not be
  * written in full (the latched error, if any).
