@@ -640,19 +640,16 @@ static void test_two_complete_runs(void)
     const char *path = path_in_dir("two.db");
     char err[256] = "";
     struct scenario scn = test_scenario();
-    struct runlog *rl = runlog_open(path, err, sizeof err);
-    CHECK(rl != NULL);
-    if (!rl) {
-        fprintf(stderr, "%s\n", err);
+    struct runlog *rl = open_run(path);
+    if (!rl)
         return;
-    }
-    for (int64_t want = 1; want <= 2; want++) {
-        int64_t run_id = 0;
-        CHECK_INT(runlog_begin_run(rl, &scn, 42, true, &run_id, err, sizeof err), 0);
-        CHECK_INT(run_id, want);
-        write_small_run(runlog_sink(rl));
-        CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, NULL, err, sizeof err), 0);
-    }
+    write_small_run(runlog_sink(rl));
+    CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, NULL, err, sizeof err), 0);
+    int64_t run_id = 0;
+    CHECK_INT(runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err), 0);
+    CHECK_INT(run_id, 2);
+    write_small_run(runlog_sink(rl));
+    CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, NULL, err, sizeof err), 0);
     runlog_close(rl);
     struct stat st;
     CHECK(stat(path_in_dir("two.db-wal"), &st) != 0);
