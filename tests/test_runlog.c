@@ -629,6 +629,44 @@ static void test_second_run(void)
 }
 
 /*
+ * A complete run ends in two transactions, its rows' pages checkpointed on
+ * a thread of their own while the indexes are built (runlog_run.c): the
+ * thread is joined at the next run and at close, so that two complete runs
+ * of one runlog are whole and the close, the last connection, leaves no
+ * WAL beside the file.
+ */
+static void test_two_complete_runs(void)
+{
+    const char *path = path_in_dir("two.db");
+    char err[256] = "";
+    struct scenario scn = test_scenario();
+    struct runlog *rl = open_run(path);
+    if (!rl)
+        return;
+    write_small_run(runlog_sink(rl));
+    CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, NULL, err, sizeof err), 0);
+    int64_t run_id = 0;
+    CHECK_INT(runlog_begin_run(rl, &scn, 1, true, &run_id, err, sizeof err), 0);
+    CHECK_INT(run_id, 2);
+    write_small_run(runlog_sink(rl));
+    CHECK_INT(runlog_end_run(rl, true, 7200000999, 1.5, NULL, err, sizeof err), 0);
+    runlog_close(rl);
+    struct stat st;
+    CHECK(stat(path_in_dir("two.db-wal"), &st) != 0);
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM runs WHERE complete = 1 AND end_ms = 7200000"), 2);
+    CHECK_INT(q_int(db, "SELECT count(DISTINCT run_id) FROM invocations"), 2);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM key_names WHERE last_seq IS NOT NULL"),
+              2 * q_int(db, "SELECT count(*) FROM key_names WHERE run_id = 1"
+                            " AND last_seq IS NOT NULL"));
+    CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+                        " AND name IN ('message_rows_unwritten', 'invocations_by_shard')"), 2);
+    sqlite3_close(db);
+    remove_db(path);
+}
+
+/*
  * Issue 11 items 14 and 16: a sync commits only when due
  * (RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS): a writer of few rows
  * commits after RUNLOG_COMMIT_MS of wall time, with end_ms, so that it does
@@ -940,6 +978,7 @@ int main(void)
     test_delivery_runs();
     test_named_ids();
     test_second_run();
+    test_two_complete_runs();
     test_commit_on_time();
     test_locked();
     test_killed_process();

@@ -166,6 +166,18 @@ int runlogi_commit(struct runlog *rl)
     return 0;
 }
 
+/* Commit the open transaction with runs.end_ms, the virtual time reached
+ * at a sync point, so that what is committed ends at a whole event.  0, or
+ * -1 with the failure latched. */
+int runlogi_commit_at(struct runlog *rl, int64_t reached_us)
+{
+    static const char sql[] = "UPDATE runs SET end_ms = ? WHERE run_id = ?";
+    if (runlogi_run_once(rl, sql, "update runs", RUNLOG_VALS(rv_ms(reached_us),
+                                                             rv_int(rl->run_id))) != 0)
+        return -1;
+    return runlogi_commit(rl);
+}
+
 /* Every row goes into a transaction, committed at a sync point only
  * (runlog_on_sync): never in the middle of an event. */
 static int runlog_before_row(struct runlog *rl)
@@ -621,10 +633,7 @@ static void runlog_on_sync(void *ctx, int64_t reached_us)
     int64_t now = runlogi_wall_ms();
     if (rl->rows_in_txn < RUNLOG_ROWS_PER_COMMIT && now - rl->txn_wall_ms < RUNLOG_COMMIT_MS)
         return;
-    static const char sql[] = "UPDATE runs SET end_ms = ? WHERE run_id = ?";
-    if (runlogi_run_once(rl, sql, "update runs", RUNLOG_VALS(rv_ms(reached_us),
-                                                             rv_int(rl->run_id))) != 0
-        || runlogi_commit(rl) != 0)
+    if (runlogi_commit_at(rl, reached_us) != 0)
         return;
     if (now - rl->yield_wall_ms >= RUNLOG_COMMIT_MS) {
         runlog_sleep_ms(RUNLOG_YIELD_MS);

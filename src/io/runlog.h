@@ -50,8 +50,9 @@ struct sqlite3;
  * is still appending runs to it.
  */
 #define RUNLOG_PRAGMAS \
+    "PRAGMA synchronous=NORMAL;"   /* first: a new file's switch to WAL is then synced once \
+                                    * less (7 fdatasyncs to create a run log, not 8) */ \
     "PRAGMA journal_mode=WAL;" \
-    "PRAGMA synchronous=NORMAL;" \
     "PRAGMA cache_size=-8192;"     /* 8 MiB of page cache: rows are appended, so a bigger
                                       * cache buys nothing and memory grows with it */ \
     "PRAGMA temp_store=FILE;"      /* index builds sort on disk: memory stays flat */
@@ -118,6 +119,8 @@ struct sqlite3;
 #define RUNLOG_COMMIT_MS 1000
 #define RUNLOG_YIELD_MS 5
 #define RUNLOG_BUSY_TIMEOUT_MS 60000
+#define RUNLOG_AUTOCHECKPOINT 1000   /* SQLite's default wal_autocheckpoint, in pages (the
+                                        end of a run turns it off a while: runlog_run.c) */
 
 /* Open (or create) the database at path.  NULL on error, with a message. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
@@ -148,8 +151,10 @@ void runlog_write_summary(struct runlog *rl, const struct obs_figures *f);
 
 /*
  * End the open run: commit the rows still pending, build the indexes the
- * reports need (complete runs only), and fill in runs.complete, end_ms
- * (virtual time reached), wall_seconds and summary_json (may be NULL).  After
+ * reports need (complete runs only: the rows are committed first, and
+ * their pages copied from the WAL on a thread meanwhile, joined at the next
+ * run or at close), and fill in runs.complete, end_ms (virtual time
+ * reached), wall_seconds and summary_json (may be NULL).  After
  * a failure the rows since the last commit are dropped and end_ms stays that
  * of the last commit.  Returns -1 with a message when the run could not be
  * written in full (the latched error, if any).

@@ -8,6 +8,7 @@
 #ifndef ESMSIM_RUNLOG_INT_H
 #define ESMSIM_RUNLOG_INT_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -118,6 +119,10 @@ struct runlog {
     uint64_t ring_base;                      /* every message id below has its fate */
     uint64_t ring_end;                       /* one past the highest message id held */
     bool in_txn;
+    bool ckpt_off;                           /* SQLite's checkpoint after a commit off until
+                                                runlogi_ckpt_join (runlog_run.c) */
+    bool ckpt_started;                       /* ckpt runs, or ran: to join */
+    pthread_t ckpt;                          /* the checkpointer of a run's end */
     uint32_t rows_in_txn;
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
     int64_t yield_wall_ms;                   /* wall clock of the last yield to other writers */
@@ -188,6 +193,7 @@ int runlogi_begin(struct runlog *rl);
 int runlogi_busy(void *ctx, int count);
 void runlogi_rollback(struct runlog *rl);
 int runlogi_commit(struct runlog *rl);
+int runlogi_commit_at(struct runlog *rl, int64_t reached_us);
 int runlogi_flush(struct runlog *rl);
 int runlogi_run_once(struct runlog *rl, const char *sql, const char *what,
                      const struct runlog_val *v, int n);
@@ -195,8 +201,10 @@ void runlogi_insert(struct runlog *rl, enum runlog_table t, const struct runlog_
 #define RUNLOG_INSERT(rl, t, ...) runlogi_insert((rl), (t), RUNLOG_VALS(__VA_ARGS__))
 void runlogi_write_unsettled(struct runlog *rl);
 
-/* ---- runlog_run.c: esmsim_key_head, which opening defines -------------------- */
+/* ---- runlog_run.c: esmsim_key_head, which opening defines; the end's
+ * checkpointer, which a run's begin and closing join --------------------------- */
 
 int runlogi_define_key_head(struct runlog *rl);
+void runlogi_ckpt_join(struct runlog *rl);
 
 #endif

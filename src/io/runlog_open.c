@@ -239,6 +239,7 @@ void runlog_close(struct runlog *rl)
 {
     if (!rl)
         return;
+    runlogi_ckpt_join(rl);   /* before the close, whose checkpoint is then the last */
     runlogi_rollback(rl);   /* rows since the last sync: maybe not whole events */
     runlog_free(rl);
 }
