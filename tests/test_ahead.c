@@ -199,12 +199,12 @@ static void test_shared_worker(void)
 }
 
 /*
- * The handoffs: a consumer that takes blocks faster than they are filled
- * (it fills some itself, or waits for the worker's fill), or that pauses
- * (the worker fills the queue and sleeps, and is woken when half of it is
- * free), gets the blocks it gets alone.  With the pauses the worker fills
- * most of them: a wake-up lost would leave it asleep and the consumer
- * filling every block after.
+ * SPEC 6 (the same draws whatever --threads), the handoffs: a consumer that
+ * takes blocks faster than they are filled (it fills some itself, or waits
+ * for the worker's fill), or that pauses (the worker fills the queue and
+ * sleeps, and is woken when half of it is free), gets the blocks it gets
+ * alone.  With the pauses the worker fills most of them: a wake-up lost
+ * would leave it asleep and the consumer filling every block after.
  */
 static void test_handoffs(void)
 {

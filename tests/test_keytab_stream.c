@@ -311,10 +311,11 @@ static void test_keytab_table(void)
     keytab_destroy(t);
 }
 
-/* The keys the producers declare (keytab_reserve, two key spaces that add
- * up): the table holds them without moving its arrays (each doubling was a
- * fresh first touch of pages: 28% of the bench's page faults), the same
- * ids, and grows past them as before. */
+/* SPEC 1.1 (a key's MD5 routes it), R10/R12 (per-key order follows ids): the
+ * keys the producers declare (keytab_reserve, two key spaces that add up):
+ * the table holds them without moving its arrays (each doubling was a fresh
+ * first touch of pages: 28% of the bench's page faults), the same ids, and
+ * grows past them as before. */
 static void test_keytab_reserve(void)
 {
     struct keytab *t = keytab_create();

@@ -496,10 +496,11 @@ static const struct slog_ops order_ops = {
     .record = order_record, .records = order_records, .failed = calls_failed,
 };
 
-/* 300,000 records (19 MB: 36 chunks) in runs of 1 to 64, a flush now and
- * then: to a writer behind the simulation (its side waits for a chunk to
- * be freed), then to one ahead that sleeps while the simulation pauses
- * (woken once chunks are queued).  A wake-up lost hangs the test. */
+/* SPEC 3 and 6 (every row once, in the order made, whatever --threads):
+ * 300,000 records (19 MB: 36 chunks) in runs of 1 to 64, a flush now and
+ * then: to a writer behind the simulation (its side waits for a chunk to be
+ * freed), then to one ahead that sleeps while the simulation pauses (woken
+ * once chunks are queued).  A wake-up lost hangs the test. */
 static void test_handoffs(void)
 {
     enum { N = 300000 };

@@ -346,13 +346,14 @@ static void on_tally(void *ctx, const struct slog_message *m)
 
 static const struct slog_ops tally_ops = { .message = on_tally };
 
-/* Through the rings' doublings in place and their move to a bigger room
- * (past 262,144 entries, the first room), the live messages not at a
- * ring's start: every third message stays in flight until the newest is
- * 2.5 times its id (the oldest live one then about 0.4 of the newest, so
- * at each doubling from cap the live ids run from about 2 / 3 cap to 5 / 3
- * cap: a part stays, a part moves).  Every live message keeps its state
- * (each settles once, with its fate) and its row (its creation time). */
+/* R17 and SPEC 3 (each message settles once, with its fate and its row):
+ * through the rings' doublings in place and their move to a bigger room
+ * (past 262,144 entries, the first room), the live messages not at a ring's
+ * start: every third message stays in flight until the newest is 2.5 times
+ * its id (the oldest live one then about 0.4 of the newest, so at each
+ * doubling from cap the live ids run from about 2 / 3 cap to 5 / 3 cap: a
+ * part stays, a part moves).  Every live message keeps its state (each
+ * settles once, with its fate) and its row (its creation time). */
 static void test_ring_grown(void)
 {
     enum { N = 1500000 };   /* live ids past 524,288: the ring of 1,048,576 */

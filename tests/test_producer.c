@@ -1203,13 +1203,15 @@ static size_t shared_keys(const struct cfg_producer *a, const struct cfg_produce
     return n;
 }
 
-/* Issue 15: a key's hash-key is worked out by the producer's fill, on the
- * drawing worker, on the key's first draw, and the key interned with it on
- * its first use: every key's hash-key is its MD5, the ids those of draws on
- * the simulation's thread (the order of first use), and a string has one id
- * however many producers or list entries name it.  Two producers on one
- * keytab: uniform keys user-0..299 and Zipf keys user-0..199; then a list
- * that names user-7 twice. */
+/* SPEC 1.1 (a key's MD5 routes it), R10/R12 (per-key order follows ids),
+ * SPEC 6 (the same ids whatever --threads); issue 15: a key's hash-key is
+ * worked out by the producer's fill, on the drawing worker, on the key's
+ * first draw, and the key interned with it on its first use: every key's
+ * hash-key is its MD5, the ids those of draws on the simulation's thread
+ * (the order of first use), and a string has one id however many producers
+ * or list entries name it.  Two producers on one keytab: uniform keys
+ * user-0..299 and Zipf keys user-0..199; then a list that names user-7
+ * twice. */
 static void test_keys_hashed_ahead(void)
 {
     struct cfg_producer a = prod_cfg(1000, 12 * SEC), b = prod_cfg(500, 12 * SEC);

@@ -629,11 +629,12 @@ static void test_second_run(void)
 }
 
 /*
- * A complete run ends in two transactions, its rows' pages checkpointed on
- * a thread of their own while the indexes are built (runlog_run.c): the
- * thread is joined at the next run and at close, so that two complete runs
- * of one runlog are whole and the close, the last connection, leaves no
- * WAL beside the file.
+ * SPEC 3 (a run is marked complete only once whole; a run log's file stands
+ * alone): a complete run ends in two transactions, its rows' pages
+ * checkpointed on a thread of their own while the indexes are built
+ * (runlog_run.c): the thread is joined at the next run and at close, so that
+ * two complete runs of one runlog are whole and the close, the last
+ * connection, leaves no WAL beside the file.
  */
 static void test_two_complete_runs(void)
 {
