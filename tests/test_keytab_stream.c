@@ -538,9 +538,11 @@ static void test_internal_failure(void)
 
 /* Issue 15 item 1: a sink that takes records a run at a time (records())
  * gets the rows a sink taking them one at a time gets, in the same order:
- * each request's accepted records in runs of at most 64, all of them
- * before stm_put_records returns.  Two shards of 100 records a second and
- * internal failures refuse entries here and there. */
+ * each request's accepted records in runs of at most 64, cut after each
+ * sequence number one below a multiple of 64 (a record's row is the slot
+ * of its number), all of them before stm_put_records returns.  Two shards
+ * of 100 records a second and internal failures refuse entries here and
+ * there. */
 static void test_put_records_runs(void)
 {
     struct cfg_stream cfg = stream_cfg(2);
@@ -569,13 +571,15 @@ static void test_put_records_runs(void)
             CHECK_INT(x->sink.n_recs - before, accepted[by_run][q]);   /* logged by now */
         }
     }
-    /* the runs: 64, then the rest, for each request's accepted records */
+    /* the runs of each request's accepted records, numbered from 1 on */
     uint32_t want[16];
     int n_want = 0;
-    for (int q = 0; q < 3; q++) {
+    for (int q = 0, seq = 1; q < 3; q++) {
         CHECK_INT(accepted[1][q], accepted[0][q]);
-        for (int left = accepted[0][q]; left > 0; left -= 64)
-            want[n_want++] = (uint32_t)(left < 64 ? left : 64);
+        for (int end = seq + accepted[0][q], cut; seq < end; seq = cut) {
+            cut = (seq / 64 + 1) * 64 < end ? (seq / 64 + 1) * 64 : end;
+            want[n_want++] = (uint32_t)(cut - seq);
+        }
     }
     CHECK(accepted[0][0] > 64 && accepted[0][0] < 150);   /* refusals in a long run */
     CHECK(accepted[0][1] < 64);                            /* the shards' limits reached */

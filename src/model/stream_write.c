@@ -221,15 +221,9 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
 }
 
 /* Accepted records logged a call at most (slog_ops.records): a run of
- * rows kept on the stack, 4 KB, in the cache when they are logged. */
+ * rows kept on the stack, 4 KB, in the cache when they are logged.  A
+ * power of two: a record's row is its sequence number's slot. */
 #define PUT_LOG_RUN 64
-
-/* The rows of a request's accepted records not logged yet: a request's
- * records are logged a run at a time, with nothing logged in between, so
- * the sink sees the calls it would see a record at a time. */
-struct put_rows {
-    struct slog_record row[PUT_LOG_RUN];
-};
 
 /* What an entry's put does beyond the write limits and the ring: whether
  * InternalFailure is drawn, the item's event made (DynamoDB), the accepted
@@ -241,20 +235,30 @@ struct put_kind {
     bool draws;
     bool ddb;
     bool log;
+    bool names;                   /* the log's rows carry the keys' names */
     bool written;                 /* the consumer wants each write (consumer.written) */
+    bool room;                    /* every open shard's ring has room for the request's
+                                     entries: none is looked at for growth */
 };
 
-/* A logged Kinesis stream without InternalFailure whose consumer polls:
- * the bench's and most runs' kind. */
-static const struct put_kind PUT_PLAIN = { .log = true };
+/* A logged Kinesis stream without InternalFailure whose consumer polls,
+ * its rows without key names (the per-record tables off), its rings with
+ * room: the bench's and most runs' kind. */
+static const struct put_kind PUT_PLAIN = { .log = true, .room = true };
 
 /* What a PutRecords reads once for all its entries, and what it counts
  * entry by entry: the instant, the limits, the tables, its kind; the next
- * sequence number and the rows pending.  A local whose address never
- * leaves the request (put_one is inline, log_run takes the rows alone):
- * no store through another pointer can change its fields, so the compiler
- * keeps them in registers or its own stack slots, where the stream's
- * would be loaded again through s after each store (they might alias). */
+ * sequence number and the rows of the records accepted and not logged yet:
+ * a request's records are logged a run at a time, with nothing logged in
+ * between, so the sink sees the calls it would see a record at a time.
+ * Record seq's row is row[seq % PUT_LOG_RUN], and a run is logged when its
+ * last slot is written: the rows pending, from row_seq to seq, are in order
+ * from row[row_seq % PUT_LOG_RUN] on, and a record's row costs no count of
+ * its own.  A local whose address never leaves the request (put_one is
+ * inline, log_run takes the rows alone): no store through another pointer
+ * can change its fields, so the compiler keeps them in registers or its
+ * own stack slots, where the stream's would be loaded again through s
+ * after each store (they might alias). */
 struct put_ctx {
     int64_t now, sec;
     uint64_t w_records_limit, w_bytes_limit;
@@ -263,18 +267,18 @@ struct put_ctx {
     const struct key_info *info;  /* the route cache, covering every key */
     uint64_t seq;                 /* s->next_seq, stored back after the request: the
                                      records accepted are its increase */
-    uint32_t n_rows;
+    uint64_t row_seq;             /* the first record pending in row */
     struct put_kind kind;
-    bool key_names;               /* the rows carry the keys' names */
-    struct put_rows *rows;
+    struct slog_record *row;      /* PUT_LOG_RUN of them */
 };
 
-/* The n > 0 rows pending go to the sink: one call, or one a row when the
- * sink takes them one at a time.  Apart from put_one: once a run. */
-static __attribute__((noinline)) void log_run(const struct stm *s, const struct put_rows *rows,
-                                              uint32_t n)
+/* The rows pending, of records [from, to), go to the sink: one call, or
+ * one a row when the sink takes them one at a time.  Apart from put_one:
+ * once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct slog_record *rows,
+                                              uint64_t from, uint64_t to)
 {
-    slog_records(s->log->ops, s->log->ctx, rows->row, n);
+    slog_records(s->log->ops, s->log->ctx, &rows[from % PUT_LOG_RUN], (uint32_t)(to - from));
 }
 
 /* put_one's shard when the one the key was routed to has put_sec != sec:
@@ -296,19 +300,20 @@ static COLD enum stm_put_result put_failed(struct stm *s)
     return STM_PUT_INTERNAL_FAILURE;
 }
 
-/* The accepted record r goes to the log's pending run. */
+/* The accepted record r, numbered pc->seq - 1, goes to the log's pending
+ * run. */
 static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
-                           const struct stm_record *r, int64_t created_us)
+                           const struct stm_record *r, int64_t created_us, struct put_kind k)
 {
-    pc->rows->row[pc->n_rows++] = (struct slog_record){
+    pc->row[r->seq % PUT_LOG_RUN] = (struct slog_record){
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-        .partition_key = pc->key_names ? keytab_key(s->keys, r->key_id) : NULL,
+        .partition_key = k.names ? keytab_key(s->keys, r->key_id) : NULL,
         .key_id = r->key_id, .arrival_us = r->arrival_us,
         .bytes = r->bytes, .created_us = created_us,
     };
-    if (pc->n_rows == PUT_LOG_RUN) {
-        log_run(s, pc->rows, pc->n_rows);
-        pc->n_rows = 0;
+    if (pc->seq % PUT_LOG_RUN == 0) {
+        log_run(s, pc->row, pc->row_seq, pc->seq);
+        pc->row_seq = pc->seq;
     }
 }
 
@@ -338,7 +343,7 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
         return STM_PUT_THROTTLED;
     int event = 0;
     struct stm_ring *rg = &pc->rings[shard];
-    if ((rg->end - rg->begin == rg->cap && stm_ring_grow(s, rg) < 0) ||
+    if ((!k.room && rg->end - rg->begin == rg->cap && stm_ring_grow(s, rg) < 0) ||
         (k.ddb && (event = item_event(s, en)) < 0))
         return put_failed(s);
     uint64_t mask = rg->cap - 1, at = rg->end++;
@@ -353,10 +358,18 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     sh->w_bytes += b;
     sh->w_total += b;
     if (k.log)
-        put_log(s, pc, sh, r, en->created_us);
+        put_log(s, pc, sh, r, en->created_us, k);
     if (k.written)
         s->consumer.written(s->consumer.ctx, shard);
     return STM_PUT_OK;
+}
+
+/* Entry i's fate in results, which put_entries' caller set to STM_PUT_OK
+ * (an accepted entry's put stores one byte fewer). */
+static inline void put_result(uint8_t *results, size_t i, enum stm_put_result r)
+{
+    if (r != STM_PUT_OK)
+        results[i] = (uint8_t)r;
 }
 
 /* The n entries in request order, their fates in results; k is pc->kind,
@@ -370,10 +383,22 @@ static inline void put_entries(struct stm *s, struct put_ctx *pc,
     size_t i = 0;
     for (; i + PREFETCH_AHEAD < n; i++) {
         PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
-        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
+        put_result(results, i, put_one(s, pc, &entries[i], k));
     }
     for (; i < n; i++)
-        results[i] = (uint8_t)put_one(s, pc, &entries[i], k);
+        put_result(results, i, put_one(s, pc, &entries[i], k));
+}
+
+/* Whether every open shard's ring has room for n more records. */
+static bool rings_have_room(const struct stm *s, size_t n)
+{
+    const struct stm_ring *rings = s->view.rings;
+    for (uint32_t k = 0; k < s->topo.n_open; k++) {
+        const struct stm_ring *rg = &rings[s->topo.open[k]];
+        if (rg->cap - (rg->end - rg->begin) < n)
+            return false;
+    }
+    return true;
 }
 
 int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
@@ -387,21 +412,22 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
         s->stats.put_internal_failures += n;
         return (int)n;
     }
-    struct put_rows rows;   /* written before they are read */
+    struct slog_record rows[PUT_LOG_RUN];   /* written before they are read */
     struct put_ctx pc = {
         .now = eng_now(s->e),
         .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
         .shards = s->shards, .rings = s->view.rings, .info = s->cache->info,
-        .seq = s->next_seq,
+        .seq = s->next_seq, .row_seq = s->next_seq,
         .kind = {
             .draws = s->failure_rate > 0, .ddb = s->ddb,
             .log = s->log && s->log->per_record,
             .written = s->consumer.written != NULL,
+            .room = rings_have_room(s, n),
         },
-        .rows = &rows,
+        .row = rows,
     };
     pc.sec = pc.now / ENG_US_PER_SEC;
-    pc.key_names = pc.kind.log && !s->log->no_key_names;
+    pc.kind.names = pc.kind.log && !s->log->no_key_names;
     uint64_t internal = s->stats.put_internal_failures;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
@@ -410,14 +436,15 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
      * request (covered already). */
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         PREFETCH(&pc.info[entries[i].key_id]);
+    memset(results, STM_PUT_OK, n);
     /* Two copies of the loop: the common kind's tests nothing of it an
      * entry. */
     if (memcmp(&pc.kind, &PUT_PLAIN, sizeof PUT_PLAIN) == 0)
         put_entries(s, &pc, entries, n, results, PUT_PLAIN);
     else
         put_entries(s, &pc, entries, n, results, pc.kind);
-    if (pc.n_rows > 0)
-        log_run(s, &rows, pc.n_rows);
+    if (pc.kind.log && pc.seq > pc.row_seq)
+        log_run(s, rows, pc.row_seq, pc.seq);
     size_t accepted = pc.seq - s->next_seq;
     s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
