@@ -137,7 +137,7 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
      * them: they are those of as many digits. */
     int64_t run_at = -1;         /* arrival times are >= 0: no run yet */
     uint64_t run_base = 0, sum = 0, arr = *arrivals;
-    for (uint64_t k = 0; k < n; k++, r++) {
+    for (const struct stm_record *end = r + n; r < end; r++, size++) {
         uint64_t key = stm_record_key_json_len(stream, r), sz;
         if (r->arrival_us == run_at) {
             sz = run_base + key + lev_base64_len(r->bytes);
@@ -151,7 +151,7 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
                 run_base = memo->shared + lev_frac_len((unsigned)frac);
             }
         }
-        size[k] = sz;
+        *size = sz;
         sum += sz;
         arr += (uint64_t)r->arrival_us;
     }
