@@ -858,7 +858,7 @@ static void test_request_bytes(void)
 /* SPEC 1.3 record sizes, issue 15 item 1: a constant size is capped by
  * each record's own key length (data + key within the record limit, 1,000
  * here), kept by length without a draw: keys of 1, 2, 3 and 70 bytes drawn
- * in any order (70: past the lengths kept) give 998, 998, 997 and 930
+ * in any order (70: a long key) give 998, 998, 997 and 930
  * bytes of a constant 997.6, every record. */
 static void test_fixed_bytes_by_key_length(void)
 {
@@ -1299,6 +1299,34 @@ static void test_msgtab_ring(void)
     keytab_destroy(keys);
 }
 
+/* SPEC 1.1/1.3 request bytes, issue 15: a request whose max_records
+ * entries all fit the request byte limit (a constant size and the key
+ * space's longest key: 93 + "user-NN", 100 bytes, 10 a request, 1,000
+ * bytes) is filled without adding up its bytes, and its records are the
+ * same: 1,000 records in 100 full requests; a byte less and the requests
+ * whose ten entries all have two-digit keys end a record early. */
+static void test_request_bytes_fit_whole(void)
+{
+    struct cfg_stream s = stream_cfg(8, 100000);
+    s.max_request_bytes = 1000;
+    struct cfg_producer p = prod_cfg(1000, SEC);
+    p.record_bytes.value = 93;
+    p.max_records = 10;
+    struct fix f;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.sink.n_recs, 1000);
+    CHECK_INT(f.st.requests, 100);
+    CHECK_INT(f.st.entries_failed, 0);
+    fix_close(&f);
+
+    s.max_request_bytes = 999;
+    CHECK(fix_run(&f, &s, &p, 1, 20 * SEC));
+    CHECK_INT(f.sink.n_recs, 1000);
+    CHECK_INT(f.st.requests, 104);
+    CHECK_INT(f.st.entries_failed, 0);
+    fix_close(&f);
+}
+
 int main(void)
 {
     test_failed_only();
@@ -1329,5 +1357,6 @@ int main(void)
     test_drawn_ahead();
     test_keys_hashed_ahead();
     test_msgtab_ring();
+    test_request_bytes_fit_whole();
     return check_done();
 }

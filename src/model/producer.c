@@ -100,7 +100,6 @@
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
 #define KEY_AHEAD 64              /* arrivals whose key slot is prefetched ahead */
 #define AHEAD_ARRIVALS 2048       /* arrivals in a block drawn ahead (ahead.h) */
-#define FIXED_LENS 64             /* constant record size: key lengths whose bytes are kept */
 
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
 #define BLOCK_ARRIVALS 1024.0     /* Poisson: arrivals expected in a block (a choice: README) */
@@ -180,6 +179,7 @@ struct prd {
     uint32_t max_attempts;
     struct cfg_retry retry;
     uint32_t max_records;         /* per request (1 for PutRecord) */
+    bool fits_whole;              /* any max_records entries fit the request byte limit */
     int64_t linger_us;
     gsl_rng *rng_backoff;
 
@@ -187,7 +187,8 @@ struct prd {
     struct pkey *key_of;          /* key index -> key, id NONE until first use */
     uint32_t n_keys;
     char *keybuf;                 /* as draws.keybuf, the simulation thread's */
-    uint32_t fixed_bytes[FIXED_LENS];   /* constant record size: bytes by key length, 0 not yet known */
+    uint32_t *fixed_bytes;        /* constant record size: bytes by key length (up to the
+                                     key space's longest), 0 not yet known */
 
     /* arrivals: drawn ahead in blocks, read in order */
     struct pdraws draws;          /* set up here, then fill_arrivals' alone */
@@ -627,10 +628,11 @@ static COLD struct pkey key_add(struct prd *p, uint32_t idx)
     return k;
 }
 
-/* The key of index idx, added to the keytab on first use. */
-static inline struct pkey key_at(struct prd *p, uint32_t idx)
+/* The key of index idx, added to the keytab on first use; key_of is
+ * p->key_of. */
+static inline struct pkey key_at(struct prd *p, const struct pkey *key_of, uint32_t idx)
 {
-    const struct pkey *k = &p->key_of[idx];
+    const struct pkey *k = &key_of[idx];
     return k->id != NONE ? *k : key_add(p, idx);
 }
 
@@ -643,7 +645,7 @@ static inline struct pkey key_at(struct prd *p, uint32_t idx)
 static COLD uint32_t record_bytes_slow(struct prd *p, uint32_t key_len, const struct arrivals *a, uint32_t i)
 {
     const struct dist *size = &p->cfg->record_bytes;
-    bool fixed = size->kind == DIST_CONSTANT && key_len < FIXED_LENS;
+    bool fixed = size->kind == DIST_CONSTANT;
     double x = size->kind == DIST_CONSTANT ? size->value : a->bytes[i];
     uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
                        ? p->lim.max_record_bytes - key_len : 1;
@@ -656,11 +658,12 @@ static COLD uint32_t record_bytes_slow(struct prd *p, uint32_t key_len, const st
     return bytes;
 }
 
-static inline uint32_t record_bytes(struct prd *p, uint32_t key_len, const struct arrivals *a, uint32_t i)
+/* fixed is p->fixed_bytes, which has a slot for every key's length. */
+static inline uint32_t record_bytes(struct prd *p, const uint32_t *fixed, uint32_t key_len,
+                                    const struct arrivals *a, uint32_t i)
 {
-    if (key_len < FIXED_LENS && p->fixed_bytes[key_len])
-        return p->fixed_bytes[key_len];
-    return record_bytes_slow(p, key_len, a, i);
+    uint32_t b = fixed[key_len];
+    return b ? b : record_bytes_slow(p, key_len, a, i);
 }
 
 /* ---- the next record --------------------------------------------------- */
@@ -668,15 +671,20 @@ static inline uint32_t record_bytes(struct prd *p, uint32_t key_len, const struc
 /* The arrivals being read, kept in plan's locals through its loop (stores
  * to the entries could alias p's fields), its address never taken by a
  * call (it stays in registers): the block (p->arr), its next arrival
- * (p->arr_next) and its count, 0 before the first block. */
+ * (p->arr_next) and its count, 0 before the first block; and the tables
+ * each record reads, p->key_of and p->fixed_bytes (a load of p's field a
+ * record, else). */
 struct cursor {
     const struct arrivals *a;
     uint32_t i, n;
+    const struct pkey *key_of;
+    const uint32_t *fixed;
 };
 
 static struct cursor cursor_of(const struct prd *p)
 {
-    return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0 };
+    return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0, p->key_of,
+                            p->fixed_bytes };
 }
 
 /*
@@ -716,19 +724,61 @@ static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_ent
     }
     const struct arrivals *a = c->a;
     uint32_t i = c->i++;
-    PREFETCH(&p->key_of[a->key[i + KEY_AHEAD]]);
-    struct pkey k = key_at(p, a->key[i]);
+    PREFETCH(&c->key_of[a->key[i + KEY_AHEAD]]);
+    struct pkey k = key_at(p, c->key_of, a->key[i]);
     if (k.id == NONE) {
         eng_stop(p->e);   /* out of memory */
         return false;
     }
     to->created_us = a->at_us[i];
     to->key_id = k.id;
-    to->bytes = record_bytes(p, k.len, a, i);
+    to->bytes = record_bytes(p, c->fixed, k.len, a, i);
     to->data_id = 0;
     to->item_op = a->op[i];
     *key_len = k.len;
     return true;
+}
+
+/* What plan's loop reads and leaves, in plan's locals (fill is inline):
+ * the arrivals, the entry being drawn, its key's length, whether there is
+ * one, and the flush's time (the first record's deadline until the loop
+ * sets it). */
+struct plan_fill {
+    struct cursor c;
+    struct stm_put_entry *to;
+    uint32_t key_len;
+    bool more;
+    int64_t flush_at;
+};
+
+/* plan's loop: the entries from f->to on, up to end, until the request is
+ * full (flush at the last one's arrival), the next record passes the
+ * first one's deadline, or (count) the next record would take the
+ * request over its byte limit (flush at its arrival).  Two copies: with
+ * count false (fits_whole) no entry's bytes are added up. */
+static inline __attribute__((always_inline)) void
+fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool count)
+{
+    uint64_t bytes = 0, max_bytes = p->lim.max_request_bytes;
+    uint64_t b = (uint64_t)f->to->bytes + f->key_len;   /* the first goes in whatever its bytes */
+    int64_t deadline = f->flush_at;
+    for (;;) {
+        bytes += b;
+        f->more = draw_next(p, &f->c, ++f->to, &f->key_len);
+        if (f->to == end) {
+            f->flush_at = f->to[-1].created_us;
+            return;
+        }
+        if (!f->more || f->to->created_us > deadline)
+            return;
+        if (count) {
+            b = (uint64_t)f->to->bytes + f->key_len;
+            if (bytes + b > max_bytes) {
+                f->flush_at = f->to->created_us;
+                return;
+            }
+        }
+    }
 }
 
 /*
@@ -749,40 +799,24 @@ static void plan(struct prd *p)
     /* The request in locals, so that the loop keeps it in registers
      * (stores to the entries could alias p's fields). */
     struct preq *q = &p->req[slot];
-    struct stm_put_entry *e = q->e, *to = e, *end = e + p->max_records;
-    uint64_t bytes = 0, max_bytes = p->lim.max_request_bytes;
+    struct plan_fill f = { .c = cursor_of(p), .to = q->e, .key_len = p->next_key_len };
     /* The record read ahead (*to) is drawn into the entry after the last
      * one taken (the slot past max_records for the last), and moved to
      * p->next when it does not go in this request. */
-    *to = p->next;
-    uint32_t key_len = p->next_key_len;
-    struct cursor c = cursor_of(p);
-    bool more;
-    int64_t flush_at = add_sat(to->created_us, p->linger_us), deadline = flush_at;
-    uint64_t b = (uint64_t)to->bytes + key_len;   /* the first record goes in whatever its bytes */
-    for (;;) {
-        bytes += b;
-        more = draw_next(p, &c, ++to, &key_len);
-        if (to == end) {
-            flush_at = to[-1].created_us;
-            break;
-        }
-        if (!more || to->created_us > deadline)
-            break;
-        b = (uint64_t)to->bytes + key_len;
-        if (bytes + b > max_bytes) {
-            flush_at = to->created_us;
-            break;
-        }
-    }
-    q->n = (uint32_t)(to - e);
-    p->arr_next = c.i;
-    p->next = *to;
-    p->next_key_len = key_len;
-    p->has_next = more;
+    *f.to = p->next;
+    f.flush_at = add_sat(f.to->created_us, p->linger_us);
+    if (p->fits_whole)
+        fill(p, &f, q->e + p->max_records, false);
+    else
+        fill(p, &f, q->e + p->max_records, true);
+    q->n = (uint32_t)(f.to - q->e);
+    p->arr_next = f.c.i;
+    p->next = *f.to;
+    p->next_key_len = f.key_len;
+    p->has_next = f.more;
     if (!req_messages(p, q))
         eng_stop(p->e);
-    schedule(p, flush_at, on_flush, slot);
+    schedule(p, f.flush_at, on_flush, slot);
 }
 
 static void on_plan(void *ctx, uint64_t arg)
@@ -871,6 +905,38 @@ static int check_cfg(const struct cfg_producer *cfg, const struct stm_put_limits
     return 0;
 }
 
+/* The length of p's longest key: of the list's, or the prefix and the
+ * last index's digits. */
+static size_t key_max_len(const struct prd *p)
+{
+    const struct cfg_keys *k = &p->cfg->keys;
+    size_t most = 0;
+    for (uint32_t i = 0; k->list && i < p->n_keys; i++) {
+        size_t len = strlen(k->list[i]);
+        most = len > most ? len : most;
+    }
+    if (!k->list) {
+        most = p->draws.prefix_len + 1;
+        for (uint32_t v = p->n_keys - 1; v >= 10; v /= 10)
+            most++;
+    }
+    return most;
+}
+
+/* Whether any p->max_records entries fit the request byte limit, which
+ * plan then need not count: a constant size's bytes (record_bytes: at least
+ * 1, capped so that data + key fit the record limit) with the key space's
+ * longest key, key_max (the bench: 500 x 107 bytes, 5 MiB allowed); a
+ * drawn size has the record limit alone. */
+static bool fits_whole(const struct prd *p, size_t key_max)
+{
+    const struct dist *size = &p->cfg->record_bytes;
+    double entry = (double)p->lim.max_record_bytes;
+    if (size->kind == DIST_CONSTANT && size->value + 0.5 + (double)key_max < entry)
+        entry = (size->value > 1 ? floor(size->value + 0.5) : 1) + (double)key_max;
+    return (double)p->max_records * entry <= (double)p->lim.max_request_bytes;
+}
+
 /* The key space: a lazy index -> key id table, and the Zipf alias table. */
 static int init_keys(struct prd *p)
 {
@@ -899,6 +965,10 @@ static int init_keys(struct prd *p)
         memcpy(p->keybuf, prefix, d->prefix_len);
         memcpy(d->keybuf, prefix, d->prefix_len);
     }
+    size_t key_max = key_max_len(p);
+    p->fits_whole = fits_whole(p, key_max);
+    if (!(p->fixed_bytes = calloc(key_max + 1, sizeof *p->fixed_bytes)))
+        return -1;
     if (k->distribution == CFG_KEYS_ZIPF) {
         /* P(index i) proportional to 1 / (i + 1)^s: index 0 is the hottest. */
         double *w = malloc((size_t)p->n_keys * sizeof *w);
@@ -1053,6 +1123,7 @@ void prd_destroy(struct prd *p)
     if (d->zipf)
         gsl_ran_discrete_free(d->zipf);
     free(p->key_of);
+    free(p->fixed_bytes);
     free(p->keybuf);
     free(d->drawn);
     free(d->keybuf);
