@@ -2345,6 +2345,56 @@ static void test_r1_efo_window_on_quiet_shard(void)
     release(&r);
 }
 
+/* R2, issue 15: an event's size is worked out a run of records sharing a
+ * put's arrival time at a time, the memo refilled as a read passes a
+ * second or a sequence number gains a digit; every event is as long as its
+ * JSON, here with sizes drawn, keys of several lengths and one to escape,
+ * reads of many seconds' records (the function slow, the batches large)
+ * and numbers from 1 to past 10,000. */
+static uint64_t sized_events;
+
+static void check_event_size(void *ctx, const struct slog_event *ev)
+{
+    (void)ctx;
+    char *json = awsjson_event(ev);
+    CHECK(json != NULL && strlen(json) == ev->inv->payload_bytes);
+    free(json);
+    sized_events++;
+}
+
+static void test_r2_sizes_by_runs_of_arrivals(void)
+{
+    char err[1024];
+    snprintf(text, sizeof text,
+             "{\"name\":\"t\",\"seed\":5,\"duration\":\"20s\",\"stream\":{\"shards\":1},"
+             "\"producers\":[{\"name\":\"p\",\"rate\":1000,\"record_bytes\":"
+             "{\"distribution\":\"uniform\",\"min\":1,\"max\":300},"
+             "\"keys\":{\"list\":[\"a\",\"bb\",\"q\\\"q\",\"long-key-of-twenty-chars\"]}}],"
+             "\"event_source_mapping\":{\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":3000},"
+             "\"function\":{\"cold_start\":0,\"duration\":{\"per_invoke\":\"10ms\","
+             "\"per_record\":\"1ms\"}}}");
+    struct scenario *scn = scn_parse("test.json", text, NULL, 0, err, sizeof err);
+    CHECK(scn != NULL);
+    struct memlog ml = { 0 };
+    struct slog log = { .ops = &memlog_ops, .ctx = &ml, .per_record = true,
+                        .event = check_event_size };
+    struct sim *sim = scn ? sim_create(&scn->cfg, &log, err, sizeof err) : NULL;
+    CHECK(sim != NULL);
+    if (sim) {
+        sized_events = 0;
+        CHECK_INT(sim_run(sim, NULL, NULL, NULL), SIM_COMPLETE);
+        CHECK_INT(sized_events, ml.n_inv);
+        uint64_t records = 0;
+        for (size_t i = 0; i < ml.n_inv; i++)
+            records += ml.inv[i].v.record_count;
+        CHECK_INT(records, 18196);
+        CHECK_INT(ml.n_inv, 16);   /* a few seconds' records an invocation */
+    }
+    sim_destroy(sim);
+    scn_free(scn);
+    memlog_free(&ml);
+}
+
 int main(void)
 {
     test_r1_r4_batches_in_order();
@@ -2393,5 +2443,6 @@ int main(void)
     test_r1_propagation_delays();
     test_r1_efo_push();
     test_r1_efo_window_on_quiet_shard();
+    test_r2_sizes_by_runs_of_arrivals();
     return check_done();
 }
