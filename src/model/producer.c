@@ -709,19 +709,15 @@ static COLD bool next_arrivals(struct prd *p)
 }
 
 /*
- * Read the next record ahead into *to: time, key, size, and on a table
- * whether it is a delete (all but its message_id), its key's length into
- * *key_len; false at the end (or out of memory: then the engine stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier:
- * with 100,000 keys or more every key is a cache miss, and the distance
- * lets the misses overlap.
+ * Read the block's next record (c->i < c->n) into *to: time, key, size,
+ * and on a table whether it is a delete (all but its message_id), its
+ * key's length into *key_len; false when out of memory (the engine then
+ * stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier: with
+ * 100,000 keys or more every key is a cache miss, and the distance lets
+ * the misses overlap.
  */
-static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
+static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
 {
-    while (c->i == c->n) {
-        if (!next_arrivals(p))
-            return false;
-        *c = cursor_of(p);
-    }
     const struct arrivals *a = c->a;
     uint32_t i = c->i++;
     PREFETCH(&c->key_of[a->key[i + KEY_AHEAD]]);
@@ -737,6 +733,18 @@ static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_ent
     to->item_op = a->op[i];
     *key_len = k.len;
     return true;
+}
+
+/* draw_at of the next record, the next block taken first when this one is
+ * done; false at the end (or out of memory: then the engine stops). */
+static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
+{
+    while (c->i == c->n) {
+        if (!next_arrivals(p))
+            return false;
+        *c = cursor_of(p);
+    }
+    return draw_at(p, c, to, key_len);
 }
 
 /* What plan's loop reads and leaves, in plan's locals (fill is inline):
@@ -755,7 +763,9 @@ struct plan_fill {
  * full (flush at the last one's arrival), the next record passes the
  * first one's deadline, or (count) the next record would take the
  * request over its byte limit (flush at its arrival).  Two copies: with
- * count false (fits_whole) no entry's bytes are added up. */
+ * count false (fits_whole) no entry's bytes are added up, and the block's
+ * records up to the request's last slot come in a run that checks neither
+ * end (the step after the run takes the last slot or the next block). */
 static inline __attribute__((always_inline)) void
 fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool count)
 {
@@ -763,6 +773,12 @@ fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool c
     uint64_t b = (uint64_t)f->to->bytes + f->key_len;   /* the first goes in whatever its bytes */
     int64_t deadline = f->flush_at;
     for (;;) {
+        uint32_t run = f->c.n - f->c.i, room = (uint32_t)(end - f->to) - 1;
+        for (run = count ? 0 : run < room ? run : room; run > 0; run--) {
+            if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len)) ||
+                f->to->created_us > deadline)
+                return;
+        }
         bytes += b;
         f->more = draw_next(p, &f->c, ++f->to, &f->key_len);
         if (f->to == end) {
