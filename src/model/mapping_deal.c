@@ -119,13 +119,14 @@ static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t a
     return d;
 }
 
-/* The sizes of the n Kinesis records r[0, n) into size, their sum
- * returned, their arrival times added to *arrivals: record_bytes' values
- * when the memo's sequence numbers hold them all (the first and the last:
- * a shard's numbers increase), else 0 and nothing done.  A put's records
- * share its arrival time (about 30 in a row in a shard of the bench), so
- * the timestamp's part of the size (the memo's second and its decimals) is
- * worked out once a run of one arrival: 44 to 26 instructions a record. */
+/* The sizes of the n Kinesis records r[0, n) into size (record_bytes'
+ * values), their sum into *bytes, their arrival times added to *arrivals,
+ * and true; false, nothing done, unless the memo's sequence numbers hold
+ * them all (the first and the last: a shard's numbers increase).  A put's
+ * records share its arrival time (about 30 in a row in a shard of the
+ * bench), so the timestamp's part of the size (the memo's second and its
+ * decimals) is worked out once a run of one arrival: esm_take_read 44 to
+ * 27 instructions a record. */
 static inline __attribute__((always_inline)) bool
 kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
               struct lev_size_memo *memo, const struct stm_record *r, uint64_t n,
