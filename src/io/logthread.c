@@ -24,6 +24,19 @@
  * Every sync point is replayed, even with no row since the last one: the
  * observer counts them (the memory budget, sim.c).
  *
+ * The message table's calls come too, when the simulation relays its table
+ * (lgt_relay_msgs, msgtab.h): entries of their own, in the order of the
+ * calls and of the sink's, replayed on the table that holds the entries,
+ * which logs its settled messages straight to the inner sink on this thread
+ * (issue 15: no message relayed, 8 bytes each, any more).  A request's
+ * messages go as their first id and count (the thread's table gives the
+ * same ids: checked), with their rows when the table keeps them; the calls
+ * of one id (written, released, ...) as runs of 8-byte elements, the id
+ * with the call in its top bits; a set of records done, or of a request's
+ * messages delivered when some were not, as its ids.  Once the inner sink
+ * failed, the table's entries are still replayed (its figures and budget
+ * notes are those of a table called directly), the sink's are not.
+ *
  * The queue is two counts, of chunks queued (the simulation's) and of
  * chunks replayed (the thread's), each published by a release the other
  * side acquires: a chunk is queued or taken with no lock (with one, the
@@ -42,6 +55,7 @@
  * changes its count, then looks whether it sleeps; both sequentially
  * consistent, so one of the two sees the other.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -51,6 +65,7 @@
 
 #include "bigmem.h"
 #include "logthread.h"
+#include "msgtab.h"
 #include "prefetch.h"
 
 #define LGT_CHUNKS 8
@@ -75,6 +90,8 @@ enum kind {
     K_RECORDS, K_MESSAGES,        /* runs of records (struct slog_record), of messages
                                      (struct a_message) */
     K_FATES,                      /* a run of messages, their ids and fates alone */
+    K_MSG_NEW, K_MSG_RUN, K_MSG_SET,    /* the message table's calls (struct a_msg_*) */
+    K_MSG_OPS,                    /* a run of its calls of one id (msg_apply) */
     K_NONE,                       /* no run open (lgt.run) */
 };
 
@@ -107,6 +124,21 @@ struct a_metric {
 struct a_sync {
     int64_t reached_us;
 };
+struct a_msg_new {              /* its n rows (struct msg_born) follow it when rows */
+    const char *producer;
+    uint64_t first;
+    uint32_t n;
+    bool rows;
+};
+struct a_msg_run {
+    uint64_t first;
+    uint32_t n;
+};
+struct a_msg_set {              /* its n ids follow it */
+    uint32_t n;
+    uint32_t op;                  /* a fate, or MSG_DELIVERED */
+};
+#define OP_ID_MAX ((UINT64_C(1) << (64 - MSG_OP_BITS)) - 1)   /* a K_MSG_OPS element's id */
 
 /*
  * A record or a message as an element of a run (K_RECORDS, K_MESSAGES):
@@ -174,6 +206,10 @@ static const struct ptrs {
     [K_RECORDS] = { NULL, 0 },      /* runs: their elements hold no string */
     [K_MESSAGES] = { NULL, 0 },
     [K_FATES] = { NULL, 0 },
+    [K_MSG_NEW] = { NULL, 0 },      /* the rows are copied apart (on_msg_new) */
+    [K_MSG_RUN] = { NULL, 0 },
+    [K_MSG_SET] = { NULL, 0 },      /* the ids are copied apart (on_msg_set) */
+    [K_MSG_OPS] = { NULL, 0 },
 };
 
 struct chunk {
@@ -193,6 +229,7 @@ struct lgt {
     uint32_t run_at;              /* that entry's offset in the chunk */
     size_t msg_stride;            /* bytes of a run's message elements, names or not */
     enum kind msg_kind;           /* K_MESSAGES, or K_FATES (fates_only) */
+    struct msgtab *msgs;          /* the message table the thread replays calls on, or NULL */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
     pthread_t thread;
@@ -523,19 +560,27 @@ static void on_invocation(void *ctx, const struct slog_invocation *inv)
     put(ctx, K_INVOCATION, inv, sizeof *inv);
 }
 
-/* A run of deliveries: its struct, then its sequence numbers, 8-aligned as
- * the entry (one entry, 8 bytes a record; a batch's run is at most 80 KB,
- * and a larger one gets a chunk grown to fit, make_room). */
+/* An entry of kind k: struct s of size bytes, then n 8-byte words, 8-aligned
+ * as the entry (a batch's run is at most 80 KB, and a larger one gets a
+ * chunk grown to fit, make_room). */
+static void put_words(struct lgt *t, enum kind k, const void *s, size_t size,
+                      const uint64_t *words, uint32_t n)
+{
+    size_t at = HDR + round8(size), bytes = (size_t)n * sizeof *words;
+    unsigned char *e = reserve(t, k, at + bytes);
+    if (!e)
+        return;
+    memcpy(e + HDR, s, size);
+    memcpy(e + at, words, bytes);
+}
+
+/* A run of deliveries: its struct, then its sequence numbers (one entry, 8
+ * bytes a record). */
 static void on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
                           const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct a_deliveries d = { invocation_id, shard_id, n, handled };
-    size_t at = HDR + round8(sizeof d), bytes = (size_t)n * sizeof *sequence_numbers;
-    unsigned char *e = reserve(ctx, K_DELIVERIES, at + bytes);
-    if (!e)
-        return;
-    memcpy(e + HDR, &d, sizeof d);
-    memcpy(e + at, sequence_numbers, bytes);
+    put_words(ctx, K_DELIVERIES, &d, sizeof d, sequence_numbers, n);
 }
 
 static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -621,6 +666,60 @@ static bool on_failed(void *ctx)
 {
     return atomic_load(&((struct lgt *)ctx)->failed);
 }
+
+/* ---- the message table's calls (msgtab.h's struct msg_relay_ops) ---------- */
+
+/* A request's messages: their first id and count, and room for their rows
+ * after them when the table keeps rows. */
+static struct msg_born *on_msg_new(void *ctx, const char *producer, uint64_t first, uint32_t n,
+                                   bool rows)
+{
+    struct a_msg_new a = { producer, first, n, rows };
+    size_t at = HDR + round8(sizeof a);
+    unsigned char *e = reserve(ctx, K_MSG_NEW, at + (rows ? (size_t)n * sizeof(struct msg_born) : 0));
+    if (!e)
+        return NULL;
+    memcpy(e + HDR, &a, sizeof a);
+    return rows ? (struct msg_born *)(void *)(e + at) : NULL;
+}
+
+/* A call of one id that the run being grown cannot take: a new run. */
+static __attribute__((noinline)) void op_run(struct lgt *t, uint64_t v)
+{
+    unsigned char *el = run_start(t, K_MSG_OPS, sizeof v);
+    if (el)
+        memcpy(el, &v, sizeof v);
+}
+
+/* A call of one id: the id (below 2^60: ids count messages) with the call
+ * in its top bits. */
+static void on_msg_op(void *ctx, uint64_t id, enum msg_op op)
+{
+    struct lgt *t = ctx;
+    uint64_t v = id | (uint64_t)op << (64 - MSG_OP_BITS);
+    unsigned char *el;
+    if (run_next(t, K_MSG_OPS, sizeof v, &el))
+        memcpy(el, &v, sizeof v);
+    else
+        op_run(t, v);
+}
+
+static void on_msg_run(void *ctx, uint64_t first, uint32_t n)
+{
+    struct a_msg_run r = { first, n };
+    put(ctx, K_MSG_RUN, &r, sizeof r);
+}
+
+static void on_msg_set(void *ctx, const uint64_t *ids, uint32_t n, enum msg_op op)
+{
+    struct a_msg_set d = { n, (uint32_t)op };
+    put_words(ctx, K_MSG_SET, &d, sizeof d, ids, n);
+}
+
+static const struct msg_relay_ops msg_ops = {
+    .new_request = on_msg_new, .op = on_msg_op, .delivered_run = on_msg_run,
+    .set = on_msg_set,
+};
 
 /* ---- the writer thread ------------------------------------------------- */
 
@@ -721,10 +820,34 @@ static void replay_fates(const struct slog *s, const unsigned char *el, size_t n
     }
 }
 
+/* A request's messages, made by the thread's table with the ids the
+ * simulation gave them (unless the table ran out of memory before: the
+ * relay failed then). */
+static void replay_msg_new(struct lgt *t, const unsigned char *p)
+{
+    const struct a_msg_new *a = (const void *)p;
+    const struct msg_born *b = a->rows ? (const void *)(p + round8(sizeof *a)) : NULL;
+    uint64_t first = msg_created(t->msgs) + 1;
+    if (msg_new_born(t->msgs, a->producer, b, a->n) < a->n)
+        atomic_store(&t->failed, true);
+    assert(first == a->first || atomic_load(&t->failed));
+    (void)first;
+}
+
+/* A run of the table's calls of one id. */
+static void replay_msg_ops(struct msgtab *m, const unsigned char *el, size_t n)
+{
+    for (size_t i = 0; i < n; i++, el += sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, el, sizeof v);
+        msg_apply(m, v & OP_ID_MAX, (enum msg_op)(v >> (64 - MSG_OP_BITS)));
+    }
+}
+
 /* Call the inner sink for entry e of kind k (a run: a call for each of
- * its elements).  The kinds of every record (its message, its
- * deliveries) fix their one field, if any, inline. */
-static void replay(const struct lgt *t, unsigned char *e, enum kind k)
+ * its elements), or the message table.  The kinds of every record (its
+ * message, its deliveries) fix their one field, if any, inline. */
+static void replay(struct lgt *t, unsigned char *e, enum kind k)
 {
     const struct slog *s = &t->inner;
     const struct slog_ops *o = s->ops;
@@ -741,6 +864,26 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     case K_FATES:
         replay_fates(s, p, (h.len - HDR) / FATE_STRIDE);
         break;
+    case K_MSG_NEW:
+        replay_msg_new(t, p);
+        break;
+    case K_MSG_OPS:
+        replay_msg_ops(t->msgs, p, (h.len - HDR) / sizeof(uint64_t));
+        break;
+    case K_MSG_RUN: {
+        const struct a_msg_run *r = p;
+        msg_delivered_run(t->msgs, r->first, r->n);
+        break;
+    }
+    case K_MSG_SET: {
+        const struct a_msg_set *d = p;
+        const uint64_t *ids = (const uint64_t *)(e + HDR + round8(sizeof *d));
+        if (d->op == MSG_DELIVERED)
+            msg_delivered_ids(t->msgs, ids, d->n);
+        else
+            msg_records_done(t->msgs, ids, d->n, (enum fate)d->op);
+        break;
+    }
     case K_NONE:   /* never an entry's */
         break;
     case K_SHARD:
@@ -802,15 +945,17 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     }
 }
 
-/* Replay chunk c. */
+/* Replay chunk c.  Once the inner sink failed it drops every row: the
+ * sink's entries are skipped, the table's are not. */
 static void replay_chunk(struct lgt *t, const struct chunk *c)
 {
-    /* Once the inner sink failed it drops every row: skip them. */
-    for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+    for (size_t at = 0; at < c->len;) {
         PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
         struct hdr h;
         memcpy(&h, c->buf + at, HDR);
-        replay(t, c->buf + at, (enum kind)h.kind);
+        bool table = h.kind >= K_MSG_NEW && h.kind <= K_MSG_OPS;
+        if (table || !atomic_load(&t->failed))
+            replay(t, c->buf + at, (enum kind)h.kind);
         at += h.len;
     }
 }
@@ -932,6 +1077,11 @@ void lgt_finish(struct lgt *t)
     t->joined = true;
 }
 
+bool lgt_relay_msgs(struct lgt *t, struct msgtab *msgs)
+{
+    return (t->msgs = msg_relay(msgs, &msg_ops, t)) != NULL;
+}
+
 /* ---- as a relay (simlog.h) ---------------------------------------------- */
 
 static bool relay_attach(void *ctx, const struct slog *inner, struct slog *out)
@@ -941,6 +1091,11 @@ static bool relay_attach(void *ctx, const struct slog *inner, struct slog *out)
         return false;
     *out = lgt_sink(*t);
     return true;
+}
+
+static bool relay_attach_msgs(void *ctx, struct msgtab *msgs)
+{
+    return lgt_relay_msgs(*(struct lgt **)ctx, msgs);
 }
 
 static void relay_flush(void *ctx)
@@ -956,8 +1111,8 @@ static void relay_detach(void *ctx)
 struct slog_relay lgt_relay(struct lgt **t)
 {
     *t = NULL;
-    return (struct slog_relay){ .ctx = t, .attach = relay_attach, .flush = relay_flush,
-                                .detach = relay_detach };
+    return (struct slog_relay){ .ctx = t, .attach = relay_attach, .attach_msgs = relay_attach_msgs,
+                                .flush = relay_flush, .detach = relay_detach };
 }
 
 void lgt_destroy(struct lgt *t)
