@@ -300,9 +300,9 @@ struct slog {
      * messages and records is NULL (looking each one up costs the core a
      * cache miss a record over many keys). */
     bool no_key_names;
-    /* true: of a message the sink reads message_id and fate alone, so a
-     * relay may carry nothing else (the observer when what follows it takes
-     * no per-record rows: 8 bytes a message instead of 32). */
+    /* true: of a message the sink reads message_id and fate alone, so the
+     * message table keeps nothing else (the observer when what follows it
+     * takes no per-record rows: 8 bytes a message instead of 32). */
     bool fates_only;
     slog_event_fn event;      /* NULL: events are not wanted */
     void *event_ctx;
