@@ -3,20 +3,25 @@
  * deliveries crosses as one entry with its array of sequence numbers, and
  * one larger than a chunk gets a chunk grown to fit (issue 15 item 1); the
  * inner sink gets every call, in order, with the same arguments.  Records
- * and messages cross as runs of compact elements, names as their pointers,
- * and the inner sink is told each one's key a few calls ahead (issue 15,
- * the relay's cost); a sink that takes runs of records gets them so, and
- * one that reads of a message its id and fate alone gets those.  Chunks
+ * cross as runs of elements, names as their pointers, and the inner sink is
+ * told each one's key a few calls ahead (issue 15, the relay's cost); a
+ * sink that takes runs of records gets them so; a message crosses whole
+ * (the simulation's message table logs on the relay's thread).  Chunks
  * cross whether the log's thread is behind (the queue full) or sleeps
- * between bursts (woken), every record once, in order.
+ * between bursts (woken), every record once, in order.  A message table
+ * relayed with it gives the rows, figures and budget of one called
+ * directly (R17, SPEC 6).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "keytab.h"
 #include "logthread.h"
 #include "memlog.h"
+#include "msgtab.h"
+#include "stream.h"
 
 #define BIG 200000   /* 1.6 MB of sequence numbers: more than a chunk */
 
@@ -178,8 +183,7 @@ static struct slog_record record_of(uint32_t i, bool names)
         .created_us = -(int64_t)i * 1000003 };
 }
 
-/* The message i: every fate in turn, and a size that does not fit a run's
- * element (2^28 bytes and up) every 1000th. */
+/* The message i: every fate in turn, sizes up to 2^28 bytes and over. */
 static struct slog_message message_of(uint32_t i, bool names)
 {
     uint32_t key = i * 3 % KEYS;
@@ -219,12 +223,11 @@ static struct lgt *relay_to(struct calls *got, bool names, struct slog *log)
 }
 
 /*
- * A run of RUN records, a checkpoint, 3000 messages (three of them too
- * large for an element: calls of their own in the middle of the run), a
- * record, a message: the inner sink gets each call with every field as
- * given, in order; the names as the same pointers (they keep their content
- * for the run, simlog.h) when the sink reads names, none when it does not.
- * Each record and message of a run but its first LGT_HINT_AHEAD (8) has its
+ * A run of RUN records, a checkpoint, 3000 messages, a record, a message:
+ * the inner sink gets each call with every field as given, in order; a
+ * record's name as the same pointer (it keeps its content for the run,
+ * simlog.h), a message's copied, when the sink reads names, none when it
+ * does not.  Each record of a run but its first LGT_HINT_AHEAD (8) has its
  * key hinted, 8 calls of the run before its own.
  */
 static void test_record_runs(bool names)
@@ -274,12 +277,10 @@ static void test_record_runs(bool names)
             key = x->m.partition_key;
         }
         uint32_t key_id = rec ? x->r.key_id : x->m.key_id;
-        /* a name: the caller's pointer, but for the messages too large for a
-         * run's element (their own entry: the name copied) */
-        bool apart = !rec && j % 1000 == 999;
+        /* a name: the caller's pointer, a message's copied (an entry of its own) */
         if (names)
-            wrong_key += apart ? strcmp(x->key, key_names[key_id]) != 0 || key == key_names[key_id]
-                               : key != key_names[key_id];
+            wrong_key += !rec ? strcmp(x->key, key_names[key_id]) != 0 || key == key_names[key_id]
+                              : key != key_names[key_id];
         else
             wrong_key += key != NULL;
     }
@@ -289,13 +290,11 @@ static void test_record_runs(bool names)
     CHECK_INT(wrong, 0);
     CHECK_INT(wrong_key, 0);
     /* The hints: the records' run (RUN structs of 64 bytes: a run a chunk,
-     * each chunk's end ending one, after its run's 8-byte header),
-     * the messages' four runs between the three too large (999 + 999 + 999
-     * + 0: the last of them ends the 3000), and the last record and message
-     * alone: 8 fewer than the calls in each run. */
+     * each chunk's end ending one, after its run's 8-byte header), and the
+     * last record alone: 8 fewer than the calls in each run. */
     size_t per_chunk = (CHUNK_BYTES - 8) / sizeof(struct slog_record);
     size_t runs = (RUN + per_chunk - 1) / per_chunk;
-    CHECK_INT(n_hint, (RUN - runs * 8) + 3 * (999 - 8));
+    CHECK_INT(n_hint, RUN - runs * 8);
     /* Each hint comes just before the call 8 before its own: the call after
      * a hint is the call of the element 8 before the hinted one. */
     size_t wrong_hint = 0;
@@ -306,8 +305,7 @@ static void test_record_runs(bool names)
         while (own < got.n && calls < 9)
             calls += got.v[own++].kind != C_HINT;
         const struct call *h = &got.v[own - 1];
-        uint32_t key = h->kind == C_RECORD ? h->r.key_id : h->m.key_id;
-        wrong_hint += h->kind == C_HINT || h->kind == C_CHECKPOINT || key != got.v[i].key_id;
+        wrong_hint += h->kind != C_RECORD || h->r.key_id != got.v[i].key_id;
     }
     CHECK_INT(wrong_hint, 0);
     lgt_destroy(t);
@@ -421,8 +419,7 @@ static void test_replayed_runs(bool names)
 }
 
 /* A sink that reads of a message its id and fate alone (fates_only) gets
- * every message's, in order with the calls around them; a message whose id
- * does not fit the relay's 8 bytes (2^60 and up) comes whole. */
+ * every message, in order with the calls around them, whatever its id. */
 static void test_fates_only(void)
 {
     struct calls got = { 0 };
@@ -531,6 +528,234 @@ static void test_handoffs(void)
     }
 }
 
+
+/* ---- a relayed message table ---------------------------------------------- */
+
+#define T_REQS 300         /* requests of T_N messages */
+#define T_N 10
+#define T_HELD 150         /* a request's records leave the stream this many requests later */
+#define T_ROWS (T_REQS * T_N + T_REQS)
+
+/* What a sink got: a message (every field) or a checkpoint, in order. */
+struct trow {
+    bool ckpt;
+    uint64_t seq;
+    struct slog_message m;
+};
+struct tsink {
+    struct trow *v;
+    size_t n;
+};
+
+static void ts_message(void *ctx, const struct slog_message *m)
+{
+    struct tsink *s = ctx;
+    if (s->n < T_ROWS)
+        s->v[s->n++] = (struct trow){ .m = *m };
+}
+
+static void ts_checkpoint(void *ctx, const char *shard_id, int64_t at_us, uint64_t seq,
+                          enum ckpt_reason reason)
+{
+    (void)shard_id, (void)at_us, (void)reason;
+    struct tsink *s = ctx;
+    if (s->n < T_ROWS)
+        s->v[s->n++] = (struct trow){ .ckpt = true, .seq = seq };
+}
+
+static bool ts_failed(void *ctx)
+{
+    (void)ctx;
+    return false;
+}
+
+static const struct slog_ops ts_ops = { .message = ts_message, .checkpoint = ts_checkpoint,
+                                        .failed = ts_failed };
+
+/* What a run of the script left: the table's figures, the ids it gave, the
+ * budget at each sync point. */
+struct tresult {
+    uint64_t counts[FATE_COUNT], duplicated, created, ids;
+    uint64_t budget[T_REQS];
+};
+
+/*
+ * Requests of T_N messages, the i-th request's ids 10 i + 1 .. 10 i + 10:
+ * all accepted (one delivered_run, or a call for their ids), or (every
+ * fifth) each delivered apart
+ * but its 4th, written twice (a producer duplicate), and its 8th, never
+ * written (rejected when let go).  T_HELD requests later their records
+ * leave the stream: a set with one fate, or one by one; the duplicate's
+ * second record expires.  A checkpoint every fourth request, a sync point
+ * after each.  Then, stopped early (the log reads no message more) or not,
+ * the end: the messages in flight pending, logged or not.  relay: the
+ * relay the table's calls go through (log its sink), or NULL.
+ */
+static void tscript(struct msgtab *t, const struct slog *log, struct keytab *keys,
+                    struct lgt *relay, bool stop, struct tresult *out)
+{
+    static const char *const names_of[] = { "api", "batch" };
+    static const enum fate fates[] = { FATE_PROCESSED, FATE_DISCARDED, FATE_LOST };
+    char name[16];
+    *out = (struct tresult){ 0 };
+    for (uint32_t r = 0; r < T_REQS; r++) {
+        struct stm_put_entry e[T_N];
+        for (uint32_t i = 0; i < T_N; i++) {
+            snprintf(name, sizeof name, "user-%u", (r * T_N + i) % 37);
+            e[i] = (struct stm_put_entry){ .created_us = 1000 * r + i, .bytes = 100 + i,
+                                           .key_id = keytab_add(keys, name) };
+        }
+        CHECK_INT(msg_new_request(t, names_of[r % 3 == 2], e, T_N), T_N);
+        for (uint32_t i = 0; i < T_N; i++)
+            out->ids += e[i].message_id == (uint64_t)r * T_N + i + 1;
+        if (r % 5 == 1) {
+            for (uint32_t i = 0; i < T_N; i++) {
+                uint64_t id = e[i].message_id;
+                if (i == 3) {
+                    msg_written(t, id);
+                    msg_written(t, id);
+                    msg_released(t, id);
+                } else if (i == 7) {
+                    msg_released(t, id);
+                } else {
+                    msg_delivered(t, id);
+                }
+            }
+        } else if (r % 5 == 3) {
+            uint64_t ids[T_N];
+            for (uint32_t i = 0; i < T_N; i++)
+                ids[i] = e[i].message_id;
+            msg_delivered_ids(t, ids, T_N);
+        } else {
+            msg_delivered_run(t, e[0].message_id, T_N);
+        }
+        if (r >= T_HELD) {
+            uint32_t q = r - T_HELD;
+            uint64_t ids[T_N];
+            uint32_t n = 0;
+            for (uint32_t i = 0; i < T_N; i++)
+                if (q % 5 != 1 || i != 7)
+                    ids[n++] = (uint64_t)q * T_N + i + 1;
+            if (q % 5 == 4)
+                for (uint32_t i = 0; i < n; i++)
+                    msg_record_done(t, ids[i], fates[q % 3]);
+            else
+                msg_records_done(t, ids, n, fates[q % 3]);
+            if (q % 5 == 1)
+                msg_record_done(t, (uint64_t)q * T_N + 4, FATE_EXPIRED);
+        }
+        if (r % 4 == 0)
+            log->ops->checkpoint(log->ctx, "S", r, r, CKPT_SUCCESS);
+        msg_sync(t);
+        while (!msg_budget_bytes(t, r + 1, &out->budget[r]) && relay)
+            lgt_flush(relay);
+    }
+    if (stop)
+        msg_log_off(t);
+    msg_finish(t);
+    msg_released(t, 5);   /* after the end: nothing */
+    if (relay) {
+        lgt_finish(relay);
+        msg_unrelay(t);
+    }
+    msg_counts(t, out->counts);
+    out->duplicated = msg_duplicated(t);
+    out->created = msg_created(t);
+}
+
+/* R17, SPEC 6: the message table relayed to the log's thread (the
+ * simulation's calls carried in order with the sink's, applied there to
+ * the table that holds the entries) logs the same messages, every field,
+ * at the same places among the sink's other calls, gives the same ids,
+ * counts and duplicates, and the same memory budget at every sync point,
+ * as one called directly: tables on (rows, names), stopped early (no row
+ * for what is in flight) or not, and fates alone (tables off). */
+static void test_relayed_table(int mode)
+{
+    bool stop = mode == 1, fates_only = mode == 2;
+    struct keytab *keys = keytab_create();
+    struct tsink sa = { calloc(T_ROWS, sizeof(struct trow)), 0 };
+    struct tsink sb = { calloc(T_ROWS, sizeof(struct trow)), 0 };
+    struct tresult *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
+    CHECK(keys && sa.v && sb.v && ra && rb);
+    if (!keys || !sa.v || !sb.v || !ra || !rb)
+        return;
+    struct slog la = { .ops = &ts_ops, .ctx = &sa, .per_record = true, .no_key_names = fates_only,
+                       .fates_only = fates_only };
+    struct slog lb = la;
+    lb.ctx = &sb;
+    struct msgtab *ta = msg_create(&la, keys), *tb = msg_create(&lb, keys);
+    struct lgt *relay = lgt_create(&lb);
+    CHECK(ta && tb && relay);
+    if (!ta || !tb || !relay)
+        return;
+    CHECK(lgt_relay_msgs(relay, tb));
+    struct slog out = lgt_sink(relay);
+    tscript(ta, &la, keys, NULL, stop, ra);
+    tscript(tb, &out, keys, relay, stop, rb);
+
+    CHECK_INT(ra->ids, T_REQS * T_N);   /* every id as a table called directly gives it */
+    CHECK_INT(rb->ids, T_REQS * T_N);
+    CHECK_INT(ra->created, T_REQS * T_N);
+    CHECK_INT(rb->created, T_REQS * T_N);
+    CHECK_INT(ra->duplicated, T_REQS / 5);
+    CHECK_INT(rb->duplicated, T_REQS / 5);
+    /* the messages still in flight at the end (the last T_HELD requests' but
+     * the rejected) are pending, logged or not */
+    CHECK_INT(ra->counts[FATE_PENDING], T_HELD * T_N - T_HELD / 5);
+    CHECK_INT(ra->counts[FATE_REJECTED], T_REQS / 5);
+    for (int f = 0; f < FATE_COUNT; f++)
+        CHECK_INT(rb->counts[f], ra->counts[f]);
+    uint32_t budget_wrong = 0;
+    for (uint32_t r = 0; r < T_REQS; r++)
+        budget_wrong += ra->budget[r] != rb->budget[r];
+    CHECK_INT(budget_wrong, 0);
+    CHECK_INT(ra->budget[0], 1024 * 40);   /* before MSG_BYTES_LAG syncs: the ring for 10 ids */
+    /* at the end: the ring of ~1,500 in flight (2,048), and the 2,140 ids
+     * given since the base of 64 syncs before (861): 4,096 */
+    CHECK_INT(ra->budget[T_REQS - 1], 4096 * 40);
+
+    /* rows: all 3,000, or those settled before the stop (the first T_HELD
+     * requests', and the rejected of the others) */
+    size_t ckpts = (T_REQS + 3) / 4;
+    CHECK_INT(sa.n, (stop ? T_HELD * T_N + T_HELD / 5 : T_REQS * T_N) + ckpts);
+    CHECK_INT(sb.n, sa.n);
+    uint32_t wrong = 0;
+    for (size_t i = 0; i < sa.n && i < sb.n; i++) {
+        const struct trow *a = &sa.v[i], *b = &sb.v[i];
+        wrong += a->ckpt != b->ckpt || a->seq != b->seq || a->m.message_id != b->m.message_id ||
+                 a->m.fate != b->m.fate || a->m.producer != b->m.producer ||
+                 a->m.partition_key != b->m.partition_key || a->m.key_id != b->m.key_id ||
+                 a->m.created_us != b->m.created_us || a->m.bytes != b->m.bytes;
+    }
+    CHECK_INT(wrong, 0);
+    /* the sample row: message 12 (request 1's 2nd, processed), or its id and fate alone */
+    const struct trow *m12 = NULL;
+    for (size_t i = 0; i < sb.n; i++)
+        if (!sb.v[i].ckpt && sb.v[i].m.message_id == 12)
+            m12 = &sb.v[i];
+    CHECK(m12 != NULL);
+    if (m12) {
+        CHECK_INT(m12->m.fate, FATE_DISCARDED);   /* request 1: fates[1] */
+        if (fates_only) {
+            CHECK(m12->m.producer == NULL && m12->m.partition_key == NULL);
+        } else {
+            CHECK_STR(m12->m.producer, "api");
+            CHECK_STR(m12->m.partition_key, "user-11");
+            CHECK_INT(m12->m.bytes, 101);
+            CHECK_INT(m12->m.created_us, 1001);
+        }
+    }
+    lgt_destroy(relay);
+    msg_destroy(ta);
+    msg_destroy(tb);
+    keytab_destroy(keys);
+    free(sa.v);
+    free(sb.v);
+    free(ra);
+    free(rb);
+}
+
 int main(void)
 {
     test_delivery_runs();
@@ -542,5 +767,7 @@ int main(void)
     test_replayed_runs(true);
     test_fates_only();
     test_handoffs();
+    for (int mode = 0; mode < 3; mode++)
+        test_relayed_table(mode);
     return check_done();
 }

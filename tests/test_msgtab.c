@@ -397,6 +397,46 @@ static void test_ring_grown(void)
     keytab_destroy(keys);
 }
 
+/* SPEC 3's memory budget (sim.c), R17: msg_budget_bytes is a figure of the
+ * calls: MSG_BYTES_LAG sync points late, and never below the ring's size
+ * now (a doubling since then is in the ids given since its base), nor
+ * above it when the messages settled since are few. */
+static void test_budget_bytes(void)
+{
+    struct keytab *keys = keytab_create();
+    struct slog log = { .ops = &ops, .ctx = &(struct rows){ .n = 0 }, .per_record = false };
+    struct msgtab *t = msg_create(&log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    uint64_t bytes = 0, syncs = 0;
+    for (uint64_t id = 1; id <= 500; id++)
+        msg_delivered(t, msg_new(t, "api", k, 100, 0));
+    CHECK(msg_budget_bytes(t, syncs, &bytes));
+    CHECK_INT(bytes, 1024 * 40);                    /* no sync point yet: the ring for 500 */
+    for (; syncs < 100; syncs++)                    /* 100 sync points, 500 in flight */
+        msg_sync(t);
+    CHECK(msg_budget_bytes(t, syncs, &bytes));
+    CHECK_INT(bytes, 1024 * 40);
+    for (uint64_t id = 501; id <= 2500; id++)       /* the ring doubles twice */
+        msg_delivered(t, msg_new(t, "api", k, 100, 0));
+    CHECK_INT(msg_ring_bytes(t), 4096 * 40);
+    CHECK(msg_budget_bytes(t, syncs, &bytes));
+    CHECK_INT(bytes, 4096 * 40);                    /* lagged 1,024, the 2,500 ids given 4,096 */
+    uint64_t ids[2500];
+    for (uint64_t i = 0; i < 2500; i++)
+        ids[i] = i + 1;
+    msg_records_done(t, ids, 2500, FATE_PROCESSED);   /* none in flight, the ring stays */
+    for (; syncs < 100 + MSG_BYTES_LAG - 1; syncs++)
+        msg_sync(t);
+    CHECK(msg_budget_bytes(t, syncs, &bytes));
+    CHECK_INT(bytes, 4096 * 40);                    /* the base before: 2,500 ids since */
+    msg_sync(t);
+    syncs++;
+    CHECK(msg_budget_bytes(t, syncs, &bytes));
+    CHECK_INT(bytes, 4096 * 40);                    /* the grown ring, lagged */
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -407,5 +447,6 @@ int main(void)
     test_delivered_run();
     test_records_done();
     test_range_equals_records();
+    test_budget_bytes();
     return check_done();
 }

@@ -10,11 +10,10 @@
  * a copy and no allocation.  A shard id, a producer's name or a partition
  * key is not copied: they keep their content for the run (simlog.h; a sink
  * may know a shard by the address of its id, observer_index.c does), so the
- * pointer itself is passed.  Records and messages, most calls, go as runs
- * of elements instead (a record's struct as given, struct a_message, a
- * fate), and the thread tells the inner sink each one's key a few calls
- * ahead (records reach a sink that takes runs of them a run at a time,
- * read where they lie in the chunk, replay_records).
+ * pointer itself is passed.  Records, most calls, go as runs of elements
+ * instead (a record's struct as given), and the thread tells the inner sink
+ * each one's key a few calls ahead (records reach a sink that takes runs of
+ * them a run at a time, read where they lie in the chunk, replay_records).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk of its own to fit it.  The chunks
@@ -23,6 +22,21 @@
  * page faults (0.35 ms a MiB in the project's VM, 0.03 on huge pages).
  * Every sync point is replayed, even with no row since the last one: the
  * observer counts them (the memory budget, sim.c).
+ *
+ * The message table's calls come too, when the simulation relays its table
+ * (lgt_relay_msgs, msgtab.h): entries of their own, in the order of the
+ * calls and of the sink's, replayed on the table that holds the entries,
+ * which logs its settled messages straight to the inner sink on this thread
+ * (issue 15: the relay of a settled message cost the simulation's thread 13
+ * instructions, 120 M in 5 minutes of the bench; a message the simulation
+ * logs itself, which it no longer does, goes as an entry of its own).  A request's
+ * messages go as their first id and count (the thread's table gives the
+ * same ids: checked), with their rows when the table keeps them; the calls
+ * of one id (written, released, ...) as runs of 8-byte elements, the id
+ * with the call in its top bits; a set of records done, or of a request's
+ * messages delivered when some were not, as its ids.  Once the inner sink
+ * failed, the table's entries are still replayed (its figures and budget
+ * notes are those of a table called directly), the sink's are not.
  *
  * The queue is two counts, of chunks queued (the simulation's) and of
  * chunks replayed (the thread's), each published by a release the other
@@ -42,6 +56,7 @@
  * changes its count, then looks whether it sleeps; both sequentially
  * consistent, so one of the two sees the other.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -51,6 +66,7 @@
 
 #include "bigmem.h"
 #include "logthread.h"
+#include "msgtab.h"
 #include "prefetch.h"
 
 #define LGT_CHUNKS 8
@@ -72,9 +88,9 @@ _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a poin
 enum kind {
     K_SHARD, K_MESSAGE, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
-    K_RECORDS, K_MESSAGES,        /* runs of records (struct slog_record), of messages
-                                     (struct a_message) */
-    K_FATES,                      /* a run of messages, their ids and fates alone */
+    K_RECORDS,                    /* a run of records (struct slog_record) */
+    K_MSG_NEW, K_MSG_RUN, K_MSG_SET,    /* the message table's calls (struct a_msg_*) */
+    K_MSG_OPS,                    /* a run of its calls of one id (msg_apply) */
     K_NONE,                       /* no run open (lgt.run) */
 };
 
@@ -107,42 +123,32 @@ struct a_metric {
 struct a_sync {
     int64_t reached_us;
 };
+struct a_msg_new {              /* its n rows (struct msg_born) follow it when rows */
+    const char *producer;
+    uint64_t first;
+    uint32_t n;
+    bool rows;
+};
+struct a_msg_run {
+    uint64_t first;
+    uint32_t n;
+};
+struct a_msg_set {              /* its n ids follow it */
+    uint32_t n;
+    uint32_t op;                  /* a fate, or MSG_DELIVERED */
+};
+#define OP_ID_MAX ((UINT64_C(1) << (64 - MSG_OP_BITS)) - 1)   /* a K_MSG_OPS element's id */
 
 /*
- * A record or a message as an element of a run (K_RECORDS, K_MESSAGES):
- * consecutive calls of one of these kinds make one entry (its header's len
- * written when the run ends, run_end), elements with no header of their
- * own.  A record's is its struct slog_record as given (its key's name as
- * the pointer, which keeps its content for the run, simlog.h, or NULL), so
- * that the thread passes the inner sink the elements where they lie (issue
- * 15: a copy of 48-byte elements into rows of 64 cost the observer's
- * thread more than the simulation's 16 bytes more a record).  A message's
- * has only the fields the call has (32 bytes instead of a 56-byte entry),
- * so the simulation's thread writes fewer bytes a message; the key's name,
- * in it only when the sink reads names (no_key_names false): stride says.  A message's
- * size and fate share a word (its fate in the top 4 bits); one whose size
- * or fate does not fit goes as a K_MESSAGE entry.  A sink that reads of a
- * message its id and fate alone (fates_only: the observer with tables off)
- * gets K_FATES runs instead, 8 bytes a message: its id, its fate in the top
- * 4 bits (an id too large for that goes as a K_MESSAGE entry).
+ * A record as an element of a run (K_RECORDS): consecutive calls make one
+ * entry (its header's len written when the run ends, run_end), elements
+ * with no header of their own: its struct slog_record as given (its key's
+ * name as the pointer, which keeps its content for the run, simlog.h, or
+ * NULL), so that the thread passes the inner sink the elements where they
+ * lie (issue 15: a copy of 48-byte elements into rows of 64 cost the
+ * observer's thread more than the simulation's 16 bytes more a record).
  */
-struct a_message {               /* fields next to each other in slog_message are not here:
-                                    a compiler would copy such a pair with one 16-byte
-                                    load across the caller's two stores (on_message) */
-    const char *producer;
-    uint64_t message_id;
-    int64_t created_us;
-    uint32_t key_id;
-    uint32_t bytes_fate;          /* bytes, then the fate in the top MSG_FATE_BITS bits */
-    /* const char *partition_key, when the run's stride has room */
-};
-#define MSG_FATE_BITS 4
-#define MSG_BYTES_MAX ((UINT32_C(1) << (32 - MSG_FATE_BITS)) - 1)
-#define FATE_ID_MAX ((UINT64_C(1) << (64 - MSG_FATE_BITS)) - 1)
-#define FATE_STRIDE sizeof(uint64_t)   /* a K_FATES element */
-_Static_assert(FATE_COUNT <= 1 << MSG_FATE_BITS, "a fate fits its bits");
-_Static_assert(sizeof(struct slog_record) % 8 == 0 && sizeof(struct a_message) == 32,
-               "elements are a multiple of 8 bytes, a name's pointer after them");
+_Static_assert(sizeof(struct slog_record) % 8 == 0, "elements are a multiple of 8 bytes");
 
 /* The pointer fields of each kind's struct: copied after it, offsets in
  * between (shard ids and producers' names are not: see above). */
@@ -172,8 +178,10 @@ static const struct ptrs {
     [K_SYNC] = { NULL, 0 },
     [K_READ] = { NULL, 0 },
     [K_RECORDS] = { NULL, 0 },      /* runs: their elements hold no string */
-    [K_MESSAGES] = { NULL, 0 },
-    [K_FATES] = { NULL, 0 },
+    [K_MSG_NEW] = { NULL, 0 },      /* the rows are copied apart (on_msg_new) */
+    [K_MSG_RUN] = { NULL, 0 },
+    [K_MSG_SET] = { NULL, 0 },      /* the ids are copied apart (on_msg_set) */
+    [K_MSG_OPS] = { NULL, 0 },
 };
 
 struct chunk {
@@ -191,8 +199,7 @@ struct lgt {
     enum kind run;                /* the kind of the last entry of the chunk being filled,
                                      when it is a run that may grow; else K_NONE */
     uint32_t run_at;              /* that entry's offset in the chunk */
-    size_t msg_stride;            /* bytes of a run's message elements, names or not */
-    enum kind msg_kind;           /* K_MESSAGES, or K_FATES (fates_only) */
+    struct msgtab *msgs;          /* the message table the thread replays calls on, or NULL */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
 
     pthread_t thread;
@@ -397,68 +404,8 @@ static void on_shard(void *ctx, const struct slog_shard *s)
     put(ctx, K_SHARD, s, sizeof *s);
 }
 
-/*
- * A message goes as an element of a run, copied field by field: its row
- * was written so just before the call (msgtab.c's settle), and a copy of
- * the whole struct in 16-byte words would load across several of those
- * stores, each such load waiting for them to reach the cache (a
- * store-to-load forwarding that fails).  Each load here reads what one
- * store wrote.  A field added to the struct must be added here and to the
- * element (the size below catches it).  Records come in runs written long
- * before (stream_write.c's put_log): copied whole.
- */
-_Static_assert(sizeof(struct slog_message) == 48, "on_message copies each field of a message");
-
-/* Message m as the element at el of a run of stride bytes an element. */
-static inline void message_at(unsigned char *el, size_t stride, const struct slog_message *m)
-{
-    *(struct a_message *)(void *)el = (struct a_message){
-        .message_id = m->message_id, .producer = m->producer, .created_us = m->created_us,
-        .key_id = m->key_id,
-        .bytes_fate = m->bytes | (uint32_t)m->fate << (32 - MSG_FATE_BITS) };
-    if (stride > sizeof(struct a_message))
-        memcpy(el + sizeof(struct a_message), &m->partition_key, sizeof m->partition_key);
-}
-
-/* A message no run's element of stride bytes can hold: a size or fate too
- * large, or a name the sink said it reads not (no_key_names). */
-static inline bool message_unfit(size_t stride, const struct slog_message *m)
-{
-    return m->bytes > MSG_BYTES_MAX || (unsigned)m->fate >= FATE_COUNT
-           || (m->partition_key && stride == sizeof(struct a_message));
-}
-
-/* Message m as the element at el of a K_FATES run. */
-static inline void fate_at(unsigned char *el, const struct slog_message *m)
-{
-    uint64_t v = m->message_id | (uint64_t)m->fate << (64 - MSG_FATE_BITS);
-    memcpy(el, &v, sizeof v);
-}
-
-/* A message no K_FATES element can hold. */
-static inline bool fate_unfit(const struct slog_message *m)
-{
-    return m->message_id > FATE_ID_MAX || (unsigned)m->fate >= FATE_COUNT;
-}
-
-/* A message or record the run being grown cannot take: the first element
- * of a new run, or a message's entry of its own when no element can hold
- * it (the key's name copied).  Apart from on_message and on_record (see
- * run_next). */
-static __attribute__((noinline)) void message_run(struct lgt *t, const struct slog_message *m)
-{
-    bool fates = t->msg_kind == K_FATES;
-    if (fates ? fate_unfit(m) : message_unfit(t->msg_stride, m)) {
-        put(t, K_MESSAGE, m, sizeof *m);
-        return;
-    }
-    unsigned char *el = run_start(t, t->msg_kind, t->msg_stride);
-    if (el && fates)
-        fate_at(el, m);
-    else if (el)
-        message_at(el, t->msg_stride, m);
-}
-
+/* A record the run being grown cannot take: the first element of a new
+ * run.  Apart from on_record (see run_next). */
 static __attribute__((noinline)) void record_run(struct lgt *t, const struct slog_record *r)
 {
     unsigned char *el = run_start(t, K_RECORDS, sizeof *r);
@@ -468,18 +415,7 @@ static __attribute__((noinline)) void record_run(struct lgt *t, const struct slo
 
 static void on_message(void *ctx, const struct slog_message *m)
 {
-    struct lgt *t = ctx;
-    unsigned char *el;
-    if (t->msg_kind == K_FATES) {
-        if (!fate_unfit(m) && run_next(t, K_FATES, FATE_STRIDE, &el))
-            fate_at(el, m);
-        else
-            message_run(t, m);
-    } else if (!message_unfit(t->msg_stride, m) && run_next(t, K_MESSAGES, t->msg_stride, &el)) {
-        message_at(el, t->msg_stride, m);
-    } else {
-        message_run(t, m);
-    }
+    put(ctx, K_MESSAGE, m, sizeof *m);
 }
 
 static void on_record(void *ctx, const struct slog_record *r)
@@ -523,19 +459,27 @@ static void on_invocation(void *ctx, const struct slog_invocation *inv)
     put(ctx, K_INVOCATION, inv, sizeof *inv);
 }
 
-/* A run of deliveries: its struct, then its sequence numbers, 8-aligned as
- * the entry (one entry, 8 bytes a record; a batch's run is at most 80 KB,
- * and a larger one gets a chunk grown to fit, make_room). */
+/* An entry of kind k: struct s of size bytes, then n 8-byte words, 8-aligned
+ * as the entry (a batch's run is at most 80 KB, and a larger one gets a
+ * chunk grown to fit, make_room). */
+static void put_words(struct lgt *t, enum kind k, const void *s, size_t size,
+                      const uint64_t *words, uint32_t n)
+{
+    size_t at = HDR + round8(size), bytes = (size_t)n * sizeof *words;
+    unsigned char *e = reserve(t, k, at + bytes);
+    if (!e)
+        return;
+    memcpy(e + HDR, s, size);
+    memcpy(e + at, words, bytes);
+}
+
+/* A run of deliveries: its struct, then its sequence numbers (one entry, 8
+ * bytes a record). */
 static void on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
                           const uint64_t *sequence_numbers, uint32_t n, bool handled)
 {
     struct a_deliveries d = { invocation_id, shard_id, n, handled };
-    size_t at = HDR + round8(sizeof d), bytes = (size_t)n * sizeof *sequence_numbers;
-    unsigned char *e = reserve(ctx, K_DELIVERIES, at + bytes);
-    if (!e)
-        return;
-    memcpy(e + HDR, &d, sizeof d);
-    memcpy(e + at, sequence_numbers, bytes);
+    put_words(ctx, K_DELIVERIES, &d, sizeof d, sequence_numbers, n);
 }
 
 static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
@@ -622,6 +566,60 @@ static bool on_failed(void *ctx)
     return atomic_load(&((struct lgt *)ctx)->failed);
 }
 
+/* ---- the message table's calls (msgtab.h's struct msg_relay_ops) ---------- */
+
+/* A request's messages: their first id and count, and room for their rows
+ * after them when the table keeps rows. */
+static struct msg_born *on_msg_new(void *ctx, const char *producer, uint64_t first, uint32_t n,
+                                   bool rows)
+{
+    struct a_msg_new a = { producer, first, n, rows };
+    size_t at = HDR + round8(sizeof a);
+    unsigned char *e = reserve(ctx, K_MSG_NEW, at + (rows ? (size_t)n * sizeof(struct msg_born) : 0));
+    if (!e)
+        return NULL;
+    memcpy(e + HDR, &a, sizeof a);
+    return rows ? (struct msg_born *)(void *)(e + at) : NULL;
+}
+
+/* A call of one id that the run being grown cannot take: a new run. */
+static __attribute__((noinline)) void op_run(struct lgt *t, uint64_t v)
+{
+    unsigned char *el = run_start(t, K_MSG_OPS, sizeof v);
+    if (el)
+        memcpy(el, &v, sizeof v);
+}
+
+/* A call of one id: the id (below 2^60: ids count messages) with the call
+ * in its top bits. */
+static void on_msg_op(void *ctx, uint64_t id, enum msg_op op)
+{
+    struct lgt *t = ctx;
+    uint64_t v = id | (uint64_t)op << (64 - MSG_OP_BITS);
+    unsigned char *el;
+    if (run_next(t, K_MSG_OPS, sizeof v, &el))
+        memcpy(el, &v, sizeof v);
+    else
+        op_run(t, v);
+}
+
+static void on_msg_run(void *ctx, uint64_t first, uint32_t n)
+{
+    struct a_msg_run r = { first, n };
+    put(ctx, K_MSG_RUN, &r, sizeof r);
+}
+
+static void on_msg_set(void *ctx, const uint64_t *ids, uint32_t n, enum msg_op op)
+{
+    struct a_msg_set d = { n, (uint32_t)op };
+    put_words(ctx, K_MSG_SET, &d, sizeof d, ids, n);
+}
+
+static const struct msg_relay_ops msg_ops = {
+    .new_request = on_msg_new, .op = on_msg_op, .delivered_run = on_msg_run,
+    .set = on_msg_set,
+};
+
 /* ---- the writer thread ------------------------------------------------- */
 
 /* Turn the offset in entry e's pointer slot at off (from the struct's
@@ -641,30 +639,6 @@ static void fix(unsigned char *e, enum kind k)
 {
     for (size_t i = 0; i < ptrs_of[k].n; i++)
         fix_at(e, ptrs_of[k].at[i]);
-}
-
-/* The key's name of a run's element el of stride bytes: NULL when the run
- * has none (the sink reads no names). */
-static inline const char *element_key(const unsigned char *el, size_t size, size_t stride)
-{
-    const char *key = NULL;
-    if (stride > size)
-        memcpy(&key, el + size, sizeof key);
-    return key;
-}
-
-/* The element i of a run of n, each stride bytes, from el: the key of the
- * one LGT_HINT_AHEAD after it hinted to the inner sink (key_ahead), so that
- * the sink's random read of that key's state (the run log's key_no) has
- * come into the cache when its call comes. */
-static inline void hint_ahead(const struct slog *s, const unsigned char *el, size_t i, size_t n,
-                              size_t stride, size_t key_at)
-{
-    if (s->ops->key_ahead && i + LGT_HINT_AHEAD < n) {
-        uint32_t key_id;
-        memcpy(&key_id, el + LGT_HINT_AHEAD * stride + key_at, sizeof key_id);
-        s->ops->key_ahead(s->ctx, key_id);
-    }
 }
 
 /* A run of records: the structs the simulation passed, in order, where
@@ -689,42 +663,34 @@ static void replay_records(const struct slog *s, const struct slog_record *rows,
     }
 }
 
-/* A run of messages, (stride) its elements' bytes, each one's key hinted
- * as a record's is. */
-static void replay_messages(const struct slog *s, const unsigned char *el, size_t n,
-                            size_t stride)
+/* A request's messages, made by the thread's table with the ids the
+ * simulation gave them (unless the table ran out of memory before: the
+ * relay failed then). */
+static void replay_msg_new(struct lgt *t, const unsigned char *p)
 {
-    for (size_t i = 0; i < n; i++, el += stride) {
-        hint_ahead(s, el, i, n, stride, offsetof(struct a_message, key_id));
-        const struct a_message *a = (const void *)el;
-        struct slog_message m = {
-            .message_id = a->message_id, .producer = a->producer,
-            .partition_key = element_key(el, sizeof *a, stride), .key_id = a->key_id,
-            .created_us = a->created_us, .bytes = a->bytes_fate & MSG_BYTES_MAX,
-            .fate = (enum fate)(a->bytes_fate >> (32 - MSG_FATE_BITS)) };
-        s->ops->message(s->ctx, &m);
-    }
+    const struct a_msg_new *a = (const void *)p;
+    const struct msg_born *b = a->rows ? (const void *)(p + round8(sizeof *a)) : NULL;
+    uint64_t first = msg_created(t->msgs) + 1;
+    if (msg_new_born(t->msgs, a->producer, b, a->n) < a->n)
+        atomic_store(&t->failed, true);
+    assert(first == a->first || atomic_load(&t->failed));
+    (void)first;
 }
 
-/* A K_FATES run: messages with their ids and fates alone (fates_only).
- * One struct for the run, its other fields zeroed once (the sink takes it
- * const), not for each message. */
-static void replay_fates(const struct slog *s, const unsigned char *el, size_t n)
+/* A run of the table's calls of one id. */
+static void replay_msg_ops(struct msgtab *m, const unsigned char *el, size_t n)
 {
-    struct slog_message m = { 0 };
-    for (size_t i = 0; i < n; i++, el += FATE_STRIDE) {
+    for (size_t i = 0; i < n; i++, el += sizeof(uint64_t)) {
         uint64_t v;
         memcpy(&v, el, sizeof v);
-        m.message_id = v & FATE_ID_MAX;
-        m.fate = (enum fate)(v >> (64 - MSG_FATE_BITS));
-        s->ops->message(s->ctx, &m);
+        msg_apply(m, v & OP_ID_MAX, (enum msg_op)(v >> (64 - MSG_OP_BITS)));
     }
 }
 
 /* Call the inner sink for entry e of kind k (a run: a call for each of
- * its elements).  The kinds of every record (its message, its
- * deliveries) fix their one field, if any, inline. */
-static void replay(const struct lgt *t, unsigned char *e, enum kind k)
+ * its elements), or the message table.  The kinds of every record (its
+ * message, its deliveries) fix their one field, if any, inline. */
+static void replay(struct lgt *t, unsigned char *e, enum kind k)
 {
     const struct slog *s = &t->inner;
     const struct slog_ops *o = s->ops;
@@ -735,12 +701,26 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     case K_RECORDS:
         replay_records(s, p, (h.len - HDR) / sizeof(struct slog_record));
         break;
-    case K_MESSAGES:
-        replay_messages(s, p, (h.len - HDR) / t->msg_stride, t->msg_stride);
+    case K_MSG_NEW:
+        replay_msg_new(t, p);
         break;
-    case K_FATES:
-        replay_fates(s, p, (h.len - HDR) / FATE_STRIDE);
+    case K_MSG_OPS:
+        replay_msg_ops(t->msgs, p, (h.len - HDR) / sizeof(uint64_t));
         break;
+    case K_MSG_RUN: {
+        const struct a_msg_run *r = p;
+        msg_delivered_run(t->msgs, r->first, r->n);
+        break;
+    }
+    case K_MSG_SET: {
+        const struct a_msg_set *d = p;
+        const uint64_t *ids = (const uint64_t *)(e + HDR + round8(sizeof *d));
+        if (d->op == MSG_DELIVERED)
+            msg_delivered_ids(t->msgs, ids, d->n);
+        else
+            msg_records_done(t->msgs, ids, d->n, (enum fate)d->op);
+        break;
+    }
     case K_NONE:   /* never an entry's */
         break;
     case K_SHARD:
@@ -802,15 +782,17 @@ static void replay(const struct lgt *t, unsigned char *e, enum kind k)
     }
 }
 
-/* Replay chunk c. */
+/* Replay chunk c.  Once the inner sink failed it drops every row: the
+ * sink's entries are skipped, the table's are not. */
 static void replay_chunk(struct lgt *t, const struct chunk *c)
 {
-    /* Once the inner sink failed it drops every row: skip them. */
-    for (size_t at = 0; at < c->len && !atomic_load(&t->failed);) {
+    for (size_t at = 0; at < c->len;) {
         PREFETCH(c->buf + at + LGT_PREFETCH_AHEAD);
         struct hdr h;
         memcpy(&h, c->buf + at, HDR);
-        replay(t, c->buf + at, (enum kind)h.kind);
+        bool table = h.kind >= K_MSG_NEW && h.kind <= K_MSG_OPS;
+        if (table || !atomic_load(&t->failed))
+            replay(t, c->buf + at, (enum kind)h.kind);
         at += h.len;
     }
 }
@@ -863,9 +845,6 @@ struct lgt *lgt_create(const struct slog *inner)
     t->joined = true;   /* nothing to join until the thread runs */
     t->handed_ms = wall_ms();
     t->run = K_NONE;
-    size_t name = inner->no_key_names ? 0 : sizeof(const char *);
-    t->msg_stride = inner->fates_only ? FATE_STRIDE : sizeof(struct a_message) + name;
-    t->msg_kind = inner->fates_only ? K_FATES : K_MESSAGES;
     atomic_init(&t->failed, false);
     atomic_init(&t->queued, 0);
     atomic_init(&t->replayed, 0);
@@ -932,6 +911,11 @@ void lgt_finish(struct lgt *t)
     t->joined = true;
 }
 
+bool lgt_relay_msgs(struct lgt *t, struct msgtab *msgs)
+{
+    return (t->msgs = msg_relay(msgs, &msg_ops, t)) != NULL;
+}
+
 /* ---- as a relay (simlog.h) ---------------------------------------------- */
 
 static bool relay_attach(void *ctx, const struct slog *inner, struct slog *out)
@@ -941,6 +925,11 @@ static bool relay_attach(void *ctx, const struct slog *inner, struct slog *out)
         return false;
     *out = lgt_sink(*t);
     return true;
+}
+
+static bool relay_attach_msgs(void *ctx, struct msgtab *msgs)
+{
+    return lgt_relay_msgs(*(struct lgt **)ctx, msgs);
 }
 
 static void relay_flush(void *ctx)
@@ -956,8 +945,8 @@ static void relay_detach(void *ctx)
 struct slog_relay lgt_relay(struct lgt **t)
 {
     *t = NULL;
-    return (struct slog_relay){ .ctx = t, .attach = relay_attach, .flush = relay_flush,
-                                .detach = relay_detach };
+    return (struct slog_relay){ .ctx = t, .attach = relay_attach, .attach_msgs = relay_attach_msgs,
+                                .flush = relay_flush, .detach = relay_detach };
 }
 
 void lgt_destroy(struct lgt *t)

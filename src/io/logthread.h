@@ -34,6 +34,14 @@ struct lgt *lgt_create(const struct slog *inner);
  * called directly, on the simulation's thread). */
 struct slog lgt_sink(struct lgt *t);
 
+/* The message table's calls too (msgtab.h, msg_relay): from now on msgs's
+ * calls are replayed, in order with the sink's, on the table that holds its
+ * entries, which logs to its own sink (inner, for the order to hold) on the
+ * thread; after lgt_finish, msg_unrelay(msgs) gives it back.  False when out
+ * of memory (msgs as it was). */
+struct msgtab;
+bool lgt_relay_msgs(struct lgt *t, struct msgtab *msgs);
+
 /* Replay what is still queued, then stop and join the thread.  Idempotent. */
 void lgt_finish(struct lgt *t);
 

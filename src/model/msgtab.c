@@ -17,9 +17,19 @@
  * reads of a message its id and fate alone (fates_only, the observer with
  * tables off), or no message (per_record off), has no rows' ring at all.  The producer is an index in
  * a small table of the producers' names, which is what makes the row fit.
+ * A key's name comes from the key table, but on a relay's thread, which may
+ * not read it (the simulation's thread adds keys): there the relay brings
+ * each message's key's name, kept in a table by key id (key_names).
  * A set of records that leave the stream together (msg_records_done) asks
  * for its entries ahead of their use, so that those misses overlap.
+ *
+ * A relayed table (msg_relay) is a front: it holds no entry (closed, so
+ * that every call finds none, and the check that finds none sends it to the
+ * relay: a table called directly pays nothing for it), gives the ids, and
+ * hands each call to the relay; the back, the table msg_relay returned,
+ * holds the entries and is given the calls on the relay's thread.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,10 +68,13 @@ _Static_assert(sizeof(struct msg_row) == 24, "the rows' ring");
  * bytes an entry took before it was 32 (8 + 24), so that a run stops where it did
  * (the budget is the scenario's figure; counting a little more is safe). */
 #define BUDGET_BYTES 40
+#define FIRST_CAP 1024     /* a new table's ring */
 
 struct msgtab {
-    const struct slog *log;
-    const struct keytab *keys;
+    struct slog log;       /* a copy: msg_log_off alone changes it */
+    const struct keytab *keys;   /* NULL on a relay's thread (the back): key_names */
+    const char **key_names;      /* the back's: by key id, the names the relay brought */
+    size_t key_names_cap;
     struct msg *ring;      /* ring[id & mask] for ids in [base, next), 64-byte aligned */
     struct msg_row *rows;  /* rows[id & mask] likewise; NULL: the log reads no row */
     uint64_t mask;
@@ -71,8 +84,23 @@ struct msgtab {
     uint64_t duplicated;
     const char **producers;   /* borrowed names, in the order first seen */
     uint32_t n_producers, producers_cap;
-    uint32_t last_producer;   /* the index msg_new gave last: mostly the next one's */
+    uint32_t last_producer;   /* the index make() gave last: mostly the next one's */
+    bool names;            /* the log reads the keys' names */
     bool finished;         /* msg_finish ran: later calls are ignored */
+    bool closed;           /* finished, or relayed: entry() finds none */
+
+    /* Relayed (msg_relay): the calls go to relay, next is the next id to
+     * give; the rest but log, keys and names is the back's. */
+    const struct msg_relay_ops *relay;
+    void *relay_ctx;
+    struct msgtab *back;   /* the table the relay gives the calls to */
+    bool relay_rows;       /* the back keeps rows: the relay carries them */
+
+    /* msg_sync's notes: the i-th at [i % MSG_BYTES_LAG]; syncs, how many
+     * (written by the thread the table's calls are made on, read by the
+     * simulation's, msg_budget_bytes) */
+    uint64_t bytes_at[MSG_BYTES_LAG], base_at[MSG_BYTES_LAG];
+    _Atomic uint64_t syncs;
 };
 
 /* The rings' room for cap entries and their next two doublings (in place,
@@ -103,15 +131,17 @@ struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
     struct msgtab *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->log = log;
+    t->log = *log;
     t->keys = keys;
-    t->mask = 1023;
+    t->mask = FIRST_CAP - 1;
     /* per_record only ever turns off, fates_only never changes (sim.c) */
     if (rings_alloc(t, t->mask + 1, log->per_record && !log->fates_only, &t->ring, &t->rows) < 0) {
         msg_destroy(t);
         return NULL;
     }
+    t->names = t->rows && !log->no_key_names;
     t->base = t->next = 1;
+    atomic_init(&t->syncs, 0);
     return t;
 }
 
@@ -119,6 +149,8 @@ void msg_destroy(struct msgtab *t)
 {
     if (!t)
         return;
+    msg_destroy(t->back);
+    free(t->key_names);
     free(t->ring);
     free(t->rows);
     free(t->producers);
@@ -127,7 +159,7 @@ void msg_destroy(struct msgtab *t)
 
 static struct msg *entry(struct msgtab *t, uint64_t id)
 {
-    if (t->finished || id < t->base || id >= t->next)
+    if (t->closed || id < t->base || id >= t->next)
         return NULL;
     return &t->ring[id & t->mask];
 }
@@ -176,64 +208,142 @@ static uint32_t producer_index(struct msgtab *t, const char *producer)
     return t->n_producers++;
 }
 
-/* msg_new when the ring is full or the producer is not the last one's:
- * the ring grown, the producer's index found, then msg_new again.  Rare,
- * and reached by a tail call: msg_new itself calls nothing, so that it
- * saves no register (issue 15 item 1: a message each record). */
-COLD static uint64_t new_slow(struct msgtab *t, const char *producer, uint32_t key_id,
-                              uint32_t bytes, int64_t created_us)
+/* Room for a message more in the rings, and producer's index in
+ * last_producer: the ring grown, the index found.  Rare: -1 when out of
+ * memory. */
+COLD static int make_room(struct msgtab *t, const char *producer)
 {
     if (t->next - t->base > t->mask && grow(t) < 0)
-        return 0;
+        return -1;
     uint32_t p = producer_index(t, producer);
     if (p == UINT32_MAX)
-        return 0;
+        return -1;
     t->last_producer = p;
-    return msg_new(t, producer, key_id, bytes, created_us);
+    return 0;
 }
 
-/* A new message's entry: held by its producer, no fate yet; its row when
- * the table keeps rows. */
-static inline void entry_init(struct msgtab *t, uint64_t id, uint32_t key_id, uint32_t bytes,
-                              int64_t created_us, uint32_t producer)
+/* The name of key key_id, to log or to relay: NULL when the log reads none. */
+static inline const char *name_of(const struct msgtab *t, uint32_t key_id)
 {
-    t->ring[id & t->mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
-    if (t->rows)
-        t->rows[id & t->mask] = (struct msg_row){
-            .created_us = created_us, .bytes = bytes, .key_id = key_id, .producer = producer,
-        };
+    if (!t->names)
+        return NULL;
+    return t->keys ? keytab_key(t->keys, key_id) : t->key_names[key_id];
 }
 
-uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
-                 uint32_t bytes, int64_t created_us)
+/* The back keeps the name of each key the relay brings, by its id; -1 when
+ * out of memory. */
+static int note_names(struct msgtab *t, const struct msg_born *b, uint32_t n)
 {
-    uint32_t p = t->last_producer;
-    if (t->next - t->base > t->mask || p >= t->n_producers || t->producers[p] != producer)
-        return new_slow(t, producer, key_id, bytes, created_us);
-    uint64_t id = t->next++;
-    entry_init(t, id, key_id, bytes, created_us, p);
-    return id;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = b[i].key_id;
+        if (id >= t->key_names_cap) {
+            size_t cap = t->key_names_cap ? t->key_names_cap : 1024;
+            while (cap <= id)
+                cap *= 2;
+            const char **v = realloc(t->key_names, cap * sizeof *v);
+            if (!v)
+                return -1;
+            t->key_names = v;
+            t->key_names_cap = cap;
+        }
+        t->key_names[id] = b[i].key;
+    }
+    return 0;
+}
+
+/*
+ * n new messages, each held by its producer, its row from e[i] (each id
+ * into its message_id) or b[i] when the table keeps rows: one call a
+ * request (issue 15 item 1).  Inline in its two callers, e or b NULL.  The
+ * ring, its mask and the next id in locals: the stores into e could alias
+ * them.  Returns how many it made (fewer when out of memory).
+ */
+static inline __attribute__((always_inline)) uint32_t
+make(struct msgtab *t, const char *producer, struct stm_put_entry *e, const struct msg_born *b,
+     uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n) {
+        uint32_t p = t->last_producer;
+        if (t->next - t->base > t->mask || p >= t->n_producers || t->producers[p] != producer) {
+            if (make_room(t, producer) < 0)
+                return i;
+            p = t->last_producer;
+        }
+        struct msg *ring = t->ring;
+        struct msg_row *rows = t->rows;
+        uint64_t mask = t->mask, id = t->next;
+        uint64_t room = mask + 1 - (id - t->base);
+        uint32_t end = n - i < room ? n : i + (uint32_t)room;
+        for (; i < end; i++, id++) {
+            ring[id & mask] = (struct msg){ .holds = 1, .best = FATE_NONE };
+            if (e)
+                e[i].message_id = id;
+            if (rows && e)
+                rows[id & mask] = (struct msg_row){
+                    .created_us = e[i].created_us, .bytes = e[i].bytes, .key_id = e[i].key_id,
+                    .producer = p };
+            else if (rows && b)
+                rows[id & mask] = (struct msg_row){
+                    .created_us = b[i].created_us, .bytes = b[i].bytes, .key_id = b[i].key_id,
+                    .producer = p };
+        }
+        t->next = id;
+    }
+    return n;
+}
+
+/* msg_new_request of a relayed table: the ids given here, the request
+ * handed to the relay with its rows when the back keeps them. */
+static uint32_t relay_new(struct msgtab *t, const char *producer, struct stm_put_entry *e,
+                          uint32_t n)
+{
+    uint64_t id = t->next;
+    struct msg_born *b = t->relay->new_request(t->relay_ctx, producer, id, n, t->relay_rows);
+    for (uint32_t i = 0; i < n; i++, id++) {
+        e[i].message_id = id;
+        if (b)
+            b[i] = (struct msg_born){ .created_us = e[i].created_us, .key = name_of(t, e[i].key_id),
+                                      .key_id = e[i].key_id, .bytes = e[i].bytes };
+    }
+    t->next = id;
+    return n;
 }
 
 uint32_t msg_new_request(struct msgtab *t, const char *producer,
                          struct stm_put_entry *e, uint32_t n)
 {
-    uint32_t i = 0;
-    while (i < n) {
-        /* msg_new makes room and finds the producer's index (last_producer
-         * after it); then the entries that fit in the ring, without its checks */
-        if (!(e[i].message_id = msg_new(t, producer, e[i].key_id, e[i].bytes, e[i].created_us)))
-            return i;
-        i++;
-        uint64_t room = t->mask + 1 - (t->next - t->base), id = t->next;
-        uint32_t end = n - i < room ? n : i + (uint32_t)room;
-        for (; i < end; i++, id++) {   /* id in a local: the stores could alias t->next */
-            entry_init(t, id, e[i].key_id, e[i].bytes, e[i].created_us, t->last_producer);
-            e[i].message_id = id;
-        }
-        t->next = id;
-    }
-    return n;
+    if (t->relay)
+        return relay_new(t, producer, e, n);
+    return make(t, producer, e, NULL, n);
+}
+
+uint32_t msg_new_born(struct msgtab *t, const char *producer, const struct msg_born *b, uint32_t n)
+{
+    if (b && t->names && note_names(t, b, n) < 0)
+        return 0;
+    return make(t, producer, NULL, b, n);
+}
+
+uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
+                 uint32_t bytes, int64_t created_us)
+{
+    struct stm_put_entry e = { .created_us = created_us, .key_id = key_id, .bytes = bytes };
+    return msg_new_request(t, producer, &e, 1) ? e.message_id : 0;
+}
+
+/* A relayed table not finished: its calls go to the relay. */
+static inline bool relays(const struct msgtab *t)
+{
+    return t->relay && !t->finished;
+}
+
+/* A call of one id (or of none) to the relay, if relays.  Reached by a
+ * table called directly only for an id it does not know. */
+static void relay_op(struct msgtab *t, uint64_t id, enum msg_op op)
+{
+    if (relays(t))
+        t->relay->op(t->relay_ctx, id, op);
 }
 
 /* What the log reads of a settled message (it changes only between
@@ -242,7 +352,7 @@ enum wants { WANTS_NOTHING, WANTS_FATE, WANTS_ROW };
 
 static enum wants log_wants(const struct msgtab *t)
 {
-    if (!t->log->per_record)
+    if (!t->log.per_record)
         return WANTS_NOTHING;
     return t->rows ? WANTS_ROW : WANTS_FATE;   /* no rows: fates_only */
 }
@@ -261,12 +371,12 @@ static inline void log_message(struct msgtab *t, struct slog_message *msg, uint6
     if (w == WANTS_ROW) {
         const struct msg_row *r = &t->rows[id & t->mask];
         msg->producer = t->producers[r->producer];
-        msg->partition_key = t->log->no_key_names ? NULL : keytab_key(t->keys, r->key_id);
+        msg->partition_key = name_of(t, r->key_id);
         msg->key_id = r->key_id;
         msg->created_us = r->created_us;
         msg->bytes = r->bytes;
     }
-    t->log->ops->message(t->log->ctx, msg);
+    t->log.ops->message(t->log.ctx, msg);
 }
 
 /* m's fate f is final: counted; the caller logs it (log_message). */
@@ -327,19 +437,25 @@ static void release(struct msgtab *t, uint64_t id, struct msg *m)
         settle(t, id, m, final_fate(m));
 }
 
-/* One more record of m's in the stream: its second makes it a producer
- * duplicate. */
+/* One more record of m's in the stream: whether it is its second, which
+ * makes it a producer duplicate. */
+static inline bool second_written(struct msg *m)
+{
+    return m->written < 2 && ++m->written == 2;
+}
+
 static inline void count_written(struct msgtab *t, struct msg *m)
 {
-    if (m->written < 2 && ++m->written == 2)
-        t->duplicated++;
+    t->duplicated += second_written(m);
 }
 
 void msg_written(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
-    if (!m)
+    if (!m) {
+        relay_op(t, id, MSG_WRITTEN);
         return;
+    }
     m->holds++;
     count_written(t, m);
 }
@@ -349,11 +465,18 @@ void msg_delivered(struct msgtab *t, uint64_t id)
     struct msg *m = entry(t, id);
     if (m)
         count_written(t, m);   /* holds: +1 for the record, -1 for the producer */
+    else
+        relay_op(t, id, MSG_DELIVERED);
 }
 
 void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
 {
-    if (t->finished || first < t->base || first + n > t->next) {   /* some unknown: one by one */
+    if (t->closed) {
+        if (relays(t))
+            t->relay->delivered_run(t->relay_ctx, first, n);
+        return;
+    }
+    if (first < t->base || first + n > t->next) {   /* some unknown: one by one */
         for (uint32_t i = 0; i < n; i++)
             msg_delivered(t, first + i);
         return;
@@ -362,18 +485,42 @@ void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n)
         count_written(t, &t->ring[id & t->mask]);
 }
 
+/* msg_delivered's for a set, what holds for it in locals (a store into an
+ * entry's bytes could alias the table's fields): 3 M calls of the bench's 5
+ * minutes, 20 instructions each one by one. */
+void msg_delivered_ids(struct msgtab *t, const uint64_t *ids, uint32_t n)
+{
+    if (t->closed) {
+        if (relays(t) && n > 0)
+            t->relay->set(t->relay_ctx, ids, n, MSG_DELIVERED);
+        return;
+    }
+    struct msg *ring = t->ring;
+    uint64_t mask = t->mask, base = t->base, span = t->next - t->base, duplicated = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ids[i] - base >= span)   /* not in [base, next) */
+            continue;
+        duplicated += second_written(&ring[ids[i] & mask]);
+    }
+    t->duplicated += duplicated;
+}
+
 void msg_released(struct msgtab *t, uint64_t id)
 {
     struct msg *m = entry(t, id);
     if (m)
         release(t, id, m);
+    else
+        relay_op(t, id, MSG_RELEASED);
 }
 
 void msg_record_done(struct msgtab *t, uint64_t id, enum fate f)
 {
     struct msg *m = entry(t, id);
-    if (!m)
+    if (!m) {
+        relay_op(t, id, (enum msg_op)f);
         return;
+    }
     note_fate(m, f);
     release(t, id, m);
 }
@@ -434,8 +581,11 @@ records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f, enu
 
 void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fate f)
 {
-    if (t->finished)
+    if (t->closed) {
+        if (relays(t))
+            t->relay->set(t->relay_ctx, ids, n, (enum msg_op)f);
         return;
+    }
     enum wants w = log_wants(t);
     if (w == WANTS_ROW)
         records_done(t, ids, n, f, w, t->rows);
@@ -443,14 +593,21 @@ void msg_records_done(struct msgtab *t, const uint64_t *ids, uint32_t n, enum fa
         records_done(t, ids, n, f, w, NULL);
 }
 
+void msg_log_off(struct msgtab *t)
+{
+    relay_op(t, 0, MSG_LOG_OFF);
+    t->log.per_record = false;
+}
+
 void msg_finish(struct msgtab *t)
 {
-    for (uint64_t id = t->base; id < t->next && !t->finished; id++) {
+    relay_op(t, 0, MSG_FINISH);
+    for (uint64_t id = t->base; id < t->next && !t->closed; id++) {
         struct msg *m = &t->ring[id & t->mask];
         if (!m->done)
             settle(t, id, m, m->best < FATE_PENDING ? (enum fate)m->best : FATE_PENDING);
     }
-    t->finished = true;
+    t->finished = t->closed = true;
 }
 
 void msg_counts(const struct msgtab *t, uint64_t counts[FATE_COUNT])
@@ -474,4 +631,100 @@ uint64_t msg_duplicated(const struct msgtab *t) { return t->duplicated; }
 uint64_t msg_ring_bytes(const struct msgtab *t)
 {
     return (t->mask + 1) * BUDGET_BYTES;
+}
+
+void msg_sync(struct msgtab *t)
+{
+    if (t->relay) {
+        relay_op(t, 0, MSG_SYNC);
+        return;
+    }
+    uint64_t n = atomic_load_explicit(&t->syncs, memory_order_relaxed);
+    t->bytes_at[n % MSG_BYTES_LAG] = msg_ring_bytes(t);
+    t->base_at[n % MSG_BYTES_LAG] = t->base;
+    atomic_store_explicit(&t->syncs, n + 1, memory_order_release);
+}
+
+/* The ring only doubles, when a message more would not fit: its size is
+ * the smallest power of 2 (FIRST_CAP at least) that held the most ids in
+ * flight at once.  Since the lagged sync point those were at most the ids
+ * given since its base. */
+bool msg_budget_bytes(const struct msgtab *t, uint64_t syncs, uint64_t *bytes)
+{
+    const struct msgtab *notes = t->back ? t->back : t;
+    uint64_t lagged = 0, base = 1;
+    if (syncs >= MSG_BYTES_LAG) {
+        uint64_t k = syncs - MSG_BYTES_LAG;
+        if (atomic_load_explicit(&notes->syncs, memory_order_acquire) <= k)
+            return false;
+        lagged = notes->bytes_at[k % MSG_BYTES_LAG];
+        base = notes->base_at[k % MSG_BYTES_LAG];
+    }
+    uint64_t cap = FIRST_CAP;
+    while (cap < t->next - base)
+        cap *= 2;
+    *bytes = cap * BUDGET_BYTES > lagged ? cap * BUDGET_BYTES : lagged;
+    return true;
+}
+
+/* ---- a relayed table ------------------------------------------------------ */
+
+struct msgtab *msg_relay(struct msgtab *t, const struct msg_relay_ops *ops, void *ctx)
+{
+    struct msgtab *back = malloc(sizeof *back);
+    if (!back)
+        return NULL;
+    memcpy(back, t, sizeof *t);   /* not while another thread uses either */
+    t->ring = NULL;
+    t->rows = NULL;
+    t->producers = NULL;
+    t->n_producers = t->producers_cap = 0;
+    back->keys = NULL;   /* the relay brings the names */
+    t->relay = ops;
+    t->relay_ctx = ctx;
+    t->back = back;
+    t->relay_rows = back->rows != NULL;
+    t->closed = true;
+    return back;
+}
+
+void msg_unrelay(struct msgtab *t)
+{
+    struct msgtab *back = t->back;
+    if (!back)
+        return;
+    const struct keytab *keys = t->keys;
+    memcpy(t, back, sizeof *t);   /* its relay and back are NULL */
+    t->keys = keys;
+    free(t->key_names);
+    t->key_names = NULL;
+    t->key_names_cap = 0;
+    free(back);
+}
+
+void msg_apply(struct msgtab *t, uint64_t id, enum msg_op op)
+{
+    switch (op) {
+    case MSG_WRITTEN:
+        msg_written(t, id);
+        break;
+    case MSG_RELEASED:
+        msg_released(t, id);
+        break;
+    case MSG_DELIVERED:
+        msg_delivered(t, id);
+        break;
+    case MSG_SYNC:
+        msg_sync(t);
+        break;
+    case MSG_LOG_OFF:
+        msg_log_off(t);
+        break;
+    case MSG_FINISH:
+        msg_finish(t);
+        break;
+    default:   /* a fate */
+        msg_record_done(t, id, (enum fate)op);
+        break;
+    }
 }

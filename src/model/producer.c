@@ -392,22 +392,25 @@ static void attempt(struct prd *p, uint32_t slot)
             kept += !ok;
         }
         q->n = (uint32_t)(kept - q->e);
-        struct msgtab *msgs = p->msgs;
-        for (uint32_t i = 0; i < n_ids; i++)
-            msg_delivered(msgs, ids[i]);
+        msg_delivered_ids(p->msgs, ids, n_ids);
     } else {
-        /* Each entry settled: delivered or given up; pointers and the
-         * msgtab in locals, which the calls keep in registers. */
+        /* Each entry settled: given up (in order: it may settle, rejected),
+         * or delivered, which settles none: those in one call after.
+         * Pointers and the msgtab in locals, which the calls keep in
+         * registers. */
         struct msgtab *msgs = p->msgs;
+        uint64_t *ids = p->delivered;
+        uint32_t n_ids = 0;
         const uint8_t *res = p->results;
         for (const struct stm_put_entry *x = q->e, *end = q->e + q->n; x < end; x++, res++) {
             if (*res == STM_PUT_OK) {
-                msg_delivered(msgs, x->message_id);
+                ids[n_ids++] = x->message_id;
             } else {
                 msg_released(msgs, x->message_id);
                 p->stats.rejected++;
             }
         }
+        msg_delivered_ids(msgs, ids, n_ids);
         q->n = 0;
     }
     /* The entries kept were all refused by the write limits, unless the
@@ -1101,9 +1104,10 @@ struct prd *prd_create_explicit(struct eng *e, const struct cfg_record *recs,
     p->max_records = 1;
     p->recs = recs;
     p->results = malloc(1);
+    p->delivered = malloc(sizeof *p->delivered);
     p->rec_key = malloc((n ? n : 1) * sizeof *p->rec_key);
     p->rec_data = malloc((n ? n : 1) * sizeof *p->rec_data);
-    if (!p->results || !p->rec_key || !p->rec_data)
+    if (!p->results || !p->delivered || !p->rec_key || !p->rec_data)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         p->rec_key[i] = keytab_add(keys, recs[i].partition_key);

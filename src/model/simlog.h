@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct lev_source;
+struct msgtab;
 struct rsp_response;
 
 /* Fates of a produced message (R17), in order of precedence: when a message
@@ -299,9 +300,9 @@ struct slog {
      * messages and records is NULL (looking each one up costs the core a
      * cache miss a record over many keys). */
     bool no_key_names;
-    /* true: of a message the sink reads message_id and fate alone, so a
-     * relay may carry nothing else (the observer when what follows it takes
-     * no per-record rows: 8 bytes a message instead of 32). */
+    /* true: of a message the sink reads message_id and fate alone, so the
+     * message table keeps nothing else (the observer when what follows it
+     * takes no per-record rows: 8 bytes a message instead of 32). */
     bool fates_only;
     slog_event_fn event;      /* NULL: events are not wanted */
     void *event_ctx;
@@ -317,6 +318,10 @@ struct slog_relay {
     /* A sink whose calls reach inner, into *out; false when it cannot (no
      * thread could start): then the caller uses inner directly. */
     bool (*attach)(void *ctx, const struct slog *inner, struct slog *out);
+    /* Once attached: the message table's calls too (msgtab.h, msg_relay),
+     * in order with the sink's, t's own log being inner; false when out of
+     * memory (t as it was).  detach gives them back (msg_unrelay after it). */
+    bool (*attach_msgs)(void *ctx, struct msgtab *t);
     /* Bring the calls made closer to inner: return once some that had not
      * reached it have (at once when all have); called until the one awaited
      * has. */
