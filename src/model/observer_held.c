@@ -43,6 +43,24 @@ static void msg_advance(struct obs *o)
     }
 }
 
+/* Ids [from, to) of ring old (mask old_mask) into ring to (mask
+ * new_mask, the larger), each at its id: at most two pieces a side, by
+ * memcpy (issue 15: byte by byte, 19 M instructions in 5 minutes, the
+ * ring of 339,120 ids copied at each doubling). */
+static void ring_copy(uint8_t *to, uint64_t new_mask, const uint8_t *old, uint64_t old_mask,
+                      uint64_t from, uint64_t end)
+{
+    while (from < end) {
+        uint64_t a = from & old_mask, b = from & new_mask, n = end - from;
+        if (n > old_mask + 1 - a)
+            n = old_mask + 1 - a;
+        if (n > new_mask + 1 - b)
+            n = new_mask + 1 - b;
+        memcpy(to + b, old + a, n);
+        from += n;
+    }
+}
+
 /* msg_add's every case but the two common ones. */
 static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
 {
@@ -57,8 +75,8 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
             uint8_t *ring = malloc(cap);
             if (!ring)
                 return NULL;
-            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
-                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            if (o->msgs_ring)
+                ring_copy(ring, cap - 1, o->msgs_ring, o->msgs_mask, o->msgs_base, o->msgs_end);
             free(o->msgs_ring);
             o->msgs_ring = ring;
             o->msgs_mask = cap - 1;

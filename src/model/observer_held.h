@@ -39,21 +39,23 @@ static inline void obs_let_go_counts_add(struct obs *o, const struct let_go_coun
 
 COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire);
 
-/* A record leaves, the head of its shard's ring: its delivery counts are
- * final.  f: its message's flags (obs_msg_flags), NULL when let go.  It
- * may have expired when it arrived before expiry_before_ms and its last
- * delivery did not settle it (or none came). */
-static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f,
-                                  struct let_go_counts *c)
+/* A record leaves, the head of its shard's ring, delivered n times, in
+ * handled of them (saturating at 2), its last invocation settled or not:
+ * its delivery counts are final.  f: its message's flags (obs_msg_flags),
+ * NULL when let go.  It may have expired when it arrived before
+ * expiry_before_ms and its last delivery did not settle it (or none came). */
+static inline void obs_rec_gone(struct obs *o, const struct orec *r, uint32_t n,
+                                uint8_t handled, bool settled, uint8_t *f,
+                                struct let_go_counts *c)
 {
-    if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
+    if (n > 1) {   /* handled <= n: a record delivered once adds nothing */
         c->redelivered++;
-        c->redeliveries += r->n - 1;
-        c->reprocessed += r->handled > 1;
+        c->redeliveries += n - 1;
+        c->reprocessed += handled > 1;
     }
     if (!f)
         return;
-    const bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
+    const bool may_expire = r->arrival_ms < o->expiry_before_ms && !(n > 0 && settled);
     uint8_t flags = *f;
     if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
         *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
@@ -61,6 +63,13 @@ static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *
     } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
         obs_multi_let_go(o, f, r->message_id, may_expire);
     }
+}
+
+/* obs_rec_gone with the counts the record holds. */
+static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f,
+                                  struct let_go_counts *c)
+{
+    obs_rec_gone(o, r, r->n, r->handled, r->settled, f, c);
 }
 
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all);
