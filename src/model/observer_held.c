@@ -186,7 +186,7 @@ static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
 /* ---- records ---------------------------------------------------------------------- */
 
 /* Double sh's ring, each held record keeping its ordinal; -1 when out of
- * memory.  Rare: apart from rec_push, which is inline in see_record. */
+ * memory.  Rare: see_common leaves a full ring to see_record. */
 static COLD int rec_grow(struct oshard *sh)
 {
     size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
@@ -201,13 +201,28 @@ static COLD int rec_grow(struct oshard *sh)
     return 0;
 }
 
-/* A new record's slot at the end of sh's ring (filled in place by the
- * caller); NULL when out of memory. */
-static inline struct orec *rec_push(struct oshard *sh)
+/* Record r at the end of sh's ring, which has room for it, arrived at
+ * arrival_ms. */
+static inline void rec_write(struct oshard *sh, const struct slog_record *r, int64_t arrival_ms)
 {
-    if (sh->n == sh->mask + 1 && rec_grow(sh) < 0)   /* full; no ring: mask + 1 == 0 */
-        return NULL;
-    return obs_rec_at(sh, sh->n++);
+    struct orec *rec = obs_rec_at(sh, sh->n++);
+    /* The shard's next slot, written a shard-count of records later: its
+     * lines come in meanwhile (the ring is far larger than the cache).  Its
+     * last byte's line is enough: its first byte is on that line or on this
+     * slot's last line, written now.  The slot after this one in memory
+     * (issue 15: the next ordinal's address cost 5 instructions a record):
+     * at the ring's wrap, once a lap, past its end, where a prefetch does
+     * not fault. */
+    PREFETCH_W((const void *)((uintptr_t)(rec + 1) + sizeof *rec - 1));
+    rec->seq = r->sequence_number;
+    rec->message_id = r->message_id;
+    rec->arrival_ms = arrival_ms;
+    rec->created_ms = obs_ms(r->created_us);
+    rec->key = r->key_id;
+    rec->n = 0;
+    rec->pending = 0;
+    rec->handled = 0;
+    rec->settled = false;
 }
 
 /* A record of message id, written twice or more and not settled, leaves.
@@ -361,11 +376,9 @@ static inline int see_message(struct obs *o, uint64_t id)
     return 0;
 }
 
-/* What a record tells the observer (next is told apart).  Always inline:
- * a call a record, and the registers it saves, cost more than its body's
- * common path. */
-static inline __attribute__((always_inline)) void see_record(struct obs *o,
-                                                             const struct slog_record *r)
+/* What a record tells the observer (next is told apart): each case, the
+ * rare ones see_common leaves to it among them. */
+static __attribute__((noinline)) void see_record(struct obs *o, const struct slog_record *r)
 {
     struct oshard *sh = obs_shard_cached(o, r->shard_id);
     if (!sh)
@@ -374,14 +387,7 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
         o->oom = true;
         return;
     }
-    const uint64_t id = r->message_id;
-    if (id == o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
-        /* the next id, with room: a new message, most records (issue 15:
-         * through msg_add and the flag's test, 15 instructions more) */
-        o->msgs_ring[id & o->msgs_mask] = OM_SEEN;
-        o->msgs_end = id + 1;
-        o->msgs_n++;
-    } else if (see_message(o, id) < 0) {
+    if (see_message(o, r->message_id) < 0) {
         o->oom = true;
         return;
     }
@@ -394,25 +400,66 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
         o->written.us = r->arrival_us;
     }
     o->written.n++;
-    struct orec *rec = rec_push(sh);
-    if (!rec) {
+    if (sh->n == sh->mask + 1 && rec_grow(sh) < 0) {   /* full; no ring: mask + 1 == 0 */
         o->oom = true;
         return;
     }
-    /* The shard's next slot, written a shard-count of records later: its
-     * lines come in meanwhile (the ring is far larger than the cache).  Its
-     * last byte's line is enough: its first byte is on that line or on this
-     * slot's last line, written now (but at the ring's wrap, once a lap). */
-    PREFETCH_W((const char *)(obs_rec_at(sh, sh->n) + 1) - 1);
-    rec->seq = r->sequence_number;
-    rec->message_id = r->message_id;
-    rec->arrival_ms = o->written.ms;
-    rec->created_ms = obs_ms(r->created_us);
-    rec->key = r->key_id;
-    rec->n = 0;
-    rec->pending = 0;
-    rec->handled = 0;
-    rec->settled = false;
+    rec_write(sh, r, o->written.ms);
+}
+
+/*
+ * see_record's common case, rows[i] on, up to the first record that is not
+ * (its index; see_record takes it): its shard in the cache, its key known,
+ * its message new (the next id, a later one with room, or an earlier one
+ * no record of which came yet), the millisecond of the records before it,
+ * room in its shard's ring.  The message ring's and the written count's
+ * fields in locals (issue 15: a flag's store may alias them, and they were
+ * read again for each record, 75 instructions a record in see_record).
+ */
+static inline uint32_t see_common(struct obs *o, const struct slog_record *rows, uint32_t i,
+                                  uint32_t n)
+{
+    uint8_t *const msgs = o->msgs_ring;
+    if (!msgs)
+        return i;
+    const uint64_t base = o->msgs_base, mask = o->msgs_mask;
+    uint64_t end = o->msgs_end;
+    const size_t keys_n = o->keys_n;
+    const int64_t ms = o->written.ms;
+    int64_t us = o->written.us;
+    const uint32_t from = i;
+    for (; i < n; i++) {
+        const struct slog_record *r = &rows[i];
+        const size_t at = obs_shard_home(r->shard_id) & (OBS_SHARD_CACHE - 1);
+        if (o->shard_cache[at].str != r->shard_id || r->key_id >= keys_n)
+            break;
+        struct oshard *sh = o->shard_cache[at].sh;
+        if (sh->n == sh->mask + 1)
+            break;
+        if (r->arrival_us != us) {   /* a PutRecords call's records share it */
+            if (obs_ms(r->arrival_us) != ms)
+                break;
+            us = r->arrival_us;
+        }
+        const uint64_t id = r->message_id;
+        if (id - base < end - base) {   /* in [base, end) */
+            if (msgs[id & mask] & OM_SEEN)
+                break;
+        } else if (id < end || id - base > mask) {   /* let go, or no room */
+            break;
+        } else {
+            for (; end < id; end++)   /* mostly none */
+                msgs[end & mask] = 0;
+            end = id + 1;
+        }
+        msgs[id & mask] = OM_SEEN;
+        rec_write(sh, r, ms);
+    }
+    o->msgs_end = end;
+    o->msgs_n += i - from;
+    o->written.us = us;
+    o->written.n += i - from;
+    return i;
 }
 
 void obs_on_record(void *ctx, const struct slog_record *r)
@@ -431,8 +478,11 @@ void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
     struct obs *o = ctx;
     if (o->next.per_record)
         slog_records(o->next.ops, o->next.ctx, rows, n);
-    for (uint32_t i = 0; i < n; i++)
-        see_record(o, &rows[i]);
+    for (uint32_t i = 0; i < n;) {
+        i = see_common(o, rows, i, n);
+        if (i < n)
+            see_record(o, &rows[i++]);
+    }
 }
 
 void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,

@@ -133,7 +133,10 @@ struct obs {
                                   an id comes at a new address (obs_shard_of) */
     struct oshard *shards;
     size_t shards_cap;
-    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
+    /* shard ids' addresses to their shards (pointers: an index cost a
+     * multiply and an add a record; obs_shard_of_slow moves them with the
+     * array) */
+    struct { const char *str; struct oshard *sh; } shard_cache[OBS_SHARD_CACHE], last_shard;
     struct okey *keys;         /* by key_id, [0, keys_n) initialised, 64-byte aligned */
     size_t keys_n, keys_cap;
     struct counts ages;
