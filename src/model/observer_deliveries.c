@@ -179,7 +179,8 @@ void obs_inv_release(struct obs *o, bool all)
         const bool settled = inv->counted && inv->outcome == OUTCOME_SUCCESS;
         const bool counted = inv->counted;
         const int64_t start_ms = inv->start_ms;
-        struct let_go_counts c = { 0 };
+        const int64_t expiry = obs_rec_expiry(o, 1, settled);   /* of a record delivered */
+        const struct msgs_view msgs = obs_msgs_view(o);
         for (size_t i = 0; i < inv->n; i++) {
             const struct odeliv *d = &inv->d[i];
             struct oshard *sh = &o->shards[d->shard];
@@ -204,12 +205,12 @@ void obs_inv_release(struct obs *o, bool all)
                     const struct orec *r = &ring[x & mask];
                     if (r->pending != 1 || r->seq > checkpoint)
                         break;
-                    uint8_t *f = obs_msg_flags(o, r->message_id);
+                    uint8_t *f = obs_msg_flags(&msgs, r->message_id);
                     const uint32_t n = r->n + 1;
                     if (n == 1)
                         first_delivery(o, r, f, counted, start_ms);
-                    obs_rec_gone(o, r, n, r->handled + (handled && r->handled < 2), settled, f,
-                                 &c);
+                    obs_rec_gone(o, r, n, r->handled + (handled && r->handled < 2),
+                                 n ? expiry : o->expiry_before_ms, f);
                 }
                 sh->n -= (size_t)(x - sh->head);
                 sh->head = x;
@@ -222,10 +223,9 @@ void obs_inv_release(struct obs *o, bool all)
                 r->handled += handled && r->handled < 2;
                 r->settled = settled;
                 if (r->n == 1)
-                    first_delivery(o, r, obs_msg_flags(o, r->message_id), counted, start_ms);
+                    first_delivery(o, r, obs_msg_flags(&msgs, r->message_id), counted, start_ms);
             }
         }
-        obs_let_go_counts_add(o, &c);
         for (size_t i = 0; i < inv->n; i++)   /* the rest; an invocation is of one shard: once */
             if (i == 0 || inv->d[i].shard != inv->d[i - 1].shard)
                 obs_shard_let_go(o, &o->shards[inv->d[i].shard], false);
@@ -367,16 +367,21 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
             more = sh->head + sh->n - 1 - ordinal;
         if (more > UINT32_MAX - 1 - run->count)
             more = UINT32_MAX - 1 - run->count;
-        const uint32_t first = i, last = i + (uint32_t)more;
-        for (; i < last; i++) {
-            struct orec *q = &ring[(ordinal + 1) & mask];
-            if (q->seq != sequence_numbers[i + 1] || q->pending == UINT16_MAX)
+        /* by address, wrapping at the ring's last slot (issue 15: an
+         * ordinal's slot cost 5 instructions a record) */
+        const uint64_t *s = sequence_numbers + i + 1, *const s_end = s + more;
+        struct orec *q = r, *const wrap = ring + mask;
+        for (; s < s_end; s++) {
+            q = q == wrap ? ring : q + 1;
+            if (q->seq != *s || q->pending == UINT16_MAX)
                 break;
             PREFETCH(&keys[q->key]);
             q->pending++;
-            ordinal++;
         }
-        run->count += 1 + (i - first);
+        const uint32_t took = (uint32_t)(s - (sequence_numbers + i + 1));
+        i += took;
+        ordinal += took;
+        run->count += 1 + took;
         sh->hint = ordinal;
     }
 }

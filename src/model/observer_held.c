@@ -180,7 +180,6 @@ static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
         o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
     multi_remove(o, m);
     *flags |= OM_DONE;
-    o->msgs_n--;
 }
 
 /* ---- records ---------------------------------------------------------------------- */
@@ -238,27 +237,26 @@ COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_
 
 /* Let go of the records the checkpoint passed, in order, while none of
  * them waits for a delivery; all of them at the end of the run.  The
- * shard's fields in locals: the stores a record may alias them. */
+ * shard's fields in locals: the stores a record may alias them; the ring
+ * walked by address (issue 15: an ordinal's slot cost 5 instructions a
+ * record). */
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
-    if (!all && !sh->has_checkpoint)
+    if ((!all && !sh->has_checkpoint) || !sh->n)
         return;
     /* all: bounds no record passes, not a test a record */
     const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
     const uint16_t waiting = all ? UINT16_MAX : 0;
-    const struct orec *ring = sh->ring;
-    const uint64_t mask = sh->mask;
-    uint64_t head = sh->head, end = sh->head + sh->n;
-    struct let_go_counts c = { 0 };
-    for (; head < end; head++) {
-        const struct orec *r = &ring[head & mask];
-        if (r->seq > checkpoint || r->pending > waiting)
-            break;
-        obs_rec_let_go(o, r, obs_msg_flags(o, r->message_id), &c);
+    const struct orec *const ring = sh->ring, *const wrap = ring + sh->mask;
+    const struct orec *r = obs_rec_at(sh, 0);
+    const struct msgs_view msgs = obs_msgs_view(o);
+    size_t left = sh->n;
+    for (; left && r->seq <= checkpoint && r->pending <= waiting; left--) {
+        obs_rec_let_go(o, r, obs_msg_flags(&msgs, r->message_id));
+        r = r == wrap ? ring : r + 1;
     }
-    sh->n = (size_t)(end - head);
-    sh->head = head;
-    obs_let_go_counts_add(o, &c);
+    sh->head += sh->n - left;
+    sh->n = left;
 }
 
 /* The records written at written.ms not yet counted in the throughput
@@ -351,7 +349,6 @@ static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
         m->n = 2;
         m->let_go = (*f & OM_GONE) != 0;
         m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
-        o->msgs_n += (*f & OM_GONE) != 0;
         *f |= OM_MULTI;
         o->fig.producer_duplicates++;
         o->fig.producer_duplicate_records++;
@@ -372,7 +369,6 @@ static inline int see_message(struct obs *o, uint64_t id)
     if (*f & OM_SEEN)
         return duplicate_record(o, f, id);
     *f = OM_SEEN;
-    o->msgs_n++;
     return 0;
 }
 
@@ -409,8 +405,8 @@ static __attribute__((noinline)) void see_record(struct obs *o, const struct slo
 
 /*
  * see_record's common case, rows[i] on, up to the first record that is not
- * (its index; see_record takes it): its shard in the cache, its key known,
- * its message new (the next id, a later one with room, or an earlier one
+ * (its index; see_record takes it): its shard in the cache, its key known
+ * or the next one with room, its message new (the next id, a later one with room, or an earlier one
  * no record of which came yet), the millisecond of the records before it,
  * room in its shard's ring.  The message ring's and the written count's
  * fields in locals (issue 15: a flag's store may alias them, and they were
@@ -424,14 +420,15 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
         return i;
     const uint64_t base = o->msgs_base, mask = o->msgs_mask;
     uint64_t end = o->msgs_end;
-    const size_t keys_n = o->keys_n;
+    struct okey *const keys = o->keys;
+    size_t keys_n = o->keys_n;
     const int64_t ms = o->written.ms;
     int64_t us = o->written.us;
     const uint32_t from = i;
     for (; i < n; i++) {
         const struct slog_record *r = &rows[i];
         const size_t at = obs_shard_home(r->shard_id) & (OBS_SHARD_CACHE - 1);
-        if (o->shard_cache[at].str != r->shard_id || r->key_id >= keys_n)
+        if (o->shard_cache[at].str != r->shard_id)
             break;
         struct oshard *sh = o->shard_cache[at].sh;
         if (sh->n == sh->mask + 1)
@@ -447,7 +444,13 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
                 break;
         } else if (id < end || id - base > mask) {   /* let go, or no room */
             break;
-        } else {
+        }
+        if (r->key_id >= keys_n) {   /* keys come in id order: mostly the next one, in room */
+            if (r->key_id != keys_n || keys_n == o->keys_cap)
+                break;
+            keys[keys_n++] = OKEY_NONE;
+        }
+        if (id >= end) {
             for (; end < id; end++)   /* mostly none */
                 msgs[end & mask] = 0;
             end = id + 1;
@@ -456,7 +459,7 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
         rec_write(sh, r, ms);
     }
     o->msgs_end = end;
-    o->msgs_n += i - from;
+    o->keys_n = keys_n;
     o->written.us = us;
     o->written.n += i - from;
     return i;

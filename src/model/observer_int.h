@@ -153,7 +153,6 @@ struct obs {
     size_t n_spans[2], spans_cap[2];
     uint8_t *msgs_ring;        /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask]: OM_* */
     uint64_t msgs_base, msgs_end, msgs_mask;
-    size_t msgs_n;             /* with a record held, or an omulti */
     struct omulti *multi;      /* open addressing by id */
     size_t n_multi, multi_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
