@@ -197,6 +197,8 @@ static COLD int rec_grow(struct oshard *sh)
     free(sh->ring);
     sh->ring = ring;
     sh->mask = cap - 1;
+    sh->tail = &ring[(sh->head + sh->n) & sh->mask];
+    sh->last = &ring[sh->mask];
     return 0;
 }
 
@@ -204,15 +206,14 @@ static COLD int rec_grow(struct oshard *sh)
  * arrival_ms. */
 static inline void rec_write(struct oshard *sh, const struct slog_record *r, int64_t arrival_ms)
 {
-    struct orec *rec = obs_rec_at(sh, sh->n++);
+    struct orec *rec = sh->tail, *next = rec == sh->last ? sh->ring : rec + 1;
+    sh->tail = next;
+    sh->n++;
     /* The shard's next slot, written a shard-count of records later: its
      * lines come in meanwhile (the ring is far larger than the cache).  Its
      * last byte's line is enough: its first byte is on that line or on this
-     * slot's last line, written now.  The slot after this one in memory
-     * (issue 15: the next ordinal's address cost 5 instructions a record):
-     * at the ring's wrap, once a lap, past its end, where a prefetch does
-     * not fault. */
-    PREFETCH_W((const void *)((uintptr_t)(rec + 1) + sizeof *rec - 1));
+     * slot's last line, written now (but at the ring's wrap, once a lap). */
+    PREFETCH_W((const char *)(next + 1) - 1);
     rec->seq = r->sequence_number;
     rec->message_id = r->message_id;
     rec->arrival_ms = arrival_ms;
