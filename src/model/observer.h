@@ -208,7 +208,8 @@ const struct obs_figures *obs_figures(const struct obs *o);
 /* What the observer holds now: records not yet let go, messages with a
  * record not yet let go or, written twice or more, not yet settled (its
  * memory follows these, and a byte per message id in flight,
- * tests/test_observer.c). */
+ * tests/test_observer.c).  Each a pass over the shards or the message ids
+ * in flight: for tests. */
 size_t obs_records_held(const struct obs *o);
 size_t obs_messages_held(const struct obs *o);
 /* The bytes its tables of records, messages and invocations in flight take

@@ -43,6 +43,24 @@ static void msg_advance(struct obs *o)
     }
 }
 
+/* Ids [from, to) of ring old (mask old_mask) into ring to (mask
+ * new_mask, the larger), each at its id: at most two pieces a side, by
+ * memcpy (issue 15: byte by byte, 19 M instructions in 5 minutes, the
+ * ring of 339,120 ids copied at each doubling). */
+static void ring_copy(uint8_t *to, uint64_t new_mask, const uint8_t *old, uint64_t old_mask,
+                      uint64_t from, uint64_t end)
+{
+    while (from < end) {
+        uint64_t a = from & old_mask, b = from & new_mask, n = end - from;
+        if (n > old_mask + 1 - a)
+            n = old_mask + 1 - a;
+        if (n > new_mask + 1 - b)
+            n = new_mask + 1 - b;
+        memcpy(to + b, old + a, n);
+        from += n;
+    }
+}
+
 /* msg_add's every case but the two common ones. */
 static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
 {
@@ -57,8 +75,8 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
             uint8_t *ring = malloc(cap);
             if (!ring)
                 return NULL;
-            for (uint64_t i = o->msgs_base; i < o->msgs_end; i++)
-                ring[i & (cap - 1)] = o->msgs_ring[i & o->msgs_mask];
+            if (o->msgs_ring)
+                ring_copy(ring, cap - 1, o->msgs_ring, o->msgs_mask, o->msgs_base, o->msgs_end);
             free(o->msgs_ring);
             o->msgs_ring = ring;
             o->msgs_mask = cap - 1;
@@ -162,13 +180,12 @@ static void msg_settle(struct obs *o, uint8_t *flags, struct omulti *m)
         o->fig.expired_records_max += m->may_expire < m->n - 1 ? m->may_expire : m->n - 1;
     multi_remove(o, m);
     *flags |= OM_DONE;
-    o->msgs_n--;
 }
 
 /* ---- records ---------------------------------------------------------------------- */
 
 /* Double sh's ring, each held record keeping its ordinal; -1 when out of
- * memory.  Rare: apart from rec_push, which is inline in see_record. */
+ * memory.  Rare: see_common leaves a full ring to see_record. */
 static COLD int rec_grow(struct oshard *sh)
 {
     size_t cap = sh->ring ? 2 * (sh->mask + 1) : 64;
@@ -180,16 +197,32 @@ static COLD int rec_grow(struct oshard *sh)
     free(sh->ring);
     sh->ring = ring;
     sh->mask = cap - 1;
+    sh->tail = &ring[(sh->head + sh->n) & sh->mask];
+    sh->last = &ring[sh->mask];
     return 0;
 }
 
-/* A new record's slot at the end of sh's ring (filled in place by the
- * caller); NULL when out of memory. */
-static inline struct orec *rec_push(struct oshard *sh)
+/* Record r at the end of sh's ring, which has room for it, arrived at
+ * arrival_ms. */
+static inline void rec_write(struct oshard *sh, const struct slog_record *r, int64_t arrival_ms)
 {
-    if (sh->n == sh->mask + 1 && rec_grow(sh) < 0)   /* full; no ring: mask + 1 == 0 */
-        return NULL;
-    return obs_rec_at(sh, sh->n++);
+    struct orec *rec = sh->tail, *next = rec == sh->last ? sh->ring : rec + 1;
+    sh->tail = next;
+    sh->n++;
+    /* The shard's next slot, written a shard-count of records later: its
+     * lines come in meanwhile (the ring is far larger than the cache).  Its
+     * last byte's line is enough: its first byte is on that line or on this
+     * slot's last line, written now (but at the ring's wrap, once a lap). */
+    PREFETCH_W((const char *)(next + 1) - 1);
+    rec->seq = r->sequence_number;
+    rec->message_id = r->message_id;
+    rec->arrival_ms = arrival_ms;
+    rec->created_ms = obs_ms(r->created_us);
+    rec->key = r->key_id;
+    rec->n = 0;
+    rec->pending = 0;
+    rec->handled = 0;
+    rec->settled = false;
 }
 
 /* A record of message id, written twice or more and not settled, leaves.
@@ -205,27 +238,26 @@ COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_
 
 /* Let go of the records the checkpoint passed, in order, while none of
  * them waits for a delivery; all of them at the end of the run.  The
- * shard's fields in locals: the stores a record may alias them. */
+ * shard's fields in locals: the stores a record may alias them; the ring
+ * walked by address (issue 15: an ordinal's slot cost 5 instructions a
+ * record). */
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
-    if (!all && !sh->has_checkpoint)
+    if ((!all && !sh->has_checkpoint) || !sh->n)
         return;
     /* all: bounds no record passes, not a test a record */
     const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
     const uint16_t waiting = all ? UINT16_MAX : 0;
-    const struct orec *ring = sh->ring;
-    const uint64_t mask = sh->mask;
-    uint64_t head = sh->head, end = sh->head + sh->n;
-    struct let_go_counts c = { 0 };
-    for (; head < end; head++) {
-        const struct orec *r = &ring[head & mask];
-        if (r->seq > checkpoint || r->pending > waiting)
-            break;
-        obs_rec_let_go(o, r, obs_msg_flags(o, r->message_id), &c);
+    const struct orec *const ring = sh->ring, *const wrap = ring + sh->mask;
+    const struct orec *r = obs_rec_at(sh, 0);
+    const struct msgs_view msgs = obs_msgs_view(o);
+    size_t left = sh->n;
+    for (; left && r->seq <= checkpoint && r->pending <= waiting; left--) {
+        obs_rec_let_go(o, r, obs_msg_flags(&msgs, r->message_id));
+        r = r == wrap ? ring : r + 1;
     }
-    sh->n = (size_t)(end - head);
-    sh->head = head;
-    obs_let_go_counts_add(o, &c);
+    sh->head += sh->n - left;
+    sh->n = left;
 }
 
 /* The records written at written.ms not yet counted in the throughput
@@ -318,7 +350,6 @@ static COLD int duplicate_record(struct obs *o, uint8_t *f, uint64_t id)
         m->n = 2;
         m->let_go = (*f & OM_GONE) != 0;
         m->may_expire = (*f & OM_GONE_MAY_EXPIRE) != 0;
-        o->msgs_n += (*f & OM_GONE) != 0;
         *f |= OM_MULTI;
         o->fig.producer_duplicates++;
         o->fig.producer_duplicate_records++;
@@ -339,15 +370,12 @@ static inline int see_message(struct obs *o, uint64_t id)
     if (*f & OM_SEEN)
         return duplicate_record(o, f, id);
     *f = OM_SEEN;
-    o->msgs_n++;
     return 0;
 }
 
-/* What a record tells the observer (next is told apart).  Always inline:
- * a call a record, and the registers it saves, cost more than its body's
- * common path. */
-static inline __attribute__((always_inline)) void see_record(struct obs *o,
-                                                             const struct slog_record *r)
+/* What a record tells the observer (next is told apart): each case, the
+ * rare ones see_common leaves to it among them. */
+static __attribute__((noinline)) void see_record(struct obs *o, const struct slog_record *r)
 {
     struct oshard *sh = obs_shard_cached(o, r->shard_id);
     if (!sh)
@@ -356,14 +384,7 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
         o->oom = true;
         return;
     }
-    const uint64_t id = r->message_id;
-    if (id == o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
-        /* the next id, with room: a new message, most records (issue 15:
-         * through msg_add and the flag's test, 15 instructions more) */
-        o->msgs_ring[id & o->msgs_mask] = OM_SEEN;
-        o->msgs_end = id + 1;
-        o->msgs_n++;
-    } else if (see_message(o, id) < 0) {
+    if (see_message(o, r->message_id) < 0) {
         o->oom = true;
         return;
     }
@@ -376,25 +397,73 @@ static inline __attribute__((always_inline)) void see_record(struct obs *o,
         o->written.us = r->arrival_us;
     }
     o->written.n++;
-    struct orec *rec = rec_push(sh);
-    if (!rec) {
+    if (sh->n == sh->mask + 1 && rec_grow(sh) < 0) {   /* full; no ring: mask + 1 == 0 */
         o->oom = true;
         return;
     }
-    /* The shard's next slot, written a shard-count of records later: its
-     * lines come in meanwhile (the ring is far larger than the cache).  Its
-     * last byte's line is enough: its first byte is on that line or on this
-     * slot's last line, written now (but at the ring's wrap, once a lap). */
-    PREFETCH_W((const char *)(obs_rec_at(sh, sh->n) + 1) - 1);
-    rec->seq = r->sequence_number;
-    rec->message_id = r->message_id;
-    rec->arrival_ms = o->written.ms;
-    rec->created_ms = obs_ms(r->created_us);
-    rec->key = r->key_id;
-    rec->n = 0;
-    rec->pending = 0;
-    rec->handled = 0;
-    rec->settled = false;
+    rec_write(sh, r, o->written.ms);
+}
+
+/*
+ * see_record's common case, rows[i] on, up to the first record that is not
+ * (its index; see_record takes it): its shard in the cache, its key known
+ * or the next one with room, its message new (the next id, a later one with room, or an earlier one
+ * no record of which came yet), the millisecond of the records before it,
+ * room in its shard's ring.  The message ring's and the written count's
+ * fields in locals (issue 15: a flag's store may alias them, and they were
+ * read again for each record, 75 instructions a record in see_record).
+ */
+static inline uint32_t see_common(struct obs *o, const struct slog_record *rows, uint32_t i,
+                                  uint32_t n)
+{
+    uint8_t *const msgs = o->msgs_ring;
+    if (!msgs)
+        return i;
+    const uint64_t base = o->msgs_base, mask = o->msgs_mask;
+    uint64_t end = o->msgs_end;
+    struct okey *const keys = o->keys;
+    size_t keys_n = o->keys_n;
+    const int64_t ms = o->written.ms;
+    int64_t us = o->written.us;
+    const uint32_t from = i;
+    for (; i < n; i++) {
+        const struct slog_record *r = &rows[i];
+        const size_t at = obs_shard_home(r->shard_id) & (OBS_SHARD_CACHE - 1);
+        if (o->shard_cache[at].str != r->shard_id)
+            break;
+        struct oshard *sh = o->shard_cache[at].sh;
+        if (sh->n == sh->mask + 1)
+            break;
+        if (r->arrival_us != us) {   /* a PutRecords call's records share it */
+            if (obs_ms(r->arrival_us) != ms)
+                break;
+            us = r->arrival_us;
+        }
+        const uint64_t id = r->message_id;
+        if (id - base < end - base) {   /* in [base, end) */
+            if (msgs[id & mask] & OM_SEEN)
+                break;
+        } else if (id < end || id - base > mask) {   /* let go, or no room */
+            break;
+        }
+        if (r->key_id >= keys_n) {   /* keys come in id order: mostly the next one, in room */
+            if (r->key_id != keys_n || keys_n == o->keys_cap)
+                break;
+            keys[keys_n++] = OKEY_NONE;
+        }
+        if (id >= end) {
+            for (; end < id; end++)   /* mostly none */
+                msgs[end & mask] = 0;
+            end = id + 1;
+        }
+        msgs[id & mask] = OM_SEEN;
+        rec_write(sh, r, ms);
+    }
+    o->msgs_end = end;
+    o->keys_n = keys_n;
+    o->written.us = us;
+    o->written.n += i - from;
+    return i;
 }
 
 void obs_on_record(void *ctx, const struct slog_record *r)
@@ -413,8 +482,11 @@ void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
     struct obs *o = ctx;
     if (o->next.per_record)
         slog_records(o->next.ops, o->next.ctx, rows, n);
-    for (uint32_t i = 0; i < n; i++)
-        see_record(o, &rows[i]);
+    for (uint32_t i = 0; i < n;) {
+        i = see_common(o, rows, i, n);
+        if (i < n)
+            see_record(o, &rows[i++]);
+    }
 }
 
 void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,

@@ -10,11 +10,25 @@
 #include "observer_int.h"
 #include "prefetch.h"   /* COLD */
 
+/* The message ring's bounds, read once where records are let go, which
+ * moves neither (issue 15: a flag's store may alias the observer's fields,
+ * which were read again for each record). */
+struct msgs_view {
+    uint8_t *ring;
+    uint64_t base, span, mask;
+};
+
+static inline struct msgs_view obs_msgs_view(const struct obs *o)
+{
+    return (struct msgs_view){ .ring = o->msgs_ring, .base = o->msgs_base,
+                               .span = o->msgs_end - o->msgs_base, .mask = o->msgs_mask };
+}
+
 /* Message id's flags, or NULL when out of the ring (let go, or no record
  * of it came). */
-static inline uint8_t *obs_msg_flags(struct obs *o, uint64_t id)
+static inline uint8_t *obs_msg_flags(const struct msgs_view *v, uint64_t id)
 {
-    return id >= o->msgs_base && id < o->msgs_end ? &o->msgs_ring[id & o->msgs_mask] : NULL;
+    return id - v->base < v->span ? &v->ring[id & v->mask] : NULL;
 }
 
 static inline struct orec *obs_rec_at(struct oshard *sh, size_t i)
@@ -22,45 +36,46 @@ static inline struct orec *obs_rec_at(struct oshard *sh, size_t i)
     return &sh->ring[(sh->head + i) & sh->mask];
 }
 
-/* What records let go add up to, summed in a local while a shard's are
- * (not a read-modify-write of the figures a record): delivery counts, and
- * messages written once whose record left. */
-struct let_go_counts {
-    uint64_t redelivered, redeliveries, reprocessed, gone;
-};
-
-static inline void obs_let_go_counts_add(struct obs *o, const struct let_go_counts *c)
-{
-    o->fig.redelivered_records += c->redelivered;
-    o->fig.redeliveries += c->redeliveries;
-    o->fig.reprocessed_records += c->reprocessed;
-    o->msgs_n -= c->gone;
-}
-
 COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire);
 
-/* A record leaves, the head of its shard's ring: its delivery counts are
- * final.  f: its message's flags (obs_msg_flags), NULL when let go.  It
- * may have expired when it arrived before expiry_before_ms and its last
- * delivery did not settle it (or none came). */
-static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f,
-                                  struct let_go_counts *c)
+/* A record leaves, the head of its shard's ring, delivered n times, in
+ * handled of them (saturating at 2): its delivery counts are final.  f: its
+ * message's flags (obs_msg_flags), NULL when let go.  It may have expired
+ * when it arrived before expiry: expiry_before_ms unless its last delivery
+ * settled it, then INT64_MIN (obs_rec_expiry; a batch's records share it). */
+static inline void obs_rec_gone(struct obs *o, const struct orec *r, uint32_t n,
+                                uint8_t handled, int64_t expiry, uint8_t *f)
 {
-    if (r->n > 1) {   /* handled <= n: a record delivered once adds nothing */
-        c->redelivered++;
-        c->redeliveries += r->n - 1;
-        c->reprocessed += r->handled > 1;
+    /* handled <= n: a record delivered once adds nothing.  Into the figures
+     * (issue 15: summed in locals, the counts took registers every let-go
+     * loop then spilled, for the few records delivered twice) */
+    if (n > 1) {
+        o->fig.redelivered_records++;
+        o->fig.redeliveries += n - 1;
+        o->fig.reprocessed_records += handled > 1;
     }
     if (!f)
         return;
-    const bool may_expire = r->arrival_ms < o->expiry_before_ms && !(r->n > 0 && r->settled);
+    const bool may_expire = r->arrival_ms < expiry;
     uint8_t flags = *f;
     if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
         *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
-        c->gone++;
     } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
         obs_multi_let_go(o, f, r->message_id, may_expire);
     }
+}
+
+/* obs_rec_gone's expiry for a record delivered n times, its last delivery
+ * settling it or not. */
+static inline int64_t obs_rec_expiry(const struct obs *o, uint32_t n, bool settled)
+{
+    return n > 0 && settled ? INT64_MIN : o->expiry_before_ms;
+}
+
+/* obs_rec_gone with the counts the record holds. */
+static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *f)
+{
+    obs_rec_gone(o, r, r->n, r->handled, obs_rec_expiry(o, r->n, r->settled), f);
 }
 
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all);

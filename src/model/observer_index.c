@@ -31,7 +31,7 @@ COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_
         size_t at = (home + i) & (OBS_SHARD_CACHE - 1);
         if (o->shard_cache[at].str == shard_id) {
             o->last_shard = o->shard_cache[at];
-            return &o->shards[o->last_shard.id];
+            return o->last_shard.sh;
         }
         if (!o->shard_cache[at].str) {   /* free: the address's slot */
             c = at;
@@ -47,21 +47,26 @@ COLD struct oshard *obs_shard_of_slow(struct obs *o, const char *shard_id, size_
     if (id == known) {   /* new */
         if (id >= o->shards_cap) {
             size_t cap = o->shards_cap ? 2 * o->shards_cap : 16;
+            const uintptr_t old = (uintptr_t)o->shards;
             struct oshard *grown = realloc(o->shards, cap * sizeof *grown);
             if (!grown) {
                 o->oom = true;   /* the id stays in the map without its shard: stop here */
                 return NULL;
             }
+            for (size_t i = 0; i < OBS_SHARD_CACHE; i++)   /* the cache follows the array */
+                if (o->shard_cache[i].str)
+                    o->shard_cache[i].sh =
+                        grown + ((uintptr_t)o->shard_cache[i].sh - old) / sizeof *grown;
             o->shards = grown;
             o->shards_cap = cap;
         }
-        /* no ring yet: a capacity (mask + 1) of 0, which rec_push's test
-         * for a full ring then covers */
+        /* no ring yet: a capacity (mask + 1) of 0, which the test
+         * for a full ring (see_record, see_common) then covers */
         o->shards[id] = (struct oshard){ .row.shard_id = keytab_key(o->shard_ids, id),
                                          .mask = SIZE_MAX };
     }
     o->shard_cache[c].str = shard_id;
-    o->shard_cache[c].id = id;
+    o->shard_cache[c].sh = &o->shards[id];
     o->last_shard = o->shard_cache[c];
     return &o->shards[id];
 }

@@ -28,7 +28,7 @@ static inline struct oshard *obs_shard_cached(struct obs *o, const char *shard_i
     size_t home = obs_shard_home(shard_id);
     size_t at = home & (OBS_SHARD_CACHE - 1);
     if (o->shard_cache[at].str == shard_id)
-        return &o->shards[o->shard_cache[at].id];
+        return o->shard_cache[at].sh;
     return obs_shard_of_slow(o, shard_id, home);
 }
 
@@ -37,14 +37,14 @@ static inline struct oshard *obs_shard_cached(struct obs *o, const char *shard_i
 static inline struct oshard *obs_shard_of(struct obs *o, const char *shard_id)
 {
     if (o->last_shard.str == shard_id)
-        return &o->shards[o->last_shard.id];
+        return o->last_shard.sh;
     size_t home = obs_shard_home(shard_id);
     size_t at = home & (OBS_SHARD_CACHE - 1);
     if (o->shard_cache[at].str == shard_id) {
-        uint32_t id = o->shard_cache[at].id;   /* not read back from last_shard: a load
-                                                  across the copy's store, stalled */
+        struct oshard *sh = o->shard_cache[at].sh;   /* not read back from last_shard: a
+                                                        load across the copy's store, stalled */
         o->last_shard = o->shard_cache[at];
-        return &o->shards[id];
+        return sh;
     }
     return obs_shard_of_slow(o, shard_id, home);
 }

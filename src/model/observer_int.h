@@ -50,6 +50,9 @@ struct oshard {
     struct orec *ring;
     uint64_t head;
     size_t n, mask;
+    struct orec *tail, *last; /* the slot of ordinal head + n, the next written; the ring's
+                                  last (issue 15: a slot from its ordinal cost 4 instructions
+                                  a record written) */
     uint64_t hint;             /* the ordinal rec_find found last (may be let go since) */
     bool has_checkpoint;
     uint64_t checkpoint;
@@ -133,7 +136,10 @@ struct obs {
                                   an id comes at a new address (obs_shard_of) */
     struct oshard *shards;
     size_t shards_cap;
-    struct { const char *str; uint32_t id; } shard_cache[OBS_SHARD_CACHE], last_shard;
+    /* shard ids' addresses to their shards (pointers: an index cost a
+     * multiply and an add a record; obs_shard_of_slow moves them with the
+     * array) */
+    struct { const char *str; struct oshard *sh; } shard_cache[OBS_SHARD_CACHE], last_shard;
     struct okey *keys;         /* by key_id, [0, keys_n) initialised, 64-byte aligned */
     size_t keys_n, keys_cap;
     struct counts ages;
@@ -150,7 +156,6 @@ struct obs {
     size_t n_spans[2], spans_cap[2];
     uint8_t *msgs_ring;        /* ids [msgs_base, msgs_end) at msgs_ring[id & msgs_mask]: OM_* */
     uint64_t msgs_base, msgs_end, msgs_mask;
-    size_t msgs_n;             /* with a record held, or an omulti */
     struct omulti *multi;      /* open addressing by id */
     size_t n_multi, multi_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */

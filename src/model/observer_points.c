@@ -11,9 +11,14 @@
 #include "grow.h"
 #include "observer_inthash.h"
 
+static uint64_t series_hash(uint32_t chart, uint32_t series)
+{
+    return int_hash((uint64_t)chart << 32 | series);
+}
+
 static size_t series_slot(const struct points *p, uint32_t chart, uint32_t series)
 {
-    return (size_t)(int_hash((uint64_t)chart << 32 | series) & (p->index_cap - 1));
+    return (size_t)(series_hash(chart, series) & (p->index_cap - 1));
 }
 
 /* The series of (chart, series), added when new; NULL when out of memory. */
@@ -37,16 +42,13 @@ static struct pseries *series_of(struct points *p, uint32_t chart, uint32_t seri
     size_t s = series_slot(p, chart, series);
     for (; p->index[s]; s = (s + 1) & (p->index_cap - 1)) {
         struct pseries *e = &p->s[p->index[s] - 1];
-        if (e->chart == chart && e->series == series) {
-            p->last = p->index[s];
+        if (e->chart == chart && e->series == series)
             return e;
-        }
     }
     if (grow_array(&p->s, &p->cap, p->n + 1, sizeof *p->s) < 0)
         return NULL;
     p->s[p->n] = (struct pseries){ .chart = chart, .series = series };
     p->index[s] = (uint32_t)++p->n;
-    p->last = p->n;
     return &p->s[p->n - 1];
 }
 
@@ -87,9 +89,11 @@ static struct pcell *cell_of(struct pseries *e, int64_t minute)
 int points_add(struct points *p, uint32_t chart, uint32_t series, int64_t ms, double v,
                uint64_t n)
 {
-    struct pseries *e = p->last ? &p->s[p->last - 1] : NULL;
-    if (!e || e->chart != chart || e->series != series)
-        e = series_of(p, chart, series);
+    uint32_t *recent = &p->recent[series_hash(chart, series) & (POINTS_RECENT - 1)];
+    struct pseries *e = *recent ? &p->s[*recent - 1] : NULL;
+    if ((!e || e->chart != chart || e->series != series) &&
+        (e = series_of(p, chart, series)))
+        *recent = (uint32_t)(e - p->s) + 1;
     /* the minute of ms, floored as SQLite's integer division does for ms >= 0 */
     struct pcell *c = e ? cell_of(e, ms >= 0 ? ms / 60000 : -((-ms) / 60000)) : NULL;
     if (!c)

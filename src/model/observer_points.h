@@ -16,8 +16,12 @@
  * have a point nearly every minute, so 24 bytes a point, where a hash of
  * the points took 4 to 8 times that and grew by 1 MiB a simulated hour for
  * 16 shards (issue 15).  A series is found by a small hash on (chart,
- * series); the one added to last first (records come minute by minute).
+ * series), the slot of its hash in a cache of the ones added to lately
+ * first (issue 15: an invocation adds to six series in turn, which missed
+ * a cache of the last one and cost 109 instructions a point).
  */
+#define POINTS_RECENT 64           /* slots of the cache of series (a power of 2) */
+
 struct pcell {
     double max, sum;
     uint64_t n;                /* 0: no point in this minute */
@@ -33,7 +37,7 @@ struct points {
     size_t n, cap;
     uint32_t *index;           /* open addressing: 1 + a series' place in s, 0: empty */
     size_t index_cap;
-    size_t last;               /* 1 + the place of the series added to last, 0: none */
+    uint32_t recent[POINTS_RECENT];   /* 1 + the place in s of a series of that hash, 0: none */
     size_t n_points, n_means;  /* cells with a point; of them PS_MAX's (two rows each) */
 };
 
