@@ -207,6 +207,19 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
                     size_t n, uint8_t *results, char *err, size_t errlen);
 
 /*
+ * stm_put_records for a sender that resends the failed entries alone
+ * (SPEC 1.3 failed-only), with no results: the failed entries are moved
+ * down in place, to entries[0, failed) in request order, and the message
+ * ids of the accepted ones written to accepted[0, n - failed) in request
+ * order (room for n).  -1 with err set, nothing moved, when the request
+ * is invalid.  The put branches on each entry's fate anyway: the sender's
+ * own pass over the results, to the same end, cost 19 instructions an
+ * entry.
+ */
+int stm_put_records_keep(struct stm *s, struct stm_put_entry *entries, size_t n,
+                         uint64_t *accepted, char *err, size_t errlen);
+
+/*
  * A stamp of what decides whether a throttled entry would be throttled
  * again: the second (write windows only fill within it, the limits never
  * change) and the shard count (each reshard step adds shards, so the same
