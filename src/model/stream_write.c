@@ -405,7 +405,8 @@ put_entries(struct stm *s, struct put_ctx *pc,
             struct put_kind k)
 {
     const struct stm_put_entry *en = entries, *end = entries + n;
-    for (; end - en > PREFETCH_AHEAD; en++) {
+    const struct stm_put_entry *ahead = n > PREFETCH_AHEAD ? end - PREFETCH_AHEAD : entries;
+    for (; en < ahead; en++) {
         PREFETCH(&pc->info[en[PREFETCH_AHEAD].key_id]);
         put_entry(s, pc, en, entries, &out, k);
     }
