@@ -179,8 +179,9 @@ struct prd {
     uint32_t max_attempts;
     struct cfg_retry retry;
     uint32_t max_records;         /* per request (1 for PutRecord) */
-    uint32_t whole_bytes;         /* every record's bytes when that is one constant and any
-                                     max_records entries fit the request byte limit, else 0 */
+    uint32_t whole_bytes;         /* every record's bytes when that is one constant, any
+                                     max_records entries fit the request byte limit and no
+                                     delete is drawn, else 0 */
     int64_t linger_us;
     gsl_rng *rng_backoff;
 
@@ -715,9 +716,10 @@ static COLD bool next_arrivals(struct prd *p)
  * Read the block's next record (c->i < c->n) into *to: time, key, size,
  * and on a table whether it is a delete (all but its message_id), its
  * key's length into *key_len; false when out of memory (the engine then
- * stops).  With whole, the size is c->whole and *key_len is left alone
- * (plan reads it only to count a request's bytes, which it then does
- * not): no key length and no size looked up, 5 instructions a record.
+ * stops).  With whole, the size is c->whole, the record a write and
+ * *key_len left alone (plan reads it only to count a request's bytes,
+ * which it then does not): no key length, size or delete looked up, 6
+ * instructions a record.
  * Its key's slot is prefetched KEY_AHEAD arrivals earlier: with 100,000
  * keys or more every key is a cache miss, and the distance lets the
  * misses overlap.
@@ -737,7 +739,7 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     to->key_id = k.id;
     to->bytes = whole ? c->whole : record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
     to->data_id = 0;
-    to->item_op = a->op[i];
+    to->item_op = whole ? STM_ITEM_WRITE : a->op[i];
     if (!whole)
         *key_len = k.len;
     return true;
@@ -952,13 +954,15 @@ static size_t key_max_len(const struct prd *p)
 
 /* p->whole_bytes: a constant size's bytes when the longest key, key_max,
  * does not cap them (record_bytes: then no key does, and every record has
- * them) and any p->max_records entries of them fit the request byte limit
+ * them), any p->max_records entries of them fit the request byte limit
  * (the bench: 500 x (100 + 7) bytes, 5 MiB allowed), which plan then need
- * not count; else 0. */
+ * not count, and every record is a write (no delete drawn: a stream's
+ * producer); else 0. */
 static uint32_t whole_bytes(const struct prd *p, size_t key_max)
 {
     const struct dist *size = &p->cfg->record_bytes;
-    if (size->kind != DIST_CONSTANT || !(size->value < (double)size_cap(p, key_max)))
+    if (size->kind != DIST_CONSTANT || p->cfg->remove_share > 0 ||
+        !(size->value < (double)size_cap(p, key_max)))
         return 0;
     uint32_t b = size_bytes(p, size->value, key_max);
     double request = (double)p->max_records * ((double)b + (double)key_max);
