@@ -67,12 +67,13 @@ enum stm_item_op {
     STM_ITEM_REMOVE,
 };
 
-/* One entry of a PutRecords request (DynamoDB: one item write). */
+/* One entry of a PutRecords request (DynamoDB: one item write).  bytes
+ * and key_id in struct stm_record's order: the put copies them as one. */
 struct stm_put_entry {
     uint64_t message_id;
     int64_t created_us;    /* its message's creation, for the record's log row */
-    uint32_t key_id;
     uint32_t bytes;
+    uint32_t key_id;
     uint32_t data_id;
     uint8_t item_op;       /* DynamoDB: enum stm_item_op */
 };
