@@ -2031,18 +2031,17 @@ static void test_ddb_read_sharing(void)
  * where it was, and an invalid one (-1) moves none. */
 static void test_put_keep(void)
 {
+    struct stm_put_entry en[6];
+    uint64_t ids[6] = { 0 };
     struct cfg_stream cfg = stream_cfg(2);
     cfg.write_records_per_sec = 2;
     struct fix f;
     fix_open(&f, &cfg, 1);
-    uint32_t a = keytab_add(f.keys, "alpha");   /* shard 0 of 2 */
-    uint32_t k = keytab_add(f.keys, "K");       /* shard 1 of 2 */
-    struct stm_put_entry en[6];
-    uint32_t order[6] = { a, a, k, a, k, k };
+    uint32_t a = keytab_add(f.keys, "alpha"), k = keytab_add(f.keys, "K");   /* shards 0, 1 */
+    const char *order = "aakakk";
     for (int i = 0; i < 6; i++)
         en[i] = (struct stm_put_entry){ .message_id = 10 + i, .created_us = -100 * i,
-                                        .key_id = order[i], .bytes = 5 };
-    uint64_t ids[6] = { 0 };
+                                        .key_id = order[i] == 'a' ? a : k, .bytes = 5 };
     CHECK_INT(stm_put_records_keep(f.s, en, 6, ids, f.err, sizeof f.err), 2);
     CHECK_INT(ids[0], 10);
     CHECK_INT(ids[1], 11);
