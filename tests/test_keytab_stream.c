@@ -2023,6 +2023,56 @@ static void test_ddb_read_sharing(void)
     CHECK_INT(g_retry, SEC);
 }
 
+/* SPEC 1.1 PutRecords, SPEC 1.3 failed-only (stm_put_records_keep): the
+ * entries of test_put_mixed_order, each with the fate stm_put_records gave
+ * it there (a a k a(over) k k(over)); the two refused moved down in
+ * request order, the four accepted ones' message ids given in request
+ * order, the same rows logged; a request refused whole keeps every entry
+ * where it was, and an invalid one (-1) moves none. */
+static void test_put_keep(void)
+{
+    struct stm_put_entry en[6];
+    uint64_t ids[6] = { 0 };
+    struct cfg_stream cfg = stream_cfg(2);
+    cfg.write_records_per_sec = 2;
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    uint32_t a = keytab_add(f.keys, "alpha"), k = keytab_add(f.keys, "K");   /* shards 0, 1 */
+    const char *order = "aakakk";
+    for (int i = 0; i < 6; i++)
+        en[i] = (struct stm_put_entry){ .message_id = 10 + i, .created_us = -100 * i,
+                                        .key_id = order[i] == 'a' ? a : k, .bytes = 5 };
+    CHECK_INT(stm_put_records_keep(f.s, en, 6, ids, f.err, sizeof f.err), 2);
+    CHECK_INT(ids[0], 10);
+    CHECK_INT(ids[1], 11);
+    CHECK_INT(ids[2], 12);
+    CHECK_INT(ids[3], 14);
+    CHECK_INT(en[0].message_id, 13);
+    CHECK_INT(en[0].created_us, -300);
+    CHECK_INT(en[0].key_id, a);
+    CHECK_INT(en[1].message_id, 15);
+    CHECK_INT(en[1].created_us, -500);
+    CHECK_INT(en[1].key_id, k);
+    CHECK_INT(f.sink.n_recs, 4);
+    CHECK_INT(f.sink.recs[3].msg, 14);
+    CHECK_INT(f.sink.recs[3].created_us, -400);
+
+    CHECK_INT(stm_put_records_keep(f.s, en, 2, ids, f.err, sizeof f.err), 2);
+    CHECK_INT(en[0].message_id, 13);
+    CHECK_INT(en[1].message_id, 15);
+    CHECK_INT(f.sink.n_recs, 4);
+    struct stm_stats st;
+    stm_stats(f.s, &st);
+    CHECK_INT(st.records_written, 4);
+    CHECK_INT(st.put_throttled, 4);
+
+    en[0].bytes = MIB + 1;
+    CHECK_INT(stm_put_records_keep(f.s, en, 2, ids, f.err, sizeof f.err), -1);
+    CHECK_INT(en[0].message_id, 13);
+    CHECK_INT(en[1].message_id, 15);
+    fix_close(&f);
+}
+
 int main(void)
 {
     test_md5_hashkey();
@@ -2060,5 +2110,6 @@ int main(void)
     test_ddb_item_events();
     test_ddb_get_records_caps();
     test_ddb_read_sharing();
+    test_put_keep();
     return check_done();
 }

@@ -179,7 +179,9 @@ struct prd {
     uint32_t max_attempts;
     struct cfg_retry retry;
     uint32_t max_records;         /* per request (1 for PutRecord) */
-    bool fits_whole;              /* any max_records entries fit the request byte limit */
+    uint32_t whole_bytes;         /* every record's bytes when that is one constant, any
+                                     max_records entries fit the request byte limit and no
+                                     delete is drawn, else 0 */
     int64_t linger_us;
     gsl_rng *rng_backoff;
 
@@ -338,9 +340,14 @@ static void attempt(struct prd *p, uint32_t slot)
     p->stats.requests++;
     if (q->attempts > 1)
         p->stats.resent += q->n;
+    /* A failure will be retried, the failed entries alone: the put keeps
+     * them in place and gives the accepted ones' ids (p->delivered), no
+     * results. */
+    bool keep = p->mode == CFG_RETRY_FAILED_ONLY && q->attempts < p->max_attempts;
     char err[256];
     int failed = refused_again(p, q) ? (int)q->n
-                                     : stm_put_records(p->stream, q->e, q->n, p->results, err, sizeof err);
+                 : keep ? stm_put_records_keep(p->stream, q->e, q->n, p->delivered, err, sizeof err)
+                        : stm_put_records(p->stream, q->e, q->n, p->results, err, sizeof err);
     bool invalid = failed < 0;
     if (invalid) {
         /* Refused as a whole (cannot happen with capped sizes): every entry
@@ -370,29 +377,16 @@ static void attempt(struct prd *p, uint32_t slot)
          * so first and last tell): the common case, in one call. */
         msg_delivered_run(p->msgs, q->e[0].message_id, q->n);
         q->n = 0;
-    } else if (again && (uint32_t)failed == q->n) {
-        /* Every entry refused, each kept where it is: a retry sent into the
-         * second that filled its shards (14,700 of the bench's 31,300
-         * requests, 2.5 M of its 9.5 M entries, in 5 minutes). */
-    } else if (again) {
-        /* Some accepted, the others kept for the retry (moved down in
-         * place): without a branch on each fate, which the shards' random
-         * order makes a coin toss (1.2 M mispredictions in 5 minutes of the
-         * bench, cachegrind): every entry is copied down and every id noted,
-         * the ones refused kept and the ones accepted counted. */
-        uint64_t *ids = p->delivered;
-        uint32_t n_ids = 0;
-        const uint8_t *res = p->results;
-        struct stm_put_entry *kept = q->e;
-        for (const struct stm_put_entry *x = q->e, *end = q->e + q->n; x < end; x++, res++) {
-            bool ok = *res == STM_PUT_OK;
-            ids[n_ids] = x->message_id;
-            n_ids += ok;
-            *kept = *x;
-            kept += !ok;
-        }
-        q->n = (uint32_t)(kept - q->e);
-        msg_delivered_ids(p->msgs, ids, n_ids);
+    } else if (keep) {
+        /* The accepted ones delivered, in request order, in one call, the
+         * others kept for the retry (the put moved them down): none when
+         * every entry was refused, a retry sent into the second that filled
+         * its shards (14,700 of the bench's 31,300 requests, 2.5 M of its
+         * 9.5 M entries, in 5 minutes). */
+        uint32_t n_ids = q->n - (uint32_t)failed;
+        q->n = (uint32_t)failed;
+        if (n_ids > 0)
+            msg_delivered_ids(p->msgs, p->delivered, n_ids);
     } else {
         /* Each entry settled: given up (in order: it may settle, rejected),
          * or delivered, which settles none: those in one call after.
@@ -645,17 +639,25 @@ static inline struct pkey key_at(struct prd *p, const struct pkey *key_of, uint3
  * keeps sending).  A constant size gives the same bytes for the same key
  * length: kept by length (issue 15 item 1: a key space's keys have a few
  * lengths), fixed_bytes all 0 for a size drawn. */
+static uint64_t size_cap(const struct prd *p, size_t key_len)
+{
+    uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
+                       ? p->lim.max_record_bytes - key_len : 1;
+    return cap > UINT32_MAX ? UINT32_MAX : cap;
+}
+
+static uint32_t size_bytes(const struct prd *p, double x, size_t key_len)
+{
+    uint64_t cap = size_cap(p, key_len);
+    uint64_t b = x >= (double)cap ? cap : (uint64_t)(x + 0.5);
+    return b < 1 ? 1 : (uint32_t)b;
+}
+
 static COLD uint32_t record_bytes_slow(struct prd *p, uint32_t key_len, const struct arrivals *a, uint32_t i)
 {
     const struct dist *size = &p->cfg->record_bytes;
     bool fixed = size->kind == DIST_CONSTANT;
-    double x = size->kind == DIST_CONSTANT ? size->value : a->bytes[i];
-    uint64_t cap = p->lim.max_record_bytes > (uint64_t)key_len + 1
-                       ? p->lim.max_record_bytes - key_len : 1;
-    if (cap > UINT32_MAX)
-        cap = UINT32_MAX;
-    uint64_t b = x >= (double)cap ? cap : (uint64_t)(x + 0.5);
-    uint32_t bytes = b < 1 ? 1 : (uint32_t)b;
+    uint32_t bytes = size_bytes(p, fixed ? size->value : a->bytes[i], key_len);
     if (fixed)
         p->fixed_bytes[key_len] = bytes;
     return bytes;
@@ -674,20 +676,22 @@ static inline uint32_t record_bytes(struct prd *p, const uint32_t *fixed, uint32
 /* The arrivals being read, kept in plan's locals through its loop (stores
  * to the entries could alias p's fields), its address never taken by a
  * call (it stays in registers): the block (p->arr), its next arrival
- * (p->arr_next) and its count, 0 before the first block; and the tables
- * each record reads, p->key_of and p->fixed_bytes (a load of p's field a
- * record, else). */
+ * (p->arr_next) and its count, 0 before the first block, both 64-bit (an
+ * index of 32 bits is widened again at each use); and what each record
+ * reads, p->key_of, p->fixed_bytes and p->whole_bytes (a load of p's
+ * field a record, else). */
 struct cursor {
     const struct arrivals *a;
-    uint32_t i, n;
+    size_t i, n;
     const struct pkey *key_of;
     const uint32_t *fixed;
+    uint32_t whole;
 };
 
 static struct cursor cursor_of(const struct prd *p)
 {
     return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0, p->key_of,
-                            p->fixed_bytes };
+                            p->fixed_bytes, p->whole_bytes };
 }
 
 /*
@@ -715,14 +719,19 @@ static COLD bool next_arrivals(struct prd *p)
  * Read the block's next record (c->i < c->n) into *to: time, key, size,
  * and on a table whether it is a delete (all but its message_id), its
  * key's length into *key_len; false when out of memory (the engine then
- * stops).  Its key's slot is prefetched KEY_AHEAD arrivals earlier: with
- * 100,000 keys or more every key is a cache miss, and the distance lets
- * the misses overlap.
+ * stops).  With whole, the size is c->whole, the record a write and
+ * *key_len left alone (plan reads it only to count a request's bytes,
+ * which it then does not): no key length, size or delete looked up, 6
+ * instructions a record.
+ * Its key's slot is prefetched KEY_AHEAD arrivals earlier: with 100,000
+ * keys or more every key is a cache miss, and the distance lets the
+ * misses overlap.
  */
-static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
+static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len,
+                           bool whole)
 {
     const struct arrivals *a = c->a;
-    uint32_t i = c->i++;
+    size_t i = c->i++;
     PREFETCH(&c->key_of[a->key[i + KEY_AHEAD]]);
     struct pkey k = key_at(p, c->key_of, a->key[i]);
     if (k.id == NONE) {
@@ -731,23 +740,25 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     }
     to->created_us = a->at_us[i];
     to->key_id = k.id;
-    to->bytes = record_bytes(p, c->fixed, k.len, a, i);
+    to->bytes = whole ? c->whole : record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
     to->data_id = 0;
-    to->item_op = a->op[i];
-    *key_len = k.len;
+    to->item_op = whole ? STM_ITEM_WRITE : a->op[i];
+    if (!whole)
+        *key_len = k.len;
     return true;
 }
 
 /* draw_at of the next record, the next block taken first when this one is
  * done; false at the end (or out of memory: then the engine stops). */
-static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len)
+static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len,
+                             bool whole)
 {
     while (c->i == c->n) {
         if (!next_arrivals(p))
             return false;
         *c = cursor_of(p);
     }
-    return draw_at(p, c, to, key_len);
+    return draw_at(p, c, to, key_len, whole);
 }
 
 /* What plan's loop reads and leaves, in plan's locals (fill is inline):
@@ -766,9 +777,10 @@ struct plan_fill {
  * full (flush at the last one's arrival), the next record passes the
  * first one's deadline, or (count) the next record would take the
  * request over its byte limit (flush at its arrival).  Two copies: with
- * count false (fits_whole) no entry's bytes are added up, and the block's
- * records up to the request's last slot come in a run that checks neither
- * end (the step after the run takes the last slot or the next block). */
+ * count false (whole_bytes) no entry's bytes are added up nor looked up,
+ * and the block's records up to the request's last slot come in a run that
+ * checks neither end (the step after the run takes the last slot or the
+ * next block). */
 static inline __attribute__((always_inline)) void
 fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool count)
 {
@@ -776,14 +788,15 @@ fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool c
     uint64_t b = (uint64_t)f->to->bytes + f->key_len;   /* the first goes in whatever its bytes */
     int64_t deadline = f->flush_at;
     for (;;) {
-        uint32_t run = f->c.n - f->c.i, room = (uint32_t)(end - f->to) - 1;
-        for (run = count ? 0 : run < room ? run : room; run > 0; run--) {
-            if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len)) ||
+        size_t run = f->c.n - f->c.i, room = (size_t)(end - f->to) - 1;
+        size_t stop = f->c.i + (count ? 0 : run < room ? run : room);
+        while (f->c.i != stop) {   /* to an arrival, not a count: 2 instructions a record fewer */
+            if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)) ||
                 f->to->created_us > deadline)
                 return;
         }
         bytes += b;
-        f->more = draw_next(p, &f->c, ++f->to, &f->key_len);
+        f->more = draw_next(p, &f->c, ++f->to, &f->key_len, !count);
         if (f->to == end) {
             f->flush_at = f->to[-1].created_us;
             return;
@@ -824,12 +837,12 @@ static void plan(struct prd *p)
      * p->next when it does not go in this request. */
     *f.to = p->next;
     f.flush_at = add_sat(f.to->created_us, p->linger_us);
-    if (p->fits_whole)
+    if (p->whole_bytes)
         fill(p, &f, q->e + p->max_records, false);
     else
         fill(p, &f, q->e + p->max_records, true);
     q->n = (uint32_t)(f.to - q->e);
-    p->arr_next = f.c.i;
+    p->arr_next = (uint32_t)f.c.i;
     p->next = *f.to;
     p->next_key_len = f.key_len;
     p->has_next = f.more;
@@ -942,18 +955,21 @@ static size_t key_max_len(const struct prd *p)
     return most;
 }
 
-/* Whether any p->max_records entries fit the request byte limit, which
- * plan then need not count: a constant size's bytes (record_bytes: at least
- * 1, capped so that data + key fit the record limit) with the key space's
- * longest key, key_max (the bench: 500 x 107 bytes, 5 MiB allowed); a
- * drawn size has the record limit alone. */
-static bool fits_whole(const struct prd *p, size_t key_max)
+/* p->whole_bytes: a constant size's bytes when the longest key, key_max,
+ * does not cap them (record_bytes: then no key does, and every record has
+ * them), any p->max_records entries of them fit the request byte limit
+ * (the bench: 500 x (100 + 7) bytes, 5 MiB allowed), which plan then need
+ * not count, and every record is a write (no delete drawn: a stream's
+ * producer); else 0. */
+static uint32_t whole_bytes(const struct prd *p, size_t key_max)
 {
     const struct dist *size = &p->cfg->record_bytes;
-    double entry = (double)p->lim.max_record_bytes;
-    if (size->kind == DIST_CONSTANT && size->value + 0.5 + (double)key_max < entry)
-        entry = (size->value > 1 ? floor(size->value + 0.5) : 1) + (double)key_max;
-    return (double)p->max_records * entry <= (double)p->lim.max_request_bytes;
+    if (size->kind != DIST_CONSTANT || p->cfg->remove_share > 0 ||
+        !(size->value < (double)size_cap(p, key_max)))
+        return 0;
+    uint32_t b = size_bytes(p, size->value, key_max);
+    double request = (double)p->max_records * ((double)b + (double)key_max);
+    return request <= (double)p->lim.max_request_bytes ? b : 0;
 }
 
 /* The key space: a lazy index -> key id table, and the Zipf alias table. */
@@ -985,7 +1001,7 @@ static int init_keys(struct prd *p)
         memcpy(d->keybuf, prefix, d->prefix_len);
     }
     size_t key_max = key_max_len(p);
-    p->fits_whole = fits_whole(p, key_max);
+    p->whole_bytes = whole_bytes(p, key_max);
     if (!(p->fixed_bytes = calloc(key_max + 1, sizeof *p->fixed_bytes)))
         return -1;
     if (k->distribution == CFG_KEYS_ZIPF) {
@@ -1044,8 +1060,8 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     }
     segment_at(d, cfg->start_us);
     struct cursor c = cursor_of(p);
-    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len);
-    p->arr_next = c.i;
+    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, false);
+    p->arr_next = (uint32_t)c.i;
     if (p->has_next && eng_schedule(e, p->next.created_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
         snprintf(err, errlen, "producer %s: out of memory", cfg->name);

@@ -239,12 +239,23 @@ struct put_kind {
     bool written;                 /* the consumer wants each write (consumer.written) */
     bool room;                    /* every open shard's ring has room for the request's
                                      entries: none is looked at for growth */
+    bool keep;                    /* the failed entries kept, the accepted ones' ids given
+                                     (stm_put_records_keep), no results */
 };
 
 /* A logged Kinesis stream without InternalFailure whose consumer polls,
  * its rows without key names (the per-record tables off), its rings with
- * room: the bench's and most runs' kind. */
-static const struct put_kind PUT_PLAIN = { .log = true, .room = true };
+ * room, put by a sender that retries the failed entries: the bench's and
+ * most runs' kind. */
+static const struct put_kind PUT_PLAIN = { .log = true, .room = true, .keep = true };
+
+/* Where a request's fates go: each failed entry's result, or (keep) the
+ * failed entries moved down in place and the accepted ones' message ids. */
+struct put_out {
+    uint8_t *results;
+    struct stm_put_entry *kept;
+    uint64_t *ids;
+};
 
 /* What a PutRecords reads once for all its entries, and what it counts
  * entry by entry: the instant, the limits, the tables, its kind; the next
@@ -364,29 +375,43 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
     return STM_PUT_OK;
 }
 
-/* Entry i's fate in results, which put_entries' caller set to STM_PUT_OK
- * (an accepted entry's put stores one byte fewer). */
-static inline void put_result(uint8_t *results, size_t i, enum stm_put_result r)
+/* Entry en's put and its fate in out: a failed one's result (put_entries'
+ * caller set them all to STM_PUT_OK: an accepted entry's put stores one
+ * byte fewer), or with keep the entry moved down (to out->kept <= en) or
+ * its message id noted. */
+static inline __attribute__((always_inline)) void
+put_entry(struct stm *s, struct put_ctx *pc, const struct stm_put_entry *en,
+          const struct stm_put_entry *entries, struct put_out *out, struct put_kind k)
 {
-    if (r != STM_PUT_OK)
-        results[i] = (uint8_t)r;
+    enum stm_put_result r = put_one(s, pc, en, k);
+    if (!k.keep) {
+        if (r != STM_PUT_OK)
+            out->results[en - entries] = (uint8_t)r;
+    } else if (r == STM_PUT_OK) {
+        *out->ids++ = en->message_id;
+    } else {
+        *out->kept++ = *en;
+    }
 }
 
-/* The n entries in request order, their fates in results; k is pc->kind,
+/* The n entries in request order, their fates in out; k is pc->kind,
  * or PUT_PLAIN when that is it.  Each entry's key_info is asked
  * for PREFETCH_AHEAD entries before its use (the caller asked for the
- * first ones). */
-static inline void put_entries(struct stm *s, struct put_ctx *pc,
-                               const struct stm_put_entry *entries, size_t n, uint8_t *results,
-                               struct put_kind k)
+ * first ones).  Walked by pointer: with keep's two pointers an index
+ * too was one register more than x86-64 has (5 instructions an entry). */
+static inline __attribute__((always_inline)) void
+put_entries(struct stm *s, struct put_ctx *pc,
+            const struct stm_put_entry *entries, size_t n, struct put_out out,
+            struct put_kind k)
 {
-    size_t i = 0;
-    for (; i + PREFETCH_AHEAD < n; i++) {
-        PREFETCH(&pc->info[entries[i + PREFETCH_AHEAD].key_id]);
-        put_result(results, i, put_one(s, pc, &entries[i], k));
+    const struct stm_put_entry *en = entries, *end = entries + n;
+    const struct stm_put_entry *ahead = n > PREFETCH_AHEAD ? end - PREFETCH_AHEAD : entries;
+    for (; en < ahead; en++) {
+        PREFETCH(&pc->info[en[PREFETCH_AHEAD].key_id]);
+        put_entry(s, pc, en, entries, &out, k);
     }
-    for (; i < n; i++)
-        put_result(results, i, put_one(s, pc, &entries[i], k));
+    for (; en < end; en++)
+        put_entry(s, pc, en, entries, &out, k);
 }
 
 /* Whether every open shard's ring has room for n more records. */
@@ -401,14 +426,17 @@ static bool rings_have_room(const struct stm *s, size_t n)
     return true;
 }
 
-int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
-                    size_t n, uint8_t *results, char *err, size_t errlen)
+/* stm_put_records, or with keep stm_put_records_keep: out as put_entry
+ * says. */
+static int put_request(struct stm *s, const struct stm_put_entry *entries, size_t n,
+                       struct put_out out, bool keep, char *err, size_t errlen)
 {
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
     if (cache_cover(s) < 0) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
-        memset(results, STM_PUT_INTERNAL_FAILURE, n);
+        if (!keep)
+            memset(out.results, STM_PUT_INTERNAL_FAILURE, n);
         s->stats.put_internal_failures += n;
         return (int)n;
     }
@@ -423,6 +451,7 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
             .log = s->log && s->log->per_record,
             .written = s->consumer.written != NULL,
             .room = rings_have_room(s, n),
+            .keep = keep,
         },
         .row = rows,
     };
@@ -436,13 +465,14 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
      * request (covered already). */
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         PREFETCH(&pc.info[entries[i].key_id]);
-    memset(results, STM_PUT_OK, n);
+    if (!keep)
+        memset(out.results, STM_PUT_OK, n);
     /* Two copies of the loop: the common kind's tests nothing of it an
      * entry. */
     if (memcmp(&pc.kind, &PUT_PLAIN, sizeof PUT_PLAIN) == 0)
-        put_entries(s, &pc, entries, n, results, PUT_PLAIN);
+        put_entries(s, &pc, entries, n, out, PUT_PLAIN);
     else
-        put_entries(s, &pc, entries, n, results, pc.kind);
+        put_entries(s, &pc, entries, n, out, pc.kind);
     if (pc.kind.log && pc.seq > pc.row_seq)
         log_run(s, rows, pc.row_seq, pc.seq);
     size_t accepted = pc.seq - s->next_seq;
@@ -457,6 +487,19 @@ int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
     if (!s->trim_scheduled && s->held > 0)
         stm_schedule_trim(s, pc.now + s->retention_us);
     return (int)(n - accepted);
+}
+
+int stm_put_records(struct stm *s, const struct stm_put_entry *entries,
+                    size_t n, uint8_t *results, char *err, size_t errlen)
+{
+    return put_request(s, entries, n, (struct put_out){ .results = results }, false, err, errlen);
+}
+
+int stm_put_records_keep(struct stm *s, struct stm_put_entry *entries, size_t n,
+                         uint64_t *accepted, char *err, size_t errlen)
+{
+    return put_request(s, entries, n, (struct put_out){ .kept = entries, .ids = accepted }, true,
+                       err, errlen);
 }
 
 uint64_t stm_put_stamp(const struct stm *s)
