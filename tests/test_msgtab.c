@@ -437,6 +437,79 @@ static void test_budget_bytes(void)
     keytab_destroy(keys);
 }
 
+/* Messages 1..24 of a table for test_set_kinds: most delivered (the common
+ * record: its message's one, its producer gone), 4 and 12 still held by
+ * their producer (written, not let go), 6, 9 and 15 written twice (a record
+ * of 9 done before: processed), 20 delivered twice. */
+static struct msgtab *kinds_table(struct slog *log, struct keytab *keys)
+{
+    struct msgtab *t = msg_create(log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    for (uint64_t id = 1; id <= 24; id++) {
+        CHECK_INT(msg_new(t, "api", k, (uint32_t)id, (int64_t)id), id);
+        if (id == 4 || id == 12) {
+            msg_written(t, id);
+        } else if (id == 6 || id == 9 || id == 15) {
+            msg_written(t, id);
+            msg_delivered(t, id);
+        } else {
+            msg_delivered(t, id);
+            if (id == 20)
+                msg_delivered(t, id);
+        }
+    }
+    msg_record_done(t, 9, FATE_PROCESSED);
+    return t;
+}
+
+/* R17, issue 15: a set of records of every kind (the common one, a message
+ * its producer holds, a duplicate's records, an earlier better fate, ids
+ * unknown: 0 and past the newest) settles exactly as a call per record
+ * does (the same rows in the same order, counts, oldest), with rows, with
+ * fates alone and with no message logged. */
+static void test_set_kinds(void)
+{
+    static const uint64_t set[] = { 1, 4, 0, 6, 9, 2, 15, 20, 99, 3, 6, 20, 12, 7, 5, 8,
+                                    10, 11, 13, 14, 16, 17, 18, 19, 21 };
+    const uint32_t n = sizeof set / sizeof set[0];
+    for (int kind = 0; kind < 3; kind++) {
+        struct keytab *keys[2] = { keytab_create(), keytab_create() };
+        static struct rows rows[2];
+        struct slog log[2];
+        struct msgtab *t[2];
+        for (int v = 0; v < 2; v++) {
+            rows[v].n = 0;
+            log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = kind < 2,
+                                    .fates_only = kind == 1 };
+            t[v] = kinds_table(&log[v], keys[v]);
+        }
+        msg_records_done(t[0], set, n, FATE_EXPIRED);
+        for (uint32_t i = 0; i < n; i++)
+            msg_record_done(t[1], set[i], FATE_EXPIRED);
+        CHECK_INT(rows[0].n, kind < 2 ? 18 : 0);   /* not 4, 12 (held), 15, 22-24 */
+        CHECK_INT(rows[0].n, rows[1].n);
+        for (size_t i = 0; i < rows[0].n; i++) {
+            CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+            CHECK_INT(rows[0].v[i].fate, rows[1].v[i].fate);
+            CHECK_INT(rows[0].v[i].bytes, kind == 0 ? rows[0].v[i].message_id : 0);
+            CHECK_INT(rows[0].v[i].bytes, rows[1].v[i].bytes);
+        }
+        uint64_t c[2][FATE_COUNT];
+        for (int v = 0; v < 2; v++)
+            msg_counts(t[v], c[v]);
+        for (int f = 0; f < FATE_COUNT; f++)
+            CHECK_INT(c[0][f], c[1][f]);
+        CHECK_INT(c[0][FATE_EXPIRED], 17);
+        CHECK_INT(c[0][FATE_PROCESSED], 1);         /* 9: its best record's */
+        CHECK_INT(msg_oldest(t[0]), 4);
+        CHECK_INT(msg_oldest(t[1]), 4);
+        for (int v = 0; v < 2; v++) {
+            msg_destroy(t[v]);
+            keytab_destroy(keys[v]);
+        }
+    }
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -448,5 +521,6 @@ int main(void)
     test_records_done();
     test_range_equals_records();
     test_budget_bytes();
+    test_set_kinds();
     return check_done();
 }
