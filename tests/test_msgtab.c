@@ -510,6 +510,43 @@ static void test_set_kinds(void)
     }
 }
 
+/* R17, issue 15: a relayed table's back with no rows (fates only) makes a
+ * request's messages with msg_new_born from the first id and count alone,
+ * across the ring's end: each new, held by its producer, settles once with
+ * its record's fate. */
+static void test_new_born_wraps(void)
+{
+    struct keytab *keys = keytab_create();
+    struct tally tally = { 0 };
+    struct slog log = { .ops = &tally_ops, .ctx = &tally, .per_record = true, .fates_only = true };
+    struct msgtab *t = msg_create(&log, keys);
+    static uint64_t ids[1000];
+    CHECK_INT(msg_new_born(t, "api", NULL, 1000), 1000);   /* ids 1..1000 of a ring of 1,024 */
+    for (uint64_t i = 0; i < 1000; i++) {
+        msg_delivered(t, i + 1);
+        ids[i] = i + 1;
+    }
+    msg_records_done(t, ids, 1000, FATE_PROCESSED);
+    CHECK_INT(msg_oldest(t), 1001);
+    CHECK_INT(msg_new_born(t, "api", NULL, 1000), 1000);   /* 1001..2000: past the ring's end */
+    CHECK_INT(msg_ring_bytes(t), 1024 * 40);               /* not grown */
+    msg_delivered_run(t, 1001, 1000);
+    for (uint64_t i = 0; i < 1000; i++)
+        ids[i] = 2000 - i;
+    msg_records_done(t, ids, 1000, FATE_EXPIRED);
+    CHECK_INT(tally.n, 2000);
+    CHECK_INT(tally.last.message_id, 1001);
+    CHECK_INT(tally.last.fate, FATE_EXPIRED);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PROCESSED], 1000);
+    CHECK_INT(counts[FATE_EXPIRED], 1000);
+    CHECK_INT(msg_duplicated(t), 0);
+    CHECK_INT(msg_oldest(t), 2001);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -522,5 +559,6 @@ int main(void)
     test_range_equals_records();
     test_budget_bytes();
     test_set_kinds();
+    test_new_born_wraps();
     return check_done();
 }
