@@ -547,6 +547,47 @@ static void test_new_born_wraps(void)
     keytab_destroy(keys);
 }
 
+/* R17, issue 15: msg_delivered_ids over a request's ascending ids does what
+ * one msg_delivered an id does: a message already written once becomes a
+ * producer duplicate, ids unknown (0, past the newest) are ignored and the
+ * set's others still delivered. */
+static void test_delivered_ids(void)
+{
+    struct keytab *keys = keytab_create();
+    uint32_t k = keytab_add(keys, "user-1");
+    static const uint64_t sets[3][5] = { { 2, 3, 5, 8, 11 }, { 0, 1, 4, 6, 7 }, { 9, 10, 12, 13, 40 } };
+    struct slog log[2];
+    static struct rows rows[2];
+    struct msgtab *t[2];
+    for (int v = 0; v < 2; v++) {
+        log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = true };
+        t[v] = msg_create(&log[v], keys);
+        for (uint64_t id = 1; id <= 13; id++)
+            CHECK_INT(msg_new(t[v], "api", k, 100, (int64_t)id), id);
+        msg_written(t[v], 3);   /* a record of 3 already in the stream */
+        msg_written(t[v], 12);
+    }
+    for (int s = 0; s < 3; s++) {
+        msg_delivered_ids(t[0], sets[s], 5);
+        for (int i = 0; i < 5; i++)
+            msg_delivered(t[1], sets[s][i]);
+    }
+    msg_delivered_ids(t[0], sets[0], 0);   /* none: nothing */
+    uint64_t all[13];
+    for (int i = 0; i < 13; i++)
+        all[i] = (uint64_t)i + 1;
+    for (int v = 0; v < 2; v++) {
+        CHECK_INT(msg_duplicated(t[v]), 2);
+        msg_records_done(t[v], all, 13, FATE_PROCESSED);
+        CHECK_INT(rows[v].n, 11);       /* all but 3 and 12: a second record of each in the stream */
+        CHECK_INT(msg_oldest(t[v]), 3);
+        msg_destroy(t[v]);
+    }
+    for (size_t i = 0; i < rows[0].n; i++)
+        CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -560,5 +601,6 @@ int main(void)
     test_budget_bytes();
     test_set_kinds();
     test_new_born_wraps();
+    test_delivered_ids();
     return check_done();
 }
