@@ -149,18 +149,21 @@ static void test_range_equals_records(void)
     keytab_destroy(keys_b);
 }
 
-/* issue 15 item 1: msg_delivered_run over ids in a row does what one
+/* issue 15 item 1: msg_delivered_run over ids in a row, and
+ * msg_delivered_ids over a request's ascending ids, do what one
  * msg_delivered an id does: a message already written once becomes a
- * producer duplicate, each record then holds its message; ids past the
- * newest are ignored (the run's part in the table is still delivered). */
+ * producer duplicate, each record then holds its message; ids unknown (0,
+ * past the newest) are ignored (the others still delivered). */
 static void test_delivered_run(void)
 {
+    static const uint64_t sets[3][5] = { { 0, 1, 2, 3, 5 }, { 4, 6, 8, 9, 10 },
+                                         { 7, 11, 12, 13, 14 } };
     struct keytab *keys = keytab_create();
     uint32_t k = keytab_add(keys, "user-1");
-    struct slog log[2];
-    static struct rows rows[2];
-    struct msgtab *t[2];
-    for (int v = 0; v < 2; v++) {
+    struct slog log[3];
+    static struct rows rows[3];
+    struct msgtab *t[3];
+    for (int v = 0; v < 3; v++) {
         log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = true };
         t[v] = msg_create(&log[v], keys);
         for (uint64_t id = 1; id <= 12; id++)
@@ -171,18 +174,25 @@ static void test_delivered_run(void)
     msg_delivered_run(t[0], 11, 4);   /* 13 and 14 unknown */
     for (uint64_t id = 1; id <= 14; id++)
         msg_delivered(t[1], id);
+    for (int i = 0; i < 3; i++)
+        msg_delivered_ids(t[2], sets[i], 5);
+    msg_delivered_ids(t[2], sets[0], 0);   /* none: nothing */
     uint64_t all[12];
     for (int i = 0; i < 12; i++)
         all[i] = (uint64_t)i + 1;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
         CHECK_INT(msg_duplicated(t[v]), 1);
         msg_records_done(t[v], all, 12, FATE_PROCESSED);
         CHECK_INT(rows[v].n, 11);       /* all but 3: its second record is still in the stream */
         CHECK_INT(msg_oldest(t[v]), 3);
         msg_destroy(t[v]);
     }
-    for (size_t i = 0; i < rows[0].n; i++)
+    for (size_t i = 0; i < rows[0].n; i++) {
         CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+        CHECK_INT(rows[2].v[i].message_id, rows[1].v[i].message_id);
+        CHECK_INT(rows[2].v[i].fate, FATE_PROCESSED);   /* written: not rejected */
+        CHECK_INT(rows[0].v[i].fate, FATE_PROCESSED);
+    }
     keytab_destroy(keys);
 }
 
@@ -547,47 +557,6 @@ static void test_new_born_wraps(void)
     keytab_destroy(keys);
 }
 
-/* R17, issue 15: msg_delivered_ids over a request's ascending ids does what
- * one msg_delivered an id does: a message already written once becomes a
- * producer duplicate, ids unknown (0, past the newest) are ignored and the
- * set's others still delivered. */
-static void test_delivered_ids(void)
-{
-    struct keytab *keys = keytab_create();
-    uint32_t k = keytab_add(keys, "user-1");
-    static const uint64_t sets[3][5] = { { 2, 3, 5, 8, 11 }, { 0, 1, 4, 6, 7 }, { 9, 10, 12, 13, 40 } };
-    struct slog log[2];
-    static struct rows rows[2];
-    struct msgtab *t[2];
-    for (int v = 0; v < 2; v++) {
-        log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = true };
-        t[v] = msg_create(&log[v], keys);
-        for (uint64_t id = 1; id <= 13; id++)
-            CHECK_INT(msg_new(t[v], "api", k, 100, (int64_t)id), id);
-        msg_written(t[v], 3);   /* a record of 3 already in the stream */
-        msg_written(t[v], 12);
-    }
-    for (int s = 0; s < 3; s++) {
-        msg_delivered_ids(t[0], sets[s], 5);
-        for (int i = 0; i < 5; i++)
-            msg_delivered(t[1], sets[s][i]);
-    }
-    msg_delivered_ids(t[0], sets[0], 0);   /* none: nothing */
-    uint64_t all[13];
-    for (int i = 0; i < 13; i++)
-        all[i] = (uint64_t)i + 1;
-    for (int v = 0; v < 2; v++) {
-        CHECK_INT(msg_duplicated(t[v]), 2);
-        msg_records_done(t[v], all, 13, FATE_PROCESSED);
-        CHECK_INT(rows[v].n, 11);       /* all but 3 and 12: a second record of each in the stream */
-        CHECK_INT(msg_oldest(t[v]), 3);
-        msg_destroy(t[v]);
-    }
-    for (size_t i = 0; i < rows[0].n; i++)
-        CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
-    keytab_destroy(keys);
-}
-
 int main(void)
 {
     test_ring_grown();
@@ -601,6 +570,5 @@ int main(void)
     test_budget_bytes();
     test_set_kinds();
     test_new_born_wraps();
-    test_delivered_ids();
     return check_done();
 }
