@@ -149,18 +149,21 @@ static void test_range_equals_records(void)
     keytab_destroy(keys_b);
 }
 
-/* issue 15 item 1: msg_delivered_run over ids in a row does what one
+/* issue 15 item 1: msg_delivered_run over ids in a row, and
+ * msg_delivered_ids over a request's ascending ids, do what one
  * msg_delivered an id does: a message already written once becomes a
- * producer duplicate, each record then holds its message; ids past the
- * newest are ignored (the run's part in the table is still delivered). */
+ * producer duplicate, each record then holds its message; ids unknown (0,
+ * past the newest) are ignored (the others still delivered). */
 static void test_delivered_run(void)
 {
+    static const uint64_t sets[3][5] = { { 0, 1, 2, 3, 5 }, { 4, 6, 8, 9, 10 },
+                                         { 7, 11, 12, 13, 14 } };
     struct keytab *keys = keytab_create();
     uint32_t k = keytab_add(keys, "user-1");
-    struct slog log[2];
-    static struct rows rows[2];
-    struct msgtab *t[2];
-    for (int v = 0; v < 2; v++) {
+    struct slog log[3];
+    static struct rows rows[3];
+    struct msgtab *t[3];
+    for (int v = 0; v < 3; v++) {
         log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = true };
         t[v] = msg_create(&log[v], keys);
         for (uint64_t id = 1; id <= 12; id++)
@@ -171,18 +174,25 @@ static void test_delivered_run(void)
     msg_delivered_run(t[0], 11, 4);   /* 13 and 14 unknown */
     for (uint64_t id = 1; id <= 14; id++)
         msg_delivered(t[1], id);
+    for (int i = 0; i < 3; i++)
+        msg_delivered_ids(t[2], sets[i], 5);
+    msg_delivered_ids(t[2], sets[0], 0);   /* none: nothing */
     uint64_t all[12];
     for (int i = 0; i < 12; i++)
         all[i] = (uint64_t)i + 1;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
         CHECK_INT(msg_duplicated(t[v]), 1);
         msg_records_done(t[v], all, 12, FATE_PROCESSED);
         CHECK_INT(rows[v].n, 11);       /* all but 3: its second record is still in the stream */
         CHECK_INT(msg_oldest(t[v]), 3);
         msg_destroy(t[v]);
     }
-    for (size_t i = 0; i < rows[0].n; i++)
+    for (size_t i = 0; i < rows[0].n; i++) {
         CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+        CHECK_INT(rows[2].v[i].message_id, rows[1].v[i].message_id);
+        CHECK_INT(rows[2].v[i].fate, FATE_PROCESSED);   /* written: not rejected */
+        CHECK_INT(rows[0].v[i].fate, FATE_PROCESSED);
+    }
     keytab_destroy(keys);
 }
 
@@ -437,6 +447,116 @@ static void test_budget_bytes(void)
     keytab_destroy(keys);
 }
 
+/* Messages 1..24 of a table for test_set_kinds: most delivered (the common
+ * record: its message's one, its producer gone), 4 and 12 still held by
+ * their producer (written, not let go), 6, 9 and 15 written twice (a record
+ * of 9 done before: processed), 20 delivered twice. */
+static struct msgtab *kinds_table(struct slog *log, struct keytab *keys)
+{
+    struct msgtab *t = msg_create(log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    for (uint64_t id = 1; id <= 24; id++) {
+        CHECK_INT(msg_new(t, "api", k, (uint32_t)id, (int64_t)id), id);
+        if (id == 4 || id == 12) {
+            msg_written(t, id);
+        } else if (id == 6 || id == 9 || id == 15) {
+            msg_written(t, id);
+            msg_delivered(t, id);
+        } else {
+            msg_delivered(t, id);
+            if (id == 20)
+                msg_delivered(t, id);
+        }
+    }
+    msg_record_done(t, 9, FATE_PROCESSED);
+    return t;
+}
+
+/* R17, issue 15: a set of records of every kind (the common one, a message
+ * its producer holds, a duplicate's records, an earlier better fate, ids
+ * unknown: 0 and past the newest) settles exactly as a call per record
+ * does (the same rows in the same order, counts, oldest), with rows, with
+ * fates alone and with no message logged. */
+static void test_set_kinds(void)
+{
+    static const uint64_t set[] = { 1, 4, 0, 6, 9, 2, 15, 20, 99, 3, 6, 20, 12, 7, 5, 8,
+                                    10, 11, 13, 14, 16, 17, 18, 19, 21 };
+    const uint32_t n = sizeof set / sizeof set[0];
+    for (int kind = 0; kind < 3; kind++) {
+        struct keytab *keys[2] = { keytab_create(), keytab_create() };
+        static struct rows rows[2];
+        struct slog log[2];
+        struct msgtab *t[2];
+        for (int v = 0; v < 2; v++) {
+            rows[v].n = 0;
+            log[v] = (struct slog){ .ops = &ops, .ctx = &rows[v], .per_record = kind < 2,
+                                    .fates_only = kind == 1 };
+            t[v] = kinds_table(&log[v], keys[v]);
+        }
+        msg_records_done(t[0], set, n, FATE_EXPIRED);
+        for (uint32_t i = 0; i < n; i++)
+            msg_record_done(t[1], set[i], FATE_EXPIRED);
+        CHECK_INT(rows[0].n, kind < 2 ? 18 : 0);   /* not 4, 12 (held), 15, 22-24 */
+        CHECK_INT(rows[0].n, rows[1].n);
+        for (size_t i = 0; i < rows[0].n; i++) {
+            CHECK_INT(rows[0].v[i].message_id, rows[1].v[i].message_id);
+            CHECK_INT(rows[0].v[i].fate, rows[1].v[i].fate);
+            CHECK_INT(rows[0].v[i].bytes, kind == 0 ? rows[0].v[i].message_id : 0);
+            CHECK_INT(rows[0].v[i].bytes, rows[1].v[i].bytes);
+        }
+        uint64_t c[2][FATE_COUNT];
+        for (int v = 0; v < 2; v++)
+            msg_counts(t[v], c[v]);
+        for (int f = 0; f < FATE_COUNT; f++)
+            CHECK_INT(c[0][f], c[1][f]);
+        CHECK_INT(c[0][FATE_EXPIRED], 17);
+        CHECK_INT(c[0][FATE_PROCESSED], 1);         /* 9: its best record's */
+        CHECK_INT(msg_oldest(t[0]), 4);
+        CHECK_INT(msg_oldest(t[1]), 4);
+        for (int v = 0; v < 2; v++) {
+            msg_destroy(t[v]);
+            keytab_destroy(keys[v]);
+        }
+    }
+}
+
+/* R17, issue 15: a relayed table's back with no rows (fates only) makes a
+ * request's messages with msg_new_born from the first id and count alone,
+ * across the ring's end: each new, held by its producer, settles once with
+ * its record's fate. */
+static void test_new_born_wraps(void)
+{
+    struct keytab *keys = keytab_create();
+    struct tally tally = { 0 };
+    struct slog log = { .ops = &tally_ops, .ctx = &tally, .per_record = true, .fates_only = true };
+    struct msgtab *t = msg_create(&log, keys);
+    static uint64_t ids[1000];
+    CHECK_INT(msg_new_born(t, "api", NULL, 1000), 1000);   /* ids 1..1000 of a ring of 1,024 */
+    for (uint64_t i = 0; i < 1000; i++) {
+        msg_delivered(t, i + 1);
+        ids[i] = i + 1;
+    }
+    msg_records_done(t, ids, 1000, FATE_PROCESSED);
+    CHECK_INT(msg_oldest(t), 1001);
+    CHECK_INT(msg_new_born(t, "api", NULL, 1000), 1000);   /* 1001..2000: past the ring's end */
+    CHECK_INT(msg_ring_bytes(t), 1024 * 40);               /* not grown */
+    msg_delivered_run(t, 1001, 1000);
+    for (uint64_t i = 0; i < 1000; i++)
+        ids[i] = 2000 - i;
+    msg_records_done(t, ids, 1000, FATE_EXPIRED);
+    CHECK_INT(tally.n, 2000);
+    CHECK_INT(tally.last.message_id, 1001);
+    CHECK_INT(tally.last.fate, FATE_EXPIRED);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PROCESSED], 1000);
+    CHECK_INT(counts[FATE_EXPIRED], 1000);
+    CHECK_INT(msg_duplicated(t), 0);
+    CHECK_INT(msg_oldest(t), 2001);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -448,5 +568,7 @@ int main(void)
     test_records_done();
     test_range_equals_records();
     test_budget_bytes();
+    test_set_kinds();
+    test_new_born_wraps();
     return check_done();
 }

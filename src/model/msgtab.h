@@ -61,7 +61,8 @@ void msg_delivered(struct msgtab *t, uint64_t id);
  * a row: issue 15 item 1). */
 void msg_delivered_run(struct msgtab *t, uint64_t first, uint32_t n);
 /* msg_delivered(t, ids[i]) for each i in [0, n), in that order (a
- * request's accepted entries when some were not: one call). */
+ * request's accepted entries when some were not: one call).  The ids
+ * ascend, as a request's do (producer.c). */
 void msg_delivered_ids(struct msgtab *t, const uint64_t *ids, uint32_t n);
 /* A record of id left the stream with fate f. */
 void msg_record_done(struct msgtab *t, uint64_t id, enum fate f);
