@@ -112,7 +112,7 @@ static uint64_t digest_read(struct stream *s, unsigned long seed, uint32_t n_blo
         }
         h = hash_block(h, b);
         if (how == WITH_PAUSES && *blocks % 3 == 2)
-            nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+            nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
     }
     CHECK(ahd_next(q) == NULL);   /* and NULL again */
     ahd_seq_destroy(q);
@@ -203,8 +203,11 @@ static void test_shared_worker(void)
  * takes blocks faster than they are filled (it fills some itself, or waits
  * for the worker's fill), or that pauses (the worker fills the queue and
  * sleeps, and is woken when half of it is free), gets the blocks it gets
- * alone.  With the pauses the worker fills most of them: a wake-up lost
- * would leave it asleep and the consumer filling every block after.
+ * alone.  With the pauses the worker fills many of them: a wake-up lost
+ * would leave it asleep and the consumer filling every block after (one
+ * queue's worth by the worker at most).  The bound is a tenth, not a half:
+ * on a loaded machine the worker may not get a core within a pause (a
+ * half failed once at load 7 with pauses of 0.1 ms; they are 1 ms now).
  */
 static void test_handoffs(void)
 {
@@ -216,7 +219,7 @@ static void test_handoffs(void)
         CHECK(digest_read(&s, 5, N, how, &n) == alone);
         CHECK_INT(n, N);
         if (how == WITH_PAUSES)
-            CHECK(s.by_worker > N / 2);
+            CHECK(s.by_worker > N / 10);
     }
 }
 
