@@ -29,7 +29,6 @@
  * hands each call to the relay; the back, the table msg_relay returned,
  * holds the entries and is given the calls on the relay's thread.
  */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +38,7 @@
 #include "msgtab.h"
 #include "prefetch.h"
 #include "stream.h"
+#include "syncnotes.h"
 
 #define FATE_NONE FATE_COUNT
 /* Entries msg_records_done asks for ahead of their use: far enough for a
@@ -105,11 +105,10 @@ struct msgtab {
     struct msgtab *back;   /* the table the relay gives the calls to */
     bool relay_rows;       /* the back keeps rows: the relay carries them */
 
-    /* msg_sync's notes: the i-th at [i % MSG_BYTES_LAG]; syncs, how many
-     * (written by the thread the table's calls are made on, read by the
-     * simulation's, msg_budget_bytes) */
-    uint64_t bytes_at[MSG_BYTES_LAG], base_at[MSG_BYTES_LAG];
-    _Atomic uint64_t syncs;
+    /* msg_sync's notes, the ring's bytes and base (written by the thread
+     * the table's calls are made on, read by the simulation's,
+     * msg_budget_bytes) */
+    struct sync_notes notes;
 };
 
 /* The rings' room for cap entries and their next two doublings (in place,
@@ -150,7 +149,7 @@ struct msgtab *msg_create(const struct slog *log, const struct keytab *keys)
     }
     t->names = t->rows && !log->no_key_names;
     t->base = t->next = 1;
-    atomic_init(&t->syncs, 0);
+    sync_notes_init(&t->notes);
     return t;
 }
 
@@ -724,10 +723,7 @@ void msg_sync(struct msgtab *t)
         relay_op(t, 0, MSG_SYNC);
         return;
     }
-    uint64_t n = atomic_load_explicit(&t->syncs, memory_order_relaxed);
-    t->bytes_at[n % MSG_BYTES_LAG] = msg_ring_bytes(t);
-    t->base_at[n % MSG_BYTES_LAG] = t->base;
-    atomic_store_explicit(&t->syncs, n + 1, memory_order_release);
+    sync_note(&t->notes, msg_ring_bytes(t), t->base);
 }
 
 /* The ring only doubles, when a message more would not fit: its size is
@@ -736,15 +732,11 @@ void msg_sync(struct msgtab *t)
  * given since its base. */
 bool msg_budget_bytes(const struct msgtab *t, uint64_t syncs, uint64_t *bytes)
 {
-    const struct msgtab *notes = t->back ? t->back : t;
-    uint64_t lagged = 0, base = 1;
-    if (syncs >= MSG_BYTES_LAG) {
-        uint64_t k = syncs - MSG_BYTES_LAG;
-        if (atomic_load_explicit(&notes->syncs, memory_order_acquire) <= k)
-            return false;
-        lagged = notes->bytes_at[k % MSG_BYTES_LAG];
-        base = notes->base_at[k % MSG_BYTES_LAG];
-    }
+    const struct msgtab *noter = t->back ? t->back : t;
+    uint64_t note[SYNC_NOTE_FIGURES] = { 0, 1 };   /* before the first: no bytes, base 1 */
+    if (syncs >= MSG_BYTES_LAG && !sync_noted(&noter->notes, syncs - MSG_BYTES_LAG, note))
+        return false;
+    uint64_t lagged = note[0], base = note[1];
     uint64_t cap = FIRST_CAP;
     while (cap < t->next - base)
         cap *= 2;

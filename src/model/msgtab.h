@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "simlog.h"
+#include "syncnotes.h"
 
 struct keytab;
 struct msgtab;
@@ -103,7 +104,7 @@ uint64_t msg_ring_bytes(const struct msgtab *t);
  * when the relayed table has not reached that sync point yet (the caller
  * flushes the relay, and asks again).
  */
-#define MSG_BYTES_LAG 64
+#define MSG_BYTES_LAG SYNC_NOTES_LAG
 void msg_sync(struct msgtab *t);
 bool msg_budget_bytes(const struct msgtab *t, uint64_t syncs, uint64_t *bytes);
 

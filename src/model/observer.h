@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "simlog.h"
+#include "syncnotes.h"
 
 struct keytab;
 struct obs;
@@ -46,7 +47,7 @@ struct obs;
 #define OBS_MESSAGE_BYTES 1
 #define OBS_KEY_BYTES 64
 #define OBS_DISCARDS_LISTED 10  /* OnFailure messages kept, the first ones */
-#define OBS_BYTES_LAG 64        /* sync points obs_bytes_at keeps, the last ones */
+#define OBS_BYTES_LAG SYNC_NOTES_LAG   /* sync points obs_bytes_at keeps, the last ones */
 
 /* An IteratorAge distribution (ms): nearest-rank percentiles, the
  * ceil(p * n / 100)-th smallest; count 0: no value (the others 0). */

@@ -9,7 +9,6 @@
 #ifndef ESMSIM_OBSERVER_INT_H
 #define ESMSIM_OBSERVER_INT_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -166,11 +165,9 @@ struct obs {
     } reads;
     /* the examples' keys by key_id, named by obs_finish */
     uint32_t example_keys[2][OBS_EXAMPLES];
-    /* obs_bytes() at each sync point, the i-th at bytes_at[i % OBS_BYTES_LAG];
-     * syncs: how many came (written by the observer's thread, read by the
-     * simulation's, obs_bytes_at) */
-    uint64_t bytes_at[OBS_BYTES_LAG];
-    atomic_uint_fast64_t syncs;
+    /* obs_bytes() at each sync point (written by the observer's thread,
+     * read by the simulation's, obs_bytes_at) */
+    struct sync_notes notes;
 };
 
 static inline int64_t obs_ms(int64_t us)

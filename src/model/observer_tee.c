@@ -77,16 +77,15 @@ static void obs_on_sync(void *ctx, int64_t reached_us)
     struct obs *o = ctx;
     if (o->next.ops->sync)
         o->next.ops->sync(o->next.ctx, reached_us);
-    uint64_t n = atomic_load_explicit(&o->syncs, memory_order_relaxed);
-    o->bytes_at[n % OBS_BYTES_LAG] = obs_bytes(o);
-    atomic_store_explicit(&o->syncs, n + 1, memory_order_release);
+    sync_note(&o->notes, obs_bytes(o), 0);
 }
 
 bool obs_bytes_at(struct obs *o, uint64_t sync, uint64_t *bytes)
 {
-    if (atomic_load_explicit(&o->syncs, memory_order_acquire) <= sync)
+    uint64_t note[SYNC_NOTE_FIGURES];
+    if (!sync_noted(&o->notes, sync, note))
         return false;
-    *bytes = o->bytes_at[sync % OBS_BYTES_LAG];
+    *bytes = note[0];
     return true;
 }
 
@@ -110,7 +109,7 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     o->inv_base = o->inv_end = 1;   /* the mapping's ids start at 1, */
     o->msgs_base = o->msgs_end = 1; /* the message table's too */
     o->enabled = true;
-    atomic_init(&o->syncs, 0);
+    sync_notes_init(&o->notes);
     o->ops = (struct slog_ops){
         .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
         .records = obs_on_records,
