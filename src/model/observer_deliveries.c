@@ -212,9 +212,11 @@ void obs_inv_release(struct obs *o, bool all)
             const struct okey *keys = o->keys;
             const bool handled = d->handled;
             struct walk w = walk_at(sh->ring, sh->mask, d->ordinal, end);
+            w.r->starts--;   /* the run holds its records no longer */
             /* The records from the ring's head that the checkpoint passed
              * and no other delivery waits for are let go as they are
-             * delivered, in the pass that has their lines (obs_shard_let_go
+             * delivered (a run of another invocation starting at a record
+             * holds it), in the pass that has their lines (obs_shard_let_go
              * would be a second pass over the batch: issue 15, the
              * checkpoint mostly comes before the invocation's end), their
              * counts never stored, in a loop of their own (issue 15: one
@@ -225,7 +227,7 @@ void obs_inv_release(struct obs *o, bool all)
                 for (; w.left; walk_next(&w)) {
                     walk_key_ahead(&w, keys);
                     const struct orec *r = w.r;
-                    if (r->pending != 1 || r->seq > checkpoint)
+                    if (r->starts || r->seq > checkpoint)
                         break;
                     uint8_t *f = obs_msg_flags(&msgs, r->message_id);
                     const uint32_t n = r->n + 1;
@@ -240,7 +242,6 @@ void obs_inv_release(struct obs *o, bool all)
             for (; w.left; walk_next(&w)) {   /* the rest stay held */
                 walk_key_ahead(&w, keys);
                 struct orec *r = w.r;
-                r->pending--;
                 r->n++;
                 r->handled += handled && r->handled < 2;
                 r->settled = settled;
@@ -354,13 +355,13 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
          * key, when the invocation is released (mostly just after this):
          * ask for it now, the batch's misses overlapping */
         PREFETCH(&o->keys[r->key]);
-        if (r->pending == UINT16_MAX) {   /* never: a record is in few invocations at once */
-            o->oom = true;
-            continue;
-        }
         struct odeliv *run = slot->n ? &slot->d[slot->n - 1] : NULL;
         if (!run || run->shard != shard || run->handled != handled ||
             run->ordinal + run->count != ordinal || run->count == UINT32_MAX) {
+            if (r->starts == UINT16_MAX) {   /* never: a record is in few invocations at once */
+                o->oom = true;
+                continue;
+            }
             if (slot->n == slot->cap) {
                 size_t cap = slot->cap ? 2 * slot->cap : 16;
                 struct odeliv *d = realloc(slot->d, cap * sizeof *d);
@@ -373,14 +374,13 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
             }
             run = &slot->d[slot->n++];
             *run = (struct odeliv){ .ordinal = ordinal, .shard = shard, .handled = handled };
+            r->starts++;
         }
-        r->pending++;
         /* the records after it while they follow it in the ring: the run
          * grows without the tests above (issue 15: a batch is mostly one),
-         * the shard's and the run's fields in locals (a record's store may
-         * alias them: they were read again each record), as far as the
-         * batch, the held records and a run's count reach, a bound worked
-         * out once (two tests a record fewer) */
+         * reading each record's sequence number and key alone, as far as
+         * the batch, the held records and a run's count reach, a bound
+         * worked out once (two tests a record fewer) */
         struct orec *const ring = sh->ring;
         const uint64_t mask = sh->mask;
         const struct okey *const keys = o->keys;
@@ -395,10 +395,9 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
         struct orec *q = r, *const wrap = ring + mask;
         for (; s < s_end; s++) {
             q = q == wrap ? ring : q + 1;
-            if (q->seq != *s || q->pending == UINT16_MAX)
+            if (q->seq != *s)
                 break;
             PREFETCH(&keys[q->key]);
-            q->pending++;
         }
         const uint32_t took = (uint32_t)(s - (sequence_numbers + i + 1));
         i += took;

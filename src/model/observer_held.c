@@ -220,7 +220,7 @@ static inline void rec_write(struct oshard *sh, const struct slog_record *r, int
     rec->created_ms = obs_ms(r->created_us);
     rec->key = r->key_id;
     rec->n = 0;
-    rec->pending = 0;
+    rec->starts = 0;
     rec->handled = 0;
     rec->settled = false;
 }
@@ -236,8 +236,9 @@ COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_
     msg_settle(o, flags, m);
 }
 
-/* Let go of the records the checkpoint passed, in order, while none of
- * them waits for a delivery; all of them at the end of the run.  The
+/* Let go of the records the checkpoint passed, in order, up to the first
+ * that a delivery waits for (a run of deliveries starts at it: it holds
+ * the records after it too); all of them at the end of the run.  The
  * shard's fields in locals: the stores a record may alias them; the ring
  * walked by address (issue 15: an ordinal's slot cost 5 instructions a
  * record). */
@@ -247,12 +248,12 @@ void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
         return;
     /* all: bounds no record passes, not a test a record */
     const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
-    const uint16_t waiting = all ? UINT16_MAX : 0;
+    const uint16_t waiting = all ? UINT16_MAX : 0;   /* runs starting at a record */
     const struct orec *const ring = sh->ring, *const wrap = ring + sh->mask;
     const struct orec *r = obs_rec_at(sh, 0);
     const struct msgs_view msgs = obs_msgs_view(o);
     size_t left = sh->n;
-    for (; left && r->seq <= checkpoint && r->pending <= waiting; left--) {
+    for (; left && r->seq <= checkpoint && r->starts <= waiting; left--) {
         obs_rec_let_go(o, r, obs_msg_flags(&msgs, r->message_id));
         r = r == wrap ? ring : r + 1;
     }

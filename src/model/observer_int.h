@@ -32,7 +32,10 @@ struct orec {
     int64_t arrival_ms, created_ms;
     uint32_t key;
     uint32_t n;                /* deliveries */
-    uint16_t pending;          /* its deliveries waiting in the reorder buffer */
+    uint16_t starts;           /* runs of deliveries waiting in the reorder buffer that start
+                                  at it (struct odeliv): it and the records after it wait for
+                                  them (issue 15: a count a record delivered, 4 instructions a
+                                  record both ways, where a run's first record is enough) */
     uint8_t handled;           /* deliveries it was handled in, saturating at 2 */
     bool settled;              /* its last invocation succeeded */
 };
