@@ -93,16 +93,15 @@ static COLD void late_by_producer(struct obs *o, const struct okey *k, const str
  * number): late by sequence when a record of its key with a higher sequence
  * number came first (R10, R12); late by producer order when a message of its
  * key created later came first (SPEC 1.3), counting only the first record of
- * a message delivered (a producer duplicate's other records are not late).
- * f: its message's flags (obs_msg_flags); counted, start_ms: its
- * invocation's (in registers: the key's stores may alias the slot).  The
- * violations go apart (late_by_*): rare, and inline they took registers the
- * common path then spilled.
+ * a message delivered (a producer duplicate's other records are not late):
+ * by_producer's flags are its message's before this delivery.  counted,
+ * start_ms: its invocation's (in registers: the key's stores may alias the
+ * slot).  The violations go apart (late_by_*): rare, and inline they took
+ * registers the common path then spilled.
  */
-static inline void first_delivery(struct obs *o, const struct orec *r, uint8_t *f, bool counted,
-                                  int64_t start_ms)
+static inline void by_sequence(struct obs *o, struct okey *k, const struct orec *r, bool counted,
+                               int64_t start_ms)
 {
-    struct okey *k = &o->keys[r->key];
     if (k->seq_sequence > r->seq) {
         late_by_sequence(o, k, r, counted, start_ms);
     } else {
@@ -111,12 +110,13 @@ static inline void first_delivery(struct obs *o, const struct orec *r, uint8_t *
         k->seq_has_first = counted;
         k->seq_first_ms = start_ms;
     }
-    if (!f)
-        return;
-    bool not_first = *f & OM_FIRST;
-    *f |= OM_FIRST;
+}
+
+static inline void by_producer(struct obs *o, struct okey *k, const struct orec *r,
+                               uint8_t flags, bool counted, int64_t start_ms)
+{
     if (prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
-        if (!not_first)
+        if (!(flags & OM_FIRST))
             late_by_producer(o, k, r, counted, start_ms);
     } else if (prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
         k->prod_message = r->message_id;
@@ -125,6 +125,19 @@ static inline void first_delivery(struct obs *o, const struct orec *r, uint8_t *
         k->prod_has_first = counted;
         k->prod_first_ms = start_ms;
     }
+}
+
+/* Both, and the message marked delivered; f: its flags (obs_msg_flags). */
+static inline void first_delivery(struct obs *o, const struct orec *r, uint8_t *f, bool counted,
+                                  int64_t start_ms)
+{
+    struct okey *k = &o->keys[r->key];
+    by_sequence(o, k, r, counted, start_ms);
+    if (!f)
+        return;
+    const uint8_t flags = *f;
+    *f = flags | OM_FIRST;
+    by_producer(o, k, r, flags, counted, start_ms);
 }
 
 static struct oinv *inv_at(struct obs *o, uint64_t id)
@@ -230,9 +243,17 @@ void obs_inv_release(struct obs *o, bool all)
                     if (r->starts || r->seq > checkpoint)
                         break;
                     uint8_t *f = obs_msg_flags(&msgs, r->message_id);
+                    if (r->n == 0) {   /* its first delivery: its flags read and stored once */
+                        struct okey *k = &o->keys[r->key];
+                        by_sequence(o, k, r, counted, start_ms);
+                        if (f) {
+                            const uint8_t flags = *f;
+                            by_producer(o, k, r, flags, counted, start_ms);
+                            obs_rec_flags_gone(o, r, expiry, f, flags | OM_FIRST);
+                        }
+                        continue;
+                    }
                     const uint32_t n = r->n + 1;
-                    if (n == 1)
-                        first_delivery(o, r, f, counted, start_ms);
                     obs_rec_gone(o, r, n, r->handled + (handled && r->handled < 2),
                                  n ? expiry : o->expiry_before_ms, f);
                 }

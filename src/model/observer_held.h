@@ -38,6 +38,21 @@ static inline struct orec *obs_rec_at(struct oshard *sh, size_t i)
 
 COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_expire);
 
+/* obs_rec_gone's part in its message's flags *f, which the caller read as
+ * flags (and may have added to: they are stored whatever the case). */
+static inline void obs_rec_flags_gone(struct obs *o, const struct orec *r, int64_t expiry,
+                                      uint8_t *f, uint8_t flags)
+{
+    const bool may_expire = r->arrival_ms < expiry;
+    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
+        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
+        return;
+    }
+    *f = flags;
+    if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI)
+        obs_multi_let_go(o, f, r->message_id, may_expire);
+}
+
 /* A record leaves, the head of its shard's ring, delivered n times, in
  * handled of them (saturating at 2): its delivery counts are final.  f: its
  * message's flags (obs_msg_flags), NULL when let go.  It may have expired
@@ -54,15 +69,8 @@ static inline void obs_rec_gone(struct obs *o, const struct orec *r, uint32_t n,
         o->fig.redeliveries += n - 1;
         o->fig.reprocessed_records += handled > 1;
     }
-    if (!f)
-        return;
-    const bool may_expire = r->arrival_ms < expiry;
-    uint8_t flags = *f;
-    if (!(flags & (OM_MULTI | OM_GONE))) {   /* written once: the common case */
-        *f = flags | OM_GONE | (may_expire ? OM_GONE_MAY_EXPIRE : 0);
-    } else if ((flags & (OM_MULTI | OM_DONE)) == OM_MULTI) {
-        obs_multi_let_go(o, f, r->message_id, may_expire);
-    }
+    if (f)
+        obs_rec_flags_gone(o, r, expiry, f, *f);
 }
 
 /* obs_rec_gone's expiry for a record delivered n times, its last delivery
