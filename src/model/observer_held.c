@@ -19,9 +19,10 @@
 /* ---- messages ---------------------------------------------------------------------- */
 
 /* The ring's base moves past messages whose fate came and which are let
- * go, or had no record (rejected: none will come).  Eight at a time where
- * all eight are the common case, written once, let go and fated (issue 15:
- * a byte at a time was 19 instructions a message). */
+ * go, or had no record (rejected: none will come), their bytes zeroed for
+ * the ids a lap on.  Eight at a time where all eight are the common case,
+ * written once, let go and fated (issue 15: a byte at a time was 19
+ * instructions a message). */
 static void msg_advance(struct obs *o)
 {
     const uint64_t ones = 0x0101010101010101ULL;
@@ -32,6 +33,7 @@ static void msg_advance(struct obs *o)
             uint64_t w;
             memcpy(&w, &o->msgs_ring[at], sizeof w);
             if ((w & (need | multi)) == need) {
+                memset(&o->msgs_ring[at], 0, 8);
                 o->msgs_base += 8;
                 continue;
             }
@@ -39,6 +41,7 @@ static void msg_advance(struct obs *o)
         uint8_t f = o->msgs_ring[at];
         if (!(f & OM_FATE) || ((f & OM_SEEN) && !(f & (f & OM_MULTI ? OM_DONE : OM_GONE))))
             break;
+        o->msgs_ring[at] = 0;
         o->msgs_base++;
     }
 }
@@ -72,7 +75,7 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
         while (id - o->msgs_base >= cap)
             cap *= 2;
         if (!o->msgs_ring || cap > o->msgs_mask + 1) {
-            uint8_t *ring = malloc(cap);
+            uint8_t *ring = calloc(cap, 1);
             if (!ring)
                 return NULL;
             if (o->msgs_ring)
@@ -82,8 +85,8 @@ static COLD uint8_t *msg_add_slow(struct obs *o, uint64_t id)
             o->msgs_mask = cap - 1;
         }
     }
-    for (; o->msgs_end <= id; o->msgs_end++)
-        o->msgs_ring[o->msgs_end & o->msgs_mask] = 0;
+    if (id >= o->msgs_end)   /* the ids up to it are 0 already (struct obs) */
+        o->msgs_end = id + 1;
     return &o->msgs_ring[id & o->msgs_mask];
 }
 
@@ -95,14 +98,8 @@ static inline uint8_t *msg_add(struct obs *o, uint64_t id)
     if (id - o->msgs_base < o->msgs_end - o->msgs_base)   /* in [base, end) */
         return &o->msgs_ring[id & o->msgs_mask];
     if (id >= o->msgs_end && o->msgs_ring && id - o->msgs_base <= o->msgs_mask) {
-        /* in locals: a byte's store may alias the observer's fields */
-        uint8_t *ring = o->msgs_ring;
-        const uint64_t mask = o->msgs_mask;
-        uint64_t end = o->msgs_end;
-        for (; end <= id; end++)   /* mostly one */
-            ring[end & mask] = 0;
-        o->msgs_end = end;
-        return &ring[id & mask];
+        o->msgs_end = id + 1;   /* the ids up to it are 0 already (struct obs) */
+        return &o->msgs_ring[id & o->msgs_mask];
     }
     return msg_add_slow(o, id);
 }
@@ -452,11 +449,8 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
                 break;
             keys[keys_n++] = OKEY_NONE;
         }
-        if (id >= end) {
-            for (; end < id; end++)   /* mostly none */
-                msgs[end & mask] = 0;
+        if (id >= end)   /* the ids up to it are 0 already (struct obs) */
             end = id + 1;
-        }
         msgs[id & mask] = OM_SEEN;
         rec_write(sh, r, ms);
     }
