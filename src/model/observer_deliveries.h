@@ -9,6 +9,8 @@
 #include "observer_int.h"
 
 void obs_inv_release(struct obs *o, bool all);
+void obs_rest_flush(struct obs *o);
+void obs_rest_checkpoint(struct obs *o, struct oshard *sh);
 void obs_name_examples(struct obs *o);
 void obs_on_invocation(void *ctx, const struct slog_invocation *inv);
 void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,

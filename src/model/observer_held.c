@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observer_deliveries.h"
 #include "observer_inthash.h"
 #include "observer_index.h"
 #include "prefetch.h"
@@ -466,6 +467,7 @@ void obs_on_record(void *ctx, const struct slog_record *r)
     struct obs *o = ctx;
     if (o->next.per_record)
         o->next.ops->record(o->next.ctx, r);
+    obs_rest_flush(o);
     see_record(o, r);
 }
 
@@ -477,6 +479,7 @@ void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
     struct obs *o = ctx;
     if (o->next.per_record)
         slog_records(o->next.ops, o->next.ctx, rows, n);
+    obs_rest_flush(o);
     for (uint32_t i = 0; i < n;) {
         i = see_common(o, rows, i, n);
         if (i < n)
@@ -496,8 +499,11 @@ void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
     struct oshard *sh = obs_shard_of(o, shard_id);
     if (!sh)
         return;
+    if (o->rest_on && &o->shards[o->rest.shard] != sh)
+        obs_rest_flush(o);
     if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
         sh->checkpoint = sequence_number;
     sh->has_checkpoint = true;
+    obs_rest_checkpoint(o, sh);
     obs_shard_let_go(o, sh, false);
 }

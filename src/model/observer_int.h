@@ -113,6 +113,16 @@ struct odeliv {
     bool handled;
 };
 
+/* A run of deliveries as its release walks it: records of a shard from
+ * ordinal to end, handled or not, by an invocation counted (ended and not
+ * throttled), started at start_ms, that settled them or not. */
+struct orun {
+    uint32_t shard;
+    bool handled, counted, settled;
+    uint64_t ordinal, end;
+    int64_t start_ms;
+};
+
 /* An invocation id in the reorder buffer.  Its slot keeps d's buffer for
  * the ids that reuse the slot (no allocation per invocation). */
 struct oinv {
@@ -165,6 +175,9 @@ struct obs {
     size_t n_multi, multi_cap;
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
+    struct orun rest;          /* when rest_on: the records of the last invocation released
+                                  that stay held, not yet walked (obs_rest_flush) */
+    bool rest_on;
     struct {                   /* the records read (R1), for the read delay */
         double delay_sum_us;
         int64_t delay_max_us;
