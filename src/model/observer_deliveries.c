@@ -171,37 +171,90 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
     return inv_at(o, id);
 }
 
-/* A run's slots walked by address, wrapping at the ring's last (issue 15:
- * an ordinal's slot, and the one whose key is asked for ahead, cost 10
- * instructions a record): r the slot of ordinal end - left, ahead the one
- * OBS_PREFETCH_AHEAD after it. */
-struct walk {
-    struct orec *r, *ahead, *ring, *wrap;
-    uint64_t left;
-};
-
-static inline struct walk walk_at(struct orec *ring, uint64_t mask, uint64_t x, uint64_t end)
+/* A run's slots are walked by address in pieces, each as far as the ring
+ * goes without wrapping (issue 15: a slot's pointer tested for the wrap at
+ * each step, and another for the slot whose key is asked for ahead, took 16
+ * instructions a record with the prefetch).  Of the slots from ordinal x
+ * to end, how many follow ring[x & mask] by address; *ahead: how many of
+ * them first have the slot OBS_PREFETCH_AHEAD after them in the piece too
+ * (key_ahead). */
+static inline uint64_t piece(uint64_t x, uint64_t end, uint64_t mask, uint64_t *ahead)
 {
-    return (struct walk){ .r = &ring[x & mask], .ahead = &ring[(x + OBS_PREFETCH_AHEAD) & mask],
-                          .ring = ring, .wrap = ring + mask, .left = end - x };
+    uint64_t n = mask + 1 - (x & mask);
+    if (n > end - x)
+        n = end - x;
+    *ahead = n > OBS_PREFETCH_AHEAD ? n - OBS_PREFETCH_AHEAD : 0;
+    return n;
 }
 
 /* A first delivery reads its key's state, asked for when its deliveries
  * came (obs_on_deliveries), again a little ahead: a batch's keys outgrow
  * the first-level cache meanwhile.  Always inline: a function that only
  * prefetches has no effect GCC knows of, and its calls went as dead code. */
-static inline __attribute__((always_inline)) void walk_key_ahead(const struct walk *w,
-                                                                 const struct okey *keys)
+static inline __attribute__((always_inline)) void key_ahead(const struct orec *r,
+                                                            const struct okey *keys)
 {
-    if (w->left > OBS_PREFETCH_AHEAD)
-        PREFETCH(&keys[w->ahead->key]);
+    PREFETCH(&keys[r[OBS_PREFETCH_AHEAD].key]);
 }
 
-static inline void walk_next(struct walk *w)
+/* What a run's records share as they are walked, in registers (the stores
+ * a record may alias the run's and the observer's fields). */
+struct walk {
+    const struct okey *keys;
+    struct msgs_view msgs;
+    uint64_t checkpoint;
+    int64_t start_ms, expiry;   /* expiry: of a record delivered (obs_rec_expiry) */
+    bool counted, handled, settled;
+};
+
+static inline struct walk walk_of(const struct obs *o, const struct oshard *sh,
+                                  const struct orun *run)
 {
-    w->r = w->r == w->wrap ? w->ring : w->r + 1;
-    w->ahead = w->ahead == w->wrap ? w->ring : w->ahead + 1;
-    w->left--;
+    return (struct walk){ .keys = o->keys, .msgs = obs_msgs_view(o), .checkpoint = sh->checkpoint,
+                          .start_ms = run->start_ms, .expiry = obs_rec_expiry(o, 1, run->settled),
+                          .counted = run->counted, .handled = run->handled,
+                          .settled = run->settled };
+}
+
+/* One record of run_let_go: false when it stays (a run of deliveries
+ * starts at it, or the checkpoint has not passed it). */
+static inline __attribute__((always_inline)) bool let_go_delivered(struct obs *o,
+                                                                   const struct orec *r,
+                                                                   struct walk w)
+{
+    if (r->starts || r->seq > w.checkpoint)
+        return false;
+    uint8_t *f = obs_msg_flags(&w.msgs, r->message_id);
+    if (r->n == 0) {   /* its first delivery: its flags read and stored once */
+        struct okey *k = &o->keys[r->key];
+        by_sequence(o, k, r, w.counted, w.start_ms);
+        if (f) {
+            const uint8_t flags = *f;
+            by_producer(o, k, r, flags, w.counted, w.start_ms);
+            obs_rec_flags_gone(o, r, w.expiry, f, flags | OM_FIRST);
+        }
+        return true;
+    }
+    const uint32_t n = r->n + 1;
+    obs_rec_gone(o, r, n, r->handled + (w.handled && r->handled < 2),
+                 n ? w.expiry : o->expiry_before_ms, f);
+    return true;
+}
+
+/* run_let_go's piece of n records from r (piece): how many it let go. */
+static inline uint64_t let_go_piece(struct obs *o, const struct orec *r, uint64_t n,
+                                    uint64_t ahead, struct walk w)
+{
+    uint64_t i = 0;
+    for (; i < ahead; i++) {
+        key_ahead(&r[i], w.keys);
+        if (!let_go_delivered(o, &r[i], w))
+            return i;
+    }
+    for (; i < n; i++)
+        if (!let_go_delivered(o, &r[i], w))
+            return i;
+    return n;
 }
 
 /*
@@ -217,55 +270,53 @@ static inline void walk_next(struct walk *w)
  */
 static inline uint64_t run_let_go(struct obs *o, struct oshard *sh, const struct orun *run)
 {
-    const bool counted = run->counted, handled = run->handled;
-    const int64_t start_ms = run->start_ms;
-    const int64_t expiry = obs_rec_expiry(o, 1, run->settled);   /* of a record delivered */
-    const struct msgs_view msgs = obs_msgs_view(o);
-    const struct okey *keys = o->keys;   /* in locals: the stores a record may alias them */
-    const uint64_t checkpoint = sh->checkpoint;
-    struct walk w = walk_at(sh->ring, sh->mask, run->ordinal, run->end);
-    for (; w.left; walk_next(&w)) {
-        walk_key_ahead(&w, keys);
-        const struct orec *r = w.r;
-        if (r->starts || r->seq > checkpoint)
+    const struct walk w = walk_of(o, sh, run);
+    const struct orec *const ring = sh->ring;
+    const uint64_t mask = sh->mask, end = run->end;
+    uint64_t x = run->ordinal;
+    while (x < end) {
+        uint64_t ahead;
+        const uint64_t n = piece(x, end, mask, &ahead);
+        const uint64_t done = let_go_piece(o, &ring[x & mask], n, ahead, w);
+        x += done;
+        if (done < n)
             break;
-        uint8_t *f = obs_msg_flags(&msgs, r->message_id);
-        if (r->n == 0) {   /* its first delivery: its flags read and stored once */
-            struct okey *k = &o->keys[r->key];
-            by_sequence(o, k, r, counted, start_ms);
-            if (f) {
-                const uint8_t flags = *f;
-                by_producer(o, k, r, flags, counted, start_ms);
-                obs_rec_flags_gone(o, r, expiry, f, flags | OM_FIRST);
-            }
-            continue;
-        }
-        const uint32_t n = r->n + 1;
-        obs_rec_gone(o, r, n, r->handled + (handled && r->handled < 2),
-                     n ? expiry : o->expiry_before_ms, f);
     }
-    const uint64_t left = run->end - w.left;
-    sh->n -= (size_t)(left - sh->head);
-    sh->head = left;
-    return left;
+    sh->n -= (size_t)(x - sh->head);
+    sh->head = x;
+    return x;
+}
+
+/* One record of run_held. */
+static inline __attribute__((always_inline)) void held_delivered(struct obs *o, struct orec *r,
+                                                                 struct walk w)
+{
+    r->n++;
+    r->handled += w.handled && r->handled < 2;
+    r->settled = w.settled;
+    if (r->n == 1)
+        first_delivery(o, r, obs_msg_flags(&w.msgs, r->message_id), w.counted, w.start_ms);
 }
 
 /* The records of run from ordinal from on, delivered and held. */
 static inline void run_held(struct obs *o, struct oshard *sh, const struct orun *run,
                             uint64_t from)
 {
-    const bool counted = run->counted, handled = run->handled, settled = run->settled;
-    const int64_t start_ms = run->start_ms;
-    const struct msgs_view msgs = obs_msgs_view(o);
-    const struct okey *keys = o->keys;
-    for (struct walk w = walk_at(sh->ring, sh->mask, from, run->end); w.left; walk_next(&w)) {
-        walk_key_ahead(&w, keys);
-        struct orec *r = w.r;
-        r->n++;
-        r->handled += handled && r->handled < 2;
-        r->settled = settled;
-        if (r->n == 1)
-            first_delivery(o, r, obs_msg_flags(&msgs, r->message_id), counted, start_ms);
+    const struct walk w = walk_of(o, sh, run);
+    struct orec *const ring = sh->ring;
+    const uint64_t mask = sh->mask, end = run->end;
+    for (uint64_t x = from; x < end;) {
+        uint64_t ahead;
+        const uint64_t n = piece(x, end, mask, &ahead);
+        struct orec *const r = &ring[x & mask];
+        uint64_t i = 0;
+        for (; i < ahead; i++) {
+            key_ahead(&r[i], w.keys);
+            held_delivered(o, &r[i], w);
+        }
+        for (; i < n; i++)
+            held_delivered(o, &r[i], w);
+        x += n;
     }
 }
 
