@@ -175,16 +175,18 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
  * goes without wrapping (issue 15: a slot's pointer tested for the wrap at
  * each step, and another for the slot whose key is asked for ahead, took 16
  * instructions a record with the prefetch).  Of the slots from ordinal x
- * to end, how many follow ring[x & mask] by address; *ahead: how many of
- * them first have the slot OBS_PREFETCH_AHEAD after them in the piece too
- * (key_ahead). */
-static inline uint64_t piece(uint64_t x, uint64_t end, uint64_t mask, uint64_t *ahead)
+ * to end, how many follow ring[x & mask] by address. */
+static inline uint64_t piece(uint64_t x, uint64_t end, uint64_t mask)
 {
     uint64_t n = mask + 1 - (x & mask);
-    if (n > end - x)
-        n = end - x;
-    *ahead = n > OBS_PREFETCH_AHEAD ? n - OBS_PREFETCH_AHEAD : 0;
-    return n;
+    return n < end - x ? n : end - x;
+}
+
+/* Of a piece of n slots, how many first have the slot OBS_PREFETCH_AHEAD
+ * after them in the piece too (key_ahead). */
+static inline uint64_t piece_ahead(uint64_t n)
+{
+    return n > OBS_PREFETCH_AHEAD ? n - OBS_PREFETCH_AHEAD : 0;
 }
 
 /* A first delivery reads its key's state, asked for when its deliveries
@@ -275,9 +277,8 @@ static inline uint64_t run_let_go(struct obs *o, struct oshard *sh, const struct
     const uint64_t mask = sh->mask, end = run->end;
     uint64_t x = run->ordinal;
     while (x < end) {
-        uint64_t ahead;
-        const uint64_t n = piece(x, end, mask, &ahead);
-        const uint64_t done = let_go_piece(o, &ring[x & mask], n, ahead, w);
+        const uint64_t n = piece(x, end, mask);
+        const uint64_t done = let_go_piece(o, &ring[x & mask], n, piece_ahead(n), w);
         x += done;
         if (done < n)
             break;
@@ -306,8 +307,7 @@ static inline void run_held(struct obs *o, struct oshard *sh, const struct orun 
     struct orec *const ring = sh->ring;
     const uint64_t mask = sh->mask, end = run->end;
     for (uint64_t x = from; x < end;) {
-        uint64_t ahead;
-        const uint64_t n = piece(x, end, mask, &ahead);
+        const uint64_t n = piece(x, end, mask), ahead = piece_ahead(n);
         struct orec *const r = &ring[x & mask];
         uint64_t i = 0;
         for (; i < ahead; i++) {
@@ -523,8 +523,9 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
          * grows without the tests above (issue 15: a batch is mostly one),
          * reading each record's sequence number and key alone, as far as
          * the batch, the held records and a run's count reach, a bound
-         * worked out once (two tests a record fewer) */
-        struct orec *const ring = sh->ring;
+         * worked out once (two tests a record fewer), by address in pieces
+         * (piece) */
+        const struct orec *const ring = sh->ring;
         const uint64_t mask = sh->mask;
         const struct okey *const keys = o->keys;
         uint64_t more = n - 1 - i;
@@ -532,20 +533,22 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
             more = sh->head + sh->n - 1 - ordinal;
         if (more > UINT32_MAX - 1 - run->count)
             more = UINT32_MAX - 1 - run->count;
-        /* by address, wrapping at the ring's last slot (issue 15: an
-         * ordinal's slot cost 5 instructions a record) */
-        const uint64_t *s = sequence_numbers + i + 1, *const s_end = s + more;
-        struct orec *q = r, *const wrap = ring + mask;
-        for (; s < s_end; s++) {
-            q = q == wrap ? ring : q + 1;
-            if (q->seq != *s)
+        const uint64_t *const s = sequence_numbers + i + 1;
+        uint64_t took = 0;
+        while (took < more) {
+            const uint64_t x = ordinal + 1 + took, p = piece(x, x + more - took, mask);
+            const struct orec *const q = &ring[x & mask];
+            const uint64_t *const sp = s + took;
+            uint64_t j = 0;
+            for (; j < p && q[j].seq == sp[j]; j++)
+                PREFETCH(&keys[q[j].key]);
+            took += j;
+            if (j < p)
                 break;
-            PREFETCH(&keys[q->key]);
         }
-        const uint32_t took = (uint32_t)(s - (sequence_numbers + i + 1));
-        i += took;
+        i += (uint32_t)took;   /* below n */
         ordinal += took;
-        run->count += 1 + took;
+        run->count += 1 + (uint32_t)took;
         sh->hint = ordinal;
     }
 }
