@@ -171,19 +171,8 @@ static struct oinv *inv_slot(struct obs *o, uint64_t id)
     return inv_at(o, id);
 }
 
-/* A run's slots are walked by address in pieces, each as far as the ring
- * goes without wrapping (issue 15: a slot's pointer tested for the wrap at
- * each step, and another for the slot whose key is asked for ahead, took 16
- * instructions a record with the prefetch).  Of the slots from ordinal x
- * to end, how many follow ring[x & mask] by address. */
-static inline uint64_t piece(uint64_t x, uint64_t end, uint64_t mask)
-{
-    uint64_t n = mask + 1 - (x & mask);
-    return n < end - x ? n : end - x;
-}
-
-/* Of a piece of n slots, how many first have the slot OBS_PREFETCH_AHEAD
- * after them in the piece too (key_ahead). */
+/* Of a piece of n slots (obs_piece), how many first have the slot
+ * OBS_PREFETCH_AHEAD after them in the piece too (key_ahead). */
 static inline uint64_t piece_ahead(uint64_t n)
 {
     return n > OBS_PREFETCH_AHEAD ? n - OBS_PREFETCH_AHEAD : 0;
@@ -240,7 +229,7 @@ static inline __attribute__((always_inline)) bool let_go_delivered(struct obs *o
     return true;
 }
 
-/* run_let_go's piece of n records from r (piece): how many it let go. */
+/* run_let_go's piece of n records from r (obs_piece): how many it let go. */
 static inline uint64_t let_go_piece(struct obs *o, const struct orec *r, uint64_t n,
                                     uint64_t ahead, struct walk w)
 {
@@ -254,23 +243,6 @@ static inline uint64_t let_go_piece(struct obs *o, const struct orec *r, uint64_
         if (!let_go_delivered(o, &r[i], w))
             return i;
     return n;
-}
-
-/* The first ordinal of [x, end) (x < end) whose record the checkpoint has
- * not passed, or end: the sequence numbers grow with the ordinals.  Mostly
- * it passed them all (issue 15: a test a record let go, 3 instructions). */
-static uint64_t passed(const struct oshard *sh, uint64_t x, uint64_t end, uint64_t checkpoint)
-{
-    if (sh->ring[(end - 1) & sh->mask].seq <= checkpoint)
-        return end;
-    while (x < end) {
-        uint64_t mid = x + (end - x) / 2;
-        if (sh->ring[mid & sh->mask].seq <= checkpoint)
-            x = mid + 1;
-        else
-            end = mid;
-    }
-    return x;
 }
 
 /*
@@ -290,9 +262,9 @@ static inline uint64_t run_let_go(struct obs *o, struct oshard *sh, const struct
     const struct orec *const ring = sh->ring;
     const uint64_t mask = sh->mask;
     uint64_t x = run->ordinal;
-    const uint64_t end = passed(sh, x, run->end, sh->checkpoint);
+    const uint64_t end = obs_rec_passed(sh, x, run->end, sh->checkpoint);
     while (x < end) {
-        const uint64_t n = piece(x, end, mask);
+        const uint64_t n = obs_piece(x, end, mask);
         const uint64_t done = let_go_piece(o, &ring[x & mask], n, piece_ahead(n), w);
         x += done;
         if (done < n)
@@ -322,7 +294,7 @@ static inline void run_held(struct obs *o, struct oshard *sh, const struct orun 
     struct orec *const ring = sh->ring;
     const uint64_t mask = sh->mask, end = run->end;
     for (uint64_t x = from; x < end;) {
-        const uint64_t n = piece(x, end, mask), ahead = piece_ahead(n);
+        const uint64_t n = obs_piece(x, end, mask), ahead = piece_ahead(n);
         struct orec *const r = &ring[x & mask];
         uint64_t i = 0;
         for (; i < ahead; i++) {
@@ -539,7 +511,7 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
          * reading each record's sequence number and key alone, as far as
          * the batch, the held records and a run's count reach, a bound
          * worked out once (two tests a record fewer), by address in pieces
-         * (piece) */
+         * (obs_piece) */
         const struct orec *const ring = sh->ring;
         const uint64_t mask = sh->mask;
         const struct okey *const keys = o->keys;
@@ -551,7 +523,7 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
         const uint64_t *const s = sequence_numbers + i + 1;
         uint64_t took = 0;
         while (took < more) {
-            const uint64_t x = ordinal + 1 + took, p = piece(x, x + more - took, mask);
+            const uint64_t x = ordinal + 1 + took, p = obs_piece(x, x + more - took, mask);
             const struct orec *const q = &ring[x & mask];
             const uint64_t *const sp = s + took;
             uint64_t j = 0;

@@ -238,8 +238,7 @@ COLD void obs_multi_let_go(struct obs *o, uint8_t *flags, uint64_t id, bool may_
  * that a delivery waits for (a run of deliveries starts at it: it holds
  * the records after it too); all of them at the end of the run.  The
  * shard's fields in locals: the stores a record may alias them; the ring
- * walked by address (issue 15: an ordinal's slot cost 5 instructions a
- * record). */
+ * walked in pieces (obs_piece). */
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
 {
     if ((!all && !sh->has_checkpoint) || !sh->n)
@@ -247,16 +246,26 @@ void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all)
     /* all: bounds no record passes, not a test a record */
     const uint64_t checkpoint = all ? UINT64_MAX : sh->checkpoint;
     const uint16_t waiting = all ? UINT16_MAX : 0;   /* runs starting at a record */
-    const struct orec *const ring = sh->ring, *const wrap = ring + sh->mask;
-    const struct orec *r = obs_rec_at(sh, 0);
+    const struct orec *const ring = sh->ring;
+    const uint64_t mask = sh->mask, head = sh->head;
+    const struct orec *const first = &ring[head & mask];
+    if (first->seq > checkpoint || first->starts > waiting)
+        return;   /* mostly, a let-go after the release's (run_let_go) */
+    const uint64_t end = obs_rec_passed(sh, head, head + sh->n, checkpoint);
     const struct msgs_view msgs = obs_msgs_view(o);
-    size_t left = sh->n;
-    for (; left && r->seq <= checkpoint && r->starts <= waiting; left--) {
-        obs_rec_let_go(o, r, obs_msg_flags(&msgs, r->message_id));
-        r = r == wrap ? ring : r + 1;
+    uint64_t x = head;
+    while (x < end) {
+        const uint64_t n = obs_piece(x, end, mask);
+        const struct orec *const r = &ring[x & mask];
+        uint64_t i = 0;
+        for (; i < n && r[i].starts <= waiting; i++)
+            obs_rec_let_go(o, &r[i], obs_msg_flags(&msgs, r[i].message_id));
+        x += i;
+        if (i < n)
+            break;
     }
-    sh->head += sh->n - left;
-    sh->n = left;
+    sh->head = x;
+    sh->n -= (size_t)(x - head);
 }
 
 /* The records written at written.ms not yet counted in the throughput
