@@ -447,20 +447,22 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
                 break;
             us = r->arrival_us;
         }
+        /* its key first: one initialised here for a record see_record then
+         * takes is one it would have initialised */
+        if (r->key_id >= keys_n) {   /* keys come in id order: mostly the next one, in room */
+            if (r->key_id != keys_n || keys_n == o->keys_cap)
+                break;
+            keys[keys_n++] = OKEY_NONE;
+        }
         const uint64_t id = r->message_id;
         if (id - base < end - base) {   /* in [base, end) */
             if (msgs[id & mask] & OM_SEEN)
                 break;
         } else if (id < end || id - base > mask) {   /* let go, or no room */
             break;
+        } else {
+            end = id + 1;   /* the ids up to it are 0 already (struct obs) */
         }
-        if (r->key_id >= keys_n) {   /* keys come in id order: mostly the next one, in room */
-            if (r->key_id != keys_n || keys_n == o->keys_cap)
-                break;
-            keys[keys_n++] = OKEY_NONE;
-        }
-        if (id >= end)   /* the ids up to it are 0 already (struct obs) */
-            end = id + 1;
         msgs[id & mask] = OM_SEEN;
         rec_write(sh, r, ms);
     }
