@@ -394,6 +394,47 @@ static void test_record_runs(void)
     CHECK_INT(run.seqs, lone.seqs);
 }
 
+/* SPEC 1.3: producer order is by creation to the millisecond, then message
+ * id, however the microseconds fall: on k1, message 2 created 0.8 ms before
+ * message 1 in the same millisecond comes after it (by id), so 1 delivered
+ * after 2 is late; on k2, message 4 created 0.5 ms before message 3 but in
+ * the millisecond before is late after it, whatever the ids. */
+static void test_producer_order_by_millisecond(void)
+{
+    struct fixture f;
+    setup(&f);
+    const char *keys[4] = { "k1", "k1", "k2", "k2" };
+    const int64_t created_us[4] = { 1000900, 1000100, 4001000, 4000500 };
+    const uint64_t seqs[4] = { 20, 10, 30, 40 };
+    for (int i = 0; i < 4; i++) {
+        uint64_t id = msg_new(f.msgs, "p", keytab_add(f.keys, keys[i]), 10, created_us[i]);
+        CHECK_INT(id, (uint64_t)i + 1);
+    }
+    for (uint64_t id = 2; id >= 1; id--)   /* in sequence order */
+        record(&f, "S", id, keys[id - 1], seqs[id - 1], 5000);
+    for (uint64_t id = 3; id <= 4; id++)
+        record(&f, "S", id, keys[id - 1], seqs[id - 1], 5000);
+    for (uint64_t id = 1; id <= 4; id++)
+        msg_released(f.msgs, id);
+    end(&f, 1, 6000, (uint64_t[]){ 10, 20, 30, 40 }, 4, OUTCOME_SUCCESS, 1);
+    checkpoint(&f, 40);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    CHECK_INT(fig->order_by_sequence, 0);
+    CHECK_INT(fig->order_by_producer, 2);
+    CHECK_INT(fig->n_producer_examples, 2);
+    CHECK_INT(fig->producer_examples[0].late.message_id, 1);
+    CHECK_INT(fig->producer_examples[0].late.time_ms, 1000);
+    CHECK_INT(fig->producer_examples[0].after.message_id, 2);
+    CHECK_INT(fig->producer_examples[0].after.time_ms, 1000);
+    CHECK_INT(fig->producer_examples[1].late.message_id, 4);
+    CHECK_INT(fig->producer_examples[1].late.time_ms, 4000);
+    CHECK_INT(fig->producer_examples[1].after.message_id, 3);
+    CHECK_INT(fig->producer_examples[1].after.time_ms, 4001);
+    teardown(&f);
+}
+
 /* SPEC 1.3: one message written as two records is a producer duplicate. */
 static void test_producer_duplicates(void)
 {
@@ -557,6 +598,7 @@ int main(void)
     test_in_order_ended_out_of_order();
     test_duplicates_ages_memory();
     test_producer_duplicates();
+    test_producer_order_by_millisecond();
     test_delivery_runs();
     test_record_runs();
     test_duplicate_after_first_let_go();

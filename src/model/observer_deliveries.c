@@ -55,10 +55,20 @@ void obs_name_examples(struct obs *o)
     }
 }
 
-/* Producer order: creation time, then message id. */
-static bool prod_after(int64_t a_ms, uint64_t a_id, int64_t b_ms, uint64_t b_id)
+/* Producer order: creation, to the millisecond as the run log stores it,
+ * then message id: > 0 when a comes after b, < 0 before, 0 the same.  Two
+ * creations a millisecond apart or more are in the order of their
+ * milliseconds: only closer ones need them (struct orec's created_us). */
+static inline int prod_order(int64_t a_us, uint64_t a_id, int64_t b_us, uint64_t b_id)
 {
-    return a_ms != b_ms ? a_ms > b_ms : a_id > b_id;
+    if (a_us >= b_us + 1000)
+        return 1;
+    if (b_us >= a_us + 1000)
+        return -1;
+    const int64_t a_ms = obs_ms(a_us), b_ms = obs_ms(b_us);
+    if (a_ms != b_ms)
+        return a_ms > b_ms ? 1 : -1;
+    return a_id > b_id ? 1 : a_id < b_id ? -1 : 0;
 }
 
 /* An ordering violation by sequence (R10, R12), and by producer order
@@ -80,10 +90,10 @@ static COLD void late_by_producer(struct obs *o, const struct okey *k, const str
 {
     o->fig.order_by_producer++;
     struct obs_side late = { .message_id = r->message_id, .sequence_number = r->seq,
-                             .time_ms = r->created_ms, .has_first = counted,
+                             .time_ms = obs_ms(r->created_us), .has_first = counted,
                              .first_delivered_ms = start_ms };
     struct obs_side after = { .message_id = k->prod_message, .sequence_number = k->prod_sequence,
-                              .time_ms = k->prod_time_ms, .has_first = k->prod_has_first,
+                              .time_ms = obs_ms(k->prod_time_us), .has_first = k->prod_has_first,
                               .first_delivered_ms = k->prod_first_ms };
     example(o, 1, r->key, &late, &after);
 }
@@ -115,13 +125,14 @@ static inline void by_sequence(struct obs *o, struct okey *k, const struct orec 
 static inline void by_producer(struct obs *o, struct okey *k, const struct orec *r,
                                uint8_t flags, bool counted, int64_t start_ms)
 {
-    if (prod_after(k->prod_time_ms, k->prod_message, r->created_ms, r->message_id)) {
+    const int order = prod_order(r->created_us, r->message_id, k->prod_time_us, k->prod_message);
+    if (order < 0) {
         if (!(flags & OM_FIRST))
             late_by_producer(o, k, r, counted, start_ms);
-    } else if (prod_after(r->created_ms, r->message_id, k->prod_time_ms, k->prod_message)) {
+    } else if (order > 0) {
         k->prod_message = r->message_id;
         k->prod_sequence = r->seq;
-        k->prod_time_ms = r->created_ms;
+        k->prod_time_us = r->created_us;
         k->prod_has_first = counted;
         k->prod_first_ms = start_ms;
     }

@@ -215,7 +215,7 @@ static inline void rec_write(struct oshard *sh, const struct slog_record *r, int
     rec->seq = r->sequence_number;
     rec->message_id = r->message_id;
     rec->arrival_ms = arrival_ms;
-    rec->created_ms = obs_ms(r->created_us);
+    rec->created_us = r->created_us;
     rec->key = r->key_id;
     rec->n = 0;
     rec->starts = 0;
