@@ -58,17 +58,23 @@ void obs_name_examples(struct obs *o)
 /* Producer order: creation, to the millisecond as the run log stores it,
  * then message id: > 0 when a comes after b, < 0 before, 0 the same.  Two
  * creations a millisecond apart or more are in the order of their
- * milliseconds: only closer ones need them (struct orec's created_us). */
+ * milliseconds: only closer ones need them (struct orec's created_us),
+ * apart (inline, the ids took registers the common path then spilled). */
+static COLD int prod_order_near(int64_t a_us, uint64_t a_id, int64_t b_us, uint64_t b_id)
+{
+    const int64_t a_ms = obs_ms(a_us), b_ms = obs_ms(b_us);
+    if (a_ms != b_ms)
+        return a_ms > b_ms ? 1 : -1;
+    return a_id > b_id ? 1 : a_id < b_id ? -1 : 0;
+}
+
 static inline int prod_order(int64_t a_us, uint64_t a_id, int64_t b_us, uint64_t b_id)
 {
     if (a_us >= b_us + 1000)
         return 1;
     if (b_us >= a_us + 1000)
         return -1;
-    const int64_t a_ms = obs_ms(a_us), b_ms = obs_ms(b_us);
-    if (a_ms != b_ms)
-        return a_ms > b_ms ? 1 : -1;
-    return a_id > b_id ? 1 : a_id < b_id ? -1 : 0;
+    return prod_order_near(a_us, a_id, b_us, b_id);
 }
 
 /* An ordering violation by sequence (R10, R12), and by producer order
