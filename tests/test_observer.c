@@ -160,6 +160,15 @@ static void checkpoint(struct fixture *f, uint64_t seq)
     f->sink.ops->checkpoint(f->sink.ctx, "S", 0, seq, CKPT_SUCCESS);
 }
 
+/* The run ends after a checkpoint at seq: its figures. */
+static const struct obs_figures *finish(struct fixture *f, uint64_t seq)
+{
+    checkpoint(f, seq);
+    msg_finish(f->msgs);
+    obs_finish(f->o, 1000000);
+    return obs_figures(f->o);
+}
+
 /* R10/R12: invocation 1 (started first) took seq 20, invocation 2 seq 10 of the
  * same key; 2 ended first.  In invocation order seq 10 came after seq 20: one
  * violation, whatever order they ended in. */
@@ -172,10 +181,7 @@ static void test_order_by_invocation_not_by_end(void)
     end(&f, 2, 300, (uint64_t[]){ 10 }, 1, OUTCOME_SUCCESS, 50);
     CHECK_INT(obs_figures(f.o)->order_by_sequence, 0);   /* 2 waits for 1 */
     end(&f, 1, 200, (uint64_t[]){ 20 }, 1, OUTCOME_SUCCESS, 60);
-    checkpoint(&f, 20);
-    msg_finish(f.msgs);
-    obs_finish(f.o, 1000000);
-    const struct obs_figures *fig = obs_figures(f.o);
+    const struct obs_figures *fig = finish(&f, 20);
     CHECK_INT(fig->order_by_sequence, 1);
     CHECK_INT(fig->n_sequence_examples, 1);
     CHECK_STR(fig->sequence_examples[0].partition_key, "k");
@@ -417,10 +423,7 @@ static void test_producer_order_by_millisecond(void)
     for (uint64_t id = 1; id <= 4; id++)
         msg_released(f.msgs, id);
     end(&f, 1, 6000, (uint64_t[]){ 10, 20, 30, 40 }, 4, OUTCOME_SUCCESS, 1);
-    checkpoint(&f, 40);
-    msg_finish(f.msgs);
-    obs_finish(f.o, 1000000);
-    const struct obs_figures *fig = obs_figures(f.o);
+    const struct obs_figures *fig = finish(&f, 40);
     CHECK_INT(fig->order_by_sequence, 0);
     CHECK_INT(fig->order_by_producer, 2);
     CHECK_INT(fig->n_producer_examples, 2);
