@@ -246,6 +246,13 @@ struct slog_ops {
      * of a PutRecords request, a run of them at a time: one indirect call
      * instead of n, issue 15).  The array lasts for the call only. */
     void (*records)(void *ctx, const struct slog_record *rows, uint32_t n);
+    /* Optional (NULL: nothing lent): room for rows in the sink's own memory,
+     * *n of them (set here, > 0), for the caller to write the rows of its
+     * next call of records in place, rows then the room's start (the
+     * relay's chunk: the rows are not copied, issue 15); NULL when none.
+     * The room holds until the sink's next call, which is records or any
+     * other (then the rows written in it are lost). */
+    struct slog_record *(*lend)(void *ctx, uint32_t *n);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
     /* Records given to an invocation, n > 0 of them, in the invocation's
      * order; handled: the function handled each of them (its side effects
