@@ -26,6 +26,24 @@ static void on_message(void *ctx, const struct slog_message *m)
 
 static const struct slog_ops ops = { .message = on_message };
 
+/* A log that takes settled messages' fates a set at a time too (slog_ops.
+ * fates), each as a row of on_message's, the calls of each kind counted. */
+struct runs {
+    struct rows rows;     /* first: the context on_message takes */
+    size_t fates_calls, fates_ids;
+};
+
+static void on_fates(void *ctx, const uint64_t *ids, uint32_t n, enum fate f)
+{
+    struct runs *r = ctx;
+    r->fates_calls++;
+    r->fates_ids += n;
+    for (uint32_t i = 0; i < n; i++)
+        on_message(&r->rows, &(struct slog_message){ .message_id = ids[i], .fate = f });
+}
+
+static const struct slog_ops fates_ops = { .message = on_message, .fates = on_fates };
+
 /* Messages 1..40, each written once and let go by its producer, but for
  * message 5 and 21 (written twice: producer duplicates) and 30 (never
  * written: rejected when let go). */
@@ -520,6 +538,35 @@ static void test_set_kinds(void)
     }
 }
 
+/* R17, issue 15: a log that reads fates alone and takes them a set at a
+ * time (slog_ops.fates) gets the same messages in the same order as a call
+ * a message gives: a call of fates a stretch of the set's common records
+ * (1 | 2 | 3 | 7, 5, 8, 10, 11, 13, 14, 16 to 19, 21), a call of message
+ * for each other settled (9, 20, 6, in their places). */
+static void test_fates_runs(void)
+{
+    static const uint64_t set[] = { 1, 4, 0, 6, 9, 2, 15, 20, 99, 3, 6, 20, 12, 7, 5, 8,
+                                    10, 11, 13, 14, 16, 17, 18, 19, 21 };
+    static const uint64_t settled[] = { 1, 9, 2, 20, 3, 6, 7, 5, 8, 10, 11, 13, 14, 16, 17, 18,
+                                        19, 21 };
+    const uint32_t n = sizeof set / sizeof set[0];
+    struct keytab *keys = keytab_create();
+    static struct runs runs;
+    struct slog log = { .ops = &fates_ops, .ctx = &runs, .per_record = true, .fates_only = true };
+    struct msgtab *t = kinds_table(&log, keys);
+    msg_records_done(t, set, n, FATE_EXPIRED);
+    CHECK_INT(runs.fates_calls, 4);
+    CHECK_INT(runs.fates_ids, 15);
+    CHECK_INT(runs.rows.n, 18);
+    for (size_t i = 0; i < 18; i++) {
+        CHECK_INT(runs.rows.v[i].message_id, settled[i]);
+        CHECK_INT(runs.rows.v[i].fate, settled[i] == 9 ? FATE_PROCESSED : FATE_EXPIRED);
+    }
+    CHECK_INT(msg_oldest(t), 4);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 /* R17, issue 15: a relayed table's back with no rows (fates only) makes a
  * request's messages with msg_new_born from the first id and count alone,
  * across the ring's end: each new, held by its producer, settles once with
@@ -569,6 +616,7 @@ int main(void)
     test_range_equals_records();
     test_budget_bytes();
     test_set_kinds();
+    test_fates_runs();
     test_new_born_wraps();
     return check_done();
 }

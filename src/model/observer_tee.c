@@ -70,6 +70,44 @@ static void obs_on_log_line(void *ctx, const struct slog_line *l)
     o->next.ops->log_line(o->next.ctx, l);
 }
 
+/* Messages' fates, a set's at a time (slog_ops.fates, the message table's
+ * records done): a message in the ring written once, by far the most, is a
+ * flag and a count, the ring's fields in registers; any other (out of the
+ * ring, written twice or more) as obs_on_message takes it, which may move
+ * the ring, read again after.  A call a message cost 26 instructions a
+ * message, this 15 (obs_on_message 125 M, obs_on_fates 72 M in 5 minutes
+ * of the bench, callgrind). */
+static void obs_on_fates(void *ctx, const uint64_t *ids, uint32_t n, enum fate f)
+{
+    struct obs *o = ctx;
+    struct slog_message msg = { .fate = f };
+    const uint64_t *p = ids, *const end = ids + n;
+    if (o->next.per_record || (unsigned)f >= FATE_COUNT) {   /* next told: each apart */
+        for (; p < end; p++) {
+            msg.message_id = *p;
+            obs_on_message(o, &msg);
+        }
+        return;
+    }
+    uint32_t apart = 0;   /* counted by obs_on_message */
+    while (p < end) {
+        uint8_t *const ring = o->msgs_ring;
+        const uint64_t base = o->msgs_base, span = o->msgs_end - base, mask = o->msgs_mask;
+        for (; p < end; p++) {
+            const uint64_t id = *p;
+            if (id - base >= span || (ring[id & mask] & OM_MULTI))
+                break;
+            ring[id & mask] |= OM_FATE;
+        }
+        if (p < end) {
+            msg.message_id = *p++;
+            obs_on_message(o, &msg);
+            apart++;
+        }
+    }
+    o->fig.messages[f] += n - apart;
+}
+
 /* A sync point: what the observer holds now, for the simulation's memory
  * budget (obs_bytes_at). */
 static void obs_on_sync(void *ctx, int64_t reached_us)
@@ -111,7 +149,8 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     o->enabled = true;
     sync_notes_init(&o->notes);
     o->ops = (struct slog_ops){
-        .shard = obs_on_shard, .message = obs_on_message, .record = obs_on_record,
+        .shard = obs_on_shard, .message = obs_on_message, .fates = obs_on_fates,
+        .record = obs_on_record,
         .records = obs_on_records,
         .invocation = obs_on_invocation, .deliveries = obs_on_deliveries,
         .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,

@@ -232,12 +232,27 @@ struct slog_read {
 struct slog_ops {
     void (*shard)(void *ctx, const struct slog_shard *s);   /* at open and at close */
     void (*message)(void *ctx, const struct slog_message *m);  /* once, fate final */
+    /* Optional (NULL: message is called for each): n > 0 messages whose
+     * fate f is final, ids[i] the i-th, as n calls of message would give
+     * them to a sink that reads of a message its id and fate alone: called
+     * only when the sink says so (fates_only).  The message table's
+     * records done, a set at a time (issue 15: a call a message cost the
+     * observer 26 instructions a message).  The array lasts for the call
+     * only. */
+    void (*fates)(void *ctx, const uint64_t *ids, uint32_t n, enum fate f);
     void (*record)(void *ctx, const struct slog_record *r);
     /* Optional (NULL: record is called for each): n > 0 records, in order,
      * as n calls of record would give them (the stream's accepted records
      * of a PutRecords request, a run of them at a time: one indirect call
      * instead of n, issue 15).  The array lasts for the call only. */
     void (*records)(void *ctx, const struct slog_record *rows, uint32_t n);
+    /* Optional (NULL: nothing lent): room for rows in the sink's own memory,
+     * *n of them (set here, > 0), for the caller to write the rows of its
+     * next call of records in place, rows then the room's start (the
+     * relay's chunk: the rows are not copied, issue 15); NULL when none.
+     * The room holds until the sink's next call, which is records or any
+     * other (then the rows written in it are lost). */
+    struct slog_record *(*lend)(void *ctx, uint32_t *n);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
     /* Records given to an invocation, n > 0 of them, in the invocation's
      * order; handled: the function handled each of them (its side effects
@@ -284,6 +299,22 @@ static inline void slog_records(const struct slog_ops *ops, void *ctx,
     else
         for (uint32_t i = 0; i < n; i++)
             ops->record(ctx, &rows[i]);
+}
+
+/* n > 0 messages' fates f to a sink that reads their ids and fates alone
+ * (fates_only): one call of fates, or n of message when it has none. */
+static inline void slog_fates(const struct slog_ops *ops, void *ctx, const uint64_t *ids,
+                              uint32_t n, enum fate f)
+{
+    if (ops->fates) {
+        ops->fates(ctx, ids, n, f);
+        return;
+    }
+    struct slog_message m = { .fate = f };
+    for (uint32_t i = 0; i < n; i++) {
+        m.message_id = ids[i];
+        ops->message(ctx, &m);
+    }
 }
 
 /* Optional: a sink that wants every invocation's event sets this; the

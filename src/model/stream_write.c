@@ -221,9 +221,11 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
 }
 
 /* Accepted records logged a call at most (slog_ops.records): a run of
- * rows kept on the stack, 4 KB, in the cache when they are logged.  A
- * power of two: a record's row is its sequence number's slot. */
+ * rows written where the sink lends room for them (slog_ops.lend: the
+ * relay's chunk), else kept on the stack, 4 KB, in the cache when they are
+ * logged. */
 #define PUT_LOG_RUN 64
+#define PUT_LOG_AHEAD 512         /* bytes of a run's room fetched ahead of its row */
 
 /* What an entry's put does beyond the write limits and the ring: whether
  * InternalFailure is drawn, the item's event made (DynamoDB), the accepted
@@ -262,14 +264,13 @@ struct put_out {
  * sequence number and the rows of the records accepted and not logged yet:
  * a request's records are logged a run at a time, with nothing logged in
  * between, so the sink sees the calls it would see a record at a time.
- * Record seq's row is row[seq % PUT_LOG_RUN], and a run is logged when its
- * last slot is written: the rows pending, from row_seq to seq, are in order
- * from row[row_seq % PUT_LOG_RUN] on, and a record's row costs no count of
- * its own.  A local whose address never leaves the request (put_one is
- * inline, log_run takes the rows alone): no store through another pointer
- * can change its fields, so the compiler keeps them in registers or its
- * own stack slots, where the stream's would be loaded again through s
- * after each store (they might alias). */
+ * Record seq's row is row[seq - row_seq], and a run is logged when the
+ * room for it is full (row_end) or the request ends.  A local whose address
+ * never leaves the request (put_one is inline, log_run and lend_rows take
+ * its fields alone): no store through another pointer can change its
+ * fields, so the compiler keeps them in registers or its own stack slots,
+ * where the stream's would be loaded again through s after each store
+ * (they might alias). */
 struct put_ctx {
     int64_t now, sec;
     uint64_t w_records_limit, w_bytes_limit;
@@ -279,17 +280,36 @@ struct put_ctx {
     uint64_t seq;                 /* s->next_seq, stored back after the request: the
                                      records accepted are its increase */
     uint64_t row_seq;             /* the first record pending in row */
+    uint64_t row_end;             /* the record past row's room */
     struct put_kind kind;
-    struct slog_record *row;      /* PUT_LOG_RUN of them */
+    struct slog_record *row;      /* the sink's room, or stack */
+    struct slog_record *stack;    /* PUT_LOG_RUN rows of the request's */
 };
 
-/* The rows pending, of records [from, to), go to the sink: one call, or
- * one a row when the sink takes them one at a time.  Apart from put_one:
- * once a run. */
-static __attribute__((noinline)) void log_run(const struct stm *s, const struct slog_record *rows,
-                                              uint64_t from, uint64_t to)
+/* Room for the rows of the records from seq on: the sink's, or the
+ * stack's slots from seq's to the next multiple of PUT_LOG_RUN (a sink
+ * with no room to lend gets the runs it got before it could, cut after
+ * each number one below a multiple of 64); its end into *end.  Apart from
+ * put_one: once a run. */
+static __attribute__((noinline)) struct slog_record *
+lend_rows(const struct stm *s, struct slog_record *stack, uint64_t seq, uint64_t *end)
 {
-    slog_records(s->log->ops, s->log->ctx, &rows[from % PUT_LOG_RUN], (uint32_t)(to - from));
+    uint32_t n;
+    struct slog_record *lent = s->log->ops->lend ? s->log->ops->lend(s->log->ctx, &n) : NULL;
+    if (lent) {
+        *end = seq + n;
+        return lent;
+    }
+    *end = (seq / PUT_LOG_RUN + 1) * PUT_LOG_RUN;
+    return stack + seq % PUT_LOG_RUN;
+}
+
+/* The n rows pending go to the sink: one call, or one a row when the sink
+ * takes them one at a time.  Apart from put_one: once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct slog_record *rows,
+                                              uint64_t n)
+{
+    slog_records(s->log->ops, s->log->ctx, rows, (uint32_t)n);
 }
 
 /* put_one's shard when the one the key was routed to has put_sec != sec:
@@ -316,15 +336,20 @@ static COLD enum stm_put_result put_failed(struct stm *s)
 static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
                            const struct stm_record *r, int64_t created_us, struct put_kind k)
 {
-    pc->row[r->seq % PUT_LOG_RUN] = (struct slog_record){
+    struct slog_record *row = &pc->row[r->seq - pc->row_seq];
+    /* The room's lines a few rows on, for writing: the relay's chunk, read
+     * last by the log's thread (a hint: it may pass the room's end). */
+    PREFETCH_W((const char *)row + PUT_LOG_AHEAD);
+    *row = (struct slog_record){
         .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
         .partition_key = k.names ? keytab_key(s->keys, r->key_id) : NULL,
         .key_id = r->key_id, .arrival_us = r->arrival_us,
         .bytes = r->bytes, .created_us = created_us,
     };
-    if (pc->seq % PUT_LOG_RUN == 0) {
-        log_run(s, pc->row, pc->row_seq, pc->seq);
+    if (pc->seq == pc->row_end) {
+        log_run(s, pc->row, pc->seq - pc->row_seq);
         pc->row_seq = pc->seq;
+        pc->row = lend_rows(s, pc->stack, pc->seq, &pc->row_end);
     }
 }
 
@@ -453,10 +478,12 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
             .room = rings_have_room(s, n),
             .keep = keep,
         },
-        .row = rows,
+        .stack = rows,
     };
     pc.sec = pc.now / ENG_US_PER_SEC;
     pc.kind.names = pc.kind.log && !s->log->no_key_names;
+    if (pc.kind.log)
+        pc.row = lend_rows(s, rows, pc.seq, &pc.row_end);
     uint64_t internal = s->stats.put_internal_failures;
     /* With many keys each entry's key_info is a cache miss: ask for each
      * PREFETCH_AHEAD entries before its use so that the misses overlap
@@ -474,7 +501,7 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
     else
         put_entries(s, &pc, entries, n, out, pc.kind);
     if (pc.kind.log && pc.seq > pc.row_seq)
-        log_run(s, rows, pc.row_seq, pc.seq);
+        log_run(s, pc.row, pc.seq - pc.row_seq);
     size_t accepted = pc.seq - s->next_seq;
     s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
