@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/threads.sh ESMSIM SRCDIR - `esmsim run --threads N` (issue 15 item 2): the
-# observer and the run log on a thread of their own give the same database as between
-# events, table for table (the observer's summary tables too), on scenarios with shards
+# observer on a thread of its own and the run log on another behind it give the same
+# database as between events, table for table (the observer's summary tables too), on scenarios with shards
 # opened and closed, discards, windows, DynamoDB records, with per-record tables and
 # without, and for a run stopped by its memory budget (the same stop point); an
 # interrupted run with the thread is marked incomplete and passes PRAGMA

@@ -24,8 +24,11 @@ struct scenario;
 struct simulation {
     struct rfn *handler;       /* a real handler's backend that simulation_run() made, or NULL */
     struct runlog *rl;         /* the run log, open */
-    struct lgt *writer;        /* the observer and run log's thread (--threads >= 2), or NULL */
-    struct slog sink;          /* the simulation's log (borrowed by sim) */
+    struct lgt *writer;        /* the observer's thread (--threads >= 2), or NULL */
+    struct lgt *rows;          /* the run log's thread behind it (--threads >= 2), or NULL */
+    struct slog sink;          /* the run log's sink */
+    struct slog rows_sink;     /* the observer's next: sink, or rows's in front of it
+                                  (borrowed by sim) */
     struct sim *sim;
     int64_t run_id;            /* the run appended */
     enum sim_status status;
@@ -37,9 +40,9 @@ struct simulation {
  * Append a run of scn to the run log at db (its events also to dump, unless
  * NULL), run it to the end or until SIGINT or SIGTERM (a progress line on
  * stderr with progress), and end the run, complete or not (r->status).
- * With threads >= 2 the observer and the run log run on a thread of their
- * own behind a bounded queue (logthread.h), the same rows in the same order; not with a
- * real handler (its lines come from its own threads, and its runs are
+ * With threads >= 2 the observer runs on a thread of its own behind a
+ * bounded queue (logthread.h), and the run log on another behind the
+ * observer: the same rows in the same order; not with a real handler (its lines come from its own threads, and its runs are
  * bound by the handler anyway).  The producers' draws go on another thread
  * (sim_draw_ahead), with a real handler too: the same draws.
  * handler is the real handler's backend made already (borrowed), or NULL:

@@ -11,7 +11,8 @@
  * simlog.h), so what it computes and writes is the same whatever the thread
  * count; only when every chunk is queued does the simulation wait (the
  * queue is full: the inner sink is the bottleneck).  sim.c puts the
- * observer, and the run log behind it, on the thread (lgt_relay).  The
+ * observer on such a thread (lgt_relay), simulation.c the run log behind
+ * it on another (the observer's thread makes the calls then).  The
  * inner sink's failure reaches the simulation a few chunks late at most, and
  * what it is given after it failed it drops anyway.
  *
