@@ -53,8 +53,12 @@
 #define EVENT_BYTES (40.0 * GROWTH)   /* a pending engine event */
 #define ODM_SECOND_BYTES 16.0      /* ondemand.c: a second of a shard's window, or of a peak queue */
 /* The program, GSL, SQLite and cJSON loaded, the run log's 8 MiB page
- * cache, the summary's figures: measured at 13 MiB for a 1-shard run. */
-#define PROGRAM_BYTES (16.0 * 1048576)
+ * cache, the summary's figures: measured at 13 MiB for a 1-shard run;
+ * and the queues of the observer's and the run log's threads, 4 MiB each
+ * (logthread.c; --threads 2 or more, the default on a machine of 2 cores
+ * or more): counted whatever --threads, so that a run's memory budget,
+ * and where a run stopped by it stops, is the same for every N. */
+#define PROGRAM_BYTES (20.0 * 1048576)
 
 const char *fpt_part_name(enum fpt_part p)
 {
