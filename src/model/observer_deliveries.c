@@ -269,9 +269,9 @@ static inline uint64_t let_go_piece(struct obs *o, const struct orec *r, uint64_
  * are delivered, in the pass that has their lines (obs_shard_let_go would
  * be a second pass over the batch), their counts never stored, in a loop of
  * their own (issue 15: one loop testing each record for the head, 89
- * instructions a record delivered); the ordinal of the first left.  3.83 M
- * of the 4.77 M records in 5 minutes go here: 3.04 M in releases after
- * their checkpoint, 0.79 M at the checkpoint after (obs_rest_checkpoint).
+ * instructions a record delivered); the ordinal of the first left.  The
+ * 4.77 M records of 5 minutes all go here: 3.04 M in releases after their
+ * checkpoint, the others at the checkpoint after (obs_rest_checkpoint).
  */
 static inline uint64_t run_let_go(struct obs *o, struct oshard *sh, const struct orun *run)
 {
@@ -324,53 +324,17 @@ static inline void run_held(struct obs *o, struct oshard *sh, const struct orun 
     }
 }
 
-/* The rest of a released invocation's run, which obs_inv_release left to
- * the next event: walked as held (run_held), then the shard's let-go that
- * follows a release (which lets nothing go: the rest's first record stops
- * it, or a record before it, held as at the last let-go).  Called by the
- * events that would see the difference: another release, deliveries,
- * records (their ring may move), a checkpoint (obs_rest_checkpoint), the
- * end.  The others read nothing it writes (the keys' states, OM_FIRST, the
- * records' counts, the order figures), a message's fate among them: the
- * message table's settle, a call a message, takes no test for it. */
-void obs_rest_flush(struct obs *o)
-{
-    if (!o->rest_on)
-        return;
-    o->rest_on = false;
-    struct oshard *sh = &o->shards[o->rest.shard];
-    run_held(o, sh, &o->rest, o->rest.ordinal);
-    obs_shard_let_go(o, sh, false);
-}
-
-/* A checkpoint of sh came (sh->checkpoint): a rest of sh's from the ring's
- * head lets go what it passed in one pass with its deliveries (issue 15: a
- * release followed by its checkpoint's let-go walked 1.73 M records of 4.77
- * M twice, in 5 minutes), as a release after the checkpoint would have; the
- * caller lets go what follows.  A rest of another shard is let be. */
-void obs_rest_checkpoint(struct obs *o, struct oshard *sh)
-{
-    if (!o->rest_on || &o->shards[o->rest.shard] != sh)
-        return;
-    o->rest_on = false;
-    uint64_t from = o->rest.ordinal;
-    if (from == sh->head)
-        from = run_let_go(o, sh, &o->rest);
-    run_held(o, sh, &o->rest, from);
-}
-
 /* Release the invocations at the head of the buffer that ended (all of
- * them at the end of the run), in id order.  The rest of the last one's run
- * that stays held waits for the next event (struct obs's rest), mostly its
- * checkpoint. */
-void obs_inv_release(struct obs *o, bool all)
+ * them at the end of the run), in id order.  defer: the rest of one's run
+ * that stays held may wait for the next event (struct obs's rest), and the
+ * releases after it with it (obs_rest_flush): mostly its checkpoint comes
+ * next (obs_rest_checkpoint). */
+static void release(struct obs *o, bool all, bool defer)
 {
-    obs_rest_flush(o);
     while (o->inv_base < o->inv_end) {
         struct oinv *inv = inv_at(o, o->inv_base);
         if (!inv->ended && !all)
             break;
-        obs_rest_flush(o);
         bool rest = false;
         for (size_t i = 0; i < inv->n; i++) {
             const struct odeliv *d = &inv->d[i];
@@ -385,7 +349,7 @@ void obs_inv_release(struct obs *o, bool all)
                 from = run_let_go(o, sh, &run);
             if (from == run.end)
                 continue;
-            if (inv->n == 1 && !all) {   /* the common batch: one run */
+            if (inv->n == 1 && defer) {   /* the common batch: one run */
                 run.ordinal = from;
                 o->rest = run;
                 o->rest_on = rest = true;
@@ -400,7 +364,58 @@ void obs_inv_release(struct obs *o, bool all)
                 obs_shard_let_go(o, &o->shards[inv->d[i].shard], false);
         inv->n = 0;
         o->inv_base++;
+        if (rest)
+            break;
     }
+}
+
+/* The rest of a released invocation's run, which release left to the next
+ * event with the releases after it: walked as held (run_held), then the
+ * shard's let-go that follows a release (which lets nothing go: the rest's
+ * first record stops it, or a record before it, held as at the last
+ * let-go), then those releases, none left.  Called by the events that would
+ * see the difference: a release, deliveries and records (the buffer's and
+ * the rings' room, their let-go), a message's fate out of the ring (the
+ * ring's base), a checkpoint (obs_rest_checkpoint), the end.  The others
+ * read nothing these write (the keys' states, the messages' flags, the
+ * records, the figures), a message's fate in the ring among them (its flag
+ * commutes with the let-go's: the message table's settle, a call a
+ * message, takes no test for it). */
+void obs_rest_flush(struct obs *o)
+{
+    if (!o->rest_on)
+        return;
+    o->rest_on = false;
+    struct oshard *sh = &o->shards[o->rest.shard];
+    run_held(o, sh, &o->rest, o->rest.ordinal);
+    obs_shard_let_go(o, sh, false);
+    release(o, false, false);
+}
+
+/* A checkpoint of sh came (sh->checkpoint): a rest of sh's from the ring's
+ * head lets go what it passed in one pass with its deliveries (issue 15: a
+ * release followed by its checkpoint's let-go walked 1.73 M records of 4.77
+ * M twice, in 5 minutes), as a release after the checkpoint would have; the
+ * caller lets go what follows, then releases what waited (obs_inv_release).
+ * A rest of another shard's is the caller's to flush first. */
+void obs_rest_checkpoint(struct obs *o, struct oshard *sh)
+{
+    if (!o->rest_on || &o->shards[o->rest.shard] != sh)
+        return;
+    o->rest_on = false;
+    uint64_t from = o->rest.ordinal;
+    if (from == sh->head)
+        from = run_let_go(o, sh, &o->rest);
+    run_held(o, sh, &o->rest, from);
+}
+
+/* What can be released, a rest and what waited with it first: mostly
+ * nothing but an invocation that just ended (obs_on_invocation), or what
+ * waited for a checkpoint (obs_on_checkpoint). */
+void obs_inv_release(struct obs *o, bool all)
+{
+    obs_rest_flush(o);
+    release(o, all, !all);
 }
 
 /* ---- the events ----------------------------------------------------------------- */
@@ -440,6 +455,7 @@ void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     if (inv->outcome == OUTCOME_SUCCESS)
         obs_add_point(o, OBS_CHART_THROUGHPUT, PS_SUCCEEDED, obs_ms(inv->end_us),
                       inv->record_count);
+    obs_rest_flush(o);   /* before the buffer may grow */
     struct oinv *slot = inv_slot(o, inv->invocation_id);
     if (!slot)
         return;

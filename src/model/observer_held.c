@@ -285,6 +285,7 @@ void obs_written_flush(struct obs *o)
  * go (the base passes only ids whose fate came). */
 static COLD uint8_t *fate_flags_slow(struct obs *o, uint64_t id)
 {
+    obs_rest_flush(o);   /* the ring's base may move past messages it lets go */
     if (id < o->msgs_base)
         return NULL;
     uint8_t *f = msg_add(o, id);
@@ -517,4 +518,5 @@ void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
     sh->has_checkpoint = true;
     obs_rest_checkpoint(o, sh);
     obs_shard_let_go(o, sh, false);
+    obs_inv_release(o, false);   /* what waited with a rest */
 }

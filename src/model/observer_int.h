@@ -178,7 +178,8 @@ struct obs {
     struct oinv *invs;         /* ring: id -> invs[id & inv_mask], ids [inv_base, inv_end) */
     uint64_t inv_base, inv_end, inv_mask;
     struct orun rest;          /* when rest_on: the records of the last invocation released
-                                  that stay held, not yet walked (obs_rest_flush) */
+                                  that stay held, not yet walked, the ended ones after it
+                                  waiting with them (obs_rest_flush) */
     bool rest_on;
     struct {                   /* the records read (R1), for the read delay */
         double delay_sum_us;
