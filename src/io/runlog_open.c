@@ -110,28 +110,34 @@ static int runlog_create_tables(struct runlog *rl)
 }
 
 /* A batched table's batch, with its insert of RUNLOG_BATCH rows: the
- * table's insert, its VALUES tuple repeated; NULL when out of memory. */
+ * table's insert, its VALUES tuple repeated, every row's run_id the one
+ * parameter ?1 (bound once a batch); NULL when out of memory. */
 static struct runlog_batch *runlog_batch_new(struct runlog *rl, enum runlog_table t)
 {
-    const char *sql = runlog_schema[t].insert, *tuple = strstr(sql, "VALUES (") + 7;
-    size_t head = (size_t)(tuple - sql), len = strlen(tuple);
-    struct runlog_batch *b = calloc(1, sizeof *b);
-    char *many = malloc(head + RUNLOG_BATCH * (len + 1));
+    const char *sql = runlog_schema[t].insert, *tuple = strstr(sql, "VALUES (?") + 9;
+    size_t head = (size_t)(tuple - sql), len = strlen(tuple);   /* tuple: after "(?" */
+    int vals = sqlite3_bind_parameter_count(rl->insert[t]) - 1;
+    struct runlog_batch *b = calloc(1, sizeof *b + RUNLOG_BATCH * (size_t)vals * sizeof *b->v);
+    char *many = malloc(head + RUNLOG_BATCH * (len + 4));
     bool ok = b && many;
     if (ok) {
-        memcpy(many, sql, head);
+        char *p = many + head - 2;
+        memcpy(many, sql, head - 2);
         for (int r = 0; r < RUNLOG_BATCH; r++) {
-            char *p = many + head + r * (len + 1);
-            memcpy(p, tuple, len);
-            p[len] = r + 1 < RUNLOG_BATCH ? ',' : 0;
+            memcpy(p, "(?1", 3);
+            memcpy(p + 3, tuple, len);
+            p += 3 + len;
+            *p++ = r + 1 < RUNLOG_BATCH ? ',' : 0;
         }
-        b->vals = sqlite3_bind_parameter_count(rl->insert[t]) - 1;
-        ok = b->vals <= RUNLOG_BATCH_VALS
-             && sqlite3_prepare_v3(rl->db, many, -1, SQLITE_PREPARE_PERSISTENT, &b->insert,
-                                   NULL) == SQLITE_OK;
+        b->vals = vals;
+        ok = sqlite3_prepare_v3(rl->db, many, -1, SQLITE_PREPARE_PERSISTENT, &b->insert,
+                                NULL) == SQLITE_OK
+             && sqlite3_bind_parameter_count(b->insert) == 1 + RUNLOG_BATCH * vals;
     }
     free(many);
     if (!ok) {
+        if (b)
+            sqlite3_finalize(b->insert);
         free(b);
         return NULL;
     }
