@@ -198,6 +198,10 @@ static void test_full_run(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
+    /* a new file is made with synchronous OFF (runlog_open.c), its rows
+     * written with NORMAL, in WAL */
+    CHECK_INT(q_int(runlog_db(rl), "PRAGMA synchronous"), 1);
+    CHECK_STR(q_text(runlog_db(rl), "PRAGMA journal_mode"), "wal");
     int64_t run_id = 0;
     CHECK_INT(runlog_begin_run(rl, &scn, 42, true, &run_id, err, sizeof err), 0);
     CHECK_INT(run_id, 1);
@@ -599,6 +603,7 @@ static void test_second_run(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
+    CHECK_INT(q_int(runlog_db(rl), "PRAGMA synchronous"), 1);   /* an existing file: NORMAL */
     int64_t run_id = 0;
     CHECK_INT(runlog_begin_run(rl, &scn, UINT64_MAX, false, &run_id, err, sizeof err), 0);
     CHECK_INT(run_id, 2);
