@@ -334,6 +334,8 @@ void runlogi_insert(struct runlog *rl, enum runlog_table t, const struct runlog_
     struct runlog_batch *b = rl->batch[t];
     if (b && !runlog_batch_add(b, v, n)) {
         runlog_flush_batch(rl, t);   /* the texts do not fit: the row after those */
+        if (rl->failed)
+            return;                  /* SQLite may have ended the transaction */
         if (!runlog_batch_add(b, v, n))
             b = NULL;                /* nor alone: it goes in by itself */
     }
