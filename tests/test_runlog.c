@@ -198,6 +198,10 @@ static void test_full_run(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
+    /* a new file is made with synchronous OFF (runlog_open.c), its rows
+     * written with NORMAL, in WAL */
+    CHECK_INT(q_int(runlog_db(rl), "PRAGMA synchronous"), 1);
+    CHECK_STR(q_text(runlog_db(rl), "PRAGMA journal_mode"), "wal");
     int64_t run_id = 0;
     CHECK_INT(runlog_begin_run(rl, &scn, 42, true, &run_id, err, sizeof err), 0);
     CHECK_INT(run_id, 1);
@@ -599,6 +603,7 @@ static void test_second_run(void)
         fprintf(stderr, "%s\n", err);
         return;
     }
+    CHECK_INT(q_int(runlog_db(rl), "PRAGMA synchronous"), 1);   /* an existing file: NORMAL */
     int64_t run_id = 0;
     CHECK_INT(runlog_begin_run(rl, &scn, UINT64_MAX, false, &run_id, err, sizeof err), 0);
     CHECK_INT(run_id, 2);
@@ -698,6 +703,67 @@ static void test_commit_on_time(void)
     CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), 62000);
     CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 2);
     sqlite3_close(db);
+    remove_db(path);
+}
+
+/*
+ * SPEC 3 (a row per invocation, checkpoint and metric sample; rows committed
+ * at sync points only): these rows go in RUNLOG_BATCH at a time (runlog.c),
+ * in the order given, so that rowids follow it: across full batches, a row
+ * whose texts outgrow the batch's room (it goes in alone, after the rows
+ * before it) and the rows of a batch not full, put in by the commit.  A
+ * text of the sink lasts for the call only: the buffer is overwritten after
+ * each call, and every row keeps its own.
+ */
+static void test_batched_rows(void)
+{
+    const char *path = path_in_dir("batched.db");
+    struct runlog *rl = open_run(path);
+    if (!rl)
+        return;
+    struct slog log = runlog_sink(rl);
+    static char long_error[6000];
+    memset(long_error, 'x', sizeof long_error - 1);
+    char error[32], shard[32];
+    for (int i = 1; i <= 70; i++) {   /* two batches and 6 rows */
+        snprintf(error, sizeof error, "error %d", i);
+        snprintf(shard, sizeof shard, "shardId-%012d", i % 3);
+        struct slog_invocation inv = { .invocation_id = (uint64_t)i, .shard_id = shard,
+            .lane = 0, .start_us = 1000 * i, .end_us = 1000 * i + 500, .record_count = 1,
+            .outcome = OUTCOME_ERROR, .iterator_age_us = -1, .iterator_age_at_send_us = -1,
+            .error = i == 40 ? long_error : i % 2 ? error : NULL };
+        log.ops->invocation(log.ctx, &inv);
+        log.ops->checkpoint(log.ctx, shard, 1000 * i, (uint64_t)i, CKPT_SUCCESS);
+        log.ops->metric(log.ctx, 1000 * i, i % 2 ? "iterator_age_ms" : "concurrent_executions",
+                        i % 2 ? shard : NULL, i + 0.5);
+        memset(error, '?', sizeof error - 1);
+        memset(shard, '?', sizeof shard - 1);
+    }
+    sqlite3 *db = db_open(path);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 0);   /* nothing committed yet */
+    sleep_past_commit_ms();
+    log.ops->sync(log.ctx, 71000);
+    CHECK_INT(q_int(db, "SELECT end_ms FROM runs"), 71);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations"), 70);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations WHERE rowid != invocation_id"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM checkpoints WHERE rowid != sequence_number"), 0);
+    CHECK_INT(q_int(db, "SELECT count(*) FROM metrics WHERE rowid != CAST(value AS INTEGER)"), 0);
+    CHECK_STR(q_text(db, "SELECT error FROM invocations WHERE invocation_id = 69"), "error 69");
+    CHECK_INT(q_int(db, "SELECT count(*) FROM invocations WHERE error IS NULL"), 34);
+    CHECK_INT(q_int(db, "SELECT length(error) FROM invocations WHERE invocation_id = 40"), 5999);
+    CHECK_STR(q_text(db, "SELECT shard_id FROM invocations WHERE invocation_id = 70"),
+              "shardId-000000000001");
+    CHECK_STR(q_text(db, "SELECT group_concat(shard_id || ' ' || reason, ',') FROM"
+                         " (SELECT * FROM checkpoints WHERE rowid IN (32, 33) ORDER BY rowid)"),
+              "shardId-000000000002 success,shardId-000000000000 success");
+    CHECK_STR(q_text(db, "SELECT name || ' ' || coalesce(shard_id, '-') || ' ' || value FROM"
+                         " metrics WHERE rowid = 65"), "iterator_age_ms shardId-000000000002 65.5");
+    CHECK_STR(q_text(db, "SELECT name || ' ' || coalesce(shard_id, '-') FROM metrics"
+                         " WHERE rowid = 66"), "concurrent_executions -");
+    sqlite3_close(db);
+    char err[256] = "";
+    CHECK_INT(runlog_end_run(rl, true, 71000, 0.1, NULL, err, sizeof err), 0);
+    runlog_close(rl);
     remove_db(path);
 }
 
@@ -981,6 +1047,7 @@ int main(void)
     test_second_run();
     test_two_complete_runs();
     test_commit_on_time();
+    test_batched_rows();
     test_locked();
     test_killed_process();
     test_open_errors();

@@ -143,7 +143,7 @@ void runlogi_rollback(struct runlog *rl)
     rl->rows_in_txn = 0;
     for (int t = 0; t < RL_TABLE_COUNT; t++)
         if (rl->batch[t])
-            rl->batch[t]->n = 0;
+            rl->batch[t]->n = 0, rl->batch[t]->text_used = 0;
 }
 
 int runlogi_commit(struct runlog *rl)
@@ -275,29 +275,54 @@ static void runlog_insert_row(struct runlog *rl, enum runlog_table t,
 static void runlog_insert_batch(struct runlog *rl, enum runlog_table t)
 {
     struct runlog_batch *b = rl->batch[t];
-    int rc = SQLITE_OK, row = b->vals + 1;
-    for (int r = 0; r < RUNLOG_BATCH && rc == SQLITE_OK; r++) {
-        rc = sqlite3_bind_int64(b->insert, r * row + 1, rl->run_id);
-        if (rc == SQLITE_OK)
-            rc = runlog_bind(b->insert, r * row + 2, b->v[r], b->vals);
-    }
+    int rc = sqlite3_bind_int64(b->insert, 1, rl->run_id);
+    for (int r = 0; r < RUNLOG_BATCH && rc == SQLITE_OK; r++)
+        rc = runlog_bind(b->insert, 2 + r * b->vals, b->v + r * b->vals, b->vals);
     runlog_inserted(rl, t, b->insert, runlog_step(b->insert, rc));
     b->n = 0;
+    b->text_used = 0;
 }
 
-/* Every row pending in a batch inserted (one by one: a batch not full);
- * -1 when one fails.  After an earlier failure they are dropped. */
+/* The rows pending of a batched table inserted one by one (a batch not
+ * full); after an earlier failure they are dropped. */
+static void runlog_flush_batch(struct runlog *rl, enum runlog_table t)
+{
+    struct runlog_batch *b = rl->batch[t];
+    for (int r = 0; r < b->n && !rl->failed; r++)
+        runlog_insert_row(rl, t, b->v + r * b->vals, b->vals);
+    b->n = 0;
+    b->text_used = 0;
+}
+
+/* Every row pending in a batch inserted; -1 when one fails. */
 int runlogi_flush(struct runlog *rl)
 {
     bool failed = rl->failed;
-    for (int t = 0; t < RL_TABLE_COUNT; t++) {
-        struct runlog_batch *b = rl->batch[t];
-        for (int r = 0; b && r < b->n && !rl->failed; r++)
-            runlog_insert_row(rl, (enum runlog_table)t, b->v[r], b->vals);
-        if (b)
-            b->n = 0;
-    }
+    for (int t = 0; t < RL_TABLE_COUNT; t++)
+        if (rl->batch[t])
+            runlog_flush_batch(rl, (enum runlog_table)t);
     return rl->failed && !failed ? -1 : 0;
+}
+
+/* A row's n values pending in batch b, its texts copied into b's room;
+ * false, b unchanged, when they do not fit. */
+static bool runlog_batch_add(struct runlog_batch *b, const struct runlog_val *v, int n)
+{
+    struct runlog_val *row = b->v + b->n * b->vals;
+    size_t used = b->text_used;
+    for (int i = 0; i < n; i++) {
+        row[i] = v[i];
+        if (v[i].type != RV_TEXT)
+            continue;
+        size_t len = strlen(v[i].s) + 1;
+        if (len > RUNLOG_BATCH_TEXT - used)
+            return false;
+        row[i].s = memcpy(b->text + used, v[i].s, len);
+        used += len;
+    }
+    b->text_used = used;
+    b->n++;
+    return true;
 }
 
 /* One row of a per-run table: run_id then the values (a batched table's:
@@ -307,12 +332,16 @@ void runlogi_insert(struct runlog *rl, enum runlog_table t, const struct runlog_
     if (rl->failed || rl->run_id == 0 || runlog_before_row(rl) != 0)
         return;
     struct runlog_batch *b = rl->batch[t];
-    if (!b) {
-        runlog_insert_row(rl, t, v, n);
-        return;
+    if (b && !runlog_batch_add(b, v, n)) {
+        runlog_flush_batch(rl, t);   /* the texts do not fit: the row after those */
+        if (rl->failed)
+            return;                  /* SQLite may have ended the transaction */
+        if (!runlog_batch_add(b, v, n))
+            b = NULL;                /* nor alone: it goes in by itself */
     }
-    memcpy(b->v[b->n++], v, (size_t)n * sizeof *v);
-    if (b->n == RUNLOG_BATCH)
+    if (!b)
+        runlog_insert_row(rl, t, v, n);
+    else if (b->n == RUNLOG_BATCH)
         runlog_insert_batch(rl, t);
 }
 

@@ -44,7 +44,8 @@ struct sqlite3;
  * benchmark (bench/sqlite_insert.c) so that both measure the same thing.
  * WAL with synchronous=NORMAL: a killed process (SIGKILL, crash) never
  * corrupts the file, and the WAL is replayed when the file is next opened; only
- * an OS crash or power loss may lose the last commits, never consistency.
+ * an OS crash or power loss may lose the last commits, never consistency
+ * (but for a new file's first moments: runlog_open.c).
  * The cost of syncing hardly matters anyway, as rows are committed in large
  * transactions.  WAL also lets `esmsim report` read a database while a sweep
  * is still appending runs to it.
@@ -52,6 +53,9 @@ struct sqlite3;
 #define RUNLOG_PRAGMAS \
     "PRAGMA synchronous=NORMAL;"   /* first: a new file's switch to WAL is then synced once \
                                     * less (7 fdatasyncs to create a run log, not 8) */ \
+    RUNLOG_PRAGMAS_WAL
+/* RUNLOG_PRAGMAS but synchronous. */
+#define RUNLOG_PRAGMAS_WAL \
     "PRAGMA journal_mode=WAL;" \
     "PRAGMA cache_size=-8192;"     /* 8 MiB of page cache: rows are appended, so a bigger
                                       * cache buys nothing and memory grows with it */ \

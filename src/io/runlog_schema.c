@@ -86,7 +86,7 @@ const struct runlog_schema runlog_schema[RL_TABLE_COUNT] = {
         "INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms,"
         " record_count, payload_bytes, first_sequence_number, last_sequence_number, attempt,"
         " outcome, iterator_age_ms, cold_start, error, iterator_age_at_send_ms)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", false },
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", false, true },
     /* a record's place in its batch is the number of the invocation's
      * deliveries of the shard up to its sequence number (a batch goes in
      * sequence order) */
@@ -102,7 +102,7 @@ const struct runlog_schema runlog_schema[RL_TABLE_COUNT] = {
     [RL_CHECKPOINTS] = { "checkpoints",
         "shard_id TEXT, at_ms INTEGER, sequence_number INTEGER, reason TEXT",
         "INSERT INTO checkpoints (run_id, shard_id, at_ms, sequence_number, reason)"
-        " VALUES (?,?,?,?,?)", false },
+        " VALUES (?,?,?,?,?)", false, true },
     [RL_DISCARDS] = { "discards",
         "at_ms INTEGER, shard_id TEXT, condition TEXT, start_sequence_number INTEGER,"
         " end_sequence_number INTEGER, record_count INTEGER, invocation_record TEXT,"
@@ -114,7 +114,7 @@ const struct runlog_schema runlog_schema[RL_TABLE_COUNT] = {
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", false },
     [RL_METRICS] = { "metrics",
         "at_ms INTEGER, name TEXT, shard_id TEXT, value REAL",
-        "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)", false },
+        "INSERT INTO metrics (run_id, at_ms, name, shard_id, value) VALUES (?,?,?,?,?)", false, true },
     [RL_WINDOWS] = { "windows",
         "shard_id TEXT, lane INTEGER, start_ms INTEGER, end_ms INTEGER,"
         " final_invocation_id INTEGER, terminated_early INTEGER, records INTEGER,"
