@@ -183,6 +183,7 @@ deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kin
         if (n > q->cap - j)
             n = q->cap - j;          /* the rest after the queue's ring wraps */
         uint64_t *v = q->v + j, *size = q->size + j, bytes = 0;
+#pragma GCC unroll 4
         for (uint64_t k = 0; k < n; k++)
             v[k] = i + k;
         if (!kinesis || !kinesis_sizes(stream, source_bytes, epoch_ms, memo, r, n, size, &bytes,

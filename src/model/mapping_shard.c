@@ -15,12 +15,29 @@
 
 /* The records of the lane's current set, in the mapping's scratch array.
  * Valid during the event that looked them up, until the checkpoint moves
- * (stm_release): only a write moves records, and none comes meanwhile. */
+ * (stm_release): only a write moves records, and none comes meanwhile.
+ * A set of consecutive indexes (one lane: every set but a bisection's
+ * halves after a gap) is a piece or two of the shard's ring, their
+ * records' addresses a step apart: no index read nor masked. */
 struct stm_record **esm_set_records(struct lane *l)
 {
-    struct stm_record **recs = l->sc->m->scratch;
-    for (uint32_t i = 0; i < l->batch.n; i++)
-        recs[i] = shardc_at(l->sc, l->batch.idx[i]);
+    struct shardc *sc = l->sc;
+    struct stm_record **recs = sc->m->scratch;
+    const uint64_t *idx = l->batch.idx;
+    uint32_t n = l->batch.n;
+    if (n > 0 && idx[n - 1] - idx[0] == n - 1) {   /* ascending: consecutive */
+        struct stm_record **out = recs;
+        for (uint64_t i = idx[0], to = i + n, k; i < to; i += k) {
+            struct stm_record *r = stm_piece(sc->m->stream, sc->shard, i, to, &k);
+#pragma GCC unroll 4
+            for (uint64_t j = 0; j < k; j++)
+                out[j] = r + j;
+            out += k;
+        }
+        return recs;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        recs[i] = shardc_at(sc, idx[i]);
     return recs;
 }
 
@@ -79,6 +96,7 @@ void esm_take_whole(struct lane *l, struct stm_record *const *recs)
     struct shardc *sc = l->sc;
     /* in locals: the records' byte stores could alias the mapping's fields */
     uint64_t *seqs = sc->m->seqs, *ids = sc->m->ids;
+#pragma GCC unroll 4
     for (uint32_t i = 0, n = l->batch.n; i < n; i++) {
         struct stm_record *r = recs[i];
         r->handled += r->handled < UINT8_MAX;

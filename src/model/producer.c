@@ -258,6 +258,11 @@ static uint32_t req_alloc(struct prd *p)
             free(q->written);
             return NONE;
         }
+        /* With whole_bytes every entry's bytes, data and operation are
+         * these, whatever is later drawn, moved or kept here: set once,
+         * plan then stores a record's time and key alone. */
+        for (uint32_t i = 0; p->whole_bytes && i <= p->max_records; i++)
+            q->e[i] = (struct stm_put_entry){ .bytes = p->whole_bytes, .item_op = STM_ITEM_WRITE };
         slot = p->n_req++;
     }
     struct preq *q = &p->req[slot];
@@ -678,20 +683,19 @@ static inline uint32_t record_bytes(struct prd *p, const uint32_t *fixed, uint32
  * call (it stays in registers): the block (p->arr), its next arrival
  * (p->arr_next) and its count, 0 before the first block, both 64-bit (an
  * index of 32 bits is widened again at each use); and what each record
- * reads, p->key_of, p->fixed_bytes and p->whole_bytes (a load of p's
- * field a record, else). */
+ * reads, p->key_of and p->fixed_bytes (a load of p's field a record,
+ * else). */
 struct cursor {
     const struct arrivals *a;
     size_t i, n;
     const struct pkey *key_of;
     const uint32_t *fixed;
-    uint32_t whole;
 };
 
 static struct cursor cursor_of(const struct prd *p)
 {
     return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0, p->key_of,
-                            p->fixed_bytes, p->whole_bytes };
+                            p->fixed_bytes };
 }
 
 /*
@@ -719,10 +723,11 @@ static COLD bool next_arrivals(struct prd *p)
  * Read the block's next record (c->i < c->n) into *to: time, key, size,
  * and on a table whether it is a delete (all but its message_id), its
  * key's length into *key_len; false when out of memory (the engine then
- * stops).  With whole, the size is c->whole, the record a write and
- * *key_len left alone (plan reads it only to count a request's bytes,
- * which it then does not): no key length, size or delete looked up, 6
- * instructions a record.
+ * stops).  With whole (p->whole_bytes), the time and key alone: the
+ * entry's size, data and write are there already (req_alloc), and
+ * *key_len is left alone (plan reads it only to count a request's bytes,
+ * which it then does not): no key length, size or delete looked up, no
+ * store of them.
  * Its key's slot is prefetched KEY_AHEAD arrivals earlier: with 100,000
  * keys or more every key is a cache miss, and the distance lets the
  * misses overlap.
@@ -740,11 +745,12 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     }
     to->created_us = a->at_us[i];
     to->key_id = k.id;
-    to->bytes = whole ? c->whole : record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
-    to->data_id = 0;
-    to->item_op = whole ? STM_ITEM_WRITE : a->op[i];
-    if (!whole)
+    if (!whole) {
+        to->bytes = record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
+        to->data_id = 0;
+        to->item_op = a->op[i];
         *key_len = k.len;
+    }
     return true;
 }
 
@@ -790,10 +796,16 @@ fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool c
     for (;;) {
         size_t run = f->c.n - f->c.i, room = (size_t)(end - f->to) - 1;
         size_t stop = f->c.i + (count ? 0 : run < room ? run : room);
-        while (f->c.i != stop) {   /* to an arrival, not a count: 2 instructions a record fewer */
-            if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)) ||
-                f->to->created_us > deadline)
-                return;
+        if (stop != f->c.i && f->c.a->at_us[stop - 1] <= deadline) {
+            /* a block's arrivals increase: the run's last in time, all are */
+            while (f->c.i != stop)   /* to an arrival, not a count: 2 instructions a record fewer */
+                if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)))
+                    return;
+        } else {
+            while (f->c.i != stop)
+                if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)) ||
+                    f->to->created_us > deadline)
+                    return;
         }
         bytes += b;
         f->more = draw_next(p, &f->c, ++f->to, &f->key_len, !count);
