@@ -33,7 +33,6 @@ struct stream {
     unsigned delay_us;   /* a slow fill, so that the worker is caught at it */
     pthread_t consumer;  /* with by_worker: the blocks filled on another thread */
     uint32_t by_worker;
-    uint32_t helped;     /* with HELPED: the fills ahd_help made */
 };
 
 static bool fill(void *ctx, void *blk)
@@ -88,13 +87,12 @@ static uint64_t digest(struct ahd_seq *q, uint32_t *blocks)
 }
 
 /* How a consumer reads a stream (digest_read). */
-enum reading { ALONE, AT_ONCE, WITH_PAUSES, HELPED, WORKER_GOES };
+enum reading { ALONE, AT_ONCE, WITH_PAUSES, WORKER_GOES };
 
 /* The digest of the stream of seed and n_blocks, *blocks its blocks: read
  * with no worker (the reference the worker's blocks must match), or
  * through a worker attached from the start: at once; three blocks at a
- * time with a pause after, long enough for a few fills; helping the worker
- * after each block (ahd_help until it has nothing to fill); or the worker
+ * time with a pause after, long enough for a few fills; or the worker
  * destroyed after the 10th block (the rest filled on demand).  *s holds
  * the stream after (its count of fills), its generator freed. */
 static uint64_t digest_read(struct stream *s, unsigned long seed, uint32_t n_blocks,
@@ -115,8 +113,6 @@ static uint64_t digest_read(struct stream *s, unsigned long seed, uint32_t n_blo
         h = hash_block(h, b);
         if (how == WITH_PAUSES && *blocks % 3 == 2)
             nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-        while (how == HELPED && ahd_help(w))
-            s->helped++;
     }
     CHECK(ahd_next(q) == NULL);   /* and NULL again */
     ahd_seq_destroy(q);
@@ -212,8 +208,6 @@ static void test_shared_worker(void)
  * queue's worth by the worker at most).  The bound is a tenth, not a half:
  * on a loaded machine the worker may not get a core within a pause (a
  * half failed once at load 7 with pauses of 0.1 ms; they are 1 ms now).
- * A consumer that helps (the relay's waits, sim.c) fills blocks on its own
- * thread, the worker's choice of block and all: the same blocks again.
  */
 static void test_handoffs(void)
 {
@@ -221,16 +215,11 @@ static void test_handoffs(void)
     struct stream s;
     uint32_t n;
     uint64_t alone = digest_read(&s, 5, N, ALONE, &n);
-    for (enum reading how = AT_ONCE; how <= HELPED; how++) {
+    for (enum reading how = AT_ONCE; how <= WITH_PAUSES; how++) {
         CHECK(digest_read(&s, 5, N, how, &n) == alone);
         CHECK_INT(n, N);
-        CHECK_INT(s.filled, N);
         if (how == WITH_PAUSES)
             CHECK(s.by_worker > N / 10);
-        if (how == HELPED) {   /* the worker sleeps with a full queue: the consumer fills */
-            CHECK(s.helped > 0);
-            CHECK(s.filled - s.by_worker >= s.helped);
-        }
     }
 }
 

@@ -173,16 +173,6 @@ static struct ahd_seq *pick(struct ahd *w)
     return best;
 }
 
-bool ahd_help(struct ahd *w)
-{
-    pthread_mutex_lock(&w->lock);
-    struct ahd_seq *q = pick(w);
-    if (q)
-        fill_one(q);
-    pthread_mutex_unlock(&w->lock);
-    return q != NULL;
-}
-
 static void *worker(void *arg)
 {
     struct ahd *w = arg;

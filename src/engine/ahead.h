@@ -40,12 +40,6 @@ void ahd_seq_destroy(struct ahd_seq *q);
  * Waits only while the worker is filling that very block. */
 const void *ahd_next(struct ahd_seq *q);
 
-/* Fill, on the caller's thread, the next block of one of w's sequences
- * that has room and that the worker is not filling: true if one was
- * filled.  For a consumer that would otherwise sleep: the worker then has
- * that block less to fill, later, on a core it may share. */
-bool ahd_help(struct ahd *w);
-
 /* A worker; its thread starts with the first sequence attached.  NULL
  * when out of memory. */
 struct ahd *ahd_create(void);

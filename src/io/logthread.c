@@ -201,8 +201,6 @@ struct lgt {
     uint32_t run_at;              /* that entry's offset in the chunk */
     struct msgtab *msgs;          /* the message table the thread replays calls on, or NULL */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
-    bool (*idle_work)(void *);    /* the simulation's work while it waits (set_idle_work) */
-    void *idle_ctx;
 
     pthread_t thread;
     pthread_mutex_t mu;           /* for the sleeps, and closing */
@@ -263,10 +261,6 @@ static void wake_thread(struct lgt *t)
 static void wait_replayed(struct lgt *t, uint64_t n)
 {
     wake_thread(t);
-    if (t->idle_work)
-        while (atomic_load_explicit(&t->replayed, memory_order_acquire) < n &&
-               t->idle_work(t->idle_ctx))
-            ;
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->waiting, true);   /* then one more look (the protocol, above) */
     while (atomic_load(&t->replayed) < n)
@@ -980,13 +974,6 @@ static void relay_flush(void *ctx)
     lgt_flush(*(struct lgt **)ctx);
 }
 
-static void relay_set_idle_work(void *ctx, bool (*work)(void *), void *work_ctx)
-{
-    struct lgt *t = *(struct lgt **)ctx;
-    t->idle_work = work;
-    t->idle_ctx = work_ctx;
-}
-
 static void relay_detach(void *ctx)
 {
     lgt_finish(*(struct lgt **)ctx);
@@ -996,8 +983,7 @@ struct slog_relay lgt_relay(struct lgt **t)
 {
     *t = NULL;
     return (struct slog_relay){ .ctx = t, .attach = relay_attach, .attach_msgs = relay_attach_msgs,
-                                .flush = relay_flush, .set_idle_work = relay_set_idle_work,
-                                .detach = relay_detach };
+                                .flush = relay_flush, .detach = relay_detach };
 }
 
 void lgt_destroy(struct lgt *t)

@@ -95,19 +95,6 @@ static int schedule_changes(struct sim *s)
 
 /* ---- the sink the core writes to ------------------------------------------- */
 
-static bool help_draw(void *ahead)
-{
-    return ahd_help(ahead);
-}
-
-/* The relay's waits fill the drawing worker's blocks (set_idle_work), or
- * nothing once the worker goes. */
-static void wire_idle_work(struct sim *s)
-{
-    if (s->relayed)
-        s->relay.set_idle_work(s->relay.ctx, s->ahead ? help_draw : NULL, s->ahead);
-}
-
 /*
  * The components keep the address of s->log: the observer's sink, or the
  * relay's in front of it.  Attaching or detaching the relay changes its
@@ -142,7 +129,6 @@ void sim_set_relay(struct sim *s, const struct slog_relay *relay)
     s->relay = *relay;
     s->relayed = true;
     use_sink(s, &out);
-    wire_idle_work(s);
 }
 
 /* Every call made has reached the observer and the message table: they are
@@ -279,7 +265,6 @@ void sim_draw_ahead(struct sim *s)
     if (!s->ahead && (s->ahead = ahd_create()))
         for (size_t i = 0; i < s->n_producers; i++)
             prd_draw_ahead(s->producers[i], s->ahead);
-    wire_idle_work(s);
 }
 
 void sim_set_backend(struct sim *s, const struct fn_backend *b)
@@ -304,10 +289,8 @@ static void finish(struct sim *s, bool complete)
     msg_finish(s->msgs);
     for (size_t i = 0; i < s->n_producers; i++)
         prd_finish(s->producers[i]);
-    struct ahd *ahead = s->ahead;
+    ahd_destroy(s->ahead);   /* no more arrivals wanted: the thread goes */
     s->ahead = NULL;
-    wire_idle_work(s);       /* before the worker goes */
-    ahd_destroy(ahead);      /* no more arrivals wanted: the thread goes */
     unrelay(s);
     obs_finish(s->obs, s->reached_us);
 }

@@ -357,11 +357,6 @@ struct slog_relay {
      * reached it have (at once when all have); called until the one awaited
      * has. */
     void (*flush)(void *ctx);
-    /* While the caller waits for the relay's thread (its queue full), it
-     * calls work(work_ctx) until the wait is over or work returns false,
-     * then sleeps: other work of the caller's thread done in its wait
-     * instead of on a third thread competing for the cores.  NULL: none. */
-    void (*set_idle_work)(void *ctx, bool (*work)(void *work_ctx), void *work_ctx);
     /* Every call made has reached inner, and inner is the caller's again
      * (the thread joined); idempotent. */
     void (*detach)(void *ctx);
