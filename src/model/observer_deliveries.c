@@ -5,7 +5,9 @@
  * (redeliveries, R17) and judge per-key order on first deliveries, by
  * sequence (R10, R12) and by producer order (SPEC 1.3), with examples.  An
  * invocation's own figures too: outcomes, oversized payloads (R2),
- * IteratorAge (R14), the throughput chart's deliveries.
+ * IteratorAge (R14), the throughput chart's deliveries.  And checkpoints,
+ * which let held records go (observer_held.c) with a released run's rest,
+ * then release what waited with it.
  */
 #define _DEFAULT_SOURCE   /* strdup */
 #include "observer_deliveries.h"
@@ -571,4 +573,30 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
         run->count += 1 + (uint32_t)took;
         sh->hint = ordinal;
     }
+}
+
+/* A checkpoint: its figures, then the shard's records it passed let go, a
+ * rest of the shard's with them in one pass (obs_rest_checkpoint; a rest
+ * of another shard's flushed first), then what waited with the rest
+ * released. */
+void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                       uint64_t sequence_number, enum ckpt_reason reason)
+{
+    struct obs *o = ctx;
+    o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
+    if ((unsigned)reason < CKPT_COUNT)
+        o->fig.checkpoints[reason]++;
+    if (reason == CKPT_EXPIRED)
+        obs_add_point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
+    struct oshard *sh = obs_shard_of(o, shard_id);
+    if (!sh)
+        return;
+    if (o->rest_on && &o->shards[o->rest.shard] != sh)
+        obs_rest_flush(o);
+    if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
+        sh->checkpoint = sequence_number;
+    sh->has_checkpoint = true;
+    obs_rest_checkpoint(o, sh);
+    obs_shard_let_go(o, sh, false);
+    obs_inv_release(o, false);   /* what waited with a rest */
 }

@@ -4,15 +4,15 @@
  * and none of their deliveries waits (then their delivery counts are final:
  * redelivered, handled twice), and the messages, a byte of flags each until
  * their fate came, one written twice or more apart until its part of the
- * retention bounds is known.  The events that feed them: records, message
- * fates, checkpoints.
+ * retention bounds is known.  What feeds them: records and message fates
+ * (the tee takes their events, observer_tee.c), the let-go of a checkpoint
+ * (observer_deliveries.c takes it: a released run's rest goes with it).
  */
 #include "observer_held.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "observer_deliveries.h"
 #include "observer_inthash.h"
 #include "observer_index.h"
 #include "prefetch.h"
@@ -282,10 +282,11 @@ void obs_written_flush(struct obs *o)
 
 /* The flags of message id, whose fate came, when it is not in the ring
  * (no record of it came: rejected); NULL when out of memory, or never: let
- * go (the base passes only ids whose fate came). */
+ * go (the base passes only ids whose fate came).  The tee flushed a rest
+ * first (obs_rest_flush): the ring's base may move past messages it lets
+ * go. */
 static COLD uint8_t *fate_flags_slow(struct obs *o, uint64_t id)
 {
-    obs_rest_flush(o);   /* the ring's base may move past messages it lets go */
     if (id < o->msgs_base)
         return NULL;
     uint8_t *f = msg_add(o, id);
@@ -474,49 +475,16 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
     return i;
 }
 
-void obs_on_record(void *ctx, const struct slog_record *r)
+void obs_see_record(struct obs *o, const struct slog_record *r)
 {
-    struct obs *o = ctx;
-    if (o->next.per_record)
-        o->next.ops->record(o->next.ctx, r);
-    obs_rest_flush(o);
     see_record(o, r);
 }
 
-/* A run of records: next gets them first, as a run when it takes one (it
- * keeps nothing of the observer's, so each sink sees its calls in the
- * order of n calls of obs_on_record). */
-void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+void obs_see_records(struct obs *o, const struct slog_record *rows, uint32_t n)
 {
-    struct obs *o = ctx;
-    if (o->next.per_record)
-        slog_records(o->next.ops, o->next.ctx, rows, n);
-    obs_rest_flush(o);
     for (uint32_t i = 0; i < n;) {
         i = see_common(o, rows, i, n);
         if (i < n)
             see_record(o, &rows[i++]);
     }
-}
-
-void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
-                       uint64_t sequence_number, enum ckpt_reason reason)
-{
-    struct obs *o = ctx;
-    o->next.ops->checkpoint(o->next.ctx, shard_id, at_us, sequence_number, reason);
-    if ((unsigned)reason < CKPT_COUNT)
-        o->fig.checkpoints[reason]++;
-    if (reason == CKPT_EXPIRED)
-        obs_add_point(o, OBS_CHART_EXPIRIES, PS_MARK, obs_ms(at_us), 1);
-    struct oshard *sh = obs_shard_of(o, shard_id);
-    if (!sh)
-        return;
-    if (o->rest_on && &o->shards[o->rest.shard] != sh)
-        obs_rest_flush(o);
-    if (!sh->has_checkpoint || sequence_number > sh->checkpoint)
-        sh->checkpoint = sequence_number;
-    sh->has_checkpoint = true;
-    obs_rest_checkpoint(o, sh);
-    obs_shard_let_go(o, sh, false);
-    obs_inv_release(o, false);   /* what waited with a rest */
 }

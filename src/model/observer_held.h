@@ -1,8 +1,8 @@
 /*
  * observer_held.h - the records and messages the observer holds until it
  * lets them go (observer_held.c): the ring's and the flags' inline readers,
- * the let-go, and the events that feed them.  Only the observer's files
- * include it.
+ * the let-go, and what the events that feed them call.  Only the
+ * observer's files include it.
  */
 #ifndef ESMSIM_OBSERVER_HELD_H
 #define ESMSIM_OBSERVER_HELD_H
@@ -116,12 +116,21 @@ static inline void obs_rec_let_go(struct obs *o, const struct orec *r, uint8_t *
     obs_rec_gone(o, r, r->n, r->handled, obs_rec_expiry(o, r->n, r->settled), f);
 }
 
+/* Whether message id is in the ring (its flags where obs_msg_flags finds
+ * them); a fate for one that is not may move the ring's base. */
+static inline bool obs_msg_in_ring(const struct obs *o, uint64_t id)
+{
+    return id - o->msgs_base < o->msgs_end - o->msgs_base;
+}
+
 void obs_shard_let_go(struct obs *o, struct oshard *sh, bool all);
 void obs_written_flush(struct obs *o);
+
+/* The events these tables take, next told apart (the tee: observer_tee.c,
+ * which first flushes a released run's rest where it must, obs_rest_flush):
+ * a message's fate (next told here), a record, a run of them. */
 void obs_on_message(void *ctx, const struct slog_message *msg);
-void obs_on_record(void *ctx, const struct slog_record *r);
-void obs_on_records(void *ctx, const struct slog_record *rows, uint32_t n);
-void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
-                       uint64_t sequence_number, enum ckpt_reason reason);
+void obs_see_record(struct obs *o, const struct slog_record *r);
+void obs_see_records(struct obs *o, const struct slog_record *rows, uint32_t n);
 
 #endif

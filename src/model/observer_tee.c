@@ -70,6 +70,40 @@ static void obs_on_log_line(void *ctx, const struct slog_line *l)
     o->next.ops->log_line(o->next.ctx, l);
 }
 
+/* A message's fate (obs_on_message), a released run's rest flushed first
+ * when the message is out of the ring, whose base may then move past
+ * messages the rest lets go (obs_rest_flush); one in the ring commutes
+ * with the rest's let-go. */
+static void on_message(void *ctx, const struct slog_message *msg)
+{
+    struct obs *o = ctx;
+    if (!obs_msg_in_ring(o, msg->message_id))
+        obs_rest_flush(o);
+    obs_on_message(o, msg);
+}
+
+/* A record, a run of them: next told first (a run when it takes one: it
+ * keeps nothing of the observer's, so each sink sees its calls in the
+ * order of n calls of record), a released run's rest flushed (the rings'
+ * room, their let-go), then the observer's tables. */
+static void on_record(void *ctx, const struct slog_record *r)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        o->next.ops->record(o->next.ctx, r);
+    obs_rest_flush(o);
+    obs_see_record(o, r);
+}
+
+static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+{
+    struct obs *o = ctx;
+    if (o->next.per_record)
+        slog_records(o->next.ops, o->next.ctx, rows, n);
+    obs_rest_flush(o);
+    obs_see_records(o, rows, n);
+}
+
 /* Messages' fates, a set's at a time (slog_ops.fates, the message table's
  * records done): a message in the ring written once, by far the most, is a
  * flag and a count, the ring's fields in registers; any other (out of the
@@ -85,7 +119,7 @@ static void obs_on_fates(void *ctx, const uint64_t *ids, uint32_t n, enum fate f
     if (o->next.per_record || (unsigned)f >= FATE_COUNT) {   /* next told: each apart */
         for (; p < end; p++) {
             msg.message_id = *p;
-            obs_on_message(o, &msg);
+            on_message(o, &msg);
         }
         return;
     }
@@ -101,7 +135,7 @@ static void obs_on_fates(void *ctx, const uint64_t *ids, uint32_t n, enum fate f
         }
         if (p < end) {
             msg.message_id = *p++;
-            obs_on_message(o, &msg);
+            on_message(o, &msg);
             apart++;
         }
     }
@@ -149,9 +183,9 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
     o->enabled = true;
     sync_notes_init(&o->notes);
     o->ops = (struct slog_ops){
-        .shard = obs_on_shard, .message = obs_on_message, .fates = obs_on_fates,
-        .record = obs_on_record,
-        .records = obs_on_records,
+        .shard = obs_on_shard, .message = on_message, .fates = obs_on_fates,
+        .record = on_record,
+        .records = on_records,
         .invocation = obs_on_invocation, .deliveries = obs_on_deliveries,
         .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
         .window = next->ops->window ? obs_on_window : NULL,
