@@ -135,9 +135,10 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         return EXIT_FAILED;
     }
     sim_set_memory_budget(r->sim, memory_budget(scn));
-    /* The observer and the run log behind it on a thread of their own; the
-     * simulation's thread only makes events.  Without a thread (none could
-     * be made) they run between events: the same rows.  A real handler's
+    /* The observer and the message table on a thread of their own, in
+     * front of the run log's; the simulation's thread only makes events.
+     * Without a thread (none could be made) they run between events: the
+     * same rows.  A real handler's
      * lines are logged from its own calls, between events. */
     if (threaded) {
         struct slog_relay relay = lgt_relay(&r->writer);

@@ -135,6 +135,13 @@ int runlogi_busy(void *ctx, int count)
     return 1;
 }
 
+/* A batch's pending rows, and the texts they took, dropped. */
+static void runlog_batch_clear(struct runlog_batch *b)
+{
+    b->n = 0;
+    b->text_used = 0;
+}
+
 void runlogi_rollback(struct runlog *rl)
 {
     if (rl->in_txn && !sqlite3_get_autocommit(rl->db))
@@ -143,7 +150,7 @@ void runlogi_rollback(struct runlog *rl)
     rl->rows_in_txn = 0;
     for (int t = 0; t < RL_TABLE_COUNT; t++)
         if (rl->batch[t])
-            rl->batch[t]->n = 0, rl->batch[t]->text_used = 0;
+            runlog_batch_clear(rl->batch[t]);
 }
 
 int runlogi_commit(struct runlog *rl)
@@ -279,8 +286,7 @@ static void runlog_insert_batch(struct runlog *rl, enum runlog_table t)
     for (int r = 0; r < RUNLOG_BATCH && rc == SQLITE_OK; r++)
         rc = runlog_bind(b->insert, 2 + r * b->vals, b->v + r * b->vals, b->vals);
     runlog_inserted(rl, t, b->insert, runlog_step(b->insert, rc));
-    b->n = 0;
-    b->text_used = 0;
+    runlog_batch_clear(b);
 }
 
 /* The rows pending of a batched table inserted one by one (a batch not
@@ -290,8 +296,7 @@ static void runlog_flush_batch(struct runlog *rl, enum runlog_table t)
     struct runlog_batch *b = rl->batch[t];
     for (int r = 0; r < b->n && !rl->failed; r++)
         runlog_insert_row(rl, t, b->v + r * b->vals, b->vals);
-    b->n = 0;
-    b->text_used = 0;
+    runlog_batch_clear(b);
 }
 
 /* Every row pending in a batch inserted; -1 when one fails. */
