@@ -27,6 +27,7 @@
 
 #include "bigmem.h"
 #include "keytab.h"
+#include "prefetch.h"
 
 #define ARENA_CHUNK 65536   /* bytes per arena chunk; longer keys get their own */
 #define FIRST_CAP 1024      /* keys, when none were reserved */
@@ -174,6 +175,12 @@ void keytab_reserve(struct keytab *t, size_t n)
         (void)grow(t, want);   /* out of memory: grown on demand */
     if (index_cap_for(want) > t->index_cap)
         (void)index_resize(t, index_cap_for(want));
+}
+
+void keytab_prefetch(const struct keytab *t, struct hashkey h)
+{
+    if (t->index)
+        PREFETCH(&t->index[h.lo & (t->index_cap - 1)]);
 }
 
 uint32_t keytab_add(struct keytab *t, const char *key)

@@ -31,6 +31,9 @@ uint32_t keytab_add(struct keytab *t, const char *key);
 /* keytab_add with h = hashkey_of(key), worked out by the caller (ahead of
  * its use, on another thread: producer.c). */
 uint32_t keytab_add_hashed(struct keytab *t, const char *key, struct hashkey h);
+/* A hint: keytab_add_hashed of a key whose MD5 is h comes soon (its index
+ * slot fetched into the cache meanwhile). */
+void keytab_prefetch(const struct keytab *t, struct hashkey h);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);

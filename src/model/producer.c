@@ -99,6 +99,7 @@
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
 #define KEY_AHEAD 64              /* arrivals whose key slot is prefetched ahead */
+#define FRESH_AHEAD 8             /* first uses whose keytab slot is prefetched ahead */
 #define AHEAD_ARRIVALS 2048       /* arrivals in a block drawn ahead (ahead.h) */
 
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
@@ -128,6 +129,7 @@ struct pkey {
  * of the simulation decides. */
 struct arrivals {
     uint32_t n;                   /* arrivals */
+    uint32_t n_fresh;             /* hash-keys in fresh */
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
@@ -560,6 +562,7 @@ static void hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
         a->fresh[m++] = hashkey_of(name, strlen(name));
     }
     d->undrawn -= m;
+    a->n_fresh = m;
 }
 
 /*
@@ -601,6 +604,7 @@ static bool fill_arrivals(void *ctx, void *block)
     else
         dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
     memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
+    a->n_fresh = 0;
     if (d->undrawn)
         hash_fresh(d, a, n);
     if (c->record_bytes.kind != DIST_CONSTANT)
@@ -622,8 +626,12 @@ static bool fill_arrivals(void *ctx, void *block)
  * were drawn, so that a key index's first use is its first draw. */
 static COLD struct pkey key_add(struct prd *p, uint32_t idx)
 {
+    const struct arrivals *a = p->arr;
+    uint32_t f = p->fresh_next++;
+    if (f + FRESH_AHEAD < a->n_fresh)
+        keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD]);
     const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    struct pkey k = { keytab_add_hashed(p->keys, name, p->arr->fresh[p->fresh_next++]), 0 };
+    struct pkey k = { keytab_add_hashed(p->keys, name, a->fresh[f]), 0 };
     if (k.id != NONE)    /* out of memory: the run stops */
         k.len = keytab_len(p->keys, k.id);
     p->key_of[idx] = k;   /* k returned, not read back: that load waited on the two stores */
@@ -716,6 +724,8 @@ static COLD bool next_arrivals(struct prd *p)
         return false;
     for (uint32_t i = 0; i < a->n && i < KEY_AHEAD; i++)
         PREFETCH(&p->key_of[a->key[i]]);
+    for (uint32_t i = 0; i < a->n_fresh && i < FRESH_AHEAD; i++)
+        keytab_prefetch(p->keys, a->fresh[i]);
     return true;
 }
 
