@@ -118,13 +118,6 @@ struct preq {
     bool busy;                    /* holds messages */
 };
 
-/* A key of the key space, once interned: its id and length side by side
- * (one cache miss per record with a million keys). */
-struct pkey {
-    uint32_t id;                  /* key id, NONE until first use */
-    uint32_t len;                 /* bytes */
-};
-
 /* A block of arrivals drawn ahead (fill_arrivals), in order: what no state
  * of the simulation decides. */
 struct arrivals {
@@ -133,6 +126,7 @@ struct arrivals {
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
+    uint32_t key_len[AHEAD_ARRIVALS]; /* their keys' bytes, when pdraws.lens */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
     /* the hash-keys of the key indexes drawn here for the first time, in
@@ -165,6 +159,7 @@ struct pdraws {
     uint32_t undrawn;             /* key indexes never drawn: none, nothing to check */
     char *keybuf;                 /* a key's text: prefix + room for a decimal index */
     size_t prefix_len;            /* set up before any draw, then read by both threads */
+    bool lens;                    /* the arrivals' key lengths wanted (not whole_bytes) */
 };
 
 struct prd {
@@ -188,7 +183,7 @@ struct prd {
     gsl_rng *rng_backoff;
 
     /* key space */
-    struct pkey *key_of;          /* key index -> key, id NONE until first use */
+    uint32_t *key_of;             /* key index -> key id, NONE until first use */
     uint32_t n_keys;
     char *keybuf;                 /* as draws.keybuf, the simulation thread's */
     uint32_t *fixed_bytes;        /* constant record size: bytes by key length (up to the
@@ -544,6 +539,17 @@ static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_
     return buf;
 }
 
+/* The length of key index idx's text, key_name's without writing it. */
+static size_t key_name_len(const struct cfg_keys *ks, size_t prefix_len, uint32_t idx)
+{
+    if (ks->list)
+        return strlen(ks->list[idx]);
+    size_t n = prefix_len + 1;
+    for (uint32_t v = idx; v >= 10; v /= 10)
+        n++;
+    return n;
+}
+
 /* The hash-keys of the key indexes of a's n arrivals that are drawn for
  * the first time, in order, into a->fresh: the MD5 the keytab wants when
  * the simulation's thread interns the key (key_add), worked out here, on
@@ -604,6 +610,9 @@ static bool fill_arrivals(void *ctx, void *block)
     else
         dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
     memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
+    if (d->lens)
+        for (uint32_t i = 0; i < n; i++)
+            a->key_len[i] = (uint32_t)key_name_len(&c->keys, d->prefix_len, a->key[i]);
     a->n_fresh = 0;
     if (d->undrawn)
         hash_fresh(d, a, n);
@@ -624,26 +633,25 @@ static bool fill_arrivals(void *ctx, void *block)
  * per-record path) with the hash-key its block brought: the block's next
  * one, as the simulation's thread reads the arrivals in the order they
  * were drawn, so that a key index's first use is its first draw. */
-static COLD struct pkey key_add(struct prd *p, uint32_t idx)
+static COLD uint32_t key_add(struct prd *p, uint32_t idx)
 {
     const struct arrivals *a = p->arr;
     uint32_t f = p->fresh_next++;
     if (f + FRESH_AHEAD < a->n_fresh)
         keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD]);
     const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    struct pkey k = { keytab_add_hashed(p->keys, name, a->fresh[f]), 0 };
-    if (k.id != NONE)    /* out of memory: the run stops */
-        k.len = keytab_len(p->keys, k.id);
-    p->key_of[idx] = k;   /* k returned, not read back: that load waited on the two stores */
-    return k;
+    uint32_t id = keytab_add_hashed(p->keys, name, a->fresh[f]);
+    p->key_of[idx] = id;   /* NONE when out of memory: the run stops */
+    return id;
 }
 
-/* The key of index idx, added to the keytab on first use; key_of is
- * p->key_of. */
-static inline struct pkey key_at(struct prd *p, const struct pkey *key_of, uint32_t idx)
+/* The key id of index idx, added to the keytab on first use; key_of is
+ * p->key_of, ids alone (4 bytes a key: with their lengths beside them, 8,
+ * plan's loads of them missed more, plan's samples 1,471 -> 1,202). */
+static inline uint32_t key_at(struct prd *p, const uint32_t *key_of, uint32_t idx)
 {
-    const struct pkey *k = &key_of[idx];
-    return k->id != NONE ? *k : key_add(p, idx);
+    uint32_t id = key_of[idx];
+    return id != NONE ? id : key_add(p, idx);
 }
 
 /* Data bytes of arrival i of a, its size drawn: rounded, at least 1, and
@@ -696,7 +704,7 @@ static inline uint32_t record_bytes(struct prd *p, const uint32_t *fixed, uint32
 struct cursor {
     const struct arrivals *a;
     size_t i, n;
-    const struct pkey *key_of;
+    const uint32_t *key_of;
     const uint32_t *fixed;
 };
 
@@ -748,18 +756,19 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     const struct arrivals *a = c->a;
     size_t i = c->i++;
     PREFETCH(&c->key_of[a->key[i + KEY_AHEAD]]);
-    struct pkey k = key_at(p, c->key_of, a->key[i]);
-    if (k.id == NONE) {
+    uint32_t id = key_at(p, c->key_of, a->key[i]);
+    if (id == NONE) {
         eng_stop(p->e);   /* out of memory */
         return false;
     }
     to->created_us = a->at_us[i];
-    to->key_id = k.id;
+    to->key_id = id;
     if (!whole) {
-        to->bytes = record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
+        uint32_t len = a->key_len[i];
+        to->bytes = record_bytes(p, c->fixed, len, a, (uint32_t)i);
         to->data_id = 0;
         to->item_op = a->op[i];
-        *key_len = k.len;
+        *key_len = len;
     }
     return true;
 }
@@ -969,12 +978,7 @@ static size_t key_max_len(const struct prd *p)
         size_t len = strlen(k->list[i]);
         most = len > most ? len : most;
     }
-    if (!k->list) {
-        most = p->draws.prefix_len + 1;
-        for (uint32_t v = p->n_keys - 1; v >= 10; v /= 10)
-            most++;
-    }
-    return most;
+    return k->list ? most : key_name_len(k, p->draws.prefix_len, p->n_keys - 1);
 }
 
 /* p->whole_bytes: a constant size's bytes when the longest key, key_max,
@@ -1004,7 +1008,7 @@ static int init_keys(struct prd *p)
         return -1;
     keytab_reserve(p->keys, p->n_keys);   /* the keytab sized once, not doubled as keys come */
     for (uint32_t i = 0; i < p->n_keys; i++)
-        p->key_of[i] = (struct pkey){ .id = NONE };
+        p->key_of[i] = NONE;
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, the generator's 32-bit range */
     struct pdraws *d = &p->draws;
@@ -1024,6 +1028,7 @@ static int init_keys(struct prd *p)
     }
     size_t key_max = key_max_len(p);
     p->whole_bytes = whole_bytes(p, key_max);
+    d->lens = !p->whole_bytes;
     if (!(p->fixed_bytes = calloc(key_max + 1, sizeof *p->fixed_bytes)))
         return -1;
     if (k->distribution == CFG_KEYS_ZIPF) {
@@ -1082,7 +1087,10 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     }
     segment_at(d, cfg->start_us);
     struct cursor c = cursor_of(p);
-    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, false);
+    /* with whole_bytes the record's size, data and write are these, as
+     * req_alloc sets its entries' (the arrivals bring no key lengths) */
+    p->next = (struct stm_put_entry){ .bytes = p->whole_bytes, .item_op = STM_ITEM_WRITE };
+    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, p->whole_bytes != 0);
     p->arr_next = (uint32_t)c.i;
     if (p->has_next && eng_schedule(e, p->next.created_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
