@@ -122,17 +122,17 @@ struct preq {
  * of the simulation decides. */
 struct arrivals {
     uint32_t n;                   /* arrivals */
-    uint32_t n_fresh;             /* hash-keys in fresh */
+    uint32_t n_fresh;             /* facts in fresh */
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
     uint32_t key_len[AHEAD_ARRIVALS]; /* their keys' bytes, when pdraws.lens */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
-    /* the hash-keys of the key indexes drawn here for the first time, in
-     * the order of their arrivals: the simulation's thread takes them in
-     * that order, on each key's first use (key_add) */
-    struct hashkey fresh[AHEAD_ARRIVALS];
+    /* the facts (hash-key and lengths) of the keys drawn here for the
+     * first time, in the order of their arrivals: the simulation's thread
+     * takes them in that order, on each key's first use (key_add) */
+    struct key_facts fresh[AHEAD_ARRIVALS];
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -565,7 +565,7 @@ static void hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
             continue;
         drawn[k] = 1;
         const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
-        a->fresh[m++] = hashkey_of(name, strlen(name));
+        a->fresh[m++] = key_facts(name, strlen(name));
     }
     d->undrawn -= m;
     a->n_fresh = m;
@@ -638,9 +638,9 @@ static COLD uint32_t key_add(struct prd *p, uint32_t idx)
     const struct arrivals *a = p->arr;
     uint32_t f = p->fresh_next++;
     if (f + FRESH_AHEAD < a->n_fresh)
-        keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD]);
+        keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD].hash);
     const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    uint32_t id = keytab_add_hashed(p->keys, name, a->fresh[f]);
+    uint32_t id = keytab_add_facts(p->keys, name, &a->fresh[f]);
     p->key_of[idx] = id;   /* NONE when out of memory: the run stops */
     return id;
 }
@@ -733,7 +733,7 @@ static COLD bool next_arrivals(struct prd *p)
     for (uint32_t i = 0; i < a->n && i < KEY_AHEAD; i++)
         PREFETCH(&p->key_of[a->key[i]]);
     for (uint32_t i = 0; i < a->n_fresh && i < FRESH_AHEAD; i++)
-        keytab_prefetch(p->keys, a->fresh[i]);
+        keytab_prefetch(p->keys, a->fresh[i].hash);
     return true;
 }
 
