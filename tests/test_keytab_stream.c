@@ -303,11 +303,14 @@ static void test_keytab_table(void)
     }
     CHECK_INT(differ, 0);
     CHECK(hashes[12346].lo == hashkey_of("key-12345", 9).lo);
-    /* a hash-key worked out ahead (producer.c): the same ids as without */
-    CHECK_INT(keytab_add_hashed(t, "key-777", hashkey_of("key-777", 7)), 778);
-    CHECK_INT(keytab_add_hashed(t, "new", hashkey_of("new", 3)), 200001);
-    CHECK_INT(keytab_add(t, "new"), 200001);
-    CHECK(keytab_hash(t, 200001).hi == hashkey_of("new", 3).hi);
+    /* facts worked out ahead (producer.c): the same ids as without */
+    struct key_facts f777 = key_facts("key-777", 7), fnew = key_facts("n\"ew", 4);
+    CHECK_INT(keytab_add_facts(t, "key-777", &f777), 778);
+    CHECK_INT(keytab_add_facts(t, "n\"ew", &fnew), 200001);
+    CHECK_INT(keytab_add(t, "n\"ew"), 200001);
+    CHECK(keytab_hash(t, 200001).hi == hashkey_of("n\"ew", 4).hi);
+    CHECK_INT(keytab_len(t, 200001), 4);
+    CHECK_INT(keytab_json_len(t, 200001), 5);
     keytab_destroy(t);
 }
 

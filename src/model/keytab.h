@@ -25,12 +25,26 @@ void keytab_destroy(struct keytab *t);
  * grow by doubling while they come; out of memory, it grows on demand. */
 void keytab_reserve(struct keytab *t, size_t n);
 
+/* What the table keeps of a key besides its text: a pure function of it,
+ * which key_facts works out on any thread. */
+struct key_facts {
+    struct hashkey hash;    /* hashkey_of the key */
+    uint32_t len;           /* bytes, without the NUL; UINT32_MAX: too long to hold */
+    uint32_t json_len;      /* bytes once JSON-escaped, without the quotes */
+};
+
+/* The facts of key, of len bytes. */
+struct key_facts key_facts(const char *key, size_t len);
+
 /* The id of key, copied into the table if it is new; UINT32_MAX when out of
  * memory. */
 uint32_t keytab_add(struct keytab *t, const char *key);
-/* keytab_add with h = hashkey_of(key), worked out by the caller (ahead of
+/* keytab_add with f = key_facts(key), worked out by the caller (ahead of
  * its use, on another thread: producer.c). */
-uint32_t keytab_add_hashed(struct keytab *t, const char *key, struct hashkey h);
+uint32_t keytab_add_facts(struct keytab *t, const char *key, const struct key_facts *f);
+/* A hint: keytab_add_facts of a key whose MD5 is h comes soon (its index
+ * slot fetched into the cache meanwhile). */
+void keytab_prefetch(const struct keytab *t, struct hashkey h);
 
 const char *keytab_key(const struct keytab *t, uint32_t id);
 struct hashkey keytab_hash(const struct keytab *t, uint32_t id);

@@ -71,13 +71,14 @@
  * deletes depend on nothing the simulation does, and each stream serves
  * nothing else, so they are drawn AHEAD_ARRIVALS at a time (fill_arrivals,
  * ahead.h), on a worker thread when sim has one (prd_draw_ahead): the same
- * values in the same order.  The fill also works out the hash-key (MD5)
- * of each key index on its first draw, a pure function of the key, and
- * hands it over with the block.  The simulation's thread reads them,
- * interns the keys with those hash-keys (the keytab is its: ids in the
- * order of first use, as without) and caps the sizes by key length;
- * backoff jitter depends on the throttling, so it is drawn there when
- * needed.
+ * values in the same order.  The fill also works out what depends on
+ * the key alone: its facts (hash-key, lengths: keytab.h) on its first
+ * draw, its rank (the place of its first draw among the producer's keys')
+ * and its length at each draw, and hands them over with the block.  The
+ * simulation's thread reads them, interns the keys with those facts (the
+ * keytab is its: ids in the order of first use, as without), finds a
+ * key's id by its rank and caps the sizes by key length; backoff jitter
+ * depends on the throttling, so it is drawn there when needed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -98,7 +99,8 @@
 #include "prefetch.h"
 
 #define NONE UINT32_MAX           /* no slot / key not interned yet */
-#define KEY_AHEAD 64              /* arrivals whose key slot is prefetched ahead */
+#define KEY_AHEAD 64              /* arrivals whose key's slot is prefetched ahead */
+#define FRESH_AHEAD 8             /* first uses whose keytab slot is prefetched ahead */
 #define AHEAD_ARRIVALS 2048       /* arrivals in a block drawn ahead (ahead.h) */
 
 #define EXPLICIT_NAME "records"   /* producer of a scenario's explicit records */
@@ -117,26 +119,22 @@ struct preq {
     bool busy;                    /* holds messages */
 };
 
-/* A key of the key space, once interned: its id and length side by side
- * (one cache miss per record with a million keys). */
-struct pkey {
-    uint32_t id;                  /* key id, NONE until first use */
-    uint32_t len;                 /* bytes */
-};
-
 /* A block of arrivals drawn ahead (fill_arrivals), in order: what no state
  * of the simulation decides. */
 struct arrivals {
     uint32_t n;                   /* arrivals */
+    uint32_t n_fresh;             /* facts in fresh */
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
     uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
+    uint32_t rank[AHEAD_ARRIVALS + KEY_AHEAD];  /* their keys' ranks (pdraws.rank_of), then 0s */
+    uint32_t key_len[AHEAD_ARRIVALS]; /* their keys' bytes, when pdraws.lens */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
     uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
-    /* the hash-keys of the key indexes drawn here for the first time, in
-     * the order of their arrivals: the simulation's thread takes them in
-     * that order, on each key's first use (key_add) */
-    struct hashkey fresh[AHEAD_ARRIVALS];
+    /* the facts (hash-key and lengths) of the keys drawn here for the
+     * first time, in the order of their arrivals: the simulation's thread
+     * takes them in that order, on each key's first use (key_add) */
+    struct key_facts fresh[AHEAD_ARRIVALS];
 };
 
 /* The open-loop draws: the arrival process and each record's key index,
@@ -158,11 +156,14 @@ struct pdraws {
     uint32_t blk_n, blk_next;     /* times in the block; the next one to use */
     int64_t blk_start, blk_end;   /* the block's span [blk_start, blk_end), us */
 
-    /* keys drawn so far, whose hash-keys went out with their blocks */
-    uint8_t *drawn;               /* byte per key index: 1 once drawn */
-    uint32_t undrawn;             /* key indexes never drawn: none, nothing to check */
+    /* keys drawn so far, whose facts went out with their blocks: a key's
+     * rank is its place in the order of first draws, the order in which
+     * the simulation's thread interns them */
+    uint32_t *rank_of;            /* key index -> rank + 1, 0 never drawn */
+    uint32_t n_ranked;            /* keys drawn */
     char *keybuf;                 /* a key's text: prefix + room for a decimal index */
     size_t prefix_len;            /* set up before any draw, then read by both threads */
+    bool lens;                    /* the arrivals' key lengths wanted (not whole_bytes) */
 };
 
 struct prd {
@@ -186,7 +187,11 @@ struct prd {
     gsl_rng *rng_backoff;
 
     /* key space */
-    struct pkey *key_of;          /* key index -> key, id NONE until first use */
+    uint32_t *id_of_rank;         /* key rank (pdraws.rank_of) -> key id */
+    uint32_t n_ranked;            /* keys interned: ranks 0 to n_ranked - 1 */
+    uint32_t id_base;             /* rank 0's key id */
+    bool ids_in_row;              /* rank r's id is id_base + r (no other producer interned
+                                     keys in between, none of them before) */
     uint32_t n_keys;
     char *keybuf;                 /* as draws.keybuf, the simulation thread's */
     uint32_t *fixed_bytes;        /* constant record size: bytes by key length (up to the
@@ -197,7 +202,7 @@ struct prd {
     struct ahd_seq *ahead;
     const struct arrivals *arr;   /* the block being read, or NULL */
     uint32_t arr_next;            /* its next arrival */
-    uint32_t fresh_next;          /* its next hash-key of a key drawn first (arr->fresh) */
+    uint32_t fresh_next;          /* its next facts of a key drawn first (arr->fresh) */
     bool has_next;
     struct stm_put_entry next;    /* the next record to create, read ahead (it decides when to flush) */
     uint32_t next_key_len;        /* its key's bytes */
@@ -542,33 +547,49 @@ static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_
     return buf;
 }
 
-/* The hash-keys of the key indexes of a's n arrivals that are drawn for
- * the first time, in order, into a->fresh: the MD5 the keytab wants when
- * the simulation's thread interns the key (key_add), worked out here, on
- * the worker's thread when there is one (the bench's 100,000 keys' MD5 was
- * 2.6% of its samples on the simulation thread). */
-static void hash_fresh(struct pdraws *d, struct arrivals *a, uint32_t n)
+/* The length of key index idx's text, key_name's without writing it. */
+static size_t key_name_len(const struct cfg_keys *ks, size_t prefix_len, uint32_t idx)
 {
-    uint8_t *drawn = d->drawn;    /* in a register: the stores below could alias d */
-    uint32_t m = 0;
+    if (ks->list)
+        return strlen(ks->list[idx]);
+    size_t n = prefix_len + 1;
+    for (uint32_t v = idx; v >= 10; v /= 10)
+        n++;
+    return n;
+}
+
+/* The ranks of the keys of a's n arrivals into a->rank, and the facts
+ * of those drawn for the first time, in order, into a->fresh: what the
+ * simulation's thread wants when it interns the key (key_add), worked out
+ * here, on the worker's thread when there is one (the bench's 100,000
+ * keys' MD5 was 2.6% of its samples on the simulation thread).  A rank
+ * takes the simulation's thread to its key id without a look at a table
+ * by key index (draw_at). */
+static void rank_keys(struct pdraws *d, struct arrivals *a, uint32_t n)
+{
+    uint32_t *rank_of = d->rank_of, ranked = d->n_ranked, m = 0;   /* in registers: the
+                                                                     stores could alias d */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = a->key[i];
-        if (drawn[k])
-            continue;
-        drawn[k] = 1;
-        const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
-        a->fresh[m++] = hashkey_of(name, strlen(name));
+        PREFETCH(&rank_of[a->key[i + KEY_AHEAD]]);
+        uint32_t k = a->key[i], r = rank_of[k];
+        if (!r) {
+            r = rank_of[k] = ++ranked;
+            const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
+            a->fresh[m++] = key_facts(name, strlen(name));
+        }
+        a->rank[i] = r - 1;
     }
-    d->undrawn -= m;
+    d->n_ranked = ranked;
+    a->n_fresh = m;
 }
 
 /*
  * The ahead fill (ahead.h): the next AHEAD_ARRIVALS arrivals, or those left
  * before the producer stops or runs out of memory (then false, the block
  * the last).  Each stream draws its own part, a loop each: the arrival
- * times, the key indexes (and the hash-keys of those drawn first, until
- * every key was), the sizes when not constant, the deletes when the table
- * asks for them.
+ * times, the key indexes (their ranks, the facts of those drawn first,
+ * their lengths when plan counts bytes), the sizes when not constant, the
+ * deletes when the table asks for them.
  */
 static bool fill_arrivals(void *ctx, void *block)
 {
@@ -601,8 +622,11 @@ static bool fill_arrivals(void *ctx, void *block)
     else
         dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
     memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
-    if (d->undrawn)
-        hash_fresh(d, a, n);
+    rank_keys(d, a, n);
+    memset(a->rank + n, 0, KEY_AHEAD * sizeof a->rank[0]);
+    if (d->lens)
+        for (uint32_t i = 0; i < n; i++)
+            a->key_len[i] = (uint32_t)key_name_len(&c->keys, d->prefix_len, a->key[i]);
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
@@ -616,26 +640,25 @@ static bool fill_arrivals(void *ctx, void *block)
 
 /* ---- keys and sizes ---------------------------------------------------- */
 
-/* The key of index idx, added to the keytab (its first use: out of the
- * per-record path) with the hash-key its block brought: the block's next
- * one, as the simulation's thread reads the arrivals in the order they
- * were drawn, so that a key index's first use is its first draw. */
-static COLD struct pkey key_add(struct prd *p, uint32_t idx)
+/* The id of key index idx, drawn for the first time: added to the
+ * keytab (out of the per-record path) with the facts its block brought,
+ * the block's next ones, as the simulation's thread reads the arrivals in
+ * the order they were drawn, so that a key's first use is its first draw
+ * and its rank the next one. */
+static COLD uint32_t key_add(struct prd *p, uint32_t idx)
 {
+    const struct arrivals *a = p->arr;
+    uint32_t f = p->fresh_next++, rank = p->n_ranked++;
+    if (f + FRESH_AHEAD < a->n_fresh)
+        keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD].hash);
     const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
-    struct pkey k = { keytab_add_hashed(p->keys, name, p->arr->fresh[p->fresh_next++]), 0 };
-    if (k.id != NONE)    /* out of memory: the run stops */
-        k.len = keytab_len(p->keys, k.id);
-    p->key_of[idx] = k;   /* k returned, not read back: that load waited on the two stores */
-    return k;
-}
-
-/* The key of index idx, added to the keytab on first use; key_of is
- * p->key_of. */
-static inline struct pkey key_at(struct prd *p, const struct pkey *key_of, uint32_t idx)
-{
-    const struct pkey *k = &key_of[idx];
-    return k->id != NONE ? *k : key_add(p, idx);
+    uint32_t id = keytab_add_facts(p->keys, name, &a->fresh[f]);
+    p->id_of_rank[rank] = id;   /* NONE when out of memory: the run stops */
+    if (rank == 0)
+        p->id_base = id;
+    else if (id != p->id_base + rank)
+        p->ids_in_row = false;
+    return id;
 }
 
 /* Data bytes of arrival i of a, its size drawn: rounded, at least 1, and
@@ -683,19 +706,30 @@ static inline uint32_t record_bytes(struct prd *p, const uint32_t *fixed, uint32
  * call (it stays in registers): the block (p->arr), its next arrival
  * (p->arr_next) and its count, 0 before the first block, both 64-bit (an
  * index of 32 bits is widened again at each use); and what each record
- * reads, p->key_of and p->fixed_bytes (a load of p's field a record,
- * else). */
+ * reads, p->fixed_bytes and how a key's rank gives its id (a load of p's
+ * field a record, else). */
 struct cursor {
     const struct arrivals *a;
     size_t i, n;
-    const struct pkey *key_of;
     const uint32_t *fixed;
+    uint32_t known;               /* p->n_ranked */
+    uint32_t base;                /* p->id_base */
+    const uint32_t *ids;          /* p->id_of_rank, NULL while p->ids_in_row */
 };
+
+/* c's keys as p has them: after a key's first use. */
+static inline void cursor_keys(const struct prd *p, struct cursor *c)
+{
+    c->known = p->n_ranked;
+    c->base = p->id_base;
+    c->ids = p->ids_in_row ? NULL : p->id_of_rank;
+}
 
 static struct cursor cursor_of(const struct prd *p)
 {
-    return (struct cursor){ p->arr, p->arr_next, p->arr ? p->arr->n : 0, p->key_of,
-                            p->fixed_bytes };
+    struct cursor c = { p->arr, p->arr_next, p->arr ? p->arr->n : 0, p->fixed_bytes, 0, 0, NULL };
+    cursor_keys(p, &c);
+    return c;
 }
 
 /*
@@ -714,8 +748,10 @@ static COLD bool next_arrivals(struct prd *p)
     p->fresh_next = 0;
     if (!a)
         return false;
-    for (uint32_t i = 0; i < a->n && i < KEY_AHEAD; i++)
-        PREFETCH(&p->key_of[a->key[i]]);
+    for (uint32_t i = 0; !p->ids_in_row && i < a->n && i < KEY_AHEAD; i++)
+        PREFETCH(&p->id_of_rank[a->rank[i]]);
+    for (uint32_t i = 0; i < a->n_fresh && i < FRESH_AHEAD; i++)
+        keytab_prefetch(p->keys, a->fresh[i].hash);
     return true;
 }
 
@@ -728,28 +764,40 @@ static COLD bool next_arrivals(struct prd *p)
  * *key_len is left alone (plan reads it only to count a request's bytes,
  * which it then does not): no key length, size or delete looked up, no
  * store of them.
- * Its key's slot is prefetched KEY_AHEAD arrivals earlier: with 100,000
- * keys or more every key is a cache miss, and the distance lets the
- * misses overlap.
+ * Its key's id: the rank's place from the first one's id while the ids
+ * come in a row (a producer of keys of its own: no table looked up; with
+ * a table by key index, 400 KB at 100,000 keys, plan's loop waited on its
+ * loads, plan 7.1% -> 4.0% of the bench's simulation thread without), else
+ * from the table by rank, its slot prefetched KEY_AHEAD arrivals earlier
+ * (every key a cache miss with 100,000 keys or more: the distance lets the
+ * misses overlap).
  */
 static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len,
                            bool whole)
 {
     const struct arrivals *a = c->a;
     size_t i = c->i++;
-    PREFETCH(&c->key_of[a->key[i + KEY_AHEAD]]);
-    struct pkey k = key_at(p, c->key_of, a->key[i]);
-    if (k.id == NONE) {
+    uint32_t rank = a->rank[i], id;
+    if (c->ids)
+        PREFETCH(&c->ids[a->rank[i + KEY_AHEAD]]);
+    if (rank < c->known) {
+        id = c->ids ? c->ids[rank] : c->base + rank;
+    } else {
+        id = key_add(p, a->key[i]);
+        cursor_keys(p, c);
+    }
+    if (id == NONE) {
         eng_stop(p->e);   /* out of memory */
         return false;
     }
     to->created_us = a->at_us[i];
-    to->key_id = k.id;
+    to->key_id = id;
     if (!whole) {
-        to->bytes = record_bytes(p, c->fixed, k.len, a, (uint32_t)i);
+        uint32_t len = a->key_len[i];
+        to->bytes = record_bytes(p, c->fixed, len, a, (uint32_t)i);
         to->data_id = 0;
         to->item_op = a->op[i];
-        *key_len = k.len;
+        *key_len = len;
     }
     return true;
 }
@@ -959,12 +1007,7 @@ static size_t key_max_len(const struct prd *p)
         size_t len = strlen(k->list[i]);
         most = len > most ? len : most;
     }
-    if (!k->list) {
-        most = p->draws.prefix_len + 1;
-        for (uint32_t v = p->n_keys - 1; v >= 10; v /= 10)
-            most++;
-    }
-    return most;
+    return k->list ? most : key_name_len(k, p->draws.prefix_len, p->n_keys - 1);
 }
 
 /* p->whole_bytes: a constant size's bytes when the longest key, key_max,
@@ -984,23 +1027,21 @@ static uint32_t whole_bytes(const struct prd *p, size_t key_max)
     return request <= (double)p->lim.max_request_bytes ? b : 0;
 }
 
-/* The key space: a lazy index -> key id table, and the Zipf alias table. */
+/* The key space: the ids by rank, the ranks by index, and the Zipf alias table. */
 static int init_keys(struct prd *p)
 {
     const struct cfg_keys *k = &p->cfg->keys;
     p->n_keys = k->list ? (uint32_t)k->n_list : k->count;
-    p->key_of = malloc((size_t)p->n_keys * sizeof *p->key_of);
-    if (!p->key_of)
+    p->id_of_rank = malloc((size_t)p->n_keys * sizeof *p->id_of_rank);
+    p->ids_in_row = true;
+    if (!p->id_of_rank)
         return -1;
     keytab_reserve(p->keys, p->n_keys);   /* the keytab sized once, not doubled as keys come */
-    for (uint32_t i = 0; i < p->n_keys; i++)
-        p->key_of[i] = (struct pkey){ .id = NONE };
     if (dist_uint_init(&p->draws.key_uniform, p->draws.rng_keys, p->n_keys) < 0)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, the generator's 32-bit range */
     struct pdraws *d = &p->draws;
-    d->drawn = calloc(p->n_keys, 1);
-    d->undrawn = p->n_keys;
-    if (!d->drawn)
+    d->rank_of = calloc(p->n_keys, sizeof *d->rank_of);
+    if (!d->rank_of)
         return -1;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
@@ -1014,6 +1055,7 @@ static int init_keys(struct prd *p)
     }
     size_t key_max = key_max_len(p);
     p->whole_bytes = whole_bytes(p, key_max);
+    d->lens = !p->whole_bytes;
     if (!(p->fixed_bytes = calloc(key_max + 1, sizeof *p->fixed_bytes)))
         return -1;
     if (k->distribution == CFG_KEYS_ZIPF) {
@@ -1072,7 +1114,10 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     }
     segment_at(d, cfg->start_us);
     struct cursor c = cursor_of(p);
-    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, false);
+    /* with whole_bytes the record's size, data and write are these, as
+     * req_alloc sets its entries' (the arrivals bring no key lengths) */
+    p->next = (struct stm_put_entry){ .bytes = p->whole_bytes, .item_op = STM_ITEM_WRITE };
+    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, p->whole_bytes != 0);
     p->arr_next = (uint32_t)c.i;
     if (p->has_next && eng_schedule(e, p->next.created_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
@@ -1170,10 +1215,10 @@ void prd_destroy(struct prd *p)
     struct pdraws *d = &p->draws;
     if (d->zipf)
         gsl_ran_discrete_free(d->zipf);
-    free(p->key_of);
+    free(p->id_of_rank);
     free(p->fixed_bytes);
     free(p->keybuf);
-    free(d->drawn);
+    free(d->rank_of);
     free(d->keybuf);
     dist_poisson_destroy(d->blocks);
     gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
