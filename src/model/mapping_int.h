@@ -349,6 +349,7 @@ void esm_batch_renew(struct batch *b);
 bool esm_batch_split(struct batch *b);
 
 /* mapping_shard.c */
+bool esm_set_at_checkpoint(const struct lane *l);
 void esm_take_whole(struct lane *l, struct stm_record *const *recs);
 struct stm_record **esm_set_records(struct lane *l);
 void esm_resolve(struct shardc *sc, struct stm_record *r, enum fate unhandled);
