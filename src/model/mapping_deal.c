@@ -53,8 +53,13 @@ static inline bool idxq_reserve(struct idxq *q, uint64_t n)
 /* Queue record idx, whose bytes in the event are size, in room reserved. */
 static inline void idxq_put(struct idxq *q, uint64_t idx, uint64_t size)
 {
+    if (q->len == 0 && !q->listed)
+        q->first = idx;
+    else if (idx != q->first + q->len)
+        idxq_list(q);            /* not the run's next: listed from now on */
     uint64_t j = (q->head + q->len++) & (q->cap - 1);
-    q->v[j] = idx;
+    if (q->listed)
+        q->v[j] = idx;
     q->size[j] = size;
     q->bytes += size;
 }
@@ -173,11 +178,11 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
 /* deal's loop with one lane: records [from, to) queued in q (a copy of the
  * lane's queue, with room reserved), their arrival times added to
  * *arrivals.  A stretch of records contiguous in the shard's ring and in
- * the queue's takes two plain loops, the indexes (consecutive) and the
- * sizes, each with its few values in registers: in one loop with the
- * lanes' choice and the queue's fields, they had more values live than
- * x86-64 has registers, and spilled.  Inline in two copies, kinesis
- * (record_bytes, kinesis_sizes) and not. */
+ * the queue's takes two plain loops, the indexes (consecutive; none while
+ * the queue is a run, struct idxq) and the sizes, each with its few values
+ * in registers: in one loop with the lanes' choice and the queue's fields,
+ * they had more values live than x86-64 has registers, and spilled.
+ * Inline in two copies, kinesis (record_bytes, kinesis_sizes) and not. */
 static inline __attribute__((always_inline)) void
 deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kinesis,
          struct lev_size_memo *memo, uint64_t *arrivals)
@@ -186,15 +191,20 @@ deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kin
     size_t source_bytes = sc->lev.source_bytes;
     int64_t epoch_ms = sc->lev.src.epoch_ms;
     uint64_t arr = *arrivals;
+    if (q->len == 0 && !q->listed)
+        q->first = from;
+    else if (from != q->first + q->len)
+        idxq_list(q);            /* not the run's next: listed from now on */
     for (uint64_t i = from, n; i < to; i += n) {
         const struct stm_record *r = stm_piece(stream, sc->shard, i, to, &n);
         uint64_t j = (q->head + q->len) & (q->cap - 1);
         if (n > q->cap - j)
             n = q->cap - j;          /* the rest after the queue's ring wraps */
         uint64_t *v = q->v + j, *size = q->size + j, bytes = 0;
+        if (q->listed)
 #pragma GCC unroll 4
-        for (uint64_t k = 0; k < n; k++)
-            v[k] = i + k;
+            for (uint64_t k = 0; k < n; k++)
+                v[k] = i + k;
         if (!kinesis || !kinesis_sizes(stream, source_bytes, epoch_ms, memo, r, n, size, &bytes,
                                        &arr)) {
             for (uint64_t k = 0; k < n; k++, r++) {
