@@ -104,8 +104,9 @@ void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
  * ([0, reached) but the failed positions, ascending): one call per run of
  * records of the same flag, their sequence numbers in the mapping's seqs
  * (free once the verdict is judged; with taken, esm_take_whole put them
- * there).  Logged once the result is known: at the end (a real handler
- * answers then), or when the run ends with the invocation in flight. */
+ * there, and recs may be NULL).  Logged once the result is known: at the
+ * end (a real handler answers then), or when the run ends with the
+ * invocation in flight. */
 void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bool taken)
 {
     const struct shardc *sc = l->sc;

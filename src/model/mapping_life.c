@@ -253,6 +253,7 @@ static void on_fault(void *ctx, uint64_t arg)
         l->queue.bytes++;
         break;
     case ESM_FAULT_ORDER:           /* two queued records swap */
+        idxq_list(&l->queue);
         for (uint64_t *a = l->queue.v; a; a = a == l->queue.v ? l->queue.size : NULL) {
             tmp = a[l->queue.head];
             a[l->queue.head] = a[(l->queue.head + 1) & (l->queue.cap - 1)];
