@@ -41,7 +41,9 @@
 /* ---- libmicrohttpd, loaded ------------------------------------------------- */
 
 /* The functions used, each called as mhd.NAME for MHD_NAME, with the type
- * the header declares. */
+ * the header declares: process-wide as the linked library's were, set once
+ * (pthread_once: endpoints of several simulations may start at once) and
+ * only read after. */
 #define RAPI_MHD_FUNCTIONS(F) \
     F(start_daemon) F(stop_daemon) F(get_daemon_info) F(get_timeout) F(run) \
     F(suspend_connection) F(resume_connection) F(lookup_connection_value) \
