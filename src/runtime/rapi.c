@@ -7,11 +7,20 @@
  * descriptor).  A /next with nothing to give is suspended
  * (MHD_suspend_connection) and resumed by rapi_offer(); on resumption MHD
  * calls the access handler again, which then finds the invocation.
+ *
+ * libmicrohttpd is loaded when the first endpoint starts (dlopen by its
+ * soname, ESMSIM_MHD_SONAME from meson.build), not linked: linked, it and
+ * the eight libraries behind it (gnutls, p11-kit, gmp, ...) were mapped
+ * and relocated at the start of every esmsim process, a real handler or
+ * not (issue 15: 1.3-1.6 ms of a 3 ms `esmsim --version`, of a 21 ms run
+ * of one simulated second).
  */
 #include "rapi.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +37,55 @@
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
 #define ERROR_TYPE_MAX 256
 #define CONNECTION_LIMIT 64   /* a runtime uses one or two; a stray loop cannot pile up more */
+
+/* ---- libmicrohttpd, loaded ------------------------------------------------- */
+
+/* The functions used, each called as mhd.NAME for MHD_NAME, with the type
+ * the header declares: process-wide as the linked library's were, set once
+ * (pthread_once: endpoints of several simulations may start at once) and
+ * only read after. */
+#define RAPI_MHD_FUNCTIONS(F) \
+    F(start_daemon) F(stop_daemon) F(get_daemon_info) F(get_timeout) F(run) \
+    F(suspend_connection) F(resume_connection) F(lookup_connection_value) \
+    F(create_response_from_buffer) F(add_response_header) F(queue_response) \
+    F(destroy_response)
+
+#define RAPI_MHD_FIELD(name) __typeof__(MHD_##name) *name;
+static struct {
+    RAPI_MHD_FUNCTIONS(RAPI_MHD_FIELD)
+} mhd;
+#undef RAPI_MHD_FIELD
+
+static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
+static bool mhd_loaded;
+static char mhd_load_error[256];   /* why it could not be loaded */
+
+/* One function of the library into its pointer (dlsym's object pointer
+ * copied, the conversion POSIX guarantees); false with the failure said. */
+static bool mhd_symbol(void *lib, const char *name, void *fn, size_t size)
+{
+    void *p = dlsym(lib, name);
+    if (!p) {
+        snprintf(mhd_load_error, sizeof mhd_load_error, "%s", dlerror());
+        return false;
+    }
+    memcpy(fn, &p, size);
+    return true;
+}
+
+static void mhd_load(void)
+{
+    void *lib = dlopen(ESMSIM_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(mhd_load_error, sizeof mhd_load_error, "%s", dlerror());
+        return;
+    }
+#define RAPI_MHD_LOAD(name) && mhd_symbol(lib, "MHD_" #name, &mhd.name, sizeof mhd.name)
+    mhd_loaded = true RAPI_MHD_FUNCTIONS(RAPI_MHD_LOAD);
+#undef RAPI_MHD_LOAD
+    if (!mhd_loaded)
+        dlclose(lib);   /* mhd_load_error says which function is missing */
+}
 
 /* The runtime's state, named as the emulator names it in its 403 messages. */
 enum rapi_state { RS_STARTED, RS_READY, RS_RUNNING, RS_ANSWERED, RS_INIT_ERROR };
@@ -98,15 +156,15 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
                              const char *body, size_t len, const char *allow)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+        mhd.create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
     if (content_type)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result ok = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
+        mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ok = mhd.queue_response(conn, status, resp);
+    mhd.destroy_response(resp);
     return ok;
 }
 
@@ -149,17 +207,17 @@ static enum MHD_Result reply_event(struct rapi *r, struct MHD_Connection *conn)
 {
     const struct rapi_inv *v = &r->current;
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(v->event_len, v->event, MHD_RESPMEM_MUST_COPY);
+        mhd.create_response_from_buffer(v->event_len, v->event, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    bool ok = MHD_add_response_header(resp, "Lambda-Runtime-Aws-Request-Id", v->request_id) &&
-              MHD_add_response_header(resp, "Lambda-Runtime-Deadline-Ms", r->deadline) &&
-              MHD_add_response_header(resp, "Lambda-Runtime-Invoked-Function-Arn",
+    bool ok = mhd.add_response_header(resp, "Lambda-Runtime-Aws-Request-Id", v->request_id) &&
+              mhd.add_response_header(resp, "Lambda-Runtime-Deadline-Ms", r->deadline) &&
+              mhd.add_response_header(resp, "Lambda-Runtime-Invoked-Function-Arn",
                                       v->function_arn) &&
-              MHD_add_response_header(resp, "Lambda-Runtime-Trace-Id", v->trace_id) &&
-              MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result res = ok ? MHD_queue_response(conn, MHD_HTTP_OK, resp) : MHD_NO;
-    MHD_destroy_response(resp);
+              mhd.add_response_header(resp, "Lambda-Runtime-Trace-Id", v->trace_id) &&
+              mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result res = ok ? mhd.queue_response(conn, MHD_HTTP_OK, resp) : MHD_NO;
+    mhd.destroy_response(resp);
     return res;
 }
 
@@ -269,7 +327,7 @@ static enum MHD_Result serve_next(struct rapi *r, struct rapi_req *q)
     q->suspended = true;
     q->next_waiting = r->waiting;
     r->waiting = q;
-    MHD_suspend_connection(q->conn);
+    mhd.suspend_connection(q->conn);
     return MHD_YES;
 }
 
@@ -283,7 +341,7 @@ static enum MHD_Result reply_no_memory(struct MHD_Connection *conn)
  * false when its body could not be kept (out of memory). */
 static bool answer_readable(const struct rapi_req *q, char type[ERROR_TYPE_MAX + 1])
 {
-    const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
+    const char *h = mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, ERROR_TYPE_HEADER);
     snprintf(type, ERROR_TYPE_MAX + 1, "%s", h ? h : "");
     return !q->no_memory;
 }
@@ -396,7 +454,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* Resume every held /next: MHD calls the handler for each again, at the
- * next MHD_run(); polled from outside, MHD has no wake-up of its own for
+ * next mhd.run(); polled from outside, MHD has no wake-up of its own for
  * this (it drops its inter-thread channel), hence must_run. */
 static void resume_waiting(struct rapi *r)
 {
@@ -406,7 +464,7 @@ static void resume_waiting(struct rapi *r)
     while (q) {
         struct rapi_req *next = q->next_waiting;
         q->next_waiting = NULL;
-        MHD_resume_connection(q->conn);
+        mhd.resume_connection(q->conn);
         q = next;
     }
 }
@@ -415,6 +473,11 @@ static void resume_waiting(struct rapi *r)
 
 struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errlen)
 {
+    if (pthread_once(&mhd_once, mhd_load) != 0 || !mhd_loaded) {
+        errmsg_set(err, errlen, "Runtime API: cannot load libmicrohttpd: %s",
+                   mhd_load_error[0] ? mhd_load_error : "pthread_once failed");
+        return NULL;
+    }
     struct rapi *r = calloc(1, sizeof *r);
     if (!r) {
         errmsg_set(err, errlen, "Runtime API: out of memory");
@@ -424,7 +487,7 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errl
     r->state = RS_STARTED;
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0,
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    r->daemon = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+    r->daemon = mhd.start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                  0, NULL, NULL, on_request, r,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
@@ -432,14 +495,14 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errl
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, r,
                                  MHD_OPTION_END);
     const union MHD_DaemonInfo *port = r->daemon
-        ? MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+        ? mhd.get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     const union MHD_DaemonInfo *ep = r->daemon
-        ? MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        ? mhd.get_daemon_info(r->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!port || !ep || port->port == 0) {
         errmsg_set(err, errlen, "Runtime API: cannot listen on 127.0.0.1: %s",
                    r->mhd_error[0] ? r->mhd_error : "libmicrohttpd failed to start");
         if (r->daemon)
-            MHD_stop_daemon(r->daemon);
+            mhd.stop_daemon(r->daemon);
         free(r);
         return NULL;
     }
@@ -459,8 +522,8 @@ void rapi_destroy(struct rapi *r)
     bool had_waiting = r->waiting != NULL;
     resume_waiting(r);
     for (int round = 0; had_waiting && round < 8; round++)
-        MHD_run(r->daemon);
-    MHD_stop_daemon(r->daemon);
+        mhd.run(r->daemon);
+    mhd.stop_daemon(r->daemon);
     inv_free(&r->current);
     inv_free(&r->offered);
     free(r);
@@ -477,7 +540,7 @@ int rapi_timeout_ms(const struct rapi *r)
     if (r->must_run)
         return 0;
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(r->daemon, &ms) != MHD_YES)
+    if (mhd.get_timeout(r->daemon, &ms) != MHD_YES)
         return -1;
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
@@ -485,7 +548,7 @@ int rapi_timeout_ms(const struct rapi *r)
 int rapi_run(struct rapi *r)
 {
     r->must_run = false;   /* before: a callback may offer, and resume, again */
-    return MHD_run(r->daemon) == MHD_YES ? 0 : -1;
+    return mhd.run(r->daemon) == MHD_YES ? 0 : -1;
 }
 
 int rapi_offer(struct rapi *r, const struct rapi_invocation *inv)
