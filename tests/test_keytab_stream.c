@@ -273,8 +273,10 @@ static void test_hashkey_format(void)
     CHECK_STR(buf, "1");
 }
 
-/* Keys: dense ids, one per distinct string, copies that stay put while the
- * table grows. */
+/* SPEC 1.1 keys (R10/R12 follow a key by its id) and R2 (a key's escaped
+ * length in the event's size): dense ids, one per distinct string, copies
+ * that stay put while the table grows; facts worked out ahead (producer.c's
+ * drawing worker) give the same ids, lengths and hash-keys. */
 static void test_keytab_table(void)
 {
     struct keytab *t = keytab_create();
