@@ -19,7 +19,10 @@ uint32_t esm_batch_total(const struct batch *b)
  * gives way to the next waiting one, which has not been invoked yet. */
 void esm_batch_drop(struct batch *b, uint32_t k)
 {
-    memmove(b->idx, b->idx + k, (esm_batch_total(b) - k) * sizeof *b->idx);
+    if (b->listed)
+        memmove(b->idx, b->idx + k, (esm_batch_total(b) - k) * sizeof *b->idx);
+    else
+        b->first += k;
     b->n -= k;
     b->payload_bytes = 0;
     if (b->n == 0 && b->n_waiting > 0) {
@@ -31,6 +34,18 @@ void esm_batch_drop(struct batch *b, uint32_t k)
                 b->n_waiting * sizeof *b->waiting_inherited);
         b->attempts = 0;
     }
+}
+
+/* The batch's indexes written out into idx (room for them reserved), for a
+ * caller that reads an array. */
+void esm_batch_list(struct batch *b)
+{
+    if (b->listed)
+        return;
+    uint32_t total = esm_batch_total(b);
+    for (uint32_t i = 0; i < total; i++)
+        b->idx[i] = b->first + i;
+    b->listed = true;
 }
 
 /* The current set becomes a new one (a split, R8): not an attempt, but

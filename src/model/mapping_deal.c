@@ -22,20 +22,13 @@
 COLD static bool idxq_grow(struct idxq *q)
 {
     uint64_t cap = q->cap ? q->cap * 2 : 64;
-    uint64_t *v = malloc(cap * sizeof *v), *sz = malloc(cap * sizeof *sz);
-    if (!v || !sz) {
-        free(v);
-        free(sz);
+    uint64_t *v = malloc(cap * sizeof *v);
+    if (!v)
         return false;
-    }
-    for (uint64_t i = 0; i < q->len; i++) {
+    for (uint64_t i = 0; i < q->len; i++)
         v[i] = idxq_at(q, i);
-        sz[i] = idxq_size(q, i);
-    }
     free(q->v);
-    free(q->size);
     q->v = v;
-    q->size = sz;
     q->cap = cap;
     q->head = 0;
     return true;
@@ -60,7 +53,6 @@ static inline void idxq_put(struct idxq *q, uint64_t idx, uint64_t size)
     uint64_t j = (q->head + q->len++) & (q->cap - 1);
     if (q->listed)
         q->v[j] = idx;
-    q->size[j] = size;
     q->bytes += size;
 }
 
@@ -124,20 +116,22 @@ static double delay_sum(struct shardc *sc, uint64_t from, uint64_t to, int64_t a
     return d;
 }
 
-/* The sizes of the n Kinesis records r[0, n) into size (record_bytes'
- * values), their sum into *bytes, their arrival times added to *arrivals,
- * and true; false, nothing done, unless the memo's sequence numbers hold
- * them all (the first and the last: a shard's numbers increase).  A put's
- * records share its arrival time (about 30 in a row in a shard of the
- * bench), so the timestamp's part of the size (the memo's second and its
- * decimals) is worked out once a run of one arrival: esm_take_read 44 to
- * 27 instructions a record; and with it the data's base64 length, while
- * the run's records have as many data bytes (all of them in the bench): 27
- * to 24 (callgrind, 5 minutes of the bench: 127 M to 115 M). */
+/* The sizes of the n Kinesis records r[0, n) (record_bytes' values) added
+ * up into *bytes, their arrival times added to *arrivals, and true; false,
+ * nothing done, unless the memo's sequence numbers hold them all (the first
+ * and the last: a shard's numbers increase).  A put's records share its
+ * arrival time (about 30 in a row in a shard of the bench) and, mostly,
+ * their data bytes: the records of such a run differ in their keys alone.
+ * The timestamp's part of the size (the memo's second and its decimals)
+ * and the data's base64 length are worked out once a run, and added, with
+ * the arrival time, once for the run's records after its first, whose
+ * loop reads their keys' lengths alone: 11 instructions a record, where
+ * one size a record, stored, took 20 (callgrind, 5 minutes of the bench:
+ * esm_take_read 109 M to 70 M). */
 static inline __attribute__((always_inline)) bool
 kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
               struct lev_size_memo *memo, const struct stm_record *r, uint64_t n,
-              uint64_t *size, uint64_t *bytes, uint64_t *arrivals)
+              uint64_t *bytes, uint64_t *arrivals)
 {
     if (r[0].seq - memo->seq_lo >= memo->seq_span || r[n - 1].seq - memo->seq_lo >= memo->seq_span)
         return false;
@@ -145,30 +139,35 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
      * them: they are those of as many digits. */
     int64_t run_at = -1;         /* arrival times are >= 0: no run yet */
     uint64_t run_base = 0, run_part = 0, sum = 0, arr = *arrivals;
-    uint32_t run_data = 0;       /* run_part: run_base and the base64 of run_data bytes */
-    for (const struct stm_record *end = r + n; r < end; r++, size++) {
-        uint64_t key = stm_record_key_json_len(stream, r), sz;
+    for (const struct stm_record *end = r + n; r < end; ) {
+        /* r: the first of a run, or a record of its own */
+        uint64_t key = stm_record_key_json_len(stream, r);
         if (r->arrival_us == run_at) {
-            if (r->bytes != run_data) {
-                run_data = r->bytes;
-                run_part = run_base + lev_base64_len(run_data);
-            }
-            sz = run_part + key;
+            run_part = run_base + lev_base64_len(r->bytes);   /* other data bytes */
+            sum += run_part + key;
         } else {
-            sz = lev_record_bytes_memo(memo, source_bytes, epoch_ms, key, r->seq, r->bytes,
-                                       r->arrival_us);
+            sum += lev_record_bytes_memo(memo, source_bytes, epoch_ms, key, r->seq, r->bytes,
+                                         r->arrival_us);
             uint64_t frac = (uint64_t)epoch_ms + (uint64_t)r->arrival_us / 1000 - memo->sec_ms;
             run_at = -1;
             if (frac < memo->sec_span) {   /* the memo holds its second: a run starts */
                 run_at = r->arrival_us;
                 run_base = memo->shared + lev_frac_len((unsigned)frac);
-                run_data = r->bytes;
-                run_part = run_base + lev_base64_len(run_data);
+                run_part = run_base + lev_base64_len(r->bytes);
             }
         }
-        *size = sz;
-        sum += sz;
         arr += (uint64_t)r->arrival_us;
+        /* the rest of the run: none when there is none (run_at -1) */
+        uint32_t data = r->bytes;
+        const struct stm_record *rest = ++r;
+        uint64_t keys = 0;
+        while (r < end && r->arrival_us == run_at && r->bytes == data) {
+            keys += stm_record_key_json_len(stream, r);
+            r++;
+        }
+        uint64_t k = (uint64_t)(r - rest);
+        sum += k * run_part + keys;
+        arr += k * (uint64_t)run_at;
     }
     *bytes = sum;
     *arrivals = arr;
@@ -179,10 +178,11 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
  * lane's queue, with room reserved), their arrival times added to
  * *arrivals.  A stretch of records contiguous in the shard's ring and in
  * the queue's takes two plain loops, the indexes (consecutive; none while
- * the queue is a run, struct idxq) and the sizes, each with its few values
- * in registers: in one loop with the lanes' choice and the queue's fields,
- * they had more values live than x86-64 has registers, and spilled.
- * Inline in two copies, kinesis (record_bytes, kinesis_sizes) and not. */
+ * the queue is a run, struct idxq) and the sizes' sum, each with its few
+ * values in registers: in one loop with the lanes' choice and the queue's
+ * fields, they had more values live than x86-64 has registers, and
+ * spilled.  Inline in two copies, kinesis (record_bytes, kinesis_sizes)
+ * and not. */
 static inline __attribute__((always_inline)) void
 deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kinesis,
          struct lev_size_memo *memo, uint64_t *arrivals)
@@ -197,19 +197,19 @@ deal_one(struct shardc *sc, uint64_t from, uint64_t to, struct idxq *q, bool kin
         idxq_list(q);            /* not the run's next: listed from now on */
     for (uint64_t i = from, n; i < to; i += n) {
         const struct stm_record *r = stm_piece(stream, sc->shard, i, to, &n);
-        uint64_t j = (q->head + q->len) & (q->cap - 1);
-        if (n > q->cap - j)
-            n = q->cap - j;          /* the rest after the queue's ring wraps */
-        uint64_t *v = q->v + j, *size = q->size + j, bytes = 0;
-        if (q->listed)
+        uint64_t bytes = 0;
+        if (q->listed) {
+            uint64_t j = (q->head + q->len) & (q->cap - 1);
+            if (n > q->cap - j)
+                n = q->cap - j;      /* the rest after the queue's ring wraps */
+            uint64_t *v = q->v + j;
 #pragma GCC unroll 4
             for (uint64_t k = 0; k < n; k++)
                 v[k] = i + k;
-        if (!kinesis || !kinesis_sizes(stream, source_bytes, epoch_ms, memo, r, n, size, &bytes,
-                                       &arr)) {
+        }
+        if (!kinesis || !kinesis_sizes(stream, source_bytes, epoch_ms, memo, r, n, &bytes, &arr)) {
             for (uint64_t k = 0; k < n; k++, r++) {
-                size[k] = record_bytes(sc, kinesis, source_bytes, epoch_ms, memo, stream, r);
-                bytes += size[k];
+                bytes += record_bytes(sc, kinesis, source_bytes, epoch_ms, memo, stream, r);
                 arr += (uint64_t)r->arrival_us;
             }
         }

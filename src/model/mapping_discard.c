@@ -69,8 +69,8 @@ void esm_discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
     struct shardc *sc = l->sc;
     struct esm *m = sc->m;
     struct batch *b = &l->batch;
-    const struct stm_record *first = shardc_at(sc, b->idx[0]);
-    const struct stm_record *last = shardc_at(sc, b->idx[n - 1]);
+    const struct stm_record *first = shardc_at(sc, esm_batch_at(b, 0));
+    const struct stm_record *last = shardc_at(sc, esm_batch_at(b, n - 1));
     bool invoked = b->attempts > 0 && cond == DISCARD_RETRIES_EXHAUSTED;
     uint32_t invocations = b->inherited + b->attempts;
     struct slog_discard d = {
@@ -111,7 +111,7 @@ void esm_discard_prefix(struct lane *l, uint32_t n, enum discard_condition cond,
         esm_send_pending(l);         /* nothing to consolidate */
 
     esm_resolve_set(sc, esm_set_records(l), n, FATE_DISCARDED);
-    esm_advance_over(sc, b->idx, n, CKPT_DISCARDED);
+    esm_advance_over(sc, b, n, CKPT_DISCARDED);
     esm_batch_drop(b, n);
     if (b->n == 0)
         esm_send_pending(l);         /* the batch is done */
@@ -127,7 +127,7 @@ void esm_discard_too_old(struct lane *l)
         return;
     int64_t now = eng_now(sc->m->e);
     uint32_t old = 0;
-    while (old < l->batch.n && now - shardc_at(sc, l->batch.idx[old])->arrival_us > max_age)
+    while (old < l->batch.n && now - shardc_at(sc, esm_batch_at(&l->batch, old))->arrival_us > max_age)
         old++;
     if (old > 0)
         esm_discard_prefix(l, old, DISCARD_RECORD_AGE, NULL);
@@ -143,8 +143,8 @@ void esm_expire_stale(struct lane *l)
     struct batch *b = &l->batch;
     int64_t oldest_kept = eng_now(m->e) - stm_retention(m->stream);
     uint32_t stale = 0;
-    while (stale < b->n && shardc_at(sc, b->idx[stale])->arrival_us <= oldest_kept)
-        esm_resolve(sc, shardc_at(sc, b->idx[stale++]), FATE_EXPIRED);
+    while (stale < b->n && shardc_at(sc, esm_batch_at(b, stale))->arrival_us <= oldest_kept)
+        esm_resolve(sc, shardc_at(sc, esm_batch_at(b, stale++)), FATE_EXPIRED);
     if (stale == 0)
         return;
     esm_send_pending(l);             /* expired records end a run of discards */

@@ -27,6 +27,7 @@ bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_wi
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
+    esm_batch_list(&l->batch);
     lev_shard_records(m->stream, m->keys, sc->shard, l->batch.idx, l->batch.n, m->event_records);
     *ev = (struct slog_event){
         .source = &sc->lev.src,
@@ -77,7 +78,7 @@ void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
     bool throttled = outcome == OUTCOME_THROTTLED;
     /* AWS's metrics page: the age of the last record "when the event source
      * mapping sends the event to the function"; R14's age_us is at the end. */
-    int64_t at_send_us = age_us < 0 ? -1 : l->start_us - shardc_at(sc, b->idx[b->n - 1])->arrival_us;
+    int64_t at_send_us = age_us < 0 ? -1 : l->start_us - shardc_at(sc, esm_batch_at(b, b->n - 1))->arrival_us;
     struct slog_invocation inv = {
         .invocation_id = l->invocation_id,
         .shard_id = sc->shard_id,
@@ -86,8 +87,8 @@ void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
         .end_us = end_us,
         .record_count = b->n,
         .payload_bytes = b->payload_bytes,
-        .first_sequence_number = b->n ? shardc_at(sc, b->idx[0])->seq : 0,   /* 0: a final */
-        .last_sequence_number = b->n ? shardc_at(sc, b->idx[b->n - 1])->seq : 0, /* window call */
+        .first_sequence_number = b->n ? shardc_at(sc, esm_batch_at(b, 0))->seq : 0,   /* 0: a final */
+        .last_sequence_number = b->n ? shardc_at(sc, esm_batch_at(b, b->n - 1))->seq : 0, /* window call */
         .attempt = b->attempts + (throttled ? 1 : 0),
         .outcome = outcome,
         .iterator_age_us = age_us,

@@ -28,8 +28,8 @@
  * starting position (R13).
  *
  * Records are always read through their index in the shard: a batch is an
- * array of indexes, so that it can be cut (age check, partial response) or
- * split (bisect); an event that works through a set looks its records up
+ * array of indexes (or a run of consecutive ones), so that it can be cut
+ * (age check, partial response) or split (bisect); an event that works through a set looks its records up
  * once (esm_set_records), and its messages learn their fates a run of one
  * fate at a time (esm_resolve_set).  Lanes finish records out of shard order, so each record
  * says when it has its fate (`resolved`), and the shard's checkpoint is the
@@ -130,7 +130,10 @@
  * (R8), in order.  Attempts count the invocations of the current set (R5).
  */
 struct batch {
-    uint64_t *idx;          /* record indexes in the shard, in sequence order */
+    uint64_t *idx;          /* listed: record indexes in the shard, in sequence order */
+    uint64_t first;         /* not listed: the first set's first index */
+    bool listed;            /* the indexes are in idx; false: consecutive from first
+                               (esm_batch_at), taken from a queue that was a run */
     uint32_t n;             /* records in the current set */
     uint32_t attempts;      /* invocations of the current set so far (R5) */
     uint32_t inherited;     /* invocations of the sets it was split from (R8): with
@@ -141,20 +144,32 @@ struct batch {
     uint32_t n_waiting;
 };
 
+/* The index of the batch's i-th record (the current set's first, then the
+ * sets waiting).  A batch taken from a queue of consecutive indexes (not
+ * listed, struct idxq) is first, first + 1 ...: its indexes are not copied
+ * (callgrind, 5 minutes of the bench: the copy was ~12 M instructions). */
+static inline uint64_t esm_batch_at(const struct batch *b, uint32_t i)
+{
+    return b->listed ? b->idx[i] : b->first + i;
+}
+
 /* A lane's fetched records not yet in its batch: record indexes in shard
- * order, in a ring that doubles when full, each with its record's bytes in
- * the event (R2), sized once when queued, and their running total: the
- * next batch's extent is then the whole queue's in one step, however many
- * polls look at it before it is taken (a batching window).  While the
- * indexes are consecutive (a lane alone in its shard queues each read's
- * stretch whole, after the last), they are first, first + 1 ... and the
- * ring of indexes is not written (listed false): the batch's are filled in
- * from first, not copied (the same instructions, callgrind; a stream of
- * memory less: esm_poll_shard 8.8% to 8.1% of the simulation thread's
- * cpu-clock samples, 5 minutes of the bench, 8 runs each). */
+ * order, in a ring that doubles when full, and the running total of their
+ * bytes in the event (R2), each record sized once when queued: the next
+ * batch's extent is then the whole queue's in one step, however many polls
+ * look at it before it is taken (a batching window).  A record's own size
+ * is worked out again only when a batch takes part of the queue (its
+ * record by record steps, batch_extent): not kept per record, the sizes of
+ * a put's run of records (one arrival, as many data bytes) add up a run at
+ * a time (mapping_deal.c, kinesis_sizes).  While the indexes are
+ * consecutive (a lane alone in its shard queues each read's stretch whole,
+ * after the last), they are first, first + 1 ... and the ring of indexes is
+ * not written (listed false): the batch's are not copied (the same
+ * instructions, callgrind; a stream of memory less: esm_poll_shard 8.8% to
+ * 8.1% of the simulation thread's cpu-clock samples, 5 minutes of the
+ * bench, 8 runs each). */
 struct idxq {
-    uint64_t *v;             /* listed: the indexes, v[j] that of size[j] */
-    uint64_t *size;          /* size[j]: the event bytes of the j-th slot's record */
+    uint64_t *v;             /* listed: the indexes */
     uint64_t cap;            /* a power of two, or 0 */
     uint64_t head, len;
     uint64_t bytes;          /* the sum of the queued records' sizes */
@@ -280,12 +295,6 @@ static inline uint64_t idxq_at(const struct idxq *q, uint64_t i)
     return q->listed ? q->v[(q->head + i) & (q->cap - 1)] : q->first + i;
 }
 
-/* The event bytes of the i-th queued record. */
-static inline uint64_t idxq_size(const struct idxq *q, uint64_t i)
-{
-    return q->size[(q->head + i) & (q->cap - 1)];
-}
-
 /* The indexes written out into v: the next one queued does not follow
  * them, or a caller reads v. */
 static inline void idxq_list(struct idxq *q)
@@ -297,30 +306,20 @@ static inline void idxq_list(struct idxq *q)
     q->listed = true;
 }
 
-/* The first n queued record indexes into out: the ring's two pieces, or
- * the run from first. */
+/* The first n queued record indexes into out (listed: the ring's two
+ * pieces). */
 static inline void idxq_copy(const struct idxq *q, uint64_t n, uint64_t *out)
 {
-    if (!q->listed) {
-        uint64_t first = q->first;   /* a local: out's stores could alias it */
-#pragma GCC unroll 4
-        for (uint64_t k = 0; k < n; k++)
-            out[k] = first + k;
-        return;
-    }
     uint64_t first = q->cap - q->head < n ? q->cap - q->head : n;
     memcpy(out, q->v + q->head, first * sizeof *out);
     memcpy(out + first, q->v, (n - first) * sizeof *out);
 }
 
-/* Remove the first n queued records; an emptied queue takes a run again. */
-static inline void idxq_pop(struct idxq *q, uint64_t n)
+/* Remove the first n queued records, whose bytes in the event add up to
+ * bytes; an emptied queue takes a run again. */
+static inline void idxq_pop(struct idxq *q, uint64_t n, uint64_t bytes)
 {
-    if (n == q->len)
-        q->bytes = 0;            /* a batch took the whole queue */
-    else
-        for (uint64_t i = 0; i < n; i++)
-            q->bytes -= idxq_size(q, i);
+    q->bytes -= bytes;
     q->head = (q->head + n) & (q->cap - 1);
     q->len -= n;
     q->first += n;
@@ -362,6 +361,23 @@ static inline uint64_t esm_window_event_bytes(const struct lane *l, bool final)
     return win_lane_event_bytes(&l->win, strlen(sc->shard_id), sc->lev.arn_json_len, final);
 }
 
+/* Record r's bytes in the event (R2), sized with the shard's memo: in
+ * shard order, mostly, the memo spares most of the digit counts. */
+static inline uint64_t esm_record_bytes(struct shardc *sc, const struct stm_record *r)
+{
+    return lev_shard_record_bytes_memo(&sc->lev, &sc->size_memo, sc->m->stream, r);
+}
+
+/* The bytes in the event of the first n records queued in q, a lane's of
+ * shard sc. */
+static inline uint64_t esm_queued_bytes(struct shardc *sc, const struct idxq *q, uint64_t n)
+{
+    uint64_t bytes = 0;
+    for (uint64_t i = 0; i < n; i++)
+        bytes += esm_record_bytes(sc, shardc_at(sc, idxq_at(q, i)));
+    return bytes;
+}
+
 /* The lane of a record (R10; see the Choice about lanes above), hashes being
  * keytab_hashes(): a read of the key table, at random, unless one lane. */
 static inline uint32_t esm_lane_of(const struct shardc *sc, const struct hashkey *hashes,
@@ -377,6 +393,7 @@ static inline uint32_t esm_lane_of(const struct shardc *sc, const struct hashkey
 /* mapping_batch.c: the sets of a batch (R8) */
 uint32_t esm_batch_total(const struct batch *b);
 void esm_batch_drop(struct batch *b, uint32_t k);
+void esm_batch_list(struct batch *b);
 void esm_batch_renew(struct batch *b);
 bool esm_batch_split(struct batch *b);
 
@@ -389,7 +406,7 @@ void esm_resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t
                      enum fate unhandled);
 void esm_log_checkpoint(struct shardc *sc, uint64_t seq, enum ckpt_reason why);
 void esm_advance(struct shardc *sc, enum ckpt_reason why);
-void esm_advance_over(struct shardc *sc, const uint64_t *idx, uint32_t n, enum ckpt_reason why);
+void esm_advance_over(struct shardc *sc, const struct batch *b, uint32_t n, enum ckpt_reason why);
 uint64_t esm_skip_to(struct shardc *sc, uint64_t upto, enum fate f, enum ckpt_reason why);
 struct shardc *esm_shardc_create(struct esm *m, uint32_t s);
 void esm_shardc_retire(struct shardc *sc);

@@ -68,21 +68,16 @@ static void log_window(struct lane *l)
 
 /* ---- batches (R2) ----------------------------------------------------- */
 
-/* Sized in shard order, mostly: the memo spares most of the digit counts. */
-static inline uint64_t record_event_bytes(struct shardc *sc, const struct stm_record *r)
-{
-    return lev_shard_record_bytes_memo(&sc->lev, &sc->size_memo, sc->m->stream, r);
-}
-
 /*
- * How many queued records the lane's next batch takes, and its payload: up
- * to BatchSize, cut before the event JSON would pass 6 MB.  *full says that
+ * How many queued records the lane's next batch takes, its payload, and
+ * *records the bytes of those records alone: up to BatchSize, cut before
+ * the event JSON would pass 6 MB.  *full says that
  * the batch cannot grow: waiting for the window would not change it.  A
  * record whose event alone is over 6 MB (Kinesis records may be 10 MiB) is
  * a batch of its own, which Lambda refuses (invoke()): it must not stall
  * its lane unseen (issue 11 item 2).
  */
-static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
+static uint32_t batch_extent(struct lane *l, uint64_t *payload, uint64_t *records, bool *full)
 {
     struct shardc *sc = l->sc;
     uint32_t limit = sc->m->cfg->batch_size;
@@ -92,11 +87,13 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
     int64_t k = windows && avail > 0 ? esm_window_of(sc, shardc_at(sc, idxq_at(&l->queue, 0))) : 0;
     uint32_t n = 0;
     *full = false;
+    *records = 0;
     if (!windows && avail > 0 && avail <= limit &&
         (avail == 1 || bytes + l->queue.bytes + (avail - 1) <= LEV_MAX_PAYLOAD_BYTES)) {
         /* The whole queue fits, so every shorter batch does: what the
          * record by record steps below come to, from the running total. */
         n = (uint32_t)avail;
+        *records = l->queue.bytes;
         bytes += l->queue.bytes + (avail - 1);
     } else {
         while (n < limit && n < avail) {
@@ -104,12 +101,14 @@ static uint32_t batch_extent(struct lane *l, uint64_t *payload, bool *full)
                 *full = true;        /* R15: a batch never spans two windows */
                 break;
             }
-            uint64_t add = idxq_size(&l->queue, n) + (n > 0);
+            uint64_t size = esm_record_bytes(sc, shardc_at(sc, idxq_at(&l->queue, n)));
+            uint64_t add = size + (n > 0);
             if (bytes + add > LEV_MAX_PAYLOAD_BYTES && n > 0) {
                 *full = true;
                 break;
             }
             bytes += add;
+            *records += size;
             n++;
         }
     }
@@ -151,10 +150,10 @@ static bool take_batch(struct lane *l)
     struct esm *m = sc->m;
     int64_t now = eng_now(m->e), window = m->cfg->batching_window_us;
     bool full;
-    uint64_t payload;
+    uint64_t payload, records;
     if (sc->n_lanes != m->cfg->parallelization_factor)
         return false;            /* a new factor waits for the batches to finish */
-    uint32_t n = batch_extent(l, &payload, &full);
+    uint32_t n = batch_extent(l, &payload, &records, &full);
 
     if (window > 0 && l->window_start_us >= 0 && n == 0 &&
         now >= l->window_start_us + window)
@@ -177,15 +176,19 @@ static bool take_batch(struct lane *l)
         eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
         return false;
     }
-    idxq_copy(&l->queue, n, l->batch.idx);
-    idxq_pop(&l->queue, n);
+    l->batch.listed = l->queue.listed;
+    if (l->batch.listed)
+        idxq_copy(&l->queue, n, l->batch.idx);
+    else
+        l->batch.first = l->queue.first;
+    idxq_pop(&l->queue, n, records);
     l->batch.n = n;
     l->batch.attempts = l->batch.inherited = 0;
     l->batch.payload_bytes = payload;
     l->batch_no++;
     l->window_start_us = -1;
     if (esm_windowed(m) && l->win.k == WIN_NONE)
-        l->win.k = esm_window_of(sc, shardc_at(sc, l->batch.idx[0]));
+        l->win.k = esm_window_of(sc, shardc_at(sc, esm_batch_at(&l->batch, 0)));
     return true;
 }
 
@@ -193,7 +196,7 @@ static uint64_t batch_payload(struct lane *l)
 {
     uint64_t bytes = lev_envelope_bytes() + esm_window_event_bytes(l, l->win.final);
     for (uint32_t i = 0; i < l->batch.n; i++)
-        bytes += record_event_bytes(l->sc, shardc_at(l->sc, l->batch.idx[i])) + (i > 0);
+        bytes += esm_record_bytes(l->sc, shardc_at(l->sc, esm_batch_at(&l->batch, i))) + (i > 0);
     return bytes;
 }
 
@@ -283,7 +286,7 @@ static void checkpoint_prefix(struct lane *l, struct stm_record *const *recs, ui
         msg_records_done(sc->m->msgs, sc->m->ids, n, FATE_PROCESSED);
     else
         esm_resolve_set(sc, recs, n, FATE_LOST);
-    esm_advance_over(sc, b->idx, n, why);
+    esm_advance_over(sc, b, n, why);
     esm_batch_drop(b, n);
 }
 
@@ -407,7 +410,7 @@ static void complete(struct lane *l)
 
     /* R14: completion time minus arrival of the set's last record (none for
      * a final window invocation, which has no records). */
-    int64_t age_us = b->n > 0 ? now - shardc_at(sc, b->idx[b->n - 1])->arrival_us : -1;
+    int64_t age_us = b->n > 0 ? now - shardc_at(sc, esm_batch_at(b, b->n - 1))->arrival_us : -1;
     mtr_invocation(sc->metrics, age_us);
 
     enum outcome shown = l->res.outcome;

@@ -237,28 +237,26 @@ static void on_fault(void *ctx, uint64_t arg)
     switch (f) {
     case ESM_FAULT_CHECKPOINT:      /* the checkpoint passes a record still in a batch */
         sc->checkpointed = true;
-        sc->checkpoint_seq = shardc_at(sc, l->batch.idx[l->batch.n - 1])->seq;
+        sc->checkpoint_seq = shardc_at(sc, esm_batch_at(&l->batch, l->batch.n - 1))->seq;
         break;
     case ESM_FAULT_RESOLVED_TWICE:  /* two paths give the same record its fate */
-        esm_resolve(sc, shardc_at(sc, l->batch.idx[0]), FATE_LOST);
-        esm_resolve(sc, shardc_at(sc, l->batch.idx[0]), FATE_DISCARDED);
+        esm_resolve(sc, shardc_at(sc, esm_batch_at(&l->batch, 0)), FATE_LOST);
+        esm_resolve(sc, shardc_at(sc, esm_batch_at(&l->batch, 0)), FATE_DISCARDED);
         break;
     case ESM_FAULT_GENERATION:      /* a backoff's timer goes stale: the lane hangs */
         l->gen++;
         break;
     case ESM_FAULT_LOST:            /* a queued record falls out of its lane */
-        idxq_pop(&l->queue, 1);
+        idxq_pop(&l->queue, 1, esm_queued_bytes(sc, &l->queue, 1));
         break;
     case ESM_FAULT_QUEUE_BYTES:     /* the running total of the queue drifts */
         l->queue.bytes++;
         break;
     case ESM_FAULT_ORDER:           /* two queued records swap */
         idxq_list(&l->queue);
-        for (uint64_t *a = l->queue.v; a; a = a == l->queue.v ? l->queue.size : NULL) {
-            tmp = a[l->queue.head];
-            a[l->queue.head] = a[(l->queue.head + 1) & (l->queue.cap - 1)];
-            a[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
-        }
+        tmp = l->queue.v[l->queue.head];
+        l->queue.v[l->queue.head] = l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)];
+        l->queue.v[(l->queue.head + 1) & (l->queue.cap - 1)] = tmp;
         break;
     }
     esm_check_all(m);

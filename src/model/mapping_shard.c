@@ -23,11 +23,11 @@ struct stm_record **esm_set_records(struct lane *l)
 {
     struct shardc *sc = l->sc;
     struct stm_record **recs = sc->m->scratch;
-    const uint64_t *idx = l->batch.idx;
-    uint32_t n = l->batch.n;
-    if (n > 0 && idx[n - 1] - idx[0] == n - 1) {   /* ascending: consecutive */
+    const struct batch *b = &l->batch;
+    uint32_t n = b->n;
+    if (n > 0 && (!b->listed || b->idx[n - 1] - b->idx[0] == n - 1)) {   /* consecutive */
         struct stm_record **out = recs;
-        for (uint64_t i = idx[0], to = i + n, k; i < to; i += k) {
+        for (uint64_t i = esm_batch_at(b, 0), to = i + n, k; i < to; i += k) {
             struct stm_record *r = stm_piece(sc->m->stream, sc->shard, i, to, &k);
 #pragma GCC unroll 4
             for (uint64_t j = 0; j < k; j++)
@@ -37,7 +37,7 @@ struct stm_record **esm_set_records(struct lane *l)
         return recs;
     }
     for (uint32_t i = 0; i < n; i++)
-        recs[i] = shardc_at(sc, idx[i]);
+        recs[i] = shardc_at(sc, b->idx[i]);
     return recs;
 }
 
@@ -83,16 +83,18 @@ void esm_resolve_set(struct shardc *sc, struct stm_record *const *recs, uint32_t
         msg_records_done(m->msgs, m->ids, k, run);
 }
 
-/* The set idx[0, n) (ascending) is the records right after the checkpoint,
- * with no gap (one lane, R10): once resolved, the checkpoint moves past it. */
-static inline bool follows_checkpoint(const struct shardc *sc, const uint64_t *idx, uint32_t n)
+/* The first n records of batch b (ascending) are those right after the
+ * checkpoint, with no gap (one lane, R10): once resolved, the checkpoint
+ * moves past them. */
+static inline bool follows_checkpoint(const struct shardc *sc, const struct batch *b, uint32_t n)
 {
-    return n > 0 && idx[0] == sc->done_pos && idx[n - 1] - idx[0] == n - 1;
+    return n > 0 && esm_batch_at(b, 0) == sc->done_pos &&
+           (!b->listed || b->idx[n - 1] - b->idx[0] == n - 1);
 }
 
 bool esm_set_at_checkpoint(const struct lane *l)
 {
-    return follows_checkpoint(l->sc, l->batch.idx, l->batch.n);
+    return follows_checkpoint(l->sc, &l->batch, l->batch.n);
 }
 
 /*
@@ -116,7 +118,7 @@ void esm_take_whole(struct lane *l, struct stm_record *const *recs)
     uint64_t *seqs = sc->m->seqs, *ids = sc->m->ids;
     uint32_t n = l->batch.n;
     if (esm_set_at_checkpoint(l)) {
-        for (uint64_t i = l->batch.idx[0], to = i + n, k; i < to; i += k) {
+        for (uint64_t i = esm_batch_at(&l->batch, 0), to = i + n, k; i < to; i += k) {
             const struct stm_record *r = stm_piece(sc->m->stream, sc->shard, i, to, &k);
 #pragma GCC unroll 4
             for (uint64_t j = 0; j < k; j++) {
@@ -166,11 +168,12 @@ void esm_advance(struct shardc *sc, enum ckpt_reason why)
     advance_from(sc, sc->done_pos, why);
 }
 
-/* esm_advance after the set idx[0, n) (ascending) was resolved: when it starts
- * at the checkpoint with no gap (one lane, R10), the scan starts past it. */
-void esm_advance_over(struct shardc *sc, const uint64_t *idx, uint32_t n, enum ckpt_reason why)
+/* esm_advance after the first n records of batch b (ascending) were
+ * resolved: when they start at the checkpoint with no gap (one lane, R10),
+ * the scan starts past them. */
+void esm_advance_over(struct shardc *sc, const struct batch *b, uint32_t n, enum ckpt_reason why)
 {
-    advance_from(sc, follows_checkpoint(sc, idx, n) ? idx[n - 1] + 1 : sc->done_pos, why);
+    advance_from(sc, follows_checkpoint(sc, b, n) ? esm_batch_at(b, n - 1) + 1 : sc->done_pos, why);
 }
 
 /* Give fate f to the records of [done_pos, upto) that have none yet (they
@@ -235,7 +238,6 @@ static void lanes_free(struct shardc *sc)
     for (uint32_t i = 0; i < sc->m->max_lanes; i++) {
         struct lane *l = &sc->lanes[i];
         free(l->queue.v);
-        free(l->queue.size);
         free(l->batch.idx);
         free(l->scratch.failed);
         free(l->scratch.items);

@@ -81,8 +81,8 @@ uint64_t esm_pinned(void *ctx, uint32_t shard)
     uint64_t lowest = UINT64_MAX;
     for (uint32_t i = 0; i < sc->n_lanes; i++) {
         const struct lane *l = &sc->lanes[i];
-        if (l->state == LANE_IN_FLIGHT && l->batch.n > 0 && l->batch.idx[0] < lowest)
-            lowest = l->batch.idx[0];
+        if (l->state == LANE_IN_FLIGHT && l->batch.n > 0 && esm_batch_at(&l->batch, 0) < lowest)
+            lowest = esm_batch_at(&l->batch, 0);
     }
     return lowest;
 }
@@ -95,15 +95,15 @@ static void lane_forget(struct lane *l, uint64_t to)
     while (queued < l->queue.len && idxq_at(&l->queue, queued) < to)
         queued++;
     if (queued > 0)
-        idxq_pop(&l->queue, queued);
+        idxq_pop(&l->queue, queued, esm_queued_bytes(l->sc, &l->queue, queued));
 
     struct batch *b = &l->batch;
     bool set_gone = false;
-    if (b->n > 0 && b->idx[0] < to)
+    if (b->n > 0 && esm_batch_at(b, 0) < to)
         esm_send_pending(l);         /* expired records end a run of discards (R8) */
-    while (b->n > 0 && b->idx[0] < to) {
+    while (b->n > 0 && esm_batch_at(b, 0) < to) {
         uint32_t gone = 1;
-        while (gone < b->n && b->idx[gone] < to)
+        while (gone < b->n && esm_batch_at(b, gone) < to)
             gone++;
         set_gone = gone == b->n;
         esm_batch_drop(b, gone);
