@@ -56,6 +56,22 @@ static uint32_t route_key(const struct stm *s, uint32_t key_id)
     return s->topo.open[stm_route_pos(&s->topo, keytab_hash(s->keys, key_id))];
 }
 
+/* A route cache entry: the shard's index, the plain bit and the key's
+ * length, from the top bit down; KEY_UNKNOWN for a key not seen yet, or
+ * one whose shard index or length does not fit (learned again at each use:
+ * none in a run with fewer than half a million shards and keys shorter
+ * than 4 KB, as AWS's are). */
+#define KEY_BYTES_BITS 12
+#define KEY_SHARD_SHIFT (KEY_BYTES_BITS + 1)
+#define KEY_UNKNOWN UINT32_MAX
+
+static uint32_t key_pack(struct key_info ki)
+{
+    if (ki.bytes >= 1u << KEY_BYTES_BITS || ki.shard >= (KEY_UNKNOWN >> KEY_SHARD_SHIFT))
+        return KEY_UNKNOWN;
+    return ki.shard << KEY_SHARD_SHIFT | (uint32_t)ki.plain << KEY_BYTES_BITS | ki.bytes;
+}
+
 /* Make the route cache cover every key of the table: 0, or -1 when out
  * of memory. */
 static int cache_cover(const struct stm *s)
@@ -66,11 +82,11 @@ static int cache_cover(const struct stm *s)
         return 0;
     if (n < 2 * c->n)
         n = 2 * c->n;
-    struct key_info *grown = realloc(c->info, n * sizeof *grown);
+    uint32_t *grown = realloc(c->info, n * sizeof *grown);
     if (!grown)
         return -1;
     for (size_t i = c->n; i < n; i++)
-        grown[i].shard = UINT32_MAX;
+        grown[i] = KEY_UNKNOWN;
     c->info = grown;
     c->n = n;
     return 0;
@@ -86,7 +102,7 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
         .bytes = near ? (uint16_t)len : STM_KEY_BYTES_FAR,
         .plain = near && keytab_json_len(s->keys, key_id) == len,
     };
-    s->cache->info[key_id] = ki;
+    s->cache->info[key_id] = key_pack(ki);
     return ki;
 }
 
@@ -95,21 +111,27 @@ static COLD struct key_info key_learn(const struct stm *s, uint32_t key_id)
  * since (a reshard): who routes checks, and reroute() mends the entry.
  * The cache covers the key (cache_cover); info is its table, which a
  * caller's loop keeps in a register. */
-static inline struct key_info key_info(const struct stm *s, const struct key_info *info,
+static inline struct key_info key_info(const struct stm *s, const uint32_t *info,
                                        uint32_t key_id)
 {
     assert(info == s->cache->info && key_id < s->cache->n);
-    if (info[key_id].shard != UINT32_MAX)
-        return info[key_id];
-    return key_learn(s, key_id);
+    uint32_t w = info[key_id];
+    if (w == KEY_UNKNOWN)
+        return key_learn(s, key_id);
+    return (struct key_info){
+        .shard = w >> KEY_SHARD_SHIFT,
+        .bytes = (uint16_t)(w & ((1u << KEY_BYTES_BITS) - 1)),
+        .plain = (uint16_t)(w >> KEY_BYTES_BITS & 1),
+    };
 }
 
 /* The key's shard now, for a key whose cached shard has closed. */
 static COLD uint32_t reroute(const struct stm *s, uint32_t key_id)
 {
-    uint32_t shard = route_key(s, key_id);
-    s->cache->info[key_id].shard = shard;
-    return shard;
+    struct key_info ki = key_info(s, s->cache->info, key_id);
+    ki.shard = route_key(s, key_id);
+    s->cache->info[key_id] = key_pack(ki);
+    return ki.shard;
 }
 
 /* The key's length counted by the limits, whatever it is. */
@@ -280,7 +302,7 @@ struct put_ctx {
     uint64_t w_records_limit, w_bytes_limit;
     struct shard *shards;
     struct stm_ring *rings;
-    const struct key_info *info;  /* the route cache, covering every key */
+    const uint32_t *info;         /* the route cache, covering every key */
     uint64_t seq;                 /* s->next_seq, stored back after the request: the
                                      records accepted are its increase */
     uint64_t row_seq;             /* the first record pending in row */
