@@ -32,6 +32,7 @@
  *   REMOVE as stream.h (enum stm_item_op) says; the record keeps its event.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,34 @@ static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard
     }
 }
 
+/* A new record's last 8 bytes: data_id, handled and resolved 0, event,
+ * key_plain, key_bytes.  On x86-64 one word made in a register and stored
+ * at once (its psABI lays bit fields out from the low bit): as fields, the
+ * compiler zeroed the 8 bytes, then stored three parts, four stores in a
+ * queue that waits on the slot's line (perf, 20 alternate runs of 5
+ * minutes of the bench: put_request's samples 0.98x, its share of the
+ * simulation thread's 0.370 -> 0.367; callgrind +10 M instructions). */
+_Static_assert(offsetof(struct stm_record, data_id) == 32 &&
+               offsetof(struct stm_record, handled) == 36 &&
+               offsetof(struct stm_record, key_bytes) == 38 && sizeof(struct stm_record) == 40,
+               "a record's tail is data_id, handled, the bit fields' byte, key_bytes");
+
+static inline void record_tail(struct stm_record *r, uint32_t data_id, unsigned event,
+                               unsigned plain, uint16_t key_bytes)
+{
+#if defined(__x86_64__)
+    uint64_t w = data_id | (uint64_t)(event << 1 | plain << 3) << 40 | (uint64_t)key_bytes << 48;
+    memcpy(&r->data_id, &w, sizeof w);
+#else
+    r->data_id = data_id;
+    r->handled = 0;
+    r->resolved = 0;
+    r->event = event;
+    r->key_plain = plain;
+    r->key_bytes = key_bytes;
+#endif
+}
+
 /* One entry: its fate, and the record when accepted.  Per entry, so kept
  * to the lines it must touch: the key's route cache entry, asked for by
  * the caller; the shard's write window and ring by index, both hot; the
@@ -416,12 +445,12 @@ static inline enum stm_put_result put_one(struct stm *s, struct put_ctx *pc,
      * for (callgrind: 4 instructions an accepted entry fewer than the
      * masked slot). */
     PREFETCH_W((const char *)r + RING_AHEAD * sizeof *r);
-    *r = (struct stm_record){
-        .seq = pc->seq++, .message_id = en->message_id, .arrival_us = pc->now,
-        .bytes = en->bytes, .key_id = en->key_id, .data_id = en->data_id,
-        .event = (unsigned)event,
-        .key_plain = ki.plain, .key_bytes = ki.bytes,
-    };
+    r->seq = pc->seq++;
+    r->message_id = en->message_id;
+    r->arrival_us = pc->now;
+    r->bytes = en->bytes;
+    r->key_id = en->key_id;
+    record_tail(r, en->data_id, (unsigned)event, ki.plain, ki.bytes);
     sh->w_records++;
     sh->w_bytes += b;
     sh->w_total += b;
