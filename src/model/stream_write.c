@@ -517,9 +517,22 @@ static bool rings_have_room(const struct stm *s, size_t n)
 static int put_request(struct stm *s, const struct stm_put_entry *entries, size_t n,
                        struct put_out out, bool keep, char *err, size_t errlen)
 {
+    /* With many keys each entry's key_info is a cache miss: ask for each
+     * PREFETCH_AHEAD entries before its use so that the misses overlap
+     * (an entry's put is long enough for a line to come meanwhile); the
+     * last ones were asked for by then.  The first ones are asked for
+     * before validate's pass over the entries, which then hides their
+     * misses (perf, 20 alternate runs: put_request's samples 0.97x).  The
+     * cache does not move during a request (covered already): covered
+     * before validate, its failure acted on after it, so that an invalid
+     * request is refused as such, out of memory or not. */
+    int covered = cache_cover(s);
+    if (covered == 0)
+        for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+            PREFETCH(&s->cache->info[entries[i].key_id]);
     if (validate(s, entries, n, err, errlen) < 0)
         return -1;
-    if (cache_cover(s) < 0) {
+    if (covered < 0) {
         eng_stop(s->e);   /* out of memory: stop, the run is incomplete */
         if (!keep)
             memset(out.results, STM_PUT_INTERNAL_FAILURE, n);
@@ -546,13 +559,6 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
     if (pc.kind.log)
         pc.row = lend_rows(s, rows, pc.seq, &pc.row_end);
     uint64_t internal = s->stats.put_internal_failures;
-    /* With many keys each entry's key_info is a cache miss: ask for each
-     * PREFETCH_AHEAD entries before its use so that the misses overlap
-     * (an entry's put is long enough for a line to come meanwhile); the
-     * last ones were asked for by then.  The cache does not move during a
-     * request (covered already). */
-    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        PREFETCH(&pc.info[entries[i].key_id]);
     if (!keep)
         memset(out.results, STM_PUT_OK, n);
     /* Two copies of the loop: the common kind's tests nothing of it an
