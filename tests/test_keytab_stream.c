@@ -1103,6 +1103,54 @@ static void test_record_key_lengths(void)
     fix_close(&f);
 }
 
+/* The route cache packs a key's shard and lengths in 4 bytes
+ * (stream_write.c): a key of 4,095 bytes is cached, one of 4,096 is not
+ * and is learned again at each put; either way every put of a key, the
+ * first and the later ones, lands on the shard stm_route names, its record
+ * with the key's lengths. */
+static void test_route_cache_packed(void)
+{
+    enum { N = 6 };
+    static const size_t len[N] = { 1, 7, 4095, 4095, 4096, 5000 };
+    struct cfg_stream cfg = read_cfg(0);
+    cfg.shards = 4;
+    struct fix f;
+    fix_open(&f, &cfg, 1);
+    struct stm_put_entry en[N];
+    for (int i = 0; i < N; i++) {
+        char *key = malloc(len[i] + 1);
+        memset(key, 'a' + i, len[i]);
+        key[len[i]] = '\0';
+        if (i % 2)
+            key[len[i] / 2] = '"';   /* escaped: one byte more in JSON */
+        en[i] = (struct stm_put_entry){ .key_id = keytab_add(f.keys, key), .bytes = 10 };
+        free(key);
+    }
+    uint8_t res[N];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++)
+            en[i].message_id = (uint64_t)(round * N + i + 1);
+        CHECK_INT(stm_put_records(f.s, en, N, res, f.err, sizeof f.err), 0);
+    }
+    uint64_t found = 0;
+    for (uint32_t sh = 0; sh < stm_shard_count(f.s); sh++)
+        for (uint64_t x = stm_begin(f.s, sh); x < stm_end(f.s, sh); x++) {
+            const struct stm_record *r = stm_at(f.s, sh, x);
+            int i = (int)((r->message_id - 1) % N);
+            CHECK_INT(r->key_id, en[i].key_id);
+            CHECK_INT(stm_route(f.s, r->key_id), sh);
+            CHECK_INT(stm_record_key_bytes(f.s, r), len[i]);
+            CHECK_INT(stm_record_key_json_len(f.s, r), len[i] + i % 2);
+            CHECK_INT(r->key_plain, i % 2 == 0);
+            CHECK_INT(r->event, 0);
+            CHECK_INT(r->handled, 0);
+            CHECK_INT(r->resolved, 0);
+            found++;
+        }
+    CHECK_INT(found, 3 * N);
+    fix_close(&f);
+}
+
 /* Issue 15 item 1: the inline lev_shard_record_bytes, from what the record
  * carries, is lev_record_bytes's to the byte (R2) for arrivals on both
  * sides of a power of ten of seconds, at the end of the exact range, and
@@ -2085,6 +2133,7 @@ int main(void)
     test_json_len();
     test_read_many_keys();
     test_record_key_lengths();
+    test_route_cache_packed();
     test_shard_record_bytes_timestamps();
     test_hashkey_format();
     test_keytab_table();
