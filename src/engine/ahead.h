@@ -16,15 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Blocks of an attached sequence: held, ready or being filled.  The worker
- * is woken with half of them still ready, which must last while it waits
- * for a core (the observer's thread holds the other one for a time slice,
- * a few ms): the bench's producer reads a block of 2,048 arrivals in about
- * 0.1 ms, so 8 (0.4 ms) left its simulation thread filling blocks itself,
- * 7-8% of its samples (perf, 5 minutes), and waking the worker a block in
- * four, 2.1%; 64 (3 ms), 0.6-1.4% and 0.7%, callgrind 1,158 -> 1,022 M on
- * that thread.  32 was no better than 8. */
-#define AHD_DEPTH 64
+#define AHD_DEPTH 8   /* blocks of an attached sequence: held, ready or being filled */
 
 /*
  * Fill block (block_bytes, the caller's layout) with the sequence's next
