@@ -279,7 +279,9 @@ static void on_request_message(void *ctx, const struct slog_message *m)
 /* issue 15 item 1: msg_new_request makes a request's messages as msg_new
  * would one by one: ids in a row, each into its entry, with the entry's
  * key, size and created time and the request's producer, across the ring's
- * doublings (ids 1025 and 2049 come inside a request). */
+ * doublings (ids 1025 and 2049 come inside a request); so does
+ * msg_new_numbered, every other request, of entries numbered from
+ * msg_next_id. */
 static void test_new_request(void)
 {
     static const char *const names[3] = { "orders", "payments", "audit" };
@@ -290,13 +292,16 @@ static void test_new_request(void)
     struct stm_put_entry e[150];
     uint64_t id = 1;
     int ids_wrong = 0;
-    while (id <= BIG) {
+    for (bool numbered = false; id <= BIG; numbered = !numbered) {
         uint32_t n = id % 250 == 1 ? 100 : 150;   /* a producer's 250: 100, then 150 */
+        ids_wrong += msg_next_id(t) != id;
         for (uint32_t i = 0; i < n; i++)
             e[i] = (struct stm_put_entry){ .key_id = (uint32_t)((id + i) * 3),
                                            .bytes = (uint32_t)(id + i + 5),
-                                           .created_us = (int64_t)(id + i) * 10 };
-        CHECK_INT(msg_new_request(t, names[(id - 1) / 250 % 3], e, n), n);
+                                           .created_us = (int64_t)(id + i) * 10,
+                                           .message_id = numbered ? id + i : 0 };
+        const char *producer = names[(id - 1) / 250 % 3];
+        CHECK_INT(numbered ? msg_new_numbered(t, producer, e, n) : msg_new_request(t, producer, e, n), n);
         for (uint32_t i = 0; i < n; i++, id++) {
             ids_wrong += e[i].message_id != id;
             msg_delivered(t, id);

@@ -48,6 +48,13 @@ uint64_t msg_new(struct msgtab *t, const char *producer, uint32_t key_id,
  */
 uint32_t msg_new_request(struct msgtab *t, const char *producer,
                          struct stm_put_entry *e, uint32_t n);
+/* The id the next message made will have. */
+uint64_t msg_next_id(const struct msgtab *t);
+/* msg_new_request of entries whose message_id the caller set already:
+ * msg_next_id(t), the next, and so on, in order (the producer numbers
+ * them as it fills a request). */
+uint32_t msg_new_numbered(struct msgtab *t, const char *producer,
+                          struct stm_put_entry *e, uint32_t n);
 
 /* A record of message id reached the stream. */
 void msg_written(struct msgtab *t, uint64_t id);

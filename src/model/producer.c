@@ -285,11 +285,13 @@ static void req_free(struct prd *p, uint32_t slot)
     p->free_head = slot;
 }
 
-/* The messages of q's entries (filled but for their message_id): one call a request, not one a record (issue
- * 15 item 1).  False when out of memory: q then ends at the last one made. */
-static bool req_messages(struct prd *p, struct preq *q)
+/* The messages of q's entries (filled but for their message_id, unless
+ * numbered: plan's): one call a request, not one a record (issue 15 item
+ * 1).  False when out of memory: q then ends at the last one made. */
+static bool req_messages(struct prd *p, struct preq *q, bool numbered)
 {
-    uint32_t made = msg_new_request(p->msgs, p->name, q->e, q->n);
+    uint32_t made = numbered ? msg_new_numbered(p->msgs, p->name, q->e, q->n)
+                             : msg_new_request(p->msgs, p->name, q->e, q->n);
     if (q->written)
         memset(q->written, 0, made);
     p->stats.messages += made;
@@ -757,7 +759,8 @@ static COLD bool next_arrivals(struct prd *p)
 
 /*
  * Read the block's next record (c->i < c->n) into *to: time, key, size,
- * and on a table whether it is a delete (all but its message_id), its
+ * and on a table whether it is a delete, with message id msg_id (the one
+ * it gets if it goes into the request being filled: plan), its
  * key's length into *key_len; false when out of memory (the engine then
  * stops).  With whole (p->whole_bytes), the time and key alone: the
  * entry's size, data and write are there already (req_alloc), and
@@ -772,8 +775,8 @@ static COLD bool next_arrivals(struct prd *p)
  * (every key a cache miss with 100,000 keys or more: the distance lets the
  * misses overlap).
  */
-static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len,
-                           bool whole)
+static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint64_t msg_id,
+                           uint32_t *key_len, bool whole)
 {
     const struct arrivals *a = c->a;
     size_t i = c->i++;
@@ -792,6 +795,7 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     }
     to->created_us = a->at_us[i];
     to->key_id = id;
+    to->message_id = msg_id;
     if (!whole) {
         uint32_t len = a->key_len[i];
         to->bytes = record_bytes(p, c->fixed, len, a, (uint32_t)i);
@@ -804,24 +808,25 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
 
 /* draw_at of the next record, the next block taken first when this one is
  * done; false at the end (or out of memory: then the engine stops). */
-static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint32_t *key_len,
-                             bool whole)
+static inline bool draw_next(struct prd *p, struct cursor *c, struct stm_put_entry *to, uint64_t msg_id,
+                             uint32_t *key_len, bool whole)
 {
     while (c->i == c->n) {
         if (!next_arrivals(p))
             return false;
         *c = cursor_of(p);
     }
-    return draw_at(p, c, to, key_len, whole);
+    return draw_at(p, c, to, msg_id, key_len, whole);
 }
 
 /* What plan's loop reads and leaves, in plan's locals (fill is inline):
- * the arrivals, the entry being drawn, its key's length, whether there is
- * one, and the flush's time (the first record's deadline until the loop
- * sets it). */
+ * the arrivals, the entry being drawn and its message id, its key's
+ * length, whether there is one, and the flush's time (the first record's
+ * deadline until the loop sets it). */
 struct plan_fill {
     struct cursor c;
     struct stm_put_entry *to;
+    uint64_t msg_id;
     uint32_t key_len;
     bool more;
     int64_t flush_at;
@@ -847,16 +852,16 @@ fill(struct prd *p, struct plan_fill *f, const struct stm_put_entry *end, bool c
         if (stop != f->c.i && f->c.a->at_us[stop - 1] <= deadline) {
             /* a block's arrivals increase: the run's last in time, all are */
             while (f->c.i != stop)   /* to an arrival, not a count: 2 instructions a record fewer */
-                if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)))
+                if (!(f->more = draw_at(p, &f->c, ++f->to, ++f->msg_id, &f->key_len, !count)))
                     return;
         } else {
             while (f->c.i != stop)
-                if (!(f->more = draw_at(p, &f->c, ++f->to, &f->key_len, !count)) ||
+                if (!(f->more = draw_at(p, &f->c, ++f->to, ++f->msg_id, &f->key_len, !count)) ||
                     f->to->created_us > deadline)
                     return;
         }
         bytes += b;
-        f->more = draw_next(p, &f->c, ++f->to, &f->key_len, !count);
+        f->more = draw_next(p, &f->c, ++f->to, ++f->msg_id, &f->key_len, !count);
         if (f->to == end) {
             f->flush_at = f->to[-1].created_us;
             return;
@@ -891,11 +896,14 @@ static void plan(struct prd *p)
     /* The request in locals, so that the loop keeps it in registers
      * (stores to the entries could alias p's fields). */
     struct preq *q = &p->req[slot];
-    struct plan_fill f = { .c = cursor_of(p), .to = q->e, .key_len = p->next_key_len };
+    struct plan_fill f = { .c = cursor_of(p), .to = q->e, .msg_id = msg_next_id(p->msgs),
+                           .key_len = p->next_key_len };
     /* The record read ahead (*to) is drawn into the entry after the last
      * one taken (the slot past max_records for the last), and moved to
-     * p->next when it does not go in this request. */
+     * p->next when it does not go in this request.  The entries are
+     * numbered as they are drawn (msg_new_numbered). */
     *f.to = p->next;
+    f.to->message_id = f.msg_id;
     f.flush_at = add_sat(f.to->created_us, p->linger_us);
     if (p->whole_bytes)
         fill(p, &f, q->e + p->max_records, false);
@@ -906,7 +914,7 @@ static void plan(struct prd *p)
     p->next = *f.to;
     p->next_key_len = f.key_len;
     p->has_next = f.more;
-    if (!req_messages(p, q))
+    if (!req_messages(p, q, true))
         eng_stop(p->e);
     schedule(p, f.flush_at, on_flush, slot);
 }
@@ -1117,7 +1125,7 @@ struct prd *prd_create(struct eng *e, const struct cfg_producer *cfg,
     /* with whole_bytes the record's size, data and write are these, as
      * req_alloc sets its entries' (the arrivals bring no key lengths) */
     p->next = (struct stm_put_entry){ .bytes = p->whole_bytes, .item_op = STM_ITEM_WRITE };
-    p->has_next = draw_next(p, &c, &p->next, &p->next_key_len, p->whole_bytes != 0);
+    p->has_next = draw_next(p, &c, &p->next, 0, &p->next_key_len, p->whole_bytes != 0);
     p->arr_next = (uint32_t)c.i;
     if (p->has_next && eng_schedule(e, p->next.created_us, ENG_CLASS_WRITE, on_plan, p, 0) < 0) {
         prd_destroy(p);
@@ -1155,7 +1163,7 @@ static void on_explicit(void *ctx, uint64_t index)
         .bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes,
         .data_id = p->rec_data[index], .item_op = op,
     };
-    if (!req_messages(p, q)) {
+    if (!req_messages(p, q, false)) {
         req_free(p, slot);
         eng_stop(p->e);
         return;
