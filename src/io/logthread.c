@@ -51,7 +51,10 @@
  * thread waits for a core on a busy machine, as a wait for it costs the
  * simulation far more than a wake-up).  A chunk queued short of that is
  * replayed at the latest when a sync point comes LGT_EARLY_MS later
- * (on_sync), at a flush or at the end.  No wake-up is lost: a side that
+ * (on_sync; lgt_set_early for a relay whose caller is not the simulation's
+ * thread), at a flush or at the end.  Before it sleeps, the thread tells
+ * the inner sink it is idle (slog_ops.idle: the run log commits then, so
+ * that little is left for the run's end).  No wake-up is lost: a side that
  * sleeps says so, then looks at the other's count once more; the other
  * changes its count, then looks whether it sleeps; both sequentially
  * consistent, so one of the two sees the other.
@@ -201,6 +204,7 @@ struct lgt {
     uint32_t run_at;              /* that entry's offset in the chunk */
     struct msgtab *msgs;          /* the message table the thread replays calls on, or NULL */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
+    int64_t early_ms;             /* LGT_EARLY_MS, or lgt_set_early's */
 
     pthread_t thread;
     pthread_mutex_t mu;           /* for the sleeps, and closing */
@@ -210,7 +214,7 @@ struct lgt {
     _Atomic uint64_t replayed;    /* chunks the thread is done with */
     atomic_bool asleep;           /* the thread waits on more, or is about to */
     atomic_bool waiting;          /* the simulation waits on freed, or is about to */
-    bool closing;                 /* under mu: nothing more will be queued */
+    atomic_bool closing;          /* set under mu: nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
 };
@@ -588,7 +592,7 @@ static void on_sync(void *ctx, int64_t reached_us)
     struct lgt *t = ctx;
     struct a_sync s = { reached_us };
     put(t, K_SYNC, &s, sizeof s);
-    if (wall_ms() - t->handed_ms >= LGT_EARLY_MS && atomic_load(&t->asleep))
+    if (wall_ms() - t->handed_ms >= t->early_ms && atomic_load(&t->asleep))
         hand_over(t, true);   /* maybe with chunks queued short of LGT_WAKE_AT */
 }
 
@@ -839,9 +843,11 @@ static bool await_chunk(struct lgt *t, uint64_t replayed)
 {
     if (atomic_load_explicit(&t->queued, memory_order_acquire) > replayed)
         return true;
+    if (t->inner.ops->idle && !atomic_load(&t->failed) && !atomic_load(&t->closing))
+        t->inner.ops->idle(t->inner.ctx);   /* not at the end: the caller does it then */
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->asleep, true);   /* then one more look (the protocol, above) */
-    while (atomic_load(&t->queued) == replayed && !t->closing)
+    while (atomic_load(&t->queued) == replayed && !atomic_load(&t->closing))
         pthread_cond_wait(&t->more, &t->mu);
     atomic_store(&t->asleep, false);
     bool more = atomic_load(&t->queued) > replayed;
@@ -880,12 +886,14 @@ struct lgt *lgt_create(const struct slog *inner)
     t->inner = *inner;
     t->joined = true;   /* nothing to join until the thread runs */
     t->handed_ms = wall_ms();
+    t->early_ms = LGT_EARLY_MS;
     t->run = K_NONE;
     atomic_init(&t->failed, false);
     atomic_init(&t->queued, 0);
     atomic_init(&t->replayed, 0);
     atomic_init(&t->asleep, false);
     atomic_init(&t->waiting, false);
+    atomic_init(&t->closing, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
         .shard = on_shard, .message = on_message, .record = on_record, .records = on_records,
@@ -909,6 +917,11 @@ struct lgt *lgt_create(const struct slog *inner)
     }
     t->joined = false;
     return t;
+}
+
+void lgt_set_early(struct lgt *t, unsigned ms)
+{
+    t->early_ms = ms;
 }
 
 struct slog lgt_sink(struct lgt *t)
@@ -941,7 +954,7 @@ void lgt_finish(struct lgt *t)
     if (t->chunks[t->fill].len > 0)   /* the last chunk: the thread may take it, nothing is
                                          filled after */
         atomic_store(&t->queued, atomic_load_explicit(&t->queued, memory_order_relaxed) + 1);
-    t->closing = true;
+    atomic_store(&t->closing, true);
     pthread_mutex_unlock(&t->mu);
     pthread_cond_signal(&t->more);
     pthread_join(t->thread, NULL);

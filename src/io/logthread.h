@@ -31,6 +31,10 @@ struct lgt;
  * lgt_finish).  NULL when out of memory or no thread could be started. */
 struct lgt *lgt_create(const struct slog *inner);
 
+/* A chunk queued short of a wake-up reaches the sleeping thread at the
+ * first sync point ms after the last chunk went (default: 100). */
+void lgt_set_early(struct lgt *t, unsigned ms);
+
 /* The decorating sink: inner's per_record and event hook (the event hook is
  * called directly, on the simulation's thread). */
 struct slog lgt_sink(struct lgt *t);

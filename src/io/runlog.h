@@ -120,12 +120,15 @@ struct sqlite3;
 /*
  * The commit policy (runlog.c): a commit at the first sync point (between two
  * events) after RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS of wall time
- * in the transaction; at most once per RUNLOG_COMMIT_MS, RUNLOG_YIELD_MS with
- * the write lock free for another process.  A writer waits
+ * in the transaction, or, written by a relay's thread (logthread.h), at the
+ * last sync point when the thread has caught up and the transaction holds
+ * RUNLOG_IDLE_COMMIT_ROWS rows; at most once per RUNLOG_COMMIT_MS,
+ * RUNLOG_YIELD_MS with the write lock free for another process.  A writer waits
  * RUNLOG_BUSY_TIMEOUT_MS for another's lock (the environment variable
  * ESMSIM_BUSY_TIMEOUT_MS sets another wait, for the tests).
  */
 #define RUNLOG_ROWS_PER_COMMIT 100000
+#define RUNLOG_IDLE_COMMIT_ROWS 8192
 #define RUNLOG_COMMIT_MS 1000
 #define RUNLOG_YIELD_MS 5
 #define RUNLOG_BUSY_TIMEOUT_MS 60000
