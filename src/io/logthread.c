@@ -217,6 +217,10 @@ struct lgt {
     atomic_bool closing;          /* set under mu: nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
+    int (*start)(void *ctx);      /* the thread's first job (lgt_create_after), or NULL */
+    void *start_ctx;
+    int start_rc;                 /* under mu: start's result, once started */
+    bool started;                 /* under mu */
 };
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -858,6 +862,14 @@ static bool await_chunk(struct lgt *t, uint64_t replayed)
 static void *writer(void *arg)
 {
     struct lgt *t = arg;
+    int rc = t->start ? t->start(t->start_ctx) : 0;
+    if (rc != 0)   /* the inner sink is not there: what comes is dropped */
+        atomic_store(&t->failed, true);
+    pthread_mutex_lock(&t->mu);
+    t->start_rc = rc;
+    t->started = true;
+    pthread_mutex_unlock(&t->mu);
+    pthread_cond_broadcast(&t->freed);
     for (uint64_t replayed = 0; await_chunk(t, replayed);) {
         replay_chunk(t, &t->chunks[replayed % LGT_CHUNKS]);
         if (t->inner.ops->failed(t->inner.ctx))
@@ -874,9 +886,16 @@ static void *writer(void *arg)
 
 struct lgt *lgt_create(const struct slog *inner)
 {
+    return lgt_create_after(inner, NULL, NULL);
+}
+
+struct lgt *lgt_create_after(const struct slog *inner, int (*start)(void *ctx), void *ctx)
+{
     struct lgt *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->start = start;
+    t->start_ctx = ctx;
     if (pthread_mutex_init(&t->mu, NULL) != 0) {
         free(t);
         return NULL;
@@ -917,6 +936,16 @@ struct lgt *lgt_create(const struct slog *inner)
     }
     t->joined = false;
     return t;
+}
+
+int lgt_started(struct lgt *t)
+{
+    pthread_mutex_lock(&t->mu);
+    while (!t->started)
+        pthread_cond_wait(&t->freed, &t->mu);
+    int rc = t->start_rc;
+    pthread_mutex_unlock(&t->mu);
+    return rc;
 }
 
 void lgt_set_early(struct lgt *t, unsigned ms)

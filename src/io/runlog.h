@@ -139,6 +139,19 @@ struct sqlite3;
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
 
 /*
+ * runlog_open and then runlog_begin_run in two steps, for a caller that
+ * builds the simulation meanwhile and opens the file on another thread
+ * (simulation.c: the run log's own thread, as its first job, logthread.h):
+ * runlog_open_later touches no file, and its runlog_sink is the run's at
+ * once (per_record); runlog_open_now then opens the file and begins the
+ * run, as runlog_open and runlog_begin_run do (the same errors).  After
+ * runlog_open_now failed, rl is only to be closed.
+ */
+struct runlog *runlog_open_later(const char *path, bool per_record, char *err, size_t errlen);
+int runlog_open_now(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                    int64_t *run_id, char *err, size_t errlen);
+
+/*
  * Start a run: insert its runs row (complete = 0) and return its id in
  * *run_id (1, 2, ... within a file).  seed is the seed actually used (after
  * --seed); per_record false means no messages, records or deliveries rows.
