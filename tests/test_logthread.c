@@ -10,8 +10,10 @@
  * cross whether the log's thread is behind (the queue full) or sleeps
  * between bursts (woken), every record once, in order.  A message table
  * relayed with it gives the rows, figures and budget of one called
- * directly (R17, SPEC 6).
+ * directly (R17, SPEC 6).  The thread's first job comes before any call,
+ * and a sink is told when the thread has caught up.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -792,6 +794,77 @@ static void test_relayed_table(int mode)
     free(rb);
 }
 
+/* A sink for the thread's first job and its idle calls: the checkpoints it
+ * got, whether the job came first, and how often it was told idle. */
+struct started_sink {
+    int checkpoints;
+    int checkpoints_at_start;   /* -1: the job has not run */
+    int rc;                     /* the job's result */
+    atomic_int idle;
+};
+
+static void started_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
+                               uint64_t sequence_number, enum ckpt_reason reason)
+{
+    (void)shard_id, (void)at_us, (void)sequence_number, (void)reason;
+    ((struct started_sink *)ctx)->checkpoints++;
+}
+
+static void started_idle(void *ctx)
+{
+    atomic_fetch_add(&((struct started_sink *)ctx)->idle, 1);
+}
+
+static bool started_failed(void *ctx)
+{
+    const struct started_sink *k = ctx;
+    return k->checkpoints_at_start >= 0 && k->rc != 0;
+}
+
+static const struct slog_ops started_ops = {
+    .checkpoint = started_checkpoint, .idle = started_idle, .failed = started_failed,
+};
+
+static int started_job(void *ctx)
+{
+    struct started_sink *k = ctx;
+    struct timespec pause = { 0, 20 * 1000000 };   /* the caller queues calls meanwhile */
+    nanosleep(&pause, NULL);
+    k->checkpoints_at_start = k->checkpoints;
+    return k->rc;
+}
+
+/* The thread's first job (simulation.c opens the run log there) runs
+ * before any call reaches the inner sink; a job that fails leaves every
+ * call dropped.  Once the thread has caught up, it tells the sink it is
+ * idle (the run log commits then), and not at the end. */
+static void test_first_job(int rc)
+{
+    struct started_sink k = { .checkpoints_at_start = -1, .rc = rc };
+    atomic_init(&k.idle, 0);
+    struct slog inner = { .ops = &started_ops, .ctx = &k };
+    struct lgt *t = lgt_create_after(&inner, started_job, &k);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    struct slog log = lgt_sink(t);
+    for (int i = 0; i < 3; i++)
+        log.ops->checkpoint(log.ctx, "S", i, (uint64_t)i + 1, CKPT_SUCCESS);
+    CHECK_INT(lgt_started(t), rc);
+    CHECK_INT(k.checkpoints_at_start, 0);
+    lgt_flush(t);   /* the calls queued, and replayed */
+    struct timespec tick = { 0, 1000000 };
+    for (int i = 0; i < 5000 && atomic_load(&k.idle) == 0; i++)
+        nanosleep(&tick, NULL);
+    CHECK_INT(atomic_load(&k.idle) > 0, rc == 0);   /* a failed sink is not told */
+    int idle = atomic_load(&k.idle);
+    lgt_finish(t);
+    CHECK_INT(atomic_load(&k.idle), idle);
+    CHECK_INT(k.checkpoints, rc == 0 ? 3 : 0);
+    CHECK_INT(log.ops->failed(log.ctx), rc != 0);
+    lgt_destroy(t);
+}
+
 int main(void)
 {
     test_delivery_runs();
@@ -805,5 +878,7 @@ int main(void)
     test_handoffs();
     for (int mode = 0; mode < 3; mode++)
         test_relayed_table(mode);
+    test_first_job(0);
+    test_first_job(-1);
     return check_done();
 }

@@ -17,9 +17,12 @@
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk of its own to fit it.  The chunks
- * lie in one block on huge pages (big_alloc): the simulation's thread
- * touches each page of it first, and 4 MiB of 4 KiB pages cost it ~1,000
- * page faults (0.35 ms a MiB in the project's VM, 0.03 on huge pages).
+ * lie in one block on huge pages (big_alloc): 4 MiB of 4 KiB pages cost
+ * ~1,000 page faults (0.35 ms a MiB in the project's VM, 0.03 on huge
+ * pages), and the thread faults them in at its start, not the caller at
+ * its first writes (a huge page's fault, with its compaction, took the
+ * simulation's thread ~1% of 5 minutes of the bench a relay; 1 s of the
+ * bench, perf cpu-clock, 20 runs: its thread 12.8-13.5 -> 10.8-11.7 ms a run).
  * Every sync point is replayed, even with no row since the last one: the
  * observer counts them (the memory budget, sim.c).
  *
@@ -51,11 +54,15 @@
  * thread waits for a core on a busy machine, as a wait for it costs the
  * simulation far more than a wake-up).  A chunk queued short of that is
  * replayed at the latest when a sync point comes LGT_EARLY_MS later
- * (on_sync), at a flush or at the end.  No wake-up is lost: a side that
+ * (on_sync; lgt_set_early for a relay whose caller is not the simulation's
+ * thread), at a flush or at the end.  Before it sleeps, the thread tells
+ * the inner sink it is idle (slog_ops.idle: the run log commits then, so
+ * that little is left for the run's end).  No wake-up is lost: a side that
  * sleeps says so, then looks at the other's count once more; the other
  * changes its count, then looks whether it sleeps; both sequentially
  * consistent, so one of the two sees the other.
  */
+#define _DEFAULT_SOURCE   /* madvise */
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,6 +70,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/mman.h>
 
 #include "bigmem.h"
 #include "logthread.h"
@@ -201,6 +210,7 @@ struct lgt {
     uint32_t run_at;              /* that entry's offset in the chunk */
     struct msgtab *msgs;          /* the message table the thread replays calls on, or NULL */
     int64_t handed_ms;            /* wall clock when the last chunk was queued */
+    int64_t early_ms;             /* LGT_EARLY_MS, or lgt_set_early's */
 
     pthread_t thread;
     pthread_mutex_t mu;           /* for the sleeps, and closing */
@@ -210,9 +220,13 @@ struct lgt {
     _Atomic uint64_t replayed;    /* chunks the thread is done with */
     atomic_bool asleep;           /* the thread waits on more, or is about to */
     atomic_bool waiting;          /* the simulation waits on freed, or is about to */
-    bool closing;                 /* under mu: nothing more will be queued */
+    atomic_bool closing;          /* set under mu: nothing more will be queued */
     bool joined;
     atomic_bool failed;           /* inner's failed(), as the thread saw it last */
+    int (*start)(void *ctx);      /* the thread's first job (lgt_create_after), or NULL */
+    void *start_ctx;
+    int start_rc;                 /* under mu: start's result, once started */
+    bool started;                 /* under mu */
 };
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -588,7 +602,7 @@ static void on_sync(void *ctx, int64_t reached_us)
     struct lgt *t = ctx;
     struct a_sync s = { reached_us };
     put(t, K_SYNC, &s, sizeof s);
-    if (wall_ms() - t->handed_ms >= LGT_EARLY_MS && atomic_load(&t->asleep))
+    if (wall_ms() - t->handed_ms >= t->early_ms && atomic_load(&t->asleep))
         hand_over(t, true);   /* maybe with chunks queued short of LGT_WAKE_AT */
 }
 
@@ -839,9 +853,11 @@ static bool await_chunk(struct lgt *t, uint64_t replayed)
 {
     if (atomic_load_explicit(&t->queued, memory_order_acquire) > replayed)
         return true;
+    if (t->inner.ops->idle && !atomic_load(&t->failed) && !atomic_load(&t->closing))
+        t->inner.ops->idle(t->inner.ctx);   /* not at the end: the caller does it then */
     pthread_mutex_lock(&t->mu);
     atomic_store(&t->asleep, true);   /* then one more look (the protocol, above) */
-    while (atomic_load(&t->queued) == replayed && !t->closing)
+    while (atomic_load(&t->queued) == replayed && !atomic_load(&t->closing))
         pthread_cond_wait(&t->more, &t->mu);
     atomic_store(&t->asleep, false);
     bool more = atomic_load(&t->queued) > replayed;
@@ -852,6 +868,20 @@ static bool await_chunk(struct lgt *t, uint64_t replayed)
 static void *writer(void *arg)
 {
     struct lgt *t = arg;
+#ifdef MADV_POPULATE_WRITE
+    /* The chunks' pages faulted in here, not where the caller first writes
+     * them (a hint, which an older kernel refuses; it changes no byte, so
+     * the caller may write meanwhile). */
+    madvise(t->slab, LGT_CHUNKS * LGT_CHUNK_BYTES, MADV_POPULATE_WRITE);
+#endif
+    int rc = t->start ? t->start(t->start_ctx) : 0;
+    if (rc != 0)   /* the inner sink is not there: what comes is dropped */
+        atomic_store(&t->failed, true);
+    pthread_mutex_lock(&t->mu);
+    t->start_rc = rc;
+    t->started = true;
+    pthread_mutex_unlock(&t->mu);
+    pthread_cond_broadcast(&t->freed);
     for (uint64_t replayed = 0; await_chunk(t, replayed);) {
         replay_chunk(t, &t->chunks[replayed % LGT_CHUNKS]);
         if (t->inner.ops->failed(t->inner.ctx))
@@ -868,9 +898,16 @@ static void *writer(void *arg)
 
 struct lgt *lgt_create(const struct slog *inner)
 {
+    return lgt_create_after(inner, NULL, NULL);
+}
+
+struct lgt *lgt_create_after(const struct slog *inner, int (*start)(void *ctx), void *ctx)
+{
     struct lgt *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->start = start;
+    t->start_ctx = ctx;
     if (pthread_mutex_init(&t->mu, NULL) != 0) {
         free(t);
         return NULL;
@@ -880,12 +917,14 @@ struct lgt *lgt_create(const struct slog *inner)
     t->inner = *inner;
     t->joined = true;   /* nothing to join until the thread runs */
     t->handed_ms = wall_ms();
+    t->early_ms = LGT_EARLY_MS;
     t->run = K_NONE;
     atomic_init(&t->failed, false);
     atomic_init(&t->queued, 0);
     atomic_init(&t->replayed, 0);
     atomic_init(&t->asleep, false);
     atomic_init(&t->waiting, false);
+    atomic_init(&t->closing, false);
     const struct slog_ops *in = inner->ops;
     t->ops = (struct slog_ops){
         .shard = on_shard, .message = on_message, .record = on_record, .records = on_records,
@@ -909,6 +948,21 @@ struct lgt *lgt_create(const struct slog *inner)
     }
     t->joined = false;
     return t;
+}
+
+int lgt_started(struct lgt *t)
+{
+    pthread_mutex_lock(&t->mu);
+    while (!t->started)
+        pthread_cond_wait(&t->freed, &t->mu);
+    int rc = t->start_rc;
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+void lgt_set_early(struct lgt *t, unsigned ms)
+{
+    t->early_ms = ms;
 }
 
 struct slog lgt_sink(struct lgt *t)
@@ -941,7 +995,7 @@ void lgt_finish(struct lgt *t)
     if (t->chunks[t->fill].len > 0)   /* the last chunk: the thread may take it, nothing is
                                          filled after */
         atomic_store(&t->queued, atomic_load_explicit(&t->queued, memory_order_relaxed) + 1);
-    t->closing = true;
+    atomic_store(&t->closing, true);
     pthread_mutex_unlock(&t->mu);
     pthread_cond_signal(&t->more);
     pthread_join(t->thread, NULL);

@@ -31,6 +31,19 @@ struct lgt;
  * lgt_finish).  NULL when out of memory or no thread could be started. */
 struct lgt *lgt_create(const struct slog *inner);
 
+/* lgt_create, the thread's first job start(ctx), before it replays any
+ * call (simulation.c opens the run log there while the simulation is
+ * built); a start that fails (non-zero) leaves the thread dropping every
+ * call of the sink's. */
+struct lgt *lgt_create_after(const struct slog *inner, int (*start)(void *ctx), void *ctx);
+
+/* Wait until the thread has done its first job; its result (0 without one). */
+int lgt_started(struct lgt *t);
+
+/* A chunk queued short of a wake-up reaches the sleeping thread at the
+ * first sync point ms after the last chunk went (default: 100). */
+void lgt_set_early(struct lgt *t, unsigned ms);
+
 /* The decorating sink: inner's per_record and event hook (the event hook is
  * called directly, on the simulation's thread). */
 struct slog lgt_sink(struct lgt *t);

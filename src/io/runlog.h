@@ -120,12 +120,15 @@ struct sqlite3;
 /*
  * The commit policy (runlog.c): a commit at the first sync point (between two
  * events) after RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS of wall time
- * in the transaction; at most once per RUNLOG_COMMIT_MS, RUNLOG_YIELD_MS with
- * the write lock free for another process.  A writer waits
+ * in the transaction, or, written by a relay's thread (logthread.h), at the
+ * last sync point when the thread has caught up and the transaction holds
+ * RUNLOG_IDLE_COMMIT_ROWS rows; at most once per RUNLOG_COMMIT_MS,
+ * RUNLOG_YIELD_MS with the write lock free for another process.  A writer waits
  * RUNLOG_BUSY_TIMEOUT_MS for another's lock (the environment variable
  * ESMSIM_BUSY_TIMEOUT_MS sets another wait, for the tests).
  */
 #define RUNLOG_ROWS_PER_COMMIT 100000
+#define RUNLOG_IDLE_COMMIT_ROWS 8192
 #define RUNLOG_COMMIT_MS 1000
 #define RUNLOG_YIELD_MS 5
 #define RUNLOG_BUSY_TIMEOUT_MS 60000
@@ -134,6 +137,19 @@ struct sqlite3;
 
 /* Open (or create) the database at path.  NULL on error, with a message. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
+
+/*
+ * runlog_open and then runlog_begin_run in two steps, for a caller that
+ * builds the simulation meanwhile and opens the file on another thread
+ * (simulation.c: the run log's own thread, as its first job, logthread.h):
+ * runlog_open_later touches no file, and its runlog_sink is the run's at
+ * once (per_record); runlog_open_now then opens the file and begins the
+ * run, as runlog_open and runlog_begin_run do (the same errors).  After
+ * runlog_open_now failed, rl is only to be closed.
+ */
+struct runlog *runlog_open_later(const char *path, bool per_record, char *err, size_t errlen);
+int runlog_open_now(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                    int64_t *run_id, char *err, size_t errlen);
 
 /*
  * Start a run: insert its runs row (complete = 0) and return its id in

@@ -132,6 +132,8 @@ struct runlog {
     bool ckpt_started;                       /* ckpt runs, or ran: to join */
     pthread_t ckpt;                          /* the checkpointer of a run's end */
     uint32_t rows_in_txn;
+    bool at_sync;                            /* no row since the last sync point */
+    int64_t synced_us;                       /* the last sync point's virtual time */
     int64_t txn_wall_ms;                     /* wall clock when the transaction began */
     int64_t yield_wall_ms;                   /* wall clock of the last yield to other writers */
     int64_t busy_timeout_ms;                 /* how long to wait for another writer's lock */

@@ -178,7 +178,8 @@ static void runlog_free(struct runlog *rl)
     free(rl);
 }
 
-struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+/* A run log of path, no file touched yet; NULL when out of memory (said). */
+static struct runlog *runlog_alloc(const char *path, char *err, size_t errlen)
 {
     struct runlog *rl = calloc(1, sizeof *rl);
     if (!rl || !(rl->path = strdup(path)) || !(rl->shards = nameids_create())
@@ -188,6 +189,14 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         errmsg_set(err, errlen, "%s: out of memory", path);
         return NULL;
     }
+    return rl;
+}
+
+/* Open rl's file: runlog_open but for the allocation.  0, or -1 with a
+ * message (rl is then only to be freed). */
+static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
+{
+    const char *path = rl->path;
     /* SQLite counts the memory it holds, under a mutex, at each of its
      * malloc and free (a few a row) unless told not to before it starts;
      * nothing here reads the count (sqlite3_memory_used).  Told at the
@@ -205,8 +214,7 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         errmsg_set(err, errlen, "%s: %s%s%s%s", path,
                       rl->db ? sqlite3_errmsg(rl->db) : sqlite3_errstr(rc),
                       sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
-        runlog_free(rl);
-        return NULL;
+        return -1;
     }
     sqlite3_extended_result_codes(rl->db, 1);
     /* Another process may be appending to the same file: wait for its
@@ -220,8 +228,7 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         if (errno || *end || ms < 0) {
             errmsg_set(err, errlen, "ESMSIM_BUSY_TIMEOUT_MS: expected milliseconds, not '%s'",
                        knob);
-            runlog_free(rl);
-            return NULL;
+            return -1;
         }
         rl->busy_timeout_ms = ms;
     }
@@ -252,12 +259,34 @@ struct runlog *runlog_open(const char *path, char *err, size_t errlen)
         || runlog_create_tables(rl) != 0
         || runlogi_commit(rl) != 0
         || (pages == 0 && runlogi_exec(rl, "PRAGMA synchronous=NORMAL", "open") != 0)
-        || runlog_prepare(rl) != 0) {
-        runlogi_report(rl, err, errlen);
+        || runlog_prepare(rl) != 0)
+        return runlogi_report(rl, err, errlen);
+    return 0;
+}
+
+struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+{
+    struct runlog *rl = runlog_alloc(path, err, errlen);
+    if (rl && runlog_connect(rl, err, errlen) != 0) {
         runlog_free(rl);
         return NULL;
     }
     return rl;
+}
+
+struct runlog *runlog_open_later(const char *path, bool per_record, char *err, size_t errlen)
+{
+    struct runlog *rl = runlog_alloc(path, err, errlen);
+    if (rl)
+        rl->per_record = per_record;
+    return rl;
+}
+
+int runlog_open_now(struct runlog *rl, const struct scenario *scn, uint64_t seed,
+                    int64_t *run_id, char *err, size_t errlen)
+{
+    return runlog_connect(rl, err, errlen) != 0
+           ? -1 : runlog_begin_run(rl, scn, seed, rl->per_record, run_id, err, errlen);
 }
 
 void runlog_close(struct runlog *rl)

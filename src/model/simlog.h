@@ -286,6 +286,11 @@ struct slog_ops {
      * calls later.  The sink may fetch what it will read for it into the
      * cache; nothing it writes may change. */
     void (*key_ahead)(void *ctx, uint32_t key_id);
+    /* Optional (NULL: not wanted): from a relay whose thread has made every
+     * call queued and waits for more.  The sink may do now what it would do
+     * at a later sync or at the run's end anyway; nothing it writes may
+     * change. */
+    void (*idle)(void *ctx);
     bool (*failed)(void *ctx);
 };
 
