@@ -29,11 +29,12 @@
  *
  * Records are always read through their index in the shard: a batch is an
  * array of indexes (or a run of consecutive ones), so that it can be cut
- * (age check, partial response) or split (bisect); an event that works through a set looks its records up
- * once (esm_set_records), and its messages learn their fates a run of one
- * fate at a time (esm_resolve_set).  Lanes finish records out of shard order, so each record
- * says when it has its fate (`resolved`), and the shard's checkpoint is the
- * end of the resolved prefix (R10).
+ * (age check, partial response) or split (bisect); an event that works
+ * through a set looks its records up once (esm_set_records), and its
+ * messages learn their fates a run of one fate at a time (esm_resolve_set).
+ * Lanes finish records out of shard order, so each record says when it has
+ * its fate (`resolved`), and the shard's checkpoint is the end of the
+ * resolved prefix (R10).
  *
  * A scheduled update (R16) swaps the configuration: Enabled false stops
  * polling and invoking (batches in flight finish; the checkpoint stays) and

@@ -387,10 +387,12 @@ static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard
  * queue that waits on the slot's line (perf, 20 alternate runs of 5
  * minutes of the bench: put_request's samples 0.98x, its share of the
  * simulation thread's 0.370 -> 0.367; callgrind +10 M instructions). */
+#if defined(__x86_64__)
 _Static_assert(offsetof(struct stm_record, data_id) == 32 &&
                offsetof(struct stm_record, handled) == 36 &&
                offsetof(struct stm_record, key_bytes) == 38 && sizeof(struct stm_record) == 40,
                "a record's tail is data_id, handled, the bit fields' byte, key_bytes");
+#endif
 
 static inline void record_tail(struct stm_record *r, uint32_t data_id, unsigned event,
                                unsigned plain, uint16_t key_bytes)
