@@ -1103,7 +1103,9 @@ static void test_record_key_lengths(void)
     fix_close(&f);
 }
 
-/* The route cache packs a key's shard and lengths in 4 bytes
+/* SPEC 1.1 (a record goes to the shard whose range holds its key's MD5)
+ * and R2 (a record's key counts in the event's bytes, escaped): the route
+ * cache packs a key's shard and lengths in 4 bytes
  * (stream_write.c): a key of 4,095 bytes is cached, one of 4,096 is not
  * and is learned again at each put; either way every put of a key, the
  * first and the later ones, lands on the shard stm_route names, its record

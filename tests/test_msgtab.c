@@ -276,7 +276,8 @@ static void on_request_message(void *ctx, const struct slog_message *m)
         r->wrong++;
 }
 
-/* issue 15 item 1: msg_new_request makes a request's messages as msg_new
+/* R17 (every message made once, with its own id, to end in one fate) and
+ * issue 15 item 1: msg_new_request makes a request's messages as msg_new
  * would one by one: ids in a row, each into its entry, with the entry's
  * key, size and created time and the request's producer, across the ring's
  * doublings (ids 1025 and 2049 come inside a request); so does
