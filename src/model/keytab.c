@@ -189,8 +189,13 @@ void keytab_prefetch(const struct keytab *t, struct hashkey h)
 
 struct key_facts key_facts(const char *key, size_t len)
 {
+    return key_facts_escaped(key, len, json_escaped_len(key));
+}
+
+struct key_facts key_facts_escaped(const char *key, size_t len, size_t json_len)
+{
     return (struct key_facts){ hashkey_of(key, len), len < UINT32_MAX ? (uint32_t)len : UINT32_MAX,
-                               (uint32_t)json_escaped_len(key) };
+                               (uint32_t)json_len };
 }
 
 uint32_t keytab_add(struct keytab *t, const char *key)
