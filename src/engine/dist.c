@@ -95,17 +95,27 @@ int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n)
     unsigned long scale = range / n;
     *u = (struct dist_uint){
         .get = r->type->get, .state = r->state, .offset = offset, .scale = scale, .n = n,
+        .limit = n * scale,   /* <= range */
         /* floor((2^64 - 1) / scale) + 1 = ceil(2^64 / scale); 2^64 itself for scale 1 */
         .magic = range <= UINT32_MAX && scale > 1 ? UINT64_MAX / scale + 1 : 0,
     };
     return 0;
 }
 
+static inline __attribute__((always_inline)) void fill_run(const struct dist_uint *v, uint32_t *out,
+                                                           size_t n)
+{
+    for (uint32_t *end = out + n; out < end; out++)
+        *out = (uint32_t)dist_uint_draw(v);
+}
+
 void dist_uint_fill(const struct dist_uint *u, uint32_t *out, size_t n)
 {
     const struct dist_uint v = *u;   /* a local: the stores to out could alias *u */
-    for (uint32_t *end = out + n; out < end; out++)
-        *out = (uint32_t)dist_uint_draw(&v);
+    if (v.magic)   /* two copies of the loop: each without the test */
+        fill_run(&v, out, n);
+    else
+        fill_run(&v, out, n);
 }
 
 /* ---- Poisson blocks ---------------------------------------------------- */

@@ -53,7 +53,9 @@ double dist_mean(const struct dist *d);
  * minimum, divided by scale = range / n, drawn again while >= n), without
  * its two calls through the library a draw: the generator's get function
  * and state are read once, the scale worked out once (issue 15 item 1: a
- * key a record).  Draws of 32 bits divide by a multiply: with
+ * key a record).  A draw x is kept when x < limit = n x scale, which is
+ * x / scale < n: the test waits on the draw alone, not on the division
+ * too.  Draws of 32 bits divide by a multiply: with
  * magic = ceil(2^64 / scale), x / scale is the high 64 bits of x * magic
  * for every x < 2^32 and scale < 2^32 (Lemire, Kaser and Kurz, "Faster
  * remainder by direct computation", 2019, theorem 1: F = 64 >= N + L with
@@ -63,6 +65,7 @@ struct dist_uint {
     unsigned long (*get)(void *state);   /* the generator's own draw */
     void *state;
     unsigned long offset, scale, n;
+    unsigned long limit;                 /* n x scale: the draws (less offset) kept are below it */
     uint64_t magic;                      /* ceil(2^64 / scale); 0: divide (scale 1, or draws past 32 bits) */
 };
 
@@ -72,17 +75,15 @@ int dist_uint_init(struct dist_uint *u, const gsl_rng *r, unsigned long n);
 
 static inline unsigned long dist_uint_draw(const struct dist_uint *u)
 {
-    unsigned long k;
-    do {
-        uint64_t x = u->get(u->state) - u->offset;
-        if (u->magic) {   /* x < 2^32: the high half of x * magic, in two 32 x 64-bit products */
-            uint64_t low = x * (uint32_t)u->magic;
-            k = (unsigned long)((x * (u->magic >> 32) + (low >> 32)) >> 32);
-        } else {
-            k = x / u->scale;
-        }
-    } while (k >= u->n);
-    return k;
+    uint64_t x;
+    do
+        x = u->get(u->state) - u->offset;
+    while (x >= u->limit);
+    if (u->magic) {   /* x < 2^32: the high half of x * magic, in two 32 x 64-bit products */
+        uint64_t low = x * (uint32_t)u->magic;
+        return (unsigned long)((x * (u->magic >> 32) + (low >> 32)) >> 32);
+    }
+    return x / u->scale;
 }
 
 /* n draws of dist_uint_draw into out, in order: the same values, with

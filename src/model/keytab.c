@@ -189,8 +189,13 @@ void keytab_prefetch(const struct keytab *t, struct hashkey h)
 
 struct key_facts key_facts(const char *key, size_t len)
 {
+    return key_facts_escaped(key, len, json_escaped_len(key));
+}
+
+struct key_facts key_facts_escaped(const char *key, size_t len, size_t json_len)
+{
     return (struct key_facts){ hashkey_of(key, len), len < UINT32_MAX ? (uint32_t)len : UINT32_MAX,
-                               (uint32_t)json_escaped_len(key) };
+                               (uint32_t)json_len };
 }
 
 uint32_t keytab_add(struct keytab *t, const char *key)
@@ -235,6 +240,15 @@ uint32_t keytab_json_len(const struct keytab *t, uint32_t id) { return t->json_l
 size_t keytab_count(const struct keytab *t) { return t->n; }
 uint32_t keytab_max_len(const struct keytab *t) { return t->max_len; }
 
+/* The 8 bytes at b as a big-endian integer: a load and a byte swap, as
+ * the compiler reads this form (a loop shifting both halves in was 72
+ * instructions a key, callgrind). */
+static uint64_t big_endian64(const uint8_t *b)
+{
+    return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+           (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 | (uint64_t)b[6] << 8 | b[7];
+}
+
 struct hashkey hashkey_of(const char *key, size_t len)
 {
     struct md5_ctx ctx;
@@ -242,12 +256,7 @@ struct hashkey hashkey_of(const char *key, size_t len)
     md5_init(&ctx);
     md5_update(&ctx, len, (const uint8_t *)key);
     md5_digest(&ctx, sizeof d, d);
-    struct hashkey h = { 0, 0 };
-    for (int i = 0; i < 8; i++) {
-        h.hi = h.hi << 8 | d[i];
-        h.lo = h.lo << 8 | d[8 + i];
-    }
-    return h;
+    return (struct hashkey){ big_endian64(d), big_endian64(d + 8) };
 }
 
 void hashkey_format(struct hashkey h, char *buf)

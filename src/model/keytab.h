@@ -35,6 +35,8 @@ struct key_facts {
 
 /* The facts of key, of len bytes. */
 struct key_facts key_facts(const char *key, size_t len);
+/* The same, its escaped length json_len known (json_escaped_len(key)). */
+struct key_facts key_facts_escaped(const char *key, size_t len, size_t json_len);
 
 /* The id of key, copied into the table if it is new; UINT32_MAX when out of
  * memory. */

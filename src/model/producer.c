@@ -126,14 +126,16 @@ struct arrivals {
     uint32_t n_fresh;             /* facts in fresh */
     bool failed;                  /* out of memory after them: the run stops there */
     int64_t at_us[AHEAD_ARRIVALS];    /* created times */
-    uint32_t key[AHEAD_ARRIVALS + KEY_AHEAD];   /* key indexes, then KEY_AHEAD 0s to prefetch */
     uint32_t rank[AHEAD_ARRIVALS + KEY_AHEAD];  /* their keys' ranks (pdraws.rank_of), then 0s */
     uint32_t key_len[AHEAD_ARRIVALS]; /* their keys' bytes, when pdraws.lens */
     double bytes[AHEAD_ARRIVALS];     /* sizes drawn, when not constant */
-    uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes */
-    /* the facts (hash-key and lengths) of the keys drawn here for the
-     * first time, in the order of their arrivals: the simulation's thread
-     * takes them in that order, on each key's first use (key_add) */
+    uint8_t op[AHEAD_ARRIVALS];       /* enum stm_item_op: DynamoDB deletes, else writes; when
+                                         pdraws.lens */
+    /* the keys drawn here for the first time, in the order of their
+     * arrivals, their indexes and facts (hash-key and lengths): the
+     * simulation's thread takes them in that order, on each key's first
+     * use (key_add) */
+    uint32_t fresh_key[AHEAD_ARRIVALS];
     struct key_facts fresh[AHEAD_ARRIVALS];
 };
 
@@ -145,6 +147,11 @@ struct pdraws {
     gsl_rng *rng_arrival, *rng_keys, *rng_bytes, *rng_table;
     gsl_ran_discrete_t *zipf;     /* Zipf alias table, or NULL: uniform */
     struct dist_uint key_uniform; /* uniform: the keys stream's draws of an index */
+    /* a block's key indexes, drawn here (rank_keys reads them KEY_AHEAD
+     * ahead: any index of an earlier block past the last), not in the
+     * block, whose other side reads only those of fresh_key: 8 KiB a
+     * block less written and passed between the threads */
+    uint32_t *key;
 
     /* arrival process: a segment of constant rate [seg_start, seg_end) */
     int64_t seg_start, seg_end;   /* us */
@@ -163,7 +170,9 @@ struct pdraws {
     uint32_t n_ranked;            /* keys drawn */
     char *keybuf;                 /* a key's text: prefix + room for a decimal index */
     size_t prefix_len;            /* set up before any draw, then read by both threads */
-    bool lens;                    /* the arrivals' key lengths wanted (not whole_bytes) */
+    size_t prefix_json_len;       /* the prefix's bytes once JSON-escaped (digits need none) */
+    bool lens;                    /* the arrivals' key lengths and deletes wanted (not whole_bytes,
+                                     which draws no delete) */
 };
 
 struct prd {
@@ -533,18 +542,22 @@ static int next_arrival(struct pdraws *d, int64_t *at_us)
 
 /* The text of key index idx: the list's, or the prefix (already in buf) and
  * the index in decimal, as "%zu" writes it (snprintf, once a key, was 7% of
- * a 1-minute run's simulation thread at 100,000 keys). */
-static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_len, uint32_t idx)
+ * a 1-minute run's simulation thread at 100,000 keys); its digits' count
+ * into *digits (0 for the list's). */
+static const char *key_name(const struct cfg_keys *ks, char *buf, size_t prefix_len, uint32_t idx,
+                            size_t *digits)
 {
+    *digits = 0;
     if (ks->list)
         return ks->list[idx];
-    char digits[16];
+    char rev[16];
     size_t n = 0;
     for (uint32_t v = idx; n == 0 || v > 0; v /= 10)
-        digits[n++] = (char)('0' + v % 10);
+        rev[n++] = (char)('0' + v % 10);
+    *digits = n;
     char *out = buf + prefix_len;
     while (n)
-        *out++ = digits[--n];
+        *out++ = rev[--n];
     *out = '\0';
     return buf;
 }
@@ -560,6 +573,18 @@ static size_t key_name_len(const struct cfg_keys *ks, size_t prefix_len, uint32_
     return n;
 }
 
+/* The facts of key index idx: a generated key's length and escaped length
+ * are its prefix's and its digits', not counted again (strlen and
+ * json_escaped_len were 10% of the bench's key facts, callgrind). */
+static struct key_facts fresh_facts(struct pdraws *d, uint32_t idx)
+{
+    size_t digits;
+    const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, idx, &digits);
+    if (!digits)
+        return key_facts(name, strlen(name));
+    return key_facts_escaped(name, d->prefix_len + digits, d->prefix_json_len + digits);
+}
+
 /* The ranks of the keys of a's n arrivals into a->rank, and the facts
  * of those drawn for the first time, in order, into a->fresh: what the
  * simulation's thread wants when it interns the key (key_add), worked out
@@ -569,15 +594,15 @@ static size_t key_name_len(const struct cfg_keys *ks, size_t prefix_len, uint32_
  * by key index (draw_at). */
 static void rank_keys(struct pdraws *d, struct arrivals *a, uint32_t n)
 {
-    uint32_t *rank_of = d->rank_of, ranked = d->n_ranked, m = 0;   /* in registers: the
-                                                                     stores could alias d */
+    uint32_t *rank_of = d->rank_of, *key = d->key, ranked = d->n_ranked, m = 0;   /* in registers:
+                                                                     the stores could alias d */
     for (uint32_t i = 0; i < n; i++) {
-        PREFETCH(&rank_of[a->key[i + KEY_AHEAD]]);
-        uint32_t k = a->key[i], r = rank_of[k];
+        PREFETCH(&rank_of[key[i + KEY_AHEAD]]);
+        uint32_t k = key[i], r = rank_of[k];
         if (!r) {
             r = rank_of[k] = ++ranked;
-            const char *name = key_name(&d->cfg->keys, d->keybuf, d->prefix_len, k);
-            a->fresh[m++] = key_facts(name, strlen(name));
+            a->fresh_key[m] = k;
+            a->fresh[m++] = fresh_facts(d, k);
         }
         a->rank[i] = r - 1;
     }
@@ -620,19 +645,19 @@ static bool fill_arrivals(void *ctx, void *block)
     }
     if (d->zipf)
         for (uint32_t i = 0; i < n; i++)
-            a->key[i] = (uint32_t)gsl_ran_discrete(d->rng_keys, d->zipf);
+            d->key[i] = (uint32_t)gsl_ran_discrete(d->rng_keys, d->zipf);
     else
-        dist_uint_fill(&d->key_uniform, a->key, n);   /* gsl_rng_uniform_int's */
-    memset(a->key + n, 0, KEY_AHEAD * sizeof a->key[0]);
+        dist_uint_fill(&d->key_uniform, d->key, n);   /* gsl_rng_uniform_int's */
     rank_keys(d, a, n);
     memset(a->rank + n, 0, KEY_AHEAD * sizeof a->rank[0]);
     if (d->lens)
         for (uint32_t i = 0; i < n; i++)
-            a->key_len[i] = (uint32_t)key_name_len(&c->keys, d->prefix_len, a->key[i]);
+            a->key_len[i] = (uint32_t)key_name_len(&c->keys, d->prefix_len, d->key[i]);
     if (c->record_bytes.kind != DIST_CONSTANT)
         for (uint32_t i = 0; i < n; i++)
             a->bytes[i] = dist_draw_random(&c->record_bytes, d->rng_bytes);
-    for (uint32_t i = 0; i < n; i++)   /* deletes drawn when asked for, so that a share of 0 draws nothing */
+    /* deletes drawn when asked for, so that a share of 0 draws nothing */
+    for (uint32_t i = 0; d->lens && i < n; i++)
         a->op[i] = c->remove_share > 0 && gsl_rng_uniform(d->rng_table) < c->remove_share
                        ? STM_ITEM_DELETE : STM_ITEM_WRITE;
     a->n = n;
@@ -642,18 +667,19 @@ static bool fill_arrivals(void *ctx, void *block)
 
 /* ---- keys and sizes ---------------------------------------------------- */
 
-/* The id of key index idx, drawn for the first time: added to the
- * keytab (out of the per-record path) with the facts its block brought,
- * the block's next ones, as the simulation's thread reads the arrivals in
- * the order they were drawn, so that a key's first use is its first draw
- * and its rank the next one. */
-static COLD uint32_t key_add(struct prd *p, uint32_t idx)
+/* The id of the key of the record being read, drawn for the first time:
+ * added to the keytab (out of the per-record path) with the index and
+ * facts its block brought, the block's next ones, as the simulation's
+ * thread reads the arrivals in the order they were drawn, so that a key's
+ * first use is its first draw and its rank the next one. */
+static COLD uint32_t key_add(struct prd *p)
 {
     const struct arrivals *a = p->arr;
     uint32_t f = p->fresh_next++, rank = p->n_ranked++;
     if (f + FRESH_AHEAD < a->n_fresh)
         keytab_prefetch(p->keys, a->fresh[f + FRESH_AHEAD].hash);
-    const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, idx);
+    size_t digits;   /* not wanted: the facts have the lengths */
+    const char *name = key_name(&p->cfg->keys, p->keybuf, p->draws.prefix_len, a->fresh_key[f], &digits);
     uint32_t id = keytab_add_facts(p->keys, name, &a->fresh[f]);
     p->id_of_rank[rank] = id;   /* NONE when out of memory: the run stops */
     if (rank == 0)
@@ -786,7 +812,7 @@ static inline bool draw_at(struct prd *p, struct cursor *c, struct stm_put_entry
     if (rank < c->known) {
         id = c->ids ? c->ids[rank] : c->base + rank;
     } else {
-        id = key_add(p, a->key[i]);
+        id = key_add(p);
         cursor_keys(p, c);
     }
     if (id == NONE) {
@@ -1049,7 +1075,8 @@ static int init_keys(struct prd *p)
         return -1;   /* cannot happen: 1 <= n_keys < 2^32 - 1, the generator's 32-bit range */
     struct pdraws *d = &p->draws;
     d->rank_of = calloc(p->n_keys, sizeof *d->rank_of);
-    if (!d->rank_of)
+    d->key = calloc(AHEAD_ARRIVALS + KEY_AHEAD, sizeof *d->key);   /* 0s: indexes to prefetch */
+    if (!d->rank_of || !d->key)
         return -1;
     if (!k->list) {
         const char *prefix = k->prefix ? k->prefix : "";
@@ -1060,6 +1087,7 @@ static int init_keys(struct prd *p)
             return -1;
         memcpy(p->keybuf, prefix, d->prefix_len);
         memcpy(d->keybuf, prefix, d->prefix_len);
+        d->prefix_json_len = json_escaped_len(prefix);
     }
     size_t key_max = key_max_len(p);
     p->whole_bytes = whole_bytes(p, key_max);
@@ -1227,6 +1255,7 @@ void prd_destroy(struct prd *p)
     free(p->fixed_bytes);
     free(p->keybuf);
     free(d->rank_of);
+    free(d->key);
     free(d->keybuf);
     dist_poisson_destroy(d->blocks);
     gsl_rng *rngs[] = { d->rng_arrival, d->rng_keys, d->rng_bytes, p->rng_backoff, d->rng_table };
