@@ -12,6 +12,7 @@
 #include "check.h"
 #include "msgtab.h"
 #include "observer.h"
+#include "observer_counts.h"
 #include "keytab.h"
 
 /* ---- a sink that keeps nothing ---- */
@@ -595,6 +596,39 @@ static void test_keys_past_hint(size_t hint)
     teardown(&f);
 }
 
+/* R14's nearest-rank percentiles with the values on both sides of the
+ * counts' dense range (negative, past COUNTS_DENSE_MAX) and the dense
+ * array grown past its first size: each v in -3 .. 4,197 step 7, v + 1
+ * times (a negative one once), the ranks counted here. */
+static void test_counts_dense_and_hashed(void)
+{
+    struct counts c = { 0 };
+    uint64_t total = 0;
+    int failed = 0;
+    for (int64_t v = -3; v <= 4197; v += 7) {
+        for (int64_t k = 0; k < (v < 0 ? 1 : v + 1); k++)
+            failed += counts_add(&c, v) < 0;
+        total += v < 0 ? 1 : (uint64_t)v + 1;
+    }
+    CHECK_INT(failed, 0);
+    struct obs_age a;
+    CHECK_INT(counts_age(&c, &a), 0);
+    CHECK_INT(a.count, total);
+    CHECK_INT(a.max, 4197);
+    const int pct[3] = { 50, 90, 99 };
+    const int64_t got[3] = { a.p50, a.p90, a.p99 };
+    for (int p = 0; p < 3; p++) {
+        uint64_t rank = (pct[p] * total + 99) / 100, seen = 0;
+        int64_t want = 0;
+        for (int64_t v = -3; v <= 4197 && seen < rank; v += 7) {
+            seen += v < 0 ? 1 : (uint64_t)v + 1;
+            want = v;
+        }
+        CHECK_INT(got[p], want);
+    }
+    counts_free(&c);
+}
+
 int main(void)
 {
     test_order_by_invocation_not_by_end();
@@ -607,6 +641,7 @@ int main(void)
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     test_points_bytes();
+    test_counts_dense_and_hashed();
     test_keys_past_hint(2);
     test_keys_past_hint(1500);
     test_keys_past_hint(SIZE_MAX);

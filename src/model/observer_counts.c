@@ -5,13 +5,31 @@
 #include "observer_counts.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "observer_inthash.h"
 #include "observer.h"   /* struct obs_age */
 
-int counts_add(struct counts *c, int64_t v)
+/* The dense counts grown to reach v (< COUNTS_DENSE_MAX), doubling; -1
+ * when out of memory. */
+static int dense_grow(struct counts *c, uint64_t v)
 {
-    if (2 * (c->n + 1) > c->cap) {
+    size_t cap = c->dense_cap ? c->dense_cap : 64;
+    while (cap <= v)
+        cap *= 2;
+    uint64_t *dense = realloc(c->dense, cap * sizeof *dense);
+    if (!dense)
+        return -1;
+    memset(dense + c->dense_cap, 0, (cap - c->dense_cap) * sizeof *dense);
+    c->dense = dense;
+    c->dense_cap = cap;
+    return 0;
+}
+
+/* One more v, counted in the hash. */
+static int hashed_add(struct counts *c, int64_t v)
+{
+    if (2 * (c->hashed + 1) > c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
         int64_t *value = malloc(cap * sizeof *value);
         uint64_t *count = calloc(cap, sizeof *count);
@@ -39,9 +57,22 @@ int counts_add(struct counts *c, int64_t v)
         s = (s + 1) & (c->cap - 1);
     if (!c->count[s]) {
         c->value[s] = v;
+        c->hashed++;
         c->n++;
     }
     c->count[s]++;
+    return 0;
+}
+
+int counts_add(struct counts *c, int64_t v)
+{
+    const uint64_t u = (uint64_t)v;   /* a negative v: past every dense count */
+    if (u < c->dense_cap || (u < COUNTS_DENSE_MAX && dense_grow(c, u) == 0)) {
+        c->n += !c->dense[u];
+        c->dense[u]++;
+    } else if (u < COUNTS_DENSE_MAX || hashed_add(c, v) < 0) {
+        return -1;
+    }
     c->total++;
     return 0;
 }
@@ -62,6 +93,11 @@ int counts_age(const struct counts *c, struct obs_age *out)
     if (!pairs)
         return -1;
     size_t k = 0;
+    for (size_t v = 0; v < c->dense_cap; v++)
+        if (c->dense[v]) {
+            pairs[k][0] = (int64_t)v;
+            pairs[k++][1] = (int64_t)c->dense[v];
+        }
     for (size_t i = 0; i < c->cap; i++)
         if (c->count[i]) {
             pairs[k][0] = c->value[i];
@@ -87,6 +123,7 @@ int counts_age(const struct counts *c, struct obs_age *out)
 
 void counts_free(struct counts *c)
 {
+    free(c->dense);
     free(c->value);
     free(c->count);
 }

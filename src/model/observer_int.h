@@ -68,17 +68,47 @@ struct oshard {
  * first delivery reads its key's at random among all keys.  The sequence
  * side has no message id (0 in its examples).  A side with no record yet
  * needs no flag: it compares below every record (OKEY_NONE; first_delivery).
+ * A side's first delivery is one word (okey_first): a run's records all
+ * store the same, one store a side (issue 15).
  */
 struct okey {
-    uint64_t seq_sequence, prod_sequence, prod_message;
-    int64_t seq_time_ms, seq_first_ms, prod_time_us, prod_first_ms;
-    bool seq_has_first, prod_has_first;
+    /* struct orec's first four words, in its order: a record's first
+     * delivery copies them whole (let_go_plain), the sequence number the
+     * producer side's, the arrival the sequence side's */
+    uint64_t prod_sequence, prod_message;
+    int64_t seq_time_ms, prod_time_us;
+    uint64_t seq_sequence;
+    int64_t seq_first, prod_first;   /* okey_first */
+    uint64_t spare;                  /* to the line */
 };
 /* Sequence number 0 is above none; creation INT64_MIN is below every
  * record's (obs_ms takes none within a millisecond of it), message id 0
  * then breaking no tie. */
 #define OKEY_NONE ((struct okey){ .prod_time_us = INT64_MIN })
+
+/* An obs_side's has_first and first_delivered_ms in one word: twice the
+ * millisecond, plus 1 when it has it (milliseconds are far below 2^62). */
+static inline int64_t okey_first(bool has_first, int64_t first_delivered_ms)
+{
+    return (int64_t)((uint64_t)first_delivered_ms << 1) + has_first;
+}
+
+static inline bool okey_has_first(int64_t first)
+{
+    return first & 1;
+}
+
+static inline int64_t okey_first_ms(int64_t first)
+{
+    return first >> 1;   /* arithmetic: the floor, the millisecond's sign kept */
+}
 _Static_assert(sizeof(struct okey) == 64, "struct okey: one cache line");
+_Static_assert(offsetof(struct okey, prod_sequence) == offsetof(struct orec, seq) &&
+               offsetof(struct okey, prod_message) == offsetof(struct orec, message_id) &&
+               offsetof(struct okey, seq_time_ms) == offsetof(struct orec, arrival_ms) &&
+               offsetof(struct okey, prod_time_us) == offsetof(struct orec, created_us) &&
+               offsetof(struct orec, created_us) == 3 * sizeof(uint64_t),
+               "struct okey: struct orec's first four words, in its order");
 
 /*
  * Messages, in a ring of one byte per id, as the message table's (msgtab.c)
