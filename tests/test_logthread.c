@@ -154,11 +154,14 @@ struct run_calls {
     size_t runs;
 };
 
-static void calls_records(void *ctx, const struct slog_record *rows, uint32_t n)
+static void calls_records(void *ctx, const struct slog_run *run, const struct slog_row *rows,
+                          uint32_t n)
 {
     ((struct run_calls *)ctx)->runs++;
-    for (uint32_t i = 0; i < n; i++)
-        calls_record(ctx, &rows[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        struct slog_record r = slog_record_of(run, &rows[i], i);
+        calls_record(ctx, &r);
+    }
 }
 
 static const struct slog_ops run_calls_ops = {
@@ -166,7 +169,7 @@ static const struct slog_ops run_calls_ops = {
     .checkpoint = calls_checkpoint, .key_ahead = calls_hint, .failed = calls_failed,
 };
 
-#define RUN 50000          /* records in a row: 2.4 MB of elements, over several chunks */
+#define RUN 50000          /* records in a row: 2.8 MB of elements, over several chunks */
 #define CHUNK_BYTES ((size_t)1 << 19)   /* logthread.c's LGT_CHUNK_BYTES */
 #define KEYS 7
 
@@ -174,15 +177,32 @@ static const char *const shard_ids[2] = { "shardId-000000000000", "shardId-00000
 static const char *const producers[2] = { "p1", "p2" };
 static const char *const key_names[KEYS] = { "k0", "k1", "k2", "k3", "k4", "k5", "k6" };
 
-/* The record i of the test, whose key's name is given or not. */
+/* The record i of the test, whose key's name is given or not: the
+ * records of a request, 100 of them (consecutive sequence numbers, one
+ * arrival), a run. */
 static struct slog_record record_of(uint32_t i, bool names)
 {
     uint32_t key = i * 5 % KEYS;
     return (struct slog_record){
-        .shard_id = shard_ids[i % 2], .sequence_number = 1000000000000ull + 3 * (uint64_t)i,
+        .shard_id = shard_ids[i % 2], .sequence_number = 1000000000000ull + (uint64_t)i,
         .message_id = 7 + (uint64_t)i, .partition_key = names ? key_names[key] : NULL,
-        .key_id = key, .arrival_us = (int64_t)i * 61 - 5, .bytes = 100 + i % 1000,
+        .key_id = key, .arrival_us = (int64_t)(i / 100) * 61 - 5, .bytes = 100 + i % 1000,
         .created_us = -(int64_t)i * 1000003 };
+}
+
+/* A record's own part, as a run's row. */
+static struct slog_row row_of(const struct slog_record *r)
+{
+    return (struct slog_row){ .shard_id = r->shard_id, .message_id = r->message_id,
+                              .created_us = r->created_us, .key_id = r->key_id,
+                              .bytes = r->bytes };
+}
+
+/* The run of records r on: their arrival, their first sequence number. */
+static struct slog_run run_of(const struct slog_record *r)
+{
+    return (struct slog_run){ .first_sequence_number = r->sequence_number,
+                              .arrival_us = r->arrival_us };
 }
 
 /* The message i: every fate in turn, sizes up to 2^28 bytes and over. */
@@ -222,6 +242,24 @@ static struct lgt *relay_to(struct calls *got, bool names, struct slog *log)
     if (t)
         *log = lgt_sink(t);
     return t;
+}
+
+/* The hints of got that do not come just before the call 8 before their
+ * own: the call after a hint is the call of the element 8 before the
+ * hinted one. */
+static size_t hints_wrong(const struct calls *got)
+{
+    size_t wrong = 0;
+    for (size_t i = 0; i + 9 < got->n; i++) {
+        if (got->v[i].kind != C_HINT)
+            continue;
+        size_t own = i + 1, calls = 0;   /* the hinted call: the 9th call after the hint */
+        while (own < got->n && calls < 9)
+            calls += got->v[own++].kind != C_HINT;
+        const struct call *h = &got->v[own - 1];
+        wrong += h->kind != C_RECORD || h->r.key_id != got->v[i].key_id;
+    }
+    return wrong;
 }
 
 /*
@@ -291,25 +329,13 @@ static void test_record_runs(bool names)
     CHECK_INT(n_ckpt, 1);
     CHECK_INT(wrong, 0);
     CHECK_INT(wrong_key, 0);
-    /* The hints: the records' run (RUN structs of 64 bytes: a run a chunk,
+    /* The hints: the records' run (RUN structs of 56 bytes: a run a chunk,
      * each chunk's end ending one, after its run's 8-byte header), and the
      * last record alone: 8 fewer than the calls in each run. */
     size_t per_chunk = (CHUNK_BYTES - 8) / sizeof(struct slog_record);
     size_t runs = (RUN + per_chunk - 1) / per_chunk;
     CHECK_INT(n_hint, RUN - runs * 8);
-    /* Each hint comes just before the call 8 before its own: the call after
-     * a hint is the call of the element 8 before the hinted one. */
-    size_t wrong_hint = 0;
-    for (size_t i = 0; i + 9 < got.n; i++) {
-        if (got.v[i].kind != C_HINT)
-            continue;
-        size_t own = i + 1, calls = 0;   /* the hinted call: the 9th call after the hint */
-        while (own < got.n && calls < 9)
-            calls += got.v[own++].kind != C_HINT;
-        const struct call *h = &got.v[own - 1];
-        wrong_hint += h->kind != C_RECORD || h->r.key_id != got.v[i].key_id;
-    }
-    CHECK_INT(wrong_hint, 0);
+    CHECK_INT(hints_wrong(&got), 0);
     lgt_destroy(t);
     free(got.v);
 }
@@ -319,34 +345,49 @@ static void test_record_runs(bool names)
  * of that room). */
 enum feed { FEED_EACH, FEED_RUNS, FEED_LENT };
 
-/* The n rows to log as runs written where log lends room: as many runs as
- * the room asks (a chunk's end ends one); after them, room lent and a row
- * written in it that no call of records takes (lost, SPEC: never logged). */
-static void feed_lent(struct slog log, const struct slog_record *rows, uint32_t n)
+/* The n records of one run (a request's) to log as runs written where log
+ * lends room: as many runs as the room asks (a chunk's end ends one);
+ * after them, room lent and a row written in it that no call of records
+ * takes (lost, SPEC: never logged). */
+static void feed_lent(struct slog log, const struct slog_record *recs, uint32_t n)
 {
     uint32_t room = 0, k = 0;
-    struct slog_record *at = NULL;
+    struct slog_run run = run_of(recs);
+    struct slog_row *at = NULL;
     for (uint32_t i = 0; i < n; i++) {
         if (k == room) {
             if (k > 0)
-                log.ops->records(log.ctx, at, k);
-            at = log.ops->lend(log.ctx, &room);
+                log.ops->records(log.ctx, &run, at, k);
+            run = run_of(&recs[i]);
+            at = log.ops->lend(log.ctx, &run, &room);
             CHECK(at != NULL && room > 0);
             if (!at)
                 return;
             k = 0;
         }
-        at[k++] = rows[i];
+        at[k++] = row_of(&recs[i]);
     }
     if (k > 0)
-        log.ops->records(log.ctx, at, k);
-    if ((at = log.ops->lend(log.ctx, &room)) != NULL)
-        at[0] = rows[0];
+        log.ops->records(log.ctx, &run, at, k);
+    run = run_of(&recs[n - 1]);   /* the run that would continue them */
+    run.first_sequence_number++;
+    if ((at = log.ops->lend(log.ctx, &run, &room)) != NULL)
+        at[0] = row_of(&recs[0]);
+}
+
+/* The n records of one run to log in one call of records. */
+static void feed_run(struct slog log, const struct slog_record *recs, uint32_t n)
+{
+    struct slog_row rows[70];
+    for (uint32_t i = 0; i < n; i++)
+        rows[i] = row_of(&recs[i]);
+    const struct slog_run run = run_of(recs);
+    log.ops->records(log.ctx, &run, rows, n);
 }
 
 /* The test's RUN records to relay log, as feed says, the runs of 1, 2, 3,
- * ... 70, 1, 2, ... records; after every 500th a checkpoint and a message,
- * which end a run. */
+ * ... 70, 1, 2, ... records, each cut where the arrival changes; after
+ * every 500th a checkpoint and a message, which end a run. */
 static void feed_records(struct slog log, bool names, enum feed feed)
 {
     struct slog_record rows[70];
@@ -355,13 +396,13 @@ static void feed_records(struct slog log, bool names, enum feed feed)
         uint32_t n = 0;
         while (n < len && i < RUN) {
             rows[n++] = record_of(i++, names);
-            if (i % 500 == 0)
+            if (i % 100 == 0)
                 break;
         }
         if (feed == FEED_LENT)
             feed_lent(log, rows, n);
         else if (feed == FEED_RUNS)
-            log.ops->records(log.ctx, rows, n);
+            feed_run(log, rows, n);
         else
             for (uint32_t k = 0; k < n; k++)
                 log.ops->record(log.ctx, &rows[k]);
@@ -383,11 +424,14 @@ static bool same_call(const struct call *a, const struct call *b)
 
 /* Issue 15 item 1: records given to the relay as runs (records(), the
  * stream's PutRecords), or written in the room it lends (lend()), reach the
- * inner sink as the same calls, in the same order, hints included, as the
- * same records given one call each; rows written in lent room and given to
- * no call of records never reach it. */
-static void test_records_runs(bool names)
+ * inner sink as the same calls, in the same order, as the same records
+ * given one call each, with hints, each just before the call 8 before its
+ * own (fewer: a run's are within it, and a run ends where the arrival
+ * changes); rows written in lent room and given to no call of records never
+ * reach it. */
+static void test_records_runs(void)
 {
+    const bool names = false;   /* runs are for a log that reads none (simlog.h) */
     struct calls got[3] = { { 0 } };
     for (enum feed feed = FEED_EACH; feed <= FEED_LENT; feed++) {
         struct slog log;
@@ -402,15 +446,28 @@ static void test_records_runs(bool names)
     }
     CHECK(got[0].n > RUN + 2 * (RUN / 500));   /* every record, checkpoint, message, hints */
     for (int feed = FEED_RUNS; feed <= FEED_LENT; feed++) {
-        CHECK_INT(got[feed].n, got[0].n);
-        size_t wrong = 0, n_rec = 0;
-        for (size_t i = 0; i < got[0].n && i < got[feed].n; i++) {
-            wrong += !same_call(&got[0].v[i], &got[feed].v[i]);
-            n_rec += got[feed].v[i].kind == C_RECORD;
+        size_t i = 0, k = 0, wrong = 0, n_rec = 0;
+        for (;; i++, k++) {
+            for (; i < got[0].n && got[0].v[i].kind == C_HINT; i++)
+                ;
+            for (; k < got[feed].n && got[feed].v[k].kind == C_HINT; k++)
+                ;
+            if (i == got[0].n || k == got[feed].n)
+                break;
+            wrong += !same_call(&got[0].v[i], &got[feed].v[k]);
+            n_rec += got[feed].v[k].kind == C_RECORD;
         }
+        CHECK(i == got[0].n && k == got[feed].n);
         CHECK_INT(n_rec, RUN);
         CHECK_INT(wrong, 0);
+        CHECK_INT(hints_wrong(&got[feed]), 0);
     }
+    /* written in place or copied, the same entries */
+    CHECK_INT(got[FEED_LENT].n, got[FEED_RUNS].n);
+    size_t wrong = 0;
+    for (size_t i = 0; i < got[FEED_RUNS].n && i < got[FEED_LENT].n; i++)
+        wrong += !same_call(&got[FEED_RUNS].v[i], &got[FEED_LENT].v[i]);
+    CHECK_INT(wrong, 0);
     for (int feed = 0; feed < 3; feed++)
         free(got[feed].v);
 }
@@ -419,8 +476,9 @@ static void test_records_runs(bool names)
  * records a run at a time, a few calls for many records, and the same
  * records, messages and checkpoints in the same order as a sink that takes
  * them a call each; every key hinted no later than before. */
-static void test_replayed_runs(bool names)
+static void test_replayed_runs(void)
 {
+    const bool names = false;   /* runs are for a log that reads none (simlog.h) */
     struct calls each = { 0 };
     struct run_calls runs = { .runs = 0 };
     struct slog log;
@@ -512,19 +570,21 @@ struct order_sink {
     uint32_t stall_every;      /* 0: never */
 };
 
-static void order_records(void *ctx, const struct slog_record *rows, uint32_t n)
-{
-    struct order_sink *o = ctx;
-    for (uint32_t i = 0; i < n; i++) {
-        o->wrong += rows[i].message_id != o->next++;
-        if (o->stall_every && o->next % o->stall_every == 0)
-            nanosleep(&(struct timespec){ .tv_nsec = 300000 }, NULL);
-    }
-}
-
 static void order_record(void *ctx, const struct slog_record *r)
 {
-    order_records(ctx, r, 1);
+    struct order_sink *o = ctx;
+    o->wrong += r->message_id != o->next++;
+    if (o->stall_every && o->next % o->stall_every == 0)
+        nanosleep(&(struct timespec){ .tv_nsec = 300000 }, NULL);
+}
+
+static void order_records(void *ctx, const struct slog_run *run, const struct slog_row *rows,
+                          uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct slog_record r = slog_record_of(run, &rows[i], i);
+        order_record(ctx, &r);
+    }
 }
 
 static const struct slog_ops order_ops = {
@@ -548,12 +608,13 @@ static void test_handoffs(void)
         if (!t)
             return;
         struct slog log = lgt_sink(t);
-        struct slog_record rows[64];
+        struct slog_row rows[64];
         for (uint32_t i = 0, len = 1; i < N; len = len % 64 + 1) {
             uint32_t n = 0;
+            const struct slog_run run = { .first_sequence_number = i };
             while (n < len && i < N)
-                rows[n++] = (struct slog_record){ .shard_id = shard_ids[0], .message_id = i++ };
-            log.ops->records(log.ctx, rows, n);
+                rows[n++] = (struct slog_row){ .shard_id = shard_ids[0], .message_id = i++ };
+            log.ops->records(log.ctx, &run, rows, n);
             if (!writer_behind && i % 30000 < n)
                 nanosleep(&(struct timespec){ .tv_nsec = 300000 }, NULL);
             if (i % 97000 < n)
@@ -870,10 +931,8 @@ int main(void)
     test_delivery_runs();
     test_record_runs(false);
     test_record_runs(true);
-    test_records_runs(false);
-    test_records_runs(true);
-    test_replayed_runs(false);
-    test_replayed_runs(true);
+    test_records_runs();
+    test_replayed_runs();
     test_fates_only();
     test_handoffs();
     for (int mode = 0; mode < 3; mode++)

@@ -11,9 +11,10 @@
  * key is not copied: they keep their content for the run (simlog.h; a sink
  * may know a shard by the address of its id, observer_index.c does), so the
  * pointer itself is passed.  Records, most calls, go as runs of elements
- * instead (a record's struct as given), and the thread tells the inner sink
- * each one's key a few calls ahead (records reach a sink that takes runs of
- * them a run at a time, read where they lie in the chunk, replay_records).
+ * instead (a run's rows, or a record's struct as given), and the thread
+ * tells the inner sink each one's key a few calls ahead (rows reach a sink
+ * that takes runs of them a run at a time, read where they lie in the
+ * chunk, replay_rows).
  * LGT_CHUNKS chunks of LGT_CHUNK_BYTES circulate (one being filled, the
  * others queued or being replayed): the queue is bounded to about 4 MiB; an
  * entry larger than a chunk gets a chunk of its own to fit it.  The chunks
@@ -98,6 +99,8 @@ enum kind {
     K_SHARD, K_MESSAGE, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
     K_RECORDS,                    /* a run of records (struct slog_record) */
+    K_ROWS,                       /* a run of rows: struct slog_run, then struct slog_row
+                                     each */
     K_MSG_NEW, K_MSG_RUN, K_MSG_SET,    /* the message table's calls (struct a_msg_*) */
     K_MSG_OPS,                    /* a run of its calls of one id (msg_apply) */
     K_NONE,                       /* no run open (lgt.run) */
@@ -152,12 +155,17 @@ struct a_msg_set {              /* its n ids follow it */
  * A record as an element of a run (K_RECORDS): consecutive calls make one
  * entry (its header's len written when the run ends, run_end), elements
  * with no header of their own: its struct slog_record as given (its key's
- * name as the pointer, which keeps its content for the run, simlog.h, or
- * NULL), so that the thread passes the inner sink the elements where they
- * lie (issue 15: a copy of 48-byte elements into rows of 64 cost the
- * observer's thread more than the simulation's 16 bytes more a record).
+ * name as the pointer, which keeps its content for the run, simlog.h), so
+ * that the thread passes the inner sink the elements where they lie (issue
+ * 15: a copy of 48-byte elements into rows of 64 cost the observer's thread
+ * more than the simulation's 16 bytes more a record).  Rows alike (K_ROWS),
+ * after their run's struct: the calls of records whose runs continue one
+ * another (the same arrival, the next sequence numbers) make one entry.
  */
 _Static_assert(sizeof(struct slog_record) % 8 == 0, "elements are a multiple of 8 bytes");
+_Static_assert(sizeof(struct slog_row) % 8 == 0 && sizeof(struct slog_run) % 8 == 0,
+               "rows and their run's struct are multiples of 8 bytes");
+#define ROWS_HEAD (HDR + sizeof(struct slog_run))   /* a K_ROWS entry's bytes before its rows */
 
 /* The pointer fields of each kind's struct: copied after it, offsets in
  * between (shard ids and producers' names are not: see above). */
@@ -187,6 +195,7 @@ static const struct ptrs {
     [K_SYNC] = { NULL, 0 },
     [K_READ] = { NULL, 0 },
     [K_RECORDS] = { NULL, 0 },      /* runs: their elements hold no string */
+    [K_ROWS] = { NULL, 0 },
     [K_MSG_NEW] = { NULL, 0 },      /* the rows are copied apart (on_msg_new) */
     [K_MSG_RUN] = { NULL, 0 },
     [K_MSG_SET] = { NULL, 0 },      /* the ids are copied apart (on_msg_set) */
@@ -442,65 +451,86 @@ static void on_record(void *ctx, const struct slog_record *r)
         record_run(t, r);
 }
 
-/* Room for records in the chunk being filled (slog_ops.lend): where the
- * run being grown takes its next element, or where a new run's first would
- * lie (after its header, not written yet: nothing changes until records
- * comes), the chunk handed over first when it has no room for one. */
-static struct slog_record *on_lend(void *ctx, uint32_t *n)
+/* Whether the rows of run may follow those of the run being grown: a run
+ * of rows (K_ROWS) of the same arrival, run's first sequence number the one
+ * after its last. */
+static bool rows_continue(const struct lgt *t, const struct slog_run *run)
+{
+    if (t->run != K_ROWS)
+        return false;
+    const struct chunk *c = &t->chunks[t->fill];
+    struct slog_run open;
+    memcpy(&open, c->buf + t->run_at + HDR, sizeof open);
+    uint64_t n = (c->len - t->run_at - ROWS_HEAD) / sizeof(struct slog_row);
+    return open.arrival_us == run->arrival_us &&
+           open.first_sequence_number + n == run->first_sequence_number;
+}
+
+/* Room for the rows of run in the chunk being filled (slog_ops.lend):
+ * where the run being grown takes its next row, when run continues it, or
+ * where a new run's first would lie (after its header and run, not written
+ * yet: nothing changes until records comes), the chunk handed over first
+ * when it has no room for one. */
+static struct slog_row *on_lend(void *ctx, const struct slog_run *run, uint32_t *n)
 {
     struct lgt *t = ctx;
-    const size_t stride = sizeof(struct slog_record);
+    const size_t stride = sizeof(struct slog_row);
     struct chunk *c = &t->chunks[t->fill];
-    size_t head = t->run == K_RECORDS ? 0 : HDR;
+    size_t head = rows_continue(t, run) ? 0 : ROWS_HEAD;
     if (c->len + head + stride > c->cap) {
-        if (!make_room(t, HDR + stride))
+        if (!make_room(t, ROWS_HEAD + stride))
             return NULL;
         c = &t->chunks[t->fill];
-        head = HDR;
+        head = ROWS_HEAD;
     }
     size_t room = (c->cap - c->len - head) / stride;
     *n = room < UINT32_MAX ? (uint32_t)room : UINT32_MAX;
-    return (struct slog_record *)(void *)(c->buf + c->len + head);
+    return (struct slog_row *)(void *)(c->buf + c->len + head);
 }
 
-/* A run of records (the stream's, a request's).  Written in place, in the
- * room on_lend gave: the run grown by them, or a new one's header written
- * before them (issue 15: the copy below cost the simulation's thread 14
- * instructions a record, on_records 67 M in 5 minutes of the bench).  Else
- * each record's element as on_record makes it, but those after the first
- * that the chunk has room for are appended in one loop, the chunk's length
- * written once: the rows were written long before (stream_write.c's
- * put_log), so copying them loads no store still in flight. */
-static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+/* Rows of run written in place, in the room on_lend gave for it: the run
+ * being grown grown by them, or a new one's header and run written before
+ * them (issue 15: a copy cost the simulation's thread 14 instructions a
+ * record, on_records 67 M in 5 minutes of the bench); false when they lie
+ * elsewhere. */
+static bool rows_in_place(struct lgt *t, const struct slog_run *run, const struct slog_row *rows,
+                          uint32_t n)
 {
-    struct lgt *t = ctx;
-    const size_t stride = sizeof *rows;
     struct chunk *c = &t->chunks[t->fill];
     const unsigned char *at = (const unsigned char *)rows;
-    if (t->run == K_RECORDS && at == c->buf + c->len) {
-        c->len += n * stride;
-        return;
+    const size_t bytes = (size_t)n * sizeof *rows;
+    if (at == c->buf + c->len && rows_continue(t, run)) {
+        c->len += bytes;
+        return true;
     }
-    if (at == c->buf + c->len + HDR) {   /* lent with no run open: the chunk has room */
-        reserve(t, K_RECORDS, HDR + n * stride);
-        t->run = K_RECORDS;
+    if (at != c->buf + c->len + ROWS_HEAD)
+        return false;
+    unsigned char *e = reserve(t, K_ROWS, ROWS_HEAD + bytes);   /* lent: the chunk has room */
+    memcpy(e + HDR, run, sizeof *run);
+    t->run = K_ROWS;
+    return true;
+}
+
+/* A run of records (the stream's, a request's): written in place, or else
+ * copied into the room on_lend gives, a chunk's room at a time. */
+static void on_records(void *ctx, const struct slog_run *run, const struct slog_row *rows,
+                       uint32_t n)
+{
+    struct lgt *t = ctx;
+    if (rows_in_place(t, run, rows, n))
         return;
-    }
-    const struct slog_record *r = rows, *const end = rows + n;
-    while (r < end) {
-        on_record(t, r++);   /* may open a run, or a chunk */
-        if (t->run != K_RECORDS)
-            continue;   /* an entry apart, or out of memory */
-        c = &t->chunks[t->fill];
-        unsigned char *el = c->buf + c->len, *from = el;
-        size_t room = (c->cap - c->len) / stride;
-        /* one bound for the loop: the chunk's room, or the rows' end */
-        const struct slog_record *stop = room < (size_t)(end - r) ? r + room : end;
-        for (; r < stop; r++, el += stride) {
-            PREFETCH_W(el + LGT_WRITE_AHEAD);
-            memcpy(el, r, stride);
-        }
-        c->len += (size_t)(el - from);
+    struct slog_run part = *run;
+    while (n > 0) {
+        uint32_t room;
+        struct slog_row *at = on_lend(t, &part, &room);
+        if (!at)
+            return;   /* out of memory: failed */
+        uint32_t k = n < room ? n : room;
+        memcpy(at, rows, k * sizeof *rows);
+        rows_in_place(t, &part, at, k);
+        rows += k;
+        n -= k;
+        part.first_sequence_number += k;
     }
 }
 
@@ -692,15 +722,29 @@ static void fix(unsigned char *e, enum kind k)
 }
 
 /* A run of records: the structs the simulation passed, in order, where
- * they lie in the chunk.  A sink that takes no hint gets the run in one call
- * of records() (the observer, the run log's sink with tables off); else
- * records go to a sink that takes runs LGT_REPLAY_ROWS at a time, or a call
- * each, each one's hint just before the call LGT_HINT_AHEAD before its own. */
-static void replay_records(const struct slog *s, const struct slog_record *rows, size_t n)
+ * they lie in the chunk, a call each, each one's hint (if the sink takes
+ * them) just before the call LGT_HINT_AHEAD before its own. */
+static void replay_records(const struct slog *s, const struct slog_record *recs, size_t n)
+{
+    const struct slog_ops *o = s->ops;
+    for (size_t i = 0; i < n; i++) {
+        if (o->key_ahead && i + LGT_HINT_AHEAD < n)
+            o->key_ahead(s->ctx, recs[i + LGT_HINT_AHEAD].key_id);
+        o->record(s->ctx, &recs[i]);
+    }
+}
+
+/* A run of rows where they lie in the chunk.  A sink that takes no hint
+ * gets them in one call of records() (the observer, the run log's sink
+ * with tables off); else they go to a sink that takes runs LGT_REPLAY_ROWS
+ * at a time, or a call each, each one's hint just before the call
+ * LGT_HINT_AHEAD before its own. */
+static void replay_rows(const struct slog *s, const struct slog_run *run,
+                        const struct slog_row *rows, size_t n)
 {
     const struct slog_ops *o = s->ops;
     if (!o->key_ahead) {
-        slog_records(o, s->ctx, rows, (uint32_t)n);   /* a chunk holds fewer */
+        slog_records(o, s->ctx, run, rows, (uint32_t)n);   /* a chunk holds fewer */
         return;
     }
     const size_t most = o->records ? LGT_REPLAY_ROWS : 1;
@@ -708,7 +752,9 @@ static void replay_records(const struct slog *s, const struct slog_record *rows,
         size_t m = n - i < most ? n - i : most;
         for (size_t j = i; j < i + m && j + LGT_HINT_AHEAD < n; j++)
             o->key_ahead(s->ctx, rows[j + LGT_HINT_AHEAD].key_id);
-        slog_records(o, s->ctx, rows + i, (uint32_t)m);
+        const struct slog_run part = { .first_sequence_number = run->first_sequence_number + i,
+                                       .arrival_us = run->arrival_us };
+        slog_records(o, s->ctx, &part, rows + i, (uint32_t)m);
         i += m;
     }
 }
@@ -751,6 +797,13 @@ static void replay(struct lgt *t, unsigned char *e, enum kind k)
     case K_RECORDS:
         replay_records(s, p, (h.len - HDR) / sizeof(struct slog_record));
         break;
+    case K_ROWS: {
+        struct slog_run run;
+        memcpy(&run, p, sizeof run);
+        replay_rows(s, &run, (const struct slog_row *)(const void *)(e + ROWS_HEAD),
+                    (h.len - ROWS_HEAD) / sizeof(struct slog_row));
+        break;
+    }
     case K_MSG_NEW:
         replay_msg_new(t, p);
         break;

@@ -200,9 +200,10 @@ static COLD int rec_grow(struct oshard *sh)
     return 0;
 }
 
-/* Record r at the end of sh's ring, which has room for it, arrived at
- * arrival_ms. */
-static inline void rec_write(struct oshard *sh, const struct slog_record *r, int64_t arrival_ms)
+/* Record seq, its row r, at the end of sh's ring, which has room for it,
+ * arrived at arrival_ms. */
+static inline void rec_write(struct oshard *sh, const struct slog_row *r, uint64_t seq,
+                             int64_t arrival_ms)
 {
     struct orec *rec = sh->tail, *next = rec == sh->last ? sh->ring : rec + 1;
     sh->tail = next;
@@ -212,7 +213,7 @@ static inline void rec_write(struct oshard *sh, const struct slog_record *r, int
      * last byte's line is enough: its first byte is on that line or on this
      * slot's last line, written now (but at the ring's wrap, once a lap). */
     PREFETCH_W((const char *)(next + 1) - 1);
-    rec->seq = r->sequence_number;
+    rec->seq = seq;
     rec->message_id = r->message_id;
     rec->arrival_ms = arrival_ms;
     rec->created_us = r->created_us;
@@ -411,44 +412,44 @@ static __attribute__((noinline)) void see_record(struct obs *o, const struct slo
         o->oom = true;
         return;
     }
-    rec_write(sh, r, o->written.ms);
+    const struct slog_row row = {
+        .shard_id = r->shard_id, .message_id = r->message_id, .created_us = r->created_us,
+        .key_id = r->key_id, .bytes = r->bytes,
+    };
+    rec_write(sh, &row, r->sequence_number, o->written.ms);
 }
 
 /*
  * see_record's common case, rows[i] on, up to the first record that is not
  * (its index; see_record takes it): its shard in the cache, its key known
  * or the next one with room, its message new (the next id, a later one with room, or an earlier one
- * no record of which came yet), the millisecond of the records before it,
- * room in its shard's ring.  The message ring's and the written count's
- * fields in locals (issue 15: a flag's store may alias them, and they were
- * read again for each record, 75 instructions a record in see_record).
+ * no record of which came yet), room in its shard's ring; the run's arrival
+ * in the millisecond of the records before it.  The message ring's and the
+ * written count's fields in locals (issue 15: a flag's store may alias
+ * them, and they were read again for each record, 75 instructions a record
+ * in see_record).
  */
-static inline uint32_t see_common(struct obs *o, const struct slog_record *rows, uint32_t i,
-                                  uint32_t n)
+static inline uint32_t see_common(struct obs *o, const struct slog_run *run,
+                                  const struct slog_row *rows, uint32_t i, uint32_t n)
 {
     uint8_t *const msgs = o->msgs_ring;
-    if (!msgs)
+    if (!msgs || (run->arrival_us != o->written.us && obs_ms(run->arrival_us) != o->written.ms))
         return i;
     const uint64_t base = o->msgs_base, mask = o->msgs_mask;
     uint64_t end = o->msgs_end;
     struct okey *const keys = o->keys;
     size_t keys_n = o->keys_n;
     const int64_t ms = o->written.ms;
-    int64_t us = o->written.us;
+    const uint64_t first = run->first_sequence_number;
     const uint32_t from = i;
     for (; i < n; i++) {
-        const struct slog_record *r = &rows[i];
+        const struct slog_row *r = &rows[i];
         const size_t at = obs_shard_home(r->shard_id) & (OBS_SHARD_CACHE - 1);
         if (o->shard_cache[at].str != r->shard_id)
             break;
         struct oshard *sh = o->shard_cache[at].sh;
         if (sh->n == sh->mask + 1)
             break;
-        if (r->arrival_us != us) {   /* a PutRecords call's records share it */
-            if (obs_ms(r->arrival_us) != ms)
-                break;
-            us = r->arrival_us;
-        }
         /* its key first: one initialised here for a record see_record then
          * takes is one it would have initialised */
         if (r->key_id >= keys_n) {   /* keys come in id order: mostly the next one, in room */
@@ -466,11 +467,12 @@ static inline uint32_t see_common(struct obs *o, const struct slog_record *rows,
             end = id + 1;   /* the ids up to it are 0 already (struct obs) */
         }
         msgs[id & mask] = OM_SEEN;
-        rec_write(sh, r, ms);
+        rec_write(sh, r, first + i, ms);
     }
     o->msgs_end = end;
     o->keys_n = keys_n;
-    o->written.us = us;
+    if (i > from)
+        o->written.us = run->arrival_us;
     o->written.n += i - from;
     return i;
 }
@@ -480,11 +482,15 @@ void obs_see_record(struct obs *o, const struct slog_record *r)
     see_record(o, r);
 }
 
-void obs_see_records(struct obs *o, const struct slog_record *rows, uint32_t n)
+void obs_see_records(struct obs *o, const struct slog_run *run, const struct slog_row *rows,
+                     uint32_t n)
 {
     for (uint32_t i = 0; i < n;) {
-        i = see_common(o, rows, i, n);
-        if (i < n)
-            see_record(o, &rows[i++]);
+        i = see_common(o, run, rows, i, n);
+        if (i < n) {
+            const struct slog_record r = slog_record_of(run, &rows[i], i);
+            see_record(o, &r);
+            i++;
+        }
     }
 }

@@ -131,6 +131,7 @@ void obs_written_flush(struct obs *o);
  * a message's fate (next told here), a record, a run of them. */
 void obs_on_message(void *ctx, const struct slog_message *msg);
 void obs_see_record(struct obs *o, const struct slog_record *r);
-void obs_see_records(struct obs *o, const struct slog_record *rows, uint32_t n);
+void obs_see_records(struct obs *o, const struct slog_run *run, const struct slog_row *rows,
+                     uint32_t n);
 
 #endif

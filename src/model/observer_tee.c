@@ -95,13 +95,14 @@ static void on_record(void *ctx, const struct slog_record *r)
     obs_see_record(o, r);
 }
 
-static void on_records(void *ctx, const struct slog_record *rows, uint32_t n)
+static void on_records(void *ctx, const struct slog_run *run, const struct slog_row *rows,
+                       uint32_t n)
 {
     struct obs *o = ctx;
     if (o->next.per_record)
-        slog_records(o->next.ops, o->next.ctx, rows, n);
+        slog_records(o->next.ops, o->next.ctx, run, rows, n);
     obs_rest_flush(o);
-    obs_see_records(o, rows, n);
+    obs_see_records(o, run, rows, n);
 }
 
 /* Messages' fates, a set's at a time (slog_ops.fates, the message table's

@@ -86,13 +86,43 @@ struct slog_record {
     uint64_t sequence_number;
     uint64_t message_id;
     const char *partition_key;
-    uint32_t key_id;
     int64_t arrival_us;
-    uint32_t bytes;
     int64_t created_us;   /* its message's creation, carried by the PutRecords entry
                              (stm_put_entry), so that the observer never reads the
                              message table (it may run on another thread) */
+    uint32_t key_id;
+    uint32_t bytes;
 };
+
+/* Records in one call (slog_ops.records): what they share, a PutRecords
+ * request's arrival and consecutive sequence numbers, given once, and each
+ * one's own in a row of 32 bytes, half a struct slog_record (issue 15: the
+ * rows are written by the simulation's thread into a relay's chunk, read by
+ * the observer's; 64 bytes a record cost put_request 27% of its samples). */
+struct slog_run {
+    uint64_t first_sequence_number;   /* rows[i]'s is first_sequence_number + i */
+    int64_t arrival_us;               /* every row's */
+};
+
+struct slog_row {
+    const char *shard_id;
+    uint64_t message_id;
+    int64_t created_us;
+    uint32_t key_id;
+    uint32_t bytes;
+};
+
+/* Record i of run run, rows[i] = *row, as one call of record gives it
+ * (without its key's name: runs are for a log with no_key_names). */
+static inline struct slog_record slog_record_of(const struct slog_run *run,
+                                                const struct slog_row *row, uint32_t i)
+{
+    return (struct slog_record){
+        .shard_id = row->shard_id, .sequence_number = run->first_sequence_number + i,
+        .message_id = row->message_id, .arrival_us = run->arrival_us,
+        .created_us = row->created_us, .key_id = row->key_id, .bytes = row->bytes,
+    };
+}
 
 struct slog_invocation {
     uint64_t invocation_id;
@@ -241,18 +271,22 @@ struct slog_ops {
      * only. */
     void (*fates)(void *ctx, const uint64_t *ids, uint32_t n, enum fate f);
     void (*record)(void *ctx, const struct slog_record *r);
-    /* Optional (NULL: record is called for each): n > 0 records, in order,
-     * as n calls of record would give them (the stream's accepted records
-     * of a PutRecords request, a run of them at a time: one indirect call
-     * instead of n, issue 15).  The array lasts for the call only. */
-    void (*records)(void *ctx, const struct slog_record *rows, uint32_t n);
+    /* Optional (NULL: record is called for each, slog_record_of): n > 0
+     * records of run, in order, as n calls of record would give them (the
+     * stream's accepted records of a PutRecords request, a run of them at a
+     * time: one indirect call instead of n, issue 15).  Called only by a
+     * log with no_key_names (a row has no key's name).  The arrays last for
+     * the call only. */
+    void (*records)(void *ctx, const struct slog_run *run, const struct slog_row *rows,
+                    uint32_t n);
     /* Optional (NULL: nothing lent): room for rows in the sink's own memory,
      * *n of them (set here, > 0), for the caller to write the rows of its
-     * next call of records in place, rows then the room's start (the
-     * relay's chunk: the rows are not copied, issue 15); NULL when none.
-     * The room holds until the sink's next call, which is records or any
-     * other (then the rows written in it are lost). */
-    struct slog_record *(*lend)(void *ctx, uint32_t *n);
+     * next call of records in place, that call's run then *run and its rows
+     * the room's start (the relay's chunk: the rows are not copied, issue
+     * 15); NULL when none.  The room holds until the sink's next call,
+     * which is records or any other (then the rows written in it are
+     * lost). */
+    struct slog_row *(*lend)(void *ctx, const struct slog_run *run, uint32_t *n);
     void (*invocation)(void *ctx, const struct slog_invocation *inv);
     /* Records given to an invocation, n > 0 of them, in the invocation's
      * order; handled: the function handled each of them (its side effects
@@ -294,16 +328,19 @@ struct slog_ops {
     bool (*failed)(void *ctx);
 };
 
-/* n > 0 records to a sink: one call of records, or n of record when it has
- * none. */
-static inline void slog_records(const struct slog_ops *ops, void *ctx,
-                                const struct slog_record *rows, uint32_t n)
+/* n > 0 records of run to a sink: one call of records, or n of record
+ * when it has none. */
+static inline void slog_records(const struct slog_ops *ops, void *ctx, const struct slog_run *run,
+                                const struct slog_row *rows, uint32_t n)
 {
-    if (ops->records)
-        ops->records(ctx, rows, n);
-    else
-        for (uint32_t i = 0; i < n; i++)
-            ops->record(ctx, &rows[i]);
+    if (ops->records) {
+        ops->records(ctx, run, rows, n);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct slog_record r = slog_record_of(run, &rows[i], i);
+        ops->record(ctx, &r);
+    }
 }
 
 /* n > 0 messages' fates f to a sink that reads their ids and fates alone

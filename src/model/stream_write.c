@@ -247,10 +247,11 @@ static int item_event(struct stm *s, const struct stm_put_entry *en)
 
 /* Accepted records logged a call at most (slog_ops.records): a run of
  * rows written where the sink lends room for them (slog_ops.lend: the
- * relay's chunk), else kept on the stack, 4 KB, in the cache when they are
- * logged. */
+ * relay's chunk), else kept on the stack, 2 KB, in the cache when they are
+ * logged.  A log that reads the keys' names gets a call of record a record
+ * instead (the per-record tables: the run log's work dwarfs the call). */
 #define PUT_LOG_RUN 64
-#define PUT_LOG_AHEAD 1024        /* bytes of a run's room fetched ahead of its row: 16 rows
+#define PUT_LOG_AHEAD 1024        /* bytes of a run's room fetched ahead of its row: 32 rows
                                      (the line comes from the log's core; perf, 27 pairs:
                                      put_request's samples 0.89-0.94x those with 512) */
 
@@ -309,20 +310,21 @@ struct put_ctx {
     uint64_t row_seq;             /* the first record pending in row */
     uint64_t row_end;             /* the record past row's room */
     struct put_kind kind;
-    struct slog_record *row;      /* the sink's room, or stack */
-    struct slog_record *stack;    /* PUT_LOG_RUN rows of the request's */
+    struct slog_row *row;         /* the sink's room, or stack */
+    struct slog_row *stack;       /* PUT_LOG_RUN rows of the request's */
 };
 
-/* Room for the rows of the records from seq on: the sink's, or the
- * stack's slots from seq's to the next multiple of PUT_LOG_RUN (a sink
- * with no room to lend gets the runs it got before it could, cut after
- * each number one below a multiple of 64); its end into *end.  Apart from
- * put_one: once a run. */
-static __attribute__((noinline)) struct slog_record *
-lend_rows(const struct stm *s, struct slog_record *stack, uint64_t seq, uint64_t *end)
+/* Room for the rows of the records from seq on, arrived at now: the
+ * sink's, or the stack's slots from seq's to the next multiple of
+ * PUT_LOG_RUN (a sink with no room to lend gets the runs it got before it
+ * could, cut after each number one below a multiple of 64); its end into
+ * *end.  Apart from put_one: once a run. */
+static __attribute__((noinline)) struct slog_row *
+lend_rows(const struct stm *s, struct slog_row *stack, uint64_t seq, int64_t now, uint64_t *end)
 {
     uint32_t n;
-    struct slog_record *lent = s->log->ops->lend ? s->log->ops->lend(s->log->ctx, &n) : NULL;
+    const struct slog_run run = { .first_sequence_number = seq, .arrival_us = now };
+    struct slog_row *lent = s->log->ops->lend ? s->log->ops->lend(s->log->ctx, &run, &n) : NULL;
     if (lent) {
         *end = seq + n;
         return lent;
@@ -331,12 +333,27 @@ lend_rows(const struct stm *s, struct slog_record *stack, uint64_t seq, uint64_t
     return stack + seq % PUT_LOG_RUN;
 }
 
-/* The n rows pending go to the sink: one call, or one a row when the sink
- * takes them one at a time.  Apart from put_one: once a run. */
-static __attribute__((noinline)) void log_run(const struct stm *s, const struct slog_record *rows,
-                                              uint64_t n)
+/* The n rows pending, of the records from seq on, arrived at now, go to
+ * the sink: one call, or one a row when the sink takes them one at a time.
+ * Apart from put_one: once a run. */
+static __attribute__((noinline)) void log_run(const struct stm *s, const struct slog_row *rows,
+                                              uint64_t seq, int64_t now, uint64_t n)
 {
-    slog_records(s->log->ops, s->log->ctx, rows, (uint32_t)n);
+    const struct slog_run run = { .first_sequence_number = seq, .arrival_us = now };
+    slog_records(s->log->ops, s->log->ctx, &run, rows, (uint32_t)n);
+}
+
+/* The accepted record r, of shard sh, to a log that reads the keys' names:
+ * a call of record.  Apart from put_one. */
+static __attribute__((noinline)) void log_named(const struct stm *s, const struct shard *sh,
+                                                const struct stm_record *r, int64_t created_us)
+{
+    const struct slog_record row = {
+        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
+        .partition_key = keytab_key(s->keys, r->key_id), .arrival_us = r->arrival_us,
+        .created_us = created_us, .key_id = r->key_id, .bytes = r->bytes,
+    };
+    s->log->ops->record(s->log->ctx, &row);
 }
 
 /* put_one's shard when the one the key was routed to has put_sec != sec:
@@ -363,20 +380,22 @@ static COLD enum stm_put_result put_failed(struct stm *s)
 static inline void put_log(struct stm *s, struct put_ctx *pc, const struct shard *sh,
                            const struct stm_record *r, int64_t created_us, struct put_kind k)
 {
-    struct slog_record *row = &pc->row[r->seq - pc->row_seq];
+    if (k.names) {
+        log_named(s, sh, r, created_us);
+        return;
+    }
+    struct slog_row *row = &pc->row[r->seq - pc->row_seq];
     /* The room's lines a few rows on, for writing: the relay's chunk, read
      * last by the log's thread (a hint: it may pass the room's end). */
     PREFETCH_W((const char *)row + PUT_LOG_AHEAD);
-    *row = (struct slog_record){
-        .shard_id = sh->id, .sequence_number = r->seq, .message_id = r->message_id,
-        .partition_key = k.names ? keytab_key(s->keys, r->key_id) : NULL,
-        .key_id = r->key_id, .arrival_us = r->arrival_us,
-        .bytes = r->bytes, .created_us = created_us,
+    *row = (struct slog_row){
+        .shard_id = sh->id, .message_id = r->message_id, .created_us = created_us,
+        .key_id = r->key_id, .bytes = r->bytes,
     };
     if (pc->seq == pc->row_end) {
-        log_run(s, pc->row, pc->seq - pc->row_seq);
+        log_run(s, pc->row, pc->row_seq, pc->now, pc->seq - pc->row_seq);
         pc->row_seq = pc->seq;
-        pc->row = lend_rows(s, pc->stack, pc->seq, &pc->row_end);
+        pc->row = lend_rows(s, pc->stack, pc->seq, pc->now, &pc->row_end);
     }
 }
 
@@ -541,7 +560,7 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
         s->stats.put_internal_failures += n;
         return (int)n;
     }
-    struct slog_record rows[PUT_LOG_RUN];   /* written before they are read */
+    struct slog_row rows[PUT_LOG_RUN];   /* written before they are read */
     struct put_ctx pc = {
         .now = eng_now(s->e),
         .w_records_limit = s->w_records_limit, .w_bytes_limit = s->w_bytes_limit,
@@ -558,8 +577,8 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
     };
     pc.sec = pc.now / ENG_US_PER_SEC;
     pc.kind.names = pc.kind.log && !s->log->no_key_names;
-    if (pc.kind.log)
-        pc.row = lend_rows(s, rows, pc.seq, &pc.row_end);
+    if (pc.kind.log && !pc.kind.names)
+        pc.row = lend_rows(s, rows, pc.seq, pc.now, &pc.row_end);
     uint64_t internal = s->stats.put_internal_failures;
     if (!keep)
         memset(out.results, STM_PUT_OK, n);
@@ -569,8 +588,8 @@ static int put_request(struct stm *s, const struct stm_put_entry *entries, size_
         put_entries(s, &pc, entries, n, out, PUT_PLAIN);
     else
         put_entries(s, &pc, entries, n, out, pc.kind);
-    if (pc.kind.log && pc.seq > pc.row_seq)
-        log_run(s, pc.row, pc.seq - pc.row_seq);
+    if (pc.kind.log && !pc.kind.names && pc.seq > pc.row_seq)
+        log_run(s, pc.row, pc.row_seq, pc.now, pc.seq - pc.row_seq);
     size_t accepted = pc.seq - s->next_seq;
     s->next_seq = pc.seq;
     internal = s->stats.put_internal_failures - internal;
