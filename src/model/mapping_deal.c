@@ -15,13 +15,6 @@
  * enough for a load from memory to arrive. */
 #define LANE_AHEAD 16
 
-/* Records kinesis_sizes asks for ahead of its loop over a run: the ring's
- * records were written long before (the put path's stores pushed them
- * out), and the loop stalled on their loads (perf, 5 minutes of the bench,
- * 8 alternating runs: esm_take_read 174 -> 153 samples a run; 24 gave
- * 159). */
-#define RECORDS_AHEAD 12
-
 /* ---- a lane's queue grows (R10): records are queued here only ----------- */
 
 /* Double the queue's room; false when out of memory.  Out of line: rare,
@@ -169,7 +162,6 @@ kinesis_sizes(const struct stm *stream, size_t source_bytes, int64_t epoch_ms,
         const struct stm_record *rest = ++r;
         uint64_t keys = 0;
         while (r < end && r->arrival_us == run_at && r->bytes == data) {
-            PREFETCH(r + RECORDS_AHEAD);
             keys += stm_record_key_json_len(stream, r);
             r++;
         }
