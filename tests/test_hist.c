@@ -1,8 +1,8 @@
 /*
  * test_hist.c - the IteratorAge histogram (R14): a value goes into the bin
  * [edge_k, edge_k+1) that holds it, exactly at the edges too, where the
- * bin found from the value's logarithm could be one off (hist.c bin_of);
- * a quantile is its bin's upper edge, never above the maximum.
+ * bin found from the value's logarithm could be one off (hist.c bin_of),
+ * and just beyond where bin_of trusts the logarithm alone; a quantile is its bin's upper edge, never above the maximum.
  */
 #include <math.h>
 
@@ -37,6 +37,15 @@ static void test_edges(void)
     }
     CHECK_INT(wrong_at, 0);
     CHECK_INT(wrong_below, 0);
+    /* 4e-11 of a value is 2e-9 of a bin: past hist.c's SURE, the
+     * logarithm's bin is taken without the edges */
+    int wrong_near = 0;
+    edge = 1, next = GROWTH;
+    for (int k = 1; next < FAR; k++, edge = next, next *= GROWTH) {
+        wrong_near += upper_edge_of(edge * (1 + 4e-11)) != next;
+        wrong_near += k > 1 && upper_edge_of(edge * (1 - 4e-11)) != edge;
+    }
+    CHECK_INT(wrong_near, 0);
     CHECK(upper_edge_of(0) == 1);
     CHECK(upper_edge_of(0.999) == 1);
     CHECK(upper_edge_of(-5) == 1);        /* a negative age counts as 0 */
@@ -61,9 +70,37 @@ static void test_quantiles(void)
     hist_destroy(h);
 }
 
+/* hist_add holds values back (hist.c HIST_HELD): a quantile asked after
+ * every add, which counts them, agrees with one asked once at the end. */
+static void test_held(void)
+{
+    struct hist *every = hist_create(), *once = hist_create();
+    CHECK(every != NULL && once != NULL);
+    if (!every || !once) {
+        hist_destroy(every);
+        hist_destroy(once);
+        return;
+    }
+    int wrong = 0;
+    for (int v = 1; v <= 300; v++) {
+        double x = (double)(v * 37 % 301);
+        hist_add(every, x);
+        hist_add(once, x);
+        wrong += hist_quantile(every, 0.5) > hist_max(every);
+    }
+    CHECK_INT(wrong, 0);
+    CHECK_INT(hist_count(once), 300);
+    for (double q = 0.01; q <= 1; q += 0.01)
+        wrong += hist_quantile(every, q) != hist_quantile(once, q);
+    CHECK_INT(wrong, 0);
+    hist_destroy(every);
+    hist_destroy(once);
+}
+
 int main(void)
 {
     test_edges();
     test_quantiles();
+    test_held();
     return check_done();
 }

@@ -16,7 +16,8 @@ void hist_add(struct hist *h, double value);
 uint64_t hist_count(const struct hist *h);
 double hist_max(const struct hist *h);
 /* The q-quantile (0 < q <= 1): the upper edge of the bin that holds it,
- * never above the maximum seen; 0 when empty. */
-double hist_quantile(const struct hist *h, double q);
+ * never above the maximum seen; 0 when empty.  Not const: the values
+ * hist_add holds back are counted first. */
+double hist_quantile(struct hist *h, double q);
 
 #endif
