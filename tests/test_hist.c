@@ -2,7 +2,8 @@
  * test_hist.c - the IteratorAge histogram (R14): a value goes into the bin
  * [edge_k, edge_k+1) that holds it, exactly at the edges too, where the
  * bin found from the value's logarithm could be one off (hist.c bin_of),
- * and just beyond where bin_of trusts the logarithm alone; a quantile is its bin's upper edge, never above the maximum.
+ * and just beyond where bin_of trusts the logarithm alone; a quantile is
+ * its bin's upper edge, never above the maximum.
  */
 #include <math.h>
 
@@ -70,8 +71,9 @@ static void test_quantiles(void)
     hist_destroy(h);
 }
 
-/* hist_add holds values back (hist.c HIST_HELD): a quantile asked after
- * every add, which counts them, agrees with one asked once at the end. */
+/* R14 with hist_add holding values back (hist.c HIST_HELD): a quantile
+ * asked after every add, which counts them, agrees with one asked once at
+ * the end. */
 static void test_held(void)
 {
     struct hist *every = hist_create(), *once = hist_create();

@@ -422,13 +422,13 @@ static bool same_call(const struct call *a, const struct call *b)
             : a->key_id == b->key_id);
 }
 
-/* Issue 15 item 1: records given to the relay as runs (records(), the
- * stream's PutRecords), or written in the room it lends (lend()), reach the
- * inner sink as the same calls, in the same order, as the same records
- * given one call each, with hints, each just before the call 8 before its
- * own (fewer: a run's are within it, and a run ends where the arrival
- * changes); rows written in lent room and given to no call of records never
- * reach it. */
+/* SPEC 3 (a `records` row a record written, in order; issue 15 item 1):
+ * records given to the relay as runs (records(), the stream's PutRecords),
+ * or written in the room it lends (lend()), reach the inner sink as the same
+ * calls, in the same order, as the same records given one call each, with
+ * hints, each just before the call 8 before its own (fewer: a run's are
+ * within it, and a run ends where the arrival changes); rows written in lent
+ * room and given to no call of records never reach it. */
 static void test_records_runs(void)
 {
     const bool names = false;   /* runs are for a log that reads none (simlog.h) */
@@ -472,10 +472,11 @@ static void test_records_runs(void)
         free(got[feed].v);
 }
 
-/* Issue 15: an inner sink that takes runs (records()) gets the relay's
- * records a run at a time, a few calls for many records, and the same
- * records, messages and checkpoints in the same order as a sink that takes
- * them a call each; every key hinted no later than before. */
+/* SPEC 3 (the run log's rows; issue 15): an inner sink that takes runs
+ * (records()) gets the relay's records a run at a time, a few calls for many
+ * records, and the same records, messages and checkpoints in the same order
+ * as a sink that takes them a call each; every key hinted no later than
+ * before. */
 static void test_replayed_runs(void)
 {
     const bool names = false;   /* runs are for a log that reads none (simlog.h) */

@@ -7,22 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "observer_inthash.h"
 #include "observer.h"   /* struct obs_age */
 
-/* The dense counts grown to reach v (< COUNTS_DENSE_MAX), doubling; -1
- * when out of memory. */
+/* The dense counts grown to reach v (< COUNTS_DENSE_MAX), the new ones 0;
+ * -1 when out of memory. */
 static int dense_grow(struct counts *c, uint64_t v)
 {
-    size_t cap = c->dense_cap ? c->dense_cap : 64;
-    while (cap <= v)
-        cap *= 2;
-    uint64_t *dense = realloc(c->dense, cap * sizeof *dense);
-    if (!dense)
+    size_t old = c->dense_cap;
+    if (grow_array(&c->dense, &c->dense_cap, v + 1, sizeof *c->dense) < 0)
         return -1;
-    memset(dense + c->dense_cap, 0, (cap - c->dense_cap) * sizeof *dense);
-    c->dense = dense;
-    c->dense_cap = cap;
+    memset(c->dense + old, 0, (c->dense_cap - old) * sizeof *c->dense);
     return 0;
 }
 
