@@ -190,9 +190,9 @@ db="$work/int.db"
 "$esmsim" run "$src/scenarios/poison-pill.json" -o "$db" -q --set duration=30d \
     --set stream.retention=8760h >/dev/null 2>&1 &
 pid=$!
-sleep 1
+wait_end "$db" 60000 || ko "interrupted run: no commit seen"
 kill -INT "$pid"
-wait "$pid"; rc=$?
+wait_within "$pid" 60 2>/dev/null; rc=$?
 expect_eq "$rc" 130 "interrupted exit status"
 expect_eq "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "interrupted database integrity"
 expect_eq "$(sqlite3 "$db" 'SELECT complete FROM runs')" 0 "interrupted run marked incomplete"

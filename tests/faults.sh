@@ -16,18 +16,6 @@ mnt=""
 trap '[ -n "$mnt" ] && umount "$mnt" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-# wait_end DB MS: wait (60 s at most) until DB has committed its run up to MS of
-# virtual time (runs.end_ms, written with every commit).
-wait_end() {
-  local i e
-  for i in $(seq 600); do
-    e=$(q "$1" "SELECT max(end_ms) FROM runs" 2>/dev/null)
-    [ -n "$e" ] && [ "$e" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # report's times: 1h02m03.004s, 2m03.004s, 3.004s
 fmt_ms() {
   local ms=$1 h m s

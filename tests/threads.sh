@@ -82,7 +82,7 @@ done
 pid=$!
 for i in $(seq 100); do [ -s int.db ] && [ "$(sqlite3 int.db 'SELECT count(*) FROM records' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
 kill -INT "$pid"
-wait "$pid"
+wait_within "$pid" 60
 expect_eq "$?" 130 "interrupted with --threads 2: exit status"
 expect_eq "$(sqlite3 int.db 'SELECT complete FROM runs')" 0 "interrupted with --threads 2: marked incomplete"
 expect_eq "$(sqlite3 int.db 'PRAGMA integrity_check')" ok "interrupted with --threads 2: integrity"

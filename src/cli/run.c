@@ -339,6 +339,7 @@ static int run(const struct options *o)
     struct simulation r = { 0 };
     struct dump *dump = NULL;
     struct rfn *handler = NULL;
+    simulation_catch_signals();   /* a Ctrl-C from here on is not lost */
     struct scenario *scn = load(o);
     if (!scn)
         return EXIT_BAD_INPUT;

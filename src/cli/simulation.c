@@ -33,6 +33,14 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+void simulation_catch_signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 double simulation_wall_seconds(void)
 {
     struct timespec ts;
@@ -127,6 +135,7 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 {
     char err[1024];
     *r = (struct simulation){ 0 };
+    simulation_catch_signals();   /* a sweep's run too, whose parent stops it with SIGTERM */
     if (scn->cfg.function.handler && !handler && !(handler = r->handler = simulation_handler(scn)))
         return EXIT_BAD_INPUT;
     struct opening open = { .scn = scn, .run_id = &r->run_id };
@@ -187,13 +196,8 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
         sim_set_backend(r->sim, &backend);
     }
 
-    if (r->rows && lgt_started(r->rows) != 0)   /* then Ctrl-C stops the run, as before */
+    if (r->rows && lgt_started(r->rows) != 0)   /* the run log opened by its thread */
         return open_failed(&open);
-
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();
