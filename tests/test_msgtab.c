@@ -711,6 +711,41 @@ static void test_state_bytes(void)
     keytab_destroy(keys);
 }
 
+/* R17 (a producer duplicate counted once; a message settles when its last
+ * record is done, with its best fate), issue 15: msg_delivered_run takes
+ * the aligned words of eight new messages at once (16-23), the others one
+ * by one (1-7, 24), and a word with a message not new (8-15: 10 written
+ * while held, so delivered as a duplicate, then held by two records) one
+ * by one too. */
+static void test_run_words(void)
+{
+    struct keytab *keys = keytab_create();
+    struct tally tally = { 0 };
+    struct slog log = { .ops = &tally_ops, .ctx = &tally, .per_record = true, .fates_only = true };
+    struct msgtab *t = msg_create(&log, keys);
+    static uint64_t ids[24];
+    CHECK_INT(msg_new_born(t, "api", NULL, 24), 24);
+    msg_written(t, 10);
+    msg_delivered_run(t, 1, 24);
+    CHECK_INT(msg_duplicated(t), 1);
+    for (uint64_t i = 0; i < 24; i++)
+        ids[i] = i + 1;
+    msg_records_done(t, ids, 24, FATE_LOST);
+    CHECK_INT(tally.n, 23);
+    CHECK_INT(msg_oldest(t), 10);
+    msg_record_done(t, 10, FATE_PROCESSED);
+    CHECK_INT(tally.n, 24);
+    CHECK_INT(tally.last.message_id, 10);
+    CHECK_INT(tally.last.fate, FATE_PROCESSED);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_LOST], 23);
+    CHECK_INT(counts[FATE_PROCESSED], 1);
+    CHECK_INT(msg_oldest(t), 25);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -726,5 +761,6 @@ int main(void)
     test_fates_runs();
     test_new_born_wraps();
     test_state_bytes();
+    test_run_words();
     return check_done();
 }
