@@ -387,7 +387,9 @@ static const struct slog_ops tally_ops = { .message = on_tally };
  * its id (the oldest live one then about 0.4 of the newest, so at each
  * doubling from cap the live ids run from about 2 / 3 cap to 5 / 3 cap: a
  * part stays, a part moves).  Every live message keeps its state (each
- * settles once, with its fate) and its row (its creation time). */
+ * settles once, with its fate) and its row (its creation time), half of
+ * them in a state byte alone (delivered), half in a full entry (written,
+ * then let go by the producer: msgtab.c's ST_FULL). */
 static void test_ring_grown(void)
 {
     enum { N = 1500000 };   /* live ids past 524,288: the ring of 1,048,576 */
@@ -399,7 +401,12 @@ static void test_ring_grown(void)
     uint64_t wrong = 0, expired = 0, settled_to = 0;
     for (uint64_t id = 1; id <= N; id++) {
         wrong += msg_new(t, "api", k, 100, (int64_t)(10 * id)) != id;
-        msg_delivered(t, id);
+        if (id % 6 == 0) {
+            msg_written(t, id);
+            msg_released(t, id);
+        } else {
+            msg_delivered(t, id);
+        }
         if (id % 3)
             msg_record_done(t, id, FATE_PROCESSED);
         for (; settled_to < (2 * id + 4) / 5; settled_to++)   /* ceil(0.4 id) */
@@ -610,6 +617,135 @@ static void test_new_born_wraps(void)
     keytab_destroy(keys);
 }
 
+/* R17 (a message's fate is its best record's, final once nobody holds it;
+ * a producer duplicate is counted once), issue 15: each kind of message
+ * leaves the common states (msgtab.c's state byte: new, delivered, settled
+ * in a set) for a full entry where it must, and settles as R17 says:
+ *  1 held by its producer to the end: pending at msg_finish (the base waits
+ *    on it, so every other id stays known);
+ *  2 written while held, then let go: lost, in a set;
+ *  3 let go, never written: rejected at once;
+ *  4 written, then delivered (a duplicate): its first record expired, its
+ *    second processed: processed;
+ *  5-7, 16, 17, 19, 22, 23 delivered (a run, a set of ids, one by one), done in sets:
+ *    lost, missed;
+ *  8-15 a run delivered, a set done: discarded (a whole word of settled
+ *    state bytes for the base to pass at once);
+ *  16 delivered again once settled: a duplicate, no second row;
+ *  18 done alone (msg_record_done): processed;
+ *  20 written, its record processed, held to the end: processed;
+ *  21 delivered, never done: pending;
+ *  24 made, delivered and done after msg_finish: ignored. */
+static void test_state_bytes(void)
+{
+    static const enum fate want[] = {
+        [1] = FATE_PENDING, FATE_LOST, FATE_REJECTED, FATE_PROCESSED, FATE_LOST, FATE_LOST,
+        FATE_LOST, FATE_DISCARDED, FATE_DISCARDED, FATE_DISCARDED, FATE_DISCARDED,
+        FATE_DISCARDED, FATE_DISCARDED, FATE_DISCARDED, FATE_DISCARDED,
+        [16] = FATE_MISSED, FATE_MISSED, FATE_PROCESSED, FATE_MISSED, FATE_PROCESSED,
+        FATE_PENDING, FATE_MISSED, FATE_MISSED,
+    };
+    static const uint64_t lost[] = { 2, 7, 6, 4, 5 }, discarded[] = { 15, 8, 9, 10, 11, 12, 13, 14 },
+                          missed[] = { 23, 16, 17, 22, 19 }, delivered[] = { 16, 17, 19, 22 };
+    struct keytab *keys = keytab_create();
+    static struct rows rows;
+    struct slog log = { .ops = &ops, .ctx = &rows, .per_record = true };
+    struct msgtab *t = msg_create(&log, keys);
+    uint32_t k = keytab_add(keys, "user-1");
+    for (uint64_t id = 1; id <= 23; id++)
+        CHECK_INT(msg_new(t, "api", k, (uint32_t)id, (int64_t)(1000 * id)), id);
+    msg_written(t, 2);
+    msg_released(t, 2);
+    msg_released(t, 3);
+    msg_written(t, 4);
+    msg_delivered(t, 4);
+    msg_delivered_run(t, 5, 3);
+    msg_delivered_run(t, 8, 8);
+    msg_delivered_ids(t, delivered, 4);
+    msg_delivered(t, 18);
+    msg_written(t, 20);
+    msg_delivered(t, 21);
+    msg_delivered(t, 23);
+    CHECK_INT(msg_duplicated(t), 1);
+    msg_records_done(t, lost, 5, FATE_LOST);   /* 4 not: its duplicate holds it */
+    msg_records_done(t, discarded, 8, FATE_DISCARDED);
+    msg_records_done(t, missed, 5, FATE_MISSED);
+    msg_record_done(t, 18, FATE_PROCESSED);
+    msg_record_done(t, 20, FATE_PROCESSED);
+    uint64_t again = 4;
+    msg_records_done(t, &again, 1, FATE_PROCESSED);   /* 4's second record */
+    msg_delivered(t, 16);
+    CHECK_INT(msg_duplicated(t), 2);
+    CHECK_INT(msg_oldest(t), 1);
+    CHECK_INT(rows.n, 20);   /* all but 1, 20 and 21, held */
+    msg_finish(t);
+    CHECK_INT(msg_oldest(t), 24);
+    CHECK_INT(msg_new(t, "api", k, 24, 24000), 24);
+    msg_delivered(t, 24);
+    msg_record_done(t, 24, FATE_PROCESSED);
+    CHECK_INT(rows.n, 23);
+    bool seen[24] = { false };
+    for (size_t i = 0; i < rows.n; i++) {
+        uint64_t id = rows.v[i].message_id;
+        CHECK(id >= 1 && id <= 23 && !seen[id]);
+        seen[id] = true;
+        CHECK_INT(rows.v[i].fate, want[id]);
+        CHECK_INT(rows.v[i].bytes, id);
+        CHECK_INT(rows.v[i].created_us, 1000 * id);
+    }
+    CHECK_INT(rows.v[0].message_id, 3);    /* rejected at once */
+    CHECK_INT(rows.v[20].message_id, 1);   /* the finish: 1, 20, 21 */
+    CHECK_INT(rows.v[21].message_id, 20);
+    CHECK_INT(rows.v[22].message_id, 21);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_PROCESSED], 3);
+    CHECK_INT(counts[FATE_PENDING], 2);
+    CHECK_INT(counts[FATE_REJECTED], 1);
+    CHECK_INT(counts[FATE_LOST], 4);
+    CHECK_INT(counts[FATE_DISCARDED], 8);
+    CHECK_INT(counts[FATE_MISSED], 5);
+    CHECK_INT(counts[FATE_EXPIRED], 0);
+    CHECK_INT(msg_duplicated(t), 2);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
+/* R17 (a producer duplicate counted once; a message settles when its last
+ * record is done, with its best fate), issue 15: msg_delivered_run takes
+ * the aligned words of eight new messages at once (16-23), the others one
+ * by one (1-7, 24), and a word with a message not new (8-15: 10 written
+ * while held, so delivered as a duplicate, then held by two records) one
+ * by one too. */
+static void test_run_words(void)
+{
+    struct keytab *keys = keytab_create();
+    struct tally tally = { 0 };
+    struct slog log = { .ops = &tally_ops, .ctx = &tally, .per_record = true, .fates_only = true };
+    struct msgtab *t = msg_create(&log, keys);
+    static uint64_t ids[24];
+    CHECK_INT(msg_new_born(t, "api", NULL, 24), 24);
+    msg_written(t, 10);
+    msg_delivered_run(t, 1, 24);
+    CHECK_INT(msg_duplicated(t), 1);
+    for (uint64_t i = 0; i < 24; i++)
+        ids[i] = i + 1;
+    msg_records_done(t, ids, 24, FATE_LOST);
+    CHECK_INT(tally.n, 23);
+    CHECK_INT(msg_oldest(t), 10);
+    msg_record_done(t, 10, FATE_PROCESSED);
+    CHECK_INT(tally.n, 24);
+    CHECK_INT(tally.last.message_id, 10);
+    CHECK_INT(tally.last.fate, FATE_PROCESSED);
+    uint64_t counts[FATE_COUNT];
+    msg_counts(t, counts);
+    CHECK_INT(counts[FATE_LOST], 23);
+    CHECK_INT(counts[FATE_PROCESSED], 1);
+    CHECK_INT(msg_oldest(t), 25);
+    msg_destroy(t);
+    keytab_destroy(keys);
+}
+
 int main(void)
 {
     test_ring_grown();
@@ -624,5 +760,7 @@ int main(void)
     test_set_kinds();
     test_fates_runs();
     test_new_born_wraps();
+    test_state_bytes();
+    test_run_words();
     return check_done();
 }
