@@ -13,6 +13,7 @@
 #include "msgtab.h"
 #include "observer.h"
 #include "observer_counts.h"
+#include "observer_points.h"
 #include "keytab.h"
 
 /* ---- a sink that keeps nothing ---- */
@@ -575,6 +576,63 @@ static void test_points_bytes(void)
     CHECK(sixteen <= 2 * eight);
 }
 
+/* SPEC 3's plot (R14: IteratorAge, max per minute, per shard and overall)
+ * from the points' table of columns a chart: 100 shards' series (the
+ * columns grown from 16 to 128), each at minute 2, then before its first
+ * cell (minutes 0 and -1: minute 0 is (-60000, 60000) ms, truncated as
+ * SQLite divides); shard 0 on a second chart apart; named series: a run of
+ * 3 records written twice (sum 6), concurrency's max and mean. */
+static void test_points_columns(void)
+{
+    struct points p = { 0 };
+    int failed = 0;
+    for (uint32_t s = 0; s < 100; s++) {
+        failed += points_add(&p, OBS_CHART_AGE, s, 2 * 60000 + s, s, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, 59999, 1000 + s, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, -59999, 5, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, -60000, 7, 1) < 0;
+    }
+    failed += points_add(&p, OBS_CHART_OLDEST, 0, 60000, 9, 1) < 0;
+    failed += points_add(&p, OBS_CHART_THROUGHPUT, PS_WRITTEN, 120000, 1, 3) < 0;
+    failed += points_add(&p, OBS_CHART_THROUGHPUT, PS_WRITTEN, 179999, 1, 3) < 0;
+    failed += points_add(&p, OBS_CHART_CONCURRENCY, PS_MAX, 0, 4, 1) < 0;
+    failed += points_add(&p, OBS_CHART_CONCURRENCY, PS_MAX, 1, 2, 1) < 0;
+    CHECK_INT(failed, 0);
+    CHECK_INT(p.n, 103);
+    CHECK_INT(p.n_points, 100 * 3 + 3);
+    CHECK_INT(p.n_means, 1);
+    int wrong = 0;
+    for (uint32_t s = 0; s < 100 && s < p.n; s++) {
+        const struct pseries *e = &p.s[s];
+        wrong += e->chart != OBS_CHART_AGE || e->series != s || e->first != -1 || e->len != 4;
+        if (e->len != 4)
+            continue;
+        wrong += e->cells[0].max != 7 || e->cells[0].sum != 7 || e->cells[0].n != 1;
+        wrong += e->cells[1].max != 1000 + s || e->cells[1].sum != 1005 + s || e->cells[1].n != 2;
+        wrong += e->cells[2].n != 0;
+        wrong += e->cells[3].max != s || e->cells[3].sum != s || e->cells[3].n != 1;
+    }
+    CHECK_INT(wrong, 0);
+    if (p.n == 103) {
+        const struct pseries *old = &p.s[100], *written = &p.s[101], *conc = &p.s[102];
+        CHECK_INT(old->chart, OBS_CHART_OLDEST);
+        CHECK_INT(old->series, 0);
+        CHECK_INT(old->first, 1);
+        CHECK_INT(old->len, 1);
+        CHECK_INT((int64_t)old->cells[0].max, 9);
+        CHECK_INT(written->series, PS_WRITTEN);
+        CHECK_INT(written->first, 2);
+        CHECK_INT(written->len, 1);
+        CHECK_INT((int64_t)written->cells[0].sum, 6);
+        CHECK_INT(written->cells[0].n, 6);
+        CHECK_INT(conc->series, PS_MAX);
+        CHECK_INT((int64_t)conc->cells[0].max, 4);
+        CHECK_INT((int64_t)conc->cells[0].sum, 6);
+        CHECK_INT(conc->cells[0].n, 2);
+    }
+    points_free(&p);
+}
+
 /* R10, R12 (order by sequence) across the key table's growth:
  * obs_reserve_keys is a hint: keys past it still fit (the table grows,
  * key "a"'s state kept across, from a table of the hint's size when it
@@ -653,6 +711,7 @@ int main(void)
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     test_points_bytes();
+    test_points_columns();
     test_counts_dense_and_hashed();
     test_keys_past_hint(2);
     test_keys_past_hint(1500);
