@@ -8,11 +8,13 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "check.h"
 #include "msgtab.h"
 #include "observer.h"
 #include "observer_counts.h"
+#include "observer_points.h"
 #include "keytab.h"
 
 /* ---- a sink that keeps nothing ---- */
@@ -334,21 +336,26 @@ static void test_delivery_runs(void)
     CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
 }
 
-/* Six messages written as eight records (the third three times: producer
- * duplicates), given to the observer one call each or as two runs
- * (records(), two requests' of 4 at two instants), then delivered and
- * checkpointed: what the observer holds after the records, its figures,
- * and what its next sink (which takes runs) got. */
-static void record_runs(bool by_run, struct run_count *next, struct obs_figures *out,
-                        size_t *held)
+/* Messages 0 to n_msgs - 1 (created at their number's millisecond) written
+ * as eight records, record k of message of[k], given to the observer one
+ * call each or as two runs (records(), two requests' of 4 at two
+ * instants), then delivered and checkpointed: what the observer holds
+ * after the records, its figures, and what its next sink (which takes
+ * runs) got. */
+static void record_runs(int n_msgs, const int of[8], bool by_run, struct run_count *next,
+                        struct obs_figures *out, size_t *held)
 {
     struct fixture f;
     struct slog n = { .ops = &run_count_ops, .ctx = next, .per_record = true };
     setup_next(&f, &n);
-    uint64_t ids[6];
-    for (int i = 0; i < 6; i++)
+    uint64_t *ids = malloc((size_t)n_msgs * sizeof *ids);
+    CHECK(ids != NULL);
+    if (!ids) {
+        teardown(&f);
+        return;
+    }
+    for (int i = 0; i < n_msgs; i++)
         ids[i] = message(&f, i % 2 ? "a" : "b", i);
-    static const int of[8] = { 0, 1, 2, 3, 2, 4, 5, 2 };
     struct slog_record rows[8];
     for (int k = 0; k < 8; k++)   /* two requests' records: 4 at 0 ms, 4 at 1 ms */
         rows[k] = row(&f, "S", ids[of[k]], of[k] % 2 ? "a" : "b", 1 + (uint64_t)k, k / 4);
@@ -372,8 +379,9 @@ static void record_runs(bool by_run, struct run_count *next, struct obs_figures 
     }
     held[0] = obs_records_held(f.o);
     held[1] = obs_messages_held(f.o);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < n_msgs; i++)
         msg_released(f.msgs, ids[i]);
+    free(ids);
     end(&f, 1, 10, (uint64_t[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8, OUTCOME_SUCCESS, 1);
     checkpoint(&f, 8);
     msg_finish(f.msgs);
@@ -391,8 +399,9 @@ static void test_record_runs(void)
     struct run_count lone = { 0 }, run = { 0 };
     struct obs_figures by_record, by_run;
     size_t held_lone[2], held_run[2];
-    record_runs(false, &lone, &by_record, held_lone);
-    record_runs(true, &run, &by_run, held_run);
+    static const int of[8] = { 0, 1, 2, 3, 2, 4, 5, 2 };   /* the third three times */
+    record_runs(6, of, false, &lone, &by_record, held_lone);
+    record_runs(6, of, true, &run, &by_run, held_run);
     CHECK_INT(held_lone[0], 8);
     CHECK_INT(held_lone[1], 6);
     CHECK_INT(held_run[0], held_lone[0]);
@@ -408,6 +417,38 @@ static void test_record_runs(void)
     CHECK_INT(lone.lone, 8);
     CHECK_INT(lone.runs, 0);
     CHECK_INT(run.lone, 0);
+    CHECK_INT(run.runs, 2);
+    CHECK_INT(run.rows, 8);
+    CHECK_INT(run.seqs, lone.seqs);
+}
+
+/* SPEC 1.3's producer duplicates, each test of a run's record's message id
+ * (see_common, issue 15) as one call each: in the first run message 4
+ * before 3 (in the message ring, not seen: taken); in the second (after 6,
+ * its first, which a new millisecond leaves to see_record) 3 again (seen:
+ * a duplicate), 5,000 past the ring's first 4,096 ids (no room: the ring
+ * grows), then 5,001. */
+static void test_record_run_ids(void)
+{
+    struct run_count lone = { 0 }, run = { 0 };
+    struct obs_figures by_record, by_run;
+    size_t held_lone[2], held_run[2];
+    static const int of[8] = { 1, 2, 4, 3, 6, 3, 5000, 5001 };
+    record_runs(5002, of, false, &lone, &by_record, held_lone);
+    record_runs(5002, of, true, &run, &by_run, held_run);
+    CHECK_INT(held_lone[0], 8);
+    CHECK_INT(held_lone[1], 7);
+    CHECK_INT(held_run[0], 8);
+    CHECK_INT(held_run[1], 7);
+    CHECK_INT(by_record.producer_duplicates, 1);
+    CHECK_INT(by_record.producer_duplicate_records, 1);
+    CHECK_INT(by_run.producer_duplicates, 1);
+    CHECK_INT(by_run.producer_duplicate_records, 1);
+    CHECK_INT(by_run.deliveries, 8);
+    CHECK_INT(by_record.deliveries, 8);
+    CHECK_INT(by_run.messages[FATE_PROCESSED], by_record.messages[FATE_PROCESSED]);
+    CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
+    CHECK_INT(by_run.order_by_sequence, by_record.order_by_sequence);
     CHECK_INT(run.runs, 2);
     CHECK_INT(run.rows, 8);
     CHECK_INT(run.seqs, lone.seqs);
@@ -575,6 +616,63 @@ static void test_points_bytes(void)
     CHECK(sixteen <= 2 * eight);
 }
 
+/* SPEC 3's plot (R14: IteratorAge, max per minute, per shard and overall)
+ * from the points' table of columns a chart: 100 shards' series (the
+ * columns grown from 16 to 128), each at minute 2, then before its first
+ * cell (minutes 0 and -1: minute 0 is (-60000, 60000) ms, truncated as
+ * SQLite divides); shard 0 on a second chart apart; named series: a run of
+ * 3 records written twice (sum 6), concurrency's max and mean. */
+static void test_points_columns(void)
+{
+    struct points p = { 0 };
+    int failed = 0;
+    for (uint32_t s = 0; s < 100; s++) {
+        failed += points_add(&p, OBS_CHART_AGE, s, 2 * 60000 + s, s, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, 59999, 1000 + s, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, -59999, 5, 1) < 0;
+        failed += points_add(&p, OBS_CHART_AGE, s, -60000, 7, 1) < 0;
+    }
+    failed += points_add(&p, OBS_CHART_OLDEST, 0, 60000, 9, 1) < 0;
+    failed += points_add(&p, OBS_CHART_THROUGHPUT, PS_WRITTEN, 120000, 1, 3) < 0;
+    failed += points_add(&p, OBS_CHART_THROUGHPUT, PS_WRITTEN, 179999, 1, 3) < 0;
+    failed += points_add(&p, OBS_CHART_CONCURRENCY, PS_MAX, 0, 4, 1) < 0;
+    failed += points_add(&p, OBS_CHART_CONCURRENCY, PS_MAX, 1, 2, 1) < 0;
+    CHECK_INT(failed, 0);
+    CHECK_INT(p.n, 103);
+    CHECK_INT(p.n_points, 100 * 3 + 3);
+    CHECK_INT(p.n_means, 1);
+    int wrong = 0;
+    for (uint32_t s = 0; s < 100 && s < p.n; s++) {
+        const struct pseries *e = &p.s[s];
+        wrong += e->chart != OBS_CHART_AGE || e->series != s || e->first != -1 || e->len != 4;
+        if (e->len != 4)
+            continue;
+        wrong += e->cells[0].max != 7 || e->cells[0].sum != 7 || e->cells[0].n != 1;
+        wrong += e->cells[1].max != 1000 + s || e->cells[1].sum != 1005 + s || e->cells[1].n != 2;
+        wrong += e->cells[2].n != 0;
+        wrong += e->cells[3].max != s || e->cells[3].sum != s || e->cells[3].n != 1;
+    }
+    CHECK_INT(wrong, 0);
+    if (p.n == 103) {
+        const struct pseries *old = &p.s[100], *written = &p.s[101], *conc = &p.s[102];
+        CHECK_INT(old->chart, OBS_CHART_OLDEST);
+        CHECK_INT(old->series, 0);
+        CHECK_INT(old->first, 1);
+        CHECK_INT(old->len, 1);
+        CHECK_INT((int64_t)old->cells[0].max, 9);
+        CHECK_INT(written->series, PS_WRITTEN);
+        CHECK_INT(written->first, 2);
+        CHECK_INT(written->len, 1);
+        CHECK_INT((int64_t)written->cells[0].sum, 6);
+        CHECK_INT(written->cells[0].n, 6);
+        CHECK_INT(conc->series, PS_MAX);
+        CHECK_INT((int64_t)conc->cells[0].max, 4);
+        CHECK_INT((int64_t)conc->cells[0].sum, 6);
+        CHECK_INT(conc->cells[0].n, 2);
+    }
+    points_free(&p);
+}
+
 /* R10, R12 (order by sequence) across the key table's growth:
  * obs_reserve_keys is a hint: keys past it still fit (the table grows,
  * key "a"'s state kept across, from a table of the hint's size when it
@@ -650,9 +748,11 @@ int main(void)
     test_producer_order_by_millisecond();
     test_delivery_runs();
     test_record_runs();
+    test_record_run_ids();
     test_duplicate_after_first_let_go();
     test_message_ring_bytes();
     test_points_bytes();
+    test_points_columns();
     test_counts_dense_and_hashed();
     test_keys_past_hint(2);
     test_keys_past_hint(1500);

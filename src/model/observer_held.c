@@ -457,14 +457,15 @@ static inline uint32_t see_common(struct obs *o, const struct slog_run *run,
                 break;
             keys[keys_n++] = OKEY_NONE;
         }
+        /* mostly a new id: its test first (issue 15: 4 instructions a record,
+         * obs_see_records 250 -> 230 M in 5 minutes of the bench) */
         const uint64_t id = r->message_id;
-        if (id - base < end - base) {   /* in [base, end) */
-            if (msgs[id & mask] & OM_SEEN)
+        if (id >= end) {
+            if (id - base > mask)   /* no room */
                 break;
-        } else if (id < end || id - base > mask) {   /* let go, or no room */
-            break;
-        } else {
             end = id + 1;   /* the ids up to it are 0 already (struct obs) */
+        } else if (id < base || (msgs[id & mask] & OM_SEEN)) {   /* let go, or seen */
+            break;
         }
         msgs[id & mask] = OM_SEEN;
         rec_write(sh, r, first + i, ms);
