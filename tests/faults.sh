@@ -48,19 +48,28 @@ prefix() {
 }
 
 # stop SIGNAL DB WHAT ARGS...: run ARGS into DB, send SIGNAL once a first commit is
-# in, expect exit 130 within a second of wall time (issue 11 item 11).
+# in, expect exit 130 within a second of wall time (issue 11 item 11).  A second run
+# when the first took longer: on a machine loaded several times over its cores the
+# stop took 1.5-1.9 s (release build, 4 tests and 3 busy loops on 2 cores) where it
+# takes 0.2-0.4 s, and a wall-time bound measures the machine too; slices too long
+# to stop in (the old 10-second ones) fail both.
 stop() {
-  local sig=$1 db=$2 what=$3 pid rc t0 ms
+  local sig=$1 db=$2 what=$3 pid rc t0 ms tries=""
   shift 3
-  "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
-  pid=$!
-  wait_end "$db" "$START_MS" || ko "$what: no commit seen"
-  t0=$(now_ms)
-  kill "-$sig" "$pid"
-  wait_within "$pid" 60; rc=$?
-  ms=$(( $(now_ms) - t0 ))
+  for _ in 1 2; do
+    rm -f "$db" "$db-wal" "$db-shm"
+    "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
+    pid=$!
+    wait_end "$db" "$START_MS" || ko "$what: no commit seen"
+    t0=$(now_ms)
+    kill "-$sig" "$pid"
+    wait_within "$pid" 60; rc=$?
+    ms=$(( $(now_ms) - t0 ))
+    tries="${tries:+$tries, then} $ms ms"
+    [ "$ms" -lt 1000 ] && break
+  done
   expect_eq "$rc" 130 "$what: exit status"
-  [ "$ms" -lt 1000 ] && ok || ko "$what: stopped $ms ms after SIG$sig, expected within 1000 ms"
+  [ "$ms" -lt 1000 ] && ok || ko "$what: stopped$tries after SIG$sig, expected within 1000 ms"
   expect_in "$(cat "$db.err")" "esmsim: interrupted: $db run 1 is marked incomplete" "$what: message"
   prefix "$db" "$what"
 }
@@ -216,7 +225,7 @@ wait_until 60 one_run "$db" || ko "two runs: the first run's runs row never came
 ESMSIM_BUSY_TIMEOUT_MS=3000 "$esmsim" run "$scn/latest-start.json" -o "$db" -q --set duration=2m 2>two.err; rc=$?
 kill -0 "$first" 2>/dev/null && ok || ko "two runs: the second ended only after the first"
 expect_eq "$rc" 0 "two runs: the second waits and succeeds: $(cat two.err)"
-wait_within "$first" 120; rc=$?
+wait "$first"; rc=$?   # a finite run, no signal or lock to lose: bounded by itself
 expect_eq "$rc" 0 "two runs: the first succeeds"
 expect_eq "$(q "$db" 'SELECT group_concat(run_id || scenario || complete) FROM runs')" \
   "1steady-state1,2latest-start1" "two runs: both complete"
