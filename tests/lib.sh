@@ -49,7 +49,8 @@ wait_end() { wait_until 60 committed "$1" "$2"; }
 # wait_within PID S: wait S seconds at most for PID, a job of this script, to end,
 # then SIGKILL it, so that a test fails rather than hangs (a signal lost, a run that
 # never ends); PID's exit status, 137 when killed.  It returns as soon as PID ends
-# (a watchdog sleeps beside it, no polling), so a time taken around it stays exact.
+# (a watchdog sleeps beside it, no polling: bash 5.1's wait -n -p), so a time taken
+# around it stays exact.
 wait_within() {
   local dog ended rc
   sleep "$2" >/dev/null 2>&1 &
