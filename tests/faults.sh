@@ -48,19 +48,28 @@ prefix() {
 }
 
 # stop SIGNAL DB WHAT ARGS...: run ARGS into DB, send SIGNAL once a first commit is
-# in, expect exit 130 within a second of wall time (issue 11 item 11).
+# in, expect exit 130 within a second of wall time (issue 11 item 11).  A second run
+# when the first took longer: on a machine loaded several times over its cores the
+# stop took 1.5-1.9 s (release build, 4 tests and 3 busy loops on 2 cores) where it
+# takes 0.2-0.4 s, and a wall-time bound measures the machine too; slices too long
+# to stop in (the old 10-second ones) fail both.
 stop() {
-  local sig=$1 db=$2 what=$3 pid rc t0 ms
+  local sig=$1 db=$2 what=$3 pid rc t0 ms tries=""
   shift 3
-  "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
-  pid=$!
-  wait_end "$db" "$START_MS" || ko "$what: no commit seen"
-  t0=$(now_ms)
-  kill "-$sig" "$pid"
-  wait "$pid"; rc=$?
-  ms=$(( $(now_ms) - t0 ))
+  for _ in 1 2; do
+    rm -f "$db" "$db-wal" "$db-shm"
+    "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
+    pid=$!
+    wait_end "$db" "$START_MS" || ko "$what: no commit seen"
+    t0=$(now_ms)
+    kill "-$sig" "$pid"
+    wait_within "$pid" 60; rc=$?
+    ms=$(( $(now_ms) - t0 ))
+    tries="${tries:+$tries, then} $ms ms"
+    [ "$ms" -lt 1000 ] && break
+  done
   expect_eq "$rc" 130 "$what: exit status"
-  [ "$ms" -lt 1000 ] && ok || ko "$what: stopped $ms ms after SIG$sig, expected within 1000 ms"
+  [ "$ms" -lt 1000 ] && ok || ko "$what: stopped$tries after SIG$sig, expected within 1000 ms"
   expect_in "$(cat "$db.err")" "esmsim: interrupted: $db run 1 is marked incomplete" "$what: message"
   prefix "$db" "$what"
 }
@@ -123,26 +132,29 @@ fi
 # ---- another process holds the write lock (issue 11 item 19) -------------------------
 
 # hold DB SECONDS: a process that takes DB's write lock as soon as it is free (a look
-# every millisecond), writes "locked" to DB.lock, and keeps it SECONDS.
+# every millisecond), writes "locked" to DB.lock, and keeps it SECONDS; it gives up
+# after 60 s without the lock (hold then fails), so that it never outlives the test.
+# Its output goes to files, not to the test's pipes, which it would hold open.
 hold() {
   rm -f "$1.lock"
-  python3 - "$1" "$2" > "$1.lock" <<'PY' &
+  python3 - "$1" "$2" > "$1.lock" 2> "$1.hold.err" <<'PY' &
 import sqlite3, sys, time
 con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+give_up = time.monotonic() + 60
 while True:
     try:
         con.execute("BEGIN IMMEDIATE")
         break
     except sqlite3.OperationalError:
+        if time.monotonic() > give_up:
+            sys.exit(1)
         time.sleep(0.001)
 print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
 con.execute("ROLLBACK")
 PY
   holder=$!
-  local i
-  for i in $(seq 300); do grep -q locked "$1.lock" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
+  wait_until 60 grep -qs locked "$1.lock"
 }
 
 # Locked when the run opens the file: exit 2 after the wait, nothing written.
@@ -166,8 +178,8 @@ ESMSIM_BUSY_TIMEOUT_MS=500 "$esmsim" run "$scn/steady-state.json" -o "$db" -q 2>
 pid=$!
 wait_end "$db" 10000 || ko "locked mid-run: no commit seen"
 hold "$db" 2 || ko "locked mid-run: the holder never got the lock"
-wait "$pid"; rc=$?
-wait "$holder"
+wait_within "$pid" 120; rc=$?
+wait_within "$holder" 60
 expect_eq "$rc" 1 "locked mid-run: exit status"
 expect_eq "$(cat midlock.err)" "esmsim: run stopped: $db: begin transaction: database is locked (another process held its write lock for more than 500 ms)" \
   "locked mid-run: message"
@@ -179,10 +191,14 @@ db=intlock.db
 pid=$!
 wait_end "$db" 10000 || ko "interrupted lock wait: no commit seen"
 hold "$db" 30 || ko "interrupted lock wait: the holder never got the lock"
-sleep 0.5   # the run is waiting for the lock now
+# Most likely the run waits for the lock by now (it begins a transaction with its next
+# row).  Nothing outside can see that wait, so this is a pause, not a ready-check; a
+# SIGINT that comes before the wait meets the same busy handler (it reads the flag at
+# its first look): the same exit status, message and timing (sent with no pause: 3 of 3).
+sleep 0.5
 t0=$(now_ms)
 kill -INT "$pid"
-wait "$pid"; rc=$?
+wait_within "$pid" 60; rc=$?
 ms=$(( $(now_ms) - t0 ))
 kill "$holder"; wait "$holder" 2>/dev/null
 expect_eq "$rc" 130 "interrupted lock wait: exit status"
@@ -203,14 +219,13 @@ db=two.db
   --set model.sample_interval=1h --set event_source_mapping.BatchSize=10000 \
   --set event_source_mapping.MaximumBatchingWindowInSeconds=300 --set 'expect={}' &
 first=$!
-for i in $(seq 600); do   # its runs row is in: it writes its shards under the lock now
-  [ "$(q "$db" 'SELECT count(*) FROM runs' 2>/dev/null)" = 1 ] && break
-  sleep 0.05
-done
+# its runs row is in: it writes its shards under the lock now
+one_run() { [ -s "$1" ] && [ "$(q "$1" 'SELECT count(*) FROM runs' 2>/dev/null)" = 1 ]; }
+wait_until 60 one_run "$db" || ko "two runs: the first run's runs row never came"
 ESMSIM_BUSY_TIMEOUT_MS=3000 "$esmsim" run "$scn/latest-start.json" -o "$db" -q --set duration=2m 2>two.err; rc=$?
 kill -0 "$first" 2>/dev/null && ok || ko "two runs: the second ended only after the first"
 expect_eq "$rc" 0 "two runs: the second waits and succeeds: $(cat two.err)"
-wait "$first"; rc=$?
+wait "$first"; rc=$?   # a finite run, no signal or lock to lose: bounded by itself
 expect_eq "$rc" 0 "two runs: the first succeeds"
 expect_eq "$(q "$db" 'SELECT group_concat(run_id || scenario || complete) FROM runs')" \
   "1steady-state1,2latest-start1" "two runs: both complete"

@@ -99,7 +99,7 @@ dump() {
 }
 "$esmsim" run "$py" -o one.db -q --set function.handler.instances=1 || ko "python example, 1 instance"
 "$esmsim" run "$py" -o four.db -q --set function.handler.instances=4 || ko "python example, 4 instances"
-busy() { timeout 120 sh -c 'while :; do :; done' & }
+busy() { timeout 120 sh -c 'while :; do :; done' >/dev/null 2>&1 & }
 busy; b1=$!; busy; b2=$!
 "$esmsim" run "$py" -o loaded.db -q --set function.handler.instances=4 || ko "python example, loaded"
 "$esmsim" run "$node" -o node-one.db -q --set function.handler.instances=1 || ko "node example, 1 instance"
@@ -161,14 +161,24 @@ cat > hang.json <<EOF
  "function": {"handler": {"command": ["python3", "$bootstrap", "esm.hang", "$marker"],
                           "cwd": "$handlers", "wall_timeout": "1h"}}}
 EOF
+# hung PATTERN: the handler process (PATTERN in its command line) sleeps in esm.hang's
+# time.sleep, so it got its event: its wait channel a nanosleep, where the kernel shows
+# one (/proc/PID/wchan; our own shell's is then a name, not 0).
+hung() {
+  local p w
+  p=$(pgrep -o -f "$1") || return 1
+  w=$(cat "/proc/$p/wchan" 2>/dev/null)
+  case $w in *nanosleep*) return 0 ;; esac
+  case $(cat /proc/$$/wchan 2>/dev/null) in [a-z_]*) return 1 ;; esac
+  sleep 0.5   # no wait channel names: a pause for the handler to get its event
+}
 for sig in INT TERM; do
   "$esmsim" run hang.json -o "hang-$sig.db" -q 2> "hang-$sig.err" & pid=$!
-  for _ in $(seq 100); do pgrep -f "$marker" > /dev/null && break; sleep 0.1; done
-  sleep 0.5   # the handler got its event and hangs
+  wait_until 60 hung "$marker" || ko "SIG$sig: the handler never hung on its event"
   expect_eq "$(pgrep -f "$marker" | wc -l)" 1 "SIG$sig: the handler runs"
   start=$(date +%s%N)
   kill -"$sig" "$pid"
-  wait "$pid"; rc=$?
+  wait_within "$pid" 60; rc=$?
   elapsed_ms=$((($(date +%s%N) - start) / 1000000))
   expect_eq "$rc" 130 "SIG$sig: exit status"
   [ "$elapsed_ms" -lt 3000 ] && ok || ko "SIG$sig: took $elapsed_ms ms to stop"

@@ -20,24 +20,49 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-# wait_end DB MS: wait (60 s at most) until DB has committed its run up to MS of
-# virtual time (runs.end_ms, written with every commit): the run is underway, its
-# signal handlers in place.
-wait_end() {
-  local i e
-  for i in $(seq 600); do
-    e=$(sqlite3 "$1" "SELECT max(end_ms) FROM runs" 2>/dev/null)
-    [ -n "$e" ] && [ "$e" -ge "$2" ] && return 0
+# wait_until S CMD...: run CMD every 0.1 s until it succeeds (status 0) or S seconds
+# of wall time have passed (status 1): a ready-check that cannot hang, whose caller
+# says what it waited for when it times out (ko), instead of a fixed sleep.
+wait_until() {
+  local until=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -ge "$until" ] && return 1
     sleep 0.1
   done
-  return 1
 }
 
+# committed DB MS: DB has committed its run up to MS of virtual time (runs.end_ms,
+# written with every commit).  Not before the run made the file: sqlite3 would
+# create it.
+committed() {
+  local e
+  [ -s "$1" ] || return 1
+  e=$(sqlite3 "$1" "SELECT max(end_ms) FROM runs" 2>/dev/null)
+  [ -n "$e" ] && [ "$e" -ge "$2" ]
+}
+
+# wait_end DB MS: wait (60 s at most) until DB has committed its run up to MS of
+# virtual time: the run is underway, its signal handlers in place.
+wait_end() { wait_until 60 committed "$1" "$2"; }
+
 # wait_within PID S: wait S seconds at most for PID, a job of this script, to end,
-# then SIGKILL it, so that a test fails rather than hangs; PID's exit status.
+# then SIGKILL it, so that a test fails rather than hangs (a signal lost, a run that
+# never ends); PID's exit status, 137 when killed.  It returns as soon as PID ends
+# (a watchdog sleeps beside it, no polling: bash 5.1's wait -n -p), so a time taken
+# around it stays exact.
 wait_within() {
-  local i
-  for i in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  local dog ended rc
+  sleep "$2" >/dev/null 2>&1 &
+  dog=$!
+  wait -n -p ended "$1" "$dog"
+  rc=$?
+  if [ "${ended:-}" = "$1" ]; then
+    kill "$dog" 2>/dev/null
+    wait "$dog" 2>/dev/null
+    return "$rc"
+  fi
+  echo "wait_within: process $1 still running after $2 s: killed" >&2
   kill -KILL "$1" 2>/dev/null
   wait "$1"
 }

@@ -22,16 +22,17 @@ cluster="$work/cluster"   # the daemons' files
 mkdir -m 700 "$cluster"
 pids=()
 
+no_jobs() { [ -z "$(squeue -h 2>/dev/null)" ]; }
 # On exit: cancel what is left, stop the daemons started here (by their ids), remove the files.
 stop_cluster() {
   if [ -n "${SLURM_CONF:-}" ] && [ ${#pids[@]} -gt 1 ]; then
     scancel --quiet --full --signal=KILL --user=root 2>/dev/null
-    for _ in $(seq 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+    wait_until 10 no_jobs
   fi
   local i
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do   # slurmd, slurmctld, then munged
     kill "${pids[$i]}" 2>/dev/null
-    wait "${pids[$i]}" 2>/dev/null
+    wait_within "${pids[$i]}" 30 2>/dev/null
   done
   rm -rf "$work"
 }
@@ -94,17 +95,17 @@ JobCompLoc=$cluster/jobcomp.txt
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-for _ in $(seq 50); do [ -S "$cluster/munge.sock" ] && break; sleep 0.1; done
+if ! wait_until 30 test -S "$cluster/munge.sock"; then
+  ko "munged did not start: $(cat "$cluster/munged.log" 2>&1)"
+  finish
+  exit
+fi
 slurmctld -D -i >/dev/null 2>&1 &
 pids+=($!)
 slurmd -D -N "$host" >/dev/null 2>&1 &
 pids+=($!)
-up=""
-for _ in $(seq 150); do
-  [ "$(sinfo -h -o %t 2>/dev/null)" = idle ] && { up=yes; break; }
-  sleep 0.2
-done
-if [ -z "$up" ]; then
+idle() { [ "$(sinfo -h -o %t 2>/dev/null)" = idle ]; }
+if ! wait_until 60 idle; then
   ko "the one-node cluster did not come up: $(sinfo 2>&1; tail -5 "$cluster"/*.log)"
   finish
   exit
@@ -144,12 +145,8 @@ expect_eq "$rc" 0 "the sbatch step: $(cat submit.out)"
 # Meanwhile, the local sweep.
 bash -e local.sh >local.out 2>&1; rc=$?
 expect_eq "$rc" 0 "the local sweep: $(cat local.out)"
-ended=""
-for _ in $(seq 3000); do
-  [ -z "$(squeue -h)" ] && { ended=yes; break; }
-  sleep 0.2
-done
-expect_eq "$ended" yes "every job ended: $(squeue 2>&1)"
+# (a bound below meson's 600 s, so that a stuck job fails here, saying which)
+wait_until 400 no_jobs && ok || ko "every job ended: $(squeue 2>&1)"
 
 # Item 18a: every array task, and the final job, COMPLETED.
 expect_eq "$(grep -c 'JobState=COMPLETED' "$cluster/jobcomp.txt")" $((runs + 1)) \
@@ -178,7 +175,7 @@ expect_eq "$(q sweep.db 'PRAGMA freelist_count')" 0 "issue 11 item 18b: the swee
 
 # Item 18c: a sweep in a job given one CPU (sbatch's default) runs one run at a time.
 if [ "${cpus:-1}" -gt 1 ]; then
-  sbatch --wait --output=logs/affinity.out --wrap "esmsim sweep scenarios/poison-pill-bounded.json \
+  timeout 120 sbatch --wait --output=logs/affinity.out --wrap "esmsim sweep scenarios/poison-pill-bounded.json \
     --set duration=12m --vary event_source_mapping.BatchSize=10,100 --no-chart -o affinity.db" >/dev/null
   expect_in "$(cat logs/affinity.out)" "2 simulated, 0 used again from affinity.db, 0 failed, in" \
             "the one-CPU job's sweep"

@@ -80,7 +80,8 @@ done
 # messages are no more than its runs row says were created.
 "$esmsim" run "$src/bench/bench-16x1000.json" -q -o int.db --threads 2 &
 pid=$!
-for i in $(seq 100); do [ -s int.db ] && [ "$(sqlite3 int.db 'SELECT count(*) FROM records' 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+has_records() { [ -s "$1" ] && [ "$(sqlite3 "$1" 'SELECT count(*) FROM records' 2>/dev/null)" -gt 0 ] 2>/dev/null; }
+wait_until 60 has_records int.db || ko "interrupted with --threads 2: no records committed within 60 s"
 kill -INT "$pid"
 wait_within "$pid" 60
 expect_eq "$?" 130 "interrupted with --threads 2: exit status"
