@@ -131,6 +131,7 @@ struct sweep {
     size_t simulated, reused, failed;
     size_t trimmed;                 /* runs used again whose own tables were dropped */
     size_t peak;                    /* most child processes running at once */
+    sigset_t unblocked;             /* the signal mask outside run_all's loop */
 };
 
 /* The table of SPEC section 3 that a sweep adds: one row per run. */
@@ -145,6 +146,12 @@ static void sweep_on_signal(int sig)
 {
     (void)sig;
     sweep_interrupted = 1;
+}
+
+/* SIGCHLD caught, not ignored, only so that run_all's sigsuspend returns. */
+static void sweep_on_child(int sig)
+{
+    (void)sig;
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -830,8 +837,14 @@ static int launch(struct sweep *sw, struct sweep_run *run)
     close(fd);
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
+        /* The run's own handlers before the parent's mask is lifted: a
+         * SIGTERM from the parent, pending or to come, stops the run. */
+        simulation_catch_signals();
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &sw->unblocked, NULL);
         _exit(child_main(sw, run));
+    }
     if (pid < 0) {
         fprintf(stderr, "esmsim sweep: cannot start a process: %s\n", strerror(errno));
         return -1;
@@ -918,10 +931,19 @@ static void run_all(struct sweep *sw, double started)
         if (sw->runs[i].state == RUN_TODO)
             todo[n_todo++] = i;
 
-    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term;
-    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: waitpid returns on a signal */
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* SIGINT, SIGTERM and a child's end are blocked but in sigsuspend, so
+     * that one arriving between the loop's look at sweep_interrupted and
+     * its wait is not lost (a blocking waitpid slept through it until the
+     * next child ended: hours, for a long run). */
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, SIGINT);
+    sigaddset(&wake, SIGTERM);
+    sigaddset(&wake, SIGCHLD);
+    struct sigaction child = { .sa_handler = sweep_on_child }, old_child;
+    sigemptyset(&child.sa_mask);
+    sigaction(SIGCHLD, &child, &old_child);
+    sigprocmask(SIG_BLOCK, &wake, &sw->unblocked);
 
     bool progress = isatty(STDERR_FILENO), stopping = false;
     size_t launched = 0, merged = 0, running = 0, done = 0;
@@ -949,12 +971,13 @@ static void run_all(struct sweep *sw, double started)
         if (running == 0)
             break;
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;   /* no child left: cannot happen while running > 0 */
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0) {   /* none ended yet: until one does, or a signal */
+            sigsuspend(&sw->unblocked);
+            continue;
         }
+        if (pid < 0)
+            break;   /* no child left: cannot happen while running > 0 */
         for (size_t i = 0; i < n_todo; i++) {
             struct sweep_run *run = &sw->runs[todo[i]];
             if (run->state == RUN_RUNNING && run->pid == pid) {
@@ -972,8 +995,8 @@ static void run_all(struct sweep *sw, double started)
         remove_db(&sw->runs[todo[i]].tmp);
     if (progress)
         fputs("\r\033[K", stderr);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    sigprocmask(SIG_SETMASK, &sw->unblocked, NULL);
+    sigaction(SIGCHLD, &old_child, NULL);
     free(todo);
 }
 
@@ -1014,6 +1037,13 @@ int cmd_sweep(int argc, char **argv)
                .jobs = default_jobs() },
     };
     double started = simulation_wall_seconds();
+    /* From the start, so that a Ctrl-C while the grid is checked or the
+     * database opened is not lost (a script's background job starts with
+     * SIGINT ignored); not SA_RESTART: a wait returns on a signal. */
+    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     struct opt_args a;
     enum opt_result parsed = opt_parse(&cmd, argc, argv, &a);
     int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
@@ -1061,5 +1091,7 @@ int cmd_sweep(int argc, char **argv)
 out:
     opt_free(&a);
     sweep_free(&sw);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     return rc;
 }
