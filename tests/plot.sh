@@ -78,6 +78,28 @@ msg=$(ESMSIM_PLOTS="$work/badplots" "$esmsim" plot "$dep" -o "$work/broken.svg" 
 expect_eq "$rc" 1 "gnuplot failing: exit status"
 expect_in "$msg" "$work/badplots/iterator-age.gp: gnuplot failed" "gnuplot failing: message names the script"
 expect_eq "$(ls "$work" | grep -c broken)" 0 "gnuplot failing: no chart left behind"
+
+# ---- SIGTERM, SIGINT while gnuplot runs: gnuplot stopped and reaped, exit 130, no chart,
+# no temporary file (the standards' children never outlive esmsim) ----
+mkdir -p "$work/slowgp"
+printf '#!/bin/sh\necho $$ > "%s/gnuplot.pid"\nexec sleep 60\n' "$work" > "$work/slowgp/gnuplot"
+chmod +x "$work/slowgp/gnuplot"
+for sig in TERM INT; do
+  rm -f "$work/gnuplot.pid"
+  # SIGINT at its default, not ignored as a script's background job starts with it
+  PATH="$work/slowgp:$PATH" env --default-signal=INT "$esmsim" plot "$dep" -o "$work/slow.svg" \
+    2>"$work/slow.err" & pid=$!
+  wait_until 30 test -s "$work/gnuplot.pid" || ko "SIG$sig: gnuplot never started"
+  gp=$(cat "$work/gnuplot.pid" 2>/dev/null)
+  kill "-$sig" "$pid"
+  wait_within "$pid" 30; rc=$?
+  expect_eq "$rc" 130 "SIG$sig during gnuplot: exit status"
+  kill -0 "$gp" 2>/dev/null && { ko "SIG$sig: gnuplot (pid $gp) outlived esmsim"; kill "$gp"; } || ok
+  expect_in "$(cat "$work/slow.err")" "interrupted: gnuplot stopped, iterator-age.gp not drawn" \
+    "SIG$sig during gnuplot: message"
+  expect_eq "$(ls "$work" | grep -c slow.svg)" 0 "SIG$sig during gnuplot: no chart"
+  tmp_empty "SIG$sig during gnuplot"
+done
 tmp_empty "gnuplot failing"
 
 # ---- every chart, SVG and PNG, named as documented ----

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "exit.h"
+#include "gnuplot.h"
 
 /* The commands, argv[0] being the command's name. */
 static const struct {
@@ -48,8 +49,11 @@ int cli_main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].main(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].main(argc - 1, argv + 1);
+            /* a chart's gnuplot stopped by a signal: the command ended early */
+            return gp_stopped_by() ? EXIT_INTERRUPTED : rc;
+        }
     /* The command before its options: `esmsim replay --help` is about an
      * unknown command, not an unknown option. */
     fprintf(stderr, "esmsim: unknown command '%s' (the commands are: %s; "

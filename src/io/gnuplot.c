@@ -1,9 +1,12 @@
 /*
  * gnuplot.c - running a script of plots/ with gnuplot: see gnuplot.h.
  * gnuplot is found through PATH by execvp; nothing goes through a shell, so
- * file names need no quoting beyond gnuplot's own.
+ * file names need no quoting beyond gnuplot's own.  A SIGINT, SIGTERM or
+ * SIGHUP while it runs stops and reaps it, and no other is started: the
+ * command cleans up and ends (exit 130), and gnuplot never outlives it.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,13 @@
 #endif
 
 #define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
+
+static volatile sig_atomic_t stopped_by;   /* the signal that stopped a gnuplot, or 0 */
+
+int gp_stopped_by(void)
+{
+    return stopped_by;
+}
 
 /* "name='value'" with the value's quotes doubled, as gnuplot wants in a
  * single-quoted string; the caller frees it. */
@@ -40,11 +50,51 @@ static char *gp_assignment(const struct gp_var *v)
     return out;
 }
 
+/* The signals that end esmsim, or that its handler sees, while gnuplot
+ * runs: those not ignored (a process started with SIGINT ignored keeps
+ * ignoring it), with SIGCHLD for gnuplot's end. */
+static void wake_set(sigset_t *set)
+{
+    static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        struct sigaction now;
+        if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+            sigaddset(set, stops[i]);
+    }
+}
+
+/* Wait for gnuplot (pid) with wake blocked: until it ends, or until a
+ * signal of wake comes, which stops it (SIGTERM) and is returned once it is
+ * reaped.  Its wait status into *status; -1 when it cannot be waited for. */
+static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        int sig = sigwaitinfo(wake, NULL);
+        if (sig > 0 && sig != SIGCHLD) {
+            kill(pid, SIGTERM);
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                ;
+            return sig;
+        }
+    }
+}
+
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen)
 {
     const char *dir = getenv("ESMSIM_PLOTS");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : ESMSIM_PLOTS_DIR, script);
+    if (stopped_by) {
+        errmsg_set(err, errlen, "interrupted: %s not drawn", script);
+        return -1;
+    }
     struct stat stbuf;
     if (stat(path, &stbuf) != 0) {
         errmsg_set(err, errlen, "%s: cannot read the gnuplot script: %s (set ESMSIM_PLOTS to the "
@@ -71,16 +121,24 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
         strcat(assign, "; ");
     }
     fflush(NULL);
+    sigset_t wake, before;
+    wake_set(&wake);
+    sigprocmask(SIG_BLOCK, &wake, &before);   /* from before the fork: none is missed */
     pid_t pid = fork();
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &before, NULL);
         char *argv[] = { "gnuplot", "-e", assign, path, NULL };
         execvp("gnuplot", argv);
         _exit(GP_NOT_FOUND);
     }
-    int status = 0;
-    if (pid < 0)
+    int status = 0, waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
+    sigprocmask(SIG_SETMASK, &before, NULL);
+    if (waited > 0) {
+        stopped_by = waited;
+        errmsg_set(err, errlen, "interrupted: gnuplot stopped, %s not drawn", script);
+    } else if (pid < 0)
         errmsg_set(err, errlen, "cannot start gnuplot: %s", strerror(errno));
-    else if (waitpid(pid, &status, 0) < 0)
+    else if (waited < 0)
         errmsg_set(err, errlen, "gnuplot: %s", strerror(errno));
     else if (WIFEXITED(status) && WEXITSTATUS(status) == GP_NOT_FOUND)
         errmsg_set(err, errlen, "gnuplot not found: install it, e.g. apt-get install gnuplot-nox");

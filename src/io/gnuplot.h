@@ -19,8 +19,14 @@ struct gp_var {
  * plots/ the binary was built from) with vars[0..n) set.  Returns 0, or -1
  * with a message: gnuplot missing ("gnuplot not found: install it, e.g.
  * apt-get install gnuplot-nox"), the script missing, or gnuplot failing
- * (its exit status; its own messages went to stderr).
+ * (its exit status; its own messages went to stderr), or a SIGINT, SIGTERM
+ * or SIGHUP (not ignored) meanwhile: gnuplot is stopped and reaped, and
+ * from then on gp_run starts none ("interrupted: ...").
  */
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
+
+/* The signal that stopped a gnuplot of this process, or 0: the command
+ * that ran it ends with exit status 130 (cli.c). */
+int gp_stopped_by(void);
 
 #endif
