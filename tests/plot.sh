@@ -79,8 +79,8 @@ expect_eq "$rc" 1 "gnuplot failing: exit status"
 expect_in "$msg" "$work/badplots/iterator-age.gp: gnuplot failed" "gnuplot failing: message names the script"
 expect_eq "$(ls "$work" | grep -c broken)" 0 "gnuplot failing: no chart left behind"
 
-# ---- SIGTERM, SIGINT while gnuplot runs: gnuplot stopped and reaped, exit 130, no chart,
-# no temporary file (the standards' children never outlive esmsim) ----
+# ---- SPEC 5 (exit 130 interrupted): SIGTERM, SIGINT while gnuplot runs: gnuplot stopped and
+# reaped, exit 130, no chart, no temporary file (a child never outlives esmsim) ----
 mkdir -p "$work/slowgp"
 printf '#!/bin/sh\necho $$ > "%s/gnuplot.pid"\nexec sleep 60\n' "$work" > "$work/slowgp/gnuplot"
 chmod +x "$work/slowgp/gnuplot"

@@ -29,6 +29,18 @@ static inline int grow_array(void *arr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+/* grow_array, the new elements' bytes zeroed (counts, indexes: 0 is none). */
+static inline int grow_array_zeroed(void *arr, size_t *cap, size_t need, size_t size)
+{
+    size_t old = *cap;
+    if (grow_array(arr, cap, need, size) < 0)
+        return -1;
+    char *a;
+    memcpy(&a, arr, sizeof a);
+    memset(a + old * size, 0, (*cap - old) * size);
+    return 0;
+}
+
 /* The ring at ring (cap elements of size, cap a power of two, the indexes
  * [begin, end) at index & (cap - 1), end - begin <= cap) doubled in place,
  * its room holding 2 * cap elements: each index keeps index & (2 * cap - 1).

@@ -23,7 +23,7 @@
 
 #define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
 
-static volatile sig_atomic_t stopped_by;   /* the signal that stopped a gnuplot, or 0 */
+static int stopped_by;   /* the signal that stopped a gnuplot, or 0 (no handler sets it) */
 
 int gp_stopped_by(void)
 {

@@ -5,7 +5,6 @@
 #include "observer_counts.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "grow.h"
 #include "observer_inthash.h"
@@ -15,11 +14,7 @@
  * -1 when out of memory. */
 static int dense_grow(struct counts *c, uint64_t v)
 {
-    size_t old = c->dense_cap;
-    if (grow_array(&c->dense, &c->dense_cap, v + 1, sizeof *c->dense) < 0)
-        return -1;
-    memset(c->dense + old, 0, (c->dense_cap - old) * sizeof *c->dense);
-    return 0;
+    return grow_array_zeroed(&c->dense, &c->dense_cap, v + 1, sizeof *c->dense);
 }
 
 /* One more v, counted in the hash. */

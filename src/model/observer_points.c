@@ -18,9 +18,8 @@ static struct pseries *series_of(struct points *p, uint32_t chart, uint32_t seri
         return &p->s[p->col[chart][col] - 1];
     if (col >= p->cols[chart]) {
         size_t cols = p->cols[chart];
-        if (grow_array(&p->col[chart], &cols, (size_t)col + 1, sizeof *p->col[chart]) < 0)
+        if (grow_array_zeroed(&p->col[chart], &cols, (size_t)col + 1, sizeof *p->col[chart]) < 0)
             return NULL;
-        memset(p->col[chart] + p->cols[chart], 0, (cols - p->cols[chart]) * sizeof *p->col[chart]);
         p->cols[chart] = cols;
     }
     if (grow_array(&p->s, &p->cap, p->n + 1, sizeof *p->s) < 0)
