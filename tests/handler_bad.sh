@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/handler_bad.sh ESMSIM SRCDIR - handler programs that misbehave, end to
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
-# program that exits at once, that never asks for an event, that prints
+# program that exits at once, that never asks for an event, that starts
+# slower than its wall timeout then hangs in an invocation, that prints
 # garbage, that answers non-JSON, that answers for an unknown request id,
 # that answers twice, that answers over 6 MB, that is no executable.  Each
 # gets the outcome AWS gives it, the run ends (never a hang: each run is
@@ -57,11 +58,34 @@ expect_eq "$(q exits.db "SELECT count(*) FROM logs WHERE kind = 'init' AND text 
 expect_eq "$(q exits.db "SELECT count(*) FROM logs WHERE text LIKE 'RequestId: % Error: Runtime exited with error: exit status 2'")" 3 \
   "exits: Lambda's line each time"
 
-# ---- a program that never asks for an event: killed after wall_timeout ---------
-scenario silent.json "[\"python3\", \"-c\", \"import time; time.sleep(3600)\", \"$marker\"]" ', "wall_timeout": "1s"'
+# ---- a program that never asks for an event: killed after init_timeout ---------
+# (SPEC section 4: a new process's init has its own bound, AWS's Init phase;
+# the wall timeout, 150 s here, never starts)
+scenario silent.json "[\"python3\", \"-c\", \"import time; time.sleep(3600)\", \"$marker\"]" ', "init_timeout": "1s"'
 run_case silent
 expect_eq "$(outcomes silent)" "error 1 Sandbox.Timedout,error 1 Sandbox.Timedout,error 1 Sandbox.Timedout" \
   "silent: every invocation"
+expect_eq "$(q silent.db "SELECT count(*) FROM logs WHERE text LIKE 'RequestId: % Error: Init timed out after 1.00 seconds'")" 3 \
+  "silent: the init timeout's line each time"
+
+# ---- a start-up slower than wall_timeout, then a hang in an invocation ----------
+# SPEC section 4: the wall timeout counts from when the runtime fetches the
+# event, the start-up (2 s here, over the 1 s wall timeout) only against
+# init_timeout (10 s by default); the poison batch hangs after its fetch and is
+# killed 1 s later; the next batch starts a new process, again slowly, and
+# succeeds.
+scenario slowstart.json "[\"sh\", \"-c\", \"sleep 2; exec python3 \\\"\$0\\\" \\\"\$@\\\"\", \"$bootstrap\", \"esm.hang\", \"$marker\"]" \
+  ', "wall_timeout": "1s"'
+run_case slowstart
+expect_eq "$(outcomes slowstart)" "success 1 ,error 0 Sandbox.Timedout,success 1 " \
+  "slow start: the cold starts answer, the hang is killed"
+init_ms=$(q slowstart.db "SELECT CAST(substr(text, instr(text, 'Init Duration: ') + 15) AS REAL)
+                         FROM logs WHERE invocation_id = 1 AND kind = 'report'")
+awk -v ms="$init_ms" 'BEGIN { exit !(ms >= 2000) }' && ok ||
+  ko "slow start: the first init took $init_ms ms, not 2 s or more (over the wall timeout)"
+expect_eq "$(q slowstart.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND
+                             text LIKE 'RequestId: % Error: Task timed out after 1.00 seconds'")" 1 \
+  "slow start: the wall timeout's line"
 
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"

@@ -3,7 +3,9 @@
  * (handler.h, SPEC section 4, issue 12 items 2 and 5) through the
  * project's bootstraps (tools/runtimes/) and the handlers of
  * tests/handlers/: a Kinesis partial batch response, an exception, a crash,
- * a hang killed after the wall timeout, init errors, a program that exits at
+ * a hang killed after the wall timeout (counted from the fetch), a slow
+ * start-up that only the init timeout bounds, a program that never asks for
+ * an event (killed after the init timeout), init errors, a program that exits at
  * once, a response over 6 MB, the variables and context Lambda gives, raw
  * probes of the environment's own API, warm reuse and cold starts, several
  * environments in parallel, the environment each invocation gets, Python
@@ -152,14 +154,16 @@ static char *kinesis_event(uint32_t n, uint64_t first, uint32_t poison)
 }
 
 static struct hdl_pool *pool(const char *const *command, const char *cwd, uint32_t instances,
-                             int64_t wall_timeout_ms, volatile sig_atomic_t *interrupted)
+                             int64_t wall_timeout_ms, int64_t init_timeout_ms,
+                             volatile sig_atomic_t *interrupted)
 {
     /* (no __pycache__ left in the source tree) */
     const char *env[] = { marker, "ESMSIM_TEST_VAR=from-scenario", "PYTHONDONTWRITEBYTECODE=1",
                           barrier_env[0] ? barrier_env : NULL, NULL };
     struct hdl_config cfg = {
         .command = command, .instances = instances, .env = env, .cwd = cwd,
-        .wall_timeout_ms = wall_timeout_ms, .function_name = "orders-consumer",
+        .wall_timeout_ms = wall_timeout_ms, .init_timeout_ms = init_timeout_ms,
+        .function_name = "orders-consumer",
         .memory_mb = 256, .epoch_ms = EPOCH_2026, .interrupted = interrupted,
     };
     char err[256];
@@ -174,13 +178,13 @@ static struct hdl_pool *pool(const char *const *command, const char *cwd, uint32
 static struct hdl_pool *python(const char *handler, uint32_t instances, int64_t wall_timeout_ms)
 {
     const char *cmd[] = { "python3", PYTHON_BOOTSTRAP, handler, NULL };
-    return pool(cmd, PY_DIR, instances, wall_timeout_ms, NULL);
+    return pool(cmd, PY_DIR, instances, wall_timeout_ms, 0, NULL);
 }
 
 static struct hdl_pool *node(const char *dir, const char *handler, int64_t wall_timeout_ms)
 {
     const char *cmd[] = { "node", NODE_BOOTSTRAP, handler, NULL };
-    return pool(cmd, dir, 1, wall_timeout_ms, NULL);
+    return pool(cmd, dir, 1, wall_timeout_ms, 0, NULL);
 }
 
 static void submit(struct hdl_pool *p, uint64_t id, const char *event)
@@ -307,7 +311,7 @@ static void test_python_errors(void)
 
     /* a crash mid-invocation: Runtime.ExitError; the next one starts anew */
     const char *cmd[] = { "python3", PYTHON_BOOTSTRAP, "app.crash", NULL };
-    p = pool(cmd, PY_DIR, 1, 0, NULL);
+    p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
     invoke(p, event, &r, rid);
     CHECK_INT(r.kind, HDL_EXIT);
     CHECK_STR(r.error_type, "Runtime.ExitError");
@@ -335,7 +339,7 @@ static void test_python_errors(void)
              "\"RequestId: %s Error: Task timed out after 2.50 seconds\"}", rid);
     CHECK_STR(r.body, want);
     CHECK_STR(log_text(&r), "init: app imported\nhanging\n");
-    CHECK(r.wall_us > 0 && r.wall_us < 2500000);   /* from the fetch; the clock ran from the start */
+    CHECK(r.wall_us >= 2500000);   /* counted from the fetch, not from the process's start */
     hdl_result_clear(&r);
     CHECK_INT(hdl_running(p), 0);
     CHECK_INT(count_marked(marker), 0);   /* the killed process is gone at once */
@@ -390,7 +394,7 @@ static void test_python_init_errors(void)
 
     /* a program that ends before asking for anything */
     const char *cmd[] = { "python3", "exits_at_once.py", NULL };
-    p = pool(cmd, PY_DIR, 1, 0, NULL);
+    p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
     invoke(p, event, &r, rid);
     CHECK_INT(r.kind, HDL_EXIT);
     CHECK_INT(r.exit_status, 2);
@@ -681,6 +685,48 @@ static void test_node(void)
     free(event);
 }
 
+/* ---- the two timeouts (SPEC section 4; AWS's Init and Invoke phases) ------------------------- */
+
+static void test_timeouts(void)
+{
+    char rid[64];
+    struct hdl_result r;
+    char *event = kinesis_event(1, 1, 9);
+
+    /* a start-up longer than the wall timeout counts against init_timeout
+     * (10 s by default), not against the invocation: it answers */
+    const char *slow[] = { "sh", "-c", "sleep 1; exec python3 \"$0\" \"$@\"", PYTHON_BOOTSTRAP,
+                           "app.counter", NULL };
+    struct hdl_pool *p = pool(slow, PY_DIR, 1, 300, 0, NULL);
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_RESPONSE);
+    CHECK_CONTAINS(r.body, "\"calls\": 1");
+    CHECK(r.cold_start);
+    CHECK(r.init_wall_us >= 1000000);
+    hdl_result_clear(&r);
+    invoke(p, event, &r, rid);   /* warm: the same process, its clock from the fetch too */
+    CHECK_INT(r.kind, HDL_RESPONSE);
+    CHECK_CONTAINS(r.body, "\"calls\": 2");
+    hdl_result_clear(&r);
+    destroy(p);
+
+    /* a program that never asks for an event: killed after init_timeout,
+     * whatever the wall timeout */
+    const char *silent[] = { "python3", "-c", "import time; time.sleep(3600)", NULL };
+    p = pool(silent, PY_DIR, 1, 60000, 500, NULL);
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_TIMEOUT);
+    CHECK_STR(r.error_type, "Sandbox.Timedout");
+    CHECK_CONTAINS(r.body, "Error: Init timed out after 0.50 seconds\"}");
+    CHECK(r.cold_start);
+    CHECK(r.wall_us >= 500000 && r.wall_us < 60000000);
+    CHECK_INT(r.init_wall_us, 0);   /* it never fetched */
+    hdl_result_clear(&r);
+    CHECK_INT(hdl_running(p), 0);
+    destroy(p);
+    free(event);
+}
+
 /* ---- bad commands, interruption, the log lines ------------------------------------------- */
 
 static void test_bad_commands(void)
@@ -728,7 +774,7 @@ static void test_interrupted(void)
 {
     static volatile sig_atomic_t flag;
     const char *cmd[] = { "python3", PYTHON_BOOTSTRAP, "app.hang", NULL };
-    struct hdl_pool *p = pool(cmd, PY_DIR, 1, 60000, &flag);
+    struct hdl_pool *p = pool(cmd, PY_DIR, 1, 60000, 0, &flag);
     char *event = kinesis_event(1, 1, 9);
     uint64_t id = next_id++;
     submit(p, id, event);
@@ -766,7 +812,7 @@ static void test_kill_all(void)
         exit(1);
     snprintf(barrier_env, sizeof barrier_env, "ESMSIM_BARRIER_DIR=%s", dir);
     const char *cmd[] = { "python3", PYTHON_BOOTSTRAP, "app.arrive_and_hang", NULL };
-    struct hdl_pool *p = pool(cmd, PY_DIR, 2, 60000, NULL);
+    struct hdl_pool *p = pool(cmd, PY_DIR, 2, 60000, 0, NULL);
     char *event = kinesis_event(1, 1, 9);
     uint64_t a = next_id++, b = next_id++;
     submit(p, a, event);
@@ -805,7 +851,7 @@ static int owner_main(enum ending how, const char *mark, const char *dir, int re
     snprintf(marker, sizeof marker, "%s", mark);
     snprintf(barrier_env, sizeof barrier_env, "ESMSIM_BARRIER_DIR=%s", dir);
     const char *cmd[] = { "python3", PYTHON_BOOTSTRAP, "app.arrive_and_hang", NULL };
-    struct hdl_pool *p = pool(cmd, PY_DIR, 2, 60000, NULL);
+    struct hdl_pool *p = pool(cmd, PY_DIR, 2, 60000, 0, NULL);
     char *event = kinesis_event(1, 1, 9);
     submit(p, 1, event);
     submit(p, 2, event);
@@ -870,6 +916,7 @@ int main(int argc, char **argv)
     test_log_lines();
     test_python_partial_batch_response();
     test_python_errors();
+    test_timeouts();
     test_python_init_errors();
     test_python_environment();
     test_python_probes();

@@ -930,7 +930,7 @@ static void test_bad_producers_records_failures(void)
         "\"unknown-sequence\", got \"first\"");
     BAD(WITH("'function':{'handler':{'command':[]}}"), "$.function.handler.command: expected a non-empty array of non-empty strings");
     BAD(WITH("'function':{'handler':{'cmd':['node']}}"), "$.function.handler.cmd: unknown key (expected one of: "
-        "command, instances, env, cwd, wall_timeout, duration)");
+        "command, instances, env, cwd, wall_timeout, init_timeout, duration)");
     BAD(WITH("'expect':[]"), "$.expect: expected an object, got an array");
     BAD(WITH("'stream':{'reshard':[{'at':'1m'}]}"),
         "$.stream.reshard[0]: expected exactly one of: split, merge, target_shard_count");
@@ -1339,12 +1339,13 @@ static void test_handler(void)
         CHECK(h->env && h->env[0] == NULL);
         CHECK_STR(h->cwd, ".");             /* t.json has no folder */
         CHECK_INT(h->wall_timeout_us, 0);   /* 5 x the function timeout */
+        CHECK_INT(h->init_timeout_us, 0);   /* 10 s, AWS's Init limit */
         CHECK(!h->measured);
     }
     scn_free(s);
     s = scn_parse("/some/dir/s.json", dq(WITH("'function':{'timeout':'10s','handler':{'command':['node','a.mjs'],"
                                                "'instances':4,'env':{'A':'1','B_2':'x=y'},'cwd':'src',"
-                                               "'wall_timeout':'90s','duration':'measured'}}")),
+                                               "'wall_timeout':'90s','init_timeout':'2m','duration':'measured'}}")),
                   NULL, 0, err, sizeof err);
     CHECK(s && s->cfg.function.handler);
     if (s && s->cfg.function.handler) {
@@ -1355,6 +1356,7 @@ static void test_handler(void)
         CHECK(h->env[2] == NULL);
         CHECK_STR(h->cwd, "/some/dir/src");  /* relative: from the scenario's folder */
         CHECK_INT(h->wall_timeout_us, 90 * S);
+        CHECK_INT(h->init_timeout_us, 120 * S);
         CHECK(h->measured);
     }
     scn_free(s);
@@ -1381,6 +1383,15 @@ static void test_handler(void)
     BAD(WITH("'function':{'handler':{'command':['x'],'duration':'wall'}}"),
         "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");
+    BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':0}}"),
+        "$.function.handler.init_timeout: expected a duration of at least 1ms, got 0");
+    BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'0.5ms'}}"),
+        "$.function.handler.init_timeout: expected a duration of at least 1ms, got \"0.5ms\"");
+    BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':true}}"),
+        "$.function.handler.init_timeout: expected a duration of at least 1ms, got true");
+    BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'10 parsecs'}}"),
+        "$.function.handler.init_timeout: expected a duration of at least 1ms (a number of seconds, or a "
+        "string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"10 parsecs\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'cwd':''}}"), "$.function.handler.cwd: expected a non-empty string");
     BAD(WITH("'function':{'handler':{'command':['x']},'report':'first-failure'}"),
         "$.function.report: not with a handler: the handler's own response says what failed (R7)");

@@ -92,7 +92,7 @@ static const char *const FUNCTION_KEYS[] = {
     "idle_timeout", "failures", "report", "returns_state", "handler", "memory_mb", NULL };
 static const char *const FUNCTION_DURATION_KEYS[] = { "per_invoke", "per_record", NULL };
 static const char *const HANDLER_KEYS[] = {
-    "command", "instances", "env", "cwd", "wall_timeout", "duration", NULL };
+    "command", "instances", "env", "cwd", "wall_timeout", "init_timeout", "duration", NULL };
 static const char *const HANDLER_DURATIONS[] = { "model", "measured", NULL };
 #define MAX_HANDLER_INSTANCES 256   /* handler_pool.c's limit on a pool */
 static const char *const REPORTS[] = {   /* by enum cfg_report */
@@ -126,7 +126,7 @@ static char *from_scenario_folder(const char *file, const char *path)
 /*
  * handler: {"command": ["python3", "bootstrap", "app.handler"], "instances": 4,
  * "env": {"NAME": "value"}, "cwd": "src", "wall_timeout": "30s",
- * "duration": "model"} (SPEC section 4), into f->handler.  cwd defaults to
+ * "init_timeout": "10s", "duration": "model"} (SPEC section 4), into f->handler.  cwd defaults to
  * the scenario file's folder, and a relative one is taken from there.
  */
 static int parse_handler(struct ctx *c, const cJSON *fn, struct cfg_function *f)
@@ -161,6 +161,8 @@ static int parse_handler(struct ctx *c, const cJSON *fn, struct cfg_function *f)
     rc = rc || scni_get_int(c, h, "instances", OPT, 1, MAX_HANDLER_INSTANCES, 1, &instances) ||
          scni_get_duration(c, h, "wall_timeout", OPT, US_PER_MS, MAX_DURATION_US, 0,
                            &hd->wall_timeout_us) ||
+         scni_get_duration(c, h, "init_timeout", OPT, US_PER_MS, MAX_DURATION_US, 0,
+                           &hd->init_timeout_us) ||
          scni_get_enum(c, h, "duration", OPT, HANDLER_DURATIONS, 0, &duration) ||
          scni_get_string(c, h, "cwd", OPT, &NONEMPTY, ".", &cwd) ||
          scni_get_object(c, h, "env", OPT, &env);

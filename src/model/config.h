@@ -275,7 +275,10 @@ struct cfg_handler {
     uint32_t instances;       /* execution environments (processes) at most, 1..256 */
     char **env;               /* "NAME=value" entries, NULL-terminated (maybe empty) */
     char *cwd;                /* the working directory, resolved as above */
-    int64_t wall_timeout_us;  /* wall time an answer may take; 0: 5 x the function timeout */
+    int64_t wall_timeout_us;  /* wall time an answer may take from the event's fetch;
+                                 0: 5 x the function timeout */
+    int64_t init_timeout_us;  /* wall time a new process may take to ask for its first
+                                 event; 0: 10 s (AWS's Init limit) */
     bool measured;            /* "duration": "measured": durations are the handler's wall
                                  time (the run is not reproducible) */
 };

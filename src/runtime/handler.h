@@ -33,7 +33,14 @@
  * (a cold start) and kept warm for the next ones.  It ends, and the next
  * invocation of that environment starts a new one (again a cold start), when
  * it exits or crashes (Runtime.ExitError), posts /init/error
- * (Runtime.InitError) or is killed after the wall timeout (Sandbox.Timedout).
+ * (Runtime.InitError) or is killed after a timeout (Sandbox.Timedout).
+ *
+ * Timeouts (wall time, safety bounds; AWS's Init and Invoke phases): a new
+ * process's init, from its start to its first request for an event (GET
+ * /next), is bounded by init_timeout (AWS's Init limit, 10 s: Python or Node
+ * start-up on a loaded machine never counts against the function); an
+ * invocation, from when the runtime fetched its event, by wall_timeout; a warm
+ * process must come back for its next event within wall_timeout too.
  * Each process runs in a process group of its own; every group is killed
  * (SIGKILL) and reaped by hdl_pool_destroy(), by an atexit() handler, on
  * SIGINT, SIGTERM and SIGHUP when nobody else handles them (the handler kills
@@ -82,6 +89,10 @@
 /* The output kept per invocation; beyond it bytes are counted, not kept. */
 #define HDL_LOG_MAX_BYTES (4u * 1024u * 1024u)
 
+/* A new process's init bound by default: AWS's Init phase limit for
+ * on-demand functions ("Lambda execution environment lifecycle"). */
+#define HDL_INIT_TIMEOUT_MS 10000
+
 /* What function.handler says, plus what the function is (borrowed: only
  * during hdl_pool_create(), which copies what it keeps). */
 struct hdl_config {
@@ -90,8 +101,10 @@ struct hdl_config {
     uint32_t instances;            /* execution environments at most, >= 1 */
     const char *const *env;        /* "NAME=value" entries, NULL-terminated, or NULL */
     const char *cwd;               /* working directory and LAMBDA_TASK_ROOT; NULL: ours */
-    int64_t wall_timeout_ms;       /* kill an unanswered invocation after this (wall);
-                                    * 0: 5 x the invocation's timeout */
+    int64_t wall_timeout_ms;       /* kill an invocation unanswered this long after its
+                                    * event was fetched (wall); 0: 5 x its timeout */
+    int64_t init_timeout_ms;       /* kill a new process that has not asked for an event
+                                    * this long after its start (wall); 0: HDL_INIT_TIMEOUT_MS */
     const char *function_name;     /* AWS_LAMBDA_FUNCTION_NAME */
     const char *function_version;  /* NULL: "$LATEST" */
     const char *handler;           /* _HANDLER; NULL: the command's last argument when it
@@ -115,7 +128,8 @@ enum hdl_kind {
                        * ("Runtime.InitError" when it sent none), body as posted */
     HDL_EXIT,         /* the process ended before answering: Runtime.ExitError
                        * (Runtime.InvalidEntrypoint when it could not be executed) */
-    HDL_TIMEOUT,      /* no answer within the wall timeout; killed: Sandbox.Timedout */
+    HDL_TIMEOUT,      /* no event fetched within the init timeout, or no answer within
+                       * the wall timeout of the fetch; killed: Sandbox.Timedout */
 };
 
 /* What hdl_wait() gives; every pointer is malloc'd and owned by the result

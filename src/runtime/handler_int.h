@@ -76,7 +76,7 @@ struct inv {
     bool fetched;
     int64_t started_us;          /* handed to its environment */
     int64_t fetched_us;
-    int64_t deadline_us;         /* started_us + wall timeout */
+    int64_t deadline_us;         /* killed then: see dispatch_env and on_delivered */
     struct buf log;
     struct hdl_result res;
     struct inv *next;            /* the pool's list */
@@ -109,7 +109,7 @@ struct hdl_pool {
     char *cwd;                   /* absolute */
     char *function_name, *function_version, *handler, *region, *function_arn;
     uint32_t memory_mb;
-    int64_t epoch_ms, wall_timeout_ms;
+    int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
     volatile sig_atomic_t *interrupted;
 };
 

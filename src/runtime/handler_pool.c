@@ -10,7 +10,7 @@
  * pool's lock except while it sleeps in poll(): it hands queued invocations
  * to their environments (starting processes), runs the Runtime API endpoints
  * (rapi.c, whose callbacks land here), reads the output pipes, notices exits
- * (pidfd) and wall timeouts.  The caller's thread queues (hdl_submit) and
+ * (pidfd) and timeouts.  The caller's thread queues (hdl_submit) and
  * sleeps on the condition variable until a result is there (hdl_wait).
  */
 #define _GNU_SOURCE
@@ -134,6 +134,7 @@ static void on_delivered(void *ctx)
     hdli_read_output(e);   /* what init printed belongs before START */
     v->fetched = true;
     v->fetched_us = hdli_now_us();
+    v->deadline_us = v->fetched_us + v->wall_timeout_ms * 1000;   /* Lambda's Invoke phase */
     v->res.log_init_len = v->log.len;
     if (!e->served) {
         e->served = true;
@@ -217,7 +218,6 @@ static void dispatch_env(struct hdl_pool *p, struct env *e)
     while (!e->current && e->head) {
         struct inv *v = e->current = e->head;
         v->started_us = hdli_now_us();
-        v->deadline_us = v->started_us + v->wall_timeout_ms * 1000;
         v->res.instance = e->index;
         if (e->pending.len || e->pending.dropped) {   /* printed since the last answer */
             hdli_buf_add(&v->log, e->pending.p ? e->pending.p : "", e->pending.len);
@@ -234,6 +234,12 @@ static void dispatch_env(struct hdl_pool *p, struct env *e)
             }
             v->res.cold_start = true;
         }
+        /* Until the event is fetched (on_delivered restarts the clock): a
+         * process in its init (AWS's Init phase) gets init_timeout from its
+         * start, so a slow start-up never counts against the invocation; a
+         * warm one must come back for the event within the wall timeout. */
+        v->deadline_us = e->served ? v->started_us + v->wall_timeout_ms * 1000
+                                   : e->spawned_us + p->init_timeout_ms * 1000;
         v->res.incarnation = e->incarnation;
         char trace[96];
         trace_id(v->request_id, trace, sizeof trace);
@@ -327,12 +333,13 @@ static void *io_main(void *arg)
                     on_exit_seen(p, e, &info);
             }
             if (e->current && e->current->deadline_us <= t) {
-                struct inv *v = e->current;
+                bool init = !e->served;
+                int64_t ms = init ? p->init_timeout_ms : e->current->wall_timeout_ms;
                 hdli_end_process(p, e);
                 char msg[96];
-                snprintf(msg, sizeof msg, "Task timed out after %lld.%02lld seconds",
-                         (long long)(v->wall_timeout_ms / 1000),
-                         (long long)(v->wall_timeout_ms % 1000 / 10));
+                snprintf(msg, sizeof msg, "%s timed out after %lld.%02lld seconds",
+                         init ? "Init" : "Task", (long long)(ms / 1000),
+                         (long long)(ms % 1000 / 10));
                 finish_error(p, e, HDL_TIMEOUT, "Sandbox.Timedout", msg);
             }
         }
@@ -455,6 +462,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     p->memory_mb = cfg->memory_mb ? cfg->memory_mb : 128;
     p->epoch_ms = cfg->epoch_ms;
     p->wall_timeout_ms = cfg->wall_timeout_ms;
+    p->init_timeout_ms = cfg->init_timeout_ms > 0 ? cfg->init_timeout_ms : HDL_INIT_TIMEOUT_MS;
     p->interrupted = cfg->interrupted;
     p->n_env = cfg->instances;
     p->envs = calloc(p->n_env, sizeof *p->envs);

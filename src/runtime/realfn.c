@@ -74,6 +74,7 @@ struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interr
         .env = (const char *const *)h->env,
         .cwd = h->cwd,
         .wall_timeout_ms = h->wall_timeout_us / 1000,
+        .init_timeout_ms = h->init_timeout_us / 1000,
         .function_name = scn->cfg.function.name,
         .region = scn->cfg.model.region,
         .function_arn = scn->cfg.mapping.function_arn,
