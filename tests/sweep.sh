@@ -7,7 +7,8 @@
 # -j 1 and -j 2 write identical rows; --print-runs gives the runs of a cluster,
 # which `esmsim merge` combines (distinct run ids, rows intact) into a database
 # that the same sweep then ranks without simulating anything; --keep-runs,
-# --drain-below, function.memory_mb; bad --vary and bad merge inputs exit 2.
+# --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart;
+# bad --vary and bad merge inputs exit 2.
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
 
@@ -268,6 +269,42 @@ expect_eq "$(q keep.db 'SELECT memory_mb FROM sweep_results')" 1769 "function.me
 expect_eq "$(q keep.db 'SELECT gb_seconds FROM sweep_results')" \
           "$(q keep.db "SELECT sum(end_ms - start_ms) * 1769 / 1024000.0 FROM invocations
               WHERE outcome <> 'throttled'")" "GB-seconds with 1769 MB"
+
+# ---- the chart: drawn beside, renamed when gnuplot succeeds (SPEC 5: exit 1 a chart failed,
+# 130 interrupted): a failing or stopped gnuplot leaves no half chart, no temporary file, and
+# gnuplot never outlives esmsim.  A copy of j1.db: its 4 runs are used again, only the chart is
+# drawn. ----
+mkdir -p "$work/badplots" "$work/slowgp" "$work/charttmp"
+printf 'set terminal svg\nset output out\nplot 1 with lines\nthis is not gnuplot\n' >"$work/badplots/sweep.gp"
+cp j1.db broken.db
+msg=$(TMPDIR="$work/charttmp" ESMSIM_PLOTS="$work/badplots" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" \
+      -o broken.db 2>&1); rc=$?
+expect_eq "$rc" 1 "a failing chart: exit status"
+expect_in "$msg" "4 settings x 1 seed = 4 runs: 0 simulated, 4 used again" "a failing chart: runs used again"
+expect_in "$msg" "sweep.gp: gnuplot failed" "a failing chart: the message names the script"
+expect_eq "$(ls | grep -c '^broken\.svg')" 0 "a failing chart: no chart, no temporary file beside it"
+expect_eq "$(q broken.db 'SELECT count(*) FROM sweep_results')" 4 "a failing chart: the rows kept"
+# a gnuplot that starts its chart (half an SVG into out='...' of its -e), then hangs
+cat >"$work/slowgp/gnuplot" <<EOF
+#!/bin/sh
+out=\$(printf '%s' "\$2" | sed -n "s/.*out='\\([^']*\\)'.*/\\1/p")
+printf '<svg>half' >"\$out"
+echo \$\$ >"$work/gnuplot.pid"
+exec sleep 60
+EOF
+chmod +x "$work/slowgp/gnuplot"
+cp j1.db stopped.db
+TMPDIR="$work/charttmp" PATH="$work/slowgp:$PATH" env --default-signal=INT \
+  "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -o stopped.db >stopped.out 2>&1 & pid=$!
+wait_until 60 test -s "$work/gnuplot.pid" || ko "the sweep's gnuplot never started"
+gp=$(cat "$work/gnuplot.pid" 2>/dev/null)
+kill -TERM "$pid"
+wait_within "$pid" 30; rc=$?
+expect_eq "$rc" 130 "SIGTERM while gnuplot draws the sweep's chart: exit status"
+kill -0 "$gp" 2>/dev/null && { ko "the sweep's gnuplot (pid $gp) outlived esmsim"; kill "$gp"; } || ok
+expect_eq "$(ls | grep -c '^stopped\.svg')" 0 "SIGTERM while gnuplot draws: no chart, no temporary file"
+expect_eq "$(q stopped.db 'SELECT count(*) FROM sweep_results')" 4 "SIGTERM while gnuplot draws: the rows kept"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "the chart's data files removed"
 
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -370,16 +369,10 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     const char *tmp = getenv("TMPDIR");
     char data[4096], temp[4096];
     snprintf(data, sizeof data, "%s/esmsim-compare-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    snprintf(temp, sizeof temp, "%s.XXXXXX", out);
-    int fd = mkstemp(temp);
-    if (fd < 0) {
+    if (gp_output_temp(out, temp, sizeof temp) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", out, strerror(errno));
         return -2;
     }
-    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
     int dfd = mkstemp(data);
     FILE *f = dfd >= 0 ? fdopen(dfd, "w") : NULL;
     if (!f) {

@@ -566,18 +566,12 @@ static int plot_out_name(const struct plot_opts *o, const char *chart, struct pl
     else
         snprintf(p->path, len, "%s", given);
     /* Created now, so that an unwritable place is bad input before any work. */
-    snprintf(p->temp, len + 8, "%s.XXXXXX", p->path);
-    int fd = mkstemp(p->temp);
-    if (fd < 0) {
+    if (gp_output_temp(p->path, p->temp, len + 8) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", p->path, strerror(errno));
         free(p->temp);
         p->temp = NULL;
         return -1;
     }
-    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
     return 0;
 }
 

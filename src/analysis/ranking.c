@@ -298,14 +298,14 @@ static char *chart_path(const char *output)
 static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
 {
     size_t nx = sw->params[0].n_values, nl = sw->n_params > 1 ? sw->params[1].n_values : 1;
-    char err[1024], datapath[4096];
+    char err[1024], datapath[4096], temp[4096];
     const char *tmpdir = getenv("TMPDIR");
     snprintf(datapath, sizeof datapath, "%s/esmsim-sweep-XXXXXX",
              tmpdir && *tmpdir ? tmpdir : "/tmp");
     ssize_t *best = malloc(nx * nl * sizeof *best);
     char *svg = chart_path(sw->output);
     int fd = -1, rc = 1;
-    bool made = false;
+    bool made = false, drawing = false;
     FILE *f = NULL;
     if (!best || !svg) {
         fprintf(stderr, "esmsim sweep: chart: out of memory\n");
@@ -359,6 +359,13 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
         goto out;
     }
     f = NULL;
+    /* gnuplot draws into a file beside the chart, renamed when it succeeds:
+     * a failure or a Ctrl-C never leaves half a chart */
+    if (gp_output_temp(svg, temp, sizeof temp) < 0) {
+        fprintf(stderr, "esmsim sweep: chart: %s: cannot create: %s\n", svg, strerror(errno));
+        goto out;
+    }
+    drawing = true;
     char nlines[32], nlosing[32], lo[32], hi[32], title[512], ylabel[256];
     snprintf(nlines, sizeof nlines, "%zu", nl);
     snprintf(nlosing, sizeof nlosing, "%zu", losing);
@@ -369,13 +376,16 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
     snprintf(ylabel, sizeof ylabel, "%s%s", sw->objective->label,
              sw->seeds > 1 ? ", mean over the seeds" : "");
     const struct gp_var vars[] = {
-        { "data", datapath }, { "out", svg }, { "title", title }, { "xlabel", sw->params[0].path },
+        { "data", datapath }, { "out", temp }, { "title", title }, { "xlabel", sw->params[0].path },
         { "ylabel", ylabel }, { "nlines", nlines }, { "nlosing", nlosing }, { "ymin", lo },
         { "ymax", hi }, { "ms", sw->objective->ms ? "1" : "0" },
     };
     if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0)
         fprintf(stderr, "esmsim sweep: chart: %s\n", err);
+    else if (rename(temp, svg) != 0)
+        fprintf(stderr, "esmsim sweep: chart: %s: cannot write: %s\n", svg, strerror(errno));
     else {
+        drawing = false;
         printf("chart: %s\n", svg);
         rc = 0;
     }
@@ -386,6 +396,8 @@ out:
         close(fd);
     if (made)
         unlink(datapath);
+    if (drawing)
+        unlink(temp);
     free(best);
     free(svg);
     return rc;

@@ -86,6 +86,22 @@ static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
     }
 }
 
+int gp_output_temp(const char *path, char *temp, size_t size)
+{
+    if ((size_t)snprintf(temp, size, "%s.XXXXXX", path) >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkstemp(temp);
+    if (fd < 0)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    return 0;
+}
+
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen)
 {
     const char *dir = getenv("ESMSIM_PLOTS");

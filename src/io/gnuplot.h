@@ -25,6 +25,14 @@ struct gp_var {
  */
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
 
+/* An empty file beside path for gnuplot to draw a chart into, named
+ * path.XXXXXX, with a new file's mode (mkstemp makes it 0600): the caller
+ * renames it to path when gnuplot succeeds and removes it otherwise, so that
+ * path never holds half a chart.  Its name into temp, of size bytes (at least
+ * strlen(path) + 8).  Returns 0, or -1 with errno set (ENAMETOOLONG when
+ * temp is too small). */
+int gp_output_temp(const char *path, char *temp, size_t size);
+
 /* The signal that stopped a gnuplot of this process, or 0: the command
  * that ran it ends with exit status 130 (cli.c). */
 int gp_stopped_by(void);
