@@ -6,6 +6,8 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +36,26 @@ static const struct {
 static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merge, logs, import, "
                                    "compare, help, version";
 
+/*
+ * What the command printed reached standard output, or its success becomes
+ * EXIT_FAILED, said on stderr: a full disk or a closed descriptor never
+ * passes for a report written.
+ */
+static int stdout_written(const char *command, int rc)
+{
+    bool bad = ferror(stdout) != 0;
+    errno = 0;
+    bad |= fflush(stdout) != 0;
+    int e = errno;
+    if (!bad)
+        return rc;
+    if (rc != EXIT_OK)
+        return rc;   /* the command said what failed first */
+    fprintf(stderr, "esmsim %s: standard output: %s\n", command,
+            e ? strerror(e) : "write error");
+    return EXIT_FAILED;
+}
+
 int cli_main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -42,17 +64,18 @@ int cli_main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("esmsim %s\n", ESMSIM_VERSION);
-        return EXIT_OK;
+        return stdout_written("--version", EXIT_OK);
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h")) {
         run_usage(stdout);
-        return EXIT_OK;
+        return stdout_written("help", EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             int rc = commands[i].main(argc - 1, argv + 1);
             /* a chart's gnuplot stopped by a signal: the command ended early */
-            return gp_stopped_by() ? EXIT_INTERRUPTED : rc;
+            rc = gp_stopped_by() ? EXIT_INTERRUPTED : rc;
+            return stdout_written(commands[i].name, rc);
         }
     /* The command before its options: `esmsim replay --help` is about an
      * unknown command, not an unknown option. */
