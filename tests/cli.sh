@@ -409,6 +409,9 @@ msg=$("$esmsim" report "$work/out.db" 2>&1 >&-); rc=$?
 expect_eq "$rc" 1 "report with standard output closed: exit status"
 expect_eq "$msg" "esmsim report: standard output: Bad file descriptor" \
   "report with standard output closed: message"
+# A reader gone (`| head -1`): esmsim ends as SIGPIPE ends a program, once done, saying nothing.
+msg=$(closed_pipe "$esmsim" report "$work/out.db" 2>&1)
+expect_eq "$msg" "-13" "report into a closed pipe: ended by SIGPIPE, nothing said"
 "$esmsim" report "$work/out.db" >/dev/null; rc=$?
 expect_eq "$rc" 0 "report into /dev/null: exit status"
 

@@ -141,6 +141,13 @@ expect_eq "$(head -c 8 cmp.png | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "c
 expect_in "$(cat out.txt)" "wrote cmp.png" "chart: named"
 "$esmsim" compare run.db own.json -o cmp.svg >/dev/null
 expect_eq "$(grep -c '</svg>' cmp.svg)" 1 "chart: an SVG"
+# A reader gone (`| head -1`): the chart drawn whole before SIGPIPE ends esmsim, nothing
+# temporary left beside it or in TMPDIR (the write before gnuplot started used to kill it there).
+st=$(closed_pipe "$esmsim" compare run.db own.json -o piped.svg)
+expect_eq "$st" -13 "compare into a closed pipe: ended by SIGPIPE"
+expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "compare into a closed pipe: the chart, no temporary file"
+expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "compare into a closed pipe: the chart drawn whole"
+expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "compare into a closed pipe: the data file removed"
 expect_eq "$(ls "$TMPDIR" | wc -l)" 0 "chart: no temporary data file left"
 
 # ---- what cannot be compared ----

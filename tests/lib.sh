@@ -64,6 +64,16 @@ wait_within() {
   wait "$1"
 }
 
+# closed_pipe CMD...: run CMD with its standard output a pipe whose reader has
+# already gone (`CMD | head -1` once head is done, without the race); prints
+# CMD's status as Python gives it: -13 when SIGPIPE ended it.
+closed_pipe() {
+  python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.call(sys.argv[1:], stdout=w))' "$@"
+}
+
 # Whether two run logs hold the same rows for "COLUMNS FROM TABLE [WHERE ...]",
 # whatever their order: same_rows DB1 DB2 '* FROM invocations'.
 same_rows() {

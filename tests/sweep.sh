@@ -305,6 +305,15 @@ kill -0 "$gp" 2>/dev/null && { ko "the sweep's gnuplot (pid $gp) outlived esmsim
 expect_eq "$(ls | grep -c '^stopped\.svg')" 0 "SIGTERM while gnuplot draws: no chart, no temporary file"
 expect_eq "$(q stopped.db 'SELECT count(*) FROM sweep_results')" 4 "SIGTERM while gnuplot draws: the rows kept"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "the chart's data files removed"
+# A reader gone (`esmsim sweep ... | head -1`): esmsim finishes before SIGPIPE ends it, so the
+# chart is drawn whole and nothing temporary is left (the write before gnuplot started used to
+# kill it there, leaving SWEEP.svg.XXXXXX beside the chart and the data file in TMPDIR).
+cp j1.db piped.db
+st=$(TMPDIR="$work/charttmp" closed_pipe "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -o piped.db 2>/dev/null)
+expect_eq "$st" -13 "sweep into a closed pipe: ended by SIGPIPE"
+expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "sweep into a closed pipe: the chart, no temporary file"
+expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "sweep into a closed pipe: the chart drawn whole"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "sweep into a closed pipe: the chart's data file removed"
 
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?

@@ -143,6 +143,7 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     pid_t pid = fork();
     if (pid == 0) {
         sigprocmask(SIG_SETMASK, &before, NULL);
+        signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
         char *argv[] = { "gnuplot", "-e", assign, path, NULL };
         execvp("gnuplot", argv);
         _exit(GP_NOT_FOUND);
