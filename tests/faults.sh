@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/faults.sh ESMSIM SRCDIR - what faults do to a run and its log (issue 11 items
-# 11, 12, 14, 16 and the fault tests of item 19): SIGINT and SIGTERM in the middle of
+# 11, 12, 14, 16 and the fault tests of item 19): SIGINT, SIGTERM and SIGHUP in the middle of
 # heavy stretches of virtual time stop the run within a second (exit 130, complete = 0);
 # SIGKILL leaves whole events up to runs.end_ms, which `esmsim report` states, with no
 # false order violation; a full disk (a small tmpfs, when run as root) and another
@@ -85,6 +85,19 @@ START_MS=5000
 stop TERM resend.db "SIGTERM, a million resends" "$scn/producer-retries.json" \
   --set 'producers[0].put.retry={"mode":"all","max_attempts":1000000,"backoff":"constant","base":0}' \
   --set 'producers[0].bursts=[{"at":"5s","for":"2m","multiplier":2}]'
+
+# SIGHUP (the terminal closed) stops a run as SIGTERM does (before, it killed the run unfinished:
+# complete = 0 without the summary, as SIGKILL does); ignored, as nohup leaves it, the run goes on.
+START_MS=1
+stop HUP hup.db "SIGHUP, 1 us samples" "$scn/steady-state.json" --set model.sample_interval=1us
+rm -f nohup.db
+env --ignore-signal=HUP "$esmsim" run "$scn/steady-state.json" -o nohup.db -q --set duration=30m \
+  --set 'expect={}' & pid=$!
+wait_end nohup.db 1 || ko "SIGHUP ignored: no commit seen"
+kill -HUP "$pid"
+wait_within "$pid" 120; rc=$?
+expect_eq "$rc" 0 "SIGHUP ignored (nohup): the run goes on, exit status"
+expect_eq "$(q nohup.db 'SELECT complete FROM runs')" 1 "SIGHUP ignored (nohup): the run complete"
 
 # ---- SIGKILL: whole events up to end_ms, and report says so (issue 11 item 14) -------
 

@@ -315,6 +315,29 @@ expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "sweep into a closed pipe: th
 expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "sweep into a closed pipe: the chart drawn whole"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "sweep into a closed pipe: the chart's data file removed"
 
+# ---- SIGHUP (the terminal closed) while the runs go on: as SIGTERM, exit 130, the runs stopped and
+# their databases removed, no process left (before, esmsim died of it and its runs went on without
+# it, each leaving its SWEEP.db.run-XXXXXX); ignored, as nohup leaves it, the sweep goes on. ----
+running() { [ "$(pgrep -P "$1" | wc -l)" -eq 2 ]; }
+long=(--set 'expect={}' --set duration=3h --vary event_source_mapping.BatchSize=10,100 -j 2 --no-chart)
+env --default-signal=INT "$esmsim" sweep "$scn" "${long[@]}" -o hup.db >hup.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGHUP: the sweep's two runs never started"
+kids=$(pgrep -P "$pid")
+kill -HUP "$pid"
+wait_within "$pid" 30; rc=$?
+expect_eq "$rc" 130 "SIGHUP while the sweep's runs go on: exit status"
+for k in $kids; do
+  kill -0 "$k" 2>/dev/null && { ko "SIGHUP: the sweep's run (pid $k) outlived esmsim"; kill "$k"; } || ok
+done
+expect_in "$(cat hup.out)" "esmsim sweep: interrupted: 0 of 2 runs are in hup.db" "SIGHUP: the message"
+expect_eq "$(ls | grep -c '^hup\.db\.run-')" 0 "SIGHUP: no run's database left"
+env --ignore-signal=HUP "$esmsim" sweep "$scn" "${long[@]}" -o nohup.db >nohup.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGHUP ignored: the sweep's two runs never started"
+kill -HUP "$pid"
+wait_within "$pid" 120; rc=$?
+expect_eq "$rc" 0 "SIGHUP ignored (nohup): the sweep goes on, exit status"
+expect_eq "$(q nohup.db 'SELECT count(*) FROM sweep_results')" 2 "SIGHUP ignored (nohup): its 2 runs"
+
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?
 expect_eq "$rc" 2 "bad --vary value exit status"

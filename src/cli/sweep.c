@@ -939,6 +939,7 @@ static void run_all(struct sweep *sw, double started)
     sigemptyset(&wake);
     sigaddset(&wake, SIGINT);
     sigaddset(&wake, SIGTERM);
+    sigaddset(&wake, SIGHUP);
     sigaddset(&wake, SIGCHLD);
     struct sigaction child = { .sa_handler = sweep_on_child }, old_child;
     sigemptyset(&child.sa_mask);
@@ -1039,11 +1040,14 @@ int cmd_sweep(int argc, char **argv)
     double started = simulation_wall_seconds();
     /* From the start, so that a Ctrl-C while the grid is checked or the
      * database opened is not lost (a script's background job starts with
-     * SIGINT ignored); not SA_RESTART: a wait returns on a signal. */
-    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term;
+     * SIGINT ignored); not SA_RESTART: a wait returns on a signal.  A
+     * hangup too, unless nohup ignores it: the runs stopped, their databases
+     * removed, rather than esmsim gone and its runs going on without it. */
+    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term, old_hup;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, simulation_catch_hangup() ? &sa : NULL, &old_hup);
     struct opt_args a;
     enum opt_result parsed = opt_parse(&cmd, argc, argv, &a);
     int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
@@ -1093,5 +1097,6 @@ out:
     sweep_free(&sw);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return rc;
 }
