@@ -7,7 +7,8 @@
 # -j 1 and -j 2 write identical rows; --print-runs gives the runs of a cluster,
 # which `esmsim merge` combines (distinct run ids, rows intact) into a database
 # that the same sweep then ranks without simulating anything; --keep-runs,
-# --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart;
+# --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart; a sweep
+# stopped by SIGHUP or killed (SIGKILL) leaves no run going and no run's database;
 # bad --vary and bad merge inputs exit 2.
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
@@ -337,6 +338,18 @@ kill -HUP "$pid"
 wait_within "$pid" 120; rc=$?
 expect_eq "$rc" 0 "SIGHUP ignored (nohup): the sweep goes on, exit status"
 expect_eq "$(q nohup.db 'SELECT count(*) FROM sweep_results')" 2 "SIGHUP ignored (nohup): its 2 runs"
+
+# SIGKILL, which esmsim cannot catch: its runs stop all the same (PR_SET_PDEATHSIG, the last
+# resort) and remove their databases (before, they went on for as long as their runs took, here
+# minutes, and left them).  A run that ended shows as a zombie while no one reaps it.
+ended() { ! ps -o stat= -p "$(echo $kids | tr ' ' ,)" | grep -qv '^Z'; }
+"$esmsim" sweep "$scn" "${long[@]}" --set duration=10d -o killed.db >killed.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGKILL: the sweep's two runs never started"
+kids=$(pgrep -P "$pid")
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+wait_until 10 ended || { ko "SIGKILL: the sweep's runs outlived it by 10 s"; kill $kids; }
+expect_eq "$(ls | grep -c '^killed\.db\.run-')" 0 "SIGKILL: no run's database left"
 
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -818,6 +819,21 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
     return rc;
 }
 
+/* A child's database and what SQLite may have left beside it. */
+static void remove_db(char **path)
+{
+    if (!*path)
+        return;
+    char side[4200];
+    unlink(*path);
+    snprintf(side, sizeof side, "%s-wal", *path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", *path);
+    unlink(side);
+    free(*path);
+    *path = NULL;
+}
+
 static int launch(struct sweep *sw, struct sweep_run *run)
 {
     size_t len = strlen(sw->o.output) + 16;
@@ -836,14 +852,23 @@ static int launch(struct sweep *sw, struct sweep_run *run)
     }
     close(fd);
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         /* The run's own handlers before the parent's mask is lifted: a
-         * SIGTERM from the parent, pending or to come, stops the run. */
+         * SIGTERM from the parent, pending or to come, stops the run; so
+         * does the parent's death, even by SIGKILL (the last resort), and
+         * a run stopped removes its database, which no one merges. */
         simulation_catch_signals();
         signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            raise(SIGTERM);   /* the parent died before the line above */
         sigprocmask(SIG_SETMASK, &sw->unblocked, NULL);
-        _exit(child_main(sw, run));
+        int rc = child_main(sw, run);
+        if (rc == EXIT_INTERRUPTED)
+            remove_db(&run->tmp);
+        _exit(rc);
     }
     if (pid < 0) {
         fprintf(stderr, "esmsim sweep: cannot start a process: %s\n", strerror(errno));
@@ -852,21 +877,6 @@ static int launch(struct sweep *sw, struct sweep_run *run)
     run->pid = pid;
     run->state = RUN_RUNNING;
     return 0;
-}
-
-/* A child's database and what SQLite may have left beside it. */
-static void remove_db(char **path)
-{
-    if (!*path)
-        return;
-    char side[4200];
-    unlink(*path);
-    snprintf(side, sizeof side, "%s-wal", *path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", *path);
-    unlink(side);
-    free(*path);
-    *path = NULL;
 }
 
 /* A finished child: its run appended to the sweep database, or a failure said. */
