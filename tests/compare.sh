@@ -178,6 +178,14 @@ printf '{"MetricDataResults":[{"Id":"m","Label":"Invocations Sum","Timestamps":[
 bad "a period of 30 s" "esmsim compare: p30.json: \$.MetricDataResults[0] (Invocations Sum): a period of 30 s: compare reads whole minutes" run.db p30.json
 printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p99","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:01:00Z"],"Values":[1,2]}]}' > p99.json
 bad "nothing to compare" "esmsim compare: nothing to compare: the observed files hold none of" run.db p99.json
+# Only metrics esmsim does not know: nothing to compare, and no time axis to speak of (it
+# said that the first observed time, 1970-01-01T00:00:00.000Z, was taken as the run's 0).
+printf '{"MetricDataResults":[{"Id":"m7","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > unknown.json
+msg=$("$esmsim" compare run.db unknown.json 2>&1); rc=$?
+expect_eq "$rc" 2 "only unknown metrics: exit status"
+expect_eq "$msg" "esmsim compare: not compared: unknown.json: \$.MetricDataResults[0] (Id m7): not a metric esmsim knows
+esmsim compare: nothing to compare: the observed files hold none of IteratorAge Maximum, ConcurrentExecutions Maximum, IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average (named in each result's Label or Id)" \
+  "only unknown metrics: the message, no time axis"
 bad "a bad --align" "esmsim compare: --align: expected start-time or first, got \"middle\"" run.db own.json --align middle
 bad "--export with observed files" "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json" run.db own.json --export x.json
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90

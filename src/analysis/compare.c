@@ -606,7 +606,7 @@ int compare_show(const struct compare_opts *opts)
     if (o.align && !strcmp(o.align, "first")) {
         offset = set.start_ms;
         align = "first";
-    } else if (!r.has_epoch || !overlaps(&r, &set, offset)) {
+    } else if (set.n && (!r.has_epoch || !overlaps(&r, &set, offset))) {   /* none: said below */
         if (o.align) {
             errmsg_set(err, sizeof err, "--align start-time: no observed datapoint falls within run "
                        "%lld of %s from its model.start_time", (long long)r.rr.run_id, o.db);
