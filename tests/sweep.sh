@@ -38,6 +38,18 @@ expect_eq "$(q j2.db "$runs")" "$(q j1.db "$runs")" "-j 1 and -j 2 give identica
 expect_eq "$(q j1.db 'SELECT count(*) FROM invocations')" 0 "no per-run tables without --keep-runs"
 expect_eq "$(q j1.db 'SELECT sum(run_tables) FROM sweep_results')" 0 "run_tables 0"
 expect_eq "$(q j1.db 'SELECT sum(per_record_tables) FROM runs')" 0 "a sweep's runs write no per-record tables"
+# README Sweeps: --keep-runs keeps every table "for report, plot and trace"; without it they say
+# so, exit 2, rather than show a run of zeros (before: report exit 0, "invocations 0", and a note
+# that the run log was an older esmsim's; plot an empty chart; compare --export empty series).
+for cmd in "report j1.db" "report j1.db --run 2 --json" "trace j1.db --key k --run 1" "plot j1.db -o j1-run.svg" \
+           "compare j1.db --export j1-run.json"; do
+  msg=$("$esmsim" $cmd 2>&1 >/dev/null); rc=$?
+  expect_eq "$rc" 2 "$cmd of a run kept without its tables: exit status"
+  run=$(case "$cmd" in *--run*) echo "$cmd" | sed 's/.*--run \([0-9]*\).*/\1/' ;; *) echo 4 ;; esac)
+  expect_eq "$msg" "esmsim ${cmd%% *}: j1.db: run $run has only its runs row (without --keep-runs, a sweep keeps no more of a run): its figures are in sweep_results, and the same sweep with --keep-runs simulates it again with every table" \
+    "$cmd of a run kept without its tables: message"
+done
+expect_eq "$(ls | grep -c '^j1-run')" 0 "no chart, no export of a run kept without its tables"
 # Grid order: the last --vary changes fastest.
 expect_eq "$(q j1.db "SELECT group_concat(setting, ' ') FROM sweep_results")" \
   '{"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":2} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":2}' \
