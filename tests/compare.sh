@@ -141,6 +141,13 @@ expect_eq "$(head -c 8 cmp.png | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "c
 expect_in "$(cat out.txt)" "wrote cmp.png" "chart: named"
 "$esmsim" compare run.db own.json -o cmp.svg >/dev/null
 expect_eq "$(grep -c '</svg>' cmp.svg)" 1 "chart: an SVG"
+# A chart gnuplot could not write in full (a full disk; gnuplot exits 0): exit 1, nothing kept.
+cut_gnuplot "$work/cutgp"
+msg=$(PATH="$work/cutgp:$PATH" "$esmsim" compare run.db own.json -o cut.svg 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 1 "a chart cut short: exit status"
+expect_eq "$msg" "esmsim compare: cut.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+  "a chart cut short: message"
+expect_eq "$(ls | grep -c '^cut\.svg')" 0 "a chart cut short: no chart, no temporary file"
 # A reader gone (`| head -1`): the chart drawn whole before SIGPIPE ends esmsim, nothing
 # temporary left beside it or in TMPDIR (the write before gnuplot started used to kill it there).
 st=$(closed_pipe "$esmsim" compare run.db own.json -o piped.svg)

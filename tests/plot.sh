@@ -79,6 +79,18 @@ expect_eq "$rc" 1 "gnuplot failing: exit status"
 expect_in "$msg" "$work/badplots/iterator-age.gp: gnuplot failed" "gnuplot failing: message names the script"
 expect_eq "$(ls "$work" | grep -c broken)" 0 "gnuplot failing: no chart left behind"
 
+# ---- a chart gnuplot could not write in full (a full disk: gnuplot exits 0 all the same): exit 1,
+# named; no chart, not even the empty or half one it left (before: exit 0, "wrote", and that) ----
+cut_gnuplot "$work/cutgp"
+for f in cut.svg cut.png; do
+  msg=$(PATH="$work/cutgp:$PATH" "$esmsim" plot "$dep" -o "$work/$f" 2>&1); rc=$?
+  expect_eq "$rc" 1 "$f cut short: exit status"
+  expect_eq "$msg" "esmsim plot: $work/$f: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+    "$f cut short: message"
+  expect_eq "$(ls "$work" | grep -c "^cut\.")" 0 "$f cut short: no chart, no temporary file"
+  tmp_empty "$f cut short"
+done
+
 # ---- SPEC 5 (exit 130 interrupted): SIGTERM, SIGINT while gnuplot runs: gnuplot stopped and
 # reaped, exit 130, no chart, no temporary file (a child never outlives esmsim) ----
 mkdir -p "$work/slowgp"

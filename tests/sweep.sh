@@ -318,6 +318,16 @@ kill -0 "$gp" 2>/dev/null && { ko "the sweep's gnuplot (pid $gp) outlived esmsim
 expect_eq "$(ls | grep -c '^stopped\.svg')" 0 "SIGTERM while gnuplot draws: no chart, no temporary file"
 expect_eq "$(q stopped.db 'SELECT count(*) FROM sweep_results')" 4 "SIGTERM while gnuplot draws: the rows kept"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "the chart's data files removed"
+# A chart gnuplot could not write in full (a full disk; gnuplot exits 0): exit 1, nothing kept.
+cut_gnuplot "$work/cutgp"
+cp j1.db cut.db
+msg=$(TMPDIR="$work/charttmp" PATH="$work/cutgp:$PATH" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" \
+      -o cut.db 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 1 "a sweep's chart cut short: exit status"
+expect_eq "$msg" "esmsim sweep: chart: cut.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+  "a sweep's chart cut short: message"
+expect_eq "$(ls | grep -c '^cut\.svg')" 0 "a sweep's chart cut short: no chart, no temporary file"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "a sweep's chart cut short: the data file removed"
 # A reader gone (`esmsim sweep ... | head -1`): esmsim finishes before SIGPIPE ends it, so the
 # chart is drawn whole and nothing temporary is left (the write before gnuplot started used to
 # kill it there, leaving SWEEP.svg.XXXXXX beside the chart and the data file in TMPDIR).

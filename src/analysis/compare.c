@@ -428,10 +428,8 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     }
     int rc = gp_run("compare.gp", vars, nv, err, errlen);
     unlink(data);
-    if (rc == 0 && rename(temp, out) != 0) {
-        errmsg_set(err, errlen, "%s: cannot write: %s", out, strerror(errno));
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = gp_output_done(temp, out, err, errlen);
     if (rc != 0)
         unlink(temp);
     return rc == 0 ? 0 : !strncmp(err, "gnuplot not found", 17) ? -2 : -1;

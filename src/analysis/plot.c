@@ -756,10 +756,8 @@ int plot_draw(const struct plot_opts *opts)
             rc = drawn == -2 ? ERRMSG_BAD_INPUT : ERRMSG_FAILED;
             goto fail;
         }
-        if (rename(outs[c].temp, outs[c].path) != 0) {
-            errmsg_set(err, sizeof err, "%s: cannot write: %s", outs[c].path, strerror(errno));
+        if (gp_output_done(outs[c].temp, outs[c].path, err, sizeof err) < 0)
             goto fail;
-        }
         free(outs[c].temp);
         outs[c].temp = NULL;
         printf("wrote %s\n", outs[c].path);

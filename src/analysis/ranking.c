@@ -380,10 +380,9 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
         { "ylabel", ylabel }, { "nlines", nlines }, { "nlosing", nlosing }, { "ymin", lo },
         { "ymax", hi }, { "ms", sw->objective->ms ? "1" : "0" },
     };
-    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0)
+    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0 ||
+        gp_output_done(temp, svg, err, sizeof err) < 0)
         fprintf(stderr, "esmsim sweep: chart: %s\n", err);
-    else if (rename(temp, svg) != 0)
-        fprintf(stderr, "esmsim sweep: chart: %s: cannot write: %s\n", svg, strerror(errno));
     else {
         drawing = false;
         printf("chart: %s\n", svg);

@@ -5,8 +5,10 @@
  * SIGHUP while it runs stops and reaps it, and no other is started: the
  * command cleans up and ends (exit 130), and gnuplot never outlives it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,44 @@ int gp_output_temp(const char *path, char *temp, size_t size)
     umask(mask);
     fchmod(fd, 0666 & ~mask);
     close(fd);
+    return 0;
+}
+
+/* Whether path holds a whole chart: a PNG whose last chunk is IEND, else
+ * an SVG whose last tag is </svg>.  gnuplot exits 0 even when it could not
+ * write its output (a full disk: the chart cut short, or empty). */
+static bool gp_whole_chart(const char *path)
+{
+    static const unsigned char png_head[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    static const unsigned char png_end[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60,
+                                               0x82 };
+    unsigned char head[8], tail[64];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t nh = fread(head, 1, sizeof head, f);
+    if (fseek(f, -(long)sizeof tail, SEEK_END) != 0)
+        rewind(f);   /* shorter than tail */
+    size_t nt = fread(tail, 1, sizeof tail, f);
+    fclose(f);
+    if (nh == sizeof head && !memcmp(head, png_head, sizeof head))
+        return nt >= sizeof png_end && !memcmp(tail + nt - sizeof png_end, png_end, sizeof png_end);
+    while (nt > 0 && isspace(tail[nt - 1]))
+        nt--;
+    return nt >= 6 && !memcmp(tail + nt - 6, "</svg>", 6);
+}
+
+int gp_output_done(const char *temp, const char *path, char *err, size_t errlen)
+{
+    if (!gp_whole_chart(temp)) {
+        errmsg_set(err, errlen, "%s: the chart gnuplot wrote is cut short (is the disk full?):"
+                   " not kept", path);
+        return -1;
+    }
+    if (rename(temp, path) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
