@@ -137,6 +137,21 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16m tmpfs small 2>/dev/null; the
   expect_eq "$(cat full.err)" "esmsim: run stopped: small/full.db: commit: database or disk is full" \
     "disk full: message"
   prefix small/full.db "disk full"
+  # What reads a run log and writes a file, into the full disk: exit 1, said, and nothing left
+  # there (before: an export cut short, an empty chart with exit 0, a report lost with exit 0).
+  msg=$("$esmsim" compare kill.db --export small/e.json 2>&1); rc=$?
+  expect_eq "$rc:$msg" "1:esmsim compare: --export small/e.json: cannot write: No space left on device" \
+    "disk full: compare --export"
+  if command -v gnuplot >/dev/null; then
+    msg=$("$esmsim" plot kill.db -o small/p.svg 2>&1); rc=$?
+    expect_eq "$rc:$msg" "1:esmsim plot: small/p.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+      "disk full: plot"
+  fi
+  msg=$("$esmsim" report kill.db 2>&1 >small/report.txt); rc=$?
+  expect_eq "$rc:$msg" "1:esmsim report: warning: kill.db run 1 is incomplete
+esmsim report: standard output: No space left on device" "disk full: report > FILE"
+  rm -f small/report.txt
+  expect_eq "$(ls small | grep -v '^full\.db')" "" "disk full: nothing left but the run log"
   umount small && mnt=""
 else
   echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"

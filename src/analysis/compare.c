@@ -35,6 +35,7 @@
 #include "compare.h"
 #include "errmsg.h"
 #include "fmt.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "metricdata.h"
 #include "plot.h"
@@ -369,7 +370,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     const char *tmp = getenv("TMPDIR");
     char data[4096], temp[4096];
     snprintf(data, sizeof data, "%s/esmsim-compare-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (gp_output_temp(out, temp, sizeof temp) < 0) {
+    if (fileout_temp(out, temp, sizeof temp) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", out, strerror(errno));
         return -2;
     }
@@ -468,16 +469,16 @@ static int export_run(const struct run *r, int64_t period_ms, const char *path, 
     if (!(text = mdata_export(s, n)))
         goto nomem;
     size_t len = strlen(text);
-    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-    if (!f) {
-        errmsg_set(err, errlen, "--export %s: cannot create: %s", path, strerror(errno));
-        goto out;
-    }
-    bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-    ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-    if (!ok)
-        errmsg_set(err, errlen, "--export %s: cannot write: %s", path, strerror(errno));
-    rc = ok ? 0 : -1;
+    char *line = malloc(len + 2);   /* the JSON and a newline */
+    if (!line)
+        goto nomem;
+    memcpy(line, text, len);
+    memcpy(line + len, "\n", 2);
+    char why[1024];
+    rc = fileout_write(path, line, why, sizeof why);
+    free(line);
+    if (rc < 0)
+        errmsg_set(err, errlen, "--export %s", why);
     goto out;
 nomem:
     errmsg_set(err, errlen, "out of memory");

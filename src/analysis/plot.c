@@ -43,6 +43,7 @@
 
 #include "errmsg.h"
 #include "fmt.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "observer.h"
 #include "plot.h"
@@ -566,7 +567,7 @@ static int plot_out_name(const struct plot_opts *o, const char *chart, struct pl
     else
         snprintf(p->path, len, "%s", given);
     /* Created now, so that an unwritable place is bad input before any work. */
-    if (gp_output_temp(p->path, p->temp, len + 8) < 0) {
+    if (fileout_temp(p->path, p->temp, len + 8) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", p->path, strerror(errno));
         free(p->temp);
         p->temp = NULL;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "scenario.h"
 
@@ -361,7 +362,7 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
     f = NULL;
     /* gnuplot draws into a file beside the chart, renamed when it succeeds:
      * a failure or a Ctrl-C never leaves half a chart */
-    if (gp_output_temp(svg, temp, sizeof temp) < 0) {
+    if (fileout_temp(svg, temp, sizeof temp) < 0) {
         fprintf(stderr, "esmsim sweep: chart: %s: cannot create: %s\n", svg, strerror(errno));
         goto out;
     }

@@ -88,22 +88,6 @@ static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
     }
 }
 
-int gp_output_temp(const char *path, char *temp, size_t size)
-{
-    if ((size_t)snprintf(temp, size, "%s.XXXXXX", path) >= size) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd = mkstemp(temp);
-    if (fd < 0)
-        return -1;
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
-    return 0;
-}
-
 /* Whether path holds a whole chart: a PNG whose last chunk is IEND, else
  * an SVG whose last tag is </svg>.  gnuplot exits 0 even when it could not
  * write its output (a full disk: the chart cut short, or empty). */
