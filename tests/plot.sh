@@ -114,6 +114,25 @@ for sig in TERM INT; do
 done
 tmp_empty "gnuplot failing"
 
+# ---- SIGTERM, SIGINT, SIGHUP before gnuplot starts, while plot reads a run log without its
+# summary tables (as a killed run leaves it: read from the records, a second here): exit 130
+# at once, no chart, no temporary file (before: killed there, its chart's temporary file left
+# beside the chart and its data files in TMPDIR) ----
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$work/slow.db" -q --set duration=10m || ko "run slow.db"
+sqlite3 "$work/slow.db" 'DELETE FROM summary_figures'
+reading() { ls "$TMPDIR" | grep -q '^esmsim-plot-throughput-'; }
+for sig in TERM INT HUP; do
+  env --default-signal=INT "$esmsim" plot "$work/slow.db" --chart throughput -o "$work/slowread.svg" \
+    2>"$work/slowread.err" & pid=$!
+  wait_until 60 reading || ko "SIG$sig while reading: plot never read the throughput"
+  kill "-$sig" "$pid"
+  wait_within "$pid" 30; rc=$?
+  expect_eq "$rc" 130 "SIG$sig while reading: exit status"
+  expect_in "$(cat "$work/slowread.err")" "interrupted" "SIG$sig while reading: message"
+  expect_eq "$(ls "$work" | grep -c slowread.svg)" 0 "SIG$sig while reading: no chart, no temporary file"
+  tmp_empty "SIG$sig while reading"
+done
+
 # ---- every chart, SVG and PNG, named as documented ----
 out=$("$esmsim" plot "$dep" --run 1 --chart all -o "$work/dep.svg" 2>&1); rc=$?
 expect_eq "$rc" 0 "--chart all exit status: $out"

@@ -584,9 +584,11 @@ int compare_show(const struct compare_opts *opts)
     if (!o.period_ms)
         o.period_ms = MS_PER_MINUTE;
     int rc = ERRMSG_BAD_INPUT;
+    gp_catch_signals();   /* a Ctrl-C from here on leaves no temporary file */
     if ((!o.export && read_observed(&o, &set, err, sizeof err) < 0) ||
         runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
         goto fail;
+    runread_stop_when(&r.rr, gp_stopped_by);
     if (run_read(&r, err, sizeof err) < 0)
         goto fail;
     for (size_t c = 0; c < N_CMP; c++)

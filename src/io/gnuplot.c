@@ -3,7 +3,8 @@
  * gnuplot is found through PATH by execvp; nothing goes through a shell, so
  * file names need no quoting beyond gnuplot's own.  A SIGINT, SIGTERM or
  * SIGHUP while it runs stops and reaps it, and no other is started: the
- * command cleans up and ends (exit 130), and gnuplot never outlives it.
+ * command cleans up and ends (exit 130), and gnuplot never outlives it; with
+ * gp_catch_signals, the same before gnuplot starts.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,11 +26,29 @@
 
 #define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
 
-static int stopped_by;   /* the signal that stopped a gnuplot, or 0 (no handler sets it) */
+/* the signal that stopped the command's charts (gnuplot's or before), or 0 */
+static volatile sig_atomic_t stopped_by;
+
+/* The signals that stop a command drawing charts. */
+static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
 
 int gp_stopped_by(void)
 {
     return stopped_by;
+}
+
+static void gp_on_signal(int sig)
+{
+    stopped_by = sig;
+}
+
+void gp_catch_signals(void)
+{
+    struct sigaction sa = { .sa_handler = gp_on_signal }, now;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+            sigaction(stops[i], &sa, NULL);
 }
 
 /* "name='value'" with the value's quotes doubled, as gnuplot wants in a
@@ -57,7 +76,6 @@ static char *gp_assignment(const struct gp_var *v)
  * ignoring it), with SIGCHLD for gnuplot's end. */
 static void wake_set(sigset_t *set)
 {
-    static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
     sigemptyset(set);
     sigaddset(set, SIGCHLD);
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
@@ -164,15 +182,19 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     sigset_t wake, before;
     wake_set(&wake);
     sigprocmask(SIG_BLOCK, &wake, &before);   /* from before the fork: none is missed */
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &before, NULL);
-        signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
-        char *argv[] = { "gnuplot", "-e", assign, path, NULL };
-        execvp("gnuplot", argv);
-        _exit(GP_NOT_FOUND);
+    pid_t pid = -1;
+    int status = 0, waited = stopped_by;   /* caught since the look above: none started */
+    if (!waited) {
+        pid = fork();
+        if (pid == 0) {
+            sigprocmask(SIG_SETMASK, &before, NULL);
+            signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
+            char *argv[] = { "gnuplot", "-e", assign, path, NULL };
+            execvp("gnuplot", argv);
+            _exit(GP_NOT_FOUND);
+        }
+        waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
     }
-    int status = 0, waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
     sigprocmask(SIG_SETMASK, &before, NULL);
     if (waited > 0) {
         stopped_by = waited;

@@ -32,6 +32,12 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
  * or -1 with a message, temp left for the caller to remove. */
 int gp_output_done(const char *temp, const char *path, char *err, size_t errlen);
 
+/* From now on a SIGINT, SIGTERM or SIGHUP (those not ignored) stops the
+ * command rather than kill it: gp_stopped_by() says so, no gnuplot starts,
+ * and the command cleans up (its temporary files) and ends with 130; it
+ * reads its run log with runread_stop_when(rr, gp_stopped_by). */
+void gp_catch_signals(void);
+
 /* The signal that stopped a gnuplot of this process, or 0: the command
  * that ran it ends with exit status 130 (cli.c). */
 int gp_stopped_by(void);

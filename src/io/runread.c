@@ -518,6 +518,18 @@ fail:
     return -1;
 }
 
+static int runread_progress(void *ctx)
+{
+    const struct runread *rr = ctx;
+    return rr->stopped() != 0;
+}
+
+void runread_stop_when(struct runread *rr, int (*stopped)(void))
+{
+    rr->stopped = stopped;
+    sqlite3_progress_handler(rr->db, 4096, runread_progress, rr);
+}
+
 void runread_close(struct runread *rr)
 {
     sqlite3_close(rr->db);
