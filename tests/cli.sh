@@ -388,4 +388,31 @@ expect_eq "$(q "$work/roll.db" "SELECT count(DISTINCT shard_id) FROM invocations
   --set 'expect={"read_throttles":0,"read_delay_mean_ms":{"max":200}}'; rc=$?
 expect_eq "$rc" 0 "ddb-three-readers alone on its shards: no throttles, shorter read delay"
 
+# ---- standard output (SPEC 5: exit 1 what could not be written in full) -----------------------
+# A report that never reached its reader is a failure, said on stderr: a full disk (/dev/full)
+# or a closed descriptor; the figures are still in the run log.
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$work/out.db" -q --set duration=2s || ko "out.db"
+if [ -w /dev/full ]; then
+  for args in "report $work/out.db" "report $work/out.db --json" "--version"; do
+    msg=$("$esmsim" $args 2>&1 >/dev/full); rc=$?
+    expect_eq "$rc" 1 "esmsim $args >/dev/full: exit status"
+    expect_eq "$msg" "esmsim ${args%% *}: standard output: No space left on device" \
+      "esmsim $args >/dev/full: message"
+  done
+  # a run's summary: the run itself is in its database, complete
+  msg=$("$esmsim" run "$src/scenarios/steady-state.json" -o "$work/full.db" --set duration=2s 2>&1 >/dev/full); rc=$?
+  expect_eq "$rc" 1 "run >/dev/full: exit status"
+  expect_eq "$msg" "esmsim run: standard output: No space left on device" "run >/dev/full: message"
+  expect_eq "$(sqlite3 "$work/full.db" 'SELECT complete FROM runs')" 1 "run >/dev/full: the run complete"
+fi
+msg=$("$esmsim" report "$work/out.db" 2>&1 >&-); rc=$?
+expect_eq "$rc" 1 "report with standard output closed: exit status"
+expect_eq "$msg" "esmsim report: standard output: Bad file descriptor" \
+  "report with standard output closed: message"
+# A reader gone (`| head -1`): esmsim ends as SIGPIPE ends a program, once done, saying nothing.
+msg=$(closed_pipe "$esmsim" report "$work/out.db" 2>&1)
+expect_eq "$msg" "-13" "report into a closed pipe: ended by SIGPIPE, nothing said"
+"$esmsim" report "$work/out.db" >/dev/null; rc=$?
+expect_eq "$rc" 0 "report into /dev/null: exit status"
+
 finish

@@ -141,6 +141,20 @@ expect_eq "$(head -c 8 cmp.png | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "c
 expect_in "$(cat out.txt)" "wrote cmp.png" "chart: named"
 "$esmsim" compare run.db own.json -o cmp.svg >/dev/null
 expect_eq "$(grep -c '</svg>' cmp.svg)" 1 "chart: an SVG"
+# A chart gnuplot could not write in full (a full disk; gnuplot exits 0): exit 1, nothing kept.
+cut_gnuplot "$work/cutgp"
+msg=$(PATH="$work/cutgp:$PATH" "$esmsim" compare run.db own.json -o cut.svg 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 1 "a chart cut short: exit status"
+expect_eq "$msg" "esmsim compare: cut.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+  "a chart cut short: message"
+expect_eq "$(ls | grep -c '^cut\.svg')" 0 "a chart cut short: no chart, no temporary file"
+# A reader gone (`| head -1`): the chart drawn whole before SIGPIPE ends esmsim, nothing
+# temporary left beside it or in TMPDIR (the write before gnuplot started used to kill it there).
+st=$(closed_pipe "$esmsim" compare run.db own.json -o piped.svg)
+expect_eq "$st" -13 "compare into a closed pipe: ended by SIGPIPE"
+expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "compare into a closed pipe: the chart, no temporary file"
+expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "compare into a closed pipe: the chart drawn whole"
+expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "compare into a closed pipe: the data file removed"
 expect_eq "$(ls "$TMPDIR" | wc -l)" 0 "chart: no temporary data file left"
 
 # ---- what cannot be compared ----
@@ -171,6 +185,14 @@ printf '{"MetricDataResults":[{"Id":"m","Label":"Invocations Sum","Timestamps":[
 bad "a period of 30 s" "esmsim compare: p30.json: \$.MetricDataResults[0] (Invocations Sum): a period of 30 s: compare reads whole minutes" run.db p30.json
 printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p99","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:01:00Z"],"Values":[1,2]}]}' > p99.json
 bad "nothing to compare" "esmsim compare: nothing to compare: the observed files hold none of" run.db p99.json
+# Only metrics esmsim does not know: nothing to compare, and no time axis to speak of (it
+# said that the first observed time, 1970-01-01T00:00:00.000Z, was taken as the run's 0).
+printf '{"MetricDataResults":[{"Id":"m7","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > unknown.json
+msg=$("$esmsim" compare run.db unknown.json 2>&1); rc=$?
+expect_eq "$rc" 2 "only unknown metrics: exit status"
+expect_eq "$msg" "esmsim compare: not compared: unknown.json: \$.MetricDataResults[0] (Id m7): not a metric esmsim knows
+esmsim compare: nothing to compare: the observed files hold none of IteratorAge Maximum, ConcurrentExecutions Maximum, IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average (named in each result's Label or Id)" \
+  "only unknown metrics: the message, no time axis"
 bad "a bad --align" "esmsim compare: --align: expected start-time or first, got \"middle\"" run.db own.json --align middle
 bad "--export with observed files" "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json" run.db own.json --export x.json
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90

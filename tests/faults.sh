@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/faults.sh ESMSIM SRCDIR - what faults do to a run and its log (issue 11 items
-# 11, 12, 14, 16 and the fault tests of item 19): SIGINT and SIGTERM in the middle of
+# 11, 12, 14, 16 and the fault tests of item 19): SIGINT, SIGTERM and SIGHUP in the middle of
 # heavy stretches of virtual time stop the run within a second (exit 130, complete = 0);
 # SIGKILL leaves whole events up to runs.end_ms, which `esmsim report` states, with no
 # false order violation; a full disk (a small tmpfs, when run as root) and another
@@ -86,6 +86,19 @@ stop TERM resend.db "SIGTERM, a million resends" "$scn/producer-retries.json" \
   --set 'producers[0].put.retry={"mode":"all","max_attempts":1000000,"backoff":"constant","base":0}' \
   --set 'producers[0].bursts=[{"at":"5s","for":"2m","multiplier":2}]'
 
+# SIGHUP (the terminal closed) stops a run as SIGTERM does (before, it killed the run unfinished:
+# complete = 0 without the summary, as SIGKILL does); ignored, as nohup leaves it, the run goes on.
+START_MS=1
+stop HUP hup.db "SIGHUP, 1 us samples" "$scn/steady-state.json" --set model.sample_interval=1us
+rm -f nohup.db
+env --ignore-signal=HUP "$esmsim" run "$scn/steady-state.json" -o nohup.db -q --set duration=30m \
+  --set 'expect={}' & pid=$!
+wait_end nohup.db 1 || ko "SIGHUP ignored: no commit seen"
+kill -HUP "$pid"
+wait_within "$pid" 120; rc=$?
+expect_eq "$rc" 0 "SIGHUP ignored (nohup): the run goes on, exit status"
+expect_eq "$(q nohup.db 'SELECT complete FROM runs')" 1 "SIGHUP ignored (nohup): the run complete"
+
 # ---- SIGKILL: whole events up to end_ms, and report says so (issue 11 item 14) -------
 
 db=kill.db
@@ -124,6 +137,21 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16m tmpfs small 2>/dev/null; the
   expect_eq "$(cat full.err)" "esmsim: run stopped: small/full.db: commit: database or disk is full" \
     "disk full: message"
   prefix small/full.db "disk full"
+  # What reads a run log and writes a file, into the full disk: exit 1, said, and nothing left
+  # there (before: an export cut short, an empty chart with exit 0, a report lost with exit 0).
+  msg=$("$esmsim" compare kill.db --export small/e.json 2>&1); rc=$?
+  expect_eq "$rc:$msg" "1:esmsim compare: --export small/e.json: cannot write: No space left on device" \
+    "disk full: compare --export"
+  if command -v gnuplot >/dev/null; then
+    msg=$("$esmsim" plot kill.db -o small/p.svg 2>&1); rc=$?
+    expect_eq "$rc:$msg" "1:esmsim plot: small/p.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+      "disk full: plot"
+  fi
+  msg=$("$esmsim" report kill.db 2>&1 >small/report.txt); rc=$?
+  expect_eq "$rc:$msg" "1:esmsim report: warning: kill.db run 1 is incomplete
+esmsim report: standard output: No space left on device" "disk full: report > FILE"
+  rm -f small/report.txt
+  expect_eq "$(ls small | grep -v '^full\.db')" "" "disk full: nothing left but the run log"
   umount small && mnt=""
 else
   echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"

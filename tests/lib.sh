@@ -64,6 +64,32 @@ wait_within() {
   wait "$1"
 }
 
+# closed_pipe CMD...: run CMD with its standard output a pipe whose reader has
+# already gone (`CMD | head -1` once head is done, without the race); prints
+# CMD's status as Python gives it: -13 when SIGPIPE ended it.
+closed_pipe() {
+  python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+print(subprocess.call(sys.argv[1:], stdout=w))' "$@"
+}
+
+# cut_gnuplot DIR: DIR/gnuplot, a gnuplot as a full disk leaves it: it starts the chart
+# (out='...' of its -e: half an SVG, or a PNG's first bytes) and exits 0, as gnuplot does
+# when it cannot write its output.
+cut_gnuplot() {
+  mkdir -p "$1"
+  cat >"$1/gnuplot" <<'EOF'
+#!/bin/sh
+out=$(printf '%s' "$2" | sed -n "s/.*out='\([^']*\)'.*/\1/p")
+case "$out" in
+  *.png.*) printf '\211PNG\r\n\032\n\0\0' >"$out" ;;
+  *) printf '<svg>half' >"$out" ;;
+esac
+EOF
+  chmod +x "$1/gnuplot"
+}
+
 # Whether two run logs hold the same rows for "COLUMNS FROM TABLE [WHERE ...]",
 # whatever their order: same_rows DB1 DB2 '* FROM invocations'.
 same_rows() {

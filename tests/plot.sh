@@ -79,6 +79,18 @@ expect_eq "$rc" 1 "gnuplot failing: exit status"
 expect_in "$msg" "$work/badplots/iterator-age.gp: gnuplot failed" "gnuplot failing: message names the script"
 expect_eq "$(ls "$work" | grep -c broken)" 0 "gnuplot failing: no chart left behind"
 
+# ---- a chart gnuplot could not write in full (a full disk: gnuplot exits 0 all the same): exit 1,
+# named; no chart, not even the empty or half one it left (before: exit 0, "wrote", and that) ----
+cut_gnuplot "$work/cutgp"
+for f in cut.svg cut.png; do
+  msg=$(PATH="$work/cutgp:$PATH" "$esmsim" plot "$dep" -o "$work/$f" 2>&1); rc=$?
+  expect_eq "$rc" 1 "$f cut short: exit status"
+  expect_eq "$msg" "esmsim plot: $work/$f: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+    "$f cut short: message"
+  expect_eq "$(ls "$work" | grep -c "^cut\.")" 0 "$f cut short: no chart, no temporary file"
+  tmp_empty "$f cut short"
+done
+
 # ---- SPEC 5 (exit 130 interrupted): SIGTERM, SIGINT while gnuplot runs: gnuplot stopped and
 # reaped, exit 130, no chart, no temporary file (a child never outlives esmsim) ----
 mkdir -p "$work/slowgp"
@@ -101,6 +113,25 @@ for sig in TERM INT; do
   tmp_empty "SIG$sig during gnuplot"
 done
 tmp_empty "gnuplot failing"
+
+# ---- SIGTERM, SIGINT, SIGHUP before gnuplot starts, while plot reads a run log without its
+# summary tables (as a killed run leaves it: read from the records, a second here): exit 130
+# at once, no chart, no temporary file (before: killed there, its chart's temporary file left
+# beside the chart and its data files in TMPDIR) ----
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$work/slow.db" -q --set duration=10m || ko "run slow.db"
+sqlite3 "$work/slow.db" 'DELETE FROM summary_figures'
+reading() { ls "$TMPDIR" | grep -q '^esmsim-plot-throughput-'; }
+for sig in TERM INT HUP; do
+  env --default-signal=INT "$esmsim" plot "$work/slow.db" --chart throughput -o "$work/slowread.svg" \
+    2>"$work/slowread.err" & pid=$!
+  wait_until 60 reading || ko "SIG$sig while reading: plot never read the throughput"
+  kill "-$sig" "$pid"
+  wait_within "$pid" 30; rc=$?
+  expect_eq "$rc" 130 "SIG$sig while reading: exit status"
+  expect_in "$(cat "$work/slowread.err")" "interrupted" "SIG$sig while reading: message"
+  expect_eq "$(ls "$work" | grep -c slowread.svg)" 0 "SIG$sig while reading: no chart, no temporary file"
+  tmp_empty "SIG$sig while reading"
+done
 
 # ---- every chart, SVG and PNG, named as documented ----
 out=$("$esmsim" plot "$dep" --run 1 --chart all -o "$work/dep.svg" 2>&1); rc=$?

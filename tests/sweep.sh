@@ -7,7 +7,8 @@
 # -j 1 and -j 2 write identical rows; --print-runs gives the runs of a cluster,
 # which `esmsim merge` combines (distinct run ids, rows intact) into a database
 # that the same sweep then ranks without simulating anything; --keep-runs,
-# --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart;
+# --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart; a sweep
+# stopped by SIGHUP or killed (SIGKILL) leaves no run going and no run's database;
 # bad --vary and bad merge inputs exit 2.
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
@@ -37,6 +38,18 @@ expect_eq "$(q j2.db "$runs")" "$(q j1.db "$runs")" "-j 1 and -j 2 give identica
 expect_eq "$(q j1.db 'SELECT count(*) FROM invocations')" 0 "no per-run tables without --keep-runs"
 expect_eq "$(q j1.db 'SELECT sum(run_tables) FROM sweep_results')" 0 "run_tables 0"
 expect_eq "$(q j1.db 'SELECT sum(per_record_tables) FROM runs')" 0 "a sweep's runs write no per-record tables"
+# README Sweeps: --keep-runs keeps every table "for report, plot and trace"; without it they say
+# so, exit 2, rather than show a run of zeros (before: report exit 0, "invocations 0", and a note
+# that the run log was an older esmsim's; plot an empty chart; compare --export empty series).
+for cmd in "report j1.db" "report j1.db --run 2 --json" "trace j1.db --key k --run 1" "plot j1.db -o j1-run.svg" \
+           "compare j1.db --export j1-run.json"; do
+  msg=$("$esmsim" $cmd 2>&1 >/dev/null); rc=$?
+  expect_eq "$rc" 2 "$cmd of a run kept without its tables: exit status"
+  run=$(case "$cmd" in *--run*) echo "$cmd" | sed 's/.*--run \([0-9]*\).*/\1/' ;; *) echo 4 ;; esac)
+  expect_eq "$msg" "esmsim ${cmd%% *}: j1.db: run $run has only its runs row (without --keep-runs, a sweep keeps no more of a run): its figures are in sweep_results, and the same sweep with --keep-runs simulates it again with every table" \
+    "$cmd of a run kept without its tables: message"
+done
+expect_eq "$(ls | grep -c '^j1-run')" 0 "no chart, no export of a run kept without its tables"
 # Grid order: the last --vary changes fastest.
 expect_eq "$(q j1.db "SELECT group_concat(setting, ' ') FROM sweep_results")" \
   '{"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":10,"event_source_mapping.MaximumRetryAttempts":2} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":-1} {"event_source_mapping.BatchSize":100,"event_source_mapping.MaximumRetryAttempts":2}' \
@@ -305,6 +318,60 @@ kill -0 "$gp" 2>/dev/null && { ko "the sweep's gnuplot (pid $gp) outlived esmsim
 expect_eq "$(ls | grep -c '^stopped\.svg')" 0 "SIGTERM while gnuplot draws: no chart, no temporary file"
 expect_eq "$(q stopped.db 'SELECT count(*) FROM sweep_results')" 4 "SIGTERM while gnuplot draws: the rows kept"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "the chart's data files removed"
+# A chart gnuplot could not write in full (a full disk; gnuplot exits 0): exit 1, nothing kept.
+cut_gnuplot "$work/cutgp"
+cp j1.db cut.db
+msg=$(TMPDIR="$work/charttmp" PATH="$work/cutgp:$PATH" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" \
+      -o cut.db 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 1 "a sweep's chart cut short: exit status"
+expect_eq "$msg" "esmsim sweep: chart: cut.svg: the chart gnuplot wrote is cut short (is the disk full?): not kept" \
+  "a sweep's chart cut short: message"
+expect_eq "$(ls | grep -c '^cut\.svg')" 0 "a sweep's chart cut short: no chart, no temporary file"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "a sweep's chart cut short: the data file removed"
+# A reader gone (`esmsim sweep ... | head -1`): esmsim finishes before SIGPIPE ends it, so the
+# chart is drawn whole and nothing temporary is left (the write before gnuplot started used to
+# kill it there, leaving SWEEP.svg.XXXXXX beside the chart and the data file in TMPDIR).
+cp j1.db piped.db
+st=$(TMPDIR="$work/charttmp" closed_pipe "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -o piped.db 2>/dev/null)
+expect_eq "$st" -13 "sweep into a closed pipe: ended by SIGPIPE"
+expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "sweep into a closed pipe: the chart, no temporary file"
+expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "sweep into a closed pipe: the chart drawn whole"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "sweep into a closed pipe: the chart's data file removed"
+
+# ---- SIGHUP (the terminal closed) while the runs go on: as SIGTERM, exit 130, the runs stopped and
+# their databases removed, no process left (before, esmsim died of it and its runs went on without
+# it, each leaving its SWEEP.db.run-XXXXXX); ignored, as nohup leaves it, the sweep goes on. ----
+running() { [ "$(pgrep -P "$1" | wc -l)" -eq 2 ]; }
+long=(--set 'expect={}' --set duration=3h --vary event_source_mapping.BatchSize=10,100 -j 2 --no-chart)
+env --default-signal=INT "$esmsim" sweep "$scn" "${long[@]}" -o hup.db >hup.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGHUP: the sweep's two runs never started"
+kids=$(pgrep -P "$pid")
+kill -HUP "$pid"
+wait_within "$pid" 30; rc=$?
+expect_eq "$rc" 130 "SIGHUP while the sweep's runs go on: exit status"
+for k in $kids; do
+  kill -0 "$k" 2>/dev/null && { ko "SIGHUP: the sweep's run (pid $k) outlived esmsim"; kill "$k"; } || ok
+done
+expect_in "$(cat hup.out)" "esmsim sweep: interrupted: 0 of 2 runs are in hup.db" "SIGHUP: the message"
+expect_eq "$(ls | grep -c '^hup\.db\.run-')" 0 "SIGHUP: no run's database left"
+env --ignore-signal=HUP "$esmsim" sweep "$scn" "${long[@]}" -o nohup.db >nohup.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGHUP ignored: the sweep's two runs never started"
+kill -HUP "$pid"
+wait_within "$pid" 120; rc=$?
+expect_eq "$rc" 0 "SIGHUP ignored (nohup): the sweep goes on, exit status"
+expect_eq "$(q nohup.db 'SELECT count(*) FROM sweep_results')" 2 "SIGHUP ignored (nohup): its 2 runs"
+
+# SIGKILL, which esmsim cannot catch: its runs stop all the same (PR_SET_PDEATHSIG, the last
+# resort) and remove their databases (before, they went on for as long as their runs took, here
+# minutes, and left them).  A run that ended shows as a zombie while no one reaps it.
+ended() { ! ps -o stat= -p "$(echo $kids | tr ' ' ,)" | grep -qv '^Z'; }
+"$esmsim" sweep "$scn" "${long[@]}" --set duration=10d -o killed.db >killed.out 2>&1 & pid=$!
+wait_until 60 running "$pid" || ko "SIGKILL: the sweep's two runs never started"
+kids=$(pgrep -P "$pid")
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+wait_until 10 ended || { ko "SIGKILL: the sweep's runs outlived it by 10 s"; kill $kids; }
+expect_eq "$(ls | grep -c '^killed\.db\.run-')" 0 "SIGKILL: no run's database left"
 
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?

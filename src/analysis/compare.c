@@ -35,6 +35,7 @@
 #include "compare.h"
 #include "errmsg.h"
 #include "fmt.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "metricdata.h"
 #include "plot.h"
@@ -369,7 +370,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     const char *tmp = getenv("TMPDIR");
     char data[4096], temp[4096];
     snprintf(data, sizeof data, "%s/esmsim-compare-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (gp_output_temp(out, temp, sizeof temp) < 0) {
+    if (fileout_temp(out, temp, sizeof temp) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", out, strerror(errno));
         return -2;
     }
@@ -428,10 +429,8 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     }
     int rc = gp_run("compare.gp", vars, nv, err, errlen);
     unlink(data);
-    if (rc == 0 && rename(temp, out) != 0) {
-        errmsg_set(err, errlen, "%s: cannot write: %s", out, strerror(errno));
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = gp_output_done(temp, out, err, errlen);
     if (rc != 0)
         unlink(temp);
     return rc == 0 ? 0 : !strncmp(err, "gnuplot not found", 17) ? -2 : -1;
@@ -470,16 +469,16 @@ static int export_run(const struct run *r, int64_t period_ms, const char *path, 
     if (!(text = mdata_export(s, n)))
         goto nomem;
     size_t len = strlen(text);
-    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-    if (!f) {
-        errmsg_set(err, errlen, "--export %s: cannot create: %s", path, strerror(errno));
-        goto out;
-    }
-    bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-    ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-    if (!ok)
-        errmsg_set(err, errlen, "--export %s: cannot write: %s", path, strerror(errno));
-    rc = ok ? 0 : -1;
+    char *line = malloc(len + 2);   /* the JSON and a newline */
+    if (!line)
+        goto nomem;
+    memcpy(line, text, len);
+    memcpy(line + len, "\n", 2);
+    char why[1024];
+    rc = fileout_write(path, line, why, sizeof why);
+    free(line);
+    if (rc < 0)
+        errmsg_set(err, errlen, "--export %s", why);
     goto out;
 nomem:
     errmsg_set(err, errlen, "out of memory");
@@ -585,9 +584,11 @@ int compare_show(const struct compare_opts *opts)
     if (!o.period_ms)
         o.period_ms = MS_PER_MINUTE;
     int rc = ERRMSG_BAD_INPUT;
+    gp_catch_signals();   /* a Ctrl-C from here on leaves no temporary file */
     if ((!o.export && read_observed(&o, &set, err, sizeof err) < 0) ||
         runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0)
         goto fail;
+    runread_stop_when(&r.rr, gp_stopped_by);
     if (run_read(&r, err, sizeof err) < 0)
         goto fail;
     for (size_t c = 0; c < N_CMP; c++)
@@ -606,7 +607,7 @@ int compare_show(const struct compare_opts *opts)
     if (o.align && !strcmp(o.align, "first")) {
         offset = set.start_ms;
         align = "first";
-    } else if (!r.has_epoch || !overlaps(&r, &set, offset)) {
+    } else if (set.n && (!r.has_epoch || !overlaps(&r, &set, offset))) {   /* none: said below */
         if (o.align) {
             errmsg_set(err, sizeof err, "--align start-time: no observed datapoint falls within run "
                        "%lld of %s from its model.start_time", (long long)r.rr.run_id, o.db);

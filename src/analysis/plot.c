@@ -43,6 +43,7 @@
 
 #include "errmsg.h"
 #include "fmt.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "observer.h"
 #include "plot.h"
@@ -270,22 +271,23 @@ static void pdata_value(struct pdata *d, double v)
 }
 
 /*
- * Write the rows of sql (?1 bound to run_id, ?2 to last_minute): the first
+ * Write the rows of sql (?1 bound to the run's id, ?2 to last_minute): the first
  * column is the series; where an integer second column (the minute) skips
  * minutes, a blank line breaks the series' line (no data: no point), unless
  * zeros (the skipped minutes are 0: the line goes on).  What a run log holds
  * is untrusted: a series name is written as one safe word, and a value that
  * is not a number as NaN (no point).
  */
-static int pdata_query(struct pdata *d, sqlite3 *db, const char *sql, int64_t run_id,
+static int pdata_query(struct pdata *d, const struct runread *rr, const char *sql,
                        int64_t last_minute, bool zeros, char *err, size_t errlen)
 {
+    sqlite3 *db = rr->db;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        errmsg_set(err, errlen, "%s: %s", d->name, sqlite3_errmsg(db));
+        errmsg_set(err, errlen, "%s: reading %s: %s", rr->path, d->name, sqlite3_errmsg(db));
         return -1;
     }
-    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 1, rr->run_id);
     if (sqlite3_bind_parameter_count(st) >= 2)
         sqlite3_bind_int64(st, 2, last_minute);
     int rc, n = sqlite3_column_count(st);
@@ -320,7 +322,7 @@ static int pdata_query(struct pdata *d, sqlite3 *db, const char *sql, int64_t ru
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        errmsg_set(err, errlen, "%s: %s", d->name, sqlite3_errmsg(db));
+        errmsg_set(err, errlen, "%s: reading %s: %s", rr->path, d->name, sqlite3_errmsg(db));
         return -1;
     }
     return 0;
@@ -566,7 +568,7 @@ static int plot_out_name(const struct plot_opts *o, const char *chart, struct pl
     else
         snprintf(p->path, len, "%s", given);
     /* Created now, so that an unwritable place is bad input before any work. */
-    if (gp_output_temp(p->path, p->temp, len + 8) < 0) {
+    if (fileout_temp(p->path, p->temp, len + 8) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", p->path, strerror(errno));
         free(p->temp);
         p->temp = NULL;
@@ -635,8 +637,8 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
             return -1;
     for (int m = 0; m < MARK_COUNT; m++) {
         const char *sql = r->observed ? plot_marks[m].obs_sql : plot_marks[m].sql;
-        if (sql && pdata_query(&r->marks[m], r->rr.db, sql, r->rr.run_id, plot_last_minute(r),
-                               false, err, errlen) < 0)
+        if (sql && pdata_query(&r->marks[m], &r->rr, sql, plot_last_minute(r), false, err,
+                               errlen) < 0)
             return -1;
     }
     if (r->observed && plot_outages_observed(&r->rr, &r->marks[MARK_DISABLED],
@@ -668,8 +670,7 @@ static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, b
         sql = at_send && chart->obs_sql_send ? chart->obs_sql_send : chart->obs_sql;
     bool zeros = !strcmp(chart->name, "throughput");   /* counts: see its query */
     if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
-        pdata_query(&d, r->rr.db, sql, r->rr.run_id, plot_last_minute(r), zeros,
-                    err, errlen) < 0 ||
+        pdata_query(&d, &r->rr, sql, plot_last_minute(r), zeros, err, errlen) < 0 ||
         pdata_close(&d, err, errlen) < 0)
         goto out;
     char nseries[24], ymax[32], discarded[32], script[64], names[MARK_COUNT][32];
@@ -729,6 +730,7 @@ int plot_draw(const struct plot_opts *opts)
     struct plot_run r = { 0 };
     int rc = ERRMSG_BAD_INPUT;
     bool all = !strcmp(o.chart, "all");
+    gp_catch_signals();   /* a Ctrl-C from here on leaves no temporary file */
     for (size_t c = 0; c < PLOT_CHARTS; c++)
         if ((all || !strcmp(o.chart, plot_charts[c].name)) &&
             plot_out_name(&o, plot_charts[c].name, &outs[c], err, sizeof err) < 0)
@@ -736,6 +738,7 @@ int plot_draw(const struct plot_opts *opts)
     if (runread_open(&r.rr, o.db, o.run_id, err, sizeof err) < 0 ||
         (at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
+    runread_stop_when(&r.rr, gp_stopped_by);
     rc = ERRMSG_FAILED;
     r.observed = runread_has_summary(&r.rr);
     if (r.rr.failed) {
@@ -756,10 +759,8 @@ int plot_draw(const struct plot_opts *opts)
             rc = drawn == -2 ? ERRMSG_BAD_INPUT : ERRMSG_FAILED;
             goto fail;
         }
-        if (rename(outs[c].temp, outs[c].path) != 0) {
-            errmsg_set(err, sizeof err, "%s: cannot write: %s", outs[c].path, strerror(errno));
+        if (gp_output_done(outs[c].temp, outs[c].path, err, sizeof err) < 0)
             goto fail;
-        }
         free(outs[c].temp);
         outs[c].temp = NULL;
         printf("wrote %s\n", outs[c].path);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "fileout.h"
 #include "gnuplot.h"
 #include "scenario.h"
 
@@ -361,7 +362,7 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
     f = NULL;
     /* gnuplot draws into a file beside the chart, renamed when it succeeds:
      * a failure or a Ctrl-C never leaves half a chart */
-    if (gp_output_temp(svg, temp, sizeof temp) < 0) {
+    if (fileout_temp(svg, temp, sizeof temp) < 0) {
         fprintf(stderr, "esmsim sweep: chart: %s: cannot create: %s\n", svg, strerror(errno));
         goto out;
     }
@@ -380,10 +381,9 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
         { "ylabel", ylabel }, { "nlines", nlines }, { "nlosing", nlosing }, { "ymin", lo },
         { "ymax", hi }, { "ms", sw->objective->ms ? "1" : "0" },
     };
-    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0)
+    if (gp_run("sweep.gp", vars, sizeof vars / sizeof vars[0], err, sizeof err) < 0 ||
+        gp_output_done(temp, svg, err, sizeof err) < 0)
         fprintf(stderr, "esmsim sweep: chart: %s\n", err);
-    else if (rename(temp, svg) != 0)
-        fprintf(stderr, "esmsim sweep: chart: %s: cannot write: %s\n", svg, strerror(errno));
     else {
         drawing = false;
         printf("chart: %s\n", svg);

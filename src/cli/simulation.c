@@ -39,6 +39,14 @@ void simulation_catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (simulation_catch_hangup())
+        sigaction(SIGHUP, &sa, NULL);
+}
+
+bool simulation_catch_hangup(void)
+{
+    struct sigaction now;
+    return sigaction(SIGHUP, NULL, &now) == 0 && now.sa_handler != SIG_IGN;
 }
 
 double simulation_wall_seconds(void)

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -818,6 +819,21 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
     return rc;
 }
 
+/* A child's database and what SQLite may have left beside it. */
+static void remove_db(char **path)
+{
+    if (!*path)
+        return;
+    char side[4200];
+    unlink(*path);
+    snprintf(side, sizeof side, "%s-wal", *path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", *path);
+    unlink(side);
+    free(*path);
+    *path = NULL;
+}
+
 static int launch(struct sweep *sw, struct sweep_run *run)
 {
     size_t len = strlen(sw->o.output) + 16;
@@ -836,14 +852,23 @@ static int launch(struct sweep *sw, struct sweep_run *run)
     }
     close(fd);
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         /* The run's own handlers before the parent's mask is lifted: a
-         * SIGTERM from the parent, pending or to come, stops the run. */
+         * SIGTERM from the parent, pending or to come, stops the run; so
+         * does the parent's death, even by SIGKILL (the last resort), and
+         * a run stopped removes its database, which no one merges. */
         simulation_catch_signals();
         signal(SIGCHLD, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            raise(SIGTERM);   /* the parent died before the line above */
         sigprocmask(SIG_SETMASK, &sw->unblocked, NULL);
-        _exit(child_main(sw, run));
+        int rc = child_main(sw, run);
+        if (rc == EXIT_INTERRUPTED)
+            remove_db(&run->tmp);
+        _exit(rc);
     }
     if (pid < 0) {
         fprintf(stderr, "esmsim sweep: cannot start a process: %s\n", strerror(errno));
@@ -852,21 +877,6 @@ static int launch(struct sweep *sw, struct sweep_run *run)
     run->pid = pid;
     run->state = RUN_RUNNING;
     return 0;
-}
-
-/* A child's database and what SQLite may have left beside it. */
-static void remove_db(char **path)
-{
-    if (!*path)
-        return;
-    char side[4200];
-    unlink(*path);
-    snprintf(side, sizeof side, "%s-wal", *path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", *path);
-    unlink(side);
-    free(*path);
-    *path = NULL;
 }
 
 /* A finished child: its run appended to the sweep database, or a failure said. */
@@ -939,6 +949,7 @@ static void run_all(struct sweep *sw, double started)
     sigemptyset(&wake);
     sigaddset(&wake, SIGINT);
     sigaddset(&wake, SIGTERM);
+    sigaddset(&wake, SIGHUP);
     sigaddset(&wake, SIGCHLD);
     struct sigaction child = { .sa_handler = sweep_on_child }, old_child;
     sigemptyset(&child.sa_mask);
@@ -1039,11 +1050,14 @@ int cmd_sweep(int argc, char **argv)
     double started = simulation_wall_seconds();
     /* From the start, so that a Ctrl-C while the grid is checked or the
      * database opened is not lost (a script's background job starts with
-     * SIGINT ignored); not SA_RESTART: a wait returns on a signal. */
-    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term;
+     * SIGINT ignored); not SA_RESTART: a wait returns on a signal.  A
+     * hangup too, unless nohup ignores it: the runs stopped, their databases
+     * removed, rather than esmsim gone and its runs going on without it. */
+    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term, old_hup;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, simulation_catch_hangup() ? &sa : NULL, &old_hup);
     struct opt_args a;
     enum opt_result parsed = opt_parse(&cmd, argc, argv, &a);
     int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
@@ -1093,5 +1107,6 @@ out:
     sweep_free(&sw);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "errmsg.h"
+#include "fileout.h"
 #include "fmt.h"
 #include "import.h"
 #include "import_aws.h"
@@ -371,47 +372,6 @@ static int validate(struct imp *im, const char *out)
     return 0;
 }
 
-/* Write text to path whole or not at all: a temporary file beside it, renamed. */
-static int write_out(const char *path, const char *text, char *err, size_t errlen)
-{
-    if (!strcmp(path, "-")) {
-        if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
-            errmsg_set(err, errlen, "standard output: %s", strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    size_t len = strlen(path) + 8;
-    char *temp = malloc(len);
-    if (!temp) {
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
-    snprintf(temp, len, "%s.XXXXXX", path);
-    int fd = mkstemp(temp);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        free(temp);
-        return -1;
-    }
-    mode_t mask = umask(0);   /* mkstemp made it 0600: give it a new file's mode */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
-    bool ok = f && fputs(text, f) >= 0;
-    ok = f && fclose(f) == 0 && ok;
-    if (!f)
-        close(fd);
-    if (ok && rename(temp, path) == 0) {
-        free(temp);
-        return 0;
-    }
-    errmsg_set(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-    unlink(temp);
-    free(temp);
-    return -1;
-}
-
 /* ---- the command ---------------------------------------------------------------- */
 
 /* The output must not be one of the inputs. */
@@ -535,7 +495,7 @@ int import_scenario(const char *const *paths, size_t n_files, const char *output
     for (size_t i = 0; i < im.n_u; i++)
         say("not mapped: ", im.u[i].file, ": ", im.u[i].why, ": ", im.u[i].paths);
     char err[1024];
-    if (write_out(output, text.s, err, sizeof err) < 0) {
+    if (fileout_write(output, text.s, err, sizeof err) < 0) {
         fprintf(stderr, "esmsim import: %s\n", err);
         rc = ERRMSG_FAILED;
         goto out;

@@ -3,10 +3,13 @@
  * gnuplot is found through PATH by execvp; nothing goes through a shell, so
  * file names need no quoting beyond gnuplot's own.  A SIGINT, SIGTERM or
  * SIGHUP while it runs stops and reaps it, and no other is started: the
- * command cleans up and ends (exit 130), and gnuplot never outlives it.
+ * command cleans up and ends (exit 130), and gnuplot never outlives it; with
+ * gp_catch_signals, the same before gnuplot starts.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +26,29 @@
 
 #define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
 
-static int stopped_by;   /* the signal that stopped a gnuplot, or 0 (no handler sets it) */
+/* the signal that stopped the command's charts (gnuplot's or before), or 0 */
+static volatile sig_atomic_t stopped_by;
+
+/* The signals that stop a command drawing charts. */
+static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
 
 int gp_stopped_by(void)
 {
     return stopped_by;
+}
+
+static void gp_on_signal(int sig)
+{
+    stopped_by = sig;
+}
+
+void gp_catch_signals(void)
+{
+    struct sigaction sa = { .sa_handler = gp_on_signal }, now;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+            sigaction(stops[i], &sa, NULL);
 }
 
 /* "name='value'" with the value's quotes doubled, as gnuplot wants in a
@@ -55,7 +76,6 @@ static char *gp_assignment(const struct gp_var *v)
  * ignoring it), with SIGCHLD for gnuplot's end. */
 static void wake_set(sigset_t *set)
 {
-    static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
     sigemptyset(set);
     sigaddset(set, SIGCHLD);
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
@@ -86,19 +106,41 @@ static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
     }
 }
 
-int gp_output_temp(const char *path, char *temp, size_t size)
+/* Whether path holds a whole chart: a PNG whose last chunk is IEND, else
+ * an SVG whose last tag is </svg>.  gnuplot exits 0 even when it could not
+ * write its output (a full disk: the chart cut short, or empty). */
+static bool gp_whole_chart(const char *path)
 {
-    if ((size_t)snprintf(temp, size, "%s.XXXXXX", path) >= size) {
-        errno = ENAMETOOLONG;
+    static const unsigned char png_head[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    static const unsigned char png_end[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60,
+                                               0x82 };
+    unsigned char head[8], tail[64];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t nh = fread(head, 1, sizeof head, f);
+    if (fseek(f, -(long)sizeof tail, SEEK_END) != 0)
+        rewind(f);   /* shorter than tail */
+    size_t nt = fread(tail, 1, sizeof tail, f);
+    fclose(f);
+    if (nh == sizeof head && !memcmp(head, png_head, sizeof head))
+        return nt >= sizeof png_end && !memcmp(tail + nt - sizeof png_end, png_end, sizeof png_end);
+    while (nt > 0 && isspace(tail[nt - 1]))
+        nt--;
+    return nt >= 6 && !memcmp(tail + nt - 6, "</svg>", 6);
+}
+
+int gp_output_done(const char *temp, const char *path, char *err, size_t errlen)
+{
+    if (!gp_whole_chart(temp)) {
+        errmsg_set(err, errlen, "%s: the chart gnuplot wrote is cut short (is the disk full?):"
+                   " not kept", path);
         return -1;
     }
-    int fd = mkstemp(temp);
-    if (fd < 0)
+    if (rename(temp, path) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         return -1;
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
+    }
     return 0;
 }
 
@@ -140,14 +182,19 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     sigset_t wake, before;
     wake_set(&wake);
     sigprocmask(SIG_BLOCK, &wake, &before);   /* from before the fork: none is missed */
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &before, NULL);
-        char *argv[] = { "gnuplot", "-e", assign, path, NULL };
-        execvp("gnuplot", argv);
-        _exit(GP_NOT_FOUND);
+    pid_t pid = -1;
+    int status = 0, waited = stopped_by;   /* caught since the look above: none started */
+    if (!waited) {
+        pid = fork();
+        if (pid == 0) {
+            sigprocmask(SIG_SETMASK, &before, NULL);
+            signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
+            char *argv[] = { "gnuplot", "-e", assign, path, NULL };
+            execvp("gnuplot", argv);
+            _exit(GP_NOT_FOUND);
+        }
+        waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
     }
-    int status = 0, waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
     sigprocmask(SIG_SETMASK, &before, NULL);
     if (waited > 0) {
         stopped_by = waited;

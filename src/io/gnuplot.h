@@ -25,13 +25,18 @@ struct gp_var {
  */
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
 
-/* An empty file beside path for gnuplot to draw a chart into, named
- * path.XXXXXX, with a new file's mode (mkstemp makes it 0600): the caller
- * renames it to path when gnuplot succeeds and removes it otherwise, so that
- * path never holds half a chart.  Its name into temp, of size bytes (at least
- * strlen(path) + 8).  Returns 0, or -1 with errno set (ENAMETOOLONG when
- * temp is too small). */
-int gp_output_temp(const char *path, char *temp, size_t size);
+/* gnuplot succeeded: the chart it drew into temp (made by fileout_temp, so
+ * that a failure or a Ctrl-C never leaves half a chart at path) becomes
+ * path, when it is whole (an SVG to its </svg>, a PNG to its IEND chunk;
+ * gnuplot exits 0 even when a full disk cut its output short).  Returns 0,
+ * or -1 with a message, temp left for the caller to remove. */
+int gp_output_done(const char *temp, const char *path, char *err, size_t errlen);
+
+/* From now on a SIGINT, SIGTERM or SIGHUP (those not ignored) stops the
+ * command rather than kill it: gp_stopped_by() says so, no gnuplot starts,
+ * and the command cleans up (its temporary files) and ends with 130; it
+ * reads its run log with runread_stop_when(rr, gp_stopped_by). */
+void gp_catch_signals(void);
 
 /* The signal that stopped a gnuplot of this process, or 0: the command
  * that ran it ends with exit status 130 (cli.c). */

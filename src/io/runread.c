@@ -417,7 +417,8 @@ static int read_run(struct runread *rr, char *err, size_t errlen)
 {
     static const char *const cols[] = { "duration_ms", "end_ms" };
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(rr->db, "SELECT duration_ms, end_ms, complete, scenario FROM runs"
+    if (sqlite3_prepare_v2(rr->db, "SELECT duration_ms, end_ms, complete, scenario,"
+                           " EXISTS (SELECT 1 FROM shards WHERE run_id = ?1) FROM runs"
                            " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: cannot read: %s", rr->path, sqlite3_errmsg(rr->db));
         return -1;
@@ -443,6 +444,16 @@ static int read_run(struct runread *rr, char *err, size_t errlen)
         goto out;
     }
     rr->complete = sqlite3_column_int64(st, 2) != 0;
+    /* A stream has a shard from the start: a complete run without one has
+     * lost its tables (a sweep's run, without --keep-runs), and its figures
+     * would all read 0. */
+    if (rr->complete && !sqlite3_column_int(st, 4)) {
+        errmsg_set(err, errlen, "%s: run %lld has only its runs row (without --keep-runs, a"
+                   " sweep keeps no more of a run): its figures are in sweep_results, and the same"
+                   " sweep with --keep-runs simulates it again with every table", rr->path,
+                   (long long)rr->run_id);
+        goto out;
+    }
     fmt_text((const char *)sqlite3_column_text(st, 3), rr->scenario, sizeof rr->scenario);
     rc = 0;
 out:
@@ -505,6 +516,18 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
 fail:
     runread_close(rr);
     return -1;
+}
+
+static int runread_progress(void *ctx)
+{
+    const struct runread *rr = ctx;
+    return rr->stopped() != 0;
+}
+
+void runread_stop_when(struct runread *rr, int (*stopped)(void))
+{
+    rr->stopped = stopped;
+    sqlite3_progress_handler(rr->db, 4096, runread_progress, rr);
 }
 
 void runread_close(struct runread *rr)

@@ -35,6 +35,7 @@ struct runread {
     char scenario[256];     /* runs.scenario */
     bool failed;            /* latched by runread_fail(): the first error is in err */
     char err[1024];
+    int (*stopped)(void);   /* runread_stop_when(): nonzero interrupts the queries */
 };
 
 /*
@@ -50,6 +51,12 @@ struct runread {
 int runread_open(struct runread *rr, const char *path, int64_t run_id,
                  char *err, size_t errlen);
 void runread_close(struct runread *rr);
+
+/* From now on rr's queries fail ("interrupted") once stopped() returns
+ * nonzero, within a few thousand steps of SQLite's: a command that cleans up
+ * on a signal (gp_catch_signals) does not read a large run log to its end
+ * first. */
+void runread_stop_when(struct runread *rr, int (*stopped)(void));
 
 /* The queries of a command share one latched error: the first failure is
  * kept ("RUN.db: WHAT: sqlite's message") and every later query is skipped. */

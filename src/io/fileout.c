@@ -1,0 +1,63 @@
+/*
+ * fileout.c - a file written whole or not at all: see fileout.h.
+ */
+#include "fileout.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+
+int fileout_temp(const char *path, char *temp, size_t size)
+{
+    if ((size_t)snprintf(temp, size, "%s.XXXXXX", path) >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkstemp(temp);
+    if (fd < 0)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    return 0;
+}
+
+int fileout_write(const char *path, const char *text, char *err, size_t errlen)
+{
+    if (!strcmp(path, "-")) {
+        if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+            errmsg_set(err, errlen, "standard output: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    size_t len = strlen(path) + 8;
+    char *temp = malloc(len);
+    if (!temp) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fileout_temp(path, temp, len) < 0) {
+        errmsg_set(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        free(temp);
+        return -1;
+    }
+    FILE *f = fopen(temp, "w");
+    bool ok = f && fputs(text, f) >= 0;
+    ok = f && fclose(f) == 0 && ok;
+    if (ok && rename(temp, path) == 0) {
+        free(temp);
+        return 0;
+    }
+    errmsg_set(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+    unlink(temp);
+    free(temp);
+    return -1;
+}

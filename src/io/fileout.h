@@ -1,0 +1,22 @@
+/*
+ * fileout.h - a file written whole or not at all: written into a temporary
+ * file beside it (made with a new file's mode, as open would make it), then
+ * renamed over it; a failure leaves the path as it was.
+ */
+#ifndef ESMSIM_FILEOUT_H
+#define ESMSIM_FILEOUT_H
+
+#include <stddef.h>
+
+/* An empty file beside path, named path.XXXXXX, with a new file's mode
+ * (mkstemp makes it 0600), for the caller to fill, then rename to path or
+ * remove.  Its name into temp, of size bytes (at least strlen(path) + 8).
+ * Returns 0, or -1 with errno set (ENAMETOOLONG when temp is too small). */
+int fileout_temp(const char *path, char *temp, size_t size);
+
+/* text into path, whole or not at all; "-" is standard output.  Returns 0,
+ * or -1 with a message ("PATH: cannot create: ...", "PATH: cannot write:
+ * ...", "standard output: ..."). */
+int fileout_write(const char *path, const char *text, char *err, size_t errlen);
+
+#endif
