@@ -185,7 +185,8 @@ static void plot_usage(FILE *out)
           "                batch's last record, R14) or at send (the invocation's start -\n"
           "                that arrival), for the iterator-age chart\n"
           "--keep-data DIR write the data files given to gnuplot to DIR/NAME.dat and keep them\n"
-          "exit status: 0 written, 1 gnuplot or a data file failed, 2 bad input or no gnuplot\n",
+          "exit status: 0 written, 1 gnuplot or a data file failed or the chart is cut short,\n"
+          "             2 bad input or no gnuplot, 130 interrupted (no chart left)\n",
           out);
 }
 
@@ -237,7 +238,8 @@ static void compare_usage(FILE *out)
           "                falls within the run); first: the first observed time is the run's 0\n"
           "--export FILE   write the run's metrics in get-metric-data's format instead\n"
           "                (- for standard output), in periods of --period SECONDS (60)\n"
-          "exit status: 0 done, 1 a file or gnuplot failed, 2 bad input or no gnuplot\n", out);
+          "exit status: 0 done, 1 a file or gnuplot failed, 2 bad input or no gnuplot,\n"
+          "             130 interrupted (nothing left)\n", out);
 }
 
 int cmd_compare(int argc, char **argv)

@@ -62,8 +62,9 @@ void run_usage(FILE *out)
           "                        arrivals between events; 2 or more (default: the machine's\n"
           "                        cores): a thread of its own computes and writes, another draws\n"
           "                        ahead, the same database\n"
-          "exit status: 0 success, 1 an expectation failed or the run or dump could not be\n"
-          "             written in full, 2 bad input\n", DEFAULT_DUMP_LIMIT);
+          "exit status: 0 success, 1 an expectation failed or the run, dump or summary could\n"
+          "             not be written in full, 2 bad input, 130 interrupted (Ctrl-C, SIGTERM,\n"
+          "             SIGHUP: the run marked incomplete)\n", DEFAULT_DUMP_LIMIT);
 }
 
 static void check_usage(FILE *out)
