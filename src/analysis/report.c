@@ -1015,14 +1015,14 @@ static void print_header(FILE *out, const struct report *r)
     char a[32], b[32];
     fprintf(out, "%s, run %" PRId64 ": %s (seed %" PRId64 "), %s%s of %s simulated%s\n",
             r->rr.path, r->rr.run_id, j_get_str(run, "scenario"), j_get(run, "seed"),
-            r->killed ? "killed at " : "", fmt_ms(j_get(run, "end_ms"), a),
+            r->killed ? "killed (or still running) at " : "", fmt_ms(j_get(run, "end_ms"), a),
             fmt_ms(j_get(run, "duration_ms"), b),
             r->killed ? "; the figures cover that prefix" : "");
     /* A run log commits whole events with end_ms (issue 11 item 14); a
      * message gets its row when its fate is final. */
     if (!r->rr.complete)
-        fprintf(out, "WARNING: this run is incomplete (interrupted, killed, or stopped by an"
-                " error): the figures cover what was logged up to %s of virtual time;"
+        fprintf(out, "WARNING: this run is incomplete (interrupted, killed, stopped by an"
+                " error, or still running): the figures cover what was logged up to %s of virtual time;"
                 " messages still in flight then have no row, so no fate\n",
                 fmt_ms(j_get(run, "end_ms"), a));
     if (!r->per_record && r->observed)
