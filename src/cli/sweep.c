@@ -43,6 +43,7 @@
 
 #include "commands.h"
 #include "exit.h"
+#include "gnuplot.h"
 #include "merge.h"
 #include "opt.h"
 #include "ranking.h"
@@ -1073,6 +1074,10 @@ int cmd_sweep(int argc, char **argv)
     if (open_db(&sw) < 0 || find_runs(&sw) < 0)
         goto out;
     run_all(&sw, started);
+    /* From here a signal stops the chart (no gnuplot starts, or the one
+     * drawing is stopped) and the command ends 130 (cli_main): with
+     * sweep_on_signal's flag alone, a Ctrl-C during the ranking was lost. */
+    gp_catch_signals();
     if (sweep_interrupted) {
         fprintf(stderr, "esmsim sweep: interrupted: %zu of %zu runs are in %s; the same command"
                 " again simulates only the others\n", sw.simulated + sw.reused, sw.n_runs,
