@@ -261,6 +261,48 @@ json.dump(t, open("two.json", "w"))
 print("two.json")
 EOF
 )"
+# ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
+# which resources exist"): a mapping, stream or function whose Condition is false is not one
+# import may take (they were taken: a false one even made two mappings of one stream) ----
+cat > cond.yaml <<'EOF'
+Parameters:
+  Stage: {Type: String, Default: prod}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsStaging: !Not [!Condition IsProd]
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: f}}
+  ProdMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Condition: IsProd
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 500}
+  StagingMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Condition: IsStaging
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 10}
+EOF
+"$esmsim" import cond.yaml -o cond.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "conditions: the mapping that exists is taken: exit status ($(cat err.txt))"
+expect_eq "$(j cond.json event_source_mapping.BatchSize)" 500 "conditions: the mapping whose Condition is true"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: cond.yaml: not deployed: its Condition is false (AWS::Lambda::EventSourceMapping): \$.Resources.StagingMapping" \
+  "conditions: the other is listed as not deployed"
+"$esmsim" import cond.yaml --parameter Stage=staging -o cond.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j cond.json event_source_mapping.BatchSize)" "0:10" "conditions: --parameter Stage=staging takes the other"
+bad "conditions: --mapping names a mapping not deployed" \
+  "esmsim import: cond.yaml: --mapping StagingMapping: the resource is not deployed (its Condition is false)" \
+  cond.yaml --mapping StagingMapping
+sed 's/^  S: {Type: AWS::Kinesis::Stream,/  S: {Type: AWS::Kinesis::Stream, Condition: IsStaging,/' cond.yaml > cond-stream.yaml
+bad "conditions: the mapping reads a stream not deployed" \
+  "esmsim import: cond-stream.yaml: \$.Resources.ProdMapping.Properties.EventSourceArn: Fn::GetAtt S.Arn: the resource is not deployed (its Condition is false)" \
+  cond-stream.yaml
+sed 's/Condition: IsProd/Condition: IsLive/' cond.yaml > cond-none.yaml
+bad "conditions: a Condition that names none" \
+  "esmsim import: cond-none.yaml: \$.Resources.ProdMapping.Condition: no condition IsLive in Conditions" cond-none.yaml
+sed 's/IsStaging: !Not \[!Condition IsProd\]/IsStaging: !Not [!Condition IsStaging]/' cond.yaml > cond-self.yaml
+bad "conditions: a Condition that refers to itself" \
+  "esmsim import: cond-self.yaml: \$.Conditions.IsStaging: conditions nested more than 200 deep (one refers to itself?)" cond-self.yaml
+
 bad "--mapping that matches none" "esmsim import: cfn-dynamodb.json: no mapping matches --mapping" \
   "$data/cfn-dynamodb.json" --mapping Nothing
 cp "$ex/get-function-concurrency.json" same.json

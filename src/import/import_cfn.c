@@ -311,6 +311,7 @@ struct cfn {
     struct imp *im;
     const char *file;
     const cJSON *resources, *params, *conditions, *mappings, *globals;
+    const cJSON *all;       /* every resource, those whose Condition is false too */
     bool bad;               /* a malformed template: imp_fail was called */
     bool novalue;           /* the value was AWS::NoValue: the property is left out */
     char why[400];          /* why a value cannot be computed from the template */
@@ -459,6 +460,14 @@ static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
     return out;
 }
 
+#define NOT_DEPLOYED "the resource is not deployed (its Condition is false)"
+
+/* A resource of the template that CloudFormation would not create. */
+static bool not_deployed(const struct cfn *c, const char *id)
+{
+    return !get(c->resources, id) && get(c->all, id);
+}
+
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
@@ -481,6 +490,8 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
     }
     if (!strncmp(name, "AWS::", 5))
         return pseudo(c, name, path);
+    if (not_deployed(c, name))
+        return cfn_bad(c, path, "Ref %s: %s", name, NOT_DEPLOYED);
     if (get(c->resources, name)) {
         c->ref = get(c->resources, name)->string;
         const char *t = resource_type(c, name);
@@ -526,7 +537,8 @@ static cJSON *fn_getatt(struct cfn *c, const cJSON *a, const char *path)
     }
     const cJSON *r = get(c->resources, res);
     if (!r)
-        return cfn_bad(c, path, "Fn::GetAtt %s.%s: no such resource", res, attr);
+        return cfn_bad(c, path, "Fn::GetAtt %s.%s: %s", res, attr,
+                       not_deployed(c, res) ? NOT_DEPLOYED : "no such resource");
     c->ref = r->string;
     const char *t = resource_type(c, res);
     char *n = resource_name(c, res);
@@ -1342,11 +1354,46 @@ static int map_alone(struct cfn *c, struct used *u)
     return 0;
 }
 
+/*
+ * The resources CloudFormation would create: those without a Condition, or
+ * whose Condition is true (one the template alone cannot decide is taken as
+ * true, and said).  References to the others' entries, not copies; NULL
+ * when a Condition is malformed or names no condition (c->bad).
+ */
+static cJSON *deployed_resources(struct cfn *c)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *r;
+    if (!out)
+        return imp_nomem(c->im), c->bad = true, NULL;
+    cJSON_ArrayForEach(r, c->all) {
+        const cJSON *cond = get(r, "Condition");
+        char path[PATH_LEN];
+        int on = 1;
+        imp_path(path, sizeof path, "$.Resources", r->string);
+        imp_path(path, sizeof path, path, "Condition");
+        if (cond && !cJSON_IsString(cond))
+            cfn_bad(c, path, "expected the name of a condition, got %s", imp_kind(cond));
+        else if (cond && (on = named_condition(c, cond->valuestring, path)) < 0 && !c->bad &&
+                 imp_note(c->im, "%s: %s: the condition %s cannot be told from the template (%s): the "
+                          "resource is taken as deployed", c->file, path, cond->valuestring, c->why) < 0)
+            c->bad = true;
+        if (c->bad || (on && !cJSON_AddItemReferenceToObject(out, r->string, (cJSON *)r))) {
+            if (!c->bad)
+                imp_nomem(c->im), c->bad = true;
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 int imp_cfn_read(struct imp *im, const struct imp_file *f)
 {
     struct cfn c = { .im = im, .file = f->path };
     const cJSON *root = f->root;
-    c.resources = get(root, "Resources");
+    cJSON *deployed = NULL;
+    c.all = get(root, "Resources");
     c.params = get(root, "Parameters");
     c.conditions = get(root, "Conditions");
     c.mappings = get(root, "Mappings");
@@ -1355,16 +1402,26 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
     struct used u = { 0 };
     size_t n = 0, chosen = 0, matched = 0;
     int rc = -1;
-    if (!cJSON_IsObject(c.resources)) {
-        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.resources));
+    if (!cJSON_IsObject(c.all)) {
+        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.all));
         goto out;
     }
-    if (collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
+    if (!(c.resources = deployed = deployed_resources(&c)) ||
+        collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (matches(im, &cands[i]))
             chosen = matched++ ? chosen : i;
-    if (matched > 1 || (imp_selected_mapping(im) && n && !matched)) {
+    const char *want = imp_selected_mapping(im);
+    if (want && !matched) {   /* a mapping, or a SAM function "Function.Event", not created */
+        char id[256];
+        snprintf(id, sizeof id, "%.*s", (int)strcspn(want, "."), want);
+        if (not_deployed(&c, id)) {
+            imp_fail(im, "%s: --mapping %s: %s", f->path, want, NOT_DEPLOYED);
+            goto out;
+        }
+    }
+    if (matched > 1 || (want && n && !matched)) {
         char list[1024] = "";
         for (size_t i = 0; i < n; i++) {
             size_t len = strlen(list);
@@ -1384,21 +1441,20 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
         goto out;
     }
     const cJSON *r;
-    cJSON_ArrayForEach(r, c.resources) {
+    cJSON_ArrayForEach(r, c.all) {
         char path[PATH_LEN], why[300], safe[FMT_TEXT_MAX];
+        const cJSON *type = get(r, "Type");
         if (was_used(&u, r->string))
             continue;
-        const cJSON *cond = get(r, "Condition");
-        int deployed = cJSON_IsString(cond) ? named_condition(&c, cond->valuestring, "$.Resources") : 1;
-        if (c.bad)
-            goto out;
-        snprintf(why, sizeof why, "%s (%s)", deployed == 0 ? "not deployed: its Condition is false"
-                 : "not part of the mapping", fmt_text(resource_type(&c, r->string), safe, 100));
+        snprintf(why, sizeof why, "%s (%s)", not_deployed(&c, r->string)
+                 ? "not deployed: its Condition is false" : "not part of the mapping",
+                 fmt_text(cJSON_IsString(type) ? type->valuestring : "", safe, 100));
         if (imp_unmapped(im, f->path, why, imp_path(path, sizeof path, "$.Resources", r->string)) < 0)
             goto out;
     }
     rc = 0;
 out:
     free(c.left);
+    cJSON_Delete(deployed);
     return rc;
 }
