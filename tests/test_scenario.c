@@ -1380,6 +1380,10 @@ static void test_handler(void)
     BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A=B':'1'}}}"),
         "$.function.handler.env[\"A=B\"]: expected a variable name (not empty, without '=')");
     BAD(WITH("'function':{'handler':{'command':['x'],'env':[]}}"), "$.function.handler.env: expected an object");
+    /* docs/scenario.md, Strict: a key given twice is an error; in env too, where the
+     * program would see only the first value (it was accepted) */
+    BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A':'1','B':'2','A':'3'}}}"),
+        "$.function.handler.env.A: duplicate key");
     BAD(WITH("'function':{'handler':{'command':['x'],'duration':'wall'}}"),
         "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");

@@ -111,6 +111,7 @@ int scni_expected(struct ctx *c, const char *key, const char *what, const cJSON 
 const char *scni_fmt_us(int64_t us, char buf[32]);
 char *scni_fmt_dup(const char *fmt, ...);
 bool scni_in_list(const char *const *list, const char *name);
+int scni_check_unique(struct ctx *c, const cJSON *obj);
 int scni_check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed,
                     const char *const *ignored);
 const cJSON *scni_item(const cJSON *obj, const char *key);

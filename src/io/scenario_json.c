@@ -288,19 +288,28 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* No key of obj twice, since cJSON would quietly use the first. */
+int scni_check_unique(struct ctx *c, const cJSON *obj)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, obj)
+        for (const cJSON *prev = obj->child; prev != k; prev = prev->next)
+            if (strcmp(prev->string, k->string) == 0)
+                return scni_fail(c, k->string, "duplicate key");
+    return 0;
+}
+
 /*
  * Every key of obj must be in allowed (listed in the message) or in ignored
- * (accepted silently: the read-only fields of AWS output); no key twice,
- * since cJSON would quietly use the first.
+ * (accepted silently: the read-only fields of AWS output); no key twice.
  */
 int scni_check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed,
                     const char *const *ignored)
 {
     const cJSON *k;
+    if (scni_check_unique(c, obj))
+        return -1;
     cJSON_ArrayForEach(k, obj) {
-        for (const cJSON *prev = obj->child; prev != k; prev = prev->next)
-            if (strcmp(prev->string, k->string) == 0)
-                return scni_fail(c, k->string, "duplicate key");
         if (scni_in_list(allowed, k->string) || scni_in_list(ignored, k->string))
             continue;
         char list[600] = "", hint[96] = "";
