@@ -1933,6 +1933,12 @@ static void test_run_limits_checked(void)
                           "{\"at\":0,\"for\":10,\"multiplier\":1e300}]", "model.memory_limit=\"8PiB\"" };
     bad_set(__LINE__, EST, inf, 2, "$.producers[0].rate: this run needs too many bytes to count "
             "of memory even if the mapping keeps up, more than the 8.0 PiB allowed");
+    /* a finite estimate past a million EiB keeps its unit (it lost it: "needs
+     * 5402928104913940221269682096095 of memory") */
+    const char *huge[] = { "producers[0].rate=1e300" };
+    bad_set(__LINE__, EST, huge, 1, "$.producers[0].rate: this run needs 5.83e+284 EiB of memory even if the "
+            "mapping keeps up");
+    CHECK_CONTAINS(err, "by part: messages 5.71e+284 EiB (");
     /* keys.count at its documented maximum: the producer's key space alone */
     const char *keys[] = { "producers[0].keys.count=4294967294", "model.memory_limit=16GiB" };
     bad_set(__LINE__, EST, keys, 2, "$.producers[0].keys: this run needs 36 GiB of memory");

@@ -33,8 +33,9 @@ const char *fmt_bytes(double bytes, char buf[32])
         bytes /= 1024;
     if (!isfinite(bytes))
         snprintf(buf, 32, "too many bytes to count");
-    else
-        snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    else   /* past a million EiB, "%.0f" would push the unit out of buf */
+        snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : bytes < 1e6 ? "%.0f %s" : "%.3g %s",
+                 bytes, units[u]);
     return buf;
 }
 
