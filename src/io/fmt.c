@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fmt.h"
 
@@ -37,6 +38,13 @@ const char *fmt_bytes(double bytes, char buf[32])
         snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : bytes < 1e6 ? "%.0f %s" : "%.3g %s",
                  bytes, units[u]);
     return buf;
+}
+
+const char *fmt_file_kind(unsigned mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISCHR(mode) ? "a character device"
+         : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket"
+         : S_ISFIFO(mode) ? "a FIFO" : "not a file";
 }
 
 /* The length of the valid UTF-8 character at s (1 to 4), or 0 when s does

@@ -24,6 +24,10 @@ const char *fmt_bytes(double bytes, char buf[32]);
 #define FMT_TEXT_MAX 4096   /* room for any text esmsim writes (a key: 256 characters) */
 const char *fmt_text(const char *s, char *buf, size_t len);
 
+/* What a file that is not a regular one is, from its st_mode: "a directory",
+ * "a character device", "a FIFO", ... */
+const char *fmt_file_kind(unsigned mode);
+
 /* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042"
  * (a negative time, which only a crafted run log has, with its sign). */
 const char *fmt_seconds(int64_t ms, char buf[32]);

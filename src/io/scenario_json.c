@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "scenario_int.h"
 
 #define MAX_SCENARIO_BYTES (64 << 20)   /* a file past this is refused unread (/dev/zero) */
@@ -820,13 +821,6 @@ int scni_get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *ou
     return 0;
 }
 
-/* What a file is, for "not a regular file (a directory)". */
-static const char *file_kind(mode_t m)
-{
-    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
-         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
-}
-
 /*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
@@ -842,12 +836,12 @@ char *scni_read_text_file(const char *path, const char *what, size_t *len, char 
     if (stat(path, &st) != 0) {
         e = errno;
     } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
         return NULL;
     } else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
         e = errno;
     } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {   /* replaced since the stat */
-        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
         close(fd);
         return NULL;
     }
