@@ -1305,6 +1305,22 @@ static void test_unsimulated(void)
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
         "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
+    /* in a schedule entry: refused at its own path (it was named as the mapping's); and
+     * an S3 destination is refused whatever a later entry sets (one SQS destination
+     * later let the S3 one be used until then) */
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON'},'schedule':[{'at':'1s',"
+        "'update_mapping':{'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}}}]}",
+        "$.schedule[0].update_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure "
+        "destination is not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON','DestinationConfig':{'OnFailure':"
+        "{'Destination':'arn:aws:s3:::my-bucket'}}},'schedule':[{'at':'1s','update_mapping':"
+        "{'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:sqs:us-east-1:123456789012:dlq'}}}}]}",
+        "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination "
+        "is not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON'},'schedule':[{'at':'1s',"
+        "'update_mapping':{'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}}}]}",
+        "$.schedule[0].update_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not "
+        "simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
         "$.event_source_mapping.Bisect: unknown key");

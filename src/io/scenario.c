@@ -148,10 +148,8 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
     const struct { bool used; const char *path, *what; } features[] = {
         { tumbling_changes(s), "$.schedule", "a scheduled change of TumblingWindowInSeconds, or of "
           "ParallelizationFactor with tumbling windows, is" },
-        { c->filters, "$.event_source_mapping.FilterCriteria",
-          "event filtering (FilterCriteria.Filters) is" },
-        { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",
-          "an S3 OnFailure destination is" },
+        { c->filters[0], c->filters, "event filtering (FilterCriteria.Filters) is" },
+        { c->s3_destination[0], c->s3_destination, "an S3 OnFailure destination is" },
     };
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
         if (!features[i].used)

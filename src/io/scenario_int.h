@@ -63,8 +63,9 @@ struct ctx {
     const char *const *overrides;
     char **set_paths;           /* normalised path of each override, to name it in errors */
     size_t n_set;
-    /* unsimulated features seen while parsing, refused by reject_unsimulated() */
-    bool filters, s3_destination;
+    /* unsimulated features seen while parsing, refused by reject_unsimulated():
+     * the path of the first one met ("" for none), the mapping's or a schedule entry's */
+    char filters[512], s3_destination[512];
     bool inlined;               /* a rate file was read into the tree: print it again */
 };
 
