@@ -2089,7 +2089,7 @@ static void test_numbers_and_paths_checked(void)
     /* a seed above 2^53 - 1 as a JSON number may have been rounded: refused;
      * the string form is exact */
     BAD(WITH("'seed':9007199254740993"), "t.json: $.seed: expected an integer from 0 to 18446744073709551615 "
-        "(as a string of digits above 9007199254740991), got 9.0072e+15");
+        "(as a string of digits above 9007199254740991), got 9007199254740992");
     BAD(WITH("'seed':9007199254740992"), "$.seed: expected an integer from 0 to 18446744073709551615");
     struct scenario *s = parse(WITH("'seed':9007199254740991"), NULL, 0);
     CHECK(s && s->cfg.seed == 9007199254740991ull);
@@ -2103,7 +2103,13 @@ static void test_numbers_and_paths_checked(void)
     scn_free(s);
     BAD(WITH("'stream':{'limits':{'write_bytes_per_sec':9007199254740992}}"),
         "$.stream.limits.write_bytes_per_sec: expected an integer from 1 to 9007199254740991 (2^53 - 1), "
-        "got 9.0072e+15");
+        "got 9007199254740992");
+    /* "got" shows the number read, with the digits that tell it from the bound (1.0000001
+     * was "got 1" after "from 0 to 1", 10000.0000001 "got 10000" after "to 10000") */
+    BAD(WITH("'stream':{'internal_failure_rate':1.0000001}"),
+        "$.stream.internal_failure_rate: expected a number from 0 to 1, got 1.0000001");
+    BAD(ESM_WITH("'BatchSize':10000.0000001"),
+        "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got 10000.0000001");
 
     /* an expect count is an integer; a measure in ms may have a fraction */
     BAD(WITH("'expect':{'discards':1.5}"), "t.json: $.expect.discards: expected an integer from 0 to "
