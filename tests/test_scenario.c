@@ -2036,10 +2036,13 @@ static void test_text_checked(void)
     CHECK(s && strcmp(s->description, "a\\u0000b") == 0);
     scn_free(s);
 
-    /* not UTF-8: a stray byte, an overlong form, a surrogate, past U+10FFFF */
-    static const char *const not_utf8[] = { "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82" };
+    /* not UTF-8: a stray byte, an overlong form, a surrogate, past U+10FFFF; the overlong
+     * U+0000 written in the file is one too (it was taken for a \u0000 escape: "expected
+     * text without U+0000, got "x\u"") */
+    static const char *const not_utf8[] = { "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                                            "x\xc0\x80y" };
     static const char *const shown[] = { "a\\xff", "\\xc0\\xaf", "\\xed\\xa0\\x80", "\\xf4\\x90\\x80\\x80",
-                                         "\\xe2\\x82" };
+                                         "\\xe2\\x82", "x\\xc0\\x80y" };
     for (size_t i = 0; i < sizeof not_utf8 / sizeof not_utf8[0]; i++) {
         char text[256], want[128];
         snprintf(text, sizeof text, "{\"name\":\"t\",\"description\":\"%s\",\"duration\":\"1h\","

@@ -345,7 +345,7 @@ static const char *not_text(const char *s)
     for (size_t i = 0, n; i < len; i += n) {
         uint32_t cp;
         if ((n = scni_utf8_next(u + i, len - i, &cp)) == 0)
-            return len - i >= 2 && memcmp(s + i, NUL_MARK, 2) == 0
+            return IS_NUL_MARK(s + i)
                        ? "text without U+0000 (\\u0000 would cut it short)" : "UTF-8 text";
     }
     return "";

@@ -48,9 +48,11 @@
  * to the bytes C0 80 "0000": the same length (positions in JSON errors
  * hold), C0 80 being the overlong form of U+0000 that valid UTF-8 never
  * holds, so the check of every string (check_utf8) finds it, and scni_escape()
- * shows it as it was written.
+ * shows it as it was written.  The "0000" after it tells a mark from C0 80
+ * written in the file, which is only a byte sequence that is not UTF-8.
  */
 #define NUL_MARK "\xC0\x80"
+#define IS_NUL_MARK(s) (strncmp((s), NUL_MARK "0000", 6) == 0)
 
 /* Where we are: the file, the JSON path being read, the error buffer. */
 struct ctx {

@@ -92,7 +92,7 @@ char *scni_escape(char *dst, size_t cap, const char *src, size_t len, bool quote
             snprintf(tmp, sizeof tmp, "\\%c", ch);
         else if (ch == '\n' || ch == '\t' || ch == '\r')
             snprintf(tmp, sizeof tmp, "\\%c", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
-        else if (n == 0 && len - i >= 2 && memcmp(src + i, NUL_MARK, 2) == 0)
+        else if (n == 0 && len - i >= 6 && IS_NUL_MARK(src + i))
             snprintf(tmp, sizeof tmp, "\\u"), n = 2;   /* the "0000" after it follows */
         else if (n == 0)
             snprintf(tmp, sizeof tmp, "\\x%02x", ch), n = 1;
