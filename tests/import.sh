@@ -303,6 +303,9 @@ sed 's/IsStaging: !Not \[!Condition IsProd\]/IsStaging: !Not [!Condition IsStagi
 bad "conditions: a Condition that refers to itself" \
   "esmsim import: cond-self.yaml: \$.Conditions.IsStaging: conditions nested more than 200 deep (one refers to itself?)" cond-self.yaml
 
+printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
+bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
+  "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json
 bad "--mapping that matches none" "esmsim import: cfn-dynamodb.json: no mapping matches --mapping" \
   "$data/cfn-dynamodb.json" --mapping Nothing
 cp "$ex/get-function-concurrency.json" same.json
