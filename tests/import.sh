@@ -217,6 +217,13 @@ printf 'Resources:\n  A: [1, 2\n' > bad.yaml
 bad "invalid YAML" "esmsim import: bad.yaml: invalid YAML at line 3, column 1: did not find expected ',' or ']'" bad.yaml
 printf 'Resources:\n  A: {Type: X}\n  A: {Type: Y}\n' > dup.yaml
 bad "a YAML key twice" "esmsim import: dup.yaml: invalid YAML at line 3, column 3: the key A is given twice" dup.yaml
+# a key twice in a JSON input, as in YAML: refused, since only the first would be read (a
+# resource given twice in a JSON template was silently the first; a mapping's BatchSize
+# twice was said to be two files that disagree)
+printf '{"Resources": {"S": {"Type": "AWS::Kinesis::Stream"}, "S": {"Type": "AWS::SQS::Queue"}}}' > dup.json
+bad "a JSON key twice" "esmsim import: dup.json: \$.Resources: the key S is given twice" dup.json
+sed 's/"BatchSize": 500,/"BatchSize": 500, "BatchSize": 10,/' "$ex/get-event-source-mapping.json" > dup-esm.json
+bad "a JSON key twice, in an AWS CLI output" "esmsim import: dup-esm.json: \$: the key BatchSize is given twice" dup-esm.json
 printf '{"Hello": "world"}\n' > unknown.json
 bad "an unknown format" "esmsim import: unknown.json: not a format esmsim import knows" unknown.json
 sed 's/"OpenShardCount": 4/"OpenShardCount": "four"/' "$ex/describe-stream-summary.json" > four.json

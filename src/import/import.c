@@ -46,6 +46,50 @@ static bool looks_like_json(const char *text)
     return *text == '{' || *text == '[';
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The first key given twice in an object within v, its object's path in
+ * path (from v's, of size PATH_LEN): cJSON keeps both and finds the first,
+ * so the second would be read by nobody (YAML's are refused as they are
+ * read).  NULL when none; keys sorted, so an object of many keys is cheap.
+ */
+static const char *key_twice(const cJSON *v, char *path, bool *nomem)
+{
+    const cJSON *c;
+    size_t n = 0, i = 0, mark = strlen(path);
+    cJSON_ArrayForEach(c, v)
+        n++;
+    if (cJSON_IsObject(v) && n > 1) {
+        const char **keys = malloc(n * sizeof *keys), *twice = NULL;
+        if (!keys)
+            return *nomem = true, NULL;
+        cJSON_ArrayForEach(c, v)
+            keys[i++] = c->string;
+        qsort(keys, n, sizeof *keys, by_text);
+        for (i = 1; i < n && !twice; i++)
+            twice = strcmp(keys[i - 1], keys[i]) ? NULL : keys[i];
+        free(keys);
+        if (twice)
+            return twice;
+    }
+    i = 0;
+    cJSON_ArrayForEach(c, v) {
+        if (cJSON_IsObject(v))
+            imp_path(path, PATH_LEN, path, c->string);
+        else
+            imp_path_index(path, PATH_LEN, path, i++);
+        const char *twice = key_twice(c, path, nomem);
+        if (twice || *nomem)
+            return twice;
+        path[mark] = '\0';
+    }
+    return NULL;
+}
+
 static int read_file(struct imp *im, struct imp_file *f)
 {
     size_t len;
@@ -56,8 +100,18 @@ static int read_file(struct imp *im, struct imp_file *f)
     if (looks_like_json(text)) {
         const char *end = NULL;
         f->root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
+        char path[PATH_LEN] = "$", safe[FMT_TEXT_MAX];
+        bool nomem = false;
+        const char *twice = f->root ? key_twice(f->root, path, &nomem) : NULL;
         if (!f->root)
             scn_json_error(f->path, text, len, end, err, sizeof err);
+        else if (twice || nomem)
+            snprintf(err, sizeof err, nomem ? "%s: out of memory" : "%s: %s: the key %s is given twice",
+                     f->path, path, fmt_text(twice, safe, 200));
+        if (twice || nomem) {
+            cJSON_Delete(f->root);
+            f->root = NULL;
+        }
     } else {
         f->yaml = true;
         f->root = imp_yaml_parse(f->path, text, len, err, sizeof err);

@@ -27,8 +27,6 @@
 #include "fmt.h"
 #include "import_aws.h"
 
-#define PATH_LEN 512
-
 static const cJSON *get(const cJSON *o, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(o, key);

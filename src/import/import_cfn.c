@@ -32,7 +32,6 @@
 #include "fmt.h"
 #include "import_cfn.h"
 
-#define PATH_LEN 512
 #define MAX_DEPTH 200     /* nesting, in YAML and in intrinsic functions */
 
 /* ---- YAML as JSON ---------------------------------------------------------------- */
