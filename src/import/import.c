@@ -46,44 +46,25 @@ static bool looks_like_json(const char *text)
     return *text == '{' || *text == '[';
 }
 
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * The first key given twice in an object within v, its object's path in
  * path (from v's, of size PATH_LEN): cJSON keeps both and finds the first,
  * so the second would be read by nobody (YAML's are refused as they are
- * read).  NULL when none; keys sorted, so an object of many keys is cheap.
+ * read).  NULL when none.
  */
 static const char *key_twice(const cJSON *v, char *path, bool *nomem)
 {
     const cJSON *c;
-    size_t n = 0, i = 0, mark = strlen(path);
-    cJSON_ArrayForEach(c, v)
-        n++;
-    if (cJSON_IsObject(v) && n > 1) {
-        const char **keys = malloc(n * sizeof *keys), *twice = NULL;
-        if (!keys)
-            return *nomem = true, NULL;
-        cJSON_ArrayForEach(c, v)
-            keys[i++] = c->string;
-        qsort(keys, n, sizeof *keys, by_text);
-        for (i = 1; i < n && !twice; i++)
-            twice = strcmp(keys[i - 1], keys[i]) ? NULL : keys[i];
-        free(keys);
-        if (twice)
-            return twice;
-    }
-    i = 0;
+    size_t i = 0, mark = strlen(path);
+    const char *twice = scn_key_twice(v, nomem);
+    if (twice || *nomem)
+        return twice;
     cJSON_ArrayForEach(c, v) {
         if (cJSON_IsObject(v))
             imp_path(path, PATH_LEN, path, c->string);
         else
             imp_path_index(path, PATH_LEN, path, i++);
-        const char *twice = key_twice(c, path, nomem);
-        if (twice || *nomem)
+        if ((twice = key_twice(c, path, nomem)) || *nomem)
             return twice;
         path[mark] = '\0';
     }

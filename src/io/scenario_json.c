@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "scenario.h"
 #include "scenario_int.h"
 
 #define MAX_SCENARIO_BYTES (64 << 20)   /* a file past this is refused unread (/dev/zero) */
@@ -294,28 +295,55 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
-/* No key of obj twice, since cJSON would quietly use the first. */
-int scni_check_unique(struct ctx *c, const cJSON *obj)
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *scn_key_twice(const cJSON *obj, bool *nomem)
 {
     const cJSON *k;
+    size_t n = 0, i = 0;
+    const char **keys, *twice = NULL;
+    *nomem = false;
     cJSON_ArrayForEach(k, obj)
-        for (const cJSON *prev = obj->child; prev != k; prev = prev->next)
-            if (strcmp(prev->string, k->string) == 0)
-                return scni_fail(c, k->string, "duplicate key");
-    return 0;
+        n++;
+    if (!cJSON_IsObject(obj) || n < 2)
+        return NULL;
+    if (!(keys = malloc(n * sizeof *keys)))
+        return *nomem = true, NULL;
+    cJSON_ArrayForEach(k, obj)
+        keys[i++] = k->string;
+    qsort(keys, n, sizeof *keys, by_text);   /* n log n: an object of free-form keys may be large */
+    for (i = 1; i < n && !twice; i++)
+        twice = strcmp(keys[i - 1], keys[i]) ? NULL : keys[i];
+    free(keys);
+    return twice;
+}
+
+/* No key of obj (free-form keys: env) twice. */
+int scni_check_unique(struct ctx *c, const cJSON *obj)
+{
+    bool nomem;
+    const char *twice = scn_key_twice(obj, &nomem);
+    return nomem ? scni_nomem(c) : twice ? scni_fail(c, twice, "duplicate key") : 0;
 }
 
 /*
  * Every key of obj must be in allowed (listed in the message) or in ignored
- * (accepted silently: the read-only fields of AWS output); no key twice.
+ * (accepted silently: the read-only fields of AWS output); no key twice,
+ * since cJSON would quietly use the first (a key is compared with those
+ * before it: the allowed keys are few, so a duplicate or an unknown key
+ * comes soon).
  */
 int scni_check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed,
                     const char *const *ignored)
 {
     const cJSON *k;
-    if (scni_check_unique(c, obj))
-        return -1;
     cJSON_ArrayForEach(k, obj) {
+        for (const cJSON *prev = obj->child; prev != k; prev = prev->next)
+            if (strcmp(prev->string, k->string) == 0)
+                return scni_fail(c, k->string, "duplicate key");
         if (scni_in_list(allowed, k->string) || scni_in_list(ignored, k->string))
             continue;
         char list[600] = "", hint[96] = "";
