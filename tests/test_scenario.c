@@ -859,6 +859,10 @@ static void test_bad_producers_records_failures(void)
 #define P(rest) WITH("'producers':[{'name':'p','rate':1," rest "}]")
     BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1}},{'name':'p','rate':1,'keys':{'count':1}}]"),
         "$.producers[1].name: a producer named \"p\" comes before: names must be unique");
+    /* the first producer whose name comes before, whatever the names' order */
+    BAD(WITH("'producers':[{'name':'b','rate':1,'keys':{'count':1}},{'name':'a','rate':1,'keys':{'count':1}},"
+             "{'name':'b','rate':1,'keys':{'count':1}},{'name':'a','rate':1,'keys':{'count':1}}]"),
+        "$.producers[2].name: a producer named \"b\" comes before: names must be unique");
     BAD(WITH("'producers':[{'name':'records','rate':1,'keys':{'count':1}}]"),
         "$.producers[0].name: \"records\" is reserved for the explicit records");
     BAD(WITH("'producers':[{'name':'p','rate':0,'keys':{'count':1}}]"), "$.producers[0].rate: expected a number > 0, got 0");

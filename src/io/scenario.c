@@ -396,6 +396,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     scni_path_pop(c, mark);
     if (rc || scni_get_list(c, root, "producers", sizeof *s->cfg.producers, &s->cfg.producers, &s->cfg.n_producers,
                             scni_parse_producer, &s->cfg) ||
+        scni_check_producer_names(c, &s->cfg) ||
         scni_get_list(c, root, "records", sizeof *s->cfg.records, &s->cfg.records, &s->cfg.n_records,
                       scni_parse_record, &s->cfg))
         return -1;

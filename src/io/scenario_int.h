@@ -185,6 +185,8 @@ void scni_free_mapping(struct cfg_mapping *m);
 /* ---- scenario_producer.c: producers and explicit records */
 
 int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg);
+/* Every producer's name is its own (after the list is read). */
+int scni_check_producer_names(struct ctx *c, const struct cfg_sim *cfg);
 int scni_parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg);
 
 #endif

@@ -370,6 +370,40 @@ static int parse_rate(struct ctx *c, const cJSON *producer, struct cfg_producer 
     return rc ? -1 : 0;
 }
 
+static int by_name_then_index(const void *a, const void *b)
+{
+    const struct cfg_producer *const *x = a, *const *y = b;
+    int d = strcmp((*x)->name, (*y)->name);
+    return d ? d : *x < *y ? -1 : *x > *y;
+}
+
+int scni_check_producer_names(struct ctx *c, const struct cfg_sim *cfg)
+{
+    size_t n = cfg->n_producers, later = n;
+    const struct cfg_producer **sorted = n > 1 ? malloc(n * sizeof *sorted) : NULL;
+    if (n > 1 && !sorted)
+        return scni_nomem(c);
+    for (size_t i = 0; i < n && sorted; i++)
+        sorted[i] = &cfg->producers[i];
+    /* sorted, not each name against those before it: a list of 100,000 took 25 s */
+    if (sorted)
+        qsort(sorted, n, sizeof *sorted, by_name_then_index);
+    for (size_t i = 1; i < n; i++) {   /* the first producer whose name an earlier one has */
+        size_t at = (size_t)(sorted[i] - cfg->producers);
+        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0 && at < later)
+            later = at;
+    }
+    free(sorted);
+    if (later == n)
+        return 0;
+    size_t mark = scni_path_key(c, "producers");
+    scni_path_index(c, later);
+    scni_fail(c, "name", "a producer named \"%s\" comes before: names must be unique",
+              cfg->producers[later].name);
+    scni_path_pop(c, mark);
+    return -1;
+}
+
 int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct cfg_sim *cfg = arg;
@@ -380,9 +414,6 @@ int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
         return -1;
     if (strcmp(p->name, EXPLICIT_PRODUCER) == 0)
         return scni_fail(c, "name", "\"%s\" is reserved for the explicit records", EXPLICIT_PRODUCER);
-    for (struct cfg_producer *q = cfg->producers; q < p; q++)
-        if (strcmp(q->name, p->name) == 0)
-            return scni_fail(c, "name", "a producer named \"%s\" comes before: names must be unique", p->name);
     int rc = parse_rate(c, v, p) ||
         scni_get_enum(c, v, "arrival", OPT, ARRIVALS, 1, &arrival) ||
         parse_keys(c, v, &p->keys) ||
