@@ -258,6 +258,12 @@ bad "metric data: Forbidden" "esmsim import: forbidden.json: \$.MetricDataResult
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2024-01-01T00:00:00Z","2024-01-01T00:01:00Z","2026-01-01T00:00:00Z"],"Values":[1,2,3]}]}' > years.json
 bad "metric data: a series of more periods than a rate series may hold" \
   "esmsim import: years.json: \$.MetricDataResults[0]: 1052641 periods of 60 s from the first datapoint to the last: more than 1000000, the most a rate series may hold" years.json
+# README: metric data that contradicts itself is bad input: a p99 below the p50 of its period
+# (it was fitted: sigma the slope's absolute value, the fit 9,900 % off, exit 0)
+printf '{"MetricDataResults":[{"Id":"a","Label":"Duration p50","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[100,90]},
+  {"Id":"b","Label":"Duration p99","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[10,200.5]}]}' > falling.json
+bad "metric data: a higher percentile below a lower one" \
+  "esmsim import: falling.json: \$.MetricDataResults[1] (Duration p99): 10 at 2026-03-01T00:01:00.000Z is below the 100 of Duration p50 (falling.json \$.MetricDataResults[0]) for the same period: a higher percentile cannot be lower (the metric data contradicts itself)" falling.json
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys

@@ -312,6 +312,35 @@ static double weighted_mean(const struct mdata_series *s, const struct mdata_ser
     return w > 0 ? sum / w : NAN;
 }
 
+/*
+ * No period where a higher Duration percentile is below a lower one:
+ * CloudWatch computes both from the same invocations, so such data
+ * contradicts itself (and the fit would take |sigma| of a falling line).
+ */
+static int percentiles_rise(struct imp *im, const struct mdata_series *const *used, const double *pct,
+                            size_t n)
+{
+    for (size_t lo = 0; lo < n; lo++) {
+        for (size_t hi = 0; hi < n; hi++) {
+            const struct mdata_series *h = used[hi], *l = used[lo];
+            if (pct[lo] < 0 || pct[hi] <= pct[lo])
+                continue;
+            for (size_t i = 0; i < h->n; i++) {
+                double v;
+                char when[32], a[32], b[32];
+                if (!mdata_at(l, h->t_ms[i], &v) || h->v[i] >= v)
+                    continue;
+                awsjson_iso_time(h->t_ms[i], 0, when);
+                return imp_fail(im, "%s: %s (Duration %s): %s at %s is below the %s of Duration %s (%s %s) "
+                                "for the same period: a higher percentile cannot be lower (the metric data "
+                                "contradicts itself)", h->file, h->where, h->stat, fmt_number(h->v[i], a), when,
+                                fmt_number(v, b), l->stat, l->file, l->where);
+            }
+        }
+    }
+    return 0;
+}
+
 static int durations(struct imp *im, const struct mdata_set *set)
 {
     const struct mdata_series *inv = mdata_find(set, MD_INVOCATIONS, "Sum");
@@ -345,6 +374,8 @@ static int durations(struct imp *im, const struct mdata_set *set)
     }
     if (n == 0)
         return 0;
+    if (percentiles_rise(im, used, pct, n) < 0)
+        return -1;
     cJSON *dur = cJSON_CreateObject(), *inv_d = NULL;
     char median[64];
     if (!dur)

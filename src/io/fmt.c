@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,14 @@ const char *fmt_count(int64_t n, char buf[32])
         buf[o++] = digits[i];
     }
     buf[o] = '\0';
+    return buf;
+}
+
+const char *fmt_number(double d, char buf[32])
+{
+    for (int digits = 6; digits <= 17; digits++)
+        if (snprintf(buf, 32, "%.*g", digits, d) > 0 && strtod(buf, NULL) == d)
+            break;
     return buf;
 }
 

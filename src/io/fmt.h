@@ -10,6 +10,10 @@
 /* 1234567 -> "1,234,567" (and -1234 -> "-1,234") in buf, returned. */
 const char *fmt_count(int64_t n, char buf[32]);
 
+/* A number read from a file, with the fewest digits (6 to 17, %g) that give it
+ * back: 1.0000001 is not "1", which would contradict a bound of 1; in buf, returned. */
+const char *fmt_number(double d, char buf[32]);
+
 /* Bytes in binary units: 1536 -> "1.5 KiB", 3e9 -> "2.8 GiB", in buf, returned. */
 const char *fmt_bytes(double bytes, char buf[32]);
 

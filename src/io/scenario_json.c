@@ -203,10 +203,8 @@ const char *scni_describe(const cJSON *v, char buf[80])
         double d = v->valuedouble;
         if (d == floor(d) && fabs(d) < 1e15)
             snprintf(buf, 80, "%.0f", d);
-        else   /* the fewest digits that give d back: "got 1" for 1.0000001 would contradict "from 0 to 1" */
-            for (int digits = 6; digits <= 17; digits++)
-                if (snprintf(buf, 80, "%.*g", digits, d) > 0 && strtod(buf, NULL) == d)
-                    break;
+        else   /* not %g's six digits: "got 1" for 1.0000001 would contradict "from 0 to 1" */
+            fmt_number(d, buf);
     } else if (cJSON_IsString(v)) {
         char esc[76];
         snprintf(buf, 80, "\"%s\"", scni_escape(esc, sizeof esc, v->valuestring, SIZE_MAX, true));
