@@ -264,6 +264,12 @@ printf '{"MetricDataResults":[{"Id":"a","Label":"Duration p50","Timestamps":["20
   {"Id":"b","Label":"Duration p99","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[10,200.5]}]}' > falling.json
 bad "metric data: a higher percentile below a lower one" \
   "esmsim import: falling.json: \$.MetricDataResults[1] (Duration p99): 10 at 2026-03-01T00:01:00.000Z is below the 100 of Duration p50 (falling.json \$.MetricDataResults[0]) for the same period: a higher percentile cannot be lower (the metric data contradicts itself)" falling.json
+# ... and more Errors than Invocations in a period (they were an outage, or a chance of failure
+# above 1 where the period had no invocation)
+printf '{"MetricDataResults":[{"Id":"e","Label":"Errors Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[5,1]},
+  {"Id":"i","Label":"Invocations Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[4,10]}]}' > errors.json
+bad "metric data: more errors than invocations" \
+  "esmsim import: errors.json: \$.MetricDataResults[0] (Errors Sum): 5 errors at 2026-03-01T00:01:00.000Z, more than the 4 invocations of the period (Invocations Sum, errors.json \$.MetricDataResults[1]): the metric data contradicts itself" errors.json
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys

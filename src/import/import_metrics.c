@@ -421,6 +421,18 @@ static int failures(struct imp *im, const struct mdata_set *set)
     if (!inv)
         return imp_unmapped(im, err->file, "Errors without Invocations: no failure probability "
                             "can be told", err->where);
+    /* an error is an invocation's outcome (unless Invocations lacks a page: its periods unknown) */
+    for (size_t k = 0; k < err->n && !inv->partial; k++) {
+        double i = 0;
+        char when[32], a[32], b[32];
+        mdata_at(inv, err->t_ms[k], &i);
+        if (err->v[k] <= i)
+            continue;
+        awsjson_iso_time(err->t_ms[k], 0, when);
+        return imp_fail(im, "%s: %s (Errors Sum): %s errors at %s, more than the %s invocations of the "
+                        "period (Invocations Sum, %s %s): the metric data contradicts itself", err->file,
+                        err->where, fmt_number(err->v[k], a), when, fmt_number(i, b), inv->file, inv->where);
+    }
     cJSON *rules = cJSON_CreateArray();
     if (!rules)
         return imp_nomem(im);
