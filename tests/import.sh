@@ -270,6 +270,13 @@ printf '{"MetricDataResults":[{"Id":"e","Label":"Errors Sum","Timestamps":["2026
   {"Id":"i","Label":"Invocations Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[4,10]}]}' > errors.json
 bad "metric data: more errors than invocations" \
   "esmsim import: errors.json: \$.MetricDataResults[0] (Errors Sum): 5 errors at 2026-03-01T00:01:00.000Z, more than the 4 invocations of the period (Invocations Sum, errors.json \$.MetricDataResults[1]): the metric data contradicts itself" errors.json
+# IncomingBytes under a byte a record is said as such, not as "no IncomingBytes"
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[600,600]},
+  {"Id":"b","Label":"IncomingBytes Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[1,1]}]}' > tiny.json
+"$esmsim" import tiny.json -o tiny-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "IncomingBytes under a byte a record: exit status"
+expect_in "$(cat err.txt)" "esmsim import: note: IncomingBytes Sum of tiny.json \$.MetricDataResults[1] (Id b) / the IncomingRecords: under a byte a record: the records are esmsim's default size" \
+  "IncomingBytes under a byte a record: the note"
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys

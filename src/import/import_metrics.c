@@ -283,7 +283,9 @@ static int traffic(struct imp *im, const struct mdata_set *set)
                             "bytes a record on average", series_words(bytes, bw, sizeof bw),
                             total_bytes / total) < 0)
             return -1;
-    } else if (imp_note(im, "no IncomingBytes (Sum): the records are esmsim's default size") < 0) {
+    } else if (bytes ? imp_note(im, "%s / the IncomingRecords: under a byte a record: the records are "
+                                "esmsim's default size", series_words(bytes, words, sizeof words)) < 0
+                     : imp_note(im, "no IncomingBytes (Sum): the records are esmsim's default size") < 0) {
         return -1;
     }
     if (rec->partial && imp_note(im, "%s: its last page is PartialData: the data after it is "
