@@ -277,6 +277,12 @@ printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamp
 expect_eq "$rc" 0 "IncomingBytes under a byte a record: exit status"
 expect_in "$(cat err.txt)" "esmsim import: note: IncomingBytes Sum of tiny.json \$.MetricDataResults[1] (Id b) / the IncomingRecords: under a byte a record: the records are esmsim's default size" \
   "IncomingBytes under a byte a record: the note"
+# datapoints of no metric esmsim reads are not "no datapoint" (the note said so)
+printf '{"MetricDataResults":[{"Id":"x","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1]}]}' > p100.json
+"$esmsim" import p100.json -o p100-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "no metric esmsim reads: exit status"
+expect_in "$(cat err.txt)" "esmsim import: note: the metric data holds no datapoint of a metric esmsim reads: nothing taken from it" \
+  "no metric esmsim reads: the note"
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys

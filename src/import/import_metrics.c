@@ -567,7 +567,8 @@ int imp_metrics_read(struct imp *im, const struct mdata_set *set)
         }
     }
     if (set->end_ms <= set->start_ms)
-        return imp_note(im, "the metric data holds no datapoint: nothing taken from it");
+        return imp_note(im, "the metric data holds no datapoint of a metric esmsim reads: nothing taken "
+                        "from it");
     char start[32], span[32];
     awsjson_iso_time(set->start_ms, 0, start);
     duration_text((double)(set->end_ms - set->start_ms) / 1000, span, sizeof span);
