@@ -274,11 +274,46 @@ static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth)
     return local ? long_form(y, n, tag, v) : v;
 }
 
+/*
+ * Whether the first document nests collections deeper than ynode takes,
+ * read as events before libyaml loads it: libyaml's scanner looks at every
+ * open flow level at each token, so 40,000 '[' took 6 s to load and a file
+ * of them hours.  The events stop at the first level too deep, or at an
+ * error, which the load then reports.
+ */
+static bool too_deep(const char *text, size_t len, yaml_mark_t *at)
+{
+    yaml_parser_t p;
+    yaml_event_t e;
+    int depth = 0;
+    bool deep = false, done = false;
+    if (!yaml_parser_initialize(&p))
+        return false;   /* the load says it */
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    while (!done && !deep && yaml_parser_parse(&p, &e)) {
+        if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT) {
+            deep = ++depth > MAX_DEPTH + 1;   /* the top node is ynode's depth 0 */
+            *at = e.start_mark;
+        }
+        depth -= e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT;
+        done = e.type == YAML_DOCUMENT_END_EVENT || e.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&p);
+    return deep;
+}
+
 cJSON *imp_yaml_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
+    yaml_mark_t at;
     cJSON *root = NULL;
+    if (too_deep(text, len, &at)) {
+        errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: nested more than %d deep",
+                   file, at.line + 1, at.column + 1, MAX_DEPTH);
+        return NULL;
+    }
     if (!yaml_parser_initialize(&parser)) {
         errmsg_set(err, errlen, "out of memory");
         return NULL;
