@@ -31,6 +31,7 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "import_cfn.h"
+#include "scenario.h"
 
 #define MAX_DEPTH 200     /* nesting, in YAML and in intrinsic functions */
 
@@ -157,8 +158,39 @@ static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth);
 
 /* A mapping's pairs into o; with merge true only the "<<" keys' mappings,
  * whose keys come after the explicit ones and never replace them. */
+/* No key of n twice (merge keys aside): checked sorted, since one key
+ * looked up among those before it made a mapping of 40,000 keys take 5 s. */
+static bool yunique(struct yconv *y, yaml_node_t *n)
+{
+    size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), nk = 0, at;
+    const char **keys = np ? malloc(np * sizeof *keys) : NULL;
+    yaml_node_t **nodes = np ? malloc(np * sizeof *nodes) : NULL;
+    bool nomem = np && (!keys || !nodes);
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !nomem; p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        const char *key = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+        if (key && strlen(key) == k->data.scalar.length &&   /* ymapping refuses the others */
+            (strcmp(key, "<<") || k->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)) {
+            nodes[nk] = k;
+            keys[nk++] = key;
+        }
+    }
+    at = nomem ? 0 : scn_first_repeat(keys, nk, &nomem);
+    if (nomem)
+        yfail(y, n, "out of memory");
+    else if (at < nk) {
+        char safe[FMT_TEXT_MAX];
+        yfail(y, nodes[at], "the key %s is given twice", fmt_text(keys[at], safe, 100));
+    }
+    free(keys);
+    free(nodes);
+    return !nomem && at >= nk;
+}
+
 static bool ymapping(struct yconv *y, yaml_node_t *n, cJSON *o, int depth)
 {
+    if (!yunique(y, n))
+        return false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
@@ -169,10 +201,6 @@ static bool ymapping(struct yconv *y, yaml_node_t *n, cJSON *o, int depth)
             return yfail(y, k, "a key holds a NUL character"), false;
         if (!strcmp(key, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
             continue;
-        if (cJSON_GetObjectItemCaseSensitive(o, key)) {
-            char safe[FMT_TEXT_MAX];
-            return yfail(y, k, "the key %s is given twice", fmt_text(key, safe, 100)), false;
-        }
         cJSON *c = ynode(y, v, depth + 1);
         if (!c || !cJSON_AddItemToObject(o, key, c)) {
             cJSON_Delete(c);
@@ -465,10 +493,16 @@ static char *resource_name(struct cfn *c, const char *id)
     return strdup(id);
 }
 
+/* A resource's Type ("" when it has none). */
+static const char *type_of(const cJSON *r)
+{
+    const cJSON *t = get(r, "Type");
+    return cJSON_IsString(t) ? t->valuestring : "";
+}
+
 static const char *resource_type(const struct cfn *c, const char *id)
 {
-    const cJSON *t = get(get(c->resources, id), "Type");
-    return cJSON_IsString(t) ? t->valuestring : "";
+    return type_of(get(c->resources, id));
 }
 
 static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
@@ -1364,13 +1398,12 @@ static int map_alone(struct cfn *c, struct used *u)
     const char *stream = NULL, *function = NULL;
     size_t ns = 0, nf = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, c->resources) {
-        if (is_type(c, r->string, "AWS::Kinesis::Stream") ||
-            (is_type(c, r->string, "AWS::DynamoDB::Table") &&
-             get(get(r, "Properties"), "StreamSpecification")))
+    cJSON_ArrayForEach(r, c->resources) {   /* each one's type from r: by id it is a search */
+        const char *type = type_of(r);
+        if (!strcmp(type, "AWS::Kinesis::Stream") ||
+            (!strcmp(type, "AWS::DynamoDB::Table") && get(get(r, "Properties"), "StreamSpecification")))
             stream = r->string, ns++;
-        if (is_type(c, r->string, "AWS::Lambda::Function") ||
-            is_type(c, r->string, "AWS::Serverless::Function"))
+        if (!strcmp(type, "AWS::Lambda::Function") || !strcmp(type, "AWS::Serverless::Function"))
             function = r->string, nf++;
     }
     imp_note(c->im, "%s: no event source mapping of a stream in the template%s", c->file,
@@ -1474,15 +1507,16 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
     } else if (map_alone(&c, &u) < 0) {
         goto out;
     }
-    const cJSON *r;
+    const cJSON *r, *next = c.resources->child;   /* the deployed are in c.all's order */
     cJSON_ArrayForEach(r, c.all) {
         char path[PATH_LEN], why[300], safe[FMT_TEXT_MAX];
-        const cJSON *type = get(r, "Type");
+        bool on = next && !strcmp(next->string, r->string);
+        next = on ? next->next : next;
         if (was_used(&u, r->string))
             continue;
-        snprintf(why, sizeof why, "%s (%s)", not_deployed(&c, r->string)
+        snprintf(why, sizeof why, "%s (%s)", !on
                  ? "not deployed: its Condition is false" : "not part of the mapping",
-                 fmt_text(cJSON_IsString(type) ? type->valuestring : "", safe, 100));
+                 fmt_text(type_of(r), safe, 100));
         if (imp_unmapped(im, f->path, why, imp_path(path, sizeof path, "$.Resources", r->string)) < 0)
             goto out;
     }

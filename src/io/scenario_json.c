@@ -293,28 +293,46 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
-static int by_text(const void *a, const void *b)
+/* Keys in order, the same key by where it comes. */
+static int by_key_then_place(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const char *const *x = *(const char *const *const *)a, *const *y = *(const char *const *const *)b;
+    int d = strcmp(*x, *y);
+    return d ? d : x < y ? -1 : x > y;
+}
+
+size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem)
+{
+    const char *const **at = n > 1 ? malloc(n * sizeof *at) : NULL;
+    size_t first = n;
+    *nomem = n > 1 && !at;
+    for (size_t i = 0; i < n && at; i++)
+        at[i] = &keys[i];
+    if (at)   /* sorted: n log n, where each key against those before it is n^2 */
+        qsort(at, n, sizeof *at, by_key_then_place);
+    for (size_t i = 1; i < n && at; i++)
+        if (strcmp(*at[i - 1], *at[i]) == 0 && (size_t)(at[i] - keys) < first)
+            first = (size_t)(at[i] - keys);
+    free(at);
+    return first;
 }
 
 const char *scn_key_twice(const cJSON *obj, bool *nomem)
 {
     const cJSON *k;
     size_t n = 0, i = 0;
-    const char **keys, *twice = NULL;
     *nomem = false;
     cJSON_ArrayForEach(k, obj)
         n++;
     if (!cJSON_IsObject(obj) || n < 2)
         return NULL;
-    if (!(keys = malloc(n * sizeof *keys)))
+    const char **keys = malloc(n * sizeof *keys);
+    if (!keys)
         return *nomem = true, NULL;
     cJSON_ArrayForEach(k, obj)
         keys[i++] = k->string;
-    qsort(keys, n, sizeof *keys, by_text);   /* n log n: an object of free-form keys may be large */
-    for (i = 1; i < n && !twice; i++)
-        twice = strcmp(keys[i - 1], keys[i]) ? NULL : keys[i];
+    i = scn_first_repeat(keys, n, nomem);
+    const char *twice = i < n ? keys[i] : NULL;
     free(keys);
     return twice;
 }
