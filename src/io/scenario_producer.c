@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lambda_event.h"
+#include "scenario.h"
 #include "scenario_int.h"
 
 /* ---- producers and records --------------------------------------------- */
@@ -370,36 +371,24 @@ static int parse_rate(struct ctx *c, const cJSON *producer, struct cfg_producer 
     return rc ? -1 : 0;
 }
 
-static int by_name_then_index(const void *a, const void *b)
-{
-    const struct cfg_producer *const *x = a, *const *y = b;
-    int d = strcmp((*x)->name, (*y)->name);
-    return d ? d : *x < *y ? -1 : *x > *y;
-}
-
 int scni_check_producer_names(struct ctx *c, const struct cfg_sim *cfg)
 {
-    size_t n = cfg->n_producers, later = n;
-    const struct cfg_producer **sorted = n > 1 ? malloc(n * sizeof *sorted) : NULL;
-    if (n > 1 && !sorted)
+    size_t n = cfg->n_producers, at = n;
+    const char **names = n > 1 ? malloc(n * sizeof *names) : NULL;
+    bool nomem = n > 1 && !names;
+    for (size_t i = 0; i < n && names; i++)
+        names[i] = cfg->producers[i].name;
+    if (names)   /* sorted, not each name against those before it: 100,000 took 25 s */
+        at = scn_first_repeat(names, n, &nomem);
+    free(names);
+    if (nomem)
         return scni_nomem(c);
-    for (size_t i = 0; i < n && sorted; i++)
-        sorted[i] = &cfg->producers[i];
-    /* sorted, not each name against those before it: a list of 100,000 took 25 s */
-    if (sorted)
-        qsort(sorted, n, sizeof *sorted, by_name_then_index);
-    for (size_t i = 1; i < n; i++) {   /* the first producer whose name an earlier one has */
-        size_t at = (size_t)(sorted[i] - cfg->producers);
-        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0 && at < later)
-            later = at;
-    }
-    free(sorted);
-    if (later == n)
+    if (at == n)
         return 0;
     size_t mark = scni_path_key(c, "producers");
-    scni_path_index(c, later);
+    scni_path_index(c, at);
     scni_fail(c, "name", "a producer named \"%s\" comes before: names must be unique",
-              cfg->producers[later].name);
+              cfg->producers[at].name);
     scni_path_pop(c, mark);
     return -1;
 }
