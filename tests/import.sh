@@ -224,6 +224,13 @@ timeout 30 "$esmsim" import many.json -o many-s.json >/dev/null 2> err.txt; rc=$
 expect_eq "$rc" 0 "100,000 resources: exit status within 30 s"
 expect_in "$(cat err.txt)" "not part of the mapping (X): \$.Resources.R0, \$.Resources.R1, " "100,000 resources: listed"
 expect_in "$(cat err.txt)" ", \$.Resources.R99999" "100,000 resources: the last one listed"
+# -o names what is not a regular file: refused, and left as it was (the temporary file was
+# renamed over it: as root, import -o /dev/null replaced the machine's /dev/null with a file)
+mkfifo out-fifo
+msg=$(timeout 20 "$esmsim" import "$ex/get-function-concurrency.json" -o out-fifo 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim import: -o out-fifo: not a regular file (a FIFO): -o - writes the scenario to standard output" \
+  "-o a FIFO: refused"
+[ -p out-fifo ] && ok || ko "-o a FIFO: the FIFO is left as it was"
 # a key twice in a JSON input, as in YAML: refused, since only the first would be read (a
 # resource given twice in a JSON template was silently the first; a mapping's BatchSize
 # twice was said to be two files that disagree)
