@@ -217,6 +217,27 @@ printf 'Resources:\n  A: [1, 2\n' > bad.yaml
 bad "invalid YAML" "esmsim import: bad.yaml: invalid YAML at line 3, column 1: did not find expected ',' or ']'" bad.yaml
 printf 'Resources:\n  A: {Type: X}\n  A: {Type: Y}\n' > dup.yaml
 bad "a YAML key twice" "esmsim import: dup.yaml: invalid YAML at line 3, column 3: the key A is given twice" dup.yaml
+# a JSON template of 100,000 resources (CloudFormation takes 500) is read at once, and each
+# one not used listed (each was looked up by its id, and the list copied at each: 40,000 took 13 s)
+python3 -c 'import json; print(json.dumps({"Resources": {"R%d" % i: {"Type": "X"} for i in range(100000)}}))' > many.json
+timeout 30 "$esmsim" import many.json -o many-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "100,000 resources: exit status within 30 s"
+expect_in "$(cat err.txt)" "not part of the mapping (X): \$.Resources.R0, \$.Resources.R1, " "100,000 resources: listed"
+expect_in "$(cat err.txt)" ", \$.Resources.R99999" "100,000 resources: the last one listed"
+# -o names what is not a regular file: refused, and left as it was (the temporary file was
+# renamed over it: as root, import -o /dev/null replaced the machine's /dev/null with a file)
+mkfifo out-fifo
+msg=$(timeout 20 "$esmsim" import "$ex/get-function-concurrency.json" -o out-fifo 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim import: -o out-fifo: not a regular file (a FIFO): -o - writes the scenario to standard output" \
+  "-o a FIFO: refused"
+[ -p out-fifo ] && ok || ko "-o a FIFO: the FIFO is left as it was"
+# a key twice in a JSON input, as in YAML: refused, since only the first would be read (a
+# resource given twice in a JSON template was silently the first; a mapping's BatchSize
+# twice was said to be two files that disagree)
+printf '{"Resources": {"S": {"Type": "AWS::Kinesis::Stream"}, "S": {"Type": "AWS::SQS::Queue"}}}' > dup.json
+bad "a JSON key twice" "esmsim import: dup.json: \$.Resources: the key S is given twice" dup.json
+sed 's/"BatchSize": 500,/"BatchSize": 500, "BatchSize": 10,/' "$ex/get-event-source-mapping.json" > dup-esm.json
+bad "a JSON key twice, in an AWS CLI output" "esmsim import: dup-esm.json: \$: the key BatchSize is given twice" dup-esm.json
 printf '{"Hello": "world"}\n' > unknown.json
 bad "an unknown format" "esmsim import: unknown.json: not a format esmsim import knows" unknown.json
 sed 's/"OpenShardCount": 4/"OpenShardCount": "four"/' "$ex/describe-stream-summary.json" > four.json
@@ -251,6 +272,31 @@ bad "metric data: Forbidden" "esmsim import: forbidden.json: \$.MetricDataResult
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2024-01-01T00:00:00Z","2024-01-01T00:01:00Z","2026-01-01T00:00:00Z"],"Values":[1,2,3]}]}' > years.json
 bad "metric data: a series of more periods than a rate series may hold" \
   "esmsim import: years.json: \$.MetricDataResults[0]: 1052641 periods of 60 s from the first datapoint to the last: more than 1000000, the most a rate series may hold" years.json
+# README: metric data that contradicts itself is bad input: a p99 below the p50 of its period
+# (it was fitted: sigma the slope's absolute value, the fit 9,900 % off, exit 0)
+printf '{"MetricDataResults":[{"Id":"a","Label":"Duration p50","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[100,90]},
+  {"Id":"b","Label":"Duration p99","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[10,200.5]}]}' > falling.json
+bad "metric data: a higher percentile below a lower one" \
+  "esmsim import: falling.json: \$.MetricDataResults[1] (Duration p99): 10 at 2026-03-01T00:01:00.000Z is below the 100 of Duration p50 (falling.json \$.MetricDataResults[0]) for the same period: a higher percentile cannot be lower (the metric data contradicts itself)" falling.json
+# ... and more Errors than Invocations in a period (they were an outage, or a chance of failure
+# above 1 where the period had no invocation)
+printf '{"MetricDataResults":[{"Id":"e","Label":"Errors Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[5,1]},
+  {"Id":"i","Label":"Invocations Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[4,10]}]}' > errors.json
+bad "metric data: more errors than invocations" \
+  "esmsim import: errors.json: \$.MetricDataResults[0] (Errors Sum): 5 errors at 2026-03-01T00:01:00.000Z, more than the 4 invocations of the period (Invocations Sum, errors.json \$.MetricDataResults[1]): the metric data contradicts itself" errors.json
+# IncomingBytes under a byte a record is said as such, not as "no IncomingBytes"
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[600,600]},
+  {"Id":"b","Label":"IncomingBytes Sum","Timestamps":["2026-03-01T00:01:00Z","2026-03-01T00:00:00Z"],"Values":[1,1]}]}' > tiny.json
+"$esmsim" import tiny.json -o tiny-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "IncomingBytes under a byte a record: exit status"
+expect_in "$(cat err.txt)" "esmsim import: note: IncomingBytes Sum of tiny.json \$.MetricDataResults[1] (Id b) / the IncomingRecords: under a byte a record: the records are esmsim's default size" \
+  "IncomingBytes under a byte a record: the note"
+# datapoints of no metric esmsim reads are not "no datapoint" (the note said so)
+printf '{"MetricDataResults":[{"Id":"x","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1]}]}' > p100.json
+"$esmsim" import p100.json -o p100-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "no metric esmsim reads: exit status"
+expect_in "$(cat err.txt)" "esmsim import: note: the metric data holds no datapoint of a metric esmsim reads: nothing taken from it" \
+  "no metric esmsim reads: the note"
 bad "several terraform mappings" "esmsim import: two.json: 2 event source mappings of streams: name one with --mapping ADDRESS" \
   "$(python3 - "$data/tf-state.json" <<'EOF'
 import json, sys
@@ -261,6 +307,51 @@ json.dump(t, open("two.json", "w"))
 print("two.json")
 EOF
 )"
+# ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
+# which resources exist"): a mapping, stream or function whose Condition is false is not one
+# import may take (they were taken: a false one even made two mappings of one stream) ----
+cat > cond.yaml <<'EOF'
+Parameters:
+  Stage: {Type: String, Default: prod}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsStaging: !Not [!Condition IsProd]
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: f}}
+  ProdMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Condition: IsProd
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 500}
+  StagingMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Condition: IsStaging
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 10}
+EOF
+"$esmsim" import cond.yaml -o cond.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "conditions: the mapping that exists is taken: exit status ($(cat err.txt))"
+expect_eq "$(j cond.json event_source_mapping.BatchSize)" 500 "conditions: the mapping whose Condition is true"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: cond.yaml: not deployed: its Condition is false (AWS::Lambda::EventSourceMapping): \$.Resources.StagingMapping" \
+  "conditions: the other is listed as not deployed"
+"$esmsim" import cond.yaml --parameter Stage=staging -o cond.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j cond.json event_source_mapping.BatchSize)" "0:10" "conditions: --parameter Stage=staging takes the other"
+bad "conditions: --mapping names a mapping not deployed" \
+  "esmsim import: cond.yaml: --mapping StagingMapping: the resource is not deployed (its Condition is false)" \
+  cond.yaml --mapping StagingMapping
+sed 's/^  S: {Type: AWS::Kinesis::Stream,/  S: {Type: AWS::Kinesis::Stream, Condition: IsStaging,/' cond.yaml > cond-stream.yaml
+bad "conditions: the mapping reads a stream not deployed" \
+  "esmsim import: cond-stream.yaml: \$.Resources.ProdMapping.Properties.EventSourceArn: Fn::GetAtt S.Arn: the resource is not deployed (its Condition is false)" \
+  cond-stream.yaml
+sed 's/Condition: IsProd/Condition: IsLive/' cond.yaml > cond-none.yaml
+bad "conditions: a Condition that names none" \
+  "esmsim import: cond-none.yaml: \$.Resources.ProdMapping.Condition: no condition IsLive in Conditions" cond-none.yaml
+sed 's/IsStaging: !Not \[!Condition IsProd\]/IsStaging: !Not [!Condition IsStaging]/' cond.yaml > cond-self.yaml
+bad "conditions: a Condition that refers to itself" \
+  "esmsim import: cond-self.yaml: \$.Conditions.IsStaging: conditions nested more than 200 deep (one refers to itself?)" cond-self.yaml
+
+printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
+bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
+  "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json
 bad "--mapping that matches none" "esmsim import: cfn-dynamodb.json: no mapping matches --mapping" \
   "$data/cfn-dynamodb.json" --mapping Nothing
 cp "$ex/get-function-concurrency.json" same.json

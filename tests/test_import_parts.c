@@ -6,8 +6,10 @@
  * The command as a whole is tests/import.sh.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
@@ -153,6 +155,54 @@ static void test_yaml(void)
     CHECK_YAML("", "t.yaml: an empty YAML document");
     CHECK_YAML("a: !GetAtt NoDot\n", "t.yaml: invalid YAML at line 1, column 4: !GetAtt takes "
                "Resource.Attribute");
+    /* Nesting: 201 levels are read, deeper is refused; 1,000,000 '[' at once, before libyaml
+     * loads them (its scanner looks at every open level at each token: 40,000 took 6 s) */
+    size_t len = 3000000;
+    char *deep = malloc(len + 1), *got;
+    CHECK(deep != NULL);
+    if (deep) {
+        for (int levels = 200; levels <= 201; levels++) {
+            size_t k = 0;
+            for (int i = 0; i < levels; i++)
+                k += (size_t)sprintf(deep + k, "[");
+            k += (size_t)sprintf(deep + k, "1");
+            for (int i = 0; i < levels; i++)
+                k += (size_t)sprintf(deep + k, "]");
+            got = compact(deep);
+            CHECK_CONTAINS(got, levels == 200 ? "[[[[" : "t.yaml: invalid YAML at line 1, column 202: nested "
+                           "more than 200 deep");
+            free(got);
+        }
+        memset(deep, '[', len);
+        deep[len] = '\0';
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        got = compact(deep);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK_STR(got, "t.yaml: invalid YAML at line 1, column 202: nested more than 200 deep");
+        CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10);
+        free(got);
+        free(deep);
+    }
+    /* 90,000 keys and one more given twice, the last: refused at once (each key was looked
+     * up among those before it: 40,000 took 5 s) */
+    size_t cap = 90001 * 16;
+    char *many = malloc(cap);
+    CHECK(many != NULL);
+    if (many) {
+        size_t k = 0;
+        for (int i = 0; i < 90000; i++)
+            k += (size_t)snprintf(many + k, cap - k, "k%d: 1\n", i);
+        snprintf(many + k, cap - k, "k7: 2\n");
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        got = compact(many);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK_STR(got, "t.yaml: invalid YAML at line 90001, column 1: the key k7 is given twice");
+        CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10);
+        free(got);
+        free(many);
+    }
     /* An alias bomb: nine levels of nine aliases are 387 million nodes; refused at the limit. */
     char bomb[2048];
     size_t n = (size_t)snprintf(bomb, sizeof bomb, "a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
@@ -160,7 +210,7 @@ static void test_yaml(void)
         n += (size_t)snprintf(bomb + n, sizeof bomb - n,
                               "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
                               i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
-    char *got = compact(bomb);
+    got = compact(bomb);
     CHECK_CONTAINS(got, "t.yaml: invalid YAML at line");
     CHECK_CONTAINS(got, "more than 200000 nodes once aliases are expanded");
     free(got);

@@ -2201,6 +2201,33 @@ static int64_t first_invocation_at(const struct run *r, const char *shard)
     return -1;
 }
 
+/* R12 with R15 and R10: the same split with two lanes.  The poll that
+ * found the parent's first lane done finished the shard (its lanes freed)
+ * and went on to start its second lane, whose window's state was gone: a
+ * crash (SEGV) with any reshard, DynamoDB rollover or on-demand split of a
+ * mapping with windows and ParallelizationFactor 2 or more. */
+static void test_r12_reshard_ends_the_windows_of_lanes(void)
+{
+    char ka[32], kb[32];
+    key_in_lane(ka, sizeof ka, "a", 0, 2);
+    key_in_lane(kb, sizeof kb, "b", 1, 2);
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "500ms", ka, "ok");
+    add_record(recs, sizeof recs, &len, "600ms", kb, "ok");
+    add_record(recs, sizeof recs, &len, "4s", ka, "ok");
+    scenario_json_timed(text, sizeof text, TIMING, ",\"reshard\":[{\"at\":\"3s\",\"split\":\"" S0 "\"}]",
+                        "10s", recs, ",\"TumblingWindowInSeconds\":60,\"ParallelizationFactor\":2", "", "");
+    struct run r;
+    if (!run_json(text, &r))
+        return;
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
+    CHECK(shard_end_at(&r, S0) >= 3000 * MS);
+    CHECK_INT(r.ml.n_win, 2);   /* each lane of the parent closed its window */
+    for (size_t i = 0; i < r.ml.n_win && i < 2; i++)
+        CHECK_STR(r.ml.win[i].shard_id, S0);
+    release(&r);
+}
+
 /* R12 with issue 14 item 2: the split an on-demand stream makes by itself
  * (decided at the tick of 1 s, done at 3 s) is read like a scheduled one:
  * the parent, blocked by its poison record until the 4th attempt fails, is
@@ -2439,6 +2466,7 @@ int main(void)
     test_r12_no_wait_breaks_key_order();
     test_r12_merge_waits_for_both_parents();
     test_r12_reshard_ends_the_window();
+    test_r12_reshard_ends_the_windows_of_lanes();
     test_r12_on_demand_split();
     test_r1_propagation_delays();
     test_r1_efo_push();

@@ -859,6 +859,10 @@ static void test_bad_producers_records_failures(void)
 #define P(rest) WITH("'producers':[{'name':'p','rate':1," rest "}]")
     BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1}},{'name':'p','rate':1,'keys':{'count':1}}]"),
         "$.producers[1].name: a producer named \"p\" comes before: names must be unique");
+    /* the first producer whose name comes before, whatever the names' order */
+    BAD(WITH("'producers':[{'name':'b','rate':1,'keys':{'count':1}},{'name':'a','rate':1,'keys':{'count':1}},"
+             "{'name':'b','rate':1,'keys':{'count':1}},{'name':'a','rate':1,'keys':{'count':1}}]"),
+        "$.producers[2].name: a producer named \"b\" comes before: names must be unique");
     BAD(WITH("'producers':[{'name':'records','rate':1,'keys':{'count':1}}]"),
         "$.producers[0].name: \"records\" is reserved for the explicit records");
     BAD(WITH("'producers':[{'name':'p','rate':0,'keys':{'count':1}}]"), "$.producers[0].rate: expected a number > 0, got 0");
@@ -1305,6 +1309,22 @@ static void test_unsimulated(void)
         "$.event_source_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not simulated yet");
     BAD(ESM_WITH("'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}"),
         "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination is not simulated yet");
+    /* in a schedule entry: refused at its own path (it was named as the mapping's); and
+     * an S3 destination is refused whatever a later entry sets (one SQS destination
+     * later let the S3 one be used until then) */
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON'},'schedule':[{'at':'1s',"
+        "'update_mapping':{'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:s3:::my-bucket'}}}}]}",
+        "$.schedule[0].update_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure "
+        "destination is not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON','DestinationConfig':{'OnFailure':"
+        "{'Destination':'arn:aws:s3:::my-bucket'}}},'schedule':[{'at':'1s','update_mapping':"
+        "{'DestinationConfig':{'OnFailure':{'Destination':'arn:aws:sqs:us-east-1:123456789012:dlq'}}}}]}",
+        "$.event_source_mapping.DestinationConfig.OnFailure.Destination: an S3 OnFailure destination "
+        "is not simulated yet");
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'TRIM_HORIZON'},'schedule':[{'at':'1s',"
+        "'update_mapping':{'FilterCriteria':{'Filters':[{'Pattern':'{}'}]}}}]}",
+        "$.schedule[0].update_mapping.FilterCriteria: event filtering (FilterCriteria.Filters) is not "
+        "simulated yet");
     /* a typo inside an unsimulated feature is still a typo */
     BAD(ESM_WITH("'FilterCriteria':{'Filters':[{'Pattern':'{}'}]},'Bisect':true"),
         "$.event_source_mapping.Bisect: unknown key");
@@ -1380,6 +1400,10 @@ static void test_handler(void)
     BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A=B':'1'}}}"),
         "$.function.handler.env[\"A=B\"]: expected a variable name (not empty, without '=')");
     BAD(WITH("'function':{'handler':{'command':['x'],'env':[]}}"), "$.function.handler.env: expected an object");
+    /* docs/scenario.md, Strict: a key given twice is an error; in env too, where the
+     * program would see only the first value (it was accepted) */
+    BAD(WITH("'function':{'handler':{'command':['x'],'env':{'A':'1','B':'2','A':'3'}}}"),
+        "$.function.handler.env.A: duplicate key");
     BAD(WITH("'function':{'handler':{'command':['x'],'duration':'wall'}}"),
         "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");
@@ -1929,6 +1953,12 @@ static void test_run_limits_checked(void)
                           "{\"at\":0,\"for\":10,\"multiplier\":1e300}]", "model.memory_limit=\"8PiB\"" };
     bad_set(__LINE__, EST, inf, 2, "$.producers[0].rate: this run needs too many bytes to count "
             "of memory even if the mapping keeps up, more than the 8.0 PiB allowed");
+    /* a finite estimate past a million EiB keeps its unit (it lost it: "needs
+     * 5402928104913940221269682096095 of memory") */
+    const char *huge[] = { "producers[0].rate=1e300" };
+    bad_set(__LINE__, EST, huge, 1, "$.producers[0].rate: this run needs 5.83e+284 EiB of memory even if the "
+            "mapping keeps up");
+    CHECK_CONTAINS(err, "by part: messages 5.71e+284 EiB (");
     /* keys.count at its documented maximum: the producer's key space alone */
     const char *keys[] = { "producers[0].keys.count=4294967294", "model.memory_limit=16GiB" };
     bad_set(__LINE__, EST, keys, 2, "$.producers[0].keys: this run needs 36 GiB of memory");
@@ -2010,10 +2040,13 @@ static void test_text_checked(void)
     CHECK(s && strcmp(s->description, "a\\u0000b") == 0);
     scn_free(s);
 
-    /* not UTF-8: a stray byte, an overlong form, a surrogate, past U+10FFFF */
-    static const char *const not_utf8[] = { "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82" };
+    /* not UTF-8: a stray byte, an overlong form, a surrogate, past U+10FFFF; the overlong
+     * U+0000 written in the file is one too (it was taken for a \u0000 escape: "expected
+     * text without U+0000, got "x\u"") */
+    static const char *const not_utf8[] = { "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                                            "x\xc0\x80y" };
     static const char *const shown[] = { "a\\xff", "\\xc0\\xaf", "\\xed\\xa0\\x80", "\\xf4\\x90\\x80\\x80",
-                                         "\\xe2\\x82" };
+                                         "\\xe2\\x82", "x\\xc0\\x80y" };
     for (size_t i = 0; i < sizeof not_utf8 / sizeof not_utf8[0]; i++) {
         char text[256], want[128];
         snprintf(text, sizeof text, "{\"name\":\"t\",\"description\":\"%s\",\"duration\":\"1h\","
@@ -2063,7 +2096,7 @@ static void test_numbers_and_paths_checked(void)
     /* a seed above 2^53 - 1 as a JSON number may have been rounded: refused;
      * the string form is exact */
     BAD(WITH("'seed':9007199254740993"), "t.json: $.seed: expected an integer from 0 to 18446744073709551615 "
-        "(as a string of digits above 9007199254740991), got 9.0072e+15");
+        "(as a string of digits above 9007199254740991), got 9007199254740992");
     BAD(WITH("'seed':9007199254740992"), "$.seed: expected an integer from 0 to 18446744073709551615");
     struct scenario *s = parse(WITH("'seed':9007199254740991"), NULL, 0);
     CHECK(s && s->cfg.seed == 9007199254740991ull);
@@ -2077,7 +2110,13 @@ static void test_numbers_and_paths_checked(void)
     scn_free(s);
     BAD(WITH("'stream':{'limits':{'write_bytes_per_sec':9007199254740992}}"),
         "$.stream.limits.write_bytes_per_sec: expected an integer from 1 to 9007199254740991 (2^53 - 1), "
-        "got 9.0072e+15");
+        "got 9007199254740992");
+    /* "got" shows the number read, with the digits that tell it from the bound (1.0000001
+     * was "got 1" after "from 0 to 1", 10000.0000001 "got 10000" after "to 10000") */
+    BAD(WITH("'stream':{'internal_failure_rate':1.0000001}"),
+        "$.stream.internal_failure_rate: expected a number from 0 to 1, got 1.0000001");
+    BAD(ESM_WITH("'BatchSize':10000.0000001"),
+        "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got 10000.0000001");
 
     /* an expect count is an integer; a measure in ms may have a fraction */
     BAD(WITH("'expect':{'discards':1.5}"), "t.json: $.expect.discards: expected an integer from 0 to "

@@ -288,6 +288,25 @@ craft wide "UPDATE records SET shard_id = printf('%.5000c', 'x') WHERE sequence_
 expect_eq "$(grep -v xxxxxxxxxx wide.txt | awk 'length > 300' | wc -l)" 0 \
   "item 9: a crafted long value does not pad the other lines"
 
+# ---- a run log is a regular file: a FIFO or a device named as one is refused at once ----------
+# (every reader and merge waited for ever on a FIFO, in SQLite's open; run -o /dev/null said
+# "insert into runs: no such table: runs" and sweep -o FIFO "disk I/O error (Illegal seek)")
+mkfifo pipe.db
+for cmd in "report pipe.db" "trace pipe.db --key k" "plot pipe.db -o p.svg" "logs pipe.db" \
+           "compare pipe.db $src/examples/production/metrics.json" "merge out.db pipe.db"; do
+  msg=$(timeout 20 "$esmsim" $cmd 2>&1); rc=$?
+  expect_eq "$rc:$msg" "2:esmsim ${cmd%% *}: pipe.db: cannot read: not a regular file (a FIFO)" "$cmd: refused at once"
+done
+msg=$(timeout 20 "$esmsim" report /dev/null 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim report: /dev/null: cannot read: not a regular file (a character device)" "report /dev/null"
+# (a FIFO of its own, not /dev/null: the code before this opened the file, and a test run as
+# root must leave the machine's devices alone)
+msg=$(timeout 20 "$esmsim" run "$src/scenarios/latest-start.json" -q -o pipe.db 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim: pipe.db: not a regular file (a FIFO)" "run -o FIFO"
+msg=$(timeout 20 "$esmsim" sweep "$src/scenarios/latest-start.json" --vary duration=1m,2m -o pipe.db 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim sweep: pipe.db: not a regular file (a FIFO)" "sweep -o FIFO"
+rm -f pipe.db out.db
+
 # ---- item 9: loops over what a log holds cost what its rows cost --------------------------------
 # 50,000 shards (each made once, not looked up in the list for each figure) and 100,000 fates
 # (32 names kept, the rest counted as "(other)").

@@ -47,6 +47,31 @@ static bool looks_like_json(const char *text)
     return *text == '{' || *text == '[';
 }
 
+/*
+ * The first key given twice in an object within v, its object's path in
+ * path (from v's, of size PATH_LEN): cJSON keeps both and finds the first,
+ * so the second would be read by nobody (YAML's are refused as they are
+ * read).  NULL when none.
+ */
+static const char *key_twice(const cJSON *v, char *path, bool *nomem)
+{
+    const cJSON *c;
+    size_t i = 0, mark = strlen(path);
+    const char *twice = scn_key_twice(v, nomem);
+    if (twice || *nomem)
+        return twice;
+    cJSON_ArrayForEach(c, v) {
+        if (cJSON_IsObject(v))
+            imp_path(path, PATH_LEN, path, c->string);
+        else
+            imp_path_index(path, PATH_LEN, path, i++);
+        if ((twice = key_twice(c, path, nomem)) || *nomem)
+            return twice;
+        path[mark] = '\0';
+    }
+    return NULL;
+}
+
 static int read_file(struct imp *im, struct imp_file *f)
 {
     size_t len;
@@ -57,8 +82,18 @@ static int read_file(struct imp *im, struct imp_file *f)
     if (looks_like_json(text)) {
         const char *end = NULL;
         f->root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
+        char path[PATH_LEN] = "$", safe[FMT_TEXT_MAX];
+        bool nomem = false;
+        const char *twice = f->root ? key_twice(f->root, path, &nomem) : NULL;
         if (!f->root)
             scn_json_error(f->path, text, len, end, err, sizeof err);
+        else if (twice || nomem)
+            snprintf(err, sizeof err, nomem ? "%s: out of memory" : "%s: %s: the key %s is given twice",
+                     f->path, path, fmt_text(twice, safe, 200));
+        if (twice || nomem) {
+            cJSON_Delete(f->root);
+            f->root = NULL;
+        }
     } else {
         f->yaml = true;
         f->root = imp_yaml_parse(f->path, text, len, err, sizeof err);
@@ -374,13 +409,17 @@ static int validate(struct imp *im, const char *out)
 
 /* ---- the command ---------------------------------------------------------------- */
 
-/* The output must not be one of the inputs. */
+/* The output must not be one of the inputs, nor what is not a regular file:
+ * the temporary file would be renamed over it (as root, over /dev/null). */
 static int output_not_input(struct imp *im, const char *output, const char *const *files,
                             size_t n_files)
 {
     struct stat out, in;
     if (!strcmp(output, "-") || stat(output, &out) != 0)
         return 0;
+    if (!S_ISREG(out.st_mode))
+        return imp_fail(im, "-o %s: not a regular file (%s): -o - writes the scenario to standard "
+                        "output", output, fmt_file_kind(out.st_mode));
     for (size_t i = 0; i < n_files; i++)
         if (stat(files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
             return imp_fail(im, "-o %s: is the input %s: write the scenario to another file",

@@ -27,8 +27,6 @@
 #include "fmt.h"
 #include "import_aws.h"
 
-#define PATH_LEN 512
-
 static const cJSON *get(const cJSON *o, const char *key)
 {
     return cJSON_GetObjectItemCaseSensitive(o, key);
@@ -238,6 +236,9 @@ static int mapping_list(struct imp *im, const char *file, const cJSON *list)
         }
         i++;
     }
+    if (n == 0 && !imp_selected_mapping(im))   /* nothing for --mapping to choose from */
+        return imp_fail(im, "%s: $.EventSourceMappings: no mapping of a stream among its %zu (esmsim "
+                        "simulates stream mappings)", file, i);
     if (n != 1)
         return imp_fail(im, "%s: $.EventSourceMappings: %zu mappings of a stream%s: name one with "
                         "--mapping UUID", file, n, imp_selected_mapping(im) ? " match --mapping" : "");

@@ -31,8 +31,8 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "import_cfn.h"
+#include "scenario.h"
 
-#define PATH_LEN 512
 #define MAX_DEPTH 200     /* nesting, in YAML and in intrinsic functions */
 
 /* ---- YAML as JSON ---------------------------------------------------------------- */
@@ -158,8 +158,39 @@ static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth);
 
 /* A mapping's pairs into o; with merge true only the "<<" keys' mappings,
  * whose keys come after the explicit ones and never replace them. */
+/* No key of n twice (merge keys aside): checked sorted, since one key
+ * looked up among those before it made a mapping of 40,000 keys take 5 s. */
+static bool yunique(struct yconv *y, yaml_node_t *n)
+{
+    size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), nk = 0, at;
+    const char **keys = np ? malloc(np * sizeof *keys) : NULL;
+    yaml_node_t **nodes = np ? malloc(np * sizeof *nodes) : NULL;
+    bool nomem = np && (!keys || !nodes);
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !nomem; p++) {
+        yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
+        const char *key = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+        if (key && strlen(key) == k->data.scalar.length &&   /* ymapping refuses the others */
+            (strcmp(key, "<<") || k->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)) {
+            nodes[nk] = k;
+            keys[nk++] = key;
+        }
+    }
+    at = nomem ? 0 : scn_first_repeat(keys, nk, &nomem);
+    if (nomem)
+        yfail(y, n, "out of memory");
+    else if (at < nk) {
+        char safe[FMT_TEXT_MAX];
+        yfail(y, nodes[at], "the key %s is given twice", fmt_text(keys[at], safe, 100));
+    }
+    free(keys);
+    free(nodes);
+    return !nomem && at >= nk;
+}
+
 static bool ymapping(struct yconv *y, yaml_node_t *n, cJSON *o, int depth)
 {
+    if (!yunique(y, n))
+        return false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(y->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
@@ -170,10 +201,6 @@ static bool ymapping(struct yconv *y, yaml_node_t *n, cJSON *o, int depth)
             return yfail(y, k, "a key holds a NUL character"), false;
         if (!strcmp(key, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
             continue;
-        if (cJSON_GetObjectItemCaseSensitive(o, key)) {
-            char safe[FMT_TEXT_MAX];
-            return yfail(y, k, "the key %s is given twice", fmt_text(key, safe, 100)), false;
-        }
         cJSON *c = ynode(y, v, depth + 1);
         if (!c || !cJSON_AddItemToObject(o, key, c)) {
             cJSON_Delete(c);
@@ -275,11 +302,46 @@ static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth)
     return local ? long_form(y, n, tag, v) : v;
 }
 
+/*
+ * Whether the first document nests collections deeper than ynode takes,
+ * read as events before libyaml loads it: libyaml's scanner looks at every
+ * open flow level at each token, so 40,000 '[' took 6 s to load and a file
+ * of them hours.  The events stop at the first level too deep, or at an
+ * error, which the load then reports.
+ */
+static bool too_deep(const char *text, size_t len, yaml_mark_t *at)
+{
+    yaml_parser_t p;
+    yaml_event_t e;
+    int depth = 0;
+    bool deep = false, done = false;
+    if (!yaml_parser_initialize(&p))
+        return false;   /* the load says it */
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    while (!done && !deep && yaml_parser_parse(&p, &e)) {
+        if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT) {
+            deep = ++depth > MAX_DEPTH + 1;   /* the top node is ynode's depth 0 */
+            *at = e.start_mark;
+        }
+        depth -= e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT;
+        done = e.type == YAML_DOCUMENT_END_EVENT || e.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&p);
+    return deep;
+}
+
 cJSON *imp_yaml_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
+    yaml_mark_t at;
     cJSON *root = NULL;
+    if (too_deep(text, len, &at)) {
+        errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: nested more than %d deep",
+                   file, at.line + 1, at.column + 1, MAX_DEPTH);
+        return NULL;
+    }
     if (!yaml_parser_initialize(&parser)) {
         errmsg_set(err, errlen, "out of memory");
         return NULL;
@@ -311,6 +373,7 @@ struct cfn {
     struct imp *im;
     const char *file;
     const cJSON *resources, *params, *conditions, *mappings, *globals;
+    const cJSON *all;       /* every resource, those whose Condition is false too */
     bool bad;               /* a malformed template: imp_fail was called */
     bool novalue;           /* the value was AWS::NoValue: the property is left out */
     char why[400];          /* why a value cannot be computed from the template */
@@ -430,10 +493,16 @@ static char *resource_name(struct cfn *c, const char *id)
     return strdup(id);
 }
 
+/* A resource's Type ("" when it has none). */
+static const char *type_of(const cJSON *r)
+{
+    const cJSON *t = get(r, "Type");
+    return cJSON_IsString(t) ? t->valuestring : "";
+}
+
 static const char *resource_type(const struct cfn *c, const char *id)
 {
-    const cJSON *t = get(get(c->resources, id), "Type");
-    return cJSON_IsString(t) ? t->valuestring : "";
+    return type_of(get(c->resources, id));
 }
 
 static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
@@ -459,6 +528,14 @@ static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
     return out;
 }
 
+#define NOT_DEPLOYED "the resource is not deployed (its Condition is false)"
+
+/* A resource of the template that CloudFormation would not create. */
+static bool not_deployed(const struct cfn *c, const char *id)
+{
+    return !get(c->resources, id) && get(c->all, id);
+}
+
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
@@ -481,6 +558,8 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
     }
     if (!strncmp(name, "AWS::", 5))
         return pseudo(c, name, path);
+    if (not_deployed(c, name))
+        return cfn_bad(c, path, "Ref %s: %s", name, NOT_DEPLOYED);
     if (get(c->resources, name)) {
         c->ref = get(c->resources, name)->string;
         const char *t = resource_type(c, name);
@@ -526,7 +605,8 @@ static cJSON *fn_getatt(struct cfn *c, const cJSON *a, const char *path)
     }
     const cJSON *r = get(c->resources, res);
     if (!r)
-        return cfn_bad(c, path, "Fn::GetAtt %s.%s: no such resource", res, attr);
+        return cfn_bad(c, path, "Fn::GetAtt %s.%s: %s", res, attr,
+                       not_deployed(c, res) ? NOT_DEPLOYED : "no such resource");
     c->ref = r->string;
     const char *t = resource_type(c, res);
     char *n = resource_name(c, res);
@@ -1318,13 +1398,12 @@ static int map_alone(struct cfn *c, struct used *u)
     const char *stream = NULL, *function = NULL;
     size_t ns = 0, nf = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, c->resources) {
-        if (is_type(c, r->string, "AWS::Kinesis::Stream") ||
-            (is_type(c, r->string, "AWS::DynamoDB::Table") &&
-             get(get(r, "Properties"), "StreamSpecification")))
+    cJSON_ArrayForEach(r, c->resources) {   /* each one's type from r: by id it is a search */
+        const char *type = type_of(r);
+        if (!strcmp(type, "AWS::Kinesis::Stream") ||
+            (!strcmp(type, "AWS::DynamoDB::Table") && get(get(r, "Properties"), "StreamSpecification")))
             stream = r->string, ns++;
-        if (is_type(c, r->string, "AWS::Lambda::Function") ||
-            is_type(c, r->string, "AWS::Serverless::Function"))
+        if (!strcmp(type, "AWS::Lambda::Function") || !strcmp(type, "AWS::Serverless::Function"))
             function = r->string, nf++;
     }
     imp_note(c->im, "%s: no event source mapping of a stream in the template%s", c->file,
@@ -1342,11 +1421,46 @@ static int map_alone(struct cfn *c, struct used *u)
     return 0;
 }
 
+/*
+ * The resources CloudFormation would create: those without a Condition, or
+ * whose Condition is true (one the template alone cannot decide is taken as
+ * true, and said).  References to the others' entries, not copies; NULL
+ * when a Condition is malformed or names no condition (c->bad).
+ */
+static cJSON *deployed_resources(struct cfn *c)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *r;
+    if (!out)
+        return imp_nomem(c->im), c->bad = true, NULL;
+    cJSON_ArrayForEach(r, c->all) {
+        const cJSON *cond = get(r, "Condition");
+        char path[PATH_LEN];
+        int on = 1;
+        imp_path(path, sizeof path, "$.Resources", r->string);
+        imp_path(path, sizeof path, path, "Condition");
+        if (cond && !cJSON_IsString(cond))
+            cfn_bad(c, path, "expected the name of a condition, got %s", imp_kind(cond));
+        else if (cond && (on = named_condition(c, cond->valuestring, path)) < 0 && !c->bad &&
+                 imp_note(c->im, "%s: %s: the condition %s cannot be told from the template (%s): the "
+                          "resource is taken as deployed", c->file, path, cond->valuestring, c->why) < 0)
+            c->bad = true;
+        if (c->bad || (on && !cJSON_AddItemReferenceToObject(out, r->string, (cJSON *)r))) {
+            if (!c->bad)
+                imp_nomem(c->im), c->bad = true;
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 int imp_cfn_read(struct imp *im, const struct imp_file *f)
 {
     struct cfn c = { .im = im, .file = f->path };
     const cJSON *root = f->root;
-    c.resources = get(root, "Resources");
+    cJSON *deployed = NULL;
+    c.all = get(root, "Resources");
     c.params = get(root, "Parameters");
     c.conditions = get(root, "Conditions");
     c.mappings = get(root, "Mappings");
@@ -1355,16 +1469,26 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
     struct used u = { 0 };
     size_t n = 0, chosen = 0, matched = 0;
     int rc = -1;
-    if (!cJSON_IsObject(c.resources)) {
-        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.resources));
+    if (!cJSON_IsObject(c.all)) {
+        cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.all));
         goto out;
     }
-    if (collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
+    if (!(c.resources = deployed = deployed_resources(&c)) ||
+        collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)
         if (matches(im, &cands[i]))
             chosen = matched++ ? chosen : i;
-    if (matched > 1 || (imp_selected_mapping(im) && n && !matched)) {
+    const char *want = imp_selected_mapping(im);
+    if (want && !matched) {   /* a mapping, or a SAM function "Function.Event", not created */
+        char id[256];
+        snprintf(id, sizeof id, "%.*s", (int)strcspn(want, "."), want);
+        if (not_deployed(&c, id)) {
+            imp_fail(im, "%s: --mapping %s: %s", f->path, want, NOT_DEPLOYED);
+            goto out;
+        }
+    }
+    if (matched > 1 || (want && n && !matched)) {
         char list[1024] = "";
         for (size_t i = 0; i < n; i++) {
             size_t len = strlen(list);
@@ -1383,22 +1507,22 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
     } else if (map_alone(&c, &u) < 0) {
         goto out;
     }
-    const cJSON *r;
-    cJSON_ArrayForEach(r, c.resources) {
+    const cJSON *r, *next = c.resources->child;   /* the deployed are in c.all's order */
+    cJSON_ArrayForEach(r, c.all) {
         char path[PATH_LEN], why[300], safe[FMT_TEXT_MAX];
+        bool on = next && !strcmp(next->string, r->string);
+        next = on ? next->next : next;
         if (was_used(&u, r->string))
             continue;
-        const cJSON *cond = get(r, "Condition");
-        int deployed = cJSON_IsString(cond) ? named_condition(&c, cond->valuestring, "$.Resources") : 1;
-        if (c.bad)
-            goto out;
-        snprintf(why, sizeof why, "%s (%s)", deployed == 0 ? "not deployed: its Condition is false"
-                 : "not part of the mapping", fmt_text(resource_type(&c, r->string), safe, 100));
+        snprintf(why, sizeof why, "%s (%s)", !on
+                 ? "not deployed: its Condition is false" : "not part of the mapping",
+                 fmt_text(type_of(r), safe, 100));
         if (imp_unmapped(im, f->path, why, imp_path(path, sizeof path, "$.Resources", r->string)) < 0)
             goto out;
     }
     rc = 0;
 out:
     free(c.left);
+    cJSON_Delete(deployed);
     return rc;
 }

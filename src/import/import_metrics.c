@@ -283,7 +283,9 @@ static int traffic(struct imp *im, const struct mdata_set *set)
                             "bytes a record on average", series_words(bytes, bw, sizeof bw),
                             total_bytes / total) < 0)
             return -1;
-    } else if (imp_note(im, "no IncomingBytes (Sum): the records are esmsim's default size") < 0) {
+    } else if (bytes ? imp_note(im, "%s / the IncomingRecords: under a byte a record: the records are "
+                                "esmsim's default size", series_words(bytes, words, sizeof words)) < 0
+                     : imp_note(im, "no IncomingBytes (Sum): the records are esmsim's default size") < 0) {
         return -1;
     }
     if (rec->partial && imp_note(im, "%s: its last page is PartialData: the data after it is "
@@ -310,6 +312,35 @@ static double weighted_mean(const struct mdata_series *s, const struct mdata_ser
         for (size_t i = 0; i < s->n; i++)
             sum += s->v[i], w += 1;
     return w > 0 ? sum / w : NAN;
+}
+
+/*
+ * No period where a higher Duration percentile is below a lower one:
+ * CloudWatch computes both from the same invocations, so such data
+ * contradicts itself (and the fit would take |sigma| of a falling line).
+ */
+static int percentiles_rise(struct imp *im, const struct mdata_series *const *used, const double *pct,
+                            size_t n)
+{
+    for (size_t lo = 0; lo < n; lo++) {
+        for (size_t hi = 0; hi < n; hi++) {
+            const struct mdata_series *h = used[hi], *l = used[lo];
+            if (pct[lo] < 0 || pct[hi] <= pct[lo])
+                continue;
+            for (size_t i = 0; i < h->n; i++) {
+                double v;
+                char when[32], a[32], b[32];
+                if (!mdata_at(l, h->t_ms[i], &v) || h->v[i] >= v)
+                    continue;
+                awsjson_iso_time(h->t_ms[i], 0, when);
+                return imp_fail(im, "%s: %s (Duration %s): %s at %s is below the %s of Duration %s (%s %s) "
+                                "for the same period: a higher percentile cannot be lower (the metric data "
+                                "contradicts itself)", h->file, h->where, h->stat, fmt_number(h->v[i], a), when,
+                                fmt_number(v, b), l->stat, l->file, l->where);
+            }
+        }
+    }
+    return 0;
 }
 
 static int durations(struct imp *im, const struct mdata_set *set)
@@ -345,6 +376,8 @@ static int durations(struct imp *im, const struct mdata_set *set)
     }
     if (n == 0)
         return 0;
+    if (percentiles_rise(im, used, pct, n) < 0)
+        return -1;
     cJSON *dur = cJSON_CreateObject(), *inv_d = NULL;
     char median[64];
     if (!dur)
@@ -390,6 +423,18 @@ static int failures(struct imp *im, const struct mdata_set *set)
     if (!inv)
         return imp_unmapped(im, err->file, "Errors without Invocations: no failure probability "
                             "can be told", err->where);
+    /* an error is an invocation's outcome (unless Invocations lacks a page: its periods unknown) */
+    for (size_t k = 0; k < err->n && !inv->partial; k++) {
+        double i = 0;
+        char when[32], a[32], b[32];
+        mdata_at(inv, err->t_ms[k], &i);
+        if (err->v[k] <= i)
+            continue;
+        awsjson_iso_time(err->t_ms[k], 0, when);
+        return imp_fail(im, "%s: %s (Errors Sum): %s errors at %s, more than the %s invocations of the "
+                        "period (Invocations Sum, %s %s): the metric data contradicts itself", err->file,
+                        err->where, fmt_number(err->v[k], a), when, fmt_number(i, b), inv->file, inv->where);
+    }
     cJSON *rules = cJSON_CreateArray();
     if (!rules)
         return imp_nomem(im);
@@ -522,7 +567,8 @@ int imp_metrics_read(struct imp *im, const struct mdata_set *set)
         }
     }
     if (set->end_ms <= set->start_ms)
-        return imp_note(im, "the metric data holds no datapoint: nothing taken from it");
+        return imp_note(im, "the metric data holds no datapoint of a metric esmsim reads: nothing taken "
+                        "from it");
     char start[32], span[32];
     awsjson_iso_time(set->start_ms, 0, start);
     duration_text((double)(set->end_ms - set->start_ms) / 1000, span, sizeof span);

@@ -73,17 +73,17 @@ int imp_unmapped(struct imp *im, const char *file, const char *why, const char *
         if (array_grow((void **)&im->u, &im->cap_u, im->n_u, sizeof *im->u))
             return imp_nomem(im);
         u = &im->u[im->n_u++];
-        *u = (struct impi_unmapped){ strdup(file), strdup(why), strdup("") };
-        if (!u->file || !u->why || !u->paths)
+        *u = (struct impi_unmapped){ strdup(file), strdup(why), NULL, 0, 0 };
+        if (!u->file || !u->why)
             return imp_nomem(im);
     }
-    size_t len = strlen(u->paths) + strlen(ipath) + 3;
-    char *p = malloc(len);
-    if (!p)
-        return imp_nomem(im);
-    snprintf(p, len, "%s%s%s", u->paths, u->paths[0] ? ", " : "", ipath);
-    free(u->paths);
-    u->paths = p;
+    /* appended in place: a template of 40,000 resources lists them all */
+    size_t add = strlen(ipath) + (u->len ? 2 : 0);
+    while (u->len + add + 1 > u->cap)
+        if (array_grow((void **)&u->paths, &u->cap, u->cap, 1))
+            return imp_nomem(im);
+    snprintf(u->paths + u->len, u->cap - u->len, "%s%s", u->len ? ", " : "", ipath);
+    u->len += add;
     return 0;
 }
 

@@ -69,7 +69,8 @@ const char *imp_selected_mapping(const struct imp *im);
 const char *imp_parameter(const struct imp *im, const char *name);
 
 /* base + ".key" (or base + "[\"key\"]" when key is not a plain name), or
- * base + "[i]", in buf (which may be base), returned. */
+ * base + "[i]", in buf (which may be base), returned.  PATH_LEN: room for a path. */
+#define PATH_LEN 512
 const char *imp_path(char *buf, size_t len, const char *base, const char *key);
 const char *imp_path_index(char *buf, size_t len, const char *base, size_t i);
 

@@ -27,7 +27,8 @@ struct impi_origin {
 /* What could not be mapped, one line per file and reason. */
 struct impi_unmapped {
     char *file, *why;
-    char *paths;            /* "$.A, $.B" */
+    char *paths;            /* "$.A, $.B" (len bytes, room for cap: it doubles) */
+    size_t len, cap;
 };
 
 struct imp {

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fmt.h"
 
@@ -25,6 +27,14 @@ const char *fmt_count(int64_t n, char buf[32])
     return buf;
 }
 
+const char *fmt_number(double d, char buf[32])
+{
+    for (int digits = 6; digits <= 17; digits++)
+        if (snprintf(buf, 32, "%.*g", digits, d) > 0 && strtod(buf, NULL) == d)
+            break;
+    return buf;
+}
+
 const char *fmt_bytes(double bytes, char buf[32])
 {
     static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
@@ -33,9 +43,17 @@ const char *fmt_bytes(double bytes, char buf[32])
         bytes /= 1024;
     if (!isfinite(bytes))
         snprintf(buf, 32, "too many bytes to count");
-    else
-        snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+    else   /* past a million EiB, "%.0f" would push the unit out of buf */
+        snprintf(buf, 32, u > 0 && bytes < 10 ? "%.1f %s" : bytes < 1e6 ? "%.0f %s" : "%.3g %s",
+                 bytes, units[u]);
     return buf;
+}
+
+const char *fmt_file_kind(unsigned mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISCHR(mode) ? "a character device"
+         : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket"
+         : S_ISFIFO(mode) ? "a FIFO" : "not a file";
 }
 
 /* The length of the valid UTF-8 character at s (1 to 4), or 0 when s does

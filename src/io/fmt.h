@@ -10,6 +10,10 @@
 /* 1234567 -> "1,234,567" (and -1234 -> "-1,234") in buf, returned. */
 const char *fmt_count(int64_t n, char buf[32]);
 
+/* A number read from a file, with the fewest digits (6 to 17, %g) that give it
+ * back: 1.0000001 is not "1", which would contradict a bound of 1; in buf, returned. */
+const char *fmt_number(double d, char buf[32]);
+
 /* Bytes in binary units: 1536 -> "1.5 KiB", 3e9 -> "2.8 GiB", in buf, returned. */
 const char *fmt_bytes(double bytes, char buf[32]);
 
@@ -23,6 +27,10 @@ const char *fmt_bytes(double bytes, char buf[32]);
  */
 #define FMT_TEXT_MAX 4096   /* room for any text esmsim writes (a key: 256 characters) */
 const char *fmt_text(const char *s, char *buf, size_t len);
+
+/* What a file that is not a regular one is, from its st_mode: "a directory",
+ * "a character device", "a FIFO", ... */
+const char *fmt_file_kind(unsigned mode);
 
 /* Virtual milliseconds as seconds with milliseconds: 600042 -> "600.042"
  * (a negative time, which only a crafted run log has, with its sign). */

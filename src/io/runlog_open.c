@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "errmsg.h"
+#include "fmt.h"
 #include "nameids.h"
 
 /* A single integer out of a one-row query ("PRAGMA user_version"); on
@@ -203,6 +205,11 @@ static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
      * first open (the run log's is a run's first), a no-op once SQLite
      * runs (SQLITE_MISUSE, ignored). */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {   /* /dev/null, a FIFO: never a run log */
+        errmsg_set(err, errlen, "%s: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
+        return -1;
+    }
     /* NOMUTEX: one thread at a time uses the connection (the simulation's, or
      * the writer thread's from its start to its join: logthread.c), so SQLite
      * need not lock a mutex on every call of every row (3% of a run). */

@@ -101,6 +101,11 @@ char *runread_uri(const char *path, const char *query)
 char *runread_read_uri(const char *path, char *err, size_t errlen)
 {
     bool immutable;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {   /* SQLite's open of a FIFO waits for ever */
+        errmsg_set(err, errlen, "%s: cannot read: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
+        return NULL;
+    }
     if (runread_media(path, &immutable, err, errlen) < 0)
         return NULL;
     char *uri = runread_uri(path, immutable ? "mode=ro&immutable=1" : "mode=ro");

@@ -148,10 +148,8 @@ static int reject_unsimulated(struct ctx *c, const struct scenario *s)
     const struct { bool used; const char *path, *what; } features[] = {
         { tumbling_changes(s), "$.schedule", "a scheduled change of TumblingWindowInSeconds, or of "
           "ParallelizationFactor with tumbling windows, is" },
-        { c->filters, "$.event_source_mapping.FilterCriteria",
-          "event filtering (FilterCriteria.Filters) is" },
-        { c->s3_destination, "$.event_source_mapping.DestinationConfig.OnFailure.Destination",
-          "an S3 OnFailure destination is" },
+        { c->filters[0], c->filters, "event filtering (FilterCriteria.Filters) is" },
+        { c->s3_destination[0], c->s3_destination, "an S3 OnFailure destination is" },
     };
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++) {
         if (!features[i].used)
@@ -347,7 +345,7 @@ static const char *not_text(const char *s)
     for (size_t i = 0, n; i < len; i += n) {
         uint32_t cp;
         if ((n = scni_utf8_next(u + i, len - i, &cp)) == 0)
-            return len - i >= 2 && memcmp(s + i, NUL_MARK, 2) == 0
+            return IS_NUL_MARK(s + i)
                        ? "text without U+0000 (\\u0000 would cut it short)" : "UTF-8 text";
     }
     return "";
@@ -398,6 +396,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     scni_path_pop(c, mark);
     if (rc || scni_get_list(c, root, "producers", sizeof *s->cfg.producers, &s->cfg.producers, &s->cfg.n_producers,
                             scni_parse_producer, &s->cfg) ||
+        scni_check_producer_names(c, &s->cfg) ||
         scni_get_list(c, root, "records", sizeof *s->cfg.records, &s->cfg.records, &s->cfg.n_records,
                       scni_parse_record, &s->cfg))
         return -1;

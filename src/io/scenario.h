@@ -70,6 +70,18 @@ void scn_free(struct scenario *s);
  * reads model.start_time; false when text is not one. */
 bool scn_parse_time(const char *text, int64_t *epoch_us);
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen);
+/*
+ * The first of n keys that repeats an earlier one (its index), or n when
+ * none does; n also when out of memory (*nomem).  Sorted, so many keys are
+ * cheap.
+ */
+size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem);
+
+/* A key that obj (a cJSON object) holds twice, which cJSON would keep and
+ * never read: the first repeat, or NULL (*nomem when it could not tell). */
+struct cJSON;
+const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
+
 void scn_json_error(const char *file, const char *text, size_t len, const char *at,
                     char *err, size_t errlen);
 

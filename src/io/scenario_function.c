@@ -173,6 +173,8 @@ static int parse_handler(struct ctx *c, const cJSON *fn, struct cfg_function *f)
         rc = scni_nomem(c);
     size_t m2 = scni_path_key(c, "env");
     i = 0;
+    if (!rc && env)   /* the environment would get both, and the program see the first */
+        rc = scni_check_unique(c, env);
     for (const cJSON *v = env && !rc ? env->child : NULL; v && !rc; v = v->next) {
         if (!v->string[0] || strchr(v->string, '='))
             rc = scni_fail(c, v->string, "expected a variable name (not empty, without '=')");

@@ -48,9 +48,11 @@
  * to the bytes C0 80 "0000": the same length (positions in JSON errors
  * hold), C0 80 being the overlong form of U+0000 that valid UTF-8 never
  * holds, so the check of every string (check_utf8) finds it, and scni_escape()
- * shows it as it was written.
+ * shows it as it was written.  The "0000" after it tells a mark from C0 80
+ * written in the file, which is only a byte sequence that is not UTF-8.
  */
 #define NUL_MARK "\xC0\x80"
+#define IS_NUL_MARK(s) (strncmp((s), NUL_MARK "0000", 6) == 0)
 
 /* Where we are: the file, the JSON path being read, the error buffer. */
 struct ctx {
@@ -63,8 +65,9 @@ struct ctx {
     const char *const *overrides;
     char **set_paths;           /* normalised path of each override, to name it in errors */
     size_t n_set;
-    /* unsimulated features seen while parsing, refused by reject_unsimulated() */
-    bool filters, s3_destination;
+    /* unsimulated features seen while parsing, refused by reject_unsimulated():
+     * the path of the first one met ("" for none), the mapping's or a schedule entry's */
+    char filters[512], s3_destination[512];
     bool inlined;               /* a rate file was read into the tree: print it again */
 };
 
@@ -111,6 +114,7 @@ int scni_expected(struct ctx *c, const char *key, const char *what, const cJSON 
 const char *scni_fmt_us(int64_t us, char buf[32]);
 char *scni_fmt_dup(const char *fmt, ...);
 bool scni_in_list(const char *const *list, const char *name);
+int scni_check_unique(struct ctx *c, const cJSON *obj);
 int scni_check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed,
                     const char *const *ignored);
 const cJSON *scni_item(const cJSON *obj, const char *key);
@@ -181,6 +185,8 @@ void scni_free_mapping(struct cfg_mapping *m);
 /* ---- scenario_producer.c: producers and explicit records */
 
 int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg);
+/* Every producer's name is its own (after the list is read). */
+int scni_check_producer_names(struct ctx *c, const struct cfg_sim *cfg);
 int scni_parse_record(struct ctx *c, const cJSON *v, void *elem, void *arg);
 
 #endif

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
+#include "scenario.h"
 #include "scenario_int.h"
 
 #define MAX_SCENARIO_BYTES (64 << 20)   /* a file past this is refused unread (/dev/zero) */
@@ -91,7 +93,7 @@ char *scni_escape(char *dst, size_t cap, const char *src, size_t len, bool quote
             snprintf(tmp, sizeof tmp, "\\%c", ch);
         else if (ch == '\n' || ch == '\t' || ch == '\r')
             snprintf(tmp, sizeof tmp, "\\%c", ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r');
-        else if (n == 0 && len - i >= 2 && memcmp(src + i, NUL_MARK, 2) == 0)
+        else if (n == 0 && len - i >= 6 && IS_NUL_MARK(src + i))
             snprintf(tmp, sizeof tmp, "\\u"), n = 2;   /* the "0000" after it follows */
         else if (n == 0)
             snprintf(tmp, sizeof tmp, "\\x%02x", ch), n = 1;
@@ -199,7 +201,10 @@ const char *scni_describe(const cJSON *v, char buf[80])
 {
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        snprintf(buf, 80, d == floor(d) && fabs(d) < 1e15 ? "%.0f" : "%g", d);
+        if (d == floor(d) && fabs(d) < 1e15)
+            snprintf(buf, 80, "%.0f", d);
+        else   /* not %g's six digits: "got 1" for 1.0000001 would contradict "from 0 to 1" */
+            fmt_number(d, buf);
     } else if (cJSON_IsString(v)) {
         char esc[76];
         snprintf(buf, 80, "\"%s\"", scni_escape(esc, sizeof esc, v->valuestring, SIZE_MAX, true));
@@ -288,10 +293,64 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* Keys in order, the same key by where it comes. */
+static int by_key_then_place(const void *a, const void *b)
+{
+    const char *const *x = *(const char *const *const *)a, *const *y = *(const char *const *const *)b;
+    int d = strcmp(*x, *y);
+    return d ? d : x < y ? -1 : x > y;
+}
+
+size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem)
+{
+    const char *const **at = n > 1 ? malloc(n * sizeof *at) : NULL;
+    size_t first = n;
+    *nomem = n > 1 && !at;
+    for (size_t i = 0; i < n && at; i++)
+        at[i] = &keys[i];
+    if (at)   /* sorted: n log n, where each key against those before it is n^2 */
+        qsort(at, n, sizeof *at, by_key_then_place);
+    for (size_t i = 1; i < n && at; i++)
+        if (strcmp(*at[i - 1], *at[i]) == 0 && (size_t)(at[i] - keys) < first)
+            first = (size_t)(at[i] - keys);
+    free(at);
+    return first;
+}
+
+const char *scn_key_twice(const cJSON *obj, bool *nomem)
+{
+    const cJSON *k;
+    size_t n = 0, i = 0;
+    *nomem = false;
+    cJSON_ArrayForEach(k, obj)
+        n++;
+    if (!cJSON_IsObject(obj) || n < 2)
+        return NULL;
+    const char **keys = malloc(n * sizeof *keys);
+    if (!keys)
+        return *nomem = true, NULL;
+    cJSON_ArrayForEach(k, obj)
+        keys[i++] = k->string;
+    i = scn_first_repeat(keys, n, nomem);
+    const char *twice = i < n ? keys[i] : NULL;
+    free(keys);
+    return twice;
+}
+
+/* No key of obj (free-form keys: env) twice. */
+int scni_check_unique(struct ctx *c, const cJSON *obj)
+{
+    bool nomem;
+    const char *twice = scn_key_twice(obj, &nomem);
+    return nomem ? scni_nomem(c) : twice ? scni_fail(c, twice, "duplicate key") : 0;
+}
+
 /*
  * Every key of obj must be in allowed (listed in the message) or in ignored
  * (accepted silently: the read-only fields of AWS output); no key twice,
- * since cJSON would quietly use the first.
+ * since cJSON would quietly use the first (a key is compared with those
+ * before it: the allowed keys are few, so a duplicate or an unknown key
+ * comes soon).
  */
 int scni_check_keys(struct ctx *c, const cJSON *obj, const char *const *allowed,
                     const char *const *ignored)
@@ -811,13 +870,6 @@ int scni_get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *ou
     return 0;
 }
 
-/* What a file is, for "not a regular file (a directory)". */
-static const char *file_kind(mode_t m)
-{
-    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
-         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
-}
-
 /*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
@@ -833,12 +885,12 @@ char *scni_read_text_file(const char *path, const char *what, size_t *len, char 
     if (stat(path, &st) != 0) {
         e = errno;
     } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
         return NULL;
     } else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
         e = errno;
     } else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {   /* replaced since the stat */
-        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, file_kind(st.st_mode));
+        snprintf(err, errlen, "%s: cannot read: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
         close(fd);
         return NULL;
     }

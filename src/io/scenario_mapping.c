@@ -53,7 +53,11 @@ static int parse_destinations(struct ctx *c, const cJSON *o, struct cfg_mapping 
             break;
         rc = scni_get_arn(c, d, "Destination", OPT, DESTINATION_SERVICES, what, &arn);
         if (arn && i == 0) {
-            c->s3_destination = strstr(arn, ":s3:") != NULL;
+            if (strstr(arn, ":s3:") && !c->s3_destination[0]) {
+                size_t m3 = scni_path_key(c, "Destination");
+                snprintf(c->s3_destination, sizeof c->s3_destination, "%s", c->path);
+                scni_path_pop(c, m3);
+            }
             free(m->on_failure_destination);
             m->on_failure_destination = arn;
         } else {
@@ -81,7 +85,8 @@ static int parse_filters(struct ctx *c, const cJSON *o)
     if (scni_enter(c, o, "FilterCriteria", OPT, FILTER_KEYS, &fc, &mark))
         return -1;
     int rc = scni_get_list(c, fc, "Filters", 0, NULL, &n, parse_pattern, NULL);
-    c->filters = c->filters || n > 0;
+    if (n > 0 && !c->filters[0])
+        snprintf(c->filters, sizeof c->filters, "%s", c->path);
     scni_path_pop(c, mark);
     return rc;
 }

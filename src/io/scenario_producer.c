@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lambda_event.h"
+#include "scenario.h"
 #include "scenario_int.h"
 
 /* ---- producers and records --------------------------------------------- */
@@ -370,6 +371,28 @@ static int parse_rate(struct ctx *c, const cJSON *producer, struct cfg_producer 
     return rc ? -1 : 0;
 }
 
+int scni_check_producer_names(struct ctx *c, const struct cfg_sim *cfg)
+{
+    size_t n = cfg->n_producers, at = n;
+    const char **names = n > 1 ? malloc(n * sizeof *names) : NULL;
+    bool nomem = n > 1 && !names;
+    for (size_t i = 0; i < n && names; i++)
+        names[i] = cfg->producers[i].name;
+    if (names)   /* sorted, not each name against those before it: 100,000 took 25 s */
+        at = scn_first_repeat(names, n, &nomem);
+    free(names);
+    if (nomem)
+        return scni_nomem(c);
+    if (at == n)
+        return 0;
+    size_t mark = scni_path_key(c, "producers");
+    scni_path_index(c, at);
+    scni_fail(c, "name", "a producer named \"%s\" comes before: names must be unique",
+              cfg->producers[at].name);
+    scni_path_pop(c, mark);
+    return -1;
+}
+
 int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
 {
     struct cfg_sim *cfg = arg;
@@ -380,9 +403,6 @@ int scni_parse_producer(struct ctx *c, const cJSON *v, void *elem, void *arg)
         return -1;
     if (strcmp(p->name, EXPLICIT_PRODUCER) == 0)
         return scni_fail(c, "name", "\"%s\" is reserved for the explicit records", EXPLICIT_PRODUCER);
-    for (struct cfg_producer *q = cfg->producers; q < p; q++)
-        if (strcmp(q->name, p->name) == 0)
-            return scni_fail(c, "name", "a producer named \"%s\" comes before: names must be unique", p->name);
     int rc = parse_rate(c, v, p) ||
         scni_get_enum(c, v, "arrival", OPT, ARRIVALS, 1, &arrival) ||
         parse_keys(c, v, &p->keys) ||

@@ -530,11 +530,13 @@ static void on_window(void *ctx, uint64_t gen)
     esm_check_shard(l->sc);
 }
 
-/* Start the lane's next invocation if it is idle and has records for it. */
+/* Start the lane's next invocation if it is idle and has records for it.
+ * Not on a finished shard: a lane before this one in a poll may have ended
+ * it, and its lanes were freed (their windows' states too, R15). */
 static void dispatch(struct lane *l)
 {
     struct batch *b = &l->batch;
-    while (l->state == LANE_IDLE && l->sc->m->cfg->enabled) {
+    while (l->state == LANE_IDLE && !l->sc->ended && l->sc->m->cfg->enabled) {
         if (b->n == 0 && !l->win.final) {
             if (window_ends(l)) {
                 l->win.final = true;     /* R15: the final invocation, no records */
