@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
@@ -156,7 +155,8 @@ static void test_yaml(void)
     CHECK_YAML("a: !GetAtt NoDot\n", "t.yaml: invalid YAML at line 1, column 4: !GetAtt takes "
                "Resource.Attribute");
     /* Nesting: 201 levels are read, deeper is refused; 1,000,000 '[' at once, before libyaml
-     * loads them (its scanner looks at every open level at each token: 40,000 took 6 s) */
+     * loads them (its scanner looks at every open level at each token: 40,000 took 6 s; a pass
+     * that grew so again would show as the test's timeout, no timed check) */
     size_t len = 3000000;
     char *deep = malloc(len + 1), *got;
     CHECK(deep != NULL);
@@ -175,12 +175,8 @@ static void test_yaml(void)
         }
         memset(deep, '[', len);
         deep[len] = '\0';
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         got = compact(deep);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         CHECK_STR(got, "t.yaml: invalid YAML at line 1, column 202: nested more than 200 deep");
-        CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10);
         free(got);
         free(deep);
     }
@@ -194,12 +190,8 @@ static void test_yaml(void)
         for (int i = 0; i < 90000; i++)
             k += (size_t)snprintf(many + k, cap - k, "k%d: 1\n", i);
         snprintf(many + k, cap - k, "k7: 2\n");
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         got = compact(many);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         CHECK_STR(got, "t.yaml: invalid YAML at line 90001, column 1: the key k7 is given twice");
-        CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10);
         free(got);
         free(many);
     }
