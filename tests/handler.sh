@@ -191,11 +191,14 @@ done
 out=$("$esmsim" run "$py" -o bad.db --dump-events bad-events \
         --set 'function.handler.command=["esmsim-no-such-program","x"]' 2>&1); rc=$?
 expect_eq "$rc" 2 "a program not found: exit status"
-expect_in "$out" "function.handler.command: program 'esmsim-no-such-program' not found in PATH" \
+# the key as the loader names it, with the --set that wrote it (docs/scenario.md, Overrides)
+expect_in "$out" "esmsim: $py: --set function.handler.command=[\"esmsim-no-such-program\",\"x\"]: \$.function.handler.command: program 'esmsim-no-such-program' not found in PATH" \
   "a program not found: the message"
 [ ! -e bad.db ] && [ ! -e bad-events ] && ok || ko "a program not found: something was written"
 out=$("$esmsim" run "$py" -o bad.db --set function.handler.cwd=no-such-dir 2>&1); rc=$?
 expect_eq "$rc" 2 "a cwd that is no directory: exit status"
+expect_in "$out" "esmsim: $py: --set function.handler.cwd=no-such-dir: \$.function.handler.cwd: '" \
+  "a cwd that is no directory: the key and its --set"
 expect_in "$out" "no-such-dir' is not a directory" "a cwd that is no directory: the message"
 [ ! -e bad.db ] && ok || ko "a cwd that is no directory: bad.db was written"
 out=$("$esmsim" check "$py" --set function.handler.cwd=no-such-dir 2>&1); rc=$?

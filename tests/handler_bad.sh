@@ -153,7 +153,7 @@ printf 'print("hello")\n' > handler.py
 scenario noexec.json "[\"$work/handler.py\"]"
 out=$("$esmsim" run noexec.json -o noexec.db 2>&1); rc=$?
 expect_eq "$rc" 2 "not executable: exit status"
-expect_in "$out" "function.handler.command: '$work/handler.py' is not executable (chmod +x, or name its interpreter first)" \
+expect_in "$out" "esmsim: noexec.json: $.function.handler.command: '$work/handler.py' is not executable (chmod +x, or name its interpreter first)" \
   "not executable: the message"
 [ ! -e noexec.db ] && ok || ko "not executable: noexec.db was written"
 

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "dump.h"
@@ -79,8 +80,20 @@ struct rfn *simulation_handler(const struct scenario *scn)
 {
     char err[1024];
     struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
-    if (!handler)
-        fprintf(stderr, "esmsim: %s: %s\n", scn->path, err);
+    if (!handler) {
+        /* The runtime names the key ("function.handler.cwd: ..."): said as
+         * the loader says its own, with the --set that wrote it. */
+        static const char key[] = "function.handler";
+        char path[128], set[256];
+        const char *by = NULL;
+        bool at_key = strncmp(err, key, sizeof key - 1) == 0;
+        if (at_key) {
+            snprintf(path, sizeof path, "$.%.*s", (int)strcspn(err, ": "), err);
+            by = scn_override_of(scn, path, set, sizeof set);
+        }
+        fprintf(stderr, "esmsim: %s: %s%s%s%s%s\n", scn->path, by ? "--set " : "", by ? by : "",
+                by ? ": " : "", at_key ? "$." : "", err);
+    }
     return handler;
 }
 

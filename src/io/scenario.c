@@ -555,6 +555,32 @@ static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
     return -1;
 }
 
+/* The overrides and their paths, copied into s for scn_override_of. */
+static int keep_overrides(struct ctx *c, struct scenario *s)
+{
+    if (c->n_set == 0)
+        return 0;
+    if (!(s->sets = calloc(c->n_set, sizeof *s->sets)) ||
+        !(s->set_paths = calloc(c->n_set, sizeof *s->set_paths)))
+        return scni_nomem(c);
+    for (; s->n_sets < c->n_set; s->n_sets++) {
+        size_t i = s->n_sets;
+        s->sets[i] = strdup(c->overrides[i]);
+        s->set_paths[i] = strdup(c->set_paths[i]);
+        if (!s->sets[i] || !s->set_paths[i]) {
+            s->n_sets++;   /* scn_free frees the pair made in part */
+            return scni_nomem(c);
+        }
+    }
+    return 0;
+}
+
+const char *scn_override_of(const struct scenario *s, const char *path, char *buf, size_t len)
+{
+    long i = scni_override_at(s->set_paths, s->n_sets, path);
+    return i < 0 ? NULL : scni_escape(buf, len, s->sets[i], SIZE_MAX, false);
+}
+
 struct scenario *scn_parse(const char *name, const char *text,
                            const char *const *overrides, size_t n_overrides,
                            char *err, size_t errlen)
@@ -586,7 +612,7 @@ struct scenario *scn_parse(const char *name, const char *text,
         s = NULL;
         goto out;
     }
-    if (parse_scenario(&c, root, s)) {
+    if (parse_scenario(&c, root, s) || keep_overrides(&c, s)) {
         scn_free(s);
         s = NULL;
     }
@@ -655,6 +681,12 @@ void scn_free(struct scenario *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->n_sets; i++) {
+        free(s->sets[i]);
+        free(s->set_paths[i]);
+    }
+    free(s->sets);
+    free(s->set_paths);
     for (size_t i = 0; i < s->cfg.n_producers; i++) {
         struct cfg_producer *p = &s->cfg.producers[i];
         free(p->name);

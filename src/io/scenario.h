@@ -33,6 +33,9 @@ struct scenario {
     struct scn_expect *expect;
     size_t n_expect;
     char *json;             /* the effective scenario (overrides applied), compact */
+    char **sets;            /* the overrides as given, and the path each wrote ("$.a.b"), */
+    char **set_paths;       /* n_sets of each: for scn_override_of */
+    size_t n_sets;
 };
 
 /*
@@ -56,6 +59,14 @@ struct scenario *scn_parse_bytes(const char *name, const char *text, size_t len,
                                  char *err, size_t errlen);
 
 void scn_free(struct scenario *s);
+
+/*
+ * The override that last wrote path ("$.function.handler.cwd") or a parent
+ * of it, escaped as the loader's messages show it, into buf; NULL when the
+ * file wrote it.  For a check made after loading (a handler's program is
+ * looked for when the run starts) to name it as the loader would.
+ */
+const char *scn_override_of(const struct scenario *s, const char *path, char *buf, size_t len);
 
 /*
  * For other readers of JSON files (esmsim import): the text of path as the

@@ -104,6 +104,10 @@ enum qty { QTY_US, QTY_BYTES };   /* what a distribution draws */
 
 size_t scni_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 char *scni_escape(char *dst, size_t cap, const char *src, size_t len, bool quotes);
+
+/* The index of the last of the n overrides whose normalised path (set_paths)
+ * is path or a parent of it, or -1. */
+long scni_override_at(char *const *set_paths, size_t n, const char *path);
 size_t scni_path_key(struct ctx *c, const char *key);
 size_t scni_path_index(struct ctx *c, size_t i);
 void scni_path_pop(struct ctx *c, size_t mark);

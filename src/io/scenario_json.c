@@ -140,19 +140,24 @@ void scni_path_pop(struct ctx *c, size_t mark)
     c->path[mark] = '\0';
 }
 
-/* The override that wrote the current path (or one of its parents), if any:
- * the last one wins, as it does when they are applied. */
+long scni_override_at(char *const *set_paths, size_t n, const char *path)
+{
+    for (size_t i = n; i-- > 0;) {   /* the last one wins, as when they are applied */
+        size_t len = strlen(set_paths[i]);
+        if (strncmp(path, set_paths[i], len) == 0 &&
+            (path[len] == '\0' || path[len] == '.' || path[len] == '['))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The override that wrote the current path (or one of its parents), if any. */
 static const char *blame(const struct ctx *c)
 {
     if (c->setting)
         return c->setting;
-    for (size_t i = c->n_set; i-- > 0;) {
-        size_t n = strlen(c->set_paths[i]);
-        const char *p = c->path;
-        if (strncmp(p, c->set_paths[i], n) == 0 && (p[n] == '\0' || p[n] == '.' || p[n] == '['))
-            return c->overrides[i];
-    }
-    return NULL;
+    long i = scni_override_at(c->set_paths, c->n_set, c->path);
+    return i < 0 ? NULL : c->overrides[i];
 }
 
 static void err_append(struct ctx *c, size_t *used, const char *fmt, ...)
