@@ -63,7 +63,7 @@ expect_eq "$out" "$(q py.db "SELECT count(DISTINCT d.invocation_id) FROM deliver
   "logs --key: the invocations that delivered the key's records"
 out=$("$esmsim" logs py.db --invocation 99999 2>&1); rc=$?
 expect_eq "$rc" 2 "logs: an invocation without lines exits 2"
-expect_in "$out" "run 1 has no log lines for that invocation" "logs: its message"
+expect_in "$out" "run 1 has no log lines for invocation 99999" "logs: its message names the invocation"
 "$esmsim" run "$src/scenarios/latest-start.json" -o model.db -q --set duration=1m
 out=$("$esmsim" logs model.db 2>&1); rc=$?
 expect_eq "$rc" 2 "logs of a model run exits 2"

@@ -751,7 +751,7 @@ static void test_bad_ranges(void)
     BAD(WITH("'stream':{'limits':{'max_request_records':501}}"),
         "$.stream.limits.max_request_records: expected an integer from 1 to 500, got 501");
     BAD(WITH("'stream':{'limits':{'max_record_bytes':6000000}}"),
-        "$.stream.limits.max_request_bytes: expected at least max_record_bytes (6000000)");
+        "$.stream.limits.max_request_bytes: expected at least max_record_bytes (6000000), got 5242880");
     BAD(WITH("'function':{'timeout':'901s'}"), "$.function.timeout: expected a duration from 1s to 15m, got \"901s\"");
     BAD(WITH("'function':{'timeout':0.5}"), "$.function.timeout: expected a duration from 1s to 15m, got 0.5");
     BAD(WITH("'function':{'reserved_concurrency':-2}"),

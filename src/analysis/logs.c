@@ -173,10 +173,14 @@ int logs_show(const char *path, int64_t run_id, int64_t invocation, const char *
     select_invocations(&rr, invocation, key);
     int64_t lines = rr.failed ? 0 : logs_print(&rr, "SELECT invocation_id FROM logs_asked", NULL,
                                              stdout);
-    if (!rr.failed && lines == 0)
+    if (!rr.failed && lines == 0) {
+        char asked[64] = "", shown[256];
+        if (invocation)
+            snprintf(asked, sizeof asked, " invocation %" PRId64, invocation);
         runread_failf(&rr, "run %" PRId64 " has no log lines%s%s%s%s%s", rr.run_id,
-                      invocation || key ? " for" : "", invocation ? " that invocation" : "",
-                      invocation && key ? " and" : "", key ? " key " : "", key ? key : "");
+                      invocation || key ? " for" : "", asked, invocation && key ? " and" : "",
+                      key ? " key " : "", key ? fmt_text(key, shown, sizeof shown) : "");
+    }
     int rc = 0;
     if (rr.failed) {
         fprintf(stderr, "esmsim logs: %s\n", rr.err);

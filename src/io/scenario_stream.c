@@ -222,8 +222,8 @@ static int parse_kinesis(struct ctx *c, const cJSON *o, struct cfg_stream *st)
              scni_get_int(c, lim, "max_record_bytes", OPT, 1, big, CFG_DEFAULT_MAX_RECORD_BYTES, &rec) ||
              scni_get_int(c, lim, "max_request_bytes", OPT, 1, big, CFG_DEFAULT_MAX_REQUEST_BYTES, &req) ||
              scni_get_int(c, lim, "max_request_records", OPT, 1, 500, CFG_DEFAULT_MAX_REQUEST_RECORDS, &reqn) ||
-             (req < rec ? scni_fail(c, "max_request_bytes", "expected at least max_record_bytes (%lld)",
-                                    (long long)rec) : 0);
+             (req < rec ? scni_fail(c, "max_request_bytes", "expected at least max_record_bytes (%lld),"
+                                    " got %lld", (long long)rec, (long long)req) : 0);
         scni_path_pop(c, m2);
     }
     st->consumer = (enum cfg_consumer)consumer;
