@@ -58,7 +58,8 @@ stop() {
   shift 3
   for _ in 1 2; do
     rm -f "$db" "$db-wal" "$db-shm"
-    "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
+    # the signals at their default, whatever the caller ignores (nohup: SIGHUP)
+    env --default-signal=HUP "$esmsim" run "$@" -o "$db" -q 2>"$db.err" &
     pid=$!
     wait_end "$db" "$START_MS" || ko "$what: no commit seen"
     t0=$(now_ms)

@@ -122,7 +122,7 @@ tmp_empty "gnuplot failing"
 sqlite3 "$work/slow.db" 'DELETE FROM summary_figures'
 reading() { ls "$TMPDIR" | grep -q '^esmsim-plot-throughput-'; }
 for sig in TERM INT HUP; do
-  env --default-signal=INT "$esmsim" plot "$work/slow.db" --chart throughput -o "$work/slowread.svg" \
+  env --default-signal=INT,HUP "$esmsim" plot "$work/slow.db" --chart throughput -o "$work/slowread.svg" \
     2>"$work/slowread.err" & pid=$!
   wait_until 60 reading || ko "SIG$sig while reading: plot never read the throughput"
   kill "-$sig" "$pid"

@@ -343,7 +343,7 @@ expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "sweep into a closed pipe: the c
 # it, each leaving its SWEEP.db.run-XXXXXX); ignored, as nohup leaves it, the sweep goes on. ----
 running() { [ "$(pgrep -P "$1" | wc -l)" -eq 2 ]; }
 long=(--set 'expect={}' --set duration=3h --vary event_source_mapping.BatchSize=10,100 -j 2 --no-chart)
-env --default-signal=INT "$esmsim" sweep "$scn" "${long[@]}" -o hup.db >hup.out 2>&1 & pid=$!
+env --default-signal=INT,HUP "$esmsim" sweep "$scn" "${long[@]}" -o hup.db >hup.out 2>&1 & pid=$!
 wait_until 60 running "$pid" || ko "SIGHUP: the sweep's two runs never started"
 kids=$(pgrep -P "$pid")
 kill -HUP "$pid"
