@@ -307,6 +307,11 @@ json.dump(t, open("two.json", "w"))
 print("two.json")
 EOF
 )"
+# the charter: a refusal names the file (found by fuzz_import: a terraform resource without a
+# type said only its path)
+printf '{"format_version":"1.2","values":{"root_module":{"resources":[{"address":"a.b"}]}}}' > notype.json
+bad "a terraform resource without a type" \
+  "esmsim import: notype.json: \$.values.root_module.resources[0]: expected a resource with a type and an address" notype.json
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----
