@@ -312,6 +312,14 @@ EOF
 printf '{"format_version":"1.2","values":{"root_module":{"resources":[{"address":"a.b"}]}}}' > notype.json
 bad "a terraform resource without a type" \
   "esmsim import: notype.json: \$.values.root_module.resources[0]: expected a resource with a type and an address" notype.json
+# the charter: a refusal names the file and the path; a value import made from one input value
+# is refused there (found by fuzz_import: they were said at SCENARIO, the output)
+printf '{"Resources":{"F":{"Type":"AWS::Lambda::Function","Properties":{"FunctionName":"a\\u001cb"}}}}' > ctl.json
+bad "a function name with a control character" \
+  "esmsim import: ctl.json: \$.Resources.F.Properties.FunctionName: expected printable text, got \"a\\u001cb-imported\": U+001C is a control character (the scenario's name, made from it)" ctl.json
+printf '{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:s3:function:f"}' > arn.json
+bad "an ARN whose account is not 12 digits" \
+  "esmsim import: arn.json: \$.FunctionArn: expected a string of 12 digits, got \"s3\" (the scenario's model.account, made from it)" arn.json
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----
