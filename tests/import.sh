@@ -217,6 +217,17 @@ printf 'Resources:\n  A: [1, 2\n' > bad.yaml
 bad "invalid YAML" "esmsim import: bad.yaml: invalid YAML at line 3, column 1: did not find expected ',' or ']'" bad.yaml
 printf 'Resources:\n  A: {Type: X}\n  A: {Type: Y}\n' > dup.yaml
 bad "a YAML key twice" "esmsim import: dup.yaml: invalid YAML at line 3, column 3: the key A is given twice" dup.yaml
+# a template is one YAML document (CloudFormation's template formats: one template, one
+# document): a second one was silently ignored, its resources lost
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}\n---\nResources:\n  T: {Type: X}\n' > two-docs.yaml
+bad "two YAML documents" "esmsim import: two-docs.yaml: line 3: a second YAML document: a template is one document" two-docs.yaml
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream}\n...\n---\nResources: {}\n' > two-docs-end.yaml
+bad "two YAML documents, the first ended by ..." "esmsim import: two-docs-end.yaml: line 4: a second YAML document: a template is one document" two-docs-end.yaml
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream}\n...\n]\n' > after-doc.yaml
+bad "invalid YAML after the document" "esmsim import: after-doc.yaml: invalid YAML at line 4, column 1: did not find expected <document start>" after-doc.yaml
+printf -- '---\nResources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}\n...\n# the end\n' > one-doc.yaml
+"$esmsim" import one-doc.yaml -o one-doc.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 0 "one YAML document between --- and ...: exit status"
 # a JSON template of 100,000 resources (CloudFormation takes 500) is read at once, and each
 # one not used listed (each was looked up by its id, and the list copied at each: 40,000 took 13 s)
 python3 -c 'import json; print(json.dumps({"Resources": {"R%d" % i: {"Type": "X"} for i in range(100000)}}))' > many.json
