@@ -228,6 +228,10 @@ bad "invalid YAML after the document" "esmsim import: after-doc.yaml: invalid YA
 printf -- '---\nResources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}\n...\n# the end\n' > one-doc.yaml
 "$esmsim" import one-doc.yaml -o one-doc.json >/dev/null 2>&1; rc=$?
 expect_eq "$rc" 0 "one YAML document between --- and ...: exit status"
+# Fn::Select's index is a whole number from zero (CloudFormation's Fn::Select): "1.5" was index 1
+printf 'Resources:\n  S:\n    Type: AWS::Kinesis::Stream\n    Properties: {ShardCount: !Select ["1.5", [1, 2, 3]]}\n' > select.yaml
+bad "Fn::Select with an index of 1.5" \
+  "esmsim import: select.yaml: \$.Resources.S.Properties.ShardCount: Fn::Select: expected a whole number as the index, got 1.5" select.yaml
 # a JSON template of 100,000 resources (CloudFormation takes 500) is read at once, and each
 # one not used listed (each was looked up by its id, and the list copied at each: 40,000 took 13 s)
 python3 -c 'import json; print(json.dumps({"Resources": {"R%d" % i: {"Type": "X"} for i in range(100000)}}))' > many.json

@@ -855,8 +855,13 @@ static cJSON *fn_select(struct cfn *c, const cJSON *a, const char *path)
         return cfn_bad(c, path, "Fn::Select takes [index, [values]]");
     cJSON *i = ev(c, a->child, path), *list = i ? ev(c, a->child->next, path) : NULL;
     cJSON *n = i ? imp_number(i) : NULL, *v = NULL;
-    if (list && cJSON_IsNumber(n) && cJSON_IsArray(list) && n->valuedouble >= 0 &&
-        n->valuedouble < cJSON_GetArraySize(list))
+    /* CloudFormation's index is a whole number from zero ("1.5" is no index, not 1) */
+    char num[32];
+    if (list && cJSON_IsNumber(n) && n->valuedouble != floor(n->valuedouble))
+        v = cfn_bad(c, path, "Fn::Select: expected a whole number as the index, got %s",
+                    fmt_number(n->valuedouble, num));
+    else if (list && cJSON_IsNumber(n) && cJSON_IsArray(list) && n->valuedouble >= 0 &&
+             n->valuedouble < cJSON_GetArraySize(list))
         v = cJSON_Duplicate(cJSON_GetArrayItem(list, (int)n->valuedouble), true);
     else if (list)
         v = cfn_bad(c, path, "Fn::Select: no such index");
