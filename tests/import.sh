@@ -335,6 +335,11 @@ bad "a function name with a control character" \
 printf '{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:s3:function:f"}' > arn.json
 bad "an ARN whose account is not 12 digits" \
   "esmsim import: arn.json: \$.FunctionArn: expected a string of 12 digits, got \"s3\" (the scenario's model.account, made from it)" arn.json
+# metric data whose span is longer than a scenario may last is refused at the series that ends
+# it (found by fuzz_import: it was said at SCENARIO, the output)
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
+bad "metric data over 374 years" \
+  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----
