@@ -340,6 +340,11 @@ bad "an ARN whose account is not 12 digits" \
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
 bad "metric data over 374 years" \
   "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+# a rate series the loader refuses (more memory than the machine's) is said at the
+# IncomingRecords it was made from (found by fuzz_import: it was said at SCENARIO, the output)
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json
+bad "IncomingRecords of 1e20 a period" \
+  "esmsim import: huge.json: \$.MetricDataResults[0]: this run needs 194 EiB of memory even if the mapping keeps up, more than the " huge.json
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----

@@ -264,11 +264,12 @@ static int traffic(struct imp *im, const struct mdata_set *set)
     char start[32], keys_text[32];
     awsjson_iso_time(rec->t_ms[0], 0, start);
     if (imp_set_derived(im, "producers", list, "one producer") < 0 ||
-        imp_set_derived(im, "producers[0].rate", NULL, "%s: %zu periods of %.0f s from %s, each a "
-                        "rate of its records / %.0f s (%zu steps; %zu periods without a datapoint, "
-                        "taken as periods without records)", series_words(rec, words, sizeof words),
-                        (size_t)((rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1),
-                        period_s, start, period_s, pieces, g) < 0 ||
+        imp_set_derived_at(im, "producers[0].rate", NULL, rec->file, rec->where, "%s: %zu periods "
+                           "of %.0f s from %s, each a rate of its records / %.0f s (%zu steps; %zu "
+                           "periods without a datapoint, taken as periods without records)",
+                           series_words(rec, words, sizeof words),
+                           (size_t)((rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1),
+                           period_s, start, period_s, pieces, g) < 0 ||
         imp_set_derived(im, "producers[0].keys", NULL, "a choice: CloudWatch has no partition keys, "
                         "so %s keys, drawn uniformly", fmt_count(KEY_COUNT, keys_text)) < 0)
         return -1;
