@@ -217,6 +217,21 @@ printf 'Resources:\n  A: [1, 2\n' > bad.yaml
 bad "invalid YAML" "esmsim import: bad.yaml: invalid YAML at line 3, column 1: did not find expected ',' or ']'" bad.yaml
 printf 'Resources:\n  A: {Type: X}\n  A: {Type: Y}\n' > dup.yaml
 bad "a YAML key twice" "esmsim import: dup.yaml: invalid YAML at line 3, column 3: the key A is given twice" dup.yaml
+# a template is one YAML document (CloudFormation's template formats: one template, one
+# document): a second one was silently ignored, its resources lost
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}\n---\nResources:\n  T: {Type: X}\n' > two-docs.yaml
+bad "two YAML documents" "esmsim import: two-docs.yaml: line 3: a second YAML document: a template is one document" two-docs.yaml
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream}\n...\n---\nResources: {}\n' > two-docs-end.yaml
+bad "two YAML documents, the first ended by ..." "esmsim import: two-docs-end.yaml: line 4: a second YAML document: a template is one document" two-docs-end.yaml
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream}\n...\n]\n' > after-doc.yaml
+bad "invalid YAML after the document" "esmsim import: after-doc.yaml: invalid YAML at line 4, column 1: did not find expected <document start>" after-doc.yaml
+printf -- '---\nResources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}\n...\n# the end\n' > one-doc.yaml
+"$esmsim" import one-doc.yaml -o one-doc.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 0 "one YAML document between --- and ...: exit status"
+# Fn::Select's index is a whole number from zero (CloudFormation's Fn::Select): "1.5" was index 1
+printf 'Resources:\n  S:\n    Type: AWS::Kinesis::Stream\n    Properties: {ShardCount: !Select ["1.5", [1, 2, 3]]}\n' > select.yaml
+bad "Fn::Select with an index of 1.5" \
+  "esmsim import: select.yaml: \$.Resources.S.Properties.ShardCount: Fn::Select: expected a whole number as the index, got 1.5" select.yaml
 # a JSON template of 100,000 resources (CloudFormation takes 500) is read at once, and each
 # one not used listed (each was looked up by its id, and the list copied at each: 40,000 took 13 s)
 python3 -c 'import json; print(json.dumps({"Resources": {"R%d" % i: {"Type": "X"} for i in range(100000)}}))' > many.json
@@ -307,6 +322,29 @@ json.dump(t, open("two.json", "w"))
 print("two.json")
 EOF
 )"
+# the charter: a refusal names the file (found by fuzz_import: a terraform resource without a
+# type said only its path)
+printf '{"format_version":"1.2","values":{"root_module":{"resources":[{"address":"a.b"}]}}}' > notype.json
+bad "a terraform resource without a type" \
+  "esmsim import: notype.json: \$.values.root_module.resources[0]: expected a resource with a type and an address" notype.json
+# the charter: a refusal names the file and the path; a value import made from one input value
+# is refused there (found by fuzz_import: they were said at SCENARIO, the output)
+printf '{"Resources":{"F":{"Type":"AWS::Lambda::Function","Properties":{"FunctionName":"a\\u001cb"}}}}' > ctl.json
+bad "a function name with a control character" \
+  "esmsim import: ctl.json: \$.Resources.F.Properties.FunctionName: expected printable text, got \"a\\u001cb-imported\": U+001C is a control character (the scenario's name, made from it)" ctl.json
+printf '{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:s3:function:f"}' > arn.json
+bad "an ARN whose account is not 12 digits" \
+  "esmsim import: arn.json: \$.FunctionArn: expected a string of 12 digits, got \"s3\" (the scenario's model.account, made from it)" arn.json
+# metric data whose span is longer than a scenario may last is refused at the series that ends
+# it (found by fuzz_import: it was said at SCENARIO, the output)
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
+bad "metric data over 374 years" \
+  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+# a rate series the loader refuses (more memory than the machine's) is said at the
+# IncomingRecords it was made from (found by fuzz_import: it was said at SCENARIO, the output)
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json
+bad "IncomingRecords of 1e20 a period" \
+  "esmsim import: huge.json: \$.MetricDataResults[0]: this run needs 194 EiB of memory even if the mapping keeps up, more than the " huge.json
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----

@@ -11,5 +11,5 @@ meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 
 # The fuzz targets (issue 11 item 19): a few seconds each from the seeds,
 # under ASan + UBSan; any crash, leak, hang or failed property fails.
-ninja -C build-fuzz tests/fuzz/fuzz_scenario tests/fuzz/fuzz_runlog >/dev/null
+ninja -C build-fuzz tests/fuzz/fuzz_scenario tests/fuzz/fuzz_runlog tests/fuzz/fuzz_import >/dev/null
 meson test -C build-fuzz --suite fuzz --no-rebuild --print-errorlogs

@@ -162,14 +162,15 @@ static int finish_mapping(struct imp *im)
 /* model.region and model.account from the function's ARN, else the stream's. */
 static int finish_identity(struct imp *im)
 {
-    const char *arn = im->function_arn ? im->function_arn : im->stream_arn;
-    const char *from = im->function_arn ? im->function_arn_from : im->stream_arn_from;
+    const struct impi_arn *a = im->function_arn.arn ? &im->function_arn : &im->stream_arn;
     char service[128], region[128], account[128];
     const char *res;
-    if (!arn || !impi_arn_parts(arn, service, region, account, &res))
+    if (!a->arn || !impi_arn_parts(a->arn, service, region, account, &res))
         return 0;
-    return imp_set_derived(im, "model.region", cJSON_CreateString(region), "the ARN at %s", from) ||
-           imp_set_derived(im, "model.account", cJSON_CreateString(account), "the ARN at %s", from)
+    return imp_set_derived_at(im, "model.region", cJSON_CreateString(region), a->file, a->ipath,
+                              "the ARN at %s %s", a->file, a->ipath) ||
+           imp_set_derived_at(im, "model.account", cJSON_CreateString(account), a->file, a->ipath,
+                              "the ARN at %s %s", a->file, a->ipath)
            ? -1 : 0;
 }
 
@@ -192,13 +193,19 @@ static int finish_defaults(struct imp *im)
         imp_set_derived(im, "duration", cJSON_CreateString("1h"),
                         "a choice: no metric data gives the time span") < 0)
         return -1;
-    const cJSON *fn = imp_get(im, "function.name"), *st = imp_get(im, "stream.name");
-    const cJSON *tb = imp_get(im, "stream.table");
-    const char *name = cJSON_IsString(fn) ? fn->valuestring : cJSON_IsString(st) ? st->valuestring
-                     : cJSON_IsString(tb) ? tb->valuestring : NULL;
+    static const char *const names[] = { "function.name", "stream.name", "stream.table" };
+    const cJSON *name = NULL;
+    const struct impi_origin *from = NULL;
+    for (size_t i = 0; i < 3 && !cJSON_IsString(name); i++) {
+        name = imp_get(im, names[i]);
+        from = impi_origin_of(im, names[i]);
+    }
+    bool named = cJSON_IsString(name);
     char buf[300];
-    snprintf(buf, sizeof buf, "%s%simported", name ? name : "", name ? "-" : "");
-    return imp_set_derived(im, "name", cJSON_CreateString(buf), "the function's or the stream's name");
+    snprintf(buf, sizeof buf, "%s%simported", named ? name->valuestring : "", named ? "-" : "");
+    /* a name the loader refuses (control characters, not UTF-8) is said where it was read */
+    return imp_set_derived_at(im, "name", cJSON_CreateString(buf), named && from ? from->file : NULL,
+                              named && from ? from->ipath : NULL, "the function's or the stream's name");
 }
 
 /* ---- the description ---------------------------------------------------------- */
@@ -384,6 +391,9 @@ static int refused(struct imp *im, const char *out, const char *msg)
             (!best || k > strlen(best->spath)))
             best = &im->o[i];
     }
+    if (best && best->file && best->text)
+        return imp_fail(im, "%s: %s: %s (the scenario's %s, made from it)", best->file, best->ipath,
+                        colon + 2, spath);
     if (best && best->file)
         return imp_fail(im, "%s: %s%s: %s", best->file, best->ipath, spath + strlen(best->spath),
                         colon + 2);

@@ -319,7 +319,8 @@ struct tf {
     const cJSON *config;        /* configuration.root_module (plans) */
 };
 
-static int tf_collect(struct imp *im, struct tf *tf, const cJSON *module, const char *base)
+static int tf_collect(struct imp *im, const char *file, struct tf *tf, const cJSON *module,
+                      const char *base)
 {
     char path[PATH_LEN], p2[PATH_LEN];
     const cJSON *r;
@@ -328,7 +329,7 @@ static int tf_collect(struct imp *im, struct tf *tf, const cJSON *module, const 
         imp_path_index(path, sizeof path, imp_path(p2, sizeof p2, base, "resources"), i++);
         const cJSON *type = get(r, "type"), *addr = get(r, "address"), *mode = get(r, "mode");
         if (!cJSON_IsString(type) || !cJSON_IsString(addr))
-            return imp_fail(im, "%s: expected a resource with a type and an address", path);
+            return imp_fail(im, "%s: %s: expected a resource with a type and an address", file, path);
         if (cJSON_IsString(mode) && strcmp(mode->valuestring, "managed"))
             continue;   /* data sources describe what exists, not what is deployed here */
         if (array_grow((void **)&tf->v, &tf->cap, tf->n, sizeof *tf->v) < 0)
@@ -342,7 +343,7 @@ static int tf_collect(struct imp *im, struct tf *tf, const cJSON *module, const 
     const cJSON *child;
     cJSON_ArrayForEach(child, get(module, "child_modules")) {
         imp_path_index(path, sizeof path, imp_path(p2, sizeof p2, base, "child_modules"), i++);
-        if (tf_collect(im, tf, child, path) < 0)
+        if (tf_collect(im, file, tf, child, path) < 0)
             return -1;
     }
     return 0;
@@ -501,7 +502,7 @@ int imp_tf_read(struct imp *im, const struct imp_file *f)
         imp_note(im, "%s: an empty terraform state or plan: nothing to import", file);
         return 0;
     }
-    if (tf_collect(im, &tf, module, base) < 0)
+    if (tf_collect(im, file, &tf, module, base) < 0)
         goto out;
 
     /* The mapping: the one of a stream, or the one --mapping names. */

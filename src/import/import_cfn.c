@@ -302,56 +302,74 @@ static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth)
     return local ? long_form(y, n, tag, v) : v;
 }
 
+static void yaml_error(const char *file, const yaml_parser_t *p, char *err, size_t errlen)
+{
+    errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: %s%s%s", file,
+               p->problem_mark.line + 1, p->problem_mark.column + 1,
+               p->problem ? p->problem : "cannot parse", p->context ? " " : "",
+               p->context ? p->context : "");
+}
+
 /*
- * Whether the first document nests collections deeper than ynode takes,
- * read as events before libyaml loads it: libyaml's scanner looks at every
- * open flow level at each token, so 40,000 '[' took 6 s to load and a file
- * of them hours.  The events stop at the first level too deep, or at an
- * error, which the load then reports.
+ * What the load of the first document would not say, read as events before
+ * libyaml loads it: collections nested deeper than ynode takes (libyaml's
+ * scanner looks at every open flow level at each token, so 40,000 '[' took
+ * 6 s to load and a file of them hours), and what follows the document (a
+ * second one, or an error), which the load would leave unread.  The events
+ * stop there, or at an error within the first document, which the load then
+ * reports.  Returns 0, else -1 with the message in err.
  */
-static bool too_deep(const char *text, size_t len, yaml_mark_t *at)
+static int yaml_scan(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t p;
     yaml_event_t e;
-    int depth = 0;
-    bool deep = false, done = false;
+    int depth = 0, rc = 0;
+    bool ended = false, done = false;   /* ended: the first document's end was read */
     if (!yaml_parser_initialize(&p))
-        return false;   /* the load says it */
+        return 0;   /* the load says it */
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-    while (!done && !deep && yaml_parser_parse(&p, &e)) {
-        if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT) {
-            deep = ++depth > MAX_DEPTH + 1;   /* the top node is ynode's depth 0 */
-            *at = e.start_mark;
+    while (!done && rc == 0) {
+        if (!yaml_parser_parse(&p, &e)) {
+            if (ended) {
+                yaml_error(file, &p, err, errlen);
+                rc = -1;
+            }
+            break;
+        }
+        if ((e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT) &&
+            ++depth > MAX_DEPTH + 1) {   /* the top node is ynode's depth 0 */
+            errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: nested more than "
+                       "%d deep", file, e.start_mark.line + 1, e.start_mark.column + 1, MAX_DEPTH);
+            rc = -1;
+        } else if (ended && e.type == YAML_DOCUMENT_START_EVENT) {
+            /* CloudFormation's template is one document: the rest would be lost */
+            errmsg_set(err, errlen, "%s: line %zu: a second YAML document: a template is one "
+                       "document", file, e.start_mark.line + 1);
+            rc = -1;
         }
         depth -= e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT;
-        done = e.type == YAML_DOCUMENT_END_EVENT || e.type == YAML_STREAM_END_EVENT;
+        ended |= e.type == YAML_DOCUMENT_END_EVENT;
+        done = e.type == YAML_STREAM_END_EVENT;
         yaml_event_delete(&e);
     }
     yaml_parser_delete(&p);
-    return deep;
+    return rc;
 }
 
 cJSON *imp_yaml_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
-    yaml_mark_t at;
     cJSON *root = NULL;
-    if (too_deep(text, len, &at)) {
-        errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: nested more than %d deep",
-                   file, at.line + 1, at.column + 1, MAX_DEPTH);
+    if (yaml_scan(file, text, len, err, errlen) < 0)
         return NULL;
-    }
     if (!yaml_parser_initialize(&parser)) {
         errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        errmsg_set(err, errlen, "%s: invalid YAML at line %zu, column %zu: %s%s%s", file,
-                   parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                   parser.problem ? parser.problem : "cannot parse",
-                   parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_error(file, &parser, err, errlen);
         yaml_parser_delete(&parser);
         return NULL;
     }
@@ -837,8 +855,13 @@ static cJSON *fn_select(struct cfn *c, const cJSON *a, const char *path)
         return cfn_bad(c, path, "Fn::Select takes [index, [values]]");
     cJSON *i = ev(c, a->child, path), *list = i ? ev(c, a->child->next, path) : NULL;
     cJSON *n = i ? imp_number(i) : NULL, *v = NULL;
-    if (list && cJSON_IsNumber(n) && cJSON_IsArray(list) && n->valuedouble >= 0 &&
-        n->valuedouble < cJSON_GetArraySize(list))
+    /* CloudFormation's index is a whole number from zero ("1.5" is no index, not 1) */
+    char num[32];
+    if (list && cJSON_IsNumber(n) && n->valuedouble != floor(n->valuedouble))
+        v = cfn_bad(c, path, "Fn::Select: expected a whole number as the index, got %s",
+                    fmt_number(n->valuedouble, num));
+    else if (list && cJSON_IsNumber(n) && cJSON_IsArray(list) && n->valuedouble >= 0 &&
+             n->valuedouble < cJSON_GetArraySize(list))
         v = cJSON_Duplicate(cJSON_GetArrayItem(list, (int)n->valuedouble), true);
     else if (list)
         v = cfn_bad(c, path, "Fn::Select: no such index");

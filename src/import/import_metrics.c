@@ -264,11 +264,12 @@ static int traffic(struct imp *im, const struct mdata_set *set)
     char start[32], keys_text[32];
     awsjson_iso_time(rec->t_ms[0], 0, start);
     if (imp_set_derived(im, "producers", list, "one producer") < 0 ||
-        imp_set_derived(im, "producers[0].rate", NULL, "%s: %zu periods of %.0f s from %s, each a "
-                        "rate of its records / %.0f s (%zu steps; %zu periods without a datapoint, "
-                        "taken as periods without records)", series_words(rec, words, sizeof words),
-                        (size_t)((rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1),
-                        period_s, start, period_s, pieces, g) < 0 ||
+        imp_set_derived_at(im, "producers[0].rate", NULL, rec->file, rec->where, "%s: %zu periods "
+                           "of %.0f s from %s, each a rate of its records / %.0f s (%zu steps; %zu "
+                           "periods without a datapoint, taken as periods without records)",
+                           series_words(rec, words, sizeof words),
+                           (size_t)((rec->t_ms[rec->n - 1] - rec->t_ms[0]) / rec->period_ms + 1),
+                           period_s, start, period_s, pieces, g) < 0 ||
         imp_set_derived(im, "producers[0].keys", NULL, "a choice: CloudWatch has no partition keys, "
                         "so %s keys, drawn uniformly", fmt_count(KEY_COUNT, keys_text)) < 0)
         return -1;
@@ -569,13 +570,24 @@ int imp_metrics_read(struct imp *im, const struct mdata_set *set)
     if (set->end_ms <= set->start_ms)
         return imp_note(im, "the metric data holds no datapoint of a metric esmsim reads: nothing taken "
                         "from it");
+    /* the series that start and end the span: a span the loader refuses is said at them */
+    const struct mdata_series *first = NULL, *last = NULL;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct mdata_series *s = &set->s[i];
+        if (s->n && (!first || s->t_ms[0] < first->t_ms[0]))
+            first = s;
+        if (s->n && (!last || s->t_ms[s->n - 1] + s->period_ms >
+                                  last->t_ms[last->n - 1] + last->period_ms))
+            last = s;
+    }
     char start[32], span[32];
     awsjson_iso_time(set->start_ms, 0, start);
     duration_text((double)(set->end_ms - set->start_ms) / 1000, span, sizeof span);
-    if (imp_set_derived(im, "model.start_time", cJSON_CreateString(start), "the first datapoint of "
-                        "the metric data: CloudWatch's time = model.start_time + the run's time") < 0 ||
-        imp_set_derived(im, "duration", cJSON_CreateString(span), "the metric data's span, to the "
-                        "end of its last period") < 0)
+    if (imp_set_derived_at(im, "model.start_time", cJSON_CreateString(start), first->file,
+                           first->where, "the first datapoint of the metric data: CloudWatch's time = "
+                           "model.start_time + the run's time") < 0 ||
+        imp_set_derived_at(im, "duration", cJSON_CreateString(span), last->file, last->where,
+                           "the metric data's span, to the end of its last period") < 0)
         return -1;
     return traffic(im, set) || durations(im, set) || failures(im, set) || throttles(im, set) ? -1 : 0;
 }

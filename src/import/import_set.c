@@ -183,10 +183,10 @@ const char *impi_value_text(const cJSON *v, char *buf, size_t len)
 
 void impi_origin_words(const struct impi_origin *o, char *buf, size_t len)
 {
-    if (o->file)
-        snprintf(buf, len, "%s %s", o->file, o->ipath);
-    else
+    if (o->text)
         snprintf(buf, len, "%s", o->text);
+    else
+        snprintf(buf, len, "%s %s", o->file, o->ipath);
 }
 
 /* Place value at spath and record its origin o (taken). */
@@ -262,23 +262,43 @@ int imp_set(struct imp *im, const char *spath, cJSON *value, enum imp_rank rank,
     return impi_put(im, spath, value, o);
 }
 
-int imp_set_derived(struct imp *im, const char *spath, cJSON *value, const char *origin, ...)
+static int set_derived(struct imp *im, const char *spath, cJSON *value, const char *file,
+                       const char *ipath, const char *origin, va_list ap)
 {
-    va_list ap;
-    va_start(ap, origin);
     char *text = impi_vformat(origin, ap);
-    va_end(ap);
-    if (!text) {
+    char *f = file ? strdup(file) : NULL, *i = file ? strdup(ipath) : NULL;
+    if (!text || (file && (!f || !i))) {
         cJSON_Delete(value);
+        free(text), free(f), free(i);
         return imp_nomem(im);
     }
     struct impi_origin *old = impi_origin_of(im, spath);
     if (value && old && old->rank > IMP_DERIVED) {   /* an input gave it: kept */
         cJSON_Delete(value);
-        free(text);
+        free(text), free(f), free(i);
         return 0;
     }
-    return impi_put(im, spath, value, (struct impi_origin){ .text = text, .rank = IMP_DERIVED });
+    return impi_put(im, spath, value,
+                    (struct impi_origin){ .file = f, .ipath = i, .text = text, .rank = IMP_DERIVED });
+}
+
+int imp_set_derived(struct imp *im, const char *spath, cJSON *value, const char *origin, ...)
+{
+    va_list ap;
+    va_start(ap, origin);
+    int rc = set_derived(im, spath, value, NULL, NULL, origin, ap);
+    va_end(ap);
+    return rc;
+}
+
+int imp_set_derived_at(struct imp *im, const char *spath, cJSON *value, const char *file,
+                       const char *ipath, const char *origin, ...)
+{
+    va_list ap;
+    va_start(ap, origin);
+    int rc = set_derived(im, spath, value, file, ipath, origin, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* ---- what the readers share: ARNs, the mapping ------------------------------ */
@@ -335,18 +355,15 @@ const char *imp_arn_stream(const char *arn, char *buf, size_t len, bool *dynamod
     return buf;
 }
 
-static int remember_arn(struct imp *im, char **arn, char **from, const char *value,
-                        const char *file, const char *ipath)
+static int remember_arn(struct imp *im, struct impi_arn *a, const char *value, const char *file,
+                        const char *ipath)
 {
-    if (*arn)
+    if (a->arn)
         return 0;
-    size_t len = strlen(file) + strlen(ipath) + 2;
-    *arn = strdup(value);
-    *from = malloc(len);
-    if (!*arn || !*from)
-        return imp_nomem(im);
-    snprintf(*from, len, "%s %s", file, ipath);
-    return 0;
+    a->arn = strdup(value);
+    a->file = strdup(file);
+    a->ipath = strdup(ipath);
+    return a->arn && a->file && a->ipath ? 0 : imp_nomem(im);
 }
 
 int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const char *file,
@@ -361,7 +378,7 @@ int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const ch
                         "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL), got \"%s\"",
                         file, ipath, fmt_text(arn, safe, 200));
     }
-    if (remember_arn(im, &im->stream_arn, &im->stream_arn_from, arn, file, ipath) < 0 ||
+    if (remember_arn(im, &im->stream_arn, arn, file, ipath) < 0 ||
         imp_set(im, "stream.type", cJSON_CreateString(ddb ? "dynamodb" : "kinesis"), rank, file,
                 ipath) < 0 ||
         imp_set(im, ddb ? "stream.table" : "stream.name", cJSON_CreateString(name), rank, file,
@@ -381,7 +398,7 @@ int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const 
     if (f)
         name = f + 9;
     if (!strncmp(ref, "arn:", 4) &&
-        remember_arn(im, &im->function_arn, &im->function_arn_from, ref, file, ipath) < 0)
+        remember_arn(im, &im->function_arn, ref, file, ipath) < 0)
         return -1;
     size_t n = strcspn(name, ":");
     char *copy = strndup(name, n);
@@ -653,6 +670,6 @@ void impi_free(struct imp *im)
     for (size_t i = 0; i < im->n_notes; i++)
         free(im->notes[i]);
     free(im->notes);
-    free(im->function_arn), free(im->function_arn_from);
-    free(im->stream_arn), free(im->stream_arn_from);
+    free(im->function_arn.arn), free(im->function_arn.file), free(im->function_arn.ipath);
+    free(im->stream_arn.arn), free(im->stream_arn.file), free(im->stream_arn.ipath);
 }

@@ -49,6 +49,12 @@ int imp_set(struct imp *im, const char *spath, struct cJSON *value, enum imp_ran
 int imp_set_derived(struct imp *im, const char *spath, struct cJSON *value, const char *origin, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The same for a value made from one input value, file's ipath: a value the
+ * scenario loader refuses is said there. */
+int imp_set_derived_at(struct imp *im, const char *spath, struct cJSON *value, const char *file,
+                       const char *ipath, const char *origin, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* The value at spath so far, or NULL. */
 const struct cJSON *imp_get(const struct imp *im, const char *spath);
 

@@ -20,8 +20,14 @@ struct impi_origin {
     char *spath;            /* "stream.shards", "producers[0].rate" */
     char *file;             /* the input file; NULL for a value import computed */
     char *ipath;            /* the path in it ("$.StreamDescriptionSummary.OpenShardCount") */
-    char *text;             /* for a computed value: from what (the description's words) */
+    char *text;             /* for a computed value: from what (the description's words); its
+                             * file and ipath, when set, the one input value it was made from */
     enum imp_rank rank;
+};
+
+/* An ARN an input gave, and where. */
+struct impi_arn {
+    char *arn, *file, *ipath;
 };
 
 /* What could not be mapped, one line per file and reason. */
@@ -44,8 +50,7 @@ struct imp {
     const char *mapping;            /* --mapping */
     const char *const *params;      /* --parameter NAME=VALUE, as given (borrowed) */
     size_t n_params;
-    char *function_arn, *stream_arn;   /* the first real ARNs seen, for model.region/account */
-    char *function_arn_from, *stream_arn_from;   /* "FILE IPATH" of each */
+    struct impi_arn function_arn, stream_arn;   /* the first real ARNs seen, for model.region/account */
 };
 
 /* The text of fmt and ap, malloc'd; NULL when out of memory. */

@@ -1,17 +1,22 @@
 /*
  * fuzz.h - what the libFuzzer targets of tests/fuzz share (issue 11 item
  * 19): esmsim's own messages silenced, a failed property reported and
- * turned into a crash that libFuzzer saves, input bytes copied as a string.
+ * turned into a crash that libFuzzer saves, input bytes copied as a string,
+ * a private directory for the targets whose commands read paths.
  */
 #ifndef ESMSIM_FUZZ_H
 #define ESMSIM_FUZZ_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +69,54 @@ static inline char *fuzz_copy(const uint8_t *data, size_t len)
     memcpy(s, data, len);
     s[len] = '\0';
     return s;
+}
+
+/* ---- a private directory: the commands read paths -------------------------- */
+
+static char fuzz_dir[4096];
+
+/* Every file of the private directory removed. */
+static inline void fuzz_dir_clean(void)
+{
+    DIR *d = opendir(fuzz_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[8400];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", fuzz_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+static inline void fuzz_dir_remove(void)
+{
+    fuzz_dir_clean();
+    rmdir(fuzz_dir);
+}
+
+/* fuzz_dir made: in $TMPDIR, else /dev/shm, else /tmp; removed at exit. */
+static inline void fuzz_dir_make(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct stat st;
+    if (!tmp || !*tmp)
+        tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+            ? "/dev/shm" : "/tmp";
+    snprintf(fuzz_dir, sizeof fuzz_dir, "%s/esmsim-fuzz-XXXXXX", tmp);
+    if (!mkdtemp(fuzz_dir))
+        fuzz_fail("%s: cannot create: %s", fuzz_dir, strerror(errno));
+    atexit(fuzz_dir_remove);
+}
+
+static inline void fuzz_write(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+        fuzz_fail("%s: cannot write: %s", path, strerror(errno));
 }
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);

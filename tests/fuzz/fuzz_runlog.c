@@ -43,41 +43,9 @@
 #include "fuzz.h"
 #include "merge.h"
 
-static char fz_dir[4096];         /* the private directory */
 static char fz_in[4200], fz_out[4200], fz_svg[4200];
 static unsigned char *fz_empty;   /* an empty run log, the output of merge */
 static size_t fz_empty_len;
-
-/* Every file of the private directory removed (the run logs and their
- * -wal, -shm and -journal, plot's data files). */
-static void fz_clean(void)
-{
-    DIR *d = opendir(fz_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[8400];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", fz_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-}
-
-static void fz_remove_dir(void)
-{
-    fz_clean();
-    rmdir(fz_dir);
-}
-
-static void fz_write(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        fuzz_fail("%s: cannot write: %s", path, strerror(errno));
-}
 
 static unsigned char *fz_read(const char *path, size_t *len)
 {
@@ -95,22 +63,14 @@ static unsigned char *fz_read(const char *path, size_t *len)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *tmp = getenv("TMPDIR");
-    struct stat st;
-    if (!tmp || !*tmp)
-        tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
-            ? "/dev/shm" : "/tmp";
-    snprintf(fz_dir, sizeof fz_dir, "%s/esmsim-fuzz-XXXXXX", tmp);
-    if (!mkdtemp(fz_dir))
-        fuzz_fail("%s: cannot create: %s", fz_dir, strerror(errno));
-    atexit(fz_remove_dir);
-    snprintf(fz_in, sizeof fz_in, "%s/in.db", fz_dir);
-    snprintf(fz_out, sizeof fz_out, "%s/out.db", fz_dir);
-    snprintf(fz_svg, sizeof fz_svg, "%s/chart.svg", fz_dir);
+    fuzz_dir_make();
+    snprintf(fz_in, sizeof fz_in, "%s/in.db", fuzz_dir);
+    snprintf(fz_out, sizeof fz_out, "%s/out.db", fuzz_dir);
+    snprintf(fz_svg, sizeof fz_svg, "%s/chart.svg", fuzz_dir);
     /* plot's data files go to $TMPDIR; no gnuplot script is ever found */
-    setenv("TMPDIR", fz_dir, 1);
+    setenv("TMPDIR", fuzz_dir, 1);
     char plots[4200];
-    snprintf(plots, sizeof plots, "%s/no-plots", fz_dir);
+    snprintf(plots, sizeof plots, "%s/no-plots", fuzz_dir);
     setenv("ESMSIM_PLOTS", plots, 1);
 
     /* merge's output: an empty run log made once, copied for each input */
@@ -122,7 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fuzz_fail("%s: %s", fz_out, sqlite3_errmsg(db));
     sqlite3_close(db);
     fz_empty = fz_read(fz_out, &fz_empty_len);
-    fz_clean();
+    fuzz_dir_clean();
     fuzz_quiet();
     return 0;
 }
@@ -159,7 +119,7 @@ static int fz_progress(void *ctx)
  * what ran before an error stays, as the sqlite3 shell would leave it). */
 static void fz_write_sql(const uint8_t *data, size_t size)
 {
-    fz_write(fz_in, fz_empty, fz_empty_len);
+    fuzz_write(fz_in, fz_empty, fz_empty_len);
     char *sql = fuzz_copy(data, size);
     sqlite3 *db = NULL;
     int steps = 0;
@@ -279,9 +239,9 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_clean();
+    fuzz_dir_clean();
     if (fz_is_file(data, size))
-        fz_write(fz_in, data, size);
+        fuzz_write(fz_in, data, size);
     else
         fz_write_sql(data, size);
 
@@ -303,9 +263,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t c = 0; c < sizeof charts / sizeof charts[0]; c++)
         FZ_RUN(cmd_plot, "plot", fz_in, "--chart", charts[c], "-o", fz_svg);
 
-    fz_write(fz_out, fz_empty, fz_empty_len);
+    fuzz_write(fz_out, fz_empty, fz_empty_len);
     FZ_RUN(cmd_merge, "merge", fz_out, fz_in);
 
-    fz_clean();
+    fuzz_dir_clean();
     return 0;
 }

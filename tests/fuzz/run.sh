@@ -17,6 +17,7 @@ name=$(basename "$fuzzer")
 case $name in   # the seeds: the target's corpus, and the test files it reads
   fuzz_scenario) seeds=("$here/corpus/scenario" "$src/scenarios" "$src/tests/data/bad") ;;
   fuzz_runlog) seeds=("$here/corpus/runlog" "$src/tests/data/report") ;;
+  fuzz_import) seeds=("$here/corpus/import" "$src/tests/data/import" "$src/examples/production") ;;
   *) echo "$0: unknown fuzz target $name" >&2; exit 2 ;;
 esac
 # and the findings fixed since, kept as regression inputs
