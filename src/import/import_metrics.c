@@ -390,7 +390,8 @@ static int durations(struct imp *im, const struct mdata_set *set)
         inv_d = cJSON_CreateString(median);
         cJSON_AddItemToObject(dur, "per_invoke", inv_d);
         cJSON_AddStringToObject(dur, "per_record", "0ms");
-        return imp_set_derived(im, "function.duration", dur, "%s: %s, so a constant %s per "
+        return imp_set_derived_at(im, "function.duration", dur, used[0]->file, used[0]->where,
+                                  "%s: %s, so a constant %s per "
                                "invocation (per_record 0: CloudWatch gives durations per invocation)",
                                series_words(used[0], one, sizeof one),
                                n == 1 ? "the only Duration statistic, no spread to fit"
@@ -403,7 +404,9 @@ static int durations(struct imp *im, const struct mdata_set *set)
     cJSON_AddStringToObject(inv_d, "median", median);
     cJSON_AddNumberToObject(inv_d, "sigma", round(sigma * 1e4) / 1e4);
     cJSON_AddStringToObject(dur, "per_record", "0ms");
-    return imp_set_derived(im, "function.duration", dur, "a lognormal fitted by least squares to "
+    /* refused (a median past the longest duration), it is said at the first series fitted */
+    return imp_set_derived_at(im, "function.duration", dur, used[0]->file, used[0]->where,
+                              "a lognormal fitted by least squares to "
                            "Duration %s of %s (each the mean over its periods, weighted by "
                            "Invocations): median %s, sigma %.4f; the fitted statistics are within "
                            "%.2f %% of the observed (the largest error at %s); per_record 0, as "
