@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh FUZZER SECONDS - run a libFuzzer target of tests/fuzz (issue 11 item
 # 19) for SECONDS from its seeds, under the sanitizers it was built with.
-# Exit 0 when nothing was found, else libFuzzer's status, with the input that
+# Exit 0 when nothing was found, else 1 (never 77, meson's skip), with the input that
 # failed saved and named.  The seed directories are only read; new inputs go
 # to a scratch corpus.  FUZZ_WORK=DIR keeps the scratch corpus, the log and the
 # findings in DIR (tools/fuzz.sh: a long run goes on from the corpus it grew),
