@@ -243,28 +243,9 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
     return cfn_bad(c, path, "Ref %s: no such parameter or resource", name);
 }
 
-static cJSON *fn_getatt(struct cfn *c, const cJSON *a, const char *path)
+/* Attribute attr of resource res: Fn::GetAtt once its arguments are read. */
+static cJSON *attribute(struct cfn *c, const char *res, const char *attr, const char *path)
 {
-    const char *res = NULL;
-    char attr[128], buf[256];
-    if (cJSON_IsString(a) && strchr(a->valuestring, '.')) {   /* "Resource.Attribute" */
-        snprintf(buf, sizeof buf, "%s", a->valuestring);
-        char *dot = strchr(buf, '.');
-        *dot = '\0';
-        res = buf;
-        snprintf(attr, sizeof attr, "%s", dot + 1);
-    } else if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == 2 && cJSON_IsString(a->child)) {
-        res = a->child->valuestring;
-        cJSON *at = cfn_ev(c, a->child->next, path);
-        if (!cJSON_IsString(at)) {
-            cJSON_Delete(at);
-            return c->bad ? NULL : cfn_bad(c, path, "Fn::GetAtt takes [Resource, Attribute]");
-        }
-        snprintf(attr, sizeof attr, "%s", at->valuestring);
-        cJSON_Delete(at);
-    } else {
-        return cfn_bad(c, path, "Fn::GetAtt takes [Resource, Attribute] or Resource.Attribute");
-    }
     const cJSON *r = cfn_get(c->resources, res);
     if (!r)
         return cfn_bad(c, path, "Fn::GetAtt %s.%s: %s", res, attr,
@@ -294,6 +275,33 @@ static cJSON *fn_getatt(struct cfn *c, const cJSON *a, const char *path)
         v = unknown(c, "Fn::GetAtt %s.%s is known only once deployed", res, attr);
     free(n);
     return v;
+}
+
+static cJSON *fn_getatt(struct cfn *c, const cJSON *a, const char *path)
+{
+    char attr[128];
+    if (cJSON_IsString(a) && strchr(a->valuestring, '.')) {   /* "Resource.Attribute" */
+        /* the name whole, however long (in a buffer of 256 a longer one lost its '.') */
+        const char *dot = strchr(a->valuestring, '.');
+        char *res = strndup(a->valuestring, (size_t)(dot - a->valuestring));
+        if (!res)
+            return imp_nomem(c->im), c->bad = true, NULL;
+        snprintf(attr, sizeof attr, "%s", dot + 1);
+        cJSON *v = attribute(c, res, attr, path);
+        free(res);
+        return v;
+    }
+    if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == 2 && cJSON_IsString(a->child)) {
+        cJSON *at = cfn_ev(c, a->child->next, path);
+        if (!cJSON_IsString(at)) {
+            cJSON_Delete(at);
+            return c->bad ? NULL : cfn_bad(c, path, "Fn::GetAtt takes [Resource, Attribute]");
+        }
+        snprintf(attr, sizeof attr, "%s", at->valuestring);
+        cJSON_Delete(at);
+        return attribute(c, a->child->valuestring, attr, path);
+    }
+    return cfn_bad(c, path, "Fn::GetAtt takes [Resource, Attribute] or Resource.Attribute");
 }
 
 /* Fn::Sub "text ${Name} ${Res.Attr} ${!Literal}", or [text, {Name: value}]. */
