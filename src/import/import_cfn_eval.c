@@ -140,9 +140,7 @@ static char *resource_name(struct cfn *c, const char *id)
             continue;
         char path[PATH_LEN];
         snprintf(path, sizeof path, "$.Resources.%s.Properties.%s", id, NAMES[i].prop);
-        const char *saved = c->ref;
         cJSON *v = cfn_ev(c, p, path);
-        c->ref = saved;
         char *s = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
         cJSON_Delete(v);
         if (s || c->bad)
@@ -223,7 +221,6 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
     if (cfn_not_deployed(c, name))
         return cfn_bad(c, path, "Ref %s: %s", name, CFN_NOT_DEPLOYED);
     if (cfn_get(c->resources, name)) {
-        c->ref = cfn_get(c->resources, name)->string;
         const char *t = resource_type(c, name);
         char *n = resource_name(c, name);
         cJSON *v = NULL;
@@ -250,7 +247,6 @@ static cJSON *attribute(struct cfn *c, const char *res, const char *attr, const 
     if (!r)
         return cfn_bad(c, path, "Fn::GetAtt %s.%s: %s", res, attr,
                        cfn_not_deployed(c, res) ? CFN_NOT_DEPLOYED : "no such resource");
-    c->ref = r->string;
     const char *t = resource_type(c, res);
     char *n = resource_name(c, res);
     if (!n)

@@ -25,7 +25,6 @@ struct cfn {
     bool novalue;           /* the value was AWS::NoValue: the property is left out */
     char why[400];          /* why a value cannot be computed from the template */
     bool noted[4];          /* a pseudo parameter's stand-in was said */
-    const char *ref;        /* the resource the last Ref or Fn::GetAtt named */
     int depth;
     /* values left out of an object, for the not-mapped list */
     struct { char path[PATH_LEN]; char why[400]; } *left;
