@@ -140,8 +140,6 @@ static cJSON *long_form(struct yconv *y, const yaml_node_t *n, const char *tag, 
 
 static cJSON *ynode(struct yconv *y, yaml_node_t *n, int depth);
 
-/* A mapping's pairs into o; with merge true only the "<<" keys' mappings,
- * whose keys come after the explicit ones and never replace them. */
 /* No key of n twice (merge keys aside): checked sorted, since one key
  * looked up among those before it made a mapping of 40,000 keys take 5 s. */
 static bool yunique(struct yconv *y, yaml_node_t *n)
@@ -171,6 +169,8 @@ static bool yunique(struct yconv *y, yaml_node_t *n)
     return !nomem && at >= nk;
 }
 
+/* A mapping's pairs into o, then its merge keys' ("<<") mappings, whose keys
+ * come after the explicit ones and never replace them. */
 static bool ymapping(struct yconv *y, yaml_node_t *n, cJSON *o, int depth)
 {
     if (!yunique(y, n))
