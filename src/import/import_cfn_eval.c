@@ -139,7 +139,9 @@ static char *resource_name(struct cfn *c, const char *id)
         if (strcmp(type->valuestring, NAMES[i].type) || !p)
             continue;
         char path[PATH_LEN];
-        snprintf(path, sizeof path, "$.Resources.%s.Properties.%s", id, NAMES[i].prop);
+        imp_path(path, sizeof path, "$.Resources", id);
+        imp_path(path, sizeof path, path, "Properties");
+        imp_path(path, sizeof path, path, NAMES[i].prop);
         cJSON *v = cfn_ev(c, p, path);
         char *s = cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
         cJSON_Delete(v);
