@@ -5,11 +5,11 @@
  * A YAML template is first turned into the JSON it would be (import_yaml.c).
  * Then the template is evaluated (import_cfn_eval.c) where it matters: the
  * mapping (an AWS::Lambda::EventSourceMapping, or a Kinesis or DynamoDB event
- * of an AWS::Serverless::Function), the stream it reads (AWS::Kinesis::Stream,
- * its AWS::Kinesis::StreamConsumer, or an AWS::DynamoDB::Table's stream) and
- * the function it invokes, with SAM's Globals.  The other resources are
- * listed as not mapped.  A template says what should be deployed:
- * IMP_TEMPLATE.
+ * of an AWS::Serverless::Function), chosen here, the stream it reads
+ * (AWS::Kinesis::Stream, its AWS::Kinesis::StreamConsumer, or an
+ * AWS::DynamoDB::Table's stream) and the function it invokes, with SAM's
+ * Globals (import_cfn_resources.c).  The other resources are listed as not
+ * mapped.  A template says what should be deployed: IMP_TEMPLATE.
  */
 #include <stdio.h>
 #include <stdlib.h>
