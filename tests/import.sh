@@ -266,6 +266,18 @@ bad "a template's BatchSize out of range" \
 sed 's/Stream: !GetAtt OrdersStream.Arn/Stream: !GetAtt [OrdersStream]/' "$ex/template.yaml" > getatt.yaml
 bad "a malformed !GetAtt" \
   "esmsim import: getatt.yaml: \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.Stream: Fn::GetAtt takes [Resource, Attribute]" getatt.yaml
+# Fn::GetAtt "Resource.Attribute" with a name of more than 255 characters lost its '.' when
+# copied to a buffer of 256 and crashed (SIGSEGV); charter: bad input, a clear error, never a crash
+long=$(printf 'A%.0s' $(seq 300))
+printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {Name: {"Fn::GetAtt": %s.Arn}}}\n' "$long" > getatt-long.yaml
+bad "a Fn::GetAtt of a resource name longer than 255 characters" \
+  "esmsim import: getatt-long.yaml: \$.Resources.S.Properties.Name: Fn::GetAtt $long.Arn: no such resource" getatt-long.yaml
+# A resource's name property, evaluated for a Ref or Fn::GetAtt of it, is named at the JSON path
+# every other message writes ($.Resources["my-queue"], a key that is no identifier in brackets):
+# it was $.Resources.my-queue.Properties.QueueName
+printf 'Resources:\n  my-queue: {Type: AWS::SQS::Queue, Properties: {QueueName: !Ref Nope}}\n  S: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}\n  M: {Type: AWS::Lambda::EventSourceMapping, Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: f, StartingPosition: LATEST, DestinationConfig: {OnFailure: {Destination: !GetAtt [my-queue, Arn]}}}}\n' > name-path.yaml
+bad "an error in a name property reached by Fn::GetAtt" \
+  "esmsim import: name-path.yaml: \$.Resources[\"my-queue\"].Properties.QueueName: Ref Nope: no such parameter or resource" name-path.yaml
 sed 's/BatchSize: !Ref BatchSize/BatchSize: !Ref BatchSizes/' "$ex/template.yaml" > ref.yaml
 bad "a Ref to nothing" "esmsim import: ref.yaml: \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.BatchSize: Ref BatchSizes: no such parameter or resource" ref.yaml
 sed 's/"EventSourceArn": "arn:aws:kinesis:eu-west-1:111122223333:stream\/orders"/"EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"/' \

@@ -14,7 +14,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "check.h"
-#include "import_cfn.h"
+#include "import_yaml.h"
 #include "import_metrics.h"
 #include "metricdata.h"
 

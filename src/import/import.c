@@ -31,6 +31,7 @@
 #include "import_cfn.h"
 #include "import_set_impl.h"
 #include "import_metrics.h"
+#include "import_yaml.h"
 #include "metricdata.h"
 #include "scenario.h"
 

@@ -8,6 +8,7 @@
  *                     kinesis describe-stream-summary, dynamodbstreams
  *                     describe-stream) and `terraform show -json`
  *   import_cfn.c      CloudFormation and SAM templates, JSON or YAML
+ *                     (import_yaml.c: YAML as the JSON it stands for)
  *   import_metrics.c  CloudWatch get-metric-data: traffic, durations,
  *                     failures, throttles
  *

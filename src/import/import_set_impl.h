@@ -1,7 +1,7 @@
 /*
  * import_set_impl.h - the inside of `esmsim import`, shared by the command
  * (import.c) and the scenario being made (import_set.c) alone; the readers
- * of each format (import_aws.c, import_cfn.c, import_metrics.c) see
+ * of each format (import_aws.c, import_cfn*.c, import_metrics.c) see
  * import_set.h only.
  */
 #ifndef ESMSIM_IMPORT_SET_IMPL_H
