@@ -339,7 +339,7 @@ bad "an ARN whose account is not 12 digits" \
 # it (found by fuzz_import: it was said at SCENARIO, the output)
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
 bad "metric data over 374 years" \
-  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration from 1us to 100000d (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
 # a rate series the loader refuses (more memory than the machine's) is said at the
 # IncomingRecords it was made from (found by fuzz_import: it was said at SCENARIO, the output)
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json

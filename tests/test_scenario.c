@@ -761,7 +761,7 @@ static void test_bad_ranges(void)
     BAD(WITH("'function':{'account_concurrency':0}"), "$.function.account_concurrency: expected an integer from 1 to 1000000, got 0");
     BAD(WITH("'function':{'memory_mb':127}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 127");
     BAD(WITH("'function':{'memory_mb':10241}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 10241");
-    BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration > 0, got 0");
+    BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration from 1us to 100000d, got 0");
     BAD(WITH("'model':{'account':'1234'}"), "$.model.account: expected a string of 12 digits, got \"1234\"");
     BAD(WITH("'model':{'account':123456789012}"), "$.model.account: expected a string of 12 digits, got 123456789012");
     BAD(WITH("'model':{'region':'US East'}"), "$.model.region: expected a region name such as \"us-east-1\"");
@@ -779,7 +779,7 @@ static void test_bad_ranges(void)
 static void test_bad_required_and_durations(void)
 {
     BAD("{'duration':'1h'," ESM "}", "t.json: $.name: missing required key (expected a non-empty string)");
-    BAD("{'name':'t'," ESM "}", "t.json: $.duration: missing required key (expected a duration > 0)");
+    BAD("{'name':'t'," ESM "}", "t.json: $.duration: missing required key (expected a duration from 1us to 100000d)");
     BAD("{'name':'t','duration':'1h'}", "t.json: $.event_source_mapping: missing required key (expected an object)");
     BAD(HEAD "'event_source_mapping':{'BatchSize':10}}",
         "$.event_source_mapping.StartingPosition: missing required key (expected one of \"TRIM_HORIZON\", "
@@ -794,14 +794,23 @@ static void test_bad_required_and_durations(void)
     BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':'soon'}}",
         "$.event_source_mapping.StartingPositionTimestamp: expected a time: an ISO-8601 string with a zone");
     BAD("{'name':'t','duration':'2x'," ESM "}",
-        "t.json: $.duration: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", "
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds, or a string such as \"250ms\", "
         "\"90s\", \"15m\", \"2h\", \"1d\"), got \"2x\"");
-    BAD("{'name':'t','duration':0," ESM "}", "$.duration: expected a duration > 0, got 0");
-    BAD("{'name':'t','duration':-5," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
-    BAD("{'name':'t','duration':'-5s'," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
-    BAD("{'name':'t','duration':true," ESM "}", "$.duration: expected a duration > 0, got true");
+    BAD("{'name':'t','duration':0," ESM "}", "$.duration: expected a duration from 1us to 100000d, got 0");
+    BAD("{'name':'t','duration':-5," ESM "}", "$.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD("{'name':'t','duration':'-5s'," ESM "}", "$.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD("{'name':'t','duration':true," ESM "}", "$.duration: expected a duration from 1us to 100000d, got true");
+    /* docs/scenario.md, duration: "at most 100,000 days": a longer one is refused with the whole
+     * range, not only its lower bound */
+    BAD("{'name':'t','duration':'100001d'," ESM "}",
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds, or a string "
+        "such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"100001d\"");
+    BAD("{'name':'t','duration':8640000001," ESM "}",
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'linger':'2400001h'}}]"),
+        "$.producers[0].put.linger: expected a duration from 0s to 100000d (a number of seconds");
     BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'linger':'1 s'}}]"),
-        "$.producers[0].put.linger: expected a duration (a number of seconds");
+        "$.producers[0].put.linger: expected a duration from 0s to 100000d (a number of seconds");
     BAD(WITH("'producers':[{'rate':1,'keys':{'count':1}}]"),
         "$.producers[0].name: missing required key (expected a producer name (1 to 64 letters, digits, -, _ or .))");
     BAD(WITH("'producers':[{'name':'a/keys','rate':1,'keys':{'count':1}}]"),
@@ -823,15 +832,15 @@ static void test_bad_distributions(void)
     BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s','max':'1s'}}"),
         "$.function.cold_start.max: expected a value >= min");
     BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s'}}"),
-        "$.function.cold_start.max: missing required key (expected a duration)");
+        "$.function.cold_start.max: missing required key (expected a duration from 0s to 100000d)");
     BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':0,'sigma':1}}"),
-        "$.function.cold_start.median: expected a duration > 0, got 0");
+        "$.function.cold_start.median: expected a duration from 1us to 100000d, got 0");
     BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':'1s','sigma':'1s'}}"),
         "$.function.cold_start.sigma: expected a number >= 0, got \"1s\"");
     BAD(WITH("'function':{'cold_start':{'distribution':'gamma','shape':0,'scale':1}}"),
         "$.function.cold_start.shape: expected a number > 0, got 0");
     BAD(WITH("'function':{'cold_start':{'distribution':'exponential','mean':'-1s'}}"),
-        "$.function.cold_start.mean: expected a duration > 0 (a number of seconds");
+        "$.function.cold_start.mean: expected a duration from 1us to 100000d (a number of seconds");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1}}}"),
         "$.function.cold_start.percentiles: expected at least 2 points");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':2,'p90':1}}}"),
@@ -889,11 +898,11 @@ static void test_bad_producers_records_failures(void)
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':'1m','multiplier':-1}]"),
         "$.producers[0].bursts[0].multiplier: expected a number >= 0, got -1");
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':0,'multiplier':2}]"),
-        "$.producers[0].bursts[0].for: expected a duration > 0, got 0");
+        "$.producers[0].bursts[0].for: expected a duration from 1us to 100000d, got 0");
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','multiplier':2}]"),
-        "$.producers[0].bursts[0].for: missing required key (expected a duration > 0)");
+        "$.producers[0].bursts[0].for: missing required key (expected a duration from 1us to 100000d)");
     BAD(P("'keys':{'count':1},'start':'10m','stop':'5m'"),
-        "$.producers[0].stop: expected a duration of at least 10m, got \"5m\"");
+        "$.producers[0].stop: expected a duration from 10m to 100000d, got \"5m\"");
     BAD(WITH("'records':[{'at':'2h','partition_key':'k'}]"),
         "$.records[0].at: expected a duration from 0s to 1h, got \"2h\"");
     char key[300], text[600];
@@ -920,7 +929,7 @@ static void test_bad_producers_records_failures(void)
     BAD(F("{'match':{'key':'a','probability':0.5}}"), "$.function.failures[0].match: expected exactly one of");
     BAD(F("{'match':{'probability':1.5}}"), "$.function.failures[0].match.probability: expected a number from 0 to 1, got 1.5");
     BAD(F("{'match':{'from':'5m','to':'5m'}}"), "$.function.failures[0].match.to: expected a time after from");
-    BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration)");
+    BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration from 0s to 100000d)");
     BAD(F("{'match':{'all':false}}"), "$.function.failures[0].match.all: expected true, got false");
     BAD(F("{'match':{'message_id':0}}"), "$.function.failures[0].match.message_id: expected an integer from 1 to "
         "9007199254740991 (2^53 - 1), got 0");
@@ -1207,7 +1216,7 @@ static void test_dynamodb(void)
     static const struct { const char *json, *want; } cases[] = {
         { DDB(",'retention':'48h'"),
           "t.json: $.stream.retention: expected \"24h\" (DynamoDB Streams keep records 24 hours), got \"48h\"" },
-        { DDB(",'retention':'1x'"), "t.json: $.stream.retention: expected a duration (a number of seconds" },
+        { DDB(",'retention':'1x'"), "t.json: $.stream.retention: expected a duration from 0s to 100000d (a number of seconds" },
         { DDB(",'view_type':'NEW'"),
           "t.json: $.stream.view_type: expected one of \"NEW_AND_OLD_IMAGES\", \"NEW_IMAGE\", \"OLD_IMAGE\", "
           "\"KEYS_ONLY\", got \"NEW\"" },
@@ -1216,8 +1225,9 @@ static void test_dynamodb(void)
         { DDB(",'table':'a b c'"), "t.json: $.stream.table: expected a table name" },
         { DDB(",'table':7"), "t.json: $.stream.table: expected a table name (3 to 255 letters, digits, -, _ or .), got 7" },
         { DDB(",'shard_lifetime':'30s'"),
-          "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got \"30s\"" },
-        { DDB(",'shard_lifetime':true"), "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got true" },
+          "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d, got \"30s\"" },
+        { DDB(",'shard_lifetime':true"), "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d, got true" },
+        { DDB(",'shard_lifetime':'100001d'"), "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d (a number of seconds" },
         { DDB(",'shards':10000,'shard_lifetime':'1m'"),
           "t.json: $.stream.shard_lifetime: expected a lifetime that keeps the run within 100000 shards: "
           "10000 shards rolling over every 1m for 1h make 600000" },
@@ -1408,13 +1418,13 @@ static void test_handler(void)
         "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':0}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got 0");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got 0");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'0.5ms'}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got \"0.5ms\"");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got \"0.5ms\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':true}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got true");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got true");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'10 parsecs'}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms (a number of seconds, or a "
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d (a number of seconds, or a "
         "string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"10 parsecs\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'cwd':''}}"), "$.function.handler.cwd: expected a non-empty string");
     BAD(WITH("'function':{'handler':{'command':['x']},'report':'first-failure'}"),
@@ -1661,7 +1671,7 @@ static void test_rate_series(void)
     BAD(RATE("{'series':[{'at':0}]}"), "t.json: $.producers[0].rate.series[0].rate: missing required key "
         "(expected a number >= 0)");
     BAD(RATE("{'series':[{'at':'-1s','rate':1}]}"), "t.json: $.producers[0].rate.series[0].at: expected a "
-        "duration (a number of seconds");
+        "duration from 0s to 100000d (a number of seconds");
     BAD(RATE("{'series':[{'at':0,'rate':1,'for':'1m'}]}"), "t.json: $.producers[0].rate.series[0].for: unknown "
         "key (expected one of: at, rate)");
     const char *set[] = { "producers[0].rate={\"series\":[{\"at\":0,\"rate\":1},{\"at\":0,\"rate\":2}]}" };

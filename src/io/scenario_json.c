@@ -627,14 +627,15 @@ int scni_parse_duration(const char *text, int64_t *out_us)
     return -1;
 }
 
+/* "a duration from 1us to 100000d": the longest in days, as docs/scenario.md
+ * gives it (scni_fmt_us would say 2400000h). */
 static void duration_what(int64_t lo, int64_t hi, char what[96])
 {
     char a[32], b[32];
-    if (hi >= MAX_DURATION_US)
-        snprintf(what, 96, lo == 0 ? "a duration" : lo == 1 ? "a duration > 0"
-                 : "a duration of at least %s", scni_fmt_us(lo, a));
-    else
-        snprintf(what, 96, "a duration from %s to %s", scni_fmt_us(lo, a), scni_fmt_us(hi, b));
+    if (hi == MAX_DURATION_US)
+        snprintf(b, sizeof b, "%lldd", (long long)(MAX_DURATION_US / (24 * US_PER_H)));
+    snprintf(what, 96, "a duration from %s to %s", scni_fmt_us(lo, a),
+             hi == MAX_DURATION_US ? b : scni_fmt_us(hi, b));
 }
 
 /* A duration in [lo_us, hi_us]: a number of seconds, or a string with a unit. */
