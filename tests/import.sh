@@ -340,6 +340,11 @@ bad "an ARN whose account is not 12 digits" \
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
 bad "metric data over 374 years" \
   "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration from 1us to 100000d (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+# docs/scenario.md, time: the run's end (model.start_time + duration) is at the latest
+# 9999-12-31T23:59:59.999999Z; metric data ending there made a run whose events said 10000-01-01
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["9999-12-31T23:50:00Z","9999-12-31T23:55:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > late.json
+bad "metric data that ends at 10000-01-01" \
+  "esmsim import: late.json: \$.MetricDataResults[0]: expected a start from which the run (duration 10m) ends by 9999-12-31T23:59:59.999999Z: at or before 9999-12-31T23:49:59.999Z, got \"9999-12-31T23:50:00.000Z\" (the scenario's model.start_time, made from it)" late.json
 # a rate series the loader refuses (more memory than the machine's) is said at the
 # IncomingRecords it was made from (found by fuzz_import: it was said at SCENARIO, the output)
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json

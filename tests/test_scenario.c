@@ -463,6 +463,66 @@ static void test_at_timestamp(void)
     scn_free(s);
 }
 
+/*
+ * docs/scenario.md, time: model.start_time is an instant from 1970 to the last
+ * one ISO-8601's four-digit year writes, the same for a number of epoch seconds
+ * and a string, and the run's end (start_time + duration) is no later either:
+ * the Lambda events, DynamoDB labels and compare print wall times, which past
+ * it would read "10000-01-01T...".
+ */
+static void test_start_time_bounds(void)
+{
+    static const struct { const char *start, *duration; long long ms; } good[] = {
+        { "'9999-12-31T22:59:59.999Z'", "1h", 253402297199999LL },   /* ends at ...59.999999 */
+        { "'9999-12-31T23:59:59.999Z'", "0.000999", 253402300799999LL },
+        { "8640000001", "1h", 8640000001000LL },                     /* past 100,000 days */
+        { "253402297199.999", "1h", 253402297199999LL },
+        { "0", "100000d", 0 },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{'name':'t','duration':'%s','model':{'start_time':%s}," ESM "}",
+                 good[i].duration, good[i].start);
+        struct scenario *s = parse(text, NULL, 0);
+        CHECK(s != NULL);
+        if (!s) {
+            fprintf(stderr, "%s: %s\n", good[i].start, err);
+            continue;
+        }
+        CHECK_INT(s->cfg.model.epoch_ms, good[i].ms);
+        scn_free(s);
+    }
+    BAD("{'name':'t','duration':'1d','model':{'start_time':'9999-12-31T12:00:00Z'}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 24h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-30T23:59:59.999Z, got \"9999-12-31T12:00:00Z\"");
+    BAD("{'name':'t','duration':'1h','model':{'start_time':'9999-12-31T23:00:00Z'}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 1h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-31T22:59:59.999Z, got \"9999-12-31T23:00:00Z\"");
+    BAD("{'name':'t','duration':'1d','model':{'start_time':253402257600}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 24h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-30T23:59:59.999Z, got 253402257600");
+    /* an instant past the last one: an offset west of year 9999's end, a larger number */
+    BAD(WITH("'model':{'start_time':'9999-12-31T23:30:00-01:00'}"),
+        "t.json: $.model.start_time: expected a time: an ISO-8601 string with a zone such as "
+        "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+        "9999-12-31T23:59:59.999999Z, got \"9999-12-31T23:30:00-01:00\"");
+    BAD(WITH("'model':{'start_time':253402300800}"),
+        "t.json: $.model.start_time: expected a time: an ISO-8601 string with a zone such as "
+        "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+        "9999-12-31T23:59:59.999999Z, got 253402300800");
+    BAD(WITH("'model':{'start_time':-1}"), "t.json: $.model.start_time: expected a time: ");
+    /* StartingPositionTimestamp: the same instants */
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':"
+        "253402300800}}", "$.event_source_mapping.StartingPositionTimestamp: expected a time: an ISO-8601 "
+        "string with a zone such as \"2026-01-01T00:10:00Z\" or a number of epoch seconds, from "
+        "1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z; or a duration string from the start of the "
+        "run such as \"10m\", got 253402300800");
+    struct scenario *s = parse(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
+                               "'StartingPositionTimestamp':8640000001}}", NULL, 0);
+    CHECK(s && s->cfg.mapping.starting_timestamp_us == (8640000001LL - 1767225600LL) * S);
+    scn_free(s);
+}
+
 /* ---- get-event-source-mapping output, as it is ------------------------- */
 
 /* seeds/002 line 150 (update + get-event-source-mapping), verbatim. */
@@ -2194,6 +2254,7 @@ int main(void)
     test_distributions();
     test_defaults();
     test_at_timestamp();
+    test_start_time_bounds();
     test_aws_output();
     test_overrides();
     test_bad_keys_and_types();

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awsjson.h"
 #include "fmt.h"
 #include "footprint.h"
 #include "scenario.h"
@@ -82,7 +83,21 @@ static const char *const MODEL_KEYS[] = {
     "on_demand_split_threshold", "on_demand_max_write_bytes_per_sec",
     "on_demand_max_write_records_per_sec", NULL };
 
-static int parse_model(struct ctx *c, const cJSON *root, struct cfg_model *m, struct cfg_on_demand *od)
+/* The run's end, start_time + duration, within TIME_RANGE as start_time is
+ * (docs/scenario.md): its wall times are printed (Lambda events, compare). */
+static int check_run_end(struct ctx *c, const cJSON *model, const struct cfg_model *m, int64_t duration_us)
+{
+    if (m->epoch_ms * US_PER_MS <= MAX_EPOCH_US - duration_us)
+        return 0;
+    char d[32], latest[32], got[80];
+    awsjson_iso_time(0, MAX_EPOCH_US - duration_us, latest);
+    return scni_fail(c, "start_time", "expected a start from which the run (duration %s) ends by "
+                     MAX_TIME_TEXT ": at or before %s, got %s", scni_fmt_us(duration_us, d),
+                     latest, scni_describe(scni_item(model, "start_time"), got));
+}
+
+static int parse_model(struct ctx *c, const cJSON *root, int64_t duration_us, struct cfg_model *m,
+                       struct cfg_on_demand *od)
 {
     const cJSON *o;
     size_t mark;
@@ -119,6 +134,7 @@ static int parse_model(struct ctx *c, const cJSON *root, struct cfg_model *m, st
         m->memory_limit = fpt_available(&m->memory_limit_from);
     }
     m->epoch_ms = rc ? 0 : epoch_us / US_PER_MS;
+    rc = rc || check_run_end(c, o, m, duration_us);
     scni_path_pop(c, mark);
     return rc ? -1 : 0;
 }
@@ -386,7 +402,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         scni_get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->cfg.seed) ||
         scni_get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->cfg.duration_us) ||
-        parse_model(c, root, &s->cfg.model, &s->cfg.stream.on_demand) ||
+        parse_model(c, root, s->cfg.duration_us, &s->cfg.model, &s->cfg.stream.on_demand) ||
         scni_parse_stream(c, root, &s->cfg) ||
         scni_parse_function(c, root, &s->cfg.function) ||
         scni_get_object(c, root, "event_source_mapping", REQ, &o))

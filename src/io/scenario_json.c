@@ -720,15 +720,25 @@ bool scni_parse_iso8601(const char *s, int64_t *epoch_us)
     }
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
     *epoch_us = secs * US_PER_S + frac_us;
-    return *epoch_us >= 0;
+    return *epoch_us >= 0 && *epoch_us <= MAX_EPOCH_US;   /* "9999-12-31T23:30:00-01:00" is past it */
 }
 
-/* An instant as epoch us: a number of epoch seconds or an ISO-8601 string with a zone. */
+/* An instant in TIME_RANGE: a number of epoch seconds or an ISO-8601 string with a zone. */
+bool scni_to_epoch_us(const cJSON *v, int64_t *epoch_us)
+{
+    if (cJSON_IsString(v))
+        return scni_parse_iso8601(v->valuestring, epoch_us);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_EPOCH_US / US_PER_S + 1))
+        return false;
+    *epoch_us = llround(v->valuedouble * US_PER_S);
+    return *epoch_us <= MAX_EPOCH_US;
+}
+
 int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
                   const char *def, int64_t *epoch_us)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
-                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds";
+                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, " TIME_RANGE;
     const cJSON *v;
     if (scni_lookup(c, obj, key, req, what, &v))
         return -1;
@@ -736,8 +746,7 @@ int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
         scni_parse_iso8601(def, epoch_us);
         return 0;
     }
-    if (cJSON_IsNumber(v) ? scni_to_us(v->valuedouble, epoch_us)
-                          : cJSON_IsString(v) && scni_parse_iso8601(v->valuestring, epoch_us))
+    if (scni_to_epoch_us(v, epoch_us))
         return 0;
     return scni_expected(c, key, what, v);
 }
