@@ -350,6 +350,17 @@ bad "metric data that ends at 10000-01-01" \
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json
 bad "IncomingRecords of 1e20 a period" \
   "esmsim import: huge.json: \$.MetricDataResults[0]: this run needs 194 EiB of memory even if the mapping keeps up, more than the " huge.json
+# README, Metric data: a statistic is Sum, Average, Maximum, Minimum, SampleCount or pNN; a result
+# naming a metric with another (Duration p100, p0: CloudWatch's Maximum and Minimum) was said to be
+# "not a metric esmsim reads", which Duration is
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d100","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[9],"StatusCode":"Complete"},{"Id":"duration_p0","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1],"StatusCode":"Complete"}]}' > p100.json
+"$esmsim" import p100.json -o p100-s.json > /dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "Duration p100 and p0: exit status"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
+  "Duration p100: the statistic named, and the percentiles esmsim reads"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p0; it reads " \
+  "Duration p0 (its Id): the statistic named"
+
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----

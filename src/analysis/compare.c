@@ -553,9 +553,12 @@ static int read_observed(const struct compare_opts *o, struct mdata_set *set, ch
 /* What the observed files hold that is not compared, on stderr. */
 static void say_not_compared(const struct mdata_set *set, const struct run *r)
 {
-    for (size_t i = 0; i < set->n_unknown; i++)
-        fprintf(stderr, "esmsim compare: not compared: %s: %s (Id %s): not a metric esmsim knows\n",
-                set->unknown[i].file, set->unknown[i].where, set->unknown[i].id);
+    char buf[MDATA_WHY_LEN];
+    for (size_t i = 0; i < set->n_unknown; i++) {
+        const char *why = mdata_unread_stat(&set->unknown[i], buf);
+        fprintf(stderr, "esmsim compare: not compared: %s: %s (Id %s): %s\n", set->unknown[i].file,
+                set->unknown[i].where, set->unknown[i].id, why ? why : "not a metric esmsim knows");
+    }
     for (size_t i = 0; i < set->n; i++) {
         const struct mdata_series *s = &set->s[i];
         size_t c = 0;
