@@ -188,6 +188,22 @@ expect_eq "$(j avg-s.json function.duration)" '{"per_invoke": "56.657ms", "per_r
   "metric data with the Average only: a constant duration"
 check_ok avg-s.json "Average only"
 
+# ---- every input is UTF-8, a byte order mark first ignored (RFC 8259 lets a reader; PowerShell's
+# Out-File -Encoding utf8 writes one), as the scenario loader does; UTF-16 (PowerShell 5's `>`) is
+# refused by name: it was "not a format esmsim import knows" (a JSON one) or read (a YAML one) ----
+for f in template.yaml get-event-source-mapping.json; do
+  { printf '\xef\xbb\xbf'; cat "$ex/$f"; } > "bom-$f"
+done
+printf '\xff\xfe{\0"\0B\0"\0:\0 \0001\0}\0' > u16-get-event-source-mapping.json   # {"B": 1}
+printf '\xff\xfeA\0:\0 \0001\0\n\0' > u16-template.yaml                                  # A: 1
+"$esmsim" import "$ex/template.yaml" "$ex/get-event-source-mapping.json" -o nobom-s.json >/dev/null 2>&1
+"$esmsim" import bom-template.yaml bom-get-event-source-mapping.json -o bom-s.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 0 "inputs with a UTF-8 byte order mark: exit status"
+expect_eq "$(j bom-s.json event_source_mapping)" "$(j nobom-s.json event_source_mapping)" \
+  "inputs with a UTF-8 byte order mark: read as without it"
+bad "a UTF-16 JSON input" "esmsim import: u16-get-event-source-mapping.json: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" u16-get-event-source-mapping.json
+bad "a UTF-16 YAML template" "esmsim import: u16-template.yaml: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8" u16-template.yaml
+
 # ---- combining files: the nearer to what runs wins; two of the same kind must agree ----
 sed 's/"BatchSize": 500/"BatchSize": 100/' "$ex/get-event-source-mapping.json" > esm100.json
 "$esmsim" import "$ex/template.yaml" esm100.json -o comb.json >/dev/null 2> err.txt

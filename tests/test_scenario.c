@@ -1539,6 +1539,33 @@ static void test_files(void)
     CHECK_CONTAINS(err, ": invalid JSON at line 1, column 13 (a NUL byte)");
     unlink(nul_path);
 
+    /* a byte order mark: UTF-8's is ignored, as in every input (RFC 8259 lets a reader); UTF-16
+     * and UTF-32 are refused by name rather than as "a NUL byte" */
+#define DQ_MIN "{\"name\":\"t\",\"duration\":\"1h\",\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"}}"
+    static const struct { const char *text; size_t len; const char *want; } marks[] = {
+        { "\xEF\xBB\xBF" DQ_MIN, sizeof "\xEF\xBB\xBF" DQ_MIN - 1, NULL },
+        { "\xEF\xBB\xBF{\"name\":", 11, ": invalid JSON at line 1, column 9 (unexpected end of input)" },
+        { "\xFE\xFF\0{", 4, ": cannot read: UTF-16 text (it starts with the byte order mark FE FF): esmsim "
+          "reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" },
+        { "\xFF\xFE\0\0{\0\0\0", 8, ": cannot read: UTF-32 text (it starts with the byte order mark FF FE 00 "
+          "00): esmsim reads UTF-8 (iconv -f UTF-32 -t UTF-8 converts it)" },
+    };
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        char path[] = "/tmp/test_scenario_XXXXXX";
+        fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, marks[i].text, marks[i].len) == (ssize_t)marks[i].len);
+        if (fd >= 0)
+            close(fd);
+        s = scn_load(path, NULL, 0, err, sizeof err);
+        CHECK((s != NULL) == (marks[i].want == NULL));
+        if (marks[i].want)
+            CHECK_CONTAINS(err, marks[i].want);
+        else if (s)
+            CHECK_STR(s->name, "t");
+        scn_free(s);
+        unlink(path);
+    }
+
     /* a file is named by its path in every message */
     s = scn_load(SRCDIR "/tests/data/bad/unknown-key.json", NULL, 0, err, sizeof err);
     CHECK(s == NULL);
@@ -1779,6 +1806,17 @@ static void test_rate_file(void)
     CHECK(s && s->cfg.producers[0].n_series == 4);
     scn_free(s);
 
+    /* every input is UTF-8, a byte order mark first ignored (RFC 8259 lets a reader; Excel's
+     * "CSV UTF-8" writes one, and it made the header "\xEF\xBB\xBFseconds,rate" bad); UTF-16 is refused */
+    static const char bom[] = "\xEF\xBB\xBFseconds,rate\n0,5\n";
+    write_file(dir, "in.csv", bom, sizeof bom - 1);
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s && s->cfg.producers[0].n_series == 1 && s->cfg.producers[0].series[0].rate == 5);
+    if (!s)
+        fprintf(stderr, "%s\n", err);
+    scn_free(s);
+    BAD_FILE("\xFF\xFE" "0\0,\0" "1\0", ": cannot read: UTF-16 text (it starts with the byte order mark FF FE): "
+             "esmsim reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)");
     s = parse_in(dir, "missing.csv", NULL, 0);
     CHECK(s == NULL);
     char want[700];

@@ -37,11 +37,9 @@
 
 /* ---- reading the files ------------------------------------------------------ */
 
-/* Does text start like JSON (after spaces and a byte order mark)? */
+/* Does text start like JSON (after spaces; scn_read_text dropped a byte order mark)? */
 static bool looks_like_json(const char *text)
 {
-    if (!strncmp(text, "\xEF\xBB\xBF", 3))
-        text += 3;
     while (isspace((unsigned char)*text))
         text++;
     return *text == '{' || *text == '[';

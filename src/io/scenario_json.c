@@ -886,6 +886,37 @@ int scni_get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *ou
 }
 
 /*
+ * Every input is UTF-8 (RFC 8259 requires it of JSON exchanged): a UTF-8
+ * byte order mark first is dropped, as RFC 8259 lets a reader do (Notepad,
+ * PowerShell's Out-File -Encoding utf8 and Excel's "CSV UTF-8" write one), so
+ * that every reader (JSON, YAML, rate files) sees the same text; UTF-16 and
+ * UTF-32, known by theirs, are refused by name (PowerShell 5's `>` writes
+ * UTF-16), rather than as a NUL byte.  text, or NULL (freed) with err set.
+ */
+static char *utf8_text(const char *path, char *text, size_t *len, char *err, size_t errlen)
+{
+    static const struct { const char *mark; size_t n; const char *name, *hex; } marks[] = {
+        { "\0\0\xFE\xFF", 4, "UTF-32", "00 00 FE FF" }, { "\xFF\xFE\0\0", 4, "UTF-32", "FF FE 00 00" },
+        { "\xFE\xFF", 2, "UTF-16", "FE FF" }, { "\xFF\xFE", 2, "UTF-16", "FF FE" },
+    };
+    if (*len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        *len -= 3;
+        memmove(text, text + 3, *len + 1);
+        return text;
+    }
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        if (*len >= marks[i].n && !memcmp(text, marks[i].mark, marks[i].n)) {
+            snprintf(err, errlen, "%s: cannot read: %s text (it starts with the byte order mark %s): esmsim "
+                     "reads UTF-8 (iconv -f %s -t UTF-8 converts it)", path, marks[i].name, marks[i].hex,
+                     marks[i].name);
+            free(text);
+            return NULL;
+        }
+    }
+    return text;
+}
+
+/*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
  * socket is refused before it is read.  what names the file in the message
@@ -954,5 +985,5 @@ char *scni_read_text_file(const char *path, const char *what, size_t *len, char 
         return NULL;
     }
     text[*len] = '\0';
-    return text;
+    return utf8_text(path, text, len, err, errlen);
 }
