@@ -2046,6 +2046,19 @@ static void test_run_limits_checked(void)
             "large for a double (infinite)");
     BAD_SET("expect.read_delay_mean_ms={\"max\":1e309}", "$.expect.read_delay_mean_ms.max: expected a "
             "number >= 0, got a number too large for a double (infinite)");
+    /* docs/scenario.md, number: 1e309 is beyond a double and refused, not taken as infinity; every
+     * getter says so (integers, durations, times said "got inf") */
+    BAD_SET("event_source_mapping.BatchSize=1e400", "t.json: --set event_source_mapping.BatchSize=1e400: "
+            "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got a number too large "
+            "for a double (infinite)");
+    BAD_SET("event_source_mapping.MaximumRetryAttempts=-1e400", "$.event_source_mapping.MaximumRetryAttempts: "
+            "expected an integer from -1 to 10000, got a number too large for a double (-infinite)");
+    BAD_SET("duration=1e400", "$.duration: expected a duration from 1us to 100000d (a number of seconds, or a "
+            "string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got a number too large for a double "
+            "(infinite)");
+    BAD_SET("model.start_time=1e400", "$.model.start_time: expected a time: an ISO-8601 string with a zone "
+            "such as \"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+            "9999-12-31T23:59:59.999999Z, got a number too large for a double (infinite)");
 
     /* the memory estimate against model.memory_limit: the message has the
      * estimate, the limit and every part, at the weightiest setting's path */

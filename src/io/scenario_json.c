@@ -206,7 +206,9 @@ const char *scni_describe(const cJSON *v, char buf[80])
 {
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 1e15)
+        if (!isfinite(d))   /* 1e309: cJSON reads it as infinity */
+            snprintf(buf, 80, "a number too large for a double (%sinfinite)", d < 0 ? "-" : "");
+        else if (d == floor(d) && fabs(d) < 1e15)
             snprintf(buf, 80, "%.0f", d);
         else   /* not %g's six digits: "got 1" for 1.0000001 would contradict "from 0 to 1" */
             fmt_number(d, buf);
@@ -453,9 +455,7 @@ int scni_get_number(struct ctx *c, const cJSON *obj, const char *key, bool req,
         return 0;
     }
     double d = v->valuedouble;
-    if (cJSON_IsNumber(v) && !isfinite(d))   /* 1e309: cJSON reads it as infinity */
-        return scni_fail(c, key, "expected %s, got a number too large for a double (infinite)", what);
-    if (!cJSON_IsNumber(v) || d < lo || (lo_open && d == lo) || d > hi)
+    if (!cJSON_IsNumber(v) || !isfinite(d) || d < lo || (lo_open && d == lo) || d > hi)
         return scni_expected(c, key, what, v);
     *out = d;
     return 0;
