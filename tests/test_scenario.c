@@ -1830,6 +1830,21 @@ static void test_rate_file(void)
              "got \"60,1,2\"");
     BAD_FILE("0,1\n-60,1\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
              "got \"-60,1\"");
+    /* a decimal number out of range is said as that, not as something else than two decimal numbers;
+     * and one is not refused for its length (it was from 48 characters) */
+    BAD_FILE("0,1\n8640000000.5,2\n", ", line 2: expected a time from 0 to 8640000000 s (100000d, the longest "
+             "duration), got 8640000000.5");
+    BAD_FILE("0,1\n99999999999999999999999,2\n", ", line 2: expected a time from 0 to 8640000000 s (100000d, the "
+             "longest duration), got 99999999999999999999999");
+    BAD_FILE("0,1\n60,9007199254740992\n", ", line 2: expected a rate from 0 to 9007199254740991 (2^53 - 1) "
+             "records a second, got 9007199254740992");
+    static const char long_fraction[] = "0,1\n60,0.500000000000000000000000000000000000000000000000001\n";
+    write_file(dir, "in.csv", long_fraction, sizeof long_fraction - 1);
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s && s->cfg.producers[0].n_series == 2 && s->cfg.producers[0].series[1].rate == 0.5);
+    if (!s)
+        fprintf(stderr, "%s\n", err);
+    scn_free(s);
     BAD_FILE("0,1\n60,1e3\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
              "got \"60,1e3\"");
     BAD_FILE("time,rate\n# from 1 min\n60,1\n", ", line 3: expected the first time to be 0 (the first piece "

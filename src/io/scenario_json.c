@@ -570,8 +570,10 @@ bool scni_to_us(double seconds, int64_t *us)
 
 /*
  * Digits with an optional fraction ("12", "1.5"; not ".5", "1.", "+1", "1e3"):
- * the whole part (false above max) and the fraction; *p moves past them.
- * By hand rather than strtod, which follows the locale's decimal point.
+ * the whole part (false above max) and the fraction; *p moves past them, also
+ * when the whole part is above max (so a caller may tell "too large" from
+ * "not a number").  By hand rather than strtod, which follows the locale's
+ * decimal point.
  */
 bool scni_read_decimal(const char **p, uint64_t max, uint64_t *whole, double *frac)
 {
@@ -581,11 +583,9 @@ bool scni_read_decimal(const char **p, uint64_t max, uint64_t *whole, double *fr
     *frac = 0;
     if (!isdigit((unsigned char)*s))
         return false;
-    for (; isdigit((unsigned char)*s); s++) {
-        if (*whole > max)
-            return false;
-        *whole = *whole * 10 + (uint64_t)(*s - '0');
-    }
+    for (; isdigit((unsigned char)*s); s++)
+        if (*whole <= max)   /* past it, no more digits: max * 10 + 9 fits */
+            *whole = *whole * 10 + (uint64_t)(*s - '0');
     if (*s == '.') {
         if (!isdigit((unsigned char)*++s))
             return false;
