@@ -1528,6 +1528,19 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_CONTAINS(err, "t.json: invalid JSON at line 1");
 
+    /* valid JSON nested deeper than cJSON reads was "invalid JSON" and no reason */
+    static char deep[2200];
+    int n = snprintf(deep, sizeof deep, "{\"name\":\"t\",\"description\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = ']';
+    deep[n] = '}';
+    s = scn_parse("t.json", deep, NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_STR(err, "t.json: invalid JSON at line 1, column 1026: arrays and objects nested deeper than 1000, "
+              "the most esmsim reads");
+
     /* a NUL byte would make cJSON ignore the rest of the file */
     char nul_path[] = "/tmp/test_scenario_XXXXXX";
     int fd = mkstemp(nul_path);

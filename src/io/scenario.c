@@ -544,8 +544,37 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
  * character it could not take, so a stop at the end of a line is moved back
  * to that line's last character; the excerpt is a window of the line.
  */
+/* The first array or object of text opened with CJSON_NESTING_LIMIT others
+ * open, where cJSON gives up on valid JSON; NULL when there is none. */
+static const char *too_deep(const char *text)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (const char *p = text; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            if (depth++ == CJSON_NESTING_LIMIT)
+                return p;
+        } else if (*p == ']' || *p == '}') {
+            depth--;
+        }
+    }
+    return NULL;
+}
+
 static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
 {
+    const char *deep = nul ? NULL : too_deep(text);
+    if (deep && deep <= at + 1)   /* cJSON stopped there, not at an error before it */
+        at = deep;
+    else
+        deep = NULL;
     if (*at == '\n' || *at == '\r')
         while (at > text && isspace((unsigned char)*at))
             at--;
@@ -564,6 +593,9 @@ static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
     char near[80] = " (unexpected end of input)", esc[64];
     if (nul)
         snprintf(near, sizeof near, " (a NUL byte)");
+    else if (deep)
+        snprintf(near, sizeof near, ": arrays and objects nested deeper than %d, the most esmsim reads",
+                 CJSON_NESTING_LIMIT);
     else if (*at)
         snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n < 25 ? n : 25, false));
     if (c->errlen)
