@@ -1528,6 +1528,11 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_CONTAINS(err, "t.json: invalid JSON at line 1");
 
+    /* the column counts characters, as an editor and the YAML reader do, not bytes */
+    s = parse("{'name':'éé',\n 'dé':'ééééé', x}", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_STR(err, "t.json: invalid JSON at line 2, column 17 (near `\":\"ééééé\", x}`)");
+
     /* valid JSON nested deeper than cJSON reads was "invalid JSON" and no reason */
     static char deep[2200];
     int n = snprintf(deep, sizeof deep, "{\"name\":\"t\",\"description\":");

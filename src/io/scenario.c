@@ -544,6 +544,12 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
  * character it could not take, so a stop at the end of a line is moved back
  * to that line's last character; the excerpt is a window of the line.
  */
+/* A UTF-8 byte that continues a character. */
+static bool is_continuation(char ch)
+{
+    return ((unsigned char)ch & 0xC0) == 0x80;
+}
+
 /* The first array or object of text opened with CJSON_NESTING_LIMIT others
  * open, where cJSON gives up on valid JSON; NULL when there is none. */
 static const char *too_deep(const char *text)
@@ -581,23 +587,29 @@ static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
     size_t line = 1, col = 1;
     const char *bol = text;
     for (const char *p = text; p < at; p++) {
-        col++;
+        col += !is_continuation(*p);   /* characters, as an editor and the YAML reader count */
         if (*p == '\n') {
             line++;
             col = 1;
             bol = p + 1;
         }
     }
-    const char *from = at - bol > 12 ? at - 12 : bol;
-    size_t n = strcspn(from, "\r\n");
-    char near[80] = " (unexpected end of input)", esc[64];
+    const char *from = at;
+    for (int back = 0; back < 12 && from > bol; back++)   /* 12 characters back */
+        while (--from > bol && is_continuation(*from))
+            ;
+    size_t n = 0, len = strcspn(from, "\r\n");
+    for (int chars = 0; n < len && chars < 25; chars++)   /* 25 characters on */
+        while (++n < len && is_continuation(from[n]))
+            ;
+    char near[160] = " (unexpected end of input)", esc[128];
     if (nul)
         snprintf(near, sizeof near, " (a NUL byte)");
     else if (deep)
         snprintf(near, sizeof near, ": arrays and objects nested deeper than %d, the most esmsim reads",
                  CJSON_NESTING_LIMIT);
     else if (*at)
-        snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n < 25 ? n : 25, false));
+        snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n, false));
     if (c->errlen)
         snprintf(c->err, c->errlen, "%s: invalid JSON at line %zu, column %zu%s", c->file, line, col, near);
     return -1;
