@@ -141,19 +141,15 @@ static const char *json_kind(const cJSON *v)
          : cJSON_IsBool(v) ? "a boolean" : "null";
 }
 
-/* A Timestamps element: an ISO-8601 time (what the CLI prints) or epoch seconds. */
+/* A Timestamps element: an ISO-8601 time (what the CLI prints) or epoch seconds, as the loader reads
+ * model.start_time. */
 static bool timestamp_ms(const cJSON *t, int64_t *ms)
 {
     int64_t us;
-    if (cJSON_IsString(t) && scn_parse_time(t->valuestring, &us)) {
-        *ms = us / 1000;
-        return true;
-    }
-    if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e13) {
-        *ms = (int64_t)llround(t->valuedouble * 1000);
-        return true;
-    }
-    return false;
+    if (!scn_time_value(t, &us))
+        return false;
+    *ms = us / 1000;
+    return true;
 }
 
 static int add_message(struct mdata_set *set, const char *file, const cJSON *msgs)
@@ -210,9 +206,11 @@ static int append_points(struct mdata_series *s, const cJSON *ts, const cJSON *v
         if (!timestamp_ms(tv, &s->t_ms[s->n])) {
             char got[64];
             errmsg_set(err, errlen, "%s: %s.Timestamps[%zu]: expected an ISO-8601 time such as "
-                       "\"2026-11-20T00:00:00+00:00\" (or epoch seconds), got %s", file, where, i,
+                       "\"2026-11-20T00:00:00+00:00\" or epoch seconds, %s, got %s%s%s", file, where, i,
+                       SCN_TIME_RANGE, cJSON_IsString(tv) ? "\"" : "",
                        cJSON_IsString(tv) ? fmt_text(tv->valuestring, got, sizeof got)
-                                          : json_kind(tv));
+                       : cJSON_IsNumber(tv) ? fmt_number(tv->valuedouble, got) : json_kind(tv),
+                       cJSON_IsString(tv) ? "\"" : "");
             return -1;
         }
         if (!cJSON_IsNumber(vv) || !isfinite(vv->valuedouble)) {

@@ -83,7 +83,7 @@ static const char *const MODEL_KEYS[] = {
     "on_demand_split_threshold", "on_demand_max_write_bytes_per_sec",
     "on_demand_max_write_records_per_sec", NULL };
 
-/* The run's end, start_time + duration, within TIME_RANGE as start_time is
+/* The run's end, start_time + duration, within SCN_TIME_RANGE as start_time is
  * (docs/scenario.md): its wall times are printed (Lambda events, compare). */
 static int check_run_end(struct ctx *c, const cJSON *model, const struct cfg_model *m, int64_t duration_us)
 {
@@ -92,7 +92,7 @@ static int check_run_end(struct ctx *c, const cJSON *model, const struct cfg_mod
     char d[32], latest[32], got[80];
     awsjson_iso_time(0, MAX_EPOCH_US - duration_us, latest);
     return scni_fail(c, "start_time", "expected a start from which the run (duration %s) ends by "
-                     MAX_TIME_TEXT ": at or before %s, got %s", scni_fmt_us(duration_us, d),
+                     SCN_TIME_LAST ": at or before %s, got %s", scni_fmt_us(duration_us, d),
                      latest, scni_describe(scni_item(model, "start_time"), got));
 }
 
@@ -702,9 +702,9 @@ int scn_parse_duration(const char *text, int64_t *out_us)
     return scni_parse_duration(text, out_us);
 }
 
-bool scn_parse_time(const char *text, int64_t *epoch_us)
+bool scn_time_value(const cJSON *v, int64_t *epoch_us)
 {
-    return scni_parse_iso8601(text, epoch_us);
+    return scni_to_epoch_us(v, epoch_us);
 }
 
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)

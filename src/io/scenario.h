@@ -76,10 +76,14 @@ const char *scn_override_of(const struct scenario *s, const char *path, char *bu
  * cJSON could not parse, stopping at at: "FILE: invalid JSON at line 3,
  * column 14 (near ...)", or "(a NUL byte)" where the text holds one.
  */
-/* An ISO-8601 UTC instant with a zone ("2026-01-01T00:10:00Z",
- * "...00.525+00:00": what the AWS CLI v2 prints) as epoch us, as the loader
- * reads model.start_time; false when text is not one. */
-bool scn_parse_time(const char *text, int64_t *epoch_us);
+/* An instant as epoch us, as the loader reads model.start_time: an ISO-8601
+ * string with a zone ("2026-01-01T00:10:00Z", "...00.525+00:00": what the
+ * AWS CLI v2 prints) or a number of epoch seconds, in SCN_TIME_RANGE; false
+ * when v is not one. */
+#define SCN_TIME_LAST "9999-12-31T23:59:59.999999Z"
+#define SCN_TIME_RANGE "from 1970-01-01T00:00:00Z to " SCN_TIME_LAST
+struct cJSON;
+bool scn_time_value(const struct cJSON *v, int64_t *epoch_us);
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen);
 /*
  * The first of n keys that repeats an earlier one (its index), or n when

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "scenario.h"
 
 #define US_PER_MS 1000LL
 #define US_PER_S 1000000LL
@@ -32,11 +33,9 @@
 /* Longest duration accepted, ~274 years: far below INT64_MAX, so the core
  * may add a few durations together without overflow. */
 #define MAX_DURATION_US (100000LL * 24 * US_PER_H)
-/* The last instant accepted, as epoch us: 9999-12-31T23:59:59.999999Z, the
- * last that ISO-8601's four-digit year writes (wall times are printed so). */
+/* The last instant accepted, as epoch us: SCN_TIME_LAST, the last that
+ * ISO-8601's four-digit year writes (wall times are printed so). */
 #define MAX_EPOCH_US (253402300800LL * US_PER_S - 1)
-#define MAX_TIME_TEXT "9999-12-31T23:59:59.999999Z"
-#define TIME_RANGE "from 1970-01-01T00:00:00Z to " MAX_TIME_TEXT
 /* The largest integer a JSON number may give: cJSON keeps a double, and
  * above 2^53 - 1 one double stands for several integers (9007199254740993
  * reads as 9007199254740992), so a larger number could not be told apart

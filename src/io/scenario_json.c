@@ -723,7 +723,7 @@ bool scni_parse_iso8601(const char *s, int64_t *epoch_us)
     return *epoch_us >= 0 && *epoch_us <= MAX_EPOCH_US;   /* "9999-12-31T23:30:00-01:00" is past it */
 }
 
-/* An instant in TIME_RANGE: a number of epoch seconds or an ISO-8601 string with a zone. */
+/* An instant in SCN_TIME_RANGE: a number of epoch seconds or an ISO-8601 string with a zone. */
 bool scni_to_epoch_us(const cJSON *v, int64_t *epoch_us)
 {
     if (cJSON_IsString(v))
@@ -738,7 +738,7 @@ int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
                   const char *def, int64_t *epoch_us)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
-                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, " TIME_RANGE;
+                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, " SCN_TIME_RANGE;
     const cJSON *v;
     if (scni_lookup(c, obj, key, req, what, &v))
         return -1;

@@ -115,7 +115,7 @@ static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct cfg_m
                                int64_t *out)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
-                                "\"2026-01-01T00:10:00Z\" or a number of epoch seconds, " TIME_RANGE
+                                "\"2026-01-01T00:10:00Z\" or a number of epoch seconds, " SCN_TIME_RANGE
                                 "; or a duration string from the start of the run such as \"10m\"";
     const cJSON *v;
     int64_t epoch_us = 0;
