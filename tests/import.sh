@@ -204,6 +204,16 @@ expect_eq "$(j bom-s.json event_source_mapping)" "$(j nobom-s.json event_source_
 bad "a UTF-16 JSON input" "esmsim import: u16-get-event-source-mapping.json: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" u16-get-event-source-mapping.json
 bad "a UTF-16 YAML template" "esmsim import: u16-template.yaml: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8" u16-template.yaml
 
+# docs/scenario.md, text: a string or key with \u0000 is an error, not cut there (the JSON reader
+# ends it at the NUL: "orders\u0000evil" was read as "orders", "Bat\u0000chSize" as "Bat"); and bytes
+# that are not UTF-8 are refused in JSON as the YAML reader refuses them
+sed 's/"FunctionName": "orders-indexer"/"FunctionName": "orders-indexer\\u0000evil"/' "$ex/get-function-configuration.json" > nul-fc.json
+bad "a JSON input with \\u0000 in a string" "esmsim import: nul-fc.json: \$.FunctionName: expected text without U+0000 (\\u0000 would cut it short), got \"orders-indexer\\u0000evil\"" nul-fc.json
+sed 's/"Timeout"/"Time\\u0000out"/' "$ex/get-function-configuration.json" > nul-key.json
+bad "a JSON input with \\u0000 in a key" "esmsim import: nul-key.json: \$[\"Time\\u0000out\"]: expected a key in text without U+0000" nul-key.json
+sed 's/"FunctionName": "orders-indexer"/"FunctionName": "orders-indexer\xff"/' "$ex/get-function-configuration.json" > ff.json
+bad "a JSON input that is not UTF-8" "esmsim import: ff.json: \$.FunctionName: expected UTF-8 text, got \"orders-indexer\\xff\"" ff.json
+
 # ---- combining files: the nearer to what runs wins; two of the same kind must agree ----
 sed 's/"BatchSize": 500/"BatchSize": 100/' "$ex/get-event-source-mapping.json" > esm100.json
 "$esmsim" import "$ex/template.yaml" esm100.json -o comb.json >/dev/null 2> err.txt

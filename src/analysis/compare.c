@@ -521,10 +521,7 @@ static int read_observed(const struct compare_opts *o, struct mdata_set *set, ch
         char *text = scn_read_text(o->observed[i], &len, err, errlen);
         if (!text)
             return -1;
-        const char *end = NULL;
-        cJSON *root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
-        if (!root)
-            scn_json_error(o->observed[i], text, len, end, err, errlen);
+        cJSON *root = scn_json_parse(o->observed[i], text, len, err, errlen);
         free(text);
         if (!root)
             return -1;

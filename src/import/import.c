@@ -78,17 +78,13 @@ static int read_file(struct imp *im, struct imp_file *f)
     if (!text)
         return imp_fail(im, "%s", err);
     if (looks_like_json(text)) {
-        const char *end = NULL;
-        f->root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
+        f->root = scn_json_parse(f->path, text, len, err, sizeof err);
         char path[PATH_LEN] = "$", safe[FMT_TEXT_MAX];
         bool nomem = false;
         const char *twice = f->root ? key_twice(f->root, path, &nomem) : NULL;
-        if (!f->root)
-            scn_json_error(f->path, text, len, end, err, sizeof err);
-        else if (twice || nomem)
+        if (twice || nomem) {
             snprintf(err, sizeof err, nomem ? "%s: out of memory" : "%s: %s: the key %s is given twice",
                      f->path, path, fmt_text(twice, safe, 200));
-        if (twice || nomem) {
             cJSON_Delete(f->root);
             f->root = NULL;
         }

@@ -712,12 +712,18 @@ char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)
     return scni_read_text_file(path, "file", len, err, errlen);
 }
 
-void scn_json_error(const char *file, const char *text, size_t len, const char *at,
-                    char *err, size_t errlen)
+cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
-    struct ctx c = { .file = file, .err = err, .errlen = errlen };
-    const char *nul = memchr(text, '\0', len);
-    bad_json(&c, text, nul ? nul : at ? at : text, nul != NULL);
+    struct ctx c = { .file = file, .err = err, .errlen = errlen, .path = "$", .plen = 1 };
+    const char *nul = memchr(text, '\0', len), *end = NULL;
+    cJSON *root = nul ? NULL : parse_marked(text, &end);
+    if (!root)
+        bad_json(&c, text, nul ? nul : end ? end : text, nul != NULL);
+    else if (check_utf8(&c, root)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
 }
 
 struct scenario *scn_load(const char *path, const char *const *overrides,

@@ -97,8 +97,15 @@ size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem);
 struct cJSON;
 const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
 
-void scn_json_error(const char *file, const char *text, size_t len, const char *at,
-                    char *err, size_t errlen);
+/*
+ * The JSON text of file (len bytes, as scn_read_text gives it), parsed as the
+ * loader parses a scenario, for the other JSON inputs (import's, compare's):
+ * a NUL byte, a \u0000 escape in a key or string (cJSON would cut it there)
+ * and bytes that are not UTF-8 are refused, with the file and the place
+ * ("FILE: invalid JSON at line 3, column 14 (near ...)", "FILE: $.a.b:
+ * expected text without U+0000 ...").  NULL with err set.
+ */
+struct cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen);
 
 /*
  * Parse a duration: a number of seconds (text "1.5") or a number with a unit
