@@ -68,22 +68,22 @@ void scn_free(struct scenario *s);
  */
 const char *scn_override_of(const struct scenario *s, const char *path, char *buf, size_t len);
 
-/*
- * For other readers of JSON files (esmsim import): the text of path as the
- * loader reads a scenario (a regular file or a pipe of at most 64 MiB, NUL
- * terminated, its length in *len), malloc'd, or NULL with "PATH: cannot
- * read: ..." in err; and the loader's message for the text of len bytes that
- * cJSON could not parse, stopping at at: "FILE: invalid JSON at line 3,
- * column 14 (near ...)", or "(a NUL byte)" where the text holds one.
- */
+struct cJSON;
+
 /* An instant as epoch us, as the loader reads model.start_time: an ISO-8601
  * string with a zone ("2026-01-01T00:10:00Z", "...00.525+00:00": what the
  * AWS CLI v2 prints) or a number of epoch seconds, in SCN_TIME_RANGE; false
  * when v is not one. */
 #define SCN_TIME_LAST "9999-12-31T23:59:59.999999Z"
 #define SCN_TIME_RANGE "from 1970-01-01T00:00:00Z to " SCN_TIME_LAST
-struct cJSON;
 bool scn_time_value(const struct cJSON *v, int64_t *epoch_us);
+
+/*
+ * For other readers of input files (esmsim import, compare): the text of path
+ * as the loader reads a scenario (a regular file or a pipe of at most 64 MiB,
+ * UTF-8 with a byte order mark dropped, NUL terminated, its length in *len),
+ * malloc'd, or NULL with "PATH: cannot read: ..." in err.
+ */
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen);
 /*
  * The first of n keys that repeats an earlier one (its index), or n when
@@ -94,7 +94,6 @@ size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem);
 
 /* A key that obj (a cJSON object) holds twice, which cJSON would keep and
  * never read: the first repeat, or NULL (*nomem when it could not tell). */
-struct cJSON;
 const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
 
 /*

@@ -919,7 +919,7 @@ static char *utf8_text(const char *path, char *text, size_t *len, char *err, siz
 /*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
- * socket is refused before it is read.  what names the file in the message
+ * socket is refused before it is read; UTF-8 (utf8_text).  what names the file in the message
  * for one too large ("scenario file").  NULL with err set.
  */
 char *scni_read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen)
