@@ -539,11 +539,6 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
 
 /* ---- entry points ------------------------------------------------------ */
 
-/*
- * "invalid JSON at line 3, column 14 (near ...)".  cJSON stops just past the
- * character it could not take, so a stop at the end of a line is moved back
- * to that line's last character; the excerpt is a window of the line.
- */
 /* A UTF-8 byte that continues a character. */
 static bool is_continuation(char ch)
 {
@@ -574,6 +569,12 @@ static const char *too_deep(const char *text)
     return NULL;
 }
 
+/*
+ * "invalid JSON at line 3, column 14 (near ...)".  cJSON stops just past the
+ * character it could not take, so a stop at the end of a line is moved back
+ * to that line's last character; the excerpt is a window of the line.  Past
+ * CJSON_NESTING_LIMIT, cJSON refuses valid JSON: said so (too_deep).
+ */
 static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
 {
     const char *deep = nul ? NULL : too_deep(text);
