@@ -370,20 +370,25 @@ static const char *not_text(const char *s)
 /*
  * Every key and string of the tree is UTF-8 without U+0000, whatever it is
  * used for: a run log stores the scenario as JSON, and messages, summaries
- * and charts print its names.
+ * and charts print its names.  With finite, every number is too (1e309 is
+ * infinity to cJSON, printed as null): for an input whose values are copied
+ * before they are checked (import's); a scenario's getters say it in their
+ * words.
  */
-static int check_utf8(struct ctx *c, const cJSON *v)
+static int check_utf8(struct ctx *c, const cJSON *v, bool finite)
 {
     const char *why;
     char buf[80];
     if (cJSON_IsString(v) && *(why = not_text(v->valuestring)))
         return scni_fail(c, NULL, "expected %s, got %s", why, scni_describe(v, buf));
+    if (finite && cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+        return scni_expected(c, NULL, "a finite number", v);
     size_t i = 0;
     for (const cJSON *k = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; k; k = k->next, i++) {
         if (cJSON_IsObject(v) && *(why = not_text(k->string)))
             return scni_fail(c, k->string, "expected a key in %s", why);
         size_t mark = cJSON_IsObject(v) ? scni_path_key(c, k->string) : scni_path_index(c, i);
-        int rc = check_utf8(c, k);
+        int rc = check_utf8(c, k, finite);
         scni_path_pop(c, mark);
         if (rc)
             return -1;
@@ -397,7 +402,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     size_t mark;
     if (!cJSON_IsObject(root))
         return scni_expected(c, NULL, "an object", root);
-    if (check_utf8(c, root) || scni_check_keys(c, root, TOP_KEYS, NULL) ||
+    if (check_utf8(c, root, false) || scni_check_keys(c, root, TOP_KEYS, NULL) ||
         scni_get_string(c, root, "name", REQ, &NONEMPTY, NULL, &s->name) ||
         scni_get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->cfg.seed) ||
@@ -720,7 +725,7 @@ cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err,
     cJSON *root = nul ? NULL : parse_marked(text, &end);
     if (!root)
         bad_json(&c, text, nul ? nul : end ? end : text, nul != NULL);
-    else if (check_utf8(&c, root)) {
+    else if (check_utf8(&c, root, true)) {
         cJSON_Delete(root);
         root = NULL;
     }

@@ -99,8 +99,9 @@ const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
 /*
  * The JSON text of file (len bytes, as scn_read_text gives it), parsed as the
  * loader parses a scenario, for the other JSON inputs (import's, compare's):
- * a NUL byte, a \u0000 escape in a key or string (cJSON would cut it there)
- * and bytes that are not UTF-8 are refused, with the file and the place
+ * a NUL byte, a \u0000 escape in a key or string (cJSON would cut it there),
+ * bytes that are not UTF-8 and a number beyond a double (1e309, which cJSON
+ * takes for infinity) are refused, with the file and the place
  * ("FILE: invalid JSON at line 3, column 14 (near ...)", "FILE: $.a.b:
  * expected text without U+0000 ...").  NULL with err set.
  */
