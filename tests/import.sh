@@ -218,6 +218,8 @@ bad "a JSON input that is not UTF-8" "esmsim import: ff.json: \$.FunctionName: e
 # 1e400 became null in the scenario: "$.BatchSize: expected an integer from 1 to 10000, got null")
 sed 's/"BatchSize": 500/"BatchSize": 1e400/' "$ex/get-event-source-mapping.json" > inf-esm.json
 bad "a JSON input with 1e400" "esmsim import: inf-esm.json: \$.BatchSize: expected a finite number, got a number too large for a double (infinite)" inf-esm.json
+sed '94s/BatchSize: !Ref BatchSize/BatchSize: 1e400/' "$ex/template.yaml" > inf-template.yaml
+bad "a YAML input with 1e400" "esmsim import: inf-template.yaml: \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.BatchSize: expected a finite number, got a number too large for a double (infinite)" inf-template.yaml
 
 # ---- combining files: the nearer to what runs wins; two of the same kind must agree ----
 sed 's/"BatchSize": 500/"BatchSize": 100/' "$ex/get-event-source-mapping.json" > esm100.json

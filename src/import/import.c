@@ -91,6 +91,10 @@ static int read_file(struct imp *im, struct imp_file *f)
     } else {
         f->yaml = true;
         f->root = imp_yaml_parse(f->path, text, len, err, sizeof err);
+        if (f->root && scn_json_check(f->path, f->root, err, sizeof err)) {   /* YAML's 1e400 */
+            cJSON_Delete(f->root);
+            f->root = NULL;
+        }
     }
     free(text);
     return f->root ? 0 : imp_fail(im, "%s", err);

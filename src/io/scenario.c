@@ -718,14 +718,20 @@ char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)
     return scni_read_text_file(path, "file", len, err, errlen);
 }
 
-cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
+int scn_json_check(const char *file, const cJSON *root, char *err, size_t errlen)
 {
     struct ctx c = { .file = file, .err = err, .errlen = errlen, .path = "$", .plen = 1 };
+    return check_utf8(&c, root, true);
+}
+
+cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct ctx c = { .file = file, .err = err, .errlen = errlen };
     const char *nul = memchr(text, '\0', len), *end = NULL;
     cJSON *root = nul ? NULL : parse_marked(text, &end);
     if (!root)
         bad_json(&c, text, nul ? nul : end ? end : text, nul != NULL);
-    else if (check_utf8(&c, root, true)) {
+    else if (scn_json_check(file, root, err, errlen)) {
         cJSON_Delete(root);
         root = NULL;
     }

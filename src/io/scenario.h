@@ -106,6 +106,9 @@ const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
  * expected text without U+0000 ...").  NULL with err set.
  */
 struct cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen);
+/* scn_json_parse's check of a tree read otherwise (a YAML input): 0, or -1
+ * with "FILE: $.a.b: expected ..." in err. */
+int scn_json_check(const char *file, const struct cJSON *root, char *err, size_t errlen);
 
 /*
  * Parse a duration: a number of seconds (text "1.5") or a number with a unit
