@@ -193,6 +193,15 @@ expect_eq "$rc" 2 "only unknown metrics: exit status"
 expect_eq "$msg" "esmsim compare: not compared: unknown.json: \$.MetricDataResults[0] (Id m7): not a metric esmsim knows
 esmsim compare: nothing to compare: the observed files hold none of IteratorAge Maximum, ConcurrentExecutions Maximum, IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average (named in each result's Label or Id)" \
   "only unknown metrics: the message, no time axis"
+# README, Metric data: a metric with a statistic compare does not read is said as that, not as an
+# unknown metric
+printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p100","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > p100.json
+msg=$("$esmsim" compare run.db p100.json 2>&1)
+expect_in "$msg" "esmsim compare: not compared: p100.json: \$.MetricDataResults[0] (Id m): not a statistic esmsim reads: Duration p100; it reads Sum, " \
+  "Duration p100: the statistic named"
+# docs/scenario.md, text: \u0000 in a string is refused as the loader refuses it, not cut there
+printf '{"MetricDataResults":[{"Id":"m\\u0000x","Label":"Invocations Sum","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > nul.json
+bad "an observed file with \\u0000" "esmsim compare: nul.json: \$.MetricDataResults[0].Id: expected text without U+0000 (\\u0000 would cut it short), got \"m\\u0000x\"" run.db nul.json
 bad "a bad --align" "esmsim compare: --align: expected start-time or first, got \"middle\"" run.db own.json --align middle
 bad "--export with observed files" "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json" run.db own.json --export x.json
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90

@@ -188,6 +188,39 @@ expect_eq "$(j avg-s.json function.duration)" '{"per_invoke": "56.657ms", "per_r
   "metric data with the Average only: a constant duration"
 check_ok avg-s.json "Average only"
 
+# ---- every input is UTF-8, a byte order mark first ignored (RFC 8259 lets a reader; PowerShell's
+# Out-File -Encoding utf8 writes one), as the scenario loader does; UTF-16 (PowerShell 5's `>`) is
+# refused by name: it was "not a format esmsim import knows" (a JSON one) or read (a YAML one) ----
+for f in template.yaml get-event-source-mapping.json; do
+  { printf '\xef\xbb\xbf'; cat "$ex/$f"; } > "bom-$f"
+done
+printf '\xff\xfe{\0"\0B\0"\0:\0 \0001\0}\0' > u16-get-event-source-mapping.json   # {"B": 1}
+printf '\xff\xfeA\0:\0 \0001\0\n\0' > u16-template.yaml                                  # A: 1
+"$esmsim" import "$ex/template.yaml" "$ex/get-event-source-mapping.json" -o nobom-s.json >/dev/null 2>&1
+"$esmsim" import bom-template.yaml bom-get-event-source-mapping.json -o bom-s.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc" 0 "inputs with a UTF-8 byte order mark: exit status"
+expect_eq "$(j bom-s.json event_source_mapping)" "$(j nobom-s.json event_source_mapping)" \
+  "inputs with a UTF-8 byte order mark: read as without it"
+bad "a UTF-16 JSON input" "esmsim import: u16-get-event-source-mapping.json: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" u16-get-event-source-mapping.json
+bad "a UTF-16 YAML template" "esmsim import: u16-template.yaml: cannot read: UTF-16 text (it starts with the byte order mark FF FE): esmsim reads UTF-8" u16-template.yaml
+
+# docs/scenario.md, text: a string or key with \u0000 is an error, not cut there (the JSON reader
+# ends it at the NUL: "orders\u0000evil" was read as "orders", "Bat\u0000chSize" as "Bat"); and bytes
+# that are not UTF-8 are refused in JSON as the YAML reader refuses them
+sed 's/"FunctionName": "orders-indexer"/"FunctionName": "orders-indexer\\u0000evil"/' "$ex/get-function-configuration.json" > nul-fc.json
+bad "a JSON input with \\u0000 in a string" "esmsim import: nul-fc.json: \$.FunctionName: expected text without U+0000 (\\u0000 would cut it short), got \"orders-indexer\\u0000evil\"" nul-fc.json
+sed 's/"Timeout"/"Time\\u0000out"/' "$ex/get-function-configuration.json" > nul-key.json
+bad "a JSON input with \\u0000 in a key" "esmsim import: nul-key.json: \$[\"Time\\u0000out\"]: expected a key in text without U+0000" nul-key.json
+sed 's/"FunctionName": "orders-indexer"/"FunctionName": "orders-indexer\xff"/' "$ex/get-function-configuration.json" > ff.json
+bad "a JSON input that is not UTF-8" "esmsim import: ff.json: \$.FunctionName: expected UTF-8 text, got \"orders-indexer\\xff\"" ff.json
+
+# docs/scenario.md, number: 1e309 is beyond a double and refused, not taken as infinity (an input's
+# 1e400 became null in the scenario: "$.BatchSize: expected an integer from 1 to 10000, got null")
+sed 's/"BatchSize": 500/"BatchSize": 1e400/' "$ex/get-event-source-mapping.json" > inf-esm.json
+bad "a JSON input with 1e400" "esmsim import: inf-esm.json: \$.BatchSize: expected a finite number, got a number too large for a double (infinite)" inf-esm.json
+sed '94s/BatchSize: !Ref BatchSize/BatchSize: 1e400/' "$ex/template.yaml" > inf-template.yaml
+bad "a YAML input with 1e400" "esmsim import: inf-template.yaml: \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.BatchSize: expected a finite number, got a number too large for a double (infinite)" inf-template.yaml
+
 # ---- combining files: the nearer to what runs wins; two of the same kind must agree ----
 sed 's/"BatchSize": 500/"BatchSize": 100/' "$ex/get-event-source-mapping.json" > esm100.json
 "$esmsim" import "$ex/template.yaml" esm100.json -o comb.json >/dev/null 2> err.txt
@@ -351,12 +384,28 @@ bad "an ARN whose account is not 12 digits" \
 # it (found by fuzz_import: it was said at SCENARIO, the output)
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2400-03-01T00:00:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > span.json
 bad "metric data over 374 years" \
-  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+  "esmsim import: span.json: \$.MetricDataResults[0]: expected a duration from 1us to 100000d (a number of seconds, or a string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"273202d\" (the scenario's duration, made from it)" span.json
+# docs/scenario.md, time: the run's end (model.start_time + duration) is at the latest
+# 9999-12-31T23:59:59.999999Z; metric data ending there made a run whose events said 10000-01-01
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["9999-12-31T23:50:00Z","9999-12-31T23:55:00Z"],"Values":[1,2],"StatusCode":"Complete"}]}' > late.json
+bad "metric data that ends at 10000-01-01" \
+  "esmsim import: late.json: \$.MetricDataResults[0]: expected a start from which the run (duration 10m) ends by 9999-12-31T23:59:59.999999Z: at or before 9999-12-31T23:49:59.999Z, got \"9999-12-31T23:50:00.000Z\" (the scenario's model.start_time, made from it)" late.json
 # a rate series the loader refuses (more memory than the machine's) is said at the
 # IncomingRecords it was made from (found by fuzz_import: it was said at SCENARIO, the output)
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1e20,1e20],"StatusCode":"Complete"}]}' > huge.json
 bad "IncomingRecords of 1e20 a period" \
   "esmsim import: huge.json: \$.MetricDataResults[0]: this run needs 194 EiB of memory even if the mapping keeps up, more than the " huge.json
+# README, Metric data: a statistic is Sum, Average, Maximum, Minimum, SampleCount or pNN; a result
+# naming a metric with another (Duration p100, p0: CloudWatch's Maximum and Minimum) was said to be
+# "not a metric esmsim reads", which Duration is
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d100","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[9],"StatusCode":"Complete"},{"Id":"duration_p0","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1],"StatusCode":"Complete"}]}' > p100.json
+"$esmsim" import p100.json -o p100-s.json > /dev/null 2> err.txt; rc=$?
+expect_eq "$rc" 0 "Duration p100 and p0: exit status"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
+  "Duration p100: the statistic named, and the percentiles esmsim reads"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p0; it reads " \
+  "Duration p0 (its Id): the statistic named"
+
 # ---- Conditions decide which resources exist (README, Importing: "Conditions decide Fn::If and
 # which resources exist"): a mapping, stream or function whose Condition is false is not one
 # import may take (they were taken: a false one even made two mappings of one stream) ----

@@ -263,6 +263,16 @@ static void test_metricdata(void)
           "\"Values\":[\"3\"]}]}", "b.json: $.MetricDataResults[0].Values[0]: expected a number, got a string" },
         { "{\"MetricDataResults\":[{\"Id\":\"errors\",\"Timestamps\":[\"yesterday\"],\"Values\":[3]}]}",
           "b.json: $.MetricDataResults[0].Timestamps[0]: expected an ISO-8601 time" },
+        /* docs/scenario.md, time: the instants the loader reads, for a number as for a string (a
+         * number was read to 1e13 s, year 318857, and compare printed "33658-09-27T...") */
+        { "{\"MetricDataResults\":[{\"Id\":\"errors\",\"Timestamps\":[1e12],\"Values\":[3]}]}",
+          "b.json: $.MetricDataResults[0].Timestamps[0]: expected an ISO-8601 time such as "
+          "\"2026-11-20T00:00:00+00:00\" or epoch seconds, from 1970-01-01T00:00:00Z to "
+          "9999-12-31T23:59:59.999999Z, got 1e+12" },
+        { "{\"MetricDataResults\":[{\"Id\":\"errors\",\"Timestamps\":[\"9999-12-31T23:00:00-01:00\"],"
+          "\"Values\":[3]}]}", "b.json: $.MetricDataResults[0].Timestamps[0]: expected an ISO-8601 time such "
+          "as \"2026-11-20T00:00:00+00:00\" or epoch seconds, from 1970-01-01T00:00:00Z to "
+          "9999-12-31T23:59:59.999999Z, got \"9999-12-31T23:00:00-01:00\"" },
         { "{\"MetricDataResults\":[{\"Id\":\"errors\",\"StatusCode\":\"Forbidden\"}]}",
           "b.json: $.MetricDataResults[0].StatusCode: Forbidden: CloudWatch returned no data" },
         { "{\"MetricDataResults\":[{\"Id\":\"a\",\"Label\":\"Errors Sum\"},{\"Id\":\"b\",\"Label\":\"Errors\"}]}",

@@ -463,6 +463,66 @@ static void test_at_timestamp(void)
     scn_free(s);
 }
 
+/*
+ * docs/scenario.md, time: model.start_time is an instant from 1970 to the last
+ * one ISO-8601's four-digit year writes, the same for a number of epoch seconds
+ * and a string, and the run's end (start_time + duration) is no later either:
+ * the Lambda events, DynamoDB labels and compare print wall times, which past
+ * it would read "10000-01-01T...".
+ */
+static void test_start_time_bounds(void)
+{
+    static const struct { const char *start, *duration; long long ms; } good[] = {
+        { "'9999-12-31T22:59:59.999Z'", "1h", 253402297199999LL },   /* ends at ...59.999999 */
+        { "'9999-12-31T23:59:59.999Z'", "0.000999", 253402300799999LL },
+        { "8640000001", "1h", 8640000001000LL },                     /* past 100,000 days */
+        { "253402297199.999", "1h", 253402297199999LL },
+        { "0", "100000d", 0 },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{'name':'t','duration':'%s','model':{'start_time':%s}," ESM "}",
+                 good[i].duration, good[i].start);
+        struct scenario *s = parse(text, NULL, 0);
+        CHECK(s != NULL);
+        if (!s) {
+            fprintf(stderr, "%s: %s\n", good[i].start, err);
+            continue;
+        }
+        CHECK_INT(s->cfg.model.epoch_ms, good[i].ms);
+        scn_free(s);
+    }
+    BAD("{'name':'t','duration':'1d','model':{'start_time':'9999-12-31T12:00:00Z'}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 24h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-30T23:59:59.999Z, got \"9999-12-31T12:00:00Z\"");
+    BAD("{'name':'t','duration':'1h','model':{'start_time':'9999-12-31T23:00:00Z'}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 1h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-31T22:59:59.999Z, got \"9999-12-31T23:00:00Z\"");
+    BAD("{'name':'t','duration':'1d','model':{'start_time':253402257600}," ESM "}",
+        "t.json: $.model.start_time: expected a start from which the run (duration 24h) ends by "
+        "9999-12-31T23:59:59.999999Z: at or before 9999-12-30T23:59:59.999Z, got 253402257600");
+    /* an instant past the last one: an offset west of year 9999's end, a larger number */
+    BAD(WITH("'model':{'start_time':'9999-12-31T23:30:00-01:00'}"),
+        "t.json: $.model.start_time: expected a time: an ISO-8601 string with a zone such as "
+        "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+        "9999-12-31T23:59:59.999999Z, got \"9999-12-31T23:30:00-01:00\"");
+    BAD(WITH("'model':{'start_time':253402300800}"),
+        "t.json: $.model.start_time: expected a time: an ISO-8601 string with a zone such as "
+        "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+        "9999-12-31T23:59:59.999999Z, got 253402300800");
+    BAD(WITH("'model':{'start_time':-1}"), "t.json: $.model.start_time: expected a time: ");
+    /* StartingPositionTimestamp: the same instants */
+    BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':"
+        "253402300800}}", "$.event_source_mapping.StartingPositionTimestamp: expected a time: an ISO-8601 "
+        "string with a zone such as \"2026-01-01T00:10:00Z\" or a number of epoch seconds, from "
+        "1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z; or a duration string from the start of the "
+        "run such as \"10m\", got 253402300800");
+    struct scenario *s = parse(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP',"
+                               "'StartingPositionTimestamp':8640000001}}", NULL, 0);
+    CHECK(s && s->cfg.mapping.starting_timestamp_us == (8640000001LL - 1767225600LL) * S);
+    scn_free(s);
+}
+
 /* ---- get-event-source-mapping output, as it is ------------------------- */
 
 /* seeds/002 line 150 (update + get-event-source-mapping), verbatim. */
@@ -761,7 +821,7 @@ static void test_bad_ranges(void)
     BAD(WITH("'function':{'account_concurrency':0}"), "$.function.account_concurrency: expected an integer from 1 to 1000000, got 0");
     BAD(WITH("'function':{'memory_mb':127}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 127");
     BAD(WITH("'function':{'memory_mb':10241}"), "$.function.memory_mb: expected an integer from 128 to 10240, got 10241");
-    BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration > 0, got 0");
+    BAD(WITH("'model':{'poll_interval':0}"), "$.model.poll_interval: expected a duration from 1us to 100000d, got 0");
     BAD(WITH("'model':{'account':'1234'}"), "$.model.account: expected a string of 12 digits, got \"1234\"");
     BAD(WITH("'model':{'account':123456789012}"), "$.model.account: expected a string of 12 digits, got 123456789012");
     BAD(WITH("'model':{'region':'US East'}"), "$.model.region: expected a region name such as \"us-east-1\"");
@@ -779,7 +839,7 @@ static void test_bad_ranges(void)
 static void test_bad_required_and_durations(void)
 {
     BAD("{'duration':'1h'," ESM "}", "t.json: $.name: missing required key (expected a non-empty string)");
-    BAD("{'name':'t'," ESM "}", "t.json: $.duration: missing required key (expected a duration > 0)");
+    BAD("{'name':'t'," ESM "}", "t.json: $.duration: missing required key (expected a duration from 1us to 100000d)");
     BAD("{'name':'t','duration':'1h'}", "t.json: $.event_source_mapping: missing required key (expected an object)");
     BAD(HEAD "'event_source_mapping':{'BatchSize':10}}",
         "$.event_source_mapping.StartingPosition: missing required key (expected one of \"TRIM_HORIZON\", "
@@ -794,14 +854,23 @@ static void test_bad_required_and_durations(void)
     BAD(HEAD "'event_source_mapping':{'StartingPosition':'AT_TIMESTAMP','StartingPositionTimestamp':'soon'}}",
         "$.event_source_mapping.StartingPositionTimestamp: expected a time: an ISO-8601 string with a zone");
     BAD("{'name':'t','duration':'2x'," ESM "}",
-        "t.json: $.duration: expected a duration > 0 (a number of seconds, or a string such as \"250ms\", "
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds, or a string such as \"250ms\", "
         "\"90s\", \"15m\", \"2h\", \"1d\"), got \"2x\"");
-    BAD("{'name':'t','duration':0," ESM "}", "$.duration: expected a duration > 0, got 0");
-    BAD("{'name':'t','duration':-5," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
-    BAD("{'name':'t','duration':'-5s'," ESM "}", "$.duration: expected a duration > 0 (a number of seconds");
-    BAD("{'name':'t','duration':true," ESM "}", "$.duration: expected a duration > 0, got true");
+    BAD("{'name':'t','duration':0," ESM "}", "$.duration: expected a duration from 1us to 100000d, got 0");
+    BAD("{'name':'t','duration':-5," ESM "}", "$.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD("{'name':'t','duration':'-5s'," ESM "}", "$.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD("{'name':'t','duration':true," ESM "}", "$.duration: expected a duration from 1us to 100000d, got true");
+    /* docs/scenario.md, duration: "at most 100,000 days": a longer one is refused with the whole
+     * range, not only its lower bound */
+    BAD("{'name':'t','duration':'100001d'," ESM "}",
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds, or a string "
+        "such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"100001d\"");
+    BAD("{'name':'t','duration':8640000001," ESM "}",
+        "t.json: $.duration: expected a duration from 1us to 100000d (a number of seconds");
+    BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'linger':'2400001h'}}]"),
+        "$.producers[0].put.linger: expected a duration from 0s to 100000d (a number of seconds");
     BAD(WITH("'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'linger':'1 s'}}]"),
-        "$.producers[0].put.linger: expected a duration (a number of seconds");
+        "$.producers[0].put.linger: expected a duration from 0s to 100000d (a number of seconds");
     BAD(WITH("'producers':[{'rate':1,'keys':{'count':1}}]"),
         "$.producers[0].name: missing required key (expected a producer name (1 to 64 letters, digits, -, _ or .))");
     BAD(WITH("'producers':[{'name':'a/keys','rate':1,'keys':{'count':1}}]"),
@@ -823,15 +892,15 @@ static void test_bad_distributions(void)
     BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s','max':'1s'}}"),
         "$.function.cold_start.max: expected a value >= min");
     BAD(WITH("'function':{'cold_start':{'distribution':'uniform','min':'2s'}}"),
-        "$.function.cold_start.max: missing required key (expected a duration)");
+        "$.function.cold_start.max: missing required key (expected a duration from 0s to 100000d)");
     BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':0,'sigma':1}}"),
-        "$.function.cold_start.median: expected a duration > 0, got 0");
+        "$.function.cold_start.median: expected a duration from 1us to 100000d, got 0");
     BAD(WITH("'function':{'cold_start':{'distribution':'lognormal','median':'1s','sigma':'1s'}}"),
         "$.function.cold_start.sigma: expected a number >= 0, got \"1s\"");
     BAD(WITH("'function':{'cold_start':{'distribution':'gamma','shape':0,'scale':1}}"),
         "$.function.cold_start.shape: expected a number > 0, got 0");
     BAD(WITH("'function':{'cold_start':{'distribution':'exponential','mean':'-1s'}}"),
-        "$.function.cold_start.mean: expected a duration > 0 (a number of seconds");
+        "$.function.cold_start.mean: expected a duration from 1us to 100000d (a number of seconds");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1}}}"),
         "$.function.cold_start.percentiles: expected at least 2 points");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':2,'p90':1}}}"),
@@ -889,11 +958,11 @@ static void test_bad_producers_records_failures(void)
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':'1m','multiplier':-1}]"),
         "$.producers[0].bursts[0].multiplier: expected a number >= 0, got -1");
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','for':0,'multiplier':2}]"),
-        "$.producers[0].bursts[0].for: expected a duration > 0, got 0");
+        "$.producers[0].bursts[0].for: expected a duration from 1us to 100000d, got 0");
     BAD(P("'keys':{'count':1},'bursts':[{'at':'1m','multiplier':2}]"),
-        "$.producers[0].bursts[0].for: missing required key (expected a duration > 0)");
+        "$.producers[0].bursts[0].for: missing required key (expected a duration from 1us to 100000d)");
     BAD(P("'keys':{'count':1},'start':'10m','stop':'5m'"),
-        "$.producers[0].stop: expected a duration of at least 10m, got \"5m\"");
+        "$.producers[0].stop: expected a duration from 10m to 100000d, got \"5m\"");
     BAD(WITH("'records':[{'at':'2h','partition_key':'k'}]"),
         "$.records[0].at: expected a duration from 0s to 1h, got \"2h\"");
     char key[300], text[600];
@@ -920,7 +989,7 @@ static void test_bad_producers_records_failures(void)
     BAD(F("{'match':{'key':'a','probability':0.5}}"), "$.function.failures[0].match: expected exactly one of");
     BAD(F("{'match':{'probability':1.5}}"), "$.function.failures[0].match.probability: expected a number from 0 to 1, got 1.5");
     BAD(F("{'match':{'from':'5m','to':'5m'}}"), "$.function.failures[0].match.to: expected a time after from");
-    BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration)");
+    BAD(F("{'match':{'from':'5m'}}"), "$.function.failures[0].match.to: missing required key (expected a duration from 0s to 100000d)");
     BAD(F("{'match':{'all':false}}"), "$.function.failures[0].match.all: expected true, got false");
     BAD(F("{'match':{'message_id':0}}"), "$.function.failures[0].match.message_id: expected an integer from 1 to "
         "9007199254740991 (2^53 - 1), got 0");
@@ -1207,7 +1276,7 @@ static void test_dynamodb(void)
     static const struct { const char *json, *want; } cases[] = {
         { DDB(",'retention':'48h'"),
           "t.json: $.stream.retention: expected \"24h\" (DynamoDB Streams keep records 24 hours), got \"48h\"" },
-        { DDB(",'retention':'1x'"), "t.json: $.stream.retention: expected a duration (a number of seconds" },
+        { DDB(",'retention':'1x'"), "t.json: $.stream.retention: expected a duration from 0s to 100000d (a number of seconds" },
         { DDB(",'view_type':'NEW'"),
           "t.json: $.stream.view_type: expected one of \"NEW_AND_OLD_IMAGES\", \"NEW_IMAGE\", \"OLD_IMAGE\", "
           "\"KEYS_ONLY\", got \"NEW\"" },
@@ -1216,8 +1285,9 @@ static void test_dynamodb(void)
         { DDB(",'table':'a b c'"), "t.json: $.stream.table: expected a table name" },
         { DDB(",'table':7"), "t.json: $.stream.table: expected a table name (3 to 255 letters, digits, -, _ or .), got 7" },
         { DDB(",'shard_lifetime':'30s'"),
-          "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got \"30s\"" },
-        { DDB(",'shard_lifetime':true"), "t.json: $.stream.shard_lifetime: expected a duration of at least 1m, got true" },
+          "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d, got \"30s\"" },
+        { DDB(",'shard_lifetime':true"), "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d, got true" },
+        { DDB(",'shard_lifetime':'100001d'"), "t.json: $.stream.shard_lifetime: expected a duration from 1m to 100000d (a number of seconds" },
         { DDB(",'shards':10000,'shard_lifetime':'1m'"),
           "t.json: $.stream.shard_lifetime: expected a lifetime that keeps the run within 100000 shards: "
           "10000 shards rolling over every 1m for 1h make 600000" },
@@ -1408,13 +1478,13 @@ static void test_handler(void)
         "$.function.handler.duration: expected \"model\" or \"measured\", got \"wall\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'wall_timeout':0}}"), "$.function.handler.wall_timeout");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':0}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got 0");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got 0");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'0.5ms'}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got \"0.5ms\"");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got \"0.5ms\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':true}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms, got true");
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d, got true");
     BAD(WITH("'function':{'handler':{'command':['x'],'init_timeout':'10 parsecs'}}"),
-        "$.function.handler.init_timeout: expected a duration of at least 1ms (a number of seconds, or a "
+        "$.function.handler.init_timeout: expected a duration from 1ms to 100000d (a number of seconds, or a "
         "string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got \"10 parsecs\"");
     BAD(WITH("'function':{'handler':{'command':['x'],'cwd':''}}"), "$.function.handler.cwd: expected a non-empty string");
     BAD(WITH("'function':{'handler':{'command':['x']},'report':'first-failure'}"),
@@ -1458,6 +1528,24 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_CONTAINS(err, "t.json: invalid JSON at line 1");
 
+    /* the column counts characters, as an editor and the YAML reader do, not bytes */
+    s = parse("{'name':'éé',\n 'dé':'ééééé', x}", NULL, 0);
+    CHECK(s == NULL);
+    CHECK_STR(err, "t.json: invalid JSON at line 2, column 17 (near `\":\"ééééé\", x}`)");
+
+    /* valid JSON nested deeper than cJSON reads was "invalid JSON" and no reason */
+    static char deep[2200];
+    int n = snprintf(deep, sizeof deep, "{\"name\":\"t\",\"description\":");
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1000; i++)
+        deep[n++] = ']';
+    deep[n] = '}';
+    s = scn_parse("t.json", deep, NULL, 0, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_STR(err, "t.json: invalid JSON at line 1, column 1026: arrays and objects nested deeper than 1000, "
+              "the most esmsim reads");
+
     /* a NUL byte would make cJSON ignore the rest of the file */
     char nul_path[] = "/tmp/test_scenario_XXXXXX";
     int fd = mkstemp(nul_path);
@@ -1468,6 +1556,33 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_CONTAINS(err, ": invalid JSON at line 1, column 13 (a NUL byte)");
     unlink(nul_path);
+
+    /* a byte order mark: UTF-8's is ignored, as in every input (RFC 8259 lets a reader); UTF-16
+     * and UTF-32 are refused by name rather than as "a NUL byte" */
+#define DQ_MIN "{\"name\":\"t\",\"duration\":\"1h\",\"event_source_mapping\":{\"StartingPosition\":\"LATEST\"}}"
+    static const struct { const char *text; size_t len; const char *want; } marks[] = {
+        { "\xEF\xBB\xBF" DQ_MIN, sizeof "\xEF\xBB\xBF" DQ_MIN - 1, NULL },
+        { "\xEF\xBB\xBF{\"name\":", 11, ": invalid JSON at line 1, column 9 (unexpected end of input)" },
+        { "\xFE\xFF\0{", 4, ": cannot read: UTF-16 text (it starts with the byte order mark FE FF): esmsim "
+          "reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" },
+        { "\xFF\xFE\0\0{\0\0\0", 8, ": cannot read: UTF-32 text (it starts with the byte order mark FF FE 00 "
+          "00): esmsim reads UTF-8 (iconv -f UTF-32 -t UTF-8 converts it)" },
+    };
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        char path[] = "/tmp/test_scenario_XXXXXX";
+        fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, marks[i].text, marks[i].len) == (ssize_t)marks[i].len);
+        if (fd >= 0)
+            close(fd);
+        s = scn_load(path, NULL, 0, err, sizeof err);
+        CHECK((s != NULL) == (marks[i].want == NULL));
+        if (marks[i].want)
+            CHECK_CONTAINS(err, marks[i].want);
+        else if (s)
+            CHECK_STR(s->name, "t");
+        scn_free(s);
+        unlink(path);
+    }
 
     /* a file is named by its path in every message */
     s = scn_load(SRCDIR "/tests/data/bad/unknown-key.json", NULL, 0, err, sizeof err);
@@ -1661,7 +1776,7 @@ static void test_rate_series(void)
     BAD(RATE("{'series':[{'at':0}]}"), "t.json: $.producers[0].rate.series[0].rate: missing required key "
         "(expected a number >= 0)");
     BAD(RATE("{'series':[{'at':'-1s','rate':1}]}"), "t.json: $.producers[0].rate.series[0].at: expected a "
-        "duration (a number of seconds");
+        "duration from 0s to 100000d (a number of seconds");
     BAD(RATE("{'series':[{'at':0,'rate':1,'for':'1m'}]}"), "t.json: $.producers[0].rate.series[0].for: unknown "
         "key (expected one of: at, rate)");
     const char *set[] = { "producers[0].rate={\"series\":[{\"at\":0,\"rate\":1},{\"at\":0,\"rate\":2}]}" };
@@ -1709,6 +1824,17 @@ static void test_rate_file(void)
     CHECK(s && s->cfg.producers[0].n_series == 4);
     scn_free(s);
 
+    /* every input is UTF-8, a byte order mark first ignored (RFC 8259 lets a reader; Excel's
+     * "CSV UTF-8" writes one, and it made the header "\xEF\xBB\xBFseconds,rate" bad); UTF-16 is refused */
+    static const char bom[] = "\xEF\xBB\xBFseconds,rate\n0,5\n";
+    write_file(dir, "in.csv", bom, sizeof bom - 1);
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s && s->cfg.producers[0].n_series == 1 && s->cfg.producers[0].series[0].rate == 5);
+    if (!s)
+        fprintf(stderr, "%s\n", err);
+    scn_free(s);
+    BAD_FILE("\xFF\xFE" "0\0,\0" "1\0", ": cannot read: UTF-16 text (it starts with the byte order mark FF FE): "
+             "esmsim reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)");
     s = parse_in(dir, "missing.csv", NULL, 0);
     CHECK(s == NULL);
     char want[700];
@@ -1722,6 +1848,21 @@ static void test_rate_file(void)
              "got \"60,1,2\"");
     BAD_FILE("0,1\n-60,1\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
              "got \"-60,1\"");
+    /* a decimal number out of range is said as that, not as something else than two decimal numbers;
+     * and one is not refused for its length (it was from 48 characters) */
+    BAD_FILE("0,1\n8640000000.5,2\n", ", line 2: expected a time from 0 to 8640000000 s (100000d, the longest "
+             "duration), got 8640000000.5");
+    BAD_FILE("0,1\n99999999999999999999999,2\n", ", line 2: expected a time from 0 to 8640000000 s (100000d, the "
+             "longest duration), got 99999999999999999999999");
+    BAD_FILE("0,1\n60,9007199254740992\n", ", line 2: expected a rate from 0 to 9007199254740991 (2^53 - 1) "
+             "records a second, got 9007199254740992");
+    static const char long_fraction[] = "0,1\n60,0.500000000000000000000000000000000000000000000000001\n";
+    write_file(dir, "in.csv", long_fraction, sizeof long_fraction - 1);
+    s = parse_in(dir, "in.csv", NULL, 0);
+    CHECK(s && s->cfg.producers[0].n_series == 2 && s->cfg.producers[0].series[1].rate == 0.5);
+    if (!s)
+        fprintf(stderr, "%s\n", err);
+    scn_free(s);
     BAD_FILE("0,1\n60,1e3\n", ", line 2: expected \"seconds,rate\" (two decimal numbers such as 300,1250.5), "
              "got \"60,1e3\"");
     BAD_FILE("time,rate\n# from 1 min\n60,1\n", ", line 3: expected the first time to be 0 (the first piece "
@@ -1938,6 +2079,19 @@ static void test_run_limits_checked(void)
             "large for a double (infinite)");
     BAD_SET("expect.read_delay_mean_ms={\"max\":1e309}", "$.expect.read_delay_mean_ms.max: expected a "
             "number >= 0, got a number too large for a double (infinite)");
+    /* docs/scenario.md, number: 1e309 is beyond a double and refused, not taken as infinity; every
+     * getter says so (integers, durations, times said "got inf") */
+    BAD_SET("event_source_mapping.BatchSize=1e400", "t.json: --set event_source_mapping.BatchSize=1e400: "
+            "$.event_source_mapping.BatchSize: expected an integer from 1 to 10000, got a number too large "
+            "for a double (infinite)");
+    BAD_SET("event_source_mapping.MaximumRetryAttempts=-1e400", "$.event_source_mapping.MaximumRetryAttempts: "
+            "expected an integer from -1 to 10000, got a number too large for a double (-infinite)");
+    BAD_SET("duration=1e400", "$.duration: expected a duration from 1us to 100000d (a number of seconds, or a "
+            "string such as \"250ms\", \"90s\", \"15m\", \"2h\", \"1d\"), got a number too large for a double "
+            "(infinite)");
+    BAD_SET("model.start_time=1e400", "$.model.start_time: expected a time: an ISO-8601 string with a zone "
+            "such as \"2026-01-01T00:00:00Z\", or a number of epoch seconds, from 1970-01-01T00:00:00Z to "
+            "9999-12-31T23:59:59.999999Z, got a number too large for a double (infinite)");
 
     /* the memory estimate against model.memory_limit: the message has the
      * estimate, the limit and every part, at the weightiest setting's path */
@@ -2184,6 +2338,7 @@ int main(void)
     test_distributions();
     test_defaults();
     test_at_timestamp();
+    test_start_time_bounds();
     test_aws_output();
     test_overrides();
     test_bad_keys_and_types();

@@ -521,10 +521,7 @@ static int read_observed(const struct compare_opts *o, struct mdata_set *set, ch
         char *text = scn_read_text(o->observed[i], &len, err, errlen);
         if (!text)
             return -1;
-        const char *end = NULL;
-        cJSON *root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
-        if (!root)
-            scn_json_error(o->observed[i], text, len, end, err, errlen);
+        cJSON *root = scn_json_parse(o->observed[i], text, len, err, errlen);
         free(text);
         if (!root)
             return -1;
@@ -553,9 +550,12 @@ static int read_observed(const struct compare_opts *o, struct mdata_set *set, ch
 /* What the observed files hold that is not compared, on stderr. */
 static void say_not_compared(const struct mdata_set *set, const struct run *r)
 {
-    for (size_t i = 0; i < set->n_unknown; i++)
-        fprintf(stderr, "esmsim compare: not compared: %s: %s (Id %s): not a metric esmsim knows\n",
-                set->unknown[i].file, set->unknown[i].where, set->unknown[i].id);
+    char buf[MDATA_WHY_LEN];
+    for (size_t i = 0; i < set->n_unknown; i++) {
+        const char *why = mdata_unread_stat(&set->unknown[i], buf);
+        fprintf(stderr, "esmsim compare: not compared: %s: %s (Id %s): %s\n", set->unknown[i].file,
+                set->unknown[i].where, set->unknown[i].id, why ? why : "not a metric esmsim knows");
+    }
     for (size_t i = 0; i < set->n; i++) {
         const struct mdata_series *s = &set->s[i];
         size_t c = 0;

@@ -38,11 +38,9 @@
 
 /* ---- reading the files ------------------------------------------------------ */
 
-/* Does text start like JSON (after spaces and a byte order mark)? */
+/* Does text start like JSON (after spaces; scn_read_text dropped a byte order mark)? */
 static bool looks_like_json(const char *text)
 {
-    if (!strncmp(text, "\xEF\xBB\xBF", 3))
-        text += 3;
     while (isspace((unsigned char)*text))
         text++;
     return *text == '{' || *text == '[';
@@ -81,23 +79,23 @@ static int read_file(struct imp *im, struct imp_file *f)
     if (!text)
         return imp_fail(im, "%s", err);
     if (looks_like_json(text)) {
-        const char *end = NULL;
-        f->root = memchr(text, '\0', len) ? NULL : cJSON_ParseWithOpts(text, &end, 1);
+        f->root = scn_json_parse(f->path, text, len, err, sizeof err);
         char path[PATH_LEN] = "$", safe[FMT_TEXT_MAX];
         bool nomem = false;
         const char *twice = f->root ? key_twice(f->root, path, &nomem) : NULL;
-        if (!f->root)
-            scn_json_error(f->path, text, len, end, err, sizeof err);
-        else if (twice || nomem)
+        if (twice || nomem) {
             snprintf(err, sizeof err, nomem ? "%s: out of memory" : "%s: %s: the key %s is given twice",
                      f->path, path, fmt_text(twice, safe, 200));
-        if (twice || nomem) {
             cJSON_Delete(f->root);
             f->root = NULL;
         }
     } else {
         f->yaml = true;
         f->root = imp_yaml_parse(f->path, text, len, err, sizeof err);
+        if (f->root && scn_json_check(f->path, f->root, err, sizeof err)) {   /* YAML's 1e400 */
+            cJSON_Delete(f->root);
+            f->root = NULL;
+        }
     }
     free(text);
     return f->root ? 0 : imp_fail(im, "%s", err);

@@ -535,14 +535,15 @@ static int throttles(struct imp *im, const struct mdata_set *set)
 
 int imp_metrics_read(struct imp *im, const struct mdata_set *set)
 {
-    char words[600], why[200];
+    char words[600], why[200], stat_why[MDATA_WHY_LEN];
     for (size_t i = 0; i < set->n_unknown; i++) {
         const struct mdata_unknown *u = &set->unknown[i];
         char where[1200];
         snprintf(where, sizeof where, "%s (Id %s, Label \"%s\")", u->where, u->id, u->label);
-        if (imp_unmapped(im, u->file, "not a metric esmsim reads: its Label or Id should name "
-                         "IncomingRecords, IncomingBytes, Duration, Errors, Invocations, Throttles, "
-                         "IteratorAge or ConcurrentExecutions, then the statistic", where) < 0)
+        const char *unread = mdata_unread_stat(u, stat_why);
+        if (imp_unmapped(im, u->file, unread ? unread : "not a metric esmsim reads: its Label or Id "
+                         "should name IncomingRecords, IncomingBytes, Duration, Errors, Invocations, "
+                         "Throttles, IteratorAge or ConcurrentExecutions, then the statistic", where) < 0)
             return -1;
     }
     for (size_t i = 0; i < set->n_messages; i++)

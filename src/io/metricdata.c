@@ -85,29 +85,45 @@ static bool stat_word(const char *w, char stat[16], double *pct)
     return percentile_word(w, stat, pct);
 }
 
-bool mdata_identify(const char *text, enum mdata_metric *metric, char stat[16])
+/* The metric text starts with (its name in lower case, letters and digits
+ * only), and in word what follows it: false when it names none. */
+static bool metric_and_word(const char *text, enum mdata_metric *metric, char word[128])
 {
-    char norm[128];
     size_t n = 0;
-    for (const char *p = text ? text : ""; *p && n + 1 < sizeof norm; p++)
+    for (const char *p = text ? text : ""; *p && n + 1 < 128; p++)
         if (isalnum((unsigned char)*p) || *p == '.')
-            norm[n++] = (char)tolower((unsigned char)*p);
-    norm[n] = '\0';
+            word[n++] = (char)tolower((unsigned char)*p);
+    word[n] = '\0';
     for (int m = 0; m < MD_METRIC_COUNT; m++) {
         char name[32];
         size_t k = 0;
         for (const char *p = METRIC_NAMES[m]; *p; p++)
             name[k++] = (char)tolower((unsigned char)*p);
         name[k] = '\0';
-        if (strncmp(norm, name, k) != 0)
-            continue;
-        stat[0] = '\0';
-        if (norm[k] == '\0' || stat_word(norm + k, stat, NULL)) {
+        if (strncmp(word, name, k) == 0) {   /* no name starts another */
+            memmove(word, word + k, n - k + 1);
             *metric = (enum mdata_metric)m;
             return true;
         }
     }
     return false;
+}
+
+bool mdata_identify(const char *text, enum mdata_metric *metric, char stat[16])
+{
+    char word[128];
+    stat[0] = '\0';
+    return metric_and_word(text, metric, word) && (word[0] == '\0' || stat_word(word, stat, NULL));
+}
+
+const char *mdata_unread_stat(const struct mdata_unknown *u, char buf[MDATA_WHY_LEN])
+{
+    if (u->metric < 0 || u->metric >= MD_METRIC_COUNT)
+        return NULL;
+    snprintf(buf, MDATA_WHY_LEN, "not a statistic esmsim reads: %s %s; it reads Sum, Average, Maximum, "
+             "Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the "
+             "Minimum, p100 the Maximum)", METRIC_NAMES[u->metric], u->stat);
+    return buf;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -125,19 +141,15 @@ static const char *json_kind(const cJSON *v)
          : cJSON_IsBool(v) ? "a boolean" : "null";
 }
 
-/* A Timestamps element: an ISO-8601 time (what the CLI prints) or epoch seconds. */
+/* A Timestamps element: an ISO-8601 time (what the CLI prints) or epoch seconds, as the loader reads
+ * model.start_time. */
 static bool timestamp_ms(const cJSON *t, int64_t *ms)
 {
     int64_t us;
-    if (cJSON_IsString(t) && scn_parse_time(t->valuestring, &us)) {
-        *ms = us / 1000;
-        return true;
-    }
-    if (cJSON_IsNumber(t) && t->valuedouble >= 0 && t->valuedouble < 1e13) {
-        *ms = (int64_t)llround(t->valuedouble * 1000);
-        return true;
-    }
-    return false;
+    if (!scn_time_value(t, &us))
+        return false;
+    *ms = us / 1000;
+    return true;
 }
 
 static int add_message(struct mdata_set *set, const char *file, const cJSON *msgs)
@@ -194,9 +206,11 @@ static int append_points(struct mdata_series *s, const cJSON *ts, const cJSON *v
         if (!timestamp_ms(tv, &s->t_ms[s->n])) {
             char got[64];
             errmsg_set(err, errlen, "%s: %s.Timestamps[%zu]: expected an ISO-8601 time such as "
-                       "\"2026-11-20T00:00:00+00:00\" (or epoch seconds), got %s", file, where, i,
+                       "\"2026-11-20T00:00:00+00:00\" or epoch seconds, %s, got %s%s%s", file, where, i,
+                       SCN_TIME_RANGE, cJSON_IsString(tv) ? "\"" : "",
                        cJSON_IsString(tv) ? fmt_text(tv->valuestring, got, sizeof got)
-                                          : json_kind(tv));
+                       : cJSON_IsNumber(tv) ? fmt_number(tv->valuedouble, got) : json_kind(tv),
+                       cJSON_IsString(tv) ? "\"" : "");
             return -1;
         }
         if (!cJSON_IsNumber(vv) || !isfinite(vv->valuedouble)) {
@@ -291,7 +305,13 @@ int mdata_add(struct mdata_set *set, const char *file, const cJSON *root, char *
                 goto nomem;
             struct mdata_unknown *u = &set->unknown[set->n_unknown++];
             *u = (struct mdata_unknown){ strdup(file), strdup(where), dup_text(id->valuestring),
-                                         dup_text(label ? label->valuestring : "") };
+                                         dup_text(label ? label->valuestring : ""), .metric = -1 };
+            char word[128];
+            if ((label && metric_and_word(label->valuestring, &metric, word)) ||
+                metric_and_word(id->valuestring, &metric, word)) {   /* "Duration p100" */
+                u->metric = (int)metric;
+                snprintf(u->stat, sizeof u->stat, "%.15s", word);
+            }
             if (!u->file || !u->where || !u->id || !u->label)
                 goto nomem;
             continue;

@@ -59,6 +59,9 @@ struct mdata_series {
 /* A result esmsim cannot place: its metric is not one of the above. */
 struct mdata_unknown {
     char *file, *where, *id, *label;   /* malloc'd */
+    int metric;             /* the metric its Label or Id names with a statistic that is not
+                             * read (an enum mdata_metric), else -1 */
+    char stat[16];          /* that statistic as written, lower case ("p100", "tm99") */
 };
 
 struct mdata_set {
@@ -115,6 +118,12 @@ bool mdata_at(const struct mdata_series *s, int64_t t_ms, double *v);
  * stat ("" when none is named).
  */
 bool mdata_identify(const char *text, enum mdata_metric *metric, char stat[16]);
+
+#define MDATA_WHY_LEN 256
+/* Why u is not read when its Label or Id names a metric with a statistic that
+ * is not read ("not a statistic esmsim reads: Duration p100; it reads ..."),
+ * in buf; NULL when it names no metric. */
+const char *mdata_unread_stat(const struct mdata_unknown *u, char buf[MDATA_WHY_LEN]);
 
 /*
  * get-metric-data output for n series: {"MetricDataResults": [{"Id",

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awsjson.h"
 #include "fmt.h"
 #include "footprint.h"
 #include "scenario.h"
@@ -82,7 +83,21 @@ static const char *const MODEL_KEYS[] = {
     "on_demand_split_threshold", "on_demand_max_write_bytes_per_sec",
     "on_demand_max_write_records_per_sec", NULL };
 
-static int parse_model(struct ctx *c, const cJSON *root, struct cfg_model *m, struct cfg_on_demand *od)
+/* The run's end, start_time + duration, within SCN_TIME_RANGE as start_time is
+ * (docs/scenario.md): its wall times are printed (Lambda events, compare). */
+static int check_run_end(struct ctx *c, const cJSON *model, const struct cfg_model *m, int64_t duration_us)
+{
+    if (m->epoch_ms * US_PER_MS <= MAX_EPOCH_US - duration_us)
+        return 0;
+    char d[32], latest[32], got[80];
+    awsjson_iso_time(0, MAX_EPOCH_US - duration_us, latest);
+    return scni_fail(c, "start_time", "expected a start from which the run (duration %s) ends by "
+                     SCN_TIME_LAST ": at or before %s, got %s", scni_fmt_us(duration_us, d),
+                     latest, scni_describe(scni_item(model, "start_time"), got));
+}
+
+static int parse_model(struct ctx *c, const cJSON *root, int64_t duration_us, struct cfg_model *m,
+                       struct cfg_on_demand *od)
 {
     const cJSON *o;
     size_t mark;
@@ -119,6 +134,7 @@ static int parse_model(struct ctx *c, const cJSON *root, struct cfg_model *m, st
         m->memory_limit = fpt_available(&m->memory_limit_from);
     }
     m->epoch_ms = rc ? 0 : epoch_us / US_PER_MS;
+    rc = rc || check_run_end(c, o, m, duration_us);
     scni_path_pop(c, mark);
     return rc ? -1 : 0;
 }
@@ -354,20 +370,25 @@ static const char *not_text(const char *s)
 /*
  * Every key and string of the tree is UTF-8 without U+0000, whatever it is
  * used for: a run log stores the scenario as JSON, and messages, summaries
- * and charts print its names.
+ * and charts print its names.  With finite, every number is too (1e309 is
+ * infinity to cJSON, printed as null): for an input whose values are copied
+ * before they are checked (import's); a scenario's getters say it in their
+ * words.
  */
-static int check_utf8(struct ctx *c, const cJSON *v)
+static int check_utf8(struct ctx *c, const cJSON *v, bool finite)
 {
     const char *why;
     char buf[80];
     if (cJSON_IsString(v) && *(why = not_text(v->valuestring)))
         return scni_fail(c, NULL, "expected %s, got %s", why, scni_describe(v, buf));
+    if (finite && cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+        return scni_expected(c, NULL, "a finite number", v);
     size_t i = 0;
     for (const cJSON *k = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; k; k = k->next, i++) {
         if (cJSON_IsObject(v) && *(why = not_text(k->string)))
             return scni_fail(c, k->string, "expected a key in %s", why);
         size_t mark = cJSON_IsObject(v) ? scni_path_key(c, k->string) : scni_path_index(c, i);
-        int rc = check_utf8(c, k);
+        int rc = check_utf8(c, k, finite);
         scni_path_pop(c, mark);
         if (rc)
             return -1;
@@ -381,12 +402,12 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
     size_t mark;
     if (!cJSON_IsObject(root))
         return scni_expected(c, NULL, "an object", root);
-    if (check_utf8(c, root) || scni_check_keys(c, root, TOP_KEYS, NULL) ||
+    if (check_utf8(c, root, false) || scni_check_keys(c, root, TOP_KEYS, NULL) ||
         scni_get_string(c, root, "name", REQ, &NONEMPTY, NULL, &s->name) ||
         scni_get_string(c, root, "description", OPT, &ANY_TEXT, NULL, &s->description) ||
         get_seed(c, root, &s->cfg.seed) ||
         scni_get_duration(c, root, "duration", REQ, 1, MAX_DURATION_US, 0, &s->cfg.duration_us) ||
-        parse_model(c, root, &s->cfg.model, &s->cfg.stream.on_demand) ||
+        parse_model(c, root, s->cfg.duration_us, &s->cfg.model, &s->cfg.stream.on_demand) ||
         scni_parse_stream(c, root, &s->cfg) ||
         scni_parse_function(c, root, &s->cfg.function) ||
         scni_get_object(c, root, "event_source_mapping", REQ, &o))
@@ -523,33 +544,78 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
 
 /* ---- entry points ------------------------------------------------------ */
 
+/* A UTF-8 byte that continues a character. */
+static bool is_continuation(char ch)
+{
+    return ((unsigned char)ch & 0xC0) == 0x80;
+}
+
+/* The first array or object of text opened with CJSON_NESTING_LIMIT others
+ * open, where cJSON gives up on valid JSON; NULL when there is none. */
+static const char *too_deep(const char *text)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (const char *p = text; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = false;
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == '[' || *p == '{') {
+            if (depth++ == CJSON_NESTING_LIMIT)
+                return p;
+        } else if (*p == ']' || *p == '}') {
+            depth--;
+        }
+    }
+    return NULL;
+}
+
 /*
  * "invalid JSON at line 3, column 14 (near ...)".  cJSON stops just past the
  * character it could not take, so a stop at the end of a line is moved back
- * to that line's last character; the excerpt is a window of the line.
+ * to that line's last character; the excerpt is a window of the line.  Past
+ * CJSON_NESTING_LIMIT, cJSON refuses valid JSON: said so (too_deep).
  */
 static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
 {
+    const char *deep = nul ? NULL : too_deep(text);
+    if (deep && deep <= at + 1)   /* cJSON stopped there, not at an error before it */
+        at = deep;
+    else
+        deep = NULL;
     if (*at == '\n' || *at == '\r')
         while (at > text && isspace((unsigned char)*at))
             at--;
     size_t line = 1, col = 1;
     const char *bol = text;
     for (const char *p = text; p < at; p++) {
-        col++;
+        col += !is_continuation(*p);   /* characters, as an editor and the YAML reader count */
         if (*p == '\n') {
             line++;
             col = 1;
             bol = p + 1;
         }
     }
-    const char *from = at - bol > 12 ? at - 12 : bol;
-    size_t n = strcspn(from, "\r\n");
-    char near[80] = " (unexpected end of input)", esc[64];
+    const char *from = at;
+    for (int back = 0; back < 12 && from > bol; back++)   /* 12 characters back */
+        while (--from > bol && is_continuation(*from))
+            ;
+    size_t n = 0, len = strcspn(from, "\r\n");
+    for (int chars = 0; n < len && chars < 25; chars++)   /* 25 characters on */
+        while (++n < len && is_continuation(from[n]))
+            ;
+    char near[160] = " (unexpected end of input)", esc[128];
     if (nul)
         snprintf(near, sizeof near, " (a NUL byte)");
+    else if (deep)
+        snprintf(near, sizeof near, ": arrays and objects nested deeper than %d, the most esmsim reads",
+                 CJSON_NESTING_LIMIT);
     else if (*at)
-        snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n < 25 ? n : 25, false));
+        snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n, false));
     if (c->errlen)
         snprintf(c->err, c->errlen, "%s: invalid JSON at line %zu, column %zu%s", c->file, line, col, near);
     return -1;
@@ -642,9 +708,9 @@ int scn_parse_duration(const char *text, int64_t *out_us)
     return scni_parse_duration(text, out_us);
 }
 
-bool scn_parse_time(const char *text, int64_t *epoch_us)
+bool scn_time_value(const cJSON *v, int64_t *epoch_us)
 {
-    return scni_parse_iso8601(text, epoch_us);
+    return scni_to_epoch_us(v, epoch_us);
 }
 
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)
@@ -652,12 +718,24 @@ char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen)
     return scni_read_text_file(path, "file", len, err, errlen);
 }
 
-void scn_json_error(const char *file, const char *text, size_t len, const char *at,
-                    char *err, size_t errlen)
+int scn_json_check(const char *file, const cJSON *root, char *err, size_t errlen)
+{
+    struct ctx c = { .file = file, .err = err, .errlen = errlen, .path = "$", .plen = 1 };
+    return check_utf8(&c, root, true);
+}
+
+cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     struct ctx c = { .file = file, .err = err, .errlen = errlen };
-    const char *nul = memchr(text, '\0', len);
-    bad_json(&c, text, nul ? nul : at ? at : text, nul != NULL);
+    const char *nul = memchr(text, '\0', len), *end = NULL;
+    cJSON *root = nul ? NULL : parse_marked(text, &end);
+    if (!root)
+        bad_json(&c, text, nul ? nul : end ? end : text, nul != NULL);
+    else if (scn_json_check(file, root, err, errlen)) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
 }
 
 struct scenario *scn_load(const char *path, const char *const *overrides,

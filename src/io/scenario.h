@@ -68,18 +68,22 @@ void scn_free(struct scenario *s);
  */
 const char *scn_override_of(const struct scenario *s, const char *path, char *buf, size_t len);
 
+struct cJSON;
+
+/* An instant as epoch us, as the loader reads model.start_time: an ISO-8601
+ * string with a zone ("2026-01-01T00:10:00Z", "...00.525+00:00": what the
+ * AWS CLI v2 prints) or a number of epoch seconds, in SCN_TIME_RANGE; false
+ * when v is not one. */
+#define SCN_TIME_LAST "9999-12-31T23:59:59.999999Z"
+#define SCN_TIME_RANGE "from 1970-01-01T00:00:00Z to " SCN_TIME_LAST
+bool scn_time_value(const struct cJSON *v, int64_t *epoch_us);
+
 /*
- * For other readers of JSON files (esmsim import): the text of path as the
- * loader reads a scenario (a regular file or a pipe of at most 64 MiB, NUL
- * terminated, its length in *len), malloc'd, or NULL with "PATH: cannot
- * read: ..." in err; and the loader's message for the text of len bytes that
- * cJSON could not parse, stopping at at: "FILE: invalid JSON at line 3,
- * column 14 (near ...)", or "(a NUL byte)" where the text holds one.
+ * For other readers of input files (esmsim import, compare): the text of path
+ * as the loader reads a scenario (a regular file or a pipe of at most 64 MiB,
+ * UTF-8 with a byte order mark dropped, NUL terminated, its length in *len),
+ * malloc'd, or NULL with "PATH: cannot read: ..." in err.
  */
-/* An ISO-8601 UTC instant with a zone ("2026-01-01T00:10:00Z",
- * "...00.525+00:00": what the AWS CLI v2 prints) as epoch us, as the loader
- * reads model.start_time; false when text is not one. */
-bool scn_parse_time(const char *text, int64_t *epoch_us);
 char *scn_read_text(const char *path, size_t *len, char *err, size_t errlen);
 /*
  * The first of n keys that repeats an earlier one (its index), or n when
@@ -90,11 +94,21 @@ size_t scn_first_repeat(const char *const *keys, size_t n, bool *nomem);
 
 /* A key that obj (a cJSON object) holds twice, which cJSON would keep and
  * never read: the first repeat, or NULL (*nomem when it could not tell). */
-struct cJSON;
 const char *scn_key_twice(const struct cJSON *obj, bool *nomem);
 
-void scn_json_error(const char *file, const char *text, size_t len, const char *at,
-                    char *err, size_t errlen);
+/*
+ * The JSON text of file (len bytes, as scn_read_text gives it), parsed as the
+ * loader parses a scenario, for the other JSON inputs (import's, compare's):
+ * a NUL byte, a \u0000 escape in a key or string (cJSON would cut it there),
+ * bytes that are not UTF-8 and a number beyond a double (1e309, which cJSON
+ * takes for infinity) are refused, with the file and the place
+ * ("FILE: invalid JSON at line 3, column 14 (near ...)", "FILE: $.a.b:
+ * expected text without U+0000 ...").  NULL with err set.
+ */
+struct cJSON *scn_json_parse(const char *file, const char *text, size_t len, char *err, size_t errlen);
+/* scn_json_parse's check of a tree read otherwise (a YAML input): 0, or -1
+ * with "FILE: $.a.b: expected ..." in err. */
+int scn_json_check(const char *file, const struct cJSON *root, char *err, size_t errlen);
 
 /*
  * Parse a duration: a number of seconds (text "1.5") or a number with a unit

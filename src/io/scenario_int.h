@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "scenario.h"
 
 #define US_PER_MS 1000LL
 #define US_PER_S 1000000LL
@@ -32,6 +33,9 @@
 /* Longest duration accepted, ~274 years: far below INT64_MAX, so the core
  * may add a few durations together without overflow. */
 #define MAX_DURATION_US (100000LL * 24 * US_PER_H)
+/* The last instant accepted, as epoch us: SCN_TIME_LAST, the last that
+ * ISO-8601's four-digit year writes (wall times are printed so). */
+#define MAX_EPOCH_US (253402300800LL * US_PER_S - 1)
 /* The largest integer a JSON number may give: cJSON keeps a double, and
  * above 2^53 - 1 one double stands for several integers (9007199254740993
  * reads as 9007199254740992), so a larger number could not be told apart
@@ -144,6 +148,7 @@ int scni_parse_duration(const char *text, int64_t *out_us);
 int scni_get_duration(struct ctx *c, const cJSON *obj, const char *key, bool req,
                       int64_t lo_us, int64_t hi_us, int64_t def, int64_t *out);
 bool scni_parse_iso8601(const char *s, int64_t *epoch_us);
+bool scni_to_epoch_us(const cJSON *v, int64_t *epoch_us);
 int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
                   const char *def, int64_t *epoch_us);
 int scni_get_object(struct ctx *c, const cJSON *obj, const char *key, bool req, const cJSON **out);

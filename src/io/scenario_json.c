@@ -206,7 +206,9 @@ const char *scni_describe(const cJSON *v, char buf[80])
 {
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 1e15)
+        if (!isfinite(d))   /* 1e309: cJSON reads it as infinity */
+            snprintf(buf, 80, "a number too large for a double (%sinfinite)", d < 0 ? "-" : "");
+        else if (d == floor(d) && fabs(d) < 1e15)
             snprintf(buf, 80, "%.0f", d);
         else   /* not %g's six digits: "got 1" for 1.0000001 would contradict "from 0 to 1" */
             fmt_number(d, buf);
@@ -453,9 +455,7 @@ int scni_get_number(struct ctx *c, const cJSON *obj, const char *key, bool req,
         return 0;
     }
     double d = v->valuedouble;
-    if (cJSON_IsNumber(v) && !isfinite(d))   /* 1e309: cJSON reads it as infinity */
-        return scni_fail(c, key, "expected %s, got a number too large for a double (infinite)", what);
-    if (!cJSON_IsNumber(v) || d < lo || (lo_open && d == lo) || d > hi)
+    if (!cJSON_IsNumber(v) || !isfinite(d) || d < lo || (lo_open && d == lo) || d > hi)
         return scni_expected(c, key, what, v);
     *out = d;
     return 0;
@@ -570,8 +570,10 @@ bool scni_to_us(double seconds, int64_t *us)
 
 /*
  * Digits with an optional fraction ("12", "1.5"; not ".5", "1.", "+1", "1e3"):
- * the whole part (false above max) and the fraction; *p moves past them.
- * By hand rather than strtod, which follows the locale's decimal point.
+ * the whole part (false above max) and the fraction; *p moves past them, also
+ * when the whole part is above max (so a caller may tell "too large" from
+ * "not a number").  By hand rather than strtod, which follows the locale's
+ * decimal point.
  */
 bool scni_read_decimal(const char **p, uint64_t max, uint64_t *whole, double *frac)
 {
@@ -581,11 +583,9 @@ bool scni_read_decimal(const char **p, uint64_t max, uint64_t *whole, double *fr
     *frac = 0;
     if (!isdigit((unsigned char)*s))
         return false;
-    for (; isdigit((unsigned char)*s); s++) {
-        if (*whole > max)
-            return false;
-        *whole = *whole * 10 + (uint64_t)(*s - '0');
-    }
+    for (; isdigit((unsigned char)*s); s++)
+        if (*whole <= max)   /* past it, no more digits: max * 10 + 9 fits */
+            *whole = *whole * 10 + (uint64_t)(*s - '0');
     if (*s == '.') {
         if (!isdigit((unsigned char)*++s))
             return false;
@@ -627,14 +627,15 @@ int scni_parse_duration(const char *text, int64_t *out_us)
     return -1;
 }
 
+/* "a duration from 1us to 100000d": the longest in days, as docs/scenario.md
+ * gives it (scni_fmt_us would say 2400000h). */
 static void duration_what(int64_t lo, int64_t hi, char what[96])
 {
     char a[32], b[32];
-    if (hi >= MAX_DURATION_US)
-        snprintf(what, 96, lo == 0 ? "a duration" : lo == 1 ? "a duration > 0"
-                 : "a duration of at least %s", scni_fmt_us(lo, a));
-    else
-        snprintf(what, 96, "a duration from %s to %s", scni_fmt_us(lo, a), scni_fmt_us(hi, b));
+    if (hi == MAX_DURATION_US)
+        snprintf(b, sizeof b, "%lldd", (long long)(MAX_DURATION_US / (24 * US_PER_H)));
+    snprintf(what, 96, "a duration from %s to %s", scni_fmt_us(lo, a),
+             hi == MAX_DURATION_US ? b : scni_fmt_us(hi, b));
 }
 
 /* A duration in [lo_us, hi_us]: a number of seconds, or a string with a unit. */
@@ -719,15 +720,25 @@ bool scni_parse_iso8601(const char *s, int64_t *epoch_us)
     }
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
     *epoch_us = secs * US_PER_S + frac_us;
-    return *epoch_us >= 0;
+    return *epoch_us >= 0 && *epoch_us <= MAX_EPOCH_US;   /* "9999-12-31T23:30:00-01:00" is past it */
 }
 
-/* An instant as epoch us: a number of epoch seconds or an ISO-8601 string with a zone. */
+/* An instant in SCN_TIME_RANGE: a number of epoch seconds or an ISO-8601 string with a zone. */
+bool scni_to_epoch_us(const cJSON *v, int64_t *epoch_us)
+{
+    if (cJSON_IsString(v))
+        return scni_parse_iso8601(v->valuestring, epoch_us);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_EPOCH_US / US_PER_S + 1))
+        return false;
+    *epoch_us = llround(v->valuedouble * US_PER_S);
+    return *epoch_us <= MAX_EPOCH_US;
+}
+
 int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
                   const char *def, int64_t *epoch_us)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
-                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds";
+                                "\"2026-01-01T00:00:00Z\", or a number of epoch seconds, " SCN_TIME_RANGE;
     const cJSON *v;
     if (scni_lookup(c, obj, key, req, what, &v))
         return -1;
@@ -735,8 +746,7 @@ int scni_get_time(struct ctx *c, const cJSON *obj, const char *key, bool req,
         scni_parse_iso8601(def, epoch_us);
         return 0;
     }
-    if (cJSON_IsNumber(v) ? scni_to_us(v->valuedouble, epoch_us)
-                          : cJSON_IsString(v) && scni_parse_iso8601(v->valuestring, epoch_us))
+    if (scni_to_epoch_us(v, epoch_us))
         return 0;
     return scni_expected(c, key, what, v);
 }
@@ -876,9 +886,40 @@ int scni_get_size(struct ctx *c, const cJSON *obj, const char *key, uint64_t *ou
 }
 
 /*
+ * Every input is UTF-8 (RFC 8259 requires it of JSON exchanged): a UTF-8
+ * byte order mark first is dropped, as RFC 8259 lets a reader do (Notepad,
+ * PowerShell's Out-File -Encoding utf8 and Excel's "CSV UTF-8" write one), so
+ * that every reader (JSON, YAML, rate files) sees the same text; UTF-16 and
+ * UTF-32, known by theirs, are refused by name (PowerShell 5's `>` writes
+ * UTF-16), rather than as a NUL byte.  text, or NULL (freed) with err set.
+ */
+static char *utf8_text(const char *path, char *text, size_t *len, char *err, size_t errlen)
+{
+    static const struct { const char *mark; size_t n; const char *name, *hex; } marks[] = {
+        { "\0\0\xFE\xFF", 4, "UTF-32", "00 00 FE FF" }, { "\xFF\xFE\0\0", 4, "UTF-32", "FF FE 00 00" },
+        { "\xFE\xFF", 2, "UTF-16", "FE FF" }, { "\xFF\xFE", 2, "UTF-16", "FF FE" },
+    };
+    if (*len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        *len -= 3;
+        memmove(text, text + 3, *len + 1);
+        return text;
+    }
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        if (*len >= marks[i].n && !memcmp(text, marks[i].mark, marks[i].n)) {
+            snprintf(err, errlen, "%s: cannot read: %s text (it starts with the byte order mark %s): esmsim "
+                     "reads UTF-8 (iconv -f %s -t UTF-8 converts it)", path, marks[i].name, marks[i].hex,
+                     marks[i].name);
+            free(text);
+            return NULL;
+        }
+    }
+    return text;
+}
+
+/*
  * The text of path, at most MAX_SCENARIO_BYTES: a regular file, or a pipe
  * (`<(generate)`, /dev/stdin); a device such as /dev/zero, a directory or a
- * socket is refused before it is read.  what names the file in the message
+ * socket is refused before it is read; UTF-8 (utf8_text).  what names the file in the message
  * for one too large ("scenario file").  NULL with err set.
  */
 char *scni_read_text_file(const char *path, const char *what, size_t *len, char *err, size_t errlen)
@@ -944,5 +985,5 @@ char *scni_read_text_file(const char *path, const char *what, size_t *len, char 
         return NULL;
     }
     text[*len] = '\0';
-    return text;
+    return utf8_text(path, text, len, err, errlen);
 }

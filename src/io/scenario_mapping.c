@@ -115,16 +115,15 @@ static int get_start_timestamp(struct ctx *c, const cJSON *o, const struct cfg_m
                                int64_t *out)
 {
     static const char what[] = "a time: an ISO-8601 string with a zone such as "
-                                "\"2026-01-01T00:10:00Z\", a number of epoch seconds, or a duration "
-                                "string from the start of the run such as \"10m\"";
+                                "\"2026-01-01T00:10:00Z\" or a number of epoch seconds, " SCN_TIME_RANGE
+                                "; or a duration string from the start of the run such as \"10m\"";
     const cJSON *v;
     int64_t epoch_us = 0;
     if (scni_lookup(c, o, "StartingPositionTimestamp", REQ, what, &v))
         return -1;
     if (cJSON_IsString(v) && scni_parse_duration(v->valuestring, out) == 0)
         return 0;
-    if (!(cJSON_IsNumber(v) ? scni_to_us(v->valuedouble, &epoch_us)
-                            : cJSON_IsString(v) && scni_parse_iso8601(v->valuestring, &epoch_us)))
+    if (!scni_to_epoch_us(v, &epoch_us))
         return scni_expected(c, "StartingPositionTimestamp", what, v);
     *out = epoch_us - model->epoch_ms * US_PER_MS;
     if (*out < 0)

@@ -204,21 +204,19 @@ static void trim(const char **b, const char **e)
         (*e)--;
 }
 
-/* A decimal number that is all of [b, e): digits with an optional fraction. */
-static bool decimal_field(const char *b, const char *e, uint64_t max, double *out)
+/* A decimal number that is all of [b, e) (digits with an optional fraction;
+ * what follows e is not a digit): 0, -1 when it is not one, 1 when its
+ * whole part is above max. */
+static int decimal_field(const char *b, const char *e, uint64_t max, double *out)
 {
-    char buf[48];
     uint64_t whole;
     double frac;
-    const char *p = buf;
-    if (e - b <= 0 || e - b >= (ptrdiff_t)sizeof buf)
-        return false;
-    memcpy(buf, b, (size_t)(e - b));
-    buf[e - b] = '\0';
-    if (!scni_read_decimal(&p, max, &whole, &frac) || *p)
-        return false;
+    const char *p = b;
+    bool fits = scni_read_decimal(&p, max, &whole, &frac);
+    if (p == b || p != e)
+        return -1;
     *out = (double)whole + frac;
-    return true;
+    return fits ? 0 : 1;
 }
 
 /*
@@ -252,14 +250,21 @@ static int parse_rate_csv(struct ctx *c, const char *path, const char *text, siz
         trim(&sb, &se);
         trim(&rb, &re);
         double secs, rate;
-        int64_t at;
+        int64_t at = 0;
         int shown = e - b > 60 ? 60 : (int)(e - b);
-        if (!comma || memchr(rb, ',', (size_t)(re - rb)) ||
-            !decimal_field(sb, se, (uint64_t)(MAX_DURATION_US / US_PER_S), &secs) || !scni_to_us(secs, &at) ||
-            !decimal_field(rb, re, (uint64_t)MAX_EXACT_INT, &rate))
+        int secs_ok = comma ? decimal_field(sb, se, (uint64_t)(MAX_DURATION_US / US_PER_S), &secs) : -1;
+        int rate_ok = comma ? decimal_field(rb, re, (uint64_t)MAX_EXACT_INT, &rate) : -1;
+        if (secs_ok < 0 || rate_ok < 0)
             return scni_fail(c, "file", "%s, line %zu: expected \"seconds,rate\" (two decimal numbers "
                              "such as 300,1250.5), got \"%s\"", path, line,
                              scni_escape(esc, sizeof esc, b, (size_t)shown, false));
+        if (secs_ok > 0 || !scni_to_us(secs, &at))
+            return scni_fail(c, "file", "%s, line %zu: expected a time from 0 to %lld s (100000d, the longest "
+                             "duration), got %.*s", path, line, (long long)(MAX_DURATION_US / US_PER_S),
+                             (int)(se - sb), sb);
+        if (rate_ok > 0)
+            return scni_fail(c, "file", "%s, line %zu: expected a rate from 0 to 9007199254740991 (2^53 - 1) "
+                             "records a second, got %.*s", path, line, (int)(re - rb), rb);
         if (*n == 0 && at != 0)
             return scni_fail(c, "file", "%s, line %zu: expected the first time to be 0 (the first "
                              "piece starts the run), got %.*s", path, line, (int)(se - sb), sb);
