@@ -167,9 +167,10 @@ static struct hdl_pool *pool(const char *const *command, const char *cwd, uint32
         .memory_mb = 256, .epoch_ms = EPOCH_2026, .interrupted = interrupted,
     };
     char err[256];
-    struct hdl_pool *p = hdl_pool_create(&cfg, err, sizeof err);
+    const char *key;
+    struct hdl_pool *p = hdl_pool_create(&cfg, &key, err, sizeof err);
     if (!p) {
-        fprintf(stderr, "hdl_pool_create: %s\n", err);
+        fprintf(stderr, "hdl_pool_create: %s: %s\n", key, err);
         exit(1);
     }
     return p;
@@ -731,45 +732,55 @@ static void test_timeouts(void)
 
 /* ---- bad commands, interruption, the log lines ------------------------------------------- */
 
+/* What hdl_pool_create() says of cfg: "KEY: what is wrong" (the key apart,
+ * for the --set that wrote it), or "accepted". */
+static const char *refusal(const struct hdl_config *cfg)
+{
+    static char said[600];
+    char err[512];
+    const char *key;
+    struct hdl_pool *p = hdl_pool_create(cfg, &key, err, sizeof err);
+    if (p)
+        snprintf(said, sizeof said, "accepted");
+    else
+        snprintf(said, sizeof said, "%s: %s", key, err);
+    hdl_pool_destroy(p);
+    return said;
+}
+
 static void test_bad_commands(void)
 {
-    char err[256];
     const char *missing[] = { "esmsim-no-such-program", "x", NULL };
     struct hdl_config cfg = { .command = missing, .instances = 1, .function_name = "f" };
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: program 'esmsim-no-such-program' not found in PATH");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.command: program 'esmsim-no-such-program' not found in PATH");
     const char *not_exec[] = { "./app.py", NULL };
     cfg.command = not_exec;
     cfg.cwd = PY_DIR;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: '" PY_DIR "/./app.py' is not executable "
+    CHECK_STR(refusal(&cfg), "function.handler.command: '" PY_DIR "/./app.py' is not executable "
               "(chmod +x, or name its interpreter first)");
     const char *relative_missing[] = { "./nothere", NULL };
     cfg.command = relative_missing;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: program './nothere' not found (" PY_DIR "/./nothere)");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.command: program './nothere' not found (" PY_DIR "/./nothere)");
     const char *dir_cmd[] = { "/tmp", NULL };
     cfg.command = dir_cmd;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: '/tmp' is not a file");
+    CHECK_STR(refusal(&cfg), "function.handler.command: '/tmp' is not a file");
     const char *empty[] = { NULL };
     cfg.command = empty;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: expected a non-empty array of strings");
+    CHECK_STR(refusal(&cfg), "function.handler.command: expected a non-empty array of strings");
     const char *ok[] = { "python3", NULL };
     cfg.command = ok;
     cfg.cwd = SRCDIR "/tests/handlers/nothere";
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.cwd: '" SRCDIR "/tests/handlers/nothere' is not a directory");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.cwd: '" SRCDIR "/tests/handlers/nothere' is not a directory");
     cfg.cwd = NULL;
     cfg.instances = 0;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.instances: expected 1 to 256, got 0");
+    CHECK_STR(refusal(&cfg), "function.handler.instances: expected 1 to 256, got 0");
     cfg.instances = 1;
     const char *bad_env[] = { "NOEQUALS", NULL };
     cfg.env = bad_env;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.env: expected NAME=value, got 'NOEQUALS'");
+    CHECK_STR(refusal(&cfg), "function.handler.env: expected NAME=value, got 'NOEQUALS'");
 }
 
 static void test_interrupted(void)

@@ -166,10 +166,12 @@ struct hdl_pool;
 /*
  * Check the command (the program exists and may be executed, cwd is a
  * directory) and start the I/O thread; no process starts before the first
- * hdl_submit().  NULL with a message naming what is wrong ("function.handler
- * .command: program 'x' not found in PATH") when unusable.
+ * hdl_submit().  NULL when unusable, with the scenario key at fault in *key
+ * (a static string, "function.handler.command") and what is wrong with it in
+ * err ("program 'x' not found in PATH"): the caller says where it was set.
  */
-struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t errlen);
+struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
+                                 char *err, size_t errlen);
 
 /* Kill and reap every process, stop the endpoints and the thread, free all;
  * invocations not waited for are dropped.  NULL is fine. */

@@ -391,25 +391,29 @@ static void pool_free(struct hdl_pool *p)
     free(p);
 }
 
-struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t errlen)
+struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
+                                 char *err, size_t errlen)
 {
+    *key = "function.handler.command";
     if (!cfg->command || !cfg->command[0] || !cfg->command[0][0]) {
-        errmsg_set(err, errlen, "function.handler.command: expected a non-empty array of strings");
+        errmsg_set(err, errlen, "expected a non-empty array of strings");
         return NULL;
     }
     if (cfg->instances < 1 || cfg->instances > MAX_INSTANCES) {
-        errmsg_set(err, errlen, "function.handler.instances: expected 1 to %d, got %u",
-                   MAX_INSTANCES, cfg->instances);
+        *key = "function.handler.instances";
+        errmsg_set(err, errlen, "expected 1 to %d, got %u", MAX_INSTANCES, cfg->instances);
         return NULL;
     }
     for (const char *const *v = cfg->env; v && *v; v++)
         if (!strchr(*v, '=') || **v == '=') {
-            errmsg_set(err, errlen, "function.handler.env: expected NAME=value, got '%s'", *v);
+            *key = "function.handler.env";
+            errmsg_set(err, errlen, "expected NAME=value, got '%s'", *v);
             return NULL;
         }
     struct hdl_pool *p = calloc(1, sizeof *p);
     if (!p) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+        *key = "function.handler";
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     p->wake_fd = p->devnull = -1;
@@ -417,27 +421,29 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     pthread_cond_init(&p->done, NULL);
     char cwd_buf[PATH_MAX];
     const char *cwd = cfg->cwd;
+    *key = "function.handler.cwd";
     if (!cwd) {
         if (!getcwd(cwd_buf, sizeof cwd_buf)) {
-            errmsg_set(err, errlen, "function.handler.cwd: cannot read the current directory: %s",
-                       strerror(errno));
+            errmsg_set(err, errlen, "cannot read the current directory: %s", strerror(errno));
             goto fail;
         }
         cwd = cwd_buf;
     }
     struct stat st;
     if (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        errmsg_set(err, errlen, "function.handler.cwd: '%s' is not a directory", cwd);
+        errmsg_set(err, errlen, "'%s' is not a directory", cwd);
         goto fail;
     }
     p->cwd = realpath(cwd, NULL);
     if (!p->cwd) {
-        errmsg_set(err, errlen, "function.handler.cwd: '%s': %s", cwd, strerror(errno));
+        errmsg_set(err, errlen, "'%s': %s", cwd, strerror(errno));
         goto fail;
     }
+    *key = "function.handler.command";
     p->path = hdli_resolve_program(cfg->command[0], p->cwd, err, errlen);
     if (!p->path)
         goto fail;
+    *key = "function.handler";
     p->argv = hdli_copy_strings(cfg->command, &p->argc);
     p->user_env = hdli_copy_strings(cfg->env, NULL);
     p->inherited_env = hdli_inherited_environment();
@@ -470,7 +476,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     if (!p->argv || !p->user_env || !p->inherited_env || !p->function_name ||
         !p->function_version || !p->handler ||
         !p->region || !p->function_arn || !p->envs || !p->pfd) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     for (uint32_t i = 0; i < p->n_env; i++)
@@ -479,7 +485,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (p->wake_fd < 0 || p->devnull < 0) {
-        errmsg_set(err, errlen, "function.handler: %s", strerror(errno));
+        errmsg_set(err, errlen, "%s", strerror(errno));
         goto fail;
     }
     hdli_exit_paths();
@@ -490,7 +496,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     int rc = pthread_create(&p->thread, NULL, io_main, p);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        errmsg_set(err, errlen, "function.handler: cannot start a thread: %s", strerror(rc));
+        errmsg_set(err, errlen, "cannot start a thread: %s", strerror(rc));
         goto fail;
     }
     p->thread_started = true;

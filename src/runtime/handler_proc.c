@@ -205,14 +205,15 @@ static bool is_executable_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* The program's path as execve() wants it, malloc'd; NULL with a message. */
+/* The program's path as execve() wants it, malloc'd; NULL with what is
+ * wrong with it (the caller names the key, function.handler.command). */
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen)
 {
     if (strchr(prog, '/')) {
         size_t n = strlen(cwd) + strlen(prog) + 2;
         char *path = malloc(n);
         if (!path) {
-            errmsg_set(err, errlen, "function.handler.command: out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return NULL;
         }
         if (prog[0] == '/')
@@ -221,12 +222,11 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
             snprintf(path, n, "%s/%s", cwd, prog);
         struct stat st;
         if (stat(path, &st) != 0)
-            errmsg_set(err, errlen, "function.handler.command: program '%s' not found (%s)",
-                       prog, path);
+            errmsg_set(err, errlen, "program '%s' not found (%s)", prog, path);
         else if (!S_ISREG(st.st_mode))
-            errmsg_set(err, errlen, "function.handler.command: '%s' is not a file", path);
+            errmsg_set(err, errlen, "'%s' is not a file", path);
         else if (access(path, X_OK) != 0)
-            errmsg_set(err, errlen, "function.handler.command: '%s' is not executable "
+            errmsg_set(err, errlen, "'%s' is not executable "
                        "(chmod +x, or name its interpreter first)", path);
         else
             return path;
@@ -242,7 +242,7 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
         size_t n = dlen + strlen(prog) + 2;
         char *path = malloc(n);
         if (!path) {
-            errmsg_set(err, errlen, "function.handler.command: out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return NULL;
         }
         if (dlen == 0)
@@ -256,7 +256,7 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
             break;
         d = end + 1;
     }
-    errmsg_set(err, errlen, "function.handler.command: program '%s' not found in PATH", prog);
+    errmsg_set(err, errlen, "program '%s' not found in PATH", prog);
     return NULL;
 }
 
