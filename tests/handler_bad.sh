@@ -3,8 +3,9 @@
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
 # program that exits at once, that never asks for an event, that starts
 # slower than its wall timeout then hangs in an invocation, that prints
-# garbage, that answers non-JSON, that answers for an unknown request id,
-# that answers twice, that answers over 6 MB, that is no executable.  Each
+# garbage, that points its output elsewhere, that answers non-JSON, that
+# answers for an unknown request id, that answers twice, that answers over
+# 6 MB, that is no executable.  Each
 # gets the outcome AWS gives it, the run ends (never a hang: each run is
 # bounded), completes, keeps every line in the run log (START, END and
 # REPORT for every invocation, the program's output whatever its bytes), and
@@ -147,6 +148,25 @@ expect_eq "$(q big.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND kin
   "over 6 MB: Lambda's line"
 expect_eq "$(q big.db "SELECT json_extract(invocation_record, '$.responseContext.functionError') FROM discards")" \
   Unhandled "over 6 MB: discarded, functionError Unhandled"
+
+# ---- output sent elsewhere: its pipe at end of file, the process alive ----------
+# SPEC section 4 (the program's stdout and stderr are free for its own use): a
+# process that points them elsewhere (a wrapper's `exec >/dev/null 2>&1`)
+# leaves esmsim's end of the pipe at end of file while it works on (3 s
+# here); esmsim stops reading it then, and must not spin on it (it took a
+# core for as long as the process lived: 3.1 s of CPU in this run).
+scenario silenced.json "$(python bad.silenced)"
+TIMEFORMAT=%U+%S
+{ time run_case silenced; } 2> silenced.time
+unset TIMEFORMAT
+cpu=$(tail -n 1 silenced.time)
+head -n -1 silenced.time >&2   # what run_case said
+expect_eq "$(outcomes silenced)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "silenced: every invocation answered"
+expect_eq "$(q silenced.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND text = 'going quiet'")" 1 \
+  "silenced: what it printed before"
+awk -v cpu="$cpu" 'BEGIN { split(cpu, t, "+"); exit !(t[1] + t[2] < 1.5) }' && ok ||
+  ko "silenced: esmsim and the handler used $cpu s of CPU over a 3 s wait (a busy loop)"
 
 # ---- no executable: bad input, nothing runs ---------------------------------------
 printf 'print("hello")\n' > handler.py

@@ -128,7 +128,7 @@ char **hdli_inherited_environment(void);
 /* cb: the callbacks of the process's Runtime API endpoint (ctx, the environment). */
 int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *cb,
                char *err, size_t errlen);
-bool hdli_read_output(struct env *e);
+void hdli_read_output(struct env *e);
 void hdli_end_process(struct hdl_pool *p, struct env *e);
 void hdli_describe_exit(const siginfo_t *info, char *buf, size_t len, int *code);
 void hdli_read_max_memory(struct env *e, struct inv *v);

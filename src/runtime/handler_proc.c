@@ -462,19 +462,22 @@ fail:
 }
 
 /* Read what e's process printed so far into its current invocation (or the
- * pending output when none).  Returns false at end of file. */
-bool hdli_read_output(struct env *e)
+ * pending output when none).  At end of file the pipe is closed: the
+ * process may live on with its output pointed elsewhere (a wrapper's
+ * `exec >/dev/null 2>&1`), and a pipe at end of file is always ready, so
+ * polled on it would spin. */
+void hdli_read_output(struct env *e)
 {
     char chunk[READ_CHUNK];
-    for (;;) {
+    while (e->out_fd >= 0) {
         ssize_t n = read(e->out_fd, chunk, sizeof chunk);
-        if (n > 0) {
+        if (n > 0)
             hdli_buf_add(e->current ? &e->current->log : &e->pending, chunk, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n != 0;
+        else if (n == 0) {
+            close(e->out_fd);
+            e->out_fd = -1;
+        } else if (errno != EINTR)
+            return;
     }
 }
 
@@ -490,10 +493,10 @@ void hdli_end_process(struct hdl_pool *p, struct env *e)
     group_unregister(e->pid);
     while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    if (e->out_fd >= 0) {
-        hdli_read_output(e);       /* the writers are dead: up to end of file */
+    hdli_read_output(e);   /* the group is dead: up to end of file, unless a process
+                            * that left it holds the pipe */
+    if (e->out_fd >= 0)
         close(e->out_fd);
-    }
     if (e->pidfd >= 0)
         close(e->pidfd);
     if (e->status_fd >= 0)
