@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # tests/handler_bad.sh ESMSIM SRCDIR - handler programs that misbehave, end to
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
-# program that exits at once, that never asks for an event, that starts
-# slower than its wall timeout then hangs in an invocation, that prints
-# garbage, that points its output elsewhere, that answers non-JSON, that
-# answers for an unknown request id, that answers twice, that answers over
-# 6 MB, that is no executable.  Each
-# gets the outcome AWS gives it, the run ends (never a hang: each run is
-# bounded), completes, keeps every line in the run log (START, END and
-# REPORT for every invocation, the program's output whatever its bytes), and
-# leaves no process behind.  (A program not found, a cwd that is no
-# directory: tests/handler.sh.)
+# program that exits at once, that exits after each answer, that never asks
+# for an event, that starts slower than its wall timeout then hangs in an
+# invocation, that prints garbage, that points its output elsewhere, that
+# answers non-JSON, that answers for an unknown request id, that answers
+# twice, that answers over 6 MB, that is no executable.  Each gets the
+# outcome AWS gives it, the run ends (never a hang: each run is bounded),
+# completes, keeps every line in the run log (START, END and REPORT for every
+# invocation, the program's output whatever its bytes), and leaves no process
+# behind.  (A program not found, a cwd that is no directory: tests/handler.sh.)
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 
@@ -87,6 +86,22 @@ awk -v ms="$init_ms" 'BEGIN { exit !(ms >= 2000) }' && ok ||
 expect_eq "$(q slowstart.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND
                              text LIKE 'RequestId: % Error: Task timed out after 1.00 seconds'")" 1 \
   "slow start: the wall timeout's line"
+
+# ---- a process that ends right after each answer --------------------------------
+# SPEC section 4 (which process answers first never changes the result): it
+# answered, so its invocation succeeded; the next invocation, handed to its
+# environment before or after the exit is seen (a race of wall time: before,
+# it failed as Runtime.ExitError), starts a new process and succeeds.  The
+# run log's cold starts are the model's (one); each REPORT says a process
+# started (Init Duration).
+scenario leaves.json "[\"python3\", \"$handlers/exits_after_answer.py\", \"$marker\"]"
+run_case leaves
+expect_eq "$(outcomes leaves)" "success 1 ,success 0 ,success 0 " "leaves: every invocation answered"
+expect_eq "$(q leaves.db "SELECT count(*) FROM logs WHERE kind = 'report' AND text LIKE '%Init Duration: %'")" 3 \
+  "leaves: a new process each time"
+expect_eq "$(q leaves.db "SELECT group_concat(kind || ' ' || text, ',') FROM logs
+                          WHERE invocation_id = 2 AND kind = 'init'")" "init leaving,init starting" \
+  "leaves: the first process's last line, then the second one's first, before START"
 
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"

@@ -6,7 +6,7 @@
  * a hang killed after the wall timeout (counted from the fetch), a slow
  * start-up that only the init timeout bounds, a program that never asks for
  * an event (killed after the init timeout), init errors, a program that exits at
- * once, a response over 6 MB, the variables and context Lambda gives, raw
+ * once, one that exits after each answer, a response over 6 MB, the variables and context Lambda gives, raw
  * probes of the environment's own API, warm reuse and cold starts, several
  * environments in parallel, the environment each invocation gets, Python
  * and Node (CommonJS, ES modules, callbacks), and no process left behind
@@ -360,6 +360,38 @@ static void test_python_errors(void)
     CHECK(!r.cold_start);
     hdl_result_clear(&r);
     destroy(p);
+    free(event);
+}
+
+/* A process that ends right after its answer, before it asks for its next
+ * event, ends between two invocations (handler.h): the next one starts a new
+ * process and succeeds, whether it was handed to the environment before the
+ * exit was seen or after.  Which comes first is a race of wall time (the
+ * submit came first, so the invocation failed as Runtime.ExitError, a
+ * submit 300 ms later got a new process): the result must not depend on it. */
+static void test_exit_after_answer(void)
+{
+    const char *cmd[] = { "python3", "exits_after_answer.py", NULL };
+    char *event = kinesis_event(1, 1, 9), rid[64];
+    for (int later = 0; later < 2; later++) {
+        struct hdl_pool *p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
+        struct hdl_result r;
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_RESPONSE);
+        hdl_result_clear(&r);
+        for (int waited = 0; later && hdl_running(p) > 0 && waited < 3000; waited += 10)
+            sleep_ms(10);
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_RESPONSE);
+        CHECK_STR(r.error_type, "");
+        CHECK(r.cold_start);
+        CHECK_INT(r.incarnation, 2);
+        /* the first process's last words, then the second one's init */
+        CHECK_STR(log_text(&r), "leaving\nstarting\n");
+        CHECK_INT(r.log_init_len, r.log_len);
+        hdl_result_clear(&r);
+        destroy(p);
+    }
     free(event);
 }
 
@@ -931,6 +963,7 @@ int main(int argc, char **argv)
     test_python_errors();
     test_timeouts();
     test_python_init_errors();
+    test_exit_after_answer();
     test_python_environment();
     test_python_probes();
     test_error_type_from_body();

@@ -25,9 +25,12 @@
  * (kind, body, log bytes, cold_start, environment) is the same in every run;
  * only the wall-time fields differ.  A process's stdout and stderr share one
  * pipe, as they share one CloudWatch log stream: their lines keep the order
- * the program wrote them in.  (A handler that ends its process between two
- * invocations on a timer of its own makes whether the next one finds it alive
- * a race, as on Lambda.)
+ * the program wrote them in.  A process that ends after its answer, before
+ * it fetches the next invocation, ends between the two: the next one starts
+ * a new process, whether it was handed over before the exit was seen or
+ * after.  (A handler that ends its process on a timer of its own, after it
+ * fetched the next event or not, makes which invocation it ends a race, as
+ * on Lambda.)
  *
  * Environments: a process is started for an environment's first invocation
  * (a cold start) and kept warm for the next ones.  It ends, and the next

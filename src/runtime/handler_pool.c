@@ -109,6 +109,17 @@ static void on_exit_seen(struct hdl_pool *p, struct env *e, const siginfo_t *inf
     /* An answer posted just before exiting may still sit in the socket. */
     for (int i = 0; i < 4 && !e->doomed && e->current; i++)
         rapi_run(e->api);
+    /* Ended between two invocations: it answered its last one and never
+     * fetched the one handed to it since.  Whether that one was handed over
+     * before the exit was seen is a race of wall time: it goes to a new
+     * process either way (dispatch_env hands it over again), as when the
+     * exit is seen first; what the process printed meanwhile stays before
+     * its START. */
+    if (e->current && e->served && !e->current->fetched) {
+        e->current = NULL;
+        hdli_end_process(p, e);
+        return;
+    }
     hdli_end_process(p, e);
     if (!e->current)
         return;
