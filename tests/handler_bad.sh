@@ -183,6 +183,22 @@ expect_eq "$(q silenced.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AN
 awk -v cpu="$cpu" 'BEGIN { split(cpu, t, "+"); exit !(t[1] + t[2] < 1.5) }' && ok ||
   ko "silenced: esmsim and the handler used $cpu s of CPU over a 3 s wait (a busy loop)"
 
+# ---- a cwd that vanishes during the run -------------------------------------------
+# (README, "Run your own handler": a cwd that is no directory is bad input
+# before the run; one removed during it fails each new process's start,
+# Runtime.InvalidEntrypoint, with a message that says so: it said
+# "fork/exec /usr/bin/sh: No such file or directory", as if the program were
+# missing)
+mkdir gone
+scenario vanish.json "[\"sh\", \"-c\", \"rmdir \\\"\$PWD\\\"; exit 3\", \"$marker\"]"
+sed -i "s#\"cwd\": \"$handlers\"#\"cwd\": \"$work/gone\"#" vanish.json
+run_case vanish
+expect_eq "$(outcomes vanish)" "error 1 Runtime.ExitError,error 1 Runtime.InvalidEntrypoint,error 1 Runtime.InvalidEntrypoint" \
+  "vanished cwd: the first process ends, the next ones cannot start"
+expect_eq "$(q vanish.db "SELECT count(*) FROM logs WHERE kind = 'error' AND
+                          text LIKE 'RequestId: % Error: chdir $work/gone: No such file or directory'")" 2 \
+  "vanished cwd: Lambda's line names the directory"
+
 # ---- no executable: bad input, nothing runs ---------------------------------------
 printf 'print("hello")\n' > handler.py
 scenario noexec.json "[\"$work/handler.py\"]"

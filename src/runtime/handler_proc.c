@@ -355,6 +355,14 @@ static int build_env(const struct hdl_pool *p, const struct env *e, struct strv 
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/* What a child that could not start says through its pipe: the step that
+ * failed and its errno. */
+enum start_step { START_EXEC, START_CHDIR, START_DUP };
+struct start_failure {
+    int step;
+    int err;
+};
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_w, int err_w,
                                  pid_t parent)
@@ -370,15 +378,17 @@ static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
         sigaction(reset[i], &dfl, NULL);
-    int e = 0;
-    if (dup2(p->devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0 || chdir(p->cwd) < 0)
-        e = errno;
-    if (!e) {
+    struct start_failure f = { START_DUP, 0 };
+    if (dup2(p->devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+        f.err = errno;
+    else if (chdir(p->cwd) < 0)   /* it may have gone since the pool checked it */
+        f = (struct start_failure){ START_CHDIR, errno };
+    else {
         close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);   /* whatever esmsim left without the flag */
         execve(p->path, p->argv, envp);
-        e = errno;
+        f = (struct start_failure){ START_EXEC, errno };
     }
-    ssize_t w = write(err_w, &e, sizeof e);
+    ssize_t w = write(err_w, &f, sizeof f);
     (void)w;
     _exit(127);
 }
@@ -420,17 +430,22 @@ int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *c
                    p->argv[0], MAX_GROUPS);
         goto fail;
     }
-    int child_errno = 0;
+    struct start_failure f;
     ssize_t n;
     do
-        n = read(ep[0], &child_errno, sizeof child_errno);   /* 0: exec succeeded */
+        n = read(ep[0], &f, sizeof f);   /* 0: exec succeeded */
     while (n < 0 && errno == EINTR);
     close(ep[0]);
     ep[0] = -1;
-    if (n == (ssize_t)sizeof child_errno) {
+    if (n == (ssize_t)sizeof f) {
         group_unregister(pid);
         waitpid(pid, NULL, 0);
-        errmsg_set(err, errlen, "fork/exec %s: %s", p->path, strerror(child_errno));
+        if (f.step == START_EXEC)   /* as the Go of AWS's emulator says it */
+            errmsg_set(err, errlen, "fork/exec %s: %s", p->path, strerror(f.err));
+        else if (f.step == START_CHDIR)
+            errmsg_set(err, errlen, "chdir %s: %s", p->cwd, strerror(f.err));
+        else
+            errmsg_set(err, errlen, "cannot start '%s': dup2: %s", p->argv[0], strerror(f.err));
         goto fail;
     }
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
