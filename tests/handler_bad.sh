@@ -3,13 +3,15 @@
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
 # program that exits at once, that exits after each answer, that never asks
 # for an event, that starts slower than its wall timeout then hangs in an
-# invocation, that prints garbage, that points its output elsewhere, that
-# answers non-JSON, that answers for an unknown request id, that answers
-# twice, that answers over 6 MB, that is no executable.  Each gets the
-# outcome AWS gives it, the run ends (never a hang: each run is bounded),
-# completes, keeps every line in the run log (START, END and REPORT for every
-# invocation, the program's output whatever its bytes), and leaves no process
-# behind.  (A program not found, a cwd that is no directory: tests/handler.sh.)
+# invocation, that starts a process in a session of its own, that prints
+# garbage, that points its output elsewhere, that answers non-JSON, that
+# answers for an unknown request id, that answers twice, that answers over
+# 6 MB, whose cwd vanishes, that is no executable.  Each gets the outcome AWS
+# gives it (or esmsim's own when AWS has none), the run ends (never a hang:
+# each run is bounded), completes, keeps every line in the run log (START, END
+# and REPORT for every invocation, the program's output whatever its bytes),
+# and leaves no process behind.  (A program not found, a cwd that is no
+# directory: tests/handler.sh.)
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 
@@ -102,6 +104,15 @@ expect_eq "$(q leaves.db "SELECT count(*) FROM logs WHERE kind = 'report' AND te
 expect_eq "$(q leaves.db "SELECT group_concat(kind || ' ' || text, ',') FROM logs
                           WHERE invocation_id = 2 AND kind = 'init'")" "init leaving,init starting" \
   "leaves: the first process's last line, then the second one's first, before START"
+
+# ---- a process that leaves the handler's process group --------------------------
+# README ("Ctrl-C and SIGTERM": no handler process outlives esmsim): a process
+# the handler starts in a session of its own is not killed with its group;
+# it is killed when the run ends (a `sleep 300` lived on after esmsim).
+scenario detached.json "$(python bad.detaches)"
+run_case detached
+expect_eq "$(outcomes detached)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "detached: every invocation answered"
 
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"

@@ -6,7 +6,8 @@
  * a hang killed after the wall timeout (counted from the fetch), a slow
  * start-up that only the init timeout bounds, a program that never asks for
  * an event (killed after the init timeout), init errors, a program that exits at
- * once, one that exits after each answer, a response over 6 MB, the variables and context Lambda gives, raw
+ * once, one that exits after each answer, one whose processes leave its
+ * process group, a response over 6 MB, the variables and context Lambda gives, raw
  * probes of the environment's own API, warm reuse and cold starts, several
  * environments in parallel, the environment each invocation gets, Python
  * and Node (CommonJS, ES modules, callbacks), and no process left behind
@@ -392,6 +393,31 @@ static void test_exit_after_answer(void)
         hdl_result_clear(&r);
         destroy(p);
     }
+    free(event);
+}
+
+/* A program's own processes outlive it by leaving its process group (setsid):
+ * SPEC section 4 and the README promise that none outlives esmsim.  The pool
+ * is their subreaper: those that end during the run are reaped (no zombie),
+ * those still running are killed when the pool ends (a `sleep 300` in a
+ * session of its own lived on). */
+static void test_detached(void)
+{
+    char rid[64];
+    struct hdl_result r;
+    char *event = kinesis_event(1, 1, 9);
+    struct hdl_pool *p = python("app.detach", 1, 0);
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_RESPONSE);
+    hdl_result_clear(&r);
+    int zombies = 1;
+    for (int waited = 0; zombies > 0 && waited < 5000; waited += 100) {
+        sleep_ms(100);
+        zombies = count_zombie_children();
+    }
+    CHECK_INT(zombies, 0);   /* the orphan that ended, reaped while the pool runs */
+    CHECK(count_marked(marker) >= 2);   /* the handler and its detached sleep */
+    destroy(p);              /* no marked process left, no zombie */
     free(event);
 }
 
@@ -964,6 +990,7 @@ int main(int argc, char **argv)
     test_timeouts();
     test_python_init_errors();
     test_exit_after_answer();
+    test_detached();
     test_python_environment();
     test_python_probes();
     test_error_type_from_body();

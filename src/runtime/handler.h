@@ -49,8 +49,17 @@
  * SIGINT, SIGTERM and SIGHUP when nobody else handles them (the handler kills
  * the groups, then the signal takes its default course), and as a last
  * resort the kernel kills a process whose esmsim died (PR_SET_PDEATHSIG).
- * A program's own child that leaves its process group (setsid) is the one
- * thing not followed.
+ * A program's own process that leaves its process group (setsid: Python's
+ * start_new_session, Node's detached spawn) is followed as an orphan: the
+ * program that creates a pool becomes the subreaper of its descendants
+ * (PR_SET_CHILD_SUBREAPER), so such a process is its child once the one that
+ * started it ended; the I/O thread reaps those that end (every second), and
+ * the pool kills the rest when it stops (hdl_pool_finish, hdl_pool_destroy).
+ * An orphan is a child in a process group other than the caller's and no
+ * handler process's: the caller's own children must stay in its group, and
+ * only one pool at a time should stop in a process.  Not followed: a
+ * process that left its group when the caller dies without stopping the pool
+ * (exit() without hdl_pool_destroy(), a fatal signal, SIGKILL).
  *
  * The environment (what Lambda sets, SPEC section 4): esmsim's own variables
  * as they were when the pool was created, minus those starting with AWS_,

@@ -115,7 +115,11 @@ struct hdl_pool {
 
 /* ---- handler_proc.c: the processes ----------------------------------------------- */
 
-void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group */
+void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group,
+                               * and orphans become ours (PR_SET_CHILD_SUBREAPER) */
+/* Reap the orphans a program left that have ended (the I/O thread, now and
+ * then); kill_them: end every one first (a pool whose processes all ended). */
+void hdli_reap_orphans(bool kill_them);
 
 void hdli_buf_add(struct buf *b, const char *data, size_t n);
 void hdli_buf_free(struct buf *b);

@@ -35,6 +35,7 @@
 #define MAX_INSTANCES 256
 #define EXIT_TICK_MS 100     /* how often exits are polled for when pidfd_open is missing */
 #define FINISH_GRACE_MS 2000 /* hdl_pool_finish: how long an answered process may take to be idle */
+#define ORPHAN_TICK_MS 1000  /* how often the orphans a program left are looked for (reaped) */
 
 /* ---- results ------------------------------------------------------------------ */
 
@@ -276,11 +277,17 @@ static void fail_pool(struct hdl_pool *p, const char *what)
 static void *io_main(void *arg)
 {
     struct hdl_pool *p = arg;
+    int64_t orphans_us = hdli_now_us() + ORPHAN_TICK_MS * 1000;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         for (uint32_t i = 0; i < p->n_env; i++)
             dispatch_env(p, &p->envs[i]);
-        int64_t t = hdli_now_us(), wait_ms = -1;
+        int64_t t = hdli_now_us();
+        if (t >= orphans_us) {   /* those that ended: no zombie piles up in a long run */
+            hdli_reap_orphans(false);
+            orphans_us = t + ORPHAN_TICK_MS * 1000;
+        }
+        int64_t wait_ms = (orphans_us - t + 999) / 1000;
         nfds_t n = 0;
         p->pfd[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
         for (uint32_t i = 0; i < p->n_env; i++) {
@@ -528,6 +535,7 @@ static void stop_thread(struct hdl_pool *p)
     wake(p);
     pthread_join(p->thread, NULL);
     p->thread_started = false;
+    hdli_reap_orphans(true);   /* every process ended: what they left outlives none of them */
     if (!p->failed) {   /* what hdl_submit and hdl_wait say from now on */
         snprintf(p->fail_msg, sizeof p->fail_msg, "handler: the pool was finished");
         p->failed = true;

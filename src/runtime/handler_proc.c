@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "handler_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -89,8 +90,98 @@ static void on_fatal_signal(int sig)
     errno = saved;
 }
 
+/* ---- orphans -------------------------------------------------------------------- */
+
+/*
+ * A program's own processes that leave its process group (setsid: Python's
+ * start_new_session, Node's detached spawn) are not killed with the group.
+ * esmsim is their subreaper (PR_SET_CHILD_SUBREAPER): once the process that
+ * started them ends, they are esmsim's children, not init's, so that a pool
+ * can end them.  An orphan is a child of ours in a process group that is not
+ * ours and not a handler process's own (those are the pool's to reap): the
+ * program that embeds the pool keeps its own children in its group.  Only
+ * when /proc lists a thread's children (Linux 3.5+, CONFIG_PROC_CHILDREN):
+ * an orphan that is never listed would stay a zombie.
+ */
+static atomic_bool orphans_followed;
+
+static bool is_leader(pid_t pid)
+{
+    int me = (int)getpid();
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (atomic_load(&group_ids[i]) == (int)pid && atomic_load(&group_owner[i]) == me)
+            return true;
+    return false;
+}
+
+/* Whether pid, a child of ours, is an orphan; its state ('Z': it ended) and
+ * process group into *state and *pgrp. */
+static bool is_orphan(pid_t pid, char *state, pid_t *pgrp)
+{
+    if (is_leader(pid))
+        return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *comm_end = strrchr(buf, ')');   /* the command's name may hold anything */
+    int ppid, group;
+    if (!comm_end || sscanf(comm_end + 1, " %c %d %d", state, &ppid, &group) != 3)
+        return false;
+    *pgrp = (pid_t)group;
+    return *pgrp != getpgrp();
+}
+
+void hdli_reap_orphans(bool kill_them)
+{
+    if (!atomic_load(&orphans_followed))
+        return;
+    /* Rounds: an orphan killed leaves its own children to us in turn. */
+    for (int round = 0; round < 64; round++) {
+        bool killed = false;
+        DIR *tasks = opendir("/proc/self/task");
+        for (struct dirent *t; tasks && (t = readdir(tasks));) {
+            char path[300];
+            snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+            FILE *f = t->d_name[0] != '.' ? fopen(path, "re") : NULL;
+            int pid;
+            while (f && fscanf(f, "%d", &pid) == 1) {
+                char state;
+                pid_t pgrp;
+                if (!is_orphan(pid, &state, &pgrp) || (!kill_them && state != 'Z'))
+                    continue;
+                if (kill_them) {
+                    kill(pgrp == pid ? -pid : pid, SIGKILL);   /* its group when it leads one */
+                    killed = true;
+                }
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                    ;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (tasks)
+            closedir(tasks);
+        if (!killed)
+            return;
+    }
+}
+
+static void follow_orphans(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)gettid());
+    if (access(path, R_OK) == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+        atomic_store(&orphans_followed, true);
+}
+
 static void install_exit_paths(void)
 {
+    follow_orphans();
     atexit(hdl_kill_all);
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
