@@ -210,6 +210,37 @@ expect_eq "$(q vanish.db "SELECT count(*) FROM logs WHERE kind = 'error' AND
                           text LIKE 'RequestId: % Error: chdir $work/gone: No such file or directory'")" 2 \
   "vanished cwd: Lambda's line names the directory"
 
+# ---- many environments under a low limit of open files ---------------------------
+# (README: instances up to 256; each environment takes about 8 descriptors:
+# 16 need 192, over a soft limit of 96) esmsim raises its soft limit as far as
+# the hard one allows, the handlers get the limit it had; before, processes
+# past the limit could not start (Runtime.InvalidEntrypoint, "pipe: Too many
+# open files"), their runtime's connections waited for a descriptor until
+# the wall timeout (Sandbox.Timedout), and the I/O thread spun meanwhile.
+# 16 shards, a record on each at 1 s, each invocation 3 s long: 16 at once.
+recs=$(for i in $(seq 0 99); do printf '{"at": "1s", "partition_key": "key-%d", "data": "ok %d"},' "$i" "$i"; done)
+cat > files.json <<JSON
+{"name": "files", "seed": 1, "duration": "10s", "stream": {"shards": 16},
+ "records": [${recs%,}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "MaximumRetryAttempts": 0},
+ "function": {"timeout": "30s", "duration": {"per_invoke": "3s"},
+              "handler": {"command": $(python bad.open_files), "cwd": "$handlers", "instances": 16,
+                          "wall_timeout": "20s", "env": {"PYTHONDONTWRITEBYTECODE": "1"}}}}
+JSON
+out=$(ulimit -Sn 96; timeout 120 "$esmsim" run files.json -o files.db -q 2>&1); rc=$?
+expect_eq "$rc" 0 "open files: exit status ($out)"
+expect_eq "$(q files.db "SELECT outcome, count(*) FROM invocations GROUP BY outcome" | paste -sd,)" "success 16" \
+  "open files: every invocation answered"
+expect_eq "$(q files.db "SELECT DISTINCT text FROM logs WHERE text LIKE 'open files: %'")" "open files: 96" \
+  "open files: the handlers get the limit esmsim was given"
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "open files: no handler process left"
+# a hard limit too low for the instances: bad input, said before anything runs
+out=$(ulimit -n 96; "$esmsim" run files.json -o files-hard.db 2>&1); rc=$?
+expect_eq "$rc" 2 "open files, hard limit: exit status"
+expect_in "$out" "esmsim: files.json: \$.function.handler.instances: 16 execution environments need up to 192 open files, over the most this process may open, 96 (ulimit -Hn): lower instances or raise the limit" \
+  "open files, hard limit: the message"
+[ ! -e files-hard.db ] && ok || ko "open files, hard limit: files-hard.db was written"
+
 # ---- no executable: bad input, nothing runs ---------------------------------------
 printf 'print("hello")\n' > handler.py
 scenario noexec.json "[\"$work/handler.py\"]"

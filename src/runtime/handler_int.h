@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -110,6 +111,8 @@ struct hdl_pool {
     char *function_name, *function_version, *handler, *region, *function_arn;
     uint32_t memory_mb;
     int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
+    struct rlimit files_given;   /* RLIMIT_NOFILE as it was: the processes get it back */
+    bool files_raised;           /* we raised it for the environments (hdli_reserve_files) */
     volatile sig_atomic_t *interrupted;
 };
 
@@ -124,6 +127,11 @@ void hdli_reap_orphans(bool kill_them);
 void hdli_buf_add(struct buf *b, const char *data, size_t n);
 void hdli_buf_free(struct buf *b);
 
+/* Make room for the descriptors `instances` environments hold: raise the
+ * soft RLIMIT_NOFILE as far as they need, the limit as it was in *given.
+ * 1 raised, 0 it was enough, -1 with a message when the hard limit is too
+ * low. */
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen);
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen);
 char **hdli_copy_strings(const char *const *v, size_t *count);
 void hdli_free_strings(char **v);

@@ -428,12 +428,20 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
             errmsg_set(err, errlen, "expected NAME=value, got '%s'", *v);
             return NULL;
         }
+    struct rlimit files;
+    int files_raised = hdli_reserve_files(cfg->instances, &files, err, errlen);
+    if (files_raised < 0) {
+        *key = "function.handler.instances";
+        return NULL;
+    }
     struct hdl_pool *p = calloc(1, sizeof *p);
     if (!p) {
         *key = "function.handler";
         errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
+    p->files_given = files;
+    p->files_raised = files_raised > 0;
     p->wake_fd = p->devnull = -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);
