@@ -6,12 +6,13 @@
 # invocation, that starts a process in a session of its own, that prints
 # garbage, that points its output elsewhere, that answers non-JSON, that
 # answers for an unknown request id, that answers twice, that answers over
-# 6 MB, whose cwd vanishes, that is no executable.  Each gets the outcome AWS
-# gives it (or esmsim's own when AWS has none), the run ends (never a hang:
-# each run is bounded), completes, keeps every line in the run log (START, END
-# and REPORT for every invocation, the program's output whatever its bytes),
-# and leaves no process behind.  (A program not found, a cwd that is no
-# directory: tests/handler.sh.)
+# 6 MB, whose cwd vanishes, that keeps every connection open, that runs many
+# environments under a low limit of open files, that is no executable.  Each
+# gets the outcome AWS gives it (or esmsim's own when AWS has none), the run
+# ends (never a hang: each run is bounded), completes, keeps every line in the
+# run log (START, END and REPORT for every invocation, the program's output
+# whatever its bytes), and leaves no process behind.  (A program not found, a
+# cwd that is no directory: tests/handler.sh.)
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 
@@ -209,6 +210,29 @@ expect_eq "$(outcomes vanish)" "error 1 Runtime.ExitError,error 1 Runtime.Invali
 expect_eq "$(q vanish.db "SELECT count(*) FROM logs WHERE kind = 'error' AND
                           text LIKE 'RequestId: % Error: chdir $work/gone: No such file or directory'")" 2 \
   "vanished cwd: Lambda's line names the directory"
+
+# ---- a runtime that keeps every connection open --------------------------------
+# (rapi.h: an endpoint serves 64 connections at once; AWS sets no limit) two
+# new connections each invocation, none closed: the 33rd invocation cannot
+# fetch its event and is ended after wall_timeout; its log says why (it said
+# nothing: a handler that never hung seemed to time out).  The next one
+# starts a new process.
+recs=$(for i in $(seq 1 40); do printf '{"at": "%dms", "partition_key": "k", "data": "ok %d"},' $((i * 100)) "$i"; done)
+cat > conns.json <<JSON
+{"name": "conns", "seed": 1, "duration": "10s", "stream": {"shards": 1},
+ "records": [${recs%,}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "BatchSize": 1, "MaximumRetryAttempts": 0},
+ "function": {"timeout": "30s",
+              "handler": {"command": ["python3", "$handlers/leaks_connections.py", "$marker"],
+                          "cwd": "$handlers", "wall_timeout": "1s"}}}
+JSON
+timeout 120 "$esmsim" run conns.json -o conns.db -q; rc=$?
+expect_eq "$rc" 0 "connections: exit status"
+expect_eq "$(q conns.db "SELECT invocation_id, cold_start, error FROM invocations WHERE outcome <> 'success' OR cold_start")" \
+  "$(printf '1 1 \n33 0 Sandbox.Timedout\n34 1 ')" "connections: the 33rd times out, the 34th starts anew"
+expect_eq "$(q conns.db "SELECT invocation_id FROM logs WHERE text = '[esmsim: the runtime held 64 connections to its Runtime API open, the most esmsim serves: its next one waited]'")" \
+  33 "connections: the 33rd's log says why"
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "connections: no handler process left"
 
 # ---- many environments under a low limit of open files ---------------------------
 # (README: instances up to 256; each environment takes about 8 descriptors:

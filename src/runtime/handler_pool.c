@@ -351,9 +351,16 @@ static void *io_main(void *arg)
                     on_exit_seen(p, e, &info);
             }
             if (e->current && e->current->deadline_us <= t) {
-                bool init = !e->served;
+                bool init = !e->served, full = e->api && rapi_full(e->api);
                 int64_t ms = init ? p->init_timeout_ms : e->current->wall_timeout_ms;
                 hdli_end_process(p, e);
+                if (full) {   /* what it waited for, which AWS would have served */
+                    char note[160];
+                    int len = snprintf(note, sizeof note, "[esmsim: the runtime held %u "
+                                       "connections to its Runtime API open, the most esmsim "
+                                       "serves: its next one waited]\n", RAPI_CONNECTION_LIMIT);
+                    hdli_buf_add(&e->current->log, note, (size_t)len);
+                }
                 char msg[96];
                 snprintf(msg, sizeof msg, "%s timed out after %lld.%02lld seconds",
                          init ? "Init" : "Task", (long long)(ms / 1000),
