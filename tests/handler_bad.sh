@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # tests/handler_bad.sh ESMSIM SRCDIR - handler programs that misbehave, end to
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
-# program that exits at once, that never asks for an event, that starts
-# slower than its wall timeout then hangs in an invocation, that prints
-# garbage, that answers non-JSON, that answers for an unknown request id,
-# that answers twice, that answers over 6 MB, that is no executable.  Each
-# gets the outcome AWS gives it, the run ends (never a hang: each run is
-# bounded), completes, keeps every line in the run log (START, END and
-# REPORT for every invocation, the program's output whatever its bytes), and
-# leaves no process behind.  (A program not found, a cwd that is no
-# directory: tests/handler.sh.)
+# program that exits at once, that exits after each answer, that never asks
+# for an event, that starts slower than its wall timeout then hangs in an
+# invocation, that starts a process in a session of its own, that prints
+# garbage, that points its output elsewhere, that answers non-JSON, that
+# answers for an unknown request id, that answers twice, that answers over
+# 6 MB, whose cwd vanishes, that keeps every connection open, that runs many
+# environments under a low limit of open files, that is no executable.  Each
+# gets the outcome AWS gives it (or esmsim's own when AWS has none), the run
+# ends (never a hang: each run is bounded), completes, keeps every line in the
+# run log (START, END and REPORT for every invocation, the program's output
+# whatever its bytes), and leaves no process behind.  (A program not found, a
+# cwd that is no directory: tests/handler.sh.)
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 
@@ -87,6 +90,31 @@ expect_eq "$(q slowstart.db "SELECT count(*) FROM logs WHERE invocation_id = 2 A
                              text LIKE 'RequestId: % Error: Task timed out after 1.00 seconds'")" 1 \
   "slow start: the wall timeout's line"
 
+# ---- a process that ends right after each answer --------------------------------
+# SPEC section 4 (which process answers first never changes the result): it
+# answered, so its invocation succeeded; the next invocation, handed to its
+# environment before or after the exit is seen (a race of wall time: before,
+# it failed as Runtime.ExitError), starts a new process and succeeds.  The
+# run log's cold starts are the model's (one); each REPORT says a process
+# started (Init Duration).
+scenario leaves.json "[\"python3\", \"$handlers/exits_after_answer.py\", \"$marker\"]"
+run_case leaves
+expect_eq "$(outcomes leaves)" "success 1 ,success 0 ,success 0 " "leaves: every invocation answered"
+expect_eq "$(q leaves.db "SELECT count(*) FROM logs WHERE kind = 'report' AND text LIKE '%Init Duration: %'")" 3 \
+  "leaves: a new process each time"
+expect_eq "$(q leaves.db "SELECT group_concat(kind || ' ' || text, ',') FROM logs
+                          WHERE invocation_id = 2 AND kind = 'init'")" "init leaving,init starting" \
+  "leaves: the first process's last line, then the second one's first, before START"
+
+# ---- a process that leaves the handler's process group --------------------------
+# README ("Ctrl-C and SIGTERM": no handler process outlives esmsim): a process
+# the handler starts in a session of its own is not killed with its group;
+# it is killed when the run ends (a `sleep 300` lived on after esmsim).
+scenario detached.json "$(python bad.detaches)"
+run_case detached
+expect_eq "$(outcomes detached)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "detached: every invocation answered"
+
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"
 run_case garbage
@@ -147,6 +175,95 @@ expect_eq "$(q big.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND kin
   "over 6 MB: Lambda's line"
 expect_eq "$(q big.db "SELECT json_extract(invocation_record, '$.responseContext.functionError') FROM discards")" \
   Unhandled "over 6 MB: discarded, functionError Unhandled"
+
+# ---- output sent elsewhere: its pipe at end of file, the process alive ----------
+# SPEC section 4 (the program's stdout and stderr are free for its own use): a
+# process that points them elsewhere (a wrapper's `exec >/dev/null 2>&1`)
+# leaves esmsim's end of the pipe at end of file while it works on (3 s
+# here); esmsim stops reading it then, and must not spin on it (it took a
+# core for as long as the process lived: 3.1 s of CPU in this run).
+scenario silenced.json "$(python bad.silenced)"
+TIMEFORMAT=%U+%S
+{ time run_case silenced; } 2> silenced.time
+unset TIMEFORMAT
+cpu=$(tail -n 1 silenced.time)
+head -n -1 silenced.time >&2   # what run_case said
+expect_eq "$(outcomes silenced)" "success 1 ,partial 0 batchItemFailures,success 0 " \
+  "silenced: every invocation answered"
+expect_eq "$(q silenced.db "SELECT count(*) FROM logs WHERE invocation_id = 2 AND text = 'going quiet'")" 1 \
+  "silenced: what it printed before"
+awk -v cpu="$cpu" 'BEGIN { split(cpu, t, "+"); exit !(t[1] + t[2] < 1.5) }' && ok ||
+  ko "silenced: esmsim and the handler used $cpu s of CPU over a 3 s wait (a busy loop)"
+
+# ---- a cwd that vanishes during the run -------------------------------------------
+# (README, "Run your own handler": a cwd that is no directory is bad input
+# before the run; one removed during it fails each new process's start,
+# Runtime.InvalidEntrypoint, with a message that says so: it said
+# "fork/exec /usr/bin/sh: No such file or directory", as if the program were
+# missing)
+mkdir gone
+scenario vanish.json "[\"sh\", \"-c\", \"rmdir \\\"\$PWD\\\"; exit 3\", \"$marker\"]"
+sed -i "s#\"cwd\": \"$handlers\"#\"cwd\": \"$work/gone\"#" vanish.json
+run_case vanish
+expect_eq "$(outcomes vanish)" "error 1 Runtime.ExitError,error 1 Runtime.InvalidEntrypoint,error 1 Runtime.InvalidEntrypoint" \
+  "vanished cwd: the first process ends, the next ones cannot start"
+expect_eq "$(q vanish.db "SELECT count(*) FROM logs WHERE kind = 'error' AND
+                          text LIKE 'RequestId: % Error: chdir $work/gone: No such file or directory'")" 2 \
+  "vanished cwd: Lambda's line names the directory"
+
+# ---- a runtime that keeps every connection open --------------------------------
+# (rapi.h: an endpoint serves 64 connections at once; AWS sets no limit) two
+# new connections each invocation, none closed: the 33rd invocation cannot
+# fetch its event and is ended after wall_timeout; its log says why (it said
+# nothing: a handler that never hung seemed to time out).  The next one
+# starts a new process.
+recs=$(for i in $(seq 1 40); do printf '{"at": "%dms", "partition_key": "k", "data": "ok %d"},' $((i * 100)) "$i"; done)
+cat > conns.json <<JSON
+{"name": "conns", "seed": 1, "duration": "10s", "stream": {"shards": 1},
+ "records": [${recs%,}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "BatchSize": 1, "MaximumRetryAttempts": 0},
+ "function": {"timeout": "30s",
+              "handler": {"command": ["python3", "$handlers/leaks_connections.py", "$marker"],
+                          "cwd": "$handlers", "wall_timeout": "1s"}}}
+JSON
+timeout 120 "$esmsim" run conns.json -o conns.db -q; rc=$?
+expect_eq "$rc" 0 "connections: exit status"
+expect_eq "$(q conns.db "SELECT invocation_id, cold_start, error FROM invocations WHERE outcome <> 'success' OR cold_start")" \
+  "$(printf '1 1 \n33 0 Sandbox.Timedout\n34 1 ')" "connections: the 33rd times out, the 34th starts anew"
+expect_eq "$(q conns.db "SELECT invocation_id FROM logs WHERE text = '[esmsim: the runtime held 64 connections to its Runtime API open, the most esmsim serves: its next one waited]'")" \
+  33 "connections: the 33rd's log says why"
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "connections: no handler process left"
+
+# ---- many environments under a low limit of open files ---------------------------
+# (README: instances up to 256; each environment takes about 8 descriptors:
+# 16 need 192, over a soft limit of 96) esmsim raises its soft limit as far as
+# the hard one allows, the handlers get the limit it had; before, processes
+# past the limit could not start (Runtime.InvalidEntrypoint, "pipe: Too many
+# open files"), their runtime's connections waited for a descriptor until
+# the wall timeout (Sandbox.Timedout), and the I/O thread spun meanwhile.
+# 16 shards, a record on each at 1 s, each invocation 3 s long: 16 at once.
+recs=$(for i in $(seq 0 99); do printf '{"at": "1s", "partition_key": "key-%d", "data": "ok %d"},' "$i" "$i"; done)
+cat > files.json <<JSON
+{"name": "files", "seed": 1, "duration": "10s", "stream": {"shards": 16},
+ "records": [${recs%,}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "MaximumRetryAttempts": 0},
+ "function": {"timeout": "30s", "duration": {"per_invoke": "3s"},
+              "handler": {"command": $(python bad.open_files), "cwd": "$handlers", "instances": 16,
+                          "wall_timeout": "20s", "env": {"PYTHONDONTWRITEBYTECODE": "1"}}}}
+JSON
+out=$(ulimit -Sn 96; timeout 120 "$esmsim" run files.json -o files.db -q 2>&1); rc=$?
+expect_eq "$rc" 0 "open files: exit status ($out)"
+expect_eq "$(q files.db "SELECT outcome, count(*) FROM invocations GROUP BY outcome" | paste -sd,)" "success 16" \
+  "open files: every invocation answered"
+expect_eq "$(q files.db "SELECT DISTINCT text FROM logs WHERE text LIKE 'open files: %'")" "open files: 96" \
+  "open files: the handlers get the limit esmsim was given"
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "open files: no handler process left"
+# a hard limit too low for the instances: bad input, said before anything runs
+out=$(ulimit -n 96; "$esmsim" run files.json -o files-hard.db 2>&1); rc=$?
+expect_eq "$rc" 2 "open files, hard limit: exit status"
+expect_in "$out" "esmsim: files.json: \$.function.handler.instances: 16 execution environments need up to 192 open files, over the most this process may open, 96 (ulimit -Hn): lower instances or raise the limit" \
+  "open files, hard limit: the message"
+[ ! -e files-hard.db ] && ok || ko "open files, hard limit: files-hard.db was written"
 
 # ---- no executable: bad input, nothing runs ---------------------------------------
 printf 'print("hello")\n' > handler.py

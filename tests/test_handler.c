@@ -6,7 +6,8 @@
  * a hang killed after the wall timeout (counted from the fetch), a slow
  * start-up that only the init timeout bounds, a program that never asks for
  * an event (killed after the init timeout), init errors, a program that exits at
- * once, a response over 6 MB, the variables and context Lambda gives, raw
+ * once, one that exits after each answer, one whose processes leave its
+ * process group, a response over 6 MB, the variables and context Lambda gives, raw
  * probes of the environment's own API, warm reuse and cold starts, several
  * environments in parallel, the environment each invocation gets, Python
  * and Node (CommonJS, ES modules, callbacks), and no process left behind
@@ -167,9 +168,10 @@ static struct hdl_pool *pool(const char *const *command, const char *cwd, uint32
         .memory_mb = 256, .epoch_ms = EPOCH_2026, .interrupted = interrupted,
     };
     char err[256];
-    struct hdl_pool *p = hdl_pool_create(&cfg, err, sizeof err);
+    const char *key;
+    struct hdl_pool *p = hdl_pool_create(&cfg, &key, err, sizeof err);
     if (!p) {
-        fprintf(stderr, "hdl_pool_create: %s\n", err);
+        fprintf(stderr, "hdl_pool_create: %s: %s\n", key, err);
         exit(1);
     }
     return p;
@@ -359,6 +361,63 @@ static void test_python_errors(void)
     CHECK(!r.cold_start);
     hdl_result_clear(&r);
     destroy(p);
+    free(event);
+}
+
+/* A process that ends right after its answer, before it asks for its next
+ * event, ends between two invocations (handler.h): the next one starts a new
+ * process and succeeds, whether it was handed to the environment before the
+ * exit was seen or after.  Which comes first is a race of wall time (the
+ * submit came first, so the invocation failed as Runtime.ExitError, a
+ * submit 300 ms later got a new process): the result must not depend on it. */
+static void test_exit_after_answer(void)
+{
+    const char *cmd[] = { "python3", "exits_after_answer.py", NULL };
+    char *event = kinesis_event(1, 1, 9), rid[64];
+    for (int later = 0; later < 2; later++) {
+        struct hdl_pool *p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
+        struct hdl_result r;
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_RESPONSE);
+        hdl_result_clear(&r);
+        for (int waited = 0; later && hdl_running(p) > 0 && waited < 3000; waited += 10)
+            sleep_ms(10);
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_RESPONSE);
+        CHECK_STR(r.error_type, "");
+        CHECK(r.cold_start);
+        CHECK_INT(r.incarnation, 2);
+        /* the first process's last words, then the second one's init */
+        CHECK_STR(log_text(&r), "leaving\nstarting\n");
+        CHECK_INT(r.log_init_len, r.log_len);
+        hdl_result_clear(&r);
+        destroy(p);
+    }
+    free(event);
+}
+
+/* A program's own processes outlive it by leaving its process group (setsid):
+ * SPEC section 4 and the README promise that none outlives esmsim.  The pool
+ * is their subreaper: those that end during the run are reaped (no zombie),
+ * those still running are killed when the pool ends (a `sleep 300` in a
+ * session of its own lived on). */
+static void test_detached(void)
+{
+    char rid[64];
+    struct hdl_result r;
+    char *event = kinesis_event(1, 1, 9);
+    struct hdl_pool *p = python("app.detach", 1, 0);
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_RESPONSE);
+    hdl_result_clear(&r);
+    int zombies = 1;
+    for (int waited = 0; zombies > 0 && waited < 5000; waited += 100) {
+        sleep_ms(100);
+        zombies = count_zombie_children();
+    }
+    CHECK_INT(zombies, 0);   /* the orphan that ended, reaped while the pool runs */
+    CHECK(count_marked(marker) >= 2);   /* the handler and its detached sleep */
+    destroy(p);              /* no marked process left, no zombie */
     free(event);
 }
 
@@ -731,45 +790,55 @@ static void test_timeouts(void)
 
 /* ---- bad commands, interruption, the log lines ------------------------------------------- */
 
+/* What hdl_pool_create() says of cfg: "KEY: what is wrong" (the key apart,
+ * for the --set that wrote it), or "accepted". */
+static const char *refusal(const struct hdl_config *cfg)
+{
+    static char said[600];
+    char err[512];
+    const char *key;
+    struct hdl_pool *p = hdl_pool_create(cfg, &key, err, sizeof err);
+    if (p)
+        snprintf(said, sizeof said, "accepted");
+    else
+        snprintf(said, sizeof said, "%s: %s", key, err);
+    hdl_pool_destroy(p);
+    return said;
+}
+
 static void test_bad_commands(void)
 {
-    char err[256];
     const char *missing[] = { "esmsim-no-such-program", "x", NULL };
     struct hdl_config cfg = { .command = missing, .instances = 1, .function_name = "f" };
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: program 'esmsim-no-such-program' not found in PATH");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.command: program 'esmsim-no-such-program' not found in PATH");
     const char *not_exec[] = { "./app.py", NULL };
     cfg.command = not_exec;
     cfg.cwd = PY_DIR;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: '" PY_DIR "/./app.py' is not executable "
+    CHECK_STR(refusal(&cfg), "function.handler.command: '" PY_DIR "/./app.py' is not executable "
               "(chmod +x, or name its interpreter first)");
     const char *relative_missing[] = { "./nothere", NULL };
     cfg.command = relative_missing;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: program './nothere' not found (" PY_DIR "/./nothere)");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.command: program './nothere' not found (" PY_DIR "/./nothere)");
     const char *dir_cmd[] = { "/tmp", NULL };
     cfg.command = dir_cmd;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: '/tmp' is not a file");
+    CHECK_STR(refusal(&cfg), "function.handler.command: '/tmp' is not a file");
     const char *empty[] = { NULL };
     cfg.command = empty;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.command: expected a non-empty array of strings");
+    CHECK_STR(refusal(&cfg), "function.handler.command: expected a non-empty array of strings");
     const char *ok[] = { "python3", NULL };
     cfg.command = ok;
     cfg.cwd = SRCDIR "/tests/handlers/nothere";
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.cwd: '" SRCDIR "/tests/handlers/nothere' is not a directory");
+    CHECK_STR(refusal(&cfg),
+              "function.handler.cwd: '" SRCDIR "/tests/handlers/nothere' is not a directory");
     cfg.cwd = NULL;
     cfg.instances = 0;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.instances: expected 1 to 256, got 0");
+    CHECK_STR(refusal(&cfg), "function.handler.instances: expected 1 to 256, got 0");
     cfg.instances = 1;
     const char *bad_env[] = { "NOEQUALS", NULL };
     cfg.env = bad_env;
-    CHECK(hdl_pool_create(&cfg, err, sizeof err) == NULL);
-    CHECK_STR(err, "function.handler.env: expected NAME=value, got 'NOEQUALS'");
+    CHECK_STR(refusal(&cfg), "function.handler.env: expected NAME=value, got 'NOEQUALS'");
 }
 
 static void test_interrupted(void)
@@ -920,6 +989,8 @@ int main(int argc, char **argv)
     test_python_errors();
     test_timeouts();
     test_python_init_errors();
+    test_exit_after_answer();
+    test_detached();
     test_python_environment();
     test_python_probes();
     test_error_type_from_body();

@@ -63,6 +63,7 @@ static void check_event_size(void *ctx, const struct slog_event *ev)
 static bool run_json(const char *json, struct run *r, enum sim_status want)
 {
     char err[1024] = "";
+    const char *key;
     memset(r, 0, sizeof *r);
     r->ml.keep_deliveries = true;
     uint64_t events = 0;
@@ -70,9 +71,11 @@ static bool run_json(const char *json, struct run *r, enum sim_status want)
                         .event = check_event_size, .event_ctx = &events };
     struct scenario *scn = scn_parse("test.json", json, NULL, 0, err, sizeof err);
     bool real = scn && scn->cfg.function.handler;
-    struct rfn *handler = real ? rfn_create(scn, NULL, err, sizeof err) : NULL;
+    struct rfn *handler = real ? rfn_create(scn, NULL, &key, err, sizeof err) : NULL;
     struct sim *sim = scn && (handler || !real) ? sim_create(&scn->cfg, &log, err, sizeof err) : NULL;
-    if (!sim)
+    if (real && !handler)
+        fprintf(stderr, "test_realfn.c: cannot run: %s: %s\n", key, err);
+    else if (!sim)
         fprintf(stderr, "test_realfn.c: cannot run: %s\n", err);
     CHECK(sim != NULL);
     if (sim && handler) {

@@ -78,21 +78,14 @@ static void show_progress(void *ctx, int64_t now_us, int64_t end_us, uint64_t re
 
 struct rfn *simulation_handler(const struct scenario *scn)
 {
-    char err[1024];
-    struct rfn *handler = rfn_create(scn, &interrupted, err, sizeof err);
-    if (!handler) {
-        /* The runtime names the key ("function.handler.cwd: ..."): said as
-         * the loader says its own, with the --set that wrote it. */
-        static const char key[] = "function.handler";
-        char path[128], set[256];
-        const char *by = NULL;
-        bool at_key = strncmp(err, key, sizeof key - 1) == 0;
-        if (at_key) {
-            snprintf(path, sizeof path, "$.%.*s", (int)strcspn(err, ": "), err);
-            by = scn_override_of(scn, path, set, sizeof set);
-        }
-        fprintf(stderr, "esmsim: %s: %s%s%s%s%s\n", scn->path, by ? "--set " : "", by ? by : "",
-                by ? ": " : "", at_key ? "$." : "", err);
+    char err[1024], path[128], set[256];
+    const char *key;
+    struct rfn *handler = rfn_create(scn, &interrupted, &key, err, sizeof err);
+    if (!handler) {   /* said as the loader says its own, with the --set that wrote the key */
+        snprintf(path, sizeof path, "$.%s", key);
+        const char *by = scn_override_of(scn, path, set, sizeof set);
+        fprintf(stderr, "esmsim: %s: %s%s%s%s: %s\n", scn->path, by ? "--set " : "", by ? by : "",
+                by ? ": " : "", path, err);
     }
     return handler;
 }

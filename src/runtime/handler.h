@@ -25,9 +25,12 @@
  * (kind, body, log bytes, cold_start, environment) is the same in every run;
  * only the wall-time fields differ.  A process's stdout and stderr share one
  * pipe, as they share one CloudWatch log stream: their lines keep the order
- * the program wrote them in.  (A handler that ends its process between two
- * invocations on a timer of its own makes whether the next one finds it alive
- * a race, as on Lambda.)
+ * the program wrote them in.  A process that ends after its answer, before
+ * it fetches the next invocation, ends between the two: the next one starts
+ * a new process, whether it was handed over before the exit was seen or
+ * after.  (A handler that ends its process on a timer of its own, after it
+ * fetched the next event or not, makes which invocation it ends a race, as
+ * on Lambda.)
  *
  * Environments: a process is started for an environment's first invocation
  * (a cold start) and kept warm for the next ones.  It ends, and the next
@@ -46,8 +49,17 @@
  * SIGINT, SIGTERM and SIGHUP when nobody else handles them (the handler kills
  * the groups, then the signal takes its default course), and as a last
  * resort the kernel kills a process whose esmsim died (PR_SET_PDEATHSIG).
- * A program's own child that leaves its process group (setsid) is the one
- * thing not followed.
+ * A program's own process that leaves its process group (setsid: Python's
+ * start_new_session, Node's detached spawn) is followed as an orphan: the
+ * program that creates a pool becomes the subreaper of its descendants
+ * (PR_SET_CHILD_SUBREAPER), so such a process is its child once the one that
+ * started it ended; the I/O thread reaps those that end (every second), and
+ * the pool kills the rest when it stops (hdl_pool_finish, hdl_pool_destroy).
+ * An orphan is a child in a process group other than the caller's and no
+ * handler process's: the caller's own children must stay in its group, and
+ * only one pool at a time should stop in a process.  Not followed: a
+ * process that left its group when the caller dies without stopping the pool
+ * (exit() without hdl_pool_destroy(), a fatal signal, SIGKILL).
  *
  * The environment (what Lambda sets, SPEC section 4): esmsim's own variables
  * as they were when the pool was created, minus those starting with AWS_,
@@ -166,10 +178,12 @@ struct hdl_pool;
 /*
  * Check the command (the program exists and may be executed, cwd is a
  * directory) and start the I/O thread; no process starts before the first
- * hdl_submit().  NULL with a message naming what is wrong ("function.handler
- * .command: program 'x' not found in PATH") when unusable.
+ * hdl_submit().  NULL when unusable, with the scenario key at fault in *key
+ * (a static string, "function.handler.command") and what is wrong with it in
+ * err ("program 'x' not found in PATH"): the caller says where it was set.
  */
-struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t errlen);
+struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
+                                 char *err, size_t errlen);
 
 /* Kill and reap every process, stop the endpoints and the thread, free all;
  * invocations not waited for are dropped.  NULL is fine. */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -110,16 +111,27 @@ struct hdl_pool {
     char *function_name, *function_version, *handler, *region, *function_arn;
     uint32_t memory_mb;
     int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
+    struct rlimit files_given;   /* RLIMIT_NOFILE as it was: the processes get it back */
+    bool files_raised;           /* we raised it for the environments (hdli_reserve_files) */
     volatile sig_atomic_t *interrupted;
 };
 
 /* ---- handler_proc.c: the processes ----------------------------------------------- */
 
-void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group */
+void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group,
+                               * and orphans become ours (PR_SET_CHILD_SUBREAPER) */
+/* Reap the orphans a program left that have ended (the I/O thread, now and
+ * then); kill_them: end every one first (a pool whose processes all ended). */
+void hdli_reap_orphans(bool kill_them);
 
 void hdli_buf_add(struct buf *b, const char *data, size_t n);
 void hdli_buf_free(struct buf *b);
 
+/* Make room for the descriptors `instances` environments hold: raise the
+ * soft RLIMIT_NOFILE as far as they need, the limit as it was in *given.
+ * 1 raised, 0 it was enough, -1 with a message when the hard limit is too
+ * low. */
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen);
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen);
 char **hdli_copy_strings(const char *const *v, size_t *count);
 void hdli_free_strings(char **v);
@@ -128,7 +140,7 @@ char **hdli_inherited_environment(void);
 /* cb: the callbacks of the process's Runtime API endpoint (ctx, the environment). */
 int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *cb,
                char *err, size_t errlen);
-bool hdli_read_output(struct env *e);
+void hdli_read_output(struct env *e);
 void hdli_end_process(struct hdl_pool *p, struct env *e);
 void hdli_describe_exit(const siginfo_t *info, char *buf, size_t len, int *code);
 void hdli_read_max_memory(struct env *e, struct inv *v);

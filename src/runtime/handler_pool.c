@@ -35,6 +35,7 @@
 #define MAX_INSTANCES 256
 #define EXIT_TICK_MS 100     /* how often exits are polled for when pidfd_open is missing */
 #define FINISH_GRACE_MS 2000 /* hdl_pool_finish: how long an answered process may take to be idle */
+#define ORPHAN_TICK_MS 1000  /* how often the orphans a program left are looked for (reaped) */
 
 /* ---- results ------------------------------------------------------------------ */
 
@@ -109,6 +110,17 @@ static void on_exit_seen(struct hdl_pool *p, struct env *e, const siginfo_t *inf
     /* An answer posted just before exiting may still sit in the socket. */
     for (int i = 0; i < 4 && !e->doomed && e->current; i++)
         rapi_run(e->api);
+    /* Ended between two invocations: it answered its last one and never
+     * fetched the one handed to it since.  Whether that one was handed over
+     * before the exit was seen is a race of wall time: it goes to a new
+     * process either way (dispatch_env hands it over again), as when the
+     * exit is seen first; what the process printed meanwhile stays before
+     * its START. */
+    if (e->current && e->served && !e->current->fetched) {
+        e->current = NULL;
+        hdli_end_process(p, e);
+        return;
+    }
     hdli_end_process(p, e);
     if (!e->current)
         return;
@@ -265,11 +277,17 @@ static void fail_pool(struct hdl_pool *p, const char *what)
 static void *io_main(void *arg)
 {
     struct hdl_pool *p = arg;
+    int64_t orphans_us = hdli_now_us() + ORPHAN_TICK_MS * 1000;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         for (uint32_t i = 0; i < p->n_env; i++)
             dispatch_env(p, &p->envs[i]);
-        int64_t t = hdli_now_us(), wait_ms = -1;
+        int64_t t = hdli_now_us();
+        if (t >= orphans_us) {   /* those that ended: no zombie piles up in a long run */
+            hdli_reap_orphans(false);
+            orphans_us = t + ORPHAN_TICK_MS * 1000;
+        }
+        int64_t wait_ms = (orphans_us - t + 999) / 1000;
         nfds_t n = 0;
         p->pfd[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
         for (uint32_t i = 0; i < p->n_env; i++) {
@@ -333,9 +351,16 @@ static void *io_main(void *arg)
                     on_exit_seen(p, e, &info);
             }
             if (e->current && e->current->deadline_us <= t) {
-                bool init = !e->served;
+                bool init = !e->served, full = e->api && rapi_full(e->api);
                 int64_t ms = init ? p->init_timeout_ms : e->current->wall_timeout_ms;
                 hdli_end_process(p, e);
+                if (full) {   /* what it waited for, which AWS would have served */
+                    char note[160];
+                    int len = snprintf(note, sizeof note, "[esmsim: the runtime held %u "
+                                       "connections to its Runtime API open, the most esmsim "
+                                       "serves: its next one waited]\n", RAPI_CONNECTION_LIMIT);
+                    hdli_buf_add(&e->current->log, note, (size_t)len);
+                }
                 char msg[96];
                 snprintf(msg, sizeof msg, "%s timed out after %lld.%02lld seconds",
                          init ? "Init" : "Task", (long long)(ms / 1000),
@@ -391,53 +416,67 @@ static void pool_free(struct hdl_pool *p)
     free(p);
 }
 
-struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t errlen)
+struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
+                                 char *err, size_t errlen)
 {
+    *key = "function.handler.command";
     if (!cfg->command || !cfg->command[0] || !cfg->command[0][0]) {
-        errmsg_set(err, errlen, "function.handler.command: expected a non-empty array of strings");
+        errmsg_set(err, errlen, "expected a non-empty array of strings");
         return NULL;
     }
     if (cfg->instances < 1 || cfg->instances > MAX_INSTANCES) {
-        errmsg_set(err, errlen, "function.handler.instances: expected 1 to %d, got %u",
-                   MAX_INSTANCES, cfg->instances);
+        *key = "function.handler.instances";
+        errmsg_set(err, errlen, "expected 1 to %d, got %u", MAX_INSTANCES, cfg->instances);
         return NULL;
     }
     for (const char *const *v = cfg->env; v && *v; v++)
         if (!strchr(*v, '=') || **v == '=') {
-            errmsg_set(err, errlen, "function.handler.env: expected NAME=value, got '%s'", *v);
+            *key = "function.handler.env";
+            errmsg_set(err, errlen, "expected NAME=value, got '%s'", *v);
             return NULL;
         }
-    struct hdl_pool *p = calloc(1, sizeof *p);
-    if (!p) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+    struct rlimit files;
+    int files_raised = hdli_reserve_files(cfg->instances, &files, err, errlen);
+    if (files_raised < 0) {
+        *key = "function.handler.instances";
         return NULL;
     }
+    struct hdl_pool *p = calloc(1, sizeof *p);
+    if (!p) {
+        *key = "function.handler";
+        errmsg_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->files_given = files;
+    p->files_raised = files_raised > 0;
     p->wake_fd = p->devnull = -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);
     char cwd_buf[PATH_MAX];
     const char *cwd = cfg->cwd;
+    *key = "function.handler.cwd";
     if (!cwd) {
         if (!getcwd(cwd_buf, sizeof cwd_buf)) {
-            errmsg_set(err, errlen, "function.handler.cwd: cannot read the current directory: %s",
-                       strerror(errno));
+            errmsg_set(err, errlen, "cannot read the current directory: %s", strerror(errno));
             goto fail;
         }
         cwd = cwd_buf;
     }
     struct stat st;
     if (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        errmsg_set(err, errlen, "function.handler.cwd: '%s' is not a directory", cwd);
+        errmsg_set(err, errlen, "'%s' is not a directory", cwd);
         goto fail;
     }
     p->cwd = realpath(cwd, NULL);
     if (!p->cwd) {
-        errmsg_set(err, errlen, "function.handler.cwd: '%s': %s", cwd, strerror(errno));
+        errmsg_set(err, errlen, "'%s': %s", cwd, strerror(errno));
         goto fail;
     }
+    *key = "function.handler.command";
     p->path = hdli_resolve_program(cfg->command[0], p->cwd, err, errlen);
     if (!p->path)
         goto fail;
+    *key = "function.handler";
     p->argv = hdli_copy_strings(cfg->command, &p->argc);
     p->user_env = hdli_copy_strings(cfg->env, NULL);
     p->inherited_env = hdli_inherited_environment();
@@ -470,7 +509,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     if (!p->argv || !p->user_env || !p->inherited_env || !p->function_name ||
         !p->function_version || !p->handler ||
         !p->region || !p->function_arn || !p->envs || !p->pfd) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+        errmsg_set(err, errlen, "out of memory");
         goto fail;
     }
     for (uint32_t i = 0; i < p->n_env; i++)
@@ -479,7 +518,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (p->wake_fd < 0 || p->devnull < 0) {
-        errmsg_set(err, errlen, "function.handler: %s", strerror(errno));
+        errmsg_set(err, errlen, "%s", strerror(errno));
         goto fail;
     }
     hdli_exit_paths();
@@ -490,7 +529,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, char *err, size_t
     int rc = pthread_create(&p->thread, NULL, io_main, p);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        errmsg_set(err, errlen, "function.handler: cannot start a thread: %s", strerror(rc));
+        errmsg_set(err, errlen, "cannot start a thread: %s", strerror(rc));
         goto fail;
     }
     p->thread_started = true;
@@ -511,6 +550,7 @@ static void stop_thread(struct hdl_pool *p)
     wake(p);
     pthread_join(p->thread, NULL);
     p->thread_started = false;
+    hdli_reap_orphans(true);   /* every process ended: what they left outlives none of them */
     if (!p->failed) {   /* what hdl_submit and hdl_wait say from now on */
         snprintf(p->fail_msg, sizeof p->fail_msg, "handler: the pool was finished");
         p->failed = true;

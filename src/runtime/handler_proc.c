@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "handler_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -89,8 +91,98 @@ static void on_fatal_signal(int sig)
     errno = saved;
 }
 
+/* ---- orphans -------------------------------------------------------------------- */
+
+/*
+ * A program's own processes that leave its process group (setsid: Python's
+ * start_new_session, Node's detached spawn) are not killed with the group.
+ * esmsim is their subreaper (PR_SET_CHILD_SUBREAPER): once the process that
+ * started them ends, they are esmsim's children, not init's, so that a pool
+ * can end them.  An orphan is a child of ours in a process group that is not
+ * ours and not a handler process's own (those are the pool's to reap): the
+ * program that embeds the pool keeps its own children in its group.  Only
+ * when /proc lists a thread's children (Linux 3.5+, CONFIG_PROC_CHILDREN):
+ * an orphan that is never listed would stay a zombie.
+ */
+static atomic_bool orphans_followed;
+
+static bool is_leader(pid_t pid)
+{
+    int me = (int)getpid();
+    for (int i = 0; i < MAX_GROUPS; i++)
+        if (atomic_load(&group_ids[i]) == (int)pid && atomic_load(&group_owner[i]) == me)
+            return true;
+    return false;
+}
+
+/* Whether pid, a child of ours, is an orphan; its state ('Z': it ended) and
+ * process group into *state and *pgrp. */
+static bool is_orphan(pid_t pid, char *state, pid_t *pgrp)
+{
+    if (is_leader(pid))
+        return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *comm_end = strrchr(buf, ')');   /* the command's name may hold anything */
+    int ppid, group;
+    if (!comm_end || sscanf(comm_end + 1, " %c %d %d", state, &ppid, &group) != 3)
+        return false;
+    *pgrp = (pid_t)group;
+    return *pgrp != getpgrp();
+}
+
+void hdli_reap_orphans(bool kill_them)
+{
+    if (!atomic_load(&orphans_followed))
+        return;
+    /* Rounds: an orphan killed leaves its own children to us in turn. */
+    for (int round = 0; round < 64; round++) {
+        bool killed = false;
+        DIR *tasks = opendir("/proc/self/task");
+        for (struct dirent *t; tasks && (t = readdir(tasks));) {
+            char path[300];
+            snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+            FILE *f = t->d_name[0] != '.' ? fopen(path, "re") : NULL;
+            int pid;
+            while (f && fscanf(f, "%d", &pid) == 1) {
+                char state;
+                pid_t pgrp;
+                if (!is_orphan(pid, &state, &pgrp) || (!kill_them && state != 'Z'))
+                    continue;
+                if (kill_them) {
+                    kill(pgrp == pid ? -pid : pid, SIGKILL);   /* its group when it leads one */
+                    killed = true;
+                }
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                    ;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (tasks)
+            closedir(tasks);
+        if (!killed)
+            return;
+    }
+}
+
+static void follow_orphans(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)gettid());
+    if (access(path, R_OK) == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+        atomic_store(&orphans_followed, true);
+}
+
 static void install_exit_paths(void)
 {
+    follow_orphans();
     atexit(hdl_kill_all);
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -197,6 +289,39 @@ static void strv_free(struct strv *s)
     *s = (struct strv){ 0 };
 }
 
+/* ---- open files --------------------------------------------------------------- */
+
+/* Descriptors an environment holds at most, with a runtime that keeps two
+ * connections (measured: 5 to 6): its output pipe, pidfd and status file,
+ * its endpoint's epoll, listening socket and wake-up descriptor, the
+ * connections; and esmsim's own beside them (stdio, the run log and its
+ * journal, the dump, the pool's). */
+#define FILES_PER_ENV 8
+#define FILES_SPARE 64
+
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen)
+{
+    rlim_t need = (rlim_t)instances * FILES_PER_ENV + FILES_SPARE;
+    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY ||
+        given->rlim_cur >= need)
+        return 0;
+    struct rlimit raised = { need, given->rlim_max };
+    if (given->rlim_max != RLIM_INFINITY && given->rlim_max < need) {
+        errmsg_set(err, errlen, "%u execution environments need up to %llu open files, over the "
+                   "most this process may open, %llu (ulimit -Hn): lower instances or raise the "
+                   "limit", instances, (unsigned long long)need,
+                   (unsigned long long)given->rlim_max);
+        return -1;
+    }
+    if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+        errmsg_set(err, errlen, "%u execution environments need up to %llu open files: cannot "
+                   "raise the limit of %llu (ulimit -n): %s", instances, (unsigned long long)need,
+                   (unsigned long long)given->rlim_cur, strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
 /* ---- the program ------------------------------------------------------------- */
 
 static bool is_executable_file(const char *path)
@@ -205,14 +330,15 @@ static bool is_executable_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* The program's path as execve() wants it, malloc'd; NULL with a message. */
+/* The program's path as execve() wants it, malloc'd; NULL with what is
+ * wrong with it (the caller names the key, function.handler.command). */
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen)
 {
     if (strchr(prog, '/')) {
         size_t n = strlen(cwd) + strlen(prog) + 2;
         char *path = malloc(n);
         if (!path) {
-            errmsg_set(err, errlen, "function.handler.command: out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return NULL;
         }
         if (prog[0] == '/')
@@ -221,12 +347,11 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
             snprintf(path, n, "%s/%s", cwd, prog);
         struct stat st;
         if (stat(path, &st) != 0)
-            errmsg_set(err, errlen, "function.handler.command: program '%s' not found (%s)",
-                       prog, path);
+            errmsg_set(err, errlen, "program '%s' not found (%s)", prog, path);
         else if (!S_ISREG(st.st_mode))
-            errmsg_set(err, errlen, "function.handler.command: '%s' is not a file", path);
+            errmsg_set(err, errlen, "'%s' is not a file", path);
         else if (access(path, X_OK) != 0)
-            errmsg_set(err, errlen, "function.handler.command: '%s' is not executable "
+            errmsg_set(err, errlen, "'%s' is not executable "
                        "(chmod +x, or name its interpreter first)", path);
         else
             return path;
@@ -242,7 +367,7 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
         size_t n = dlen + strlen(prog) + 2;
         char *path = malloc(n);
         if (!path) {
-            errmsg_set(err, errlen, "function.handler.command: out of memory");
+            errmsg_set(err, errlen, "out of memory");
             return NULL;
         }
         if (dlen == 0)
@@ -256,7 +381,7 @@ char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t 
             break;
         d = end + 1;
     }
-    errmsg_set(err, errlen, "function.handler.command: program '%s' not found in PATH", prog);
+    errmsg_set(err, errlen, "program '%s' not found in PATH", prog);
     return NULL;
 }
 
@@ -355,6 +480,14 @@ static int build_env(const struct hdl_pool *p, const struct env *e, struct strv 
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/* What a child that could not start says through its pipe: the step that
+ * failed and its errno. */
+enum start_step { START_EXEC, START_CHDIR, START_DUP };
+struct start_failure {
+    int step;
+    int err;
+};
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_w, int err_w,
                                  pid_t parent)
@@ -366,19 +499,23 @@ static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);   /* the I/O thread blocks every signal */
+    if (p->files_raised)
+        setrlimit(RLIMIT_NOFILE, &p->files_given);   /* the program gets the limit we were given */
     static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
         sigaction(reset[i], &dfl, NULL);
-    int e = 0;
-    if (dup2(p->devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0 || chdir(p->cwd) < 0)
-        e = errno;
-    if (!e) {
+    struct start_failure f = { START_DUP, 0 };
+    if (dup2(p->devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(out_w, 2) < 0)
+        f.err = errno;
+    else if (chdir(p->cwd) < 0)   /* it may have gone since the pool checked it */
+        f = (struct start_failure){ START_CHDIR, errno };
+    else {
         close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);   /* whatever esmsim left without the flag */
         execve(p->path, p->argv, envp);
-        e = errno;
+        f = (struct start_failure){ START_EXEC, errno };
     }
-    ssize_t w = write(err_w, &e, sizeof e);
+    ssize_t w = write(err_w, &f, sizeof f);
     (void)w;
     _exit(127);
 }
@@ -420,17 +557,22 @@ int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *c
                    p->argv[0], MAX_GROUPS);
         goto fail;
     }
-    int child_errno = 0;
+    struct start_failure f;
     ssize_t n;
     do
-        n = read(ep[0], &child_errno, sizeof child_errno);   /* 0: exec succeeded */
+        n = read(ep[0], &f, sizeof f);   /* 0: exec succeeded */
     while (n < 0 && errno == EINTR);
     close(ep[0]);
     ep[0] = -1;
-    if (n == (ssize_t)sizeof child_errno) {
+    if (n == (ssize_t)sizeof f) {
         group_unregister(pid);
         waitpid(pid, NULL, 0);
-        errmsg_set(err, errlen, "fork/exec %s: %s", p->path, strerror(child_errno));
+        if (f.step == START_EXEC)   /* as the Go of AWS's emulator says it */
+            errmsg_set(err, errlen, "fork/exec %s: %s", p->path, strerror(f.err));
+        else if (f.step == START_CHDIR)
+            errmsg_set(err, errlen, "chdir %s: %s", p->cwd, strerror(f.err));
+        else
+            errmsg_set(err, errlen, "cannot start '%s': dup2: %s", p->argv[0], strerror(f.err));
         goto fail;
     }
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
@@ -462,19 +604,22 @@ fail:
 }
 
 /* Read what e's process printed so far into its current invocation (or the
- * pending output when none).  Returns false at end of file. */
-bool hdli_read_output(struct env *e)
+ * pending output when none).  At end of file the pipe is closed: the
+ * process may live on with its output pointed elsewhere (a wrapper's
+ * `exec >/dev/null 2>&1`), and a pipe at end of file is always ready, so
+ * polled on it would spin. */
+void hdli_read_output(struct env *e)
 {
     char chunk[READ_CHUNK];
-    for (;;) {
+    while (e->out_fd >= 0) {
         ssize_t n = read(e->out_fd, chunk, sizeof chunk);
-        if (n > 0) {
+        if (n > 0)
             hdli_buf_add(e->current ? &e->current->log : &e->pending, chunk, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n != 0;
+        else if (n == 0) {
+            close(e->out_fd);
+            e->out_fd = -1;
+        } else if (errno != EINTR)
+            return;
     }
 }
 
@@ -490,10 +635,10 @@ void hdli_end_process(struct hdl_pool *p, struct env *e)
     group_unregister(e->pid);
     while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
         ;
-    if (e->out_fd >= 0) {
-        hdli_read_output(e);       /* the writers are dead: up to end of file */
+    hdli_read_output(e);   /* the group is dead: up to end of file, unless a process
+                            * that left it holds the pipe */
+    if (e->out_fd >= 0)
         close(e->out_fd);
-    }
     if (e->pidfd >= 0)
         close(e->pidfd);
     if (e->status_fd >= 0)

@@ -36,7 +36,6 @@
 #define API_PREFIX "/2018-06-01/runtime/"
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
 #define ERROR_TYPE_MAX 256
-#define CONNECTION_LIMIT 64   /* a runtime uses one or two; a stray loop cannot pile up more */
 
 /* ---- libmicrohttpd, loaded ------------------------------------------------- */
 
@@ -138,6 +137,7 @@ struct rapi {
     char deadline[24];                  /* set when the runtime fetches the invocation */
     struct rapi_req *waiting;
     bool must_run;                      /* a held /next was resumed: MHD must run now */
+    unsigned connections;               /* open now (the runtime's) */
     char mhd_error[160];                /* MHD's last complaint, for rapi_create's message */
 };
 
@@ -453,6 +453,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)conn;
+    (void)socket_context;
+    struct rapi *r = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        r->connections++;
+    else
+        r->connections--;
+}
+
 /* Resume every held /next: MHD calls the handler for each again, at the
  * next mhd.run(); polled from outside, MHD has no wake-up of its own for
  * this (it drops its inter-thread channel), hence must_run. */
@@ -491,7 +503,8 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errl
                                  0, NULL, NULL, on_request, r,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)RAPI_CONNECTION_LIMIT,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, r,
                                  MHD_OPTION_END);
     const union MHD_DaemonInfo *port = r->daemon
@@ -534,6 +547,8 @@ uint16_t rapi_port(const struct rapi *r) { return r->port; }
 int rapi_fd(const struct rapi *r) { return r->epoll_fd; }
 
 bool rapi_waiting(const struct rapi *r) { return r->waiting != NULL && !r->has_offer; }
+
+bool rapi_full(const struct rapi *r) { return r->connections >= RAPI_CONNECTION_LIMIT; }
 
 int rapi_timeout_ms(const struct rapi *r)
 {

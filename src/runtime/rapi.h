@@ -48,6 +48,10 @@
  * interop.MaxPayloadSize, 6 MiB + 100 bytes. */
 #define RAPI_MAX_RESPONSE_BYTES (6u * 1024u * 1024u + 100u)
 
+/* The connections an endpoint serves at once: a runtime uses one or two; a
+ * stray loop cannot pile up more (AWS sets no such limit). */
+#define RAPI_CONNECTION_LIMIT 64
+
 /* The longest request id an endpoint accepts to hold (a UUID is 36). */
 #define RAPI_REQUEST_ID_MAX 128
 
@@ -104,6 +108,9 @@ int rapi_timeout_ms(const struct rapi *r);
 /* Whether the runtime holds a /next open with nothing offered yet: it is
  * done with its previous invocation and idle. */
 bool rapi_waiting(const struct rapi *r);
+/* Whether the runtime holds as many connections open as the endpoint serves
+ * (RAPI_CONNECTION_LIMIT): a new one waits until one of them closes. */
+bool rapi_full(const struct rapi *r);
 /* Serve whatever is ready, without blocking; -1 when the server failed. */
 int rapi_run(struct rapi *r);
 

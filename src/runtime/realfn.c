@@ -59,12 +59,13 @@ struct rfn {
 /* ---- life cycle ------------------------------------------------------------------ */
 
 struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interrupted,
-                       char *err, size_t errlen)
+                       const char **key, char *err, size_t errlen)
 {
     const struct cfg_handler *h = scn->cfg.function.handler;
     struct rfn *r = calloc(1, sizeof *r);
+    *key = "function.handler";
     if (!r) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     r->scn = scn;
@@ -84,11 +85,11 @@ struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interr
     };
     r->last = calloc(h->instances, sizeof *r->last);
     if (!r->last) {
-        errmsg_set(err, errlen, "function.handler: out of memory");
+        errmsg_set(err, errlen, "out of memory");
         free(r);
         return NULL;
     }
-    if (!(r->pool = hdl_pool_create(&cfg, err, errlen))) {
+    if (!(r->pool = hdl_pool_create(&cfg, key, err, errlen))) {
         free(r->last);
         free(r);
         return NULL;

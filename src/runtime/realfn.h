@@ -45,11 +45,12 @@ struct rfn;
  * The backend of scn's function.handler (borrowed: scn must outlive it):
  * the program checked (found, executable, cwd a directory), no process
  * started yet.  interrupted (may be NULL), when it turns non-zero, makes a
- * wait give up at once.  NULL with a message naming what is wrong
- * ("function.handler.command: program 'x' not found in PATH").
+ * wait give up at once.  NULL with the scenario key at fault in *key (a
+ * static string, "function.handler.command") and what is wrong with it in
+ * err ("program 'x' not found in PATH").
  */
 struct rfn *rfn_create(const struct scenario *scn, volatile sig_atomic_t *interrupted,
-                       char *err, size_t errlen);
+                       const char **key, char *err, size_t errlen);
 /* Kill and reap every process, free all; NULL is fine. */
 void rfn_destroy(struct rfn *r);
 

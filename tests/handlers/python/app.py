@@ -132,3 +132,13 @@ def error_without_header(event, context):
     with urllib.request.urlopen(req) as resp:
         print("error posted:", resp.status)
     return None
+
+
+def detach(event, context):
+    """Starts a process that leaves its process group (a session of its own,
+    as Node's detached spawn does) and outlives the handler by far, and one
+    whose parent ends at once (an orphan) and that ends a moment later."""
+    import subprocess
+    subprocess.Popen(["sleep", "300"], start_new_session=True)
+    subprocess.Popen(["sh", "-c", "sleep 0.2 &"])
+    return {"detached": True}

@@ -3,6 +3,7 @@ tests/handler_bad.sh (issue 12 item 6, bad inputs): each through the
 Python bootstrap, on a batch whose records hold "poison" or not (esm.py)."""
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -52,3 +53,39 @@ def twice(event, context):
     body = ('{"batchItemFailures":[%s]}' % ",".join('{"itemIdentifier":"%s"}' % s for s in bad))
     print("first answer:", post("invocation/%s/response" % context.aws_request_id, body.encode()))
     return {"batchItemFailures": []}
+
+
+def silenced(event, context):
+    """On a poison batch, sends its stdout and stderr to /dev/null (as a
+    wrapper's `exec >/dev/null 2>&1` does: the pipe esmsim reads reaches end
+    of file while the process lives on), then works 3 s; answers its
+    partial batch response."""
+    bad = poisoned(event)
+    if bad:
+        print("going quiet", flush=True)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+        time.sleep(3)
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in bad]}
+
+
+def detaches(event, context):
+    """On a poison batch, starts a process in a session of its own (Node's
+    detached spawn, Python's start_new_session) that would live 5 minutes,
+    its command line marked as the handler's (the bootstrap's last
+    argument); answers its partial batch response at once."""
+    bad = poisoned(event)
+    if bad:
+        import subprocess
+        subprocess.Popen(["sh", "-c", "sleep 300", sys.argv[-1]], start_new_session=True)
+    return {"batchItemFailures": [{"itemIdentifier": s} for s in bad]}
+
+
+def open_files(event, context):
+    """Prints the limit of open files it was given (RLIMIT_NOFILE's soft
+    limit); answers success."""
+    import resource
+    print("open files:", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    return {}
