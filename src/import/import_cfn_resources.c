@@ -60,6 +60,17 @@ static const cJSON *raw_properties(const struct cfn *c, const char *id)
     return cfn_get(cfn_get(c->resources, id), "Properties");
 }
 
+/* A resource's end: its properties not in used listed as not mapped, and
+ * the values left out since mark (cfn_report_left); 0 or -1. */
+static int rest_unmapped(struct cfn *c, const char *id, const char *base,
+                         const char *const *used, size_t mark)
+{
+    return imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) ||
+                   cfn_report_left(c, mark)
+               ? -1
+               : 0;
+}
+
 /* A name property, or the logical id when CloudFormation makes the name up. */
 static int set_name(struct cfn *c, const char *spath, const cJSON *props, const char *key,
                     const char *id, const char *base)
@@ -104,7 +115,7 @@ int cfn_map_stream(struct cfn *c, const char *id)
                             cfn_get(v, "StreamMode"), IMP_TEMPLATE) < 0)
             goto out;
     }
-    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || cfn_report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, id, base, used, mark);
 out:
     cJSON_Delete(p);
     return rc;
@@ -129,7 +140,7 @@ int cfn_map_table(struct cfn *c, const char *id)
     if (!view && imp_note(c->im, "%s: %s: no StreamViewType: the table has no stream", c->file,
                           path) < 0)
         goto out;
-    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || cfn_report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, id, base, used, mark);
 out:
     cJSON_Delete(p);
     return rc;
@@ -162,7 +173,7 @@ int cfn_map_consumer(struct cfn *c, const char *id, struct cfn_used *u)
         rc = imp_set(c->im, "stream.type", cJSON_CreateString("kinesis"), IMP_TEMPLATE, c->file, path) ||
              imp_set(c->im, "stream.name", cJSON_CreateString(name), IMP_TEMPLATE, c->file, path);
     }
-    rc = rc || imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || cfn_report_left(c, mark) ? -1 : 0;
+    rc = rc ? -1 : rest_unmapped(c, id, base, used, mark);
     cJSON_Delete(p);
     return rc;
 }
@@ -216,7 +227,7 @@ int cfn_map_function(struct cfn *c, const char *id, const char *event)
                                                                              e->string)) < 0)
             goto out;
     }
-    rc = imp_rest_unmapped(c->im, c->file, base, raw_properties(c, id), used) || cfn_report_left(c, mark) ? -1 : 0;
+    rc = rest_unmapped(c, id, base, used, mark);
 out:
     cJSON_Delete(p);
     cJSON_Delete(globals);
