@@ -158,6 +158,30 @@ else
   echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"
 fi
 
+# ---- a new output that cannot be made in full (a full disk, a file-size limit) -------
+
+# A file esmsim created and could not make a run log of, or begin its run in, is removed:
+# exit 2, the message, and nothing left (before: a file of 0 bytes, or of no table, and its
+# -wal and -shm).  A file that was there before is never removed.  `limited KIB CMD...`
+# runs CMD under a file-size limit of KIB KiB with SIGXFSZ ignored, so that a write past
+# it fails (EFBIG) as on a full disk, for any user, with no mount; KIB sizes where the open
+# fails at its first writes (4), its begin (16) and its commit (64).
+limited() { (trap '' XFSZ; ulimit -f "$1" && shift && "$@"); }
+for kib in 4 16 64; do
+  rm -f new.db*
+  msg=$(limited "$kib" "$esmsim" run "$scn/latest-start.json" -o new.db -q 2>&1); rc=$?
+  expect_eq "$rc" 2 "run -o, $kib KiB limit: exit status"
+  expect_in "$msg" "esmsim: new.db: " "run -o, $kib KiB limit: message"
+  expect_eq "$(ls new.db* 2>/dev/null)" "" "run -o, $kib KiB limit: nothing left"
+done
+msg=$(limited 64 "$esmsim" merge new.db kill.db 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim merge: new.db: commit: disk I/O error" "merge, 64 KiB limit"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 64 KiB limit: nothing left"
+: > had.db
+msg=$(limited 16 "$esmsim" run "$scn/latest-start.json" -o had.db -q 2>&1); rc=$?
+expect_eq "$rc" 2 "run -o into an empty file of the user's, 16 KiB limit: exit status"
+[ -e had.db ] && ok || ko "run -o into an empty file of the user's: removed"
+
 # ---- another process holds the write lock (issue 11 item 19) -------------------------
 
 # hold DB SECONDS: a process that takes DB's write lock as soon as it is free (a look

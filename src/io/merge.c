@@ -179,18 +179,22 @@ sqlite3 *merge_open(const char *path, char *err, size_t errlen)
     struct runlog *rl = runlog_open(path, err, errlen);
     if (!rl)
         return NULL;
+    struct stat made;
+    bool new_file = runlog_made(rl, &made);
     runlog_close(rl);
     char *uri = runread_uri(path, NULL);
     sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
     free(uri);
-    if (!db)
-        return NULL;
-    sqlite3_busy_timeout(db, 60000);   /* another esmsim may be appending */
-    if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
-        errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
+    if (db) {
+        sqlite3_busy_timeout(db, 60000);   /* another esmsim may be appending */
+        if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
+            errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+            sqlite3_close(db);
+            db = NULL;
+        }
     }
+    if (!db && new_file)
+        runlog_remove(path, &made);   /* tables, no run yet */
     return db;
 }
 

@@ -29,7 +29,8 @@
  * tables of runlog_schema.c).  NULL with a message when the file or its
  * directory cannot be written ("OUT.db: cannot write to its directory d: Read-only
  * file system"), or it is not an esmsim run log of this schema version with
- * esmsim's tables only (checked before anything is written).
+ * esmsim's tables only (checked before anything is written); a file it
+ * created is then removed.
  */
 sqlite3 *merge_open(const char *path, char *err, size_t errlen);
 
