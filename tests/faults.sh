@@ -314,4 +314,56 @@ for f in invoices.db old.db; do
   expect_eq "$(q "$f" 'PRAGMA journal_mode')" "$mode" "refused: $f keeps its journal mode"
 done
 
+# ---- merge stopped: a new output is made whole or not at all ---------------------------
+
+# SIGINT, SIGTERM or a write that fails (a file-size limit, as a full disk) in the middle
+# of a merge: exit 130 (1 for the write), the input being copied is not appended (one
+# transaction), and an output the merge created is removed with the runs appended to it
+# before (SPEC section 3: nothing is left that does not say it is incomplete; before: a
+# run log of no run, or of some inputs, and exit 0 for SIGINT's death); an existing
+# output keeps what it had and the inputs appended before.  The signal comes once the
+# copy is underway: the new output has its tables (or its first input), the existing
+# one's WAL has pages.
+"$esmsim" run "$scn/steady-state.json" -o big.db -q --set duration=5m || ko "merge stopped: input"
+cp big.db big2.db
+has_runs() { [ -e "$1" ] && [ "$(q "$1" 'SELECT count(*) FROM runs' 2>/dev/null)" = "$2" ]; }
+for sig in INT TERM; do
+  rm -f new.db*
+  "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+  wait_until 60 has_runs new.db 0 || ko "SIG$sig, merge into a new output: no output seen"
+  kill -"$sig" "$pid"
+  wait_within "$pid" 60; rc=$?
+  expect_eq "$rc:$(cat merge.out)" "130:" "SIG$sig, merge into a new output: exit status, nothing appended"
+  expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big.db not appended (nothing of it was written to new.db)
+esmsim merge: new.db removed (a new output is made whole or not at all)" \
+    "SIG$sig, merge into a new output: message"
+  expect_eq "$(ls new.db* 2>/dev/null)" "" "SIG$sig, merge into a new output: nothing left"
+done
+rm -f new.db*
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+wait_until 60 has_runs new.db 1 || ko "SIGTERM after a first input: its run never came"
+kill -TERM "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.out)" "130:big.db: 1 run appended to new.db as run 1" \
+  "SIGTERM after a first input: exit status, what was appended"
+expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big2.db not appended (nothing of it was written to new.db)
+esmsim merge: new.db removed, with the runs appended to it above (a new output is made whole or not at all)" \
+  "SIGTERM after a first input: message"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "SIGTERM after a first input: nothing left"
+cp in.db had-runs.db
+"$esmsim" merge had-runs.db big.db >merge.out 2>merge.err & pid=$!
+wait_until 60 test -s had-runs.db-wal || ko "SIGINT, merge into an existing output: no copy seen"
+kill -INT "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: interrupted: big.db not appended (nothing of it was written to had-runs.db)" \
+  "SIGINT, merge into an existing output: exit status, message"
+expect_eq "$(q had-runs.db 'PRAGMA integrity_check')" ok "SIGINT, merge into an existing output: integrity"
+same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT, merge into an existing output: its runs changed"
+rm -f new.db*
+msg=$(limited 1024 "$esmsim" merge new.db big.db 2>&1); rc=$?
+expect_eq "$rc" 1 "merge, 1 MiB limit mid-copy: exit status"
+expect_in "$msg" "(nothing of it was written to new.db)
+esmsim merge: new.db removed (a new output is made whole or not at all)" "merge, 1 MiB limit mid-copy: message"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 1 MiB limit mid-copy: nothing left"
+
 finish
