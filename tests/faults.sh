@@ -359,6 +359,21 @@ expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: interrupted: big.db not appe
   "SIGINT, merge into an existing output: exit status, message"
 expect_eq "$(q had-runs.db 'PRAGMA integrity_check')" ok "SIGINT, merge into an existing output: integrity"
 same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT, merge into an existing output: its runs changed"
+# Ctrl-C while merge waits for another process's write lock on its output: no waiting
+# it out (up to 60 s), as a run does not; the output as it was.  Nothing outside can
+# see that wait begin: a pause long enough for the check of a one-minute input.
+hold had-runs.db 30 || ko "merge's lock wait: the holder never got the lock"
+"$esmsim" merge had-runs.db in.db >merge.out 2>merge.err & pid=$!
+sleep 1.5
+t0=$(now_ms)
+kill -INT "$pid"
+wait_within "$pid" 60; rc=$?
+ms=$(( $(now_ms) - t0 ))
+kill "$holder"; wait "$holder" 2>/dev/null
+expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: had-runs.db: begin transaction: database is locked (interrupted while another process held its write lock)" \
+  "SIGINT in merge's lock wait: exit status, message"
+[ "$ms" -lt 1000 ] && ok || ko "SIGINT in merge's lock wait: stopped $ms ms after it, expected within 1000 ms"
+same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT in merge's lock wait: its runs changed"
 rm -f new.db*
 msg=$(limited 1024 "$esmsim" merge new.db big.db 2>&1); rc=$?
 expect_eq "$rc" 1 "merge, 1 MiB limit mid-copy: exit status"

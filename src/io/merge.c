@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errmsg.h"
@@ -142,6 +143,41 @@ static int merge_check_file(const char *path, sqlite3 *ref, char *err, size_t er
     return rc;
 }
 
+/* The signal that stopped merge_runs, or 0. */
+static volatile sig_atomic_t merge_stopped;
+
+static void merge_on_signal(int sig)
+{
+    merge_stopped = sig;
+}
+
+/* SQLite's progress handler: a copy stops within a few thousand steps of
+ * a signal (SQLITE_INTERRUPT), its transaction rolled back. */
+static int merge_progress(void *ctx)
+{
+    (void)ctx;
+    return merge_stopped != 0;
+}
+
+/* SQLite's busy handler of the output: another process's write lock is
+ * waited for up to RUNLOG_BUSY_TIMEOUT_MS, looking every millisecond, as a
+ * run waits, but not past a signal. */
+static int merge_busy(void *ctx, int count)
+{
+    (void)ctx;
+    static struct timespec since;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (count == 0)
+        since = now;
+    int64_t waited_ms = (int64_t)(now.tv_sec - since.tv_sec) * 1000
+                        + (now.tv_nsec - since.tv_nsec) / 1000000;
+    if (merge_stopped || waited_ms >= RUNLOG_BUSY_TIMEOUT_MS)
+        return 0;
+    sqlite3_sleep(1);
+    return 1;
+}
+
 sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
                     size_t errlen)
 {
@@ -180,7 +216,7 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
     /* runlog_open creates the file and its tables, or checks that it is a
      * run log of this schema version; the copy then needs a connection that
      * takes URIs (for ATTACH ... mode=ro). */
-    struct runlog *rl = runlog_open(path, err, errlen);
+    struct runlog *rl = runlog_open_watching(path, &merge_stopped, err, errlen);
     if (!rl)
         return NULL;
     struct stat new_st;
@@ -190,7 +226,7 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
     sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
     free(uri);
     if (db) {
-        sqlite3_busy_timeout(db, 60000);   /* another esmsim may be appending */
+        sqlite3_busy_handler(db, merge_busy, NULL);   /* another esmsim may be appending */
         if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
             errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
             sqlite3_close(db);
@@ -452,22 +488,6 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
-/* The signal that stopped merge_runs, or 0. */
-static volatile sig_atomic_t merge_stopped;
-
-static void merge_on_signal(int sig)
-{
-    merge_stopped = sig;
-}
-
-/* SQLite's progress handler: a copy stops within a few thousand steps of
- * a signal (SQLITE_INTERRUPT), its transaction rolled back. */
-static int merge_progress(void *ctx)
-{
-    (void)ctx;
-    return merge_stopped != 0;
-}
-
 /* The signals that stop a merge, as they stop a run (simulation.c): SIGINT
  * and SIGTERM, and SIGHUP unless ignored (nohup); caught into
  * merge_stopped, the handlers before into old. */
@@ -542,7 +562,7 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     sqlite3 *db = merge_open(out_path, &made, &made_st, err, sizeof err);
     if (!db) {
         fprintf(stderr, "esmsim merge: %s\n", err);
-        rc = ERRMSG_BAD_INPUT;
+        rc = merge_stopped ? ERRMSG_INTERRUPTED : ERRMSG_BAD_INPUT;
         goto out;
     }
     sqlite3_progress_handler(db, 1000, merge_progress, NULL);

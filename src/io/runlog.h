@@ -143,6 +143,11 @@ struct sqlite3;
  * process's); a file that was there before never is. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
 
+/* runlog_open, its wait for another process's write lock ended as soon as
+ * *interrupt turns non-zero (runlog_set_interrupt's, from the start). */
+struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_t *interrupt,
+                                    char *err, size_t errlen);
+
 /* Whether the open of rl created its file (it did not exist); *made then
  * has its st_dev and st_ino, for runlog_remove. */
 bool runlog_made(const struct runlog *rl, struct stat *made);

@@ -324,14 +324,22 @@ static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
     return 0;
 }
 
-struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_t *interrupt,
+                                    char *err, size_t errlen)
 {
     struct runlog *rl = runlog_alloc(path, err, errlen);
+    if (rl)
+        rl->interrupt = interrupt;
     if (rl && runlog_connect(rl, err, errlen) != 0) {
         runlog_free(rl);
         return NULL;
     }
     return rl;
+}
+
+struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+{
+    return runlog_open_watching(path, NULL, err, errlen);
 }
 
 struct runlog *runlog_open_later(const char *path, bool per_record, char *err, size_t errlen)
