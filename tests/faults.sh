@@ -158,6 +158,30 @@ else
   echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"
 fi
 
+# ---- a new output that cannot be made in full (a full disk, a file-size limit) -------
+
+# A file esmsim created and could not make a run log of, or begin its run in, is removed:
+# exit 2, the message, and nothing left (before: a file of 0 bytes, or of no table, and its
+# -wal and -shm).  A file that was there before is never removed.  `limited KIB CMD...`
+# runs CMD under a file-size limit of KIB KiB with SIGXFSZ ignored, so that a write past
+# it fails (EFBIG) as on a full disk, for any user, with no mount; KIB sizes where the open
+# fails at its first writes (4), its begin (16) and its commit (64).
+limited() { (trap '' XFSZ; ulimit -f "$1" && shift && "$@"); }
+for kib in 4 16 64; do
+  rm -f new.db*
+  msg=$(limited "$kib" "$esmsim" run "$scn/latest-start.json" -o new.db -q 2>&1); rc=$?
+  expect_eq "$rc" 2 "run -o, $kib KiB limit: exit status"
+  expect_in "$msg" "esmsim: new.db: " "run -o, $kib KiB limit: message"
+  expect_eq "$(ls new.db* 2>/dev/null)" "" "run -o, $kib KiB limit: nothing left"
+done
+msg=$(limited 64 "$esmsim" merge new.db kill.db 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim merge: new.db: commit: disk I/O error" "merge, 64 KiB limit"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 64 KiB limit: nothing left"
+: > had.db
+msg=$(limited 16 "$esmsim" run "$scn/latest-start.json" -o had.db -q 2>&1); rc=$?
+expect_eq "$rc" 2 "run -o into an empty file of the user's, 16 KiB limit: exit status"
+[ -e had.db ] && ok || ko "run -o into an empty file of the user's: removed"
+
 # ---- another process holds the write lock (issue 11 item 19) -------------------------
 
 # hold DB SECONDS: a process that takes DB's write lock as soon as it is free (a look
@@ -289,5 +313,72 @@ for f in invoices.db old.db; do
   expect_eq "$(state "$f")" "$before" "refused: $f keeps its bytes, mtime, no side file"
   expect_eq "$(q "$f" 'PRAGMA journal_mode')" "$mode" "refused: $f keeps its journal mode"
 done
+
+# ---- merge stopped: a new output is made whole or not at all ---------------------------
+
+# SIGINT, SIGTERM or a write that fails (a file-size limit, as a full disk) in the middle
+# of a merge: exit 130 (1 for the write), the input being copied is not appended (one
+# transaction), and an output the merge created is removed with the runs appended to it
+# before (SPEC section 3: nothing is left that does not say it is incomplete; before: a
+# run log of no run, or of some inputs, and exit 0 for SIGINT's death); an existing
+# output keeps what it had and the inputs appended before.  The signal comes once the
+# copy is underway: the new output has its tables (or its first input), the existing
+# one's WAL has pages.
+"$esmsim" run "$scn/steady-state.json" -o big.db -q --set duration=5m || ko "merge stopped: input"
+cp big.db big2.db
+has_runs() { [ -e "$1" ] && [ "$(q "$1" 'SELECT count(*) FROM runs' 2>/dev/null)" = "$2" ]; }
+for sig in INT TERM; do
+  rm -f new.db*
+  "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+  wait_until 60 has_runs new.db 0 || ko "SIG$sig, merge into a new output: no output seen"
+  kill -"$sig" "$pid"
+  wait_within "$pid" 60; rc=$?
+  expect_eq "$rc:$(cat merge.out)" "130:" "SIG$sig, merge into a new output: exit status, nothing appended"
+  expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big.db not appended (nothing of it was written to new.db)
+esmsim merge: new.db removed (a new output is made whole or not at all)" \
+    "SIG$sig, merge into a new output: message"
+  expect_eq "$(ls new.db* 2>/dev/null)" "" "SIG$sig, merge into a new output: nothing left"
+done
+rm -f new.db*
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+wait_until 60 has_runs new.db 1 || ko "SIGTERM after a first input: its run never came"
+kill -TERM "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.out)" "130:big.db: 1 run appended to new.db as run 1" \
+  "SIGTERM after a first input: exit status, what was appended"
+expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big2.db not appended (nothing of it was written to new.db)
+esmsim merge: new.db removed, with the runs appended to it above (a new output is made whole or not at all)" \
+  "SIGTERM after a first input: message"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "SIGTERM after a first input: nothing left"
+cp in.db had-runs.db
+"$esmsim" merge had-runs.db big.db >merge.out 2>merge.err & pid=$!
+wait_until 60 test -s had-runs.db-wal || ko "SIGINT, merge into an existing output: no copy seen"
+kill -INT "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: interrupted: big.db not appended (nothing of it was written to had-runs.db)" \
+  "SIGINT, merge into an existing output: exit status, message"
+expect_eq "$(q had-runs.db 'PRAGMA integrity_check')" ok "SIGINT, merge into an existing output: integrity"
+same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT, merge into an existing output: its runs changed"
+# Ctrl-C while merge waits for another process's write lock on its output: no waiting
+# it out (up to 60 s), as a run does not; the output as it was.  Nothing outside can
+# see that wait begin: a pause long enough for the check of a one-minute input.
+hold had-runs.db 30 || ko "merge's lock wait: the holder never got the lock"
+"$esmsim" merge had-runs.db in.db >merge.out 2>merge.err & pid=$!
+sleep 1.5
+t0=$(now_ms)
+kill -INT "$pid"
+wait_within "$pid" 60; rc=$?
+ms=$(( $(now_ms) - t0 ))
+kill "$holder"; wait "$holder" 2>/dev/null
+expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: had-runs.db: begin transaction: database is locked (interrupted while another process held its write lock)" \
+  "SIGINT in merge's lock wait: exit status, message"
+[ "$ms" -lt 1000 ] && ok || ko "SIGINT in merge's lock wait: stopped $ms ms after it, expected within 1000 ms"
+same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT in merge's lock wait: its runs changed"
+rm -f new.db*
+msg=$(limited 1024 "$esmsim" merge new.db big.db 2>&1); rc=$?
+expect_eq "$rc" 1 "merge, 1 MiB limit mid-copy: exit status"
+expect_in "$msg" "(nothing of it was written to new.db)
+esmsim merge: new.db removed (a new output is made whole or not at all)" "merge, 1 MiB limit mid-copy: message"
+expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 1 MiB limit mid-copy: nothing left"
 
 finish

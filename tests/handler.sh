@@ -42,6 +42,35 @@ expect_eq "$(q py.db 'SELECT handler, reproducible, complete FROM runs')" "1 1 1
 expect_eq "$rc" 0 "node example: exit status (its expect block holds)"
 # (every other example: tests/examples.sh, powertools.sh, ric.sh)
 
+# ---- standard descriptors closed at start (`esmsim run ... <&- >&- 2>&-`) -------------
+# The run log is the same as with them open, and the handler gets its three; a summary
+# for a closed stdout still fails (exit 1).  (Which descriptors esmsim holds: the hang
+# tests below.)
+cat > fds.json <<EOF
+{"name": "fds", "seed": 1, "duration": "10s", "stream": {"shards": 1},
+ "records": [{"at": "1s", "partition_key": "k", "data": "ok"}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON"},
+ "function": {"handler": {"command": ["sh", "-c",
+   "for fd in 0 1 2; do [ -e /proc/\$\$/fd/\$fd ] && echo fd \$fd open || echo fd \$fd closed; done; exec python3 \"\$0\" esm.report",
+   "$bootstrap"], "cwd": "$handlers"}}}
+EOF
+"$esmsim" run fds.json -o fds-open.db -q; rc=$?
+expect_eq "$rc" 0 "fds open: exit status"
+"$esmsim" run fds.json -o fds-closed.db -q <&- >&- 2>&-; rc=$?
+expect_eq "$rc" 0 "fds closed: exit status"
+expect_eq "$(q fds-closed.db "SELECT group_concat(text, ', ') FROM logs WHERE kind = 'init'")" \
+  "fd 0 open, fd 1 open, fd 2 open" "fds closed: the handler starts with its three descriptors"
+expect_eq "$(q fds-closed.db 'PRAGMA integrity_check')" ok "fds closed: integrity"
+same_rows fds-open.db fds-closed.db 'complete, summary_json FROM runs' && ok \
+  || ko "fds closed: the runs row differs from a run with them open"
+same_rows fds-open.db fds-closed.db "invocation_id, line, kind, text FROM logs WHERE kind <> 'report'" \
+  && ok || ko "fds closed: the handler's log differs from a run with them open"
+"$esmsim" run "$py" -o py-closed.db <&- >&- 2>&-; rc=$?
+expect_eq "$rc" 1 "fds closed, summary to a closed stdout: exit status (standard output: Bad file descriptor)"
+expect_eq "$(q py-closed.db 'PRAGMA integrity_check')" ok "fds closed, summary: integrity"
+same_rows py.db py-closed.db 'complete, summary_json FROM runs' && ok \
+  || ko "fds closed, summary: the runs row differs from a run with them open"
+
 # ---- esmsim logs (issue 12 item 4) -----------------------------------------
 # the poison order's first invocation: the records before it processed, then
 # its failure; REPORT's figures are the handler's wall time: masked
@@ -186,6 +215,20 @@ for sig in INT TERM; do
   expect_eq "$(q "hang-$sig.db" 'SELECT complete FROM runs')" 0 "SIG$sig: the run is marked incomplete"
   expect_in "$(cat "hang-$sig.err")" "interrupted" "SIG$sig: the message"
 done
+
+# Started with its standard descriptors closed, esmsim holds /dev/null on each (opened
+# first thing in main, as daemons do), so that nothing it opens later takes 0, 1 or 2:
+# before, the handler pool's wake-up eventfd became its stdout (`<&-` too: its stdin),
+# into which the summary was written.
+"$esmsim" run hang.json -o hang-fds.db -q <&- >&- 2>&- & pid=$!
+wait_until 60 hung "$marker" || ko "fds closed: the handler never hung on its event"
+expect_eq "$(readlink "/proc/$pid/fd/0") $(readlink "/proc/$pid/fd/1") $(readlink "/proc/$pid/fd/2")" \
+  "/dev/null /dev/null /dev/null" "fds closed: esmsim's descriptors 0, 1 and 2"
+kill -TERM "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc" 130 "fds closed, SIGTERM: exit status"
+expect_eq "$(q hang-fds.db 'PRAGMA integrity_check')" ok "fds closed, SIGTERM: integrity"
+expect_eq "$(q hang-fds.db 'SELECT complete FROM runs')" 0 "fds closed, SIGTERM: the run is marked incomplete"
 
 # ---- bad input: nothing runs, nothing is written ------------------------------------
 out=$("$esmsim" run "$py" -o bad.db --dump-events bad-events \

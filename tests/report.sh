@@ -60,6 +60,21 @@ bad "$work/missing.db: cannot open" "$work/missing.db"
 bad "$work/text.db: cannot read" "$work/text.db"
 bad "$work/other.db: not an esmsim run log" "$work/other.db"
 bad "$db: no run 9 (the runs are 1 to 4)" "$db" --run 9
+# A number edited into a text or a blob (ad-hoc SQL: SQLite stores what it is given) is a
+# damaged run log, refused naming its table and column (SPEC section 5: bad input, exit
+# 2), never read as 0.
+damaged="$work/damaged.db"
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$damaged" --set duration=1m -q || ko "damaged: run"
+sqlite3 "$damaged" "UPDATE summary_figures SET value = 'abc' WHERE name = 'invocations.total';
+  UPDATE summary_shards SET throttled = x'01' WHERE shard_id = 'shardId-000000000001'" \
+  || ko "damaged: edit"
+bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected an integer: the run log is damaged" \
+  "$damaged"
+bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected an integer: the run log is damaged" \
+  "$damaged" --json
+sqlite3 "$damaged" "DELETE FROM summary_figures WHERE name = 'invocations.total'" || ko "damaged: edit"
+bad "$damaged: reading the summary tables: summary_shards.throttled of run 1 holds a blob, expected an integer: the run log is damaged" \
+  "$damaged"
 out=$("$esmsim" report --help); rc=$?
 expect_eq "$rc" 0 "report --help exit status"
 expect_in "$out" "usage: esmsim report RUN.db [--run ID] [--json]" "report --help"

@@ -241,8 +241,8 @@ static void test_open_errors(void)
 
 /*
  * A write failing mid-run (the file size limit stands for a full disk): the
- * first error is kept with the file's path, nothing more is written, and
- * dump_close reports it.
+ * first error is kept with the file's path, the file cut short is removed,
+ * nothing more is written, and dump_close reports it.
  */
 static void test_write_failure(void)
 {
@@ -269,6 +269,7 @@ static void test_write_failure(void)
     CHECK_INT(dump_close(d, err, sizeof err), -1);
     CHECK_CONTAINS(err, path_in_dir("000000001.event.json"));
     CHECK_CONTAINS(err, strerror(EFBIG));
+    CHECK(!exists("000000001.event.json"));      /* cut short: removed */
     CHECK(!exists("000000001.response.json"));   /* stopped at the first error */
     CHECK(!exists("000000002.event.json"));
     check_file(DUMP_INDEX_NAME, "");

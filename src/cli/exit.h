@@ -11,11 +11,12 @@
 #define EXIT_BAD_INPUT   2     /* bad options or input: nothing run, nothing written */
 #define EXIT_INTERRUPTED 130   /* SIGINT or SIGTERM (128 + 2): what was done is kept */
 
-/* The exit status of what a command's function returned: 0, ERRMSG_FAILED
- * or ERRMSG_BAD_INPUT (errmsg.h). */
+/* The exit status of what a command's function returned: 0, ERRMSG_FAILED,
+ * ERRMSG_BAD_INPUT or ERRMSG_INTERRUPTED (errmsg.h). */
 static inline int exit_status(int rc)
 {
-    return rc == 0 ? EXIT_OK : rc == ERRMSG_BAD_INPUT ? EXIT_BAD_INPUT : EXIT_FAILED;
+    return rc == 0 ? EXIT_OK : rc == ERRMSG_BAD_INPUT ? EXIT_BAD_INPUT
+           : rc == ERRMSG_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_FAILED;
 }
 
 #endif

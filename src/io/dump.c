@@ -190,7 +190,8 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
 }
 
 /* Write text and a newline to DIR/name, latching any failure; nothing
- * after a failure. */
+ * after a failure.  A file cut short (a full disk) is removed: an event
+ * that is not the one sent must not be fed to a handler. */
 static void dump_file(struct dump *d, const char *name, const char *text)
 {
     if (d->failed)
@@ -207,8 +208,10 @@ static void dump_file(struct dump *d, const char *name, const char *text)
         ok = false;
         errnum = errno;
     }
-    if (!ok)
+    if (!ok) {
         dump_fail(d, d->path, errnum);
+        unlink(d->path);
+    }
 }
 
 /* The index line of one invocation, compact JSON; NULL when out of memory. */

@@ -10,9 +10,10 @@
 
 /* What a function that does a whole command's work (report_show,
  * merge_runs, import_scenario ...) returns after saying why on stderr,
- * beside 0: the command line makes exit status 1 or 2 of it (exit.h). */
+ * beside 0: the command line makes exit status 1, 2 or 130 of it (exit.h). */
 #define ERRMSG_FAILED    (-1)   /* something could not be written in full */
 #define ERRMSG_BAD_INPUT (-2)   /* the input is bad: nothing written */
+#define ERRMSG_INTERRUPTED (-3) /* SIGINT, SIGTERM or SIGHUP stopped it */
 
 /* printf into err; a NULL err or a zero errlen means the caller does not
  * want the message. */

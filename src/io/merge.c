@@ -18,11 +18,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errmsg.h"
@@ -141,8 +143,46 @@ static int merge_check_file(const char *path, sqlite3 *ref, char *err, size_t er
     return rc;
 }
 
-sqlite3 *merge_open(const char *path, char *err, size_t errlen)
+/* The signal that stopped merge_runs, or 0. */
+static volatile sig_atomic_t merge_stopped;
+
+static void merge_on_signal(int sig)
 {
+    merge_stopped = sig;
+}
+
+/* SQLite's progress handler: a copy stops within a few thousand steps of
+ * a signal (SQLITE_INTERRUPT), its transaction rolled back. */
+static int merge_progress(void *ctx)
+{
+    (void)ctx;
+    return merge_stopped != 0;
+}
+
+/* SQLite's busy handler of the output: another process's write lock is
+ * waited for up to RUNLOG_BUSY_TIMEOUT_MS, looking every millisecond, as a
+ * run waits, but not past a signal. */
+static int merge_busy(void *ctx, int count)
+{
+    (void)ctx;
+    static struct timespec since;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (count == 0)
+        since = now;
+    int64_t waited_ms = (int64_t)(now.tv_sec - since.tv_sec) * 1000
+                        + (now.tv_nsec - since.tv_nsec) / 1000000;
+    if (merge_stopped || waited_ms >= RUNLOG_BUSY_TIMEOUT_MS)
+        return 0;
+    sqlite3_sleep(1);
+    return 1;
+}
+
+sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
+                    size_t errlen)
+{
+    if (made)
+        *made = false;
     if (merge_writable(path, err, errlen) < 0)
         return NULL;
     /* An existing run log is checked before anything is written to it: its
@@ -176,20 +216,28 @@ sqlite3 *merge_open(const char *path, char *err, size_t errlen)
     /* runlog_open creates the file and its tables, or checks that it is a
      * run log of this schema version; the copy then needs a connection that
      * takes URIs (for ATTACH ... mode=ro). */
-    struct runlog *rl = runlog_open(path, err, errlen);
+    struct runlog *rl = runlog_open_watching(path, &merge_stopped, err, errlen);
     if (!rl)
         return NULL;
+    struct stat new_st;
+    bool new_file = runlog_made(rl, &new_st);
     runlog_close(rl);
     char *uri = runread_uri(path, NULL);
     sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
     free(uri);
-    if (!db)
-        return NULL;
-    sqlite3_busy_timeout(db, 60000);   /* another esmsim may be appending */
-    if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
-        errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
+    if (db) {
+        sqlite3_busy_handler(db, merge_busy, NULL);   /* another esmsim may be appending */
+        if (sqlite3_exec(db, RUNLOG_PRAGMAS, NULL, NULL, NULL) != SQLITE_OK) {
+            errmsg_set(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+            sqlite3_close(db);
+            db = NULL;
+        }
+    }
+    if (!db && new_file)
+        runlog_remove(path, &new_st);   /* tables, no run yet */
+    if (db && new_file && made) {
+        *made = true;
+        *made_st = new_st;
     }
     return db;
 }
@@ -440,6 +488,22 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* The signals that stop a merge, as they stop a run (simulation.c): SIGINT
+ * and SIGTERM, and SIGHUP unless ignored (nohup); caught into
+ * merge_stopped, the handlers before into old. */
+static const int merge_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define MERGE_SIGNALS (sizeof merge_signals / sizeof merge_signals[0])
+
+static void merge_catch_signals(struct sigaction old[MERGE_SIGNALS])
+{
+    struct sigaction sa = { .sa_handler = merge_on_signal };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < MERGE_SIGNALS; i++)
+        if (sigaction(merge_signals[i], NULL, &old[i]) == 0
+            && (merge_signals[i] != SIGHUP || old[i].sa_handler != SIG_IGN))
+            sigaction(merge_signals[i], &sa, NULL);
+}
+
 /* Two names of one file: the same device and inode. */
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -487,20 +551,38 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     if (rc)
         return rc;
 
-    sqlite3 *db = merge_open(out_path, err, sizeof err);
+    /* From here a signal stops the merge between two steps of SQLite's: a
+     * new output is then removed, an existing one keeps the inputs
+     * appended (each one transaction). */
+    struct sigaction old[MERGE_SIGNALS];
+    merge_catch_signals(old);
+    bool made = false;
+    struct stat made_st;
+    int64_t ours = 0;   /* runs appended */
+    sqlite3 *db = merge_open(out_path, &made, &made_st, err, sizeof err);
     if (!db) {
         fprintf(stderr, "esmsim merge: %s\n", err);
-        return ERRMSG_BAD_INPUT;
+        rc = merge_stopped ? ERRMSG_INTERRUPTED : ERRMSG_BAD_INPUT;
+        goto out;
     }
+    sqlite3_progress_handler(db, 1000, merge_progress, NULL);
     for (size_t i = 0; i < n_in; i++) {
         const char *in = in_paths[i];
         int64_t offset = 0, n_runs = 0, first = 0, last = 0, incomplete = 0;
-        int appended = merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err);
+        int appended = merge_stopped ? ERRMSG_INTERRUPTED
+                       : merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err);
+        if (appended < 0 && merge_stopped) {
+            fprintf(stderr, "esmsim merge: interrupted: %s not appended (nothing of it was"
+                    " written to %s)\n", in, out_path);
+            rc = ERRMSG_INTERRUPTED;
+            break;
+        }
         if (appended < 0) {
             fprintf(stderr, "esmsim merge: %s (nothing of it was written to %s)\n", err, out_path);
             rc = appended;   /* ERRMSG_FAILED or ERRMSG_BAD_INPUT */
             break;
         }
+        ours += n_runs;
         /* The new ids, as committed: runs above the offset. */
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, "SELECT min(run_id), max(run_id), count(*) FILTER"
@@ -522,6 +604,21 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
             printf(" (%" PRId64 " incomplete)", incomplete);
         putchar('\n');
     }
+    /* A new output holds every input or none: but for another process's
+     * runs, which keep it. */
+    int64_t runs = -1;
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+    if (rc && made && query_int(db, "SELECT count(*) FROM runs", NULL, &runs) == 0
+        && runs == ours) {
+        sqlite3_close(db);
+        db = NULL;
+        runlog_remove(out_path, &made_st);
+        fprintf(stderr, "esmsim merge: %s removed%s (a new output is made whole or not at all)\n",
+                out_path, ours ? ", with the runs appended to it above" : "");
+    }
     sqlite3_close(db);
+out:
+    for (size_t i = 0; i < MERGE_SIGNALS; i++)
+        sigaction(merge_signals[i], &old[i], NULL);
     return rc;
 }

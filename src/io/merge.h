@@ -17,8 +17,10 @@
 #ifndef ESMSIM_MERGE_H
 #define ESMSIM_MERGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -29,9 +31,12 @@
  * tables of runlog_schema.c).  NULL with a message when the file or its
  * directory cannot be written ("OUT.db: cannot write to its directory d: Read-only
  * file system"), or it is not an esmsim run log of this schema version with
- * esmsim's tables only (checked before anything is written).
+ * esmsim's tables only (checked before anything is written); a file it
+ * created is then removed.  made, when not NULL, says whether it created
+ * the file, and then its st_dev and st_ino (for runlog_remove).
  */
-sqlite3 *merge_open(const char *path, char *err, size_t errlen);
+sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
+                    size_t errlen);
 
 /*
  * Append every run of the run log in_path to out.  tables, when not NULL,
@@ -52,10 +57,13 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
  * the run log out_path, one input after the other, saying on stdout which
  * run ids each got.  Every input is checked before the output is touched.
  * Returns 0, ERRMSG_FAILED when a write failed (inputs appended before it
- * stay), or ERRMSG_BAD_INPUT (an input that is not a run log of this
- * esmsim's schema, an input named twice or that is the output, an output
- * that cannot be written or is not a run log: nothing is written); the
- * message on stderr.
+ * stay), ERRMSG_INTERRUPTED when SIGINT, SIGTERM or SIGHUP stopped it (the
+ * input being copied is not appended, those before stay), or
+ * ERRMSG_BAD_INPUT (an input that is not a run log of this esmsim's schema,
+ * an input named twice or that is the output, an output that cannot be
+ * written or is not a run log: nothing is written); the message on stderr.
+ * An output merge created is whole or not at all: removed, should any of
+ * that happen, unless another process appended a run to it meanwhile.
  */
 int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in);
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 enum runlog_table {
@@ -140,6 +141,10 @@ struct runlog {
     int64_t busy_since_ms;                   /* wall clock when the current wait began */
     const volatile sig_atomic_t *interrupt;  /* ends a wait for the lock; NULL: none */
     bool busy_interrupted;                   /* the last wait ended by *interrupt */
+    bool made;                               /* runlog_connect created the file, this */
+    struct stat made_st;                     /* one: runlog_free removes it unless kept */
+                                             /* (or it holds a run) */
+    bool kept;                               /* the open succeeded: a run log, or a run */
     bool failed;                             /* latched: every later row is dropped */
     bool locked;                             /* the failure: another writer's lock */
     char error[512];                         /* the first failure */

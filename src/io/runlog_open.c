@@ -9,10 +9,12 @@
 
 #include <sqlite3.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "errmsg.h"
 #include "fmt.h"
@@ -163,8 +165,48 @@ static int runlog_prepare(struct runlog *rl)
     return runlogi_define_key_head(rl);
 }
 
+/* rl's file holds a run (on a connection that has no transaction open):
+ * another process's, should two have created it at once.  False when that
+ * cannot be read, as in a file whose open failed. */
+static bool runlog_has_run(struct runlog *rl)
+{
+    sqlite3_stmt *st = NULL;
+    if (!sqlite3_get_autocommit(rl->db))
+        sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
+    bool has = sqlite3_prepare_v2(rl->db, "SELECT 1 FROM runs LIMIT 1", -1, &st, NULL) == SQLITE_OK
+               && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has;
+}
+
+void runlog_remove(const char *path, const struct stat *made)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_dev != made->st_dev || st.st_ino != made->st_ino)
+        return;
+    static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+    size_t len = strlen(path) + sizeof "-journal";
+    char *name = malloc(len);
+    for (size_t i = 0; name && i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(name, len, "%s%s", path, sides[i]);
+        unlink(name);
+    }
+    free(name);
+}
+
+bool runlog_made(const struct runlog *rl, struct stat *made)
+{
+    if (rl->made)
+        *made = rl->made_st;
+    return rl->made;
+}
+
+/* A file this open created and could not make a run log, or begin a run
+ * in, is removed once closed, so that a failed `run -o NEW.db` leaves
+ * nothing. */
 static void runlog_free(struct runlog *rl)
 {
+    bool unmake = rl->made && !rl->kept && !runlog_has_run(rl);
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
         sqlite3_finalize(rl->insert[t]);
         if (rl->batch[t])
@@ -176,6 +218,8 @@ static void runlog_free(struct runlog *rl)
     free(rl->ring);
     nameids_destroy(rl->producers);
     sqlite3_close(rl->db);
+    if (unmake)
+        runlog_remove(rl->path, &rl->made_st);
     free(rl->path);
     free(rl);
 }
@@ -209,6 +253,14 @@ static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {   /* /dev/null, a FIFO: never a run log */
         errmsg_set(err, errlen, "%s: not a regular file (%s)", path, fmt_file_kind(st.st_mode));
         return -1;
+    }
+    /* A file made here is removed should the open fail (runlog_free): made
+     * by esmsim itself, not found (":memory:" and "" are SQLite's own). */
+    int fd = strcmp(path, ":memory:") && *path
+             ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;   /* as SQLite's */
+    if (fd >= 0) {
+        rl->made = fstat(fd, &rl->made_st) == 0;
+        close(fd);
     }
     /* NOMUTEX: one thread at a time uses the connection (the simulation's, or
      * the writer thread's from its start to its join: logthread.c), so SQLite
@@ -268,17 +320,26 @@ static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
         || (pages == 0 && runlogi_exec(rl, "PRAGMA synchronous=NORMAL", "open") != 0)
         || runlog_prepare(rl) != 0)
         return runlogi_report(rl, err, errlen);
+    rl->kept = true;
     return 0;
 }
 
-struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_t *interrupt,
+                                    char *err, size_t errlen)
 {
     struct runlog *rl = runlog_alloc(path, err, errlen);
+    if (rl)
+        rl->interrupt = interrupt;
     if (rl && runlog_connect(rl, err, errlen) != 0) {
         runlog_free(rl);
         return NULL;
     }
     return rl;
+}
+
+struct runlog *runlog_open(const char *path, char *err, size_t errlen)
+{
+    return runlog_open_watching(path, NULL, err, errlen);
 }
 
 struct runlog *runlog_open_later(const char *path, bool per_record, char *err, size_t errlen)
@@ -292,8 +353,10 @@ struct runlog *runlog_open_later(const char *path, bool per_record, char *err, s
 int runlog_open_now(struct runlog *rl, const struct scenario *scn, uint64_t seed,
                     int64_t *run_id, char *err, size_t errlen)
 {
-    return runlog_connect(rl, err, errlen) != 0
-           ? -1 : runlog_begin_run(rl, scn, seed, rl->per_record, run_id, err, errlen);
+    int rc = runlog_connect(rl, err, errlen) != 0
+             ? -1 : runlog_begin_run(rl, scn, seed, rl->per_record, run_id, err, errlen);
+    rl->kept = rc == 0;   /* a new file is kept once it holds the run */
+    return rc;
 }
 
 void runlog_close(struct runlog *rl)

@@ -2,10 +2,12 @@
  * runread.c - reading a run log back: see runread.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -609,13 +611,43 @@ sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *w
     return st;
 }
 
+/*
+ * A text or blob where the table declares a number (ad-hoc SQL, a crafted
+ * file: SQLite stores what it is given) is refused, naming the table and
+ * column, rather than read as sqlite3_column_int64's 0.  The declared type
+ * is looked at only for a text or a blob, the rarer values of a row.
+ */
+static bool runread_row_sound(struct runread *rr, sqlite3_stmt *st, const char *what)
+{
+    for (int c = 0, n = sqlite3_column_count(st); c < n; c++) {
+        int type = sqlite3_column_type(st, c);
+        const char *decl = type == SQLITE_TEXT || type == SQLITE_BLOB
+                           ? sqlite3_column_decltype(st, c) : NULL;
+        if (!decl || (strcasecmp(decl, "INTEGER") && strcasecmp(decl, "REAL")))
+            continue;
+        char shown[64];
+        const char *table = sqlite3_column_table_name(st, c);
+        const char *column = sqlite3_column_origin_name(st, c);
+        runread_failf(rr, "%s: %s.%s of run %" PRId64 " holds %s%s%s%s, expected %s: the run"
+                      " log is damaged", what, table ? table : "?", column ? column : "?",
+                      rr->run_id, type == SQLITE_BLOB ? "a blob" : "the text",
+                      type == SQLITE_BLOB ? "" : " \"",
+                      type == SQLITE_BLOB ? "" : fmt_text((const char *)sqlite3_column_text(st, c),
+                                                          shown, sizeof shown),
+                      type == SQLITE_BLOB ? "" : "\"",
+                      strcasecmp(decl, "REAL") ? "an integer" : "a number");
+        return false;
+    }
+    return true;
+}
+
 bool runread_row(struct runread *rr, sqlite3_stmt *st, const char *what)
 {
     if (!st)
         return false;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        return true;
+        return runread_row_sound(rr, st, what);
     if (rc != SQLITE_DONE)
         runread_fail(rr, what);
     return false;
