@@ -194,6 +194,16 @@ check_ok avg-s.json "Average only"
 for f in template.yaml get-event-source-mapping.json; do
   { printf '\xef\xbb\xbf'; cat "$ex/$f"; } > "bom-$f"
 done
+bad() {   # bad WHAT WANT ARGS...
+  local what=$1 want=$2; shift 2
+  local msg rc
+  rm -f out.json
+  msg=$("$esmsim" import "$@" -o out.json 2>&1); rc=$?
+  msg=$(sed "s|$data/||g; s|$ex/||g" <<< "$msg")
+  expect_eq "$rc" 2 "$what: exit status"
+  expect_in "$msg" "$want" "$what: message"
+  expect_eq "$(ls out.json 2>/dev/null)" "" "$what: nothing written"
+}
 printf '\xff\xfe{\0"\0B\0"\0:\0 \0001\0}\0' > u16-get-event-source-mapping.json   # {"B": 1}
 printf '\xff\xfeA\0:\0 \0001\0\n\0' > u16-template.yaml                                  # A: 1
 "$esmsim" import "$ex/template.yaml" "$ex/get-event-source-mapping.json" -o nobom-s.json >/dev/null 2>&1
@@ -234,16 +244,6 @@ expect_eq "$(sed "s|$ex/||g" <<< "$msg")" "esmsim import: fc60.json: \$.Timeout:
   "two function configurations that disagree: the message names both"
 
 # ---- bad input: exit 2, the file and the path, nothing written ----
-bad() {   # bad WHAT WANT ARGS...
-  local what=$1 want=$2; shift 2
-  local msg rc
-  rm -f out.json
-  msg=$("$esmsim" import "$@" -o out.json 2>&1); rc=$?
-  msg=$(sed "s|$data/||g; s|$ex/||g" <<< "$msg")
-  expect_eq "$rc" 2 "$what: exit status"
-  expect_in "$msg" "$want" "$what: message"
-  expect_eq "$(ls out.json 2>/dev/null)" "" "$what: nothing written"
-}
 printf '{\n  "UUID": "x",\n  "BatchSize": ,\n}\n' > badjson.json
 bad "invalid JSON" "esmsim import: badjson.json: invalid JSON at line 3, column 16" badjson.json
 printf 'Resources:\n  A: [1, 2\n' > bad.yaml
@@ -305,6 +305,12 @@ long=$(printf 'A%.0s' $(seq 300))
 printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {Name: {"Fn::GetAtt": %s.Arn}}}\n' "$long" > getatt-long.yaml
 bad "a Fn::GetAtt of a resource name longer than 255 characters" \
   "esmsim import: getatt-long.yaml: \$.Resources.S.Properties.Name: Fn::GetAtt $long.Arn: no such resource" getatt-long.yaml
+# A SAM function's Events is a map of named event sources (SAM's specification): a list of them
+# was walked as if its items had names, and read a NULL name (found by fuzz_import: UBSan's
+# pointer overflow in imp_path; a crash in a release build); charter: bad input, a clear error
+printf 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n      - {Type: Kinesis, Properties: {Stream: x}}\n' > events-list.yaml
+bad "a SAM function's Events given as a list" \
+  "esmsim import: events-list.yaml: \$.Resources.Fn.Properties.Events: expected the function's events, an object of named event sources, got an array" events-list.yaml
 # A resource's name property, evaluated for a Ref or Fn::GetAtt of it, is named at the JSON path
 # every other message writes ($.Resources["my-queue"], a key that is no identifier in brackets):
 # it was $.Resources.my-queue.Properties.QueueName

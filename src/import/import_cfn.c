@@ -80,7 +80,13 @@ static int collect(struct cfn *c, struct cand *cands, size_t max, size_t *n)
             char ep[PATH_LEN];
             imp_path(ep, sizeof ep, base, "Properties");
             imp_path(ep, sizeof ep, ep, "Events");
-            cJSON_ArrayForEach(e, cfn_get(cfn_get(r, "Properties"), "Events")) {
+            const cJSON *events = cfn_get(cfn_get(r, "Properties"), "Events");
+            if (events && !cJSON_IsObject(events) && !cJSON_IsNull(events)) {   /* SAM: a map */
+                cfn_bad(c, ep, "expected the function's events, an object of named event sources, "
+                        "got %s", imp_kind(events));
+                return -1;
+            }
+            cJSON_ArrayForEach(e, events) {
                 const cJSON *et = cfn_get(e, "Type");
                 if (!cJSON_IsString(et) || (strcmp(et->valuestring, "Kinesis") &&
                                             strcmp(et->valuestring, "DynamoDB")) || *n >= max)
