@@ -14,8 +14,18 @@ ko() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
 expect_eq() { [ "$1" = "$2" ] && ok || ko "$3: got '$1', expected '$2'"; }
 expect_in() { case "$1" in *"$2"*) ok ;; *) ko "$3: '$1' lacks '$2'" ;; esac; }
 
+# A command that does not exist fails the test (bash calls this in a
+# subshell, so it counts through a file): a helper called before its
+# definition printed "command not found" and checked nothing.
+command_not_found_handle() {
+  echo "FAIL: command not found: $1" >&2
+  echo "$1" >> "$work/.commands-not-found"
+  return 127
+}
+
 # The counts, and the exit status: 0 when nothing failed.
 finish() {
+  [ ! -s "$work/.commands-not-found" ] || failed=$((failed + $(wc -l < "$work/.commands-not-found")))
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
