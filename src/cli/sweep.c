@@ -494,6 +494,13 @@ static int validate(struct sweep *sw)
             if (k == 0 && o->seeds > 1) {
                 /* the setting's own seed is the first; the others count from it */
                 base = scn->cfg.seed;
+                if (base > UINT64_MAX - (o->seeds - 1)) {   /* past it they would wrap to 0 */
+                    fprintf(stderr, "esmsim sweep: --seeds %" PRIu64 ": setting %s: %" PRIu64
+                            " seeds from %" PRIu64 " pass the largest seed, %" PRIu64 "\n",
+                            o->seeds, s->json, o->seeds, base, UINT64_MAX);
+                    scn_free(scn);
+                    return -1;
+                }
                 snprintf(run->seed_override, sizeof run->seed_override, "seed=%" PRIu64, base);
                 scn_free(scn);
                 if (!(scn = scn_load(o->scenario, ov, run_overrides(sw, run, SIZE_MAX, ov), err,
