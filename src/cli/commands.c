@@ -270,6 +270,11 @@ int cmd_compare(int argc, char **argv)
     uint64_t s = 0;
     if (parsed != OPT_OK || !run_id_of(cmd.name, &a, RUN, &o.run_id))
         goto out;
+    if (period && !o.export) {
+        fprintf(stderr, "esmsim compare: --period goes with --export (compared, the periods are "
+                "the observed files' own)\n");
+        goto out;
+    }
     if (period && (!opt_positive(period, 86400, &s) || s % 60)) {
         fprintf(stderr, "esmsim compare: --period: expected seconds, a multiple of 60 up to "
                 "86400, got \"%s\"\n", period);
