@@ -51,6 +51,24 @@ for cmd in run check report trace logs plot compare merge import sweep; do
   expect_eq "$rc:$(cat "$work/err")" "0:" "$cmd --help: exit status, nothing on stderr"
   expect_in "$out" "usage: esmsim $cmd " "$cmd --help: the usage on stdout"
 done
+# Every option word a command accepts (its option table: long names and short aliases) is
+# named in its --help, so that none works unseen (README, Commands: each command's own
+# options are in `esmsim COMMAND --help`).
+for entry in "run:--set --seed -o --output --no-record-tables --dump-events --dump-limit -q --quiet --threads" \
+             "check:--set --seed" "report:--run --json --recompute" "trace:--key --sequence --shard --run" \
+             "logs:--invocation --key --run" "plot:-o --output --run --chart --keep-data --at" \
+             "compare:--json -o --output --run --align --export --period" \
+             "import:-o --output --mapping --parameter" \
+             "sweep:--vary --set -o --output --seeds -j --jobs --objective --drain-below --print-runs --keep-runs --no-chart"; do
+  cmd=${entry%%:*}
+  help=$("$esmsim" "$cmd" --help)
+  for word in ${entry#*:}; do
+    case " $(printf '%s' "$help" | tr -s '[](),|\n' '      ') " in
+      *" $word "*) ok ;;
+      *) ko "$cmd --help names $word" ;;
+    esac
+  done
+done
 for words in "run x.json -o:-o needs a file name" "check x.json --set:--set needs path=value" \
              "report x.db --run:--run needs a run id" "trace x.db --key:--key needs a partition key" \
              "logs x.db --invocation:--invocation needs an invocation id" \

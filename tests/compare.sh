@@ -204,6 +204,10 @@ printf '{"MetricDataResults":[{"Id":"m\\u0000x","Label":"Invocations Sum","Times
 bad "an observed file with \\u0000" "esmsim compare: nul.json: \$.MetricDataResults[0].Id: expected text without U+0000 (\\u0000 would cut it short), got \"m\\u0000x\"" run.db nul.json
 bad "a bad --align" "esmsim compare: --align: expected start-time or first, got \"middle\"" run.db own.json --align middle
 bad "--export with observed files" "esmsim compare: --export writes the run's metrics: it takes no OBSERVED.json" run.db own.json --export x.json
+# README, compare: --period SECONDS goes with --export; the observed periods are the observed
+# files' own, so beside them --period would change nothing: refused, as run's --dump-limit
+# without --dump-events and plot's --at with another chart are.
+bad "--period without --export" "esmsim compare: --period goes with --export (compared, the periods are the observed files' own)" run.db own.json --period 300
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90
 bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
 bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9

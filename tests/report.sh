@@ -194,6 +194,33 @@ run.complete false
 order.by_producer.violations 2
 EOF
 
+# The seed is 0 to 2^64 - 1 (docs/scenario.md, top level; the run's summary prints it so);
+# the run log stores one from 2^63 up as its 64-bit pattern (negative). report prints it
+# as the scenario gave it, and in JSON a seed above 2^53 - 1 as a string of digits, the
+# scenario's own form for it (a JSON number there would be rounded: 2^53 + 1 reads 2^53).
+"$esmsim" run "$src/scenarios/steady-state.json" --set duration=1s --seed 18446744073709551615 -q \
+  -o "$work/seed.db" || ko "run with the largest seed"
+"$esmsim" run "$src/scenarios/steady-state.json" --set duration=1s --seed 9007199254740993 -q \
+  -o "$work/seed.db" || ko "run with a seed of 2^53 + 1"
+"$esmsim" run "$src/scenarios/steady-state.json" --set duration=1s --seed 9007199254740991 -q \
+  -o "$work/seed.db" || ko "run with a seed of 2^53 - 1"
+# README, report --json: numbers exact up to 2^53; cJSON alone prints 2^53 - 1 with 15
+# digits (9.00719925474099e+15), so report prints integers from 10^15 up itself.
+expect_in "$("$esmsim" report "$work/seed.db" --run 1)" "run 1: steady-state (seed 18446744073709551615)," \
+  "text: the largest seed as given, not its bit pattern"
+"$esmsim" report "$work/seed.db" --run 1 --json > "$work/seed1.json"
+"$esmsim" report "$work/seed.db" --run 2 --json > "$work/seed2.json"
+"$esmsim" report "$work/seed.db" --run 3 --json > "$work/seed3.json"
+check_json "$work/seed1.json" "the largest seed" <<'EOS'
+run.seed "18446744073709551615"
+EOS
+check_json "$work/seed2.json" "a seed of 2^53 + 1" <<'EOS'
+run.seed "9007199254740993"
+EOS
+check_json "$work/seed3.json" "a seed of 2^53 - 1, a number" <<'EOS'
+run.seed 9007199254740991
+EOS
+
 # ---- bundled scenarios: the report's figures are the run summary's --------------------------
 
 # same_as_summary NAME ARGS...: run the scenario, report it; then run it again (the same

@@ -387,6 +387,17 @@ msg=$("$esmsim" sweep "$scn" --vary function.reserved_concurrency=5,200 \
 expect_eq "$rc" 2 "a refused combination exit status"
 expect_in "$msg" '{"function.reserved_concurrency":200,"function.account_concurrency":100}' \
           "a refused combination names the setting"
+# README, Sweeps: --seeds N runs seeds S to S+N-1, and a seed is at most 2^64 - 1 (docs/scenario.md):
+# past it the seeds would wrap to 0, another sweep than the one asked for.
+msg=$("$esmsim" sweep "$scn" --set 'seed="18446744073709551614"' --vary event_source_mapping.BatchSize=10 \
+      --seeds 3 -o bad.db 2>&1); rc=$?
+expect_eq "$rc" 2 "--seeds past the largest seed exit status"
+expect_eq "$msg" 'esmsim sweep: --seeds 3: setting {"event_source_mapping.BatchSize":10}: 3 seeds from 18446744073709551614 pass the largest seed, 18446744073709551615' \
+          "--seeds past the largest seed: the message"
+"$esmsim" sweep "$scn" --set 'seed="18446744073709551614"' --vary event_source_mapping.BatchSize=10 \
+  --seeds 2 --print-runs p >seeds.txt 2>&1; rc=$?
+expect_eq "$rc" 0 "--seeds up to the largest seed exit status"
+expect_in "$(cat seeds.txt)" "--seed 18446744073709551615 " "--seeds up to the largest seed: its run"
 for args in "--vary x" "--vary event_source_mapping.BatchSize=1,,2" "--vary event_source_mapping.BatchSize=1,1" \
             "--objective fastest --vary duration=1m" "--seeds 0 --vary duration=1m" "-j x --vary duration=1m" \
             "--frobnicate --vary duration=1m" ""; do

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -153,6 +154,25 @@ static void j_col_number(struct report *r, cJSON *parent, const char *key, sqlit
         j_col(r, parent, key, st, col);
 }
 
+/*
+ * runs.seed, or JSON null.  The seed is 0 to 2^64 - 1 and the run log keeps
+ * it as its 64-bit pattern (SQLite's integers are signed), so one from 2^63
+ * up reads back negative.  It is given back as the scenario gave it: a number
+ * up to 2^53 - 1 (RUNREAD_MAX_RUN_ID: what JSON holds exactly), above that a
+ * string of digits, the scenario's own form for such a seed.
+ */
+static void j_col_seed(struct report *r, cJSON *parent, const char *key, sqlite3_stmt *st, int col)
+{
+    uint64_t seed = (uint64_t)sqlite3_column_int64(st, col);
+    char digits[24];
+    if (sqlite3_column_type(st, col) == SQLITE_NULL || seed <= (uint64_t)RUNREAD_MAX_RUN_ID) {
+        j_col(r, parent, key, st, col);
+        return;
+    }
+    snprintf(digits, sizeof digits, "%" PRIu64, seed);
+    j_add(r, parent, key, cJSON_CreateString(digits));
+}
+
 static void j_col_text(struct report *r, cJSON *parent, const char *key, sqlite3_stmt *st, int col)
 {
     j_str(r, parent, key, (const char *)sqlite3_column_text(st, col));
@@ -216,6 +236,35 @@ static int64_t j_get(const cJSON *o, const char *key)
     return d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
 }
 
+/*
+ * The integers of the tree from 10^15 up as raw digits, so that --json prints
+ * them exactly: cJSON prints a number with 15 significant digits when they
+ * read back within a double's epsilon of it, which 2^53 - 1 does
+ * (9.00719925474099e+15).  false when out of memory.
+ */
+static bool j_exact(cJSON *o)
+{
+    cJSON *next;
+    for (cJSON *x = o ? o->child : NULL; x; x = next) {
+        next = x->next;
+        if (!cJSON_IsNumber(x)) {
+            if (!j_exact(x))
+                return false;
+        } else if (fabs(x->valuedouble) >= 1e15 && fabs(x->valuedouble) < 1e19 &&
+                   x->valuedouble == floor(x->valuedouble)) {
+            char digits[24];
+            snprintf(digits, sizeof digits, "%.0f", x->valuedouble);
+            cJSON *raw = cJSON_CreateRaw(digits);
+            if (!raw)
+                return false;
+            raw->string = x->string;   /* its key moves over (NULL in an array) */
+            x->string = NULL;
+            cJSON_ReplaceItemViaPointer(o, x, raw);   /* cannot fail: x is o's */
+        }
+    }
+    return true;
+}
+
 /* A string of the tree, or "" for a missing or null one. */
 static const char *j_get_str(const cJSON *o, const char *key)
 {
@@ -266,7 +315,7 @@ static void report_run(struct report *r)
     j_int(r, run, "run_id", r->rr.run_id);
     if (runread_row(&r->rr, st, what)) {
         j_col_text(r, run, "scenario", st, 0);
-        j_col(r, run, "seed", st, 1);
+        j_col_seed(r, run, "seed", st, 1);
         j_col_text(r, run, "esmsim_version", st, 2);
         j_col(r, run, "duration_ms", st, 3);
         j_col(r, run, "end_ms", st, 4);
@@ -1012,9 +1061,14 @@ static const char *fmt_bounded(const cJSON *o, char buf[80])
 static void print_header(FILE *out, const struct report *r)
 {
     const cJSON *run = j_at(r->root, "run");
-    char a[32], b[32];
-    fprintf(out, "%s, run %" PRId64 ": %s (seed %" PRId64 "), %s%s of %s simulated%s\n",
-            r->rr.path, r->rr.run_id, j_get_str(run, "scenario"), j_get(run, "seed"),
+    const cJSON *seed = j_at(run, "seed");
+    char a[32], b[32], digits[24];
+    if (cJSON_IsString(seed))   /* above 2^53 - 1: see j_col_seed */
+        snprintf(digits, sizeof digits, "%s", seed->valuestring);
+    else
+        snprintf(digits, sizeof digits, "%" PRId64, j_get(run, "seed"));
+    fprintf(out, "%s, run %" PRId64 ": %s (seed %s), %s%s of %s simulated%s\n",
+            r->rr.path, r->rr.run_id, j_get_str(run, "scenario"), digits,
             r->killed ? "killed (or still running) at " : "", fmt_ms(j_get(run, "end_ms"), a),
             fmt_ms(j_get(run, "duration_ms"), b),
             r->killed ? "; the figures cover that prefix" : "");
@@ -1236,7 +1290,7 @@ int report_show(const char *path, int64_t run_id, bool json, bool recompute)
         fprintf(stderr, "esmsim report: %s\n", r.rr.err);
         rc = ERRMSG_BAD_INPUT;
     } else if (json) {
-        char *text = cJSON_Print(r.root);
+        char *text = j_exact(r.root) ? cJSON_Print(r.root) : NULL;
         if (text) {
             puts(text);
             free(text);

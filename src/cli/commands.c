@@ -179,7 +179,8 @@ static void plot_usage(FILE *out)
           "       throughput    records written, delivered and succeeded per minute\n"
           "       all           every chart: FILE-CHART.svg (or .png) for -o FILE.svg,\n"
           "                     CHART.svg without -o\n"
-          "-o FILE         the chart, SVG or PNG by its extension (default CHART.svg)\n"
+          "-o FILE         the chart, SVG or PNG by its extension (default CHART.svg);\n"
+          "                --output FILE the same\n"
           "--run ID        the run of RUN.db (default the latest)\n"
           "--at WHEN       IteratorAge at completion (default: completion - arrival of the\n"
           "                batch's last record, R14) or at send (the invocation's start -\n"
@@ -232,7 +233,8 @@ static void compare_usage(FILE *out)
           "IncomingRecords Sum, Invocations Sum, Errors Sum, Throttles Sum, Duration Average.\n"
           "--run ID        the run of RUN.db (default the latest)\n"
           "--json          the figures as one JSON object\n"
-          "-o FILE         a chart of the run beside the observed series (gnuplot)\n"
+          "-o FILE         a chart of the run beside the observed series (gnuplot);\n"
+          "                --output FILE the same\n"
           "--align HOW     start-time: CloudWatch's time T is the run's T - model.start_time\n"
           "                (default; the first observed time is the run's 0 when nothing then\n"
           "                falls within the run); first: the first observed time is the run's 0\n"
@@ -268,6 +270,11 @@ int cmd_compare(int argc, char **argv)
     uint64_t s = 0;
     if (parsed != OPT_OK || !run_id_of(cmd.name, &a, RUN, &o.run_id))
         goto out;
+    if (period && !o.export) {
+        fprintf(stderr, "esmsim compare: --period goes with --export (compared, the periods are "
+                "the observed files' own)\n");
+        goto out;
+    }
     if (period && (!opt_positive(period, 86400, &s) || s % 60)) {
         fprintf(stderr, "esmsim compare: --period: expected seconds, a multiple of 60 up to "
                 "86400, got \"%s\"\n", period);
@@ -325,7 +332,7 @@ static void import_usage(FILE *out)
           "                 Duration, Errors, Invocations, Throttles (IteratorAge and\n"
           "                 ConcurrentExecutions are for esmsim compare)\n"
           "\n"
-          "-o FILE             the scenario to write (- for standard output)\n"
+          "-o, --output FILE   the scenario to write (- for standard output)\n"
           "--mapping NAME      the mapping to take when a template or terraform holds several:\n"
           "                    its logical id, address, UUID or function name\n"
           "--parameter N=V     a template parameter's value (instead of its Default)\n"

@@ -51,6 +51,7 @@ void run_usage(FILE *out)
           "       a database may hold many runs) and print a summary\n"
           "check  validate the scenario without running it\n"
           "\n"
+          "-o, --output RUN.db     the run log the run is appended to (default run.db)\n"
           "--set path=value        override a scenario key, e.g. --set event_source_mapping.BatchSize=500\n"
           "--seed N                the same as --set seed=N\n"
           "--no-record-tables      do not write messages, records and deliveries (huge runs)\n"
@@ -62,6 +63,8 @@ void run_usage(FILE *out)
           "                        arrivals between events; 2 or more (default: the machine's\n"
           "                        cores): a thread of its own computes and writes, another draws\n"
           "                        ahead, the same database\n"
+          "-q, --quiet             no summary on stdout and no progress on stderr (errors and\n"
+          "                        violated expectations are still said)\n"
           "exit status: 0 success, 1 an expectation failed or the run, dump or summary could\n"
           "             not be written in full, 2 bad input, 130 interrupted (Ctrl-C, SIGTERM,\n"
           "             SIGHUP: the run marked incomplete)\n", DEFAULT_DUMP_LIMIT);

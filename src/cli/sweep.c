@@ -171,10 +171,10 @@ static void sweep_usage(FILE *out)
           "the objective against the first varied parameter (SWEEP.svg beside SWEEP.db)\n"
           "\n"
           "--set path=value        an override of every run, applied before the --vary ones\n"
-          "-o SWEEP.db             the sweep database (default sweep.db): runs and sweep_results;\n"
+          "-o, --output SWEEP.db   the sweep database (default sweep.db): runs and sweep_results;\n"
           "                        runs already there are used again, not simulated\n"
           "--seeds N               N runs per setting, seeds S to S+N-1 (S: the scenario's)\n"
-          "-j N                    N runs at once (default: the processors this process may\n"
+          "-j, --jobs N            N runs at once (default: the processors this process may\n"
           "                        run on, as taskset or a batch system's CPU binding sets them)\n"
           "--objective NAME        rank by the lowest p99 IteratorAge (default), max IteratorAge,\n"
           "                        drain time, cost in GB-seconds or duplicates, settings that\n"
@@ -494,6 +494,13 @@ static int validate(struct sweep *sw)
             if (k == 0 && o->seeds > 1) {
                 /* the setting's own seed is the first; the others count from it */
                 base = scn->cfg.seed;
+                if (base > UINT64_MAX - (o->seeds - 1)) {   /* past it they would wrap to 0 */
+                    fprintf(stderr, "esmsim sweep: --seeds %" PRIu64 ": setting %s: %" PRIu64
+                            " seeds from %" PRIu64 " pass the largest seed, %" PRIu64 "\n",
+                            o->seeds, s->json, o->seeds, base, UINT64_MAX);
+                    scn_free(scn);
+                    return -1;
+                }
                 snprintf(run->seed_override, sizeof run->seed_override, "seed=%" PRIu64, base);
                 scn_free(scn);
                 if (!(scn = scn_load(o->scenario, ov, run_overrides(sw, run, SIZE_MAX, ov), err,
