@@ -221,6 +221,17 @@ check_json "$work/seed3.json" "a seed of 2^53 - 1, a number" <<'EOS'
 run.seed 9007199254740991
 EOS
 
+# runs.scenario_json is the effective scenario (README, the runs table): run again, it is
+# the same run, whatever the seed (SPEC 6).  It held 2^53 - 1 as 9.00719925474099e+15, a
+# run of seed 9007199254740990.
+for r in 1 2 3; do
+  sqlite3 "$work/seed.db" "SELECT scenario_json FROM runs WHERE run_id = $r" > "$work/again$r.json"
+  "$esmsim" run "$work/again$r.json" -q -o "$work/again.db" || ko "run $r's scenario_json: run"
+done
+expect_eq "$(sqlite3 "$work/again.db" "SELECT group_concat(seed, ' ') FROM runs")" \
+  "$(sqlite3 "$work/seed.db" "SELECT group_concat(seed, ' ') FROM runs")" \
+  "scenario_json run again: the seeds of the runs it came from"
+
 # ---- bundled scenarios: the report's figures are the run summary's --------------------------
 
 # same_as_summary NAME ARGS...: run the scenario, report it; then run it again (the same

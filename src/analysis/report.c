@@ -23,7 +23,6 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
-#include <math.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +32,7 @@
 
 #include "errmsg.h"
 #include "fmt.h"
+#include "jsonexact.h"
 #include "runread.h"
 #include "scenario.h"
 
@@ -234,35 +234,6 @@ static int64_t j_get(const cJSON *o, const char *key)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     return d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
-}
-
-/*
- * The integers of the tree from 10^15 up as raw digits, so that --json prints
- * them exactly: cJSON prints a number with 15 significant digits when they
- * read back within a double's epsilon of it, which 2^53 - 1 does
- * (9.00719925474099e+15).  false when out of memory.
- */
-static bool j_exact(cJSON *o)
-{
-    cJSON *next;
-    for (cJSON *x = o ? o->child : NULL; x; x = next) {
-        next = x->next;
-        if (!cJSON_IsNumber(x)) {
-            if (!j_exact(x))
-                return false;
-        } else if (fabs(x->valuedouble) >= 1e15 && fabs(x->valuedouble) < 1e19 &&
-                   x->valuedouble == floor(x->valuedouble)) {
-            char digits[24];
-            snprintf(digits, sizeof digits, "%.0f", x->valuedouble);
-            cJSON *raw = cJSON_CreateRaw(digits);
-            if (!raw)
-                return false;
-            raw->string = x->string;   /* its key moves over (NULL in an array) */
-            x->string = NULL;
-            cJSON_ReplaceItemViaPointer(o, x, raw);   /* cannot fail: x is o's */
-        }
-    }
-    return true;
 }
 
 /* A string of the tree, or "" for a missing or null one. */
@@ -1290,7 +1261,7 @@ int report_show(const char *path, int64_t run_id, bool json, bool recompute)
         fprintf(stderr, "esmsim report: %s\n", r.rr.err);
         rc = ERRMSG_BAD_INPUT;
     } else if (json) {
-        char *text = j_exact(r.root) ? cJSON_Print(r.root) : NULL;
+        char *text = jsonx_print(r.root, true);
         if (text) {
             puts(text);
             free(text);

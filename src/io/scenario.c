@@ -31,6 +31,7 @@
 #include "awsjson.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "jsonexact.h"
 #include "scenario.h"
 #include "scenario_int.h"
 #include "summary.h"
@@ -432,7 +433,7 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
         return -1;
     if (c->inlined) {   /* the effective scenario holds the rate files' series */
         free(s->json);
-        if (!(s->json = cJSON_PrintUnformatted(root)))
+        if (!(s->json = jsonx_print(root, false)))
             return scni_nomem(c);
     }
     return check_footprint(c, s);
@@ -672,7 +673,7 @@ struct scenario *scn_parse(const char *name, const char *text,
     c.setting = NULL;
     scni_path_pop(&c, 1);
     if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(name)) ||
-        !(s->json = cJSON_PrintUnformatted(root))) {
+        !(s->json = jsonx_print(root, false))) {
         scni_nomem(&c);
         scn_free(s);
         s = NULL;
