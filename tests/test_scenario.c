@@ -951,6 +951,11 @@ static void test_bad_producers_records_failures(void)
     BAD(WITH("'stream':{'limits':{'max_request_records':100}},"
              "'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'max_records':200}}]"),
         "$.producers[0].put.max_records: expected at most stream.limits.max_request_records (100)");
+    /* docs/scenario.md, Strict: no key is silently ignored: max_records with PutRecord was replaced by 1 */
+    BAD(P("'keys':{'count':1},'put':{'api':'PutRecord','max_records':200}"),
+        "t.json: $.producers[0].put.max_records: only with api \"PutRecords\": PutRecord sends one record a request");
+    BAD(P("'keys':{'count':1},'put':{'api':'PutRecord','max_records':1}"),
+        "t.json: $.producers[0].put.max_records: only with api \"PutRecords\"");
     BAD(P("'keys':{'count':1},'put':{'api':'PutRecordz'}"), "$.producers[0].put.api: expected \"PutRecords\" or \"PutRecord\"");
     BAD(P("'keys':{'count':1},'put':{'retry':{'max_attempts':0}}"),
         "$.producers[0].put.retry.max_attempts: expected an integer from 1 to 1000000, got 0");
