@@ -51,6 +51,29 @@ for cmd in run check report trace logs plot compare merge import sweep; do
   expect_eq "$rc:$(cat "$work/err")" "0:" "$cmd --help: exit status, nothing on stderr"
   expect_in "$out" "usage: esmsim $cmd " "$cmd --help: the usage on stdout"
 done
+# README, Commands: `esmsim help` and "each command's own options are in `esmsim COMMAND --help`":
+# `esmsim help COMMAND` prints the same (it printed the general usage whatever COMMAND was); an
+# unknown one is an unknown command, and help and --version refuse what they do not take.
+for cmd in run check report trace logs plot compare merge import sweep; do
+  out=$("$esmsim" help $cmd 2>"$work/err"); rc=$?
+  expect_eq "$rc:$(cat "$work/err")" "0:" "help $cmd: exit status, nothing on stderr"
+  expect_eq "$out" "$("$esmsim" $cmd --help)" "help $cmd: what $cmd --help prints"
+done
+out=$("$esmsim" help 2>"$work/err"); rc=$?
+expect_eq "$rc:$(cat "$work/err")" "0:" "help: exit status, nothing on stderr"
+expect_in "$out" "usage: esmsim run SCENARIO" "help: the general usage"
+for args in "--help" "-h" "help help" "help version" "help --help" "version --help"; do
+  expect_eq "$("$esmsim" $args 2>&1):$?" "$out:0" "esmsim $args: the general usage"
+done
+for args in "help replay:esmsim: unknown command 'replay' (the commands are: run, check, report, trace, plot, sweep, merge, logs, import, compare, help, version; esmsim help shows how to use them)" \
+            "help sweep extra:esmsim help: unexpected argument: extra" \
+            "help --json:esmsim help: unknown option: --json" \
+            "--version extra:esmsim --version: unexpected argument: extra" \
+            "version extra:esmsim version: unexpected argument: extra" \
+            "version --json:esmsim version: unknown option: --json"; do
+  out=$("$esmsim" ${args%%:*} 2>"$work/err"); rc=$?
+  expect_eq "$rc:$out:$(cat "$work/err")" "2::${args#*:}" "esmsim ${args%%:*}: refused"
+done
 # Every option word a command accepts (its option table: long names and short aliases) is
 # named in its --help, so that none works unseen (README, Commands: each command's own
 # options are in `esmsim COMMAND --help`).

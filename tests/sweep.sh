@@ -328,6 +328,20 @@ expect_eq "$msg" "esmsim sweep: chart: cut.svg: the chart gnuplot wrote is cut s
   "a sweep's chart cut short: message"
 expect_eq "$(ls | grep -c '^cut\.svg')" 0 "a sweep's chart cut short: no chart, no temporary file"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "a sweep's chart cut short: the data file removed"
+# No gnuplot on PATH: refused before anything is run, exit 2 with plot's message (README, sweep:
+# the chart is drawn by gnuplot, "none is needed with --no-chart"; exit status 2 bad input,
+# "nothing is run"): it ran every run, then failed the chart with exit 1.
+mkdir -p "$work/nognuplot"
+msg=$(PATH="$work/nognuplot" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -o nogp.db 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim sweep: gnuplot not found: install it, e.g. apt-get install gnuplot-nox" \
+  "no gnuplot: exit status and message"
+expect_eq "$(ls | grep -c '^nogp')" 0 "no gnuplot: nothing run, no database"
+cp j1.db nogp-nochart.db
+out=$(PATH="$work/nognuplot" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --no-chart -o nogp-nochart.db 2>&1)
+expect_eq "$?" 0 "no gnuplot, --no-chart: exit status: $out"
+expect_in "$out" "4 settings x 1 seed = 4 runs: 0 simulated, 4 used again" "no gnuplot, --no-chart: ranked"
+out=$(PATH="$work/nognuplot" "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --print-runs parts 2>&1)
+expect_eq "$?:$out" "0:$(cat runs.txt)" "no gnuplot, --print-runs: the same runs printed"
 # A reader gone (`esmsim sweep ... | head -1`): esmsim finishes before SIGPIPE ends it, so the
 # chart is drawn whole and nothing temporary is left (the write before gnuplot started used to
 # kill it there, leaving SWEEP.svg.XXXXXX beside the chart and the data file in TMPDIR).

@@ -693,7 +693,10 @@ static void test_overrides(void)
         { "function.duration.per_invok=1", "--set function.duration.per_invok=1: "
           "$.function.duration.per_invok: unknown key (expected one of: per_invoke, per_record)" },
         { "producers[3].rate=1", "--set producers[3].rate=1: $.producers[3]: no such element (the array has 1)" },
-        { "producers[1].rate=1", "--set producers[1].rate=1: $.producers[1]: no such key" },
+        /* docs/scenario.md, Overrides: "a missing array element on the way is an error": the one
+         * past the end is no exception (it appends only as the last step), and says so like any other */
+        { "producers[1].rate=1", "--set producers[1].rate=1: $.producers[1]: no such element (the array has 1)" },
+        { "producers[1].keys.count=1", "$.producers[1]: no such element (the array has 1)" },
         { "duration.x=1", "--set duration.x=1: $.duration: is a value, not an object" },
         { "stream[0]=1", "--set stream[0]=1: $.stream: is an object, not an array" },
         { "producers.rate=1", "--set producers.rate=1: $.producers: is an array, not an object" },
@@ -948,6 +951,11 @@ static void test_bad_producers_records_failures(void)
     BAD(WITH("'stream':{'limits':{'max_request_records':100}},"
              "'producers':[{'name':'p','rate':1,'keys':{'count':1},'put':{'max_records':200}}]"),
         "$.producers[0].put.max_records: expected at most stream.limits.max_request_records (100)");
+    /* docs/scenario.md, Strict: no key is silently ignored: max_records with PutRecord was replaced by 1 */
+    BAD(P("'keys':{'count':1},'put':{'api':'PutRecord','max_records':200}"),
+        "t.json: $.producers[0].put.max_records: only with api \"PutRecords\": PutRecord sends one record a request");
+    BAD(P("'keys':{'count':1},'put':{'api':'PutRecord','max_records':1}"),
+        "t.json: $.producers[0].put.max_records: only with api \"PutRecords\"");
     BAD(P("'keys':{'count':1},'put':{'api':'PutRecordz'}"), "$.producers[0].put.api: expected \"PutRecords\" or \"PutRecord\"");
     BAD(P("'keys':{'count':1},'put':{'retry':{'max_attempts':0}}"),
         "$.producers[0].put.retry.max_attempts: expected an integer from 1 to 1000000, got 0");

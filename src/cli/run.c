@@ -45,6 +45,7 @@ void run_usage(FILE *out)
           "                templates, terraform and CloudWatch metric data: import --help)\n"
           "       esmsim compare RUN.db OBSERVED.json... [--json] [-o CHART.svg|png]\n"
           "                (a run beside CloudWatch's get-metric-data: compare --help)\n"
+          "       esmsim help COMMAND   (the same as COMMAND --help)\n"
           "       esmsim --version\n"
           "\n"
           "run    simulate the scenario, write the run log (SQLite, default run.db;\n"

@@ -185,8 +185,9 @@ static void sweep_usage(FILE *out)
           "--no-chart              no chart (no gnuplot needed)\n"
           "--print-runs DIR        print one esmsim run command per run, writing DIR/run-NNNN.db,\n"
           "                        and run nothing (for a cluster: docs/sweep.md)\n"
-          "exit status: 0 done, 1 a run or the chart failed, 2 bad input (nothing is run),\n"
-          "             130 interrupted (the runs done are kept and used again next time)\n");
+          "exit status: 0 done, 1 a run or the chart failed, 2 bad input or no gnuplot for the\n"
+          "             chart (nothing is run), 130 interrupted (the runs done are kept and used\n"
+          "             again next time)\n");
 }
 
 /* A count option's value, from 1 to hi; false with the message said. */
@@ -1076,6 +1077,12 @@ int cmd_sweep(int argc, char **argv)
     if (sw.o.print_runs) {
         print_runs(&sw);
         rc = EXIT_OK;
+        goto out;
+    }
+    /* no gnuplot for the chart: refused as plot refuses, before hours of runs */
+    char err[256];
+    if (!sw.o.no_chart && gp_find(err, sizeof err) < 0) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
         goto out;
     }
     if (open_db(&sw) < 0 || find_runs(&sw) < 0)

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #endif
 
 #define GP_NOT_FOUND 127   /* the child's exit status when execvp fails */
+static const char NOT_FOUND[] = "gnuplot not found: install it, e.g. apt-get install gnuplot-nox";
 
 /* the signal that stopped the command's charts (gnuplot's or before), or 0 */
 static volatile sig_atomic_t stopped_by;
@@ -49,6 +51,32 @@ void gp_catch_signals(void)
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
         if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
             sigaction(stops[i], &sa, NULL);
+}
+
+int gp_find(char *err, size_t errlen)
+{
+    /* where execvp looks: PATH, else the system's default path; an empty
+     * entry is the current directory */
+    const char *path = getenv("PATH");
+    char system_path[PATH_MAX];
+    if (!path) {
+        size_t n = confstr(_CS_PATH, system_path, sizeof system_path);
+        path = n > 0 && n <= sizeof system_path ? system_path : "";
+    }
+    for (const char *p = path;; p++) {
+        size_t n = strcspn(p, ":");
+        char file[PATH_MAX];
+        struct stat st;
+        int len = snprintf(file, sizeof file, "%.*s%sgnuplot", (int)n, p, n ? "/" : "");
+        if (len > 0 && (size_t)len < sizeof file && stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(file, X_OK) == 0)
+            return 0;
+        p += n;
+        if (!*p)
+            break;
+    }
+    errmsg_set(err, errlen, "%s", NOT_FOUND);
+    return -1;
 }
 
 /* "name='value'" with the value's quotes doubled, as gnuplot wants in a
@@ -204,7 +232,7 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     else if (waited < 0)
         errmsg_set(err, errlen, "gnuplot: %s", strerror(errno));
     else if (WIFEXITED(status) && WEXITSTATUS(status) == GP_NOT_FOUND)
-        errmsg_set(err, errlen, "gnuplot not found: install it, e.g. apt-get install gnuplot-nox");
+        errmsg_set(err, errlen, "%s", NOT_FOUND);
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         errmsg_set(err, errlen, "%s: gnuplot failed (exit status %d)", path,
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -25,6 +25,11 @@ struct gp_var {
  */
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
 
+/* Whether gp_run would find gnuplot, looked for as execvp does (PATH),
+ * without running it: 0, or -1 with gp_run's message for a missing one.  A
+ * command that draws only after long work (sweep) asks first. */
+int gp_find(char *err, size_t errlen);
+
 /* gnuplot succeeded: the chart it drew into temp (made by fileout_temp, so
  * that a failure or a Ctrl-C never leaves half a chart at path) becomes
  * path, when it is whole (an SVG to its </svg>, a PNG to its IEND chunk;

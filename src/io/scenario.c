@@ -496,7 +496,7 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
                 return scni_fail(c, NULL, "is %s, not an array", cJSON_IsObject(cur) ? "an object" : "a value");
             int size = cJSON_GetArraySize(cur);
             scni_path_index(c, (size_t)index);
-            if (index > size)   /* == size appends */
+            if (index > size || (index == size && end[1] != '='))   /* == size appends, as the last step */
                 return scni_fail(c, NULL, "no such element (the array has %d)", size);
             cur = cJSON_GetArrayItem(cur, (int)index);
             p = end + 1;

@@ -109,6 +109,9 @@ static int parse_put(struct ctx *c, const cJSON *p, const struct cfg_stream *st,
     if (scni_enter(c, p, "put", OPT, PUT_KEYS, &o, &mark))
         return -1;
     int rc = scni_get_enum(c, o, "api", OPT, PUT_APIS, 0, &api) ||
+        (api == CFG_PUT_RECORD && scni_item(o, "max_records")
+             ? scni_fail(c, "max_records", "only with api \"PutRecords\": PutRecord sends one record a request")
+             : 0) ||
         scni_get_int(c, o, "max_records", OPT, 1, 500, st->max_request_records, &max_records) ||
         (max_records > st->max_request_records
              ? scni_fail(c, "max_records", "expected at most stream.limits.max_request_records (%u)",
