@@ -255,7 +255,9 @@ wait_within "$pid" 60; rc=$?
 ms=$(( $(now_ms) - t0 ))
 kill "$holder"; wait "$holder" 2>/dev/null
 expect_eq "$rc" 130 "interrupted lock wait: exit status"
-[ "$ms" -lt 1000 ] && ok || ko "interrupted lock wait: stopped $ms ms after SIGINT, expected within 1000 ms"
+# the holder keeps the lock 30 s: a stop within 10 s did not wait it out (a bound far
+# from any machine's timing, not a speed check)
+[ "$ms" -lt 10000 ] && ok || ko "interrupted lock wait: stopped $ms ms after SIGINT, expected at once (the lock is held 30 s)"
 expect_eq "$(cat intlock.err)" "esmsim: run stopped: $db: begin transaction: database is locked (interrupted while another process held its write lock)" \
   "interrupted lock wait: message"
 prefix "$db" "interrupted lock wait"
@@ -372,7 +374,7 @@ ms=$(( $(now_ms) - t0 ))
 kill "$holder"; wait "$holder" 2>/dev/null
 expect_eq "$rc:$(cat merge.err)" "130:esmsim merge: had-runs.db: begin transaction: database is locked (interrupted while another process held its write lock)" \
   "SIGINT in merge's lock wait: exit status, message"
-[ "$ms" -lt 1000 ] && ok || ko "SIGINT in merge's lock wait: stopped $ms ms after it, expected within 1000 ms"
+[ "$ms" -lt 10000 ] && ok || ko "SIGINT in merge's lock wait: stopped $ms ms after it, expected at once (the lock is held 30 s)"
 same_rows in.db had-runs.db '* FROM runs' && ok || ko "SIGINT in merge's lock wait: its runs changed"
 rm -f new.db*
 msg=$(limited 1024 "$esmsim" merge new.db big.db 2>&1); rc=$?
