@@ -115,6 +115,25 @@ run_case detached
 expect_eq "$(outcomes detached)" "success 1 ,partial 0 batchItemFailures,success 0 " \
   "detached: every invocation answered"
 
+# ---- esmsim itself killed (SIGKILL) with a detached process running ---------------
+# README ("Ctrl-C and SIGTERM": none outlives esmsim): a SIGKILL leaves esmsim
+# no chance to end anything; the kernel ends the handler processes, and the
+# process the handler started in a session of its own (a `sleep 300`) lived on
+# to its end.  It must be gone within a bounded wait.
+scenario killed.json "$(python bad.detaches_and_hangs)" "" ", \"DETACHED_PID\": \"$work/detached.pid\""
+"$esmsim" run killed.json -o killed.db -q 2> killed.err &
+esmsim_pid=$!
+for _ in $(seq 1 600); do [ -s detached.pid ] && break; sleep 0.1; done
+sleeper=$(cat detached.pid 2>/dev/null)
+[ -n "$sleeper" ] && ok || ko "killed: the handler never started its detached process"
+kill -KILL "$esmsim_pid"
+wait "$esmsim_pid"
+expect_eq "$?" 137 "killed: esmsim died of SIGKILL"
+for _ in $(seq 1 100); do kill -0 "$sleeper" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$sleeper" 2> /dev/null && { ko "killed: the detached process ($sleeper) outlived esmsim"; kill -KILL "$sleeper"; } || ok
+for _ in $(seq 1 100); do [ "$(pgrep -f "$marker" | wc -l)" = 0 ] && break; sleep 0.1; done
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "killed: no handler process left"
+
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"
 run_case garbage
