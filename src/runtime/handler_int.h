@@ -115,6 +115,8 @@ struct hdl_pool {
     int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
     struct rlimit files_given;   /* RLIMIT_NOFILE as it was: the processes get it back */
     bool files_raised;           /* we raised it for the environments (hdli_reserve_files) */
+    rlim_t files_limit;          /* RLIMIT_NOFILE now */
+    unsigned connections;        /* an environment's endpoint serves these at once */
     volatile sig_atomic_t *interrupted;
 };
 
@@ -126,10 +128,13 @@ void hdli_buf_add(struct buf *b, const char *data, size_t n);
 void hdli_buf_free(struct buf *b);
 
 /* Make room for the descriptors `instances` environments hold: raise the
- * soft RLIMIT_NOFILE as far as they need, the limit as it was in *given.
- * 1 raised, 0 it was enough, -1 with a message when the hard limit is too
- * low. */
-int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen);
+ * soft RLIMIT_NOFILE as far as they need with RAPI_CONNECTION_LIMIT
+ * connections each, or as far as the hard limit allows; the limit as it was
+ * in *given, as it is now in *limit, the connections each environment may
+ * serve within it in *connections.  1 raised, 0 it was enough, -1 with a
+ * message when the hard limit is too low even for FILES_MIN_CONNECTIONS. */
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
+                       rlim_t *limit, char *err, size_t errlen);
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen);
 char **hdli_copy_strings(const char *const *v, size_t *count);
 void hdli_free_strings(char **v);

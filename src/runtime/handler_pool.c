@@ -342,10 +342,14 @@ static void *io_main(void *arg)
                 int64_t ms = init ? p->init_timeout_ms : e->current->wall_timeout_ms;
                 hdli_end_process(p, e);
                 if (full) {   /* what it waited for, which AWS would have served */
-                    char note[160];
+                    char note[256], shared[128] = "";
+                    if (p->connections < RAPI_CONNECTION_LIMIT)
+                        snprintf(shared, sizeof shared, " each of %u environments under the "
+                                 "open-files limit of %llu", p->n_env,
+                                 (unsigned long long)p->files_limit);
                     int len = snprintf(note, sizeof note, "[esmsim: the runtime held %u "
                                        "connections to its Runtime API open, the most esmsim "
-                                       "serves: its next one waited]\n", RAPI_CONNECTION_LIMIT);
+                                       "serves%s: its next one waited]\n", p->connections, shared);
                     hdli_buf_add(&e->current->log, note, (size_t)len);
                 }
                 char msg[96];
@@ -423,7 +427,10 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
             return NULL;
         }
     struct rlimit files;
-    int files_raised = hdli_reserve_files(cfg->instances, &files, err, errlen);
+    unsigned connections;
+    rlim_t files_limit;
+    int files_raised = hdli_reserve_files(cfg->instances, &files, &connections, &files_limit,
+                                          err, errlen);
     if (files_raised < 0) {
         *key = "function.handler.instances";
         return NULL;
@@ -436,6 +443,8 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
     }
     p->files_given = files;
     p->files_raised = files_raised > 0;
+    p->files_limit = files_limit;
+    p->connections = connections;
     p->wake_fd = p->devnull = -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);

@@ -204,35 +204,53 @@ static void strv_free(struct strv *s)
 
 /* ---- open files --------------------------------------------------------------- */
 
-/* Descriptors an environment holds at most, with a runtime that keeps two
- * connections (measured: 5 to 6): its output pipe, keeper socket and status file,
- * its endpoint's epoll, listening socket and wake-up descriptor, the
- * connections; and esmsim's own beside them (stdio, the run log and its
- * journal, the dump, the pool's). */
-#define FILES_PER_ENV 8
+/* Descriptors an environment holds besides its runtime's connections
+ * (measured: 5 to 6): its output pipe, keeper socket and status file, its
+ * endpoint's epoll, listening socket and wake-up descriptor; a runtime keeps
+ * one or two connections, at least FILES_MIN_CONNECTIONS are served; and
+ * esmsim's own beside them (stdio, the run log and its journal, the dump, the
+ * pool's, a process being started). */
+#define FILES_PER_ENV 6
+#define FILES_MIN_CONNECTIONS 2
 #define FILES_SPARE 64
 
-int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen)
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
+                       rlim_t *limit, char *err, size_t errlen)
 {
-    rlim_t need = (rlim_t)instances * FILES_PER_ENV + FILES_SPARE;
-    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY ||
-        given->rlim_cur >= need)
+    *connections = RAPI_CONNECTION_LIMIT;
+    *limit = RLIM_INFINITY;
+    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY)
         return 0;
-    struct rlimit raised = { need, given->rlim_max };
-    if (given->rlim_max != RLIM_INFINITY && given->rlim_max < need) {
-        errmsg_set(err, errlen, "%u execution environments need up to %llu open files, over the "
-                   "most this process may open, %llu (ulimit -Hn): lower instances or raise the "
-                   "limit", instances, (unsigned long long)need,
-                   (unsigned long long)given->rlim_max);
+    rlim_t need = (rlim_t)instances * (FILES_PER_ENV + FILES_MIN_CONNECTIONS) + FILES_SPARE;
+    rlim_t want = (rlim_t)instances * (FILES_PER_ENV + RAPI_CONNECTION_LIMIT) + FILES_SPARE;
+    rlim_t hard = given->rlim_max;
+    if (hard != RLIM_INFINITY && hard < need) {
+        errmsg_set(err, errlen, "%u execution environments need at least %llu open files, over "
+                   "the most this process may open, %llu (ulimit -Hn): lower instances or raise "
+                   "the limit", instances, (unsigned long long)need, (unsigned long long)hard);
         return -1;
     }
-    if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
-        errmsg_set(err, errlen, "%u execution environments need up to %llu open files: cannot "
-                   "raise the limit of %llu (ulimit -n): %s", instances, (unsigned long long)need,
-                   (unsigned long long)given->rlim_cur, strerror(errno));
-        return -1;
+    *limit = given->rlim_cur;
+    int raised = 0;
+    if (*limit < want) {   /* as far as every environment's connections need, or may */
+        struct rlimit to = { hard != RLIM_INFINITY && hard < want ? hard : want, hard };
+        if (setrlimit(RLIMIT_NOFILE, &to) == 0) {
+            *limit = to.rlim_cur;
+            raised = 1;
+        } else if (*limit < need) {
+            errmsg_set(err, errlen, "%u execution environments need at least %llu open files: "
+                       "cannot raise the limit of %llu (ulimit -n): %s", instances,
+                       (unsigned long long)need, (unsigned long long)*limit, strerror(errno));
+            return -1;
+        }
     }
-    return 1;
+    /* Each environment's share: a runtime that never closes a connection
+     * meets its environment's bound, the same in every run, never esmsim's
+     * (which of them ran out first was a race). */
+    rlim_t share = (*limit - FILES_SPARE) / instances - FILES_PER_ENV;
+    if (share < RAPI_CONNECTION_LIMIT)
+        *connections = (unsigned)share;
+    return raised;
 }
 
 /* ---- the program ------------------------------------------------------------- */
@@ -591,7 +609,7 @@ static _Noreturn void keeper_main(const struct hdl_pool *p, char **envp, int out
 int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *cb,
                char *err, size_t errlen)
 {
-    e->api = rapi_create(cb, err, errlen);
+    e->api = rapi_create(cb, p->connections, err, errlen);
     if (!e->api)
         return -1;
     e->incarnation++;
