@@ -520,8 +520,16 @@ static void keeper_reap(pid_t handler)
     }
 }
 
-/* Kill every child the keeper has (and the group of each that leads one),
- * as /proc lists them; false when it cannot list them. */
+/* Kill a child of the keeper, and its group when it leads one. */
+static void keeper_kill(pid_t pid)
+{
+    if (getpgid(pid) == pid)
+        kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+}
+
+/* Kill every child the keeper has, as /proc lists them ("12 345 ..."); false
+ * when it cannot list them. */
 static bool keeper_kill_children(void)
 {
     int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
@@ -536,13 +544,12 @@ static bool keeper_kill_children(void)
                 pid = pid * 10 + (buf[i] - '0');
                 continue;
             }
-            if (pid > 0) {
-                if (getpgid((pid_t)pid) == (pid_t)pid)
-                    kill((pid_t)-pid, SIGKILL);
-                kill((pid_t)pid, SIGKILL);
-            }
+            if (pid > 0)
+                keeper_kill((pid_t)pid);
             pid = 0;
         }
+    if (pid > 0)   /* the last one, with no space after it */
+        keeper_kill((pid_t)pid);
     close(fd);
     return true;
 }
