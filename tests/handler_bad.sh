@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # tests/handler_bad.sh ESMSIM SRCDIR - handler programs that misbehave, end to
 # end through `esmsim run` (issue 12 item 6, bad inputs; SPEC section 4): a
-# program that exits at once, that exits after each answer, that never asks
-# for an event, that starts slower than its wall timeout then hangs in an
+# program that exits at once, that exits after each answer, that never asks for
+# an event, that starts slower than its wall timeout then hangs in an
 # invocation, that starts a process in a session of its own, that prints
-# garbage, that points its output elsewhere, that answers non-JSON, that
-# answers for an unknown request id, that answers twice, that answers over
-# 6 MB, whose cwd vanishes, that keeps every connection open, that runs many
-# environments under a low limit of open files, that is no executable.  Each
-# gets the outcome AWS gives it (or esmsim's own when AWS has none), the run
-# ends (never a hang: each run is bounded), completes, keeps every line in the
-# run log (START, END and REPORT for every invocation, the program's output
-# whatever its bytes), and leaves no process behind.  (A program not found, a
-# cwd that is no directory: tests/handler.sh.)
+# garbage, that points its output elsewhere, that answers non-JSON, that answers
+# for an unknown request id, that answers twice, that answers over 6 MB, whose
+# cwd vanishes, that keeps every connection open (in one environment, in many
+# under a low limit of open files), that runs many environments under a low
+# limit of open files, that is no executable, and esmsim killed while a process
+# the handler started in a session of its own runs.  Each gets the outcome AWS
+# gives it (or esmsim's own when AWS has none), the run ends (never a hang: each
+# run is bounded), completes, keeps every line in the run log (START, END and
+# REPORT for every invocation, the program's output whatever its bytes), and
+# leaves no process behind.  (A program not found, a cwd that is no directory:
+# tests/handler.sh.)
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 -separator ' ' "$1" "$2"; }
 
@@ -114,6 +116,25 @@ scenario detached.json "$(python bad.detaches)"
 run_case detached
 expect_eq "$(outcomes detached)" "success 1 ,partial 0 batchItemFailures,success 0 " \
   "detached: every invocation answered"
+
+# ---- esmsim itself killed (SIGKILL) with a detached process running ---------------
+# README ("Ctrl-C and SIGTERM": none outlives esmsim): a SIGKILL leaves esmsim
+# no chance to end anything; the kernel ends the handler processes, and the
+# process the handler started in a session of its own (a `sleep 300`) lived on
+# to its end.  It must be gone within a bounded wait.
+scenario killed.json "$(python bad.detaches_and_hangs)" "" ", \"DETACHED_PID\": \"$work/detached.pid\""
+"$esmsim" run killed.json -o killed.db -q 2> killed.err &
+esmsim_pid=$!
+for _ in $(seq 1 600); do [ -s detached.pid ] && break; sleep 0.1; done
+sleeper=$(cat detached.pid 2>/dev/null)
+[ -n "$sleeper" ] && ok || ko "killed: the handler never started its detached process"
+kill -KILL "$esmsim_pid"
+wait "$esmsim_pid"
+expect_eq "$?" 137 "killed: esmsim died of SIGKILL"
+for _ in $(seq 1 100); do kill -0 "$sleeper" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$sleeper" 2> /dev/null && { ko "killed: the detached process ($sleeper) outlived esmsim"; kill -KILL "$sleeper"; } || ok
+for _ in $(seq 1 100); do [ "$(pgrep -f "$marker" | wc -l)" = 0 ] && break; sleep 0.1; done
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "killed: no handler process left"
 
 # ---- garbage on stdout and stderr: every byte kept, shown escaped ---------------
 scenario garbage.json "$(python bad.garbage)"
@@ -261,9 +282,45 @@ expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "open files: no handler process left
 # a hard limit too low for the instances: bad input, said before anything runs
 out=$(ulimit -n 96; "$esmsim" run files.json -o files-hard.db 2>&1); rc=$?
 expect_eq "$rc" 2 "open files, hard limit: exit status"
-expect_in "$out" "esmsim: files.json: \$.function.handler.instances: 16 execution environments need up to 192 open files, over the most this process may open, 96 (ulimit -Hn): lower instances or raise the limit" \
+expect_in "$out" "esmsim: files.json: \$.function.handler.instances: 16 execution environments need at least 192 open files, over the most this process may open, 96 (ulimit -Hn): lower instances or raise the limit" \
   "open files, hard limit: the message"
 [ ! -e files-hard.db ] && ok || ko "open files, hard limit: files-hard.db was written"
+
+# ---- many environments keeping every connection open, under a low limit --------
+# (SPEC section 4: the same scenario and seed give the same database; README:
+# each environment serves 64 connections, fewer when the open-files limit
+# cannot hold 64 for every one) 8 environments of a runtime that never closes
+# a connection, under `ulimit -n 232`: esmsim ran out of descriptors when their
+# sum passed the limit, and which invocation failed then, and how (Sandbox.
+# Timedout with no word why; Runtime.InvalidEntrypoint, "pipe: Too many open
+# files"), was a race of wall time.  Now each environment serves 15 (232 less
+# 64 of esmsim's own, shared by 8, less 6 of its own): the 8th invocation of
+# each process waits for its answer's connection, times out and says why, the
+# same in every run.
+recs=$(for i in $(seq 0 119); do printf '{"at": "%dms", "partition_key": "key-%d", "data": "ok %d"},' $((i * 20)) "$i" "$i"; done)
+cat > leaky.json <<JSON
+{"name": "leaky", "seed": 1, "duration": "20s", "stream": {"shards": 8},
+ "records": [${recs%,}],
+ "event_source_mapping": {"StartingPosition": "TRIM_HORIZON", "BatchSize": 1, "MaximumRetryAttempts": 0},
+ "function": {"timeout": "30s",
+              "handler": {"command": ["python3", "$handlers/leaks_connections.py", "$marker"],
+                          "cwd": "$handlers", "instances": 8, "wall_timeout": "1s"}}}
+JSON
+for round in 1 2; do
+  out=$(ulimit -n 232; timeout 300 "$esmsim" run leaky.json -o leaky$round.db -q 2>&1); rc=$?
+  expect_eq "$rc" 0 "leaky, run $round: exit status ($out)"
+done
+expect_eq "$(q leaky1.db "SELECT DISTINCT outcome || ' ' || error FROM invocations WHERE outcome <> 'success'")" \
+  "error Sandbox.Timedout" "leaky: every failure a timeout"
+expect_eq "$(q leaky1.db "SELECT count(*) FROM invocations WHERE error = 'Sandbox.Timedout' AND invocation_id NOT IN
+                          (SELECT invocation_id FROM logs WHERE text = '[esmsim: the runtime held 15 connections to its Runtime API open, the most esmsim serves each of 8 environments under the open-files limit of 232: its next one waited]')")" \
+  0 "leaky: each timeout's log says why"
+expect_eq "$(q leaky1.db "SELECT count(*) FROM invocations WHERE error = 'Sandbox.Timedout'")" 12 \
+  "leaky: the 8th invocation of each process, 15 in each environment: 12 timeouts"
+expect_eq "$(q leaky1.db "SELECT group_concat(outcome || ' ' || coalesce(error, ''), ',') FROM (SELECT * FROM invocations ORDER BY invocation_id)")" \
+  "$(q leaky2.db "SELECT group_concat(outcome || ' ' || coalesce(error, ''), ',') FROM (SELECT * FROM invocations ORDER BY invocation_id)")" \
+  "leaky: the same outcomes in both runs"
+expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "leaky: no handler process left"
 
 # ---- no executable: bad input, nothing runs ---------------------------------------
 printf 'print("hello")\n' > handler.py

@@ -87,7 +87,7 @@ static uint16_t owner_start(struct owner *o)
         exit(1);
     struct rapi_callbacks cb = { .ctx = o, .delivered = on_delivered, .answered = on_answered };
     char err[256];
-    o->api = rapi_create(&cb, err, sizeof err);
+    o->api = rapi_create(&cb, RAPI_CONNECTION_LIMIT, err, sizeof err);
     if (!o->api) {
         fprintf(stderr, "rapi_create: %s\n", err);
         exit(1);

@@ -44,22 +44,21 @@
  * start-up on a loaded machine never counts against the function); an
  * invocation, from when the runtime fetched its event, by wall_timeout; a warm
  * process must come back for its next event within wall_timeout too.
- * Each process runs in a process group of its own; every group is killed
- * (SIGKILL) and reaped by hdl_pool_destroy(), by an atexit() handler, on
- * SIGINT, SIGTERM and SIGHUP when nobody else handles them (the handler kills
- * the groups, then the signal takes its default course), and as a last
- * resort the kernel kills a process whose esmsim died (PR_SET_PDEATHSIG).
- * A program's own process that leaves its process group (setsid: Python's
- * start_new_session, Node's detached spawn) is followed as an orphan: the
- * program that creates a pool becomes the subreaper of its descendants
- * (PR_SET_CHILD_SUBREAPER), so such a process is its child once the one that
- * started it ended; the I/O thread reaps those that end (every second), and
- * the pool kills the rest when it stops (hdl_pool_finish, hdl_pool_destroy).
- * An orphan is a child in a process group other than the caller's and no
- * handler process's: the caller's own children must stay in its group, and
- * only one pool at a time should stop in a process.  Not followed: a
- * process that left its group when the caller dies without stopping the pool
- * (exit() without hdl_pool_destroy(), a fatal signal, SIGKILL).
+ * Each process runs in a process group of its own, under a keeper: a small
+ * process of ours that started it and is the subreaper of everything it
+ * starts, so a process that leaves the group (setsid: Python's
+ * start_new_session, Node's detached spawn) becomes the keeper's child once
+ * the one that started it ended; the keeper reaps those that end (every
+ * second).  When the process ends (its exit, a timeout, the pool stopping),
+ * its group is killed and its keeper kills and reaps everything under it; so
+ * it does when esmsim dies without a word (SIGKILL, a crash): the kernel
+ * closes esmsim's end of the keeper's socket, which is the keeper's signal.
+ * Every group is also killed (SIGKILL) by an atexit() handler and on SIGINT,
+ * SIGTERM and SIGHUP when nobody else handles them (the handler kills the
+ * groups, then the signal takes its default course), and a process whose
+ * keeper died is killed by the kernel (PR_SET_PDEATHSIG).  Found only when
+ * /proc lists a process's children (CONFIG_PROC_CHILDREN, every common
+ * distribution's kernel): else a process that left its group is left alone.
  *
  * The environment (what Lambda sets, SPEC section 4): esmsim's own variables
  * as they were when the pool was created, minus those starting with AWS_,

@@ -49,7 +49,9 @@ struct env {
     struct hdl_pool *pool;
     uint32_t index;
     pid_t pid;                   /* 0: no process */
-    int pidfd;                   /* -1 when pidfd_open is missing */
+    pid_t keeper;                /* its keeper (handler_proc.c), our child */
+    int keeper_fd;               /* our end of the keeper's socket: ready when the process
+                                  * ended; closed, the keeper ends everything; -1 */
     int status_fd;               /* its /proc/PID/status, kept open (peak memory); -1 */
     uint64_t max_memory_kb;      /* its VmHWM when last read; 0: not read yet */
     int64_t max_memory_read_us;  /* then (monotonic) */
@@ -113,25 +115,26 @@ struct hdl_pool {
     int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
     struct rlimit files_given;   /* RLIMIT_NOFILE as it was: the processes get it back */
     bool files_raised;           /* we raised it for the environments (hdli_reserve_files) */
+    rlim_t files_limit;          /* RLIMIT_NOFILE now */
+    unsigned connections;        /* an environment's endpoint serves these at once */
     volatile sig_atomic_t *interrupted;
 };
 
 /* ---- handler_proc.c: the processes ----------------------------------------------- */
 
-void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group,
-                               * and orphans become ours (PR_SET_CHILD_SUBREAPER) */
-/* Reap the orphans a program left that have ended (the I/O thread, now and
- * then); kill_them: end every one first (a pool whose processes all ended). */
-void hdli_reap_orphans(bool kill_them);
+void hdli_exit_paths(void);   /* once per program: atexit() and the fatal signals kill every group */
 
 void hdli_buf_add(struct buf *b, const char *data, size_t n);
 void hdli_buf_free(struct buf *b);
 
 /* Make room for the descriptors `instances` environments hold: raise the
- * soft RLIMIT_NOFILE as far as they need, the limit as it was in *given.
- * 1 raised, 0 it was enough, -1 with a message when the hard limit is too
- * low. */
-int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen);
+ * soft RLIMIT_NOFILE as far as they need with RAPI_CONNECTION_LIMIT
+ * connections each, or as far as the hard limit allows; the limit as it was
+ * in *given, as it is now in *limit, the connections each environment may
+ * serve within it in *connections.  1 raised, 0 it was enough, -1 with a
+ * message when the hard limit is too low even for FILES_MIN_CONNECTIONS. */
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
+                       rlim_t *limit, char *err, size_t errlen);
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen);
 char **hdli_copy_strings(const char *const *v, size_t *count);
 void hdli_free_strings(char **v);
@@ -141,6 +144,7 @@ char **hdli_inherited_environment(void);
 int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *cb,
                char *err, size_t errlen);
 void hdli_read_output(struct env *e);
+bool hdli_exit_seen(struct env *e, siginfo_t *info);
 void hdli_end_process(struct hdl_pool *p, struct env *e);
 void hdli_describe_exit(const siginfo_t *info, char *buf, size_t len, int *code);
 void hdli_read_max_memory(struct env *e, struct inv *v);

@@ -10,7 +10,7 @@
  * pool's lock except while it sleeps in poll(): it hands queued invocations
  * to their environments (starting processes), runs the Runtime API endpoints
  * (rapi.c, whose callbacks land here), reads the output pipes, notices exits
- * (pidfd) and timeouts.  The caller's thread queues (hdl_submit) and
+ * (its keeper says so) and timeouts.  The caller's thread queues (hdl_submit) and
  * sleeps on the condition variable until a result is there (hdl_wait).
  */
 #define _GNU_SOURCE
@@ -33,9 +33,7 @@
 #include "errmsg.h"
 
 #define MAX_INSTANCES 256
-#define EXIT_TICK_MS 100     /* how often exits are polled for when pidfd_open is missing */
 #define FINISH_GRACE_MS 2000 /* hdl_pool_finish: how long an answered process may take to be idle */
-#define ORPHAN_TICK_MS 1000  /* how often the orphans a program left are looked for (reaped) */
 
 /* ---- results ------------------------------------------------------------------ */
 
@@ -277,17 +275,11 @@ static void fail_pool(struct hdl_pool *p, const char *what)
 static void *io_main(void *arg)
 {
     struct hdl_pool *p = arg;
-    int64_t orphans_us = hdli_now_us() + ORPHAN_TICK_MS * 1000;
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         for (uint32_t i = 0; i < p->n_env; i++)
             dispatch_env(p, &p->envs[i]);
-        int64_t t = hdli_now_us();
-        if (t >= orphans_us) {   /* those that ended: no zombie piles up in a long run */
-            hdli_reap_orphans(false);
-            orphans_us = t + ORPHAN_TICK_MS * 1000;
-        }
-        int64_t wait_ms = (orphans_us - t + 999) / 1000;
+        int64_t t = hdli_now_us(), wait_ms = -1;
         nfds_t n = 0;
         p->pfd[n++] = (struct pollfd){ .fd = p->wake_fd, .events = POLLIN };
         for (uint32_t i = 0; i < p->n_env; i++) {
@@ -295,7 +287,7 @@ static void *io_main(void *arg)
             int api_fd = e->api ? rapi_fd(e->api) : -1;
             p->pfd[n++] = (struct pollfd){ .fd = api_fd, .events = POLLIN };
             p->pfd[n++] = (struct pollfd){ .fd = e->out_fd, .events = POLLIN };
-            p->pfd[n++] = (struct pollfd){ .fd = e->pidfd, .events = POLLIN };
+            p->pfd[n++] = (struct pollfd){ .fd = e->keeper_fd, .events = POLLIN };
             int64_t w = -1;
             if (e->current)
                 w = e->current->deadline_us > t ? (e->current->deadline_us - t + 999) / 1000 : 0;
@@ -304,8 +296,6 @@ static void *io_main(void *arg)
                 if (rt >= 0 && (w < 0 || rt < w))
                     w = rt;
             }
-            if (e->pid && e->pidfd < 0 && (w < 0 || w > EXIT_TICK_MS))
-                w = EXIT_TICK_MS;
             if (w >= 0 && (wait_ms < 0 || w < wait_ms))
                 wait_ms = w;
         }
@@ -332,7 +322,7 @@ static void *io_main(void *arg)
         t = hdli_now_us();
         for (uint32_t i = 0; i < p->n_env; i++) {
             struct env *e = &p->envs[i];
-            struct pollfd *api = &p->pfd[1 + 3 * i], *out = api + 1, *pid = api + 2;
+            struct pollfd *api = &p->pfd[1 + 3 * i], *out = api + 1, *kept = api + 2;
             if (e->out_fd >= 0 && out->fd == e->out_fd && out->revents)
                 hdli_read_output(e);
             if (e->api && api->fd == rapi_fd(e->api) &&
@@ -344,21 +334,22 @@ static void *io_main(void *arg)
                     finish(p, e);
                 continue;
             }
-            if (e->pid && (e->pidfd < 0 || (pid->fd == e->pidfd && pid->revents))) {
-                siginfo_t info = { 0 };   /* WNOWAIT: the group is killed before the reaping */
-                if (waitid(P_PID, (id_t)e->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                    info.si_pid == e->pid)
-                    on_exit_seen(p, e, &info);
-            }
+            siginfo_t info;
+            if (e->pid && kept->fd == e->keeper_fd && kept->revents && hdli_exit_seen(e, &info))
+                on_exit_seen(p, e, &info);
             if (e->current && e->current->deadline_us <= t) {
                 bool init = !e->served, full = e->api && rapi_full(e->api);
                 int64_t ms = init ? p->init_timeout_ms : e->current->wall_timeout_ms;
                 hdli_end_process(p, e);
                 if (full) {   /* what it waited for, which AWS would have served */
-                    char note[160];
+                    char note[256], shared[128] = "";
+                    if (p->connections < RAPI_CONNECTION_LIMIT)
+                        snprintf(shared, sizeof shared, " each of %u environments under the "
+                                 "open-files limit of %llu", p->n_env,
+                                 (unsigned long long)p->files_limit);
                     int len = snprintf(note, sizeof note, "[esmsim: the runtime held %u "
                                        "connections to its Runtime API open, the most esmsim "
-                                       "serves: its next one waited]\n", RAPI_CONNECTION_LIMIT);
+                                       "serves%s: its next one waited]\n", p->connections, shared);
                     hdli_buf_add(&e->current->log, note, (size_t)len);
                 }
                 char msg[96];
@@ -436,7 +427,10 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
             return NULL;
         }
     struct rlimit files;
-    int files_raised = hdli_reserve_files(cfg->instances, &files, err, errlen);
+    unsigned connections;
+    rlim_t files_limit;
+    int files_raised = hdli_reserve_files(cfg->instances, &files, &connections, &files_limit,
+                                          err, errlen);
     if (files_raised < 0) {
         *key = "function.handler.instances";
         return NULL;
@@ -449,6 +443,8 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
     }
     p->files_given = files;
     p->files_raised = files_raised > 0;
+    p->files_limit = files_limit;
+    p->connections = connections;
     p->wake_fd = p->devnull = -1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -513,7 +509,7 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
         goto fail;
     }
     for (uint32_t i = 0; i < p->n_env; i++)
-        p->envs[i] = (struct env){ .pool = p, .index = i, .pidfd = -1, .out_fd = -1,
+        p->envs[i] = (struct env){ .pool = p, .index = i, .keeper_fd = -1, .out_fd = -1,
                                    .status_fd = -1 };
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -550,7 +546,6 @@ static void stop_thread(struct hdl_pool *p)
     wake(p);
     pthread_join(p->thread, NULL);
     p->thread_started = false;
-    hdli_reap_orphans(true);   /* every process ended: what they left outlives none of them */
     if (!p->failed) {   /* what hdl_submit and hdl_wait say from now on */
         snprintf(p->fail_msg, sizeof p->fail_msg, "handler: the pool was finished");
         p->failed = true;

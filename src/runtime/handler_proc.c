@@ -1,18 +1,18 @@
 /*
  * handler_proc.c - the handler's processes (handler.h, SPEC section 4): the
  * process-group registry that lets any exit path kill them (atexit, SIGINT,
- * SIGTERM, SIGHUP, PR_SET_PDEATHSIG), the program resolved, the environment a
- * process gets, and a process's life: started with its Runtime API endpoint,
- * its output read, its exit described, its peak memory read, its group killed
- * and its leader reaped.  The pool (handler_pool.c) resolves the program and
- * takes the environment on the caller's thread when it is created, and does
- * the rest on its I/O thread, under its lock; nothing here knows an
- * invocation beyond where its output goes.
+ * SIGTERM, SIGHUP), the program resolved, the environment a process gets, and
+ * a process's life: started by a keeper of its own with its Runtime API
+ * endpoint, its output read, its exit described, its peak memory read, its
+ * group and everything its keeper adopted killed, all of it reaped.  The
+ * pool (handler_pool.c) resolves the program and takes the environment on the
+ * caller's thread when it is created, and does the rest on its I/O thread,
+ * under its lock; nothing here knows an invocation beyond where its output
+ * goes.
  */
 #define _GNU_SOURCE
 #include "handler_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +34,8 @@ extern char **environ;
 
 #define READ_CHUNK 65536
 #define MEMORY_READ_US 50000 /* how often a process's peak memory is read again */
+#define KEEPER_TICK_MS 1000  /* how often a keeper reaps the orphans that ended */
+#define EXIT_TICK_MS 100     /* how often a keeper looks for its process's exit without pidfd */
 
 /* ---- the process-group registry -------------------------------------------- */
 
@@ -91,98 +94,8 @@ static void on_fatal_signal(int sig)
     errno = saved;
 }
 
-/* ---- orphans -------------------------------------------------------------------- */
-
-/*
- * A program's own processes that leave its process group (setsid: Python's
- * start_new_session, Node's detached spawn) are not killed with the group.
- * esmsim is their subreaper (PR_SET_CHILD_SUBREAPER): once the process that
- * started them ends, they are esmsim's children, not init's, so that a pool
- * can end them.  An orphan is a child of ours in a process group that is not
- * ours and not a handler process's own (those are the pool's to reap): the
- * program that embeds the pool keeps its own children in its group.  Only
- * when /proc lists a thread's children (Linux 3.5+, CONFIG_PROC_CHILDREN):
- * an orphan that is never listed would stay a zombie.
- */
-static atomic_bool orphans_followed;
-
-static bool is_leader(pid_t pid)
-{
-    int me = (int)getpid();
-    for (int i = 0; i < MAX_GROUPS; i++)
-        if (atomic_load(&group_ids[i]) == (int)pid && atomic_load(&group_owner[i]) == me)
-            return true;
-    return false;
-}
-
-/* Whether pid, a child of ours, is an orphan; its state ('Z': it ended) and
- * process group into *state and *pgrp. */
-static bool is_orphan(pid_t pid, char *state, pid_t *pgrp)
-{
-    if (is_leader(pid))
-        return false;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *comm_end = strrchr(buf, ')');   /* the command's name may hold anything */
-    int ppid, group;
-    if (!comm_end || sscanf(comm_end + 1, " %c %d %d", state, &ppid, &group) != 3)
-        return false;
-    *pgrp = (pid_t)group;
-    return *pgrp != getpgrp();
-}
-
-void hdli_reap_orphans(bool kill_them)
-{
-    if (!atomic_load(&orphans_followed))
-        return;
-    /* Rounds: an orphan killed leaves its own children to us in turn. */
-    for (int round = 0; round < 64; round++) {
-        bool killed = false;
-        DIR *tasks = opendir("/proc/self/task");
-        for (struct dirent *t; tasks && (t = readdir(tasks));) {
-            char path[300];
-            snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
-            FILE *f = t->d_name[0] != '.' ? fopen(path, "re") : NULL;
-            int pid;
-            while (f && fscanf(f, "%d", &pid) == 1) {
-                char state;
-                pid_t pgrp;
-                if (!is_orphan(pid, &state, &pgrp) || (!kill_them && state != 'Z'))
-                    continue;
-                if (kill_them) {
-                    kill(pgrp == pid ? -pid : pid, SIGKILL);   /* its group when it leads one */
-                    killed = true;
-                }
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                    ;
-            }
-            if (f)
-                fclose(f);
-        }
-        if (tasks)
-            closedir(tasks);
-        if (!killed)
-            return;
-    }
-}
-
-static void follow_orphans(void)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)gettid());
-    if (access(path, R_OK) == 0 && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
-        atomic_store(&orphans_followed, true);
-}
-
 static void install_exit_paths(void)
 {
-    follow_orphans();
     atexit(hdl_kill_all);
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
@@ -291,35 +204,53 @@ static void strv_free(struct strv *s)
 
 /* ---- open files --------------------------------------------------------------- */
 
-/* Descriptors an environment holds at most, with a runtime that keeps two
- * connections (measured: 5 to 6): its output pipe, pidfd and status file,
- * its endpoint's epoll, listening socket and wake-up descriptor, the
- * connections; and esmsim's own beside them (stdio, the run log and its
- * journal, the dump, the pool's). */
-#define FILES_PER_ENV 8
+/* Descriptors an environment holds besides its runtime's connections
+ * (measured: 5 to 6): its output pipe, keeper socket and status file, its
+ * endpoint's epoll, listening socket and wake-up descriptor; a runtime keeps
+ * one or two connections, at least FILES_MIN_CONNECTIONS are served; and
+ * esmsim's own beside them (stdio, the run log and its journal, the dump, the
+ * pool's, a process being started). */
+#define FILES_PER_ENV 6
+#define FILES_MIN_CONNECTIONS 2
 #define FILES_SPARE 64
 
-int hdli_reserve_files(uint32_t instances, struct rlimit *given, char *err, size_t errlen)
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
+                       rlim_t *limit, char *err, size_t errlen)
 {
-    rlim_t need = (rlim_t)instances * FILES_PER_ENV + FILES_SPARE;
-    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY ||
-        given->rlim_cur >= need)
+    *connections = RAPI_CONNECTION_LIMIT;
+    *limit = RLIM_INFINITY;
+    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY)
         return 0;
-    struct rlimit raised = { need, given->rlim_max };
-    if (given->rlim_max != RLIM_INFINITY && given->rlim_max < need) {
-        errmsg_set(err, errlen, "%u execution environments need up to %llu open files, over the "
-                   "most this process may open, %llu (ulimit -Hn): lower instances or raise the "
-                   "limit", instances, (unsigned long long)need,
-                   (unsigned long long)given->rlim_max);
+    rlim_t need = (rlim_t)instances * (FILES_PER_ENV + FILES_MIN_CONNECTIONS) + FILES_SPARE;
+    rlim_t want = (rlim_t)instances * (FILES_PER_ENV + RAPI_CONNECTION_LIMIT) + FILES_SPARE;
+    rlim_t hard = given->rlim_max;
+    if (hard != RLIM_INFINITY && hard < need) {
+        errmsg_set(err, errlen, "%u execution environments need at least %llu open files, over "
+                   "the most this process may open, %llu (ulimit -Hn): lower instances or raise "
+                   "the limit", instances, (unsigned long long)need, (unsigned long long)hard);
         return -1;
     }
-    if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
-        errmsg_set(err, errlen, "%u execution environments need up to %llu open files: cannot "
-                   "raise the limit of %llu (ulimit -n): %s", instances, (unsigned long long)need,
-                   (unsigned long long)given->rlim_cur, strerror(errno));
-        return -1;
+    *limit = given->rlim_cur;
+    int raised = 0;
+    if (*limit < want) {   /* as far as every environment's connections need, or may */
+        struct rlimit to = { hard != RLIM_INFINITY && hard < want ? hard : want, hard };
+        if (setrlimit(RLIMIT_NOFILE, &to) == 0) {
+            *limit = to.rlim_cur;
+            raised = 1;
+        } else if (*limit < need) {
+            errmsg_set(err, errlen, "%u execution environments need at least %llu open files: "
+                       "cannot raise the limit of %llu (ulimit -n): %s", instances,
+                       (unsigned long long)need, (unsigned long long)*limit, strerror(errno));
+            return -1;
+        }
     }
-    return 1;
+    /* Each environment's share: a runtime that never closes a connection
+     * meets its environment's bound, the same in every run, never esmsim's
+     * (which of them ran out first was a race). */
+    rlim_t share = (*limit - FILES_SPARE) / instances - FILES_PER_ENV;
+    if (share < RAPI_CONNECTION_LIMIT)
+        *connections = (unsigned)share;
+    return raised;
 }
 
 /* ---- the program ------------------------------------------------------------- */
@@ -520,53 +451,222 @@ static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_
     _exit(127);
 }
 
-/* Start e's process: its endpoint, then fork and exec.  -1 with a message. */
+/* ---- the keeper ------------------------------------------------------------------ */
+
+/*
+ * Each handler process runs under a keeper of its own: a process forked by
+ * esmsim (its I/O thread) that forks the handler, is the subreaper of
+ * everything the handler starts (PR_SET_CHILD_SUBREAPER: a process that
+ * leaves the handler's group, setsid, Python's start_new_session, Node's
+ * detached, is the keeper's child once the one that started it ended), and
+ * ends all of it, the handler's group and every process under it, when its
+ * socket to esmsim closes: when esmsim ends the process, and when esmsim
+ * dies, even by SIGKILL (the kernel closes esmsim's end).  Esmsim itself
+ * cannot be the subreaper for this: what it adopts goes to init when it is
+ * killed.  The keeper runs in a process group of its own (what kills esmsim's
+ * group spares it, so it still ends the rest), with every signal blocked as
+ * the I/O thread had them (SIGINT, SIGTERM, SIGHUP, SIGPIPE are esmsim's to
+ * act on), and, forked from a threaded program, makes async-signal-safe
+ * calls only.
+ *
+ * The socket (SOCK_SEQPACKET) carries two messages from the keeper: the
+ * handler's pid (or 0 and the fork's errno), and, when the handler ended, its
+ * si_code and si_status.  The handler stays unreaped until esmsim closes its
+ * end, so its pid, its group's id, is never reused while esmsim may kill it.
+ * Only when /proc lists a task's children (Linux 3.5+, CONFIG_PROC_CHILDREN)
+ * are the orphans ended: without the list the keeper cannot find them.
+ */
+struct keeper_msg {
+    int32_t a, b;
+};
+
+static void keeper_send(int sock, int32_t a, int32_t b)
+{
+    struct keeper_msg m = { a, b };
+    ssize_t w = send(sock, &m, sizeof m, MSG_NOSIGNAL);
+    (void)w;   /* esmsim gone: the socket's end of file ends the keeper next */
+}
+
+/* Close every descriptor but the n in keep (n small). */
+static void close_all_but(const int *keep, int n)
+{
+    int lo = 0;
+    for (;;) {
+        int next = -1;   /* the lowest kept descriptor at or above lo */
+        for (int i = 0; i < n; i++)
+            if (keep[i] >= lo && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0) {
+            close_range((unsigned)lo, ~0u, 0);
+            return;
+        }
+        if (next > lo)
+            close_range((unsigned)lo, (unsigned)next - 1, 0);
+        lo = next + 1;
+    }
+}
+
+/* Reap the keeper's children that ended, but the handler (esmsim reaps it
+ * through the keeper's end).  Stops at the handler when it has ended: the
+ * rest waits for the keeper's end, which follows at once. */
+static void keeper_reap(pid_t handler)
+{
+    for (;;) {
+        siginfo_t info = { 0 };
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0 ||
+            info.si_pid == handler)
+            return;
+        waitpid(info.si_pid, NULL, WNOHANG);
+    }
+}
+
+/* Kill a child of the keeper, and its group when it leads one. */
+static void keeper_kill(pid_t pid)
+{
+    if (getpgid(pid) == pid)
+        kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+}
+
+/* Kill every child the keeper has, as /proc lists them ("12 345 ..."); false
+ * when it cannot list them. */
+static bool keeper_kill_children(void)
+{
+    int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[4096];
+    long pid = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                pid = pid * 10 + (buf[i] - '0');
+                continue;
+            }
+            if (pid > 0)
+                keeper_kill((pid_t)pid);
+            pid = 0;
+        }
+    if (pid > 0)   /* the last one, with no space after it */
+        keeper_kill((pid_t)pid);
+    close(fd);
+    return true;
+}
+
+/* End the handler's group and every process under the keeper, reap them. */
+static _Noreturn void keeper_end(pid_t handler)
+{
+    kill(-handler, SIGKILL);
+    /* Rounds: a process killed leaves its own children to the keeper, which
+     * lists them again after each reaping. */
+    for (;;) {
+        if (!keeper_kill_children()) {   /* only the handler can be found */
+            while (waitpid(handler, NULL, 0) < 0 && errno == EINTR)
+                ;
+            _exit(0);
+        }
+        if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+            _exit(0);
+    }
+}
+
+/* The keeper's life (in the child of esmsim's fork): start the handler, tell
+ * esmsim its pid, tell it when it ended, reap the orphans that end; end it
+ * all when esmsim's end of sock closes. */
+static _Noreturn void keeper_main(const struct hdl_pool *p, char **envp, int out_w, int err_w,
+                                  int sock)
+{
+    int keep[] = { sock, out_w, err_w, p->devnull };
+    close_all_but(keep, 4);   /* esmsim's end of this socket and the other keepers' above all */
+    setpgid(0, 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t me = getpid();
+    pid_t handler = fork();
+    if (handler == 0)
+        child_exec(p, envp, out_w, err_w, me);
+    if (handler < 0) {
+        keeper_send(sock, 0, errno);
+        _exit(127);
+    }
+    setpgid(handler, handler);   /* also in the child: whichever runs first */
+    keeper_send(sock, handler, 0);
+    close(out_w);   /* the handler's now: its end of file is the handler's */
+    close(err_w);
+    int pidfd = (int)syscall(SYS_pidfd_open, handler, 0);
+    bool told = false;
+    for (;;) {
+        struct pollfd fds[2] = { { .fd = sock, .events = POLLIN },
+                                 { .fd = told ? -1 : pidfd, .events = POLLIN } };
+        int r = poll(fds, 2, told || pidfd >= 0 ? KEEPER_TICK_MS : EXIT_TICK_MS);
+        if (r > 0 && fds[0].revents)
+            keeper_end(handler);   /* esmsim closed its end, or died */
+        siginfo_t info = { 0 };
+        if (!told && waitid(P_PID, (id_t)handler, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == handler) {
+            keeper_send(sock, info.si_code, info.si_status);
+            told = true;
+        }
+        keeper_reap(handler);
+    }
+}
+
+/* Start e's process: its endpoint, then its keeper, which forks and execs
+ * it.  -1 with a message. */
 int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *cb,
                char *err, size_t errlen)
 {
-    e->api = rapi_create(cb, err, errlen);
+    e->api = rapi_create(cb, p->connections, err, errlen);
     if (!e->api)
         return -1;
     e->incarnation++;
     struct strv envp = { 0 };
-    int out[2] = { -1, -1 }, ep[2] = { -1, -1 };
+    int out[2] = { -1, -1 }, ep[2] = { -1, -1 }, sock[2] = { -1, -1 };
+    pid_t keeper = -1;
     if (build_env(p, e, &envp) < 0) {
         errmsg_set(err, errlen, "cannot start '%s': out of memory", p->argv[0]);
         goto fail;
     }
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-        errmsg_set(err, errlen, "cannot start '%s': pipe: %s", p->argv[0], strerror(errno));
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+        errmsg_set(err, errlen, "cannot start '%s': %s: %s", p->argv[0],
+                   sock[0] < 0 && ep[0] >= 0 ? "socketpair" : "pipe", strerror(errno));
         goto fail;
     }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0)
-        child_exec(p, envp.v, out[1], ep[1], parent);
+    keeper = fork();
+    if (keeper == 0)
+        keeper_main(p, envp.v, out[1], ep[1], sock[1]);
     close(out[1]);
     close(ep[1]);
-    out[1] = ep[1] = -1;
-    if (pid < 0) {
+    close(sock[1]);
+    out[1] = ep[1] = sock[1] = -1;
+    if (keeper < 0) {
         errmsg_set(err, errlen, "cannot start '%s': fork: %s", p->argv[0], strerror(errno));
         goto fail;
     }
-    setpgid(pid, pid);   /* also in the child: whichever runs first */
+    struct keeper_msg m;
+    ssize_t n;
+    do
+        n = recv(sock[0], &m, sizeof m, 0);   /* the handler's pid, or the fork's errno */
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof m || m.a <= 0) {
+        errmsg_set(err, errlen, "cannot start '%s': fork: %s", p->argv[0],
+                   strerror(n == (ssize_t)sizeof m ? m.b : EPIPE));
+        goto fail;
+    }
+    pid_t pid = (pid_t)m.a;
     if (!group_register(pid)) {
         kill(-pid, SIGKILL);
-        waitpid(pid, NULL, 0);
         errmsg_set(err, errlen, "cannot start '%s': more than %d handler processes",
                    p->argv[0], MAX_GROUPS);
         goto fail;
     }
     struct start_failure f;
-    ssize_t n;
     do
         n = read(ep[0], &f, sizeof f);   /* 0: exec succeeded */
     while (n < 0 && errno == EINTR);
-    close(ep[0]);
-    ep[0] = -1;
     if (n == (ssize_t)sizeof f) {
         group_unregister(pid);
-        waitpid(pid, NULL, 0);
         if (f.step == START_EXEC)   /* as the Go of AWS's emulator says it */
             errmsg_set(err, errlen, "fork/exec %s: %s", p->path, strerror(f.err));
         else if (f.step == START_CHDIR)
@@ -575,9 +675,11 @@ int hdli_spawn(struct hdl_pool *p, struct env *e, const struct rapi_callbacks *c
             errmsg_set(err, errlen, "cannot start '%s': dup2: %s", p->argv[0], strerror(f.err));
         goto fail;
     }
+    close(ep[0]);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     e->pid = pid;
-    e->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    e->keeper = keeper;
+    e->keeper_fd = sock[0];
     char status[64];
     snprintf(status, sizeof status, "/proc/%d/status", (int)pid);
     e->status_fd = open(status, O_RDONLY | O_CLOEXEC);
@@ -596,11 +698,36 @@ fail:
             close(out[i]);
         if (ep[i] >= 0)
             close(ep[i]);
+        if (sock[i] >= 0)
+            close(sock[i]);   /* the keeper's end of file: it ends what it started */
     }
+    if (keeper > 0)
+        while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR)
+            ;
     strv_free(&envp);
     rapi_destroy(e->api);
     e->api = NULL;
     return -1;
+}
+
+/* Whether e's process ended, as its keeper said (e->keeper_fd was ready):
+ * its exit into *info.  A keeper that is gone (killed: the kernel killed the
+ * process with it, PR_SET_PDEATHSIG) says "killed". */
+bool hdli_exit_seen(struct env *e, siginfo_t *info)
+{
+    struct keeper_msg m;
+    ssize_t n = recv(e->keeper_fd, &m, sizeof m, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return false;
+    *info = (siginfo_t){ .si_pid = e->pid };
+    if (n == (ssize_t)sizeof m) {
+        info->si_code = m.a;
+        info->si_status = m.b;
+    } else {
+        info->si_code = CLD_KILLED;
+        info->si_status = SIGKILL;
+    }
+    return true;
 }
 
 /* Read what e's process printed so far into its current invocation (or the
@@ -623,9 +750,10 @@ void hdli_read_output(struct env *e)
     }
 }
 
-/* Kill e's process group, reap its leader, keep its last output, close its
- * endpoint.  The group is killed before the leader is reaped: while the
- * leader is unreaped (a zombie at worst) its pid, hence the group's id,
+/* Kill e's process group, have its keeper end every process under it and
+ * reap them, keep its last output, close its endpoint.  The group is killed
+ * before its leader is reaped (by the keeper, once its socket closed): while
+ * the leader is unreaped (a zombie at worst) its pid, hence the group's id,
  * cannot be reused by another process. */
 void hdli_end_process(struct hdl_pool *p, struct env *e)
 {
@@ -633,21 +761,19 @@ void hdli_end_process(struct hdl_pool *p, struct env *e)
         return;
     kill(-e->pid, SIGKILL);   /* the group: whatever the program started too */
     group_unregister(e->pid);
-    while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
+    close(e->keeper_fd);      /* the keeper ends the rest, those that left the group too */
+    while (waitpid(e->keeper, NULL, 0) < 0 && errno == EINTR)
         ;
-    hdli_read_output(e);   /* the group is dead: up to end of file, unless a process
-                            * that left it holds the pipe */
+    hdli_read_output(e);   /* every process is dead: up to end of file, unless one the
+                            * keeper could not find holds the pipe */
     if (e->out_fd >= 0)
         close(e->out_fd);
-    if (e->pidfd >= 0)
-        close(e->pidfd);
     if (e->status_fd >= 0)
         close(e->status_fd);
-    e->status_fd = -1;
     rapi_destroy(e->api);
     e->api = NULL;
-    e->pid = 0;
-    e->pidfd = e->out_fd = -1;
+    e->pid = e->keeper = 0;
+    e->keeper_fd = e->out_fd = e->status_fd = -1;
     p->running--;
 }
 

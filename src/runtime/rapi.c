@@ -138,6 +138,7 @@ struct rapi {
     struct rapi_req *waiting;
     bool must_run;                      /* a held /next was resumed: MHD must run now */
     unsigned connections;               /* open now (the runtime's) */
+    unsigned max_connections;           /* served at once */
     char mhd_error[160];                /* MHD's last complaint, for rapi_create's message */
 };
 
@@ -483,7 +484,8 @@ static void resume_waiting(struct rapi *r)
 
 /* ---- the endpoint ---------------------------------------------------------- */
 
-struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errlen)
+struct rapi *rapi_create(const struct rapi_callbacks *cb, unsigned connections, char *err,
+                         size_t errlen)
 {
     if (pthread_once(&mhd_once, mhd_load) != 0 || !mhd_loaded) {
         errmsg_set(err, errlen, "Runtime API: cannot load libmicrohttpd: %s",
@@ -497,6 +499,7 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errl
     }
     r->cb = *cb;
     r->state = RS_STARTED;
+    r->max_connections = connections;
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0,
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     r->daemon = mhd.start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
@@ -504,7 +507,7 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errl
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)RAPI_CONNECTION_LIMIT,
+                                 MHD_OPTION_CONNECTION_LIMIT, connections,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, r,
                                  MHD_OPTION_END);
     const union MHD_DaemonInfo *port = r->daemon
@@ -548,7 +551,7 @@ int rapi_fd(const struct rapi *r) { return r->epoll_fd; }
 
 bool rapi_waiting(const struct rapi *r) { return r->waiting != NULL && !r->has_offer; }
 
-bool rapi_full(const struct rapi *r) { return r->connections >= RAPI_CONNECTION_LIMIT; }
+bool rapi_full(const struct rapi *r) { return r->connections >= r->max_connections; }
 
 int rapi_timeout_ms(const struct rapi *r)
 {

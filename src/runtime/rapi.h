@@ -48,8 +48,9 @@
  * interop.MaxPayloadSize, 6 MiB + 100 bytes. */
 #define RAPI_MAX_RESPONSE_BYTES (6u * 1024u * 1024u + 100u)
 
-/* The connections an endpoint serves at once: a runtime uses one or two; a
- * stray loop cannot pile up more (AWS sets no such limit). */
+/* The connections an endpoint serves at once at most: a runtime uses one or
+ * two; a stray loop cannot pile up more (AWS sets no such limit).  The owner
+ * may set fewer (rapi_create), to fit its open-files limit. */
 #define RAPI_CONNECTION_LIMIT 64
 
 /* The longest request id an endpoint accepts to hold (a UUID is 36). */
@@ -90,9 +91,11 @@ struct rapi_invocation {
     const char *trace_id;       /* Lambda-Runtime-Trace-Id */
 };
 
-/* An endpoint on 127.0.0.1 at a port the kernel picks; NULL with a message
- * in err when it cannot listen.  cb is copied. */
-struct rapi *rapi_create(const struct rapi_callbacks *cb, char *err, size_t errlen);
+/* An endpoint on 127.0.0.1 at a port the kernel picks, serving up to
+ * connections (1 to RAPI_CONNECTION_LIMIT) at once; NULL with a message in
+ * err when it cannot listen.  cb is copied. */
+struct rapi *rapi_create(const struct rapi_callbacks *cb, unsigned connections, char *err,
+                         size_t errlen);
 /* Closes every connection (a held /next included) and frees r; NULL is fine. */
 void rapi_destroy(struct rapi *r);
 
@@ -109,7 +112,7 @@ int rapi_timeout_ms(const struct rapi *r);
  * done with its previous invocation and idle. */
 bool rapi_waiting(const struct rapi *r);
 /* Whether the runtime holds as many connections open as the endpoint serves
- * (RAPI_CONNECTION_LIMIT): a new one waits until one of them closes. */
+ * (rapi_create's connections): a new one waits until one of them closes. */
 bool rapi_full(const struct rapi *r);
 /* Serve whatever is ready, without blocking; -1 when the server failed. */
 int rapi_run(struct rapi *r);

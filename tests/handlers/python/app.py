@@ -121,6 +121,14 @@ def arrive_and_hang(event, context):
     time.sleep(3600)
 
 
+def detach_arrive_and_hang(event, context):
+    """Starts a process in a session of its own that would live 5 minutes,
+    then does as arrive_and_hang."""
+    import subprocess
+    subprocess.Popen(["sleep", "300"], start_new_session=True)
+    arrive_and_hang(event, context)
+
+
 def error_without_header(event, context):
     """Posts its error itself as aws-lambda-ric 3 does (through aws-lambda-cpp):
     no Lambda-Runtime-Function-Error-Type header, the type in the body only

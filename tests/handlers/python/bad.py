@@ -89,3 +89,14 @@ def open_files(event, context):
     import resource
     print("open files:", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     return {}
+
+
+def detaches_and_hangs(event, context):
+    """Starts a process in a session of its own that would live 5 minutes,
+    which writes its pid to $DETACHED_PID, its command line marked as the
+    handler's; then never answers (the run is under way when esmsim is
+    killed)."""
+    import subprocess
+    subprocess.Popen(["sh", "-c", 'echo $$ > "$DETACHED_PID.tmp" && mv "$DETACHED_PID.tmp" '
+                      '"$DETACHED_PID" && exec sleep 300', sys.argv[-1]], start_new_session=True)
+    time.sleep(3600)
