@@ -156,6 +156,24 @@ expect_eq "$(ls | grep '^piped\.svg')" "piped.svg" "compare into a closed pipe: 
 expect_eq "$(grep -c '</svg>' piped.svg 2>/dev/null)" 1 "compare into a closed pipe: the chart drawn whole"
 expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "compare into a closed pipe: the data file removed"
 expect_eq "$(ls "$TMPDIR" | wc -l)" 0 "chart: no temporary data file left"
+# README, compare's exit status 130 (Ctrl-C, nothing left): a Ctrl-C while gnuplot draws, even in
+# a script's background job, which starts with SIGINT ignored (before: compare went on ignoring
+# it, and gnuplot with it): gnuplot stopped and reaped, no process left in esmsim's session, no
+# chart, no temporary file.  gnuplot itself sends the SIGINT.
+ctrl_c_gnuplot "$work/ctrlcgp"
+PATH="$work/ctrlcgp:$PATH" setsid -w env --ignore-signal=INT "$esmsim" compare run.db own.json -o ctrlc.svg \
+  >/dev/null 2>ctrlc.err & pid=$!
+wait_within "$pid" 30; rc=$?
+expect_eq "$rc:$(cat ctrlc.err)" "130:esmsim compare: interrupted: gnuplot stopped, compare.gp not drawn" \
+  "SIGINT, started ignored, during gnuplot: exit status, message"
+sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
+[ -n "$sid" ] && ok || ko "SIGINT, started ignored: gnuplot never started"
+left=$(pgrep -s "${sid:-0}")
+expect_eq "$left" "" "SIGINT, started ignored, during gnuplot: no process outlived esmsim"
+[ -z "$left" ] || kill $left
+expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "SIGINT, started ignored, during gnuplot: no chart, no temporary file"
+expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "SIGINT, started ignored, during gnuplot: the data file removed"
+[ "$rc" = 130 ] || rm -f "$TMPDIR"/*   # esmsim killed: not to fail the cases below
 
 # ---- what cannot be compared ----
 "$esmsim" run "$src/scenarios/dependency-outage.json" -o norec.db -q --set 'producers[0].rate=30' --no-record-tables

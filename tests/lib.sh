@@ -105,3 +105,21 @@ EOF
 same_rows() {
   [ "$(sqlite3 "$1" "SELECT $3" | sort | md5sum)" = "$(sqlite3 "$2" "SELECT $3" | sort | md5sum)" ]
 }
+
+# ctrl_c_gnuplot DIR: DIR/gnuplot, a gnuplot that a Ctrl-C meets while it draws: it starts the
+# chart (half an SVG into out='...' of its -e), writes its pid to DIR/gnuplot.pid and its
+# session to DIR/gnuplot.sid, sends SIGINT to esmsim, its parent, and sleeps until stopped.
+# The signal comes once gnuplot runs, whatever the machine's speed: no pause in the test.
+ctrl_c_gnuplot() {
+  mkdir -p "$1"
+  cat >"$1/gnuplot" <<EOF2
+#!/bin/sh
+out=\$(printf '%s' "\$2" | sed -n "s/.*out='\\([^']*\\)'.*/\\1/p")
+[ -z "\$out" ] || printf '<svg>half' >"\$out"
+ps -o sid= -p \$\$ | tr -d ' ' >"$1/gnuplot.sid"
+echo \$\$ >"$1/gnuplot.pid"
+kill -INT \$PPID
+exec sleep 60
+EOF2
+  chmod +x "$1/gnuplot"
+}

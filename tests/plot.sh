@@ -114,6 +114,26 @@ for sig in TERM INT; do
 done
 tmp_empty "gnuplot failing"
 
+# ---- README, plot's exit status 130: a Ctrl-C while gnuplot runs stops plot even in a script's
+# background job, which starts with SIGINT ignored, as it stops run, sweep and merge (before:
+# plot went on ignoring it, and gnuplot with it): gnuplot stopped and reaped, no process left in
+# esmsim's session, no chart, no temporary file.  gnuplot itself sends the SIGINT. ----
+ctrl_c_gnuplot "$work/ctrlcgp"
+PATH="$work/ctrlcgp:$PATH" setsid -w env --ignore-signal=INT "$esmsim" plot "$dep" -o "$work/ctrlc.svg" \
+  2>"$work/ctrlc.err" & pid=$!
+wait_within "$pid" 30; rc=$?
+expect_eq "$rc" 130 "SIGINT, started ignored, during gnuplot: exit status"
+expect_eq "$(cat "$work/ctrlc.err")" "esmsim plot: interrupted: gnuplot stopped, iterator-age.gp not drawn" \
+  "SIGINT, started ignored, during gnuplot: message"
+sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
+[ -n "$sid" ] && ok || ko "SIGINT, started ignored: gnuplot never started"
+left=$(pgrep -s "${sid:-0}")
+expect_eq "$left" "" "SIGINT, started ignored, during gnuplot: no process outlived esmsim"
+[ -z "$left" ] || kill $left
+[ "$rc" = 130 ] || rm -f "$TMPDIR"/* "$work"/ctrlc.svg.*   # esmsim killed: not to fail the cases below
+expect_eq "$(ls "$work" | grep -c ctrlc.svg)" 0 "SIGINT, started ignored, during gnuplot: no chart"
+tmp_empty "SIGINT, started ignored, during gnuplot"
+
 # ---- SIGTERM, SIGINT, SIGHUP before gnuplot starts, while plot reads a run log without its
 # summary tables (as a killed run leaves it: read from the records, a second here): exit 130
 # at once, no chart, no temporary file (before: killed there, its chart's temporary file left

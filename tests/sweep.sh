@@ -318,6 +318,65 @@ kill -0 "$gp" 2>/dev/null && { ko "the sweep's gnuplot (pid $gp) outlived esmsim
 expect_eq "$(ls | grep -c '^stopped\.svg')" 0 "SIGTERM while gnuplot draws: no chart, no temporary file"
 expect_eq "$(q stopped.db 'SELECT count(*) FROM sweep_results')" 4 "SIGTERM while gnuplot draws: the rows kept"
 expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "the chart's data files removed"
+# A Ctrl-C once the runs are done, while gnuplot draws (c6415ff; README, plot's exit status: "a
+# sweep stopped while gnuplot draws its chart also ends with 130, its runs and rows kept, no chart
+# left"), in a script's background job, which starts with SIGINT ignored: gnuplot stopped and
+# reaped, no process left in esmsim's session, exit 130, the runs simulated kept.  gnuplot itself
+# sends the SIGINT: it comes after the runs, whatever the machine's speed.
+ctrl_c_gnuplot "$work/ctrlcgp"
+TMPDIR="$work/charttmp" PATH="$work/ctrlcgp:$PATH" setsid -w env --ignore-signal=INT \
+  "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -j 2 -o ctrlc.db >ctrlc.out 2>ctrlc.err & pid=$!
+wait_within "$pid" 120; rc=$?
+expect_eq "$rc" 130 "Ctrl-C while gnuplot draws the sweep's chart: exit status"
+expect_eq "$(cat ctrlc.err)" "esmsim sweep: chart: interrupted: gnuplot stopped, sweep.gp not drawn" \
+  "Ctrl-C while gnuplot draws the sweep's chart: message"
+expect_in "$(cat ctrlc.out)" "4 settings x 1 seed = 4 runs: 4 simulated, 0 used again" \
+  "Ctrl-C while gnuplot draws the sweep's chart: the runs were done"
+sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
+[ -n "$sid" ] && ok || ko "Ctrl-C while gnuplot draws: the sweep's gnuplot never started"
+left=$(pgrep -s "${sid:-0}")
+expect_eq "$left" "" "Ctrl-C while gnuplot draws the sweep's chart: no process outlived esmsim"
+[ -z "$left" ] || kill $left
+expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "Ctrl-C while gnuplot draws: no chart, no temporary file"
+expect_eq "$(q ctrlc.db 'SELECT count(*) FROM runs WHERE complete = 1')" 4 "Ctrl-C while gnuplot draws: the runs kept"
+expect_eq "$(q ctrlc.db "$rows")" "$(q j1.db "$rows")" "Ctrl-C while gnuplot draws: the rows kept, as -j 1 wrote them"
+expect_eq "$(ls | grep -c '^ctrlc\.db\.run-')" 0 "Ctrl-C while gnuplot draws: no run's database left"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "Ctrl-C while gnuplot draws: the chart's data file removed"
+rm -f "$work/charttmp"/* ctrlc.svg.*   # (when esmsim was killed) not to fail the cases below
+# A Ctrl-C after the runs, before gnuplot starts (while they are ranked: c6415ff; before, the
+# sweep went on, drew its chart and exited 0): exit 130, no gnuplot started.  esmsim is held
+# there by its standard output, a pipe the test filled: the first write of its buffered output
+# is gp_run's fflush before gnuplot's fork, and the chart's temporary file beside SWEEP.svg,
+# made just before, says it got there.  The pipe is drained once the signal is sent.
+mkdir -p "$work/startgp"
+cat >"$work/startgp/gnuplot" <<EOF
+#!/bin/sh
+echo started >"$work/startgp/started"
+out=\$(printf '%s' "\$2" | sed -n "s/.*out='\\([^']*\\)'.*/\\1/p")
+printf '<svg></svg>\n' >"\$out"
+EOF
+chmod +x "$work/startgp/gnuplot"
+cp j1.db held.db
+mkfifo held.fifo
+exec 3<>held.fifo   # a reader, so that esmsim's writes block rather than fail (EPIPE)
+dd if=/dev/zero of=held.fifo bs=4096 oflag=nonblock 2>/dev/null   # until the pipe is full
+chart_begun() { ls | grep -q '^held\.svg\.'; }
+TMPDIR="$work/charttmp" PATH="$work/startgp:$PATH" env --ignore-signal=INT \
+  "$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" -o held.db >held.fifo 2>held.err 3>&- & pid=$!
+wait_until 120 chart_begun || ko "Ctrl-C before gnuplot starts: the chart's temporary file never came"
+kill -INT "$pid"
+cat held.fifo >held.out 3>&- & drain=$!
+wait_within "$pid" 60; rc=$?
+exec 3>&-   # the last writer gone with esmsim: the drain ends
+wait_within "$drain" 10
+expect_eq "$rc" 130 "Ctrl-C before the sweep's gnuplot starts: exit status"
+expect_in "$(cat held.err)" "esmsim sweep: chart: interrupted: " "Ctrl-C before the sweep's gnuplot starts: message"
+expect_in "$(cat held.err)" " sweep.gp not drawn" "Ctrl-C before the sweep's gnuplot starts: what was not drawn"
+[ -e "$work/startgp/started" ] && ko "Ctrl-C before the sweep's gnuplot starts: gnuplot started" || ok
+expect_eq "$(ls | grep -c '^held\.svg')" 0 "Ctrl-C before the sweep's gnuplot starts: no chart, no temporary file"
+expect_eq "$(q held.db 'SELECT count(*) FROM sweep_results')" 4 "Ctrl-C before the sweep's gnuplot starts: the rows kept"
+expect_eq "$(ls -A "$work/charttmp" | wc -l)" 0 "Ctrl-C before the sweep's gnuplot starts: the chart's data file removed"
+rm -f "$work/charttmp"/* held.svg*   # (when it drew) not to fail the cases below
 # A chart gnuplot could not write in full (a full disk; gnuplot exits 0): exit 1, nothing kept.
 cut_gnuplot "$work/cutgp"
 cp j1.db cut.db

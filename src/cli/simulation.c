@@ -24,6 +24,7 @@
 #include "realfn.h"
 #include "runlog.h"
 #include "scenario.h"
+#include "stopsig.h"
 #include "summary.h"
 
 static volatile sig_atomic_t interrupted;
@@ -36,18 +37,7 @@ static void on_signal(int sig)
 
 void simulation_catch_signals(void)
 {
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if (simulation_catch_hangup())
-        sigaction(SIGHUP, &sa, NULL);
-}
-
-bool simulation_catch_hangup(void)
-{
-    struct sigaction now;
-    return sigaction(SIGHUP, NULL, &now) == 0 && now.sa_handler != SIG_IGN;
+    stopsig_catch(on_signal, NULL);
 }
 
 double simulation_wall_seconds(void)

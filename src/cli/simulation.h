@@ -66,17 +66,13 @@ void simulation_close(struct simulation *r);
  * printed.  Freed with rfn_destroy(). */
 struct rfn *simulation_handler(const struct scenario *scn);
 
-/* From now on SIGINT and SIGTERM stop the run, the one running or the next
- * before its first event (it is then logged incomplete, exit 130), even in
- * a process started with them ignored, as a script's background job is;
- * SIGHUP too (the terminal closed), unless it is ignored, as nohup does.
- * Called as soon as `run` starts, so that a signal while the scenario is
- * loaded or the run log opened is not lost; simulation_run() calls it too. */
+/* From now on the stop signals (stopsig.h: SIGINT and SIGTERM even when
+ * ignored, as in a script's background job; SIGHUP unless nohup ignores it)
+ * stop the run, the one running or the next before its first event (it is
+ * then logged incomplete, exit 130).  Called as soon as `run` starts, so
+ * that a signal while the scenario is loaded or the run log opened is not
+ * lost; simulation_run() calls it too. */
 void simulation_catch_signals(void);
-
-/* Whether SIGHUP should be caught: it is not ignored (nohup).  Catching it
- * where it was ignored would stop a run meant to outlive its terminal. */
-bool simulation_catch_hangup(void);
 
 /* Seconds on a monotonic wall clock: for speed figures and progress only,
  * never for the simulation (SPEC 6). */

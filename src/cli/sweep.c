@@ -50,6 +50,7 @@
 #include "runlog.h"
 #include "scenario.h"
 #include "simulation.h"
+#include "stopsig.h"
 
 #ifndef ESMSIM_VERSION
 #define ESMSIM_VERSION "unknown"
@@ -950,15 +951,13 @@ static void run_all(struct sweep *sw, double started)
         if (sw->runs[i].state == RUN_TODO)
             todo[n_todo++] = i;
 
-    /* SIGINT, SIGTERM and a child's end are blocked but in sigsuspend, so
+    /* The stop signals and a child's end are blocked but in sigsuspend, so
      * that one arriving between the loop's look at sweep_interrupted and
      * its wait is not lost (a blocking waitpid slept through it until the
      * next child ended: hours, for a long run). */
     sigset_t wake;
     sigemptyset(&wake);
-    sigaddset(&wake, SIGINT);
-    sigaddset(&wake, SIGTERM);
-    sigaddset(&wake, SIGHUP);
+    stopsig_add(&wake);
     sigaddset(&wake, SIGCHLD);
     struct sigaction child = { .sa_handler = sweep_on_child }, old_child;
     sigemptyset(&child.sa_mask);
@@ -1062,11 +1061,8 @@ int cmd_sweep(int argc, char **argv)
      * SIGINT ignored); not SA_RESTART: a wait returns on a signal.  A
      * hangup too, unless nohup ignores it: the runs stopped, their databases
      * removed, rather than esmsim gone and its runs going on without it. */
-    struct sigaction sa = { .sa_handler = sweep_on_signal }, old_int, old_term, old_hup;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGHUP, simulation_catch_hangup() ? &sa : NULL, &old_hup);
+    struct stopsig_saved old;
+    stopsig_catch(sweep_on_signal, &old);
     struct opt_args a;
     enum opt_result parsed = opt_parse(&cmd, argc, argv, &a);
     int rc = parsed == OPT_HELP ? EXIT_OK : EXIT_BAD_INPUT;
@@ -1124,8 +1120,6 @@ int cmd_sweep(int argc, char **argv)
 out:
     opt_free(&a);
     sweep_free(&sw);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
+    stopsig_restore(&old);
     return rc;
 }

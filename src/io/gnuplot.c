@@ -20,6 +20,7 @@
 
 #include "errmsg.h"
 #include "gnuplot.h"
+#include "stopsig.h"
 
 #ifndef ESMSIM_PLOTS_DIR
 #define ESMSIM_PLOTS_DIR "plots"
@@ -30,9 +31,6 @@ static const char NOT_FOUND[] = "gnuplot not found: install it, e.g. apt-get ins
 
 /* the signal that stopped the command's charts (gnuplot's or before), or 0 */
 static volatile sig_atomic_t stopped_by;
-
-/* The signals that stop a command drawing charts. */
-static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
 
 int gp_stopped_by(void)
 {
@@ -46,11 +44,7 @@ static void gp_on_signal(int sig)
 
 void gp_catch_signals(void)
 {
-    struct sigaction sa = { .sa_handler = gp_on_signal }, now;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
-        if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
-            sigaction(stops[i], &sa, NULL);
+    stopsig_catch(gp_on_signal, NULL);
 }
 
 int gp_find(char *err, size_t errlen)
@@ -99,18 +93,13 @@ static char *gp_assignment(const struct gp_var *v)
     return out;
 }
 
-/* The signals that end esmsim, or that its handler sees, while gnuplot
- * runs: those not ignored (a process started with SIGINT ignored keeps
- * ignoring it), with SIGCHLD for gnuplot's end. */
+/* The signals that stop gnuplot (the stop signals: a SIGHUP nohup ignores
+ * is not one), with SIGCHLD for gnuplot's end. */
 static void wake_set(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGCHLD);
-    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
-        struct sigaction now;
-        if (sigaction(stops[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
-            sigaddset(set, stops[i]);
-    }
+    stopsig_add(set);
 }
 
 /* Wait for gnuplot (pid) with wake blocked: until it ends, or until a

@@ -19,8 +19,8 @@ struct gp_var {
  * plots/ the binary was built from) with vars[0..n) set.  Returns 0, or -1
  * with a message: gnuplot missing ("gnuplot not found: install it, e.g.
  * apt-get install gnuplot-nox"), the script missing, or gnuplot failing
- * (its exit status; its own messages went to stderr), or a SIGINT, SIGTERM
- * or SIGHUP (not ignored) meanwhile: gnuplot is stopped and reaped, and
+ * (its exit status; its own messages went to stderr), or a stop signal
+ * (gp_catch_signals) meanwhile: gnuplot is stopped and reaped, and
  * from then on gp_run starts none ("interrupted: ...").
  */
 int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, size_t errlen);
@@ -37,10 +37,11 @@ int gp_find(char *err, size_t errlen);
  * or -1 with a message, temp left for the caller to remove. */
 int gp_output_done(const char *temp, const char *path, char *err, size_t errlen);
 
-/* From now on a SIGINT, SIGTERM or SIGHUP (those not ignored) stops the
- * command rather than kill it: gp_stopped_by() says so, no gnuplot starts,
- * and the command cleans up (its temporary files) and ends with 130; it
- * reads its run log with runread_stop_when(rr, gp_stopped_by). */
+/* From now on a stop signal (stopsig.h: SIGINT and SIGTERM, even when
+ * ignored, as in a script's background job; SIGHUP unless nohup ignores it)
+ * stops the command rather than kill it: gp_stopped_by() says so, no
+ * gnuplot starts, and the command cleans up (its temporary files) and ends
+ * with 130; it reads its run log with runread_stop_when(rr, gp_stopped_by). */
 void gp_catch_signals(void);
 
 /* The signal that stopped a gnuplot of this process, or 0: the command

@@ -30,6 +30,7 @@
 #include "errmsg.h"
 #include "runlog.h"
 #include "runread.h"
+#include "stopsig.h"
 
 #define MERGE_SQL_MAX 8192
 
@@ -488,22 +489,6 @@ done:
 
 /* ---- the command ------------------------------------------------------------ */
 
-/* The signals that stop a merge, as they stop a run (simulation.c): SIGINT
- * and SIGTERM, and SIGHUP unless ignored (nohup); caught into
- * merge_stopped, the handlers before into old. */
-static const int merge_signals[] = { SIGINT, SIGTERM, SIGHUP };
-#define MERGE_SIGNALS (sizeof merge_signals / sizeof merge_signals[0])
-
-static void merge_catch_signals(struct sigaction old[MERGE_SIGNALS])
-{
-    struct sigaction sa = { .sa_handler = merge_on_signal };
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < MERGE_SIGNALS; i++)
-        if (sigaction(merge_signals[i], NULL, &old[i]) == 0
-            && (merge_signals[i] != SIGHUP || old[i].sa_handler != SIG_IGN))
-            sigaction(merge_signals[i], &sa, NULL);
-}
-
 /* Two names of one file: the same device and inode. */
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -554,8 +539,8 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     /* From here a signal stops the merge between two steps of SQLite's: a
      * new output is then removed, an existing one keeps the inputs
      * appended (each one transaction). */
-    struct sigaction old[MERGE_SIGNALS];
-    merge_catch_signals(old);
+    struct stopsig_saved old;
+    stopsig_catch(merge_on_signal, &old);   /* the stop signals, as they stop a run */
     bool made = false;
     struct stat made_st;
     int64_t ours = 0;   /* runs appended */
@@ -618,7 +603,6 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     }
     sqlite3_close(db);
 out:
-    for (size_t i = 0; i < MERGE_SIGNALS; i++)
-        sigaction(merge_signals[i], &old[i], NULL);
+    stopsig_restore(&old);
     return rc;
 }
