@@ -370,8 +370,8 @@ wait_within "$pid" 60; rc=$?
 exec 3>&-   # the last writer gone with esmsim: the drain ends
 wait_within "$drain" 10
 expect_eq "$rc" 130 "Ctrl-C before the sweep's gnuplot starts: exit status"
-expect_in "$(cat held.err)" "esmsim sweep: chart: interrupted: " "Ctrl-C before the sweep's gnuplot starts: message"
-expect_in "$(cat held.err)" " sweep.gp not drawn" "Ctrl-C before the sweep's gnuplot starts: what was not drawn"
+expect_eq "$(cat held.err)" "esmsim sweep: chart: interrupted: sweep.gp not drawn" \
+  "Ctrl-C before the sweep's gnuplot starts: message (no gnuplot said stopped: none started)"
 [ -e "$work/startgp/started" ] && ko "Ctrl-C before the sweep's gnuplot starts: gnuplot started" || ok
 expect_eq "$(ls | grep -c '^held\.svg')" 0 "Ctrl-C before the sweep's gnuplot starts: no chart, no temporary file"
 expect_eq "$(q held.db 'SELECT count(*) FROM sweep_results')" 4 "Ctrl-C before the sweep's gnuplot starts: the rows kept"

@@ -215,7 +215,8 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     sigprocmask(SIG_SETMASK, &before, NULL);
     if (waited > 0) {
         stopped_by = waited;
-        errmsg_set(err, errlen, "interrupted: gnuplot stopped, %s not drawn", script);
+        errmsg_set(err, errlen, pid > 0 ? "interrupted: gnuplot stopped, %s not drawn"
+                                        : "interrupted: %s not drawn", script);
     } else if (pid < 0)
         errmsg_set(err, errlen, "cannot start gnuplot: %s", strerror(errno));
     else if (waited < 0)
