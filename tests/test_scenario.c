@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fmt.h"
 #include "footprint.h"
 #include "scenario.h"
 
@@ -88,6 +89,23 @@ static void test_durations(void)
     }
     int64_t us;
     CHECK_INT(scn_parse_duration(NULL, &us), -1);
+
+    /* What esmsim prints of a span (the run's "... simulated in" line, the
+     * progress) is a duration as written here, the same span read back
+     * (docs/scenario.md, Types: units up to d). */
+    static const struct { long long us; const char *text; } spans[] = {
+        { 100000LL * 86400 * S, "100000d" }, { 86400 * S, "1d" }, { 93600 * S, "26h" },
+        { 7200 * S, "2h" }, { 5400 * S, "90m" }, { 90 * S, "90s" }, { 1500 * MS, "1.5s" },
+        { 250 * MS, "250ms" }, { 200, "0.0002s" }, { 3723 * S + 456789, "3723.456789s" },
+        { 0, "0ms" },
+    };
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+        char buf[32];
+        CHECK_STR(fmt_span(spans[i].us, buf), spans[i].text);
+        us = -7;
+        CHECK_INT(scn_parse_duration(buf, &us), 0);
+        CHECK_INT(us, spans[i].us);
+    }
 }
 
 /* ---- a full scenario ---------------------------------------------------- */
