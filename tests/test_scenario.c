@@ -1572,6 +1572,27 @@ static void test_files(void)
     CHECK_STR(err, "t.json: invalid JSON at line 1, column 1026: arrays and objects nested deeper than 1000, "
               "the most esmsim reads");
 
+    /* the same in a --set value, which was taken as a string (docs/scenario.md, Overrides:
+     * the value is JSON when it parses, a string otherwise) */
+    n = snprintf(deep, sizeof deep, "description=");
+    for (int i = 0; i < 1001; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1001; i++)
+        deep[n++] = ']';
+    deep[n] = '\0';
+    const char *set_deep[] = { deep };
+    s = parse(MIN, set_deep, 1);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: --set description=[[[[");
+    CHECK_CONTAINS(err, "[[...: $.description: invalid JSON at line 1, column 1001: arrays and objects nested "
+                   "deeper than 1000, the most esmsim reads");
+    scn_free(s);
+    deep[n - 1001] = '\0';   /* "[[[...x": not JSON, a string as before */
+    deep[n - 1002] = 'x';
+    s = parse(MIN, set_deep, 1);
+    CHECK(s != NULL);
+    scn_free(s);
+
     /* a NUL byte would make cJSON ignore the rest of the file */
     char nul_path[] = "/tmp/test_scenario_XXXXXX";
     int fd = mkstemp(nul_path);
