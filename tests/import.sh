@@ -407,7 +407,7 @@ bad "IncomingRecords of 1e20 a period" \
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d100","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[9],"StatusCode":"Complete"},{"Id":"duration_p0","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1],"StatusCode":"Complete"}]}' > p100.json
 "$esmsim" import p100.json -o p100-s.json > /dev/null 2> err.txt; rc=$?
 expect_eq "$rc" 0 "Duration p100 and p0: exit status"
-expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100, to two decimals as CloudWatch gives them (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
   "Duration p100: the statistic named, and the percentiles esmsim reads"
 expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p0; it reads " \
   "Duration p0 (its Id): the statistic named"
