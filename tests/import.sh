@@ -305,6 +305,17 @@ long=$(printf 'A%.0s' $(seq 300))
 printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {Name: {"Fn::GetAtt": %s.Arn}}}\n' "$long" > getatt-long.yaml
 bad "a Fn::GetAtt of a resource name longer than 255 characters" \
   "esmsim import: getatt-long.yaml: \$.Resources.S.Properties.Name: Fn::GetAtt $long.Arn: no such resource" getatt-long.yaml
+# CloudFormation takes logical ids of at most 255 characters: a longer one is refused, and a name
+# longer than that in Fn::Sub's ${Name} (or a Ref's) is not cut to 255, which named another
+# resource: ${A...A.Arn} (256 A) read the stream A...A (255 A), exit 0
+a255=$(printf 'A%.0s' $(seq 255))
+printf 'Resources:\n  %s: {Type: AWS::Kinesis::Stream, Properties: {Name: orders, ShardCount: 2}}\n' "${a255}A" > id-long.yaml
+bad "a logical id longer than 255 characters" \
+  "esmsim import: id-long.yaml: \$.Resources.${a255:0:200}: expected a logical id of at most 255 characters (CloudFormation's limit), got one of 256" id-long.yaml
+printf 'Resources:\n  %s: {Type: AWS::Kinesis::Stream, Properties: {Name: orders, ShardCount: 2}}\n  M: {Type: AWS::Lambda::EventSourceMapping, Properties: {EventSourceArn: {"Fn::Sub": "${%s.Arn}"}, FunctionName: f, StartingPosition: LATEST}}\n' \
+  "$a255" "${a255}A" > sub-long.yaml
+bad "Fn::Sub of a name longer than 255 characters" \
+  "esmsim import: sub-long.yaml: \$.Resources.M.Properties.EventSourceArn: Fn::GetAtt ${a255}A.Arn: no such resource" sub-long.yaml
 # A SAM function's Events is a map of named event sources (SAM's specification): a list of them
 # was walked as if its items had names, and read a NULL name (found by fuzz_import: UBSan's
 # pointer overflow in imp_path; a crash in a release build); charter: bad input, a clear error
