@@ -164,6 +164,13 @@ expect_eq "$(j m.json producers.0.rate.series | tr -d ' ')" \
 expect_eq "$(j m.json producers.0.record_bytes)" 250 "metrics-ugly.json: record size"
 expect_eq "$(j m.json function.duration)" '{"per_invoke": {"distribution": "lognormal", "median": "50.000ms", "sigma": 0.5}, "per_record": "0ms"}' \
   "metrics-ugly.json: p50 (an Id without a Label) and the Average: the closed form, exact"
+# One percentile and the Average, the mean below it: of the two lognormals that fit both exactly,
+# the one with the smaller sigma (README, import: Duration Average and percentiles become a
+# lognormal). The other was taken: p99 200 ms and Average 100 ms gave median 0.008ms, sigma 4.33.
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d","Label":"Duration p99","Timestamps":["2026-03-01T00:00:00Z"],"Values":[200],"StatusCode":"Complete"},{"Id":"a","Label":"Duration Average","Timestamps":["2026-03-01T00:00:00Z"],"Values":[100],"StatusCode":"Complete"}]}' > p99-mean.json
+"$esmsim" import p99-mean.json -o p99-mean-s.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j p99-mean-s.json function.duration.per_invoke)" '0:{"distribution": "lognormal", "median": "95.010ms", "sigma": 0.32}' \
+  "Duration p99 and Average: the lognormal of the smaller sigma"
 expect_eq "$(j m.json function.failures)" '[{"match": {"from": "20m", "to": "23m"}}, {"match": {"probability": 8.382e-06}}]' \
   "metrics-ugly.json: the outage, and 1 - (1 - 2/2700)^(1/88.4) per record elsewhere"
 expect_eq "$(j m.json function.reserved_concurrency)" 5 "metrics-ugly.json: Throttles: the highest ConcurrentExecutions"
