@@ -239,6 +239,17 @@ expect_eq "$(sqlite3 "$db" 'SELECT seed FROM runs WHERE run_id = 2')" 9 "--seed 
 expect_eq "$(sqlite3 "$db" 'SELECT count(*) FROM records WHERE run_id = 2')" 0 "--no-record-tables"
 expect_eq "$(sqlite3 "$db" 'SELECT count(*) > 0 FROM invocations WHERE run_id = 2')" 1 "run 2 invocations"
 
+# The run's first line says the span simulated as a scenario's duration is written
+# (docs/scenario.md, Types: a number with one unit, up to d), which reads back as the same
+# span: "1d", not "24h" nor "1d2h"; 26 hours in hours, not "26h0m".
+quiet=(--set producers[0].stop=1s --set event_source_mapping.Enabled=false --set 'expect={}' --no-record-tables)
+for span in 1d 26h 90m; do
+  out=$("$esmsim" run "$src/scenarios/steady-state.json" -o "$work/span.db" --set duration=$span "${quiet[@]}" 2>&1); rc=$?
+  expect_eq "$rc" 0 "run --set duration=$span: exit status"
+  expect_in "$out" "steady-state (seed 42): $span simulated in " "run --set duration=$span: the span as written"
+done
+rm -f "$work"/span.db*
+
 # Ctrl-C: exit 130, the database is valid and says the run is incomplete.
 db="$work/int.db"
 "$esmsim" run "$src/scenarios/poison-pill.json" -o "$db" -q --set duration=30d \

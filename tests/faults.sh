@@ -158,6 +158,38 @@ else
   echo "faults.sh: disk full: skipped (mounting a small tmpfs needs root)"
 fi
 
+# --dump-events on a full disk, filled at each of its files in turn (a tmpfs of 33 to 41 pages, an
+# invocation's two files a page each, index.jsonl's lines 239 bytes): every file left is whole, and
+# index.jsonl lists the invocations the message says were written (README, --dump-events: a file
+# cut short is removed). index.jsonl was buffered: on a full disk it kept none of its lines (or
+# some, the last cut short) while the message said 16 invocations were written.
+mkdir tiny
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=132k tmpfs tiny 2>/dev/null; then
+  umount tiny
+  for pages in $(seq 33 41); do
+    mount -t tmpfs -o size=$((pages * 4))k tmpfs tiny && mnt="$work/tiny"
+    msg=$("$esmsim" run "$scn/steady-state.json" -o tiny.db -q --no-record-tables --set duration=10s \
+      --set event_source_mapping.BatchSize=1 --set 'expect={}' --dump-events tiny/d 2>&1); rc=$?
+    n=$(sed -n 's/.*: No space left on device (\([0-9]*\) invocations written)$/\1/p' <<< "$msg")
+    expect_eq "$rc:${n:+said}" "1:said" "dump, disk full at $pages pages: exit status and message ($msg)"
+    expect_eq "$(python3 -c 'import json, os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+lines = open(os.path.join(d, "index.jsonl")).read().split("\n")
+ok = lines.pop() == "" and len(lines) == n   # each line ends with its newline
+for l in lines:
+    e = json.loads(l)
+    ok = ok and os.path.exists(os.path.join(d, e["event_file"])) and os.path.exists(os.path.join(d, e["response_file"]))
+for f in os.listdir(d):
+    if f != "index.jsonl":
+        json.loads(open(os.path.join(d, f)).read())   # whole
+print(ok)' tiny/d "${n:-0}" 2>&1)" True "dump, disk full at $pages pages: every file whole, index.jsonl lists the $n invocations written"
+    umount tiny && mnt=""
+    rm -f tiny.db*
+  done
+else
+  echo "faults.sh: dump on a full disk: skipped (mounting a small tmpfs needs root)"
+fi
+
 # ---- a new output that cannot be made in full (a full disk, a file-size limit) -------
 
 # A file esmsim created and could not make a run log of, or begin its run in, is removed:

@@ -164,6 +164,13 @@ expect_eq "$(j m.json producers.0.rate.series | tr -d ' ')" \
 expect_eq "$(j m.json producers.0.record_bytes)" 250 "metrics-ugly.json: record size"
 expect_eq "$(j m.json function.duration)" '{"per_invoke": {"distribution": "lognormal", "median": "50.000ms", "sigma": 0.5}, "per_record": "0ms"}' \
   "metrics-ugly.json: p50 (an Id without a Label) and the Average: the closed form, exact"
+# One percentile and the Average, the mean below it: of the two lognormals that fit both exactly,
+# the one with the smaller sigma (README, import: Duration Average and percentiles become a
+# lognormal). The other was taken: p99 200 ms and Average 100 ms gave median 0.008ms, sigma 4.33.
+printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d","Label":"Duration p99","Timestamps":["2026-03-01T00:00:00Z"],"Values":[200],"StatusCode":"Complete"},{"Id":"a","Label":"Duration Average","Timestamps":["2026-03-01T00:00:00Z"],"Values":[100],"StatusCode":"Complete"}]}' > p99-mean.json
+"$esmsim" import p99-mean.json -o p99-mean-s.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j p99-mean-s.json function.duration.per_invoke)" '0:{"distribution": "lognormal", "median": "95.010ms", "sigma": 0.32}' \
+  "Duration p99 and Average: the lognormal of the smaller sigma"
 expect_eq "$(j m.json function.failures)" '[{"match": {"from": "20m", "to": "23m"}}, {"match": {"probability": 8.382e-06}}]' \
   "metrics-ugly.json: the outage, and 1 - (1 - 2/2700)^(1/88.4) per record elsewhere"
 expect_eq "$(j m.json function.reserved_concurrency)" 5 "metrics-ugly.json: Throttles: the highest ConcurrentExecutions"
@@ -305,6 +312,17 @@ long=$(printf 'A%.0s' $(seq 300))
 printf 'Resources:\n  S: {Type: AWS::Kinesis::Stream, Properties: {Name: {"Fn::GetAtt": %s.Arn}}}\n' "$long" > getatt-long.yaml
 bad "a Fn::GetAtt of a resource name longer than 255 characters" \
   "esmsim import: getatt-long.yaml: \$.Resources.S.Properties.Name: Fn::GetAtt $long.Arn: no such resource" getatt-long.yaml
+# CloudFormation takes logical ids of at most 255 characters: a longer one is refused, and a name
+# longer than that in Fn::Sub's ${Name} (or a Ref's) is not cut to 255, which named another
+# resource: ${A...A.Arn} (256 A) read the stream A...A (255 A), exit 0
+a255=$(printf 'A%.0s' $(seq 255))
+printf 'Resources:\n  %s: {Type: AWS::Kinesis::Stream, Properties: {Name: orders, ShardCount: 2}}\n' "${a255}A" > id-long.yaml
+bad "a logical id longer than 255 characters" \
+  "esmsim import: id-long.yaml: \$.Resources.${a255:0:200}: expected a logical id of at most 255 characters (CloudFormation's limit), got one of 256" id-long.yaml
+printf 'Resources:\n  %s: {Type: AWS::Kinesis::Stream, Properties: {Name: orders, ShardCount: 2}}\n  M: {Type: AWS::Lambda::EventSourceMapping, Properties: {EventSourceArn: {"Fn::Sub": "${%s.Arn}"}, FunctionName: f, StartingPosition: LATEST}}\n' \
+  "$a255" "${a255}A" > sub-long.yaml
+bad "Fn::Sub of a name longer than 255 characters" \
+  "esmsim import: sub-long.yaml: \$.Resources.M.Properties.EventSourceArn: Fn::GetAtt ${a255}A.Arn: no such resource" sub-long.yaml
 # A SAM function's Events is a map of named event sources (SAM's specification): a list of them
 # was walked as if its items had names, and read a NULL name (found by fuzz_import: UBSan's
 # pointer overflow in imp_path; a crash in a release build); charter: bad input, a clear error
@@ -407,7 +425,7 @@ bad "IncomingRecords of 1e20 a period" \
 printf '{"MetricDataResults":[{"Id":"r","Label":"IncomingRecords Sum","Timestamps":["2026-03-01T00:00:00Z","2026-03-01T00:05:00Z"],"Values":[1,2],"StatusCode":"Complete"},{"Id":"d100","Label":"Duration p100","Timestamps":["2026-03-01T00:00:00Z"],"Values":[9],"StatusCode":"Complete"},{"Id":"duration_p0","Timestamps":["2026-03-01T00:00:00Z"],"Values":[1],"StatusCode":"Complete"}]}' > p100.json
 "$esmsim" import p100.json -o p100-s.json > /dev/null 2> err.txt; rc=$?
 expect_eq "$rc" 0 "Duration p100 and p0: exit status"
-expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
+expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p100; it reads Sum, Average, Maximum, Minimum, SampleCount and the percentiles strictly between p0 and p100, to two decimals as CloudWatch gives them (p50, p99.9; p0 is the Minimum, p100 the Maximum): \$.MetricDataResults[1] (Id d100, Label \"Duration p100\")" \
   "Duration p100: the statistic named, and the percentiles esmsim reads"
 expect_in "$(cat err.txt)" "esmsim import: not mapped: p100.json: not a statistic esmsim reads: Duration p0; it reads " \
   "Duration p0 (its Id): the statistic named"

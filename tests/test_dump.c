@@ -137,13 +137,14 @@ static void check_event_file(const char *name, const struct slog_event_record *r
 
 static void remove_dump_files(void)
 {
-    static const char *const names[] = {
-        "000000001.event.json", "000000001.response.json", "000000002.event.json",
-        "000000002.response.json", "000000003.event.json", "000000003.response.json",
-        DUMP_INDEX_NAME,
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        unlink(path_in_dir(names[i]));
+    char name[32];
+    for (int id = 1; id <= 9; id++) {   /* the invocations the tests dump */
+        snprintf(name, sizeof name, "%09d.event.json", id);
+        unlink(path_in_dir(name));
+        snprintf(name, sizeof name, "%09d.response.json", id);
+        unlink(path_in_dir(name));
+    }
+    unlink(path_in_dir(DUMP_INDEX_NAME));
 }
 
 static void test_two_invocations_and_limit(void)
@@ -273,6 +274,53 @@ static void test_write_failure(void)
     CHECK(!exists("000000001.response.json"));   /* stopped at the first error */
     CHECK(!exists("000000002.event.json"));
     check_file(DUMP_INDEX_NAME, "");
+    remove_dump_files();
+
+    /* index.jsonl reaching the limit mid-line: the line cut short was left, looking like a
+     * last line (index.jsonl was buffered: the failure showed at dump_close), and its
+     * invocation counted as written.  Now the index ends at its last whole line, which
+     * lists the invocations written. */
+    struct stat st_event, st_response, st_index;
+    d = dump_open(dir, 10, err, sizeof err);   /* sizes: every invocation 1 to 9 has the same */
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    dump_event(d, &e1);
+    CHECK_INT(dump_close(d, err, sizeof err), 0);
+    CHECK_INT(stat(path_in_dir("000000001.event.json"), &st_event), 0);
+    CHECK_INT(stat(path_in_dir("000000001.response.json"), &st_response), 0);
+    CHECK_INT(stat(path_in_dir(DUMP_INDEX_NAME), &st_index), 0);
+    off_t line = st_index.st_size, files = st_event.st_size > st_response.st_size
+                                           ? st_event.st_size : st_response.st_size;
+    CHECK(line > 0);
+    if (line <= 0)
+        return;
+    uint64_t whole = (uint64_t)(files / line) + 1;   /* lines that fit, the files too */
+    CHECK(whole + 1 < 10);
+    remove_dump_files();
+    d = dump_open(dir, 10, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    small.rlim_cur = (rlim_t)((off_t)whole * line + line / 2);
+    signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &small);
+    for (uint64_t id = 1; id <= 9; id++) {
+        inv1.invocation_id = id;
+        dump_event(d, &e1);
+    }
+    inv1.invocation_id = 1;
+    CHECK_INT(dump_written(d), whole);
+    CHECK_INT(dump_close(d, err, sizeof err), -1);   /* under the limit, as a full disk stays full */
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    CHECK_CONTAINS(err, path_in_dir(DUMP_INDEX_NAME));
+    CHECK_CONTAINS(err, strerror(EFBIG));
+    char *index = slurp(path_in_dir(DUMP_INDEX_NAME)), last[32];
+    CHECK(index && strlen(index) == (size_t)((off_t)whole * line) && index[strlen(index) - 1] == '\n');
+    snprintf(last, sizeof last, "\"invocation_id\":%" PRIu64 ",", whole);
+    CHECK_CONTAINS(index, last);
+    free(index);
     remove_dump_files();
 
     /* The directory gone under a running dump: the next file cannot be made. */

@@ -97,6 +97,19 @@ static void test_identify(void)
         { "ConcurrentExecutions avg", true, MD_CONCURRENT_EXECUTIONS, "Average" },
         { "Errors SampleCount", true, MD_ERRORS, "SampleCount" },
         { "Duration p100", false, 0, "" },            /* not a percentile: an unknown word */
+        /* CloudWatch's form, its API's pattern p(\d{1,2}(\.\d{0,2})?|100), by the text: strtod
+         * read p1e1 as p10, p0x1A as p26, and took more digits than CloudWatch gives */
+        { "Duration p05", true, MD_DURATION, "p05" },
+        { "Duration p99.", true, MD_DURATION, "p99." },
+        { "Duration p99.99", true, MD_DURATION, "p99.99" },
+        { "Duration p0.01", true, MD_DURATION, "p0.01" },
+        { "Duration p1e1", false, 0, "" },
+        { "Duration p0x1A", false, 0, "" },
+        { "Duration p99.999", false, 0, "" },
+        { "Duration p050", false, 0, "" },
+        { "Duration p0.00", false, 0, "" },           /* p0: the Minimum */
+        { "Duration p100.0000000000000001", false, 0, "" },
+        { "Duration p.5", false, 0, "" },
         { "GetRecords.Success Sum", false, 0, "" },
         { "m1", false, 0, "" },
         { "", false, 0, "" },

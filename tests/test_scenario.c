@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fmt.h"
 #include "footprint.h"
 #include "scenario.h"
 
@@ -88,6 +89,23 @@ static void test_durations(void)
     }
     int64_t us;
     CHECK_INT(scn_parse_duration(NULL, &us), -1);
+
+    /* What esmsim prints of a span (the run's "... simulated in" line, the
+     * progress) is a duration as written here, the same span read back
+     * (docs/scenario.md, Types: units up to d). */
+    static const struct { long long us; const char *text; } spans[] = {
+        { 100000LL * 86400 * S, "100000d" }, { 86400 * S, "1d" }, { 93600 * S, "26h" },
+        { 7200 * S, "2h" }, { 5400 * S, "90m" }, { 90 * S, "90s" }, { 1500 * MS, "1.5s" },
+        { 250 * MS, "250ms" }, { 200, "0.0002s" }, { 3723 * S + 456789, "3723.456789s" },
+        { 0, "0ms" },
+    };
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+        char buf[32];
+        CHECK_STR(fmt_span(spans[i].us, buf), spans[i].text);
+        us = -7;
+        CHECK_INT(scn_parse_duration(buf, &us), 0);
+        CHECK_INT(us, spans[i].us);
+    }
 }
 
 /* ---- a full scenario ---------------------------------------------------- */
@@ -912,6 +930,13 @@ static void test_bad_distributions(void)
         "$.function.cold_start.percentiles.q90: unknown key (expected a percentile \"pN\", N from 0 to 100");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'p101':2}}}"),
         "$.function.cold_start.percentiles.p101: unknown key (expected a percentile");
+    /* over 100 by its text, though a double of it is 100 (docs/scenario.md: N from 0 to 100) */
+    BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'p100.0000000000000001':2}}}"),
+        "$.function.cold_start.percentiles[\"p100.0000000000000001\"]: unknown key (expected a percentile \"pN\", N from 0 to 100");
+    struct scenario *s = parse(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':"
+                                    "{'p50':1,'p100.000':2}}}"), NULL, 0);
+    CHECK(s != NULL);
+    scn_free(s);
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':{'p50':1,'p50.0':2}}}"),
         "$.function.cold_start.percentiles[\"p50.0\"]: percentile 50 given twice");
     BAD(WITH("'function':{'cold_start':{'distribution':'empirical','percentiles':[1,2]}}"),
@@ -1553,6 +1578,27 @@ static void test_files(void)
     CHECK(s == NULL);
     CHECK_STR(err, "t.json: invalid JSON at line 1, column 1026: arrays and objects nested deeper than 1000, "
               "the most esmsim reads");
+
+    /* the same in a --set value, which was taken as a string (docs/scenario.md, Overrides:
+     * the value is JSON when it parses, a string otherwise) */
+    n = snprintf(deep, sizeof deep, "description=");
+    for (int i = 0; i < 1001; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1001; i++)
+        deep[n++] = ']';
+    deep[n] = '\0';
+    const char *set_deep[] = { deep };
+    s = parse(MIN, set_deep, 1);
+    CHECK(s == NULL);
+    CHECK_CONTAINS(err, "t.json: --set description=[[[[");
+    CHECK_CONTAINS(err, "[[...: $.description: invalid JSON at line 1, column 1001: arrays and objects nested "
+                   "deeper than 1000, the most esmsim reads");
+    scn_free(s);
+    deep[n - 1001] = '\0';   /* "[[[...x": not JSON, a string as before */
+    deep[n - 1002] = 'x';
+    s = parse(MIN, set_deep, 1);
+    CHECK(s != NULL);
+    scn_free(s);
 
     /* a NUL byte would make cJSON ignore the rest of the file */
     char nul_path[] = "/tmp/test_scenario_XXXXXX";

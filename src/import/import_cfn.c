@@ -233,8 +233,9 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
         if (matches(im, &cands[i]))
             chosen = matched++ ? chosen : i;
     const char *want = imp_selected_mapping(im);
-    if (want && !matched) {   /* a mapping, or a SAM function "Function.Event", not created */
-        char id[256];
+    if (want && !matched && strcspn(want, ".") <= CFN_ID_MAX) {   /* a mapping, or a SAM function
+                                                                    * "Function.Event", not created */
+        char id[CFN_ID_MAX + 1];
         snprintf(id, sizeof id, "%.*s", (int)strcspn(want, "."), want);
         if (cfn_not_deployed(&c, id)) {
             imp_fail(im, "%s: --mapping %s: %s", f->path, want, CFN_NOT_DEPLOYED);

@@ -68,19 +68,24 @@ const char *cfn_referenced(const struct cfn *c, const cJSON *v)
 {
     const char *f = intrinsic(v);
     const cJSON *a = f ? v->child : NULL;
-    char id[256] = "";
+    const char *name = NULL;
+    size_t n = 0;
     if (!f)
         return NULL;
     if (!strcmp(f, "Ref") && cJSON_IsString(a))
-        snprintf(id, sizeof id, "%s", a->valuestring);
+        n = strlen(name = a->valuestring);
     else if (!strcmp(f, "Fn::GetAtt") && cJSON_GetArraySize(a) == 2 && cJSON_IsString(a->child))
-        snprintf(id, sizeof id, "%s", a->child->valuestring);
+        n = strlen(name = a->child->valuestring);
     else if (!strcmp(f, "Fn::GetAtt") && cJSON_IsString(a))
-        snprintf(id, sizeof id, "%.*s", (int)strcspn(a->valuestring, "."), a->valuestring);
+        n = strcspn(name = a->valuestring, ".");
     else if (!strcmp(f, "Fn::Sub") && cJSON_IsString(a) && !strncmp(a->valuestring, "${", 2) &&
              a->valuestring[strlen(a->valuestring) - 1] == '}')
-        snprintf(id, sizeof id, "%.*s", (int)strcspn(a->valuestring + 2, ".}"), a->valuestring + 2);
-    const cJSON *r = id[0] ? cfn_get(c->resources, id) : NULL;
+        n = strcspn(name = a->valuestring + 2, ".}");
+    if (n == 0 || n > CFN_ID_MAX)   /* a longer name is no resource's: not cut to one's */
+        return NULL;
+    char id[CFN_ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)n, name);
+    const cJSON *r = cfn_get(c->resources, id);
     return r ? r->string : NULL;
 }
 
@@ -327,8 +332,11 @@ static cJSON *fn_sub(struct cfn *c, const cJSON *a, const char *path)
                 free(out);
                 return cfn_bad(c, path, "Fn::Sub: a ${ without its }");
             }
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(end - p - 2), p + 2);
+            char *name = strndup(p + 2, (size_t)(end - p - 2));   /* whole: a cut one names another */
+            if (!name) {
+                free(out);
+                return imp_nomem(c->im), c->bad = true, NULL;
+            }
             if (name[0] == '!') {
                 size_t n = strlen(name);
                 piece = malloc(n + 3);
@@ -351,10 +359,12 @@ static cJSON *fn_sub(struct cfn *c, const cJSON *a, const char *path)
                 piece = v ? as_text(v) : NULL;
                 cJSON_Delete(v);
                 if (!piece) {
+                    free(name);
                     free(out);
                     return NULL;
                 }
             }
+            free(name);
             p = end + 1;
         } else {
             const char *next = strstr(p + 1, "${");
@@ -452,7 +462,8 @@ static int condition(struct cfn *c, const cJSON *v, const char *path)
  * The resources CloudFormation would create: those without a Condition, or
  * whose Condition is true (one the template alone cannot decide is taken as
  * true, and said).  References to the others' entries, not copies; NULL
- * when a Condition is malformed or names no condition (c->bad).
+ * when a Condition is malformed or names no condition, or a logical id is
+ * longer than CloudFormation takes (c->bad).
  */
 cJSON *cfn_deployed_resources(struct cfn *c)
 {
@@ -462,11 +473,14 @@ cJSON *cfn_deployed_resources(struct cfn *c)
         return imp_nomem(c->im), c->bad = true, NULL;
     cJSON_ArrayForEach(r, c->all) {
         const cJSON *cond = cfn_get(r, "Condition");
-        char path[PATH_LEN];
+        char at[PATH_LEN], path[PATH_LEN];
         int on = 1;
-        imp_path(path, sizeof path, "$.Resources", r->string);
-        imp_path(path, sizeof path, path, "Condition");
-        if (cond && !cJSON_IsString(cond))
+        imp_path(at, sizeof at, "$.Resources", r->string);
+        imp_path(path, sizeof path, at, "Condition");
+        if (strlen(r->string) > CFN_ID_MAX)
+            cfn_bad(c, at, "expected a logical id of at most %d characters (CloudFormation's limit), "
+                    "got one of %zu", CFN_ID_MAX, strlen(r->string));
+        else if (cond && !cJSON_IsString(cond))
             cfn_bad(c, path, "expected the name of a condition, got %s", imp_kind(cond));
         else if (cond && (on = named_condition(c, cond->valuestring, path)) < 0 && !c->bad &&
                  imp_note(c->im, "%s: %s: the condition %s cannot be told from the template (%s): the "

@@ -33,6 +33,11 @@ struct cfn {
 
 #define CFN_NOT_DEPLOYED "the resource is not deployed (its Condition is false)"
 
+/* The longest logical id CloudFormation takes (its quotas: a resource's name,
+ * 255 characters): a longer one in Resources is refused, so a longer name
+ * names no resource. */
+#define CFN_ID_MAX 255
+
 /* v with its intrinsic functions computed (a new value), or NULL: c->bad
  * (an error), c->novalue (AWS::NoValue), else c->why. */
 cJSON *cfn_ev(struct cfn *c, const cJSON *v, const char *path);

@@ -103,9 +103,11 @@ int imp_fit_lognormal(const double *pct, const double *x, size_t n, double *medi
         mu = c0;
         s = c1;
     } else if (np >= 1 && nm == 1) {
-        /* One percentile and the mean: exact, ln m - ln x = sigma^2/2 - sigma z. */
+        /* One percentile and the mean: exact, ln m - ln x = sigma^2/2 - sigma z, the smaller
+         * of its roots sigma > 0.  A mean below an upper percentile has two: the larger put
+         * the median far below both (p99 200 ms, mean 100 ms: median 8 us, sigma 4.33). */
         double dz = zp[0], dd = ym - yp[0], disc = dz * dz + 2 * dd;
-        s = disc > 0 ? dz + sqrt(disc) : 0;
+        s = disc > 0 ? (dz - sqrt(disc) > 0 ? dz - sqrt(disc) : dz + sqrt(disc)) : 0;
         mu = yp[0] - s * dz;
     } else {
         return -1;   /* the mean alone, or one percentile given twice */

@@ -6,8 +6,8 @@
  * Cost: the event is built with cJSON and written once per invocation, about
  * the event's size in bytes; a long run is bounded by the limit, past which
  * an invocation costs a counter increment.  Each file is opened, written and
- * closed at once, so a run stopped by Ctrl-C leaves whole files behind (only
- * the last index line may be cut, as index.jsonl is buffered).
+ * closed at once, and each index line written at once (index.jsonl is not
+ * buffered), so a run stopped by Ctrl-C leaves whole files behind.
  *
  * Files are written only as themselves: a name in DIR that is a symbolic
  * link, a hard link to another name, a FIFO or a device is refused, never
@@ -39,7 +39,8 @@
 struct dump {
     char *dir;             /* as given, trailing slashes cut: for paths and messages */
     char *path;            /* scratch: dir + "/" + a file name */
-    FILE *index;           /* DIR/index.jsonl */
+    FILE *index;           /* DIR/index.jsonl, not buffered */
+    off_t index_size;      /* its whole lines' bytes */
     uint64_t limit;        /* invocations to write */
     uint64_t written;      /* invocations written in full */
     uint64_t skipped;      /* invocations past the limit */
@@ -186,6 +187,7 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
         dump_free(d);
         return NULL;
     }
+    setvbuf(d->index, NULL, _IONBF, 0);   /* a line on disk once dump_event returns */
     return d;
 }
 
@@ -212,6 +214,24 @@ static void dump_file(struct dump *d, const char *name, const char *text)
         dump_fail(d, d->path, errnum);
         unlink(d->path);
     }
+}
+
+/* The index line of an invocation whose files are written, latching a
+ * failure.  A line cut short (a full disk) is cut off: index.jsonl lists
+ * the invocations written, each line whole (their files stay, as those of
+ * an invocation whose response could not be written). */
+static void dump_index(struct dump *d, const char *line)
+{
+    size_t len = strlen(line);
+    if (d->failed)
+        return;
+    if (fwrite(line, 1, len, d->index) == len && fputc('\n', d->index) != EOF) {
+        d->index_size += (off_t)len + 1;
+        return;
+    }
+    dump_fail(d, dump_path(d, DUMP_INDEX_NAME), errno);
+    if (ftruncate(fileno(d->index), d->index_size) != 0)
+        unlink(d->path);   /* no index rather than one that looks whole */
 }
 
 /* The index line of one invocation, compact JSON; NULL when out of memory. */
@@ -262,8 +282,7 @@ void dump_event(void *ctx, const struct slog_event *ev)
     } else {
         dump_file(d, event_file, event);
         dump_file(d, response_file, response);
-        if (!d->failed && (fputs(line, d->index) < 0 || fputc('\n', d->index) == EOF))
-            dump_fail(d, dump_path(d, DUMP_INDEX_NAME), errno);
+        dump_index(d, line);
         if (!d->failed)
             d->written++;
     }

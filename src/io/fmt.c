@@ -127,15 +127,25 @@ const char *fmt_seconds(int64_t ms, char buf[32])
 
 const char *fmt_span(int64_t us, char buf[32])
 {
-    int64_t s = us / 1000000;
-    if (us < 1000000)
+    /* One number with one unit, as a scenario's duration is written, so that
+     * what is printed reads back as the same span: the largest unit it is whole
+     * in, else exact seconds ("1d2h" or "1h30m" would not read back). */
+    static const struct { const char *unit; int64_t us; } units[] = {
+        { "d", 24 * 3600 * INT64_C(1000000) }, { "h", 3600 * INT64_C(1000000) },
+        { "m", 60 * INT64_C(1000000) }, { "s", 1000000 },
+    };
+    for (size_t i = 0; us > 0 && i < sizeof units / sizeof units[0]; i++)
+        if (us % units[i].us == 0) {
+            snprintf(buf, 32, "%" PRId64 "%s", us / units[i].us, units[i].unit);
+            return buf;
+        }
+    if (us < 1000000 && us % 1000 == 0) {
         snprintf(buf, 32, "%" PRId64 "ms", us / 1000);
-    else if (s < 60)
-        snprintf(buf, 32, "%.1fs", (double)us / 1e6);
-    else if (s < 3600)
-        snprintf(buf, 32, s % 60 ? "%" PRId64 "m%" PRId64 "s" : "%" PRId64 "m", s / 60, s % 60);
-    else
-        snprintf(buf, 32, s % 3600 / 60 ? "%" PRId64 "h%" PRId64 "m" : "%" PRId64 "h",
-                 s / 3600, s % 3600 / 60);
+        return buf;
+    }
+    int n = snprintf(buf, 32, "%" PRId64 ".%06" PRId64, us / 1000000, us % 1000000);
+    while (buf[n - 1] == '0')   /* the fraction has a digit other than 0 */
+        n--;
+    snprintf(buf + n, 32 - (size_t)n, "s");
     return buf;
 }

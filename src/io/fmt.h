@@ -36,8 +36,9 @@ const char *fmt_file_kind(unsigned mode);
  * (a negative time, which only a crafted run log has, with its sign). */
 const char *fmt_seconds(int64_t ms, char buf[32]);
 
-/* A virtual duration in us for people: "250ms", "45.2s", "1m30s", "2h",
- * "1h30m" (to the minute past an hour), in buf, returned. */
+/* A virtual duration in us (>= 0) as a scenario's duration is written, which
+ * reads back as the same: "100000d", "26h", "90m", "45s", "250ms", "45.25s",
+ * in buf, returned. */
 const char *fmt_span(int64_t us, char buf[32]);
 
 #endif

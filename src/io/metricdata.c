@@ -58,18 +58,30 @@ static const struct {
     { "samplecount", "SampleCount" },
 };
 
-/* "p99", "p99.9", "p50": a percentile from 0 to 100 (exclusive) in stat. */
+/* "p99", "p99.9", "p50": a percentile strictly between 0 and 100 in stat, in
+ * CloudWatch's form, the pattern of its API's ExtendedStatistic,
+ * p(\d{1,2}(\.\d{0,2})?|100): read by its text, in hundredths (strtod took
+ * "p1e1" for p10 and "p0x1A" for p26). */
 static bool percentile_word(const char *w, char stat[16], double *pct)
 {
-    if (w[0] != 'p' || !isdigit((unsigned char)w[1]) || strlen(w) > 10)
+    if (w[0] != 'p')
         return false;
-    char *end;
-    double p = strtod(w + 1, &end);
-    if (*end || !(p > 0 && p < 100))
+    size_t whole = strspn(w + 1, "0123456789"), frac = 0;
+    const char *dot = w + 1 + whole;
+    if (*dot == '.')
+        frac = strspn(dot + 1, "0123456789");
+    if (whole < 1 || whole > 2 || frac > 2 || dot[*dot == '.' ? 1 + frac : 0])
+        return false;
+    int hundredths = 0;
+    for (size_t i = 0; i < whole; i++)
+        hundredths = hundredths * 10 + (w[1 + i] - '0');
+    for (size_t i = 0; i < 2; i++)
+        hundredths = hundredths * 10 + (i < frac ? dot[1 + i] - '0' : 0);
+    if (hundredths == 0)   /* p0: the Minimum */
         return false;
     snprintf(stat, 16, "%s", w);
     if (pct)
-        *pct = p;
+        *pct = hundredths / 100.0;
     return true;
 }
 
@@ -121,8 +133,8 @@ const char *mdata_unread_stat(const struct mdata_unknown *u, char buf[MDATA_WHY_
     if (u->metric < 0 || u->metric >= MD_METRIC_COUNT)
         return NULL;
     snprintf(buf, MDATA_WHY_LEN, "not a statistic esmsim reads: %s %s; it reads Sum, Average, Maximum, "
-             "Minimum, SampleCount and the percentiles strictly between p0 and p100 (p50, p99.9; p0 is the "
-             "Minimum, p100 the Maximum)", METRIC_NAMES[u->metric], u->stat);
+             "Minimum, SampleCount and the percentiles strictly between p0 and p100, to two decimals as "
+             "CloudWatch gives them (p50, p99.9; p0 is the Minimum, p100 the Maximum)", METRIC_NAMES[u->metric], u->stat);
     return buf;
 }
 

@@ -441,19 +441,31 @@ static int parse_scenario(struct ctx *c, const cJSON *root, struct scenario *s)
 
 /* ---- overrides --------------------------------------------------------- */
 
+static int bad_json(struct ctx *c, const char *text, const char *at, bool nul);
+static const char *stopped_deep(const char *text, const char *at);
+
 /*
  * The value of an override: JSON when it parses, else the text as a string
  * (so `duration=2h` works).  A bare integer too large for a double to hold
- * exactly stays a string, which `seed` accepts.
+ * exactly stays a string, which `seed` accepts.  JSON nested deeper than cJSON
+ * reads is refused as in a file, not taken as a string.  NULL with the error
+ * said.
  */
-static cJSON *override_value(const char *text)
+static cJSON *override_value(struct ctx *c, const char *text)
 {
     size_t n = strlen(text);
     if (n > 0 && n <= 20 && strspn(text, "0123456789") == n &&
         strtoull(text, NULL, 10) > (unsigned long long)MAX_EXACT_INT)
         return cJSON_CreateString(text);
-    cJSON *v = parse_marked(text, NULL);
-    return v ? v : cJSON_CreateString(text);
+    const char *end = NULL;
+    cJSON *v = parse_marked(text, &end);
+    if (!v && end && stopped_deep(text, end)) {
+        bad_json(c, text, end, false);
+        return NULL;
+    }
+    if (!v && !(v = cJSON_CreateString(text)))
+        scni_nomem(c);
+    return v;
 }
 
 static int bad_override(struct ctx *c)
@@ -528,9 +540,9 @@ static int apply_override(struct ctx *c, cJSON *root, const char *set, char **no
             return bad_override(c);
         }
     }
-    cJSON *v = override_value(eq + 1);
+    cJSON *v = override_value(c, eq + 1);
     if (!v)
-        return scni_nomem(c);
+        return -1;
     bool ok = index >= 0 ? (cur ? cJSON_ReplaceItemInArray(parent, (int)index, v)
                                 : cJSON_AddItemToArray(parent, v))
                          : (cur ? cJSON_ReplaceItemInObjectCaseSensitive(parent, key, v)
@@ -581,13 +593,19 @@ static const char *too_deep(const char *text)
  * to that line's last character; the excerpt is a window of the line.  Past
  * CJSON_NESTING_LIMIT, cJSON refuses valid JSON: said so (too_deep).
  */
+/* Where cJSON, stopped at at, gave up on text for its depth (too_deep), or
+ * NULL when it stopped at an error before. */
+static const char *stopped_deep(const char *text, const char *at)
+{
+    const char *deep = too_deep(text);
+    return deep && deep <= at + 1 ? deep : NULL;
+}
+
 static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
 {
-    const char *deep = nul ? NULL : too_deep(text);
-    if (deep && deep <= at + 1)   /* cJSON stopped there, not at an error before it */
+    const char *deep = nul ? NULL : stopped_deep(text, at);
+    if (deep)
         at = deep;
-    else
-        deep = NULL;
     if (*at == '\n' || *at == '\r')
         while (at > text && isspace((unsigned char)*at))
             at--;
@@ -617,6 +635,8 @@ static int bad_json(struct ctx *c, const char *text, const char *at, bool nul)
                  CJSON_NESTING_LIMIT);
     else if (*at)
         snprintf(near, sizeof near, " (near `%s`)", scni_escape(esc, sizeof esc, from, n, false));
+    if (c->setting)   /* an override's value: its line and column */
+        return scni_fail(c, NULL, "invalid JSON at line %zu, column %zu%s", line, col, near);
     if (c->errlen)
         snprintf(c->err, c->errlen, "%s: invalid JSON at line %zu, column %zu%s", c->file, line, col, near);
     return -1;

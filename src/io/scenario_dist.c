@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scenario_int.h"
 
@@ -42,16 +43,18 @@ static const char *const *const DIST_KEYS[] = {   /* by enum dist_kind */
     DIST_GAMMA_KEYS, DIST_EXPONENTIAL_KEYS, DIST_EMPIRICAL_KEYS,
 };
 
-/* "p99.9" -> 99.9; false unless "p" then a number from 0 to 100. */
+/* "p99.9" -> 99.9; false unless "p" then a number from 0 to 100, by its text:
+ * p100.0000000000000001's fraction is below what a double of 100 holds. */
 static bool percentile_name(const char *s, double *pct)
 {
-    const char *p = s + 1;
+    const char *p = s + 1, *dot = strchr(s, '.');
     uint64_t whole;
     double frac;
-    if (s[0] != 'p' || !scni_read_decimal(&p, 100, &whole, &frac) || *p)
+    if (s[0] != 'p' || !scni_read_decimal(&p, 100, &whole, &frac) || *p ||
+        (whole == 100 && dot && dot[1 + strspn(dot + 1, "0")]))
         return false;
     *pct = (double)whole + frac;
-    return *pct <= 100;
+    return true;
 }
 
 /* A point of an empirical distribution as read: at is its place in the file. */
