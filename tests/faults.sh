@@ -383,4 +383,47 @@ expect_in "$msg" "(nothing of it was written to new.db)
 esmsim merge: new.db removed (a new output is made whole or not at all)" "merge, 1 MiB limit mid-copy: message"
 expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 1 MiB limit mid-copy: nothing left"
 
+# ---- a new file its maker removes while another process has it open -------------------
+
+# A merge that made new.db removes it when stopped, "unless another process appended a run
+# to it meanwhile" (README, merge): a run that opened it and has not written its run yet
+# counts too.  Before, the merge removed the file under the run, which went on writing its
+# run into the unlinked file and exited 0: the run lost, no new.db at all.  The run holds
+# SQLite's shared lock on the file (WAL mode: from its first read to its close; in
+# /proc/locks); it and the merge are stopped (SIGSTOP) while the stage is set, so that
+# neither moves on meanwhile, and it is a long one, stopped by SIGINT once its run is in.
+# `appended`: the merge's runs in new.db when it is stopped (none, or big.db's).
+shared_lock() {   # shared_lock PID FILE: PID holds a read lock on FILE
+  awk -v p="$1" -v i=":$(stat -c %i "$2")$" '$4 == "READ" && $5 == p && $6 ~ i { f = 1 }
+    END { exit !f }' /proc/locks
+}
+has_run() { [ "$(q "$1" "SELECT count(*) FROM runs WHERE scenario = '$2'" 2>/dev/null)" = 1 ]; }
+for appended in 0 1; do
+  what="a run opens the merge's new output (runs of the merge in it: $appended), then the merge is stopped"
+  rm -f new.db*
+  "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+  wait_until 60 has_runs new.db "$appended" || ko "$what: no output seen"
+  kill -STOP "$pid"
+  has_runs new.db "$appended" || ko "$what: the merge went on before its stop"
+  "$esmsim" run "$scn/latest-start.json" -o new.db -q --set duration=100d 2>run.err & rpid=$!
+  wait_until 60 shared_lock "$rpid" new.db || ko "$what: the run never opened new.db"
+  kill -STOP "$rpid"
+  kill -INT "$pid"
+  kill -CONT "$pid"
+  wait_within "$pid" 60; rc=$?
+  kill -CONT "$rpid"
+  wait_until 60 has_run new.db latest-start || ko "$what: the run's run never came"
+  kill -INT "$rpid"
+  wait_within "$rpid" 60; rrc=$?
+  want="esmsim merge: interrupted: big$([ "$appended" = 1 ] && echo 2).db not appended (nothing of it was written to new.db)"
+  [ "$appended" = 1 ] && want="$want
+esmsim merge: new.db kept, with the runs appended to it above: another process has it open or added a run to it"
+  expect_eq "$rc:$(cat merge.err)" "130:$want" "$what: merge's exit status, message"
+  expect_eq "$rrc:$(cat run.err)" "130:esmsim: interrupted: new.db run $((appended + 1)) is marked incomplete" \
+    "$what: the run's exit status, message"
+  expect_eq "$(q new.db 'SELECT group_concat(scenario || complete) FROM runs' 2>&1)" \
+    "$([ "$appended" = 1 ] && echo steady-state1,)latest-start0" "$what: the run is in new.db"
+  expect_eq "$(q new.db 'PRAGMA integrity_check')" ok "$what: integrity"
+done
+
 finish

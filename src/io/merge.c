@@ -221,7 +221,8 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
         return NULL;
     struct stat new_st;
     bool new_file = runlog_made(rl, &new_st);
-    runlog_close(rl);
+    /* opened while rl holds the file, which no other process's failed open
+     * can then remove (runlog_unmake) */
     char *uri = runread_uri(path, NULL);
     sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
     free(uri);
@@ -234,7 +235,9 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
         }
     }
     if (!db && new_file)
-        runlog_remove(path, &new_st);   /* tables, no run yet */
+        runlog_close_unmade(rl);   /* tables, no run yet */
+    else
+        runlog_close(rl);
     if (db && new_file && made) {
         *made = true;
         *made_st = new_st;
@@ -606,15 +609,15 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     }
     /* A new output holds every input or none: but for another process's
      * runs, which keep it. */
-    int64_t runs = -1;
     sqlite3_progress_handler(db, 0, NULL, NULL);
-    if (rc && made && query_int(db, "SELECT count(*) FROM runs", NULL, &runs) == 0
-        && runs == ours) {
-        sqlite3_close(db);
+    if (rc && made) {
+        if (runlog_unmake(db, out_path, &made_st, ours))
+            fprintf(stderr, "esmsim merge: %s removed%s (a new output is made whole or not at"
+                    " all)\n", out_path, ours ? ", with the runs appended to it above" : "");
+        else if (ours)
+            fprintf(stderr, "esmsim merge: %s kept, with the runs appended to it above: another"
+                    " process has it open or added a run to it\n", out_path);
         db = NULL;
-        runlog_remove(out_path, &made_st);
-        fprintf(stderr, "esmsim merge: %s removed%s (a new output is made whole or not at all)\n",
-                out_path, ours ? ", with the runs appended to it above" : "");
     }
     sqlite3_close(db);
 out:

@@ -33,7 +33,7 @@
  * file system"), or it is not an esmsim run log of this schema version with
  * esmsim's tables only (checked before anything is written); a file it
  * created is then removed.  made, when not NULL, says whether it created
- * the file, and then its st_dev and st_ino (for runlog_remove).
+ * the file, and then its st_dev and st_ino (for runlog_unmake).
  */
 sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
                     size_t errlen);

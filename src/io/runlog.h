@@ -149,14 +149,20 @@ struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_
                                     char *err, size_t errlen);
 
 /* Whether the open of rl created its file (it did not exist); *made then
- * has its st_dev and st_ino, for runlog_remove. */
+ * has its st_dev and st_ino, for runlog_unmake. */
 bool runlog_made(const struct runlog *rl, struct stat *made);
 
-/* Remove the run log at path with what SQLite keeps beside it (-wal, -shm,
- * -journal), if path is still the file made (st_dev and st_ino, from
- * runlog_made): for a caller that writes a new run log whole or not at all
- * (merge).  Closed connections only: an open one's files would be gone. */
-void runlog_remove(const char *path, const struct stat *made);
+/* Close db, a connection to the run log at path, and remove the file with
+ * what SQLite keeps beside it (-wal, -shm, -journal) if path is still the
+ * file made (st_dev and st_ino, from runlog_made), it holds exactly runs runs
+ * and no other connection has it open (another process's, which may not have
+ * written its run yet): for a caller that writes a new run log whole or not
+ * at all (merge).  True when removed. */
+bool runlog_unmake(struct sqlite3 *db, const char *path, const struct stat *made, int64_t runs);
+
+/* runlog_close, and its file removed as runlog_unmake says if the open made
+ * it and it holds no run: for a caller whose use of a new file failed. */
+void runlog_close_unmade(struct runlog *rl);
 
 /*
  * runlog_open and then runlog_begin_run in two steps, for a caller that
