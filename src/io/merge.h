@@ -35,8 +35,7 @@
  * created is then removed.  made, when not NULL, says whether it created
  * the file, and then its st_dev and st_ino (for runlog_unmake).
  */
-sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
-                    size_t errlen);
+sqlite3 *merge_open(const char *path, char *err, size_t errlen);
 
 /*
  * Append every run of the run log in_path to out.  tables, when not NULL,

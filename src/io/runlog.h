@@ -160,6 +160,10 @@ bool runlog_made(const struct runlog *rl, struct stat *made);
  * at all (merge).  True when removed. */
 bool runlog_unmake(struct sqlite3 *db, const char *path, const struct stat *made, int64_t runs);
 
+/* Unlink the run log at path and what SQLite keeps beside it (-wal, -shm,
+ * -journal, first): true when path itself was. */
+bool runlog_unlink(const char *path);
+
 /* runlog_close, and its file removed as runlog_unmake says if the open made
  * it and it holds no run: for a caller whose use of a new file failed. */
 void runlog_close_unmade(struct runlog *rl);

@@ -185,6 +185,20 @@ static int64_t runlog_count_runs(sqlite3 *db)
     return n;
 }
 
+bool runlog_unlink(const char *path)
+{
+    static const char *const sides[] = { "-wal", "-shm", "-journal", "" };
+    size_t len = strlen(path) + sizeof "-journal";
+    char *name = malloc(len);
+    bool gone = false;
+    for (size_t i = 0; name && i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(name, len, "%s%s", path, sides[i]);
+        gone = unlink(name) == 0;
+    }
+    free(name);
+    return gone;
+}
+
 /*
  * Another process may have opened a file its maker is about to remove (two
  * runs, or a run and a merge, into one new file at once): removed, what that
@@ -215,16 +229,7 @@ bool runlog_unmake(sqlite3 *db, const char *path, const struct stat *made, int64
     if (unmake) {
         int persist = 1;
         sqlite3_file_control(ex, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-        static const char *const sides[] = { "-wal", "-shm", "-journal", "" };
-        size_t len = strlen(path) + sizeof "-journal";
-        char *name = malloc(len);
-        unmake = name != NULL;
-        for (size_t i = 0; name && i < sizeof sides / sizeof sides[0]; i++) {
-            snprintf(name, len, "%s%s", path, sides[i]);
-            if (unlink(name) != 0 && !*sides[i])
-                unmake = false;
-        }
-        free(name);
+        unmake = runlog_unlink(path);
     }
     sqlite3_exec(ex, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(ex);
