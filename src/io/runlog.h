@@ -139,8 +139,9 @@ struct sqlite3;
 /* Open (or create) the database at path.  NULL on error, with a message.
  * A file the open (or runlog_open_now) created and failed to make whole, or
  * to begin its run in (a full disk), is removed at once (at runlog_close for
- * runlog_open_now), with its -wal and -shm, unless it holds a run (another
- * process's); a file that was there before never is. */
+ * runlog_open_now), with its -wal and -shm, unless another process has it
+ * open or it holds a run (another process's); a file that was there before
+ * never is. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
 
 /* runlog_open, its wait for another process's write lock ended as soon as
@@ -149,23 +150,15 @@ struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_
                                     char *err, size_t errlen);
 
 /* Whether the open of rl created its file (it did not exist); *made then
- * has its st_dev and st_ino, for runlog_unmake. */
+ * has its st_dev and st_ino. */
 bool runlog_made(const struct runlog *rl, struct stat *made);
-
-/* Close db, a connection to the run log at path, and remove the file with
- * what SQLite keeps beside it (-wal, -shm, -journal) if path is still the
- * file made (st_dev and st_ino, from runlog_made), it holds exactly runs runs
- * and no other connection has it open (another process's, which may not have
- * written its run yet): for a caller that writes a new run log whole or not
- * at all (merge).  True when removed. */
-bool runlog_unmake(struct sqlite3 *db, const char *path, const struct stat *made, int64_t runs);
 
 /* Unlink the run log at path and what SQLite keeps beside it (-wal, -shm,
  * -journal, first): true when path itself was. */
 bool runlog_unlink(const char *path);
 
-/* runlog_close, and its file removed as runlog_unmake says if the open made
- * it and it holds no run: for a caller whose use of a new file failed. */
+/* runlog_close, and its file removed if the open made it, as a failed open
+ * removes it (runlog_open): for a caller whose use of a new file failed. */
 void runlog_close_unmade(struct runlog *rl);
 
 /*

@@ -201,21 +201,22 @@ bool runlog_unlink(const char *path)
 
 /*
  * Another process may have opened a file its maker is about to remove (two
- * runs, or a run and a merge, into one new file at once): removed, what that
+ * runs, or a run and a sweep, into one new file at once): removed, what that
  * process goes on to write is lost with the unlinked file, and it cannot
  * tell.  SQLite's locks say whether it did: in WAL mode every connection
  * holds a shared lock on the file from its first read to its close, and a
  * connection in locking_mode EXCLUSIVE takes the exclusive lock at its
  * first read (its WAL index then in its own memory, not -shm, which a
  * failed open, a full disk, may have left too short to read).  So the
- * maker closes its connection and removes the file only under that lock,
- * on a new one, taken at once (no busy handler); an opener that came
- * between its open and its first lock finds its file moved and opens again
- * (runlog_connect).  The side files go first, while the lock keeps another
- * process from making its own beside the file, and the connection is closed
- * with its WAL persistent, so that its close deletes no file by name.
+ * maker closes db and removes the file, if it holds no run, only under that
+ * lock, on a new connection, taken at once (no busy handler): true when it
+ * did.  An opener that came between its open and its first lock finds its
+ * file moved and opens again (runlog_connect).  The side files go first,
+ * while the lock keeps another process from making its own beside the
+ * file, and the connection is closed with its WAL persistent, so that its
+ * close deletes no file by name.
  */
-bool runlog_unmake(sqlite3 *db, const char *path, const struct stat *made, int64_t runs)
+static bool runlog_unmake(sqlite3 *db, const char *path, const struct stat *made)
 {
     struct stat st;
     sqlite3 *ex = NULL;
@@ -223,7 +224,7 @@ bool runlog_unmake(sqlite3 *db, const char *path, const struct stat *made, int64
     bool unmake = sqlite3_open_v2(path, &ex, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
                   && sqlite3_exec(ex, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE", NULL,
                                   NULL, NULL) == SQLITE_OK
-                  && runlog_count_runs(ex) == runs
+                  && runlog_count_runs(ex) == 0
                   && stat(path, &st) == 0 && st.st_dev == made->st_dev
                   && st.st_ino == made->st_ino;
     if (unmake) {
@@ -259,7 +260,7 @@ static void runlog_free(struct runlog *rl)
     free(rl->ring);
     nameids_destroy(rl->producers);
     if (rl->made && !rl->kept)
-        runlog_unmake(rl->db, rl->path, &rl->made_st, 0);
+        runlog_unmake(rl->db, rl->path, &rl->made_st);
     else
         sqlite3_close(rl->db);
     free(rl->path);
