@@ -352,36 +352,42 @@ done
 
 # SIGINT, SIGTERM or a write that fails (a file-size limit, as a full disk) in the middle
 # of a merge: exit 130 (1 for the write), the input being copied is not appended (one
-# transaction), and an output the merge created is removed with the runs appended to it
-# before (SPEC section 3: nothing is left that does not say it is incomplete; before: a
-# run log of no run, or of some inputs, and exit 0 for SIGINT's death); an existing
-# output keeps what it had and the inputs appended before.  The signal comes once the
-# copy is underway: the new output has its tables (or its first input), the existing
-# one's WAL has pages.
+# transaction), and an output the merge would have created is not made, with the runs
+# appended to it before (SPEC section 3: nothing is left that does not say it is
+# incomplete; before: a run log of no run, or of some inputs, and exit 0 for SIGINT's
+# death); an existing output keeps what it had and the inputs appended before.  A new
+# output is made as new.db.merge-XXXXXX and linked as new.db once whole.  The signal
+# comes once the copy is underway: the new output has its tables (or its first input),
+# the existing one's WAL has pages.
 "$esmsim" run "$scn/steady-state.json" -o big.db -q --set duration=5m || ko "merge stopped: input"
 cp big.db big2.db
 has_runs() { [ -e "$1" ] && [ "$(q "$1" 'SELECT count(*) FROM runs' 2>/dev/null)" = "$2" ]; }
+# making N: the merge's new output new.db, made as new.db.merge-XXXXXX, holds N runs
+making() {
+  local f
+  for f in new.db.merge-??????; do has_runs "$f" "$1" && return 0; done
+  return 1
+}
 for sig in INT TERM; do
   rm -f new.db*
   "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
-  wait_until 60 has_runs new.db 0 || ko "SIG$sig, merge into a new output: no output seen"
+  wait_until 60 making 0 || ko "SIG$sig, merge into a new output: no output seen"
   kill -"$sig" "$pid"
   wait_within "$pid" 60; rc=$?
   expect_eq "$rc:$(cat merge.out)" "130:" "SIG$sig, merge into a new output: exit status, nothing appended"
   expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big.db not appended (nothing of it was written to new.db)
-esmsim merge: new.db removed (a new output is made whole or not at all)" \
+esmsim merge: new.db not made (a new output is made whole or not at all)" \
     "SIG$sig, merge into a new output: message"
   expect_eq "$(ls new.db* 2>/dev/null)" "" "SIG$sig, merge into a new output: nothing left"
 done
 rm -f new.db*
 "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
-wait_until 60 has_runs new.db 1 || ko "SIGTERM after a first input: its run never came"
+wait_until 60 making 1 || ko "SIGTERM after a first input: its run never came"
 kill -TERM "$pid"
 wait_within "$pid" 60; rc=$?
-expect_eq "$rc:$(cat merge.out)" "130:big.db: 1 run appended to new.db as run 1" \
-  "SIGTERM after a first input: exit status, what was appended"
+expect_eq "$rc:$(cat merge.out)" "130:" "SIGTERM after a first input: exit status, nothing said appended"
 expect_eq "$(cat merge.err)" "esmsim merge: interrupted: big2.db not appended (nothing of it was written to new.db)
-esmsim merge: new.db removed, with the runs appended to it above (a new output is made whole or not at all)" \
+esmsim merge: new.db not made (a new output is made whole or not at all)" \
   "SIGTERM after a first input: message"
 expect_eq "$(ls new.db* 2>/dev/null)" "" "SIGTERM after a first input: nothing left"
 cp in.db had-runs.db
@@ -412,7 +418,92 @@ rm -f new.db*
 msg=$(limited 1024 "$esmsim" merge new.db big.db 2>&1); rc=$?
 expect_eq "$rc" 1 "merge, 1 MiB limit mid-copy: exit status"
 expect_in "$msg" "(nothing of it was written to new.db)
-esmsim merge: new.db removed (a new output is made whole or not at all)" "merge, 1 MiB limit mid-copy: message"
+esmsim merge: new.db not made (a new output is made whole or not at all)" "merge, 1 MiB limit mid-copy: message"
 expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 1 MiB limit mid-copy: nothing left"
+
+# SIGKILL in the middle of a merge into a new output (the OOM killer, a batch job's time
+# limit): no new.db at all.  Before, new.db held the inputs appended before the kill,
+# complete runs that `report` showed with no warning, and the same merge again appended
+# them a second time.  Left: new.db.merge-XXXXXX (as a killed sweep leaves its runs'
+# files); the same merge again makes new.db whole.
+rm -f new.db*
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+wait_until 60 eval 'making 1 || has_runs new.db 1' || ko "SIGKILL mid-merge: the first input never came"
+kill -KILL "$pid"
+{ wait "$pid"; rc=$?; } 2>/dev/null
+expect_eq "$rc:$(cat merge.out)" "137:" "SIGKILL mid-merge: killed, nothing said"
+[ ! -e new.db ] && ok || ko "SIGKILL mid-merge: new.db left with $(q new.db 'SELECT count(*) FROM runs') run(s) of 2"
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err; rc=$?
+expect_eq "$rc:$(cat merge.out)" "0:big.db: 1 run appended to new.db as run 1
+big2.db: 1 run appended to new.db as run 2" "SIGKILL mid-merge: the same merge again"
+expect_eq "$(ls new.db*)" "new.db
+$(ls new.db.merge-*)" "SIGKILL mid-merge: new.db, and what the killed merge left"
+
+# A run into new.db while a merge makes it (README, "Several writers"): the run makes
+# new.db, and the merge appends to it, whole, when done; the merge says the ids its
+# inputs got there.  The merge is stopped (SIGSTOP) with its first input in, until the run
+# is done.  Before, new.db was there from the merge's start, with its first input: the
+# run waited for the stopped merge's write lock.
+rm -f new.db*
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+wait_until 60 eval 'making 1 || has_runs new.db 1' || ko "run during a merge: the first input never came"
+kill -STOP "$pid"
+[ ! -e new.db ] && ok || ko "run during a merge: new.db there before the merge is done"
+ESMSIM_BUSY_TIMEOUT_MS=1000 "$esmsim" run "$scn/latest-start.json" -o new.db -q --set duration=1m 2>run.err
+expect_eq "$?:$(cat run.err)" "0:" "run during a merge: the run"
+kill -CONT "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.out)$(cat merge.err)" "0:big.db: 1 run appended to new.db as run 2
+big2.db: 1 run appended to new.db as run 3" "run during a merge: the merge, its ids"
+expect_eq "$(q new.db 'SELECT group_concat(run_id || scenario || complete) FROM runs')" \
+  "1latest-start1,2steady-state1,3steady-state1" "run during a merge: new.db"
+expect_eq "$(q new.db 'PRAGMA integrity_check')" ok "run during a merge: integrity"
+expect_eq "$(ls new.db*)" "new.db" "run during a merge: nothing else left"
+
+# ---- a new file its maker removes while another run has it open ------------------------
+
+# Two runs into one new file at once (README, "Several writers"): the one that made new.db
+# fails to make it (its tables, under a 64 KiB file-size limit: a full disk) while the other
+# has opened it and waits for its write lock to write its run.  The maker removes a file it
+# could not make, but not one another process has open: SQLite's shared lock says so (WAL
+# mode: held from a connection's first read to its close).  Before, it removed it, and the
+# other run wrote its run into the unlinked file, exit 130 "new.db run 1 is marked
+# incomplete" of a file that was gone.  The maker is held by gdb at its first CREATE TABLE,
+# in its transaction (the write lock its own); the other run is stopped (SIGSTOP) once it holds
+# its shared lock (/proc/locks) until the maker is done, and is a long one, stopped by
+# SIGINT once its run is in.  Needs gdb on x86-64 (the breakpoint reads the SQL in %rsi).
+shared_lock() {   # shared_lock PID FILE: PID holds a read lock on FILE
+  awk -v p="$1" -v i=":$(stat -c %i "$2")$" '$4 == "READ" && $5 == p && $6 ~ i { f = 1 }
+    END { exit !f }' /proc/locks
+}
+has_run() { [ -s "$1" ] && [ "$(q "$1" "SELECT count(*) FROM runs WHERE scenario = '$2'" 2>/dev/null)" = 1 ]; }
+if command -v gdb >/dev/null && [ "$(uname -m)" = x86_64 ]; then
+  what="two runs make new.db at once, the maker fails"
+  rm -f new.db* held go
+  # "CREATE T", little-endian
+  (trap '' XFSZ; ulimit -f 64; exec gdb -q -batch -ex 'set breakpoint pending on' \
+    -ex 'handle SIGXFSZ nostop noprint pass' \
+    -ex 'break sqlite3_exec if *(unsigned long *)$rsi == 0x5420455441455243' -ex run \
+    -ex 'shell touch held; while [ ! -e go ]; do sleep 0.05; done' -ex delete -ex continue \
+    --args "$esmsim" run "$scn/latest-start.json" -o new.db -q) >gdb.out 2>&1 & gpid=$!
+  wait_until 60 test -e held || ko "$what: the maker never came to its tables"
+  "$esmsim" run "$scn/latest-start.json" -o new.db -q --set duration=100d 2>run.err & rpid=$!
+  wait_until 60 shared_lock "$rpid" new.db || ko "$what: the other run never opened new.db"
+  kill -STOP "$rpid"
+  touch go
+  wait_within "$gpid" 60
+  kill -CONT "$rpid"
+  wait_until 60 has_run new.db latest-start || ko "$what: the other run's run never came"
+  kill -INT "$rpid"
+  wait_within "$rpid" 60; rc=$?
+  expect_in "$(cat gdb.out)" "esmsim: new.db: commit: disk I/O error" "$what: the maker's failure"
+  expect_eq "$rc:$(cat run.err)" "130:esmsim: interrupted: new.db run 1 is marked incomplete" \
+    "$what: the other run"
+  expect_eq "$(q new.db 'SELECT group_concat(scenario || complete) FROM runs' 2>&1)" \
+    latest-start0 "$what: its run is in new.db"
+  expect_eq "$(q new.db 'PRAGMA integrity_check')" ok "$what: integrity"
+else
+  echo "faults.sh: two runs make new.db at once: skipped (needs gdb on x86-64)"
+fi
 
 finish

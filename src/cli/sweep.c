@@ -767,7 +767,7 @@ static int find_runs(struct sweep *sw)
 static int open_db(struct sweep *sw)
 {
     char err[1024];
-    if (!(sw->db = merge_open(sw->o.output, NULL, NULL, err, sizeof err))) {
+    if (!(sw->db = merge_open(sw->o.output, err, sizeof err))) {
         fprintf(stderr, "esmsim sweep: %s\n", err);
         return -1;
     }

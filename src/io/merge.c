@@ -179,11 +179,8 @@ static int merge_busy(void *ctx, int count)
     return 1;
 }
 
-sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
-                    size_t errlen)
+sqlite3 *merge_open(const char *path, char *err, size_t errlen)
 {
-    if (made)
-        *made = false;
     if (merge_writable(path, err, errlen) < 0)
         return NULL;
     /* An existing run log is checked before anything is written to it: its
@@ -222,7 +219,8 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
         return NULL;
     struct stat new_st;
     bool new_file = runlog_made(rl, &new_st);
-    runlog_close(rl);
+    /* opened while rl holds the file, which no other process's failed open
+     * can then remove (runlog_unmake) */
     char *uri = runread_uri(path, NULL);
     sqlite3 *db = merge_connect(path, uri, SQLITE_OPEN_READWRITE, err, errlen);
     free(uri);
@@ -235,11 +233,9 @@ sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *er
         }
     }
     if (!db && new_file)
-        runlog_remove(path, &new_st);   /* tables, no run yet */
-    if (db && new_file && made) {
-        *made = true;
-        *made_st = new_st;
-    }
+        runlog_close_unmade(rl);   /* tables, no run yet */
+    else
+        runlog_close(rl);
     return db;
 }
 
@@ -495,6 +491,67 @@ static bool same_file(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+/* What an input gave, said once it is in the output for good. */
+struct merged {
+    const char *in;
+    int64_t n_runs, first, last, incomplete;
+};
+
+static void merge_say(const struct merged *m, const char *out_path, int64_t shift)
+{
+    printf("%s: %" PRId64 " run%s appended to %s as run%s %" PRId64, m->in, m->n_runs,
+           m->n_runs == 1 ? "" : "s", out_path, m->n_runs == 1 ? "" : "s", m->first + shift);
+    if (m->last != m->first)
+        printf(" to %" PRId64, m->last + shift);
+    if (m->incomplete)
+        printf(" (%" PRId64 " incomplete)", m->incomplete);
+    putchar('\n');
+}
+
+/* A message about tmp, the name of a new output while it is made, about
+ * out_path, the name the user gave. */
+static void merge_name_output(char *err, size_t errlen, const char *tmp, const char *out_path)
+{
+    size_t n = strlen(tmp);
+    if (strncmp(err, tmp, n) == 0) {
+        char rest[1024];
+        snprintf(rest, sizeof rest, "%s", err + n);
+        errmsg_set(err, errlen, "%s%s", out_path, rest);
+    }
+}
+
+/*
+ * The new output made whole under tmp (db, closed here) given its name
+ * out_path: its WAL checkpointed into it and removed (the close), then
+ * linked as out_path (the caller unlinks tmp), unless another process made
+ * out_path meanwhile (a run into it): then tmp is appended to it as one
+ * input, *shift then the ids it added to tmp's.  0, or an exit status with
+ * a message.
+ */
+static int merge_publish(sqlite3 *db, const char *tmp, const char *out_path, int64_t *shift,
+                         char *err, size_t errlen)
+{
+    *shift = 0;
+    if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)
+        != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: checkpoint: %s", out_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return ERRMSG_FAILED;
+    }
+    sqlite3_close(db);
+    if (link(tmp, out_path) == 0)   /* never replaces a file, as rename would */
+        return 0;
+    if (errno != EEXIST) {
+        errmsg_set(err, errlen, "%s: cannot link %s to it: %s", out_path, tmp, strerror(errno));
+        return ERRMSG_FAILED;
+    }
+    int64_t n_runs = 0;
+    sqlite3 *out = merge_open(out_path, err, errlen);
+    int rc = out ? merge_append(out, tmp, NULL, shift, &n_runs, err, errlen) : ERRMSG_BAD_INPUT;
+    sqlite3_close(out);
+    return rc < 0 ? rc : 0;
+}
+
 int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
 {
     char err[1024];
@@ -536,26 +593,52 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     if (rc)
         return rc;
 
-    /* From here a signal stops the merge between two steps of SQLite's: a
-     * new output is then removed, an existing one keeps the inputs
-     * appended (each one transaction). */
+    /* From here a signal stops the merge between two steps of SQLite's: an
+     * existing output keeps the inputs appended (each one transaction).  A
+     * new one is made under a name of its own beside it (OUT.db.merge-XXXXXX)
+     * and linked as OUT.db once whole, so that nothing, not even SIGKILL,
+     * leaves a part of it under its name; its inputs are said once it is. */
     struct stopsig_saved old;
     stopsig_catch(merge_on_signal, &old);   /* the stop signals, as they stop a run */
-    bool made = false;
-    struct stat made_st;
-    int64_t ours = 0;   /* runs appended */
-    sqlite3 *db = merge_open(out_path, &made, &made_st, err, sizeof err);
-    if (!db) {
+    char *tmp = NULL;
+    struct merged *said = calloc(n_in, sizeof *said);
+    *err = 0;
+    sqlite3 *db = NULL;
+    if (!said || (!out_exists && !(tmp = malloc(strlen(out_path) + sizeof ".merge-XXXXXX")))) {
+        fprintf(stderr, "esmsim merge: out of memory\n");
+        rc = ERRMSG_FAILED;
+        goto out;
+    }
+    if (tmp) {
+        sprintf(tmp, "%s.merge-XXXXXX", out_path);
+        int fd = merge_writable(out_path, err, sizeof err) < 0 ? -1 : mkstemp(tmp);
+        if (fd < 0) {
+            if (!*err)
+                errmsg_set(err, sizeof err, "%s: cannot create %s: %s", out_path, tmp,
+                           strerror(errno));
+            fprintf(stderr, "esmsim merge: %s\n", err);
+            free(tmp);
+            tmp = NULL;
+            rc = ERRMSG_BAD_INPUT;
+            goto out;
+        }
+        close(fd);
+    }
+    if (!(db = merge_open(tmp ? tmp : out_path, err, sizeof err))) {
+        if (tmp)
+            merge_name_output(err, sizeof err, tmp, out_path);
         fprintf(stderr, "esmsim merge: %s\n", err);
         rc = merge_stopped ? ERRMSG_INTERRUPTED : ERRMSG_BAD_INPUT;
         goto out;
     }
     sqlite3_progress_handler(db, 1000, merge_progress, NULL);
+    size_t n_said = 0;
     for (size_t i = 0; i < n_in; i++) {
         const char *in = in_paths[i];
-        int64_t offset = 0, n_runs = 0, first = 0, last = 0, incomplete = 0;
+        int64_t offset = 0;
+        struct merged *m = &said[n_said];
         int appended = merge_stopped ? ERRMSG_INTERRUPTED
-                       : merge_append(db, in, NULL, &offset, &n_runs, err, sizeof err);
+                       : merge_append(db, in, NULL, &offset, &m->n_runs, err, sizeof err);
         if (appended < 0 && merge_stopped) {
             fprintf(stderr, "esmsim merge: interrupted: %s not appended (nothing of it was"
                     " written to %s)\n", in, out_path);
@@ -563,11 +646,13 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
             break;
         }
         if (appended < 0) {
+            if (tmp)
+                merge_name_output(err, sizeof err, tmp, out_path);
             fprintf(stderr, "esmsim merge: %s (nothing of it was written to %s)\n", err, out_path);
             rc = appended;   /* ERRMSG_FAILED or ERRMSG_BAD_INPUT */
             break;
         }
-        ours += n_runs;
+        m->in = in;
         /* The new ids, as committed: runs above the offset. */
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, "SELECT min(run_id), max(run_id), count(*) FILTER"
@@ -575,34 +660,36 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
                                NULL) == SQLITE_OK) {
             sqlite3_bind_int64(st, 1, offset);
             if (sqlite3_step(st) == SQLITE_ROW) {
-                first = sqlite3_column_int64(st, 0);
-                last = sqlite3_column_int64(st, 1);
-                incomplete = sqlite3_column_int64(st, 2);
+                m->first = sqlite3_column_int64(st, 0);
+                m->last = sqlite3_column_int64(st, 1);
+                m->incomplete = sqlite3_column_int64(st, 2);
             }
             sqlite3_finalize(st);
         }
-        printf("%s: %" PRId64 " run%s appended to %s as run%s %" PRId64, in, n_runs,
-               n_runs == 1 ? "" : "s", out_path, n_runs == 1 ? "" : "s", first);
-        if (last != first)
-            printf(" to %" PRId64, last);
-        if (incomplete)
-            printf(" (%" PRId64 " incomplete)", incomplete);
-        putchar('\n');
+        if (tmp)
+            n_said++;
+        else
+            merge_say(m, out_path, 0);
     }
-    /* A new output holds every input or none: but for another process's
-     * runs, which keep it. */
-    int64_t runs = -1;
     sqlite3_progress_handler(db, 0, NULL, NULL);
-    if (rc && made && query_int(db, "SELECT count(*) FROM runs", NULL, &runs) == 0
-        && runs == ours) {
-        sqlite3_close(db);
+    if (tmp && rc == 0) {
+        int64_t shift = 0;
+        rc = merge_publish(db, tmp, out_path, &shift, err, sizeof err);
         db = NULL;
-        runlog_remove(out_path, &made_st);
-        fprintf(stderr, "esmsim merge: %s removed%s (a new output is made whole or not at all)\n",
-                out_path, ours ? ", with the runs appended to it above" : "");
+        if (rc)
+            fprintf(stderr, "esmsim merge: %s\n", err);
+        for (size_t i = 0; rc == 0 && i < n_said; i++)
+            merge_say(&said[i], out_path, shift);
     }
-    sqlite3_close(db);
+    if (tmp && rc)
+        fprintf(stderr, "esmsim merge: %s not made (a new output is made whole or not at all)\n",
+                out_path);
 out:
+    sqlite3_close(db);
+    if (tmp)
+        runlog_unlink(tmp);   /* its -wal and -shm, if any, and once linked, its name */
+    free(tmp);
+    free(said);
     stopsig_restore(&old);
     return rc;
 }

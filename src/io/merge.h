@@ -32,11 +32,9 @@
  * directory cannot be written ("OUT.db: cannot write to its directory d: Read-only
  * file system"), or it is not an esmsim run log of this schema version with
  * esmsim's tables only (checked before anything is written); a file it
- * created is then removed.  made, when not NULL, says whether it created
- * the file, and then its st_dev and st_ino (for runlog_remove).
+ * created is then removed.
  */
-sqlite3 *merge_open(const char *path, bool *made, struct stat *made_st, char *err,
-                    size_t errlen);
+sqlite3 *merge_open(const char *path, char *err, size_t errlen);
 
 /*
  * Append every run of the run log in_path to out.  tables, when not NULL,

@@ -139,8 +139,9 @@ struct sqlite3;
 /* Open (or create) the database at path.  NULL on error, with a message.
  * A file the open (or runlog_open_now) created and failed to make whole, or
  * to begin its run in (a full disk), is removed at once (at runlog_close for
- * runlog_open_now), with its -wal and -shm, unless it holds a run (another
- * process's); a file that was there before never is. */
+ * runlog_open_now), with its -wal and -shm, unless another process has it
+ * open or it holds a run (another process's); a file that was there before
+ * never is. */
 struct runlog *runlog_open(const char *path, char *err, size_t errlen);
 
 /* runlog_open, its wait for another process's write lock ended as soon as
@@ -149,14 +150,16 @@ struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_
                                     char *err, size_t errlen);
 
 /* Whether the open of rl created its file (it did not exist); *made then
- * has its st_dev and st_ino, for runlog_remove. */
+ * has its st_dev and st_ino. */
 bool runlog_made(const struct runlog *rl, struct stat *made);
 
-/* Remove the run log at path with what SQLite keeps beside it (-wal, -shm,
- * -journal), if path is still the file made (st_dev and st_ino, from
- * runlog_made): for a caller that writes a new run log whole or not at all
- * (merge).  Closed connections only: an open one's files would be gone. */
-void runlog_remove(const char *path, const struct stat *made);
+/* Unlink the run log at path and what SQLite keeps beside it (-wal, -shm,
+ * -journal, first): true when path itself was. */
+bool runlog_unlink(const char *path);
+
+/* runlog_close, and its file removed if the open made it, as a failed open
+ * removes it (runlog_open): for a caller whose use of a new file failed. */
+void runlog_close_unmade(struct runlog *rl);
 
 /*
  * runlog_open and then runlog_begin_run in two steps, for a caller that

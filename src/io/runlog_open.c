@@ -165,33 +165,76 @@ static int runlog_prepare(struct runlog *rl)
     return runlogi_define_key_head(rl);
 }
 
-/* rl's file holds a run (on a connection that has no transaction open):
- * another process's, should two have created it at once.  False when that
- * cannot be read, as in a file whose open failed. */
-static bool runlog_has_run(struct runlog *rl)
+/* The runs in db's file; 0 without a runs table (a file whose open failed
+ * before its tables), -1 when that cannot be read. */
+static int64_t runlog_count_runs(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
-    if (!sqlite3_get_autocommit(rl->db))
-        sqlite3_exec(rl->db, "ROLLBACK", NULL, NULL, NULL);
-    bool has = sqlite3_prepare_v2(rl->db, "SELECT 1 FROM runs LIMIT 1", -1, &st, NULL) == SQLITE_OK
-               && sqlite3_step(st) == SQLITE_ROW;
+    int64_t n = -1;
+    for (int q = 0; q < 2 && n != 0; q++) {
+        sqlite3_finalize(st);
+        st = NULL;
+        n = sqlite3_prepare_v2(db, q ? "SELECT count(*) FROM runs"
+                               : "SELECT count(*) FROM sqlite_schema WHERE name = 'runs'",
+                               -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW
+            ? sqlite3_column_int64(st, 0) : -1;
+        if (n < 0)
+            break;
+    }
     sqlite3_finalize(st);
-    return has;
+    return n;
 }
 
-void runlog_remove(const char *path, const struct stat *made)
+bool runlog_unlink(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || st.st_dev != made->st_dev || st.st_ino != made->st_ino)
-        return;
-    static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+    static const char *const sides[] = { "-wal", "-shm", "-journal", "" };
     size_t len = strlen(path) + sizeof "-journal";
     char *name = malloc(len);
+    bool gone = false;
     for (size_t i = 0; name && i < sizeof sides / sizeof sides[0]; i++) {
         snprintf(name, len, "%s%s", path, sides[i]);
-        unlink(name);
+        gone = unlink(name) == 0;
     }
     free(name);
+    return gone;
+}
+
+/*
+ * Another process may have opened a file its maker is about to remove (two
+ * runs, or a run and a sweep, into one new file at once): removed, what that
+ * process goes on to write is lost with the unlinked file, and it cannot
+ * tell.  SQLite's locks say whether it did: in WAL mode every connection
+ * holds a shared lock on the file from its first read to its close, and a
+ * connection in locking_mode EXCLUSIVE takes the exclusive lock at its
+ * first read (its WAL index then in its own memory, not -shm, which a
+ * failed open, a full disk, may have left too short to read).  So the
+ * maker closes db and removes the file, if it holds no run, only under that
+ * lock, on a new connection, taken at once (no busy handler): true when it
+ * did.  An opener that came between its open and its first lock finds its
+ * file moved and opens again (runlog_connect).  The side files go first,
+ * while the lock keeps another process from making its own beside the
+ * file, and the connection is closed with its WAL persistent, so that its
+ * close deletes no file by name.
+ */
+static bool runlog_unmake(sqlite3 *db, const char *path, const struct stat *made)
+{
+    struct stat st;
+    sqlite3 *ex = NULL;
+    sqlite3_close(db);
+    bool unmake = sqlite3_open_v2(path, &ex, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
+                  && sqlite3_exec(ex, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE", NULL,
+                                  NULL, NULL) == SQLITE_OK
+                  && runlog_count_runs(ex) == 0
+                  && stat(path, &st) == 0 && st.st_dev == made->st_dev
+                  && st.st_ino == made->st_ino;
+    if (unmake) {
+        int persist = 1;
+        sqlite3_file_control(ex, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        unmake = runlog_unlink(path);
+    }
+    sqlite3_exec(ex, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(ex);
+    return unmake;
 }
 
 bool runlog_made(const struct runlog *rl, struct stat *made)
@@ -206,7 +249,6 @@ bool runlog_made(const struct runlog *rl, struct stat *made)
  * nothing. */
 static void runlog_free(struct runlog *rl)
 {
-    bool unmake = rl->made && !rl->kept && !runlog_has_run(rl);
     for (int t = 0; t < RL_TABLE_COUNT; t++) {
         sqlite3_finalize(rl->insert[t]);
         if (rl->batch[t])
@@ -217,9 +259,10 @@ static void runlog_free(struct runlog *rl)
     free(rl->key);
     free(rl->ring);
     nameids_destroy(rl->producers);
-    sqlite3_close(rl->db);
-    if (unmake)
-        runlog_remove(rl->path, &rl->made_st);
+    if (rl->made && !rl->kept)
+        runlog_unmake(rl->db, rl->path, &rl->made_st);
+    else
+        sqlite3_close(rl->db);
     free(rl->path);
     free(rl);
 }
@@ -238,9 +281,19 @@ static struct runlog *runlog_alloc(const char *path, char *err, size_t errlen)
     return rl;
 }
 
-/* Open rl's file: runlog_open but for the allocation.  0, or -1 with a
- * message (rl is then only to be freed). */
-static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
+/* rl's file was removed or renamed since its open: then SQLite may fail
+ * (a disk I/O error) or write to the unlinked file. */
+static bool runlog_moved(struct runlog *rl)
+{
+    int moved = 0;
+    return sqlite3_file_control(rl->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK
+           && moved;
+}
+
+/* Open rl's file: runlog_open but for the allocation.  0, 1 when the file
+ * was removed (or renamed) between its open and the connection's first lock
+ * (runlog_unmake), or -1 with a message (rl is then only to be freed). */
+static int runlog_connect_once(struct runlog *rl, char *err, size_t errlen)
 {
     const char *path = rl->path;
     /* SQLite counts the memory it holds, under a mutex, at each of its
@@ -316,12 +369,39 @@ static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
         || runlogi_begin(rl) != 0   /* claim and create as one, should two processes race */
         || runlog_claim(rl, true) != 0
         || runlog_create_tables(rl) != 0
-        || runlogi_commit(rl) != 0
-        || (pages == 0 && runlogi_exec(rl, "PRAGMA synchronous=NORMAL", "open") != 0)
+        || runlogi_commit(rl) != 0)
+        return runlog_moved(rl) ? 1 : runlogi_report(rl, err, errlen);
+    /* from here the shared lock of WAL mode keeps the file where it is */
+    if (runlog_moved(rl))
+        return 1;
+    if ((pages == 0 && runlogi_exec(rl, "PRAGMA synchronous=NORMAL", "open") != 0)
         || runlog_prepare(rl) != 0)
         return runlogi_report(rl, err, errlen);
     rl->kept = true;
     return 0;
+}
+
+/* runlog_connect_once, again while another process removes the file under
+ * it (it made the file and failed: runlog_unmake).  The connection to the
+ * removed file is closed with its WAL persistent, deleting no file by name
+ * (a WAL left beside the path is deleted by the next open, of a new file). */
+static int runlog_connect(struct runlog *rl, char *err, size_t errlen)
+{
+    int rc = 1;
+    for (int tries = 0; rc == 1 && tries < 10; tries++) {
+        if (tries) {
+            int persist = 1;
+            sqlite3_file_control(rl->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+            sqlite3_close(rl->db);
+            rl->db = NULL;
+            rl->made = rl->failed = rl->locked = rl->busy_interrupted = false;
+        }
+        rc = runlog_connect_once(rl, err, errlen);
+    }
+    if (rc == 1)
+        errmsg_set(err, errlen, "%s: removed by another process each time it was opened",
+                   rl->path);
+    return rc == 0 ? 0 : -1;
 }
 
 struct runlog *runlog_open_watching(const char *path, const volatile sig_atomic_t *interrupt,
@@ -366,6 +446,13 @@ void runlog_close(struct runlog *rl)
     runlogi_ckpt_join(rl);   /* before the close, whose checkpoint is then the last */
     runlogi_rollback(rl);   /* rows since the last sync: maybe not whole events */
     runlog_free(rl);
+}
+
+void runlog_close_unmade(struct runlog *rl)
+{
+    if (rl)
+        rl->kept = false;
+    runlog_close(rl);
 }
 
 sqlite3 *runlog_db(const struct runlog *rl)

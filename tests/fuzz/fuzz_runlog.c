@@ -75,7 +75,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     /* merge's output: an empty run log made once, copied for each input */
     char err[1024];
-    sqlite3 *db = merge_open(fz_out, NULL, NULL, err, sizeof err);
+    sqlite3 *db = merge_open(fz_out, err, sizeof err);
     if (!db)
         fuzz_fail("cannot make an empty run log: %s", err);
     if (sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
