@@ -22,7 +22,9 @@ install_missing() {
 
 install_missing gcc pkg-config meson ninja-build libgsl-dev libsqlite3-dev libcjson-dev \
     nettle-dev gnuplot-nox sqlite3 libmicrohttpd-dev libyaml-dev python3 nodejs \
-    clang libclang-rt-dev   # clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19)
+    clang libclang-rt-dev gdb
+# clang and libFuzzer: the fuzz targets (build-fuzz/, issue 11 item 19); gdb: tests/faults.sh
+# holds a run at its first CREATE TABLE (two runs making one new file at once)
 
 # npm, for the handler examples that lock npm packages (examples/handlers/node-powertools:
 # tools/install-handler.sh runs `npm ci` there for tests/powertools.sh). Debian's nodejs
