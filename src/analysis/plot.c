@@ -739,12 +739,17 @@ int plot_draw(const struct plot_opts *opts)
         (at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
     runread_stop_when(&r.rr, gp_stopped_by);
-    rc = ERRMSG_FAILED;
     r.observed = runread_has_summary(&r.rr);
-    if (r.rr.failed) {
+    /* the tables the series are summed from (a text would be summed as 0) */
+    static const struct runread_rows tables[] = {
+        { "invocations", NULL }, { "metrics", NULL }, { "shards", NULL }, { "discards", NULL },
+        { "checkpoints", NULL }, { "record_rows", NULL }, { NULL, NULL }
+    }, obs_tables[] = { { "summary_series", NULL }, { NULL, NULL } };
+    if (!runread_check_tables(&r.rr, r.observed ? obs_tables : tables)) {
         errmsg_set(err, sizeof err, "%s", r.rr.err);
         goto fail;
     }
+    rc = ERRMSG_FAILED;
     if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
         goto fail;
     for (size_t c = 0; c < PLOT_CHARTS; c++) {
