@@ -7,7 +7,8 @@
  * crafted): nothing read from it is ever executed (SQLite runs no SQL of its
  * schema: trusted_schema off, defensive on), its tables must be esmsim's,
  * and the values the commands compute with are checked (run ids, the run's
- * times).  A log on read-only media is read as it is (see runread_media).
+ * times, and that each number is one: runread_row, runread_check_tables).  A
+ * log on read-only media is read as it is (see runread_media).
  */
 #ifndef ESMSIM_RUNREAD_H
 #define ESMSIM_RUNREAD_H
