@@ -228,6 +228,18 @@ bad "--export with observed files" "esmsim compare: --export writes the run's me
 bad "--period without --export" "esmsim compare: --period goes with --export (compared, the periods are the observed files' own)" run.db own.json --period 300
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90
 bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
+# A number edited into a text (or a real into an integer column) of a table the run's minutes
+# are summed from is a damaged run log (SPEC section 5: bad input, exit 2), named, never summed
+# as 0 (its invocation counted in minute 0) or truncated.
+damaged() {   # damaged SQL WANT: run.db edited by SQL, compared and exported
+  cp run.db dmg.db && sqlite3 dmg.db "$1" || ko "damaged: $1"
+  bad "damaged: $1" "esmsim compare: dmg.db: $2: the run log is damaged" dmg.db own.json
+  bad "damaged: $1, --export" "esmsim compare: dmg.db: $2: the run log is damaged" dmg.db --export dmg.json
+}
+damaged "UPDATE invocations SET start_ms = 'abc' WHERE rowid = (SELECT max(rowid) FROM invocations)" \
+  'invocations.start_ms of run 1 holds the text "abc", expected an integer'
+damaged "UPDATE record_rows SET arrival_ms = 60000.5 WHERE sequence_number = (SELECT min(sequence_number) FROM record_rows)" \
+  "record_rows.arrival_ms of run 1 holds the number 60000.5, expected an integer"
 bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9
 bad "an unknown option (issue 13 item 1: one option parser)" "esmsim compare: unknown option: --frob" run.db own.json --frob
 mkdir -p nognuplot

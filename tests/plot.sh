@@ -58,6 +58,30 @@ bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep
 bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
   "$dep" --keep-data "$work/nodir"
 bad "--at unknown" '--at: expected completion or send, got "start"' "$dep" --at start
+# A number edited into a text (or a real into an integer column) of a table a series is summed
+# from is a damaged run log (SPEC section 5: bad input, exit 2), named, never charted as 0 or
+# left out: the per-record tables of a run without its summary tables (a log of an older
+# esmsim), and summary_series.
+damaged() {   # damaged SQL WANT: $split edited by SQL
+  rm -f dmg.svg; cp "$split" dmg.db && sqlite3 dmg.db "$1" || ko "damaged: $1"
+  bad "damaged: $1" "esmsim plot: dmg.db: $2: the run log is damaged" dmg.db -o dmg.svg
+  [ ! -e dmg.svg ] && ok || ko "damaged: $1: no chart written"
+}
+damaged "DELETE FROM summary_figures; UPDATE invocations SET iterator_age_ms = 'abc'
+  WHERE rowid = (SELECT max(rowid) FROM invocations WHERE iterator_age_ms IS NOT NULL)" \
+  'invocations.iterator_age_ms of run 1 holds the text "abc", expected an integer'
+damaged "DELETE FROM summary_figures; UPDATE metrics SET at_ms = 60000.5
+  WHERE rowid = (SELECT min(rowid) FROM metrics)" \
+  "metrics.at_ms of run 1 holds the number 60000.5, expected an integer"
+damaged "UPDATE summary_series SET x = 'abc' WHERE n = 1 AND chart = 'iterator-age'" \
+  'summary_series.x of run 1 holds the text "abc", expected an integer'
+# Figures whose sum overflows (only a crafted log has them): SQLite cannot read the series,
+# which is bad input too (exit 2), not a chart that failed (it was exit 1).
+rm -f dmg.svg; cp "$split" dmg.db && sqlite3 dmg.db "DELETE FROM summary_figures; UPDATE invocations
+  SET record_count = 9223372036854775807 WHERE rowid IN (SELECT rowid FROM invocations
+  WHERE outcome <> 'throttled' ORDER BY rowid LIMIT 2)" || ko "overflow: crafting"
+bad "a sum past 2^63" "esmsim plot: dmg.db: reading throughput: integer overflow" dmg.db --chart throughput -o dmg.svg
+[ ! -e dmg.svg ] && ok || ko "a sum past 2^63: no chart written"
 bad "--at without value" "esmsim plot: --at needs completion or send" "$dep" --at
 bad "--at with a chart without IteratorAge" "--at: only for the iterator-age chart" "$dep" --chart oldest --at send
 expect_eq "$(ls "$work" | grep -c -E '\.(svg|png)')" 0 "bad input writes no chart"

@@ -68,13 +68,31 @@ damaged="$work/damaged.db"
 sqlite3 "$damaged" "UPDATE summary_figures SET value = 'abc' WHERE name = 'invocations.total';
   UPDATE summary_shards SET throttled = x'01' WHERE shard_id = 'shardId-000000000001'" \
   || ko "damaged: edit"
-bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected an integer: the run log is damaged" \
+# (a figure is a number: reads.delay_mean_ms is a mean)
+bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected a number: the run log is damaged" \
   "$damaged"
-bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected an integer: the run log is damaged" \
+bad "$damaged: reading the summary tables: summary_figures.value of run 1 holds the text \"abc\", expected a number: the run log is damaged" \
   "$damaged" --json
 sqlite3 "$damaged" "DELETE FROM summary_figures WHERE name = 'invocations.total'" || ko "damaged: edit"
 bad "$damaged: reading the summary tables: summary_shards.throttled of run 1 holds a blob, expected an integer: the run log is damaged" \
   "$damaged"
+# The same for what report --recompute sums and joins with SQL over whole tables (a text was
+# summed as 0, or left its row out of a join; a real in an integer column was summed as it
+# is): each number of the run's rows is checked first, and the first that is not one named.
+# The runs row is checked by every reader.
+damaged_recompute() {   # damaged_recompute SQL WANT: the hand-made run 1 edited by SQL
+  cp "$db" "$work/dmg.db" && sqlite3 "$work/dmg.db" "$1" || ko "damaged: $1"
+  bad "$work/dmg.db: $2, expected $3: the run log is damaged" "$work/dmg.db" --run 1 --recompute
+}
+damaged_recompute "UPDATE delivery_rows SET invocation_handled = 'abc' WHERE run_id = 1 AND sequence_number = 5
+  AND invocation_handled = (SELECT min(invocation_handled) FROM delivery_rows WHERE run_id = 1 AND sequence_number = 5)" \
+  'delivery_rows.invocation_handled of run 1 holds the text "abc"' "an integer"
+damaged_recompute "UPDATE discards SET record_count = 1.5 WHERE run_id = 1" \
+  "discards.record_count of run 1 holds the number 1.5" "an integer"
+damaged_recompute "UPDATE metrics SET value = x'01' WHERE rowid = (SELECT min(rowid) FROM metrics WHERE run_id = 1)" \
+  "metrics.value of run 1 holds a blob" "a number"
+damaged_recompute "UPDATE runs SET per_record_tables = 'yes' WHERE run_id = 1" \
+  'runs.per_record_tables of run 1 holds the text "yes"' "an integer"
 out=$("$esmsim" report --help); rc=$?
 expect_eq "$rc" 0 "report --help exit status"
 expect_in "$out" "usage: esmsim report RUN.db [--run ID] [--json]" "report --help"

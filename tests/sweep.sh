@@ -123,6 +123,15 @@ expect_eq "$(ranked "$cost")" "$want" "--objective cost ranking"
 expect_in "$cost" "0 simulated, 4 used again" "a second sweep uses the runs again"
 case "$cost" in *"at most"*) ko "issue 11 item 18d: a process count although nothing ran: $cost" ;; *) ok ;; esac
 expect_eq "$(q j1.db "$rows")" "$(q j2.db "$rows")" "rows unchanged by a second sweep"
+# A sweep_results row used again holding a text where a figure belongs (ad-hoc SQL) is a
+# damaged run log: refused before anything is run (exit 2, naming table and column), never
+# ranked as 0 (it ranked that setting first).
+cp j1.db dmg.db && sqlite3 dmg.db "UPDATE sweep_results SET iterator_age_p99_ms = 'abc'
+  WHERE run_id = (SELECT min(run_id) FROM sweep_results)" || ko "damaged: crafting"
+msg=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --no-chart -o dmg.db 2>&1); rc=$?
+expect_eq "$rc" 2 "a damaged sweep_results row: exit status"
+expect_eq "$msg" "esmsim sweep: dmg.db: sweep_results.iterator_age_p99_ms of run $(q dmg.db 'SELECT min(run_id) FROM sweep_results') holds the text \"abc\", expected an integer: the run log is damaged" \
+  "a damaged sweep_results row: the message, nothing ranked"
 
 # ---- merge -------------------------------------------------------------------------------
 msg=$("$esmsim" merge m.db run-1.db run-2.db 2>&1); rc=$?
@@ -213,6 +222,14 @@ rows_but_tables="SELECT run_id, setting, seed, iterator_age_p50_ms, iterator_age
   messages_expired, messages_lost, invocations, memory_mb, gb_seconds FROM sweep_results ORDER BY run_id"
 expect_eq "$(q cluster-kept.db "$rows_but_tables")" "$(q j1.db "$rows_but_tables")" \
           "--keep-runs: the rows of the local sweep"
+# The same for the tables a kept run's row is computed from again.
+cp cluster-kept.db dmg.db && sqlite3 dmg.db "UPDATE invocations SET iterator_age_ms = 'abc'
+  WHERE rowid = (SELECT min(rowid) FROM invocations WHERE run_id = 2 AND iterator_age_ms IS NOT NULL)" \
+  || ko "damaged tables: crafting"
+msg=$("$esmsim" sweep "$scn" "${fixed[@]}" "${grid[@]}" --keep-runs --no-chart -o dmg.db 2>&1); rc=$?
+expect_eq "$rc" 2 "a kept run's damaged invocations: exit status"
+expect_eq "$msg" "esmsim sweep: dmg.db: invocations.iterator_age_ms of run 2 holds the text \"abc\", expected an integer: the run log is damaged" \
+  "a kept run's damaged invocations: the message"
 
 # ---- issue 11 item 10 and 18a: --print-runs, one line per run whatever the values hold ------
 # Values with newlines (JSON whitespace), tabs, quotes, backslashes, $ and backticks; no

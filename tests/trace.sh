@@ -354,6 +354,25 @@ bad "record 3 is on shardId-000000000000, not on shardId-000000000001" "wrong --
   trace.db --run 2 --sequence 3 --shard shardId-000000000001
 bad "--no-record-tables: it has no messages, records or deliveries to trace" "no per-record tables" \
   norec.db --key a
+# A number edited into a text (or a real into an integer column) of a row the timeline is made
+# of is a damaged run log (SPEC section 5: bad input, exit 2), named by its table and column:
+# it broke the key's chain, or dropped a row from a join, unseen (exit 0), or was named by
+# trace's own TEMP table (trace_line.attempt).
+"$esmsim" run "$src/tests/data/trace/bisect.json" -o dmg-base.db -q || ko "run bisect.json"
+damaged() {   # damaged SQL WANT: dmg-base.db edited by SQL, traced by key a
+  cp dmg-base.db dmg.db && sqlite3 dmg.db "$1" || ko "damaged: $1"
+  bad "esmsim trace: dmg.db: $2: the run log is damaged" "damaged: $1" dmg.db --key a
+}
+head_a="(SELECT last_seq FROM key_names WHERE partition_key = 'a')"
+damaged "UPDATE record_rows SET key_gap = 'abc' WHERE sequence_number = $head_a" \
+  'record_rows.key_gap of run 1 holds the text "abc", expected an integer'
+damaged "UPDATE checkpoints SET sequence_number = 'abc' WHERE rowid = (SELECT max(rowid) FROM checkpoints)" \
+  'checkpoints.sequence_number of run 1 holds the text "abc", expected an integer'
+damaged "UPDATE delivery_rows SET invocation_handled = invocation_handled + 0.5 WHERE sequence_number = $head_a
+  AND invocation_handled = (SELECT max(invocation_handled) FROM delivery_rows WHERE sequence_number = $head_a)" \
+  "delivery_rows.invocation_handled of run 1 holds the number 13.5, expected an integer"
+damaged "UPDATE invocations SET attempt = 'abc' WHERE rowid = (SELECT min(rowid) FROM invocations)" \
+  'invocations.attempt of run 1 holds the text "abc", expected an integer'
 expect_eq "$("$esmsim" trace trace.db --run 1 --key zz 2>&1 | wc -l | tr -d ' ')" 1 "an error is one line"
 expect_in "$("$esmsim" trace --help)" "usage: esmsim trace RUN.db --key KEY" "--help"
 

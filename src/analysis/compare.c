@@ -117,6 +117,11 @@ static int run_read(struct run *r, char *err, size_t errlen)
         scn_free(s);
     }
     sqlite3_finalize(st);
+    /* the tables the minutes are summed from (a text would be summed as 0) */
+    static const struct runread_rows tables[] = {
+        { "invocations", NULL }, { "metrics", NULL }, { "record_rows", NULL }, { NULL, NULL }
+    };
+    runread_check_tables(&r->rr, tables);
     if (r->rr.failed) {
         errmsg_set(err, errlen, "%s", r->rr.err);
         return -1;

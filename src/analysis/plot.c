@@ -276,7 +276,9 @@ static void pdata_value(struct pdata *d, double v)
  * minutes, a blank line breaks the series' line (no data: no point), unless
  * zeros (the skipped minutes are 0: the line goes on).  What a run log holds
  * is untrusted: a series name is written as one safe word, and a value that
- * is not a number as NaN (no point).
+ * is not a number as NaN (no point).  Returns 0, -1 (out of memory) or -2
+ * when SQLite cannot read it (a sum of crafted figures overflows, an I/O
+ * error): the run log is bad input, exit 2.
  */
 static int pdata_query(struct pdata *d, const struct runread *rr, const char *sql,
                        int64_t last_minute, bool zeros, char *err, size_t errlen)
@@ -285,7 +287,7 @@ static int pdata_query(struct pdata *d, const struct runread *rr, const char *sq
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         errmsg_set(err, errlen, "%s: reading %s: %s", rr->path, d->name, sqlite3_errmsg(db));
-        return -1;
+        return -2;
     }
     sqlite3_bind_int64(st, 1, rr->run_id);
     if (sqlite3_bind_parameter_count(st) >= 2)
@@ -323,7 +325,7 @@ static int pdata_query(struct pdata *d, const struct runread *rr, const char *sq
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         errmsg_set(err, errlen, "%s: reading %s: %s", rr->path, d->name, sqlite3_errmsg(db));
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -629,7 +631,8 @@ static int64_t plot_last_minute(const struct plot_run *r)
     return r->end_ms > 0 ? (r->end_ms - 1) / 60000 : 0;
 }
 
-/* The mark files, shared by every chart. */
+/* The mark files, shared by every chart: 0, -1, or -2 when the run log
+ * cannot be read (pdata_query). */
 static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err, size_t errlen)
 {
     for (int m = 0; m < MARK_COUNT; m++)
@@ -637,14 +640,15 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
             return -1;
     for (int m = 0; m < MARK_COUNT; m++) {
         const char *sql = r->observed ? plot_marks[m].obs_sql : plot_marks[m].sql;
-        if (sql && pdata_query(&r->marks[m], &r->rr, sql, plot_last_minute(r), false, err,
-                               errlen) < 0)
-            return -1;
+        int rc = sql ? pdata_query(&r->marks[m], &r->rr, sql, plot_last_minute(r), false, err,
+                                   errlen) : 0;
+        if (rc < 0)
+            return rc;
     }
     if (r->observed && plot_outages_observed(&r->rr, &r->marks[MARK_DISABLED],
                                              &r->marks[MARK_FAILING]) < 0) {
         errmsg_set(err, errlen, "%s", r->rr.failed ? r->rr.err : "out of memory");
-        return -1;
+        return r->rr.failed ? -2 : -1;
     }
     if (!r->observed && plot_outages(&r->rr, r->scenario_json, r->end_ms,
                                      &r->marks[MARK_DISABLED], &r->marks[MARK_FAILING]) < 0) {
@@ -658,7 +662,8 @@ static int plot_marks_write(struct plot_run *r, const char *keep_dir, char *err,
 }
 
 /* Write chart's data (IteratorAge at the send with at_send) and draw it
- * into out->temp.  Returns 0, -1 (exit 1) or -2 (no gnuplot: exit 2). */
+ * into out->temp.  Returns 0, -1 (exit 1) or -2 (no gnuplot, or a run log
+ * SQLite cannot read: exit 2). */
 static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, bool at_send,
                            const struct plot_out *out, const char *keep_dir,
                            char *err, size_t errlen)
@@ -670,9 +675,10 @@ static int plot_chart_draw(struct plot_run *r, const struct plot_chart *chart, b
         sql = at_send && chart->obs_sql_send ? chart->obs_sql_send : chart->obs_sql;
     bool zeros = !strcmp(chart->name, "throughput");   /* counts: see its query */
     if (pdata_open(&d, chart->name, keep_dir, err, errlen) < 0 ||
-        pdata_query(&d, &r->rr, sql, plot_last_minute(r), zeros, err, errlen) < 0 ||
-        pdata_close(&d, err, errlen) < 0)
+        (rc = pdata_query(&d, &r->rr, sql, plot_last_minute(r), zeros, err, errlen)) < 0 ||
+        (rc = pdata_close(&d, err, errlen)) < 0)
         goto out;
+    rc = -1;
     char nseries[24], ymax[32], discarded[32], script[64], names[MARK_COUNT][32];
     snprintf(nseries, sizeof nseries, "%zu", d.n_series);
     snprintf(ymax, sizeof ymax, "%.17g", d.rows ? d.max : 0.0);
@@ -739,13 +745,21 @@ int plot_draw(const struct plot_opts *opts)
         (at_send && plot_check_at_send(&r.rr, err, sizeof err) < 0))
         goto fail;
     runread_stop_when(&r.rr, gp_stopped_by);
-    rc = ERRMSG_FAILED;
     r.observed = runread_has_summary(&r.rr);
-    if (r.rr.failed) {
+    /* the tables the series are summed from (a text would be summed as 0) */
+    static const struct runread_rows tables[] = {
+        { "invocations", NULL }, { "metrics", NULL }, { "shards", NULL }, { "discards", NULL },
+        { "checkpoints", NULL }, { "record_rows", NULL }, { NULL, NULL }
+    }, obs_tables[] = { { "summary_series", NULL }, { NULL, NULL } };
+    if (!runread_check_tables(&r.rr, r.observed ? obs_tables : tables)) {
         errmsg_set(err, sizeof err, "%s", r.rr.err);
         goto fail;
     }
-    if (plot_run_read(&r, err, sizeof err) < 0 || plot_marks_write(&r, o.keep_dir, err, sizeof err) < 0)
+    if (plot_run_read(&r, err, sizeof err) < 0)
+        goto fail;
+    int marks = plot_marks_write(&r, o.keep_dir, err, sizeof err);
+    rc = marks == -2 ? ERRMSG_BAD_INPUT : ERRMSG_FAILED;
+    if (marks < 0)
         goto fail;
     for (size_t c = 0; c < PLOT_CHARTS; c++) {
         if (!outs[c].path)

@@ -551,8 +551,25 @@ static void print_timeline(struct trace *t, FILE *out)
 /* Build the timeline; fails (exit 2) when the key has no message or record. */
 static void tr_build(struct trace *t)
 {
+    /* the rows the timeline is made of, found as the steps find them (by
+     * primary key; the shards' invocations by invocations_by_shard; one scan
+     * of checkpoints and of discards): a number edited into a text would
+     * break the key's chain, leave a row out of a join or show as 0, unseen */
+    static const struct runread_rows rows[] = {
+        { "key_names", "key_no IN (SELECT no FROM temp.trace_key)" },
+        { "record_rows", "sequence_number IN (SELECT seq FROM temp.trace_rec)" },
+        { "message_rows", "message_id IN (SELECT message_id FROM temp.trace_rec"
+                          " UNION SELECT message_id FROM temp.trace_msg)" },
+        { "delivery_rows", "shard_no IN (SELECT shard_no FROM temp.trace_rec)"
+                           " AND sequence_number IN (SELECT seq FROM temp.trace_rec)" },
+        { "invocations", "shard_id IN (SELECT shard_id FROM temp.trace_rec)" },
+        { "checkpoints", "shard_id IN (SELECT shard_id FROM temp.trace_rec WHERE subject)" },
+        { "discards", NULL },
+        { NULL, NULL }
+    };
     for (size_t i = 0; i < sizeof trace_steps / sizeof trace_steps[0]; i++)
         tr_exec(t, trace_steps[i][0], trace_steps[i][1]);
+    runread_check_tables(&t->rr, rows);
     const char *what = "counting the key's messages";
     sqlite3_stmt *st = tr_prepare(t, "SELECT (SELECT count(*) FROM trace_msg)"
                                      " + (SELECT count(*) FROM trace_rec)", what);

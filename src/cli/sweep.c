@@ -48,6 +48,7 @@
 #include "opt.h"
 #include "ranking.h"
 #include "runlog.h"
+#include "runread.h"
 #include "scenario.h"
 #include "simulation.h"
 #include "stopsig.h"
@@ -658,6 +659,25 @@ static int drop_run_tables(struct sweep *sw)
     return rc;
 }
 
+/*
+ * The numbers of what is used again of a run the database holds: the tables
+ * its sweep_results row is computed from (run_tables), else that row (a text
+ * would be averaged as 0 in the ranking).  0, or -1 said on stderr.
+ */
+static int check_reused(struct sweep *sw, sqlite3 *ref, int64_t run_id, bool run_tables)
+{
+    static const char *const computed_from[] = { "invocations", "metrics", NULL },
+                             *const row[] = { "sweep_results", NULL };
+    char err[1024];
+    for (const char *const *t = run_tables ? computed_from : row; *t; t++)
+        if (runread_check_numbers(sw->db, ref, *t, NULL, run_id, sw->o.output, err,
+                                  sizeof err) < 0) {
+            fprintf(stderr, "esmsim sweep: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+
 /* find_runs without its transaction. */
 static int find_runs_in(struct sweep *sw)
 {
@@ -669,6 +689,11 @@ static int find_runs_in(struct sweep *sw)
         " ORDER BY coalesce(s.run_tables, 1) DESC, r.run_id DESC LIMIT 1";
     char err[1024];
     sqlite3_stmt *st = NULL, *rename = NULL, *trim = NULL;
+    struct runlog *ref = runread_reference(err, sizeof err);
+    if (!ref) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
+        return -1;
+    }
     if (sqlite3_prepare_v2(sw->db, lookup, -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(sw->db, "UPDATE sweep_results SET setting = ? WHERE run_id = ?", -1,
                            &rename, NULL) != SQLITE_OK ||
@@ -677,6 +702,7 @@ static int find_runs_in(struct sweep *sw)
         fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, sqlite3_errmsg(sw->db));
         sqlite3_finalize(st);
         sqlite3_finalize(rename);
+        runlog_close(ref);
         return -1;
     }
     int rc = 0;
@@ -693,6 +719,10 @@ static int find_runs_in(struct sweep *sw)
         bool has_row = sqlite3_column_int(st, 1), has_tables = sqlite3_column_int(st, 2);
         int64_t drain_below = sqlite3_column_int64(st, 3);
         if (has_tables) {
+            if (check_reused(sw, runlog_db(ref), run_id, true) < 0) {
+                rc = -1;
+                break;
+            }
             if (rank_summarize(sw->db, run_id, setting, sw->o.drain_below_ms, sw->o.keep_runs, err,
                           sizeof err) < 0) {
                 fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
@@ -711,6 +741,10 @@ static int find_runs_in(struct sweep *sw)
                 sw->trimmed += (size_t)sqlite3_changes(sw->db);
             }
         } else if (has_row && !sw->o.keep_runs && drain_below == sw->o.drain_below_ms) {
+            if (check_reused(sw, runlog_db(ref), run_id, false) < 0) {
+                rc = -1;
+                break;
+            }
             sqlite3_reset(rename);
             sqlite3_bind_text(rename, 1, setting, -1, SQLITE_STATIC);
             sqlite3_bind_int64(rename, 2, run_id);
@@ -729,6 +763,7 @@ static int find_runs_in(struct sweep *sw)
     sqlite3_finalize(st);
     sqlite3_finalize(rename);
     sqlite3_finalize(trim);
+    runlog_close(ref);
     return rc;
 }
 

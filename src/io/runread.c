@@ -473,6 +473,7 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
 {
     *rr = (struct runread){ .path = path };
     int64_t app = 0, version = 0, first = 0, last = 0, exists = 0;
+    struct runlog *ref = NULL;
     char *uri = runread_read_uri(path, err, errlen);
     if (!uri)
         return -1;
@@ -499,11 +500,10 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         version = -1;
     if (runread_check_version(version, path, err, errlen) < 0)
         goto fail;
-    struct runlog *ref = runread_reference(err, errlen);
-    rc = ref ? runread_check_schema(rr->db, "main", runlog_db(ref), version, path, false, err,
-                                    errlen) : -1;
-    runlog_close(ref);
-    if (rc < 0 || runread_check_runs(rr->db, "main", path, NULL, err, errlen) < 0)
+    ref = runread_reference(err, errlen);
+    if (!ref || runread_check_schema(rr->db, "main", runlog_db(ref), version, path, false, err,
+                                     errlen) < 0 ||
+        runread_check_runs(rr->db, "main", path, NULL, err, errlen) < 0)
         goto fail;
     if (query_int(rr->db, "SELECT min(run_id) FROM runs", 0, &first) < 0 ||
         query_int(rr->db, "SELECT max(run_id) FROM runs", 0, &last) < 0) {
@@ -517,10 +517,16 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
                    (long long)run_id, (long long)first, (long long)last);
         goto fail;
     }
-    if (read_run(rr, err, errlen) < 0)
+    /* the run's times, then each number of its row (runs.complete,
+     * per_record_tables...: every command reads them) */
+    if (read_run(rr, err, errlen) < 0 ||
+        runread_check_numbers(rr->db, runlog_db(ref), "runs", NULL, rr->run_id, path, err,
+                              errlen) < 0)
         goto fail;
+    runlog_close(ref);
     return 0;
 fail:
+    runlog_close(ref);
     runread_close(rr);
     return -1;
 }
@@ -611,34 +617,141 @@ sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *w
     return st;
 }
 
+/* Whether column of table, which esmsim declares decl (INTEGER or REAL),
+ * may hold a number with a fraction: a REAL, and summary_figures.value,
+ * declared INTEGER, where a figure may be a mean (reads.delay_mean_ms). */
+static bool holds_reals(const char *table, const char *column, const char *decl)
+{
+    return !strcasecmp(decl, "REAL") || (table && column && !strcmp(table, "summary_figures") &&
+                                         !strcmp(column, "value"));
+}
+
 /*
- * A text or blob where the table declares a number (ad-hoc SQL, a crafted
- * file: SQLite stores what it is given) is refused, naming the table and
- * column, rather than read as sqlite3_column_int64's 0.  The declared type
- * is looked at only for a text or a blob, the rarer values of a row.
+ * A number of the run log that is not one: column c of st, which esmsim
+ * declares INTEGER (real false) or REAL, holds a text, a blob, or (INTEGER)
+ * a number with a fraction.  Ad-hoc SQL or a crafted file can put any value
+ * anywhere (SQLite stores what it is given), and SQL reads a text as 0 or
+ * leaves its row out of a join: such a value is refused, never computed
+ * with.  Returns false with "TABLE.COLUMN of run N holds the text "x",
+ * expected an integer: the run log is damaged" in buf, true for a sound one.
  */
+static bool number_sound(sqlite3_stmt *st, int c, bool real, const char *table,
+                         const char *column, int64_t run_id, char *buf, size_t len)
+{
+    int type = sqlite3_column_type(st, c);
+    if (type == SQLITE_NULL || type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real))
+        return true;
+    char shown[64];
+    snprintf(buf, len, "%s.%s of run %" PRId64 " holds %s%s%s%s, expected %s: the run log is"
+             " damaged", table ? table : "?", column ? column : "?", run_id,
+             type == SQLITE_BLOB ? "a blob" : type == SQLITE_TEXT ? "the text" : "the number",
+             type == SQLITE_TEXT ? " \"" : type == SQLITE_FLOAT ? " " : "",
+             type == SQLITE_BLOB ? "" : fmt_text((const char *)sqlite3_column_text(st, c),
+                                                 shown, sizeof shown),
+             type == SQLITE_TEXT ? "\"" : "", real ? "a number" : "an integer");
+    return false;
+}
+
+/* Each value of a row read whose column the table declares INTEGER or REAL
+ * (number_sound).  The declared type is looked at only for a value that is
+ * not an integer, the rarer values of a row. */
 static bool runread_row_sound(struct runread *rr, sqlite3_stmt *st, const char *what)
 {
     for (int c = 0, n = sqlite3_column_count(st); c < n; c++) {
         int type = sqlite3_column_type(st, c);
-        const char *decl = type == SQLITE_TEXT || type == SQLITE_BLOB
-                           ? sqlite3_column_decltype(st, c) : NULL;
+        const char *decl = type == SQLITE_INTEGER || type == SQLITE_NULL ? NULL
+                           : sqlite3_column_decltype(st, c);
         if (!decl || (strcasecmp(decl, "INTEGER") && strcasecmp(decl, "REAL")))
             continue;
-        char shown[64];
+        char why[256];
         const char *table = sqlite3_column_table_name(st, c);
         const char *column = sqlite3_column_origin_name(st, c);
-        runread_failf(rr, "%s: %s.%s of run %" PRId64 " holds %s%s%s%s, expected %s: the run"
-                      " log is damaged", what, table ? table : "?", column ? column : "?",
-                      rr->run_id, type == SQLITE_BLOB ? "a blob" : "the text",
-                      type == SQLITE_BLOB ? "" : " \"",
-                      type == SQLITE_BLOB ? "" : fmt_text((const char *)sqlite3_column_text(st, c),
-                                                          shown, sizeof shown),
-                      type == SQLITE_BLOB ? "" : "\"",
-                      strcasecmp(decl, "REAL") ? "an integer" : "a number");
-        return false;
+        if (!number_sound(st, c, holds_reals(table, column, decl), table, column, rr->run_id,
+                          why, sizeof why)) {
+            runread_failf(rr, "%s: %s", what, why);
+            return false;
+        }
     }
     return true;
+}
+
+int runread_check_numbers(sqlite3 *db, sqlite3 *ref, const char *table, const char *rows,
+                          int64_t run_id, const char *path, char *err, size_t errlen)
+{
+    bool real[RUNREAD_MAX_COLUMNS];
+    int n = 0, rc = -1;
+    sqlite3_stmt *cols = NULL, *st = NULL;
+    sqlite3_str *select = sqlite3_str_new(NULL), *where = sqlite3_str_new(NULL);
+    /* esmsim's number columns of table, and the run's first row where one
+     * holds something else (NOT IN: its type, not its value) */
+    if (sqlite3_prepare_v2(ref, "SELECT name, type FROM pragma_table_info(?1)"
+                           " WHERE upper(type) IN ('INTEGER', 'REAL') AND name <> 'run_id'"
+                           " ORDER BY cid", -1, &cols, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: esmsim's schema: %s", path, sqlite3_errmsg(ref));
+        goto out;
+    }
+    sqlite3_bind_text(cols, 1, table, -1, SQLITE_STATIC);
+    while (sqlite3_step(cols) == SQLITE_ROW && n < RUNREAD_MAX_COLUMNS) {
+        const char *name = (const char *)sqlite3_column_text(cols, 0);
+        real[n] = holds_reals(table, name, (const char *)sqlite3_column_text(cols, 1));
+        sqlite3_str_appendf(select, "%s\"%w\"", n ? ", " : "", name);
+        sqlite3_str_appendf(where, "%stypeof(\"%w\") NOT IN ('integer', %s'null')",
+                            n ? " OR " : "", name, real[n] ? "'real', " : "");
+        n++;
+    }
+    char *a = sqlite3_str_finish(select), *b = sqlite3_str_finish(where);
+    select = where = NULL;
+    char *sql = a && b ? sqlite3_mprintf("SELECT %s FROM main.\"%w\" WHERE run_id = ?1 AND (%s)"
+                                         "%s%s LIMIT 1", a, table, b, rows ? " AND " : "",
+                                         rows ? rows : "") : NULL;
+    sqlite3_free(a);
+    sqlite3_free(b);
+    if (n == 0) {
+        rc = 0;   /* a table of texts */
+    } else if (!sql) {
+        errmsg_set(err, errlen, "%s: out of memory", path);
+    } else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        errmsg_set(err, errlen, "%s: reading %s: %s", path, table, sqlite3_errmsg(db));
+    } else {
+        sqlite3_bind_int64(st, 1, run_id);
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? 0 : -1;
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            errmsg_set(err, errlen, "%s: reading %s: %s", path, table, sqlite3_errmsg(db));
+        for (int c = 0; step == SQLITE_ROW && c < n; c++) {
+            char why[256];
+            if (!number_sound(st, c, real[c], table, sqlite3_column_name(st, c), run_id, why,
+                              sizeof why)) {
+                errmsg_set(err, errlen, "%s: %s", path, why);
+                break;
+            }
+        }
+    }
+    sqlite3_free(sql);
+out:
+    sqlite3_free(sqlite3_str_finish(select));
+    sqlite3_free(sqlite3_str_finish(where));
+    sqlite3_finalize(cols);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+bool runread_check_tables(struct runread *rr, const struct runread_rows rows[])
+{
+    char err[1024];
+    if (rr->failed)
+        return false;
+    struct runlog *ref = runread_reference(err, sizeof err);
+    int rc = ref ? 0 : -1;
+    for (size_t t = 0; rc == 0 && rows[t].table; t++)
+        rc = runread_check_numbers(rr->db, runlog_db(ref), rows[t].table, rows[t].where,
+                                   rr->run_id, rr->path, err, sizeof err);
+    runlog_close(ref);
+    if (rc < 0) {
+        rr->failed = true;
+        snprintf(rr->err, sizeof rr->err, "%s", err);
+    }
+    return rc == 0;
 }
 
 bool runread_row(struct runread *rr, sqlite3_stmt *st, const char *what)

@@ -7,7 +7,8 @@
  * crafted): nothing read from it is ever executed (SQLite runs no SQL of its
  * schema: trusted_schema off, defensive on), its tables must be esmsim's,
  * and the values the commands compute with are checked (run ids, the run's
- * times).  A log on read-only media is read as it is (see runread_media).
+ * times, and that each number is one: runread_row, runread_check_tables).  A
+ * log on read-only media is read as it is (see runread_media).
  */
 #ifndef ESMSIM_RUNREAD_H
 #define ESMSIM_RUNREAD_H
@@ -73,6 +74,30 @@ sqlite3_stmt *runread_prepare(struct runread *rr, const char *sql, const char *w
 bool runread_has_summary(struct runread *rr);
 /* Step to the next row: false at the end, or on an error (latched). */
 bool runread_row(struct runread *rr, sqlite3_stmt *st, const char *what);
+
+/*
+ * The numbers of table's rows of run run_id in db (path for messages), those
+ * of them where rows holds when it is not NULL (an SQL condition of the
+ * caller's): each column that ref (runread_reference) declares INTEGER
+ * holds integers or NULL, each one it declares REAL numbers or NULL.  A
+ * value of ad-hoc SQL or of a crafted file may be anything, and SQL reads a
+ * text as 0, or leaves its row out of a join.  One pass over those rows.
+ * Returns 0, or -1 with a message ("r.db: invocations.record_count of run 1
+ * holds the text \"x\", expected an integer: the run log is damaged").
+ */
+int runread_check_numbers(sqlite3 *db, sqlite3 *ref, const char *table, const char *rows,
+                          int64_t run_id, const char *path, char *err, size_t errlen);
+/* Rows of a table to check: all of the chosen run's (where NULL), or those
+ * where the condition holds. */
+struct runread_rows {
+    const char *table;
+    const char *where;
+};
+/* runread_check_numbers of each of rows (ended by a NULL table) for the
+ * chosen run, for a command that computes with SQL over them (sums, joins)
+ * rather than reading them through runread_row, which checks each value it
+ * steps to; false on an error (latched). */
+bool runread_check_tables(struct runread *rr, const struct runread_rows rows[]);
 
 /*
  * Parse the value of --run: a positive integer.  Returns 0, or -1 with a
