@@ -166,11 +166,7 @@ PATH="$work/ctrlcgp:$PATH" setsid -w env --ignore-signal=INT "$esmsim" compare r
 wait_within "$pid" 30; rc=$?
 expect_eq "$rc:$(cat ctrlc.err)" "130:esmsim compare: interrupted: gnuplot stopped, compare.gp not drawn" \
   "SIGINT, started ignored, during gnuplot: exit status, message"
-sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
-[ -n "$sid" ] && ok || ko "SIGINT, started ignored: gnuplot never started"
-left=$(pgrep -s "${sid:-0}")
-expect_eq "$left" "" "SIGINT, started ignored, during gnuplot: no process outlived esmsim"
-[ -z "$left" ] || kill $left
+no_gnuplot_left "$work/ctrlcgp" "SIGINT, started ignored, during gnuplot"
 expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "SIGINT, started ignored, during gnuplot: no chart, no temporary file"
 expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "SIGINT, started ignored, during gnuplot: the data file removed"
 [ "$rc" = 130 ] || rm -f "$TMPDIR"/*   # esmsim killed: not to fail the cases below

@@ -123,3 +123,14 @@ exec sleep 60
 EOF2
   chmod +x "$1/gnuplot"
 }
+
+# no_gnuplot_left DIR WHAT: ctrl_c_gnuplot's DIR/gnuplot ran, and no process is left in its
+# session (esmsim's, started with setsid -w): gnuplot was stopped and reaped with esmsim.
+no_gnuplot_left() {
+  local sid left
+  sid=$(cat "$1/gnuplot.sid" 2>/dev/null)
+  [ -n "$sid" ] && ok || ko "$2: gnuplot never started"
+  left=$(pgrep -s "${sid:-0}")
+  expect_eq "$left" "" "$2: no process outlived esmsim"
+  [ -z "$left" ] || kill $left
+}

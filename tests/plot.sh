@@ -149,11 +149,7 @@ wait_within "$pid" 30; rc=$?
 expect_eq "$rc" 130 "SIGINT, started ignored, during gnuplot: exit status"
 expect_eq "$(cat "$work/ctrlc.err")" "esmsim plot: interrupted: gnuplot stopped, iterator-age.gp not drawn" \
   "SIGINT, started ignored, during gnuplot: message"
-sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
-[ -n "$sid" ] && ok || ko "SIGINT, started ignored: gnuplot never started"
-left=$(pgrep -s "${sid:-0}")
-expect_eq "$left" "" "SIGINT, started ignored, during gnuplot: no process outlived esmsim"
-[ -z "$left" ] || kill $left
+no_gnuplot_left "$work/ctrlcgp" "SIGINT, started ignored, during gnuplot"
 [ "$rc" = 130 ] || rm -f "$TMPDIR"/* "$work"/ctrlc.svg.*   # esmsim killed: not to fail the cases below
 expect_eq "$(ls "$work" | grep -c ctrlc.svg)" 0 "SIGINT, started ignored, during gnuplot: no chart"
 tmp_empty "SIGINT, started ignored, during gnuplot"

@@ -349,11 +349,7 @@ expect_eq "$(cat ctrlc.err)" "esmsim sweep: chart: interrupted: gnuplot stopped,
   "Ctrl-C while gnuplot draws the sweep's chart: message"
 expect_in "$(cat ctrlc.out)" "4 settings x 1 seed = 4 runs: 4 simulated, 0 used again" \
   "Ctrl-C while gnuplot draws the sweep's chart: the runs were done"
-sid=$(cat "$work/ctrlcgp/gnuplot.sid" 2>/dev/null)
-[ -n "$sid" ] && ok || ko "Ctrl-C while gnuplot draws: the sweep's gnuplot never started"
-left=$(pgrep -s "${sid:-0}")
-expect_eq "$left" "" "Ctrl-C while gnuplot draws the sweep's chart: no process outlived esmsim"
-[ -z "$left" ] || kill $left
+no_gnuplot_left "$work/ctrlcgp" "Ctrl-C while gnuplot draws the sweep's chart"
 expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "Ctrl-C while gnuplot draws: no chart, no temporary file"
 expect_eq "$(q ctrlc.db 'SELECT count(*) FROM runs WHERE complete = 1')" 4 "Ctrl-C while gnuplot draws: the runs kept"
 expect_eq "$(q ctrlc.db "$rows")" "$(q j1.db "$rows")" "Ctrl-C while gnuplot draws: the rows kept, as -j 1 wrote them"
