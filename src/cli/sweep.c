@@ -990,7 +990,8 @@ static void remove_left_runs(const struct sweep *sw)
     for (struct dirent *e; (e = readdir(dir));) {
         if (!is_lock_name(e->d_name, base))
             continue;
-        int fd = openat(dirfd(dir), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        /* for writing: over NFS, an exclusive flock needs it */
+        int fd = openat(dirfd(dir), e->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
             continue;
         struct stat held, named;
