@@ -8,7 +8,8 @@
 # which `esmsim merge` combines (distinct run ids, rows intact) into a database
 # that the same sweep then ranks without simulating anything; --keep-runs,
 # --drain-below, function.memory_mb; a failing or stopped chart leaves no half chart; a sweep
-# stopped by SIGHUP or killed (SIGKILL) leaves no run going and no run's database;
+# stopped by SIGHUP or killed (SIGKILL) leaves no run going and no run's database; the run files a
+# sweep killed outright left are removed by the next (only those no one holds, never the user's);
 # bad --vary and bad merge inputs exit 2.
 . "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$1" "$2"; }
@@ -458,6 +459,49 @@ kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 wait_until 10 ended || { ko "SIGKILL: the sweep's runs outlived it by 10 s"; kill $kids; }
 expect_eq "$(ls | grep -c '^killed\.db\.run-')" 0 "SIGKILL: no run's database left"
+
+# README Sweeps: a sweep killed outright while a run that had finished waits to be appended leaves
+# that run's files (SWEEP.db.run-XXXXXX and its .lock); the same sweep again removes them, says so,
+# and simulates the run anew (before, the run's database stayed forever: no sweep could tell it from
+# a run of another sweep still going).  The sweep is held stopped with a child, which ends while no
+# one appends its run, and only then killed: no timing guessed.
+stopped() { [ "$(ps -o stat= -p "$1" | cut -c1)" = T ]; }
+stop_with_child() {   # PID: stopped with a child, or continued and status 1
+  kill -STOP "$1"
+  wait_until 10 stopped "$1" && pgrep -P "$1" >/dev/null && return 0
+  kill -CONT "$1"
+  return 1
+}
+children_ended() { ! ps -o stat= --ppid "$1" | grep -qv '^Z'; }
+one=(--set 'expect={}' --set duration=1h --vary seed=1,2 -j 1 --no-chart)
+"$esmsim" sweep "$scn" "${one[@]}" -o orphan.db >orphan.out 2>&1 & pid=$!
+wait_until 60 stop_with_child "$pid" || ko "SIGKILL with a run waiting: the sweep never had a run going"
+wait_until 60 children_ended "$pid" || ko "SIGKILL with a run waiting: the run never ended"
+waiting=$(ls | grep -E '^orphan\.db\.run-[A-Za-z0-9]{6}$')
+expect_eq "$(q "$waiting" 'SELECT complete FROM runs' 2>&1)" 1 "SIGKILL with a run waiting: the run is complete"
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null   # (bash's "Killed" notice too)
+expect_eq "$(ls | grep -c '^orphan\.db\.run-')" 2 "SIGKILL with a run waiting: its database and lock file left"
+"$esmsim" sweep "$scn" "${one[@]}" -o orphan.db >orphan.out 2>orphan.err; rc=$?
+expect_eq "$rc" 0 "the same sweep after a SIGKILL: exit status: $(cat orphan.err)"
+expect_eq "$(cat orphan.err)" "esmsim sweep: removed the files of 1 run a killed sweep left beside orphan.db" \
+  "the same sweep after a SIGKILL: says what it removed"
+expect_eq "$(ls | grep -c '^orphan\.db\.run-')" 0 "the same sweep after a SIGKILL: no run file left"
+expect_eq "$(q orphan.db 'SELECT count(*) FROM runs r JOIN sweep_results USING (run_id) WHERE r.complete = 1')" 2 \
+  "the same sweep after a SIGKILL: both runs complete, with their rows"
+# A run file whose lock another process holds (a sweep still running) is left, as are the files the
+# user made: a symlink, a name sweep does not make, a database whose lock file is a symlink.
+: > held.db.run-abc123.lock; : > held.db.run-abc123
+ln -s held.db.run-abc123 held.db.run-lnk456.lock; : > held.db.run-lnk456
+: > held.db.run-notes; : > held.db.run-abc12.lock; : > held.db.run-abc1234.lock
+flock --no-fork held.db.run-abc123.lock sleep 60 & holder=$!
+locked() { ! flock -n "$1" true; }
+wait_until 10 locked held.db.run-abc123.lock || ko "flock never took held.db.run-abc123.lock"
+before=$(ls -l | grep 'held\.db\.run-')
+"$esmsim" sweep "$scn" --set 'expect={}' --set duration=12m --vary seed=1 --no-chart -o held.db >held.out 2>held.err
+expect_eq "$?:$(cat held.err)" "0:" "a run file locked by another process: exit status, nothing said"
+expect_eq "$(ls -l | grep 'held\.db\.run-')" "$before" "a run file locked by another process, and the user's files: left"
+kill "$holder"
+wait "$holder" 2>/dev/null
 
 # ---- bad input: exit 2, nothing run, nothing written ------------------------------------------
 msg=$("$esmsim" sweep "$scn" --vary event_source_mapping.BatchSize=0,10 -o bad.db 2>&1); rc=$?
