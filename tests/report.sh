@@ -59,6 +59,13 @@ bad "unexpected argument: extra" "$db" extra
 bad "$work/missing.db: cannot open" "$work/missing.db"
 bad "$work/text.db: cannot read" "$work/text.db"
 bad "$work/other.db: not an esmsim run log" "$work/other.db"
+# A run killed between creating its file and committing its tables (SIGKILL in its first
+# milliseconds) leaves a database of one page in WAL mode and no table, or an empty file:
+# said to be that, not "not an esmsim run log" (SPEC section 5: exit 2, the file named).
+sqlite3 "$work/killed.db" "PRAGMA journal_mode=WAL" > /dev/null || ko "killed: make"
+: > "$work/zero.db"
+bad "$work/killed.db: an empty database, no run in it (a run killed as it began leaves one)" "$work/killed.db"
+bad "$work/zero.db: an empty database, no run in it (a run killed as it began leaves one)" "$work/zero.db"
 bad "$db: no run 9 (the runs are 1 to 4)" "$db" --run 9
 # A number edited into a text or a blob (ad-hoc SQL: SQLite stores what it is given) is a
 # damaged run log, refused naming its table and column (SPEC section 5: bad input, exit

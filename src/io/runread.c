@@ -371,6 +371,19 @@ out:
     return rc;
 }
 
+void runread_not_run_log(sqlite3 *db, const char *schema, int64_t app, const char *path,
+                         char *err, size_t errlen)
+{
+    char sql[96];
+    int64_t objects = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".sqlite_schema", schema);
+    if (app == 0 && query_int(db, sql, 0, &objects) == 0 && objects == 0)
+        errmsg_set(err, errlen, "%s: an empty database, no run in it (a run killed as it began"
+                   " leaves one)", path);
+    else
+        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+}
+
 int runread_check_version(int64_t version, const char *path, char *err, size_t errlen)
 {
     if (version >= RUNLOG_SCHEMA_VERSION_READ && version <= RUNLOG_SCHEMA_VERSION)
@@ -493,7 +506,7 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         goto fail;
     }
     if (app != RUNLOG_APPLICATION_ID) {
-        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+        runread_not_run_log(rr->db, "main", app, path, err, errlen);
         goto fail;
     }
     if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0)
