@@ -236,6 +236,13 @@ damaged "UPDATE invocations SET start_ms = 'abc' WHERE rowid = (SELECT max(rowid
   'invocations.start_ms of run 1 holds the text "abc", expected an integer'
 damaged "UPDATE record_rows SET arrival_ms = 60000.5 WHERE sequence_number = (SELECT min(sequence_number) FROM record_rows)" \
   "record_rows.arrival_ms of run 1 holds the number 60000.5, expected an integer"
+# NULL where esmsim always writes a number (runlog_schema.c: runlog_filled) is damaged too: a
+# NULL start_ms dropped the invocation from every minute, a NULL arrival_ms its record from
+# "written".
+damaged "UPDATE invocations SET start_ms = NULL WHERE rowid = (SELECT max(rowid) FROM invocations)" \
+  "invocations.start_ms of run 1 is NULL, expected an integer"
+damaged "UPDATE record_rows SET arrival_ms = NULL WHERE sequence_number = (SELECT min(sequence_number) FROM record_rows)" \
+  "record_rows.arrival_ms of run 1 is NULL, expected an integer"
 bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9
 bad "an unknown option (issue 13 item 1: one option parser)" "esmsim compare: unknown option: --frob" run.db own.json --frob
 mkdir -p nognuplot

@@ -73,6 +73,11 @@ damaged "DELETE FROM summary_figures; UPDATE invocations SET iterator_age_ms = '
 damaged "DELETE FROM summary_figures; UPDATE metrics SET at_ms = 60000.5
   WHERE rowid = (SELECT min(rowid) FROM metrics)" \
   "metrics.at_ms of run 1 holds the number 60000.5, expected an integer"
+# NULL where esmsim always writes a number (runlog_schema.c: runlog_filled): the invocation
+# was left out of every minute
+damaged "DELETE FROM summary_figures; UPDATE invocations SET start_ms = NULL
+  WHERE rowid = (SELECT max(rowid) FROM invocations)" \
+  "invocations.start_ms of run 1 is NULL, expected an integer"
 damaged "UPDATE summary_series SET x = 'abc' WHERE n = 1 AND chart = 'iterator-age'" \
   'summary_series.x of run 1 holds the text "abc", expected an integer'
 # Figures whose sum overflows (only a crafted log has them): SQLite cannot read the series,

@@ -59,6 +59,13 @@ bad "unexpected argument: extra" "$db" extra
 bad "$work/missing.db: cannot open" "$work/missing.db"
 bad "$work/text.db: cannot read" "$work/text.db"
 bad "$work/other.db: not an esmsim run log" "$work/other.db"
+# A run killed between creating its file and committing its tables (SIGKILL in its first
+# milliseconds) leaves a database of one page in WAL mode and no table, or an empty file:
+# said to be that, not "not an esmsim run log" (SPEC section 5: exit 2, the file named).
+sqlite3 "$work/killed.db" "PRAGMA journal_mode=WAL" > /dev/null || ko "killed: make"
+: > "$work/zero.db"
+bad "$work/killed.db: an empty database, no run in it (a run killed as it began leaves one)" "$work/killed.db"
+bad "$work/zero.db: an empty database, no run in it (a run killed as it began leaves one)" "$work/zero.db"
 bad "$db: no run 9 (the runs are 1 to 4)" "$db" --run 9
 # A number edited into a text or a blob (ad-hoc SQL: SQLite stores what it is given) is a
 # damaged run log, refused naming its table and column (SPEC section 5: bad input, exit
@@ -93,6 +100,16 @@ damaged_recompute "UPDATE metrics SET value = x'01' WHERE rowid = (SELECT min(ro
   "metrics.value of run 1 holds a blob" "a number"
 damaged_recompute "UPDATE runs SET per_record_tables = 'yes' WHERE run_id = 1" \
   'runs.per_record_tables of run 1 holds the text "yes"' "an integer"
+# NULL where esmsim always writes a number (runlog_schema.c: runlog_filled) is damaged too:
+# a NULL record_count was left out of the discarded records' sum, a NULL arrival_ms dropped
+# its record from "written", a NULL start_ms its invocation; a NULL where esmsim writes one
+# (end_ms of a killed run, closed_ms, iterator_age_ms) is read as it is.
+damaged_recompute "UPDATE discards SET record_count = NULL WHERE run_id = 1" \
+  "discards.record_count of run 1 is NULL" "an integer"
+damaged_recompute "UPDATE record_rows SET arrival_ms = NULL WHERE run_id = 1 AND sequence_number = 5" \
+  "record_rows.arrival_ms of run 1 is NULL" "an integer"
+damaged_recompute "UPDATE invocations SET start_ms = NULL WHERE rowid = (SELECT min(rowid) FROM invocations WHERE run_id = 1)" \
+  "invocations.start_ms of run 1 is NULL" "an integer"
 out=$("$esmsim" report --help); rc=$?
 expect_eq "$rc" 0 "report --help exit status"
 expect_in "$out" "usage: esmsim report RUN.db [--run ID] [--json]" "report --help"

@@ -171,6 +171,10 @@ for bad in other.db text.db missing.db; do
   expect_in "$msg" "$bad" "merge $bad names the file"
 done
 expect_in "$("$esmsim" merge out.db other.db 2>&1)" "not an esmsim run log" "merge refuses a non run log"
+sqlite3 killed.db "PRAGMA journal_mode=WAL" > /dev/null   # what a run killed as it began leaves
+expect_in "$("$esmsim" merge out.db run-1.db killed.db 2>&1)" \
+  "killed.db: an empty database, no run in it (a run killed as it began leaves one)" \
+  "merge names an empty database as one"
 [ ! -e out.db ] && ok || ko "merge wrote a database from bad input"
 msg=$("$esmsim" merge m.db m.db 2>&1); rc=$?
 expect_eq "$rc" 2 "merge of the output into itself"

@@ -373,6 +373,14 @@ damaged "UPDATE delivery_rows SET invocation_handled = invocation_handled + 0.5 
   "delivery_rows.invocation_handled of run 1 holds the number 13.5, expected an integer"
 damaged "UPDATE invocations SET attempt = 'abc' WHERE rowid = (SELECT min(rowid) FROM invocations)" \
   'invocations.attempt of run 1 holds the text "abc", expected an integer'
+# A record's shard that is not a number, or NULL, was named by trace's own TEMP table ("NOT
+# NULL constraint failed: trace_rec.shard_id"): named by the user's table and column.
+damaged "UPDATE record_rows SET shard_no = 'x'" \
+  'record_rows.shard_no of run 1 holds the text "x", expected an integer'
+damaged "UPDATE record_rows SET shard_no = NULL WHERE sequence_number = $head_a" \
+  "record_rows.shard_no of run 1 is NULL, expected an integer"
+damaged "UPDATE record_rows SET shard_no = 999 WHERE sequence_number = $head_a" \
+  "record_rows.shard_no of run 1 is 999, a shard shard_names has not"
 expect_eq "$("$esmsim" trace trace.db --run 1 --key zz 2>&1 | wc -l | tr -d ' ')" 1 "an error is one line"
 expect_in "$("$esmsim" trace --help)" "usage: esmsim trace RUN.db --key KEY" "--help"
 

@@ -314,7 +314,8 @@ craft many "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE
   INSERT INTO shards (run_id, shard_id, opened_ms) SELECT 1, printf('shardId-9%011d', i), 0 FROM c;
   WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50000)
   INSERT INTO invocations (run_id, invocation_id, shard_id, lane, start_ms, end_ms, record_count,
-    outcome, iterator_age_ms) SELECT 1, 1000000 + i, printf('shardId-9%011d', i), 0, 0, 1, 1, 'success', i FROM c;
+    payload_bytes, attempt, outcome, iterator_age_ms)
+    SELECT 1, 1000000 + i, printf('shardId-9%011d', i), 0, 0, 1, 1, 1, 1, 'success', i FROM c;
   WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
   INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes, fate)
     SELECT 1, 1000000 + i, 'p', 'k', 0, 1, 'fate-' || i FROM c"

@@ -150,7 +150,7 @@ static void tr_find_record(struct trace *t, const char *want_shard)
  * rest of the key is context: per-key order is judged against all its
  * records.
  */
-static const char *const trace_steps[][2] = {
+static const char *const trace_keyed_steps[][2] = {
     /* the key's records: its chain (record_rows.key_gap: the sequence number
      * less the key's record before) from its head down, each by primary
      * key, strictly down and on the key (its message's: so that a chain of
@@ -158,10 +158,7 @@ static const char *const trace_steps[][2] = {
      * the key has no head (a run stopped early, or changed by ad-hoc SQL) */
     { "CREATE TEMP TABLE trace_key AS SELECT key_no AS no, last_seq AS head FROM key_names"
       " WHERE run_id = ?1 AND partition_key = ?2", "reading the key" },
-    { "CREATE TEMP TABLE trace_rec (shard_id TEXT, seq INTEGER, message_id INTEGER,"
-      " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
-      " WITHOUT ROWID", "creating trace_rec" },
-    { "WITH RECURSIVE chain (seq, prev) AS ("
+    { "CREATE TEMP TABLE trace_seq AS WITH RECURSIVE chain (seq, prev) AS ("
       "  SELECT r.sequence_number, r.sequence_number - r.key_gap FROM trace_key k"
       "   JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = k.head"
       "   AND " TRACE_REC_KEY " = k.no"
@@ -171,9 +168,17 @@ static const char *const trace_steps[][2] = {
       " keyed (seq) AS (SELECT seq FROM chain UNION ALL SELECT r.sequence_number"
       "  FROM trace_key k CROSS JOIN record_rows r ON r.run_id = ?1"
       "  AND " TRACE_REC_KEY " = k.no WHERE k.head IS NULL)"
-      " INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, " TRACE_REC_MSG ", r.arrival_ms,"
+      " SELECT seq FROM keyed", "reading the key's records" },
+};
+
+/* Then, those records' rows checked (tr_build), the rest. */
+static const char *const trace_steps[][2] = {
+    { "CREATE TEMP TABLE trace_rec (shard_id TEXT, seq INTEGER, message_id INTEGER,"
+      " arrival_ms INTEGER, subject INTEGER, shard_no INTEGER, PRIMARY KEY (shard_id, seq))"
+      " WITHOUT ROWID", "creating trace_rec" },
+    { "INSERT INTO trace_rec SELECT s.shard_id, r.sequence_number, " TRACE_REC_MSG ", r.arrival_ms,"
       "  ?3 IS NULL OR (r.sequence_number = ?3 AND s.shard_id = ?4), r.shard_no"
-      " FROM keyed x JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = x.seq"
+      " FROM trace_seq x JOIN record_rows r ON r.run_id = ?1 AND r.sequence_number = x.seq"
       " LEFT JOIN shard_names s ON s.run_id = ?1 AND s.shard_no = r.shard_no",
       "reading the key's records" },
     { "CREATE INDEX temp.trace_rec_by_message ON trace_rec (message_id)", "indexing trace_rec" },
@@ -555,9 +560,11 @@ static void tr_build(struct trace *t)
      * primary key; the shards' invocations by invocations_by_shard; one scan
      * of checkpoints and of discards): a number edited into a text would
      * break the key's chain, leave a row out of a join or show as 0, unseen */
-    static const struct runread_rows rows[] = {
+    static const struct runread_rows keyed[] = {
         { "key_names", "key_no IN (SELECT no FROM temp.trace_key)" },
-        { "record_rows", "sequence_number IN (SELECT seq FROM temp.trace_rec)" },
+        { "record_rows", "sequence_number IN (SELECT seq FROM temp.trace_seq)" },
+        { NULL, NULL }
+    }, rows[] = {
         { "message_rows", "message_id IN (SELECT message_id FROM temp.trace_rec"
                           " UNION SELECT message_id FROM temp.trace_msg)" },
         { "delivery_rows", "shard_no IN (SELECT shard_no FROM temp.trace_rec)"
@@ -567,11 +574,28 @@ static void tr_build(struct trace *t)
         { "discards", NULL },
         { NULL, NULL }
     };
+    for (size_t i = 0; i < sizeof trace_keyed_steps / sizeof trace_keyed_steps[0]; i++)
+        tr_exec(t, trace_keyed_steps[i][0], trace_keyed_steps[i][1]);
+    /* before trace_rec, whose shard_id a record's shard_no that is not a
+     * number, or names no shard, would leave NULL (a constraint's message,
+     * not the column's) */
+    runread_check_tables(&t->rr, keyed);
+    const char *what = "reading the key's records";
+    sqlite3_stmt *st = tr_prepare(t, "SELECT r.shard_no FROM trace_seq x JOIN record_rows r"
+                                     " ON r.run_id = ?1 AND r.sequence_number = x.seq"
+                                     " WHERE NOT EXISTS (SELECT 1 FROM shard_names s"
+                                     " WHERE s.run_id = ?1 AND s.shard_no = r.shard_no)"
+                                     " LIMIT 1", what);
+    if (runread_row(&t->rr, st, what))
+        runread_failf(&t->rr, "record_rows.shard_no of run %" PRId64 " is %" PRId64 ", a shard"
+                      " shard_names has not: the run log is damaged", t->rr.run_id,
+                      col_int(st, 0));
+    sqlite3_finalize(st);
     for (size_t i = 0; i < sizeof trace_steps / sizeof trace_steps[0]; i++)
         tr_exec(t, trace_steps[i][0], trace_steps[i][1]);
     runread_check_tables(&t->rr, rows);
-    const char *what = "counting the key's messages";
-    sqlite3_stmt *st = tr_prepare(t, "SELECT (SELECT count(*) FROM trace_msg)"
+    what = "counting the key's messages";
+    st = tr_prepare(t, "SELECT (SELECT count(*) FROM trace_msg)"
                                      " + (SELECT count(*) FROM trace_rec)", what);
     if (runread_row(&t->rr, st, what) && col_int(st, 0) == 0)
         runread_failf(&t->rr, "run %" PRId64 " has no message or record with partition key \"%s\"",

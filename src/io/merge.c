@@ -92,7 +92,7 @@ static int merge_check(sqlite3 *db, sqlite3 *ref, const char *schema, const char
             return -1;
     }
     if (v[0] != RUNLOG_APPLICATION_ID) {
-        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+        runread_not_run_log(db, schema, v[0], path, err, errlen);
         return -1;
     }
     return runread_check_version(v[1], path, err, errlen) < 0 ||

@@ -118,6 +118,10 @@ struct sqlite3;
     " invocations INTEGER, memory_mb INTEGER, gb_seconds REAL," \
     " run_tables INTEGER NOT NULL)"         /* 1: the run's own tables are in this database */
 
+/* Whether esmsim's writer always fills column of table, a number column
+ * (runlog_schema.c): a NULL there is a damaged run log. */
+bool runlog_filled_column(const char *table, const char *column);
+
 /*
  * The commit policy (runlog.c): a commit at the first sync point (between two
  * events) after RUNLOG_ROWS_PER_COMMIT rows or RUNLOG_COMMIT_MS of wall time

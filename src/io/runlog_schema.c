@@ -9,6 +9,9 @@
  * numbers and ids as INTEGER (64-bit signed: values from 2^63 up would read
  * back negative; the stream never makes them).
  */
+#include <string.h>
+
+#include "runlog.h"
 #include "runlog_int.h"
 
 /* A lookup table: a name stored once per run, and its id (nameids.c: 1, 2,
@@ -170,6 +173,53 @@ const struct runlog_schema runlog_schema[RL_TABLE_COUNT] = {
         " PRIMARY KEY (run_id, chart, n)",
         "INSERT INTO summary_series (run_id, chart, n, series, x, value) VALUES (?,?,?,?,?,?)" },
 };
+
+/*
+ * The INTEGER columns (besides those declared NOT NULL) that esmsim's writer
+ * always fills and a reader reads, as "table.column", each table's in the
+ * order of its columns: a NULL there is a damaged run log
+ * (runread_check_numbers), which SQL would leave out of a sum, a minute or
+ * a join unseen.  Every other number column may hold NULL: a time or
+ * sequence number there is none of (runs.end_ms of a killed run,
+ * shards.closed_ms, invocations.iterator_age_ms, record_rows.key_gap...), a
+ * message row without a fate lacks its producer and creation, a figure of
+ * no sample (summary_*: rv_opt) has no value.  Left out too, though always
+ * written, the columns no reader reads (runs.handler, runs.reproducible,
+ * invocations.cold_start, discards.first_arrival_ms and last_arrival_ms,
+ * windows') and discards.invocation_id, whose NULL trace reads as a lane
+ * the log does not tell (the discard shown on every lane): a NULL there
+ * changes no figure, and a hand-made log (the tests') need not write them.
+ */
+static const char *const runlog_filled[] = {
+    "runs.seed", "runs.duration_ms", "runs.per_record_tables",
+    "shards.opened_ms",
+    "message_rows.bytes",
+    "record_rows.shard_no", "record_rows.message_delta", "record_rows.arrival_ms",
+    "invocations.invocation_id", "invocations.lane", "invocations.start_ms", "invocations.end_ms",
+    "invocations.record_count", "invocations.payload_bytes", "invocations.attempt",
+    "checkpoints.at_ms", "checkpoints.sequence_number",
+    "discards.at_ms", "discards.start_sequence_number", "discards.end_sequence_number",
+    "discards.record_count", "discards.approximate_invoke_count",
+    "metrics.at_ms",
+    "logs.invocation_id", "logs.line", "logs.at_ms",
+    "summary_shards.invocations", "summary_shards.throttled", "summary_shards.age_count",
+    "summary_examples.sequence_number", "summary_examples.time_ms",
+    "summary_examples.after_sequence_number", "summary_examples.after_time_ms",
+    "summary_discards.at_ms", "summary_discards.start_sequence_number",
+    "summary_discards.end_sequence_number", "summary_discards.record_count",
+    "summary_discards.approximate_invoke_count",
+    "summary_series.x",
+};
+
+bool runlog_filled_column(const char *table, const char *column)
+{
+    size_t t = strlen(table);
+    for (size_t i = 0; i < sizeof runlog_filled / sizeof runlog_filled[0]; i++)
+        if (!strncmp(runlog_filled[i], table, t) && runlog_filled[i][t] == '.' &&
+            !strcmp(runlog_filled[i] + t + 1, column))
+            return true;
+    return false;
+}
 
 /*
  * The SPEC's per-record tables as views over the *_rows tables, with the

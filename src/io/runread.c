@@ -371,6 +371,19 @@ out:
     return rc;
 }
 
+void runread_not_run_log(sqlite3 *db, const char *schema, int64_t app, const char *path,
+                         char *err, size_t errlen)
+{
+    char sql[96];
+    int64_t objects = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\".sqlite_schema", schema);
+    if (app == 0 && query_int(db, sql, 0, &objects) == 0 && objects == 0)
+        errmsg_set(err, errlen, "%s: an empty database, no run in it (a run killed as it began"
+                   " leaves one)", path);
+    else
+        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+}
+
 int runread_check_version(int64_t version, const char *path, char *err, size_t errlen)
 {
     if (version >= RUNLOG_SCHEMA_VERSION_READ && version <= RUNLOG_SCHEMA_VERSION)
@@ -493,7 +506,7 @@ int runread_open(struct runread *rr, const char *path, int64_t run_id,
         goto fail;
     }
     if (app != RUNLOG_APPLICATION_ID) {
-        errmsg_set(err, errlen, "%s: not an esmsim run log", path);
+        runread_not_run_log(rr->db, "main", app, path, err, errlen);
         goto fail;
     }
     if (query_int(rr->db, "PRAGMA user_version", 0, &version) < 0)
@@ -628,19 +641,26 @@ static bool holds_reals(const char *table, const char *column, const char *decl)
 
 /*
  * A number of the run log that is not one: column c of st, which esmsim
- * declares INTEGER (real false) or REAL, holds a text, a blob, or (INTEGER)
- * a number with a fraction.  Ad-hoc SQL or a crafted file can put any value
- * anywhere (SQLite stores what it is given), and SQL reads a text as 0 or
- * leaves its row out of a join: such a value is refused, never computed
- * with.  Returns false with "TABLE.COLUMN of run N holds the text "x",
- * expected an integer: the run log is damaged" in buf, true for a sound one.
+ * declares INTEGER (real false) or REAL, holds a text, a blob, (INTEGER) a
+ * number with a fraction, or (filled: runlog_filled_column) NULL.  Ad-hoc
+ * SQL or a crafted file can put any value anywhere (SQLite stores what it
+ * is given), and SQL reads a text as 0 or leaves its row out of a join or a
+ * sum: such a value is refused, never computed with.  Returns false with
+ * "TABLE.COLUMN of run N holds the text "x", expected an integer: the run
+ * log is damaged" in buf, true for a sound one.
  */
-static bool number_sound(sqlite3_stmt *st, int c, bool real, const char *table,
+static bool number_sound(sqlite3_stmt *st, int c, bool real, bool filled, const char *table,
                          const char *column, int64_t run_id, char *buf, size_t len)
 {
     int type = sqlite3_column_type(st, c);
-    if (type == SQLITE_NULL || type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real))
+    if ((type == SQLITE_NULL && !filled) || type == SQLITE_INTEGER ||
+        (type == SQLITE_FLOAT && real))
         return true;
+    if (type == SQLITE_NULL) {
+        snprintf(buf, len, "%s.%s of run %" PRId64 " is NULL, expected %s: the run log is"
+                 " damaged", table, column, run_id, real ? "a number" : "an integer");
+        return false;
+    }
     char shown[64];
     snprintf(buf, len, "%s.%s of run %" PRId64 " holds %s%s%s%s, expected %s: the run log is"
              " damaged", table ? table : "?", column ? column : "?", run_id,
@@ -666,8 +686,8 @@ static bool runread_row_sound(struct runread *rr, sqlite3_stmt *st, const char *
         char why[256];
         const char *table = sqlite3_column_table_name(st, c);
         const char *column = sqlite3_column_origin_name(st, c);
-        if (!number_sound(st, c, holds_reals(table, column, decl), table, column, rr->run_id,
-                          why, sizeof why)) {
+        if (!number_sound(st, c, holds_reals(table, column, decl), false, table, column,
+                          rr->run_id, why, sizeof why)) {
             runread_failf(rr, "%s: %s", what, why);
             return false;
         }
@@ -678,12 +698,13 @@ static bool runread_row_sound(struct runread *rr, sqlite3_stmt *st, const char *
 int runread_check_numbers(sqlite3 *db, sqlite3 *ref, const char *table, const char *rows,
                           int64_t run_id, const char *path, char *err, size_t errlen)
 {
-    bool real[RUNREAD_MAX_COLUMNS];
+    bool real[RUNREAD_MAX_COLUMNS], filled[RUNREAD_MAX_COLUMNS];
     int n = 0, rc = -1;
     sqlite3_stmt *cols = NULL, *st = NULL;
     sqlite3_str *select = sqlite3_str_new(NULL), *where = sqlite3_str_new(NULL);
     /* esmsim's number columns of table, and the run's first row where one
-     * holds something else (NOT IN: its type, not its value) */
+     * holds something else, or NULL where esmsim writes none (NOT IN: its
+     * type, not its value) */
     if (sqlite3_prepare_v2(ref, "SELECT name, type FROM pragma_table_info(?1)"
                            " WHERE upper(type) IN ('INTEGER', 'REAL') AND name <> 'run_id'"
                            " ORDER BY cid", -1, &cols, NULL) != SQLITE_OK) {
@@ -694,9 +715,11 @@ int runread_check_numbers(sqlite3 *db, sqlite3 *ref, const char *table, const ch
     while (sqlite3_step(cols) == SQLITE_ROW && n < RUNREAD_MAX_COLUMNS) {
         const char *name = (const char *)sqlite3_column_text(cols, 0);
         real[n] = holds_reals(table, name, (const char *)sqlite3_column_text(cols, 1));
+        filled[n] = runlog_filled_column(table, name);
         sqlite3_str_appendf(select, "%s\"%w\"", n ? ", " : "", name);
-        sqlite3_str_appendf(where, "%stypeof(\"%w\") NOT IN ('integer', %s'null')",
-                            n ? " OR " : "", name, real[n] ? "'real', " : "");
+        sqlite3_str_appendf(where, "%stypeof(\"%w\") NOT IN ('integer'%s%s)",
+                            n ? " OR " : "", name, real[n] ? ", 'real'" : "",
+                            filled[n] ? "" : ", 'null'");
         n++;
     }
     char *a = sqlite3_str_finish(select), *b = sqlite3_str_finish(where);
@@ -720,8 +743,8 @@ int runread_check_numbers(sqlite3 *db, sqlite3 *ref, const char *table, const ch
             errmsg_set(err, errlen, "%s: reading %s: %s", path, table, sqlite3_errmsg(db));
         for (int c = 0; step == SQLITE_ROW && c < n; c++) {
             char why[256];
-            if (!number_sound(st, c, real[c], table, sqlite3_column_name(st, c), run_id, why,
-                              sizeof why)) {
+            if (!number_sound(st, c, real[c], filled[c], table, sqlite3_column_name(st, c),
+                              run_id, why, sizeof why)) {
                 errmsg_set(err, errlen, "%s: %s", path, why);
                 break;
             }

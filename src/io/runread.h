@@ -141,6 +141,16 @@ char *runread_read_uri(const char *path, char *err, size_t errlen);
 void runread_harden(sqlite3 *db);
 
 /*
+ * The message for schema of db, whose application id app is not a run
+ * log's: "x.db: not an esmsim run log", or, for a database with no
+ * application id and nothing in it (a run killed between creating its file
+ * and committing its tables leaves one, of a page or none), "x.db: an empty
+ * database, no run in it (a run killed as it began leaves one)".
+ */
+void runread_not_run_log(sqlite3 *db, const char *schema, int64_t app, const char *path,
+                         char *err, size_t errlen);
+
+/*
  * The schema versions (PRAGMA user_version) the readers and merge take: 0,
  * or -1 with a message ("x.db: run log schema version 2, this esmsim reads
  * version 3").  The one place that says which; a choice: only this
