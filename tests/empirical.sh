@@ -65,10 +65,12 @@ expect_in "$msg" '$.function.duration.per_invoke.percentiles["p50.0"]: percentil
   "item 17: a percentile given twice: named at its first repeat"
 
 # ---- 300,000 points: seconds, not minutes ----------------------------------------------------
+# A limit on CPU time (ulimit -t: the kernel kills the process past it), which load does not
+# stretch as it does wall time; a quadratic look-up took minutes.
 scenario 300000 shuffled big.json
-msg=$(timeout 60 "$esmsim" check big.json 2>&1); rc=$?
-expect_eq "$rc" 0 "item 17: 300,000 points check within 60 s (exit status; ${msg:0:200})"
-msg=$(timeout 60 "$esmsim" run big.json --set duration=20s -o big.db -q 2>&1); rc=$?
-expect_eq "$rc" 0 "item 17: 300,000 points run within 60 s (exit status; ${msg:0:200})"
+msg=$(ulimit -t 60; "$esmsim" check big.json 2>&1); rc=$?
+expect_eq "$rc" 0 "item 17: 300,000 points check within 60 s of CPU time (exit status; ${msg:0:200})"
+msg=$(ulimit -t 60; "$esmsim" run big.json --set duration=20s -o big.db -q 2>&1); rc=$?
+expect_eq "$rc" 0 "item 17: 300,000 points run within 60 s of CPU time (exit status; ${msg:0:200})"
 
 finish

@@ -210,7 +210,9 @@ for sig in INT TERM; do
   wait_within "$pid" 60; rc=$?
   elapsed_ms=$((($(date +%s%N) - start) / 1000000))
   expect_eq "$rc" 130 "SIG$sig: exit status"
-  [ "$elapsed_ms" -lt 3000 ] && ok || ko "SIG$sig: took $elapsed_ms ms to stop"
+  # the handler hangs for its hour-long wall timeout: a stop within 10 s did not wait it
+  # out (a bound far from any machine's timing, not a speed check)
+  [ "$elapsed_ms" -lt 10000 ] && ok || ko "SIG$sig: took $elapsed_ms ms to stop, expected at once (the handler hangs 1 h)"
   expect_eq "$(pgrep -f "$marker" | wc -l)" 0 "SIG$sig: no handler process left"
   expect_eq "$(q "hang-$sig.db" 'SELECT complete FROM runs')" 0 "SIG$sig: the run is marked incomplete"
   expect_in "$(cat "hang-$sig.err")" "interrupted" "SIG$sig: the message"

@@ -319,8 +319,9 @@ craft many "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE
   WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
   INSERT INTO messages (run_id, message_id, producer, partition_key, created_ms, bytes, fate)
     SELECT 1, 1000000 + i, 'p', 'k', 0, 1, 'fate-' || i FROM c"
-timeout 60 "$esmsim" report many.db --json --recompute > many.json 2>&1; rc=$?
-expect_eq "$rc" 0 "item 9: 50,000 shards, 100,000 fates: report within 60 s (exit status)"
+# (a limit on CPU time, ulimit -t, which load does not stretch as it does wall time)
+(ulimit -t 60; "$esmsim" report many.db --json --recompute) > many.json 2>&1; rc=$?
+expect_eq "$rc" 0 "item 9: 50,000 shards, 100,000 fates: report within 60 s of CPU time (exit status)"
 expect_eq "$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); m = d["messages"]
 print(len(d["shards"]), d["shards"][-1]["iterator_age_ms"]["max"], len(m), m["(other)"], m["total"])' many.json 2>&1)" \
   "50004 50000 33 99976 $(( $(q base.db 'SELECT count(*) FROM messages') + 100000 ))" \
