@@ -885,14 +885,12 @@ static const char run_infix[] = ".run-", lock_suffix[] = ".lock";
 /* A run's database, what SQLite may have left beside it, then its lock file. */
 static void remove_run_files(struct sweep_run *run)
 {
-    static const char *const suffixes[] = { "", "-wal", "-shm", lock_suffix };
     if (!run->tmp)
         return;
-    char side[4200];
-    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-        snprintf(side, sizeof side, "%s%s", run->tmp, suffixes[i]);
-        unlink(side);
-    }
+    runlog_unlink(run->tmp);
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s%s", run->tmp, lock_suffix);
+    unlink(lock);
     close(run->lock);
     free(run->tmp);
     run->tmp = NULL;
