@@ -61,7 +61,8 @@
  * the runtime clients use it: awslambdaric and the Java client post an
  * error's X-Ray cause (Lambda-Runtime-Function-XRay-Error-Cause) up to
  * 1 MiB (awslambdaric/lambda_runtime_client.py, post_invocation_error).
- * Over it: 431 Request Header Fields Too Large. */
+ * One far over it (past the memory a connection is given, rapi.c) gets 431
+ * Request Header Fields Too Large. */
 #define RAPI_MAX_HEADER_BYTES ((1u << 20) + 4096u)
 
 /* The longest request id an endpoint accepts to hold (a UUID is 36). */
