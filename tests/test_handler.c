@@ -565,8 +565,9 @@ static void test_python_probes(void)
  * can not be read"); with neither, "" (which the mapping reports as
  * "Unhandled"), or Runtime.InitError for an init.  Posted by a runtime of
  * its own (posts_errors.py) as the runtime clients post them: no header
- * (aws-lambda-ric 3 through aws-lambda-cpp, issue 12 item 5; awslambdaric's
- * /init/error, awslambdaric/lambda_runtime_client.py), or "Unhandled" with
+ * (aws-lambda-ric 3 through aws-lambda-cpp, issue 12 item 5; older
+ * awslambdaric's /init/error, awslambdaric/lambda_runtime_client.py,
+ * post_init_error), or "Unhandled" with
  * the type in the body (AWS's example, docs.aws.amazon.com/lambda/latest/dg/
  * runtimes-api.html, "Invocation error"; the Rust runtime's "unhandled",
  * aws-lambda-rust-runtime, lambda-runtime/src/requests.rs): the header's

@@ -160,8 +160,9 @@ static void on_delivered(void *ctx)
  * post the two apart: AWS's own example and the Rust runtime a header of
  * "Unhandled" with the type in the body (runtimes-api.html, "Invocation
  * error"; aws-lambda-rust-runtime, lambda-runtime/src/requests.rs),
- * aws-lambda-ric 3 and awslambdaric no header at all, also to /init/error
- * (awslambdaric/lambda_runtime_client.py, post_init_error).
+ * aws-lambda-ric 3 no header at all, nor did awslambdaric's /init/error
+ * before it took the body's type for the header (its
+ * awslambdaric/lambda_runtime_client.py, post_init_error).
  * malloc'd; NULL when out of memory. */
 static char *error_type_of(const char *header, const char *body, size_t len,
                            const char *otherwise)

@@ -4,7 +4,7 @@ Lambda-Runtime-Function-Error-Type header $ESMSIM_ERROR_TYPE (none when
 unset).  AWS's own example posts "Unhandled" in the header and the type in
 the body (docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html, "Invocation
 error"), as the Rust runtime does ("unhandled"); aws-lambda-ric 3 and
-awslambdaric post no header.  With "init" as its argument it fails its init
+older awslambdaric (its /init/error) post no header.  With "init" as its argument it fails its init
 (/init/error) and ends; otherwise each invocation fails (/error)."""
 import http.client
 import os
