@@ -3,9 +3,10 @@ runtime clients do, each its own way: the body is $ESMSIM_ERROR_BODY, the
 Lambda-Runtime-Function-Error-Type header $ESMSIM_ERROR_TYPE (none when
 unset).  AWS's own example posts "Unhandled" in the header and the type in
 the body (docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html, "Invocation
-error"), as the Rust runtime does ("unhandled"); aws-lambda-ric 3 and
-older awslambdaric (its /init/error) post no header.  With "init" as its argument it fails its init
-(/init/error) and ends; otherwise each invocation fails (/error)."""
+error"), as the Rust runtime does ("unhandled"); aws-lambda-ric 3 and older
+awslambdaric (its /init/error) post no header.  With "init" as its argument
+it fails its init (/init/error) and ends; otherwise each invocation fails
+(/error)."""
 import http.client
 import os
 import sys
