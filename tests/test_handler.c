@@ -559,27 +559,52 @@ static void test_python_probes(void)
     free(event);
 }
 
-/* An error posted without the Lambda-Runtime-Function-Error-Type header,
- * as aws-lambda-ric 3 posts it through aws-lambda-cpp (issue 12 item 5):
- * the type is the body's errorType; with none there either, "" (which the
- * mapping reports as "Unhandled"). */
+/* An error's type is the body's errorType; the Lambda-Runtime-Function-
+ * Error-Type header only when the body has none (the Runtime API's OpenAPI
+ * spec: the header makes the error "when error payload is not provided or
+ * can not be read"); with neither, "" (which the mapping reports as
+ * "Unhandled"), or Runtime.InitError for an init.  Posted by a runtime of
+ * its own (posts_errors.py) as the runtime clients post them: no header
+ * (aws-lambda-ric 3 through aws-lambda-cpp, issue 12 item 5; older
+ * awslambdaric's /init/error, awslambdaric/lambda_runtime_client.py,
+ * post_init_error), or "Unhandled" with
+ * the type in the body (AWS's example, docs.aws.amazon.com/lambda/latest/dg/
+ * runtimes-api.html, "Invocation error"; the Rust runtime's "unhandled",
+ * aws-lambda-rust-runtime, lambda-runtime/src/requests.rs): the header's
+ * "Unhandled" was taken for the type, and an init's errorType ignored. */
 static void test_error_type_from_body(void)
 {
     static const struct {
-        const char *body, *type;
+        const char *step, *header, *body, *type;
     } cases[] = {
-        { "{\"errorType\":\"OrderError\",\"errorMessage\":\"order o-1 cannot be processed\","
-          "\"trace\":[]}", "OrderError" },
-        { "{\"errorMessage\":\"no type\"}", "" },
-        { "{\"errorType\":7}", "" },
-        { "not json", "" },
+        { "invoke", NULL, "{\"errorType\":\"OrderError\",\"errorMessage\":\"order o-1 cannot be "
+          "processed\",\"trace\":[]}", "OrderError" },
+        { "invoke", NULL, "{\"errorMessage\":\"no type\"}", "" },
+        { "invoke", NULL, "{\"errorType\":7}", "" },
+        { "invoke", NULL, "not json", "" },
+        { "invoke", "Unhandled", "{\"errorMessage\" : \"Error parsing event data.\", "
+          "\"errorType\" : \"InvalidEventDataException\"}", "InvalidEventDataException" },
+        { "invoke", "unhandled", "{\"errorType\":\"&str\",\"errorMessage\":\"boom\"}", "&str" },
+        { "invoke", "Unhandled", "not json", "Unhandled" },
+        { "invoke", "Unhandled", "{\"errorType\":\"\",\"errorMessage\":\"empty type\"}", "Unhandled" },
+        { "init", NULL, "{\"errorMessage\": \"Unable to import module 'app': No module named 'x'\", "
+          "\"errorType\": \"Runtime.ImportModuleError\", \"stackTrace\": []}",
+          "Runtime.ImportModuleError" },
+        { "init", "unhandled", "", "unhandled" },
+        { "init", NULL, "", "Runtime.InitError" },
     };
     char *event = kinesis_event(1, 1, 9);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        setenv("ESMSIM_ERROR_BODY", cases[i].body, 1);   /* the pool copies our environment */
-        struct hdl_pool *p = python("app.error_without_header", 1, 0);
+        /* the pool copies our environment */
+        setenv("ESMSIM_ERROR_BODY", cases[i].body, 1);
+        if (cases[i].header)
+            setenv("ESMSIM_ERROR_TYPE", cases[i].header, 1);
+        const char *cmd[] = { "python3", "posts_errors.py", cases[i].step, NULL };
+        struct hdl_pool *p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
         unsetenv("ESMSIM_ERROR_BODY");
-        once(p, event, HDL_ERROR, cases[i].type, cases[i].body, NULL);
+        unsetenv("ESMSIM_ERROR_TYPE");
+        once(p, event, strcmp(cases[i].step, "init") == 0 ? HDL_INIT_ERROR : HDL_ERROR,
+             cases[i].type, cases[i].body, NULL);
     }
     free(event);
 }

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,23 +146,42 @@ static int connect_to(uint16_t port)
     return fd;
 }
 
-static void send_request(int fd, const char *method, const char *path, const char *headers,
-                         const char *body, size_t len)
+static void write_all(int fd, const char *data, size_t len)
 {
-    char head[1024];
-    int n = snprintf(head, sizeof head,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
-                     "Content-Length: %zu\r\n\r\n", method, path, headers ? headers : "", len);
-    if (write(fd, head, (size_t)n) != n)
-        perror("write");
     for (size_t off = 0; off < len; ) {
-        ssize_t w = write(fd, body + off, len - off);
+        ssize_t w = write(fd, data + off, len - off);
         if (w <= 0) {
-            perror("write body");
+            perror("write");
             break;
         }
         off += (size_t)w;
     }
+}
+
+/* The request line and the headers before the caller's, and the framing
+ * after them: what request_head_len() counts. */
+#define HEAD_START "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+#define HEAD_END "Content-Length: %zu\r\n\r\n"
+
+static void send_request(int fd, const char *method, const char *path, const char *headers,
+                         const char *body, size_t len)
+{
+    char part[512];
+    int n = snprintf(part, sizeof part, HEAD_START, method, path);
+    write_all(fd, part, (size_t)n);
+    if (headers)
+        write_all(fd, headers, strlen(headers));
+    n = snprintf(part, sizeof part, HEAD_END, len);
+    write_all(fd, part, (size_t)n);
+    write_all(fd, body, len);
+}
+
+/* The bytes of the request head send_request() sends beside the caller's
+ * headers. */
+static size_t request_head_len(const char *method, const char *path, size_t body_len)
+{
+    return (size_t)snprintf(NULL, 0, HEAD_START, method, path) +
+           (size_t)snprintf(NULL, 0, HEAD_END, body_len);
 }
 
 /* Read to end of file; status 0 when nothing came (timeout or closed). */
@@ -400,6 +420,54 @@ static void test_init_error(void)
     owner_stop(&o);
 }
 
+/* A request head as large as AWS's Runtime API reads (rapi.h,
+ * RAPI_MAX_HEADER_BYTES: Go's net/http default, 1 MiB + 4096 bytes) is
+ * served: awslambdaric posts an error's X-Ray cause in a header of up to
+ * 1 MiB (aws-lambda-python-runtime-interface-client,
+ * awslambdaric/lambda_runtime_client.py, post_invocation_error), e.g. a
+ * RecursionError's thousand frames.  It was refused with 431 over about
+ * 32 KiB (libmicrohttpd's default memory per connection), and the runtime
+ * could not report its error.  One far larger is refused with 431. */
+static void test_large_headers(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    offer(&o, "req-1", "{}", 1000);
+    struct reply r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_INT(r.status, 200);
+    free(r.text);
+
+    const char *path = INV "req-1/error";
+    const char *doc = "{\"errorMessage\":\"maximum recursion depth exceeded\","
+                      "\"errorType\":\"RecursionError\"}";
+    static const char name[] = "Lambda-Runtime-Function-XRay-Error-Cause: ";
+    size_t fixed = request_head_len("POST", path, strlen(doc)) + strlen(name) + 2;
+    size_t big = 2 * RAPI_MAX_HEADER_BYTES;
+    char *headers = malloc(big + 1);
+    for (int round = 0; round < 2; round++) {
+        /* the whole head: exactly the most AWS reads, then twice as much */
+        size_t head = round == 0 ? RAPI_MAX_HEADER_BYTES : big;
+        size_t value = head - fixed;
+        memcpy(headers, name, strlen(name));
+        memset(headers + strlen(name), 'x', value);
+        memcpy(headers + strlen(name) + value, "\r\n", 3);
+        CHECK_INT(request_head_len("POST", path, strlen(doc)) + strlen(headers), head);
+        r = request(port, "POST", path, headers, doc, strlen(doc));
+        if (round == 0) {
+            CHECK_INT(r.status, 202);
+            CHECK_INT(o.answered, 1);
+            CHECK_INT(o.kind, RAPI_ERROR);
+            CHECK_STR(o.body, doc);
+        } else {
+            CHECK_INT(r.status, 431);
+            CHECK_INT(o.answered, 1);   /* nothing more */
+        }
+        free(r.text);
+    }
+    free(headers);
+    owner_stop(&o);
+}
+
 /* Destroyed while a /next is held: the connection is closed, nothing leaks
  * (ASan) and nothing hangs. */
 static void test_destroy_with_held_next(void)
@@ -420,8 +488,10 @@ static void test_destroy_with_held_next(void)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN);   /* a refused request's unread rest: EPIPE, not death */
     test_routes_and_status_codes();
     test_init_error();
+    test_large_headers();
     test_destroy_with_held_next();
     return check_done();
 }

@@ -152,17 +152,24 @@ static void on_delivered(void *ctx)
     }
 }
 
-/* An error's type: the Lambda-Runtime-Function-Error-Type header, else the
- * body's errorType (aws-lambda-ric 3 posts its errors through aws-lambda-cpp,
- * which sends no such header), else "" (the caller says "Unhandled").
+/* An error's type: the body's errorType, else the Lambda-Runtime-Function-
+ * Error-Type header, else otherwise.  The body is the error
+ * Lambda returns to the caller; the header only makes one "when error payload
+ * is not provided or can not be read" (the Runtime API's OpenAPI spec,
+ * docs.aws.amazon.com/lambda/latest/dg/samples/runtime-api.zip).  Runtimes
+ * post the two apart: AWS's own example and the Rust runtime a header of
+ * "Unhandled" with the type in the body (runtimes-api.html, "Invocation
+ * error"; aws-lambda-rust-runtime, lambda-runtime/src/requests.rs),
+ * aws-lambda-ric 3 no header at all, nor did awslambdaric's /init/error
+ * before it took the body's type for the header (its
+ * awslambdaric/lambda_runtime_client.py, post_init_error).
  * malloc'd; NULL when out of memory. */
-static char *error_type_of(const char *header, const char *body, size_t len)
+static char *error_type_of(const char *header, const char *body, size_t len,
+                           const char *otherwise)
 {
-    if (header[0])
-        return strdup(header);
     cJSON *doc = cJSON_ParseWithLength(body, len);
     const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "errorType"));
-    char *type = strdup(t ? t : "");
+    char *type = strdup(t && t[0] ? t : header[0] ? header : otherwise);
     cJSON_Delete(doc);
     return type;
 }
@@ -196,12 +203,13 @@ static void on_answered(void *ctx, enum rapi_answer kind, const char *error_type
     }
     if (kind == RAPI_INIT_ERROR) {
         v->res.kind = HDL_INIT_ERROR;
-        v->res.error_type = strdup(error_type[0] ? error_type : "Runtime.InitError");
+        v->res.error_type = error_type_of(error_type, body, len, "Runtime.InitError");
         e->doomed = true;   /* ended after rapi_run returns; finished then */
         return;
     }
     v->res.kind = kind == RAPI_RESPONSE ? HDL_RESPONSE : HDL_ERROR;
-    v->res.error_type = kind == RAPI_RESPONSE ? strdup("") : error_type_of(error_type, body, len);
+    /* with no type anywhere, "" (the mapping says "Unhandled") */
+    v->res.error_type = kind == RAPI_RESPONSE ? strdup("") : error_type_of(error_type, body, len, "");
     finish(p, e);
 }
 

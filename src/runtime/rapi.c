@@ -37,6 +37,14 @@
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
 #define ERROR_TYPE_MAX 256
 
+/* The memory MHD gives a connection (its default, 32 KiB, refused a head
+ * over about 32 KiB with 431): a head of RAPI_MAX_HEADER_BYTES in its read
+ * buffer, beside it the headers parsed from it (about 50 bytes each: a head
+ * of 10,000 short headers needed half as much again) and the answer's head.
+ * MHD maps it (mmap) and touches only what a request fills: the peak memory
+ * of a run is the same. */
+#define RAPI_CONNECTION_MEMORY (2u * RAPI_MAX_HEADER_BYTES)
+
 /* ---- libmicrohttpd, loaded ------------------------------------------------- */
 
 /* The functions used, each called as mhd.NAME for MHD_NAME, with the type
@@ -508,6 +516,7 @@ struct rapi *rapi_create(const struct rapi_callbacks *cb, unsigned connections, 
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, r,
                                  MHD_OPTION_CONNECTION_LIMIT, connections,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RAPI_CONNECTION_MEMORY,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, r,
                                  MHD_OPTION_END);
     const union MHD_DaemonInfo *port = r->daemon

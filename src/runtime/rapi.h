@@ -34,7 +34,8 @@
  *   POST /2018-06-01/runtime/init/error               202 before the first
  *        /next, 403 InvalidStateTransition after.
  *   anything else: 404 "404 page not found" (text/plain); a known path with
- *   another method: 405 with an Allow header.  500 only when memory runs out.
+ *   another method: 405 with an Allow header; a request head over
+ *   RAPI_MAX_HEADER_BYTES (and a margin): 431.  500 only when memory runs out.
  * Error bodies are the emulator's: {"errorMessage":"...","errorType":"..."}.
  */
 #ifndef ESMSIM_RAPI_H
@@ -52,6 +53,17 @@
  * two; a stray loop cannot pile up more (AWS sets no such limit).  The owner
  * may set fewer (rapi_create), to fit its open-files limit. */
 #define RAPI_CONNECTION_LIMIT 64
+
+/* The largest request head (request line and headers) an endpoint reads:
+ * AWS's Runtime API is Go's net/http server, whose default is 1 MiB of
+ * headers plus 4096 bytes (http.DefaultMaxHeaderBytes; aws-lambda-runtime-
+ * interface-emulator, internal/lambda/rapi/server.go, sets no other), and
+ * the runtime clients use it: awslambdaric and the Java client post an
+ * error's X-Ray cause (Lambda-Runtime-Function-XRay-Error-Cause) up to
+ * 1 MiB (awslambdaric/lambda_runtime_client.py, post_invocation_error).
+ * One far over it (past the memory a connection is given, rapi.c) gets 431
+ * Request Header Fields Too Large. */
+#define RAPI_MAX_HEADER_BYTES ((1u << 20) + 4096u)
 
 /* The longest request id an endpoint accepts to hold (a UUID is 36). */
 #define RAPI_REQUEST_ID_MAX 128

@@ -129,19 +129,6 @@ def detach_arrive_and_hang(event, context):
     arrive_and_hang(event, context)
 
 
-def error_without_header(event, context):
-    """Posts its error itself as aws-lambda-ric 3 does (through aws-lambda-cpp):
-    no Lambda-Runtime-Function-Error-Type header, the type in the body only
-    ($ESMSIM_ERROR_BODY); the bootstrap's own answer after it is refused."""
-    base = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"]
-    req = urllib.request.Request(
-        base + "/2018-06-01/runtime/invocation/%s/error" % context.aws_request_id,
-        data=os.environ["ESMSIM_ERROR_BODY"].encode(), method="POST")
-    with urllib.request.urlopen(req) as resp:
-        print("error posted:", resp.status)
-    return None
-
-
 def detach(event, context):
     """Starts a process that leaves its process group (a session of its own,
     as Node's detached spawn does) and outlives the handler by far, and one
