@@ -480,6 +480,31 @@ static void test_r6_record_age_never_invoked(void)
     release(&r);
 }
 
+/* R5/R6 (choice): a set whose last allowed attempt fails after its records
+ * passed MaximumRecordAgeInSeconds is discarded as RetryAttemptsExhausted,
+ * with its responseContext: the attempts ran out at that failure, and the
+ * age is checked before an invocation, not after.  AWS documents no order
+ * (LocalStack's poller checks the retries first too).  One record at 0.5 s,
+ * MaximumRetryAttempts 0, age 60 s; the invocation times out at 80 s. */
+static void test_r6_attempts_and_age_both_spent(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 1, "500ms", "user-1", 0);
+    scenario_json_timed(text, sizeof text, "\"timeout\":\"80s\",\"duration\":{\"per_invoke\":\"10ms\","
+                        "\"per_record\":\"100s\"}", "", "3m", recs,
+                        ",\"MaximumRetryAttempts\":0,\"MaximumRecordAgeInSeconds\":60" DLQ, "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = { { 1000 * MS, 1, 1, 1, OUTCOME_TIMEOUT } };
+    check_invocations(__LINE__, &r, want, 1);
+    const struct slog_discard *d = check_sole_discard(&r, DISCARD_RETRIES_EXHAUSTED, 1, 1, 1, 81000 * MS);
+    if (d) {
+        CHECK(d->has_response);
+        CHECK_STR(d->function_error, "Unhandled");
+    }
+    release(&r);
+}
+
 /* The requestIds of a run's OnFailure messages, in order (ids[i] holds
  * AWSJSON_UUID_LEN + 1 bytes); returns how many. */
 static size_t request_ids(const struct run *r, char ids[][AWSJSON_UUID_LEN + 1], size_t max)
@@ -2499,6 +2524,7 @@ int main(void)
     test_r5_blocked_shard_other_flows();
     test_r6_record_age();
     test_r6_record_age_never_invoked();
+    test_r6_attempts_and_age_both_spent();
     test_r6_request_ids();
     test_r13_starting_positions();
     test_r17_retention_expiry();
