@@ -100,8 +100,8 @@ expect_in "$out" "ran the function model, not a handler program" "logs of a mode
 out=$("$esmsim" trace py.db --sequence "$poison")
 expect_in "$out" "log lines of these invocations (esmsim logs):" "trace: the log section"
 expect_in "$out" "failed $poison order o-1042 cannot be processed" "trace: the handler's line"
-expect_eq "$(printf '%s\n' "$out" | grep -c '^invocation .* attempt [123]  ')" 3 \
-  "trace: the log lines of the three invocations it lists"
+expect_eq "$(printf '%s\n' "$out" | grep -c '^invocation .* attempt [123]  ')" 4 \
+  "trace: the log lines of the four invocations it lists (the batch, then the rest as its own set, R7)"
 
 # ---- determinism (issue 12 item 3) ------------------------------------------
 # Every table, rows sorted; runs without its wall-time fields; logs with the

@@ -35,7 +35,7 @@ same_rows pt.db model.db "$cols" && ok || ko "Powertools and the model's all-fai
 # the error's type: Powertools' own where the model says Unhandled
 expect_eq "$(q pt.db "SELECT outcome, first_sequence_number, attempt, error FROM invocations
                       WHERE outcome <> 'success' ORDER BY invocation_id" | paste -sd,)" \
-  "partial 577 1 batchItemFailures,partial 593 2 batchItemFailures,partial 593 3 batchItemFailures,error 2356 1 FullBatchFailureError,error 2356 2 FullBatchFailureError,error 2356 3 FullBatchFailureError" \
+  "partial 577 1 batchItemFailures,partial 593 1 batchItemFailures,partial 593 2 batchItemFailures,partial 593 3 batchItemFailures,error 2356 1 FullBatchFailureError,error 2356 2 FullBatchFailureError,error 2356 3 FullBatchFailureError" \
   "Powertools: a partial response, then FullBatchFailureError for the lone poison order"
 expect_eq "$(q model.db "SELECT DISTINCT error FROM invocations WHERE outcome = 'error'")" Unhandled \
   "the model's all-failures: Unhandled"

@@ -480,6 +480,31 @@ static void test_r6_record_age_never_invoked(void)
     release(&r);
 }
 
+/* R5/R6 (choice): a set whose last allowed attempt fails after its records
+ * passed MaximumRecordAgeInSeconds is discarded as RetryAttemptsExhausted,
+ * with its responseContext: the attempts ran out at that failure, and the
+ * age is checked before an invocation, not after.  AWS documents no order
+ * (LocalStack's poller checks the retries first too).  One record at 0.5 s,
+ * MaximumRetryAttempts 0, age 60 s; the invocation times out at 80 s. */
+static void test_r6_attempts_and_age_both_spent(void)
+{
+    struct run r;
+    records_json(recs, sizeof recs, 1, "500ms", "user-1", 0);
+    scenario_json_timed(text, sizeof text, "\"timeout\":\"80s\",\"duration\":{\"per_invoke\":\"10ms\","
+                        "\"per_record\":\"100s\"}", "", "3m", recs,
+                        ",\"MaximumRetryAttempts\":0,\"MaximumRecordAgeInSeconds\":60" DLQ, "", "");
+    if (!run_json(text, &r))
+        return;
+    const struct want_inv want[] = { { 1000 * MS, 1, 1, 1, OUTCOME_TIMEOUT } };
+    check_invocations(__LINE__, &r, want, 1);
+    const struct slog_discard *d = check_sole_discard(&r, DISCARD_RETRIES_EXHAUSTED, 1, 1, 1, 81000 * MS);
+    if (d) {
+        CHECK(d->has_response);
+        CHECK_STR(d->function_error, "Unhandled");
+    }
+    release(&r);
+}
+
 /* The requestIds of a run's OnFailure messages, in order (ids[i] holds
  * AWSJSON_UUID_LEN + 1 bytes); returns how many. */
 static size_t request_ids(const struct run *r, char ids[][AWSJSON_UUID_LEN + 1], size_t max)
@@ -853,8 +878,10 @@ static void test_r17_oversized_record_expires(void)
 }
 
 /* R7 first-failure: checkpoint before the reported record, retry from it
- * (a retry, counted: R5); when the retries run out, the discarded batch
- * holds the records from the failure on and functionError is null (R6). */
+ * (a set of its own, with its own retries: R5 and the recorded AWS
+ * behaviour of test_r7_partial_rest_retried_as_its_batch); when the retries
+ * run out, the discarded batch holds the records from the failure on and
+ * functionError is null (R6). */
 static void test_r7_partial_first_failure(void)
 {
     struct run r;
@@ -863,10 +890,11 @@ static void test_r7_partial_first_failure(void)
     /* 10 ms + 1 ms per record reached; the retry 1 s after the end. */
     const struct want_inv want[] = {
         { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
-        { 2014 * MS, 4, 7, 2, OUTCOME_PARTIAL },
-        { 3025 * MS, 4, 7, 3, OUTCOME_PARTIAL },
+        { 2014 * MS, 4, 7, 1, OUTCOME_PARTIAL },
+        { 3025 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+        { 4036 * MS, 4, 7, 3, OUTCOME_PARTIAL },
     };
-    check_invocations(__LINE__, &r, want, 3);
+    check_invocations(__LINE__, &r, want, 4);
     const uint64_t seqs[] = { 3, 10 };
     const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
     check_checkpoints(&r, seqs, why, 2);
@@ -878,15 +906,73 @@ static void test_r7_partial_first_failure(void)
         CHECK_INT(d->start_sequence_number, 4);
         CHECK_INT(d->end_sequence_number, 10);
         CHECK_INT(d->record_count, 7);
-        CHECK_INT(d->approximate_invoke_count, 3);
+        CHECK_INT(d->approximate_invoke_count, 3);   /* [4..10]'s own three */
         CHECK(d->has_response);
         CHECK(d->function_error == NULL);        /* null: the function returned */
-        CHECK_INT(d->at_us, 3036 * MS);
+        CHECK_INT(d->at_us, 4047 * MS);
     }
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
     CHECK_INT(r.ml.fates[FATE_DISCARDED], 7);
-    CHECK_INT(r.ml.deliveries, 10 + 7 + 7);
+    CHECK_INT(r.ml.deliveries, 10 + 7 + 7 + 7);
     CHECK_INT(r.sum.mapping.redelivered, 7);
+    release(&r);
+}
+
+/*
+ * R7 (recorded AWS behaviour): the records from the lowest reported failure
+ * on are retried as a batch of their own, with MaximumRetryAttempts retries
+ * of their own; the invocation that returned the partial response is not
+ * one of their attempts, nor counted in their approximateInvokeCount.
+ * LocalStack's AWS-validated snapshots test_kinesis_report_batch_item_failures
+ * (test_lambda_integration_kinesis.snapshot.json) and
+ * test_dynamodb_report_batch_item_failures (the DynamoDB twin): 6 records,
+ * BatchSize 3, MaximumRetryAttempts 3, the 6th failing: the function's log
+ * shows records 1-5 once and the 6th five times (the batch 4-6, then the 6th
+ * alone 1 + 3 times), and the OnFailure message says batchSize 1,
+ * approximateInvokeCount 4, functionError null.  The same here.
+ */
+static void test_r7_partial_rest_retried_as_its_batch(void)
+{
+    struct run r;
+    char function[256];
+    records_json(recs, sizeof recs, 6, "500ms", "user-1", POISON(6));
+    snprintf(function, sizeof function, POISON_RULE ",\"report\":\"first-failure\"");
+    scenario_json(text, sizeof text, "30s", recs,
+                  ",\"BatchSize\":3,\"MaximumRetryAttempts\":3" RBIF DLQ, function, "");
+    if (!run_json(text, &r))
+        return;
+    static const struct { uint64_t first; uint32_t count, attempt; enum outcome outcome; } want[] = {
+        { 1, 3, 1, OUTCOME_SUCCESS }, { 4, 3, 1, OUTCOME_PARTIAL }, { 6, 1, 1, OUTCOME_PARTIAL },
+        { 6, 1, 2, OUTCOME_PARTIAL }, { 6, 1, 3, OUTCOME_PARTIAL }, { 6, 1, 4, OUTCOME_PARTIAL },
+    };
+    CHECK_INT(r.ml.n_inv, 6);
+    for (size_t i = 0; i < 6 && i < r.ml.n_inv; i++) {
+        const struct slog_invocation *v = &r.ml.inv[i].v;
+        if (v->first_sequence_number != want[i].first || v->record_count != want[i].count ||
+            v->attempt != want[i].attempt || v->outcome != want[i].outcome)
+            fprintf(stderr, "test_mapping.c:%d: invocation %zu: first %llu count %u attempt %u %s\n",
+                    __LINE__, i, (unsigned long long)v->first_sequence_number, v->record_count,
+                    v->attempt, outcome_name(v->outcome));
+        CHECK_INT(v->first_sequence_number, want[i].first);
+        CHECK_INT(v->record_count, want[i].count);
+        CHECK_INT(v->attempt, want[i].attempt);
+        CHECK_INT(v->outcome, want[i].outcome);
+    }
+    CHECK_INT(r.ml.deliveries, 3 + 3 + 4);          /* the 6th record five times */
+    const uint64_t seqs[] = { 3, 5, 6 };
+    const enum ckpt_reason why[] = { CKPT_SUCCESS, CKPT_PARTIAL, CKPT_DISCARDED };
+    check_checkpoints(&r, seqs, why, 3);
+    CHECK_INT(r.ml.n_disc, 1);
+    if (r.ml.n_disc == 1) {
+        const struct slog_discard *d = &r.ml.disc[0].v;
+        CHECK_INT(d->condition, DISCARD_RETRIES_EXHAUSTED);
+        CHECK_INT(d->start_sequence_number, 6);
+        CHECK_INT(d->record_count, 1);
+        CHECK_INT(d->approximate_invoke_count, 4);
+        CHECK(d->has_response && d->function_error == NULL);
+    }
+    CHECK_INT(r.ml.fates[FATE_PROCESSED], 5);
+    CHECK_INT(r.ml.fates[FATE_DISCARDED], 1);
     release(&r);
 }
 
@@ -902,21 +988,23 @@ static void test_r7_all_failures_duplicates(void)
         if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1",
                      style ? "all-failures-no-raise" : "all-failures"))
             return;
-        /* all-failures works through all 10 records: 20 ms, then 7: 17 ms */
+        /* all-failures works through all 10 records: 20 ms, then 7: 17 ms;
+         * 4..10 is a set of its own, invoked 1 + 1 times */
         const struct want_inv want[] = {
             { 1000 * MS, 1, 10, 1, OUTCOME_PARTIAL },
-            { 2020 * MS, 4, 7, 2, OUTCOME_PARTIAL },
+            { 2020 * MS, 4, 7, 1, OUTCOME_PARTIAL },
+            { 3037 * MS, 4, 7, 2, OUTCOME_PARTIAL },
         };
-        check_invocations(__LINE__, &r, want, 2);
+        check_invocations(__LINE__, &r, want, 3);
         const uint64_t seqs[] = { 3, 10 };
         const enum ckpt_reason why[] = { CKPT_PARTIAL, CKPT_DISCARDED };
         check_checkpoints(&r, seqs, why, 2);
         CHECK_INT(r.ml.n_disc, 1);
         CHECK_INT(r.ml.disc[0].v.record_count, 7);
-        /* 5, 6, 8, 9, 10 were handled twice: duplicates; 4 and 7 never */
+        /* 5, 6, 8, 9, 10 were handled three times: duplicates; 4 and 7 never */
         CHECK_INT(r.sum.mapping.redelivered, 7);
         CHECK_INT(r.sum.mapping.reprocessed, 5);
-        CHECK_INT(r.ml.handled, 8 + 5);                /* deliveries logged as handled */
+        CHECK_INT(r.ml.handled, 8 + 5 + 5);            /* deliveries logged as handled */
         CHECK_INT(r.ml.fates[FATE_PROCESSED], 8);
         CHECK_INT(r.ml.fates[FATE_DISCARDED], 2);
         release(&r);
@@ -925,8 +1013,8 @@ static void test_r7_all_failures_duplicates(void)
     /* first-failure on the same batch: record 7 is never reached */
     if (!run_ten(&r, POISON(4) | POISON(7), RBIF ",\"MaximumRetryAttempts\":1", "first-failure"))
         return;
-    CHECK_INT(r.ml.n_inv, 2);
-    CHECK_INT(r.ml.deliveries, 17);
+    CHECK_INT(r.ml.n_inv, 3);
+    CHECK_INT(r.ml.deliveries, 10 + 7 + 7);
     CHECK_INT(r.sum.mapping.reprocessed, 0);       /* redelivered, never handled twice */
     CHECK_INT(r.ml.handled, 3);                    /* 1..3, before the first failure */
     CHECK_INT(r.ml.fates[FATE_PROCESSED], 3);
@@ -1072,13 +1160,14 @@ static void test_issue15_fate_runs(void)
     check_message_rows(__LINE__, &r, success, 10);
     release(&r);
 
-    /* R7 then R6: checkpoint before 2, retry 2..10 once, discard it: the
-     * records the function handled are processed, 2 and 4 discarded */
+    /* R7 then R6: checkpoint before 2, 2..10 a set of its own, retried
+     * once, then discarded: the records the function handled are
+     * processed, 2 and 4 discarded */
     if (!run_ten(&r, POISON(2) | POISON(4), RBIF ",\"MaximumRetryAttempts\":1", "all-failures"))
         return;
     const enum fate discarded[] = { P, D, P, D, P, P, P, P, P, P };
     check_message_rows(__LINE__, &r, discarded, 10);
-    CHECK_INT(r.ml.n_inv, 2);                     /* 1..10, then 2..10 */
+    CHECK_INT(r.ml.n_inv, 3);                     /* 1..10, then 2..10 twice */
     release(&r);
 }
 
@@ -1180,8 +1269,9 @@ static void test_r8_bisect_to_the_poison_record(void)
  * rest is a new set (the split is no retry); a failure reported on the set's
  * first record is a retry of the set (issue 11 item 7a: AWS "retries only
  * the remaining records", which are then the whole set: nothing to split
- * off).  Item 7b: approximateInvokeCount counts the invocation before the
- * split too. */
+ * off).  approximateInvokeCount counts the new set's own invocations, not
+ * the one before the split, as AWS does after a partial response
+ * (test_r7_partial_rest_retried_as_its_batch). */
 static void test_r8_bisect_with_partial_response(void)
 {
     struct run r;
@@ -1200,7 +1290,7 @@ static void test_r8_bisect_with_partial_response(void)
     CHECK_INT(r.ml.n_disc, 1);
     if (r.ml.n_disc == 1) {
         CHECK_INT(r.ml.disc[0].v.record_count, 7);
-        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 3);   /* [1..10], then [4..10] twice */
+        CHECK_INT(r.ml.disc[0].v.approximate_invoke_count, 2);   /* [4..10]'s own two */
         CHECK(r.ml.disc[0].v.function_error == NULL);
     }
     CHECK_INT(r.sum.mapping.bisects, 0);
@@ -2434,11 +2524,13 @@ int main(void)
     test_r5_blocked_shard_other_flows();
     test_r6_record_age();
     test_r6_record_age_never_invoked();
+    test_r6_attempts_and_age_both_spent();
     test_r6_request_ids();
     test_r13_starting_positions();
     test_r17_retention_expiry();
     test_r9_throttles();
     test_r7_partial_first_failure();
+    test_r7_partial_rest_retried_as_its_batch();
     test_r7_all_failures_duplicates();
     test_r7_response_ignored_without_setting();
     test_issue15_fate_runs();

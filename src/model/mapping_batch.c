@@ -48,9 +48,10 @@ void esm_batch_list(struct batch *b)
     b->listed = true;
 }
 
-/* The current set becomes a new one (a split, R8): not an attempt, but
- * its records keep the count of the invocations they went through. */
-void esm_batch_renew(struct batch *b)
+/* The current set becomes a new one (a split of a set that failed whole,
+ * R8): not an attempt, but its records keep the count of the invocations
+ * they went through. */
+static void esm_batch_renew(struct batch *b)
 {
     b->inherited += b->attempts;
     b->attempts = 0;

@@ -395,7 +395,6 @@ static inline uint32_t esm_lane_of(const struct shardc *sc, const struct hashkey
 uint32_t esm_batch_total(const struct batch *b);
 void esm_batch_drop(struct batch *b, uint32_t k);
 void esm_batch_list(struct batch *b);
-void esm_batch_renew(struct batch *b);
 bool esm_batch_split(struct batch *b);
 
 /* mapping_shard.c */

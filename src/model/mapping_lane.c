@@ -455,12 +455,17 @@ static void complete(struct lane *l)
         next_batch(l);
         return;
     case RSP_PARTIAL:
-        /* R7: checkpoint before the lowest failure, retry from it.  With
-         * bisect that is a split (R8): the rest is a new set, not a retry. */
+        /* R7: checkpoint before the lowest failure, retry from it.  The
+         * rest is a new set (with bisect too, R8: split at the returned
+         * record), whose MaximumRetryAttempts and approximateInvokeCount
+         * start from none: AWS retried a record reported failed 1 + N times
+         * after the partial response, and counted N + 1 (LocalStack's
+         * AWS-validated snapshots test_kinesis_report_batch_item_failures,
+         * test_dynamodb_report_batch_item_failures).  The set's own first
+         * record reported: nothing moved, a retry of the same set. */
         if (first_failed > 0) {
             checkpoint_prefix(l, recs, first_failed, CKPT_PARTIAL, false);
-            if (m->bisect)
-                esm_batch_renew(b);
+            b->attempts = b->inherited = 0;
         }
         retry_or_discard(l, NULL);
         return;

@@ -13,7 +13,7 @@
 
 /* The top level of the returned value. */
 enum rsp_shape {
-    RSP_NULL,          /* null (or nothing returned) */
+    RSP_NULL,          /* null, nothing returned, or an empty value ([] or "") */
     RSP_OBJECT,        /* an object without "batchItemFailures" ({}, or the list misnamed) */
     RSP_LIST_NULL,     /* {"batchItemFailures": null} */
     RSP_LIST,          /* {"batchItemFailures": [items]} */

@@ -270,7 +270,12 @@ static int read_response(struct answer *a, const char *body, size_t len, struct 
         *rsp = (struct rsp_response){ .shape = RSP_INVALID, .invalid = "the response is not JSON" };
         return 0;
     }
-    if (cJSON_IsNull(a->json))
+    /* An empty value is an empty response (R7: a full success): AWS took
+     * a handler's `return []` so (LocalStack's AWS-validated snapshot
+     * test_kinesis_report_batch_item_success_scenarios[empty_list_success]);
+     * "" is empty the same way (choice). */
+    if (cJSON_IsNull(a->json) || (cJSON_IsArray(a->json) && !a->json->child) ||
+        (cJSON_IsString(a->json) && !a->json->valuestring[0]))
         return 0;
     if (!cJSON_IsObject(a->json)) {
         *rsp = (struct rsp_response){ .shape = RSP_INVALID,

@@ -70,6 +70,9 @@ CASES = {
     "boolean": lambda bad: {"batchItemFailures": [{"itemIdentifier": True}]},
     "list-not-a-list": lambda bad: {"batchItemFailures": {"itemIdentifier": bad[0]}},
     "string": lambda bad: "failed " + bad[0],
+    "empty-array": lambda bad: [],
+    "empty-string": lambda bad: "",
+    "array": lambda bad: [{"itemIdentifier": bad[0]}],
 }
 
 
