@@ -506,14 +506,18 @@ new.db.merge-dead1.lock
 new.db.merge-notes" "merge held, then continued: its own files removed"
 # Into an existing output (appended in place: no temporary file) too: a merge killed after
 # it linked its output, or one whose output a run made meanwhile, leaves files beside it.
+# Only regular files are removed: a symlink of the name (the user's) stays.
 : > new.db.merge-dead02; : > new.db.merge-dead02.lock
+ln -s in.db new.db.merge-dead03; : > new.db.merge-dead03.lock
 "$esmsim" merge new.db in.db >merge.out 2>merge.err; rc=$?
 expect_eq "$rc:$(cat merge.out)" "0:in.db: 1 run appended to new.db as run 4" "merge into an existing output: the merge"
-expect_eq "$(cat merge.err)" "esmsim merge: removed the temporary output a killed merge left beside new.db" \
+expect_eq "$(cat merge.err)" "esmsim merge: removed the temporary outputs 2 killed merges left beside new.db" \
   "merge into an existing output: says what it removed"
 expect_eq "$(ls new.db*)" "new.db
+new.db.merge-dead03
 new.db.merge-dead1.lock
-new.db.merge-notes" "merge into an existing output: the killed merge's files removed"
+new.db.merge-notes" "merge into an existing output: the killed merges' files removed, the symlink left"
+[ -L new.db.merge-dead03 ] && [ -s in.db ] && ok || ko "merge into an existing output: the symlink or its target changed"
 
 # A run into new.db while a merge makes it (README, "Several writers"): the run makes
 # new.db, and the merge appends to it, whole, when done; the merge says the ids its
