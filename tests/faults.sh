@@ -452,8 +452,10 @@ expect_eq "$(ls new.db* 2>/dev/null)" "" "merge, 1 MiB limit mid-copy: nothing l
 # SIGKILL in the middle of a merge into a new output (the OOM killer, a batch job's time
 # limit): no new.db at all.  Before, new.db held the inputs appended before the kill,
 # complete runs that `report` showed with no warning, and the same merge again appended
-# them a second time.  Left: new.db.merge-XXXXXX (as a killed sweep leaves its runs'
-# files); the same merge again makes new.db whole.
+# them a second time.  Left: new.db.merge-XXXXXX, its WAL and its lock file
+# new.db.merge-XXXXXX.lock (as a killed sweep leaves its runs' files); the same merge again
+# removes them, says so (README, merge), and makes new.db whole.  Before, they stayed
+# forever: no merge could tell them from those of a merge still going.
 rm -f new.db*
 "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
 wait_until 60 eval 'making 1 || has_runs new.db 1' || ko "SIGKILL mid-merge: the first input never came"
@@ -461,11 +463,61 @@ kill -KILL "$pid"
 { wait "$pid"; rc=$?; } 2>/dev/null
 expect_eq "$rc:$(cat merge.out)" "137:" "SIGKILL mid-merge: killed, nothing said"
 [ ! -e new.db ] && ok || ko "SIGKILL mid-merge: new.db left with $(q new.db 'SELECT count(*) FROM runs') run(s) of 2"
+killed=$(ls new.db* | grep -E '^new\.db\.merge-[A-Za-z0-9]{6}$')
+expect_eq "$(ls new.db* | grep -c '\.lock$'):$(ls new.db* | grep -c -- '-wal$')" "1:1" \
+  "SIGKILL mid-merge: its temporary output, its WAL and its lock file left"
 "$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err; rc=$?
 expect_eq "$rc:$(cat merge.out)" "0:big.db: 1 run appended to new.db as run 1
 big2.db: 1 run appended to new.db as run 2" "SIGKILL mid-merge: the same merge again"
+expect_eq "$(cat merge.err)" "esmsim merge: removed the temporary output a killed merge left beside new.db" \
+  "SIGKILL mid-merge: the same merge again says what it removed"
+expect_eq "$(ls new.db*)" "new.db" "SIGKILL mid-merge: the same merge again, only new.db left"
+expect_eq "$(q new.db 'SELECT group_concat(run_id || scenario || complete) FROM runs')" \
+  "1steady-state1,2steady-state1" "SIGKILL mid-merge: new.db holds the 2 runs, once each"
+[ ! -e "$killed" ] && ok || ko "SIGKILL mid-merge: $killed still there"
+
+# A merge still going holds the lock of its temporary output: another merge into the same
+# new.db removes only what no process holds (here a killed merge's files, made by hand, with
+# a lock file no one holds) and leaves the user's files whose names merge does not give.
+# The first merge is held (SIGSTOP) with its first input in while the second runs; once
+# continued it finds new.db made and appends its runs to it.  Before, nothing was removed.
+rm -f new.db*
+"$esmsim" merge new.db big.db big2.db >merge.out 2>merge.err & pid=$!
+wait_until 60 making 1 || ko "merge held: its first input never came"
+kill -STOP "$pid"
+: > new.db.merge-dead01; : > new.db.merge-dead01-wal; : > new.db.merge-dead01.lock
+: > new.db.merge-notes; : > new.db.merge-dead1.lock
+held=$(ls -li new.db.merge-* | grep -v -e dead -e notes)
+expect_eq "$(echo "$held" | grep -c '\.lock$')" 1 "merge held: its lock file is there"
+"$esmsim" merge new.db in.db >merge2.out 2>merge2.err; rc=$?
+expect_eq "$rc:$(cat merge2.out)" "0:in.db: 1 run appended to new.db as run 1" "merge while another is held: the merge"
+expect_eq "$(cat merge2.err)" "esmsim merge: removed the temporary output a killed merge left beside new.db" \
+  "merge while another is held: says what it removed"
+expect_eq "$(ls -li new.db.merge-* | grep -v -e dead -e notes)" "$held" \
+  "merge while another is held: the held merge's files left as they were"
+expect_eq "$(ls new.db.merge-* | grep -e dead -e notes)" "new.db.merge-dead1.lock
+new.db.merge-notes" "merge while another is held: the killed merge's files removed, the user's left"
+kill -CONT "$pid"
+wait_within "$pid" 60; rc=$?
+expect_eq "$rc:$(cat merge.out)$(cat merge.err)" "0:big.db: 1 run appended to new.db as run 2
+big2.db: 1 run appended to new.db as run 3" "merge held, then continued: appended to the new.db made meanwhile"
 expect_eq "$(ls new.db*)" "new.db
-$(ls new.db.merge-*)" "SIGKILL mid-merge: new.db, and what the killed merge left"
+new.db.merge-dead1.lock
+new.db.merge-notes" "merge held, then continued: its own files removed"
+# Into an existing output (appended in place: no temporary file) too: a merge killed after
+# it linked its output, or one whose output a run made meanwhile, leaves files beside it.
+# Only regular files are removed: a symlink of the name (the user's) stays.
+: > new.db.merge-dead02; : > new.db.merge-dead02.lock
+ln -s in.db new.db.merge-dead03; : > new.db.merge-dead03.lock
+"$esmsim" merge new.db in.db >merge.out 2>merge.err; rc=$?
+expect_eq "$rc:$(cat merge.out)" "0:in.db: 1 run appended to new.db as run 4" "merge into an existing output: the merge"
+expect_eq "$(cat merge.err)" "esmsim merge: removed the temporary outputs 2 killed merges left beside new.db" \
+  "merge into an existing output: says what it removed"
+expect_eq "$(ls new.db*)" "new.db
+new.db.merge-dead03
+new.db.merge-dead1.lock
+new.db.merge-notes" "merge into an existing output: the killed merges' files removed, the symlink left"
+[ -L new.db.merge-dead03 ] && [ -s in.db ] && ok || ko "merge into an existing output: the symlink or its target changed"
 
 # A run into new.db while a merge makes it (README, "Several writers"): the run makes
 # new.db, and the merge appends to it, whole, when done; the merge says the ids its

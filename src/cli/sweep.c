@@ -29,26 +29,22 @@
  */
 #define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT: the default -j */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "exit.h"
 #include "gnuplot.h"
+#include "leftover.h"
 #include "merge.h"
 #include "opt.h"
 #include "ranking.h"
@@ -125,8 +121,7 @@ struct sweep_run {
     int64_t run_id;         /* in the sweep database; 0 until it is there */
     enum run_state state;
     pid_t pid;              /* while RUN_RUNNING */
-    char *tmp;              /* the child's database */
-    int lock;               /* its lock file, held while tmp is set (make_run_files) */
+    struct leftover files;  /* the child's database (files.path) and its lock file */
     int exit_status;        /* the child's, once RUN_FINISHED */
 };
 
@@ -843,7 +838,7 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
         scn->per_record_tables = false;
     struct simulation r;
     /* One thread a run: -j already gives each core a run of its own. */
-    int rc = simulation_run(&r, scn, run->tmp, NULL, false, NULL, 1);
+    int rc = simulation_run(&r, scn, run->files.path, NULL, false, NULL, 1);
     if (rc == EXIT_OK && r.status == SIM_INTERRUPTED) {
         rc = EXIT_INTERRUPTED;
     } else if (rc == EXIT_OK && r.status == SIM_FAILED) {
@@ -857,13 +852,14 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
     if (rc != EXIT_OK)
         return rc;
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(run->tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+    if (sqlite3_open_v2(run->files.path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         sqlite3_exec(db, results_table, NULL, NULL, NULL) != SQLITE_OK) {
-        fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, db ? sqlite3_errmsg(db) : "out of memory");
+        fprintf(stderr, "esmsim sweep: %s: %s\n", run->files.path,
+                db ? sqlite3_errmsg(db) : "out of memory");
         rc = EXIT_FAILED;
     } else if (rank_summarize(db, run_id, sw->settings[run->setting].json, sw->o.drain_below_ms,
                               sw->o.keep_runs, err, sizeof err) < 0) {
-        fprintf(stderr, "esmsim sweep: %s: %s\n", run->tmp, err);
+        fprintf(stderr, "esmsim sweep: %s: %s\n", run->files.path, err);
         rc = EXIT_FAILED;
     }
     sqlite3_close(db);
@@ -871,147 +867,35 @@ static int child_main(const struct sweep *sw, const struct sweep_run *run)
 }
 
 /*
- * A run's database is SWEEP.db.run-XXXXXX, and its lock file, made first,
- * SWEEP.db.run-XXXXXX.lock: locked (flock) before the database exists and for
- * as long as this process or the run's child has it, the lock is released by
- * the kernel however they end, even by SIGKILL; a later sweep removes the
- * files of a lock no one holds (remove_left_runs).  A file of its own: on
- * NFS, flock on the database itself is an fcntl lock over the whole file,
- * which SQLite's own locks in the child would wait on.
+ * A run's database is SWEEP.db.run-XXXXXX, with its lock file (leftover.h):
+ * the lock, held by this process and the run's child, is released by the
+ * kernel however they end, even by SIGKILL, and a later sweep removes the
+ * files of a lock no one holds (remove_left_runs).
  */
-static const char run_infix[] = ".run-", lock_suffix[] = ".lock";
-#define RUN_NAME_CHARS 6   /* mkstemp's XXXXXX: letters and digits */
-
-/* A run's database, what SQLite may have left beside it, then its lock file. */
-static void remove_run_files(struct sweep_run *run)
-{
-    if (!run->tmp)
-        return;
-    runlog_unlink(run->tmp);
-    char lock[4200];
-    snprintf(lock, sizeof lock, "%s%s", run->tmp, lock_suffix);
-    unlink(lock);
-    close(run->lock);
-    free(run->tmp);
-    run->tmp = NULL;
-}
+static const char run_infix[] = ".run-";
 
 /* The lock file and the database of a run: 0, or -1 said on stderr. */
 static int make_run_files(const struct sweep *sw, struct sweep_run *run)
 {
-    size_t len = strlen(sw->o.output) + sizeof run_infix + RUN_NAME_CHARS + sizeof lock_suffix;
-    char *path = malloc(len);
-    if (!path) {
-        fprintf(stderr, "esmsim sweep: out of memory\n");
+    char err[4200];
+    if (leftover_make(&run->files, sw->o.output, run_infix, "a run's database", err,
+                      sizeof err) < 0) {
+        fprintf(stderr, "esmsim sweep: %s\n", err);
         return -1;
     }
-    const char *failed = "cannot create a run's database";
-    for (int tries = 0; tries < 100; tries++) {
-        snprintf(path, len, "%s%sXXXXXX%s", sw->o.output, run_infix, lock_suffix);
-        int fd = mkostemps(path, sizeof lock_suffix - 1, O_CLOEXEC);
-        if (fd < 0)
-            break;
-        if (flock(fd, LOCK_EX) < 0) {
-            failed = "cannot lock a run's database";
-            unlink(path);
-            close(fd);
-            break;
-        }
-        /* A sweep starting may have taken the lock first, found the file
-         * it locked no one's, and removed it: then another name. */
-        struct stat held, named;
-        if (fstat(fd, &held) < 0 || lstat(path, &named) < 0 || held.st_dev != named.st_dev ||
-            held.st_ino != named.st_ino) {
-            close(fd);
-            continue;
-        }
-        char *db_path = strndup(path, strlen(path) - (sizeof lock_suffix - 1));
-        int db = db_path ? open(db_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
-                         : -1;
-        int e = db_path ? errno : ENOMEM;
-        if (db >= 0) {
-            close(db);
-            free(path);
-            run->tmp = db_path;
-            run->lock = fd;
-            return 0;
-        }
-        free(db_path);
-        unlink(path);
-        close(fd);
-        errno = e;
-        if (e != EEXIST)   /* else a file of that name already: another name */
-            break;
-    }
-    fprintf(stderr, "esmsim sweep: %s: %s: %s\n", path, failed, strerror(errno));
-    free(path);
-    return -1;
-}
-
-/* NAME is BASE.run-XXXXXX.lock, as make_run_files names a lock file. */
-static bool is_lock_name(const char *name, const char *base)
-{
-    size_t nb = strlen(base), ni = strlen(run_infix);
-    if (strncmp(name, base, nb) != 0 || strncmp(name + nb, run_infix, ni) != 0)
-        return false;
-    const char *x = name + nb + ni;
-    return strspn(x, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") ==
-               RUN_NAME_CHARS && strcmp(x + RUN_NAME_CHARS, lock_suffix) == 0;
-}
-
-/* The entry NAME of directory DIR when it is a regular file (never a symlink). */
-static void unlink_regular(int dir, const char *name)
-{
-    struct stat st;
-    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-        unlinkat(dir, name, 0);
+    return 0;
 }
 
 /*
  * Before a sweep: the files of the runs that a sweep killed outright
  * (SIGKILL, no handler ran) left beside SWEEP.db, a run that had finished
- * but was not yet appended among them.  Only the runs whose lock file, a
- * regular file with the exact name make_run_files gives, is locked by no
- * one: a sweep still running holds the locks of its runs.  Said on stderr.
+ * but was not yet appended among them: those of the runs whose lock no one
+ * holds (a sweep still running holds the locks of its runs).  Said on
+ * stderr.
  */
 static void remove_left_runs(const struct sweep *sw)
 {
-    char *d = strdup(sw->o.output), *b = strdup(sw->o.output);
-    DIR *dir = d && b ? opendir(dirname(d)) : NULL;
-    if (!dir) {   /* no directory: opening SWEEP.db says so */
-        free(d);
-        free(b);
-        return;
-    }
-    const char *base = basename(b);
-    size_t removed = 0;
-    for (struct dirent *e; (e = readdir(dir));) {
-        if (!is_lock_name(e->d_name, base))
-            continue;
-        /* for writing: over NFS, an exclusive flock needs it */
-        int fd = openat(dirfd(dir), e->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct stat held, named;
-        /* still this file once locked: not one that a sweep removed meanwhile */
-        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-            fstatat(dirfd(dir), e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
-            static const char *const suffixes[] = { "", "-wal", "-shm" };
-            char name[sizeof e->d_name + 8];
-            size_t n = strlen(e->d_name) - (sizeof lock_suffix - 1);
-            for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-                snprintf(name, sizeof name, "%.*s%s", (int)n, e->d_name, suffixes[i]);
-                unlink_regular(dirfd(dir), name);
-            }
-            unlinkat(dirfd(dir), e->d_name, 0);   /* last, still locked */
-            removed++;
-        }
-        close(fd);
-    }
-    closedir(dir);
-    free(d);
-    free(b);
+    size_t removed = leftover_remove_unlocked(sw->o.output, run_infix);
     if (removed > 0)
         fprintf(stderr, "esmsim sweep: removed the files of %zu run%s a killed sweep left beside"
                 " %s\n", removed, removed == 1 ? "" : "s", sw->o.output);
@@ -1040,16 +924,16 @@ static int launch(struct sweep *sw, struct sweep_run *run)
         /* The other runs' locks are the parent's: held here, they would
          * outlive its death for as long as this run takes to stop. */
         for (size_t i = 0; i < sw->n_runs; i++)
-            if (sw->runs[i].tmp && &sw->runs[i] != run)
-                close(sw->runs[i].lock);
+            if (sw->runs[i].files.path && &sw->runs[i] != run)
+                close(sw->runs[i].files.lock);
         int rc = child_main(sw, run);
         if (rc == EXIT_INTERRUPTED)
-            remove_run_files(run);
+            leftover_remove(&run->files);
         _exit(rc);
     }
     if (pid < 0) {
         fprintf(stderr, "esmsim sweep: cannot start a process: %s\n", strerror(errno));
-        remove_run_files(run);
+        leftover_remove(&run->files);
         return -1;
     }
     run->pid = pid;
@@ -1063,8 +947,8 @@ static void collect(struct sweep *sw, struct sweep_run *run)
     char err[1024];
     if (run->exit_status == 0) {
         int64_t offset = 0, n = 0;
-        if (merge_append(sw->db, run->tmp, sw->o.keep_runs ? NULL : summary_tables, &offset, &n,
-                         err, sizeof err) < 0) {
+        if (merge_append(sw->db, run->files.path, sw->o.keep_runs ? NULL : summary_tables,
+                         &offset, &n, err, sizeof err) < 0) {
             fprintf(stderr, "esmsim sweep: %s: %s\n", sw->o.output, err);
             run->state = RUN_FAILED;
         } else {
@@ -1081,7 +965,7 @@ static void collect(struct sweep *sw, struct sweep_run *run)
     }
     if (run->state == RUN_FAILED)
         sw->failed++;
-    remove_run_files(run);
+    leftover_remove(&run->files);
 }
 
 /*
@@ -1179,7 +1063,7 @@ static void run_all(struct sweep *sw, double started)
     collect_in_order(sw, todo, n_todo, &merged, true);
     /* Launched or not, a run never finished has no database left. */
     for (size_t i = 0; i < n_todo; i++)
-        remove_run_files(&sw->runs[todo[i]]);
+        leftover_remove(&sw->runs[todo[i]].files);
     if (progress)
         fputs("\r\033[K", stderr);
     sigprocmask(SIG_SETMASK, &sw->unblocked, NULL);
@@ -1201,7 +1085,7 @@ static void sweep_free(struct sweep *sw)
     free(sw->settings);
     for (size_t i = 0; i < sw->n_runs && sw->runs; i++) {
         free(sw->runs[i].json);
-        free(sw->runs[i].tmp);
+        free(sw->runs[i].files.path);
     }
     free(sw->runs);
     for (size_t k = 0; k < sw->o.n_vary; k++) {

@@ -28,11 +28,15 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "leftover.h"
 #include "runlog.h"
 #include "runread.h"
 #include "stopsig.h"
 
 #define MERGE_SQL_MAX 8192
+
+/* A new output is made as OUT.db.merge-XXXXXX (leftover.h). */
+static const char merge_infix[] = ".merge-";
 
 /* The output and its directory can be written (SQLite writes -wal and
  * -shm beside the file): a read-only place is said as such. */
@@ -597,32 +601,30 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
      * existing output keeps the inputs appended (each one transaction).  A
      * new one is made under a name of its own beside it (OUT.db.merge-XXXXXX)
      * and linked as OUT.db once whole, so that nothing, not even SIGKILL,
-     * leaves a part of it under its name; its inputs are said once it is. */
+     * leaves a part of it under its name; its inputs are said once it is.
+     * That name has a lock file, held until it is removed (leftover.h): a
+     * merge killed outright leaves it unlocked, for the next merge into
+     * OUT.db to remove. */
     struct stopsig_saved old;
     stopsig_catch(merge_on_signal, &old);   /* the stop signals, as they stop a run */
-    char *tmp = NULL;
+    struct leftover made = { .path = NULL };
+    const char *tmp = NULL;
     struct merged *said = calloc(n_in, sizeof *said);
-    *err = 0;
     sqlite3 *db = NULL;
-    if (!said || (!out_exists && !(tmp = malloc(strlen(out_path) + sizeof ".merge-XXXXXX")))) {
+    if (!said) {
         fprintf(stderr, "esmsim merge: out of memory\n");
         rc = ERRMSG_FAILED;
         goto out;
     }
-    if (tmp) {
-        sprintf(tmp, "%s.merge-XXXXXX", out_path);
-        int fd = merge_writable(out_path, err, sizeof err) < 0 ? -1 : mkstemp(tmp);
-        if (fd < 0) {
-            if (!*err)
-                errmsg_set(err, sizeof err, "%s: cannot create %s: %s", out_path, tmp,
-                           strerror(errno));
+    if (!out_exists) {
+        if (merge_writable(out_path, err, sizeof err) < 0 ||
+            leftover_make(&made, out_path, merge_infix, "the new output's temporary file", err,
+                          sizeof err) < 0) {
             fprintf(stderr, "esmsim merge: %s\n", err);
-            free(tmp);
-            tmp = NULL;
             rc = ERRMSG_BAD_INPUT;
             goto out;
         }
-        close(fd);
+        tmp = made.path;
     }
     if (!(db = merge_open(tmp ? tmp : out_path, err, sizeof err))) {
         if (tmp)
@@ -631,6 +633,16 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
         rc = merge_stopped ? ERRMSG_INTERRUPTED : ERRMSG_BAD_INPUT;
         goto out;
     }
+    /* Once the output is open (OUT.db checked, or the new one made): the
+     * files of killed merges, beside an existing OUT.db too (a run made it
+     * after the kill, or the merge was killed once it had linked it). */
+    size_t left = leftover_remove_unlocked(out_path, merge_infix);
+    if (left == 1)
+        fprintf(stderr, "esmsim merge: removed the temporary output a killed merge left beside"
+                " %s\n", out_path);
+    else if (left > 1)
+        fprintf(stderr, "esmsim merge: removed the temporary outputs %zu killed merges left"
+                " beside %s\n", left, out_path);
     sqlite3_progress_handler(db, 1000, merge_progress, NULL);
     size_t n_said = 0;
     for (size_t i = 0; i < n_in; i++) {
@@ -686,9 +698,7 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
                 out_path);
 out:
     sqlite3_close(db);
-    if (tmp)
-        runlog_unlink(tmp);   /* its -wal and -shm, if any, and once linked, its name */
-    free(tmp);
+    leftover_remove(&made);   /* its -wal and -shm, if any, and once linked, its name */
     free(said);
     stopsig_restore(&old);
     return rc;

@@ -61,7 +61,10 @@ int merge_append(sqlite3 *out, const char *in_path, const char *const *tables,
  * an input named twice or that is the output, an output that cannot be
  * written or is not a run log: nothing is written); the message on stderr.
  * An output merge created is whole or not at all: removed, should any of
- * that happen, unless another process appended a run to it meanwhile.
+ * that happen, unless another process appended a run to it meanwhile.  It
+ * is made under a temporary name with a lock file (leftover.h); what a
+ * merge killed outright left under such names beside out_path, its lock
+ * free, is removed by the next merge into out_path (said on stderr).
  */
 int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in);
 

@@ -161,6 +161,11 @@ bool runlog_made(const struct runlog *rl, struct stat *made);
  * -journal, first): true when path itself was. */
 bool runlog_unlink(const char *path);
 
+/* runlog_unlink of name in the directory dir (an open descriptor), only
+ * what is a regular file: never a symlink, nor anything else a user may
+ * have given the name of a file esmsim removes unseen. */
+bool runlog_unlink_regular(int dir, const char *name);
+
 /* runlog_close, and its file removed if the open made it, as a failed open
  * removes it (runlog_open): for a caller whose use of a new file failed. */
 void runlog_close_unmade(struct runlog *rl);

@@ -185,7 +185,10 @@ static int64_t runlog_count_runs(sqlite3 *db)
     return n;
 }
 
-bool runlog_unlink(const char *path)
+/* path relative to dir (AT_FDCWD: as open takes it) and SQLite's files
+ * beside it, the side files first; with regular_only, those that are
+ * regular files only.  True when path itself was removed. */
+static bool runlog_unlink_in(int dir, const char *path, bool regular_only)
 {
     static const char *const sides[] = { "-wal", "-shm", "-journal", "" };
     size_t len = strlen(path) + sizeof "-journal";
@@ -193,10 +196,23 @@ bool runlog_unlink(const char *path)
     bool gone = false;
     for (size_t i = 0; name && i < sizeof sides / sizeof sides[0]; i++) {
         snprintf(name, len, "%s%s", path, sides[i]);
-        gone = unlink(name) == 0;
+        struct stat st;
+        gone = (!regular_only || (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                  S_ISREG(st.st_mode))) &&
+               unlinkat(dir, name, 0) == 0;
     }
     free(name);
     return gone;
+}
+
+bool runlog_unlink(const char *path)
+{
+    return runlog_unlink_in(AT_FDCWD, path, false);
+}
+
+bool runlog_unlink_regular(int dir, const char *name)
+{
+    return runlog_unlink_in(dir, name, true);
 }
 
 /*
