@@ -479,5 +479,20 @@ msg=$(closed_pipe "$esmsim" report "$work/out.db" 2>&1)
 expect_eq "$msg" "-13" "report into a closed pipe: ended by SIGPIPE, nothing said"
 "$esmsim" report "$work/out.db" >/dev/null; rc=$?
 expect_eq "$rc" 0 "report into /dev/null: exit status"
+# A stop signal while esmsim waits for a reader that does not read (README, Exit status): it
+# stops, as asked, with 130 and says what it could not write; the run log is as it was, the
+# run complete.  Before, a run's summary ended 1 ("standard output: Interrupted system
+# call"), and one longer than stdio's buffer (300 shards) blocked again at its next write:
+# the signal was lost.  (A command that does not catch them, as report, dies of the signal.)
+for sig in INT TERM HUP; do
+  for shards in 4 300; do
+    rm -f "$work/full-pipe.db"
+    status=$(full_pipe $sig "$esmsim" run "$src/scenarios/steady-state.json" -o "$work/full-pipe.db" \
+      --set duration=2s --set stream.shards=$shards 2>"$work/err")
+    expect_eq "$status:$(cat "$work/err")" "130:esmsim run: interrupted: standard output not written in full (its reader was not reading)" \
+      "SIG$sig while the summary of $shards shards waits for a reader that does not read"
+    expect_eq "$(q "$work/full-pipe.db" 'SELECT complete FROM runs')" 1 "SIG$sig, full pipe, $shards shards: the run complete"
+  done
+done
 
 finish

@@ -17,11 +17,12 @@ mnt=""
 trap '[ -n "$mnt" ] && umount "$mnt" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-# report's times: 1h02m03.004s, 2m03.004s, 3.004s
+# report's times (fmt_span_ms): 1d01h02m03.004s, 1h02m03.004s, 2m03.004s, 3.004s
 fmt_ms() {
-  local ms=$1 h m s
-  h=$((ms / 3600000)) m=$((ms / 60000 % 60)) s=$((ms / 1000 % 60))
-  if [ "$h" -gt 0 ]; then printf '%dh%02dm%02d.%03ds' "$h" "$m" "$s" $((ms % 1000))
+  local ms=$1 d h m s
+  d=$((ms / 86400000)) h=$((ms / 3600000 % 24)) m=$((ms / 60000 % 60)) s=$((ms / 1000 % 60))
+  if [ "$d" -gt 0 ]; then printf '%dd%02dh%02dm%02d.%03ds' "$d" "$h" "$m" "$s" $((ms % 1000))
+  elif [ "$h" -gt 0 ]; then printf '%dh%02dm%02d.%03ds' "$h" "$m" "$s" $((ms % 1000))
   elif [ "$m" -gt 0 ]; then printf '%dm%02d.%03ds' "$m" "$s" $((ms % 1000))
   else printf '%d.%03ds' "$s" $((ms % 1000)); fi
 }

@@ -84,6 +84,41 @@ os.close(r)
 print(subprocess.call(sys.argv[1:], stdout=w))' "$@"
 }
 
+# full_pipe SIG CMD...: run CMD with its standard output a pipe that is full and
+# that nobody reads (`CMD | (sleep 1000)` once the pipe has filled, without the
+# wait); once CMD blocks writing to it, send SIG (INT, TERM, HUP) once; prints
+# CMD's status as Python gives it, or "hung" when it has not ended 10 s later
+# (then it is killed).  CMD's stderr is the caller's.
+full_pipe() {
+  python3 -c 'import fcntl, os, signal, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)   # F_SETPIPE_SZ: one page, filled at once
+os.set_blocking(w, False)
+try:
+    while True:
+        os.write(w, b"x" * 4096)
+except BlockingIOError:
+    pass
+os.set_blocking(w, True)
+p = subprocess.Popen(sys.argv[2:], stdout=w)
+os.close(w)
+def blocked():
+    try:
+        return "pipe_write" in open("/proc/%d/wchan" % p.pid).read()
+    except OSError:
+        return False
+until = time.time() + 120
+while not blocked() and p.poll() is None and time.time() < until:
+    time.sleep(0.02)
+p.send_signal(getattr(signal, "SIG" + sys.argv[1]))
+try:
+    print(p.wait(10))
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+    print("hung")' "$@"
+}
+
 # cut_gnuplot DIR: DIR/gnuplot, a gnuplot as a full disk leaves it: it starts the chart
 # (out='...' of its -e: half an SVG, or a PNG's first bytes) and exits 0, as gnuplot does
 # when it cannot write its output.

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -680,6 +681,61 @@ static void test_parallel(void)
     free(event);
 }
 
+/* The limit of open files (README, Real handlers: esmsim "raises its soft
+ * limit as far as the environments need ... and the handlers get the limit it
+ * was given"), with pools one after another and two at once in one process:
+ * each pool's handlers get the limit the process had before any pool raised
+ * it, and the process gets it back when its last pool ends (before: the
+ * second pool read the first's raise as the limit given, its handlers got
+ * that, and the process kept it for good). */
+static int handler_files(struct hdl_pool *p, const char *event)
+{
+    char rid[64];
+    struct hdl_result r;
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_RESPONSE);
+    const char *at = strstr(log_text(&r), "open files: ");
+    int n = at ? atoi(at + 12) : -1;
+    hdl_result_clear(&r);
+    return n;
+}
+
+static rlim_t soft_files(void)
+{
+    struct rlimit now;
+    CHECK_INT(getrlimit(RLIMIT_NOFILE, &now), 0);
+    return now.rlim_cur;
+}
+
+static void test_open_files_limit(void)
+{
+    struct rlimit was;
+    CHECK_INT(getrlimit(RLIMIT_NOFILE, &was), 0);
+    if (was.rlim_max != RLIM_INFINITY && was.rlim_max < 1024) {
+        fprintf(stderr, "test_handler: open files: hard limit %llu under 1024, not tested\n",
+                (unsigned long long)was.rlim_max);
+        return;
+    }
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 200, was.rlim_max }), 0);
+    char *event = kinesis_event(1, 1, 9);
+    struct hdl_pool *a = python("bad.open_files", 8, 0);   /* wants 8 * (6 + 64) + 64 */
+    CHECK_INT(soft_files(), 624);
+    CHECK_INT(handler_files(a, event), 200);
+    struct hdl_pool *b = python("bad.open_files", 1, 0);   /* 134: a's raise is enough */
+    CHECK_INT(handler_files(b, event), 200);
+    hdl_pool_destroy(a);   /* (destroy() would count b's process as left behind) */
+    CHECK_INT(soft_files(), 624);   /* b's connections were counted within it */
+    CHECK_INT(handler_files(b, event), 200);
+    destroy(b);
+    CHECK_INT(soft_files(), 200);   /* given back with the last pool */
+    struct hdl_pool *c = python("bad.open_files", 1, 0);
+    CHECK_INT(soft_files(), 200);
+    CHECK_INT(handler_files(c, event), 200);
+    destroy(c);
+    CHECK_INT(setrlimit(RLIMIT_NOFILE, &was), 0);
+    free(event);
+}
+
 /* ---- Node ---------------------------------------------------------------------------- */
 
 static void test_node(void)
@@ -1029,6 +1085,7 @@ int main(int argc, char **argv)
     test_error_type_from_body();
     test_environments();
     test_parallel();
+    test_open_files_limit();
     test_interrupted();
     test_kill_all();
     test_node();

@@ -106,6 +106,22 @@ static void test_durations(void)
         CHECK_INT(scn_parse_duration(buf, &us), 0);
         CHECK_INT(us, spans[i].us);
     }
+
+    /* What `esmsim report` prints of a time or span in milliseconds: every
+     * unit up to days, as the run's line has them (README, Reports), not
+     * "25h00m00.000s"; a crafted run log's negative or extreme time fits. */
+    static const struct { long long ms; const char *text; } clock[] = {
+        { 0, "0.000s" }, { 7500, "7.500s" }, { 61600, "1m01.600s" }, { 7200000, "2h00m00.000s" },
+        { 86399999, "23h59m59.999s" }, { 86400000, "1d00h00m00.000s" },
+        { 90000000, "1d01h00m00.000s" }, { 86400000 + 61004, "1d00h01m01.004s" },
+        { 100000LL * 86400000, "100000d00h00m00.000s" }, { -3004, "-3.004s" },
+        { -90000000, "-1d01h00m00.000s" }, { INT64_MAX, "106751991167d07h12m55.807s" },
+        { INT64_MIN, "-106751991167d07h12m55.808s" },
+    };
+    for (size_t i = 0; i < sizeof clock / sizeof clock[0]; i++) {
+        char buf[32];
+        CHECK_STR(fmt_span_ms(clock[i].ms, buf), clock[i].text);
+    }
 }
 
 /* ---- a full scenario ---------------------------------------------------- */

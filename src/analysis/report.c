@@ -984,25 +984,6 @@ static void report_compute(struct report *r)
 
 /* ---- the text view ------------------------------------------------------------------ */
 
-/* 1234567 -> "1,234,567" */
-
-/* Virtual milliseconds for people: "7.500s", "1m01.600s", "25h00m00.000s"
- * (a negative time, which only a crafted run log has, with its sign). */
-static const char *fmt_ms(int64_t ms, char buf[32])
-{
-    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
-    uint64_t h = u / 3600000, m = u / 60000 % 60, sec = u / 1000 % 60, milli = u % 1000;
-    const char *sign = ms < 0 ? "-" : "";
-    if (h)
-        snprintf(buf, 32, "%s%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s",
-                 sign, h, m, sec, milli);
-    else if (m)
-        snprintf(buf, 32, "%s%" PRIu64 "m%02" PRIu64 ".%03" PRIu64 "s", sign, m, sec, milli);
-    else
-        snprintf(buf, 32, "%s%" PRIu64 ".%03" PRIu64 "s", sign, sec, milli);
-    return buf;
-}
-
 /* The plural ending for n things. */
 static const char *plural(int64_t n)
 {
@@ -1049,8 +1030,8 @@ static void print_header(FILE *out, const struct report *r)
         snprintf(digits, sizeof digits, "%" PRId64, j_get(run, "seed"));
     fprintf(out, "%s, run %" PRId64 ": %s (seed %s), %s%s of %s simulated%s\n",
             r->rr.path, r->rr.run_id, j_get_str(run, "scenario"), digits,
-            r->killed ? "killed (or still running) at " : "", fmt_ms(j_get(run, "end_ms"), a),
-            fmt_ms(j_get(run, "duration_ms"), b),
+            r->killed ? "killed (or still running) at " : "", fmt_span_ms(j_get(run, "end_ms"), a),
+            fmt_span_ms(j_get(run, "duration_ms"), b),
             r->killed ? "; the figures cover that prefix" : "");
     /* A run log commits whole events with end_ms (issue 11 item 14); a
      * message gets its row when its fate is final. */
@@ -1058,7 +1039,7 @@ static void print_header(FILE *out, const struct report *r)
         fprintf(out, "WARNING: this run is incomplete (interrupted, killed, stopped by an"
                 " error, or still running): the figures cover what was logged up to %s of virtual time;"
                 " messages still in flight then have no row, so no fate\n",
-                fmt_ms(j_get(run, "end_ms"), a));
+                fmt_span_ms(j_get(run, "end_ms"), a));
     if (!r->per_record && r->observed)
         fprintf(out, "NOTE: this run was made with --no-record-tables (no messages, records or"
                 " deliveries rows): the figures are those its observer computed as it ran\n");
@@ -1091,12 +1072,12 @@ static void print_example_side(FILE *out, const cJSON *x, const char *prefix, bo
 #define SIDE(name) (snprintf(key, sizeof key, "%s%s", prefix, name), j_get(x, key))
     if (by_message)
         fprintf(out, "message %s (created %s, seq %s, ", fmt_count(SIDE("message_id"), a),
-                fmt_ms(SIDE("created_ms"), b), fmt_count(SIDE("sequence_number"), c));
+                fmt_span_ms(SIDE("created_ms"), b), fmt_count(SIDE("sequence_number"), c));
     else
         fprintf(out, "seq %s (arrived %s, ", fmt_count(SIDE("sequence_number"), a),
-                fmt_ms(SIDE("arrival_ms"), b));
+                fmt_span_ms(SIDE("arrival_ms"), b));
     SIDE("first_delivered_ms");
-    fprintf(out, "first delivered %s)", j_at(x, key) ? fmt_ms(j_get(x, key), d)
+    fprintf(out, "first delivered %s)", j_at(x, key) ? fmt_span_ms(j_get(x, key), d)
                                                       : "by an invocation in flight at the end");
 #undef SIDE
 }
@@ -1134,7 +1115,7 @@ static void print_discards(FILE *out, const cJSON *d)
         listed++;
         const char *dest = j_get_str(x, "destination");
         fprintf(out, "               %s %s %s: seq %s to %s, %s record%s, %s invocation%s, %s%s\n",
-                fmt_ms(j_get(x, "at_ms"), a), j_get_str(x, "shard_id"), j_get_str(x, "condition"),
+                fmt_span_ms(j_get(x, "at_ms"), a), j_get_str(x, "shard_id"), j_get_str(x, "condition"),
                 fmt_count(j_get(x, "start_sequence_number"), b),
                 fmt_count(j_get(x, "end_sequence_number"), c),
                 fmt_count(j_get(x, "record_count"), e), plural(j_get(x, "record_count")),

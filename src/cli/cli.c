@@ -16,6 +16,7 @@
 #include "exit.h"
 #include "gnuplot.h"
 #include "opt.h"
+#include "stopsig.h"
 
 /* The commands, argv[0] being the command's name. */
 static const struct {
@@ -46,6 +47,7 @@ static const char COMMAND_LIST[] = "run, check, report, trace, plot, sweep, merg
  * once the command is done: SIGPIPE is ignored meanwhile (cli_main), so
  * that a write to a closed pipe never kills esmsim between making a
  * temporary file (a chart's) and removing it, or while a sweep's runs go on.
+ * A stop signal that gave standard output up (stopsig.h) ends it with 130.
  */
 static int stdout_written(const char *command, int rc, bool pipe_kills)
 {
@@ -53,6 +55,12 @@ static int stdout_written(const char *command, int rc, bool pipe_kills)
     errno = 0;
     bad |= fflush(stdout) != 0;
     int e = errno;
+    if (stopsig_output_dropped()) {   /* a stop signal found no one reading: stopped, as asked */
+        if (rc == EXIT_OK)
+            fprintf(stderr, "esmsim %s: interrupted: standard output not written in full (its "
+                    "reader was not reading)\n", command);
+        return rc == EXIT_OK ? EXIT_INTERRUPTED : rc;
+    }
     if (!bad)
         return rc;
     if (e == EPIPE && pipe_kills) {

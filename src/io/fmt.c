@@ -125,18 +125,22 @@ const char *fmt_seconds(int64_t ms, char buf[32])
     return buf;
 }
 
+/* The units of a span, largest first, as a scenario's duration writes them
+ * (docs/scenario.md, Types): fmt_span's and fmt_span_ms's. */
+static const struct { const char *unit; int64_t us; } span_units[] = {
+    { "d", 24 * 3600 * INT64_C(1000000) }, { "h", 3600 * INT64_C(1000000) },
+    { "m", 60 * INT64_C(1000000) }, { "s", 1000000 },
+};
+#define SPAN_UNITS (sizeof span_units / sizeof span_units[0])
+
 const char *fmt_span(int64_t us, char buf[32])
 {
     /* One number with one unit, as a scenario's duration is written, so that
      * what is printed reads back as the same span: the largest unit it is whole
      * in, else exact seconds ("1d2h" or "1h30m" would not read back). */
-    static const struct { const char *unit; int64_t us; } units[] = {
-        { "d", 24 * 3600 * INT64_C(1000000) }, { "h", 3600 * INT64_C(1000000) },
-        { "m", 60 * INT64_C(1000000) }, { "s", 1000000 },
-    };
-    for (size_t i = 0; us > 0 && i < sizeof units / sizeof units[0]; i++)
-        if (us % units[i].us == 0) {
-            snprintf(buf, 32, "%" PRId64 "%s", us / units[i].us, units[i].unit);
+    for (size_t i = 0; us > 0 && i < SPAN_UNITS; i++)
+        if (us % span_units[i].us == 0) {
+            snprintf(buf, 32, "%" PRId64 "%s", us / span_units[i].us, span_units[i].unit);
             return buf;
         }
     if (us < 1000000 && us % 1000 == 0) {
@@ -147,5 +151,27 @@ const char *fmt_span(int64_t us, char buf[32])
     while (buf[n - 1] == '0')   /* the fraction has a digit other than 0 */
         n--;
     snprintf(buf + n, 32 - (size_t)n, "s");
+    return buf;
+}
+
+const char *fmt_span_ms(int64_t ms, char buf[32])
+{
+    /* The largest unit with a count, then every smaller one in two digits, so
+     * that times in a column line up within a unit and read as on a clock.  At
+     * most "-106751991167d07h12m55.808s" (INT64_MIN), 27 characters. */
+    uint64_t u = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+    size_t n = (size_t)snprintf(buf, 32, "%s", ms < 0 ? "-" : "");
+    bool lead = true;   /* no unit printed yet: the next has no leading zero */
+    for (size_t i = 0; i + 1 < SPAN_UNITS; i++) {   /* d, h, m; then s below */
+        uint64_t unit_ms = (uint64_t)span_units[i].us / 1000;
+        if (lead && u < unit_ms)
+            continue;
+        n += (size_t)snprintf(buf + n, 32 - n, lead ? "%" PRIu64 "%s" : "%02" PRIu64 "%s",
+                              u / unit_ms, span_units[i].unit);
+        u %= unit_ms;
+        lead = false;
+    }
+    snprintf(buf + n, 32 - n, lead ? "%" PRIu64 ".%03" PRIu64 "s" : "%02" PRIu64 ".%03" PRIu64 "s",
+             u / 1000, u % 1000);
     return buf;
 }

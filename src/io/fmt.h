@@ -41,4 +41,11 @@ const char *fmt_seconds(int64_t ms, char buf[32]);
  * in buf, returned. */
 const char *fmt_span(int64_t us, char buf[32]);
 
+/* Virtual milliseconds, a time from the start or a span, to the millisecond
+ * with every unit up to days, for a report read by people (it does not read
+ * back as a duration): "7.500s", "1m01.600s", "2h00m00.000s",
+ * "1d01h00m00.000s" (a negative time, which only a crafted run log has, with
+ * its sign); in buf, returned. */
+const char *fmt_span_ms(int64_t ms, char buf[32]);
+
 #endif

@@ -113,8 +113,7 @@ struct hdl_pool {
     char *function_name, *function_version, *handler, *region, *function_arn;
     uint32_t memory_mb;
     int64_t epoch_ms, wall_timeout_ms, init_timeout_ms;
-    struct rlimit files_given;   /* RLIMIT_NOFILE as it was: the processes get it back */
-    bool files_raised;           /* we raised it for the environments (hdli_reserve_files) */
+    struct rlimit files_given;   /* RLIMIT_NOFILE before any pool raised it: the processes get it back */
     rlim_t files_limit;          /* RLIMIT_NOFILE now */
     unsigned connections;        /* an environment's endpoint serves these at once */
     volatile sig_atomic_t *interrupted;
@@ -129,12 +128,15 @@ void hdli_buf_free(struct buf *b);
 
 /* Make room for the descriptors `instances` environments hold: raise the
  * soft RLIMIT_NOFILE as far as they need with RAPI_CONNECTION_LIMIT
- * connections each, or as far as the hard limit allows; the limit as it was
- * in *given, as it is now in *limit, the connections each environment may
- * serve within it in *connections.  1 raised, 0 it was enough, -1 with a
- * message when the hard limit is too low even for FILES_MIN_CONNECTIONS. */
+ * connections each, or as far as the hard limit allows; the limit the process
+ * had before any live pool raised it in *given (what the processes get), the
+ * limit now in *limit, the connections each environment may serve within it
+ * in *connections.  0, or -1 with a message when the hard limit is too low
+ * even for FILES_MIN_CONNECTIONS.  Each 0 is paired with hdli_release_files()
+ * when the pool ends: the last one gives the process its limit back. */
 int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
                        rlim_t *limit, char *err, size_t errlen);
+void hdli_release_files(void);
 char *hdli_resolve_program(const char *prog, const char *cwd, char *err, size_t errlen);
 char **hdli_copy_strings(const char *const *v, size_t *count);
 void hdli_free_strings(char **v);

@@ -413,6 +413,7 @@ static void pool_free(struct hdl_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->done);
     free(p);
+    hdli_release_files();   /* its processes are gone (stop_thread) */
 }
 
 struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
@@ -437,20 +438,18 @@ struct hdl_pool *hdl_pool_create(const struct hdl_config *cfg, const char **key,
     struct rlimit files;
     unsigned connections;
     rlim_t files_limit;
-    int files_raised = hdli_reserve_files(cfg->instances, &files, &connections, &files_limit,
-                                          err, errlen);
-    if (files_raised < 0) {
+    if (hdli_reserve_files(cfg->instances, &files, &connections, &files_limit, err, errlen) < 0) {
         *key = "function.handler.instances";
         return NULL;
     }
     struct hdl_pool *p = calloc(1, sizeof *p);
     if (!p) {
+        hdli_release_files();
         *key = "function.handler";
         errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     p->files_given = files;
-    p->files_raised = files_raised > 0;
     p->files_limit = files_limit;
     p->connections = connections;
     p->wake_fd = p->devnull = -1;

@@ -42,9 +42,10 @@ extern char **environ;
 /*
  * Every live process group of every pool, for the paths that cannot take a
  * lock: a signal handler and atexit().  Process-wide by nature (signals and
- * exit are), hence the one global state of the program; lock-free atomics.
- * A group is killed only by the process that started it (owner), so a child
- * forked by `sweep` never kills its parent's handlers when it exits.
+ * exit are), hence global state, as the open-files limit's record below is;
+ * lock-free atomics.  A group is killed only by the process that started it
+ * (owner), so a child forked by `sweep` never kills its parent's handlers
+ * when it exits.
  */
 #define MAX_GROUPS 1024
 static atomic_int group_ids[MAX_GROUPS];
@@ -214,29 +215,37 @@ static void strv_free(struct strv *s)
 #define FILES_MIN_CONNECTIONS 2
 #define FILES_SPARE 64
 
-int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
-                       rlim_t *limit, char *err, size_t errlen)
+/*
+ * The soft limit is the process's, so every pool in it shares it: the limit
+ * the process had before its first live pool is kept here, the processes of
+ * every pool get it back, and the last pool to end restores it (unless the
+ * limit was changed since a pool raised it: then it is not ours to undo).
+ * Not before the last: a pool made while another's raise held counted its
+ * connections within it.  Process-wide by nature, as the registry above.
+ */
+static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned files_pools;         /* live pools (hdli_reserve_files, not yet released) */
+static struct rlimit files_before;   /* RLIMIT_NOFILE before the first of them */
+static rlim_t files_raised_to;       /* the soft limit a pool set it to; 0: none did */
+
+/* Room for instances environments within the limit now: see hdli_reserve_files. */
+static int files_room(uint32_t instances, struct rlimit *now, unsigned *connections,
+                      rlim_t *limit, char *err, size_t errlen)
 {
-    *connections = RAPI_CONNECTION_LIMIT;
-    *limit = RLIM_INFINITY;
-    if (getrlimit(RLIMIT_NOFILE, given) != 0 || given->rlim_cur == RLIM_INFINITY)
-        return 0;
     rlim_t need = (rlim_t)instances * (FILES_PER_ENV + FILES_MIN_CONNECTIONS) + FILES_SPARE;
     rlim_t want = (rlim_t)instances * (FILES_PER_ENV + RAPI_CONNECTION_LIMIT) + FILES_SPARE;
-    rlim_t hard = given->rlim_max;
+    rlim_t hard = now->rlim_max;
     if (hard != RLIM_INFINITY && hard < need) {
         errmsg_set(err, errlen, "%u execution environments need at least %llu open files, over "
                    "the most this process may open, %llu (ulimit -Hn): lower instances or raise "
                    "the limit", instances, (unsigned long long)need, (unsigned long long)hard);
         return -1;
     }
-    *limit = given->rlim_cur;
-    int raised = 0;
+    *limit = now->rlim_cur;
     if (*limit < want) {   /* as far as every environment's connections need, or may */
         struct rlimit to = { hard != RLIM_INFINITY && hard < want ? hard : want, hard };
         if (setrlimit(RLIMIT_NOFILE, &to) == 0) {
-            *limit = to.rlim_cur;
-            raised = 1;
+            *limit = files_raised_to = to.rlim_cur;
         } else if (*limit < need) {
             errmsg_set(err, errlen, "%u execution environments need at least %llu open files: "
                        "cannot raise the limit of %llu (ulimit -n): %s", instances,
@@ -250,7 +259,38 @@ int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *conne
     rlim_t share = (*limit - FILES_SPARE) / instances - FILES_PER_ENV;
     if (share < RAPI_CONNECTION_LIMIT)
         *connections = (unsigned)share;
-    return raised;
+    return 0;
+}
+
+int hdli_reserve_files(uint32_t instances, struct rlimit *given, unsigned *connections,
+                       rlim_t *limit, char *err, size_t errlen)
+{
+    *connections = RAPI_CONNECTION_LIMIT;
+    *limit = RLIM_INFINITY;
+    pthread_mutex_lock(&files_mu);
+    struct rlimit now;
+    bool known = getrlimit(RLIMIT_NOFILE, &now) == 0;
+    if (files_pools == 0) {
+        files_before = known ? now : (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+        files_raised_to = 0;
+    }
+    *given = files_before;
+    int rc = known && now.rlim_cur != RLIM_INFINITY
+             ? files_room(instances, &now, connections, limit, err, errlen) : 0;
+    if (rc == 0)
+        files_pools++;
+    pthread_mutex_unlock(&files_mu);
+    return rc;
+}
+
+void hdli_release_files(void)
+{
+    pthread_mutex_lock(&files_mu);
+    struct rlimit now;
+    if (--files_pools == 0 && files_raised_to && getrlimit(RLIMIT_NOFILE, &now) == 0 &&
+        now.rlim_cur == files_raised_to)
+        setrlimit(RLIMIT_NOFILE, &(struct rlimit){ files_before.rlim_cur, now.rlim_max });
+    pthread_mutex_unlock(&files_mu);
 }
 
 /* ---- the program ------------------------------------------------------------- */
@@ -430,8 +470,8 @@ static _Noreturn void child_exec(const struct hdl_pool *p, char **envp, int out_
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);   /* the I/O thread blocks every signal */
-    if (p->files_raised)
-        setrlimit(RLIMIT_NOFILE, &p->files_given);   /* the program gets the limit we were given */
+    if (p->files_given.rlim_cur != RLIM_INFINITY)   /* the limit we were given, raised or not */
+        setrlimit(RLIMIT_NOFILE, &p->files_given);
     static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
     struct sigaction dfl = { .sa_handler = SIG_DFL };
     for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++)
