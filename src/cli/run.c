@@ -31,7 +31,7 @@ void run_usage(FILE *out)
           "usage: esmsim run SCENARIO [-o RUN.db] [--seed N] [--set path=value ...]\n"
           "                [--no-record-tables] [--dump-events DIR [--dump-limit N]] [--threads N]\n"
           "                [--quiet]\n"
-          "       esmsim check SCENARIO [--set path=value ...]\n"
+          "       esmsim check SCENARIO [--set path=value ...] [--seed N]\n"
           "       esmsim plot RUN.db [--run ID] [-o FILE.svg|FILE.png] [--chart CHART] (plot --help)\n"
           "       esmsim report RUN.db [--run ID] [--json]   (report --help)\n"
           "       esmsim sweep SCENARIO --vary path=v1,v2,... [--vary ...] [-j N] [-o SWEEP.db]\n"
