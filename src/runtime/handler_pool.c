@@ -153,7 +153,7 @@ static void on_delivered(void *ctx)
 }
 
 /* An error's type: the body's errorType, else the Lambda-Runtime-Function-
- * Error-Type header, else otherwise.  The body is the error
+ * Error-Type header, else OTHERWISE.  The body is the error
  * Lambda returns to the caller; the header only makes one "when error payload
  * is not provided or can not be read" (the Runtime API's OpenAPI spec,
  * docs.aws.amazon.com/lambda/latest/dg/samples/runtime-api.zip).  Runtimes
