@@ -76,6 +76,71 @@ static void test_delivery_runs(void)
     memlog_free(&ml);
 }
 
+/* A memlog that takes delivery runs too, kept in order among its
+ * deliveries as (invocation, first, last, count). */
+struct run_log {
+    struct memlog ml;
+    uint64_t runs[8][4];
+    size_t n_runs;
+    size_t dlv_before[8];         /* ml.n_dlv when each run came */
+};
+static void rl_delivery_run(void *ctx, uint64_t invocation_id, const char *shard_id,
+                            uint64_t first, uint64_t last, uint32_t n)
+{
+    struct run_log *r = ctx;
+    CHECK_STR(shard_id, "S");
+    if (r->n_runs < 8) {
+        r->dlv_before[r->n_runs] = r->ml.n_dlv;
+        memcpy(r->runs[r->n_runs++], (uint64_t[]){ invocation_id, first, last, n },
+               sizeof r->runs[0]);
+    }
+}
+
+/* Issue 15: a delivery run (simlog.h) crosses the relay as its ends and
+ * count, in order with the deliveries around it; the relay offers it only
+ * when its inner sink takes it. */
+static void test_delivery_run(void)
+{
+    struct memlog plain = { .keep_deliveries = true };
+    struct slog inner_plain = { .ops = &memlog_ops, .ctx = &plain, .per_record = true };
+    struct lgt *t = lgt_create(&inner_plain);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK(lgt_sink(t).ops->delivery_run == NULL);
+        lgt_finish(t);
+        lgt_destroy(t);
+    }
+    memlog_free(&plain);
+
+    struct run_log rl = { .ml = { .keep_deliveries = true } };
+    struct slog_ops ops = memlog_ops;
+    ops.delivery_run = rl_delivery_run;
+    struct slog inner = { .ops = &ops, .ctx = &rl, .per_record = true };
+    t = lgt_create(&inner);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    struct slog log = lgt_sink(t);
+    CHECK(log.ops->delivery_run != NULL);
+    log.ops->delivery_run(log.ctx, 1, "S", 10, 19, 4);
+    log.ops->deliveries(log.ctx, 2, "S", (const uint64_t[]){ 20, 21 }, 2, false);
+    log.ops->delivery_run(log.ctx, 3, "S", 22, 22, 1);
+    lgt_finish(t);
+    CHECK(!log.ops->failed(log.ctx));
+    CHECK_INT(rl.n_runs, 2);
+    CHECK_INT(rl.ml.n_dlv, 2);
+    if (rl.n_runs == 2) {
+        CHECK_INT(rl.runs[0][0] * 1000000 + rl.runs[0][1] * 10000 + rl.runs[0][2] * 10 +
+                  rl.runs[0][3], 1100194);
+        CHECK_INT(rl.runs[1][0] * 1000000 + rl.runs[1][1] * 10000 + rl.runs[1][2] * 10 +
+                  rl.runs[1][3], 3220221);
+        CHECK_INT(rl.dlv_before[0], 0);
+        CHECK_INT(rl.dlv_before[1], 2);
+    }
+    lgt_destroy(t);
+    memlog_free(&rl.ml);
+}
+
 /* ---- records and messages: every field, in order, and the hints ----------- */
 
 /* One call the inner sink got: a record, a message, a checkpoint, or a
@@ -930,6 +995,7 @@ static void test_first_job(int rc)
 int main(void)
 {
     test_delivery_runs();
+    test_delivery_run();
     test_record_runs(false);
     test_record_runs(true);
     test_records_runs();

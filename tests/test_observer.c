@@ -266,6 +266,84 @@ static void test_duplicates_ages_memory(void)
     teardown(&f);
 }
 
+/* Records with sequence numbers 10, 20, ..., 60 of shard S (keys a, b
+ * alternating, created in sequence order), the observer passing on to a
+ * next that takes no per-record rows; the shard's records also had
+ * sequence number 5, never logged (a run stopped early).  Invocation 2
+ * takes 10 and 20 and ends first, 1 takes 30 and 40, 3 takes 5 to 60 (5
+ * and 10 in a call of its own, whose first record is not held, then 20 to
+ * 60).  by_run: each as a delivery run (first, last, count), else as the
+ * sequence numbers. */
+static void delivery_run_or_seqs(bool by_run, struct obs_figures *out)
+{
+    struct fixture f;
+    struct slog none = { .ops = &null_ops, .per_record = false };
+    setup_next(&f, &none);
+    CHECK(f.sink.ops->delivery_run != NULL);
+    uint64_t ids[6];
+    for (uint64_t s = 1; s <= 6; s++)
+        ids[s - 1] = write(&f, s % 2 ? "a" : "b", (int64_t)s, 10 * s);
+    static const uint64_t all[] = { 5, 10, 20, 30, 40, 50, 60 };
+    static const struct { uint64_t id; uint32_t from, n; } calls[] = {
+        { 2, 1, 2 }, { 1, 3, 2 }, { 3, 0, 2 }, { 3, 2, 5 },
+    };
+    for (size_t k = 0; k < 4; k++) {
+        const uint64_t *seqs = all + calls[k].from;
+        uint32_t n = calls[k].n;
+        if (by_run)
+            f.sink.ops->delivery_run(f.sink.ctx, calls[k].id, "S", seqs[0], seqs[n - 1], n);
+        else
+            f.sink.ops->deliveries(f.sink.ctx, calls[k].id, "S", seqs, n, true);
+        if (k != 2)   /* 3's row after both its calls */
+            inv_row(&f, calls[k].id, 10 * (int64_t)calls[k].id, k == 3 ? 6 : 2, OUTCOME_SUCCESS, 5);
+    }
+    CHECK_INT(obs_records_held(f.o), 6);
+    checkpoint(&f, 60);
+    for (int i = 0; i < 6; i++)
+        msg_record_done(f.msgs, ids[i], FATE_PROCESSED);
+    CHECK_INT(obs_records_held(f.o), 0);
+    msg_finish(f.msgs);
+    obs_finish(f.o, 1000000);
+    const struct obs_figures *fig = obs_figures(f.o);
+    *out = *fig;
+    CHECK_INT(fig->deliveries, 11);           /* 2 + 2 + 2 + 5: 5 counted, not held */
+    CHECK_INT(fig->redelivered_records, 4);   /* 10 to 40, in 3 again */
+    CHECK_INT(fig->redeliveries, 4);
+    CHECK_INT(fig->reprocessed_records, 4);
+    CHECK_INT(fig->order_by_sequence, 2);     /* 10 after 30, 20 after 40: 1 before 2 */
+    CHECK_INT(fig->messages[FATE_PROCESSED], 6);
+    teardown(&f);
+}
+
+/* Issue 15: a set delivered whole crosses as its first and last sequence
+ * numbers and its count (simlog.h, delivery_run), offered only when the
+ * next sink takes no sequence numbers; it makes the figures its sequence
+ * numbers make, records not held among them or not. */
+static void test_delivery_run(void)
+{
+    struct fixture f;
+    setup(&f);   /* a next that takes every delivery */
+    CHECK(f.sink.ops->delivery_run == NULL);
+    teardown(&f);
+    struct obs_figures by_seqs, by_run;
+    delivery_run_or_seqs(false, &by_seqs);
+    delivery_run_or_seqs(true, &by_run);
+    CHECK_INT(by_run.deliveries, by_seqs.deliveries);
+    CHECK_INT(by_run.redelivered_records, by_seqs.redelivered_records);
+    CHECK_INT(by_run.redeliveries, by_seqs.redeliveries);
+    CHECK_INT(by_run.reprocessed_records, by_seqs.reprocessed_records);
+    CHECK_INT(by_run.order_by_sequence, by_seqs.order_by_sequence);
+    CHECK_INT(by_run.order_by_producer, by_seqs.order_by_producer);
+    CHECK_INT(by_run.n_sequence_examples, by_seqs.n_sequence_examples);
+    for (size_t i = 0; i < by_run.n_sequence_examples && i < by_seqs.n_sequence_examples; i++) {
+        CHECK_INT(by_run.sequence_examples[i].late.sequence_number,
+                  by_seqs.sequence_examples[i].late.sequence_number);
+        CHECK_INT(by_run.sequence_examples[i].after.sequence_number,
+                  by_seqs.sequence_examples[i].after.sequence_number);
+    }
+    CHECK_INT(by_run.messages[FATE_PROCESSED], by_seqs.messages[FATE_PROCESSED]);
+}
+
 /* Records 1..6 (keys a, b alternating, created in sequence order);
  * invocation 1 takes 1, 2, 5, 6 (handled, not, not, handled) and fails,
  * invocation 2 takes 3 and 4, invocation 3 takes 1, 2, 5, 6 again.  by_run:
@@ -747,6 +825,7 @@ int main(void)
     test_producer_duplicates();
     test_producer_order_by_millisecond();
     test_delivery_runs();
+    test_delivery_run();
     test_record_runs();
     test_record_run_ids();
     test_duplicate_after_first_let_go();

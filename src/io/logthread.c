@@ -96,7 +96,7 @@
 _Static_assert(sizeof(uintptr_t) == sizeof(const char *), "an offset fits a pointer's slot");
 
 enum kind {
-    K_SHARD, K_MESSAGE, K_INVOCATION, K_DELIVERIES, K_CHECKPOINT, K_DISCARD,
+    K_SHARD, K_MESSAGE, K_INVOCATION, K_DELIVERIES, K_DELIVERY_RUN, K_CHECKPOINT, K_DISCARD,
     K_METRIC, K_WINDOW, K_LOG_LINE, K_SYNC, K_READ,
     K_RECORDS,                    /* a run of records (struct slog_record) */
     K_ROWS,                       /* a run of rows: struct slog_run, then struct slog_row
@@ -119,6 +119,12 @@ struct a_deliveries {           /* its n sequence numbers follow it (on_deliveri
     const char *shard_id;
     uint32_t n;
     bool handled;
+};
+struct a_delivery_run {
+    uint64_t invocation_id;
+    const char *shard_id;
+    uint64_t first, last;
+    uint32_t n;
 };
 struct a_checkpoint {
     const char *shard_id;
@@ -182,6 +188,7 @@ static const struct ptrs {
     [K_MESSAGE] = OFFS(offsetof(struct slog_message, partition_key)),
     [K_INVOCATION] = OFFS(offsetof(struct slog_invocation, error)),
     [K_DELIVERIES] = { NULL, 0 },   /* the array is copied apart (on_deliveries) */
+    [K_DELIVERY_RUN] = { NULL, 0 },
     [K_CHECKPOINT] = { NULL, 0 },
     [K_DISCARD] = OFFS(offsetof(struct slog_discard, function_error),
                        offsetof(struct slog_discard, destination), offsetof(struct slog_discard, function_arn),
@@ -562,6 +569,13 @@ static void on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_i
     put_words(ctx, K_DELIVERIES, &d, sizeof d, sequence_numbers, n);
 }
 
+static void on_delivery_run(void *ctx, uint64_t invocation_id, const char *shard_id,
+                            uint64_t first, uint64_t last, uint32_t n)
+{
+    struct a_delivery_run d = { invocation_id, shard_id, first, last, n };
+    put(ctx, K_DELIVERY_RUN, &d, sizeof d);
+}
+
 static void on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
                           uint64_t sequence_number, enum ckpt_reason reason)
 {
@@ -844,6 +858,11 @@ static void replay(struct lgt *t, unsigned char *e, enum kind k)
         o->deliveries(s->ctx, d->invocation_id, d->shard_id, seqs, d->n, d->handled);
         break;
     }
+    case K_DELIVERY_RUN: {
+        const struct a_delivery_run *d = p;
+        o->delivery_run(s->ctx, d->invocation_id, d->shard_id, d->first, d->last, d->n);
+        break;
+    }
     case K_CHECKPOINT: {
         const struct a_checkpoint *c = p;
         o->checkpoint(s->ctx, c->shard_id, c->at_us, c->sequence_number, c->reason);
@@ -982,7 +1001,8 @@ struct lgt *lgt_create_after(const struct slog *inner, int (*start)(void *ctx), 
     t->ops = (struct slog_ops){
         .shard = on_shard, .message = on_message, .record = on_record, .records = on_records,
         .lend = on_lend,
-        .invocation = on_invocation, .deliveries = on_deliveries, .checkpoint = on_checkpoint,
+        .invocation = on_invocation, .deliveries = on_deliveries,
+        .delivery_run = in->delivery_run ? on_delivery_run : NULL, .checkpoint = on_checkpoint,
         .discard = on_discard, .metric = on_metric,
         .window = in->window ? on_window : NULL, .log_line = in->log_line ? on_log_line : NULL,
         .sync = on_sync, .failed = on_failed, .read = in->read ? on_read : NULL,

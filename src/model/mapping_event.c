@@ -116,6 +116,16 @@ void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bo
     uint64_t *seqs = sc->m->seqs;
     if (!log->per_record)
         return;
+    if (taken && log->ops->delivery_run && esm_set_at_checkpoint(l)) {
+        /* the set walked whole in the shard's ring (esm_take_whole): its
+         * ends alone */
+        uint64_t at = esm_batch_at(&l->batch, 0);
+        struct stm *st = sc->m->stream;
+        log->ops->delivery_run(log->ctx, l->invocation_id, sc->shard_id,
+                               stm_at(st, sc->shard, at)->seq,
+                               stm_at(st, sc->shard, at + l->batch.n - 1)->seq, l->batch.n);
+        return;
+    }
     if (res->n_failed == 0 && res->reached >= l->batch.n) {
         /* the common end, the whole set handled: one run (with taken, its
          * sequence numbers are in seqs already: esm_take_whole) */

@@ -102,7 +102,8 @@ bool esm_set_at_checkpoint(const struct lane *l)
  * whole set, which is checkpointed whole.  Its records in one walk, while
  * they are in the cache (the log's calls in between push them out): each
  * counted handled and resolved, so processed (R17), its sequence number
- * gathered for the deliveries log (m->seqs) and its message id for the
+ * gathered for the deliveries log (m->seqs; not for a log that takes a set
+ * at the checkpoint as a run, delivery_run) and its message id for the
  * message table (m->ids, which checkpoint_prefix then tells).
  * A set at the checkpoint (esm_set_at_checkpoint: one lane, nearly every
  * set) is walked in the shard's ring, a piece at a time, recs unused (NULL
@@ -111,6 +112,29 @@ bool esm_set_at_checkpoint(const struct lane *l)
  * (callgrind, 5 minutes of the bench: esm_take_whole and esm_set_records
  * 73 M to 30 M instructions).
  */
+/* esm_take_whole's walk of a set at the checkpoint, in the shard's ring
+ * from index at: each record's message id into ids, and its sequence
+ * number into seqs unless NULL (a run logged by its ends:
+ * esm_log_deliveries).  Inline, seqs a constant at each call: a loop
+ * without the test. */
+static inline __attribute__((always_inline)) void take_ring(struct shardc *sc, uint64_t at,
+                                                            uint32_t n, uint64_t *seqs,
+                                                            uint64_t *ids)
+{
+    for (uint64_t i = at, to = i + n, k; i < to; i += k) {
+        const struct stm_record *r = stm_piece(sc->m->stream, sc->shard, i, to, &k);
+#pragma GCC unroll 4
+        for (uint64_t j = 0; j < k; j++) {
+            if (seqs)
+                seqs[j] = r[j].seq;
+            ids[j] = r[j].message_id;
+        }
+        if (seqs)
+            seqs += k;
+        ids += k;
+    }
+}
+
 void esm_take_whole(struct lane *l, struct stm_record *const *recs)
 {
     struct shardc *sc = l->sc;
@@ -118,16 +142,10 @@ void esm_take_whole(struct lane *l, struct stm_record *const *recs)
     uint64_t *seqs = sc->m->seqs, *ids = sc->m->ids;
     uint32_t n = l->batch.n;
     if (esm_set_at_checkpoint(l)) {
-        for (uint64_t i = esm_batch_at(&l->batch, 0), to = i + n, k; i < to; i += k) {
-            const struct stm_record *r = stm_piece(sc->m->stream, sc->shard, i, to, &k);
-#pragma GCC unroll 4
-            for (uint64_t j = 0; j < k; j++) {
-                seqs[j] = r[j].seq;
-                ids[j] = r[j].message_id;
-            }
-            seqs += k;
-            ids += k;
-        }
+        if (sc->m->log->ops->delivery_run)
+            take_ring(sc, esm_batch_at(&l->batch, 0), n, NULL, ids);
+        else
+            take_ring(sc, esm_batch_at(&l->batch, 0), n, seqs, ids);
         return;
     }
 #pragma GCC unroll 4

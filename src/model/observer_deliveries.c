@@ -513,14 +513,10 @@ void obs_on_invocation(void *ctx, const struct slog_invocation *inv)
     obs_inv_release(o, false);
 }
 
-/* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.
- * A batch's records mostly follow each other: the one after the last found
- * first. */
-static uint64_t rec_find(struct oshard *sh, uint64_t seq)
+/* The ordinal of sh's first held record with a sequence number of seq or
+ * more (sh->head + sh->n: none). */
+static uint64_t rec_lower(struct oshard *sh, uint64_t seq)
 {
-    uint64_t h = sh->hint + 1;
-    if (h >= sh->head && h - sh->head < sh->n && sh->ring[h & sh->mask].seq == seq)
-        return sh->hint = h;
     size_t lo = 0, hi = sh->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -529,9 +525,52 @@ static uint64_t rec_find(struct oshard *sh, uint64_t seq)
         else
             hi = mid;
     }
-    if (lo == sh->n || obs_rec_at(sh, lo)->seq != seq)
+    return sh->head + lo;
+}
+
+/* The ordinal of sh's held record with sequence number seq, or UINT64_MAX.
+ * A batch's records mostly follow each other: the one after the last found
+ * first. */
+static uint64_t rec_find(struct oshard *sh, uint64_t seq)
+{
+    uint64_t h = sh->hint + 1;
+    if (h >= sh->head && h - sh->head < sh->n && sh->ring[h & sh->mask].seq == seq)
+        return sh->hint = h;
+    uint64_t x = rec_lower(sh, seq);
+    if (x - sh->head == sh->n || sh->ring[x & sh->mask].seq != seq)
         return UINT64_MAX;
-    return sh->hint = sh->head + lo;
+    return sh->hint = x;
+}
+
+/* The run of slot's deliveries that held record r, ordinal ordinal of
+ * shard, starts or continues: its last one when r follows it (the same
+ * shard and handled flag, room in its count), else a new one starting at
+ * r; NULL when out of memory. */
+static struct odeliv *deliv_run(struct obs *o, struct oinv *slot, uint32_t shard,
+                                struct orec *r, uint64_t ordinal, bool handled)
+{
+    struct odeliv *run = slot->n ? &slot->d[slot->n - 1] : NULL;
+    if (run && run->shard == shard && run->handled == handled &&
+        run->ordinal + run->count == ordinal && run->count != UINT32_MAX)
+        return run;
+    if (r->starts == UINT16_MAX) {   /* never: a record is in few invocations at once */
+        o->oom = true;
+        return NULL;
+    }
+    if (slot->n == slot->cap) {
+        size_t cap = slot->cap ? 2 * slot->cap : 16;
+        struct odeliv *d = realloc(slot->d, cap * sizeof *d);
+        if (!d) {
+            o->oom = true;
+            return NULL;
+        }
+        slot->d = d;
+        slot->cap = cap;
+    }
+    run = &slot->d[slot->n++];
+    *run = (struct odeliv){ .ordinal = ordinal, .shard = shard, .handled = handled };
+    r->starts++;
+    return run;
 }
 
 /* A run of an invocation's deliveries: the shard and the invocation's slot
@@ -565,27 +604,9 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
          * key, when the invocation is released (mostly just after this):
          * ask for it now, the batch's misses overlapping */
         PREFETCH(&o->keys[r->key]);
-        struct odeliv *run = slot->n ? &slot->d[slot->n - 1] : NULL;
-        if (!run || run->shard != shard || run->handled != handled ||
-            run->ordinal + run->count != ordinal || run->count == UINT32_MAX) {
-            if (r->starts == UINT16_MAX) {   /* never: a record is in few invocations at once */
-                o->oom = true;
-                continue;
-            }
-            if (slot->n == slot->cap) {
-                size_t cap = slot->cap ? 2 * slot->cap : 16;
-                struct odeliv *d = realloc(slot->d, cap * sizeof *d);
-                if (!d) {
-                    o->oom = true;
-                    continue;   /* as each record alone would */
-                }
-                slot->d = d;
-                slot->cap = cap;
-            }
-            run = &slot->d[slot->n++];
-            *run = (struct odeliv){ .ordinal = ordinal, .shard = shard, .handled = handled };
-            r->starts++;
-        }
+        struct odeliv *run = deliv_run(o, slot, shard, r, ordinal, handled);
+        if (!run)
+            continue;   /* as each record alone would */
         /* the records after it while they follow it in the ring: the run
          * grows without the tests above (issue 15: a batch is mostly one),
          * reading each record's sequence number and key alone, as far as
@@ -617,6 +638,51 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
         ordinal += took;
         run->count += 1 + (uint32_t)took;
         sh->hint = ordinal;
+    }
+}
+
+/*
+ * The deliveries of shard_id's records first to last, n of them, all
+ * handled (simlog.h, delivery_run): as obs_on_deliveries with their n
+ * sequence numbers, which are those of every record of the shard from
+ * first to last.  The held ones of them are the held records from the
+ * first with a sequence number of first or more to the last with last or
+ * less, in a row: found by their ends (mostly the record after the last
+ * found, and the n - 1 after it), no sequence number compared a record
+ * (issue 15: 7 instructions a record delivered, with the simulation's
+ * gathering and the relay's copy of the numbers).  Offered only when next
+ * takes no deliveries (obs_create).
+ */
+void obs_on_delivery_run(void *ctx, uint64_t invocation_id, const char *shard_id,
+                         uint64_t first, uint64_t last, uint32_t n)
+{
+    struct obs *o = ctx;
+    obs_rest_flush(o);
+    o->fig.deliveries += n;
+    struct oshard *sh = n ? obs_shard_of(o, shard_id) : NULL;
+    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    if (!slot)
+        return;
+    uint64_t x = sh->hint + 1, end;
+    if (!(x >= sh->head && x - sh->head < sh->n && sh->ring[x & sh->mask].seq == first))
+        x = rec_lower(sh, first);
+    if (sh->n >= n && x - sh->head <= sh->n - n && sh->ring[(x + n - 1) & sh->mask].seq == last)
+        end = x + n;   /* every one held: mostly */
+    else
+        end = rec_lower(sh, last + 1);
+    const uint32_t shard = (uint32_t)(sh - o->shards);
+    while (x < end) {
+        struct odeliv *run = deliv_run(o, slot, shard, &sh->ring[x & sh->mask], x, true);
+        if (!run) {
+            x++;   /* as each record alone would */
+            continue;
+        }
+        uint64_t more = end - x - 1;
+        if (more > UINT32_MAX - 1 - run->count)
+            more = UINT32_MAX - 1 - run->count;
+        run->count += 1 + (uint32_t)more;
+        x += 1 + more;
+        sh->hint = x - 1;
     }
 }
 

@@ -15,6 +15,8 @@ void obs_name_examples(struct obs *o);
 void obs_on_invocation(void *ctx, const struct slog_invocation *inv);
 void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
                        const uint64_t *sequence_numbers, uint32_t n, bool handled);
+void obs_on_delivery_run(void *ctx, uint64_t invocation_id, const char *shard_id,
+                         uint64_t first, uint64_t last, uint32_t n);
 void obs_on_checkpoint(void *ctx, const char *shard_id, int64_t at_us,
                        uint64_t sequence_number, enum ckpt_reason reason);
 

@@ -188,6 +188,9 @@ struct obs *obs_create(const struct slog *next, int64_t expiry_before_ms)
         .record = on_record,
         .records = on_records,
         .invocation = obs_on_invocation, .deliveries = obs_on_deliveries,
+        /* runs of a shard's records delivered, when next wants no
+         * sequence numbers (obs_on_delivery_run) */
+        .delivery_run = next->per_record ? NULL : obs_on_delivery_run,
         .checkpoint = obs_on_checkpoint, .discard = obs_on_discard, .metric = obs_on_metric,
         .window = next->ops->window ? obs_on_window : NULL,
         .log_line = next->ops->log_line ? obs_on_log_line : NULL,

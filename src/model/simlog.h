@@ -296,6 +296,13 @@ struct slog_ops {
      * the call only. */
     void (*deliveries)(void *ctx, uint64_t invocation_id, const char *shard_id,
                        const uint64_t *sequence_numbers, uint32_t n, bool handled);
+    /* Optional (NULL: deliveries is called): n > 0 records given to an
+     * invocation and all handled that are every record of shard_id from
+     * sequence number first to last (a set walked whole in the shard's
+     * order), as a call of deliveries with their sequence numbers would
+     * give them: the numbers are neither gathered nor copied (issue 15). */
+    void (*delivery_run)(void *ctx, uint64_t invocation_id, const char *shard_id,
+                         uint64_t first, uint64_t last, uint32_t n);
     void (*checkpoint)(void *ctx, const char *shard_id, int64_t at_us,
                        uint64_t sequence_number, enum ckpt_reason reason);
     void (*discard)(void *ctx, const struct slog_discard *d);
