@@ -610,6 +610,37 @@ static void test_error_type_from_body(void)
     free(event);
 }
 
+/* A /response with a Lambda-Runtime-Function-Response-Mode other than
+ * "streaming": the invocation fails as Runtime.InvalidResponseModeHeader with
+ * no payload, the runtime told 400, its process kept for the next one
+ * (README, "Run your own handler"; the emulator's invocationresponse.go).
+ * The mode was ignored: the invocation succeeded with the body posted. */
+static void test_invalid_response_mode(void)
+{
+    char rid[64];
+    struct hdl_result r;
+    char *event = kinesis_event(1, 1, 9);
+    setenv("ESMSIM_ERROR_BODY", "{\"ok\":1}", 1);
+    setenv("ESMSIM_RESPONSE_MODE", "Buffered", 1);
+    const char *cmd[] = { "python3", "posts_errors.py", "mode", NULL };
+    struct hdl_pool *p = pool(cmd, PY_DIR, 1, 0, 0, NULL);
+    unsetenv("ESMSIM_ERROR_BODY");
+    unsetenv("ESMSIM_RESPONSE_MODE");
+    invoke(p, event, &r, rid);
+    CHECK_INT(r.kind, HDL_ERROR);
+    CHECK_STR(r.error_type, "Runtime.InvalidResponseModeHeader");
+    CHECK_STR(r.body, "");
+    CHECK_INT(r.body_len, 0);
+    hdl_result_clear(&r);
+    invoke(p, event, &r, rid);   /* the same process: what it printed of the 400 before START */
+    CHECK_INT(r.kind, HDL_ERROR);
+    CHECK(!r.cold_start);
+    CHECK_CONTAINS(log_text(&r), "/response: 400\n");
+    hdl_result_clear(&r);
+    destroy(p);
+    free(event);
+}
+
 /* Warm reuse, a crash's cold start, and which environment each invocation
  * gets: from submits and waits alone (handler.h). */
 static void test_environments(void)
@@ -1083,6 +1114,7 @@ int main(int argc, char **argv)
     test_python_environment();
     test_python_probes();
     test_error_type_from_body();
+    test_invalid_response_mode();
     test_environments();
     test_parallel();
     test_open_files_limit();

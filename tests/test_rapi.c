@@ -393,6 +393,86 @@ static void test_routes_and_status_codes(void)
     owner_stop(&o);
 }
 
+/* Lambda-Runtime-Function-Response-Mode on /response: "streaming" or none is
+ * taken; any other value (case as sent) is 400 InvalidFunctionResponseMode and
+ * the invocation fails as Runtime.InvalidResponseModeHeader, even when its
+ * body is over the limit; /error takes any mode (README, "Run your own
+ * handler"; the emulator's invocationresponse.go). */
+static void test_response_mode(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    char h[256];
+    static const char bad_mode[] =
+        "{\"errorMessage\":\"Invalid function response mode\","
+        "\"errorType\":\"InvalidFunctionResponseMode\"}\n";
+
+    offer(&o, "m-1", "{}", 1000);
+    struct reply r = request(port, "GET", NEXT, NULL, "", 0);
+    free(r.text);
+    r = request(port, "POST", INV "m-1/response", "Lambda-Runtime-Function-Response-Mode: buffered\r\n",
+                "{\"ok\":1}", 8);
+    CHECK_INT(r.status, 400);
+    CHECK_STR(r.body, bad_mode);
+    CHECK_STR(header(&r, "Content-Type", h, sizeof h), "application/json");
+    free(r.text);
+    CHECK_INT(o.answered, 1);
+    CHECK_INT(o.kind, RAPI_ERROR);
+    CHECK_STR(o.type, "Runtime.InvalidResponseModeHeader");
+    CHECK_STR(o.body, "");
+    CHECK_INT(o.len, 0);
+    r = request(port, "POST", INV "m-1/response", NULL, "{}", 2);   /* it is over */
+    CHECK_INT(r.status, 403);
+    free(r.text);
+
+    /* the comparison is case-sensitive; over the limit, the mode is judged first */
+    offer(&o, "m-2", "{}", 1000);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    free(r.text);
+    size_t big = RAPI_MAX_RESPONSE_BYTES + 1;
+    char *payload = malloc(big);
+    memset(payload, 'x', big);
+    r = request(port, "POST", INV "m-2/response", "Lambda-Runtime-Function-Response-Mode: Streaming\r\n",
+                payload, big);
+    CHECK_INT(r.status, 400);
+    CHECK_STR(r.body, bad_mode);
+    free(r.text);
+    free(payload);
+    CHECK_INT(o.answered, 2);
+    CHECK_INT(o.kind, RAPI_ERROR);
+    CHECK_STR(o.type, "Runtime.InvalidResponseModeHeader");
+
+    /* "streaming" and an empty value: taken, as without the header */
+    const char *modes[] = { "streaming", "" };
+    for (int i = 0; i < 2; i++) {
+        char id[8], path[64], head[96];
+        snprintf(id, sizeof id, "m-%d", 3 + i);
+        snprintf(path, sizeof path, INV "%s/response", id);
+        snprintf(head, sizeof head, "Lambda-Runtime-Function-Response-Mode: %s\r\n", modes[i]);
+        offer(&o, id, "{}", 1000);
+        r = request(port, "GET", NEXT, NULL, "", 0);
+        free(r.text);
+        r = request(port, "POST", path, head, "{\"ok\":1}", 8);
+        CHECK_INT(r.status, 202);
+        free(r.text);
+        CHECK_INT(o.kind, RAPI_RESPONSE);
+        CHECK_STR(o.body, "{\"ok\":1}");
+    }
+
+    /* /error: any mode, posted as usual */
+    offer(&o, "m-5", "{}", 1000);
+    r = request(port, "GET", NEXT, NULL, "", 0);
+    free(r.text);
+    r = request(port, "POST", INV "m-5/error", "Lambda-Runtime-Function-Response-Mode: buffered\r\n"
+                "Lambda-Runtime-Function-Error-Type: ValueError\r\n", "{}", 2);
+    CHECK_INT(r.status, 202);
+    free(r.text);
+    CHECK_INT(o.kind, RAPI_ERROR);
+    CHECK_STR(o.type, "ValueError");
+    CHECK_INT(o.answered, 5);
+    owner_stop(&o);
+}
+
 static void test_init_error(void)
 {
     struct owner o;
@@ -490,6 +570,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);   /* a refused request's unread rest: EPIPE, not death */
     test_routes_and_status_codes();
+    test_response_mode();
     test_init_error();
     test_large_headers();
     test_destroy_with_held_next();

@@ -35,6 +35,7 @@
 
 #define API_PREFIX "/2018-06-01/runtime/"
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
+#define RESPONSE_MODE_HEADER "Lambda-Runtime-Function-Response-Mode"
 #define ERROR_TYPE_MAX 256
 
 /* The memory MHD gives a connection (its default, 32 KiB, refused a head
@@ -369,6 +370,23 @@ static enum MHD_Result serve_answer(struct rapi *r, struct rapi_req *q)
     r->state = RS_ANSWERED;
     enum MHD_Result res;
     enum rapi_answer kind;
+    const char *mode = q->route == ROUTE_RESPONSE
+        ? mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, RESPONSE_MODE_HEADER) : NULL;
+    if (mode && mode[0] && strcmp(mode, "streaming") != 0) {
+        /* A response mode other than "streaming" (compared as sent, case
+         * and all; an empty one is none): 400, and the invocation fails as
+         * Runtime.InvalidResponseModeHeader with no payload, whatever the
+         * body's size (checked before it) - the emulator's
+         * internal/lambda/rapi/handler/invocationresponse.go,
+         * invocationResponseHandler.ServeHTTP, and rendering/render_error.go,
+         * RenderInvalidFunctionResponseMode.  /error takes any mode
+         * (invocationerror.go passes it on unchecked). */
+        res = reply_error(q->conn, MHD_HTTP_BAD_REQUEST, "InvalidFunctionResponseMode",
+                          "Invalid function response mode");
+        if (r->cb.answered)
+            r->cb.answered(r->cb.ctx, RAPI_ERROR, "Runtime.InvalidResponseModeHeader", "", 0);
+        return res;
+    }
     if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
         char msg[96];
         snprintf(msg, sizeof msg, "Exceeded maximum allowed payload size (%u bytes).",

@@ -73,7 +73,10 @@ struct rapi;
 /* How the runtime ended an invocation (or its init). */
 enum rapi_answer {
     RAPI_RESPONSE,     /* /response: body is the handler's result */
-    RAPI_ERROR,        /* /error: the handler threw */
+    RAPI_ERROR,        /* /error: the handler threw; or a /response with a
+                        * Lambda-Runtime-Function-Response-Mode other than
+                        * "streaming" (400 sent): error_type
+                        * "Runtime.InvalidResponseModeHeader", body "" */
     RAPI_TOO_LARGE,    /* /response over the limit: body NULL, len its size; 413 sent */
     RAPI_INIT_ERROR,   /* /init/error: the runtime could not start */
 };

@@ -5,8 +5,9 @@ unset).  AWS's own example posts "Unhandled" in the header and the type in
 the body (docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html, "Invocation
 error"), as the Rust runtime does ("unhandled"); aws-lambda-ric 3 and older
 awslambdaric (its /init/error) post no header.  With "init" as its argument
-it fails its init (/init/error) and ends; otherwise each invocation fails
-(/error)."""
+it fails its init (/init/error) and ends; with "mode" each invocation posts
+its /response with the Lambda-Runtime-Function-Response-Mode header
+$ESMSIM_RESPONSE_MODE; otherwise each invocation fails (/error)."""
 import http.client
 import os
 import sys
@@ -21,9 +22,15 @@ body = os.environ["ESMSIM_ERROR_BODY"].encode()
 
 def post(path):
     api.request("POST", "/2018-06-01/runtime/" + path, body=body, headers=headers)
-    print("%s: %d" % (path, api.getresponse().status), flush=True)
+    answered = api.getresponse()
+    answered.read()   # read whole, or the connection's next request raises
+    print("%s: %d" % (path, answered.status), flush=True)
 
 
+answer = "error"
+if sys.argv[1:] == ["mode"]:
+    headers["Lambda-Runtime-Function-Response-Mode"] = os.environ["ESMSIM_RESPONSE_MODE"]
+    answer = "response"
 if sys.argv[1:] == ["init"]:
     post("init/error")
     sys.exit(1)
@@ -31,4 +38,4 @@ while True:
     api.request("GET", "/2018-06-01/runtime/invocation/next")
     got = api.getresponse()
     got.read()
-    post("invocation/%s/error" % got.getheader("Lambda-Runtime-Aws-Request-Id"))
+    post("invocation/%s/%s" % (got.getheader("Lambda-Runtime-Aws-Request-Id"), answer))
