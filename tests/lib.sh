@@ -88,7 +88,9 @@ print(subprocess.call(sys.argv[1:], stdout=w))' "$@"
 # that nobody reads (`CMD | (sleep 1000)` once the pipe has filled, without the
 # wait); once CMD blocks writing to it, send SIG (INT, TERM, HUP) once; prints
 # CMD's status as Python gives it, or "hung" when it has not ended 10 s later
-# (then it is killed).  CMD's stderr is the caller's.
+# (then it is killed).  CMD starts with SIGINT, SIGTERM and SIGHUP at their default,
+# as from a terminal, even when the tests run under nohup or in a background job.
+# CMD's stderr is the caller's.
 full_pipe() {
   python3 -c 'import fcntl, os, signal, subprocess, sys, time
 r, w = os.pipe()
@@ -100,7 +102,10 @@ try:
 except BlockingIOError:
     pass
 os.set_blocking(w, True)
-p = subprocess.Popen(sys.argv[2:], stdout=w)
+def stop_signals_default():   # as a terminal gives them, whatever nohup or a background job ignores
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+p = subprocess.Popen(sys.argv[2:], stdout=w, preexec_fn=stop_signals_default)
 os.close(w)
 def blocked():
     try:
