@@ -4,9 +4,11 @@
  * The run's side of each metric is a figure per minute of simulated time:
  * IteratorAge (maximum per minute of the invocations' ages at completion,
  * R14), concurrency (maximum of the per-second samples) and records written
- * are plot.c's own queries (plot_chart_sql), so the comparison shows what
- * `esmsim plot` draws; invocations, errors, throttles and the mean duration
- * are counted here.  The minutes are then gathered into the observed
+ * are plot.c's own queries (plot_chart_sql), from the summary tables when
+ * the run has them as plot reads them, so the comparison shows what
+ * `esmsim plot` draws (records written too for a run with
+ * --no-record-tables: the observer counts them); invocations, errors,
+ * throttles and the mean duration are counted here.  The minutes are then gathered into the observed
  * series' periods as CloudWatch gathers its datapoints: the maximum, the sum
  * or the mean of the period.
  *
@@ -86,13 +88,14 @@ struct minutes {
     int64_t n;              /* minutes of the run: 0 .. n-1 */
     double *v, *w;          /* value (a sum for AGG_MEAN) and weight (a count) */
     bool *has;              /* a row for the minute */
-    bool available;         /* the run has the figure (IncomingRecords: its records table) */
+    bool available;         /* the run has the figure (IncomingRecords: its summary or records table) */
 };
 
 struct run {
     struct runread rr;
     int64_t end_ms;
     bool per_record;
+    bool observed;          /* plot's series are in its summary tables (runread_has_summary) */
     int64_t epoch_ms;       /* model.start_time of its scenario */
     bool has_epoch;
     struct minutes m[N_CMP];
@@ -117,11 +120,13 @@ static int run_read(struct run *r, char *err, size_t errlen)
         scn_free(s);
     }
     sqlite3_finalize(st);
-    /* the tables the minutes are summed from (a text would be summed as 0) */
+    r->observed = runread_has_summary(&r->rr);
+    /* the tables the minutes are summed from (a text would be summed as 0):
+     * plot's series from summary_series or from the tables behind them */
     static const struct runread_rows tables[] = {
         { "invocations", NULL }, { "metrics", NULL }, { "record_rows", NULL }, { NULL, NULL }
-    };
-    runread_check_tables(&r->rr, tables);
+    }, obs_tables[] = { { "invocations", NULL }, { "summary_series", NULL }, { NULL, NULL } };
+    runread_check_tables(&r->rr, r->observed ? obs_tables : tables);
     if (r->rr.failed) {
         errmsg_set(err, errlen, "%s", r->rr.err);
         return -1;
@@ -134,14 +139,14 @@ static int minutes_read(struct run *r, size_t c, char *err, size_t errlen)
 {
     struct minutes *m = &r->m[c];
     m->n = r->end_ms > 0 ? (r->end_ms - 1) / MS_PER_MINUTE + 1 : 0;
-    m->available = CMP[c].metric != MD_INCOMING_RECORDS || r->per_record;
+    m->available = CMP[c].metric != MD_INCOMING_RECORDS || r->observed || r->per_record;
     if (!(m->v = calloc((size_t)m->n + 1, sizeof *m->v)) ||
         !(m->w = calloc((size_t)m->n + 1, sizeof *m->w)) ||
         !(m->has = calloc((size_t)m->n + 1, sizeof *m->has))) {
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
-    const char *sql = CMP[c].chart ? plot_chart_sql(CMP[c].chart) : CMP[c].sql;
+    const char *sql = CMP[c].chart ? plot_chart_sql(CMP[c].chart, r->observed) : CMP[c].sql;
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, CMP[c].id);
     if (st && sqlite3_bind_parameter_count(st) >= 2)
         sqlite3_bind_int64(st, 2, m->n ? m->n - 1 : 0);
@@ -571,7 +576,8 @@ static void say_not_compared(const struct mdata_set *set, const struct run *r)
                     "figure\n", s->file, s->where, mdata_metric_name(s->metric), s->stat);
         else if (!r->m[c].available)
             fprintf(stderr, "esmsim compare: not compared: %s: %s (%s %s): the run has no records "
-                    "table (--no-record-tables)\n", s->file, s->where,
+                    "table (--no-record-tables) and no summary tables (it never ended, or an older "
+                    "esmsim wrote it)\n", s->file, s->where,
                     mdata_metric_name(s->metric), s->stat);
     }
 }
