@@ -222,6 +222,13 @@ printf '{"MetricDataResults":[{"Id":"m","Label":"Invocations Sum","Timestamps":[
 bad "a period of 30 s" "esmsim compare: p30.json: \$.MetricDataResults[0] (Invocations Sum): a period of 30 s: compare reads whole minutes" run.db p30.json
 printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p99","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:01:00Z"],"Values":[1,2]}]}' > p99.json
 bad "nothing to compare" "esmsim compare: nothing to compare: the observed files hold none of" run.db p99.json
+# README, compare: the run's figures are per minute of its time (the summary tables keep no
+# finer one): periods that start within a minute are refused, not shifted to the minute.
+printf '{"MetricDataResults":[{"Id":"m","Label":"IncomingRecords Sum","Timestamps":["2026-01-01T00:00:30Z","2026-01-01T00:01:30Z"],"Values":[1,2]}]}' > off.json
+bad "periods within a minute" "esmsim compare: off.json: \$.MetricDataResults[0] (IncomingRecords Sum): its periods start 30.000 s into a minute of the run (2026-01-01T00:00:30.000Z, the run's 0 being 2026-01-01T00:00:00.000Z): compare sums the run's whole minutes; expected periods on whole minutes from the run's 0 (model.start_time, or with --align first the first observed time)" run.db off.json
+expect_eq "$("$esmsim" compare run.db off.json --align first --json 2>/dev/null | js area_ratio)" \
+  "IncomingRecords Sum 2 $(q run.db "SELECT printf('%.10g', count(*) / 3.0) FROM records WHERE arrival_ms < 120000")" \
+  "periods within a minute, --align first: on the run's minutes from the first observed time"
 # Only metrics esmsim does not know: nothing to compare, and no time axis to speak of (it
 # said that the first observed time, 1970-01-01T00:00:00.000Z, was taken as the run's 0).
 printf '{"MetricDataResults":[{"Id":"m7","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > unknown.json

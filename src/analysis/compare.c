@@ -230,14 +230,13 @@ static void each_period(const struct run *r, size_t c, const struct mdata_series
     if (first < offset_ms)
         first += (offset_ms - first + s->period_ms - 1) / s->period_ms * s->period_ms;
     for (int64_t t = first; t <= s->t_ms[s->n - 1]; t += s->period_ms) {
-        int64_t at = t - offset_ms;
+        int64_t at = t - offset_ms;   /* a whole minute of the run (compare_show) */
         if (at >= r->end_ms)
             break;
-        int64_t start = at - at % MS_PER_MINUTE;   /* on the run's minutes */
         double run = 0, obs = 0;
-        bool hr = r->m[c].available && run_period(&r->m[c], CMP[c].agg, start, s->period_ms, &run);
+        bool hr = r->m[c].available && run_period(&r->m[c], CMP[c].agg, at, s->period_ms, &run);
         bool ho = mdata_at(s, t, &obs);
-        fn(arg, start, hr, run, ho, obs);
+        fn(arg, at, hr, run, ho, obs);
     }
 }
 
@@ -635,6 +634,23 @@ int compare_show(const struct compare_opts *opts)
         const struct mdata_series *s = mdata_find(&set, CMP[c].metric, CMP[c].stat);
         if (!s || !r.m[c].available)
             continue;
+        /* The run's figures are per minute of its time (the summary tables
+         * keep no finer one): a period that starts within a minute cannot be
+         * summed from them exactly, and is not shifted to one. */
+        int64_t into = s->n ? ((s->t_ms[0] - offset) % MS_PER_MINUTE + MS_PER_MINUTE) % MS_PER_MINUTE
+                            : 0;
+        if (into) {
+            char at[40], zero[40];
+            awsjson_iso_time(s->t_ms[0], 0, at);
+            awsjson_iso_time(offset, 0, zero);
+            errmsg_set(err, sizeof err, "%s: %s (%s %s): its periods start %lld.%03lld s into a "
+                       "minute of the run (%s, the run's 0 being %s): compare sums the run's whole "
+                       "minutes; expected periods on whole minutes from the run's 0 (model.start_time, "
+                       "or with --align first the first observed time)", s->file,
+                       s->where, mdata_metric_name(s->metric), s->stat, (long long)(into / 1000),
+                       (long long)(into % 1000), at, zero);
+            goto fail;
+        }
         figs[n] = (struct figures){ .cmp = c, .obs = s };
         each_period(&r, c, s, offset, add_figures, &figs[n]);
         n++;
