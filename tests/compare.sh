@@ -171,12 +171,35 @@ expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "SIGINT, started ignored, during gnu
 expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "SIGINT, started ignored, during gnuplot: the data file removed"
 [ "$rc" = 130 ] || rm -f "$TMPDIR"/*   # esmsim killed: not to fail the cases below
 
-# ---- what cannot be compared ----
+# ---- IncomingRecords from the summary tables (README, compare: plot's `written`) ----
+# The observer's records written per minute (summary_series) are the records table's, minute
+# by minute; the run's figures read from its summary tables are those read from the per-record
+# tables (the run log of an older esmsim: summary tables emptied), every figure, every minute.
+expect_eq "$(q run.db "SELECT x, value FROM summary_series WHERE chart = 'throughput' AND series = 'written' AND value > 0 ORDER BY x")" \
+  "$(q run.db "SELECT arrival_ms / 60000, count(*) FROM records GROUP BY 1 ORDER BY 1")" \
+  "summary tables: records written per minute, the records table's"
+cp run.db old.db && sqlite3 old.db "DELETE FROM summary_figures; DELETE FROM summary_series" || ko "old.db"
+"$esmsim" compare old.db --export old.json; rc=$?
+expect_eq "$rc" 0 "without summary tables: --export exit status"
+expect_eq "$(cat old.json)" "$(cat own.json)" \
+  "--export: the same figures from the summary tables as from the per-record tables"
+# A run with --no-record-tables (the same run): IncomingRecords is compared, a perfect match.
 "$esmsim" run "$src/scenarios/dependency-outage.json" -o norec.db -q --set 'producers[0].rate=30' --no-record-tables
-msg=$("$esmsim" compare norec.db own.json 2>&1 >/dev/null); rc=$?
-expect_eq "$rc" 0 "no records table: exit status"
-expect_eq "$msg" "esmsim compare: not compared: own.json: \$.MetricDataResults[2] (IncomingRecords Sum): the run has no records table (--no-record-tables)" \
-  "no records table: IncomingRecords is not compared, and it is said"
+"$esmsim" compare norec.db own.json --json > norec-cmp.json 2>norec.err; rc=$?
+expect_eq "$rc:$(cat norec.err)" "0:" "no records table: exit status, nothing said"
+expect_eq "$(js peak_error area_ratio mean_absolute_error < norec-cmp.json | grep IncomingRecords)" \
+  "IncomingRecords Sum 60 0 1 0" "no records table: IncomingRecords compared from the summary tables"
+"$esmsim" compare norec.db --export norec.json || ko "no records table: --export"
+expect_eq "$(cat norec.json)" "$(cat own.json)" "no records table: --export, incoming_records_sum included"
+
+# ---- what cannot be compared ----
+# Neither records table nor summary tables (a run that never ended, or an older esmsim's).
+cp norec.db norec-old.db && sqlite3 norec-old.db "DELETE FROM summary_figures; DELETE FROM summary_series" ||
+  ko "norec-old.db"
+msg=$("$esmsim" compare norec-old.db own.json 2>&1 >/dev/null); rc=$?
+expect_eq "$rc" 0 "no records table, no summary tables: exit status"
+expect_eq "$msg" "esmsim compare: not compared: own.json: \$.MetricDataResults[2] (IncomingRecords Sum): the run has no records table (--no-record-tables) and no summary tables (it never ended, or an older esmsim wrote it)" \
+  "no records table, no summary tables: IncomingRecords is not compared, and it is said"
 msg=$("$esmsim" compare run.db "$src/tests/data/import/metrics-ugly.json" 2>&1 >/dev/null)
 expect_in "$msg" "not compared: $src/tests/data/import/metrics-ugly.json: \$.MetricDataResults[9] (Id m7): not a metric esmsim knows" \
   "an unknown metric is said"
@@ -199,6 +222,13 @@ printf '{"MetricDataResults":[{"Id":"m","Label":"Invocations Sum","Timestamps":[
 bad "a period of 30 s" "esmsim compare: p30.json: \$.MetricDataResults[0] (Invocations Sum): a period of 30 s: compare reads whole minutes" run.db p30.json
 printf '{"MetricDataResults":[{"Id":"m","Label":"Duration p99","Timestamps":["2026-01-01T00:00:00Z","2026-01-01T00:01:00Z"],"Values":[1,2]}]}' > p99.json
 bad "nothing to compare" "esmsim compare: nothing to compare: the observed files hold none of" run.db p99.json
+# README, compare: the run's figures are per minute of its time (the summary tables keep no
+# finer one): periods that start within a minute are refused, not shifted to the minute.
+printf '{"MetricDataResults":[{"Id":"m","Label":"IncomingRecords Sum","Timestamps":["2026-01-01T00:00:30Z","2026-01-01T00:01:30Z"],"Values":[1,2]}]}' > off.json
+bad "periods within a minute" "esmsim compare: off.json: \$.MetricDataResults[0] (IncomingRecords Sum): its periods start 30.000 s into a minute of the run (2026-01-01T00:00:30.000Z, the run's 0 being 2026-01-01T00:00:00.000Z): compare sums the run's whole minutes; expected periods on whole minutes from the run's 0 (model.start_time, or with --align first the first observed time)" run.db off.json
+expect_eq "$("$esmsim" compare run.db off.json --align first --json 2>/dev/null | js area_ratio)" \
+  "IncomingRecords Sum 2 $(q run.db "SELECT printf('%.10g', count(*) / 3.0) FROM records WHERE arrival_ms < 120000")" \
+  "periods within a minute, --align first: on the run's minutes from the first observed time"
 # Only metrics esmsim does not know: nothing to compare, and no time axis to speak of (it
 # said that the first observed time, 1970-01-01T00:00:00.000Z, was taken as the run's 0).
 printf '{"MetricDataResults":[{"Id":"m7","Timestamps":["2026-01-01T00:01:00Z"],"Values":[1]}]}' > unknown.json
@@ -226,23 +256,26 @@ bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 
 bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
 # A number edited into a text (or a real into an integer column) of a table the run's minutes
 # are summed from is a damaged run log (SPEC section 5: bad input, exit 2), named, never summed
-# as 0 (its invocation counted in minute 0) or truncated.
-damaged() {   # damaged SQL WANT: run.db edited by SQL, compared and exported
-  cp run.db dmg.db && sqlite3 dmg.db "$1" || ko "damaged: $1"
+# as 0 (its invocation counted in minute 0) or truncated.  record_rows is read only without the
+# summary tables (old.db).
+damaged() {   # damaged SQL WANT [DB]: DB (run.db) edited by SQL, compared and exported
+  cp "${3:-run.db}" dmg.db && sqlite3 dmg.db "$1" || ko "damaged: $1"
   bad "damaged: $1" "esmsim compare: dmg.db: $2: the run log is damaged" dmg.db own.json
   bad "damaged: $1, --export" "esmsim compare: dmg.db: $2: the run log is damaged" dmg.db --export dmg.json
 }
 damaged "UPDATE invocations SET start_ms = 'abc' WHERE rowid = (SELECT max(rowid) FROM invocations)" \
   'invocations.start_ms of run 1 holds the text "abc", expected an integer'
 damaged "UPDATE record_rows SET arrival_ms = 60000.5 WHERE sequence_number = (SELECT min(sequence_number) FROM record_rows)" \
-  "record_rows.arrival_ms of run 1 holds the number 60000.5, expected an integer"
+  "record_rows.arrival_ms of run 1 holds the number 60000.5, expected an integer" old.db
+damaged "UPDATE summary_series SET x = 'abc' WHERE chart = 'throughput' AND n = 1" \
+  'summary_series.x of run 1 holds the text "abc", expected an integer'
 # NULL where esmsim always writes a number (runlog_schema.c: runlog_filled) is damaged too: a
 # NULL start_ms dropped the invocation from every minute, a NULL arrival_ms its record from
 # "written".
 damaged "UPDATE invocations SET start_ms = NULL WHERE rowid = (SELECT max(rowid) FROM invocations)" \
   "invocations.start_ms of run 1 is NULL, expected an integer"
 damaged "UPDATE record_rows SET arrival_ms = NULL WHERE sequence_number = (SELECT min(sequence_number) FROM record_rows)" \
-  "record_rows.arrival_ms of run 1 is NULL, expected an integer"
+  "record_rows.arrival_ms of run 1 is NULL, expected an integer" old.db
 bad "an unknown run" "no run 9 (the runs are 1 to 1)" run.db own.json --run 9
 bad "an unknown option (issue 13 item 1: one option parser)" "esmsim compare: unknown option: --frob" run.db own.json --frob
 mkdir -p nognuplot

@@ -4,9 +4,11 @@
  * The run's side of each metric is a figure per minute of simulated time:
  * IteratorAge (maximum per minute of the invocations' ages at completion,
  * R14), concurrency (maximum of the per-second samples) and records written
- * are plot.c's own queries (plot_chart_sql), so the comparison shows what
- * `esmsim plot` draws; invocations, errors, throttles and the mean duration
- * are counted here.  The minutes are then gathered into the observed
+ * are plot.c's own queries (plot_chart_sql), from the summary tables when
+ * the run has them as plot reads them, so the comparison shows what
+ * `esmsim plot` draws (records written too for a run with
+ * --no-record-tables: the observer counts them); invocations, errors,
+ * throttles and the mean duration are counted here.  The minutes are then gathered into the observed
  * series' periods as CloudWatch gathers its datapoints: the maximum, the sum
  * or the mean of the period.
  *
@@ -86,13 +88,14 @@ struct minutes {
     int64_t n;              /* minutes of the run: 0 .. n-1 */
     double *v, *w;          /* value (a sum for AGG_MEAN) and weight (a count) */
     bool *has;              /* a row for the minute */
-    bool available;         /* the run has the figure (IncomingRecords: its records table) */
+    bool available;         /* the run has the figure (IncomingRecords: its summary or records table) */
 };
 
 struct run {
     struct runread rr;
     int64_t end_ms;
     bool per_record;
+    bool observed;          /* plot's series are in its summary tables (runread_has_summary) */
     int64_t epoch_ms;       /* model.start_time of its scenario */
     bool has_epoch;
     struct minutes m[N_CMP];
@@ -117,11 +120,13 @@ static int run_read(struct run *r, char *err, size_t errlen)
         scn_free(s);
     }
     sqlite3_finalize(st);
-    /* the tables the minutes are summed from (a text would be summed as 0) */
+    r->observed = runread_has_summary(&r->rr);
+    /* the tables the minutes are summed from (a text would be summed as 0):
+     * plot's series from summary_series or from the tables behind them */
     static const struct runread_rows tables[] = {
         { "invocations", NULL }, { "metrics", NULL }, { "record_rows", NULL }, { NULL, NULL }
-    };
-    runread_check_tables(&r->rr, tables);
+    }, obs_tables[] = { { "invocations", NULL }, { "summary_series", NULL }, { NULL, NULL } };
+    runread_check_tables(&r->rr, r->observed ? obs_tables : tables);
     if (r->rr.failed) {
         errmsg_set(err, errlen, "%s", r->rr.err);
         return -1;
@@ -134,14 +139,14 @@ static int minutes_read(struct run *r, size_t c, char *err, size_t errlen)
 {
     struct minutes *m = &r->m[c];
     m->n = r->end_ms > 0 ? (r->end_ms - 1) / MS_PER_MINUTE + 1 : 0;
-    m->available = CMP[c].metric != MD_INCOMING_RECORDS || r->per_record;
+    m->available = CMP[c].metric != MD_INCOMING_RECORDS || r->observed || r->per_record;
     if (!(m->v = calloc((size_t)m->n + 1, sizeof *m->v)) ||
         !(m->w = calloc((size_t)m->n + 1, sizeof *m->w)) ||
         !(m->has = calloc((size_t)m->n + 1, sizeof *m->has))) {
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
-    const char *sql = CMP[c].chart ? plot_chart_sql(CMP[c].chart) : CMP[c].sql;
+    const char *sql = CMP[c].chart ? plot_chart_sql(CMP[c].chart, r->observed) : CMP[c].sql;
     sqlite3_stmt *st = runread_prepare(&r->rr, sql, CMP[c].id);
     if (st && sqlite3_bind_parameter_count(st) >= 2)
         sqlite3_bind_int64(st, 2, m->n ? m->n - 1 : 0);
@@ -225,14 +230,13 @@ static void each_period(const struct run *r, size_t c, const struct mdata_series
     if (first < offset_ms)
         first += (offset_ms - first + s->period_ms - 1) / s->period_ms * s->period_ms;
     for (int64_t t = first; t <= s->t_ms[s->n - 1]; t += s->period_ms) {
-        int64_t at = t - offset_ms;
+        int64_t at = t - offset_ms;   /* a whole minute of the run (compare_show) */
         if (at >= r->end_ms)
             break;
-        int64_t start = at - at % MS_PER_MINUTE;   /* on the run's minutes */
         double run = 0, obs = 0;
-        bool hr = r->m[c].available && run_period(&r->m[c], CMP[c].agg, start, s->period_ms, &run);
+        bool hr = r->m[c].available && run_period(&r->m[c], CMP[c].agg, at, s->period_ms, &run);
         bool ho = mdata_at(s, t, &obs);
-        fn(arg, start, hr, run, ho, obs);
+        fn(arg, at, hr, run, ho, obs);
     }
 }
 
@@ -571,7 +575,8 @@ static void say_not_compared(const struct mdata_set *set, const struct run *r)
                     "figure\n", s->file, s->where, mdata_metric_name(s->metric), s->stat);
         else if (!r->m[c].available)
             fprintf(stderr, "esmsim compare: not compared: %s: %s (%s %s): the run has no records "
-                    "table (--no-record-tables)\n", s->file, s->where,
+                    "table (--no-record-tables) and no summary tables (it never ended, or an older "
+                    "esmsim wrote it)\n", s->file, s->where,
                     mdata_metric_name(s->metric), s->stat);
     }
 }
@@ -629,6 +634,23 @@ int compare_show(const struct compare_opts *opts)
         const struct mdata_series *s = mdata_find(&set, CMP[c].metric, CMP[c].stat);
         if (!s || !r.m[c].available)
             continue;
+        /* The run's figures are per minute of its time (the summary tables
+         * keep no finer one): a period that starts within a minute cannot be
+         * summed from them exactly, and is not shifted to one. */
+        int64_t into = s->n ? ((s->t_ms[0] - offset) % MS_PER_MINUTE + MS_PER_MINUTE) % MS_PER_MINUTE
+                            : 0;
+        if (into) {
+            char at[40], zero[40];
+            awsjson_iso_time(s->t_ms[0], 0, at);
+            awsjson_iso_time(offset, 0, zero);
+            errmsg_set(err, sizeof err, "%s: %s (%s %s): its periods start %lld.%03lld s into a "
+                       "minute of the run (%s, the run's 0 being %s): compare sums the run's whole "
+                       "minutes; expected periods on whole minutes from the run's 0 (model.start_time, "
+                       "or with --align first the first observed time)", s->file,
+                       s->where, mdata_metric_name(s->metric), s->stat, (long long)(into / 1000),
+                       (long long)(into % 1000), at, zero);
+            goto fail;
+        }
         figs[n] = (struct figures){ .cmp = c, .obs = s };
         each_period(&r, c, s, offset, add_figures, &figs[n]);
         n++;

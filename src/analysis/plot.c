@@ -154,11 +154,11 @@ static const struct plot_chart {
 };
 #define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
 
-const char *plot_chart_sql(const char *chart)
+const char *plot_chart_sql(const char *chart, bool observed)
 {
     for (size_t c = 0; c < PLOT_CHARTS; c++)
         if (!strcmp(chart, plot_charts[c].name))
-            return plot_charts[c].sql;
+            return observed ? plot_charts[c].obs_sql : plot_charts[c].sql;
     return NULL;
 }
 

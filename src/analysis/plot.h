@@ -14,6 +14,7 @@
 #ifndef ESMSIM_PLOT_H
 #define ESMSIM_PLOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* What to draw, as `esmsim plot` is asked (its usage says more). */
@@ -38,9 +39,12 @@ int plot_draw(const struct plot_opts *o);
  * The query behind a chart's lines ("iterator-age", "oldest",
  * "concurrency", "throughput"; IteratorAge at completion): ?1 the run id, ?2
  * the last minute the run covers; rows SERIES, MINUTE, VALUE, by series then
- * minute.  NULL for another name.  For esmsim compare, which sets the same
- * figures beside CloudWatch's.
+ * minute.  NULL for another name.  observed: the same rows from the run's
+ * summary table summary_series (runread_has_summary), what plot itself
+ * reads when the run has it (records written included, with or without the
+ * records table).  For esmsim compare, which sets the same figures beside
+ * CloudWatch's.
  */
-const char *plot_chart_sql(const char *chart);
+const char *plot_chart_sql(const char *chart, bool observed);
 
 #endif
