@@ -266,6 +266,22 @@ static void test_duplicates_ages_memory(void)
     teardown(&f);
 }
 
+/* The six records written (ids) and held, checkpointed up to last_seq and
+ * processed: none held after, the run finished; its figures copied to out. */
+static const struct obs_figures *settle_six(struct fixture *f, const uint64_t ids[6],
+                                            uint64_t last_seq, struct obs_figures *out)
+{
+    CHECK_INT(obs_records_held(f->o), 6);
+    checkpoint(f, last_seq);
+    for (int i = 0; i < 6; i++)
+        msg_record_done(f->msgs, ids[i], FATE_PROCESSED);
+    CHECK_INT(obs_records_held(f->o), 0);
+    msg_finish(f->msgs);
+    obs_finish(f->o, 1000000);
+    *out = *obs_figures(f->o);
+    return obs_figures(f->o);
+}
+
 /* Records with sequence numbers 10, 20, ..., 60 of shard S (keys a, b
  * alternating, created in sequence order), the observer passing on to a
  * next that takes no per-record rows; the shard's records also had
@@ -297,15 +313,7 @@ static void delivery_run_or_seqs(bool by_run, struct obs_figures *out)
         if (k != 2)   /* 3's row after both its calls */
             inv_row(&f, calls[k].id, 10 * (int64_t)calls[k].id, k == 3 ? 6 : 2, OUTCOME_SUCCESS, 5);
     }
-    CHECK_INT(obs_records_held(f.o), 6);
-    checkpoint(&f, 60);
-    for (int i = 0; i < 6; i++)
-        msg_record_done(f.msgs, ids[i], FATE_PROCESSED);
-    CHECK_INT(obs_records_held(f.o), 0);
-    msg_finish(f.msgs);
-    obs_finish(f.o, 1000000);
-    const struct obs_figures *fig = obs_figures(f.o);
-    *out = *fig;
+    const struct obs_figures *fig = settle_six(&f, ids, 60, out);
     CHECK_INT(fig->deliveries, 11);           /* 2 + 2 + 2 + 5: 5 counted, not held */
     CHECK_INT(fig->redelivered_records, 4);   /* 10 to 40, in 3 again */
     CHECK_INT(fig->redeliveries, 4);
@@ -313,6 +321,18 @@ static void delivery_run_or_seqs(bool by_run, struct obs_figures *out)
     CHECK_INT(fig->order_by_sequence, 2);     /* 10 after 30, 20 after 40: 1 before 2 */
     CHECK_INT(fig->messages[FATE_PROCESSED], 6);
     teardown(&f);
+}
+
+/* The figures deliveries make, the same in got as in want. */
+static void check_same_delivery_figures(const struct obs_figures *got,
+                                        const struct obs_figures *want)
+{
+    CHECK_INT(got->deliveries, want->deliveries);
+    CHECK_INT(got->redelivered_records, want->redelivered_records);
+    CHECK_INT(got->redeliveries, want->redeliveries);
+    CHECK_INT(got->reprocessed_records, want->reprocessed_records);
+    CHECK_INT(got->order_by_sequence, want->order_by_sequence);
+    CHECK_INT(got->order_by_producer, want->order_by_producer);
 }
 
 /* Issue 15: a set delivered whole crosses as its first and last sequence
@@ -328,12 +348,7 @@ static void test_delivery_run(void)
     struct obs_figures by_seqs, by_run;
     delivery_run_or_seqs(false, &by_seqs);
     delivery_run_or_seqs(true, &by_run);
-    CHECK_INT(by_run.deliveries, by_seqs.deliveries);
-    CHECK_INT(by_run.redelivered_records, by_seqs.redelivered_records);
-    CHECK_INT(by_run.redeliveries, by_seqs.redeliveries);
-    CHECK_INT(by_run.reprocessed_records, by_seqs.reprocessed_records);
-    CHECK_INT(by_run.order_by_sequence, by_seqs.order_by_sequence);
-    CHECK_INT(by_run.order_by_producer, by_seqs.order_by_producer);
+    check_same_delivery_figures(&by_run, &by_seqs);
     CHECK_INT(by_run.n_sequence_examples, by_seqs.n_sequence_examples);
     for (size_t i = 0; i < by_run.n_sequence_examples && i < by_seqs.n_sequence_examples; i++) {
         CHECK_INT(by_run.sequence_examples[i].late.sequence_number,
@@ -374,15 +389,7 @@ static void delivery_runs(bool by_run, struct obs_figures *out)
             }
         inv_row(&f, inv[k].id, 10 * (int64_t)k, (int)inv[k].n, inv[k].outcome, 5);
     }
-    CHECK_INT(obs_records_held(f.o), 6);
-    checkpoint(&f, 6);
-    for (int i = 0; i < 6; i++)
-        msg_record_done(f.msgs, ids[i], FATE_PROCESSED);
-    CHECK_INT(obs_records_held(f.o), 0);
-    msg_finish(f.msgs);
-    obs_finish(f.o, 1000000);
-    const struct obs_figures *fig = obs_figures(f.o);
-    *out = *fig;
+    const struct obs_figures *fig = settle_six(&f, ids, 6, out);
     CHECK_INT(fig->deliveries, 10);
     CHECK_INT(fig->redelivered_records, 4);   /* 1, 2, 5, 6 */
     CHECK_INT(fig->redeliveries, 4);
@@ -406,12 +413,7 @@ static void test_delivery_runs(void)
     struct obs_figures by_record, by_run;
     delivery_runs(false, &by_record);
     delivery_runs(true, &by_run);
-    CHECK_INT(by_run.deliveries, by_record.deliveries);
-    CHECK_INT(by_run.redelivered_records, by_record.redelivered_records);
-    CHECK_INT(by_run.redeliveries, by_record.redeliveries);
-    CHECK_INT(by_run.reprocessed_records, by_record.reprocessed_records);
-    CHECK_INT(by_run.order_by_sequence, by_record.order_by_sequence);
-    CHECK_INT(by_run.order_by_producer, by_record.order_by_producer);
+    check_same_delivery_figures(&by_run, &by_record);
 }
 
 /* Messages 0 to n_msgs - 1 (created at their number's millisecond) written

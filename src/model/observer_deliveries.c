@@ -573,6 +573,18 @@ static struct odeliv *deliv_run(struct obs *o, struct oinv *slot, uint32_t shard
     return run;
 }
 
+/* n deliveries of shard_id's records to invocation_id, counted: the
+ * invocation's slot, and in *sh the shard, or NULL when there is nothing
+ * of them to follow (none, a shard or invocation not followed, no memory). */
+static struct oinv *delivered(struct obs *o, uint64_t invocation_id, const char *shard_id,
+                              uint32_t n, struct oshard **sh)
+{
+    obs_rest_flush(o);
+    o->fig.deliveries += n;
+    *sh = n ? obs_shard_of(o, shard_id) : NULL;
+    return *sh ? inv_slot(o, invocation_id) : NULL;
+}
+
 /* A run of an invocation's deliveries: the shard and the invocation's slot
  * looked up once, the first record found, then each next one read from the
  * ring when it is the record after the last (a batch mostly is), else
@@ -584,10 +596,8 @@ void obs_on_deliveries(void *ctx, uint64_t invocation_id, const char *shard_id,
     if (o->next.per_record)
         o->next.ops->deliveries(o->next.ctx, invocation_id, shard_id, sequence_numbers, n,
                                 handled);
-    obs_rest_flush(o);
-    o->fig.deliveries += n;
-    struct oshard *sh = n ? obs_shard_of(o, shard_id) : NULL;
-    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    struct oshard *sh;
+    struct oinv *slot = delivered(o, invocation_id, shard_id, n, &sh);
     if (!slot)
         return;
     uint32_t shard = (uint32_t)(sh - o->shards);
@@ -657,10 +667,8 @@ void obs_on_delivery_run(void *ctx, uint64_t invocation_id, const char *shard_id
                          uint64_t first, uint64_t last, uint32_t n)
 {
     struct obs *o = ctx;
-    obs_rest_flush(o);
-    o->fig.deliveries += n;
-    struct oshard *sh = n ? obs_shard_of(o, shard_id) : NULL;
-    struct oinv *slot = sh ? inv_slot(o, invocation_id) : NULL;
+    struct oshard *sh;
+    struct oinv *slot = delivered(o, invocation_id, shard_id, n, &sh);
     if (!slot)
         return;
     uint64_t x = sh->hint + 1, end;
