@@ -1,6 +1,6 @@
 # plots/common.gp - what every chart of `esmsim plot` shares (SPEC section 5),
 # loaded by the chart scripts of this directory: the terminal (SVG or PNG),
-# the X axis in minutes of simulated time, and the run's events drawn over
+# the X axis of simulated time (minutes, hours or days), and the run's events drawn over
 # the chart: the mapping disabled and the function failing (shaded bands),
 # reshards (dashed vertical lines), OnFailure messages (discards) and retention expiries
 # (marks along the top edge, one per minute that has any).
@@ -37,12 +37,30 @@ if (format eq "png") {
 set output out
 set encoding utf8
 
-set xlabel "simulated time (minutes)"
 set xrange [0:(xmax > 0 ? xmax : 1)]
 set border 3
 set xtics out nomirror
 set ytics out nomirror
-set mxtics
+# A step of 1, 2 or 5 times a power of ten that cuts span into five to ten.
+nice_step(span) = (step_r = span / 10.0, step_p = 10 ** floor(log10(step_r)), \
+                   step_p * (step_r <= step_p ? 1 : step_r <= 2 * step_p ? 2 : step_r <= 5 * step_p ? 5 : 10))
+# A count with k or M, exactly: 1.5k, not 2k.
+count_label(v) = v >= 1e6 ? sprintf("%gM", v / 1e6) : v >= 1e3 ? sprintf("%gk", v / 1e3) : sprintf("%g", v)
+
+# The X axis's unit: minutes up to 5 hours, hours up to 3 days, days beyond
+# (a month is 30 days, not 43,200 minutes).  The data stay in minutes: the
+# tics are placed in minutes and labelled in the unit.
+x_per = xmax <= 300 ? 1 : xmax <= 4320 ? 60 : 1440
+set xlabel "simulated time (" . (x_per == 1 ? "minutes" : x_per == 60 ? "hours" : "days") . ")"
+if (x_per == 1) {
+    set mxtics
+} else {
+    x_step = nice_step(xmax / x_per)
+    set xtics ("0" 0)
+    do for [k = 1:int(xmax / x_per / x_step + 1e-9)] {
+        set xtics add (sprintf("%g", k * x_step) k * x_step * x_per)
+    }
+}
 set grid xtics ytics lc rgb "#d8d8d8" lw 1 dt 1
 set key below horizontal Left reverse samplen 2 spacing 1.1 width 2 height 1
 set y2range [0:1]

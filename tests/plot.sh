@@ -421,4 +421,26 @@ for db in "$dep" "$split"; do
   done
 done
 
+
+# ---- the axes' labels (SPEC section 5): the X axis in minutes up to 5 hours, hours up to
+# 3 days, days beyond; counts with k or M, exactly (1.5k: the format "%.0s%c" printed
+# 0, 500, 1k, 2k, 2k, 2k for 0 to 2,500)
+svg_texts() { grep -o '>[^<]*</tspan>' "$1" | sed 's/<.*//; s/^>//; s/^ *//' | tr '\n' '|'; }
+axes() {   # axes NAME DB: the throughput chart's tic labels and X label, up to the Y label
+  "$esmsim" plot "$2" --run 1 --chart throughput -o "$work/axes-$1.svg" >/dev/null ||
+    ko "axes: plot $1"
+  svg_texts "$work/axes-$1.svg" | sed 's/|records per minute|\(simulated time ([a-z]*)\)|.*/|\1/'
+}
+"$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/pp.db" -q --no-record-tables ||
+  ko "run poison-pill-bounded"
+"$esmsim" run "$src/scenarios/steady-state.json" -o "$work/days.db" -q --no-record-tables \
+  --set duration=4d --set 'producers[0].rate=1' || ko "run steady-state for 4 days"
+expect_eq "$(axes pp "$work/pp.db")" \
+  "0|500|1k|1.5k|2k|2.5k|0|20|40|60|80|100|120|simulated time (minutes)" "axes: 2 hours, 2.4k a minute"
+expect_eq "$(axes fb "$fb")" \
+  "0|200|400|600|800|1k|1.2k|1.4k|0|5|10|15|20|25|30|35|40|simulated time (hours)" \
+  "axes: 40 hours (falls-behind)"
+expect_eq "$(axes days "$work/days.db")" \
+  "0|10|20|30|40|50|60|70|80|90|0|0.5|1|1.5|2|2.5|3|3.5|4|simulated time (days)" "axes: 4 days"
+
 finish
