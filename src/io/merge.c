@@ -608,7 +608,6 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
     struct stopsig_saved old;
     stopsig_catch(merge_on_signal, &old);   /* the stop signals, as they stop a run */
     struct leftover made = { .path = NULL };
-    const char *tmp = NULL;
     struct merged *said = calloc(n_in, sizeof *said);
     sqlite3 *db = NULL;
     if (!said) {
@@ -624,11 +623,10 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
             rc = ERRMSG_BAD_INPUT;
             goto out;
         }
-        tmp = made.path;
     }
-    if (!(db = merge_open(tmp ? tmp : out_path, err, sizeof err))) {
-        if (tmp)
-            merge_name_output(err, sizeof err, tmp, out_path);
+    if (!(db = merge_open(made.path ? made.path : out_path, err, sizeof err))) {
+        if (made.path)
+            merge_name_output(err, sizeof err, made.path, out_path);
         fprintf(stderr, "esmsim merge: %s\n", err);
         rc = merge_stopped ? ERRMSG_INTERRUPTED : ERRMSG_BAD_INPUT;
         goto out;
@@ -658,8 +656,8 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
             break;
         }
         if (appended < 0) {
-            if (tmp)
-                merge_name_output(err, sizeof err, tmp, out_path);
+            if (made.path)
+                merge_name_output(err, sizeof err, made.path, out_path);
             fprintf(stderr, "esmsim merge: %s (nothing of it was written to %s)\n", err, out_path);
             rc = appended;   /* ERRMSG_FAILED or ERRMSG_BAD_INPUT */
             break;
@@ -678,22 +676,22 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
             }
             sqlite3_finalize(st);
         }
-        if (tmp)
+        if (made.path)
             n_said++;
         else
             merge_say(m, out_path, 0);
     }
     sqlite3_progress_handler(db, 0, NULL, NULL);
-    if (tmp && rc == 0) {
+    if (made.path && rc == 0) {
         int64_t shift = 0;
-        rc = merge_publish(db, tmp, out_path, &shift, err, sizeof err);
+        rc = merge_publish(db, made.path, out_path, &shift, err, sizeof err);
         db = NULL;
         if (rc)
             fprintf(stderr, "esmsim merge: %s\n", err);
         for (size_t i = 0; rc == 0 && i < n_said; i++)
             merge_say(&said[i], out_path, shift);
     }
-    if (tmp && rc)
+    if (made.path && rc)
         fprintf(stderr, "esmsim merge: %s not made (a new output is made whole or not at all)\n",
                 out_path);
 out:
