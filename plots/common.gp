@@ -1,11 +1,13 @@
 # plots/common.gp - what every chart of `esmsim plot` shares (SPEC section 5),
 # loaded by the chart scripts of this directory: the terminal (SVG or PNG),
-# the X axis of simulated time (minutes, hours or days), and the run's events drawn over
-# the chart: the mapping disabled and the function failing (shaded bands),
-# reshards (dashed vertical lines), OnFailure messages (discards) and retention expiries
-# (marks along the top edge, one per minute that has any).
+# the X axis of simulated time (minutes, hours or days: axes.gp), and the run's
+# events drawn over the chart: the mapping disabled and the function failing
+# (shaded bands), reshards (dashed vertical lines), OnFailure messages
+# (discards) and retention expiries (marks along the top edge, one per minute
+# that has any).
 #
-# Variables set by src/analysis/plot.c (all strings): format ("svg" or "png"), out,
+# Variables set by the chart script: plots (the directory of the scripts).
+# Set by src/analysis/plot.c (all strings): format ("svg" or "png"), out,
 # run (the title's "scenario, run N"), xmax (minutes), and for each mark
 # file NAME (its path) and nNAME (its rows): disabled, failing, reshards,
 # discards, expiries; discarded (batches).  Data files hold "SERIES X VALUE"
@@ -13,11 +15,10 @@
 #
 # Defines for the chart: bands (the start of a plot command, shaded spans
 # first so that lines go over them), lines(cmd) (the chart's series), marks
-# (the end), line styles 1-10 (one
-# per shard, cycling), and for the charts of ages (data: "SHARD MINUTE MS"
-# rows, a block per shard and the "all" block last), age_div and age_unit
-# (the unit of the Y axis: seconds up to 2 minutes, minutes up to 2 hours,
-# hours beyond) and age_series (the shards' lines and the overall maximum).
+# (the end), line styles 1-10 (one per shard, cycling), axes.gp's functions,
+# and for the charts of ages (data: "SHARD MINUTE MS" rows, a block per shard
+# and the "all" block last) age_series (the shards' lines and the overall
+# maximum, in the unit of age_div(ymax) and age_unit(ymax)).
 
 ndisabled = ndisabled + 0
 nfailing = nfailing + 0
@@ -28,6 +29,7 @@ discarded = discarded + 0
 nseries = nseries + 0
 ymax = ymax + 0.0
 xmax = xmax + 0.0
+load plots . "axes.gp"
 
 if (format eq "png") {
     set terminal pngcairo size 1200,675 enhanced font "Sans,11" background rgb "white"
@@ -41,26 +43,8 @@ set xrange [0:(xmax > 0 ? xmax : 1)]
 set border 3
 set xtics out nomirror
 set ytics out nomirror
-# A step of 1, 2 or 5 times a power of ten that cuts span into five to ten.
-nice_step(span) = (step_r = span / 10.0, step_p = 10 ** floor(log10(step_r)), \
-                   step_p * (step_r <= step_p ? 1 : step_r <= 2 * step_p ? 2 : step_r <= 5 * step_p ? 5 : 10))
-# A count with k or M, exactly: 1.5k, not 2k.
-count_label(v) = v >= 1e6 ? sprintf("%gM", v / 1e6) : v >= 1e3 ? sprintf("%gk", v / 1e3) : sprintf("%g", v)
-
-# The X axis's unit: minutes up to 5 hours, hours up to 3 days, days beyond
-# (a month is 30 days, not 43,200 minutes).  The data stay in minutes: the
-# tics are placed in minutes and labelled in the unit.
-x_per = xmax <= 300 ? 1 : xmax <= 4320 ? 60 : 1440
-set xlabel "simulated time (" . (x_per == 1 ? "minutes" : x_per == 60 ? "hours" : "days") . ")"
-if (x_per == 1) {
-    set mxtics
-} else {
-    x_step = nice_step(xmax / x_per)
-    set xtics ("0" 0)
-    do for [k = 1:int(xmax / x_per / x_step + 1e-9)] {
-        set xtics add (sprintf("%g", k * x_step) k * x_step * x_per)
-    }
-}
+set xlabel "simulated time (" . time_unit(xmax) . ")"
+eval time_tics(xmax)
 set grid xtics ytics lc rgb "#d8d8d8" lw 1 dt 1
 set key below horizontal Left reverse samplen 2 spacing 1.1 width 2 height 1
 set y2range [0:1]
@@ -73,14 +57,12 @@ do for [i=1:words(palette)] {
 }
 set style line 100 lw 2 dt 2 lc rgb "black"
 
-age_div = ymax < 120000 ? 1000 : ymax < 7200000 ? 60000 : 3600000
-age_unit = ymax < 120000 ? "seconds" : ymax < 7200000 ? "minutes" : "hours"
 # Past 16 shards the key names only the overall line (with the count).
 age_many = nseries > 17
 age_title(s) = s eq "all" ? (age_many ? sprintf("all %d shards (one line each)", nseries - 1) \
                                       : "all shards") \
              : age_many ? "" : s
-age_series = "for [i=1:nseries] data index (i-1) using 2:($3/age_div) with lines" \
+age_series = "for [i=1:nseries] data index (i-1) using 2:($3/age_div(ymax)) with lines" \
            . " ls (word(series,i) eq 'all' ? 100 : (i-1) % 10 + 1) title age_title(word(series,i))"
 
 # Spans cover the whole height: boxes on the second Y axis, from 0 to 1.

@@ -3,17 +3,18 @@
 # and the observed one.
 #
 # Variables set by src/analysis/compare.c (all strings): format ("svg" or "png"),
-# out, data, title, panels (their number), xmax and xunit ("minutes" or
-# "hours": the X axis, the run's time), start (CloudWatch's time of the
-# run's 0), and for each panel i from 1: labeli (the metric and statistic),
-# uniti ("ms", "records" or "") and ymaxi (its largest value).  data holds
-# two blocks per panel, the run's then the observed, of "SERIES X VALUE"
-# rows (a blank line is a gap: a period without a value); block 2(i-1) is
-# panel i's run.  A panel in ms shows seconds, minutes or hours past 2 of
-# each, as plot's ages do.
+# out, data, title, panels (their number), xmax (the run's length in minutes),
+# start (CloudWatch's time of the run's 0), and for each panel i from 1:
+# labeli (the metric and statistic), uniti ("ms", "records" or "") and ymaxi
+# (its largest value).  data holds two blocks per panel, the run's then the
+# observed, of "SERIES MINUTE VALUE" rows (a blank line is a gap: a period
+# without a value); block 2(i-1) is panel i's run.  The X axis is the run's
+# time in minutes, hours or days, and a panel in ms shows milliseconds to
+# days, as `esmsim plot` draws them (axes.gp).
 
 panels = panels + 0
 xmax = xmax + 0.0
+load ARG0[1:strlen(ARG0) - strlen("compare.gp")] . "axes.gp"
 height = 120 + 190 * panels
 
 if (format eq "png") {
@@ -29,9 +30,9 @@ set multiplot layout panels,1 title sprintf("%s\n{/*0.85 the run's time 0 is %s 
 set border 3
 set xtics out nomirror
 set ytics out nomirror
-set mxtics
 set grid xtics ytics lc rgb "#d8d8d8" lw 1 dt 1
 set xrange [0:(xmax > 0 ? xmax : 1)]
+eval time_tics(xmax)
 set style line 1 lw 1.6 lc rgb "#1f77b4"
 set style line 2 lw 1.6 dt 2 lc rgb "#d62728"
 set lmargin 12
@@ -42,8 +43,8 @@ do for [i=1:panels] {
     label = value(sprintf("label%d", i))
     unit = value(sprintf("unit%d", i))
     ymax = value(sprintf("ymax%d", i)) + 0.0
-    div = unit eq "ms" ? (ymax < 2000 ? 1 : ymax < 120000 ? 1000 : ymax < 7200000 ? 60000 : 3600000) : 1
-    shown = unit eq "ms" ? (div == 1 ? "ms" : div == 1000 ? "s" : div == 60000 ? "min" : "h") : unit
+    div = unit eq "ms" ? age_div(ymax) : 1
+    shown = unit eq "ms" ? age_abbrev(ymax) : unit
     set ylabel sprintf("%s\n%s%s", word(label, 1), word(label, 2), shown eq "" ? "" : " (" . shown . ")")
     set yrange [0:(ymax > 0 ? ymax / div : 1) * 1.15]
     if (i == 1) {
@@ -52,7 +53,7 @@ do for [i=1:panels] {
         unset key
     }
     if (i == panels) {
-        set xlabel sprintf("the run's time (%s)", xunit)
+        set xlabel sprintf("the run's time (%s)", time_unit(xmax))
     } else {
         unset xlabel
     }

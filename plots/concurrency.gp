@@ -2,7 +2,8 @@
 # per-second samples of the invocations running, stream-wide): maximum and
 # mean per minute, with the marks of common.gp.  data: "max" then "mean"
 # blocks of "SERIES MINUTE COUNT" rows.
-load ARG0[1:strlen(ARG0) - strlen("concurrency.gp")] . "common.gp"
+plots = ARG0[1:strlen(ARG0) - strlen("concurrency.gp")]   # the directory of the scripts
+load plots . "common.gp"
 
 set style line 101 lw 2 lc rgb "#1f77b4"
 set style line 102 lw 1.5 dt 2 lc rgb "#2ca02c"

@@ -4,9 +4,10 @@
 # per shard and the "all" block last; series: their names in that order;
 # ymax: the largest value (ms); age_at: "completion" (R14: when the
 # invocation completes) or "send" (when the event is sent to the function).
-load ARG0[1:strlen(ARG0) - strlen("iterator-age.gp")] . "common.gp"
+plots = ARG0[1:strlen(ARG0) - strlen("iterator-age.gp")]   # the directory of the scripts
+load plots . "common.gp"
 
 set title sprintf("IteratorAge at %s (maximum per minute): %s", age_at, run)
-set ylabel sprintf("IteratorAge at %s (%s)", age_at, age_unit)
-set yrange [0:(ymax > 0 ? ymax : 1000) * 1.12 / age_div]
+set ylabel sprintf("IteratorAge at %s (%s)", age_at, age_unit(ymax))
+set yrange [0:(ymax > 0 ? ymax : 1000) * 1.12 / age_div(ymax)]
 eval bands . lines(age_series) . marks

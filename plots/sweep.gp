@@ -7,19 +7,20 @@
 # SVG), title, xlabel (the first --vary path), ylabel, nlines (blocks in
 # data), nlosing (points that lose messages), ymin and ymax (the smallest
 # and the largest value: over two decades apart, the Y axis is logarithmic),
-# ms ("1" when the values are milliseconds: the axis shows seconds up to 2
-# minutes, minutes up to 2 hours, hours beyond).  data holds one block per line,
-# separated by two blank lines: its title in quotes, then "X LABEL VALUE
-# LOSES" rows (X: 0, 1, ... in --vary order; VALUE NaN for no value; LOSES 1
-# when the setting lost messages).
+# ms ("1" when the values are milliseconds: the axis shows them in
+# milliseconds to days, as the ages of `esmsim plot`: axes.gp).  data holds
+# one block per line, separated by two blank lines: its title in quotes, then
+# "X LABEL VALUE LOSES" rows (X: 0, 1, ... in --vary order; VALUE NaN for no
+# value; LOSES 1 when the setting lost messages).
 
 nlines = nlines + 0
 nlosing = nlosing + 0
 ymin = ymin + 0.0
 ymax = ymax + 0.0
 ms = ms + 0
-div = !ms ? 1 : ymax < 120000 ? 1000 : ymax < 7200000 ? 60000 : 3600000
-unit = !ms ? "" : ymax < 120000 ? " (seconds)" : ymax < 7200000 ? " (minutes)" : " (hours)"
+load ARG0[1:strlen(ARG0) - strlen("sweep.gp")] . "axes.gp"
+div = !ms ? 1 : age_div(ymax)
+unit = !ms ? "" : " (" . age_unit(ymax) . ")"
 
 set terminal svg size 1000,600 dynamic noenhanced font "Sans,11" background rgb "white"
 set output out

@@ -2,7 +2,8 @@
 # the function (retries included), and in invocations that succeeded, with
 # the marks of common.gp.  data: "written", "delivered", "succeeded" blocks
 # (those that have rows) of "SERIES MINUTE RECORDS" rows.
-load ARG0[1:strlen(ARG0) - strlen("throughput.gp")] . "common.gp"
+plots = ARG0[1:strlen(ARG0) - strlen("throughput.gp")]   # the directory of the scripts
+load plots . "common.gp"
 
 set style line 101 lw 3 lc rgb "#9a9a9a"
 set style line 102 lw 1.5 lc rgb "#ff7f0e"

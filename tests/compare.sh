@@ -171,6 +171,41 @@ expect_eq "$(ls | grep -c '^ctrlc\.svg')" 0 "SIGINT, started ignored, during gnu
 expect_eq "$(ls -A "$TMPDIR" | wc -l)" 0 "SIGINT, started ignored, during gnuplot: the data file removed"
 [ "$rc" = 130 ] || rm -f "$TMPDIR"/*   # esmsim killed: not to fail the cases below
 
+# ---- the chart's axes (README, compare: the run's time and ages as `esmsim plot` draws them,
+# plots/axes.gp): the X axis in minutes up to 5 hours, hours up to 3 days, days beyond; ages in
+# milliseconds to days (before: hours past 3 hours without end, so 4 days read 0 to 90 hours,
+# and IteratorAge 0 to 90 h; a 4-hour run was in hours) ----
+chart_axes() {   # chart_axes NAME DB: the IteratorAge and Duration panels' tic labels and axis labels
+  "$esmsim" compare "$2" --export "$1-own.json" || ko "axes: export $1"
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+d["MetricDataResults"] = [r for r in d["MetricDataResults"] if r["Id"] in ("iterator_age_max", "duration_average")]
+json.dump(d, open(sys.argv[1], "w"))' "$1-own.json"
+  "$esmsim" compare "$2" "$1-own.json" -o "$1-axes.svg" >/dev/null || ko "axes: compare $1"
+  svg_texts "$1-axes.svg" | sed 's/^[^|]*|[^|]*||//'
+}
+# R14: a shard held by a record that fails forever (MaximumRetryAttempts -1, no maximum age,
+# 7 days' retention), retried hourly: the age of its batch grows for the whole run
+stuck() {   # stuck DB DURATION
+  "$esmsim" run "$src/scenarios/poison-pill.json" -o "$1" -q --no-record-tables --set duration="$2" \
+    --set stream.retention=168h --set stream.shards=1 --set 'producers=[]' --set model.retry_delay=1h \
+    --set 'expect={}' || ko "run poison-pill stuck for $2"
+}
+stuck stuck4h.db 4h
+stuck stuck40h.db 40h
+stuck stuck4d.db 4d
+expect_eq "$(chart_axes outage run.db)" \
+  "0|5|10|15|20|0|10|20|30|40|50|60|IteratorAge|Maximum (min)|esmsim run|CloudWatch (observed)|0|50|100|150|200|250|0|10|20|30|40|50|60|Duration|Average (ms)|the run's time (minutes)|" \
+  "chart axes: an hour (dependency-outage), IteratorAge in minutes"
+expect_eq "$(chart_axes 4h stuck4h.db)" \
+  "0|0.5|1|1.5|2|2.5|3|0|50|100|150|200|IteratorAge|Maximum (h)|esmsim run|CloudWatch (observed)|0|50|100|150|200|250|0|50|100|150|200|Duration|Average (ms)|the run's time (minutes)|" \
+  "chart axes: 4 hours in minutes, as plot draws them"
+expect_eq "$(chart_axes 40h stuck40h.db)" \
+  "0|5|10|15|20|25|30|35|40|0|5|10|15|20|25|30|35|40|IteratorAge|Maximum (h)|esmsim run|CloudWatch (observed)|0|50|100|150|200|250|0|5|10|15|20|25|30|35|40|Duration|Average (ms)|the run's time (hours)|" \
+  "chart axes: 40 hours in hours"
+expect_eq "$(chart_axes 4d stuck4d.db)" \
+  "0|0.5|1|1.5|2|2.5|3|3.5|4|4.5|0|0.5|1|1.5|2|2.5|3|3.5|4|IteratorAge|Maximum (days)|esmsim run|CloudWatch (observed)|0|50|100|150|200|250|0|0.5|1|1.5|2|2.5|3|3.5|4|Duration|Average (ms)|the run's time (days)|" \
+  "chart axes: 4 days in days, IteratorAge in days"
+
 # ---- IncomingRecords from the summary tables (README, compare: plot's `written`) ----
 # The observer's records written per minute (summary_series) are the records table's, minute
 # by minute; the run's figures read from its summary tables are those read from the per-record

@@ -174,3 +174,8 @@ no_gnuplot_left() {
   expect_eq "$left" "" "$2: no process outlived esmsim"
   [ -z "$left" ] || kill $left
 }
+
+# svg_texts FILE.svg: the texts of a chart gnuplot drew, in its order ("|" after each): the tic
+# labels of each axis, then the axis labels, the key, the title (each text a <tspan>, or for a
+# noenhanced chart a <text>).
+svg_texts() { grep -o '>[^<]*</t\(span\|ext\)>' "$1" | sed 's/<.*//; s/^>//; s/^ *//' | tr '\n' '|'; }

@@ -195,8 +195,8 @@ expect_eq "$rc" 0 "--chart all PNG exit status"
 for c in iterator-age oldest concurrency throughput; do
   [ -s "$work/dep-$c.png" ] && is_png "$work/dep-$c.png" && ok || ko "dep-$c.png is a PNG file"
 done
-# the Y axis unit fits the figures: minutes for a 21-minute backlog, seconds
-# for a steady state (run 2, the latest, is the default), hours for a day
+# the Y axis unit fits the figures: minutes for a 21-minute backlog, milliseconds
+# for a steady state (run 2, the latest, is the default: 1.2 s), hours for a day
 expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge at completion (minutes)" "Y axis in minutes"
 expect_in "$(cat "$work/dep-iterator-age.svg")" "IteratorAge at completion (maximum per minute)" \
   "the title says which IteratorAge (R14, the default)"
@@ -205,7 +205,7 @@ mkdir -p "$work/cwd" && cd "$work/cwd"
 expect_eq "$rc" 0 "default chart exit status"
 is_svg iterator-age.svg && ok || ko "default output iterator-age.svg"
 expect_in "$(cat iterator-age.svg)" "steady-state, run 2" "default run is the latest"
-expect_in "$(cat iterator-age.svg)" "IteratorAge at completion (seconds)" "Y axis in seconds"
+expect_in "$(cat iterator-age.svg)" "IteratorAge at completion (milliseconds)" "Y axis in milliseconds"
 "$esmsim" plot "$dep" --chart oldest >/dev/null && is_svg oldest.svg && ok || ko "default name oldest.svg"
 mkdir -p "$work/cwd-all" && cd "$work/cwd-all"
 "$esmsim" plot "$dep" --chart all >/dev/null 2>&1; rc=$?
@@ -425,7 +425,6 @@ done
 # ---- the axes' labels (SPEC section 5): the X axis in minutes up to 5 hours, hours up to
 # 3 days, days beyond; counts with k or M, exactly (1.5k: the format "%.0s%c" printed
 # 0, 500, 1k, 2k, 2k, 2k for 0 to 2,500)
-svg_texts() { grep -o '>[^<]*</tspan>' "$1" | sed 's/<.*//; s/^>//; s/^ *//' | tr '\n' '|'; }
 axes() {   # axes NAME DB: the throughput chart's tic labels and X label, up to the Y label
   "$esmsim" plot "$2" --run 1 --chart throughput -o "$work/axes-$1.svg" >/dev/null ||
     ko "axes: plot $1"
@@ -442,5 +441,37 @@ expect_eq "$(axes fb "$fb")" \
   "axes: 40 hours (falls-behind)"
 expect_eq "$(axes days "$work/days.db")" \
   "0|10|20|30|40|50|60|70|80|90|0|0.5|1|1.5|2|2.5|3|3.5|4|simulated time (days)" "axes: 4 days"
+
+# ---- the axes of ages (README, Charts: Axes): milliseconds under 2 seconds, then seconds, minutes
+# from 2 minutes, hours from 2 hours, days from 2 days, the tics labelled exactly (before: hours
+# from 2 hours on, so a shard stuck for 4 days read 0 to 110 hours; seconds under 2 minutes, so
+# a steady state's 1.2 s read 0 to 1.2 seconds) ----
+ages() {   # ages NAME DB RUN CHART: the chart's tic labels, Y label and X label
+  "$esmsim" plot "$2" --run "$3" --chart "$4" -o "$work/ages-$1.svg" >/dev/null || ko "ages: plot $1"
+  svg_texts "$work/ages-$1.svg" | sed 's/|\(simulated time ([a-z]*)\)|.*/|\1/'
+}
+# R14: a shard held by a record that fails forever (MaximumRetryAttempts -1, no maximum age,
+# 7 days' retention), retried hourly: the age of its batch grows for the 4 days of the run
+"$esmsim" run "$src/scenarios/poison-pill.json" -o "$work/stuck.db" -q --no-record-tables \
+  --set duration=4d --set stream.retention=168h --set stream.shards=1 --set 'producers=[]' \
+  --set model.retry_delay=1h --set 'expect={}' || ko "run poison-pill stuck for 4 days"
+expect_eq "$(ages ms "$dep" 2 iterator-age)" \
+  "0|200|400|600|800|1000|1200|0|0.5|1|1.5|2|2.5|3|IteratorAge at completion (milliseconds)|simulated time (minutes)" \
+  "ages: 1.2 seconds (steady-state) in milliseconds"
+expect_eq "$(ages s "$work/pp.db" 1 oldest)" \
+  "0|0.5|1|1.5|2|2.5|3|0|20|40|60|80|100|120|oldest unprocessed record age (seconds)|simulated time (minutes)" \
+  "ages: 3 seconds (poison-pill-bounded) in seconds"
+expect_eq "$(ages min "$dep" 1 iterator-age)" \
+  "0|5|10|15|20|0|10|20|30|40|50|60|IteratorAge at completion (minutes)|simulated time (minutes)" \
+  "ages: 21 minutes (dependency-outage) in minutes"
+expect_eq "$(ages h "$fb" 1 oldest)" \
+  "0|5|10|15|20|25|0|5|10|15|20|25|30|35|40|oldest unprocessed record age (hours)|simulated time (hours)" \
+  "ages: a day (falls-behind) in hours"
+expect_eq "$(ages days "$work/stuck.db" 1 iterator-age)" \
+  "0|0.5|1|1.5|2|2.5|3|3.5|4|0|0.5|1|1.5|2|2.5|3|3.5|4|IteratorAge at completion (days)|simulated time (days)" \
+  "ages: 4 days (a shard stuck) in days"
+expect_eq "$(ages days-oldest "$work/stuck.db" 1 oldest)" \
+  "0|0.5|1|1.5|2|2.5|3|3.5|4|0|0.5|1|1.5|2|2.5|3|3.5|4|oldest unprocessed record age (days)|simulated time (days)" \
+  "ages: the oldest record of a shard stuck for 4 days, in days"
 
 finish

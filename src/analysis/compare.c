@@ -340,7 +340,6 @@ static void figures_text(FILE *out, const struct figures *f)
 struct chart_data {
     FILE *f;
     bool first;             /* no point yet in this block */
-    double x_div;           /* ms per X unit */
     double ymax;
 };
 
@@ -361,7 +360,7 @@ static void chart_row(void *arg, int64_t at_ms, bool has_run, double run, bool h
         s->gap = true;
         return;
     }
-    fprintf(s->d->f, "%s %.6f %.17g\n", s->run ? "run" : "observed", (double)at_ms / s->d->x_div, v);
+    fprintf(s->d->f, "%s %.6f %.17g\n", s->run ? "run" : "observed", (double)at_ms / MS_PER_MINUTE, v);
     s->d->first = false;
     s->gap = false;
     s->d->ymax = v > s->d->ymax ? v : s->d->ymax;
@@ -392,8 +391,7 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
         unlink(temp);
         return -1;
     }
-    bool hours = r->end_ms > 3 * 3600 * 1000;
-    struct chart_data d = { .f = f, .x_div = hours ? 3600000.0 : 60000.0 };
+    struct chart_data d = { .f = f };
     char labels[MAX_PANELS][96], ymax[MAX_PANELS][32], names[MAX_PANELS][3][16];
     size_t panels = 0;
     for (size_t i = 0; i < n && panels < MAX_PANELS; i++, panels++) {
@@ -420,14 +418,14 @@ static int chart(const struct run *r, const struct figures *figs, size_t n, int6
     }
     char npanels[16], xmax[32], start[40];
     snprintf(npanels, sizeof npanels, "%zu", panels);
-    snprintf(xmax, sizeof xmax, "%.6f", (double)r->end_ms / d.x_div);
+    snprintf(xmax, sizeof xmax, "%.6f", (double)r->end_ms / MS_PER_MINUTE);
     awsjson_iso_time(offset_ms, 0, start);
-    struct gp_var vars[8 + 3 * MAX_PANELS] = {
+    struct gp_var vars[7 + 3 * MAX_PANELS] = {
         { "format", !strcasecmp(dot, ".png") ? "png" : "svg" }, { "out", temp },
         { "data", data }, { "title", title }, { "panels", npanels }, { "xmax", xmax },
-        { "xunit", hours ? "hours" : "minutes" }, { "start", start },
+        { "start", start },
     };
-    size_t nv = 8;
+    size_t nv = 7;
     for (size_t i = 0; i < panels; i++) {
         snprintf(names[i][0], sizeof names[i][0], "label%zu", i + 1);
         snprintf(names[i][1], sizeof names[i][1], "ymax%zu", i + 1);
