@@ -472,6 +472,48 @@ sed 's/IsStaging: !Not \[!Condition IsProd\]/IsStaging: !Not [!Condition IsStagi
 bad "conditions: a Condition that refers to itself" \
   "esmsim import: cond-self.yaml: \$.Conditions.IsStaging: conditions nested more than 200 deep (one refers to itself?)" cond-self.yaml
 
+# ---- a stream or function named by the ARN a template builds (README, Importing: the stream
+# it reads, the function it invokes): "arn:...:stream/${Events}" is the template's own stream, read
+# from its resource; its ON_DEMAND mode and the function's Timeout were dropped as "not part of the
+# mapping" (a provisioned stream of 1 shard, a 3 s timeout) ----
+cat > arn-sub.yaml <<'EOF'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Events:
+    Type: AWS::Kinesis::Stream
+    Properties: {StreamModeDetails: {StreamMode: ON_DEMAND}, RetentionPeriodHours: 72}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 120
+      Events:
+        Ingest:
+          Type: Kinesis
+          Properties:
+            Stream: !Sub "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/${Events}"
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 50
+EOF
+"$esmsim" import arn-sub.yaml -o arn-sub.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j arn-sub.json stream)" '0:{"capacity_mode": "ON_DEMAND", "consumer": "shared", "name": "Events", "retention": "72h", "type": "kinesis"}' \
+  "a SAM event's stream named by !Sub of its ARN: the template's stream"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "a SAM event's stream named by !Sub of its ARN: not listed as another resource"
+cat > arn-join.json <<'EOF'
+{"Resources": {
+  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "settle", "Timeout": 120, "MemorySize": 2048}},
+  "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "payments", "StreamSpecification": {"StreamViewType": "NEW_IMAGE"}}},
+  "M": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+    "EventSourceArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/payments/stream/2026-01-01T00:00:00.000",
+    "FunctionName": {"Fn::Join": [":", ["arn:aws:lambda", {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}, "function", {"Ref": "Fn"}]]},
+    "StartingPosition": "LATEST", "BatchSize": 20}}}}
+EOF
+"$esmsim" import arn-join.json -o arn-join-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j arn-join-s.json function)" '0:{"memory_mb": 2048, "name": "settle", "timeout": 120}' \
+  "a mapping's function named by Fn::Join of its ARN: the template's function"
+expect_eq "$(j arn-join-s.json stream)" '{"table": "payments", "type": "dynamodb", "view_type": "NEW_IMAGE"}' \
+  "a mapping's table stream named by its ARN: the template's table"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "ARNs of the template's function and table: not listed as other resources"
+
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
   "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json

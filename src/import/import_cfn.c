@@ -102,6 +102,40 @@ static int collect(struct cfn *c, struct cand *cands, size_t max, size_t *n)
     return 0;
 }
 
+/*
+ * A stream or function the mapping names by its name or ARN, written out or
+ * made with Fn::Sub or Fn::Join ("arn:...:stream/${Events}") rather than by
+ * Ref or Fn::GetAtt: when it is the template's own, read from its resource
+ * too (its ShardCount, StreamModeDetails, Timeout ...).  0, or -1.
+ */
+static int stream_by_arn(struct cfn *c, const char *arn, struct cfn_used *u)
+{
+    char name[256];
+    bool ddb, consumer;
+    if (!imp_arn_stream(arn, name, sizeof name, &ddb, &consumer) || consumer)
+        return 0;   /* a consumer's ARN holds its creation time: no template writes it out */
+    const char *id = cfn_named(c, ddb ? "AWS::DynamoDB::Table" : "AWS::Kinesis::Stream", name);
+    if (!id)
+        return c->bad ? -1 : 0;
+    cfn_use(u, id);
+    return ddb ? cfn_map_table(c, id) : cfn_map_stream(c, id);
+}
+
+static int function_by_arn(struct cfn *c, const char *ref, struct cfn_used *u)
+{
+    char *name = imp_function_name(ref);
+    if (!name)
+        return imp_nomem(c->im);
+    const char *id = cfn_named(c, "AWS::Lambda::Function", name);
+    if (!id && !c->bad)
+        id = cfn_named(c, "AWS::Serverless::Function", name);
+    free(name);
+    if (!id)
+        return c->bad ? -1 : 0;
+    cfn_use(u, id);
+    return cfn_map_function(c, id, NULL);
+}
+
 /* The mapping k: its settings, the stream it reads, the function it invokes. */
 static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
 {
@@ -149,7 +183,8 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         const cJSON *arn = cfn_get(p, k->source_key);
         rc = imp_set(c->im, "event_source_mapping.EventSourceArn", cJSON_Duplicate(arn, true),
                      IMP_TEMPLATE, c->file, path) ||
-             imp_source_arn(c->im, arn->valuestring, IMP_TEMPLATE, c->file, path);
+             imp_source_arn(c->im, arn->valuestring, IMP_TEMPLATE, c->file, path) ||
+             stream_by_arn(c, arn->valuestring, u);
     } else if (raw) {
         rc = imp_unmapped(c->im, c->file, "the stream cannot be told from the template", path);
     }
@@ -165,7 +200,8 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         rc = (!strncmp(fn->valuestring, "arn:", 4) &&
               imp_set(c->im, "event_source_mapping.FunctionArn", cJSON_Duplicate(fn, true),
                       IMP_TEMPLATE, c->file, path)) ||
-             imp_function_ref(c->im, fn->valuestring, IMP_TEMPLATE, c->file, path);
+             imp_function_ref(c->im, fn->valuestring, IMP_TEMPLATE, c->file, path) ||
+             function_by_arn(c, fn->valuestring, u);
     }
     rc = rc || cfn_report_left(c, mark) ? -1 : 0;
     cJSON_Delete(p);

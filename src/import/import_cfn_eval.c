@@ -157,6 +157,21 @@ static char *resource_name(struct cfn *c, const char *id)
     return strdup(id);
 }
 
+const char *cfn_named(struct cfn *c, const char *type, const char *name)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, c->resources) {
+        if (strcmp(cfn_type_of(r), type))
+            continue;
+        char *n = resource_name(c, r->string);
+        bool same = n && !strcmp(n, name);
+        free(n);
+        if (c->bad || same)
+            return c->bad ? NULL : r->string;
+    }
+    return NULL;
+}
+
 /* A resource's Type ("" when it has none). */
 const char *cfn_type_of(const cJSON *r)
 {

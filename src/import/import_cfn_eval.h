@@ -58,6 +58,11 @@ bool cfn_not_deployed(const struct cfn *c, const char *id);
 /* The resource a value names by Ref, Fn::GetAtt or Fn::Sub, or NULL. */
 const char *cfn_referenced(const struct cfn *c, const cJSON *v);
 
+/* The deployed resource of type that CloudFormation names name (its name
+ * property, or its logical id when it has none), or NULL (c->bad: an error
+ * in a name property). */
+const char *cfn_named(struct cfn *c, const char *type, const char *name);
+
 /* A resource's Type ("" when it has none); whether resource id is of type. */
 const char *cfn_type_of(const cJSON *r);
 bool cfn_is_type(const struct cfn *c, const char *id, const char *type);

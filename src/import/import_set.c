@@ -390,18 +390,22 @@ int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const ch
     return 0;
 }
 
-int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
-                     const char *ipath)
+char *imp_function_name(const char *ref)
 {
     /* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER], ACCOUNT:function:NAME, NAME[:QUALIFIER] */
     const char *name = ref, *f = strstr(ref, "function:");
     if (f)
         name = f + 9;
+    return strndup(name, strcspn(name, ":"));
+}
+
+int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
+                     const char *ipath)
+{
     if (!strncmp(ref, "arn:", 4) &&
         remember_arn(im, &im->function_arn, ref, file, ipath) < 0)
         return -1;
-    size_t n = strcspn(name, ":");
-    char *copy = strndup(name, n);
+    char *copy = imp_function_name(ref);
     if (!copy)
         return imp_nomem(im);
     cJSON *v = cJSON_CreateString(copy);

@@ -101,6 +101,10 @@ int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const ch
 int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
                      const char *ipath);
 
+/* The function's name in its name, ARN or partial ARN, without a qualifier
+ * (malloc'd; NULL when out of memory). */
+char *imp_function_name(const char *ref);
+
 /* The name of a Kinesis stream or DynamoDB table in an ARN, in buf; NULL
  * when arn is not the ARN of one.  *dynamodb says which; *consumer whether
  * it is a Kinesis stream consumer's (enhanced fan-out). */
