@@ -514,6 +514,52 @@ expect_eq "$(j arn-join-s.json stream)" '{"table": "payments", "type": "dynamodb
   "a mapping's table stream named by its ARN: the template's table"
 expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "ARNs of the template's function and table: not listed as other resources"
 
+# ---- Parameters as CloudFormation takes them (README, Importing: parameters take --parameter or
+# their Default): a --parameter the template does not declare, or a value outside AllowedValues or
+# not a number for a Number, is refused as CloudFormation refuses it (they were taken silently: a
+# typo kept the Default, Stage=production made the non-prod settings); a CommaDelimitedList is a
+# list (Fn::Select of it was "no such index") ----
+cat > params.yaml <<'EOF'
+Parameters:
+  Stage: {Type: String, Default: prod, AllowedValues: [dev, prod]}
+  Retries: {Type: Number, Default: 3}
+  Sizes: {Type: CommaDelimitedList, Default: "100, 250,500"}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt S.Arn
+      FunctionName: f
+      StartingPosition: LATEST
+      BatchSize: !Select [1, !Ref Sizes]
+      MaximumRetryAttempts: !Ref Retries
+      ParallelizationFactor: !If [IsProd, 4, 1]
+EOF
+"$esmsim" import params.yaml --parameter Sizes=5,6 -o params.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j params.json event_source_mapping.BatchSize):$(j params.json event_source_mapping.ParallelizationFactor)" "0:6:4" \
+  "a CommaDelimitedList parameter: Fn::Select of its Ref ($(cat err.txt))"
+"$esmsim" import params.yaml -o params.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j params.json event_source_mapping.BatchSize)" "0:250" "a CommaDelimitedList's Default: its members, spaces trimmed"
+bad "a --parameter the template does not declare" \
+  "esmsim import: params.yaml: --parameter Retires=5: the template has no parameter Retires (its parameters: Stage, Retries, Sizes)" \
+  params.yaml --parameter Retires=5
+bad "a --parameter outside its AllowedValues" \
+  "esmsim import: params.yaml: --parameter Stage=production: expected one of the parameter's AllowedValues (\$.Parameters.Stage.AllowedValues): dev, prod" \
+  params.yaml --parameter Stage=production
+bad "a --parameter of Type Number that is no number" \
+  "esmsim import: params.yaml: --parameter Retries=three: expected a number (the parameter's Type is Number)" \
+  params.yaml --parameter Retries=three
+sed 's/Default: prod,/Default: live,/' params.yaml > params-default.yaml
+bad "a Default outside its AllowedValues" \
+  "esmsim import: params-default.yaml: \$.Parameters.Stage.Default: expected one of the parameter's AllowedValues (\$.Parameters.Stage.AllowedValues): dev, prod" \
+  params-default.yaml
+bad "a --parameter without a template" \
+  "esmsim import: --parameter Stage=dev: no template among the inputs (parameters are a template's)" \
+  "$ex/get-event-source-mapping.json" --parameter Stage=dev
+
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
   "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json

@@ -443,6 +443,7 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
     char err[2048];
     size_t n_metrics = 0;
     int rc = -1;
+    bool template = false;
     for (size_t i = 0; i < n; i++)
         if (read_file(im, &files[i]) < 0)
             goto out;
@@ -461,6 +462,7 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
             if (imp_tf_read(im, f) < 0)
                 goto out;
         } else if (imp_cfn_detect(f->root)) {
+            template = true;
             if (imp_cfn_read(im, f) < 0)
                 goto out;
         } else {
@@ -471,6 +473,11 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
                      "(JSON or YAML, with Resources), or terraform show -json", f->path);
             goto out;
         }
+    }
+    if (!template && im->n_params) {   /* a --parameter nothing reads is a mistake said, not ignored */
+        imp_fail(im, "--parameter %s: no template among the inputs (parameters are a template's)",
+                 im->params[0]);
+        goto out;
     }
     if (n_metrics) {
         if (mdata_finish(&metrics, err, sizeof err) < 0) {

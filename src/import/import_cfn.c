@@ -262,7 +262,7 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
         cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.all));
         goto out;
     }
-    if (!(c.resources = deployed = cfn_deployed_resources(&c)) ||
+    if (cfn_check_parameters(&c) < 0 || !(c.resources = deployed = cfn_deployed_resources(&c)) ||
         collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)

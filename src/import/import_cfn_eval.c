@@ -218,26 +218,156 @@ bool cfn_not_deployed(const struct cfn *c, const char *id)
     return !cfn_get(c->resources, id) && cfn_get(c->all, id);
 }
 
+/* Is parameter p of Type Number, or a list (CommaDelimitedList, List<...>)? */
+static bool param_type(const cJSON *p, const char *what)
+{
+    const cJSON *t = cfn_get(p, "Type");
+    if (!cJSON_IsString(t))
+        return false;
+    if (!strcmp(what, "list"))
+        return !strcmp(t->valuestring, "CommaDelimitedList") || !strncmp(t->valuestring, "List<", 5);
+    return !strcmp(t->valuestring, what);
+}
+
+/* Text split at its commas, each member trimmed of spaces: a list
+ * parameter's value as Ref gives it ("a, b" is ["a", "b"]). */
+static cJSON *comma_list(const char *text)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (const char *p = text; out;) {
+        size_t n = strcspn(p, ",");
+        const char *end = p + n;
+        while (p < end && *p == ' ')
+            p++;
+        while (end > p && end[-1] == ' ')
+            end--;
+        char *piece = strndup(p, (size_t)(end - p));
+        cJSON *item = piece ? cJSON_CreateString(piece) : NULL;
+        free(piece);
+        if (!item || !cJSON_AddItemToArray(out, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    return out;
+}
+
+/* Parameter name's value (declared as p) as CloudFormation passes it:
+ * --parameter, else its Default (neither: NULL, c->why); a Number as a
+ * number, a list as the list of its members. */
+static cJSON *parameter_value(struct cfn *c, const char *name, const cJSON *p)
+{
+    const char *given = imp_parameter(c->im, name);
+    const cJSON *def = cfn_get(p, "Default");
+    if (!given && !def)
+        return unknown(c, "the parameter %s has no Default (--parameter %s=VALUE gives it)", name,
+                       name);
+    const char *text = given ? given : cJSON_IsString(def) ? def->valuestring : NULL;
+    if (text && param_type(p, "list"))
+        return comma_list(text);
+    cJSON *v = given ? cJSON_CreateString(given) : cJSON_Duplicate(def, true);
+    if (v && param_type(p, "Number")) {
+        cJSON *n = imp_number(v);
+        cJSON_Delete(v);
+        v = n;
+    }
+    return v;
+}
+
+/* Every --parameter names a parameter of the template, or a pseudo parameter. */
+static int check_given(struct cfn *c)
+{
+    char names[300] = "", at[PATH_LEN];
+    const cJSON *p;
+    cJSON_ArrayForEach(p, c->params) {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", p->string);
+    }
+    const char *given;
+    for (size_t i = 0; (given = imp_parameter_given(c->im, i)); i++) {
+        char *name = strndup(given, strcspn(given, "="));
+        if (!name)
+            return imp_nomem(c->im);
+        bool known = !strncmp(name, "AWS::", 5) || cfn_get(c->params, name);
+        snprintf(at, sizeof at, "--parameter %s", given);
+        if (!known)
+            cfn_bad(c, at, "the template has no parameter %s (its parameters: %s)", name,
+                    names[0] ? names : "none");
+        free(name);
+        if (!known)
+            return -1;
+    }
+    return 0;
+}
+
+/* Parameter p's value, text (--parameter's, or its Default's), at path at:
+ * a number for a Number, one of its AllowedValues when it has them. */
+static int check_value(struct cfn *c, const cJSON *p, const char *text, const char *at)
+{
+    char allowed[PATH_LEN], list[300] = "";
+    if (param_type(p, "Number")) {
+        char *end;
+        strtod(text, &end);
+        if (!text[0] || *end) {
+            cfn_bad(c, at, "expected a number (the parameter's Type is Number)");
+            return -1;
+        }
+    }
+    const cJSON *av = cfn_get(p, "AllowedValues"), *x;
+    if (!cJSON_IsArray(av) || param_type(p, "list"))
+        return 0;
+    bool ok = false;
+    cJSON_ArrayForEach(x, av) {
+        char *t = as_text(x);
+        size_t len = strlen(list);
+        ok |= t && !strcmp(t, text);
+        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", t ? t : "?");
+        free(t);
+    }
+    if (ok)
+        return 0;
+    imp_path(allowed, sizeof allowed, "$.Parameters", p->string);
+    imp_path(allowed, sizeof allowed, allowed, "AllowedValues");
+    cfn_bad(c, at, "expected one of the parameter's AllowedValues (%s): %s", allowed, list);
+    return -1;
+}
+
+int cfn_check_parameters(struct cfn *c)
+{
+    const cJSON *p;
+    if (check_given(c) < 0)
+        return -1;
+    cJSON_ArrayForEach(p, c->params) {
+        char at[PATH_LEN];
+        const char *value = imp_parameter(c->im, p->string);
+        const cJSON *def = cfn_get(p, "Default");
+        char *text = value ? strdup(value) : def ? as_text(def) : NULL;
+        if (value) {
+            snprintf(at, sizeof at, "--parameter %s=%s", p->string, value);
+        } else {
+            imp_path(at, sizeof at, "$.Parameters", p->string);
+            imp_path(at, sizeof at, at, "Default");
+        }
+        int rc = text ? check_value(c, p, text, at) : 0;
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
         return cfn_bad(c, path, "Ref takes a name, got %s", imp_kind(a));
     const char *name = a->valuestring;
     const cJSON *p = cfn_get(c->params, name);
-    if (p) {
-        const char *given = imp_parameter(c->im, name);
-        const cJSON *def = cfn_get(p, "Default"), *type = cfn_get(p, "Type");
-        if (!given && !def)
-            return unknown(c, "the parameter %s has no Default (--parameter %s=VALUE gives it)",
-                           name, name);
-        cJSON *v = given ? cJSON_CreateString(given) : cJSON_Duplicate(def, true);
-        if (v && cJSON_IsString(type) && !strcmp(type->valuestring, "Number")) {
-            cJSON *n = imp_number(v);
-            cJSON_Delete(v);
-            v = n;
-        }
-        return v;
-    }
+    if (p)
+        return parameter_value(c, name, p);
     if (!strncmp(name, "AWS::", 5))
         return pseudo(c, name, path);
     if (cfn_not_deployed(c, name))

@@ -49,6 +49,11 @@ int cfn_report_left(struct cfn *c, size_t mark);
 cJSON *cfn_bad(struct cfn *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The parameters as CloudFormation checks them before it deploys: every
+ * --parameter (but a pseudo parameter's) declared, a Number's value a number,
+ * a value among its AllowedValues.  0, or -1 (c->bad). */
+int cfn_check_parameters(struct cfn *c);
+
 /* The resources CloudFormation would create (references into c->all), or NULL (c->bad). */
 cJSON *cfn_deployed_resources(struct cfn *c);
 

@@ -101,6 +101,11 @@ const char *imp_parameter(const struct imp *im, const char *name)
     return NULL;
 }
 
+const char *imp_parameter_given(const struct imp *im, size_t i)
+{
+    return i < im->n_params ? im->params[i] : NULL;
+}
+
 /* (buf may be base: the path is made aside, then copied) */
 const char *imp_path(char *buf, size_t len, const char *base, const char *key)
 {

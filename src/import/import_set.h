@@ -74,6 +74,9 @@ int imp_nomem(struct imp *im);
 const char *imp_selected_mapping(const struct imp *im);
 const char *imp_parameter(const struct imp *im, const char *name);
 
+/* The i-th --parameter as given ("NAME=VALUE"), NULL past the last. */
+const char *imp_parameter_given(const struct imp *im, size_t i);
+
 /* base + ".key" (or base + "[\"key\"]" when key is not a plain name), or
  * base + "[i]", in buf (which may be base), returned.  PATH_LEN: room for a path. */
 #define PATH_LEN 512
