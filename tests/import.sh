@@ -72,7 +72,7 @@ expect_in "$desc" "function.timeout: get-function-configuration.json \$.Timeout"
 expect_in "$desc" "median 96.371ms, sigma 0.4190; the fitted statistics are within 0.03 % of the observed (the largest error at p90)" \
   "example: the description says how good the fit is"
 err=$(sed "s|$ex/||g" err.txt)
-expect_in "$err" "esmsim import: not mapped: get-event-source-mapping.json: not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.State, \$.StateTransitionReason, \$.EventSourceMappingArn" \
+expect_in "$err" "esmsim import: not mapped: get-event-source-mapping.json: not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.StateTransitionReason, \$.EventSourceMappingArn" \
   "example: the mapping's read-only fields are listed"
 expect_in "$err" "esmsim import: not mapped: metrics.json: not a metric esmsim reads: its Label or Id should name IncomingRecords, IncomingBytes, Duration, Errors, Invocations, Throttles, IteratorAge or ConcurrentExecutions, then the statistic: \$.MetricDataResults[2] (Id write_throttled, Label \"WriteProvisionedThroughputExceeded Sum\")" \
   "example: an unknown metric is listed"
@@ -559,6 +559,26 @@ bad "a Default outside its AllowedValues" \
 bad "a --parameter without a template" \
   "esmsim import: --parameter Stage=dev: no template among the inputs (parameters are a template's)" \
   "$ex/get-event-source-mapping.json" --parameter Stage=dev
+
+# ---- a disabled mapping (docs/scenario.md, event_source_mapping: Enabled; AWS's State is one of
+# Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting): the CLI prints its State, no
+# Enabled; State Disabled imported an enabled mapping (only "not modelled: $.State"), and a
+# template's Enabled false won over a mapping deployed enabled ----
+sed 's/"State": "Enabled"/"State": "Disabled"/' "$ex/get-event-source-mapping.json" > disabled.json
+"$esmsim" import disabled.json -o disabled-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j disabled-s.json event_source_mapping.Enabled)" "0:false" "State Disabled: the mapping is disabled"
+expect_in "$(cat err.txt)" "esmsim import: note: disabled.json: \$.State: Disabled: the mapping does not poll (event_source_mapping.Enabled false; --set event_source_mapping.Enabled=true replays it enabled)" \
+  "State Disabled: said"
+expect_in "$(j disabled-s.json description)" "event_source_mapping.Enabled: disabled.json \$.State" "State Disabled: the origin"
+sed 's/"State": "Enabled"/"State": "Updating"/' "$ex/get-event-source-mapping.json" > updating.json
+"$esmsim" import updating.json -o updating-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j updating-s.json event_source_mapping.Enabled)" '0:"ABSENT"' "State Updating: neither"
+expect_in "$(cat err.txt)" "not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.State," "State Updating: listed"
+sed 's/BatchSize: !Ref BatchSize/BatchSize: !Ref BatchSize\n            Enabled: false/' "$ex/template.yaml" > disabled.yaml
+"$esmsim" import disabled.yaml "$ex/get-event-source-mapping.json" -o enabled-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j enabled-s.json event_source_mapping.Enabled)" "0:true" "a template's Enabled false, deployed Enabled: enabled"
+expect_in "$(sed "s|$ex/||g" err.txt)" "esmsim import: note: event_source_mapping.Enabled: true from get-event-source-mapping.json \$.State (what is deployed) rather than false from disabled.yaml" \
+  "a template's Enabled false, deployed Enabled: said"
 
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \

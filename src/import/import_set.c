@@ -608,6 +608,24 @@ static int mapping_destinations(struct imp *im, const char *file, const char *ba
     return 0;
 }
 
+/* The CLI's State (it prints no Enabled): Enabled or Enabling is an
+ * enabled mapping, Disabled or Disabling a disabled one; the others
+ * (Creating, Updating, Deleting) say neither and are listed. */
+static int mapping_state(struct imp *im, const char *file, const char *path, const cJSON *v,
+                         enum imp_rank rank)
+{
+    static const char *const ON[] = { "Enabled", "Enabling", NULL }, *const OFF[] = { "Disabled",
+                                                                               "Disabling", NULL };
+    bool on = cJSON_IsString(v) && in_list(ON, v->valuestring);
+    if (!on && !(cJSON_IsString(v) && in_list(OFF, v->valuestring)))
+        return imp_unmapped(im, file, "not modelled", path);
+    if (!on && imp_note(im, "%s: %s: %s: the mapping does not poll (event_source_mapping.Enabled "
+                        "false; --set event_source_mapping.Enabled=true replays it enabled)", file,
+                        path, v->valuestring) < 0)
+        return -1;
+    return imp_set(im, "event_source_mapping.Enabled", cJSON_CreateBool(on), rank, file, path);
+}
+
 /* FilterCriteria: none is simulated yet; a non-empty one is said, not dropped silently. */
 static int mapping_filters(struct imp *im, const char *file, const char *path, const cJSON *fc,
                            bool terraform)
@@ -657,6 +675,8 @@ int imp_mapping(struct imp *im, const char *file, const char *base, const cJSON 
             rc = mapping_destinations(im, file, path, k, terraform, rank);
         } else if (!strcmp(key, terraform ? "filter_criteria" : "FilterCriteria")) {
             rc = mapping_filters(im, file, path, k, terraform);
+        } else if (!terraform && !strcmp(key, "State")) {
+            rc = mapping_state(im, file, path, k, rank);
         } else if (!(terraform && !strcmp(key, "function_arn"))) {   /* function_name has it */
             rc = imp_unmapped(im, file, "not modelled", path);
         }
