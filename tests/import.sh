@@ -580,6 +580,31 @@ expect_eq "$rc:$(j enabled-s.json event_source_mapping.Enabled)" "0:true" "a tem
 expect_in "$(sed "s|$ex/||g" err.txt)" "esmsim import: note: event_source_mapping.Enabled: true from get-event-source-mapping.json \$.State (what is deployed) rather than false from disabled.yaml" \
   "a template's Enabled false, deployed Enabled: said"
 
+# ---- aws dynamodb describe-table, the table's stream as most users have it (it was "not a format
+# esmsim import knows"); get-metric-statistics is refused by name, with what to run instead ----
+cat > describe-table.json <<'EOF'
+{"Table": {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "TableName": "carts",
+  "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "TableStatus": "ACTIVE", "ItemCount": 0,
+  "TableArn": "arn:aws:dynamodb:us-west-2:123456789012:table/carts",
+  "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+  "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"},
+  "LatestStreamLabel": "2025-01-01T00:00:00.000",
+  "LatestStreamArn": "arn:aws:dynamodb:us-west-2:123456789012:table/carts/stream/2025-01-01T00:00:00.000"}}
+EOF
+"$esmsim" import describe-table.json -o dt.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j dt.json stream):$(j dt.json model)" \
+  '0:{"table": "carts", "type": "dynamodb", "view_type": "NEW_IMAGE"}:{"account": "123456789012", "region": "us-west-2"}' \
+  "dynamodb describe-table: the table's stream ($(cat err.txt))"
+expect_in "$(j dt.json description)" "stream.view_type: describe-table.json \$.Table.StreamSpecification.StreamViewType" "dynamodb describe-table: the origin"
+expect_in "$(cat err.txt)" "not modelled: \$.Table.AttributeDefinitions, \$.Table.KeySchema, \$.Table.TableStatus, \$.Table.ItemCount, \$.Table.TableArn, \$.Table.BillingModeSummary, \$.Table.LatestStreamLabel" \
+  "dynamodb describe-table: the rest listed"
+printf '{"Table": {"TableName": "carts", "StreamSpecification": {"StreamEnabled": false}}}' > no-stream.json
+bad "dynamodb describe-table of a table without a stream" \
+  "esmsim import: no-stream.json: \$.Table.StreamSpecification: the table has no stream (StreamEnabled is not true): no mapping can read it" no-stream.json
+printf '{"Label": "IncomingRecords", "Datapoints": [{"Timestamp": "2026-11-17T00:00:00+00:00", "Sum": 1000.0, "Unit": "Count"}]}' > gms.json
+bad "cloudwatch get-metric-statistics" \
+  "esmsim import: gms.json: the output of aws cloudwatch get-metric-statistics (Label, Datapoints): esmsim import reads aws cloudwatch get-metric-data (MetricDataResults; examples/production/queries.json is a ready-made --metric-data-queries file)" gms.json
+
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
   "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json

@@ -465,12 +465,19 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
             template = true;
             if (imp_cfn_read(im, f) < 0)
                 goto out;
+        } else if (cJSON_GetObjectItemCaseSensitive(f->root, "Datapoints")) {
+            imp_fail(im, "%s: the output of aws cloudwatch get-metric-statistics (Label, Datapoints): "
+                     "esmsim import reads aws cloudwatch get-metric-data (MetricDataResults; "
+                     "examples/production/queries.json is a ready-made --metric-data-queries file)",
+                     f->path);
+            goto out;
         } else {
             imp_fail(im, "%s: not a format esmsim import knows: expected the JSON of an AWS CLI "
                      "command (lambda get-event-source-mapping, get-function-configuration, "
                      "get-function-concurrency, kinesis describe-stream-summary, dynamodbstreams "
-                     "describe-stream, cloudwatch get-metric-data), a CloudFormation or SAM template "
-                     "(JSON or YAML, with Resources), or terraform show -json", f->path);
+                     "describe-stream, dynamodb describe-table, cloudwatch get-metric-data), a "
+                     "CloudFormation or SAM template (JSON or YAML, with Resources), or terraform "
+                     "show -json", f->path);
             goto out;
         }
     }
