@@ -605,6 +605,38 @@ printf '{"Label": "IncomingRecords", "Datapoints": [{"Timestamp": "2026-11-17T00
 bad "cloudwatch get-metric-statistics" \
   "esmsim import: gms.json: the output of aws cloudwatch get-metric-statistics (Label, Datapoints): esmsim import reads aws cloudwatch get-metric-data (MetricDataResults; examples/production/queries.json is a ready-made --metric-data-queries file)" gms.json
 
+# ---- a mapping of an alias (README, Importing: the function it invokes): Ref of an
+# AWS::Lambda::Alias is the alias's ARN, and SAM's "Function.Alias" (AutoPublishAlias) names one;
+# the function was silently absent (its Timeout dropped as "not part of the mapping"), and
+# "Worker.Alias" was "no such parameter or resource" ----
+cat > alias.yaml <<'EOF'
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: settle, Timeout: 30}}
+  Live: {Type: AWS::Lambda::Alias, Properties: {FunctionName: !Ref F, FunctionVersion: "3", Name: live}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref Live, StartingPosition: LATEST}
+EOF
+"$esmsim" import alias.yaml --parameter AWS::AccountId=111122223333 -o alias.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j alias.json function):$(j alias.json event_source_mapping.FunctionArn)" \
+  '0:{"name": "settle", "timeout": 30}:"arn:aws:lambda:us-east-1:111122223333:function:settle:live"' \
+  "a mapping of an AWS::Lambda::Alias: its function, the alias's ARN ($(cat err.txt))"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "a mapping of an AWS::Lambda::Alias: the function and the alias are part of it"
+cat > sam-alias.yaml <<'EOF'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  Worker: {Type: AWS::Serverless::Function, Properties: {FunctionName: worker, Timeout: 90, AutoPublishAlias: live}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref Worker.Alias, StartingPosition: LATEST}
+EOF
+"$esmsim" import sam-alias.yaml -o sam-alias.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j sam-alias.json function):$(j sam-alias.json event_source_mapping.FunctionArn)" \
+  '0:{"name": "worker", "timeout": 90}:"arn:aws:lambda:us-east-1:123456789012:function:worker:live"' \
+  "a mapping of SAM's Worker.Alias: the function, the alias's ARN ($(cat err.txt))"
+
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
   "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json

@@ -154,6 +154,11 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
     const char *sid = raw ? cfn_referenced(c, raw) : NULL;
     const cJSON *fraw = k->event ? NULL : cfn_get(k->props, "FunctionName");
     const char *fid = k->event ? k->id : fraw ? cfn_referenced(c, fraw) : NULL;
+    if (cfn_is_type(c, fid, "AWS::Lambda::Alias"))
+        cfn_use(u, fid);   /* its Ref, the alias's ARN, names the function (function_by_arn) */
+    if (fid && !cfn_is_type(c, fid, "AWS::Lambda::Function") &&
+        !cfn_is_type(c, fid, "AWS::Serverless::Function"))
+        fid = NULL;
     cJSON *props = cJSON_Duplicate(k->props, true);
     if (!props)
         return imp_nomem(c->im);
@@ -188,9 +193,6 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
     } else if (raw) {
         rc = imp_unmapped(c->im, c->file, "the stream cannot be told from the template", path);
     }
-    if (fid && !cfn_is_type(c, fid, "AWS::Lambda::Function") &&
-        !cfn_is_type(c, fid, "AWS::Serverless::Function"))
-        fid = NULL;
     if (!rc && fid) {
         cfn_use(u, fid);
         rc = cfn_map_function(c, fid, k->event);

@@ -360,6 +360,61 @@ int cfn_check_parameters(struct cfn *c)
     return 0;
 }
 
+/* Ref of an alias: its ARN, of the function fn (its name or ARN, computed)
+ * and the alias's name alias; what names the alias, for a message. */
+static cJSON *alias_arn(struct cfn *c, const cJSON *fn, const cJSON *alias, const char *what,
+                        const char *path)
+{
+    if (c->bad)
+        return NULL;
+    if (!cJSON_IsString(fn) || !cJSON_IsString(alias))
+        return unknown(c, "Ref %s: the alias's function or name cannot be told from the template",
+                       what);
+    char *f = imp_function_name(fn->valuestring);
+    cJSON *v = f ? arn_of(c, path, "lambda@function:%s:%s", f, alias->valuestring) : NULL;
+    free(f);
+    return v;
+}
+
+/* Ref of an AWS::Lambda::Alias id: FunctionName's function, Name. */
+static cJSON *ref_alias(struct cfn *c, const char *id, const char *path)
+{
+    char at[PATH_LEN], fp[PATH_LEN], np[PATH_LEN];
+    imp_path(at, sizeof at, "$.Resources", id);
+    imp_path(at, sizeof at, at, "Properties");
+    const cJSON *props = cfn_get(cfn_get(c->resources, id), "Properties");
+    cJSON *fn = cfn_ev(c, cfn_get(props, "FunctionName"), imp_path(fp, sizeof fp, at, "FunctionName"));
+    cJSON *name = fn ? cfn_ev(c, cfn_get(props, "Name"), imp_path(np, sizeof np, at, "Name")) : NULL;
+    cJSON *v = alias_arn(c, fn, name, id, path);
+    cJSON_Delete(fn), cJSON_Delete(name);
+    return v;
+}
+
+/* SAM's "Function.Alias": the alias AutoPublishAlias makes, when name is
+ * one; NULL otherwise (*sam false), or when it cannot be told. */
+static cJSON *ref_sam_alias(struct cfn *c, const char *name, const char *path, bool *sam)
+{
+    const char *dot = strrchr(name, '.');
+    char *id = dot && !strcmp(dot, ".Alias") ? strndup(name, (size_t)(dot - name)) : NULL;
+    const cJSON *auto_alias = cfn_get(cfn_get(cfn_get(c->resources, id), "Properties"),
+                                      "AutoPublishAlias");
+    *sam = id && cfn_is_type(c, id, "AWS::Serverless::Function") && auto_alias;
+    cJSON *v = NULL;
+    if (*sam) {
+        char at[PATH_LEN];
+        imp_path(at, sizeof at, "$.Resources", id);
+        imp_path(at, sizeof at, at, "Properties");
+        char *fname = resource_name(c, id);
+        cJSON *fn = fname ? cJSON_CreateString(fname) : NULL;
+        cJSON *alias = fn ? cfn_ev(c, auto_alias, imp_path(at, sizeof at, at, "AutoPublishAlias")) : NULL;
+        v = alias_arn(c, fn, alias, name, path);
+        free(fname);
+        cJSON_Delete(fn), cJSON_Delete(alias);
+    }
+    free(id);
+    return v;
+}
+
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
@@ -384,11 +439,17 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
             v = unknown(c, "Ref %s: a consumer's ARN holds its creation time", name);
         else if (!strcmp(t, "AWS::SQS::Queue"))
             v = unknown(c, "Ref %s: a queue's URL", name);
+        else if (!strcmp(t, "AWS::Lambda::Alias"))
+            v = ref_alias(c, name, path);
         else
             v = cJSON_CreateString(n);
         free(n);
         return v;
     }
+    bool sam;
+    cJSON *v = ref_sam_alias(c, name, path, &sam);
+    if (sam)
+        return v;
     return cfn_bad(c, path, "Ref %s: no such parameter or resource", name);
 }
 
