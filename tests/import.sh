@@ -567,7 +567,7 @@ bad "a --parameter without a template" \
 sed 's/"State": "Enabled"/"State": "Disabled"/' "$ex/get-event-source-mapping.json" > disabled.json
 "$esmsim" import disabled.json -o disabled-s.json >/dev/null 2> err.txt; rc=$?
 expect_eq "$rc:$(j disabled-s.json event_source_mapping.Enabled)" "0:false" "State Disabled: the mapping is disabled"
-expect_in "$(cat err.txt)" "esmsim import: note: disabled.json: \$.State: Disabled: the mapping does not poll (event_source_mapping.Enabled false; --set event_source_mapping.Enabled=true replays it enabled)" \
+expect_in "$(cat err.txt)" "esmsim import: note: event_source_mapping.Enabled: false (disabled.json \$.State): the mapping is disabled and never polls; --set event_source_mapping.Enabled=true replays it enabled" \
   "State Disabled: said"
 expect_in "$(j disabled-s.json description)" "event_source_mapping.Enabled: disabled.json \$.State" "State Disabled: the origin"
 sed 's/"State": "Enabled"/"State": "Updating"/' "$ex/get-event-source-mapping.json" > updating.json
@@ -575,6 +575,9 @@ sed 's/"State": "Enabled"/"State": "Updating"/' "$ex/get-event-source-mapping.js
 expect_eq "$rc:$(j updating-s.json event_source_mapping.Enabled)" '0:"ABSENT"' "State Updating: neither"
 expect_in "$(cat err.txt)" "not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.State," "State Updating: listed"
 sed 's/BatchSize: !Ref BatchSize/BatchSize: !Ref BatchSize\n            Enabled: false/' "$ex/template.yaml" > disabled.yaml
+"$esmsim" import disabled.yaml -o disabled-yaml.json >/dev/null 2> err.txt; rc=$?
+expect_in "$rc:$(cat err.txt)" "esmsim import: note: event_source_mapping.Enabled: false (disabled.yaml \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.Enabled): the mapping is disabled and never polls" \
+  "a template's Enabled false: said"
 "$esmsim" import disabled.yaml "$ex/get-event-source-mapping.json" -o enabled-s.json >/dev/null 2> err.txt; rc=$?
 expect_eq "$rc:$(j enabled-s.json event_source_mapping.Enabled)" "0:true" "a template's Enabled false, deployed Enabled: enabled"
 expect_in "$(sed "s|$ex/||g" err.txt)" "esmsim import: note: event_source_mapping.Enabled: true from get-event-source-mapping.json \$.State (what is deployed) rather than false from disabled.yaml" \

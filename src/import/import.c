@@ -132,6 +132,14 @@ static int finish_mapping(struct imp *im)
         imp_note(im, "no event source mapping among the inputs: the scenario has AWS's default "
                  "settings (give the output of aws lambda get-event-source-mapping, or a template)") < 0)
         return -1;
+    const cJSON *enabled = imp_get(im, "event_source_mapping.Enabled");
+    if (cJSON_IsFalse(enabled)) {   /* a run that processes nothing: said, whatever said it */
+        char from[1024];
+        impi_origin_words(impi_origin_of(im, "event_source_mapping.Enabled"), from, sizeof from);
+        if (imp_note(im, "event_source_mapping.Enabled: false (%s): the mapping is disabled and never "
+                     "polls; --set event_source_mapping.Enabled=true replays it enabled", from) < 0)
+            return -1;
+    }
     /* A replay starts with an empty stream, the mapping already reading it:
      * that is TRIM_HORIZON, whatever position the mapping was created with
      * (LATEST would miss the first minute, a past AT_TIMESTAMP means nothing). */

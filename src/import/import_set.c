@@ -619,10 +619,6 @@ static int mapping_state(struct imp *im, const char *file, const char *path, con
     bool on = cJSON_IsString(v) && in_list(ON, v->valuestring);
     if (!on && !(cJSON_IsString(v) && in_list(OFF, v->valuestring)))
         return imp_unmapped(im, file, "not modelled", path);
-    if (!on && imp_note(im, "%s: %s: %s: the mapping does not poll (event_source_mapping.Enabled "
-                        "false; --set event_source_mapping.Enabled=true replays it enabled)", file,
-                        path, v->valuestring) < 0)
-        return -1;
     return imp_set(im, "event_source_mapping.Enabled", cJSON_CreateBool(on), rank, file, path);
 }
 
