@@ -523,7 +523,7 @@ cat > params.yaml <<'EOF'
 Parameters:
   Stage: {Type: String, Default: prod, AllowedValues: [dev, prod]}
   Retries: {Type: Number, Default: 3}
-  Sizes: {Type: CommaDelimitedList, Default: "100, 250,500"}
+  Sizes: {Type: CommaDelimitedList, Default: "100,  250 "}
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
 Resources:

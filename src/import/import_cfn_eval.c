@@ -236,12 +236,12 @@ static cJSON *comma_list(const char *text)
     cJSON *out = cJSON_CreateArray();
     for (const char *p = text; out;) {
         size_t n = strcspn(p, ",");
-        const char *end = p + n;
-        while (p < end && *p == ' ')
-            p++;
-        while (end > p && end[-1] == ' ')
+        const char *start = p, *end = p + n;
+        while (start < end && *start == ' ')
+            start++;
+        while (end > start && end[-1] == ' ')
             end--;
-        char *piece = strndup(p, (size_t)(end - p));
+        char *piece = strndup(start, (size_t)(end - start));
         cJSON *item = piece ? cJSON_CreateString(piece) : NULL;
         free(piece);
         if (!item || !cJSON_AddItemToArray(out, item)) {
