@@ -640,6 +640,37 @@ expect_eq "$rc:$(j sam-alias.json function):$(j sam-alias.json event_source_mapp
   '0:{"name": "worker", "timeout": 90}:"arn:aws:lambda:us-east-1:123456789012:function:worker:live"' \
   "a mapping of SAM's Worker.Alias: the function, the alias's ARN ($(cat err.txt))"
 
+# ---- a mapping of a global table's stream (AWS::DynamoDB::GlobalTable, StreamArn as a table's), or
+# of a stream the template cannot tell (another stack's output): the mapping is the template's (it
+# was dropped: "no event source mapping of a stream in the template", its BatchSize lost, and a
+# Kinesis stream of esmsim's defaults imported, exit 0) ----
+cat > global-table.yaml <<'EOF'
+Resources:
+  GT:
+    Type: AWS::DynamoDB::GlobalTable
+    Properties: {TableName: orders, StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}, Replicas: [{Region: us-east-1}]}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: f, Timeout: 20}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt GT.StreamArn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 7}
+EOF
+"$esmsim" import global-table.yaml -o gt.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j gt.json stream):$(j gt.json event_source_mapping.BatchSize)" \
+  '0:{"table": "orders", "type": "dynamodb", "view_type": "NEW_AND_OLD_IMAGES"}:7' "a global table's stream ($(cat err.txt))"
+expect_in "$(cat err.txt)" "not modelled: \$.Resources.GT.Properties.Replicas" "a global table's stream: its other properties listed"
+cat > other-stack.yaml <<'EOF'
+Resources:
+  Shared: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: https://example.com/t.yaml}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Shared.Outputs.StreamArn, FunctionName: f, StartingPosition: LATEST, BatchSize: 7}
+EOF
+"$esmsim" import other-stack.yaml -o other.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j other.json event_source_mapping.BatchSize):$(j other.json function.name)" '0:7:"f"' \
+  "a mapping of another stack's stream: the mapping ($(cat err.txt))"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: other-stack.yaml: the stream cannot be told from the template: \$.Resources.M.Properties.EventSourceArn" \
+  "a mapping of another stack's stream: the stream is said"
+
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \
   "esmsim import: queues.json: \$.EventSourceMappings: no mapping of a stream among its 1 (esmsim simulates stream mappings)" queues.json

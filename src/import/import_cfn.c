@@ -7,7 +7,7 @@
  * mapping (an AWS::Lambda::EventSourceMapping, or a Kinesis or DynamoDB event
  * of an AWS::Serverless::Function), chosen here, the stream it reads
  * (AWS::Kinesis::Stream, its AWS::Kinesis::StreamConsumer, or an
- * AWS::DynamoDB::Table's stream) and the function it invokes, with SAM's
+ * AWS::DynamoDB::Table's or GlobalTable's stream) and the function it invokes, with SAM's
  * Globals (import_cfn_resources.c).  The other resources are listed as not
  * mapped.  A template says what should be deployed: IMP_TEMPLATE.
  */
@@ -36,14 +36,16 @@ static bool reads_stream(struct cfn *c, const cJSON *props, const char *key)
 {
     const cJSON *src = cfn_get(props, key);
     const char *id = src ? cfn_referenced(c, src) : NULL;
-    if (id)
-        return cfn_is_type(c, id, "AWS::Kinesis::Stream") || cfn_is_type(c, id, "AWS::DynamoDB::Table") ||
-               cfn_is_type(c, id, "AWS::Kinesis::StreamConsumer");
+    if (cfn_is_type(c, id, "AWS::Kinesis::Stream") || cfn_is_table(c, id) ||
+        cfn_is_type(c, id, "AWS::Kinesis::StreamConsumer"))
+        return true;
     if (cJSON_IsString(src)) {
         char name[256];
         bool ddb, consumer;
         return imp_arn_stream(src->valuestring, name, sizeof name, &ddb, &consumer) != NULL;
     }
+    /* another source, or one the template cannot tell (another stack's output): a stream
+     * mapping has a StartingPosition, as Kafka's has (with Topics) and no queue's */
     return cfn_get(props, "StartingPosition") && !cfn_get(props, "Topics") && !cfn_get(props, "Queues");
 }
 
@@ -115,6 +117,8 @@ static int stream_by_arn(struct cfn *c, const char *arn, struct cfn_used *u)
     if (!imp_arn_stream(arn, name, sizeof name, &ddb, &consumer) || consumer)
         return 0;   /* a consumer's ARN holds its creation time: no template writes it out */
     const char *id = cfn_named(c, ddb ? "AWS::DynamoDB::Table" : "AWS::Kinesis::Stream", name);
+    if (!id && ddb && !c->bad)
+        id = cfn_named(c, "AWS::DynamoDB::GlobalTable", name);
     if (!id)
         return c->bad ? -1 : 0;
     cfn_use(u, id);
@@ -178,7 +182,7 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         cfn_use(u, sid);
         rc = imp_set(c->im, "stream.consumer", cJSON_CreateString("shared"), IMP_TEMPLATE, c->file,
                      path) || cfn_map_stream(c, sid);
-    } else if (cfn_is_type(c, sid, "AWS::DynamoDB::Table")) {
+    } else if (cfn_is_table(c, sid)) {
         cfn_use(u, sid);
         rc = cfn_map_table(c, sid);
     } else if (cfn_is_type(c, sid, "AWS::Kinesis::StreamConsumer")) {
@@ -224,7 +228,7 @@ static int map_alone(struct cfn *c, struct cfn_used *u)
     cJSON_ArrayForEach(r, c->resources) {   /* each one's type from r: by id it is a search */
         const char *type = cfn_type_of(r);
         if (!strcmp(type, "AWS::Kinesis::Stream") ||
-            (!strcmp(type, "AWS::DynamoDB::Table") &&
+            ((!strcmp(type, "AWS::DynamoDB::Table") || !strcmp(type, "AWS::DynamoDB::GlobalTable")) &&
              cfn_get(cfn_get(r, "Properties"), "StreamSpecification")))
             stream = r->string, ns++;
         if (!strcmp(type, "AWS::Lambda::Function") || !strcmp(type, "AWS::Serverless::Function"))

@@ -133,6 +133,7 @@ static char *resource_name(struct cfn *c, const char *id)
 {
     static const struct { const char *type, *prop; } NAMES[] = {
         { "AWS::Kinesis::Stream", "Name" }, { "AWS::DynamoDB::Table", "TableName" },
+        { "AWS::DynamoDB::GlobalTable", "TableName" },
         { "AWS::Lambda::Function", "FunctionName" }, { "AWS::Serverless::Function", "FunctionName" },
         { "AWS::SQS::Queue", "QueueName" }, { "AWS::SNS::Topic", "TopicName" },
         { "AWS::Kinesis::StreamConsumer", "ConsumerName" },
@@ -187,6 +188,11 @@ static const char *resource_type(const struct cfn *c, const char *id)
 bool cfn_is_type(const struct cfn *c, const char *id, const char *type)
 {
     return id && !strcmp(resource_type(c, id), type);
+}
+
+bool cfn_is_table(const struct cfn *c, const char *id)
+{
+    return cfn_is_type(c, id, "AWS::DynamoDB::Table") || cfn_is_type(c, id, "AWS::DynamoDB::GlobalTable");
 }
 
 static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
@@ -467,9 +473,9 @@ static cJSON *attribute(struct cfn *c, const char *res, const char *attr, const 
     cJSON *v = NULL;
     if (!strcmp(t, "AWS::Kinesis::Stream") && !strcmp(attr, "Arn"))
         v = arn_of(c, path, "kinesis@stream/%s", n);
-    else if (!strcmp(t, "AWS::DynamoDB::Table") && !strcmp(attr, "Arn"))
+    else if (cfn_is_table(c, res) && !strcmp(attr, "Arn"))
         v = arn_of(c, path, "dynamodb@table/%s", n);
-    else if (!strcmp(t, "AWS::DynamoDB::Table") && !strcmp(attr, "StreamArn"))
+    else if (cfn_is_table(c, res) && !strcmp(attr, "StreamArn"))
         v = arn_of(c, path, "dynamodb@table/%s/stream/LABEL", n);   /* the label: its creation time */
     else if ((!strcmp(t, "AWS::Lambda::Function") || !strcmp(t, "AWS::Serverless::Function")) &&
              !strcmp(attr, "Arn"))

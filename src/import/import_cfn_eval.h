@@ -72,6 +72,10 @@ const char *cfn_named(struct cfn *c, const char *type, const char *name);
 const char *cfn_type_of(const cJSON *r);
 bool cfn_is_type(const struct cfn *c, const char *id, const char *type);
 
+/* Resource id is a DynamoDB table, AWS::DynamoDB::Table or GlobalTable (a
+ * mapping reads the stream of either alike). */
+bool cfn_is_table(const struct cfn *c, const char *id);
+
 /* Member key of o, when o is an object. */
 const cJSON *cfn_get(const cJSON *o, const char *key);
 
