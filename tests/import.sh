@@ -72,7 +72,7 @@ expect_in "$desc" "function.timeout: get-function-configuration.json \$.Timeout"
 expect_in "$desc" "median 96.371ms, sigma 0.4190; the fitted statistics are within 0.03 % of the observed (the largest error at p90)" \
   "example: the description says how good the fit is"
 err=$(sed "s|$ex/||g" err.txt)
-expect_in "$err" "esmsim import: not mapped: get-event-source-mapping.json: not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.State, \$.StateTransitionReason, \$.EventSourceMappingArn" \
+expect_in "$err" "esmsim import: not mapped: get-event-source-mapping.json: not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.StateTransitionReason, \$.EventSourceMappingArn" \
   "example: the mapping's read-only fields are listed"
 expect_in "$err" "esmsim import: not mapped: metrics.json: not a metric esmsim reads: its Label or Id should name IncomingRecords, IncomingBytes, Duration, Errors, Invocations, Throttles, IteratorAge or ConcurrentExecutions, then the statistic: \$.MetricDataResults[2] (Id write_throttled, Label \"WriteProvisionedThroughputExceeded Sum\")" \
   "example: an unknown metric is listed"
@@ -471,6 +471,205 @@ bad "conditions: a Condition that names none" \
 sed 's/IsStaging: !Not \[!Condition IsProd\]/IsStaging: !Not [!Condition IsStaging]/' cond.yaml > cond-self.yaml
 bad "conditions: a Condition that refers to itself" \
   "esmsim import: cond-self.yaml: \$.Conditions.IsStaging: conditions nested more than 200 deep (one refers to itself?)" cond-self.yaml
+
+# ---- a stream or function named by the ARN a template builds (README, Importing: the stream
+# it reads, the function it invokes): "arn:...:stream/${Events}" is the template's own stream, read
+# from its resource; its ON_DEMAND mode and the function's Timeout were dropped as "not part of the
+# mapping" (a provisioned stream of 1 shard, a 3 s timeout) ----
+cat > arn-sub.yaml <<'EOF'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Events:
+    Type: AWS::Kinesis::Stream
+    Properties: {StreamModeDetails: {StreamMode: ON_DEMAND}, RetentionPeriodHours: 72}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 120
+      Events:
+        Ingest:
+          Type: Kinesis
+          Properties:
+            Stream: !Sub "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/${Events}"
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 50
+EOF
+"$esmsim" import arn-sub.yaml -o arn-sub.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j arn-sub.json stream)" '0:{"capacity_mode": "ON_DEMAND", "consumer": "shared", "name": "Events", "retention": "72h", "type": "kinesis"}' \
+  "a SAM event's stream named by !Sub of its ARN: the template's stream"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "a SAM event's stream named by !Sub of its ARN: not listed as another resource"
+cat > arn-join.json <<'EOF'
+{"Resources": {
+  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "settle", "Timeout": 120, "MemorySize": 2048}},
+  "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "payments", "StreamSpecification": {"StreamViewType": "NEW_IMAGE"}}},
+  "M": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+    "EventSourceArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/payments/stream/2026-01-01T00:00:00.000",
+    "FunctionName": {"Fn::Join": [":", ["arn:aws:lambda", {"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}, "function", {"Ref": "Fn"}]]},
+    "StartingPosition": "LATEST", "BatchSize": 20}}}}
+EOF
+"$esmsim" import arn-join.json -o arn-join-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j arn-join-s.json function)" '0:{"memory_mb": 2048, "name": "settle", "timeout": 120}' \
+  "a mapping's function named by Fn::Join of its ARN: the template's function"
+expect_eq "$(j arn-join-s.json stream)" '{"table": "payments", "type": "dynamodb", "view_type": "NEW_IMAGE"}' \
+  "a mapping's table stream named by its ARN: the template's table"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "ARNs of the template's function and table: not listed as other resources"
+
+# ---- Parameters as CloudFormation takes them (README, Importing: parameters take --parameter or
+# their Default): a --parameter the template does not declare, or a value outside AllowedValues or
+# not a number for a Number, is refused as CloudFormation refuses it (they were taken silently: a
+# typo kept the Default, Stage=production made the non-prod settings); a CommaDelimitedList is a
+# list (Fn::Select of it was "no such index") ----
+cat > params.yaml <<'EOF'
+Parameters:
+  Stage: {Type: String, Default: prod, AllowedValues: [dev, prod]}
+  Retries: {Type: Number, Default: 3}
+  Sizes: {Type: CommaDelimitedList, Default: "100,  250 "}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt S.Arn
+      FunctionName: f
+      StartingPosition: LATEST
+      BatchSize: !Select [1, !Ref Sizes]
+      MaximumRetryAttempts: !Ref Retries
+      ParallelizationFactor: !If [IsProd, 4, 1]
+EOF
+"$esmsim" import params.yaml --parameter Sizes=5,6 -o params.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j params.json event_source_mapping.BatchSize):$(j params.json event_source_mapping.ParallelizationFactor)" "0:6:4" \
+  "a CommaDelimitedList parameter: Fn::Select of its Ref ($(cat err.txt))"
+"$esmsim" import params.yaml -o params.json >/dev/null 2>&1; rc=$?
+expect_eq "$rc:$(j params.json event_source_mapping.BatchSize)" "0:250" "a CommaDelimitedList's Default: its members, spaces trimmed"
+bad "a --parameter the template does not declare" \
+  "esmsim import: params.yaml: --parameter Retires=5: the template has no parameter Retires (its parameters: Stage, Retries, Sizes)" \
+  params.yaml --parameter Retires=5
+bad "a --parameter outside its AllowedValues" \
+  "esmsim import: params.yaml: --parameter Stage=production: expected one of the parameter's AllowedValues (\$.Parameters.Stage.AllowedValues): dev, prod" \
+  params.yaml --parameter Stage=production
+bad "a --parameter of Type Number that is no number" \
+  "esmsim import: params.yaml: --parameter Retries=three: expected a number (the parameter's Type is Number)" \
+  params.yaml --parameter Retries=three
+sed 's/Default: prod,/Default: live,/' params.yaml > params-default.yaml
+bad "a Default outside its AllowedValues" \
+  "esmsim import: params-default.yaml: \$.Parameters.Stage.Default: expected one of the parameter's AllowedValues (\$.Parameters.Stage.AllowedValues): dev, prod" \
+  params-default.yaml
+bad "a --parameter without a template" \
+  "esmsim import: --parameter Stage=dev: no template among the inputs (parameters are a template's)" \
+  "$ex/get-event-source-mapping.json" --parameter Stage=dev
+
+# ---- a disabled mapping (docs/scenario.md, event_source_mapping: Enabled; AWS's State is one of
+# Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting): the CLI prints its State, no
+# Enabled; State Disabled imported an enabled mapping (only "not modelled: $.State"), and a
+# template's Enabled false won over a mapping deployed enabled ----
+sed 's/"State": "Enabled"/"State": "Disabled"/' "$ex/get-event-source-mapping.json" > disabled.json
+"$esmsim" import disabled.json -o disabled-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j disabled-s.json event_source_mapping.Enabled)" "0:false" "State Disabled: the mapping is disabled"
+expect_in "$(cat err.txt)" "esmsim import: note: event_source_mapping.Enabled: false (disabled.json \$.State): the mapping is disabled and never polls; --set event_source_mapping.Enabled=true replays it enabled" \
+  "State Disabled: said"
+expect_in "$(j disabled-s.json description)" "event_source_mapping.Enabled: disabled.json \$.State" "State Disabled: the origin"
+sed 's/"State": "Enabled"/"State": "Updating"/' "$ex/get-event-source-mapping.json" > updating.json
+"$esmsim" import updating.json -o updating-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j updating-s.json event_source_mapping.Enabled)" '0:"ABSENT"' "State Updating: neither"
+expect_in "$(cat err.txt)" "not modelled: \$.UUID, \$.LastModified, \$.LastProcessingResult, \$.State," "State Updating: listed"
+sed 's/BatchSize: !Ref BatchSize/BatchSize: !Ref BatchSize\n            Enabled: false/' "$ex/template.yaml" > disabled.yaml
+"$esmsim" import disabled.yaml -o disabled-yaml.json >/dev/null 2> err.txt; rc=$?
+expect_in "$rc:$(cat err.txt)" "esmsim import: note: event_source_mapping.Enabled: false (disabled.yaml \$.Resources.OrdersIndexer.Properties.Events.OrdersStream.Properties.Enabled): the mapping is disabled and never polls" \
+  "a template's Enabled false: said"
+"$esmsim" import disabled.yaml "$ex/get-event-source-mapping.json" -o enabled-s.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j enabled-s.json event_source_mapping.Enabled)" "0:true" "a template's Enabled false, deployed Enabled: enabled"
+expect_in "$(sed "s|$ex/||g" err.txt)" "esmsim import: note: event_source_mapping.Enabled: true from get-event-source-mapping.json \$.State (what is deployed) rather than false from disabled.yaml" \
+  "a template's Enabled false, deployed Enabled: said"
+
+# ---- aws dynamodb describe-table, the table's stream as most users have it (it was "not a format
+# esmsim import knows"); get-metric-statistics is refused by name, with what to run instead ----
+cat > describe-table.json <<'EOF'
+{"Table": {"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "TableName": "carts",
+  "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "TableStatus": "ACTIVE", "ItemCount": 0,
+  "TableArn": "arn:aws:dynamodb:us-west-2:123456789012:table/carts",
+  "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+  "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"},
+  "LatestStreamLabel": "2025-01-01T00:00:00.000",
+  "LatestStreamArn": "arn:aws:dynamodb:us-west-2:123456789012:table/carts/stream/2025-01-01T00:00:00.000"}}
+EOF
+"$esmsim" import describe-table.json -o dt.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j dt.json stream):$(j dt.json model)" \
+  '0:{"table": "carts", "type": "dynamodb", "view_type": "NEW_IMAGE"}:{"account": "123456789012", "region": "us-west-2"}' \
+  "dynamodb describe-table: the table's stream ($(cat err.txt))"
+expect_in "$(j dt.json description)" "stream.view_type: describe-table.json \$.Table.StreamSpecification.StreamViewType" "dynamodb describe-table: the origin"
+expect_in "$(cat err.txt)" "not modelled: \$.Table.AttributeDefinitions, \$.Table.KeySchema, \$.Table.TableStatus, \$.Table.ItemCount, \$.Table.TableArn, \$.Table.BillingModeSummary, \$.Table.LatestStreamLabel" \
+  "dynamodb describe-table: the rest listed"
+printf '{"Table": {"TableName": "carts", "StreamSpecification": {"StreamEnabled": false}}}' > no-stream.json
+bad "dynamodb describe-table of a table without a stream" \
+  "esmsim import: no-stream.json: \$.Table.StreamSpecification: the table has no stream (StreamEnabled is not true): no mapping can read it" no-stream.json
+printf '{"Label": "IncomingRecords", "Datapoints": [{"Timestamp": "2026-11-17T00:00:00+00:00", "Sum": 1000.0, "Unit": "Count"}]}' > gms.json
+bad "cloudwatch get-metric-statistics" \
+  "esmsim import: gms.json: the output of aws cloudwatch get-metric-statistics (Label, Datapoints): esmsim import reads aws cloudwatch get-metric-data (MetricDataResults; examples/production/queries.json is a ready-made --metric-data-queries file)" gms.json
+
+# ---- a mapping of an alias (README, Importing: the function it invokes): Ref of an
+# AWS::Lambda::Alias is the alias's ARN, and SAM's "Function.Alias" (AutoPublishAlias) names one;
+# the function was silently absent (its Timeout dropped as "not part of the mapping"), and
+# "Worker.Alias" was "no such parameter or resource" ----
+cat > alias.yaml <<'EOF'
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: settle, Timeout: 30}}
+  Live: {Type: AWS::Lambda::Alias, Properties: {FunctionName: !Ref F, FunctionVersion: "3", Name: live}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref Live, StartingPosition: LATEST}
+EOF
+"$esmsim" import alias.yaml --parameter AWS::AccountId=111122223333 -o alias.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j alias.json function):$(j alias.json event_source_mapping.FunctionArn)" \
+  '0:{"name": "settle", "timeout": 30}:"arn:aws:lambda:us-east-1:111122223333:function:settle:live"' \
+  "a mapping of an AWS::Lambda::Alias: its function, the alias's ARN ($(cat err.txt))"
+expect_eq "$(grep -c 'not part of the mapping' err.txt)" 0 "a mapping of an AWS::Lambda::Alias: the function and the alias are part of it"
+cat > sam-alias.yaml <<'EOF'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  S: {Type: AWS::Kinesis::Stream, Properties: {Name: s, ShardCount: 2}}
+  Worker: {Type: AWS::Serverless::Function, Properties: {FunctionName: worker, Timeout: 90, AutoPublishAlias: live}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt S.Arn, FunctionName: !Ref Worker.Alias, StartingPosition: LATEST}
+EOF
+"$esmsim" import sam-alias.yaml -o sam-alias.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j sam-alias.json function):$(j sam-alias.json event_source_mapping.FunctionArn)" \
+  '0:{"name": "worker", "timeout": 90}:"arn:aws:lambda:us-east-1:123456789012:function:worker:live"' \
+  "a mapping of SAM's Worker.Alias: the function, the alias's ARN ($(cat err.txt))"
+
+# ---- a mapping of a global table's stream (AWS::DynamoDB::GlobalTable, StreamArn as a table's), or
+# of a stream the template cannot tell (another stack's output): the mapping is the template's (it
+# was dropped: "no event source mapping of a stream in the template", its BatchSize lost, and a
+# Kinesis stream of esmsim's defaults imported, exit 0) ----
+cat > global-table.yaml <<'EOF'
+Resources:
+  GT:
+    Type: AWS::DynamoDB::GlobalTable
+    Properties: {TableName: orders, StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}, Replicas: [{Region: us-east-1}]}
+  F: {Type: AWS::Lambda::Function, Properties: {FunctionName: f, Timeout: 20}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt GT.StreamArn, FunctionName: !Ref F, StartingPosition: LATEST, BatchSize: 7}
+EOF
+"$esmsim" import global-table.yaml -o gt.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j gt.json stream):$(j gt.json event_source_mapping.BatchSize)" \
+  '0:{"table": "orders", "type": "dynamodb", "view_type": "NEW_AND_OLD_IMAGES"}:7' "a global table's stream ($(cat err.txt))"
+expect_in "$(cat err.txt)" "not modelled: \$.Resources.GT.Properties.Replicas" "a global table's stream: its other properties listed"
+cat > other-stack.yaml <<'EOF'
+Resources:
+  Shared: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: https://example.com/t.yaml}}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties: {EventSourceArn: !GetAtt Shared.Outputs.StreamArn, FunctionName: f, StartingPosition: LATEST, BatchSize: 7}
+EOF
+"$esmsim" import other-stack.yaml -o other.json >/dev/null 2> err.txt; rc=$?
+expect_eq "$rc:$(j other.json event_source_mapping.BatchSize):$(j other.json function.name)" '0:7:"f"' \
+  "a mapping of another stack's stream: the mapping ($(cat err.txt))"
+expect_in "$(cat err.txt)" "esmsim import: not mapped: other-stack.yaml: the stream cannot be told from the template: \$.Resources.M.Properties.EventSourceArn" \
+  "a mapping of another stack's stream: the stream is said"
 
 printf '{"EventSourceMappings": [{"UUID": "q", "EventSourceArn": "arn:aws:sqs:eu-west-1:111122223333:jobs"}]}' > queues.json
 bad "a list without a stream's mapping (was \"0 mappings of a stream: name one with --mapping UUID\")" \

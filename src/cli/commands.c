@@ -325,7 +325,7 @@ static void import_usage(FILE *out)
           "  AWS CLI JSON   aws lambda get-event-source-mapping (or list-event-source-mappings),\n"
           "                 get-function-configuration (or get-function), get-function-concurrency,\n"
           "                 aws kinesis describe-stream-summary (or describe-stream),\n"
-          "                 aws dynamodbstreams describe-stream\n"
+          "                 aws dynamodbstreams describe-stream, aws dynamodb describe-table\n"
           "  templates      CloudFormation or SAM, JSON or YAML (short-form tags such as !Ref)\n"
           "  terraform      terraform show -json, of a plan or of the state\n"
           "  metric data    aws cloudwatch get-metric-data: IncomingRecords, IncomingBytes,\n"

@@ -132,6 +132,14 @@ static int finish_mapping(struct imp *im)
         imp_note(im, "no event source mapping among the inputs: the scenario has AWS's default "
                  "settings (give the output of aws lambda get-event-source-mapping, or a template)") < 0)
         return -1;
+    const cJSON *enabled = imp_get(im, "event_source_mapping.Enabled");
+    if (cJSON_IsFalse(enabled)) {   /* a run that processes nothing: said, whatever said it */
+        char from[1024];
+        impi_origin_words(impi_origin_of(im, "event_source_mapping.Enabled"), from, sizeof from);
+        if (imp_note(im, "event_source_mapping.Enabled: false (%s): the mapping is disabled and never "
+                     "polls; --set event_source_mapping.Enabled=true replays it enabled", from) < 0)
+            return -1;
+    }
     /* A replay starts with an empty stream, the mapping already reading it:
      * that is TRIM_HORIZON, whatever position the mapping was created with
      * (LATEST would miss the first minute, a past AT_TIMESTAMP means nothing). */
@@ -443,6 +451,7 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
     char err[2048];
     size_t n_metrics = 0;
     int rc = -1;
+    bool template = false;
     for (size_t i = 0; i < n; i++)
         if (read_file(im, &files[i]) < 0)
             goto out;
@@ -461,16 +470,29 @@ static int import_files(struct imp *im, struct imp_file *files, size_t n)
             if (imp_tf_read(im, f) < 0)
                 goto out;
         } else if (imp_cfn_detect(f->root)) {
+            template = true;
             if (imp_cfn_read(im, f) < 0)
                 goto out;
+        } else if (cJSON_GetObjectItemCaseSensitive(f->root, "Datapoints")) {
+            imp_fail(im, "%s: the output of aws cloudwatch get-metric-statistics (Label, Datapoints): "
+                     "esmsim import reads aws cloudwatch get-metric-data (MetricDataResults; "
+                     "examples/production/queries.json is a ready-made --metric-data-queries file)",
+                     f->path);
+            goto out;
         } else {
             imp_fail(im, "%s: not a format esmsim import knows: expected the JSON of an AWS CLI "
                      "command (lambda get-event-source-mapping, get-function-configuration, "
                      "get-function-concurrency, kinesis describe-stream-summary, dynamodbstreams "
-                     "describe-stream, cloudwatch get-metric-data), a CloudFormation or SAM template "
-                     "(JSON or YAML, with Resources), or terraform show -json", f->path);
+                     "describe-stream, dynamodb describe-table, cloudwatch get-metric-data), a "
+                     "CloudFormation or SAM template (JSON or YAML, with Resources), or terraform "
+                     "show -json", f->path);
             goto out;
         }
+    }
+    if (!template && im->n_params) {   /* a --parameter nothing reads is a mistake said, not ignored */
+        imp_fail(im, "--parameter %s: no template among the inputs (parameters are a template's)",
+                 im->params[0]);
+        goto out;
     }
     if (n_metrics) {
         if (mdata_finish(&metrics, err, sizeof err) < 0) {

@@ -8,6 +8,7 @@
  *   lambda get-function-concurrency     ReservedConcurrentExecutions, or {} when none is reserved
  *   kinesis describe-stream-summary     StreamDescriptionSummary  (and describe-stream)
  *   dynamodbstreams describe-stream     StreamDescription with TableName
+ *   dynamodb describe-table             Table with TableName (the stream's view type, not its shards)
  * These describe what is deployed now (IMP_LIVE).
  *
  * terraform show -json: the state (values.root_module) or a plan
@@ -153,6 +154,32 @@ static int dynamodb_stream(struct imp *im, const char *file, const char *base, c
     return imp_rest_unmapped(im, file, base, d, used);
 }
 
+/* dynamodb describe-table: the table, and its stream's view type and ARN. */
+static int dynamodb_table(struct imp *im, const char *file, const char *base, const cJSON *t)
+{
+    static const char *const used[] = { "TableName", "StreamSpecification", "LatestStreamArn", NULL };
+    char path[PATH_LEN];
+    const cJSON *v, *spec = get(t, "StreamSpecification");
+    imp_path(path, sizeof path, base, "StreamSpecification");
+    if (!cJSON_IsTrue(get(spec, "StreamEnabled")))
+        return imp_fail(im, "%s: %s: the table has no stream (StreamEnabled is not true): no mapping "
+                        "can read it", file, path);
+    static const struct imp_copy copied[] = { { "StreamViewType", "stream.view_type" } };
+    if (((v = get(t, "TableName")) &&
+         imp_stream_named(im, "dynamodb", v, IMP_LIVE, file, imp_path(path, sizeof path, base,
+                                                                      "TableName")) < 0) ||
+        imp_copy(im, file, imp_path(path, sizeof path, base, "StreamSpecification"), spec, copied, 1,
+                 IMP_LIVE) < 0)
+        return -1;
+    if ((v = get(t, "LatestStreamArn"))) {
+        imp_path(path, sizeof path, base, "LatestStreamArn");
+        if (want_string(im, file, path, v) < 0 ||
+            imp_source_arn(im, v->valuestring, IMP_LIVE, file, path) < 0)
+            return -1;
+    }
+    return imp_rest_unmapped(im, file, base, t, used);
+}
+
 /* ---- Lambda ------------------------------------------------------------------- */
 
 /* get-function-configuration (or get-function's Configuration). */
@@ -269,6 +296,8 @@ const char *imp_aws_detect(const cJSON *root)
         return "dynamodbstreams describe-stream";
     if (get(d, "StreamName"))
         return "kinesis describe-stream";
+    if (cJSON_IsObject(get(root, "Table")) && get(get(root, "Table"), "TableName"))
+        return "dynamodb describe-table";
     return NULL;
 }
 
@@ -300,6 +329,8 @@ int imp_aws_read(struct imp *im, const struct imp_file *f)
         return kinesis_stream(im, file, "$.StreamDescriptionSummary", get(r, "StreamDescriptionSummary"));
     if (!strcmp(what, "kinesis describe-stream"))
         return kinesis_stream(im, file, "$.StreamDescription", get(r, "StreamDescription"));
+    if (!strcmp(what, "dynamodb describe-table"))
+        return dynamodb_table(im, file, "$.Table", get(r, "Table"));
     return dynamodb_stream(im, file, "$.StreamDescription", get(r, "StreamDescription"));
 }
 

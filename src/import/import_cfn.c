@@ -7,7 +7,7 @@
  * mapping (an AWS::Lambda::EventSourceMapping, or a Kinesis or DynamoDB event
  * of an AWS::Serverless::Function), chosen here, the stream it reads
  * (AWS::Kinesis::Stream, its AWS::Kinesis::StreamConsumer, or an
- * AWS::DynamoDB::Table's stream) and the function it invokes, with SAM's
+ * AWS::DynamoDB::Table's or GlobalTable's stream) and the function it invokes, with SAM's
  * Globals (import_cfn_resources.c).  The other resources are listed as not
  * mapped.  A template says what should be deployed: IMP_TEMPLATE.
  */
@@ -36,14 +36,16 @@ static bool reads_stream(struct cfn *c, const cJSON *props, const char *key)
 {
     const cJSON *src = cfn_get(props, key);
     const char *id = src ? cfn_referenced(c, src) : NULL;
-    if (id)
-        return cfn_is_type(c, id, "AWS::Kinesis::Stream") || cfn_is_type(c, id, "AWS::DynamoDB::Table") ||
-               cfn_is_type(c, id, "AWS::Kinesis::StreamConsumer");
+    if (cfn_is_type(c, id, "AWS::Kinesis::Stream") || cfn_is_table(c, id) ||
+        cfn_is_type(c, id, "AWS::Kinesis::StreamConsumer"))
+        return true;
     if (cJSON_IsString(src)) {
         char name[256];
         bool ddb, consumer;
         return imp_arn_stream(src->valuestring, name, sizeof name, &ddb, &consumer) != NULL;
     }
+    /* another source, or one the template cannot tell (another stack's output): a stream
+     * mapping has a StartingPosition, as Kafka's has (with Topics) and no queue's */
     return cfn_get(props, "StartingPosition") && !cfn_get(props, "Topics") && !cfn_get(props, "Queues");
 }
 
@@ -102,6 +104,42 @@ static int collect(struct cfn *c, struct cand *cands, size_t max, size_t *n)
     return 0;
 }
 
+/*
+ * A stream or function the mapping names by its name or ARN, written out or
+ * made with Fn::Sub or Fn::Join ("arn:...:stream/${Events}") rather than by
+ * Ref or Fn::GetAtt: when it is the template's own, read from its resource
+ * too (its ShardCount, StreamModeDetails, Timeout ...).  0, or -1.
+ */
+static int stream_by_arn(struct cfn *c, const char *arn, struct cfn_used *u)
+{
+    char name[256];
+    bool ddb, consumer;
+    if (!imp_arn_stream(arn, name, sizeof name, &ddb, &consumer) || consumer)
+        return 0;   /* a consumer's ARN holds its creation time: no template writes it out */
+    const char *id = cfn_named(c, ddb ? "AWS::DynamoDB::Table" : "AWS::Kinesis::Stream", name);
+    if (!id && ddb && !c->bad)
+        id = cfn_named(c, "AWS::DynamoDB::GlobalTable", name);
+    if (!id)
+        return c->bad ? -1 : 0;
+    cfn_use(u, id);
+    return ddb ? cfn_map_table(c, id) : cfn_map_stream(c, id);
+}
+
+static int function_by_arn(struct cfn *c, const char *ref, struct cfn_used *u)
+{
+    char *name = imp_function_name(ref);
+    if (!name)
+        return imp_nomem(c->im);
+    const char *id = cfn_named(c, "AWS::Lambda::Function", name);
+    if (!id && !c->bad)
+        id = cfn_named(c, "AWS::Serverless::Function", name);
+    free(name);
+    if (!id)
+        return c->bad ? -1 : 0;
+    cfn_use(u, id);
+    return cfn_map_function(c, id, NULL);
+}
+
 /* The mapping k: its settings, the stream it reads, the function it invokes. */
 static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
 {
@@ -120,6 +158,11 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
     const char *sid = raw ? cfn_referenced(c, raw) : NULL;
     const cJSON *fraw = k->event ? NULL : cfn_get(k->props, "FunctionName");
     const char *fid = k->event ? k->id : fraw ? cfn_referenced(c, fraw) : NULL;
+    if (cfn_is_type(c, fid, "AWS::Lambda::Alias"))
+        cfn_use(u, fid);   /* its Ref, the alias's ARN, names the function (function_by_arn) */
+    if (fid && !cfn_is_type(c, fid, "AWS::Lambda::Function") &&
+        !cfn_is_type(c, fid, "AWS::Serverless::Function"))
+        fid = NULL;
     cJSON *props = cJSON_Duplicate(k->props, true);
     if (!props)
         return imp_nomem(c->im);
@@ -139,7 +182,7 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         cfn_use(u, sid);
         rc = imp_set(c->im, "stream.consumer", cJSON_CreateString("shared"), IMP_TEMPLATE, c->file,
                      path) || cfn_map_stream(c, sid);
-    } else if (cfn_is_type(c, sid, "AWS::DynamoDB::Table")) {
+    } else if (cfn_is_table(c, sid)) {
         cfn_use(u, sid);
         rc = cfn_map_table(c, sid);
     } else if (cfn_is_type(c, sid, "AWS::Kinesis::StreamConsumer")) {
@@ -149,13 +192,11 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         const cJSON *arn = cfn_get(p, k->source_key);
         rc = imp_set(c->im, "event_source_mapping.EventSourceArn", cJSON_Duplicate(arn, true),
                      IMP_TEMPLATE, c->file, path) ||
-             imp_source_arn(c->im, arn->valuestring, IMP_TEMPLATE, c->file, path);
+             imp_source_arn(c->im, arn->valuestring, IMP_TEMPLATE, c->file, path) ||
+             stream_by_arn(c, arn->valuestring, u);
     } else if (raw) {
         rc = imp_unmapped(c->im, c->file, "the stream cannot be told from the template", path);
     }
-    if (fid && !cfn_is_type(c, fid, "AWS::Lambda::Function") &&
-        !cfn_is_type(c, fid, "AWS::Serverless::Function"))
-        fid = NULL;
     if (!rc && fid) {
         cfn_use(u, fid);
         rc = cfn_map_function(c, fid, k->event);
@@ -165,7 +206,8 @@ static int map_mapping(struct cfn *c, const struct cand *k, struct cfn_used *u)
         rc = (!strncmp(fn->valuestring, "arn:", 4) &&
               imp_set(c->im, "event_source_mapping.FunctionArn", cJSON_Duplicate(fn, true),
                       IMP_TEMPLATE, c->file, path)) ||
-             imp_function_ref(c->im, fn->valuestring, IMP_TEMPLATE, c->file, path);
+             imp_function_ref(c->im, fn->valuestring, IMP_TEMPLATE, c->file, path) ||
+             function_by_arn(c, fn->valuestring, u);
     }
     rc = rc || cfn_report_left(c, mark) ? -1 : 0;
     cJSON_Delete(p);
@@ -186,7 +228,7 @@ static int map_alone(struct cfn *c, struct cfn_used *u)
     cJSON_ArrayForEach(r, c->resources) {   /* each one's type from r: by id it is a search */
         const char *type = cfn_type_of(r);
         if (!strcmp(type, "AWS::Kinesis::Stream") ||
-            (!strcmp(type, "AWS::DynamoDB::Table") &&
+            ((!strcmp(type, "AWS::DynamoDB::Table") || !strcmp(type, "AWS::DynamoDB::GlobalTable")) &&
              cfn_get(cfn_get(r, "Properties"), "StreamSpecification")))
             stream = r->string, ns++;
         if (!strcmp(type, "AWS::Lambda::Function") || !strcmp(type, "AWS::Serverless::Function"))
@@ -226,7 +268,7 @@ int imp_cfn_read(struct imp *im, const struct imp_file *f)
         cfn_bad(&c, "$.Resources", "expected an object of resources, got %s", imp_kind(c.all));
         goto out;
     }
-    if (!(c.resources = deployed = cfn_deployed_resources(&c)) ||
+    if (cfn_check_parameters(&c) < 0 || !(c.resources = deployed = cfn_deployed_resources(&c)) ||
         collect(&c, cands, sizeof cands / sizeof cands[0], &n) < 0)
         goto out;
     for (size_t i = 0; i < n; i++)

@@ -133,6 +133,7 @@ static char *resource_name(struct cfn *c, const char *id)
 {
     static const struct { const char *type, *prop; } NAMES[] = {
         { "AWS::Kinesis::Stream", "Name" }, { "AWS::DynamoDB::Table", "TableName" },
+        { "AWS::DynamoDB::GlobalTable", "TableName" },
         { "AWS::Lambda::Function", "FunctionName" }, { "AWS::Serverless::Function", "FunctionName" },
         { "AWS::SQS::Queue", "QueueName" }, { "AWS::SNS::Topic", "TopicName" },
         { "AWS::Kinesis::StreamConsumer", "ConsumerName" },
@@ -157,6 +158,21 @@ static char *resource_name(struct cfn *c, const char *id)
     return strdup(id);
 }
 
+const char *cfn_named(struct cfn *c, const char *type, const char *name)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, c->resources) {
+        if (strcmp(cfn_type_of(r), type))
+            continue;
+        char *n = resource_name(c, r->string);
+        bool same = n && !strcmp(n, name);
+        free(n);
+        if (c->bad || same)
+            return c->bad ? NULL : r->string;
+    }
+    return NULL;
+}
+
 /* A resource's Type ("" when it has none). */
 const char *cfn_type_of(const cJSON *r)
 {
@@ -172,6 +188,11 @@ static const char *resource_type(const struct cfn *c, const char *id)
 bool cfn_is_type(const struct cfn *c, const char *id, const char *type)
 {
     return id && !strcmp(resource_type(c, id), type);
+}
+
+bool cfn_is_table(const struct cfn *c, const char *id)
+{
+    return cfn_is_type(c, id, "AWS::DynamoDB::Table") || cfn_is_type(c, id, "AWS::DynamoDB::GlobalTable");
 }
 
 static cJSON *arn_of(struct cfn *c, const char *path, const char *fmt, ...)
@@ -203,26 +224,211 @@ bool cfn_not_deployed(const struct cfn *c, const char *id)
     return !cfn_get(c->resources, id) && cfn_get(c->all, id);
 }
 
+/* Is parameter p of Type Number, or a list (CommaDelimitedList, List<...>)? */
+static bool param_type(const cJSON *p, const char *what)
+{
+    const cJSON *t = cfn_get(p, "Type");
+    if (!cJSON_IsString(t))
+        return false;
+    if (!strcmp(what, "list"))
+        return !strcmp(t->valuestring, "CommaDelimitedList") || !strncmp(t->valuestring, "List<", 5);
+    return !strcmp(t->valuestring, what);
+}
+
+/* Text split at its commas, each member trimmed of spaces: a list
+ * parameter's value as Ref gives it ("a, b" is ["a", "b"]). */
+static cJSON *comma_list(const char *text)
+{
+    cJSON *out = cJSON_CreateArray();
+    for (const char *p = text; out;) {
+        size_t n = strcspn(p, ",");
+        const char *start = p, *end = p + n;
+        while (start < end && *start == ' ')
+            start++;
+        while (end > start && end[-1] == ' ')
+            end--;
+        char *piece = strndup(start, (size_t)(end - start));
+        cJSON *item = piece ? cJSON_CreateString(piece) : NULL;
+        free(piece);
+        if (!item || !cJSON_AddItemToArray(out, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    return out;
+}
+
+/* Parameter name's value (declared as p) as CloudFormation passes it:
+ * --parameter, else its Default (neither: NULL, c->why); a Number as a
+ * number, a list as the list of its members. */
+static cJSON *parameter_value(struct cfn *c, const char *name, const cJSON *p)
+{
+    const char *given = imp_parameter(c->im, name);
+    const cJSON *def = cfn_get(p, "Default");
+    if (!given && !def)
+        return unknown(c, "the parameter %s has no Default (--parameter %s=VALUE gives it)", name,
+                       name);
+    const char *text = given ? given : cJSON_IsString(def) ? def->valuestring : NULL;
+    if (text && param_type(p, "list"))
+        return comma_list(text);
+    cJSON *v = given ? cJSON_CreateString(given) : cJSON_Duplicate(def, true);
+    if (v && param_type(p, "Number")) {
+        cJSON *n = imp_number(v);
+        cJSON_Delete(v);
+        v = n;
+    }
+    return v;
+}
+
+/* Every --parameter names a parameter of the template, or a pseudo parameter. */
+static int check_given(struct cfn *c)
+{
+    char names[300] = "", at[PATH_LEN];
+    const cJSON *p;
+    cJSON_ArrayForEach(p, c->params) {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", p->string);
+    }
+    const char *given;
+    for (size_t i = 0; (given = imp_parameter_given(c->im, i)); i++) {
+        char *name = strndup(given, strcspn(given, "="));
+        if (!name)
+            return imp_nomem(c->im);
+        bool known = !strncmp(name, "AWS::", 5) || cfn_get(c->params, name);
+        snprintf(at, sizeof at, "--parameter %s", given);
+        if (!known)
+            cfn_bad(c, at, "the template has no parameter %s (its parameters: %s)", name,
+                    names[0] ? names : "none");
+        free(name);
+        if (!known)
+            return -1;
+    }
+    return 0;
+}
+
+/* Parameter p's value, text (--parameter's, or its Default's), at path at:
+ * a number for a Number, one of its AllowedValues when it has them. */
+static int check_value(struct cfn *c, const cJSON *p, const char *text, const char *at)
+{
+    char allowed[PATH_LEN], list[300] = "";
+    if (param_type(p, "Number")) {
+        char *end;
+        strtod(text, &end);
+        if (!text[0] || *end) {
+            cfn_bad(c, at, "expected a number (the parameter's Type is Number)");
+            return -1;
+        }
+    }
+    const cJSON *av = cfn_get(p, "AllowedValues"), *x;
+    if (!cJSON_IsArray(av) || param_type(p, "list"))
+        return 0;
+    bool ok = false;
+    cJSON_ArrayForEach(x, av) {
+        char *t = as_text(x);
+        size_t len = strlen(list);
+        ok |= t && !strcmp(t, text);
+        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", t ? t : "?");
+        free(t);
+    }
+    if (ok)
+        return 0;
+    imp_path(allowed, sizeof allowed, "$.Parameters", p->string);
+    imp_path(allowed, sizeof allowed, allowed, "AllowedValues");
+    cfn_bad(c, at, "expected one of the parameter's AllowedValues (%s): %s", allowed, list);
+    return -1;
+}
+
+int cfn_check_parameters(struct cfn *c)
+{
+    const cJSON *p;
+    if (check_given(c) < 0)
+        return -1;
+    cJSON_ArrayForEach(p, c->params) {
+        char at[PATH_LEN];
+        const char *value = imp_parameter(c->im, p->string);
+        const cJSON *def = cfn_get(p, "Default");
+        char *text = value ? strdup(value) : def ? as_text(def) : NULL;
+        if (value) {
+            snprintf(at, sizeof at, "--parameter %s=%s", p->string, value);
+        } else {
+            imp_path(at, sizeof at, "$.Parameters", p->string);
+            imp_path(at, sizeof at, at, "Default");
+        }
+        int rc = text ? check_value(c, p, text, at) : 0;
+        free(text);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Ref of an alias: its ARN, of the function fn (its name or ARN, computed)
+ * and the alias's name alias; what names the alias, for a message. */
+static cJSON *alias_arn(struct cfn *c, const cJSON *fn, const cJSON *alias, const char *what,
+                        const char *path)
+{
+    if (c->bad)
+        return NULL;
+    if (!cJSON_IsString(fn) || !cJSON_IsString(alias))
+        return unknown(c, "Ref %s: the alias's function or name cannot be told from the template",
+                       what);
+    char *f = imp_function_name(fn->valuestring);
+    cJSON *v = f ? arn_of(c, path, "lambda@function:%s:%s", f, alias->valuestring) : NULL;
+    free(f);
+    return v;
+}
+
+/* Ref of an AWS::Lambda::Alias id: FunctionName's function, Name. */
+static cJSON *ref_alias(struct cfn *c, const char *id, const char *path)
+{
+    char at[PATH_LEN], fp[PATH_LEN], np[PATH_LEN];
+    imp_path(at, sizeof at, "$.Resources", id);
+    imp_path(at, sizeof at, at, "Properties");
+    const cJSON *props = cfn_get(cfn_get(c->resources, id), "Properties");
+    cJSON *fn = cfn_ev(c, cfn_get(props, "FunctionName"), imp_path(fp, sizeof fp, at, "FunctionName"));
+    cJSON *name = fn ? cfn_ev(c, cfn_get(props, "Name"), imp_path(np, sizeof np, at, "Name")) : NULL;
+    cJSON *v = alias_arn(c, fn, name, id, path);
+    cJSON_Delete(fn), cJSON_Delete(name);
+    return v;
+}
+
+/* SAM's "Function.Alias": the alias AutoPublishAlias makes, when name is
+ * one; NULL otherwise (*sam false), or when it cannot be told. */
+static cJSON *ref_sam_alias(struct cfn *c, const char *name, const char *path, bool *sam)
+{
+    const char *dot = strrchr(name, '.');
+    char *id = dot && !strcmp(dot, ".Alias") ? strndup(name, (size_t)(dot - name)) : NULL;
+    const cJSON *auto_alias = cfn_get(cfn_get(cfn_get(c->resources, id), "Properties"),
+                                      "AutoPublishAlias");
+    *sam = id && cfn_is_type(c, id, "AWS::Serverless::Function") && auto_alias;
+    cJSON *v = NULL;
+    if (*sam) {
+        char at[PATH_LEN];
+        imp_path(at, sizeof at, "$.Resources", id);
+        imp_path(at, sizeof at, at, "Properties");
+        char *fname = resource_name(c, id);
+        cJSON *fn = fname ? cJSON_CreateString(fname) : NULL;
+        cJSON *alias = fn ? cfn_ev(c, auto_alias, imp_path(at, sizeof at, at, "AutoPublishAlias")) : NULL;
+        v = alias_arn(c, fn, alias, name, path);
+        free(fname);
+        cJSON_Delete(fn), cJSON_Delete(alias);
+    }
+    free(id);
+    return v;
+}
+
 static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
 {
     if (!cJSON_IsString(a))
         return cfn_bad(c, path, "Ref takes a name, got %s", imp_kind(a));
     const char *name = a->valuestring;
     const cJSON *p = cfn_get(c->params, name);
-    if (p) {
-        const char *given = imp_parameter(c->im, name);
-        const cJSON *def = cfn_get(p, "Default"), *type = cfn_get(p, "Type");
-        if (!given && !def)
-            return unknown(c, "the parameter %s has no Default (--parameter %s=VALUE gives it)",
-                           name, name);
-        cJSON *v = given ? cJSON_CreateString(given) : cJSON_Duplicate(def, true);
-        if (v && cJSON_IsString(type) && !strcmp(type->valuestring, "Number")) {
-            cJSON *n = imp_number(v);
-            cJSON_Delete(v);
-            v = n;
-        }
-        return v;
-    }
+    if (p)
+        return parameter_value(c, name, p);
     if (!strncmp(name, "AWS::", 5))
         return pseudo(c, name, path);
     if (cfn_not_deployed(c, name))
@@ -239,11 +445,17 @@ static cJSON *fn_ref(struct cfn *c, const cJSON *a, const char *path)
             v = unknown(c, "Ref %s: a consumer's ARN holds its creation time", name);
         else if (!strcmp(t, "AWS::SQS::Queue"))
             v = unknown(c, "Ref %s: a queue's URL", name);
+        else if (!strcmp(t, "AWS::Lambda::Alias"))
+            v = ref_alias(c, name, path);
         else
             v = cJSON_CreateString(n);
         free(n);
         return v;
     }
+    bool sam;
+    cJSON *v = ref_sam_alias(c, name, path, &sam);
+    if (sam)
+        return v;
     return cfn_bad(c, path, "Ref %s: no such parameter or resource", name);
 }
 
@@ -261,9 +473,9 @@ static cJSON *attribute(struct cfn *c, const char *res, const char *attr, const 
     cJSON *v = NULL;
     if (!strcmp(t, "AWS::Kinesis::Stream") && !strcmp(attr, "Arn"))
         v = arn_of(c, path, "kinesis@stream/%s", n);
-    else if (!strcmp(t, "AWS::DynamoDB::Table") && !strcmp(attr, "Arn"))
+    else if (cfn_is_table(c, res) && !strcmp(attr, "Arn"))
         v = arn_of(c, path, "dynamodb@table/%s", n);
-    else if (!strcmp(t, "AWS::DynamoDB::Table") && !strcmp(attr, "StreamArn"))
+    else if (cfn_is_table(c, res) && !strcmp(attr, "StreamArn"))
         v = arn_of(c, path, "dynamodb@table/%s/stream/LABEL", n);   /* the label: its creation time */
     else if ((!strcmp(t, "AWS::Lambda::Function") || !strcmp(t, "AWS::Serverless::Function")) &&
              !strcmp(attr, "Arn"))

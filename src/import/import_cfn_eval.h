@@ -49,6 +49,11 @@ int cfn_report_left(struct cfn *c, size_t mark);
 cJSON *cfn_bad(struct cfn *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The parameters as CloudFormation checks them before it deploys: every
+ * --parameter (but a pseudo parameter's) declared, a Number's value a number,
+ * a value among its AllowedValues.  0, or -1 (c->bad). */
+int cfn_check_parameters(struct cfn *c);
+
 /* The resources CloudFormation would create (references into c->all), or NULL (c->bad). */
 cJSON *cfn_deployed_resources(struct cfn *c);
 
@@ -58,9 +63,18 @@ bool cfn_not_deployed(const struct cfn *c, const char *id);
 /* The resource a value names by Ref, Fn::GetAtt or Fn::Sub, or NULL. */
 const char *cfn_referenced(const struct cfn *c, const cJSON *v);
 
+/* The deployed resource of type that CloudFormation names name (its name
+ * property, or its logical id when it has none), or NULL (c->bad: an error
+ * in a name property). */
+const char *cfn_named(struct cfn *c, const char *type, const char *name);
+
 /* A resource's Type ("" when it has none); whether resource id is of type. */
 const char *cfn_type_of(const cJSON *r);
 bool cfn_is_type(const struct cfn *c, const char *id, const char *type);
+
+/* Resource id is a DynamoDB table, AWS::DynamoDB::Table or GlobalTable (a
+ * mapping reads the stream of either alike). */
+bool cfn_is_table(const struct cfn *c, const char *id);
 
 /* Member key of o, when o is an object. */
 const cJSON *cfn_get(const cJSON *o, const char *key);

@@ -101,6 +101,11 @@ const char *imp_parameter(const struct imp *im, const char *name)
     return NULL;
 }
 
+const char *imp_parameter_given(const struct imp *im, size_t i)
+{
+    return i < im->n_params ? im->params[i] : NULL;
+}
+
 /* (buf may be base: the path is made aside, then copied) */
 const char *imp_path(char *buf, size_t len, const char *base, const char *key)
 {
@@ -390,18 +395,22 @@ int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const ch
     return 0;
 }
 
-int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
-                     const char *ipath)
+char *imp_function_name(const char *ref)
 {
     /* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER], ACCOUNT:function:NAME, NAME[:QUALIFIER] */
     const char *name = ref, *f = strstr(ref, "function:");
     if (f)
         name = f + 9;
+    return strndup(name, strcspn(name, ":"));
+}
+
+int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
+                     const char *ipath)
+{
     if (!strncmp(ref, "arn:", 4) &&
         remember_arn(im, &im->function_arn, ref, file, ipath) < 0)
         return -1;
-    size_t n = strcspn(name, ":");
-    char *copy = strndup(name, n);
+    char *copy = imp_function_name(ref);
     if (!copy)
         return imp_nomem(im);
     cJSON *v = cJSON_CreateString(copy);
@@ -599,6 +608,20 @@ static int mapping_destinations(struct imp *im, const char *file, const char *ba
     return 0;
 }
 
+/* The CLI's State (it prints no Enabled): Enabled or Enabling is an
+ * enabled mapping, Disabled or Disabling a disabled one; the others
+ * (Creating, Updating, Deleting) say neither and are listed. */
+static int mapping_state(struct imp *im, const char *file, const char *path, const cJSON *v,
+                         enum imp_rank rank)
+{
+    static const char *const ON[] = { "Enabled", "Enabling", NULL }, *const OFF[] = { "Disabled",
+                                                                               "Disabling", NULL };
+    bool on = cJSON_IsString(v) && in_list(ON, v->valuestring);
+    if (!on && !(cJSON_IsString(v) && in_list(OFF, v->valuestring)))
+        return imp_unmapped(im, file, "not modelled", path);
+    return imp_set(im, "event_source_mapping.Enabled", cJSON_CreateBool(on), rank, file, path);
+}
+
 /* FilterCriteria: none is simulated yet; a non-empty one is said, not dropped silently. */
 static int mapping_filters(struct imp *im, const char *file, const char *path, const cJSON *fc,
                            bool terraform)
@@ -648,6 +671,8 @@ int imp_mapping(struct imp *im, const char *file, const char *base, const cJSON 
             rc = mapping_destinations(im, file, path, k, terraform, rank);
         } else if (!strcmp(key, terraform ? "filter_criteria" : "FilterCriteria")) {
             rc = mapping_filters(im, file, path, k, terraform);
+        } else if (!terraform && !strcmp(key, "State")) {
+            rc = mapping_state(im, file, path, k, rank);
         } else if (!(terraform && !strcmp(key, "function_arn"))) {   /* function_name has it */
             rc = imp_unmapped(im, file, "not modelled", path);
         }

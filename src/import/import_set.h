@@ -74,6 +74,9 @@ int imp_nomem(struct imp *im);
 const char *imp_selected_mapping(const struct imp *im);
 const char *imp_parameter(const struct imp *im, const char *name);
 
+/* The i-th --parameter as given ("NAME=VALUE"), NULL past the last. */
+const char *imp_parameter_given(const struct imp *im, size_t i);
+
 /* base + ".key" (or base + "[\"key\"]" when key is not a plain name), or
  * base + "[i]", in buf (which may be base), returned.  PATH_LEN: room for a path. */
 #define PATH_LEN 512
@@ -100,6 +103,10 @@ int imp_source_arn(struct imp *im, const char *arn, enum imp_rank rank, const ch
 /* The function, from its name, its ARN or a partial ARN (function.name). */
 int imp_function_ref(struct imp *im, const char *ref, enum imp_rank rank, const char *file,
                      const char *ipath);
+
+/* The function's name in its name, ARN or partial ARN, without a qualifier
+ * (malloc'd; NULL when out of memory). */
+char *imp_function_name(const char *ref);
 
 /* The name of a Kinesis stream or DynamoDB table in an ARN, in buf; NULL
  * when arn is not the ARN of one.  *dynamodb says which; *consumer whether
