@@ -366,6 +366,26 @@ PY
 )
 want=$(sqlite3 -separator ' ' "$work/wdump.db" "SELECT shard_id, strftime('%Y-%m-%dT%H:%M:%SZ', '2026-01-01', '+' || (start_ms / 1000) || ' seconds'), 0, records FROM windows ORDER BY 1, 2")
 expect_eq "$finals" "$want" "R15 final events: no records, the window's whole state, as in the windows table"
+# R15: the model's answer in a window is AWS's TimeWindowEventResponse: {"state": ...}, the state it
+# was given with the records it handled counted (here every record), in first-counted order; a
+# final invocation returns the state it was given.  (The answer was dumped as null.)
+bad=$(python3 - "$work/wevents" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+for line in open(os.path.join(d, "index.jsonl")):
+    i = json.loads(line)
+    e = json.load(open(os.path.join(d, i["event_file"])))
+    r = json.load(open(os.path.join(d, i["response_file"])))
+    want = dict(e["state"])
+    for rec in e["Records"]:
+        want[rec["kinesis"]["partitionKey"]] = want.get(rec["kinesis"]["partitionKey"], 0) + 1
+    if i["outcome"] == "success" and (not isinstance(r, dict) or list(r) != ["state"]
+                                      or list(r["state"].items()) != list(want.items())):
+        print("%s: %s, want {\"state\": %s}" % (i["response_file"], json.dumps(r), json.dumps(want)))
+        break
+PY
+)
+expect_eq "$bad" "" "R15 a windowed invocation's dumped response is {\"state\": the state it returned}"
 out=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/dump.db" --no-record-tables \
       --dump-events "$work/events2" --dump-limit 2 2>&1); rc=$?
 expect_eq "$rc" 0 "--dump-events with a summary: exit status"

@@ -675,7 +675,7 @@ static void test_ddb_creation_time(void)
 /* One response, the whole text, for the rule R7 shape named by `what`. */
 static void check_response(const struct rsp_response *r, const char *want, const char *what)
 {
-    char *json = awsjson_response(r);
+    char *json = awsjson_response(r, NULL);
     if (!json || strcmp(json, want) != 0)
         fprintf(stderr, "R7 %s: the response prints as %s\n", what, json ? json : "(null)");
     CHECK_STR(json, want);
@@ -723,6 +723,44 @@ static void test_response(void)
                    "misspelt list key");
     check_response(&(struct rsp_response){ .shape = RSP_OBJECT, .list_key = "BatchItemFailures" },
                    "{\"BatchItemFailures\":[]}", "misspelt list key, empty");
+}
+
+/* R15: with a tumbling window the answer begins with the state the
+ * function returned, AWS's TimeWindowEventResponse
+ * {"state":{...},"batchItemFailures":[...]}; null and {} become the state
+ * alone. */
+static void test_response_with_state(void)
+{
+    static const char *const keys[] = { "/docs", "/" };
+    static const uint64_t counts[] = { 282, 715 };
+    const struct slog_event_window state = { .n_keys = 2, .keys = keys, .counts = counts };
+    static const struct rsp_item item = { RSP_ITEM_SEQUENCE, 42 };
+    static const struct {
+        struct rsp_response r;
+        const char *want;
+    } cases[] = {
+        { { .shape = RSP_NULL }, "{\"state\":{\"/docs\":282,\"/\":715}}" },
+        { { .shape = RSP_OBJECT }, "{\"state\":{\"/docs\":282,\"/\":715}}" },
+        { { .shape = RSP_LIST }, "{\"state\":{\"/docs\":282,\"/\":715},\"batchItemFailures\":[]}" },
+        { { .shape = RSP_LIST, .items = &item, .n_items = 1 },
+          "{\"state\":{\"/docs\":282,\"/\":715},"
+          "\"batchItemFailures\":[{\"itemIdentifier\":\"42\"}]}" },
+        { { .shape = RSP_LIST_NULL },
+          "{\"state\":{\"/docs\":282,\"/\":715},\"batchItemFailures\":null}" },
+        { { .shape = RSP_OBJECT, .list_key = "BatchItemFailures", .items = &item, .n_items = 1 },
+          "{\"state\":{\"/docs\":282,\"/\":715},"
+          "\"BatchItemFailures\":[{\"itemIdentifier\":\"42\"}]}" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *json = awsjson_response(&cases[i].r, &state);
+        CHECK_STR(json, cases[i].want);
+        free(json);
+    }
+    /* a window's first answer when no record was handled */
+    const struct slog_event_window empty = { .n_keys = 0 };
+    char *json = awsjson_response(&(struct rsp_response){ .shape = RSP_NULL }, &empty);
+    CHECK_STR(json, "{\"state\":{}}");
+    free(json);
 }
 
 /* The error payloads of an invocation that threw (R5) or timed out (R11). */
@@ -859,6 +897,7 @@ int main(void)
     test_ddb_size_bytes();
     test_ddb_creation_time();
     test_response();
+    test_response_with_state();
     test_function_error();
     return check_done();
 }

@@ -1986,6 +1986,71 @@ static void test_r15_response_without_state(void)
     release(&r);
 }
 
+/* R15 + R7: in a window the model's answer is AWS's TimeWindowEventResponse,
+ * {"state": ..., "batchItemFailures": [...]}: the state it was given with
+ * the records it handled counted, the failed one not, those after it yes
+ * (all-failures-no-raise works through every record); the mapping keeps a
+ * partial response's state, so the retry is given it; a final invocation
+ * returns the state it was given (and no failure: an empty list, the shape
+ * of AWS's example).  (--dump-events wrote the answers without
+ * their state: the R7 part alone, or null.) */
+#define WINDOW_ANSWERS 8
+static char window_answers[WINDOW_ANSWERS][256], window_given[WINDOW_ANSWERS][256];
+static size_t n_window_answers;
+
+static void keep_window_answer(void *ctx, const struct slog_event *ev)
+{
+    (void)ctx;
+    if (n_window_answers == WINDOW_ANSWERS || !ev->response || !ev->window)
+        return;
+    char *answer = awsjson_response(ev->response, ev->returned);
+    char *event = awsjson_event(ev);
+    const char *state = event ? strstr(event, "\"state\":") : NULL;
+    snprintf(window_answers[n_window_answers], sizeof window_answers[0], "%s",
+             answer ? answer : "(none)");
+    snprintf(window_given[n_window_answers], sizeof window_given[0], "%.*s",
+             state ? (int)(strstr(state, ",\"shardId\"") - state) : 6, state ? state : "(none)");
+    n_window_answers++;
+    free(answer);
+    free(event);
+}
+
+static void test_r15_answer_carries_state(void)
+{
+    int len = 0;
+    add_record(recs, sizeof recs, &len, "10s", "user-a", "ok");
+    add_record(recs, sizeof recs, &len, "10s", "user-b", "poison");
+    add_record(recs, sizeof recs, &len, "10s", "user-a", "ok");
+    scenario_json(text, sizeof text, "61s", recs,
+                  ",\"TumblingWindowInSeconds\":60,\"MaximumRetryAttempts\":0" RBIF,
+                  ",\"report\":\"all-failures-no-raise\"" POISON_RULE, "");
+    char err[1024];
+    struct scenario *scn = scn_parse("test.json", text, NULL, 0, err, sizeof err);
+    CHECK(scn != NULL);
+    struct memlog ml = { 0 };
+    struct slog log = { .ops = &memlog_ops, .ctx = &ml, .per_record = true,
+                        .event = keep_window_answer };
+    struct sim *sim = scn ? sim_create(&scn->cfg, &log, err, sizeof err) : NULL;
+    CHECK(sim != NULL);
+    if (sim) {
+        n_window_answers = 0;
+        CHECK_INT(sim_run(sim, NULL, NULL, NULL), SIM_COMPLETE);
+        CHECK_INT(n_window_answers, 3);
+        CHECK_STR(window_given[0], "\"state\":{}");
+        CHECK_STR(window_answers[0],
+                  "{\"state\":{\"user-a\":2},\"batchItemFailures\":[{\"itemIdentifier\":\"2\"}]}");
+        CHECK_STR(window_given[1], "\"state\":{\"user-a\":2}");   /* [2, 3] again */
+        CHECK_STR(window_answers[1],
+                  "{\"state\":{\"user-a\":3},\"batchItemFailures\":[{\"itemIdentifier\":\"2\"}]}");
+        CHECK_STR(window_given[2], "\"state\":{\"user-a\":3}");   /* the final invocation */
+        CHECK_STR(window_answers[2], "{\"state\":{\"user-a\":3},\"batchItemFailures\":[]}");
+        CHECK_INT(ml.n_disc, 1);   /* [2, 3] discarded: MaximumRetryAttempts 0 */
+    }
+    sim_destroy(sim);
+    scn_free(scn);
+    memlog_free(&ml);
+}
+
 /* R15: a state over 1 MB ends the window early: a final invocation with
  * isWindowTerminatedEarly, then the same window goes on with a fresh state.
  * 1,000 records/s over 100,000 keys of 26 characters make about 30 bytes
@@ -2552,6 +2617,7 @@ int main(void)
     test_r16_parallelization_update();
     test_r15_tumbling_windows();
     test_r15_response_without_state();
+    test_r15_answer_carries_state();
     test_r15_state_over_one_megabyte();
     test_r15_windows_per_lane();
     test_r12_parent_before_child();

@@ -213,16 +213,9 @@ struct aj_record_type {
     void (*fill)(struct aj_event *e, cJSON *rec, const void *records, size_t i);
 };
 
-/* The tumbling-window fields after "Records" (R15). */
-static void aj_window(struct aj_event *e, cJSON *root, const struct slog_event_window *w)
+/* "state": w's state, in an event or a response (R15). */
+static void aj_state(struct aj_build *b, cJSON *root, const struct slog_event_window *w)
 {
-    struct aj_build *b = &e->b;
-    char when[32];
-    cJSON *window = aj_obj(b, root, "window");
-    aj_iso_time(e->src->epoch_ms, w->start_us, false, when);
-    aj_str(b, window, "start", when);
-    aj_iso_time(e->src->epoch_ms, w->end_us, false, when);
-    aj_str(b, window, "end", when);
     if (w->state_json) {   /* a real handler's: the bytes it returned, as they are */
         cJSON *raw = aj_check(b, cJSON_CreateRaw(w->state_json));
         if (raw && !cJSON_AddItemToObject(root, "state", raw)) {
@@ -234,6 +227,19 @@ static void aj_window(struct aj_event *e, cJSON *root, const struct slog_event_w
         for (uint32_t i = 0; state && i < w->n_keys; i++)
             aj_num(b, state, w->keys[i], (double)w->counts[i]);
     }
+}
+
+/* The tumbling-window fields after "Records" (R15). */
+static void aj_window(struct aj_event *e, cJSON *root, const struct slog_event_window *w)
+{
+    struct aj_build *b = &e->b;
+    char when[32];
+    cJSON *window = aj_obj(b, root, "window");
+    aj_iso_time(e->src->epoch_ms, w->start_us, false, when);
+    aj_str(b, window, "start", when);
+    aj_iso_time(e->src->epoch_ms, w->end_us, false, when);
+    aj_str(b, window, "end", when);
+    aj_state(b, root, w);
     aj_str(b, root, "shardId", e->shard_id);
     aj_str(b, root, "eventSourceARN", e->src->event_source_arn);
     aj_check(b, cJSON_AddBoolToObject(root, "isFinalInvokeForWindow", w->final));
@@ -485,32 +491,25 @@ static void aj_response_item(struct aj_build *b, cJSON *list, const struct rsp_i
     }
 }
 
-char *awsjson_response(const struct rsp_response *r)
+char *awsjson_response(const struct rsp_response *r, const struct slog_event_window *state)
 {
     struct aj_build b = { .ok = true };
-    cJSON *root;
-    const char *list_key = RSP_LIST_KEY;
-    switch (r->shape) {
-    case RSP_NULL:
-    case RSP_INVALID:   /* a real handler's, whose answer is dumped as it posted it */
+    /* null, {} and a real handler's invalid answer (dumped as it posted
+     * it) carry no list */
+    const char *list_key = r->shape == RSP_LIST || r->shape == RSP_LIST_NULL ? RSP_LIST_KEY
+                           : r->shape == RSP_OBJECT ? r->list_key : NULL;
+    if (!state && !list_key && r->shape != RSP_OBJECT)
         return aj_finish(&b, aj_check(&b, cJSON_CreateNull()));
-    case RSP_LIST_NULL:
-        root = aj_check(&b, cJSON_CreateObject());
-        if (root)
-            aj_check(&b, cJSON_AddNullToObject(root, RSP_LIST_KEY));
-        return aj_finish(&b, root);
-    case RSP_OBJECT:
-        if (!r->list_key)
-            return aj_finish(&b, aj_check(&b, cJSON_CreateObject()));
-        list_key = r->list_key;
-        break;
-    case RSP_LIST:
-        break;
+    cJSON *root = aj_check(&b, cJSON_CreateObject());
+    if (root && state)
+        aj_state(&b, root, state);
+    if (root && r->shape == RSP_LIST_NULL) {
+        aj_check(&b, cJSON_AddNullToObject(root, RSP_LIST_KEY));
+    } else if (root && list_key) {
+        cJSON *list = aj_check(&b, cJSON_AddArrayToObject(root, list_key));
+        for (uint32_t i = 0; list && b.ok && i < r->n_items; i++)
+            aj_response_item(&b, list, &r->items[i], r->item_key);
     }
-    root = aj_check(&b, cJSON_CreateObject());
-    cJSON *list = root ? aj_check(&b, cJSON_AddArrayToObject(root, list_key)) : NULL;
-    for (uint32_t i = 0; list && b.ok && i < r->n_items; i++)
-        aj_response_item(&b, list, &r->items[i], r->item_key);
     return aj_finish(&b, root);
 }
 

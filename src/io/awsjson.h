@@ -84,8 +84,11 @@ char *awsjson_invocation_record(const struct slog_discard *d);
  * {"batchItemFailures":null} or {"batchItemFailures":[...]}, each item
  * {"itemIdentifier":"<seq>"}, {"itemIdentifier":""}, {"itemIdentifier":null},
  * or {"<item_key>":"<seq>"} (the key misspelt; {} when item_key is NULL).
+ * With state (R15: its state fields alone) the object begins with it, as
+ * AWS's TimeWindowEventResponse: {"state":{...},"batchItemFailures":[...]},
+ * {"state":{...}} for null or {}.
  */
-char *awsjson_response(const struct rsp_response *r);
+char *awsjson_response(const struct rsp_response *r, const struct slog_event_window *state);
 
 /*
  * The payload `aws lambda invoke` shows for an invocation whose function

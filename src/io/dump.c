@@ -273,9 +273,11 @@ void dump_event(void *ctx, const struct slog_event *ev)
              inv->invocation_id);
 
     char *event = awsjson_event(ev);
-    /* a real handler's answer as it posted it; else the model's, in its JSON */
+    /* a real handler's answer as it posted it; else the model's, in its JSON
+     * (with windows, the state it returned: R15) */
     char *response = ev->answer ? strndup(ev->answer, ev->answer_len)
-                     : ev->response ? awsjson_response(ev->response) : awsjson_function_error(ev);
+                     : ev->response ? awsjson_response(ev->response, ev->returned)
+                     : awsjson_function_error(ev);
     char *line = dump_index_line(inv, event_file, response_file);
     if (!event || !response || !line) {
         dump_fail(d, dump_path(d, event_file), ENOMEM);

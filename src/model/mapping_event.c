@@ -47,6 +47,31 @@ bool esm_build_event(struct lane *l, struct slog_event *ev, struct slog_event_wi
     return true;
 }
 
+/*
+ * R15: the state the model's function returned, for its answer: the state
+ * it was given (still the lane's: the invocation is not counted in yet)
+ * with the records it handled counted, whatever the mapping makes of the
+ * answer (AWS's TimeWindowEventResponse carries it beside
+ * batchItemFailures).  *out's state only, in arrays *keys and *counts the
+ * caller frees.  -1 when out of memory.
+ */
+static int returned_state(struct lane *l, struct slog_event_window *out,
+                          const char ***keys, uint64_t **counts)
+{
+    struct shardc *sc = l->sc;
+    const struct esm *m = sc->m;
+    struct win_state *st = win_state_copy(l->win.state, m->keys);
+    int rc = st ? 0 : -1;
+    for (uint32_t i = 0, k = 0; rc == 0 && i < l->batch.n; i++)
+        if (esm_handled(&l->res, i, &k))
+            rc = win_state_add(st, m->keys, shardc_at(sc, esm_batch_at(&l->batch, i))->key_id, 1);
+    if (rc == 0 && (rc = win_state_entries(st, m->keys, keys, counts)) == 0)
+        *out = (struct slog_event_window){ .n_keys = win_state_keys(st), .keys = *keys,
+                                           .counts = *counts };
+    win_state_destroy(st);
+    return rc;
+}
+
 /* The invocation's event and answer, for a sink that wants them. */
 static void log_event(struct lane *l, const struct slog_invocation *inv)
 {
@@ -54,9 +79,9 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
     if (l->refused)
         return;                  /* the function never got this event */
     struct slog_event ev;
-    struct slog_event_window w;
-    const char **keys;
-    uint64_t *counts;
+    struct slog_event_window w, returned;
+    const char **keys, **returned_keys = NULL;
+    uint64_t *counts, *returned_counts = NULL;
     if (!esm_build_event(l, &ev, &w, &keys, &counts))
         return;
     ev.inv = inv;
@@ -64,9 +89,18 @@ static void log_event(struct lane *l, const struct slog_invocation *inv)
     ev.timeout_us = l->res.timeout_us;
     ev.answer = l->res.answer;
     ev.answer_len = l->res.answer_len;
-    m->log->event(m->log->event_ctx, &ev);
+    /* a real handler's state is in its answer, dumped as it posted it */
+    bool model_state = ev.window && ev.response && !fn_real(m->fn) && l->res.returned_state;
+    if (model_state && returned_state(l, &returned, &returned_keys, &returned_counts) < 0) {
+        eng_stop(m->e);          /* out of memory: stop, the run is incomplete */
+    } else {
+        ev.returned = model_state ? &returned : NULL;
+        m->log->event(m->log->event_ctx, &ev);
+    }
     free(keys);
     free(counts);
+    free(returned_keys);
+    free(returned_counts);
 }
 
 void esm_log_invocation(struct lane *l, int64_t end_us, enum outcome outcome,
@@ -139,9 +173,7 @@ void esm_log_deliveries(const struct lane *l, struct stm_record *const *recs, bo
     uint32_t from = 0;
     bool run_handled = false;
     for (uint32_t i = 0, f = 0; i < l->batch.n; i++) {
-        bool failed = f < res->n_failed && res->failed[f] == i;
-        f += failed;
-        bool handled = i < res->reached && !failed;
+        bool handled = esm_handled(res, i, &f);
         if (i > from && handled != run_handled) {
             log->ops->deliveries(log->ctx, l->invocation_id, sc->shard_id, seqs + from,
                                  i - from, run_handled);

@@ -334,6 +334,18 @@ static inline void idxq_clear(struct idxq *q)
     q->listed = false;
 }
 
+/* Whether the invocation whose result is res handled its set's record i:
+ * reached and not failed.  Ask for i = 0, 1, ... in turn, *k 0 at first (it
+ * walks res->failed, ascending). */
+static inline bool esm_handled(const struct fn_result *res, uint32_t i, uint32_t *k)
+{
+    if (*k < res->n_failed && res->failed[*k] == i) {
+        (*k)++;
+        return false;
+    }
+    return i < res->reached;
+}
+
 /* ---- tumbling windows (R15) -------------------------------------------- */
 
 static inline bool esm_windowed(const struct esm *m)

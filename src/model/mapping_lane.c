@@ -305,15 +305,13 @@ static void mark_handled(struct lane *l, struct stm_record *const *recs, bool in
         return;
     }
     for (uint32_t i = 0, k = 0; i < res->reached; i++) {
-        if (k < res->n_failed && res->failed[k] == i) {
-            k++;
+        if (!esm_handled(res, i, &k))
             continue;
-        }
         struct stm_record *r = recs[i];
         if (r->handled < UINT8_MAX)
             r->handled++;
         handled++;
-        if (in_state && !res->state && win_state_add(l->win.state, m->keys, r->key_id) < 0)
+        if (in_state && !res->state && win_state_add(l->win.state, m->keys, r->key_id, 1) < 0)
             eng_stop(m->e);      /* out of memory: stop, the run is incomplete */
     }
     if (in_state && win_lane_returned(&l->win, res->state, res->state_len, handled) < 0)

@@ -221,6 +221,9 @@ struct slog_event {
     const struct rsp_response *response;  /* NULL when the function threw or timed out */
     int64_t timeout_us;                   /* the function's timeout, for the error text */
     const struct slog_event_window *window;   /* NULL: no tumbling window */
+    const struct slog_event_window *returned; /* with a window, the state the model's function
+                                                 returned (its n_keys, keys and counts alone);
+                                                 NULL: none, or a real handler's answer */
     enum slog_source_type source_type;    /* the shape of the records */
     const char *answer;                   /* a real handler's answer as it posted it (its
                                              response, or its error document), answer_len

@@ -131,25 +131,37 @@ static int reserve(struct win_state *st)
     return 0;
 }
 
-int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_id)
+int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_id, uint64_t n)
 {
     if (reserve(st) < 0)
         return -1;
     uint32_t s = slot_of(st, key_id);
     if (st->index[s]) {
         uint64_t *c = &st->counts[st->index[s] - 1];
-        st->bytes += lev_u64_digits(*c + 1) - lev_u64_digits(*c);
-        (*c)++;
+        st->bytes += lev_u64_digits(*c + n) - lev_u64_digits(*c);
+        *c += n;
     } else {
-        /* "key":1, plus a comma after the first key */
-        st->bytes += (st->n > 0) + 2 + keytab_json_len(keys, key_id) + 1 + 1;
+        /* "key":n, plus a comma after the first key */
+        st->bytes += (st->n > 0) + 2 + keytab_json_len(keys, key_id) + 1 + lev_u64_digits(n);
         st->key_ids[st->n] = key_id;
-        st->counts[st->n] = 1;
+        st->counts[st->n] = n;
         st->index[s] = ++st->n;
         st->index_key[s] = key_id + 1;
     }
-    st->records++;
+    st->records += n;
     return 0;
+}
+
+struct win_state *win_state_copy(const struct win_state *src, const struct keytab *keys)
+{
+    struct win_state *st = win_state_create();
+    for (uint32_t i = 0; st && i < src->n; i++) {
+        if (win_state_add(st, keys, src->key_ids[i], src->counts[i]) < 0) {
+            win_state_destroy(st);
+            return NULL;
+        }
+    }
+    return st;
 }
 
 size_t win_state_bytes(const struct win_state *st) { return st->bytes; }
@@ -180,6 +192,27 @@ int win_state_set_text(struct win_state *st, const char *text, size_t len, uint6
 const char *win_state_text(const struct win_state *st)
 {
     return st->text;
+}
+
+int win_state_entries(const struct win_state *st, const struct keytab *keys,
+                      const char ***key_names, uint64_t **counts)
+{
+    uint32_t n = win_state_keys(st);
+    *key_names = malloc((n ? n : 1) * sizeof **key_names);
+    *counts = malloc((n ? n : 1) * sizeof **counts);
+    if (!*key_names || !*counts) {
+        free(*key_names);
+        free(*counts);
+        *key_names = NULL;
+        *counts = NULL;
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key_id;
+        win_state_entry(st, i, &key_id, &(*counts)[i]);
+        (*key_names)[i] = keytab_key(keys, key_id);
+    }
+    return 0;
 }
 
 size_t win_event_extra_bytes(size_t shard_id_json_len, size_t arn_json_len,
@@ -220,31 +253,10 @@ bool win_lane_ends(const struct win_lane *w, const struct win_clock *c,
     return now_us >= win_start_us(c->epoch_ms, c->width_us, w->k + 1) || closed;
 }
 
-int win_lane_entries(const struct win_lane *w, const struct keytab *keys,
-                     const char ***key_names, uint64_t **counts)
-{
-    uint32_t n = win_state_keys(w->state);
-    *key_names = malloc((n ? n : 1) * sizeof **key_names);
-    *counts = malloc((n ? n : 1) * sizeof **counts);
-    if (!*key_names || !*counts) {
-        free(*key_names);
-        free(*counts);
-        *key_names = NULL;
-        *counts = NULL;
-        return -1;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t key_id;
-        win_state_entry(w->state, i, &key_id, &(*counts)[i]);
-        (*key_names)[i] = keytab_key(keys, key_id);
-    }
-    return 0;
-}
-
 int win_lane_event(const struct win_lane *w, const struct win_clock *c, const struct keytab *keys,
                    struct slog_event_window *out, const char ***key_names, uint64_t **counts)
 {
-    if (win_lane_entries(w, keys, key_names, counts) < 0)
+    if (win_state_entries(w->state, keys, key_names, counts) < 0)
         return -1;
     *out = (struct slog_event_window){
         .start_us = win_start_us(c->epoch_ms, c->width_us, w->k),
@@ -273,7 +285,7 @@ int win_lane_close(struct win_lane *w, const struct win_clock *c, const struct k
     uint64_t *counts;
     int rc = 0;
     if (log->ops->window) {
-        rc = win_lane_entries(w, keys, &key_names, &counts);
+        rc = win_state_entries(w->state, keys, &key_names, &counts);
         if (rc == 0) {
             struct slog_window sw = {
                 .shard_id = shard_id, .lane = lane,

@@ -42,8 +42,12 @@ int64_t win_start_us(int64_t epoch_ms, int64_t width_us, int64_t k);
 struct win_state *win_state_create(void);
 void win_state_destroy(struct win_state *st);
 void win_state_clear(struct win_state *st);
-/* Count one handled record of key (an id of keys).  -1 when out of memory. */
-int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_id);
+/* Count n (>= 1) more handled records of key (an id of keys).  -1 when out
+ * of memory. */
+int win_state_add(struct win_state *st, const struct keytab *keys, uint32_t key_id, uint64_t n);
+/* A copy of a model's state (its counts, no text), to count more records in
+ * without changing src; NULL when out of memory. */
+struct win_state *win_state_copy(const struct win_state *src, const struct keytab *keys);
 /* Bytes of the state's compact JSON object, and what it counted. */
 size_t win_state_bytes(const struct win_state *st);
 uint64_t win_state_records(const struct win_state *st);
@@ -57,6 +61,10 @@ void win_state_entry(const struct win_state *st, uint32_t i, uint32_t *key_id, u
 int win_state_set_text(struct win_state *st, const char *text, size_t len, uint64_t records);
 /* That text, NUL-terminated, or NULL for the model's counts. */
 const char *win_state_text(const struct win_state *st);
+/* The counts as two arrays (partition keys of keys, counts) the caller
+ * frees; -1 when out of memory. */
+int win_state_entries(const struct win_state *st, const struct keytab *keys,
+                      const char ***key_names, uint64_t **counts);
 
 /*
  * Bytes a windowed event has beyond {"Records":[...]}: the window bounds, the
@@ -102,11 +110,6 @@ size_t win_lane_event_bytes(const struct win_lane *w, size_t shard_id_len, size_
  */
 bool win_lane_ends(const struct win_lane *w, const struct win_clock *c,
                    const int64_t *next_arrival_us, bool read_to_end, bool closed, int64_t now_us);
-
-/* The state as two arrays (partition keys of keys, counts) the caller frees;
- * -1 when out of memory. */
-int win_lane_entries(const struct win_lane *w, const struct keytab *keys,
-                     const char ***key_names, uint64_t **counts);
 
 /* The window part of the lane's next event: *out with the state the
  * invocation is given, whose arrays *key_names and *counts the caller frees.
