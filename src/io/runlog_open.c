@@ -129,18 +129,17 @@ static int runlog_create_tables(struct runlog *rl)
  * the rows a failed statement leaves are never kept: FAIL needs no journal. */
 static struct runlog_batch *runlog_batch_new(struct runlog *rl, enum runlog_table t)
 {
-    static const char insert[] = "INSERT", or_fail[] = "INSERT OR FAIL";
-    const char *sql = runlog_schema[t].insert, *tuple = strstr(sql, "VALUES (?") + 9;
-    size_t head = (size_t)(tuple - sql), len = strlen(tuple);   /* tuple: after "(?" */
-    size_t more = sizeof or_fail - sizeof insert;
+    /* every insert of runlog_schema is "INSERT INTO ... VALUES (?,...)" */
+    const char *sql = runlog_schema[t].insert + strlen("INSERT");
+    const char *tuple = strstr(sql, "VALUES (?") + 9;             /* after "(?" */
+    size_t head = strlen("INSERT OR FAIL") + (size_t)(tuple - 2 - sql), len = strlen(tuple);
     int vals = sqlite3_bind_parameter_count(rl->insert[t]) - 1;
     struct runlog_batch *b = calloc(1, sizeof *b + RUNLOG_BATCH * (size_t)vals * sizeof *b->v);
-    char *many = malloc(more + head + RUNLOG_BATCH * (len + 4));
+    char *many = malloc(head + 1 + RUNLOG_BATCH * (len + 4));
     bool ok = b && many;
     if (ok) {
-        char *p = many + more + head - 2;
-        memcpy(many, or_fail, sizeof or_fail - 1);
-        memcpy(many + sizeof or_fail - 1, sql + sizeof insert - 1, head - 2 - (sizeof insert - 1));
+        char *p = many + head;
+        snprintf(many, head + 1, "INSERT OR FAIL%s", sql);
         for (int r = 0; r < RUNLOG_BATCH; r++) {
             memcpy(p, "(?1", 3);
             memcpy(p + 3, tuple, len);
