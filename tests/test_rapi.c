@@ -699,6 +699,30 @@ static void test_streaming_trailers(void)
     owner_stop(&o);
 }
 
+/* GET /2018-06-01/ping: 200 "pong", kept by AWS's Runtime API "to respect
+ * Hyrum's Law" (the emulator's internal/lambda/rapi/router.go, handler/
+ * ping.go; Go's server types it text/plain); another method: 405.  It was 404. */
+static void test_ping(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    char h[256];
+    struct reply r = request(port, "GET", "/2018-06-01/ping", NULL, "", 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "pong");
+    CHECK_STR(header(&r, "Content-Type", h, sizeof h), "text/plain; charset=utf-8");
+    free(r.text);
+    r = request(port, "POST", "/2018-06-01/ping", NULL, "", 0);
+    CHECK_INT(r.status, 405);
+    CHECK_STR(header(&r, "Allow", h, sizeof h), "GET");
+    free(r.text);
+    r = request(port, "GET", "/2018-06-01/runtime/ping", NULL, "", 0);
+    CHECK_INT(r.status, 404);
+    free(r.text);
+    CHECK_INT(o.answered, 0);
+    owner_stop(&o);
+}
+
 static void test_init_error(void)
 {
     struct owner o;
@@ -800,6 +824,7 @@ int main(void)
     test_init_error();
     test_cut_answers();
     test_streaming_trailers();
+    test_ping();
     test_large_headers();
     test_destroy_with_held_next();
     return check_done();

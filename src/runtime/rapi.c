@@ -36,6 +36,7 @@
 #include "errmsg.h"
 
 #define API_PREFIX "/2018-06-01/runtime/"
+#define PING_PATH "/2018-06-01/ping"
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
 #define ERROR_BODY_TRAILER "Lambda-Runtime-Function-Error-Body"
 #define RESPONSE_MODE_HEADER "Lambda-Runtime-Function-Response-Mode"
@@ -109,6 +110,7 @@ static const char *const state_names[] = {
 
 enum route {
     ROUTE_NEXT, ROUTE_RESPONSE, ROUTE_ERROR, ROUTE_INIT_ERROR,
+    ROUTE_PING,
     ROUTE_NOT_FOUND,
     ROUTE_BAD_METHOD,   /* a known path, another method */
 };
@@ -258,6 +260,11 @@ static void route_request(struct rapi_req *q, const char *url, const char *metho
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     q->route = ROUTE_NOT_FOUND;
+    if (strcmp(url, PING_PATH) == 0) {
+        q->route = get ? ROUTE_PING : ROUTE_BAD_METHOD;
+        q->allow = MHD_HTTP_METHOD_GET;
+        return;
+    }
     if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
         return;
     const char *rest = url + strlen(API_PREFIX);
@@ -519,6 +526,11 @@ static enum MHD_Result serve(struct rapi *r, struct rapi_req *q)
     case ROUTE_RESPONSE:
     case ROUTE_ERROR: return serve_answer(r, q);
     case ROUTE_INIT_ERROR: return serve_init_error(r, q);
+    case ROUTE_PING: {   /* the emulator's handler/ping.go; Go's server types it */
+        static const char pong[] = "pong";
+        return reply(q->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", pong, sizeof pong - 1,
+                     NULL);
+    }
     case ROUTE_BAD_METHOD:
         return reply(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "", 0, q->allow);
     case ROUTE_NOT_FOUND:

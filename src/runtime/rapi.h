@@ -36,6 +36,7 @@
  *        it (AWS's shape: errorMessage, errorType, stackTrace).
  *   POST /2018-06-01/runtime/init/error               202 before the first
  *        /next, 403 InvalidStateTransition after.
+ *   GET  /2018-06-01/ping                             200 "pong" (text/plain).
  *   An answer cut off (its head came, not its whole body: the runtime closed,
  *   half-closed or reset its connection, or sent a malformed chunk) counts as
  *   AWS counts one whose body it cannot read: a /response fails its invocation
