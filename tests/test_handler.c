@@ -641,6 +641,51 @@ static void test_invalid_response_mode(void)
     free(event);
 }
 
+/* Answers AWS reads its own way (README, "Run your own handler"; rapi.c):
+ * a /response cut off (its head says 100 bytes, 10 come, then the runtime
+ * half-closes) fails as Runtime.TruncatedResponse at once, with no payload,
+ * the process kept for its next event (it waited for the 20 s wall timeout:
+ * Sandbox.Timedout, a new process); a streamed /response whose trailers
+ * report an error fails with that error, its type the body's errorType (as
+ * an /error's), its body the error, not the chunks (it was a success of
+ * the chunks). */
+static void test_raw_answers(void)
+{
+    char rid[64];
+    struct hdl_result r;
+    char *event = kinesis_event(1, 1, 9);
+    const char *cut[] = { "python3", "raw_answers.py", "cut", NULL };
+    struct hdl_pool *p = pool(cut, PY_DIR, 1, 20000, 0, NULL);
+    for (int i = 0; i < 2; i++) {
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_ERROR);
+        CHECK_STR(r.error_type, "Runtime.TruncatedResponse");
+        CHECK_STR(r.body, "");
+        CHECK(r.wall_us < 10000000);
+        CHECK_INT(r.cold_start, i == 0);
+        if (i == 1)   /* the first one's 400 was never sent: the connection was closed */
+            CHECK_CONTAINS(log_text(&r), "cut: ''\n");
+        hdl_result_clear(&r);
+    }
+    CHECK_INT(hdl_started(p), 1);
+    destroy(p);
+
+    const char *trailers[] = { "python3", "raw_answers.py", "trailers", NULL };
+    p = pool(trailers, PY_DIR, 1, 20000, 0, NULL);
+    for (int i = 0; i < 2; i++) {
+        invoke(p, event, &r, rid);
+        CHECK_INT(r.kind, HDL_ERROR);
+        CHECK_STR(r.error_type, "StreamError");
+        CHECK_STR(r.body, "{\"errorType\": \"StreamError\", \"errorMessage\": \"stream broke\"}");
+        CHECK_INT(r.cold_start, i == 0);
+        if (i == 1)
+            CHECK_CONTAINS(log_text(&r), "trailers: 'HTTP/1.1 202 Accepted'\n");
+        hdl_result_clear(&r);
+    }
+    destroy(p);
+    free(event);
+}
+
 /* Warm reuse, a crash's cold start, and which environment each invocation
  * gets: from submits and waits alone (handler.h). */
 static void test_environments(void)
@@ -1115,6 +1160,7 @@ int main(int argc, char **argv)
     test_python_probes();
     test_error_type_from_body();
     test_invalid_response_mode();
+    test_raw_answers();
     test_environments();
     test_parallel();
     test_open_files_limit();

@@ -240,6 +240,32 @@ static int64_t wall_ms(void)
 #define NEXT "/2018-06-01/runtime/invocation/next"
 #define INV "/2018-06-01/runtime/invocation/"
 
+/* Wait (up to 5 s) until the callbacks have seen n answers: a request cut
+ * off is noticed by the owner's loop, not by the client's call. */
+static int answered_within(struct owner *o, int n)
+{
+    int seen = 0;
+    for (int waited = 0; waited < 5000; waited += 10) {
+        pthread_mutex_lock(&o->mu);
+        seen = o->answered;
+        pthread_mutex_unlock(&o->mu);
+        if (seen >= n)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+    }
+    return seen;
+}
+
+/* Offer an invocation and fetch it. */
+static void offer_fetched(struct owner *o, uint16_t port, const char *id)
+{
+    offer(o, id, "{}", 1000);
+    struct reply r = request(port, "GET", NEXT, NULL, "", 0);
+    CHECK_INT(r.status, 200);
+    free(r.text);
+}
+
+
 /* ---- the tests ------------------------------------------------------------------ */
 
 static void test_routes_and_status_codes(void)
@@ -473,6 +499,230 @@ static void test_response_mode(void)
     owner_stop(&o);
 }
 
+/* An answer whose request is cut off (its head declared more body than came,
+ * then the runtime closed or half-closed its connection): AWS's Runtime API
+ * gets a read error on the body.  /response fails the invocation as
+ * Runtime.TruncatedResponse with no payload (the emulator's
+ * invocationresponse.go, interop.ErrTruncatedResponse, whose type
+ * fatalerror.TruncatedResponse is; aws-lambda-rie of lambda-managed-instances,
+ * internal/invoke/responder.go), /error fails it with its header's type and
+ * no payload (invocationerror.go, getErrorBody), /init/error with what came
+ * of the body (initerror.go).  The invocation is answered (403 for another
+ * answer), the runtime may go on.  Nothing happened: the invocation waited
+ * for the handler's wall timeout. */
+static void test_cut_answers(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    static const char head[] = "POST " INV "%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s"
+                               "Content-Length: 100\r\n\r\n0123456789";
+    static const struct {
+        const char *id, *path, *headers;
+        int how;   /* 0 half-close, 1 close, 2 reset; 3 half-close at once (with the bytes) */
+        enum rapi_answer kind;
+        const char *type, *body;
+    } cases[] = {
+        { "c-1", "c-1/response", "", 0, RAPI_ERROR, "Runtime.TruncatedResponse", "" },
+        { "c-2", "c-2/response", "Lambda-Runtime-Function-Response-Mode: streaming\r\n", 1,
+          RAPI_ERROR, "Runtime.TruncatedResponse", "" },
+        { "c-3", "c-3/response", "", 2, RAPI_ERROR, "Runtime.TruncatedResponse", "" },
+        { "c-4", "c-4/error", "Lambda-Runtime-Function-Error-Type: ValueError\r\n", 0,
+          RAPI_ERROR, "ValueError", "" },
+        { "c-5", "c-5/response", "", 3, RAPI_ERROR, "Runtime.TruncatedResponse", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        offer_fetched(&o, port, cases[i].id);
+        int fd = connect_to(port);
+        struct timeval tv = { .tv_sec = 5 };   /* a hang fails, not hangs */
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char text[512];
+        int n = snprintf(text, sizeof text, head, cases[i].path, cases[i].headers);
+        write_all(fd, text, (size_t)n);
+        if (cases[i].how != 3)
+            nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);   /* the head is served */
+        if (cases[i].how == 0 || cases[i].how == 3) {
+            shutdown(fd, SHUT_WR);
+            struct reply r = read_reply(fd);
+            CHECK_INT(r.status, 0);   /* closed, unanswered (AWS: 400 TruncatedHTTPRequest) */
+            free(r.text);
+        }
+        if (cases[i].how == 2)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+                       sizeof(struct linger));
+        close(fd);
+        CHECK_INT(answered_within(&o, (int)i + 1), (int)i + 1);
+        pthread_mutex_lock(&o.mu);
+        CHECK_INT(o.kind, cases[i].kind);
+        CHECK_STR(o.type, cases[i].type);
+        CHECK_STR(o.body, cases[i].body);
+        CHECK_INT(o.len, strlen(cases[i].body));
+        pthread_mutex_unlock(&o.mu);
+        char path[64];
+        snprintf(path, sizeof path, INV "%s", cases[i].path);
+        struct reply r = request(port, "POST", path, NULL, "{}", 2);
+        CHECK_INT(r.status, 403);   /* answered */
+        free(r.text);
+    }
+    /* a malformed chunk: the body cannot be read either (libmicrohttpd says
+     * 400 itself) */
+    offer_fetched(&o, port, "c-6");
+    int bad = connect_to(port);
+    static const char chunked[] = "POST " INV "c-6/response HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Connection: close\r\nTransfer-Encoding: chunked\r\n"
+                                  "Lambda-Runtime-Function-Response-Mode: streaming\r\n\r\n"
+                                  "3\r\n{\"a\r\nzz\r\n";
+    write_all(bad, chunked, sizeof chunked - 1);
+    struct reply cr = read_reply(bad);
+    close(bad);
+    CHECK_INT(cr.status, 400);
+    free(cr.text);
+    CHECK_INT(answered_within(&o, 6), 6);
+    CHECK_STR(o.type, "Runtime.TruncatedResponse");
+
+    /* the whole body, then at once a half-close or a close: a whole answer */
+    for (int how = 0; how < 2; how++) {
+        char id[8], text[512];
+        snprintf(id, sizeof id, "w-%d", how);
+        offer_fetched(&o, port, id);
+        int fd = connect_to(port);
+        int n = snprintf(text, sizeof text, "POST " INV "%s/response HTTP/1.1\r\n"
+                         "Host: 127.0.0.1\r\nConnection: close\r\n"
+                         "Content-Length: 7\r\n\r\n{\"a\":1}", id);
+        write_all(fd, text, (size_t)n);
+        if (how == 0) {
+            shutdown(fd, SHUT_WR);
+            struct reply r = read_reply(fd);
+            CHECK_INT(r.status, 202);
+            free(r.text);
+        }
+        close(fd);
+        CHECK_INT(answered_within(&o, 7 + how), 7 + how);
+        pthread_mutex_lock(&o.mu);
+        CHECK_INT(o.kind, RAPI_RESPONSE);
+        CHECK_STR(o.body, "{\"a\":1}");
+        pthread_mutex_unlock(&o.mu);
+    }
+
+    /* cut before the head is whole: no request (AWS's server never routes it) */
+    offer_fetched(&o, port, "c-7");
+    int fd = connect_to(port);
+    static const char half[] = "POST " INV "c-7/response HTTP/1.1\r\nContent-Len";
+    write_all(fd, half, sizeof half - 1);
+    close(fd);
+    nanosleep(&(struct timespec){ .tv_nsec = 300000000 }, NULL);
+    CHECK_INT(answered_within(&o, 9), 8);
+    struct reply r = request(port, "POST", INV "c-7/response", NULL, "{}", 2);
+    CHECK_INT(r.status, 202);
+    free(r.text);
+    CHECK_INT(o.kind, RAPI_RESPONSE);
+    owner_stop(&o);
+
+    /* /init/error cut off: the init failed, with the part of the body that came */
+    uint16_t port2 = owner_start(&o);
+    offer(&o, "i-1", "{}", 1000);
+    fd = connect_to(port2);
+    static const char init[] = "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Lambda-Runtime-Function-Error-Type: Runtime.ImportModuleError\r\n"
+                               "Content-Length: 100\r\n\r\n{\"errorType\":";
+    write_all(fd, init, sizeof init - 1);
+    nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+    close(fd);
+    CHECK_INT(answered_within(&o, 1), 1);
+    CHECK_INT(o.kind, RAPI_INIT_ERROR);
+    CHECK_STR(o.type, "Runtime.ImportModuleError");
+    CHECK_STR(o.body, "{\"errorType\":");
+    owner_stop(&o);
+}
+
+/* A streaming /response (Lambda-Runtime-Function-Response-Mode: streaming,
+ * chunked): its chunks are the response; an error after its start comes in
+ * the trailers Lambda-Runtime-Function-Error-Type and -Body (base64), which
+ * AWS "treats as a successful response" (202) and "forwards the error
+ * metadata ... to the client" (docs.aws.amazon.com/lambda/latest/dg/
+ * runtimes-custom.html, "Implementing response streaming in a custom
+ * runtime"): to a buffered Invoke, as an event source mapping's, the error
+ * type and the decoded body, not the chunks (aws-lambda-rie of
+ * lambda-managed-instances, internal/invoke/responder.go,
+ * SendRuntimeResponseTrailers; invoke/runtime_response_request.go,
+ * TrailerError: a body that is no base64 is empty).  Trailers of a response
+ * not streamed are not read (the emulator's directinvoke.go,
+ * sendPayloadLimitedResponse).  They were ignored: a success of the chunks. */
+static void test_streaming_trailers(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    static const char doc[] = "{\"errorType\":\"StreamError\",\"errorMessage\":\"stream broke\"}";
+    static const char doc64[] = "eyJlcnJvclR5cGUiOiJTdHJlYW1FcnJvciIsImVycm9yTWVzc2FnZSI6"
+                                "InN0cmVhbSBicm9rZSJ9";   /* doc, base64 */
+    char trailers[512];
+    snprintf(trailers, sizeof trailers, "Lambda-Runtime-Function-Error-Type: Function.StreamError\r\n"
+             "Lambda-Runtime-Function-Error-Body: %s\r\n", doc64);
+    static const struct {
+        const char *mode, *trailers;
+        enum rapi_answer kind;
+        const char *type, *body;
+    } cases[] = {
+        { "streaming", NULL, RAPI_ERROR, "Function.StreamError", doc },
+        { "streaming", "", RAPI_RESPONSE, "", "{\"a\":1}" },
+        { "streaming", "Lambda-Runtime-Function-Error-Type: Runtime.Broken\r\n"
+          "Lambda-Runtime-Function-Error-Body: not base64!\r\n", RAPI_ERROR, "Runtime.Broken", "" },
+        { "streaming", "Lambda-Runtime-Function-Error-Type: Runtime.Broken\r\n", RAPI_ERROR,
+          "Runtime.Broken", "" },
+        { "streaming", "Lambda-Runtime-Function-Error-Type: \r\n"
+          "Lambda-Runtime-Function-Error-Body: eyJ9\r\n", RAPI_RESPONSE, "", "{\"a\":1}" },
+        { NULL, NULL, RAPI_RESPONSE, "", "{\"a\":1}" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[8], text[1024];
+        snprintf(id, sizeof id, "s-%zu", i);
+        offer_fetched(&o, port, id);
+        int fd = connect_to(port);
+        char mode[96] = "";
+        if (cases[i].mode)
+            snprintf(mode, sizeof mode, "Lambda-Runtime-Function-Response-Mode: %s\r\n", cases[i].mode);
+        int n = snprintf(text, sizeof text,
+                         "POST " INV "%s/response HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                         "%sTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type, "
+                         "Lambda-Runtime-Function-Error-Body\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n%s\r\n",
+                         id, mode, cases[i].trailers ? cases[i].trailers : trailers);
+        write_all(fd, text, (size_t)n);
+        struct reply r = read_reply(fd);
+        close(fd);
+        CHECK_INT(r.status, 202);
+        free(r.text);
+        CHECK_INT(o.answered, (int)i + 1);
+        CHECK_INT(o.kind, cases[i].kind);
+        CHECK_STR(o.type, cases[i].type);
+        CHECK_STR(o.body, cases[i].body);
+        CHECK_INT(o.len, strlen(cases[i].body));
+    }
+    owner_stop(&o);
+}
+
+/* GET /2018-06-01/ping: 200 "pong", kept by AWS's Runtime API "to respect
+ * Hyrum's Law" (the emulator's internal/lambda/rapi/router.go, handler/
+ * ping.go; Go's server types it text/plain); another method: 405.  It was 404. */
+static void test_ping(void)
+{
+    struct owner o;
+    uint16_t port = owner_start(&o);
+    char h[256];
+    struct reply r = request(port, "GET", "/2018-06-01/ping", NULL, "", 0);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(r.body, "pong");
+    CHECK_STR(header(&r, "Content-Type", h, sizeof h), "text/plain; charset=utf-8");
+    free(r.text);
+    r = request(port, "POST", "/2018-06-01/ping", NULL, "", 0);
+    CHECK_INT(r.status, 405);
+    CHECK_STR(header(&r, "Allow", h, sizeof h), "GET");
+    free(r.text);
+    r = request(port, "GET", "/2018-06-01/runtime/ping", NULL, "", 0);
+    CHECK_INT(r.status, 404);
+    free(r.text);
+    CHECK_INT(o.answered, 0);
+    owner_stop(&o);
+}
+
 static void test_init_error(void)
 {
     struct owner o;
@@ -572,6 +822,9 @@ int main(void)
     test_routes_and_status_codes();
     test_response_mode();
     test_init_error();
+    test_cut_answers();
+    test_streaming_trailers();
+    test_ping();
     test_large_headers();
     test_destroy_with_held_next();
     return check_done();

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -30,11 +31,14 @@
 #include <time.h>
 
 #include <microhttpd.h>
+#include <nettle/base64.h>
 
 #include "errmsg.h"
 
 #define API_PREFIX "/2018-06-01/runtime/"
+#define PING_PATH "/2018-06-01/ping"
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
+#define ERROR_BODY_TRAILER "Lambda-Runtime-Function-Error-Body"
 #define RESPONSE_MODE_HEADER "Lambda-Runtime-Function-Response-Mode"
 #define ERROR_TYPE_MAX 256
 
@@ -55,6 +59,7 @@
 #define RAPI_MHD_FUNCTIONS(F) \
     F(start_daemon) F(stop_daemon) F(get_daemon_info) F(get_timeout) F(run) \
     F(suspend_connection) F(resume_connection) F(lookup_connection_value) \
+    F(get_connection_info) \
     F(create_response_from_buffer) F(add_response_header) F(queue_response) \
     F(destroy_response)
 
@@ -105,6 +110,7 @@ static const char *const state_names[] = {
 
 enum route {
     ROUTE_NEXT, ROUTE_RESPONSE, ROUTE_ERROR, ROUTE_INIT_ERROR,
+    ROUTE_PING,
     ROUTE_NOT_FOUND,
     ROUTE_BAD_METHOD,   /* a known path, another method */
 };
@@ -122,7 +128,11 @@ struct rapi_req {
     size_t total;                       /* bytes received, kept or not */
     bool no_memory;
     bool suspended;
-    struct rapi_req *next_waiting;      /* the suspended /next requests */
+    bool served;                        /* the handler saw the whole request */
+    bool cut;                           /* it never will: the body did not come whole */
+    bool nudged;                        /* nudge_closed() shut it for reading */
+    struct rapi_req *next;              /* in r->waiting (a suspended /next) or in
+                                         * r->receiving (an answer not served yet) */
 };
 
 struct rapi {
@@ -145,6 +155,7 @@ struct rapi {
     bool has_offer;                     /* `offered` holds an invocation not fetched yet */
     char deadline[24];                  /* set when the runtime fetches the invocation */
     struct rapi_req *waiting;
+    struct rapi_req *receiving;         /* answers whose handler has their head only */
     bool must_run;                      /* a held /next was resumed: MHD must run now */
     unsigned connections;               /* open now (the runtime's) */
     unsigned max_connections;           /* served at once */
@@ -162,9 +173,12 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ---- answers ------------------------------------------------------------ */
 
+/* conn NULL: the request was cut off (reply_to), nobody is there to be told. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
                              const char *body, size_t len, const char *allow)
 {
+    if (!conn)
+        return MHD_YES;
     struct MHD_Response *resp =
         mhd.create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
@@ -231,6 +245,14 @@ static enum MHD_Result reply_event(struct rapi *r, struct MHD_Connection *conn)
     return res;
 }
 
+/* Where an answer's reply goes: its connection, or NULL for one cut off
+ * (AWS's Runtime API replies 400 TruncatedHTTPRequest to a /response whose
+ * body it could not read; libmicrohttpd has closed the connection by then). */
+static struct MHD_Connection *reply_to(const struct rapi_req *q)
+{
+    return q->cut ? NULL : q->conn;
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static void route_request(struct rapi_req *q, const char *url, const char *method)
@@ -238,6 +260,11 @@ static void route_request(struct rapi_req *q, const char *url, const char *metho
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     q->route = ROUTE_NOT_FOUND;
+    if (strcmp(url, PING_PATH) == 0) {
+        q->route = get ? ROUTE_PING : ROUTE_BAD_METHOD;
+        q->allow = MHD_HTTP_METHOD_GET;
+        return;
+    }
     if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
         return;
     const char *rest = url + strlen(API_PREFIX);
@@ -276,14 +303,18 @@ static void route_request(struct rapi_req *q, const char *url, const char *metho
     q->allow = MHD_HTTP_METHOD_POST;
 }
 
+/* Whether the route takes an answer of the runtime's, whose body is kept. */
+static bool is_answer(enum route route)
+{
+    return route == ROUTE_RESPONSE || route == ROUTE_ERROR || route == ROUTE_INIT_ERROR;
+}
+
 /* Keep a chunk of the body, up to the limit; beyond it only count. */
 static void keep_body(struct rapi_req *q, const char *data, size_t n)
 {
     size_t before = q->total;
     q->total += n;
-    bool kept = q->route == ROUTE_RESPONSE || q->route == ROUTE_ERROR ||
-                q->route == ROUTE_INIT_ERROR;
-    if (!kept || q->no_memory || before >= RAPI_MAX_RESPONSE_BYTES)
+    if (!is_answer(q->route) || q->no_memory || before >= RAPI_MAX_RESPONSE_BYTES)
         return;
     if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
         free(q->body);   /* refused whole (413): nothing of it is kept */
@@ -335,7 +366,7 @@ static enum MHD_Result serve_next(struct rapi *r, struct rapi_req *q)
     }
     r->state = RS_READY;   /* hold it until rapi_offer() */
     q->suspended = true;
-    q->next_waiting = r->waiting;
+    q->next = r->waiting;
     r->waiting = q;
     mhd.suspend_connection(q->conn);
     return MHD_YES;
@@ -356,65 +387,166 @@ static bool answer_readable(const struct rapi_req *q, char type[ERROR_TYPE_MAX +
     return !q->no_memory;
 }
 
+/* The error a streamed response reports after its start, in the trailers
+ * Lambda-Runtime-Function-Error-Type and -Body (base64): AWS "treats this as
+ * a successful response and forwards the error metadata that the runtime
+ * provides to the client" (docs.aws.amazon.com/lambda/latest/dg/
+ * runtimes-custom.html, "Implementing response streaming in a custom
+ * runtime"); to a buffered Invoke, as an event source mapping's, that is an
+ * error of the trailer's type whose payload is the body decoded, the chunks
+ * dropped (aws-lambda-runtime-interface-emulator, lambda-managed-instances'
+ * aws-lambda-rie/internal/invoke/responder.go, SendRuntimeResponseTrailers;
+ * invoke/runtime_response_request.go, TrailerError: a body that is no base64
+ * is none).  Its type into type, "" when it reports none (no trailer, or an
+ * empty one); its body into *body (malloc'd, NUL-terminated, *len bytes).
+ * false when out of memory. */
+static bool trailer_error(const struct rapi_req *q, char type[ERROR_TYPE_MAX + 1], char **body,
+                          size_t *len)
+{
+    const char *t = mhd.lookup_connection_value(q->conn, MHD_FOOTER_KIND, ERROR_TYPE_HEADER);
+    snprintf(type, ERROR_TYPE_MAX + 1, "%s", t ? t : "");
+    *body = NULL;
+    *len = 0;
+    if (!type[0])
+        return true;
+    const char *text = mhd.lookup_connection_value(q->conn, MHD_FOOTER_KIND, ERROR_BODY_TRAILER);
+    size_t n = text ? strlen(text) : 0, got = BASE64_DECODE_LENGTH(n);
+    uint8_t *out = malloc(got + 1);
+    if (!out)
+        return false;
+    struct base64_decode_ctx ctx;
+    base64_decode_init(&ctx);
+    if (base64_decode_update(&ctx, &got, out, n, text ? text : "") && base64_decode_final(&ctx))
+        *len = got;
+    out[*len] = 0;
+    *body = (char *)out;
+    return true;
+}
+
 static enum MHD_Result serve_answer(struct rapi *r, struct rapi_req *q)
 {
+    struct MHD_Connection *to = reply_to(q);
     bool current = !q->id_too_long && r->current.event && strcmp(q->id, r->current.request_id) == 0;
     if (current && r->state == RS_ANSWERED)
-        return reply_transition(q->conn, r->state, q->route == ROUTE_RESPONSE
+        return reply_transition(to, r->state, q->route == ROUTE_RESPONSE
                                 ? "InvocationResponse" : "InvocationErrorResponse");
     if (!current || r->state != RS_RUNNING)
-        return reply_error(q->conn, MHD_HTTP_BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+        return reply_error(to, MHD_HTTP_BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
     char type[ERROR_TYPE_MAX + 1];
     if (!answer_readable(q, type))
-        return reply_no_memory(q->conn);
-    r->state = RS_ANSWERED;
-    enum MHD_Result res;
-    enum rapi_answer kind;
+        return reply_no_memory(to);
     const char *mode = q->route == ROUTE_RESPONSE
         ? mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, RESPONSE_MODE_HEADER) : NULL;
-    if (mode && mode[0] && strcmp(mode, "streaming") != 0) {
+    bool streamed = mode && strcmp(mode, "streaming") == 0;
+    char *trailer_body = NULL;
+    size_t trailer_len = 0;
+    /* Trailers only of a response that says it streams: the emulator's
+     * direct invoke passes them on only then (core/directinvoke/
+     * directinvoke.go, sendPayloadLimitedResponse). */
+    if (streamed && !q->cut && !trailer_error(q, type, &trailer_body, &trailer_len))
+        return reply_no_memory(to);
+    r->state = RS_ANSWERED;
+    enum MHD_Result res;
+    enum rapi_answer kind = q->route == ROUTE_RESPONSE ? RAPI_RESPONSE : RAPI_ERROR;
+    const char *body = q->body ? q->body : "";
+    size_t len = q->len;
+    if (mode && mode[0] && !streamed) {
         /* A response mode other than "streaming" (compared as sent, case
          * and all; an empty one is none): 400, and the invocation fails as
          * Runtime.InvalidResponseModeHeader with no payload, whatever the
-         * body's size (checked before it) - the emulator's
-         * internal/lambda/rapi/handler/invocationresponse.go,
+         * body's size or whether it came whole (checked before it) - the
+         * emulator's internal/lambda/rapi/handler/invocationresponse.go,
          * invocationResponseHandler.ServeHTTP, and rendering/render_error.go,
          * RenderInvalidFunctionResponseMode.  /error takes any mode
          * (invocationerror.go passes it on unchecked). */
-        res = reply_error(q->conn, MHD_HTTP_BAD_REQUEST, "InvalidFunctionResponseMode",
+        res = reply_error(to, MHD_HTTP_BAD_REQUEST, "InvalidFunctionResponseMode",
                           "Invalid function response mode");
-        if (r->cb.answered)
-            r->cb.answered(r->cb.ctx, RAPI_ERROR, "Runtime.InvalidResponseModeHeader", "", 0);
-        return res;
-    }
-    if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
+        kind = RAPI_ERROR;
+        snprintf(type, sizeof type, "Runtime.InvalidResponseModeHeader");
+        body = "";
+        len = 0;
+    } else if (q->route == ROUTE_RESPONSE && q->total > RAPI_MAX_RESPONSE_BYTES) {
+        /* (cut off or not: AWS reads one byte past the limit, then stops) */
         char msg[96];
         snprintf(msg, sizeof msg, "Exceeded maximum allowed payload size (%u bytes).",
                  RAPI_MAX_RESPONSE_BYTES);
-        res = reply_error(q->conn, MHD_HTTP_CONTENT_TOO_LARGE, "RequestEntityTooLarge", msg);
+        res = reply_error(to, MHD_HTTP_CONTENT_TOO_LARGE, "RequestEntityTooLarge", msg);
         kind = RAPI_TOO_LARGE;
+        body = NULL;
+        len = q->total;
+    } else if (q->cut) {
+        /* A body that never came whole: AWS's read of it fails.  A /response
+         * then fails as Runtime.TruncatedResponse (invocationresponse.go,
+         * interop.ErrTruncatedResponse; fatalerror.TruncatedResponse names
+         * it; lambda-managed-instances' responder.go, SendRuntimeResponseBody),
+         * with no payload; an /error is reported with its header's type and no
+         * payload (invocationerror.go, getErrorBody). */
+        res = MHD_YES;
+        kind = RAPI_ERROR;
+        if (q->route == ROUTE_RESPONSE)
+            snprintf(type, sizeof type, "Runtime.TruncatedResponse");
+        body = "";
+        len = 0;
     } else {
-        res = reply_accepted(q->conn);
-        kind = q->route == ROUTE_RESPONSE ? RAPI_RESPONSE : RAPI_ERROR;
+        res = reply_accepted(to);
+        if (trailer_body) {
+            kind = RAPI_ERROR;
+            body = trailer_body;
+            len = trailer_len;
+        }
     }
     if (r->cb.answered)
-        r->cb.answered(r->cb.ctx, kind, type, kind == RAPI_TOO_LARGE ? NULL : q->body ? q->body : "",
-                       kind == RAPI_TOO_LARGE ? q->total : q->len);
+        r->cb.answered(r->cb.ctx, kind, type, body, len);
+    free(trailer_body);
     return res;
 }
 
+/* (cut off, with what came of its body: the emulator's initerror.go keeps
+ * what io.ReadAll read before its error) */
 static enum MHD_Result serve_init_error(struct rapi *r, struct rapi_req *q)
 {
+    struct MHD_Connection *to = reply_to(q);
     if (r->state != RS_STARTED)
-        return reply_transition(q->conn, r->state, state_names[RS_INIT_ERROR]);
+        return reply_transition(to, r->state, state_names[RS_INIT_ERROR]);
     char type[ERROR_TYPE_MAX + 1];
     if (!answer_readable(q, type))
-        return reply_no_memory(q->conn);
+        return reply_no_memory(to);
     r->state = RS_INIT_ERROR;
-    enum MHD_Result res = reply_accepted(q->conn);
+    enum MHD_Result res = reply_accepted(to);
     if (r->cb.answered)
         r->cb.answered(r->cb.ctx, RAPI_INIT_ERROR, type, q->body ? q->body : "", q->len);
     return res;
+}
+
+/* A request whose body is in, or an answer's cut off (on_completed). */
+static enum MHD_Result serve(struct rapi *r, struct rapi_req *q)
+{
+    switch (q->route) {
+    case ROUTE_NEXT: return serve_next(r, q);
+    case ROUTE_RESPONSE:
+    case ROUTE_ERROR: return serve_answer(r, q);
+    case ROUTE_INIT_ERROR: return serve_init_error(r, q);
+    case ROUTE_PING: {   /* the emulator's handler/ping.go; Go's server types it */
+        static const char pong[] = "pong";
+        return reply(q->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", pong, sizeof pong - 1,
+                     NULL);
+    }
+    case ROUTE_BAD_METHOD:
+        return reply(q->conn, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "", 0, q->allow);
+    case ROUTE_NOT_FOUND:
+        break;
+    }
+    static const char nf[] = "404 page not found\n";
+    return reply(q->conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", nf, sizeof nf - 1, NULL);
+}
+
+static void unlink_req(struct rapi_req **list, struct rapi_req *q)
+{
+    for (struct rapi_req **p = list; *p; p = &(*p)->next)
+        if (*p == q) {
+            *p = q->next;
+            return;
+        }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -434,6 +566,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->r = r;
         q->conn = conn;
         route_request(q, url, method);
+        if (is_answer(q->route)) {
+            q->next = r->receiving;
+            r->receiving = q;
+        }
         *con_cls = q;
         return MHD_YES;
     }
@@ -443,38 +579,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     q->suspended = false;   /* called again after a resumption */
-    switch (q->route) {
-    case ROUTE_NEXT: return serve_next(r, q);
-    case ROUTE_RESPONSE:
-    case ROUTE_ERROR: return serve_answer(r, q);
-    case ROUTE_INIT_ERROR: return serve_init_error(r, q);
-    case ROUTE_BAD_METHOD:
-        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "", 0, q->allow);
-    case ROUTE_NOT_FOUND:
-        break;
-    }
-    static const char nf[] = "404 page not found\n";
-    return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", nf, sizeof nf - 1, NULL);
+    if (is_answer(q->route))
+        unlink_req(&r->receiving, q);
+    q->served = true;
+    return serve(r, q);
 }
 
-static void unlink_waiting(struct rapi *r, struct rapi_req *q)
-{
-    for (struct rapi_req **p = &r->waiting; *p; p = &(*p)->next_waiting)
-        if (*p == q) {
-            *p = q->next_waiting;
-            return;
-        }
-}
-
+/* A request is over.  An answer that was never served had its head but not
+ * its whole body: the runtime closed or half-closed its connection, reset
+ * it, or sent a malformed chunk (toe says which; AWS's Runtime API fails to
+ * read the body in every case).  It is judged now, as AWS judges an answer
+ * whose body it could not read (serve_answer, serve_init_error).  Not while
+ * the endpoint closes: rapi_destroy() ends what is left. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
     (void)toe;
+    struct rapi *r = cls;
     struct rapi_req *q = *con_cls;
     if (!q)
         return;
-    unlink_waiting(cls, q);
+    if (is_answer(q->route) && !q->served && !r->closing) {
+        q->cut = true;
+        serve(r, q);
+    }
+    unlink_req(q->route == ROUTE_NEXT ? &r->waiting : &r->receiving, q);
     free(q->body);
     free(q);
     *con_cls = NULL;
@@ -501,8 +631,8 @@ static void resume_waiting(struct rapi *r)
     r->waiting = NULL;
     r->must_run |= q != NULL;
     while (q) {
-        struct rapi_req *next = q->next_waiting;
-        q->next_waiting = NULL;
+        struct rapi_req *next = q->next;
+        q->next = NULL;
         mhd.resume_connection(q->conn);
         q = next;
     }
@@ -590,10 +720,37 @@ int rapi_timeout_ms(const struct rapi *r)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+/* libmicrohttpd (0.9.75 to 0.9.77 at least) misses a runtime's close, or
+ * its reset, that comes with the last bytes of a body: driven by epoll
+ * (edge-triggered), it reads the bytes, takes a read shorter than it asked
+ * for as the end of what is there and waits for the next edge, which never
+ * comes (connection.c, recv_param_adapter), so the answer hung until the
+ * wall timeout.  An answer whose socket is at its end (or failed) is shut
+ * for reading on this side: that edge makes MHD read again, find the end
+ * and end the request (on_completed); once each. */
+static void nudge_closed(struct rapi *r)
+{
+    for (struct rapi_req *q = r->receiving; q; q = q->next) {
+        const union MHD_ConnectionInfo *ci =
+            q->nudged ? NULL : mhd.get_connection_info(q->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+            continue;
+        char c;
+        ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            shutdown(ci->connect_fd, SHUT_RD);
+            q->nudged = true;
+            r->must_run = true;
+        }
+    }
+}
+
 int rapi_run(struct rapi *r)
 {
     r->must_run = false;   /* before: a callback may offer, and resume, again */
-    return mhd.run(r->daemon) == MHD_YES ? 0 : -1;
+    int rc = mhd.run(r->daemon) == MHD_YES ? 0 : -1;
+    nudge_closed(r);
+    return rc;
 }
 
 int rapi_offer(struct rapi *r, const struct rapi_invocation *inv)

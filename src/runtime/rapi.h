@@ -27,12 +27,22 @@
  *        already (until the runtime fetches the next: an answer's fate never
  *        depends on when the owner offers the next invocation); 413
  *        RequestEntityTooLarge over RAPI_MAX_RESPONSE_BYTES (the invocation
- *        then ends as Function.ResponseSizeTooLarge).
+ *        then ends as Function.ResponseSizeTooLarge).  Streamed
+ *        (Lambda-Runtime-Function-Response-Mode: streaming, chunked): an error
+ *        in the trailers Lambda-Runtime-Function-Error-Type and -Body (base64)
+ *        is the invocation's error (202 still).
  *   POST /2018-06-01/runtime/invocation/{id}/error    202, same 400/403 cases;
  *        header Lambda-Runtime-Function-Error-Type, body as the runtime sends
  *        it (AWS's shape: errorMessage, errorType, stackTrace).
  *   POST /2018-06-01/runtime/init/error               202 before the first
  *        /next, 403 InvalidStateTransition after.
+ *   GET  /2018-06-01/ping                             200 "pong" (text/plain).
+ *   An answer cut off (its head came, not its whole body: the runtime closed,
+ *   half-closed or reset its connection, or sent a malformed chunk) counts as
+ *   AWS counts one whose body it cannot read: a /response fails its invocation
+ *   as Runtime.TruncatedResponse, an /error with its header's type, both with
+ *   no payload, an /init/error with what came of its body.  Nothing is sent
+ *   (AWS: 400 TruncatedHTTPRequest; the connection is gone).
  *   anything else: 404 "404 page not found" (text/plain); a known path with
  *   another method: 405 with an Allow header; a request head over
  *   RAPI_MAX_HEADER_BYTES (and a margin): 431.  500 only when memory runs out.
@@ -76,7 +86,10 @@ enum rapi_answer {
     RAPI_ERROR,        /* /error: the handler threw; or a /response with a
                         * Lambda-Runtime-Function-Response-Mode other than
                         * "streaming" (400 sent): error_type
-                        * "Runtime.InvalidResponseModeHeader", body "" */
+                        * "Runtime.InvalidResponseModeHeader", body ""; or one
+                        * cut off: "Runtime.TruncatedResponse", body ""; or a
+                        * streamed one with an error in its trailers: their
+                        * type, and body decoded ("" when it is no base64) */
     RAPI_TOO_LARGE,    /* /response over the limit: body NULL, len its size; 413 sent */
     RAPI_INIT_ERROR,   /* /init/error: the runtime could not start */
 };
@@ -87,7 +100,8 @@ struct rapi_callbacks {
      * is over (first call) and the handler runs from now on. */
     void (*delivered)(void *ctx);
     /* The runtime answered.  error_type is the Lambda-Runtime-Function-
-     * Error-Type header ("" when absent, as sent otherwise); body is
+     * Error-Type header, or trailer of a streamed response ("" when absent,
+     * as sent otherwise; or esmsim's, as enum rapi_answer says); body is
      * NUL-terminated, len bytes (an error body is cut at
      * RAPI_MAX_RESPONSE_BYTES).  Both are borrowed for the call.  The callback
      * may call rapi_offer() on the same endpoint, never rapi_destroy(). */
