@@ -58,6 +58,26 @@ bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep
 bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
   "$dep" --keep-data "$work/nodir"
 bad "--at unknown" '--at: expected completion or send, got "start"' "$dep" --at start
+# SPEC section 5 (bad input): an output that is the input is refused, the run log kept.  Before,
+# a run log named run.svg plotted -o run.svg was renamed over by its chart (exit 0), and one in
+# the --keep-data directory named as a data file was written over (exit 2, the log lost).
+for f in run.svg run-oldest.svg kept/iterator-age.dat kept/discards.dat; do
+  mkdir -p kept && cp "$split" "$f" || ko "copying the run log to $f"
+done
+bad "-o the run log" "esmsim plot: -o run.svg: is the run log run.svg: write the chart to another file" \
+  run.svg -o run.svg
+bad "-o the run log, through ./" "esmsim plot: -o ./run.svg: is the run log run.svg: write the chart to another file" \
+  run.svg -o ./run.svg
+bad "--chart all -o the run log" "esmsim plot: -o run-oldest.svg: is the run log run-oldest.svg" \
+  run-oldest.svg --chart all -o run.svg
+bad "--keep-data over the run log" "esmsim plot: --keep-data kept: kept/iterator-age.dat is the run log kept/iterator-age.dat: keep the data in another directory" \
+  kept/iterator-age.dat --keep-data kept -o kept.svg
+bad "--keep-data over the run log, a mark's file" "esmsim plot: --keep-data kept: kept/discards.dat is the run log" \
+  kept/discards.dat --keep-data kept -o kept.svg
+for f in run.svg run-oldest.svg kept/iterator-age.dat kept/discards.dat; do
+  same_rows "$split" "$f" '* FROM runs' && ok || ko "an output named as the run log $f: the log kept"
+done
+rm -rf run.svg run-oldest.svg kept
 # A number edited into a text (or a real into an integer column) of a table a series is summed
 # from is a damaged run log (SPEC section 5: bad input, exit 2), named, never charted as 0 or
 # left out: the per-record tables of a run without its summary tables (a log of an older
