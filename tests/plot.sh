@@ -191,6 +191,16 @@ for sig in TERM INT; do
   expect_eq "$(ls "$work" | grep -c slow.svg)" 0 "SIG$sig during a deaf gnuplot: no chart"
   tmp_empty "SIG$sig during a deaf gnuplot"
 done
+# esmsim killed outright (SIGKILL: a batch system's time limit) while gnuplot runs: gnuplot
+# is killed with it (PR_SET_PDEATHSIG).  Before, it ran on to its end.
+rm -f "$work/gnuplot.pid"
+PATH="$work/slowgp:$PATH" "$esmsim" plot "$dep" -o "$work/slow.svg" 2>/dev/null & pid=$!
+wait_until 30 test -s "$work/gnuplot.pid" || ko "SIGKILL: gnuplot never started"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+gp=$(cat "$work/gnuplot.pid")
+wait_until 5 eval "! kill -0 $gp 2>/dev/null" && ok || { ko "SIGKILL: gnuplot ($gp) outlived esmsim"; kill -KILL "$gp"; }
+rm -f "$work"/slow.svg.* "$TMPDIR"/*   # (esmsim killed: nothing removed its temporary files)
 # A gnuplot that draws its chart and leaves a process of its own running: the chart kept, the
 # process stopped with it.  Before, it lived on after esmsim.
 mkdir -p "$work/leavegp"

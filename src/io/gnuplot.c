@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -227,7 +228,7 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     sigset_t wake, before;
     wake_set(&wake);
     sigprocmask(SIG_BLOCK, &wake, &before);   /* from before the fork: none is missed */
-    pid_t pid = -1;
+    pid_t pid = -1, parent = getpid();
     int status = 0, waited = stopped_by;   /* caught since the look above: none started */
     if (!waited) {
         pid = fork();
@@ -235,6 +236,9 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
             /* a process group of its own, stopped as one (await_gnuplot);
              * no terminal input, which that group could not read */
             setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the last resort: esmsim killed, so is gnuplot */
+            if (getppid() != parent)
+                _exit(GP_NOT_FOUND);            /* esmsim died before the line above */
             int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (null >= 0 && null != STDIN_FILENO)
                 dup2(null, STDIN_FILENO);
