@@ -412,6 +412,27 @@ msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/nodump.d
 expect_eq "$rc" 2 "--dump-events in a missing directory: exit status"
 expect_in "$msg" "$work/missing/events: cannot create directory" "--dump-events unusable directory message"
 [ ! -e "$work/nodump.db" ] && ok || ko "--dump-events unusable directory wrote a database"
+# SPEC section 5 (bad input: exit 2, nothing written): a run refused for its run log leaves the
+# dump directory as it was: the last dump's index.jsonl whole, a new directory not made.
+# Before, the dump was opened first: index.jsonl was emptied (the 5 invocations above no longer
+# listed), and a new directory made with an empty index.jsonl.
+echo "not a run log" > "$work/text.db"
+before=$(cat "$dump/index.jsonl")
+msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/text.db" --dump-events "$dump" 2>&1); rc=$?
+expect_eq "$rc:$msg" "2:esmsim: $work/text.db: open: file is not a database" "--dump-events, the run log refused"
+expect_eq "$(cat "$dump/index.jsonl")" "$before" "--dump-events, the run log refused: the last dump's index kept"
+"$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/text.db" --dump-events "$work/new-events" 2>/dev/null
+[ ! -e "$work/new-events" ] && ok || ko "--dump-events, the run log refused: a new directory made"
+# The run log is one of the dump's files (-o DIR/index.jsonl): refused before anything runs.
+# Before, it was accepted (exit 0): the dump's index and the run log were the same file.
+mkdir "$work/same"
+for name in index.jsonl 000000001.event.json; do
+  msg=$("$esmsim" run "$src/scenarios/poison-pill-bounded.json" -o "$work/same/$name" \
+        --dump-events "$work/same/" 2>&1); rc=$?
+  expect_eq "$rc:$msg" "2:esmsim: --dump-events: $work/same/$name: is the run log -o $work/same/$name: dump to another directory" \
+    "--dump-events with the run log $name among its files"
+  expect_eq "$(ls "$work/same")" "" "--dump-events with the run log $name among its files: nothing written"
+done
 
 # SPEC 1.2 DynamoDB Streams end to end (ddb-three-readers.json): the events have the table's
 # shape and exactly the size the mapping counted (R2); the stream ARN has DynamoDB's label.

@@ -289,6 +289,22 @@ bad "--export with observed files" "esmsim compare: --export writes the run's me
 bad "--period without --export" "esmsim compare: --period goes with --export (compared, the periods are the observed files' own)" run.db own.json --period 300
 bad "a bad --period" "esmsim compare: --period: expected seconds, a multiple of 60 up to 86400, got \"90\"" run.db --export x.json --period 90
 bad "a chart that is neither SVG nor PNG" "esmsim compare: -o c.jpg: expected a file name ending in .svg or .png" run.db own.json -o c.jpg
+# SPEC section 5 (bad input): an output that is an input is refused, the input kept.  Before,
+# --export run.db replaced the run log with the export (exit 0), and a chart named as the run
+# log or as an observed file was renamed over it.
+cp run.db copy.db && cp run.db run.svg && cp own.json own.svg || ko "the inputs named as outputs"
+bad "--export over the run log" "esmsim compare: --export run.db: is the run log run.db: write the metrics to another file" \
+  run.db --export run.db
+bad "--export over the run log, through ./" "esmsim compare: --export ./run.db: is the run log run.db" \
+  run.db --export ./run.db
+bad "-o over the run log" "esmsim compare: -o run.svg: is the run log run.svg: write the chart to another file" \
+  run.svg own.json -o run.svg
+bad "-o over an observed file" "esmsim compare: -o own.svg: is the observed file own.svg: write the chart to another file" \
+  run.db own.json own.svg -o own.svg
+same_rows copy.db run.db '* FROM runs' && same_rows copy.db run.svg '* FROM runs' && ok ||
+  ko "an output named as the run log: the log kept"
+expect_eq "$(cmp own.json own.svg && echo same)" same "an output named as an observed file: the file kept"
+rm -f copy.db run.svg own.svg
 # A number edited into a text (or a real into an integer column) of a table the run's minutes
 # are summed from is a damaged run log (SPEC section 5: bad input, exit 2), named, never summed
 # as 0 (its invocation counted in minute 0) or truncated.  record_rows is read only without the

@@ -58,6 +58,26 @@ bad "output directory missing" "-o $work/no/such/dir/x.svg: cannot create" "$dep
 bad "--keep-data not a directory" "--keep-data $work/nodir: expected an existing directory" \
   "$dep" --keep-data "$work/nodir"
 bad "--at unknown" '--at: expected completion or send, got "start"' "$dep" --at start
+# SPEC section 5 (bad input): an output that is the input is refused, the run log kept.  Before,
+# a run log named run.svg plotted -o run.svg was renamed over by its chart (exit 0), and one in
+# the --keep-data directory named as a data file was written over (exit 2, the log lost).
+for f in run.svg run-oldest.svg kept/iterator-age.dat kept/discards.dat; do
+  mkdir -p kept && cp "$split" "$f" || ko "copying the run log to $f"
+done
+bad "-o the run log" "esmsim plot: -o run.svg: is the run log run.svg: write the chart to another file" \
+  run.svg -o run.svg
+bad "-o the run log, through ./" "esmsim plot: -o ./run.svg: is the run log run.svg: write the chart to another file" \
+  run.svg -o ./run.svg
+bad "--chart all -o the run log" "esmsim plot: -o run-oldest.svg: is the run log run-oldest.svg" \
+  run-oldest.svg --chart all -o run.svg
+bad "--keep-data over the run log" "esmsim plot: --keep-data kept: kept/iterator-age.dat is the run log kept/iterator-age.dat: keep the data in another directory" \
+  kept/iterator-age.dat --keep-data kept -o kept.svg
+bad "--keep-data over the run log, a mark's file" "esmsim plot: --keep-data kept: kept/discards.dat is the run log" \
+  kept/discards.dat --keep-data kept -o kept.svg
+for f in run.svg run-oldest.svg kept/iterator-age.dat kept/discards.dat; do
+  same_rows "$split" "$f" '* FROM runs' && ok || ko "an output named as the run log $f: the log kept"
+done
+rm -rf run.svg run-oldest.svg kept
 # A number edited into a text (or a real into an integer column) of a table a series is summed
 # from is a damaged run log (SPEC section 5: bad input, exit 2), named, never charted as 0 or
 # left out: the per-record tables of a run without its summary tables (a log of an older
@@ -142,6 +162,65 @@ for sig in TERM INT; do
   tmp_empty "SIG$sig during gnuplot"
 done
 tmp_empty "gnuplot failing"
+# A gnuplot deaf to SIGTERM and SIGINT, with a child of its own deaf to them too: stopped all the
+# same (SIGKILL a second after SIGTERM), its child with it (README, Ctrl-C: no child outlives
+# esmsim).  Before, plot waited for it for ever.
+mkdir -p "$work/deafgp"
+cat > "$work/deafgp/gnuplot" <<EOF
+#!/bin/sh
+trap '' INT TERM
+sh -c 'echo \$\$ > "$work/deafchild.pid"; exec sleep 60' &
+echo \$\$ > "$work/gnuplot.pid"
+wait
+EOF
+chmod +x "$work/deafgp/gnuplot"
+for sig in TERM INT; do
+  rm -f "$work/gnuplot.pid" "$work/deafchild.pid"
+  PATH="$work/deafgp:$PATH" env --default-signal=INT "$esmsim" plot "$dep" -o "$work/slow.svg" \
+    2>"$work/slow.err" & pid=$!
+  wait_until 30 test -s "$work/gnuplot.pid" -a -s "$work/deafchild.pid" || ko "SIG$sig, deaf gnuplot: never started"
+  kill "-$sig" "$pid"
+  wait_within "$pid" 30; rc=$?
+  expect_eq "$rc:$(cat "$work/slow.err")" "130:esmsim plot: interrupted: gnuplot stopped, iterator-age.gp not drawn" \
+    "SIG$sig during a deaf gnuplot: exit status, message"
+  # (killed before esmsim ends; gone a moment later, once the kernel is done with it)
+  for p in "$(cat "$work/gnuplot.pid")" "$(cat "$work/deafchild.pid")"; do
+    wait_until 5 eval "! kill -0 $p 2>/dev/null" && ok ||
+      { ko "SIG$sig: gnuplot's process $p outlived esmsim"; kill -KILL "$p"; }
+  done
+  expect_eq "$(ls "$work" | grep -c slow.svg)" 0 "SIG$sig during a deaf gnuplot: no chart"
+  tmp_empty "SIG$sig during a deaf gnuplot"
+done
+# esmsim killed outright (SIGKILL: a batch system's time limit) while gnuplot runs: gnuplot
+# is killed with it (PR_SET_PDEATHSIG).  Before, it ran on to its end.
+rm -f "$work/gnuplot.pid"
+PATH="$work/slowgp:$PATH" "$esmsim" plot "$dep" -o "$work/slow.svg" 2>/dev/null & pid=$!
+wait_until 30 test -s "$work/gnuplot.pid" || ko "SIGKILL: gnuplot never started"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+gp=$(cat "$work/gnuplot.pid")
+wait_until 5 eval "! kill -0 $gp 2>/dev/null" && ok || { ko "SIGKILL: gnuplot ($gp) outlived esmsim"; kill -KILL "$gp"; }
+rm -f "$work"/slow.svg.* "$TMPDIR"/*   # (esmsim killed: nothing removed its temporary files)
+# A gnuplot that draws its chart and leaves a process of its own running: the chart kept, the
+# process stopped with it.  Before, it lived on after esmsim.
+mkdir -p "$work/leavegp"
+cat > "$work/leavegp/gnuplot" <<EOF
+#!/bin/sh
+out=\$(printf '%s' "\$2" | sed -n "s/.*out='\\([^']*\\)'.*/\\1/p")
+printf '<?xml version="1.0"?>\\n<svg></svg>\\n' > "\$out"
+sh -c 'echo \$\$ > "$work/leftchild.pid"; exec sleep 60' &
+wait_pid=\$!
+while [ ! -s "$work/leftchild.pid" ]; do sleep 0.05; done
+EOF
+chmod +x "$work/leavegp/gnuplot"
+rm -f "$work/leftchild.pid"
+PATH="$work/leavegp:$PATH" "$esmsim" plot "$dep" -o "$work/left.svg" >/dev/null 2>"$work/left.err"; rc=$?
+expect_eq "$rc:$(cat "$work/left.err")" "0:" "a gnuplot that leaves a process: exit status"
+left=$(cat "$work/leftchild.pid" 2>/dev/null)
+[ -n "$left" ] && ok || ko "a gnuplot that leaves a process: it never started it"
+wait_until 5 eval "! kill -0 ${left:-0} 2>/dev/null" && ok ||
+  { ko "a gnuplot that leaves a process: its process $left outlived esmsim"; kill -KILL "$left"; }
+rm -f "$work/left.svg"
 
 # ---- README, plot's exit status 130: a Ctrl-C while gnuplot runs stops plot even in a script's
 # background job, which starts with SIGINT ignored, as it stops run, sweep and merge (before:

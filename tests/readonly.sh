@@ -93,6 +93,14 @@ expect_in "$out" "$ro/out.db: cannot write to its directory $ro: $why" "item 13:
 out=$("$esmsim" merge "$ro/base.db" "$work/m.db" 2>&1); rc=$?
 expect_eq "$rc" 2 "item 13: merge into a log on read-only media: exit status"
 expect_in "$out" "$ro/base.db: cannot write to it: $why" "item 13: merge into a log on read-only media: message"
+# SPEC section 5 (bad input names what was wrong): run -o there says why, as merge does.
+# Before: "unable to open database file (No such file or directory)" for a new file, and
+# "open: unable to open database file" for a run log there.
+out=$("$esmsim" run "$src/scenarios/latest-start.json" -o "$ro/new.db" -q 2>&1); rc=$?
+expect_eq "$rc:$out" "2:esmsim: $ro/new.db: cannot write to its directory $ro: $why" \
+  "run -o into a read-only directory"
+out=$("$esmsim" run "$src/scenarios/latest-start.json" -o "$ro/base.db" -q 2>&1); rc=$?
+expect_eq "$rc:$out" "2:esmsim: $ro/base.db: cannot write to it: $why" "run -o a log on read-only media"
 expect_eq "$(ls -A "$ro" "$ro/nowal")" "$listing" "item 13: nothing was created on the read-only media"
 
 finish

@@ -150,7 +150,8 @@ static void remove_dump_files(void)
 static void test_two_invocations_and_limit(void)
 {
     char err[256] = "";
-    struct dump *d = dump_open(dir, 2, err, sizeof err);   /* dir exists already: fine */
+    struct dump *d = dump_open(dir, 2, NULL, err, sizeof err);   /* dir exists already: fine */
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d) {
         fprintf(stderr, "dump_open: %s\n", err);
@@ -197,7 +198,8 @@ static void test_creates_directory(void)
 {
     char err[256] = "", sub[128];
     snprintf(sub, sizeof sub, "%s/events/", dir);
-    struct dump *d = dump_open(sub, 10, err, sizeof err);
+    struct dump *d = dump_open(sub, 10, NULL, err, sizeof err);
+    dump_begin(d);
     CHECK(d != NULL);
     struct slog_event e = event1();
     if (d)
@@ -212,6 +214,28 @@ static void test_creates_directory(void)
     CHECK_INT(rmdir(path_in_dir("events")), 0);
 }
 
+/* A dump closed before its run began (the run log refused: exit 2) leaves
+ * the directory as it was: an index.jsonl there whole, a directory and an
+ * index it made removed; the run log among the dump's files is refused. */
+static void test_closed_before_begin(void)
+{
+    char err[256] = "", sub[128], log[160];
+    FILE *f = fopen(path_in_dir(DUMP_INDEX_NAME), "w");
+    CHECK(f != NULL && fputs("{\"invocation_id\":7}\n", f) >= 0 && fclose(f) == 0);
+    CHECK_INT(dump_close(dump_open(dir, 10, NULL, err, sizeof err), err, sizeof err), 0);
+    check_file(DUMP_INDEX_NAME, "{\"invocation_id\":7}\n");
+    unlink(path_in_dir(DUMP_INDEX_NAME));
+    snprintf(sub, sizeof sub, "%s/events", dir);
+    CHECK_INT(dump_close(dump_open(sub, 10, NULL, err, sizeof err), err, sizeof err), 0);
+    CHECK(!exists("events"));
+    snprintf(log, sizeof log, "%s/000000001.response.json", dir);
+    CHECK(dump_open(dir, 10, log, err, sizeof err) == NULL);
+    char want[400];
+    snprintf(want, sizeof want, "%s: is the run log -o %s: dump to another directory", log, log);
+    CHECK_STR(err, want);
+    CHECK(!exists(DUMP_INDEX_NAME));
+}
+
 /* Directories that cannot be used: the message names the path and why.
  * (The tests may run as root, so these do not rely on permissions.) */
 static void test_open_errors(void)
@@ -223,17 +247,17 @@ static void test_open_errors(void)
         fclose(f);
 
     snprintf(path, sizeof path, "%s/plain-file/events", dir);
-    CHECK(dump_open(path, 10, err, sizeof err) == NULL);
+    CHECK(dump_open(path, 10, NULL, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, path);
     CHECK_CONTAINS(err, ": cannot create directory: ");
     CHECK_CONTAINS(err, strerror(ENOTDIR));
 
     snprintf(path, sizeof path, "%s/missing/events", dir);
-    CHECK(dump_open(path, 10, err, sizeof err) == NULL);
+    CHECK(dump_open(path, 10, NULL, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, path);
     CHECK_CONTAINS(err, strerror(ENOENT));
 
-    CHECK(dump_open(path_in_dir("plain-file"), 10, err, sizeof err) == NULL);
+    CHECK(dump_open(path_in_dir("plain-file"), 10, NULL, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "plain-file: not a directory");
     unlink(path_in_dir("plain-file"));
 
@@ -248,7 +272,8 @@ static void test_open_errors(void)
 static void test_write_failure(void)
 {
     char err[256] = "";
-    struct dump *d = dump_open(dir, 10, err, sizeof err);
+    struct dump *d = dump_open(dir, 10, NULL, err, sizeof err);
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d)
         return;
@@ -281,7 +306,8 @@ static void test_write_failure(void)
      * invocation counted as written.  Now the index ends at its last whole line, which
      * lists the invocations written. */
     struct stat st_event, st_response, st_index;
-    d = dump_open(dir, 10, err, sizeof err);   /* sizes: every invocation 1 to 9 has the same */
+    d = dump_open(dir, 10, NULL, err, sizeof err);   /* sizes: every invocation 1 to 9 has the same */
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d)
         return;
@@ -298,7 +324,8 @@ static void test_write_failure(void)
     uint64_t whole = (uint64_t)(files / line) + 1;   /* lines that fit, the files too */
     CHECK(whole + 1 < 10);
     remove_dump_files();
-    d = dump_open(dir, 10, err, sizeof err);
+    d = dump_open(dir, 10, NULL, err, sizeof err);
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d)
         return;
@@ -324,7 +351,8 @@ static void test_write_failure(void)
     remove_dump_files();
 
     /* The directory gone under a running dump: the next file cannot be made. */
-    d = dump_open(dir, 10, err, sizeof err);
+    d = dump_open(dir, 10, NULL, err, sizeof err);
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d)
         return;
@@ -363,7 +391,7 @@ static void test_links_refused(void)
         FILE *f = fopen(target, "w");
         CHECK(f != NULL && fputs("precious\n", f) >= 0 && fclose(f) == 0);
         CHECK_INT(symlink(target, path_in_dir(names[i])), 0);
-        CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+        CHECK(dump_open(dir, 10, NULL, err, sizeof err) == NULL);
         snprintf(want, sizeof want, "%s: a symbolic link: esmsim does not write through links "
                  "(remove it, or dump to another directory)", path_in_dir(names[i]));
         CHECK_STR(err, want);
@@ -371,19 +399,20 @@ static void test_links_refused(void)
         unlink(path_in_dir(names[i]));
 
         CHECK_INT(link(target, path_in_dir(names[i])), 0);   /* a hard link: the same inode */
-        CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+        CHECK(dump_open(dir, 10, NULL, err, sizeof err) == NULL);
         CHECK_CONTAINS(err, ": a hard link to another name: esmsim does not write through links");
         check_untouched(target);
         unlink(path_in_dir(names[i]));
     }
     CHECK_INT(mkfifo(path_in_dir("000000001.event.json"), 0600), 0);   /* would block a writer */
-    CHECK(dump_open(dir, 10, err, sizeof err) == NULL);
+    CHECK(dump_open(dir, 10, NULL, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "000000001.event.json: not a regular file: esmsim does not write through links");
     unlink(path_in_dir("000000001.event.json"));
 
     /* A link planted once the dump is open: that file fails, nothing is
      * written through it, and the dump stops there. */
-    struct dump *d = dump_open(dir, 10, err, sizeof err);
+    struct dump *d = dump_open(dir, 10, NULL, err, sizeof err);
+    dump_begin(d);
     CHECK(d != NULL);
     if (!d)
         return;
@@ -411,6 +440,7 @@ int main(void)
     }
     test_two_invocations_and_limit();
     test_creates_directory();
+    test_closed_before_begin();
     test_open_errors();
     test_write_failure();
     test_links_refused();

@@ -226,6 +226,14 @@ seq=$(q ctl.db "SELECT sequence_number FROM records WHERE shard_id LIKE 'shardId
 expect_eq "$rc" 0 "item 9: trace with control characters: exit status"
 expect_eq "$(controls ctl-trace.txt)" 0 "item 9: trace prints no control character"
 expect_in "$(cat ctl-trace.txt)" "of shardId-000000000000\\x1b[31m, partition key" "item 9: trace heading"
+# What the command line gives trace (a key, a shard) is shown escaped in its messages too: before,
+# "--key ESC[31m" printed the escape itself.
+"$esmsim" trace base.db --key $'k\e[31m\xff' > ctl-arg.txt 2>&1; rc=$?
+expect_eq "$rc:$(controls ctl-arg.txt)" "2:0" "item 9: trace --key with control characters: exit 2, none printed"
+expect_in "$(cat ctl-arg.txt)" 'no message or record with partition key "k\x1b[31m\xff"' "item 9: trace --key shown escaped"
+"$esmsim" trace base.db --sequence 1 --shard $'s\e[31m' > ctl-arg.txt 2>&1; rc=$?
+expect_eq "$rc:$(controls ctl-arg.txt)" "2:0" "item 9: trace --shard with control characters: exit 2, none printed"
+expect_in "$(cat ctl-arg.txt)" 'not on s\x1b[31m' "item 9: trace --shard shown escaped"
 expect_in "$(cat ctl-trace.txt)" '(p\x1b[31m) created' "item 9: trace shows a producer's escape"
 "$esmsim" plot ctl.db --chart all -o ctl.svg --keep-data keep >/dev/null 2>&1; rc=$?
 expect_eq "$rc" 0 "item 9: plot with control characters: exit status"

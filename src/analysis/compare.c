@@ -517,6 +517,19 @@ static bool compare_check(const struct compare_opts *o)
                 "prints)\n");
         return false;
     }
+    /* An output is renamed over its path: never over an input. */
+    const char *out = o->export && strcmp(o->export, "-") ? o->export : o->chart;
+    const char *what = o->export ? "the metrics" : "the chart";
+    const char *input = out && fileout_same(out, o->db) ? o->db : NULL;
+    for (size_t i = 0; out && !input && i < o->n_observed; i++)
+        if (fileout_same(out, o->observed[i]))
+            input = o->observed[i];
+    if (input) {
+        fprintf(stderr, "esmsim compare: %s %s: is the %s %s: write %s to another file\n",
+                o->export ? "--export" : "-o", out, input == o->db ? "run log" : "observed file",
+                input, what);
+        return false;
+    }
     return true;
 }
 

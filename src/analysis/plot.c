@@ -532,6 +532,23 @@ static bool plot_check(const struct plot_opts *o)
                 o->keep_dir);
         return false;
     }
+    /* The data files are written over: never over the run log.  Every
+     * chart's file, whichever is drawn: one name more is refused at worst. */
+    const char *names[MARK_COUNT + PLOT_CHARTS];
+    size_t n = 0;
+    for (size_t m = 0; m < MARK_COUNT; m++)
+        names[n++] = plot_marks[m].name;
+    for (size_t c = 0; c < PLOT_CHARTS; c++)
+        names[n++] = plot_charts[c].name;
+    for (size_t i = 0; o->keep_dir && i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.dat", o->keep_dir, names[i]);
+        if (fileout_same(path, o->db)) {
+            fprintf(stderr, "esmsim plot: --keep-data %s: %s is the run log %s: keep the data in "
+                    "another directory\n", o->keep_dir, path, o->db);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -569,6 +586,12 @@ static int plot_out_name(const struct plot_opts *o, const char *chart, struct pl
         snprintf(p->path, len, "%.*s-%s%s", (int)stem, given, chart, dot);
     else
         snprintf(p->path, len, "%s", given);
+    /* The chart is renamed over path: never over the run log. */
+    if (fileout_same(p->path, o->db)) {
+        errmsg_set(err, errlen, "-o %s: is the run log %s: write the chart to another file",
+                   p->path, o->db);
+        return -1;
+    }
     /* Created now, so that an unwritable place is bad input before any work. */
     if (fileout_temp(p->path, p->temp, len + 8) < 0) {
         errmsg_set(err, errlen, "-o %s: cannot create: %s", p->path, strerror(errno));

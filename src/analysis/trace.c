@@ -119,10 +119,11 @@ static void tr_find_record(struct trace *t, const char *want_shard)
     } else if (found) {
         t->key = tr_strdup(t, st, 0);
         t->shard = tr_strdup(t, st, 1);
-        char a[FMT_TEXT_MAX];
+        char a[FMT_TEXT_MAX], b[FMT_TEXT_MAX];
         if (t->shard && want_shard && strcmp(t->shard, want_shard) != 0)
             runread_failf(&t->rr, "run %" PRId64 ": record %" PRId64 " is on %s, not on %s",
-                          t->rr.run_id, t->seq, fmt_text(t->shard, a, sizeof a), want_shard);
+                          t->rr.run_id, t->seq, fmt_text(t->shard, a, sizeof a),
+                          fmt_text(want_shard, b, sizeof b));
     } else {
         runread_failf(&t->rr, "run %" PRId64 " has no record with sequence number %" PRId64,
                       t->rr.run_id, t->seq);
@@ -597,9 +598,10 @@ static void tr_build(struct trace *t)
     what = "counting the key's messages";
     st = tr_prepare(t, "SELECT (SELECT count(*) FROM trace_msg)"
                                      " + (SELECT count(*) FROM trace_rec)", what);
+    char key[FMT_TEXT_MAX];
     if (runread_row(&t->rr, st, what) && col_int(st, 0) == 0)
         runread_failf(&t->rr, "run %" PRId64 " has no message or record with partition key \"%s\"",
-                      t->rr.run_id, t->key);
+                      t->rr.run_id, fmt_text(t->key, key, sizeof key));
     sqlite3_finalize(st);
 }
 

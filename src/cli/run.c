@@ -356,7 +356,7 @@ static int run(const struct options *o)
 
     /* Before the run log: a directory that cannot be used is bad input, and
      * nothing is run. */
-    if (o->dump_dir && !(dump = dump_open(o->dump_dir, o->dump_limit, err, sizeof err))) {
+    if (o->dump_dir && !(dump = dump_open(o->dump_dir, o->dump_limit, o->output, err, sizeof err))) {
         fprintf(stderr, "esmsim: --dump-events: %s\n", err);
         goto out;
     }

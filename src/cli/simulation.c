@@ -202,6 +202,7 @@ int simulation_run(struct simulation *r, const struct scenario *scn, const char 
 
     if (r->rows && lgt_started(r->rows) != 0)   /* the run log opened by its thread */
         return open_failed(&open);
+    dump_begin(dump);   /* the run log open: the dump's index is this run's */
 
     struct progress prog = { .on = progress };
     prog.started = prog.last = simulation_wall_seconds();

@@ -431,14 +431,14 @@ static int validate(struct imp *im, const char *out)
 static int output_not_input(struct imp *im, const char *output, const char *const *files,
                             size_t n_files)
 {
-    struct stat out, in;
+    struct stat out;
     if (!strcmp(output, "-") || stat(output, &out) != 0)
         return 0;
     if (!S_ISREG(out.st_mode))
         return imp_fail(im, "-o %s: not a regular file (%s): -o - writes the scenario to standard "
                         "output", output, fmt_file_kind(out.st_mode));
     for (size_t i = 0; i < n_files; i++)
-        if (stat(files[i], &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        if (fileout_same(output, files[i]))
             return imp_fail(im, "-o %s: is the input %s: write the scenario to another file",
                             output, files[i]);
     return 0;

@@ -44,6 +44,9 @@ struct dump {
     uint64_t limit;        /* invocations to write */
     uint64_t written;      /* invocations written in full */
     uint64_t skipped;      /* invocations past the limit */
+    bool made_dir;         /* dump_open made dir ... */
+    bool made_index;       /* ... and index.jsonl: removed should the run not begin */
+    bool begun;            /* dump_begin: index.jsonl is this run's */
     bool failed;           /* latched: nothing more is written */
     char error[512];       /* the first failure */
 };
@@ -80,9 +83,10 @@ static const char *dump_refusal(const struct stat *st)
  * Open path to write it from its start, as a file of its own: created if
  * absent; refused, untouched, when it is a symbolic link (O_NOFOLLOW), not a
  * regular file (a FIFO or a device: opened without blocking, then checked)
- * or a regular file with other hard links.  NULL with why set.
+ * or a regular file with other hard links.  Emptied with truncate, else
+ * kept as it is until written.  NULL with why set.
  */
-static FILE *dump_create_file(const char *path, char *why, size_t whylen)
+static FILE *dump_create_file(const char *path, bool truncate, char *why, size_t whylen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
     struct stat st;
@@ -96,7 +100,8 @@ static FILE *dump_create_file(const char *path, char *why, size_t whylen)
         errmsg_set(why, whylen, "%s", strerror(errno));
     else if (dump_refusal(&st))
         errmsg_set(why, whylen, "%s", dump_refusal(&st));
-    else if (ftruncate(fd, 0) != 0 || fcntl(fd, F_SETFL, 0) != 0 || !(f = fdopen(fd, "w")))
+    else if ((truncate && ftruncate(fd, 0) != 0) || fcntl(fd, F_SETFL, 0) != 0 ||
+             !(f = fdopen(fd, "w")))
         errmsg_set(why, whylen, "%s", strerror(errno));
     if (!f)
         close(fd);
@@ -142,6 +147,26 @@ static const char *dump_path(struct dump *d, const char *name)
     return d->path;
 }
 
+/* The run log at keep (NULL: none) is none of the dump's files, which
+ * would be written over it (and it over them): -1 with err set, else 0. */
+static int dump_check_run_log(struct dump *d, const char *keep, char *err, size_t errlen)
+{
+    if (!keep)
+        return 0;
+    const char *slash = strrchr(keep, '/');
+    struct stat in_dir, dump_dir;
+    char *keep_dir = slash ? strndup(keep, slash == keep ? 1 : (size_t)(slash - keep)) : strdup(".");
+    bool same = keep_dir && dump_name(slash ? slash + 1 : keep) && stat(keep_dir, &in_dir) == 0 &&
+                stat(d->dir, &dump_dir) == 0 && in_dir.st_dev == dump_dir.st_dev &&
+                in_dir.st_ino == dump_dir.st_ino;
+    free(keep_dir);
+    if (!same)
+        return 0;
+    errmsg_set(err, errlen, "%s: is the run log -o %s: dump to another directory",
+               dump_path(d, slash ? slash + 1 : keep), keep);
+    return -1;
+}
+
 static void dump_free(struct dump *d)
 {
     if (!d)
@@ -153,7 +178,8 @@ static void dump_free(struct dump *d)
     free(d);
 }
 
-struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen)
+struct dump *dump_open(const char *dir, uint64_t limit, const char *keep, char *err,
+                       size_t errlen)
 {
     struct dump *d = calloc(1, sizeof *d);
     size_t len = strlen(dir);
@@ -167,28 +193,35 @@ struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen
     d->limit = limit;
 
     struct stat st;
-    if (mkdir(d->dir, 0777) != 0 && errno != EEXIST) {
+    d->made_dir = mkdir(d->dir, 0777) == 0;
+    if (!d->made_dir && errno != EEXIST) {
         errmsg_set(err, errlen, "%s: cannot create directory: %s", d->dir, strerror(errno));
         dump_free(d);
         return NULL;
     }
-    if (stat(d->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        errmsg_set(err, errlen, "%s: not a directory", d->dir);
-        dump_free(d);
-        return NULL;
-    }
     char why[200];
-    if (dump_check_links(d, err, errlen) < 0) {
-        dump_free(d);
-        return NULL;
+    if (stat(d->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        errmsg_set(err, errlen, "%s: not a directory", d->dir);
+    else if (dump_check_run_log(d, keep, err, errlen) == 0 && dump_check_links(d, err, errlen) == 0) {
+        d->made_index = lstat(dump_path(d, DUMP_INDEX_NAME), &st) != 0;
+        if (!(d->index = dump_create_file(d->path, false, why, sizeof why)))
+            errmsg_set(err, errlen, "%s: %s", d->path, why);
     }
-    if (!(d->index = dump_create_file(dump_path(d, DUMP_INDEX_NAME), why, sizeof why))) {
-        errmsg_set(err, errlen, "%s: %s", d->path, why);
-        dump_free(d);
+    if (!d->index) {
+        dump_close(d, NULL, 0);   /* what it made removed */
         return NULL;
     }
     setvbuf(d->index, NULL, _IONBF, 0);   /* a line on disk once dump_event returns */
     return d;
+}
+
+void dump_begin(struct dump *d)
+{
+    if (!d)
+        return;
+    d->begun = true;
+    if (ftruncate(fileno(d->index), 0) != 0)
+        dump_fail(d, dump_path(d, DUMP_INDEX_NAME), errno);
 }
 
 /* Write text and a newline to DIR/name, latching any failure; nothing
@@ -199,7 +232,7 @@ static void dump_file(struct dump *d, const char *name, const char *text)
     if (d->failed)
         return;
     char why[200];
-    FILE *f = dump_create_file(dump_path(d, name), why, sizeof why);
+    FILE *f = dump_create_file(dump_path(d, name), true, why, sizeof why);
     if (!f) {
         dump_fail_msg(d, d->path, why);
         return;
@@ -309,8 +342,14 @@ int dump_close(struct dump *d, char *err, size_t errlen)
         return 0;
     FILE *index = d->index;
     d->index = NULL;
-    if (fclose(index) != 0)
+    if (index && fclose(index) != 0)
         dump_fail(d, dump_path(d, DUMP_INDEX_NAME), errno);
+    if (!d->begun) {   /* the run never began: the directory as it was */
+        if (d->made_index)
+            unlink(dump_path(d, DUMP_INDEX_NAME));
+        if (d->made_dir)
+            rmdir(d->dir);
+    }
     int rc = 0;
     if (d->failed) {
         errmsg_set(err, errlen, "%s", d->error);

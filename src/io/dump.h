@@ -18,13 +18,13 @@
  *                        response_file (names within DIR)
  * Files of the same names are overwritten; index.jsonl lists this run's.
  *
- * Life cycle: dump_open(), dump_event() as the sink's event hook (ctx is the
- * dump), dump_close().  The first `limit` invocations to complete are
- * written (the mapping passes no throttled attempt: they are no
- * invocations); the later ones are counted as skipped.  A write that fails
- * (disk full) is latched: nothing more is written, and dump_close() returns
- * -1 with the first error ("out/000000012.event.json: No space left on
- * device").
+ * Life cycle: dump_open(), dump_begin() once the run log is open,
+ * dump_event() as the sink's event hook (ctx is the dump), dump_close().
+ * The first `limit` invocations to complete are written (the mapping passes
+ * no throttled attempt: they are no invocations); the later ones are
+ * counted as skipped.  A write that fails (disk full) is latched: nothing
+ * more is written, and dump_close() returns -1 with the first error
+ * ("out/000000012.event.json: No space left on device").
  */
 #ifndef ESMSIM_DUMP_H
 #define ESMSIM_DUMP_H
@@ -40,10 +40,18 @@ struct dump;
 #define DUMP_INDEX_NAME "index.jsonl"
 
 /*
- * Create dir if it does not exist (its parent must), and index.jsonl in it.
- * NULL on error, with a message naming the path.
+ * Create dir if it does not exist (its parent must), and index.jsonl in it
+ * if missing; an index.jsonl there is kept as it is until dump_begin.  The
+ * run log at keep (NULL: none) must be none of the dump's files.  NULL on
+ * error, with a message naming the path.
  */
-struct dump *dump_open(const char *dir, uint64_t limit, char *err, size_t errlen);
+struct dump *dump_open(const char *dir, uint64_t limit, const char *keep, char *err,
+                       size_t errlen);
+
+/* The run begins (its run log open): index.jsonl is emptied, to list this
+ * run's invocations.  A dump closed before (the run log refused) leaves the
+ * directory as it was: what dump_open made is removed.  NULL is a no-op. */
+void dump_begin(struct dump *d);
 
 /* The slog_event_fn: write one invocation's event and response. */
 void dump_event(void *ctx, const struct slog_event *ev);

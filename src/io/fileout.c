@@ -29,6 +29,13 @@ int fileout_temp(const char *path, char *temp, size_t size)
     return 0;
 }
 
+bool fileout_same(const char *path, const char *input)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && stat(input, &b) == 0 && a.st_dev == b.st_dev
+           && a.st_ino == b.st_ino;
+}
+
 int fileout_write(const char *path, const char *text, char *err, size_t errlen)
 {
     if (!strcmp(path, "-")) {

@@ -6,6 +6,7 @@
 #ifndef ESMSIM_FILEOUT_H
 #define ESMSIM_FILEOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* An empty file beside path, named path.XXXXXX, with a new file's mode
@@ -18,5 +19,10 @@ int fileout_temp(const char *path, char *temp, size_t size);
  * or -1 with a message ("PATH: cannot create: ...", "PATH: cannot write:
  * ...", "standard output: ..."). */
 int fileout_write(const char *path, const char *text, char *err, size_t errlen);
+
+/* Whether path names the file input names (the same device and inode, by
+ * whatever name: ./x, a link): an output written there would replace that
+ * input.  False when either is missing. */
+bool fileout_same(const char *path, const char *input);
 
 #endif

@@ -2,20 +2,24 @@
  * gnuplot.c - running a script of plots/ with gnuplot: see gnuplot.h.
  * gnuplot is found through PATH by execvp; nothing goes through a shell, so
  * file names need no quoting beyond gnuplot's own.  A SIGINT, SIGTERM or
- * SIGHUP while it runs stops and reaps it, and no other is started: the
- * command cleans up and ends (exit 130), and gnuplot never outlives it; with
+ * SIGHUP while it runs stops and reaps it (SIGKILL when SIGTERM is not
+ * enough), and no other is started: the command cleans up and ends (exit
+ * 130), and gnuplot, and what it started, never outlive it; with
  * gp_catch_signals, the same before gnuplot starts.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errmsg.h"
@@ -102,25 +106,50 @@ static void wake_set(sigset_t *set)
     stopsig_add(set);
 }
 
-/* Wait for gnuplot (pid) with wake blocked: until it ends, or until a
- * signal of wake comes, which stops it (SIGTERM) and is returned once it is
- * reaped.  Its wait status into *status; -1 when it cannot be waited for. */
+/* How long gnuplot's process group has to end after SIGTERM before SIGKILL:
+ * gnuplot ends at once; a program in its place that ignores SIGTERM must
+ * not hold the command for ever. */
+#define GP_GRACE_MS 1000
+
+/* Wait for gnuplot (pid, the leader of a process group of its own) with
+ * wake blocked: until it ends, or until a signal of wake comes, which stops
+ * the group (SIGTERM, then SIGKILL past GP_GRACE_MS or at a second signal)
+ * and is returned once gnuplot is reaped.  Whatever gnuplot started and left
+ * in its group is killed before gnuplot is reaped (its pid, still held,
+ * names no other group): no process of it outlives the command.  Its wait
+ * status into *status; -1 when it cannot be waited for. */
 static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
 {
+    int stop = 0;
+    struct timespec grace = { GP_GRACE_MS / 1000, GP_GRACE_MS % 1000 * 1000000L }, since, now;
     for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid)
-            return 0;
-        if (r < 0 && errno != EINTR)
+        siginfo_t ended = { 0 };
+        if (waitid(P_PID, (id_t)pid, &ended, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
             return -1;
-        int sig = sigwaitinfo(wake, NULL);
-        if (sig > 0 && sig != SIGCHLD) {
-            kill(pid, SIGTERM);
-            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-                ;
-            return sig;
+        if (ended.si_pid == pid)
+            break;
+        if (!stop) {
+            int sig = sigwaitinfo(wake, NULL);
+            if (sig > 0 && sig != SIGCHLD) {
+                stop = sig;
+                kill(-pid, SIGTERM);
+                clock_gettime(CLOCK_MONOTONIC, &since);
+            }
+            continue;
         }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left_ms = GP_GRACE_MS - ((now.tv_sec - since.tv_sec) * 1000L
+                                      + (now.tv_nsec - since.tv_nsec) / 1000000L);
+        grace = (struct timespec){ left_ms > 0 ? left_ms / 1000 : 0,
+                                   left_ms > 0 ? left_ms % 1000 * 1000000L : 0 };
+        int sig = left_ms > 0 ? sigtimedwait(wake, NULL, &grace) : -1;
+        if ((sig < 0 && errno == EAGAIN) || left_ms <= 0 || (sig > 0 && sig != SIGCHLD))
+            kill(-pid, SIGKILL);
     }
+    kill(-pid, SIGKILL);   /* what it left running in its group */
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+    return stop;
 }
 
 /* Whether path holds a whole chart: a PNG whose last chunk is IEND, else
@@ -199,17 +228,28 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
     sigset_t wake, before;
     wake_set(&wake);
     sigprocmask(SIG_BLOCK, &wake, &before);   /* from before the fork: none is missed */
-    pid_t pid = -1;
+    pid_t pid = -1, parent = getpid();
     int status = 0, waited = stopped_by;   /* caught since the look above: none started */
     if (!waited) {
         pid = fork();
         if (pid == 0) {
+            /* a process group of its own, stopped as one (await_gnuplot);
+             * no terminal input, which that group could not read */
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the last resort: esmsim killed, so is gnuplot */
+            if (getppid() != parent)
+                _exit(GP_NOT_FOUND);            /* esmsim died before the line above */
+            int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (null >= 0 && null != STDIN_FILENO)
+                dup2(null, STDIN_FILENO);
             sigprocmask(SIG_SETMASK, &before, NULL);
             signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
             char *argv[] = { "gnuplot", "-e", assign, path, NULL };
             execvp("gnuplot", argv);
             _exit(GP_NOT_FOUND);
         }
+        if (pid > 0)
+            setpgid(pid, pid);   /* as the child does: whichever runs first */
         waited = pid < 0 ? 0 : await_gnuplot(pid, &wake, &status);
     }
     sigprocmask(SIG_SETMASK, &before, NULL);

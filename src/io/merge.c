@@ -38,24 +38,6 @@
 /* A new output is made as OUT.db.merge-XXXXXX (leftover.h). */
 static const char merge_infix[] = ".merge-";
 
-/* The output and its directory can be written (SQLite writes -wal and
- * -shm beside the file): a read-only place is said as such. */
-static int merge_writable(const char *path, char *err, size_t errlen)
-{
-    char dir[4200];
-    runread_dir(path, dir, sizeof dir);
-    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
-        errmsg_set(err, errlen, "%s: cannot write to it: %s", path, strerror(errno));
-        return -1;
-    }
-    if (access(dir, W_OK) != 0) {
-        errmsg_set(err, errlen, "%s: cannot write to its directory %s: %s", path, dir,
-                   strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* A connection to the run log at path (uri: runread_uri), hardened. */
 static sqlite3 *merge_connect(const char *path, const char *uri, int flags, char *err,
                               size_t errlen)
@@ -185,7 +167,7 @@ static int merge_busy(void *ctx, int count)
 
 sqlite3 *merge_open(const char *path, char *err, size_t errlen)
 {
-    if (merge_writable(path, err, errlen) < 0)
+    if (runlog_writable(path, err, errlen) < 0)
         return NULL;
     /* An existing run log is checked before anything is written to it: its
      * tables must be esmsim's (a trigger would run on every insert).  Any
@@ -616,7 +598,7 @@ int merge_runs(const char *out_path, const char *const *in_paths, size_t n_in)
         goto out;
     }
     if (!out_exists) {
-        if (merge_writable(out_path, err, sizeof err) < 0 ||
+        if (runlog_writable(out_path, err, sizeof err) < 0 ||
             leftover_make(&made, out_path, merge_infix, "the new output's temporary file", err,
                           sizeof err) < 0) {
             fprintf(stderr, "esmsim merge: %s\n", err);

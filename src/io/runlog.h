@@ -140,7 +140,14 @@ bool runlog_filled_column(const char *table, const char *column);
 #define RUNLOG_AUTOCHECKPOINT 1000   /* SQLite's default wal_autocheckpoint, in pages (the
                                         end of a run turns it off a while: runlog_run.c) */
 
-/* Open (or create) the database at path.  NULL on error, with a message.
+/* The file at path (if there) and its directory can be written, as a
+ * writer needs (SQLite makes -wal and -shm beside it): 0, or -1 with a
+ * message that says which cannot and why ("OUT.db: cannot write to its
+ * directory d: Read-only file system"). */
+int runlog_writable(const char *path, char *err, size_t errlen);
+
+/* Open (or create) the database at path.  NULL on error, with a message
+ * (runlog_writable's when it says no).
  * A file the open (or runlog_open_now) created and failed to make whole, or
  * to begin its run in (a full disk), is removed at once (at runlog_close for
  * runlog_open_now), with its -wal and -shm, unless another process has it

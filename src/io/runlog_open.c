@@ -19,6 +19,7 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "nameids.h"
+#include "runread.h"
 
 /* A single integer out of a one-row query ("PRAGMA user_version"); on
  * error latch "PATH: WHAT: message". */
@@ -296,6 +297,22 @@ static void runlog_free(struct runlog *rl)
     free(rl);
 }
 
+int runlog_writable(const char *path, char *err, size_t errlen)
+{
+    char dir[4200];
+    runread_dir(path, dir, sizeof dir);
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write to it: %s", path, strerror(errno));
+        return -1;
+    }
+    if (access(dir, W_OK) != 0) {
+        errmsg_set(err, errlen, "%s: cannot write to its directory %s: %s", path, dir,
+                   strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* A run log of path, no file touched yet; NULL when out of memory (said). */
 static struct runlog *runlog_alloc(const char *path, char *err, size_t errlen)
 {
@@ -337,9 +354,14 @@ static int runlog_connect_once(struct runlog *rl, char *err, size_t errlen)
         return -1;
     }
     /* A file made here is removed should the open fail (runlog_free): made
-     * by esmsim itself, not found (":memory:" and "" are SQLite's own). */
-    int fd = strcmp(path, ":memory:") && *path
-             ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;   /* as SQLite's */
+     * by esmsim itself, not found (":memory:" and "" are SQLite's own).  A
+     * place that cannot be written is said as such (SQLite says "unable to
+     * open database file", with the errno of its last try, a read-only
+     * open's). */
+    bool file = strcmp(path, ":memory:") && *path;
+    if (file && runlog_writable(path, err, errlen) < 0)
+        return -1;
+    int fd = file ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;   /* as SQLite's */
     if (fd >= 0) {
         rl->made = fstat(fd, &rl->made_st) == 0;
         close(fd);
