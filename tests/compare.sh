@@ -305,6 +305,16 @@ same_rows copy.db run.db '* FROM runs' && same_rows copy.db run.svg '* FROM runs
   ko "an output named as the run log: the log kept"
 expect_eq "$(cmp own.json own.svg && echo same)" same "an output named as an observed file: the file kept"
 rm -f copy.db run.svg own.svg
+# SPEC section 5 (bad input): an output that is not a regular file is refused and left as it
+# was.  Before, the export's or chart's temporary file was renamed over it (exit 0): a FIFO
+# became a file, and as root `--export /dev/null` replaced the machine's /dev/null.
+mkfifo out.fifo out-fifo.svg
+bad "--export a FIFO" "esmsim compare: --export out.fifo: not a regular file (a FIFO): write the metrics to a file (- is standard output)" \
+  run.db --export out.fifo
+bad "-o a FIFO" "esmsim compare: -o out-fifo.svg: not a regular file (a FIFO): write the chart to a file" \
+  run.db own.json -o out-fifo.svg
+[ -p out.fifo ] && [ -p out-fifo.svg ] && ok || ko "an output that is a FIFO: the FIFO kept"
+rm -f out.fifo out-fifo.svg
 # A number edited into a text (or a real into an integer column) of a table the run's minutes
 # are summed from is a damaged run log (SPEC section 5: bad input, exit 2), named, never summed
 # as 0 (its invocation counted in minute 0) or truncated.  record_rows is read only without the

@@ -78,6 +78,13 @@ for f in run.svg run-oldest.svg kept/iterator-age.dat kept/discards.dat; do
   same_rows "$split" "$f" '* FROM runs' && ok || ko "an output named as the run log $f: the log kept"
 done
 rm -rf run.svg run-oldest.svg kept
+# SPEC section 5 (bad input): a chart is never renamed over what is not a regular file (before,
+# a FIFO named x.svg became the chart, exit 0; as root, so would a device).
+mkfifo out-fifo.svg
+bad "-o a FIFO" "esmsim plot: -o out-fifo.svg: not a regular file (a FIFO): write the chart to a file" \
+  "$dep" -o out-fifo.svg
+[ -p out-fifo.svg ] && ok || ko "-o a FIFO: the FIFO kept"
+rm -f out-fifo.svg
 # A number edited into a text (or a real into an integer column) of a table a series is summed
 # from is a damaged run log (SPEC section 5: bad input, exit 2), named, never charted as 0 or
 # left out: the per-record tables of a run without its summary tables (a log of an older

@@ -517,9 +517,16 @@ static bool compare_check(const struct compare_opts *o)
                 "prints)\n");
         return false;
     }
-    /* An output is renamed over its path: never over an input. */
+    /* An output is renamed over its path: never over an input, nor over
+     * what is not a file. */
     const char *out = o->export && strcmp(o->export, "-") ? o->export : o->chart;
     const char *what = o->export ? "the metrics" : "the chart";
+    const char *kind = out ? fileout_unfit(out) : NULL;
+    if (kind) {
+        fprintf(stderr, "esmsim compare: %s %s: not a regular file (%s): write %s to a file%s\n",
+                o->export ? "--export" : "-o", out, kind, what, o->export ? " (- is standard output)" : "");
+        return false;
+    }
     const char *input = out && fileout_same(out, o->db) ? o->db : NULL;
     for (size_t i = 0; out && !input && i < o->n_observed; i++)
         if (fileout_same(out, o->observed[i]))

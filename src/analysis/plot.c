@@ -586,7 +586,13 @@ static int plot_out_name(const struct plot_opts *o, const char *chart, struct pl
         snprintf(p->path, len, "%.*s-%s%s", (int)stem, given, chart, dot);
     else
         snprintf(p->path, len, "%s", given);
-    /* The chart is renamed over path: never over the run log. */
+    /* The chart is renamed over path: never over the run log, nor over what
+     * is not a file. */
+    const char *kind = fileout_unfit(p->path);
+    if (kind) {
+        errmsg_set(err, errlen, "-o %s: not a regular file (%s): write the chart to a file", p->path, kind);
+        return -1;
+    }
     if (fileout_same(p->path, o->db)) {
         errmsg_set(err, errlen, "-o %s: is the run log %s: write the chart to another file",
                    p->path, o->db);

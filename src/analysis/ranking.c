@@ -362,6 +362,11 @@ static int chart(const struct rank_sweep *sw, const struct ranked *rk, size_t n)
     f = NULL;
     /* gnuplot draws into a file beside the chart, renamed when it succeeds:
      * a failure or a Ctrl-C never leaves half a chart */
+    const char *kind = fileout_unfit(svg);
+    if (kind) {
+        fprintf(stderr, "esmsim sweep: chart: %s: not a regular file (%s): not drawn\n", svg, kind);
+        goto out;
+    }
     if (fileout_temp(svg, temp, sizeof temp) < 0) {
         fprintf(stderr, "esmsim sweep: chart: %s: cannot create: %s\n", svg, strerror(errno));
         goto out;

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -431,12 +430,12 @@ static int validate(struct imp *im, const char *out)
 static int output_not_input(struct imp *im, const char *output, const char *const *files,
                             size_t n_files)
 {
-    struct stat out;
-    if (!strcmp(output, "-") || stat(output, &out) != 0)
+    if (!strcmp(output, "-"))
         return 0;
-    if (!S_ISREG(out.st_mode))
+    const char *kind = fileout_unfit(output);
+    if (kind)
         return imp_fail(im, "-o %s: not a regular file (%s): -o - writes the scenario to standard "
-                        "output", output, fmt_file_kind(out.st_mode));
+                        "output", output, kind);
     for (size_t i = 0; i < n_files; i++)
         if (fileout_same(output, files[i]))
             return imp_fail(im, "-o %s: is the input %s: write the scenario to another file",

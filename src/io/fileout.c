@@ -12,9 +12,20 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "fmt.h"
+
+const char *fileout_unfit(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) ? fmt_file_kind(st.st_mode) : NULL;
+}
 
 int fileout_temp(const char *path, char *temp, size_t size)
 {
+    if (fileout_unfit(path)) {
+        errno = EEXIST;
+        return -1;
+    }
     if ((size_t)snprintf(temp, size, "%s.XXXXXX", path) >= size) {
         errno = ENAMETOOLONG;
         return -1;
@@ -44,6 +55,11 @@ int fileout_write(const char *path, const char *text, char *err, size_t errlen)
             return -1;
         }
         return 0;
+    }
+    const char *kind = fileout_unfit(path);
+    if (kind) {
+        errmsg_set(err, errlen, "%s: not a regular file (%s)", path, kind);
+        return -1;
     }
     size_t len = strlen(path) + 8;
     char *temp = malloc(len);
