@@ -4,14 +4,18 @@
 #
 # time_unit(xmax) and time_tics(xmax): the X axis of a run of xmax minutes;
 # age_div(ms) and age_unit(ms) (age_abbrev(ms)): the unit of an axis of ages
-# whose largest value is ms milliseconds; nice_step(span) and
-# count_label(v): tics of counts.
+# whose largest value is ms milliseconds; nice_step(span), count_label(v)
+# and count_tics(top): tics of counts.
 
 # A step of 1, 2 or 5 times a power of ten that cuts span into five to ten.
 nice_step(span) = (step_r = span / 10.0, step_p = 10 ** floor(log10(step_r)), \
                    step_p * (step_r <= step_p ? 1 : step_r <= 2 * step_p ? 2 : step_r <= 5 * step_p ? 5 : 10))
 # A count with k or M, exactly: 1.5k, not 2k.
 count_label(v) = v >= 1e6 ? sprintf("%gM", v / 1e6) : v >= 1e3 ? sprintf("%gk", v / 1e3) : sprintf("%g", v)
+# The Y tics of counts from 0 to top, nice_step apart (`eval count_tics(top)`).
+count_tics(top) = "set ytics (" . count_tics_from(0, nice_step(top), int(top / nice_step(top) + 1e-9)) . ")"
+count_tics_from(k, step, n) = sprintf("\"%s\" %.17g", count_label(k * step), k * step) \
+                            . (k >= n ? "" : ", " . count_tics_from(k + 1, step, n))
 
 # The time axis: minutes up to 5 hours, hours up to 3 days, days beyond (a
 # month is 30 days, not 43,200 minutes).  The data stay in minutes: in hours

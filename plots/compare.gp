@@ -46,7 +46,13 @@ do for [i=1:panels] {
     div = unit eq "ms" ? age_div(ymax) : 1
     shown = unit eq "ms" ? age_abbrev(ymax) : unit
     set ylabel sprintf("%s\n%s%s", word(label, 1), word(label, 2), shown eq "" ? "" : " (" . shown . ")")
-    set yrange [0:(ymax > 0 ? ymax / div : 1) * 1.15]
+    top = (ymax > 0 ? ymax / div : 1) * 1.15
+    set yrange [0:top]
+    if (unit eq "ms") {
+        set ytics autofreq
+    } else {
+        eval count_tics(top)
+    }
     if (i == 1) {
         set key inside top left horizontal samplen 3 spacing 1.1 width 2 opaque box lc rgb "#d0d0d0"
     } else {
