@@ -5,7 +5,7 @@
 # time_unit(xmax) and time_tics(xmax): the X axis of a run of xmax minutes;
 # age_div(ms) and age_unit(ms) (age_abbrev(ms)): the unit of an axis of ages
 # whose largest value is ms milliseconds; nice_step(span), count_label(v)
-# and count_tics(top): tics of counts.
+# and count_tics(top): tics of counts; line_start(y): the marks of lone points.
 
 # A step of 1, 2 or 5 times a power of ten that cuts span into five to ten.
 nice_step(span) = (step_r = span / 10.0, step_p = 10 ** floor(log10(step_r)), \
@@ -38,3 +38,10 @@ age_rank(ms) = ms < 2000 ? 1 : ms < 120000 ? 2 : ms < 7200000 ? 3 : ms < 1728000
 age_div(ms) = word("1 1000 60000 3600000 86400000", age_rank(ms)) + 0
 age_unit(ms) = word("milliseconds seconds minutes hours days", age_rank(ms))
 age_abbrev(ms) = word("ms s min h days", age_rank(ms))
+
+# A line's lone points: `with lines` draws nothing for a point between two
+# gaps (blank lines), as a shard stuck on a batch retried hourly has them.
+# line_start(y) is y on a row that starts a line (a block's first, or the
+# first after a gap: column(-1) counts the gaps), else NaN: drawn `with
+# points`, it marks every lone point, and where a line starts.
+line_start(y) = (line_s = column(0) == 0 || column(-1) != line_b, line_b = column(-1), line_s ? y : NaN)

@@ -523,5 +523,13 @@ expect_eq "$(ages days "$work/stuck.db" 1 iterator-age)" \
 expect_eq "$(ages days-oldest "$work/stuck.db" 1 oldest)" \
   "0|0.5|1|1.5|2|2.5|3|3.5|4|0|0.5|1|1.5|2|2.5|3|3.5|4|oldest unprocessed record age (days)|simulated time (days)" \
   "ages: the oldest record of a shard stuck for 4 days, in days"
+# A lone point is drawn: the stuck shard completes an invocation once an hour, so each minute
+# of its IteratorAge stands between two gaps, which `with lines` leaves blank; each point starting
+# a line gets a dot (gnuplot's point type 7, #gpPt6 in the SVG): 96 hours, the shard and "all".
+dots() { grep -o "xlink:href='#gpPt6'" "$1" | wc -l; }
+expect_eq "$(dots "$work/ages-days.svg") $(sqlite3 "$work/stuck.db" "SELECT count(*) FROM summary_series
+  WHERE chart = 'iterator-age'")" "192 192" "lone points: a dot for each of the stuck shard's and the overall"
+expect_eq "$(dots "$work/ages-ms.svg")" 5 \
+  "lone points: steady-state's lines (4 shards and all) get one dot each, where they start"
 
 finish
