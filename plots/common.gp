@@ -18,7 +18,8 @@
 # (the end), line styles 1-10 (one per shard, cycling), axes.gp's functions,
 # and for the charts of ages (data: "SHARD MINUTE MS" rows, a block per shard
 # and the "all" block last) age_series (the shards' lines and the overall
-# maximum, in the unit of age_div(ymax) and age_unit(ymax)).
+# maximum, in the unit of age_div(ymax) and age_unit(ymax), a lone point
+# marked: axes.gp's line_start).
 
 ndisabled = ndisabled + 0
 nfailing = nfailing + 0
@@ -62,8 +63,10 @@ age_many = nseries > 17
 age_title(s) = s eq "all" ? (age_many ? sprintf("all %d shards (one line each)", nseries - 1) \
                                       : "all shards") \
              : age_many ? "" : s
-age_series = "for [i=1:nseries] data index (i-1) using 2:($3/age_div(ymax)) with lines" \
-           . " ls (word(series,i) eq 'all' ? 100 : (i-1) % 10 + 1) title age_title(word(series,i))"
+age_style = "ls (word(series,i) eq 'all' ? 100 : (i-1) % 10 + 1)"
+age_series = "for [i=1:nseries] data index (i-1) using 2:($3/age_div(ymax)) with lines " . age_style \
+           . " title age_title(word(series,i)), for [i=1:nseries] data index (i-1)" \
+           . " using 2:(line_start($3/age_div(ymax))) with points " . age_style . " pt 7 ps 0.5 notitle"
 
 # Spans cover the whole height: boxes on the second Y axis, from 0 to 1.
 band = "using (($2+$3)/2):(0.5):(($3-$2)/2):(0.5) axes x1y2 with boxxyerror"

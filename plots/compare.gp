@@ -10,7 +10,7 @@
 # observed, of "SERIES MINUTE VALUE" rows (a blank line is a gap: a period
 # without a value); block 2(i-1) is panel i's run.  The X axis is the run's
 # time in minutes, hours or days, and a panel in ms shows milliseconds to
-# days, as `esmsim plot` draws them (axes.gp).
+# days, as `esmsim plot` draws them (axes.gp), lone points marked as plot's.
 
 panels = panels + 0
 xmax = xmax + 0.0
@@ -46,7 +46,13 @@ do for [i=1:panels] {
     div = unit eq "ms" ? age_div(ymax) : 1
     shown = unit eq "ms" ? age_abbrev(ymax) : unit
     set ylabel sprintf("%s\n%s%s", word(label, 1), word(label, 2), shown eq "" ? "" : " (" . shown . ")")
-    set yrange [0:(ymax > 0 ? ymax / div : 1) * 1.15]
+    top = (ymax > 0 ? ymax / div : 1) * 1.15
+    set yrange [0:top]
+    if (unit eq "ms") {
+        set ytics autofreq
+    } else {
+        eval count_tics(top)
+    }
     if (i == 1) {
         set key inside top left horizontal samplen 3 spacing 1.1 width 2 opaque box lc rgb "#d0d0d0"
     } else {
@@ -58,6 +64,8 @@ do for [i=1:panels] {
         unset xlabel
     }
     plot data index (2*(i-1)) using 2:($3/div) with lines ls 1 title "esmsim run", \
-         data index (2*(i-1)+1) using 2:($3/div) with lines ls 2 title "CloudWatch (observed)"
+         data index (2*(i-1)+1) using 2:($3/div) with lines ls 2 title "CloudWatch (observed)", \
+         for [j=0:1] data index (2*(i-1)+j) using 2:(line_start($3/div)) with points ls (j+1) pt 7 ps 0.5 \
+             notitle
 }
 unset multiplot

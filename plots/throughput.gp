@@ -16,10 +16,6 @@ set title sprintf("Records per minute: %s", run)
 set ylabel "records per minute"
 y_top = (ymax > 0 ? ymax : 1) * 1.12
 set yrange [0:y_top]
-y_step = nice_step(y_top)
-set ytics ("0" 0)
-do for [k = 1:int(y_top / y_step + 1e-9)] {
-    set ytics add (count_label(k * y_step) k * y_step)
-}
+eval count_tics(y_top)
 eval bands . lines("for [i=1:nseries] data index (i-1) using 2:3 with lines" \
      . " ls style(word(series,i)) title name(word(series,i))") . marks

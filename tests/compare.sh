@@ -205,6 +205,33 @@ expect_eq "$(chart_axes 40h stuck40h.db)" \
 expect_eq "$(chart_axes 4d stuck4d.db)" \
   "0|0.5|1|1.5|2|2.5|3|3.5|4|4.5|0|0.5|1|1.5|2|2.5|3|3.5|4|IteratorAge|Maximum (days)|esmsim run|CloudWatch (observed)|0|50|100|150|200|250|0|0.5|1|1.5|2|2.5|3|3.5|4|Duration|Average (ms)|the run's time (days)|" \
   "chart axes: 4 days in days, IteratorAge in days"
+# Counts are labelled as plot labels them (count_label of plots/axes.gp): 20k, not 20000.
+chart_counts() {   # chart_counts NAME DB: the IncomingRecords panel's tic labels and axis labels
+  "$esmsim" compare "$2" --export "$1-own.json" || ko "counts: export $1"
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+d["MetricDataResults"] = [r for r in d["MetricDataResults"] if r["Id"] == "incoming_records_sum"]
+json.dump(d, open(sys.argv[1], "w"))' "$1-own.json"
+  "$esmsim" compare "$2" "$1-own.json" -o "$1-counts.svg" >/dev/null || ko "counts: compare $1"
+  svg_texts "$1-counts.svg" | sed 's/^[^|]*|[^|]*||//'
+}
+"$esmsim" run "$src/scenarios/steady-state.json" -o counts.db -q --no-record-tables --set duration=5m ||
+  ko "run steady-state for 5 minutes"
+expect_eq "$(chart_counts steady counts.db)" \
+  "0|20k|40k|60k|80k|100k|120k|0|1|2|3|4|5|IncomingRecords|Sum (records)|the run's time (minutes)|esmsim run|CloudWatch (observed)|" \
+  "chart counts: IncomingRecords of 2,000 records/s in thousands (k), as plot's"
+# Lone points are drawn, as plot draws them (axes.gp's line_start): an observed IteratorAge of
+# every other hour after the first two is a point between two gaps, which `with lines` leaves
+# blank; each point starting a line gets a dot (#gpPt6): the run's line 1, the observed line
+# of hours 0 and 1 1, and its 47 lone hours.
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+r = [r for r in d["MetricDataResults"] if r["Id"] == "iterator_age_max"][0]
+pts = [p for i, p in enumerate(sorted(zip(r["Timestamps"], r["Values"]))) if i < 2 or i % 2 == 1]
+r["Timestamps"], r["Values"] = [p[0] for p in pts], [p[1] for p in pts]
+d["MetricDataResults"] = [r]
+json.dump(d, open(sys.argv[2], "w"))' 4d-own.json lone.json || ko "lone.json"
+"$esmsim" compare stuck4d.db lone.json -o lone.svg >/dev/null || ko "compare lone.json"
+expect_eq "$(grep -o "xlink:href='#gpPt6'" lone.svg | wc -l)" 49 \
+  "chart: lone observed points marked (1 run line, 1 observed line, 47 lone hours)"
 
 # ---- IncomingRecords from the summary tables (README, compare: plot's `written`) ----
 # The observer's records written per minute (summary_series) are the records table's, minute

@@ -525,6 +525,56 @@ expect_eq "$(axes pp "$work/pp.db")" \
 expect_eq "$(axes fb "$fb")" \
   "0|200|400|600|800|1k|1.2k|1.4k|0|5|10|15|20|25|30|35|40|simulated time (hours)" \
   "axes: 40 hours (falls-behind)"
+# The same points over the 4 days (5,760 minutes with data): each minute of a row, its
+# neighbours and the run's first and last minute, 0 where no row (computed here with awk).
+mkdir -p "$work/days-data"
+"$esmsim" plot "$work/days.db" --chart throughput -o "$work/days-tp.svg" --keep-data "$work/days-data" \
+  >/dev/null || ko "plot throughput of 4 days"
+expect_eq "$(points "$work/days-data/throughput.dat")" \
+  "$(q "$work/days.db" "SELECT series, x, value, (SELECT (coalesce(end_ms, duration_ms) - 1) / 60000 FROM runs)
+      FROM summary_series WHERE chart = 'throughput'" | awk '
+    { v[$1 " " $2] = $3; x[$2] = 1; last = $4 }
+    END { m[0]; m[last]; for (k in x) for (d = -1; d <= 1; d++) if (k + d >= 0 && k + d <= last) m[k + d]
+          split("written delivered succeeded", s, " ")
+          for (i = 1; i <= 3; i++) for (k in m) print i, k, s[i], k, ((s[i] " " k) in v ? v[s[i] " " k] : 0) }' |
+    sort -k1,1n -k2,2n | cut -d' ' -f3-)" "throughput of 4 days: every point as before"
+expect_eq "$(points "$work/days-data/throughput.dat" | wc -l)" 17280 "throughput of 4 days: 3 x 5,760 points"
+
+# ---- the throughput series' cost grows with the rows, not with rows x minutes: a month of
+# history is minutes, and compare reads this series too (SQLite 3.40 joined every minute with
+# every row: 19 s for 4 days).  Counted, not timed: SQLite's virtual machine steps for the
+# query esmsim runs (its text from the binary), over K and 4K minutes with data, each with
+# its neighbours empty; linear or n log n is about 4 to 5 times, a join of each with each 16.
+steps() {   # steps SQL DB: the virtual machine steps of SQL over DB (?1 run 1, ?2 its last minute)
+  sqlite3 "$2" ".parameter set ?1 1" ".parameter set ?2 $(q "$2" "SELECT max(m) FROM last")" \
+    ".stats stmt" "SELECT count(*) FROM ($1)" | sed -n 's/^Virtual Machine Steps: *//p'
+}
+cost_db() {   # cost_db DB K: K minutes with data, 3 apart, in the tables both queries read
+  sqlite3 "$1" "CREATE TABLE runs (run_id INTEGER PRIMARY KEY, per_record_tables INTEGER);
+    CREATE TABLE summary_series (run_id INTEGER NOT NULL, chart TEXT NOT NULL, n INTEGER NOT NULL,
+      series TEXT, x INTEGER, value, PRIMARY KEY (run_id, chart, n));
+    CREATE TABLE records (run_id INTEGER, arrival_ms INTEGER);
+    CREATE TABLE invocations (run_id INTEGER, start_ms INTEGER, end_ms INTEGER,
+    record_count INTEGER, outcome TEXT); CREATE TABLE last (m); INSERT INTO runs VALUES (1, 1);
+    WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < $2)
+    INSERT INTO summary_series SELECT 1, 'throughput', 3 * i + o, series, 3 * i, 5
+      FROM k, (SELECT 0 AS o, 'written' AS series UNION ALL SELECT 1, 'delivered'
+               UNION ALL SELECT 2, 'succeeded');
+    INSERT INTO records SELECT 1, x * 60000 FROM summary_series WHERE series = 'written';
+    INSERT INTO invocations SELECT 1, x * 60000, x * 60000, 5, 'success' FROM summary_series
+      WHERE series = 'written';
+    INSERT INTO last VALUES (3 * $2);" || ko "cost_db $1"
+}
+cost_db "$work/cost1.db" 500
+cost_db "$work/cost4.db" 2000
+for from in "chart = 'throughput'" "WITH w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"; do
+  sql=$(strings -n 200 "$esmsim" | grep -F "$from" | head -1)
+  [ -n "$sql" ] || ko "throughput ($from): the query's text in $esmsim"
+  s1=$(steps "$sql" "$work/cost1.db") s4=$(steps "$sql" "$work/cost4.db")
+  expect_eq "$(awk -v a="$s1" -v b="$s4" 'BEGIN { print (a > 0 && b < 6 * a) ? "linear" : "steps " a " then " b }')" \
+    linear "throughput ($from): 4 times the minutes, at most 6 times the work"
+done
+
 expect_eq "$(axes days "$work/days.db")" \
   "0|10|20|30|40|50|60|70|80|90|0|0.5|1|1.5|2|2.5|3|3.5|4|simulated time (days)" "axes: 4 days"
 
@@ -559,5 +609,13 @@ expect_eq "$(ages days "$work/stuck.db" 1 iterator-age)" \
 expect_eq "$(ages days-oldest "$work/stuck.db" 1 oldest)" \
   "0|0.5|1|1.5|2|2.5|3|3.5|4|0|0.5|1|1.5|2|2.5|3|3.5|4|oldest unprocessed record age (days)|simulated time (days)" \
   "ages: the oldest record of a shard stuck for 4 days, in days"
+# A lone point is drawn: the stuck shard completes an invocation once an hour, so each minute
+# of its IteratorAge stands between two gaps, which `with lines` leaves blank; each point starting
+# a line gets a dot (gnuplot's point type 7, #gpPt6 in the SVG): 96 hours, the shard and "all".
+dots() { grep -o "xlink:href='#gpPt6'" "$1" | wc -l; }
+expect_eq "$(dots "$work/ages-days.svg") $(sqlite3 "$work/stuck.db" "SELECT count(*) FROM summary_series
+  WHERE chart = 'iterator-age'")" "192 192" "lone points: a dot for each of the stuck shard's and the overall"
+expect_eq "$(dots "$work/ages-ms.svg")" 5 \
+  "lone points: steady-state's lines (4 shards and all) get one dot each, where they start"
 
 finish

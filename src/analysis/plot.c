@@ -69,18 +69,33 @@
     " FROM invocations WHERE run_id = ?1 AND " AGE " IS NOT NULL GROUP BY 2)" \
     " ORDER BY series = 'all', series, minute"
 
-/* throughput from summary_series: the same points (records written are
- * counted whether or not the records table was kept). */
-#define PLOT_THROUGHPUT_OBS_SQL \
-    "WITH t(series, minute, n) AS (SELECT series, x, value FROM summary_series" \
-    "  WHERE run_id = ?1 AND chart = 'throughput')," \
+/*
+ * Throughput's rows from T, the CTE t(series, o, minute, n, row) of the
+ * counts, and NAMES, the series (series, o) drawn (o their order).  The
+ * points: the first and last minute of the run (?2), and each minute with
+ * data with the minutes either side (0 where none): a line through them is
+ * the line of every minute, in rows that grow with the data, not with the
+ * length of the run (which a run log may claim to be anything up to 274
+ * years).  A minute's 0 comes from EXCEPT (a sort), not from a join of
+ * every minute with every row: a month of minutes costs what its rows cost
+ * (n log n).  A crafted log's rows of one series and minute are each a point,
+ * in the log's order (row); compare keeps the last.
+ */
+#define PLOT_THROUGHPUT_SQL(T, NAMES) \
+    "WITH " T "," \
+    " names(series, o) AS (" NAMES ")," \
     " x(minute) AS (SELECT DISTINCT minute FROM t)," \
     " m(minute) AS (SELECT minute FROM (SELECT 0 AS minute UNION SELECT ?2" \
     "  UNION SELECT x.minute + k.k FROM x, (SELECT -1 AS k UNION ALL SELECT 0 UNION ALL SELECT 1) k)" \
-    "  WHERE minute BETWEEN 0 AND ?2)," \
-    " s(series, o) AS (VALUES ('written', 0), ('delivered', 1), ('succeeded', 2))" \
-    "SELECT s.series, m.minute, coalesce(t.n, 0) FROM s CROSS JOIN m" \
-    " LEFT JOIN t ON t.series = s.series AND t.minute = m.minute ORDER BY s.o, m.minute"
+    "  WHERE minute BETWEEN 0 AND ?2)" \
+    "SELECT series, minute, n FROM (" \
+    " SELECT series, o, minute, coalesce(n, 0) AS n, row FROM t" \
+    "  WHERE o IN (SELECT o FROM names) AND minute BETWEEN 0 AND ?2" \
+    " UNION ALL" \
+    " SELECT *, 0, NULL FROM (SELECT series, o, minute FROM names, m" \
+    "  EXCEPT SELECT series, o, minute FROM t))" \
+    " ORDER BY o, minute, row"
+#define PLOT_THROUGHPUT_NAMES "VALUES ('written', 0), ('delivered', 1), ('succeeded', 2)"
 
 /*
  * The charts, in the order of --chart all.  Each query gives the rows
@@ -90,7 +105,7 @@
 /* The same rows from summary_series (?1 the run, ?2 the last minute). */
 #define PLOT_OBS_SQL(CHART, ORDER) \
     "SELECT series, x, value FROM summary_series WHERE run_id = ?1 AND chart = '" CHART "'" \
-    " ORDER BY " ORDER
+    " ORDER BY " ORDER ", n"
 #define PLOT_OBS_SHARDS_SQL(CHART) PLOT_OBS_SQL(CHART, "series = 'all', series, x")
 
 static const struct plot_chart {
@@ -126,31 +141,28 @@ static const struct plot_chart {
     /* Records written to the stream (by arrival; none without the
      * per-record tables), given to the function (retries included, at the
      * invocation's start), and in invocations that succeeded (at the end):
-     * counts, so a minute without any is a 0.  The points: the first and
-     * last minute of the run (?2), and each minute with data with the
-     * minutes either side (0 where none): a line through them is the line of
-     * every minute, in rows that grow with the data, not with the length of
-     * the run (which a run log may claim to be anything up to 274 years). */
+     * counts, so a minute without any is a 0; from summary_series the same
+     * points (records written are counted whether or not the records table
+     * was kept). */
     { "throughput",
-      "WITH w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"
+      PLOT_THROUGHPUT_SQL(
+      "w(minute, n) AS (SELECT arrival_ms / 60000, count(*) FROM records"
       "  WHERE run_id = ?1 GROUP BY 1),"
       " d(minute, n) AS (SELECT start_ms / 60000, sum(record_count) FROM invocations"
       "  WHERE run_id = ?1 AND outcome <> 'throttled' GROUP BY 1),"
       " s(minute, n) AS (SELECT end_ms / 60000, sum(record_count) FROM invocations"
       "  WHERE run_id = ?1 AND outcome = 'success' GROUP BY 1),"
-      " x(minute) AS (SELECT minute FROM w UNION SELECT minute FROM d UNION SELECT minute FROM s),"
-      " m(minute) AS (SELECT minute FROM (SELECT 0 AS minute UNION SELECT ?2"
-      "  UNION SELECT x.minute + k.k FROM x, (SELECT -1 AS k UNION ALL SELECT 0 UNION ALL SELECT 1) k)"
-      "  WHERE minute BETWEEN 0 AND ?2)"
-      "SELECT * FROM ("
-      " SELECT 'written' AS series, minute, coalesce(w.n, 0) FROM m LEFT JOIN w USING (minute)"
-      " WHERE (SELECT per_record_tables FROM runs WHERE run_id = ?1)"
-      " UNION ALL"
-      " SELECT 'delivered', minute, coalesce(d.n, 0) FROM m LEFT JOIN d USING (minute)"
-      " UNION ALL"
-      " SELECT 'succeeded', minute, coalesce(s.n, 0) FROM m LEFT JOIN s USING (minute))"
-      " ORDER BY CASE series WHEN 'written' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END, minute",
-      NULL, PLOT_THROUGHPUT_OBS_SQL, NULL },
+      " t(series, o, minute, n, row) AS (SELECT 'written', 0, minute, n, 0 FROM w"
+      "  UNION ALL SELECT 'delivered', 1, minute, n, 0 FROM d"
+      "  UNION ALL SELECT 'succeeded', 2, minute, n, 0 FROM s)",
+      "SELECT 'written', 0 WHERE (SELECT per_record_tables FROM runs WHERE run_id = ?1)"
+      " UNION ALL VALUES ('delivered', 1), ('succeeded', 2)"),
+      NULL,
+      PLOT_THROUGHPUT_SQL(
+      "t(series, o, minute, n, row) AS (SELECT series, CASE series WHEN 'written' THEN 0"
+      "  WHEN 'delivered' THEN 1 WHEN 'succeeded' THEN 2 END, x, value, n FROM summary_series"
+      "  WHERE run_id = ?1 AND chart = 'throughput')", PLOT_THROUGHPUT_NAMES),
+      NULL },
 };
 #define PLOT_CHARTS (sizeof plot_charts / sizeof plot_charts[0])
 
