@@ -33,6 +33,14 @@ finish() {
 # wait_until S CMD...: run CMD every 0.1 s until it succeeds (status 0) or S seconds
 # of wall time have passed (status 1): a ready-check that cannot hang, whose caller
 # says what it waited for when it times out (ko), instead of a fixed sleep.
+# Whether process PID has ended: gone, or a zombie (an orphan whose reaper,
+# PID 1 of a container, may never reap it has still ended).
+ended() {
+  local state
+  state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
 wait_until() {
   local until=$((SECONDS + $1))
   shift

@@ -192,7 +192,7 @@ for sig in TERM INT; do
     "SIG$sig during a deaf gnuplot: exit status, message"
   # (killed before esmsim ends; gone a moment later, once the kernel is done with it)
   for p in "$(cat "$work/gnuplot.pid")" "$(cat "$work/deafchild.pid")"; do
-    wait_until 5 eval "! kill -0 $p 2>/dev/null" && ok ||
+    wait_until 5 ended "$p" && ok ||
       { ko "SIG$sig: gnuplot's process $p outlived esmsim"; kill -KILL "$p"; }
   done
   expect_eq "$(ls "$work" | grep -c slow.svg)" 0 "SIG$sig during a deaf gnuplot: no chart"
@@ -206,7 +206,7 @@ wait_until 30 test -s "$work/gnuplot.pid" || ko "SIGKILL: gnuplot never started"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 gp=$(cat "$work/gnuplot.pid")
-wait_until 5 eval "! kill -0 $gp 2>/dev/null" && ok || { ko "SIGKILL: gnuplot ($gp) outlived esmsim"; kill -KILL "$gp"; }
+wait_until 5 ended "$gp" && ok || { ko "SIGKILL: gnuplot ($gp) outlived esmsim"; kill -KILL "$gp"; }
 rm -f "$work"/slow.svg.* "$TMPDIR"/*   # (esmsim killed: nothing removed its temporary files)
 # A gnuplot that draws its chart and leaves a process of its own running: the chart kept, the
 # process stopped with it.  Before, it lived on after esmsim.
@@ -225,9 +225,26 @@ PATH="$work/leavegp:$PATH" "$esmsim" plot "$dep" -o "$work/left.svg" >/dev/null 
 expect_eq "$rc:$(cat "$work/left.err")" "0:" "a gnuplot that leaves a process: exit status"
 left=$(cat "$work/leftchild.pid" 2>/dev/null)
 [ -n "$left" ] && ok || ko "a gnuplot that leaves a process: it never started it"
-wait_until 5 eval "! kill -0 ${left:-0} 2>/dev/null" && ok ||
+wait_until 5 ended "${left:-0}" && ok ||
   { ko "a gnuplot that leaves a process: its process $left outlived esmsim"; kill -KILL "$left"; }
 rm -f "$work/left.svg"
+
+# ---- gnuplot's standard input is /dev/null (README), not esmsim's: before the twenty-third
+# session it read from esmsim's (here /dev/zero); esmsim started without one gives its fd 0 to
+# /dev/null at start (main.c), so gnuplot gets /dev/null there too ----
+mkdir -p "$work/stdingp"
+cat > "$work/stdingp/gnuplot" <<EOF
+#!/bin/sh
+readlink /proc/\$\$/fd/0 > "$work/stdin.of" || echo none > "$work/stdin.of"
+out=\$(printf '%s' "\$2" | sed -n "s/.*out='\\([^']*\\)'.*/\\1/p")
+printf '<?xml version="1.0"?>\\n<svg></svg>\\n' > "\$out"
+EOF
+chmod +x "$work/stdingp/gnuplot"
+PATH="$work/stdingp:$PATH" "$esmsim" plot "$dep" -o "$work/stdin.svg" >/dev/null 2>&1 <&-
+expect_eq "$(cat "$work/stdin.of" 2>/dev/null)" /dev/null "esmsim without fd 0: gnuplot's standard input"
+PATH="$work/stdingp:$PATH" "$esmsim" plot "$dep" -o "$work/stdin.svg" >/dev/null 2>&1 </dev/zero
+expect_eq "$(cat "$work/stdin.of" 2>/dev/null)" /dev/null "esmsim with an input: gnuplot's standard input"
+rm -f "$work/stdin.svg" "$work/stdin.of"
 
 # ---- README, plot's exit status 130: a Ctrl-C while gnuplot runs stops plot even in a script's
 # background job, which starts with SIGINT ignored, as it stops run, sweep and merge (before:

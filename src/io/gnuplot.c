@@ -121,6 +121,7 @@ static void wake_set(sigset_t *set)
 static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
 {
     int stop = 0;
+    bool killed = false;
     struct timespec grace = { GP_GRACE_MS / 1000, GP_GRACE_MS % 1000 * 1000000L }, since, now;
     for (;;) {
         siginfo_t ended = { 0 };
@@ -137,14 +138,20 @@ static int await_gnuplot(pid_t pid, const sigset_t *wake, int *status)
             }
             continue;
         }
+        if (killed) {   /* only its end is left: SIGCHLD, not a spin */
+            sigwaitinfo(wake, NULL);
+            continue;
+        }
         clock_gettime(CLOCK_MONOTONIC, &now);
         long left_ms = GP_GRACE_MS - ((now.tv_sec - since.tv_sec) * 1000L
                                       + (now.tv_nsec - since.tv_nsec) / 1000000L);
         grace = (struct timespec){ left_ms > 0 ? left_ms / 1000 : 0,
                                    left_ms > 0 ? left_ms % 1000 * 1000000L : 0 };
         int sig = left_ms > 0 ? sigtimedwait(wake, NULL, &grace) : -1;
-        if ((sig < 0 && errno == EAGAIN) || left_ms <= 0 || (sig > 0 && sig != SIGCHLD))
+        if ((sig < 0 && errno == EAGAIN) || left_ms <= 0 || (sig > 0 && sig != SIGCHLD)) {
             kill(-pid, SIGKILL);
+            killed = true;
+        }
     }
     kill(-pid, SIGKILL);   /* what it left running in its group */
     while (waitpid(pid, status, 0) < 0 && errno == EINTR)
@@ -236,12 +243,16 @@ int gp_run(const char *script, const struct gp_var *vars, size_t n, char *err, s
             /* a process group of its own, stopped as one (await_gnuplot);
              * no terminal input, which that group could not read */
             setpgid(0, 0);
-            prctl(PR_SET_PDEATHSIG, SIGKILL);   /* the last resort: esmsim killed, so is gnuplot */
+            /* the last resort: esmsim killed, so is gnuplot (the signal follows
+             * the forking thread: gp_run is called from the main thread only) */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent)
                 _exit(GP_NOT_FOUND);            /* esmsim died before the line above */
-            int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            if (null >= 0 && null != STDIN_FILENO)
+            int null = open("/dev/null", O_RDONLY);   /* 0 itself when esmsim had none */
+            if (null > STDIN_FILENO) {
                 dup2(null, STDIN_FILENO);
+                close(null);
+            }
             sigprocmask(SIG_SETMASK, &before, NULL);
             signal(SIGPIPE, SIG_DFL);   /* esmsim ignores it until its command is done */
             char *argv[] = { "gnuplot", "-e", assign, path, NULL };
