@@ -49,6 +49,16 @@ const char *fmt_bytes(double bytes, char buf[32])
     return buf;
 }
 
+const char *fmt_dir(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else
+        snprintf(buf, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return buf;
+}
+
 const char *fmt_file_kind(unsigned mode)
 {
     return S_ISDIR(mode) ? "a directory" : S_ISCHR(mode) ? "a character device"

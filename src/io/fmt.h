@@ -28,6 +28,9 @@ const char *fmt_bytes(double bytes, char buf[32]);
 #define FMT_TEXT_MAX 4096   /* room for any text esmsim writes (a key: 256 characters) */
 const char *fmt_text(const char *s, char *buf, size_t len);
 
+/* The directory of path in buf ("." for a bare file name), returned. */
+const char *fmt_dir(const char *path, char *buf, size_t len);
+
 /* What a file that is not a regular one is, from its st_mode: "a directory",
  * "a character device", "a FIFO", ... */
 const char *fmt_file_kind(unsigned mode);

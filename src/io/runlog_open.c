@@ -19,7 +19,6 @@
 #include "errmsg.h"
 #include "fmt.h"
 #include "nameids.h"
-#include "runread.h"
 
 /* A single integer out of a one-row query ("PRAGMA user_version"); on
  * error latch "PATH: WHAT: message". */
@@ -300,7 +299,7 @@ static void runlog_free(struct runlog *rl)
 int runlog_writable(const char *path, char *err, size_t errlen)
 {
     char dir[4200];
-    runread_dir(path, dir, sizeof dir);
+    fmt_dir(path, dir, sizeof dir);
     if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
         errmsg_set(err, errlen, "%s: cannot write to it: %s", path, strerror(errno));
         return -1;

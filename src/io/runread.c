@@ -44,21 +44,11 @@ static bool side_file(const char *path, const char *ext, bool nonempty)
     return stat(side, &st) == 0 && (!nonempty || st.st_size > 0);
 }
 
-const char *runread_dir(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(buf, len, ".");
-    else
-        snprintf(buf, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    return buf;
-}
-
 int runread_media(const char *path, bool *immutable, char *err, size_t errlen)
 {
     *immutable = false;
     char dir[4200];
-    if (access(runread_dir(path, dir, sizeof dir), W_OK) == 0)
+    if (access(fmt_dir(path, dir, sizeof dir), W_OK) == 0)
         return 0;   /* SQLite makes -shm if it needs one */
     const char *why = strerror(errno);
     if (side_file(path, "-shm", false))

@@ -105,9 +105,6 @@ bool runread_check_tables(struct runread *rr, const struct runread_rows rows[]);
  */
 int runread_parse_run_id(const char *text, int64_t *run_id, char *err, size_t errlen);
 
-/* The directory of path in buf ("." for a bare file name), returned. */
-const char *runread_dir(const char *path, char *buf, size_t len);
-
 /*
  * How SQLite can read path without writing anything beside it: normally,
  * or, when its directory is not writable (read-only media) so that SQLite
